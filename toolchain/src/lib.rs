@@ -1,0 +1,1 @@
+//! The ox32 toolchain: the `oxas` assembler and the `oxdis` disassembler.
