@@ -1,1 +1,181 @@
-fn main() {}
+//! `orrery`: the command line of the emulator.
+//!
+//! Exit status: the guest's exit code when it powers off; 2 when the command line or an image
+//! is wrong; 124 when `--max-cycles` ran out; 125 when the guest waits for an interrupt that
+//! can never come.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::mpsc::channel;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+
+use orrery_emulator::machine::{Machine, MachineConfig, RunState};
+use orrery_emulator::time::Clock;
+
+/// The ox32 machine emulator.
+#[derive(Parser)]
+#[command(name = "orrery", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Boot one node from an ox32 ELF executable (or an assembly file, assembled first), with
+    /// its console on this terminal; exit with the guest's exit code.
+    Run {
+        /// The image: an ox32 ELF executable, or `.s` assembly source.
+        image: PathBuf,
+        /// RAM size, in bytes or with a K/M/G suffix.
+        #[arg(long, default_value = "64M", value_parser = parse_size)]
+        ram: u32,
+        /// Virtual CPU speed in MHz (instructions per virtual microsecond).
+        #[arg(long, default_value_t = 100)]
+        mhz: u64,
+        /// Console input given up front, instead of reading the terminal.
+        #[arg(long)]
+        input: Option<String>,
+        /// Stop after this many virtual cycles (exit status 124).
+        #[arg(long)]
+        max_cycles: Option<u64>,
+    },
+    /// Run the CPU benchmark (a sieve in user mode with paging on) and print MIPS.
+    Bench {
+        /// Sieve rounds; each is about 1.1 million instructions.
+        #[arg(long, default_value_t = 500)]
+        rounds: u32,
+    },
+}
+
+/// Parses `64M`, `4096`, `1G`, `512K`.
+fn parse_size(text: &str) -> Result<u32, String> {
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, ""),
+    };
+    let shift = match unit {
+        "" => 0,
+        "K" | "k" => 10,
+        "M" | "m" => 20,
+        "G" | "g" => 30,
+        _ => return Err(format!("unknown size unit `{unit}` (use K, M or G)")),
+    };
+    let value: u64 = digits.parse().map_err(|_| format!("`{text}` is not a size"))?;
+    let bytes = value << shift;
+    if bytes == 0 || bytes > ox32::memmap::RAM_MAX as u64 || value > u32::MAX as u64 {
+        return Err(format!("RAM must be between 1 byte and 2G, not {text}"));
+    }
+    Ok(bytes as u32)
+}
+
+/// Reads an image, assembling it first when it is assembly source.
+fn read_image(path: &Path) -> Result<Vec<u8>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if path.extension().is_some_and(|e| e == "s" || e == "S") {
+        let text = String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", path.display()))?;
+        let name = path.display().to_string();
+        let options = orrery_toolchain::asm::Options::default();
+        let program =
+            orrery_toolchain::asm::assemble(&[(&name, &text)], &options).map_err(|d| d.to_string())?;
+        return Ok(program.to_elf());
+    }
+    Ok(bytes)
+}
+
+fn run(
+    image: &Path,
+    ram: u32,
+    mhz: u64,
+    input: Option<String>,
+    max_cycles: Option<u64>,
+) -> Result<ExitCode, String> {
+    let elf = read_image(image)?;
+    let mut config = MachineConfig::new(ram, Box::new(std::io::stdout()));
+    config.clock = Clock::from_mhz(mhz);
+    match input {
+        Some(text) => config.input = text.into_bytes(),
+        None => {
+            let (tx, rx) = channel();
+            std::thread::spawn(move || {
+                for byte in std::io::stdin().lock().bytes() {
+                    let Ok(byte) = byte else { break };
+                    if tx.send(byte).is_err() {
+                        break;
+                    }
+                }
+            });
+            config.host_input = Some(rx);
+        }
+    }
+    let mut machine = Machine::new(config);
+    machine.boot_elf(&elf).map_err(|e| format!("{}: {e}", image.display()))?;
+    let limit = max_cycles.unwrap_or(u64::MAX);
+    loop {
+        match machine.run(limit) {
+            RunState::PoweredOff(code) => return Ok(ExitCode::from(code as u8)),
+            RunState::Running => {
+                eprintln!(
+                    "orrery: stopped after {limit} cycles (--max-cycles) at pc {:#010x}",
+                    machine.cpu.pc
+                );
+                return Ok(ExitCode::from(124));
+            }
+            RunState::Idle => {
+                if !machine.wait_host() {
+                    continue;
+                }
+            }
+            RunState::Stuck => {
+                eprintln!(
+                    "orrery: the guest waits at pc {:#010x} for an interrupt that can never come",
+                    machine.cpu.pc
+                );
+                return Ok(ExitCode::from(125));
+            }
+        }
+    }
+}
+
+fn bench(rounds: u32) -> Result<ExitCode, String> {
+    let source = include_str!("../../programs/asm/bench.s");
+    let options = orrery_toolchain::asm::Options::default();
+    let program =
+        orrery_toolchain::asm::assemble(&[("bench.s", source)], &options).map_err(|d| d.to_string())?;
+    let mut machine = Machine::new(MachineConfig::new(16 << 20, Box::new(std::io::sink())));
+    machine.boot_elf(&program.to_elf()).map_err(|e| e.to_string())?;
+    let rounds_at = machine.symbols.address_of("rounds").ok_or("bench.s lost its `rounds` symbol")?;
+    machine.bus.poke(rounds_at, &rounds.to_le_bytes()).map_err(|_| "cannot patch `rounds`")?;
+    let start = Instant::now();
+    let state = machine.run(u64::MAX);
+    let seconds = start.elapsed().as_secs_f64();
+    if state != RunState::PoweredOff(0) {
+        return Err(format!("the benchmark failed: {state:?}"));
+    }
+    let cpu = &machine.cpu;
+    println!("program:       sieve of 65536 x {rounds} rounds, user mode, paging on");
+    println!("instructions:  {}", cpu.instret);
+    println!("virtual time:  {:.3} s at 100 MHz", cpu.now() as f64 / 1e9);
+    println!("wall time:     {seconds:.3} s");
+    println!("TLB:           {} hits, {} misses, {} flushes", cpu.tlb.hits, cpu.tlb.misses, cpu.tlb.flushes);
+    println!("MIPS: {:.0}", cpu.instret as f64 / seconds / 1e6);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .format_timestamp(None)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run { image, ram, mhz, input, max_cycles } => run(&image, ram, mhz, input, max_cycles),
+        Command::Bench { rounds } => bench(rounds),
+    };
+    result.unwrap_or_else(|message| {
+        eprintln!("orrery: {message}");
+        ExitCode::from(2)
+    })
+}

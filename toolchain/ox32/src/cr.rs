@@ -63,7 +63,7 @@ pub fn by_name(name: &str) -> Option<u16> {
 
 bitflags! {
     /// The bits of `status`.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
     pub struct Status: u32 {
         /// Interrupts are enabled.
         const IE = 1 << 0;

@@ -1,0 +1,377 @@
+//! The physical address space of one node: RAM, boot ROM and devices, routed by half-open
+//! ranges.
+//!
+//! The bus refuses overlapping windows when devices are inserted, and turns every access that
+//! hits nothing, writes ROM, or reaches a device with anything but an aligned 32-bit access into
+//! a [`BusFault`], which the CPU raises as an access fault. RAM is one host allocation made with
+//! `calloc` semantics (`vec![0; n]`), so the host only backs the pages a guest touches.
+//!
+//! The bus also keeps one bit per fetchable frame (RAM and ROM pages) saying whether the CPU
+//! holds decoded instructions for it; stores into such a frame must drop the decoded copy.
+
+use ox32::memmap::{BOOT_ROM_BASE, BOOT_ROM_SIZE, DEVICE_SIZE, INTC_BASE, RAM_BASE, RAM_MAX};
+use ox32::pte::PAGE_SHIFT;
+
+use crate::device::Device;
+use crate::devices::intc::Intc;
+use crate::time::Time;
+
+/// An access the bus cannot complete.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BusFault;
+
+/// Why a device window could not be added.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MapError(pub String);
+
+impl std::fmt::Display for MapError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for MapError {}
+
+/// A device attached at `base..base + DEVICE_SIZE`.
+struct Mapped {
+    base: u32,
+    irq: Option<u32>,
+    device: Box<dyn Device>,
+}
+
+/// One node's physical address space.
+pub struct Bus {
+    /// RAM contents; RAM starts at [`RAM_BASE`].
+    pub ram: Vec<u8>,
+    /// Boot ROM contents; always [`BOOT_ROM_SIZE`] bytes.
+    rom: Vec<u8>,
+    devices: Vec<Mapped>,
+    intc: Intc,
+    /// Per fetchable frame (RAM frames, then ROM frames): decoded code exists for it.
+    code_frames: Vec<bool>,
+}
+
+impl Bus {
+    /// A bus with `ram_size` bytes of zeroed RAM (rounded up to whole pages, at most
+    /// [`RAM_MAX`]), an empty boot ROM and no devices.
+    pub fn new(ram_size: u32) -> Bus {
+        let ram_size = ram_size.min(RAM_MAX).next_multiple_of(1 << PAGE_SHIFT);
+        let frames = (ram_size + BOOT_ROM_SIZE) >> PAGE_SHIFT;
+        Bus {
+            ram: vec![0; ram_size as usize],
+            rom: vec![0; BOOT_ROM_SIZE as usize],
+            devices: Vec::new(),
+            intc: Intc::default(),
+            code_frames: vec![false; frames as usize],
+        }
+    }
+
+    /// RAM size in bytes.
+    pub fn ram_size(&self) -> u32 {
+        self.ram.len() as u32
+    }
+
+    /// Attaches `device` at `base` (a window of [`DEVICE_SIZE`] bytes) on interrupt line `irq`.
+    pub fn insert(&mut self, base: u32, irq: Option<u32>, device: Box<dyn Device>) -> Result<(), MapError> {
+        let end = base as u64 + DEVICE_SIZE as u64;
+        let overlaps = |start: u64, stop: u64| (base as u64) < stop && start < end;
+        let ram = (RAM_BASE as u64, RAM_BASE as u64 + self.ram.len() as u64);
+        let rom = (BOOT_ROM_BASE as u64, BOOT_ROM_BASE as u64 + BOOT_ROM_SIZE as u64);
+        let intc = (INTC_BASE as u64, INTC_BASE as u64 + DEVICE_SIZE as u64);
+        if base % DEVICE_SIZE != 0 || end > 1 << 32 {
+            return Err(MapError(format!("{} window at {base:#x} is not page-aligned", device.name())));
+        }
+        for (start, stop, what) in
+            [(ram.0, ram.1, "RAM"), (rom.0, rom.1, "boot ROM"), (intc.0, intc.1, "intc")]
+        {
+            if overlaps(start, stop) {
+                return Err(MapError(format!("{} at {base:#x} overlaps {what}", device.name())));
+            }
+        }
+        if let Some(other) = self.devices.iter().find(|m| m.base == base) {
+            return Err(MapError(format!("{} at {base:#x} overlaps {}", device.name(), other.device.name())));
+        }
+        if let Some(line) = irq {
+            if line >= ox32::memmap::IRQ_LINES || self.devices.iter().any(|m| m.irq == Some(line)) {
+                return Err(MapError(format!("interrupt line {line} is invalid or taken")));
+            }
+        }
+        self.devices.push(Mapped { base, irq, device });
+        self.devices.sort_by_key(|m| m.base);
+        Ok(())
+    }
+
+    /// The device attached at `base`, if any.
+    pub fn device_mut(&mut self, base: u32) -> Option<&mut (dyn Device + 'static)> {
+        self.devices.iter_mut().find(|m| m.base == base).map(|m| m.device.as_mut())
+    }
+
+    /// Every attached device with its base and line.
+    pub fn devices(&self) -> impl Iterator<Item = (u32, Option<u32>, &dyn Device)> {
+        self.devices.iter().map(|m| (m.base, m.irq, m.device.as_ref()))
+    }
+
+    /// Loads `bytes` into the boot ROM (from its start).
+    pub fn load_rom(&mut self, bytes: &[u8]) -> Result<(), MapError> {
+        if bytes.len() > self.rom.len() {
+            return Err(MapError(format!(
+                "boot ROM image is {} bytes; the ROM holds {}",
+                bytes.len(),
+                BOOT_ROM_SIZE
+            )));
+        }
+        self.rom[..bytes.len()].copy_from_slice(bytes);
+        self.drop_all_code();
+        Ok(())
+    }
+
+    /// The offset into RAM of the `len` bytes at physical `pa`, if they are all RAM.
+    #[inline(always)]
+    pub fn ram_offset(&self, pa: u32, len: u32) -> Option<usize> {
+        let off = pa.wrapping_sub(RAM_BASE) as usize;
+        (off + len as usize <= self.ram.len() && pa >= RAM_BASE).then_some(off)
+    }
+
+    /// The fetchable frame (index into the code map) holding physical `pa`, if it is RAM or ROM.
+    pub fn frame_of(&self, pa: u32) -> Option<usize> {
+        if let Some(off) = self.ram_offset(pa, 1) {
+            Some(off >> PAGE_SHIFT)
+        } else if (BOOT_ROM_BASE..BOOT_ROM_BASE + BOOT_ROM_SIZE).contains(&pa) {
+            Some((self.ram.len() + (pa - BOOT_ROM_BASE) as usize) >> PAGE_SHIFT)
+        } else {
+            None
+        }
+    }
+
+    /// Number of fetchable frames.
+    pub fn frames(&self) -> usize {
+        self.code_frames.len()
+    }
+
+    /// The instruction word at index `idx` (0..1024) of fetchable frame `frame`.
+    #[inline]
+    pub fn fetch_word(&self, frame: usize, idx: usize) -> u32 {
+        let off = (frame << PAGE_SHIFT) + idx * 4;
+        let bytes = if off < self.ram.len() {
+            &self.ram[off..off + 4]
+        } else {
+            let off = off - self.ram.len();
+            &self.rom[off..off + 4]
+        };
+        u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+    }
+
+    /// Whether decoded code exists for RAM frame `frame`.
+    #[inline(always)]
+    pub fn is_code(&self, frame: usize) -> bool {
+        self.code_frames[frame]
+    }
+
+    /// Records that decoded code exists (or no longer exists) for `frame`.
+    pub fn set_code(&mut self, frame: usize, code: bool) {
+        self.code_frames[frame] = code;
+    }
+
+    fn drop_all_code(&mut self) {
+        self.code_frames.iter_mut().for_each(|c| *c = false);
+    }
+
+    /// The interrupt lines asserted at `now`.
+    pub fn pending_lines(&self, now: Time) -> u32 {
+        self.devices
+            .iter()
+            .filter_map(|m| m.irq.filter(|_| m.device.irq(now)))
+            .fold(0, |lines, line| lines | 1 << line)
+    }
+
+    /// The lowest line that is pending and enabled at `now`.
+    pub fn pending_interrupt(&self, now: Time) -> Option<u32> {
+        self.intc.claim(self.pending_lines(now))
+    }
+
+    /// The earliest time after `now` at which some device's line may change by itself.
+    pub fn next_event(&self, now: Time) -> Option<Time> {
+        self.devices.iter().filter_map(|m| m.device.next_event(now)).min()
+    }
+
+    /// Moves host input into devices; returns whether anything arrived.
+    pub fn poll_host(&mut self) -> bool {
+        self.devices.iter_mut().fold(false, |any, m| m.device.poll_host() | any)
+    }
+
+    /// Whether some device may still receive host input.
+    pub fn may_receive(&self) -> bool {
+        self.devices.iter().any(|m| m.device.may_receive())
+    }
+
+    /// Blocks until some device receives host input; returns false when no device can.
+    pub fn wait_host(&mut self) -> bool {
+        match self.devices.iter_mut().find(|m| m.device.may_receive()) {
+            Some(m) => m.device.wait_host(),
+            None => false,
+        }
+    }
+
+    /// The exit code if some device has powered the node off.
+    pub fn power_off(&self) -> Option<u32> {
+        self.devices.iter().find_map(|m| m.device.power_off())
+    }
+
+    fn device_at(&mut self, pa: u32, size: u32) -> Result<(&mut Mapped, u32), BusFault> {
+        let index = self.devices.partition_point(|m| m.base <= pa).checked_sub(1).ok_or(BusFault)?;
+        let mapped = &mut self.devices[index];
+        let offset = pa - mapped.base;
+        if offset >= DEVICE_SIZE || size != 4 || pa % 4 != 0 {
+            return Err(BusFault);
+        }
+        Ok((mapped, offset))
+    }
+
+    fn in_intc(pa: u32, size: u32) -> Result<Option<u32>, BusFault> {
+        if !(INTC_BASE..INTC_BASE + DEVICE_SIZE).contains(&pa) {
+            return Ok(None);
+        }
+        if size != 4 || pa % 4 != 0 {
+            return Err(BusFault);
+        }
+        Ok(Some(pa - INTC_BASE))
+    }
+
+    /// Reads `size` (1, 2 or 4) bytes at `pa`, zero-extended. Alignment is the CPU's concern.
+    pub fn read(&mut self, pa: u32, size: u32, now: Time) -> Result<u32, BusFault> {
+        if let Some(off) = self.ram_offset(pa, size) {
+            return Ok(read_le(&self.ram[off..], size));
+        }
+        if pa >= BOOT_ROM_BASE && pa as u64 + size as u64 <= (BOOT_ROM_BASE + BOOT_ROM_SIZE) as u64 {
+            return Ok(read_le(&self.rom[(pa - BOOT_ROM_BASE) as usize..], size));
+        }
+        if let Some(offset) = Bus::in_intc(pa, size)? {
+            let pending = self.pending_lines(now);
+            return self.intc.read(offset, pending).map_err(|_| BusFault);
+        }
+        let (mapped, offset) = self.device_at(pa, size)?;
+        mapped.device.read(offset, now).map_err(|_| BusFault)
+    }
+
+    /// Writes the low `size` (1, 2 or 4) bytes of `value` at `pa`. Returns the fetchable frame
+    /// written if it holds decoded code, so the caller can drop that code.
+    pub fn write(&mut self, pa: u32, size: u32, value: u32, now: Time) -> Result<Option<usize>, BusFault> {
+        if let Some(off) = self.ram_offset(pa, size) {
+            write_le(&mut self.ram[off..], size, value);
+            let frame = off >> PAGE_SHIFT;
+            return Ok(self.code_frames[frame].then_some(frame));
+        }
+        if let Some(offset) = Bus::in_intc(pa, size)? {
+            return self.intc.write(offset, value).map(|_| None).map_err(|_| BusFault);
+        }
+        let (mapped, offset) = self.device_at(pa, size)?;
+        mapped.device.write(offset, value, now).map(|_| None).map_err(|_| BusFault)
+    }
+
+    /// Copies physical memory (RAM or ROM only, no devices) into `buf`, for loaders and the
+    /// monitor. Fails if any byte is outside RAM and ROM.
+    pub fn peek(&self, pa: u32, buf: &mut [u8]) -> Result<(), BusFault> {
+        if let Some(off) = self.ram_offset(pa, buf.len() as u32) {
+            buf.copy_from_slice(&self.ram[off..off + buf.len()]);
+            return Ok(());
+        }
+        let off = pa.checked_sub(BOOT_ROM_BASE).ok_or(BusFault)? as usize;
+        let bytes = self.rom.get(off..off + buf.len()).ok_or(BusFault)?;
+        buf.copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Writes bytes into RAM (not ROM, not devices), dropping decoded code they cover.
+    pub fn poke(&mut self, pa: u32, bytes: &[u8]) -> Result<(), BusFault> {
+        let off = self.ram_offset(pa, bytes.len() as u32).ok_or(BusFault)?;
+        self.ram[off..off + bytes.len()].copy_from_slice(bytes);
+        Ok(())
+    }
+
+    /// Reads a word of RAM for the page walker; `None` if `pa` is not word-aligned RAM.
+    #[inline]
+    pub fn ram_word(&self, pa: u32) -> Option<u32> {
+        let off = self.ram_offset(pa, 4).filter(|_| pa % 4 == 0)?;
+        Some(read_le(&self.ram[off..], 4))
+    }
+
+    /// Writes a word of RAM for the page walker (setting accessed and dirty bits).
+    pub fn set_ram_word(&mut self, pa: u32, value: u32) {
+        if let Some(off) = self.ram_offset(pa, 4) {
+            write_le(&mut self.ram[off..], 4, value);
+        }
+    }
+}
+
+/// Reads `size` little-endian bytes from the front of `bytes`.
+#[inline(always)]
+pub fn read_le(bytes: &[u8], size: u32) -> u32 {
+    match size {
+        1 => bytes[0] as u32,
+        2 => u16::from_le_bytes([bytes[0], bytes[1]]) as u32,
+        _ => u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]),
+    }
+}
+
+/// Writes the low `size` bytes of `value`, little-endian, to the front of `bytes`.
+#[inline(always)]
+pub fn write_le(bytes: &mut [u8], size: u32, value: u32) {
+    match size {
+        1 => bytes[0] = value as u8,
+        2 => bytes[..2].copy_from_slice(&(value as u16).to_le_bytes()),
+        _ => bytes[..4].copy_from_slice(&value.to_le_bytes()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devices::power::Power;
+    use crate::devices::timer::Timer;
+    use ox32::memmap::{POWER_BASE, TIMER_BASE};
+
+    #[test]
+    fn routes_ram_rom_and_devices() {
+        let mut bus = Bus::new(0x10000);
+        bus.insert(TIMER_BASE, Some(0), Box::new(Timer::new())).unwrap();
+        bus.write(RAM_BASE + 8, 4, 0xdead_beef, 0).unwrap();
+        assert_eq!(bus.read(RAM_BASE + 8, 4, 0), Ok(0xdead_beef));
+        assert_eq!(bus.read(RAM_BASE + 9, 2, 0), Ok(0xadbe));
+        assert_eq!(bus.read(RAM_BASE + 0x10000, 1, 0), Err(BusFault), "past the end of RAM");
+        assert_eq!(bus.read(RAM_BASE + 0xfffe, 4, 0), Err(BusFault), "straddles the end of RAM");
+        assert_eq!(bus.read(0, 4, 0), Err(BusFault), "nothing at 0");
+        bus.load_rom(&[1, 2, 3, 4]).unwrap();
+        assert_eq!(bus.read(BOOT_ROM_BASE, 4, 0), Ok(0x0403_0201));
+        assert_eq!(bus.write(BOOT_ROM_BASE, 4, 0, 0), Err(BusFault), "ROM is read-only");
+        assert_eq!(bus.read(TIMER_BASE, 4, 77), Ok(77));
+        assert_eq!(bus.read(TIMER_BASE, 1, 77), Err(BusFault), "devices take words only");
+        assert_eq!(bus.read(TIMER_BASE + 0x100, 4, 0), Err(BusFault), "no such register");
+        assert_eq!(bus.read(POWER_BASE, 4, 0), Err(BusFault), "nothing mapped there");
+    }
+
+    #[test]
+    fn refuses_overlaps() {
+        let mut bus = Bus::new(0x10000);
+        bus.insert(POWER_BASE, None, Box::new(Power::new())).unwrap();
+        assert!(bus.insert(POWER_BASE, None, Box::new(Power::new())).is_err());
+        assert!(bus.insert(RAM_BASE, None, Box::new(Power::new())).is_err());
+        assert!(bus.insert(INTC_BASE, None, Box::new(Power::new())).is_err());
+        assert!(bus.insert(POWER_BASE + 4, None, Box::new(Power::new())).is_err());
+        assert!(bus.insert(TIMER_BASE, Some(40), Box::new(Timer::new())).is_err());
+    }
+
+    #[test]
+    fn interrupt_lines_go_through_the_controller() {
+        let mut bus = Bus::new(0x10000);
+        bus.insert(TIMER_BASE, Some(3), Box::new(Timer::new())).unwrap();
+        bus.write(TIMER_BASE + 0x08, 4, 100, 0).unwrap();
+        bus.write(TIMER_BASE + 0x0c, 4, 0, 0).unwrap();
+        bus.write(TIMER_BASE + 0x10, 4, 1, 0).unwrap();
+        assert_eq!(bus.pending_lines(100), 1 << 3);
+        assert_eq!(bus.pending_interrupt(100), None, "not enabled");
+        bus.write(INTC_BASE + 4, 4, 1 << 3, 0).unwrap();
+        assert_eq!(bus.pending_interrupt(100), Some(3));
+        assert_eq!(bus.read(INTC_BASE + 8, 4, 100), Ok(3));
+        assert_eq!(bus.next_event(0), Some(100));
+    }
+}

@@ -1,0 +1,57 @@
+//! The interface between the bus and a memory-mapped device.
+//!
+//! A device sees offsets into its own register window, never absolute addresses. Every register
+//! is 32 bits wide; the bus has already refused any access that is not an aligned 32-bit load or
+//! store. A device answers an access it cannot serve (an offset that names no register, a store
+//! to a read-only register) with [`DeviceFault`], which the CPU raises as a precise access fault.
+
+use crate::time::Time;
+
+/// The device refused the access; the CPU raises a load or store access fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeviceFault;
+
+/// A memory-mapped device.
+pub trait Device: Send {
+    /// A short name for traces and the monitor (`uart`, `timer`).
+    fn name(&self) -> &'static str;
+
+    /// Reads the register at `offset` at virtual time `now`.
+    fn read(&mut self, offset: u32, now: Time) -> Result<u32, DeviceFault>;
+
+    /// Writes `value` to the register at `offset` at virtual time `now`.
+    fn write(&mut self, offset: u32, value: u32, now: Time) -> Result<(), DeviceFault>;
+
+    /// Whether the device asserts its interrupt line at `now`.
+    fn irq(&self, _now: Time) -> bool {
+        false
+    }
+
+    /// The earliest virtual time after `now` at which [`Device::irq`] may change by itself (a
+    /// timer deadline); `None` when only a guest access or host input can change it.
+    fn next_event(&self, _now: Time) -> Option<Time> {
+        None
+    }
+
+    /// Moves host-side input into the device (bytes typed on a terminal); returns whether
+    /// anything arrived. Called between slices, never during one.
+    fn poll_host(&mut self) -> bool {
+        false
+    }
+
+    /// Whether host input may still arrive, so that a node waiting for an interrupt may be
+    /// woken by the outside world.
+    fn may_receive(&self) -> bool {
+        false
+    }
+
+    /// Blocks until host input arrives or the host closes it; returns whether bytes arrived.
+    fn wait_host(&mut self) -> bool {
+        false
+    }
+
+    /// The exit code, once the guest has asked the device to power the node off.
+    fn power_off(&self) -> Option<u32> {
+        None
+    }
+}

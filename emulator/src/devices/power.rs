@@ -1,0 +1,63 @@
+//! The power and test device: the guest writes an exit code and the node powers off.
+//!
+//! Registers:
+//! - `0x00 EXIT` (write-only): power off with this exit code (`orrery run` exits with its low
+//!   eight bits).
+
+use crate::device::{Device, DeviceFault};
+use crate::time::Time;
+
+/// Exit Register (WO).
+const EXIT: u32 = 0x00;
+
+/// The power device.
+#[derive(Debug, Default)]
+pub struct Power {
+    exit: Option<u32>,
+}
+
+impl Power {
+    /// A powered-on device.
+    pub fn new() -> Power {
+        Power::default()
+    }
+}
+
+impl Device for Power {
+    fn name(&self) -> &'static str {
+        "power"
+    }
+
+    fn read(&mut self, _offset: u32, _now: Time) -> Result<u32, DeviceFault> {
+        Err(DeviceFault)
+    }
+
+    fn write(&mut self, offset: u32, value: u32, _now: Time) -> Result<(), DeviceFault> {
+        match offset {
+            EXIT => {
+                self.exit = Some(value);
+                Ok(())
+            }
+            _ => Err(DeviceFault),
+        }
+    }
+
+    fn power_off(&self) -> Option<u32> {
+        self.exit
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_code_is_kept_and_reads_fault() {
+        let mut power = Power::new();
+        assert_eq!(power.power_off(), None);
+        assert_eq!(power.read(EXIT, 0), Err(DeviceFault));
+        assert_eq!(power.write(4, 1, 0), Err(DeviceFault));
+        power.write(EXIT, 3, 0).unwrap();
+        assert_eq!(power.power_off(), Some(3));
+    }
+}

@@ -1,0 +1,199 @@
+//! The console UART: bytes out to the host, bytes in from the host.
+//!
+//! Registers:
+//! - `0x00 DATA` (RW): a write transmits the low byte (it never blocks); a read pops the next
+//!   received byte, or 0 when none waits.
+//! - `0x04 STATUS` (RO): bit 0 `RX_READY` (a byte waits), bit 1 `TX_READY` (always set).
+//! - `0x08 CTRL` (RW): bit 0 asserts the line while a byte waits, bit 1 while `TX_READY`.
+//!
+//! The host side is any `Write` for output and, for input, bytes queued up front (scripted,
+//! deterministic) and/or a channel fed by a host thread (a terminal: not deterministic).
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::sync::mpsc::{Receiver, TryRecvError};
+
+use crate::device::{Device, DeviceFault};
+use crate::time::Time;
+
+/// Data Register (RW).
+const DATA: u32 = 0x00;
+/// Status Register (RO).
+const STATUS: u32 = 0x04;
+/// Control Register (RW).
+const CTRL: u32 = 0x08;
+
+/// `STATUS` bit 0: a received byte waits.
+const STATUS_RX_READY: u32 = 1 << 0;
+/// `STATUS` bit 1: the transmitter takes a byte.
+const STATUS_TX_READY: u32 = 1 << 1;
+/// `CTRL` bit 0: receive interrupt enable.
+const CTRL_RX_IE: u32 = 1 << 0;
+/// `CTRL` bit 1: transmit interrupt enable.
+const CTRL_TX_IE: u32 = 1 << 1;
+
+/// The console UART.
+pub struct Uart {
+    ctrl: u32,
+    rx: VecDeque<u8>,
+    output: Box<dyn Write + Send>,
+    host_input: Option<Receiver<u8>>,
+}
+
+impl Uart {
+    /// A UART that sends its output to `output` and has no input yet.
+    pub fn new(output: Box<dyn Write + Send>) -> Uart {
+        Uart { ctrl: 0, rx: VecDeque::new(), output, host_input: None }
+    }
+
+    /// Queues bytes as if they had been received already.
+    pub fn queue_input(&mut self, bytes: &[u8]) {
+        self.rx.extend(bytes);
+    }
+
+    /// Connects a host source of input bytes (a terminal reader thread).
+    pub fn attach_host_input(&mut self, input: Receiver<u8>) {
+        self.host_input = Some(input);
+    }
+
+    fn status(&self) -> u32 {
+        STATUS_TX_READY | if self.rx.is_empty() { 0 } else { STATUS_RX_READY }
+    }
+}
+
+impl Device for Uart {
+    fn name(&self) -> &'static str {
+        "uart"
+    }
+
+    fn read(&mut self, offset: u32, _now: Time) -> Result<u32, DeviceFault> {
+        match offset {
+            DATA => Ok(self.rx.pop_front().unwrap_or(0) as u32),
+            STATUS => Ok(self.status()),
+            CTRL => Ok(self.ctrl),
+            _ => Err(DeviceFault),
+        }
+    }
+
+    fn write(&mut self, offset: u32, value: u32, _now: Time) -> Result<(), DeviceFault> {
+        match offset {
+            DATA => {
+                let byte = value as u8;
+                // The console is best effort: a closed pipe on the host must not stop the guest.
+                let _ = self.output.write_all(&[byte]);
+                if byte == b'\n' {
+                    let _ = self.output.flush();
+                }
+                Ok(())
+            }
+            CTRL => {
+                self.ctrl = value & (CTRL_RX_IE | CTRL_TX_IE);
+                Ok(())
+            }
+            _ => Err(DeviceFault),
+        }
+    }
+
+    fn irq(&self, _now: Time) -> bool {
+        (self.ctrl & CTRL_RX_IE != 0 && !self.rx.is_empty()) || self.ctrl & CTRL_TX_IE != 0
+    }
+
+    fn poll_host(&mut self) -> bool {
+        let _ = self.output.flush();
+        let Some(input) = &self.host_input else { return false };
+        let mut arrived = false;
+        loop {
+            match input.try_recv() {
+                Ok(byte) => {
+                    self.rx.push_back(byte);
+                    arrived = true;
+                }
+                Err(TryRecvError::Empty) => break,
+                Err(TryRecvError::Disconnected) => {
+                    self.host_input = None;
+                    break;
+                }
+            }
+        }
+        arrived
+    }
+
+    fn may_receive(&self) -> bool {
+        self.host_input.is_some()
+    }
+
+    fn wait_host(&mut self) -> bool {
+        let Some(input) = &self.host_input else { return false };
+        match input.recv() {
+            Ok(byte) => {
+                self.rx.push_back(byte);
+                self.poll_host();
+                true
+            }
+            Err(_) => {
+                self.host_input = None;
+                false
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::channel;
+    use std::sync::{Arc, Mutex};
+
+    /// A `Write` whose bytes the test can read back.
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Capture {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn transmits_low_bytes() {
+        let capture = Capture::default();
+        let mut uart = Uart::new(Box::new(capture.clone()));
+        uart.write(DATA, 0x141, 0).unwrap();
+        uart.write(DATA, b'\n' as u32, 0).unwrap();
+        assert_eq!(&*capture.0.lock().unwrap(), b"A\n");
+        assert_eq!(uart.write(STATUS, 0, 0), Err(DeviceFault));
+    }
+
+    #[test]
+    fn receives_in_order_with_status_and_interrupt() {
+        let mut uart = Uart::new(Box::new(Capture::default()));
+        assert_eq!(uart.read(STATUS, 0).unwrap(), STATUS_TX_READY);
+        uart.queue_input(b"hi");
+        assert!(!uart.irq(0), "interrupt disabled");
+        uart.write(CTRL, CTRL_RX_IE, 0).unwrap();
+        assert!(uart.irq(0));
+        assert_eq!(uart.read(STATUS, 0).unwrap(), STATUS_TX_READY | STATUS_RX_READY);
+        assert_eq!(uart.read(DATA, 0).unwrap(), b'h' as u32);
+        assert_eq!(uart.read(DATA, 0).unwrap(), b'i' as u32);
+        assert_eq!(uart.read(DATA, 0).unwrap(), 0);
+        assert!(!uart.irq(0));
+    }
+
+    #[test]
+    fn host_input_arrives_when_polled() {
+        let mut uart = Uart::new(Box::new(Capture::default()));
+        let (tx, rx) = channel();
+        uart.attach_host_input(rx);
+        assert!(uart.may_receive());
+        tx.send(b'x').unwrap();
+        assert!(uart.poll_host());
+        assert_eq!(uart.read(DATA, 0).unwrap(), b'x' as u32);
+        drop(tx);
+        assert!(!uart.poll_host());
+        assert!(!uart.may_receive());
+    }
+}

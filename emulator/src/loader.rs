@@ -1,0 +1,168 @@
+//! Loading ox32 ELF executables into a node's memory, and reading their symbols.
+//!
+//! Only what a loader must trust is checked, and every check has its own message: the ELF
+//! header (32-bit, little-endian, executable, `e_machine` = ox32), each `PT_LOAD` segment
+//! (file range inside the file, `p_filesz ≤ p_memsz`, physical range inside RAM). A RISC-V
+//! executable is recognised and the user told to translate it first.
+
+use std::fmt;
+
+use goblin::elf::header::{EM_RISCV, ET_EXEC};
+use goblin::elf::program_header::PT_LOAD;
+use goblin::elf::Elf;
+
+use crate::bus::Bus;
+
+/// Why an image could not be loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadError(pub String);
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// A loaded image: where to start, and its symbols for traces and the monitor.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Image {
+    /// The entry point.
+    pub entry: u32,
+    /// The symbols.
+    pub symbols: Symbols,
+}
+
+/// A sorted table of named addresses.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Symbols {
+    /// `(address, size, name)`, sorted by address.
+    entries: Vec<(u32, u32, String)>,
+}
+
+impl Symbols {
+    /// The address of the symbol `name`.
+    pub fn address_of(&self, name: &str) -> Option<u32> {
+        self.entries.iter().find(|(_, _, n)| n == name).map(|(a, _, _)| *a)
+    }
+
+    /// `name` or `name+0x10` for `addr`: the closest symbol at or below it, if it is within
+    /// that symbol's size (or, for symbols without a size, within 64 KiB).
+    pub fn describe(&self, addr: u32) -> Option<String> {
+        let i = self.entries.partition_point(|(a, _, _)| *a <= addr).checked_sub(1)?;
+        let (start, size, name) = &self.entries[i];
+        let offset = addr - start;
+        let limit = if *size == 0 { 0x10000 } else { *size };
+        if offset >= limit {
+            return None;
+        }
+        Some(if offset == 0 { name.clone() } else { format!("{name}+{offset:#x}") })
+    }
+
+    /// The symbol starting exactly at `addr`.
+    pub fn at(&self, addr: u32) -> Option<&str> {
+        let i = self.entries.partition_point(|(a, _, _)| *a < addr);
+        self.entries.get(i).filter(|(a, _, _)| *a == addr).map(|(_, _, n)| n.as_str())
+    }
+}
+
+/// Checks `bytes` as an ox32 executable and copies its segments into `bus`'s RAM.
+pub fn load_elf(bus: &mut Bus, bytes: &[u8]) -> Result<Image, LoadError> {
+    let err = |msg: String| Err(LoadError(msg));
+    let elf = Elf::parse(bytes).map_err(|e| LoadError(format!("not a valid ELF file: {e}")))?;
+    if elf.is_64 {
+        return err("a 64-bit ELF file; ox32 executables are ELF32".into());
+    }
+    if !elf.little_endian {
+        return err("a big-endian ELF file; ox32 is little-endian".into());
+    }
+    if elf.header.e_machine == EM_RISCV {
+        return err("a RISC-V executable: translate it to ox32 with `rv2ox` first".into());
+    }
+    if elf.header.e_machine != ox32::EM_OX32 {
+        return err(format!("e_machine is {:#x}, not ox32 ({:#x})", elf.header.e_machine, ox32::EM_OX32));
+    }
+    if elf.header.e_type != ET_EXEC {
+        return err(format!("e_type is {}, not an executable (ET_EXEC)", elf.header.e_type));
+    }
+    for (i, ph) in elf.program_headers.iter().filter(|ph| ph.p_type == PT_LOAD).enumerate() {
+        let file = ph.p_offset.checked_add(ph.p_filesz).filter(|end| *end <= bytes.len() as u64);
+        let Some(file_end) = file else {
+            return err(format!(
+                "segment {i}: file range {:#x}+{:#x} is past the end of the file",
+                ph.p_offset, ph.p_filesz
+            ));
+        };
+        if ph.p_filesz > ph.p_memsz {
+            return err(format!(
+                "segment {i}: p_filesz {:#x} exceeds p_memsz {:#x}",
+                ph.p_filesz, ph.p_memsz
+            ));
+        }
+        let in_ram = u32::try_from(ph.p_paddr)
+            .ok()
+            .zip(u32::try_from(ph.p_memsz).ok())
+            .filter(|(pa, size)| bus.ram_offset(*pa, *size).is_some());
+        let Some((pa, memsz)) = in_ram else {
+            return err(format!(
+                "segment {i}: {:#x}..{:#x} is not inside RAM ({:#x}..{:#x})",
+                ph.p_paddr,
+                ph.p_paddr + ph.p_memsz,
+                ox32::memmap::RAM_BASE,
+                ox32::memmap::RAM_BASE as u64 + bus.ram_size() as u64
+            ));
+        };
+        let mut data = bytes[ph.p_offset as usize..file_end as usize].to_vec();
+        data.resize(memsz as usize, 0);
+        bus.poke(pa, &data).map_err(|_| LoadError(format!("segment {i}: cannot write RAM")))?;
+    }
+    let entry =
+        u32::try_from(elf.entry).map_err(|_| LoadError(format!("entry {:#x} is not 32-bit", elf.entry)))?;
+    let mut entries: Vec<(u32, u32, String)> = elf
+        .syms
+        .iter()
+        .filter(|s| {
+            s.st_name != 0
+                && (s.is_function()
+                    || s.st_type() == goblin::elf::sym::STT_OBJECT
+                    || s.st_type() == goblin::elf::sym::STT_NOTYPE)
+                && s.st_shndx != 0
+        })
+        .filter_map(|s| {
+            let name = elf.strtab.get_at(s.st_name)?;
+            (!name.is_empty() && !name.starts_with('$'))
+                .then(|| (s.st_value as u32, s.st_size as u32, name.to_string()))
+        })
+        .collect();
+    entries.sort();
+    entries.dedup_by_key(|(a, _, _)| *a);
+    Ok(Image { entry, symbols: Symbols { entries } })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_garbage_with_a_message() {
+        let mut bus = Bus::new(1 << 16);
+        assert!(load_elf(&mut bus, b"not an elf").unwrap_err().0.starts_with("not a valid ELF file"));
+        assert!(load_elf(&mut bus, &[]).is_err());
+        let mut truncated = vec![0x7f, b'E', b'L', b'F', 1, 1, 1, 0];
+        truncated.resize(40, 0);
+        assert!(load_elf(&mut bus, &truncated).is_err());
+    }
+
+    #[test]
+    fn symbols_describe_addresses() {
+        let symbols = Symbols { entries: vec![(0x100, 0x10, "f".into()), (0x200, 0, "g".into())] };
+        assert_eq!(symbols.describe(0x100).as_deref(), Some("f"));
+        assert_eq!(symbols.describe(0x104).as_deref(), Some("f+0x4"));
+        assert_eq!(symbols.describe(0x110), None);
+        assert_eq!(symbols.describe(0x2ff0).as_deref(), Some("g+0x2df0"));
+        assert_eq!(symbols.describe(0xff), None);
+        assert_eq!(symbols.address_of("g"), Some(0x200));
+        assert_eq!(symbols.at(0x200), Some("g"));
+    }
+}

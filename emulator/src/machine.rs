@@ -1,0 +1,214 @@
+//! One node: a CPU, its bus with RAM, boot ROM and devices, and the loop that runs it in
+//! virtual time.
+//!
+//! [`Machine::run`] advances the node to a given cycle. Between slices it delivers interrupts
+//! and moves host input into devices; a slice never runs past the next device event (a timer
+//! deadline), so interrupts arrive at exactly the same cycle on every run. A node that executes
+//! `wait` skips ahead to its next event.
+
+use std::io::Write;
+use std::sync::mpsc::Receiver;
+
+use ox32::memmap::{BOOT_ROM_BASE, IRQ_TIMER, IRQ_UART, POWER_BASE, TIMER_BASE, UART_BASE};
+use ox32::pte::PAGE_SHIFT;
+use ox32::Reg;
+
+use crate::bus::{Bus, BusFault};
+use crate::cpu::exec::{self, Exit};
+use crate::cpu::op::CodeCache;
+use crate::cpu::Cpu;
+use crate::devices::power::Power;
+use crate::devices::timer::Timer;
+use crate::devices::uart::Uart;
+use crate::loader::{self, LoadError, Symbols};
+use crate::mmu::Access;
+use crate::time::Clock;
+
+/// The longest slice, in cycles: bounds how long host input waits to be seen.
+pub const MAX_SLICE: u64 = 1 << 20;
+
+/// How to build a node.
+pub struct MachineConfig {
+    /// The node's index (the `nodeid` control register).
+    pub node_id: u32,
+    /// RAM size in bytes.
+    pub ram_size: u32,
+    /// The CPU's virtual clock.
+    pub clock: Clock,
+    /// Where the console's output goes.
+    pub console: Box<dyn Write + Send>,
+    /// Console input available from the start (deterministic).
+    pub input: Vec<u8>,
+    /// Console input from the host as it arrives (not deterministic).
+    pub host_input: Option<Receiver<u8>>,
+}
+
+impl MachineConfig {
+    /// Node 0 with `ram_size` bytes of RAM, a 100 MHz clock and its console on `console`.
+    pub fn new(ram_size: u32, console: Box<dyn Write + Send>) -> MachineConfig {
+        MachineConfig {
+            node_id: 0,
+            ram_size,
+            clock: Clock::default(),
+            console,
+            input: Vec::new(),
+            host_input: None,
+        }
+    }
+}
+
+/// Where a node stands after [`Machine::run`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunState {
+    /// It reached the requested cycle and can go on.
+    Running,
+    /// The guest powered it off with this exit code.
+    PoweredOff(u32),
+    /// It waits for an interrupt that only host input can bring.
+    Idle,
+    /// It waits for an interrupt that nothing can bring: no event is due and no input can come.
+    Stuck,
+}
+
+/// One node.
+pub struct Machine {
+    /// The processor.
+    pub cpu: Cpu,
+    /// The physical address space.
+    pub bus: Bus,
+    /// Symbols of the loaded image.
+    pub symbols: Symbols,
+    code: CodeCache,
+    waiting: bool,
+}
+
+impl Machine {
+    /// A node in its reset state with the standard devices.
+    pub fn new(config: MachineConfig) -> Machine {
+        let mut bus = Bus::new(config.ram_size);
+        let mut uart = Uart::new(config.console);
+        uart.queue_input(&config.input);
+        if let Some(host) = config.host_input {
+            uart.attach_host_input(host);
+        }
+        let standard: [(u32, Option<u32>, Box<dyn crate::device::Device>); 3] = [
+            (UART_BASE, Some(IRQ_UART), Box::new(uart)),
+            (TIMER_BASE, Some(IRQ_TIMER), Box::new(Timer::new())),
+            (POWER_BASE, None, Box::new(Power::new())),
+        ];
+        for (base, irq, device) in standard {
+            // The standard map is fixed and disjoint; a failure here is a bug in this file.
+            bus.insert(base, irq, device).expect("standard device map overlaps");
+        }
+        let code = CodeCache::new(bus.frames());
+        Machine {
+            cpu: Cpu::new(config.node_id, BOOT_ROM_BASE, config.clock),
+            bus,
+            symbols: Symbols::default(),
+            code,
+            waiting: false,
+        }
+    }
+
+    /// Loads an ox32 executable and prepares a direct boot: `pc` = its entry, `a0` = node
+    /// index, `a1` = RAM size.
+    pub fn boot_elf(&mut self, bytes: &[u8]) -> Result<(), LoadError> {
+        let image = loader::load_elf(&mut self.bus, bytes)?;
+        self.code.clear();
+        for frame in 0..self.bus.frames() {
+            self.bus.set_code(frame, false);
+        }
+        self.cpu.pc = image.entry;
+        self.cpu.set_reg(Reg::A0, self.cpu.node_id);
+        self.cpu.set_reg(Reg::A1, self.bus.ram_size());
+        self.symbols = image.symbols;
+        Ok(())
+    }
+
+    /// Writes bytes into RAM from outside the guest (a loader, the monitor), dropping any
+    /// decoded instructions they replace.
+    pub fn poke(&mut self, pa: u32, bytes: &[u8]) -> Result<(), BusFault> {
+        self.bus.poke(pa, bytes)?;
+        let last = pa.wrapping_add(bytes.len().saturating_sub(1) as u32);
+        for page in (pa >> PAGE_SHIFT)..=(last >> PAGE_SHIFT) {
+            if let Some(frame) = self.bus.frame_of(page << PAGE_SHIFT).filter(|f| self.bus.is_code(*f)) {
+                self.code.drop_frame(frame);
+                self.bus.set_code(frame, false);
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the CPU is sleeping in `wait`.
+    pub fn is_waiting(&self) -> bool {
+        self.waiting
+    }
+
+    /// Runs until the CPU has counted `until` cycles, the guest powers off, or it waits for
+    /// an interrupt that only the host or nothing can bring.
+    pub fn run(&mut self, until: u64) -> RunState {
+        let trace = log::log_enabled!(target: "orrery::insn", log::Level::Trace);
+        loop {
+            if let Some(code) = self.bus.power_off() {
+                self.bus.poll_host();
+                return RunState::PoweredOff(code);
+            }
+            self.bus.poll_host();
+            let now = self.cpu.now();
+            if let Some(line) = self.bus.pending_interrupt(now) {
+                self.waiting = false;
+                self.cpu.interrupt(line);
+            }
+            if self.cpu.cycles >= until {
+                return RunState::Running;
+            }
+            let next_event = self.bus.next_event(now).map(|t| self.cpu.clock.cycles_until(t));
+            if self.waiting {
+                match next_event {
+                    Some(cycle) => self.cpu.cycles = cycle.min(until),
+                    None if self.bus.may_receive() => return RunState::Idle,
+                    None => return RunState::Stuck,
+                }
+                continue;
+            }
+            let limit = next_event.unwrap_or(u64::MAX).min(until);
+            let budget = if trace { 1 } else { (limit - self.cpu.cycles).clamp(1, MAX_SLICE) };
+            if trace {
+                self.trace_instruction();
+            }
+            if exec::run(&mut self.cpu, &mut self.bus, &mut self.code, budget) == Exit::Wait {
+                self.waiting = self.bus.pending_interrupt(self.cpu.now()).is_none();
+            }
+        }
+    }
+
+    /// Blocks until host input arrives; returns false when none ever can.
+    pub fn wait_host(&mut self) -> bool {
+        self.bus.wait_host()
+    }
+
+    /// Executes exactly one instruction (or takes one trap), delivering a pending interrupt
+    /// first. Returns what the CPU did, for the monitor.
+    pub fn step(&mut self) -> RunState {
+        let until = self.cpu.cycles + 1;
+        self.run(until)
+    }
+
+    fn trace_instruction(&mut self) {
+        let pc = self.cpu.pc;
+        let word = self.cpu.translate(&mut self.bus, pc, Access::Fetch).ok().and_then(|pa| {
+            let mut bytes = [0; 4];
+            self.bus.peek(pa, &mut bytes).ok().map(|_| u32::from_le_bytes(bytes))
+        });
+        let symbols = &self.symbols;
+        let text = match word.map(|w| (w, ox32::decode(w))) {
+            Some((w, Ok(inst))) => {
+                format!("{w:08x}  {}", ox32::disassemble(&inst, pc, &|a| symbols.describe(a)))
+            }
+            Some((w, Err(e))) => format!("{w:08x}  <illegal: {e}>"),
+            None => "<no instruction>".to_string(),
+        };
+        let at = symbols.describe(pc).map(|s| format!(" <{s}>")).unwrap_or_default();
+        log::trace!(target: "orrery::insn", "node {} {pc:08x}{at}: {text}", self.cpu.node_id);
+    }
+}
