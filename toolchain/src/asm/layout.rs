@@ -17,7 +17,7 @@ use super::expr::{eval, Env, EvalError, Expr, ExprKind};
 use super::lexer::lex;
 use super::matcher::{self, Args};
 use super::parser::{parse_line, Body, OperandKind, Statement};
-use super::{Diagnostic, Diagnostics, Error, Options, Program, Section, SectionFlags, Span, Symbol};
+use super::{Diagnostic, Diagnostics, Error, ListingLine, Options, Program, Section, SectionFlags, Span, Symbol};
 
 /// Largest number of file bytes in one section (keeps hostile input from exhausting memory).
 const MAX_SECTION_BYTES: u64 = 64 << 20;
@@ -88,6 +88,7 @@ struct Assembler<'a> {
     globals: Vec<(String, Loc, Span)>,
     errors: Vec<Diagnostic>,
     current: usize,
+    listing: Vec<ListingLine>,
 }
 
 fn align_up(value: u64, align: u64) -> u64 {
@@ -576,6 +577,18 @@ impl<'a> Assembler<'a> {
             if let Some(e) = error {
                 self.diag(*loc, e);
             }
+            let reserved = match placed.emit {
+                Emit::Instructions(count) => 4 * count as u64,
+                Emit::Fill { len, .. } => len,
+                Emit::Data => bytes.len() as u64,
+            };
+            self.listing.push(ListingLine {
+                file: loc.file,
+                line: loc.line,
+                addr: pc as u32,
+                size: reserved as u32,
+                bytes: bytes.clone(),
+            });
             let section = &mut self.sections[placed.section];
             if section.nobits {
                 continue;
@@ -598,7 +611,7 @@ impl<'a> Assembler<'a> {
         }
     }
 
-    fn finish(mut self, options: &Options) -> Result<Program, Diagnostics> {
+    fn finish(mut self, options: &Options) -> Result<(Program, Vec<ListingLine>), Diagnostics> {
         let mut out_index = vec![None; self.sections.len()];
         let mut order: Vec<usize> = (0..self.sections.len()).filter(|i| self.sections[*i].size > 0).collect();
         order.sort_by_key(|i| self.sections[*i].addr);
@@ -638,7 +651,7 @@ impl<'a> Assembler<'a> {
         if !self.errors.is_empty() {
             return Err(self.into_diagnostics());
         }
-        Ok(Program { entry, sections, symbols })
+        Ok((Program { entry, sections, symbols }, self.listing))
     }
 
     fn into_diagnostics(self) -> Diagnostics {
@@ -691,8 +704,8 @@ fn data_bytes(body: &Body, env: &dyn Env) -> Result<Vec<u8>, Error> {
     Ok(out)
 }
 
-/// Assembles `sources` as one unit (see [`super::assemble`]).
-pub fn assemble(sources: &[(&str, &str)], options: &Options) -> Result<Program, Diagnostics> {
+/// Assembles `sources` as one unit (see [`super::assemble`]), with the listing.
+pub fn assemble(sources: &[(&str, &str)], options: &Options) -> Result<(Program, Vec<ListingLine>), Diagnostics> {
     let mut asm = Assembler {
         files: sources.iter().map(|(name, text)| (*name, text.lines().collect())).collect(),
         sections: Vec::new(),
@@ -701,6 +714,7 @@ pub fn assemble(sources: &[(&str, &str)], options: &Options) -> Result<Program, 
         globals: Vec::new(),
         errors: Vec::new(),
         current: 0,
+        listing: Vec::new(),
     };
     asm.current = asm.section_index(".text", Loc { file: 0, line: 1 });
     let mut statements = Vec::new();

@@ -120,8 +120,7 @@ fn eval_error(e: EvalError, span: Span) -> Error {
 }
 
 impl<'a> Args<'a> {
-    /// Checks the operand count against the forms the mnemonic accepts (`forms[i]` lists the
-    /// operands of the form with `i` operands, `None` if there is no such form).
+    /// Checks that the operand count is one of `counts`; `usage` shows the operands in the error.
     pub fn arity(&self, counts: &[usize], usage: &str) -> Result<usize, Error> {
         let n = self.body.operands.len();
         if counts.contains(&n) {
@@ -195,8 +194,8 @@ impl<'a> Args<'a> {
         if (-limit..limit).contains(&(offset as i64)) {
             return Ok(offset);
         }
-        let (kind, reach) = if bits == 16 { ("a branch", "±32 KiB") } else { ("a jump", "±1 MiB") };
-        Err(Error::new(span, format!("target is {offset} bytes away; {kind} reaches {reach}")))
+        let (kind, reach) = if bits == 16 { ("branch", "±32 KiB") } else { ("jump", "±1 MiB") };
+        Err(Error::new(span, format!("{kind} target is {offset} bytes away; a {kind} reaches {reach}")))
     }
 
     /// Operand `i` as `offset(base)`.

@@ -222,7 +222,30 @@ impl fmt::Display for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
+/// What one statement produced, for listings and line-by-line tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListingLine {
+    /// Index of the source file in the `sources` given to [`assemble_with_listing`].
+    pub file: usize,
+    /// 1-based line.
+    pub line: usize,
+    /// The address of the first byte.
+    pub addr: u32,
+    /// Bytes reserved (equal to `bytes.len()` except in `nobits` sections).
+    pub size: u32,
+    /// The bytes written.
+    pub bytes: Vec<u8>,
+}
+
 /// Assembles `sources` (file name, text) as one unit, in order.
 pub fn assemble(sources: &[(&str, &str)], options: &Options) -> Result<Program, Diagnostics> {
+    layout::assemble(sources, options).map(|(program, _)| program)
+}
+
+/// Like [`assemble`], and also returns what each statement produced, in source order.
+pub fn assemble_with_listing(
+    sources: &[(&str, &str)],
+    options: &Options,
+) -> Result<(Program, Vec<ListingLine>), Diagnostics> {
     layout::assemble(sources, options)
 }

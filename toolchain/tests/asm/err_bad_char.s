@@ -1,0 +1,2 @@
+# error: 2:16: unexpected character `?`
+    addi a0, a0?, 1

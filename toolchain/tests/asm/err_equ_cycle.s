@@ -1,0 +1,4 @@
+# error: 4:11: in the value of `A`: `A` is defined in terms of itself (or nests deeper than 64)
+    .equ A, B
+    .equ B, A
+    .word A

@@ -1,0 +1,2 @@
+# error: 2:30: arithmetic overflow in expression
+    .word 0x7fffffffffffffff + 1

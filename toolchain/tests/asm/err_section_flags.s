@@ -1,0 +1,2 @@
+# error: 2:20: unknown section flag `q` (known: a, w, x)
+    .section .foo, "q"

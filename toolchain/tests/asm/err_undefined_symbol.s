@@ -1,0 +1,2 @@
+# error: 2:9: undefined symbol `nowhere`
+    j   nowhere

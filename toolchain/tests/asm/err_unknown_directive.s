@@ -1,0 +1,2 @@
+# error: 2:5: unknown directive `.wrod`
+    .wrod 5

@@ -1,0 +1,2 @@
+# error: 2:12: unterminated string
+    .ascii "abc

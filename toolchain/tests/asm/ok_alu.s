@@ -1,0 +1,19 @@
+# Register-register operations, every function value, every register spelling.
+    add a0, a1, a2                       # => 0xc14b6000
+    sub r1, r2, r3                       # => 0xc0221801
+    sll x31, x30, x29                    # => 0xc3fee802
+    slt zero, ra, sp                     # => 0xc0011003
+    sltu gp, tp, t0                      # => 0xc0642804
+    xor t1, t2, s0                       # => 0xc0c74005
+    srl fp, s1, a0                       # => 0xc1095006
+    sra a3, a4, a5                       # => 0xc1ae7807
+    or a6, a7, s2                        # => 0xc2119008
+    and s3, s4, s5                       # => 0xc274a809
+    mul s6, s7, s8                       # => 0xc2d7c010
+    mulh s9, s10, s11                    # => 0xc33ad811
+    mulhsu t3, t4, t5                    # => 0xc39df012
+    mulhu t6, r0, r31                    # => 0xc3e0f813
+    div a0, a0, a1                       # => 0xc14a5814
+    divu a0, a0, a1                      # => 0xc14a5815
+    rem a0, a0, a1                       # => 0xc14a5816
+    remu a0, a0, a1                      # => 0xc14a5817

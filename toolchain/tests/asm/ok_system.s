@@ -1,0 +1,22 @@
+# Control registers (by name and number), fences and system instructions.
+    crrw a0, status, a1                  # => 0xe14b0000
+    crrs a0, tvec, a1                    # => 0xe14b1001
+    crrc a0, epc, zero                   # => 0xe1402002
+    crrwi a0, ptbr, 5                    # => 0xe1454007
+    crrsi a0, cause, 31                  # => 0xe15f5003
+    crrci a0, 0x3, 0                     # => 0xe1406003
+    crrs a0, cycle, zero                 # => 0xe1401010
+    crrw zero, 0xfff, t6                 # => 0xe01f0fff
+    fence                                # => 0xe8000ff0
+    fence iorw, iorw                     # => 0xe8000ff0
+    fence rw, w                          # => 0xe8000310
+    fence 0, 0                           # => 0xe8000000
+    fence i, o                           # => 0xe8000840
+    fence.tso                            # => 0xe8008330
+    fence.i                              # => 0xe4000005
+    syscall                              # => 0xe4000000
+    break                                # => 0xe4000001
+    eret                                 # => 0xe4000002
+    wait                                 # => 0xe4000003
+    tlbflush a0, a1                      # => 0xe40a5804
+    tlbflush zero, zero                  # => 0xe4000004
