@@ -76,7 +76,10 @@ fn format_expectation(line: &str, bytes: &[u8], size: u32) -> String {
     let parts: Vec<String> = if byte_wise || bytes.len() % 4 != 0 && !half_wise {
         bytes.iter().map(|b| format!("0x{b:02x}")).collect()
     } else if half_wise {
-        bytes.chunks(2).map(|c| format!("0x{:04x}", u16::from_le_bytes([c[0], c.get(1).copied().unwrap_or(0)]))).collect()
+        bytes
+            .chunks(2)
+            .map(|c| format!("0x{:04x}", u16::from_le_bytes([c[0], c.get(1).copied().unwrap_or(0)])))
+            .collect()
     } else {
         bytes.chunks(4).map(|c| format!("0x{:08x}", u32::from_le_bytes([c[0], c[1], c[2], c[3]]))).collect()
     };
@@ -119,7 +122,10 @@ fn check_ok_file(path: &Path, failures: &mut Vec<String>) {
             let expected = u32::from_str_radix(value.trim().trim_start_matches("0x"), 16).ok();
             let found = program.symbol(sym.trim());
             if expected.is_none() || found != expected {
-                failures.push(format!("{name}:{line_no}: symbol `{}` is {found:x?}, expected {value}", sym.trim()));
+                failures.push(format!(
+                    "{name}:{line_no}: symbol `{}` is {found:x?}, expected {value}",
+                    sym.trim()
+                ));
             }
             continue;
         }
@@ -178,7 +184,9 @@ fn check_err_file(path: &Path, failures: &mut Vec<String>) {
         return;
     }
     match assemble(&[(&name, &text)], &Options::default()) {
-        Ok(_) => failures.push(format!("{name}: assembled, expected errors:\n    {}", expected.join("\n    "))),
+        Ok(_) => {
+            failures.push(format!("{name}: assembled, expected errors:\n    {}", expected.join("\n    ")))
+        }
         Err(diagnostics) => {
             let mut actual: Vec<String> = diagnostics.0.iter().map(|d| d.header()).collect();
             for d in &diagnostics.0 {

@@ -231,7 +231,10 @@ fn parse_unary(cur: &mut Cursor<'_>, depth: usize) -> Result<Expr, Error> {
         return Err(Error::new(cur.here_span(), format!("expression nested deeper than {MAX_DEPTH} levels")));
     }
     let Some(t) = cur.peek() else {
-        return Err(Error::new(cur.end, "expected an expression before the end of the statement".to_string()));
+        return Err(Error::new(
+            cur.end,
+            "expected an expression before the end of the statement".to_string(),
+        ));
     };
     match &t.tok {
         Tok::Minus | Tok::Tilde | Tok::Plus => {

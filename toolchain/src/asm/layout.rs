@@ -17,7 +17,9 @@ use super::expr::{eval, Env, EvalError, Expr, ExprKind};
 use super::lexer::lex;
 use super::matcher::{self, Args};
 use super::parser::{parse_line, Body, OperandKind, Statement};
-use super::{Diagnostic, Diagnostics, Error, ListingLine, Options, Program, Section, SectionFlags, Span, Symbol};
+use super::{
+    Diagnostic, Diagnostics, Error, ListingLine, Options, Program, Section, SectionFlags, Span, Symbol,
+};
 
 /// Largest number of file bytes in one section (keeps hostile input from exhausting memory).
 const MAX_SECTION_BYTES: u64 = 64 << 20;
@@ -138,7 +140,9 @@ impl Env for Pass2Env<'_> {
                 if self.depth.get() >= MAX_EQU_DEPTH {
                     return Err(Error::new(
                         span,
-                        format!("`{name}` is defined in terms of itself (or nests deeper than {MAX_EQU_DEPTH})"),
+                        format!(
+                            "`{name}` is defined in terms of itself (or nests deeper than {MAX_EQU_DEPTH})"
+                        ),
                     )
                     .into());
                 }
@@ -148,11 +152,9 @@ impl Env for Pass2Env<'_> {
                 self.depth.set(self.depth.get() - 1);
                 match value {
                     // The inner error's span belongs to the `.equ` line: report it at the use.
-                    Err(EvalError::Error(inner)) if outermost => Err(Error::new(
-                        span,
-                        format!("in the value of `{name}`: {}", inner.message),
-                    )
-                    .into()),
+                    Err(EvalError::Error(inner)) if outermost => {
+                        Err(Error::new(span, format!("in the value of `{name}`: {}", inner.message)).into())
+                    }
                     other => other,
                 }
             }
@@ -236,10 +238,7 @@ impl<'a> Assembler<'a> {
                 section.size = end;
                 Ok(offset)
             }
-            _ => Err(Error::new(
-                span,
-                format!("section `{}` would exceed {} bytes", section.name, limit),
-            )),
+            _ => Err(Error::new(span, format!("section `{}` would exceed {} bytes", section.name, limit))),
         }
     }
 
@@ -285,14 +284,19 @@ impl<'a> Assembler<'a> {
             Err(EvalError::NotYet) => {
                 return Err(Error::new(
                     op.span,
-                    format!("{what} must be a constant known here (literals and `.equ` symbols defined above)"),
+                    format!(
+                        "{what} must be a constant known here (literals and `.equ` symbols defined above)"
+                    ),
                 ))
             }
         };
         if (min..=max).contains(&value) {
             Ok(value)
         } else {
-            Err(Error::new(op.span, format!("{what} {value} is out of range; `{}` takes {min}..={max}", body.name)))
+            Err(Error::new(
+                op.span,
+                format!("{what} {value} is out of range; `{}` takes {min}..={max}", body.name),
+            ))
         }
     }
 
@@ -301,7 +305,10 @@ impl<'a> Assembler<'a> {
             return Ok(());
         }
         let span = body.operands.get(counts.iter().copied().max().unwrap_or(0)).map_or(body.span, |o| o.span);
-        Err(Error::new(span, format!("`{}` expects {usage}, found {} operands", body.name, body.operands.len())))
+        Err(Error::new(
+            span,
+            format!("`{}` expects {usage}, found {} operands", body.name, body.operands.len()),
+        ))
     }
 
     fn no_data_in_nobits(&self, body: &Body) -> Result<(), Error> {
@@ -355,7 +362,10 @@ impl<'a> Assembler<'a> {
         let mut nobits = self.sections[index].nobits;
         if let Some(op) = body.operands.get(1) {
             let OperandKind::Str(letters) = &op.kind else {
-                return Err(Error::new(op.span, "expected section flags as a string, like \"ax\"".to_string()));
+                return Err(Error::new(
+                    op.span,
+                    "expected section flags as a string, like \"ax\"".to_string(),
+                ));
             };
             flags = SectionFlags { read: true, write: false, execute: false };
             for &b in letters {
@@ -366,7 +376,10 @@ impl<'a> Assembler<'a> {
                     _ => {
                         return Err(Error::new(
                             op.span,
-                            format!("unknown section flag `{}` (known: a, w, x)", (b as char).escape_default()),
+                            format!(
+                                "unknown section flag `{}` (known: a, w, x)",
+                                (b as char).escape_default()
+                            ),
                         ))
                     }
                 }
@@ -407,7 +420,11 @@ impl<'a> Assembler<'a> {
         }
         let nop = fill.is_none() && section.flags.execute && offset % 4 == 0 && len % 4 == 0;
         let offset = self.reserve(len, body.span)?;
-        Ok(Some(Placed { section: self.current, offset, emit: Emit::Fill { len, fill: fill.unwrap_or(0), nop } }))
+        Ok(Some(Placed {
+            section: self.current,
+            offset,
+            emit: Emit::Fill { len, fill: fill.unwrap_or(0), nop },
+        }))
     }
 
     fn directive1(&mut self, body: &Body, loc: Loc) -> Result<Option<Placed>, Error> {
@@ -519,7 +536,10 @@ impl<'a> Assembler<'a> {
                 continue;
             }
             if !first {
-                cursor = align_up(cursor, if options.page_align_sections { PAGE.max(section.align) } else { section.align });
+                cursor = align_up(
+                    cursor,
+                    if options.page_align_sections { PAGE.max(section.align) } else { section.align },
+                );
             }
             first = false;
             section.addr = cursor;
@@ -550,7 +570,10 @@ impl<'a> Assembler<'a> {
                         Ok(insts) if insts.len() == *count as usize => {
                             (insts.iter().flat_map(|i| ox32::encode(i).to_le_bytes()).collect(), None)
                         }
-                        Ok(_) => (Vec::new(), Some(Error::new(body.span, "internal: size changed between passes".into()))),
+                        Ok(_) => (
+                            Vec::new(),
+                            Some(Error::new(body.span, "internal: size changed between passes".into())),
+                        ),
                         Err(e) => (Vec::new(), Some(e)),
                     }
                 }
@@ -606,7 +629,9 @@ impl<'a> Assembler<'a> {
         for (name, loc, span) in std::mem::take(&mut self.globals) {
             match self.symbols.get_mut(&name) {
                 Some(entry) => entry.global = true,
-                None => self.diag(loc, Error::new(span, format!("`{name}` is declared global but never defined"))),
+                None => {
+                    self.diag(loc, Error::new(span, format!("`{name}` is declared global but never defined")))
+                }
             }
         }
     }
@@ -697,7 +722,10 @@ fn data_bytes(body: &Body, env: &dyn Env) -> Result<Vec<u8>, Error> {
             EvalError::NotYet => Error::new(e.span, "value is not known".to_string()),
         })?;
         if !(min..=max).contains(&value) {
-            return Err(Error::new(op.span, format!("value {value} is out of range; `{name}` takes {min}..={max}")));
+            return Err(Error::new(
+                op.span,
+                format!("value {value} is out of range; `{name}` takes {min}..={max}"),
+            ));
         }
         out.extend_from_slice(&value.to_le_bytes()[..width as usize]);
     }
@@ -705,7 +733,10 @@ fn data_bytes(body: &Body, env: &dyn Env) -> Result<Vec<u8>, Error> {
 }
 
 /// Assembles `sources` as one unit (see [`super::assemble`]), with the listing.
-pub fn assemble(sources: &[(&str, &str)], options: &Options) -> Result<(Program, Vec<ListingLine>), Diagnostics> {
+pub fn assemble(
+    sources: &[(&str, &str)],
+    options: &Options,
+) -> Result<(Program, Vec<ListingLine>), Diagnostics> {
     let mut asm = Assembler {
         files: sources.iter().map(|(name, text)| (*name, text.lines().collect())).collect(),
         sections: Vec::new(),

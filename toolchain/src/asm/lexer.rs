@@ -128,7 +128,8 @@ pub fn lex(line: &str) -> Result<Vec<Token>, Error> {
                 i += d.len_utf8();
             }
             let span = Span::new(start, i);
-            let value = parse_int(&line[start..i]).ok_or_else(|| Error::new(span, int_message(&line[start..i])))?;
+            let value =
+                parse_int(&line[start..i]).ok_or_else(|| Error::new(span, int_message(&line[start..i])))?;
             tokens.push(Token { tok: Tok::Int(value), span });
             continue;
         }
@@ -211,10 +212,9 @@ fn lex_escape(line: &str, backslash: usize) -> Result<(u8, usize), Error> {
         let end = i + 1 + hex.len();
         return match u8::from_str_radix(&hex, 16) {
             Ok(b) => Ok((b, end)),
-            Err(_) => Err(Error::new(
-                Span::new(backslash, end),
-                "`\\x` needs one or two hex digits".to_string(),
-            )),
+            Err(_) => {
+                Err(Error::new(Span::new(backslash, end), "`\\x` needs one or two hex digits".to_string()))
+            }
         };
     }
     if ('0'..='7').contains(&c) {
@@ -230,7 +230,10 @@ fn lex_escape(line: &str, backslash: usize) -> Result<(u8, usize), Error> {
     }
     Err(Error::new(
         Span::new(backslash, i + c.len_utf8()),
-        format!("unknown escape `\\{}` (known: \\n \\t \\r \\0 \\\\ \\\" \\' \\a \\b \\f \\v \\xHH \\NNN)", c.escape_default()),
+        format!(
+            "unknown escape `\\{}` (known: \\n \\t \\r \\0 \\\\ \\\" \\' \\a \\b \\f \\v \\xHH \\NNN)",
+            c.escape_default()
+        ),
     ))
 }
 
@@ -259,7 +262,8 @@ fn lex_string(line: &str, quote: usize) -> Result<(Vec<u8>, usize), Error> {
 
 fn lex_char(line: &str, quote: usize) -> Result<(i64, usize), Error> {
     let i = quote + 1;
-    let unterminated = || Error::new(Span::new(quote, line.len()), "unterminated character literal".to_string());
+    let unterminated =
+        || Error::new(Span::new(quote, line.len()), "unterminated character literal".to_string());
     let (value, end) = match line[i..].chars().next() {
         None | Some('\'') => return Err(unterminated()),
         Some('\\') => {
@@ -300,7 +304,10 @@ mod tests {
             ]
         );
         assert_eq!(kinds("x // y"), vec![Tok::Ident("x".into())]);
-        assert_eq!(kinds("0x10 0b101 'a' '\\n'"), vec![Tok::Int(16), Tok::Int(5), Tok::Int(97), Tok::Int(10)]);
+        assert_eq!(
+            kinds("0x10 0b101 'a' '\\n'"),
+            vec![Tok::Int(16), Tok::Int(5), Tok::Int(97), Tok::Int(10)]
+        );
         assert_eq!(kinds("\"a\\x41\\101#\""), vec![Tok::Str(b"aAA#".to_vec())]);
     }
 

@@ -126,7 +126,11 @@ impl<'a> Args<'a> {
         if counts.contains(&n) {
             return Ok(n);
         }
-        let span = self.body.operands.get(counts.iter().copied().max().unwrap_or(0)).map_or(self.body.span, |o| o.span);
+        let span = self
+            .body
+            .operands
+            .get(counts.iter().copied().max().unwrap_or(0))
+            .map_or(self.body.span, |o| o.span);
         let expected = match counts {
             [1] => "1 operand".to_string(),
             [c] => format!("{c} operands"),
@@ -135,10 +139,7 @@ impl<'a> Args<'a> {
                 format!("{} operands", list.join(" or "))
             }
         };
-        Err(Error::new(
-            span,
-            format!("`{}` takes {expected} ({usage}), found {n}", self.body.name),
-        ))
+        Err(Error::new(span, format!("`{}` takes {expected} ({usage}), found {n}", self.body.name)))
     }
 
     fn operand(&self, i: usize) -> Result<&'a Operand, Error> {
@@ -172,7 +173,10 @@ impl<'a> Args<'a> {
             Ok(v)
         } else {
             let span = self.operand(i)?.span;
-            Err(Error::new(span, format!("{what} {v} is out of range; `{}` takes {min}..={max}", self.body.name)))
+            Err(Error::new(
+                span,
+                format!("{what} {v} is out of range; `{}` takes {min}..={max}", self.body.name),
+            ))
         }
     }
 
@@ -210,7 +214,10 @@ impl<'a> Args<'a> {
             Some(e) => {
                 let v = eval(e, self.env).map_err(|err| eval_error(err, e.span))?;
                 i16::try_from(v).map_err(|_| {
-                    Error::new(e.span, format!("offset {v} is out of range; `{}` takes -32768..=32767", self.body.name))
+                    Error::new(
+                        e.span,
+                        format!("offset {v} is out of range; `{}` takes -32768..=32767", self.body.name),
+                    )
                 })?
             }
         };
@@ -318,16 +325,14 @@ fn lower_real(a: &Args<'_>, kind: Kind) -> Result<Instruction, Error> {
             debug_assert!(JAL_OFFSET_RANGE.contains(&offset));
             Instruction::Jal { rd: a.reg(0)?, offset }
         }
-        Kind::Jalr => {
-            match a.arity(&[1, 2, 3], "rs | rd, offset(rs1) | rd, rs1, offset")? {
-                2 if matches!(a.operand(1)?.kind, OperandKind::Mem { .. }) => {
-                    let (offset, rs1) = a.mem(1)?;
-                    Instruction::Jalr { rd: a.reg(0)?, rs1, offset }
-                }
-                2 => Instruction::Jalr { rd: a.reg(0)?, rs1: a.reg(1)?, offset: 0 },
-                _ => Instruction::Jalr { rd: a.reg(0)?, rs1: a.reg(1)?, offset: a.imm16(2)? },
+        Kind::Jalr => match a.arity(&[1, 2, 3], "rs | rd, offset(rs1) | rd, rs1, offset")? {
+            2 if matches!(a.operand(1)?.kind, OperandKind::Mem { .. }) => {
+                let (offset, rs1) = a.mem(1)?;
+                Instruction::Jalr { rd: a.reg(0)?, rs1, offset }
             }
-        }
+            2 => Instruction::Jalr { rd: a.reg(0)?, rs1: a.reg(1)?, offset: 0 },
+            _ => Instruction::Jalr { rd: a.reg(0)?, rs1: a.reg(1)?, offset: a.imm16(2)? },
+        },
         Kind::Branch(cond) => {
             a.arity(&[3], "rs1, rs2, target")?;
             let offset = a.target(2, 16)? as i16;
@@ -372,7 +377,8 @@ fn lower_real(a: &Args<'_>, kind: Kind) -> Result<Instruction, Error> {
             a.arity(&[3], if op.is_immediate() { "rd, cr, uimm5" } else { "rd, cr, rs1" })?;
             let rd = a.reg(0)?;
             let cr = control_register(a, 1)?;
-            let src = if op.is_immediate() { a.imm(2, 0, 31, "immediate")? as u8 } else { a.reg(2)?.num() as u8 };
+            let src =
+                if op.is_immediate() { a.imm(2, 0, 31, "immediate")? as u8 } else { a.reg(2)?.num() as u8 };
             Instruction::Cr { op, rd, cr, src }
         }
         Kind::Fence => match a.arity(&[0, 2], "pred, succ")? {

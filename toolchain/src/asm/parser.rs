@@ -119,7 +119,10 @@ fn parse_operands(tokens: &[Token], end: Span) -> Result<Vec<Operand>, Error> {
             None => return Ok(operands),
             Some(Token { tok: Tok::Comma, .. }) => {}
             Some(t) => {
-                return Err(Error::new(t.span, format!("expected `,` between operands, found {}", describe(&t.tok))))
+                return Err(Error::new(
+                    t.span,
+                    format!("expected `,` between operands, found {}", describe(&t.tok)),
+                ))
             }
         }
     }
@@ -137,7 +140,9 @@ fn parse_base(cur: &mut Cursor<'_>, open: Span) -> Result<(String, Span, Span), 
     cur.expect(&Tok::LParen, "`(`")?;
     let (name, span) = match cur.next() {
         Some(Token { tok: Tok::Ident(name), span }) => (name.clone(), *span),
-        Some(t) => return Err(Error::new(t.span, format!("expected a base register, found {}", describe(&t.tok)))),
+        Some(t) => {
+            return Err(Error::new(t.span, format!("expected a base register, found {}", describe(&t.tok))))
+        }
         None => return Err(Error::new(open, "expected a base register after `(`".to_string())),
     };
     let close = cur.expect(&Tok::RParen, "`)` after the base register")?;
@@ -157,14 +162,20 @@ fn parse_operand(cur: &mut Cursor<'_>) -> Result<Operand, Error> {
                 Some(Token { tok: Tok::Ident(name), span }) => {
                     Ok(Operand { kind: OperandKind::Type(name.clone()), span: start.to(*span) })
                 }
-                _ => Err(Error::new(start, "expected a section type after `@` (@progbits or @nobits)".to_string())),
+                _ => Err(Error::new(
+                    start,
+                    "expected a section type after `@` (@progbits or @nobits)".to_string(),
+                )),
             };
         }
         _ => {}
     }
     if at_bare_base(cur) {
         let (base, base_span, close) = parse_base(cur, start)?;
-        return Ok(Operand { kind: OperandKind::Mem { offset: None, base, base_span }, span: start.to(close) });
+        return Ok(Operand {
+            kind: OperandKind::Mem { offset: None, base, base_span },
+            span: start.to(close),
+        });
     }
     let e = expr::parse(cur)?;
     if cur.at(&Tok::LParen) {

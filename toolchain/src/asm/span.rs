@@ -36,4 +36,3 @@ impl Error {
         Error { span, message }
     }
 }
-
