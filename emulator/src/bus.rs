@@ -78,7 +78,7 @@ impl Bus {
         let ram = (RAM_BASE as u64, RAM_BASE as u64 + self.ram.len() as u64);
         let rom = (BOOT_ROM_BASE as u64, BOOT_ROM_BASE as u64 + BOOT_ROM_SIZE as u64);
         let intc = (INTC_BASE as u64, INTC_BASE as u64 + DEVICE_SIZE as u64);
-        if base % DEVICE_SIZE != 0 || end > 1 << 32 {
+        if !base.is_multiple_of(DEVICE_SIZE) || end > 1 << 32 {
             return Err(MapError(format!("{} window at {base:#x} is not page-aligned", device.name())));
         }
         for (start, stop, what) in
@@ -221,7 +221,7 @@ impl Bus {
         let index = self.devices.partition_point(|m| m.base <= pa).checked_sub(1).ok_or(BusFault)?;
         let mapped = &mut self.devices[index];
         let offset = pa - mapped.base;
-        if offset >= DEVICE_SIZE || size != 4 || pa % 4 != 0 {
+        if offset >= DEVICE_SIZE || size != 4 || !pa.is_multiple_of(4) {
             return Err(BusFault);
         }
         Ok((mapped, offset))
@@ -231,7 +231,7 @@ impl Bus {
         if !(INTC_BASE..INTC_BASE + DEVICE_SIZE).contains(&pa) {
             return Ok(None);
         }
-        if size != 4 || pa % 4 != 0 {
+        if size != 4 || !pa.is_multiple_of(4) {
             return Err(BusFault);
         }
         Ok(Some(pa - INTC_BASE))
@@ -291,7 +291,7 @@ impl Bus {
     /// Reads a word of RAM for the page walker; `None` if `pa` is not word-aligned RAM.
     #[inline]
     pub fn ram_word(&self, pa: u32) -> Option<u32> {
-        let off = self.ram_offset(pa, 4).filter(|_| pa % 4 == 0)?;
+        let off = self.ram_offset(pa, 4).filter(|_| pa.is_multiple_of(4))?;
         Some(read_le(&self.ram[off..], 4))
     }
 

@@ -135,7 +135,7 @@ pub fn walk(bus: &mut Bus, root: u32, va: u32, access: Access, kernel: bool, upd
             continue;
         }
         let superpage = level == 1;
-        if superpage && pte.ppn() % ENTRIES != 0 {
+        if superpage && !pte.ppn().is_multiple_of(ENTRIES) {
             result = fault(access.page_fault(), "superpage frame not aligned to 4 MiB");
             break;
         }

@@ -104,12 +104,11 @@ pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, budget: u64) -> E
             }};
         }
         macro_rules! load {
-            ($op:expr, $size:expr, $extend:expr) => {{
+            ($op:expr, $size:expr, $v:ident => $extend:expr) => {{
                 let va = cpu.regs[r($op.rs1)].wrapping_add($op.imm);
                 match cpu.load(bus, va, $size, remaining) {
-                    Ok(value) => {
-                        let extend: fn(u32) -> u32 = $extend;
-                        cpu.regs[r($op.rd)] = extend(value);
+                    Ok($v) => {
+                        cpu.regs[r($op.rd)] = $extend;
                         idx += 1;
                     }
                     Err(t) => trap!(base | (idx as u32) << 2, t),
@@ -188,11 +187,11 @@ pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, budget: u64) -> E
                 Kind::Bge => branch!(op, (a as i32) >= (b as i32)),
                 Kind::Bltu => branch!(op, a < b),
                 Kind::Bgeu => branch!(op, a >= b),
-                Kind::Lb => load!(op, 1, |v| v as u8 as i8 as i32 as u32),
-                Kind::Lh => load!(op, 2, |v| v as u16 as i16 as i32 as u32),
-                Kind::Lw => load!(op, 4, |v| v),
-                Kind::Lbu => load!(op, 1, |v| v),
-                Kind::Lhu => load!(op, 2, |v| v),
+                Kind::Lb => load!(op, 1, v => v as u8 as i8 as i32 as u32),
+                Kind::Lh => load!(op, 2, v => v as u16 as i16 as i32 as u32),
+                Kind::Lw => load!(op, 4, v => v),
+                Kind::Lbu => load!(op, 1, v => v),
+                Kind::Lhu => load!(op, 2, v => v),
                 Kind::Sb => store!(op, 1),
                 Kind::Sh => store!(op, 2),
                 Kind::Sw => store!(op, 4),
