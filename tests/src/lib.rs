@@ -1,0 +1,117 @@
+//! Shared helpers of Orrery's whole-system tests: assemble a program, boot it on one node
+//! with a capturing console, run it to a cycle budget and report what happened.
+//!
+//! Conventions: paths are relative to the repository root; programs are assembled with the
+//! assembler's default options (base `RAM_BASE`, page-aligned sections); a node has
+//! [`RAM_SIZE`] bytes of RAM and the default 100 MHz clock. Nothing here is random: the same
+//! program and input always give the same [`Outcome`].
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use orrery_emulator::machine::{Machine, MachineConfig, RunState};
+use orrery_toolchain::asm::{assemble, Options, Program};
+
+/// RAM of every test node: 1 MiB.
+pub const RAM_SIZE: u32 = 1 << 20;
+
+/// What a run produced.
+pub struct Outcome {
+    /// Everything the guest wrote to its console, lossily decoded as UTF-8.
+    pub console: String,
+    /// How the run ended.
+    pub state: RunState,
+    /// The node after the run, for inspecting registers, memory and TLB counters.
+    pub machine: Machine,
+}
+
+impl Outcome {
+    /// The console followed by one line naming how the run ended: the text a snapshot
+    /// records.
+    pub fn transcript(&self) -> String {
+        let end = match self.state {
+            RunState::PoweredOff(code) => format!("powered off, exit code {code}"),
+            other => format!("did not power off: {other:?}"),
+        };
+        format!("{}\n--- {end}", self.console)
+    }
+}
+
+/// A console that keeps every byte the guest writes.
+#[derive(Clone, Default)]
+pub struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Capture {
+    /// The bytes written so far, as text.
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("console lock poisoned"))?.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Assembles `source` (named `name` in messages) into an ELF image; panics with the
+/// assembler's diagnostics, which is what a test wants.
+pub fn assemble_source(name: &str, source: &str) -> Vec<u8> {
+    match assemble(&[(name, source)], &Options::default()) {
+        Ok(program) => program.to_elf(),
+        Err(diagnostics) => panic!("{name} does not assemble:\n{diagnostics}"),
+    }
+}
+
+/// Assembles the file at `path` (relative to the repository root), keeping every symbol
+/// (the loader's table keeps one name per address).
+pub fn program(path: &str) -> Program {
+    let full = repo_root().join(path);
+    let source =
+        std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("cannot read {}: {e}", full.display()));
+    match assemble(&[(path, &source)], &Options::default()) {
+        Ok(program) => program,
+        Err(diagnostics) => panic!("{path} does not assemble:\n{diagnostics}"),
+    }
+}
+
+/// Assembles the file at `path` (relative to the repository root) into an ELF image.
+pub fn assemble_file(path: &str) -> Vec<u8> {
+    program(path).to_elf()
+}
+
+/// A node with a capturing console and `input` queued on its UART.
+pub fn machine(input: &[u8]) -> (Machine, Capture) {
+    let console = Capture::default();
+    let mut config = MachineConfig::new(RAM_SIZE, Box::new(console.clone()));
+    config.input = input.to_vec();
+    (Machine::new(config), console)
+}
+
+/// Boots `elf` and runs it until it powers off, gets stuck, or has run `max_cycles`.
+pub fn run_elf(elf: &[u8], input: &[u8], max_cycles: u64) -> Outcome {
+    let (mut machine, console) = machine(input);
+    if let Err(e) = machine.boot_elf(elf) {
+        panic!("the image does not load: {e}");
+    }
+    let state = machine.run(max_cycles);
+    Outcome { console: console.text(), state, machine }
+}
+
+/// Assembles the file at `path` (relative to the repository root) and runs it like
+/// [`run_elf`].
+pub fn run_asm(path: &str, input: &[u8], max_cycles: u64) -> Outcome {
+    run_elf(&assemble_file(path), input, max_cycles)
+}
