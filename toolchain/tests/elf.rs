@@ -199,6 +199,13 @@ fn hostile_sources_give_errors_not_panics() {
             assert!(!d.to_string().is_empty());
         }
     }
+    // A chain of symbols that each use the previous one twice evaluates in linear time.
+    let mut chain = String::from(".equ s0, 1\n");
+    for i in 1..60 {
+        chain.push_str(&format!(".equ s{i}, s{} + s{} - s{}\n", i - 1, i - 1, i - 1));
+    }
+    chain.push_str(".word s59\n");
+    assert!(assemble(&[("chain.s", &chain)], &Options::default()).is_ok());
     let too_big = Options { base: 0xffff_fff0, page_align_sections: true };
     let err = assemble(&[("h.s", ".space 32")], &too_big).err().map(|d| d.to_string()).unwrap_or_default();
     assert!(err.contains("does not fit in the 32-bit address space"), "{err}");

@@ -10,7 +10,7 @@
 //! reserved them; a statement that fails in pass 2 leaves zeros of its reserved size, so later
 //! addresses never shift and every error of the file is still reported.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use super::expr::{eval, Env, EvalError, Expr, ExprKind};
@@ -23,6 +23,8 @@ use super::{
 
 /// Largest number of file bytes in one section (keeps hostile input from exhausting memory).
 const MAX_SECTION_BYTES: u64 = 64 << 20;
+/// Largest number of file bytes in all sections together.
+const MAX_TOTAL_BYTES: u64 = 256 << 20;
 /// Largest alignment `.align`/`.balign` accept.
 const MAX_ALIGN: u64 = 1 << 16;
 /// Deepest chain of `.equ` symbols referring to each other.
@@ -56,8 +58,16 @@ struct SectionState {
 }
 
 enum SymDef {
-    Label { section: usize, offset: u64 },
-    Equ { expr: Expr },
+    Label {
+        section: usize,
+        offset: u64,
+    },
+    /// An expression, with the place of the `.equ` (the value of `.` in it).
+    Equ {
+        expr: Expr,
+        section: usize,
+        offset: u64,
+    },
 }
 
 struct SymEntry {
@@ -91,26 +101,41 @@ struct Assembler<'a> {
     errors: Vec<Diagnostic>,
     current: usize,
     listing: Vec<ListingLine>,
+    /// `.equ` values known in pass 1.
+    cache1: EquCache,
+    /// `.equ` values known in pass 2.
+    cache2: EquCache,
+    /// File bytes of all sections together, bounded by [`MAX_TOTAL_BYTES`].
+    total_bytes: u64,
 }
 
 fn align_up(value: u64, align: u64) -> u64 {
     value.div_ceil(align) * align
 }
 
+/// Values of `.equ` symbols already computed, so chains of symbols that use each other several
+/// times cost linear, not exponential, time.
+type EquCache = RefCell<HashMap<String, i64>>;
+
 /// First-pass values: literals and `.equ` symbols defined above; everything else is not yet known.
 struct Pass1Env<'s> {
     symbols: &'s HashMap<String, SymEntry>,
-    depth: Cell<usize>,
+    cache: &'s EquCache,
+    depth: usize,
 }
 
 impl Env for Pass1Env<'_> {
     fn symbol(&self, name: &str, _span: Span) -> Result<i64, EvalError> {
+        if let Some(v) = self.cache.borrow().get(name) {
+            return Ok(*v);
+        }
         match self.symbols.get(name).map(|s| &s.def) {
-            Some(SymDef::Equ { expr }) if self.depth.get() < MAX_EQU_DEPTH => {
-                self.depth.set(self.depth.get() + 1);
-                let value = eval(expr, self);
-                self.depth.set(self.depth.get() - 1);
-                value.map_err(|_| EvalError::NotYet)
+            Some(SymDef::Equ { expr, .. }) if self.depth < MAX_EQU_DEPTH => {
+                let inner = Pass1Env { depth: self.depth + 1, ..*self };
+                let value = eval(expr, &inner).map_err(|_| EvalError::NotYet)?;
+                // A value known in pass 1 only used constants, which never change later.
+                self.cache.borrow_mut().insert(name.to_string(), value);
+                Ok(value)
             }
             _ => Err(EvalError::NotYet),
         }
@@ -125,19 +150,27 @@ impl Env for Pass1Env<'_> {
 struct Pass2Env<'s> {
     symbols: &'s HashMap<String, SymEntry>,
     sections: &'s [SectionState],
+    cache: &'s EquCache,
     pc: u64,
-    depth: Cell<usize>,
+    depth: usize,
+}
+
+impl Pass2Env<'_> {
+    fn address(&self, section: usize, offset: u64) -> i64 {
+        self.sections.get(section).map_or(0, |s| s.addr) as i64 + offset as i64
+    }
 }
 
 impl Env for Pass2Env<'_> {
     fn symbol(&self, name: &str, span: Span) -> Result<i64, EvalError> {
+        if let Some(v) = self.cache.borrow().get(name) {
+            return Ok(*v);
+        }
         match self.symbols.get(name).map(|s| &s.def) {
             None => Err(Error::new(span, format!("undefined symbol `{name}`")).into()),
-            Some(SymDef::Label { section, offset }) => {
-                Ok(self.sections.get(*section).map_or(0, |s| s.addr) as i64 + *offset as i64)
-            }
-            Some(SymDef::Equ { expr }) => {
-                if self.depth.get() >= MAX_EQU_DEPTH {
+            Some(SymDef::Label { section, offset }) => Ok(self.address(*section, *offset)),
+            Some(SymDef::Equ { expr, section, offset }) => {
+                if self.depth >= MAX_EQU_DEPTH {
                     return Err(Error::new(
                         span,
                         format!(
@@ -146,16 +179,19 @@ impl Env for Pass2Env<'_> {
                     )
                     .into());
                 }
-                let outermost = self.depth.get() == 0;
-                self.depth.set(self.depth.get() + 1);
-                let value = eval(expr, self);
-                self.depth.set(self.depth.get() - 1);
-                match value {
+                // `.` in a `.equ` is the address where the `.equ` stands.
+                let inner =
+                    Pass2Env { depth: self.depth + 1, pc: self.address(*section, *offset) as u64, ..*self };
+                match eval(expr, &inner) {
+                    Ok(value) => {
+                        self.cache.borrow_mut().insert(name.to_string(), value);
+                        Ok(value)
+                    }
                     // The inner error's span belongs to the `.equ` line: report it at the use.
-                    Err(EvalError::Error(inner)) if outermost => {
+                    Err(EvalError::Error(inner)) if self.depth == 0 => {
                         Err(Error::new(span, format!("in the value of `{name}`: {}", inner.message)).into())
                     }
-                    other => other,
+                    Err(other) => Err(other),
                 }
             }
         }
@@ -233,9 +269,14 @@ impl<'a> Assembler<'a> {
         let section = &mut self.sections[self.current];
         let offset = section.size;
         let limit = if section.nobits { 1 << 32 } else { MAX_SECTION_BYTES };
+        let file_bytes = if section.nobits { 0 } else { len };
+        if self.total_bytes.saturating_add(file_bytes) > MAX_TOTAL_BYTES {
+            return Err(Error::new(span, format!("the program would exceed {MAX_TOTAL_BYTES} bytes")));
+        }
         match offset.checked_add(len) {
             Some(end) if end <= limit => {
                 section.size = end;
+                self.total_bytes += file_bytes;
                 Ok(offset)
             }
             _ => Err(Error::new(span, format!("section `{}` would exceed {} bytes", section.name, limit))),
@@ -268,7 +309,7 @@ impl<'a> Assembler<'a> {
     }
 
     fn pass1_env(&self) -> Pass1Env<'_> {
-        Pass1Env { symbols: &self.symbols, depth: Cell::new(0) }
+        Pass1Env { symbols: &self.symbols, cache: &self.cache1, depth: 0 }
     }
 
     fn constant(&self, body: &Body, i: usize, min: i64, max: i64, what: &str) -> Result<i64, Error> {
@@ -450,7 +491,15 @@ impl<'a> Assembler<'a> {
                 let OperandKind::Expr(expr) = &second.kind else {
                     return Err(Error::new(second.span, "expected an expression".to_string()));
                 };
-                self.define(sym, SymDef::Equ { expr: expr.clone() }, *span)?;
+                self.define(
+                    sym,
+                    SymDef::Equ {
+                        expr: expr.clone(),
+                        section: self.current,
+                        offset: self.sections[self.current].size,
+                    },
+                    *span,
+                )?;
                 Ok(None)
             }
             ".globl" | ".global" => {
@@ -562,7 +611,13 @@ impl<'a> Assembler<'a> {
             let (Some(body), Some(placed)) = (&stmt.body, placed) else { continue };
             let section = &self.sections[placed.section];
             let pc = section.addr + placed.offset;
-            let env = Pass2Env { symbols: &self.symbols, sections: &self.sections, pc, depth: Cell::new(0) };
+            let env = Pass2Env {
+                symbols: &self.symbols,
+                sections: &self.sections,
+                cache: &self.cache2,
+                pc,
+                depth: 0,
+            };
             let (bytes, error) = match &placed.emit {
                 Emit::Instructions(count) => {
                     let args = Args { body, env: &env, pc: pc as u32 };
@@ -656,7 +711,13 @@ impl<'a> Assembler<'a> {
                 nobits: s.nobits,
             });
         }
-        let env = Pass2Env { symbols: &self.symbols, sections: &self.sections, pc: 0, depth: Cell::new(0) };
+        let env = Pass2Env {
+            symbols: &self.symbols,
+            sections: &self.sections,
+            cache: &self.cache2,
+            pc: 0,
+            depth: 0,
+        };
         let mut symbols = Vec::new();
         for name in &self.order {
             let Some(entry) = self.symbols.get(name) else { continue };
@@ -746,6 +807,9 @@ pub fn assemble(
         errors: Vec::new(),
         current: 0,
         listing: Vec::new(),
+        cache1: RefCell::new(HashMap::new()),
+        cache2: RefCell::new(HashMap::new()),
+        total_bytes: 0,
     };
     asm.current = asm.section_index(".text", Loc { file: 0, line: 1 });
     let mut statements = Vec::new();

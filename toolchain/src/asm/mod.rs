@@ -32,6 +32,7 @@
 //! # Rules worth knowing
 //! - Every symbol (label or `.equ`) is defined once across all files, which form one unit in
 //!   order. `.globl` of a symbol that is never defined is an error.
+//! - `.` is the address of the statement it appears in; in `.equ` it is where the `.equ` stands.
 //! - Instructions must sit on 4-byte boundaries; `.word`/`.half` data may be unaligned.
 //! - `.align`/`.space` counts and the choice between one and two instructions for `li` are made
 //!   in the first pass, from literals and `.equ` symbols defined above; label addresses are

@@ -5,6 +5,8 @@ a: b: nop ; nop // two statements        # => 0x80000000 0x80000000
     .word d - a                          # => 0x00000018
 d:
     .word a, d                           # => 0x80000000 0x80000018
+    .equ spot, .
+    .word spot, spot - a                 # => 0x80000020 0x00000020
 # symbol: a = 0x80000000
 # symbol: b = 0x80000000
 # symbol: c = 0x8000000c
