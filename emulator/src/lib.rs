@@ -15,6 +15,7 @@
 //!    [`devices`] is a state machine behind the [`device::Device`] trait.
 
 pub mod bus;
+pub mod console;
 pub mod cpu;
 pub mod device;
 pub mod devices;

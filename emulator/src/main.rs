@@ -4,14 +4,13 @@
 //! is wrong; 124 when `--max-cycles` ran out; 125 when the guest waits for an interrupt that
 //! can never come.
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::mpsc::channel;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
+use orrery_emulator::console::ConsoleSpec;
 use orrery_emulator::machine::{Machine, MachineConfig, RunState};
 use orrery_emulator::time::Clock;
 
@@ -36,7 +35,10 @@ enum Command {
         /// Virtual CPU speed in MHz (instructions per virtual microsecond).
         #[arg(long, default_value_t = 100)]
         mhz: u64,
-        /// Console input given up front, instead of reading the terminal.
+        /// Where the console goes: stdio, file:PATH, or tcp:HOST:PORT (waits for a client).
+        #[arg(long, default_value = "stdio")]
+        console: ConsoleSpec,
+        /// Console input given up front, instead of reading the console's host side.
         #[arg(long)]
         input: Option<String>,
         /// Stop after this many virtual cycles (exit status 124).
@@ -86,31 +88,23 @@ fn read_image(path: &Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-fn run(
-    image: &Path,
+/// The options of `orrery run`.
+struct RunOptions {
     ram: u32,
     mhz: u64,
+    console: ConsoleSpec,
     input: Option<String>,
     max_cycles: Option<u64>,
-) -> Result<ExitCode, String> {
+}
+
+fn run(image: &Path, options: RunOptions) -> Result<ExitCode, String> {
     let elf = read_image(image)?;
-    let mut config = MachineConfig::new(ram, Box::new(std::io::stdout()));
-    config.clock = Clock::from_mhz(mhz);
-    match input {
-        Some(text) => config.input = text.into_bytes(),
-        None => {
-            let (tx, rx) = channel();
-            std::thread::spawn(move || {
-                for byte in std::io::stdin().lock().bytes() {
-                    let Ok(byte) = byte else { break };
-                    if tx.send(byte).is_err() {
-                        break;
-                    }
-                }
-            });
-            config.host_input = Some(rx);
-        }
-    }
+    let console = options.console.open(options.input.is_none())?;
+    let mut config = MachineConfig::new(options.ram, console.output);
+    config.clock = Clock::from_mhz(options.mhz);
+    config.host_input = console.input;
+    config.input = options.input.unwrap_or_default().into_bytes();
+    let max_cycles = options.max_cycles;
     let mut machine = Machine::new(config);
     machine.boot_elf(&elf).map_err(|e| format!("{}: {e}", image.display()))?;
     let limit = max_cycles.unwrap_or(u64::MAX);
@@ -171,7 +165,9 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { image, ram, mhz, input, max_cycles } => run(&image, ram, mhz, input, max_cycles),
+        Command::Run { image, ram, mhz, console, input, max_cycles } => {
+            run(&image, RunOptions { ram, mhz, console, input, max_cycles })
+        }
         Command::Bench { rounds } => bench(rounds),
     };
     result.unwrap_or_else(|message| {
