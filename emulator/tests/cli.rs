@@ -1,0 +1,79 @@
+//! The `orrery` command line: exit statuses and error messages, run on the real binary.
+//!
+//! Exit status: the guest's exit code when it powers off; 2 with a one-line message for a bad
+//! image; 124 when `--max-cycles` runs out; 125 when the guest waits for an interrupt that
+//! can never come.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// A scratch directory for this test process.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("orrery-cli-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs `orrery run <file>` on `contents` written to `name` (console input given up front, so
+/// the test never reads the terminal).
+fn run_file(name: &str, contents: &[u8], extra: &[&str]) -> Output {
+    let dir = scratch(name);
+    let path = dir.join(name);
+    std::fs::write(&path, contents).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_orrery"))
+        .arg("run")
+        .arg(&path)
+        .args(["--input", ""])
+        .args(extra)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    output
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn the_guest_exit_code_propagates() {
+    let source = "        .text\n_start:\n        li t0, 0x10003000\n        li t1, 42\n        sw t1, 0(t0)\nhang:\n        j hang\n";
+    let output = run_file("exit42.s", source.as_bytes(), &[]);
+    assert_eq!(output.status.code(), Some(42), "stderr: {}", text(&output.stderr));
+}
+
+#[test]
+fn hello_prints_and_exits_zero() {
+    let source = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../programs/asm/hello.s")).unwrap();
+    let output = run_file("hello.s", &source, &[]);
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(text(&output.stdout), "Hello from ox32!\n");
+}
+
+#[test]
+fn a_malformed_elf_exits_2_with_one_line() {
+    let output = run_file("broken.elf", b"\x7fELF\x01\x01\x01 definitely not an executable", &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
+    assert!(
+        stderr.starts_with("orrery: ") && stderr.contains("broken.elf: not a valid ELF file"),
+        "{stderr:?}"
+    );
+}
+
+#[test]
+fn running_out_of_max_cycles_exits_124() {
+    let source = "        .text\n_start:\n        j _start\n";
+    let output = run_file("spin.s", source.as_bytes(), &["--max-cycles", "1000"]);
+    assert_eq!(output.status.code(), Some(124));
+    assert!(text(&output.stderr).contains("stopped after 1000 cycles"), "{}", text(&output.stderr));
+}
+
+#[test]
+fn waiting_with_no_wake_source_exits_125() {
+    let source = "        .text\n_start:\n        wait\n        j _start\n";
+    let output = run_file("stuck.s", source.as_bytes(), &[]);
+    assert_eq!(output.status.code(), Some(125));
+    assert!(text(&output.stderr).contains("can never come"), "{}", text(&output.stderr));
+}
