@@ -58,7 +58,7 @@ fn run_random(code: &[u32], tables: &[u32], user: bool, paging: bool) -> (Machin
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     #[test]
     fn random_code_cannot_crash_the_emulator(
