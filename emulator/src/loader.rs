@@ -67,22 +67,42 @@ impl Symbols {
     }
 }
 
+/// Checks the identification bytes and `e_machine` before handing the file to the parser, so
+/// that the common mistakes get a message of their own.
+fn check_ident(bytes: &[u8]) -> Result<(), LoadError> {
+    let err = |msg: &str| Err(LoadError(msg.to_string()));
+    if bytes.len() < 4 || bytes[..4] != *b"\x7fELF" {
+        return err("not an ELF file (no ELF magic number)");
+    }
+    match bytes.get(4) {
+        Some(1) => {}
+        Some(2) => return err("a 64-bit ELF file; ox32 executables are ELF32"),
+        _ => return err("not a valid ELF file: unknown class byte"),
+    }
+    if bytes.len() < 52 {
+        return Err(LoadError(format!(
+            "not a valid ELF file: the header is truncated ({} bytes; an ELF32 header has 52)",
+            bytes.len()
+        )));
+    }
+    if bytes[5] != 1 {
+        return err("not a little-endian ELF file; ox32 is little-endian");
+    }
+    let machine = u16::from_le_bytes([bytes[18], bytes[19]]);
+    if machine == EM_RISCV {
+        return err("a RISC-V executable: translate it to ox32 with `rv2ox` first");
+    }
+    if machine != ox32::EM_OX32 {
+        return Err(LoadError(format!("e_machine is {machine:#x}, not ox32 ({:#x})", ox32::EM_OX32)));
+    }
+    Ok(())
+}
+
 /// Checks `bytes` as an ox32 executable and copies its segments into `bus`'s RAM.
 pub fn load_elf(bus: &mut Bus, bytes: &[u8]) -> Result<Image, LoadError> {
     let err = |msg: String| Err(LoadError(msg));
+    check_ident(bytes)?;
     let elf = Elf::parse(bytes).map_err(|e| LoadError(format!("not a valid ELF file: {e}")))?;
-    if elf.is_64 {
-        return err("a 64-bit ELF file; ox32 executables are ELF32".into());
-    }
-    if !elf.little_endian {
-        return err("a big-endian ELF file; ox32 is little-endian".into());
-    }
-    if elf.header.e_machine == EM_RISCV {
-        return err("a RISC-V executable: translate it to ox32 with `rv2ox` first".into());
-    }
-    if elf.header.e_machine != ox32::EM_OX32 {
-        return err(format!("e_machine is {:#x}, not ox32 ({:#x})", elf.header.e_machine, ox32::EM_OX32));
-    }
     if elf.header.e_type != ET_EXEC {
         return err(format!("e_type is {}, not an executable (ET_EXEC)", elf.header.e_type));
     }
@@ -136,7 +156,7 @@ pub fn load_elf(bus: &mut Bus, bytes: &[u8]) -> Result<Image, LoadError> {
         })
         .collect();
     entries.sort();
-    entries.dedup_by_key(|(a, _, _)| *a);
+    entries.dedup();
     Ok(Image { entry, symbols: Symbols { entries } })
 }
 
@@ -147,7 +167,7 @@ mod tests {
     #[test]
     fn rejects_garbage_with_a_message() {
         let mut bus = Bus::new(1 << 16);
-        assert!(load_elf(&mut bus, b"not an elf").unwrap_err().0.starts_with("not a valid ELF file"));
+        assert!(load_elf(&mut bus, b"not an elf").unwrap_err().0.starts_with("not an ELF file"));
         assert!(load_elf(&mut bus, &[]).is_err());
         let mut truncated = vec![0x7f, b'E', b'L', b'F', 1, 1, 1, 0];
         truncated.resize(40, 0);

@@ -52,16 +52,16 @@ fn each_malformation_has_its_own_message() {
     let mut cases: Vec<(&str, Vec<u8>, &str)> = Vec::new();
 
     cases.push(("truncated header", good[..30].to_vec(), "not a valid ELF file"));
-    cases.push(("empty file", Vec::new(), "not a valid ELF file"));
-    cases.push(("not ELF at all", b"#!/bin/sh\necho hello\n".to_vec(), "not a valid ELF file"));
+    cases.push(("empty file", Vec::new(), "not an ELF file"));
+    cases.push(("not ELF at all", b"#!/bin/sh\necho hello\n".to_vec(), "not an ELF file"));
 
     let mut elf64 = good.clone();
     elf64[EI_CLASS] = 2;
-    cases.push(("64-bit class", elf64, ""));
+    cases.push(("64-bit class", elf64, "a 64-bit ELF file; ox32 executables are ELF32"));
 
     let mut big = good.clone();
     big[EI_DATA] = 2;
-    cases.push(("big-endian", big, ""));
+    cases.push(("big-endian", big, "not a little-endian ELF file"));
 
     let mut riscv = good.clone();
     put16(&mut riscv, E_MACHINE, EM_RISCV);

@@ -402,9 +402,6 @@ impl Cpu {
         size: u32,
         value: u32,
     ) -> Result<StoreEffect, Trap> {
-        if self.reservation == Some(pa & !3) {
-            self.reservation = None;
-        }
         let now = self.now();
         let is_ram = bus.ram_offset(pa, size).is_some();
         match bus.write(pa, size, value, now) {
