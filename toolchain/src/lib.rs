@@ -14,3 +14,4 @@
 pub mod asm;
 pub mod disasm;
 mod elf_write;
+pub mod rv2ox;
