@@ -175,7 +175,7 @@ pub fn translate_elf_with_stats(bytes: &[u8]) -> Result<(Vec<u8>, Stats), Transl
     let regions = executable_regions(bytes)?;
     let mut errors = TranslateErrors::default();
     let mut out = bytes.to_vec();
-    let mut produced: Vec<(usize, OxWord)> = Vec::new();
+    let mut produced: Vec<(usize, OxWord)> = Vec::with_capacity(regions.iter().map(|r| r.size / 4).sum());
     let mut stats = Stats::default();
     for region in &regions {
         if region.addr % 4 != 0 {
