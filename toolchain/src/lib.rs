@@ -1,4 +1,5 @@
-//! The ox32 toolchain: the `oxas` assembler and the `oxdis` disassembler.
+//! The ox32 toolchain: the `oxas` assembler, the `oxdis` disassembler and the `rv2ox`
+//! RV32IMA→ox32 translator.
 //!
 //! Design principles:
 //! 1. **The ISA crate is the single source of truth.** Mnemonics, register and control-register
@@ -10,6 +11,8 @@
 //!    diagnostic with its location ([`asm::Diagnostics`]) or an [`disasm::ElfError`].
 //! 4. **Round trips are the tests.** Everything `oxdis` prints, `oxas` assembles back to the same
 //!    bytes.
+//! 5. **Translation is re-encoding** ([`rv2ox`]): one RV32 word becomes one ox32 word at the
+//!    same address, so every address, symbol and jump table stays valid.
 
 pub mod asm;
 pub mod disasm;
