@@ -1,0 +1,17 @@
+//! Fuzzes the oxas assembler: any UTF-8 text is assembled as one file; it either fails with
+//! diagnostics or gives a program that can be written as ELF. Neither step may panic.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use orrery_toolchain::asm::{assemble, Options};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Ok(program) = assemble(&[("fuzz.s", text)], &Options::default()) {
+        let elf = program.to_elf();
+        assert!(elf.starts_with(b"\x7fELF"));
+    }
+});
