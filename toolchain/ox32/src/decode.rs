@@ -8,11 +8,11 @@
 use core::fmt;
 
 use crate::encode::{AMO_LR, AMO_SC};
-use crate::instruction::FENCE_TSO;
 use crate::instruction::opcode;
+use crate::instruction::FENCE_TSO;
 use crate::{
-    AluImmOp, AluOp, AmoOp, BranchCond, CrOp, Instruction, LoadWidth, Ordering, Reg, ShiftOp,
-    StoreWidth, SysOp,
+    AluImmOp, AluOp, AmoOp, BranchCond, CrOp, Instruction, LoadWidth, Ordering, Reg, ShiftOp, StoreWidth,
+    SysOp,
 };
 
 /// Why a word is not an ox32 instruction.

@@ -70,11 +70,7 @@ pub fn encode(inst: &Instruction) -> u32 {
         Instruction::Sc { rd, rs1, rs2, order } => amo(AMO_SC, rd, rs1, rs2, order),
         Instruction::Amo { op: amo_op, rd, rs1, rs2, order } => amo(amo_op as u32, rd, rs1, rs2, order),
         Instruction::Cr { op: cr_op, rd, cr, src } => {
-            op(opcode::CR)
-                | r1(rd)
-                | ((src as u32 & 31) << 16)
-                | ((cr_op as u32) << 12)
-                | (cr as u32 & 0xfff)
+            op(opcode::CR) | r1(rd) | ((src as u32 & 31) << 16) | ((cr_op as u32) << 12) | (cr as u32 & 0xfff)
         }
         Instruction::Fence { fm, pred, succ } => {
             op(opcode::FENCE)

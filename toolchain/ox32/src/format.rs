@@ -7,7 +7,9 @@
 
 use core::fmt::{self, Write};
 
-use crate::{cr, AluImmOp, AluOp, AmoOp, BranchCond, CrOp, Instruction, LoadWidth, Ordering, Reg, ShiftOp, StoreWidth};
+use crate::{
+    cr, AluImmOp, AluOp, AmoOp, BranchCond, CrOp, Instruction, LoadWidth, Ordering, Reg, ShiftOp, StoreWidth,
+};
 
 /// The mnemonic of a branch condition.
 pub fn branch_mnemonic(cond: BranchCond) -> &'static str {

@@ -32,8 +32,8 @@ pub use format::{
     load_mnemonic, ordering_suffix, shift_mnemonic, store_mnemonic,
 };
 pub use instruction::{
-    opcode, AluImmOp, AluOp, AmoOp, BranchCond, CrOp, Instruction, LoadWidth, Ordering, ShiftOp,
-    StoreWidth, SysOp, CR_MAX, FENCE_TSO, IMM20_MAX, JAL_OFFSET_RANGE,
+    opcode, AluImmOp, AluOp, AmoOp, BranchCond, CrOp, Instruction, LoadWidth, Ordering, ShiftOp, StoreWidth,
+    SysOp, CR_MAX, FENCE_TSO, IMM20_MAX, JAL_OFFSET_RANGE,
 };
 pub use reg::{Reg, ABI_NAMES};
 
