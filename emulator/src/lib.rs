@@ -22,4 +22,5 @@ pub mod devices;
 pub mod loader;
 pub mod machine;
 pub mod mmu;
+pub mod monitor;
 pub mod time;

@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 use orrery_emulator::console::ConsoleSpec;
 use orrery_emulator::machine::{Machine, MachineConfig, RunState};
+use orrery_emulator::monitor::{self, Monitor, MonitorSpec, DEFAULT_LIMIT};
 use orrery_emulator::time::Clock;
 
 /// The ox32 machine emulator.
@@ -44,6 +45,34 @@ enum Command {
         /// Stop after this many virtual cycles (exit status 124).
         #[arg(long)]
         max_cycles: Option<u64>,
+    },
+    /// Debug one node: load the image and serve the monitor's commands (a terminal with line
+    /// editing, a script, a pipe, or one TCP client). See docs/monitor.md.
+    Debug {
+        /// The image: an ox32 ELF executable, or `.s` assembly source.
+        image: PathBuf,
+        /// Run the commands in this file (echoed as `(orrery) cmd`), then exit.
+        #[arg(long)]
+        script: Option<PathBuf>,
+        /// Where the monitor talks: stdio, or tcp:HOST:PORT (waits for one client).
+        #[arg(long, default_value = "stdio")]
+        monitor: MonitorSpec,
+        /// RAM size, in bytes or with a K/M/G suffix.
+        #[arg(long, default_value = "64M", value_parser = parse_size)]
+        ram: u32,
+        /// Virtual CPU speed in MHz (instructions per virtual microsecond).
+        #[arg(long, default_value_t = 100)]
+        mhz: u64,
+        /// Where the guest's console goes: stdio (output only: standard input belongs to the
+        /// monitor), file:PATH, or tcp:HOST:PORT.
+        #[arg(long, default_value = "stdio")]
+        console: ConsoleSpec,
+        /// Console input given up front.
+        #[arg(long)]
+        input: Option<String>,
+        /// The most cycles one step/next/until/continue may run.
+        #[arg(long, default_value_t = DEFAULT_LIMIT)]
+        limit: u64,
     },
     /// Run the CPU benchmark (a sieve in user mode with paging on) and print MIPS.
     Bench {
@@ -134,6 +163,37 @@ fn run(image: &Path, options: RunOptions) -> Result<ExitCode, String> {
     }
 }
 
+/// The options of `orrery debug`.
+struct DebugOptions {
+    script: Option<PathBuf>,
+    monitor: MonitorSpec,
+    run: RunOptions,
+    limit: u64,
+}
+
+fn debug(image: &Path, options: DebugOptions) -> Result<ExitCode, String> {
+    let elf = read_image(image)?;
+    let script = match &options.script {
+        Some(path) => {
+            Some(std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?)
+        }
+        None => None,
+    };
+    let run = options.run;
+    // Standard input belongs to the monitor, so a console on stdio gets no host input.
+    let host_input = run.input.is_none() && run.console != ConsoleSpec::Stdio;
+    let console = run.console.open(host_input)?;
+    let mut config = MachineConfig::new(run.ram, console.output);
+    config.clock = Clock::from_mhz(run.mhz);
+    config.host_input = console.input;
+    config.input = run.input.unwrap_or_default().into_bytes();
+    let mut machine = Machine::new(config);
+    machine.boot_elf(&elf).map_err(|e| format!("{}: {e}", image.display()))?;
+    let mut session = Monitor::new(&mut machine).with_limit(options.limit);
+    monitor::session(&mut session, script.as_deref(), &options.monitor)?;
+    Ok(ExitCode::SUCCESS)
+}
+
 fn bench(rounds: u32) -> Result<ExitCode, String> {
     let source = include_str!("../../programs/asm/bench.s");
     let options = orrery_toolchain::asm::Options::default();
@@ -167,6 +227,10 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run { image, ram, mhz, console, input, max_cycles } => {
             run(&image, RunOptions { ram, mhz, console, input, max_cycles })
+        }
+        Command::Debug { image, script, monitor, ram, mhz, console, input, limit } => {
+            let run = RunOptions { ram, mhz, console, input, max_cycles: None };
+            debug(&image, DebugOptions { script, monitor, run, limit })
         }
         Command::Bench { rounds } => bench(rounds),
     };

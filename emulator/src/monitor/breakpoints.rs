@@ -1,0 +1,251 @@
+//! Breakpoints, watchpoints and trap catches: one numbered list, as in gdb.
+//!
+//! - A **breakpoint** stops before the instruction at its virtual address executes (`pc` is
+//!   compared before each step; resuming from a breakpoint first executes the instruction
+//!   there).
+//! - A **watchpoint** watches the 4 bytes at a virtual address. Before each step the monitor
+//!   decodes the instruction at `pc` and computes its effective address; if the access
+//!   overlaps the watched bytes and has the watched kind, the instruction is executed and the
+//!   session stops **after** it, showing the old and new value. An access that traps instead
+//!   did not happen and does not stop (catch the trap with `break trap`).
+//! - A **trap catch** (`break trap [KIND]`) stops when a matching trap has been taken: `pc` is
+//!   the handler's first instruction, not yet executed.
+
+use ox32::{Instruction, LoadWidth, Reg, StoreWidth};
+
+use crate::mmu::Access;
+use crate::monitor::format::{hex, sym_suffix};
+use crate::monitor::parse::{TrapFilter, WatchKind};
+use crate::monitor::Monitor;
+
+/// What one numbered entry stops at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PointKind {
+    /// The instruction at this virtual address is about to execute.
+    Break(u32),
+    /// An access of this kind to the word at this virtual address.
+    Watch(u32, WatchKind),
+    /// A trap of this kind was taken.
+    Trap(TrapFilter),
+}
+
+/// One numbered entry of the list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Point {
+    /// Its number, for `delete`.
+    pub id: u32,
+    /// What it stops at.
+    pub kind: PointKind,
+    /// How many times it stopped the guest.
+    pub hits: u64,
+}
+
+/// The memory access the instruction at `pc` is about to make.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemAccess {
+    /// The instruction's address.
+    pub pc: u32,
+    /// The mnemonic, for the report.
+    pub mnemonic: &'static str,
+    /// The effective virtual address.
+    pub va: u32,
+    /// Bytes accessed.
+    pub size: u32,
+    /// It reads memory.
+    pub reads: bool,
+    /// It writes memory.
+    pub writes: bool,
+}
+
+impl MemAccess {
+    /// The access `inst` at `pc` makes with the registers `reg` gives, if it touches memory.
+    pub fn of(inst: &Instruction, pc: u32, reg: impl Fn(Reg) -> u32) -> Option<MemAccess> {
+        let make =
+            |mnemonic, va, size, reads, writes| Some(MemAccess { pc, mnemonic, va, size, reads, writes });
+        match *inst {
+            Instruction::Load { width, rs1, offset, .. } => {
+                let size = match width {
+                    LoadWidth::B | LoadWidth::Bu => 1,
+                    LoadWidth::H | LoadWidth::Hu => 2,
+                    LoadWidth::W => 4,
+                };
+                let va = reg(rs1).wrapping_add(offset as i32 as u32);
+                make(ox32::load_mnemonic(width), va, size, true, false)
+            }
+            Instruction::Store { width, rs1, offset, .. } => {
+                let size = match width {
+                    StoreWidth::B => 1,
+                    StoreWidth::H => 2,
+                    StoreWidth::W => 4,
+                };
+                let va = reg(rs1).wrapping_add(offset as i32 as u32);
+                make(ox32::store_mnemonic(width), va, size, false, true)
+            }
+            Instruction::Lr { rs1, .. } => make("lr.w", reg(rs1), 4, true, false),
+            Instruction::Sc { rs1, .. } => make("sc.w", reg(rs1), 4, false, true),
+            Instruction::Amo { op, rs1, .. } => make(ox32::amo_mnemonic(op), reg(rs1), 4, true, true),
+            _ => None,
+        }
+    }
+
+    /// Whether this access touches the word at `addr` in a way `kind` watches.
+    pub fn hits(&self, addr: u32, kind: WatchKind) -> bool {
+        let start = self.va as u64;
+        let watched = addr as u64;
+        let overlaps = start < watched + 4 && watched < start + self.size as u64;
+        let wanted = match kind {
+            WatchKind::Read => self.reads,
+            WatchKind::Write => self.writes,
+            WatchKind::ReadWrite => self.reads || self.writes,
+        };
+        overlaps && wanted
+    }
+}
+
+impl Monitor<'_> {
+    fn push_point(&mut self, kind: PointKind) -> u32 {
+        let id = self.next_id;
+        self.next_id = self.next_id.saturating_add(1);
+        self.points.push(Point { id, kind, hits: 0 });
+        id
+    }
+
+    /// `break ADDR`.
+    pub(super) fn add_breakpoint(&mut self, addr: u32) -> String {
+        let id = self.push_point(PointKind::Break(addr));
+        let mut text =
+            format!("breakpoint {id} at {}{}\n", hex(addr), sym_suffix(&self.machine.symbols, addr));
+        if addr & 3 != 0 {
+            text.push_str("note: the address is not a multiple of 4, so no instruction starts there\n");
+        }
+        text
+    }
+
+    /// `watch ADDR [r|w|rw]`.
+    pub(super) fn add_watchpoint(&mut self, addr: u32, kind: WatchKind) -> String {
+        let id = self.push_point(PointKind::Watch(addr, kind));
+        format!(
+            "watchpoint {id}: {} of {}..{}{} (virtual)\n",
+            watch_words(kind),
+            hex(addr),
+            hex(addr.wrapping_add(4)),
+            sym_suffix(&self.machine.symbols, addr)
+        )
+    }
+
+    /// `break trap [KIND]`.
+    pub(super) fn add_trap_catch(&mut self, filter: TrapFilter) -> String {
+        let id = self.push_point(PointKind::Trap(filter));
+        let what = match filter {
+            TrapFilter::Any => "any trap".to_string(),
+            TrapFilter::Interrupt => "any interrupt".to_string(),
+            TrapFilter::Exception(e) => e.name().to_string(),
+        };
+        format!("catchpoint {id}: stop when a trap is taken: {what}\n")
+    }
+
+    /// `delete [N]`.
+    pub(super) fn delete(&mut self, id: Option<u32>) -> Result<String, String> {
+        match id {
+            None => {
+                let n = self.points.len();
+                self.points.clear();
+                Ok(format!("deleted {n} breakpoint(s), watchpoint(s) and catchpoint(s)\n"))
+            }
+            Some(id) => {
+                let Some(i) = self.points.iter().position(|p| p.id == id) else {
+                    return Err(format!("no breakpoint number {id}"));
+                };
+                self.points.remove(i);
+                Ok(format!("deleted {id}\n"))
+            }
+        }
+    }
+
+    /// `info breakpoints`.
+    pub(super) fn info_breakpoints(&self) -> String {
+        if self.points.is_empty() {
+            return "no breakpoints, watchpoints or catchpoints\n".to_string();
+        }
+        let mut text = String::from("num  type        what\n");
+        for p in &self.points {
+            let (kind, what) = match p.kind {
+                PointKind::Break(addr) => {
+                    ("breakpoint", format!("{}{}", hex(addr), sym_suffix(&self.machine.symbols, addr)))
+                }
+                PointKind::Watch(addr, kind) => (
+                    "watchpoint",
+                    format!("{} {}{}", kind.name(), hex(addr), sym_suffix(&self.machine.symbols, addr)),
+                ),
+                PointKind::Trap(filter) => ("catchpoint", format!("trap {}", filter.name())),
+            };
+            text.push_str(&format!("{:<4} {kind:<11} {what}  (hit {} time(s))\n", p.id, p.hits));
+        }
+        text
+    }
+
+    /// The breakpoint at `pc`, if any.
+    pub(super) fn breakpoint_at(&self, pc: u32) -> Option<u32> {
+        self.points.iter().find(|p| p.kind == PointKind::Break(pc)).map(|p| p.id)
+    }
+
+    /// The catchpoint matching a trap with `cause`, if any.
+    pub(super) fn catch_for(&self, cause: u32) -> Option<u32> {
+        self.points.iter().find(|p| matches!(p.kind, PointKind::Trap(f) if f.matches(cause))).map(|p| p.id)
+    }
+
+    /// Whether any watchpoint is set.
+    pub(super) fn watching(&self) -> bool {
+        self.points.iter().any(|p| matches!(p.kind, PointKind::Watch(..)))
+    }
+
+    /// The watchpoint the instruction at `pc` is about to trigger, with its access.
+    pub(super) fn pending_watch(&mut self) -> Option<(u32, MemAccess)> {
+        if !self.watching() {
+            return None;
+        }
+        let pc = self.machine.cpu.pc;
+        let pa = self.cpu_translate(pc, Access::Fetch).ok()?;
+        let word = self.peek_word(pa)?;
+        let inst = ox32::decode(word).ok()?;
+        let cpu = &self.machine.cpu;
+        let access = MemAccess::of(&inst, pc, |r| cpu.reg(r))?;
+        self.points.iter().find_map(|p| match p.kind {
+            PointKind::Watch(addr, kind) if access.hits(addr, kind) => Some((p.id, access)),
+            _ => None,
+        })
+    }
+
+    /// Counts a stop at entry `id`.
+    pub(super) fn count_hit(&mut self, id: u32) {
+        if let Some(p) = self.points.iter_mut().find(|p| p.id == id) {
+            p.hits += 1;
+        }
+    }
+}
+
+fn watch_words(kind: WatchKind) -> &'static str {
+    match kind {
+        WatchKind::Read => "reads",
+        WatchKind::Write => "writes",
+        WatchKind::ReadWrite => "reads and writes",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accesses_overlap_the_watched_word() {
+        let sw = Instruction::Store { width: StoreWidth::B, rs1: Reg::SP, rs2: Reg::A0, offset: 3 };
+        let access = MemAccess::of(&sw, 0x100, |_| 0x1000).unwrap();
+        assert_eq!((access.va, access.size), (0x1003, 1));
+        assert!(access.hits(0x1000, WatchKind::Write));
+        assert!(!access.hits(0x1000, WatchKind::Read));
+        assert!(!access.hits(0x1004, WatchKind::ReadWrite));
+        assert!(access.hits(0x1003 - 3, WatchKind::ReadWrite));
+        let wrap = MemAccess::of(&sw, 0, |_| u32::MAX - 1).unwrap();
+        assert!(!wrap.hits(0, WatchKind::Write));
+    }
+}

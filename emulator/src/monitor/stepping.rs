@@ -1,0 +1,310 @@
+//! Running the guest under the monitor: `step`, `next`, `until`, `continue`, and the stops.
+//!
+//! With nothing to check (`continue` and no breakpoint, watchpoint or catchpoint), the guest
+//! runs at full speed through [`Machine::run`](crate::machine::Machine::run). Otherwise the
+//! monitor drives it one *step* at a time, where a step is one of:
+//! - **taking a pending interrupt** (through `Machine::run` with a target equal to the current
+//!   cycle, which delivers the interrupt and executes nothing): `pc` becomes the handler;
+//! - **executing one instruction** (`Machine::step`), or taking the trap it raises;
+//! - while the CPU sleeps in `wait`, jumping to the next device event (not counted as a step).
+//!
+//! Checks around each step make every stop exact:
+//! - before a step (except the first of a command, so that resuming from a breakpoint moves
+//!   on): a breakpoint at `pc`, and the goal of `until`/`next`;
+//! - before an instruction, the watchpoints (see [`super::breakpoints`]), reported after it;
+//! - after a step, a new entry in the trap history matched against the catchpoints: the stop
+//!   shows the trap, and `pc` is the handler's first instruction, not yet executed.
+//!
+//! Every resuming command runs at most the session's cycle limit (`continue N` lowers it for one
+//! command), so a script never hangs on a guest that loops.
+
+use ox32::trap::{describe_cause, INTERRUPT_BIT};
+use ox32::{Instruction, Reg};
+
+use crate::cpu::{Cpu, TrapRecord};
+use crate::machine::RunState;
+use crate::monitor::breakpoints::MemAccess;
+use crate::monitor::format::{hex, sym_suffix};
+use crate::monitor::Monitor;
+
+/// What a resuming command runs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Goal {
+    /// This many steps.
+    Steps(u64),
+    /// A stop of another kind.
+    Continue,
+    /// `pc` equals this address.
+    Until(u32),
+    /// `pc` equals the return address with `sp` back at (or above) its value at the call.
+    Return { addr: u32, sp: u32 },
+}
+
+/// Why the guest stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stop {
+    /// The requested steps are done.
+    Done,
+    /// `until` or `next` reached its address.
+    Reached,
+    /// A breakpoint.
+    Breakpoint(u32),
+    /// A watchpoint, after the access; the value read before and after.
+    Watch(u32, MemAccess, Option<u32>, Option<u32>),
+    /// A catchpoint, after the trap was taken.
+    Trap(u32, TrapRecord),
+    /// The guest powered off.
+    PoweredOff(u32),
+    /// The guest waits for an interrupt that can never come.
+    Stuck,
+    /// The cycle limit ran out.
+    Limit(u64),
+}
+
+/// Identifies the newest entry of the trap history, to notice a new one: the history has a
+/// fixed capacity, so its length alone stops changing once it is full.
+fn trap_marker(cpu: &Cpu) -> (usize, Option<TrapRecord>) {
+    (cpu.traps.len(), cpu.traps.back().copied())
+}
+
+impl Monitor<'_> {
+    /// `step [n]`.
+    pub(super) fn step(&mut self, n: u64) -> String {
+        self.resume(Goal::Steps(n), self.limit)
+    }
+
+    /// `next`: steps over a call (`jal`/`jalr` with `rd` = `ra`), else steps one instruction.
+    pub(super) fn next(&mut self) -> String {
+        let pc = self.machine.cpu.pc;
+        let call = match self.next_instruction() {
+            Some(Instruction::Jal { rd, .. }) | Some(Instruction::Jalr { rd, .. }) => rd == Reg::RA,
+            _ => false,
+        };
+        if !call {
+            return self.resume(Goal::Steps(1), self.limit);
+        }
+        let sp = self.machine.cpu.reg(Reg::SP);
+        self.resume(Goal::Return { addr: pc.wrapping_add(4), sp }, self.limit)
+    }
+
+    /// `until ADDR`.
+    pub(super) fn until(&mut self, addr: u32) -> String {
+        self.resume(Goal::Until(addr), self.limit)
+    }
+
+    /// `continue [N]`: at most N cycles, and never more than the session's limit.
+    pub(super) fn cont(&mut self, limit: Option<u64>) -> String {
+        self.resume(Goal::Continue, limit.unwrap_or(self.limit).clamp(1, self.limit))
+    }
+
+    /// Runs toward `goal` for at most `limit` cycles and describes the stop.
+    fn resume(&mut self, goal: Goal, limit: u64) -> String {
+        let start = self.machine.cpu.cycles;
+        let (stop, last_trap) = if goal == Goal::Continue && self.points.is_empty() {
+            (self.run_free(start.saturating_add(limit)), None)
+        } else {
+            self.run_checked(goal, start.saturating_add(limit))
+        };
+        self.report(stop, last_trap, start)
+    }
+
+    /// Runs without checks up to cycle `until`.
+    fn run_free(&mut self, until: u64) -> Stop {
+        loop {
+            match self.machine.run(until) {
+                RunState::PoweredOff(code) => return Stop::PoweredOff(code),
+                RunState::Running => return Stop::Limit(until),
+                RunState::Stuck => return Stop::Stuck,
+                RunState::Idle => {
+                    self.machine.wait_host();
+                }
+            }
+        }
+    }
+
+    /// Steps toward `goal` until cycle `until`; returns the stop and the trap taken in the
+    /// last step, if any.
+    fn run_checked(&mut self, goal: Goal, until: u64) -> (Stop, Option<TrapRecord>) {
+        let mut steps = 0u64;
+        let mut first = true;
+        let mut last_trap = None;
+        loop {
+            if let Some(code) = self.machine.bus.power_off() {
+                return (Stop::PoweredOff(code), last_trap);
+            }
+            let pc = self.machine.cpu.pc;
+            if !first {
+                let reached = match goal {
+                    Goal::Until(addr) => pc == addr,
+                    Goal::Return { addr, sp } => pc == addr && self.machine.cpu.reg(Reg::SP) >= sp,
+                    Goal::Steps(_) | Goal::Continue => false,
+                };
+                if reached {
+                    return (Stop::Reached, last_trap);
+                }
+                if let Some(id) = self.breakpoint_at(pc) {
+                    self.count_hit(id);
+                    return (Stop::Breakpoint(id), last_trap);
+                }
+            }
+            first = false;
+            last_trap = None;
+            if self.machine.cpu.cycles >= until {
+                return (Stop::Limit(until), None);
+            }
+
+            // A pending interrupt is a step of its own.
+            let before = trap_marker(&self.machine.cpu);
+            if let RunState::PoweredOff(code) = self.machine.run(self.machine.cpu.cycles) {
+                return (Stop::PoweredOff(code), None);
+            }
+            if trap_marker(&self.machine.cpu) != before {
+                steps += 1;
+                last_trap = self.machine.cpu.traps.back().copied();
+                if let Some(stop) = self.after_trap(last_trap) {
+                    return (stop, last_trap);
+                }
+                if goal == Goal::Steps(steps) {
+                    return (Stop::Done, last_trap);
+                }
+                continue;
+            }
+
+            // Sleeping in `wait`: jump to the next event (which may bring an interrupt).
+            if self.machine.is_waiting() {
+                let cpu = &self.machine.cpu;
+                let now = cpu.now();
+                let next = self.machine.bus.next_event(now).map(|t| cpu.clock.cycles_until(t));
+                let target = next.unwrap_or(cpu.cycles + 1).max(cpu.cycles + 1).min(until);
+                match self.machine.run(target) {
+                    RunState::PoweredOff(code) => return (Stop::PoweredOff(code), None),
+                    RunState::Stuck => return (Stop::Stuck, None),
+                    RunState::Idle => {
+                        self.machine.wait_host();
+                    }
+                    RunState::Running => {}
+                }
+                if trap_marker(&self.machine.cpu) != before {
+                    steps += 1;
+                    last_trap = self.machine.cpu.traps.back().copied();
+                    if let Some(stop) = self.after_trap(last_trap) {
+                        return (stop, last_trap);
+                    }
+                    if goal == Goal::Steps(steps) {
+                        return (Stop::Done, last_trap);
+                    }
+                }
+                continue;
+            }
+
+            // One instruction.
+            let watch = self.pending_watch();
+            let old = watch.and_then(|(_, access)| self.watched_value(&access));
+            let state = self.machine.step();
+            steps += 1;
+            if trap_marker(&self.machine.cpu) != before {
+                last_trap = self.machine.cpu.traps.back().copied();
+                if let Some(stop) = self.after_trap(last_trap) {
+                    return (stop, last_trap);
+                }
+            } else if let Some((id, access)) = watch {
+                self.count_hit(id);
+                let new = self.watched_value(&access);
+                return (Stop::Watch(id, access, old, new), None);
+            }
+            if let RunState::PoweredOff(code) = state {
+                return (Stop::PoweredOff(code), last_trap);
+            }
+            if goal == Goal::Steps(steps) {
+                return (Stop::Done, last_trap);
+            }
+        }
+    }
+
+    /// The stop a trap just taken causes, if a catchpoint matches it.
+    fn after_trap(&mut self, trap: Option<TrapRecord>) -> Option<Stop> {
+        let trap = trap?;
+        let id = self.catch_for(trap.cause)?;
+        self.count_hit(id);
+        Some(Stop::Trap(id, trap))
+    }
+
+    /// The value of the accessed bytes, read as the CPU would find them (no side effects).
+    fn watched_value(&mut self, access: &MemAccess) -> Option<u32> {
+        let pa = self.cpu_translate(access.va, crate::mmu::Access::Load).ok()?;
+        let mut bytes = [0u8; 4];
+        let n = access.size.min(4) as usize;
+        self.machine.bus.peek(pa, &mut bytes[..n]).ok()?;
+        Some(u32::from_le_bytes(bytes))
+    }
+
+    fn trap_line(&self, trap: &TrapRecord) -> String {
+        let cause = if trap.cause & INTERRUPT_BIT != 0 { hex(trap.cause) } else { trap.cause.to_string() };
+        format!(
+            "{} (cause {cause}) at epc {}{}, badaddr {}, cycle {}",
+            describe_cause(trap.cause),
+            hex(trap.epc),
+            sym_suffix(&self.machine.symbols, trap.epc),
+            hex(trap.badaddr),
+            trap.cycle
+        )
+    }
+
+    /// Describes a stop, then where the CPU stands.
+    fn report(&mut self, stop: Stop, last_trap: Option<TrapRecord>, start: u64) -> String {
+        let mut text = String::new();
+        if let Some(trap) = last_trap.filter(|_| !matches!(stop, Stop::Trap(..))) {
+            text.push_str(&format!("trap taken: {}\n", self.trap_line(&trap)));
+        }
+        match stop {
+            Stop::Done | Stop::Reached => {}
+            Stop::Breakpoint(id) => {
+                let pc = self.machine.cpu.pc;
+                text.push_str(&format!(
+                    "breakpoint {id} at {}{}\n",
+                    hex(pc),
+                    sym_suffix(&self.machine.symbols, pc)
+                ));
+            }
+            Stop::Watch(id, access, old, new) => {
+                let value = |v: Option<u32>| v.map_or_else(|| "(unreadable)".to_string(), hex);
+                let what = if access.writes && access.reads {
+                    format!("read {} and wrote {}", value(old), value(new))
+                } else if access.writes {
+                    format!("wrote {} (was {})", value(new), value(old))
+                } else {
+                    format!("read {}", value(new))
+                };
+                text.push_str(&format!(
+                    "watchpoint {id}: {} at {}{} accessed {} bytes at {}{}: {what}\n",
+                    access.mnemonic,
+                    hex(access.pc),
+                    sym_suffix(&self.machine.symbols, access.pc),
+                    access.size,
+                    hex(access.va),
+                    sym_suffix(&self.machine.symbols, access.va)
+                ));
+                text.push_str("(stopped after the access)\n");
+            }
+            Stop::Trap(id, trap) => {
+                text.push_str(&format!("catchpoint {id}: trap taken: {}\n", self.trap_line(&trap)));
+                text.push_str("(stopped at the handler's first instruction)\n");
+            }
+            Stop::PoweredOff(code) => {
+                text.push_str(&format!("the guest powered off with exit code {code}\n"));
+                return text;
+            }
+            Stop::Stuck => {
+                text.push_str("the guest waits for an interrupt that can never come\n");
+            }
+            Stop::Limit(until) => {
+                text.push_str(&format!(
+                    "stopped at the cycle limit after {} cycles\n",
+                    until.saturating_sub(start)
+                ));
+            }
+        }
+        text.push_str(&self.location());
+        text
+    }
+}
