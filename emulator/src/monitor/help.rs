@@ -158,7 +158,7 @@ pub fn help(topic: Option<&str>) -> Result<String, String> {
             for t in TOPICS {
                 text.push_str(&format!("  {:<38} {}\n", t.syntax, t.names[0]));
             }
-            text.push_str("ADDR and VALUE: 0x hex, decimal, a register (pc, sp, a0), a symbol, and + or - between them (main+0x10)\n");
+            text.push_str("ADDR and VALUE: 0x hex, decimal, a register (pc, sp, a0, epc, badaddr), a symbol, with + or - between them (main+0x10)\n");
             Ok(text)
         }
         Some(name) => {
