@@ -57,7 +57,8 @@ fn a_malformed_elf_exits_2_with_one_line() {
     let stderr = text(&output.stderr);
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
     assert!(
-        stderr.starts_with("orrery: ") && stderr.contains("broken.elf: not a valid ELF file: the header is truncated"),
+        stderr.starts_with("orrery: ")
+            && stderr.contains("broken.elf: not a valid ELF file: the header is truncated"),
         "{stderr:?}"
     );
 }
