@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
 use orrery_emulator::console::ConsoleSpec;
 use orrery_emulator::machine::{Machine, MachineConfig, RunState};
@@ -23,53 +23,64 @@ struct Cli {
     command: Command,
 }
 
+/// What every command that boots a node takes: the image and the node's shape.
+#[derive(Args)]
+struct NodeArgs {
+    /// The image: an ox32 ELF executable, or `.s` assembly source.
+    image: PathBuf,
+    /// RAM size, in bytes or with a K/M/G suffix.
+    #[arg(long, default_value = "64M", value_parser = parse_size)]
+    ram: u32,
+    /// Virtual CPU speed in MHz (instructions per virtual microsecond).
+    #[arg(long, default_value_t = 100)]
+    mhz: u64,
+    /// Where the console goes: stdio, file:PATH, or tcp:HOST:PORT (waits for a client).
+    #[arg(long, default_value = "stdio")]
+    console: ConsoleSpec,
+    /// Console input given up front, instead of reading the console's host side.
+    #[arg(long)]
+    input: Option<String>,
+}
+
+impl NodeArgs {
+    /// Builds the node and boots the image; `host_input` says whether the console's host side
+    /// may feed input (it may not when input is given up front, or stdin belongs to a monitor).
+    fn boot(self, host_input: bool) -> Result<Machine, String> {
+        let elf = read_image(&self.image)?;
+        let console = self.console.open(host_input && self.input.is_none())?;
+        let mut config = MachineConfig::new(self.ram, console.output);
+        config.clock = Clock::from_mhz(self.mhz);
+        config.host_input = console.input;
+        config.input = self.input.unwrap_or_default().into_bytes();
+        let mut machine = Machine::new(config);
+        machine.boot_elf(&elf).map_err(|e| format!("{}: {e}", self.image.display()))?;
+        Ok(machine)
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Boot one node from an ox32 ELF executable (or an assembly file, assembled first), with
     /// its console on this terminal; exit with the guest's exit code.
     Run {
-        /// The image: an ox32 ELF executable, or `.s` assembly source.
-        image: PathBuf,
-        /// RAM size, in bytes or with a K/M/G suffix.
-        #[arg(long, default_value = "64M", value_parser = parse_size)]
-        ram: u32,
-        /// Virtual CPU speed in MHz (instructions per virtual microsecond).
-        #[arg(long, default_value_t = 100)]
-        mhz: u64,
-        /// Where the console goes: stdio, file:PATH, or tcp:HOST:PORT (waits for a client).
-        #[arg(long, default_value = "stdio")]
-        console: ConsoleSpec,
-        /// Console input given up front, instead of reading the console's host side.
-        #[arg(long)]
-        input: Option<String>,
+        #[command(flatten)]
+        node: NodeArgs,
         /// Stop after this many virtual cycles (exit status 124).
         #[arg(long)]
         max_cycles: Option<u64>,
     },
     /// Debug one node: load the image and serve the monitor's commands (a terminal with line
-    /// editing, a script, a pipe, or one TCP client). See docs/monitor.md.
+    /// editing, a script, a pipe, or one TCP client). See docs/monitor.md. A console on stdio
+    /// only prints: standard input belongs to the monitor.
     Debug {
-        /// The image: an ox32 ELF executable, or `.s` assembly source.
-        image: PathBuf,
+        #[command(flatten)]
+        node: NodeArgs,
         /// Run the commands in this file (echoed as `(orrery) cmd`), then exit.
         #[arg(long)]
         script: Option<PathBuf>,
         /// Where the monitor talks: stdio, or tcp:HOST:PORT (waits for one client).
         #[arg(long, default_value = "stdio")]
         monitor: MonitorSpec,
-        /// RAM size, in bytes or with a K/M/G suffix.
-        #[arg(long, default_value = "64M", value_parser = parse_size)]
-        ram: u32,
-        /// Virtual CPU speed in MHz (instructions per virtual microsecond).
-        #[arg(long, default_value_t = 100)]
-        mhz: u64,
-        /// Where the guest's console goes: stdio (output only: standard input belongs to the
-        /// monitor), file:PATH, or tcp:HOST:PORT.
-        #[arg(long, default_value = "stdio")]
-        console: ConsoleSpec,
-        /// Console input given up front.
-        #[arg(long)]
-        input: Option<String>,
         /// The most cycles one step/next/until/continue may run.
         #[arg(long, default_value_t = DEFAULT_LIMIT)]
         limit: u64,
@@ -117,25 +128,8 @@ fn read_image(path: &Path) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
-/// The options of `orrery run`.
-struct RunOptions {
-    ram: u32,
-    mhz: u64,
-    console: ConsoleSpec,
-    input: Option<String>,
-    max_cycles: Option<u64>,
-}
-
-fn run(image: &Path, options: RunOptions) -> Result<ExitCode, String> {
-    let elf = read_image(image)?;
-    let console = options.console.open(options.input.is_none())?;
-    let mut config = MachineConfig::new(options.ram, console.output);
-    config.clock = Clock::from_mhz(options.mhz);
-    config.host_input = console.input;
-    config.input = options.input.unwrap_or_default().into_bytes();
-    let max_cycles = options.max_cycles;
-    let mut machine = Machine::new(config);
-    machine.boot_elf(&elf).map_err(|e| format!("{}: {e}", image.display()))?;
+fn run(node: NodeArgs, max_cycles: Option<u64>) -> Result<ExitCode, String> {
+    let mut machine = node.boot(true)?;
     let limit = max_cycles.unwrap_or(u64::MAX);
     loop {
         match machine.run(limit) {
@@ -163,34 +157,23 @@ fn run(image: &Path, options: RunOptions) -> Result<ExitCode, String> {
     }
 }
 
-/// The options of `orrery debug`.
-struct DebugOptions {
+fn debug(
+    node: NodeArgs,
     script: Option<PathBuf>,
     monitor: MonitorSpec,
-    run: RunOptions,
     limit: u64,
-}
-
-fn debug(image: &Path, options: DebugOptions) -> Result<ExitCode, String> {
-    let elf = read_image(image)?;
-    let script = match &options.script {
+) -> Result<ExitCode, String> {
+    let script = match &script {
         Some(path) => {
             Some(std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?)
         }
         None => None,
     };
-    let run = options.run;
     // Standard input belongs to the monitor, so a console on stdio gets no host input.
-    let host_input = run.input.is_none() && run.console != ConsoleSpec::Stdio;
-    let console = run.console.open(host_input)?;
-    let mut config = MachineConfig::new(run.ram, console.output);
-    config.clock = Clock::from_mhz(run.mhz);
-    config.host_input = console.input;
-    config.input = run.input.unwrap_or_default().into_bytes();
-    let mut machine = Machine::new(config);
-    machine.boot_elf(&elf).map_err(|e| format!("{}: {e}", image.display()))?;
-    let mut session = Monitor::new(&mut machine).with_limit(options.limit);
-    monitor::session(&mut session, script.as_deref(), &options.monitor)?;
+    let host_input = node.console != ConsoleSpec::Stdio;
+    let mut machine = node.boot(host_input)?;
+    let mut session = Monitor::new(&mut machine).with_limit(limit);
+    monitor::session(&mut session, script.as_deref(), &monitor)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -225,13 +208,8 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { image, ram, mhz, console, input, max_cycles } => {
-            run(&image, RunOptions { ram, mhz, console, input, max_cycles })
-        }
-        Command::Debug { image, script, monitor, ram, mhz, console, input, limit } => {
-            let run = RunOptions { ram, mhz, console, input, max_cycles: None };
-            debug(&image, DebugOptions { script, monitor, run, limit })
-        }
+        Command::Run { node, max_cycles } => run(node, max_cycles),
+        Command::Debug { node, script, monitor, limit } => debug(node, script, monitor, limit),
         Command::Bench { rounds } => bench(rounds),
     };
     result.unwrap_or_else(|message| {

@@ -308,33 +308,20 @@ impl Cpu {
         }
     }
 
-    /// The RAM offset for an aligned load of `size` at `va`, if the fast path allows it.
+    /// The RAM offset for an aligned access of `size` at `va`, if the fast path allows it:
+    /// a TLB entry live under the current ASID whose fast bits include `bit` (with paging), or
+    /// plain RAM (without; for a store, RAM that holds no decoded code).
     #[inline(always)]
-    fn fast_load(&mut self, bus: &Bus, va: u32, size: u32) -> Option<usize> {
+    fn fast_offset(&mut self, bus: &Bus, va: u32, size: u32, bit: u8, store: bool) -> Option<usize> {
         if self.paging {
             let e = &self.tlb.entries[mmu::slot(va)];
-            if e.tag == (va >> PAGE_SHIFT) + 1 && e.fast & self.load_bit != 0 {
+            if e.tag == (va >> PAGE_SHIFT) + 1 && e.fast & bit != 0 {
                 self.tlb.hits += 1;
                 return Some(e.ram_off as usize | (va & 0xfff) as usize);
             }
             None
         } else {
-            bus.ram_offset(va, size)
-        }
-    }
-
-    /// The RAM offset for an aligned store of `size` at `va`, if the fast path allows it.
-    #[inline(always)]
-    fn fast_store(&mut self, bus: &Bus, va: u32, size: u32) -> Option<usize> {
-        if self.paging {
-            let e = &self.tlb.entries[mmu::slot(va)];
-            if e.tag == (va >> PAGE_SHIFT) + 1 && e.fast & self.store_bit != 0 {
-                self.tlb.hits += 1;
-                return Some(e.ram_off as usize | (va & 0xfff) as usize);
-            }
-            None
-        } else {
-            bus.ram_offset(va, size).filter(|off| !bus.is_code(off >> PAGE_SHIFT))
+            bus.ram_offset(va, size).filter(|off| !store || !bus.is_code(off >> PAGE_SHIFT))
         }
     }
 
@@ -344,7 +331,7 @@ impl Cpu {
         if va & (size - 1) != 0 {
             return Err(Trap::new(Exception::LoadMisaligned, va));
         }
-        match self.fast_load(bus, va, size) {
+        match self.fast_offset(bus, va, size, self.load_bit, false) {
             Some(off) => Ok(crate::bus::read_le(&bus.ram[off..], size)),
             None => self.load_slow(bus, va, size, remaining),
         }
@@ -371,7 +358,7 @@ impl Cpu {
         if va & (size - 1) != 0 {
             return Err(Trap::new(Exception::StoreMisaligned, va));
         }
-        match self.fast_store(bus, va, size) {
+        match self.fast_offset(bus, va, size, self.store_bit, true) {
             Some(off) => {
                 crate::bus::write_le(&mut bus.ram[off..], size, value);
                 Ok(StoreEffect::Ram)
