@@ -459,7 +459,11 @@ impl Cpu {
                         CrOp::Rc | CrOp::Rci => old & !operand,
                     };
                     self.write_cr(cr, new, word, bus)?;
-                    effect = SystemEffect::Recheck;
+                    // Only these change what the run loop caches: interrupt enable and the
+                    // translation of the page it executes from.
+                    if matches!(cr, cr::STATUS | cr::PTBR) {
+                        effect = SystemEffect::Recheck;
+                    }
                 }
                 self.set_reg(rd, old);
             }
