@@ -5,6 +5,7 @@
 //! store. A device answers an access it cannot serve (an offset that names no register, a store
 //! to a read-only register) with [`DeviceFault`], which the CPU raises as a precise access fault.
 
+use crate::devices::link::LinkPort;
 use crate::time::Time;
 
 /// The device refused the access; the CPU raises a load or store access fault.
@@ -48,6 +49,11 @@ pub trait Device: Send {
     /// Blocks until host input arrives or the host closes it; returns whether bytes arrived.
     fn wait_host(&mut self) -> bool {
         false
+    }
+
+    /// This device as a link port, for the system that carries frames between nodes.
+    fn as_link_port(&mut self) -> Option<&mut LinkPort> {
+        None
     }
 
     /// The exit code, once the guest has asked the device to power the node off.

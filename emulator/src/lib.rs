@@ -23,4 +23,6 @@ pub mod loader;
 pub mod machine;
 pub mod mmu;
 pub mod monitor;
+pub mod system;
 pub mod time;
+pub mod topology;

@@ -6,10 +6,13 @@
 //! executable is recognised and the user told to translate it first.
 
 use std::fmt;
+use std::path::Path;
 
 use goblin::elf::header::{EM_RISCV, ET_EXEC};
 use goblin::elf::program_header::PT_LOAD;
 use goblin::elf::Elf;
+
+use ox32::memmap::BOOT_ROM_BASE;
 
 use crate::bus::Bus;
 
@@ -24,6 +27,41 @@ impl fmt::Display for LoadError {
 }
 
 impl std::error::Error for LoadError {}
+
+/// Reads an executable image, assembling it first when it is assembly source (`.s`).
+pub fn read_image(path: &Path) -> Result<Vec<u8>, String> {
+    match assemble_if_source(path, orrery_toolchain::asm::Options::default())? {
+        Assembled::Program(program) => Ok(program.to_elf()),
+        Assembled::Bytes(bytes) => Ok(bytes),
+    }
+}
+
+/// Reads a boot ROM image: assembly source (`.s`, laid out at the ROM's base with its
+/// sections packed) becomes a flat binary; any other file is taken as a flat binary.
+pub fn read_rom(path: &Path) -> Result<Vec<u8>, String> {
+    let options = orrery_toolchain::asm::Options { base: BOOT_ROM_BASE, page_align_sections: false };
+    match assemble_if_source(path, options)? {
+        Assembled::Program(program) => Ok(program.to_flat_binary()),
+        Assembled::Bytes(bytes) => Ok(bytes),
+    }
+}
+
+/// A file as read: an assembled program, or the bytes themselves.
+enum Assembled {
+    Program(orrery_toolchain::asm::Program),
+    Bytes(Vec<u8>),
+}
+
+fn assemble_if_source(path: &Path, options: orrery_toolchain::asm::Options) -> Result<Assembled, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    if !path.extension().is_some_and(|e| e == "s" || e == "S") {
+        return Ok(Assembled::Bytes(bytes));
+    }
+    let text = String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", path.display()))?;
+    let name = path.display().to_string();
+    let program = orrery_toolchain::asm::assemble(&[(&name, &text)], &options).map_err(|d| d.to_string())?;
+    Ok(Assembled::Program(program))
+}
 
 /// A loaded image: where to start, and its symbols for traces and the monitor.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

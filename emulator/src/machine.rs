@@ -9,7 +9,10 @@
 use std::io::Write;
 use std::sync::mpsc::Receiver;
 
-use ox32::memmap::{BOOT_ROM_BASE, IRQ_TIMER, IRQ_UART, POWER_BASE, TIMER_BASE, UART_BASE};
+use ox32::memmap::{
+    BOOT_ROM_BASE, DEVICE_SIZE, IRQ_LINK_BASE, IRQ_TIMER, IRQ_UART, LINK_BASE, LINK_PORTS, POWER_BASE,
+    TIMER_BASE, UART_BASE,
+};
 use ox32::pte::PAGE_SHIFT;
 use ox32::Reg;
 
@@ -17,6 +20,7 @@ use crate::bus::{Bus, BusFault};
 use crate::cpu::exec::{self, Exit};
 use crate::cpu::op::CodeCache;
 use crate::cpu::Cpu;
+use crate::devices::link::LinkPort;
 use crate::devices::power::Power;
 use crate::devices::timer::Timer;
 use crate::devices::uart::Uart;
@@ -41,6 +45,8 @@ pub struct MachineConfig {
     pub input: Vec<u8>,
     /// Console input from the host as it arrives (not deterministic).
     pub host_input: Option<Receiver<u8>>,
+    /// The MTU of each link port, port 0 first.
+    pub link_mtus: Vec<u32>,
 }
 
 impl MachineConfig {
@@ -53,6 +59,7 @@ impl MachineConfig {
             console,
             input: Vec::new(),
             host_input: None,
+            link_mtus: Vec::new(),
         }
     }
 }
@@ -100,6 +107,12 @@ impl Machine {
             // The standard map is fixed and disjoint; a failure here is a bug in this file.
             bus.insert(base, irq, device).expect("standard device map overlaps");
         }
+        for (port, mtu) in config.link_mtus.iter().enumerate().take(LINK_PORTS as usize) {
+            let base = LINK_BASE + port as u32 * DEVICE_SIZE;
+            // Ports sit in their own windows above the standard devices.
+            bus.insert(base, Some(IRQ_LINK_BASE + port as u32), Box::new(LinkPort::new(*mtu)))
+                .expect("link port windows overlap");
+        }
         let code = CodeCache::new(bus.frames());
         Machine {
             cpu: Cpu::new(config.node_id, BOOT_ROM_BASE, config.clock),
@@ -137,6 +150,27 @@ impl Machine {
             }
         }
         Ok(())
+    }
+
+    /// Loads a boot ROM image and resets the PC to the ROM's base (how a satellite starts).
+    pub fn boot_rom(&mut self, bytes: &[u8]) -> Result<(), LoadError> {
+        self.bus.load_rom(bytes).map_err(|e| LoadError(e.to_string()))?;
+        self.code.clear();
+        self.cpu.pc = BOOT_ROM_BASE;
+        Ok(())
+    }
+
+    /// Link port `port`, if the node has it.
+    pub fn link_port(&mut self, port: u32) -> Option<&mut LinkPort> {
+        self.bus.device_mut(LINK_BASE.checked_add(port.checked_mul(DEVICE_SIZE)?)?)?.as_link_port()
+    }
+
+    /// Lets virtual time pass while the CPU waits for an interrupt, up to cycle `cycles`
+    /// (a node idle until a frame arrives at the next quantum boundary).
+    pub fn idle_until(&mut self, cycles: u64) {
+        if self.waiting {
+            self.cpu.cycles = self.cpu.cycles.max(cycles);
+        }
     }
 
     /// Whether the CPU is sleeping in `wait`.

@@ -4,7 +4,7 @@
 //! is wrong; 124 when `--max-cycles` ran out; 125 when the guest waits for an interrupt that
 //! can never come.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -13,7 +13,9 @@ use clap::{Args, Parser, Subcommand};
 use orrery_emulator::console::ConsoleSpec;
 use orrery_emulator::machine::{Machine, MachineConfig, RunState};
 use orrery_emulator::monitor::{self, Monitor, MonitorSpec, DEFAULT_LIMIT};
+use orrery_emulator::system::{System, SystemOptions, SystemState};
 use orrery_emulator::time::Clock;
+use orrery_emulator::topology::{Role, Topology};
 
 /// The ox32 machine emulator.
 #[derive(Parser)]
@@ -46,7 +48,7 @@ impl NodeArgs {
     /// Builds the node and boots the image; `host_input` says whether the console's host side
     /// may feed input (it may not when input is given up front, or stdin belongs to a monitor).
     fn boot(self, host_input: bool) -> Result<Machine, String> {
-        let elf = read_image(&self.image)?;
+        let elf = orrery_emulator::loader::read_image(&self.image)?;
         let console = self.console.open(host_input && self.input.is_none())?;
         let mut config = MachineConfig::new(self.ram, console.output);
         config.clock = Clock::from_mhz(self.mhz);
@@ -60,14 +62,18 @@ impl NodeArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Boot one node from an ox32 ELF executable (or an assembly file, assembled first), with
-    /// its console on this terminal; exit with the guest's exit code.
+    /// Boot a topology (a `.toml` file: every node, consoles prefixed `[name]`), or one node
+    /// from an ox32 ELF executable (or an assembly file, assembled first); exit with the
+    /// (central) guest's exit code.
     Run {
         #[command(flatten)]
         node: NodeArgs,
-        /// Stop after this many virtual cycles (exit status 124).
+        /// Stop after this many virtual cycles of the (central) node (exit status 124).
         #[arg(long)]
         max_cycles: Option<u64>,
+        /// Run a topology's nodes on this many host threads (the output does not change).
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
     },
     /// Debug one node: load the image and serve the monitor's commands (a terminal with line
     /// editing, a script, a pipe, or one TCP client). See docs/monitor.md. A console on stdio
@@ -114,21 +120,35 @@ fn parse_size(text: &str) -> Result<u32, String> {
     Ok(bytes as u32)
 }
 
-/// Reads an image, assembling it first when it is assembly source.
-fn read_image(path: &Path) -> Result<Vec<u8>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if path.extension().is_some_and(|e| e == "s" || e == "S") {
-        let text = String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", path.display()))?;
-        let name = path.display().to_string();
-        let options = orrery_toolchain::asm::Options::default();
-        let program =
-            orrery_toolchain::asm::assemble(&[(&name, &text)], &options).map_err(|d| d.to_string())?;
-        return Ok(program.to_elf());
+/// Boots every node of a topology and runs the system.
+fn run_topology(node: NodeArgs, max_cycles: Option<u64>, threads: usize) -> Result<ExitCode, String> {
+    let topology = Topology::load(&node.image)?;
+    let stdin = node.input.is_none();
+    let options = SystemOptions {
+        terminal: Box::new(std::io::stdout()),
+        input: node.input.unwrap_or_default().into_bytes(),
+        stdin,
+    };
+    let mut system = System::new(&topology, options)?;
+    let central = system.nodes.iter().position(|n| n.role == Role::Central).unwrap_or(0);
+    let limit = max_cycles.map_or(u64::MAX, |c| system.nodes[central].machine.cpu.clock.time_of(c));
+    match system.run(limit, threads) {
+        SystemState::PoweredOff(code) => Ok(ExitCode::from(code as u8)),
+        SystemState::TimeLimit => {
+            eprintln!("orrery: stopped at {} ns of virtual time (--max-cycles)", system.time);
+            Ok(ExitCode::from(124))
+        }
+        SystemState::Stuck => {
+            eprintln!("orrery: every node waits for something that can never come (at {} ns)", system.time);
+            Ok(ExitCode::from(125))
+        }
     }
-    Ok(bytes)
 }
 
-fn run(node: NodeArgs, max_cycles: Option<u64>) -> Result<ExitCode, String> {
+fn run(node: NodeArgs, max_cycles: Option<u64>, threads: usize) -> Result<ExitCode, String> {
+    if node.image.extension().is_some_and(|e| e == "toml") {
+        return run_topology(node, max_cycles, threads);
+    }
     let mut machine = node.boot(true)?;
     let limit = max_cycles.unwrap_or(u64::MAX);
     loop {
@@ -208,7 +228,7 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { node, max_cycles } => run(node, max_cycles),
+        Command::Run { node, max_cycles, threads } => run(node, max_cycles, threads),
         Command::Debug { node, script, monitor, limit } => debug(node, script, monitor, limit),
         Command::Bench { rounds } => bench(rounds),
     };

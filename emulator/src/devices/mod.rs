@@ -2,6 +2,7 @@
 //! offsets. [`crate::bus`] attaches them to the physical address space.
 
 pub mod intc;
+pub mod link;
 pub mod power;
 pub mod timer;
 pub mod uart;

@@ -1,0 +1,270 @@
+//! A link port: the node's end of a point-to-point link, sending and receiving whole frames.
+//!
+//! Registers (all 32-bit):
+//! - `0x000 STATUS` (RO): bit 0 `UP` (the link is connected), bit 1 `RX_READY` (a frame waits),
+//!   bit 2 `TX_READY` (a frame can be sent now).
+//! - `0x004 CTRL` (RW): bit 0 asserts the line while a frame waits, bit 1 while `TX_READY`.
+//! - `0x008 MTU` (RO): the largest frame in bytes.
+//! - `0x00C TX_SEND` (WO): send the first N bytes of the transmit buffer as one frame, N the
+//!   value written; a store access fault if N is 0 or above the MTU or `TX_READY` is clear.
+//! - `0x010 RX_LEN` (RO): length of the frame at the head of the receive queue, 0 if none.
+//! - `0x014 RX_POP` (WO): drop the head frame (any value).
+//! - `0x018 TX_FREE` (RO): how many more frames can be sent before `TX_READY` clears.
+//! - `0x01C RX_COUNT` (RO): frames waiting.
+//! - `0x020 TX_FRAMES`, `0x024 RX_FRAMES`, `0x028 RX_OVERFLOWS` (RO): frames sent, frames
+//!   received, frames lost because the receive queue was full.
+//! - `0x400..0x400 + MTU` transmit buffer (RW); `0x800..0x800 + MTU` the head frame (RO;
+//!   bytes past its length read 0).
+//!
+//! Frames leave in the order sent, stamped with the virtual time of the `TX_SEND`; the system
+//! carries them over the link and [`LinkPort::deliver`]s them at a quantum boundary. The
+//! transmit side holds at most [`TX_QUEUE`] frames until the system collects them at the next
+//! boundary, which is how a link's bandwidth pushes back on a fast sender.
+
+use std::collections::VecDeque;
+
+use crate::device::{Device, DeviceFault};
+use crate::time::Time;
+
+/// Status Register (RO).
+const STATUS: u32 = 0x000;
+/// Control Register (RW).
+const CTRL: u32 = 0x004;
+/// Frame size limit (RO).
+const MTU: u32 = 0x008;
+/// Send Register (WO).
+const TX_SEND: u32 = 0x00c;
+/// Head frame length (RO).
+const RX_LEN: u32 = 0x010;
+/// Drop the head frame (WO).
+const RX_POP: u32 = 0x014;
+/// Free transmit slots (RO).
+const TX_FREE: u32 = 0x018;
+/// Frames waiting (RO).
+const RX_COUNT: u32 = 0x01c;
+/// Frames sent (RO).
+const TX_FRAMES: u32 = 0x020;
+/// Frames received (RO).
+const RX_FRAMES: u32 = 0x024;
+/// Frames lost to a full receive queue (RO).
+const RX_OVERFLOWS: u32 = 0x028;
+/// Transmit buffer (RW).
+const TX_BUF: u32 = 0x400;
+/// Receive window onto the head frame (RO).
+const RX_BUF: u32 = 0x800;
+
+/// `STATUS` bit 0: connected.
+pub const STATUS_UP: u32 = 1 << 0;
+/// `STATUS` bit 1: a frame waits.
+pub const STATUS_RX_READY: u32 = 1 << 1;
+/// `STATUS` bit 2: a frame can be sent.
+pub const STATUS_TX_READY: u32 = 1 << 2;
+/// `CTRL` bit 0: receive interrupt enable.
+const CTRL_RX_IE: u32 = 1 << 0;
+/// `CTRL` bit 1: transmit interrupt enable.
+const CTRL_TX_IE: u32 = 1 << 1;
+
+/// Frames the transmit side holds before the system collects them.
+pub const TX_QUEUE: usize = 16;
+/// Frames the receive side holds; more are dropped and counted.
+pub const RX_QUEUE: usize = 64;
+
+/// A frame in flight, stamped with the time it was sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Frame {
+    /// Virtual time of the send.
+    pub sent: Time,
+    /// The bytes.
+    pub data: Vec<u8>,
+}
+
+/// One link port.
+#[derive(Debug)]
+pub struct LinkPort {
+    mtu: u32,
+    up: bool,
+    ctrl: u32,
+    tx_buf: Vec<u8>,
+    outbox: Vec<Frame>,
+    inbox: VecDeque<Vec<u8>>,
+    tx_frames: u32,
+    rx_frames: u32,
+    rx_overflows: u32,
+}
+
+impl LinkPort {
+    /// A connected port carrying frames of at most `mtu` bytes (a multiple of 4, ≤ 1024).
+    pub fn new(mtu: u32) -> LinkPort {
+        LinkPort {
+            mtu,
+            up: true,
+            ctrl: 0,
+            tx_buf: vec![0; mtu as usize],
+            outbox: Vec::new(),
+            inbox: VecDeque::new(),
+            tx_frames: 0,
+            rx_frames: 0,
+            rx_overflows: 0,
+        }
+    }
+
+    /// Takes the frames sent since the last call, oldest first.
+    pub fn take_sent(&mut self) -> Vec<Frame> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// Puts a frame that crossed the link into the receive queue (or counts it lost).
+    pub fn deliver(&mut self, data: Vec<u8>) {
+        if self.inbox.len() < RX_QUEUE {
+            self.inbox.push_back(data);
+            self.rx_frames = self.rx_frames.wrapping_add(1);
+        } else {
+            self.rx_overflows = self.rx_overflows.wrapping_add(1);
+        }
+    }
+
+    /// Marks the link connected or not (a remote peer that has not connected yet).
+    pub fn set_up(&mut self, up: bool) {
+        self.up = up;
+    }
+
+    fn tx_ready(&self) -> bool {
+        self.up && self.outbox.len() < TX_QUEUE
+    }
+
+    fn status(&self) -> u32 {
+        let mut status = 0;
+        if self.up {
+            status |= STATUS_UP;
+        }
+        if !self.inbox.is_empty() {
+            status |= STATUS_RX_READY;
+        }
+        if self.tx_ready() {
+            status |= STATUS_TX_READY;
+        }
+        status
+    }
+
+    fn in_buffer(&self, offset: u32, base: u32) -> Option<usize> {
+        (base..base + self.mtu).contains(&offset).then(|| (offset - base) as usize)
+    }
+}
+
+impl Device for LinkPort {
+    fn name(&self) -> &'static str {
+        "link"
+    }
+
+    fn read(&mut self, offset: u32, _now: Time) -> Result<u32, DeviceFault> {
+        if let Some(i) = self.in_buffer(offset, TX_BUF) {
+            return Ok(u32::from_le_bytes([
+                self.tx_buf[i],
+                self.tx_buf[i + 1],
+                self.tx_buf[i + 2],
+                self.tx_buf[i + 3],
+            ]));
+        }
+        if let Some(i) = self.in_buffer(offset, RX_BUF) {
+            let frame = self.inbox.front().map_or(&[][..], Vec::as_slice);
+            let byte = |k: usize| frame.get(i + k).copied().unwrap_or(0);
+            return Ok(u32::from_le_bytes([byte(0), byte(1), byte(2), byte(3)]));
+        }
+        Ok(match offset {
+            STATUS => self.status(),
+            CTRL => self.ctrl,
+            MTU => self.mtu,
+            RX_LEN => self.inbox.front().map_or(0, |f| f.len() as u32),
+            TX_FREE => (TX_QUEUE - self.outbox.len().min(TX_QUEUE)) as u32 * u32::from(self.up),
+            RX_COUNT => self.inbox.len() as u32,
+            TX_FRAMES => self.tx_frames,
+            RX_FRAMES => self.rx_frames,
+            RX_OVERFLOWS => self.rx_overflows,
+            _ => return Err(DeviceFault),
+        })
+    }
+
+    fn write(&mut self, offset: u32, value: u32, now: Time) -> Result<(), DeviceFault> {
+        if let Some(i) = self.in_buffer(offset, TX_BUF) {
+            self.tx_buf[i..i + 4].copy_from_slice(&value.to_le_bytes());
+            return Ok(());
+        }
+        match offset {
+            CTRL => self.ctrl = value & (CTRL_RX_IE | CTRL_TX_IE),
+            TX_SEND => {
+                if value == 0 || value > self.mtu || !self.tx_ready() {
+                    return Err(DeviceFault);
+                }
+                self.outbox.push(Frame { sent: now, data: self.tx_buf[..value as usize].to_vec() });
+                self.tx_frames = self.tx_frames.wrapping_add(1);
+            }
+            RX_POP => {
+                self.inbox.pop_front();
+            }
+            _ => return Err(DeviceFault),
+        }
+        Ok(())
+    }
+
+    fn irq(&self, _now: Time) -> bool {
+        (self.ctrl & CTRL_RX_IE != 0 && !self.inbox.is_empty())
+            || (self.ctrl & CTRL_TX_IE != 0 && self.tx_ready())
+    }
+
+    fn as_link_port(&mut self) -> Option<&mut LinkPort> {
+        Some(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sends_the_buffer_as_a_frame() {
+        let mut port = LinkPort::new(64);
+        port.write(TX_BUF, u32::from_le_bytes(*b"ping"), 0).unwrap();
+        port.write(TX_BUF + 4, u32::from_le_bytes(*b"!!!!"), 0).unwrap();
+        port.write(TX_SEND, 5, 700).unwrap();
+        assert_eq!(port.take_sent(), vec![Frame { sent: 700, data: b"ping!".to_vec() }]);
+        assert!(port.take_sent().is_empty());
+        assert_eq!(port.read(TX_FRAMES, 0), Ok(1));
+        assert_eq!(port.write(TX_SEND, 0, 0), Err(DeviceFault), "empty frame");
+        assert_eq!(port.write(TX_SEND, 65, 0), Err(DeviceFault), "over the MTU");
+        assert_eq!(port.write(TX_BUF + 64, 0, 0), Err(DeviceFault), "past the buffer");
+    }
+
+    #[test]
+    fn the_transmit_queue_pushes_back() {
+        let mut port = LinkPort::new(64);
+        for _ in 0..TX_QUEUE {
+            port.write(TX_SEND, 4, 0).unwrap();
+        }
+        assert_eq!(port.read(STATUS, 0).unwrap() & STATUS_TX_READY, 0);
+        assert_eq!(port.read(TX_FREE, 0), Ok(0));
+        assert_eq!(port.write(TX_SEND, 4, 0), Err(DeviceFault));
+        port.take_sent();
+        assert_eq!(port.read(TX_FREE, 0), Ok(TX_QUEUE as u32));
+    }
+
+    #[test]
+    fn receives_frames_in_order_with_interrupts() {
+        let mut port = LinkPort::new(64);
+        port.write(CTRL, CTRL_RX_IE, 0).unwrap();
+        assert!(!port.irq(0));
+        port.deliver(b"abcdef".to_vec());
+        port.deliver(b"xy".to_vec());
+        assert!(port.irq(0));
+        assert_eq!(port.read(RX_LEN, 0), Ok(6));
+        assert_eq!(port.read(RX_BUF + 4, 0), Ok(u32::from_le_bytes([b'e', b'f', 0, 0])));
+        port.write(RX_POP, 0, 0).unwrap();
+        assert_eq!(port.read(RX_LEN, 0), Ok(2));
+        port.write(RX_POP, 0, 0).unwrap();
+        assert_eq!((port.read(RX_LEN, 0), port.irq(0)), (Ok(0), false));
+        for _ in 0..RX_QUEUE + 3 {
+            port.deliver(vec![1]);
+        }
+        assert_eq!(port.read(RX_OVERFLOWS, 0), Ok(3));
+        assert_eq!(port.write(STATUS, 0, 0), Err(DeviceFault), "read-only");
+    }
+}

@@ -1,0 +1,564 @@
+//! A system: many nodes joined by links, run in lockstep virtual time.
+//!
+//! Time advances a quantum at a time. Within a quantum every node runs on its own, up to the
+//! quantum's end (in parallel when `threads > 1`: nodes never touch each other's state inside
+//! a quantum). At each boundary the system collects the frames every port sent, in node and
+//! port order, carries them over their links — latency, bandwidth (a link sends one frame at a
+//! time), injected loss and corruption drawn from a seeded generator — and delivers every
+//! frame whose arrival time has come, in arrival order. Consoles on the terminal are gathered
+//! per node and written at boundaries, whole lines only, prefixed `[name] `, in node order.
+//!
+//! So the same topology and input give byte-identical output whatever the number of threads:
+//! nothing a node sees depends on host timing. Host input (a terminal, a socket) is the only
+//! non-deterministic source; it is taken at quantum boundaries.
+
+use std::collections::{HashMap, VecDeque};
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use crossbeam_channel::{unbounded, Receiver, Sender};
+
+use crate::devices::link::Frame;
+use crate::machine::{Machine, MachineConfig, RunState};
+use crate::time::{Clock, Time};
+use crate::topology::{Boot, Console, Endpoint, Role, Topology};
+
+/// A node of the system.
+pub struct Node {
+    /// Its name from the topology.
+    pub name: String,
+    /// Central or satellite.
+    pub role: Role,
+    /// The machine.
+    pub machine: Machine,
+    /// Where it stood after the last quantum.
+    pub state: RunState,
+    /// How many link ports it has.
+    pub ports: u32,
+}
+
+/// Runs one node up to `boundary` (virtual ns), letting time pass while it waits.
+fn step_node(node: &mut Node, boundary: Time) {
+    if matches!(node.state, RunState::PoweredOff(_)) {
+        return;
+    }
+    let target = node.machine.cpu.clock.cycles_until(boundary);
+    node.state = node.machine.run(target);
+    if matches!(node.state, RunState::Idle | RunState::Stuck) {
+        node.machine.idle_until(target);
+    }
+}
+
+/// A frame on its way to a port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct InFlight {
+    arrive: Time,
+    seq: u64,
+    to: Endpoint,
+    data: Vec<u8>,
+}
+
+/// One direction of a link, with its state.
+struct Wire {
+    to: Endpoint,
+    latency_ns: u64,
+    bandwidth_bps: u64,
+    faults: Option<(f64, f64, Rng)>,
+    busy_until: Time,
+}
+
+/// A record of a frame crossing a link, for the monitor's history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LinkEvent {
+    /// When it was sent.
+    pub sent: Time,
+    /// When it arrives (or would have).
+    pub arrive: Time,
+    /// Sender.
+    pub from: Endpoint,
+    /// Receiver.
+    pub to: Endpoint,
+    /// Frame length.
+    pub len: usize,
+    /// What happened to it.
+    pub fate: Fate,
+}
+
+/// What a link did with a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fate {
+    /// Carried intact.
+    Delivered,
+    /// Lost (injected fault).
+    Dropped,
+    /// Carried with one byte flipped (injected fault).
+    Corrupted,
+}
+
+/// How many link events the history keeps.
+pub const LINK_HISTORY: usize = 256;
+
+/// The deterministic generator of injected faults (xorshift64*).
+#[derive(Clone, Copy, Debug)]
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number in `0.0..1.0`.
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// How a run of the system ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SystemState {
+    /// The central node powered off with this code.
+    PoweredOff(u32),
+    /// Virtual time reached the limit.
+    TimeLimit,
+    /// Every node waits for something that can never come.
+    Stuck,
+}
+
+/// A `Write` into a buffer the system drains at boundaries.
+struct Gather(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Gather {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("console buffer poisoned"))?.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Options that are not part of the topology.
+pub struct SystemOptions {
+    /// Where the prefixed terminal consoles go (standard output, or a buffer in tests).
+    pub terminal: Box<dyn Write + Send>,
+    /// Console input for the central node, given up front (deterministic).
+    pub input: Vec<u8>,
+    /// Whether the central node's terminal console also reads standard input.
+    pub stdin: bool,
+}
+
+/// The links of a system: frames in flight and the state of each direction.
+struct Fabric {
+    wires: Vec<Wire>,
+    wire_of: HashMap<Endpoint, usize>,
+    in_flight: Vec<InFlight>,
+    seq: u64,
+    log: VecDeque<LinkEvent>,
+}
+
+impl Fabric {
+    fn new(topology: &Topology) -> Fabric {
+        let mut wires = Vec::new();
+        let mut wire_of = HashMap::new();
+        for (i, link) in topology.links.iter().enumerate() {
+            for (from, to, salt) in [(link.a, link.b, 0u64), (link.b, link.a, 1)] {
+                wire_of.insert(from, wires.len());
+                wires.push(Wire {
+                    to,
+                    latency_ns: link.latency_ns,
+                    bandwidth_bps: link.bandwidth_bps,
+                    faults: link.faults.map(|f| {
+                        let seed = f.seed ^ ((i as u64) << 1 | salt).wrapping_mul(0x5851_f42d_4c95_7f2d);
+                        (f.drop, f.corrupt, Rng::new(seed))
+                    }),
+                    busy_until: 0,
+                });
+            }
+        }
+        Fabric { wires, wire_of, in_flight: Vec::new(), seq: 0, log: VecDeque::with_capacity(LINK_HISTORY) }
+    }
+
+    /// Puts frames sent by port `from` on its link, in the order they were sent.
+    fn carry(&mut self, from: Endpoint, frames: Vec<Frame>) {
+        let Some(&w) = self.wire_of.get(&from) else { return };
+        for frame in frames {
+            let wire = &mut self.wires[w];
+            let start = frame.sent.max(wire.busy_until);
+            let serialise =
+                (frame.data.len() as u128 * 8 * 1_000_000_000).div_ceil(wire.bandwidth_bps as u128) as u64;
+            wire.busy_until = start + serialise;
+            let arrive = wire.busy_until + wire.latency_ns;
+            let mut data = frame.data;
+            let mut fate = Fate::Delivered;
+            if let Some((drop, corrupt, rng)) = &mut wire.faults {
+                if rng.unit() < *drop {
+                    fate = Fate::Dropped;
+                } else if rng.unit() < *corrupt && !data.is_empty() {
+                    let at = (rng.next() % data.len() as u64) as usize;
+                    data[at] ^= 1 << (rng.next() % 8);
+                    fate = Fate::Corrupted;
+                }
+            }
+            if self.log.len() == LINK_HISTORY {
+                self.log.pop_front();
+            }
+            self.log.push_back(LinkEvent {
+                sent: frame.sent,
+                arrive,
+                from,
+                to: wire.to,
+                len: data.len(),
+                fate,
+            });
+            if fate != Fate::Dropped {
+                self.seq += 1;
+                self.in_flight.push(InFlight { arrive, seq: self.seq, to: wire.to, data });
+            }
+        }
+    }
+
+    /// Removes and returns the frames that have arrived by `boundary`, in arrival order.
+    fn due(&mut self, boundary: Time) -> Vec<InFlight> {
+        let (mut due, later): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.in_flight).into_iter().partition(|f| f.arrive <= boundary);
+        self.in_flight = later;
+        due.sort_by_key(|f| (f.arrive, f.seq));
+        due
+    }
+}
+
+/// A command from the coordinator to the thread that runs some nodes.
+enum Command {
+    /// Deliver these frames, then run every node to this boundary.
+    Run(Time, Vec<InFlight>),
+    /// Block until host input reaches this node.
+    WaitHost(usize),
+}
+
+/// What a thread reports after a quantum: per node, its state and what its ports sent.
+type Report = Vec<(usize, RunState, Vec<(Endpoint, Vec<Frame>)>)>;
+
+/// Delivers `frames` into `nodes` (the slice starting at global index `first`), runs each node
+/// to `boundary`, and reports.
+fn run_quantum(nodes: &mut [Node], first: usize, boundary: Time, frames: Vec<InFlight>) -> Report {
+    for frame in frames {
+        if let Some(port) = nodes[frame.to.node - first].machine.link_port(frame.to.port) {
+            port.deliver(frame.data);
+        }
+    }
+    nodes
+        .iter_mut()
+        .enumerate()
+        .map(|(i, node)| {
+            step_node(node, boundary);
+            let index = first + i;
+            let sent = (0..node.ports)
+                .filter_map(|port| {
+                    let frames = node.machine.link_port(port)?.take_sent();
+                    (!frames.is_empty()).then_some((Endpoint { node: index, port }, frames))
+                })
+                .collect();
+            (index, node.state, sent)
+        })
+        .collect()
+}
+
+/// A running system.
+pub struct System {
+    /// The nodes, in topology order.
+    pub nodes: Vec<Node>,
+    fabric: Fabric,
+    /// Virtual time of the last boundary, in nanoseconds.
+    pub time: Time,
+    /// Length of a quantum, in nanoseconds.
+    pub quantum_ns: u64,
+    names: Vec<String>,
+    consoles: Vec<Option<Arc<Mutex<Vec<u8>>>>>,
+    partial: Vec<Vec<u8>>,
+    terminal: Box<dyn Write + Send>,
+    central: usize,
+}
+
+impl System {
+    /// Builds every node of `topology`: loads images and ROMs and opens consoles.
+    pub fn new(topology: &Topology, options: SystemOptions) -> Result<System, String> {
+        let mut mtus: Vec<Vec<u32>> = topology.nodes.iter().map(|n| vec![0; n.ports as usize]).collect();
+        for link in &topology.links {
+            for end in [link.a, link.b] {
+                mtus[end.node][end.port as usize] = link.mtu;
+            }
+        }
+        let central = topology.nodes.iter().position(|n| n.role == Role::Central).ok_or("no central node")?;
+        let mut stdin =
+            if options.stdin { crate::console::ConsoleSpec::Stdio.open(true)?.input } else { None };
+        let mut nodes = Vec::new();
+        let mut consoles = Vec::new();
+        for (index, spec) in topology.nodes.iter().enumerate() {
+            let mut gathered = None;
+            let (output, host_input): (Box<dyn Write + Send>, _) = match &spec.console {
+                Console::Terminal => {
+                    let shared = Arc::new(Mutex::new(Vec::new()));
+                    gathered = Some(shared.clone());
+                    (Box::new(Gather(shared)), if index == central { stdin.take() } else { None })
+                }
+                Console::Host(host) => {
+                    let console = host.open(true)?;
+                    (console.output, console.input)
+                }
+                Console::None => (Box::new(std::io::sink()), None),
+            };
+            consoles.push(gathered);
+            let config = MachineConfig {
+                node_id: index as u32,
+                ram_size: spec.ram,
+                clock: Clock::from_mhz(spec.mhz),
+                console: output,
+                input: if index == central { options.input.clone() } else { Vec::new() },
+                host_input,
+                link_mtus: mtus[index].clone(),
+            };
+            let mut machine = Machine::new(config);
+            let failed = |e: String| format!("node `{}`: {e}", spec.name);
+            match &spec.boot {
+                Boot::Image(path) => {
+                    let elf = crate::loader::read_image(path).map_err(failed)?;
+                    machine.boot_elf(&elf).map_err(|e| failed(format!("{}: {e}", path.display())))?;
+                }
+                Boot::Rom(path) => {
+                    let rom = crate::loader::read_rom(path).map_err(failed)?;
+                    machine.boot_rom(&rom).map_err(|e| failed(format!("{}: {e}", path.display())))?;
+                }
+            }
+            nodes.push(Node {
+                name: spec.name.clone(),
+                role: spec.role,
+                machine,
+                state: RunState::Running,
+                ports: spec.ports,
+            });
+        }
+        Ok(System {
+            partial: vec![Vec::new(); nodes.len()],
+            names: nodes.iter().map(|n| n.name.clone()).collect(),
+            nodes,
+            fabric: Fabric::new(topology),
+            time: 0,
+            quantum_ns: topology.quantum_ns,
+            consoles,
+            terminal: options.terminal,
+            central,
+        })
+    }
+
+    /// The last frames that crossed links, oldest first.
+    pub fn link_log(&self) -> &VecDeque<LinkEvent> {
+        &self.fabric.log
+    }
+
+    /// Runs until the central node powers off, virtual time reaches `limit_ns`, or nothing can
+    /// happen any more; with `threads > 1`, the nodes run on that many host threads.
+    pub fn run(&mut self, limit_ns: Time, threads: usize) -> SystemState {
+        let threads = threads.clamp(1, self.nodes.len().max(1));
+        let state =
+            if threads == 1 { self.run_alone(limit_ns) } else { self.run_threaded(limit_ns, threads) };
+        self.flush_consoles(true);
+        state
+    }
+
+    fn run_alone(&mut self, limit_ns: Time) -> SystemState {
+        let mut frames = Vec::new();
+        loop {
+            if let Some(state) = self.finished(limit_ns) {
+                return state;
+            }
+            let boundary = (self.time + self.quantum_ns).min(limit_ns);
+            let report = run_quantum(&mut self.nodes, 0, boundary, std::mem::take(&mut frames));
+            frames = self.boundary(boundary, report);
+            if let Some(state) = self.finished(limit_ns) {
+                return state;
+            }
+            if self.quiet(&frames) {
+                let waiting = self.nodes.iter().position(|n| n.state == RunState::Idle);
+                match waiting {
+                    Some(i) if self.nodes[i].machine.wait_host() => {}
+                    _ => return SystemState::Stuck,
+                }
+            }
+        }
+    }
+
+    fn run_threaded(&mut self, limit_ns: Time, threads: usize) -> SystemState {
+        let chunk = self.nodes.len().div_ceil(threads);
+        let mut all = std::mem::take(&mut self.nodes);
+        let mut parts = Vec::new();
+        while !all.is_empty() {
+            let rest = all.split_off(chunk.min(all.len()));
+            parts.push(std::mem::replace(&mut all, rest));
+        }
+        let (state, parts) = std::thread::scope(|scope| {
+            let (report_tx, report_rx) = unbounded::<(usize, Report)>();
+            let mut workers: Vec<(usize, usize, Sender<Command>)> = Vec::new();
+            let mut handles = Vec::new();
+            let mut first = 0;
+            for (w, mut nodes) in parts.into_iter().enumerate() {
+                let (tx, rx): (Sender<Command>, Receiver<Command>) = unbounded();
+                let reports = report_tx.clone();
+                let start = first;
+                first += nodes.len();
+                workers.push((start, first, tx));
+                handles.push(scope.spawn(move || {
+                    while let Ok(command) = rx.recv() {
+                        let report = match command {
+                            Command::Run(boundary, frames) => {
+                                run_quantum(&mut nodes, start, boundary, frames)
+                            }
+                            Command::WaitHost(node) => {
+                                nodes[node - start].machine.wait_host();
+                                Vec::new()
+                            }
+                        };
+                        if reports.send((w, report)).is_err() {
+                            break;
+                        }
+                    }
+                    nodes
+                }));
+            }
+            drop(report_tx);
+            let state = self.coordinate(limit_ns, &workers, &report_rx);
+            drop(workers);
+            let parts: Vec<Vec<Node>> = handles.into_iter().filter_map(|h| h.join().ok()).collect();
+            (state, parts)
+        });
+        self.nodes = parts.into_iter().flatten().collect();
+        state
+    }
+
+    /// The quantum loop when the nodes live on worker threads.
+    fn coordinate(
+        &mut self,
+        limit_ns: Time,
+        workers: &[(usize, usize, Sender<Command>)],
+        reports: &Receiver<(usize, Report)>,
+    ) -> SystemState {
+        let mut states: Vec<RunState> = vec![RunState::Running; workers.last().map_or(0, |w| w.1)];
+        let mut frames: Vec<InFlight> = Vec::new();
+        loop {
+            if let RunState::PoweredOff(code) = states[self.central] {
+                return SystemState::PoweredOff(code);
+            }
+            if self.time >= limit_ns {
+                return SystemState::TimeLimit;
+            }
+            let boundary = (self.time + self.quantum_ns).min(limit_ns);
+            let mut per_worker: Vec<Vec<InFlight>> = vec![Vec::new(); workers.len()];
+            for frame in frames.drain(..) {
+                if let Some(w) = workers.iter().position(|(a, b, _)| (*a..*b).contains(&frame.to.node)) {
+                    per_worker[w].push(frame);
+                }
+            }
+            for ((_, _, tx), batch) in workers.iter().zip(per_worker) {
+                if tx.send(Command::Run(boundary, batch)).is_err() {
+                    return SystemState::Stuck;
+                }
+            }
+            let mut gathered: Vec<(usize, Report)> = Vec::new();
+            for _ in workers {
+                match reports.recv() {
+                    Ok(r) => gathered.push(r),
+                    Err(_) => return SystemState::Stuck,
+                }
+            }
+            gathered.sort_by_key(|(w, _)| *w);
+            let report: Report = gathered.into_iter().flat_map(|(_, r)| r).collect();
+            for (index, state, _) in &report {
+                states[*index] = *state;
+            }
+            frames = self.boundary(boundary, report);
+            if let RunState::PoweredOff(code) = states[self.central] {
+                return SystemState::PoweredOff(code);
+            }
+            let all_waiting = states.iter().all(|s| !matches!(s, RunState::Running));
+            if all_waiting && frames.is_empty() && self.fabric.in_flight.is_empty() {
+                let Some(i) = states.iter().position(|s| *s == RunState::Idle) else {
+                    return SystemState::Stuck;
+                };
+                let Some((w, _)) = workers.iter().enumerate().find(|(_, (a, b, _))| (*a..*b).contains(&i))
+                else {
+                    return SystemState::Stuck;
+                };
+                if workers[w].2.send(Command::WaitHost(i)).is_err() || reports.recv().is_err() {
+                    return SystemState::Stuck;
+                }
+            }
+        }
+    }
+
+    /// Whether the run is over before the next quantum.
+    fn finished(&self, limit_ns: Time) -> Option<SystemState> {
+        if let RunState::PoweredOff(code) = self.nodes[self.central].state {
+            return Some(SystemState::PoweredOff(code));
+        }
+        (self.time >= limit_ns).then_some(SystemState::TimeLimit)
+    }
+
+    /// Work at a boundary: carry what was sent, write consoles, and return the frames due.
+    fn boundary(&mut self, boundary: Time, report: Report) -> Vec<InFlight> {
+        self.time = boundary;
+        for (_, _, sent) in report {
+            for (from, frames) in sent {
+                self.fabric.carry(from, frames);
+            }
+        }
+        self.flush_consoles(false);
+        self.fabric.due(boundary)
+    }
+
+    /// Whether nothing can happen without the outside world: every node waits with no event
+    /// due, and no frame is on its way.
+    fn quiet(&self, due: &[InFlight]) -> bool {
+        due.is_empty()
+            && self.fabric.in_flight.is_empty()
+            && self.nodes.iter().all(|n| !matches!(n.state, RunState::Running))
+    }
+
+    /// Writes the whole lines each terminal console has produced, `[name] `-prefixed, in node
+    /// order; with `all`, also what is left of unfinished lines.
+    fn flush_consoles(&mut self, all: bool) {
+        let mut out = Vec::new();
+        for (i, console) in self.consoles.iter().enumerate() {
+            let Some(console) = console else { continue };
+            let Ok(mut bytes) = console.lock() else { continue };
+            self.partial[i].append(&mut bytes);
+            drop(bytes);
+            let partial = &mut self.partial[i];
+            let cut = if all {
+                partial.len()
+            } else {
+                partial.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1)
+            };
+            let name = &self.names[i];
+            for line in partial[..cut].split_inclusive(|b| *b == b'\n') {
+                out.extend_from_slice(format!("[{name}] ").as_bytes());
+                out.extend_from_slice(line);
+                if all && !line.ends_with(b"\n") {
+                    out.push(b'\n');
+                }
+            }
+            partial.drain(..cut);
+        }
+        if !out.is_empty() {
+            // The terminal is best effort: a closed pipe must not stop the system.
+            let _ = self.terminal.write_all(&out);
+            let _ = self.terminal.flush();
+        }
+    }
+}

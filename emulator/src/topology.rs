@@ -1,0 +1,590 @@
+//! Topology files: the nodes of a system and the links between them, in TOML.
+//!
+//! [`Topology::parse`] reads the text and checks everything a run depends on, and every mistake
+//! comes back as a [`TopologyError`] with the line and column of the offending value, the
+//! source line with a caret, and a hint. The format is specified in `docs/topology.md`.
+//!
+//! Invariants of a parsed [`Topology`]: node names are unique; exactly one node is the central
+//! processor; every link endpoint names an existing node and a port below
+//! [`ox32::memmap::LINK_PORTS`]; no port is used twice; every satellite has a route to the
+//! central processor; ports of a node are numbered without gaps from 0 (port `n` exists only
+//! if ports `0..n` do).
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::console::ConsoleSpec;
+
+/// The role of a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The central processor: owns the disk and the devices.
+    Central,
+    /// A satellite (peripheral) processor: CPU, memory, timer and links.
+    Satellite,
+}
+
+/// How a node starts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Boot {
+    /// Load this ELF executable (or `.s` source) into RAM and start at its entry.
+    Image(PathBuf),
+    /// Load this boot ROM image (`.s` source or a flat `.bin`) and start at the ROM's base.
+    Rom(PathBuf),
+}
+
+/// Where a node's console goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Console {
+    /// The terminal, each line prefixed with `[name] `.
+    Terminal,
+    /// A file or a TCP socket, unprefixed.
+    Host(ConsoleSpec),
+    /// Nowhere.
+    None,
+}
+
+/// One node, validated.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeSpec {
+    /// Unique name.
+    pub name: String,
+    /// Central or satellite.
+    pub role: Role,
+    /// RAM size in bytes.
+    pub ram: u32,
+    /// Virtual CPU speed in MHz.
+    pub mhz: u64,
+    /// What it boots.
+    pub boot: Boot,
+    /// Where its console goes.
+    pub console: Console,
+    /// How many link ports it has (ports `0..ports`).
+    pub ports: u32,
+}
+
+/// One end of a link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Endpoint {
+    /// Index into [`Topology::nodes`].
+    pub node: usize,
+    /// Port number on that node.
+    pub port: u32,
+}
+
+/// Injected faults on a link: each frame is dropped or corrupted with these probabilities,
+/// drawn from a generator seeded with `seed`, so a run is still reproducible.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Faults {
+    /// Probability that a frame is lost.
+    pub drop: f64,
+    /// Probability that one byte of a frame is flipped.
+    pub corrupt: f64,
+    /// Seed of the fault generator.
+    pub seed: u64,
+}
+
+/// One link, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkSpec {
+    /// One end.
+    pub a: Endpoint,
+    /// The other end.
+    pub b: Endpoint,
+    /// One-way latency in virtual nanoseconds.
+    pub latency_ns: u64,
+    /// Bandwidth in bits per virtual second.
+    pub bandwidth_bps: u64,
+    /// Largest frame, in bytes.
+    pub mtu: u32,
+    /// Injected faults, if any.
+    pub faults: Option<Faults>,
+}
+
+/// A whole system, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Topology {
+    /// Length of a quantum in virtual nanoseconds: nodes run a quantum at a time and frames
+    /// cross links at quantum boundaries.
+    pub quantum_ns: u64,
+    /// The nodes, in file order.
+    pub nodes: Vec<NodeSpec>,
+    /// The links, in file order.
+    pub links: Vec<LinkSpec>,
+}
+
+/// The largest frame a link port can carry (the size of its buffers).
+pub const MTU_MAX: u32 = 1024;
+/// Default one-way latency: 10 µs.
+pub const DEFAULT_LATENCY_NS: u64 = 10_000;
+/// Default bandwidth: 100 Mbit/s.
+pub const DEFAULT_BANDWIDTH_BPS: u64 = 100_000_000;
+/// Default quantum: 10 µs.
+pub const DEFAULT_QUANTUM_NS: u64 = 10_000;
+
+/// A mistake in a topology file, with where it is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopologyError {
+    /// The file, as given.
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it, when there is something useful to say.
+    pub hint: Option<String>,
+    /// The text of the line.
+    pub source_line: String,
+    /// How many columns the caret underlines.
+    pub width: usize,
+}
+
+impl fmt::Display for TopologyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{}:{}:{}: error: {}", self.file, self.line, self.column, self.message)?;
+        let number = self.line.to_string();
+        let pad = " ".repeat(number.len());
+        writeln!(f, "{pad} |")?;
+        writeln!(f, "{number} | {}", self.source_line)?;
+        write!(f, "{pad} | {}{}", " ".repeat(self.column - 1), "^".repeat(self.width.max(1)))?;
+        if let Some(hint) = &self.hint {
+            write!(f, "\n{pad} = hint: {hint}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for TopologyError {}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTopology {
+    system: Option<RawSystem>,
+    #[serde(default)]
+    node: Vec<Spanned<RawNode>>,
+    #[serde(default)]
+    link: Vec<Spanned<RawLink>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSystem {
+    quantum_us: Option<Spanned<u64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNode {
+    name: Spanned<String>,
+    role: Spanned<String>,
+    memory: Option<Spanned<String>>,
+    mhz: Option<Spanned<u64>>,
+    image: Option<Spanned<String>>,
+    rom: Option<Spanned<String>>,
+    console: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLink {
+    a: Spanned<String>,
+    b: Spanned<String>,
+    latency_us: Option<Spanned<f64>>,
+    bandwidth_mbps: Option<Spanned<f64>>,
+    mtu: Option<Spanned<u32>>,
+    drop: Option<Spanned<f64>>,
+    corrupt: Option<Spanned<f64>>,
+    seed: Option<Spanned<u64>>,
+}
+
+/// Builds errors that point into one file.
+struct Locator<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Locator<'_> {
+    fn error(&self, span: Range<usize>, message: impl Into<String>, hint: Option<String>) -> TopologyError {
+        let start = span.start.min(self.text.len());
+        let line_start = self.text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = self.text[start..].find('\n').map_or(self.text.len(), |i| start + i);
+        let source_line = self.text[line_start..line_end].trim_end_matches('\r').to_string();
+        let line = self.text[..start].matches('\n').count() + 1;
+        let column = self.text[line_start..start].chars().count() + 1;
+        let end = span.end.clamp(start, line_end);
+        let width = self.text[start..end].chars().count().max(1);
+        TopologyError {
+            file: self.file.to_string(),
+            line,
+            column,
+            message: message.into(),
+            hint,
+            source_line,
+            width,
+        }
+    }
+
+    fn at<T>(&self, value: &Spanned<T>, message: impl Into<String>, hint: Option<String>) -> TopologyError {
+        self.error(value.span(), message, hint)
+    }
+}
+
+/// Parses `64M`, `512K`, `1G` or a byte count.
+pub fn parse_size(text: &str) -> Result<u32, String> {
+    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => text.split_at(i),
+        None => (text, ""),
+    };
+    let shift = match unit {
+        "" => 0,
+        "K" | "k" => 10,
+        "M" | "m" => 20,
+        "G" | "g" => 30,
+        _ => return Err(format!("unknown size unit `{unit}` (use K, M or G)")),
+    };
+    let value: u64 = digits.parse().map_err(|_| format!("`{text}` is not a size"))?;
+    let bytes = value.checked_shl(shift).filter(|b| b >> shift == value).unwrap_or(u64::MAX);
+    if bytes < 4096 || bytes > ox32::memmap::RAM_MAX as u64 {
+        return Err(format!("memory must be between 4K and 2G, not {text}"));
+    }
+    Ok(bytes as u32)
+}
+
+/// The default RAM size of a node.
+const DEFAULT_RAM: u32 = 64 << 20;
+
+impl Topology {
+    /// Reads and checks the topology file at `path`; relative paths inside it are taken
+    /// relative to the file's folder.
+    pub fn load(path: &Path) -> Result<Topology, String> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        Topology::parse(&path.display().to_string(), &text, base).map_err(|e| e.to_string())
+    }
+
+    /// Parses and checks topology text; `file` names it in errors and `base` anchors relative
+    /// paths.
+    pub fn parse(file: &str, text: &str, base: &Path) -> Result<Topology, TopologyError> {
+        let loc = Locator { file, text };
+        let raw: RawTopology = toml::from_str(text).map_err(|e| {
+            let span = e.span().unwrap_or(0..0);
+            loc.error(span, e.message().to_string(), None)
+        })?;
+        let quantum_ns = match raw.system.and_then(|s| s.quantum_us) {
+            Some(q) if *q.get_ref() == 0 || *q.get_ref() > 1_000_000 => {
+                return Err(loc.at(&q, "quantum_us must be between 1 and 1000000", None));
+            }
+            Some(q) => q.into_inner() * 1000,
+            None => DEFAULT_QUANTUM_NS,
+        };
+        if raw.node.is_empty() {
+            return Err(loc.error(0..0, "the topology has no nodes", Some(example_node())));
+        }
+        let mut names: HashMap<String, usize> = HashMap::new();
+        let mut nodes = Vec::new();
+        let mut central = None;
+        for spanned in &raw.node {
+            let node = spanned.get_ref();
+            let index = nodes.len();
+            let name = node.name.get_ref().clone();
+            let valid_name = !name.is_empty()
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                && name.starts_with(|c: char| c.is_ascii_alphabetic());
+            if !valid_name {
+                return Err(loc.at(
+                    &node.name,
+                    format!("`{name}` is not a node name"),
+                    Some("a name starts with a letter and has letters, digits, `-` and `_`".into()),
+                ));
+            }
+            if let Some(first) = names.get(&name) {
+                let first_line = loc.at(&raw.node[*first].get_ref().name, "", None).line;
+                return Err(loc.at(
+                    &node.name,
+                    format!("duplicate node name `{name}`"),
+                    Some(format!(
+                        "node names must be unique; `{name}` is first defined on line {first_line}"
+                    )),
+                ));
+            }
+            names.insert(name.clone(), index);
+            let role = match node.role.get_ref().as_str() {
+                "central" => Role::Central,
+                "satellite" => Role::Satellite,
+                other => {
+                    return Err(loc.at(
+                        &node.role,
+                        format!("unknown role `{other}`"),
+                        Some("a node's role is `central` or `satellite`".into()),
+                    ))
+                }
+            };
+            if role == Role::Central {
+                if let Some(first) = central {
+                    let first: &NodeSpec = &nodes[first];
+                    return Err(loc.at(
+                        &node.role,
+                        "a second central processor",
+                        Some(format!(
+                            "a system has exactly one central node; `{}` is already central",
+                            first.name
+                        )),
+                    ));
+                }
+                central = Some(index);
+            }
+            let ram = match &node.memory {
+                Some(m) => parse_size(m.get_ref()).map_err(|e| loc.at(m, e, None))?,
+                None => DEFAULT_RAM,
+            };
+            let mhz = match &node.mhz {
+                Some(m) if *m.get_ref() == 0 || *m.get_ref() > 100_000 => {
+                    return Err(loc.at(m, "mhz must be between 1 and 100000", None));
+                }
+                Some(m) => *m.get_ref(),
+                None => 100,
+            };
+            let boot = match (&node.image, &node.rom) {
+                (Some(image), None) => Boot::Image(base.join(image.get_ref())),
+                (None, Some(rom)) => Boot::Rom(base.join(rom.get_ref())),
+                (Some(_), Some(rom)) => {
+                    return Err(loc.at(
+                        rom,
+                        "a node boots either an `image` or a `rom`, not both",
+                        Some("`image` loads an executable into RAM; `rom` loads a boot ROM".into()),
+                    ))
+                }
+                (None, None) => {
+                    return Err(loc.at(
+                        &node.name,
+                        format!("node `{name}` has nothing to boot"),
+                        Some(
+                            "give it `image = \"path/to/kernel.elf\"` or `rom = \"path/to/bootrom.s\"`"
+                                .into(),
+                        ),
+                    ))
+                }
+            };
+            let console = match &node.console {
+                None => Console::Terminal,
+                Some(c) if c.get_ref() == "terminal" || c.get_ref() == "stdio" => Console::Terminal,
+                Some(c) if c.get_ref() == "none" => Console::None,
+                Some(c) => Console::Host(c.get_ref().parse::<ConsoleSpec>().map_err(|e| {
+                    loc.at(
+                        c,
+                        e,
+                        Some("a console is `terminal`, `none`, `file:PATH` or `tcp:HOST:PORT`".into()),
+                    )
+                })?),
+            };
+            nodes.push(NodeSpec { name, role, ram, mhz, boot, console, ports: 0 });
+        }
+        let Some(central) = central else {
+            return Err(loc.at(
+                &raw.node[0].get_ref().role,
+                "no node is the central processor",
+                Some("give exactly one node `role = \"central\"`".into()),
+            ));
+        };
+        let mut used: HashMap<Endpoint, usize> = HashMap::new();
+        let mut links = Vec::new();
+        for spanned in &raw.link {
+            let link = spanned.get_ref();
+            let mut ends = [Endpoint { node: 0, port: 0 }; 2];
+            for (end, text) in ends.iter_mut().zip([&link.a, &link.b]) {
+                *end = parse_endpoint(text.get_ref(), &names).map_err(|(m, h)| loc.at(text, m, h))?;
+                if let Some(other) = used.get(end) {
+                    let line = loc.at(&raw.link[*other].get_ref().a, "", None).line;
+                    return Err(loc.at(
+                        text,
+                        format!("port {} of `{}` is used twice", end.port, nodes[end.node].name),
+                        Some(format!("the link on line {line} already uses it; give this link another port")),
+                    ));
+                }
+                used.insert(*end, links.len());
+            }
+            if ends[0].node == ends[1].node {
+                return Err(loc.at(&link.b, "a link joins a node to itself", None));
+            }
+            let latency_ns = match &link.latency_us {
+                Some(l) => micros(l).map_err(|m| loc.at(l, m, None))?,
+                None => DEFAULT_LATENCY_NS,
+            };
+            let bandwidth_bps = match &link.bandwidth_mbps {
+                Some(b) if !(*b.get_ref() > 0.0 && *b.get_ref() <= 1e6) => {
+                    return Err(loc.at(b, "bandwidth_mbps must be above 0 and at most 1000000", None));
+                }
+                Some(b) => (b.get_ref() * 1e6) as u64,
+                None => DEFAULT_BANDWIDTH_BPS,
+            };
+            let mtu = match &link.mtu {
+                Some(m) if !(64..=MTU_MAX).contains(m.get_ref()) || m.get_ref() % 4 != 0 => {
+                    return Err(loc.at(m, format!("mtu must be a multiple of 4 from 64 to {MTU_MAX}"), None));
+                }
+                Some(m) => *m.get_ref(),
+                None => MTU_MAX,
+            };
+            let rate = |r: &Option<Spanned<f64>>, what: &str| -> Result<f64, TopologyError> {
+                match r {
+                    Some(r) if !(0.0..=1.0).contains(r.get_ref()) => {
+                        Err(loc.at(r, format!("{what} is a probability from 0 to 1"), None))
+                    }
+                    Some(r) => Ok(*r.get_ref()),
+                    None => Ok(0.0),
+                }
+            };
+            let drop = rate(&link.drop, "drop")?;
+            let corrupt = rate(&link.corrupt, "corrupt")?;
+            let seed = link.seed.as_ref().map_or(links.len() as u64 + 1, |s| *s.get_ref());
+            let faults = (drop > 0.0 || corrupt > 0.0).then_some(Faults { drop, corrupt, seed });
+            links.push(LinkSpec { a: ends[0], b: ends[1], latency_ns, bandwidth_bps, mtu, faults });
+        }
+        for end in used.keys() {
+            let node = &mut nodes[end.node];
+            node.ports = node.ports.max(end.port + 1);
+        }
+        for (index, node) in nodes.iter().enumerate() {
+            if let Some(missing) =
+                (0..node.ports).find(|p| !used.contains_key(&Endpoint { node: index, port: *p }))
+            {
+                let spanned = &raw.node[index].get_ref().name;
+                return Err(loc.at(
+                    spanned,
+                    format!("node `{}` uses port {} but not port {missing}", node.name, node.ports - 1),
+                    Some("number each node's ports from 0 without gaps".into()),
+                ));
+            }
+        }
+        let reachable = reachable_from(central, nodes.len(), &links);
+        if let Some(lost) = (0..nodes.len()).find(|i| !reachable[*i]) {
+            let central_name = &nodes[central].name;
+            return Err(loc.at(
+                &raw.node[lost].get_ref().name,
+                format!("satellite `{}` has no route to the central processor", nodes[lost].name),
+                Some(format!(
+                    "add a [[link]] joining it to `{central_name}` or to a satellite that has a route"
+                )),
+            ));
+        }
+        Ok(Topology { quantum_ns, nodes, links })
+    }
+}
+
+fn example_node() -> String {
+    "add at least one [[node]] with name, role, and image or rom".into()
+}
+
+/// Converts microseconds to nanoseconds, refusing negative or absurd values.
+fn micros(value: &Spanned<f64>) -> Result<u64, String> {
+    let us = *value.get_ref();
+    if !(0.0..=1e6).contains(&us) {
+        return Err("latency_us must be from 0 to 1000000".into());
+    }
+    Ok((us * 1000.0).round() as u64)
+}
+
+/// Parses `node.port`.
+fn parse_endpoint(text: &str, names: &HashMap<String, usize>) -> Result<Endpoint, (String, Option<String>)> {
+    let Some((name, port)) = text.rsplit_once('.') else {
+        return Err((
+            format!("`{text}` is not an endpoint"),
+            Some("an endpoint is NODE.PORT, as in `sat1.0`".into()),
+        ));
+    };
+    let Some(&node) = names.get(name) else {
+        let mut known: Vec<&str> = names.keys().map(String::as_str).collect();
+        known.sort_unstable();
+        return Err((format!("unknown node `{name}`"), Some(format!("the nodes are: {}", known.join(", ")))));
+    };
+    let port = match port.parse::<u32>() {
+        Ok(p) if p < ox32::memmap::LINK_PORTS => p,
+        _ => {
+            return Err((
+                format!("`{port}` is not a port number"),
+                Some(format!("ports are numbered 0 to {}", ox32::memmap::LINK_PORTS - 1)),
+            ))
+        }
+    };
+    Ok(Endpoint { node, port })
+}
+
+/// Which nodes can reach `start` over links.
+fn reachable_from(start: usize, count: usize, links: &[LinkSpec]) -> Vec<bool> {
+    let mut seen = vec![false; count];
+    let mut stack = vec![start];
+    seen[start] = true;
+    while let Some(node) = stack.pop() {
+        for link in links {
+            for (from, to) in [(link.a.node, link.b.node), (link.b.node, link.a.node)] {
+                if from == node && !seen[to] {
+                    seen[to] = true;
+                    stack.push(to);
+                }
+            }
+        }
+    }
+    seen
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Topology, TopologyError> {
+        Topology::parse("t.toml", text, Path::new("/base"))
+    }
+
+    const TWO: &str = r#"
+[[node]]
+name = "cp"
+role = "central"
+image = "kernel.elf"
+
+[[node]]
+name = "sat1"
+role = "satellite"
+memory = "16M"
+mhz = 50
+rom = "rom.s"
+console = "none"
+
+[[link]]
+a = "cp.0"
+b = "sat1.0"
+latency_us = 2.5
+mtu = 512
+drop = 0.05
+"#;
+
+    #[test]
+    fn a_valid_file_gives_every_field() {
+        let t = parse(TWO).unwrap();
+        assert_eq!(t.quantum_ns, DEFAULT_QUANTUM_NS);
+        assert_eq!(t.nodes[0].boot, Boot::Image("/base/kernel.elf".into()));
+        assert_eq!((t.nodes[1].ram, t.nodes[1].mhz, t.nodes[1].ports), (16 << 20, 50, 1));
+        assert_eq!(t.nodes[1].console, Console::None);
+        let link = &t.links[0];
+        assert_eq!((link.latency_ns, link.mtu, link.bandwidth_bps), (2500, 512, DEFAULT_BANDWIDTH_BPS));
+        assert_eq!(link.faults, Some(Faults { drop: 0.05, corrupt: 0.0, seed: 1 }));
+    }
+
+    #[test]
+    fn errors_point_at_the_value() {
+        let text = TWO.replace("b = \"sat1.0\"", "b = \"sat9.0\"");
+        let e = parse(&text).unwrap_err();
+        assert_eq!((e.line, e.column, e.message.as_str()), (17, 5, "unknown node `sat9`"));
+        assert_eq!(e.hint.as_deref(), Some("the nodes are: cp, sat1"));
+        assert_eq!(
+            e.to_string(),
+            "t.toml:17:5: error: unknown node `sat9`\n   |\n17 | b = \"sat9.0\"\n   |     ^^^^^^^^\n   = hint: the nodes are: cp, sat1"
+        );
+    }
+}
