@@ -1,0 +1,106 @@
+//! The console: UART output for the kernel's messages and for `write`, and a queue of input
+//! bytes filled by the UART's receive interrupt for `read` (docs/devices.md).
+//!
+//! Output never blocks (the UART's transmitter is always ready), so printing needs no state
+//! and works even inside the panic handler. Input: the receive interrupt drains the UART
+//! into [`INPUT`]; when the queue is full the interrupt is disabled until a reader makes room,
+//! so no byte is lost and the line does not stay asserted.
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::global::Global;
+
+const UART_BASE: usize = 0x1000_0000;
+const DATA: *mut u32 = UART_BASE as *mut u32; // Data Register (RW): transmit / receive a byte
+const STATUS: *const u32 = (UART_BASE + 0x04) as *const u32; // Status Register (RO)
+const CTRL: *mut u32 = (UART_BASE + 0x08) as *mut u32; // Control Register (RW)
+const STATUS_RX_READY: u32 = 1 << 0;
+const CTRL_RX_IRQ: u32 = 1 << 0;
+
+/// How many received bytes wait for a reader at most.
+const INPUT_CAPACITY: usize = 1024;
+
+/// Received bytes not yet read.
+static INPUT: Global<VecDeque<u8>> = Global::new("console input", VecDeque::new());
+
+/// Transmits one byte.
+pub fn put_byte(byte: u8) {
+    // Safety: DATA is the UART's data register, identity-mapped for the kernel; a store
+    // transmits and never blocks.
+    unsafe { DATA.write_volatile(byte as u32) }
+}
+
+/// Transmits `bytes`.
+pub fn write_bytes(bytes: &[u8]) {
+    bytes.iter().copied().for_each(put_byte);
+}
+
+/// Enables the receive interrupt.
+pub fn init() {
+    set_rx_interrupt(true);
+}
+
+fn set_rx_interrupt(on: bool) {
+    // Safety: CTRL is the UART's control register; bit 0 enables the receive interrupt.
+    unsafe { CTRL.write_volatile(if on { CTRL_RX_IRQ } else { 0 }) }
+}
+
+/// The receive interrupt: moves waiting bytes into the input queue. Returns whether any came.
+pub fn on_interrupt() -> bool {
+    let mut input = INPUT.lock();
+    let before = input.len();
+    loop {
+        // Safety: STATUS and DATA are the UART's registers; reading DATA pops one byte, and
+        // only after STATUS said one waits.
+        let ready = unsafe { STATUS.read_volatile() } & STATUS_RX_READY != 0;
+        if !ready {
+            break;
+        }
+        if input.len() == INPUT_CAPACITY {
+            set_rx_interrupt(false);
+            break;
+        }
+        // Safety: see above.
+        input.push_back(unsafe { DATA.read_volatile() } as u8);
+    }
+    input.len() > before
+}
+
+/// Takes up to `max` received bytes (none if the queue is empty).
+pub fn take_input(max: usize) -> Vec<u8> {
+    let mut input = INPUT.lock();
+    let n = max.min(input.len());
+    let bytes = input.drain(..n).collect();
+    if n > 0 {
+        set_rx_interrupt(true);
+    }
+    bytes
+}
+
+/// A `fmt::Write` on the console, for the print macros.
+pub struct Console;
+
+impl fmt::Write for Console {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        write_bytes(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Prints to the console.
+#[macro_export]
+macro_rules! print {
+    ($($arg:tt)*) => {{
+        let _ = core::fmt::Write::write_fmt(&mut $crate::console::Console, format_args!($($arg)*));
+    }};
+}
+
+/// Prints a kernel log line: `[kernel] ` then the message and a newline.
+#[macro_export]
+macro_rules! kprintln {
+    ($($arg:tt)*) => {{
+        $crate::print!("[kernel] {}\n", format_args!($($arg)*));
+    }};
+}

@@ -1,0 +1,75 @@
+//! The ELF loader: puts an ox32 executable's `PT_LOAD` segments into an address space.
+//!
+//! Accepted: ELF32, little-endian, `ET_EXEC`, `e_machine` = `EM_OX32` (0x4F58, what `rv2ox`
+//! writes), every segment inside user space (`USER_BASE..` below the stack region). Each page
+//! gets its segment's permissions (R, W, X from `p_flags`); a page shared by two segments gets
+//! both. File bytes are copied, the rest up to `p_memsz` stays zero (frames come zeroed).
+
+use goblin::elf::header::{ELFCLASS32, ELFDATA2LSB, ET_EXEC};
+use goblin::elf::program_header::{PF_R, PF_W, PF_X, PT_LOAD};
+use goblin::elf::Elf;
+use ox_abi::{Errno, USER_BASE};
+
+use crate::frame::FRAME_SIZE;
+use crate::pmap::PteFlags;
+use crate::vm::{self, AddressSpace, STACK_BOTTOM};
+
+/// `e_machine` of ox32 executables ("OX").
+pub const EM_OX32: u16 = 0x4F58;
+
+/// Loads `image` into `space`; returns the entry point.
+pub fn load(space: &mut AddressSpace, image: &[u8]) -> Result<u32, Errno> {
+    let elf = Elf::parse(image).map_err(|_| Errno::NoExec)?;
+    let header = &elf.header;
+    if header.e_ident[4] != ELFCLASS32
+        || header.e_ident[5] != ELFDATA2LSB
+        || header.e_type != ET_EXEC
+        || header.e_machine != EM_OX32
+    {
+        return Err(Errno::NoExec);
+    }
+    let mut image_end = USER_BASE;
+    for segment in elf.program_headers.iter().filter(|p| p.p_type == PT_LOAD && p.p_memsz > 0) {
+        let (vaddr, memsz, filesz, offset) = (
+            segment.p_vaddr as u32,
+            segment.p_memsz as u32,
+            segment.p_filesz as u32,
+            segment.p_offset as usize,
+        );
+        let end = vaddr.checked_add(memsz).ok_or(Errno::NoExec)?;
+        if vaddr < USER_BASE || end > STACK_BOTTOM || filesz > memsz {
+            return Err(Errno::NoExec);
+        }
+        let data = image.get(offset..offset + filesz as usize).ok_or(Errno::NoExec)?;
+        let mut flags = PteFlags::empty();
+        for (bit, flag) in [(PF_R, PteFlags::R), (PF_W, PteFlags::W | PteFlags::R), (PF_X, PteFlags::X)] {
+            if segment.p_flags & bit != 0 {
+                flags |= flag;
+            }
+        }
+        let mut page = vm::page_down(vaddr);
+        while page < end {
+            let frame = match space.table().lookup(page) {
+                Some((frame, _)) => {
+                    space.table().add_flags(page, flags);
+                    frame
+                }
+                None => space.map_zeroed(page, flags)?,
+            };
+            // The part of the file data that falls in this page.
+            let from = page.max(vaddr);
+            let to = (page + FRAME_SIZE).min(vaddr + filesz);
+            if from < to {
+                let src = &data[(from - vaddr) as usize..(to - vaddr) as usize];
+                let at = (from - page) as usize;
+                // Safety: the frame belongs to `space`, which is not running yet; nothing
+                // else refers to it.
+                unsafe { frame.bytes_mut()[at..at + src.len()].copy_from_slice(src) };
+            }
+            page += FRAME_SIZE;
+        }
+        image_end = image_end.max(end);
+    }
+    space.set_image_end(image_end);
+    Ok(header.e_entry as u32)
+}

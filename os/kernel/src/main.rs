@@ -1,0 +1,103 @@
+//! The Orrery kernel for one ox32 node: it boots, pages, and runs user programs.
+//!
+//! Design principles:
+//! 1. **One concept per module.** `arch` is the only module with privileged instructions;
+//!    `pmap` the only one that knows the page-table format; `vm` what an address space is made
+//!    of; `proc`, `sched`, `trap` and `syscall` what their names say.
+//! 2. **The kernel is never interrupted.** It runs with `status.IE` = 0 on one hart; interrupts
+//!    are taken only in user mode or polled by the idle loop. Shared state lives in
+//!    [`Global`](global::Global)s, which need no locks, only a re-entry check.
+//! 3. **User pointers are allegations.** The kernel touches user memory only through
+//!    `vm::AddressSpace::copy_in`/`copy_out`, which walk the page table first.
+//! 4. **Loud failure.** A kernel bug panics: the panic handler prints where and why and powers
+//!    the node off with [`power::PANIC_EXIT_CODE`]. A faulting process is killed and reported;
+//!    the kernel carries on.
+//! 5. **Virtual time only.** Ticks are derived from the node's virtual clock, so a run is the
+//!    same, cycle for cycle, every time.
+//!
+//! Boot (direct ELF boot, docs/isa.md §11): `_start` (in `arch`) sets the boot stack, clears
+//! `.bss` and calls [`kmain`] with `a0` = node id and `a1` = RAM size.
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod arch;
+mod console;
+mod elf;
+mod frame;
+mod global;
+mod heap;
+mod images;
+mod intc;
+mod pmap;
+mod power;
+mod proc;
+mod sched;
+mod syscall;
+mod timer;
+mod trap;
+mod vm;
+
+use core::panic::PanicInfo;
+
+use frame::FRAME_SIZE;
+use pmap::RAM_BASE;
+
+/// Smallest RAM the kernel boots with.
+const MIN_RAM: u32 = 4 << 20;
+
+extern "C" {
+    /// The first byte after the kernel image (page-aligned), from kernel.ld.
+    static __kernel_end: u8;
+}
+
+/// The kernel heap's size for `ram_size` bytes of RAM: an eighth, between 1 and 8 MiB.
+fn heap_size(ram_size: u32) -> u32 {
+    (ram_size / 8).clamp(1 << 20, 8 << 20)
+}
+
+/// The kernel's Rust entry point, called by `_start` on the boot stack with paging off.
+#[no_mangle]
+extern "C" fn kmain(node_id: u32, ram_size: u32) -> ! {
+    arch::init_traps();
+    kprintln!("Orrery kernel, node {node_id}, {} KiB of RAM", ram_size / 1024);
+    if ram_size < MIN_RAM {
+        panic!("{} KiB of RAM is too little: the kernel needs {} KiB", ram_size / 1024, MIN_RAM / 1024);
+    }
+    let kernel_end = &raw const __kernel_end as u32;
+    let heap_end = kernel_end + heap_size(ram_size);
+    let ram_end = RAM_BASE + (ram_size & !(FRAME_SIZE - 1));
+    // Safety: the heap and the frames are disjoint ranges of RAM after the kernel image,
+    // which nothing else uses.
+    unsafe {
+        heap::init(kernel_end as usize, heap_end as usize);
+        frame::init(heap_end, ram_end);
+    }
+    kprintln!(
+        "kernel image {:#010x}..{kernel_end:#010x}, heap {} KiB, {} free frames",
+        RAM_BASE,
+        heap::free_bytes() / 1024,
+        frame::stats().0
+    );
+    pmap::init(ram_size);
+    kprintln!("paging on: RAM and devices mapped kernel-only by 4 MiB superpages");
+    console::init();
+    intc::init();
+    timer::init();
+    kprintln!("timer tick {} us, {} user programs embedded", ox_abi::TICK_NS / 1000, images::IMAGES.len());
+    proc::spawn_init();
+    kprintln!("starting init (pid 1) after {} instructions", arch::cycles());
+    sched::run()
+}
+
+/// A kernel panic: say where and why, then power off with a failure code.
+#[panic_handler]
+fn panic(info: &PanicInfo) -> ! {
+    match info.location() {
+        Some(at) => kprintln!("panic at {}:{}:{}: {}", at.file(), at.line(), at.column(), info.message()),
+        None => kprintln!("panic: {}", info.message()),
+    }
+    power::power_off(power::PANIC_EXIT_CODE)
+}

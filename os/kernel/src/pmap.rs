@@ -1,0 +1,204 @@
+//! The pmap: the only code that knows ox32's page-table format (docs/isa.md §10).
+//!
+//! Layout of every address space:
+//! - `0x0000_0000..USER_TOP` (level-1 entries 0..63): the process's own pages, 4 KiB leaves
+//!   with `U`, in level-2 tables the [`PageTable`] owns, like the frames its leaves map.
+//! - the device windows (`0x1000_0000`, one 4 MiB superpage) and all of RAM
+//!   (`0x8000_0000..`, 4 MiB superpages), identity-mapped, kernel-only and global. Every
+//!   table copies these level-1 entries from the kernel's table, so the kernel runs unchanged
+//!   whichever process's table is active, and its TLB entries survive address-space switches.
+//!
+//! A and D are preset in every leaf the kernel writes, so the walker never has to write them.
+
+use bitflags::bitflags;
+use ox_abi::{Errno, USER_TOP};
+
+use crate::arch;
+use crate::frame::{self, Frame, FRAME_SIZE};
+use crate::global::Global;
+
+bitflags! {
+    /// The low bits of a page-table entry; bits 31..12 hold the frame number.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct PteFlags: u32 {
+        /// Valid.
+        const V = 1 << 0;
+        /// Readable.
+        const R = 1 << 1;
+        /// Writable (needs R).
+        const W = 1 << 2;
+        /// Executable.
+        const X = 1 << 3;
+        /// Reachable from user mode.
+        const U = 1 << 4;
+        /// Global: in every address space.
+        const G = 1 << 5;
+        /// Accessed.
+        const A = 1 << 6;
+        /// Dirty.
+        const D = 1 << 7;
+    }
+}
+
+/// Size of a level-1 superpage.
+const SUPERPAGE: u32 = 4 << 20;
+/// Physical (and kernel virtual) base of the device windows.
+const DEVICES_BASE: u32 = 0x1000_0000;
+/// Physical (and kernel virtual) base of RAM.
+pub const RAM_BASE: u32 = 0x8000_0000;
+/// Level-1 entries that belong to user space.
+const USER_L1_ENTRIES: usize = (USER_TOP / SUPERPAGE) as usize;
+
+/// The kernel's own table: the template for every address space, and the one active while
+/// no process's is.
+static KERNEL_ROOT: Global<Option<Frame>> = Global::new("kernel page table", None);
+
+fn table(frame: Frame) -> &'static mut [u32; 1024] {
+    // Safety: page-table frames are owned by their PageTable (or are the kernel's root) and
+    // only ever accessed through this module, one access at a time (the kernel is never
+    // interrupted).
+    unsafe { &mut *(frame.addr() as *mut [u32; 1024]) }
+}
+
+fn leaf(frame: Frame, flags: PteFlags) -> u32 {
+    frame.addr() | (flags | PteFlags::V | PteFlags::A | PteFlags::D).bits()
+}
+
+fn entry_frame(pte: u32) -> Frame {
+    Frame::from_addr(pte & !(FRAME_SIZE - 1))
+}
+
+/// Builds the kernel's table (devices and `ram_size` bytes of RAM, identity-mapped, kernel
+/// only, global) and turns paging on with it.
+pub fn init(ram_size: u32) {
+    let root = frame::alloc().unwrap_or_else(|| panic!("no frame for the kernel page table"));
+    let entries = table(root);
+    let kernel = PteFlags::R | PteFlags::W | PteFlags::G;
+    entries[(DEVICES_BASE / SUPERPAGE) as usize] = leaf(Frame::from_addr(DEVICES_BASE), kernel);
+    let ram_end = RAM_BASE as u64 + ram_size as u64;
+    let mut base = RAM_BASE as u64;
+    while base < ram_end {
+        entries[(base / SUPERPAGE as u64) as usize] =
+            leaf(Frame::from_addr(base as u32), kernel | PteFlags::X);
+        base += SUPERPAGE as u64;
+    }
+    *KERNEL_ROOT.lock() = Some(root);
+    activate_kernel();
+}
+
+/// Makes the kernel's own table active (for when the current process's is going away).
+pub fn activate_kernel() {
+    let root = KERNEL_ROOT.lock().unwrap_or_else(|| panic!("the kernel page table is not built"));
+    // Safety: the kernel's table maps the kernel identically to every other table.
+    unsafe { arch::set_page_table(root.addr(), 0) };
+}
+
+/// One address space's page table.
+pub struct PageTable {
+    root: Frame,
+    asid: u32,
+}
+
+impl PageTable {
+    /// An empty user address space with ASID `asid`, sharing the kernel's mappings.
+    pub fn new(asid: u32) -> Result<PageTable, Errno> {
+        let root = frame::alloc().ok_or(Errno::NoMem)?;
+        let kernel = KERNEL_ROOT.lock().unwrap_or_else(|| panic!("the kernel page table is not built"));
+        table(root)[USER_L1_ENTRIES..].copy_from_slice(&table(kernel)[USER_L1_ENTRIES..]);
+        // The ASID may have belonged to a dead address space: drop its stale entries.
+        arch::flush_asid(asid);
+        Ok(PageTable { root, asid })
+    }
+
+    /// Makes this table active.
+    pub fn activate(&self) {
+        // Safety: the table shares the kernel's level-1 entries (`new`).
+        unsafe { arch::set_page_table(self.root.addr(), self.asid) };
+    }
+
+    /// The level-2 entry for user address `va`, creating its table if `create`.
+    fn entry(&mut self, va: u32, create: bool) -> Result<Option<&'static mut u32>, Errno> {
+        let l1 = (va / SUPERPAGE) as usize;
+        assert!(l1 < USER_L1_ENTRIES, "pmap: {va:#010x} is not a user address");
+        let root = table(self.root);
+        if root[l1] & PteFlags::V.bits() == 0 {
+            if !create {
+                return Ok(None);
+            }
+            let l2 = frame::alloc().ok_or(Errno::NoMem)?;
+            root[l1] = l2.addr() | PteFlags::V.bits();
+        }
+        let l2 = table(entry_frame(root[l1]));
+        Ok(Some(&mut l2[((va >> 12) & 1023) as usize]))
+    }
+
+    /// Maps the page at `va` to `frame` with `flags` (plus V, U, A, D); the table takes
+    /// ownership of the frame. The page must not be mapped yet.
+    pub fn map(&mut self, va: u32, frame: Frame, flags: PteFlags) -> Result<(), Errno> {
+        let Some(entry) = self.entry(va, true)? else { unreachable!("entry(create) gives an entry") };
+        assert!(*entry & PteFlags::V.bits() == 0, "pmap: {va:#010x} is mapped twice");
+        *entry = leaf(frame, flags | PteFlags::U);
+        Ok(())
+    }
+
+    /// Adds `flags` to the mapping of `va` (which must exist).
+    pub fn add_flags(&mut self, va: u32, flags: PteFlags) {
+        if let Ok(Some(entry)) = self.entry(va, false) {
+            *entry |= flags.bits();
+            arch::flush_asid(self.asid);
+        }
+    }
+
+    /// Removes the mapping of `va` and gives its frame back to the caller.
+    pub fn unmap(&mut self, va: u32) -> Option<Frame> {
+        let entry = self.entry(va, false).ok().flatten()?;
+        if *entry & PteFlags::V.bits() == 0 {
+            return None;
+        }
+        let frame = entry_frame(*entry);
+        *entry = 0;
+        arch::flush_asid(self.asid);
+        Some(frame)
+    }
+
+    /// The frame and flags `va`'s page is mapped to.
+    pub fn lookup(&mut self, va: u32) -> Option<(Frame, PteFlags)> {
+        let entry = *self.entry(va, false).ok().flatten()?;
+        (entry & PteFlags::V.bits() != 0).then(|| (entry_frame(entry), PteFlags::from_bits_truncate(entry)))
+    }
+
+    /// Calls `f(va, frame, flags)` for every user page, in address order.
+    pub fn for_each_page(&self, mut f: impl FnMut(u32, Frame, PteFlags)) {
+        let root = table(self.root);
+        for (l1, &dir) in root[..USER_L1_ENTRIES].iter().enumerate() {
+            if dir & PteFlags::V.bits() == 0 {
+                continue;
+            }
+            for (l2, &pte) in table(entry_frame(dir)).iter().enumerate() {
+                if pte & PteFlags::V.bits() != 0 {
+                    let va = (l1 as u32) * SUPERPAGE + (l2 as u32) * FRAME_SIZE;
+                    f(va, entry_frame(pte), PteFlags::from_bits_truncate(pte));
+                }
+            }
+        }
+    }
+}
+
+impl Drop for PageTable {
+    /// Frees every user page, every level-2 table and the root. The table must not be active.
+    fn drop(&mut self) {
+        let root = table(self.root);
+        for dir in root[..USER_L1_ENTRIES].iter_mut().filter(|d| **d & PteFlags::V.bits() != 0) {
+            let l2 = entry_frame(*dir);
+            for &pte in table(l2).iter().filter(|p| **p & PteFlags::V.bits() != 0) {
+                // Safety: a user leaf's frame belongs to this table alone.
+                unsafe { frame::free(entry_frame(pte)) };
+            }
+            // Safety: the level-2 table belongs to this table alone.
+            unsafe { frame::free(l2) };
+        }
+        arch::flush_asid(self.asid);
+        // Safety: the root belongs to this table, which is not active (the caller's duty).
+        unsafe { frame::free(self.root) };
+    }
+}

@@ -1,0 +1,16 @@
+//! The power and test device: turning the node off with an exit code (docs/devices.md).
+
+/// Writing a value to `EXIT` powers the node off; `orrery run` exits with its low byte.
+const EXIT: *mut u32 = 0x1000_3000 as *mut u32;
+
+/// Exit code of a kernel panic.
+pub const PANIC_EXIT_CODE: u32 = 255;
+
+/// Powers the node off with exit code `code` (0 = success). Never returns.
+pub fn power_off(code: u32) -> ! {
+    // Safety: EXIT is the power device's write-only register, identity-mapped for the kernel.
+    unsafe { EXIT.write_volatile(code) };
+    loop {
+        crate::arch::wait();
+    }
+}

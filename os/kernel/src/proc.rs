@@ -1,0 +1,383 @@
+//! Processes: the table, creation (`init`, `fork`), `exec`, `exit`, `wait` and `kill`.
+//!
+//! Each process has its own address space, its own kernel stack (with its [`TrapFrame`] at
+//! the top) and a saved kernel [`Context`] for the scheduler. A process's slot in the table
+//! also gives its ASID (slot + 1), so two live address spaces never share an ASID.
+//!
+//! Lifecycle: `Runnable` ⇄ `Running` ⇄ `Sleeping(chan)`; `exit` (or a fatal signal) makes it a
+//! `Zombie` holding its wait status, after freeing its memory; its parent's `wait` frees the
+//! rest (the kernel stack the zombie last ran on). Children of an exiting process go to
+//! `init` (pid 1). When `init` itself exits, the kernel powers the node off with its status as
+//! the exit code (a signal `n` gives 128 + n): that is how a run reports its verdict.
+
+use alloc::alloc::{alloc_zeroed, Layout};
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use ox_abi::{ArgSlice, Errno, Signal, WaitStatus, USER_TOP};
+
+use crate::arch::{self, Context, TrapFrame, FRAME_SIZE};
+use crate::global::{Global, GlobalGuard};
+use crate::vm::AddressSpace;
+use crate::{elf, images, kprintln, pmap, power, sched};
+
+/// Most processes alive at once.
+pub const NPROC: usize = 64;
+/// Bytes of each kernel stack.
+pub const KSTACK_SIZE: usize = 16 * 1024;
+/// Written at the bottom of every kernel stack; the scheduler checks it is still there.
+const STACK_CANARY: u32 = 0x57ac_c0de;
+
+/// A process id.
+pub type Pid = u32;
+
+/// What a sleeping process waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chan {
+    /// A child of this process to exit.
+    Child(Pid),
+    /// Console input.
+    Console,
+    /// The next timer tick.
+    Tick,
+}
+
+/// Scheduling state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Ready to run.
+    Runnable,
+    /// On the CPU.
+    Running,
+    /// Blocked until `wakeup(chan)`.
+    Sleeping(Chan),
+    /// Exited; waiting for its parent to collect the status.
+    Zombie(WaitStatus),
+}
+
+/// One process.
+pub struct Proc {
+    /// Its id.
+    pub pid: Pid,
+    /// Its parent's id (0 for init).
+    pub ppid: Pid,
+    /// The program it runs (set by `exec`).
+    pub name: String,
+    /// Scheduling state.
+    pub state: State,
+    /// A signal that will kill it before it next returns to user mode.
+    pub killed: Option<Signal>,
+    /// Its memory (`None` once it has exited).
+    pub space: Option<AddressSpace>,
+    /// Its kernel thread, saved while it is not on the CPU.
+    pub context: Context,
+    kstack: *mut u8,
+}
+
+impl Proc {
+    /// A process with a fresh kernel stack whose first switch returns to user mode with
+    /// `frame`.
+    fn new(
+        pid: Pid,
+        ppid: Pid,
+        name: String,
+        space: AddressSpace,
+        frame: TrapFrame,
+    ) -> Result<Box<Proc>, Errno> {
+        // Safety: the layout has a non-zero size.
+        let kstack = unsafe { alloc_zeroed(kstack_layout()) };
+        if kstack.is_null() {
+            return Err(Errno::NoMem);
+        }
+        let mut proc = Box::new(Proc {
+            pid,
+            ppid,
+            name,
+            state: State::Runnable,
+            killed: None,
+            space: Some(space),
+            context: Context::default(),
+            kstack,
+        });
+        let frame_addr = proc.kstack_top() - FRAME_SIZE as u32;
+        // Safety: the frame slot and the canary word lie inside the stack we just allocated,
+        // which no one else uses yet.
+        unsafe {
+            (frame_addr as *mut TrapFrame).write(frame);
+            (kstack as *mut u32).write(STACK_CANARY);
+        }
+        proc.context.ra = arch::user_return_address();
+        proc.context.sp = frame_addr;
+        Ok(proc)
+    }
+
+    fn kstack_top(&self) -> u32 {
+        self.kstack as u32 + KSTACK_SIZE as u32
+    }
+
+    /// Whether the bottom of the kernel stack is intact.
+    pub fn stack_intact(&self) -> bool {
+        // Safety: kstack points to this process's live kernel stack.
+        unsafe { (self.kstack as *const u32).read() == STACK_CANARY }
+    }
+
+    /// The address space of a process that has not exited.
+    pub fn space(&mut self) -> &mut AddressSpace {
+        let pid = self.pid;
+        self.space.as_mut().unwrap_or_else(|| panic!("pid {pid} has no address space"))
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        // Safety: the stack came from `alloc_zeroed` with this layout, and a dropped process
+        // is a reaped zombie that never runs again.
+        unsafe { alloc::alloc::dealloc(self.kstack, kstack_layout()) }
+    }
+}
+
+fn kstack_layout() -> Layout {
+    Layout::from_size_align(KSTACK_SIZE, 16).unwrap_or_else(|_| unreachable!("a valid layout"))
+}
+
+/// The process table.
+pub struct Table {
+    slots: [Option<Box<Proc>>; NPROC],
+    current: Option<usize>,
+    next_pid: Pid,
+    last: usize,
+}
+
+impl Table {
+    /// The running process.
+    pub fn current(&mut self) -> &mut Proc {
+        let slot = self.current.unwrap_or_else(|| panic!("no current process"));
+        self.slots[slot].as_deref_mut().unwrap_or_else(|| panic!("the current slot is empty"))
+    }
+
+    /// The next runnable process after the last one picked (round robin), marked running
+    /// and current; returns its slot.
+    pub fn pick_next(&mut self) -> Option<usize> {
+        let slot = (1..=NPROC)
+            .map(|i| (self.last + i) % NPROC)
+            .find(|&i| self.slots[i].as_ref().is_some_and(|p| p.state == State::Runnable))?;
+        self.last = slot;
+        self.current = Some(slot);
+        let proc = self.current();
+        proc.state = State::Running;
+        Some(slot)
+    }
+
+    /// Forgets which process is current (it has switched back to the scheduler).
+    pub fn clear_current(&mut self) -> Option<&mut Proc> {
+        let slot = self.current.take()?;
+        self.slots[slot].as_deref_mut()
+    }
+
+    /// Makes every process sleeping on `chan` runnable.
+    pub fn wakeup(&mut self, chan: Chan) {
+        for proc in self.slots.iter_mut().flatten() {
+            if proc.state == State::Sleeping(chan) {
+                proc.state = State::Runnable;
+            }
+        }
+    }
+
+    fn find(&mut self, pid: Pid) -> Option<&mut Proc> {
+        self.slots.iter_mut().flatten().find(|p| p.pid == pid).map(|p| &mut **p)
+    }
+
+    fn free_slot(&self) -> Result<usize, Errno> {
+        self.slots.iter().position(Option::is_none).ok_or(Errno::Again)
+    }
+
+    fn new_pid(&mut self) -> Pid {
+        self.next_pid += 1;
+        self.next_pid
+    }
+}
+
+/// Every process.
+pub static PROCS: Global<Table> = Global::new(
+    "process table",
+    Table { slots: [const { None }; NPROC], current: None, next_pid: 0, last: NPROC - 1 },
+);
+
+/// The process table, locked.
+pub fn table() -> GlobalGuard<'static, Table> {
+    PROCS.lock()
+}
+
+/// A new address space for slot `slot` running program `name` with arguments `args`: the
+/// image loaded, the arguments on the stack. Returns the space and the first trap frame
+/// (`a0` = argc, `a1` = argv, an array of [`ArgSlice`]).
+fn load_program(slot: usize, name: &str, args: &[Vec<u8>]) -> Result<(AddressSpace, TrapFrame), Errno> {
+    let image = images::find(name).ok_or(Errno::NoEnt)?;
+    let mut space = AddressSpace::new(slot as u32 + 1)?;
+    let entry = elf::load(&mut space, image)?;
+    let mut sp = USER_TOP;
+    let mut argv = Vec::with_capacity(args.len());
+    for arg in args {
+        sp -= arg.len() as u32;
+        space.copy_out(sp, arg)?;
+        argv.push(ArgSlice { ptr: sp, len: arg.len() as u32 });
+    }
+    sp = (sp & !7) - 8 * argv.len() as u32;
+    let argv_addr = sp;
+    for (i, slice) in argv.iter().enumerate() {
+        let mut bytes = [0; 8];
+        bytes[..4].copy_from_slice(&slice.ptr.to_le_bytes());
+        bytes[4..].copy_from_slice(&slice.len.to_le_bytes());
+        space.copy_out(argv_addr + 8 * i as u32, &bytes)?;
+    }
+    let mut frame = TrapFrame::new(entry, sp & !15);
+    frame.regs[10] = argv.len() as u32;
+    frame.regs[11] = argv_addr;
+    Ok((space, frame))
+}
+
+/// Creates process 1 running the embedded program `init`.
+pub fn spawn_init() {
+    let mut table = table();
+    let name = String::from("init");
+    let (space, frame) = load_program(0, &name, &[name.clone().into_bytes()])
+        .unwrap_or_else(|e| panic!("cannot start init: {}", e.name()));
+    let pid = table.new_pid();
+    table.slots[0] =
+        Some(Proc::new(pid, 0, name, space, frame).unwrap_or_else(|e| panic!("init: {}", e.name())));
+}
+
+/// `fork`: a copy of the current process whose `fork` returns 0; returns the child's pid.
+pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
+    let mut table = table();
+    let slot = table.free_slot()?;
+    let pid = table.new_pid();
+    let parent = table.current();
+    let space = parent.space().duplicate(slot as u32 + 1)?;
+    let mut child_frame = *frame;
+    child_frame.regs[10] = 0;
+    let child = Proc::new(pid, parent.pid, parent.name.clone(), space, child_frame)?;
+    table.slots[slot] = Some(child);
+    Ok(pid)
+}
+
+/// `exec`: replaces the current process's program; on success `frame` starts the new one.
+pub fn exec(frame: &mut TrapFrame, name: &str, args: &[Vec<u8>]) -> Result<(), Errno> {
+    let mut table = table();
+    let slot = table.current.unwrap_or_else(|| panic!("exec without a current process"));
+    let (space, new_frame) = load_program(slot, name, args)?;
+    let proc = table.current();
+    // The new space has the same ASID: `PageTable::new` flushed it, and the old one is
+    // switched away from before it is freed.
+    space.activate();
+    proc.space = Some(space);
+    proc.name = String::from(name);
+    arch::flush_asid(slot as u32 + 1);
+    *frame = new_frame;
+    Ok(())
+}
+
+/// Ends the current process with `status`. Never returns.
+pub fn exit(status: WaitStatus) -> ! {
+    let mut table = table();
+    let me = table.current();
+    let (pid, ppid) = (me.pid, me.ppid);
+    if pid == 1 {
+        let code = match status {
+            WaitStatus::Exited(code) => code as u32,
+            WaitStatus::Signaled(signal) => 128 + signal as u32,
+        };
+        drop(table);
+        kprintln!("init exited ({status:?}); powering off with exit code {code}");
+        power::power_off(code);
+    }
+    pmap::activate_kernel();
+    me.space = None;
+    let mut orphan_zombie = false;
+    for child in table.slots.iter_mut().flatten().filter(|p| p.ppid == pid) {
+        child.ppid = 1;
+        orphan_zombie |= matches!(child.state, State::Zombie(_));
+    }
+    if orphan_zombie {
+        table.wakeup(Chan::Child(1));
+    }
+    table.wakeup(Chan::Child(ppid));
+    drop(table);
+    sched::switch_away(State::Zombie(status));
+    unreachable!("a zombie was scheduled");
+}
+
+/// Ends the current process if a signal was sent to it.
+pub fn exit_if_killed() {
+    let killed = table().current().killed;
+    if let Some(signal) = killed {
+        exit(WaitStatus::Signaled(signal));
+    }
+}
+
+/// Whether the current process has a pending signal (interrupts a blocking call).
+pub fn is_killed() -> bool {
+    table().current().killed.is_some()
+}
+
+/// `wait`: collects an exited child (`pid` = -1: any) and stores its status at `status_ptr`
+/// (unless 0); returns its pid. Sleeps while matching children are all alive.
+pub fn wait(pid: i32, status_ptr: u32) -> Result<Pid, Errno> {
+    loop {
+        let mut table = table();
+        let me = table.current().pid;
+        let mut have_child = false;
+        let mut zombie = None;
+        for (slot, proc) in table.slots.iter().enumerate() {
+            let Some(proc) = proc else { continue };
+            if proc.ppid == me && (pid == -1 || proc.pid == pid as u32) {
+                have_child = true;
+                if let State::Zombie(status) = proc.state {
+                    zombie = Some((slot, status));
+                    break;
+                }
+            }
+        }
+        if let Some((slot, status)) = zombie {
+            if status_ptr != 0 {
+                table.current().space().copy_out(status_ptr, &status.encode().to_le_bytes())?;
+            }
+            let child = table.slots[slot].take().unwrap_or_else(|| unreachable!("the zombie's slot is full"));
+            return Ok(child.pid);
+        }
+        if !have_child {
+            return Err(Errno::Child);
+        }
+        if table.current().killed.is_some() {
+            return Err(Errno::Intr);
+        }
+        drop(table);
+        sched::sleep(Chan::Child(me));
+    }
+}
+
+/// `kill`: marks process `pid` to die by `signal`, waking it if it sleeps.
+pub fn kill(pid: i32, signal: Signal) -> Result<(), Errno> {
+    let mut table = table();
+    let proc = table.find(pid.try_into().map_err(|_| Errno::Srch)?).ok_or(Errno::Srch)?;
+    match proc.state {
+        State::Zombie(_) => return Err(Errno::Srch),
+        State::Sleeping(_) => proc.state = State::Runnable,
+        State::Runnable | State::Running => {}
+    }
+    proc.killed = Some(signal);
+    Ok(())
+}
+
+/// Serves a page fault of the current process at `va` if it may be served (stack growth).
+pub fn fault_in(va: u32) -> bool {
+    table().current().space().fault_in(va)
+}
+
+/// The current process's pid and name, for messages.
+pub fn current_name() -> (Pid, String) {
+    let mut table = table();
+    let me = table.current();
+    (me.pid, me.name.clone())
+}

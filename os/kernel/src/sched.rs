@@ -1,0 +1,82 @@
+//! The scheduler: round robin over runnable processes, preemptive on the timer tick.
+//!
+//! The scheduler is a kernel thread of its own, on the boot stack. It picks the next runnable
+//! process after the last one it ran, activates its address space and switches to its kernel
+//! thread; the process switches back when it yields (the tick's interrupt), sleeps or exits.
+//! With nothing runnable the scheduler `wait`s for an interrupt and handles it here: the
+//! kernel always runs with interrupts masked, so this loop and the return to user mode are the
+//! only places they are taken.
+//!
+//! `sleep`/`wakeup` follow xv6: a process sleeps on a [`Chan`]; `wakeup(chan)` makes every
+//! sleeper on it runnable, and each re-checks its condition. No wakeup can be lost, since
+//! nothing runs between a check and the sleep.
+
+use crate::arch::{self, Context};
+use crate::global::Global;
+use crate::proc::{self, Chan, State};
+use crate::trap;
+
+/// The scheduler thread's saved context.
+static SCHEDULER: Global<Context> = Global::new("scheduler context", Context { ra: 0, sp: 0, s: [0; 12] });
+
+/// Runs processes forever.
+pub fn run() -> ! {
+    loop {
+        let next = {
+            let mut table = proc::table();
+            table.pick_next().map(|_| {
+                let proc = table.current();
+                proc.space().activate();
+                &proc.context as *const Context
+            })
+        };
+        match next {
+            Some(context) => {
+                // Safety: the context belongs to a boxed process that stays in the table
+                // while it runs; the scheduler's own context is saved in SCHEDULER, which
+                // nothing else touches. No guard is alive across the switch.
+                unsafe { arch::swtch(SCHEDULER.as_ptr(), context) };
+                let mut table = proc::table();
+                if let Some(proc) = table.clear_current() {
+                    if !proc.stack_intact() {
+                        panic!("pid {} ({}) overflowed its kernel stack", proc.pid, proc.name);
+                    }
+                }
+            }
+            None => {
+                arch::wait();
+                trap::poll_interrupts();
+            }
+        }
+    }
+}
+
+/// Switches from the current process to the scheduler, leaving it in `state`. Returns when
+/// the scheduler runs it again.
+pub fn switch_away(state: State) {
+    let context = {
+        let mut table = proc::table();
+        let proc = table.current();
+        proc.state = state;
+        &mut proc.context as *mut Context
+    };
+    // Safety: the process's context lives in its boxed Proc, which stays in the table at
+    // least until it is a reaped zombie (and a zombie is never switched back to); no guard
+    // is alive across the switch.
+    unsafe { arch::swtch(context, SCHEDULER.as_ptr()) };
+}
+
+/// Gives up the CPU, staying runnable.
+pub fn yield_now() {
+    switch_away(State::Runnable);
+}
+
+/// Sleeps until `wakeup(chan)`.
+pub fn sleep(chan: Chan) {
+    switch_away(State::Sleeping(chan));
+}
+
+/// Wakes every process sleeping on `chan`.
+pub fn wakeup(chan: Chan) {
+    proc::table().wakeup(chan);
+}

@@ -1,0 +1,134 @@
+//! System calls: decoding the registers, checking the arguments and calling the kernel's
+//! services. The convention (docs/syscalls.md, `ox_abi`): number in `a7`, arguments in
+//! `a0`..`a5`, result in `a0`, negative for `-errno`.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use ox_abi::{Errno, Signal, Syscall, WaitStatus, MAX_ARGC, MAX_ARG_BYTES, MAX_NAME, STDERR, STDIN, STDOUT};
+
+use crate::arch::TrapFrame;
+use crate::proc::{self, Chan};
+use crate::{console, sched, timer};
+
+/// Bytes moved between user memory and the console per step.
+const CHUNK: usize = 512;
+
+/// Runs the system call the process in `frame` asked for and stores its result.
+pub fn dispatch(frame: &mut TrapFrame) {
+    frame.epc = frame.epc.wrapping_add(4);
+    let number = frame.regs[ox_abi::REG_NUMBER];
+    let a: [u32; ox_abi::MAX_ARGS] = core::array::from_fn(|i| frame.regs[ox_abi::REG_ARG0 + i]);
+    let result = match Syscall::from_number(number) {
+        None => Err(Errno::NoSys),
+        Some(call) => match call {
+            Syscall::Write => write(a[0], a[1], a[2]),
+            Syscall::Read => read(a[0], a[1], a[2]),
+            Syscall::Exit => proc::exit(WaitStatus::Exited(a[0] as u8)),
+            Syscall::Wait => proc::wait(a[0] as i32, a[1]),
+            Syscall::GetPid => Ok(proc::table().current().pid),
+            Syscall::GetPpid => Ok(proc::table().current().ppid),
+            Syscall::Sbrk => proc::table().current().space().sbrk(a[0] as i32),
+            Syscall::Yield => {
+                sched::yield_now();
+                Ok(0)
+            }
+            Syscall::Sleep => sleep(a[0]),
+            Syscall::Fork => proc::fork(frame),
+            Syscall::Exec => exec(frame, a[0], a[1], a[2], a[3]),
+            Syscall::Kill => kill(a[0] as i32, a[1]),
+            Syscall::Uptime => Ok(timer::ticks()),
+        },
+    };
+    frame.regs[ox_abi::REG_RESULT] = match result {
+        Ok(value) => value,
+        Err(errno) => errno.to_result() as u32,
+    };
+}
+
+fn copy_in(va: u32, buf: &mut [u8]) -> Result<(), Errno> {
+    proc::table().current().space().copy_in(va, buf)
+}
+
+fn write(fd: u32, buf: u32, len: u32) -> Result<u32, Errno> {
+    if fd != STDOUT && fd != STDERR {
+        return Err(Errno::BadF);
+    }
+    let mut chunk = [0; CHUNK];
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(CHUNK as u32);
+        copy_in(buf.wrapping_add(done), &mut chunk[..n as usize])?;
+        console::write_bytes(&chunk[..n as usize]);
+        done += n;
+    }
+    Ok(len)
+}
+
+fn read(fd: u32, buf: u32, len: u32) -> Result<u32, Errno> {
+    if fd != STDIN {
+        return Err(Errno::BadF);
+    }
+    if len == 0 {
+        return Ok(0);
+    }
+    loop {
+        let bytes = console::take_input((len as usize).min(CHUNK));
+        if !bytes.is_empty() {
+            proc::table().current().space().copy_out(buf, &bytes)?;
+            return Ok(bytes.len() as u32);
+        }
+        if proc::is_killed() {
+            return Err(Errno::Intr);
+        }
+        sched::sleep(Chan::Console);
+    }
+}
+
+fn kill(pid: i32, signal: u32) -> Result<u32, Errno> {
+    let signal = Signal::from_number(signal).ok_or(Errno::Inval)?;
+    proc::kill(pid, signal).map(|()| 0)
+}
+
+fn sleep(ticks: u32) -> Result<u32, Errno> {
+    let until = timer::ticks().saturating_add(ticks);
+    while timer::ticks() < until {
+        if proc::is_killed() {
+            return Err(Errno::Intr);
+        }
+        sched::sleep(Chan::Tick);
+    }
+    Ok(0)
+}
+
+/// `exec(name, name_len, argv, argc)`: copies the name and the arguments into the kernel,
+/// then replaces the program. On success the "result" is argc, which lands in `a0` as the new
+/// program's first argument (`exec` set `a1` = argv).
+fn exec(frame: &mut TrapFrame, name: u32, name_len: u32, argv: u32, argc: u32) -> Result<u32, Errno> {
+    if name_len as usize > MAX_NAME {
+        return Err(Errno::NoEnt);
+    }
+    if argc as usize > MAX_ARGC {
+        return Err(Errno::TooBig);
+    }
+    let mut name_bytes = vec![0; name_len as usize];
+    copy_in(name, &mut name_bytes)?;
+    let name = core::str::from_utf8(&name_bytes).map_err(|_| Errno::NoEnt)?;
+    let mut args: Vec<Vec<u8>> = Vec::with_capacity(argc as usize);
+    let mut total = 0;
+    for i in 0..argc {
+        let mut slice = [0; 8];
+        copy_in(argv.wrapping_add(8 * i), &mut slice)?;
+        let ptr = u32::from_le_bytes([slice[0], slice[1], slice[2], slice[3]]);
+        let len = u32::from_le_bytes([slice[4], slice[5], slice[6], slice[7]]) as usize;
+        total += len;
+        if total > MAX_ARG_BYTES {
+            return Err(Errno::TooBig);
+        }
+        let mut arg = vec![0; len];
+        copy_in(ptr, &mut arg)?;
+        args.push(arg);
+    }
+    proc::exec(frame, name, &args)?;
+    Ok(argc)
+}

@@ -1,0 +1,43 @@
+//! The timer: scheduler ticks in virtual time (docs/devices.md).
+//!
+//! A tick is [`ox_abi::TICK_NS`] of the node's virtual clock. The tick count is the clock
+//! divided by the tick length, so it never drifts, and the compare register is always set to
+//! the start of the next tick: the interrupt fires on tick boundaries, at the same cycle on
+//! every run.
+
+use ox_abi::TICK_NS;
+
+use crate::arch;
+
+const TIMER_BASE: usize = 0x1000_1000;
+const CMP_LO: *mut u32 = (TIMER_BASE + 0x08) as *mut u32; // Compare Register, bits 31..0 (RW)
+const CMP_HI: *mut u32 = (TIMER_BASE + 0x0c) as *mut u32; // Compare Register, bits 63..32 (RW)
+const CTRL: *mut u32 = (TIMER_BASE + 0x10) as *mut u32; // Control Register (RW): bit 0 enable
+
+/// Starts the tick interrupt.
+pub fn init() {
+    arm_next_tick();
+    // Safety: CTRL is the timer's control register; bit 0 enables its interrupt.
+    unsafe { CTRL.write_volatile(1) }
+}
+
+/// Ticks since boot.
+pub fn ticks() -> u32 {
+    (arch::time_ns() / TICK_NS) as u32
+}
+
+/// The timer interrupt: moves the compare value to the next tick, which clears the line.
+pub fn on_interrupt() {
+    arm_next_tick();
+}
+
+fn arm_next_tick() {
+    let next = (arch::time_ns() / TICK_NS + 1) * TICK_NS;
+    // Safety: CMP_LO/CMP_HI are the timer's compare registers. The high half goes to its
+    // maximum first so no intermediate value lies in the past (docs/devices.md).
+    unsafe {
+        CMP_HI.write_volatile(u32::MAX);
+        CMP_LO.write_volatile(next as u32);
+        CMP_HI.write_volatile((next >> 32) as u32);
+    }
+}

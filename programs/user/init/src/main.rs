@@ -1,0 +1,64 @@
+//! `init`: the first process. Runs each program of [`PROGRAMS`] in turn (fork, exec, wait),
+//! reports how each ended, collects orphans, and exits with the status of the last one,
+//! `usertests`. The kernel powers the node off when init exits, with init's status as the
+//! exit code, so a run's exit code is the verdict of `usertests`.
+
+#![no_std]
+#![no_main]
+
+use ox_ulib::abi::WaitStatus;
+use ox_ulib::sys::{self, Fork};
+use ox_ulib::{eprintln, println};
+
+ox_ulib::entry!(main);
+
+/// What init runs, in order, with their arguments.
+const PROGRAMS: &[&[&str]] = &[&["hello", "from", "init"], &["forktest"], &["faulttest"], &["usertests"]];
+
+fn main(_args: &[&str]) -> i32 {
+    println!("init: pid {}, running {} programs", sys::getpid(), PROGRAMS.len());
+    let mut last = 1;
+    for argv in PROGRAMS {
+        let name = argv[0];
+        println!("init: starting {name}");
+        let status = match run(argv) {
+            Ok(status) => status,
+            Err(e) => {
+                eprintln!("init: cannot run {name}: {}", e.name());
+                return 1;
+            }
+        };
+        last = match status {
+            WaitStatus::Exited(code) => {
+                println!("init: {name} exited with status {code}");
+                code as i32
+            }
+            WaitStatus::Signaled(signal) => {
+                println!("init: {name} was killed by {}", signal.name());
+                128 + signal as i32
+            }
+        };
+    }
+    while let Ok((pid, status)) = sys::wait(None) {
+        println!("init: collected orphan pid {pid} ({status:?})");
+    }
+    println!("init: all done, exiting with usertests' status {last}");
+    last
+}
+
+/// Runs `argv[0]` with `argv` in a child and waits for it.
+fn run(argv: &[&str]) -> Result<WaitStatus, ox_ulib::abi::Errno> {
+    match sys::fork()? {
+        Fork::Child => {
+            let errno = sys::exec(argv[0], argv);
+            eprintln!("init: exec {} failed: {}", argv[0], errno.name());
+            sys::exit(127);
+        }
+        Fork::Parent(pid) => loop {
+            let (child, status) = sys::wait(Some(pid))?;
+            if child == pid {
+                return Ok(status);
+            }
+        },
+    }
+}
