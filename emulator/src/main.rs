@@ -15,7 +15,7 @@ use orrery_emulator::machine::{Machine, MachineConfig, RunState};
 use orrery_emulator::monitor::{self, Monitor, MonitorSpec, DEFAULT_LIMIT};
 use orrery_emulator::system::{System, SystemOptions, SystemState};
 use orrery_emulator::time::Clock;
-use orrery_emulator::topology::{Role, Topology};
+use orrery_emulator::topology::{self, Boot, Endpoint, LinkSpec, NodeSpec, Role, Topology};
 
 /// The ox32 machine emulator.
 #[derive(Parser)]
@@ -96,6 +96,16 @@ enum Command {
         /// Sieve rounds; each is about 1.1 million instructions.
         #[arg(long, default_value_t = 500)]
         rounds: u32,
+        /// Run the program on this many nodes at once (a star topology) and report the
+        /// aggregate MIPS.
+        #[arg(long, default_value_t = 1)]
+        nodes: usize,
+        /// Host threads for the nodes (with --nodes).
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// Quantum in virtual microseconds (with --nodes).
+        #[arg(long, default_value_t = 10)]
+        quantum_us: u64,
     },
 }
 
@@ -197,11 +207,81 @@ fn debug(
     Ok(ExitCode::SUCCESS)
 }
 
-fn bench(rounds: u32) -> Result<ExitCode, String> {
+/// The benchmark program, assembled.
+fn bench_program() -> Result<orrery_toolchain::asm::Program, String> {
     let source = include_str!("../../programs/asm/bench.s");
     let options = orrery_toolchain::asm::Options::default();
-    let program =
-        orrery_toolchain::asm::assemble(&[("bench.s", source)], &options).map_err(|d| d.to_string())?;
+    orrery_toolchain::asm::assemble(&[("bench.s", source)], &options).map_err(|d| d.to_string())
+}
+
+/// Options of `orrery bench`.
+struct BenchOptions {
+    rounds: u32,
+    nodes: usize,
+    threads: usize,
+    quantum_us: u64,
+}
+
+/// The benchmark on many nodes at once: a star of `nodes` nodes, each running the sieve.
+fn bench_system(options: BenchOptions) -> Result<ExitCode, String> {
+    let program = bench_program()?;
+    let elf_path = std::env::temp_dir().join(format!("orrery-bench-{}.elf", std::process::id()));
+    std::fs::write(&elf_path, program.to_elf()).map_err(|e| format!("{}: {e}", elf_path.display()))?;
+    let node = |i: usize| NodeSpec {
+        name: if i == 0 { "cp".into() } else { format!("sat{i}") },
+        role: if i == 0 { Role::Central } else { Role::Satellite },
+        ram: 16 << 20,
+        mhz: 100,
+        boot: Boot::Image(elf_path.clone()),
+        console: topology::Console::None,
+        ports: if i == 0 { options.nodes as u32 - 1 } else { 1 },
+    };
+    let links = (1..options.nodes)
+        .map(|i| LinkSpec {
+            a: Endpoint { node: 0, port: i as u32 - 1 },
+            b: Endpoint { node: i, port: 0 },
+            latency_ns: topology::DEFAULT_LATENCY_NS,
+            bandwidth_bps: topology::DEFAULT_BANDWIDTH_BPS,
+            mtu: topology::MTU_MAX,
+            faults: None,
+        })
+        .collect();
+    let topology = Topology {
+        quantum_ns: options.quantum_us * 1000,
+        nodes: (0..options.nodes).map(node).collect(),
+        links,
+    };
+    let system_options =
+        SystemOptions { terminal: Box::new(std::io::sink()), input: Vec::new(), stdin: false };
+    let built = System::new(&topology, system_options);
+    let _ = std::fs::remove_file(&elf_path);
+    let mut system = built?;
+    let rounds_at = program.symbol("rounds").ok_or("bench.s lost its `rounds` symbol")?;
+    for node in &mut system.nodes {
+        node.machine.poke(rounds_at, &options.rounds.to_le_bytes()).map_err(|_| "cannot patch `rounds`")?;
+    }
+    let start = Instant::now();
+    let state = system.run(u64::MAX, options.threads);
+    let seconds = start.elapsed().as_secs_f64();
+    if state != SystemState::PoweredOff(0) {
+        return Err(format!("the benchmark failed: {state:?}"));
+    }
+    let instructions: u64 = system.nodes.iter().map(|n| n.machine.cpu.instret).sum();
+    println!("program:       sieve of 65536 x {} rounds on each of {} nodes", options.rounds, options.nodes);
+    println!("threads:       {}, quantum {} us", options.threads, options.quantum_us);
+    println!("instructions:  {instructions} in all");
+    println!("virtual time:  {:.3} s", system.time as f64 / 1e9);
+    println!("wall time:     {seconds:.3} s");
+    println!("MIPS: {:.0}", instructions as f64 / seconds / 1e6);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench(options: BenchOptions) -> Result<ExitCode, String> {
+    if options.nodes > 1 || options.threads > 1 {
+        return bench_system(options);
+    }
+    let rounds = options.rounds;
+    let program = bench_program()?;
     let mut machine = Machine::new(MachineConfig::new(16 << 20, Box::new(std::io::sink())));
     machine.boot_elf(&program.to_elf()).map_err(|e| e.to_string())?;
     let rounds_at = machine.symbols.address_of("rounds").ok_or("bench.s lost its `rounds` symbol")?;
@@ -230,7 +310,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run { node, max_cycles, threads } => run(node, max_cycles, threads),
         Command::Debug { node, script, monitor, limit } => debug(node, script, monitor, limit),
-        Command::Bench { rounds } => bench(rounds),
+        Command::Bench { rounds, nodes, threads, quantum_us } => {
+            bench(BenchOptions { rounds, nodes: nodes.max(1), threads, quantum_us: quantum_us.max(1) })
+        }
     };
     result.unwrap_or_else(|message| {
         eprintln!("orrery: {message}");
