@@ -1,0 +1,266 @@
+//! The guest build: the workspace in `os/` built for RV32, then translated to ox32.
+//!
+//! Two phases, so that the kernel can embed the user programs:
+//! 1. every package whose manifest is under `programs/user/` is built and translated into
+//!    `target/ox32/user/<name>.elf`;
+//! 2. everything else is built with `ORRERY_USER_IMAGES` = the absolute path of
+//!    `target/ox32/user` (the kernel's build script reads it) and translated into
+//!    `target/ox32/<name>.elf`.
+//!
+//! The RV32 executables stay in `target/guest/riscv32ima-unknown-none-elf/release/`. A
+//! translation is skipped when its output is newer than both its input and this driver (the
+//! translator is compiled into it), so a warm run only pays for cargo's own up-to-date check.
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Instant, SystemTime};
+
+use orrery_toolchain::rv2ox;
+
+use crate::toolchain::Cross;
+use crate::{log_time, repo_root, Result};
+
+/// One guest executable and its translation.
+#[derive(Clone, Debug)]
+pub struct Image {
+    /// The package that built it.
+    pub package: String,
+    /// The executable's name.
+    pub name: String,
+    /// The RV32 executable.
+    pub rv: PathBuf,
+    /// The ox32 executable.
+    pub ox: PathBuf,
+}
+
+/// What a guest build produced.
+pub struct Built {
+    /// `target/ox32`, absolute.
+    pub ox32_dir: PathBuf,
+    /// Every executable of both phases.
+    pub images: Vec<Image>,
+}
+
+/// An executable cargo reported.
+pub struct Artifact {
+    /// Its package's name.
+    pub package: String,
+    /// The binary target's name.
+    pub name: String,
+    /// The file.
+    pub path: PathBuf,
+}
+
+/// Totals of the translations done in one run.
+#[derive(Default)]
+pub struct TranslateTotals {
+    /// Images translated.
+    pub images: usize,
+    /// Images already up to date.
+    pub up_to_date: usize,
+    /// Instruction words translated.
+    pub instructions: usize,
+    /// Bytes of input read.
+    pub bytes: u64,
+    /// Time spent translating (reading, translating, writing).
+    pub seconds: f64,
+}
+
+/// The guest target directory, `target/guest`.
+pub fn guest_target_dir() -> PathBuf {
+    repo_root().join("target/guest")
+}
+
+/// Builds both phases and translates everything.
+pub fn build(tools: &Cross) -> Result<Built> {
+    let root = repo_root();
+    let os = root.join("os");
+    let ox32_dir = root.join("target/ox32");
+    let user_dir = ox32_dir.join("user");
+    fs::create_dir_all(&user_dir).map_err(|e| format!("cannot create {}: {e}", user_dir.display()))?;
+
+    let user_packages = user_packages(tools, &os)?;
+    let mut totals = TranslateTotals::default();
+    let mut images = Vec::new();
+
+    if !user_packages.is_empty() {
+        let mut args = vec!["build".to_string()];
+        args.extend(Cross::build_args());
+        for package in &user_packages {
+            args.extend(["--package".to_string(), package.clone()]);
+        }
+        let started = Instant::now();
+        let artifacts = cargo_build(tools, &os, &args, &[])?;
+        log_time("guest build, phase 1 (programs/user)", started);
+        images.extend(translate_all(&artifacts, &user_dir, &mut totals)?);
+    }
+
+    let mut args = vec!["build".to_string(), "--workspace".to_string()];
+    args.extend(Cross::build_args());
+    for package in &user_packages {
+        args.extend(["--exclude".to_string(), package.clone()]);
+    }
+    let started = Instant::now();
+    let env = [("ORRERY_USER_IMAGES", user_dir.as_os_str())];
+    let artifacts = cargo_build(tools, &os, &args, &env)?;
+    log_time("guest build", started);
+    images.extend(translate_all(&artifacts, &ox32_dir, &mut totals)?);
+
+    if totals.images > 0 {
+        eprintln!(
+            "xtask: rv2ox: {} image(s) translated ({} up to date): {} instructions, {:.1} MiB in {:.1} ms \
+             ({:.1} M instructions/s)",
+            totals.images,
+            totals.up_to_date,
+            totals.instructions,
+            totals.bytes as f64 / (1 << 20) as f64,
+            totals.seconds * 1e3,
+            totals.instructions as f64 / totals.seconds.max(1e-9) / 1e6
+        );
+    } else {
+        eprintln!("xtask: rv2ox: all {} image(s) up to date", totals.up_to_date);
+    }
+    Ok(Built { ox32_dir, images })
+}
+
+/// The guest workspace's packages under `programs/user/`. A package directory there that is not
+/// a member is an error (cargo would not build it).
+fn user_packages(tools: &Cross, os: &Path) -> Result<Vec<String>> {
+    let output = tools
+        .cargo()
+        .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
+        .current_dir(os)
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("cargo metadata failed in {} ({})", os.display(), output.status));
+    }
+    let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
+        .map_err(|e| format!("cargo metadata: unreadable output: {e}"))?;
+    let user_root = repo_root().join("programs/user");
+    let mut packages = Vec::new();
+    let mut member_dirs = Vec::new();
+    for package in metadata["packages"].as_array().into_iter().flatten() {
+        let (Some(name), Some(manifest)) = (package["name"].as_str(), package["manifest_path"].as_str())
+        else {
+            continue;
+        };
+        let manifest = Path::new(manifest);
+        if let Some(dir) = manifest.parent() {
+            member_dirs.push(fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()));
+        }
+        if manifest.starts_with(&user_root) {
+            packages.push(name.to_string());
+        }
+    }
+    if let Ok(entries) = fs::read_dir(&user_root) {
+        for entry in entries.flatten() {
+            let dir = entry.path();
+            let canonical = fs::canonicalize(&dir).unwrap_or_else(|_| dir.clone());
+            if dir.join("Cargo.toml").is_file() && !member_dirs.contains(&canonical) {
+                return Err(format!(
+                    "{} is not a member of the guest workspace: add it to `members` in os/Cargo.toml",
+                    dir.display()
+                ));
+            }
+        }
+    }
+    packages.sort();
+    Ok(packages)
+}
+
+/// Runs a guest `cargo` with `args` in `dir` (target dir `target/guest`) and returns the
+/// executables it reports. Diagnostics and progress go to the terminal.
+pub fn cargo_build(
+    tools: &Cross,
+    dir: &Path,
+    args: &[String],
+    env: &[(&str, &std::ffi::OsStr)],
+) -> Result<Vec<Artifact>> {
+    let mut command = tools.cargo();
+    command
+        .args(args)
+        .arg("--message-format=json-render-diagnostics")
+        .env("CARGO_TARGET_DIR", guest_target_dir())
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for (var, value) in env {
+        command.env(var, value);
+    }
+    let mut child = command.spawn().map_err(|e| format!("cannot run the guest cargo: {e}"))?;
+    let mut artifacts = Vec::new();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.map_err(|e| format!("reading cargo's output: {e}"))?;
+            if let Some(artifact) = parse_artifact(&line) {
+                artifacts.push(artifact);
+            }
+        }
+    }
+    let status = child.wait().map_err(|e| format!("waiting for cargo: {e}"))?;
+    if !status.success() {
+        return Err(format!("the guest build failed ({status}) in {}", dir.display()));
+    }
+    Ok(artifacts)
+}
+
+/// An executable from one line of cargo's JSON messages.
+fn parse_artifact(line: &str) -> Option<Artifact> {
+    let message: serde_json::Value = serde_json::from_str(line).ok()?;
+    if message["reason"] != "compiler-artifact" {
+        return None;
+    }
+    let path = message["executable"].as_str()?;
+    let name = message["target"]["name"].as_str()?.to_string();
+    // "package_id" is "path+file:///...#name@version" (or the older "name version (source)").
+    let id = message["package_id"].as_str().unwrap_or_default();
+    let package = id
+        .rsplit_once('#')
+        .map(|(_, tail)| tail.split('@').next().unwrap_or(tail).to_string())
+        .or_else(|| id.split(' ').next().map(str::to_string))
+        .unwrap_or_default();
+    Some(Artifact { package, name, path: PathBuf::from(path) })
+}
+
+fn translate_all(artifacts: &[Artifact], out_dir: &Path, totals: &mut TranslateTotals) -> Result<Vec<Image>> {
+    let mut images = Vec::new();
+    for artifact in artifacts {
+        let ox = out_dir.join(format!("{}.elf", artifact.name));
+        translate(&artifact.path, &ox, totals)?;
+        images.push(Image {
+            package: artifact.package.clone(),
+            name: artifact.name.clone(),
+            rv: artifact.path.clone(),
+            ox,
+        });
+    }
+    Ok(images)
+}
+
+/// Translates `rv` into `ox` unless `ox` is already newer than `rv` and this driver.
+pub fn translate(rv: &Path, ox: &Path, totals: &mut TranslateTotals) -> Result<()> {
+    let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+    let driver = std::env::current_exe().ok().and_then(|p| modified(&p)).unwrap_or(SystemTime::UNIX_EPOCH);
+    if let (Some(out), Some(input)) = (modified(ox), modified(rv)) {
+        if out >= input && out >= driver {
+            totals.up_to_date += 1;
+            return Ok(());
+        }
+    }
+    let started = Instant::now();
+    let bytes = fs::read(rv).map_err(|e| format!("cannot read {}: {e}", rv.display()))?;
+    let (out, stats) =
+        rv2ox::translate_elf_with_stats(&bytes).map_err(|e| format!("rv2ox: {}:\n{e}", rv.display()))?;
+    let partial = ox.with_extension("elf.partial");
+    fs::write(&partial, &out).map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+    fs::rename(&partial, ox).map_err(|e| format!("cannot rename to {}: {e}", ox.display()))?;
+    totals.images += 1;
+    totals.instructions += stats.instructions;
+    totals.bytes += bytes.len() as u64;
+    totals.seconds += started.elapsed().as_secs_f64();
+    Ok(())
+}
