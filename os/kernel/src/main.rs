@@ -85,7 +85,7 @@ extern "C" fn kmain(node_id: u32, ram_size: u32) -> ! {
     kprintln!("paging on: RAM and devices mapped kernel-only by 4 MiB superpages");
     console::init();
     intc::init();
-    timer::init();
+    timer::start();
     kprintln!("timer tick {} us, {} user programs embedded", ox_abi::TICK_NS / 1000, images::IMAGES.len());
     proc::spawn_init();
     kprintln!("starting init (pid 1) after {} instructions", arch::cycles());

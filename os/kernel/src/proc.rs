@@ -184,6 +184,11 @@ impl Table {
         }
     }
 
+    /// Whether some process sleeps on `chan`.
+    pub fn has_sleepers(&self, chan: Chan) -> bool {
+        self.slots.iter().flatten().any(|p| p.state == State::Sleeping(chan))
+    }
+
     fn find(&mut self, pid: Pid) -> Option<&mut Proc> {
         self.slots.iter_mut().flatten().find(|p| p.pid == pid).map(|p| &mut **p)
     }

@@ -3,7 +3,8 @@
 //! The scheduler is a kernel thread of its own, on the boot stack. It picks the next runnable
 //! process after the last one it ran, activates its address space and switches to its kernel
 //! thread; the process switches back when it yields (the tick's interrupt), sleeps or exits.
-//! With nothing runnable the scheduler `wait`s for an interrupt and handles it here: the
+//! With nothing runnable the scheduler `wait`s for an interrupt and handles it here (with the
+//! timer stopped unless someone sleeps on a tick): the
 //! kernel always runs with interrupts masked, so this loop and the return to user mode are the
 //! only places they are taken.
 //!
@@ -14,7 +15,7 @@
 use crate::arch::{self, Context};
 use crate::global::Global;
 use crate::proc::{self, Chan, State};
-use crate::trap;
+use crate::{timer, trap};
 
 /// The scheduler thread's saved context.
 static SCHEDULER: Global<Context> = Global::new("scheduler context", Context { ra: 0, sp: 0, s: [0; 12] });
@@ -44,8 +45,17 @@ pub fn run() -> ! {
                 }
             }
             None => {
+                // Tickless idle: with nobody sleeping on a tick, only a device can bring
+                // work, so the timer stays quiet (and a node waiting for input really idles).
+                let ticking = proc::table().has_sleepers(Chan::Tick);
+                if !ticking {
+                    timer::stop();
+                }
                 arch::wait();
                 trap::poll_interrupts();
+                if !ticking {
+                    timer::start();
+                }
             }
         }
     }

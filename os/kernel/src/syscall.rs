@@ -9,6 +9,7 @@ use ox_abi::{Errno, Signal, Syscall, WaitStatus, MAX_ARGC, MAX_ARG_BYTES, MAX_NA
 
 use crate::arch::TrapFrame;
 use crate::proc::{self, Chan};
+use crate::vm::Access;
 use crate::{console, sched, timer};
 
 /// Bytes moved between user memory and the console per step.
@@ -72,6 +73,8 @@ fn read(fd: u32, buf: u32, len: u32) -> Result<u32, Errno> {
     if len == 0 {
         return Ok(0);
     }
+    // Check the buffer first: input taken from the queue must not be lost to a bad pointer.
+    proc::table().current().space().check(buf, len as usize, Access::Write)?;
     loop {
         let bytes = console::take_input((len as usize).min(CHUNK));
         if !bytes.is_empty() {

@@ -15,10 +15,16 @@ const CMP_HI: *mut u32 = (TIMER_BASE + 0x0c) as *mut u32; // Compare Register, b
 const CTRL: *mut u32 = (TIMER_BASE + 0x10) as *mut u32; // Control Register (RW): bit 0 enable
 
 /// Starts the tick interrupt.
-pub fn init() {
+pub fn start() {
     arm_next_tick();
     // Safety: CTRL is the timer's control register; bit 0 enables its interrupt.
     unsafe { CTRL.write_volatile(1) }
+}
+
+/// Stops the tick interrupt (the idle loop, when no one waits for a tick).
+pub fn stop() {
+    // Safety: as for `start`; clearing bit 0 also lowers the line.
+    unsafe { CTRL.write_volatile(0) }
 }
 
 /// Ticks since boot.

@@ -83,10 +83,14 @@ impl AddressSpace {
     /// Moves the break by `increment` bytes; returns the old break.
     pub fn sbrk(&mut self, increment: i32) -> Result<u32, Errno> {
         let old = self.brk;
-        let new = old.checked_add_signed(increment).ok_or(Errno::NoMem)?;
-        if new < self.heap_start || new > STACK_BOTTOM {
-            return Err(if new < self.heap_start { Errno::Inval } else { Errno::NoMem });
+        let new = old as i64 + increment as i64;
+        if new < self.heap_start as i64 {
+            return Err(Errno::Inval);
         }
+        if new > STACK_BOTTOM as i64 {
+            return Err(Errno::NoMem);
+        }
+        let new = new as u32;
         let (old_end, new_end) = (page_up(old), page_up(new));
         let mut va = old_end;
         while va < new_end {
@@ -157,6 +161,11 @@ impl AddressSpace {
             addr += chunk;
         }
         Ok(())
+    }
+
+    /// Checks that the process may make `access` on all of `va..va + len`.
+    pub fn check(&mut self, va: u32, len: usize, access: Access) -> Result<(), Errno> {
+        self.for_each_chunk(va, len, access, |_, _, _| {})
     }
 
     /// Copies `buf.len()` bytes from user address `va` into `buf`.
