@@ -55,6 +55,7 @@ const TESTS: &[(&str, fn() -> TestResult)] = &[
     ("kill a sleeper", kill_sleeper),
     ("kill errors", kill_errors),
     ("orphans go to init", orphans),
+    ("syscall cost", syscall_cost),
 ];
 
 /// Arguments of the `exec` test's probe: `usertests` run with these exits 0 if it received
@@ -432,5 +433,25 @@ fn orphans() -> TestResult {
         Err(_) => 1,
     })?;
     check!(status == WaitStatus::Exited(0), "the orphan's parent ended with {status:?}");
+    Ok(())
+}
+
+/// Instructions retired so far (the `cycle` counter, readable in user mode).
+fn instructions() -> u32 {
+    let count: u32;
+    // Safety: reading the counter has no effect; user mode may read it.
+    unsafe { asm!(".option push", ".option arch, +zicsr", "csrr {0}, cycle", ".option pop", out(reg) count) };
+    count
+}
+
+fn syscall_cost() -> TestResult {
+    const CALLS: u32 = 1000;
+    let start = instructions();
+    for _ in 0..CALLS {
+        core::hint::black_box(sys::getpid());
+    }
+    let per_call = (instructions() - start) / CALLS;
+    println!("usertests: syscall cost: a getpid round trip takes {per_call} instructions");
+    check!(per_call < 2000, "a system call costs {per_call} instructions");
     Ok(())
 }
