@@ -114,13 +114,9 @@ impl Machine {
                 .expect("link port windows overlap");
         }
         let code = CodeCache::new(bus.frames());
-        Machine {
-            cpu: Cpu::new(config.node_id, BOOT_ROM_BASE, config.clock),
-            bus,
-            symbols: Symbols::default(),
-            code,
-            waiting: false,
-        }
+        let mut cpu = Cpu::new(config.node_id, BOOT_ROM_BASE, config.clock);
+        cpu.ram_size = bus.ram_size();
+        Machine { cpu, bus, symbols: Symbols::default(), code, waiting: false }
     }
 
     /// Loads an ox32 executable and prepares a direct boot: `pc` = its entry, `a0` = node

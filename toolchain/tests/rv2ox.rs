@@ -441,7 +441,7 @@ fn unknown_csr_errors() {
         )
     };
     // mstatus, sstatus, satp, mepc, mhartid, fcsr's neighbours, ox32 holes, hpmcounter3.
-    for num in [0x300, 0x100, 0x180, 0x341, 0xf14, 0x009, 0x00f, 0x014, 0xfff, 0xc03, 0xc83, 0xb00] {
+    for num in [0x300, 0x100, 0x180, 0x341, 0xf14, 0x00a, 0x00f, 0x014, 0xfff, 0xc03, 0xc83, 0xb00] {
         for (_, f3, _) in rv::CSRS {
             assert_eq!(err(rv::csr(num, 1, f3, 1)), message(num), "csr {num:#x}");
         }

@@ -84,6 +84,8 @@ pub struct Cpu {
     pub cr: ControlRegs,
     /// The node's index (the `nodeid` control register).
     pub node_id: u32,
+    /// The node's RAM size (the `ramsize` control register).
+    pub ram_size: u32,
     /// The TLB.
     pub tlb: Tlb,
     /// Instructions retired.
@@ -115,6 +117,7 @@ impl Cpu {
             pc,
             cr: ControlRegs { status: Status::KM, ..ControlRegs::default() },
             node_id,
+            ram_size: 0,
             tlb: Tlb::default(),
             instret: 0,
             cycles: 0,
@@ -255,6 +258,7 @@ impl Cpu {
             cr::SCRATCH1 => self.cr.scratch1,
             cr::PTBR => self.cr.ptbr,
             cr::NODEID => self.node_id,
+            cr::RAMSIZE => self.ram_size,
             cr::CYCLE => self.instret as u32,
             cr::CYCLEH => (self.instret >> 32) as u32,
             cr::TIME => now as u32,

@@ -25,6 +25,8 @@ pub const SCRATCH1: u16 = 0x006;
 pub const PTBR: u16 = 0x007;
 /// The node's index in its topology (read-only).
 pub const NODEID: u16 = 0x008;
+/// The node's RAM size in bytes (read-only): how a boot ROM learns how much memory it has.
+pub const RAMSIZE: u16 = 0x009;
 /// Instructions retired, low word (read-only, readable from user mode).
 pub const CYCLE: u16 = 0x010;
 /// Instructions retired, high word (read-only, readable from user mode).
@@ -35,7 +37,7 @@ pub const TIME: u16 = 0x012;
 pub const TIMEH: u16 = 0x013;
 
 /// Every control register: number, name, read-only, readable from user mode.
-pub const ALL: [(u16, &str, bool, bool); 13] = [
+pub const ALL: [(u16, &str, bool, bool); 14] = [
     (STATUS, "status", false, false),
     (TVEC, "tvec", false, false),
     (EPC, "epc", false, false),
@@ -45,6 +47,7 @@ pub const ALL: [(u16, &str, bool, bool); 13] = [
     (SCRATCH1, "scratch1", false, false),
     (PTBR, "ptbr", false, false),
     (NODEID, "nodeid", true, false),
+    (RAMSIZE, "ramsize", true, false),
     (CYCLE, "cycle", true, true),
     (CYCLEH, "cycleh", true, true),
     (TIME, "time", true, true),

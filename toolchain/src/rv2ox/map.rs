@@ -107,7 +107,7 @@ mod tests {
         assert_eq!(map_csr(0xc00), Some(cr::CYCLE));
         assert_eq!(map_csr(0xc82), Some(cr::CYCLEH));
         assert_eq!(map_csr(cr::PTBR), Some(cr::PTBR));
-        assert_eq!(map_csr(0x009), None);
+        assert_eq!(map_csr(0x00a), None);
         assert_eq!(map_csr(0x300), None);
         for (num, _, _, _) in cr::ALL {
             assert_eq!(map_csr(num), Some(num));
