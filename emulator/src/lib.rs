@@ -23,6 +23,7 @@ pub mod loader;
 pub mod machine;
 pub mod mmu;
 pub mod monitor;
+pub mod remote;
 pub mod system;
 pub mod time;
 pub mod topology;

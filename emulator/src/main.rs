@@ -15,7 +15,7 @@ use orrery_emulator::machine::{Machine, MachineConfig, RunState};
 use orrery_emulator::monitor::{self, Monitor, MonitorSpec, DEFAULT_LIMIT};
 use orrery_emulator::system::{System, SystemOptions, SystemState};
 use orrery_emulator::time::Clock;
-use orrery_emulator::topology::{self, Boot, Endpoint, LinkSpec, NodeSpec, Role, Topology};
+use orrery_emulator::topology::{self, Boot, Endpoint, LinkProps, LinkSpec, NodeSpec, Role, Topology};
 
 /// The ox32 machine emulator.
 #[derive(Parser)]
@@ -142,8 +142,9 @@ fn run_topology(node: NodeArgs, max_cycles: Option<u64>, threads: usize) -> Resu
     let mut system = System::new(&topology, options)?;
     let central = system.nodes.iter().position(|n| n.role == Role::Central).unwrap_or(0);
     let limit = max_cycles.map_or(u64::MAX, |c| system.nodes[central].machine.cpu.clock.time_of(c));
-    match system.run(limit, threads) {
+    match system.run(limit, threads)? {
         SystemState::PoweredOff(code) => Ok(ExitCode::from(code as u8)),
+        SystemState::Disconnected => Ok(ExitCode::SUCCESS),
         SystemState::TimeLimit => {
             eprintln!("orrery: stopped at {} ns of virtual time (--max-cycles)", system.time);
             Ok(ExitCode::from(124))
@@ -229,6 +230,7 @@ fn bench_system(options: BenchOptions) -> Result<ExitCode, String> {
     std::fs::write(&elf_path, program.to_elf()).map_err(|e| format!("{}: {e}", elf_path.display()))?;
     let node = |i: usize| NodeSpec {
         name: if i == 0 { "cp".into() } else { format!("sat{i}") },
+        id: i as u32,
         role: if i == 0 { Role::Central } else { Role::Satellite },
         ram: 16 << 20,
         mhz: 100,
@@ -240,16 +242,14 @@ fn bench_system(options: BenchOptions) -> Result<ExitCode, String> {
         .map(|i| LinkSpec {
             a: Endpoint { node: 0, port: i as u32 - 1 },
             b: Endpoint { node: i, port: 0 },
-            latency_ns: topology::DEFAULT_LATENCY_NS,
-            bandwidth_bps: topology::DEFAULT_BANDWIDTH_BPS,
-            mtu: topology::MTU_MAX,
-            faults: None,
+            props: LinkProps::default(),
         })
         .collect();
     let topology = Topology {
         quantum_ns: options.quantum_us * 1000,
         nodes: (0..options.nodes).map(node).collect(),
         links,
+        remotes: Vec::new(),
     };
     let system_options =
         SystemOptions { terminal: Box::new(std::io::sink()), input: Vec::new(), stdin: false };
@@ -261,7 +261,7 @@ fn bench_system(options: BenchOptions) -> Result<ExitCode, String> {
         node.machine.poke(rounds_at, &options.rounds.to_le_bytes()).map_err(|_| "cannot patch `rounds`")?;
     }
     let start = Instant::now();
-    let state = system.run(u64::MAX, options.threads);
+    let state = system.run(u64::MAX, options.threads)?;
     let seconds = start.elapsed().as_secs_f64();
     if state != SystemState::PoweredOff(0) {
         return Err(format!("the benchmark failed: {state:?}"));

@@ -20,8 +20,9 @@ use crossbeam_channel::{unbounded, Receiver, Sender};
 
 use crate::devices::link::Frame;
 use crate::machine::{Machine, MachineConfig, RunState};
+use crate::remote::{Pending, RemoteLink};
 use crate::time::{Clock, Time};
-use crate::topology::{Boot, Console, Endpoint, Role, Topology};
+use crate::topology::{Boot, Console, Endpoint, LinkProps, Role, Topology};
 
 /// A node of the system.
 pub struct Node {
@@ -58,9 +59,18 @@ struct InFlight {
     data: Vec<u8>,
 }
 
+/// Where a link delivers: a port of this system, or the peer process of remote link `n`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A port of a node here.
+    Port(Endpoint),
+    /// Remote link `n` (its peer is in another process).
+    Remote(usize),
+}
+
 /// One direction of a link, with its state.
 struct Wire {
-    to: Endpoint,
+    to: Target,
     latency_ns: u64,
     bandwidth_bps: u64,
     faults: Option<(f64, f64, Rng)>,
@@ -75,9 +85,9 @@ pub struct LinkEvent {
     /// When it arrives (or would have).
     pub arrive: Time,
     /// Sender.
-    pub from: Endpoint,
+    pub from: Target,
     /// Receiver.
-    pub to: Endpoint,
+    pub to: Target,
     /// Frame length.
     pub len: usize,
     /// What happened to it.
@@ -129,6 +139,8 @@ pub enum SystemState {
     TimeLimit,
     /// Every node waits for something that can never come.
     Stuck,
+    /// This process holds no central node, and every link to the process that does has closed.
+    Disconnected,
 }
 
 /// A `Write` into a buffer the system drains at boundaries.
@@ -162,28 +174,49 @@ struct Fabric {
     in_flight: Vec<InFlight>,
     seq: u64,
     log: VecDeque<LinkEvent>,
+    remotes: Vec<RemoteLink>,
+    outbound: Vec<Vec<(Time, Vec<u8>)>>,
 }
 
 impl Fabric {
     fn new(topology: &Topology) -> Fabric {
         let mut wires = Vec::new();
         let mut wire_of = HashMap::new();
+        let mut add = |from: Endpoint, to: Target, props: &LinkProps, salt: u64| {
+            wire_of.insert(from, wires.len());
+            wires.push(Wire {
+                to,
+                latency_ns: props.latency_ns,
+                bandwidth_bps: props.bandwidth_bps,
+                faults: props.faults.map(|f| {
+                    (f.drop, f.corrupt, Rng::new(f.seed ^ salt.wrapping_mul(0x5851_f42d_4c95_7f2d)))
+                }),
+                busy_until: 0,
+            });
+        };
         for (i, link) in topology.links.iter().enumerate() {
-            for (from, to, salt) in [(link.a, link.b, 0u64), (link.b, link.a, 1)] {
-                wire_of.insert(from, wires.len());
-                wires.push(Wire {
-                    to,
-                    latency_ns: link.latency_ns,
-                    bandwidth_bps: link.bandwidth_bps,
-                    faults: link.faults.map(|f| {
-                        let seed = f.seed ^ ((i as u64) << 1 | salt).wrapping_mul(0x5851_f42d_4c95_7f2d);
-                        (f.drop, f.corrupt, Rng::new(seed))
-                    }),
-                    busy_until: 0,
-                });
-            }
+            add(link.a, Target::Port(link.b), &link.props, (i as u64) << 1);
+            add(link.b, Target::Port(link.a), &link.props, (i as u64) << 1 | 1);
         }
-        Fabric { wires, wire_of, in_flight: Vec::new(), seq: 0, log: VecDeque::with_capacity(LINK_HISTORY) }
+        for (r, remote) in topology.remotes.iter().enumerate() {
+            add(remote.local, Target::Remote(r), &remote.props, ((topology.links.len() + r) as u64) << 1);
+        }
+        Fabric {
+            wires,
+            wire_of,
+            in_flight: Vec::new(),
+            seq: 0,
+            log: VecDeque::with_capacity(LINK_HISTORY),
+            remotes: Vec::new(),
+            outbound: vec![Vec::new(); topology.remotes.len()],
+        }
+    }
+
+    fn record(&mut self, event: LinkEvent) {
+        if self.log.len() == LINK_HISTORY {
+            self.log.pop_front();
+        }
+        self.log.push_back(event);
     }
 
     /// Puts frames sent by port `from` on its link, in the order they were sent.
@@ -196,6 +229,7 @@ impl Fabric {
                 (frame.data.len() as u128 * 8 * 1_000_000_000).div_ceil(wire.bandwidth_bps as u128) as u64;
             wire.busy_until = start + serialise;
             let arrive = wire.busy_until + wire.latency_ns;
+            let to = wire.to;
             let mut data = frame.data;
             let mut fate = Fate::Delivered;
             if let Some((drop, corrupt, rng)) = &mut wire.faults {
@@ -207,22 +241,53 @@ impl Fabric {
                     fate = Fate::Corrupted;
                 }
             }
-            if self.log.len() == LINK_HISTORY {
-                self.log.pop_front();
-            }
-            self.log.push_back(LinkEvent {
+            self.record(LinkEvent {
                 sent: frame.sent,
                 arrive,
-                from,
-                to: wire.to,
+                from: Target::Port(from),
+                to,
                 len: data.len(),
                 fate,
             });
-            if fate != Fate::Dropped {
-                self.seq += 1;
-                self.in_flight.push(InFlight { arrive, seq: self.seq, to: wire.to, data });
+            match (fate, to) {
+                (Fate::Dropped, _) => {}
+                (_, Target::Port(to)) => {
+                    self.seq += 1;
+                    self.in_flight.push(InFlight { arrive, seq: self.seq, to, data });
+                }
+                (_, Target::Remote(r)) => self.outbound[r].push((arrive, data)),
             }
         }
+    }
+
+    /// Meets every peer process at `boundary`: sends what left for it and takes what came.
+    fn exchange(&mut self, boundary: Time) {
+        for (remote, outbound) in self.remotes.iter_mut().zip(self.outbound.iter_mut()) {
+            remote.send(outbound, boundary);
+            outbound.clear();
+        }
+        for r in 0..self.remotes.len() {
+            let local = self.remotes[r].spec.local;
+            for (arrive, data) in self.remotes[r].receive(boundary) {
+                self.seq += 1;
+                let len = data.len();
+                self.in_flight.push(InFlight { arrive, seq: self.seq, to: local, data });
+                let event = LinkEvent {
+                    sent: boundary,
+                    arrive,
+                    from: Target::Remote(r),
+                    to: Target::Port(local),
+                    len,
+                    fate: Fate::Delivered,
+                };
+                self.record(event);
+            }
+        }
+    }
+
+    /// Whether some peer process is still connected.
+    fn connected(&self) -> bool {
+        self.remotes.iter().any(RemoteLink::is_open)
     }
 
     /// Removes and returns the frames that have arrived by `boundary`, in arrival order.
@@ -276,6 +341,7 @@ pub struct System {
     /// The nodes, in topology order.
     pub nodes: Vec<Node>,
     fabric: Fabric,
+    pending: Vec<Pending>,
     /// Virtual time of the last boundary, in nanoseconds.
     pub time: Time,
     /// Length of a quantum, in nanoseconds.
@@ -284,19 +350,25 @@ pub struct System {
     consoles: Vec<Option<Arc<Mutex<Vec<u8>>>>>,
     partial: Vec<Vec<u8>>,
     terminal: Box<dyn Write + Send>,
-    central: usize,
+    central: Option<usize>,
 }
 
 impl System {
-    /// Builds every node of `topology`: loads images and ROMs and opens consoles.
+    /// Builds every node of `topology`: loads images and ROMs, opens consoles, and binds the
+    /// listening ends of links to other processes (they connect when the system runs).
     pub fn new(topology: &Topology, options: SystemOptions) -> Result<System, String> {
         let mut mtus: Vec<Vec<u32>> = topology.nodes.iter().map(|n| vec![0; n.ports as usize]).collect();
         for link in &topology.links {
             for end in [link.a, link.b] {
-                mtus[end.node][end.port as usize] = link.mtu;
+                mtus[end.node][end.port as usize] = link.props.mtu;
             }
         }
-        let central = topology.nodes.iter().position(|n| n.role == Role::Central).ok_or("no central node")?;
+        for remote in &topology.remotes {
+            mtus[remote.local.node][remote.local.port as usize] = remote.props.mtu;
+        }
+        let central = topology.central();
+        // Console input goes to the central node, or to the first node of a process without it.
+        let input_node = central.unwrap_or(0);
         let mut stdin =
             if options.stdin { crate::console::ConsoleSpec::Stdio.open(true)?.input } else { None };
         let mut nodes = Vec::new();
@@ -307,7 +379,7 @@ impl System {
                 Console::Terminal => {
                     let shared = Arc::new(Mutex::new(Vec::new()));
                     gathered = Some(shared.clone());
-                    (Box::new(Gather(shared)), if index == central { stdin.take() } else { None })
+                    (Box::new(Gather(shared)), if index == input_node { stdin.take() } else { None })
                 }
                 Console::Host(host) => {
                     let console = host.open(true)?;
@@ -317,11 +389,11 @@ impl System {
             };
             consoles.push(gathered);
             let config = MachineConfig {
-                node_id: index as u32,
+                node_id: spec.id,
                 ram_size: spec.ram,
                 clock: Clock::from_mhz(spec.mhz),
                 console: output,
-                input: if index == central { options.input.clone() } else { Vec::new() },
+                input: if index == input_node { options.input.clone() } else { Vec::new() },
                 host_input,
                 link_mtus: mtus[index].clone(),
             };
@@ -345,11 +417,13 @@ impl System {
                 ports: spec.ports,
             });
         }
+        let pending = topology.remotes.iter().map(Pending::new).collect::<Result<Vec<_>, _>>()?;
         Ok(System {
             partial: vec![Vec::new(); nodes.len()],
             names: nodes.iter().map(|n| n.name.clone()).collect(),
             nodes,
             fabric: Fabric::new(topology),
+            pending,
             time: 0,
             quantum_ns: topology.quantum_ns,
             consoles,
@@ -358,35 +432,52 @@ impl System {
         })
     }
 
+    /// The addresses the listening ends of links to other processes are bound to, in
+    /// topology order (useful with port 0).
+    pub fn listening_addrs(&self) -> Vec<std::net::SocketAddr> {
+        self.pending.iter().filter_map(Pending::local_addr).collect()
+    }
+
     /// The last frames that crossed links, oldest first.
     pub fn link_log(&self) -> &VecDeque<LinkEvent> {
         &self.fabric.log
     }
 
     /// Runs until the central node powers off, virtual time reaches `limit_ns`, or nothing can
-    /// happen any more; with `threads > 1`, the nodes run on that many host threads.
-    pub fn run(&mut self, limit_ns: Time, threads: usize) -> SystemState {
+    /// happen any more (in a process without the central node: until its peers have gone);
+    /// with `threads > 1`, the nodes run on that many host threads. Links to other processes
+    /// connect first, which waits for the peers.
+    pub fn run(&mut self, limit_ns: Time, threads: usize) -> Result<SystemState, String> {
+        for pending in std::mem::take(&mut self.pending) {
+            let link = pending.open(self.quantum_ns)?;
+            self.fabric.remotes.push(link);
+        }
         let threads = threads.clamp(1, self.nodes.len().max(1));
         let state =
             if threads == 1 { self.run_alone(limit_ns) } else { self.run_threaded(limit_ns, threads) };
+        for remote in &mut self.fabric.remotes {
+            remote.bye();
+        }
         self.flush_consoles(true);
-        state
+        Ok(state)
     }
 
     fn run_alone(&mut self, limit_ns: Time) -> SystemState {
         let mut frames = Vec::new();
         loop {
-            if let Some(state) = self.finished(limit_ns) {
+            let states: Vec<RunState> = self.nodes.iter().map(|n| n.state).collect();
+            if let Some(state) = self.finished(&states, limit_ns) {
                 return state;
             }
             let boundary = (self.time + self.quantum_ns).min(limit_ns);
             let report = run_quantum(&mut self.nodes, 0, boundary, std::mem::take(&mut frames));
             frames = self.boundary(boundary, report);
-            if let Some(state) = self.finished(limit_ns) {
+            let states: Vec<RunState> = self.nodes.iter().map(|n| n.state).collect();
+            if let Some(state) = self.finished(&states, limit_ns) {
                 return state;
             }
-            if self.quiet(&frames) {
-                let waiting = self.nodes.iter().position(|n| n.state == RunState::Idle);
+            if self.quiet(&states, &frames) {
+                let waiting = states.iter().position(|s| *s == RunState::Idle);
                 match waiting {
                     Some(i) if self.nodes[i].machine.wait_host() => {}
                     _ => return SystemState::Stuck,
@@ -452,11 +543,8 @@ impl System {
         let mut states: Vec<RunState> = vec![RunState::Running; workers.last().map_or(0, |w| w.1)];
         let mut frames: Vec<InFlight> = Vec::new();
         loop {
-            if let RunState::PoweredOff(code) = states[self.central] {
-                return SystemState::PoweredOff(code);
-            }
-            if self.time >= limit_ns {
-                return SystemState::TimeLimit;
+            if let Some(state) = self.finished(&states, limit_ns) {
+                return state;
             }
             let boundary = (self.time + self.quantum_ns).min(limit_ns);
             let mut per_worker: Vec<Vec<InFlight>> = vec![Vec::new(); workers.len()];
@@ -483,11 +571,10 @@ impl System {
                 states[*index] = *state;
             }
             frames = self.boundary(boundary, report);
-            if let RunState::PoweredOff(code) = states[self.central] {
-                return SystemState::PoweredOff(code);
+            if let Some(state) = self.finished(&states, limit_ns) {
+                return state;
             }
-            let all_waiting = states.iter().all(|s| !matches!(s, RunState::Running));
-            if all_waiting && frames.is_empty() && self.fabric.in_flight.is_empty() {
+            if self.quiet(&states, &frames) {
                 let Some(i) = states.iter().position(|s| *s == RunState::Idle) else {
                     return SystemState::Stuck;
                 };
@@ -502,15 +589,26 @@ impl System {
         }
     }
 
-    /// Whether the run is over before the next quantum.
-    fn finished(&self, limit_ns: Time) -> Option<SystemState> {
-        if let RunState::PoweredOff(code) = self.nodes[self.central].state {
-            return Some(SystemState::PoweredOff(code));
+    /// Whether the run is over, given every node's state.
+    fn finished(&self, states: &[RunState], limit_ns: Time) -> Option<SystemState> {
+        match self.central {
+            Some(c) => {
+                if let RunState::PoweredOff(code) = states[c] {
+                    return Some(SystemState::PoweredOff(code));
+                }
+            }
+            None => {
+                let all_off = states.iter().all(|s| matches!(s, RunState::PoweredOff(_)));
+                if all_off || (!self.fabric.remotes.is_empty() && !self.fabric.connected()) {
+                    return Some(SystemState::Disconnected);
+                }
+            }
         }
         (self.time >= limit_ns).then_some(SystemState::TimeLimit)
     }
 
-    /// Work at a boundary: carry what was sent, write consoles, and return the frames due.
+    /// Work at a boundary: carry what was sent, meet the peer processes, write consoles, and
+    /// return the frames due.
     fn boundary(&mut self, boundary: Time, report: Report) -> Vec<InFlight> {
         self.time = boundary;
         for (_, _, sent) in report {
@@ -518,16 +616,18 @@ impl System {
                 self.fabric.carry(from, frames);
             }
         }
+        self.fabric.exchange(boundary);
         self.flush_consoles(false);
         self.fabric.due(boundary)
     }
 
     /// Whether nothing can happen without the outside world: every node waits with no event
-    /// due, and no frame is on its way.
-    fn quiet(&self, due: &[InFlight]) -> bool {
+    /// due, no frame is on its way, and no peer process can send one.
+    fn quiet(&self, states: &[RunState], due: &[InFlight]) -> bool {
         due.is_empty()
             && self.fabric.in_flight.is_empty()
-            && self.nodes.iter().all(|n| !matches!(n.state, RunState::Running))
+            && !self.fabric.connected()
+            && states.iter().all(|s| !matches!(s, RunState::Running))
     }
 
     /// Writes the whole lines each terminal console has produced, `[name] `-prefixed, in node

@@ -54,6 +54,9 @@ pub enum Console {
 pub struct NodeSpec {
     /// Unique name.
     pub name: String,
+    /// The node's index in the whole system (its `nodeid`): its position in the file unless
+    /// the file says otherwise (a system split across processes numbers its nodes across them).
+    pub id: u32,
     /// Central or satellite.
     pub role: Role,
     /// RAM size in bytes.
@@ -89,13 +92,9 @@ pub struct Faults {
     pub seed: u64,
 }
 
-/// One link, validated.
-#[derive(Clone, Debug, PartialEq)]
-pub struct LinkSpec {
-    /// One end.
-    pub a: Endpoint,
-    /// The other end.
-    pub b: Endpoint,
+/// How a link carries frames.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LinkProps {
     /// One-way latency in virtual nanoseconds.
     pub latency_ns: u64,
     /// Bandwidth in bits per virtual second.
@@ -106,6 +105,50 @@ pub struct LinkSpec {
     pub faults: Option<Faults>,
 }
 
+impl Default for LinkProps {
+    fn default() -> LinkProps {
+        LinkProps {
+            latency_ns: DEFAULT_LATENCY_NS,
+            bandwidth_bps: DEFAULT_BANDWIDTH_BPS,
+            mtu: MTU_MAX,
+            faults: None,
+        }
+    }
+}
+
+/// One link between two nodes of this topology, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkSpec {
+    /// One end.
+    pub a: Endpoint,
+    /// The other end.
+    pub b: Endpoint,
+    /// How it carries frames.
+    pub props: LinkProps,
+}
+
+/// Which side opens a link to another emulator process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RemoteMode {
+    /// Listen on the address and accept the peer (`tcp-listen:HOST:PORT`).
+    Listen,
+    /// Connect to the peer at the address (`tcp:HOST:PORT`).
+    Connect,
+}
+
+/// One link from a node of this topology to a node in another `orrery` process, over TCP.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RemoteSpec {
+    /// The local end.
+    pub local: Endpoint,
+    /// Listen or connect.
+    pub mode: RemoteMode,
+    /// `HOST:PORT`.
+    pub addr: String,
+    /// How it carries frames (the sending side applies its own).
+    pub props: LinkProps,
+}
+
 /// A whole system, validated.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Topology {
@@ -114,8 +157,17 @@ pub struct Topology {
     pub quantum_ns: u64,
     /// The nodes, in file order.
     pub nodes: Vec<NodeSpec>,
-    /// The links, in file order.
+    /// The links between nodes of this file, in file order.
     pub links: Vec<LinkSpec>,
+    /// The links to other processes, in file order.
+    pub remotes: Vec<RemoteSpec>,
+}
+
+impl Topology {
+    /// The index of the central node, if it is in this topology (it may be in another process).
+    pub fn central(&self) -> Option<usize> {
+        self.nodes.iter().position(|n| n.role == Role::Central)
+    }
 }
 
 /// The largest frame a link port can carry (the size of its buffers).
@@ -183,6 +235,7 @@ struct RawSystem {
 #[serde(deny_unknown_fields)]
 struct RawNode {
     name: Spanned<String>,
+    id: Option<Spanned<u32>>,
     role: Spanned<String>,
     memory: Option<Spanned<String>>,
     mhz: Option<Spanned<u64>>,
@@ -385,23 +438,29 @@ impl Topology {
                     )
                 })?),
             };
-            nodes.push(NodeSpec { name, role, ram, mhz, boot, console, ports: 0 });
+            let id = node.id.as_ref().map_or(index as u32, |id| *id.get_ref());
+            if let Some(other) = nodes.iter().find(|n: &&NodeSpec| n.id == id) {
+                let message = format!("node id {id} is also `{}`'s", other.name);
+                let hint =
+                    Some("give every node its own `id` (by default a node's id is its position)".into());
+                return Err(match &node.id {
+                    Some(spanned) => loc.at(spanned, message, hint),
+                    None => loc.at(&node.name, message, hint),
+                });
+            }
+            nodes.push(NodeSpec { name, id, role, ram, mhz, boot, console, ports: 0 });
         }
-        let Some(central) = central else {
-            return Err(loc.at(
-                &raw.node[0].get_ref().role,
-                "no node is the central processor",
-                Some("give exactly one node `role = \"central\"`".into()),
-            ));
-        };
         let mut used: HashMap<Endpoint, usize> = HashMap::new();
         let mut links = Vec::new();
-        for spanned in &raw.link {
+        let mut remotes = Vec::new();
+        for (index, spanned) in raw.link.iter().enumerate() {
             let link = spanned.get_ref();
-            let mut ends = [Endpoint { node: 0, port: 0 }; 2];
-            for (end, text) in ends.iter_mut().zip([&link.a, &link.b]) {
-                *end = parse_endpoint(text.get_ref(), &names).map_err(|(m, h)| loc.at(text, m, h))?;
-                if let Some(other) = used.get(end) {
+            let remote = parse_remote(link.b.get_ref()).map_err(|(m, h)| loc.at(&link.b, m, h))?;
+            let mut ends = Vec::new();
+            let texts = if remote.is_some() { vec![&link.a] } else { vec![&link.a, &link.b] };
+            for text in texts {
+                let end = parse_endpoint(text.get_ref(), &names).map_err(|(m, h)| loc.at(text, m, h))?;
+                if let Some(other) = used.get(&end) {
                     let line = loc.at(&raw.link[*other].get_ref().a, "", None).line;
                     return Err(loc.at(
                         text,
@@ -409,44 +468,29 @@ impl Topology {
                         Some(format!("the link on line {line} already uses it; give this link another port")),
                     ));
                 }
-                used.insert(*end, links.len());
+                used.insert(end, index);
+                ends.push(end);
             }
-            if ends[0].node == ends[1].node {
-                return Err(loc.at(&link.b, "a link joins a node to itself", None));
+            let props = parse_props(link, links.len() + remotes.len(), &loc)?;
+            match remote {
+                Some((mode, addr)) => remotes.push(RemoteSpec { local: ends[0], mode, addr, props }),
+                None if ends[0].node == ends[1].node => {
+                    return Err(loc.at(&link.b, "a link joins a node to itself", None));
+                }
+                None => links.push(LinkSpec { a: ends[0], b: ends[1], props }),
             }
-            let latency_ns = match &link.latency_us {
-                Some(l) => micros(l).map_err(|m| loc.at(l, m, None))?,
-                None => DEFAULT_LATENCY_NS,
-            };
-            let bandwidth_bps = match &link.bandwidth_mbps {
-                Some(b) if !(*b.get_ref() > 0.0 && *b.get_ref() <= 1e6) => {
-                    return Err(loc.at(b, "bandwidth_mbps must be above 0 and at most 1000000", None));
-                }
-                Some(b) => (b.get_ref() * 1e6) as u64,
-                None => DEFAULT_BANDWIDTH_BPS,
-            };
-            let mtu = match &link.mtu {
-                Some(m) if !(64..=MTU_MAX).contains(m.get_ref()) || m.get_ref() % 4 != 0 => {
-                    return Err(loc.at(m, format!("mtu must be a multiple of 4 from 64 to {MTU_MAX}"), None));
-                }
-                Some(m) => *m.get_ref(),
-                None => MTU_MAX,
-            };
-            let rate = |r: &Option<Spanned<f64>>, what: &str| -> Result<f64, TopologyError> {
-                match r {
-                    Some(r) if !(0.0..=1.0).contains(r.get_ref()) => {
-                        Err(loc.at(r, format!("{what} is a probability from 0 to 1"), None))
-                    }
-                    Some(r) => Ok(*r.get_ref()),
-                    None => Ok(0.0),
-                }
-            };
-            let drop = rate(&link.drop, "drop")?;
-            let corrupt = rate(&link.corrupt, "corrupt")?;
-            let seed = link.seed.as_ref().map_or(links.len() as u64 + 1, |s| *s.get_ref());
-            let faults = (drop > 0.0 || corrupt > 0.0).then_some(Faults { drop, corrupt, seed });
-            links.push(LinkSpec { a: ends[0], b: ends[1], latency_ns, bandwidth_bps, mtu, faults });
         }
+        let central = match central {
+            Some(c) => Some(c),
+            None if !remotes.is_empty() => None,
+            None => {
+                return Err(loc.at(
+                    &raw.node[0].get_ref().role,
+                    "no node is the central processor",
+                    Some("give exactly one node `role = \"central\"` (or link this file to the process that has it)".into()),
+                ))
+            }
+        };
         for end in used.keys() {
             let node = &mut nodes[end.node];
             node.ports = node.ports.max(end.port + 1);
@@ -463,18 +507,24 @@ impl Topology {
                 ));
             }
         }
-        let reachable = reachable_from(central, nodes.len(), &links);
+        // The central processor is reached directly, or through a link to another process.
+        let roots: Vec<usize> = central.into_iter().chain(remotes.iter().map(|r| r.local.node)).collect();
+        let reachable = reachable_from(&roots, nodes.len(), &links);
         if let Some(lost) = (0..nodes.len()).find(|i| !reachable[*i]) {
-            let central_name = &nodes[central].name;
+            let hint = match central {
+                Some(c) => format!(
+                    "add a [[link]] joining it to `{}` or to a satellite that has a route",
+                    nodes[c].name
+                ),
+                None => "add a [[link]] joining it to a node that has a route".to_string(),
+            };
             return Err(loc.at(
                 &raw.node[lost].get_ref().name,
                 format!("satellite `{}` has no route to the central processor", nodes[lost].name),
-                Some(format!(
-                    "add a [[link]] joining it to `{central_name}` or to a satellite that has a route"
-                )),
+                Some(hint),
             ));
         }
-        Ok(Topology { quantum_ns, nodes, links })
+        Ok(Topology { quantum_ns, nodes, links, remotes })
     }
 }
 
@@ -491,8 +541,11 @@ fn micros(value: &Spanned<f64>) -> Result<u64, String> {
     Ok((us * 1000.0).round() as u64)
 }
 
+/// A message and a hint, before they are placed in the file.
+type Complaint = (String, Option<String>);
+
 /// Parses `node.port`.
-fn parse_endpoint(text: &str, names: &HashMap<String, usize>) -> Result<Endpoint, (String, Option<String>)> {
+fn parse_endpoint(text: &str, names: &HashMap<String, usize>) -> Result<Endpoint, Complaint> {
     let Some((name, port)) = text.rsplit_once('.') else {
         return Err((
             format!("`{text}` is not an endpoint"),
@@ -516,11 +569,68 @@ fn parse_endpoint(text: &str, names: &HashMap<String, usize>) -> Result<Endpoint
     Ok(Endpoint { node, port })
 }
 
-/// Which nodes can reach `start` over links.
-fn reachable_from(start: usize, count: usize, links: &[LinkSpec]) -> Vec<bool> {
+/// A link's latency, bandwidth, MTU and faults; `index` seeds the fault generator by default.
+fn parse_props(link: &RawLink, index: usize, loc: &Locator<'_>) -> Result<LinkProps, TopologyError> {
+    let latency_ns = match &link.latency_us {
+        Some(l) => micros(l).map_err(|m| loc.at(l, m, None))?,
+        None => DEFAULT_LATENCY_NS,
+    };
+    let bandwidth_bps = match &link.bandwidth_mbps {
+        Some(b) if !(*b.get_ref() > 0.0 && *b.get_ref() <= 1e6) => {
+            return Err(loc.at(b, "bandwidth_mbps must be above 0 and at most 1000000", None));
+        }
+        Some(b) => (b.get_ref() * 1e6) as u64,
+        None => DEFAULT_BANDWIDTH_BPS,
+    };
+    let mtu = match &link.mtu {
+        Some(m) if !(64..=MTU_MAX).contains(m.get_ref()) || m.get_ref() % 4 != 0 => {
+            return Err(loc.at(m, format!("mtu must be a multiple of 4 from 64 to {MTU_MAX}"), None));
+        }
+        Some(m) => *m.get_ref(),
+        None => MTU_MAX,
+    };
+    let rate = |r: &Option<Spanned<f64>>, what: &str| -> Result<f64, TopologyError> {
+        match r {
+            Some(r) if !(0.0..=1.0).contains(r.get_ref()) => {
+                Err(loc.at(r, format!("{what} is a probability from 0 to 1"), None))
+            }
+            Some(r) => Ok(*r.get_ref()),
+            None => Ok(0.0),
+        }
+    };
+    let drop = rate(&link.drop, "drop")?;
+    let corrupt = rate(&link.corrupt, "corrupt")?;
+    let seed = link.seed.as_ref().map_or(index as u64 + 1, |s| *s.get_ref());
+    let faults = (drop > 0.0 || corrupt > 0.0).then_some(Faults { drop, corrupt, seed });
+    Ok(LinkProps { latency_ns, bandwidth_bps, mtu, faults })
+}
+
+/// `tcp-listen:HOST:PORT` or `tcp:HOST:PORT` (a link to another process), or `None` for a
+/// local endpoint.
+fn parse_remote(text: &str) -> Result<Option<(RemoteMode, String)>, Complaint> {
+    let (mode, addr) = if let Some(addr) = text.strip_prefix("tcp-listen:") {
+        (RemoteMode::Listen, addr)
+    } else if let Some(addr) = text.strip_prefix("tcp:") {
+        (RemoteMode::Connect, addr)
+    } else {
+        return Ok(None);
+    };
+    if !addr.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok()) {
+        return Err((
+            format!("`{text}` needs HOST:PORT"),
+            Some("a link to another process is `tcp-listen:HOST:PORT` or `tcp:HOST:PORT`".into()),
+        ));
+    }
+    Ok(Some((mode, addr.to_string())))
+}
+
+/// Which nodes can reach one of `roots` over links.
+fn reachable_from(roots: &[usize], count: usize, links: &[LinkSpec]) -> Vec<bool> {
     let mut seen = vec![false; count];
-    let mut stack = vec![start];
-    seen[start] = true;
+    let mut stack = roots.to_vec();
+    for root in roots {
+        seen[*root] = true;
+    }
     while let Some(node) = stack.pop() {
         for link in links {
             for (from, to) in [(link.a.node, link.b.node), (link.b.node, link.a.node)] {
@@ -571,9 +681,9 @@ drop = 0.05
         assert_eq!(t.nodes[0].boot, Boot::Image("/base/kernel.elf".into()));
         assert_eq!((t.nodes[1].ram, t.nodes[1].mhz, t.nodes[1].ports), (16 << 20, 50, 1));
         assert_eq!(t.nodes[1].console, Console::None);
-        let link = &t.links[0];
-        assert_eq!((link.latency_ns, link.mtu, link.bandwidth_bps), (2500, 512, DEFAULT_BANDWIDTH_BPS));
-        assert_eq!(link.faults, Some(Faults { drop: 0.05, corrupt: 0.0, seed: 1 }));
+        let props = &t.links[0].props;
+        assert_eq!((props.latency_ns, props.mtu, props.bandwidth_bps), (2500, 512, DEFAULT_BANDWIDTH_BPS));
+        assert_eq!(props.faults, Some(Faults { drop: 0.05, corrupt: 0.0, seed: 1 }));
     }
 
     #[test]

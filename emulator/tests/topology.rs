@@ -32,7 +32,7 @@ fn run(topology: &Topology, threads: usize) -> (String, SystemState, System) {
     let capture = Capture::default();
     let options = SystemOptions { terminal: Box::new(capture.clone()), input: Vec::new(), stdin: false };
     let mut system = System::new(topology, options).unwrap();
-    let state = system.run(1_000_000_000, threads);
+    let state = system.run(1_000_000_000, threads).unwrap();
     let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     (text, state, system)
 }

@@ -1,0 +1,190 @@
+//! Links to a node in another `orrery` process, over TCP, kept in lockstep.
+//!
+//! Two processes that share a link agree on the quantum in a handshake, then meet at every
+//! quantum boundary: each sends the frames its end put on the link during the quantum (with
+//! the virtual time they arrive) and a boundary marker, and waits for the peer's marker before
+//! it delivers anything. So frames cross at exactly the boundaries they would cross in one
+//! process, and a system split across processes (or hosts) prints the same bytes as the same
+//! system run in one process, as long as both halves are given the same input. What is lost
+//! is speed: every quantum costs a round trip between the processes.
+//!
+//! Messages (little-endian): `H` hello (`ORRY`, version `u32`, quantum `u64` ns, MTU `u32`),
+//! `F` frame (arrival `u64` ns, length `u16`, bytes), `B` boundary (`u64` ns), `Q` goodbye.
+
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use crate::time::Time;
+use crate::topology::{RemoteMode, RemoteSpec};
+
+/// The protocol version spoken between processes.
+const VERSION: u32 = 1;
+/// How long a connecting side keeps trying to reach a peer that is not listening yet.
+const CONNECT_PATIENCE: Duration = Duration::from_secs(30);
+
+/// An open link to another process.
+pub struct RemoteLink {
+    /// What the topology says about it.
+    pub spec: RemoteSpec,
+    reader: BufReader<TcpStream>,
+    writer: BufWriter<TcpStream>,
+    open: bool,
+}
+
+/// A remote link that has been set up but whose peer has not connected yet.
+pub enum Pending {
+    /// Waiting to accept on a bound listener.
+    Listening(TcpListener, RemoteSpec),
+    /// Will connect when opened.
+    Connecting(RemoteSpec),
+}
+
+impl Pending {
+    /// Binds a listening link now (so its address is known before the peer starts).
+    pub fn new(spec: &RemoteSpec) -> Result<Pending, String> {
+        match spec.mode {
+            RemoteMode::Listen => {
+                let listener = TcpListener::bind(&spec.addr)
+                    .map_err(|e| format!("cannot listen on {}: {e}", spec.addr))?;
+                Ok(Pending::Listening(listener, spec.clone()))
+            }
+            RemoteMode::Connect => Ok(Pending::Connecting(spec.clone())),
+        }
+    }
+
+    /// The address a listening link is bound to.
+    pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
+        match self {
+            Pending::Listening(listener, _) => listener.local_addr().ok(),
+            Pending::Connecting(_) => None,
+        }
+    }
+
+    /// Waits for the peer and shakes hands; both sides must use the same quantum and MTU.
+    pub fn open(self, quantum_ns: u64) -> Result<RemoteLink, String> {
+        let (stream, spec) = match self {
+            Pending::Listening(listener, spec) => {
+                let (stream, _) = listener.accept().map_err(|e| format!("accept on {}: {e}", spec.addr))?;
+                (stream, spec)
+            }
+            Pending::Connecting(spec) => {
+                let started = Instant::now();
+                let stream = loop {
+                    match TcpStream::connect(&spec.addr) {
+                        Ok(stream) => break stream,
+                        Err(e) if started.elapsed() > CONNECT_PATIENCE => {
+                            return Err(format!("cannot connect to {}: {e}", spec.addr));
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                    }
+                };
+                (stream, spec)
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let reader = BufReader::new(stream.try_clone().map_err(|e| e.to_string())?);
+        let mut link = RemoteLink { spec, reader, writer: BufWriter::new(stream), open: true };
+        let mut hello = Vec::from(*b"HORRY");
+        hello.extend_from_slice(&VERSION.to_le_bytes());
+        hello.extend_from_slice(&quantum_ns.to_le_bytes());
+        hello.extend_from_slice(&link.spec.props.mtu.to_le_bytes());
+        link.writer.write_all(&hello).and_then(|_| link.writer.flush()).map_err(|e| e.to_string())?;
+        let mut peer = [0u8; 21];
+        link.reader.read_exact(&mut peer).map_err(|e| format!("{}: no handshake: {e}", link.spec.addr))?;
+        if &peer[..5] != b"HORRY" || u32::from_le_bytes([peer[5], peer[6], peer[7], peer[8]]) != VERSION {
+            return Err(format!("{}: the peer is not an orrery process of this version", link.spec.addr));
+        }
+        let peer_quantum = u64::from_le_bytes(peer[9..17].try_into().map_err(|_| "bad handshake")?);
+        let peer_mtu = u32::from_le_bytes([peer[17], peer[18], peer[19], peer[20]]);
+        if peer_quantum != quantum_ns || peer_mtu != link.spec.props.mtu {
+            return Err(format!(
+                "{}: the two processes disagree: quantum {quantum_ns} ns and MTU {} here, {peer_quantum} ns and {peer_mtu} there",
+                link.spec.addr, link.spec.props.mtu
+            ));
+        }
+        Ok(link)
+    }
+}
+
+impl RemoteLink {
+    /// Whether the peer is still there.
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
+    /// Sends the frames of the quantum ending at `boundary` (arrival time, bytes), then the
+    /// boundary marker.
+    pub fn send(&mut self, frames: &[(Time, Vec<u8>)], boundary: Time) {
+        if !self.open {
+            return;
+        }
+        let mut out = Vec::new();
+        for (arrive, data) in frames {
+            out.push(b'F');
+            out.extend_from_slice(&arrive.to_le_bytes());
+            out.extend_from_slice(&(data.len() as u16).to_le_bytes());
+            out.extend_from_slice(data);
+        }
+        out.push(b'B');
+        out.extend_from_slice(&boundary.to_le_bytes());
+        if self.writer.write_all(&out).and_then(|_| self.writer.flush()).is_err() {
+            self.open = false;
+        }
+    }
+
+    /// Receives the peer's frames up to its marker for `boundary`; an empty list once the
+    /// peer has gone (it said goodbye, closed, or broke the protocol).
+    pub fn receive(&mut self, boundary: Time) -> Vec<(Time, Vec<u8>)> {
+        let mut frames = Vec::new();
+        while self.open {
+            match self.read_message() {
+                Some(Message::Frame(arrive, data)) => frames.push((arrive, data)),
+                Some(Message::Boundary(time)) if time == boundary => break,
+                Some(Message::Boundary(_)) | Some(Message::Bye) | None => self.open = false,
+            }
+        }
+        frames
+    }
+
+    /// Tells the peer this side is done.
+    pub fn bye(&mut self) {
+        if self.open {
+            let _ = self.writer.write_all(b"Q").and_then(|_| self.writer.flush());
+            self.open = false;
+        }
+    }
+
+    fn read_message(&mut self) -> Option<Message> {
+        let mut kind = [0u8; 1];
+        self.reader.read_exact(&mut kind).ok()?;
+        let mut word = [0u8; 8];
+        match kind[0] {
+            b'F' => {
+                self.reader.read_exact(&mut word).ok()?;
+                let mut len = [0u8; 2];
+                self.reader.read_exact(&mut len).ok()?;
+                let len = u16::from_le_bytes(len) as usize;
+                if len > self.spec.props.mtu as usize {
+                    return None;
+                }
+                let mut data = vec![0; len];
+                self.reader.read_exact(&mut data).ok()?;
+                Some(Message::Frame(u64::from_le_bytes(word), data))
+            }
+            b'B' => {
+                self.reader.read_exact(&mut word).ok()?;
+                Some(Message::Boundary(u64::from_le_bytes(word)))
+            }
+            b'Q' => Some(Message::Bye),
+            _ => None,
+        }
+    }
+}
+
+/// One message from the peer.
+enum Message {
+    Frame(Time, Vec<u8>),
+    Boundary(Time),
+    Bye,
+}
