@@ -43,7 +43,7 @@ fn lz_encode(data: &[u8]) -> Vec<u8> {
     let mut head = vec![usize::MAX; 1 << 12];
     let mut prev = vec![usize::MAX; data.len()];
     let hash = |i: usize| {
-        ((usize::from(data[i]) << 8 ^ usize::from(data[i + 1]) << 4 ^ usize::from(data[i + 2])) & 0xfff)
+        (usize::from(data[i]) << 8 ^ usize::from(data[i + 1]) << 4 ^ usize::from(data[i + 2])) & 0xfff
     };
     let mut out = Vec::new();
     let mut i = 0;

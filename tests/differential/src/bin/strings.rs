@@ -33,7 +33,7 @@ fn main() {
         utf16 += c.len_utf16();
     }
     println!("utf16 units {utf16}");
-    let bad = [0x66u8, 0x6f, 0xff, 0x6f, 0xe2, 0x82, 0xac, 0xe2, 0x82];
+    let bad = core::hint::black_box([0x66u8, 0x6f, 0xff, 0x6f, 0xe2, 0x82, 0xac, 0xe2, 0x82]);
     println!(
         "from_utf8 {:?} lossy {}",
         core::str::from_utf8(&bad).map_err(|e| e.valid_up_to()),
