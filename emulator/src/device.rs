@@ -5,6 +5,7 @@
 //! store. A device answers an access it cannot serve (an offset that names no register, a store
 //! to a read-only register) with [`DeviceFault`], which the CPU raises as a precise access fault.
 
+use crate::devices::block::Block;
 use crate::devices::link::LinkPort;
 use crate::time::Time;
 
@@ -53,6 +54,11 @@ pub trait Device: Send {
 
     /// This device as a link port, for the system that carries frames between nodes.
     fn as_link_port(&mut self) -> Option<&mut LinkPort> {
+        None
+    }
+
+    /// This device as the block device, for the machine that carries out its transfers.
+    fn as_block(&mut self) -> Option<&mut Block> {
         None
     }
 

@@ -5,13 +5,17 @@
 //! and moves host input into devices; a slice never runs past the next device event (a timer
 //! deadline), so interrupts arrive at exactly the same cycle on every run. A node that executes
 //! `wait` skips ahead to its next event.
+//!
+//! A node with a disk also carries out the block device's DMA between slices: the store that
+//! writes the device's `COMMAND` ends the slice, and the data moves through the bus before the
+//! next instruction (see [`crate::devices::block`]).
 
 use std::io::Write;
 use std::sync::mpsc::Receiver;
 
 use ox32::memmap::{
-    BOOT_ROM_BASE, DEVICE_SIZE, IRQ_LINK_BASE, IRQ_TIMER, IRQ_UART, LINK_BASE, LINK_PORTS, POWER_BASE,
-    TIMER_BASE, UART_BASE,
+    BLOCK_BASE, BOOT_ROM_BASE, DEVICE_SIZE, IRQ_BLOCK, IRQ_LINK_BASE, IRQ_TIMER, IRQ_UART, LINK_BASE,
+    LINK_PORTS, POWER_BASE, TIMER_BASE, UART_BASE,
 };
 use ox32::pte::PAGE_SHIFT;
 use ox32::Reg;
@@ -20,6 +24,7 @@ use crate::bus::{Bus, BusFault};
 use crate::cpu::exec::{self, Exit};
 use crate::cpu::op::CodeCache;
 use crate::cpu::Cpu;
+use crate::devices::block::{Block, Disk, Transfer};
 use crate::devices::link::LinkPort;
 use crate::devices::power::Power;
 use crate::devices::timer::Timer;
@@ -47,6 +52,8 @@ pub struct MachineConfig {
     pub host_input: Option<Receiver<u8>>,
     /// The MTU of each link port, port 0 first.
     pub link_mtus: Vec<u32>,
+    /// The disk behind the block device, if the node has one.
+    pub disk: Option<Disk>,
 }
 
 impl MachineConfig {
@@ -60,6 +67,7 @@ impl MachineConfig {
             input: Vec::new(),
             host_input: None,
             link_mtus: Vec::new(),
+            disk: None,
         }
     }
 }
@@ -87,6 +95,7 @@ pub struct Machine {
     pub symbols: Symbols,
     code: CodeCache,
     waiting: bool,
+    has_disk: bool,
 }
 
 impl Machine {
@@ -113,10 +122,16 @@ impl Machine {
             bus.insert(base, Some(IRQ_LINK_BASE + port as u32), Box::new(LinkPort::new(*mtu)))
                 .expect("link port windows overlap");
         }
+        let has_disk = config.disk.is_some();
+        if let Some(disk) = config.disk {
+            // The block window sits between the standard devices and the link ports.
+            bus.insert(BLOCK_BASE, Some(IRQ_BLOCK), Box::new(Block::new(disk)))
+                .expect("block device window overlaps");
+        }
         let code = CodeCache::new(bus.frames());
         let mut cpu = Cpu::new(config.node_id, BOOT_ROM_BASE, config.clock);
         cpu.ram_size = bus.ram_size();
-        Machine { cpu, bus, symbols: Symbols::default(), code, waiting: false }
+        Machine { cpu, bus, symbols: Symbols::default(), code, waiting: false, has_disk }
     }
 
     /// Loads an ox32 executable and prepares a direct boot: `pc` = its entry, `a0` = node
@@ -161,6 +176,32 @@ impl Machine {
         self.bus.device_mut(LINK_BASE.checked_add(port.checked_mul(DEVICE_SIZE)?)?)?.as_link_port()
     }
 
+    /// The block device, if the node has a disk.
+    pub fn block(&mut self) -> Option<&mut Block> {
+        self.bus.device_mut(BLOCK_BASE)?.as_block()
+    }
+
+    /// Carries out the block device's pending DMA through the bus (RAM only).
+    fn service_block(&mut self) {
+        let Some(transfer) = self.block().and_then(Block::take_transfer) else { return };
+        let moved = match transfer {
+            Transfer::ToRam { addr, data } => self.poke(addr, &data).map(|()| None),
+            Transfer::FromRam { addr, len } => {
+                let mut data = vec![0; len];
+                match self.bus.ram_offset(addr, len as u32) {
+                    Some(_) => self.bus.peek(addr, &mut data).map(|()| Some(data)),
+                    None => Err(BusFault),
+                }
+            }
+        };
+        let Some(block) = self.block() else { return };
+        match moved {
+            Ok(Some(data)) => block.finish_write(&data),
+            Ok(None) => {}
+            Err(BusFault) => block.fail_transfer(),
+        }
+    }
+
     /// Lets virtual time pass while the CPU waits for an interrupt, up to cycle `cycles`
     /// (a node idle until a frame arrives at the next quantum boundary).
     pub fn idle_until(&mut self, cycles: u64) {
@@ -179,6 +220,9 @@ impl Machine {
     pub fn run(&mut self, until: u64) -> RunState {
         let trace = log::log_enabled!(target: "orrery::insn", log::Level::Trace);
         loop {
+            if self.has_disk {
+                self.service_block();
+            }
             if let Some(code) = self.bus.power_off() {
                 self.bus.poll_host();
                 return RunState::PoweredOff(code);

@@ -11,6 +11,7 @@ use std::time::Instant;
 use clap::{Args, Parser, Subcommand};
 
 use orrery_emulator::console::ConsoleSpec;
+use orrery_emulator::devices::block::Disk;
 use orrery_emulator::machine::{Machine, MachineConfig, RunState};
 use orrery_emulator::monitor::{self, Monitor, MonitorSpec, DEFAULT_LIMIT};
 use orrery_emulator::system::{System, SystemOptions, SystemState};
@@ -42,6 +43,9 @@ struct NodeArgs {
     /// Console input given up front, instead of reading the console's host side.
     #[arg(long)]
     input: Option<String>,
+    /// A disk image for the block device (`oxdisk create` makes one); guest writes persist.
+    #[arg(long)]
+    disk: Option<PathBuf>,
 }
 
 impl NodeArgs {
@@ -54,6 +58,7 @@ impl NodeArgs {
         config.clock = Clock::from_mhz(self.mhz);
         config.host_input = console.input;
         config.input = self.input.unwrap_or_default().into_bytes();
+        config.disk = self.disk.as_deref().map(Disk::open).transpose()?;
         let mut machine = Machine::new(config);
         machine.boot_elf(&elf).map_err(|e| format!("{}: {e}", self.image.display()))?;
         Ok(machine)
@@ -132,6 +137,11 @@ fn parse_size(text: &str) -> Result<u32, String> {
 
 /// Boots every node of a topology and runs the system.
 fn run_topology(node: NodeArgs, max_cycles: Option<u64>, threads: usize) -> Result<ExitCode, String> {
+    if node.disk.is_some() {
+        return Err(
+            "--disk gives one node a disk; in a topology, give the central node `disk = \"FILE\"`".into()
+        );
+    }
     let topology = Topology::load(&node.image)?;
     let stdin = node.input.is_none();
     let options = SystemOptions {
@@ -237,6 +247,7 @@ fn bench_system(options: BenchOptions) -> Result<ExitCode, String> {
         boot: Boot::Image(elf_path.clone()),
         console: topology::Console::None,
         ports: if i == 0 { options.nodes as u32 - 1 } else { 1 },
+        disk: None,
     };
     let links = (1..options.nodes)
         .map(|i| LinkSpec {

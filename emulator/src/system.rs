@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::{unbounded, Receiver, Sender};
 
+use crate::devices::block::Disk;
 use crate::devices::link::Frame;
 use crate::machine::{Machine, MachineConfig, RunState};
 use crate::remote::{Pending, RemoteLink};
@@ -388,6 +389,11 @@ impl System {
                 Console::None => (Box::new(std::io::sink()), None),
             };
             consoles.push(gathered);
+            let failed = |e: String| format!("node `{}`: {e}", spec.name);
+            let disk = match &spec.disk {
+                Some(path) => Some(Disk::open(path).map_err(failed)?),
+                None => None,
+            };
             let config = MachineConfig {
                 node_id: spec.id,
                 ram_size: spec.ram,
@@ -396,9 +402,9 @@ impl System {
                 input: if index == input_node { options.input.clone() } else { Vec::new() },
                 host_input,
                 link_mtus: mtus[index].clone(),
+                disk,
             };
             let mut machine = Machine::new(config);
-            let failed = |e: String| format!("node `{}`: {e}", spec.name);
             match &spec.boot {
                 Boot::Image(path) => {
                     let elf = crate::loader::read_image(path).map_err(failed)?;

@@ -69,6 +69,8 @@ pub struct NodeSpec {
     pub console: Console,
     /// How many link ports it has (ports `0..ports`).
     pub ports: u32,
+    /// The disk image behind its block device (central processor only).
+    pub disk: Option<PathBuf>,
 }
 
 /// One end of a link.
@@ -242,6 +244,7 @@ struct RawNode {
     image: Option<Spanned<String>>,
     rom: Option<Spanned<String>>,
     console: Option<Spanned<String>>,
+    disk: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -448,7 +451,18 @@ impl Topology {
                     None => loc.at(&node.name, message, hint),
                 });
             }
-            nodes.push(NodeSpec { name, id, role, ram, mhz, boot, console, ports: 0 });
+            let disk = match &node.disk {
+                Some(disk) if role == Role::Satellite => {
+                    return Err(loc.at(
+                        disk,
+                        format!("satellite `{name}` cannot have a disk"),
+                        Some("a satellite has only CPU, memory, timer and links; give the disk to the central node".into()),
+                    ))
+                }
+                Some(disk) => Some(base.join(disk.get_ref())),
+                None => None,
+            };
+            nodes.push(NodeSpec { name, id, role, ram, mhz, boot, console, ports: 0, disk });
         }
         let mut used: HashMap<Endpoint, usize> = HashMap::new();
         let mut links = Vec::new();
@@ -684,6 +698,15 @@ drop = 0.05
         let props = &t.links[0].props;
         assert_eq!((props.latency_ns, props.mtu, props.bandwidth_bps), (2500, 512, DEFAULT_BANDWIDTH_BPS));
         assert_eq!(props.faults, Some(Faults { drop: 0.05, corrupt: 0.0, seed: 1 }));
+    }
+
+    #[test]
+    fn only_the_central_node_has_a_disk() {
+        let text = TWO.replace("image = \"kernel.elf\"", "image = \"kernel.elf\"\ndisk = \"disk.img\"");
+        assert_eq!(parse(&text).unwrap().nodes[0].disk, Some("/base/disk.img".into()));
+        let text = TWO.replace("console = \"none\"", "console = \"none\"\ndisk = \"disk.img\"");
+        let e = parse(&text).unwrap_err();
+        assert_eq!((e.line, e.column, e.message.as_str()), (14, 8, "satellite `sat1` cannot have a disk"));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! | `TIMER_BASE..+DEVICE_SIZE` | timer |
 //! | `INTC_BASE..+DEVICE_SIZE` | interrupt controller |
 //! | `POWER_BASE..+DEVICE_SIZE` | power and test device |
+//! | `BLOCK_BASE..+DEVICE_SIZE` | block device (the disk; central processor only) |
 //! | `LINK_BASE + n * DEVICE_SIZE..+DEVICE_SIZE` | link port `n` (`n < LINK_PORTS`) |
 //! | `RAM_BASE..+ram size` | RAM (size set per node, at most `RAM_MAX`) |
 //!
@@ -27,6 +28,8 @@ pub const TIMER_BASE: u32 = 0x1000_1000;
 pub const INTC_BASE: u32 = 0x1000_2000;
 /// Power and test device.
 pub const POWER_BASE: u32 = 0x1000_3000;
+/// Block device (the disk), present on a node given a disk image.
+pub const BLOCK_BASE: u32 = 0x1000_4000;
 /// Link port 0; port `n` is at `LINK_BASE + n * DEVICE_SIZE`.
 pub const LINK_BASE: u32 = 0x1001_0000;
 /// The most link ports a node can have.
@@ -40,6 +43,8 @@ pub const RAM_MAX: u32 = 0x8000_0000;
 pub const IRQ_TIMER: u32 = 0;
 /// Interrupt line of the console UART.
 pub const IRQ_UART: u32 = 1;
+/// Interrupt line of the block device.
+pub const IRQ_BLOCK: u32 = 2;
 /// Interrupt line of link port 0; port `n` uses `IRQ_LINK_BASE + n`.
 pub const IRQ_LINK_BASE: u32 = 8;
 /// Number of interrupt lines the controller has.
