@@ -132,7 +132,7 @@ fn test() -> Result<ExitCode> {
     let cargo = host_cargo();
     eprintln!("xtask: cargo test --workspace (ORRERY_GUEST_DIR={})", built.ox32_dir.display());
     let status = Command::new(&cargo)
-        .args(["test", "--workspace"])
+        .args(["test", "--workspace", "--no-fail-fast"])
         .env("ORRERY_GUEST_DIR", &built.ox32_dir)
         .current_dir(repo_root())
         .status()
