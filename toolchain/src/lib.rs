@@ -1,5 +1,5 @@
-//! The ox32 toolchain: the `oxas` assembler, the `oxdis` disassembler and the `rv2ox`
-//! RV32IMA→ox32 translator.
+//! The ox32 toolchain: the `oxas` assembler, the `oxdis` disassembler, the `rv2ox`
+//! RV32IMA→ox32 translator and the `oxdisk` disk-image tool ([`disk`]).
 //!
 //! Design principles:
 //! 1. **The ISA crate is the single source of truth.** Mnemonics, register and control-register
@@ -16,5 +16,6 @@
 
 pub mod asm;
 pub mod disasm;
+pub mod disk;
 mod elf_write;
 pub mod rv2ox;
