@@ -11,6 +11,13 @@
 //! So the same topology and input give byte-identical output whatever the number of threads:
 //! nothing a node sees depends on host timing. Host input (a terminal, a socket) is the only
 //! non-deterministic source; it is taken at quantum boundaries.
+//!
+//! On one thread the system is a resumable executor: [`System::open_quantum`] delivers the
+//! frames due and opens the next quantum, [`System::finish_node`] runs one node to its
+//! boundary, and [`System::close_quantum`] runs the nodes that have not reached it (in node
+//! order) and does the boundary's work. A plain run is open, close, open, close, ...; the
+//! monitor drives the same three steps, running nodes an instruction at a time in between,
+//! so a debugged system does exactly what a plain run does.
 
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
@@ -58,6 +65,24 @@ struct InFlight {
     seq: u64,
     to: Endpoint,
     data: Vec<u8>,
+    /// Where and when it was sent, and what the link did to it (for the monitor).
+    sent: Time,
+    from: Target,
+    fate: Fate,
+}
+
+impl InFlight {
+    /// The record of this frame, as it is handed to its port.
+    fn event(&self) -> LinkEvent {
+        LinkEvent {
+            sent: self.sent,
+            arrive: self.arrive,
+            from: self.from,
+            to: Target::Port(self.to),
+            len: self.data.len(),
+            fate: self.fate,
+        }
+    }
 }
 
 /// Where a link delivers: a port of this system, or the peer process of remote link `n`.
@@ -175,6 +200,8 @@ struct Fabric {
     in_flight: Vec<InFlight>,
     seq: u64,
     log: VecDeque<LinkEvent>,
+    /// How many events were ever recorded (the log keeps the last [`LINK_HISTORY`]).
+    logged: u64,
     remotes: Vec<RemoteLink>,
     outbound: Vec<Vec<(Time, Vec<u8>)>>,
 }
@@ -208,6 +235,7 @@ impl Fabric {
             in_flight: Vec::new(),
             seq: 0,
             log: VecDeque::with_capacity(LINK_HISTORY),
+            logged: 0,
             remotes: Vec::new(),
             outbound: vec![Vec::new(); topology.remotes.len()],
         }
@@ -218,6 +246,7 @@ impl Fabric {
             self.log.pop_front();
         }
         self.log.push_back(event);
+        self.logged += 1;
     }
 
     /// Puts frames sent by port `from` on its link, in the order they were sent.
@@ -254,7 +283,8 @@ impl Fabric {
                 (Fate::Dropped, _) => {}
                 (_, Target::Port(to)) => {
                     self.seq += 1;
-                    self.in_flight.push(InFlight { arrive, seq: self.seq, to, data });
+                    let (sent, from) = (frame.sent, Target::Port(from));
+                    self.in_flight.push(InFlight { arrive, seq: self.seq, to, data, sent, from, fate });
                 }
                 (_, Target::Remote(r)) => self.outbound[r].push((arrive, data)),
             }
@@ -272,7 +302,15 @@ impl Fabric {
             for (arrive, data) in self.remotes[r].receive(boundary) {
                 self.seq += 1;
                 let len = data.len();
-                self.in_flight.push(InFlight { arrive, seq: self.seq, to: local, data });
+                self.in_flight.push(InFlight {
+                    arrive,
+                    seq: self.seq,
+                    to: local,
+                    data,
+                    sent: boundary,
+                    from: Target::Remote(r),
+                    fate: Fate::Delivered,
+                });
                 let event = LinkEvent {
                     sent: boundary,
                     arrive,
@@ -326,13 +364,17 @@ fn run_quantum(nodes: &mut [Node], first: usize, boundary: Time, frames: Vec<InF
         .map(|(i, node)| {
             step_node(node, boundary);
             let index = first + i;
-            let sent = (0..node.ports)
-                .filter_map(|port| {
-                    let frames = node.machine.link_port(port)?.take_sent();
-                    (!frames.is_empty()).then_some((Endpoint { node: index, port }, frames))
-                })
-                .collect();
-            (index, node.state, sent)
+            (index, node.state, sent_by(node, index))
+        })
+        .collect()
+}
+
+/// The frames each port of `node` (global index `index`) sent since the last call.
+fn sent_by(node: &mut Node, index: usize) -> Vec<(Endpoint, Vec<Frame>)> {
+    (0..node.ports)
+        .filter_map(|port| {
+            let frames = node.machine.link_port(port)?.take_sent();
+            (!frames.is_empty()).then_some((Endpoint { node: index, port }, frames))
         })
         .collect()
 }
@@ -352,6 +394,14 @@ pub struct System {
     partial: Vec<Vec<u8>>,
     terminal: Box<dyn Write + Send>,
     central: Option<usize>,
+    /// Frames due, handed to their ports when the next quantum opens.
+    due: Vec<InFlight>,
+    /// The frames handed to ports when the current quantum opened.
+    delivered: Vec<LinkEvent>,
+    /// The boundary of the quantum under way, if one is open.
+    open: Option<Time>,
+    /// Which nodes have reached the open quantum's boundary.
+    reached: Vec<bool>,
 }
 
 impl System {
@@ -435,6 +485,10 @@ impl System {
             consoles,
             terminal: options.terminal,
             central,
+            due: Vec::new(),
+            delivered: Vec::new(),
+            open: None,
+            reached: Vec::new(),
         })
     }
 
@@ -454,42 +508,130 @@ impl System {
     /// with `threads > 1`, the nodes run on that many host threads. Links to other processes
     /// connect first, which waits for the peers.
     pub fn run(&mut self, limit_ns: Time, threads: usize) -> Result<SystemState, String> {
+        self.connect()?;
+        let threads = threads.clamp(1, self.nodes.len().max(1));
+        let state =
+            if threads == 1 { self.run_alone(limit_ns) } else { self.run_threaded(limit_ns, threads) };
+        self.finish();
+        Ok(state)
+    }
+
+    /// Connects the links to other processes (waiting for the peers); `run` does it first.
+    pub fn connect(&mut self) -> Result<(), String> {
         for pending in std::mem::take(&mut self.pending) {
             let link = pending.open(self.quantum_ns)?;
             self.fabric.remotes.push(link);
         }
-        let threads = threads.clamp(1, self.nodes.len().max(1));
-        let state =
-            if threads == 1 { self.run_alone(limit_ns) } else { self.run_threaded(limit_ns, threads) };
+        Ok(())
+    }
+
+    /// Ends a run: says goodbye to the peer processes and writes what is left of every
+    /// console's last line. `run` does it last.
+    pub fn finish(&mut self) {
         for remote in &mut self.fabric.remotes {
             remote.bye();
         }
         self.flush_consoles(true);
-        Ok(state)
     }
 
     fn run_alone(&mut self, limit_ns: Time) -> SystemState {
-        let mut frames = Vec::new();
         loop {
-            let states: Vec<RunState> = self.nodes.iter().map(|n| n.state).collect();
-            if let Some(state) = self.finished(&states, limit_ns) {
+            if let Err(state) = self.open_quantum(limit_ns) {
                 return state;
             }
-            let boundary = (self.time + self.quantum_ns).min(limit_ns);
-            let report = run_quantum(&mut self.nodes, 0, boundary, std::mem::take(&mut frames));
-            frames = self.boundary(boundary, report);
-            let states: Vec<RunState> = self.nodes.iter().map(|n| n.state).collect();
-            if let Some(state) = self.finished(&states, limit_ns) {
+            if let Some(state) = self.close_quantum(limit_ns) {
                 return state;
-            }
-            if self.quiet(&states, &frames) {
-                let waiting = states.iter().position(|s| *s == RunState::Idle);
-                match waiting {
-                    Some(i) if self.nodes[i].machine.wait_host() => {}
-                    _ => return SystemState::Stuck,
-                }
             }
         }
+    }
+
+    /// Opens the next quantum, unless one is open: hands the frames due to their ports and
+    /// returns the quantum's boundary; or returns how the run ended, if it has.
+    pub fn open_quantum(&mut self, limit_ns: Time) -> Result<Time, SystemState> {
+        if let Some(boundary) = self.open {
+            return Ok(boundary);
+        }
+        let states: Vec<RunState> = self.nodes.iter().map(|n| n.state).collect();
+        if let Some(state) = self.finished(&states, limit_ns) {
+            return Err(state);
+        }
+        let boundary = (self.time + self.quantum_ns).min(limit_ns);
+        self.delivered.clear();
+        for frame in std::mem::take(&mut self.due) {
+            self.delivered.push(frame.event());
+            let node = self.nodes.get_mut(frame.to.node);
+            if let Some(port) = node.and_then(|n| n.machine.link_port(frame.to.port)) {
+                port.deliver(frame.data);
+            }
+        }
+        self.reached.clear();
+        self.reached.resize(self.nodes.len(), false);
+        self.open = Some(boundary);
+        Ok(boundary)
+    }
+
+    /// The boundary of the quantum under way, if one is open.
+    pub fn open_boundary(&self) -> Option<Time> {
+        self.open
+    }
+
+    /// Whether node `i` has reached the open quantum's boundary (it runs no further until
+    /// the quantum closes).
+    pub fn reached(&self, i: usize) -> bool {
+        self.reached.get(i).copied().unwrap_or(false)
+    }
+
+    /// Runs node `i` to the open quantum's boundary, as a plain run does (a node that is
+    /// there already only settles its state); nothing when no quantum is open.
+    pub fn finish_node(&mut self, i: usize) {
+        let Some(boundary) = self.open else { return };
+        if let (Some(node), Some(reached)) = (self.nodes.get_mut(i), self.reached.get_mut(i)) {
+            if !*reached {
+                step_node(node, boundary);
+                *reached = true;
+            }
+        }
+    }
+
+    /// Closes the open quantum: runs every node that has not reached the boundary, in node
+    /// order, then carries what was sent, meets the peer processes and writes consoles.
+    /// Returns how the run ended, if it has (a quiet system waits here for host input).
+    pub fn close_quantum(&mut self, limit_ns: Time) -> Option<SystemState> {
+        let boundary = self.open?;
+        for i in 0..self.nodes.len() {
+            self.finish_node(i);
+        }
+        let report: Report = self
+            .nodes
+            .iter_mut()
+            .enumerate()
+            .map(|(index, node)| (index, node.state, sent_by(node, index)))
+            .collect();
+        self.open = None;
+        self.due = self.boundary(boundary, report);
+        let states: Vec<RunState> = self.nodes.iter().map(|n| n.state).collect();
+        if let Some(state) = self.finished(&states, limit_ns) {
+            return Some(state);
+        }
+        if self.quiet(&states, &self.due) {
+            let waiting = states.iter().position(|s| *s == RunState::Idle);
+            match waiting {
+                Some(i) if self.nodes[i].machine.wait_host() => {}
+                _ => return Some(SystemState::Stuck),
+            }
+        }
+        None
+    }
+
+    /// The frames handed to ports when the open quantum (or the last one) opened.
+    pub fn delivered(&self) -> &[LinkEvent] {
+        &self.delivered
+    }
+
+    /// How many link events were ever recorded: the last `n - before` entries of
+    /// [`System::link_log`] (as far as it keeps them) are the ones since the count was `before`.
+    pub fn link_events(&self) -> u64 {
+        self.fabric.logged
     }
 
     fn run_threaded(&mut self, limit_ns: Time, threads: usize) -> SystemState {
@@ -547,7 +689,7 @@ impl System {
         reports: &Receiver<(usize, Report)>,
     ) -> SystemState {
         let mut states: Vec<RunState> = vec![RunState::Running; workers.last().map_or(0, |w| w.1)];
-        let mut frames: Vec<InFlight> = Vec::new();
+        let mut frames: Vec<InFlight> = std::mem::take(&mut self.due);
         loop {
             if let Some(state) = self.finished(&states, limit_ns) {
                 return state;
