@@ -65,8 +65,14 @@ pub fn check<D: BlockDevice>(fs: &mut Fs<D>) -> Result<Report, Error> {
             claim_blocks(fs, ino as u32, inode, &mut owners, &mut report)?;
         }
     }
+    let mut bitmap = Vec::with_capacity(sb.bitmap_blocks as usize * BLOCK_SIZE);
+    let mut buf = zeroed_block();
+    for n in 0..sb.bitmap_blocks {
+        fs.read_block(1 + n, &mut buf)?;
+        bitmap.extend_from_slice(&buf[..]);
+    }
     for (block, owner) in owners.iter().enumerate() {
-        let marked = fs.block_in_use(block as u32)?;
+        let marked = bitmap[block / 8] & (1 << (block % 8)) != 0;
         report.used_blocks += marked as u32;
         match (owner, marked) {
             (Owner::Nobody, true) => {
