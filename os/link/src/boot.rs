@@ -33,9 +33,11 @@ fn word(bytes: &[u8], at: usize) -> Option<u32> {
 pub fn parse(payload: &[u8]) -> Option<Message<'_>> {
     match word(payload, 0)? {
         OP_LOAD => Some(Message::Load { addr: word(payload, 4)?, data: &payload[8..] }),
-        OP_START if payload.len() == 16 => {
-            Some(Message::Start { entry: word(payload, 4)?, total: word(payload, 8)?, crc: word(payload, 12)? })
-        }
+        OP_START if payload.len() == 16 => Some(Message::Start {
+            entry: word(payload, 4)?,
+            total: word(payload, 8)?,
+            crc: word(payload, 12)?,
+        }),
         _ => None,
     }
 }
@@ -56,7 +58,16 @@ pub struct Plan<'a> {
 impl<'a> Plan<'a> {
     /// A plan for `segments` (word-aligned physical address, bytes) starting at `entry`.
     pub fn new(segments: &'a [(u32, &'a [u8])], entry: u32, max_payload: usize) -> Plan<'a> {
-        Plan { segments, entry, chunk: (max_payload - 8) & !3, segment: 0, offset: 0, total: 0, crc: 0, done: false }
+        Plan {
+            segments,
+            entry,
+            chunk: (max_payload - 8) & !3,
+            segment: 0,
+            offset: 0,
+            total: 0,
+            crc: 0,
+            done: false,
+        }
     }
 
     /// Writes the next payload into `out` (at least `max_payload` bytes); returns its length,

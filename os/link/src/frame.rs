@@ -118,7 +118,10 @@ mod tests {
         let mut buf = [0u8; 64];
         let n = encode(&mut buf, Kind::Data, 7, 0x1234_5678, b"payload");
         let frame = decode(&buf[..n]).unwrap();
-        assert_eq!((frame.kind, frame.channel, frame.seq, frame.payload), (Kind::Data, 7, 0x1234_5678, &b"payload"[..]));
+        assert_eq!(
+            (frame.kind, frame.channel, frame.seq, frame.payload),
+            (Kind::Data, 7, 0x1234_5678, &b"payload"[..])
+        );
         for i in 0..n * 8 {
             let mut damaged = buf;
             damaged[i / 8] ^= 1 << (i % 8);
