@@ -80,9 +80,10 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         threads: usize,
     },
-    /// Debug one node: load the image and serve the monitor's commands (a terminal with line
-    /// editing, a script, a pipe, or one TCP client). See docs/monitor.md. A console on stdio
-    /// only prints: standard input belongs to the monitor.
+    /// Debug one node (an image) or a whole system (a `.toml` topology): boot it and serve the
+    /// monitor's commands (a terminal with line editing, a script, a pipe, or one TCP client).
+    /// See docs/monitor.md. A console on stdio only prints: standard input belongs to the
+    /// monitor.
     Debug {
         #[command(flatten)]
         node: NodeArgs,
@@ -210,11 +211,40 @@ fn debug(
         }
         None => None,
     };
+    if node.image.extension().is_some_and(|e| e == "toml") {
+        return debug_topology(node, script.as_deref(), &monitor, limit);
+    }
     // Standard input belongs to the monitor, so a console on stdio gets no host input.
     let host_input = node.console != ConsoleSpec::Stdio;
     let mut machine = node.boot(host_input)?;
     let mut session = Monitor::new(&mut machine).with_limit(limit);
     monitor::session(&mut session, script.as_deref(), &monitor)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Debugs a whole topology: every node booted, the central one selected, consoles prefixed on
+/// standard output (which only prints: standard input belongs to the monitor).
+fn debug_topology(
+    node: NodeArgs,
+    script: Option<&str>,
+    monitor: &MonitorSpec,
+    limit: u64,
+) -> Result<ExitCode, String> {
+    if node.disk.is_some() {
+        return Err(
+            "--disk gives one node a disk; in a topology, give the central node `disk = \"FILE\"`".into()
+        );
+    }
+    let topology = Topology::load(&node.image)?;
+    let options = SystemOptions {
+        terminal: Box::new(std::io::stdout()),
+        input: node.input.unwrap_or_default().into_bytes(),
+        stdin: false,
+    };
+    let mut system = System::new(&topology, options)?;
+    system.connect()?;
+    let mut session = Monitor::for_system(&mut system).with_limit(limit);
+    monitor::session(&mut session, script, monitor)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -10,6 +10,12 @@
 //!   did not happen and does not stop (catch the trap with `break trap`).
 //! - A **trap catch** (`break trap [KIND]`) stops when a matching trap has been taken: `pc` is
 //!   the handler's first instruction, not yet executed.
+//! - A **link break** (`break link [NODE]`, systems only) stops at a quantum boundary where a
+//!   frame NODE (any node) sent was carried, or a frame to it was handed to its port (see
+//!   [`super::nodes`]).
+//!
+//! On a system every breakpoint, watchpoint and trap catch belongs to one node (the one
+//! selected when it was set) and is checked only while that node runs.
 
 use ox32::{Instruction, LoadWidth, Reg, StoreWidth};
 
@@ -27,6 +33,8 @@ pub enum PointKind {
     Watch(u32, WatchKind),
     /// A trap of this kind was taken.
     Trap(TrapFilter),
+    /// A frame from or to this node (or any node) crossed a link.
+    Link(Option<usize>),
 }
 
 /// One numbered entry of the list.
@@ -34,6 +42,8 @@ pub enum PointKind {
 pub struct Point {
     /// Its number, for `delete`.
     pub id: u32,
+    /// The node it belongs to (0 for one node on its own).
+    pub node: usize,
     /// What it stops at.
     pub kind: PointKind,
     /// How many times it stopped the guest.
@@ -103,18 +113,22 @@ impl MemAccess {
 }
 
 impl Monitor<'_> {
-    fn push_point(&mut self, kind: PointKind) -> u32 {
+    pub(super) fn push_point(&mut self, kind: PointKind) -> u32 {
         let id = self.next_id;
         self.next_id = self.next_id.saturating_add(1);
-        self.points.push(Point { id, kind, hits: 0 });
+        self.points.push(Point { id, node: self.node, kind, hits: 0 });
         id
     }
 
     /// `break ADDR`.
     pub(super) fn add_breakpoint(&mut self, addr: u32) -> String {
         let id = self.push_point(PointKind::Break(addr));
-        let mut text =
-            format!("breakpoint {id} at {}{}\n", hex(addr), sym_suffix(&self.machine.symbols, addr));
+        let mut text = format!(
+            "breakpoint {id} at {}{}{}\n",
+            hex(addr),
+            sym_suffix(&self.machine().symbols, addr),
+            self.on_node(self.node)
+        );
         if addr & 3 != 0 {
             text.push_str("note: the address is not a multiple of 4, so no instruction starts there\n");
         }
@@ -125,11 +139,12 @@ impl Monitor<'_> {
     pub(super) fn add_watchpoint(&mut self, addr: u32, kind: WatchKind) -> String {
         let id = self.push_point(PointKind::Watch(addr, kind));
         format!(
-            "watchpoint {id}: {} of {}..{}{} (virtual)\n",
+            "watchpoint {id}: {} of {}..{}{} (virtual){}\n",
             watch_words(kind),
             hex(addr),
             hex(addr.wrapping_add(4)),
-            sym_suffix(&self.machine.symbols, addr)
+            sym_suffix(&self.machine().symbols, addr),
+            self.on_node(self.node)
         )
     }
 
@@ -141,7 +156,7 @@ impl Monitor<'_> {
             TrapFilter::Interrupt => "any interrupt".to_string(),
             TrapFilter::Exception(e) => e.name().to_string(),
         };
-        format!("catchpoint {id}: stop when a trap is taken: {what}\n")
+        format!("catchpoint {id}: stop when a trap is taken: {what}{}\n", self.on_node(self.node))
     }
 
     /// `delete [N]`.
@@ -162,41 +177,69 @@ impl Monitor<'_> {
         }
     }
 
-    /// `info breakpoints`.
+    /// `info breakpoints`: on a system, with the node each belongs to.
     pub(super) fn info_breakpoints(&self) -> String {
         if self.points.is_empty() {
             return "no breakpoints, watchpoints or catchpoints\n".to_string();
         }
-        let mut text = String::from("num  type        what\n");
+        let system = self.system();
+        let width = system.map_or(0, |s| s.nodes.iter().map(|n| n.name.len()).max().unwrap_or(0).max(4));
+        let mut text = match system {
+            Some(_) => format!("num  {:<width$}  type        what\n", "node"),
+            None => String::from("num  type        what\n"),
+        };
         for p in &self.points {
+            let symbols = match system {
+                Some(s) => &s.nodes[p.node].machine.symbols,
+                None => &self.machine().symbols,
+            };
             let (kind, what) = match p.kind {
                 PointKind::Break(addr) => {
-                    ("breakpoint", format!("{}{}", hex(addr), sym_suffix(&self.machine.symbols, addr)))
+                    ("breakpoint", format!("{}{}", hex(addr), sym_suffix(symbols, addr)))
                 }
-                PointKind::Watch(addr, kind) => (
-                    "watchpoint",
-                    format!("{} {}{}", kind.name(), hex(addr), sym_suffix(&self.machine.symbols, addr)),
-                ),
+                PointKind::Watch(addr, kind) => {
+                    ("watchpoint", format!("{} {}{}", kind.name(), hex(addr), sym_suffix(symbols, addr)))
+                }
                 PointKind::Trap(filter) => ("catchpoint", format!("trap {}", filter.name())),
+                PointKind::Link(node) => {
+                    ("link", format!("frames {} sends or receives", self.link_subject(node)))
+                }
             };
-            text.push_str(&format!("{:<4} {kind:<11} {what}  (hit {} time(s))\n", p.id, p.hits));
+            let node = match (system, p.kind) {
+                (None, _) => String::new(),
+                (Some(_), PointKind::Link(_)) => format!("{:<width$}  ", "-"),
+                (Some(s), _) => format!("{:<width$}  ", s.nodes[p.node].name),
+            };
+            text.push_str(&format!("{:<4} {node}{kind:<11} {what}  (hit {} time(s))\n", p.id, p.hits));
         }
         text
     }
 
-    /// The breakpoint at `pc`, if any.
+    /// The points of the selected node.
+    fn own_points(&self) -> impl Iterator<Item = &Point> {
+        let node = self.node;
+        self.points.iter().filter(move |p| p.node == node)
+    }
+
+    /// The breakpoint of the selected node at `pc`, if any.
     pub(super) fn breakpoint_at(&self, pc: u32) -> Option<u32> {
-        self.points.iter().find(|p| p.kind == PointKind::Break(pc)).map(|p| p.id)
+        self.own_points().find(|p| p.kind == PointKind::Break(pc)).map(|p| p.id)
     }
 
-    /// The catchpoint matching a trap with `cause`, if any.
+    /// The selected node's catchpoint matching a trap with `cause`, if any.
     pub(super) fn catch_for(&self, cause: u32) -> Option<u32> {
-        self.points.iter().find(|p| matches!(p.kind, PointKind::Trap(f) if f.matches(cause))).map(|p| p.id)
+        self.own_points().find(|p| matches!(p.kind, PointKind::Trap(f) if f.matches(cause))).map(|p| p.id)
     }
 
-    /// Whether any watchpoint is set.
+    /// Whether the selected node has a watchpoint.
     pub(super) fn watching(&self) -> bool {
-        self.points.iter().any(|p| matches!(p.kind, PointKind::Watch(..)))
+        self.own_points().any(|p| matches!(p.kind, PointKind::Watch(..)))
+    }
+
+    /// Whether node `node` has a breakpoint, watchpoint or catchpoint (so that it must run
+    /// one instruction at a time).
+    pub(super) fn checks(&self, node: usize) -> bool {
+        self.points.iter().any(|p| p.node == node && !matches!(p.kind, PointKind::Link(_)))
     }
 
     /// The watchpoint the instruction at `pc` is about to trigger, with its access.
@@ -204,13 +247,13 @@ impl Monitor<'_> {
         if !self.watching() {
             return None;
         }
-        let pc = self.machine.cpu.pc;
+        let pc = self.machine().cpu.pc;
         let pa = self.cpu_translate(pc, Access::Fetch).ok()?;
         let word = self.peek_word(pa)?;
         let inst = ox32::decode(word).ok()?;
-        let cpu = &self.machine.cpu;
+        let cpu = &self.machine().cpu;
         let access = MemAccess::of(&inst, pc, |r| cpu.reg(r))?;
-        self.points.iter().find_map(|p| match p.kind {
+        self.own_points().find_map(|p| match p.kind {
             PointKind::Watch(addr, kind) if access.hits(addr, kind) => Some((p.id, access)),
             _ => None,
         })

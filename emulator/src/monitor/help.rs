@@ -42,8 +42,8 @@ pub const TOPICS: &[Topic] = &[
     },
     Topic {
         names: &["break", "b"],
-        syntax: "break ADDR|SYMBOL  |  break trap [KIND]",
-        summary: "stop before the instruction at ADDR executes; `break trap` stops when a trap is taken (KIND: an exception name such as load-page-fault or syscall, or interrupt; none = any)",
+        syntax: "break ADDR|SYMBOL  |  break trap [KIND]  |  break link [NODE]",
+        summary: "stop before the instruction at ADDR executes; `break trap` stops when a trap is taken (KIND: an exception name such as load-page-fault or syscall, or interrupt; none = any); `break link` (a system) stops at the quantum boundary where NODE (any node) sends a frame or one is delivered to it. On a system, breakpoints belong to the selected node",
         example: "break trap load-page-fault",
     },
     Topic {
@@ -133,8 +133,26 @@ pub const TOPICS: &[Topic] = &[
     Topic {
         names: &["time"],
         syntax: "time",
-        summary: "cycles, instructions retired and virtual time",
+        summary: "cycles, instructions retired and virtual time; on a system, of every node, with the quantum under way and where each node stands in it",
         example: "time",
+    },
+    Topic {
+        names: &["nodes"],
+        syntax: "nodes",
+        summary: "the nodes of the system: index, name, role, running/waiting/powered off, pc; * marks the selected one",
+        example: "nodes",
+    },
+    Topic {
+        names: &["node"],
+        syntax: "node N|NAME",
+        summary: "select a node by index or name: every other command applies to it (a stop on another node selects that one)",
+        example: "node 0",
+    },
+    Topic {
+        names: &["links"],
+        syntax: "links [N]",
+        summary: "the last N frames that crossed links (default 10): sent and arrival times in ns, from and to NODE.PORT, length, fate",
+        example: "links 5",
     },
     Topic {
         names: &["help", "h", "?"],

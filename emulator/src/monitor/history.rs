@@ -1,4 +1,5 @@
-//! The machine's histories: `traps` (the last traps taken) and `time` (its clocks).
+//! The machine's histories: `traps` (the last traps taken) and `time` (its clocks; a system's
+//! are in [`super::nodes`]).
 
 use ox32::trap::describe_cause;
 
@@ -9,7 +10,7 @@ use crate::monitor::Monitor;
 impl Monitor<'_> {
     /// `traps [N]`: the last `n` traps, oldest first.
     pub(super) fn traps(&self, n: usize) -> String {
-        let traps = &self.machine.cpu.traps;
+        let traps = &self.machine().cpu.traps;
         if traps.is_empty() {
             return "no traps taken yet\n".to_string();
         }
@@ -20,7 +21,7 @@ impl Monitor<'_> {
         );
         text.push_str("cycle        cause                   epc                               badaddr\n");
         for t in traps.iter().skip(traps.len() - shown) {
-            let epc = format!("{}{}", hex(t.epc), sym_suffix(&self.machine.symbols, t.epc));
+            let epc = format!("{}{}", hex(t.epc), sym_suffix(&self.machine().symbols, t.epc));
             text.push_str(&format!(
                 "{:<12} {:<23} {epc:<33} {}\n",
                 t.cycle,
@@ -31,9 +32,12 @@ impl Monitor<'_> {
         text
     }
 
-    /// `time`: cycles, instructions retired and virtual time.
+    /// `time`: cycles, instructions retired and virtual time (on a system, of every node).
     pub(super) fn time(&self) -> String {
-        let cpu = &self.machine.cpu;
+        if self.system().is_some() {
+            return self.system_time();
+        }
+        let cpu = &self.machine().cpu;
         let ns = cpu.now();
         format!(
             "cycles {}, instructions retired {}, virtual time {ns} ns ({}.{:06} ms) at {} ps per cycle\n",

@@ -26,7 +26,7 @@ impl Monitor<'_> {
     /// The word at physical `pa`, if it is RAM or ROM.
     pub(super) fn peek_word(&self, pa: u32) -> Option<u32> {
         let mut bytes = [0; 4];
-        self.machine.bus.peek(pa, &mut bytes).ok().map(|_| u32::from_le_bytes(bytes))
+        self.machine().bus.peek(pa, &mut bytes).ok().map(|_| u32::from_le_bytes(bytes))
     }
 
     /// Reads `buf.len()` bytes at `addr` (virtual unless `physical`), page by page.
@@ -36,7 +36,7 @@ impl Monitor<'_> {
             let va = addr.wrapping_add(done as u32);
             let in_page = (0x1000 - (va & 0xfff) as usize).min(buf.len() - done);
             let pa = if physical { va } else { self.debug_translate(va)? };
-            self.machine.bus.peek(pa, &mut buf[done..done + in_page]).map_err(|_| {
+            self.machine().bus.peek(pa, &mut buf[done..done + in_page]).map_err(|_| {
                 if physical || pa == va {
                     format!("cannot read {}: not RAM or ROM", hex(pa))
                 } else {
@@ -55,11 +55,13 @@ impl Monitor<'_> {
         Ok(u32::from_le_bytes(bytes))
     }
 
-    /// `=> [mode] pc <sym>: instruction`: where the CPU stands and what it executes next.
+    /// `=> [mode] pc <sym>: instruction`: where the CPU stands and what it executes next (on a
+    /// system, `=> NODE [mode] ...`).
     pub(super) fn location(&mut self) -> String {
-        let pc = self.machine.cpu.pc;
-        let mode = if self.machine.cpu.kernel() { "kernel" } else { "user" };
-        let at = format!("=> [{mode}] {}{}", hex(pc), sym_suffix(&self.machine.symbols, pc));
+        let pc = self.machine().cpu.pc;
+        let mode = if self.machine().cpu.kernel() { "kernel" } else { "user" };
+        let node = self.system().map(|s| format!("{} ", s.nodes[self.node].name)).unwrap_or_default();
+        let at = format!("=> {node}[{mode}] {}{}", hex(pc), sym_suffix(&self.machine().symbols, pc));
         let fetched = match self.cpu_translate(pc, crate::mmu::Access::Fetch) {
             Ok(pa) => self
                 .peek_word(pa)
@@ -67,7 +69,7 @@ impl Monitor<'_> {
             Err(fault) => Err(format!("{}: {}", fault.exception.name(), fault.reason)),
         };
         match fetched {
-            Ok(word) if pc & 3 == 0 => format!("{at}: {}\n", instruction(&self.machine.symbols, word, pc)),
+            Ok(word) if pc & 3 == 0 => format!("{at}: {}\n", instruction(&self.machine().symbols, word, pc)),
             Ok(_) => format!("{at}: (pc is not a multiple of 4: fetch-misaligned)\n"),
             Err(why) => format!("{at}: (the fetch will fault: {why})\n"),
         }
@@ -75,18 +77,18 @@ impl Monitor<'_> {
 
     /// The decoded instruction the CPU executes next, if it can be fetched.
     pub(super) fn next_instruction(&mut self) -> Option<Instruction> {
-        let pc = self.machine.cpu.pc;
+        let pc = self.machine().cpu.pc;
         let pa = self.cpu_translate(pc, crate::mmu::Access::Fetch).ok()?;
         ox32::decode(self.peek_word(pa)?).ok()
     }
 
     /// `regs`.
     pub(super) fn regs(&self) -> String {
-        let cpu = &self.machine.cpu;
+        let cpu = &self.machine().cpu;
         let mut text = format!(
             "pc   {}{}  ({} mode)\n",
             hex(cpu.pc),
-            sym_suffix(&self.machine.symbols, cpu.pc),
+            sym_suffix(&self.machine().symbols, cpu.pc),
             if cpu.kernel() { "kernel" } else { "user" }
         );
         for row in 0..8 {
@@ -104,7 +106,7 @@ impl Monitor<'_> {
             status_names(c.status),
             hex(c.tvec),
             hex(c.epc),
-            sym_suffix(&self.machine.symbols, c.epc)
+            sym_suffix(&self.machine().symbols, c.epc)
         ));
         text.push_str(&format!(
             "cause    {} ({})  badaddr {}\n",
@@ -127,8 +129,8 @@ impl Monitor<'_> {
     /// `set REG VALUE`: a general register or `pc`.
     pub(super) fn set(&mut self, name: &str, value: u32) -> Result<String, String> {
         if name == "pc" {
-            self.machine.cpu.pc = value;
-            return Ok(format!("pc = {}{}\n", hex(value), sym_suffix(&self.machine.symbols, value)));
+            self.machine_mut().cpu.pc = value;
+            return Ok(format!("pc = {}{}\n", hex(value), sym_suffix(&self.machine().symbols, value)));
         }
         let Some(reg) = Reg::parse(name) else {
             if cr::by_name(name).is_some() {
@@ -142,7 +144,7 @@ impl Monitor<'_> {
         if reg == Reg::ZERO {
             return Err("zero is hard-wired to 0".to_string());
         }
-        self.machine.cpu.set_reg(reg, value);
+        self.machine_mut().cpu.set_reg(reg, value);
         Ok(format!("{} = {}\n", reg.abi_name(), hex(value)))
     }
 
@@ -191,12 +193,12 @@ impl Monitor<'_> {
                 for k in 0..count {
                     let at = addr.wrapping_add(4 * k);
                     let word = self.read_word(at, physical)?;
-                    let marker = if !physical && at == self.machine.cpu.pc { "=> " } else { "   " };
+                    let marker = if !physical && at == self.machine().cpu.pc { "=> " } else { "   " };
                     text.push_str(&format!(
                         "{marker}{}{}: {word:08x}  {}\n",
                         hex(at),
                         self.label(at, physical),
-                        instruction(&self.machine.symbols, word, at)
+                        instruction(&self.machine().symbols, word, at)
                     ));
                 }
             }
@@ -234,7 +236,7 @@ impl Monitor<'_> {
         if physical {
             String::new()
         } else {
-            sym_suffix(&self.machine.symbols, addr)
+            sym_suffix(&self.machine().symbols, addr)
         }
     }
 
@@ -244,16 +246,16 @@ impl Monitor<'_> {
         let mut text = String::new();
         for k in 0..count {
             let at = addr.wrapping_add(4 * k);
-            if let Some(name) = self.machine.symbols.at(at) {
+            if let Some(name) = self.machine().symbols.at(at) {
                 text.push_str(&format!("{name}:\n"));
             }
-            let marker = if at == self.machine.cpu.pc { "=> " } else { "   " };
+            let marker = if at == self.machine().cpu.pc { "=> " } else { "   " };
             match self.read_word(at, false) {
                 Ok(word) => text.push_str(&format!(
                     "{marker}{}{}: {word:08x}  {}\n",
                     hex(at),
-                    sym_suffix(&self.machine.symbols, at),
-                    instruction(&self.machine.symbols, word, at)
+                    sym_suffix(&self.machine().symbols, at),
+                    instruction(&self.machine().symbols, word, at)
                 )),
                 Err(why) if k == 0 => return Err(why),
                 Err(why) => {
@@ -269,9 +271,9 @@ impl Monitor<'_> {
     /// `s0` holds the caller's `sp` at entry; the return address is at `s0 - 4` and the
     /// caller's `s0` at `s0 - 8`.
     pub(super) fn backtrace(&mut self) -> String {
-        let cpu = &self.machine.cpu;
+        let cpu = &self.machine().cpu;
         let (pc, ra, sp, mut fp) = (cpu.pc, cpu.reg(Reg::RA), cpu.reg(Reg::SP), cpu.regs[8]);
-        let mut text = format!("#0  {}{}\n", hex(pc), sym_suffix(&self.machine.symbols, pc));
+        let mut text = format!("#0  {}{}\n", hex(pc), sym_suffix(&self.machine().symbols, pc));
         let mut depth = 1;
         let mut previous = sp;
         loop {
@@ -295,7 +297,7 @@ impl Monitor<'_> {
                     text.push_str(&format!(
                         "#{depth:<2} {}{}\n",
                         hex(ret),
-                        sym_suffix(&self.machine.symbols, ret)
+                        sym_suffix(&self.machine().symbols, ret)
                     ));
                     depth += 1;
                     if depth > MAX_FRAMES {
@@ -309,7 +311,7 @@ impl Monitor<'_> {
                     text.push_str(&format!(
                         "no frame-pointer chain: {why}\n(the code may not keep frame pointers; ra = {}{} may be the caller)\n",
                         hex(ra),
-                        sym_suffix(&self.machine.symbols, ra)
+                        sym_suffix(&self.machine().symbols, ra)
                     ));
                     break;
                 }

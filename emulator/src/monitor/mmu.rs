@@ -78,13 +78,13 @@ fn leaf_target(step: &WalkStep, va: u32) -> Option<u32> {
 impl Monitor<'_> {
     /// The root table frame `ptbr` names.
     fn root_frame(&self) -> u32 {
-        self.machine.cpu.cr.ptbr & cr::PTBR_PPN_MASK
+        self.machine().cpu.cr.ptbr & cr::PTBR_PPN_MASK
     }
 
     /// The CPU's view of `va`: what an access in the current mode would reach, without any
     /// side effect.
     pub fn cpu_translate(&mut self, va: u32, access: Access) -> Result<u32, WalkFault> {
-        let cpu = &self.machine.cpu;
+        let cpu = &self.machine().cpu;
         if !cpu.paging() {
             return Ok(va);
         }
@@ -96,17 +96,17 @@ impl Monitor<'_> {
             }
         }
         let root = self.root_frame();
-        let walk = hw::walk(&mut self.machine.bus, root, va, access, kernel, false);
+        let walk = hw::walk(&mut self.machine_mut().bus, root, va, access, kernel, false);
         walk.result.map(|t| t.ppn.wrapping_shl(PAGE_SHIFT) | (va & 0xfff))
     }
 
     /// The debugger's view of `va`: the page tables' mapping, whatever the permissions.
     pub fn debug_translate(&mut self, va: u32) -> Result<u32, String> {
-        if !self.machine.cpu.paging() {
+        if !self.machine().cpu.paging() {
             return Ok(va);
         }
         let root = self.root_frame();
-        let walk = hw::walk(&mut self.machine.bus, root, va, Access::Load, true, false);
+        let walk = hw::walk(&mut self.machine_mut().bus, root, va, Access::Load, true, false);
         if let Ok(t) = walk.result {
             return Ok(t.ppn.wrapping_shl(PAGE_SHIFT) | (va & 0xfff));
         }
@@ -119,7 +119,7 @@ impl Monitor<'_> {
     }
 
     fn ptbr_line(&self) -> String {
-        let cpu = &self.machine.cpu;
+        let cpu = &self.machine().cpu;
         let root = self.root_frame();
         format!(
             "ptbr {}: paging {}, ASID {}, root table at {} (frame {root:#07x})",
@@ -132,7 +132,7 @@ impl Monitor<'_> {
 
     /// `mmu`.
     pub(super) fn mmu(&self) -> String {
-        let cpu = &self.machine.cpu;
+        let cpu = &self.machine().cpu;
         let tlb = &cpu.tlb;
         let valid = tlb.entries.iter().filter(|e| e.valid).count();
         let paging = if cpu.paging() {
@@ -156,7 +156,7 @@ impl Monitor<'_> {
 
     /// `tlb`.
     pub(super) fn tlb(&self) -> String {
-        let cpu = &self.machine.cpu;
+        let cpu = &self.machine().cpu;
         let tlb = &cpu.tlb;
         let valid: Vec<(usize, &hw::TlbEntry)> =
             tlb.entries.iter().enumerate().filter(|(_, e)| e.valid).collect();
@@ -201,7 +201,7 @@ impl Monitor<'_> {
                 ))
             }
         };
-        let bus = &self.machine.bus;
+        let bus = &self.machine().bus;
         let base = frame << PAGE_SHIFT;
         if bus.ram_offset(base, 1 << PAGE_SHIFT).is_none() {
             let why = if root.is_none() { " (ptbr names it; paging is not set up yet?)" } else { "" };
@@ -214,8 +214,8 @@ impl Monitor<'_> {
             if current {
                 format!(
                     ", the root in ptbr (ASID {}, paging {})",
-                    self.machine.cpu.asid(),
-                    if self.machine.cpu.paging() { "on" } else { "off" }
+                    self.machine().cpu.asid(),
+                    if self.machine().cpu.paging() { "on" } else { "off" }
                 )
             } else {
                 ", not the root in ptbr".to_string()
@@ -276,7 +276,7 @@ impl Monitor<'_> {
 
     /// `translate VADDR [r|w|x] [user|kernel]`: the walk step by step.
     pub(super) fn translate(&mut self, va: u32, access: Access, mode: Option<Mode>) -> String {
-        let cpu = &self.machine.cpu;
+        let cpu = &self.machine().cpu;
         let kernel = match mode {
             Some(Mode::Kernel) => true,
             Some(Mode::User) => false,
@@ -293,12 +293,12 @@ impl Monitor<'_> {
             text.push_str(&format!(
                 "paging is off: the access goes to physical {}: {}\n",
                 hex(va),
-                physical_kind(&self.machine.bus, va)
+                physical_kind(&self.machine().bus, va)
             ));
             return text;
         }
         let root = self.root_frame();
-        let walk = hw::walk(&mut self.machine.bus, root, va, access, kernel, false);
+        let walk = hw::walk(&mut self.machine_mut().bus, root, va, access, kernel, false);
         for step in walk.steps.iter().flatten() {
             let bits = if step.level == 1 { "va[31:22]" } else { "va[21:12]" };
             let pte = step.pte;
@@ -343,7 +343,7 @@ impl Monitor<'_> {
                 text.push_str(&format!(
                     "result: physical {} ({}); {} allowed in {mode_name} mode{update}\n",
                     hex(pa),
-                    physical_kind(&self.machine.bus, pa),
+                    physical_kind(&self.machine().bus, pa),
                     access_name(access)
                 ));
             }
@@ -363,7 +363,7 @@ impl Monitor<'_> {
 
     /// What the TLB holds for `va`, and whether the CPU would use it for `access`.
     fn tlb_holding(&self, va: u32, access: Access, kernel: bool) -> String {
-        let cpu = &self.machine.cpu;
+        let cpu = &self.machine().cpu;
         let slot = hw::slot(va);
         let e = &cpu.tlb.entries[slot];
         if !e.valid {

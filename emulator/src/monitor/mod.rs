@@ -1,13 +1,16 @@
-//! The monitor: a debugger's command language for one node (`orrery debug IMAGE`).
+//! The monitor: a debugger's command language for one node (`orrery debug IMAGE`) or a whole
+//! system (`orrery debug TOPOLOGY.toml`).
 //!
-//! A [`Monitor`] borrows a [`Machine`] and executes one command line at a time with
-//! [`Monitor::execute`], returning the text to show. The same language is served on a
+//! A [`Monitor`] borrows a [`Machine`] or a [`System`] and executes one command line at a time
+//! with [`Monitor::execute`], returning the text to show. On a system, one node is *selected*
+//! (`node N`): every command that looks at or steps a machine applies to it, and every
+//! breakpoint belongs to the node that was selected when it was set. The same language is served on a
 //! terminal (with line editing and history), from a script or a pipe (each command echoed as
 //! `(orrery) cmd` so that transcripts read well), and over TCP to one client. The language
 //! itself is in [`parse`]; the commands are grouped by topic: [`stepping`] (running and stops),
 //! [`breakpoints`], [`memory`] (registers, memory, disassembly, backtrace), [`mmu`] (MMU state,
-//! page tables, TLB, walks) and [`history`] (traps and time). `docs/monitor.md` describes every
-//! command.
+//! page tables, TLB, walks), [`history`] (traps and time) and [`nodes`] (the nodes, the links
+//! and how a system runs under the monitor). `docs/monitor.md` describes every command.
 //!
 //! Invariants:
 //! - Any input line gives output or a one-line `error: ...`; nothing a user types can panic.
@@ -19,6 +22,9 @@
 //! - Nothing is added to the interpreter's hot loop: with no breakpoint, watchpoint or trap
 //!   catch set, `continue` is [`Machine::run`]; otherwise the monitor steps one instruction at a
 //!   time and checks before and after each (see [`stepping`]).
+//! - Debugging never changes what a system does: the monitor drives the system's own quantum
+//!   executor ([`System::open_quantum`](crate::system::System::open_quantum), [`System::finish_node`](crate::system::System::finish_node), [`System::close_quantum`](crate::system::System::close_quantum)),
+//!   so frames cross links at the same boundaries as in a plain run (see [`nodes`]).
 
 pub mod breakpoints;
 pub mod format;
@@ -26,6 +32,7 @@ pub mod help;
 pub mod history;
 pub mod memory;
 pub mod mmu;
+pub mod nodes;
 pub mod parse;
 pub mod stepping;
 
@@ -39,6 +46,7 @@ use ox32::Reg;
 
 use crate::cpu::Cpu;
 use crate::machine::Machine;
+use crate::system::{System, SystemState};
 use breakpoints::Point;
 use parse::{quote, Command, Expr, Term};
 
@@ -71,9 +79,24 @@ impl Write for ConsoleCapture {
     }
 }
 
-/// A debugging session on one node.
+/// What a session debugs.
+enum Target<'m> {
+    /// One node on its own.
+    Node(&'m mut Machine),
+    /// A system of nodes.
+    System(&'m mut System),
+}
+
+/// A debugging session on one node or a system.
 pub struct Monitor<'m> {
-    machine: &'m mut Machine,
+    target: Target<'m>,
+    /// The selected node (always 0 for one node on its own).
+    node: usize,
+    /// Per node: the next breakpoint check before its `pc` is skipped, because the node stopped
+    /// there (or a command resumes it from there), so that resuming moves on.
+    skip: Vec<bool>,
+    /// How the system's run ended, once it has.
+    ended: Option<SystemState>,
     points: Vec<Point>,
     next_id: u32,
     limit: u64,
@@ -86,8 +109,23 @@ pub struct Monitor<'m> {
 impl<'m> Monitor<'m> {
     /// A session on `machine`, with no breakpoints and the default cycle limit.
     pub fn new(machine: &'m mut Machine) -> Monitor<'m> {
+        Monitor::with_target(Target::Node(machine), 0, 1)
+    }
+
+    /// A session on a whole system (its links to other processes already connected), with
+    /// the central node selected (or node 0 when this process holds no central node).
+    pub fn for_system(system: &'m mut System) -> Monitor<'m> {
+        let central = system.nodes.iter().position(|n| n.role == crate::topology::Role::Central);
+        let nodes = system.nodes.len();
+        Monitor::with_target(Target::System(system), central.unwrap_or(0), nodes)
+    }
+
+    fn with_target(target: Target<'m>, node: usize, nodes: usize) -> Monitor<'m> {
         Monitor {
-            machine,
+            target,
+            node,
+            skip: vec![false; nodes],
+            ended: None,
             points: Vec::new(),
             next_id: 1,
             limit: DEFAULT_LIMIT,
@@ -113,6 +151,49 @@ impl<'m> Monitor<'m> {
     /// Whether `quit` was given.
     pub fn finished(&self) -> bool {
         self.finished
+    }
+
+    /// The selected node's machine.
+    fn machine(&self) -> &Machine {
+        match &self.target {
+            Target::Node(machine) => machine,
+            Target::System(system) => &system.nodes[self.node].machine,
+        }
+    }
+
+    /// The selected node's machine, to change.
+    fn machine_mut(&mut self) -> &mut Machine {
+        match &mut self.target {
+            Target::Node(machine) => machine,
+            Target::System(system) => &mut system.nodes[self.node].machine,
+        }
+    }
+
+    /// The system, when the session debugs one.
+    fn system(&self) -> Option<&System> {
+        match &self.target {
+            Target::Node(_) => None,
+            Target::System(system) => Some(system),
+        }
+    }
+
+    /// The system, to run, when the session debugs one.
+    fn system_mut(&mut self) -> Option<&mut System> {
+        match &mut self.target {
+            Target::Node(_) => None,
+            Target::System(system) => Some(system),
+        }
+    }
+
+    /// Ends the session's run of a system that has not ended: the consoles' unfinished lines
+    /// are written (as at the end of a plain run) and peer processes are told goodbye.
+    fn wind_up(&mut self) {
+        if self.ended.is_some() {
+            return;
+        }
+        if let Some(system) = self.system_mut() {
+            system.finish();
+        }
     }
 
     /// Executes one command line; returns the guest's console output during it (as `| `
@@ -141,6 +222,7 @@ impl<'m> Monitor<'m> {
                 break;
             }
         }
+        self.wind_up();
         transcript.push_str(&self.drain_console(true));
         transcript
     }
@@ -186,6 +268,10 @@ impl<'m> Monitor<'m> {
                 Ok(self.add_breakpoint(addr))
             }
             Command::BreakTrap(filter) => Ok(self.add_trap_catch(filter)),
+            Command::BreakLink(node) => self.add_link_break(node.as_deref()),
+            Command::Nodes => Ok(self.nodes()),
+            Command::Node(which) => self.select(&which),
+            Command::Links(n) => Ok(self.links(n)),
             Command::Watch(addr, kind) => {
                 let addr = self.eval(&addr)?;
                 Ok(self.add_watchpoint(addr, kind))
@@ -204,7 +290,7 @@ impl<'m> Monitor<'m> {
             Command::Disas(addr, count) => {
                 let addr = match addr {
                     Some(e) => self.eval(&e)?,
-                    None => self.machine.cpu.pc,
+                    None => self.machine().cpu.pc,
                 };
                 self.disas(addr, count)
             }
@@ -245,16 +331,17 @@ impl<'m> Monitor<'m> {
 
     fn resolve(&self, name: &str) -> Result<u32, String> {
         if name == "pc" {
-            return Ok(self.machine.cpu.pc);
+            return Ok(self.machine().cpu.pc);
         }
         if let Some(reg) = Reg::parse(name) {
-            return Ok(self.machine.cpu.reg(reg));
+            return Ok(self.machine().cpu.reg(reg));
         }
-        if let Some(value) = ox32::cr::by_name(name).and_then(|num| control_register(&self.machine.cpu, num))
+        if let Some(value) =
+            ox32::cr::by_name(name).and_then(|num| control_register(&self.machine().cpu, num))
         {
             return Ok(value);
         }
-        self.machine
+        self.machine()
             .symbols
             .address_of(name)
             .ok_or_else(|| format!("no register or symbol named {}", quote(name)))
@@ -352,6 +439,7 @@ pub fn serve(
             break;
         }
     }
+    monitor.wind_up();
     output.write_all(monitor.drain_console(true).as_bytes())?;
     output.flush()
 }
@@ -382,6 +470,8 @@ fn serve_terminal(monitor: &mut Monitor<'_>) -> Result<(), String> {
             break;
         }
     }
+    monitor.wind_up();
+    stdout.write_all(monitor.drain_console(true).as_bytes()).map_err(|e| e.to_string())?;
     Ok(())
 }
 

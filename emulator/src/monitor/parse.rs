@@ -122,6 +122,8 @@ pub enum Command {
     Break(Expr),
     /// `break trap [KIND]`.
     BreakTrap(TrapFilter),
+    /// `break link [NODE]`: the node as written (an index or a name), or every node.
+    BreakLink(Option<String>),
     /// `watch ADDR [r|w|rw]`.
     Watch(Expr, WatchKind),
     /// `delete [N]`.
@@ -159,6 +161,12 @@ pub enum Command {
     Traps(usize),
     /// `time`.
     Time,
+    /// `nodes`.
+    Nodes,
+    /// `node N`: the node as written (an index or a name).
+    Node(String),
+    /// `links [N]`.
+    Links(usize),
     /// `help [CMD]`.
     Help(Option<String>),
     /// `quit`.
@@ -383,6 +391,10 @@ pub fn parse(line: &str) -> Result<Command, String> {
                 at_most("break trap", &args[1..], 1)?;
                 return Ok(Command::BreakTrap(parse_trap_filter(args.get(1).copied())?));
             }
+            if args.first() == Some(&"link") {
+                at_most("break link", &args[1..], 1)?;
+                return Ok(Command::BreakLink(args.get(1).map(|w| w.to_string())));
+            }
             at_most(head, args, 1)?;
             Ok(Command::Break(required_expr(head, args, "an address or symbol (or `trap [KIND]`)")?))
         }
@@ -492,6 +504,21 @@ pub fn parse(line: &str) -> Result<Command, String> {
             at_most(head, args, 0)?;
             Ok(Command::Time)
         }
+        "nodes" => {
+            at_most(head, args, 0)?;
+            Ok(Command::Nodes)
+        }
+        "node" => match at_most(head, args, 1)?.first() {
+            Some(word) => Ok(Command::Node(word.to_string())),
+            None => Err("`node` needs a node: its index or its name (`nodes` lists them)".to_string()),
+        },
+        "links" => {
+            let count = match at_most(head, args, 1)?.first() {
+                Some(word) => parse_number(word)? as usize,
+                None => 10,
+            };
+            Ok(Command::Links(count))
+        }
         "help" | "h" | "?" => {
             at_most(head, args, 1)?;
             Ok(Command::Help(args.first().map(|w| w.to_string())))
@@ -543,5 +570,12 @@ mod tests {
         assert!(parse("x/99999999999x pc").is_err());
         assert!(parse("step 0").is_err());
         assert_eq!(parse("  # a comment"), Ok(Command::Nothing));
+        assert_eq!(parse("break link sat2"), Ok(Command::BreakLink(Some("sat2".into()))));
+        assert_eq!(parse("break link"), Ok(Command::BreakLink(None)));
+        assert_eq!(parse("node 2"), Ok(Command::Node("2".into())));
+        assert_eq!(parse("links"), Ok(Command::Links(10)));
+        assert!(parse("node").is_err());
+        assert!(parse("links x").is_err());
+        assert!(parse("break link a b").is_err());
     }
 }

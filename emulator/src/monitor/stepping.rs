@@ -17,6 +17,9 @@
 //!
 //! Every resuming command runs at most the session's cycle limit (`continue N` lowers it for one
 //! command), so a script never hangs on a guest that loops.
+//!
+//! On a system, [`super::nodes`] runs each node through the same checked stepping, up to its
+//! quantum boundary, and crosses boundaries with the system's own executor.
 
 use ox32::trap::{describe_cause, INTERRUPT_BIT};
 use ox32::{Instruction, Reg};
@@ -26,10 +29,11 @@ use crate::machine::RunState;
 use crate::monitor::breakpoints::MemAccess;
 use crate::monitor::format::{hex, sym_suffix};
 use crate::monitor::Monitor;
+use crate::system::SystemState;
 
 /// What a resuming command runs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Goal {
+pub(super) enum Goal {
     /// This many steps.
     Steps(u64),
     /// A stop of another kind.
@@ -41,8 +45,8 @@ enum Goal {
 }
 
 /// Why the guest stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stop {
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(super) enum Stop {
     /// The requested steps are done.
     Done,
     /// `until` or `next` reached its address.
@@ -59,11 +63,18 @@ enum Stop {
     Stuck,
     /// The cycle limit ran out.
     Limit(u64),
+    /// A node of a system reached its quantum boundary (or waits for it); the system crosses
+    /// it and goes on. Never reported.
+    Boundary,
+    /// A link break at a boundary, with a line per frame that fired it.
+    Link(u32, Vec<String>),
+    /// The system's run ended.
+    Ended(SystemState),
 }
 
 /// Identifies the newest entry of the trap history, to notice a new one: the history has a
 /// fixed capacity, so its length alone stops changing once it is full.
-fn trap_marker(cpu: &Cpu) -> (usize, Option<TrapRecord>) {
+pub(super) fn trap_marker(cpu: &Cpu) -> (usize, Option<TrapRecord>) {
     (cpu.traps.len(), cpu.traps.back().copied())
 }
 
@@ -75,7 +86,7 @@ impl Monitor<'_> {
 
     /// `next`: steps over a call (`jal`/`jalr` with `rd` = `ra`), else steps one instruction.
     pub(super) fn next(&mut self) -> String {
-        let pc = self.machine.cpu.pc;
+        let pc = self.machine().cpu.pc;
         let call = match self.next_instruction() {
             Some(Instruction::Jal { rd, .. }) | Some(Instruction::Jalr { rd, .. }) => rd == Reg::RA,
             _ => false,
@@ -83,7 +94,7 @@ impl Monitor<'_> {
         if !call {
             return self.resume(Goal::Steps(1), self.limit);
         }
-        let sp = self.machine.cpu.reg(Reg::SP);
+        let sp = self.machine().cpu.reg(Reg::SP);
         self.resume(Goal::Return { addr: pc.wrapping_add(4), sp }, self.limit)
     }
 
@@ -99,11 +110,15 @@ impl Monitor<'_> {
 
     /// Runs toward `goal` for at most `limit` cycles and describes the stop.
     fn resume(&mut self, goal: Goal, limit: u64) -> String {
-        let start = self.machine.cpu.cycles;
-        let (stop, last_trap) = if goal == Goal::Continue && self.points.is_empty() {
+        if self.system().is_some() {
+            return self.resume_system(goal, limit);
+        }
+        let start = self.machine().cpu.cycles;
+        self.skip[self.node] = true;
+        let (stop, last_trap) = if goal == Goal::Continue && !self.checks(self.node) {
             (self.run_free(start.saturating_add(limit)), None)
         } else {
-            self.run_checked(goal, start.saturating_add(limit))
+            self.run_checked(goal, start.saturating_add(limit), false, &mut 0)
         };
         self.report(stop, last_trap, start)
     }
@@ -111,32 +126,41 @@ impl Monitor<'_> {
     /// Runs without checks up to cycle `until`.
     fn run_free(&mut self, until: u64) -> Stop {
         loop {
-            match self.machine.run(until) {
+            match self.machine_mut().run(until) {
                 RunState::PoweredOff(code) => return Stop::PoweredOff(code),
                 RunState::Running => return Stop::Limit(until),
                 RunState::Stuck => return Stop::Stuck,
                 RunState::Idle => {
-                    self.machine.wait_host();
+                    self.machine_mut().wait_host();
                 }
             }
         }
     }
 
-    /// Steps toward `goal` until cycle `until`; returns the stop and the trap taken in the
-    /// last step, if any.
-    fn run_checked(&mut self, goal: Goal, until: u64) -> (Stop, Option<TrapRecord>) {
-        let mut steps = 0u64;
-        let mut first = true;
+    /// Steps the selected node toward `goal` until cycle `until`, counting steps in `steps`;
+    /// returns the stop and the trap taken in the last step, if any. With `boundary`, `until`
+    /// is the node's quantum boundary: reaching it, or waiting for something only a boundary
+    /// can bring, is [`Stop::Boundary`] rather than the limit.
+    pub(super) fn run_checked(
+        &mut self,
+        goal: Goal,
+        until: u64,
+        boundary: bool,
+        steps: &mut u64,
+    ) -> (Stop, Option<TrapRecord>) {
+        let node = self.node;
+        let skip_at_entry = self.skip[node];
+        let mut executed = false;
         let mut last_trap = None;
         loop {
-            if let Some(code) = self.machine.bus.power_off() {
+            if let Some(code) = self.machine().bus.power_off() {
                 return (Stop::PoweredOff(code), last_trap);
             }
-            let pc = self.machine.cpu.pc;
-            if !first {
+            let pc = self.machine().cpu.pc;
+            if !std::mem::replace(&mut self.skip[node], false) {
                 let reached = match goal {
                     Goal::Until(addr) => pc == addr,
-                    Goal::Return { addr, sp } => pc == addr && self.machine.cpu.reg(Reg::SP) >= sp,
+                    Goal::Return { addr, sp } => pc == addr && self.machine().cpu.reg(Reg::SP) >= sp,
                     Goal::Steps(_) | Goal::Continue => false,
                 };
                 if reached {
@@ -147,50 +171,70 @@ impl Monitor<'_> {
                     return (Stop::Breakpoint(id), last_trap);
                 }
             }
-            first = false;
             last_trap = None;
-            if self.machine.cpu.cycles >= until {
+            if self.machine().cpu.cycles >= until {
+                if boundary {
+                    if !executed {
+                        self.skip[node] = skip_at_entry;
+                    }
+                    return (Stop::Boundary, None);
+                }
                 return (Stop::Limit(until), None);
             }
 
             // A pending interrupt is a step of its own.
-            let before = trap_marker(&self.machine.cpu);
-            if let RunState::PoweredOff(code) = self.machine.run(self.machine.cpu.cycles) {
+            let before = trap_marker(&self.machine().cpu);
+            let now = self.machine().cpu.cycles;
+            if let RunState::PoweredOff(code) = self.machine_mut().run(now) {
                 return (Stop::PoweredOff(code), None);
             }
-            if trap_marker(&self.machine.cpu) != before {
-                steps += 1;
-                last_trap = self.machine.cpu.traps.back().copied();
+            if trap_marker(&self.machine().cpu) != before {
+                executed = true;
+                *steps += 1;
+                last_trap = self.machine().cpu.traps.back().copied();
                 if let Some(stop) = self.after_trap(last_trap) {
                     return (stop, last_trap);
                 }
-                if goal == Goal::Steps(steps) {
+                if goal == Goal::Steps(*steps) {
                     return (Stop::Done, last_trap);
                 }
                 continue;
             }
 
             // Sleeping in `wait`: jump to the next event (which may bring an interrupt).
-            if self.machine.is_waiting() {
-                let cpu = &self.machine.cpu;
+            if self.machine().is_waiting() {
+                let cpu = &self.machine().cpu;
                 let now = cpu.now();
-                let next = self.machine.bus.next_event(now).map(|t| cpu.clock.cycles_until(t));
+                let next = self.machine().bus.next_event(now).map(|t| cpu.clock.cycles_until(t));
                 let target = next.unwrap_or(cpu.cycles + 1).max(cpu.cycles + 1).min(until);
-                match self.machine.run(target) {
+                let in_system = self.system().is_some();
+                match self.machine_mut().run(target) {
                     RunState::PoweredOff(code) => return (Stop::PoweredOff(code), None),
+                    // In a system only a boundary can bring what the node waits for.
+                    RunState::Idle | RunState::Stuck if in_system && boundary => {
+                        if !executed {
+                            self.skip[node] = skip_at_entry;
+                        }
+                        return (Stop::Boundary, None);
+                    }
+                    RunState::Idle | RunState::Stuck if in_system => {
+                        self.machine_mut().idle_until(until);
+                        return (Stop::Limit(until), None);
+                    }
                     RunState::Stuck => return (Stop::Stuck, None),
                     RunState::Idle => {
-                        self.machine.wait_host();
+                        self.machine_mut().wait_host();
                     }
                     RunState::Running => {}
                 }
-                if trap_marker(&self.machine.cpu) != before {
-                    steps += 1;
-                    last_trap = self.machine.cpu.traps.back().copied();
+                if trap_marker(&self.machine().cpu) != before {
+                    executed = true;
+                    *steps += 1;
+                    last_trap = self.machine().cpu.traps.back().copied();
                     if let Some(stop) = self.after_trap(last_trap) {
                         return (stop, last_trap);
                     }
-                    if goal == Goal::Steps(steps) {
+                    if goal == Goal::Steps(*steps) {
                         return (Stop::Done, last_trap);
                     }
                 }
@@ -200,10 +244,11 @@ impl Monitor<'_> {
             // One instruction.
             let watch = self.pending_watch();
             let old = watch.and_then(|(_, access)| self.watched_value(&access));
-            let state = self.machine.step();
-            steps += 1;
-            if trap_marker(&self.machine.cpu) != before {
-                last_trap = self.machine.cpu.traps.back().copied();
+            let state = self.machine_mut().step();
+            executed = true;
+            *steps += 1;
+            if trap_marker(&self.machine().cpu) != before {
+                last_trap = self.machine().cpu.traps.back().copied();
                 if let Some(stop) = self.after_trap(last_trap) {
                     return (stop, last_trap);
                 }
@@ -215,14 +260,14 @@ impl Monitor<'_> {
             if let RunState::PoweredOff(code) = state {
                 return (Stop::PoweredOff(code), last_trap);
             }
-            if goal == Goal::Steps(steps) {
+            if goal == Goal::Steps(*steps) {
                 return (Stop::Done, last_trap);
             }
         }
     }
 
     /// The stop a trap just taken causes, if a catchpoint matches it.
-    fn after_trap(&mut self, trap: Option<TrapRecord>) -> Option<Stop> {
+    pub(super) fn after_trap(&mut self, trap: Option<TrapRecord>) -> Option<Stop> {
         let trap = trap?;
         let id = self.catch_for(trap.cause)?;
         self.count_hit(id);
@@ -234,7 +279,7 @@ impl Monitor<'_> {
         let pa = self.cpu_translate(access.va, crate::mmu::Access::Load).ok()?;
         let mut bytes = [0u8; 4];
         let n = access.size.min(4) as usize;
-        self.machine.bus.peek(pa, &mut bytes[..n]).ok()?;
+        self.machine().bus.peek(pa, &mut bytes[..n]).ok()?;
         Some(u32::from_le_bytes(bytes))
     }
 
@@ -244,27 +289,39 @@ impl Monitor<'_> {
             "{} (cause {cause}) at epc {}{}, badaddr {}, cycle {}",
             describe_cause(trap.cause),
             hex(trap.epc),
-            sym_suffix(&self.machine.symbols, trap.epc),
+            sym_suffix(&self.machine().symbols, trap.epc),
             hex(trap.badaddr),
             trap.cycle
         )
     }
 
     /// Describes a stop, then where the CPU stands.
-    fn report(&mut self, stop: Stop, last_trap: Option<TrapRecord>, start: u64) -> String {
+    pub(super) fn report(&mut self, stop: Stop, last_trap: Option<TrapRecord>, start: u64) -> String {
         let mut text = String::new();
         if let Some(trap) = last_trap.filter(|_| !matches!(stop, Stop::Trap(..))) {
             text.push_str(&format!("trap taken: {}\n", self.trap_line(&trap)));
         }
         match stop {
-            Stop::Done | Stop::Reached => {}
+            Stop::Done | Stop::Reached | Stop::Boundary => {}
             Stop::Breakpoint(id) => {
-                let pc = self.machine.cpu.pc;
+                let pc = self.machine().cpu.pc;
                 text.push_str(&format!(
-                    "breakpoint {id} at {}{}\n",
+                    "breakpoint {id} at {}{}{}\n",
                     hex(pc),
-                    sym_suffix(&self.machine.symbols, pc)
+                    sym_suffix(&self.machine().symbols, pc),
+                    self.on_node(self.node)
                 ));
+            }
+            Stop::Link(id, lines) => {
+                let (subject, at) = (self.link_subject_of(id), self.system().map_or(0, |s| s.time));
+                text.push_str(&format!("link breakpoint {id} ({subject}) at the boundary at {at} ns:\n"));
+                for line in lines {
+                    text.push_str(&format!("  {line}\n"));
+                }
+            }
+            Stop::Ended(state) => {
+                text.push_str(&self.ended_text(state));
+                return text;
             }
             Stop::Watch(id, access, old, new) => {
                 let value = |v: Option<u32>| v.map_or_else(|| "(unreadable)".to_string(), hex);
@@ -279,10 +336,10 @@ impl Monitor<'_> {
                     "watchpoint {id}: {} at {}{} accessed {} bytes at {}{}: {what}\n",
                     access.mnemonic,
                     hex(access.pc),
-                    sym_suffix(&self.machine.symbols, access.pc),
+                    sym_suffix(&self.machine().symbols, access.pc),
                     access.size,
                     hex(access.va),
-                    sym_suffix(&self.machine.symbols, access.va)
+                    sym_suffix(&self.machine().symbols, access.va)
                 ));
                 text.push_str("(stopped after the access)\n");
             }
@@ -291,7 +348,13 @@ impl Monitor<'_> {
                 text.push_str("(stopped at the handler's first instruction)\n");
             }
             Stop::PoweredOff(code) => {
-                text.push_str(&format!("the guest powered off with exit code {code}\n"));
+                match self.system() {
+                    Some(system) => text.push_str(&format!(
+                        "node {} powered off with exit code {code}\n",
+                        system.nodes[self.node].name
+                    )),
+                    None => text.push_str(&format!("the guest powered off with exit code {code}\n")),
+                }
                 return text;
             }
             Stop::Stuck => {
