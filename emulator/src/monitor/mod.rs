@@ -186,8 +186,9 @@ impl<'m> Monitor<'m> {
     }
 
     /// Ends the session's run of a system that has not ended: the consoles' unfinished lines
-    /// are written (as at the end of a plain run) and peer processes are told goodbye.
-    fn wind_up(&mut self) {
+    /// are written (as at the end of a plain run) and peer processes are told goodbye. The
+    /// front ends ([`serve`], the terminal) call it when the session ends.
+    pub fn wind_up(&mut self) {
         if self.ended.is_some() {
             return;
         }
@@ -222,7 +223,6 @@ impl<'m> Monitor<'m> {
                 break;
             }
         }
-        self.wind_up();
         transcript.push_str(&self.drain_console(true));
         transcript
     }
