@@ -217,6 +217,62 @@ proptest! {
     }
 }
 
+/// A random line, mostly of multi-node words.
+fn line() -> impl Strategy<Value = String> {
+    let word = prop_oneof![
+        prop::sample::select(vec![
+            "node",
+            "nodes",
+            "links",
+            "break",
+            "link",
+            "trap",
+            "step",
+            "continue",
+            "time",
+            "info",
+            "breakpoints",
+            "delete",
+            "regs",
+            "cp",
+            "sat1",
+            "sat3",
+            "nosuch",
+            "0",
+            "3",
+            "4",
+            "99",
+            "-1",
+            "0x10",
+            "from_parent",
+            "relay",
+            "x/2i",
+            "pc",
+        ])
+        .prop_map(str::to_string),
+        "[ -~]{0,8}",
+    ];
+    prop::collection::vec(word, 0..4).prop_map(|w| w.join(" "))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_lines_on_a_system_never_panic(lines in prop::collection::vec(line(), 1..8)) {
+        let console = ConsoleCapture::default();
+        let mut system = system("star3.toml", Box::new(console.clone()));
+        let mut session = Monitor::for_system(&mut system).with_limit(5_000).with_console(console);
+        for line in &lines {
+            let out = session.execute(line);
+            let own: Vec<&str> = out.lines().filter(|l| !l.starts_with("| ")).collect();
+            if own.iter().any(|l| l.starts_with("error: ")) {
+                assert_eq!(own.len(), 1, "{line:?} gave {out:?}");
+            }
+        }
+    }
+}
+
 /// Multi-node lines that must each give exactly one `error: ...` line.
 const BAD_LINES: &[&str] = &[
     "node 99",
