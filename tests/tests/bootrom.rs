@@ -126,10 +126,7 @@ fn boot(image: &Program, faults: &mut Faults) -> Boot {
             }
         }
         let frame = if sender.is_idle() {
-            match plan.next_payload(&mut payload) {
-                Some(n) => Some(sender.send(&payload[..n], now).unwrap().to_vec()),
-                None => None,
-            }
+            plan.next_payload(&mut payload).map(|n| sender.send(&payload[..n], now).unwrap().to_vec())
         } else {
             sender.poll(now).map(<[u8]>::to_vec)
         };
