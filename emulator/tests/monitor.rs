@@ -393,3 +393,26 @@ fn the_documented_session_is_current() {
     let actual = String::from_utf8_lossy(&output.stdout);
     assert_eq!(actual, expected, "docs/monitor.md's example session is out of date: regenerate it");
 }
+
+#[test]
+fn pt_takes_an_asid_the_kernel_has_used() {
+    let out = transcript("pt 1\nbreak trap syscall\ncontinue\ndelete\npt 1\npt 7\npt 0x80004000\n");
+    let lines: Vec<&str> = out.lines().collect();
+    let first = lines.iter().position(|l| l.starts_with("(orrery) pt 1")).unwrap();
+    assert!(
+        lines[first + 1]
+            .starts_with("error: no page table has been installed with ASID 1 (ASIDs seen in ptbr: none)"),
+        "{out}"
+    );
+    let by_asid = out.split("(orrery) pt 1\n").nth(2).unwrap().split("(orrery) pt 7").next().unwrap();
+    let by_root = out.split("(orrery) pt 0x80004000\n").nth(1).unwrap();
+    assert!(
+        by_asid.starts_with("page table at 0x80004000 (frame 0x80004), the root in ptbr (ASID 1"),
+        "{out}"
+    );
+    assert_eq!(by_asid, by_root, "ASID 1's table is the one at its root");
+    assert!(
+        out.contains("error: no page table has been installed with ASID 7 (ASIDs seen in ptbr: 1)"),
+        "{out}"
+    );
+}

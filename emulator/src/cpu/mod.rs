@@ -9,7 +9,7 @@
 pub mod exec;
 pub mod op;
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use ox32::cr::{self, Status};
 use ox32::pte::{PteFlags, PAGE_SHIFT};
@@ -96,6 +96,9 @@ pub struct Cpu {
     pub clock: Clock,
     /// The last traps taken, oldest first.
     pub traps: VecDeque<TrapRecord>,
+    /// The root frame last written to `ptbr` with each ASID (with paging on), so the monitor
+    /// can show the page table of any address space the kernel has used.
+    pub asid_roots: BTreeMap<u16, u32>,
     /// The address reserved by `lr.w`.
     reservation: Option<u32>,
     /// Bookkeeping of the slice being run, so slow paths can tell the exact time.
@@ -123,6 +126,7 @@ impl Cpu {
             cycles: 0,
             clock,
             traps: VecDeque::with_capacity(TRAP_HISTORY),
+            asid_roots: BTreeMap::new(),
             reservation: None,
             slice: SliceClock::default(),
             paging: false,
@@ -238,6 +242,9 @@ impl Cpu {
         self.cr.ptbr = value & !cr::PTBR_RESERVED;
         self.paging = value & cr::PTBR_PAGING != 0;
         self.asid = ((value >> cr::PTBR_ASID_SHIFT) & cr::ASID_MASK) as u16;
+        if self.paging {
+            self.asid_roots.insert(self.asid, value & cr::PTBR_PPN_MASK);
+        }
         self.tlb.refresh(self.asid, bus);
     }
 

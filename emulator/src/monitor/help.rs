@@ -108,8 +108,8 @@ pub const TOPICS: &[Topic] = &[
     },
     Topic {
         names: &["pt"],
-        syntax: "pt [ROOT]",
-        summary: "the page-table tree rooted at ptbr's root, or at ROOT (a frame number below 0x100000, or a page-aligned physical address or symbol), with contiguous pages coalesced into ranges",
+        syntax: "pt [ASID|ROOT]",
+        summary: "the page-table tree rooted at ptbr's root, or of address space ASID (below 512: the root last written to ptbr with that ASID), or at ROOT (a frame number below 0x100000, or a page-aligned physical address or symbol), with contiguous pages coalesced into ranges",
         example: "pt root_table",
     },
     Topic {

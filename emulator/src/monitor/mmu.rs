@@ -190,8 +190,19 @@ impl Monitor<'_> {
     /// `pt [ROOT]`: the tree of the table rooted at `root` (a frame number below 2^20, else a
     /// page-aligned physical address), or at `ptbr`'s root.
     pub(super) fn page_table(&mut self, root: Option<u32>) -> Result<String, String> {
+        let asids = &self.machine().cpu.asid_roots;
         let frame = match root {
             None => self.root_frame(),
+            Some(asid) if asid <= ox32::cr::ASID_MASK => match asids.get(&(asid as u16)) {
+                Some(frame) => *frame,
+                None => {
+                    let seen: Vec<String> = asids.keys().map(u16::to_string).collect();
+                    return Err(format!(
+                        "no page table has been installed with ASID {asid} (ASIDs seen in ptbr: {})",
+                        if seen.is_empty() { "none".to_string() } else { seen.join(", ") }
+                    ));
+                }
+            },
             Some(v) if v < 1 << 20 => v,
             Some(v) if v.is_multiple_of(1 << PAGE_SHIFT) => v >> PAGE_SHIFT,
             Some(v) => {
