@@ -1,10 +1,14 @@
 //! The guest build: the workspace in `os/` built for RV32, then translated to ox32.
 //!
-//! Two phases, so that the kernel can embed the user programs:
+//! Three phases, so that the central kernel can embed the user programs and the satellite
+//! kernel:
 //! 1. every package whose manifest is under `programs/user/` is built and translated into
 //!    `target/ox32/user/<name>.elf`;
-//! 2. everything else is built with `ORRERY_USER_IMAGES` = the absolute path of
-//!    `target/ox32/user` (the kernel's build script reads it) and translated into
+//! 2. the satellite kernel ([`SATELLITE_PACKAGE`]) is built and translated into
+//!    `target/ox32/satellite.elf`;
+//! 3. everything else is built with `ORRERY_USER_IMAGES` = the absolute path of
+//!    `target/ox32/user` and `ORRERY_SATELLITE_IMAGE` = that of `target/ox32/satellite.elf`
+//!    (the central kernel's build script reads both) and translated into
 //!    `target/ox32/<name>.elf`.
 //!
 //! The RV32 executables stay in `target/guest/riscv32ima-unknown-none-elf/release/`. A
@@ -21,6 +25,9 @@ use orrery_toolchain::rv2ox;
 
 use crate::toolchain::Cross;
 use crate::{log_time, repo_root, Result};
+
+/// The package of the satellite kernel, which the central kernel embeds.
+pub const SATELLITE_PACKAGE: &str = "ox-satellite";
 
 /// One guest executable and its translation.
 #[derive(Clone, Debug)]
@@ -99,13 +106,33 @@ pub fn build(tools: &Cross) -> Result<Built> {
         images.extend(translate_all(&artifacts, &user_dir, &mut totals)?);
     }
 
+    let mut args = vec!["build".to_string(), "--package".to_string(), SATELLITE_PACKAGE.to_string()];
+    args.extend(Cross::build_args());
+    let started = Instant::now();
+    let artifacts = cargo_build(tools, &os, &args, &[])?;
+    log_time("guest build, phase 2 (satellite kernel)", started);
+    let satellite = translate_all(&artifacts, &ox32_dir, &mut totals)?;
+    let satellite_image = match satellite.as_slice() {
+        [image] => image.ox.clone(),
+        other => {
+            return Err(format!(
+                "{SATELLITE_PACKAGE} built {} executables; the central kernel embeds exactly one",
+                other.len()
+            ))
+        }
+    };
+    images.extend(satellite);
+
     let mut args = vec!["build".to_string(), "--workspace".to_string()];
     args.extend(Cross::build_args());
-    for package in &user_packages {
-        args.extend(["--exclude".to_string(), package.clone()]);
+    for package in user_packages.iter().map(String::as_str).chain([SATELLITE_PACKAGE]) {
+        args.extend(["--exclude".to_string(), package.to_string()]);
     }
     let started = Instant::now();
-    let env = [("ORRERY_USER_IMAGES", user_dir.as_os_str())];
+    let env = [
+        ("ORRERY_USER_IMAGES", user_dir.as_os_str()),
+        ("ORRERY_SATELLITE_IMAGE", satellite_image.as_os_str()),
+    ];
     let artifacts = cargo_build(tools, &os, &args, &env)?;
     log_time("guest build", started);
     images.extend(translate_all(&artifacts, &ox32_dir, &mut totals)?);

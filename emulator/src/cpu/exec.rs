@@ -144,7 +144,8 @@ pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, budget: u64) -> E
         loop {
             let op = page[idx];
             if remaining == 0 {
-                cpu.pc = base | (idx as u32) << 2;
+                // `+`, not `|`: at the page-end sentinel (idx 1024) this is the next page.
+                cpu.pc = base.wrapping_add((idx as u32) << 2);
                 break 'outer Exit::Budget;
             }
             remaining -= 1;

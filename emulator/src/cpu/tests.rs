@@ -58,6 +58,19 @@ fn alu(op: AluOp, a: u32, b: u32) -> u32 {
 }
 
 #[test]
+fn a_slice_ending_on_the_last_word_of_a_page_resumes_on_the_next_page() {
+    // The page at RAM_BASE + 0x1000 (bit 12 set): its last word, then the next page's first.
+    let mut m = machine(&[]);
+    let last = RAM_BASE + 0x1ffc;
+    place(&mut m, last, &[addi(1, 1, 1), addi(2, 2, 2)]);
+    m.cpu.pc = last;
+    run(&mut m, 1);
+    assert_eq!((m.cpu.pc, m.cpu.regs[1]), (RAM_BASE + 0x2000, 1), "stepping off the page's end");
+    run(&mut m, 1);
+    assert_eq!((m.cpu.pc, m.cpu.regs[1], m.cpu.regs[2]), (RAM_BASE + 0x2004, 1, 2));
+}
+
+#[test]
 fn arithmetic_edge_cases() {
     let min = i32::MIN as u32;
     let cases = [

@@ -11,9 +11,12 @@
 //!   kernel runs, `scratch0` is 0. The vector swaps `sp` with `scratch0` and so tells the two
 //!   apart: a zero means the trap came from the kernel (a kernel bug: it panics).
 //! - A user trap saves every register and `epc` in a [`TrapFrame`] at the top of the process's
-//!   kernel stack and calls `trap::user_trap` on the stack below it. Returning from that call
+//!   kernel stack and calls the binary's `user_trap` on the stack below it. Returning from that call
 //!   (or a new process's first switch to `user_return`) restores the frame and `eret`s to user
-//!   mode with interrupts enabled.
+//!   mode with interrupts enabled. A trap from the kernel goes to
+//!   [`kernel_trap`](crate::exception::kernel_trap), which panics.
+//! - One exception: [`probe_load`] points `tvec` at a handler of its own for the one load
+//!   it makes, so that finding out whether a device exists does not crash the kernel.
 //! - The kernel itself always runs with `status.IE` = 0: it is never interrupted; the idle loop
 //!   `wait`s and polls the interrupt controller.
 
@@ -93,6 +96,20 @@ extern "C" {
     fn user_return();
     /// The trap vector, installed in `tvec` by [`init_traps`].
     fn trap_vector();
+    /// `probe_word` in the assembly below: low word 1 and the value in the high word if the
+    /// load from `addr` worked, 0 if it raised load-access.
+    fn probe_word(addr: u32) -> u64;
+}
+
+/// Loads the word at `addr` (an identity-mapped device register), or `None` if there is
+/// nothing there: the load-access fault of a hole is caught instead of being a kernel bug.
+/// Any other trap during the load still goes to the kernel's trap path (and panics).
+pub fn probe_load(addr: u32) -> Option<u32> {
+    // Safety: `probe_word` only loads from `addr` with its own trap handler installed, then
+    // restores `tvec`; the kernel runs with interrupts masked, so no interrupt can arrive in
+    // between. It clobbers only caller-saved registers, as any function may.
+    let result = unsafe { probe_word(addr) };
+    (result as u32 == 1).then_some((result >> 32) as u32)
 }
 
 /// The address a new process's first context returns to.
@@ -176,6 +193,9 @@ global_asm!(
     .equ SCRATCH0, 0x005
     .equ EPC, 0x002
     .equ STATUS, 0x000
+    .equ TVEC, 0x001
+    .equ CAUSE, 0x003
+    .equ LOAD_ACCESS, 9
 
     .section .text.entry, "ax"
     .globl _start
@@ -291,6 +311,27 @@ kernel_trap_entry:
     call    kernel_trap
 4:  j       4b
 
+    # probe_word(a0 = addr) -> a0 = 1, a1 = the word; or a0 = 0 after a load-access fault.
+    .globl probe_word
+probe_word:
+    csrr    t1, TVEC
+    la      t2, probe_fault
+    csrw    TVEC, t2
+    lw      a1, 0(a0)
+    li      a0, 1
+    csrw    TVEC, t1
+    ret
+    .balign 4
+probe_fault:
+    csrw    TVEC, t1
+    csrr    t2, CAUSE
+    li      t3, LOAD_ACCESS
+    beq     t2, t3, 5f
+    j       trap_vector
+5:  li      a0, 0
+    li      a1, 0
+    ret
+
     .globl swtch
 swtch:
     sw ra, 0(a0)
@@ -326,7 +367,7 @@ swtch:
     .section .bss.boot_stack, "aw", @nobits
     .balign 16
 __boot_stack:
-    .space 16384
+    .space 65536
     .globl __boot_stack_top
 __boot_stack_top:
     .option pop

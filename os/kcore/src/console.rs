@@ -5,10 +5,14 @@
 //! and works even inside the panic handler. Input: the receive interrupt drains the UART
 //! into [`INPUT`]; when the queue is full the interrupt is disabled until a reader makes room,
 //! so no byte is lost and the line does not stay asserted.
+//!
+//! Log lines ([`kprintln!`](crate::kprintln)) start with the kernel's tag: `[kernel] ` on the
+//! central processor, `[sat] ` on a satellite ([`set_role`]).
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 use core::fmt;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::global::Global;
 
@@ -21,6 +25,32 @@ const CTRL_RX_IRQ: u32 = 1 << 0;
 
 /// How many received bytes wait for a reader at most.
 const INPUT_CAPACITY: usize = 1024;
+
+/// Which kernel this is, for the tag of its log lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// The central kernel: `[kernel] `.
+    Central,
+    /// The satellite kernel: `[sat] `.
+    Satellite,
+}
+
+/// Whether this is the satellite kernel (an atomic, not a `Global`: the panic handler prints).
+static SATELLITE: AtomicBool = AtomicBool::new(false);
+
+/// Sets the role that tags log lines (the central one unless told otherwise).
+pub fn set_role(role: Role) {
+    SATELLITE.store(role == Role::Satellite, Ordering::Relaxed);
+}
+
+/// The tag of log lines: `kernel` or `sat`.
+pub fn tag() -> &'static str {
+    if SATELLITE.load(Ordering::Relaxed) {
+        "sat"
+    } else {
+        "kernel"
+    }
+}
 
 /// Received bytes not yet read.
 static INPUT: Global<VecDeque<u8>> = Global::new("console input", VecDeque::new());
@@ -97,10 +127,10 @@ macro_rules! print {
     }};
 }
 
-/// Prints a kernel log line: `[kernel] ` then the message and a newline.
+/// Prints a kernel log line: the tag (`[kernel] ` or `[sat] `), the message and a newline.
 #[macro_export]
 macro_rules! kprintln {
     ($($arg:tt)*) => {{
-        $crate::print!("[kernel] {}\n", format_args!($($arg)*));
+        $crate::print!("[{}] {}\n", $crate::console::tag(), format_args!($($arg)*));
     }};
 }

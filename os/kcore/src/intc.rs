@@ -10,10 +10,24 @@ pub const IRQ_TIMER: u32 = 0;
 /// The console UART's line.
 pub const IRQ_UART: u32 = 1;
 
+/// The line of link port 0; port n uses `IRQ_LINK0 + n`.
+pub const IRQ_LINK0: u32 = 8;
+
 /// Lets the timer and the UART interrupt the CPU.
 pub fn init() {
+    set_enabled((1 << IRQ_TIMER) | (1 << IRQ_UART));
+}
+
+/// The lines that may interrupt the CPU (and wake it from `wait`): bit n = line n.
+pub fn enabled() -> u32 {
+    // Safety: ENABLE is the controller's enable register; reading it has no effect.
+    unsafe { ENABLE.read_volatile() }
+}
+
+/// Sets the lines that may interrupt the CPU (and wake it from `wait`).
+pub fn set_enabled(lines: u32) {
     // Safety: ENABLE is the controller's enable register, identity-mapped for the kernel.
-    unsafe { ENABLE.write_volatile((1 << IRQ_TIMER) | (1 << IRQ_UART)) }
+    unsafe { ENABLE.write_volatile(lines) }
 }
 
 /// The lowest pending and enabled line, if any.

@@ -37,8 +37,19 @@ pub fn on_interrupt() {
     arm_next_tick();
 }
 
+/// Arms the interrupt for virtual time `at_ns` (for a timeout: `wait` wakes then at the
+/// latest); [`start`] goes back to ticks.
+pub fn wake_at(at_ns: u64) {
+    arm(at_ns);
+    // Safety: as for `start`.
+    unsafe { CTRL.write_volatile(1) }
+}
+
 fn arm_next_tick() {
-    let next = (arch::time_ns() / TICK_NS + 1) * TICK_NS;
+    arm((arch::time_ns() / TICK_NS + 1) * TICK_NS);
+}
+
+fn arm(next: u64) {
     // Safety: CMP_LO/CMP_HI are the timer's compare registers. The high half goes to its
     // maximum first so no intermediate value lies in the past (docs/devices.md).
     unsafe {

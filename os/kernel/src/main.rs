@@ -1,9 +1,12 @@
-//! The Orrery kernel for one ox32 node: it boots, pages, and runs user programs.
+//! The central Orrery kernel: it boots, pages, boots the satellites over its links, and runs
+//! user programs.
 //!
 //! Design principles:
-//! 1. **One concept per module.** `arch` is the only module with privileged instructions;
-//!    `pmap` the only one that knows the page-table format; `vm` what an address space is made
-//!    of; `proc`, `sched`, `trap` and `syscall` what their names say.
+//! 1. **One concept per module.** What every kernel needs (`arch`, the only module with
+//!    privileged instructions; `pmap`, the only one that knows the page-table format; the
+//!    frame allocator, heap and drivers) comes from `ox-kcore`, shared with the satellite
+//!    kernel (`os/satellite`); here are `vm` (what an address space is made of), `proc`,
+//!    `sched`, `trap`, `syscall` and `satellites`, each what its name says.
 //! 2. **The kernel is never interrupted.** It runs with `status.IE` = 0 on one hart; interrupts
 //!    are taken only in user mode or polled by the idle loop. Shared state lives in
 //!    [`Global`](global::Global)s, which need no locks, only a re-entry check.
@@ -15,35 +18,27 @@
 //! 5. **Virtual time only.** Ticks are derived from the node's virtual clock, so a run is the
 //!    same, cycle for cycle, every time.
 //!
-//! Boot (direct ELF boot, docs/isa.md §11): `_start` (in `arch`) sets the boot stack, clears
-//! `.bss` and calls [`kmain`] with `a0` = node id and `a1` = RAM size.
+//! Boot (direct ELF boot, docs/isa.md §11): `_start` (in `ox_kcore::arch`) sets the boot
+//! stack, clears `.bss` and calls [`kmain`] with `a0` = node id and `a1` = RAM size. Before
+//! init starts, every satellite is booted ([`satellites::boot_all`], docs/boot.md).
 
 #![no_std]
 #![no_main]
 
 extern crate alloc;
 
-mod arch;
-mod console;
 mod elf;
-mod frame;
-mod global;
-mod heap;
 mod images;
-mod intc;
-mod pmap;
-mod power;
 mod proc;
+mod satellites;
 mod sched;
 mod syscall;
-mod timer;
 mod trap;
 mod vm;
 
-use core::panic::PanicInfo;
-
-use frame::FRAME_SIZE;
-use pmap::RAM_BASE;
+use ox_kcore::frame::FRAME_SIZE;
+use ox_kcore::pmap::RAM_BASE;
+use ox_kcore::{arch, console, frame, global, heap, intc, kprintln, pmap, power, timer};
 
 /// Smallest RAM the kernel boots with.
 const MIN_RAM: u32 = 4 << 20;
@@ -85,19 +80,10 @@ extern "C" fn kmain(node_id: u32, ram_size: u32) -> ! {
     kprintln!("paging on: RAM and devices mapped kernel-only by 4 MiB superpages");
     console::init();
     intc::init();
+    satellites::boot_all();
     timer::start();
     kprintln!("timer tick {} us, {} user programs embedded", ox_abi::TICK_NS / 1000, images::IMAGES.len());
     proc::spawn_init();
     kprintln!("starting init (pid 1) after {} instructions", arch::cycles());
     sched::run()
-}
-
-/// A kernel panic: say where and why, then power off with a failure code.
-#[panic_handler]
-fn panic(info: &PanicInfo) -> ! {
-    match info.location() {
-        Some(at) => kprintln!("panic at {}:{}:{}: {}", at.file(), at.line(), at.column(), info.message()),
-        None => kprintln!("panic: {}", info.message()),
-    }
-    power::power_off(power::PANIC_EXIT_CODE)
 }

@@ -1,0 +1,50 @@
+//! What every Orrery kernel shares, whatever its role: the central kernel (`os/kernel`) and the
+//! light satellite kernel (`os/satellite`) are two binaries over this one library.
+//!
+//! Design principles:
+//! 1. **One concept per module, shared, not copied.** `arch` is the only module with
+//!    privileged instructions (the boot entry, the trap vector, the context switch); `pmap`
+//!    the only one that knows the page-table format; `linkport` the only one that touches a
+//!    link port's registers. Each kernel adds its own modules on top.
+//! 2. **A kernel is never interrupted.** It runs with `status.IE` = 0 on one hart; interrupts
+//!    are taken only in user mode or polled after `wait`. Shared state lives in
+//!    [`Global`](global::Global)s, which need no locks, only a re-entry check.
+//! 3. **Loud failure.** A kernel bug panics: the panic handler here prints where and why and
+//!    powers the node off with [`power::PANIC_EXIT_CODE`]; a trap in kernel mode is a bug
+//!    ([`exception::kernel_trap`]).
+//! 4. **Virtual time only.** Clocks and timeouts come from the node's virtual clock, so a run
+//!    is the same, cycle for cycle, every time.
+//!
+//! Boot (a direct ELF boot, docs/isa.md §11, or the satellite boot ROM's jump, which leaves the
+//! same state but an undefined `sp`): `_start` (in `arch`) sets the boot stack, clears `.bss`
+//! and calls the binary's `kmain(node_id, ram_size)`. Each binary also defines `user_trap`,
+//! where the trap vector sends traps from user mode.
+
+#![no_std]
+
+extern crate alloc;
+
+pub mod arch;
+pub mod console;
+pub mod exception;
+pub mod frame;
+pub mod global;
+pub mod heap;
+pub mod intc;
+pub mod linkport;
+pub mod message;
+pub mod pmap;
+pub mod power;
+pub mod timer;
+
+use core::panic::PanicInfo;
+
+/// A kernel panic: say where and why, then power off with a failure code.
+#[panic_handler]
+fn panic(info: &PanicInfo) -> ! {
+    match info.location() {
+        Some(at) => kprintln!("panic at {}:{}:{}: {}", at.file(), at.line(), at.column(), info.message()),
+        None => kprintln!("panic: {}", info.message()),
+    }
+    power::power_off(power::PANIC_EXIT_CODE)
+}

@@ -1,0 +1,130 @@
+//! The link port driver (docs/devices.md, "Link port"): whole frames in and out of one port.
+//!
+//! Port `n` is the device at `0x1001_0000 + n × 0x1000` on interrupt line `8 + n`. A node's
+//! ports are numbered from 0 without gaps (docs/topology.md), and a missing port is a hole
+//! whose registers fault, so [`count`] probes ports 0, 1, … with [`arch::probe_load`] until the
+//! first that is not there. Every register takes only aligned word accesses: frames go in and
+//! out a word at a time, little-endian, the last word padded.
+//!
+//! The driver moves bytes only; what they mean is `ox_link`'s business (frames, ARQ).
+
+use crate::arch;
+use crate::intc::IRQ_LINK0;
+
+/// At most this many ports per node.
+pub const MAX_PORTS: u32 = 16;
+/// The largest frame any port carries (the largest MTU a topology may give).
+pub const MAX_MTU: usize = 1024;
+
+const PORTS_BASE: usize = 0x1001_0000;
+const PORT_STRIDE: usize = 0x1000;
+const STATUS: usize = 0x000; // Status Register (RO): bit 0 UP, bit 1 RX_READY, bit 2 TX_READY
+const CTRL: usize = 0x004; // Control Register (RW): bit 0 line asserted while a frame waits
+const MTU: usize = 0x008; // MTU Register (RO): the largest frame in bytes
+const TX_SEND: usize = 0x00c; // Transmit Register (WO): send the first N bytes of the buffer
+const RX_LEN: usize = 0x010; // Receive Length Register (RO): the head frame's length, 0 if none
+const RX_POP: usize = 0x014; // Receive Pop Register (WO): drop the head frame
+const TX_BUF: usize = 0x400; // transmit buffer (RW)
+const RX_BUF: usize = 0x800; // receive window (RO)
+
+const STATUS_UP: u32 = 1 << 0;
+const STATUS_TX_READY: u32 = 1 << 2;
+const CTRL_RX_IRQ: u32 = 1 << 0;
+
+/// One link port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Port {
+    index: u32,
+    base: usize,
+    mtu: usize,
+}
+
+/// How many ports this node has: ports 0, 1, … up to the first missing one.
+pub fn count() -> u32 {
+    (0..MAX_PORTS).find(|&n| Port::probe(n).is_none()).unwrap_or(MAX_PORTS)
+}
+
+impl Port {
+    /// Port `index`, if this node has it.
+    pub fn probe(index: u32) -> Option<Port> {
+        if index >= MAX_PORTS {
+            return None;
+        }
+        let base = PORTS_BASE + index as usize * PORT_STRIDE;
+        let mtu = arch::probe_load((base + MTU) as u32)? as usize;
+        Some(Port { index, base, mtu: mtu.min(MAX_MTU) })
+    }
+
+    /// The port's number on this node.
+    pub fn index(&self) -> u32 {
+        self.index
+    }
+
+    /// The largest frame the link carries.
+    pub fn mtu(&self) -> usize {
+        self.mtu
+    }
+
+    /// The port's interrupt line.
+    pub fn line(&self) -> u32 {
+        IRQ_LINK0 + self.index
+    }
+
+    fn read(&self, offset: usize) -> u32 {
+        // Safety: `base` is a port that `probe` found, identity-mapped for the kernel, and
+        // every offset used here names a readable register or the receive window.
+        unsafe { ((self.base + offset) as *const u32).read_volatile() }
+    }
+
+    fn write(&self, offset: usize, value: u32) {
+        // Safety: as for `read`, for writable registers and the transmit buffer.
+        unsafe { ((self.base + offset) as *mut u32).write_volatile(value) }
+    }
+
+    /// Whether the link is connected.
+    pub fn is_up(&self) -> bool {
+        self.read(STATUS) & STATUS_UP != 0
+    }
+
+    /// Sends `frame` (at most the MTU); false if the port cannot take a frame now (its transmit
+    /// queue is full until the next quantum boundary), in which case nothing was sent.
+    pub fn send(&self, frame: &[u8]) -> bool {
+        assert!(
+            !frame.is_empty() && frame.len() <= self.mtu,
+            "a frame of {} bytes on port {}",
+            frame.len(),
+            self.index
+        );
+        if self.read(STATUS) & STATUS_TX_READY == 0 {
+            return false;
+        }
+        for (i, chunk) in frame.chunks(4).enumerate() {
+            let mut word = [0u8; 4];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write(TX_BUF + i * 4, u32::from_le_bytes(word));
+        }
+        self.write(TX_SEND, frame.len() as u32);
+        true
+    }
+
+    /// Takes the frame at the head of the receive queue into `buf`; returns its length (cut to
+    /// `buf`), or `None` if no frame waits.
+    pub fn receive(&self, buf: &mut [u8]) -> Option<usize> {
+        let len = self.read(RX_LEN) as usize;
+        if len == 0 {
+            return None;
+        }
+        let len = len.min(buf.len()).min(self.mtu);
+        for (i, chunk) in buf[..len].chunks_mut(4).enumerate() {
+            let word = self.read(RX_BUF + i * 4).to_le_bytes();
+            chunk.copy_from_slice(&word[..chunk.len()]);
+        }
+        self.write(RX_POP, 1);
+        Some(len)
+    }
+
+    /// Asserts the port's line while a frame waits (so `wait` wakes for it), or not.
+    pub fn set_rx_interrupt(&self, on: bool) {
+        self.write(CTRL, if on { CTRL_RX_IRQ } else { 0 });
+    }
+}

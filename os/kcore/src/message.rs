@@ -1,0 +1,97 @@
+//! The satellite messages: what the central kernel and a satellite kernel say to each other on
+//! [`CHANNEL_SATELLITE`] once the satellite runs, one definition for both ends
+//! (docs/boot.md). Each message is one `ox_link` payload; fields are little-endian.
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 1 | `version` ([`VERSION`]) |
+//! | 1 | 1 | `kind`: [`Kind::Hello`] or [`Kind::HelloReply`] |
+//! | 2 | 2 | reserved, 0 |
+//! | 4 | … | the body of the kind |
+//!
+//! - `Hello` (central → satellite): no body. "Are you there, and what have you got?"
+//! - `HelloReply` (satellite → central): `node: u32`, `ram: u32` (bytes), `free_frames: u32`,
+//!   `total_frames: u32`, each measured by the satellite kernel when it answers.
+//!
+//! The later process-server protocol (system-call requests and replies) grows here.
+
+/// The `ox_link` channel of the satellite messages (0 is the boot channel).
+pub const CHANNEL_SATELLITE: u16 = 1;
+/// The message format this crate speaks.
+pub const VERSION: u8 = 1;
+
+/// What a message is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// Central → satellite: report yourself.
+    Hello = 1,
+    /// Satellite → central: the report.
+    HelloReply = 2,
+}
+
+/// A satellite's answer to [`Kind::Hello`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HelloReply {
+    /// The satellite's node index.
+    pub node: u32,
+    /// Its RAM in bytes.
+    pub ram: u32,
+    /// Frames its allocator has free.
+    pub free_frames: u32,
+    /// Frames its allocator manages.
+    pub total_frames: u32,
+}
+
+/// A parsed message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Message {
+    /// [`Kind::Hello`].
+    Hello,
+    /// [`Kind::HelloReply`].
+    HelloReply(HelloReply),
+}
+
+/// Bytes of the longest message.
+pub const MAX_MESSAGE: usize = 20;
+
+fn word(bytes: &[u8], at: usize) -> Option<u32> {
+    bytes.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+impl Message {
+    /// Writes the message into `out`; returns its length.
+    pub fn encode(&self, out: &mut [u8; MAX_MESSAGE]) -> usize {
+        let kind = match self {
+            Message::Hello => Kind::Hello,
+            Message::HelloReply(_) => Kind::HelloReply,
+        };
+        out[..4].copy_from_slice(&[VERSION, kind as u8, 0, 0]);
+        match self {
+            Message::Hello => 4,
+            Message::HelloReply(r) => {
+                for (i, value) in [r.node, r.ram, r.free_frames, r.total_frames].into_iter().enumerate() {
+                    out[4 + i * 4..8 + i * 4].copy_from_slice(&value.to_le_bytes());
+                }
+                20
+            }
+        }
+    }
+
+    /// Parses a payload; `None` for another version, an unknown kind or a wrong length.
+    pub fn decode(bytes: &[u8]) -> Option<Message> {
+        if bytes.len() < 4 || bytes[0] != VERSION {
+            return None;
+        }
+        match bytes[1] {
+            1 if bytes.len() == 4 => Some(Message::Hello),
+            2 if bytes.len() == 20 => Some(Message::HelloReply(HelloReply {
+                node: word(bytes, 4)?,
+                ram: word(bytes, 8)?,
+                free_frames: word(bytes, 12)?,
+                total_frames: word(bytes, 16)?,
+            })),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! The satellite kernel: the light kernel of a peripheral processor (Bach §13.1), loaded over
+//! link 0 by the central kernel and started by the satellite's boot ROM.
+//!
+//! Design principles:
+//! 1. **The central kernel's code, not a copy.** Boot entry, traps, frames, heap, paging and
+//!    drivers come from `ox-kcore`, exactly as the central kernel uses them; this crate adds
+//!    only what a satellite does differently ([`service`]: its side of the link).
+//! 2. **Light.** No processes yet, no file system, no devices but the timer, the console and
+//!    the link to the central processor. (The process server of the brief grows here.)
+//! 3. **Honest reports.** What it prints and what it tells the central it measured itself.
+//!
+//! Boot: the ROM jumps to `_start` (in `ox_kcore::arch`) with `a0` = node index, `a1` = RAM
+//! size and `sp` undefined; `_start` sets the boot stack, clears `.bss` (zero on a fresh
+//! satellite anyway) and calls [`kmain`].
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+mod service;
+
+use ox_kcore::arch::{self, TrapFrame};
+use ox_kcore::console::{self, Role};
+use ox_kcore::frame::{self, FRAME_SIZE};
+use ox_kcore::pmap::{self, RAM_BASE};
+use ox_kcore::{heap, kprintln};
+
+/// Smallest RAM the satellite kernel boots with.
+const MIN_RAM: u32 = 1 << 20;
+/// The kernel heap: small, since nothing on a satellite allocates much yet.
+const HEAP_SIZE: u32 = 256 << 10;
+
+extern "C" {
+    /// The first byte after the kernel image (page-aligned), from kernel.ld.
+    static __kernel_end: u8;
+}
+
+/// The satellite kernel's Rust entry point, called by `_start` on the boot stack, paging off.
+#[no_mangle]
+extern "C" fn kmain(node_id: u32, ram_size: u32) -> ! {
+    console::set_role(Role::Satellite);
+    arch::init_traps();
+    kprintln!("satellite kernel on node {node_id}, {} KiB of RAM", ram_size / 1024);
+    if ram_size < MIN_RAM {
+        panic!(
+            "{} KiB of RAM is too little: the satellite kernel needs {} KiB",
+            ram_size / 1024,
+            MIN_RAM / 1024
+        );
+    }
+    let kernel_end = &raw const __kernel_end as u32;
+    let heap_end = kernel_end + HEAP_SIZE;
+    let ram_end = RAM_BASE + (ram_size & !(FRAME_SIZE - 1));
+    // Safety: the heap and the frames are disjoint ranges of RAM after the kernel image,
+    // which nothing else uses (the boot ROM keeps its state in registers).
+    unsafe {
+        heap::init(kernel_end as usize, heap_end as usize);
+        frame::init(heap_end, ram_end);
+    }
+    pmap::init(ram_size);
+    let (free, total) = frame::stats();
+    kprintln!(
+        "kernel image {RAM_BASE:#010x}..{kernel_end:#010x}, heap {} KiB, paging on, {free} of {total} frames free",
+        heap::free_bytes() / 1024
+    );
+    service::serve(node_id, ram_size)
+}
+
+/// The trap vector's entry for traps from user mode: a satellite runs no processes yet, so
+/// there is no user mode to trap from, and getting here is a kernel bug.
+#[no_mangle]
+extern "C" fn user_trap(frame: &mut TrapFrame) {
+    panic!("a trap from user mode at pc {:#010x}, but this satellite runs no processes", frame.epc);
+}
