@@ -13,6 +13,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::mpsc::{channel, Receiver};
+use std::sync::{Arc, Mutex};
 
 /// A console destination, as written by the user.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -56,6 +57,40 @@ impl fmt::Display for ConsoleSpec {
             ConsoleSpec::File(path) => write!(f, "file:{}", path.display()),
             ConsoleSpec::Tcp(addr) => write!(f, "tcp:{addr}"),
         }
+    }
+}
+
+/// A console output that keeps every byte, for tests, the monitor's transcripts and the
+/// system's gathered terminal; clones share the same bytes.
+#[derive(Clone, Default)]
+pub struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Capture {
+    /// An empty capture.
+    pub fn new() -> Capture {
+        Capture::default()
+    }
+
+    /// Takes the bytes written since the last call.
+    pub fn take(&self) -> Vec<u8> {
+        self.0.lock().map(|mut b| std::mem::take(&mut *b)).unwrap_or_default()
+    }
+
+    /// Everything written so far (and not taken), as text.
+    pub fn text(&self) -> String {
+        let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("console capture poisoned"))?.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

@@ -19,9 +19,9 @@
 //! monitor drives the same three steps, running nodes an instruction at a time in between,
 //! so a debugged system does exactly what a plain run does.
 
+use crate::console::Capture;
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
-use std::sync::{Arc, Mutex};
 
 use crossbeam_channel::{unbounded, Receiver, Sender};
 
@@ -167,20 +167,6 @@ pub enum SystemState {
     Stuck,
     /// This process holds no central node, and every link to the process that does has closed.
     Disconnected,
-}
-
-/// A `Write` into a buffer the system drains at boundaries.
-struct Gather(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Gather {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().map_err(|_| std::io::Error::other("console buffer poisoned"))?.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Options that are not part of the topology.
@@ -390,7 +376,7 @@ pub struct System {
     /// Length of a quantum, in nanoseconds.
     pub quantum_ns: u64,
     names: Vec<String>,
-    consoles: Vec<Option<Arc<Mutex<Vec<u8>>>>>,
+    consoles: Vec<Option<Capture>>,
     partial: Vec<Vec<u8>>,
     terminal: Box<dyn Write + Send>,
     central: Option<usize>,
@@ -428,9 +414,9 @@ impl System {
             let mut gathered = None;
             let (output, host_input): (Box<dyn Write + Send>, _) = match &spec.console {
                 Console::Terminal => {
-                    let shared = Arc::new(Mutex::new(Vec::new()));
-                    gathered = Some(shared.clone());
-                    (Box::new(Gather(shared)), if index == input_node { stdin.take() } else { None })
+                    let capture = Capture::new();
+                    gathered = Some(capture.clone());
+                    (Box::new(capture), if index == input_node { stdin.take() } else { None })
                 }
                 Console::Host(host) => {
                     let console = host.open(true)?;
@@ -784,9 +770,7 @@ impl System {
         let mut out = Vec::new();
         for (i, console) in self.consoles.iter().enumerate() {
             let Some(console) = console else { continue };
-            let Ok(mut bytes) = console.lock() else { continue };
-            self.partial[i].append(&mut bytes);
-            drop(bytes);
+            self.partial[i].append(&mut console.take());
             let partial = &mut self.partial[i];
             let cut = if all {
                 partial.len()

@@ -6,33 +6,13 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 
+use orrery_emulator::console::Capture;
 use orrery_emulator::monitor::{ConsoleCapture, Monitor};
 use orrery_emulator::system::{System, SystemOptions, SystemState};
 use orrery_emulator::topology::Topology;
 use proptest::prelude::{prop, proptest, ProptestConfig, Strategy};
 use proptest::prop_oneof;
-
-/// A `Write` whose bytes the test reads back.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Capture {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-}
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn linkdemo(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../topologies/linkdemo").join(name)

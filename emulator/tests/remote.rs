@@ -2,25 +2,11 @@
 //! the other, joined by TCP links on loopback. Kept in lockstep, the two halves print exactly
 //! what the same system prints in one process.
 
-use std::io::Write;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
+use orrery_emulator::console::Capture;
 use orrery_emulator::system::{System, SystemOptions, SystemState};
 use orrery_emulator::topology::Topology;
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn demo() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../programs/asm/linkdemo.s").display().to_string()
@@ -34,7 +20,7 @@ fn system(text: &str) -> (System, Capture) {
 }
 
 fn text(capture: &Capture) -> String {
-    String::from_utf8(capture.0.lock().unwrap().clone()).unwrap()
+    capture.text()
 }
 
 #[test]

@@ -2,26 +2,11 @@
 //! topologies boot and print the same transcript on every run, on one thread or several; a
 //! system of sixteen satellites runs; injected link faults are reproducible.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
+use orrery_emulator::console::Capture;
 use orrery_emulator::system::{Fate, System, SystemOptions, SystemState};
 use orrery_emulator::topology::Topology;
-
-/// A `Write` whose bytes the test reads back.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -33,7 +18,7 @@ fn run(topology: &Topology, threads: usize) -> (String, SystemState, System) {
     let options = SystemOptions { terminal: Box::new(capture.clone()), input: Vec::new(), stdin: false };
     let mut system = System::new(topology, options).unwrap();
     let state = system.run(1_000_000_000, threads).unwrap();
-    let text = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let text = capture.text();
     (text, state, system)
 }
 

@@ -6,9 +6,7 @@
 //! [`RAM_SIZE`] bytes of RAM and the default 100 MHz clock. Nothing here is random: the same
 //! program and input always give the same [`Outcome`].
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use orrery_emulator::machine::{Machine, MachineConfig, RunState};
 use orrery_toolchain::asm::{assemble, Options, Program};
@@ -39,27 +37,7 @@ impl Outcome {
 }
 
 /// A console that keeps every byte the guest writes.
-#[derive(Clone, Default)]
-pub struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Capture {
-    /// The bytes written so far, as text.
-    pub fn text(&self) -> String {
-        let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
-        String::from_utf8_lossy(&bytes).into_owned()
-    }
-}
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().map_err(|_| std::io::Error::other("console lock poisoned"))?.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+pub use orrery_emulator::console::Capture;
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {

@@ -2,8 +2,7 @@
 //! a host-side sender plays the central processor, sends an image over a link that loses and
 //! damages frames, and the satellite must boot it, every time, identically.
 
-use std::sync::{Arc, Mutex};
-
+use orrery_emulator::console::Capture;
 use orrery_emulator::loader::read_rom;
 use orrery_emulator::machine::{Machine, MachineConfig, RunState};
 use orrery_toolchain::asm::{assemble, Options, Program};
@@ -55,25 +54,13 @@ impl Faults {
     }
 }
 
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 fn repo(path: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }
 
-fn satellite() -> (Machine, Arc<Mutex<Vec<u8>>>) {
-    let console = Arc::new(Mutex::new(Vec::new()));
-    let mut config = MachineConfig::new(1 << 20, Box::new(Capture(console.clone())));
+fn satellite() -> (Machine, Capture) {
+    let console = Capture::new();
+    let mut config = MachineConfig::new(1 << 20, Box::new(console.clone()));
     config.node_id = 3;
     config.link_mtus = vec![1024];
     let mut machine = Machine::new(config);
@@ -137,7 +124,7 @@ fn boot(image: &Program, faults: &mut Faults) -> Boot {
             }
         }
     }
-    let console = String::from_utf8(console.lock().unwrap().clone()).unwrap();
+    let console = console.text();
     Boot {
         console,
         state,
@@ -223,5 +210,5 @@ fn bad_loads_and_mismatched_starts_are_refused() {
     sat.link_port(0).unwrap().deliver(other[..n].to_vec());
     sat.run(sat.cpu.cycles + 100_000);
     assert!(sat.link_port(0).unwrap().take_sent().is_empty());
-    insta::assert_snapshot!(String::from_utf8(console.lock().unwrap().clone()).unwrap());
+    insta::assert_snapshot!(console.text());
 }

@@ -141,22 +141,8 @@ impl Device for Uart {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::console::Capture;
     use std::sync::mpsc::channel;
-    use std::sync::{Arc, Mutex};
-
-    /// A `Write` whose bytes the test can read back.
-    #[derive(Clone, Default)]
-    struct Capture(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Capture {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     #[test]
     fn transmits_low_bytes() {
@@ -164,7 +150,7 @@ mod tests {
         let mut uart = Uart::new(Box::new(capture.clone()));
         uart.write(DATA, 0x141, 0).unwrap();
         uart.write(DATA, b'\n' as u32, 0).unwrap();
-        assert_eq!(&*capture.0.lock().unwrap(), b"A\n");
+        assert_eq!(capture.text(), "A\n");
         assert_eq!(uart.write(STATUS, 0, 0), Err(DeviceFault));
     }
 

@@ -39,7 +39,6 @@ pub mod stepping;
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::TcpListener;
 use std::str::FromStr;
-use std::sync::{Arc, Mutex};
 
 use ox32::cr;
 use ox32::Reg;
@@ -57,27 +56,8 @@ pub const PROMPT: &str = "(orrery) ";
 /// ten virtual seconds at 100 MHz. It keeps a script from hanging on a guest that loops.
 pub const DEFAULT_LIMIT: u64 = 1_000_000_000;
 
-/// A console that keeps what the guest writes, so the monitor can show it in its transcript.
-#[derive(Clone, Default)]
-pub struct ConsoleCapture(Arc<Mutex<Vec<u8>>>);
-
-impl ConsoleCapture {
-    /// Takes the bytes written since the last call.
-    fn take(&self) -> Vec<u8> {
-        self.0.lock().map(|mut b| std::mem::take(&mut *b)).unwrap_or_default()
-    }
-}
-
-impl Write for ConsoleCapture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().map_err(|_| std::io::Error::other("console lock poisoned"))?.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+/// The console the monitor shows in its transcript: what the guest writes, kept.
+pub use crate::console::Capture as ConsoleCapture;
 
 /// What a session debugs.
 enum Target<'m> {
