@@ -32,7 +32,7 @@ struct NodeArgs {
     /// The image: an ox32 ELF executable, or `.s` assembly source.
     image: PathBuf,
     /// RAM size, in bytes or with a K/M/G suffix.
-    #[arg(long, default_value = "64M", value_parser = parse_size)]
+    #[arg(long, default_value = "64M", value_parser = topology::parse_size)]
     ram: u32,
     /// Virtual CPU speed in MHz (instructions per virtual microsecond).
     #[arg(long, default_value_t = 100)]
@@ -113,27 +113,6 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         quantum_us: u64,
     },
-}
-
-/// Parses `64M`, `4096`, `1G`, `512K`.
-fn parse_size(text: &str) -> Result<u32, String> {
-    let (digits, unit) = match text.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
-        Some((i, _)) => text.split_at(i),
-        None => (text, ""),
-    };
-    let shift = match unit {
-        "" => 0,
-        "K" | "k" => 10,
-        "M" | "m" => 20,
-        "G" | "g" => 30,
-        _ => return Err(format!("unknown size unit `{unit}` (use K, M or G)")),
-    };
-    let value: u64 = digits.parse().map_err(|_| format!("`{text}` is not a size"))?;
-    let bytes = value << shift;
-    if bytes == 0 || bytes > ox32::memmap::RAM_MAX as u64 || value > u32::MAX as u64 {
-        return Err(format!("RAM must be between 1 byte and 2G, not {text}"));
-    }
-    Ok(bytes as u32)
 }
 
 /// Boots every node of a topology and runs the system.
