@@ -37,9 +37,10 @@ struct Cli {
 enum Cmd {
     /// Builds the guest workspace and translates every executable into target/ox32.
     Build,
-    /// Builds, then boots target/ox32/kernel.elf on orrery with the console on this terminal.
+    /// Builds, then boots a topology on orrery (default: topologies/default.toml: the kernel on
+    /// the central processor, which boots three satellites), consoles on this terminal.
     Run {
-        /// A topology file (comes with the topology issue; not accepted yet).
+        /// The topology file to boot.
         topology: Option<PathBuf>,
     },
     /// Builds the guest, runs the host tests (`cargo test --workspace`), then the differential suite.
@@ -98,21 +99,21 @@ fn build() -> Result<guest::Built> {
     guest::build(&tools)
 }
 
-/// `run`: boots the kernel image with the `orrery` binary, console passed through.
+/// The topology `cargo xtask run` boots without an argument.
+const DEFAULT_TOPOLOGY: &str = "topologies/default.toml";
+
+/// `run`: builds the guest, then boots a topology (by default [`DEFAULT_TOPOLOGY`]) with the
+/// `orrery` binary, consoles passed through.
 fn run(topology: Option<PathBuf>) -> Result<ExitCode> {
-    if let Some(topology) = topology {
-        eprintln!(
-            "xtask: topology files ({}) come with the topology issue; today `cargo xtask run` boots \
-             target/ox32/kernel.elf on one node",
-            topology.display()
-        );
-        return Ok(ExitCode::from(2));
+    let topology = topology.unwrap_or_else(|| repo_root().join(DEFAULT_TOPOLOGY));
+    if !topology.is_file() {
+        return Err(format!("{}: no such topology file", topology.display()));
     }
     let built = build()?;
     let kernel = built.ox32_dir.join("kernel.elf");
     if !kernel.exists() {
         return Err(format!(
-            "{} does not exist: the guest workspace has no executable named `kernel` yet (os/kernel \
+            "{} does not exist: the guest workspace has no executable named `kernel` (os/kernel \
              must build a binary target `kernel`)",
             kernel.display()
         ));
@@ -120,7 +121,7 @@ fn run(topology: Option<PathBuf>) -> Result<ExitCode> {
     let orrery = host_binary("orrery-emulator", "orrery")?;
     let status = Command::new(&orrery)
         .arg("run")
-        .arg(&kernel)
+        .arg(&topology)
         .status()
         .map_err(|e| format!("cannot start {}: {e}", orrery.display()))?;
     Ok(exit_code_of(status))

@@ -1,0 +1,150 @@
+//! The operating system on whole topologies (docs/boot.md): the central kernel boots every
+//! satellite over its link through the satellite's boot ROM, each satellite kernel starts and
+//! answers the central's hello, then init starts.
+//!
+//! The files are `topologies/*.toml` with the kernel taken from `ORRERY_GUEST_DIR` (set by
+//! `cargo xtask test`) instead of `../target/ox32`. Each system runs until nothing can happen
+//! any more (init runs its programs until usertests waits for a console line that never comes),
+//! and the transcript up to `starting init` is what is checked: the same on every run and on
+//! one host thread or two, since everything runs in virtual time.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use orrery_emulator::system::{System, SystemOptions, SystemState};
+use orrery_emulator::topology::Topology;
+
+/// The line that ends the boot: the central kernel hands over to init.
+const BOOTED: &str = "[cp] [kernel] starting init";
+
+/// A `Write` whose bytes the test reads back.
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The kernel built by `cargo xtask build`.
+fn kernel() -> PathBuf {
+    let Some(dir) = std::env::var_os("ORRERY_GUEST_DIR") else {
+        panic!(
+            "ORRERY_GUEST_DIR is not set: these tests boot target/ox32/kernel.elf, built and named \
+             by `cargo xtask test` (run that instead of `cargo test`)"
+        );
+    };
+    let path = PathBuf::from(dir).join("kernel.elf");
+    assert!(path.is_file(), "{} does not exist (run `cargo xtask test`)", path.display());
+    path
+}
+
+/// A topology's text with the kernel taken from `ORRERY_GUEST_DIR`.
+fn with_kernel(name: &str, text: &str) -> Topology {
+    let text = text.replace("\"../target/ox32/kernel.elf\"", &format!("{:?}", kernel()));
+    Topology::parse(name, &text, &repo().join("topologies"))
+        .unwrap_or_else(|e| panic!("{name} does not parse:\n{e}"))
+}
+
+/// `topologies/NAME`, with the kernel from `ORRERY_GUEST_DIR`.
+fn topology(name: &str) -> Topology {
+    let path = repo().join("topologies").join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    with_kernel(name, &text)
+}
+
+/// A star of `n` satellites with `memory` each, generated.
+fn star(n: usize, memory: &str) -> Topology {
+    let mut text = String::from(
+        "[[node]]\nname = \"cp\"\nrole = \"central\"\nimage = \"../target/ox32/kernel.elf\"\n\n",
+    );
+    for i in 1..=n {
+        text += &format!(
+            "[[node]]\nname = \"sat{i}\"\nrole = \"satellite\"\nmemory = \"{memory}\"\n\
+             rom = \"../os/bootrom/bootrom.s\"\n\n"
+        );
+    }
+    for i in 1..=n {
+        text += &format!("[[link]]\na = \"cp.{}\"\nb = \"sat{i}.0\"\n\n", i - 1);
+    }
+    with_kernel("star.toml", &text)
+}
+
+/// More virtual time than any run here needs.
+const LIMIT_NS: u64 = 10_000_000_000;
+
+/// Runs `topology` to its end on `threads` host threads; returns the transcript up to and
+/// including the line where init starts.
+fn boot(topology: &Topology, threads: usize) -> String {
+    let capture = Capture::default();
+    let options = SystemOptions { terminal: Box::new(capture.clone()), input: Vec::new(), stdin: false };
+    let mut system = System::new(topology, options).unwrap_or_else(|e| panic!("{e}"));
+    let state = system.run(LIMIT_NS, threads).unwrap_or_else(|e| panic!("{e}"));
+    let bytes = capture.0.lock().map(|b| b.clone()).unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    assert_eq!(state, SystemState::Stuck, "usertests should wait for console input:\n{text}");
+    assert!(!text.contains("panic"), "{text}");
+    let Some(start) = text.find(BOOTED) else {
+        panic!("init did not start:\n{text}");
+    };
+    let end = text[start..].find('\n').map_or(text.len(), |i| start + i + 1);
+    text[..end].to_string()
+}
+
+/// Checks that every one of `n` satellites booted and answered.
+fn assert_all_booted(transcript: &str, n: usize) {
+    for i in 1..=n {
+        let line = format!("[sat{i}] [sat] satellite kernel on node {i}, ");
+        assert!(transcript.contains(&line), "no {line:?} in:\n{transcript}");
+        let booted = format!("[cp] [kernel] booted satellite on port {}: ", i - 1);
+        assert!(transcript.contains(&booted), "no {booted:?} in:\n{transcript}");
+        let answered = format!("[cp] [kernel] satellite on port {} answers: node {i}, ", i - 1);
+        assert!(transcript.contains(&answered), "no {answered:?} in:\n{transcript}");
+    }
+    assert!(transcript.contains(&format!("[cp] [kernel] {n} of {n} satellite(s) up after ")), "{transcript}");
+}
+
+#[test]
+fn default_boots_three_satellites() {
+    let transcript = boot(&topology("default.toml"), 1);
+    assert_all_booted(&transcript, 3);
+    insta::assert_snapshot!("default", transcript);
+}
+
+#[test]
+fn star8_boots_eight_satellites() {
+    let transcript = boot(&topology("star8.toml"), 2);
+    assert_all_booted(&transcript, 8);
+    insta::assert_snapshot!("star8", transcript);
+}
+
+#[test]
+fn lossy_links_boot_every_satellite_the_same_way_every_time() {
+    let lossy = topology("lossy.toml");
+    let first = boot(&lossy, 1);
+    assert_all_booted(&first, 3);
+    let retransmitted: u32 = first
+        .lines()
+        .filter_map(|l| l.strip_suffix(" retransmissions"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u32>().ok())
+        .sum();
+    assert!(retransmitted > 0, "5 % loss and 1 % damage should cost retransmissions:\n{first}");
+    assert_eq!(boot(&lossy, 1), first, "a second run");
+    assert_eq!(boot(&lossy, 2), first, "on two threads");
+}
+
+#[test]
+fn sixteen_satellites_all_boot() {
+    let transcript = boot(&star(16, "2M"), 2);
+    assert_all_booted(&transcript, 16);
+}
