@@ -10,9 +10,14 @@
 //!
 //! Messages (little-endian): `H` hello (`ORRY`, version `u32`, quantum `u64` ns, MTU `u32`),
 //! `F` frame (arrival `u64` ns, length `u16`, bytes), `B` boundary (`u64` ns), `Q` goodbye.
+//!
+//! A UDP link is the other choice, for when a best effort will do: each frame is one datagram,
+//! there is no handshake and no lockstep, and a datagram is delivered at the first boundary
+//! after the host received it. Its timing then depends on the host, so a system with UDP links
+//! is not deterministic, and the link itself may lose or reorder frames like a real network.
 
 use std::io::{BufReader, BufWriter, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use std::time::{Duration, Instant};
 
 use crate::time::Time;
@@ -27,9 +32,16 @@ const CONNECT_PATIENCE: Duration = Duration::from_secs(30);
 pub struct RemoteLink {
     /// What the topology says about it.
     pub spec: RemoteSpec,
-    reader: BufReader<TcpStream>,
-    writer: BufWriter<TcpStream>,
+    wire: Wire,
     open: bool,
+}
+
+/// How the frames travel.
+enum Wire {
+    /// A TCP stream in lockstep.
+    Tcp { reader: BufReader<TcpStream>, writer: BufWriter<TcpStream> },
+    /// Datagrams to and from one peer.
+    Udp { socket: UdpSocket, peer: SocketAddr },
 }
 
 /// A remote link that has been set up but whose peer has not connected yet.
@@ -38,25 +50,39 @@ pub enum Pending {
     Listening(TcpListener, RemoteSpec),
     /// Will connect when opened.
     Connecting(RemoteSpec),
+    /// A bound UDP socket.
+    Datagrams(UdpSocket, SocketAddr, RemoteSpec),
 }
 
 impl Pending {
     /// Binds a listening link now (so its address is known before the peer starts).
     pub fn new(spec: &RemoteSpec) -> Result<Pending, String> {
-        match spec.mode {
+        match &spec.mode {
             RemoteMode::Listen => {
                 let listener = TcpListener::bind(&spec.addr)
                     .map_err(|e| format!("cannot listen on {}: {e}", spec.addr))?;
                 Ok(Pending::Listening(listener, spec.clone()))
             }
             RemoteMode::Connect => Ok(Pending::Connecting(spec.clone())),
+            RemoteMode::Udp { peer } => {
+                let socket =
+                    UdpSocket::bind(&spec.addr).map_err(|e| format!("cannot bind {}: {e}", spec.addr))?;
+                socket.set_nonblocking(true).map_err(|e| e.to_string())?;
+                let peer_addr = peer
+                    .to_socket_addrs()
+                    .ok()
+                    .and_then(|mut a| a.next())
+                    .ok_or_else(|| format!("cannot resolve {peer}"))?;
+                Ok(Pending::Datagrams(socket, peer_addr, spec.clone()))
+            }
         }
     }
 
     /// The address a listening link is bound to.
-    pub fn local_addr(&self) -> Option<std::net::SocketAddr> {
+    pub fn local_addr(&self) -> Option<SocketAddr> {
         match self {
             Pending::Listening(listener, _) => listener.local_addr().ok(),
+            Pending::Datagrams(socket, _, _) => socket.local_addr().ok(),
             Pending::Connecting(_) => None,
         }
     }
@@ -67,6 +93,9 @@ impl Pending {
             Pending::Listening(listener, spec) => {
                 let (stream, _) = listener.accept().map_err(|e| format!("accept on {}: {e}", spec.addr))?;
                 (stream, spec)
+            }
+            Pending::Datagrams(socket, peer, spec) => {
+                return Ok(RemoteLink { spec, wire: Wire::Udp { socket, peer }, open: true });
             }
             Pending::Connecting(spec) => {
                 let started = Instant::now();
@@ -83,15 +112,16 @@ impl Pending {
             }
         };
         let _ = stream.set_nodelay(true);
-        let reader = BufReader::new(stream.try_clone().map_err(|e| e.to_string())?);
-        let mut link = RemoteLink { spec, reader, writer: BufWriter::new(stream), open: true };
+        let mut reader = BufReader::new(stream.try_clone().map_err(|e| e.to_string())?);
+        let mut writer = BufWriter::new(stream);
         let mut hello = Vec::from(*b"HORRY");
         hello.extend_from_slice(&VERSION.to_le_bytes());
         hello.extend_from_slice(&quantum_ns.to_le_bytes());
-        hello.extend_from_slice(&link.spec.props.mtu.to_le_bytes());
-        link.writer.write_all(&hello).and_then(|_| link.writer.flush()).map_err(|e| e.to_string())?;
+        hello.extend_from_slice(&spec.props.mtu.to_le_bytes());
+        writer.write_all(&hello).and_then(|_| writer.flush()).map_err(|e| e.to_string())?;
         let mut peer = [0u8; 21];
-        link.reader.read_exact(&mut peer).map_err(|e| format!("{}: no handshake: {e}", link.spec.addr))?;
+        reader.read_exact(&mut peer).map_err(|e| format!("{}: no handshake: {e}", spec.addr))?;
+        let link = RemoteLink { spec, wire: Wire::Tcp { reader, writer }, open: true };
         if &peer[..5] != b"HORRY" || u32::from_le_bytes([peer[5], peer[6], peer[7], peer[8]]) != VERSION {
             return Err(format!("{}: the peer is not an orrery process of this version", link.spec.addr));
         }
@@ -113,30 +143,50 @@ impl RemoteLink {
         self.open
     }
 
-    /// Sends the frames of the quantum ending at `boundary` (arrival time, bytes), then the
-    /// boundary marker.
+    /// Sends the frames of the quantum ending at `boundary` (arrival time, bytes), then (over
+    /// TCP) the boundary marker.
     pub fn send(&mut self, frames: &[(Time, Vec<u8>)], boundary: Time) {
         if !self.open {
             return;
         }
-        let mut out = Vec::new();
-        for (arrive, data) in frames {
-            out.push(b'F');
-            out.extend_from_slice(&arrive.to_le_bytes());
-            out.extend_from_slice(&(data.len() as u16).to_le_bytes());
-            out.extend_from_slice(data);
-        }
-        out.push(b'B');
-        out.extend_from_slice(&boundary.to_le_bytes());
-        if self.writer.write_all(&out).and_then(|_| self.writer.flush()).is_err() {
-            self.open = false;
+        match &mut self.wire {
+            Wire::Tcp { writer, .. } => {
+                let mut out = Vec::new();
+                for (arrive, data) in frames {
+                    out.push(b'F');
+                    out.extend_from_slice(&arrive.to_le_bytes());
+                    out.extend_from_slice(&(data.len() as u16).to_le_bytes());
+                    out.extend_from_slice(data);
+                }
+                out.push(b'B');
+                out.extend_from_slice(&boundary.to_le_bytes());
+                if writer.write_all(&out).and_then(|_| writer.flush()).is_err() {
+                    self.open = false;
+                }
+            }
+            Wire::Udp { socket, peer } => {
+                for (_, data) in frames {
+                    // A datagram the host cannot send is a frame the network lost.
+                    let _ = socket.send_to(data, *peer);
+                }
+            }
         }
     }
 
-    /// Receives the peer's frames up to its marker for `boundary`; an empty list once the
-    /// peer has gone (it said goodbye, closed, or broke the protocol).
+    /// Receives the peer's frames up to its marker for `boundary` (over UDP: the datagrams
+    /// that have arrived, delivered at this boundary); an empty list once the peer has gone
+    /// (it said goodbye, closed, or broke the protocol).
     pub fn receive(&mut self, boundary: Time) -> Vec<(Time, Vec<u8>)> {
         let mut frames = Vec::new();
+        if let Wire::Udp { socket, peer } = &self.wire {
+            let mut buf = vec![0u8; self.spec.props.mtu as usize + 1];
+            while let Ok((len, from)) = socket.recv_from(&mut buf) {
+                if from == *peer && len <= self.spec.props.mtu as usize {
+                    frames.push((boundary, buf[..len].to_vec()));
+                }
+            }
+            return frames;
+        }
         while self.open {
             match self.read_message() {
                 Some(Message::Frame(arrive, data)) => frames.push((arrive, data)),
@@ -149,31 +199,32 @@ impl RemoteLink {
 
     /// Tells the peer this side is done.
     pub fn bye(&mut self) {
-        if self.open {
-            let _ = self.writer.write_all(b"Q").and_then(|_| self.writer.flush());
-            self.open = false;
+        if let (true, Wire::Tcp { writer, .. }) = (self.open, &mut self.wire) {
+            let _ = writer.write_all(b"Q").and_then(|_| writer.flush());
         }
+        self.open = false;
     }
 
     fn read_message(&mut self) -> Option<Message> {
+        let Wire::Tcp { reader, .. } = &mut self.wire else { return None };
         let mut kind = [0u8; 1];
-        self.reader.read_exact(&mut kind).ok()?;
+        reader.read_exact(&mut kind).ok()?;
         let mut word = [0u8; 8];
         match kind[0] {
             b'F' => {
-                self.reader.read_exact(&mut word).ok()?;
+                reader.read_exact(&mut word).ok()?;
                 let mut len = [0u8; 2];
-                self.reader.read_exact(&mut len).ok()?;
+                reader.read_exact(&mut len).ok()?;
                 let len = u16::from_le_bytes(len) as usize;
                 if len > self.spec.props.mtu as usize {
                     return None;
                 }
                 let mut data = vec![0; len];
-                self.reader.read_exact(&mut data).ok()?;
+                reader.read_exact(&mut data).ok()?;
                 Some(Message::Frame(u64::from_le_bytes(word), data))
             }
             b'B' => {
-                self.reader.read_exact(&mut word).ok()?;
+                reader.read_exact(&mut word).ok()?;
                 Some(Message::Boundary(u64::from_le_bytes(word)))
             }
             b'Q' => Some(Message::Bye),

@@ -129,16 +129,22 @@ pub struct LinkSpec {
     pub props: LinkProps,
 }
 
-/// Which side opens a link to another emulator process.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How a link to another emulator process is carried.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RemoteMode {
-    /// Listen on the address and accept the peer (`tcp-listen:HOST:PORT`).
+    /// TCP, in lockstep: listen on the address and accept the peer (`tcp-listen:HOST:PORT`).
     Listen,
-    /// Connect to the peer at the address (`tcp:HOST:PORT`).
+    /// TCP, in lockstep: connect to the peer at the address (`tcp:HOST:PORT`).
     Connect,
+    /// UDP datagrams, best effort and not in lockstep: bind the address and exchange frames
+    /// with `peer` (`udp:HOST:PORT@PEER_HOST:PEER_PORT`).
+    Udp {
+        /// The peer's `HOST:PORT`.
+        peer: String,
+    },
 }
 
-/// One link from a node of this topology to a node in another `orrery` process, over TCP.
+/// One link from a node of this topology to a node in another `orrery` process.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RemoteSpec {
     /// The local end.
@@ -622,17 +628,27 @@ fn parse_props(link: &RawLink, index: usize, loc: &Locator<'_>) -> Result<LinkPr
 /// `tcp-listen:HOST:PORT` or `tcp:HOST:PORT` (a link to another process), or `None` for a
 /// local endpoint.
 fn parse_remote(text: &str) -> Result<Option<(RemoteMode, String)>, Complaint> {
+    let host_port =
+        |addr: &str| addr.rsplit_once(':').is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok());
     let (mode, addr) = if let Some(addr) = text.strip_prefix("tcp-listen:") {
         (RemoteMode::Listen, addr)
     } else if let Some(addr) = text.strip_prefix("tcp:") {
         (RemoteMode::Connect, addr)
+    } else if let Some(rest) = text.strip_prefix("udp:") {
+        let Some((bind, peer)) = rest.split_once('@').filter(|(b, p)| host_port(b) && host_port(p)) else {
+            return Err((
+                format!("`{text}` needs HOST:PORT@PEER_HOST:PEER_PORT"),
+                Some("a UDP link binds the first address and talks to the second".into()),
+            ));
+        };
+        (RemoteMode::Udp { peer: peer.to_string() }, bind)
     } else {
         return Ok(None);
     };
-    if !addr.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok()) {
+    if !host_port(addr) {
         return Err((
             format!("`{text}` needs HOST:PORT"),
-            Some("a link to another process is `tcp-listen:HOST:PORT` or `tcp:HOST:PORT`".into()),
+            Some("a link to another process is `tcp-listen:HOST:PORT`, `tcp:HOST:PORT` or `udp:HOST:PORT@PEER`".into()),
         ));
     }
     Ok(Some((mode, addr.to_string())))

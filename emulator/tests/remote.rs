@@ -88,3 +88,26 @@ fn processes_that_disagree_on_the_quantum_refuse_to_run() {
     assert!(error.contains("disagree: quantum 10000 ns"), "{error}");
     assert!(other.join().unwrap().is_err());
 }
+
+/// A free UDP port on loopback (bound, read, released).
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[test]
+fn a_udp_link_carries_frames_between_processes() {
+    let demo = demo();
+    let (cp_port, sat_port) = (free_udp_port(), free_udp_port());
+    let (mut sat, sat_out) = system(&format!(
+        "[[node]]\nname = \"sat1\"\nid = 1\nrole = \"satellite\"\nimage = {demo:?}\n[[link]]\na = \"sat1.0\"\nb = \"udp:127.0.0.1:{sat_port}@127.0.0.1:{cp_port}\"\n"
+    ));
+    let (mut cp, cp_out) = system(&format!(
+        "[[node]]\nname = \"cp\"\nrole = \"central\"\nimage = {demo:?}\n[[link]]\na = \"cp.0\"\nb = \"udp:127.0.0.1:{cp_port}@127.0.0.1:{sat_port}\"\n"
+    ));
+    // Both sockets are bound before either side runs, so the first datagrams wait for them.
+    let other = std::thread::spawn(move || sat.run(2_000_000_000, 1).unwrap());
+    assert_eq!(cp.run(1_000_000_000, 1).unwrap(), SystemState::PoweredOff(0));
+    assert_eq!(other.join().unwrap(), SystemState::TimeLimit, "a UDP peer never says goodbye");
+    assert!(text(&sat_out).contains("[sat1] got: ping on port 0"), "{}", text(&sat_out));
+    assert!(text(&cp_out).contains("[cp] quiet for 1 ms after"), "{}", text(&cp_out));
+}

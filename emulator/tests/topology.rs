@@ -132,6 +132,7 @@ fn every_topology_mistake_is_located_and_explained() {
         ("bad drop rate", format!("{HEAD}{SAT}{LINK}drop = 1.5\n")),
         ("bad latency", format!("{HEAD}{SAT}{LINK}latency_us = -1.0\n")),
         ("bad bandwidth", format!("{HEAD}{SAT}{LINK}bandwidth_mbps = 0.0\n")),
+        ("udp without a peer", format!("{HEAD}[[link]]\na = \"cp.0\"\nb = \"udp:127.0.0.1:7000\"\n")),
         ("disk on a satellite", format!("{HEAD}{}{LINK}", SAT.replace("image", "disk = \"d.img\"\nimage"))),
     ];
     let mut report = String::new();
