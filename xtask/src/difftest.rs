@@ -1,6 +1,7 @@
-//! The differential suite: every program of `tests/differential` (package `difftest`) runs as
-//! the RV32 executable under `qemu-riscv32` and as its ox32 translation on orrery; the two
-//! transcripts (stdout and stderr, interleaved as written) and exit codes must be identical.
+//! The differential suite: every program of `tests/differential` (package `difftest`, and the C
+//! programs of `tests/differential/c`, built by clang) runs as the RV32 executable under
+//! `qemu-riscv32` and as its ox32 translation on orrery; the two transcripts (stdout and
+//! stderr, interleaved as written) and exit codes must be identical.
 //!
 //! qemu is the reference: the program is the same RV32 code on both machines, and only the
 //! answer to its `ecall`s differs (qemu's Linux emulation there, ox-bare's trap handler here),
@@ -45,6 +46,27 @@ struct Run {
     seconds: f64,
 }
 
+/// The C programs of `tests/differential/c`, each built by `cargo xtask bare`'s C path.
+fn c_programs() -> Result<Vec<Image>> {
+    let dir = crate::repo_root().join("tests/differential/c");
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|e| e == "c"))
+        .collect();
+    sources.sort();
+    let out_dir = crate::repo_root().join("target/ox32/difftest-c");
+    sources
+        .iter()
+        .map(|source| {
+            let name = source.file_stem().and_then(|s| s.to_str()).unwrap_or("c").to_string();
+            let ox = out_dir.join(format!("{name}.elf"));
+            let rv = crate::bare::bare_c(source, &name, &ox)?;
+            Ok(Image { package: "difftest-c".into(), name, rv, ox })
+        })
+        .collect()
+}
+
 /// Both runs of one program.
 struct Outcome {
     name: String,
@@ -57,6 +79,7 @@ struct Outcome {
 /// of every mismatch, figures, and last `N passed, M failed`.
 pub fn run(built: &Built, qemu: &Path, names: &[String], jobs: Option<usize>) -> Result<Summary> {
     let mut programs: Vec<Image> = built.images.iter().filter(|i| i.package == PACKAGE).cloned().collect();
+    programs.extend(c_programs()?);
     programs.sort_by(|a, b| a.name.cmp(&b.name));
     if !names.is_empty() {
         for name in names {

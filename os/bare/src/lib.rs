@@ -27,6 +27,7 @@
 
 extern crate alloc;
 
+pub mod c;
 pub mod exit;
 pub mod heap;
 pub mod print;

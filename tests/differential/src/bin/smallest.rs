@@ -1,4 +1,5 @@
-//! The smallest program: prints a line, allocates, and exits 3.
+//! The smallest program: prints a line, allocates, and exits 3. (Not named `hello`: the guest
+//! workspace shares one target directory, where `programs/user/hello` already builds a `hello`.)
 
 #![no_std]
 #![no_main]
