@@ -1,0 +1,627 @@
+//! One message as bytes: the requests a satellite process sends its stub (and the central
+//! sends a satellite), the replies, and the protocol error. Every message opens with the
+//! common header; all fields are little-endian.
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 1 | `version` ([`crate::VERSION`]) |
+//! | 1 | 1 | `kind` ([`Kind`]) |
+//! | 2 | 2 | reserved, 0 |
+//! | 4 | 4 | `pid`: the process the message is about (the caller, the target, the child) |
+//! | 8 | … | the body of the kind |
+//!
+//! Bodies (offsets from the start of the message; `n` is the length of the variable part):
+//!
+//! - [`Kind::StubExecutes`] (satellite → central): `call` 8, `args[0..6]` 12..36, `uid` 36,
+//!   `gid` 40, `n` 44, data 48.. ([`CALL_FIXED`] = 48).
+//! - [`Kind::Signal`] (central → satellite): `signal` 8.
+//! - [`Kind::Exit`] (satellite → central): `status` 8 (an [`ox_abi::WaitStatus`] word).
+//! - [`Kind::ForkImage`] (central → satellite): `parent` 8, `uid` 12, `gid` 16, `size` 20.
+//! - [`Kind::ReadImage`] (central → satellite): `offset` 8, `len` 12.
+//! - [`Kind::WriteImage`] (central → satellite): `offset` 8, `n` 12, data 16...
+//! - [`Kind::Start`] (central → satellite): `pc` 8.
+//! - [`Kind::Reply`] (either way, answering a request): `result` 8, `errno` 12, `signal` 16,
+//!   `n` 20, data 24...
+//! - [`Kind::ProtocolError`] (either way, answering an undecodable request): `reason` 8,
+//!   the `version` 9 and `kind` 10 received, reserved 11.
+//!
+//! Invariants: a message is exactly its fixed part and its variable part (no trailing bytes);
+//! the variable part is at most [`crate::MAX_DATA`] bytes; reserved fields are zero; a reply's
+//! `result` is 0 when its `errno` is not; numbers that name a call, an error, a signal or a
+//! wait status are ones [`ox_abi`] defines. Kinds from `0x80` up are answers in every version,
+//! and a receiver never answers an answer.
+
+use alloc::vec::Vec;
+
+use ox_abi::{Errno, Signal, Syscall, WaitStatus, MAX_ARGS};
+
+use crate::error::{DecodeError, EncodeError};
+use crate::wire::{put_u16, put_u32, Reader};
+use crate::{MAX_DATA, VERSION};
+
+/// Bytes of the common header.
+pub const HEADER: usize = 8;
+/// Bytes of the fixed part of [`Kind::StubExecutes`], the longest fixed part.
+pub const CALL_FIXED: usize = 48;
+/// Bytes of the fixed part of [`Kind::Reply`].
+pub const REPLY_FIXED: usize = 24;
+
+/// The tag of a message: what it asks for or answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Kind {
+    /// The stub executes a system call on the client's behalf.
+    StubExecutes = 1,
+    /// Deliver a signal to a process on the satellite (a `kill` aimed at a remote process,
+    /// forwarded by its stub). No reply.
+    Signal = 2,
+    /// The process on the satellite has ended; its stub exits too. No reply.
+    Exit = 3,
+    /// Accept a new process whose image follows (the satellite's process server).
+    ForkImage = 4,
+    /// Send a piece of a process's image (the parent's, for a fork on a satellite).
+    ReadImage = 5,
+    /// Store a piece of a new process's image.
+    WriteImage = 6,
+    /// Start a new process whose image is complete, at a given PC.
+    Start = 7,
+    /// The answer to a request.
+    Reply = 0x80,
+    /// The answer to a request the receiver could not decode.
+    ProtocolError = 0x81,
+}
+
+impl Kind {
+    /// Every kind, in number order.
+    pub const ALL: [Kind; 9] = [
+        Kind::StubExecutes,
+        Kind::Signal,
+        Kind::Exit,
+        Kind::ForkImage,
+        Kind::ReadImage,
+        Kind::WriteImage,
+        Kind::Start,
+        Kind::Reply,
+        Kind::ProtocolError,
+    ];
+
+    /// The kind with tag `tag`, if this version defines one.
+    pub fn from_tag(tag: u8) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| *k as u8 == tag)
+    }
+
+    /// Whether the tag is an answer (from `0x80` up, in every version): never answered.
+    pub fn is_answer_tag(tag: u8) -> bool {
+        tag >= 0x80
+    }
+}
+
+/// The caller's environment that travels with a request. The current directory does not: as
+/// in Bach's design it lives on the stub, which executes `chdir` and resolves relative paths
+/// against its own.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Env {
+    /// User id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+}
+
+/// A system call for the stub to execute ([`Kind::StubExecutes`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Call {
+    /// The call.
+    pub call: Syscall,
+    /// Its fixed parameters, `a0`..`a5` as the process passed them (unused ones 0). Pointers
+    /// stay as they are, meaningless to the stub: what they point to travels in `data`.
+    pub args: [u32; MAX_ARGS],
+    /// Who is calling.
+    pub env: Env,
+    /// The variable-length part: what the call reads from the caller's memory (a path, the
+    /// data of a write), copied in by the satellite kernel.
+    pub data: Vec<u8>,
+}
+
+/// What a request asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// The stub executes the call on the client's behalf and replies.
+    StubExecutes(Call),
+    /// Deliver this signal to the process. No reply.
+    Signal(Signal),
+    /// The process ended this way. No reply.
+    Exit(WaitStatus),
+    /// Accept the process `pid`, logically a child of `parent`, with `env`; its image of
+    /// `size` bytes follows in [`Request::WriteImage`]s.
+    ForkImage {
+        /// The logical parent (the process that forked).
+        parent: u32,
+        /// The child's environment, the parent's.
+        env: Env,
+        /// Bytes of the image.
+        size: u32,
+    },
+    /// Reply with up to `len` bytes of the process's image from `offset`; the reply's result is
+    /// the image's total size.
+    ReadImage {
+        /// Where in the image.
+        offset: u32,
+        /// Most bytes wanted.
+        len: u32,
+    },
+    /// Store `data` at `offset` of the image of a process accepted by [`Request::ForkImage`].
+    WriteImage {
+        /// Where in the image.
+        offset: u32,
+        /// The bytes.
+        data: Vec<u8>,
+    },
+    /// The image is complete: start the process at `pc`, with `fork`'s result 0 in `a0`.
+    Start {
+        /// Where the child resumes: after the parent's `syscall`.
+        pc: u32,
+    },
+}
+
+/// The answer to a request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reply {
+    /// The call's result, or its error.
+    pub result: Result<u32, Errno>,
+    /// A signal the stub received while executing the call (Bach: the call completed before
+    /// the signal was checked, or an interruptible sleep was broken); the satellite delivers
+    /// it to the process.
+    pub signal: Option<Signal>,
+    /// The variable-length part: what the call writes to the caller's memory (the data of a
+    /// read), copied out by the satellite kernel.
+    pub data: Vec<u8>,
+}
+
+impl Reply {
+    /// A successful reply with no data and no signal.
+    pub fn ok(result: u32) -> Reply {
+        Reply { result: Ok(result), signal: None, data: Vec::new() }
+    }
+
+    /// A failed reply with no data and no signal.
+    pub fn err(errno: Errno) -> Reply {
+        Reply { result: Err(errno), signal: None, data: Vec::new() }
+    }
+}
+
+/// Why a request was refused by [`Kind::ProtocolError`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Reason {
+    /// The receiver does not speak the request's version.
+    Version = 1,
+    /// The receiver's version has no such kind.
+    Kind = 2,
+    /// The request is malformed (lengths, reserved fields, numbers).
+    Malformed = 3,
+    /// The request is longer than the receiver accepts.
+    TooLarge = 4,
+}
+
+impl Reason {
+    /// Every reason.
+    pub const ALL: [Reason; 4] = [Reason::Version, Reason::Kind, Reason::Malformed, Reason::TooLarge];
+
+    /// The reason with code `code`.
+    pub fn from_code(code: u8) -> Option<Reason> {
+        Reason::ALL.into_iter().find(|r| *r as u8 == code)
+    }
+}
+
+/// A refusal: the receiver could not decode a request. Its layout is the same in every
+/// version, and its byte 0 is the version its sender speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProtocolError {
+    /// The version the refusing end speaks.
+    pub speaks: u8,
+    /// Why.
+    pub reason: Reason,
+    /// The version of the refused message.
+    pub version: u8,
+    /// The kind of the refused message.
+    pub kind: u8,
+}
+
+/// What a message carries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Body {
+    /// A request.
+    Request(Request),
+    /// A reply.
+    Reply(Reply),
+    /// A refusal.
+    ProtocolError(ProtocolError),
+}
+
+/// One message: the process it is about and its body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// The caller (a request from a satellite, a reply to it), the target ([`Request::Signal`])
+    /// or the new process (the fork requests).
+    pub pid: u32,
+    /// What it says.
+    pub body: Body,
+}
+
+impl Message {
+    /// A request about `pid`.
+    pub fn request(pid: u32, request: Request) -> Message {
+        Message { pid, body: Body::Request(request) }
+    }
+
+    /// A reply to `pid`.
+    pub fn reply(pid: u32, reply: Reply) -> Message {
+        Message { pid, body: Body::Reply(reply) }
+    }
+
+    /// The message's tag.
+    pub fn kind(&self) -> Kind {
+        match &self.body {
+            Body::Request(Request::StubExecutes(_)) => Kind::StubExecutes,
+            Body::Request(Request::Signal(_)) => Kind::Signal,
+            Body::Request(Request::Exit(_)) => Kind::Exit,
+            Body::Request(Request::ForkImage { .. }) => Kind::ForkImage,
+            Body::Request(Request::ReadImage { .. }) => Kind::ReadImage,
+            Body::Request(Request::WriteImage { .. }) => Kind::WriteImage,
+            Body::Request(Request::Start { .. }) => Kind::Start,
+            Body::Reply(_) => Kind::Reply,
+            Body::ProtocolError(_) => Kind::ProtocolError,
+        }
+    }
+
+    /// The variable-length part, if the kind has one.
+    fn data(&self) -> &[u8] {
+        match &self.body {
+            Body::Request(Request::StubExecutes(call)) => &call.data,
+            Body::Request(Request::WriteImage { data, .. }) => data,
+            Body::Reply(reply) => &reply.data,
+            Body::Request(_) | Body::ProtocolError(_) => &[],
+        }
+    }
+
+    /// Bytes of the encoded message.
+    pub fn encoded_len(&self) -> usize {
+        fixed_len(self.kind()) + self.data().len()
+    }
+
+    /// The message as bytes, or `DataTooLong` if its variable part exceeds [`MAX_DATA`].
+    pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
+        let data = self.data();
+        if data.len() > MAX_DATA {
+            return Err(EncodeError::DataTooLong { len: data.len() });
+        }
+        // MAX_DATA fits in a u32, so the length field below is exact.
+        let n = data.len() as u32;
+        let mut out = Vec::with_capacity(self.encoded_len());
+        let version = match &self.body {
+            Body::ProtocolError(refusal) => refusal.speaks,
+            _ => VERSION,
+        };
+        out.extend_from_slice(&[version, self.kind() as u8]);
+        put_u16(&mut out, 0);
+        put_u32(&mut out, self.pid);
+        match &self.body {
+            Body::Request(Request::StubExecutes(call)) => {
+                put_u32(&mut out, call.call as u32);
+                for arg in call.args {
+                    put_u32(&mut out, arg);
+                }
+                put_env(&mut out, call.env);
+                put_u32(&mut out, n);
+            }
+            Body::Request(Request::Signal(signal)) => put_u32(&mut out, *signal as u32),
+            Body::Request(Request::Exit(status)) => put_u32(&mut out, status.encode()),
+            Body::Request(Request::ForkImage { parent, env, size }) => {
+                put_u32(&mut out, *parent);
+                put_env(&mut out, *env);
+                put_u32(&mut out, *size);
+            }
+            Body::Request(Request::ReadImage { offset, len }) => {
+                put_u32(&mut out, *offset);
+                put_u32(&mut out, *len);
+            }
+            Body::Request(Request::WriteImage { offset, .. }) => {
+                put_u32(&mut out, *offset);
+                put_u32(&mut out, n);
+            }
+            Body::Request(Request::Start { pc }) => put_u32(&mut out, *pc),
+            Body::Reply(reply) => {
+                let (result, errno) = match reply.result {
+                    Ok(value) => (value, 0),
+                    Err(errno) => (0, errno as u32),
+                };
+                put_u32(&mut out, result);
+                put_u32(&mut out, errno);
+                put_u32(&mut out, reply.signal.map_or(0, |s| s as u32));
+                put_u32(&mut out, n);
+            }
+            Body::ProtocolError(refusal) => {
+                out.extend_from_slice(&[refusal.reason as u8, refusal.version, refusal.kind, 0]);
+            }
+        }
+        out.extend_from_slice(data);
+        Ok(out)
+    }
+
+    /// Reads a message from untrusted bytes: exactly one whole message, every field checked.
+    pub fn decode(bytes: &[u8]) -> Result<Message, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let version = r.u8()?;
+        let tag = r.u8()?;
+        let reserved = r.u16()?;
+        let pid = r.u32()?;
+        // A refusal keeps its layout in every version, so it is read whatever its version.
+        if version != VERSION && tag != Kind::ProtocolError as u8 {
+            return Err(DecodeError::UnknownVersion { version, pid });
+        }
+        let kind = Kind::from_tag(tag).ok_or(DecodeError::UnknownKind { kind: tag, pid })?;
+        if reserved != 0 {
+            return Err(DecodeError::Reserved);
+        }
+        let need = fixed_len(kind);
+        if bytes.len() < need {
+            return Err(DecodeError::Truncated { needed: need, got: bytes.len() });
+        }
+        let body = match kind {
+            Kind::StubExecutes => {
+                let number = r.u32()?;
+                let mut args = [0; MAX_ARGS];
+                for arg in &mut args {
+                    *arg = r.u32()?;
+                }
+                let env = env(&mut r)?;
+                let data = data(&mut r)?;
+                let call = Syscall::from_number(number).ok_or(DecodeError::UnknownCall { pid, number })?;
+                Body::Request(Request::StubExecutes(Call { call, args, env, data }))
+            }
+            Kind::Signal => Body::Request(Request::Signal(signal(r.u32()?)?)),
+            Kind::Exit => {
+                let word = r.u32()?;
+                // Only the word the status encodes to: stray bits would not survive a round trip.
+                let status = WaitStatus::decode(word).filter(|s| s.encode() == word);
+                Body::Request(Request::Exit(status.ok_or(DecodeError::BadStatus(word))?))
+            }
+            Kind::ForkImage => {
+                let parent = r.u32()?;
+                let env = env(&mut r)?;
+                let size = r.u32()?;
+                Body::Request(Request::ForkImage { parent, env, size })
+            }
+            Kind::ReadImage => {
+                let offset = r.u32()?;
+                let len = r.u32()?;
+                Body::Request(Request::ReadImage { offset, len })
+            }
+            Kind::WriteImage => {
+                let offset = r.u32()?;
+                let data = data(&mut r)?;
+                Body::Request(Request::WriteImage { offset, data })
+            }
+            Kind::Start => Body::Request(Request::Start { pc: r.u32()? }),
+            Kind::Reply => {
+                let value = r.u32()?;
+                let errno = r.u32()?;
+                let signal = match r.u32()? {
+                    0 => None,
+                    n => Some(self::signal(n)?),
+                };
+                let data = data(&mut r)?;
+                let result = match errno {
+                    0 => Ok(value),
+                    _ if value != 0 => return Err(DecodeError::ResultWithError),
+                    n => Err(errno_of(n)?),
+                };
+                Body::Reply(Reply { result, signal, data })
+            }
+            Kind::ProtocolError => {
+                let code = r.u8()?;
+                let reason = Reason::from_code(code).ok_or(DecodeError::UnknownReason(code))?;
+                let refused_version = r.u8()?;
+                let refused_kind = r.u8()?;
+                if r.u8()? != 0 {
+                    return Err(DecodeError::Reserved);
+                }
+                Body::ProtocolError(ProtocolError {
+                    speaks: version,
+                    reason,
+                    version: refused_version,
+                    kind: refused_kind,
+                })
+            }
+        };
+        let extra = r.rest().len();
+        if extra != 0 {
+            return Err(DecodeError::TrailingBytes { extra });
+        }
+        Ok(Message { pid, body })
+    }
+
+    /// What to send back for `bytes` that did not decode with `error`: a [`ProtocolError`],
+    /// or an `ENOSYS` reply for an unknown call. `None` when nothing should be sent: the bytes
+    /// have no header to address an answer with, or they were an answer themselves.
+    pub fn refusal(bytes: &[u8], error: &DecodeError) -> Option<Message> {
+        let mut r = Reader::new(bytes);
+        let version = r.u8().ok()?;
+        let tag = r.u8().ok()?;
+        let _reserved = r.u16().ok()?;
+        let pid = r.u32().ok()?;
+        if Kind::is_answer_tag(tag) {
+            return None;
+        }
+        let reason = match error {
+            DecodeError::UnknownCall { .. } => return Some(Message::reply(pid, Reply::err(Errno::NoSys))),
+            DecodeError::UnknownVersion { .. } => Reason::Version,
+            DecodeError::UnknownKind { .. } => Reason::Kind,
+            DecodeError::DataTooLong { .. } => Reason::TooLarge,
+            _ => Reason::Malformed,
+        };
+        Some(Message::refused(pid, reason, version, tag))
+    }
+
+    /// The refusal of a message about `pid` of `version` and `kind` for `reason` (also for a
+    /// message the reassembler refused as too large: its first fragment carries the header).
+    pub fn refused(pid: u32, reason: Reason, version: u8, kind: u8) -> Message {
+        Message { pid, body: Body::ProtocolError(ProtocolError { speaks: VERSION, reason, version, kind }) }
+    }
+}
+
+/// Bytes of the fixed part of a kind: the common header and the body before the data.
+pub fn fixed_len(kind: Kind) -> usize {
+    match kind {
+        Kind::StubExecutes => CALL_FIXED,
+        Kind::Signal | Kind::Exit | Kind::Start | Kind::ProtocolError => HEADER + 4,
+        Kind::ForkImage => HEADER + 16,
+        Kind::ReadImage | Kind::WriteImage => HEADER + 8,
+        Kind::Reply => REPLY_FIXED,
+    }
+}
+
+fn put_env(out: &mut Vec<u8>, env: Env) {
+    put_u32(out, env.uid);
+    put_u32(out, env.gid);
+}
+
+fn env(r: &mut Reader<'_>) -> Result<Env, DecodeError> {
+    Ok(Env { uid: r.u32()?, gid: r.u32()? })
+}
+
+/// The length field and the variable-length part after it, which must be the rest of the
+/// message.
+fn data(r: &mut Reader<'_>) -> Result<Vec<u8>, DecodeError> {
+    let declared = r.u32()?;
+    if declared as usize > MAX_DATA {
+        return Err(DecodeError::DataTooLong { len: declared });
+    }
+    let rest = r.rest();
+    if rest.len() != declared as usize {
+        return Err(DecodeError::LengthMismatch { declared, actual: rest.len() });
+    }
+    Ok(rest.to_vec())
+}
+
+fn signal(number: u32) -> Result<Signal, DecodeError> {
+    Signal::from_number(number).ok_or(DecodeError::UnknownSignal(number))
+}
+
+fn errno_of(number: u32) -> Result<Errno, DecodeError> {
+    Errno::ALL.into_iter().find(|e| *e as u32 == number).ok_or(DecodeError::UnknownErrno(number))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::vec;
+
+    /// `getppid` from process 12 of uid 1000, gid 100: the example of docs/protocol.md.
+    fn getppid() -> Message {
+        Message::request(
+            12,
+            Request::StubExecutes(Call {
+                call: Syscall::GetPpid,
+                args: [0; MAX_ARGS],
+                env: Env { uid: 1000, gid: 100 },
+                data: Vec::new(),
+            }),
+        )
+    }
+
+    #[test]
+    fn getppid_request_has_the_documented_bytes() {
+        let bytes = getppid().encode().unwrap();
+        let mut expected = vec![1, 1, 0, 0, 12, 0, 0, 0, 6, 0, 0, 0];
+        expected.extend_from_slice(&[0; 24]);
+        expected.extend_from_slice(&[0xe8, 3, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(bytes, expected);
+        assert_eq!(bytes.len(), fixed_len(Kind::StubExecutes));
+        assert_eq!(Message::decode(&bytes), Ok(getppid()));
+    }
+
+    #[test]
+    fn read_reply_has_the_documented_bytes() {
+        let reply = Message::reply(12, Reply { result: Ok(6), signal: None, data: b"hello\n".to_vec() });
+        let bytes = reply.encode().unwrap();
+        let mut expected = vec![1, 0x80, 0, 0, 12, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 6, 0, 0, 0];
+        expected.extend_from_slice(b"hello\n");
+        assert_eq!(bytes, expected);
+        assert_eq!(Message::decode(&bytes), Ok(reply));
+    }
+
+    #[test]
+    fn every_truncation_is_an_error() {
+        let mut call = getppid();
+        if let Body::Request(Request::StubExecutes(c)) = &mut call.body {
+            c.data = b"/etc/motd".to_vec();
+        }
+        let bytes = call.encode().unwrap();
+        for len in 0..bytes.len() {
+            assert!(Message::decode(&bytes[..len]).is_err(), "prefix of {len} bytes decoded");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert_eq!(Message::decode(&longer), Err(DecodeError::LengthMismatch { declared: 9, actual: 10 }));
+        let mut start = Message::request(1, Request::Start { pc: 4 }).encode().unwrap();
+        start.push(0);
+        assert_eq!(Message::decode(&start), Err(DecodeError::TrailingBytes { extra: 1 }));
+    }
+
+    #[test]
+    fn checks_numbers_and_reserved_fields() {
+        let mut bytes = getppid().encode().unwrap();
+        bytes[8] = 99;
+        let error = Message::decode(&bytes).unwrap_err();
+        assert_eq!(error, DecodeError::UnknownCall { pid: 12, number: 99 });
+        assert_eq!(Message::refusal(&bytes, &error), Some(Message::reply(12, Reply::err(Errno::NoSys))));
+        bytes[8] = 6;
+        bytes[2] = 1;
+        assert_eq!(Message::decode(&bytes), Err(DecodeError::Reserved));
+        let failed = Message::reply(1, Reply::err(Errno::NoEnt)).encode().unwrap();
+        let mut both = failed.clone();
+        both[8] = 1;
+        assert_eq!(Message::decode(&both), Err(DecodeError::ResultWithError));
+        let mut bad_errno = failed;
+        bad_errno[12] = 200;
+        assert_eq!(Message::decode(&bad_errno), Err(DecodeError::UnknownErrno(200)));
+        let mut bad_signal = Message::request(1, Request::Signal(Signal::Kill)).encode().unwrap();
+        bad_signal[8] = 1;
+        assert_eq!(Message::decode(&bad_signal), Err(DecodeError::UnknownSignal(1)));
+        let mut bad_status = Message::request(1, Request::Exit(WaitStatus::Exited(3))).encode().unwrap();
+        bad_status[8] = 1;
+        assert_eq!(Message::decode(&bad_status), Err(DecodeError::BadStatus(0x301)));
+        let mut stray =
+            Message::request(1, Request::Exit(WaitStatus::Signaled(Signal::Kill))).encode().unwrap();
+        stray[10] = 1;
+        assert_eq!(Message::decode(&stray), Err(DecodeError::BadStatus(0x1_0009)), "stray bits are refused");
+        let mut bad_kind = getppid().encode().unwrap();
+        bad_kind[1] = 8;
+        let error = Message::decode(&bad_kind).unwrap_err();
+        assert_eq!(error, DecodeError::UnknownKind { kind: 8, pid: 12 });
+        assert_eq!(Message::refusal(&bad_kind, &error), Some(Message::refused(12, Reason::Kind, 1, 8)));
+    }
+
+    #[test]
+    fn an_unknown_version_is_refused_but_a_refusal_is_read_in_any_version() {
+        let mut bytes = getppid().encode().unwrap();
+        bytes[0] = 2;
+        let error = Message::decode(&bytes).unwrap_err();
+        assert_eq!(error, DecodeError::UnknownVersion { version: 2, pid: 12 });
+        let refusal = Message::refusal(&bytes, &error).unwrap();
+        assert_eq!(refusal, Message::refused(12, Reason::Version, 2, Kind::StubExecutes as u8));
+        let mut from_the_future = refusal.encode().unwrap();
+        assert_eq!(from_the_future, [1, 0x81, 0, 0, 12, 0, 0, 0, 1, 2, 1, 0]);
+        from_the_future[0] = 9;
+        let read = Message::decode(&from_the_future).unwrap();
+        let expected = ProtocolError { speaks: 9, reason: Reason::Version, version: 2, kind: 1 };
+        assert_eq!(read.body, Body::ProtocolError(expected));
+        assert_eq!(
+            Message::refusal(&from_the_future, &DecodeError::Reserved),
+            None,
+            "an answer is never answered"
+        );
+        assert_eq!(Message::refusal(&from_the_future[..7], &DecodeError::Reserved), None);
+    }
+}

@@ -1,0 +1,65 @@
+//! Little-endian fields in and out of byte buffers. Reading is checked: a read past the end
+//! is [`DecodeError::Truncated`], never a panic; writing appends to a `Vec`.
+
+use alloc::vec::Vec;
+
+use crate::error::DecodeError;
+
+/// A cursor over received bytes. Invariant: `at <= bytes.len()`.
+pub(crate) struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    /// A reader at the start of `bytes`.
+    pub(crate) fn new(bytes: &'a [u8]) -> Reader<'a> {
+        Reader { bytes, at: 0 }
+    }
+
+    /// The next `n` bytes, or `Truncated` if fewer remain.
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        let end = self.at.checked_add(n).filter(|end| *end <= self.bytes.len());
+        let Some(end) = end else {
+            return Err(DecodeError::Truncated { needed: self.at.saturating_add(n), got: self.bytes.len() });
+        };
+        let taken = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(taken)
+    }
+
+    /// The next byte.
+    pub(crate) fn u8(&mut self) -> Result<u8, DecodeError> {
+        let b = self.take(1)?;
+        Ok(b[0])
+    }
+
+    /// The next little-endian `u16`.
+    pub(crate) fn u16(&mut self) -> Result<u16, DecodeError> {
+        let b = self.take(2)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
+
+    /// The next little-endian `u32`.
+    pub(crate) fn u32(&mut self) -> Result<u32, DecodeError> {
+        let b = self.take(4)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// Everything not read yet.
+    pub(crate) fn rest(&mut self) -> &'a [u8] {
+        let rest = &self.bytes[self.at..];
+        self.at = self.bytes.len();
+        rest
+    }
+}
+
+/// Appends a little-endian `u16`.
+pub(crate) fn put_u16(out: &mut Vec<u8>, value: u16) {
+    out.extend_from_slice(&value.to_le_bytes());
+}
+
+/// Appends a little-endian `u32`.
+pub(crate) fn put_u32(out: &mut Vec<u8>, value: u32) {
+    out.extend_from_slice(&value.to_le_bytes());
+}
