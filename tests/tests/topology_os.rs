@@ -10,6 +10,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use orrery_emulator::system::{System, SystemOptions, SystemState};
@@ -49,9 +50,27 @@ fn kernel() -> PathBuf {
     path
 }
 
-/// A topology's text with the kernel taken from `ORRERY_GUEST_DIR`.
+/// A fresh copy of the disk image built by `cargo xtask build`, for topology `name`: a run
+/// writes to its disk, and the image in `target/ox32` must stay as built.
+fn fresh_disk(name: &str) -> PathBuf {
+    let image = kernel().with_file_name("disk.img");
+    static COPIES: AtomicUsize = AtomicUsize::new(0);
+    let n = COPIES.fetch_add(1, Ordering::Relaxed);
+    let copy = std::env::temp_dir().join(format!("orrery-topology-{}-{n}-{name}.img", std::process::id()));
+    std::fs::copy(&image, &copy)
+        .unwrap_or_else(|e| panic!("cannot copy {} to {}: {e}", image.display(), copy.display()));
+    copy
+}
+
+/// A topology's text with the kernel taken from `ORRERY_GUEST_DIR` and the disk a fresh copy
+/// of the one there.
 fn with_kernel(name: &str, text: &str) -> Topology {
     let text = text.replace("\"../target/ox32/kernel.elf\"", &format!("{:?}", kernel()));
+    let text = if text.contains("\"../target/ox32/disk.img\"") {
+        text.replace("\"../target/ox32/disk.img\"", &format!("{:?}", fresh_disk(name)))
+    } else {
+        text
+    };
     Topology::parse(name, &text, &repo().join("topologies"))
         .unwrap_or_else(|e| panic!("{name} does not parse:\n{e}"))
 }
@@ -101,6 +120,15 @@ fn boot(topology: &Topology, threads: usize) -> String {
     text[..end].to_string()
 }
 
+/// Removes the disk copies `topology` booted with (see [`fresh_disk`]).
+fn remove_disks(topology: &Topology) {
+    for disk in topology.nodes.iter().filter_map(|node| node.disk.as_ref()) {
+        if disk.starts_with(std::env::temp_dir()) {
+            let _ = std::fs::remove_file(disk);
+        }
+    }
+}
+
 /// Checks that every one of `n` satellites booted and answered.
 fn assert_all_booted(transcript: &str, n: usize) {
     for i in 1..=n {
@@ -116,22 +144,32 @@ fn assert_all_booted(transcript: &str, n: usize) {
 
 #[test]
 fn default_boots_three_satellites() {
-    let transcript = boot(&topology("default.toml"), 1);
+    let default = topology("default.toml");
+    let transcript = boot(&default, 1);
+    remove_disks(&default);
     assert_all_booted(&transcript, 3);
     insta::assert_snapshot!("default", transcript);
 }
 
 #[test]
 fn star8_boots_eight_satellites() {
-    let transcript = boot(&topology("star8.toml"), 2);
+    let star8 = topology("star8.toml");
+    let transcript = boot(&star8, 2);
+    remove_disks(&star8);
     assert_all_booted(&transcript, 8);
     insta::assert_snapshot!("star8", transcript);
 }
 
 #[test]
 fn lossy_links_boot_every_satellite_the_same_way_every_time() {
-    let lossy = topology("lossy.toml");
-    let first = boot(&lossy, 1);
+    // Each run boots a fresh copy of the disk: the mount line counts free blocks.
+    let lossy_run = |threads| {
+        let lossy = topology("lossy.toml");
+        let transcript = boot(&lossy, threads);
+        remove_disks(&lossy);
+        transcript
+    };
+    let first = lossy_run(1);
     assert_all_booted(&first, 3);
     let retransmitted: u32 = first
         .lines()
@@ -139,8 +177,8 @@ fn lossy_links_boot_every_satellite_the_same_way_every_time() {
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u32>().ok())
         .sum();
     assert!(retransmitted > 0, "5 % loss and 1 % damage should cost retransmissions:\n{first}");
-    assert_eq!(boot(&lossy, 1), first, "a second run");
-    assert_eq!(boot(&lossy, 2), first, "on two threads");
+    assert_eq!(lossy_run(1), first, "a second run");
+    assert_eq!(lossy_run(2), first, "on two threads");
 }
 
 #[test]

@@ -11,6 +11,11 @@
 //!    (the central kernel's build script reads both) and translated into
 //!    `target/ox32/<name>.elf`.
 //!
+//! After phase 1 the disk image `target/ox32/disk.img` ([`DISK_SIZE`], an `ox-fs` file system)
+//! is built with every user program as `/bin/<name>` (see [`build_disk`]), the same bytes for
+//! the same programs. It is rebuilt only when a program is newer than it, so what a run wrote
+//! on it stays across runs until the programs change (tests boot copies of it).
+//!
 //! The RV32 executables stay in `target/guest/riscv32ima-unknown-none-elf/release/`. A
 //! translation is skipped when its output is newer than both its input and this driver (the
 //! translator is compiled into it), so a warm run only pays for cargo's own up-to-date check.
@@ -21,6 +26,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Instant, SystemTime};
 
+use orrery_toolchain::disk::{self, AddFile};
 use orrery_toolchain::rv2ox;
 
 use crate::toolchain::Cross;
@@ -28,6 +34,12 @@ use crate::{log_time, repo_root, Result};
 
 /// The package of the satellite kernel, which the central kernel embeds.
 pub const SATELLITE_PACKAGE: &str = "ox-satellite";
+
+/// Size of the disk image in bytes.
+pub const DISK_SIZE: u64 = 32 << 20;
+
+/// The disk image's file name in `target/ox32`.
+pub const DISK_IMAGE: &str = "disk.img";
 
 /// One guest executable and its translation.
 #[derive(Clone, Debug)]
@@ -105,6 +117,7 @@ pub fn build(tools: &Cross) -> Result<Built> {
         log_time("guest build, phase 1 (programs/user)", started);
         images.extend(translate_all(&artifacts, &user_dir, &mut totals)?);
     }
+    build_disk(&user_dir, &ox32_dir.join(DISK_IMAGE))?;
 
     let mut args = vec!["build".to_string(), "--package".to_string(), SATELLITE_PACKAGE.to_string()];
     args.extend(Cross::build_args());
@@ -153,6 +166,40 @@ pub fn build(tools: &Cross) -> Result<Built> {
         eprintln!("xtask: rv2ox: all {} image(s) up to date", totals.up_to_date);
     }
     Ok(Built { ox32_dir, images })
+}
+
+/// Builds the disk image `image`: an empty `ox-fs` of [`DISK_SIZE`] bytes with every
+/// `<name>.elf` of `user_dir` as `/bin/<name>`, in name order (`oxdisk create IMAGE --size 32M
+/// --file ...` through the toolchain's library). Skipped when the image is newer than every
+/// program and this driver, so a run's writes persist until the programs change.
+fn build_disk(user_dir: &Path, image: &Path) -> Result<()> {
+    let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+    let mut programs: Vec<PathBuf> = fs::read_dir(user_dir)
+        .map_err(|e| format!("cannot list {}: {e}", user_dir.display()))?
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "elf"))
+        .collect();
+    programs.sort();
+    let driver = std::env::current_exe().ok().and_then(|p| modified(&p));
+    if let Some(built) = modified(image) {
+        let newest = programs.iter().filter_map(|p| modified(p)).chain(driver).max();
+        if newest.is_none_or(|newest| built >= newest) {
+            return Ok(());
+        }
+    }
+    let started = Instant::now();
+    let mut files = Vec::new();
+    for program in &programs {
+        let Some(name) = program.file_stem().and_then(|n| n.to_str()) else { continue };
+        files.push(AddFile { host: program.clone(), path: format!("/bin/{name}") });
+    }
+    let bytes = disk::create(DISK_SIZE, &files, &[]).map_err(|e| format!("disk image: {e}"))?;
+    let partial = image.with_extension("img.partial");
+    fs::write(&partial, &bytes).map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+    fs::rename(&partial, image).map_err(|e| format!("cannot rename to {}: {e}", image.display()))?;
+    log_time(&format!("disk image {} ({} programs in /bin)", image.display(), files.len()), started);
+    Ok(())
 }
 
 /// The guest workspace's packages under `programs/user/`. A package directory there that is not

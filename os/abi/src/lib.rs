@@ -24,7 +24,7 @@ pub const MAX_ARGS: usize = 6;
 /// Register holding the result (`a0`).
 pub const REG_RESULT: usize = 10;
 
-/// Console file descriptors: the only descriptors there are for now.
+/// Standard input: descriptor 0, the console unless the process changed it.
 pub const STDIN: u32 = 0;
 /// Standard output: the console.
 pub const STDOUT: u32 = 1;
@@ -76,11 +76,35 @@ pub enum Syscall {
     Kill = 12,
     /// `uptime() -> ticks since boot`.
     Uptime = 13,
+    /// `open(path, path_len, flags) -> fd`.
+    Open = 14,
+    /// `close(fd) -> 0`.
+    Close = 15,
+    /// `lseek(fd, offset, whence) -> new offset`.
+    Lseek = 16,
+    /// `stat(path, path_len, stat_ptr) -> 0`.
+    Stat = 17,
+    /// `fstat(fd, stat_ptr) -> 0`.
+    Fstat = 18,
+    /// `mkdir(path, path_len) -> 0`.
+    Mkdir = 19,
+    /// `unlink(path, path_len) -> 0`.
+    Unlink = 20,
+    /// `chdir(path, path_len) -> 0`.
+    Chdir = 21,
+    /// `getcwd(buf, len) -> length of the path`.
+    Getcwd = 22,
+    /// `dup(fd) -> new fd`.
+    Dup = 23,
+    /// `pipe(fds_ptr) -> 0`; stores the read end, then the write end.
+    Pipe = 24,
+    /// `getdents(fd, buf, len) -> bytes of [`Dirent`]s stored`.
+    Getdents = 25,
 }
 
 impl Syscall {
     /// Every system call, in number order.
-    pub const ALL: [Syscall; 13] = [
+    pub const ALL: [Syscall; 25] = [
         Syscall::Write,
         Syscall::Read,
         Syscall::Exit,
@@ -94,6 +118,18 @@ impl Syscall {
         Syscall::Exec,
         Syscall::Kill,
         Syscall::Uptime,
+        Syscall::Open,
+        Syscall::Close,
+        Syscall::Lseek,
+        Syscall::Stat,
+        Syscall::Fstat,
+        Syscall::Mkdir,
+        Syscall::Unlink,
+        Syscall::Chdir,
+        Syscall::Getcwd,
+        Syscall::Dup,
+        Syscall::Pipe,
+        Syscall::Getdents,
     ];
 
     /// The call with number `number`, if there is one.
@@ -117,6 +153,18 @@ impl Syscall {
             Syscall::Exec => "exec",
             Syscall::Kill => "kill",
             Syscall::Uptime => "uptime",
+            Syscall::Open => "open",
+            Syscall::Close => "close",
+            Syscall::Lseek => "lseek",
+            Syscall::Stat => "stat",
+            Syscall::Fstat => "fstat",
+            Syscall::Mkdir => "mkdir",
+            Syscall::Unlink => "unlink",
+            Syscall::Chdir => "chdir",
+            Syscall::Getcwd => "getcwd",
+            Syscall::Dup => "dup",
+            Syscall::Pipe => "pipe",
+            Syscall::Getdents => "getdents",
         }
     }
 }
@@ -141,7 +189,7 @@ pub enum Errno {
     Inval = 22,
     /// Too many processes.
     Again = 11,
-    /// No program of that name.
+    /// No file, directory or program of that name.
     NoEnt = 2,
     /// The image is not an ox32 executable the kernel can load.
     NoExec = 8,
@@ -149,11 +197,41 @@ pub enum Errno {
     TooBig = 7,
     /// No such system call.
     NoSys = 38,
+    /// The disk failed, or the file system on it is damaged.
+    Io = 5,
+    /// The file is in use (removing the last name of an open file).
+    Busy = 16,
+    /// The name is taken.
+    Exist = 17,
+    /// A path component that must be a directory is not.
+    NotDir = 20,
+    /// A directory where a file is needed.
+    IsDir = 21,
+    /// The system-wide open-file table is full.
+    NFile = 23,
+    /// The process's descriptor table is full.
+    MFile = 24,
+    /// The file would grow past the largest file size.
+    FBig = 27,
+    /// No free block or inode on the disk.
+    NoSpc = 28,
+    /// `lseek` on a pipe or the console.
+    SPipe = 29,
+    /// Too many links to one inode.
+    MLink = 31,
+    /// Writing to a pipe nobody reads.
+    Pipe = 32,
+    /// A path component is longer than a directory entry holds.
+    NameTooLong = 36,
+    /// Removing a directory that is not empty.
+    NotEmpty = 39,
+    /// No file system: the node has no disk.
+    NoDev = 19,
 }
 
 impl Errno {
     /// Every error number.
-    pub const ALL: [Errno; 12] = [
+    pub const ALL: [Errno; 27] = [
         Errno::Srch,
         Errno::Intr,
         Errno::BadF,
@@ -166,12 +244,32 @@ impl Errno {
         Errno::NoExec,
         Errno::TooBig,
         Errno::NoSys,
+        Errno::Io,
+        Errno::Busy,
+        Errno::Exist,
+        Errno::NotDir,
+        Errno::IsDir,
+        Errno::NFile,
+        Errno::MFile,
+        Errno::FBig,
+        Errno::NoSpc,
+        Errno::SPipe,
+        Errno::MLink,
+        Errno::Pipe,
+        Errno::NameTooLong,
+        Errno::NotEmpty,
+        Errno::NoDev,
     ];
+
+    /// The error with number `number`, if there is one.
+    pub fn from_number(number: u32) -> Option<Errno> {
+        Errno::ALL.into_iter().find(|e| *e as u32 == number)
+    }
 
     /// The error a negative system-call result stands for (`None` for a success).
     pub fn from_result(result: i32) -> Option<Errno> {
         let number = result.checked_neg().filter(|n| *n > 0)? as u32;
-        Errno::ALL.into_iter().find(|e| *e as u32 == number)
+        Errno::from_number(number)
     }
 
     /// The result register value reporting this error.
@@ -194,6 +292,21 @@ impl Errno {
             Errno::NoExec => "ENOEXEC",
             Errno::TooBig => "E2BIG",
             Errno::NoSys => "ENOSYS",
+            Errno::Io => "EIO",
+            Errno::Busy => "EBUSY",
+            Errno::Exist => "EEXIST",
+            Errno::NotDir => "ENOTDIR",
+            Errno::IsDir => "EISDIR",
+            Errno::NFile => "ENFILE",
+            Errno::MFile => "EMFILE",
+            Errno::FBig => "EFBIG",
+            Errno::NoSpc => "ENOSPC",
+            Errno::SPipe => "ESPIPE",
+            Errno::MLink => "EMLINK",
+            Errno::Pipe => "EPIPE",
+            Errno::NameTooLong => "ENAMETOOLONG",
+            Errno::NotEmpty => "ENOTEMPTY",
+            Errno::NoDev => "ENODEV",
         }
     }
 }
@@ -286,3 +399,149 @@ pub const MAX_ARGC: usize = 32;
 pub const MAX_ARG_BYTES: usize = 4096;
 /// Longest program name `exec` accepts.
 pub const MAX_NAME: usize = 64;
+
+/// Longest path a call accepts, in bytes.
+pub const PATH_MAX: usize = 1024;
+/// Most descriptors one process has open.
+pub const NOFILE: usize = 32;
+/// Longest name in a directory, in bytes (what one [`Dirent`] holds).
+pub const NAME_MAX: usize = 28;
+
+/// Flags of `open`: the access mode is the low two bits, the rest may be or-ed in.
+pub mod open_flags {
+    /// Open for reading only.
+    pub const O_RDONLY: u32 = 0;
+    /// Open for writing only.
+    pub const O_WRONLY: u32 = 1;
+    /// Open for reading and writing.
+    pub const O_RDWR: u32 = 2;
+    /// The bits that hold the access mode.
+    pub const O_ACCMODE: u32 = 3;
+    /// Create the file if it does not exist.
+    pub const O_CREAT: u32 = 0x40;
+    /// With [`O_CREAT`]: fail with `EEXIST` if the file exists.
+    pub const O_EXCL: u32 = 0x80;
+    /// Cut the file to length 0 (needs write access).
+    pub const O_TRUNC: u32 = 0x200;
+    /// Every write goes to the end of the file.
+    pub const O_APPEND: u32 = 0x400;
+    /// Every flag `open` knows.
+    pub const ALL: u32 = O_ACCMODE | O_CREAT | O_EXCL | O_TRUNC | O_APPEND;
+}
+
+/// `whence` of `lseek`: from the start of the file.
+pub const SEEK_SET: u32 = 0;
+/// `whence` of `lseek`: from the current offset.
+pub const SEEK_CUR: u32 = 1;
+/// `whence` of `lseek`: from the end of the file.
+pub const SEEK_END: u32 = 2;
+
+/// What kind of object a [`Stat`] describes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u32)]
+pub enum FileKind {
+    /// A regular file on the disk.
+    File = 1,
+    /// A directory on the disk.
+    Dir = 2,
+    /// A device: the console, or a device inode on the disk.
+    Device = 3,
+    /// One end of a pipe.
+    Pipe = 4,
+}
+
+impl FileKind {
+    /// The kind with number `number`.
+    pub fn from_number(number: u32) -> Option<FileKind> {
+        [FileKind::File, FileKind::Dir, FileKind::Device, FileKind::Pipe]
+            .into_iter()
+            .find(|k| *k as u32 == number)
+    }
+}
+
+/// What `stat` and `fstat` store: six little-endian words.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C)]
+pub struct Stat {
+    /// The inode number (0 for a pipe or the console).
+    pub ino: u32,
+    /// A [`FileKind`] number.
+    pub kind: u32,
+    /// Directory entries naming it (0 for a pipe or the console).
+    pub nlink: u32,
+    /// Size in bytes (for a pipe: the bytes waiting in it).
+    pub size: u32,
+    /// Disk blocks it holds.
+    pub blocks: u32,
+    /// The device number of a device (the console is device 1).
+    pub device: u32,
+}
+
+impl Stat {
+    /// Bytes of the encoded form.
+    pub const SIZE: usize = 24;
+
+    /// The bytes the kernel stores.
+    pub fn encode(&self) -> [u8; Stat::SIZE] {
+        let mut bytes = [0; Stat::SIZE];
+        let words = [self.ino, self.kind, self.nlink, self.size, self.blocks, self.device];
+        for (chunk, word) in bytes.chunks_exact_mut(4).zip(words) {
+            chunk.copy_from_slice(&word.to_le_bytes());
+        }
+        bytes
+    }
+
+    /// Reads the stored bytes back.
+    pub fn decode(bytes: &[u8; Stat::SIZE]) -> Stat {
+        let word = |i: usize| {
+            u32::from_le_bytes([bytes[4 * i], bytes[4 * i + 1], bytes[4 * i + 2], bytes[4 * i + 3]])
+        };
+        Stat { ino: word(0), kind: word(1), nlink: word(2), size: word(3), blocks: word(4), device: word(5) }
+    }
+}
+
+/// One directory entry as `getdents` stores it: the inode number, then the name padded with
+/// NULs to [`NAME_MAX`] bytes (a name of exactly `NAME_MAX` bytes has no NUL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
+pub struct Dirent {
+    /// The inode the name stands for.
+    pub ino: u32,
+    /// The name, NUL-padded.
+    pub name: [u8; NAME_MAX],
+}
+
+impl Dirent {
+    /// Bytes of one entry.
+    pub const SIZE: usize = 4 + NAME_MAX;
+
+    /// An entry for `name` (cut to [`NAME_MAX`] bytes).
+    pub fn new(ino: u32, name: &[u8]) -> Dirent {
+        let mut padded = [0; NAME_MAX];
+        let len = name.len().min(NAME_MAX);
+        padded[..len].copy_from_slice(&name[..len]);
+        Dirent { ino, name: padded }
+    }
+
+    /// The name's bytes, without the padding.
+    pub fn name_bytes(&self) -> &[u8] {
+        let len = self.name.iter().position(|b| *b == 0).unwrap_or(NAME_MAX);
+        &self.name[..len]
+    }
+
+    /// The bytes the kernel stores.
+    pub fn encode(&self) -> [u8; Dirent::SIZE] {
+        let mut bytes = [0; Dirent::SIZE];
+        bytes[..4].copy_from_slice(&self.ino.to_le_bytes());
+        bytes[4..].copy_from_slice(&self.name);
+        bytes
+    }
+
+    /// Reads the stored bytes back.
+    pub fn decode(bytes: &[u8]) -> Option<Dirent> {
+        let bytes: &[u8; Dirent::SIZE] = bytes.get(..Dirent::SIZE)?.try_into().ok()?;
+        let mut name = [0; NAME_MAX];
+        name.copy_from_slice(&bytes[4..]);
+        Some(Dirent { ino: u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]), name })
+    }
+}

@@ -6,7 +6,9 @@
 //!    privileged instructions; `pmap`, the only one that knows the page-table format; the
 //!    frame allocator, heap and drivers) comes from `ox-kcore`, shared with the satellite
 //!    kernel (`os/satellite`); here are `vm` (what an address space is made of), `proc`,
-//!    `sched`, `trap`, `syscall` and `satellites`, each what its name says.
+//!    `sched`, `trap`, `syscall` and `satellites`, and for files `block` (the disk driver), `fs`
+//!    (the mounted root), `file` (open files and descriptors), `pipe` and `sysfile` (their
+//!    system calls), each what its name says.
 //! 2. **The kernel is never interrupted.** It runs with `status.IE` = 0 on one hart; interrupts
 //!    are taken only in user mode or polled by the idle loop. Shared state lives in
 //!    [`Global`](global::Global)s, which need no locks, only a re-entry check.
@@ -27,12 +29,17 @@
 
 extern crate alloc;
 
+mod block;
 mod elf;
+mod file;
+mod fs;
 mod images;
+mod pipe;
 mod proc;
 mod satellites;
 mod sched;
 mod syscall;
+mod sysfile;
 mod trap;
 mod vm;
 
@@ -80,6 +87,7 @@ extern "C" fn kmain(node_id: u32, ram_size: u32) -> ! {
     kprintln!("paging on: RAM and devices mapped kernel-only by 4 MiB superpages");
     console::init();
     intc::init();
+    fs::mount_root();
     satellites::boot_all();
     timer::start();
     kprintln!("timer tick {} us, {} user programs embedded", ox_abi::TICK_NS / 1000, images::IMAGES.len());

@@ -1,5 +1,11 @@
 //! Processes: the table, creation (`init`, `fork`), `exec`, `exit`, `wait` and `kill`.
 //!
+//! Besides its memory, a process has a descriptor table ([`FdTable`], into the system-wide
+//! open-file table) and a working directory ([`Cwd`]). `fork` gives the child the same open
+//! files (one more reference each) and directory; `exec` keeps both; `exit` closes every
+//! descriptor. Programs come from `/bin` on the root file system, or from the images embedded
+//! in the kernel when the node has no disk ([`program_image`]).
+//!
 //! Each process has its own address space, its own kernel stack (with its [`TrapFrame`] at
 //! the top) and a saved kernel [`Context`] for the scheduler. A process's slot in the table
 //! also gives its ASID (slot + 1), so two live address spaces never share an ASID.
@@ -11,16 +17,19 @@
 //! the exit code (a signal `n` gives 128 + n): that is how a run reports its verdict.
 
 use alloc::alloc::{alloc_zeroed, Layout};
+use alloc::borrow::Cow;
 use alloc::boxed::Box;
+use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
 use ox_abi::{ArgSlice, Errno, Signal, WaitStatus, USER_TOP};
 
 use crate::arch::{self, Context, TrapFrame, FRAME_SIZE};
+use crate::file::{self, FdTable};
 use crate::global::{Global, GlobalGuard};
 use crate::vm::AddressSpace;
-use crate::{elf, images, kprintln, pmap, power, sched};
+use crate::{elf, fs, images, kprintln, pmap, power, sched};
 
 /// Most processes alive at once.
 pub const NPROC: usize = 64;
@@ -41,6 +50,24 @@ pub enum Chan {
     Console,
     /// The next timer tick.
     Tick,
+    /// A change of the pipe with this id (bytes in, bytes out, an end closed).
+    Pipe(u32),
+}
+
+/// A working directory: its inode, and the absolute path that led there (for `getcwd`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cwd {
+    /// The directory's inode on the root file system.
+    pub ino: u32,
+    /// Its absolute path, normalised (no `.`, `..` or empty components).
+    pub path: String,
+}
+
+impl Cwd {
+    /// The root directory.
+    pub fn root() -> Cwd {
+        Cwd { ino: ox_fs::ROOT_INO, path: String::from("/") }
+    }
 }
 
 /// Scheduling state.
@@ -72,6 +99,10 @@ pub struct Proc {
     pub space: Option<AddressSpace>,
     /// Its kernel thread, saved while it is not on the CPU.
     pub context: Context,
+    /// Its open descriptors.
+    pub files: FdTable,
+    /// Its working directory.
+    pub cwd: Cwd,
     kstack: *mut u8,
 }
 
@@ -98,6 +129,8 @@ impl Proc {
             killed: None,
             space: Some(space),
             context: Context::default(),
+            files: FdTable::empty(),
+            cwd: Cwd::root(),
             kstack,
         });
         let frame_addr = proc.kstack_top() - FRAME_SIZE as u32;
@@ -189,6 +222,11 @@ impl Table {
         self.slots.iter().flatten().any(|p| p.state == State::Sleeping(chan))
     }
 
+    /// Whether some live process has directory `ino` as its working directory.
+    pub fn is_cwd(&self, ino: u32) -> bool {
+        self.slots.iter().flatten().any(|p| p.cwd.ino == ino && !matches!(p.state, State::Zombie(_)))
+    }
+
     fn find(&mut self, pid: Pid) -> Option<&mut Proc> {
         self.slots.iter_mut().flatten().find(|p| p.pid == pid).map(|p| &mut **p)
     }
@@ -214,11 +252,26 @@ pub fn table() -> GlobalGuard<'static, Table> {
     PROCS.lock()
 }
 
-/// A new address space for slot `slot` running program `name` with arguments `args`: the
-/// image loaded, the arguments on the stack. Returns the space and the first trap frame
+/// The executable of program `name`: a name with a `/` is a path (from directory `cwd`) on
+/// the file system; any other name is the file `/bin/NAME`, or, when there is no file system
+/// or no such file, the image of that name embedded in the kernel (so a blank disk still boots).
+pub fn program_image(cwd: u32, name: &str) -> Result<Cow<'static, [u8]>, Errno> {
+    if name.is_empty() {
+        return Err(Errno::NoEnt);
+    }
+    if name.contains('/') {
+        return fs::read_file(cwd, name).map(Cow::Owned);
+    }
+    match fs::read_file(cwd, &format!("/bin/{name}")) {
+        Err(Errno::NoDev | Errno::NoEnt) => images::find(name).map(Cow::Borrowed).ok_or(Errno::NoEnt),
+        found => found.map(Cow::Owned),
+    }
+}
+
+/// A new address space for slot `slot` running executable `image` with arguments `args`:
+/// the image loaded, the arguments on the stack. Returns the space and the first trap frame
 /// (`a0` = argc, `a1` = argv, an array of [`ArgSlice`]).
-fn load_program(slot: usize, name: &str, args: &[Vec<u8>]) -> Result<(AddressSpace, TrapFrame), Errno> {
-    let image = images::find(name).ok_or(Errno::NoEnt)?;
+fn load_program(slot: usize, image: &[u8], args: &[Vec<u8>]) -> Result<(AddressSpace, TrapFrame), Errno> {
     let mut space = AddressSpace::new(slot as u32 + 1)?;
     let entry = elf::load(&mut space, image)?;
     let mut sp = USER_TOP;
@@ -242,15 +295,19 @@ fn load_program(slot: usize, name: &str, args: &[Vec<u8>]) -> Result<(AddressSpa
     Ok((space, frame))
 }
 
-/// Creates process 1 running the embedded program `init`.
+/// Creates process 1 running the program `init` (from `/bin` or embedded, see
+/// [`program_image`]), with the console as descriptors 0, 1 and 2.
 pub fn spawn_init() {
-    let mut table = table();
     let name = String::from("init");
-    let (space, frame) = load_program(0, &name, &[name.clone().into_bytes()])
+    let image =
+        program_image(ox_fs::ROOT_INO, &name).unwrap_or_else(|e| panic!("cannot find init: {}", e.name()));
+    let mut table = table();
+    let (space, frame) = load_program(0, &image, &[name.clone().into_bytes()])
         .unwrap_or_else(|e| panic!("cannot start init: {}", e.name()));
     let pid = table.new_pid();
-    table.slots[0] =
-        Some(Proc::new(pid, 0, name, space, frame).unwrap_or_else(|e| panic!("init: {}", e.name())));
+    let mut init = Proc::new(pid, 0, name, space, frame).unwrap_or_else(|e| panic!("init: {}", e.name()));
+    init.files = FdTable::console().unwrap_or_else(|e| panic!("init's console: {}", e.name()));
+    table.slots[0] = Some(init);
 }
 
 /// `fork`: a copy of the current process whose `fork` returns 0; returns the child's pid.
@@ -262,29 +319,38 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
     let space = parent.space().duplicate(slot as u32 + 1)?;
     let mut child_frame = *frame;
     child_frame.regs[10] = 0;
-    let child = Proc::new(pid, parent.pid, parent.name.clone(), space, child_frame)?;
+    let mut child = Proc::new(pid, parent.pid, parent.name.clone(), space, child_frame)?;
+    child.files = parent.files.duplicate();
+    child.cwd = parent.cwd.clone();
     table.slots[slot] = Some(child);
     Ok(pid)
 }
 
-/// `exec`: replaces the current process's program; on success `frame` starts the new one.
-pub fn exec(frame: &mut TrapFrame, name: &str, args: &[Vec<u8>]) -> Result<(), Errno> {
+/// `exec`: replaces the current process's program by executable `image`, called `name`; on
+/// success `frame` starts the new one.
+pub fn exec(frame: &mut TrapFrame, name: &str, image: &[u8], args: &[Vec<u8>]) -> Result<(), Errno> {
     let mut table = table();
     let slot = table.current.unwrap_or_else(|| panic!("exec without a current process"));
-    let (space, new_frame) = load_program(slot, name, args)?;
+    let (space, new_frame) = load_program(slot, image, args)?;
     let proc = table.current();
     // The new space has the same ASID: `PageTable::new` flushed it, and the old one is
     // switched away from before it is freed.
     space.activate();
     proc.space = Some(space);
-    proc.name = String::from(name);
+    proc.name = String::from(name.rsplit('/').next().unwrap_or(name));
     arch::flush_asid(slot as u32 + 1);
     *frame = new_frame;
     Ok(())
 }
 
-/// Ends the current process with `status`. Never returns.
+/// Ends the current process with `status`: closes its descriptors, frees its memory. Never
+/// returns.
 pub fn exit(status: WaitStatus) -> ! {
+    // Closing may wake processes (the other end of a pipe), which locks the table.
+    let open = table().current().files.take_all();
+    for id in open {
+        file::close(id);
+    }
     let mut table = table();
     let me = table.current();
     let (pid, ppid) = (me.pid, me.ppid);

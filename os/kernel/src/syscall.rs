@@ -1,19 +1,15 @@
 //! System calls: decoding the registers, checking the arguments and calling the kernel's
-//! services. The convention (docs/syscalls.md, `ox_abi`): number in `a7`, arguments in
+//! services (the file calls are in [`sysfile`](crate::sysfile)). The convention (docs/syscalls.md, `ox_abi`): number in `a7`, arguments in
 //! `a0`..`a5`, result in `a0`, negative for `-errno`.
 
 use alloc::vec;
 use alloc::vec::Vec;
 
-use ox_abi::{Errno, Signal, Syscall, WaitStatus, MAX_ARGC, MAX_ARG_BYTES, MAX_NAME, STDERR, STDIN, STDOUT};
+use ox_abi::{Errno, Signal, Syscall, WaitStatus, MAX_ARGC, MAX_ARG_BYTES, MAX_NAME};
 
 use crate::arch::TrapFrame;
 use crate::proc::{self, Chan};
-use crate::vm::Access;
-use crate::{console, sched, timer};
-
-/// Bytes moved between user memory and the console per step.
-const CHUNK: usize = 512;
+use crate::{sched, sysfile, timer};
 
 /// Runs the system call the process in `frame` asked for and stores its result.
 pub fn dispatch(frame: &mut TrapFrame) {
@@ -23,8 +19,8 @@ pub fn dispatch(frame: &mut TrapFrame) {
     let result = match Syscall::from_number(number) {
         None => Err(Errno::NoSys),
         Some(call) => match call {
-            Syscall::Write => write(a[0], a[1], a[2]),
-            Syscall::Read => read(a[0], a[1], a[2]),
+            Syscall::Write => sysfile::write(a[0], a[1], a[2]),
+            Syscall::Read => sysfile::read(a[0], a[1], a[2]),
             Syscall::Exit => proc::exit(WaitStatus::Exited(a[0] as u8)),
             Syscall::Wait => proc::wait(a[0] as i32, a[1]),
             Syscall::GetPid => Ok(proc::table().current().pid),
@@ -39,6 +35,18 @@ pub fn dispatch(frame: &mut TrapFrame) {
             Syscall::Exec => exec(frame, a[0], a[1], a[2], a[3]),
             Syscall::Kill => kill(a[0] as i32, a[1]),
             Syscall::Uptime => Ok(timer::ticks()),
+            Syscall::Open => sysfile::open(a[0], a[1], a[2]),
+            Syscall::Close => sysfile::close(a[0]),
+            Syscall::Lseek => sysfile::lseek(a[0], a[1] as i32, a[2]),
+            Syscall::Stat => sysfile::stat(a[0], a[1], a[2]),
+            Syscall::Fstat => sysfile::fstat(a[0], a[1]),
+            Syscall::Mkdir => sysfile::mkdir(a[0], a[1]),
+            Syscall::Unlink => sysfile::unlink(a[0], a[1]),
+            Syscall::Chdir => sysfile::chdir(a[0], a[1]),
+            Syscall::Getcwd => sysfile::getcwd(a[0], a[1]),
+            Syscall::Dup => sysfile::dup(a[0]),
+            Syscall::Pipe => sysfile::pipe(a[0]),
+            Syscall::Getdents => sysfile::getdents(a[0], a[1], a[2]),
         },
     };
     frame.regs[ox_abi::REG_RESULT] = match result {
@@ -47,45 +55,14 @@ pub fn dispatch(frame: &mut TrapFrame) {
     };
 }
 
-fn copy_in(va: u32, buf: &mut [u8]) -> Result<(), Errno> {
+/// Copies `buf.len()` bytes from the current process's address `va`.
+pub fn copy_in(va: u32, buf: &mut [u8]) -> Result<(), Errno> {
     proc::table().current().space().copy_in(va, buf)
 }
 
-fn write(fd: u32, buf: u32, len: u32) -> Result<u32, Errno> {
-    if fd != STDOUT && fd != STDERR {
-        return Err(Errno::BadF);
-    }
-    let mut chunk = [0; CHUNK];
-    let mut done = 0;
-    while done < len {
-        let n = (len - done).min(CHUNK as u32);
-        copy_in(buf.wrapping_add(done), &mut chunk[..n as usize])?;
-        console::write_bytes(&chunk[..n as usize]);
-        done += n;
-    }
-    Ok(len)
-}
-
-fn read(fd: u32, buf: u32, len: u32) -> Result<u32, Errno> {
-    if fd != STDIN {
-        return Err(Errno::BadF);
-    }
-    if len == 0 {
-        return Ok(0);
-    }
-    // Check the buffer first: input taken from the queue must not be lost to a bad pointer.
-    proc::table().current().space().check(buf, len as usize, Access::Write)?;
-    loop {
-        let bytes = console::take_input((len as usize).min(CHUNK));
-        if !bytes.is_empty() {
-            proc::table().current().space().copy_out(buf, &bytes)?;
-            return Ok(bytes.len() as u32);
-        }
-        if proc::is_killed() {
-            return Err(Errno::Intr);
-        }
-        sched::sleep(Chan::Console);
-    }
+/// Copies `data` to the current process's address `va`.
+pub fn copy_out(va: u32, data: &[u8]) -> Result<(), Errno> {
+    proc::table().current().space().copy_out(va, data)
 }
 
 fn kill(pid: i32, signal: u32) -> Result<u32, Errno> {
@@ -132,6 +109,8 @@ fn exec(frame: &mut TrapFrame, name: u32, name_len: u32, argv: u32, argc: u32) -
         copy_in(ptr, &mut arg)?;
         args.push(arg);
     }
-    proc::exec(frame, name, &args)?;
+    let cwd = proc::table().current().cwd.ino;
+    let image = proc::program_image(cwd, name)?;
+    proc::exec(frame, name, &image, &args)?;
     Ok(argc)
 }

@@ -16,7 +16,7 @@ use ox_kcore::exception::{self, code, INTERRUPT};
 
 use crate::arch::{self, cr, TrapFrame};
 use crate::proc::{self, Chan};
-use crate::{console, intc, kprintln, sched, syscall, timer};
+use crate::{block, console, intc, kprintln, sched, syscall, timer};
 
 /// Every trap from user mode lands here (from `trap_vector`, with the frame saved on the
 /// process's kernel stack). Returning resumes the process at `frame.epc`.
@@ -84,6 +84,9 @@ fn handle_interrupt(line: u32) {
                 sched::wakeup(Chan::Console);
             }
         }
+        // The disk driver waits for its own completions and acknowledges them before it
+        // returns, so the line is never asserted here.
+        block::IRQ_BLOCK => {}
         other => panic!("interrupt on line {other}, which no device of ours uses"),
     }
 }

@@ -4,7 +4,7 @@
 
 use core::arch::asm;
 
-use ox_abi::{ArgSlice, Errno, Signal, Syscall, WaitStatus};
+use ox_abi::{ArgSlice, Dirent, Errno, Signal, Stat, Syscall, WaitStatus};
 
 /// A process id.
 pub type Pid = u32;
@@ -46,13 +46,14 @@ fn call(number: Syscall, args: [u32; 6]) -> Result<u32, Errno> {
     }
 }
 
-/// Writes `bytes` to descriptor `fd` (1 and 2 are the console); returns how many were written.
+/// Writes `bytes` to descriptor `fd` (0, 1 and 2 start as the console); returns how many were
+/// written (all of them, except on a full disk or a pipe whose reader left part-way).
 pub fn write(fd: u32, bytes: &[u8]) -> Result<usize, Errno> {
     call(Syscall::Write, [fd, bytes.as_ptr() as u32, bytes.len() as u32, 0, 0, 0]).map(|n| n as usize)
 }
 
-/// Reads at most `buf.len()` bytes from descriptor `fd` (0 is the console), sleeping until at
-/// least one is there; returns how many were read.
+/// Reads at most `buf.len()` bytes from descriptor `fd`; returns how many were read, 0 at the
+/// end of a file or of a pipe without writers. The console and pipes sleep until a byte is there.
 pub fn read(fd: u32, buf: &mut [u8]) -> Result<usize, Errno> {
     call(Syscall::Read, [fd, buf.as_mut_ptr() as u32, buf.len() as u32, 0, 0, 0]).map(|n| n as usize)
 }
@@ -116,7 +117,8 @@ pub fn fork() -> Result<Fork, Errno> {
     call(Syscall::Fork, [0; 6]).map(|pid| if pid == 0 { Fork::Child } else { Fork::Parent(pid) })
 }
 
-/// Replaces this process's program by the embedded program `name`, with arguments `args`
+/// Replaces this process's program by program `name` (`/bin/NAME` on the disk, or the image
+/// embedded in the kernel without one; a name with `/` is a path), with arguments `args`
 /// (`args[0]` is by convention the name). Returns only on failure.
 pub fn exec(name: &str, args: &[&str]) -> Errno {
     let slices: alloc::vec::Vec<ArgSlice> =
@@ -134,4 +136,98 @@ pub fn exec(name: &str, args: &[&str]) -> Errno {
 /// Sends `signal` to process `pid` (for now every signal kills).
 pub fn kill(pid: Pid, signal: Signal) -> Result<(), Errno> {
     call(Syscall::Kill, [pid, signal as u32, 0, 0, 0, 0]).map(|_| ())
+}
+
+/// Opens the file at `path` with `flags` (`ox_abi::open_flags`); returns its descriptor.
+pub fn open(path: &str, flags: u32) -> Result<u32, Errno> {
+    call(Syscall::Open, [path.as_ptr() as u32, path.len() as u32, flags, 0, 0, 0])
+}
+
+/// Closes descriptor `fd`.
+pub fn close(fd: u32) -> Result<(), Errno> {
+    call(Syscall::Close, [fd, 0, 0, 0, 0, 0]).map(|_| ())
+}
+
+/// Moves the offset of `fd` to `offset` from `whence` (`ox_abi::SEEK_*`); returns the new offset.
+pub fn lseek(fd: u32, offset: i32, whence: u32) -> Result<u32, Errno> {
+    call(Syscall::Lseek, [fd, offset as u32, whence, 0, 0, 0])
+}
+
+/// What `path` names.
+pub fn stat(path: &str) -> Result<Stat, Errno> {
+    let mut bytes = [0u8; Stat::SIZE];
+    call(Syscall::Stat, [path.as_ptr() as u32, path.len() as u32, bytes.as_mut_ptr() as u32, 0, 0, 0])?;
+    Ok(Stat::decode(&bytes))
+}
+
+/// What descriptor `fd` refers to.
+pub fn fstat(fd: u32) -> Result<Stat, Errno> {
+    let mut bytes = [0u8; Stat::SIZE];
+    call(Syscall::Fstat, [fd, bytes.as_mut_ptr() as u32, 0, 0, 0, 0])?;
+    Ok(Stat::decode(&bytes))
+}
+
+/// Creates the directory `path`.
+pub fn mkdir(path: &str) -> Result<(), Errno> {
+    call(Syscall::Mkdir, [path.as_ptr() as u32, path.len() as u32, 0, 0, 0, 0]).map(|_| ())
+}
+
+/// Removes the name `path` (a file, or an empty directory).
+pub fn unlink(path: &str) -> Result<(), Errno> {
+    call(Syscall::Unlink, [path.as_ptr() as u32, path.len() as u32, 0, 0, 0, 0]).map(|_| ())
+}
+
+/// Makes `path` the working directory.
+pub fn chdir(path: &str) -> Result<(), Errno> {
+    call(Syscall::Chdir, [path.as_ptr() as u32, path.len() as u32, 0, 0, 0, 0]).map(|_| ())
+}
+
+/// The working directory's absolute path.
+pub fn getcwd() -> Result<alloc::string::String, Errno> {
+    let mut buf = alloc::vec![0u8; ox_abi::PATH_MAX];
+    let len = call(Syscall::Getcwd, [buf.as_mut_ptr() as u32, buf.len() as u32, 0, 0, 0, 0])? as usize;
+    buf.truncate(len);
+    alloc::string::String::from_utf8(buf).map_err(|_| Errno::Inval)
+}
+
+/// A second descriptor for the open file of `fd` (sharing its offset).
+pub fn dup(fd: u32) -> Result<u32, Errno> {
+    call(Syscall::Dup, [fd, 0, 0, 0, 0, 0])
+}
+
+/// A new pipe: `(read end, write end)`.
+pub fn pipe() -> Result<(u32, u32), Errno> {
+    let mut fds = [0u32; 2];
+    call(Syscall::Pipe, [fds.as_mut_ptr() as u32, 0, 0, 0, 0, 0])?;
+    Ok((fds[0], fds[1]))
+}
+
+/// The next entries of the open directory `fd`, at most `max`; empty at the end.
+pub fn getdents(fd: u32, max: usize) -> Result<alloc::vec::Vec<Dirent>, Errno> {
+    let mut buf = alloc::vec![0u8; max.max(1) * Dirent::SIZE];
+    let len = call(Syscall::Getdents, [fd, buf.as_mut_ptr() as u32, buf.len() as u32, 0, 0, 0])? as usize;
+    Ok(buf[..len].chunks_exact(Dirent::SIZE).filter_map(Dirent::decode).collect())
+}
+
+/// Writes all of `bytes` to `fd`, calling `write` until it is done.
+pub fn write_all(fd: u32, mut bytes: &[u8]) -> Result<(), Errno> {
+    while !bytes.is_empty() {
+        match write(fd, bytes)? {
+            0 => return Err(Errno::Io),
+            n => bytes = &bytes[n..],
+        }
+    }
+    Ok(())
+}
+
+/// Everything left to read from `fd`.
+pub fn read_to_end(fd: u32) -> Result<alloc::vec::Vec<u8>, Errno> {
+    let mut data = alloc::vec::Vec::new();
+    let mut buf = alloc::vec![0u8; 4096];
+    loop {
+        match read(fd, &mut buf)? {
+            0 => return Ok(data),
+            n => data.extend_from_slice(&buf[..n]),
+        }
+    }
 }

@@ -12,8 +12,10 @@ use ox_ulib::{eprintln, println};
 
 ox_ulib::entry!(main);
 
-/// What init runs, in order, with their arguments.
-const PROGRAMS: &[&[&str]] = &[&["hello", "from", "init"], &["forktest"], &["faulttest"], &["usertests"]];
+/// What init runs, in order, with their arguments: the programs in `/bin` (`ls` and `boots`
+/// need a disk, and fail without one), then the tests.
+const PROGRAMS: &[&[&str]] =
+    &[&["hello", "from", "init"], &["forktest"], &["faulttest"], &["ls", "/bin"], &["boots"], &["usertests"]];
 
 fn main(_args: &[&str]) -> i32 {
     println!("init: pid {}, running {} programs", sys::getpid(), PROGRAMS.len());

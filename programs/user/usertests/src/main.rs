@@ -3,11 +3,15 @@
 //! Each test is a function returning `Ok(())` or what went wrong. All run, in order; the
 //! program prints one line per test, then `ALL TESTS PASSED` and exits 0, or names the failed
 //! tests and exits 1. The console test reads one line of input (`read` sleeps until it comes).
+//! The file tests ([`files`]) run when the node has a file system and are skipped, with a line
+//! saying so, when it has none.
 
 #![no_std]
 #![no_main]
 
 extern crate alloc;
+
+mod files;
 
 use alloc::format;
 use alloc::string::String;
@@ -20,7 +24,8 @@ use ox_ulib::{eprintln, println};
 
 ox_ulib::entry!(main);
 
-type TestResult = Result<(), String>;
+/// What a test found: `Ok`, or what went wrong.
+pub type TestResult = Result<(), String>;
 
 /// Fails the test with a message unless `cond` holds.
 macro_rules! check {
@@ -30,6 +35,7 @@ macro_rules! check {
         }
     };
 }
+pub(crate) use check;
 
 const TESTS: &[(&str, fn() -> TestResult)] = &[
     ("getpid", getpid),
@@ -66,9 +72,21 @@ fn main(args: &[&str]) -> i32 {
     if args.get(1) == Some(&ARGS_PROBE[1]) {
         return if args == ARGS_PROBE { 0 } else { 1 };
     }
+    let with_files = files::has_fs();
+    if !with_files {
+        println!("usertests: no file system: skipping the {} file tests", files::TESTS.len());
+    } else if let Err(why) = files::setup() {
+        eprintln!("usertests: cannot set up the file tests: {why}");
+        return 1;
+    }
+    let file_tests = if with_files { files::TESTS } else { &[] };
     // `usertests NAME...` runs only the named tests.
-    let selected: Vec<_> =
-        TESTS.iter().filter(|(name, _)| args.len() < 2 || args[1..].contains(name)).collect();
+    let selected: Vec<_> = TESTS
+        .iter()
+        .chain(files::ANYWHERE)
+        .chain(file_tests)
+        .filter(|(name, _)| args.len() < 2 || args[1..].contains(name))
+        .collect();
     let mut failed = Vec::new();
     for (name, test) in &selected {
         match test() {
@@ -96,7 +114,7 @@ fn raw(call: Syscall, a0: u32, a1: u32, a2: u32) -> i32 {
 }
 
 /// Runs `child` in a child process and returns how it ended.
-fn in_child(child: impl FnOnce() -> i32) -> Result<WaitStatus, String> {
+pub fn in_child(child: impl FnOnce() -> i32) -> Result<WaitStatus, String> {
     match sys::fork().map_err(|e| format!("fork: {}", e.name()))? {
         Fork::Child => sys::exit(child()),
         Fork::Parent(pid) => {
@@ -166,7 +184,7 @@ fn console_read() -> TestResult {
 }
 
 fn unknown_syscall() -> TestResult {
-    for number in [0, 14, 999, u32::MAX] {
+    for number in [0, 26, 999, u32::MAX] {
         // Safety: an unknown call does nothing.
         let result = unsafe { raw_syscall(number, [0; 6]) };
         check!(result == Errno::NoSys.to_result(), "call {number} gave {result}, not ENOSYS");
