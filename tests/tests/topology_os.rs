@@ -8,30 +8,15 @@
 //! and the transcript up to `starting init` is what is checked: the same on every run and on
 //! one host thread or two, since everything runs in virtual time.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use orrery_emulator::system::{System, SystemOptions, SystemState};
 use orrery_emulator::topology::Topology;
+use orrery_tests::Capture;
 
 /// The line that ends the boot: the central kernel hands over to init.
 const BOOTED: &str = "[cp] [kernel] starting init";
-
-/// A `Write` whose bytes the test reads back.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().map_err(|_| std::io::Error::other("poisoned"))?.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -109,8 +94,7 @@ fn boot(topology: &Topology, threads: usize) -> String {
     let options = SystemOptions { terminal: Box::new(capture.clone()), input: Vec::new(), stdin: false };
     let mut system = System::new(topology, options).unwrap_or_else(|e| panic!("{e}"));
     let state = system.run(LIMIT_NS, threads).unwrap_or_else(|e| panic!("{e}"));
-    let bytes = capture.0.lock().map(|b| b.clone()).unwrap_or_default();
-    let text = String::from_utf8_lossy(&bytes).into_owned();
+    let text = capture.text();
     assert_eq!(state, SystemState::Stuck, "usertests should wait for console input:\n{text}");
     assert!(!text.contains("panic"), "{text}");
     let Some(start) = text.find(BOOTED) else {
@@ -185,4 +169,28 @@ fn lossy_links_boot_every_satellite_the_same_way_every_time() {
 fn sixteen_satellites_all_boot() {
     let transcript = boot(&star(16, "2M"), 2);
     assert_all_booted(&transcript, 16);
+}
+
+/// Runs `topologies/NAME` on a fresh disk copy to its end on `threads` host threads; returns
+/// the whole transcript and every node's cycle count.
+fn run_whole(name: &str, threads: usize) -> (String, Vec<u64>) {
+    let topology = topology(name);
+    let capture = Capture::default();
+    let options = SystemOptions { terminal: Box::new(capture.clone()), input: Vec::new(), stdin: false };
+    let mut system = System::new(&topology, options).unwrap_or_else(|e| panic!("{e}"));
+    let state = system.run(LIMIT_NS, threads).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(state, SystemState::Stuck, "usertests should wait for console input");
+    remove_disks(&topology);
+    (capture.text(), system.nodes.iter().map(|n| n.machine.cpu.cycles).collect())
+}
+
+#[test]
+fn the_default_topology_prints_the_same_bytes_three_times_on_one_thread_and_on_two() {
+    let (first, cycles) = run_whole("default.toml", 1);
+    assert!(first.contains("[cp] init: starting usertests"), "{first}");
+    for (run, threads) in [(2, 1), (3, 1), (1, 2), (2, 2), (3, 2)] {
+        let (again, again_cycles) = run_whole("default.toml", threads);
+        assert_eq!(again, first, "run {run} on {threads} thread(s)");
+        assert_eq!(again_cycles, cycles, "run {run} on {threads} thread(s)");
+    }
 }
