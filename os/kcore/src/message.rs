@@ -13,7 +13,8 @@
 //! - `HelloReply` (satellite → central): `node: u32`, `ram: u32` (bytes), `free_frames: u32`,
 //!   `total_frames: u32`, each measured by the satellite kernel when it answers.
 //!
-//! The later process-server protocol (system-call requests and replies) grows here.
+//! The process protocol (system-call requests and replies between a satellite process and its
+//! stub) is the crate `ox-proto` (`os/proto`, docs/protocol.md), on channel 2.
 
 /// The `ox_link` channel of the satellite messages (0 is the boot channel).
 pub const CHANNEL_SATELLITE: u16 = 1;
