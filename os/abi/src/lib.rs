@@ -100,11 +100,16 @@ pub enum Syscall {
     Pipe = 24,
     /// `getdents(fd, buf, len) -> bytes of [`Dirent`]s stored`.
     Getdents = 25,
+    /// `rfork(node) -> child pid in the parent, 0 in the child`: `fork` with the child placed
+    /// on a satellite (`node` 0: the kernel's placement policy picks one).
+    Rfork = 26,
+    /// `ps(buf, len) -> bytes of [`ProcInfo`]s stored`: the process table.
+    Ps = 27,
 }
 
 impl Syscall {
     /// Every system call, in number order.
-    pub const ALL: [Syscall; 25] = [
+    pub const ALL: [Syscall; 27] = [
         Syscall::Write,
         Syscall::Read,
         Syscall::Exit,
@@ -130,6 +135,8 @@ impl Syscall {
         Syscall::Dup,
         Syscall::Pipe,
         Syscall::Getdents,
+        Syscall::Rfork,
+        Syscall::Ps,
     ];
 
     /// The call with number `number`, if there is one.
@@ -165,6 +172,8 @@ impl Syscall {
             Syscall::Dup => "dup",
             Syscall::Pipe => "pipe",
             Syscall::Getdents => "getdents",
+            Syscall::Rfork => "rfork",
+            Syscall::Ps => "ps",
         }
     }
 }
@@ -543,5 +552,67 @@ impl Dirent {
         let mut name = [0; NAME_MAX];
         name.copy_from_slice(&bytes[4..]);
         Some(Dirent { ino: u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]), name })
+    }
+}
+
+/// Bytes of a process name in a [`ProcInfo`] (longer names are cut).
+pub const PROC_NAME_MAX: usize = 16;
+
+/// One row of the process table, as `ps` stores it (little-endian, [`ProcInfo::SIZE`] bytes:
+/// pid, ppid, state, node, flags, then the name padded with zeros).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProcInfo {
+    /// Its id.
+    pub pid: u32,
+    /// Its (logical) parent's id.
+    pub ppid: u32,
+    /// `b'R'` runnable or running, `b'S'` sleeping, `b'Z'` zombie.
+    pub state: u8,
+    /// Where its user context runs: 0 the central processor, `n` satellite node `n`.
+    pub node: u8,
+    /// [`ProcInfo::STUB`] if this entry on the central is the stub of a process on `node`.
+    pub flags: u16,
+    /// The program's name, zero-padded.
+    pub name: [u8; PROC_NAME_MAX],
+}
+
+impl ProcInfo {
+    /// Bytes of one encoded row.
+    pub const SIZE: usize = 12 + PROC_NAME_MAX;
+    /// Flag: the entry is a stub process standing for a process on a satellite.
+    pub const STUB: u16 = 1;
+
+    /// The row as bytes.
+    pub fn encode(&self) -> [u8; ProcInfo::SIZE] {
+        let mut out = [0; ProcInfo::SIZE];
+        out[0..4].copy_from_slice(&self.pid.to_le_bytes());
+        out[4..8].copy_from_slice(&self.ppid.to_le_bytes());
+        out[8] = self.state;
+        out[9] = self.node;
+        out[10..12].copy_from_slice(&self.flags.to_le_bytes());
+        out[12..].copy_from_slice(&self.name);
+        out
+    }
+
+    /// A row from its bytes (`None` if `bytes` is too short).
+    pub fn decode(bytes: &[u8]) -> Option<ProcInfo> {
+        let b = bytes.get(..ProcInfo::SIZE)?;
+        let word = |at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+        let mut name = [0; PROC_NAME_MAX];
+        name.copy_from_slice(&b[12..]);
+        Some(ProcInfo {
+            pid: word(0),
+            ppid: word(4),
+            state: b[8],
+            node: b[9],
+            flags: u16::from_le_bytes([b[10], b[11]]),
+            name,
+        })
+    }
+
+    /// The name without its padding.
+    pub fn name(&self) -> &str {
+        let len = self.name.iter().position(|&b| b == 0).unwrap_or(PROC_NAME_MAX);
+        core::str::from_utf8(&self.name[..len]).unwrap_or("?")
     }
 }

@@ -26,16 +26,19 @@ extern crate alloc;
 
 pub mod arch;
 pub mod console;
+pub mod endpoint;
 pub mod exception;
 pub mod frame;
 pub mod global;
 pub mod heap;
+pub mod image;
 pub mod intc;
 pub mod linkport;
 pub mod message;
 pub mod pmap;
 pub mod power;
 pub mod timer;
+pub mod vm;
 
 use core::panic::PanicInfo;
 

@@ -35,17 +35,19 @@ mod file;
 mod fs;
 mod images;
 mod pipe;
+mod place;
 mod proc;
+mod remote;
 mod satellites;
 mod sched;
+mod stub;
 mod syscall;
 mod sysfile;
 mod trap;
-mod vm;
 
 use ox_kcore::frame::FRAME_SIZE;
 use ox_kcore::pmap::RAM_BASE;
-use ox_kcore::{arch, console, frame, global, heap, intc, kprintln, pmap, power, timer};
+use ox_kcore::{arch, console, frame, global, heap, intc, kprintln, pmap, power, timer, vm};
 
 /// Smallest RAM the kernel boots with.
 const MIN_RAM: u32 = 4 << 20;
@@ -88,7 +90,7 @@ extern "C" fn kmain(node_id: u32, ram_size: u32) -> ! {
     console::init();
     intc::init();
     fs::mount_root();
-    satellites::boot_all();
+    remote::start(satellites::boot_all());
     timer::start();
     kprintln!("timer tick {} us, {} user programs embedded", ox_abi::TICK_NS / 1000, images::IMAGES.len());
     proc::spawn_init();

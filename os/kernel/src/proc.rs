@@ -19,11 +19,13 @@
 use alloc::alloc::{alloc_zeroed, Layout};
 use alloc::borrow::Cow;
 use alloc::boxed::Box;
+use alloc::collections::VecDeque;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use ox_abi::{ArgSlice, Errno, Signal, WaitStatus, USER_TOP};
+use ox_abi::{ArgSlice, Errno, ProcInfo, Signal, WaitStatus, PROC_NAME_MAX, USER_TOP};
+use ox_proto::Request;
 
 use crate::arch::{self, Context, TrapFrame, FRAME_SIZE};
 use crate::file::{self, FdTable};
@@ -52,6 +54,21 @@ pub enum Chan {
     Tick,
     /// A change of the pipe with this id (bytes in, bytes out, an end closed).
     Pipe(u32),
+    /// A request for the stub with this pid (docs/satellites.md).
+    Stub(Pid),
+    /// A satellite's reply about the process with this pid.
+    Reply(Pid),
+}
+
+/// What makes a process a stub: the satellite its user context runs on, and the requests from
+/// there not executed yet.
+pub struct Remote {
+    /// The link to the satellite ([`remote`](crate::remote)'s index).
+    pub link: usize,
+    /// The satellite's node index.
+    pub node: u32,
+    /// Requests in arrival order.
+    pub mailbox: VecDeque<Request>,
 }
 
 /// A working directory: its inode, and the absolute path that led there (for `getcwd`).
@@ -103,13 +120,15 @@ pub struct Proc {
     pub files: FdTable,
     /// Its working directory.
     pub cwd: Cwd,
+    /// `Some` for a stub, whose user context runs on a satellite.
+    pub remote: Option<Remote>,
     kstack: *mut u8,
 }
 
 impl Proc {
     /// A process with a fresh kernel stack whose first switch returns to user mode with
     /// `frame`.
-    fn new(
+    pub fn new(
         pid: Pid,
         ppid: Pid,
         name: String,
@@ -131,6 +150,7 @@ impl Proc {
             context: Context::default(),
             files: FdTable::empty(),
             cwd: Cwd::root(),
+            remote: None,
             kstack,
         });
         let frame_addr = proc.kstack_top() - FRAME_SIZE as u32;
@@ -142,6 +162,24 @@ impl Proc {
         }
         proc.context.ra = arch::user_return_address();
         proc.context.sp = frame_addr;
+        Ok(proc)
+    }
+
+    /// A stub for process `pid` on the satellite of `link` (node `node`): a kernel thread
+    /// that starts in [`stub::run`](crate::stub::run), with an address space holding only its
+    /// call buffers ([`stub::buffers`](crate::stub::buffers)), in table slot `slot`.
+    pub fn new_stub(
+        pid: Pid,
+        ppid: Pid,
+        name: String,
+        slot: usize,
+        link: usize,
+        node: u32,
+    ) -> Result<Box<Proc>, Errno> {
+        let space = crate::stub::buffers(slot as u32 + 1)?;
+        let mut proc = Proc::new(pid, ppid, name, space, TrapFrame::new(0, 0))?;
+        proc.context.ra = crate::stub::entry_address();
+        proc.remote = Some(Remote { link, node, mailbox: VecDeque::new() });
         Ok(proc)
     }
 
@@ -176,7 +214,8 @@ fn kstack_layout() -> Layout {
 
 /// The process table.
 pub struct Table {
-    slots: [Option<Box<Proc>>; NPROC],
+    /// The processes, by slot.
+    pub slots: [Option<Box<Proc>>; NPROC],
     current: Option<usize>,
     next_pid: Pid,
     last: usize,
@@ -227,15 +266,18 @@ impl Table {
         self.slots.iter().flatten().any(|p| p.cwd.ino == ino && !matches!(p.state, State::Zombie(_)))
     }
 
-    fn find(&mut self, pid: Pid) -> Option<&mut Proc> {
+    /// The process `pid`.
+    pub fn find(&mut self, pid: Pid) -> Option<&mut Proc> {
         self.slots.iter_mut().flatten().find(|p| p.pid == pid).map(|p| &mut **p)
     }
 
-    fn free_slot(&self) -> Result<usize, Errno> {
+    /// A free slot of the table.
+    pub fn free_slot(&self) -> Result<usize, Errno> {
         self.slots.iter().position(Option::is_none).ok_or(Errno::Again)
     }
 
-    fn new_pid(&mut self) -> Pid {
+    /// A pid never used before (pids are system-wide: satellites get theirs here too).
+    pub fn new_pid(&mut self) -> Pid {
         self.next_pid += 1;
         self.next_pid
     }
@@ -439,6 +481,35 @@ pub fn kill(pid: i32, signal: Signal) -> Result<(), Errno> {
     }
     proc.killed = Some(signal);
     Ok(())
+}
+
+/// `ps`: a row per process, stored at `buf` (at most `len` bytes); returns the bytes stored.
+/// A stub shows the node its process runs on, and state `R` while it waits for requests
+/// (its process is then running on the satellite, as far as the central knows).
+pub fn ps(buf: u32, len: u32) -> Result<u32, Errno> {
+    let mut rows = Vec::new();
+    let mut table = table();
+    for proc in table.slots.iter().flatten() {
+        let state = match proc.state {
+            State::Runnable | State::Running | State::Sleeping(Chan::Stub(_)) => b'R',
+            State::Sleeping(_) => b'S',
+            State::Zombie(_) => b'Z',
+        };
+        let mut name = [0; PROC_NAME_MAX];
+        let n = proc.name.len().min(PROC_NAME_MAX);
+        name[..n].copy_from_slice(&proc.name.as_bytes()[..n]);
+        let (node, flags) = match &proc.remote {
+            Some(remote) => (remote.node as u8, ProcInfo::STUB),
+            None => (0, 0),
+        };
+        let info = ProcInfo { pid: proc.pid, ppid: proc.ppid, state, node, flags, name };
+        if rows.len() + ProcInfo::SIZE > len as usize {
+            break;
+        }
+        rows.extend_from_slice(&info.encode());
+    }
+    table.current().space().copy_out(buf, &rows)?;
+    Ok(rows.len() as u32)
 }
 
 /// Serves a page fault of the current process at `va` if it may be served (stack growth).

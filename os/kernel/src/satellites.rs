@@ -87,6 +87,8 @@ struct Boot<'a> {
     hello: Sender,
     replies: Receiver,
     phase: Phase,
+    /// The node index the satellite reported.
+    node: u32,
     /// Data frames sent on the boot channel, first copies only.
     frames: u32,
     /// Image bytes sent in `LOAD`s (with the padding to whole words).
@@ -105,6 +107,7 @@ impl<'a> Boot<'a> {
             hello: Sender::new(CHANNEL_SATELLITE, port.mtu(), TIMEOUT_NS),
             replies: Receiver::new(CHANNEL_SATELLITE),
             phase: Phase::Loading,
+            node: 0,
             frames: 0,
             bytes: 0,
             give_up_at: now + GIVE_UP_NS,
@@ -195,18 +198,21 @@ impl<'a> Boot<'a> {
                     ram / 1024
                 );
                 self.phase = Phase::Up;
+                self.node = node;
             }
             other => kprintln!("satellite on port {} sent {other:?}, not a hello reply", self.port.index()),
         }
     }
 }
 
-/// Boots the satellite behind every link port and waits until each answers (or is given up).
-pub fn boot_all() {
+/// Boots the satellite behind every link port and waits until each answers (or is given up);
+/// returns those that answered: port, node index and the receiver of their hello channel
+/// (which must go on acknowledging a repeated hello reply whose acknowledgement was lost).
+pub fn boot_all() -> Vec<(Port, u32, Receiver)> {
     let ports: Vec<Port> = (0..linkport::count()).filter_map(Port::probe).collect();
     if ports.is_empty() {
         kprintln!("no link ports: no satellites to boot");
-        return;
+        return Vec::new();
     }
     let image = Image::embedded();
     kprintln!(
@@ -243,4 +249,5 @@ pub fn boot_all() {
         elapsed / 1_000_000,
         elapsed / 1_000 % 1_000
     );
+    boots.into_iter().filter(|b| b.phase == Phase::Up).map(|b| (b.port, b.node, b.replies)).collect()
 }

@@ -15,7 +15,7 @@
 use crate::arch::{self, Context};
 use crate::global::Global;
 use crate::proc::{self, Chan, State};
-use crate::{timer, trap};
+use crate::{remote, timer, trap};
 
 /// The scheduler thread's saved context.
 static SCHEDULER: Global<Context> = Global::new("scheduler context", Context { ra: 0, sp: 0, s: [0; 12] });
@@ -47,9 +47,13 @@ pub fn run() -> ! {
             None => {
                 // Tickless idle: with nobody sleeping on a tick, only a device can bring
                 // work, so the timer stays quiet (and a node waiting for input really idles).
+                // A satellite link with a fragment in flight needs the timer at its deadline.
                 let ticking = proc::table().has_sleepers(Chan::Tick);
                 if !ticking {
-                    timer::stop();
+                    match remote::deadline() {
+                        Some(deadline) => timer::wake_at(deadline),
+                        None => timer::stop(),
+                    }
                 }
                 arch::wait();
                 trap::poll_interrupts();

@@ -9,7 +9,7 @@ use ox_abi::{Errno, Signal, Syscall, WaitStatus, MAX_ARGC, MAX_ARG_BYTES, MAX_NA
 
 use crate::arch::TrapFrame;
 use crate::proc::{self, Chan};
-use crate::{sched, sysfile, timer};
+use crate::{place, sched, sysfile, timer};
 
 /// Runs the system call the process in `frame` asked for and stores its result.
 pub fn dispatch(frame: &mut TrapFrame) {
@@ -18,41 +18,54 @@ pub fn dispatch(frame: &mut TrapFrame) {
     let a: [u32; ox_abi::MAX_ARGS] = core::array::from_fn(|i| frame.regs[ox_abi::REG_ARG0 + i]);
     let result = match Syscall::from_number(number) {
         None => Err(Errno::NoSys),
-        Some(call) => match call {
-            Syscall::Write => sysfile::write(a[0], a[1], a[2]),
-            Syscall::Read => sysfile::read(a[0], a[1], a[2]),
-            Syscall::Exit => proc::exit(WaitStatus::Exited(a[0] as u8)),
-            Syscall::Wait => proc::wait(a[0] as i32, a[1]),
-            Syscall::GetPid => Ok(proc::table().current().pid),
-            Syscall::GetPpid => Ok(proc::table().current().ppid),
-            Syscall::Sbrk => proc::table().current().space().sbrk(a[0] as i32),
-            Syscall::Yield => {
-                sched::yield_now();
-                Ok(0)
-            }
-            Syscall::Sleep => sleep(a[0]),
-            Syscall::Fork => proc::fork(frame),
-            Syscall::Exec => exec(frame, a[0], a[1], a[2], a[3]),
-            Syscall::Kill => kill(a[0] as i32, a[1]),
-            Syscall::Uptime => Ok(timer::ticks()),
-            Syscall::Open => sysfile::open(a[0], a[1], a[2]),
-            Syscall::Close => sysfile::close(a[0]),
-            Syscall::Lseek => sysfile::lseek(a[0], a[1] as i32, a[2]),
-            Syscall::Stat => sysfile::stat(a[0], a[1], a[2]),
-            Syscall::Fstat => sysfile::fstat(a[0], a[1]),
-            Syscall::Mkdir => sysfile::mkdir(a[0], a[1]),
-            Syscall::Unlink => sysfile::unlink(a[0], a[1]),
-            Syscall::Chdir => sysfile::chdir(a[0], a[1]),
-            Syscall::Getcwd => sysfile::getcwd(a[0], a[1]),
-            Syscall::Dup => sysfile::dup(a[0]),
-            Syscall::Pipe => sysfile::pipe(a[0]),
-            Syscall::Getdents => sysfile::getdents(a[0], a[1], a[2]),
-        },
+        Some(call) => execute(call, a, Some(frame)),
     };
     frame.regs[ox_abi::REG_RESULT] = match result {
         Ok(value) => value,
         Err(errno) => errno.to_result() as u32,
     };
+}
+
+/// Runs `call` with arguments `a` for the current process. `frame` is its trap frame, `None`
+/// for a stub executing a satellite process's call (docs/satellites.md): the calls that
+/// change the caller's registers (`fork`, `exec`, `rfork`) then answer `ENOSYS`.
+pub fn execute(
+    call: Syscall,
+    a: [u32; ox_abi::MAX_ARGS],
+    frame: Option<&mut TrapFrame>,
+) -> Result<u32, Errno> {
+    match call {
+        Syscall::Write => sysfile::write(a[0], a[1], a[2]),
+        Syscall::Read => sysfile::read(a[0], a[1], a[2]),
+        Syscall::Exit => proc::exit(WaitStatus::Exited(a[0] as u8)),
+        Syscall::Wait => proc::wait(a[0] as i32, a[1]),
+        Syscall::GetPid => Ok(proc::table().current().pid),
+        Syscall::GetPpid => Ok(proc::table().current().ppid),
+        Syscall::Sbrk => proc::table().current().space().sbrk(a[0] as i32),
+        Syscall::Yield => {
+            sched::yield_now();
+            Ok(0)
+        }
+        Syscall::Sleep => sleep(a[0]),
+        Syscall::Fork => proc::fork(frame.ok_or(Errno::NoSys)?),
+        Syscall::Exec => exec(frame.ok_or(Errno::NoSys)?, a[0], a[1], a[2], a[3]),
+        Syscall::Rfork => place::rfork(frame.ok_or(Errno::NoSys)?, a[0]),
+        Syscall::Kill => kill(a[0] as i32, a[1]),
+        Syscall::Uptime => Ok(timer::ticks()),
+        Syscall::Open => sysfile::open(a[0], a[1], a[2]),
+        Syscall::Close => sysfile::close(a[0]),
+        Syscall::Lseek => sysfile::lseek(a[0], a[1] as i32, a[2]),
+        Syscall::Stat => sysfile::stat(a[0], a[1], a[2]),
+        Syscall::Fstat => sysfile::fstat(a[0], a[1]),
+        Syscall::Mkdir => sysfile::mkdir(a[0], a[1]),
+        Syscall::Unlink => sysfile::unlink(a[0], a[1]),
+        Syscall::Chdir => sysfile::chdir(a[0], a[1]),
+        Syscall::Getcwd => sysfile::getcwd(a[0], a[1]),
+        Syscall::Dup => sysfile::dup(a[0]),
+        Syscall::Pipe => sysfile::pipe(a[0]),
+        Syscall::Getdents => sysfile::getdents(a[0], a[1], a[2]),
+        Syscall::Ps => proc::ps(a[0], a[1]),
+    }
 }
 
 /// Copies `buf.len()` bytes from the current process's address `va`.

@@ -16,7 +16,7 @@ use ox_kcore::exception::{self, code, INTERRUPT};
 
 use crate::arch::{self, cr, TrapFrame};
 use crate::proc::{self, Chan};
-use crate::{block, console, intc, kprintln, sched, syscall, timer};
+use crate::{block, console, intc, kprintln, remote, sched, syscall, timer};
 
 /// Every trap from user mode lands here (from `trap_vector`, with the frame saved on the
 /// process's kernel stack). Returning resumes the process at `frame.epc`.
@@ -78,6 +78,7 @@ fn handle_interrupt(line: u32) {
         intc::IRQ_TIMER => {
             timer::on_interrupt();
             sched::wakeup(Chan::Tick);
+            remote::on_tick();
         }
         intc::IRQ_UART => {
             if console::on_interrupt() {
@@ -87,6 +88,7 @@ fn handle_interrupt(line: u32) {
         // The disk driver waits for its own completions and acknowledges them before it
         // returns, so the line is never asserted here.
         block::IRQ_BLOCK => {}
+        line if remote::owns(line) => remote::on_interrupt(line),
         other => panic!("interrupt on line {other}, which no device of ours uses"),
     }
 }

@@ -33,6 +33,7 @@ extern crate std;
 
 mod error;
 pub mod fragment;
+pub mod marshal;
 pub mod message;
 mod wire;
 

@@ -2,11 +2,14 @@
 //! link 0 by the central kernel and started by the satellite's boot ROM.
 //!
 //! Design principles:
-//! 1. **The central kernel's code, not a copy.** Boot entry, traps, frames, heap, paging and
-//!    drivers come from `ox-kcore`, exactly as the central kernel uses them; this crate adds
-//!    only what a satellite does differently ([`service`]: its side of the link).
-//! 2. **Light.** No processes yet, no file system, no devices but the timer, the console and
-//!    the link to the central processor. (The process server of the brief grows here.)
+//! 1. **The central kernel's code, not a copy.** Boot entry, traps, frames, heap, paging,
+//!    address spaces, process images, the process channel's endpoint and the drivers come
+//!    from `ox-kcore`, exactly as the central kernel uses them; this crate adds only what a
+//!    satellite does differently: [`link`] (its side of the link), [`server`] (accepting
+//!    processes), [`proc`], [`sched`], [`trap`] and [`syscall`] (local calls served here,
+//!    the rest forwarded to the process's stub on the central; docs/satellites.md).
+//! 2. **Light.** No file system, no devices but the timer, the console and the link to the
+//!    central processor: everything else is the central's, reached through the stubs.
 //! 3. **Honest reports.** What it prints and what it tells the central it measured itself.
 //!
 //! Boot: the ROM jumps to `_start` (in `ox_kcore::arch`) with `a0` = node index, `a1` = RAM
@@ -18,18 +21,23 @@
 
 extern crate alloc;
 
-mod service;
+mod link;
+mod proc;
+mod sched;
+mod server;
+mod syscall;
+mod trap;
 
-use ox_kcore::arch::{self, TrapFrame};
+use ox_kcore::arch;
 use ox_kcore::console::{self, Role};
 use ox_kcore::frame::{self, FRAME_SIZE};
 use ox_kcore::pmap::{self, RAM_BASE};
-use ox_kcore::{heap, kprintln};
+use ox_kcore::{heap, kprintln, timer};
 
 /// Smallest RAM the satellite kernel boots with.
-const MIN_RAM: u32 = 1 << 20;
-/// The kernel heap: small, since nothing on a satellite allocates much yet.
-const HEAP_SIZE: u32 = 256 << 10;
+const MIN_RAM: u32 = 2 << 20;
+/// The kernel heap: kernel stacks and the images being received.
+const HEAP_SIZE: u32 = 1 << 20;
 
 extern "C" {
     /// The first byte after the kernel image (page-aligned), from kernel.ld.
@@ -64,12 +72,7 @@ extern "C" fn kmain(node_id: u32, ram_size: u32) -> ! {
         "kernel image {RAM_BASE:#010x}..{kernel_end:#010x}, heap {} KiB, paging on, {free} of {total} frames free",
         heap::free_bytes() / 1024
     );
-    service::serve(node_id, ram_size)
-}
-
-/// The trap vector's entry for traps from user mode: a satellite runs no processes yet, so
-/// there is no user mode to trap from, and getting here is a kernel bug.
-#[no_mangle]
-extern "C" fn user_trap(frame: &mut TrapFrame) {
-    panic!("a trap from user mode at pc {:#010x}, but this satellite runs no processes", frame.epc);
+    link::init(node_id, ram_size);
+    timer::start();
+    sched::run()
 }

@@ -4,7 +4,7 @@
 
 use core::arch::asm;
 
-use ox_abi::{ArgSlice, Dirent, Errno, Signal, Stat, Syscall, WaitStatus};
+use ox_abi::{ArgSlice, Dirent, Errno, ProcInfo, Signal, Stat, Syscall, WaitStatus};
 
 /// A process id.
 pub type Pid = u32;
@@ -115,6 +115,21 @@ pub enum Fork {
 /// Creates a copy of this process.
 pub fn fork() -> Result<Fork, Errno> {
     call(Syscall::Fork, [0; 6]).map(|pid| if pid == 0 { Fork::Child } else { Fork::Parent(pid) })
+}
+
+/// Creates a copy of this process on a satellite (docs/satellites.md): `node` 0 lets the
+/// kernel's placement policy pick one (the least loaded), `n` asks for satellite node `n`.
+/// The child's stub on the central keeps the descriptors and directory.
+pub fn rfork(node: u32) -> Result<Fork, Errno> {
+    call(Syscall::Rfork, [node, 0, 0, 0, 0, 0])
+        .map(|pid| if pid == 0 { Fork::Child } else { Fork::Parent(pid) })
+}
+
+/// The process table: a row per process, where it runs, at most `max` rows.
+pub fn ps(max: usize) -> Result<alloc::vec::Vec<ProcInfo>, Errno> {
+    let mut buf = alloc::vec![0u8; max * ProcInfo::SIZE];
+    let len = call(Syscall::Ps, [buf.as_mut_ptr() as u32, buf.len() as u32, 0, 0, 0, 0])? as usize;
+    Ok(buf[..len].chunks_exact(ProcInfo::SIZE).filter_map(ProcInfo::decode).collect())
 }
 
 /// Replaces this process's program by program `name` (`/bin/NAME` on the disk, or the image

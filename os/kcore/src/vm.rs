@@ -63,6 +63,23 @@ impl AddressSpace {
         &mut self.table
     }
 
+    /// Where the heap starts and where the break is (for a process image).
+    pub fn heap(&self) -> (u32, u32) {
+        (self.heap_start, self.brk)
+    }
+
+    /// Sets the heap's start and break as a process image recorded them (the pages are
+    /// mapped separately).
+    pub fn set_heap(&mut self, heap_start: u32, brk: u32) {
+        self.heap_start = heap_start;
+        self.brk = brk;
+    }
+
+    /// Calls `f(va, frame, flags)` for every mapped user page, in address order.
+    pub fn for_each_page(&self, f: impl FnMut(u32, Frame, PteFlags)) {
+        self.table.for_each_page(f);
+    }
+
     /// Sets where the image ends: the heap starts on the next page.
     pub fn set_image_end(&mut self, end: u32) {
         self.heap_start = page_up(end);

@@ -1,0 +1,126 @@
+//! Stub processes (Bach §13.1, "процесс-спутник"; docs/satellites.md): for every process on a
+//! satellite, a process on the central with the same pid, parented to its logical parent,
+//! owning its descriptors and working directory. A stub is a kernel thread that never enters
+//! user mode: it sleeps until its satellite process asks for something, executes it **in its
+//! own context** with the kernel's ordinary system-call code, and replies.
+//!
+//! Executing "as if its own process made the call": the stub's address space holds two
+//! buffers, [`IN_BASE`] and [`OUT_BASE`], of [`MAX_DATA`] bytes each. The request's data goes
+//! into the input buffer, the call's pointer arguments are pointed at the buffers
+//! (`ox_proto::marshal` says which), [`syscall::execute`] runs the call, and what it wrote to
+//! the output buffer is the reply's data. So `read`, `open`, `wait`, … are the very functions a
+//! local process calls, with their checks, sleeps and errors.
+//!
+//! Termination: a stub never initiates it. `Exit` from the satellite makes the stub exit with
+//! that status (its parent's `wait` sees it). A signal sent to the stub (`kill` of its pid)
+//! interrupts the call it executes (the reply carries the signal) or, when it is idle, is
+//! forwarded to the satellite as a `Signal` request.
+
+use alloc::vec;
+
+use ox_abi::{Errno, USER_BASE};
+use ox_proto::marshal::{self, Len};
+use ox_proto::{Call, Message, Reply, Request, MAX_DATA};
+
+use crate::proc::{self, Chan, Pid};
+use crate::syscall::{self, copy_in, copy_out};
+use crate::vm::AddressSpace;
+use crate::{kprintln, remote, sched};
+
+/// Where a stub keeps a call's input (the request's data).
+pub const IN_BASE: u32 = USER_BASE;
+/// Where a stub lets a call put its output (the reply's data).
+pub const OUT_BASE: u32 = USER_BASE + MAX_DATA as u32;
+
+/// A stub's address space (ASID `asid`): the two call buffers, mapped, zeroed.
+pub fn buffers(asid: u32) -> Result<AddressSpace, Errno> {
+    let mut space = AddressSpace::new(asid)?;
+    space.set_image_end(USER_BASE);
+    space.sbrk(2 * MAX_DATA as i32)?;
+    Ok(space)
+}
+
+/// Where a new stub's kernel thread starts.
+pub fn entry_address() -> u32 {
+    stub_entry as *const () as u32
+}
+
+/// Puts `request` in the mailbox of the stub `pid` and wakes it; gives it back if there is no
+/// such stub.
+pub fn deliver(pid: Pid, request: Request) -> Result<(), Request> {
+    let mut table = proc::table();
+    let Some(remote) = table.find(pid).and_then(|p| p.remote.as_mut()) else { return Err(request) };
+    remote.mailbox.push_back(request);
+    table.wakeup(Chan::Stub(pid));
+    Ok(())
+}
+
+extern "C" fn stub_entry() -> ! {
+    run()
+}
+
+/// The stub's life: take a request, execute it, reply; until `Exit`.
+pub fn run() -> ! {
+    loop {
+        let (pid, link, request, signal) = {
+            let mut table = proc::table();
+            let me = table.current();
+            let Some(remote) = me.remote.as_mut() else {
+                panic!("pid {} runs as a stub but is none", me.pid)
+            };
+            let (link, request) = (remote.link, remote.mailbox.pop_front());
+            let signal = if request.is_none() { me.killed.take() } else { None };
+            (me.pid, link, request, signal)
+        };
+        match request {
+            Some(Request::StubExecutes(call)) => {
+                let reply = execute(call);
+                remote::send(link, &Message::reply(pid, reply));
+            }
+            Some(Request::Exit(status)) => proc::exit(status),
+            Some(other) => kprintln!("stub {pid}: {other:?} is not for a stub; ignored"),
+            None => match signal {
+                Some(signal) => remote::send(link, &Message::request(pid, Request::Signal(signal))),
+                None => sched::sleep(Chan::Stub(pid)),
+            },
+        }
+    }
+}
+
+/// Executes `call` in the current stub's context and builds the reply.
+fn execute(call: Call) -> Reply {
+    let transfer = marshal::transfer(call.call);
+    let mut args = call.args;
+    if let Some(input) = transfer.input {
+        let n = call.data.len().min(MAX_DATA);
+        if let Err(e) = copy_out(IN_BASE, &call.data[..n]) {
+            return Reply::err(e);
+        }
+        args[input.ptr] = IN_BASE;
+        if let Len::Arg(i) = input.len {
+            args[i] = n as u32;
+        }
+    }
+    let mut output = None;
+    if let Some(out) = transfer.output {
+        let (ptr, len) = out.resolve(&call.args);
+        if ptr != 0 {
+            args[out.ptr] = OUT_BASE;
+            if let Len::Arg(i) = out.len {
+                args[i] = len as u32;
+            }
+            output = Some(len);
+        }
+    }
+    let result = syscall::execute(call.call, args, None);
+    let mut data = vec![];
+    if let (Ok(value), Some(len)) = (result, output) {
+        let n = if transfer.output_is_result { (value as usize).min(len) } else { len };
+        data = vec![0; n];
+        if let Err(e) = copy_in(OUT_BASE, &mut data) {
+            return Reply::err(e);
+        }
+    }
+    let signal = proc::table().current().killed.take();
+    Reply { result, signal, data }
+}

@@ -1,0 +1,194 @@
+//! The satellite's link to the central processor: port 0, the port the boot ROM received this
+//! kernel on, served from its interrupt (and the timer tick, for resends). Three conversations
+//! arrive there:
+//! - the **boot channel**: only the central's `START` again, when the ROM's acknowledgement
+//!   was lost; the ROM is gone, so the kernel acknowledges the repeat itself;
+//! - the **satellite channel** (`ox_kcore::message`): `Hello`, answered with the node index,
+//!   the RAM size and the frame allocator's counts;
+//! - the **process channel** (ox-proto, an [`Endpoint`]): the placement requests for the
+//!   [`server`], `Signal`s for processes here, and the replies to forwarded calls; the other
+//!   way go the calls and `Exit`s.
+
+use alloc::collections::VecDeque;
+use alloc::vec::Vec;
+
+use ox_kcore::endpoint::Endpoint;
+use ox_kcore::global::Global;
+use ox_kcore::linkport::{Port, MAX_MTU};
+use ox_kcore::message::{HelloReply, Message as Hello, CHANNEL_SATELLITE, MAX_MESSAGE};
+use ox_kcore::{arch, frame, intc, kprintln};
+use ox_link::arq::{Receiver, Sender};
+use ox_link::boot;
+use ox_link::frame::{self as link_frame, Kind, CHANNEL_BOOT, HEADER};
+use ox_proto::{Body, Message, Request};
+
+use crate::{proc, server};
+
+/// Resend a hello reply after this long without its acknowledgement.
+const TIMEOUT_NS: u64 = 3_000_000;
+
+/// Everything on port 0.
+struct Link {
+    node: u32,
+    ram: u32,
+    hello_rx: Receiver,
+    hello_tx: Sender,
+    hello_outbox: VecDeque<Vec<u8>>,
+    process: Endpoint,
+}
+
+static LINK: Global<Option<Link>> = Global::new("link to the central", None);
+
+fn port0() -> Port {
+    Port::probe(0)
+        .unwrap_or_else(|| panic!("no link port 0: a satellite is booted over its port 0, so it has one"))
+}
+
+/// Starts serving port 0 (its receive line and the timer's on).
+pub fn init(node: u32, ram: u32) {
+    let port = port0();
+    *LINK.lock() = Some(Link {
+        node,
+        ram,
+        hello_rx: Receiver::new(CHANNEL_SATELLITE),
+        hello_tx: Sender::new(CHANNEL_SATELLITE, port.mtu(), TIMEOUT_NS),
+        hello_outbox: VecDeque::new(),
+        process: Endpoint::new(port),
+    });
+    intc::set_enabled(1 << port.line() | 1 << intc::IRQ_TIMER);
+    port.set_rx_interrupt(true);
+}
+
+/// The port's interrupt line.
+pub fn line() -> u32 {
+    port0().line()
+}
+
+fn with<R>(f: impl FnOnce(&mut Link) -> R) -> R {
+    let mut link = LINK.lock();
+    f(link.as_mut().unwrap_or_else(|| panic!("the link is not served yet")))
+}
+
+/// Sends `message` to the central.
+pub fn send(message: &Message) {
+    with(|link| link.process.send(message));
+}
+
+/// The earliest resend deadline, if something is in flight.
+pub fn deadline() -> Option<u64> {
+    with(|link| [link.process.deadline(), link.hello_tx.deadline()].into_iter().flatten().min())
+}
+
+/// The timer tick: resends what timed out.
+pub fn on_tick() {
+    with(|link| {
+        link.process.pump();
+        link.pump_hello();
+    });
+}
+
+/// The port's interrupt: takes every frame waiting and acts on what they complete.
+pub fn on_interrupt() {
+    let arrived = with(|link| {
+        let port = link.process.port();
+        let mut arrived = Vec::new();
+        let mut buf = [0u8; MAX_MTU];
+        while let Some(len) = port.receive(&mut buf) {
+            let frame = &buf[..len];
+            if let Some(ack) = repeated_start(frame) {
+                port.send(&ack);
+                continue;
+            }
+            link.hello_tx.receive(frame);
+            let received = link.hello_rx.receive(frame);
+            if let Some(ack) = received.ack {
+                port.send(&ack);
+            }
+            if let Some(payload) = received.payload {
+                let answer = link.answer_hello(payload);
+                link.hello_outbox.extend(answer);
+            }
+            arrived.extend(link.process.on_frame(frame));
+        }
+        link.process.pump();
+        link.pump_hello();
+        arrived
+    });
+    for message in arrived {
+        act(message);
+    }
+}
+
+/// Acts on one message from the central.
+fn act(message: Message) {
+    let pid = message.pid;
+    let answer = match message.body {
+        Body::Request(Request::ForkImage { parent, size, .. }) => Some(server::accept(pid, parent, size)),
+        Body::Request(Request::WriteImage { offset, data }) => Some(server::write(pid, offset, &data)),
+        Body::Request(Request::Start { pc }) => Some(server::start(pid, pc)),
+        Body::Request(Request::Signal(signal)) => {
+            proc::kill(pid, signal);
+            None
+        }
+        Body::Reply(reply) => {
+            proc::deliver_reply(pid, reply);
+            None
+        }
+        other => {
+            kprintln!("the central sent {other:?} about pid {pid}, which a satellite does not serve");
+            None
+        }
+    };
+    if let Some(reply) = answer {
+        send(&Message::reply(pid, reply));
+    }
+}
+
+impl Link {
+    fn pump_hello(&mut self) {
+        let port = self.process.port();
+        let now = arch::time_ns();
+        if self.hello_tx.is_idle() {
+            if let Some(reply) = self.hello_outbox.pop_front() {
+                if let Ok(frame) = self.hello_tx.send(&reply, now) {
+                    port.send(frame);
+                }
+            }
+        }
+        if let Some(frame) = self.hello_tx.poll(now) {
+            port.send(frame);
+        }
+    }
+
+    /// The reply to a message on the satellite channel, if it needs one.
+    fn answer_hello(&self, payload: &[u8]) -> Option<Vec<u8>> {
+        match Hello::decode(payload) {
+            Some(Hello::Hello) => {
+                let (free_frames, total_frames) = frame::stats();
+                let node = self.node;
+                kprintln!("hello from the central processor; answering: node {node}, {free_frames} of {total_frames} frames free");
+                let reply = Hello::HelloReply(HelloReply { node, ram: self.ram, free_frames, total_frames });
+                let mut bytes = [0u8; MAX_MESSAGE];
+                let len = reply.encode(&mut bytes);
+                Some(bytes[..len].to_vec())
+            }
+            other => {
+                kprintln!("the central sent {other:?}, which a satellite does not answer");
+                None
+            }
+        }
+    }
+}
+
+/// The acknowledgement of a repeated `START` on the boot channel, if `frame` is one.
+fn repeated_start(frame: &[u8]) -> Option<[u8; HEADER]> {
+    let f = link_frame::decode(frame).ok()?;
+    let is_start = f.kind == Kind::Data
+        && f.channel == CHANNEL_BOOT
+        && matches!(boot::parse(f.payload), Some(boot::Message::Start { .. }));
+    is_start.then(|| {
+        let mut ack = [0u8; HEADER];
+        link_frame::encode(&mut ack, Kind::Ack, CHANNEL_BOOT, f.seq, &[]);
+        ack
+    })
+}

@@ -1,0 +1,247 @@
+//! The satellite's processes: the table, `exit`, `kill`, and the wait for a reply from the
+//! central. A process here is the user context of a process whose stub (same pid) lives on the
+//! central processor (docs/satellites.md); it arrives whole from the central's placement
+//! ([`server`](crate::server)) and never forks here.
+//!
+//! Lifecycle: `Runnable` ⇄ `Running` ⇄ `Sleeping(chan)`, then `Dead`: `exit` frees its
+//! memory, tells the stub (`Exit`) and switches away for good; the scheduler then frees its
+//! slot and kernel stack. A process's slot gives its ASID (slot + 1).
+
+use alloc::alloc::{alloc_zeroed, Layout};
+use alloc::boxed::Box;
+
+use ox_abi::{Errno, Signal, WaitStatus};
+use ox_kcore::arch::{self, Context, TrapFrame, FRAME_SIZE};
+use ox_kcore::global::{Global, GlobalGuard};
+use ox_kcore::pmap;
+use ox_kcore::vm::AddressSpace;
+use ox_proto::{Message, Reply, Request};
+
+use crate::{link, sched};
+
+/// Most processes on one satellite.
+pub const NPROC: usize = 32;
+/// Bytes of each kernel stack.
+const KSTACK_SIZE: usize = 16 * 1024;
+
+/// A process id (given by the central: pids are system-wide).
+pub type Pid = u32;
+
+/// What a sleeping process waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chan {
+    /// The reply to the call it forwarded.
+    Reply(Pid),
+    /// The next timer tick.
+    Tick,
+}
+
+/// Scheduling state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Ready to run.
+    Runnable,
+    /// On the CPU.
+    Running,
+    /// Blocked until `wakeup(chan)`.
+    Sleeping(Chan),
+    /// Exited; the scheduler frees it.
+    Dead,
+}
+
+/// One process.
+pub struct Proc {
+    /// Its id, the same as its stub's.
+    pub pid: Pid,
+    /// Its logical parent on the central, as it was at placement (the cached `getppid`).
+    pub ppid: Pid,
+    /// Scheduling state.
+    pub state: State,
+    /// A signal that will end it before it next returns to user mode.
+    pub killed: Option<Signal>,
+    /// Its memory (`None` once it has exited).
+    pub space: Option<AddressSpace>,
+    /// Its kernel thread, saved while it is not on the CPU.
+    pub context: Context,
+    /// The reply to its forwarded call, once it came.
+    pub reply: Option<Reply>,
+    kstack: *mut u8,
+}
+
+fn kstack_layout() -> Layout {
+    Layout::from_size_align(KSTACK_SIZE, 16).unwrap_or_else(|_| unreachable!("a valid layout"))
+}
+
+impl Proc {
+    /// A process that enters user mode with `frame` in `space`.
+    pub fn new(pid: Pid, ppid: Pid, space: AddressSpace, frame: TrapFrame) -> Result<Box<Proc>, Errno> {
+        // Safety: the layout has a non-zero size.
+        let kstack = unsafe { alloc_zeroed(kstack_layout()) };
+        if kstack.is_null() {
+            return Err(Errno::NoMem);
+        }
+        let frame_addr = kstack as u32 + (KSTACK_SIZE - FRAME_SIZE) as u32;
+        // Safety: the frame slot lies inside the stack just allocated, which no one uses yet.
+        unsafe { (frame_addr as *mut TrapFrame).write(frame) };
+        let context = Context { ra: arch::user_return_address(), sp: frame_addr, s: [0; 12] };
+        Ok(Box::new(Proc {
+            pid,
+            ppid,
+            state: State::Runnable,
+            killed: None,
+            space: Some(space),
+            context,
+            reply: None,
+            kstack,
+        }))
+    }
+
+    /// The address space of a process that has not exited.
+    pub fn space(&mut self) -> &mut AddressSpace {
+        let pid = self.pid;
+        self.space.as_mut().unwrap_or_else(|| panic!("pid {pid} has no address space"))
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        // Safety: the stack came from `alloc_zeroed` with this layout, and a dropped process
+        // is dead and never runs again (the scheduler drops it on its own stack).
+        unsafe { alloc::alloc::dealloc(self.kstack, kstack_layout()) }
+    }
+}
+
+/// The process table.
+pub struct Table {
+    /// The processes, by slot.
+    pub slots: [Option<Box<Proc>>; NPROC],
+    current: Option<usize>,
+    last: usize,
+}
+
+impl Table {
+    /// The running process.
+    pub fn current(&mut self) -> &mut Proc {
+        let slot = self.current.unwrap_or_else(|| panic!("no current process"));
+        self.slots[slot].as_deref_mut().unwrap_or_else(|| panic!("the current slot is empty"))
+    }
+
+    /// The next runnable process after the last one picked (round robin), marked running
+    /// and current.
+    pub fn pick_next(&mut self) -> Option<&mut Proc> {
+        let slot = (1..=NPROC)
+            .map(|i| (self.last + i) % NPROC)
+            .find(|&i| self.slots[i].as_ref().is_some_and(|p| p.state == State::Runnable))?;
+        self.last = slot;
+        self.current = Some(slot);
+        let proc = self.current();
+        proc.state = State::Running;
+        Some(proc)
+    }
+
+    /// Forgets the current process (it switched back to the scheduler); frees it if dead.
+    pub fn clear_current(&mut self) {
+        if let Some(slot) = self.current.take() {
+            if self.slots[slot].as_ref().is_some_and(|p| p.state == State::Dead) {
+                self.slots[slot] = None;
+            }
+        }
+    }
+
+    /// Makes every process sleeping on `chan` runnable.
+    pub fn wakeup(&mut self, chan: Chan) {
+        for proc in self.slots.iter_mut().flatten() {
+            if proc.state == State::Sleeping(chan) {
+                proc.state = State::Runnable;
+            }
+        }
+    }
+
+    /// Whether some process sleeps on `chan`.
+    pub fn has_sleepers(&self, chan: Chan) -> bool {
+        self.slots.iter().flatten().any(|p| p.state == State::Sleeping(chan))
+    }
+
+    /// The process `pid`.
+    pub fn find(&mut self, pid: Pid) -> Option<&mut Proc> {
+        self.slots.iter_mut().flatten().find(|p| p.pid == pid).map(|p| &mut **p)
+    }
+
+    /// A free slot.
+    pub fn free_slot(&self) -> Option<usize> {
+        self.slots.iter().position(Option::is_none)
+    }
+
+    /// Live processes.
+    pub fn count(&self) -> usize {
+        self.slots.iter().flatten().count()
+    }
+}
+
+/// Every process.
+static PROCS: Global<Table> =
+    Global::new("process table", Table { slots: [const { None }; NPROC], current: None, last: NPROC - 1 });
+
+/// The process table, locked.
+pub fn table() -> GlobalGuard<'static, Table> {
+    PROCS.lock()
+}
+
+/// Ends the current process with `status`: frees its memory and tells its stub, which exits
+/// with the same status. Never returns.
+pub fn exit(status: WaitStatus) -> ! {
+    let pid = {
+        let mut table = table();
+        let me = table.current();
+        pmap::activate_kernel();
+        me.space = None;
+        me.pid
+    };
+    link::send(&Message::request(pid, Request::Exit(status)));
+    sched::switch_away(State::Dead);
+    unreachable!("a dead process was scheduled");
+}
+
+/// Ends the current process if a signal was sent to it.
+pub fn exit_if_killed() {
+    let killed = table().current().killed;
+    if let Some(signal) = killed {
+        exit(WaitStatus::Signaled(signal));
+    }
+}
+
+/// A signal for `pid` (forwarded by its stub): it ends the process before it next returns to
+/// user mode; a process waiting for a reply keeps waiting (its stub's call is interrupted and
+/// the reply comes).
+pub fn kill(pid: Pid, signal: Signal) {
+    if let Some(proc) = table().find(pid) {
+        proc.killed = Some(signal);
+        if proc.state == State::Sleeping(Chan::Tick) {
+            proc.state = State::Runnable;
+        }
+    }
+}
+
+/// Hands the central's reply to process `pid` and wakes it.
+pub fn deliver_reply(pid: Pid, reply: Reply) {
+    let mut table = table();
+    if let Some(proc) = table.find(pid) {
+        proc.reply = Some(reply);
+        table.wakeup(Chan::Reply(pid));
+    }
+}
+
+/// Sleeps until the reply to the current process's forwarded call arrives.
+pub fn wait_reply() -> Reply {
+    loop {
+        let (pid, reply) = {
+            let mut table = table();
+            let me = table.current();
+            (me.pid, me.reply.take())
+        };
+        if let Some(reply) = reply {
+            return reply;
+        }
+        sched::sleep(Chan::Reply(pid));
+    }
+}

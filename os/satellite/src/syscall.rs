@@ -1,0 +1,89 @@
+//! System calls on a satellite (docs/satellites.md): the local ones are served here — `getpid`,
+//! `getppid` (cached at placement), `sbrk`, `yield`, `sleep`, `uptime` (this node's ticks),
+//! `exit` (which tells the stub) — and every other is **forwarded**: the input buffer
+//! (`ox_proto::marshal`) is copied in through the checked helpers, the output buffer checked
+//! writable, a `StubExecutes` request goes to the central, and the process sleeps until the
+//! reply, whose data is copied out and whose signal is delivered. `fork`, `exec` and `rfork`
+//! answer `ENOSYS` on a satellite in this version.
+
+use alloc::vec;
+
+use ox_abi::{Errno, Syscall, WaitStatus};
+use ox_kcore::arch::TrapFrame;
+use ox_kcore::timer;
+use ox_kcore::vm::Access;
+use ox_proto::marshal;
+use ox_proto::{Call, Env, Message, Request};
+
+use crate::proc::{self, Chan};
+use crate::{link, sched};
+
+/// Runs the call the process in `frame` asked for and stores its result.
+pub fn dispatch(frame: &mut TrapFrame) {
+    frame.epc = frame.epc.wrapping_add(4);
+    let number = frame.regs[ox_abi::REG_NUMBER];
+    let a: [u32; ox_abi::MAX_ARGS] = core::array::from_fn(|i| frame.regs[ox_abi::REG_ARG0 + i]);
+    let result = match Syscall::from_number(number) {
+        None => Err(Errno::NoSys),
+        Some(call) => execute(call, a),
+    };
+    frame.regs[ox_abi::REG_RESULT] = match result {
+        Ok(value) => value,
+        Err(errno) => errno.to_result() as u32,
+    };
+}
+
+fn execute(call: Syscall, a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
+    match call {
+        Syscall::GetPid => Ok(proc::table().current().pid),
+        Syscall::GetPpid => Ok(proc::table().current().ppid),
+        Syscall::Sbrk => proc::table().current().space().sbrk(a[0] as i32),
+        Syscall::Yield => {
+            sched::yield_now();
+            Ok(0)
+        }
+        Syscall::Sleep => sleep(a[0]),
+        Syscall::Uptime => Ok(timer::ticks()),
+        Syscall::Exit => proc::exit(WaitStatus::Exited(a[0] as u8)),
+        Syscall::Fork | Syscall::Exec | Syscall::Rfork => Err(Errno::NoSys),
+        _ => forward(call, a),
+    }
+}
+
+fn sleep(ticks: u32) -> Result<u32, Errno> {
+    let until = timer::ticks().saturating_add(ticks);
+    while timer::ticks() < until {
+        if proc::table().current().killed.is_some() {
+            return Err(Errno::Intr);
+        }
+        sched::sleep(Chan::Tick);
+    }
+    Ok(0)
+}
+
+/// Sends `call` to the stub and waits for its reply.
+fn forward(call: Syscall, args: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
+    let transfer = marshal::transfer(call);
+    let mut data = vec![];
+    if let Some(input) = transfer.input {
+        let (ptr, len) = input.resolve(&args);
+        data = vec![0; len];
+        proc::table().current().space().copy_in(ptr, &mut data)?;
+    }
+    let output = transfer.output.map(|out| out.resolve(&args)).filter(|(ptr, _)| *ptr != 0);
+    if let Some((ptr, len)) = output {
+        proc::table().current().space().check(ptr, len, Access::Write)?;
+    }
+    let pid = proc::table().current().pid;
+    let request = Request::StubExecutes(Call { call, args, env: Env::default(), data });
+    link::send(&Message::request(pid, request));
+    let reply = proc::wait_reply();
+    if let Some(signal) = reply.signal {
+        proc::table().current().killed = Some(signal);
+    }
+    if let (Ok(_), Some((ptr, len))) = (reply.result, output) {
+        let n = reply.data.len().min(len);
+        proc::table().current().space().copy_out(ptr, &reply.data[..n])?;
+    }
+    reply.result
+}

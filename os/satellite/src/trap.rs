@@ -1,0 +1,70 @@
+//! Traps from the satellite's processes. `syscall` goes to [`syscall::dispatch`]; a page
+//! fault in the stack region grows the stack; every other fault ends the process with a signal
+//! (reported here, and told to its stub by `Exit`). Interrupts: the timer ticks (waking
+//! sleepers, resending what the link timed out, then preempting), the link port brings the
+//! central's messages.
+
+use ox_abi::{Signal, WaitStatus};
+use ox_kcore::arch::{self, cr, TrapFrame};
+use ox_kcore::exception::{self, code, INTERRUPT};
+use ox_kcore::{intc, kprintln, timer};
+
+use crate::proc::{self, Chan};
+use crate::{link, sched, syscall};
+
+/// Every trap from user mode lands here (from the trap vector, with the frame on the
+/// process's kernel stack). Returning resumes the process at `frame.epc`.
+#[no_mangle]
+extern "C" fn user_trap(frame: &mut TrapFrame) {
+    let cause = arch::read_cr::<{ cr::CAUSE }>();
+    if cause & INTERRUPT != 0 {
+        let line = cause & !INTERRUPT;
+        handle_interrupt(line);
+        if line == intc::IRQ_TIMER {
+            sched::yield_now();
+        }
+    } else if cause == code::SYSCALL {
+        syscall::dispatch(frame);
+    } else {
+        let badaddr = arch::read_cr::<{ cr::BADADDR }>();
+        let growing_stack = matches!(cause, code::LOAD_PAGE_FAULT | code::STORE_PAGE_FAULT)
+            && proc::table().current().space().fault_in(badaddr);
+        if !growing_stack {
+            let signal = match cause {
+                code::ILLEGAL_INSTRUCTION | code::PRIVILEGED_INSTRUCTION => Signal::Ill,
+                code::BREAK => Signal::Trap,
+                code::FETCH_MISALIGNED | code::LOAD_MISALIGNED | code::STORE_MISALIGNED => Signal::Bus,
+                _ => Signal::Segv,
+            };
+            let pid = proc::table().current().pid;
+            kprintln!(
+                "pid {pid}: killed by {}: {} at {badaddr:#010x}, pc {:#010x}",
+                signal.name(),
+                exception::name(cause),
+                frame.epc
+            );
+            proc::exit(WaitStatus::Signaled(signal));
+        }
+    }
+    proc::exit_if_killed();
+}
+
+/// Handles interrupt line `line`.
+fn handle_interrupt(line: u32) {
+    match line {
+        intc::IRQ_TIMER => {
+            timer::on_interrupt();
+            proc::table().wakeup(Chan::Tick);
+            link::on_tick();
+        }
+        line if line == link::line() => link::on_interrupt(),
+        other => panic!("interrupt on line {other}, which no device of the satellite uses"),
+    }
+}
+
+/// Handles every pending interrupt (the idle loop, which runs with interrupts masked).
+pub fn poll_interrupts() {
+    while let Some(line) = intc::claim() {
+        handle_interrupt(line);
+    }
+}
