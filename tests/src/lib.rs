@@ -93,3 +93,50 @@ pub fn run_elf(elf: &[u8], input: &[u8], max_cycles: u64) -> Outcome {
 pub fn run_asm(path: &str, input: &[u8], max_cycles: u64) -> Outcome {
     run_elf(&assemble_file(path), input, max_cycles)
 }
+
+/// A deterministic fault generator (xorshift64*) for links simulated in tests: each frame is
+/// lost with probability `drop`, or has one bit flipped with probability `corrupt`.
+pub struct Faults {
+    state: u64,
+    drop: f64,
+    corrupt: f64,
+    /// Frames lost so far.
+    pub dropped: u32,
+    /// Frames damaged so far.
+    pub corrupted: u32,
+}
+
+impl Faults {
+    /// A generator seeded with `seed`.
+    pub fn new(seed: u64, drop: f64, corrupt: f64) -> Faults {
+        Faults { state: seed | 1, drop, corrupt, dropped: 0, corrupted: 0 }
+    }
+
+    /// The next 64 random bits.
+    pub fn bits(&mut self) -> u64 {
+        self.state ^= self.state >> 12;
+        self.state ^= self.state << 25;
+        self.state ^= self.state >> 27;
+        self.state.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    /// A number in `0.0..1.0`.
+    pub fn unit(&mut self) -> f64 {
+        (self.bits() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// The frame after crossing the link, or `None` if it was lost.
+    pub fn cross(&mut self, frame: &[u8]) -> Option<Vec<u8>> {
+        if self.unit() < self.drop {
+            self.dropped += 1;
+            return None;
+        }
+        let mut frame = frame.to_vec();
+        if self.unit() < self.corrupt {
+            let at = (self.bits() % frame.len() as u64) as usize;
+            frame[at] ^= 1 << (self.bits() % 8);
+            self.corrupted += 1;
+        }
+        Some(frame)
+    }
+}

@@ -5,6 +5,7 @@
 use orrery_emulator::console::Capture;
 use orrery_emulator::loader::read_rom;
 use orrery_emulator::machine::{Machine, MachineConfig, RunState};
+use orrery_tests::Faults;
 use orrery_toolchain::asm::{assemble, Options, Program};
 use ox_link::arq::Sender;
 use ox_link::boot::Plan;
@@ -12,47 +13,6 @@ use ox_link::frame::{self, Kind, CHANNEL_BOOT};
 
 const QUANTUM_NS: u64 = 10_000;
 const TIMEOUT_NS: u64 = 100_000;
-
-/// A deterministic fault generator (xorshift64*).
-struct Faults {
-    state: u64,
-    drop: f64,
-    corrupt: f64,
-    dropped: u32,
-    corrupted: u32,
-}
-
-impl Faults {
-    fn new(seed: u64, drop: f64, corrupt: f64) -> Faults {
-        Faults { state: seed | 1, drop, corrupt, dropped: 0, corrupted: 0 }
-    }
-
-    fn next(&mut self) -> u64 {
-        self.state ^= self.state >> 12;
-        self.state ^= self.state << 25;
-        self.state ^= self.state >> 27;
-        self.state.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// The frame after crossing the link, or `None` if it was lost.
-    fn cross(&mut self, frame: &[u8]) -> Option<Vec<u8>> {
-        if self.unit() < self.drop {
-            self.dropped += 1;
-            return None;
-        }
-        let mut frame = frame.to_vec();
-        if self.unit() < self.corrupt {
-            let at = (self.next() % frame.len() as u64) as usize;
-            frame[at] ^= 1 << (self.next() % 8);
-            self.corrupted += 1;
-        }
-        Some(frame)
-    }
-}
 
 fn repo(path: &str) -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)

@@ -4,6 +4,7 @@
 //! requests and replies cross a lossy link between two `ox_link::arq` endpoints once each, in
 //! order.
 
+use orrery_tests::Faults;
 use std::collections::VecDeque;
 
 use ox_link::arq::{Receiver, Sender};
@@ -361,47 +362,6 @@ fn truncated(message: &Message, cut: prop::sample::Index) -> Vec<u8> {
     let mut bytes = message.encode().unwrap();
     bytes.truncate(cut.index(bytes.len()));
     bytes
-}
-
-/// A deterministic fault generator (xorshift64*), as in tests/bootrom.rs.
-struct Faults {
-    state: u64,
-    drop: f64,
-    corrupt: f64,
-    dropped: u32,
-    corrupted: u32,
-}
-
-impl Faults {
-    fn new(seed: u64, drop: f64, corrupt: f64) -> Faults {
-        Faults { state: seed | 1, drop, corrupt, dropped: 0, corrupted: 0 }
-    }
-
-    fn next(&mut self) -> u64 {
-        self.state ^= self.state >> 12;
-        self.state ^= self.state << 25;
-        self.state ^= self.state >> 27;
-        self.state.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// The frame after crossing the link, or `None` if it was lost.
-    fn cross(&mut self, frame: &[u8]) -> Option<Vec<u8>> {
-        if self.unit() < self.drop {
-            self.dropped += 1;
-            return None;
-        }
-        let mut frame = frame.to_vec();
-        if self.unit() < self.corrupt {
-            let at = (self.next() % frame.len() as u64) as usize;
-            frame[at] ^= 1 << (self.next() % 8);
-            self.corrupted += 1;
-        }
-        Some(frame)
-    }
 }
 
 const TIMEOUT: u64 = 4;
