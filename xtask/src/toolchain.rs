@@ -92,6 +92,11 @@ impl Cross {
         }
         // -Zbuild-std needs nightly features: the bootstrap switch enables them on a stable rustc.
         command.env("RUSTC_BOOTSTRAP", "1");
+        // Source paths end up in the images (panic locations), so a checkout elsewhere would
+        // build different bytes and shift every address; naming the repository `/orrery` in
+        // the guest code makes the images the same wherever the repository lives.
+        let remap = format!("--remap-path-prefix={}=/orrery", crate::repo_root().display());
+        command.env(format!("CARGO_TARGET_{}_RUSTFLAGS", env_target()), remap);
         command
     }
 
