@@ -4,6 +4,8 @@
 //! The machine has 1 MiB of RAM and the default 100 MHz clock; the guest's console is
 //! captured into the transcript as `| ` lines. Everything is deterministic.
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
@@ -367,29 +369,9 @@ fn the_monitor_serves_one_tcp_client() {
     assert_eq!(text, "(orrery) 0x80002123 <msg_paging_on>: \"kernel: paging on (ASID 1)\\n\"\n(orrery) \n");
 }
 
-/// The fenced block that follows `marker` in `text`.
-fn block_after<'a>(text: &'a str, marker: &str) -> &'a str {
-    let after = &text[text.find(marker).expect(marker)..];
-    let start = after.find("```\n").expect("a fenced block") + 4;
-    let len = after[start..].find("```\n").expect("the end of the block");
-    &after[start..start + len]
-}
-
 #[test]
 fn the_documented_session_is_current() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/monitor.md")).unwrap();
-    let script = block_after(&doc, "<!-- session-script -->");
-    let expected = block_after(&doc, "<!-- session-transcript -->");
-    let dir = std::env::temp_dir().join(format!("orrery-monitor-doc-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("session.txt");
-    std::fs::write(&path, script).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_orrery"))
-        .args(["debug", PAGING_S, "--script"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
+    let (expected, output) = common::documented_session("session", std::ffi::OsStr::new(PAGING_S));
     let actual = String::from_utf8_lossy(&output.stdout);
     assert_eq!(actual, expected, "docs/monitor.md's example session is out of date: regenerate it");
 }

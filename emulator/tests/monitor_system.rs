@@ -3,9 +3,10 @@
 //! and the rule that debugging never changes what the system does — the prefixed console
 //! transcript of any session that runs to the end equals a plain run's, byte for byte.
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use orrery_emulator::console::Capture;
 use orrery_emulator::monitor::{ConsoleCapture, Monitor};
@@ -299,31 +300,9 @@ fn every_help_example_runs_on_a_system() {
     }
 }
 
-/// The fenced block that follows `marker` in `text`.
-fn block_after<'a>(text: &'a str, marker: &str) -> &'a str {
-    let after = &text[text.find(marker).expect(marker)..];
-    let start = after.find("```\n").expect("a fenced block") + 4;
-    let len = after[start..].find("```\n").expect("the end of the block");
-    &after[start..start + len]
-}
-
 #[test]
 fn the_documented_system_session_is_current() {
-    let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/monitor.md")).unwrap();
-    let script = block_after(&doc, "<!-- system-session-script -->");
-    let expected = block_after(&doc, "<!-- system-session-transcript -->");
-    let dir = std::env::temp_dir().join(format!("orrery-monitor-system-doc-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join("session.txt");
-    std::fs::write(&path, script).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_orrery"))
-        .arg("debug")
-        .arg(linkdemo("star3.toml"))
-        .arg("--script")
-        .arg(&path)
-        .output()
-        .unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
+    let (expected, output) = common::documented_session("system-session", linkdemo("star3.toml").as_os_str());
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     let actual = String::from_utf8_lossy(&output.stdout);
     assert_eq!(actual, expected, "docs/monitor.md's system session is out of date: regenerate it");
