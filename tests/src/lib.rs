@@ -7,9 +7,12 @@
 //! program and input always give the same [`Outcome`].
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Sender};
 
+use orrery_emulator::devices::block::Disk;
 use orrery_emulator::machine::{Machine, MachineConfig, RunState};
 use orrery_toolchain::asm::{assemble, Options, Program};
+use orrery_toolchain::disk::{self, AddFile};
 
 /// RAM of every test node: 1 MiB.
 pub const RAM_SIZE: u32 = 1 << 20;
@@ -92,6 +95,120 @@ pub fn run_elf(elf: &[u8], input: &[u8], max_cycles: u64) -> Outcome {
 /// [`run_elf`].
 pub fn run_asm(path: &str, input: &[u8], max_cycles: u64) -> Outcome {
     run_elf(&assemble_file(path), input, max_cycles)
+}
+
+/// Size of a disk image, as `cargo xtask build` makes it.
+pub const DISK_SIZE: u64 = 32 << 20;
+
+/// `target/ox32`, where `cargo xtask build` puts the guest (`ORRERY_GUEST_DIR`, set by
+/// `cargo xtask test`).
+pub fn guest_dir() -> PathBuf {
+    let Some(dir) = std::env::var_os("ORRERY_GUEST_DIR") else {
+        panic!(
+            "ORRERY_GUEST_DIR is not set: this test boots the guest in target/ox32, built and \
+             named by `cargo xtask test` (run that instead of `cargo test`)"
+        );
+    };
+    PathBuf::from(dir)
+}
+
+/// The central kernel built by `cargo xtask build`.
+pub fn kernel_image() -> Vec<u8> {
+    let path = guest_dir().join("kernel.elf");
+    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// A new disk image like `cargo xtask build`'s `disk.img` — every program of
+/// `guest_dir()/user` as `/bin/<name>` — but one no run has written to (`disk.img` keeps what
+/// `cargo xtask run` wrote). With `init`, the program of that name is `/bin/init` too. Written
+/// to a temporary file named after `name`; the caller removes it.
+pub fn pristine_disk(name: &str, init: Option<&str>) -> PathBuf {
+    let user = guest_dir().join("user");
+    let mut programs: Vec<PathBuf> = std::fs::read_dir(&user)
+        .unwrap_or_else(|e| panic!("cannot list {}: {e}", user.display()))
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "elf"))
+        .collect();
+    programs.sort();
+    let mut files = Vec::new();
+    for program in programs {
+        let stem = program.file_stem().and_then(|s| s.to_str()).expect("program names are UTF-8").to_string();
+        if init.is_some() && stem == "init" {
+            continue;
+        }
+        if init == Some(stem.as_str()) {
+            files.push(AddFile { host: program.clone(), path: "/bin/init".to_string() });
+        }
+        files.push(AddFile { host: program, path: format!("/bin/{stem}") });
+    }
+    assert!(files.iter().any(|f| f.path == "/bin/init"), "no init for the disk in {}", user.display());
+    let bytes = disk::create(DISK_SIZE, &files, &[]).unwrap_or_else(|e| panic!("disk image: {e}"));
+    let path = std::env::temp_dir().join(format!("orrery-{}-{name}.img", std::process::id()));
+    std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+    path
+}
+
+/// A node booted from a kernel image and driven like a person at its console: run it until it
+/// waits for input, type a line, run it again. [`Terminal::transcript`] is what a terminal
+/// would show: the console's output with each typed line after the output that preceded it
+/// (the guest does not echo; a host terminal does). Lines are typed only when the node is
+/// idle, so a program reading the console gets exactly its line, deterministically.
+pub struct Terminal {
+    /// The node.
+    pub machine: Machine,
+    /// The console's output and the typed lines, in order.
+    pub transcript: String,
+    console: Capture,
+    input: Sender<u8>,
+    seen: usize,
+}
+
+impl Terminal {
+    /// A node with `ram` bytes of RAM and `disk` (if any) booted from the kernel ELF `kernel`.
+    pub fn boot(kernel: &[u8], ram: u32, disk: Option<Disk>) -> Terminal {
+        let console = Capture::default();
+        let (input, host_input) = mpsc::channel();
+        let mut config = MachineConfig::new(ram, Box::new(console.clone()));
+        config.host_input = Some(host_input);
+        config.disk = disk;
+        let mut machine = Machine::new(config);
+        machine.boot_elf(kernel).unwrap_or_else(|e| panic!("the kernel does not load: {e}"));
+        Terminal { machine, transcript: String::new(), console, input, seen: 0 }
+    }
+
+    /// Runs up to `budget` more instructions (until the node is idle, powers off or is
+    /// stuck); what it printed joins the transcript.
+    pub fn run(&mut self, budget: u64) -> RunState {
+        let state = self.machine.run(self.machine.cpu.cycles + budget);
+        let text = self.console.text();
+        self.transcript.push_str(&text[self.seen..]);
+        self.seen = text.len();
+        state
+    }
+
+    /// Types `line` and a newline at the console.
+    pub fn type_line(&mut self, line: &str) {
+        self.transcript.push_str(line);
+        self.transcript.push('\n');
+        for byte in line.bytes().chain([b'\n']) {
+            self.input.send(byte).expect("the UART holds its receiver");
+        }
+    }
+
+    /// Types each of `lines` once the node is idle waiting for it, then runs to the end (each
+    /// run allowed `budget` instructions); returns how the node ended. `fill` may rewrite a
+    /// line from the transcript so far (to type a pid the guest printed).
+    pub fn session(&mut self, lines: &[&str], budget: u64, fill: impl Fn(&str, &str) -> String) -> RunState {
+        let mut state = self.run(budget);
+        for line in lines {
+            assert_eq!(state, RunState::Idle, "the node should wait for {line:?}:\n{}", self.transcript);
+            let line = fill(line, &self.transcript);
+            self.type_line(&line);
+            state = self.run(budget);
+        }
+        state
+    }
 }
 
 /// A deterministic fault generator (xorshift64*) for links simulated in tests: each frame is

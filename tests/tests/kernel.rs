@@ -1,83 +1,52 @@
-//! The Rust kernel (`os/kernel`) on one node: boot, then init running `hello`, `forktest`,
-//! `faulttest`, `ls /bin`, `boots` and `usertests`, each transcript a snapshot, and the run's
-//! exit code the verdict of `usertests`.
+//! The Rust kernel (`os/kernel`) on one node: boot to the shell that init starts, then
+//! `runtests` typed at it, which runs `hello`, `forktest`, `faulttest`, `ls /bin`, `boots` and
+//! `usertests`, each transcript a snapshot; `exit $?` then ends the shell, and with it init,
+//! so the run's exit code is the verdict of `usertests`.
 //!
 //! The images come from `cargo xtask build` (`ORRERY_GUEST_DIR` = `target/ox32`, set by
-//! `cargo xtask test`): the kernel, and the disk image `disk.img` with every program in `/bin`.
-//! Each test boots a fresh copy of the disk (a boot writes to it), except the one that boots
-//! twice over one copy to see that the file system persists; one test boots without a disk,
-//! where the kernel runs its embedded programs and usertests skips the file tests. Console input is scripted and deterministic: the node runs until it is
-//! idle with every process blocked (usertests' console test sleeping in `read`), then the
-//! line arrives. Everything runs in virtual time, so two runs print the same bytes.
+//! `cargo xtask test`): the kernel, and the programs, put on a fresh disk image for each test
+//! (a boot writes to it), except the one that boots twice over one disk to see that the file
+//! system persists; one test boots without a disk, where the kernel runs its embedded
+//! programs and usertests skips the file tests. Console input is typed a line at a time, each
+//! when the node is idle with every process blocked (the shell at its prompt, usertests'
+//! console test in `read`). Everything runs in virtual time, so two runs print the same bytes.
 
-use std::path::{Path, PathBuf};
-use std::sync::mpsc;
+use std::path::Path;
 
 use orrery_emulator::devices::block::Disk;
-use orrery_emulator::machine::{Machine, MachineConfig, RunState};
-use orrery_tests::Capture;
+use orrery_emulator::machine::RunState;
+use orrery_tests::{kernel_image, pristine_disk, Terminal};
 
 /// RAM of the node: the emulator's default.
 const RAM_SIZE: u32 = 64 << 20;
-/// More instructions than the whole run needs (it takes about 30 million).
+/// More instructions than any typed line needs (the whole run takes about 30 million).
 const BUDGET: u64 = 2_000_000_000;
-/// The line usertests' console test reads.
-const INPUT: &[u8] = b"a line typed at the console\n";
-
-/// `target/ox32`, as `cargo xtask test` names it.
-fn guest_dir() -> PathBuf {
-    let Some(dir) = std::env::var_os("ORRERY_GUEST_DIR") else {
-        panic!(
-            "ORRERY_GUEST_DIR is not set: the kernel tests boot target/ox32/kernel.elf, built and \
-             named by `cargo xtask test` (run that instead of `cargo test`)"
-        );
-    };
-    PathBuf::from(dir)
-}
-
-/// The kernel image built by `cargo xtask build`.
-fn kernel_image() -> Vec<u8> {
-    let path = guest_dir().join("kernel.elf");
-    std::fs::read(&path)
-        .unwrap_or_else(|e| panic!("cannot read {}: {e} (run `cargo xtask test`)", path.display()))
-}
-
-/// A fresh copy of the disk image built by `cargo xtask build`, for one test (`name`).
-fn fresh_disk(name: &str) -> PathBuf {
-    let image = guest_dir().join("disk.img");
-    let copy = std::env::temp_dir().join(format!("orrery-kernel-{}-{name}.img", std::process::id()));
-    std::fs::copy(&image, &copy)
-        .unwrap_or_else(|e| panic!("cannot copy {} to {}: {e}", image.display(), copy.display()));
-    copy
-}
+/// What is typed, each line when the node waits for one: the self-test, the line usertests'
+/// console test reads, and the shell's exit with the self-test's status.
+const SESSION: &[&str] = &["runtests", "a line typed at the console", "exit $?"];
 
 /// What one boot printed and how it ended.
 struct Run {
     console: String,
     state: RunState,
-    /// The cycle at which the node first went idle waiting for input.
+    /// The cycle at which the node first went idle (the shell's first prompt).
     idle_at: u64,
 }
 
-/// Boots the kernel (with the disk image `disk`, if any), runs it to its first idle point,
-/// types [`INPUT`], and runs it to the end.
+/// Boots the kernel (with the disk image `disk`, if any), and types [`SESSION`].
 fn boot(disk: Option<&Path>) -> Run {
-    let console = Capture::default();
-    let (input, host_input) = mpsc::channel();
-    let mut config = MachineConfig::new(RAM_SIZE, Box::new(console.clone()));
-    config.host_input = Some(host_input);
-    config.disk = disk.map(|path| Disk::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())));
-    let mut machine = Machine::new(config);
-    machine.boot_elf(&kernel_image()).unwrap_or_else(|e| panic!("kernel.elf does not load: {e}"));
-    let state = machine.run(BUDGET);
-    assert_eq!(state, RunState::Idle, "the node should go idle waiting for input:\n{}", console.text());
-    let idle_at = machine.cpu.cycles;
-    for byte in INPUT {
-        input.send(*byte).expect("the UART holds its receiver");
-    }
-    drop(input);
-    let state = machine.run(BUDGET);
-    Run { console: console.text(), state, idle_at }
+    let disk = disk.map(|path| Disk::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())));
+    let mut terminal = Terminal::boot(&kernel_image(), RAM_SIZE, disk);
+    let state = terminal.run(BUDGET);
+    assert_eq!(state, RunState::Idle, "the shell should wait for input:\n{}", terminal.transcript);
+    let idle_at = terminal.machine.cpu.cycles;
+    let state = terminal.session(SESSION, BUDGET, |line, _| line.to_string());
+    Run { console: terminal.transcript, state, idle_at }
+}
+
+/// A fresh disk for one test (`name`).
+fn fresh_disk(name: &str) -> std::path::PathBuf {
+    pristine_disk(&format!("kernel-{name}"), None)
 }
 
 /// The part of `console` from the line starting with `from` up to and including the line
@@ -100,15 +69,18 @@ fn boot_runs_every_program_and_usertests_passes() {
     assert!(!run.console.contains("panic"), "{}", run.console);
     assert!(!run.console.contains("skipping the"), "{}", run.console);
 
-    insta::assert_snapshot!("boot", section(&run.console, "[kernel] Orrery kernel", "init: starting hello"));
+    insta::assert_snapshot!(
+        "boot",
+        section(&run.console, "[kernel] Orrery kernel", "runtests: starting hello")
+    );
     for program in ["hello", "forktest", "faulttest", "ls", "boots", "usertests"] {
         let transcript =
-            section(&run.console, &format!("init: starting {program}"), &format!("init: {program} "));
+            section(&run.console, &format!("runtests: starting {program}"), &format!("runtests: {program} "));
         insta::assert_snapshot!(program, transcript);
     }
     insta::assert_snapshot!(
         "shutdown",
-        section(&run.console, "init: usertests exited", "[kernel] init exited")
+        section(&run.console, "runtests: usertests exited", "[kernel] init exited")
     );
 }
 
@@ -145,7 +117,7 @@ fn a_file_written_in_one_boot_is_read_after_a_restart() {
     );
     insta::assert_snapshot!(
         "restart_boots",
-        section(&second.console, "init: starting boots", "init: boots ")
+        section(&second.console, "runtests: starting boots", "runtests: boots ")
     );
 }
 
@@ -158,7 +130,10 @@ fn without_a_disk_the_kernel_runs_its_embedded_programs() {
     assert!(run.console.contains("ALL TESTS PASSED"), "{}", run.console);
     insta::assert_snapshot!(
         "no_disk",
-        section(&run.console, "[kernel] Orrery kernel", "init: starting hello")
+        section(&run.console, "[kernel] Orrery kernel", "runtests: starting hello")
     );
-    insta::assert_snapshot!("no_disk_programs", section(&run.console, "init: starting ls", "init: boots "));
+    insta::assert_snapshot!(
+        "no_disk_programs",
+        section(&run.console, "runtests: starting ls", "runtests: boots ")
+    );
 }

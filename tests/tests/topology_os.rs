@@ -4,7 +4,8 @@
 //!
 //! The files are `topologies/*.toml` with the kernel taken from `ORRERY_GUEST_DIR` (set by
 //! `cargo xtask test`) instead of `../target/ox32`. Each system runs until nothing can happen
-//! any more (init runs its programs until usertests waits for a console line that never comes),
+//! any more (the shell waits at its prompt, or, with `runtests` typed, usertests waits for a
+//! console line that never comes),
 //! and the transcript up to `starting init` is what is checked: the same on every run and on
 //! one host thread or two, since everything runs in virtual time.
 
@@ -35,16 +36,11 @@ fn kernel() -> PathBuf {
     path
 }
 
-/// A fresh copy of the disk image built by `cargo xtask build`, for topology `name`: a run
-/// writes to its disk, and the image in `target/ox32` must stay as built.
+/// A fresh disk image for topology `name` (a run writes to its disk).
 fn fresh_disk(name: &str) -> PathBuf {
-    let image = kernel().with_file_name("disk.img");
     static COPIES: AtomicUsize = AtomicUsize::new(0);
     let n = COPIES.fetch_add(1, Ordering::Relaxed);
-    let copy = std::env::temp_dir().join(format!("orrery-topology-{}-{n}-{name}.img", std::process::id()));
-    std::fs::copy(&image, &copy)
-        .unwrap_or_else(|e| panic!("cannot copy {} to {}: {e}", image.display(), copy.display()));
-    copy
+    orrery_tests::pristine_disk(&format!("topology-{n}-{name}"), None)
 }
 
 /// A topology's text with the kernel taken from `ORRERY_GUEST_DIR` and the disk a fresh copy
@@ -95,7 +91,7 @@ fn boot(topology: &Topology, threads: usize) -> String {
     let mut system = System::new(topology, options).unwrap_or_else(|e| panic!("{e}"));
     let state = system.run(LIMIT_NS, threads).unwrap_or_else(|e| panic!("{e}"));
     let text = capture.text();
-    assert_eq!(state, SystemState::Stuck, "usertests should wait for console input:\n{text}");
+    assert_eq!(state, SystemState::Stuck, "the shell should wait for console input:\n{text}");
     assert!(!text.contains("panic"), "{text}");
     let Some(start) = text.find(BOOTED) else {
         panic!("init did not start:\n{text}");
@@ -171,12 +167,13 @@ fn sixteen_satellites_all_boot() {
     assert_all_booted(&transcript, 16);
 }
 
-/// Runs `topologies/NAME` on a fresh disk copy to its end on `threads` host threads; returns
-/// the whole transcript and every node's cycle count.
+/// Runs `topologies/NAME` on a fresh disk to its end on `threads` host threads, with
+/// `runtests` typed at the shell; returns the whole transcript and every node's cycle count.
 fn run_whole(name: &str, threads: usize) -> (String, Vec<u64>) {
     let topology = topology(name);
     let capture = Capture::default();
-    let options = SystemOptions { terminal: Box::new(capture.clone()), input: Vec::new(), stdin: false };
+    let input = b"runtests\n".to_vec();
+    let options = SystemOptions { terminal: Box::new(capture.clone()), input, stdin: false };
     let mut system = System::new(&topology, options).unwrap_or_else(|e| panic!("{e}"));
     let state = system.run(LIMIT_NS, threads).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(state, SystemState::Stuck, "usertests should wait for console input");
@@ -187,7 +184,7 @@ fn run_whole(name: &str, threads: usize) -> (String, Vec<u64>) {
 #[test]
 fn the_default_topology_prints_the_same_bytes_three_times_on_one_thread_and_on_two() {
     let (first, cycles) = run_whole("default.toml", 1);
-    assert!(first.contains("[cp] init: starting usertests"), "{first}");
+    assert!(first.contains("[cp] runtests: starting usertests"), "{first}");
     for (run, threads) in [(2, 1), (3, 1), (1, 2), (2, 2), (3, 2)] {
         let (again, again_cycles) = run_whole("default.toml", threads);
         assert_eq!(again, first, "run {run} on {threads} thread(s)");
