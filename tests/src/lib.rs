@@ -11,6 +11,8 @@ use std::sync::mpsc::{self, Sender};
 
 use orrery_emulator::devices::block::Disk;
 use orrery_emulator::machine::{Machine, MachineConfig, RunState};
+use orrery_emulator::system::{System, SystemOptions, SystemState};
+use orrery_emulator::topology::Topology;
 use orrery_toolchain::asm::{assemble, Options, Program};
 use orrery_toolchain::disk::{self, AddFile};
 
@@ -147,6 +149,36 @@ pub fn pristine_disk(name: &str, init: Option<&str>) -> PathBuf {
     let path = std::env::temp_dir().join(format!("orrery-{}-{name}.img", std::process::id()));
     std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     path
+}
+
+/// Runs `topologies/FILE` with the guest of [`guest_dir`] — its kernel, and a
+/// [`pristine_disk`] with `init` as `/bin/init` — on `threads` host threads until it powers
+/// off or nothing can happen any more (at most `limit_ns` of virtual time), with `input` typed
+/// at the central's console up front. Returns every node's console, prefixed, and how the
+/// system ended. The disk is removed afterwards.
+pub fn run_topology(
+    file: &str,
+    init: Option<&str>,
+    input: &[u8],
+    threads: usize,
+    limit_ns: u64,
+) -> (String, SystemState) {
+    let dir = repo_root().join("topologies");
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    static RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let disk = pristine_disk(&format!("topology-{n}-{}", init.unwrap_or("init")), init);
+    let text = text
+        .replace("\"../target/ox32/kernel.elf\"", &format!("{:?}", guest_dir().join("kernel.elf")))
+        .replace("\"../target/ox32/disk.img\"", &format!("{disk:?}"));
+    let topology = Topology::parse(file, &text, &dir).unwrap_or_else(|e| panic!("{e}"));
+    let capture = Capture::default();
+    let options = SystemOptions { terminal: Box::new(capture.clone()), input: input.to_vec(), stdin: false };
+    let mut system = System::new(&topology, options).unwrap_or_else(|e| panic!("{e}"));
+    let state = system.run(limit_ns, threads).unwrap_or_else(|e| panic!("{e}"));
+    let _ = std::fs::remove_file(&disk);
+    (capture.text(), state)
 }
 
 /// A node booted from a kernel image and driven like a person at its console: run it until it

@@ -72,11 +72,6 @@ fn free_inodes(fs: &mut RootFs) -> u32 {
     free
 }
 
-/// Whether a file system is mounted.
-pub fn mounted() -> bool {
-    ROOT.lock().is_some()
-}
-
 /// The mounted file system, locked, or `ENODEV`.
 pub fn root() -> Result<FsGuard, Errno> {
     let guard = ROOT.lock();

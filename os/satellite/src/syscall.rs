@@ -46,6 +46,7 @@ fn execute(call: Syscall, a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
         Syscall::Uptime => Ok(timer::ticks()),
         Syscall::Exit => proc::exit(WaitStatus::Exited(a[0] as u8)),
         Syscall::Fork | Syscall::Exec | Syscall::Rfork => Err(Errno::NoSys),
+        Syscall::Write => write(a),
         _ => forward(call, a),
     }
 }
@@ -59,6 +60,32 @@ fn sleep(ticks: u32) -> Result<u32, Errno> {
         sched::sleep(Chan::Tick);
     }
     Ok(0)
+}
+
+/// `write(fd, buf, len)`: forwarded in pieces of at most one message's data
+/// ([`ox_proto::MAX_DATA`]), so that a large write is whole, as on the central. Stops at the
+/// first piece that fails or is short (a full disk, a pipe whose reader left, a signal):
+/// the bytes written before it are the result, or its error if there are none.
+fn write(a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
+    let (buf, len) = (a[1], a[2]);
+    let mut done = 0;
+    loop {
+        let piece = (len - done).min(ox_proto::MAX_DATA as u32);
+        let mut args = a;
+        (args[1], args[2]) = (buf.wrapping_add(done), piece);
+        match forward(Syscall::Write, args) {
+            Ok(n) => {
+                done += n;
+                if n < piece || done == len {
+                    return Ok(done);
+                }
+            }
+            Err(e) => return if done == 0 { Err(e) } else { Ok(done) },
+        }
+        if proc::table().current().killed.is_some() {
+            return Ok(done);
+        }
+    }
 }
 
 /// Sends `call` to the stub and waits for its reply.
