@@ -60,6 +60,8 @@ fn describe(row: &ProcInfo) -> alloc::string::String {
     let zombie = if row.state == b'Z' { " (exited, not yet waited for)" } else { "" };
     match row.node {
         0 => alloc::format!("{pid} {name}: the central processor{zombie}"),
-        node => alloc::format!("{pid} {name}: satellite node {node}, served by stub {pid} on the central{zombie}"),
+        node => {
+            alloc::format!("{pid} {name}: satellite node {node}, served by stub {pid} on the central{zombie}")
+        }
     }
 }
