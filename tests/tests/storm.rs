@@ -7,15 +7,14 @@
 //! child on satellite 1 faults while its siblings on satellites 2 and 3 finish, and a new
 //! process is placed on satellite 1. The run's exit code is the verdict.
 
-mod with_init;
-
 use orrery_emulator::system::SystemState;
+use orrery_tests::run_topology;
 
 /// More virtual time than the storm needs.
 const LIMIT_NS: u64 = 60_000_000_000;
 
 fn storm(topology: &str) -> String {
-    let (state, text) = with_init::run("storm", topology, 1, LIMIT_NS);
+    let (text, state) = run_topology(topology, Some("storm"), b"", 1, LIMIT_NS);
     assert_eq!(state, SystemState::PoweredOff(0), "storm should pass:\n{text}");
     assert!(!text.contains("panic"), "{text}");
     text
