@@ -57,6 +57,7 @@ fn request() -> BoxedStrategy<Request> {
         (word(), word()).prop_map(|(offset, len)| Request::ReadImage { offset, len }),
         (word(), data()).prop_map(|(offset, data)| Request::WriteImage { offset, data }),
         word().prop_map(|pc| Request::Start { pc }),
+        Just(Request::Stats),
     ]
     .boxed()
 }
@@ -113,6 +114,7 @@ fn extremes() -> Vec<Message> {
         Request::ReadImage { offset: u32::MAX, len: u32::MAX },
         Request::WriteImage { offset: u32::MAX, data: big.clone() },
         Request::Start { pc: u32::MAX },
+        Request::Stats,
     ];
     let mut all: Vec<Message> = requests.into_iter().map(|r| Message::request(u32::MAX, r)).collect();
     all.push(Message::reply(0, Reply { result: Ok(u32::MAX), signal: Some(Signal::Kill), data: big }));
@@ -465,6 +467,7 @@ fn serve(request: &Request) -> Option<Reply> {
         }
         Request::WriteImage { data, .. } => Some(Reply::ok(data.len() as u32)),
         Request::ForkImage { .. } | Request::Start { .. } => Some(Reply::ok(0)),
+        Request::Stats => Some(Reply { result: Ok(72), signal: None, data: vec![0x11; 72] }),
         Request::Signal(_) | Request::Exit(_) => None,
     }
 }

@@ -10,11 +10,12 @@
 //! 3. **Warm runs are cheap.** Cargo caches the build; a translation is redone only when its
 //!    input (or this driver, which contains the translator) is newer than its output.
 //!
-//! Subcommands: `build`, `run [TOPOLOGY]`, `test`, `difftest [NAME...]`,
+//! Subcommands: `build`, `run [TOPOLOGY]`, `bench-os`, `test`, `difftest [NAME...]`,
 //! `bare FILE.rs|FILE.c [-o OUT]`, `toolchain`. Paths are relative to the repository root,
 //! which is found from this crate's manifest directory, so the driver works from any directory.
 
 mod bare;
+mod bench;
 mod difftest;
 mod guest;
 mod toolchain;
@@ -43,6 +44,9 @@ enum Cmd {
         /// The topology file to boot.
         topology: Option<PathBuf>,
     },
+    /// Builds, then boots the default topology with the benchmark `satbench` as init and
+    /// prints its table (docs/satellites.md, "Figures").
+    BenchOs,
     /// Builds the guest, runs the host tests (`cargo test --workspace`), then the differential suite.
     Test,
     /// Builds the guest and runs the differential suite only (all programs, or those named).
@@ -79,6 +83,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Cmd::Build => build().map(|_| ExitCode::SUCCESS),
         Cmd::Run { topology } => run(topology),
+        Cmd::BenchOs => build().and_then(|built| bench::bench_os(&built)),
         Cmd::Test => test(),
         Cmd::Difftest { names, jobs } => difftest_only(&names, jobs),
         Cmd::Bare { file, output } => bare::bare(&file, output.as_deref()).map(|_| ExitCode::SUCCESS),

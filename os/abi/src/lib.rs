@@ -105,11 +105,14 @@ pub enum Syscall {
     Rfork = 26,
     /// `ps(buf, len) -> bytes of [`ProcInfo`]s stored`: the process table.
     Ps = 27,
+    /// `stats(node, buf, len) -> bytes stored`: the kernel counters of node `node` (0 the
+    /// central, `n` satellite node `n`) as a [`NodeStats`].
+    Stats = 50,
 }
 
 impl Syscall {
     /// Every system call, in number order.
-    pub const ALL: [Syscall; 27] = [
+    pub const ALL: [Syscall; 28] = [
         Syscall::Write,
         Syscall::Read,
         Syscall::Exit,
@@ -137,6 +140,7 @@ impl Syscall {
         Syscall::Getdents,
         Syscall::Rfork,
         Syscall::Ps,
+        Syscall::Stats,
     ];
 
     /// The call with number `number`, if there is one.
@@ -174,6 +178,7 @@ impl Syscall {
             Syscall::Getdents => "getdents",
             Syscall::Rfork => "rfork",
             Syscall::Ps => "ps",
+            Syscall::Stats => "stats",
         }
     }
 }
@@ -614,5 +619,184 @@ impl ProcInfo {
     pub fn name(&self) -> &str {
         let len = self.name.iter().position(|&b| b == 0).unwrap_or(PROC_NAME_MAX);
         core::str::from_utf8(&self.name[..len]).unwrap_or("?")
+    }
+}
+
+/// The kernel counters of one node, as `stats` stores them: [`NodeStats::WORDS`] little-endian
+/// `u32`s in field order. Each is counted from the kernel's live structures or kept at every
+/// allocation and release, never estimated. A counter a node does not have is 0 (a satellite
+/// has no stubs, open files or pipes; the central receives no images).
+///
+/// The first fields are **resources**: after every process a test started has ended they are
+/// back where they were, unless something leaked ([`NodeStats::leaks`]). The last three are
+/// **traffic**, which only grows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NodeStats {
+    /// The node: 0 the central, `n` satellite node `n`.
+    pub node: u32,
+    /// Entries of the process table in use, whatever their state (stubs and zombies included).
+    pub procs: u32,
+    /// Live stubs (the central): processes whose user context runs on a satellite.
+    pub stubs: u32,
+    /// Processes that have ended and are not collected yet (the central: zombies; a
+    /// satellite: dead processes whose slot the scheduler has not freed yet).
+    pub zombies: u32,
+    /// Free physical frames.
+    pub free_frames: u32,
+    /// All frames the allocator manages.
+    pub total_frames: u32,
+    /// User pages mapped, in every address space.
+    pub user_pages: u32,
+    /// Frames holding page tables of address spaces (roots and second-level tables).
+    pub page_tables: u32,
+    /// Bytes of the kernel heap in use.
+    pub heap_used: u32,
+    /// Bytes of the kernel heap.
+    pub heap_total: u32,
+    /// Entries of the system-wide open-file table in use (the central).
+    pub open_files: u32,
+    /// Descriptors held by all processes (the central).
+    pub descriptors: u32,
+    /// Pipes with an open end (the central).
+    pub pipes: u32,
+    /// Blocks held by the buffer cache (the central).
+    pub buffers: u32,
+    /// Replies from satellites not taken yet (the central); images being received (a
+    /// satellite).
+    pub pending: u32,
+    /// Traffic: messages (ox-proto) sent on the process channel, to every satellite (the
+    /// central) or to the central (a satellite).
+    pub messages_out: u32,
+    /// Traffic: link frames (fragments) sent on the process channel, first copies.
+    pub frames_out: u32,
+    /// Traffic: fragments sent again after a timeout.
+    pub resent: u32,
+}
+
+impl NodeStats {
+    /// Words of the encoded form.
+    pub const WORDS: usize = 18;
+    /// Bytes of the encoded form.
+    pub const SIZE: usize = 4 * NodeStats::WORDS;
+    /// How many of the first words are resources (compared by [`NodeStats::leaks`]).
+    pub const RESOURCES: usize = 15;
+    /// The fields' names, in order (as `stats` prints them).
+    pub const NAMES: [&'static str; NodeStats::WORDS] = [
+        "node",
+        "procs",
+        "stubs",
+        "zombies",
+        "free_frames",
+        "total_frames",
+        "user_pages",
+        "page_tables",
+        "heap_used",
+        "heap_total",
+        "open_files",
+        "descriptors",
+        "pipes",
+        "buffers",
+        "pending",
+        "messages_out",
+        "frames_out",
+        "resent",
+    ];
+
+    /// The fields as words, in order.
+    pub fn words(&self) -> [u32; NodeStats::WORDS] {
+        [
+            self.node,
+            self.procs,
+            self.stubs,
+            self.zombies,
+            self.free_frames,
+            self.total_frames,
+            self.user_pages,
+            self.page_tables,
+            self.heap_used,
+            self.heap_total,
+            self.open_files,
+            self.descriptors,
+            self.pipes,
+            self.buffers,
+            self.pending,
+            self.messages_out,
+            self.frames_out,
+            self.resent,
+        ]
+    }
+
+    /// The bytes the kernel stores.
+    pub fn encode(&self) -> [u8; NodeStats::SIZE] {
+        let mut bytes = [0; NodeStats::SIZE];
+        for (chunk, word) in bytes.chunks_exact_mut(4).zip(self.words()) {
+            chunk.copy_from_slice(&word.to_le_bytes());
+        }
+        bytes
+    }
+
+    /// Reads the stored bytes back (`None` if `bytes` is too short).
+    pub fn decode(bytes: &[u8]) -> Option<NodeStats> {
+        let b = bytes.get(..NodeStats::SIZE)?;
+        let w = |i: usize| u32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]]);
+        Some(NodeStats {
+            node: w(0),
+            procs: w(1),
+            stubs: w(2),
+            zombies: w(3),
+            free_frames: w(4),
+            total_frames: w(5),
+            user_pages: w(6),
+            page_tables: w(7),
+            heap_used: w(8),
+            heap_total: w(9),
+            open_files: w(10),
+            descriptors: w(11),
+            pipes: w(12),
+            buffers: w(13),
+            pending: w(14),
+            messages_out: w(15),
+            frames_out: w(16),
+            resent: w(17),
+        })
+    }
+
+    /// The resource counters that differ between `self` (before) and `after`: (name, before,
+    /// after). Empty when nothing leaked.
+    pub fn leaks(&self, after: &NodeStats) -> impl Iterator<Item = (&'static str, u32, u32)> {
+        let (before, after) = (self.words(), after.words());
+        (1..NodeStats::RESOURCES)
+            .filter(move |&i| before[i] != after[i])
+            .map(move |i| (NodeStats::NAMES[i], before[i], after[i]))
+    }
+}
+
+impl core::fmt::Display for NodeStats {
+    /// One line: the resources, then the traffic after a `;`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(
+            f,
+            "node {}: procs {} (stubs {}, zombies {}), frames {}/{} free, user pages {}, page tables {}, \
+             heap {}/{} bytes, open files {}, descriptors {}, pipes {}, buffers {}, pending {}; \
+             sent {} messages in {} frames, {} resent",
+            self.node,
+            self.procs,
+            self.stubs,
+            self.zombies,
+            self.free_frames,
+            self.total_frames,
+            self.user_pages,
+            self.page_tables,
+            self.heap_used,
+            self.heap_total,
+            self.open_files,
+            self.descriptors,
+            self.pipes,
+            self.buffers,
+            self.pending,
+            self.messages_out,
+            self.frames_out,
+            self.resent
+        )
     }
 }

@@ -36,6 +36,11 @@ impl<D: BlockDevice> BlockCache<D> {
         BlockCache { dev, slots: Vec::new(), capacity: capacity.max(1), clock: 0, hits: 0, misses: 0 }
     }
 
+    /// Blocks held now (at most the capacity).
+    pub fn cached(&self) -> usize {
+        self.slots.len()
+    }
+
     /// The device, given back.
     pub fn into_inner(self) -> D {
         self.dev

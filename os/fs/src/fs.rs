@@ -102,6 +102,11 @@ impl<D: BlockDevice> Fs<D> {
         &self.sb
     }
 
+    /// The device it is mounted on.
+    pub fn device(&self) -> &D {
+        &self.dev
+    }
+
     /// Flushes the device and gives it back.
     pub fn unmount(mut self) -> Result<D, Error> {
         self.dev.flush()?;

@@ -30,6 +30,8 @@ pub struct Endpoint {
     outbox: VecDeque<Vec<u8>>,
     reassembler: Reassembler,
     next_id: u16,
+    messages: u32,
+    fragments: u32,
 }
 
 impl Endpoint {
@@ -42,6 +44,8 @@ impl Endpoint {
             outbox: VecDeque::new(),
             reassembler: Reassembler::default(),
             next_id: 0,
+            messages: 0,
+            fragments: 0,
         }
     }
 
@@ -56,6 +60,7 @@ impl Endpoint {
         let fragments = Fragmenter::new(self.next_id, &bytes, self.tx.max_payload())
             .unwrap_or_else(|e| panic!("a link whose payload cannot carry a fragment: {e:?}"));
         self.next_id = self.next_id.wrapping_add(1);
+        self.messages = self.messages.wrapping_add(1);
         self.outbox.extend(fragments);
         self.pump();
     }
@@ -94,6 +99,7 @@ impl Endpoint {
         let now = arch::time_ns();
         if self.tx.is_idle() {
             if let Some(fragment) = self.outbox.pop_front() {
+                self.fragments = self.fragments.wrapping_add(1);
                 if let Ok(frame) = self.tx.send(&fragment, now) {
                     // A full transmit queue loses the frame like the link would: the timeout
                     // sends it again.
@@ -109,6 +115,11 @@ impl Endpoint {
     /// When the fragment in flight times out, if one is.
     pub fn deadline(&self) -> Option<u64> {
         self.tx.deadline()
+    }
+
+    /// Messages and fragments sent so far (first copies of the fragments).
+    pub fn sent(&self) -> (u32, u32) {
+        (self.messages, self.fragments)
     }
 
     /// Fragments resent after a timeout so far.

@@ -22,13 +22,15 @@ struct FreeBlock {
 struct Heap {
     head: *mut FreeBlock,
     free: usize,
+    total: usize,
 }
 
 /// The allocator behind `alloc::boxed::Box`, `Vec` and the rest.
 pub struct KernelHeap(Global<Heap>);
 
 #[global_allocator]
-static HEAP: KernelHeap = KernelHeap(Global::new("kernel heap", Heap { head: ptr::null_mut(), free: 0 }));
+static HEAP: KernelHeap =
+    KernelHeap(Global::new("kernel heap", Heap { head: ptr::null_mut(), free: 0, total: 0 }));
 
 /// Hands `start..end` to the heap.
 ///
@@ -37,13 +39,21 @@ static HEAP: KernelHeap = KernelHeap(Global::new("kernel heap", Heap { head: ptr
 pub unsafe fn init(start: usize, end: usize) {
     let start = start.next_multiple_of(GRANULE);
     let end = end & !(GRANULE - 1);
+    let mut heap = HEAP.0.lock();
+    heap.total += end - start;
     // Safety: the caller gives us the range.
-    unsafe { HEAP.0.lock().insert(start, end - start) };
+    unsafe { heap.insert(start, end - start) };
 }
 
 /// Free bytes in the heap.
 pub fn free_bytes() -> usize {
     HEAP.0.lock().free
+}
+
+/// Bytes in use and bytes of the whole heap.
+pub fn usage() -> (usize, usize) {
+    let heap = HEAP.0.lock();
+    (heap.total - heap.free, heap.total)
 }
 
 fn block_size(layout: Layout) -> usize {

@@ -9,6 +9,11 @@
 //!   whichever process's table is active, and its TLB entries survive address-space switches.
 //!
 //! A and D are preset in every leaf the kernel writes, so the walker never has to write them.
+//!
+//! Counters ([`counts`]): the user pages mapped and the page-table frames of address spaces,
+//! kept at every map, unmap and drop, so a leaked address space shows in them.
+
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use bitflags::bitflags;
 use ox_abi::{Errno, USER_TOP};
@@ -52,6 +57,16 @@ const USER_L1_ENTRIES: usize = (USER_TOP / SUPERPAGE) as usize;
 /// The kernel's own table: the template for every address space, and the one active while
 /// no process's is.
 static KERNEL_ROOT: Global<Option<Frame>> = Global::new("kernel page table", None);
+
+/// User pages mapped in every [`PageTable`].
+static USER_PAGES: AtomicU32 = AtomicU32::new(0);
+/// Frames of every [`PageTable`]'s own tables (roots and level-2 tables).
+static TABLE_FRAMES: AtomicU32 = AtomicU32::new(0);
+
+/// User pages mapped and page-table frames held, over all address spaces.
+pub fn counts() -> (u32, u32) {
+    (USER_PAGES.load(Ordering::Relaxed), TABLE_FRAMES.load(Ordering::Relaxed))
+}
 
 fn table(frame: Frame) -> &'static mut [u32; 1024] {
     // Safety: page-table frames are owned by their PageTable (or are the kernel's root) and
@@ -103,6 +118,7 @@ impl PageTable {
     /// An empty user address space with ASID `asid`, sharing the kernel's mappings.
     pub fn new(asid: u32) -> Result<PageTable, Errno> {
         let root = frame::alloc().ok_or(Errno::NoMem)?;
+        TABLE_FRAMES.fetch_add(1, Ordering::Relaxed);
         let kernel = KERNEL_ROOT.lock().unwrap_or_else(|| panic!("the kernel page table is not built"));
         table(root)[USER_L1_ENTRIES..].copy_from_slice(&table(kernel)[USER_L1_ENTRIES..]);
         // The ASID may have belonged to a dead address space: drop its stale entries.
@@ -126,6 +142,7 @@ impl PageTable {
                 return Ok(None);
             }
             let l2 = frame::alloc().ok_or(Errno::NoMem)?;
+            TABLE_FRAMES.fetch_add(1, Ordering::Relaxed);
             root[l1] = l2.addr() | PteFlags::V.bits();
         }
         let l2 = table(entry_frame(root[l1]));
@@ -138,6 +155,7 @@ impl PageTable {
         let Some(entry) = self.entry(va, true)? else { unreachable!("entry(create) gives an entry") };
         assert!(*entry & PteFlags::V.bits() == 0, "pmap: {va:#010x} is mapped twice");
         *entry = leaf(frame, flags | PteFlags::U);
+        USER_PAGES.fetch_add(1, Ordering::Relaxed);
         Ok(())
     }
 
@@ -157,6 +175,7 @@ impl PageTable {
         }
         let frame = entry_frame(*entry);
         *entry = 0;
+        USER_PAGES.fetch_sub(1, Ordering::Relaxed);
         arch::flush_asid(self.asid);
         Some(frame)
     }
@@ -193,12 +212,15 @@ impl Drop for PageTable {
             for &pte in table(l2).iter().filter(|p| **p & PteFlags::V.bits() != 0) {
                 // Safety: a user leaf's frame belongs to this table alone.
                 unsafe { frame::free(entry_frame(pte)) };
+                USER_PAGES.fetch_sub(1, Ordering::Relaxed);
             }
             // Safety: the level-2 table belongs to this table alone.
             unsafe { frame::free(l2) };
+            TABLE_FRAMES.fetch_sub(1, Ordering::Relaxed);
         }
         arch::flush_asid(self.asid);
         // Safety: the root belongs to this table, which is not active (the caller's duty).
         unsafe { frame::free(self.root) };
+        TABLE_FRAMES.fetch_sub(1, Ordering::Relaxed);
     }
 }

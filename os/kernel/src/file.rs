@@ -134,6 +134,11 @@ pub fn close(id: FileId) {
     }
 }
 
+/// Entries of the open-file table in use (for `stats`).
+pub fn open_count() -> u32 {
+    FILES.lock().iter().flatten().count() as u32
+}
+
 /// Whether some open file reaches inode `ino`.
 pub fn inode_is_open(ino: u32) -> bool {
     FILES.lock().iter().flatten().any(|f| f.object == Object::Inode(ino))
@@ -172,6 +177,11 @@ impl FdTable {
         let fd = self.fds.iter().position(Option::is_none).ok_or(Errno::MFile)?;
         self.fds[fd] = Some(id);
         Ok(fd as u32)
+    }
+
+    /// Descriptors open (for `stats`).
+    pub fn count(&self) -> u32 {
+        self.fds.iter().flatten().count() as u32
     }
 
     /// Takes descriptor `fd` out of the table; the caller closes the file.

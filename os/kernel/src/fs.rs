@@ -72,6 +72,11 @@ fn free_inodes(fs: &mut RootFs) -> u32 {
     free
 }
 
+/// Blocks held by the buffer cache (0 without a file system; for `stats`).
+pub fn cached_blocks() -> u32 {
+    ROOT.lock().as_ref().map_or(0, |fs| fs.device().cached() as u32)
+}
+
 /// The mounted file system, locked, or `ENODEV`.
 pub fn root() -> Result<FsGuard, Errno> {
     let guard = ROOT.lock();

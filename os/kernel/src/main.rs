@@ -40,6 +40,7 @@ mod proc;
 mod remote;
 mod satellites;
 mod sched;
+mod stats;
 mod stub;
 mod syscall;
 mod sysfile;

@@ -93,6 +93,11 @@ pub fn close_end(id: PipeId, write_end: bool) {
     sched::wakeup(Chan::Pipe(id));
 }
 
+/// Pipes with an open end (for `stats`).
+pub fn count() -> u32 {
+    PIPES.lock().iter().flatten().count() as u32
+}
+
 /// Bytes waiting in pipe `id`.
 pub fn len(id: PipeId) -> usize {
     with_pipe(id, |pipe| pipe.data.len())

@@ -117,6 +117,17 @@ fn route(link: usize, message: Message) {
     }
 }
 
+/// Replies not taken yet, and the process channel's traffic over every link: messages and
+/// fragments sent, fragments resent (for `stats`).
+pub fn counters() -> (u32, [u32; 3]) {
+    let pending = REPLIES.lock().len() as u32;
+    let traffic = LINKS.lock().iter().fold([0u32; 3], |[m, f, r], link| {
+        let (messages, fragments) = link.endpoint.sent();
+        [m.wrapping_add(messages), f.wrapping_add(fragments), r.wrapping_add(link.endpoint.retransmissions())]
+    });
+    (pending, traffic)
+}
+
 /// Sleeps until a reply about `pid` arrives and takes it.
 pub fn wait_reply(pid: Pid) -> Reply {
     loop {

@@ -9,7 +9,7 @@ use ox_abi::{Errno, Signal, Syscall, WaitStatus, MAX_ARGC, MAX_ARG_BYTES, MAX_NA
 
 use crate::arch::TrapFrame;
 use crate::proc::{self, Chan};
-use crate::{place, sched, sysfile, timer};
+use crate::{place, sched, stats, sysfile, timer};
 
 /// Runs the system call the process in `frame` asked for and stores its result.
 pub fn dispatch(frame: &mut TrapFrame) {
@@ -65,6 +65,7 @@ pub fn execute(
         Syscall::Pipe => sysfile::pipe(a[0]),
         Syscall::Getdents => sysfile::getdents(a[0], a[1], a[2]),
         Syscall::Ps => proc::ps(a[0], a[1]),
+        Syscall::Stats => stats::syscall(a[0], a[1], a[2]),
     }
 }
 

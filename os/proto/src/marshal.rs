@@ -76,6 +76,7 @@ pub fn transfer(call: Syscall) -> Transfer {
         Syscall::Getcwd => Transfer { output: buf(0, Len::Arg(1)), output_is_result: true, ..none },
         Syscall::Getdents => Transfer { output: buf(1, Len::Arg(2)), output_is_result: true, ..none },
         Syscall::Ps => Transfer { output: buf(0, Len::Arg(1)), output_is_result: true, ..none },
+        Syscall::Stats => Transfer { output: buf(1, Len::Arg(2)), output_is_result: true, ..none },
         Syscall::Pipe => Transfer { output: buf(0, Len::Fixed(8)), ..none },
         Syscall::Wait => Transfer { output: buf(1, Len::Fixed(4)), ..none },
         _ => none,

@@ -20,6 +20,8 @@
 //! - [`Kind::ReadImage`] (central → satellite): `offset` 8, `len` 12.
 //! - [`Kind::WriteImage`] (central → satellite): `offset` 8, `n` 12, data 16...
 //! - [`Kind::Start`] (central → satellite): `pc` 8.
+//! - [`Kind::Stats`] (central → satellite): no body; the reply's data is the satellite's
+//!   [`ox_abi::NodeStats`].
 //! - [`Kind::Reply`] (either way, answering a request): `result` 8, `errno` 12, `signal` 16,
 //!   `n` 20, data 24...
 //! - [`Kind::ProtocolError`] (either way, answering an undecodable request): `reason` 8,
@@ -65,6 +67,9 @@ pub enum Kind {
     WriteImage = 6,
     /// Start a new process whose image is complete, at a given PC.
     Start = 7,
+    /// Report the satellite's kernel counters ([`ox_abi::NodeStats`]) in the reply's data.
+    /// Numbered apart from the process kinds (1..), which may grow.
+    Stats = 16,
     /// The answer to a request.
     Reply = 0x80,
     /// The answer to a request the receiver could not decode.
@@ -73,7 +78,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in number order.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::StubExecutes,
         Kind::Signal,
         Kind::Exit,
@@ -81,6 +86,7 @@ impl Kind {
         Kind::ReadImage,
         Kind::WriteImage,
         Kind::Start,
+        Kind::Stats,
         Kind::Reply,
         Kind::ProtocolError,
     ];
@@ -161,6 +167,10 @@ pub enum Request {
         /// Where the child resumes: after the parent's `syscall`.
         pc: u32,
     },
+    /// Reply with the satellite's kernel counters: result [`ox_abi::NodeStats::SIZE`], data
+    /// the encoded counters. `pid` is the process that asked (`stats`), which waits for the
+    /// reply.
+    Stats,
 }
 
 /// The answer to a request.
@@ -269,6 +279,7 @@ impl Message {
             Body::Request(Request::ReadImage { .. }) => Kind::ReadImage,
             Body::Request(Request::WriteImage { .. }) => Kind::WriteImage,
             Body::Request(Request::Start { .. }) => Kind::Start,
+            Body::Request(Request::Stats) => Kind::Stats,
             Body::Reply(_) => Kind::Reply,
             Body::ProtocolError(_) => Kind::ProtocolError,
         }
@@ -330,6 +341,7 @@ impl Message {
                 put_u32(&mut out, n);
             }
             Body::Request(Request::Start { pc }) => put_u32(&mut out, *pc),
+            Body::Request(Request::Stats) => {}
             Body::Reply(reply) => {
                 let (result, errno) = match reply.result {
                     Ok(value) => (value, 0),
@@ -403,6 +415,7 @@ impl Message {
                 Body::Request(Request::WriteImage { offset, data })
             }
             Kind::Start => Body::Request(Request::Start { pc: r.u32()? }),
+            Kind::Stats => Body::Request(Request::Stats),
             Kind::Reply => {
                 let value = r.u32()?;
                 let errno = r.u32()?;
@@ -478,6 +491,7 @@ pub fn fixed_len(kind: Kind) -> usize {
         Kind::ForkImage => HEADER + 16,
         Kind::ReadImage | Kind::WriteImage => HEADER + 8,
         Kind::Reply => REPLY_FIXED,
+        Kind::Stats => HEADER,
     }
 }
 

@@ -22,7 +22,7 @@ use ox_link::boot;
 use ox_link::frame::{self as link_frame, Kind, CHANNEL_BOOT, HEADER};
 use ox_proto::{Body, Message, Request};
 
-use crate::{proc, server};
+use crate::{proc, server, stats};
 
 /// Resend a hello reply after this long without its acknowledgement.
 const TIMEOUT_NS: u64 = 3_000_000;
@@ -72,6 +72,19 @@ fn with<R>(f: impl FnOnce(&mut Link) -> R) -> R {
 /// Sends `message` to the central.
 pub fn send(message: &Message) {
     with(|link| link.process.send(message));
+}
+
+/// This node's index (as the central knows it).
+pub fn node() -> u32 {
+    with(|link| link.node)
+}
+
+/// The process channel's traffic: messages and fragments sent, fragments resent.
+pub fn traffic() -> [u32; 3] {
+    with(|link| {
+        let (messages, fragments) = link.process.sent();
+        [messages, fragments, link.process.retransmissions()]
+    })
 }
 
 /// The earliest resend deadline, if something is in flight.
@@ -126,6 +139,7 @@ fn act(message: Message) {
         Body::Request(Request::ForkImage { parent, size, .. }) => Some(server::accept(pid, parent, size)),
         Body::Request(Request::WriteImage { offset, data }) => Some(server::write(pid, offset, &data)),
         Body::Request(Request::Start { pc }) => Some(server::start(pid, pc)),
+        Body::Request(Request::Stats) => Some(stats::reply()),
         Body::Request(Request::Signal(signal)) => {
             proc::kill(pid, signal);
             None

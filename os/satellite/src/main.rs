@@ -25,6 +25,7 @@ mod link;
 mod proc;
 mod sched;
 mod server;
+mod stats;
 mod syscall;
 mod trap;
 

@@ -27,6 +27,11 @@ struct Incoming {
 
 static INCOMING: Global<Vec<Incoming>> = Global::new("incoming processes", Vec::new());
 
+/// Images being received (for `stats`).
+pub fn receiving() -> u32 {
+    INCOMING.lock().len() as u32
+}
+
 /// `ForkImage`: accept process `pid` (logically `parent`'s child) with an image of `size` bytes.
 pub fn accept(pid: Pid, parent: Pid, size: u32) -> Reply {
     let mut incoming = INCOMING.lock();

@@ -21,6 +21,7 @@
 
 extern crate alloc;
 
+pub mod counter;
 pub mod heap;
 pub mod io;
 pub mod rt;

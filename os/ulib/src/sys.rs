@@ -4,7 +4,7 @@
 
 use core::arch::asm;
 
-use ox_abi::{ArgSlice, Dirent, Errno, ProcInfo, Signal, Stat, Syscall, WaitStatus};
+use ox_abi::{ArgSlice, Dirent, Errno, NodeStats, ProcInfo, Signal, Stat, Syscall, WaitStatus};
 
 /// A process id.
 pub type Pid = u32;
@@ -130,6 +130,14 @@ pub fn ps(max: usize) -> Result<alloc::vec::Vec<ProcInfo>, Errno> {
     let mut buf = alloc::vec![0u8; max * ProcInfo::SIZE];
     let len = call(Syscall::Ps, [buf.as_mut_ptr() as u32, buf.len() as u32, 0, 0, 0, 0])? as usize;
     Ok(buf[..len].chunks_exact(ProcInfo::SIZE).filter_map(ProcInfo::decode).collect())
+}
+
+/// The kernel counters of node `node` (0: the central, `n`: satellite node `n`); `EINVAL`
+/// for a node with no satellite up.
+pub fn stats(node: u32) -> Result<NodeStats, Errno> {
+    let mut bytes = [0u8; NodeStats::SIZE];
+    let len = call(Syscall::Stats, [node, bytes.as_mut_ptr() as u32, bytes.len() as u32, 0, 0, 0])?;
+    NodeStats::decode(&bytes[..len as usize]).ok_or(Errno::Inval)
 }
 
 /// Replaces this process's program by program `name` (`/bin/NAME` on the disk, or the image

@@ -1,0 +1,287 @@
+//! `satbench`: what a process on a satellite pays for its stub (docs/satellites.md,
+//! "Figures"). Everything is measured in virtual time and in instructions retired (the `time`
+//! and `cycle` counters, read from user mode: on a satellite they are the satellite's), so a
+//! run prints the same table every time. Run as init by tests/tests/satbench.rs, or from a
+//! shell.
+//!
+//! 1. **Calls**: `getpid` (served where the process runs), a 1-byte `write` to a file and an
+//!    `fstat` (forwarded to the stub from a satellite), each on the central and on satellite 1;
+//!    per call, instructions of the node the caller runs on and virtual nanoseconds.
+//! 2. **Remote fork** (`rfork(1)`, the child's `exit` and the parent's `wait`) of an image
+//!    grown by `sbrk` (the pages touched), against the image's size; in virtual time, the
+//!    central's instructions and the process channel's messages and link frames (`stats`).
+//! 3. **Throughput** of 256 KiB written to and read from a file on the central's disk in
+//!    16 KiB calls, from the central and from satellite 1, in bytes per virtual second.
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::vec;
+
+use ox_ulib::abi::open_flags::{O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY};
+use ox_ulib::abi::{Errno, NodeStats, WaitStatus};
+use ox_ulib::counter::{instructions, time_ns};
+use ox_ulib::println;
+use ox_ulib::sys::{self, Fork};
+
+ox_ulib::entry!(main);
+
+/// The satellite measured.
+const SAT: u32 = 1;
+/// Local calls per measurement.
+const LOCAL_CALLS: u32 = 2000;
+/// Forwarded calls per measurement.
+const FORWARDED_CALLS: u32 = 100;
+/// Heap added before each remote fork, in KiB.
+const FORK_HEAP_KIB: [u32; 6] = [0, 16, 64, 128, 256, 384];
+/// A heap the satellite refuses: the image would pass its 512 KiB limit.
+const TOO_BIG_KIB: u32 = 512;
+/// Bytes of one image page record (`ox_kcore::image`: va, flags, the page) and of its header.
+const PAGE_RECORD: u32 = 8 + 4096;
+const IMAGE_HEADER: u32 = 144;
+/// Bytes moved by the throughput test, and per call.
+const TOTAL: usize = 256 * 1024;
+const CHUNK: usize = 16 * 1024;
+/// The file the benchmark writes.
+const FILE: &str = "/satbench.dat";
+
+fn main(_args: &[&str]) -> i32 {
+    println!("satbench: calls ({LOCAL_CALLS} local, {FORWARDED_CALLS} forwarded each; per call)");
+    println!("satbench: {:<28} {:>5} {:>12} {:>12}", "call", "node", "instructions", "ns");
+    let mut failures = calls(0);
+    failures += on_satellite(|| calls(SAT));
+    println!(
+        "satbench: throughput, {} KiB in {} KiB calls to {FILE} on the central",
+        TOTAL / 1024,
+        CHUNK / 1024
+    );
+    println!("satbench: {:<6} {:>5} {:>10} {:>12}", "", "node", "us", "KiB/s");
+    failures += on_central(|| throughput(0));
+    failures += on_satellite(|| throughput(SAT));
+    println!("satbench: remote fork onto satellite {SAT} (rfork + exit + wait)");
+    println!(
+        "satbench: {:>8} {:>6} {:>9} {:>10} {:>13} {:>9} {:>7} {:>7}",
+        "heap KiB", "pages", "image KiB", "us", "instructions", "messages", "frames", "resent"
+    );
+    let mut grown = 0;
+    for kib in FORK_HEAP_KIB {
+        failures += remote_fork(grown, kib);
+        grown = kib;
+    }
+    failures += too_big(grown);
+    println!("satbench: {failures} failure(s)");
+    i32::from(failures != 0)
+}
+
+/// Runs `f` in a child on the central (so what it allocates does not grow this process's
+/// image); returns 1 if it failed.
+fn on_central(f: fn() -> u32) -> u32 {
+    match sys::fork() {
+        Ok(Fork::Child) => sys::exit(f() as i32),
+        Ok(Fork::Parent(pid)) => u32::from(!matches!(sys::wait(Some(pid)), Ok((_, WaitStatus::Exited(0))))),
+        Err(e) => {
+            println!("satbench: fork failed: {}", e.name());
+            1
+        }
+    }
+}
+
+/// Runs `f` in a child on satellite [`SAT`]; returns 1 if it failed.
+fn on_satellite(f: fn() -> u32) -> u32 {
+    match sys::rfork(SAT) {
+        Ok(Fork::Child) => sys::exit(f() as i32),
+        Ok(Fork::Parent(pid)) => match sys::wait(Some(pid)) {
+            Ok((_, WaitStatus::Exited(0))) => 0,
+            other => {
+                println!("satbench: the child on satellite {SAT} ended {other:?}");
+                1
+            }
+        },
+        Err(e) => {
+            println!("satbench: rfork({SAT}) failed: {}", e.name());
+            1
+        }
+    }
+}
+
+/// Instructions and nanoseconds of `n` runs of `f`, per run.
+fn per_call(n: u32, mut f: impl FnMut()) -> (u64, u64) {
+    let (i0, t0) = (instructions(), time_ns());
+    for _ in 0..n {
+        f();
+    }
+    let (i1, t1) = (instructions(), time_ns());
+    ((i1 - i0) / u64::from(n), (t1 - t0) / u64::from(n))
+}
+
+/// Measures the three calls on `node`, where this process runs; returns the failures.
+fn calls(node: u32) -> u32 {
+    let row =
+        |name: &str, (ins, ns): (u64, u64)| println!("satbench: {name:<28} {node:>5} {ins:>12} {ns:>12}");
+    row(
+        "getpid",
+        per_call(LOCAL_CALLS, || {
+            sys::getpid();
+        }),
+    );
+    let fd = match sys::open(FILE, O_CREAT | O_TRUNC | O_WRONLY) {
+        Ok(fd) => fd,
+        Err(e) => {
+            println!("satbench: open {FILE}: {}", e.name());
+            return 1;
+        }
+    };
+    let mut failed = 0;
+    row(
+        "write 1 byte to a file",
+        per_call(FORWARDED_CALLS, || {
+            failed += u32::from(sys::write(fd, b"x") != Ok(1));
+        }),
+    );
+    row(
+        "fstat",
+        per_call(FORWARDED_CALLS, || {
+            failed += u32::from(sys::fstat(fd).is_err());
+        }),
+    );
+    let _ = sys::close(fd);
+    if failed != 0 {
+        println!("satbench: {failed} call(s) failed on node {node}");
+    }
+    u32::from(failed != 0)
+}
+
+/// The central's process-channel traffic now: messages, frames, resent.
+fn traffic() -> Result<NodeStats, Errno> {
+    sys::stats(0)
+}
+
+/// Grows the heap by `kib` KiB, touching every page. The heap only grows: the user library's
+/// allocator takes memory with `sbrk` too, so shrinking could take its pages away.
+fn grow(kib: u32) -> Result<(), Errno> {
+    let start = sys::sbrk((kib * 1024) as i32)?;
+    for page in 0..kib / 4 {
+        // Safety: the page was just added to the heap by `sbrk`; nothing else refers to it.
+        unsafe { start.add(page as usize * 4096).write_volatile(page as u8) };
+    }
+    Ok(())
+}
+
+/// Pages of this process's image as the satellite receives it: a child placed there counts
+/// the user pages of the satellite (where it is alone) and sends the count through a pipe.
+fn image_pages() -> Result<u32, Errno> {
+    let (r, w) = sys::pipe()?;
+    let pid = match sys::rfork(SAT)? {
+        Fork::Child => {
+            let pages = sys::stats(SAT).map_or(0, |s| s.user_pages);
+            let ok = sys::write(w, &pages.to_le_bytes()) == Ok(4);
+            sys::exit(i32::from(!ok))
+        }
+        Fork::Parent(pid) => pid,
+    };
+    let _ = sys::close(w);
+    let mut word = [0u8; 4];
+    let n = sys::read(r, &mut word);
+    let _ = sys::close(r);
+    match (sys::wait(Some(pid)), n) {
+        (Ok((_, WaitStatus::Exited(0))), Ok(4)) => Ok(u32::from_le_bytes(word)),
+        _ => Err(Errno::Io),
+    }
+}
+
+/// One row of the remote-fork table: the heap grown from `grown` to `kib` KiB more than at
+/// the start.
+fn remote_fork(grown: u32, kib: u32) -> u32 {
+    if let Err(e) = grow(kib - grown) {
+        println!("satbench: sbrk({} KiB): {}", kib - grown, e.name());
+        return 1;
+    }
+    let result = (|| -> Result<(u32, u64, u64, NodeStats, NodeStats), Errno> {
+        let pages = image_pages()?;
+        let before = traffic()?;
+        let (i0, t0) = (instructions(), time_ns());
+        let pid = match sys::rfork(SAT)? {
+            Fork::Child => sys::exit(0),
+            Fork::Parent(pid) => pid,
+        };
+        let status = sys::wait(Some(pid))?;
+        let (i1, t1) = (instructions(), time_ns());
+        let after = traffic()?;
+        if status.1 != WaitStatus::Exited(0) {
+            return Err(Errno::Io);
+        }
+        Ok((pages, i1 - i0, t1 - t0, before, after))
+    })();
+    match result {
+        Ok((pages, ins, ns, before, after)) => {
+            let image = (IMAGE_HEADER + pages * PAGE_RECORD).div_ceil(1024);
+            println!(
+                "satbench: {kib:>8} {pages:>6} {image:>9} {:>10} {ins:>13} {:>9} {:>7} {:>7}",
+                ns / 1000,
+                after.messages_out - before.messages_out,
+                after.frames_out - before.frames_out,
+                after.resent - before.resent
+            );
+            0
+        }
+        Err(e) => {
+            println!("satbench: remote fork with {kib} KiB more heap failed: {}", e.name());
+            1
+        }
+    }
+}
+
+/// An image over the satellite's limit (heap grown from `grown` to [`TOO_BIG_KIB`] KiB more)
+/// is refused with `ENOMEM`.
+fn too_big(grown: u32) -> u32 {
+    if let Err(e) = grow(TOO_BIG_KIB - grown) {
+        println!("satbench: sbrk({} KiB): {}", TOO_BIG_KIB - grown, e.name());
+        return 1;
+    }
+    match sys::rfork(SAT) {
+        Err(Errno::NoMem) => {
+            println!("satbench: {TOO_BIG_KIB:>8} KiB more: refused (ENOMEM: the satellite takes images up to 512 KiB)");
+            0
+        }
+        Ok(Fork::Child) => sys::exit(0),
+        other => {
+            println!("satbench: rfork with {TOO_BIG_KIB} KiB more heap: {other:?}, not ENOMEM");
+            if let Ok(Fork::Parent(pid)) = other {
+                let _ = sys::wait(Some(pid));
+            }
+            1
+        }
+    }
+}
+
+/// Writes [`TOTAL`] bytes to [`FILE`] in [`CHUNK`]-byte calls, reads them back, checks them,
+/// and prints the rates; returns the failures.
+fn throughput(node: u32) -> u32 {
+    let data: alloc::vec::Vec<u8> = (0..TOTAL).map(|i| (i * 7 % 251) as u8).collect();
+    let Ok(fd) = sys::open(FILE, O_CREAT | O_TRUNC | O_WRONLY) else { return 1 };
+    let t0 = time_ns();
+    let mut ok = data.chunks(CHUNK).all(|chunk| sys::write_all(fd, chunk).is_ok());
+    let wrote = time_ns() - t0;
+    ok &= sys::close(fd).is_ok();
+    let Ok(fd) = sys::open(FILE, O_RDONLY) else { return 1 };
+    let mut back = vec![0u8; TOTAL];
+    let t0 = time_ns();
+    let mut at = 0;
+    while at < TOTAL {
+        match sys::read(fd, &mut back[at..(at + CHUNK).min(TOTAL)]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => at += n,
+        }
+    }
+    let read = time_ns() - t0;
+    ok &= sys::close(fd).is_ok() && at == TOTAL && back == data;
+    let rate = |ns: u64| TOTAL as u64 * 1_000_000_000 / 1024 / ns.max(1);
+    println!("satbench: {:<6} {node:>5} {:>10} {:>12}", "write", wrote / 1000, rate(wrote));
+    println!("satbench: {:<6} {node:>5} {:>10} {:>12}", "read", read / 1000, rate(read));
+    if !ok {
+        println!("satbench: the data read back on node {node} differs");
+    }
+    u32::from(!ok)
+}

@@ -1,0 +1,35 @@
+//! A storm of processes across the satellites, and a fault on one of them (docs/satellites.md):
+//! `programs/user/storm` as init on the default topology (and the lossy one). It forks 300
+//! processes in waves onto the three satellites, each working through its stub (files, a
+//! pipe, `getppid`) and exiting with a status its parent checks; prints the kernel counters of
+//! every node before and after (`stats`) and compares them itself — equal counters mean no
+//! stub, frame, page, page table, heap byte, open file, descriptor or pipe leaked; then one
+//! child on satellite 1 faults while its siblings on satellites 2 and 3 finish, and a new
+//! process is placed on satellite 1. The run's exit code is the verdict.
+
+use orrery_emulator::system::SystemState;
+use orrery_tests::run_topology;
+
+/// More virtual time than the storm needs.
+const LIMIT_NS: u64 = 60_000_000_000;
+
+fn storm(topology: &str) -> String {
+    let (text, state) = run_topology(topology, Some("storm"), b"", 1, LIMIT_NS);
+    assert_eq!(state, SystemState::PoweredOff(0), "storm should pass:\n{text}");
+    assert!(!text.contains("panic"), "{text}");
+    text
+}
+
+/// The verdict lines (`storm:`), the same whatever the links lose.
+fn verdict(transcript: &str) -> Vec<&str> {
+    transcript.lines().filter(|l| l.contains("storm:")).collect()
+}
+
+#[test]
+fn three_hundred_processes_leak_nothing_and_a_fault_stays_on_its_satellite() {
+    let transcript = storm("default.toml");
+    let from = transcript.find("[cp] [kernel] starting init").expect("init starts");
+    insta::assert_snapshot!("default", &transcript[from..]);
+    let lossy = storm("lossy.toml");
+    assert_eq!(verdict(&lossy), verdict(&transcript));
+}
