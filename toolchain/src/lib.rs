@@ -1,5 +1,6 @@
 //! The ox32 toolchain: the `oxas` assembler, the `oxdis` disassembler, the `rv2ox`
-//! RV32IMA→ox32 translator and the `oxdisk` disk-image tool ([`disk`]).
+//! RV32IMA→ox32 translator, the `oxdisk` disk-image tool ([`disk`]) and [`strip`], which keeps
+//! only the loadable segments of an executable.
 //!
 //! Design principles:
 //! 1. **The ISA crate is the single source of truth.** Mnemonics, register and control-register
@@ -19,3 +20,4 @@ pub mod disasm;
 pub mod disk;
 mod elf_write;
 pub mod rv2ox;
+pub mod strip;

@@ -4,19 +4,23 @@
 //! kernel:
 //! 1. every package whose manifest is under `programs/user/` is built and translated into
 //!    `target/ox32/user/<name>.elf`;
-//! 2. the satellite kernel ([`SATELLITE_PACKAGE`]) is built and translated into
-//!    `target/ox32/satellite.elf`;
+//! 2. the satellite kernel ([`SATELLITE_PACKAGE`]) is built with the cargo profile
+//!    [`SATELLITE_PROFILE`] (small code: it is sent over every link at boot), translated into
+//!    `target/ox32/satellite.elf`, and reduced to its loadable segments in
+//!    `target/ox32/`[`SATELLITE_LOAD_IMAGE`] (`orrery_toolchain::strip`: no symbols or debug
+//!    information, which the full file keeps for a debugger);
 //! 3. everything else is built with `ORRERY_USER_IMAGES` = the absolute path of
-//!    `target/ox32/user` and `ORRERY_SATELLITE_IMAGE` = that of `target/ox32/satellite.elf`
-//!    (the central kernel's build script reads both) and translated into
-//!    `target/ox32/<name>.elf`.
+//!    `target/ox32/user` and `ORRERY_SATELLITE_IMAGE` = that of the reduced satellite kernel
+//!    (the central kernel's build script reads both; it embeds only what it sends) and
+//!    translated into `target/ox32/<name>.elf`.
 //!
 //! After phase 1 the disk image `target/ox32/disk.img` ([`DISK_SIZE`], an `ox-fs` file system)
 //! is built with every user program as `/bin/<name>` (see [`build_disk`]), the same bytes for
 //! the same programs. It is rebuilt only when a program is newer than it, so what a run wrote
 //! on it stays across runs until the programs change (tests boot copies of it).
 //!
-//! The RV32 executables stay in `target/guest/riscv32ima-unknown-none-elf/release/`. A
+//! The RV32 executables stay in `target/guest/riscv32ima-unknown-none-elf/release/` (the
+//! satellite kernel's in `.../satellite/`). A
 //! translation is skipped when its output is newer than both its input and this driver (the
 //! translator is compiled into it), so a warm run only pays for cargo's own up-to-date check.
 
@@ -27,13 +31,19 @@ use std::process::Stdio;
 use std::time::{Instant, SystemTime};
 
 use orrery_toolchain::disk::{self, AddFile};
-use orrery_toolchain::rv2ox;
+use orrery_toolchain::{rv2ox, strip};
 
 use crate::toolchain::Cross;
 use crate::{log_time, repo_root, Result};
 
 /// The package of the satellite kernel, which the central kernel embeds.
 pub const SATELLITE_PACKAGE: &str = "ox-satellite";
+
+/// The cargo profile of the satellite kernel and its dependencies (`os/Cargo.toml`).
+pub const SATELLITE_PROFILE: &str = "satellite";
+
+/// The satellite kernel's loadable segments, which the central kernel embeds, in `target/ox32`.
+pub const SATELLITE_LOAD_IMAGE: &str = "satellite.load.elf";
 
 /// Size of the disk image in bytes.
 pub const DISK_SIZE: u64 = 32 << 20;
@@ -120,13 +130,13 @@ pub fn build(tools: &Cross) -> Result<Built> {
     build_disk(&user_dir, &ox32_dir.join(DISK_IMAGE))?;
 
     let mut args = vec!["build".to_string(), "--package".to_string(), SATELLITE_PACKAGE.to_string()];
-    args.extend(Cross::build_args());
+    args.extend(Cross::build_args_for(SATELLITE_PROFILE));
     let started = Instant::now();
     let artifacts = cargo_build(tools, &os, &args, &[])?;
     log_time("guest build, phase 2 (satellite kernel)", started);
     let satellite = translate_all(&artifacts, &ox32_dir, &mut totals)?;
     let satellite_image = match satellite.as_slice() {
-        [image] => image.ox.clone(),
+        [image] => strip_loadable(&image.ox, &ox32_dir.join(SATELLITE_LOAD_IMAGE))?,
         other => {
             return Err(format!(
                 "{SATELLITE_PACKAGE} built {} executables; the central kernel embeds exactly one",
@@ -166,6 +176,23 @@ pub fn build(tools: &Cross) -> Result<Built> {
         eprintln!("xtask: rv2ox: all {} image(s) up to date", totals.up_to_date);
     }
     Ok(Built { ox32_dir, images })
+}
+
+/// Writes the loadable segments of the executable `elf` to `out` (unless `out` is already
+/// newer) and returns `out`.
+fn strip_loadable(elf: &Path, out: &Path) -> Result<PathBuf> {
+    let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+    if let (Some(done), Some(input)) = (modified(out), modified(elf)) {
+        if done >= input {
+            return Ok(out.to_path_buf());
+        }
+    }
+    let bytes = fs::read(elf).map_err(|e| format!("cannot read {}: {e}", elf.display()))?;
+    let loadable = strip::loadable(&bytes).map_err(|e| format!("{}: {e}", elf.display()))?;
+    let partial = out.with_extension("elf.partial");
+    fs::write(&partial, &loadable).map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
+    fs::rename(&partial, out).map_err(|e| format!("cannot rename to {}: {e}", out.display()))?;
+    Ok(out.to_path_buf())
 }
 
 /// Builds the disk image `image`: an empty `ox-fs` of [`DISK_SIZE`] bytes with every

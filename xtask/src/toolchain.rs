@@ -102,8 +102,15 @@ impl Cross {
 
     /// The arguments every guest build takes after `build`.
     pub fn build_args() -> Vec<String> {
+        Cross::build_args_for("release")
+    }
+
+    /// The arguments of a guest build with the cargo profile `profile` (defined in
+    /// `os/Cargo.toml`) instead of `release`.
+    pub fn build_args_for(profile: &str) -> Vec<String> {
         [
-            "--release",
+            "--profile",
+            profile,
             "--target",
             TARGET,
             "-Zbuild-std=core,alloc",

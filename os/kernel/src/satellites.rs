@@ -5,8 +5,8 @@
 //! At startup, before init, the central kernel finds its link ports ([`linkport::count`]
 //! probes them), assumes a satellite's boot ROM at the far end of each, and boots them all at
 //! once: per port, an `ox_link` stop-and-wait sender on the boot channel carries the satellite
-//! kernel (embedded at build time from `ORRERY_SATELLITE_IMAGE`; its `PT_LOAD` segments, file
-//! bytes at their physical addresses) as the `LOAD`s and `START` of an [`ox_link::boot::Plan`].
+//! kernel (embedded at build time from `ORRERY_SATELLITE_IMAGE`, reduced to its `PT_LOAD`
+//! segments by `cargo xtask build`; their file bytes at their physical addresses) as the `LOAD`s and `START` of an [`ox_link::boot::Plan`].
 //! Once `START` is acknowledged the satellite kernel runs, and the central says `Hello` on
 //! [`CHANNEL_SATELLITE`] and logs what the satellite reports about itself.
 //!

@@ -9,6 +9,7 @@
 //!   [`server`], `Signal`s for processes here, and the replies to forwarded calls; the other
 //!   way go the calls and `Exit`s.
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
@@ -27,7 +28,8 @@ use crate::{proc, server, stats};
 /// Resend a hello reply after this long without its acknowledgement.
 const TIMEOUT_NS: u64 = 3_000_000;
 
-/// Everything on port 0.
+/// Everything on port 0. It lives on the heap: a `Link` is a few KiB of buffers, which as
+/// the static's initial value would be sent at every boot (in `.data`, not `.bss`).
 struct Link {
     node: u32,
     ram: u32,
@@ -37,7 +39,7 @@ struct Link {
     process: Endpoint,
 }
 
-static LINK: Global<Option<Link>> = Global::new("link to the central", None);
+static LINK: Global<Option<Box<Link>>> = Global::new("link to the central", None);
 
 fn port0() -> Port {
     Port::probe(0)
@@ -47,14 +49,14 @@ fn port0() -> Port {
 /// Starts serving port 0 (its receive line and the timer's on).
 pub fn init(node: u32, ram: u32) {
     let port = port0();
-    *LINK.lock() = Some(Link {
+    *LINK.lock() = Some(Box::new(Link {
         node,
         ram,
         hello_rx: Receiver::new(CHANNEL_SATELLITE),
         hello_tx: Sender::new(CHANNEL_SATELLITE, port.mtu(), TIMEOUT_NS),
         hello_outbox: VecDeque::new(),
         process: Endpoint::new(port),
-    });
+    }));
     intc::set_enabled(1 << port.line() | 1 << intc::IRQ_TIMER);
     port.set_rx_interrupt(true);
 }
@@ -134,7 +136,7 @@ pub fn on_interrupt() {
 
 /// Acts on one message from the central.
 fn act(message: Message) {
-    let pid = message.pid;
+    let (pid, kind) = (message.pid, message.kind());
     let answer = match message.body {
         Body::Request(Request::ForkImage { parent, size, .. }) => Some(server::accept(pid, parent, size)),
         Body::Request(Request::WriteImage { offset, data }) => Some(server::write(pid, offset, &data)),
@@ -148,8 +150,15 @@ fn act(message: Message) {
             proc::deliver_reply(pid, reply);
             None
         }
-        other => {
-            kprintln!("the central sent {other:?} about pid {pid}, which a satellite does not serve");
+        Body::ProtocolError(refusal) => {
+            let (reason, version, kind) = (refusal.reason, refusal.version, refusal.kind);
+            kprintln!(
+                "the central refused a message about pid {pid}: {reason:?} (version {version}, kind {kind})"
+            );
+            None
+        }
+        Body::Request(_) => {
+            kprintln!("the central sent {kind:?} about pid {pid}, which a satellite does not serve");
             None
         }
     };
@@ -186,8 +195,15 @@ impl Link {
                 let len = reply.encode(&mut bytes);
                 Some(bytes[..len].to_vec())
             }
-            other => {
-                kprintln!("the central sent {other:?}, which a satellite does not answer");
+            Some(Hello::HelloReply(_)) => {
+                kprintln!("the central sent a hello reply, which a satellite does not answer");
+                None
+            }
+            None => {
+                kprintln!(
+                    "the central sent an unreadable message of {} bytes on the satellite channel",
+                    payload.len()
+                );
                 None
             }
         }
