@@ -22,30 +22,28 @@
 
 use core::arch::{asm, global_asm};
 
-/// Control-register numbers (docs/isa.md §9.1).
+/// The control registers the kernel uses (docs/isa.md §9.1), by the numbers of `ox32::cr`, as
+/// the `u32`s `read_cr`/`write_cr` take.
 pub mod cr {
     /// `tvec`: the trap vector.
-    pub const TVEC: u32 = 0x001;
+    pub const TVEC: u32 = ox32::cr::TVEC as u32;
     /// `cause`: bit 31 interrupt, low bits the code or line.
-    pub const CAUSE: u32 = 0x003;
+    pub const CAUSE: u32 = ox32::cr::CAUSE as u32;
     /// `badaddr`: the faulting address or instruction word.
-    pub const BADADDR: u32 = 0x004;
+    pub const BADADDR: u32 = ox32::cr::BADADDR as u32;
     /// `scratch0`: the kernel stack top while in user mode, 0 in the kernel.
-    pub const SCRATCH0: u32 = 0x005;
+    pub const SCRATCH0: u32 = ox32::cr::SCRATCH0 as u32;
     /// `ptbr`: paging on, ASID and root table.
-    pub const PTBR: u32 = 0x007;
+    pub const PTBR: u32 = ox32::cr::PTBR as u32;
     /// `cycle`: instructions retired, low half.
-    pub const CYCLE: u32 = 0x010;
+    pub const CYCLE: u32 = ox32::cr::CYCLE as u32;
     /// `time`: virtual nanoseconds, low half.
-    pub const TIME: u32 = 0x012;
+    pub const TIME: u32 = ox32::cr::TIME as u32;
     /// `timeh`: virtual nanoseconds, high half.
-    pub const TIMEH: u32 = 0x013;
+    pub const TIMEH: u32 = ox32::cr::TIMEH as u32;
 }
 
-/// `ptbr` bit 31: paging on.
-pub const PTBR_PAGING: u32 = 1 << 31;
-/// `ptbr` bits 28..20: the ASID.
-pub const PTBR_ASID_SHIFT: u32 = 20;
+pub use ox32::cr::{PTBR_ASID_SHIFT, PTBR_PAGING};
 
 /// The registers of a user thread saved by the trap vector, at the top of its kernel stack.
 /// `regs[i]` is `x(i)` (`regs[0]` is unused); the layout is fixed by the assembly below.
@@ -180,7 +178,7 @@ pub fn flush_asid(asid: u32) {
 /// # Safety
 /// The table must map the kernel (code, data, stacks, devices) exactly as the current one does.
 pub unsafe fn set_page_table(root: u32, asid: u32) {
-    write_cr::<{ cr::PTBR }>(PTBR_PAGING | (asid << PTBR_ASID_SHIFT) | (root >> 12));
+    write_cr::<{ cr::PTBR }>(PTBR_PAGING | (asid << PTBR_ASID_SHIFT) | (root >> ox32::pte::PAGE_SHIFT));
 }
 
 // The boot entry, the trap vector, the return to user mode and the context switch. Offsets:

@@ -16,7 +16,7 @@ use core::sync::atomic::{AtomicBool, Ordering};
 
 use crate::global::Global;
 
-const UART_BASE: usize = 0x1000_0000;
+const UART_BASE: usize = ox32::memmap::UART_BASE as usize;
 const DATA: *mut u32 = UART_BASE as *mut u32; // Data Register (RW): transmit / receive a byte
 const STATUS: *const u32 = (UART_BASE + 0x04) as *const u32; // Status Register (RO)
 const CTRL: *mut u32 = (UART_BASE + 0x08) as *mut u32; // Control Register (RW)

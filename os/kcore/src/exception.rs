@@ -1,59 +1,48 @@
 //! Trap causes (docs/isa.md §9.4) and what a trap in kernel mode means: a kernel bug, which
 //! panics with everything known about it.
 
+use ox32::trap::Exception;
+
 use crate::arch::{self, cr, TrapFrame};
 
-/// `cause` bit 31: an interrupt; the low bits are then the line.
-pub const INTERRUPT: u32 = 1 << 31;
+pub use ox32::trap::INTERRUPT_BIT as INTERRUPT;
 
-/// Exception codes (docs/isa.md §9.4).
+/// Exception codes (docs/isa.md §9.4): `ox32::trap::Exception`'s, as the `u32`s `cause` holds,
+/// for `match`ing on it.
 pub mod code {
+    use ox32::trap::Exception;
+
     /// Fetch from a misaligned pc.
-    pub const FETCH_MISALIGNED: u32 = 1;
+    pub const FETCH_MISALIGNED: u32 = Exception::FetchMisaligned as u32;
     /// Fetch from a hole or a device.
-    pub const FETCH_ACCESS: u32 = 2;
+    pub const FETCH_ACCESS: u32 = Exception::FetchAccess as u32;
     /// Fetch through a missing or non-executable page.
-    pub const FETCH_PAGE_FAULT: u32 = 3;
+    pub const FETCH_PAGE_FAULT: u32 = Exception::FetchPageFault as u32;
     /// An undefined instruction word.
-    pub const ILLEGAL_INSTRUCTION: u32 = 4;
+    pub const ILLEGAL_INSTRUCTION: u32 = Exception::IllegalInstruction as u32;
     /// A kernel-only instruction in user mode.
-    pub const PRIVILEGED_INSTRUCTION: u32 = 5;
+    pub const PRIVILEGED_INSTRUCTION: u32 = Exception::PrivilegedInstruction as u32;
     /// `break`.
-    pub const BREAK: u32 = 6;
+    pub const BREAK: u32 = Exception::Break as u32;
     /// `syscall`.
-    pub const SYSCALL: u32 = 7;
+    pub const SYSCALL: u32 = Exception::Syscall as u32;
     /// Misaligned load.
-    pub const LOAD_MISALIGNED: u32 = 8;
+    pub const LOAD_MISALIGNED: u32 = Exception::LoadMisaligned as u32;
     /// Load from a hole or a register that does not allow it.
-    pub const LOAD_ACCESS: u32 = 9;
+    pub const LOAD_ACCESS: u32 = Exception::LoadAccess as u32;
     /// Load through a missing or unreadable page.
-    pub const LOAD_PAGE_FAULT: u32 = 10;
+    pub const LOAD_PAGE_FAULT: u32 = Exception::LoadPageFault as u32;
     /// Misaligned store.
-    pub const STORE_MISALIGNED: u32 = 11;
+    pub const STORE_MISALIGNED: u32 = Exception::StoreMisaligned as u32;
     /// Store to a hole, the ROM or a register that does not allow it.
-    pub const STORE_ACCESS: u32 = 12;
+    pub const STORE_ACCESS: u32 = Exception::StoreAccess as u32;
     /// Store through a missing or read-only page.
-    pub const STORE_PAGE_FAULT: u32 = 13;
+    pub const STORE_PAGE_FAULT: u32 = Exception::StorePageFault as u32;
 }
 
 /// The name docs/isa.md gives an exception code.
 pub fn name(cause: u32) -> &'static str {
-    match cause {
-        code::FETCH_MISALIGNED => "fetch-misaligned",
-        code::FETCH_ACCESS => "fetch-access",
-        code::FETCH_PAGE_FAULT => "fetch-page-fault",
-        code::ILLEGAL_INSTRUCTION => "illegal-instruction",
-        code::PRIVILEGED_INSTRUCTION => "privileged-instruction",
-        code::BREAK => "break",
-        code::SYSCALL => "syscall",
-        code::LOAD_MISALIGNED => "load-misaligned",
-        code::LOAD_ACCESS => "load-access",
-        code::LOAD_PAGE_FAULT => "load-page-fault",
-        code::STORE_MISALIGNED => "store-misaligned",
-        code::STORE_ACCESS => "store-access",
-        code::STORE_PAGE_FAULT => "store-page-fault",
-        _ => "unknown exception",
-    }
+    Exception::from_code(cause).map_or("unknown exception", Exception::name)
 }
 
 /// A trap in kernel mode (from `trap_vector`): always a kernel bug.

@@ -7,7 +7,7 @@
 use crate::global::Global;
 
 /// Bytes in a frame (and a page).
-pub const FRAME_SIZE: u32 = 4096;
+pub const FRAME_SIZE: u32 = ox32::pte::PAGE_SIZE;
 
 /// A physical frame: the page-aligned physical address of 4 KiB of RAM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -1,17 +1,17 @@
 //! The interrupt controller: which lines may interrupt, and which one is pending
 //! (docs/devices.md). Lines are level-triggered; a handler clears the source at its device.
 
-const INTC_BASE: usize = 0x1000_2000;
+const INTC_BASE: usize = ox32::memmap::INTC_BASE as usize;
 const ENABLE: *mut u32 = (INTC_BASE + 0x04) as *mut u32; // Enable Register (RW): bit n = line n
 const CLAIM: *const u32 = (INTC_BASE + 0x08) as *const u32; // Claim Register (RO)
 
 /// The timer's line.
-pub const IRQ_TIMER: u32 = 0;
+pub const IRQ_TIMER: u32 = ox32::memmap::IRQ_TIMER;
 /// The console UART's line.
-pub const IRQ_UART: u32 = 1;
+pub const IRQ_UART: u32 = ox32::memmap::IRQ_UART;
 
 /// The line of link port 0; port n uses `IRQ_LINK0 + n`.
-pub const IRQ_LINK0: u32 = 8;
+pub const IRQ_LINK0: u32 = ox32::memmap::IRQ_LINK_BASE;
 
 /// Lets the timer and the UART interrupt the CPU.
 pub fn init() {

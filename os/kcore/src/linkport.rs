@@ -12,12 +12,12 @@ use crate::arch;
 use crate::intc::IRQ_LINK0;
 
 /// At most this many ports per node.
-pub const MAX_PORTS: u32 = 16;
+pub const MAX_PORTS: u32 = ox32::memmap::LINK_PORTS;
 /// The largest frame any port carries (the largest MTU a topology may give).
 pub const MAX_MTU: usize = 1024;
 
-const PORTS_BASE: usize = 0x1001_0000;
-const PORT_STRIDE: usize = 0x1000;
+const PORTS_BASE: usize = ox32::memmap::LINK_BASE as usize;
+const PORT_STRIDE: usize = ox32::memmap::DEVICE_SIZE as usize;
 const STATUS: usize = 0x000; // Status Register (RO): bit 0 UP, bit 1 RX_READY, bit 2 TX_READY
 const CTRL: usize = 0x004; // Control Register (RW): bit 0 line asserted while a frame waits
 const MTU: usize = 0x008; // MTU Register (RO): the largest frame in bytes

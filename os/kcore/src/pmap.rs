@@ -12,47 +12,28 @@
 //!
 //! Counters ([`counts`]): the user pages mapped and the page-table frames of address spaces,
 //! kept at every map, unmap and drop, so a leaked address space shows in them.
+//!
+//! The entry format, the table shape and the memory map are the ISA's, from the `ox32` crate
+//! (`ox32::pte`, `ox32::memmap`), the same definitions the emulator's page walker uses.
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use bitflags::bitflags;
+use ox32::memmap::UART_BASE;
+use ox32::pte::{l1_index, l2_index, SUPERPAGE_SIZE};
 use ox_abi::{Errno, USER_TOP};
 
 use crate::arch;
 use crate::frame::{self, Frame, FRAME_SIZE};
 use crate::global::Global;
 
-bitflags! {
-    /// The low bits of a page-table entry; bits 31..12 hold the frame number.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-    pub struct PteFlags: u32 {
-        /// Valid.
-        const V = 1 << 0;
-        /// Readable.
-        const R = 1 << 1;
-        /// Writable (needs R).
-        const W = 1 << 2;
-        /// Executable.
-        const X = 1 << 3;
-        /// Reachable from user mode.
-        const U = 1 << 4;
-        /// Global: in every address space.
-        const G = 1 << 5;
-        /// Accessed.
-        const A = 1 << 6;
-        /// Dirty.
-        const D = 1 << 7;
-    }
-}
+pub use ox32::memmap::RAM_BASE;
+pub use ox32::pte::PteFlags;
 
-/// Size of a level-1 superpage.
-const SUPERPAGE: u32 = 4 << 20;
-/// Physical (and kernel virtual) base of the device windows.
-const DEVICES_BASE: u32 = 0x1000_0000;
-/// Physical (and kernel virtual) base of RAM.
-pub const RAM_BASE: u32 = 0x8000_0000;
+/// Physical (and kernel virtual) base of the device windows: the first device, the UART;
+/// every device window lies in this one superpage.
+const DEVICES_BASE: u32 = UART_BASE;
 /// Level-1 entries that belong to user space.
-const USER_L1_ENTRIES: usize = (USER_TOP / SUPERPAGE) as usize;
+const USER_L1_ENTRIES: usize = (USER_TOP / SUPERPAGE_SIZE) as usize;
 
 /// The kernel's own table: the template for every address space, and the one active while
 /// no process's is.
@@ -89,13 +70,13 @@ pub fn init(ram_size: u32) {
     let root = frame::alloc().unwrap_or_else(|| panic!("no frame for the kernel page table"));
     let entries = table(root);
     let kernel = PteFlags::R | PteFlags::W | PteFlags::G;
-    entries[(DEVICES_BASE / SUPERPAGE) as usize] = leaf(Frame::from_addr(DEVICES_BASE), kernel);
+    entries[l1_index(DEVICES_BASE) as usize] = leaf(Frame::from_addr(DEVICES_BASE), kernel);
     let ram_end = RAM_BASE as u64 + ram_size as u64;
     let mut base = RAM_BASE as u64;
     while base < ram_end {
-        entries[(base / SUPERPAGE as u64) as usize] =
+        entries[(base / SUPERPAGE_SIZE as u64) as usize] =
             leaf(Frame::from_addr(base as u32), kernel | PteFlags::X);
-        base += SUPERPAGE as u64;
+        base += SUPERPAGE_SIZE as u64;
     }
     *KERNEL_ROOT.lock() = Some(root);
     activate_kernel();
@@ -134,7 +115,7 @@ impl PageTable {
 
     /// The level-2 entry for user address `va`, creating its table if `create`.
     fn entry(&mut self, va: u32, create: bool) -> Result<Option<&'static mut u32>, Errno> {
-        let l1 = (va / SUPERPAGE) as usize;
+        let l1 = l1_index(va) as usize;
         assert!(l1 < USER_L1_ENTRIES, "pmap: {va:#010x} is not a user address");
         let root = table(self.root);
         if root[l1] & PteFlags::V.bits() == 0 {
@@ -146,7 +127,7 @@ impl PageTable {
             root[l1] = l2.addr() | PteFlags::V.bits();
         }
         let l2 = table(entry_frame(root[l1]));
-        Ok(Some(&mut l2[((va >> 12) & 1023) as usize]))
+        Ok(Some(&mut l2[l2_index(va) as usize]))
     }
 
     /// Maps the page at `va` to `frame` with `flags` (plus V, U, A, D); the table takes
@@ -195,7 +176,7 @@ impl PageTable {
             }
             for (l2, &pte) in table(entry_frame(dir)).iter().enumerate() {
                 if pte & PteFlags::V.bits() != 0 {
-                    let va = (l1 as u32) * SUPERPAGE + (l2 as u32) * FRAME_SIZE;
+                    let va = (l1 as u32) * SUPERPAGE_SIZE + (l2 as u32) * FRAME_SIZE;
                     f(va, entry_frame(pte), PteFlags::from_bits_truncate(pte));
                 }
             }

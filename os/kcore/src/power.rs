@@ -1,7 +1,7 @@
 //! The power and test device: turning the node off with an exit code (docs/devices.md).
 
 /// Writing a value to `EXIT` powers the node off; `orrery run` exits with its low byte.
-const EXIT: *mut u32 = 0x1000_3000 as *mut u32;
+const EXIT: *mut u32 = ox32::memmap::POWER_BASE as *mut u32;
 
 /// Exit code of a kernel panic.
 pub const PANIC_EXIT_CODE: u32 = 255;

@@ -9,7 +9,7 @@ use ox_abi::TICK_NS;
 
 use crate::arch;
 
-const TIMER_BASE: usize = 0x1000_1000;
+const TIMER_BASE: usize = ox32::memmap::TIMER_BASE as usize;
 const CMP_LO: *mut u32 = (TIMER_BASE + 0x08) as *mut u32; // Compare Register, bits 31..0 (RW)
 const CMP_HI: *mut u32 = (TIMER_BASE + 0x0c) as *mut u32; // Compare Register, bits 63..32 (RW)
 const CTRL: *mut u32 = (TIMER_BASE + 0x10) as *mut u32; // Control Register (RW): bit 0 enable

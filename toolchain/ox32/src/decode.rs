@@ -51,7 +51,7 @@ impl fmt::Display for DecodeError {
     }
 }
 
-impl std::error::Error for DecodeError {}
+impl core::error::Error for DecodeError {}
 
 fn rd(word: u32) -> Reg {
     Reg::field(word, 21)

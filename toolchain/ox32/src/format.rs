@@ -5,6 +5,7 @@
 //! ([`disassemble`]) and as `.+N` / `.-N` otherwise (`Display`). Five single-instruction aliases
 //! are printed the way `objdump` does: `nop`, `mv`, `li`, `j` and `ret`.
 
+use alloc::string::{String, ToString};
 use core::fmt::{self, Write};
 
 use crate::{

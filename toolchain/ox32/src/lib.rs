@@ -14,6 +14,14 @@
 //!    emulator, the tools and (through the docs) the guest agree.
 //!
 //! `docs/isa.md` is the specification a person reads; this crate is the same in code.
+//!
+//! The crate is `no_std` with `alloc` (only the disassembly text needs `String`), so the guest
+//! kernels use the same constants as the emulator: `ox_kcore` takes its page-table bits,
+//! control-register numbers, trap causes and memory map from here.
+
+#![no_std]
+
+extern crate alloc;
 
 pub mod cr;
 mod decode;

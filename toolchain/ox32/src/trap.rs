@@ -7,6 +7,8 @@
 //! (illegal, privileged), then execution (break, syscall, then the memory access: misaligned,
 //! page fault, access fault).
 
+use alloc::format;
+use alloc::string::{String, ToString};
 use core::fmt;
 
 /// `cause` bit 31: the trap is an interrupt.
