@@ -240,31 +240,8 @@ print_frame_end:
         sw      t3, 0(t4)
         ret
 
-# Prints the NUL-terminated string at a0.
-puts:
-        li      t1, UART
-puts_loop:
-        lbu     t0, 0(a0)
-        beqz    t0, puts_end
-        sw      t0, 0(t1)
-        addi    a0, a0, 1
-        j       puts_loop
-puts_end:
-        ret
-
-# Prints a0 (below 100) in decimal.
-put_decimal:
-        li      t1, UART
-        li      t2, 10
-        divu    t0, a0, t2
-        beqz    t0, put_units
-        addi    t0, t0, '0'
-        sw      t0, 0(t1)
-put_units:
-        remu    t0, a0, t2
-        addi    t0, t0, '0'
-        sw      t0, 0(t1)
-        ret
+# puts, put_decimal.
+        .include "lib/console.s"
 
 # A read of a missing port lands here: clear a5 and skip the faulting load.
 probe_fault:

@@ -2,6 +2,10 @@
 //! assemble to the bytes annotated on each line, `err_*.s` must fail with exactly the errors
 //! annotated. `ASM_TESTS_UPDATE=1` rewrites the `# =>` annotations of the `ok_*.s` files from
 //! the assembler's output (review the diff before committing it).
+//!
+//! Each file is assembled under its path relative to the package (`tests/asm/ok_x.s`, the tests
+//! run there), so that its `.include`s resolve; files under `tests/asm/include/` are only
+//! included, never run on their own.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -10,8 +14,9 @@ use std::path::{Path, PathBuf};
 use orrery_toolchain::asm::{assemble, assemble_with_listing, ListingLine, Options};
 
 fn test_files(prefix: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/asm");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+    std::env::set_current_dir(env!("CARGO_MANIFEST_DIR")).expect("the package directory exists");
+    let dir = Path::new("tests/asm");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
         .unwrap_or_default();
     files.retain(|p| {
@@ -53,10 +58,10 @@ fn parse_expectation(text: &str) -> Result<(Vec<u8>, u32), String> {
     Ok((bytes, size))
 }
 
-/// The listing merged per line: line → (bytes, size).
+/// The listing of the file itself (not of what it includes) merged per line: line → (bytes, size).
 fn per_line(listing: &[ListingLine]) -> BTreeMap<usize, (Vec<u8>, u32)> {
     let mut lines: BTreeMap<usize, (Vec<u8>, u32)> = BTreeMap::new();
-    for entry in listing.iter().filter(|e| e.size > 0) {
+    for entry in listing.iter().filter(|e| e.size > 0 && e.file == 0) {
         let slot = lines.entry(entry.line).or_default();
         slot.0.extend_from_slice(&entry.bytes);
         slot.1 += entry.size;
@@ -87,7 +92,7 @@ fn format_expectation(line: &str, bytes: &[u8], size: u32) -> String {
 }
 
 fn check_ok_file(path: &Path, failures: &mut Vec<String>) {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
+    let name = path.display().to_string();
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let (program, listing) = match assemble_with_listing(&[(&name, &text)], &Options::default()) {
         Ok(result) => result,
@@ -169,14 +174,21 @@ fn check_ok_file(path: &Path, failures: &mut Vec<String>) {
 }
 
 fn check_err_file(path: &Path, failures: &mut Vec<String>) {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("?").to_string();
+    let name = path.display().to_string();
+    let dir = path.parent().unwrap_or(Path::new(""));
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let mut expected: Vec<String> = text
         .lines()
         .filter_map(|l| l.trim().strip_prefix("# error:"))
         .map(|rest| {
             let (pos, message) = rest.trim().split_once(": ").unwrap_or((rest, ""));
-            format!("{name}:{}: error: {message}", pos.trim())
+            let pos = pos.trim();
+            // `LINE:COLUMN` is in this file; `PATH:LINE:COLUMN` in a file it includes.
+            if pos.starts_with(|c: char| c.is_ascii_digit()) {
+                format!("{name}:{pos}: error: {message}")
+            } else {
+                format!("{}/{pos}: error: {message}", dir.display())
+            }
         })
         .collect();
     if expected.is_empty() {
@@ -193,6 +205,12 @@ fn check_err_file(path: &Path, failures: &mut Vec<String>) {
                 let rendered = d.to_string();
                 if d.line > 0 && !rendered.lines().nth(2).is_some_and(|l| l.trim_end().ends_with('^')) {
                     failures.push(format!("{name}: rendering has no caret line:\n{rendered}"));
+                }
+                let included = format!("= included from {name}:");
+                if d.file != name && !rendered.lines().any(|l| l.trim_start().starts_with(&included)) {
+                    failures.push(format!(
+                        "{name}: an error in an included file does not name the chain:\n{rendered}"
+                    ));
                 }
             }
             expected.sort();

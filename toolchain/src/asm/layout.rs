@@ -14,9 +14,9 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use super::expr::{eval, Env, EvalError, Expr, ExprKind};
-use super::lexer::lex;
 use super::matcher::{self, Args};
-use super::parser::{parse_line, Body, OperandKind, Statement};
+use super::parser::{Body, OperandKind, Statement};
+use super::source::{self, SourceFile};
 use super::{
     Diagnostic, Diagnostics, Error, ListingLine, Options, Program, Section, SectionFlags, Span, Symbol,
 };
@@ -91,8 +91,8 @@ struct Placed {
     emit: Emit,
 }
 
-struct Assembler<'a> {
-    files: Vec<(&'a str, Vec<&'a str>)>,
+struct Assembler {
+    files: Vec<SourceFile>,
     sections: Vec<SectionState>,
     symbols: HashMap<String, SymEntry>,
     /// Symbol names in order of definition.
@@ -206,32 +206,48 @@ fn char_column(line: &str, byte: usize) -> usize {
     line.get(..byte).map_or(1, |s| s.chars().count() + 1)
 }
 
-impl<'a> Assembler<'a> {
+impl Assembler {
+    /// `file:line:column` of every `.include` that led to `file`, innermost first.
+    fn included_from(&self, file: usize) -> Vec<String> {
+        let mut chain = Vec::new();
+        let mut at = self.files.get(file).and_then(|f| f.included_at);
+        while let Some((parent, line, column)) = at {
+            chain.push(format!("{}:{line}:{column}", self.files[parent].name));
+            at = self.files[parent].included_at;
+        }
+        chain
+    }
+
     fn diag(&mut self, loc: Loc, e: Error) {
-        let (file, lines) = &self.files[loc.file];
-        let source_line = lines.get(loc.line.wrapping_sub(1)).copied().unwrap_or("");
+        let included_from = self.included_from(loc.file);
+        let file = &self.files[loc.file];
+        let source_line = file.lines.get(loc.line.wrapping_sub(1)).map_or("", String::as_str);
         let column = char_column(source_line, e.span.start);
         let width = source_line.get(e.span.start..e.span.end).map_or(1, |s| s.chars().count().max(1));
-        self.errors.push(Diagnostic {
-            file: (*file).to_string(),
+        let diagnostic = Diagnostic {
+            file: file.name.clone(),
             line: loc.line,
             column,
             width,
             message: e.message,
             source_line: source_line.to_string(),
-        });
+            included_from,
+        };
+        self.errors.push(diagnostic);
     }
 
     fn file_diag(&mut self, file: usize, message: String) {
-        let name = self.files.get(file).map_or("", |f| f.0);
-        self.errors.push(Diagnostic {
+        let name = self.files.get(file).map_or("", |f| f.name.as_str());
+        let diagnostic = Diagnostic {
             file: name.to_string(),
             line: 0,
             column: 1,
             width: 1,
             message,
             source_line: String::new(),
-        });
+            included_from: self.included_from(file),
+        };
+        self.errors.push(diagnostic);
     }
 
     fn section_index(&mut self, name: &str, loc: Loc) -> usize {
@@ -743,7 +759,7 @@ impl<'a> Assembler<'a> {
     fn into_diagnostics(self) -> Diagnostics {
         let mut errors = self.errors;
         let file_order: HashMap<String, usize> =
-            self.files.iter().enumerate().map(|(i, f)| (f.0.to_string(), i)).collect();
+            self.files.iter().enumerate().map(|(i, f)| (f.name.clone(), i)).collect();
         errors.sort_by_key(|d| (file_order.get(&d.file).copied().unwrap_or(0), d.line, d.column));
         Diagnostics(errors)
     }
@@ -798,8 +814,9 @@ pub fn assemble(
     sources: &[(&str, &str)],
     options: &Options,
 ) -> Result<(Program, Vec<ListingLine>), Diagnostics> {
+    let read = source::read(sources);
     let mut asm = Assembler {
-        files: sources.iter().map(|(name, text)| (*name, text.lines().collect())).collect(),
+        files: read.files,
         sections: Vec::new(),
         symbols: HashMap::new(),
         order: Vec::new(),
@@ -812,25 +829,11 @@ pub fn assemble(
         total_bytes: 0,
     };
     asm.current = asm.section_index(".text", Loc { file: 0, line: 1 });
-    let mut statements = Vec::new();
-    for file in 0..asm.files.len() {
-        for line_no in 0..asm.files[file].1.len() {
-            let line = asm.files[file].1[line_no];
-            let loc = Loc { file, line: line_no + 1 };
-            let tokens = match lex(line) {
-                Ok(tokens) => tokens,
-                Err(e) => {
-                    asm.diag(loc, e);
-                    continue;
-                }
-            };
-            let (stmts, errors) = parse_line(&tokens, line.len());
-            for e in errors {
-                asm.diag(loc, e);
-            }
-            statements.extend(stmts.into_iter().map(|s| (loc, s)));
-        }
+    for ((file, line), e) in read.errors {
+        asm.diag(Loc { file, line }, e);
     }
+    let statements: Vec<(Loc, Statement)> =
+        read.statements.into_iter().map(|((file, line), s)| (Loc { file, line }, s)).collect();
     let placed = asm.pass1(&statements);
     asm.check_globals();
     if !asm.place_sections(options) {

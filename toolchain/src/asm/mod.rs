@@ -1,5 +1,6 @@
 //! `oxas`, the ox32 assembler, as a pipeline read top to bottom:
-//! [`lexer`] (line → tokens) → [`parser`] (tokens → statements) → [`layout`] (two passes:
+//! [`source`] (files, `.include`) → [`lexer`] (line → tokens) → [`parser`] (tokens →
+//! statements) → [`layout`] (two passes:
 //! sections, symbols and sizes, then bytes) using [`expr`] for values, [`matcher`] and
 //! [`pseudo`] for instructions and `ox32::encode` for the bits; [`Program`] turns the result into
 //! an ELF file or a flat image.
@@ -27,7 +28,9 @@
 //! or unsigned), `.ascii`, `.asciz/.string` (C escapes), `.align N`/`.p2align N` (to `2^N`
 //! bytes), `.balign N` (to `N` bytes, a power of two), both with an optional fill byte (padding in
 //! an executable section is `nop`s where it can be), `.space/.zero/.skip N[, fill]`,
-//! `.equ/.set NAME, EXPR`, `.globl/.global NAME[, ...]`. Any other directive is an error.
+//! `.equ/.set NAME, EXPR`, `.globl/.global NAME[, ...]`, `.include "PATH"` (the statements of
+//! file `PATH`, relative to the including file's directory, in place of the directive; see
+//! [`source`]). Any other directive is an error.
 //!
 //! # Rules worth knowing
 //! - Every symbol (label or `.equ`) is defined once across all files, which form one unit in
@@ -48,7 +51,10 @@
 //!
 //! # Errors
 //! The assembler never panics on input. Each error is a [`Diagnostic`] with file, line, column and
-//! the underlined token; all errors of all lines are reported (one per statement).
+//! the underlined token, and for an included file the chain of `.include`s that led to it; all
+//! errors of all lines are reported (one per statement). A missing or unreadable include, an
+//! include cycle and a chain deeper than [`source::MAX_INCLUDE_DEPTH`] are errors at the
+//! `.include`.
 
 mod expr;
 mod layout;
@@ -56,6 +62,7 @@ mod lexer;
 mod matcher;
 mod parser;
 mod pseudo;
+mod source;
 mod span;
 
 use span::{Error, Span};
@@ -174,6 +181,9 @@ pub struct Diagnostic {
     pub message: String,
     /// The text of the line.
     pub source_line: String,
+    /// `file:line:column` of each `.include` that led to `file`, innermost first (empty for a
+    /// file given to the assembler).
+    pub included_from: Vec<String>,
 }
 
 impl Diagnostic {
@@ -191,6 +201,9 @@ impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.header())?;
         if self.line == 0 {
+            for site in &self.included_from {
+                write!(f, "\n  included from {site}")?;
+            }
             return Ok(());
         }
         let gutter = self.line.to_string().len().max(5);
@@ -201,7 +214,11 @@ impl fmt::Display for Diagnostic {
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
         write!(f, "\n{:>gutter$} | {}", self.line, self.source_line)?;
-        write!(f, "\n{:>gutter$} | {pad}{}", "", "^".repeat(self.width.max(1)))
+        write!(f, "\n{:>gutter$} | {pad}{}", "", "^".repeat(self.width.max(1)))?;
+        for site in &self.included_from {
+            write!(f, "\n{:>gutter$} = included from {site}", "")?;
+        }
+        Ok(())
     }
 }
 

@@ -1,0 +1,2 @@
+# Included by include/double.s.
+    .equ SHIFT, 1
