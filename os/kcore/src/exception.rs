@@ -1,6 +1,8 @@
 //! Trap causes (docs/isa.md §9.4) and what a trap in kernel mode means: a kernel bug, which
 //! panics with everything known about it.
 
+use ox_abi::Signal;
+
 use crate::arch::{self, cr, TrapFrame};
 
 /// `cause` bit 31: an interrupt; the low bits are then the line.
@@ -53,6 +55,17 @@ pub fn name(cause: u32) -> &'static str {
         code::STORE_ACCESS => "store-access",
         code::STORE_PAGE_FAULT => "store-page-fault",
         _ => "unknown exception",
+    }
+}
+
+/// The signal a fault with exception code `cause` sends the process (docs/syscalls.md,
+/// *Faults*).
+pub fn signal(cause: u32) -> Signal {
+    match cause {
+        code::ILLEGAL_INSTRUCTION | code::PRIVILEGED_INSTRUCTION => Signal::Ill,
+        code::BREAK => Signal::Trap,
+        code::FETCH_MISALIGNED | code::LOAD_MISALIGNED | code::STORE_MISALIGNED => Signal::Bus,
+        _ => Signal::Segv,
     }
 }
 

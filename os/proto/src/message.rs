@@ -601,8 +601,8 @@ mod tests {
         bad_errno[12] = 200;
         assert_eq!(Message::decode(&bad_errno), Err(DecodeError::UnknownErrno(200)));
         let mut bad_signal = Message::request(1, Request::Signal(Signal::Kill)).encode().unwrap();
-        bad_signal[8] = 1;
-        assert_eq!(Message::decode(&bad_signal), Err(DecodeError::UnknownSignal(1)));
+        bad_signal[8] = 8;
+        assert_eq!(Message::decode(&bad_signal), Err(DecodeError::UnknownSignal(8)));
         let mut bad_status = Message::request(1, Request::Exit(WaitStatus::Exited(3))).encode().unwrap();
         bad_status[8] = 1;
         assert_eq!(Message::decode(&bad_status), Err(DecodeError::BadStatus(0x301)));
