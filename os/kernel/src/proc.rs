@@ -82,8 +82,11 @@ pub struct Remote {
     pub node: u32,
     /// Requests in arrival order.
     pub mailbox: VecDeque<Request>,
-    /// The satellite asked to interrupt the call being executed: its process has a signal
-    /// to deliver (it arrived there while the process waited for this call's reply).
+    /// A call from the mailbox is being executed.
+    pub busy: bool,
+    /// The satellite asked to interrupt the call being executed (or the one waiting in the
+    /// mailbox): its process has a signal to deliver (it arrived there while the process
+    /// waited for this call's reply).
     pub interrupt: bool,
 }
 
@@ -195,7 +198,7 @@ impl Proc {
         let space = crate::stub::buffers(slot as u32 + 1)?;
         let mut proc = Proc::new(pid, ppid, name, space, TrapFrame::new(0, 0))?;
         proc.context.ra = crate::stub::entry_address();
-        proc.remote = Some(Remote { link, node, mailbox: VecDeque::new(), interrupt: false });
+        proc.remote = Some(Remote { link, node, mailbox: VecDeque::new(), busy: false, interrupt: false });
         Ok(proc)
     }
 

@@ -26,8 +26,8 @@
 //! satellite finds the signal pending while its process waits for the reply, and sends a
 //! `Signal` request this way: [`interrupt`] breaks the call's interruptible sleep (`EINTR`,
 //! with no signal in the reply, since the satellite has it). The link keeps order, so such a
-//! request always concerns the call being executed or one already answered (then it is
-//! forgotten when the next call starts).
+//! request concerns the call being executed, the one still in the mailbox (it then fails at
+//! once), or one already answered (the stub is idle with no call waiting: it is forgotten).
 
 use alloc::vec;
 
@@ -68,12 +68,17 @@ pub fn deliver(pid: Pid, request: Request) -> Result<(), Request> {
     Ok(())
 }
 
-/// The satellite asks stub `pid` to interrupt the call it executes (its process has a signal
-/// to deliver); wakes the stub if it sleeps there.
+/// The satellite asks stub `pid` to interrupt the call it executes, or the one waiting in its
+/// mailbox (its process has a signal to deliver); wakes the stub if it sleeps in that call.
+/// With neither, the call was answered already and the request is forgotten.
 pub fn interrupt(pid: Pid) {
     let mut table = proc::table();
     let Some(stub) = table.find(pid) else { return };
     let Some(remote) = stub.remote.as_mut() else { return };
+    let waiting = remote.mailbox.iter().any(|r| matches!(r, Request::StubExecutes(_)));
+    if !remote.busy && !waiting {
+        return;
+    }
     remote.interrupt = true;
     if matches!(stub.state, State::Sleeping(chan) if chan != Chan::Stub(pid)) {
         stub.state = State::Runnable;
@@ -94,9 +99,7 @@ pub fn run() -> ! {
                 panic!("pid {} runs as a stub but is none", me.pid)
             };
             let (link, request) = (remote.link, remote.mailbox.pop_front());
-            if request.is_some() {
-                remote.interrupt = false;
-            }
+            remote.busy = matches!(request, Some(Request::StubExecutes(_)));
             let signal = if request.is_none() { me.signals.take_any() } else { None };
             (me.pid, link, request, signal)
         };
@@ -104,6 +107,9 @@ pub fn run() -> ! {
             Some(Request::StubExecutes(call)) => {
                 let reply = execute(call);
                 remote::send(link, &Message::reply(pid, reply));
+                if let Some(remote) = proc::table().current().remote.as_mut() {
+                    (remote.busy, remote.interrupt) = (false, false);
+                }
             }
             Some(Request::Exit(status)) => proc::exit(status),
             Some(other) => kprintln!("stub {pid}: {other:?} is not for a stub; ignored"),

@@ -421,7 +421,7 @@ fn satellite() -> u32 {
     );
 
     failures += ignored_does_not_interrupt(Place::Satellite, r, w);
-    failures += crossing(r);
+    failures += crossing();
     failures += caught_fault(Place::Satellite);
     failures += measure(Place::Central);
     failures += measure(Place::Satellite);
@@ -430,34 +430,55 @@ fn satellite() -> u32 {
     failures
 }
 
-/// Children of `crossing`, each making its call 0.1 ms later than the one before.
-const CROSSINGS: u32 = 40;
+/// Children of `crossing`, each making its call a little later than the one before (by
+/// [`CROSSING_STEP`] iterations of a spin loop, about 80 µs), over about 5 ms around the
+/// signal, so some meet it on the link whatever the exact timing of this build.
+const CROSSINGS: u32 = 60;
+/// See [`CROSSINGS`].
+const CROSSING_STEP: u32 = 2_500;
 
-/// The signal and the call cross on the link: the child computes for a while, then reads the
-/// empty pipe `r` unless the handler already ran; the parent sends SIGUSR1 about when the read
+/// The signal and the call cross on the link: the child computes for a while, then reads an
+/// empty pipe unless the handler already ran; the parent sends SIGUSR1 about when the read
 /// leaves. Whichever way they meet — the handler first, the stub's read interrupted, or the
 /// signal reaching the satellite while the read's request is on its way to the idle stub —
-/// the child ends the same: the handler ran once and the read (if it started) gave EINTR.
-fn crossing(r: u32) -> u32 {
-    let mut bad = 0;
+/// the handler runs once and the read, if it started, fails with EINTR. (If the handler runs
+/// between the check and the `read` — as on one processor, nothing closes that window — the
+/// read would sleep for good: the parent writes a byte 5 ms after the signal to end it.) How
+/// the rounds went is a `measure:` line: it depends on timing.
+fn crossing() -> u32 {
+    let (mut interrupted, mut before, mut rescued, mut bad) = (0, 0, 0, 0);
     for delay in 0..CROSSINGS {
+        let Ok((r, w)) = sys::pipe() else { return 1 };
         let Some(pid) = spawn(Place::Satellite, || {
-            for _ in 0..85_000 + delay * 300 {
+            for _ in 0..delay * CROSSING_STEP {
                 core::hint::spin_loop();
             }
             if hits(Signal::Usr1) == 1 {
-                return 0;
+                return 1;
             }
-            read_expecting_eintr(r)
+            let mut buf = [0u8; 1];
+            match (sys::read(r, &mut buf), hits(Signal::Usr1)) {
+                (Err(Errno::Intr), 1) => 0,
+                (Ok(1), 1) => 2,
+                _ => 3,
+            }
         }) else {
             return 1;
         };
         let _ = sys::sleep(3);
         let _ = sys::kill(pid, Signal::Usr1);
-        if reap(pid) != Some(WaitStatus::Exited(0)) {
-            bad += 1;
+        let _ = sys::sleep(5);
+        let _ = sys::write(w, b"x");
+        match reap(pid) {
+            Some(WaitStatus::Exited(0)) => interrupted += 1,
+            Some(WaitStatus::Exited(1)) => before += 1,
+            Some(WaitStatus::Exited(2)) => rescued += 1,
+            _ => bad += 1,
         }
+        let _ = sys::close(r);
+        let _ = sys::close(w);
     }
+    println!("measure: crossing rounds: {interrupted} read(s) interrupted, {before} handler(s) before the read, {rescued} in the window before it");
     check("a signal crossing a call on the link", bad == 0, || {
         println!("sigtest: {bad} of {CROSSINGS} crossings went wrong")
     })
