@@ -1070,7 +1070,7 @@ mod tests {
         let mut bad = bytes;
         bad[0] = 8;
         assert_eq!(SigFrame::decode(&bad), None);
-        assert!(SigFrame::RESERVED as usize >= SigFrame::SIZE && SigFrame::RESERVED % 16 == 0);
+        assert!(SigFrame::RESERVED as usize >= SigFrame::SIZE && SigFrame::RESERVED.is_multiple_of(16));
     }
 
     #[test]
