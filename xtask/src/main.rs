@@ -133,7 +133,7 @@ fn run(topology: Option<PathBuf>) -> Result<ExitCode> {
 }
 
 /// Guest crates whose unit tests `cargo xtask test` runs on the host.
-const GUEST_UNIT_TESTED: [&str; 3] = ["ox-link", "ox-proto", "ox-fs"];
+const GUEST_UNIT_TESTED: [&str; 4] = ["ox-abi", "ox-link", "ox-proto", "ox-fs"];
 
 /// `test`: guest build, host tests (the host workspace, then the guest crates' unit tests),
 /// differential suite.
@@ -148,7 +148,7 @@ fn test() -> Result<ExitCode> {
         .status()
         .map_err(|e| format!("cannot run {}: {e}", cargo.display()))?;
     let mut host_ok = status.success();
-    // The guest crates that are plain logic (the link transport, the message protocol, the
+    // The guest crates that are plain logic (the ABI, the link transport, the message protocol, the
     // file system) carry unit tests; they run on the host too.
     eprintln!("xtask: cargo test -p {} (guest crates, on the host)", GUEST_UNIT_TESTED.join(" -p "));
     let mut guest_tests = Command::new(&cargo);

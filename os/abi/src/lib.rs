@@ -105,6 +105,13 @@ pub enum Syscall {
     Rfork = 26,
     /// `ps(buf, len) -> bytes of [`ProcInfo`]s stored`: the process table.
     Ps = 27,
+    /// `sigaction(signal, handler, restorer) -> old handler`: `handler` is [`SIG_DFL`],
+    /// [`SIG_IGN`] or the address of a function; `restorer` is where a handler returns to.
+    Sigaction = 40,
+    /// `sigreturn() -> !`: ends a handler, restoring the [`SigFrame`] at `sp`.
+    Sigreturn = 41,
+    /// `pause() -> EINTR`: sleeps until a signal is delivered.
+    Pause = 42,
     /// `stats(node, buf, len) -> bytes stored`: the kernel counters of node `node` (0 the
     /// central, `n` satellite node `n`) as a [`NodeStats`].
     Stats = 50,
@@ -112,7 +119,7 @@ pub enum Syscall {
 
 impl Syscall {
     /// Every system call, in number order.
-    pub const ALL: [Syscall; 28] = [
+    pub const ALL: [Syscall; 31] = [
         Syscall::Write,
         Syscall::Read,
         Syscall::Exit,
@@ -140,12 +147,16 @@ impl Syscall {
         Syscall::Getdents,
         Syscall::Rfork,
         Syscall::Ps,
+        Syscall::Sigaction,
+        Syscall::Sigreturn,
+        Syscall::Pause,
         Syscall::Stats,
     ];
 
-    /// The call with number `number`, if there is one.
+    /// The call with number `number`, if there is one (one table look-up: this runs on every
+    /// trap, and the numbers have gaps).
     pub fn from_number(number: u32) -> Option<Syscall> {
-        Syscall::ALL.into_iter().find(|s| *s as u32 == number)
+        SYSCALL_BY_NUMBER.get(number as usize).copied().flatten()
     }
 
     /// The call's name, as `docs/syscalls.md` spells it.
@@ -178,10 +189,24 @@ impl Syscall {
             Syscall::Getdents => "getdents",
             Syscall::Rfork => "rfork",
             Syscall::Ps => "ps",
+            Syscall::Sigaction => "sigaction",
+            Syscall::Sigreturn => "sigreturn",
+            Syscall::Pause => "pause",
             Syscall::Stats => "stats",
         }
     }
 }
+
+/// Every call at the index of its number (numbers are below 64).
+const SYSCALL_BY_NUMBER: [Option<Syscall>; 64] = {
+    let mut table = [None; 64];
+    let mut i = 0;
+    while i < Syscall::ALL.len() {
+        table[Syscall::ALL[i] as usize] = Some(Syscall::ALL[i]);
+        i += 1;
+    }
+    table
+};
 
 /// Error numbers: a failing call returns `-(errno as i32)` in `a0`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -325,28 +350,72 @@ impl Errno {
     }
 }
 
-/// Signals. For now a signal always kills its target; the numbers are the traditional ones.
+/// Signals, with their traditional numbers. Each has a default action
+/// ([`Signal::default_action`]): `SIGCHLD` is ignored, every other terminates the process. A
+/// process may set a handler or ignore any signal but `SIGKILL` (`sigaction`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub enum Signal {
-    /// Killed on request.
-    Kill = 9,
+    /// Hang-up.
+    Hup = 1,
+    /// Interrupt (from the keyboard).
+    Int = 2,
+    /// Quit (from the keyboard).
+    Quit = 3,
     /// Illegal or privileged instruction.
     Ill = 4,
     /// Breakpoint (`break`).
     Trap = 5,
+    /// Abort.
+    Abrt = 6,
     /// Misaligned access.
     Bus = 7,
+    /// Killed on request: cannot be caught or ignored.
+    Kill = 9,
+    /// For the program's own use.
+    Usr1 = 10,
     /// Access to memory the process may not touch.
     Segv = 11,
+    /// For the program's own use.
+    Usr2 = 12,
+    /// Writing to a pipe nobody reads.
+    Pipe = 13,
+    /// An alarm clock.
+    Alrm = 14,
     /// Terminated on request.
     Term = 15,
+    /// A child ended (ignored by default).
+    Chld = 17,
+}
+
+/// What a signal does to a process that neither catches nor ignores it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DefaultAction {
+    /// The process ends, and `wait` reports [`WaitStatus::Signaled`].
+    Terminate,
+    /// Nothing happens: the signal is discarded.
+    Ignore,
 }
 
 impl Signal {
-    /// Every signal.
-    pub const ALL: [Signal; 6] =
-        [Signal::Ill, Signal::Trap, Signal::Bus, Signal::Kill, Signal::Segv, Signal::Term];
+    /// Every signal, in number order.
+    pub const ALL: [Signal; 15] = [
+        Signal::Hup,
+        Signal::Int,
+        Signal::Quit,
+        Signal::Ill,
+        Signal::Trap,
+        Signal::Abrt,
+        Signal::Bus,
+        Signal::Kill,
+        Signal::Usr1,
+        Signal::Segv,
+        Signal::Usr2,
+        Signal::Pipe,
+        Signal::Alrm,
+        Signal::Term,
+        Signal::Chld,
+    ];
 
     /// The signal with number `number`.
     pub fn from_number(number: u32) -> Option<Signal> {
@@ -356,13 +425,150 @@ impl Signal {
     /// The conventional name (`SIGSEGV`).
     pub fn name(self) -> &'static str {
         match self {
-            Signal::Kill => "SIGKILL",
+            Signal::Hup => "SIGHUP",
+            Signal::Int => "SIGINT",
+            Signal::Quit => "SIGQUIT",
             Signal::Ill => "SIGILL",
             Signal::Trap => "SIGTRAP",
+            Signal::Abrt => "SIGABRT",
             Signal::Bus => "SIGBUS",
+            Signal::Kill => "SIGKILL",
+            Signal::Usr1 => "SIGUSR1",
             Signal::Segv => "SIGSEGV",
+            Signal::Usr2 => "SIGUSR2",
+            Signal::Pipe => "SIGPIPE",
+            Signal::Alrm => "SIGALRM",
             Signal::Term => "SIGTERM",
+            Signal::Chld => "SIGCHLD",
         }
+    }
+
+    /// What the signal does when the process has not set a handler or `SIG_IGN` for it.
+    pub fn default_action(self) -> DefaultAction {
+        match self {
+            Signal::Chld => DefaultAction::Ignore,
+            _ => DefaultAction::Terminate,
+        }
+    }
+
+    /// Whether a process may catch or ignore it (every signal but `SIGKILL`).
+    pub fn can_be_caught(self) -> bool {
+        self != Signal::Kill
+    }
+}
+
+/// A set of signals: bit `n` stands for the signal numbered `n`. Bits of numbers no
+/// [`Signal`] has are never set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SigSet(u32);
+
+impl SigSet {
+    /// No signal.
+    pub const EMPTY: SigSet = SigSet(0);
+
+    /// The set of the signals whose bits are set in `bits` (unknown bits are dropped).
+    pub fn from_bits(bits: u32) -> SigSet {
+        SigSet(Signal::ALL.into_iter().fold(0, |set, s| set | (bits & (1 << s as u32))))
+    }
+
+    /// The set as a word.
+    pub fn bits(self) -> u32 {
+        self.0
+    }
+
+    /// The set holding only `signal`.
+    pub fn of(signal: Signal) -> SigSet {
+        SigSet(1 << signal as u32)
+    }
+
+    /// Whether `signal` is in the set.
+    pub fn contains(self, signal: Signal) -> bool {
+        self.0 & (1 << signal as u32) != 0
+    }
+
+    /// Adds `signal`.
+    pub fn insert(&mut self, signal: Signal) {
+        self.0 |= 1 << signal as u32;
+    }
+
+    /// Removes `signal`.
+    pub fn remove(&mut self, signal: Signal) {
+        self.0 &= !(1 << signal as u32);
+    }
+
+    /// The signals of `self` that are not in `other`.
+    pub fn minus(self, other: SigSet) -> SigSet {
+        SigSet(self.0 & !other.0)
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The signal a kernel takes first: `SIGKILL` if it is in the set, else the lowest number.
+    pub fn first(self) -> Option<Signal> {
+        if self.contains(Signal::Kill) {
+            return Some(Signal::Kill);
+        }
+        Signal::ALL.into_iter().find(|s| self.contains(*s))
+    }
+}
+
+/// `sigaction`'s handler argument (and result) for "the default action".
+pub const SIG_DFL: u32 = 0;
+/// `sigaction`'s handler argument (and result) for "ignore the signal".
+pub const SIG_IGN: u32 = 1;
+
+/// What the kernel pushes on the user stack to run a signal handler, and what `sigreturn`
+/// reads back: the signal, the blocked set to restore, the interrupted pc and every register.
+/// The handler runs with `sp` pointing at it (16-byte aligned), `a0` = the signal number and
+/// `ra` = the restorer given to `sigaction`, which calls `sigreturn` with `sp` unchanged.
+/// Layout, little-endian words: `signal` 0, `blocked` 4, `epc` 8, `regs[0..32]` 12..140.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SigFrame {
+    /// The signal being handled.
+    pub signal: Signal,
+    /// The blocked set before the handler ran (restored by `sigreturn`).
+    pub blocked: SigSet,
+    /// Where the interrupted code resumes.
+    pub epc: u32,
+    /// The interrupted code's registers (`regs[0]` is 0).
+    pub regs: [u32; 32],
+}
+
+impl SigFrame {
+    /// Bytes of the encoded frame.
+    pub const SIZE: usize = 12 + 4 * 32;
+    /// Bytes the kernel reserves below the interrupted `sp` for it (a multiple of 16).
+    pub const RESERVED: u32 = 144;
+
+    /// The bytes the kernel stores.
+    pub fn encode(&self) -> [u8; SigFrame::SIZE] {
+        let mut out = [0; SigFrame::SIZE];
+        let head = [self.signal as u32, self.blocked.bits(), self.epc];
+        let regs = self.regs.iter().enumerate().map(|(i, r)| if i == 0 { 0 } else { *r });
+        for (chunk, word) in out.chunks_exact_mut(4).zip(head.into_iter().chain(regs)) {
+            chunk.copy_from_slice(&word.to_le_bytes());
+        }
+        out
+    }
+
+    /// Reads a frame back (`None` if its signal field names no signal).
+    pub fn decode(bytes: &[u8; SigFrame::SIZE]) -> Option<SigFrame> {
+        let word = |i: usize| {
+            u32::from_le_bytes([bytes[4 * i], bytes[4 * i + 1], bytes[4 * i + 2], bytes[4 * i + 3]])
+        };
+        let mut regs = [0; 32];
+        for (i, reg) in regs.iter_mut().enumerate().skip(1) {
+            *reg = word(3 + i);
+        }
+        Some(SigFrame {
+            signal: Signal::from_number(word(0))?,
+            blocked: SigSet::from_bits(word(1)),
+            epc: word(2),
+            regs,
+        })
     }
 }
 
@@ -798,5 +1004,91 @@ impl core::fmt::Display for NodeStats {
             self.frames_out,
             self.resent
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signals_have_their_traditional_numbers_and_defaults() {
+        let numbers: [u32; 15] = Signal::ALL.map(|s| s as u32);
+        assert_eq!(numbers, [1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 12, 13, 14, 15, 17]);
+        for signal in Signal::ALL {
+            assert_eq!(Signal::from_number(signal as u32), Some(signal));
+            let expected =
+                if signal == Signal::Chld { DefaultAction::Ignore } else { DefaultAction::Terminate };
+            assert_eq!(signal.default_action(), expected, "{}", signal.name());
+            assert_eq!(signal.can_be_caught(), signal != Signal::Kill);
+        }
+        assert_eq!(Signal::from_number(8), None);
+        assert_eq!(Signal::from_number(0), None);
+    }
+
+    #[test]
+    fn wait_status_words_are_unchanged() {
+        assert_eq!(WaitStatus::Signaled(Signal::Segv).encode(), 11);
+        assert_eq!(WaitStatus::Signaled(Signal::Chld).encode(), 17);
+        assert_eq!(WaitStatus::Exited(7).encode(), 7 << 8);
+        for signal in Signal::ALL {
+            let status = WaitStatus::Signaled(signal);
+            assert_eq!(WaitStatus::decode(status.encode()), Some(status));
+        }
+        assert_eq!(WaitStatus::decode(8), None);
+    }
+
+    #[test]
+    fn sets_keep_known_signals_and_take_kill_first() {
+        let mut set = SigSet::from_bits(u32::MAX);
+        assert_eq!(set.bits().count_ones(), 15);
+        assert_eq!(set.first(), Some(Signal::Kill));
+        set.remove(Signal::Kill);
+        assert_eq!(set.first(), Some(Signal::Hup));
+        let mut two = SigSet::EMPTY;
+        two.insert(Signal::Usr2);
+        two.insert(Signal::Chld);
+        assert_eq!(two.first(), Some(Signal::Usr2));
+        assert!(two.minus(SigSet::of(Signal::Usr2)).contains(Signal::Chld));
+        assert!(two.minus(two).is_empty());
+        assert_eq!(SigSet::from_bits(1 << 8 | 1 << 31 | 1 | 1 << 1), SigSet::of(Signal::Hup));
+    }
+
+    #[test]
+    fn signal_frames_round_trip() {
+        let mut regs = [0; 32];
+        for (i, reg) in regs.iter_mut().enumerate().skip(1) {
+            *reg = 0x1000 * i as u32 + 7;
+        }
+        let frame = SigFrame { signal: Signal::Usr1, blocked: SigSet::of(Signal::Segv), epc: 0x1_0040, regs };
+        let bytes = frame.encode();
+        assert_eq!(&bytes[..4], &10u32.to_le_bytes());
+        assert_eq!(SigFrame::decode(&bytes), Some(frame));
+        let mut with_x0 = frame;
+        with_x0.regs[0] = 99;
+        assert_eq!(SigFrame::decode(&with_x0.encode()), Some(frame), "x0 is never stored");
+        let mut bad = bytes;
+        bad[0] = 8;
+        assert_eq!(SigFrame::decode(&bad), None);
+        assert!(SigFrame::RESERVED as usize >= SigFrame::SIZE && SigFrame::RESERVED.is_multiple_of(16));
+    }
+
+    #[test]
+    fn every_call_is_found_by_its_number() {
+        assert!(Syscall::ALL.windows(2).all(|w| (w[0] as u32) < (w[1] as u32)), "ALL is in number order");
+        for call in Syscall::ALL {
+            assert_eq!(Syscall::from_number(call as u32), Some(call));
+        }
+        assert_eq!(Syscall::from_number(0), None);
+        assert_eq!(Syscall::from_number(39), None);
+        assert_eq!(Syscall::from_number(u32::MAX), None);
+    }
+
+    #[test]
+    fn the_signal_calls_are_numbered_from_40() {
+        assert_eq!(Syscall::from_number(40), Some(Syscall::Sigaction));
+        assert_eq!(Syscall::from_number(41), Some(Syscall::Sigreturn));
+        assert_eq!(Syscall::from_number(42), Some(Syscall::Pause));
+        assert_eq!(Syscall::Pause.name(), "pause");
     }
 }

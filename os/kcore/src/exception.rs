@@ -2,6 +2,7 @@
 //! panics with everything known about it.
 
 use ox32::trap::Exception;
+use ox_abi::Signal;
 
 use crate::arch::{self, cr, TrapFrame};
 
@@ -43,6 +44,17 @@ pub mod code {
 /// The name docs/isa.md gives an exception code.
 pub fn name(cause: u32) -> &'static str {
     Exception::from_code(cause).map_or("unknown exception", Exception::name)
+}
+
+/// The signal a fault with exception code `cause` sends the process (docs/syscalls.md,
+/// *Faults*).
+pub fn signal(cause: u32) -> Signal {
+    match cause {
+        code::ILLEGAL_INSTRUCTION | code::PRIVILEGED_INSTRUCTION => Signal::Ill,
+        code::BREAK => Signal::Trap,
+        code::FETCH_MISALIGNED | code::LOAD_MISALIGNED | code::STORE_MISALIGNED => Signal::Bus,
+        _ => Signal::Segv,
+    }
 }
 
 /// A trap in kernel mode (from `trap_vector`): always a kernel bug.

@@ -12,6 +12,11 @@
 //! | 16 | 128 | `regs[0..32]`: the user registers (`regs[0]` 0) |
 //! | 144 | … | `pages` records: `va` (4), `flags` (4: R, W, X of [`PteFlags`]), 4096 bytes |
 //!
+//! After the page records may come the process's signal dispositions and blocked set
+//! ([`Signals::encode`], [`SIGNALS`] bytes: they are user context, so a child placed on a
+//! satellite keeps its parent's handlers); an image without them starts with every signal's
+//! default action.
+//!
 //! The pc is not in the image: it travels in `Start`. Decoding checks every field (an image
 //! comes over a link); a page outside user space or a short record is refused.
 
@@ -22,6 +27,7 @@ use ox_abi::{Errno, USER_TOP};
 use crate::arch::TrapFrame;
 use crate::frame::FRAME_SIZE;
 use crate::pmap::PteFlags;
+use crate::signal::Signals;
 use crate::vm::AddressSpace;
 
 /// The first word of every image.
@@ -30,6 +36,8 @@ pub const MAGIC: [u8; 4] = *b"OXIM";
 pub const HEADER: usize = 16 + 4 * 32;
 /// Bytes of one page record.
 pub const RECORD: usize = 8 + FRAME_SIZE as usize;
+/// Bytes of the optional signal state after the page records.
+pub const SIGNALS: usize = Signals::ENCODED;
 
 fn word(bytes: &[u8], at: usize) -> Result<u32, Errno> {
     let b = bytes.get(at..at + 4).ok_or(Errno::NoExec)?;
@@ -67,7 +75,8 @@ pub fn decode(image: &[u8], asid: u32, pc: u32) -> Result<(AddressSpace, TrapFra
         return Err(Errno::NoExec);
     }
     let (heap_start, brk, pages) = (word(image, 4)?, word(image, 8)?, word(image, 12)? as usize);
-    if image.len() != HEADER + pages * RECORD {
+    let end = records_end(pages)?;
+    if image.len() != end && image.len() != end + SIGNALS {
         return Err(Errno::NoExec);
     }
     let mut frame = TrapFrame::new(pc, 0);
@@ -75,7 +84,7 @@ pub fn decode(image: &[u8], asid: u32, pc: u32) -> Result<(AddressSpace, TrapFra
         *reg = word(image, 16 + 4 * i)?;
     }
     let mut space = AddressSpace::new(asid)?;
-    for record in image[HEADER..].chunks_exact(RECORD) {
+    for record in image[HEADER..end].chunks_exact(RECORD) {
         let (va, flags) = (word(record, 0)?, word(record, 4)?);
         let flags = PteFlags::from_bits(flags).ok_or(Errno::NoExec)?;
         if va % FRAME_SIZE != 0 || va >= USER_TOP || flags.is_empty() || space.table().lookup(va).is_some() {
@@ -87,4 +96,27 @@ pub fn decode(image: &[u8], asid: u32, pc: u32) -> Result<(AddressSpace, TrapFra
     }
     space.set_heap(heap_start, brk);
     Ok((space, frame))
+}
+
+/// Where the page records of an image with `pages` of them end.
+fn records_end(pages: usize) -> Result<usize, Errno> {
+    pages.checked_mul(RECORD).and_then(|n| n.checked_add(HEADER)).ok_or(Errno::NoExec)
+}
+
+/// Appends the signal state `signals` to `image` (which must not have one yet).
+pub fn append_signals(image: &mut Vec<u8>, signals: &Signals) {
+    image.extend_from_slice(&signals.encode());
+}
+
+/// The signal state stored in `image`: the default one if it has none, `NoExec` if it is
+/// malformed.
+pub fn signals(image: &[u8]) -> Result<Signals, Errno> {
+    match image.get(records_end(word(image, 12)? as usize)?..) {
+        Some([]) => Ok(Signals::new()),
+        Some(trailer) => {
+            let bytes: &[u8; SIGNALS] = trailer.try_into().map_err(|_| Errno::NoExec)?;
+            Signals::decode(bytes).map_err(|_| Errno::NoExec)
+        }
+        None => Err(Errno::NoExec),
+    }
 }

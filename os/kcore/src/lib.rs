@@ -37,6 +37,7 @@ pub mod linkport;
 pub mod message;
 pub mod pmap;
 pub mod power;
+pub mod signal;
 pub mod timer;
 pub mod vm;
 

@@ -6,8 +6,9 @@
 //!   empty it sleeps until a writer brings bytes, or returns 0 (end of file) once no write
 //!   end is open;
 //! - `write` puts every byte in, sleeping while the pipe is full; with no read end open it
-//!   fails with `EPIPE` (having written nothing more);
-//! - a process killed while it sleeps in either gets `EINTR`.
+//!   fails with `EPIPE` (having written nothing more) and the writer is sent `SIGPIPE`;
+//! - a process that a signal interrupts while it sleeps in either gets `EINTR` (a signal it
+//!   ignores does not interrupt).
 //!
 //! Sleepers wait on [`Chan::Pipe`]; every change of a pipe's state wakes them all, and each
 //! re-checks its condition.
@@ -15,7 +16,7 @@
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
-use ox_abi::Errno;
+use ox_abi::{Errno, Signal};
 
 use crate::global::Global;
 use crate::proc::{self, Chan};
@@ -118,7 +119,7 @@ pub fn read(id: PipeId, max: usize) -> Result<Vec<u8>, Errno> {
             sched::wakeup(Chan::Pipe(id));
             return Ok(bytes);
         }
-        if proc::is_killed() {
+        if proc::interrupted() {
             return Err(Errno::Intr);
         }
         sched::sleep(Chan::Pipe(id));
@@ -126,7 +127,7 @@ pub fn read(id: PipeId, max: usize) -> Result<Vec<u8>, Errno> {
 }
 
 /// Writes as much of `data` into pipe `id` as fits now, sleeping while it is full; returns
-/// how many bytes went in (at least one), or `EPIPE` when no reader is left.
+/// how many bytes went in (at least one), or `EPIPE` (and `SIGPIPE`) when no reader is left.
 pub fn write(id: PipeId, data: &[u8]) -> Result<usize, Errno> {
     if data.is_empty() {
         return Ok(0);
@@ -139,12 +140,13 @@ pub fn write(id: PipeId, data: &[u8]) -> Result<usize, Errno> {
             let n = data.len().min(PIPE_SIZE - pipe.data.len());
             pipe.data.extend(&data[..n]);
             Ok(n)
-        })?;
+        });
+        let put = put.inspect_err(|_| proc::raise(Signal::Pipe))?;
         if put > 0 {
             sched::wakeup(Chan::Pipe(id));
             return Ok(put);
         }
-        if proc::is_killed() {
+        if proc::interrupted() {
             return Err(Errno::Intr);
         }
         sched::sleep(Chan::Pipe(id));

@@ -52,7 +52,9 @@ pub fn rfork(frame: &TrapFrame, node: u32) -> Result<Pid, Errno> {
         let me = table.current();
         let mut regs = frame.regs;
         regs[10] = 0;
-        (pid, me.pid, image::encode(me.space(), &regs))
+        let mut bytes = image::encode(me.space(), &regs);
+        image::append_signals(&mut bytes, &me.signals.forked());
+        (pid, me.pid, bytes)
     };
     let env = Env::default();
     remote::send(link, &Message::request(pid, Request::ForkImage { parent, env, size: bytes.len() as u32 }));

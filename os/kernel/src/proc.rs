@@ -1,4 +1,6 @@
-//! Processes: the table, creation (`init`, `fork`), `exec`, `exit`, `wait` and `kill`.
+//! Processes: the table, creation (`init`, `fork`), `exec`, `exit`, `wait`, `kill` and the
+//! delivery of signals (`ox_kcore::signal` holds each process's pending set and dispositions;
+//! docs/syscalls.md, *Signals*).
 //!
 //! Besides its memory, a process has a descriptor table ([`FdTable`], into the system-wide
 //! open-file table) and a working directory ([`Cwd`]). `fork` gives the child the same open
@@ -9,6 +11,14 @@
 //! Each process has its own address space, its own kernel stack (with its [`TrapFrame`] at
 //! the top) and a saved kernel [`Context`] for the scheduler. A process's slot in the table
 //! also gives its ASID (slot + 1), so two live address spaces never share an ASID.
+//!
+//! Signals: `kill` posts a signal and wakes the target if it sleeps (every sleep loops and
+//! re-checks, so an interruptible one returns `EINTR` when [`interrupted`] says so, and the
+//! others sleep again); the signal is acted on before the process next returns to user mode
+//! ([`deliver_signals`]). A stub's signals are not acted on here: the dispositions of its
+//! process live on the satellite, so every signal sent to a stub stays pending until the stub
+//! passes it on (in its reply, or as a `Signal` request; [`stub`](crate::stub)). An exiting
+//! process sends its parent `SIGCHLD`.
 //!
 //! Lifecycle: `Runnable` ⇄ `Running` ⇄ `Sleeping(chan)`; `exit` (or a fatal signal) makes it a
 //! `Zombie` holding its wait status, after freeing its memory; its parent's `wait` frees the
@@ -25,6 +35,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use ox_abi::{ArgSlice, Errno, ProcInfo, Signal, WaitStatus, PROC_NAME_MAX, USER_TOP};
+use ox_kcore::signal::{self, Action, Delivery, Signals};
 use ox_proto::Request;
 
 use crate::arch::{self, Context, TrapFrame, FRAME_SIZE};
@@ -58,6 +69,8 @@ pub enum Chan {
     Stub(Pid),
     /// A satellite's reply about the process with this pid.
     Reply(Pid),
+    /// Nothing but a signal (`pause`).
+    Pause,
 }
 
 /// What makes a process a stub: the satellite its user context runs on, and the requests from
@@ -69,6 +82,12 @@ pub struct Remote {
     pub node: u32,
     /// Requests in arrival order.
     pub mailbox: VecDeque<Request>,
+    /// A call from the mailbox is being executed.
+    pub busy: bool,
+    /// The satellite asked to interrupt the call being executed (or the one waiting in the
+    /// mailbox): its process has a signal to deliver (it arrived there while the process
+    /// waited for this call's reply).
+    pub interrupt: bool,
 }
 
 /// A working directory: its inode, and the absolute path that led there (for `getcwd`).
@@ -110,8 +129,8 @@ pub struct Proc {
     pub name: String,
     /// Scheduling state.
     pub state: State,
-    /// A signal that will kill it before it next returns to user mode.
-    pub killed: Option<Signal>,
+    /// Its pending signals and what it does with each.
+    pub signals: Signals,
     /// Its memory (`None` once it has exited).
     pub space: Option<AddressSpace>,
     /// Its kernel thread, saved while it is not on the CPU.
@@ -145,7 +164,7 @@ impl Proc {
             ppid,
             name,
             state: State::Runnable,
-            killed: None,
+            signals: Signals::new(),
             space: Some(space),
             context: Context::default(),
             files: FdTable::empty(),
@@ -179,7 +198,7 @@ impl Proc {
         let space = crate::stub::buffers(slot as u32 + 1)?;
         let mut proc = Proc::new(pid, ppid, name, space, TrapFrame::new(0, 0))?;
         proc.context.ra = crate::stub::entry_address();
-        proc.remote = Some(Remote { link, node, mailbox: VecDeque::new() });
+        proc.remote = Some(Remote { link, node, mailbox: VecDeque::new(), busy: false, interrupt: false });
         Ok(proc)
     }
 
@@ -362,6 +381,7 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
     let mut child_frame = *frame;
     child_frame.regs[10] = 0;
     let mut child = Proc::new(pid, parent.pid, parent.name.clone(), space, child_frame)?;
+    child.signals = parent.signals.forked();
     child.files = parent.files.duplicate();
     child.cwd = parent.cwd.clone();
     table.slots[slot] = Some(child);
@@ -379,6 +399,7 @@ pub fn exec(frame: &mut TrapFrame, name: &str, image: &[u8], args: &[Vec<u8>]) -
     // switched away from before it is freed.
     space.activate();
     proc.space = Some(space);
+    proc.signals.exec();
     proc.name = String::from(name.rsplit('/').next().unwrap_or(name));
     arch::flush_asid(slot as u32 + 1);
     *frame = new_frame;
@@ -416,22 +437,103 @@ pub fn exit(status: WaitStatus) -> ! {
         table.wakeup(Chan::Child(1));
     }
     table.wakeup(Chan::Child(ppid));
+    if let Some(parent) = table.find(ppid) {
+        post(parent, Signal::Chld);
+    }
     drop(table);
     sched::switch_away(State::Zombie(status));
     unreachable!("a zombie was scheduled");
 }
 
-/// Ends the current process if a signal was sent to it.
-pub fn exit_if_killed() {
-    let killed = table().current().killed;
-    if let Some(signal) = killed {
+/// Acts on the current process's pending signals before it returns to user mode with
+/// `frame`: enters handlers, or ends the process for a signal whose action terminates.
+pub fn deliver_signals(frame: &mut TrapFrame) {
+    let delivery = {
+        let mut table = table();
+        let me = table.current();
+        if me.remote.is_some() || !me.signals.interrupting() {
+            return;
+        }
+        let Some(space) = me.space.as_mut() else { return };
+        signal::deliver(&mut me.signals, space, frame)
+    };
+    if let Delivery::Terminate(signal) = delivery {
         exit(WaitStatus::Signaled(signal));
     }
 }
 
-/// Whether the current process has a pending signal (interrupts a blocking call).
-pub fn is_killed() -> bool {
-    table().current().killed.is_some()
+/// Whether the current process has a signal that breaks an interruptible sleep: a pending one
+/// that is not blocked; for a stub, any pending one (its process's dispositions are on the
+/// satellite, which decides), or the satellite's request to interrupt the call.
+pub fn interrupted() -> bool {
+    let mut table = table();
+    let me = table.current();
+    match &me.remote {
+        Some(remote) => remote.interrupt || me.signals.any_pending(),
+        None => me.signals.interrupting(),
+    }
+}
+
+/// Sends `signal` to `proc`: pending (unless it ignores it), and if it should break a sleep,
+/// `proc` is woken (its sleep loop decides whether to return `EINTR`).
+fn post(proc: &mut Proc, signal: Signal) {
+    let wake = if proc.remote.is_some() {
+        proc.signals.post_unfiltered(signal);
+        true
+    } else {
+        proc.signals.post(signal)
+    };
+    if wake && matches!(proc.state, State::Sleeping(_)) {
+        proc.state = State::Runnable;
+    }
+}
+
+/// Sends `signal` to the current process (`SIGPIPE` from a write to a pipe nobody reads).
+pub fn raise(signal: Signal) {
+    post(table().current(), signal);
+}
+
+/// A fault's `signal` for the current process: `true` if a handler will take it, `false` if
+/// it terminates the process at its return to user mode (the caller reports it).
+pub fn fault(signal: Signal) -> bool {
+    table().current().signals.fault(signal)
+}
+
+/// `sigaction(signal, handler, restorer)`: sets the current process's action for `signal`;
+/// returns the old handler word.
+pub fn sigaction(signal: u32, handler: u32, restorer: u32) -> Result<u32, Errno> {
+    let signal = Signal::from_number(signal).ok_or(Errno::Inval)?;
+    let action = Action::from_call(handler, restorer)?;
+    table().current().signals.set_action(signal, action).map(Action::handler_word)
+}
+
+/// `sigreturn`: the current process's handler is done; `frame` resumes what it interrupted.
+/// A missing or damaged frame on the stack ends the process with `SIGSEGV`.
+pub fn sigreturn(frame: &mut TrapFrame) -> u32 {
+    let restored = {
+        let mut table = table();
+        let me = table.current();
+        let Some(space) = me.space.as_mut() else { unreachable!("a running process has memory") };
+        signal::sigreturn(&mut me.signals, space, frame)
+    };
+    match restored {
+        Ok(a0) => a0,
+        Err(_) => {
+            let (pid, name) = current_name();
+            kprintln!("pid {pid} ({name}): killed by SIGSEGV: no signal frame at sp {:#010x}", frame.regs[2]);
+            exit(WaitStatus::Signaled(Signal::Segv))
+        }
+    }
+}
+
+/// `pause`: sleeps until a signal is to be delivered; always `EINTR`.
+pub fn pause() -> Result<u32, Errno> {
+    loop {
+        if interrupted() {
+            return Err(Errno::Intr);
+        }
+        sched::sleep(Chan::Pause);
+    }
 }
 
 /// `wait`: collects an exited child (`pid` = -1: any) and stores its status at `status_ptr`
@@ -462,24 +564,22 @@ pub fn wait(pid: i32, status_ptr: u32) -> Result<Pid, Errno> {
         if !have_child {
             return Err(Errno::Child);
         }
-        if table.current().killed.is_some() {
+        drop(table);
+        if interrupted() {
             return Err(Errno::Intr);
         }
-        drop(table);
         sched::sleep(Chan::Child(me));
     }
 }
 
-/// `kill`: marks process `pid` to die by `signal`, waking it if it sleeps.
+/// `kill`: sends `signal` to process `pid` (a stub passes it on to its satellite process).
 pub fn kill(pid: i32, signal: Signal) -> Result<(), Errno> {
     let mut table = table();
     let proc = table.find(pid.try_into().map_err(|_| Errno::Srch)?).ok_or(Errno::Srch)?;
-    match proc.state {
-        State::Zombie(_) => return Err(Errno::Srch),
-        State::Sleeping(_) => proc.state = State::Runnable,
-        State::Runnable | State::Running => {}
+    if matches!(proc.state, State::Zombie(_)) {
+        return Err(Errno::Srch);
     }
-    proc.killed = Some(signal);
+    post(proc, signal);
     Ok(())
 }
 

@@ -3,7 +3,8 @@
 //! timer tick.
 //!
 //! What arrives is routed by its pid: a request from a satellite process (`StubExecutes`,
-//! `Exit`) goes to the mailbox of its stub ([`stub::deliver`]); a reply (to the placement
+//! `Exit`) goes to the mailbox of its stub ([`stub::deliver`]), a `Signal` interrupts the
+//! call its stub executes ([`stub::interrupt`]); a reply (to the placement
 //! requests `ForkImage`, `WriteImage`, `Start`) is kept for the process that waits for it on
 //! [`Chan::Reply`] ([`wait_reply`]). A call for a pid with no stub is answered `ESRCH`.
 
@@ -109,6 +110,7 @@ fn route(link: usize, message: Message) {
                 }
             }
         }
+        Body::Request(Request::Signal(_)) => stub::interrupt(pid),
         Body::Reply(reply) => {
             REPLIES.lock().push((pid, reply));
             sched::wakeup(Chan::Reply(pid));

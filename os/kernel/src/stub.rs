@@ -12,9 +12,22 @@
 //! local process calls, with their checks, sleeps and errors.
 //!
 //! Termination: a stub never initiates it. `Exit` from the satellite makes the stub exit with
-//! that status (its parent's `wait` sees it). A signal sent to the stub (`kill` of its pid)
-//! interrupts the call it executes (the reply carries the signal) or, when it is idle, is
-//! forwarded to the satellite as a `Signal` request.
+//! that status (its parent's `wait` sees it).
+//!
+//! Signals (Bach: "as on one processor"): a signal sent to the stub (`kill` of its pid, a
+//! child's `SIGCHLD`, the `SIGPIPE` of a call it executes) stays pending here, whatever it is:
+//! what the process does with it is decided on the satellite, where its handlers live. If the
+//! stub is executing a call, the signal breaks an interruptible sleep there (`EINTR`) or waits
+//! for the call to complete; either way the **reply's signal field** carries it back. If the
+//! stub is idle (its process computes on the satellite), it sends the signal as a **`Signal`
+//! request**. One signal per reply; more pending ones follow as `Signal` requests.
+//!
+//! When the two cross — the stub, idle, sends `Signal` while its process sends a call — the
+//! satellite finds the signal pending while its process waits for the reply, and sends a
+//! `Signal` request this way: [`interrupt`] breaks the call's interruptible sleep (`EINTR`,
+//! with no signal in the reply, since the satellite has it). The link keeps order, so such a
+//! request concerns the call being executed, the one still in the mailbox (it then fails at
+//! once), or one already answered (the stub is idle with no call waiting: it is forgotten).
 
 use alloc::vec;
 
@@ -22,7 +35,7 @@ use ox_abi::{Errno, USER_BASE};
 use ox_proto::marshal::{self, Len};
 use ox_proto::{Call, Message, Reply, Request, MAX_DATA};
 
-use crate::proc::{self, Chan, Pid};
+use crate::proc::{self, Chan, Pid, State};
 use crate::syscall::{self, copy_in, copy_out};
 use crate::vm::AddressSpace;
 use crate::{kprintln, remote, sched};
@@ -55,6 +68,23 @@ pub fn deliver(pid: Pid, request: Request) -> Result<(), Request> {
     Ok(())
 }
 
+/// The satellite asks stub `pid` to interrupt the call it executes, or the one waiting in its
+/// mailbox (its process has a signal to deliver); wakes the stub if it sleeps in that call.
+/// With neither, the call was answered already and the request is forgotten.
+pub fn interrupt(pid: Pid) {
+    let mut table = proc::table();
+    let Some(stub) = table.find(pid) else { return };
+    let Some(remote) = stub.remote.as_mut() else { return };
+    let waiting = remote.mailbox.iter().any(|r| matches!(r, Request::StubExecutes(_)));
+    if !remote.busy && !waiting {
+        return;
+    }
+    remote.interrupt = true;
+    if matches!(stub.state, State::Sleeping(chan) if chan != Chan::Stub(pid)) {
+        stub.state = State::Runnable;
+    }
+}
+
 extern "C" fn stub_entry() -> ! {
     run()
 }
@@ -69,13 +99,17 @@ pub fn run() -> ! {
                 panic!("pid {} runs as a stub but is none", me.pid)
             };
             let (link, request) = (remote.link, remote.mailbox.pop_front());
-            let signal = if request.is_none() { me.killed.take() } else { None };
+            remote.busy = matches!(request, Some(Request::StubExecutes(_)));
+            let signal = if request.is_none() { me.signals.take_any() } else { None };
             (me.pid, link, request, signal)
         };
         match request {
             Some(Request::StubExecutes(call)) => {
                 let reply = execute(call);
                 remote::send(link, &Message::reply(pid, reply));
+                if let Some(remote) = proc::table().current().remote.as_mut() {
+                    (remote.busy, remote.interrupt) = (false, false);
+                }
             }
             Some(Request::Exit(status)) => proc::exit(status),
             Some(other) => kprintln!("stub {pid}: {other:?} is not for a stub; ignored"),
@@ -121,6 +155,6 @@ fn execute(call: Call) -> Reply {
             return Reply::err(e);
         }
     }
-    let signal = proc::table().current().killed.take();
+    let signal = proc::table().current().signals.take_any();
     Reply { result, signal, data }
 }

@@ -28,7 +28,8 @@ pub fn dispatch(frame: &mut TrapFrame) {
 
 /// Runs `call` with arguments `a` for the current process. `frame` is its trap frame, `None`
 /// for a stub executing a satellite process's call (docs/satellites.md): the calls that
-/// change the caller's registers (`fork`, `exec`, `rfork`) then answer `ENOSYS`.
+/// change the caller's registers (`fork`, `exec`, `rfork`, `sigreturn`) or its signal
+/// dispositions (`sigaction`, `pause`, served on the satellite) then answer `ENOSYS`.
 pub fn execute(
     call: Syscall,
     a: [u32; ox_abi::MAX_ARGS],
@@ -66,6 +67,12 @@ pub fn execute(
         Syscall::Getdents => sysfile::getdents(a[0], a[1], a[2]),
         Syscall::Ps => proc::ps(a[0], a[1]),
         Syscall::Stats => stats::syscall(a[0], a[1], a[2]),
+        // A stub never executes these: a satellite serves them itself (its handlers live there).
+        Syscall::Sigaction if frame.is_none() => Err(Errno::NoSys),
+        Syscall::Sigaction => proc::sigaction(a[0], a[1], a[2]),
+        Syscall::Sigreturn => Ok(proc::sigreturn(frame.ok_or(Errno::NoSys)?)),
+        Syscall::Pause if frame.is_none() => Err(Errno::NoSys),
+        Syscall::Pause => proc::pause(),
     }
 }
 
@@ -87,7 +94,7 @@ fn kill(pid: i32, signal: u32) -> Result<u32, Errno> {
 fn sleep(ticks: u32) -> Result<u32, Errno> {
     let until = timer::ticks().saturating_add(ticks);
     while timer::ticks() < until {
-        if proc::is_killed() {
+        if proc::interrupted() {
             return Err(Errno::Intr);
         }
         sched::sleep(Chan::Tick);

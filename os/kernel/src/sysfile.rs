@@ -122,7 +122,7 @@ fn read_console(buf: u32, len: u32) -> Result<u32, Errno> {
             copy_out(buf, &bytes)?;
             return Ok(bytes.len() as u32);
         }
-        if proc::is_killed() {
+        if proc::interrupted() {
             return Err(Errno::Intr);
         }
         sched::sleep(Chan::Console);

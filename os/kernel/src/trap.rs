@@ -3,15 +3,16 @@
 //!
 //! - `syscall` → [`syscall::dispatch`](crate::syscall::dispatch).
 //! - A load or store page fault in the stack region is the stack growing: the page is mapped
-//!   and the instruction retried. Every other fault kills the process with a signal (SIGSEGV
-//!   for page and access faults, SIGBUS for misaligned accesses, SIGILL for illegal and
-//!   privileged instructions, SIGTRAP for `break`), reported on the console.
+//!   and the instruction retried. Every other fault is a signal (SIGSEGV for page and access
+//!   faults, SIGBUS for misaligned accesses, SIGILL for illegal and privileged instructions,
+//!   SIGTRAP for `break`): the process's handler takes it, or, if it has none (or is already
+//!   in that handler), the process dies, reported on the console.
 //! - Interrupts: the timer ticks (waking sleepers, then preempting the process), the UART
 //!   brings input (waking readers).
 //!
-//! Before returning to user mode the process dies if a signal was sent to it.
+//! Before returning to user mode the process's pending signals are acted on
+//! ([`proc::deliver_signals`]: a handler, or death).
 
-use ox_abi::{Signal, WaitStatus};
 use ox_kcore::exception::{self, code, INTERRUPT};
 
 use crate::arch::{self, cr, TrapFrame};
@@ -36,20 +37,19 @@ extern "C" fn user_trap(frame: &mut TrapFrame) {
         let growing_stack =
             matches!(cause, code::LOAD_PAGE_FAULT | code::STORE_PAGE_FAULT) && proc::fault_in(badaddr);
         if !growing_stack {
-            kill_for_fault(cause, badaddr, frame.epc);
+            fault(cause, badaddr, frame.epc);
         }
     }
-    proc::exit_if_killed();
+    proc::deliver_signals(frame);
 }
 
-/// Reports a fatal fault of the current process and ends it.
-fn kill_for_fault(cause: u32, badaddr: u32, pc: u32) -> ! {
-    let signal = match cause {
-        code::ILLEGAL_INSTRUCTION | code::PRIVILEGED_INSTRUCTION => Signal::Ill,
-        code::BREAK => Signal::Trap,
-        code::FETCH_MISALIGNED | code::LOAD_MISALIGNED | code::STORE_MISALIGNED => Signal::Bus,
-        _ => Signal::Segv,
-    };
+/// A fault of the current process: its signal goes to its handler, or the process dies (at
+/// its return to user mode), reported here.
+fn fault(cause: u32, badaddr: u32, pc: u32) {
+    let signal = exception::signal(cause);
+    if proc::fault(signal) {
+        return;
+    }
     let what = match cause {
         code::ILLEGAL_INSTRUCTION | code::PRIVILEGED_INSTRUCTION => "word",
         code::BREAK => "",
@@ -69,7 +69,6 @@ fn kill_for_fault(cause: u32, badaddr: u32, pc: u32) -> ! {
             exception::name(cause)
         );
     }
-    proc::exit(WaitStatus::Signaled(signal));
 }
 
 /// Handles interrupt line `line`.

@@ -14,7 +14,7 @@
 //!
 //! - [`Kind::StubExecutes`] (satellite → central): `call` 8, `args[0..6]` 12..36, `uid` 36,
 //!   `gid` 40, `n` 44, data 48.. ([`CALL_FIXED`] = 48).
-//! - [`Kind::Signal`] (central → satellite): `signal` 8.
+//! - [`Kind::Signal`] (either way: deliver it, or interrupt the call being executed): `signal` 8.
 //! - [`Kind::Exit`] (satellite → central): `status` 8 (an [`ox_abi::WaitStatus`] word).
 //! - [`Kind::ForkImage`] (central → satellite): `parent` 8, `uid` 12, `gid` 16, `size` 20.
 //! - [`Kind::ReadImage`] (central → satellite): `offset` 8, `len` 12.
@@ -54,8 +54,9 @@ pub const REPLY_FIXED: usize = 24;
 pub enum Kind {
     /// The stub executes a system call on the client's behalf.
     StubExecutes = 1,
-    /// Deliver a signal to a process on the satellite (a `kill` aimed at a remote process,
-    /// forwarded by its stub). No reply.
+    /// Central → satellite: deliver a signal to a process on the satellite (a `kill` aimed at
+    /// a remote process, forwarded by its idle stub). Satellite → central: the process has a
+    /// signal to deliver while it waits for a call's reply: interrupt the call. No reply.
     Signal = 2,
     /// The process on the satellite has ended; its stub exits too. No reply.
     Exit = 3,
@@ -601,8 +602,8 @@ mod tests {
         bad_errno[12] = 200;
         assert_eq!(Message::decode(&bad_errno), Err(DecodeError::UnknownErrno(200)));
         let mut bad_signal = Message::request(1, Request::Signal(Signal::Kill)).encode().unwrap();
-        bad_signal[8] = 1;
-        assert_eq!(Message::decode(&bad_signal), Err(DecodeError::UnknownSignal(1)));
+        bad_signal[8] = 8;
+        assert_eq!(Message::decode(&bad_signal), Err(DecodeError::UnknownSignal(8)));
         let mut bad_status = Message::request(1, Request::Exit(WaitStatus::Exited(3))).encode().unwrap();
         bad_status[8] = 1;
         assert_eq!(Message::decode(&bad_status), Err(DecodeError::BadStatus(0x301)));

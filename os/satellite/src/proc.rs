@@ -1,7 +1,15 @@
-//! The satellite's processes: the table, `exit`, `kill`, and the wait for a reply from the
+//! The satellite's processes: the table, `exit`, signals, and the wait for a reply from the
 //! central. A process here is the user context of a process whose stub (same pid) lives on the
 //! central processor (docs/satellites.md); it arrives whole from the central's placement
 //! ([`server`](crate::server)) and never forks here.
+//!
+//! Signals are user context, so they live here (`ox_kcore::signal`, the central's code): the
+//! dispositions, the blocked set, the pending set and delivery with handlers on this node's
+//! user stack. A signal arrives from the central as a `Signal` request (its stub was idle) or
+//! in a reply's signal field (its stub was executing a call: the call completed first, or an
+//! interruptible sleep there was broken and the call failed with `EINTR`); a fault raises one
+//! here. [`kill`] breaks the local interruptible sleeps (`sleep`, `pause`); a process waiting
+//! for a reply keeps waiting, since its stub's call is the one to interrupt.
 //!
 //! Lifecycle: `Runnable` ⇄ `Running` ⇄ `Sleeping(chan)`, then `Dead`: `exit` frees its
 //! memory, tells the stub (`Exit`) and switches away for good; the scheduler then frees its
@@ -13,8 +21,9 @@ use alloc::boxed::Box;
 use ox_abi::{Errno, Signal, WaitStatus};
 use ox_kcore::arch::{self, Context, TrapFrame, FRAME_SIZE};
 use ox_kcore::global::{Global, GlobalGuard};
-use ox_kcore::pmap;
+use ox_kcore::signal::{self, Action, Delivery, Signals};
 use ox_kcore::vm::AddressSpace;
+use ox_kcore::{kprintln, pmap};
 use ox_proto::{Message, Reply, Request};
 
 use crate::{link, sched};
@@ -34,6 +43,8 @@ pub enum Chan {
     Reply(Pid),
     /// The next timer tick.
     Tick,
+    /// Nothing but a signal (`pause`).
+    Pause,
 }
 
 /// Scheduling state.
@@ -57,8 +68,8 @@ pub struct Proc {
     pub ppid: Pid,
     /// Scheduling state.
     pub state: State,
-    /// A signal that will end it before it next returns to user mode.
-    pub killed: Option<Signal>,
+    /// Its pending signals and what it does with each.
+    pub signals: Signals,
     /// Its memory (`None` once it has exited).
     pub space: Option<AddressSpace>,
     /// Its kernel thread, saved while it is not on the CPU.
@@ -88,7 +99,7 @@ impl Proc {
             pid,
             ppid,
             state: State::Runnable,
-            killed: None,
+            signals: Signals::new(),
             space: Some(space),
             context,
             reply: None,
@@ -202,23 +213,92 @@ pub fn exit(status: WaitStatus) -> ! {
     unreachable!("a dead process was scheduled");
 }
 
-/// Ends the current process if a signal was sent to it.
-pub fn exit_if_killed() {
-    let killed = table().current().killed;
-    if let Some(signal) = killed {
+/// Acts on the current process's pending signals before it returns to user mode with
+/// `frame`: enters handlers here, or ends the process (and so its stub).
+pub fn deliver_signals(frame: &mut TrapFrame) {
+    let delivery = {
+        let mut table = table();
+        let me = table.current();
+        if !me.signals.interrupting() {
+            return;
+        }
+        let Some(space) = me.space.as_mut() else { return };
+        signal::deliver(&mut me.signals, space, frame)
+    };
+    if let Delivery::Terminate(signal) = delivery {
         exit(WaitStatus::Signaled(signal));
     }
 }
 
-/// A signal for `pid` (forwarded by its stub): it ends the process before it next returns to
-/// user mode; a process waiting for a reply keeps waiting (its stub's call is interrupted and
-/// the reply comes).
+/// Whether the current process has a pending signal that is not blocked.
+pub fn interrupted() -> bool {
+    table().current().signals.interrupting()
+}
+
+/// A signal for `pid` (a `Signal` request from its stub): pending unless ignored; it breaks
+/// a local interruptible sleep (`sleep`, `pause`). If the process waits for the reply to a
+/// call (the stub sent the signal while idle, and the call crossed it on the link), the stub
+/// is asked to interrupt that call: a `Signal` request back.
 pub fn kill(pid: Pid, signal: Signal) {
-    if let Some(proc) = table().find(pid) {
-        proc.killed = Some(signal);
-        if proc.state == State::Sleeping(Chan::Tick) {
-            proc.state = State::Runnable;
+    let mut table = table();
+    let Some(proc) = table.find(pid) else { return };
+    if !proc.signals.post(signal) {
+        return;
+    }
+    match proc.state {
+        State::Sleeping(Chan::Tick | Chan::Pause) => proc.state = State::Runnable,
+        State::Sleeping(Chan::Reply(_)) => {
+            drop(table);
+            link::send(&Message::request(pid, Request::Signal(signal)));
         }
+        _ => {}
+    }
+}
+
+/// A signal the current process's stub passed back in a reply: pending unless ignored.
+/// Returns whether it interrupts (pending and not blocked).
+pub fn post_current(signal: Signal) -> bool {
+    table().current().signals.post(signal)
+}
+
+/// A fault's `signal` for the current process: `true` if a handler will take it, `false` if
+/// it ends the process at its return to user mode.
+pub fn fault(signal: Signal) -> bool {
+    table().current().signals.fault(signal)
+}
+
+/// `sigaction(signal, handler, restorer)`, served here: returns the old handler word.
+pub fn sigaction(signal: u32, handler: u32, restorer: u32) -> Result<u32, Errno> {
+    let signal = Signal::from_number(signal).ok_or(Errno::Inval)?;
+    let action = Action::from_call(handler, restorer)?;
+    table().current().signals.set_action(signal, action).map(Action::handler_word)
+}
+
+/// `sigreturn`, served here: `frame` resumes what the handler interrupted. A missing or
+/// damaged frame on the stack ends the process with `SIGSEGV`.
+pub fn sigreturn(frame: &mut TrapFrame) -> u32 {
+    let restored = {
+        let mut table = table();
+        let me = table.current();
+        let Some(space) = me.space.as_mut() else { unreachable!("a running process has memory") };
+        signal::sigreturn(&mut me.signals, space, frame).map_err(|_| me.pid)
+    };
+    match restored {
+        Ok(a0) => a0,
+        Err(pid) => {
+            kprintln!("pid {pid}: killed by SIGSEGV: no signal frame at sp {:#010x}", frame.regs[2]);
+            exit(WaitStatus::Signaled(Signal::Segv))
+        }
+    }
+}
+
+/// `pause`, served here: sleeps until a signal is to be delivered; always `EINTR`.
+pub fn pause() -> Result<u32, Errno> {
+    loop {
+        if interrupted() {
+            return Err(Errno::Intr);
+        }
+        sched::sleep(Chan::Pause);
     }
 }
 

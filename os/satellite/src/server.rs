@@ -1,7 +1,7 @@
 //! The process server (Bach §13.1): accepts new processes from the central's placement
 //! (docs/satellites.md). `ForkImage` reserves room for an image of the announced size,
-//! `WriteImage`s fill it, `Start` rebuilds the address space and registers
-//! (`ox_kcore::image`) and makes the process runnable at the given pc. Each request is
+//! `WriteImage`s fill it, `Start` rebuilds the address space, registers and signal
+//! dispositions (`ox_kcore::image`) and makes the process runnable at the given pc. Each request is
 //! answered (`ENOMEM`/`EAGAIN` refuse a process; `ENOEXEC` a malformed image). The server is
 //! part of the kernel here, not a process of its own: it needs no context of its own, only the
 //! link's interrupt.
@@ -74,8 +74,11 @@ pub fn start(pid: Pid, pc: u32) -> Reply {
     };
     let mut table = proc::table();
     let Some(slot) = table.free_slot() else { return Reply::err(Errno::Again) };
-    let started = image::decode(&image.bytes, slot as u32 + 1, pc)
-        .and_then(|(space, frame)| Proc::new(pid, image.parent, space, frame));
+    let started = image::decode(&image.bytes, slot as u32 + 1, pc).and_then(|(space, frame)| {
+        let mut proc = Proc::new(pid, image.parent, space, frame)?;
+        proc.signals = image::signals(&image.bytes)?;
+        Ok(proc)
+    });
     match started {
         Ok(proc) => {
             table.slots[slot] = Some(proc);

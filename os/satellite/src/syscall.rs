@@ -3,8 +3,15 @@
 //! `exit` (which tells the stub) — and every other is **forwarded**: the input buffer
 //! (`ox_proto::marshal`) is copied in through the checked helpers, the output buffer checked
 //! writable, a `StubExecutes` request goes to the central, and the process sleeps until the
-//! reply, whose data is copied out and whose signal is delivered. `fork`, `exec` and `rfork`
-//! answer `ENOSYS` on a satellite in this version.
+//! reply, whose data is copied out and whose signal is made pending here (delivered before the
+//! process returns to user mode). `fork`, `exec` and `rfork` answer `ENOSYS` on a satellite in
+//! this version.
+//!
+//! The signal calls are local: `sigaction`, `sigreturn` and `pause` (the dispositions and
+//! handlers are user context, kept here). A forwarded call that comes back `EINTR` with a
+//! signal this process ignores (or has blocked) is sent again: the stub could not know, and on
+//! one processor such a signal would not have broken the sleep. (`EINTR` means the call did
+//! nothing, so sending it again is safe.)
 
 use alloc::vec;
 
@@ -25,6 +32,7 @@ pub fn dispatch(frame: &mut TrapFrame) {
     let a: [u32; ox_abi::MAX_ARGS] = core::array::from_fn(|i| frame.regs[ox_abi::REG_ARG0 + i]);
     let result = match Syscall::from_number(number) {
         None => Err(Errno::NoSys),
+        Some(Syscall::Sigreturn) => Ok(proc::sigreturn(frame)),
         Some(call) => execute(call, a),
     };
     frame.regs[ox_abi::REG_RESULT] = match result {
@@ -47,6 +55,8 @@ fn execute(call: Syscall, a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
         Syscall::Exit => proc::exit(WaitStatus::Exited(a[0] as u8)),
         Syscall::Fork | Syscall::Exec | Syscall::Rfork => Err(Errno::NoSys),
         Syscall::Write => write(a),
+        Syscall::Sigaction => proc::sigaction(a[0], a[1], a[2]),
+        Syscall::Pause => proc::pause(),
         _ => forward(call, a),
     }
 }
@@ -54,7 +64,7 @@ fn execute(call: Syscall, a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
 fn sleep(ticks: u32) -> Result<u32, Errno> {
     let until = timer::ticks().saturating_add(ticks);
     while timer::ticks() < until {
-        if proc::table().current().killed.is_some() {
+        if proc::interrupted() {
             return Err(Errno::Intr);
         }
         sched::sleep(Chan::Tick);
@@ -82,7 +92,7 @@ fn write(a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
             }
             Err(e) => return if done == 0 { Err(e) } else { Ok(done) },
         }
-        if proc::table().current().killed.is_some() {
+        if proc::interrupted() {
             return Ok(done);
         }
     }
@@ -102,12 +112,16 @@ fn forward(call: Syscall, args: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
         proc::table().current().space().check(ptr, len, Access::Write)?;
     }
     let pid = proc::table().current().pid;
-    let request = Request::StubExecutes(Call { call, args, env: Env::default(), data });
-    link::send(&Message::request(pid, request));
-    let reply = proc::wait_reply();
-    if let Some(signal) = reply.signal {
-        proc::table().current().killed = Some(signal);
-    }
+    let request = Call { call, args, env: Env::default(), data };
+    let reply = loop {
+        link::send(&Message::request(pid, Request::StubExecutes(request.clone())));
+        let reply = proc::wait_reply();
+        let interrupts = reply.signal.is_some_and(proc::post_current);
+        let spurious = reply.result == Err(Errno::Intr) && reply.signal.is_some() && !interrupts;
+        if !spurious || proc::interrupted() {
+            break reply;
+        }
+    };
     if let (Ok(_), Some((ptr, len))) = (reply.result, output) {
         let n = reply.data.len().min(len);
         proc::table().current().space().copy_out(ptr, &reply.data[..n])?;

@@ -1,10 +1,11 @@
 //! Traps from the satellite's processes. `syscall` goes to [`syscall::dispatch`]; a page
-//! fault in the stack region grows the stack; every other fault ends the process with a signal
-//! (reported here, and told to its stub by `Exit`). Interrupts: the timer ticks (waking
+//! fault in the stack region grows the stack; every other fault is a signal, delivered here,
+//! on this node: the process's handler takes it, or the process ends (reported here, and told
+//! to its stub by `Exit`). Before returning to user mode the pending signals are acted on
+//! ([`proc::deliver_signals`]). Interrupts: the timer ticks (waking
 //! sleepers, resending what the link timed out, then preempting), the link port brings the
 //! central's messages.
 
-use ox_abi::{Signal, WaitStatus};
 use ox_kcore::arch::{self, cr, TrapFrame};
 use ox_kcore::exception::{self, code, INTERRUPT};
 use ox_kcore::{intc, kprintln, timer};
@@ -29,13 +30,8 @@ extern "C" fn user_trap(frame: &mut TrapFrame) {
         let badaddr = arch::read_cr::<{ cr::BADADDR }>();
         let growing_stack = matches!(cause, code::LOAD_PAGE_FAULT | code::STORE_PAGE_FAULT)
             && proc::table().current().space().fault_in(badaddr);
-        if !growing_stack {
-            let signal = match cause {
-                code::ILLEGAL_INSTRUCTION | code::PRIVILEGED_INSTRUCTION => Signal::Ill,
-                code::BREAK => Signal::Trap,
-                code::FETCH_MISALIGNED | code::LOAD_MISALIGNED | code::STORE_MISALIGNED => Signal::Bus,
-                _ => Signal::Segv,
-            };
+        let signal = exception::signal(cause);
+        if !growing_stack && !proc::fault(signal) {
             let pid = proc::table().current().pid;
             kprintln!(
                 "pid {pid}: killed by {}: {} at {badaddr:#010x}, pc {:#010x}",
@@ -43,10 +39,9 @@ extern "C" fn user_trap(frame: &mut TrapFrame) {
                 exception::name(cause),
                 frame.epc
             );
-            proc::exit(WaitStatus::Signaled(signal));
         }
     }
-    proc::exit_if_killed();
+    proc::deliver_signals(frame);
 }
 
 /// Handles interrupt line `line`.

@@ -25,6 +25,7 @@ pub mod counter;
 pub mod heap;
 pub mod io;
 pub mod rt;
+pub mod signal;
 pub mod sys;
 
 pub use ox_abi as abi;

@@ -156,7 +156,7 @@ pub fn exec(name: &str, args: &[&str]) -> Errno {
     }
 }
 
-/// Sends `signal` to process `pid` (for now every signal kills).
+/// Sends `signal` to process `pid` (what it does there: `signal::set`, docs/syscalls.md).
 pub fn kill(pid: Pid, signal: Signal) -> Result<(), Errno> {
     call(Syscall::Kill, [pid, signal as u32, 0, 0, 0, 0]).map(|_| ())
 }

@@ -1,6 +1,7 @@
 //! `kill PID [SIGNAL]`: sends `SIGNAL` (default `SIGTERM`) to process `PID`. The signal is a
 //! number (`9`) or a name with or without `SIG`, in any case (`KILL`, `sigkill`), optionally
-//! after a `-` (`-9`, `-KILL`). For now every signal kills (docs/syscalls.md, `kill`).
+//! after a `-` (`-9`, `-KILL`). What the target does with it is its own affair (docs/syscalls.md,
+//! *Signals*).
 //!
 //! Exit status: 0 if the signal was sent, 1 if the kernel refused it, 2 for a bad command line.
 

@@ -17,8 +17,10 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::arch::asm;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use ox_ulib::abi::{Errno, Signal, Syscall, WaitStatus, MAX_ARGC, MAX_ARG_BYTES, STDIN, STDOUT};
+use ox_ulib::signal::{self, Handler};
 use ox_ulib::sys::{self, raw_syscall, Fork, Pid};
 use ox_ulib::{eprintln, println};
 
@@ -60,6 +62,9 @@ const TESTS: &[(&str, fn() -> TestResult)] = &[
     ("kill", kill),
     ("kill a sleeper", kill_sleeper),
     ("kill errors", kill_errors),
+    ("signal handler", signal_handler),
+    ("sigaction errors", sigaction_errors),
+    ("pause", pause),
     ("orphans go to init", orphans),
     ("syscall cost", syscall_cost),
 ];
@@ -431,6 +436,84 @@ fn kill_errors() -> TestResult {
     check!(result == Errno::Inval.to_result(), "kill with signal 0 gave {result}");
     let result = raw(Syscall::Kill, sys::getpid(), 64, 0);
     check!(result == Errno::Inval.to_result(), "kill with signal 64 gave {result}");
+    Ok(())
+}
+
+/// SIGUSR2 handler runs, for `signal_handler`.
+static USR2_RUNS: AtomicU32 = AtomicU32::new(0);
+
+fn on_usr2(signal: Signal) {
+    if signal == Signal::Usr2 {
+        USR2_RUNS.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn signal_handler() -> TestResult {
+    let old =
+        signal::set(Signal::Usr2, Handler::Catch(on_usr2)).map_err(|e| format!("sigaction: {}", e.name()))?;
+    check!(matches!(old, Handler::Default), "the old handler was {old:?}");
+    let before = USR2_RUNS.load(Ordering::SeqCst);
+    sys::kill(sys::getpid(), Signal::Usr2).map_err(|e| format!("kill: {}", e.name()))?;
+    let runs = USR2_RUNS.load(Ordering::SeqCst) - before;
+    let back = signal::set(Signal::Usr2, Handler::Default).map_err(|e| format!("sigaction: {}", e.name()))?;
+    check!(runs == 1, "the handler ran {runs} times");
+    check!(matches!(back, Handler::Catch(_)), "sigaction returned {back:?} for the handler");
+    // A handler is inherited by fork: the child survives its SIGUSR2.
+    let status = in_child(|| {
+        let _ = signal::set(Signal::Usr2, Handler::Catch(on_usr2));
+        let _ = sys::kill(sys::getpid(), Signal::Usr2);
+        match sys::fork() {
+            Ok(Fork::Child) => {
+                let _ = sys::kill(sys::getpid(), Signal::Usr2);
+                sys::exit(6)
+            }
+            Ok(Fork::Parent(pid)) => {
+                sys::wait(Some(pid)).map_or(1, |(_, s)| i32::from(s != WaitStatus::Exited(6)))
+            }
+            Err(_) => 2,
+        }
+    })?;
+    check!(status == WaitStatus::Exited(0), "the forked handler's test ended with {status:?}");
+    Ok(())
+}
+
+fn sigaction_errors() -> TestResult {
+    let bad = |signal: u32, handler: u32, restorer: u32| raw(Syscall::Sigaction, signal, handler, restorer);
+    let inval = Errno::Inval.to_result();
+    check!(bad(0, 0, 0) == inval, "sigaction of signal 0 did not give EINVAL");
+    check!(bad(8, 0, 0) == inval, "sigaction of signal 8 did not give EINVAL");
+    check!(bad(Signal::Kill as u32, 1, 0) == inval, "ignoring SIGKILL did not give EINVAL");
+    check!(bad(Signal::Kill as u32, 0x1_0000, 0x1_0004) == inval, "catching SIGKILL did not give EINVAL");
+    check!(bad(Signal::Usr2 as u32, 0x1_0002, 0x1_0004) == inval, "a misaligned handler did not give EINVAL");
+    check!(bad(Signal::Usr2 as u32, 0x8000_0000, 0x1_0004) == inval, "a kernel handler did not give EINVAL");
+    check!(
+        bad(Signal::Usr2 as u32, 0x1_0000, 0) == inval,
+        "a handler without a restorer did not give EINVAL"
+    );
+    check!(bad(Signal::Kill as u32, 0, 0) == 0, "setting SIGKILL's default action failed");
+    // sigreturn with no frame at sp (here: sp = 0) ends the process with SIGSEGV.
+    let status = in_child(|| {
+        // Safety: none needed: the call ends the process.
+        unsafe { asm!("li sp, 0", "ecall", in("a7") Syscall::Sigreturn as u32, options(noreturn)) }
+    })?;
+    check!(status == WaitStatus::Signaled(Signal::Segv), "sigreturn without a frame: {status:?}");
+    Ok(())
+}
+
+fn pause() -> TestResult {
+    let pid = match sys::fork().map_err(|e| format!("fork: {}", e.name()))? {
+        Fork::Child => {
+            USR2_RUNS.store(0, Ordering::SeqCst);
+            let _ = signal::set(Signal::Usr2, Handler::Catch(on_usr2));
+            let paused = signal::pause();
+            sys::exit(if paused == Errno::Intr && USR2_RUNS.load(Ordering::SeqCst) == 1 { 0 } else { 1 })
+        }
+        Fork::Parent(pid) => pid,
+    };
+    sys::sleep(2).map_err(|e| format!("sleep: {}", e.name()))?;
+    sys::kill(pid, Signal::Usr2).map_err(|e| format!("kill: {}", e.name()))?;
+    let status = sys::wait(Some(pid)).map_err(|e| format!("wait: {}", e.name()))?.1;
+    check!(status == WaitStatus::Exited(0), "the paused child ended with {status:?}");
     Ok(())
 }
 

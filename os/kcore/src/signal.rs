@@ -1,0 +1,296 @@
+//! Signals of one user context, shared by the central kernel and the satellite kernel: the
+//! pending and blocked sets, the disposition of each signal, and delivery (docs/syscalls.md,
+//! *Signals*; docs/satellites.md, *Signals*).
+//!
+//! - **Posting** ([`Signals::post`]) a signal the process ignores (`SIG_IGN`, or a default
+//!   action of *ignore*) discards it at once; any other becomes pending. `post` says whether
+//!   it should break an interruptible sleep: a pending signal that is not blocked does.
+//! - **Delivery** ([`deliver`]) happens only on the way back to user mode: the kernel takes
+//!   the pending signals that are not blocked, `SIGKILL` first, then by number. A default
+//!   action terminates (or does nothing, for `SIGCHLD`); a handler gets an
+//!   [`ox_abi::SigFrame`] pushed below the interrupted `sp` and is entered with `a0` = the
+//!   signal, `ra` = the restorer given to `sigaction`, and the signal blocked until its
+//!   `sigreturn` ([`sigreturn`]). Several pending signals stack several frames, the last taken
+//!   running first. A frame that cannot be written (a bad stack) terminates the process with
+//!   `SIGSEGV`.
+//! - **Faults** ([`Signals::fault`]): a fault's signal is caught only by a handler that is
+//!   not blocked (a second fault inside the handler of the first kills); otherwise it
+//!   terminates the process, whatever its disposition, since the faulting instruction would
+//!   only fault again.
+//! - `fork` copies the dispositions and the blocked set, not the pending set
+//!   ([`Signals::forked`]); `exec` resets handlers to the default and keeps what is ignored
+//!   ([`Signals::exec`]).
+//!
+//! Invariants: `SIGKILL` is never blocked, ignored or caught; a pending set never holds a
+//! signal the process ignores (setting `SIG_IGN` discards a pending one).
+
+use ox_abi::{DefaultAction, Errno, SigFrame, SigSet, Signal, SIG_DFL, SIG_IGN, USER_TOP};
+
+use crate::arch::TrapFrame;
+use crate::vm::AddressSpace;
+
+/// What a process does with one signal.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// The signal's default action ([`Signal::default_action`]).
+    Default,
+    /// Discard it.
+    Ignore,
+    /// Run the function at `pc`, which returns to `restorer` (which calls `sigreturn`).
+    Handler {
+        /// The handler's address.
+        pc: u32,
+        /// Where the handler returns to.
+        restorer: u32,
+    },
+}
+
+impl Action {
+    /// The action `sigaction` asks for with `handler` and `restorer` (`EINVAL` for a handler
+    /// or restorer that is not a word-aligned user address).
+    pub fn from_call(handler: u32, restorer: u32) -> Result<Action, Errno> {
+        let user_code = |addr: u32| addr != 0 && addr % 4 == 0 && addr < USER_TOP;
+        match handler {
+            SIG_DFL => Ok(Action::Default),
+            SIG_IGN => Ok(Action::Ignore),
+            pc if user_code(pc) && user_code(restorer) => Ok(Action::Handler { pc, restorer }),
+            _ => Err(Errno::Inval),
+        }
+    }
+
+    /// The handler word `sigaction` returns for this action.
+    pub fn handler_word(self) -> u32 {
+        match self {
+            Action::Default => SIG_DFL,
+            Action::Ignore => SIG_IGN,
+            Action::Handler { pc, .. } => pc,
+        }
+    }
+}
+
+/// Slots of the disposition table: one per signal number up to the largest.
+const SLOTS: usize = 32;
+
+/// The signal state of one process.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Signals {
+    pending: SigSet,
+    blocked: SigSet,
+    actions: [Action; SLOTS],
+}
+
+impl Default for Signals {
+    fn default() -> Signals {
+        Signals::new()
+    }
+}
+
+impl Signals {
+    /// Nothing pending or blocked, every signal's default action.
+    pub const fn new() -> Signals {
+        Signals { pending: SigSet::EMPTY, blocked: SigSet::EMPTY, actions: [Action::Default; SLOTS] }
+    }
+
+    /// What the process does with `signal`.
+    pub fn action(&self, signal: Signal) -> Action {
+        self.actions[signal as usize]
+    }
+
+    /// Whether the process discards `signal` (never `SIGKILL`).
+    pub fn ignores(&self, signal: Signal) -> bool {
+        match self.action(signal) {
+            Action::Ignore => true,
+            Action::Default => signal.default_action() == DefaultAction::Ignore,
+            Action::Handler { .. } => false,
+        }
+    }
+
+    /// `sigaction`: sets what the process does with `signal`; returns the previous action.
+    /// `EINVAL` for catching or ignoring `SIGKILL`. Ignoring discards a pending `signal`.
+    pub fn set_action(&mut self, signal: Signal, action: Action) -> Result<Action, Errno> {
+        if !signal.can_be_caught() && action != Action::Default {
+            return Err(Errno::Inval);
+        }
+        let old = core::mem::replace(&mut self.actions[signal as usize], action);
+        if self.ignores(signal) {
+            self.pending.remove(signal);
+        }
+        Ok(old)
+    }
+
+    /// Sends `signal`: discarded if ignored, else pending. Returns whether it should break an
+    /// interruptible sleep (it is pending and not blocked).
+    pub fn post(&mut self, signal: Signal) -> bool {
+        if self.ignores(signal) {
+            return false;
+        }
+        self.pending.insert(signal);
+        !self.blocked.contains(signal)
+    }
+
+    /// Makes `signal` pending whatever the process's dispositions are (a stub, whose
+    /// process's dispositions live on its satellite).
+    pub fn post_unfiltered(&mut self, signal: Signal) {
+        self.pending.insert(signal);
+    }
+
+    /// A fault's `signal` (`SIGSEGV`, `SIGILL`, ...): pending for its handler if the process
+    /// catches it and it is not blocked, and `true`; otherwise the action becomes the default,
+    /// the signal is unblocked and pending, so delivery terminates the process, and `false`.
+    pub fn fault(&mut self, signal: Signal) -> bool {
+        let caught = matches!(self.action(signal), Action::Handler { .. }) && !self.blocked.contains(signal);
+        if !caught {
+            self.actions[signal as usize] = Action::Default;
+            self.blocked.remove(signal);
+        }
+        self.pending.insert(signal);
+        caught
+    }
+
+    /// Whether a pending signal is not blocked: it breaks interruptible sleeps and will be
+    /// delivered before the process next runs user code.
+    pub fn interrupting(&self) -> bool {
+        !self.pending.minus(self.blocked).is_empty()
+    }
+
+    /// Whether any signal is pending, blocked or not.
+    pub fn any_pending(&self) -> bool {
+        !self.pending.is_empty()
+    }
+
+    /// Takes a pending signal, blocked or not, `SIGKILL` first (a stub passing its signals on
+    /// to its satellite).
+    pub fn take_any(&mut self) -> Option<Signal> {
+        let signal = self.pending.first()?;
+        self.pending.remove(signal);
+        Some(signal)
+    }
+
+    /// Takes the next signal to deliver (pending, not blocked) and its action.
+    fn take_deliverable(&mut self) -> Option<(Signal, Action)> {
+        let signal = self.pending.minus(self.blocked).first()?;
+        self.pending.remove(signal);
+        Some((signal, self.action(signal)))
+    }
+
+    /// The state a child of `fork` starts with: the same dispositions and blocked set,
+    /// nothing pending.
+    pub fn forked(&self) -> Signals {
+        Signals { pending: SigSet::EMPTY, blocked: self.blocked, actions: self.actions }
+    }
+
+    /// `exec`: handlers go back to the default (the code they named is gone); ignored
+    /// signals stay ignored; pending and blocked stay.
+    pub fn exec(&mut self) {
+        for action in &mut self.actions {
+            if matches!(action, Action::Handler { .. }) {
+                *action = Action::Default;
+            }
+        }
+    }
+
+    /// Bytes of [`Signals::encode`].
+    pub const ENCODED: usize = 8 + 8 * Signal::ALL.len();
+
+    /// The dispositions and blocked set as bytes (in a process image; pending signals are not
+    /// part of it): `blocked`, `ignored` (two [`SigSet`] words), then for each signal of
+    /// [`Signal::ALL`] in order its handler's `pc` and `restorer` (0 and 0: no handler).
+    pub fn encode(&self) -> [u8; Signals::ENCODED] {
+        let mut out = [0; Signals::ENCODED];
+        let mut ignored = SigSet::EMPTY;
+        let mut words = [0u32; Signals::ENCODED / 4];
+        for (i, signal) in Signal::ALL.into_iter().enumerate() {
+            match self.action(signal) {
+                Action::Ignore => ignored.insert(signal),
+                Action::Handler { pc, restorer } => (words[2 + 2 * i], words[3 + 2 * i]) = (pc, restorer),
+                Action::Default => {}
+            }
+        }
+        (words[0], words[1]) = (self.blocked.bits(), ignored.bits());
+        for (chunk, word) in out.chunks_exact_mut(4).zip(words) {
+            chunk.copy_from_slice(&word.to_le_bytes());
+        }
+        out
+    }
+
+    /// The state `encode` made (nothing pending), checked like `sigaction`'s arguments:
+    /// `EINVAL` for a bad handler or for `SIGKILL` blocked, ignored or caught.
+    pub fn decode(bytes: &[u8; Signals::ENCODED]) -> Result<Signals, Errno> {
+        let word = |i: usize| {
+            u32::from_le_bytes([bytes[4 * i], bytes[4 * i + 1], bytes[4 * i + 2], bytes[4 * i + 3]])
+        };
+        let blocked = SigSet::from_bits(word(0));
+        let ignored = SigSet::from_bits(word(1));
+        if blocked.contains(Signal::Kill) {
+            return Err(Errno::Inval);
+        }
+        let mut signals = Signals { blocked, ..Signals::new() };
+        for (i, signal) in Signal::ALL.into_iter().enumerate() {
+            let action = match (word(2 + 2 * i), word(3 + 2 * i)) {
+                _ if ignored.contains(signal) => Action::Ignore,
+                (0, 0) => Action::Default,
+                (pc, restorer) if pc > SIG_IGN => Action::from_call(pc, restorer)?,
+                _ => return Err(Errno::Inval),
+            };
+            signals.set_action(signal, action)?;
+        }
+        Ok(signals)
+    }
+}
+
+/// What [`deliver`] decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    /// Return to user mode (maybe into a handler).
+    Resume,
+    /// End the process, killed by this signal.
+    Terminate(Signal),
+}
+
+/// Acts on the deliverable pending signals of a process about to return to user mode with
+/// `frame` in `space`: skips ignored ones, enters handlers (a [`SigFrame`] each), and stops
+/// at the first that terminates.
+pub fn deliver(signals: &mut Signals, space: &mut AddressSpace, frame: &mut TrapFrame) -> Delivery {
+    while let Some((signal, action)) = signals.take_deliverable() {
+        match action {
+            Action::Ignore => {}
+            Action::Default => match signal.default_action() {
+                DefaultAction::Ignore => {}
+                DefaultAction::Terminate => return Delivery::Terminate(signal),
+            },
+            Action::Handler { pc, restorer } => {
+                let saved = SigFrame { signal, blocked: signals.blocked, epc: frame.epc, regs: frame.regs };
+                let sp = frame.regs[2].wrapping_sub(SigFrame::RESERVED) & !15;
+                if sp > frame.regs[2] || space.copy_out(sp, &saved.encode()).is_err() {
+                    return Delivery::Terminate(Signal::Segv);
+                }
+                signals.blocked.insert(signal);
+                frame.regs[2] = sp;
+                frame.regs[1] = restorer;
+                frame.regs[10] = signal as u32;
+                frame.epc = pc;
+            }
+        }
+    }
+    Delivery::Resume
+}
+
+/// `sigreturn`: restores the registers and the blocked set saved in the [`SigFrame`] at the
+/// process's `sp`; returns the restored `a0` (the system call's "result", so the caller's
+/// usual store of the result leaves it as it was). `EFAULT` if there is no readable frame
+/// there: the caller then terminates the process with `SIGSEGV`.
+pub fn sigreturn(
+    signals: &mut Signals,
+    space: &mut AddressSpace,
+    frame: &mut TrapFrame,
+) -> Result<u32, Errno> {
+    let mut bytes = [0; SigFrame::SIZE];
+    space.copy_in(frame.regs[2], &mut bytes)?;
+    let saved = SigFrame::decode(&bytes).ok_or(Errno::Fault)?;
+    let mut blocked = saved.blocked;
+    blocked.remove(Signal::Kill);
+    signals.blocked = blocked;
+    frame.regs[1..].copy_from_slice(&saved.regs[1..]);
+    frame.epc = saved.epc;
+    Ok(saved.regs[10])
+}
