@@ -215,6 +215,19 @@ mod tests {
     }
 
     #[test]
+    fn placement_words_round_trip() {
+        use ox_abi::Placement;
+        let all = [Placement::Local, Placement::LeastLoaded, Placement::RoundRobin, Placement::Node(1)];
+        for policy in all.into_iter().chain([Placement::Node(255)]) {
+            assert_eq!(Placement::decode(policy.encode()), Some(policy));
+        }
+        assert_eq!(Placement::Node(2).encode(), 0x204);
+        for bad in [0, 5, 0x104, 0x4, 0x1_0004, 0x1ff] {
+            assert_eq!(Placement::decode(bad), None, "{bad:#x}");
+        }
+    }
+
+    #[test]
     fn fork_data_is_the_pc() {
         assert_eq!(fork_data(0x1_0234), [0x34, 0x02, 0x01, 0]);
         assert_eq!(fork_pc(&fork_data(0x1_0234)), Some(0x1_0234));

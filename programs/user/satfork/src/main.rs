@@ -15,7 +15,9 @@
 //! 5. `getppid` on a satellite after its parent exits: 1 (init adopted it) — and init's
 //!    `wait` collects it.
 //! 6. `dup2` on the central and on a satellite (the console redirected to a file).
-//! 7. Timings: forks placed from the central and from a satellite.
+//! 7. The utility `place`: `place 3 satfork placed` runs this program (as `placed`) under
+//!    policy node 3, and its plain `fork` puts the child on satellite 3.
+//! 8. Timings: forks placed from the central and from a satellite.
 
 #![no_std]
 #![no_main]
@@ -31,10 +33,21 @@ use ox_ulib::{print, println};
 
 ox_ulib::entry!(main);
 
-fn main(_args: &[&str]) -> i32 {
+fn main(args: &[&str]) -> i32 {
+    if args.get(1) == Some(&"placed") {
+        return placed();
+    }
     println!("satfork: pid {} on the central, policy {:?}", sys::getpid(), sys::placement());
-    let tests: [fn() -> u32; 7] =
-        [policies, fork_on_a_satellite, exec_on_a_satellite, failed_exec, reparenting, dup2, measure];
+    let tests: [fn() -> u32; 8] = [
+        policies,
+        fork_on_a_satellite,
+        exec_on_a_satellite,
+        failed_exec,
+        reparenting,
+        dup2,
+        place_utility,
+        measure,
+    ];
     let failures: u32 = tests.iter().map(|test| test()).sum();
     println!("satfork: {failures} failure(s)");
     i32::from(failures != 0)
@@ -322,6 +335,36 @@ fn dup2() -> u32 {
     let text = core::str::from_utf8(&back).unwrap_or("?");
     println!("satfork: dup2 file: {:?}", text);
     failures + u32::from(text != "central via 7\nsatellite 2 via stdout\n")
+}
+
+fn place_utility() -> u32 {
+    match sys::fork() {
+        Ok(Fork::Child) => {
+            let errno = sys::exec("place", &["place", "3", "satfork", "placed"]);
+            println!("satfork: exec place failed: {}", errno.name());
+            sys::exit(127)
+        }
+        Ok(Fork::Parent(pid)) => expect("place 3 satfork placed", pid, 0),
+        Err(_) => 1,
+    }
+}
+
+/// Test 7's command, run by `place 3`: the policy it inherited, and where its `fork` puts a
+/// child. Exits 0 if that is node 3.
+fn placed() -> i32 {
+    let policy = sys::placement();
+    match sleeper(20, 0) {
+        Ok(child) => {
+            let node = node_of(child);
+            let status = reap(child);
+            println!("satfork: under `place 3`: policy {policy:?}, fork put the child on node {node:?}");
+            i32::from(policy != Ok(Placement::Node(3)) || node != Some(3) || status != Some(WaitStatus::Exited(0)))
+        }
+        Err(e) => {
+            println!("satfork: fork under `place 3` failed: {}", e.name());
+            1
+        }
+    }
 }
 
 /// Ticks for `n` forks by `fork_one` (each child exits at once and is reaped).
