@@ -358,7 +358,9 @@ fn placed() -> i32 {
             let node = node_of(child);
             let status = reap(child);
             println!("satfork: under `place 3`: policy {policy:?}, fork put the child on node {node:?}");
-            i32::from(policy != Ok(Placement::Node(3)) || node != Some(3) || status != Some(WaitStatus::Exited(0)))
+            i32::from(
+                policy != Ok(Placement::Node(3)) || node != Some(3) || status != Some(WaitStatus::Exited(0)),
+            )
         }
         Err(e) => {
             println!("satfork: fork under `place 3` failed: {}", e.name());
