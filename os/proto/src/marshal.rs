@@ -222,7 +222,7 @@ mod tests {
             assert_eq!(Placement::decode(policy.encode()), Some(policy));
         }
         assert_eq!(Placement::Node(2).encode(), 0x204);
-        for bad in [0, 5, 0x104, 0x4, 0x1_0004, 0x1ff] {
+        for bad in [0, 5, 0x101, 0x4, 0x1_0004, 0x1ff] {
             assert_eq!(Placement::decode(bad), None, "{bad:#x}");
         }
     }
