@@ -385,12 +385,24 @@ fn time_forks(n: u32, fork_one: fn() -> Result<Fork, Errno>) -> Result<u32, Errn
 
 fn measure() -> u32 {
     const N: u32 = 10;
+    /// Bytes of heap added for the second image size.
+    const GROW: i32 = 128 << 10;
     let to_satellite = || sys::rfork(1);
     let central = time_forks(N, sys::fork);
     let placed = time_forks(N, to_satellite);
     println!(
         "measure: {N} forks on the central in {central:?} ms; {N} rforks central -> node 1 in {placed:?} ms"
     );
+    let mut failures = u32::from(central.is_err() || placed.is_err());
+    match sys::fork() {
+        Ok(Fork::Child) => {
+            let bigger = sys::sbrk(GROW).and_then(|_| time_forks(N, to_satellite));
+            println!("measure: with 128 KiB more heap, {N} rforks central -> node 1 in {bigger:?} ms");
+            sys::exit(i32::from(bigger.is_err()))
+        }
+        Ok(Fork::Parent(pid)) => failures += expect("measuring a bigger image", pid, 0),
+        Err(_) => failures += 1,
+    }
     match sys::rfork(1) {
         Ok(Fork::Child) => {
             let local = time_forks(N, sys::fork);
@@ -399,11 +411,11 @@ fn measure() -> u32 {
             println!(
                 "measure: on node 1, {N} local forks in {local:?} ms; {N} forks to node 2 in {other:?} ms"
             );
-            sys::exit(i32::from(local.is_err() || other.is_err()))
+            let bigger = sys::sbrk(GROW).and_then(|_| time_forks(N, sys::fork));
+            println!("measure: on node 1 with 128 KiB more heap, {N} forks to node 2 in {bigger:?} ms");
+            sys::exit(i32::from(local.is_err() || other.is_err() || bigger.is_err()))
         }
-        Ok(Fork::Parent(pid)) => {
-            expect("measuring on node 1", pid, 0) + u32::from(central.is_err() || placed.is_err())
-        }
-        Err(_) => 1,
+        Ok(Fork::Parent(pid)) => failures + expect("measuring on node 1", pid, 0),
+        Err(_) => failures + 1,
     }
 }
