@@ -16,6 +16,7 @@
 //! The server is part of the kernel here, not a process of its own: it needs no context of
 //! its own, only the link's interrupt.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use ox_abi::Errno;
@@ -37,8 +38,9 @@ enum Purpose {
         /// The logical parent.
         parent: Pid,
     },
-    /// The live process's `exec`; once built by `Start`, its new space, registers and ASID.
-    Exec(Option<(AddressSpace, TrapFrame, u32)>),
+    /// The live process's `exec`; once built by `Start`, its new space, registers and ASID
+    /// (boxed: the table keeps its capacity, so its entries stay small).
+    Exec(Option<Box<(AddressSpace, TrapFrame, u32)>>),
 }
 
 /// An image being received.
@@ -135,7 +137,8 @@ pub fn start(pid: Pid, pc: u32) -> Reply {
         });
         return match built {
             Ok(built) => {
-                incoming[at] = Incoming { pid, purpose: Purpose::Exec(Some(built)), bytes: Vec::new() };
+                incoming[at] =
+                    Incoming { pid, purpose: Purpose::Exec(Some(Box::new(built))), bytes: Vec::new() };
                 Reply::ok(0)
             }
             Err(e) => {
@@ -165,7 +168,7 @@ pub fn take_exec(pid: Pid) -> Option<(AddressSpace, TrapFrame, u32)> {
     let mut incoming = INCOMING.lock();
     let at = incoming.iter().position(|i| i.pid == pid)?;
     match incoming.remove(at).purpose {
-        Purpose::Exec(built) => built,
+        Purpose::Exec(built) => built.map(|built| *built),
         Purpose::Fork { .. } => None,
     }
 }
