@@ -58,6 +58,8 @@ fn request() -> BoxedStrategy<Request> {
         (word(), data()).prop_map(|(offset, data)| Request::WriteImage { offset, data }),
         word().prop_map(|pc| Request::Start { pc }),
         Just(Request::Stats),
+        word().prop_map(|size| Request::ExecImage { size }),
+        word().prop_map(|ppid| Request::Parent { ppid }),
     ]
     .boxed()
 }
@@ -115,6 +117,8 @@ fn extremes() -> Vec<Message> {
         Request::WriteImage { offset: u32::MAX, data: big.clone() },
         Request::Start { pc: u32::MAX },
         Request::Stats,
+        Request::ExecImage { size: u32::MAX },
+        Request::Parent { ppid: u32::MAX },
     ];
     let mut all: Vec<Message> = requests.into_iter().map(|r| Message::request(u32::MAX, r)).collect();
     all.push(Message::reply(0, Reply { result: Ok(u32::MAX), signal: Some(Signal::Kill), data: big }));
@@ -466,9 +470,9 @@ fn serve(request: &Request) -> Option<Reply> {
             Some(Reply { result: Ok(100_000), signal: None, data: vec![0x5a; *len as usize] })
         }
         Request::WriteImage { data, .. } => Some(Reply::ok(data.len() as u32)),
-        Request::ForkImage { .. } | Request::Start { .. } => Some(Reply::ok(0)),
+        Request::ForkImage { .. } | Request::ExecImage { .. } | Request::Start { .. } => Some(Reply::ok(0)),
         Request::Stats => Some(Reply { result: Ok(72), signal: None, data: vec![0x11; 72] }),
-        Request::Signal(_) | Request::Exit(_) => None,
+        Request::Signal(_) | Request::Exit(_) | Request::Parent { .. } => None,
     }
 }
 

@@ -6,76 +6,40 @@
 //! the three satellites and lists them with `ps`; and measures a forwarded call against a
 //! local one. The run's exit code is the program's verdict.
 //!
-//! Images from `ORRERY_GUEST_DIR` (set by `cargo xtask test`); every run boots a fresh copy of
-//! the disk.
+//! The same way with `programs/user/satfork` as init: processes created and replaced **on**
+//! satellites (a `fork` there landing on another satellite, `wait` across satellites, `exec`,
+//! a failed `exec`, `getppid` after a reparenting), the placement policies, and `dup2`.
+//!
+//! Images from `ORRERY_GUEST_DIR` (set by `cargo xtask test`); every run boots a pristine disk
+//! with the program as `/bin/init` (`orrery_tests::run_topology`).
 
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-use orrery_emulator::system::{System, SystemOptions, SystemState};
-use orrery_emulator::topology::Topology;
-use orrery_tests::Capture;
-use ox_fs::{Fs, MemDisk, ROOT_INO};
+use orrery_emulator::system::SystemState;
+use orrery_tests::run_topology;
 
 /// More virtual time than any run here needs.
 const LIMIT_NS: u64 = 20_000_000_000;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn guest_dir() -> PathBuf {
-    let Some(dir) = std::env::var_os("ORRERY_GUEST_DIR") else {
-        panic!("ORRERY_GUEST_DIR is not set: run `cargo xtask test`, which builds and names target/ox32");
-    };
-    PathBuf::from(dir)
-}
-
-/// A fresh copy of the built disk whose `/bin/init` is `/bin/remote`.
-fn disk_with_remote_init() -> PathBuf {
-    let image = guest_dir().join("disk.img");
-    let bytes = std::fs::read(&image).unwrap_or_else(|e| panic!("{}: {e}", image.display()));
-    let mut fs = Fs::mount(MemDisk::from_bytes(bytes)).unwrap_or_else(|e| panic!("disk.img: {e:?}"));
-    let remote = fs.lookup_at(ROOT_INO, "/bin/remote").unwrap_or_else(|e| panic!("/bin/remote: {e:?}"));
-    let size = fs.stat(remote).expect("stat /bin/remote").size;
-    let mut program = vec![0; size as usize];
-    fs.read_at(remote, 0, &mut program).expect("read /bin/remote");
-    let init = fs.lookup_at(ROOT_INO, "/bin/init").unwrap_or_else(|e| panic!("/bin/init: {e:?}"));
-    fs.truncate(init, 0).expect("truncate /bin/init");
-    assert_eq!(fs.write_at(init, 0, &program).expect("write /bin/init"), program.len());
-    let bytes = fs.unmount().expect("unmount").into_bytes();
-    static COPIES: AtomicUsize = AtomicUsize::new(0);
-    let n = COPIES.fetch_add(1, Ordering::Relaxed);
-    let copy = std::env::temp_dir().join(format!("orrery-remote-{}-{n}.img", std::process::id()));
-    std::fs::write(&copy, bytes).unwrap_or_else(|e| panic!("{}: {e}", copy.display()));
-    copy
-}
-
-/// Runs `topologies/NAME` with the remote init to its end; returns the transcript.
+/// Runs `topologies/NAME` with `remote` as init to its end; returns the transcript.
 fn run(name: &str, threads: usize) -> String {
-    let path = repo().join("topologies").join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let disk = disk_with_remote_init();
-    let text = text
-        .replace("\"../target/ox32/kernel.elf\"", &format!("{:?}", guest_dir().join("kernel.elf")))
-        .replace("\"../target/ox32/disk.img\"", &format!("{disk:?}"));
-    let topology = Topology::parse(name, &text, &repo().join("topologies")).unwrap_or_else(|e| panic!("{e}"));
-    let capture = Capture::default();
-    let options = SystemOptions { terminal: Box::new(capture.clone()), input: Vec::new(), stdin: false };
-    let mut system = System::new(&topology, options).unwrap_or_else(|e| panic!("{e}"));
-    let state = system.run(LIMIT_NS, threads).unwrap_or_else(|e| panic!("{e}"));
-    let _ = std::fs::remove_file(&disk);
-    let text = capture.text();
-    assert_eq!(state, SystemState::PoweredOff(0), "remote should pass:\n{text}");
+    run_init("remote", name, threads)
+}
+
+/// Runs `topologies/NAME` with `/bin/PROGRAM` as init to its end; returns the transcript.
+fn run_init(program: &str, name: &str, threads: usize) -> String {
+    let (text, state) = run_topology(name, Some(program), b"", threads, LIMIT_NS);
+    assert_eq!(state, SystemState::PoweredOff(0), "{program} should pass:\n{text}");
     assert!(!text.contains("panic"), "{text}");
     text
 }
 
-/// The program's verdict lines (`remote:`), the same whatever the links lose.
+/// The program's verdict lines (`remote:` or `satfork:`, and what `ps` prints), the same
+/// whatever the links lose.
 fn verdict(transcript: &str) -> Vec<&str> {
     transcript
         .lines()
-        .filter(|l| l.contains("remote:") || l.contains(" PID ") || l.contains("    "))
+        .filter(|l| {
+            l.contains("remote:") || l.contains("satfork:") || l.contains(" PID ") || l.contains("    ")
+        })
         .collect()
 }
 
@@ -93,4 +57,21 @@ fn lossy_links_give_the_same_console_output() {
     let lossy = run("lossy.toml", 1);
     assert_eq!(verdict(&lossy), verdict(&clean));
     assert_eq!(run("lossy.toml", 1), lossy, "a second lossy run");
+}
+
+#[test]
+fn processes_fork_and_exec_on_satellites() {
+    let transcript = run_init("satfork", "default.toml", 1);
+    let from = transcript.find("[cp] [kernel] starting init").expect("init starts");
+    insta::assert_snapshot!("satfork", &transcript[from..]);
+    assert!(transcript.contains("[cp] satfork: echo ran on satellite 3 after exec"), "{transcript}");
+    assert!(transcript.contains("[cp] satfork: 0 failure(s)"), "{transcript}");
+    assert_eq!(run_init("satfork", "default.toml", 2), transcript, "a second run, on two threads");
+}
+
+#[test]
+fn satellite_forks_survive_lossy_links() {
+    let clean = run_init("satfork", "default.toml", 1);
+    let lossy = run_init("satfork", "lossy.toml", 1);
+    assert_eq!(verdict(&lossy), verdict(&clean));
 }

@@ -105,6 +105,12 @@ pub enum Syscall {
     Rfork = 26,
     /// `ps(buf, len) -> bytes of [`ProcInfo`]s stored`: the process table.
     Ps = 27,
+    /// `place(policy) -> previous policy`: sets where this process's `fork`s put their
+    /// children (a [`Placement`] word; 0 only reads it).
+    Place = 28,
+    /// `dup2(fd, new_fd) -> new_fd`: `new_fd` refers to `fd`'s open file (closed first if
+    /// open).
+    Dup2 = 29,
     /// `sigaction(signal, handler, restorer) -> old handler`: `handler` is [`SIG_DFL`],
     /// [`SIG_IGN`] or the address of a function; `restorer` is where a handler returns to.
     Sigaction = 40,
@@ -119,7 +125,7 @@ pub enum Syscall {
 
 impl Syscall {
     /// Every system call, in number order.
-    pub const ALL: [Syscall; 31] = [
+    pub const ALL: [Syscall; 33] = [
         Syscall::Write,
         Syscall::Read,
         Syscall::Exit,
@@ -147,6 +153,8 @@ impl Syscall {
         Syscall::Getdents,
         Syscall::Rfork,
         Syscall::Ps,
+        Syscall::Place,
+        Syscall::Dup2,
         Syscall::Sigaction,
         Syscall::Sigreturn,
         Syscall::Pause,
@@ -193,6 +201,46 @@ impl Syscall {
             Syscall::Sigreturn => "sigreturn",
             Syscall::Pause => "pause",
             Syscall::Stats => "stats",
+            Syscall::Place => "place",
+            Syscall::Dup2 => "dup2",
+        }
+    }
+}
+
+/// Where `fork` puts a child: a per-process attribute, inherited by children and kept by
+/// `exec`, set by `place` (docs/satellites.md). As a word: `Local` 1, `LeastLoaded` 2,
+/// `RoundRobin` 3, `Node(n)` 4 | n << 8.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// On the parent's node (the central, or the satellite the parent runs on): the default.
+    Local,
+    /// On the satellite with the fewest live processes (the lowest node on a tie).
+    LeastLoaded,
+    /// On the satellites in turn, system-wide.
+    RoundRobin,
+    /// On satellite node `n` (1 and up).
+    Node(u8),
+}
+
+impl Placement {
+    /// The word `place` takes and returns.
+    pub fn encode(self) -> u32 {
+        match self {
+            Placement::Local => 1,
+            Placement::LeastLoaded => 2,
+            Placement::RoundRobin => 3,
+            Placement::Node(n) => 4 | (n as u32) << 8,
+        }
+    }
+
+    /// Reads a word back (`None` for 0 and for a word no placement encodes to).
+    pub fn decode(word: u32) -> Option<Placement> {
+        match (word & 0xff, word >> 8) {
+            (1, 0) => Some(Placement::Local),
+            (2, 0) => Some(Placement::LeastLoaded),
+            (3, 0) => Some(Placement::RoundRobin),
+            (4, n @ 1..=255) => Some(Placement::Node(n as u8)),
+            _ => None,
         }
     }
 }

@@ -184,6 +184,14 @@ impl FdTable {
         self.fds.iter().flatten().count() as u32
     }
 
+    /// Makes descriptor `fd` refer to open file `id` (whose reference the caller hands over);
+    /// returns what it referred to before, for the caller to close. `EBADF` for a number past
+    /// the table.
+    pub fn replace(&mut self, fd: u32, id: FileId) -> Result<Option<FileId>, Errno> {
+        let slot = self.fds.get_mut(fd as usize).ok_or(Errno::BadF)?;
+        Ok(slot.replace(id))
+    }
+
     /// Takes descriptor `fd` out of the table; the caller closes the file.
     pub fn take(&mut self, fd: u32) -> Result<FileId, Errno> {
         self.fds.get_mut(fd as usize).and_then(Option::take).ok_or(Errno::BadF)

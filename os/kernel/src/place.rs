@@ -1,29 +1,50 @@
-//! Placement: `rfork`, Bach's fork on the central processor to a satellite (docs/satellites.md).
+//! Placement (Bach §13.1; docs/satellites.md): where a process's children go, and putting a
+//! child on a satellite — for `fork` and `rfork` on the central and, forwarded by the stub,
+//! for `fork` and `rfork` on a satellite.
 //!
-//! The kernel picks a satellite ([`choose`]: the one running the fewest of our processes,
-//! the lowest node on a tie — or the node the caller names), and asks its server to accept a
-//! process: `ForkImage` (the child's pid, its logical parent, the image's size), the image of
-//! the forker (`ox_kcore::image`: its pages and registers, `a0` = 0) in `WriteImage`s, each
-//! answered. Then it creates the child's stub here — same pid, child of the forker, a copy of
-//! the forker's descriptors and directory — and sends `Start` with the pc after the `rfork`.
-//! The child is technically the satellite server's, logically the forker's: `getppid` there
-//! and `wait` here say so.
+//! **The policy** is a per-process attribute ([`Placement`], set by `place`, inherited by
+//! children, kept by `exec`): `local` (the child stays on the parent's node: the default),
+//! `least-loaded` (the satellite with the fewest live processes, the lowest node on a tie),
+//! `round-robin` (the satellites in turn, system-wide) or a fixed satellite node. [`choose`]
+//! is the one function that applies it. `rfork(node)` names a node, or with 0 follows the
+//! policy when it names a satellite and takes the least loaded one otherwise.
+//!
+//! **Placing a child** is the same wherever the image comes from ([`place`]): `ForkImage`
+//! (the child's pid, its logical parent, the image's size) to the chosen satellite's server,
+//! the image in `WriteImage`s, each answered; then the child's stub here — same pid, child of
+//! the current process (the forker, or the forker's stub), a copy of its descriptors,
+//! directory, name and policy — and `Start` with the pc after the forker's call. The image is
+//! `ox_kcore::image`, with `a0` = 0: built from the central's memory for a fork here, read
+//! with `ReadImage`s from the parent's satellite for a fork there ([`fork_remote`]; the parent
+//! sleeps in its call, so its image and registers are still). The child is technically the
+//! satellite server's, logically the forker's: `getppid` there and `wait` here say so.
 
+use alloc::vec::Vec;
+
+use ox_abi::{Errno, Placement};
 use ox_kcore::image;
-use ox_proto::{Env, Message, Request, MAX_DATA};
+use ox_proto::{marshal, Call, Env, Message, Request, Syscall, MAX_DATA};
 
 use crate::arch::TrapFrame;
+use crate::global::Global;
 use crate::proc::{self, Pid, State};
 use crate::remote;
-use ox_abi::Errno;
 
-/// The link of the satellite to place a process on: node `node`, or, for 0, the least
-/// loaded one (fewest live stubs; the lowest node on a tie).
-pub fn choose(node: u32) -> Result<usize, Errno> {
+/// The largest image read from a satellite (a satellite accepts no larger one).
+const MAX_IMAGE: usize = 512 << 10;
+
+/// The satellite `round-robin` takes next, as an index of [`remote::satellites`].
+static NEXT: Global<usize> = Global::new("round-robin placement", 0);
+
+/// The link of satellite node `node`; `EINVAL` if no satellite has that node.
+fn node_link(node: u32) -> Result<usize, Errno> {
+    remote::satellites().iter().find(|(_, n)| *n == node).map(|(link, _)| *link).ok_or(Errno::Inval)
+}
+
+/// The link of the satellite with the fewest live processes (the lowest node on a tie);
+/// `ENODEV` without satellites.
+fn least_loaded() -> Result<usize, Errno> {
     let satellites = remote::satellites();
-    if node != 0 {
-        return satellites.iter().find(|(_, n)| *n == node).map(|(link, _)| *link).ok_or(Errno::Inval);
-    }
     let table = proc::table();
     let load = |link: usize| {
         table
@@ -42,22 +63,162 @@ pub fn choose(node: u32) -> Result<usize, Errno> {
         .ok_or(Errno::NoDev)
 }
 
-/// `rfork(node)`: the current process forked onto a satellite; returns the child's pid.
+/// The link of the next satellite in turn; `ENODEV` without satellites.
+fn round_robin() -> Result<usize, Errno> {
+    let satellites = remote::satellites();
+    if satellites.is_empty() {
+        return Err(Errno::NoDev);
+    }
+    let mut next = NEXT.lock();
+    let (link, _) = satellites[*next % satellites.len()];
+    *next = (*next + 1) % satellites.len();
+    Ok(link)
+}
+
+/// Where a child of a process whose user context is on the satellite of link `home` (`None`:
+/// on the central) goes under `policy`: a satellite's link, or `None` for the central.
+pub fn choose(policy: Placement, home: Option<usize>) -> Result<Option<usize>, Errno> {
+    match policy {
+        Placement::Local => Ok(home),
+        Placement::LeastLoaded => least_loaded().map(Some),
+        Placement::RoundRobin => round_robin().map(Some),
+        Placement::Node(node) => node_link(node.into()).map(Some),
+    }
+}
+
+/// The satellite of `rfork(node)` for a process under `policy`: node `node`; for 0 the
+/// policy's choice if it names a satellite, else the least loaded.
+fn rfork_link(node: u32, policy: Placement) -> Result<usize, Errno> {
+    if node != 0 {
+        return node_link(node);
+    }
+    match choose(policy, None)? {
+        Some(link) => Ok(link),
+        None => least_loaded(),
+    }
+}
+
+/// `place(policy) -> previous policy`: sets the current process's policy (a [`Placement`]
+/// word; 0 only reads it). `EINVAL` for a word that is no policy or a node that is no
+/// satellite.
+pub fn set(word: u32) -> Result<u32, Errno> {
+    let new = match word {
+        0 => None,
+        word => Some(Placement::decode(word).ok_or(Errno::Inval)?),
+    };
+    if let Some(Placement::Node(node)) = new {
+        node_link(node.into())?;
+    }
+    let mut table = proc::table();
+    let me = table.current();
+    let old = me.placement;
+    if let Some(policy) = new {
+        me.placement = policy;
+    }
+    Ok(old.encode())
+}
+
+/// `fork` on the central: the child where the current process's policy says (here, or on a
+/// satellite); returns its pid.
+pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
+    let policy = proc::table().current().placement;
+    match choose(policy, None)? {
+        None => proc::fork(frame),
+        Some(link) => fork_to(frame, link),
+    }
+}
+
+/// `rfork(node)` on the central: the current process forked onto a satellite; returns the
+/// child's pid.
 pub fn rfork(frame: &TrapFrame, node: u32) -> Result<Pid, Errno> {
-    let link = choose(node)?;
-    let (pid, parent, bytes) = {
+    let policy = proc::table().current().placement;
+    let link = rfork_link(node, policy)?;
+    fork_to(frame, link)
+}
+
+/// The current (central) process forked onto the satellite of `link`.
+fn fork_to(frame: &TrapFrame, link: usize) -> Result<Pid, Errno> {
+    let (pid, bytes) = {
         let mut table = proc::table();
         table.free_slot()?;
         let pid = table.new_pid();
         let me = table.current();
         let mut regs = frame.regs;
-        regs[10] = 0;
+        regs[ox_abi::REG_RESULT] = 0;
         let mut bytes = image::encode(me.space(), &regs);
         image::append_signals(&mut bytes, &me.signals.forked());
-        (pid, me.pid, bytes)
+        (pid, bytes)
     };
-    let env = Env::default();
-    remote::send(link, &Message::request(pid, Request::ForkImage { parent, env, size: bytes.len() as u32 }));
+    place(link, pid, &bytes, frame.epc)
+}
+
+/// A `fork` or `rfork` of the current stub's satellite process (forwarded, with its resume pc
+/// as the data: `marshal::fork_data`): the child goes where the policy (or `rfork`'s node)
+/// says — `local` is the parent's own satellite —, its image read from the parent's
+/// satellite. Returns the child's pid.
+pub fn fork_remote(call: &Call) -> Result<Pid, Errno> {
+    let pc = marshal::fork_pc(&call.data).ok_or(Errno::Inval)?;
+    let (parent, home, policy) = {
+        let mut table = proc::table();
+        let me = table.current();
+        let home = me.remote.as_ref().map(|r| r.link).ok_or(Errno::NoSys)?;
+        (me.pid, home, me.placement)
+    };
+    let link = match call.call {
+        Syscall::Rfork => rfork_link(call.args[0], policy)?,
+        _ => choose(policy, Some(home))?.unwrap_or(home),
+    };
+    let bytes = read_image(home, parent)?;
+    let pid = {
+        let mut table = proc::table();
+        table.free_slot()?;
+        table.new_pid()
+    };
+    place(link, pid, &bytes, pc)
+}
+
+/// The image of process `pid` (sleeping in a call) from the satellite of `link`: a first
+/// `ReadImage` learns its size, the others are sent back to back.
+fn read_image(link: usize, pid: Pid) -> Result<Vec<u8>, Errno> {
+    let piece = |offset: usize| Request::ReadImage { offset: offset as u32, len: MAX_DATA as u32 };
+    remote::send(link, &Message::request(pid, piece(0)));
+    let first = remote::wait_reply(pid);
+    let size = first.result? as usize;
+    if size > MAX_IMAGE {
+        return Err(Errno::NoMem);
+    }
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(size).map_err(|_| Errno::NoMem)?;
+    bytes.extend_from_slice(&first.data);
+    let mut asked = 0;
+    for offset in (bytes.len()..size).step_by(MAX_DATA) {
+        remote::send(link, &Message::request(pid, piece(offset)));
+        asked += 1;
+    }
+    let mut failed = None;
+    for _ in 0..asked {
+        let reply = remote::wait_reply(pid);
+        match reply.result {
+            Ok(_) => bytes.extend_from_slice(&reply.data),
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    if bytes.len() != size {
+        return Err(Errno::Io);
+    }
+    Ok(bytes)
+}
+
+/// Sends process `pid`'s new image to the satellite of `link`: `announce` (`ForkImage` or
+/// `ExecImage`), then `bytes` in `WriteImage`s; the first refusal among the answers is the
+/// error.
+pub fn send_image(link: usize, pid: Pid, announce: Request, bytes: &[u8]) -> Result<(), Errno> {
+    remote::send(link, &Message::request(pid, announce));
     let mut answers = 1;
     for (i, piece) in bytes.chunks(MAX_DATA).enumerate() {
         let request = Request::WriteImage { offset: (i * MAX_DATA) as u32, data: piece.to_vec() };
@@ -70,9 +231,21 @@ pub fn rfork(frame: &TrapFrame, node: u32) -> Result<Pid, Errno> {
             refused.get_or_insert(e);
         }
     }
-    if let Some(e) = refused {
-        return Err(e);
-    }
+    refused.map_or(Ok(()), Err)
+}
+
+/// `Start { pc }` for process `pid` on the satellite of `link`, and its answer.
+pub fn start(link: usize, pid: Pid, pc: u32) -> Result<(), Errno> {
+    remote::send(link, &Message::request(pid, Request::Start { pc }));
+    remote::wait_reply(pid).result.map(|_| ())
+}
+
+/// Puts child `pid`, whose image is `bytes`, on the satellite of `link`, to resume at `pc`,
+/// with its stub here as a child of the current process; returns `pid`.
+fn place(link: usize, pid: Pid, bytes: &[u8], pc: u32) -> Result<Pid, Errno> {
+    let parent = proc::table().current().pid;
+    let announce = Request::ForkImage { parent, env: Env::default(), size: bytes.len() as u32 };
+    send_image(link, pid, announce, bytes)?;
     {
         let mut table = proc::table();
         let slot = table.free_slot()?;
@@ -81,10 +254,10 @@ pub fn rfork(frame: &TrapFrame, node: u32) -> Result<Pid, Errno> {
         let mut stub = proc::Proc::new_stub(pid, parent, me.name.clone(), slot, link, node)?;
         stub.files = me.files.duplicate();
         stub.cwd = me.cwd.clone();
+        stub.placement = me.placement;
         table.slots[slot] = Some(stub);
     }
-    remote::send(link, &Message::request(pid, Request::Start { pc: frame.epc }));
-    let started = remote::wait_reply(pid).result.map(|_| pid);
+    let started = start(link, pid, pc).map(|()| pid);
     if started.is_err() {
         // The satellite has no process for the stub to stand for: it exits, and the
         // forker's `wait` collects it.

@@ -34,7 +34,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use ox_abi::{ArgSlice, Errno, ProcInfo, Signal, WaitStatus, PROC_NAME_MAX, USER_TOP};
+use ox_abi::{ArgSlice, Errno, Placement, ProcInfo, Signal, WaitStatus, PROC_NAME_MAX, USER_TOP};
 use ox_kcore::signal::{self, Action, Delivery, Signals};
 use ox_proto::Request;
 
@@ -141,6 +141,8 @@ pub struct Proc {
     pub cwd: Cwd,
     /// `Some` for a stub, whose user context runs on a satellite.
     pub remote: Option<Remote>,
+    /// Where its `fork`s put children (`place`; inherited, kept by `exec`).
+    pub placement: Placement,
     kstack: *mut u8,
 }
 
@@ -170,6 +172,7 @@ impl Proc {
             files: FdTable::empty(),
             cwd: Cwd::root(),
             remote: None,
+            placement: Placement::Local,
             kstack,
         });
         let frame_addr = proc.kstack_top() - FRAME_SIZE as u32;
@@ -290,6 +293,11 @@ impl Table {
         self.slots.iter_mut().flatten().find(|p| p.pid == pid).map(|p| &mut **p)
     }
 
+    /// The running process's slot (its ASID is slot + 1).
+    pub fn current_slot(&self) -> Option<usize> {
+        self.current
+    }
+
     /// A free slot of the table.
     pub fn free_slot(&self) -> Result<usize, Errno> {
         self.slots.iter().position(Option::is_none).ok_or(Errno::Again)
@@ -331,8 +339,10 @@ pub fn program_image(cwd: u32, name: &str) -> Result<Cow<'static, [u8]>, Errno> 
 
 /// A new address space for slot `slot` running executable `image` with arguments `args`:
 /// the image loaded, the arguments on the stack. Returns the space and the first trap frame
-/// (`a0` = argc, `a1` = argv, an array of [`ArgSlice`]).
-fn load_program(slot: usize, image: &[u8], args: &[Vec<u8>]) -> Result<(AddressSpace, TrapFrame), Errno> {
+/// (`a0` = argc, `a1` = argv, an array of [`ArgSlice`]). `exec` here and a stub's `exec` for
+/// its satellite process ([`stub`](crate::stub), which ships the result as an image) both
+/// build the new user context with it.
+pub fn load_program(slot: usize, image: &[u8], args: &[Vec<u8>]) -> Result<(AddressSpace, TrapFrame), Errno> {
     let mut space = AddressSpace::new(slot as u32 + 1)?;
     let entry = elf::load(&mut space, image)?;
     let mut sp = USER_TOP;
@@ -384,6 +394,7 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
     child.signals = parent.signals.forked();
     child.files = parent.files.duplicate();
     child.cwd = parent.cwd.clone();
+    child.placement = parent.placement;
     table.slots[slot] = Some(child);
     Ok(pid)
 }
@@ -429,9 +440,15 @@ pub fn exit(status: WaitStatus) -> ! {
     pmap::activate_kernel();
     me.space = None;
     let mut orphan_zombie = false;
+    let mut remote_orphans = Vec::new();
     for child in table.slots.iter_mut().flatten().filter(|p| p.ppid == pid) {
         child.ppid = 1;
         orphan_zombie |= matches!(child.state, State::Zombie(_));
+        if let (Some(remote), State::Runnable | State::Running | State::Sleeping(_)) =
+            (&child.remote, child.state)
+        {
+            remote_orphans.push((remote.link, child.pid));
+        }
     }
     if orphan_zombie {
         table.wakeup(Chan::Child(1));
@@ -441,6 +458,10 @@ pub fn exit(status: WaitStatus) -> ! {
         post(parent, Signal::Chld);
     }
     drop(table);
+    // A satellite caches its processes' parents (`getppid` stays local): tell it.
+    for (link, child) in remote_orphans {
+        crate::remote::send(link, &ox_proto::Message::request(child, Request::Parent { ppid: 1 }));
+    }
     sched::switch_away(State::Zombie(status));
     unreachable!("a zombie was scheduled");
 }

@@ -11,6 +11,12 @@
 //! the output buffer is the reply's data. So `read`, `open`, `wait`, … are the very functions a
 //! local process calls, with their checks, sleeps and errors.
 //!
+//! Three calls change the satellite process's user context and are served by the stub itself
+//! rather than by [`syscall::execute`]: `fork` and `rfork` ([`place::fork_remote`]: the image
+//! read from the parent's satellite, the child placed by the policy, a new stub forked from
+//! this one) and `exec` ([`exec`]: the program found and loaded here exactly as for a local
+//! process, [`proc::load_program`], and shipped to the satellite as an image).
+//!
 //! Termination: a stub never initiates it. `Exit` from the satellite makes the stub exit with
 //! that status (its parent's `wait` sees it).
 //!
@@ -29,16 +35,18 @@
 //! request concerns the call being executed, the one still in the mailbox (it then fails at
 //! once), or one already answered (the stub is idle with no call waiting: it is forgotten).
 
+use alloc::string::String;
 use alloc::vec;
 
-use ox_abi::{Errno, USER_BASE};
+use ox_abi::{Errno, Syscall, USER_BASE};
+use ox_kcore::image;
 use ox_proto::marshal::{self, Len};
 use ox_proto::{Call, Message, Reply, Request, MAX_DATA};
 
 use crate::proc::{self, Chan, Pid, State};
 use crate::syscall::{self, copy_in, copy_out};
 use crate::vm::AddressSpace;
-use crate::{kprintln, remote, sched};
+use crate::{kprintln, place, remote, sched};
 
 /// Where a stub keeps a call's input (the request's data).
 pub const IN_BASE: u32 = USER_BASE;
@@ -105,7 +113,11 @@ pub fn run() -> ! {
         };
         match request {
             Some(Request::StubExecutes(call)) => {
-                let reply = execute(call);
+                let reply = match call.call {
+                    Syscall::Fork | Syscall::Rfork => with_signal(place::fork_remote(&call)),
+                    Syscall::Exec => with_signal(exec(&call)),
+                    _ => execute(call),
+                };
                 remote::send(link, &Message::reply(pid, reply));
                 if let Some(remote) = proc::table().current().remote.as_mut() {
                     (remote.busy, remote.interrupt) = (false, false);
@@ -157,4 +169,38 @@ fn execute(call: Call) -> Reply {
     }
     let signal = proc::table().current().signals.take_any();
     Reply { result, signal, data }
+}
+
+/// The reply for `result`, with the signal the stub received meanwhile.
+fn with_signal(result: Result<u32, Errno>) -> Reply {
+    let signal = proc::table().current().signals.take_any();
+    Reply { result, signal, data: vec![] }
+}
+
+/// `exec` of the current stub's satellite process (the name and arguments as
+/// `marshal::exec_data`): finds the program as a local `exec` does (from the stub's
+/// directory), builds the new user context with [`proc::load_program`], and sends it as an
+/// image (`ExecImage`, `WriteImage`s, `Start` with the entry) that the satellite builds and
+/// keeps; a success reply (argc) then makes the process switch to it. Any failure before that
+/// leaves the process its old image. The stub takes the program's name.
+fn exec(call: &Call) -> Result<u32, Errno> {
+    let (name, args) = marshal::exec_from_data(&call.data)?;
+    let name = core::str::from_utf8(&name).map_err(|_| Errno::NoEnt)?;
+    let (pid, link, cwd, slot) = {
+        let mut table = proc::table();
+        let slot = table.current_slot().unwrap_or_else(|| panic!("a stub runs without a current slot"));
+        let me = table.current();
+        let link = me.remote.as_ref().map(|r| r.link).ok_or(Errno::NoSys)?;
+        (me.pid, link, me.cwd.ino, slot)
+    };
+    let program = proc::program_image(cwd, name)?;
+    // The new space has the stub's ASID but is never active: it only carries the pages.
+    let (bytes, pc) = {
+        let (space, frame) = proc::load_program(slot, &program, &args)?;
+        (image::encode(&space, &frame.regs), frame.epc)
+    };
+    place::send_image(link, pid, Request::ExecImage { size: bytes.len() as u32 }, &bytes)?;
+    place::start(link, pid, pc)?;
+    proc::table().current().name = String::from(name.rsplit('/').next().unwrap_or(name));
+    Ok(args.len() as u32)
 }

@@ -2,10 +2,7 @@
 //! services (the file calls are in [`sysfile`](crate::sysfile)). The convention (docs/syscalls.md, `ox_abi`): number in `a7`, arguments in
 //! `a0`..`a5`, result in `a0`, negative for `-errno`.
 
-use alloc::vec;
-use alloc::vec::Vec;
-
-use ox_abi::{Errno, Signal, Syscall, WaitStatus, MAX_ARGC, MAX_ARG_BYTES, MAX_NAME};
+use ox_abi::{Errno, Signal, Syscall, WaitStatus};
 
 use crate::arch::TrapFrame;
 use crate::proc::{self, Chan};
@@ -28,8 +25,9 @@ pub fn dispatch(frame: &mut TrapFrame) {
 
 /// Runs `call` with arguments `a` for the current process. `frame` is its trap frame, `None`
 /// for a stub executing a satellite process's call (docs/satellites.md): the calls that
-/// change the caller's registers (`fork`, `exec`, `rfork`, `sigreturn`) or its signal
-/// dispositions (`sigaction`, `pause`, served on the satellite) then answer `ENOSYS`.
+/// change the caller's registers (`fork`, `exec`, `rfork`, `sigreturn`) then answer `ENOSYS` (a
+/// stub serves `fork`, `exec` and `rfork` itself, [`stub`](crate::stub)), as do those of its
+/// signal dispositions (`sigaction`, `pause`, served on the satellite).
 pub fn execute(
     call: Syscall,
     a: [u32; ox_abi::MAX_ARGS],
@@ -48,7 +46,7 @@ pub fn execute(
             Ok(0)
         }
         Syscall::Sleep => sleep(a[0]),
-        Syscall::Fork => proc::fork(frame.ok_or(Errno::NoSys)?),
+        Syscall::Fork => place::fork(frame.ok_or(Errno::NoSys)?),
         Syscall::Exec => exec(frame.ok_or(Errno::NoSys)?, a[0], a[1], a[2], a[3]),
         Syscall::Rfork => place::rfork(frame.ok_or(Errno::NoSys)?, a[0]),
         Syscall::Kill => kill(a[0] as i32, a[1]),
@@ -66,6 +64,8 @@ pub fn execute(
         Syscall::Pipe => sysfile::pipe(a[0]),
         Syscall::Getdents => sysfile::getdents(a[0], a[1], a[2]),
         Syscall::Ps => proc::ps(a[0], a[1]),
+        Syscall::Place => place::set(a[0]),
+        Syscall::Dup2 => sysfile::dup2(a[0], a[1]),
         Syscall::Stats => stats::syscall(a[0], a[1], a[2]),
         // A stub never executes these: a satellite serves them itself (its handlers live there).
         Syscall::Sigaction if frame.is_none() => Err(Errno::NoSys),
@@ -106,30 +106,8 @@ fn sleep(ticks: u32) -> Result<u32, Errno> {
 /// then replaces the program. On success the "result" is argc, which lands in `a0` as the new
 /// program's first argument (`exec` set `a1` = argv).
 fn exec(frame: &mut TrapFrame, name: u32, name_len: u32, argv: u32, argc: u32) -> Result<u32, Errno> {
-    if name_len as usize > MAX_NAME {
-        return Err(Errno::NoEnt);
-    }
-    if argc as usize > MAX_ARGC {
-        return Err(Errno::TooBig);
-    }
-    let mut name_bytes = vec![0; name_len as usize];
-    copy_in(name, &mut name_bytes)?;
-    let name = core::str::from_utf8(&name_bytes).map_err(|_| Errno::NoEnt)?;
-    let mut args: Vec<Vec<u8>> = Vec::with_capacity(argc as usize);
-    let mut total = 0;
-    for i in 0..argc {
-        let mut slice = [0; 8];
-        copy_in(argv.wrapping_add(8 * i), &mut slice)?;
-        let ptr = u32::from_le_bytes([slice[0], slice[1], slice[2], slice[3]]);
-        let len = u32::from_le_bytes([slice[4], slice[5], slice[6], slice[7]]) as usize;
-        total += len;
-        if total > MAX_ARG_BYTES {
-            return Err(Errno::TooBig);
-        }
-        let mut arg = vec![0; len];
-        copy_in(ptr, &mut arg)?;
-        args.push(arg);
-    }
+    let (name, args) = ox_proto::marshal::exec_args(copy_in, [name, name_len, argv, argc, 0, 0])?;
+    let name = core::str::from_utf8(&name).map_err(|_| Errno::NoEnt)?;
     let cwd = proc::table().current().cwd.ino;
     let image = proc::program_image(cwd, name)?;
     proc::exec(frame, name, &image, &args)?;

@@ -357,6 +357,29 @@ pub fn dup(fd: u32) -> Result<u32, Errno> {
     install(id)
 }
 
+/// `dup2(fd, new_fd) -> new_fd`: `new_fd` refers to `fd`'s open file; what it referred to is
+/// closed first. `fd` = `new_fd` changes nothing.
+pub fn dup2(fd: u32, new_fd: u32) -> Result<u32, Errno> {
+    let (id, _) = file_of(fd)?;
+    if fd == new_fd {
+        return Ok(new_fd);
+    }
+    file::dup(id);
+    let replaced = proc::table().current().files.replace(new_fd, id);
+    match replaced {
+        Ok(old) => {
+            if let Some(old) = old {
+                file::close(old);
+            }
+            Ok(new_fd)
+        }
+        Err(e) => {
+            file::close(id);
+            Err(e)
+        }
+    }
+}
+
 /// `pipe(fds_ptr) -> 0`: stores the read end's descriptor, then the write end's.
 pub fn pipe(fds_ptr: u32) -> Result<u32, Errno> {
     check_writable(fds_ptr, 8)?;

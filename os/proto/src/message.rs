@@ -20,6 +20,8 @@
 //! - [`Kind::ReadImage`] (central → satellite): `offset` 8, `len` 12.
 //! - [`Kind::WriteImage`] (central → satellite): `offset` 8, `n` 12, data 16...
 //! - [`Kind::Start`] (central → satellite): `pc` 8.
+//! - [`Kind::ExecImage`] (central → satellite): `size` 8.
+//! - [`Kind::Parent`] (central → satellite): `ppid` 8.
 //! - [`Kind::Stats`] (central → satellite): no body; the reply's data is the satellite's
 //!   [`ox_abi::NodeStats`].
 //! - [`Kind::Reply`] (either way, answering a request): `result` 8, `errno` 12, `signal` 16,
@@ -66,8 +68,14 @@ pub enum Kind {
     ReadImage = 5,
     /// Store a piece of a new process's image.
     WriteImage = 6,
-    /// Start a new process whose image is complete, at a given PC.
+    /// Start a new process whose image is complete, at a given PC (or, after
+    /// [`Kind::ExecImage`], build the exec'd image for the process to switch to).
     Start = 7,
+    /// Accept a new image for a live process that is in `exec` (it follows in
+    /// [`Kind::WriteImage`]s, then [`Kind::Start`]).
+    ExecImage = 8,
+    /// The process's logical parent changed (its parent exited; init adopted it). No reply.
+    Parent = 9,
     /// Report the satellite's kernel counters ([`ox_abi::NodeStats`]) in the reply's data.
     /// Numbered apart from the process kinds (1..), which may grow.
     Stats = 16,
@@ -79,7 +87,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in number order.
-    pub const ALL: [Kind; 10] = [
+    pub const ALL: [Kind; 12] = [
         Kind::StubExecutes,
         Kind::Signal,
         Kind::Exit,
@@ -87,6 +95,8 @@ impl Kind {
         Kind::ReadImage,
         Kind::WriteImage,
         Kind::Start,
+        Kind::ExecImage,
+        Kind::Parent,
         Kind::Stats,
         Kind::Reply,
         Kind::ProtocolError,
@@ -163,10 +173,24 @@ pub enum Request {
         /// The bytes.
         data: Vec<u8>,
     },
-    /// The image is complete: start the process at `pc`, with `fork`'s result 0 in `a0`.
+    /// The image is complete: start the process at `pc`, with `fork`'s result 0 in `a0`; or,
+    /// for an image announced by [`Request::ExecImage`], build it (to resume at `pc`) for the
+    /// process to switch to when its `exec` succeeds.
     Start {
-        /// Where the child resumes: after the parent's `syscall`.
+        /// Where the child resumes: after the parent's `syscall` (for an exec: the entry).
         pc: u32,
+    },
+    /// The live process `pid`, in `exec`, gets a new image of `size` bytes; it follows in
+    /// [`Request::WriteImage`]s and is built by [`Request::Start`].
+    ExecImage {
+        /// Bytes of the image.
+        size: u32,
+    },
+    /// The process's logical parent is now `ppid` (its parent exited): the satellite's cached
+    /// `getppid`. No reply.
+    Parent {
+        /// The new parent (init, 1).
+        ppid: u32,
     },
     /// Reply with the satellite's kernel counters: result [`ox_abi::NodeStats::SIZE`], data
     /// the encoded counters. `pid` is the process that asked (`stats`), which waits for the
@@ -280,6 +304,8 @@ impl Message {
             Body::Request(Request::ReadImage { .. }) => Kind::ReadImage,
             Body::Request(Request::WriteImage { .. }) => Kind::WriteImage,
             Body::Request(Request::Start { .. }) => Kind::Start,
+            Body::Request(Request::ExecImage { .. }) => Kind::ExecImage,
+            Body::Request(Request::Parent { .. }) => Kind::Parent,
             Body::Request(Request::Stats) => Kind::Stats,
             Body::Reply(_) => Kind::Reply,
             Body::ProtocolError(_) => Kind::ProtocolError,
@@ -342,6 +368,8 @@ impl Message {
                 put_u32(&mut out, n);
             }
             Body::Request(Request::Start { pc }) => put_u32(&mut out, *pc),
+            Body::Request(Request::ExecImage { size }) => put_u32(&mut out, *size),
+            Body::Request(Request::Parent { ppid }) => put_u32(&mut out, *ppid),
             Body::Request(Request::Stats) => {}
             Body::Reply(reply) => {
                 let (result, errno) = match reply.result {
@@ -416,6 +444,8 @@ impl Message {
                 Body::Request(Request::WriteImage { offset, data })
             }
             Kind::Start => Body::Request(Request::Start { pc: r.u32()? }),
+            Kind::ExecImage => Body::Request(Request::ExecImage { size: r.u32()? }),
+            Kind::Parent => Body::Request(Request::Parent { ppid: r.u32()? }),
             Kind::Stats => Body::Request(Request::Stats),
             Kind::Reply => {
                 let value = r.u32()?;
@@ -488,7 +518,9 @@ impl Message {
 pub fn fixed_len(kind: Kind) -> usize {
     match kind {
         Kind::StubExecutes => CALL_FIXED,
-        Kind::Signal | Kind::Exit | Kind::Start | Kind::ProtocolError => HEADER + 4,
+        Kind::Signal | Kind::Exit | Kind::Start | Kind::ExecImage | Kind::Parent | Kind::ProtocolError => {
+            HEADER + 4
+        }
         Kind::ForkImage => HEADER + 16,
         Kind::ReadImage | Kind::WriteImage => HEADER + 8,
         Kind::Reply => REPLY_FIXED,
@@ -612,10 +644,23 @@ mod tests {
         stray[10] = 1;
         assert_eq!(Message::decode(&stray), Err(DecodeError::BadStatus(0x1_0009)), "stray bits are refused");
         let mut bad_kind = getppid().encode().unwrap();
-        bad_kind[1] = 8;
+        bad_kind[1] = 10;
         let error = Message::decode(&bad_kind).unwrap_err();
-        assert_eq!(error, DecodeError::UnknownKind { kind: 8, pid: 12 });
-        assert_eq!(Message::refusal(&bad_kind, &error), Some(Message::refused(12, Reason::Kind, 1, 8)));
+        assert_eq!(error, DecodeError::UnknownKind { kind: 10, pid: 12 });
+        assert_eq!(Message::refusal(&bad_kind, &error), Some(Message::refused(12, Reason::Kind, 1, 10)));
+    }
+
+    #[test]
+    fn exec_image_and_parent_have_the_documented_bytes() {
+        let exec = Message::request(12, Request::ExecImage { size: 0x1234 });
+        let bytes = exec.encode().unwrap();
+        assert_eq!(bytes, [1, 8, 0, 0, 12, 0, 0, 0, 0x34, 0x12, 0, 0]);
+        assert_eq!(Message::decode(&bytes), Ok(exec));
+        let parent = Message::request(12, Request::Parent { ppid: 1 });
+        let bytes = parent.encode().unwrap();
+        assert_eq!(bytes, [1, 9, 0, 0, 12, 0, 0, 0, 1, 0, 0, 0]);
+        assert_eq!(Message::decode(&bytes), Ok(parent));
+        assert_eq!(Message::decode(&bytes[..11]), Err(DecodeError::Truncated { needed: 12, got: 11 }));
     }
 
     #[test]

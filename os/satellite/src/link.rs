@@ -5,9 +5,10 @@
 //!   was lost; the ROM is gone, so the kernel acknowledges the repeat itself;
 //! - the **satellite channel** (`ox_kcore::message`): `Hello`, answered with the node index,
 //!   the RAM size and the frame allocator's counts;
-//! - the **process channel** (ox-proto, an [`Endpoint`]): the placement requests for the
-//!   [`server`], `Signal`s for processes here, and the replies to forwarded calls; the other
-//!   way go the calls and `Exit`s.
+//! - the **process channel** (ox-proto, an [`Endpoint`]): the image requests for the
+//!   [`server`] (`ForkImage`, `ExecImage`, `WriteImage`, `Start`, `ReadImage`), `Signal`s and
+//!   `Parent`s for processes here, and the replies to forwarded calls; the other way go the
+//!   calls and `Exit`s.
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -142,6 +143,14 @@ fn act(message: Message) {
         Body::Request(Request::WriteImage { offset, data }) => Some(server::write(pid, offset, &data)),
         Body::Request(Request::Start { pc }) => Some(server::start(pid, pc)),
         Body::Request(Request::Stats) => Some(stats::reply()),
+        Body::Request(Request::ExecImage { size }) => Some(server::accept_exec(pid, size)),
+        Body::Request(Request::ReadImage { offset, len }) => Some(server::read(pid, offset, len)),
+        Body::Request(Request::Parent { ppid }) => {
+            if let Some(proc) = proc::table().find(pid) {
+                proc.ppid = ppid;
+            }
+            None
+        }
         Body::Request(Request::Signal(signal)) => {
             proc::kill(pid, signal);
             None

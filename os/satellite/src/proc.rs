@@ -1,7 +1,7 @@
 //! The satellite's processes: the table, `exit`, signals, and the wait for a reply from the
 //! central. A process here is the user context of a process whose stub (same pid) lives on the
 //! central processor (docs/satellites.md); it arrives whole from the central's placement
-//! ([`server`](crate::server)) and never forks here.
+//! ([`server`](crate::server)), also when it forks or is forked here (the stub places it).
 //!
 //! Signals are user context, so they live here (`ox_kcore::signal`, the central's code): the
 //! dispositions, the blocked set, the pending set and delivery with handlers on this node's
@@ -105,6 +105,15 @@ impl Proc {
             reply: None,
             kstack,
         }))
+    }
+
+    /// The user registers and pc it entered the kernel with (the frame on its kernel stack;
+    /// for a process sleeping in a call, the call's, with the pc already after it).
+    pub fn frame(&self) -> TrapFrame {
+        let frame_addr = self.kstack as u32 + (KSTACK_SIZE - FRAME_SIZE) as u32;
+        // Safety: the frame slot lies inside this process's live kernel stack, where its
+        // trap entry saved the user registers.
+        unsafe { (frame_addr as *const TrapFrame).read() }
     }
 
     /// The address space of a process that has not exited.

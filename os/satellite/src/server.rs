@@ -1,31 +1,78 @@
-//! The process server (Bach §13.1): accepts new processes from the central's placement
-//! (docs/satellites.md). `ForkImage` reserves room for an image of the announced size,
-//! `WriteImage`s fill it, `Start` rebuilds the address space, registers and signal
-//! dispositions (`ox_kcore::image`) and makes the process runnable at the given pc. Each request is
-//! answered (`ENOMEM`/`EAGAIN` refuse a process; `ENOEXEC` a malformed image). The server is
-//! part of the kernel here, not a process of its own: it needs no context of its own, only the
-//! link's interrupt.
+//! The process server (Bach §13.1): moves process images between this satellite and the
+//! central's stubs (docs/satellites.md, docs/protocol.md). Each request is answered.
+//!
+//! - **A new process** (a fork, here or elsewhere): `ForkImage` reserves room for an image of
+//!   the announced size, `WriteImage`s fill it, `Start` rebuilds the address space and
+//!   registers and signal dispositions (`ox_kcore::image`) and makes the process runnable at
+//!   the given pc.
+//!   `ENOMEM`/`EAGAIN` refuse a process, `ENOEXEC` a malformed image.
+//! - **An exec**: `ExecImage` for a live process sleeping in its forwarded `exec`, the
+//!   `WriteImage`s, then `Start` builds the new address space and registers and keeps them; the
+//!   process takes them ([`take_exec`]) when its reply comes, and switches to them if the reply
+//!   is a success.
+//! - **A fork of a process here** (`ReadImage`): the image of a process sleeping in its
+//!   forwarded `fork`, with `a0` = 0 (the child's result) and its signal dispositions (a
+//!   child inherits them; pending signals are not), encoded at the first piece
+//!   (offset 0) and kept until its last piece has been read.
+//!
+//! The server is part of the kernel here, not a process of its own: it needs no context of
+//! its own, only the link's interrupt.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use ox_abi::Errno;
+use ox_kcore::arch::TrapFrame;
 use ox_kcore::global::Global;
 use ox_kcore::image;
-use ox_proto::Reply;
+use ox_kcore::vm::AddressSpace;
+use ox_proto::{Reply, MAX_DATA};
 
-use crate::proc::{self, Pid, Proc, NPROC};
+use crate::proc::{self, Chan, Pid, Proc, State, NPROC};
 
 /// The largest image accepted (the satellite's heap holds it until `Start`).
 const MAX_IMAGE: u32 = 512 << 10;
 
+/// What an image being received is for.
+enum Purpose {
+    /// A new process, logically this one's child.
+    Fork {
+        /// The logical parent.
+        parent: Pid,
+    },
+    /// The live process's `exec`; once built by `Start`, its new space, registers and ASID
+    /// (boxed: the table keeps its capacity, so its entries stay small).
+    Exec(Option<Box<(AddressSpace, TrapFrame, u32)>>),
+}
+
 /// An image being received.
 struct Incoming {
     pid: Pid,
-    parent: Pid,
+    purpose: Purpose,
     bytes: Vec<u8>,
 }
 
 static INCOMING: Global<Vec<Incoming>> = Global::new("incoming processes", Vec::new());
+/// Images being read by a stub (a fork of a process here): pid and bytes.
+static OUTGOING: Global<Vec<(Pid, Vec<u8>)>> = Global::new("outgoing images", Vec::new());
+
+/// Room for an image of `size` bytes, or `ENOMEM`.
+fn room(size: u32) -> Result<Vec<u8>, Errno> {
+    if size > MAX_IMAGE {
+        return Err(Errno::NoMem);
+    }
+    let mut bytes = Vec::new();
+    bytes.try_reserve_exact(size as usize).map_err(|_| Errno::NoMem)?;
+    bytes.resize(size as usize, 0);
+    Ok(bytes)
+}
+
+/// The slot of process `pid` if it sleeps in a forwarded call (its registers are still).
+fn in_call(table: &proc::Table, pid: Pid) -> Option<usize> {
+    table.slots.iter().position(|p| {
+        p.as_ref().is_some_and(|p| p.pid == pid && p.state == State::Sleeping(Chan::Reply(pid)))
+    })
+}
 
 /// Images being received (for `stats`).
 pub fn receiving() -> u32 {
@@ -35,20 +82,34 @@ pub fn receiving() -> u32 {
 /// `ForkImage`: accept process `pid` (logically `parent`'s child) with an image of `size` bytes.
 pub fn accept(pid: Pid, parent: Pid, size: u32) -> Reply {
     let mut incoming = INCOMING.lock();
-    if size > MAX_IMAGE {
-        return Reply::err(Errno::NoMem);
-    }
-    if proc::table().count() + incoming.len() >= NPROC {
+    let arriving = incoming.iter().filter(|i| matches!(i.purpose, Purpose::Fork { .. })).count();
+    if size <= MAX_IMAGE && proc::table().count() + arriving >= NPROC {
         return Reply::err(Errno::Again);
     }
-    let mut bytes = Vec::new();
-    if bytes.try_reserve_exact(size as usize).is_err() {
-        return Reply::err(Errno::NoMem);
+    match room(size) {
+        Ok(bytes) => {
+            incoming.retain(|i| i.pid != pid);
+            incoming.push(Incoming { pid, purpose: Purpose::Fork { parent }, bytes });
+            Reply::ok(0)
+        }
+        Err(e) => Reply::err(e),
     }
-    bytes.resize(size as usize, 0);
-    incoming.retain(|i| i.pid != pid);
-    incoming.push(Incoming { pid, parent, bytes });
-    Reply::ok(0)
+}
+
+/// `ExecImage`: process `pid`, sleeping in its `exec`, gets an image of `size` bytes.
+pub fn accept_exec(pid: Pid, size: u32) -> Reply {
+    if in_call(&proc::table(), pid).is_none() {
+        return Reply::err(Errno::Srch);
+    }
+    let mut incoming = INCOMING.lock();
+    match room(size) {
+        Ok(bytes) => {
+            incoming.retain(|i| i.pid != pid);
+            incoming.push(Incoming { pid, purpose: Purpose::Exec(None), bytes });
+            Reply::ok(0)
+        }
+        Err(e) => Reply::err(e),
+    }
 }
 
 /// `WriteImage`: `data` at `offset` of the image of `pid`.
@@ -65,18 +126,36 @@ pub fn write(pid: Pid, offset: u32, data: &[u8]) -> Reply {
     }
 }
 
-/// `Start`: the image of `pid` is complete; run it from `pc`.
+/// `Start`: the image of `pid` is complete; run it from `pc` (a new process), or build it for
+/// the process's `exec`.
 pub fn start(pid: Pid, pc: u32) -> Reply {
-    let image = {
-        let mut incoming = INCOMING.lock();
-        let Some(at) = incoming.iter().position(|i| i.pid == pid) else { return Reply::err(Errno::Srch) };
-        incoming.remove(at)
-    };
+    let mut incoming = INCOMING.lock();
+    let Some(at) = incoming.iter().position(|i| i.pid == pid) else { return Reply::err(Errno::Srch) };
     let mut table = proc::table();
+    if matches!(incoming[at].purpose, Purpose::Exec(_)) {
+        let built = in_call(&table, pid).ok_or(Errno::Srch).and_then(|slot| {
+            let asid = slot as u32 + 1;
+            image::decode(&incoming[at].bytes, asid, pc).map(|(space, frame)| (space, frame, asid))
+        });
+        return match built {
+            Ok(built) => {
+                incoming[at] =
+                    Incoming { pid, purpose: Purpose::Exec(Some(Box::new(built))), bytes: Vec::new() };
+                Reply::ok(0)
+            }
+            Err(e) => {
+                incoming.remove(at);
+                Reply::err(e)
+            }
+        };
+    }
+    let Incoming { purpose: Purpose::Fork { parent }, bytes, .. } = incoming.remove(at) else {
+        unreachable!("an exec image returned above")
+    };
     let Some(slot) = table.free_slot() else { return Reply::err(Errno::Again) };
-    let started = image::decode(&image.bytes, slot as u32 + 1, pc).and_then(|(space, frame)| {
-        let mut proc = Proc::new(pid, image.parent, space, frame)?;
-        proc.signals = image::signals(&image.bytes)?;
+    let started = image::decode(&bytes, slot as u32 + 1, pc).and_then(|(space, frame)| {
+        let mut proc = Proc::new(pid, parent, space, frame)?;
+        proc.signals = image::signals(&bytes)?;
         Ok(proc)
     });
     match started {
@@ -86,4 +165,42 @@ pub fn start(pid: Pid, pc: u32) -> Reply {
         }
         Err(e) => Reply::err(e),
     }
+}
+
+/// What an `exec` of `pid` received and built (space, registers, ASID), if anything; forgets
+/// the image either way (the process calls it whatever its reply says).
+pub fn take_exec(pid: Pid) -> Option<(AddressSpace, TrapFrame, u32)> {
+    let mut incoming = INCOMING.lock();
+    let at = incoming.iter().position(|i| i.pid == pid)?;
+    match incoming.remove(at).purpose {
+        Purpose::Exec(built) => built.map(|built| *built),
+        Purpose::Fork { .. } => None,
+    }
+}
+
+/// `ReadImage`: up to `len` bytes from `offset` of the image of `pid`, which sleeps in its
+/// forwarded `fork`; the result is the image's size.
+pub fn read(pid: Pid, offset: u32, len: u32) -> Reply {
+    let mut outgoing = OUTGOING.lock();
+    if offset == 0 {
+        outgoing.retain(|(p, _)| *p != pid);
+        let mut table = proc::table();
+        let Some(slot) = in_call(&table, pid) else { return Reply::err(Errno::Srch) };
+        let Some(proc) = table.slots[slot].as_deref_mut() else { return Reply::err(Errno::Srch) };
+        let mut regs = proc.frame().regs;
+        regs[ox_abi::REG_RESULT] = 0;
+        let mut bytes = image::encode(proc.space(), &regs);
+        image::append_signals(&mut bytes, &proc.signals.forked());
+        outgoing.push((pid, bytes));
+    }
+    let Some(at) = outgoing.iter().position(|(p, _)| *p == pid) else { return Reply::err(Errno::Srch) };
+    let bytes = &outgoing[at].1;
+    let total = bytes.len();
+    let start = (offset as usize).min(total);
+    let end = start + (len as usize).min(MAX_DATA).min(total - start);
+    let reply = Reply { result: Ok(total as u32), signal: None, data: bytes[start..end].to_vec() };
+    if end == total {
+        outgoing.remove(at);
+    }
+    reply
 }

@@ -4,8 +4,15 @@
 //! (`ox_proto::marshal`) is copied in through the checked helpers, the output buffer checked
 //! writable, a `StubExecutes` request goes to the central, and the process sleeps until the
 //! reply, whose data is copied out and whose signal is made pending here (delivered before the
-//! process returns to user mode). `fork`, `exec` and `rfork` answer `ENOSYS` on a satellite in
-//! this version.
+//! process returns to user mode).
+//!
+//! `fork` and `rfork` are forwarded with the pc the child resumes at (`marshal::fork_data`):
+//! the stub reads this process's image from here (`ReadImage`, [`server`]) while it sleeps,
+//! places the child, and replies with its pid. `exec` is forwarded with its name and
+//! arguments (`marshal::exec_data`): the stub sends the new image, which the [`server`] builds
+//! and keeps, and on a success reply the process switches to it (its old space is freed, its
+//! caught signals reset to the default action); on a failure it keeps its old image and gets
+//! the error.
 //!
 //! The signal calls are local: `sigaction`, `sigreturn` and `pause` (the dispositions and
 //! handlers are user context, kept here). A forwarded call that comes back `EINTR` with a
@@ -14,16 +21,17 @@
 //! nothing, so sending it again is safe.)
 
 use alloc::vec;
+use alloc::vec::Vec;
 
 use ox_abi::{Errno, Syscall, WaitStatus};
-use ox_kcore::arch::TrapFrame;
+use ox_kcore::arch::{self, TrapFrame};
 use ox_kcore::timer;
 use ox_kcore::vm::Access;
 use ox_proto::marshal;
-use ox_proto::{Call, Env, Message, Request};
+use ox_proto::{Call, Env, Message, Reply, Request};
 
 use crate::proc::{self, Chan};
-use crate::{link, sched};
+use crate::{link, sched, server};
 
 /// Runs the call the process in `frame` asked for and stores its result.
 pub fn dispatch(frame: &mut TrapFrame) {
@@ -33,7 +41,7 @@ pub fn dispatch(frame: &mut TrapFrame) {
     let result = match Syscall::from_number(number) {
         None => Err(Errno::NoSys),
         Some(Syscall::Sigreturn) => Ok(proc::sigreturn(frame)),
-        Some(call) => execute(call, a),
+        Some(call) => execute(call, a, frame),
     };
     frame.regs[ox_abi::REG_RESULT] = match result {
         Ok(value) => value,
@@ -41,7 +49,7 @@ pub fn dispatch(frame: &mut TrapFrame) {
     };
 }
 
-fn execute(call: Syscall, a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
+fn execute(call: Syscall, a: [u32; ox_abi::MAX_ARGS], frame: &mut TrapFrame) -> Result<u32, Errno> {
     match call {
         Syscall::GetPid => Ok(proc::table().current().pid),
         Syscall::GetPpid => Ok(proc::table().current().ppid),
@@ -53,7 +61,8 @@ fn execute(call: Syscall, a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
         Syscall::Sleep => sleep(a[0]),
         Syscall::Uptime => Ok(timer::ticks()),
         Syscall::Exit => proc::exit(WaitStatus::Exited(a[0] as u8)),
-        Syscall::Fork | Syscall::Exec | Syscall::Rfork => Err(Errno::NoSys),
+        Syscall::Fork | Syscall::Rfork => ask(call, a, marshal::fork_data(frame.epc)).result,
+        Syscall::Exec => exec(frame, a),
         Syscall::Write => write(a),
         Syscall::Sigaction => proc::sigaction(a[0], a[1], a[2]),
         Syscall::Pause => proc::pause(),
@@ -111,20 +120,49 @@ fn forward(call: Syscall, args: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
     if let Some((ptr, len)) = output {
         proc::table().current().space().check(ptr, len, Access::Write)?;
     }
-    let pid = proc::table().current().pid;
-    let request = Call { call, args, env: Env::default(), data };
-    let reply = loop {
-        link::send(&Message::request(pid, Request::StubExecutes(request.clone())));
-        let reply = proc::wait_reply();
-        let interrupts = reply.signal.is_some_and(proc::post_current);
-        let spurious = reply.result == Err(Errno::Intr) && reply.signal.is_some() && !interrupts;
-        if !spurious || proc::interrupted() {
-            break reply;
-        }
-    };
+    let reply = ask(call, args, data);
     if let (Ok(_), Some((ptr, len))) = (reply.result, output) {
         let n = reply.data.len().min(len);
         proc::table().current().space().copy_out(ptr, &reply.data[..n])?;
     }
     reply.result
+}
+
+/// Sends `call` with `args` and the variable part `data` to the stub, sleeps until the reply,
+/// and takes the signal it carries.
+fn ask(call: Syscall, args: [u32; ox_abi::MAX_ARGS], data: Vec<u8>) -> Reply {
+    let pid = proc::table().current().pid;
+    let request = Call { call, args, env: Env::default(), data };
+    loop {
+        link::send(&Message::request(pid, Request::StubExecutes(request.clone())));
+        let reply = proc::wait_reply();
+        let interrupts = reply.signal.is_some_and(proc::post_current);
+        let spurious = reply.result == Err(Errno::Intr) && reply.signal.is_some() && !interrupts;
+        if !spurious || proc::interrupted() {
+            return reply;
+        }
+    }
+}
+
+/// `exec(name, name_len, argv, argc)`: forwarded with the name and arguments; on success the
+/// process continues in the image the stub sent (`frame` replaced, the old space freed) with
+/// argc as the result.
+fn exec(frame: &mut TrapFrame, a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
+    let copy_in = |va: u32, buf: &mut [u8]| proc::table().current().space().copy_in(va, buf);
+    let (name, args) = marshal::exec_args(copy_in, a)?;
+    let pid = proc::table().current().pid;
+    let reply = ask(Syscall::Exec, a, marshal::exec_data(&name, &args));
+    let built = server::take_exec(pid);
+    let argc = reply.result?;
+    let (space, new_frame, asid) = built.ok_or(Errno::NoExec)?;
+    let mut table = proc::table();
+    let me = table.current();
+    // The new space has the old one's ASID: activate it before the old one is freed, then
+    // forget what the TLB cached for either.
+    space.activate();
+    me.space = Some(space);
+    me.signals.exec();
+    arch::flush_asid(asid);
+    *frame = new_frame;
+    Ok(argc)
 }

@@ -4,7 +4,7 @@
 
 use core::arch::asm;
 
-use ox_abi::{ArgSlice, Dirent, Errno, NodeStats, ProcInfo, Signal, Stat, Syscall, WaitStatus};
+use ox_abi::{ArgSlice, Dirent, Errno, NodeStats, Placement, ProcInfo, Signal, Stat, Syscall, WaitStatus};
 
 /// A process id.
 pub type Pid = u32;
@@ -125,6 +125,18 @@ pub fn rfork(node: u32) -> Result<Fork, Errno> {
         .map(|pid| if pid == 0 { Fork::Child } else { Fork::Parent(pid) })
 }
 
+/// Where this process's `fork`s put their children (docs/satellites.md).
+pub fn placement() -> Result<Placement, Errno> {
+    call(Syscall::Place, [0; 6]).and_then(|word| Placement::decode(word).ok_or(Errno::Inval))
+}
+
+/// Sets where this process's `fork`s (and its children's, which inherit it) put their
+/// children; returns the previous policy.
+pub fn set_placement(policy: Placement) -> Result<Placement, Errno> {
+    call(Syscall::Place, [policy.encode(), 0, 0, 0, 0, 0])
+        .and_then(|word| Placement::decode(word).ok_or(Errno::Inval))
+}
+
 /// The process table: a row per process, where it runs, at most `max` rows.
 pub fn ps(max: usize) -> Result<alloc::vec::Vec<ProcInfo>, Errno> {
     let mut buf = alloc::vec![0u8; max * ProcInfo::SIZE];
@@ -216,6 +228,12 @@ pub fn getcwd() -> Result<alloc::string::String, Errno> {
 /// A second descriptor for the open file of `fd` (sharing its offset).
 pub fn dup(fd: u32) -> Result<u32, Errno> {
     call(Syscall::Dup, [fd, 0, 0, 0, 0, 0])
+}
+
+/// Makes descriptor `new_fd` refer to the open file of `fd` (closing what `new_fd` had);
+/// returns `new_fd`.
+pub fn dup2(fd: u32, new_fd: u32) -> Result<u32, Errno> {
+    call(Syscall::Dup2, [fd, new_fd, 0, 0, 0, 0])
 }
 
 /// A new pipe: `(read end, write end)`.
