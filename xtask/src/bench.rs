@@ -7,12 +7,12 @@
 
 use std::fs;
 use std::path::Path;
-use std::process::{Command, ExitCode};
+use std::process::ExitCode;
 
 use orrery_toolchain::disk::{self, AddFile};
 
 use crate::guest::{Built, DISK_SIZE};
-use crate::{exit_code_of, host_binary, repo_root, Result};
+use crate::{repo_root, Result};
 
 /// The program run as init.
 const PROGRAM: &str = "satbench";
@@ -45,13 +45,7 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
     let bytes = disk::create(DISK_SIZE, &files, &[]).map_err(|e| format!("bench disk: {e}"))?;
     fs::write(&image, bytes).map_err(|e| format!("cannot write {}: {e}", image.display()))?;
     let topology = bench_topology(&built.ox32_dir, &image)?;
-    let orrery = host_binary("orrery-emulator", "orrery")?;
-    let status = Command::new(&orrery)
-        .arg("run")
-        .arg(&topology)
-        .status()
-        .map_err(|e| format!("cannot start {}: {e}", orrery.display()))?;
-    Ok(exit_code_of(status))
+    crate::boot(&topology)
 }
 
 /// `topologies/default.toml` with the kernel of `ox32_dir` and the disk `image`, written next

@@ -123,10 +123,16 @@ fn run(topology: Option<PathBuf>) -> Result<ExitCode> {
             kernel.display()
         ));
     }
+    boot(&topology)
+}
+
+/// Boots `topology` with the `orrery` binary (built first if needed), consoles passed
+/// through; its exit code is the system's.
+pub fn boot(topology: &Path) -> Result<ExitCode> {
     let orrery = host_binary("orrery-emulator", "orrery")?;
     let status = Command::new(&orrery)
         .arg("run")
-        .arg(&topology)
+        .arg(topology)
         .status()
         .map_err(|e| format!("cannot start {}: {e}", orrery.display()))?;
     Ok(exit_code_of(status))
