@@ -27,8 +27,8 @@ use ox_proto::{marshal, Call, Env, Message, Request, Syscall, MAX_DATA};
 
 use crate::arch::TrapFrame;
 use crate::global::Global;
-use crate::proc::{self, Pid, State};
-use crate::remote;
+use crate::proc::{self, Chan, Pid, State};
+use crate::{file, remote};
 
 /// The largest image read from a satellite (a satellite accepts no larger one).
 const MAX_IMAGE: usize = 512 << 10;
@@ -242,27 +242,49 @@ pub fn start(link: usize, pid: Pid, pc: u32) -> Result<(), Errno> {
 
 /// Puts child `pid`, whose image is `bytes`, on the satellite of `link`, to resume at `pc`,
 /// with its stub here as a child of the current process; returns `pid`.
+///
+/// The stub takes its slot of the process table *before* the image travels, asleep until its
+/// process sends something: a table that fills meanwhile cannot strand an image on the
+/// satellite. If the satellite refuses the image or the start, the stub is taken out again
+/// (its descriptors closed, its memory freed) and the fork fails with the satellite's error:
+/// no child is left for the forker's `wait`.
 fn place(link: usize, pid: Pid, bytes: &[u8], pc: u32) -> Result<Pid, Errno> {
     let parent = proc::table().current().pid;
+    let slot = stand_in(link, pid, parent)?;
     let announce = Request::ForkImage { parent, env: Env::default(), size: bytes.len() as u32 };
-    send_image(link, pid, announce, bytes)?;
-    {
-        let mut table = proc::table();
-        let slot = table.free_slot()?;
-        let node = remote::satellites().get(link).map_or(0, |(_, node)| *node);
-        let me = table.current();
-        let mut stub = proc::Proc::new_stub(pid, parent, me.name.clone(), slot, link, node)?;
-        stub.files = me.files.duplicate();
-        stub.cwd = me.cwd.clone();
-        stub.placement = me.placement;
-        table.slots[slot] = Some(stub);
+    let placed = send_image(link, pid, announce, bytes).and_then(|()| start(link, pid, pc));
+    if let Err(e) = placed {
+        discard(slot);
+        return Err(e);
     }
-    let started = start(link, pid, pc).map(|()| pid);
-    if started.is_err() {
-        // The satellite has no process for the stub to stand for: it exits, and the
-        // forker's `wait` collects it.
-        let killed = ox_abi::WaitStatus::Signaled(ox_abi::Signal::Kill);
-        let _ = crate::stub::deliver(pid, Request::Exit(killed));
+    Ok(pid)
+}
+
+/// Creates the stub of child `pid` on the satellite of `link` (a child of the current process,
+/// `parent`, with a copy of its descriptors, directory, name and policy), asleep until its
+/// process's first request; returns its slot.
+fn stand_in(link: usize, pid: Pid, parent: Pid) -> Result<usize, Errno> {
+    let mut table = proc::table();
+    let slot = table.free_slot()?;
+    let node = remote::satellites().get(link).map_or(0, |(_, node)| *node);
+    let me = table.current();
+    let mut stub = proc::Proc::new_stub(pid, parent, me.name.clone(), slot, link, node)?;
+    stub.files = me.files.duplicate();
+    stub.cwd = me.cwd.clone();
+    stub.placement = me.placement;
+    stub.state = State::Sleeping(Chan::Stub(pid));
+    table.slots[slot] = Some(stub);
+    Ok(slot)
+}
+
+/// Takes the stub in `slot`, whose process never started, out of the table: closes its
+/// descriptors and frees it (its kernel thread is asleep, not on the CPU: this one is).
+fn discard(slot: usize) {
+    let stub = proc::table().slots[slot].take();
+    if let Some(mut stub) = stub {
+        // Closing may wake processes (the other end of a pipe), which locks the table.
+        for id in stub.files.take_all() {
+            file::close(id);
+        }
     }
-    started
 }
