@@ -6,9 +6,10 @@
 //! - the **satellite channel** (`ox_kcore::message`): `Hello`, answered with the node index,
 //!   the RAM size and the frame allocator's counts;
 //! - the **process channel** (ox-proto, an [`Endpoint`]): the image requests for the
-//!   [`server`] (`ForkImage`, `ExecImage`, `WriteImage`, `Start`, `ReadImage`), `Signal`s and
-//!   `Parent`s for processes here, and the replies to forwarded calls; the other way go the
-//!   calls and `Exit`s.
+//!   [`server`] process (`ForkImage`, `ExecImage`, `WriteImage`, `Start`, `ReadImage`), which
+//!   the interrupt only puts in the server's mailbox (the server replies); `Stats`, answered
+//!   here; `Signal`s and `Parent`s for processes here, and the replies to forwarded calls,
+//!   acted on here; the other way go the calls, `Exit`s and the server's replies.
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -139,12 +140,17 @@ pub fn on_interrupt() {
 fn act(message: Message) {
     let (pid, kind) = (message.pid, message.kind());
     let answer = match message.body {
-        Body::Request(Request::ForkImage { parent, size, .. }) => Some(server::accept(pid, parent, size)),
-        Body::Request(Request::WriteImage { offset, data }) => Some(server::write(pid, offset, &data)),
-        Body::Request(Request::Start { pc }) => Some(server::start(pid, pc)),
+        Body::Request(
+            request @ (Request::ForkImage { .. }
+            | Request::WriteImage { .. }
+            | Request::Start { .. }
+            | Request::ExecImage { .. }
+            | Request::ReadImage { .. }),
+        ) => {
+            server::deliver(pid, request);
+            None
+        }
         Body::Request(Request::Stats) => Some(stats::reply()),
-        Body::Request(Request::ExecImage { size }) => Some(server::accept_exec(pid, size)),
-        Body::Request(Request::ReadImage { offset, len }) => Some(server::read(pid, offset, len)),
         Body::Request(Request::Parent { ppid }) => {
             if let Some(proc) = proc::table().find(pid) {
                 proc.ppid = ppid;

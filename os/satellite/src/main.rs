@@ -5,8 +5,8 @@
 //! 1. **The central kernel's code, not a copy.** Boot entry, traps, frames, heap, paging,
 //!    address spaces, process images, the process channel's endpoint and the drivers come
 //!    from `ox-kcore`, exactly as the central kernel uses them; this crate adds only what a
-//!    satellite does differently: [`link`] (its side of the link), [`server`] (accepting
-//!    processes), [`proc`], [`sched`], [`trap`] and [`syscall`] (local calls served here,
+//!    satellite does differently: [`link`] (its side of the link), [`server`] (the process
+//!    that accepts processes), [`proc`], [`sched`], [`trap`] and [`syscall`] (local calls served here,
 //!    the rest forwarded to the process's stub on the central; docs/satellites.md).
 //! 2. **Light.** No file system, no devices but the timer, the console and the link to the
 //!    central processor: everything else is the central's, reached through the stubs.
@@ -73,6 +73,7 @@ extern "C" fn kmain(node_id: u32, ram_size: u32) -> ! {
         "kernel image {RAM_BASE:#010x}..{kernel_end:#010x}, heap {} KiB, paging on, {free} of {total} frames free",
         heap::free_bytes() / 1024
     );
+    server::init();
     link::init(node_id, ram_size);
     timer::start();
     sched::run()

@@ -14,6 +14,15 @@
 //! Lifecycle: `Runnable` ⇄ `Running` ⇄ `Sleeping(chan)`, then `Dead`: `exit` frees its
 //! memory, tells the stub (`Exit`) and switches away for good; the scheduler then frees its
 //! slot and kernel stack. A process's slot gives its ASID (slot + 1).
+//!
+//! The table's last slot, [`SERVER_SLOT`], holds the process server ([`server`](crate::server)),
+//! created at boot: a kernel thread with pid [`SERVER_PID`] (0, which the central never gives)
+//! and no address space, which never runs user code and never exits. It is not a user process:
+//! [`Table::find`], [`Table::count`] and [`Table::free_slot`] see only slots `0..NPROC`, so
+//! nothing the central sends about a pid reaches it and it takes no user process's room; `stats`
+//! counts it (it is one more live process, always). It is the technical parent of every
+//! process it starts (Bach §13.1), which the satellite needs no record of: no one waits for a
+//! process here, its stub is waited for on the central; `ppid` stays the logical parent.
 
 use alloc::alloc::{alloc_zeroed, Layout};
 use alloc::boxed::Box;
@@ -28,8 +37,12 @@ use ox_proto::{Message, Reply, Request};
 
 use crate::{link, sched};
 
-/// Most processes on one satellite.
+/// Most user processes on one satellite.
 pub const NPROC: usize = 32;
+/// The process server's slot, after the user processes'.
+pub const SERVER_SLOT: usize = NPROC;
+/// The process server's pid (the central's pids start at 1).
+pub const SERVER_PID: Pid = 0;
 /// Bytes of each kernel stack.
 const KSTACK_SIZE: usize = 16 * 1024;
 
@@ -45,6 +58,8 @@ pub enum Chan {
     Tick,
     /// Nothing but a signal (`pause`).
     Pause,
+    /// Requests for the process server.
+    Server,
 }
 
 /// Scheduling state.
@@ -70,7 +85,7 @@ pub struct Proc {
     pub state: State,
     /// Its pending signals and what it does with each.
     pub signals: Signals,
-    /// Its memory (`None` once it has exited).
+    /// Its memory (`None` once it has exited, and for the server, which has none).
     pub space: Option<AddressSpace>,
     /// Its kernel thread, saved while it is not on the CPU.
     pub context: Context,
@@ -86,21 +101,38 @@ fn kstack_layout() -> Layout {
 impl Proc {
     /// A process that enters user mode with `frame` in `space`.
     pub fn new(pid: Pid, ppid: Pid, space: AddressSpace, frame: TrapFrame) -> Result<Box<Proc>, Errno> {
+        let mut proc = Proc::kernel_thread(pid, ppid, arch::user_return_address())?;
+        let frame_addr = proc.kstack as u32 + (KSTACK_SIZE - FRAME_SIZE) as u32;
+        // Safety: the frame slot lies inside the stack just allocated, which no one uses yet.
+        unsafe { (frame_addr as *mut TrapFrame).write(frame) };
+        proc.context.sp = frame_addr;
+        proc.space = Some(space);
+        Ok(proc)
+    }
+
+    /// The process server: a kernel thread starting at `entry` on its own stack, sleeping on
+    /// [`Chan::Server`] until its first request.
+    pub fn new_server(entry: u32) -> Result<Box<Proc>, Errno> {
+        let mut proc = Proc::kernel_thread(SERVER_PID, SERVER_PID, entry)?;
+        proc.state = State::Sleeping(Chan::Server);
+        Ok(proc)
+    }
+
+    /// A runnable kernel thread with a fresh stack, without memory, whose first switch goes
+    /// to `entry` with the stack empty.
+    fn kernel_thread(pid: Pid, ppid: Pid, entry: u32) -> Result<Box<Proc>, Errno> {
         // Safety: the layout has a non-zero size.
         let kstack = unsafe { alloc_zeroed(kstack_layout()) };
         if kstack.is_null() {
             return Err(Errno::NoMem);
         }
-        let frame_addr = kstack as u32 + (KSTACK_SIZE - FRAME_SIZE) as u32;
-        // Safety: the frame slot lies inside the stack just allocated, which no one uses yet.
-        unsafe { (frame_addr as *mut TrapFrame).write(frame) };
-        let context = Context { ra: arch::user_return_address(), sp: frame_addr, s: [0; 12] };
+        let context = Context { ra: entry, sp: kstack as u32 + KSTACK_SIZE as u32, s: [0; 12] };
         Ok(Box::new(Proc {
             pid,
             ppid,
             state: State::Runnable,
             signals: Signals::new(),
-            space: Some(space),
+            space: None,
             context,
             reply: None,
             kstack,
@@ -133,8 +165,8 @@ impl Drop for Proc {
 
 /// The process table.
 pub struct Table {
-    /// The processes, by slot.
-    pub slots: [Option<Box<Proc>>; NPROC],
+    /// The processes, by slot: the user processes', then the server's.
+    pub slots: [Option<Box<Proc>>; NPROC + 1],
     current: Option<usize>,
     last: usize,
 }
@@ -146,13 +178,18 @@ impl Table {
         self.slots[slot].as_deref_mut().unwrap_or_else(|| panic!("the current slot is empty"))
     }
 
-    /// The next runnable process after the last one picked (round robin), marked running
-    /// and current.
+    /// The next process to run, marked running and current: the server if it is runnable
+    /// (it serves the link, so it goes first), else the next runnable user process after the
+    /// last one picked (round robin).
     pub fn pick_next(&mut self) -> Option<&mut Proc> {
-        let slot = (1..=NPROC)
-            .map(|i| (self.last + i) % NPROC)
-            .find(|&i| self.slots[i].as_ref().is_some_and(|p| p.state == State::Runnable))?;
-        self.last = slot;
+        let runnable = |p: &Option<Box<Proc>>| p.as_ref().is_some_and(|p| p.state == State::Runnable);
+        let slot = if runnable(&self.slots[SERVER_SLOT]) {
+            SERVER_SLOT
+        } else {
+            let slot = (1..=NPROC).map(|i| (self.last + i) % NPROC).find(|&i| runnable(&self.slots[i]))?;
+            self.last = slot;
+            slot
+        };
         self.current = Some(slot);
         let proc = self.current();
         proc.state = State::Running;
@@ -182,25 +219,27 @@ impl Table {
         self.slots.iter().flatten().any(|p| p.state == State::Sleeping(chan))
     }
 
-    /// The process `pid`.
+    /// The user process `pid`.
     pub fn find(&mut self, pid: Pid) -> Option<&mut Proc> {
-        self.slots.iter_mut().flatten().find(|p| p.pid == pid).map(|p| &mut **p)
+        self.slots[..NPROC].iter_mut().flatten().find(|p| p.pid == pid).map(|p| &mut **p)
     }
 
-    /// A free slot.
+    /// A free slot for a user process.
     pub fn free_slot(&self) -> Option<usize> {
-        self.slots.iter().position(Option::is_none)
+        self.slots[..NPROC].iter().position(Option::is_none)
     }
 
-    /// Live processes.
+    /// Live user processes.
     pub fn count(&self) -> usize {
-        self.slots.iter().flatten().count()
+        self.slots[..NPROC].iter().flatten().count()
     }
 }
 
 /// Every process.
-static PROCS: Global<Table> =
-    Global::new("process table", Table { slots: [const { None }; NPROC], current: None, last: NPROC - 1 });
+static PROCS: Global<Table> = Global::new(
+    "process table",
+    Table { slots: [const { None }; NPROC + 1], current: None, last: NPROC - 1 },
+);
 
 /// The process table, locked.
 pub fn table() -> GlobalGuard<'static, Table> {

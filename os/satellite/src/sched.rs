@@ -1,12 +1,13 @@
 //! The satellite's scheduler: round robin over runnable processes, preemptive on the timer
-//! tick, like the central's (`os/kernel/src/sched.rs`). With nothing runnable it `wait`s for
+//! tick, like the central's (`os/kernel/src/sched.rs`); the process server, a kernel thread
+//! without memory (run on the kernel's page table), goes first whenever it is runnable. With nothing runnable it `wait`s for
 //! an interrupt and handles it here: the link brings requests and replies. The timer is
 //! stopped while idle unless a process sleeps on a tick, or it is armed for the link's
 //! retransmission deadline, so an idle satellite really idles.
 
 use ox_kcore::arch::{self, Context};
 use ox_kcore::global::Global;
-use ox_kcore::timer;
+use ox_kcore::{pmap, timer};
 
 use crate::proc::{self, Chan, State};
 use crate::{link, trap};
@@ -18,7 +19,10 @@ static SCHEDULER: Global<Context> = Global::new("scheduler context", Context { r
 pub fn run() -> ! {
     loop {
         let next = proc::table().pick_next().map(|proc| {
-            proc.space().activate();
+            match proc.space.as_mut() {
+                Some(space) => space.activate(),
+                None => pmap::activate_kernel(),
+            }
             &proc.context as *const Context
         });
         match next {

@@ -1,5 +1,6 @@
-//! The process server (Bach §13.1): moves process images between this satellite and the
-//! central's stubs (docs/satellites.md, docs/protocol.md). Each request is answered.
+//! The process server (Bach §13.1): a process of this satellite that moves process images
+//! between it and the central's stubs (docs/satellites.md, docs/protocol.md). Each request is
+//! answered.
 //!
 //! - **A new process** (a fork, here or elsewhere): `ForkImage` reserves room for an image of
 //!   the announced size, `WriteImage`s fill it, `Start` rebuilds the address space and
@@ -15,8 +16,14 @@
 //!   child inherits them; pending signals are not), encoded at the first piece
 //!   (offset 0) and kept until its last piece has been read.
 //!
-//! The server is part of the kernel here, not a process of its own: it needs no context of
-//! its own, only the link's interrupt.
+//! The server is a kernel thread in the process table ([`proc::SERVER_SLOT`], pid
+//! [`proc::SERVER_PID`]), created at boot ([`init`]). The link's interrupt only puts these
+//! requests in its mailbox ([`deliver`]) and wakes it; it takes them one at a time, in the
+//! order they came, serves each and sends the reply, and sleeps on [`Chan::Server`] when the
+//! mailbox is empty. It runs with interrupts masked, like all kernel code here, so a request
+//! cannot arrive between its look at the mailbox and its sleep. It never runs user code and
+//! never exits; the processes it starts are its children technically, their `ppid` is the
+//! logical parent's (the forker's).
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
@@ -25,10 +32,12 @@ use ox_abi::Errno;
 use ox_kcore::arch::TrapFrame;
 use ox_kcore::global::Global;
 use ox_kcore::image;
+use ox_kcore::kprintln;
 use ox_kcore::vm::AddressSpace;
-use ox_proto::{Reply, MAX_DATA};
+use ox_proto::{Message, Reply, Request, MAX_DATA};
 
-use crate::proc::{self, Chan, Pid, Proc, State, NPROC};
+use crate::proc::{self, Chan, Pid, Proc, State, NPROC, SERVER_SLOT};
+use crate::{link, sched};
 
 /// The largest image accepted (the satellite's heap holds it until `Start`).
 const MAX_IMAGE: u32 = 512 << 10;
@@ -56,6 +65,62 @@ static INCOMING: Global<Vec<Incoming>> = Global::new("incoming processes", Vec::
 /// Images being read by a stub (a fork of a process here): pid and bytes.
 static OUTGOING: Global<Vec<(Pid, Vec<u8>)>> = Global::new("outgoing images", Vec::new());
 
+/// Requests waiting for the server, oldest first: the pid each is about, and the request (a
+/// few at most: the central waits for each reply of a conversation).
+static MAILBOX: Global<Vec<(Pid, Request)>> = Global::new("server mailbox", Vec::new());
+
+/// Creates the server process, sleeping until its first request.
+pub fn init() {
+    let server = Proc::new_server(entry as *const () as u32)
+        .unwrap_or_else(|e| panic!("no room for the process server at boot: {e:?}"));
+    proc::table().slots[SERVER_SLOT] = Some(server);
+}
+
+/// Puts `request` (about process `pid`) in the server's mailbox and wakes the server (from the
+/// link's interrupt).
+pub fn deliver(pid: Pid, request: Request) {
+    MAILBOX.lock().push((pid, request));
+    proc::table().wakeup(Chan::Server);
+}
+
+/// Whether requests wait for the server.
+pub fn has_work() -> bool {
+    !MAILBOX.lock().is_empty()
+}
+
+extern "C" fn entry() -> ! {
+    run()
+}
+
+/// The server's life: take a request, serve it, reply; sleep while there is none.
+fn run() -> ! {
+    loop {
+        let next = {
+            let mut mailbox = MAILBOX.lock();
+            (!mailbox.is_empty()).then(|| mailbox.remove(0))
+        };
+        match next {
+            Some((pid, request)) => link::send(&Message::reply(pid, serve(pid, request))),
+            None => sched::sleep(Chan::Server),
+        }
+    }
+}
+
+/// The answer to `request` about process `pid`.
+fn serve(pid: Pid, request: Request) -> Reply {
+    match request {
+        Request::ForkImage { parent, size, .. } => accept(pid, parent, size),
+        Request::ExecImage { size } => accept_exec(pid, size),
+        Request::WriteImage { offset, data } => write(pid, offset, &data),
+        Request::Start { pc } => start(pid, pc),
+        Request::ReadImage { offset, len } => read(pid, offset, len),
+        _ => {
+            kprintln!("the server got a request about pid {pid} that is not an image request");
+            Reply::err(Errno::Inval)
+        }
+    }
+}
+
 /// Room for an image of `size` bytes, or `ENOMEM`.
 fn room(size: u32) -> Result<Vec<u8>, Errno> {
     if size > MAX_IMAGE {
@@ -80,7 +145,7 @@ pub fn receiving() -> u32 {
 }
 
 /// `ForkImage`: accept process `pid` (logically `parent`'s child) with an image of `size` bytes.
-pub fn accept(pid: Pid, parent: Pid, size: u32) -> Reply {
+fn accept(pid: Pid, parent: Pid, size: u32) -> Reply {
     let mut incoming = INCOMING.lock();
     let arriving = incoming.iter().filter(|i| matches!(i.purpose, Purpose::Fork { .. })).count();
     if size <= MAX_IMAGE && proc::table().count() + arriving >= NPROC {
@@ -97,7 +162,7 @@ pub fn accept(pid: Pid, parent: Pid, size: u32) -> Reply {
 }
 
 /// `ExecImage`: process `pid`, sleeping in its `exec`, gets an image of `size` bytes.
-pub fn accept_exec(pid: Pid, size: u32) -> Reply {
+fn accept_exec(pid: Pid, size: u32) -> Reply {
     if in_call(&proc::table(), pid).is_none() {
         return Reply::err(Errno::Srch);
     }
@@ -113,7 +178,7 @@ pub fn accept_exec(pid: Pid, size: u32) -> Reply {
 }
 
 /// `WriteImage`: `data` at `offset` of the image of `pid`.
-pub fn write(pid: Pid, offset: u32, data: &[u8]) -> Reply {
+fn write(pid: Pid, offset: u32, data: &[u8]) -> Reply {
     let mut incoming = INCOMING.lock();
     let Some(image) = incoming.iter_mut().find(|i| i.pid == pid) else { return Reply::err(Errno::Srch) };
     let start = offset as usize;
@@ -128,7 +193,7 @@ pub fn write(pid: Pid, offset: u32, data: &[u8]) -> Reply {
 
 /// `Start`: the image of `pid` is complete; run it from `pc` (a new process), or build it for
 /// the process's `exec`.
-pub fn start(pid: Pid, pc: u32) -> Reply {
+fn start(pid: Pid, pc: u32) -> Reply {
     let mut incoming = INCOMING.lock();
     let Some(at) = incoming.iter().position(|i| i.pid == pid) else { return Reply::err(Errno::Srch) };
     let mut table = proc::table();
@@ -180,7 +245,7 @@ pub fn take_exec(pid: Pid) -> Option<(AddressSpace, TrapFrame, u32)> {
 
 /// `ReadImage`: up to `len` bytes from `offset` of the image of `pid`, which sleeps in its
 /// forwarded `fork`; the result is the image's size.
-pub fn read(pid: Pid, offset: u32, len: u32) -> Reply {
+fn read(pid: Pid, offset: u32, len: u32) -> Reply {
     let mut outgoing = OUTGOING.lock();
     if offset == 0 {
         outgoing.retain(|(p, _)| *p != pid);

@@ -4,14 +4,15 @@
 //! to its stub by `Exit`). Before returning to user mode the pending signals are acted on
 //! ([`proc::deliver_signals`]). Interrupts: the timer ticks (waking
 //! sleepers, resending what the link timed out, then preempting), the link port brings the
-//! central's messages.
+//! central's messages (and preempts the process when they are requests for the server, which
+//! then runs first).
 
 use ox_kcore::arch::{self, cr, TrapFrame};
 use ox_kcore::exception::{self, code, INTERRUPT};
 use ox_kcore::{intc, kprintln, timer};
 
 use crate::proc::{self, Chan};
-use crate::{link, sched, syscall};
+use crate::{link, sched, server, syscall};
 
 /// Every trap from user mode lands here (from the trap vector, with the frame on the
 /// process's kernel stack). Returning resumes the process at `frame.epc`.
@@ -21,7 +22,7 @@ extern "C" fn user_trap(frame: &mut TrapFrame) {
     if cause & INTERRUPT != 0 {
         let line = cause & !INTERRUPT;
         handle_interrupt(line);
-        if line == intc::IRQ_TIMER {
+        if line == intc::IRQ_TIMER || server::has_work() {
             sched::yield_now();
         }
     } else if cause == code::SYSCALL {
