@@ -118,6 +118,14 @@ impl Signals {
         Ok(old)
     }
 
+    /// The system call `sigaction(signal, handler, restorer)` as both kernels serve it: the
+    /// words decoded and checked (`EINVAL`), the action set; returns the old handler word.
+    pub fn sigaction(&mut self, signal: u32, handler: u32, restorer: u32) -> Result<u32, Errno> {
+        let signal = Signal::from_number(signal).ok_or(Errno::Inval)?;
+        let action = Action::from_call(handler, restorer)?;
+        self.set_action(signal, action).map(Action::handler_word)
+    }
+
     /// Sends `signal`: discarded if ignored, else pending. Returns whether it should break an
     /// interruptible sleep (it is pending and not blocked).
     pub fn post(&mut self, signal: Signal) -> bool {

@@ -35,7 +35,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 
 use ox_abi::{ArgSlice, Errno, Placement, ProcInfo, Signal, WaitStatus, PROC_NAME_MAX, USER_TOP};
-use ox_kcore::signal::{self, Action, Delivery, Signals};
+use ox_kcore::signal::{self, Delivery, Signals};
 use ox_proto::Request;
 
 use crate::arch::{self, Context, TrapFrame, FRAME_SIZE};
@@ -523,9 +523,7 @@ pub fn fault(signal: Signal) -> bool {
 /// `sigaction(signal, handler, restorer)`: sets the current process's action for `signal`;
 /// returns the old handler word.
 pub fn sigaction(signal: u32, handler: u32, restorer: u32) -> Result<u32, Errno> {
-    let signal = Signal::from_number(signal).ok_or(Errno::Inval)?;
-    let action = Action::from_call(handler, restorer)?;
-    table().current().signals.set_action(signal, action).map(Action::handler_word)
+    table().current().signals.sigaction(signal, handler, restorer)
 }
 
 /// `sigreturn`: the current process's handler is done; `frame` resumes what it interrupted.

@@ -30,7 +30,7 @@ use alloc::boxed::Box;
 use ox_abi::{Errno, Signal, WaitStatus};
 use ox_kcore::arch::{self, Context, TrapFrame, FRAME_SIZE};
 use ox_kcore::global::{Global, GlobalGuard};
-use ox_kcore::signal::{self, Action, Delivery, Signals};
+use ox_kcore::signal::{self, Delivery, Signals};
 use ox_kcore::vm::AddressSpace;
 use ox_kcore::{kprintln, pmap};
 use ox_proto::{Message, Reply, Request};
@@ -317,9 +317,7 @@ pub fn fault(signal: Signal) -> bool {
 
 /// `sigaction(signal, handler, restorer)`, served here: returns the old handler word.
 pub fn sigaction(signal: u32, handler: u32, restorer: u32) -> Result<u32, Errno> {
-    let signal = Signal::from_number(signal).ok_or(Errno::Inval)?;
-    let action = Action::from_call(handler, restorer)?;
-    table().current().signals.set_action(signal, action).map(Action::handler_word)
+    table().current().signals.sigaction(signal, handler, restorer)
 }
 
 /// `sigreturn`, served here: `frame` resumes what the handler interrupted. A missing or
