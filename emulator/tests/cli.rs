@@ -140,3 +140,29 @@ fn bench_refuses_absurd_counts() {
         );
     }
 }
+
+#[test]
+fn an_overlong_monitor_line_is_skipped_with_one_error() {
+    use std::io::Write;
+    let hello = concat!(env!("CARGO_MANIFEST_DIR"), "/../programs/asm/hello.s");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orrery"))
+        .args(["debug", hello])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let long = "x".repeat(1 << 20);
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(format!("{long}\nregs\nquit\n").as_bytes()).unwrap();
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("error: a command line is at most 4096 bytes; this one was skipped\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(orrery) regs\n"), "the session goes on: {stdout}");
+    assert!(!stdout.contains("xxxx"), "the long line is not echoed: {}", &stdout[..200.min(stdout.len())]);
+}
