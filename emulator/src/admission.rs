@@ -26,13 +26,6 @@ pub struct Refusals {
     pub queue_full: u64,
 }
 
-impl Refusals {
-    /// Whether nothing was refused.
-    pub fn is_empty(&self) -> bool {
-        self.out_of_window == 0 && self.queue_full == 0
-    }
-}
-
 /// The frames on their way to each place, and what was refused.
 #[derive(Debug, Default)]
 pub struct Admission {

@@ -53,6 +53,9 @@ impl NodeArgs {
     /// Builds the node and boots the image; `host_input` says whether the console's host side
     /// may feed input (it may not when input is given up front, or stdin belongs to a monitor).
     fn boot(self, host_input: bool) -> Result<Machine, String> {
+        if let Some(host) = orrery_emulator::host::memory().filter(|host| u64::from(self.ram) > *host) {
+            return Err(format!("--ram is {} MiB, more than this host's {} MiB", self.ram >> 20, host >> 20));
+        }
         let elf = orrery_emulator::loader::read_image(&self.image)?;
         let console = self.console.open(host_input && self.input.is_none())?;
         let mut config = MachineConfig::new(self.ram, console.output);

@@ -231,8 +231,9 @@ impl fmt::Display for TopologyError {
         let number = self.line.to_string();
         let pad = " ".repeat(number.len());
         writeln!(f, "{pad} |")?;
-        writeln!(f, "{number} | {}", self.source_line)?;
-        write!(f, "{pad} | {}{}", " ".repeat(self.column - 1), "^".repeat(self.width.max(1)))?;
+        let (shown, caret, width) = excerpt(&self.source_line, self.column - 1, self.width.max(1));
+        writeln!(f, "{number} | {shown}")?;
+        write!(f, "{pad} | {}{}", " ".repeat(caret), "^".repeat(width))?;
         if let Some(hint) = &self.hint {
             write!(f, "\n{pad} = hint: {hint}")?;
         }
@@ -241,6 +242,31 @@ impl fmt::Display for TopologyError {
 }
 
 impl std::error::Error for TopologyError {}
+
+/// The most characters of a source line an error shows.
+const SHOWN_LINE: usize = 120;
+
+/// A line cut to at most [`SHOWN_LINE`] characters around the caret at character `column`
+/// (`…` marks a cut), with where the caret and its `width` fall in it.
+fn excerpt(line: &str, column: usize, width: usize) -> (String, usize, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= SHOWN_LINE {
+        return (line.to_string(), column, width);
+    }
+    let start = column.saturating_sub(SHOWN_LINE / 3).min(chars.len().saturating_sub(SHOWN_LINE));
+    let end = (start + SHOWN_LINE).min(chars.len());
+    let mut shown: String = chars[start..end].iter().collect();
+    let mut caret = column - start;
+    if start > 0 {
+        shown.insert(0, '…');
+        caret += 1;
+    }
+    if end < chars.len() {
+        shown.push('…');
+    }
+    let width = width.min(SHOWN_LINE - (column - start).min(SHOWN_LINE)).max(1);
+    (shown, caret, width)
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -785,6 +811,17 @@ drop = 0.05
         let text = TWO.replace("console = \"none\"", "console = \"none\"\ndisk = \"disk.img\"");
         let e = parse(&text).unwrap_err();
         assert_eq!((e.line, e.column, e.message.as_str()), (14, 8, "satellite `sat1` cannot have a disk"));
+    }
+
+    #[test]
+    fn a_long_line_is_shown_around_the_caret() {
+        let text = format!("x = \"{}\"\n", "a".repeat(100_000));
+        let e = parse(&text).unwrap_err();
+        let shown = e.to_string();
+        assert!(shown.len() < 1000, "{shown}");
+        assert!(shown.starts_with("t.toml:1:1: error: unknown field `x`"), "{shown}");
+        let (line, caret, width) = excerpt(&"b".repeat(1000), 500, 2000);
+        assert_eq!((line.chars().count(), caret, width), (SHOWN_LINE + 2, 41, SHOWN_LINE - 40));
     }
 
     #[test]
