@@ -94,10 +94,15 @@ impl Cross {
         // -Zbuild-std needs nightly features: the bootstrap switch enables them on a stable rustc.
         command.env("RUSTC_BOOTSTRAP", "1");
         // Source paths end up in the images (panic locations, debug information), so a checkout
-        // elsewhere would build different bytes; naming the repository `/orrery` in the guest
-        // code makes them the same wherever the repository lives.
-        let remap = format!("--remap-path-prefix={}=/orrery", root.display());
-        command.env(format!("CARGO_TARGET_{}_RUSTFLAGS", env_target()), remap);
+        // elsewhere, or crates.io's sources under another user's home, would build different
+        // bytes; naming the repository `/orrery` and cargo's home `/cargo` in the guest code
+        // makes them the same wherever the repository lives and whoever builds it. (Encoded
+        // flags, separated by 0x1f, so that paths may hold spaces.)
+        let mut remaps = vec![format!("--remap-path-prefix={}=/orrery", root.display())];
+        if let Some(home) = cargo_home() {
+            remaps.push(format!("--remap-path-prefix={}=/cargo", home.display()));
+        }
+        command.env("CARGO_ENCODED_RUSTFLAGS", remaps.join("\x1f"));
         // So do the crates' identities (symbol names): this driver, as rustc's wrapper, gives
         // the repository's crates identities that do not depend on `root` (see `wrapper`).
         let driver =
@@ -127,6 +132,13 @@ impl Cross {
         .map(|s| s.to_string())
         .collect()
     }
+}
+
+/// Cargo's home, where it unpacks crates.io's sources: `CARGO_HOME`, else `~/.cargo`.
+fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
 }
 
 /// The target in the form of a cargo environment variable.
