@@ -42,6 +42,9 @@ pub mod pmap;
 pub mod system;
 pub mod transfer;
 
+#[cfg(test)]
+mod model_tests;
+
 pub use addr::{FrameId, ObjectId, PageIndex, VAddr, PAGE_SIZE};
 pub use entry::{Access, Entry, Inheritance, Prot};
 pub use error::{FaultError, OutOfFrames, VmError};

@@ -97,6 +97,11 @@ impl Objects {
         self.table.get(&id)
     }
 
+    /// Every object alive, by id.
+    pub fn iter(&self) -> impl Iterator<Item = (ObjectId, &Object)> {
+        self.table.iter().map(|(id, object)| (*id, object))
+    }
+
     /// The references to `id` (0 if it is not alive).
     pub fn refs(&self, id: ObjectId) -> u32 {
         self.table.get(&id).map_or(0, |o| o.refs)
