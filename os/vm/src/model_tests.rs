@@ -35,7 +35,7 @@ const BASE: u32 = 0x10000;
 /// Pages in every map.
 const PAGES: u32 = 12;
 /// The deepest shadow chain allowed with [`MAX_TASKS`] tasks.
-const DEPTH_BOUND: usize = 2 * MAX_TASKS + 1;
+const DEPTH_BOUND: usize = 2 * MAX_TASKS;
 
 /// One step. Tasks are chosen modulo the tasks alive; page numbers count from the page below
 /// the map (page 0 is outside it, so are pages past `PAGES`).
@@ -62,19 +62,56 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(task, fixed, pages)| Op::Allocate { task, fixed, pages }),
         2 => (task.clone(), page.clone(), pages.clone())
             .prop_map(|(task, page, pages)| Op::Deallocate { task, page, pages }),
-        2 => (task.clone(), page.clone(), pages.clone(), any::<bool>(), 0u8..8)
+        2 => (task.clone(), page.clone(), pages.clone(), proptest::bool::weighted(0.2), prot())
             .prop_map(|(task, page, pages, set_max, prot)| Op::Protect { task, page, pages, set_max, prot }),
         2 => (task.clone(), page.clone(), pages.clone(), 0u8..3)
             .prop_map(|(task, page, pages, inheritance)| Op::Inherit { task, page, pages, inheritance }),
-        6 => (task.clone(), page.clone(), any::<u16>(), 1u8..64, any::<u8>(), any::<bool>())
-            .prop_map(|(task, page, offset, len, byte, kernel)| Op::Write { task, page, offset, len, byte, kernel }),
+        10 => (task.clone(), page.clone(), any::<u16>(), 1u8..64, any::<u8>(), any::<bool>())
+            .prop_map(|(task, page, offset, len, byte, kernel)| {
+                Op::Write { task, page, offset, len, byte, kernel }
+            }),
         6 => (task.clone(), page.clone(), any::<u16>(), 1u8..64, 0u8..3, any::<bool>())
-            .prop_map(|(task, page, offset, len, access, kernel)| Op::Read { task, page, offset, len, access, kernel }),
+            .prop_map(|(task, page, offset, len, access, kernel)| {
+                Op::Read { task, page, offset, len, access, kernel }
+            }),
         1 => (task.clone(), page.clone(), task.clone(), page.clone(), pages.clone())
-            .prop_map(|(task, page, target, target_page, pages)| Op::Copy { task, page, target, target_page, pages }),
-        3 => task.clone().prop_map(|task| Op::Fork { task }),
-        2 => task.prop_map(|task| Op::Exit { task }),
+            .prop_map(|(task, page, target, target_page, pages)| {
+                Op::Copy { task, page, target, target_page, pages }
+            }),
+        4 => task.clone().prop_map(|task| Op::Fork { task }),
+        3 => task.prop_map(|task| Op::Exit { task }),
         1 => Just(Op::Spawn),
+    ]
+}
+
+/// Whether `op` is anything but a copy (which, short of frames, may stop part-way).
+fn not_copy(op: &Op) -> bool {
+    !matches!(op, Op::Copy { .. })
+}
+
+/// Rights for `protect`: mostly ones that keep pages readable and writable.
+fn prot() -> impl Strategy<Value = u8> {
+    prop_oneof![4 => Just(Prot::DEFAULT.bits()), 2 => Just(Prot::ALL.bits()), 3 => 0u8..8]
+}
+
+/// Steps of fork-and-exit churn over memory allocated up front: writes, reads, forks, exits and
+/// a few inheritance changes.
+fn churn_op() -> impl Strategy<Value = Op> {
+    let task = 0..MAX_TASKS;
+    let page = 1..7u32;
+    prop_oneof![
+        8 => (task.clone(), page.clone(), any::<u16>(), 1u8..16, any::<u8>(), any::<bool>())
+            .prop_map(|(task, page, offset, len, byte, kernel)| {
+                Op::Write { task, page, offset, len, byte, kernel }
+            }),
+        3 => (task.clone(), page.clone(), any::<u16>(), 1u8..16, any::<bool>())
+            .prop_map(|(task, page, offset, len, kernel)| {
+                Op::Read { task, page, offset, len, access: 0, kernel }
+            }),
+        1 => (task.clone(), page, 1u32..3, 0u8..3)
+            .prop_map(|(task, page, pages, inheritance)| Op::Inherit { task, page, pages, inheritance }),
+        5 => task.clone().prop_map(|task| Op::Fork { task }),
+        4 => task.prop_map(|task| Op::Exit { task }),
     ]
 }
 
@@ -164,12 +201,17 @@ fn cpu_frame(
 struct World {
     vm: Vm<VecMem>,
     tasks: Vec<Task>,
-    deepest: usize,
+    /// Never end the last task (for churn over memory allocated once).
+    keep_last: bool,
+    /// Memory is short: a fault may fail for want of frames (and a fork for want of memory),
+    /// which must change nothing the model sees.
+    scarce: bool,
 }
 
 impl World {
     fn new() -> World {
-        let mut world = World { vm: Vm::new(VecMem::new(100_000)), tasks: Vec::new(), deepest: 0 };
+        let mut world =
+            World { vm: Vm::new(VecMem::new(100_000)), tasks: Vec::new(), keep_last: false, scarce: false };
         world.spawn();
         world
     }
@@ -280,6 +322,9 @@ impl World {
                     cpu_frame(vm, map, VAddr(va), Access::Write)
                         .map(|frame| vm.frames.mem_mut().write(frame, offset as usize, &data))
                 };
+                if self.scarce && expected.is_ok() && got == Err(FaultError::OutOfFrames) {
+                    return self.check();
+                }
                 prop_assert_eq!(got, expected);
                 if got.is_ok() {
                     let page = &model[&(va & !(PAGE_SIZE - 1))];
@@ -304,6 +349,9 @@ impl World {
                     cpu_frame(vm, map, VAddr(va), access)
                         .map(|frame| vm.frames.mem().read(frame, offset as usize, &mut buf))
                 };
+                if self.scarce && expected.is_ok() && got == Err(FaultError::OutOfFrames) {
+                    return self.check();
+                }
                 prop_assert_eq!(got.map(|()| buf), expected);
             }
             Op::Copy { task, page, target, target_page, pages } => {
@@ -344,10 +392,11 @@ impl World {
             Op::Fork { task } => {
                 if n < MAX_TASKS {
                     let parent = &mut self.tasks[task % n];
-                    let map = parent
-                        .map
-                        .fork(vm, TreePmap::new())
-                        .map_err(|e| TestCaseError::fail(format!("fork: {e}")))?;
+                    let map = match parent.map.fork(vm, TreePmap::new()) {
+                        Ok(map) => map,
+                        Err(VmError::ResourceShortage) if self.scarce => return self.check(),
+                        Err(e) => return Err(TestCaseError::fail(format!("fork: {e}"))),
+                    };
                     let mut model = BTreeMap::new();
                     for (va, page) in &parent.model {
                         let bytes = match page.inheritance {
@@ -360,6 +409,7 @@ impl World {
                     self.tasks.push(Task { map, model });
                 }
             }
+            Op::Exit { .. } if self.keep_last && n == 1 => {}
             Op::Exit { task } => {
                 let Task { map, .. } = self.tasks.remove(task % n);
                 let pmap = map.destroy(vm);
@@ -373,7 +423,6 @@ impl World {
     fn check(&mut self) -> Result<(), TestCaseError> {
         let vm = &self.vm;
         let depth = vm.deepest_chain();
-        self.deepest = self.deepest.max(depth);
         prop_assert!(depth <= DEPTH_BOUND, "shadow chain of {} objects", depth);
         let mut refs: BTreeMap<ObjectId, u32> = BTreeMap::new();
         let mut entries = 0;
@@ -438,7 +487,8 @@ impl World {
 
     /// Reads every readable page of every task in full and compares it with the model, then
     /// ends every task.
-    fn finish(mut self) -> Result<usize, TestCaseError> {
+    fn finish(mut self) -> Result<(), TestCaseError> {
+        self.vm.frames.mem_mut().set_limit(100_000);
         for task in &mut self.tasks {
             for (&va, page) in &task.model {
                 if page.prot.contains(Prot::READ) {
@@ -456,16 +506,45 @@ impl World {
         }
         prop_assert_eq!(self.vm.counts(), Counts::default());
         prop_assert_eq!(self.vm.frames.mem().in_use(), 0);
-        Ok(self.deepest)
+        Ok(())
     }
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 1000,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     #[test]
-    fn random_tasks_match_the_model(ops in proptest::collection::vec(op(), 1..150)) {
+    fn random_tasks_match_the_model(ops in proptest::collection::vec(op(), 1..300)) {
         let mut world = World::new();
+        for op in &ops {
+            world.step(op)?;
+        }
+        world.finish()?;
+    }
+
+    #[test]
+    fn scarce_memory_fails_cleanly(
+        ops in proptest::collection::vec(op().prop_filter("copies may stop part-way", not_copy), 1..300),
+        frames in 2usize..24,
+    ) {
+        let mut world = World::new();
+        world.scarce = true;
+        world.vm.frames.mem_mut().set_limit(frames);
+        for op in &ops {
+            world.step(op)?;
+        }
+        world.finish()?;
+    }
+
+    #[test]
+    fn fork_exit_churn_keeps_chains_bounded(ops in proptest::collection::vec(churn_op(), 1..400)) {
+        let mut world = World::new();
+        world.keep_last = true;
+        world.step(&Op::Allocate { task: 0, fixed: Some(1), pages: 6 })?;
         for op in &ops {
             world.step(op)?;
         }
