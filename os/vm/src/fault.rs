@@ -46,7 +46,7 @@ impl<P: Pmap> Map<P> {
             }
         };
         if access == Access::Write && entry.needs_copy {
-            if !Map::<P>::sole_anonymous(vm, object) {
+            if !vm.objects.is_private(object) {
                 object = vm.objects.shadow(object, entry.offset, entry.pages());
                 entry.object = Some(object);
                 entry.offset = PageIndex(0);

@@ -59,7 +59,7 @@ impl<P: Pmap> Map<P> {
         };
         let mut object = object;
         if entry.needs_copy {
-            if !Map::<P>::sole_anonymous(vm, object) {
+            if !vm.objects.is_private(object) {
                 object = vm.objects.shadow(object, entry.offset, entry.pages());
                 entry.object = Some(object);
                 entry.offset = PageIndex(0);

@@ -17,7 +17,6 @@ use crate::addr::{ObjectId, PageIndex, VAddr, PAGE_SIZE};
 use crate::entry::{Entry, Inheritance, Prot};
 use crate::error::VmError;
 use crate::frame::PhysMem;
-use crate::object::Pager;
 use crate::pmap::Pmap;
 use crate::system::Vm;
 
@@ -336,12 +335,6 @@ impl<P: Pmap> Map<P> {
                 vm.objects.release(object, &mut vm.frames);
             }
         }
-    }
-
-    /// Whether the object behind an entry may be written in place by its sole holder (an
-    /// anonymous object referenced once).
-    pub(crate) fn sole_anonymous<M: PhysMem>(vm: &Vm<M>, object: ObjectId) -> bool {
-        vm.objects.get(object).is_some_and(|o| o.refs == 1 && o.pager == Pager::Anonymous)
     }
 }
 

@@ -107,6 +107,12 @@ impl Objects {
         self.table.get(&id).map_or(0, |o| o.refs)
     }
 
+    /// Whether `id` is anonymous and referenced once: its one holder may write it in place
+    /// instead of shadowing it.
+    pub fn is_private(&self, id: ObjectId) -> bool {
+        self.table.get(&id).is_some_and(|o| o.refs == 1 && o.pager == Pager::Anonymous)
+    }
+
     /// A new object of `size` pages with one reference and no page resident.
     pub fn create(&mut self, size: u32, pager: Pager) -> ObjectId {
         while self.table.contains_key(&ObjectId(self.next)) {

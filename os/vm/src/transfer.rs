@@ -25,7 +25,10 @@ impl<P: Pmap> Map<P> {
     ) -> Result<(), FaultError> {
         let mut done = 0;
         while done < buf.len() {
-            let at = VAddr::checked_add(addr, done as u32).ok_or(FaultError::InvalidAddress(addr))?;
+            let at = u32::try_from(done)
+                .ok()
+                .and_then(|d| addr.checked_add(d))
+                .ok_or(FaultError::InvalidAddress(addr))?;
             let chunk = (PAGE_SIZE as usize - at.page_offset()).min(buf.len() - done);
             let frame = self.fault(vm, at, Access::Read)?;
             vm.frames.mem().read(frame, at.page_offset(), &mut buf[done..done + chunk]);
@@ -38,7 +41,10 @@ impl<P: Pmap> Map<P> {
     pub fn write<M: PhysMem>(&mut self, vm: &mut Vm<M>, addr: VAddr, data: &[u8]) -> Result<(), FaultError> {
         let mut done = 0;
         while done < data.len() {
-            let at = VAddr::checked_add(addr, done as u32).ok_or(FaultError::InvalidAddress(addr))?;
+            let at = u32::try_from(done)
+                .ok()
+                .and_then(|d| addr.checked_add(d))
+                .ok_or(FaultError::InvalidAddress(addr))?;
             let chunk = (PAGE_SIZE as usize - at.page_offset()).min(data.len() - done);
             let frame = self.fault(vm, at, Access::Write)?;
             vm.frames.mem_mut().write(frame, at.page_offset(), &data[done..done + chunk]);
