@@ -121,7 +121,7 @@ mod tests {
     use crate::addr::{VAddr, PAGE_SIZE};
     use crate::entry::{Access, Inheritance, Prot};
     use crate::error::FaultError;
-    use crate::frame::VecMem;
+    use crate::frame::{PhysMem, VecMem};
     use crate::map::{Map, Placement};
     use crate::pmap::{Pmap, TreePmap};
     use crate::system::{Counts, Vm};
@@ -177,6 +177,36 @@ mod tests {
         assert_eq!(&read6(&mut vm, &mut child, a), b"later!");
         assert_eq!(&read6(&mut vm, &mut grandchild, a), b"shared");
         for m in [map, child, grandchild] {
+            m.destroy(&mut vm);
+        }
+        assert_eq!(vm.counts(), Counts::default());
+    }
+
+    /// The first byte of `va` as the processor reads it: through the pmap, faulting only when
+    /// nothing readable is mapped.
+    fn cpu_byte(vm: &mut Vm<VecMem>, map: &mut Map<TreePmap>, va: VAddr) -> u8 {
+        let frame = match map.pmap().extract(va) {
+            Some((frame, prot)) if prot.contains(Prot::READ) => frame,
+            _ => map.fault(vm, va, Access::Read).unwrap(),
+        };
+        let mut byte = [0];
+        vm.frames.mem().read(frame, va.page_offset(), &mut byte);
+        byte[0]
+    }
+
+    #[test]
+    fn sharing_a_copy_on_write_entry_leaves_no_stale_mapping() {
+        let (mut vm, mut map, a) = parent();
+        let mut copy = map.fork(&mut vm, TreePmap::new()).unwrap();
+        assert_eq!(cpu_byte(&mut vm, &mut map, a), b'p');
+        map.inherit(&mut vm, a, 2 * PAGE_SIZE, Inheritance::Share).unwrap();
+        let mut sharer = map.fork(&mut vm, TreePmap::new()).unwrap();
+        sharer.write(&mut vm, a, b"S").unwrap();
+        assert_eq!(cpu_byte(&mut vm, &mut map, a), b'S', "the parent sees its sharer's write");
+        assert_eq!(cpu_byte(&mut vm, &mut copy, a), b'p', "the copy does not");
+        map.write(&mut vm, a, b"P").unwrap();
+        assert_eq!(cpu_byte(&mut vm, &mut sharer, a), b'P');
+        for m in [map, copy, sharer] {
             m.destroy(&mut vm);
         }
         assert_eq!(vm.counts(), Counts::default());

@@ -6,7 +6,7 @@
 //!
 //! Invariants: entries do not overlap and lie inside `min..max`; each entry holds one reference
 //! on its object; every entry is counted in [`Vm`]'s entry count (so all changes to the set go
-//! through [`Map::insert`] and [`Map::remove`]); the pmap maps only pages of entries, with at most
+//! through `insert`, `remove` and `clip`); the pmap maps only pages of entries, with at most
 //! their rights. Operations on ranges first check the whole range, then change it, so a refused
 //! operation changes nothing.
 
