@@ -20,6 +20,32 @@
 //! 5. **Counted, so leaks show.** [`Vm::counts`] gives the objects, frames and entries alive;
 //!    all zero once every map is destroyed.
 //!
+//! In brief (with the host doubles):
+//!
+//! ```
+//! use ox_vm::{Access, Inheritance, Map, Placement, Prot, TreePmap, VAddr, VecMem, Vm, PAGE_SIZE};
+//!
+//! let mut vm = Vm::new(VecMem::new(64));
+//! let mut parent = Map::new(VAddr(0x1000), VAddr(0x8000_0000), TreePmap::new()).unwrap();
+//! let anywhere = Placement::Anywhere { min: VAddr(0), max: ox_vm::MAP_LIMIT };
+//! let a = parent.allocate(&mut vm, anywhere, 2 * PAGE_SIZE, Prot::DEFAULT).unwrap();
+//! parent.write(&mut vm, a, b"hello").unwrap();
+//!
+//! let mut child = parent.fork(&mut vm, TreePmap::new()).unwrap(); // copy-on-write
+//! child.write(&mut vm, a, b"HELLO").unwrap();
+//! let mut buf = [0; 5];
+//! parent.read(&mut vm, a, &mut buf).unwrap();
+//! assert_eq!(&buf, b"hello");
+//!
+//! parent.protect(&mut vm, a, PAGE_SIZE, false, Prot::READ).unwrap();
+//! assert!(parent.fault(&mut vm, a, Access::Write).is_err());
+//! parent.inherit(&mut vm, a, 2 * PAGE_SIZE, Inheritance::Share).unwrap();
+//!
+//! child.destroy(&mut vm);
+//! parent.destroy(&mut vm);
+//! assert_eq!(vm.counts(), ox_vm::Counts::default());
+//! ```
+//!
 //! Layering: [`addr`] numbers, [`entry`] rights and entries, [`map`] the map operations,
 //! [`object`] objects and chains, [`frame`] and [`pmap`] the machine-dependent interfaces,
 //! [`fault`] the fault handler, [`fork`] inheritance, [`transfer`] reads, writes and copies,
