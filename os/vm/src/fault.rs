@@ -160,4 +160,40 @@ mod tests {
         map.destroy(&mut vm);
         assert_eq!(vm.counts(), Counts::default());
     }
+
+    #[test]
+    fn execute_needs_the_right_and_maps_it() {
+        let (mut vm, mut map, a) = setup(4);
+        map.protect(&mut vm, a, PAGE_SIZE, false, Prot::READ.union(Prot::EXECUTE)).unwrap();
+        let frame = map.fault(&mut vm, a, Access::Execute).unwrap();
+        assert_eq!(map.pmap().extract(a), Some((frame, Prot::from_bits_truncate(5))));
+        assert_eq!(map.fault(&mut vm, a, Access::Write), Err(FaultError::ProtectionFailure(a)));
+        let b = VAddr(a.0 + PAGE_SIZE);
+        assert_eq!(map.fault(&mut vm, b, Access::Execute), Err(FaultError::ProtectionFailure(b)));
+        map.protect(&mut vm, a, PAGE_SIZE, true, Prot::READ).unwrap();
+        assert_eq!(map.pmap().extract(a), Some((frame, Prot::READ)), "lowering reaches the pmap");
+        assert_eq!(
+            map.protect(&mut vm, a, PAGE_SIZE, false, Prot::DEFAULT),
+            Err(crate::error::VmError::ProtectionFailure)
+        );
+        map.destroy(&mut vm);
+        assert_eq!(vm.counts(), Counts::default());
+    }
+
+    #[test]
+    fn a_shared_object_mapping_writes_through() {
+        let (mut vm, mut map, _) = setup(4);
+        let object = vm.objects.create(2, Pager::Anonymous);
+        vm.objects.reference(object);
+        let at = Placement::Fixed(VAddr(0x40000));
+        let va =
+            map.map_object(&mut vm, at, 2 * PAGE_SIZE, Prot::DEFAULT, object, PageIndex(0), false).unwrap();
+        let frame = map.fault(&mut vm, VAddr(va.0 + PAGE_SIZE), Access::Write).unwrap();
+        vm.frames.mem_mut().write(frame, 0, b"x");
+        assert_eq!(vm.objects.get(object).unwrap().pages.get(&PageIndex(1)), Some(&frame));
+        map.destroy(&mut vm);
+        assert_eq!(vm.objects.refs(object), 1, "the caller's reference remains");
+        vm.objects.release(object, &mut vm.frames);
+        assert_eq!(vm.counts(), Counts::default());
+    }
 }

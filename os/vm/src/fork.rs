@@ -226,4 +226,20 @@ mod tests {
         map.destroy(&mut vm);
         assert_eq!(vm.counts(), Counts::default());
     }
+
+    #[test]
+    fn regions_report_sharing_and_offsets() {
+        let (mut vm, mut map, a) = parent();
+        map.inherit(&mut vm, a, 2 * PAGE_SIZE, Inheritance::Share).unwrap();
+        let mut child = map.fork(&mut vm, TreePmap::new()).unwrap();
+        child.deallocate(&mut vm, a, PAGE_SIZE).unwrap();
+        let (mine, theirs) = (map.region(a).unwrap(), child.region(a).unwrap());
+        assert_eq!(theirs.start, VAddr(a.0 + PAGE_SIZE), "the region after the hole");
+        assert_eq!((mine.object, mine.offset.0, mine.shared), (theirs.object, 0, true));
+        assert_eq!(theirs.offset.0, 1);
+        assert!(!mine.copy_on_write && !theirs.copy_on_write);
+        map.destroy(&mut vm);
+        child.destroy(&mut vm);
+        assert_eq!(vm.counts(), Counts::default());
+    }
 }

@@ -20,6 +20,14 @@
 //! 5. **Counted, so leaks show.** [`Vm::counts`] gives the objects, frames and entries alive;
 //!    all zero once every map is destroyed.
 //!
+//! For a kernel: implement [`PhysMem`] over the frame allocator (a [`FrameId`] can be the
+//! frame's physical page number) and [`Pmap`] over the page tables (which then own only their
+//! table frames, never the leaves'); keep one [`Vm`] for the machine and one [`Map`] per task;
+//! send page faults to [`Map::fault`] (an [`FaultError::InvalidAddress`] or
+//! [`FaultError::ProtectionFailure`] becomes a signal with the address, [`FaultError::OutOfFrames`]
+//! `ENOMEM` or a kill); copy to and from user memory with [`Map::read`] and [`Map::write`]; fork
+//! with [`Map::fork`]; end a task with [`Map::destroy`].
+//!
 //! In brief (with the host doubles):
 //!
 //! ```
