@@ -196,4 +196,27 @@ mod tests {
         vm.objects.release(object, &mut vm.frames);
         assert_eq!(vm.counts(), Counts::default());
     }
+
+    #[test]
+    fn fork_copies_a_written_pager_mapping_or_refuses() {
+        let (mut vm, mut map, _) = setup(8);
+        let file = vm.objects.create(2, Pager::External(7));
+        let at = Placement::Fixed(VAddr(0x40000));
+        let va =
+            map.map_object(&mut vm, at, 2 * PAGE_SIZE, Prot::DEFAULT, file, PageIndex(0), false).unwrap();
+        vm.supply_page(file, PageIndex(0), b"page 0").unwrap();
+        assert_eq!(map.fork(&mut vm, TreePmap::new()).err(), Some(crate::error::VmError::InvalidArgument));
+        vm.supply_page(file, PageIndex(1), b"page 1").unwrap();
+        let mut child = map.fork(&mut vm, TreePmap::new()).unwrap();
+        map.write(&mut vm, va, b"PAGE").unwrap();
+        assert_eq!(vm.objects.get(file).unwrap().pages.len(), 2, "the parent still writes the file object");
+        let mut buf = [0u8; 6];
+        child.read(&mut vm, va, &mut buf).unwrap();
+        assert_eq!(&buf, b"page 0");
+        map.read(&mut vm, va, &mut buf).unwrap();
+        assert_eq!(&buf, b"PAGE 0");
+        child.destroy(&mut vm);
+        map.destroy(&mut vm);
+        assert_eq!(vm.counts(), Counts::default());
+    }
 }

@@ -7,7 +7,9 @@
 //!   parent's mappings of backing pages are dropped, so no stale copy survives a sharer's write;
 //! - [`Inheritance::Copy`]: both entries name the object copy-on-write and the parent's mappings
 //!   lose write; but an object already shared by inheritance with another task is copied at once
-//!   (the other sharers go on writing it, so it cannot be frozen).
+//!   (the other sharers go on writing it, so it cannot be frozen), and so is an object with an
+//!   external pager that the entry writes in place (its pages not resident refuse the fork with
+//!   [`VmError::InvalidArgument`]: copying them is left to pager support).
 //!
 //! A fork that runs out of frames destroys the half-built child and leaves the parent as it was
 //! in content (some entries may have become copy-on-write, which is invisible).
@@ -85,7 +87,9 @@ impl<P: Pmap> Map<P> {
             return Ok(Some(twin));
         };
         vm.objects.collapse(object, &mut vm.frames);
-        if entry.shared && vm.objects.refs(object) > 1 {
+        let pager_writer =
+            !entry.needs_copy && vm.objects.get(object).is_some_and(|o| o.pager != Pager::Anonymous);
+        if (entry.shared && vm.objects.refs(object) > 1) || pager_writer {
             let copy = vm.objects.create(entry.pages(), Pager::Anonymous);
             for page in 0..entry.pages() {
                 let frame = match vm.objects.lookup(object, entry.offset.plus(page)) {
