@@ -61,7 +61,8 @@ pub struct Region {
     pub copy_on_write: bool,
 }
 
-/// One task's address map.
+/// One task's address map. End it with [`Map::destroy`]: dropping it would keep its objects'
+/// references (it cannot reach the [`Vm`] to give them back).
 #[derive(Debug)]
 pub struct Map<P> {
     pub(crate) entries: BTreeMap<VAddr, Entry>,
