@@ -164,7 +164,7 @@ pub fn boot(topology: &Path) -> Result<ExitCode> {
 }
 
 /// Guest crates whose unit tests `cargo xtask test` runs on the host.
-const GUEST_UNIT_TESTED: [&str; 4] = ["ox-abi", "ox-link", "ox-proto", "ox-fs"];
+const GUEST_UNIT_TESTED: [&str; 5] = ["ox-abi", "ox-link", "ox-proto", "ox-fs", "ox-vm"];
 
 /// `test`: guest build, host tests (the host workspace, then the guest crates' unit tests),
 /// differential suite.
@@ -190,7 +190,7 @@ fn test() -> Result<ExitCode> {
         .map_err(|e| format!("cannot run {}: {e}", cargo.display()))?;
     let mut host_ok = status.success();
     // The guest crates that are plain logic (the ABI, the link transport, the message protocol, the
-    // file system) carry unit tests; they run on the host too.
+    // file system, the virtual memory) carry unit tests; they run on the host too.
     eprintln!("xtask: cargo test -p {} (guest crates, on the host)", GUEST_UNIT_TESTED.join(" -p "));
     let mut guest_tests = Command::new(&cargo);
     guest_tests
