@@ -10,7 +10,11 @@
 //! | 8 | 4 | `brk` |
 //! | 12 | 4 | `pages`: how many page records follow |
 //! | 16 | 128 | `regs[0..32]`: the user registers (`regs[0]` 0) |
-//! | 144 | … | `pages` records: `va` (4), `flags` (4: R, W, X of [`PteFlags`]), 4096 bytes |
+//! | 144 | 4 | `regions`: how many region records follow |
+//! | 148 | … | `regions` records: `start` (4), `end` (4), `flags` (4: R, W, X of [`PteFlags`]) — every region of the address map, in address order |
+//! | … | … | `pages` records: `va` (4), `flags` (4), 4096 bytes — the pages that hold data, in address order |
+//!
+//! Pages of a region that no record carries read as zeros (they were never touched).
 //!
 //! After the page records may come the process's signal dispositions and blocked set
 //! ([`Signals::encode`], [`SIGNALS`] bytes: they are user context, so a child placed on a
@@ -22,7 +26,7 @@
 
 use alloc::vec::Vec;
 
-use ox_abi::{Errno, USER_TOP};
+use ox_abi::{Errno, USER_BASE, USER_TOP};
 
 use crate::arch::TrapFrame;
 use crate::frame::FRAME_SIZE;
@@ -32,8 +36,10 @@ use crate::vm::AddressSpace;
 
 /// The first word of every image.
 pub const MAGIC: [u8; 4] = *b"OXIM";
-/// Bytes before the first page record.
-pub const HEADER: usize = 16 + 4 * 32;
+/// Bytes before the region records.
+pub const HEADER: usize = 16 + 4 * 32 + 4;
+/// Bytes of one region record.
+pub const REGION: usize = 12;
 /// Bytes of one page record.
 pub const RECORD: usize = 8 + FRAME_SIZE as usize;
 /// Bytes of the optional signal state after the page records.
@@ -44,11 +50,13 @@ fn word(bytes: &[u8], at: usize) -> Result<u32, Errno> {
     Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
-/// The image of `space` with registers `regs`.
+/// The image of `space` with registers `regs`: its regions, and every page that holds data
+/// (pages never touched read as zeros on the other side too, and are left out).
 pub fn encode(space: &AddressSpace, regs: &[u32; 32]) -> Vec<u8> {
     let mut pages = 0u32;
     space.for_each_page(|_, _, _| pages += 1);
-    let mut out = Vec::with_capacity(HEADER + pages as usize * RECORD);
+    let regions = space.regions();
+    let mut out = Vec::with_capacity(HEADER + regions.len() * REGION + pages as usize * RECORD);
     let (heap_start, brk) = space.heap();
     out.extend_from_slice(&MAGIC);
     for value in [heap_start, brk, pages] {
@@ -57,13 +65,17 @@ pub fn encode(space: &AddressSpace, regs: &[u32; 32]) -> Vec<u8> {
     for reg in regs {
         out.extend_from_slice(&reg.to_le_bytes());
     }
-    space.for_each_page(|va, frame, flags| {
+    out.extend_from_slice(&(regions.len() as u32).to_le_bytes());
+    for (start, end, flags) in regions {
+        for value in [start, end, flags.bits()] {
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    space.for_each_page(|va, bytes, flags| {
         let flags = flags & (PteFlags::R | PteFlags::W | PteFlags::X);
         out.extend_from_slice(&va.to_le_bytes());
         out.extend_from_slice(&flags.bits().to_le_bytes());
-        // Safety: the frame is a page of `space`, which does not run while it is copied
-        // (the kernel is never interrupted).
-        out.extend_from_slice(unsafe { frame.bytes_mut() });
+        out.extend_from_slice(bytes);
     });
     out
 }
@@ -74,8 +86,10 @@ pub fn decode(image: &[u8], asid: u32, pc: u32) -> Result<(AddressSpace, TrapFra
     if image.get(..4) != Some(&MAGIC[..]) {
         return Err(Errno::NoExec);
     }
-    let (heap_start, brk, pages) = (word(image, 4)?, word(image, 8)?, word(image, 12)? as usize);
-    let end = records_end(pages)?;
+    let (heap_start, brk) = (word(image, 4)?, word(image, 8)?);
+    let regions = word(image, HEADER - 4)? as usize;
+    let pages_at = regions.checked_mul(REGION).and_then(|n| n.checked_add(HEADER)).ok_or(Errno::NoExec)?;
+    let end = records_end(image)?;
     if image.len() != end && image.len() != end + SIGNALS {
         return Err(Errno::NoExec);
     }
@@ -84,23 +98,48 @@ pub fn decode(image: &[u8], asid: u32, pc: u32) -> Result<(AddressSpace, TrapFra
         *reg = word(image, 16 + 4 * i)?;
     }
     let mut space = AddressSpace::new(asid)?;
-    for record in image[HEADER..end].chunks_exact(RECORD) {
-        let (va, flags) = (word(record, 0)?, word(record, 4)?);
+    let valid = |va: u32| va % FRAME_SIZE == 0 && (USER_BASE..=USER_TOP).contains(&va);
+    let mut previous_end = USER_BASE;
+    let mut rights = Vec::with_capacity(regions);
+    for record in image[HEADER..pages_at].chunks_exact(REGION) {
+        let (start, end, flags) = (word(record, 0)?, word(record, 4)?, word(record, 8)?);
         let flags = PteFlags::from_bits(flags).ok_or(Errno::NoExec)?;
-        if va % FRAME_SIZE != 0 || va >= USER_TOP || flags.is_empty() || space.table().lookup(va).is_some() {
+        // Regions come in address order and do not overlap.
+        if !valid(start) || !valid(end) || start >= end || start < previous_end {
             return Err(Errno::NoExec);
         }
-        let page = space.map_zeroed(va, flags)?;
-        // Safety: the frame was just mapped into `space`, which is not running yet.
-        unsafe { page.bytes_mut().copy_from_slice(&record[8..]) };
+        previous_end = end;
+        space.load(start, end, start, &[])?;
+        rights.push((start, end, flags));
+    }
+    let mut previous = None;
+    for record in image[pages_at..end].chunks_exact(RECORD) {
+        let va = word(record, 0)?;
+        // Records come in address order, each page once.
+        if !valid(va) || va == USER_TOP || previous >= Some(va) {
+            return Err(Errno::NoExec);
+        }
+        previous = Some(va);
+        space.load(va, va + FRAME_SIZE, va, &record[8..])?;
+    }
+    for (start, end, flags) in rights {
+        if space.rights(start) != Some(flags) {
+            space.set_rights(start, end, flags)?;
+        }
     }
     space.set_heap(heap_start, brk);
     Ok((space, frame))
 }
 
-/// Where the page records of an image with `pages` of them end.
-fn records_end(pages: usize) -> Result<usize, Errno> {
-    pages.checked_mul(RECORD).and_then(|n| n.checked_add(HEADER)).ok_or(Errno::NoExec)
+/// Where the page records of `image` end (its region and page counts say), if that is a
+/// size at all.
+fn records_end(image: &[u8]) -> Result<usize, Errno> {
+    let (pages, regions) = (word(image, 12)? as usize, word(image, HEADER - 4)? as usize);
+    regions
+        .checked_mul(REGION)
+        .and_then(|r| pages.checked_mul(RECORD).and_then(|p| p.checked_add(r)))
+        .and_then(|n| n.checked_add(HEADER))
+        .ok_or(Errno::NoExec)
 }
 
 /// Appends the signal state `signals` to `image` (which must not have one yet).
@@ -111,7 +150,7 @@ pub fn append_signals(image: &mut Vec<u8>, signals: &Signals) {
 /// The signal state stored in `image`: the default one if it has none, `NoExec` if it is
 /// malformed.
 pub fn signals(image: &[u8]) -> Result<Signals, Errno> {
-    match image.get(records_end(word(image, 12)? as usize)?..) {
+    match image.get(records_end(image)?..) {
         Some([]) => Ok(Signals::new()),
         Some(trailer) => {
             let bytes: &[u8; SIGNALS] = trailer.try_into().map_err(|_| Errno::NoExec)?;

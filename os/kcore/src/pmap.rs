@@ -2,7 +2,9 @@
 //!
 //! Layout of every address space:
 //! - `0x0000_0000..USER_TOP` (level-1 entries 0..63): the process's own pages, 4 KiB leaves
-//!   with `U`, in level-2 tables the [`PageTable`] owns, like the frames its leaves map.
+//!   with `U`, in level-2 tables the [`PageTable`] owns. The frames its leaves map are not its
+//!   own: they belong to the memory objects of the machine-independent VM ([`crate::vm`],
+//!   `ox-vm`), for which a page table is only a cache of resolved pages.
 //! - the device windows (`0x1000_0000`, one 4 MiB superpage) and all of RAM
 //!   (`0x8000_0000..`, 4 MiB superpages), identity-mapped, kernel-only and global. Every
 //!   table copies these level-1 entries from the kernel's table, so the kernel runs unchanged
@@ -11,7 +13,7 @@
 //! A and D are preset in every leaf the kernel writes, so the walker never has to write them.
 //!
 //! Counters ([`counts`]): the user pages mapped and the page-table frames of address spaces,
-//! kept at every map, unmap and drop, so a leaked address space shows in them.
+//! kept at every enter, remove and drop, so a leaked address space shows in them.
 //!
 //! The entry format, the table shape and the memory map are the ISA's, from the `ox32` crate
 //! (`ox32::pte`, `ox32::memmap`), the same definitions the emulator's page walker uses.
@@ -130,71 +132,101 @@ impl PageTable {
         Ok(Some(&mut l2[l2_index(va) as usize]))
     }
 
-    /// Maps the page at `va` to `frame` with `flags` (plus V, U, A, D); the table takes
-    /// ownership of the frame. The page must not be mapped yet.
-    pub fn map(&mut self, va: u32, frame: Frame, flags: PteFlags) -> Result<(), Errno> {
+    /// Maps the page at `va` to `frame` with `flags` (plus V, U, A, D), replacing any mapping
+    /// (the frame stays its memory object's). `NoMem` when a level-2 table cannot be had.
+    pub fn enter(&mut self, va: u32, frame: Frame, flags: PteFlags) -> Result<(), Errno> {
         let Some(entry) = self.entry(va, true)? else { unreachable!("entry(create) gives an entry") };
-        assert!(*entry & PteFlags::V.bits() == 0, "pmap: {va:#010x} is mapped twice");
+        let old = *entry;
         *entry = leaf(frame, flags | PteFlags::U);
-        USER_PAGES.fetch_add(1, Ordering::Relaxed);
+        if old & PteFlags::V.bits() == 0 {
+            USER_PAGES.fetch_add(1, Ordering::Relaxed);
+        } else {
+            arch::flush_asid(self.asid);
+        }
         Ok(())
     }
 
-    /// Adds `flags` to the mapping of `va` (which must exist).
-    pub fn add_flags(&mut self, va: u32, flags: PteFlags) {
-        if let Ok(Some(entry)) = self.entry(va, false) {
-            *entry |= flags.bits();
+    /// Calls `f` on the level-2 entry of every page of `start..end` that has a level-2 table
+    /// (page-aligned bounds, cut to user space); returns whether `f` changed any.
+    fn for_each_entry(&mut self, start: u32, end: u32, mut f: impl FnMut(&mut u32) -> bool) -> bool {
+        let (end, root) = (end.min(USER_TOP), table(self.root));
+        let (mut va, mut changed) = (start, false);
+        while va < end {
+            let dir = root[l1_index(va) as usize];
+            let next_dir = (va / SUPERPAGE_SIZE + 1).saturating_mul(SUPERPAGE_SIZE);
+            if dir & PteFlags::V.bits() == 0 {
+                va = next_dir;
+                continue;
+            }
+            let l2 = table(entry_frame(dir));
+            while va < end && va < next_dir {
+                changed |= f(&mut l2[l2_index(va) as usize]);
+                va += FRAME_SIZE;
+            }
+        }
+        changed
+    }
+
+    /// Removes every mapping in `start..end` (page-aligned).
+    pub fn remove(&mut self, start: u32, end: u32) {
+        let changed = self.for_each_entry(start, end, |entry| {
+            let mapped = *entry & PteFlags::V.bits() != 0;
+            if mapped {
+                *entry = 0;
+                USER_PAGES.fetch_sub(1, Ordering::Relaxed);
+            }
+            mapped
+        });
+        if changed {
             arch::flush_asid(self.asid);
         }
     }
 
-    /// Removes the mapping of `va` and gives its frame back to the caller.
-    pub fn unmap(&mut self, va: u32) -> Option<Frame> {
-        let entry = self.entry(va, false).ok().flatten()?;
-        if *entry & PteFlags::V.bits() == 0 {
-            return None;
+    /// Keeps, of every mapping in `start..end` (page-aligned), only the rights in `keep`
+    /// (of R, W, X).
+    pub fn protect(&mut self, start: u32, end: u32, keep: PteFlags) {
+        let rights = PteFlags::R | PteFlags::W | PteFlags::X;
+        let drop = (rights - keep).bits();
+        let changed = self.for_each_entry(start, end, |entry| {
+            let lowered = *entry & PteFlags::V.bits() != 0 && *entry & drop != 0;
+            if lowered {
+                *entry &= !drop;
+                // Hardware refuses W without R: such a page keeps neither.
+                if *entry & PteFlags::R.bits() == 0 {
+                    *entry &= !PteFlags::W.bits();
+                }
+            }
+            lowered
+        });
+        if changed {
+            arch::flush_asid(self.asid);
         }
-        let frame = entry_frame(*entry);
-        *entry = 0;
-        USER_PAGES.fetch_sub(1, Ordering::Relaxed);
-        arch::flush_asid(self.asid);
-        Some(frame)
     }
 
     /// The frame and flags `va`'s page is mapped to.
-    pub fn lookup(&mut self, va: u32) -> Option<(Frame, PteFlags)> {
-        let entry = *self.entry(va, false).ok().flatten()?;
-        (entry & PteFlags::V.bits() != 0).then(|| (entry_frame(entry), PteFlags::from_bits_truncate(entry)))
-    }
-
-    /// Calls `f(va, frame, flags)` for every user page, in address order.
-    pub fn for_each_page(&self, mut f: impl FnMut(u32, Frame, PteFlags)) {
-        let root = table(self.root);
-        for (l1, &dir) in root[..USER_L1_ENTRIES].iter().enumerate() {
-            if dir & PteFlags::V.bits() == 0 {
-                continue;
-            }
-            for (l2, &pte) in table(entry_frame(dir)).iter().enumerate() {
-                if pte & PteFlags::V.bits() != 0 {
-                    let va = (l1 as u32) * SUPERPAGE_SIZE + (l2 as u32) * FRAME_SIZE;
-                    f(va, entry_frame(pte), PteFlags::from_bits_truncate(pte));
-                }
-            }
+    pub fn lookup(&self, va: u32) -> Option<(Frame, PteFlags)> {
+        let l1 = l1_index(va) as usize;
+        if l1 >= USER_L1_ENTRIES {
+            return None;
         }
+        let dir = table(self.root)[l1];
+        if dir & PteFlags::V.bits() == 0 {
+            return None;
+        }
+        let entry = table(entry_frame(dir))[l2_index(va) as usize];
+        (entry & PteFlags::V.bits() != 0).then(|| (entry_frame(entry), PteFlags::from_bits_truncate(entry)))
     }
 }
 
 impl Drop for PageTable {
-    /// Frees every user page, every level-2 table and the root. The table must not be active.
+    /// Frees every level-2 table and the root (not the frames the leaves map: those are
+    /// their memory objects'). The table must not be active.
     fn drop(&mut self) {
         let root = table(self.root);
         for dir in root[..USER_L1_ENTRIES].iter_mut().filter(|d| **d & PteFlags::V.bits() != 0) {
             let l2 = entry_frame(*dir);
-            for &pte in table(l2).iter().filter(|p| **p & PteFlags::V.bits() != 0) {
-                // Safety: a user leaf's frame belongs to this table alone.
-                unsafe { frame::free(entry_frame(pte)) };
-                USER_PAGES.fetch_sub(1, Ordering::Relaxed);
-            }
+            let leaves = table(l2).iter().filter(|p| **p & PteFlags::V.bits() != 0).count();
+            USER_PAGES.fetch_sub(leaves as u32, Ordering::Relaxed);
             // Safety: the level-2 table belongs to this table alone.
             unsafe { frame::free(l2) };
             TABLE_FRAMES.fetch_sub(1, Ordering::Relaxed);

@@ -1,21 +1,33 @@
-//! Address spaces: the machine-independent layer over [`pmap`](crate::pmap).
+//! Address spaces: each process's memory as a Mach address map (`ox-vm`, docs/vm.md) over this
+//! node's frames and page tables.
 //!
-//! A process's address space has three regions below `USER_TOP`:
-//! - the **image**, loaded by [`elf`](crate::elf) from `USER_BASE` up, each segment's pages
-//!   with that segment's permissions;
+//! The machine-independent layer decides everything: which regions exist, their rights, and
+//! which frame holds each page (memory objects, shadow chains for copy-on-write). This module
+//! gives it the machine: [`KernelMem`] (the frame allocator; a frame's id is its physical page
+//! number) and [`KernelPmap`] (the ox32 page tables of [`pmap`](crate::pmap), a cache the VM
+//! fills on faults). One [`Vm`] serves the whole node; each [`AddressSpace`] owns one map.
+//!
+//! A process's address space has three kinds of region below `USER_TOP`:
+//! - the **image**, loaded by the ELF loader from `USER_BASE` up, each page with its segment's
+//!   rights ([`AddressSpace::load`], [`AddressSpace::set_rights`]);
 //! - the **heap**, from the page after the image up to the break, grown and shrunk by `sbrk`
-//!   (pages mapped and freed eagerly, zeroed);
-//! - the **stack**, the top `USER_STACK_MAX` bytes, whose pages are mapped zeroed on first
-//!   touch (by the process or by the kernel copying out to it).
+//!   (regions allocated and deallocated; pages are zero-filled on first touch);
+//! - the **stack**, the top `USER_STACK_MAX` bytes, one region made with the address space,
+//!   zero-filled on first touch.
 //!
-//! Everything else faults. The kernel reaches user memory only through [`AddressSpace::copy_in`]
-//! and [`AddressSpace::copy_out`], which check every page against the page table (user
-//! pointers are allegations) and go through the identity mapping of RAM, so a bad pointer
-//! from a process becomes `EFAULT`, never a kernel fault.
+//! Everything else faults. `fork` copies the map by inheritance (copy-on-write). The kernel
+//! reaches user memory only through [`AddressSpace::copy_in`] and [`AddressSpace::copy_out`],
+//! which go through the map with the process's rights (user pointers are allegations), so a
+//! bad pointer from a process becomes `EFAULT`, never a kernel fault.
 
-use ox_abi::{Errno, USER_STACK_MAX, USER_TOP};
+use alloc::vec::Vec;
 
+use ox_abi::{Errno, USER_BASE, USER_STACK_MAX, USER_TOP};
+use ox_vm::{FaultError, FrameId, Lookup, Map, OutOfFrames, PageIndex, Placement, PhysMem, Pmap, Prot, VAddr, Vm};
+
+use crate::exception::code;
 use crate::frame::{self, Frame, FRAME_SIZE};
+use crate::global::Global;
 use crate::pmap::{PageTable, PteFlags};
 
 /// Lowest address of the stack region.
@@ -38,29 +50,186 @@ pub enum Access {
     Read,
     /// Writing (copy_out, stores).
     Write,
+    /// Fetching instructions.
+    Execute,
+}
+
+impl Access {
+    /// The access a page-fault trap with `cause` was making, if it is a page fault (the ones
+    /// the VM serves: first touches, copy-on-write; the others are signals).
+    pub fn of_page_fault(cause: u32) -> Option<Access> {
+        match cause {
+            code::FETCH_PAGE_FAULT => Some(Access::Execute),
+            code::LOAD_PAGE_FAULT => Some(Access::Read),
+            code::STORE_PAGE_FAULT => Some(Access::Write),
+            _ => None,
+        }
+    }
+
+    fn vm(self) -> ox_vm::Access {
+        match self {
+            Access::Read => ox_vm::Access::Read,
+            Access::Write => ox_vm::Access::Write,
+            Access::Execute => ox_vm::Access::Execute,
+        }
+    }
+}
+
+/// The frame with id `id` (its physical page number).
+fn frame_of(id: FrameId) -> Frame {
+    Frame::from_addr(id.0 << 12)
+}
+
+/// The id of `frame`.
+fn id_of(frame: Frame) -> FrameId {
+    FrameId(frame.addr() >> 12)
+}
+
+/// Page-table rights for VM rights (write implies read: ox32 refuses W without R).
+fn flags_of(prot: Prot) -> PteFlags {
+    let mut flags = PteFlags::empty();
+    if prot.contains(Prot::READ) || prot.contains(Prot::WRITE) {
+        flags |= PteFlags::R;
+    }
+    if prot.contains(Prot::WRITE) {
+        flags |= PteFlags::W;
+    }
+    if prot.contains(Prot::EXECUTE) {
+        flags |= PteFlags::X;
+    }
+    flags
+}
+
+/// VM rights for page-table rights (R, W, X).
+pub fn prot_of(flags: PteFlags) -> Prot {
+    let mut prot = Prot::NONE;
+    for (flag, right) in [(PteFlags::R, Prot::READ), (PteFlags::W, Prot::WRITE), (PteFlags::X, Prot::EXECUTE)] {
+        if flags.contains(flag) {
+            prot = prot.union(right);
+        }
+    }
+    prot
+}
+
+/// This node's frames, as the VM sees them.
+#[derive(Debug)]
+pub struct KernelMem;
+
+impl PhysMem for KernelMem {
+    fn allocate(&mut self) -> Option<FrameId> {
+        frame::alloc().map(id_of)
+    }
+
+    fn free(&mut self, id: FrameId) {
+        // Safety: the VM gives a frame back only when nothing refers to it any more, and every
+        // frame it has came from `allocate`.
+        unsafe { frame::free(frame_of(id)) };
+    }
+
+    fn zero(&mut self, id: FrameId) {
+        // Safety: the VM owns the frame (it allocated it) and touches it only here.
+        unsafe { frame_of(id).bytes_mut().fill(0) };
+    }
+
+    fn copy(&mut self, from: FrameId, to: FrameId) {
+        if from != to {
+            // Safety: two distinct frames the VM owns; RAM is identity-mapped for the kernel.
+            let (src, dst) = unsafe { (frame_of(from).bytes_mut(), frame_of(to).bytes_mut()) };
+            dst.copy_from_slice(src);
+        }
+    }
+
+    fn read(&self, id: FrameId, offset: usize, buf: &mut [u8]) {
+        // Safety: as for `copy`; the VM keeps `offset + buf.len()` within the page.
+        let page = unsafe { frame_of(id).bytes_mut() };
+        buf.copy_from_slice(&page[offset..offset + buf.len()]);
+    }
+
+    fn write(&mut self, id: FrameId, offset: usize, data: &[u8]) {
+        // Safety: as for `read`.
+        let page = unsafe { frame_of(id).bytes_mut() };
+        page[offset..offset + data.len()].copy_from_slice(data);
+    }
+}
+
+/// One address space's ox32 page tables, as the VM's pmap.
+pub struct KernelPmap(PageTable);
+
+impl Pmap for KernelPmap {
+    fn enter(&mut self, va: VAddr, frame: FrameId, prot: Prot) -> Result<(), OutOfFrames> {
+        self.0.enter(va.0, frame_of(frame), flags_of(prot)).map_err(|_| OutOfFrames)
+    }
+
+    fn remove(&mut self, start: VAddr, end: VAddr) {
+        self.0.remove(start.0, end.0);
+    }
+
+    fn protect(&mut self, start: VAddr, end: VAddr, prot: Prot) {
+        self.0.protect(start.0, end.0, flags_of(prot));
+    }
+
+    fn extract(&self, va: VAddr) -> Option<(FrameId, Prot)> {
+        self.0.lookup(va.0).map(|(frame, flags)| (id_of(frame), prot_of(flags)))
+    }
+}
+
+/// The node's memory objects and frames, shared by every address space.
+static VM: Global<Option<Vm<KernelMem>>> = Global::new("virtual memory", None);
+
+/// Runs `f` on the node's VM.
+fn with_vm<R>(f: impl FnOnce(&mut Vm<KernelMem>) -> R) -> R {
+    let mut vm = VM.lock();
+    f(vm.get_or_insert_with(|| Vm::new(KernelMem)))
+}
+
+/// Memory objects, frames held by them and map entries alive on this node, and the deepest
+/// shadow chain: the VM's leak counters.
+pub fn counts() -> (usize, usize, usize, usize) {
+    with_vm(|vm| {
+        let counts = vm.counts();
+        (counts.objects, counts.frames, counts.entries, vm.deepest_chain())
+    })
+}
+
+/// Why the VM refused, as an errno.
+fn errno(e: ox_vm::VmError) -> Errno {
+    match e {
+        ox_vm::VmError::ResourceShortage => Errno::NoMem,
+        ox_vm::VmError::NoSpace => Errno::NoMem,
+        _ => Errno::Inval,
+    }
 }
 
 /// One process's memory.
 pub struct AddressSpace {
-    table: PageTable,
+    /// The map; `None` only while it is being destroyed.
+    map: Option<Map<KernelPmap>>,
     heap_start: u32,
     brk: u32,
 }
 
 impl AddressSpace {
-    /// An empty address space with ASID `asid`.
+    /// An address space with ASID `asid` and nothing but its (untouched) stack region.
     pub fn new(asid: u32) -> Result<AddressSpace, Errno> {
-        Ok(AddressSpace { table: PageTable::new(asid)?, heap_start: 0, brk: 0 })
+        let table = PageTable::new(asid)?;
+        let mut map = Map::new(VAddr(USER_BASE), VAddr(USER_TOP), KernelPmap(table)).map_err(errno)?;
+        let stack = with_vm(|vm| {
+            map.allocate(vm, Placement::Fixed(VAddr(STACK_BOTTOM)), USER_STACK_MAX, Prot::READ.union(Prot::WRITE))
+        });
+        let space = AddressSpace { map: Some(map), heap_start: USER_BASE, brk: USER_BASE };
+        stack.map_err(errno)?;
+        Ok(space)
+    }
+
+    fn map(&mut self) -> &mut Map<KernelPmap> {
+        self.map.as_mut().unwrap_or_else(|| unreachable!("an address space has its map until dropped"))
     }
 
     /// Makes this address space the current one.
     pub fn activate(&self) {
-        self.table.activate();
-    }
-
-    /// The page table, for the loader.
-    pub fn table(&mut self) -> &mut PageTable {
-        &mut self.table
+        if let Some(map) = &self.map {
+            map.pmap().0.activate();
+        }
     }
 
     /// Where the heap starts and where the break is (for a process image).
@@ -69,15 +238,10 @@ impl AddressSpace {
     }
 
     /// Sets the heap's start and break as a process image recorded them (the pages are
-    /// mapped separately).
+    /// placed separately).
     pub fn set_heap(&mut self, heap_start: u32, brk: u32) {
         self.heap_start = heap_start;
         self.brk = brk;
-    }
-
-    /// Calls `f(va, frame, flags)` for every mapped user page, in address order.
-    pub fn for_each_page(&self, f: impl FnMut(u32, Frame, PteFlags)) {
-        self.table.for_each_page(f);
     }
 
     /// Sets where the image ends: the heap starts on the next page.
@@ -86,18 +250,81 @@ impl AddressSpace {
         self.brk = self.heap_start;
     }
 
-    /// Maps a zeroed page at `va` with `flags`.
-    pub fn map_zeroed(&mut self, va: u32, flags: PteFlags) -> Result<Frame, Errno> {
-        let frame = frame::alloc().ok_or(Errno::NoMem)?;
-        if let Err(e) = self.table.map(va, frame, flags) {
-            // Safety: the frame was never mapped, so we still own it alone.
-            unsafe { frame::free(frame) };
-            return Err(e);
-        }
-        Ok(frame)
+    /// Makes the pages of `start..end` (page-aligned) that are in no region yet a region
+    /// (readable and writable, so that data can go in), then writes `data` at `at` (inside the
+    /// range). The loader sets the final rights with [`AddressSpace::set_rights`] once every
+    /// segment is in. For the ELF loader and images arriving over a link.
+    pub fn load(&mut self, start: u32, end: u32, at: u32, data: &[u8]) -> Result<(), Errno> {
+        let map = self.map.as_mut().ok_or(Errno::Fault)?;
+        with_vm(|vm| {
+            let mut page = start;
+            while page < end {
+                // A run of pages with no region yet becomes one region.
+                let run_end = (page..end)
+                    .step_by(FRAME_SIZE as usize)
+                    .find(|&p| map.lookup(VAddr(p)).is_some())
+                    .unwrap_or(end);
+                if run_end > page {
+                    let rw = Prot::READ.union(Prot::WRITE);
+                    map.allocate(vm, Placement::Fixed(VAddr(page)), run_end - page, rw).map_err(errno)?;
+                    page = run_end;
+                } else {
+                    let writable = map.lookup(VAddr(page)).is_some_and(|e| e.prot.contains(Prot::WRITE));
+                    if !writable {
+                        let rw = Prot::READ.union(Prot::WRITE);
+                        map.protect(vm, VAddr(page), FRAME_SIZE, false, rw).map_err(errno)?;
+                    }
+                    page += FRAME_SIZE;
+                }
+            }
+            map.write(vm, VAddr(at), data).map_err(|e| match e {
+                FaultError::OutOfFrames => Errno::NoMem,
+                _ => Errno::Fault,
+            })
+        })
     }
 
-    /// Moves the break by `increment` bytes; returns the old break.
+    /// Sets the rights of `start..end` (page-aligned) to `flags` (after loading).
+    pub fn set_rights(&mut self, start: u32, end: u32, flags: PteFlags) -> Result<(), Errno> {
+        let map = self.map.as_mut().ok_or(Errno::Fault)?;
+        with_vm(|vm| map.protect(vm, VAddr(start), end - start, false, prot_of(flags))).map_err(errno)
+    }
+
+    /// The rights of the page at `va`, if a region holds it.
+    pub fn rights(&self, va: u32) -> Option<PteFlags> {
+        let entry = self.map.as_ref()?.lookup(VAddr(va))?;
+        Some(flags_of(entry.prot))
+    }
+
+    /// Every region of the map: start, end and rights, in address order.
+    pub fn regions(&self) -> Vec<(u32, u32, PteFlags)> {
+        let Some(map) = &self.map else { return Vec::new() };
+        map.entries().map(|e| (e.start.0, e.end.0, flags_of(e.prot))).collect()
+    }
+
+    /// Calls `f(va, page bytes, flags)` for every page of the space that holds data — resident
+    /// in its map's objects — in address order. Pages never touched read as zeros and are
+    /// left out.
+    pub fn for_each_page(&self, mut f: impl FnMut(u32, &[u8; FRAME_SIZE as usize], PteFlags)) {
+        let Some(map) = &self.map else { return };
+        let vm = VM.lock();
+        let Some(vm) = vm.as_ref() else { return };
+        for entry in map.entries() {
+            let Some(object) = entry.object else { continue };
+            for i in 0..entry.pages() {
+                if let Lookup::Resident { frame, .. } = vm.objects.lookup(object, PageIndex(entry.offset.0 + i)) {
+                    // Safety: the frame is resident in an object of this space's map, which
+                    // does not run while the kernel reads it.
+                    let bytes = unsafe { frame_of(frame).bytes_mut() };
+                    f(entry.start.0 + i * FRAME_SIZE, bytes, flags_of(entry.prot));
+                }
+            }
+        }
+    }
+
+    /// Moves the break by `increment` bytes; returns the old break. Growing needs as many
+    /// free frames as the new pages (a check, not a reservation: pages are filled on first
+    /// touch).
     pub fn sbrk(&mut self, increment: i32) -> Result<u32, Errno> {
         let old = self.brk;
         let new = old as i64 + increment as i64;
@@ -109,118 +336,89 @@ impl AddressSpace {
         }
         let new = new as u32;
         let (old_end, new_end) = (page_up(old), page_up(new));
-        let mut va = old_end;
-        while va < new_end {
-            if let Err(e) = self.map_zeroed(va, PteFlags::R | PteFlags::W) {
-                self.unmap_range(old_end, va);
-                return Err(e);
+        let map = self.map.as_mut().ok_or(Errno::NoMem)?;
+        with_vm(|vm| {
+            if new_end > old_end {
+                if (new_end - old_end) / FRAME_SIZE > frame::stats().0 {
+                    return Err(Errno::NoMem);
+                }
+                let rw = Prot::READ.union(Prot::WRITE);
+                map.allocate(vm, Placement::Fixed(VAddr(old_end)), new_end - old_end, rw).map_err(errno)?;
+            } else if new_end < old_end {
+                map.deallocate(vm, VAddr(new_end), old_end - new_end).map_err(errno)?;
             }
-            va += FRAME_SIZE;
-        }
-        self.unmap_range(new_end, old_end);
+            Ok(())
+        })?;
         self.brk = new;
         Ok(old)
     }
 
-    fn unmap_range(&mut self, start: u32, end: u32) {
-        let mut va = start;
-        while va < end {
-            if let Some(frame) = self.table.unmap(va) {
-                // Safety: the page table gave the frame back; nothing else maps it.
-                unsafe { frame::free(frame) };
-            }
-            va += FRAME_SIZE;
-        }
-    }
-
-    /// Serves a page fault at `va` that the process may recover from (the first touch of a
-    /// stack page). Returns whether the page is now mapped.
-    pub fn fault_in(&mut self, va: u32) -> bool {
-        (STACK_BOTTOM..USER_TOP).contains(&va)
-            && self.table.lookup(va).is_none()
-            && self.map_zeroed(page_down(va), PteFlags::R | PteFlags::W).is_ok()
-    }
-
-    /// The physical address of user address `va`, if the process may make `access` there.
-    fn resolve(&mut self, va: u32, access: Access) -> Result<u32, Errno> {
+    /// Serves a page fault of the process at `va` for `access`: true if the page is now
+    /// mapped (zero-filled, copied on write, or found), false if the access is not allowed
+    /// there (a signal) or memory ran out.
+    pub fn fault_in(&mut self, va: u32, access: Access) -> bool {
         if va >= USER_TOP {
-            return Err(Errno::Fault);
+            return false;
         }
-        if self.table.lookup(va).is_none() {
-            self.fault_in(va);
-        }
-        let (frame, flags) = self.table.lookup(va).ok_or(Errno::Fault)?;
-        let needed = match access {
-            Access::Read => PteFlags::U | PteFlags::R,
-            Access::Write => PteFlags::U | PteFlags::W,
-        };
-        if !flags.contains(needed) {
-            return Err(Errno::Fault);
-        }
-        Ok(frame.addr() + (va & (FRAME_SIZE - 1)))
-    }
-
-    /// Calls `f(physical address, chunk length)` for each page-sized piece of
-    /// `va..va + len`, after checking the process may make `access` there.
-    fn for_each_chunk(
-        &mut self,
-        va: u32,
-        len: usize,
-        access: Access,
-        mut f: impl FnMut(u32, usize, usize),
-    ) -> Result<(), Errno> {
-        let end = va.checked_add(len as u32).filter(|e| *e <= USER_TOP).ok_or(Errno::Fault)?;
-        let mut addr = va;
-        while addr < end {
-            let chunk = (page_down(addr) + FRAME_SIZE).min(end) - addr;
-            let pa = self.resolve(addr, access)?;
-            f(pa, (addr - va) as usize, chunk as usize);
-            addr += chunk;
-        }
-        Ok(())
+        let map = self.map();
+        with_vm(|vm| map.fault(vm, VAddr(va), access.vm()).is_ok())
     }
 
     /// Checks that the process may make `access` on all of `va..va + len`.
     pub fn check(&mut self, va: u32, len: usize, access: Access) -> Result<(), Errno> {
-        self.for_each_chunk(va, len, access, |_, _, _| {})
+        let end = va.checked_add(len as u32).filter(|e| *e <= USER_TOP).ok_or(Errno::Fault)?;
+        if len == 0 {
+            return Ok(());
+        }
+        let map = self.map.as_ref().ok_or(Errno::Fault)?;
+        let needed = match access {
+            Access::Read => Prot::READ,
+            Access::Write => Prot::WRITE,
+            Access::Execute => Prot::EXECUTE,
+        };
+        let mut addr = page_down(va);
+        while addr < end {
+            let entry = map.lookup(VAddr(addr)).ok_or(Errno::Fault)?;
+            if !entry.prot.contains(needed) {
+                return Err(Errno::Fault);
+            }
+            addr = entry.end.0;
+        }
+        Ok(())
     }
 
     /// Copies `buf.len()` bytes from user address `va` into `buf`.
     pub fn copy_in(&mut self, va: u32, buf: &mut [u8]) -> Result<(), Errno> {
-        self.for_each_chunk(va, buf.len(), Access::Read, |pa, offset, len| {
-            // Safety: `resolve` checked the page is the process's and readable; RAM is
-            // identity-mapped for the kernel, and the chunk stays inside the page.
-            let src = unsafe { core::slice::from_raw_parts(pa as *const u8, len) };
-            buf[offset..offset + len].copy_from_slice(src);
-        })
+        self.check(va, buf.len(), Access::Read)?;
+        let map = self.map();
+        with_vm(|vm| map.read(vm, VAddr(va), buf)).map_err(|_| Errno::Fault)
     }
 
     /// Copies `data` to user address `va`.
     pub fn copy_out(&mut self, va: u32, data: &[u8]) -> Result<(), Errno> {
-        self.for_each_chunk(va, data.len(), Access::Write, |pa, offset, len| {
-            // Safety: `resolve` checked the page is the process's and writable; RAM is
-            // identity-mapped for the kernel, and the chunk stays inside the page.
-            let dst = unsafe { core::slice::from_raw_parts_mut(pa as *mut u8, len) };
-            dst.copy_from_slice(&data[offset..offset + len]);
-        })
+        self.check(va, data.len(), Access::Write)?;
+        let map = self.map();
+        with_vm(|vm| map.write(vm, VAddr(va), data)).map_err(|_| Errno::Fault)
     }
 
-    /// A full copy of this address space (for `fork`) with ASID `asid`.
-    pub fn duplicate(&self, asid: u32) -> Result<AddressSpace, Errno> {
-        let mut copy =
-            AddressSpace { table: PageTable::new(asid)?, heap_start: self.heap_start, brk: self.brk };
-        let mut result = Ok(());
-        self.table.for_each_page(|va, frame, flags| {
-            if result.is_err() {
-                return;
-            }
-            let permissions = flags & (PteFlags::R | PteFlags::W | PteFlags::X);
-            result = copy.map_zeroed(va, permissions).map(|new| {
-                // Safety: `new` was just allocated for the copy; `frame` is a page of this
-                // address space, which nothing writes while the kernel copies it.
-                unsafe { new.bytes_mut().copy_from_slice(frame.bytes_mut()) };
-            });
-        });
-        result.map(|()| copy)
+    /// The child's address space for `fork` (ASID `asid`): every region inherited by copy,
+    /// copy-on-write — no page is copied until one side writes it.
+    pub fn duplicate(&mut self, asid: u32) -> Result<AddressSpace, Errno> {
+        let table = PageTable::new(asid)?;
+        let (heap_start, brk) = (self.heap_start, self.brk);
+        let map = self.map();
+        let child = with_vm(|vm| map.fork(vm, KernelPmap(table))).map_err(errno)?;
+        Ok(AddressSpace { map: Some(child), heap_start, brk })
+    }
+}
+
+impl Drop for AddressSpace {
+    /// Gives every region back; objects and frames go with their last reference. The space
+    /// must not be active.
+    fn drop(&mut self) {
+        if let Some(map) = self.map.take() {
+            let pmap = with_vm(|vm| map.destroy(vm));
+            drop(pmap);
+        }
     }
 }

@@ -3,7 +3,10 @@
 //! Accepted: ELF32, little-endian, `ET_EXEC`, `e_machine` = `EM_OX32` (0x4F58, what `rv2ox`
 //! writes), every segment inside user space (`USER_BASE..` below the stack region). Each page
 //! gets its segment's permissions (R, W, X from `p_flags`); a page shared by two segments gets
-//! both. File bytes are copied, the rest up to `p_memsz` stays zero (frames come zeroed).
+//! both. File bytes are copied; the rest up to `p_memsz` reads as zeros (zero-filled on first
+//! touch).
+
+use alloc::collections::BTreeMap;
 
 use goblin::elf::header::{ELFCLASS32, ELFDATA2LSB, ET_EXEC};
 use goblin::elf::program_header::{PF_R, PF_W, PF_X, PT_LOAD};
@@ -29,6 +32,8 @@ pub fn load(space: &mut AddressSpace, image: &[u8]) -> Result<u32, Errno> {
         return Err(Errno::NoExec);
     }
     let mut image_end = USER_BASE;
+    // The rights of every page: the union of the segments' that share it.
+    let mut rights: BTreeMap<u32, PteFlags> = BTreeMap::new();
     for segment in elf.program_headers.iter().filter(|p| p.p_type == PT_LOAD && p.p_memsz > 0) {
         let (vaddr, memsz, filesz, offset) = (
             segment.p_vaddr as u32,
@@ -40,35 +45,25 @@ pub fn load(space: &mut AddressSpace, image: &[u8]) -> Result<u32, Errno> {
         if vaddr < USER_BASE || end > STACK_BOTTOM || filesz > memsz {
             return Err(Errno::NoExec);
         }
-        let data = image.get(offset..offset + filesz as usize).ok_or(Errno::NoExec)?;
+        let data = offset
+            .checked_add(filesz as usize)
+            .and_then(|data_end| image.get(offset..data_end))
+            .ok_or(Errno::NoExec)?;
         let mut flags = PteFlags::empty();
         for (bit, flag) in [(PF_R, PteFlags::R), (PF_W, PteFlags::W | PteFlags::R), (PF_X, PteFlags::X)] {
             if segment.p_flags & bit != 0 {
                 flags |= flag;
             }
         }
-        let mut page = vm::page_down(vaddr);
-        while page < end {
-            let frame = match space.table().lookup(page) {
-                Some((frame, _)) => {
-                    space.table().add_flags(page, flags);
-                    frame
-                }
-                None => space.map_zeroed(page, flags)?,
-            };
-            // The part of the file data that falls in this page.
-            let from = page.max(vaddr);
-            let to = (page + FRAME_SIZE).min(vaddr + filesz);
-            if from < to {
-                let src = &data[(from - vaddr) as usize..(to - vaddr) as usize];
-                let at = (from - page) as usize;
-                // Safety: the frame belongs to `space`, which is not running yet; nothing
-                // else refers to it.
-                unsafe { frame.bytes_mut()[at..at + src.len()].copy_from_slice(src) };
-            }
-            page += FRAME_SIZE;
+        let (first, last) = (vm::page_down(vaddr), vm::page_up(end));
+        space.load(first, last, vaddr, data)?;
+        for page in (first..last).step_by(FRAME_SIZE as usize) {
+            *rights.entry(page).or_insert(PteFlags::empty()) |= flags;
         }
         image_end = image_end.max(end);
+    }
+    for (page, flags) in rights {
+        space.set_rights(page, page + FRAME_SIZE, flags)?;
     }
     space.set_image_end(image_end);
     Ok(header.e_entry as u32)

@@ -41,7 +41,7 @@ use ox_proto::Request;
 use crate::arch::{self, Context, TrapFrame, FRAME_SIZE};
 use crate::file::{self, FdTable};
 use crate::global::{Global, GlobalGuard};
-use crate::vm::AddressSpace;
+use crate::vm::{Access, AddressSpace};
 use crate::{elf, fs, images, kprintln, pmap, power, sched};
 
 /// Most processes alive at once.
@@ -631,9 +631,10 @@ pub fn ps(buf: u32, len: u32) -> Result<u32, Errno> {
     Ok(rows.len() as u32)
 }
 
-/// Serves a page fault of the current process at `va` if it may be served (stack growth).
-pub fn fault_in(va: u32) -> bool {
-    table().current().space().fault_in(va)
+/// Serves a page fault of the current process at `va` for `access` if the VM can (a first
+/// touch, a copy-on-write); false means a signal.
+pub fn fault_in(va: u32, access: Access) -> bool {
+    table().current().space().fault_in(va, access)
 }
 
 /// The current process's pid and name, for messages.

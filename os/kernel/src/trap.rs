@@ -14,6 +14,7 @@
 //! ([`proc::deliver_signals`]: a handler, or death).
 
 use ox_kcore::exception::{self, code, INTERRUPT};
+use ox_kcore::vm::Access;
 
 use crate::arch::{self, cr, TrapFrame};
 use crate::proc::{self, Chan};
@@ -34,9 +35,8 @@ extern "C" fn user_trap(frame: &mut TrapFrame) {
         syscall::dispatch(frame);
     } else {
         let badaddr = arch::read_cr::<{ cr::BADADDR }>();
-        let growing_stack =
-            matches!(cause, code::LOAD_PAGE_FAULT | code::STORE_PAGE_FAULT) && proc::fault_in(badaddr);
-        if !growing_stack {
+        let served = Access::of_page_fault(cause).is_some_and(|access| proc::fault_in(badaddr, access));
+        if !served {
             fault(cause, badaddr, frame.epc);
         }
     }

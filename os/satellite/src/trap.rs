@@ -9,6 +9,7 @@
 
 use ox_kcore::arch::{self, cr, TrapFrame};
 use ox_kcore::exception::{self, code, INTERRUPT};
+use ox_kcore::vm::Access;
 use ox_kcore::{intc, kprintln, timer};
 
 use crate::proc::{self, Chan};
@@ -29,10 +30,10 @@ extern "C" fn user_trap(frame: &mut TrapFrame) {
         syscall::dispatch(frame);
     } else {
         let badaddr = arch::read_cr::<{ cr::BADADDR }>();
-        let growing_stack = matches!(cause, code::LOAD_PAGE_FAULT | code::STORE_PAGE_FAULT)
-            && proc::table().current().space().fault_in(badaddr);
+        let served = Access::of_page_fault(cause)
+            .is_some_and(|access| proc::table().current().space().fault_in(badaddr, access));
         let signal = exception::signal(cause);
-        if !growing_stack && !proc::fault(signal) {
+        if !served && !proc::fault(signal) {
             let pid = proc::table().current().pid;
             kprintln!(
                 "pid {pid}: killed by {}: {} at {badaddr:#010x}, pc {:#010x}",

@@ -493,6 +493,9 @@ const ROUNDS: u32 = 200;
 fn measure(place: Place) -> u32 {
     let Ok((answer_r, answer_w)) = sys::pipe() else { return 1 };
     let Some(pid) = spawn(place, || {
+        // Ready: the counters are zero. (A kill before this would be counted and then zeroed,
+        // and the child would wait for it for ever.)
+        let _ = sys::write(answer_w, b"r");
         let mut seen = 0;
         while seen < ROUNDS {
             let now = hits(Signal::Usr1);
@@ -506,6 +509,8 @@ fn measure(place: Place) -> u32 {
     }) else {
         return 1;
     };
+    let mut ready = [0u8; 1];
+    let _ = sys::read(answer_r, &mut ready);
     let start = sys::uptime();
     let mut answered = 0;
     for _ in 0..ROUNDS {
