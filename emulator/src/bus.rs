@@ -167,6 +167,11 @@ impl Bus {
         self.code_frames[frame]
     }
 
+    /// The code map, one `bool` per fetchable frame, for translated code's inline store check.
+    pub(crate) fn code_map(&self) -> *const bool {
+        self.code_frames.as_ptr()
+    }
+
     /// Records that decoded code exists (or no longer exists) for `frame`.
     pub fn set_code(&mut self, frame: usize, code: bool) {
         self.code_frames[frame] = code;

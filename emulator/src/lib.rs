@@ -19,6 +19,8 @@ pub mod console;
 pub mod cpu;
 pub mod device;
 pub mod devices;
+#[cfg(all(target_arch = "x86_64", unix))]
+pub mod jit;
 pub mod loader;
 pub mod machine;
 pub mod mmu;

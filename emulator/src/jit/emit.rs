@@ -1,0 +1,438 @@
+//! The translator: one block of pre-decoded ox32 instructions to x86-64 machine code.
+//!
+//! A block is a straight run of instructions inside one guest page, ending after a branch or
+//! jump, before an instruction the dispatcher executes itself (`System`, `Illegal`), at the end
+//! of the page, or at [`MAX_BLOCK`] instructions. Its code is a function
+//! `extern "sysv64" fn(*mut Ctx) -> u32` (see [`super::helpers`]) built with dynasm-rs:
+//!
+//! * `rbx` = guest registers, `r12` = the context, `r13` = guest RAM, `r14` = the TLB's entries,
+//!   `r15` = the TLB hit counter; guest registers live in memory (`[rbx + 4 * n]`).
+//! * Loads and stores test the same fast path as the interpreter inline (with paging: the TLB
+//!   entry's tag and fast bit for the block's mode, counting a hit; without: the RAM bounds and,
+//!   for a store, the code map) and call a helper out of line otherwise.
+//! * Every exit stores how many instructions retired and where to go on, so the dispatcher's
+//!   cycle count is the interpreter's to the instruction. Nothing in the code depends on guest
+//!   data except through those checks: every host address it forms is RAM plus an offset the
+//!   checks bounded, or a field of the context.
+
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmError, DynasmLabelApi, VecAssembler};
+use ox32::memmap::RAM_BASE;
+use ox32::pte::{PAGE_SHIFT, TLB_ENTRIES};
+use ox32::trap::Exception;
+
+use super::helpers::{self, access_info, off, EXIT_NEXT, EXIT_TRAP};
+use crate::cpu::op::{Kind, Op};
+use crate::mmu::TlbEntry;
+
+/// The most instructions in one block.
+pub const MAX_BLOCK: usize = 64;
+
+const TLB_SIZE: i32 = std::mem::size_of::<TlbEntry>() as i32;
+const TLB_TAG: i32 = std::mem::offset_of!(TlbEntry, tag) as i32;
+const TLB_FAST: i32 = std::mem::offset_of!(TlbEntry, fast) as i32;
+const TLB_RAM_OFF: i32 = std::mem::offset_of!(TlbEntry, ram_off) as i32;
+const _: () = assert!(TLB_ENTRIES.is_power_of_two());
+
+/// Whether `kind` ends a block after itself.
+pub fn ends_block(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::Jal | Kind::Jalr | Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu
+    )
+}
+
+/// Whether the dispatcher, not a block, executes `kind`.
+pub fn is_special(kind: Kind) -> bool {
+    matches!(kind, Kind::System | Kind::Illegal | Kind::Undecoded | Kind::PageEnd)
+}
+
+/// How the block is entered: the mode and paging state its fast paths assume.
+#[derive(Clone, Copy, Debug)]
+pub struct Mode {
+    /// Paging is on.
+    pub paging: bool,
+    /// The fast bit a load needs.
+    pub load_bit: u8,
+    /// The fast bit a store needs.
+    pub store_bit: u8,
+}
+
+/// An out-of-line slow path to emit after the block's body.
+enum Slow {
+    Load { at: DynamicLabel, resume: DynamicLabel, index: usize, size: u32, signed: bool },
+    Store { at: DynamicLabel, resume: DynamicLabel, index: usize, size: u32, rs2: u8, next: u32 },
+}
+
+/// Byte offset of guest register `r` from `rbx`.
+fn reg(r: u8) -> i32 {
+    (r as i32 & 63) * 4
+}
+
+/// The block's instructions: `ops` from index `start` of a page at virtual `base`.
+pub struct Block<'a> {
+    /// The decoded page (1025 slots, the last a sentinel).
+    pub ops: &'a [Op],
+    /// The index of the block's first instruction.
+    pub start: usize,
+    /// The page's virtual address.
+    pub base: u32,
+}
+
+impl Block<'_> {
+    /// The number of instructions the block holds (at least 1 unless the first is special).
+    pub fn len(&self) -> usize {
+        let mut n = 0;
+        for op in &self.ops[self.start..1024] {
+            if is_special(op.kind) || n == MAX_BLOCK {
+                break;
+            }
+            n += 1;
+            if ends_block(op.kind) {
+                break;
+            }
+        }
+        n
+    }
+}
+
+/// Translates the `len` instructions of `block` (see [`Block::len`]) into host code.
+pub fn translate(block: &Block, len: usize, mode: Mode) -> Result<Vec<u8>, DynasmError> {
+    let mut a: VecAssembler<X64Relocation> = VecAssembler::new(0);
+    let mut slow = Vec::new();
+    dynasm!(a
+        ; .arch x64
+        ; push rbx
+        ; push r12
+        ; push r13
+        ; push r14
+        ; push r15
+        ; mov r12, rdi
+        ; mov rbx, [rdi + off::REGS]
+        ; mov r13, [rdi + off::RAM]
+        ; mov r14, [rdi + off::TLB]
+        ; mov r15, [rdi + off::HITS]
+    );
+    let mut ended = false;
+    for i in 0..len {
+        let op = block.ops[block.start + i];
+        let here = block.base | ((block.start + i) as u32) << 2;
+        let (rd, rs1, rs2, imm) = (reg(op.rd), reg(op.rs1), reg(op.rs2), op.imm as i32);
+        macro_rules! alu_imm {
+            ($($t:tt)*) => {{
+                dynasm!(a ; .arch x64 ; mov eax, [rbx + rs1] $($t)* ; mov [rbx + rd], eax);
+            }};
+        }
+        macro_rules! alu {
+            ($($t:tt)*) => {{
+                dynasm!(a ; .arch x64 ; mov eax, [rbx + rs1] ; mov ecx, [rbx + rs2] $($t)* ; mov [rbx + rd], eax);
+            }};
+        }
+        macro_rules! call2 {
+            ($f:expr) => {{
+                dynasm!(a
+                    ; .arch x64
+                    ; mov edi, [rbx + rs1]
+                    ; mov esi, [rbx + rs2]
+                    ; mov rax, QWORD $f as usize as i64
+                    ; call rax
+                    ; mov [rbx + rd], eax
+                );
+            }};
+        }
+        match op.kind {
+            Kind::Lui => dynasm!(a ; .arch x64 ; mov DWORD [rbx + rd], imm),
+            Kind::Auipc => dynasm!(a ; .arch x64 ; mov DWORD [rbx + rd], here.wrapping_add(op.imm) as i32),
+            Kind::Addi => alu_imm!(; add eax, imm),
+            Kind::Slti => alu_imm!(; cmp eax, imm ; setl al ; movzx eax, al),
+            Kind::Sltiu => alu_imm!(; cmp eax, imm ; setb al ; movzx eax, al),
+            Kind::Xori => alu_imm!(; xor eax, imm),
+            Kind::Ori => alu_imm!(; or eax, imm),
+            Kind::Andi => alu_imm!(; and eax, imm),
+            Kind::Slli => alu_imm!(; shl eax, (imm & 31) as i8),
+            Kind::Srli => alu_imm!(; shr eax, (imm & 31) as i8),
+            Kind::Srai => alu_imm!(; sar eax, (imm & 31) as i8),
+            Kind::Add => alu!(; add eax, ecx),
+            Kind::Sub => alu!(; sub eax, ecx),
+            Kind::Sll => alu!(; shl eax, cl),
+            Kind::Slt => alu!(; cmp eax, ecx ; setl al ; movzx eax, al),
+            Kind::Sltu => alu!(; cmp eax, ecx ; setb al ; movzx eax, al),
+            Kind::Xor => alu!(; xor eax, ecx),
+            Kind::Srl => alu!(; shr eax, cl),
+            Kind::Sra => alu!(; sar eax, cl),
+            Kind::Or => alu!(; or eax, ecx),
+            Kind::And => alu!(; and eax, ecx),
+            Kind::Mul => alu!(; imul eax, ecx),
+            Kind::Mulh => dynasm!(a
+                ; .arch x64
+                ; movsxd rax, DWORD [rbx + rs1]
+                ; movsxd rcx, DWORD [rbx + rs2]
+                ; imul rax, rcx
+                ; shr rax, 32
+                ; mov [rbx + rd], eax
+            ),
+            Kind::Mulhsu => dynasm!(a
+                ; .arch x64
+                ; movsxd rax, DWORD [rbx + rs1]
+                ; mov ecx, [rbx + rs2]
+                ; imul rax, rcx
+                ; shr rax, 32
+                ; mov [rbx + rd], eax
+            ),
+            Kind::Mulhu => dynasm!(a
+                ; .arch x64
+                ; mov eax, [rbx + rs1]
+                ; mov ecx, [rbx + rs2]
+                ; imul rax, rcx
+                ; shr rax, 32
+                ; mov [rbx + rd], eax
+            ),
+            Kind::Div => call2!(helpers::div as extern "sysv64" fn(u32, u32) -> u32),
+            Kind::Divu => call2!(helpers::divu as extern "sysv64" fn(u32, u32) -> u32),
+            Kind::Rem => call2!(helpers::rem as extern "sysv64" fn(u32, u32) -> u32),
+            Kind::Remu => call2!(helpers::remu as extern "sysv64" fn(u32, u32) -> u32),
+            Kind::Lb | Kind::Lh | Kind::Lw | Kind::Lbu | Kind::Lhu => {
+                let size = match op.kind {
+                    Kind::Lb | Kind::Lbu => 1,
+                    Kind::Lh | Kind::Lhu => 2,
+                    _ => 4,
+                };
+                let (at, resume) = (a.new_dynamic_label(), a.new_dynamic_label());
+                dynasm!(a ; .arch x64 ; mov eax, [rbx + rs1] ; add eax, imm);
+                fast_path(&mut a, mode, size, false, at);
+                match op.kind {
+                    Kind::Lb => dynasm!(a ; .arch x64 ; movsx eax, BYTE [r13 + rdx]),
+                    Kind::Lbu => dynasm!(a ; .arch x64 ; movzx eax, BYTE [r13 + rdx]),
+                    Kind::Lh => dynasm!(a ; .arch x64 ; movsx eax, WORD [r13 + rdx]),
+                    Kind::Lhu => dynasm!(a ; .arch x64 ; movzx eax, WORD [r13 + rdx]),
+                    _ => dynasm!(a ; .arch x64 ; mov eax, [r13 + rdx]),
+                }
+                dynasm!(a ; .arch x64 ; =>resume ; mov [rbx + rd], eax);
+                let signed = matches!(op.kind, Kind::Lb | Kind::Lh);
+                slow.push(Slow::Load { at, resume, index: i, size, signed });
+            }
+            Kind::Sb | Kind::Sh | Kind::Sw => {
+                let size = match op.kind {
+                    Kind::Sb => 1,
+                    Kind::Sh => 2,
+                    _ => 4,
+                };
+                let (at, resume) = (a.new_dynamic_label(), a.new_dynamic_label());
+                dynasm!(a ; .arch x64 ; mov eax, [rbx + rs1] ; add eax, imm);
+                fast_path(&mut a, mode, size, true, at);
+                dynasm!(a ; .arch x64 ; mov ecx, [rbx + rs2]);
+                match size {
+                    1 => dynasm!(a ; .arch x64 ; mov [r13 + rdx], cl),
+                    2 => dynasm!(a ; .arch x64 ; mov [r13 + rdx], cx),
+                    _ => dynasm!(a ; .arch x64 ; mov [r13 + rdx], ecx),
+                }
+                dynasm!(a ; .arch x64 ; =>resume);
+                let next = here.wrapping_add(4);
+                slow.push(Slow::Store { at, resume, index: i, size, rs2: op.rs2, next });
+            }
+            Kind::Jal => {
+                let target = here.wrapping_add(op.imm);
+                if target & 3 != 0 {
+                    trap_exit(&mut a, Exception::FetchMisaligned as u32, target, i);
+                } else {
+                    dynasm!(a ; .arch x64 ; mov DWORD [rbx + rd], here.wrapping_add(4) as i32);
+                    next_exit(&mut a, target, i + 1);
+                }
+                ended = true;
+            }
+            Kind::Jalr => {
+                let misaligned = a.new_dynamic_label();
+                dynasm!(a
+                    ; .arch x64
+                    ; mov eax, [rbx + rs1]
+                    ; add eax, imm
+                    ; and eax, -2
+                    ; test al, 3
+                    ; jnz =>misaligned
+                    ; mov DWORD [rbx + rd], here.wrapping_add(4) as i32
+                    ; mov [r12 + off::NEXT_PC], eax
+                    ; mov DWORD [r12 + off::EXECUTED], (i + 1) as i32
+                    ; mov eax, EXIT_NEXT as i32
+                    ; jmp ->exit
+                    ; =>misaligned
+                    ; mov [r12 + off::TRAP_BADADDR], eax
+                    ; mov DWORD [r12 + off::TRAP_CAUSE], Exception::FetchMisaligned as i32
+                    ; mov DWORD [r12 + off::EXECUTED], i as i32
+                    ; mov eax, EXIT_TRAP as i32
+                    ; jmp ->exit
+                );
+                ended = true;
+            }
+            Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu => {
+                let taken = a.new_dynamic_label();
+                dynasm!(a ; .arch x64 ; mov eax, [rbx + rs1] ; cmp eax, [rbx + rs2]);
+                match op.kind {
+                    Kind::Beq => dynasm!(a ; .arch x64 ; je =>taken),
+                    Kind::Bne => dynasm!(a ; .arch x64 ; jne =>taken),
+                    Kind::Blt => dynasm!(a ; .arch x64 ; jl =>taken),
+                    Kind::Bge => dynasm!(a ; .arch x64 ; jge =>taken),
+                    Kind::Bltu => dynasm!(a ; .arch x64 ; jb =>taken),
+                    _ => dynasm!(a ; .arch x64 ; jae =>taken),
+                }
+                next_exit(&mut a, here.wrapping_add(4), i + 1);
+                dynasm!(a ; .arch x64 ; =>taken);
+                let target = here.wrapping_add(op.imm);
+                if target & 3 != 0 {
+                    trap_exit(&mut a, Exception::FetchMisaligned as u32, target, i);
+                } else {
+                    next_exit(&mut a, target, i + 1);
+                }
+                ended = true;
+            }
+            Kind::Undecoded | Kind::PageEnd | Kind::Illegal | Kind::System => {
+                unreachable!("Block::len stops before special instructions")
+            }
+        }
+    }
+    if !ended {
+        // `+`, not `|`: after the page's last slot this is the next page.
+        let next = block.base.wrapping_add(((block.start + len) as u32) << 2);
+        next_exit(&mut a, next, len);
+    }
+    for path in slow {
+        match path {
+            Slow::Load { at, resume, index, size, signed } => {
+                let trapped = a.new_dynamic_label();
+                dynasm!(a
+                    ; .arch x64
+                    ; =>at
+                    ; mov rdi, r12
+                    ; mov esi, eax
+                    ; mov edx, access_info(index, size) as i32
+                    ; mov rax, QWORD helpers::load as extern "sysv64" fn(_, _, _) -> _ as usize as i64
+                    ; call rax
+                    ; bt rax, 32
+                    ; jc =>trapped
+                );
+                match (signed, size) {
+                    (true, 1) => dynasm!(a ; .arch x64 ; movsx eax, al),
+                    (true, _) => dynasm!(a ; .arch x64 ; movsx eax, ax),
+                    _ => {}
+                }
+                dynasm!(a
+                    ; .arch x64
+                    ; jmp =>resume
+                    ; =>trapped
+                    ; mov DWORD [r12 + off::EXECUTED], index as i32
+                    ; mov eax, EXIT_TRAP as i32
+                    ; jmp ->exit
+                );
+            }
+            Slow::Store { at, resume, index, size, rs2, next } => {
+                let left = a.new_dynamic_label();
+                let trapped = a.new_dynamic_label();
+                dynasm!(a
+                    ; .arch x64
+                    ; =>at
+                    ; mov rdi, r12
+                    ; mov esi, eax
+                    ; mov edx, access_info(index, size) as i32
+                    ; mov ecx, [rbx + reg(rs2)]
+                    ; mov rax, QWORD helpers::store as extern "sysv64" fn(_, _, _, _) -> _ as usize as i64
+                    ; call rax
+                    ; test eax, eax
+                    ; jnz =>left
+                    ; jmp =>resume
+                    ; =>left
+                    ; cmp eax, EXIT_TRAP as i32
+                    ; je =>trapped
+                    ; mov DWORD [r12 + off::NEXT_PC], next as i32
+                    ; mov DWORD [r12 + off::EXECUTED], (index + 1) as i32
+                    ; jmp ->exit
+                    ; =>trapped
+                    ; mov DWORD [r12 + off::EXECUTED], index as i32
+                    ; jmp ->exit
+                );
+            }
+        }
+    }
+    dynasm!(a
+        ; .arch x64
+        ; ->exit:
+        ; pop r15
+        ; pop r14
+        ; pop r13
+        ; pop r12
+        ; pop rbx
+        ; ret
+    );
+    a.finalize()
+}
+
+/// Emits the inline test of an access of `size` at the address in `eax`: falls through with
+/// the RAM offset in `rdx` when the fast path allows it, else jumps to `slow` (with `eax`
+/// intact).
+fn fast_path(a: &mut VecAssembler<X64Relocation>, mode: Mode, size: u32, store: bool, slow: DynamicLabel) {
+    if size > 1 {
+        dynasm!(a ; .arch x64 ; test eax, (size - 1) as i32 ; jnz =>slow);
+    }
+    if mode.paging {
+        let bit = if store { mode.store_bit } else { mode.load_bit };
+        dynasm!(a
+            ; .arch x64
+            ; mov edx, eax
+            ; shr edx, PAGE_SHIFT as i8
+            ; mov ecx, edx
+            ; and ecx, (TLB_ENTRIES - 1) as i32
+            ; imul ecx, ecx, TLB_SIZE
+            ; add edx, 1
+            ; cmp [r14 + rcx + TLB_TAG], edx
+            ; jne =>slow
+            ; test BYTE [r14 + rcx + TLB_FAST], bit as i8
+            ; jz =>slow
+            ; mov edx, eax
+            ; and edx, 0xfff
+            ; or edx, [r14 + rcx + TLB_RAM_OFF]
+            ; add QWORD [r15], 1
+        );
+    } else {
+        dynasm!(a
+            ; .arch x64
+            ; cmp eax, RAM_BASE as i32
+            ; jb =>slow
+            ; mov edx, eax
+            ; sub edx, RAM_BASE as i32
+            ; lea rcx, [rdx + size as i32]
+            ; cmp rcx, [r12 + off::RAM_LEN]
+            ; ja =>slow
+        );
+        if store {
+            dynasm!(a
+                ; .arch x64
+                ; mov rcx, rdx
+                ; shr rcx, PAGE_SHIFT as i8
+                ; mov r8, [r12 + off::CODE_MAP]
+                ; cmp BYTE [r8 + rcx], 0
+                ; jne =>slow
+            );
+        }
+    }
+}
+
+/// Emits a normal exit: go on at `next` after `executed` instructions.
+fn next_exit(a: &mut VecAssembler<X64Relocation>, next: u32, executed: usize) {
+    dynasm!(a
+        ; .arch x64
+        ; mov DWORD [r12 + off::NEXT_PC], next as i32
+        ; mov DWORD [r12 + off::EXECUTED], executed as i32
+        ; mov eax, EXIT_NEXT as i32
+        ; jmp ->exit
+    );
+}
+
+/// Emits an exit for a trap known at translation: instruction `index` raises `cause`.
+fn trap_exit(a: &mut VecAssembler<X64Relocation>, cause: u32, badaddr: u32, index: usize) {
+    dynasm!(a
+        ; .arch x64
+        ; mov DWORD [r12 + off::TRAP_CAUSE], cause as i32
+        ; mov DWORD [r12 + off::TRAP_BADADDR], badaddr as i32
+        ; mov DWORD [r12 + off::EXECUTED], index as i32
+        ; mov eax, EXIT_TRAP as i32
+        ; jmp ->exit
+    );
+}

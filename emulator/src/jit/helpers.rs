@@ -1,0 +1,163 @@
+//! The context translated code runs with, and the host functions it calls.
+//!
+//! A translated block is an `extern "sysv64" fn(*mut Ctx) -> u32`: it reads and writes guest
+//! registers and RAM through the pointers in [`Ctx`], and calls the helpers here for anything
+//! off its fast path (a TLB miss, a device, a fault, a store to code, division). A helper that
+//! cannot complete an access records the trap in the context and tells the block to leave;
+//! the dispatcher then takes the trap exactly where the interpreter would.
+
+use crate::bus::Bus;
+use crate::cpu::{Cpu, StoreEffect, Trap};
+use crate::mmu::TlbEntry;
+
+/// The block ran to its end (or left at a taken branch); `next_pc` says where to go on.
+pub const EXIT_NEXT: u32 = 0;
+/// The instruction at index `executed` trapped; the trap is in `trap`, `trap_badaddr`.
+pub const EXIT_TRAP: u32 = 1;
+/// A store wrote a frame holding decoded code (`stale_frame`); go on at `next_pc`.
+pub const EXIT_CODE: u32 = 2;
+/// A store wrote a device; go on at `next_pc` after the run loop looks again.
+pub const EXIT_DEVICE: u32 = 3;
+
+/// What translated code sees: pointers into the node's state, and what a block reports back.
+#[repr(C)]
+pub struct Ctx {
+    /// `cpu.regs`.
+    pub regs: *mut u32,
+    /// The start of guest RAM.
+    pub ram: *mut u8,
+    /// The TLB's entries.
+    pub tlb: *const TlbEntry,
+    /// `cpu.tlb.hits`.
+    pub hits: *mut u64,
+    /// The RAM size in bytes.
+    pub ram_len: u64,
+    /// The bus's code map (one `bool` per fetchable frame).
+    pub code_map: *const bool,
+    /// The processor, for helpers.
+    pub cpu: *mut Cpu,
+    /// The bus, for helpers.
+    pub bus: *mut Bus,
+    /// Cycles left in the slice when the block started.
+    pub remaining0: u64,
+    /// The block's first address.
+    pub block_pc: u32,
+    /// Where execution goes on (for every exit but a trap).
+    pub next_pc: u32,
+    /// Instructions retired by the block (for a trap: before the trapping one).
+    pub executed: u32,
+    /// The trap's cause.
+    pub trap_cause: u32,
+    /// The trap's bad address.
+    pub trap_badaddr: u32,
+    /// Padding.
+    pub pad: u32,
+    /// The frame a store to code wrote.
+    pub stale_frame: u64,
+}
+
+/// Offsets of [`Ctx`] fields, for the emitter.
+pub mod off {
+    use super::Ctx;
+    use std::mem::offset_of;
+
+    /// `Ctx::hits`.
+    pub const HITS: i32 = offset_of!(Ctx, hits) as i32;
+    /// `Ctx::ram_len`.
+    pub const RAM_LEN: i32 = offset_of!(Ctx, ram_len) as i32;
+    /// `Ctx::code_map`.
+    pub const CODE_MAP: i32 = offset_of!(Ctx, code_map) as i32;
+    /// `Ctx::next_pc`.
+    pub const NEXT_PC: i32 = offset_of!(Ctx, next_pc) as i32;
+    /// `Ctx::executed`.
+    pub const EXECUTED: i32 = offset_of!(Ctx, executed) as i32;
+    /// `Ctx::trap_cause`.
+    pub const TRAP_CAUSE: i32 = offset_of!(Ctx, trap_cause) as i32;
+    /// `Ctx::trap_badaddr`.
+    pub const TRAP_BADADDR: i32 = offset_of!(Ctx, trap_badaddr) as i32;
+    /// `Ctx::regs`.
+    pub const REGS: i32 = offset_of!(Ctx, regs) as i32;
+    /// `Ctx::ram`.
+    pub const RAM: i32 = offset_of!(Ctx, ram) as i32;
+    /// `Ctx::tlb`.
+    pub const TLB: i32 = offset_of!(Ctx, tlb) as i32;
+}
+
+/// Packs an access's instruction index in the block and its size for a helper.
+pub fn access_info(index: usize, size: u32) -> u32 {
+    index as u32 | size << 16
+}
+
+/// Records `trap` in the context.
+fn record(ctx: &mut Ctx, trap: Trap) {
+    ctx.trap_cause = trap.cause;
+    ctx.trap_badaddr = trap.badaddr;
+}
+
+/// The slow path of a load of `info`'s size at `va`: the value (zero-extended), with bit 32
+/// set if it trapped instead.
+pub extern "sysv64" fn load(ctx: *mut Ctx, va: u32, info: u32) -> u64 {
+    // Safety: the dispatcher passes a context whose pointers are live for the block's run and
+    // not otherwise borrowed while the block runs; translated code is suspended during the call.
+    let ctx = unsafe { &mut *ctx };
+    // Safety: as above; `cpu` and `bus` point to the machine the dispatcher was given.
+    let (cpu, bus) = unsafe { (&mut *ctx.cpu, &mut *ctx.bus) };
+    let (index, size) = ((info & 0xffff) as u64, info >> 16);
+    match cpu.load(bus, va, size, ctx.remaining0 - index - 1) {
+        Ok(value) => value as u64,
+        Err(trap) => {
+            record(ctx, trap);
+            1 << 32
+        }
+    }
+}
+
+/// The slow path of a store of `info`'s size of `value` at `va`: one of the `EXIT_*` codes
+/// (`EXIT_NEXT` when the block may go on).
+pub extern "sysv64" fn store(ctx: *mut Ctx, va: u32, info: u32, value: u32) -> u32 {
+    // Safety: as in `load`.
+    let ctx = unsafe { &mut *ctx };
+    // Safety: as in `load`.
+    let (cpu, bus) = unsafe { (&mut *ctx.cpu, &mut *ctx.bus) };
+    let (index, size) = ((info & 0xffff) as u64, info >> 16);
+    match cpu.store(bus, va, size, value, ctx.remaining0 - index - 1) {
+        Ok(StoreEffect::Ram) => EXIT_NEXT,
+        Ok(StoreEffect::Code(frame)) => {
+            ctx.stale_frame = frame as u64;
+            EXIT_CODE
+        }
+        Ok(StoreEffect::Device) => EXIT_DEVICE,
+        Err(trap) => {
+            record(ctx, trap);
+            EXIT_TRAP
+        }
+    }
+}
+
+/// `div`: x / 0 = -1, MIN / -1 = MIN.
+pub extern "sysv64" fn div(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        u32::MAX
+    } else {
+        (a as i32).wrapping_div(b as i32) as u32
+    }
+}
+
+/// `divu`: x / 0 = all ones.
+pub extern "sysv64" fn divu(a: u32, b: u32) -> u32 {
+    a.checked_div(b).unwrap_or(u32::MAX)
+}
+
+/// `rem`: x % 0 = x, MIN % -1 = 0.
+pub extern "sysv64" fn rem(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        (a as i32).wrapping_rem(b as i32) as u32
+    }
+}
+
+/// `remu`: x % 0 = x.
+pub extern "sysv64" fn remu(a: u32, b: u32) -> u32 {
+    a.checked_rem(b).unwrap_or(a)
+}

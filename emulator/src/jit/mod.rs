@@ -1,0 +1,234 @@
+//! The JIT: ox32 blocks translated to x86-64 and run with the interpreter's exact semantics.
+//!
+//! [`run`] is a drop-in replacement for [`exec::run`]: same arguments, same result, same
+//! state afterwards, to the cycle. It follows the interpreter's outer loop step by step — the
+//! fetch translation happens exactly where the interpreter makes it (at the start of a slice,
+//! on entering another page, after a trap or a store to code), so TLB contents and counters
+//! match too — but instead of interpreting a page's ops one by one it runs translated blocks
+//! ([`emit`]). A block whose length exceeds the cycles left in the slice is not entered: the
+//! interpreter finishes the slice ([`exec::run_from`]), so budgets, interrupts and
+//! `--max-cycles` land on the same instruction. System instructions and illegal words are
+//! executed here, exactly as the interpreter's `System` and `Illegal` arms do. See
+//! `docs/jit.md`.
+//!
+//! [`exec::run`]: crate::cpu::exec::run
+
+pub mod cache;
+pub mod emit;
+pub mod helpers;
+pub mod lockstep;
+
+use ox32::pte::PAGE_SHIFT;
+use ox32::trap::Exception;
+
+use crate::bus::Bus;
+use crate::cpu::exec::{self, Exit};
+use crate::cpu::op::{CodeCache, Kind, Op};
+use crate::cpu::{Cpu, SliceClock, SystemEffect, Trap};
+use cache::{Cache, Entry};
+use helpers::{Ctx, EXIT_CODE, EXIT_DEVICE, EXIT_NEXT, EXIT_TRAP};
+
+/// Whether this host can run translated code.
+pub const SUPPORTED: bool = cfg!(all(target_arch = "x86_64", unix));
+
+/// The JIT's state for one node: its code cache and counters.
+#[derive(Default)]
+pub struct Jit {
+    /// Translated blocks.
+    pub cache: Cache,
+    /// Blocks entered.
+    pub blocks_run: u64,
+    /// Slices (or slice ends) handed to the interpreter.
+    pub handed_over: u64,
+}
+
+impl Jit {
+    /// A JIT with an empty cache.
+    pub fn new() -> Jit {
+        Jit::default()
+    }
+}
+
+/// The block at `pc` (in `frame`), translated now if needed.
+fn block(jit: &mut Jit, cpu: &Cpu, bus: &Bus, code: &mut CodeCache, pc: u32, frame: usize) -> Option<Entry> {
+    let (load_bit, store_bit) = cpu.fast_bits();
+    let flags = u8::from(cpu.paging()) | u8::from(cpu.kernel()) << 1;
+    let key = cache::key(pc, frame, flags);
+    let version = code.version(frame);
+    if let Some(e) = jit.cache.get(key).filter(|e| e.version == version) {
+        return Some(e);
+    }
+    let (page, _) = code.page(frame);
+    let start = ((pc & 0xfff) >> 2) as usize;
+    for (idx, op) in page.iter_mut().enumerate().take(1024).skip(start).take(emit::MAX_BLOCK + 1) {
+        if op.kind == Kind::Undecoded {
+            *op = Op::decode(bus.fetch_word(frame, idx));
+        }
+    }
+    let block = emit::Block { ops: &page[..], start, base: pc & !0xfff };
+    let len = block.len();
+    let code_fn = if len == 0 {
+        None
+    } else {
+        let mode = emit::Mode { paging: cpu.paging(), load_bit, store_bit };
+        let bytes = emit::translate(&block, len, mode).ok()?;
+        if log::log_enabled!(target: "orrery::jit", log::Level::Trace) {
+            log::trace!(target: "orrery::jit", "node {} block {pc:#010x} frame {frame:#x}: {len} insns, {} bytes: {}",
+                cpu.node_id, bytes.len(), bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        } else {
+            log::debug!(target: "orrery::jit", "node {} block {pc:#010x} frame {frame:#x}: {len} insns, {} bytes",
+                cpu.node_id, bytes.len());
+        }
+        Some(jit.cache.install(&bytes)?)
+    };
+    let entry = Entry { key, version, len: len as u32, code: code_fn };
+    jit.cache.put(entry);
+    Some(entry)
+}
+
+/// Runs up to `budget` cycles (at least 1) from `cpu.pc`, exactly as [`exec::run`] would.
+pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, jit: &mut Jit, budget: u64) -> Exit {
+    cpu.slice = SliceClock { cycles0: cpu.cycles, instret0: cpu.instret, budget, traps: 0 };
+    let mut remaining = budget;
+    let mut stale_frame: Option<usize> = None;
+    // The page the interpreter would be executing from: its virtual base and frame.
+    let mut current: Option<(u32, usize)> = None;
+    let exit = loop {
+        if let Some(frame) = stale_frame.take() {
+            code.drop_frame(frame);
+            bus.set_code(frame, false);
+        }
+        if remaining == 0 {
+            break Exit::Budget;
+        }
+        let pc = cpu.pc;
+        let frame = match current {
+            Some((base, frame)) if pc & !0xfff == base => frame,
+            _ => match cpu.fetch_frame(bus, pc) {
+                Ok(frame) => {
+                    if code.page(frame).1 {
+                        bus.set_code(frame, true);
+                        cpu.tlb.revoke_fast_store((frame << PAGE_SHIFT) as u32);
+                    }
+                    current = Some((pc & !0xfff, frame));
+                    frame
+                }
+                Err(trap) => {
+                    remaining -= 1;
+                    take_trap(cpu, trap, pc, remaining);
+                    current = None;
+                    continue;
+                }
+            },
+        };
+        let entry = block(jit, cpu, bus, code, pc, frame);
+        let Some(entry) = entry.filter(|e| e.len as u64 <= remaining) else {
+            jit.handed_over += 1;
+            return hand_over(cpu, bus, code, remaining, frame);
+        };
+        let Some(block_fn) = entry.code else {
+            // The first instruction is one the interpreter's `System` or `Illegal` arm runs.
+            let idx = ((pc & 0xfff) >> 2) as usize;
+            let op = code.page(frame).0[idx];
+            remaining -= 1;
+            if op.kind == Kind::Illegal {
+                take_trap(cpu, Trap::new(Exception::IllegalInstruction, op.imm), pc, remaining);
+                current = None;
+                continue;
+            }
+            cpu.sync_clock(remaining);
+            match cpu.execute_system(bus, op.imm, pc) {
+                Ok(SystemEffect::None) if cpu.pc == pc.wrapping_add(4) && idx < 1023 => {}
+                Ok(SystemEffect::None) => current = None,
+                Ok(SystemEffect::Code(frame)) => {
+                    stale_frame = Some(frame);
+                    current = None;
+                }
+                Ok(SystemEffect::Recheck) => break Exit::Recheck,
+                Ok(SystemEffect::Wait) => break Exit::Wait,
+                Err(trap) => {
+                    take_trap(cpu, trap, pc, remaining);
+                    current = None;
+                }
+            }
+            continue;
+        };
+        let (tlb, hits) = (cpu.tlb.entries.as_ptr(), &raw mut cpu.tlb.hits);
+        let mut ctx = Ctx {
+            regs: cpu.regs.as_mut_ptr(),
+            ram: bus.ram.as_mut_ptr(),
+            tlb,
+            hits,
+            ram_len: bus.ram.len() as u64,
+            code_map: bus.code_map(),
+            cpu: &raw mut *cpu,
+            bus: &raw mut *bus,
+            remaining0: remaining,
+            block_pc: pc,
+            next_pc: 0,
+            executed: 0,
+            trap_cause: 0,
+            trap_badaddr: 0,
+            pad: 0,
+            stale_frame: 0,
+        };
+        jit.blocks_run += 1;
+        // Safety: `block_fn` was emitted by `emit::translate` for the code now at `pc` in
+        // `frame` (the version matched) and the current mode; it touches only what `ctx`
+        // points to: the registers, RAM within bounds its inline checks establish, the TLB,
+        // and `cpu`/`bus` through the helpers, none of which is borrowed during the call.
+        let status = unsafe { block_fn(&mut ctx) };
+        let executed = ctx.executed as u64;
+        match status {
+            EXIT_NEXT => {
+                remaining -= executed;
+                cpu.pc = ctx.next_pc;
+            }
+            EXIT_TRAP => {
+                remaining -= executed + 1;
+                let trap = Trap { cause: ctx.trap_cause, badaddr: ctx.trap_badaddr };
+                take_trap(cpu, trap, pc.wrapping_add(4 * ctx.executed), remaining);
+                current = None;
+            }
+            EXIT_CODE => {
+                remaining -= executed;
+                cpu.pc = ctx.next_pc;
+                stale_frame = Some(ctx.stale_frame as usize);
+                current = None;
+            }
+            EXIT_DEVICE => {
+                remaining -= executed;
+                cpu.pc = ctx.next_pc;
+                break Exit::Recheck;
+            }
+            _ => unreachable!("translated blocks return only EXIT_* codes"),
+        }
+    };
+    if let Some(frame) = stale_frame {
+        code.drop_frame(frame);
+        bus.set_code(frame, false);
+    }
+    let done = budget - remaining;
+    cpu.cycles = cpu.slice.cycles0 + done;
+    cpu.instret = cpu.slice.instret0 + done - cpu.slice.traps;
+    exit
+}
+
+/// Takes `trap` raised by the instruction at `epc`, with `remaining` cycles left after it.
+fn take_trap(cpu: &mut Cpu, trap: Trap, epc: u32, remaining: u64) {
+    cpu.sync_clock(remaining);
+    cpu.slice.traps += 1;
+    cpu.enter_trap(trap, epc);
+}
+
+/// Lets the interpreter run the rest of the slice (`remaining` cycles) from the page already
+/// entered at `frame`.
+fn hand_over(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, remaining: u64, frame: usize) -> Exit {
+    let done = cpu.slice.budget - remaining;
+    cpu.cycles = cpu.slice.cycles0 + done;
+    cpu.instret = cpu.slice.instret0 + done - cpu.slice.traps;
+    exec::run_from(cpu, bus, code, remaining, Some(frame))
+}
+
+#[cfg(test)]
+mod tests;
