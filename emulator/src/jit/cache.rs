@@ -14,7 +14,7 @@ use std::collections::HashMap;
 
 use dynasmrt::mmap::{ExecutableBuffer, MutableBuffer};
 
-use super::helpers::Ctx;
+use super::helpers::{Ctx, Link};
 
 /// The size of one chunk of executable memory.
 const CHUNK: usize = 1 << 20;
@@ -35,8 +35,10 @@ pub struct Entry {
     pub version: u32,
     /// Instructions in the block; 0 when the first instruction is one the dispatcher executes.
     pub len: u32,
-    /// The code (meaningless when `len` is 0).
+    /// The code (none when `len` is 0).
     pub code: Option<BlockFn>,
+    /// Where a linked exit of another block jumps in.
+    pub chain: usize,
 }
 
 /// The key of a block at virtual `pc` in `frame` with mode/paging `flags` (two bits).
@@ -50,13 +52,15 @@ pub struct Cache {
     used: usize,
     map: HashMap<u64, Entry>,
     front: Vec<Entry>,
+    /// The links of every block's direct exits, alive as long as the code that reads them.
+    links: Vec<Box<[Link; 2]>>,
     /// Blocks translated so far.
     pub translated: u64,
     /// Times the cache filled and was flushed.
     pub flushes: u64,
 }
 
-const EMPTY: Entry = Entry { key: u64::MAX, version: 0, len: 0, code: None };
+const EMPTY: Entry = Entry { key: u64::MAX, version: 0, len: 0, code: None, chain: 0 };
 
 impl Cache {
     /// An empty cache.
@@ -66,6 +70,7 @@ impl Cache {
             used: CHUNK,
             map: HashMap::new(),
             front: vec![EMPTY; FRONT],
+            links: Vec::new(),
             translated: 0,
             flushes: 0,
         }
@@ -92,6 +97,11 @@ impl Cache {
     pub fn put(&mut self, entry: Entry) {
         self.front[Cache::slot(entry.key)] = entry;
         self.map.insert(entry.key, entry);
+    }
+
+    /// Keeps `links` (read by the code of a block being installed) until the next flush.
+    pub fn keep(&mut self, links: Box<[Link; 2]>) {
+        self.links.push(links);
     }
 
     /// Copies `code` into executable memory and returns its entry point, flushing every block
@@ -129,6 +139,7 @@ impl Cache {
         self.map.clear();
         self.front.iter_mut().for_each(|e| *e = EMPTY);
         self.chunks.clear();
+        self.links.clear();
         self.used = CHUNK;
         self.flushes += 1;
     }

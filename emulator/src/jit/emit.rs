@@ -6,12 +6,16 @@
 //! `extern "sysv64" fn(*mut Ctx) -> u32` (see [`super::helpers`]) built with dynasm-rs:
 //!
 //! * `rbx` = guest registers, `r12` = the context, `r13` = guest RAM, `r14` = the TLB's entries,
-//!   `r15` = the TLB hit counter; guest registers live in memory (`[rbx + 4 * n]`).
+//!   `rbp` = the TLB hit counter, `r15` = the cycles left in the slice after the current
+//!   block; guest registers live in memory (`[rbx + 4 * n]`).
+//! * A direct exit to an address in the same page goes through a [`Link`]: once the dispatcher
+//!   has filled it in, the exit jumps straight into the next block if at least that block's
+//!   length in cycles is left — the test the dispatcher itself would make.
 //! * Loads and stores test the same fast path as the interpreter inline (with paging: the TLB
 //!   entry's tag and fast bit for the block's mode, counting a hit; without: the RAM bounds and,
 //!   for a store, the code map) and call a helper out of line otherwise.
-//! * Every exit stores how many instructions retired and where to go on, so the dispatcher's
-//!   cycle count is the interpreter's to the instruction. Nothing in the code depends on guest
+//! * Every exit stores the cycles left and where to go on (or the trap and its `epc`), so the
+//!   dispatcher's cycle count is the interpreter's to the instruction. Nothing in the code depends on guest
 //!   data except through those checks: every host address it forms is RAM plus an offset the
 //!   checks bounded, or a field of the context.
 
@@ -21,7 +25,7 @@ use ox32::memmap::RAM_BASE;
 use ox32::pte::{PAGE_SHIFT, TLB_ENTRIES};
 use ox32::trap::Exception;
 
-use super::helpers::{self, access_info, off, EXIT_NEXT, EXIT_TRAP};
+use super::helpers::{self, off, Link, EXIT_NEXT, EXIT_TRAP};
 use crate::cpu::op::{Kind, Op};
 use crate::mmu::TlbEntry;
 
@@ -61,7 +65,7 @@ pub struct Mode {
 /// An out-of-line slow path to emit after the block's body.
 enum Slow {
     Load { at: DynamicLabel, resume: DynamicLabel, index: usize, size: u32, signed: bool },
-    Store { at: DynamicLabel, resume: DynamicLabel, index: usize, size: u32, rs2: u8, next: u32 },
+    Store { at: DynamicLabel, resume: DynamicLabel, index: usize, size: u32, rs2: u8 },
 }
 
 /// Byte offset of guest register `r` from `rbx`.
@@ -96,23 +100,109 @@ impl Block<'_> {
     }
 }
 
-/// Translates the `len` instructions of `block` (see [`Block::len`]) into host code.
-pub fn translate(block: &Block, len: usize, mode: Mode) -> Result<Vec<u8>, DynasmError> {
-    let mut a: VecAssembler<X64Relocation> = VecAssembler::new(0);
+/// Host code for a block.
+pub struct Code {
+    /// The machine code; the function starts at offset 0.
+    pub bytes: Vec<u8>,
+    /// Where another block's direct exit jumps in (after the prologue).
+    pub chain_offset: usize,
+}
+
+/// The emitter's state for one block.
+struct Emitter<'a> {
+    a: VecAssembler<X64Relocation>,
+    len: usize,
+    base: u32,
+    links: &'a [Link; 2],
+    links_used: usize,
+}
+
+impl Emitter<'_> {
+    /// Emits `add r15, n`: `r15` holds the cycles left after the whole block, so the cycles
+    /// left after `k` of its instructions are `r15 + (len - k)`.
+    fn give_back(&mut self, executed: usize) {
+        let n = (self.len - executed) as i32;
+        if n != 0 {
+            dynasm!(self.a ; .arch x64 ; add r15, n);
+        }
+    }
+
+    /// Emits a normal exit after `executed` instructions, going on at `next`: straight into the
+    /// next block when `next` is in this page and the dispatcher has linked it, else back.
+    fn next_exit(&mut self, next: u32, executed: usize) {
+        self.give_back(executed);
+        if next & !0xfff == self.base && self.links_used < 2 {
+            let link = &self.links[self.links_used] as *const Link as usize as i64;
+            self.links_used += 1;
+            let out = self.a.new_dynamic_label();
+            dynasm!(self.a
+                ; .arch x64
+                ; mov rax, QWORD link
+                ; mov rcx, [rax]
+                ; test rcx, rcx
+                ; jz =>out
+                ; cmp r15, [rax + 8]
+                ; jb =>out
+                ; jmp rcx
+                ; =>out
+                ; mov [r12 + off::LINK], rax
+            );
+        }
+        dynasm!(self.a
+            ; .arch x64
+            ; mov DWORD [r12 + off::NEXT_PC], next as i32
+            ; mov [r12 + off::REMAINING], r15
+            ; mov eax, EXIT_NEXT as i32
+            ; jmp ->exit
+        );
+    }
+
+    /// Emits the exit of instruction `index` (at `here`) trapping, the trap already recorded.
+    fn trapped(&mut self, here: u32, index: usize) {
+        self.give_back(index + 1);
+        dynasm!(self.a
+            ; .arch x64
+            ; mov DWORD [r12 + off::TRAP_EPC], here as i32
+            ; mov [r12 + off::REMAINING], r15
+            ; mov eax, EXIT_TRAP as i32
+            ; jmp ->exit
+        );
+    }
+
+    /// Emits the exit of instruction `index` (at `here`) raising `cause` with `badaddr`.
+    fn trap_exit(&mut self, cause: Exception, badaddr: u32, here: u32, index: usize) {
+        dynasm!(self.a
+            ; .arch x64
+            ; mov DWORD [r12 + off::TRAP_CAUSE], cause as i32
+            ; mov DWORD [r12 + off::TRAP_BADADDR], badaddr as i32
+        );
+        self.trapped(here, index);
+    }
+}
+
+/// Translates the `len` instructions of `block` (see [`Block::len`]) into host code whose
+/// direct exits inside the page may go through `links`.
+pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Result<Code, DynasmError> {
+    let mut e = Emitter { a: VecAssembler::new(0), len, base: block.base, links, links_used: 0 };
     let mut slow = Vec::new();
-    dynasm!(a
+    dynasm!(e.a
         ; .arch x64
         ; push rbx
+        ; push rbp
         ; push r12
         ; push r13
         ; push r14
         ; push r15
+        ; sub rsp, 8
         ; mov r12, rdi
         ; mov rbx, [rdi + off::REGS]
         ; mov r13, [rdi + off::RAM]
         ; mov r14, [rdi + off::TLB]
-        ; mov r15, [rdi + off::HITS]
+        ; mov rbp, [rdi + off::HITS]
+        ; mov r15, [rdi + off::REMAINING]
     );
+    let chain_offset = e.a.offset().0;
+    dynasm!(e.a ; .arch x64 ; sub r15, len as i32);
     let mut ended = false;
     for i in 0..len {
         let op = block.ops[block.start + i];
@@ -120,17 +210,17 @@ pub fn translate(block: &Block, len: usize, mode: Mode) -> Result<Vec<u8>, Dynas
         let (rd, rs1, rs2, imm) = (reg(op.rd), reg(op.rs1), reg(op.rs2), op.imm as i32);
         macro_rules! alu_imm {
             ($($t:tt)*) => {{
-                dynasm!(a ; .arch x64 ; mov eax, [rbx + rs1] $($t)* ; mov [rbx + rd], eax);
+                dynasm!(e.a ; .arch x64 ; mov eax, [rbx + rs1] $($t)* ; mov [rbx + rd], eax);
             }};
         }
         macro_rules! alu {
             ($($t:tt)*) => {{
-                dynasm!(a ; .arch x64 ; mov eax, [rbx + rs1] ; mov ecx, [rbx + rs2] $($t)* ; mov [rbx + rd], eax);
+                dynasm!(e.a ; .arch x64 ; mov eax, [rbx + rs1] ; mov ecx, [rbx + rs2] $($t)* ; mov [rbx + rd], eax);
             }};
         }
         macro_rules! call2 {
             ($f:expr) => {{
-                dynasm!(a
+                dynasm!(e.a
                     ; .arch x64
                     ; mov edi, [rbx + rs1]
                     ; mov esi, [rbx + rs2]
@@ -141,8 +231,8 @@ pub fn translate(block: &Block, len: usize, mode: Mode) -> Result<Vec<u8>, Dynas
             }};
         }
         match op.kind {
-            Kind::Lui => dynasm!(a ; .arch x64 ; mov DWORD [rbx + rd], imm),
-            Kind::Auipc => dynasm!(a ; .arch x64 ; mov DWORD [rbx + rd], here.wrapping_add(op.imm) as i32),
+            Kind::Lui => dynasm!(e.a ; .arch x64 ; mov DWORD [rbx + rd], imm),
+            Kind::Auipc => dynasm!(e.a ; .arch x64 ; mov DWORD [rbx + rd], here.wrapping_add(op.imm) as i32),
             Kind::Addi => alu_imm!(; add eax, imm),
             Kind::Slti => alu_imm!(; cmp eax, imm ; setl al ; movzx eax, al),
             Kind::Sltiu => alu_imm!(; cmp eax, imm ; setb al ; movzx eax, al),
@@ -163,7 +253,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode) -> Result<Vec<u8>, Dynas
             Kind::Or => alu!(; or eax, ecx),
             Kind::And => alu!(; and eax, ecx),
             Kind::Mul => alu!(; imul eax, ecx),
-            Kind::Mulh => dynasm!(a
+            Kind::Mulh => dynasm!(e.a
                 ; .arch x64
                 ; movsxd rax, DWORD [rbx + rs1]
                 ; movsxd rcx, DWORD [rbx + rs2]
@@ -171,7 +261,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode) -> Result<Vec<u8>, Dynas
                 ; shr rax, 32
                 ; mov [rbx + rd], eax
             ),
-            Kind::Mulhsu => dynasm!(a
+            Kind::Mulhsu => dynasm!(e.a
                 ; .arch x64
                 ; movsxd rax, DWORD [rbx + rs1]
                 ; mov ecx, [rbx + rs2]
@@ -179,7 +269,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode) -> Result<Vec<u8>, Dynas
                 ; shr rax, 32
                 ; mov [rbx + rd], eax
             ),
-            Kind::Mulhu => dynasm!(a
+            Kind::Mulhu => dynasm!(e.a
                 ; .arch x64
                 ; mov eax, [rbx + rs1]
                 ; mov ecx, [rbx + rs2]
@@ -197,17 +287,17 @@ pub fn translate(block: &Block, len: usize, mode: Mode) -> Result<Vec<u8>, Dynas
                     Kind::Lh | Kind::Lhu => 2,
                     _ => 4,
                 };
-                let (at, resume) = (a.new_dynamic_label(), a.new_dynamic_label());
-                dynasm!(a ; .arch x64 ; mov eax, [rbx + rs1] ; add eax, imm);
-                fast_path(&mut a, mode, size, false, at);
+                let (at, resume) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
+                dynasm!(e.a ; .arch x64 ; mov eax, [rbx + rs1] ; add eax, imm);
+                fast_path(&mut e.a, mode, size, false, at);
                 match op.kind {
-                    Kind::Lb => dynasm!(a ; .arch x64 ; movsx eax, BYTE [r13 + rdx]),
-                    Kind::Lbu => dynasm!(a ; .arch x64 ; movzx eax, BYTE [r13 + rdx]),
-                    Kind::Lh => dynasm!(a ; .arch x64 ; movsx eax, WORD [r13 + rdx]),
-                    Kind::Lhu => dynasm!(a ; .arch x64 ; movzx eax, WORD [r13 + rdx]),
-                    _ => dynasm!(a ; .arch x64 ; mov eax, [r13 + rdx]),
+                    Kind::Lb => dynasm!(e.a ; .arch x64 ; movsx eax, BYTE [r13 + rdx]),
+                    Kind::Lbu => dynasm!(e.a ; .arch x64 ; movzx eax, BYTE [r13 + rdx]),
+                    Kind::Lh => dynasm!(e.a ; .arch x64 ; movsx eax, WORD [r13 + rdx]),
+                    Kind::Lhu => dynasm!(e.a ; .arch x64 ; movzx eax, WORD [r13 + rdx]),
+                    _ => dynasm!(e.a ; .arch x64 ; mov eax, [r13 + rdx]),
                 }
-                dynasm!(a ; .arch x64 ; =>resume ; mov [rbx + rd], eax);
+                dynasm!(e.a ; .arch x64 ; =>resume ; mov [rbx + rd], eax);
                 let signed = matches!(op.kind, Kind::Lb | Kind::Lh);
                 slow.push(Slow::Load { at, resume, index: i, size, signed });
             }
@@ -217,32 +307,31 @@ pub fn translate(block: &Block, len: usize, mode: Mode) -> Result<Vec<u8>, Dynas
                     Kind::Sh => 2,
                     _ => 4,
                 };
-                let (at, resume) = (a.new_dynamic_label(), a.new_dynamic_label());
-                dynasm!(a ; .arch x64 ; mov eax, [rbx + rs1] ; add eax, imm);
-                fast_path(&mut a, mode, size, true, at);
-                dynasm!(a ; .arch x64 ; mov ecx, [rbx + rs2]);
+                let (at, resume) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
+                dynasm!(e.a ; .arch x64 ; mov eax, [rbx + rs1] ; add eax, imm);
+                fast_path(&mut e.a, mode, size, true, at);
+                dynasm!(e.a ; .arch x64 ; mov ecx, [rbx + rs2]);
                 match size {
-                    1 => dynasm!(a ; .arch x64 ; mov [r13 + rdx], cl),
-                    2 => dynasm!(a ; .arch x64 ; mov [r13 + rdx], cx),
-                    _ => dynasm!(a ; .arch x64 ; mov [r13 + rdx], ecx),
+                    1 => dynasm!(e.a ; .arch x64 ; mov [r13 + rdx], cl),
+                    2 => dynasm!(e.a ; .arch x64 ; mov [r13 + rdx], cx),
+                    _ => dynasm!(e.a ; .arch x64 ; mov [r13 + rdx], ecx),
                 }
-                dynasm!(a ; .arch x64 ; =>resume);
-                let next = here.wrapping_add(4);
-                slow.push(Slow::Store { at, resume, index: i, size, rs2: op.rs2, next });
+                dynasm!(e.a ; .arch x64 ; =>resume);
+                slow.push(Slow::Store { at, resume, index: i, size, rs2: op.rs2 });
             }
             Kind::Jal => {
                 let target = here.wrapping_add(op.imm);
                 if target & 3 != 0 {
-                    trap_exit(&mut a, Exception::FetchMisaligned as u32, target, i);
+                    e.trap_exit(Exception::FetchMisaligned, target, here, i);
                 } else {
-                    dynasm!(a ; .arch x64 ; mov DWORD [rbx + rd], here.wrapping_add(4) as i32);
-                    next_exit(&mut a, target, i + 1);
+                    dynasm!(e.a ; .arch x64 ; mov DWORD [rbx + rd], here.wrapping_add(4) as i32);
+                    e.next_exit(target, i + 1);
                 }
                 ended = true;
             }
             Kind::Jalr => {
-                let misaligned = a.new_dynamic_label();
-                dynasm!(a
+                let misaligned = e.a.new_dynamic_label();
+                dynasm!(e.a
                     ; .arch x64
                     ; mov eax, [rbx + rs1]
                     ; add eax, imm
@@ -251,36 +340,38 @@ pub fn translate(block: &Block, len: usize, mode: Mode) -> Result<Vec<u8>, Dynas
                     ; jnz =>misaligned
                     ; mov DWORD [rbx + rd], here.wrapping_add(4) as i32
                     ; mov [r12 + off::NEXT_PC], eax
-                    ; mov DWORD [r12 + off::EXECUTED], (i + 1) as i32
+                );
+                e.give_back(i + 1);
+                dynasm!(e.a
+                    ; .arch x64
+                    ; mov [r12 + off::REMAINING], r15
                     ; mov eax, EXIT_NEXT as i32
                     ; jmp ->exit
                     ; =>misaligned
                     ; mov [r12 + off::TRAP_BADADDR], eax
                     ; mov DWORD [r12 + off::TRAP_CAUSE], Exception::FetchMisaligned as i32
-                    ; mov DWORD [r12 + off::EXECUTED], i as i32
-                    ; mov eax, EXIT_TRAP as i32
-                    ; jmp ->exit
                 );
+                e.trapped(here, i);
                 ended = true;
             }
             Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu => {
-                let taken = a.new_dynamic_label();
-                dynasm!(a ; .arch x64 ; mov eax, [rbx + rs1] ; cmp eax, [rbx + rs2]);
+                let taken = e.a.new_dynamic_label();
+                dynasm!(e.a ; .arch x64 ; mov eax, [rbx + rs1] ; cmp eax, [rbx + rs2]);
                 match op.kind {
-                    Kind::Beq => dynasm!(a ; .arch x64 ; je =>taken),
-                    Kind::Bne => dynasm!(a ; .arch x64 ; jne =>taken),
-                    Kind::Blt => dynasm!(a ; .arch x64 ; jl =>taken),
-                    Kind::Bge => dynasm!(a ; .arch x64 ; jge =>taken),
-                    Kind::Bltu => dynasm!(a ; .arch x64 ; jb =>taken),
-                    _ => dynasm!(a ; .arch x64 ; jae =>taken),
+                    Kind::Beq => dynasm!(e.a ; .arch x64 ; je =>taken),
+                    Kind::Bne => dynasm!(e.a ; .arch x64 ; jne =>taken),
+                    Kind::Blt => dynasm!(e.a ; .arch x64 ; jl =>taken),
+                    Kind::Bge => dynasm!(e.a ; .arch x64 ; jge =>taken),
+                    Kind::Bltu => dynasm!(e.a ; .arch x64 ; jb =>taken),
+                    _ => dynasm!(e.a ; .arch x64 ; jae =>taken),
                 }
-                next_exit(&mut a, here.wrapping_add(4), i + 1);
-                dynasm!(a ; .arch x64 ; =>taken);
+                e.next_exit(here.wrapping_add(4), i + 1);
+                dynasm!(e.a ; .arch x64 ; =>taken);
                 let target = here.wrapping_add(op.imm);
                 if target & 3 != 0 {
-                    trap_exit(&mut a, Exception::FetchMisaligned as u32, target, i);
+                    e.trap_exit(Exception::FetchMisaligned, target, here, i);
                 } else {
-                    next_exit(&mut a, target, i + 1);
+                    e.next_exit(target, i + 1);
                 }
                 ended = true;
             }
@@ -292,76 +383,77 @@ pub fn translate(block: &Block, len: usize, mode: Mode) -> Result<Vec<u8>, Dynas
     if !ended {
         // `+`, not `|`: after the page's last slot this is the next page.
         let next = block.base.wrapping_add(((block.start + len) as u32) << 2);
-        next_exit(&mut a, next, len);
+        e.next_exit(next, len);
     }
     for path in slow {
         match path {
             Slow::Load { at, resume, index, size, signed } => {
-                let trapped = a.new_dynamic_label();
-                dynasm!(a
+                let trapped = e.a.new_dynamic_label();
+                let left = (len - index - 1) as i32;
+                dynasm!(e.a
                     ; .arch x64
                     ; =>at
                     ; mov rdi, r12
                     ; mov esi, eax
-                    ; mov edx, access_info(index, size) as i32
-                    ; mov rax, QWORD helpers::load as extern "sysv64" fn(_, _, _) -> _ as usize as i64
+                    ; mov edx, size as i32
+                    ; lea rcx, [r15 + left]
+                    ; mov rax, QWORD helpers::load as extern "sysv64" fn(_, _, _, _) -> _ as usize as i64
                     ; call rax
                     ; bt rax, 32
                     ; jc =>trapped
                 );
                 match (signed, size) {
-                    (true, 1) => dynasm!(a ; .arch x64 ; movsx eax, al),
-                    (true, _) => dynasm!(a ; .arch x64 ; movsx eax, ax),
+                    (true, 1) => dynasm!(e.a ; .arch x64 ; movsx eax, al),
+                    (true, _) => dynasm!(e.a ; .arch x64 ; movsx eax, ax),
                     _ => {}
                 }
-                dynasm!(a
-                    ; .arch x64
-                    ; jmp =>resume
-                    ; =>trapped
-                    ; mov DWORD [r12 + off::EXECUTED], index as i32
-                    ; mov eax, EXIT_TRAP as i32
-                    ; jmp ->exit
-                );
+                dynasm!(e.a ; .arch x64 ; jmp =>resume ; =>trapped);
+                let here = block.base | ((block.start + index) as u32) << 2;
+                e.trapped(here, index);
             }
-            Slow::Store { at, resume, index, size, rs2, next } => {
-                let left = a.new_dynamic_label();
-                let trapped = a.new_dynamic_label();
-                dynasm!(a
+            Slow::Store { at, resume, index, size, rs2 } => {
+                let (left_block, trapped) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
+                let left = (len - index - 1) as i32;
+                let here = block.base | ((block.start + index) as u32) << 2;
+                dynasm!(e.a
                     ; .arch x64
                     ; =>at
                     ; mov rdi, r12
                     ; mov esi, eax
-                    ; mov edx, access_info(index, size) as i32
+                    ; mov edx, size as i32
                     ; mov ecx, [rbx + reg(rs2)]
-                    ; mov rax, QWORD helpers::store as extern "sysv64" fn(_, _, _, _) -> _ as usize as i64
+                    ; lea r8, [r15 + left]
+                    ; mov rax, QWORD helpers::store as extern "sysv64" fn(_, _, _, _, _) -> _ as usize as i64
                     ; call rax
                     ; test eax, eax
-                    ; jnz =>left
+                    ; jnz =>left_block
                     ; jmp =>resume
-                    ; =>left
+                    ; =>left_block
                     ; cmp eax, EXIT_TRAP as i32
                     ; je =>trapped
-                    ; mov DWORD [r12 + off::NEXT_PC], next as i32
-                    ; mov DWORD [r12 + off::EXECUTED], (index + 1) as i32
+                    ; add r15, left
+                    ; mov [r12 + off::REMAINING], r15
+                    ; mov DWORD [r12 + off::NEXT_PC], here.wrapping_add(4) as i32
                     ; jmp ->exit
                     ; =>trapped
-                    ; mov DWORD [r12 + off::EXECUTED], index as i32
-                    ; jmp ->exit
                 );
+                e.trapped(here, index);
             }
         }
     }
-    dynasm!(a
+    dynasm!(e.a
         ; .arch x64
         ; ->exit:
+        ; add rsp, 8
         ; pop r15
         ; pop r14
         ; pop r13
         ; pop r12
+        ; pop rbp
         ; pop rbx
         ; ret
     );
-    a.finalize()
+    Ok(Code { bytes: e.a.finalize()?, chain_offset })
 }
 
 /// Emits the inline test of an access of `size` at the address in `eax`: falls through with
@@ -388,7 +480,7 @@ fn fast_path(a: &mut VecAssembler<X64Relocation>, mode: Mode, size: u32, store: 
             ; mov edx, eax
             ; and edx, 0xfff
             ; or edx, [r14 + rcx + TLB_RAM_OFF]
-            ; add QWORD [r15], 1
+            ; add QWORD [rbp], 1
         );
     } else {
         dynasm!(a
@@ -412,27 +504,4 @@ fn fast_path(a: &mut VecAssembler<X64Relocation>, mode: Mode, size: u32, store: 
             );
         }
     }
-}
-
-/// Emits a normal exit: go on at `next` after `executed` instructions.
-fn next_exit(a: &mut VecAssembler<X64Relocation>, next: u32, executed: usize) {
-    dynasm!(a
-        ; .arch x64
-        ; mov DWORD [r12 + off::NEXT_PC], next as i32
-        ; mov DWORD [r12 + off::EXECUTED], executed as i32
-        ; mov eax, EXIT_NEXT as i32
-        ; jmp ->exit
-    );
-}
-
-/// Emits an exit for a trap known at translation: instruction `index` raises `cause`.
-fn trap_exit(a: &mut VecAssembler<X64Relocation>, cause: u32, badaddr: u32, index: usize) {
-    dynasm!(a
-        ; .arch x64
-        ; mov DWORD [r12 + off::TRAP_CAUSE], cause as i32
-        ; mov DWORD [r12 + off::TRAP_BADADDR], badaddr as i32
-        ; mov DWORD [r12 + off::EXECUTED], index as i32
-        ; mov eax, EXIT_TRAP as i32
-        ; jmp ->exit
-    );
 }

@@ -10,9 +10,9 @@ use crate::bus::Bus;
 use crate::cpu::{Cpu, StoreEffect, Trap};
 use crate::mmu::TlbEntry;
 
-/// The block ran to its end (or left at a taken branch); `next_pc` says where to go on.
+/// The block (or the chain of blocks) ran to its end; `next_pc` says where to go on.
 pub const EXIT_NEXT: u32 = 0;
-/// The instruction at index `executed` trapped; the trap is in `trap`, `trap_badaddr`.
+/// The instruction at `trap_epc` trapped; the trap is in `trap_cause` and `trap_badaddr`.
 pub const EXIT_TRAP: u32 = 1;
 /// A store wrote a frame holding decoded code (`stale_frame`); go on at `next_pc`.
 pub const EXIT_CODE: u32 = 2;
@@ -38,22 +38,33 @@ pub struct Ctx {
     pub cpu: *mut Cpu,
     /// The bus, for helpers.
     pub bus: *mut Bus,
-    /// Cycles left in the slice when the block started.
-    pub remaining0: u64,
-    /// The block's first address.
-    pub block_pc: u32,
+    /// Cycles left in the slice: when the block is entered, and when it leaves (after the
+    /// last instruction it executed, a trapping one included).
+    pub remaining: u64,
     /// Where execution goes on (for every exit but a trap).
     pub next_pc: u32,
-    /// Instructions retired by the block (for a trap: before the trapping one).
-    pub executed: u32,
+    /// The address of the instruction that trapped.
+    pub trap_epc: u32,
     /// The trap's cause.
     pub trap_cause: u32,
     /// The trap's bad address.
     pub trap_badaddr: u32,
-    /// Padding.
-    pub pad: u32,
     /// The frame a store to code wrote.
     pub stale_frame: u64,
+    /// For an `EXIT_NEXT` at a direct jump inside the page: the exit's [`Link`], which the
+    /// dispatcher may point at the next block; else null.
+    pub link: *const Link,
+}
+
+/// Where a direct exit of a block may jump without returning to the dispatcher: the next
+/// block's chain entry and its length (0 and 0 until the dispatcher fills it in).
+#[repr(C)]
+#[derive(Default)]
+pub struct Link {
+    /// The chain entry of the next block, or 0.
+    pub code: std::cell::Cell<usize>,
+    /// Its length in instructions: it is entered only with at least this many cycles left.
+    pub len: std::cell::Cell<u64>,
 }
 
 /// Offsets of [`Ctx`] fields, for the emitter.
@@ -69,8 +80,12 @@ pub mod off {
     pub const CODE_MAP: i32 = offset_of!(Ctx, code_map) as i32;
     /// `Ctx::next_pc`.
     pub const NEXT_PC: i32 = offset_of!(Ctx, next_pc) as i32;
-    /// `Ctx::executed`.
-    pub const EXECUTED: i32 = offset_of!(Ctx, executed) as i32;
+    /// `Ctx::remaining`.
+    pub const REMAINING: i32 = offset_of!(Ctx, remaining) as i32;
+    /// `Ctx::trap_epc`.
+    pub const TRAP_EPC: i32 = offset_of!(Ctx, trap_epc) as i32;
+    /// `Ctx::link`.
+    pub const LINK: i32 = offset_of!(Ctx, link) as i32;
     /// `Ctx::trap_cause`.
     pub const TRAP_CAUSE: i32 = offset_of!(Ctx, trap_cause) as i32;
     /// `Ctx::trap_badaddr`.
@@ -83,27 +98,21 @@ pub mod off {
     pub const TLB: i32 = offset_of!(Ctx, tlb) as i32;
 }
 
-/// Packs an access's instruction index in the block and its size for a helper.
-pub fn access_info(index: usize, size: u32) -> u32 {
-    index as u32 | size << 16
-}
-
 /// Records `trap` in the context.
 fn record(ctx: &mut Ctx, trap: Trap) {
     ctx.trap_cause = trap.cause;
     ctx.trap_badaddr = trap.badaddr;
 }
 
-/// The slow path of a load of `info`'s size at `va`: the value (zero-extended), with bit 32
-/// set if it trapped instead.
-pub extern "sysv64" fn load(ctx: *mut Ctx, va: u32, info: u32) -> u64 {
+/// The slow path of a load of `size` bytes at `va`, with `remaining` cycles left after it:
+/// the value (zero-extended), with bit 32 set if it trapped instead.
+pub extern "sysv64" fn load(ctx: *mut Ctx, va: u32, size: u32, remaining: u64) -> u64 {
     // Safety: the dispatcher passes a context whose pointers are live for the block's run and
     // not otherwise borrowed while the block runs; translated code is suspended during the call.
     let ctx = unsafe { &mut *ctx };
     // Safety: as above; `cpu` and `bus` point to the machine the dispatcher was given.
     let (cpu, bus) = unsafe { (&mut *ctx.cpu, &mut *ctx.bus) };
-    let (index, size) = ((info & 0xffff) as u64, info >> 16);
-    match cpu.load(bus, va, size, ctx.remaining0 - index - 1) {
+    match cpu.load(bus, va, size, remaining) {
         Ok(value) => value as u64,
         Err(trap) => {
             record(ctx, trap);
@@ -112,15 +121,14 @@ pub extern "sysv64" fn load(ctx: *mut Ctx, va: u32, info: u32) -> u64 {
     }
 }
 
-/// The slow path of a store of `info`'s size of `value` at `va`: one of the `EXIT_*` codes
-/// (`EXIT_NEXT` when the block may go on).
-pub extern "sysv64" fn store(ctx: *mut Ctx, va: u32, info: u32, value: u32) -> u32 {
+/// The slow path of a store of `size` bytes of `value` at `va`, with `remaining` cycles left
+/// after it: one of the `EXIT_*` codes (`EXIT_NEXT` when the block may go on).
+pub extern "sysv64" fn store(ctx: *mut Ctx, va: u32, size: u32, value: u32, remaining: u64) -> u32 {
     // Safety: as in `load`.
     let ctx = unsafe { &mut *ctx };
     // Safety: as in `load`.
     let (cpu, bus) = unsafe { (&mut *ctx.cpu, &mut *ctx.bus) };
-    let (index, size) = ((info & 0xffff) as u64, info >> 16);
-    match cpu.store(bus, va, size, value, ctx.remaining0 - index - 1) {
+    match cpu.store(bus, va, size, value, remaining) {
         Ok(StoreEffect::Ram) => EXIT_NEXT,
         Ok(StoreEffect::Code(frame)) => {
             ctx.stale_frame = frame as u64;

@@ -26,7 +26,7 @@ use crate::cpu::exec::{self, Exit};
 use crate::cpu::op::{CodeCache, Kind, Op};
 use crate::cpu::{Cpu, SliceClock, SystemEffect, Trap};
 use cache::{Cache, Entry};
-use helpers::{Ctx, EXIT_CODE, EXIT_DEVICE, EXIT_NEXT, EXIT_TRAP};
+use helpers::{Ctx, Link, EXIT_CODE, EXIT_DEVICE, EXIT_NEXT, EXIT_TRAP};
 
 /// Whether this host can run translated code.
 pub const SUPPORTED: bool = cfg!(all(target_arch = "x86_64", unix));
@@ -67,11 +67,13 @@ fn block(jit: &mut Jit, cpu: &Cpu, bus: &Bus, code: &mut CodeCache, pc: u32, fra
     }
     let block = emit::Block { ops: &page[..], start, base: pc & !0xfff };
     let len = block.len();
-    let code_fn = if len == 0 {
-        None
+    let (code_fn, chain) = if len == 0 {
+        (None, 0)
     } else {
         let mode = emit::Mode { paging: cpu.paging(), load_bit, store_bit };
-        let bytes = emit::translate(&block, len, mode).ok()?;
+        let links = Box::<[Link; 2]>::default();
+        let emitted = emit::translate(&block, len, mode, &links).ok()?;
+        let bytes = emitted.bytes;
         if log::log_enabled!(target: "orrery::jit", log::Level::Trace) {
             log::trace!(target: "orrery::jit", "node {} block {pc:#010x} frame {frame:#x}: {len} insns, {} bytes: {}",
                 cpu.node_id, bytes.len(), bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
@@ -79,9 +81,11 @@ fn block(jit: &mut Jit, cpu: &Cpu, bus: &Bus, code: &mut CodeCache, pc: u32, fra
             log::debug!(target: "orrery::jit", "node {} block {pc:#010x} frame {frame:#x}: {len} insns, {} bytes",
                 cpu.node_id, bytes.len());
         }
-        Some(jit.cache.install(&bytes)?)
+        let code_fn = jit.cache.install(&bytes)?;
+        jit.cache.keep(links);
+        (Some(code_fn), code_fn as usize + emitted.chain_offset)
     };
-    let entry = Entry { key, version, len: len as u32, code: code_fn };
+    let entry = Entry { key, version, len: len as u32, code: code_fn, chain };
     jit.cache.put(entry);
     Some(entry)
 }
@@ -163,41 +167,43 @@ pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, jit: &mut Jit, bu
             code_map: bus.code_map(),
             cpu: &raw mut *cpu,
             bus: &raw mut *bus,
-            remaining0: remaining,
-            block_pc: pc,
+            remaining,
             next_pc: 0,
-            executed: 0,
+            trap_epc: 0,
             trap_cause: 0,
             trap_badaddr: 0,
-            pad: 0,
             stale_frame: 0,
+            link: std::ptr::null(),
         };
         jit.blocks_run += 1;
         // Safety: `block_fn` was emitted by `emit::translate` for the code now at `pc` in
-        // `frame` (the version matched) and the current mode; it touches only what `ctx`
-        // points to: the registers, RAM within bounds its inline checks establish, the TLB,
-        // and `cpu`/`bus` through the helpers, none of which is borrowed during the call.
+        // `frame` (the version matched) and the current mode, and `remaining` covers its
+        // length; it touches only what `ctx` points to: the registers, RAM within bounds its
+        // inline checks establish, the TLB, `cpu`/`bus` through the helpers (none of which is
+        // borrowed during the call), and the links of blocks of this frame and mode, which
+        // lead only to blocks translated from the same version (a stale frame is never
+        // entered, so neither are its links).
         let status = unsafe { block_fn(&mut ctx) };
-        let executed = ctx.executed as u64;
+        remaining = ctx.remaining;
         match status {
             EXIT_NEXT => {
-                remaining -= executed;
                 cpu.pc = ctx.next_pc;
+                // Fill in the exit's link, so that next time it needs no dispatcher.
+                if !ctx.link.is_null() {
+                    link(jit, cpu, bus, code, ctx.link, frame);
+                }
             }
             EXIT_TRAP => {
-                remaining -= executed + 1;
                 let trap = Trap { cause: ctx.trap_cause, badaddr: ctx.trap_badaddr };
-                take_trap(cpu, trap, pc.wrapping_add(4 * ctx.executed), remaining);
+                take_trap(cpu, trap, ctx.trap_epc, remaining);
                 current = None;
             }
             EXIT_CODE => {
-                remaining -= executed;
                 cpu.pc = ctx.next_pc;
                 stale_frame = Some(ctx.stale_frame as usize);
                 current = None;
             }
             EXIT_DEVICE => {
-                remaining -= executed;
                 cpu.pc = ctx.next_pc;
                 break Exit::Recheck;
             }
@@ -212,6 +218,22 @@ pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, jit: &mut Jit, bu
     cpu.cycles = cpu.slice.cycles0 + done;
     cpu.instret = cpu.slice.instret0 + done - cpu.slice.traps;
     exit
+}
+
+/// Points `link` (an exit of a block of `frame` that went to `cpu.pc`, in the same page) at
+/// the block at `cpu.pc`, translating it if needed, so that the exit jumps there directly.
+fn link(jit: &mut Jit, cpu: &Cpu, bus: &Bus, code: &mut CodeCache, link: *const Link, frame: usize) {
+    let flushes = jit.cache.flushes;
+    let Some(next) = block(jit, cpu, bus, code, cpu.pc, frame) else { return };
+    if next.code.is_none() || jit.cache.flushes != flushes {
+        return;
+    }
+    // Safety: `link` belongs to a block translated since the last flush (checked: translating
+    // `next` did not flush), so the cache still owns it; it is only read by translated code,
+    // which is not running.
+    let link = unsafe { &*link };
+    link.code.set(next.chain);
+    link.len.set(next.len as u64);
 }
 
 /// Takes `trap` raised by the instruction at `epc`, with `remaining` cycles left after it.
