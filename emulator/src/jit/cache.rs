@@ -52,7 +52,9 @@ pub struct Cache {
     used: usize,
     map: HashMap<u64, Entry>,
     front: Vec<Entry>,
-    /// The links of every block's direct exits, alive as long as the code that reads them.
+    /// The links of every block's direct exits, alive as long as the code that reads them;
+    /// boxed because code holds their addresses, which must not move as the vector grows.
+    #[allow(clippy::vec_box)]
     links: Vec<Box<[Link; 2]>>,
     /// Blocks translated so far.
     pub translated: u64,

@@ -85,7 +85,7 @@ pub struct Block<'a> {
 
 impl Block<'_> {
     /// The number of instructions the block holds (at least 1 unless the first is special).
-    pub fn len(&self) -> usize {
+    pub fn count(&self) -> usize {
         let mut n = 0;
         for op in &self.ops[self.start..1024] {
             if is_special(op.kind) || n == MAX_BLOCK {
@@ -180,7 +180,7 @@ impl Emitter<'_> {
     }
 }
 
-/// Translates the `len` instructions of `block` (see [`Block::len`]) into host code whose
+/// Translates the `len` instructions of `block` (see [`Block::count`]) into host code whose
 /// direct exits inside the page may go through `links`.
 pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Result<Code, DynasmError> {
     let mut e = Emitter { a: VecAssembler::new(0), len, base: block.base, links, links_used: 0 };
@@ -376,7 +376,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Re
                 ended = true;
             }
             Kind::Undecoded | Kind::PageEnd | Kind::Illegal | Kind::System => {
-                unreachable!("Block::len stops before special instructions")
+                unreachable!("Block::count stops before special instructions")
             }
         }
     }

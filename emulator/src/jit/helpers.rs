@@ -106,7 +106,7 @@ fn record(ctx: &mut Ctx, trap: Trap) {
 
 /// The slow path of a load of `size` bytes at `va`, with `remaining` cycles left after it:
 /// the value (zero-extended), with bit 32 set if it trapped instead.
-pub extern "sysv64" fn load(ctx: *mut Ctx, va: u32, size: u32, remaining: u64) -> u64 {
+pub(crate) extern "sysv64" fn load(ctx: *mut Ctx, va: u32, size: u32, remaining: u64) -> u64 {
     // Safety: the dispatcher passes a context whose pointers are live for the block's run and
     // not otherwise borrowed while the block runs; translated code is suspended during the call.
     let ctx = unsafe { &mut *ctx };
@@ -123,7 +123,7 @@ pub extern "sysv64" fn load(ctx: *mut Ctx, va: u32, size: u32, remaining: u64) -
 
 /// The slow path of a store of `size` bytes of `value` at `va`, with `remaining` cycles left
 /// after it: one of the `EXIT_*` codes (`EXIT_NEXT` when the block may go on).
-pub extern "sysv64" fn store(ctx: *mut Ctx, va: u32, size: u32, value: u32, remaining: u64) -> u32 {
+pub(crate) extern "sysv64" fn store(ctx: *mut Ctx, va: u32, size: u32, value: u32, remaining: u64) -> u32 {
     // Safety: as in `load`.
     let ctx = unsafe { &mut *ctx };
     // Safety: as in `load`.

@@ -25,7 +25,7 @@ impl Rng {
     }
 
     /// The next 64 random bits.
-    pub fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
@@ -34,7 +34,7 @@ impl Rng {
 
     /// A number below `n` (n > 0).
     pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+        self.next_u64() % n
     }
 }
 
@@ -145,7 +145,7 @@ fn random_instruction(rng: &mut Rng, idx: u32) -> u32 {
             ][rng.below(6) as usize],
             rd: dest(rng),
             rs1: any(rng),
-            imm: rng.next() as i16,
+            imm: rng.next_u64() as i16,
         },
         45..=49 => Instruction::ShiftImm {
             op: [ShiftOp::Slli, ShiftOp::Srli, ShiftOp::Srai][rng.below(3) as usize],
@@ -153,8 +153,8 @@ fn random_instruction(rng: &mut Rng, idx: u32) -> u32 {
             rs1: any(rng),
             shamt: rng.below(32) as u8,
         },
-        50..=51 => Instruction::Lui { rd: dest(rng), imm20: rng.next() as u32 & 0xf_ffff },
-        52 => Instruction::Auipc { rd: dest(rng), imm20: rng.next() as u32 & 0xf_ffff },
+        50..=51 => Instruction::Lui { rd: dest(rng), imm20: rng.next_u64() as u32 & 0xf_ffff },
+        52 => Instruction::Auipc { rd: dest(rng), imm20: rng.next_u64() as u32 & 0xf_ffff },
         53..=64 => Instruction::Load {
             width: [LoadWidth::B, LoadWidth::H, LoadWidth::W, LoadWidth::Bu, LoadWidth::Hu]
                 [rng.below(5) as usize],
@@ -209,7 +209,7 @@ fn random_instruction(rng: &mut Rng, idx: u32) -> u32 {
         },
         97 => Instruction::Syscall,
         98 => Instruction::FenceI,
-        _ => return rng.next() as u32,
+        _ => return rng.next_u64() as u32,
     };
     ox32::encode(&inst)
 }
@@ -224,7 +224,7 @@ pub fn random_program(seed: u64, jit: bool) -> Machine {
     m.set_jit(jit);
     let code: Vec<u32> = (0..1024).map(|i| random_instruction(&mut rng, i)).collect();
     poke_words(&mut m, CODE, &code);
-    let data: Vec<u32> = (0..4096).map(|_| rng.next() as u32).collect();
+    let data: Vec<u32> = (0..4096).map(|_| rng.next_u64() as u32).collect();
     poke_words(&mut m, DATA, &data);
     // Superpages: RAM and the devices, identity-mapped; RAM's flags sometimes without D.
     let user_bit = if user { PteFlags::U } else { PteFlags::empty() };
@@ -249,7 +249,7 @@ pub fn random_program(seed: u64, jit: bool) -> Machine {
     ];
     poke_words(&mut m, PROLOGUE, &prologue);
     for n in 1..32 {
-        m.cpu.set_reg(r(n), rng.next() as u32);
+        m.cpu.set_reg(r(n), rng.next_u64() as u32);
     }
     m.cpu.set_reg(r(20), DATA + 0x100 * rng.below(16) as u32);
     m.cpu.set_reg(r(21), DATA + 0x3000 + rng.below(0x1000) as u32);

@@ -66,7 +66,7 @@ fn block(jit: &mut Jit, cpu: &Cpu, bus: &Bus, code: &mut CodeCache, pc: u32, fra
         }
     }
     let block = emit::Block { ops: &page[..], start, base: pc & !0xfff };
-    let len = block.len();
+    let len = block.count();
     let (code_fn, chain) = if len == 0 {
         (None, 0)
     } else {
