@@ -374,6 +374,9 @@ fn bench(options: BenchOptions) -> Result<ExitCode, String> {
     println!("virtual time:  {:.3} s at 100 MHz", cpu.now() as f64 / 1e9);
     println!("wall time:     {seconds:.3} s");
     println!("TLB:           {} hits, {} misses, {} flushes", cpu.tlb.hits, cpu.tlb.misses, cpu.tlb.flushes);
+    if let Some((entered, translated, handed_over)) = machine.jit_stats() {
+        println!("JIT:           {translated} blocks translated, {entered} entered from the dispatcher, {handed_over} slice ends interpreted");
+    }
     println!("MIPS: {:.0}", cpu.instret as f64 / seconds / 1e6);
     Ok(ExitCode::SUCCESS)
 }

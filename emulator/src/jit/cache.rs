@@ -11,6 +11,7 @@
 //! [`CodeCache`]: crate::cpu::op::CodeCache
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use dynasmrt::mmap::{ExecutableBuffer, MutableBuffer};
 
@@ -21,7 +22,7 @@ const CHUNK: usize = 1 << 20;
 /// The most chunks the cache holds before it flushes.
 pub const MAX_CHUNKS: usize = 32;
 /// Entries of the direct-mapped lookup table in front of the map.
-const FRONT: usize = 1 << 12;
+const FRONT: usize = 1 << 14;
 
 /// A translated block's entry point.
 pub type BlockFn = unsafe extern "sysv64" fn(*mut Ctx) -> u32;
@@ -46,11 +47,31 @@ pub fn key(pc: u32, frame: usize, flags: u8) -> u64 {
     (pc as u64) | (frame as u64) << 32 | (flags as u64) << 62
 }
 
+/// A multiplicative hasher for block keys (which are already well spread).
+#[derive(Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
 /// Executable memory and the blocks in it.
 pub struct Cache {
     chunks: Vec<ExecutableBuffer>,
     used: usize,
-    map: HashMap<u64, Entry>,
+    map: HashMap<u64, Entry, BuildHasherDefault<KeyHasher>>,
     front: Vec<Entry>,
     /// The links of every block's direct exits, alive as long as the code that reads them;
     /// boxed because code holds their addresses, which must not move as the vector grows.
@@ -70,7 +91,7 @@ impl Cache {
         Cache {
             chunks: Vec::new(),
             used: CHUNK,
-            map: HashMap::new(),
+            map: HashMap::default(),
             front: vec![EMPTY; FRONT],
             links: Vec::new(),
             translated: 0,
@@ -78,8 +99,9 @@ impl Cache {
         }
     }
 
+    #[inline(always)]
     fn slot(key: u64) -> usize {
-        ((key >> 2) ^ (key >> 32) ^ (key >> 62)) as usize % FRONT
+        (((key >> 2) ^ (key >> 22) ^ (key >> 52)) as usize) % FRONT
     }
 
     /// The block stored under `key`, if any (possibly stale: check its version).

@@ -50,14 +50,30 @@ impl Jit {
 }
 
 /// The block at `pc` (in `frame`), translated now if needed.
+#[inline(always)]
 fn block(jit: &mut Jit, cpu: &Cpu, bus: &Bus, code: &mut CodeCache, pc: u32, frame: usize) -> Option<Entry> {
-    let (load_bit, store_bit) = cpu.fast_bits();
     let flags = u8::from(cpu.paging()) | u8::from(cpu.kernel()) << 1;
     let key = cache::key(pc, frame, flags);
     let version = code.version(frame);
-    if let Some(e) = jit.cache.get(key).filter(|e| e.version == version) {
-        return Some(e);
+    match jit.cache.get(key) {
+        Some(e) if e.version == version => Some(e),
+        _ => translate(jit, cpu, bus, code, pc, frame, key),
     }
+}
+
+/// Translates the block at `pc` (in `frame`) and stores it under `key`.
+#[inline(never)]
+fn translate(
+    jit: &mut Jit,
+    cpu: &Cpu,
+    bus: &Bus,
+    code: &mut CodeCache,
+    pc: u32,
+    frame: usize,
+    key: u64,
+) -> Option<Entry> {
+    let (load_bit, store_bit) = cpu.fast_bits();
+    let version = code.version(frame);
     let (page, _) = code.page(frame);
     let start = ((pc & 0xfff) >> 2) as usize;
     for (idx, op) in page.iter_mut().enumerate().take(1024).skip(start).take(emit::MAX_BLOCK + 1) {
