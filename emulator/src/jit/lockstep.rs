@@ -214,15 +214,18 @@ fn random_instruction(rng: &mut Rng, idx: u32) -> u32 {
     ox32::encode(&inst)
 }
 
-/// A random program: a page of code (also the trap vector: a trap restarts it), data, page
-/// tables mapping RAM and the devices; mode and paging from `seed`. Built twice from the same
-/// seed, the machines are identical.
-pub fn random_program(seed: u64, jit: bool) -> Machine {
+/// A random program: a page of code (also the trap vector: a trap restarts it) — `code` if
+/// given, else random instructions — data, page tables mapping RAM and the devices; mode,
+/// paging, data and registers from `seed`. Built twice alike, the machines are identical.
+pub fn random_program(seed: u64, code: Option<&[u32]>, jit: bool) -> Machine {
     let mut rng = Rng::new(seed);
     let (user, paging) = (rng.below(2) == 1, rng.below(3) != 0);
     let mut m = Machine::new(MachineConfig::new(1 << 20, Box::new(std::io::sink())));
     m.set_jit(jit);
-    let code: Vec<u32> = (0..1024).map(|i| random_instruction(&mut rng, i)).collect();
+    let code: Vec<u32> = match code {
+        Some(words) => words.iter().copied().take(1024).collect(),
+        None => (0..1024).map(|i| random_instruction(&mut rng, i)).collect(),
+    };
     poke_words(&mut m, CODE, &code);
     let data: Vec<u32> = (0..4096).map(|_| rng.next_u64() as u32).collect();
     poke_words(&mut m, DATA, &data);
@@ -268,9 +271,10 @@ fn poke_words(m: &mut Machine, at: u32, words: &[u32]) {
     m.poke(at, &bytes).expect("inside RAM");
 }
 
-/// Runs the program of `seed` under both engines for about `cycles` cycles in random slices.
-pub fn check_seed(seed: u64, cycles: u64) -> Result<(), String> {
-    let (mut a, mut b) = (random_program(seed, false), random_program(seed, true));
+/// Runs the program of `seed` (with `code`, if given) under both engines for about `cycles`
+/// cycles in random slices; the first difference, if any.
+pub fn check_seed(seed: u64, code: Option<&[u32]>, cycles: u64) -> Result<(), String> {
+    let (mut a, mut b) = (random_program(seed, code, false), random_program(seed, code, true));
     let mut rng = Rng::new(seed ^ 0x5eed);
     let steps: Vec<u64> = std::iter::from_fn(|| {
         Some(match rng.below(4) {

@@ -90,12 +90,10 @@ fn translate(
         let links = Box::<[Link; 2]>::default();
         let emitted = emit::translate(&block, len, mode, &links).ok()?;
         let bytes = emitted.bytes;
-        if log::log_enabled!(target: "orrery::jit", log::Level::Trace) {
-            log::trace!(target: "orrery::jit", "node {} block {pc:#010x} frame {frame:#x}: {len} insns, {} bytes: {}",
-                cpu.node_id, bytes.len(), bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
-        } else {
-            log::debug!(target: "orrery::jit", "node {} block {pc:#010x} frame {frame:#x}: {len} insns, {} bytes",
-                cpu.node_id, bytes.len());
+        log::debug!(target: "orrery::jit", "node {} block {pc:#010x} frame {frame:#x}: {len} insns, {} bytes of host code",
+            cpu.node_id, bytes.len());
+        if let Some(dir) = std::env::var_os("ORRERY_JIT_DUMP") {
+            dump(std::path::Path::new(&dir), cpu.node_id, pc, frame, &bytes);
         }
         let code_fn = jit.cache.install(&bytes)?;
         jit.cache.keep(links);
@@ -234,6 +232,15 @@ pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, jit: &mut Jit, bu
     cpu.cycles = cpu.slice.cycles0 + done;
     cpu.instret = cpu.slice.instret0 + done - cpu.slice.traps;
     exit
+}
+
+/// Writes a block's host code to `DIR/node-N-PC-fFRAME.bin` (for `objdump -D -b binary
+/// -m i386:x86-64`); a failure is logged, not fatal.
+fn dump(dir: &std::path::Path, node: u32, pc: u32, frame: usize, bytes: &[u8]) {
+    let path = dir.join(format!("node{node}-{pc:08x}-f{frame:x}.bin"));
+    if let Err(e) = std::fs::write(&path, bytes) {
+        log::warn!(target: "orrery::jit", "cannot write {}: {e}", path.display());
+    }
 }
 
 /// Points `link` (an exit of a block of `frame` that went to `cpu.pc`, in the same page) at
