@@ -224,6 +224,11 @@ impl CodeCache {
         self.versions[frame] = self.versions[frame].wrapping_add(1);
     }
 
+    /// Where `frame`'s version is kept (stable while the cache lives), for translated code.
+    pub fn version_ptr(&self, frame: usize) -> *const u32 {
+        &self.versions[frame]
+    }
+
     /// How many times `frame`'s decoded instructions have been forgotten (wrapping).
     #[inline(always)]
     pub fn version(&self, frame: usize) -> u32 {

@@ -8,9 +8,11 @@
 //! * `rbx` = guest registers, `r12` = the context, `r13` = guest RAM, `r14` = the TLB's entries,
 //!   `rbp` = the TLB hit counter, `r15` = the cycles left in the slice after the current
 //!   block; guest registers live in memory (`[rbx + 4 * n]`).
-//! * A direct exit to an address in the same page goes through a [`Link`]: once the dispatcher
-//!   has filled it in, the exit jumps straight into the next block if at least that block's
-//!   length in cycles is left — the test the dispatcher itself would make.
+//! * Branch, jump and fall-through exits go through a [`Link`]: once the dispatcher has filled
+//!   it in, the exit jumps straight into the next block when the dispatcher would have chosen
+//!   it — at least its length in cycles left, the same target (for `jalr`), and for another
+//!   page the same code version and the same TLB entry for the fetch translation (counted as
+//!   the hit the interpreter's fetch translation counts).
 //! * Loads and stores test the same fast path as the interpreter inline (with paging: the TLB
 //!   entry's tag and fast bit for the block's mode, counting a hit; without: the RAM bounds and,
 //!   for a store, the code map) and call a helper out of line otherwise.
@@ -25,7 +27,7 @@ use ox32::memmap::RAM_BASE;
 use ox32::pte::{PAGE_SHIFT, TLB_ENTRIES};
 use ox32::trap::Exception;
 
-use super::helpers::{self, off, Link, EXIT_NEXT, EXIT_TRAP};
+use super::helpers::{self, link_off, off, Link, EXIT_NEXT, EXIT_TRAP};
 use crate::cpu::op::{Kind, Op};
 use crate::mmu::TlbEntry;
 
@@ -36,6 +38,8 @@ const TLB_SIZE: i32 = std::mem::size_of::<TlbEntry>() as i32;
 const TLB_TAG: i32 = std::mem::offset_of!(TlbEntry, tag) as i32;
 const TLB_FAST: i32 = std::mem::offset_of!(TlbEntry, fast) as i32;
 const TLB_RAM_OFF: i32 = std::mem::offset_of!(TlbEntry, ram_off) as i32;
+const TLB_PPN: i32 = std::mem::offset_of!(TlbEntry, ppn) as i32;
+const TLB_FLAGS: i32 = std::mem::offset_of!(TlbEntry, flags) as i32;
 const _: () = assert!(TLB_ENTRIES.is_power_of_two());
 
 /// Whether `kind` ends a block after itself.
@@ -112,9 +116,9 @@ pub struct Code {
 struct Emitter<'a> {
     a: VecAssembler<X64Relocation>,
     len: usize,
-    base: u32,
     links: &'a [Link; 2],
     links_used: usize,
+    paging: bool,
 }
 
 impl Emitter<'_> {
@@ -128,25 +132,15 @@ impl Emitter<'_> {
     }
 
     /// Emits a normal exit after `executed` instructions, going on at `next`: straight into the
-    /// next block when `next` is in this page and the dispatcher has linked it, else back.
+    /// next block when the dispatcher has linked it, else back.
     fn next_exit(&mut self, next: u32, executed: usize) {
         self.give_back(executed);
-        if next & !0xfff == self.base && self.links_used < 2 {
-            let link = &self.links[self.links_used] as *const Link as usize as i64;
+        if self.links_used < 2 {
+            let link = &self.links[self.links_used];
             self.links_used += 1;
             let out = self.a.new_dynamic_label();
-            dynasm!(self.a
-                ; .arch x64
-                ; mov rax, QWORD link
-                ; mov rcx, [rax]
-                ; test rcx, rcx
-                ; jz =>out
-                ; cmp r15, [rax + 8]
-                ; jb =>out
-                ; jmp rcx
-                ; =>out
-                ; mov [r12 + off::LINK], rax
-            );
+            self.follow(link, None, out);
+            dynasm!(self.a ; .arch x64 ; =>out ; mov [r12 + off::LINK], rax);
         }
         dynasm!(self.a
             ; .arch x64
@@ -154,6 +148,62 @@ impl Emitter<'_> {
             ; mov [r12 + off::REMAINING], r15
             ; mov eax, EXIT_NEXT as i32
             ; jmp ->exit
+        );
+    }
+
+    /// Emits the test of `link` (leaving its address in `rax`): jumps into the linked block if
+    /// the link is filled in, its block fits in the cycles left (`r15`), the target is the
+    /// link's (`target`: a register holding a computed one) and, for another page, the frame's
+    /// code is unchanged and (with paging) the TLB still holds the entry the fetch hit;
+    /// otherwise goes to `out`.
+    fn follow(&mut self, link: &Link, target: Option<()>, out: DynamicLabel) {
+        let go = self.a.new_dynamic_label();
+        dynasm!(self.a
+            ; .arch x64
+            ; mov rax, QWORD link as *const Link as usize as i64
+            ; mov rcx, [rax + link_off::CODE]
+            ; test rcx, rcx
+            ; jz =>out
+        );
+        if target.is_some() {
+            dynasm!(self.a ; .arch x64 ; cmp edx, [rax + link_off::PC] ; jne =>out);
+        }
+        dynasm!(self.a
+            ; .arch x64
+            ; cmp r15, [rax + link_off::LEN]
+            ; jb =>out
+            ; cmp DWORD [rax + link_off::CROSS], 0
+            ; je =>go
+            ; mov r8, [rax + link_off::VERSION_PTR]
+            ; mov r9d, [r8]
+            ; cmp r9d, [rax + link_off::VERSION]
+            ; jne =>out
+        );
+        if self.paging {
+            dynasm!(self.a
+                ; .arch x64
+                ; mov r8, [rax + link_off::TLB_OFF]
+                ; mov r9d, [r14 + r8 + TLB_TAG]
+                ; cmp r9d, [rax + link_off::TAG]
+                ; jne =>out
+                ; mov r9d, [r14 + r8 + TLB_PPN]
+                ; cmp r9d, [rax + link_off::PPN]
+                ; jne =>out
+                ; mov r9d, [r14 + r8 + TLB_FLAGS]
+                ; cmp r9d, [rax + link_off::FLAGS]
+                ; jne =>out
+                ; add QWORD [rbp], 1
+            );
+        }
+        dynasm!(self.a
+            ; .arch x64
+            ; mov r9, [rax + link_off::FRAME]
+            ; mov [r12 + off::CUR_FRAME], r9
+            ; mov r9d, [rax + link_off::PC]
+            ; and r9d, -4096
+            ; mov [r12 + off::CUR_BASE], r9d
+            ; =>go
+            ; jmp rcx
         );
     }
 
@@ -183,7 +233,7 @@ impl Emitter<'_> {
 /// Translates the `len` instructions of `block` (see [`Block::count`]) into host code whose
 /// direct exits inside the page may go through `links`.
 pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Result<Code, DynasmError> {
-    let mut e = Emitter { a: VecAssembler::new(0), len, base: block.base, links, links_used: 0 };
+    let mut e = Emitter { a: VecAssembler::new(0), len, links, links_used: 0, paging: mode.paging };
     let mut slow = Vec::new();
     dynasm!(e.a
         ; .arch x64
@@ -330,7 +380,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Re
                 ended = true;
             }
             Kind::Jalr => {
-                let misaligned = e.a.new_dynamic_label();
+                let (misaligned, out) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
                 dynasm!(e.a
                     ; .arch x64
                     ; mov eax, [rbx + rs1]
@@ -339,11 +389,16 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Re
                     ; test al, 3
                     ; jnz =>misaligned
                     ; mov DWORD [rbx + rd], here.wrapping_add(4) as i32
-                    ; mov [r12 + off::NEXT_PC], eax
+                    ; mov edx, eax
                 );
                 e.give_back(i + 1);
+                e.links_used = 1;
+                e.follow(&links[0], Some(()), out);
                 dynasm!(e.a
                     ; .arch x64
+                    ; =>out
+                    ; mov [r12 + off::LINK], rax
+                    ; mov [r12 + off::NEXT_PC], edx
                     ; mov [r12 + off::REMAINING], r15
                     ; mov eax, EXIT_NEXT as i32
                     ; jmp ->exit

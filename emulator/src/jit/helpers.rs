@@ -6,6 +6,8 @@
 //! cannot complete an access records the trap in the context and tells the block to leave;
 //! the dispatcher then takes the trap exactly where the interpreter would.
 
+use std::cell::Cell;
+
 use crate::bus::Bus;
 use crate::cpu::{Cpu, StoreEffect, Trap};
 use crate::mmu::TlbEntry;
@@ -51,20 +53,74 @@ pub struct Ctx {
     pub trap_badaddr: u32,
     /// The frame a store to code wrote.
     pub stale_frame: u64,
-    /// For an `EXIT_NEXT` at a direct jump inside the page: the exit's [`Link`], which the
-    /// dispatcher may point at the next block; else null.
+    /// For an `EXIT_NEXT` through an exit with a [`Link`]: the link, which the dispatcher may
+    /// point at the next block; else null.
     pub link: *const Link,
+    /// The frame of the page the last block executed lies in (set when a link crosses pages).
+    pub cur_frame: u64,
+    /// That page's virtual address.
+    pub cur_base: u32,
+    /// Padding.
+    pub pad: u32,
 }
 
-/// Where a direct exit of a block may jump without returning to the dispatcher: the next
-/// block's chain entry and its length (0 and 0 until the dispatcher fills it in).
+/// Where an exit of a block may jump without returning to the dispatcher: the next block and
+/// what must still hold for the dispatcher to choose it. The dispatcher fills it in after the
+/// exit was taken once (and may overwrite it: for `jalr`, it caches the last target).
 #[repr(C)]
 #[derive(Default)]
 pub struct Link {
-    /// The chain entry of the next block, or 0.
-    pub code: std::cell::Cell<usize>,
+    /// The chain entry of the next block, or 0 while the link is empty.
+    pub code: Cell<usize>,
     /// Its length in instructions: it is entered only with at least this many cycles left.
-    pub len: std::cell::Cell<u64>,
+    pub len: Cell<u64>,
+    /// Its address (what a `jalr` compares its target with).
+    pub pc: Cell<u32>,
+    /// Whether it lies in another page: then the checks below replace the fetch translation.
+    pub cross: Cell<u32>,
+    /// The code version of its frame, and where the current one is.
+    pub version_ptr: Cell<usize>,
+    /// The version it was translated from.
+    pub version: Cell<u32>,
+    /// With paging: the TLB entry the fetch translation hit, by its tag, frame and flags...
+    pub tag: Cell<u32>,
+    /// ...its frame number...
+    pub ppn: Cell<u32>,
+    /// ...its flags (which allowed the fetch).
+    pub flags: Cell<u32>,
+    /// ...and its byte offset in the TLB.
+    pub tlb_off: Cell<u64>,
+    /// The frame holding the next block (the dispatcher's current page afterwards).
+    pub frame: Cell<u64>,
+}
+
+/// Offsets of [`Link`] fields, for the emitter.
+pub mod link_off {
+    use super::Link;
+    use std::mem::offset_of;
+
+    /// `Link::code`.
+    pub const CODE: i32 = offset_of!(Link, code) as i32;
+    /// `Link::len`.
+    pub const LEN: i32 = offset_of!(Link, len) as i32;
+    /// `Link::pc`.
+    pub const PC: i32 = offset_of!(Link, pc) as i32;
+    /// `Link::cross`.
+    pub const CROSS: i32 = offset_of!(Link, cross) as i32;
+    /// `Link::version_ptr`.
+    pub const VERSION_PTR: i32 = offset_of!(Link, version_ptr) as i32;
+    /// `Link::version`.
+    pub const VERSION: i32 = offset_of!(Link, version) as i32;
+    /// `Link::tag`.
+    pub const TAG: i32 = offset_of!(Link, tag) as i32;
+    /// `Link::ppn`.
+    pub const PPN: i32 = offset_of!(Link, ppn) as i32;
+    /// `Link::flags`.
+    pub const FLAGS: i32 = offset_of!(Link, flags) as i32;
+    /// `Link::tlb_off`.
+    pub const TLB_OFF: i32 = offset_of!(Link, tlb_off) as i32;
+    /// `Link::frame`.
+    pub const FRAME: i32 = offset_of!(Link, frame) as i32;
 }
 
 /// Offsets of [`Ctx`] fields, for the emitter.
@@ -86,6 +142,10 @@ pub mod off {
     pub const TRAP_EPC: i32 = offset_of!(Ctx, trap_epc) as i32;
     /// `Ctx::link`.
     pub const LINK: i32 = offset_of!(Ctx, link) as i32;
+    /// `Ctx::cur_frame`.
+    pub const CUR_FRAME: i32 = offset_of!(Ctx, cur_frame) as i32;
+    /// `Ctx::cur_base`.
+    pub const CUR_BASE: i32 = offset_of!(Ctx, cur_base) as i32;
     /// `Ctx::trap_cause`.
     pub const TRAP_CAUSE: i32 = offset_of!(Ctx, trap_cause) as i32;
     /// `Ctx::trap_badaddr`.

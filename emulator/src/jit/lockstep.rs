@@ -192,7 +192,7 @@ fn random_instruction(rng: &mut Rng, idx: u32) -> u32 {
             rs1: r(22),
             offset: (idx as i16 + rng.below(16) as i16) * 4 + 4,
         },
-        89..=91 => Instruction::Amo {
+        90..=91 => Instruction::Amo {
             op: [AmoOp::Add, AmoOp::Swap, AmoOp::Max][rng.below(3) as usize],
             rd: dest(rng),
             rs1: base(rng),
@@ -214,7 +214,7 @@ fn random_instruction(rng: &mut Rng, idx: u32) -> u32 {
     ox32::encode(&inst)
 }
 
-/// A random program: a page of code (also the trap vector: a trap restarts it) — `code` if
+/// A random program: two pages of code (also the trap vector: a trap restarts it) — `code` if
 /// given, else random instructions — data, page tables mapping RAM and the devices; mode,
 /// paging, data and registers from `seed`. Built twice alike, the machines are identical.
 pub fn random_program(seed: u64, code: Option<&[u32]>, jit: bool) -> Machine {
@@ -223,8 +223,8 @@ pub fn random_program(seed: u64, code: Option<&[u32]>, jit: bool) -> Machine {
     let mut m = Machine::new(MachineConfig::new(1 << 20, Box::new(std::io::sink())));
     m.set_jit(jit);
     let code: Vec<u32> = match code {
-        Some(words) => words.iter().copied().take(1024).collect(),
-        None => (0..1024).map(|i| random_instruction(&mut rng, i)).collect(),
+        Some(words) => words.iter().copied().take(2048).collect(),
+        None => (0..2048).map(|i| random_instruction(&mut rng, i)).collect(),
     };
     poke_words(&mut m, CODE, &code);
     let data: Vec<u32> = (0..4096).map(|_| rng.next_u64() as u32).collect();
@@ -259,7 +259,8 @@ pub fn random_program(seed: u64, code: Option<&[u32]>, jit: bool) -> Machine {
     m.cpu.set_reg(r(22), CODE);
     m.cpu.set_reg(r(23), if rng.below(2) == 0 { UART_BASE } else { RAM_BASE + (1 << 20) - 64 });
     m.cpu.pc = PROLOGUE;
-    m.cpu.set_reg(t0, CODE);
+    // Traps restart the program anywhere in its two pages.
+    m.cpu.set_reg(t0, CODE + 4 * rng.below(2048) as u32);
     m.cpu.set_reg(t1, if paging { PTBR_PAGING | (3 << cr::PTBR_ASID_SHIFT) | (ROOT >> 12) } else { 0 });
     m.cpu.set_reg(t2, if user { 0b010 } else { 0b110 });
     m

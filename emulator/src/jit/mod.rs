@@ -111,6 +111,8 @@ pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, jit: &mut Jit, bu
     let mut stale_frame: Option<usize> = None;
     // The page the interpreter would be executing from: its virtual base and frame.
     let mut current: Option<(u32, usize)> = None;
+    // The link of the exit that led here, to fill in once the next block is known.
+    let mut pending: Option<*const Link> = None;
     let exit = loop {
         if let Some(frame) = stale_frame.take() {
             code.drop_frame(frame);
@@ -120,6 +122,8 @@ pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, jit: &mut Jit, bu
             break Exit::Budget;
         }
         let pc = cpu.pc;
+        let link = pending.take();
+        let same_page = matches!(current, Some((base, _)) if pc & !0xfff == base);
         let frame = match current {
             Some((base, frame)) if pc & !0xfff == base => frame,
             _ => match cpu.fetch_frame(bus, pc) {
@@ -139,7 +143,11 @@ pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, jit: &mut Jit, bu
                 }
             },
         };
+        let flushes = jit.cache.flushes;
         let entry = block(jit, cpu, bus, code, pc, frame);
+        if let Some((link, entry)) = link.zip(entry).filter(|_| jit.cache.flushes == flushes) {
+            fill(link, &entry, cpu, code, frame, !same_page);
+        }
         let Some(entry) = entry.filter(|e| e.len as u64 <= remaining) else {
             jit.handed_over += 1;
             return hand_over(cpu, bus, code, remaining, frame);
@@ -188,6 +196,9 @@ pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, jit: &mut Jit, bu
             trap_badaddr: 0,
             stale_frame: 0,
             link: std::ptr::null(),
+            cur_frame: frame as u64,
+            cur_base: pc & !0xfff,
+            pad: 0,
         };
         jit.blocks_run += 1;
         // Safety: `block_fn` was emitted by `emit::translate` for the code now at `pc` in
@@ -202,10 +213,10 @@ pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, jit: &mut Jit, bu
         match status {
             EXIT_NEXT => {
                 cpu.pc = ctx.next_pc;
-                // Fill in the exit's link, so that next time it needs no dispatcher.
-                if !ctx.link.is_null() {
-                    link(jit, cpu, bus, code, ctx.link, frame);
-                }
+                current = Some((ctx.cur_base, ctx.cur_frame as usize));
+                // Fill in the exit's link once the next block is known, so that next time
+                // it needs no dispatcher.
+                pending = (!ctx.link.is_null()).then_some(ctx.link);
             }
             EXIT_TRAP => {
                 let trap = Trap { cause: ctx.trap_cause, badaddr: ctx.trap_badaddr };
@@ -243,20 +254,36 @@ fn dump(dir: &std::path::Path, node: u32, pc: u32, frame: usize, bytes: &[u8]) {
     }
 }
 
-/// Points `link` (an exit of a block of `frame` that went to `cpu.pc`, in the same page) at
-/// the block at `cpu.pc`, translating it if needed, so that the exit jumps there directly.
-fn link(jit: &mut Jit, cpu: &Cpu, bus: &Bus, code: &mut CodeCache, link: *const Link, frame: usize) {
-    let flushes = jit.cache.flushes;
-    let Some(next) = block(jit, cpu, bus, code, cpu.pc, frame) else { return };
-    if next.code.is_none() || jit.cache.flushes != flushes {
+/// Points `link` — the exit of the last block run, which led to `cpu.pc` (in `frame`, in
+/// another page if `cross`) — at `next`, the block there, so that the exit jumps straight in
+/// while the dispatcher would make the same choice. Leaves the link alone when `next` is one
+/// the dispatcher runs itself, or the fetch translation cannot be repeated by a TLB check.
+fn fill(link: *const Link, next: &Entry, cpu: &Cpu, code: &CodeCache, frame: usize, cross: bool) {
+    if next.code.is_none() {
         return;
     }
-    // Safety: `link` belongs to a block translated since the last flush (checked: translating
-    // `next` did not flush), so the cache still owns it; it is only read by translated code,
-    // which is not running.
+    // Safety: `link` belongs to a block translated since the last flush (the caller checked
+    // that translating `next` did not flush), so the cache still owns it; only translated code
+    // reads it, and none is running.
     let link = unsafe { &*link };
-    link.code.set(next.chain);
+    let pc = cpu.pc;
+    if cross && cpu.paging() {
+        let e = &cpu.tlb.entries[crate::mmu::slot(pc)];
+        if e.tag != (pc >> PAGE_SHIFT) + 1 {
+            return;
+        }
+        link.tag.set(e.tag);
+        link.ppn.set(e.ppn);
+        link.flags.set(e.flags.bits());
+        link.tlb_off.set((crate::mmu::slot(pc) * std::mem::size_of::<crate::mmu::TlbEntry>()) as u64);
+    }
+    link.cross.set(u32::from(cross));
+    link.version_ptr.set(code.version_ptr(frame) as usize);
+    link.version.set(next.version);
+    link.frame.set(frame as u64);
+    link.pc.set(pc);
     link.len.set(next.len as u64);
+    link.code.set(next.chain);
 }
 
 /// Takes `trap` raised by the instruction at `epc`, with `remaining` cycles left after it.
