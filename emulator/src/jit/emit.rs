@@ -119,6 +119,10 @@ struct Emitter<'a> {
     links: &'a [Link; 2],
     links_used: usize,
     paging: bool,
+    /// The block's first address.
+    start: u32,
+    /// The chain entry, where a loop on the block itself jumps back to.
+    top: DynamicLabel,
 }
 
 impl Emitter<'_> {
@@ -135,6 +139,12 @@ impl Emitter<'_> {
     /// next block when the dispatcher has linked it, else back.
     fn next_exit(&mut self, next: u32, executed: usize) {
         self.give_back(executed);
+        if next == self.start {
+            // A loop on itself: the block, its frame and its version are this one's, so only
+            // the cycles need checking.
+            let top = self.top;
+            dynasm!(self.a ; .arch x64 ; cmp r15, self.len as i32 ; jae =>top);
+        }
         if self.links_used < 2 {
             let link = &self.links[self.links_used];
             self.links_used += 1;
@@ -233,7 +243,10 @@ impl Emitter<'_> {
 /// Translates the `len` instructions of `block` (see [`Block::count`]) into host code whose
 /// direct exits inside the page may go through `links`.
 pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Result<Code, DynasmError> {
-    let mut e = Emitter { a: VecAssembler::new(0), len, links, links_used: 0, paging: mode.paging };
+    let mut a = VecAssembler::new(0);
+    let top = a.new_dynamic_label();
+    let start = block.base | (block.start as u32) << 2;
+    let mut e = Emitter { a, len, links, links_used: 0, paging: mode.paging, start, top };
     let mut slow = Vec::new();
     dynasm!(e.a
         ; .arch x64
@@ -252,7 +265,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Re
         ; mov r15, [rdi + off::REMAINING]
     );
     let chain_offset = e.a.offset().0;
-    dynasm!(e.a ; .arch x64 ; sub r15, len as i32);
+    dynasm!(e.a ; .arch x64 ; =>top ; sub r15, len as i32);
     let mut ended = false;
     for i in 0..len {
         let op = block.ops[block.start + i];
