@@ -7,7 +7,9 @@
 //!
 //! * `rbx` = guest registers, `r12` = the context, `r13` = guest RAM, `r14` = the TLB's entries,
 //!   `rbp` = the TLB hit counter, `r15` = the cycles left in the slice after the current
-//!   block; guest registers live in memory (`[rbx + 4 * n]`).
+//!   block. Guest registers live in memory (`[rbx + 4 * n]`); in each block the (up to four)
+//!   most used ones are kept in `rsi`, `rdi`, `r10`, `r11`, loaded at the block's start,
+//!   written back before every exit and helper call, and reloaded after every call.
 //! * Branch, jump and fall-through exits go through a [`Link`]: once the dispatcher has filled
 //!   it in, the exit jumps straight into the next block when the dispatcher would have chosen
 //!   it — at least its length in cycles left, the same target (for `jalr`), and for another
@@ -68,8 +70,8 @@ pub struct Mode {
 
 /// An out-of-line slow path to emit after the block's body.
 enum Slow {
-    Load { at: DynamicLabel, resume: DynamicLabel, index: usize, size: u32, signed: bool },
-    Store { at: DynamicLabel, resume: DynamicLabel, index: usize, size: u32, rs2: u8 },
+    Load { at: DynamicLabel, resume: DynamicLabel, index: usize, size: u32, signed: bool, dirty: u64 },
+    Store { at: DynamicLabel, resume: DynamicLabel, index: usize, size: u32, rs2: u8, dirty: u64 },
 }
 
 /// Byte offset of guest register `r` from `rbx`.
@@ -123,9 +125,108 @@ struct Emitter<'a> {
     start: u32,
     /// The chain entry, where a loop on the block itself jumps back to.
     top: DynamicLabel,
+    /// The host register (a number for `Rd`) holding each guest register kept in one.
+    cached: [Option<u8>; 64],
+    /// Guest registers whose host copy is newer than memory, at this point of the emission.
+    dirty: u64,
+}
+
+/// Host registers that hold guest registers inside a block (caller-saved: written back before
+/// every call and exit, reloaded after every call).
+const CACHE_REGS: [u8; 4] = [6, 7, 10, 11];
+
+/// The guest registers worth keeping in host registers in `ops`: the most used ones (at least
+/// twice), at most `CACHE_REGS.len()`.
+fn choose_cached(ops: &[Op]) -> [Option<u8>; 64] {
+    let mut uses = [0u32; 32];
+    for op in ops {
+        let (reads, writes): (&[u8], &[u8]) = match op.kind {
+            Kind::Lui | Kind::Auipc | Kind::Jal => (&[], &[op.rd]),
+            Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu => {
+                (&[op.rs1, op.rs2], &[])
+            }
+            Kind::Sb | Kind::Sh | Kind::Sw => (&[op.rs1, op.rs2], &[]),
+            Kind::Jalr
+            | Kind::Lb
+            | Kind::Lh
+            | Kind::Lw
+            | Kind::Lbu
+            | Kind::Lhu
+            | Kind::Addi
+            | Kind::Slti
+            | Kind::Sltiu
+            | Kind::Xori
+            | Kind::Ori
+            | Kind::Andi
+            | Kind::Slli
+            | Kind::Srli
+            | Kind::Srai => (&[op.rs1], &[op.rd]),
+            _ => (&[op.rs1, op.rs2], &[op.rd]),
+        };
+        for &r in reads.iter().chain(writes) {
+            if (1..32).contains(&r) {
+                uses[r as usize] += 1;
+            }
+        }
+    }
+    let mut order: Vec<usize> = (1..32).filter(|&r| uses[r] >= 2).collect();
+    order.sort_by_key(|&r| (std::cmp::Reverse(uses[r]), r));
+    let mut cached = [None; 64];
+    for (&r, &host) in order.iter().zip(CACHE_REGS.iter()) {
+        cached[r] = Some(host);
+    }
+    cached
 }
 
 impl Emitter<'_> {
+    /// Emits `scratch` (a host register number: 0 = eax, 1 = ecx, 2 = edx) = guest register `r`.
+    fn get(&mut self, scratch: u8, r: u8) {
+        match self.cached[r as usize & 63] {
+            Some(host) => dynasm!(self.a ; .arch x64 ; mov Rd(scratch), Rd(host)),
+            None => dynasm!(self.a ; .arch x64 ; mov Rd(scratch), [rbx + reg(r)]),
+        }
+    }
+
+    /// Emits guest register `r` = `scratch`.
+    fn set(&mut self, r: u8, scratch: u8) {
+        match self.cached[r as usize & 63] {
+            Some(host) => {
+                dynasm!(self.a ; .arch x64 ; mov Rd(host), Rd(scratch));
+                self.dirty |= 1 << (r & 63);
+            }
+            None => dynasm!(self.a ; .arch x64 ; mov [rbx + reg(r)], Rd(scratch)),
+        }
+    }
+
+    /// Emits guest register `r` = `value`.
+    fn set_imm(&mut self, r: u8, value: u32) {
+        match self.cached[r as usize & 63] {
+            Some(host) => {
+                dynasm!(self.a ; .arch x64 ; mov Rd(host), value as i32);
+                self.dirty |= 1 << (r & 63);
+            }
+            None => dynasm!(self.a ; .arch x64 ; mov DWORD [rbx + reg(r)], value as i32),
+        }
+    }
+
+    /// Emits the write-back of the guest registers in `dirty` to memory.
+    fn flush(&mut self, dirty: u64) {
+        for r in 0..64u8 {
+            if let Some(host) = self.cached[r as usize].filter(|_| dirty & 1 << r != 0) {
+                dynasm!(self.a ; .arch x64 ; mov [rbx + reg(r)], Rd(host));
+            }
+        }
+    }
+
+    /// Emits the load of every cached guest register from memory.
+    fn reload(&mut self) {
+        for r in 0..64u8 {
+            if let Some(host) = self.cached[r as usize] {
+                dynasm!(self.a ; .arch x64 ; mov Rd(host), [rbx + reg(r)]);
+            }
+        }
+    }
+
     /// Emits `add r15, n`: `r15` holds the cycles left after the whole block, so the cycles
     /// left after `k` of its instructions are `r15 + (len - k)`.
     fn give_back(&mut self, executed: usize) {
@@ -139,6 +240,7 @@ impl Emitter<'_> {
     /// next block when the dispatcher has linked it, else back.
     fn next_exit(&mut self, next: u32, executed: usize) {
         self.give_back(executed);
+        self.flush(self.dirty);
         if next == self.start {
             // A loop on itself: the block, its frame and its version are this one's, so only
             // the cycles need checking.
@@ -231,6 +333,7 @@ impl Emitter<'_> {
 
     /// Emits the exit of instruction `index` (at `here`) raising `cause` with `badaddr`.
     fn trap_exit(&mut self, cause: Exception, badaddr: u32, here: u32, index: usize) {
+        self.flush(self.dirty);
         dynasm!(self.a
             ; .arch x64
             ; mov DWORD [r12 + off::TRAP_CAUSE], cause as i32
@@ -246,7 +349,8 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Re
     let mut a = VecAssembler::new(0);
     let top = a.new_dynamic_label();
     let start = block.base | (block.start as u32) << 2;
-    let mut e = Emitter { a, len, links, links_used: 0, paging: mode.paging, start, top };
+    let cached = choose_cached(&block.ops[block.start..block.start + len]);
+    let mut e = Emitter { a, len, links, links_used: 0, paging: mode.paging, start, top, cached, dirty: 0 };
     let mut slow = Vec::new();
     dynasm!(e.a
         ; .arch x64
@@ -266,36 +370,44 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Re
     );
     let chain_offset = e.a.offset().0;
     dynasm!(e.a ; .arch x64 ; =>top ; sub r15, len as i32);
+    e.reload();
     let mut ended = false;
     for i in 0..len {
         let op = block.ops[block.start + i];
         let here = block.base | ((block.start + i) as u32) << 2;
-        let (rd, rs1, rs2, imm) = (reg(op.rd), reg(op.rs1), reg(op.rs2), op.imm as i32);
+        let (rs1, rs2, imm) = (reg(op.rs1), reg(op.rs2), op.imm as i32);
         macro_rules! alu_imm {
             ($($t:tt)*) => {{
-                dynasm!(e.a ; .arch x64 ; mov eax, [rbx + rs1] $($t)* ; mov [rbx + rd], eax);
+                e.get(0, op.rs1);
+                dynasm!(e.a ; .arch x64 $($t)*);
+                e.set(op.rd, 0);
             }};
         }
         macro_rules! alu {
             ($($t:tt)*) => {{
-                dynasm!(e.a ; .arch x64 ; mov eax, [rbx + rs1] ; mov ecx, [rbx + rs2] $($t)* ; mov [rbx + rd], eax);
+                e.get(0, op.rs1);
+                e.get(1, op.rs2);
+                dynasm!(e.a ; .arch x64 $($t)*);
+                e.set(op.rd, 0);
             }};
         }
         macro_rules! call2 {
             ($f:expr) => {{
+                e.flush(e.dirty);
                 dynasm!(e.a
                     ; .arch x64
                     ; mov edi, [rbx + rs1]
                     ; mov esi, [rbx + rs2]
                     ; mov rax, QWORD $f as usize as i64
                     ; call rax
-                    ; mov [rbx + rd], eax
                 );
+                e.reload();
+                e.set(op.rd, 0);
             }};
         }
         match op.kind {
-            Kind::Lui => dynasm!(e.a ; .arch x64 ; mov DWORD [rbx + rd], imm),
-            Kind::Auipc => dynasm!(e.a ; .arch x64 ; mov DWORD [rbx + rd], here.wrapping_add(op.imm) as i32),
+            Kind::Lui => e.set_imm(op.rd, op.imm),
+            Kind::Auipc => e.set_imm(op.rd, here.wrapping_add(op.imm)),
             Kind::Addi => alu_imm!(; add eax, imm),
             Kind::Slti => alu_imm!(; cmp eax, imm ; setl al ; movzx eax, al),
             Kind::Sltiu => alu_imm!(; cmp eax, imm ; setb al ; movzx eax, al),
@@ -316,30 +428,9 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Re
             Kind::Or => alu!(; or eax, ecx),
             Kind::And => alu!(; and eax, ecx),
             Kind::Mul => alu!(; imul eax, ecx),
-            Kind::Mulh => dynasm!(e.a
-                ; .arch x64
-                ; movsxd rax, DWORD [rbx + rs1]
-                ; movsxd rcx, DWORD [rbx + rs2]
-                ; imul rax, rcx
-                ; shr rax, 32
-                ; mov [rbx + rd], eax
-            ),
-            Kind::Mulhsu => dynasm!(e.a
-                ; .arch x64
-                ; movsxd rax, DWORD [rbx + rs1]
-                ; mov ecx, [rbx + rs2]
-                ; imul rax, rcx
-                ; shr rax, 32
-                ; mov [rbx + rd], eax
-            ),
-            Kind::Mulhu => dynasm!(e.a
-                ; .arch x64
-                ; mov eax, [rbx + rs1]
-                ; mov ecx, [rbx + rs2]
-                ; imul rax, rcx
-                ; shr rax, 32
-                ; mov [rbx + rd], eax
-            ),
+            Kind::Mulh => alu!(; movsxd rax, eax ; movsxd rcx, ecx ; imul rax, rcx ; shr rax, 32),
+            Kind::Mulhsu => alu!(; movsxd rax, eax ; imul rax, rcx ; shr rax, 32),
+            Kind::Mulhu => alu!(; imul rax, rcx ; shr rax, 32),
             Kind::Div => call2!(helpers::div as extern "sysv64" fn(u32, u32) -> u32),
             Kind::Divu => call2!(helpers::divu as extern "sysv64" fn(u32, u32) -> u32),
             Kind::Rem => call2!(helpers::rem as extern "sysv64" fn(u32, u32) -> u32),
@@ -351,7 +442,8 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Re
                     _ => 4,
                 };
                 let (at, resume) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
-                dynasm!(e.a ; .arch x64 ; mov eax, [rbx + rs1] ; add eax, imm);
+                e.get(0, op.rs1);
+                dynasm!(e.a ; .arch x64 ; add eax, imm);
                 fast_path(&mut e.a, mode, size, false, at);
                 match op.kind {
                     Kind::Lb => dynasm!(e.a ; .arch x64 ; movsx eax, BYTE [r13 + rdx]),
@@ -360,9 +452,10 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Re
                     Kind::Lhu => dynasm!(e.a ; .arch x64 ; movzx eax, WORD [r13 + rdx]),
                     _ => dynasm!(e.a ; .arch x64 ; mov eax, [r13 + rdx]),
                 }
-                dynasm!(e.a ; .arch x64 ; =>resume ; mov [rbx + rd], eax);
+                dynasm!(e.a ; .arch x64 ; =>resume);
                 let signed = matches!(op.kind, Kind::Lb | Kind::Lh);
-                slow.push(Slow::Load { at, resume, index: i, size, signed });
+                slow.push(Slow::Load { at, resume, index: i, size, signed, dirty: e.dirty });
+                e.set(op.rd, 0);
             }
             Kind::Sb | Kind::Sh | Kind::Sw => {
                 let size = match op.kind {
@@ -371,40 +464,43 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Re
                     _ => 4,
                 };
                 let (at, resume) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
-                dynasm!(e.a ; .arch x64 ; mov eax, [rbx + rs1] ; add eax, imm);
+                e.get(0, op.rs1);
+                dynasm!(e.a ; .arch x64 ; add eax, imm);
                 fast_path(&mut e.a, mode, size, true, at);
-                dynasm!(e.a ; .arch x64 ; mov ecx, [rbx + rs2]);
+                e.get(1, op.rs2);
                 match size {
                     1 => dynasm!(e.a ; .arch x64 ; mov [r13 + rdx], cl),
                     2 => dynasm!(e.a ; .arch x64 ; mov [r13 + rdx], cx),
                     _ => dynasm!(e.a ; .arch x64 ; mov [r13 + rdx], ecx),
                 }
                 dynasm!(e.a ; .arch x64 ; =>resume);
-                slow.push(Slow::Store { at, resume, index: i, size, rs2: op.rs2 });
+                slow.push(Slow::Store { at, resume, index: i, size, rs2: op.rs2, dirty: e.dirty });
             }
             Kind::Jal => {
                 let target = here.wrapping_add(op.imm);
                 if target & 3 != 0 {
                     e.trap_exit(Exception::FetchMisaligned, target, here, i);
                 } else {
-                    dynasm!(e.a ; .arch x64 ; mov DWORD [rbx + rd], here.wrapping_add(4) as i32);
+                    e.set_imm(op.rd, here.wrapping_add(4));
                     e.next_exit(target, i + 1);
                 }
                 ended = true;
             }
             Kind::Jalr => {
                 let (misaligned, out) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
+                e.get(0, op.rs1);
                 dynasm!(e.a
                     ; .arch x64
-                    ; mov eax, [rbx + rs1]
                     ; add eax, imm
                     ; and eax, -2
                     ; test al, 3
                     ; jnz =>misaligned
-                    ; mov DWORD [rbx + rd], here.wrapping_add(4) as i32
                     ; mov edx, eax
                 );
+                let before = e.dirty;
+                e.set_imm(op.rd, here.wrapping_add(4));
                 e.give_back(i + 1);
+                e.flush(e.dirty);
                 e.links_used = 1;
                 e.follow(&links[0], Some(()), out);
                 dynasm!(e.a
@@ -419,12 +515,15 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Re
                     ; mov [r12 + off::TRAP_BADADDR], eax
                     ; mov DWORD [r12 + off::TRAP_CAUSE], Exception::FetchMisaligned as i32
                 );
+                e.flush(before);
                 e.trapped(here, i);
                 ended = true;
             }
             Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu => {
                 let taken = e.a.new_dynamic_label();
-                dynasm!(e.a ; .arch x64 ; mov eax, [rbx + rs1] ; cmp eax, [rbx + rs2]);
+                e.get(0, op.rs1);
+                e.get(1, op.rs2);
+                dynasm!(e.a ; .arch x64 ; cmp eax, ecx);
                 match op.kind {
                     Kind::Beq => dynasm!(e.a ; .arch x64 ; je =>taken),
                     Kind::Bne => dynasm!(e.a ; .arch x64 ; jne =>taken),
@@ -455,12 +554,13 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Re
     }
     for path in slow {
         match path {
-            Slow::Load { at, resume, index, size, signed } => {
+            Slow::Load { at, resume, index, size, signed, dirty } => {
                 let trapped = e.a.new_dynamic_label();
                 let left = (len - index - 1) as i32;
+                dynasm!(e.a ; .arch x64 ; =>at);
+                e.flush(dirty);
                 dynasm!(e.a
                     ; .arch x64
-                    ; =>at
                     ; mov rdi, r12
                     ; mov esi, eax
                     ; mov edx, size as i32
@@ -475,17 +575,20 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Re
                     (true, _) => dynasm!(e.a ; .arch x64 ; movsx eax, ax),
                     _ => {}
                 }
+                e.reload();
                 dynasm!(e.a ; .arch x64 ; jmp =>resume ; =>trapped);
                 let here = block.base | ((block.start + index) as u32) << 2;
                 e.trapped(here, index);
             }
-            Slow::Store { at, resume, index, size, rs2 } => {
-                let (left_block, trapped) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
+            Slow::Store { at, resume, index, size, rs2, dirty } => {
+                let (left_block, trapped, next) =
+                    (e.a.new_dynamic_label(), e.a.new_dynamic_label(), e.a.new_dynamic_label());
                 let left = (len - index - 1) as i32;
                 let here = block.base | ((block.start + index) as u32) << 2;
+                dynasm!(e.a ; .arch x64 ; =>at);
+                e.flush(dirty);
                 dynasm!(e.a
                     ; .arch x64
-                    ; =>at
                     ; mov rdi, r12
                     ; mov esi, eax
                     ; mov edx, size as i32
@@ -494,8 +597,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Re
                     ; mov rax, QWORD helpers::store as extern "sysv64" fn(_, _, _, _, _) -> _ as usize as i64
                     ; call rax
                     ; test eax, eax
-                    ; jnz =>left_block
-                    ; jmp =>resume
+                    ; jz =>next
                     ; =>left_block
                     ; cmp eax, EXIT_TRAP as i32
                     ; je =>trapped
@@ -506,6 +608,9 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Re
                     ; =>trapped
                 );
                 e.trapped(here, index);
+                dynasm!(e.a ; .arch x64 ; =>next);
+                e.reload();
+                dynasm!(e.a ; .arch x64 ; jmp =>resume);
             }
         }
     }
