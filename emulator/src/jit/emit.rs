@@ -178,6 +178,8 @@ fn choose_cached(ops: &[Op]) -> [Option<u8>; 64] {
     cached
 }
 
+// dynasm's dynamic registers (`Rd(n)`) convert their number with `.into()`.
+#[allow(clippy::useless_conversion)]
 impl Emitter<'_> {
     /// Emits `scratch` (a host register number: 0 = eax, 1 = ecx, 2 = edx) = guest register `r`.
     fn get(&mut self, scratch: u8, r: u8) {
