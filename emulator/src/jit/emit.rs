@@ -253,7 +253,7 @@ impl Emitter<'_> {
             let link = &self.links[self.links_used];
             self.links_used += 1;
             let out = self.a.new_dynamic_label();
-            self.follow(link, None, out);
+            self.follow(link, None, Some(next & !0xfff == self.start & !0xfff), out);
             dynasm!(self.a ; .arch x64 ; =>out ; mov [r12 + off::LINK], rax);
         }
         dynasm!(self.a
@@ -269,8 +269,10 @@ impl Emitter<'_> {
     /// the link is filled in, its block fits in the cycles left (`r15`), the target is the
     /// link's (`target`: a register holding a computed one) and, for another page, the frame's
     /// code is unchanged and (with paging) the TLB still holds the entry the fetch hit;
-    /// otherwise goes to `out`.
-    fn follow(&mut self, link: &Link, target: Option<()>, out: DynamicLabel) {
+    /// otherwise goes to `out`. `same_page` is whether the target is in this page, when known
+    /// at translation (then the link's `cross` flag, which the dispatcher sets to match, is
+    /// not tested).
+    fn follow(&mut self, link: &Link, target: Option<()>, same_page: Option<bool>, out: DynamicLabel) {
         let go = self.a.new_dynamic_label();
         dynasm!(self.a
             ; .arch x64
@@ -282,12 +284,17 @@ impl Emitter<'_> {
         if target.is_some() {
             dynasm!(self.a ; .arch x64 ; cmp edx, [rax + link_off::PC] ; jne =>out);
         }
+        dynasm!(self.a ; .arch x64 ; cmp r15, [rax + link_off::LEN] ; jb =>out);
+        match same_page {
+            Some(true) => {
+                dynasm!(self.a ; .arch x64 ; jmp rcx);
+                return;
+            }
+            Some(false) => {}
+            None => dynasm!(self.a ; .arch x64 ; cmp DWORD [rax + link_off::CROSS], 0 ; je =>go),
+        }
         dynasm!(self.a
             ; .arch x64
-            ; cmp r15, [rax + link_off::LEN]
-            ; jb =>out
-            ; cmp DWORD [rax + link_off::CROSS], 0
-            ; je =>go
             ; mov r8, [rax + link_off::VERSION_PTR]
             ; mov r9d, [r8]
             ; cmp r9d, [rax + link_off::VERSION]
@@ -504,7 +511,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Re
                 e.give_back(i + 1);
                 e.flush(e.dirty);
                 e.links_used = 1;
-                e.follow(&links[0], Some(()), out);
+                e.follow(&links[0], Some(()), None, out);
                 dynasm!(e.a
                     ; .arch x64
                     ; =>out
