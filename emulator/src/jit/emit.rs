@@ -25,7 +25,7 @@
 
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmError, DynasmLabelApi, VecAssembler};
-use ox32::memmap::RAM_BASE;
+use ox32::memmap::{RAM_BASE, RAM_MAX};
 use ox32::pte::{PAGE_SHIFT, TLB_ENTRIES};
 use ox32::trap::Exception;
 
@@ -66,7 +66,13 @@ pub struct Mode {
     pub load_bit: u8,
     /// The fast bit a store needs.
     pub store_bit: u8,
+    /// The RAM size (a multiple of the page size, at most `RAM_MAX`).
+    pub ram_len: u32,
+    /// The bus's code map (stable for the bus's life).
+    pub code_map: usize,
 }
+
+const _: () = assert!(RAM_MAX as u64 <= (1u64 << 32) - RAM_BASE as u64);
 
 /// An out-of-line slow path to emit after the block's body.
 enum Slow {
@@ -665,22 +671,26 @@ fn fast_path(a: &mut VecAssembler<X64Relocation>, mode: Mode, size: u32, store: 
             ; add QWORD [rbp], 1
         );
     } else {
+        // `va - RAM_BASE` (computed as `va + RAM_BASE`, the same modulo 2^32 for RAM_BASE =
+        // 2^31) wraps for addresses below RAM to at least `2^32 - RAM_BASE`, more than any RAM
+        // size, so one unsigned compare checks both ends.
+        const _: () = assert!(RAM_BASE == 1 << 31);
+        let Some(last) = mode.ram_len.checked_sub(size) else {
+            dynasm!(a ; .arch x64 ; jmp =>slow);
+            return;
+        };
         dynasm!(a
             ; .arch x64
-            ; cmp eax, RAM_BASE as i32
-            ; jb =>slow
-            ; mov edx, eax
-            ; sub edx, RAM_BASE as i32
-            ; lea rcx, [rdx + size as i32]
-            ; cmp rcx, [r12 + off::RAM_LEN]
+            ; lea edx, [rax + RAM_BASE as i32]
+            ; cmp edx, last as i32
             ; ja =>slow
         );
         if store {
             dynasm!(a
                 ; .arch x64
-                ; mov rcx, rdx
-                ; shr rcx, PAGE_SHIFT as i8
-                ; mov r8, [r12 + off::CODE_MAP]
+                ; mov ecx, edx
+                ; shr ecx, PAGE_SHIFT as i8
+                ; mov r8, QWORD mode.code_map as i64
                 ; cmp BYTE [r8 + rcx], 0
                 ; jne =>slow
             );

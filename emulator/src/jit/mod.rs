@@ -86,7 +86,8 @@ fn translate(
     let (code_fn, chain) = if len == 0 {
         (None, 0)
     } else {
-        let mode = emit::Mode { paging: cpu.paging(), load_bit, store_bit };
+        let (ram_len, code_map) = (bus.ram_size(), bus.code_map() as usize);
+        let mode = emit::Mode { paging: cpu.paging(), load_bit, store_bit, ram_len, code_map };
         let links = Box::<[Link; 2]>::default();
         let emitted = emit::translate(&block, len, mode, &links).ok()?;
         let bytes = emitted.bytes;
