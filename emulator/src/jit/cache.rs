@@ -75,8 +75,7 @@ pub struct Cache {
     front: Vec<Entry>,
     /// The links of every block's direct exits, alive as long as the code that reads them;
     /// boxed because code holds their addresses, which must not move as the vector grows.
-    #[allow(clippy::vec_box)]
-    links: Vec<Box<[Link; 2]>>,
+    links: Vec<Box<[Link]>>,
     /// Blocks translated so far.
     pub translated: u64,
     /// Times the cache filled and was flushed.
@@ -124,7 +123,7 @@ impl Cache {
     }
 
     /// Keeps `links` (read by the code of a block being installed) until the next flush.
-    pub fn keep(&mut self, links: Box<[Link; 2]>) {
+    pub fn keep(&mut self, links: Box<[Link]>) {
         self.links.push(links);
     }
 

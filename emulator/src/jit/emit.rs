@@ -1,7 +1,7 @@
 //! The translator: one block of pre-decoded ox32 instructions to x86-64 machine code.
 //!
-//! A block is a straight run of instructions inside one guest page, ending after a branch or
-//! jump, before an instruction the dispatcher executes itself (`System`, `Illegal`), at the end
+//! A block is a run of instructions inside one guest page — conditional branches inside it are
+//! side exits — ending after a jump (`jal`, `jalr`), before an instruction the dispatcher executes itself (`System`, `Illegal`), at the end
 //! of the page, or at [`MAX_BLOCK`] instructions. Its code is a function
 //! `extern "sysv64" fn(*mut Ctx) -> u32` (see [`super::helpers`]) built with dynasm-rs:
 //!
@@ -44,12 +44,15 @@ const TLB_PPN: i32 = std::mem::offset_of!(TlbEntry, ppn) as i32;
 const TLB_FLAGS: i32 = std::mem::offset_of!(TlbEntry, flags) as i32;
 const _: () = assert!(TLB_ENTRIES.is_power_of_two());
 
-/// Whether `kind` ends a block after itself.
+/// Whether `kind` ends a block after itself (conditional branches do not: their taken path
+/// is a side exit, and the block goes on with the path not taken).
 pub fn ends_block(kind: Kind) -> bool {
-    matches!(
-        kind,
-        Kind::Jal | Kind::Jalr | Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu
-    )
+    matches!(kind, Kind::Jal | Kind::Jalr)
+}
+
+/// Whether `kind` is a conditional branch.
+pub fn is_branch(kind: Kind) -> bool {
+    matches!(kind, Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu)
 }
 
 /// Whether the dispatcher, not a block, executes `kind`.
@@ -124,7 +127,7 @@ pub struct Code {
 struct Emitter<'a> {
     a: VecAssembler<X64Relocation>,
     len: usize,
-    links: &'a [Link; 2],
+    links: &'a [Link],
     links_used: usize,
     paging: bool,
     /// The block's first address.
@@ -255,7 +258,7 @@ impl Emitter<'_> {
             let top = self.top;
             dynasm!(self.a ; .arch x64 ; cmp r15, self.len as i32 ; jae =>top);
         }
-        if self.links_used < 2 {
+        if self.links_used < self.links.len() {
             let link = &self.links[self.links_used];
             self.links_used += 1;
             let out = self.a.new_dynamic_label();
@@ -358,9 +361,15 @@ impl Emitter<'_> {
     }
 }
 
+/// How many links the `len` instructions of `block` need: one per exit through which
+/// execution may go on (the taken path of each branch, and the block's end).
+pub fn links_needed(block: &Block, len: usize) -> usize {
+    block.ops[block.start..block.start + len].iter().filter(|op| is_branch(op.kind)).count() + 1
+}
+
 /// Translates the `len` instructions of `block` (see [`Block::count`]) into host code whose
-/// direct exits inside the page may go through `links`.
-pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Result<Code, DynasmError> {
+/// exits may go through `links` (see [`links_needed`]).
+pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Result<Code, DynasmError> {
     let mut a = VecAssembler::new(0);
     let top = a.new_dynamic_label();
     let start = block.base | (block.start as u32) << 2;
@@ -516,8 +525,9 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Re
                 e.set_imm(op.rd, here.wrapping_add(4));
                 e.give_back(i + 1);
                 e.flush(e.dirty);
-                e.links_used = 1;
-                e.follow(&links[0], Some(()), None, out);
+                if let Some(link) = links.get(e.links_used) {
+                    e.follow(link, Some(()), None, out);
+                }
                 dynasm!(e.a
                     ; .arch x64
                     ; =>out
@@ -533,6 +543,28 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link; 2]) -> Re
                 e.flush(before);
                 e.trapped(here, i);
                 ended = true;
+            }
+            Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu if i + 1 < len => {
+                // A side exit: taken, leave; not taken, go on with the block.
+                let not_taken = e.a.new_dynamic_label();
+                e.get(0, op.rs1);
+                e.get(1, op.rs2);
+                dynasm!(e.a ; .arch x64 ; cmp eax, ecx);
+                match op.kind {
+                    Kind::Beq => dynasm!(e.a ; .arch x64 ; jne =>not_taken),
+                    Kind::Bne => dynasm!(e.a ; .arch x64 ; je =>not_taken),
+                    Kind::Blt => dynasm!(e.a ; .arch x64 ; jge =>not_taken),
+                    Kind::Bge => dynasm!(e.a ; .arch x64 ; jl =>not_taken),
+                    Kind::Bltu => dynasm!(e.a ; .arch x64 ; jae =>not_taken),
+                    _ => dynasm!(e.a ; .arch x64 ; jb =>not_taken),
+                }
+                let target = here.wrapping_add(op.imm);
+                if target & 3 != 0 {
+                    e.trap_exit(Exception::FetchMisaligned, target, here, i);
+                } else {
+                    e.next_exit(target, i + 1);
+                }
+                dynasm!(e.a ; .arch x64 ; =>not_taken);
             }
             Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu => {
                 let taken = e.a.new_dynamic_label();

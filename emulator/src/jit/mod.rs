@@ -88,7 +88,7 @@ fn translate(
     } else {
         let (ram_len, code_map) = (bus.ram_size(), bus.code_map() as usize);
         let mode = emit::Mode { paging: cpu.paging(), load_bit, store_bit, ram_len, code_map };
-        let links = Box::<[Link; 2]>::default();
+        let links: Box<[Link]> = (0..emit::links_needed(&block, len)).map(|_| Link::default()).collect();
         let emitted = emit::translate(&block, len, mode, &links).ok()?;
         let bytes = emitted.bytes;
         log::debug!(target: "orrery::jit", "node {} block {pc:#010x} frame {frame:#x}: {len} insns, {} bytes of host code",
@@ -97,6 +97,9 @@ fn translate(
             dump(std::path::Path::new(&dir), cpu.node_id, pc, frame, &bytes);
         }
         let code_fn = jit.cache.install(&bytes)?;
+        if std::env::var_os("ORRERY_JIT_PERF").is_some() {
+            perf_map(code_fn as usize, bytes.len(), cpu.node_id, pc);
+        }
         jit.cache.keep(links);
         (Some(code_fn), code_fn as usize + emitted.chain_offset)
     };
@@ -252,6 +255,21 @@ fn dump(dir: &std::path::Path, node: u32, pc: u32, frame: usize, bytes: &[u8]) {
     let path = dir.join(format!("node{node}-{pc:08x}-f{frame:x}.bin"));
     if let Err(e) = std::fs::write(&path, bytes) {
         log::warn!(target: "orrery::jit", "cannot write {}: {e}", path.display());
+    }
+}
+
+/// Names a block for `perf report` in `/tmp/perf-PID.map`; a failure is logged, not fatal.
+fn perf_map(addr: usize, len: usize, node: u32, pc: u32) {
+    use std::io::Write;
+    let path = format!("/tmp/perf-{}.map", std::process::id());
+    let line = format!("{addr:x} {len:x} ox32_node{node}_{pc:08x}\n");
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut f| f.write_all(line.as_bytes()));
+    if let Err(e) = written {
+        log::warn!(target: "orrery::jit", "cannot write {path}: {e}");
     }
 }
 
