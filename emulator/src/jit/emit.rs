@@ -132,7 +132,8 @@ struct Emitter<'a> {
     paging: bool,
     /// The block's first address.
     start: u32,
-    /// The chain entry, where a loop on the block itself jumps back to.
+    /// The start of the body (after the cycles are counted and registers loaded), where a
+    /// loop on the block itself jumps back to.
     top: DynamicLabel,
     /// The host register (a number for `Rd`) holding each guest register kept in one.
     cached: [Option<u8>; 64],
@@ -254,9 +255,17 @@ impl Emitter<'_> {
         self.flush(self.dirty);
         if next == self.start {
             // A loop on itself: the block, its frame and its version are this one's, so only
-            // the cycles need checking.
-            let top = self.top;
-            dynasm!(self.a ; .arch x64 ; cmp r15, self.len as i32 ; jae =>top);
+            // the cycles need checking; the host registers already hold the guest's (just
+            // written back, so clean), so it skips the reload.
+            let (top, stay) = (self.top, self.a.new_dynamic_label());
+            dynasm!(self.a
+                ; .arch x64
+                ; cmp r15, self.len as i32
+                ; jb =>stay
+                ; sub r15, self.len as i32
+                ; jmp =>top
+                ; =>stay
+            );
         }
         if self.links_used < self.links.len() {
             let link = &self.links[self.links_used];
@@ -393,8 +402,9 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
         ; mov r15, [rdi + off::REMAINING]
     );
     let chain_offset = e.a.offset().0;
-    dynasm!(e.a ; .arch x64 ; =>top ; sub r15, len as i32);
+    dynasm!(e.a ; .arch x64 ; sub r15, len as i32);
     e.reload();
+    dynasm!(e.a ; .arch x64 ; =>top);
     let mut ended = false;
     for i in 0..len {
         let op = block.ops[block.start + i];
@@ -432,6 +442,10 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
         match op.kind {
             Kind::Lui => e.set_imm(op.rd, op.imm),
             Kind::Auipc => e.set_imm(op.rd, here.wrapping_add(op.imm)),
+            Kind::Addi if imm == 0 => {
+                e.get(0, op.rs1);
+                e.set(op.rd, 0);
+            }
             Kind::Addi => alu_imm!(; add eax, imm),
             Kind::Slti => alu_imm!(; cmp eax, imm ; setl al ; movzx eax, al),
             Kind::Sltiu => alu_imm!(; cmp eax, imm ; setb al ; movzx eax, al),
@@ -467,7 +481,9 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
                 };
                 let (at, resume) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
                 e.get(0, op.rs1);
-                dynasm!(e.a ; .arch x64 ; add eax, imm);
+                if imm != 0 {
+                    dynasm!(e.a ; .arch x64 ; add eax, imm);
+                }
                 fast_path(&mut e.a, mode, size, false, at);
                 match op.kind {
                     Kind::Lb => dynasm!(e.a ; .arch x64 ; movsx eax, BYTE [r13 + rdx]),
@@ -489,7 +505,9 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
                 };
                 let (at, resume) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
                 e.get(0, op.rs1);
-                dynasm!(e.a ; .arch x64 ; add eax, imm);
+                if imm != 0 {
+                    dynasm!(e.a ; .arch x64 ; add eax, imm);
+                }
                 fast_path(&mut e.a, mode, size, true, at);
                 e.get(1, op.rs2);
                 match size {
