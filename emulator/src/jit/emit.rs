@@ -221,6 +221,49 @@ impl Emitter<'_> {
         }
     }
 
+    /// Emits `op` straight on the host register of its destination, if it has one and `op` is a
+    /// plain two-operand ALU instruction; returns whether it did.
+    fn direct(&mut self, op: Op) -> bool {
+        let Some(h) = self.cached[op.rd as usize & 63] else { return false };
+        let imm = op.imm as i32;
+        let with_imm = matches!(
+            op.kind,
+            Kind::Addi | Kind::Xori | Kind::Ori | Kind::Andi | Kind::Slli | Kind::Srli | Kind::Srai
+        );
+        let with_reg = matches!(op.kind, Kind::Add | Kind::Sub | Kind::Xor | Kind::Or | Kind::And);
+        // `rd = rs1 op rd` would overwrite its second operand first.
+        if !(with_imm || with_reg) || (with_reg && op.rs2 == op.rd && op.rs1 != op.rd) {
+            return false;
+        }
+        if op.rs1 != op.rd {
+            match self.cached[op.rs1 as usize & 63] {
+                Some(h1) => dynasm!(self.a ; .arch x64 ; mov Rd(h), Rd(h1)),
+                None => dynasm!(self.a ; .arch x64 ; mov Rd(h), [rbx + reg(op.rs1)]),
+            }
+        }
+        match (op.kind, self.cached[op.rs2 as usize & 63]) {
+            (Kind::Addi, _) => dynasm!(self.a ; .arch x64 ; add Rd(h), imm),
+            (Kind::Xori, _) => dynasm!(self.a ; .arch x64 ; xor Rd(h), imm),
+            (Kind::Ori, _) => dynasm!(self.a ; .arch x64 ; or Rd(h), imm),
+            (Kind::Andi, _) => dynasm!(self.a ; .arch x64 ; and Rd(h), imm),
+            (Kind::Slli, _) => dynasm!(self.a ; .arch x64 ; shl Rd(h), (imm & 31) as i8),
+            (Kind::Srli, _) => dynasm!(self.a ; .arch x64 ; shr Rd(h), (imm & 31) as i8),
+            (Kind::Srai, _) => dynasm!(self.a ; .arch x64 ; sar Rd(h), (imm & 31) as i8),
+            (Kind::Add, Some(h2)) => dynasm!(self.a ; .arch x64 ; add Rd(h), Rd(h2)),
+            (Kind::Sub, Some(h2)) => dynasm!(self.a ; .arch x64 ; sub Rd(h), Rd(h2)),
+            (Kind::Xor, Some(h2)) => dynasm!(self.a ; .arch x64 ; xor Rd(h), Rd(h2)),
+            (Kind::Or, Some(h2)) => dynasm!(self.a ; .arch x64 ; or Rd(h), Rd(h2)),
+            (Kind::And, Some(h2)) => dynasm!(self.a ; .arch x64 ; and Rd(h), Rd(h2)),
+            (Kind::Add, None) => dynasm!(self.a ; .arch x64 ; add Rd(h), [rbx + reg(op.rs2)]),
+            (Kind::Sub, None) => dynasm!(self.a ; .arch x64 ; sub Rd(h), [rbx + reg(op.rs2)]),
+            (Kind::Xor, None) => dynasm!(self.a ; .arch x64 ; xor Rd(h), [rbx + reg(op.rs2)]),
+            (Kind::Or, None) => dynasm!(self.a ; .arch x64 ; or Rd(h), [rbx + reg(op.rs2)]),
+            _ => dynasm!(self.a ; .arch x64 ; and Rd(h), [rbx + reg(op.rs2)]),
+        }
+        self.dirty |= 1 << (op.rd & 63);
+        true
+    }
+
     /// Emits the write-back of the guest registers in `dirty` to memory.
     fn flush(&mut self, dirty: u64) {
         for r in 0..64u8 {
@@ -438,6 +481,9 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
                 e.reload();
                 e.set(op.rd, 0);
             }};
+        }
+        if e.direct(op) {
+            continue;
         }
         match op.kind {
             Kind::Lui => e.set_imm(op.rd, op.imm),
