@@ -7,8 +7,8 @@
 //!
 //! * `rbx` = guest registers, `r12` = the context, `r13` = guest RAM, `r14` = the TLB's entries,
 //!   `rbp` = the TLB hit counter, `r15` = the cycles left in the slice after the current
-//!   block. Guest registers live in memory (`[rbx + 4 * n]`); in each block the (up to four)
-//!   most used ones are kept in `rsi`, `rdi`, `r10`, `r11`, loaded at the block's start,
+//!   block. Guest registers live in memory (`[rbx + 4 * n]`); in each block the (up to six)
+//!   most used ones are kept in `rsi`, `rdi`, `r8`–`r11`, loaded at the block's start,
 //!   written back before every exit and helper call, and reloaded after every call.
 //! * Branch, jump and fall-through exits go through a [`Link`]: once the dispatcher has filled
 //!   it in, the exit jumps straight into the next block when the dispatcher would have chosen
@@ -71,8 +71,6 @@ pub struct Mode {
     pub store_bit: u8,
     /// The RAM size (a multiple of the page size, at most `RAM_MAX`).
     pub ram_len: u32,
-    /// The bus's code map (stable for the bus's life).
-    pub code_map: usize,
 }
 
 const _: () = assert!(RAM_MAX as u64 <= (1u64 << 32) - RAM_BASE as u64);
@@ -141,9 +139,10 @@ struct Emitter<'a> {
     dirty: u64,
 }
 
-/// Host registers that hold guest registers inside a block (caller-saved: written back before
-/// every call and exit, reloaded after every call).
-const CACHE_REGS: [u8; 4] = [6, 7, 10, 11];
+/// Host registers that hold guest registers inside a block (`rsi`, `rdi`, `r8`–`r11`:
+/// caller-saved, so written back before every call and exit and reloaded after every call;
+/// exits may use them as scratch once written back).
+const CACHE_REGS: [u8; 6] = [6, 7, 8, 9, 10, 11];
 
 /// The guest registers worth keeping in host registers in `ops`: the most used ones (at least
 /// twice), at most `CACHE_REGS.len()`.
@@ -786,8 +785,8 @@ fn fast_path(a: &mut VecAssembler<X64Relocation>, mode: Mode, size: u32, store: 
                 ; .arch x64
                 ; mov ecx, edx
                 ; shr ecx, PAGE_SHIFT as i8
-                ; mov r8, QWORD mode.code_map as i64
-                ; cmp BYTE [r8 + rcx], 0
+                ; add rcx, [r12 + off::CODE_MAP]
+                ; cmp BYTE [rcx], 0
                 ; jne =>slow
             );
         }

@@ -86,8 +86,7 @@ fn translate(
     let (code_fn, chain) = if len == 0 {
         (None, 0)
     } else {
-        let (ram_len, code_map) = (bus.ram_size(), bus.code_map() as usize);
-        let mode = emit::Mode { paging: cpu.paging(), load_bit, store_bit, ram_len, code_map };
+        let mode = emit::Mode { paging: cpu.paging(), load_bit, store_bit, ram_len: bus.ram_size() };
         let links: Box<[Link]> = (0..emit::links_needed(&block, len)).map(|_| Link::default()).collect();
         let emitted = emit::translate(&block, len, mode, &links).ok()?;
         let bytes = emitted.bytes;
