@@ -207,10 +207,11 @@ pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, jit: &mut Jit, bu
         // Safety: `block_fn` was emitted by `emit::translate` for the code now at `pc` in
         // `frame` (the version matched) and the current mode, and `remaining` covers its
         // length; it touches only what `ctx` points to: the registers, RAM within bounds its
-        // inline checks establish, the TLB, `cpu`/`bus` through the helpers (none of which is
-        // borrowed during the call), and the links of blocks of this frame and mode, which
-        // lead only to blocks translated from the same version (a stale frame is never
-        // entered, so neither are its links).
+        // inline checks establish, the TLB, the code versions, `cpu`/`bus` through the
+        // helpers (none of which is borrowed during the call), and links, which lead only to
+        // live blocks of the same mode: in this page, translated from this (current) version;
+        // in another, after checking that page's version and fetch translation in the TLB.
+        // The cache is not flushed while code runs (only translation flushes it).
         let status = unsafe { block_fn(&mut ctx) };
         remaining = ctx.remaining;
         match status {
