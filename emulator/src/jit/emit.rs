@@ -144,6 +144,27 @@ struct Emitter<'a> {
 /// exits may use them as scratch once written back).
 const CACHE_REGS: [u8; 6] = [6, 7, 8, 9, 10, 11];
 
+/// The cached guest registers that `ops` write, as a mask.
+fn written(ops: &[Op], cached: &[Option<u8>; 64]) -> u64 {
+    let writes_rd = |k: Kind| {
+        !matches!(
+            k,
+            Kind::Beq
+                | Kind::Bne
+                | Kind::Blt
+                | Kind::Bge
+                | Kind::Bltu
+                | Kind::Bgeu
+                | Kind::Sb
+                | Kind::Sh
+                | Kind::Sw
+        )
+    };
+    ops.iter()
+        .filter(|op| writes_rd(op.kind) && cached[op.rd as usize & 63].is_some())
+        .fold(0, |mask, op| mask | 1 << (op.rd & 63))
+}
+
 /// The guest registers worth keeping in host registers in `ops`: the most used ones (at least
 /// twice), at most `CACHE_REGS.len()`.
 fn choose_cached(ops: &[Op]) -> [Option<u8>; 64] {
@@ -294,11 +315,10 @@ impl Emitter<'_> {
     /// next block when the dispatcher has linked it, else back.
     fn next_exit(&mut self, next: u32, executed: usize) {
         self.give_back(executed);
-        self.flush(self.dirty);
         if next == self.start {
             // A loop on itself: the block, its frame and its version are this one's, so only
-            // the cycles need checking; the host registers already hold the guest's (just
-            // written back, so clean), so it skips the reload.
+            // the cycles need checking; the host registers hold the guest's (those the block
+            // writes count as dirty from its start, so no write-back is needed here).
             let (top, stay) = (self.top, self.a.new_dynamic_label());
             dynasm!(self.a
                 ; .arch x64
@@ -309,6 +329,7 @@ impl Emitter<'_> {
                 ; =>stay
             );
         }
+        self.flush(self.dirty);
         if self.links_used < self.links.len() {
             let link = &self.links[self.links_used];
             self.links_used += 1;
@@ -447,6 +468,9 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
     dynasm!(e.a ; .arch x64 ; sub r15, len as i32);
     e.reload();
     dynasm!(e.a ; .arch x64 ; =>top);
+    // What the block writes may be newer than memory from its start on (a loop on itself
+    // comes back without writing back).
+    e.dirty = written(&block.ops[block.start..block.start + len], &e.cached);
     let mut ended = false;
     for i in 0..len {
         let op = block.ops[block.start + i];
