@@ -12,7 +12,7 @@ use std::io::{BufWriter, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::mpsc::{channel, Receiver};
+use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex};
 
 /// A console destination, as written by the user.
@@ -102,9 +102,13 @@ pub struct Console {
     pub input: Option<Receiver<u8>>,
 }
 
-/// Copies bytes from `reader` into a channel on a thread of its own.
+/// How many bytes of host input wait between the host and the guest's UART; past this, the
+/// reader stops reading, so a fast source (`< /dev/zero`) is held back, not buffered.
+pub const INPUT_BUFFER: usize = 64 * 1024;
+
+/// Copies bytes from `reader` into a bounded channel on a thread of its own.
 fn pump(mut reader: impl Read + Send + 'static) -> Receiver<u8> {
-    let (tx, rx) = channel();
+    let (tx, rx) = sync_channel(INPUT_BUFFER);
     std::thread::spawn(move || {
         let mut buf = [0u8; 256];
         while let Ok(n) = reader.read(&mut buf) {
@@ -183,5 +187,26 @@ mod tests {
         console.output.write_all(b"out").unwrap();
         console.output.flush().unwrap();
         assert_eq!(&client.join().unwrap(), b"out");
+    }
+
+    /// A source that never ends, counting what was read from it.
+    struct Endless(Arc<std::sync::atomic::AtomicUsize>);
+
+    impl Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.0.fetch_add(buf.len(), std::sync::atomic::Ordering::SeqCst);
+            buf.fill(0);
+            Ok(buf.len())
+        }
+    }
+
+    #[test]
+    fn host_input_is_held_back_not_buffered() {
+        let count = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let input = pump(Endless(count.clone()));
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let read = count.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(read <= INPUT_BUFFER + 512, "read {read} bytes ahead of the guest");
+        assert_eq!(input.recv(), Ok(0));
     }
 }

@@ -14,11 +14,13 @@
 //! 5. **Devices see offsets.** The [`bus`] routes by half-open ranges; each device in
 //!    [`devices`] is a state machine behind the [`device::Device`] trait.
 
+pub mod admission;
 pub mod bus;
 pub mod console;
 pub mod cpu;
 pub mod device;
 pub mod devices;
+pub mod host;
 #[cfg(all(target_arch = "x86_64", unix))]
 pub mod jit;
 pub mod loader;

@@ -12,6 +12,7 @@ use goblin::elf::header::{EM_RISCV, ET_EXEC};
 use goblin::elf::program_header::PT_LOAD;
 use goblin::elf::Elf;
 
+use orrery_toolchain::input::{read_input, read_text_input, MAX_BINARY, MAX_TEXT};
 use ox32::memmap::BOOT_ROM_BASE;
 
 use crate::bus::Bus;
@@ -28,7 +29,8 @@ impl fmt::Display for LoadError {
 
 impl std::error::Error for LoadError {}
 
-/// Reads an executable image, assembling it first when it is assembly source (`.s`).
+/// Reads an executable image, assembling it first when it is assembly source (`.s`); a file
+/// that is not regular or is too large is refused ([`orrery_toolchain::input`]).
 pub fn read_image(path: &Path) -> Result<Vec<u8>, String> {
     match assemble_if_source(path, orrery_toolchain::asm::Options::default())? {
         Assembled::Program(program) => Ok(program.to_elf()),
@@ -53,11 +55,10 @@ enum Assembled {
 }
 
 fn assemble_if_source(path: &Path, options: orrery_toolchain::asm::Options) -> Result<Assembled, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     if !path.extension().is_some_and(|e| e == "s" || e == "S") {
-        return Ok(Assembled::Bytes(bytes));
+        return Ok(Assembled::Bytes(read_input(path, MAX_BINARY)?));
     }
-    let text = String::from_utf8(bytes).map_err(|_| format!("{} is not UTF-8 text", path.display()))?;
+    let text = read_text_input(path, MAX_TEXT)?;
     let name = path.display().to_string();
     let program = orrery_toolchain::asm::assemble(&[(&name, &text)], &options).map_err(|d| d.to_string())?;
     Ok(Assembled::Program(program))

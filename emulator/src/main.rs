@@ -14,9 +14,10 @@ use orrery_emulator::console::ConsoleSpec;
 use orrery_emulator::devices::block::Disk;
 use orrery_emulator::machine::{Machine, MachineConfig, RunState};
 use orrery_emulator::monitor::{self, Monitor, MonitorSpec, DEFAULT_LIMIT};
-use orrery_emulator::system::{System, SystemOptions, SystemState};
+use orrery_emulator::system::{System, SystemOptions, SystemState, Target};
 use orrery_emulator::time::Clock;
 use orrery_emulator::topology::{self, Boot, Endpoint, LinkProps, LinkSpec, NodeSpec, Role, Topology};
+use orrery_toolchain::input::{read_text_input, MAX_TEXT};
 
 /// The ox32 machine emulator.
 #[derive(Parser)]
@@ -87,6 +88,9 @@ impl NodeArgs {
     /// Builds the node and boots the image; `host_input` says whether the console's host side
     /// may feed input (it may not when input is given up front, or stdin belongs to a monitor).
     fn boot(self, host_input: bool) -> Result<Machine, String> {
+        if let Some(host) = orrery_emulator::host::memory().filter(|host| u64::from(self.ram) > *host) {
+            return Err(format!("--ram is {} MiB, more than this host's {} MiB", self.ram >> 20, host >> 20));
+        }
         let elf = orrery_emulator::loader::read_image(&self.image)?;
         let console = self.console.open(host_input && self.input.is_none())?;
         let mut config = MachineConfig::new(self.ram, console.output);
@@ -135,18 +139,18 @@ enum Command {
     },
     /// Run the CPU benchmark (a sieve in user mode with paging on) and print MIPS.
     Bench {
-        /// Sieve rounds; each is about 1.1 million instructions.
-        #[arg(long, default_value_t = 500)]
+        /// Sieve rounds, 1 to 100000; each is about 1.1 million instructions.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=MAX_ROUNDS))]
         rounds: u32,
-        /// Run the program on this many nodes at once (a star topology) and report the
-        /// aggregate MIPS.
-        #[arg(long, default_value_t = 1)]
-        nodes: usize,
-        /// Host threads for the nodes (with --nodes).
-        #[arg(long, default_value_t = 1)]
-        threads: usize,
-        /// Quantum in virtual microseconds (with --nodes).
-        #[arg(long, default_value_t = 10)]
+        /// Run the program on this many nodes at once (a star topology, at most 17: the
+        /// central node has 16 ports) and report the aggregate MIPS.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=MAX_BENCH_NODES))]
+        nodes: u16,
+        /// Host threads for the nodes (with --nodes), 1 to 17.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=MAX_BENCH_NODES))]
+        threads: u16,
+        /// Quantum in virtual microseconds (with --nodes), 1 to 1000000.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         quantum_us: u64,
         /// The engine: `on` (the JIT), `off` (the interpreter); without it, both, one after
         /// the other (the JIT last, where supported).
@@ -154,6 +158,12 @@ enum Command {
         jit: Option<Jit>,
     },
 }
+
+/// The most sieve rounds `orrery bench` runs (about 110 billion instructions).
+const MAX_ROUNDS: i64 = 100_000;
+/// The most nodes `orrery bench --nodes` runs: the central node and one satellite on each of
+/// its ports.
+const MAX_BENCH_NODES: i64 = ox32::memmap::LINK_PORTS as i64 + 1;
 
 /// Boots every node of a topology and runs the system.
 fn run_topology(node: NodeArgs, max_cycles: Option<u64>, threads: usize) -> Result<ExitCode, String> {
@@ -173,7 +183,9 @@ fn run_topology(node: NodeArgs, max_cycles: Option<u64>, threads: usize) -> Resu
     set_jit(&mut system, node.jit);
     let central = system.nodes.iter().position(|n| n.role == Role::Central).unwrap_or(0);
     let limit = max_cycles.map_or(u64::MAX, |c| system.nodes[central].machine.cpu.clock.time_of(c));
-    match system.run(limit, threads)? {
+    let outcome = system.run(limit, threads);
+    report_refusals(&system);
+    match outcome? {
         SystemState::PoweredOff(code) => Ok(ExitCode::from(code as u8)),
         SystemState::Disconnected => Ok(ExitCode::SUCCESS),
         SystemState::TimeLimit => {
@@ -184,6 +196,21 @@ fn run_topology(node: NodeArgs, max_cycles: Option<u64>, threads: usize) -> Resu
             eprintln!("orrery: every node waits for something that can never come (at {} ns)", system.time);
             Ok(ExitCode::from(125))
         }
+        SystemState::PeerStalled => Err(system.failure().unwrap_or("a peer process stalled").to_string()),
+    }
+}
+
+/// Says on standard error what the links refused during the run, one line per destination.
+fn report_refusals(system: &System) {
+    for (to, refused) in system.link_refusals() {
+        let to = match to {
+            Target::Port(end) => format!("{}.{}", system.nodes[end.node].name, end.port),
+            Target::Remote(r) => format!("the peer of remote link {r}"),
+        };
+        eprintln!(
+            "orrery: links refused {} frame(s) to {to} dated outside the window and {} over a full queue",
+            refused.out_of_window, refused.queue_full
+        );
     }
 }
 
@@ -226,9 +253,7 @@ fn debug(
     limit: u64,
 ) -> Result<ExitCode, String> {
     let script = match &script {
-        Some(path) => {
-            Some(std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?)
-        }
+        Some(path) => Some(read_text_input(path, MAX_TEXT)?),
         None => None,
     };
     if node.image.extension().is_some_and(|e| e == "toml") {
@@ -313,6 +338,7 @@ fn bench_system(options: BenchOptions) -> Result<ExitCode, String> {
         nodes: (0..options.nodes).map(node).collect(),
         links,
         remotes: Vec::new(),
+        peer_timeout: topology::DEFAULT_PEER_TIMEOUT,
     };
     let system_options =
         SystemOptions { terminal: Box::new(std::io::sink()), input: Vec::new(), stdin: false };
@@ -396,13 +422,7 @@ fn main() -> ExitCode {
                 None => vec![Jit::Off],
             };
             engines.into_iter().try_fold(ExitCode::SUCCESS, |_, jit| {
-                bench(BenchOptions {
-                    jit,
-                    rounds,
-                    nodes: nodes.max(1),
-                    threads,
-                    quantum_us: quantum_us.max(1),
-                })
+                bench(BenchOptions { jit, rounds, nodes: nodes.into(), threads: threads.into(), quantum_us })
             })
         }
     };

@@ -15,7 +15,14 @@
 //! there is no handshake and no lockstep, and a datagram is delivered at the first boundary
 //! after the host received it. Its timing then depends on the host, so a system with UDP links
 //! is not deterministic, and the link itself may lose or reorder frames like a real network.
+//!
+//! A peer is trusted with nothing: it must shake hands, and reach every boundary, within the
+//! topology's `peer_timeout_s` of wall-clock time, or the link records a failure that ends the
+//! run; at most [`MAX_FRAMES_PER_QUANTUM`] of its frames are taken per boundary (the rest are
+//! read, counted in [`RemoteLink::take_excess`] and dropped); a frame longer than the MTU or
+//! an unknown message closes the link.
 
+use std::io::ErrorKind;
 use std::io::{BufReader, BufWriter, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
 use std::time::{Duration, Instant};
@@ -27,6 +34,11 @@ use crate::topology::{RemoteMode, RemoteSpec};
 const VERSION: u32 = 1;
 /// How long a connecting side keeps trying to reach a peer that is not listening yet.
 const CONNECT_PATIENCE: Duration = Duration::from_secs(30);
+/// The most frames taken from a peer per quantum boundary: a well-behaved peer sends at most
+/// [`crate::devices::link::TX_QUEUE`] per quantum.
+pub const MAX_FRAMES_PER_QUANTUM: usize = 256;
+/// How often a waiting listener looks for its peer.
+const POLL: Duration = Duration::from_millis(20);
 
 /// An open link to another process.
 pub struct RemoteLink {
@@ -34,6 +46,26 @@ pub struct RemoteLink {
     pub spec: RemoteSpec,
     wire: Wire,
     open: bool,
+    /// How long the peer may keep this process waiting.
+    timeout: Duration,
+    /// Why the link failed in a way that must end the run (the peer stalled).
+    failure: Option<String>,
+    /// Frames refused since the last [`RemoteLink::take_excess`] because the peer sent more
+    /// than [`MAX_FRAMES_PER_QUANTUM`] in a quantum.
+    excess: u64,
+}
+
+/// Why reading from the peer stopped.
+enum Broken {
+    /// The peer closed the link, said goodbye or broke the protocol.
+    Gone,
+    /// The peer kept this process waiting past its deadline.
+    Stalled,
+}
+
+/// Whether an I/O error means the socket's timeout ran out.
+fn timed_out(error: &std::io::Error) -> bool {
+    matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut)
 }
 
 /// How the frames travel.
@@ -87,15 +119,18 @@ impl Pending {
         }
     }
 
-    /// Waits for the peer and shakes hands; both sides must use the same quantum and MTU.
-    pub fn open(self, quantum_ns: u64) -> Result<RemoteLink, String> {
+    /// Waits for the peer (at most `timeout`) and shakes hands; both sides must use the same
+    /// quantum and MTU.
+    pub fn open(self, quantum_ns: u64, timeout: Duration) -> Result<RemoteLink, String> {
         let (stream, spec) = match self {
             Pending::Listening(listener, spec) => {
-                let (stream, _) = listener.accept().map_err(|e| format!("accept on {}: {e}", spec.addr))?;
+                let stream =
+                    accept_within(&listener, timeout).map_err(|e| format!("accept on {}: {e}", spec.addr))?;
                 (stream, spec)
             }
             Pending::Datagrams(socket, peer, spec) => {
-                return Ok(RemoteLink { spec, wire: Wire::Udp { socket, peer }, open: true });
+                let wire = Wire::Udp { socket, peer };
+                return Ok(RemoteLink { spec, wire, open: true, timeout, failure: None, excess: 0 });
             }
             Pending::Connecting(spec) => {
                 let started = Instant::now();
@@ -112,6 +147,8 @@ impl Pending {
             }
         };
         let _ = stream.set_nodelay(true);
+        stream.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+        stream.set_write_timeout(Some(timeout)).map_err(|e| e.to_string())?;
         let mut reader = BufReader::new(stream.try_clone().map_err(|e| e.to_string())?);
         let mut writer = BufWriter::new(stream);
         let mut hello = Vec::from(*b"HORRY");
@@ -120,8 +157,12 @@ impl Pending {
         hello.extend_from_slice(&spec.props.mtu.to_le_bytes());
         writer.write_all(&hello).and_then(|_| writer.flush()).map_err(|e| e.to_string())?;
         let mut peer = [0u8; 21];
-        reader.read_exact(&mut peer).map_err(|e| format!("{}: no handshake: {e}", spec.addr))?;
-        let link = RemoteLink { spec, wire: Wire::Tcp { reader, writer }, open: true };
+        reader.read_exact(&mut peer).map_err(|e| match timed_out(&e) {
+            true => format!("{}: no handshake within {} s (peer_timeout_s)", spec.addr, timeout.as_secs()),
+            false => format!("{}: no handshake: {e}", spec.addr),
+        })?;
+        let wire = Wire::Tcp { reader, writer };
+        let link = RemoteLink { spec, wire, open: true, timeout, failure: None, excess: 0 };
         if &peer[..5] != b"HORRY" || u32::from_le_bytes([peer[5], peer[6], peer[7], peer[8]]) != VERSION {
             return Err(format!("{}: the peer is not an orrery process of this version", link.spec.addr));
         }
@@ -137,10 +178,52 @@ impl Pending {
     }
 }
 
+/// Accepts one connection on `listener`, waiting at most `timeout`.
+fn accept_within(listener: &TcpListener, timeout: Duration) -> Result<TcpStream, String> {
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
+    let started = Instant::now();
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false).map_err(|e| e.to_string())?;
+                return Ok(stream);
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock && started.elapsed() < timeout => {
+                std::thread::sleep(POLL);
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                return Err(format!("no peer came within {} s (peer_timeout_s)", timeout.as_secs()));
+            }
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+}
+
 impl RemoteLink {
     /// Whether the peer is still there.
     pub fn is_open(&self) -> bool {
         self.open
+    }
+
+    /// Why the link failed in a way that must end the run: the peer kept this process waiting
+    /// longer than the topology's `peer_timeout_s`.
+    pub fn failure(&self) -> Option<&str> {
+        self.failure.as_deref()
+    }
+
+    /// How many frames the peer sent beyond [`MAX_FRAMES_PER_QUANTUM`] since the last call.
+    pub fn take_excess(&mut self) -> u64 {
+        std::mem::take(&mut self.excess)
+    }
+
+    /// Records that the peer stalled: the link closes and the run must end.
+    fn stalled(&mut self, what: &str) {
+        self.open = false;
+        self.failure = Some(format!(
+            "link to {}: the peer process {what} within {} s (peer_timeout_s); ending the run",
+            self.spec.addr,
+            self.timeout.as_secs()
+        ));
     }
 
     /// Sends the frames of the quantum ending at `boundary` (arrival time, bytes), then (over
@@ -160,8 +243,10 @@ impl RemoteLink {
                 }
                 out.push(b'B');
                 out.extend_from_slice(&boundary.to_le_bytes());
-                if writer.write_all(&out).and_then(|_| writer.flush()).is_err() {
-                    self.open = false;
+                match writer.write_all(&out).and_then(|_| writer.flush()) {
+                    Ok(()) => {}
+                    Err(e) if timed_out(&e) => self.stalled("did not take this boundary's frames"),
+                    Err(_) => self.open = false,
                 }
             }
             Wire::Udp { socket, peer } => {
@@ -180,57 +265,83 @@ impl RemoteLink {
         let mut frames = Vec::new();
         if let Wire::Udp { socket, peer } = &self.wire {
             let mut buf = vec![0u8; self.spec.props.mtu as usize + 1];
-            while let Ok((len, from)) = socket.recv_from(&mut buf) {
+            // Datagrams beyond the bound stay in the host's socket buffer for the next boundary.
+            while frames.len() < MAX_FRAMES_PER_QUANTUM {
+                let Ok((len, from)) = socket.recv_from(&mut buf) else { break };
                 if from == *peer && len <= self.spec.props.mtu as usize {
                     frames.push((boundary, buf[..len].to_vec()));
                 }
             }
             return frames;
         }
+        let deadline = Instant::now() + self.timeout;
         while self.open {
-            match self.read_message() {
-                Some(Message::Frame(arrive, data)) => frames.push((arrive, data)),
-                Some(Message::Boundary(time)) if time == boundary => break,
-                Some(Message::Boundary(_)) | Some(Message::Bye) | None => self.open = false,
+            match self.read_message(deadline) {
+                Ok(Message::Frame(arrive, data)) if frames.len() < MAX_FRAMES_PER_QUANTUM => {
+                    frames.push((arrive, data));
+                }
+                Ok(Message::Frame(..)) => self.excess += 1,
+                Ok(Message::Boundary(time)) if time == boundary => break,
+                Ok(Message::Boundary(_)) | Ok(Message::Bye) | Err(Broken::Gone) => self.open = false,
+                Err(Broken::Stalled) => {
+                    self.stalled(&format!("did not reach the boundary at {boundary} ns"));
+                }
             }
         }
         frames
     }
 
-    /// Tells the peer this side is done.
+    /// Tells the peer this side is done, and closes the connection.
     pub fn bye(&mut self) {
-        if let (true, Wire::Tcp { writer, .. }) = (self.open, &mut self.wire) {
-            let _ = writer.write_all(b"Q").and_then(|_| writer.flush());
+        if let Wire::Tcp { writer, .. } = &mut self.wire {
+            if self.open {
+                let _ = writer.write_all(b"Q").and_then(|_| writer.flush());
+            }
+            let _ = writer.get_ref().shutdown(std::net::Shutdown::Both);
         }
         self.open = false;
     }
 
-    fn read_message(&mut self) -> Option<Message> {
-        let Wire::Tcp { reader, .. } = &mut self.wire else { return None };
+    /// Reads the peer's next message, giving up at `deadline`.
+    fn read_message(&mut self, deadline: Instant) -> Result<Message, Broken> {
+        let mtu = self.spec.props.mtu as usize;
+        let Wire::Tcp { reader, .. } = &mut self.wire else { return Err(Broken::Gone) };
         let mut kind = [0u8; 1];
-        reader.read_exact(&mut kind).ok()?;
+        read_by(reader, &mut kind, deadline)?;
         let mut word = [0u8; 8];
         match kind[0] {
             b'F' => {
-                reader.read_exact(&mut word).ok()?;
+                read_by(reader, &mut word, deadline)?;
                 let mut len = [0u8; 2];
-                reader.read_exact(&mut len).ok()?;
+                read_by(reader, &mut len, deadline)?;
                 let len = u16::from_le_bytes(len) as usize;
-                if len > self.spec.props.mtu as usize {
-                    return None;
+                if len > mtu {
+                    return Err(Broken::Gone);
                 }
                 let mut data = vec![0; len];
-                reader.read_exact(&mut data).ok()?;
-                Some(Message::Frame(u64::from_le_bytes(word), data))
+                read_by(reader, &mut data, deadline)?;
+                Ok(Message::Frame(u64::from_le_bytes(word), data))
             }
             b'B' => {
-                reader.read_exact(&mut word).ok()?;
-                Some(Message::Boundary(u64::from_le_bytes(word)))
+                read_by(reader, &mut word, deadline)?;
+                Ok(Message::Boundary(u64::from_le_bytes(word)))
             }
-            b'Q' => Some(Message::Bye),
-            _ => None,
+            b'Q' => Ok(Message::Bye),
+            _ => Err(Broken::Gone),
         }
     }
+}
+
+/// Fills `buf` from the peer, waiting no later than `deadline`.
+fn read_by(reader: &mut BufReader<TcpStream>, buf: &mut [u8], deadline: Instant) -> Result<(), Broken> {
+    if reader.buffer().len() < buf.len() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(Broken::Stalled);
+        }
+        reader.get_ref().set_read_timeout(Some(left)).map_err(|_| Broken::Gone)?;
+    }
+    reader.read_exact(buf).map_err(|e| if timed_out(&e) { Broken::Stalled } else { Broken::Gone })
 }
 
 /// One message from the peer.

@@ -18,6 +18,10 @@
 //! order) and does the boundary's work. A plain run is open, close, open, close, ...; the
 //! monitor drives the same three steps, running nodes an instruction at a time in between,
 //! so a debugged system does exactly what a plain run does.
+//!
+//! Every queue between nodes is bounded ([`crate::admission`]): a frame dated outside its
+//! link's window, or one too many on its way to a port, is refused and counted
+//! ([`System::link_refusals`]); a peer process that stalls ends the run with an error.
 
 use crate::console::Capture;
 use std::collections::{HashMap, VecDeque};
@@ -25,6 +29,7 @@ use std::io::Write;
 
 use crossbeam_channel::{unbounded, Receiver, Sender};
 
+use crate::admission::{Admission, Refusals};
 use crate::devices::block::Disk;
 use crate::devices::link::Frame;
 use crate::machine::{Machine, MachineConfig, RunState};
@@ -129,6 +134,9 @@ pub enum Fate {
     Dropped,
     /// Carried with one byte flipped (injected fault).
     Corrupted,
+    /// Refused: dated outside the link's window, or too many frames on their way
+    /// ([`crate::admission`]).
+    Refused,
 }
 
 /// How many link events the history keeps.
@@ -167,6 +175,9 @@ pub enum SystemState {
     Stuck,
     /// This process holds no central node, and every link to the process that does has closed.
     Disconnected,
+    /// A peer process kept this one waiting longer than the topology's `peer_timeout_s`
+    /// ([`System::failure`] says which and where).
+    PeerStalled,
 }
 
 /// Options that are not part of the topology.
@@ -190,6 +201,10 @@ struct Fabric {
     logged: u64,
     remotes: Vec<RemoteLink>,
     outbound: Vec<Vec<(Time, Vec<u8>)>>,
+    admission: Admission,
+    quantum_ns: u64,
+    /// Why the run must end: a peer process stalled.
+    failure: Option<String>,
 }
 
 impl Fabric {
@@ -224,6 +239,9 @@ impl Fabric {
             logged: 0,
             remotes: Vec::new(),
             outbound: vec![Vec::new(); topology.remotes.len()],
+            admission: Admission::default(),
+            quantum_ns: topology.quantum_ns,
+            failure: None,
         }
     }
 
@@ -235,17 +253,27 @@ impl Fabric {
         self.logged += 1;
     }
 
-    /// Puts frames sent by port `from` on its link, in the order they were sent.
-    fn carry(&mut self, from: Endpoint, frames: Vec<Frame>) {
+    /// Puts frames sent by port `from` on its link at `boundary`, in the order they were sent;
+    /// a frame the link's window or queue cannot take is refused (and the link stays free).
+    fn carry(&mut self, from: Endpoint, frames: Vec<Frame>, boundary: Time) {
         let Some(&w) = self.wire_of.get(&from) else { return };
         for frame in frames {
             let wire = &mut self.wires[w];
             let start = frame.sent.max(wire.busy_until);
-            let serialise =
-                (frame.data.len() as u128 * 8 * 1_000_000_000).div_ceil(wire.bandwidth_bps as u128) as u64;
-            wire.busy_until = start + serialise;
-            let arrive = wire.busy_until + wire.latency_ns;
+            let serialise = (frame.data.len() as u128 * 8 * 1_000_000_000)
+                .div_ceil(u128::from(wire.bandwidth_bps.max(1)))
+                .min(u128::from(u64::MAX)) as u64;
+            let done = start.saturating_add(serialise);
+            let arrive = done.saturating_add(wire.latency_ns);
             let to = wire.to;
+            if !self.admission.admit(to, arrive, boundary, self.quantum_ns) {
+                let (sent, len) = (frame.sent, frame.data.len());
+                let fate = Fate::Refused;
+                self.record(LinkEvent { sent, arrive, from: Target::Port(from), to, len, fate });
+                continue;
+            }
+            let wire = &mut self.wires[w];
+            wire.busy_until = done;
             let mut data = frame.data;
             let mut fate = Fate::Delivered;
             if let Some((drop, corrupt, rng)) = &mut wire.faults {
@@ -266,7 +294,7 @@ impl Fabric {
                 fate,
             });
             match (fate, to) {
-                (Fate::Dropped, _) => {}
+                (Fate::Dropped | Fate::Refused, _) => self.admission.left(to),
                 (_, Target::Port(to)) => {
                     self.seq += 1;
                     let (sent, from) = (frame.sent, Target::Port(from));
@@ -279,15 +307,28 @@ impl Fabric {
 
     /// Meets every peer process at `boundary`: sends what left for it and takes what came.
     fn exchange(&mut self, boundary: Time) {
-        for (remote, outbound) in self.remotes.iter_mut().zip(self.outbound.iter_mut()) {
+        for (r, (remote, outbound)) in self.remotes.iter_mut().zip(self.outbound.iter_mut()).enumerate() {
             remote.send(outbound, boundary);
-            outbound.clear();
+            for _ in outbound.drain(..) {
+                self.admission.left(Target::Remote(r));
+            }
         }
         for r in 0..self.remotes.len() {
             let local = self.remotes[r].spec.local;
-            for (arrive, data) in self.remotes[r].receive(boundary) {
-                self.seq += 1;
+            let frames = self.remotes[r].receive(boundary);
+            let excess = self.remotes[r].take_excess();
+            self.admission.overflowed(Target::Port(local), excess);
+            if let (None, Some(failure)) = (&self.failure, self.remotes[r].failure()) {
+                self.failure = Some(failure.to_string());
+            }
+            for (arrive, data) in frames {
                 let len = data.len();
+                if !self.admission.admit(Target::Port(local), arrive, boundary, self.quantum_ns) {
+                    let (from, to, fate) = (Target::Remote(r), Target::Port(local), Fate::Refused);
+                    self.record(LinkEvent { sent: boundary, arrive, from, to, len, fate });
+                    continue;
+                }
+                self.seq += 1;
                 self.in_flight.push(InFlight {
                     arrive,
                     seq: self.seq,
@@ -320,6 +361,9 @@ impl Fabric {
         let (mut due, later): (Vec<_>, Vec<_>) =
             std::mem::take(&mut self.in_flight).into_iter().partition(|f| f.arrive <= boundary);
         self.in_flight = later;
+        for frame in &due {
+            self.admission.left(Target::Port(frame.to));
+        }
         due.sort_by_key(|f| (f.arrive, f.seq));
         due
     }
@@ -375,6 +419,7 @@ pub struct System {
     pub time: Time,
     /// Length of a quantum, in nanoseconds.
     pub quantum_ns: u64,
+    peer_timeout: std::time::Duration,
     names: Vec<String>,
     consoles: Vec<Option<Capture>>,
     partial: Vec<Vec<u8>>,
@@ -468,6 +513,7 @@ impl System {
             pending,
             time: 0,
             quantum_ns: topology.quantum_ns,
+            peer_timeout: topology.peer_timeout,
             consoles,
             terminal: options.terminal,
             central,
@@ -499,13 +545,27 @@ impl System {
         let state =
             if threads == 1 { self.run_alone(limit_ns) } else { self.run_threaded(limit_ns, threads) };
         self.finish();
-        Ok(state)
+        match (state, &self.fabric.failure) {
+            (SystemState::PeerStalled, Some(failure)) => Err(failure.clone()),
+            _ => Ok(state),
+        }
+    }
+
+    /// Why the run ended with [`SystemState::PeerStalled`]: which peer, and where it stalled.
+    pub fn failure(&self) -> Option<&str> {
+        self.fabric.failure.as_deref()
+    }
+
+    /// What the links refused so far, per destination (a port here, or a peer process), in the
+    /// order the first refusal happened.
+    pub fn link_refusals(&self) -> &[(Target, Refusals)] {
+        self.fabric.admission.refused()
     }
 
     /// Connects the links to other processes (waiting for the peers); `run` does it first.
     pub fn connect(&mut self) -> Result<(), String> {
         for pending in std::mem::take(&mut self.pending) {
-            let link = pending.open(self.quantum_ns)?;
+            let link = pending.open(self.quantum_ns, self.peer_timeout)?;
             self.fabric.remotes.push(link);
         }
         Ok(())
@@ -725,6 +785,9 @@ impl System {
 
     /// Whether the run is over, given every node's state.
     fn finished(&self, states: &[RunState], limit_ns: Time) -> Option<SystemState> {
+        if self.fabric.failure.is_some() {
+            return Some(SystemState::PeerStalled);
+        }
         match self.central {
             Some(c) => {
                 if let RunState::PoweredOff(code) = states[c] {
@@ -747,7 +810,7 @@ impl System {
         self.time = boundary;
         for (_, _, sent) in report {
             for (from, frames) in sent {
-                self.fabric.carry(from, frames);
+                self.fabric.carry(from, frames, boundary);
             }
         }
         self.fabric.exchange(boundary);

@@ -26,14 +26,28 @@ impl Clock {
         Clock { period_ps: 1_000_000 / mhz.clamp(1, 1_000_000) }
     }
 
-    /// The virtual time after `cycles` cycles.
+    /// The virtual time after `cycles` cycles (the end of time, `u64::MAX`, if it is later).
     pub fn time_of(self, cycles: u64) -> Time {
-        ((cycles as u128 * self.period_ps as u128) / 1000) as u64
+        ((cycles as u128 * self.period_ps as u128) / 1000).min(u64::MAX as u128) as u64
     }
 
     /// The first cycle count whose time is at or after `time`.
     pub fn cycles_until(self, time: Time) -> u64 {
         let ps = time as u128 * 1000;
         ps.div_ceil(self.period_ps as u128).min(u64::MAX as u128) as u64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_past_the_end_of_time_saturate() {
+        let clock = Clock::from_mhz(100);
+        assert_eq!(clock.time_of(100), 1000);
+        assert_eq!(clock.time_of(u64::MAX), u64::MAX);
+        assert_eq!(clock.time_of(1 << 62), u64::MAX, "used to wrap around to 2^63 ns");
+        assert_eq!(Clock::from_mhz(0), Clock::from_mhz(1));
     }
 }

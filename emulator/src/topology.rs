@@ -8,15 +8,21 @@
 //! processor; every link endpoint names an existing node and a port below
 //! [`ox32::memmap::LINK_PORTS`]; no port is used twice; every satellite has a route to the
 //! central processor; ports of a node are numbered without gaps from 0 (port `n` exists only
-//! if ports `0..n` do).
+//! if ports `0..n` do); every count, size and rate is within the limits below (at most
+//! [`MAX_NODES`] nodes, bandwidths from [`MIN_BANDWIDTH_BPS`], the nodes' memory together no
+//! more than the host's), so nothing a topology says can make the emulator divide by zero or
+//! grow without bound.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::Deserialize;
 use toml::Spanned;
+
+use orrery_toolchain::input::{read_text_input, MAX_TEXT};
 
 use crate::console::ConsoleSpec;
 
@@ -169,6 +175,9 @@ pub struct Topology {
     pub links: Vec<LinkSpec>,
     /// The links to other processes, in file order.
     pub remotes: Vec<RemoteSpec>,
+    /// How long a peer process may keep this one waiting (for its handshake, or at a quantum
+    /// boundary) before the run ends with an error.
+    pub peer_timeout: Duration,
 }
 
 impl Topology {
@@ -186,6 +195,16 @@ pub const DEFAULT_LATENCY_NS: u64 = 10_000;
 pub const DEFAULT_BANDWIDTH_BPS: u64 = 100_000_000;
 /// Default quantum: 10 µs.
 pub const DEFAULT_QUANTUM_NS: u64 = 10_000;
+/// The most nodes in one topology file.
+pub const MAX_NODES: usize = 256;
+/// The slowest link: 1 kbit/s (`bandwidth_mbps = 0.001`).
+pub const MIN_BANDWIDTH_BPS: u64 = 1_000;
+/// The fastest link: 1 Tbit/s (`bandwidth_mbps = 1000000`).
+pub const MAX_BANDWIDTH_BPS: u64 = 1_000_000_000_000;
+/// Default wall-clock patience with a peer process: 60 s.
+pub const DEFAULT_PEER_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest `peer_timeout_s`: one day.
+pub const MAX_PEER_TIMEOUT_S: u64 = 86_400;
 
 /// A mistake in a topology file, with where it is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -212,8 +231,9 @@ impl fmt::Display for TopologyError {
         let number = self.line.to_string();
         let pad = " ".repeat(number.len());
         writeln!(f, "{pad} |")?;
-        writeln!(f, "{number} | {}", self.source_line)?;
-        write!(f, "{pad} | {}{}", " ".repeat(self.column - 1), "^".repeat(self.width.max(1)))?;
+        let (shown, caret, width) = excerpt(&self.source_line, self.column - 1, self.width.max(1));
+        writeln!(f, "{number} | {shown}")?;
+        write!(f, "{pad} | {}{}", " ".repeat(caret), "^".repeat(width))?;
         if let Some(hint) = &self.hint {
             write!(f, "\n{pad} = hint: {hint}")?;
         }
@@ -222,6 +242,31 @@ impl fmt::Display for TopologyError {
 }
 
 impl std::error::Error for TopologyError {}
+
+/// The most characters of a source line an error shows.
+const SHOWN_LINE: usize = 120;
+
+/// A line cut to at most [`SHOWN_LINE`] characters around the caret at character `column`
+/// (`…` marks a cut), with where the caret and its `width` fall in it.
+fn excerpt(line: &str, column: usize, width: usize) -> (String, usize, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    if chars.len() <= SHOWN_LINE {
+        return (line.to_string(), column, width);
+    }
+    let start = column.saturating_sub(SHOWN_LINE / 3).min(chars.len().saturating_sub(SHOWN_LINE));
+    let end = (start + SHOWN_LINE).min(chars.len());
+    let mut shown: String = chars[start..end].iter().collect();
+    let mut caret = column - start;
+    if start > 0 {
+        shown.insert(0, '…');
+        caret += 1;
+    }
+    if end < chars.len() {
+        shown.push('…');
+    }
+    let width = width.min(SHOWN_LINE - (column - start).min(SHOWN_LINE)).max(1);
+    (shown, caret, width)
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -237,6 +282,7 @@ struct RawTopology {
 #[serde(deny_unknown_fields)]
 struct RawSystem {
     quantum_us: Option<Spanned<u64>>,
+    peer_timeout_s: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -326,8 +372,7 @@ impl Topology {
     /// Reads and checks the topology file at `path`; relative paths inside it are taken
     /// relative to the file's folder.
     pub fn load(path: &Path) -> Result<Topology, String> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = read_text_input(path, MAX_TEXT)?;
         let base = path.parent().unwrap_or(Path::new(""));
         Topology::parse(&path.display().to_string(), &text, base).map_err(|e| e.to_string())
     }
@@ -340,16 +385,37 @@ impl Topology {
             let span = e.span().unwrap_or(0..0);
             loc.error(span, e.message().to_string(), None)
         })?;
-        let quantum_ns = match raw.system.and_then(|s| s.quantum_us) {
+        let system = raw.system.unwrap_or(RawSystem { quantum_us: None, peer_timeout_s: None });
+        let quantum_ns = match system.quantum_us {
             Some(q) if *q.get_ref() == 0 || *q.get_ref() > 1_000_000 => {
                 return Err(loc.at(&q, "quantum_us must be between 1 and 1000000", None));
             }
             Some(q) => q.into_inner() * 1000,
             None => DEFAULT_QUANTUM_NS,
         };
+        let peer_timeout = match system.peer_timeout_s {
+            Some(t) if *t.get_ref() == 0 || *t.get_ref() > MAX_PEER_TIMEOUT_S => {
+                return Err(loc.at(
+                    &t,
+                    format!("peer_timeout_s must be between 1 and {MAX_PEER_TIMEOUT_S}"),
+                    None,
+                ));
+            }
+            Some(t) => Duration::from_secs(*t.get_ref()),
+            None => DEFAULT_PEER_TIMEOUT,
+        };
         if raw.node.is_empty() {
             return Err(loc.error(0..0, "the topology has no nodes", Some(example_node())));
         }
+        if let Some(extra) = raw.node.get(MAX_NODES) {
+            return Err(loc.at(
+                &extra.get_ref().name,
+                format!("more than {MAX_NODES} nodes"),
+                Some(format!("a topology has at most {MAX_NODES} nodes; split the system across processes")),
+            ));
+        }
+        let host_memory = crate::host::memory();
+        let mut total_ram: u64 = 0;
         let mut names: HashMap<String, usize> = HashMap::new();
         let mut nodes = Vec::new();
         let mut central = None;
@@ -407,6 +473,14 @@ impl Topology {
                 Some(m) => parse_size(m.get_ref()).map_err(|e| loc.at(m, e, None))?,
                 None => DEFAULT_RAM,
             };
+            total_ram += u64::from(ram);
+            if let Some(complaint) = host_memory.and_then(|host| memory_complaint(total_ram, host)) {
+                let (message, hint) = complaint;
+                return Err(match &node.memory {
+                    Some(m) => loc.at(m, message, hint),
+                    None => loc.at(&node.name, message, hint),
+                });
+            }
             let mhz = match &node.mhz {
                 Some(m) if *m.get_ref() == 0 || *m.get_ref() > 100_000 => {
                     return Err(loc.at(m, "mhz must be between 1 and 100000", None));
@@ -544,8 +618,18 @@ impl Topology {
                 Some(hint),
             ));
         }
-        Ok(Topology { quantum_ns, nodes, links, remotes })
+        Ok(Topology { quantum_ns, nodes, links, remotes, peer_timeout })
     }
+}
+
+/// Why the nodes' memory, `total` bytes so far, cannot be given on a host with `host` bytes.
+fn memory_complaint(total: u64, host: u64) -> Option<Complaint> {
+    (total > host).then(|| {
+        (
+            format!("the nodes' memory adds up to {} MiB, more than this host's {} MiB", total >> 20, host >> 20),
+            Some("RAM is allocated as the guest touches it, but a guest may touch all of it; give the nodes less memory".into()),
+        )
+    })
 }
 
 fn example_node() -> String {
@@ -596,10 +680,14 @@ fn parse_props(link: &RawLink, index: usize, loc: &Locator<'_>) -> Result<LinkPr
         None => DEFAULT_LATENCY_NS,
     };
     let bandwidth_bps = match &link.bandwidth_mbps {
-        Some(b) if !(*b.get_ref() > 0.0 && *b.get_ref() <= 1e6) => {
-            return Err(loc.at(b, "bandwidth_mbps must be above 0 and at most 1000000", None));
+        Some(b) if !(MIN_BANDWIDTH_BPS as f64..=MAX_BANDWIDTH_BPS as f64).contains(&(b.get_ref() * 1e6)) => {
+            return Err(loc.at(
+                b,
+                "bandwidth_mbps must be from 0.001 (1 kbit/s) to 1000000 (1 Tbit/s)",
+                None,
+            ));
         }
-        Some(b) => (b.get_ref() * 1e6) as u64,
+        Some(b) => ((b.get_ref() * 1e6).round() as u64).clamp(MIN_BANDWIDTH_BPS, MAX_BANDWIDTH_BPS),
         None => DEFAULT_BANDWIDTH_BPS,
     };
     let mtu = match &link.mtu {
@@ -723,6 +811,17 @@ drop = 0.05
         let text = TWO.replace("console = \"none\"", "console = \"none\"\ndisk = \"disk.img\"");
         let e = parse(&text).unwrap_err();
         assert_eq!((e.line, e.column, e.message.as_str()), (14, 8, "satellite `sat1` cannot have a disk"));
+    }
+
+    #[test]
+    fn a_long_line_is_shown_around_the_caret() {
+        let text = format!("x = \"{}\"\n", "a".repeat(100_000));
+        let e = parse(&text).unwrap_err();
+        let shown = e.to_string();
+        assert!(shown.len() < 1000, "{shown}");
+        assert!(shown.starts_with("t.toml:1:1: error: unknown field `x`"), "{shown}");
+        let (line, caret, width) = excerpt(&"b".repeat(1000), 500, 2000);
+        assert_eq!((line.chars().count(), caret, width), (SHOWN_LINE + 2, 41, SHOWN_LINE - 40));
     }
 
     #[test]

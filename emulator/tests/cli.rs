@@ -78,3 +78,91 @@ fn waiting_with_no_wake_source_exits_125() {
     assert_eq!(output.status.code(), Some(125));
     assert!(text(&output.stderr).contains("can never come"), "{}", text(&output.stderr));
 }
+
+/// Runs `orrery` with `args`.
+fn orrery(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_orrery")).args(args).output().unwrap()
+}
+
+/// Checks that `orrery` failed with status 2 and one line that says `expected`.
+fn refused(output: &Output, expected: &str) {
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr:?}");
+    assert!(stderr.contains(expected), "{stderr:?} should say {expected:?}");
+}
+
+#[test]
+fn devices_and_huge_files_are_refused_as_inputs() {
+    const ZERO: &str = "cannot read /dev/zero: not a regular file";
+    refused(&orrery(&["run", "/dev/zero", "--input", ""]), ZERO);
+    let dir = scratch("inputs");
+    let hello = concat!(env!("CARGO_MANIFEST_DIR"), "/../programs/asm/hello.s");
+    refused(&orrery(&["debug", hello, "--script", "/dev/zero"]), ZERO);
+    for key in ["image", "rom"] {
+        let topology = dir.join(format!("{key}.toml"));
+        std::fs::write(
+            &topology,
+            format!("[[node]]\nname = \"cp\"\nrole = \"central\"\n{key} = \"/dev/zero\"\n"),
+        )
+        .unwrap();
+        refused(&orrery(&["run", topology.to_str().unwrap(), "--input", ""]), ZERO);
+    }
+    let huge = dir.join("huge.elf");
+    std::fs::File::create(&huge).unwrap().set_len(orrery_toolchain::input::MAX_BINARY + 1).unwrap();
+    refused(&orrery(&["run", huge.to_str().unwrap(), "--input", ""]), "above the limit of 268435456 bytes");
+    let huge_topology = dir.join("huge.toml");
+    std::fs::File::create(&huge_topology).unwrap().set_len(orrery_toolchain::input::MAX_TEXT + 1).unwrap();
+    refused(
+        &orrery(&["run", huge_topology.to_str().unwrap(), "--input", ""]),
+        "above the limit of 16777216 bytes",
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn bench_refuses_absurd_counts() {
+    for args in [
+        ["--nodes", "100000"],
+        ["--nodes", "0"],
+        ["--rounds", "0"],
+        ["--rounds", "4294967295"],
+        ["--threads", "0"],
+        ["--quantum-us", "0"],
+        ["--quantum-us", "18446744073709551615"],
+    ] {
+        let output = orrery(&["bench", args[0], args[1]]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.starts_with(&format!("error: invalid value '{}' for '{}", args[1], args[0])),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn an_overlong_monitor_line_is_skipped_with_one_error() {
+    use std::io::Write;
+    let hello = concat!(env!("CARGO_MANIFEST_DIR"), "/../programs/asm/hello.s");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_orrery"))
+        .args(["debug", hello])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let long = "x".repeat(1 << 20);
+    let writer = std::thread::spawn(move || {
+        stdin.write_all(format!("{long}\nregs\nquit\n").as_bytes()).unwrap();
+    });
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.contains("error: a command line is at most 4096 bytes; this one was skipped\n"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("(orrery) regs\n"), "the session goes on: {stdout}");
+    assert!(!stdout.contains("xxxx"), "the long line is not echoed: {}", &stdout[..200.min(stdout.len())]);
+}

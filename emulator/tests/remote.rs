@@ -4,9 +4,11 @@
 
 use std::path::Path;
 
+use orrery_emulator::admission::{Refusals, LINK_WINDOW_NS};
 use orrery_emulator::console::Capture;
-use orrery_emulator::system::{System, SystemOptions, SystemState};
-use orrery_emulator::topology::Topology;
+use orrery_emulator::remote::MAX_FRAMES_PER_QUANTUM;
+use orrery_emulator::system::{System, SystemOptions, SystemState, Target};
+use orrery_emulator::topology::{Endpoint, Topology};
 
 fn demo() -> String {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../programs/asm/linkdemo.s").display().to_string()
@@ -110,4 +112,144 @@ fn a_udp_link_carries_frames_between_processes() {
     assert_eq!(other.join().unwrap(), SystemState::TimeLimit, "a UDP peer never says goodbye");
     assert!(text(&sat_out).contains("[sat1] got: ping on port 0"), "{}", text(&sat_out));
     assert!(text(&cp_out).contains("[cp] quiet for 1 ms after"), "{}", text(&cp_out));
+}
+
+/// The central node of the link demo, listening for one peer process; `system` is extra
+/// `[system]` text.
+fn listening_central(system_text: &str) -> (System, Capture) {
+    let demo = demo();
+    system(&format!(
+        "[system]\n{system_text}\n[[node]]\nname = \"cp\"\nrole = \"central\"\nimage = {demo:?}\n[[link]]\na = \"cp.0\"\nb = \"tcp-listen:127.0.0.1:0\"\n"
+    ))
+}
+
+/// A peer process played by the test: connects to `addr`, shakes hands (quantum 10 µs, MTU
+/// 1024), drains what the system sends, and gives the stream to `script`.
+fn fake_peer(
+    addr: std::net::SocketAddr,
+    script: impl FnOnce(std::net::TcpStream) + Send + 'static,
+) -> std::thread::JoinHandle<()> {
+    use std::io::{Read, Write};
+    std::thread::spawn(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        let mut hello = Vec::from(*b"HORRY");
+        hello.extend_from_slice(&1u32.to_le_bytes());
+        hello.extend_from_slice(&10_000u64.to_le_bytes());
+        hello.extend_from_slice(&1024u32.to_le_bytes());
+        stream.write_all(&hello).unwrap();
+        let mut theirs = [0u8; 21];
+        stream.read_exact(&mut theirs).unwrap();
+        let mut drain = stream.try_clone().unwrap();
+        std::thread::spawn(move || std::io::copy(&mut drain, &mut std::io::sink()));
+        script(stream);
+    })
+}
+
+/// A frame message: arrival time and eight bytes.
+fn frame(arrive: u64) -> Vec<u8> {
+    let mut message = vec![b'F'];
+    message.extend_from_slice(&arrive.to_le_bytes());
+    message.extend_from_slice(&8u16.to_le_bytes());
+    message.extend_from_slice(b"intruder");
+    message
+}
+
+/// A boundary marker.
+fn marker(boundary: u64) -> Vec<u8> {
+    let mut message = vec![b'B'];
+    message.extend_from_slice(&boundary.to_le_bytes());
+    message
+}
+
+/// Plays `per_quantum(k)` and the marker for every boundary `k` × 10 µs, until the system goes.
+fn peer_script(
+    per_quantum: impl Fn(u64) -> Vec<u8> + Send + 'static,
+) -> impl FnOnce(std::net::TcpStream) + Send {
+    use std::io::Write;
+    move |stream| {
+        let mut out = std::io::BufWriter::new(stream);
+        for k in 1u64.. {
+            let mut message = per_quantum(k);
+            message.extend_from_slice(&marker(k * 10_000));
+            if out.write_all(&message).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+const CP0: Target = Target::Port(Endpoint { node: 0, port: 0 });
+
+#[test]
+fn frames_a_peer_dates_outside_the_window_are_refused_and_counted() {
+    let (mut cp, _) = listening_central("");
+    let addr = cp.listening_addrs()[0];
+    let peer = fake_peer(
+        addr,
+        peer_script(|k| match k {
+            1..=50 => [frame(u64::MAX), frame(k * 10_000 + LINK_WINDOW_NS + 1)].concat(),
+            _ => Vec::new(),
+        }),
+    );
+    assert_eq!(cp.run(1_000_000_000, 1).unwrap(), SystemState::PoweredOff(0));
+    assert_eq!(cp.link_refusals(), &[(CP0, Refusals { out_of_window: 100, queue_full: 0 })]);
+    drop(cp);
+    peer.join().unwrap();
+}
+
+#[test]
+fn a_peer_flooding_one_quantum_is_bounded() {
+    let (mut cp, out) = listening_central("");
+    let addr = cp.listening_addrs()[0];
+    let peer = fake_peer(
+        addr,
+        peer_script(|k| match k {
+            1 => frame(10_000).repeat(400_000),
+            _ => Vec::new(),
+        }),
+    );
+    assert_eq!(cp.run(1_000_000_000, 1).unwrap(), SystemState::PoweredOff(0));
+    let queue_full = 400_000 - MAX_FRAMES_PER_QUANTUM as u64;
+    assert_eq!(cp.link_refusals(), &[(CP0, Refusals { out_of_window: 0, queue_full })]);
+    let replies = text(&out).matches("intruder").count();
+    assert_eq!(replies, 64, "the port's receive queue holds 64 frames:\n{}", text(&out));
+    drop(cp);
+    peer.join().unwrap();
+}
+
+#[test]
+fn a_stalled_peer_ends_the_run_with_an_error() {
+    let (mut cp, _) = listening_central("peer_timeout_s = 1");
+    let addr = cp.listening_addrs()[0];
+    let peer = fake_peer(addr, |stream| {
+        std::thread::sleep(std::time::Duration::from_secs(4));
+        drop(stream);
+    });
+    let started = std::time::Instant::now();
+    let error = cp.run(1_000_000_000, 1).unwrap_err();
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert_eq!(
+        error,
+        format!("link to 127.0.0.1:0: the peer process did not reach the boundary at 10000 ns within 1 s (peer_timeout_s); ending the run")
+    );
+    assert_eq!(cp.failure(), Some(error.as_str()));
+    peer.join().unwrap();
+}
+
+#[test]
+fn a_peer_that_never_comes_or_never_shakes_hands_ends_the_run() {
+    let (mut cp, _) = listening_central("peer_timeout_s = 1");
+    let error = cp.run(1_000_000_000, 1).unwrap_err();
+    assert_eq!(error, "accept on 127.0.0.1:0: no peer came within 1 s (peer_timeout_s)");
+
+    let (mut cp, _) = listening_central("peer_timeout_s = 1");
+    let addr = cp.listening_addrs()[0];
+    let silent = std::thread::spawn(move || {
+        let stream = std::net::TcpStream::connect(addr).unwrap();
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        drop(stream);
+    });
+    let error = cp.run(1_000_000_000, 1).unwrap_err();
+    assert_eq!(error, "127.0.0.1:0: no handshake within 1 s (peer_timeout_s)");
+    silent.join().unwrap();
 }

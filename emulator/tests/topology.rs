@@ -4,9 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
+use orrery_emulator::admission::{Refusals, MAX_IN_FLIGHT};
 use orrery_emulator::console::Capture;
-use orrery_emulator::system::{Fate, System, SystemOptions, SystemState};
-use orrery_emulator::topology::Topology;
+use orrery_emulator::monitor::Monitor;
+use orrery_emulator::system::{Fate, System, SystemOptions, SystemState, Target};
+use orrery_emulator::topology::{Endpoint, Topology, MAX_NODES};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -132,6 +134,14 @@ fn every_topology_mistake_is_located_and_explained() {
         ("bad drop rate", format!("{HEAD}{SAT}{LINK}drop = 1.5\n")),
         ("bad latency", format!("{HEAD}{SAT}{LINK}latency_us = -1.0\n")),
         ("bad bandwidth", format!("{HEAD}{SAT}{LINK}bandwidth_mbps = 0.0\n")),
+        ("bandwidth that rounds to nothing", format!("{HEAD}{SAT}{LINK}bandwidth_mbps = 1e-7\n")),
+        ("bandwidth that is not a number", format!("{HEAD}{SAT}{LINK}bandwidth_mbps = nan\n")),
+        ("bandwidth too high", format!("{HEAD}{SAT}{LINK}bandwidth_mbps = 1e12\n")),
+        ("latency that is not a number", format!("{HEAD}{SAT}{LINK}latency_us = inf\n")),
+        ("drop that is not a number", format!("{HEAD}{SAT}{LINK}drop = nan\n")),
+        ("too many nodes", many_nodes(MAX_NODES + 1, "16M")),
+        ("bad peer timeout", format!("[system]\npeer_timeout_s = 0\n\n{HEAD}")),
+        ("peer timeout too long", format!("[system]\npeer_timeout_s = 100000\n\n{HEAD}")),
         ("udp without a peer", format!("{HEAD}[[link]]\na = \"cp.0\"\nb = \"udp:127.0.0.1:7000\"\n")),
         ("disk on a satellite", format!("{HEAD}{}{LINK}", SAT.replace("image", "disk = \"d.img\"\nimage"))),
     ];
@@ -142,4 +152,121 @@ fn every_topology_mistake_is_located_and_explained() {
         report += &format!("== {what}\n{error}\n");
     }
     insta::assert_snapshot!(report);
+}
+
+/// `n` nodes with `memory` each: a central node and satellites in a chain.
+fn many_nodes(n: usize, memory: &str) -> String {
+    let mut text = String::new();
+    for i in 0..n {
+        let role = if i == 0 { "central" } else { "satellite" };
+        text += &format!(
+            "[[node]]\nname = \"n{i}\"\nrole = \"{role}\"\nmemory = \"{memory}\"\nimage = \"k.elf\"\n\n"
+        );
+    }
+    for i in 1..n {
+        text += &format!("[[link]]\na = \"n{}.{}\"\nb = \"n{i}.0\"\n", i - 1, u32::from(i > 1));
+    }
+    text
+}
+
+#[test]
+fn the_nodes_memory_must_fit_in_the_host() {
+    let Some(host) = orrery_emulator::host::memory() else { return };
+    // 2 GiB nodes, one more than the host holds.
+    let n = (host >> 31) as usize + 1;
+    if n > MAX_NODES {
+        return;
+    }
+    let error = Topology::parse("big.toml", &many_nodes(n, "2G"), Path::new("/")).unwrap_err();
+    assert_eq!((error.line, error.column), (6 * (n - 1) + 4, 10), "{error}");
+    assert!(
+        error
+            .message
+            .starts_with(&format!("the nodes' memory adds up to {} MiB, more than this host's", n << 11)),
+        "{error}"
+    );
+    assert!(Topology::parse("ok.toml", &many_nodes(n, "1M"), Path::new("/")).is_ok());
+}
+
+#[test]
+fn a_topology_of_the_most_nodes_parses() {
+    let topology = Topology::parse("max.toml", &many_nodes(MAX_NODES, "1M"), Path::new("/")).unwrap();
+    assert_eq!(topology.nodes.len(), MAX_NODES);
+}
+
+#[test]
+fn a_tiny_bandwidth_is_refused_where_it_used_to_panic_the_host() {
+    let demo = repo().join("programs/asm/linkdemo.s");
+    let text = format!(
+        "[[node]]\nname = \"cp\"\nrole = \"central\"\nimage = {demo:?}\n[[node]]\nname = \"s1\"\nrole = \"satellite\"\nimage = {demo:?}\n[[link]]\na = \"cp.0\"\nb = \"s1.0\"\nbandwidth_mbps = 1e-7\n"
+    );
+    let error = Topology::parse("tiny.toml", &text, Path::new("/")).unwrap_err();
+    assert_eq!((error.line, error.column), (12, 18), "{error}");
+    // The slowest link allowed runs.
+    let slow = text.replace("1e-7", "0.001");
+    let (_, state, _) = run(&Topology::parse("slow.toml", &slow, Path::new("/")).unwrap(), 1);
+    assert_eq!(state, SystemState::PoweredOff(0));
+}
+
+/// Node 0 sends 1024-byte frames on port 0 as fast as its port takes them; node 1 spins.
+const FLOOD: &str = "        .text
+        .globl _start
+_start:
+        bnez    a0, spin
+        li      t0, 0x10010000
+        li      t1, 1024
+flood:
+        lw      t2, 0(t0)
+        andi    t2, t2, 4
+        beqz    t2, flood
+        sw      t1, 12(t0)
+        j       flood
+spin:
+        j       spin
+";
+
+/// A guest flooding a link of `link_extra` for 2 ms of virtual time; returns the system.
+fn flood(link_extra: &str) -> System {
+    let dir = std::env::temp_dir().join(format!("orrery-flood-{}-{}", std::process::id(), link_extra.len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let program = dir.join("flood.s");
+    std::fs::write(&program, FLOOD).unwrap();
+    let text = format!(
+        "[[node]]\nname = \"cp\"\nrole = \"central\"\nimage = {program:?}\n[[node]]\nname = \"s1\"\nrole = \"satellite\"\nimage = {program:?}\n[[link]]\na = \"cp.0\"\nb = \"s1.0\"\n{link_extra}\n"
+    );
+    let topology = Topology::parse("flood.toml", &text, Path::new("/")).unwrap();
+    let options = SystemOptions { terminal: Box::new(std::io::sink()), input: Vec::new(), stdin: false };
+    let mut system = System::new(&topology, options).unwrap();
+    assert_eq!(system.run(2_000_000, 1).unwrap(), SystemState::TimeLimit);
+    std::fs::remove_dir_all(&dir).unwrap();
+    system
+}
+
+const S1: Target = Target::Port(Endpoint { node: 1, port: 0 });
+
+#[test]
+fn a_guest_flooding_a_slow_link_has_its_frames_refused_outside_the_window() {
+    // 1 kbit/s: a 1024-byte frame takes 8.2 s; the second would arrive past the 10 s window.
+    let system = flood("bandwidth_mbps = 0.001");
+    let sent = system.link_events();
+    assert!(sent > 3000, "{sent} frames sent");
+    assert_eq!(system.link_refusals(), &[(S1, Refusals { out_of_window: sent - 1, queue_full: 0 })]);
+}
+
+#[test]
+fn a_guest_flooding_a_long_link_fills_its_queue_and_no_more() {
+    // 1 s of latency: nothing arrives within the run, and at most MAX_IN_FLIGHT frames wait.
+    let mut system = flood("latency_us = 1000000\nbandwidth_mbps = 1000000");
+    let sent = system.link_events();
+    let queue_full = sent - MAX_IN_FLIGHT as u64;
+    assert_eq!(system.link_refusals(), &[(S1, Refusals { out_of_window: 0, queue_full })]);
+    let mut monitor = Monitor::for_system(&mut system);
+    let links = monitor.execute("links 1");
+    assert!(
+        links.ends_with(&format!(
+            "refused on the way to s1.0: 0 dated outside the window, {queue_full} over a full queue\n"
+        )),
+        "{links}"
+    );
+    assert!(links.contains("refused\n"), "the last frame's fate: {links}");
 }

@@ -121,11 +121,11 @@ pub fn kernel_image() -> Vec<u8> {
 }
 
 /// A new disk image like `cargo xtask build`'s `disk.img` — every program of
-/// `guest_dir()/user` as `/bin/<name>` — but one no run has written to (`disk.img` keeps what
+/// `guest_dir()/user.load` (the programs' loadable segments) as `/bin/<name>` — but one no run has written to (`disk.img` keeps what
 /// `cargo xtask run` wrote). With `init`, the program of that name is `/bin/init` too. Written
 /// to a temporary file named after `name`; the caller removes it.
 pub fn pristine_disk(name: &str, init: Option<&str>) -> PathBuf {
-    let user = guest_dir().join("user");
+    let user = guest_dir().join("user.load");
     let mut programs: Vec<PathBuf> = std::fs::read_dir(&user)
         .unwrap_or_else(|e| panic!("cannot list {}: {e}", user.display()))
         .flatten()

@@ -36,7 +36,8 @@ pub type Image = Fs<MemDisk>;
 pub const MIN_SIZE: u64 = 64 * 1024;
 
 /// Parses an image size: bytes, or a number with `K`, `M` or `G` (powers of 1024); it must be
-/// a whole number of 4 KiB blocks, at least [`MIN_SIZE`] and below 16 TiB.
+/// a whole number of 4 KiB blocks, at least [`MIN_SIZE`] and at most
+/// [`crate::input::MAX_DISK_IMAGE`] (the image is built in memory).
 pub fn parse_size(text: &str) -> Result<u64, DiskError> {
     let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
         Some(i) => text.split_at(i),
@@ -54,8 +55,8 @@ pub fn parse_size(text: &str) -> Result<u64, DiskError> {
     if bytes % BLOCK_SIZE as u64 != 0 {
         return Err(fail(text, "an image is a whole number of 4K blocks"));
     }
-    if !(MIN_SIZE..=u32::MAX as u64 * BLOCK_SIZE as u64).contains(&bytes) {
-        return Err(fail(text, "an image is between 64K and 16T"));
+    if !(MIN_SIZE..=crate::input::MAX_DISK_IMAGE).contains(&bytes) {
+        return Err(fail(text, "an image is between 64K and 1G"));
     }
     Ok(bytes)
 }
@@ -122,7 +123,7 @@ pub fn create(size: u64, files: &[AddFile], dirs: &[AddDir]) -> Result<Vec<u8>, 
 
 /// Copies host file `host` to `path` in the image, making the folders above it.
 fn add_file(fs: &mut Image, host: &Path, path: &str) -> Result<(), DiskError> {
-    let data = std::fs::read(host).map_err(|e| fail(host.display(), e))?;
+    let data = crate::input::read_input(host, crate::input::MAX_DISK_IMAGE).map_err(|e| DiskError(e.0))?;
     if let Some((parent, _)) = path.rsplit_once('/') {
         fs.mkdir_all(parent).map_err(|e| fail(parent, e))?;
     }

@@ -1,6 +1,7 @@
 //! The ox32 toolchain: the `oxas` assembler, the `oxdis` disassembler, the `rv2ox`
 //! RV32IMA→ox32 translator, the `oxdisk` disk-image tool ([`disk`]) and [`strip`], which keeps
-//! only the loadable segments of an executable.
+//! only the loadable segments of an executable; [`input`] reads every file a user names, with a
+//! bound.
 //!
 //! Design principles:
 //! 1. **The ISA crate is the single source of truth.** Mnemonics, register and control-register
@@ -19,5 +20,6 @@ pub mod asm;
 pub mod disasm;
 pub mod disk;
 mod elf_write;
+pub mod input;
 pub mod rv2ox;
 pub mod strip;

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use orrery_toolchain::disk::{self, AddFile};
 
-use crate::guest::{Built, DISK_SIZE};
+use crate::guest::{Built, DISK_SIZE, USER_LOAD_DIR};
 use crate::{repo_root, Result};
 
 /// The program run as init.
@@ -19,7 +19,7 @@ const PROGRAM: &str = "satbench";
 
 /// Builds the bench disk and topology from `built` and boots it with the `orrery` binary.
 pub fn bench_os(built: &Built) -> Result<ExitCode> {
-    let user_dir = built.ox32_dir.join("user");
+    let user_dir = built.ox32_dir.join(USER_LOAD_DIR);
     let mut files = Vec::new();
     let entries = fs::read_dir(&user_dir).map_err(|e| format!("cannot list {}: {e}", user_dir.display()))?;
     let mut programs: Vec<_> = entries

@@ -3,20 +3,28 @@
 //! Three phases, so that the central kernel can embed the user programs and the satellite
 //! kernel:
 //! 1. every package whose manifest is under `programs/user/` is built and translated into
-//!    `target/ox32/user/<name>.elf`;
+//!    `target/ox32/user/<name>.elf`, and reduced to its loadable segments in
+//!    `target/ox32/`[`USER_LOAD_DIR`]`/<name>.elf` (`orrery_toolchain::strip`), which is what
+//!    the central kernel embeds and the disk holds (the full file keeps the symbols and debug
+//!    information for a debugger);
 //! 2. the satellite kernel ([`SATELLITE_PACKAGE`]) is built with the cargo profile
 //!    [`SATELLITE_PROFILE`] (small code: it is sent over every link at boot), translated into
 //!    `target/ox32/satellite.elf`, and reduced to its loadable segments in
 //!    `target/ox32/`[`SATELLITE_LOAD_IMAGE`] (`orrery_toolchain::strip`: no symbols or debug
 //!    information, which the full file keeps for a debugger);
 //! 3. everything else is built with `ORRERY_USER_IMAGES` = the absolute path of
-//!    `target/ox32/user` and `ORRERY_SATELLITE_IMAGE` = that of the reduced satellite kernel
+//!    `target/ox32/`[`USER_LOAD_DIR`] and `ORRERY_SATELLITE_IMAGE` = that of the reduced satellite kernel
 //!    (the central kernel's build script reads both; it embeds only what it sends) and
 //!    translated into `target/ox32/<name>.elf`.
 //!
 //! After phase 1 the disk image `target/ox32/disk.img` ([`DISK_SIZE`], an `ox-fs` file system)
-//! is built with every user program as `/bin/<name>` (see [`build_disk`]), the same bytes for
-//! the same programs. It is rebuilt only when a program is newer than it, so what a run wrote
+//! is built with every user program's loadable copy as `/bin/<name>` (see [`build_disk`]), the
+//! same bytes for the same programs.
+//!
+//! The build is reproducible: the same sources and toolchain give the same bytes in every file
+//! of `target/ox32` and every RV32 executable, wherever the repository lives — the paths in the
+//! code are remapped to `/orrery` and each crate's identity is made path-independent by
+//! [`crate::wrapper`]; `cargo xtask repro` checks it (docs/build.md). It is rebuilt only when a program is newer than it, so what a run wrote
 //! on it stays across runs until the programs change (tests boot copies of it).
 //!
 //! The RV32 executables stay in `target/guest/riscv32ima-unknown-none-elf/release/` (the
@@ -34,7 +42,7 @@ use orrery_toolchain::disk::{self, AddFile};
 use orrery_toolchain::{rv2ox, strip};
 
 use crate::toolchain::Cross;
-use crate::{log_time, repo_root, Result};
+use crate::{log_time, repo_root, wrapper, Result};
 
 /// The package of the satellite kernel, which the central kernel embeds.
 pub const SATELLITE_PACKAGE: &str = "ox-satellite";
@@ -50,6 +58,9 @@ pub const DISK_SIZE: u64 = 32 << 20;
 
 /// The disk image's file name in `target/ox32`.
 pub const DISK_IMAGE: &str = "disk.img";
+
+/// The directory of `target/ox32` with the user programs' loadable copies.
+pub const USER_LOAD_DIR: &str = "user.load";
 
 /// One guest executable and its translation.
 #[derive(Clone, Debug)]
@@ -99,20 +110,29 @@ pub struct TranslateTotals {
     pub translate_seconds: f64,
 }
 
-/// The guest target directory, `target/guest`.
-pub fn guest_target_dir() -> PathBuf {
-    repo_root().join("target/guest")
+/// The guest target directory of the repository at `root`, `target/guest`.
+pub fn guest_target_dir(root: &Path) -> PathBuf {
+    root.join("target/guest")
 }
 
-/// Builds both phases and translates everything.
+/// Builds the guest of this repository: both phases, translated.
 pub fn build(tools: &Cross) -> Result<Built> {
-    let root = repo_root();
+    build_at(tools, &repo_root())
+}
+
+/// Builds the guest of the repository at `root` (this one, or a copy of it) into its
+/// `target/`: both phases, translated.
+pub fn build_at(tools: &Cross, root: &Path) -> Result<Built> {
     let os = root.join("os");
     let ox32_dir = root.join("target/ox32");
     let user_dir = ox32_dir.join("user");
-    fs::create_dir_all(&user_dir).map_err(|e| format!("cannot create {}: {e}", user_dir.display()))?;
+    let load_dir = ox32_dir.join(USER_LOAD_DIR);
+    for dir in [&user_dir, &load_dir] {
+        fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    }
 
-    let user_packages = user_packages(tools, &os)?;
+    check_recipe(root)?;
+    let user_packages = user_packages(tools, root)?;
     let mut totals = TranslateTotals::default();
     let mut images = Vec::new();
 
@@ -123,16 +143,20 @@ pub fn build(tools: &Cross) -> Result<Built> {
             args.extend(["--package".to_string(), package.clone()]);
         }
         let started = Instant::now();
-        let artifacts = cargo_build(tools, &os, &args, &[])?;
+        let artifacts = cargo_build(tools, root, &os, &args, &[])?;
         log_time("guest build, phase 1 (programs/user)", started);
-        images.extend(translate_all(&artifacts, &user_dir, &mut totals)?);
+        let programs = translate_all(&artifacts, &user_dir, &mut totals)?;
+        for program in &programs {
+            strip_loadable(&program.ox, &load_dir.join(format!("{}.elf", program.name)))?;
+        }
+        images.extend(programs);
     }
-    build_disk(&user_dir, &ox32_dir.join(DISK_IMAGE))?;
+    build_disk(&load_dir, &ox32_dir.join(DISK_IMAGE))?;
 
     let mut args = vec!["build".to_string(), "--package".to_string(), SATELLITE_PACKAGE.to_string()];
     args.extend(Cross::build_args_for(SATELLITE_PROFILE));
     let started = Instant::now();
-    let artifacts = cargo_build(tools, &os, &args, &[])?;
+    let artifacts = cargo_build(tools, root, &os, &args, &[])?;
     log_time("guest build, phase 2 (satellite kernel)", started);
     let satellite = translate_all(&artifacts, &ox32_dir, &mut totals)?;
     let satellite_image = match satellite.as_slice() {
@@ -153,10 +177,10 @@ pub fn build(tools: &Cross) -> Result<Built> {
     }
     let started = Instant::now();
     let env = [
-        ("ORRERY_USER_IMAGES", user_dir.as_os_str()),
+        ("ORRERY_USER_IMAGES", load_dir.as_os_str()),
         ("ORRERY_SATELLITE_IMAGE", satellite_image.as_os_str()),
     ];
-    let artifacts = cargo_build(tools, &os, &args, &env)?;
+    let artifacts = cargo_build(tools, root, &os, &args, &env)?;
     log_time("guest build", started);
     images.extend(translate_all(&artifacts, &ox32_dir, &mut totals)?);
 
@@ -176,6 +200,25 @@ pub fn build(tools: &Cross) -> Result<Built> {
         eprintln!("xtask: rv2ox: all {} image(s) up to date", totals.up_to_date);
     }
     Ok(Built { ox32_dir, images })
+}
+
+/// Empties the guest target directory of `root` when it was built with another recipe of crate
+/// identities than [`wrapper::RECIPE`] (or before there was one), and records the current one.
+fn check_recipe(root: &Path) -> Result<()> {
+    let dir = guest_target_dir(root);
+    let stamp = dir.join("orrery-recipe");
+    if fs::read_to_string(&stamp).is_ok_and(|recipe| recipe == wrapper::RECIPE) {
+        return Ok(());
+    }
+    if dir.exists() {
+        eprintln!(
+            "xtask: {} was built with another recipe of crate identities: building afresh",
+            dir.display()
+        );
+        fs::remove_dir_all(&dir).map_err(|e| format!("cannot empty {}: {e}", dir.display()))?;
+    }
+    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    fs::write(&stamp, wrapper::RECIPE).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
 }
 
 /// Writes the loadable segments of the executable `elf` to `out` (unless `out` is already
@@ -199,15 +242,9 @@ fn strip_loadable(elf: &Path, out: &Path) -> Result<PathBuf> {
 /// `<name>.elf` of `user_dir` as `/bin/<name>`, in name order (`oxdisk create IMAGE --size 32M
 /// --file ...` through the toolchain's library). Skipped when the image is newer than every
 /// program and this driver, so a run's writes persist until the programs change.
-fn build_disk(user_dir: &Path, image: &Path) -> Result<()> {
+pub fn build_disk(user_dir: &Path, image: &Path) -> Result<()> {
     let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
-    let mut programs: Vec<PathBuf> = fs::read_dir(user_dir)
-        .map_err(|e| format!("cannot list {}: {e}", user_dir.display()))?
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|e| e == "elf"))
-        .collect();
-    programs.sort();
+    let programs = programs_in(user_dir)?;
     let driver = std::env::current_exe().ok().and_then(|p| modified(&p));
     if let Some(built) = modified(image) {
         let newest = programs.iter().filter_map(|p| modified(p)).chain(driver).max();
@@ -216,26 +253,49 @@ fn build_disk(user_dir: &Path, image: &Path) -> Result<()> {
         }
     }
     let started = Instant::now();
-    let mut files = Vec::new();
-    for program in &programs {
-        let Some(name) = program.file_stem().and_then(|n| n.to_str()) else { continue };
-        files.push(AddFile { host: program.clone(), path: format!("/bin/{name}") });
-    }
-    let bytes = disk::create(DISK_SIZE, &files, &[]).map_err(|e| format!("disk image: {e}"))?;
+    let bytes = disk_image_of(&programs)?;
     let partial = image.with_extension("img.partial");
     fs::write(&partial, &bytes).map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
     fs::rename(&partial, image).map_err(|e| format!("cannot rename to {}: {e}", image.display()))?;
-    log_time(&format!("disk image {} ({} programs in /bin)", image.display(), files.len()), started);
+    log_time(&format!("disk image {} ({} programs in /bin)", image.display(), programs.len()), started);
     Ok(())
 }
 
-/// The guest workspace's packages under `programs/user/`. A package directory there that is not
-/// a member is an error (cargo would not build it).
-fn user_packages(tools: &Cross, os: &Path) -> Result<Vec<String>> {
+/// The bytes of the disk image [`build_disk`] makes from the programs of `user_dir`.
+pub fn disk_image(user_dir: &Path) -> Result<Vec<u8>> {
+    disk_image_of(&programs_in(user_dir)?)
+}
+
+/// The `<name>.elf` files of `dir`, sorted.
+fn programs_in(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut programs: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "elf"))
+        .collect();
+    programs.sort();
+    Ok(programs)
+}
+
+/// An empty `ox-fs` of [`DISK_SIZE`] bytes with every program of `programs` as `/bin/<name>`.
+fn disk_image_of(programs: &[PathBuf]) -> Result<Vec<u8>> {
+    let mut files = Vec::new();
+    for program in programs {
+        let Some(name) = program.file_stem().and_then(|n| n.to_str()) else { continue };
+        files.push(AddFile { host: program.clone(), path: format!("/bin/{name}") });
+    }
+    disk::create(DISK_SIZE, &files, &[]).map_err(|e| format!("disk image: {e}"))
+}
+
+/// The guest workspace's packages under `root/programs/user/`. A package directory there that
+/// is not a member is an error (cargo would not build it).
+fn user_packages(tools: &Cross, root: &Path) -> Result<Vec<String>> {
+    let os = root.join("os");
     let output = tools
-        .cargo()
+        .cargo(root)?
         .args(["metadata", "--format-version", "1", "--no-deps", "--offline"])
-        .current_dir(os)
+        .current_dir(&os)
         .stderr(Stdio::inherit())
         .output()
         .map_err(|e| format!("cannot run cargo metadata: {e}"))?;
@@ -244,7 +304,7 @@ fn user_packages(tools: &Cross, os: &Path) -> Result<Vec<String>> {
     }
     let metadata: serde_json::Value = serde_json::from_slice(&output.stdout)
         .map_err(|e| format!("cargo metadata: unreadable output: {e}"))?;
-    let user_root = repo_root().join("programs/user");
+    let user_root = root.join("programs/user");
     let mut packages = Vec::new();
     let mut member_dirs = Vec::new();
     for package in metadata["packages"].as_array().into_iter().flatten() {
@@ -276,19 +336,21 @@ fn user_packages(tools: &Cross, os: &Path) -> Result<Vec<String>> {
     Ok(packages)
 }
 
-/// Runs a guest `cargo` with `args` in `dir` (target dir `target/guest`) and returns the
-/// executables it reports. Diagnostics and progress go to the terminal.
+/// Runs a guest `cargo` of the repository at `root` with `args` in `dir` (target dir
+/// `root/target/guest`) and returns the executables it reports. Diagnostics and progress go to
+/// the terminal.
 pub fn cargo_build(
     tools: &Cross,
+    root: &Path,
     dir: &Path,
     args: &[String],
     env: &[(&str, &std::ffi::OsStr)],
 ) -> Result<Vec<Artifact>> {
-    let mut command = tools.cargo();
+    let mut command = tools.cargo(root)?;
     command
         .args(args)
         .arg("--message-format=json-render-diagnostics")
-        .env("CARGO_TARGET_DIR", guest_target_dir())
+        .env("CARGO_TARGET_DIR", guest_target_dir(root))
         .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());

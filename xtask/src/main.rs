@@ -10,15 +10,21 @@
 //! 3. **Warm runs are cheap.** Cargo caches the build; a translation is redone only when its
 //!    input (or this driver, which contains the translator) is newer than its output.
 //!
+//! 4. **The same bytes wherever the repository lives.** Paths in the guest code are remapped
+//!    and crate identities made path-independent ([`wrapper`]); `test` checks it by building a
+//!    copy at another path ([`repro`]).
+//!
 //! Subcommands: `build`, `run [TOPOLOGY]`, `bench-os`, `test`, `difftest [NAME...]`,
-//! `bare FILE.rs|FILE.c [-o OUT]`, `toolchain`. Paths are relative to the repository root,
+//! `bare FILE.rs|FILE.c [-o OUT]`, `toolchain`, `repro [--keep]`. Paths are relative to the repository root,
 //! which is found from this crate's manifest directory, so the driver works from any directory.
 
 mod bare;
 mod bench;
 mod difftest;
 mod guest;
+mod repro;
 mod toolchain;
+mod wrapper;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -67,6 +73,13 @@ enum Cmd {
     },
     /// Finds (or installs) the cross toolchain and the test tools, and says what it uses.
     Toolchain,
+    /// Builds the guest, then builds it again in a copy of the repository at another path and
+    /// checks that every image is byte-identical (docs/build.md).
+    Repro {
+        /// Keep the copy (its path is printed) instead of removing it.
+        #[arg(long)]
+        keep: bool,
+    },
 }
 
 /// A failure of a subcommand: its message, printed once by `main`.
@@ -79,6 +92,10 @@ pub fn repo_root() -> PathBuf {
 }
 
 fn main() -> ExitCode {
+    // Cargo runs this driver as rustc's wrapper during the guest build (see `wrapper`).
+    if let Some(root) = std::env::var_os(wrapper::ROOT_VAR) {
+        return wrapper::run(Path::new(&root), std::env::args_os().skip(1).collect());
+    }
     let cli = Cli::parse();
     let result = match cli.command {
         Cmd::Build => build().map(|_| ExitCode::SUCCESS),
@@ -88,6 +105,7 @@ fn main() -> ExitCode {
         Cmd::Difftest { names, jobs } => difftest_only(&names, jobs),
         Cmd::Bare { file, output } => bare::bare(&file, output.as_deref()).map(|_| ExitCode::SUCCESS),
         Cmd::Toolchain => toolchain_report(),
+        Cmd::Repro { keep } => repro(keep),
     };
     match result {
         Ok(code) => code,
@@ -96,6 +114,13 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `repro`: the guest built here and in a copy at another path, compared.
+fn repro(keep: bool) -> Result<ExitCode> {
+    let tools = toolchain::cross()?;
+    let built = guest::build(&tools)?;
+    repro::check(&tools, &built, keep).map(|_| ExitCode::SUCCESS)
 }
 
 /// `build`: the guest, in two phases, translated.
@@ -139,12 +164,22 @@ pub fn boot(topology: &Path) -> Result<ExitCode> {
 }
 
 /// Guest crates whose unit tests `cargo xtask test` runs on the host.
-const GUEST_UNIT_TESTED: [&str; 4] = ["ox-abi", "ox-link", "ox-proto", "ox-fs"];
+const GUEST_UNIT_TESTED: [&str; 5] = ["ox-abi", "ox-link", "ox-proto", "ox-fs", "ox-vm"];
 
 /// `test`: guest build, host tests (the host workspace, then the guest crates' unit tests),
 /// differential suite.
 fn test() -> Result<ExitCode> {
-    let built = build()?;
+    let tools = toolchain::cross()?;
+    let built = guest::build(&tools)?;
+    // The snapshots below count instructions of images that must not depend on the checkout's
+    // path: a second build at another path must give the same bytes.
+    let reproducible = match repro::check(&tools, &built, false) {
+        Ok(_) => true,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            false
+        }
+    };
     let cargo = host_cargo();
     eprintln!("xtask: cargo test --workspace (ORRERY_GUEST_DIR={})", built.ox32_dir.display());
     let status = Command::new(&cargo)
@@ -155,7 +190,7 @@ fn test() -> Result<ExitCode> {
         .map_err(|e| format!("cannot run {}: {e}", cargo.display()))?;
     let mut host_ok = status.success();
     // The guest crates that are plain logic (the ABI, the link transport, the message protocol, the
-    // file system) carry unit tests; they run on the host too.
+    // file system, the virtual memory) carry unit tests; they run on the host too.
     eprintln!("xtask: cargo test -p {} (guest crates, on the host)", GUEST_UNIT_TESTED.join(" -p "));
     let mut guest_tests = Command::new(&cargo);
     guest_tests
@@ -174,7 +209,10 @@ fn test() -> Result<ExitCode> {
     }
     let qemu = toolchain::qemu()?;
     let summary = difftest::run(&built, &qemu, &[], None)?;
-    if host_ok && summary.failed == 0 {
+    if !reproducible {
+        eprintln!("xtask: the guest build is not reproducible (see the repro report above)");
+    }
+    if host_ok && reproducible && summary.failed == 0 {
         Ok(ExitCode::SUCCESS)
     } else {
         Ok(ExitCode::FAILURE)

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::Result;
+use crate::{wrapper, Result};
 
 /// The guest target.
 pub const TARGET: &str = "riscv32ima-unknown-none-elf";
@@ -69,8 +69,9 @@ impl Cross {
         }
     }
 
-    /// A `cargo` command for the guest: the right binary and environment, `-Zbuild-std` allowed.
-    pub fn cargo(&self) -> Command {
+    /// A `cargo` command for the guest of the repository at `root`: the right binary and
+    /// environment, `-Zbuild-std` allowed, and the build independent of where `root` is.
+    pub fn cargo(&self, root: &Path) -> Result<Command> {
         let mut command = match self {
             Cross::Rustup => Command::new("cargo"),
             Cross::Debian => {
@@ -92,12 +93,23 @@ impl Cross {
         }
         // -Zbuild-std needs nightly features: the bootstrap switch enables them on a stable rustc.
         command.env("RUSTC_BOOTSTRAP", "1");
-        // Source paths end up in the images (panic locations), so a checkout elsewhere would
-        // build different bytes and shift every address; naming the repository `/orrery` in
-        // the guest code makes the images the same wherever the repository lives.
-        let remap = format!("--remap-path-prefix={}=/orrery", crate::repo_root().display());
-        command.env(format!("CARGO_TARGET_{}_RUSTFLAGS", env_target()), remap);
-        command
+        // Source paths end up in the images (panic locations, debug information), so a checkout
+        // elsewhere, or crates.io's sources under another user's home, would build different
+        // bytes; naming the repository `/orrery` and cargo's home `/cargo` in the guest code
+        // makes them the same wherever the repository lives and whoever builds it. (Encoded
+        // flags, separated by 0x1f, so that paths may hold spaces.)
+        let mut remaps = vec![format!("--remap-path-prefix={}=/orrery", root.display())];
+        if let Some(home) = cargo_home() {
+            remaps.push(format!("--remap-path-prefix={}=/cargo", home.display()));
+        }
+        command.env("CARGO_ENCODED_RUSTFLAGS", remaps.join("\x1f"));
+        // So do the crates' identities (symbol names): this driver, as rustc's wrapper, gives
+        // the repository's crates identities that do not depend on `root` (see `wrapper`).
+        let driver =
+            std::env::current_exe().map_err(|e| format!("cannot find this driver's executable: {e}"))?;
+        command.env("RUSTC_WRAPPER", driver);
+        command.env(wrapper::ROOT_VAR, root);
+        Ok(command)
     }
 
     /// The arguments every guest build takes after `build`.
@@ -120,6 +132,13 @@ impl Cross {
         .map(|s| s.to_string())
         .collect()
     }
+}
+
+/// Cargo's home, where it unpacks crates.io's sources: `CARGO_HOME`, else `~/.cargo`.
+fn cargo_home() -> Option<PathBuf> {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")))
 }
 
 /// The target in the form of a cargo environment variable.

@@ -114,7 +114,11 @@ impl Disk {
             .write(true)
             .open(path)
             .map_err(|e| format!("cannot open disk image {}: {e}", path.display()))?;
-        let len = file.metadata().map_err(|e| format!("disk image {}: {e}", path.display()))?.len();
+        let metadata = file.metadata().map_err(|e| format!("disk image {}: {e}", path.display()))?;
+        if !metadata.is_file() {
+            return Err(format!("disk image {} is not a regular file", path.display()));
+        }
+        let len = metadata.len();
         let sectors = len / SECTOR_SIZE as u64;
         if len == 0 || len % SECTOR_SIZE as u64 != 0 || sectors > u32::MAX as u64 {
             return Err(format!(

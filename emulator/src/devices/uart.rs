@@ -32,6 +32,9 @@ const CTRL_RX_IE: u32 = 1 << 0;
 /// `CTRL` bit 1: transmit interrupt enable.
 const CTRL_TX_IE: u32 = 1 << 1;
 
+/// The most host input bytes the UART holds for the guest.
+pub const RX_HOST_LIMIT: usize = 64 * 1024;
+
 /// The console UART.
 pub struct Uart {
     ctrl: u32,
@@ -102,7 +105,8 @@ impl Device for Uart {
         let _ = self.output.flush();
         let Some(input) = &self.host_input else { return false };
         let mut arrived = false;
-        loop {
+        // Bytes past the bound stay with the host, which the bounded channel then holds back.
+        while self.rx.len() < RX_HOST_LIMIT {
             match input.try_recv() {
                 Ok(byte) => {
                     self.rx.push_back(byte);
@@ -124,6 +128,10 @@ impl Device for Uart {
 
     fn wait_host(&mut self) -> bool {
         let Some(input) = &self.host_input else { return false };
+        if self.rx.len() >= RX_HOST_LIMIT {
+            // The guest leaves a full queue unread: more input cannot wake it.
+            return false;
+        }
         match input.recv() {
             Ok(byte) => {
                 self.rx.push_back(byte);
@@ -181,5 +189,21 @@ mod tests {
         drop(tx);
         assert!(!uart.poll_host());
         assert!(!uart.may_receive());
+    }
+
+    #[test]
+    fn host_input_waits_with_the_host_past_the_bound() {
+        let mut uart = Uart::new(Box::new(Capture::default()));
+        let (tx, rx) = channel();
+        for _ in 0..RX_HOST_LIMIT + 10 {
+            tx.send(0u8).unwrap();
+        }
+        uart.attach_host_input(rx);
+        assert!(uart.poll_host());
+        assert_eq!(uart.rx.len(), RX_HOST_LIMIT);
+        assert!(!uart.wait_host(), "a full queue the guest leaves unread cannot wake it");
+        uart.read(DATA, 0).unwrap();
+        assert!(uart.poll_host());
+        assert_eq!(uart.rx.len(), RX_HOST_LIMIT);
     }
 }

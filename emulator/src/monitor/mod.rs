@@ -36,7 +36,7 @@ pub mod nodes;
 pub mod parse;
 pub mod stepping;
 
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal, Read, Write};
 use std::net::TcpListener;
 use std::str::FromStr;
 
@@ -381,6 +381,30 @@ impl FromStr for MonitorSpec {
     }
 }
 
+/// The longest command line the monitor reads; a longer one is skipped with an error.
+pub const MAX_LINE: usize = 4096;
+
+/// Reads one line of at most [`MAX_LINE`] bytes into `bytes`: `None` at the end of input,
+/// `Some(false)` when the line was longer (its first bytes are kept, the rest is read and
+/// dropped, so memory stays bounded whatever comes).
+fn read_line_within(input: &mut impl BufRead, bytes: &mut Vec<u8>) -> std::io::Result<Option<bool>> {
+    let read = input.by_ref().take(MAX_LINE as u64 + 1).read_until(b'\n', bytes)?;
+    if read == 0 {
+        return Ok(None);
+    }
+    if bytes.len() <= MAX_LINE || bytes.ends_with(b"\n") {
+        return Ok(Some(true));
+    }
+    let mut rest = Vec::new();
+    loop {
+        rest.clear();
+        let n = input.by_ref().take(MAX_LINE as u64).read_until(b'\n', &mut rest)?;
+        if n == 0 || rest.ends_with(b"\n") {
+            return Ok(Some(false));
+        }
+    }
+}
+
 /// Serves commands read line by line from `input`, writing output to `output`. With `echo`,
 /// each command is written back after the prompt (a script or a pipe); otherwise the prompt is
 /// written before each read (an interactive client). Ends at `quit` or end of input.
@@ -397,12 +421,17 @@ pub fn serve(
     let mut bytes = Vec::new();
     loop {
         bytes.clear();
-        if input.read_until(b'\n', &mut bytes)? == 0 {
-            break;
-        }
+        let Some(whole) = read_line_within(&mut input, &mut bytes)? else { break };
         // Bytes that are not UTF-8 become U+FFFD and then, at worst, an unknown command.
         let decoded = String::from_utf8_lossy(&bytes);
         let line = decoded.trim_end_matches(['\n', '\r']);
+        if !whole {
+            let message =
+                format!("error: a command line is at most {MAX_LINE} bytes; this one was skipped\n");
+            output.write_all(message.as_bytes())?;
+            output.flush()?;
+            continue;
+        }
         if echo {
             // Written before the command runs, so that guest output sharing this stream
             // follows it.

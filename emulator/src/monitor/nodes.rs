@@ -32,7 +32,7 @@ use crate::monitor::format::{hex, sym_suffix};
 use crate::monitor::parse::quote;
 use crate::monitor::stepping::{trap_marker, Goal, Stop};
 use crate::monitor::Monitor;
-use crate::system::{Fate, LinkEvent, SystemState, Target, LINK_HISTORY};
+use crate::system::{Fate, LinkEvent, System, SystemState, Target, LINK_HISTORY};
 use crate::time::Time;
 use crate::topology::Role;
 
@@ -173,6 +173,7 @@ impl Monitor<'_> {
             (_, Fate::Delivered) => ("arrives", ""),
             (_, Fate::Dropped) => ("would arrive", " (dropped)"),
             (_, Fate::Corrupted) => ("arrives", " (corrupted)"),
+            (_, Fate::Refused) => ("would arrive", " (refused)"),
         };
         format!(
             "{what:<9}  {} -> {}: {} bytes sent at {} ns, {arrives} at {} ns{fate}",
@@ -189,9 +190,10 @@ impl Monitor<'_> {
         let Some(system) = self.system() else {
             return "this session debugs one node: it has no links\n".to_string();
         };
+        let refusals = self.refusals_text(system);
         let log = system.link_log();
         if log.is_empty() {
-            return "no frame has crossed a link yet\n".to_string();
+            return format!("no frame has crossed a link yet\n{refusals}");
         }
         let shown = n.min(log.len());
         let events: Vec<&LinkEvent> = log.iter().skip(log.len() - shown).collect();
@@ -214,6 +216,7 @@ impl Monitor<'_> {
                 Fate::Delivered => "intact",
                 Fate::Dropped => "dropped",
                 Fate::Corrupted => "corrupted",
+                Fate::Refused => "refused",
             };
             text.push_str(&format!(
                 "{:<12}  {:<12}  {:<width$}  {:<width$}  {:>5}  {fate}\n",
@@ -222,6 +225,21 @@ impl Monitor<'_> {
                 self.end_name(e.from),
                 self.end_name(e.to),
                 e.len
+            ));
+        }
+        text.push_str(&refusals);
+        text
+    }
+
+    /// One line per place the links refused frames on the way to (nothing when none was).
+    fn refusals_text(&self, system: &System) -> String {
+        let mut text = String::new();
+        for (to, refused) in system.link_refusals() {
+            text.push_str(&format!(
+                "refused on the way to {}: {} dated outside the window, {} over a full queue\n",
+                self.end_name(*to),
+                refused.out_of_window,
+                refused.queue_full
             ));
         }
         text
@@ -278,6 +296,9 @@ impl Monitor<'_> {
             SystemState::Stuck => "every node waits for something that can never come".to_string(),
             SystemState::Disconnected => "every peer process has gone".to_string(),
             SystemState::TimeLimit => "virtual time ran out".to_string(),
+            SystemState::PeerStalled => {
+                self.system().and_then(System::failure).unwrap_or("a peer process stalled").to_string()
+            }
         };
         format!("{why}: the system has stopped\n")
     }

@@ -21,7 +21,7 @@ use super::{Error, Span};
 /// The longest chain of files including each other (the given file counts as one).
 pub const MAX_INCLUDE_DEPTH: usize = 32;
 /// The largest file `.include` reads.
-pub const MAX_INCLUDE_BYTES: u64 = 16 << 20;
+pub const MAX_INCLUDE_BYTES: u64 = crate::input::MAX_TEXT;
 
 /// One file of the unit: given, or read by `.include`.
 pub struct SourceFile {

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use orrery_toolchain::asm::{assemble, Options};
+use orrery_toolchain::input::{read_text_input, MAX_TEXT};
 
 /// The output format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -57,10 +58,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let mut texts = Vec::new();
     for path in &cli.files {
-        match std::fs::read_to_string(path) {
+        match read_text_input(path, MAX_TEXT) {
             Ok(text) => texts.push((path.display().to_string(), text)),
             Err(e) => {
-                eprintln!("oxas: cannot read {}: {e}", path.display());
+                eprintln!("oxas: {e}");
                 return ExitCode::FAILURE;
             }
         }

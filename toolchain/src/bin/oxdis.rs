@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use orrery_toolchain::disasm::{disassemble_elf, reassemblable_source};
+use orrery_toolchain::input::{read_input, MAX_BINARY};
 
 /// Disassemble an ox32 ELF executable.
 #[derive(Parser, Debug)]
@@ -19,10 +20,10 @@ struct Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let bytes = match std::fs::read(&cli.file) {
+    let bytes = match read_input(&cli.file, MAX_BINARY) {
         Ok(bytes) => bytes,
         Err(e) => {
-            eprintln!("oxdis: cannot read {}: {e}", cli.file.display());
+            eprintln!("oxdis: {e}");
             return ExitCode::FAILURE;
         }
     };

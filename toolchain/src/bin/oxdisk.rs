@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use orrery_toolchain::disk::{self, AddDir, AddFile, DiskError, Image};
+use orrery_toolchain::input::{read_input, MAX_DISK_IMAGE};
 
 /// Build and inspect Orrery disk images (an ox-fs file system filling the file).
 #[derive(Parser, Debug)]
@@ -58,7 +59,7 @@ enum Command {
 
 /// Reads and mounts the image at `path`.
 fn open(path: &Path) -> Result<Image, DiskError> {
-    let bytes = std::fs::read(path).map_err(|e| DiskError(format!("{}: {e}", path.display())))?;
+    let bytes = read_input(path, MAX_DISK_IMAGE).map_err(|e| DiskError(e.0))?;
     disk::open(bytes).map_err(|e| DiskError(format!("{}: {e}", path.display())))
 }
 

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Parser;
+use orrery_toolchain::input::{read_input, MAX_BINARY};
 use orrery_toolchain::rv2ox::translate_elf_with_stats;
 
 /// Translate an RV32IMA ELF executable into an ox32 ELF executable.
@@ -26,10 +27,10 @@ struct Cli {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let input = cli.input.display();
-    let bytes = match std::fs::read(&cli.input) {
+    let bytes = match read_input(&cli.input, MAX_BINARY) {
         Ok(bytes) => bytes,
         Err(e) => {
-            eprintln!("rv2ox: cannot read {input}: {e}");
+            eprintln!("rv2ox: {e}");
             return ExitCode::FAILURE;
         }
     };

@@ -1,0 +1,222 @@
+//! The fault handler: resolving one access through map entry and object shadow chain to a frame,
+//! and entering the mapping in the pmap.
+//!
+//! Resolution (after Mach's `vm_fault`): the entry must exist and allow the access; an entry
+//! never touched gets an anonymous object; a write to a copy-on-write entry first shadows its
+//! object (or, if the entry is the object's only holder, simply takes it over); then the page is
+//! looked up down the chain:
+//! - resident in the top object: mapped with the entry's rights (without write while
+//!   copy-on-write);
+//! - resident further down: copied into the top object for a write (so no sibling ever sees the
+//!   write), or mapped read-only for a read — except that an entry sharing a writable top object
+//!   with other entries copies it up at once, so no mapping of a backing page can outlive the
+//!   copy another sharer makes;
+//! - nowhere: a zeroed frame is put in the top object (what every object below reads as).
+
+use crate::addr::{FrameId, PageIndex, VAddr, PAGE_SIZE};
+use crate::entry::{Access, Prot};
+use crate::error::FaultError;
+use crate::frame::PhysMem;
+use crate::map::Map;
+use crate::object::{Lookup, Pager};
+use crate::pmap::Pmap;
+use crate::system::Vm;
+
+impl<P: Pmap> Map<P> {
+    /// Resolves an `access` at `addr`, maps its page in the pmap and returns the page's frame.
+    pub fn fault<M: PhysMem>(
+        &mut self,
+        vm: &mut Vm<M>,
+        addr: VAddr,
+        access: Access,
+    ) -> Result<FrameId, FaultError> {
+        let key = self.lookup(addr).map(|e| e.start).ok_or(FaultError::InvalidAddress(addr))?;
+        let Some(entry) = self.entries.get_mut(&key) else { return Err(FaultError::InvalidAddress(addr)) };
+        if !entry.prot.allows(access) {
+            return Err(FaultError::ProtectionFailure(addr));
+        }
+        let mut object = match entry.object {
+            Some(object) => object,
+            None => {
+                let object = vm.objects.create(entry.pages(), Pager::Anonymous);
+                entry.object = Some(object);
+                entry.offset = PageIndex(0);
+                entry.needs_copy = false;
+                object
+            }
+        };
+        if access == Access::Write && entry.needs_copy {
+            if !vm.objects.is_private(object) {
+                object = vm.objects.shadow(object, entry.offset, entry.pages());
+                entry.object = Some(object);
+                entry.offset = PageIndex(0);
+            }
+            entry.needs_copy = false;
+            vm.objects.collapse(object, &mut vm.frames);
+        }
+        let index = entry.index_of(addr);
+        let prot = entry.mapping_prot();
+        let mut copied_up = false;
+        let (frame, prot) = match vm.objects.lookup(object, index) {
+            Lookup::Resident { frame, depth: 0 } => (frame, prot),
+            Lookup::Resident { frame, .. } => {
+                let shared_top = !entry.needs_copy && vm.objects.refs(object) > 1;
+                if access == Access::Write || shared_top {
+                    let copy = vm.frames.allocate().ok_or(FaultError::OutOfFrames)?;
+                    vm.frames.mem_mut().copy(frame, copy);
+                    vm.objects.insert_page(object, index, copy, &mut vm.frames);
+                    copied_up = true;
+                    (copy, prot)
+                } else {
+                    (frame, prot.without(Prot::WRITE))
+                }
+            }
+            Lookup::Absent => {
+                let zero = vm.frames.allocate().ok_or(FaultError::OutOfFrames)?;
+                vm.frames.mem_mut().zero(zero);
+                vm.objects.insert_page(object, index, zero, &mut vm.frames);
+                (zero, prot)
+            }
+            Lookup::Pager { object, index } => return Err(FaultError::PagerRequest { object, index }),
+        };
+        let page = addr.page_down();
+        let entered = self.pmap.enter(page, frame, prot);
+        if entered.is_err() {
+            self.pmap.remove(page, VAddr(page.0 + PAGE_SIZE));
+        }
+        if copied_up {
+            // The page the copy hides may now be garbage: Mach collapses here too.
+            vm.objects.collapse(object, &mut vm.frames);
+        }
+        entered.map_err(|_| FaultError::OutOfFrames)?;
+        Ok(frame)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::addr::{PageIndex, VAddr, PAGE_SIZE};
+    use crate::entry::{Access, Prot};
+    use crate::error::FaultError;
+    use crate::frame::{PhysMem, VecMem};
+    use crate::map::{Map, Placement};
+    use crate::object::Pager;
+    use crate::pmap::{Pmap, TreePmap};
+    use crate::system::{Counts, Vm};
+
+    fn setup(frames: usize) -> (Vm<VecMem>, Map<TreePmap>, VAddr) {
+        let mut vm = Vm::new(VecMem::new(frames));
+        let mut map = Map::new(VAddr(0x1000), VAddr(0x100000), TreePmap::new()).unwrap();
+        let a =
+            map.allocate(&mut vm, Placement::Fixed(VAddr(0x10000)), 4 * PAGE_SIZE, Prot::DEFAULT).unwrap();
+        (vm, map, a)
+    }
+
+    #[test]
+    fn zero_fill_then_protection() {
+        let (mut vm, mut map, a) = setup(8);
+        let frame = map.fault(&mut vm, VAddr(a.0 + 5), Access::Read).unwrap();
+        let mut buf = [1u8; 16];
+        vm.frames.mem().read(frame, 0, &mut buf);
+        assert_eq!(buf, [0; 16]);
+        assert_eq!(map.pmap().extract(a), Some((frame, Prot::DEFAULT)));
+        assert_eq!(map.fault(&mut vm, a, Access::Execute), Err(FaultError::ProtectionFailure(a)));
+        assert_eq!(
+            map.fault(&mut vm, VAddr(0x2000), Access::Read),
+            Err(FaultError::InvalidAddress(VAddr(0x2000)))
+        );
+        let owner = vm.frames.info(frame).unwrap().owner;
+        assert_eq!(owner, Some((map.lookup(a).unwrap().object.unwrap(), PageIndex(0))));
+        map.destroy(&mut vm);
+        assert_eq!(vm.counts(), Counts::default());
+    }
+
+    #[test]
+    fn out_of_frames_is_distinct_and_recoverable() {
+        let (mut vm, mut map, a) = setup(1);
+        map.fault(&mut vm, a, Access::Write).unwrap();
+        assert_eq!(map.fault(&mut vm, VAddr(a.0 + PAGE_SIZE), Access::Write), Err(FaultError::OutOfFrames));
+        vm.frames.mem_mut().set_limit(2);
+        map.fault(&mut vm, VAddr(a.0 + PAGE_SIZE), Access::Write).unwrap();
+        map.destroy(&mut vm);
+        assert_eq!(vm.counts(), Counts::default());
+    }
+
+    #[test]
+    fn external_pager_is_asked() {
+        let (mut vm, mut map, _) = setup(4);
+        let file = vm.objects.create(4, Pager::External(1));
+        let at = Placement::Fixed(VAddr(0x20000));
+        let va = map.map_object(&mut vm, at, PAGE_SIZE, Prot::READ, file, PageIndex(2), true).unwrap();
+        assert_eq!(
+            map.fault(&mut vm, va, Access::Read),
+            Err(FaultError::PagerRequest { object: file, index: PageIndex(2) })
+        );
+        vm.supply_page(file, PageIndex(2), b"file data").unwrap();
+        let frame = map.fault(&mut vm, va, Access::Read).unwrap();
+        let mut buf = [0u8; 9];
+        vm.frames.mem().read(frame, 0, &mut buf);
+        assert_eq!(&buf, b"file data");
+        map.destroy(&mut vm);
+        assert_eq!(vm.counts(), Counts::default());
+    }
+
+    #[test]
+    fn execute_needs_the_right_and_maps_it() {
+        let (mut vm, mut map, a) = setup(4);
+        map.protect(&mut vm, a, PAGE_SIZE, false, Prot::READ.union(Prot::EXECUTE)).unwrap();
+        let frame = map.fault(&mut vm, a, Access::Execute).unwrap();
+        assert_eq!(map.pmap().extract(a), Some((frame, Prot::from_bits_truncate(5))));
+        assert_eq!(map.fault(&mut vm, a, Access::Write), Err(FaultError::ProtectionFailure(a)));
+        let b = VAddr(a.0 + PAGE_SIZE);
+        assert_eq!(map.fault(&mut vm, b, Access::Execute), Err(FaultError::ProtectionFailure(b)));
+        map.protect(&mut vm, a, PAGE_SIZE, true, Prot::READ).unwrap();
+        assert_eq!(map.pmap().extract(a), Some((frame, Prot::READ)), "lowering reaches the pmap");
+        assert_eq!(
+            map.protect(&mut vm, a, PAGE_SIZE, false, Prot::DEFAULT),
+            Err(crate::error::VmError::ProtectionFailure)
+        );
+        map.destroy(&mut vm);
+        assert_eq!(vm.counts(), Counts::default());
+    }
+
+    #[test]
+    fn a_shared_object_mapping_writes_through() {
+        let (mut vm, mut map, _) = setup(4);
+        let object = vm.objects.create(2, Pager::Anonymous);
+        vm.objects.reference(object);
+        let at = Placement::Fixed(VAddr(0x40000));
+        let va =
+            map.map_object(&mut vm, at, 2 * PAGE_SIZE, Prot::DEFAULT, object, PageIndex(0), false).unwrap();
+        let frame = map.fault(&mut vm, VAddr(va.0 + PAGE_SIZE), Access::Write).unwrap();
+        vm.frames.mem_mut().write(frame, 0, b"x");
+        assert_eq!(vm.objects.get(object).unwrap().pages.get(&PageIndex(1)), Some(&frame));
+        map.destroy(&mut vm);
+        assert_eq!(vm.objects.refs(object), 1, "the caller's reference remains");
+        vm.objects.release(object, &mut vm.frames);
+        assert_eq!(vm.counts(), Counts::default());
+    }
+
+    #[test]
+    fn fork_copies_a_written_pager_mapping_or_refuses() {
+        let (mut vm, mut map, _) = setup(8);
+        let file = vm.objects.create(2, Pager::External(7));
+        let at = Placement::Fixed(VAddr(0x40000));
+        let va =
+            map.map_object(&mut vm, at, 2 * PAGE_SIZE, Prot::DEFAULT, file, PageIndex(0), false).unwrap();
+        vm.supply_page(file, PageIndex(0), b"page 0").unwrap();
+        assert_eq!(map.fork(&mut vm, TreePmap::new()).err(), Some(crate::error::VmError::InvalidArgument));
+        vm.supply_page(file, PageIndex(1), b"page 1").unwrap();
+        let mut child = map.fork(&mut vm, TreePmap::new()).unwrap();
+        map.write(&mut vm, va, b"PAGE").unwrap();
+        assert_eq!(vm.objects.get(file).unwrap().pages.len(), 2, "the parent still writes the file object");
+        let mut buf = [0u8; 6];
+        child.read(&mut vm, va, &mut buf).unwrap();
+        assert_eq!(&buf, b"page 0");
+        map.read(&mut vm, va, &mut buf).unwrap();
+        assert_eq!(&buf, b"PAGE 0");
+        child.destroy(&mut vm);
+        map.destroy(&mut vm);
+        assert_eq!(vm.counts(), Counts::default());
+    }
+}

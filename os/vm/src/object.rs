@@ -1,0 +1,383 @@
+//! Memory objects: reference-counted sets of resident pages, anonymous (zero-fill) or backed by
+//! an external pager, chained by shadows for copy-on-write, and collapsed so chains stay short.
+//!
+//! Invariants:
+//! - an object's `refs` counts the map entries naming it plus the shadows whose backing it is;
+//!   at zero it is destroyed, its frames released and its backing dereferenced (iteratively, so a
+//!   long chain cannot overflow the stack);
+//! - a page seen through a shadow chain is the first resident one going down the chain
+//!   (object page `i` of a shadow is page `i + offset` of its backing); a page resident nowhere
+//!   and asked of an anonymous bottom reads as zeros;
+//! - an object that is shadowed, or named by a copy-on-write entry, is frozen over the pages
+//!   those see: it may gain pages only that read as what they replace (zero-fill, a merge);
+//! - every resident frame's owner in the [`FrameTable`] is its object and page.
+//!
+//! Collapse (after Mach's `vm_object_collapse`): walking down from an object, a backing object
+//! referenced by nothing but the shadow above it is merged into that shadow (its pages that the
+//! shadow lacks move up, the others are freed, and the shadow takes over the backing's own
+//! backing); a backing object still referenced elsewhere is bypassed when the shadow has every
+//! page of it that the shadow can see.
+
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+use crate::addr::{FrameId, ObjectId, PageIndex};
+use crate::frame::{FrameTable, PhysMem};
+
+/// Where an object's non-resident pages come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Pager {
+    /// Nowhere: they read as zeros (or as the backing object's pages, for a shadow).
+    Anonymous,
+    /// An external pager, by the kernel's number for it: a fault on a missing page asks it.
+    External(u32),
+}
+
+/// One memory object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Object {
+    /// Entries and shadows referring to it.
+    pub refs: u32,
+    /// Its size in pages (the range of indices mapped when it was made).
+    pub size: u32,
+    /// Resident pages: page index → frame.
+    pub pages: BTreeMap<PageIndex, FrameId>,
+    /// The object it shadows and the backing page its page 0 corresponds to.
+    pub backing: Option<(ObjectId, PageIndex)>,
+    /// Where missing pages come from.
+    pub pager: Pager,
+}
+
+/// Where a page seen from an object is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Resident in `frame`, `depth` objects down the chain (0: in the object asked).
+    Resident {
+        /// The frame holding it.
+        frame: FrameId,
+        /// How far down the chain.
+        depth: usize,
+    },
+    /// Nowhere: it reads as zeros.
+    Absent,
+    /// With `object`'s external pager, as page `index` of that object.
+    Pager {
+        /// The object whose pager holds it.
+        object: ObjectId,
+        /// The page, inside that object.
+        index: PageIndex,
+    },
+}
+
+/// The table of every memory object.
+#[derive(Clone, Debug, Default)]
+pub struct Objects {
+    table: BTreeMap<ObjectId, Object>,
+    next: u32,
+}
+
+impl Objects {
+    /// An empty table.
+    pub fn new() -> Objects {
+        Objects::default()
+    }
+
+    /// Objects alive.
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// Whether no object is alive.
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+
+    /// The object `id`, if alive.
+    pub fn get(&self, id: ObjectId) -> Option<&Object> {
+        self.table.get(&id)
+    }
+
+    /// Every object alive, by id.
+    pub fn iter(&self) -> impl Iterator<Item = (ObjectId, &Object)> {
+        self.table.iter().map(|(id, object)| (*id, object))
+    }
+
+    /// The references to `id` (0 if it is not alive).
+    pub fn refs(&self, id: ObjectId) -> u32 {
+        self.table.get(&id).map_or(0, |o| o.refs)
+    }
+
+    /// Whether `id` is anonymous and referenced once: its one holder may write it in place
+    /// instead of shadowing it.
+    pub fn is_private(&self, id: ObjectId) -> bool {
+        self.table.get(&id).is_some_and(|o| o.refs == 1 && o.pager == Pager::Anonymous)
+    }
+
+    /// A new object of `size` pages with one reference and no page resident.
+    pub fn create(&mut self, size: u32, pager: Pager) -> ObjectId {
+        while self.table.contains_key(&ObjectId(self.next)) {
+            self.next = self.next.wrapping_add(1);
+        }
+        let id = ObjectId(self.next);
+        self.next = self.next.wrapping_add(1);
+        self.table.insert(id, Object { refs: 1, size, pages: BTreeMap::new(), backing: None, pager });
+        id
+    }
+
+    /// A new anonymous object of `size` pages shadowing `backing` from page `offset`; it takes
+    /// over one reference the caller held on `backing`.
+    pub fn shadow(&mut self, backing: ObjectId, offset: PageIndex, size: u32) -> ObjectId {
+        let id = self.create(size, Pager::Anonymous);
+        if let Some(object) = self.table.get_mut(&id) {
+            object.backing = Some((backing, offset));
+        }
+        id
+    }
+
+    /// Takes one more reference on `id`.
+    pub fn reference(&mut self, id: ObjectId) {
+        if let Some(object) = self.table.get_mut(&id) {
+            object.refs += 1;
+        }
+    }
+
+    /// Drops one reference on `id`; at zero destroys it, then drops its reference on its backing.
+    pub fn release<M: PhysMem>(&mut self, id: ObjectId, frames: &mut FrameTable<M>) {
+        let mut next = Some(id);
+        while let Some(id) = next.take() {
+            let Some(object) = self.table.get_mut(&id) else { return };
+            object.refs -= 1;
+            if object.refs > 0 {
+                return;
+            }
+            if let Some(object) = self.table.remove(&id) {
+                for frame in object.pages.into_values() {
+                    frames.set_owner(frame, None);
+                    frames.release(frame);
+                }
+                next = object.backing.map(|(backing, _)| backing);
+            }
+        }
+    }
+
+    /// Makes `frame` (one reference, held by the caller and handed over) page `index` of `id`.
+    pub fn insert_page<M: PhysMem>(
+        &mut self,
+        id: ObjectId,
+        index: PageIndex,
+        frame: FrameId,
+        frames: &mut FrameTable<M>,
+    ) {
+        let Some(object) = self.table.get_mut(&id) else {
+            frames.release(frame);
+            return;
+        };
+        frames.set_owner(frame, Some((id, index)));
+        if let Some(old) = object.pages.insert(index, frame) {
+            frames.set_owner(old, None);
+            frames.release(old);
+        }
+    }
+
+    /// Where page `index` of `id` is, looking down the shadow chain.
+    pub fn lookup(&self, id: ObjectId, index: PageIndex) -> Lookup {
+        let (mut id, mut index, mut depth) = (id, index, 0);
+        while let Some(object) = self.table.get(&id) {
+            if let Some(&frame) = object.pages.get(&index) {
+                return Lookup::Resident { frame, depth };
+            }
+            if let Pager::External(_) = object.pager {
+                return Lookup::Pager { object: id, index };
+            }
+            let Some((backing, offset)) = object.backing else { break };
+            (id, index, depth) = (backing, index.plus(offset.0), depth + 1);
+        }
+        Lookup::Absent
+    }
+
+    /// How many objects the chain from `id` down holds (0 if `id` is not alive).
+    pub fn depth(&self, id: ObjectId) -> usize {
+        let mut depth = 0;
+        let mut next = Some(id);
+        while let Some(object) = next.and_then(|id| self.table.get(&id)) {
+            depth += 1;
+            next = object.backing.map(|(backing, _)| backing);
+        }
+        depth
+    }
+
+    /// The longest shadow chain of any object.
+    pub fn deepest_chain(&self) -> usize {
+        self.table.keys().map(|&id| self.depth(id)).max().unwrap_or(0)
+    }
+
+    /// Shortens the chain below `top`: merges backing objects only their shadow references and
+    /// bypasses backing objects their shadow hides entirely (see the module's documentation).
+    pub fn collapse<M: PhysMem>(&mut self, top: ObjectId, frames: &mut FrameTable<M>) {
+        let mut current = top;
+        loop {
+            let Some(object) = self.table.get(&current) else { return };
+            let size = object.size;
+            let Some((backing_id, offset)) = object.backing else { return };
+            let Some(backing) = self.table.get(&backing_id) else { return };
+            if backing.pager != Pager::Anonymous {
+                current = backing_id;
+                continue;
+            }
+            let window = offset.0..offset.0.saturating_add(size);
+            if backing.refs == 1 {
+                self.merge(current, backing_id, offset, frames);
+                continue;
+            }
+            let hidden = backing
+                .pages
+                .range(PageIndex(window.start)..PageIndex(window.end))
+                .all(|(index, _)| object.pages.contains_key(&PageIndex(index.0 - offset.0)));
+            if hidden {
+                let below = backing.backing.map(|(id, off)| (id, off.plus(offset.0)));
+                if let Some((id, _)) = below {
+                    self.reference(id);
+                }
+                if let Some(object) = self.table.get_mut(&current) {
+                    object.backing = below;
+                }
+                self.release(backing_id, frames);
+                continue;
+            }
+            current = backing_id;
+        }
+    }
+
+    /// Moves into `shadow` the pages of `backing` (referenced by `shadow` alone) that it sees and
+    /// lacks, frees the rest, and makes `backing`'s backing the shadow's.
+    fn merge<M: PhysMem>(
+        &mut self,
+        shadow: ObjectId,
+        backing: ObjectId,
+        offset: PageIndex,
+        frames: &mut FrameTable<M>,
+    ) {
+        let Some(old) = self.table.remove(&backing) else { return };
+        let Some(object) = self.table.get_mut(&shadow) else { return };
+        let mut freed = Vec::new();
+        for (index, frame) in old.pages {
+            let seen = index.0.checked_sub(offset.0).filter(|i| *i < object.size).map(PageIndex);
+            match seen {
+                Some(i) if !object.pages.contains_key(&i) => {
+                    object.pages.insert(i, frame);
+                    frames.set_owner(frame, Some((shadow, i)));
+                }
+                _ => freed.push(frame),
+            }
+        }
+        object.backing = old.backing.map(|(id, off)| (id, off.plus(offset.0)));
+        for frame in freed {
+            frames.set_owner(frame, None);
+            frames.release(frame);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Lookup, Objects, Pager};
+    use crate::addr::{ObjectId, PageIndex};
+    use crate::frame::{FrameTable, PhysMem, VecMem};
+
+    fn page(objects: &mut Objects, frames: &mut FrameTable<VecMem>, id: ObjectId, index: u32, byte: u8) {
+        let frame = frames.allocate().unwrap();
+        frames.mem_mut().zero(frame);
+        frames.mem_mut().write(frame, 0, &[byte]);
+        objects.insert_page(id, PageIndex(index), frame, frames);
+    }
+
+    fn byte(objects: &Objects, frames: &FrameTable<VecMem>, id: ObjectId, index: u32) -> Option<u8> {
+        match objects.lookup(id, PageIndex(index)) {
+            Lookup::Resident { frame, .. } => {
+                let mut b = [0];
+                frames.mem().read(frame, 0, &mut b);
+                Some(b[0])
+            }
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn shadow_lookup_and_release() {
+        let mut frames = FrameTable::new(VecMem::new(16));
+        let mut objects = Objects::new();
+        let base = objects.create(4, Pager::Anonymous);
+        page(&mut objects, &mut frames, base, 1, 11);
+        page(&mut objects, &mut frames, base, 2, 12);
+        let top = objects.shadow(base, PageIndex(1), 2);
+        page(&mut objects, &mut frames, top, 1, 21);
+        assert_eq!(byte(&objects, &frames, top, 0), Some(11));
+        assert_eq!(byte(&objects, &frames, top, 1), Some(21));
+        assert!(matches!(objects.lookup(top, PageIndex(0)), Lookup::Resident { depth: 1, .. }));
+        assert_eq!(objects.lookup(top, PageIndex(3)), Lookup::Absent);
+        assert_eq!(objects.depth(top), 2);
+        objects.release(top, &mut frames);
+        assert!(objects.is_empty());
+        assert_eq!(frames.in_use(), 0);
+    }
+
+    #[test]
+    fn collapse_merges_a_backing_only_the_shadow_references() {
+        let mut frames = FrameTable::new(VecMem::new(16));
+        let mut objects = Objects::new();
+        let base = objects.create(4, Pager::Anonymous);
+        for i in 0..4 {
+            page(&mut objects, &mut frames, base, i, i as u8);
+        }
+        let top = objects.shadow(base, PageIndex(1), 2);
+        page(&mut objects, &mut frames, top, 0, 99);
+        objects.collapse(top, &mut frames);
+        assert_eq!(objects.len(), 1);
+        assert_eq!(byte(&objects, &frames, top, 0), Some(99));
+        assert_eq!(byte(&objects, &frames, top, 1), Some(2));
+        assert_eq!(frames.in_use(), 2);
+        let owner = frames.info(objects.get(top).unwrap().pages[&PageIndex(1)]).unwrap().owner;
+        assert_eq!(owner, Some((top, PageIndex(1))));
+        objects.release(top, &mut frames);
+        assert_eq!(frames.in_use(), 0);
+    }
+
+    #[test]
+    fn collapse_bypasses_a_hidden_shared_backing() {
+        let mut frames = FrameTable::new(VecMem::new(16));
+        let mut objects = Objects::new();
+        let bottom = objects.create(2, Pager::Anonymous);
+        objects.reference(bottom);
+        page(&mut objects, &mut frames, bottom, 0, 1);
+        let middle = objects.shadow(bottom, PageIndex(0), 2);
+        page(&mut objects, &mut frames, middle, 1, 2);
+        objects.reference(middle);
+        let top = objects.shadow(middle, PageIndex(0), 2);
+        objects.collapse(top, &mut frames);
+        assert_eq!(objects.depth(top), 3, "middle's page 1 is visible: no bypass");
+        page(&mut objects, &mut frames, top, 1, 3);
+        objects.collapse(top, &mut frames);
+        assert_eq!(objects.depth(top), 2);
+        assert_eq!(byte(&objects, &frames, top, 0), Some(1));
+        assert_eq!(byte(&objects, &frames, top, 1), Some(3));
+        assert_eq!((objects.refs(middle), objects.refs(bottom)), (1, 3));
+        objects.release(top, &mut frames);
+        objects.release(middle, &mut frames);
+        objects.release(bottom, &mut frames);
+        assert!(objects.is_empty());
+        assert_eq!(frames.in_use(), 0);
+    }
+
+    #[test]
+    fn external_pager_is_asked_for_missing_pages() {
+        let mut frames = FrameTable::new(VecMem::new(4));
+        let mut objects = Objects::new();
+        let file = objects.create(8, Pager::External(5));
+        let top = objects.shadow(file, PageIndex(2), 2);
+        assert_eq!(objects.lookup(top, PageIndex(1)), Lookup::Pager { object: file, index: PageIndex(3) });
+        objects.collapse(top, &mut frames);
+        assert_eq!(objects.depth(top), 2, "a paged object is never merged");
+        objects.release(top, &mut frames);
+        assert_eq!(objects.len(), 0);
+    }
+}
