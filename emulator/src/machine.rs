@@ -176,6 +176,12 @@ impl Machine {
         }
     }
 
+    /// The JIT's state, if it is in use (for tests that shrink its cache).
+    #[cfg(all(test, target_arch = "x86_64", unix))]
+    pub(crate) fn jit_mut(&mut self) -> Option<&mut crate::jit::Jit> {
+        self.jit.as_deref_mut()
+    }
+
     /// The JIT's counters, if it is in use: blocks entered, blocks translated, slices whose
     /// end the interpreter ran.
     pub fn jit_stats(&self) -> Option<(u64, u64, u64)> {

@@ -76,6 +76,9 @@ pub struct Cache {
     /// The links of every block's direct exits, alive as long as the code that reads them;
     /// boxed because code holds their addresses, which must not move as the vector grows.
     links: Vec<Box<[Link]>>,
+    /// The size of a chunk, and how many the cache holds before it flushes.
+    chunk: usize,
+    max_chunks: usize,
     /// Blocks translated so far.
     pub translated: u64,
     /// Times the cache filled and was flushed.
@@ -85,11 +88,19 @@ pub struct Cache {
 const EMPTY: Entry = Entry { key: u64::MAX, version: 0, len: 0, code: None, chain: 0 };
 
 impl Cache {
-    /// An empty cache.
+    /// An empty cache of [`MAX_CHUNKS`] chunks of 1 MiB.
     pub fn new() -> Cache {
+        Cache::with_limits(CHUNK, MAX_CHUNKS)
+    }
+
+    /// An empty cache of `max_chunks` chunks of `chunk` bytes (tests use tiny ones, to flush
+    /// often).
+    pub fn with_limits(chunk: usize, max_chunks: usize) -> Cache {
         Cache {
+            chunk,
+            max_chunks: max_chunks.max(1),
             chunks: Vec::new(),
-            used: CHUNK,
+            used: chunk,
             map: HashMap::default(),
             front: vec![EMPTY; FRONT],
             links: Vec::new(),
@@ -131,14 +142,14 @@ impl Cache {
     /// first if the cache is full. `None` if the host refuses executable memory or the code is
     /// larger than a chunk.
     pub fn install(&mut self, code: &[u8]) -> Option<BlockFn> {
-        if code.len() > CHUNK {
+        if code.len() > self.chunk {
             return None;
         }
-        if self.used + code.len() > CHUNK {
-            if self.chunks.len() == MAX_CHUNKS {
+        if self.used + code.len() > self.chunk {
+            if self.chunks.len() == self.max_chunks {
                 self.flush();
             }
-            self.chunks.push(ExecutableBuffer::new(CHUNK).ok()?);
+            self.chunks.push(ExecutableBuffer::new(self.chunk).ok()?);
             self.used = 0;
         }
         let chunk = self.chunks.pop()?;
@@ -163,7 +174,7 @@ impl Cache {
         self.front.iter_mut().for_each(|e| *e = EMPTY);
         self.chunks.clear();
         self.links.clear();
-        self.used = CHUNK;
+        self.used = self.chunk;
         self.flushes += 1;
     }
 }

@@ -188,3 +188,22 @@ fn calls_across_pages_match_the_interpreter() {
         );
     }
 }
+
+#[test]
+fn a_tiny_code_cache_that_flushes_all_the_time_changes_nothing() {
+    let path = root().join("programs/asm/bench.s");
+    let elf = crate::loader::read_image(&path).unwrap();
+    let source = far_calls(true);
+    let options = orrery_toolchain::asm::Options::default();
+    let far = orrery_toolchain::asm::assemble(&[("far.s", &source)], &options).unwrap().to_elf();
+    for (elf, seed) in [(&elf, 1), (&far, 2)] {
+        let (mut a, mut b) = pair(elf);
+        // One chunk of 2 KiB: a few blocks, then a flush, over and over.
+        b.jit_mut().unwrap().cache = super::cache::Cache::with_limits(2048, 1);
+        let mut rng = Rng::new(seed);
+        let steps = std::iter::repeat_with(move || 1 + rng.below(20_000)).take(100);
+        compare(&mut a, &mut b, steps).unwrap();
+        let flushes = b.jit_mut().unwrap().cache.flushes;
+        assert!(flushes > 10, "the cache flushed only {flushes} times");
+    }
+}
