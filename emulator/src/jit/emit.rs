@@ -434,9 +434,11 @@ impl Emitter<'_> {
 }
 
 /// How many links the `len` instructions of `block` need: one per exit through which
-/// execution may go on (the taken path of each branch, and the block's end).
+/// execution may go on (the taken path of each branch, and the block's end: two for `jalr`).
 pub fn links_needed(block: &Block, len: usize) -> usize {
-    block.ops[block.start..block.start + len].iter().filter(|op| is_branch(op.kind)).count() + 1
+    let ops = &block.ops[block.start..block.start + len];
+    let jalr = ops.last().is_some_and(|op| op.kind == Kind::Jalr);
+    ops.iter().filter(|op| is_branch(op.kind)).count() + 1 + usize::from(jalr)
 }
 
 /// Translates the `len` instructions of `block` (see [`Block::count`]) into host code whose
@@ -612,8 +614,24 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
                 e.set_imm(op.rd, here.wrapping_add(4));
                 e.give_back(i + 1);
                 e.flush(e.dirty);
-                if let Some(link) = links.get(e.links_used) {
-                    e.follow(link, Some(()), None, out);
+                // Two cached targets (a return serves two call sites); the dispatcher fills
+                // the first link while it is empty, then the second.
+                match (links.get(e.links_used), links.get(e.links_used + 1)) {
+                    (Some(first), Some(second)) => {
+                        let (other, missed) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
+                        e.follow(first, Some(()), None, other);
+                        dynasm!(e.a ; .arch x64 ; =>other);
+                        e.follow(second, Some(()), None, missed);
+                        dynasm!(e.a
+                            ; .arch x64
+                            ; =>missed
+                            ; mov rcx, QWORD first as *const Link as usize as i64
+                            ; cmp QWORD [rcx + link_off::CODE], 0
+                            ; jne =>out
+                            ; mov rax, rcx
+                        );
+                    }
+                    _ => dynasm!(e.a ; .arch x64 ; xor eax, eax),
                 }
                 dynasm!(e.a
                     ; .arch x64

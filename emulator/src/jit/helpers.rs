@@ -66,7 +66,8 @@ pub struct Ctx {
 
 /// Where an exit of a block may jump without returning to the dispatcher: the next block and
 /// what must still hold for the dispatcher to choose it. The dispatcher fills it in after the
-/// exit was taken once (and may overwrite it: for `jalr`, it caches the last target).
+/// exit was taken once (a `jalr` has two, for two targets; the second is overwritten as
+/// targets change).
 #[repr(C)]
 #[derive(Default)]
 pub struct Link {
