@@ -167,6 +167,11 @@ impl Bus {
         self.code_frames[frame]
     }
 
+    /// The code map, one `bool` per fetchable frame, for translated code's inline store check.
+    pub(crate) fn code_map(&self) -> *const bool {
+        self.code_frames.as_ptr()
+    }
+
     /// Records that decoded code exists (or no longer exists) for `frame`.
     pub fn set_code(&mut self, frame: usize, code: bool) {
         self.code_frames[frame] = code;
@@ -288,6 +293,19 @@ impl Bus {
         Ok(())
     }
 
+    /// Zeroes `len` bytes of RAM at `pa` (not ROM, not devices), writing only the pages that
+    /// are not zero already (so fresh RAM stays untouched).
+    pub fn zero(&mut self, pa: u32, len: u32) -> Result<(), BusFault> {
+        const ZEROS: [u8; 1 << PAGE_SHIFT] = [0; 1 << PAGE_SHIFT];
+        let off = self.ram_offset(pa, len).ok_or(BusFault)?;
+        for chunk in self.ram[off..off + len as usize].chunks_mut(1 << PAGE_SHIFT) {
+            if *chunk != ZEROS[..chunk.len()] {
+                chunk.fill(0);
+            }
+        }
+        Ok(())
+    }
+
     /// Reads a word of RAM for the page walker; `None` if `pa` is not word-aligned RAM.
     #[inline]
     pub fn ram_word(&self, pa: u32) -> Option<u32> {
@@ -347,6 +365,19 @@ mod tests {
         assert_eq!(bus.read(TIMER_BASE, 1, 77), Err(BusFault), "devices take words only");
         assert_eq!(bus.read(TIMER_BASE + 0x100, 4, 0), Err(BusFault), "no such register");
         assert_eq!(bus.read(POWER_BASE, 4, 0), Err(BusFault), "nothing mapped there");
+    }
+
+    #[test]
+    fn zero_clears_only_what_is_asked() {
+        let mut bus = Bus::new(0x10000);
+        for pa in [RAM_BASE, RAM_BASE + 0x1ffc, RAM_BASE + 0x3000] {
+            bus.write(pa, 4, 0xffff_ffff, 0).unwrap();
+        }
+        bus.zero(RAM_BASE + 4, 0x2ffc).unwrap();
+        assert_eq!(bus.read(RAM_BASE, 4, 0), Ok(0xffff_ffff), "before the range");
+        assert_eq!(bus.read(RAM_BASE + 0x1ffc, 4, 0), Ok(0), "inside it");
+        assert_eq!(bus.read(RAM_BASE + 0x3000, 4, 0), Ok(0xffff_ffff), "after it");
+        assert_eq!(bus.zero(RAM_BASE + 0xfffc, 8), Err(BusFault), "past the end of RAM");
     }
 
     #[test]

@@ -21,6 +21,8 @@ pub mod cpu;
 pub mod device;
 pub mod devices;
 pub mod host;
+#[cfg(all(target_arch = "x86_64", unix))]
+pub mod jit;
 pub mod loader;
 pub mod machine;
 pub mod mmu;

@@ -172,9 +172,12 @@ pub fn load_elf(bus: &mut Bus, bytes: &[u8]) -> Result<Image, LoadError> {
                 ox32::memmap::RAM_BASE as u64 + bus.ram_size() as u64
             ));
         };
-        let mut data = bytes[ph.p_offset as usize..file_end as usize].to_vec();
-        data.resize(memsz as usize, 0);
-        bus.poke(pa, &data).map_err(|_| LoadError(format!("segment {i}: cannot write RAM")))?;
+        // The file's bytes, then zeros to `p_memsz` (written only where RAM is not zero already:
+        // a large `.bss` on fresh RAM costs no writes).
+        let data = &bytes[ph.p_offset as usize..file_end as usize];
+        let cannot = |_| LoadError(format!("segment {i}: cannot write RAM"));
+        bus.poke(pa, data).map_err(cannot)?;
+        bus.zero(pa + data.len() as u32, memsz - data.len() as u32).map_err(cannot)?;
     }
     let entry =
         u32::try_from(elf.entry).map_err(|_| LoadError(format!("entry {:#x} is not 32-bit", elf.entry)))?;

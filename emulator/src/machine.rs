@@ -94,9 +94,14 @@ pub struct Machine {
     /// Symbols of the loaded image.
     pub symbols: Symbols,
     code: CodeCache,
+    #[cfg(all(target_arch = "x86_64", unix))]
+    jit: Option<Box<crate::jit::Jit>>,
     waiting: bool,
     has_disk: bool,
 }
+
+/// Whether this host can run the JIT (`--jit on`).
+pub const JIT_SUPPORTED: bool = cfg!(all(target_arch = "x86_64", unix));
 
 impl Machine {
     /// A node in its reset state with the standard devices.
@@ -131,7 +136,73 @@ impl Machine {
         let code = CodeCache::new(bus.frames());
         let mut cpu = Cpu::new(config.node_id, BOOT_ROM_BASE, config.clock);
         cpu.ram_size = bus.ram_size();
-        Machine { cpu, bus, symbols: Symbols::default(), code, waiting: false, has_disk }
+        Machine {
+            cpu,
+            bus,
+            symbols: Symbols::default(),
+            code,
+            #[cfg(all(target_arch = "x86_64", unix))]
+            jit: None,
+            waiting: false,
+            has_disk,
+        }
+    }
+
+    /// Runs guest code with the JIT (`on`, where [`JIT_SUPPORTED`]) or the interpreter. The
+    /// choice changes nothing the guest or an observer can see but speed. Returns whether the
+    /// JIT is now in use.
+    pub fn set_jit(&mut self, on: bool) -> bool {
+        #[cfg(all(target_arch = "x86_64", unix))]
+        {
+            self.jit = on.then(|| Box::new(crate::jit::Jit::new()));
+            on
+        }
+        #[cfg(not(all(target_arch = "x86_64", unix)))]
+        {
+            let _ = on;
+            false
+        }
+    }
+
+    /// Whether the JIT is in use.
+    pub fn jit_enabled(&self) -> bool {
+        #[cfg(all(target_arch = "x86_64", unix))]
+        {
+            self.jit.is_some()
+        }
+        #[cfg(not(all(target_arch = "x86_64", unix)))]
+        {
+            false
+        }
+    }
+
+    /// The JIT's state, if it is in use (for tests that shrink its cache).
+    #[cfg(all(test, target_arch = "x86_64", unix))]
+    pub(crate) fn jit_mut(&mut self) -> Option<&mut crate::jit::Jit> {
+        self.jit.as_deref_mut()
+    }
+
+    /// The JIT's counters, if it is in use: blocks entered, blocks translated, slices whose
+    /// end the interpreter ran.
+    pub fn jit_stats(&self) -> Option<(u64, u64, u64)> {
+        #[cfg(all(target_arch = "x86_64", unix))]
+        {
+            self.jit.as_deref().map(|j| (j.blocks_run, j.cache.translated, j.handed_over))
+        }
+        #[cfg(not(all(target_arch = "x86_64", unix)))]
+        {
+            None
+        }
+    }
+
+    /// Runs one slice of at most `budget` cycles with the chosen engine.
+    fn slice(&mut self, budget: u64, trace: bool) -> Exit {
+        #[cfg(all(target_arch = "x86_64", unix))]
+        if let Some(jit) = self.jit.as_deref_mut().filter(|_| !trace) {
+            return crate::jit::run(&mut self.cpu, &mut self.bus, &mut self.code, jit, budget);
+        }
+        let _ = trace;
+        exec::run(&mut self.cpu, &mut self.bus, &mut self.code, budget)
     }
 
     /// Loads an ox32 executable and prepares a direct boot: `pc` = its entry, `a0` = node
@@ -250,7 +321,7 @@ impl Machine {
             if trace {
                 self.trace_instruction();
             }
-            if exec::run(&mut self.cpu, &mut self.bus, &mut self.code, budget) == Exit::Wait {
+            if self.slice(budget, trace) == Exit::Wait {
                 self.waiting = self.bus.pending_interrupt(self.cpu.now()).is_none();
             }
         }

@@ -47,6 +47,41 @@ struct NodeArgs {
     /// A disk image for the block device (`oxdisk create` makes one); guest writes persist.
     #[arg(long)]
     disk: Option<PathBuf>,
+    /// Execute guest code translated to host code (`on`, where supported: x86-64) or with the
+    /// interpreter (`off`); the results are identical, cycle for cycle.
+    #[arg(long, value_enum, default_value_t = Jit::default_choice())]
+    jit: Jit,
+}
+
+/// The `--jit` choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Jit {
+    /// Translate to host code (falls back to the interpreter where unsupported).
+    On,
+    /// Interpret.
+    Off,
+}
+
+impl Jit {
+    /// On where the host supports it.
+    fn default_choice() -> Jit {
+        if orrery_emulator::machine::JIT_SUPPORTED {
+            Jit::On
+        } else {
+            Jit::Off
+        }
+    }
+
+    fn on(self) -> bool {
+        self == Jit::On
+    }
+}
+
+/// Sets the engine of every node of `system`.
+fn set_jit(system: &mut System, jit: Jit) {
+    for node in &mut system.nodes {
+        node.machine.set_jit(jit.on());
+    }
 }
 
 impl NodeArgs {
@@ -64,6 +99,7 @@ impl NodeArgs {
         config.input = self.input.unwrap_or_default().into_bytes();
         config.disk = self.disk.as_deref().map(Disk::open).transpose()?;
         let mut machine = Machine::new(config);
+        machine.set_jit(self.jit.on());
         machine.boot_elf(&elf).map_err(|e| format!("{}: {e}", self.image.display()))?;
         Ok(machine)
     }
@@ -116,6 +152,10 @@ enum Command {
         /// Quantum in virtual microseconds (with --nodes), 1 to 1000000.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         quantum_us: u64,
+        /// The engine: `on` (the JIT), `off` (the interpreter); without it, both, one after
+        /// the other (the JIT last, where supported).
+        #[arg(long, value_enum)]
+        jit: Option<Jit>,
     },
 }
 
@@ -140,6 +180,7 @@ fn run_topology(node: NodeArgs, max_cycles: Option<u64>, threads: usize) -> Resu
         stdin,
     };
     let mut system = System::new(&topology, options)?;
+    set_jit(&mut system, node.jit);
     let central = system.nodes.iter().position(|n| n.role == Role::Central).unwrap_or(0);
     let limit = max_cycles.map_or(u64::MAX, |c| system.nodes[central].machine.cpu.clock.time_of(c));
     let outcome = system.run(limit, threads);
@@ -246,6 +287,7 @@ fn debug_topology(
         stdin: false,
     };
     let mut system = System::new(&topology, options)?;
+    set_jit(&mut system, node.jit);
     system.connect()?;
     let mut session = Monitor::for_system(&mut system).with_limit(limit);
     monitor::session(&mut session, script, monitor)?;
@@ -261,6 +303,7 @@ fn bench_program() -> Result<orrery_toolchain::asm::Program, String> {
 
 /// Options of `orrery bench`.
 struct BenchOptions {
+    jit: Jit,
     rounds: u32,
     nodes: usize,
     threads: usize,
@@ -302,6 +345,7 @@ fn bench_system(options: BenchOptions) -> Result<ExitCode, String> {
     let built = System::new(&topology, system_options);
     let _ = std::fs::remove_file(&elf_path);
     let mut system = built?;
+    set_jit(&mut system, options.jit);
     let rounds_at = program.symbol("rounds").ok_or("bench.s lost its `rounds` symbol")?;
     for node in &mut system.nodes {
         node.machine.poke(rounds_at, &options.rounds.to_le_bytes()).map_err(|_| "cannot patch `rounds`")?;
@@ -315,11 +359,21 @@ fn bench_system(options: BenchOptions) -> Result<ExitCode, String> {
     let instructions: u64 = system.nodes.iter().map(|n| n.machine.cpu.instret).sum();
     println!("program:       sieve of 65536 x {} rounds on each of {} nodes", options.rounds, options.nodes);
     println!("threads:       {}, quantum {} us", options.threads, options.quantum_us);
+    println!("engine:        {}", engine_name(options.jit));
     println!("instructions:  {instructions} in all");
     println!("virtual time:  {:.3} s", system.time as f64 / 1e9);
     println!("wall time:     {seconds:.3} s");
     println!("MIPS: {:.0}", instructions as f64 / seconds / 1e6);
     Ok(ExitCode::SUCCESS)
+}
+
+/// How the bench report names an engine.
+fn engine_name(jit: Jit) -> &'static str {
+    if jit.on() && orrery_emulator::machine::JIT_SUPPORTED {
+        "jit"
+    } else {
+        "interpreter"
+    }
 }
 
 fn bench(options: BenchOptions) -> Result<ExitCode, String> {
@@ -329,6 +383,7 @@ fn bench(options: BenchOptions) -> Result<ExitCode, String> {
     let rounds = options.rounds;
     let program = bench_program()?;
     let mut machine = Machine::new(MachineConfig::new(16 << 20, Box::new(std::io::sink())));
+    machine.set_jit(options.jit.on());
     machine.boot_elf(&program.to_elf()).map_err(|e| e.to_string())?;
     let rounds_at = machine.symbols.address_of("rounds").ok_or("bench.s lost its `rounds` symbol")?;
     machine.bus.poke(rounds_at, &rounds.to_le_bytes()).map_err(|_| "cannot patch `rounds`")?;
@@ -340,10 +395,14 @@ fn bench(options: BenchOptions) -> Result<ExitCode, String> {
     }
     let cpu = &machine.cpu;
     println!("program:       sieve of 65536 x {rounds} rounds, user mode, paging on");
+    println!("engine:        {}", engine_name(options.jit));
     println!("instructions:  {}", cpu.instret);
     println!("virtual time:  {:.3} s at 100 MHz", cpu.now() as f64 / 1e9);
     println!("wall time:     {seconds:.3} s");
     println!("TLB:           {} hits, {} misses, {} flushes", cpu.tlb.hits, cpu.tlb.misses, cpu.tlb.flushes);
+    if let Some((entered, translated, handed_over)) = machine.jit_stats() {
+        println!("JIT:           {translated} blocks translated, {entered} entered from the dispatcher, {handed_over} slice ends interpreted");
+    }
     println!("MIPS: {:.0}", cpu.instret as f64 / seconds / 1e6);
     Ok(ExitCode::SUCCESS)
 }
@@ -356,8 +415,15 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run { node, max_cycles, threads } => run(node, max_cycles, threads),
         Command::Debug { node, script, monitor, limit } => debug(node, script, monitor, limit),
-        Command::Bench { rounds, nodes, threads, quantum_us } => {
-            bench(BenchOptions { rounds, nodes: nodes.into(), threads: threads.into(), quantum_us })
+        Command::Bench { rounds, nodes, threads, quantum_us, jit } => {
+            let engines = match jit {
+                Some(jit) => vec![jit],
+                None if orrery_emulator::machine::JIT_SUPPORTED => vec![Jit::Off, Jit::On],
+                None => vec![Jit::Off],
+            };
+            engines.into_iter().try_fold(ExitCode::SUCCESS, |_, jit| {
+                bench(BenchOptions { jit, rounds, nodes: nodes.into(), threads: threads.into(), quantum_us })
+            })
         }
     };
     result.unwrap_or_else(|message| {

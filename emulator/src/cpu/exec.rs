@@ -38,6 +38,19 @@ fn r(field: u8) -> usize {
 
 /// Runs up to `budget` cycles (at least 1) from `cpu.pc`.
 pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, budget: u64) -> Exit {
+    run_from(cpu, bus, code, budget, None)
+}
+
+/// Runs up to `budget` cycles (at least 1) from `cpu.pc`; with `entered`, the page of `cpu.pc`
+/// is already translated to that frame (whose decoded page exists), as when the JIT hands the
+/// end of a slice over without the fetch translation a new slice would make.
+pub(crate) fn run_from(
+    cpu: &mut Cpu,
+    bus: &mut Bus,
+    code: &mut CodeCache,
+    budget: u64,
+    mut entered: Option<usize>,
+) -> Exit {
     cpu.slice = super::SliceClock { cycles0: cpu.cycles, instret0: cpu.instret, budget, traps: 0 };
     let mut remaining = budget;
     let mut stale_frame: Option<usize> = None;
@@ -50,7 +63,11 @@ pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, budget: u64) -> E
             break Exit::Budget;
         }
         let pc = cpu.pc;
-        let frame = match cpu.fetch_frame(bus, pc) {
+        let fetched = match entered.take() {
+            Some(frame) => Ok(frame),
+            None => cpu.fetch_frame(bus, pc),
+        };
+        let frame = match fetched {
             Ok(frame) => frame,
             Err(trap) => {
                 remaining -= 1;

@@ -165,6 +165,11 @@ impl Cpu {
         self.asid
     }
 
+    /// The fast-path bits ([`fast`]) of a load and of a store in the current mode.
+    pub(crate) fn fast_bits(&self) -> (u8, u8) {
+        (self.load_bit, self.store_bit)
+    }
+
     /// The current virtual time.
     pub fn now(&self) -> Time {
         self.clock.time_of(self.cycles)

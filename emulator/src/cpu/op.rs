@@ -195,12 +195,15 @@ impl Op {
 /// Decoded instructions for every fetchable frame that has run code.
 pub struct CodeCache {
     pages: Vec<Option<Box<[Op; 1025]>>>,
+    /// Per frame, bumped each time its decoded instructions are forgotten, so that anything
+    /// derived from them (the JIT's blocks) can tell it is stale.
+    versions: Vec<u32>,
 }
 
 impl CodeCache {
     /// An empty cache for `frames` fetchable frames.
     pub fn new(frames: usize) -> CodeCache {
-        CodeCache { pages: (0..frames).map(|_| None).collect() }
+        CodeCache { pages: (0..frames).map(|_| None).collect(), versions: vec![0; frames] }
     }
 
     /// The decoded page of `frame`, created empty if needed; the flag says it was created.
@@ -218,10 +221,23 @@ impl CodeCache {
     /// Forgets the decoded instructions of `frame`.
     pub fn drop_frame(&mut self, frame: usize) {
         self.pages[frame] = None;
+        self.versions[frame] = self.versions[frame].wrapping_add(1);
+    }
+
+    /// Where `frame`'s version is kept (stable while the cache lives), for translated code.
+    pub fn version_ptr(&self, frame: usize) -> *const u32 {
+        &self.versions[frame]
+    }
+
+    /// How many times `frame`'s decoded instructions have been forgotten (wrapping).
+    #[inline(always)]
+    pub fn version(&self, frame: usize) -> u32 {
+        self.versions[frame]
     }
 
     /// Forgets everything.
     pub fn clear(&mut self) {
         self.pages.iter_mut().for_each(|p| *p = None);
+        self.versions.iter_mut().for_each(|v| *v = v.wrapping_add(1));
     }
 }

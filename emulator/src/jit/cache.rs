@@ -1,0 +1,186 @@
+//! The code cache: executable memory for translated blocks and the map that finds them.
+//!
+//! Blocks are keyed by their virtual address, the physical frame holding them, and the mode
+//! and paging state their fast paths assume; each remembers the frame's [`CodeCache`] version
+//! at translation and is stale once the interpreter's decoded page for that frame has been
+//! dropped (a store to code, a poke, a reload). Host code goes into fixed chunks of executable
+//! memory, written while not executable and sealed afterwards (never writable and executable
+//! at once). The cache is bounded: when [`MAX_CHUNKS`] chunks are full, everything is dropped
+//! and translation starts over.
+//!
+//! [`CodeCache`]: crate::cpu::op::CodeCache
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use dynasmrt::mmap::{ExecutableBuffer, MutableBuffer};
+
+use super::helpers::{Ctx, Link};
+
+/// The size of one chunk of executable memory.
+const CHUNK: usize = 1 << 20;
+/// The most chunks the cache holds before it flushes.
+pub const MAX_CHUNKS: usize = 32;
+/// Entries of the direct-mapped lookup table in front of the map.
+const FRONT: usize = 1 << 14;
+
+/// A translated block's entry point.
+pub type BlockFn = unsafe extern "sysv64" fn(*mut Ctx) -> u32;
+
+/// One block as the dispatcher sees it.
+#[derive(Clone, Copy)]
+pub struct Entry {
+    /// The key it was stored under.
+    pub key: u64,
+    /// The frame's code version at translation.
+    pub version: u32,
+    /// Instructions in the block; 0 when the first instruction is one the dispatcher executes.
+    pub len: u32,
+    /// The code (none when `len` is 0).
+    pub code: Option<BlockFn>,
+    /// Where a linked exit of another block jumps in.
+    pub chain: usize,
+}
+
+/// The key of a block at virtual `pc` in `frame` with mode/paging `flags` (two bits).
+pub fn key(pc: u32, frame: usize, flags: u8) -> u64 {
+    (pc as u64) | (frame as u64) << 32 | (flags as u64) << 62
+}
+
+/// A multiplicative hasher for block keys (which are already well spread).
+#[derive(Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ b as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0 ^ n).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// Executable memory and the blocks in it.
+pub struct Cache {
+    chunks: Vec<ExecutableBuffer>,
+    used: usize,
+    map: HashMap<u64, Entry, BuildHasherDefault<KeyHasher>>,
+    front: Vec<Entry>,
+    /// The links of every block's direct exits, alive as long as the code that reads them;
+    /// boxed because code holds their addresses, which must not move as the vector grows.
+    links: Vec<Box<[Link]>>,
+    /// The size of a chunk, and how many the cache holds before it flushes.
+    chunk: usize,
+    max_chunks: usize,
+    /// Blocks translated so far.
+    pub translated: u64,
+    /// Times the cache filled and was flushed.
+    pub flushes: u64,
+}
+
+const EMPTY: Entry = Entry { key: u64::MAX, version: 0, len: 0, code: None, chain: 0 };
+
+impl Cache {
+    /// An empty cache of [`MAX_CHUNKS`] chunks of 1 MiB.
+    pub fn new() -> Cache {
+        Cache::with_limits(CHUNK, MAX_CHUNKS)
+    }
+
+    /// An empty cache of `max_chunks` chunks of `chunk` bytes (tests use tiny ones, to flush
+    /// often).
+    pub fn with_limits(chunk: usize, max_chunks: usize) -> Cache {
+        Cache {
+            chunk,
+            max_chunks: max_chunks.max(1),
+            chunks: Vec::new(),
+            used: chunk,
+            map: HashMap::default(),
+            front: vec![EMPTY; FRONT],
+            links: Vec::new(),
+            translated: 0,
+            flushes: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn slot(key: u64) -> usize {
+        (((key >> 2) ^ (key >> 22) ^ (key >> 52)) as usize) % FRONT
+    }
+
+    /// The block stored under `key`, if any (possibly stale: check its version).
+    #[inline(always)]
+    pub fn get(&mut self, key: u64) -> Option<Entry> {
+        let slot = Cache::slot(key);
+        let e = self.front[slot];
+        if e.key == key {
+            return Some(e);
+        }
+        let e = *self.map.get(&key)?;
+        self.front[slot] = e;
+        Some(e)
+    }
+
+    /// Stores `entry` (replacing any older block under its key).
+    pub fn put(&mut self, entry: Entry) {
+        self.front[Cache::slot(entry.key)] = entry;
+        self.map.insert(entry.key, entry);
+    }
+
+    /// Keeps `links` (read by the code of a block being installed) until the next flush.
+    pub fn keep(&mut self, links: Box<[Link]>) {
+        self.links.push(links);
+    }
+
+    /// Copies `code` into executable memory and returns its entry point, flushing every block
+    /// first if the cache is full. `None` if the host refuses executable memory or the code is
+    /// larger than a chunk.
+    pub fn install(&mut self, code: &[u8]) -> Option<BlockFn> {
+        if code.len() > self.chunk {
+            return None;
+        }
+        if self.used + code.len() > self.chunk {
+            if self.chunks.len() == self.max_chunks {
+                self.flush();
+            }
+            self.chunks.push(ExecutableBuffer::new(self.chunk).ok()?);
+            self.used = 0;
+        }
+        let chunk = self.chunks.pop()?;
+        let mut writable: MutableBuffer = chunk.make_mut().ok()?;
+        let start = self.used;
+        writable.set_len(start + code.len());
+        writable[start..].copy_from_slice(code);
+        let sealed = writable.make_exec().ok()?;
+        let ptr = sealed.as_ptr().wrapping_add(start);
+        self.chunks.push(sealed);
+        self.used = (start + code.len()).next_multiple_of(16);
+        self.translated += 1;
+        // Safety: `ptr` is the start of `code`, a complete function with the `BlockFn`
+        // signature emitted by `emit::translate`, in a sealed executable mapping that lives
+        // until `flush` (which also forgets every `Entry` holding it).
+        Some(unsafe { std::mem::transmute::<*const u8, BlockFn>(ptr) })
+    }
+
+    /// Drops every block and all executable memory.
+    pub fn flush(&mut self) {
+        self.map.clear();
+        self.front.iter_mut().for_each(|e| *e = EMPTY);
+        self.chunks.clear();
+        self.links.clear();
+        self.used = self.chunk;
+        self.flushes += 1;
+    }
+}
+
+impl Default for Cache {
+    fn default() -> Cache {
+        Cache::new()
+    }
+}

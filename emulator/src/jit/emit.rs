@@ -1,0 +1,836 @@
+//! The translator: one block of pre-decoded ox32 instructions to x86-64 machine code.
+//!
+//! A block is a run of instructions inside one guest page — conditional branches inside it are
+//! side exits — ending after a jump (`jal`, `jalr`), before an instruction the dispatcher executes itself (`System`, `Illegal`), at the end
+//! of the page, or at [`MAX_BLOCK`] instructions. Its code is a function
+//! `extern "sysv64" fn(*mut Ctx) -> u32` (see [`super::helpers`]) built with dynasm-rs:
+//!
+//! * `rbx` = guest registers, `r12` = the context, `r13` = guest RAM, `r14` = the TLB's entries,
+//!   `rbp` = the TLB hit counter, `r15` = the cycles left in the slice after the current
+//!   block. Guest registers live in memory (`[rbx + 4 * n]`); in each block the (up to six)
+//!   most used ones are kept in `rsi`, `rdi`, `r8`–`r11`, loaded at the block's start,
+//!   written back before every exit and helper call, and reloaded after every call.
+//! * Branch, jump and fall-through exits go through a [`Link`]: once the dispatcher has filled
+//!   it in, the exit jumps straight into the next block when the dispatcher would have chosen
+//!   it — at least its length in cycles left, the same target (for `jalr`), and for another
+//!   page the same code version and the same TLB entry for the fetch translation (counted as
+//!   the hit the interpreter's fetch translation counts).
+//! * Loads and stores test the same fast path as the interpreter inline (with paging: the TLB
+//!   entry's tag and fast bit for the block's mode, counting a hit; without: the RAM bounds and,
+//!   for a store, the code map) and call a helper out of line otherwise.
+//! * Every exit stores the cycles left and where to go on (or the trap and its `epc`), so the
+//!   dispatcher's cycle count is the interpreter's to the instruction. Nothing in the code depends on guest
+//!   data except through those checks: every host address it forms is RAM plus an offset the
+//!   checks bounded, or a field of the context.
+
+use dynasmrt::x64::X64Relocation;
+use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmError, DynasmLabelApi, VecAssembler};
+use ox32::memmap::{RAM_BASE, RAM_MAX};
+use ox32::pte::{PAGE_SHIFT, TLB_ENTRIES};
+use ox32::trap::Exception;
+
+use super::helpers::{self, link_off, off, Link, EXIT_NEXT, EXIT_TRAP};
+use crate::cpu::op::{Kind, Op};
+use crate::mmu::TlbEntry;
+
+/// The most instructions in one block.
+pub const MAX_BLOCK: usize = 64;
+
+const TLB_SIZE: i32 = std::mem::size_of::<TlbEntry>() as i32;
+const TLB_TAG: i32 = std::mem::offset_of!(TlbEntry, tag) as i32;
+const TLB_FAST: i32 = std::mem::offset_of!(TlbEntry, fast) as i32;
+const TLB_RAM_OFF: i32 = std::mem::offset_of!(TlbEntry, ram_off) as i32;
+const TLB_PPN: i32 = std::mem::offset_of!(TlbEntry, ppn) as i32;
+const TLB_FLAGS: i32 = std::mem::offset_of!(TlbEntry, flags) as i32;
+const _: () = assert!(TLB_ENTRIES.is_power_of_two());
+
+/// Whether `kind` ends a block after itself (conditional branches do not: their taken path
+/// is a side exit, and the block goes on with the path not taken).
+pub fn ends_block(kind: Kind) -> bool {
+    matches!(kind, Kind::Jal | Kind::Jalr)
+}
+
+/// Whether `kind` is a conditional branch.
+pub fn is_branch(kind: Kind) -> bool {
+    matches!(kind, Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu)
+}
+
+/// Whether the dispatcher, not a block, executes `kind`.
+pub fn is_special(kind: Kind) -> bool {
+    matches!(kind, Kind::System | Kind::Illegal | Kind::Undecoded | Kind::PageEnd)
+}
+
+/// How the block is entered: the mode and paging state its fast paths assume.
+#[derive(Clone, Copy, Debug)]
+pub struct Mode {
+    /// Paging is on.
+    pub paging: bool,
+    /// The fast bit a load needs.
+    pub load_bit: u8,
+    /// The fast bit a store needs.
+    pub store_bit: u8,
+    /// The RAM size (a multiple of the page size, at most `RAM_MAX`).
+    pub ram_len: u32,
+}
+
+const _: () = assert!(RAM_MAX as u64 <= (1u64 << 32) - RAM_BASE as u64);
+
+/// An out-of-line slow path to emit after the block's body.
+enum Slow {
+    Load { at: DynamicLabel, resume: DynamicLabel, index: usize, size: u32, signed: bool, dirty: u64 },
+    Store { at: DynamicLabel, resume: DynamicLabel, index: usize, size: u32, rs2: u8, dirty: u64 },
+}
+
+/// Byte offset of guest register `r` from `rbx`.
+fn reg(r: u8) -> i32 {
+    (r as i32 & 63) * 4
+}
+
+/// The block's instructions: `ops` from index `start` of a page at virtual `base`.
+pub struct Block<'a> {
+    /// The decoded page (1025 slots, the last a sentinel).
+    pub ops: &'a [Op],
+    /// The index of the block's first instruction.
+    pub start: usize,
+    /// The page's virtual address.
+    pub base: u32,
+}
+
+impl Block<'_> {
+    /// The number of instructions the block holds (at least 1 unless the first is special).
+    pub fn count(&self) -> usize {
+        let mut n = 0;
+        for op in &self.ops[self.start..1024] {
+            if is_special(op.kind) || n == MAX_BLOCK {
+                break;
+            }
+            n += 1;
+            if ends_block(op.kind) {
+                break;
+            }
+        }
+        n
+    }
+}
+
+/// Host code for a block.
+pub struct Code {
+    /// The machine code; the function starts at offset 0.
+    pub bytes: Vec<u8>,
+    /// Where another block's direct exit jumps in (after the prologue).
+    pub chain_offset: usize,
+}
+
+/// The emitter's state for one block.
+struct Emitter<'a> {
+    a: VecAssembler<X64Relocation>,
+    len: usize,
+    links: &'a [Link],
+    links_used: usize,
+    paging: bool,
+    /// The block's first address.
+    start: u32,
+    /// The start of the body (after the cycles are counted and registers loaded), where a
+    /// loop on the block itself jumps back to.
+    top: DynamicLabel,
+    /// The host register (a number for `Rd`) holding each guest register kept in one.
+    cached: [Option<u8>; 64],
+    /// Guest registers whose host copy is newer than memory, at this point of the emission.
+    dirty: u64,
+}
+
+/// Host registers that hold guest registers inside a block (`rsi`, `rdi`, `r8`–`r11`:
+/// caller-saved, so written back before every call and exit and reloaded after every call;
+/// exits may use them as scratch once written back).
+const CACHE_REGS: [u8; 6] = [6, 7, 8, 9, 10, 11];
+
+/// The cached guest registers that `ops` write, as a mask.
+fn written(ops: &[Op], cached: &[Option<u8>; 64]) -> u64 {
+    let writes_rd = |k: Kind| {
+        !matches!(
+            k,
+            Kind::Beq
+                | Kind::Bne
+                | Kind::Blt
+                | Kind::Bge
+                | Kind::Bltu
+                | Kind::Bgeu
+                | Kind::Sb
+                | Kind::Sh
+                | Kind::Sw
+        )
+    };
+    ops.iter()
+        .filter(|op| writes_rd(op.kind) && cached[op.rd as usize & 63].is_some())
+        .fold(0, |mask, op| mask | 1 << (op.rd & 63))
+}
+
+/// The guest registers worth keeping in host registers in `ops`: the most used ones (at least
+/// twice), at most `CACHE_REGS.len()`.
+fn choose_cached(ops: &[Op]) -> [Option<u8>; 64] {
+    let mut uses = [0u32; 32];
+    for op in ops {
+        let (reads, writes): (&[u8], &[u8]) = match op.kind {
+            Kind::Lui | Kind::Auipc | Kind::Jal => (&[], &[op.rd]),
+            Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu => {
+                (&[op.rs1, op.rs2], &[])
+            }
+            Kind::Sb | Kind::Sh | Kind::Sw => (&[op.rs1, op.rs2], &[]),
+            Kind::Jalr
+            | Kind::Lb
+            | Kind::Lh
+            | Kind::Lw
+            | Kind::Lbu
+            | Kind::Lhu
+            | Kind::Addi
+            | Kind::Slti
+            | Kind::Sltiu
+            | Kind::Xori
+            | Kind::Ori
+            | Kind::Andi
+            | Kind::Slli
+            | Kind::Srli
+            | Kind::Srai => (&[op.rs1], &[op.rd]),
+            _ => (&[op.rs1, op.rs2], &[op.rd]),
+        };
+        for &r in reads.iter().chain(writes) {
+            if (1..32).contains(&r) {
+                uses[r as usize] += 1;
+            }
+        }
+    }
+    let mut order: Vec<usize> = (1..32).filter(|&r| uses[r] >= 2).collect();
+    order.sort_by_key(|&r| (std::cmp::Reverse(uses[r]), r));
+    let mut cached = [None; 64];
+    for (&r, &host) in order.iter().zip(CACHE_REGS.iter()) {
+        cached[r] = Some(host);
+    }
+    cached
+}
+
+// dynasm's dynamic registers (`Rd(n)`) convert their number with `.into()`.
+#[allow(clippy::useless_conversion)]
+impl Emitter<'_> {
+    /// Emits `scratch` (a host register number: 0 = eax, 1 = ecx, 2 = edx) = guest register `r`.
+    fn get(&mut self, scratch: u8, r: u8) {
+        match self.cached[r as usize & 63] {
+            Some(host) => dynasm!(self.a ; .arch x64 ; mov Rd(scratch), Rd(host)),
+            None => dynasm!(self.a ; .arch x64 ; mov Rd(scratch), [rbx + reg(r)]),
+        }
+    }
+
+    /// Emits guest register `r` = `scratch`.
+    fn set(&mut self, r: u8, scratch: u8) {
+        match self.cached[r as usize & 63] {
+            Some(host) => {
+                dynasm!(self.a ; .arch x64 ; mov Rd(host), Rd(scratch));
+                self.dirty |= 1 << (r & 63);
+            }
+            None => dynasm!(self.a ; .arch x64 ; mov [rbx + reg(r)], Rd(scratch)),
+        }
+    }
+
+    /// Emits guest register `r` = `value`.
+    fn set_imm(&mut self, r: u8, value: u32) {
+        match self.cached[r as usize & 63] {
+            Some(host) => {
+                dynasm!(self.a ; .arch x64 ; mov Rd(host), value as i32);
+                self.dirty |= 1 << (r & 63);
+            }
+            None => dynasm!(self.a ; .arch x64 ; mov DWORD [rbx + reg(r)], value as i32),
+        }
+    }
+
+    /// Emits `op` straight on the host register of its destination, if it has one and `op` is a
+    /// plain two-operand ALU instruction; returns whether it did.
+    fn direct(&mut self, op: Op) -> bool {
+        let Some(h) = self.cached[op.rd as usize & 63] else { return false };
+        let imm = op.imm as i32;
+        let with_imm = matches!(
+            op.kind,
+            Kind::Addi | Kind::Xori | Kind::Ori | Kind::Andi | Kind::Slli | Kind::Srli | Kind::Srai
+        );
+        let with_reg = matches!(op.kind, Kind::Add | Kind::Sub | Kind::Xor | Kind::Or | Kind::And);
+        // `rd = rs1 op rd` would overwrite its second operand first.
+        if !(with_imm || with_reg) || (with_reg && op.rs2 == op.rd && op.rs1 != op.rd) {
+            return false;
+        }
+        if op.rs1 != op.rd {
+            match self.cached[op.rs1 as usize & 63] {
+                Some(h1) => dynasm!(self.a ; .arch x64 ; mov Rd(h), Rd(h1)),
+                None => dynasm!(self.a ; .arch x64 ; mov Rd(h), [rbx + reg(op.rs1)]),
+            }
+        }
+        match (op.kind, self.cached[op.rs2 as usize & 63]) {
+            (Kind::Addi, _) => dynasm!(self.a ; .arch x64 ; add Rd(h), imm),
+            (Kind::Xori, _) => dynasm!(self.a ; .arch x64 ; xor Rd(h), imm),
+            (Kind::Ori, _) => dynasm!(self.a ; .arch x64 ; or Rd(h), imm),
+            (Kind::Andi, _) => dynasm!(self.a ; .arch x64 ; and Rd(h), imm),
+            (Kind::Slli, _) => dynasm!(self.a ; .arch x64 ; shl Rd(h), (imm & 31) as i8),
+            (Kind::Srli, _) => dynasm!(self.a ; .arch x64 ; shr Rd(h), (imm & 31) as i8),
+            (Kind::Srai, _) => dynasm!(self.a ; .arch x64 ; sar Rd(h), (imm & 31) as i8),
+            (Kind::Add, Some(h2)) => dynasm!(self.a ; .arch x64 ; add Rd(h), Rd(h2)),
+            (Kind::Sub, Some(h2)) => dynasm!(self.a ; .arch x64 ; sub Rd(h), Rd(h2)),
+            (Kind::Xor, Some(h2)) => dynasm!(self.a ; .arch x64 ; xor Rd(h), Rd(h2)),
+            (Kind::Or, Some(h2)) => dynasm!(self.a ; .arch x64 ; or Rd(h), Rd(h2)),
+            (Kind::And, Some(h2)) => dynasm!(self.a ; .arch x64 ; and Rd(h), Rd(h2)),
+            (Kind::Add, None) => dynasm!(self.a ; .arch x64 ; add Rd(h), [rbx + reg(op.rs2)]),
+            (Kind::Sub, None) => dynasm!(self.a ; .arch x64 ; sub Rd(h), [rbx + reg(op.rs2)]),
+            (Kind::Xor, None) => dynasm!(self.a ; .arch x64 ; xor Rd(h), [rbx + reg(op.rs2)]),
+            (Kind::Or, None) => dynasm!(self.a ; .arch x64 ; or Rd(h), [rbx + reg(op.rs2)]),
+            _ => dynasm!(self.a ; .arch x64 ; and Rd(h), [rbx + reg(op.rs2)]),
+        }
+        self.dirty |= 1 << (op.rd & 63);
+        true
+    }
+
+    /// Emits the write-back of the guest registers in `dirty` to memory.
+    fn flush(&mut self, dirty: u64) {
+        for r in 0..64u8 {
+            if let Some(host) = self.cached[r as usize].filter(|_| dirty & 1 << r != 0) {
+                dynasm!(self.a ; .arch x64 ; mov [rbx + reg(r)], Rd(host));
+            }
+        }
+    }
+
+    /// Emits the load of every cached guest register from memory.
+    fn reload(&mut self) {
+        for r in 0..64u8 {
+            if let Some(host) = self.cached[r as usize] {
+                dynasm!(self.a ; .arch x64 ; mov Rd(host), [rbx + reg(r)]);
+            }
+        }
+    }
+
+    /// Emits `add r15, n`: `r15` holds the cycles left after the whole block, so the cycles
+    /// left after `k` of its instructions are `r15 + (len - k)`.
+    fn give_back(&mut self, executed: usize) {
+        let n = (self.len - executed) as i32;
+        if n != 0 {
+            dynasm!(self.a ; .arch x64 ; add r15, n);
+        }
+    }
+
+    /// Emits a normal exit after `executed` instructions, going on at `next`: straight into the
+    /// next block when the dispatcher has linked it, else back.
+    fn next_exit(&mut self, next: u32, executed: usize) {
+        self.give_back(executed);
+        if next == self.start {
+            // A loop on itself: the block, its frame and its version are this one's, so only
+            // the cycles need checking; the host registers hold the guest's (those the block
+            // writes count as dirty from its start, so no write-back is needed here).
+            let (top, stay) = (self.top, self.a.new_dynamic_label());
+            dynasm!(self.a
+                ; .arch x64
+                ; cmp r15, self.len as i32
+                ; jb =>stay
+                ; sub r15, self.len as i32
+                ; jmp =>top
+                ; =>stay
+            );
+        }
+        self.flush(self.dirty);
+        if self.links_used < self.links.len() {
+            let link = &self.links[self.links_used];
+            self.links_used += 1;
+            let out = self.a.new_dynamic_label();
+            self.follow(link, None, Some(next & !0xfff == self.start & !0xfff), out);
+            dynasm!(self.a ; .arch x64 ; =>out ; mov [r12 + off::LINK], rax);
+        }
+        dynasm!(self.a
+            ; .arch x64
+            ; mov DWORD [r12 + off::NEXT_PC], next as i32
+            ; mov [r12 + off::REMAINING], r15
+            ; mov eax, EXIT_NEXT as i32
+            ; jmp ->exit
+        );
+    }
+
+    /// Emits the test of `link` (leaving its address in `rax`): jumps into the linked block if
+    /// the link is filled in, its block fits in the cycles left (`r15`), the target is the
+    /// link's (`target`: a register holding a computed one) and, for another page, the frame's
+    /// code is unchanged and (with paging) the TLB still holds the entry the fetch hit;
+    /// otherwise goes to `out`. `same_page` is whether the target is in this page, when known
+    /// at translation (then the link's `cross` flag, which the dispatcher sets to match, is
+    /// not tested).
+    fn follow(&mut self, link: &Link, target: Option<()>, same_page: Option<bool>, out: DynamicLabel) {
+        let go = self.a.new_dynamic_label();
+        dynasm!(self.a
+            ; .arch x64
+            ; mov rax, QWORD link as *const Link as usize as i64
+            ; mov rcx, [rax + link_off::CODE]
+            ; test rcx, rcx
+            ; jz =>out
+        );
+        if target.is_some() {
+            dynasm!(self.a ; .arch x64 ; cmp edx, [rax + link_off::PC] ; jne =>out);
+        }
+        dynasm!(self.a ; .arch x64 ; cmp r15, [rax + link_off::LEN] ; jb =>out);
+        match same_page {
+            Some(true) => {
+                dynasm!(self.a ; .arch x64 ; jmp rcx);
+                return;
+            }
+            Some(false) => {}
+            None => dynasm!(self.a ; .arch x64 ; cmp DWORD [rax + link_off::CROSS], 0 ; je =>go),
+        }
+        dynasm!(self.a
+            ; .arch x64
+            ; mov r8, [rax + link_off::VERSION_PTR]
+            ; mov r9d, [r8]
+            ; cmp r9d, [rax + link_off::VERSION]
+            ; jne =>out
+        );
+        if self.paging {
+            dynasm!(self.a
+                ; .arch x64
+                ; mov r8, [rax + link_off::TLB_OFF]
+                ; mov r9d, [r14 + r8 + TLB_TAG]
+                ; cmp r9d, [rax + link_off::TAG]
+                ; jne =>out
+                ; mov r9d, [r14 + r8 + TLB_PPN]
+                ; cmp r9d, [rax + link_off::PPN]
+                ; jne =>out
+                ; mov r9d, [r14 + r8 + TLB_FLAGS]
+                ; cmp r9d, [rax + link_off::FLAGS]
+                ; jne =>out
+                ; add QWORD [rbp], 1
+            );
+        }
+        dynasm!(self.a
+            ; .arch x64
+            ; mov r9, [rax + link_off::FRAME]
+            ; mov [r12 + off::CUR_FRAME], r9
+            ; mov r9d, [rax + link_off::PC]
+            ; and r9d, -4096
+            ; mov [r12 + off::CUR_BASE], r9d
+            ; =>go
+            ; jmp rcx
+        );
+    }
+
+    /// Emits the exit of instruction `index` (at `here`) trapping, the trap already recorded.
+    fn trapped(&mut self, here: u32, index: usize) {
+        self.give_back(index + 1);
+        dynasm!(self.a
+            ; .arch x64
+            ; mov DWORD [r12 + off::TRAP_EPC], here as i32
+            ; mov [r12 + off::REMAINING], r15
+            ; mov eax, EXIT_TRAP as i32
+            ; jmp ->exit
+        );
+    }
+
+    /// Emits the exit of instruction `index` (at `here`) raising `cause` with `badaddr`.
+    fn trap_exit(&mut self, cause: Exception, badaddr: u32, here: u32, index: usize) {
+        self.flush(self.dirty);
+        dynasm!(self.a
+            ; .arch x64
+            ; mov DWORD [r12 + off::TRAP_CAUSE], cause as i32
+            ; mov DWORD [r12 + off::TRAP_BADADDR], badaddr as i32
+        );
+        self.trapped(here, index);
+    }
+}
+
+/// How many links the `len` instructions of `block` need: one per exit through which
+/// execution may go on (the taken path of each branch, and the block's end: two for `jalr`).
+pub fn links_needed(block: &Block, len: usize) -> usize {
+    let ops = &block.ops[block.start..block.start + len];
+    let jalr = ops.last().is_some_and(|op| op.kind == Kind::Jalr);
+    ops.iter().filter(|op| is_branch(op.kind)).count() + 1 + usize::from(jalr)
+}
+
+/// Translates the `len` instructions of `block` (see [`Block::count`]) into host code whose
+/// exits may go through `links` (see [`links_needed`]).
+pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Result<Code, DynasmError> {
+    let mut a = VecAssembler::new(0);
+    let top = a.new_dynamic_label();
+    let start = block.base | (block.start as u32) << 2;
+    let cached = choose_cached(&block.ops[block.start..block.start + len]);
+    let mut e = Emitter { a, len, links, links_used: 0, paging: mode.paging, start, top, cached, dirty: 0 };
+    let mut slow = Vec::new();
+    dynasm!(e.a
+        ; .arch x64
+        ; push rbx
+        ; push rbp
+        ; push r12
+        ; push r13
+        ; push r14
+        ; push r15
+        ; sub rsp, 8
+        ; mov r12, rdi
+        ; mov rbx, [rdi + off::REGS]
+        ; mov r13, [rdi + off::RAM]
+        ; mov r14, [rdi + off::TLB]
+        ; mov rbp, [rdi + off::HITS]
+        ; mov r15, [rdi + off::REMAINING]
+    );
+    let chain_offset = e.a.offset().0;
+    dynasm!(e.a ; .arch x64 ; sub r15, len as i32);
+    e.reload();
+    dynasm!(e.a ; .arch x64 ; =>top);
+    // What the block writes may be newer than memory from its start on (a loop on itself
+    // comes back without writing back).
+    e.dirty = written(&block.ops[block.start..block.start + len], &e.cached);
+    let mut ended = false;
+    for i in 0..len {
+        let op = block.ops[block.start + i];
+        let here = block.base | ((block.start + i) as u32) << 2;
+        let (rs1, rs2, imm) = (reg(op.rs1), reg(op.rs2), op.imm as i32);
+        macro_rules! alu_imm {
+            ($($t:tt)*) => {{
+                e.get(0, op.rs1);
+                dynasm!(e.a ; .arch x64 $($t)*);
+                e.set(op.rd, 0);
+            }};
+        }
+        macro_rules! alu {
+            ($($t:tt)*) => {{
+                e.get(0, op.rs1);
+                e.get(1, op.rs2);
+                dynasm!(e.a ; .arch x64 $($t)*);
+                e.set(op.rd, 0);
+            }};
+        }
+        macro_rules! call2 {
+            ($f:expr) => {{
+                e.flush(e.dirty);
+                dynasm!(e.a
+                    ; .arch x64
+                    ; mov edi, [rbx + rs1]
+                    ; mov esi, [rbx + rs2]
+                    ; mov rax, QWORD $f as usize as i64
+                    ; call rax
+                );
+                e.reload();
+                e.set(op.rd, 0);
+            }};
+        }
+        if e.direct(op) {
+            continue;
+        }
+        match op.kind {
+            Kind::Lui => e.set_imm(op.rd, op.imm),
+            Kind::Auipc => e.set_imm(op.rd, here.wrapping_add(op.imm)),
+            Kind::Addi if imm == 0 => {
+                e.get(0, op.rs1);
+                e.set(op.rd, 0);
+            }
+            Kind::Addi => alu_imm!(; add eax, imm),
+            Kind::Slti => alu_imm!(; cmp eax, imm ; setl al ; movzx eax, al),
+            Kind::Sltiu => alu_imm!(; cmp eax, imm ; setb al ; movzx eax, al),
+            Kind::Xori => alu_imm!(; xor eax, imm),
+            Kind::Ori => alu_imm!(; or eax, imm),
+            Kind::Andi => alu_imm!(; and eax, imm),
+            Kind::Slli => alu_imm!(; shl eax, (imm & 31) as i8),
+            Kind::Srli => alu_imm!(; shr eax, (imm & 31) as i8),
+            Kind::Srai => alu_imm!(; sar eax, (imm & 31) as i8),
+            Kind::Add => alu!(; add eax, ecx),
+            Kind::Sub => alu!(; sub eax, ecx),
+            Kind::Sll => alu!(; shl eax, cl),
+            Kind::Slt => alu!(; cmp eax, ecx ; setl al ; movzx eax, al),
+            Kind::Sltu => alu!(; cmp eax, ecx ; setb al ; movzx eax, al),
+            Kind::Xor => alu!(; xor eax, ecx),
+            Kind::Srl => alu!(; shr eax, cl),
+            Kind::Sra => alu!(; sar eax, cl),
+            Kind::Or => alu!(; or eax, ecx),
+            Kind::And => alu!(; and eax, ecx),
+            Kind::Mul => alu!(; imul eax, ecx),
+            Kind::Mulh => alu!(; movsxd rax, eax ; movsxd rcx, ecx ; imul rax, rcx ; shr rax, 32),
+            Kind::Mulhsu => alu!(; movsxd rax, eax ; imul rax, rcx ; shr rax, 32),
+            Kind::Mulhu => alu!(; imul rax, rcx ; shr rax, 32),
+            Kind::Div => call2!(helpers::div as extern "sysv64" fn(u32, u32) -> u32),
+            Kind::Divu => call2!(helpers::divu as extern "sysv64" fn(u32, u32) -> u32),
+            Kind::Rem => call2!(helpers::rem as extern "sysv64" fn(u32, u32) -> u32),
+            Kind::Remu => call2!(helpers::remu as extern "sysv64" fn(u32, u32) -> u32),
+            Kind::Lb | Kind::Lh | Kind::Lw | Kind::Lbu | Kind::Lhu => {
+                let size = match op.kind {
+                    Kind::Lb | Kind::Lbu => 1,
+                    Kind::Lh | Kind::Lhu => 2,
+                    _ => 4,
+                };
+                let (at, resume) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
+                e.get(0, op.rs1);
+                if imm != 0 {
+                    dynasm!(e.a ; .arch x64 ; add eax, imm);
+                }
+                fast_path(&mut e.a, mode, size, false, at);
+                match op.kind {
+                    Kind::Lb => dynasm!(e.a ; .arch x64 ; movsx eax, BYTE [r13 + rdx]),
+                    Kind::Lbu => dynasm!(e.a ; .arch x64 ; movzx eax, BYTE [r13 + rdx]),
+                    Kind::Lh => dynasm!(e.a ; .arch x64 ; movsx eax, WORD [r13 + rdx]),
+                    Kind::Lhu => dynasm!(e.a ; .arch x64 ; movzx eax, WORD [r13 + rdx]),
+                    _ => dynasm!(e.a ; .arch x64 ; mov eax, [r13 + rdx]),
+                }
+                dynasm!(e.a ; .arch x64 ; =>resume);
+                let signed = matches!(op.kind, Kind::Lb | Kind::Lh);
+                slow.push(Slow::Load { at, resume, index: i, size, signed, dirty: e.dirty });
+                e.set(op.rd, 0);
+            }
+            Kind::Sb | Kind::Sh | Kind::Sw => {
+                let size = match op.kind {
+                    Kind::Sb => 1,
+                    Kind::Sh => 2,
+                    _ => 4,
+                };
+                let (at, resume) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
+                e.get(0, op.rs1);
+                if imm != 0 {
+                    dynasm!(e.a ; .arch x64 ; add eax, imm);
+                }
+                fast_path(&mut e.a, mode, size, true, at);
+                e.get(1, op.rs2);
+                match size {
+                    1 => dynasm!(e.a ; .arch x64 ; mov [r13 + rdx], cl),
+                    2 => dynasm!(e.a ; .arch x64 ; mov [r13 + rdx], cx),
+                    _ => dynasm!(e.a ; .arch x64 ; mov [r13 + rdx], ecx),
+                }
+                dynasm!(e.a ; .arch x64 ; =>resume);
+                slow.push(Slow::Store { at, resume, index: i, size, rs2: op.rs2, dirty: e.dirty });
+            }
+            Kind::Jal => {
+                let target = here.wrapping_add(op.imm);
+                if target & 3 != 0 {
+                    e.trap_exit(Exception::FetchMisaligned, target, here, i);
+                } else {
+                    e.set_imm(op.rd, here.wrapping_add(4));
+                    e.next_exit(target, i + 1);
+                }
+                ended = true;
+            }
+            Kind::Jalr => {
+                let (misaligned, out) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
+                e.get(0, op.rs1);
+                dynasm!(e.a
+                    ; .arch x64
+                    ; add eax, imm
+                    ; and eax, -2
+                    ; test al, 3
+                    ; jnz =>misaligned
+                    ; mov edx, eax
+                );
+                let before = e.dirty;
+                e.set_imm(op.rd, here.wrapping_add(4));
+                e.give_back(i + 1);
+                e.flush(e.dirty);
+                // Two cached targets (a return serves two call sites); the dispatcher fills
+                // the first link while it is empty, then the second.
+                match (links.get(e.links_used), links.get(e.links_used + 1)) {
+                    (Some(first), Some(second)) => {
+                        let (other, missed) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
+                        e.follow(first, Some(()), None, other);
+                        dynasm!(e.a ; .arch x64 ; =>other);
+                        e.follow(second, Some(()), None, missed);
+                        dynasm!(e.a
+                            ; .arch x64
+                            ; =>missed
+                            ; mov rcx, QWORD first as *const Link as usize as i64
+                            ; cmp QWORD [rcx + link_off::CODE], 0
+                            ; jne =>out
+                            ; mov rax, rcx
+                        );
+                    }
+                    _ => dynasm!(e.a ; .arch x64 ; xor eax, eax),
+                }
+                dynasm!(e.a
+                    ; .arch x64
+                    ; =>out
+                    ; mov [r12 + off::LINK], rax
+                    ; mov [r12 + off::NEXT_PC], edx
+                    ; mov [r12 + off::REMAINING], r15
+                    ; mov eax, EXIT_NEXT as i32
+                    ; jmp ->exit
+                    ; =>misaligned
+                    ; mov [r12 + off::TRAP_BADADDR], eax
+                    ; mov DWORD [r12 + off::TRAP_CAUSE], Exception::FetchMisaligned as i32
+                );
+                e.flush(before);
+                e.trapped(here, i);
+                ended = true;
+            }
+            Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu if i + 1 < len => {
+                // A side exit: taken, leave; not taken, go on with the block.
+                let not_taken = e.a.new_dynamic_label();
+                e.get(0, op.rs1);
+                e.get(1, op.rs2);
+                dynasm!(e.a ; .arch x64 ; cmp eax, ecx);
+                match op.kind {
+                    Kind::Beq => dynasm!(e.a ; .arch x64 ; jne =>not_taken),
+                    Kind::Bne => dynasm!(e.a ; .arch x64 ; je =>not_taken),
+                    Kind::Blt => dynasm!(e.a ; .arch x64 ; jge =>not_taken),
+                    Kind::Bge => dynasm!(e.a ; .arch x64 ; jl =>not_taken),
+                    Kind::Bltu => dynasm!(e.a ; .arch x64 ; jae =>not_taken),
+                    _ => dynasm!(e.a ; .arch x64 ; jb =>not_taken),
+                }
+                let target = here.wrapping_add(op.imm);
+                if target & 3 != 0 {
+                    e.trap_exit(Exception::FetchMisaligned, target, here, i);
+                } else {
+                    e.next_exit(target, i + 1);
+                }
+                dynasm!(e.a ; .arch x64 ; =>not_taken);
+            }
+            Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu => {
+                let taken = e.a.new_dynamic_label();
+                e.get(0, op.rs1);
+                e.get(1, op.rs2);
+                dynasm!(e.a ; .arch x64 ; cmp eax, ecx);
+                match op.kind {
+                    Kind::Beq => dynasm!(e.a ; .arch x64 ; je =>taken),
+                    Kind::Bne => dynasm!(e.a ; .arch x64 ; jne =>taken),
+                    Kind::Blt => dynasm!(e.a ; .arch x64 ; jl =>taken),
+                    Kind::Bge => dynasm!(e.a ; .arch x64 ; jge =>taken),
+                    Kind::Bltu => dynasm!(e.a ; .arch x64 ; jb =>taken),
+                    _ => dynasm!(e.a ; .arch x64 ; jae =>taken),
+                }
+                e.next_exit(here.wrapping_add(4), i + 1);
+                dynasm!(e.a ; .arch x64 ; =>taken);
+                let target = here.wrapping_add(op.imm);
+                if target & 3 != 0 {
+                    e.trap_exit(Exception::FetchMisaligned, target, here, i);
+                } else {
+                    e.next_exit(target, i + 1);
+                }
+                ended = true;
+            }
+            Kind::Undecoded | Kind::PageEnd | Kind::Illegal | Kind::System => {
+                unreachable!("Block::count stops before special instructions")
+            }
+        }
+    }
+    if !ended {
+        // `+`, not `|`: after the page's last slot this is the next page.
+        let next = block.base.wrapping_add(((block.start + len) as u32) << 2);
+        e.next_exit(next, len);
+    }
+    for path in slow {
+        match path {
+            Slow::Load { at, resume, index, size, signed, dirty } => {
+                let trapped = e.a.new_dynamic_label();
+                let left = (len - index - 1) as i32;
+                dynasm!(e.a ; .arch x64 ; =>at);
+                e.flush(dirty);
+                dynasm!(e.a
+                    ; .arch x64
+                    ; mov rdi, r12
+                    ; mov esi, eax
+                    ; mov edx, size as i32
+                    ; lea rcx, [r15 + left]
+                    ; mov rax, QWORD helpers::load as extern "sysv64" fn(_, _, _, _) -> _ as usize as i64
+                    ; call rax
+                    ; bt rax, 32
+                    ; jc =>trapped
+                );
+                match (signed, size) {
+                    (true, 1) => dynasm!(e.a ; .arch x64 ; movsx eax, al),
+                    (true, _) => dynasm!(e.a ; .arch x64 ; movsx eax, ax),
+                    _ => {}
+                }
+                e.reload();
+                dynasm!(e.a ; .arch x64 ; jmp =>resume ; =>trapped);
+                let here = block.base | ((block.start + index) as u32) << 2;
+                e.trapped(here, index);
+            }
+            Slow::Store { at, resume, index, size, rs2, dirty } => {
+                let (left_block, trapped, next) =
+                    (e.a.new_dynamic_label(), e.a.new_dynamic_label(), e.a.new_dynamic_label());
+                let left = (len - index - 1) as i32;
+                let here = block.base | ((block.start + index) as u32) << 2;
+                dynasm!(e.a ; .arch x64 ; =>at);
+                e.flush(dirty);
+                dynasm!(e.a
+                    ; .arch x64
+                    ; mov rdi, r12
+                    ; mov esi, eax
+                    ; mov edx, size as i32
+                    ; mov ecx, [rbx + reg(rs2)]
+                    ; lea r8, [r15 + left]
+                    ; mov rax, QWORD helpers::store as extern "sysv64" fn(_, _, _, _, _) -> _ as usize as i64
+                    ; call rax
+                    ; test eax, eax
+                    ; jz =>next
+                    ; =>left_block
+                    ; cmp eax, EXIT_TRAP as i32
+                    ; je =>trapped
+                    ; add r15, left
+                    ; mov [r12 + off::REMAINING], r15
+                    ; mov DWORD [r12 + off::NEXT_PC], here.wrapping_add(4) as i32
+                    ; jmp ->exit
+                    ; =>trapped
+                );
+                e.trapped(here, index);
+                dynasm!(e.a ; .arch x64 ; =>next);
+                e.reload();
+                dynasm!(e.a ; .arch x64 ; jmp =>resume);
+            }
+        }
+    }
+    dynasm!(e.a
+        ; .arch x64
+        ; ->exit:
+        ; add rsp, 8
+        ; pop r15
+        ; pop r14
+        ; pop r13
+        ; pop r12
+        ; pop rbp
+        ; pop rbx
+        ; ret
+    );
+    Ok(Code { bytes: e.a.finalize()?, chain_offset })
+}
+
+/// Emits the inline test of an access of `size` at the address in `eax`: falls through with
+/// the RAM offset in `rdx` when the fast path allows it, else jumps to `slow` (with `eax`
+/// intact).
+fn fast_path(a: &mut VecAssembler<X64Relocation>, mode: Mode, size: u32, store: bool, slow: DynamicLabel) {
+    if size > 1 {
+        dynasm!(a ; .arch x64 ; test eax, (size - 1) as i32 ; jnz =>slow);
+    }
+    if mode.paging {
+        let bit = if store { mode.store_bit } else { mode.load_bit };
+        dynasm!(a
+            ; .arch x64
+            ; mov edx, eax
+            ; shr edx, PAGE_SHIFT as i8
+            ; mov ecx, edx
+            ; and ecx, (TLB_ENTRIES - 1) as i32
+            ; imul ecx, ecx, TLB_SIZE
+            ; add edx, 1
+            ; cmp [r14 + rcx + TLB_TAG], edx
+            ; jne =>slow
+            ; test BYTE [r14 + rcx + TLB_FAST], bit as i8
+            ; jz =>slow
+            ; mov edx, eax
+            ; and edx, 0xfff
+            ; or edx, [r14 + rcx + TLB_RAM_OFF]
+            ; add QWORD [rbp], 1
+        );
+    } else {
+        // `va - RAM_BASE` (computed as `va + RAM_BASE`, the same modulo 2^32 for RAM_BASE =
+        // 2^31) wraps for addresses below RAM to at least `2^32 - RAM_BASE`, more than any RAM
+        // size, so one unsigned compare checks both ends.
+        const _: () = assert!(RAM_BASE == 1 << 31);
+        let Some(last) = mode.ram_len.checked_sub(size) else {
+            dynasm!(a ; .arch x64 ; jmp =>slow);
+            return;
+        };
+        dynasm!(a
+            ; .arch x64
+            ; lea edx, [rax + RAM_BASE as i32]
+            ; cmp edx, last as i32
+            ; ja =>slow
+        );
+        if store {
+            dynasm!(a
+                ; .arch x64
+                ; mov ecx, edx
+                ; shr ecx, PAGE_SHIFT as i8
+                ; add rcx, [r12 + off::CODE_MAP]
+                ; cmp BYTE [rcx], 0
+                ; jne =>slow
+            );
+        }
+    }
+}

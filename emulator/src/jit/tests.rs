@@ -1,0 +1,209 @@
+//! The JIT against the interpreter, in lockstep: random programs, the ISA conformance programs
+//! and the example programs.
+
+use std::path::{Path, PathBuf};
+
+use super::lockstep::{check_seed, compare, Rng};
+use crate::machine::{Machine, MachineConfig};
+
+/// The repository's root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Boots `elf` twice, with the interpreter and with the JIT.
+fn pair(elf: &[u8]) -> (Machine, Machine) {
+    let boot = |jit: bool| {
+        let mut m = Machine::new(MachineConfig::new(16 << 20, Box::new(std::io::sink())));
+        m.set_jit(jit);
+        m.boot_elf(elf).unwrap();
+        m
+    };
+    (boot(false), boot(true))
+}
+
+/// Runs `elf` under both engines in random slices (seeded by `seed`) for at most `cycles`.
+fn lockstep(elf: &[u8], seed: u64, cycles: u64) -> Result<(), String> {
+    let (mut a, mut b) = pair(elf);
+    let mut rng = Rng::new(seed);
+    let mut total = 0;
+    let steps = std::iter::from_fn(move || {
+        let step = match rng.below(3) {
+            0 => 1 + rng.below(50),
+            1 => 1 + rng.below(3000),
+            _ => 1 + rng.below(100_000),
+        };
+        total += step;
+        (total <= cycles).then_some(step)
+    });
+    compare(&mut a, &mut b, steps)?;
+    let (run, translated, _) = b.jit_stats().unwrap();
+    assert!(run > 0 && translated > 0, "the JIT ran no block");
+    Ok(())
+}
+
+/// 300 random programs; `ORRERY_LOCKSTEP_SEEDS=N` runs N instead (a longer search).
+#[test]
+fn random_programs_match_the_interpreter() {
+    let seeds = std::env::var("ORRERY_LOCKSTEP_SEEDS").ok().and_then(|n| n.parse().ok()).unwrap_or(300u64);
+    let failures: Vec<String> = (0..seeds).filter_map(|seed| check_seed(seed, None, 30_000).err()).collect();
+    assert!(failures.is_empty(), "{} failures:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn conformance_programs_match_the_interpreter() {
+    let dir = root().join("tests/isa");
+    let prelude = std::fs::read_to_string(dir.join("prelude.inc")).unwrap();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "s"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty());
+    for path in files {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let source = std::fs::read_to_string(&path).unwrap();
+        let options = orrery_toolchain::asm::Options::default();
+        let program =
+            orrery_toolchain::asm::assemble(&[("prelude.inc", &prelude), (&name, &source)], &options)
+                .unwrap();
+        for seed in 0..4 {
+            lockstep(&program.to_elf(), seed, 2_000_000).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+}
+
+#[test]
+fn example_programs_match_the_interpreter() {
+    for name in ["hello.s", "paging.s", "bench.s"] {
+        let path = root().join("programs/asm").join(name);
+        let elf = crate::loader::read_image(&path).unwrap();
+        for seed in 0..3 {
+            lockstep(&elf, seed, 3_000_000).unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+}
+
+/// A loop calling a function in another page (`jal` there, `jalr` back), with paging `on` or
+/// off: exercises links across pages, the fetch translation's TLB check, `jalr`'s cache, and
+/// (rewriting the called function between calls) the code version a link checks.
+fn far_calls(paging: bool) -> String {
+    let setup = if paging {
+        "        la      t0, root
+        li      t1, 0x800000CF
+        sw      t1, 2048(t0)
+        li      t1, 0x100000C7
+        sw      t1, 256(t0)
+        srli    t0, t0, 12
+        li      t1, 0x80100000
+        or      t0, t0, t1
+        crrw    zero, ptbr, t0
+"
+    } else {
+        ""
+    };
+    let add = |imm| {
+        let s1 = ox32::Reg::new(9).unwrap();
+        ox32::encode(&ox32::Instruction::AluImm { op: ox32::AluImmOp::Addi, rd: s1, rs1: s1, imm })
+    };
+    let (add3, add7) = (add(3), add(7));
+    format!(
+        "        .text
+        .globl _start
+_start:
+{setup}        li      s0, 20000
+        li      s1, 0
+        la      s2, table
+loop:
+        jal     ra, far
+        addi    s0, s0, -1
+        bnez    s0, loop
+        li      s0, 300
+        la      s3, patches
+        la      s4, far
+rewrite:
+        andi    t3, s0, 1
+        slli    t3, t3, 2
+        add     t3, t3, s3
+        lw      t3, 0(t3)
+        sw      t3, 0(s4)
+        jal     ra, far
+        jal     ra, far
+        addi    s0, s0, -1
+        bnez    s0, rewrite
+        li      s0, 2000
+indirect:
+        andi    t2, s0, 1
+        slli    t2, t2, 2
+        add     t2, t2, s2
+        lw      t2, 0(t2)
+        jalr    ra, t2, 0
+        addi    s0, s0, -1
+        bnez    s0, indirect
+        li      t0, 0x10003000
+        sw      s1, 0(t0)
+        .balign 4096
+far:
+        addi    s1, s1, 3
+        andi    s1, s1, 0xff
+        ret
+other:
+        addi    s1, s1, 5
+        ret
+        .balign 4096
+table:
+        .word   far
+        .word   other
+patches:
+        .word   {add3}
+        .word   {add7}
+        .balign 4096
+root:
+        .space  4096
+"
+    )
+}
+
+#[test]
+fn calls_across_pages_match_the_interpreter() {
+    for paging in [false, true] {
+        let source = far_calls(paging);
+        let options = orrery_toolchain::asm::Options::default();
+        let program = orrery_toolchain::asm::assemble(&[("far.s", &source)], &options).unwrap();
+        for seed in 0..6 {
+            lockstep(&program.to_elf(), seed, 400_000).unwrap_or_else(|e| panic!("paging {paging}: {e}"));
+        }
+        let (mut a, mut b) = pair(&program.to_elf());
+        let (s, t) = (a.run(u64::MAX), b.run(u64::MAX));
+        assert_eq!(s, t);
+        assert!(matches!(s, crate::machine::RunState::PoweredOff(_)), "{s:?}");
+        assert_eq!(super::lockstep::differences(&a, &b), None);
+        let (entered, _, _) = b.jit_stats().unwrap();
+        // The direct loop's 20 000 calls chain; the indirect loop's calls alternate between
+        // two targets, which a one-entry cache per `jalr` cannot hold.
+        assert!(
+            entered < 9000,
+            "paging {paging}: calls across pages go through the dispatcher ({entered} entries)"
+        );
+    }
+}
+
+#[test]
+fn a_tiny_code_cache_that_flushes_all_the_time_changes_nothing() {
+    let path = root().join("programs/asm/bench.s");
+    let elf = crate::loader::read_image(&path).unwrap();
+    let source = far_calls(true);
+    let options = orrery_toolchain::asm::Options::default();
+    let far = orrery_toolchain::asm::assemble(&[("far.s", &source)], &options).unwrap().to_elf();
+    for (elf, seed) in [(&elf, 1), (&far, 2)] {
+        let (mut a, mut b) = pair(elf);
+        // One chunk of 2 KiB: a few blocks, then a flush, over and over.
+        b.jit_mut().unwrap().cache = super::cache::Cache::with_limits(2048, 1);
+        let mut rng = Rng::new(seed);
+        let steps = std::iter::repeat_with(move || 1 + rng.below(20_000)).take(100);
+        compare(&mut a, &mut b, steps).unwrap();
+        let flushes = b.jit_mut().unwrap().cache.flushes;
+        assert!(flushes > 10, "the cache flushed only {flushes} times");
+    }
+}
