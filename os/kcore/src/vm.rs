@@ -23,7 +23,9 @@
 use alloc::vec::Vec;
 
 use ox_abi::{Errno, USER_BASE, USER_STACK_MAX, USER_TOP};
-use ox_vm::{FaultError, FrameId, Lookup, Map, OutOfFrames, PageIndex, Placement, PhysMem, Pmap, Prot, VAddr, Vm};
+use ox_vm::{
+    FaultError, FrameId, Lookup, Map, OutOfFrames, PageIndex, PhysMem, Placement, Pmap, Prot, VAddr, Vm,
+};
 
 use crate::exception::code;
 use crate::frame::{self, Frame, FRAME_SIZE};
@@ -103,7 +105,8 @@ fn flags_of(prot: Prot) -> PteFlags {
 /// VM rights for page-table rights (R, W, X).
 pub fn prot_of(flags: PteFlags) -> Prot {
     let mut prot = Prot::NONE;
-    for (flag, right) in [(PteFlags::R, Prot::READ), (PteFlags::W, Prot::WRITE), (PteFlags::X, Prot::EXECUTE)] {
+    for (flag, right) in [(PteFlags::R, Prot::READ), (PteFlags::W, Prot::WRITE), (PteFlags::X, Prot::EXECUTE)]
+    {
         if flags.contains(flag) {
             prot = prot.union(right);
         }
@@ -214,7 +217,12 @@ impl AddressSpace {
         let table = PageTable::new(asid)?;
         let mut map = Map::new(VAddr(USER_BASE), VAddr(USER_TOP), KernelPmap(table)).map_err(errno)?;
         let stack = with_vm(|vm| {
-            map.allocate(vm, Placement::Fixed(VAddr(STACK_BOTTOM)), USER_STACK_MAX, Prot::READ.union(Prot::WRITE))
+            map.allocate(
+                vm,
+                Placement::Fixed(VAddr(STACK_BOTTOM)),
+                USER_STACK_MAX,
+                Prot::READ.union(Prot::WRITE),
+            )
         });
         let space = AddressSpace { map: Some(map), heap_start: USER_BASE, brk: USER_BASE };
         stack.map_err(errno)?;
@@ -312,7 +320,9 @@ impl AddressSpace {
         for entry in map.entries() {
             let Some(object) = entry.object else { continue };
             for i in 0..entry.pages() {
-                if let Lookup::Resident { frame, .. } = vm.objects.lookup(object, PageIndex(entry.offset.0 + i)) {
+                if let Lookup::Resident { frame, .. } =
+                    vm.objects.lookup(object, PageIndex(entry.offset.0 + i))
+                {
                     // Safety: the frame is resident in an object of this space's map, which
                     // does not run while the kernel reads it.
                     let bytes = unsafe { frame_of(frame).bytes_mut() };
