@@ -75,12 +75,21 @@ pub fn assemble_file(path: &str) -> Vec<u8> {
     program(path).to_elf()
 }
 
-/// A node with a capturing console and `input` queued on its UART.
+/// Whether the tests run guest code with the JIT: `ORRERY_JIT=off` says no (CI runs the
+/// whole-system tests both ways; the JIT must change nothing they see), anything else yes.
+pub fn jit() -> bool {
+    std::env::var("ORRERY_JIT").map_or(true, |v| v != "off")
+}
+
+/// A node with a capturing console and `input` queued on its UART, on the engine [`jit`]
+/// names.
 pub fn machine(input: &[u8]) -> (Machine, Capture) {
     let console = Capture::default();
     let mut config = MachineConfig::new(RAM_SIZE, Box::new(console.clone()));
     config.input = input.to_vec();
-    (Machine::new(config), console)
+    let mut machine = Machine::new(config);
+    machine.set_jit(jit());
+    (machine, console)
 }
 
 /// Boots `elf` and runs it until it powers off, gets stuck, or has run `max_cycles`.
@@ -176,6 +185,9 @@ pub fn run_topology(
     let capture = Capture::default();
     let options = SystemOptions { terminal: Box::new(capture.clone()), input: input.to_vec(), stdin: false };
     let mut system = System::new(&topology, options).unwrap_or_else(|e| panic!("{e}"));
+    for node in &mut system.nodes {
+        node.machine.set_jit(jit());
+    }
     let state = system.run(limit_ns, threads).unwrap_or_else(|e| panic!("{e}"));
     let _ = std::fs::remove_file(&disk);
     (capture.text(), state)
@@ -205,6 +217,7 @@ impl Terminal {
         config.host_input = Some(host_input);
         config.disk = disk;
         let mut machine = Machine::new(config);
+        machine.set_jit(jit());
         machine.boot_elf(kernel).unwrap_or_else(|e| panic!("the kernel does not load: {e}"));
         Terminal { machine, transcript: String::new(), console, input, seen: 0 }
     }

@@ -89,6 +89,9 @@ fn boot(topology: &Topology, threads: usize) -> String {
     let capture = Capture::default();
     let options = SystemOptions { terminal: Box::new(capture.clone()), input: Vec::new(), stdin: false };
     let mut system = System::new(topology, options).unwrap_or_else(|e| panic!("{e}"));
+    for node in &mut system.nodes {
+        node.machine.set_jit(orrery_tests::jit());
+    }
     let state = system.run(LIMIT_NS, threads).unwrap_or_else(|e| panic!("{e}"));
     let text = capture.text();
     assert_eq!(state, SystemState::Stuck, "the shell should wait for console input:\n{text}");
@@ -175,6 +178,9 @@ fn run_whole(name: &str, threads: usize) -> (String, Vec<u64>) {
     let input = b"runtests\n".to_vec();
     let options = SystemOptions { terminal: Box::new(capture.clone()), input, stdin: false };
     let mut system = System::new(&topology, options).unwrap_or_else(|e| panic!("{e}"));
+    for node in &mut system.nodes {
+        node.machine.set_jit(orrery_tests::jit());
+    }
     let state = system.run(LIMIT_NS, threads).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(state, SystemState::Stuck, "usertests should wait for console input");
     remove_disks(&topology);

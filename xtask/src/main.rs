@@ -166,8 +166,9 @@ pub fn boot(topology: &Path) -> Result<ExitCode> {
 /// Guest crates whose unit tests `cargo xtask test` runs on the host.
 const GUEST_UNIT_TESTED: [&str; 5] = ["ox-abi", "ox-link", "ox-proto", "ox-fs", "ox-vm"];
 
-/// `test`: guest build, host tests (the host workspace, then the guest crates' unit tests),
-/// differential suite.
+/// `test`: guest build, the reproducibility check, host tests (the host workspace — its
+/// whole-system tests with the JIT —, the whole-system tests again with the interpreter, then
+/// the guest crates' unit tests), differential suite.
 fn test() -> Result<ExitCode> {
     let tools = toolchain::cross()?;
     let built = guest::build(&tools)?;
@@ -189,6 +190,19 @@ fn test() -> Result<ExitCode> {
         .status()
         .map_err(|e| format!("cannot run {}: {e}", cargo.display()))?;
     let mut host_ok = status.success();
+    // The whole-system tests above ran guest code with the JIT (where the host has one); the
+    // interpreter must print the same, byte for byte: once more with it.
+    if orrery_emulator::machine::JIT_SUPPORTED {
+        eprintln!("xtask: cargo test -p orrery-tests with ORRERY_JIT=off (the interpreter)");
+        let status = Command::new(&cargo)
+            .args(["test", "-p", "orrery-tests", "--no-fail-fast"])
+            .env("ORRERY_GUEST_DIR", &built.ox32_dir)
+            .env("ORRERY_JIT", "off")
+            .current_dir(repo_root())
+            .status()
+            .map_err(|e| format!("cannot run {}: {e}", cargo.display()))?;
+        host_ok &= status.success();
+    }
     // The guest crates that are plain logic (the ABI, the link transport, the message protocol, the
     // file system, the virtual memory) carry unit tests; they run on the host too.
     eprintln!("xtask: cargo test -p {} (guest crates, on the host)", GUEST_UNIT_TESTED.join(" -p "));
