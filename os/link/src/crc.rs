@@ -52,12 +52,12 @@ pub fn crc32_update(crc: u32, bytes: &[u8]) -> u32 {
         let lo = crc ^ u32::from_le(pair[0]);
         let hi = u32::from_le(pair[1]);
         crc = t[7][(lo & 0xff) as usize]
-            ^ t[6][(lo >> 8 & 0xff) as usize]
-            ^ t[5][(lo >> 16 & 0xff) as usize]
+            ^ t[6][((lo >> 8) & 0xff) as usize]
+            ^ t[5][((lo >> 16) & 0xff) as usize]
             ^ t[4][(lo >> 24) as usize]
             ^ t[3][(hi & 0xff) as usize]
-            ^ t[2][(hi >> 8 & 0xff) as usize]
-            ^ t[1][(hi >> 16 & 0xff) as usize]
+            ^ t[2][((hi >> 8) & 0xff) as usize]
+            ^ t[1][((hi >> 16) & 0xff) as usize]
             ^ t[0][(hi >> 24) as usize];
     }
     let rest = pairs.remainder().iter().flat_map(|w| w.to_le_bytes()).chain(tail.iter().copied());
