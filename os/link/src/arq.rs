@@ -54,6 +54,9 @@ pub struct Sender {
     lens: Vec<usize>,
     /// When each slot's frame was last handed to the link.
     sent_at: Vec<u64>,
+    /// After a timeout, only the oldest frame goes until an acknowledgement comes: the
+    /// receiver may hold the rest already, and its cumulative answer says so.
+    probing: bool,
     /// How many frames were sent again after a timeout.
     pub retransmissions: u32,
 }
@@ -82,6 +85,7 @@ impl Sender {
             frames: vec![0; mtu * window as usize],
             lens: vec![0; window as usize],
             sent_at: vec![0; window as usize],
+            probing: false,
             retransmissions: 0,
         }
     }
@@ -123,7 +127,7 @@ impl Sender {
     /// The next frame to hand to the link, if one waits (a new one, or one to resend after a
     /// timeout). Call [`Sender::transmitted`] once the link took it.
     pub fn next_frame(&self) -> Option<&[u8]> {
-        if self.next_tx == self.next_seq {
+        if self.next_tx == self.next_seq || (self.probing && self.next_tx != self.base) {
             return None;
         }
         let slot = self.slot(self.next_tx);
@@ -132,7 +136,7 @@ impl Sender {
 
     /// The link took the frame [`Sender::next_frame`] gave, at time `now`.
     pub fn transmitted(&mut self, now: u64) {
-        if self.next_tx == self.next_seq {
+        if self.next_frame().is_none() {
             return;
         }
         let slot = self.slot(self.next_tx);
@@ -174,6 +178,7 @@ impl Sender {
             return false;
         }
         self.base = f.seq.wrapping_add(1);
+        self.probing = false;
         if self.next_tx.wrapping_sub(self.base) > self.next_seq.wrapping_sub(self.base) {
             self.next_tx = self.base;
         }
@@ -181,12 +186,14 @@ impl Sender {
     }
 
     /// Goes back to the oldest unacknowledged frame if its acknowledgement is overdue at
-    /// `now`: [`Sender::next_frame`] then gives it and every frame after it again. Returns
-    /// whether it did.
+    /// `now`: [`Sender::next_frame`] then gives it again, alone until an acknowledgement
+    /// comes, then the frames after the newest one acknowledged (go-back-N, without resending
+    /// what the receiver holds already). Returns whether it did.
     pub fn check_timeout(&mut self, now: u64) -> bool {
         match self.deadline() {
             Some(deadline) if now >= deadline => {
                 self.next_tx = self.base;
+                self.probing = true;
                 true
             }
             _ => false,
@@ -211,9 +218,9 @@ impl Sender {
         in_flight.then(|| self.sent_at[self.slot(self.base)].saturating_add(self.timeout))
     }
 
-    /// Whether frames wait for the link to take them.
+    /// Whether a frame waits for the link to take it now.
     pub fn has_untransmitted(&self) -> bool {
-        self.next_tx != self.next_seq
+        self.next_frame().is_some()
     }
 }
 
@@ -333,20 +340,26 @@ mod tests {
         assert_eq!(rx.receive(&frames[2]), Received { payload: None, ack: None });
         assert!(tx.receive(&first.ack.unwrap()));
         assert!(tx.can_queue() && !tx.is_idle());
-        // The timeout goes back to frame 1 and resends 1, 2, 3.
+        // The timeout goes back to frame 1, alone until it is acknowledged; then 2 and 3.
         assert!(!tx.check_timeout(99));
         assert!(tx.check_timeout(100));
         let mut last_ack = None;
         let mut delivered = alloc::vec::Vec::new();
-        while let Some(f) = tx.next_frame() {
-            let got = rx.receive(f);
-            delivered.extend(got.payload.map(<[u8]>::to_vec));
-            last_ack = got.ack;
-            tx.transmitted(100);
+        for round in 0..2 {
+            while let Some(f) = tx.next_frame() {
+                let got = rx.receive(f);
+                delivered.extend(got.payload.map(<[u8]>::to_vec));
+                last_ack = got.ack;
+                tx.transmitted(100);
+            }
+            if round == 0 {
+                assert_eq!(delivered, [[1u8]]);
+                assert!(tx.receive(&last_ack.unwrap()));
+            }
         }
         assert_eq!(delivered, [[1u8], [2], [3]]);
         assert_eq!(tx.retransmissions, 3);
-        // One acknowledgement, the last, acknowledges all three.
+        // One acknowledgement, the last, acknowledges both.
         assert!(tx.receive(&last_ack.unwrap()));
         assert!(tx.is_idle());
         assert_eq!(tx.deadline(), None);
