@@ -4,10 +4,17 @@
 //! being `satbench`), and the topology is `topologies/default.toml` with that disk, so the
 //! system, and hence every figure, is the one the tests boot. Everything is virtual time: the
 //! table is the same on every run and on every host.
+//!
+//! After the table comes `link-bulk: KiB/s=N of=M`: N is satbench's `link-bulk` figure (a
+//! file read from satellite 1, every byte crossing its link), M the bandwidth of that link in
+//! the topology, in the same unit (KiB per second). The transport's goal is N ≥ 0.8 × M.
 
 use std::fs;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::ExitCode;
+use std::process::{Command, ExitCode, Stdio};
+
+use orrery_emulator::topology::Topology;
 
 use orrery_toolchain::disk::{self, AddFile};
 
@@ -45,7 +52,33 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
     let bytes = disk::create(DISK_SIZE, &files, &[]).map_err(|e| format!("bench disk: {e}"))?;
     fs::write(&image, bytes).map_err(|e| format!("cannot write {}: {e}", image.display()))?;
     let topology = bench_topology(&built.ox32_dir, &image)?;
-    crate::boot(&topology)
+    let text = fs::read_to_string(&topology).map_err(|e| format!("{}: {e}", topology.display()))?;
+    let parsed = Topology::parse(&topology.display().to_string(), &text, &built.ox32_dir)
+        .map_err(|e| format!("{}: {e}", topology.display()))?;
+    let link = parsed.links.first().ok_or_else(|| format!("{} has no link", topology.display()))?;
+    let of = link.props.bandwidth_bps / 8 / 1024;
+    let orrery = crate::host_binary("orrery-emulator", "orrery")?;
+    let mut child = Command::new(&orrery)
+        .arg("run")
+        .arg(&topology)
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", orrery.display()))?;
+    let stdout = child.stdout.take().ok_or("the emulator's output is not piped")?;
+    let mut bulk = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.map_err(|e| format!("reading the emulator's output: {e}"))?;
+        println!("{line}");
+        if let Some((_, n)) = line.split_once("link-bulk KiB/s=") {
+            bulk = n.trim().parse::<u64>().ok();
+        }
+    }
+    let status = child.wait().map_err(|e| format!("waiting for {}: {e}", orrery.display()))?;
+    match bulk {
+        Some(n) => println!("link-bulk: KiB/s={n} of={of}"),
+        None => return Err("satbench printed no link-bulk figure".to_string()),
+    }
+    Ok(crate::exit_code_of(status))
 }
 
 /// `topologies/default.toml` with the kernel of `ox32_dir` and the disk `image`, written next

@@ -260,7 +260,7 @@ pub fn host_cargo() -> PathBuf {
 }
 
 /// Builds a host binary in release and returns its path in target/release.
-fn host_binary(package: &str, bin: &str) -> Result<PathBuf> {
+pub(crate) fn host_binary(package: &str, bin: &str) -> Result<PathBuf> {
     let started = Instant::now();
     let status = Command::new(host_cargo())
         .args(["build", "--quiet", "--release", "--package", package, "--bin", bin])
@@ -275,7 +275,7 @@ fn host_binary(package: &str, bin: &str) -> Result<PathBuf> {
 }
 
 /// The exit code a child's status stands for (a signal becomes 128 + its number, as a shell says).
-fn exit_code_of(status: std::process::ExitStatus) -> ExitCode {
+pub(crate) fn exit_code_of(status: std::process::ExitStatus) -> ExitCode {
     use std::os::unix::process::ExitStatusExt;
     match (status.code(), status.signal()) {
         (Some(code), _) => ExitCode::from(code as u8),

@@ -1,18 +1,24 @@
 //! One end of the process conversation on one link: ox-proto messages over `ox_link`'s
-//! stop-and-wait transport on [`CHANNEL_PROCESS`] (docs/protocol.md), shared by the central
-//! kernel (one endpoint per satellite) and the satellite kernel (one, towards the central).
+//! go-back-N transport on [`CHANNEL_PROCESS`] (docs/protocol.md, docs/link-protocol.md),
+//! shared by the central kernel (one endpoint per satellite) and the satellite kernel (one,
+//! towards the central).
 //!
-//! Sending: a message is encoded, cut into fragments into the outbox, and the fragments go out
-//! one at a time, each when the previous one is acknowledged ([`Endpoint::pump`], which also
-//! resends what timed out). Receiving: the kernel drains its port and hands every frame to
-//! [`Endpoint::on_frame`], which acknowledges data frames, reassembles fragments and decodes
-//! the message. A message that does not decode is answered with ox-proto's refusal and
+//! Sending: a message is encoded, cut into fragments into the outbox, and up to [`WINDOW`]
+//! fragments are in flight at once ([`Endpoint::pump`], which also goes back to the oldest
+//! unacknowledged one when it timed out). A frame the port cannot take now (its transmit queue
+//! is full until the next quantum boundary) stays in the sender for the next pump: it is not
+//! lost. Receiving: the kernel drains its port, checks every frame once
+//! (`ox_link::frame::decode`) and hands it to [`Endpoint::on_frame`], which reassembles
+//! fragments and decodes the message; the acknowledgement is cumulative, so one, sent by the
+//! pump after the port is drained (or after every fourth data frame, so that a sender with a
+//! full window is not kept waiting while frames keep arriving), acknowledges a whole batch. A message that does not decode is answered with ox-proto's refusal and
 //! dropped; a broken fragment sequence is dropped (the transport never produces one).
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use ox_link::arq::{Receiver, Sender};
+use ox_link::frame::{Frame, HEADER};
 use ox_proto::{Fragmenter, Message, Reassembler, CHANNEL_PROCESS};
 
 use crate::linkport::Port;
@@ -21,12 +27,27 @@ use crate::{arch, kprintln};
 /// Resend a fragment after this long without its acknowledgement: the other end acknowledges
 /// at its next interrupt, within a few link round trips.
 const TIMEOUT_NS: u64 = 3_000_000;
+/// Fragments in flight at most: the port's transmit queue holds 16 frames until the next
+/// quantum boundary, and 16 frames of 1 KiB outlast the other end's turnaround.
+pub const WINDOW: u32 = 16;
+/// Acknowledge at least every this many data frames, even while more wait in the port: a
+/// sender whose window is full waits for it.
+const ACK_EVERY: u32 = 4;
+/// With a frame waiting for a full transmit queue, try again after this long (the queue
+/// empties at the next quantum boundary, 10 µs by default).
+const RETRY_NS: u64 = 10_000;
 
 /// One ox-proto conversation over one port.
 pub struct Endpoint {
     port: Port,
     tx: Sender,
     rx: Receiver,
+    /// The newest acknowledgement not yet handed to the port.
+    ack: Option<[u8; HEADER]>,
+    /// Data frames received since the last acknowledgement went out.
+    unacked: u32,
+    /// When the pump last ran.
+    pumped_at: u64,
     outbox: VecDeque<Vec<u8>>,
     reassembler: Reassembler,
     next_id: u16,
@@ -39,8 +60,11 @@ impl Endpoint {
     pub fn new(port: Port) -> Endpoint {
         Endpoint {
             port,
-            tx: Sender::new(CHANNEL_PROCESS, port.mtu(), TIMEOUT_NS),
+            tx: Sender::with_window(CHANNEL_PROCESS, port.mtu(), TIMEOUT_NS, WINDOW),
             rx: Receiver::new(CHANNEL_PROCESS),
+            ack: None,
+            unacked: 0,
+            pumped_at: 0,
             outbox: VecDeque::new(),
             reassembler: Reassembler::default(),
             next_id: 0,
@@ -65,14 +89,17 @@ impl Endpoint {
         self.pump();
     }
 
-    /// Handles one frame received on the port; returns the message it completes, if any.
-    pub fn on_frame(&mut self, frame: &[u8]) -> Option<Message> {
-        if self.tx.receive(frame) {
-            self.pump();
-        }
-        let received = self.rx.receive(frame);
-        if let Some(ack) = received.ack {
-            self.port.send(&ack);
+    /// Handles one checked frame received on the port; returns the message it completes, if
+    /// any. Its acknowledgement waits for the next [`Endpoint::pump`].
+    pub fn on_frame(&mut self, frame: &Frame) -> Option<Message> {
+        self.tx.receive_frame(frame);
+        let received = self.rx.receive_frame(frame);
+        if received.ack.is_some() {
+            self.ack = received.ack;
+            self.unacked += 1;
+            if self.unacked >= ACK_EVERY {
+                self.send_ack();
+            }
         }
         let bytes = match self.reassembler.push(received.payload?) {
             Ok(complete) => complete?,
@@ -93,28 +120,45 @@ impl Endpoint {
         }
     }
 
-    /// Sends the next fragment if the previous one is acknowledged, and resends one that
-    /// timed out.
+    /// Sends the pending acknowledgement, goes back to the oldest unacknowledged fragment if
+    /// it timed out, and hands the port every fragment the window allows.
     pub fn pump(&mut self) {
         let now = arch::time_ns();
-        if self.tx.is_idle() {
-            if let Some(fragment) = self.outbox.pop_front() {
-                self.fragments = self.fragments.wrapping_add(1);
-                if let Ok(frame) = self.tx.send(&fragment, now) {
-                    // A full transmit queue loses the frame like the link would: the timeout
-                    // sends it again.
-                    self.port.send(frame);
-                }
+        self.pumped_at = now;
+        self.send_ack();
+        self.tx.check_timeout(now);
+        while self.tx.can_queue() {
+            let Some(fragment) = self.outbox.pop_front() else { break };
+            if self.tx.queue(&fragment).is_err() {
+                self.outbox.push_front(fragment);
+                break;
             }
+            self.fragments = self.fragments.wrapping_add(1);
         }
-        if let Some(frame) = self.tx.poll(now) {
-            self.port.send(frame);
+        while let Some(frame) = self.tx.next_frame() {
+            if !self.port.send(frame) {
+                break;
+            }
+            self.tx.transmitted(now);
         }
     }
 
-    /// When the fragment in flight times out, if one is.
+    /// Hands the port the pending acknowledgement, if any and if it takes it.
+    fn send_ack(&mut self) {
+        if let Some(ack) = self.ack {
+            if self.port.send(&ack) {
+                self.ack = None;
+                self.unacked = 0;
+            }
+        }
+    }
+
+    /// When the endpoint next needs the pump without a frame arriving: the oldest fragment's
+    /// timeout, or soon if something waits for a full transmit queue.
     pub fn deadline(&self) -> Option<u64> {
-        self.tx.deadline()
+        let blocked = self.ack.is_some() || self.tx.has_untransmitted();
+        let retry = blocked.then(|| self.pumped_at + RETRY_NS);
+        [self.tx.deadline(), retry].into_iter().flatten().min()
     }
 
     /// Messages and fragments sent so far (first copies of the fragments).

@@ -98,10 +98,18 @@ impl Port {
         if self.read(STATUS) & STATUS_TX_READY == 0 {
             return false;
         }
-        for (i, chunk) in frame.chunks(4).enumerate() {
+        let words = frame.chunks_exact(4);
+        let tail = words.remainder();
+        let full = frame.len() / 4;
+        for (i, w) in words.enumerate() {
+            self.write(TX_BUF + i * 4, u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
+        }
+        if !tail.is_empty() {
             let mut word = [0u8; 4];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write(TX_BUF + i * 4, u32::from_le_bytes(word));
+            for (to, from) in word.iter_mut().zip(tail) {
+                *to = *from;
+            }
+            self.write(TX_BUF + full * 4, u32::from_le_bytes(word));
         }
         self.write(TX_SEND, frame.len() as u32);
         true
@@ -115,9 +123,21 @@ impl Port {
             return None;
         }
         let len = len.min(buf.len()).min(self.mtu);
-        for (i, chunk) in buf[..len].chunks_mut(4).enumerate() {
-            let word = self.read(RX_BUF + i * 4).to_le_bytes();
-            chunk.copy_from_slice(&word[..chunk.len()]);
+        let full = len / 4;
+        let mut words = buf[..len].chunks_exact_mut(4);
+        for (i, w) in (&mut words).enumerate() {
+            let [a, b, c, d] = self.read(RX_BUF + i * 4).to_le_bytes();
+            w[0] = a;
+            w[1] = b;
+            w[2] = c;
+            w[3] = d;
+        }
+        let tail = words.into_remainder();
+        if !tail.is_empty() {
+            let word = self.read(RX_BUF + full * 4).to_le_bytes();
+            for (to, from) in tail.iter_mut().zip(word) {
+                *to = from;
+            }
         }
         self.write(RX_POP, 1);
         Some(len)

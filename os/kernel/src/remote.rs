@@ -75,10 +75,12 @@ pub fn on_interrupt(line: u32) {
         let mut buf = [0u8; MAX_MTU];
         for (index, link) in links.iter_mut().enumerate().filter(|(_, l)| l.endpoint.port().line() == line) {
             while let Some(len) = link.endpoint.port().receive(&mut buf) {
-                if let Some(ack) = link.hello.receive(&buf[..len]).ack {
+                // Checked once here; a damaged frame is dropped (its sender resends it).
+                let Ok(frame) = ox_link::frame::decode(&buf[..len]) else { continue };
+                if let Some(ack) = link.hello.receive_frame(&frame).ack {
                     link.endpoint.port().send(&ack);
                 }
-                if let Some(message) = link.endpoint.on_frame(&buf[..len]) {
+                if let Some(message) = link.endpoint.on_frame(&frame) {
                     arrived.push((index, message));
                 }
             }

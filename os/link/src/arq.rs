@@ -1,12 +1,24 @@
-//! Stop-and-wait automatic repeat request: one data frame in flight per channel, resent until
-//! its acknowledgement arrives.
+//! Go-back-N automatic repeat request with cumulative acknowledgements: up to a window of data
+//! frames in flight per channel, resent from the oldest unacknowledged one when its
+//! acknowledgement is overdue.
 //!
-//! The sender numbers data frames 0, 1, 2, ...; the receiver accepts exactly the next number,
-//! acknowledges it, and acknowledges again any older number (its first acknowledgement was
-//! lost) without delivering the payload twice. Damaged frames are dropped by [`frame::decode`],
-//! so loss and corruption both end in the sender's timeout and a retransmission.
+//! The sender numbers data frames 0, 1, 2, ...; the receiver accepts exactly the next number
+//! and acknowledges it, which acknowledges every frame before it too. A frame older than the
+//! next expected one (a resend whose acknowledgement was lost) is acknowledged again, with the
+//! newest number delivered, and not delivered twice; a frame ahead of it (one before it was
+//! lost) is dropped. Damaged frames are dropped by [`frame::decode`], so loss and corruption
+//! both end in the sender's timeout and a retransmission of everything from the oldest
+//! unacknowledged frame on. A window of 1 is stop-and-wait, what the boot ROM's receiver
+//! expects on the boot channel.
+//!
+//! The sender keeps its frames until they are acknowledged, and tells a frame it built
+//! ([`Sender::queue`]) from one the link took ([`Sender::transmitted`]): a port whose
+//! transmit queue is full keeps the frame waiting in the sender instead of losing it.
 
-use crate::frame::{self, Kind, HEADER};
+use alloc::vec;
+use alloc::vec::Vec;
+
+use crate::frame::{self, Frame, Kind, HEADER};
 
 /// The largest frame this crate builds (the largest MTU of a link port).
 pub const MAX_FRAME: usize = 1024;
@@ -14,40 +26,66 @@ pub const MAX_FRAME: usize = 1024;
 /// Why a payload cannot be sent now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SendError {
-    /// The previous frame is not acknowledged yet.
+    /// The window is full: the oldest frame is not acknowledged yet.
     Busy,
     /// The payload does not fit in one frame of the link's MTU.
     TooLarge,
 }
 
 /// The sending end of one channel.
+///
+/// Sequence numbers, oldest first: `base` (the oldest unacknowledged frame) ≤ `next_tx` (the
+/// next frame to hand to the link) ≤ `next_seq` (the number of the next frame queued), with
+/// `sent_high` (one past the newest frame ever handed to the link) between `next_tx` and
+/// `next_seq`; at most `window` frames from `base` on are kept.
 #[derive(Clone, Debug)]
 pub struct Sender {
     channel: u16,
     mtu: usize,
     timeout: u64,
+    window: u32,
+    base: u32,
+    next_tx: u32,
+    sent_high: u32,
     next_seq: u32,
-    frame: [u8; MAX_FRAME],
-    frame_len: usize,
-    outstanding: bool,
-    sent_at: u64,
-    /// How many times a frame was sent again after a timeout.
+    /// The kept frames: slot `seq % window`, `mtu` bytes each.
+    frames: Vec<u8>,
+    /// Each slot's frame length.
+    lens: Vec<usize>,
+    /// When each slot's frame was last handed to the link.
+    sent_at: Vec<u64>,
+    /// After a timeout, only the oldest frame goes until an acknowledgement comes: the
+    /// receiver may hold the rest already, and its cumulative answer says so.
+    probing: bool,
+    /// How many frames were sent again after a timeout.
     pub retransmissions: u32,
 }
 
 impl Sender {
-    /// A sender on `channel` for frames of at most `mtu` bytes, resending after `timeout`
-    /// units of the caller's clock without an acknowledgement.
+    /// A stop-and-wait sender (a window of one frame) on `channel` for frames of at most
+    /// `mtu` bytes, resending after `timeout` units of the caller's clock without an
+    /// acknowledgement.
     pub fn new(channel: u16, mtu: usize, timeout: u64) -> Sender {
+        Sender::with_window(channel, mtu, timeout, 1)
+    }
+
+    /// A sender that keeps up to `window` (at least 1) frames unacknowledged.
+    pub fn with_window(channel: u16, mtu: usize, timeout: u64, window: u32) -> Sender {
+        let mtu = mtu.min(MAX_FRAME);
+        let window = window.max(1);
         Sender {
             channel,
-            mtu: mtu.min(MAX_FRAME),
+            mtu,
             timeout,
+            window,
+            base: 0,
+            next_tx: 0,
+            sent_high: 0,
             next_seq: 0,
-            frame: [0; MAX_FRAME],
-            frame_len: 0,
-            outstanding: false,
-            sent_at: 0,
+            frames: vec![0; mtu * window as usize],
+            lens: vec![0; window as usize],
+            sent_at: vec![0; window as usize],
+            probing: false,
             retransmissions: 0,
         }
     }
@@ -57,51 +95,132 @@ impl Sender {
         self.mtu - HEADER
     }
 
-    /// Whether every frame sent has been acknowledged.
+    /// Whether every frame queued has been acknowledged.
     pub fn is_idle(&self) -> bool {
-        !self.outstanding
+        self.base == self.next_seq
     }
 
-    /// Starts sending `payload` at time `now`; returns the frame to transmit.
-    pub fn send(&mut self, payload: &[u8], now: u64) -> Result<&[u8], SendError> {
-        if self.outstanding {
-            return Err(SendError::Busy);
-        }
+    /// Whether the window has room for another frame.
+    pub fn can_queue(&self) -> bool {
+        self.next_seq.wrapping_sub(self.base) < self.window
+    }
+
+    fn slot(&self, seq: u32) -> usize {
+        (seq % self.window) as usize
+    }
+
+    /// Builds the data frame of `payload` and keeps it for [`Sender::next_frame`].
+    pub fn queue(&mut self, payload: &[u8]) -> Result<(), SendError> {
         if payload.len() > self.max_payload() {
             return Err(SendError::TooLarge);
         }
-        self.frame_len = frame::encode(&mut self.frame, Kind::Data, self.channel, self.next_seq, payload);
-        self.outstanding = true;
-        self.sent_at = now;
-        Ok(&self.frame[..self.frame_len])
-    }
-
-    /// Handles a received frame; returns whether it acknowledged the frame in flight.
-    pub fn receive(&mut self, bytes: &[u8]) -> bool {
-        let acked = matches!(frame::decode(bytes), Ok(f) if f.kind == Kind::Ack
-            && f.channel == self.channel
-            && f.seq == self.next_seq
-            && self.outstanding);
-        if acked {
-            self.outstanding = false;
-            self.next_seq = self.next_seq.wrapping_add(1);
+        if !self.can_queue() {
+            return Err(SendError::Busy);
         }
-        acked
+        let slot = self.slot(self.next_seq);
+        let out = &mut self.frames[slot * self.mtu..(slot + 1) * self.mtu];
+        self.lens[slot] = frame::encode(out, Kind::Data, self.channel, self.next_seq, payload);
+        self.next_seq = self.next_seq.wrapping_add(1);
+        Ok(())
     }
 
-    /// The frame to transmit again, if its acknowledgement is overdue at `now`.
-    pub fn poll(&mut self, now: u64) -> Option<&[u8]> {
-        if !self.outstanding || now.saturating_sub(self.sent_at) < self.timeout {
+    /// The next frame to hand to the link, if one waits (a new one, or one to resend after a
+    /// timeout). Call [`Sender::transmitted`] once the link took it.
+    pub fn next_frame(&self) -> Option<&[u8]> {
+        if self.next_tx == self.next_seq || (self.probing && self.next_tx != self.base) {
             return None;
         }
-        self.sent_at = now;
-        self.retransmissions += 1;
-        Some(&self.frame[..self.frame_len])
+        let slot = self.slot(self.next_tx);
+        Some(&self.frames[slot * self.mtu..slot * self.mtu + self.lens[slot]])
     }
 
-    /// When the frame in flight times out, if one is.
+    /// The link took the frame [`Sender::next_frame`] gave, at time `now`.
+    pub fn transmitted(&mut self, now: u64) {
+        if self.next_frame().is_none() {
+            return;
+        }
+        let slot = self.slot(self.next_tx);
+        self.sent_at[slot] = now;
+        if self.next_tx.wrapping_sub(self.base) < self.sent_high.wrapping_sub(self.base) {
+            self.retransmissions = self.retransmissions.wrapping_add(1);
+        }
+        self.next_tx = self.next_tx.wrapping_add(1);
+        if self.next_tx.wrapping_sub(self.base) > self.sent_high.wrapping_sub(self.base) {
+            self.sent_high = self.next_tx;
+        }
+    }
+
+    /// Queues `payload` and returns its frame, taken as transmitted at `now` (stop-and-wait
+    /// use: the caller sends the frame; should the link drop it, the timeout resends it).
+    pub fn send(&mut self, payload: &[u8], now: u64) -> Result<&[u8], SendError> {
+        if self.next_tx != self.next_seq {
+            return Err(SendError::Busy);
+        }
+        self.queue(payload)?;
+        self.transmitted(now);
+        let slot = self.slot(self.next_seq.wrapping_sub(1));
+        Ok(&self.frames[slot * self.mtu..slot * self.mtu + self.lens[slot]])
+    }
+
+    /// Handles a received frame; returns whether it acknowledged frames in flight.
+    pub fn receive(&mut self, bytes: &[u8]) -> bool {
+        frame::decode(bytes).is_ok_and(|f| self.receive_frame(&f))
+    }
+
+    /// Handles a received, checked frame; returns whether it acknowledged frames in flight
+    /// (an acknowledgement of number `n` acknowledges every frame up to `n`).
+    pub fn receive_frame(&mut self, f: &Frame) -> bool {
+        if f.kind != Kind::Ack || f.channel != self.channel {
+            return false;
+        }
+        let acked = f.seq.wrapping_sub(self.base);
+        if acked >= self.sent_high.wrapping_sub(self.base) {
+            return false;
+        }
+        self.base = f.seq.wrapping_add(1);
+        self.probing = false;
+        if self.next_tx.wrapping_sub(self.base) > self.next_seq.wrapping_sub(self.base) {
+            self.next_tx = self.base;
+        }
+        true
+    }
+
+    /// Goes back to the oldest unacknowledged frame if its acknowledgement is overdue at
+    /// `now`: [`Sender::next_frame`] then gives it again, alone until an acknowledgement
+    /// comes, then the frames after the newest one acknowledged (go-back-N, without resending
+    /// what the receiver holds already). Returns whether it did.
+    pub fn check_timeout(&mut self, now: u64) -> bool {
+        match self.deadline() {
+            Some(deadline) if now >= deadline => {
+                self.next_tx = self.base;
+                self.probing = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The frame to transmit again, if the acknowledgement of the oldest frame is overdue at
+    /// `now` (stop-and-wait use; with a larger window, [`Sender::next_frame`] gives the
+    /// frames after it).
+    pub fn poll(&mut self, now: u64) -> Option<&[u8]> {
+        if !self.check_timeout(now) {
+            return None;
+        }
+        self.transmitted(now);
+        let slot = self.slot(self.base);
+        Some(&self.frames[slot * self.mtu..slot * self.mtu + self.lens[slot]])
+    }
+
+    /// When the oldest frame in flight times out, if one is.
     pub fn deadline(&self) -> Option<u64> {
-        self.outstanding.then(|| self.sent_at.saturating_add(self.timeout))
+        let in_flight = self.base != self.sent_high && self.next_tx != self.base;
+        in_flight.then(|| self.sent_at[self.slot(self.base)].saturating_add(self.timeout))
+    }
+
+    /// Whether a frame waits for the link to take it now.
+    pub fn has_untransmitted(&self) -> bool {
+        self.next_frame().is_some()
     }
 }
 
@@ -129,8 +248,15 @@ impl Receiver {
 
     /// Handles a received frame.
     pub fn receive<'a>(&mut self, bytes: &'a [u8]) -> Received<'a> {
+        match frame::decode(bytes) {
+            Ok(f) => self.receive_frame(&f),
+            Err(_) => Received { payload: None, ack: None },
+        }
+    }
+
+    /// Handles a received, checked frame.
+    pub fn receive_frame<'a>(&mut self, f: &Frame<'a>) -> Received<'a> {
         let nothing = Received { payload: None, ack: None };
-        let Ok(f) = frame::decode(bytes) else { return nothing };
         if f.kind != Kind::Data || f.channel != self.channel {
             return nothing;
         }
@@ -139,8 +265,8 @@ impl Receiver {
             self.expected = self.expected.wrapping_add(1);
             frame::encode(&mut ack, Kind::Ack, self.channel, f.seq, &[]);
             Received { payload: Some(f.payload), ack: Some(ack) }
-        } else if f.seq.wrapping_add(1) == self.expected {
-            frame::encode(&mut ack, Kind::Ack, self.channel, f.seq, &[]);
+        } else if self.expected != 0 && (f.seq.wrapping_sub(self.expected) as i32) < 0 {
+            frame::encode(&mut ack, Kind::Ack, self.channel, self.expected.wrapping_sub(1), &[]);
             Received { payload: None, ack: Some(ack) }
         } else {
             nothing
@@ -192,5 +318,130 @@ mod tests {
         assert!(tx.receive(&ack));
         assert!(!tx.receive(&ack), "an acknowledgement counts once");
         assert_eq!(tx.send(&[0; 49], 0), Err(SendError::TooLarge));
+    }
+
+    #[test]
+    fn a_window_keeps_frames_in_flight_and_acknowledges_cumulatively() {
+        let mut tx = Sender::with_window(2, 64, 100, 4);
+        let mut rx = Receiver::new(2);
+        for i in 0..4u8 {
+            tx.queue(&[i]).unwrap();
+        }
+        assert_eq!(tx.queue(b"full"), Err(SendError::Busy));
+        let mut frames = alloc::vec::Vec::new();
+        while let Some(f) = tx.next_frame() {
+            frames.push(f.to_vec());
+            tx.transmitted(0);
+        }
+        assert_eq!(frames.len(), 4);
+        // Frame 1 is lost: 2 and 3 are dropped unacknowledged; only frame 0's ack comes back.
+        let first = rx.receive(&frames[0]);
+        assert_eq!(first.payload, Some(&[0u8][..]));
+        assert_eq!(rx.receive(&frames[2]), Received { payload: None, ack: None });
+        assert!(tx.receive(&first.ack.unwrap()));
+        assert!(tx.can_queue() && !tx.is_idle());
+        // The timeout goes back to frame 1, alone until it is acknowledged; then 2 and 3.
+        assert!(!tx.check_timeout(99));
+        assert!(tx.check_timeout(100));
+        let mut last_ack = None;
+        let mut delivered = alloc::vec::Vec::new();
+        for round in 0..2 {
+            while let Some(f) = tx.next_frame() {
+                let got = rx.receive(f);
+                delivered.extend(got.payload.map(<[u8]>::to_vec));
+                last_ack = got.ack;
+                tx.transmitted(100);
+            }
+            if round == 0 {
+                assert_eq!(delivered, [[1u8]]);
+                assert!(tx.receive(&last_ack.unwrap()));
+            }
+        }
+        assert_eq!(delivered, [[1u8], [2], [3]]);
+        assert_eq!(tx.retransmissions, 3);
+        // One acknowledgement, the last, acknowledges both.
+        assert!(tx.receive(&last_ack.unwrap()));
+        assert!(tx.is_idle());
+        assert_eq!(tx.deadline(), None);
+        // A late duplicate of frame 0 is acknowledged with the newest number, not delivered.
+        let again = rx.receive(&frames[0]);
+        assert_eq!(again.payload, None);
+        let ack = frame::decode(again.ack.as_ref().unwrap()).unwrap();
+        assert_eq!((ack.kind, ack.seq), (Kind::Ack, 3));
+        assert!(!tx.receive(again.ack.as_ref().unwrap()), "an old acknowledgement moves nothing");
+    }
+
+    /// A deterministic generator for the link model.
+    struct Lcg(u64);
+
+    impl Lcg {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (self.0 >> 33) % n
+        }
+    }
+
+    /// A link that loses, duplicates, damages and reorders frames, `percent` each.
+    fn hostile(rng: &mut Lcg, percent: u64, sent: &mut alloc::vec::Vec<alloc::vec::Vec<u8>>) {
+        let mut out = alloc::vec::Vec::new();
+        for mut f in sent.drain(..) {
+            if rng.below(100) < percent {
+                continue;
+            }
+            if rng.below(100) < percent {
+                let bit = rng.below(f.len() as u64 * 8) as usize;
+                f[bit / 8] ^= 1 << (bit % 8);
+            }
+            if rng.below(100) < percent {
+                out.push(f.clone());
+            }
+            out.push(f);
+        }
+        for i in 1..out.len() {
+            if rng.below(100) < percent {
+                out.swap(i - 1, i);
+            }
+        }
+        *sent = out;
+    }
+
+    #[test]
+    fn a_window_delivers_once_in_order_through_a_hostile_link() {
+        for (seed, window, percent) in [(1, 1, 20), (2, 4, 10), (3, 8, 25), (4, 16, 5), (5, 3, 40)] {
+            let mut rng = Lcg(seed);
+            let mut tx = Sender::with_window(2, 48, 50, window);
+            let mut rx = Receiver::new(2);
+            let payloads: alloc::vec::Vec<alloc::vec::Vec<u8>> =
+                (0..200u32).map(|i| (0..(i % 32) as u8).map(|b| b ^ i as u8).collect()).collect();
+            let (mut next, mut delivered, mut now) = (0, alloc::vec::Vec::new(), 0u64);
+            while delivered.len() < payloads.len() {
+                assert!(now < 1_000_000, "seed {seed}: no progress");
+                while next < payloads.len() && tx.queue(&payloads[next]).is_ok() {
+                    next += 1;
+                }
+                tx.check_timeout(now);
+                let mut forward = alloc::vec::Vec::new();
+                // The link takes at most four frames per step, like a full transmit queue.
+                for _ in 0..4 {
+                    let Some(f) = tx.next_frame() else { break };
+                    forward.push(f.to_vec());
+                    tx.transmitted(now);
+                }
+                hostile(&mut rng, percent, &mut forward);
+                let mut acks = alloc::vec::Vec::new();
+                for f in &forward {
+                    let got = rx.receive(f);
+                    delivered.extend(got.payload.map(<[u8]>::to_vec));
+                    acks.extend(got.ack.map(|a| a.to_vec()));
+                }
+                hostile(&mut rng, percent, &mut acks);
+                for a in &acks {
+                    tx.receive(a);
+                }
+                now += 10;
+            }
+            assert_eq!(delivered, payloads, "seed {seed}, window {window}");
+            assert!(percent == 0 || tx.retransmissions > 0);
+        }
     }
 }

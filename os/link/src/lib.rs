@@ -14,6 +14,8 @@
 //! `docs/link-protocol.md` specifies the format for readers.
 #![no_std]
 
+extern crate alloc;
+
 pub mod arq;
 pub mod boot;
 mod crc;

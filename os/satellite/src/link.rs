@@ -22,7 +22,7 @@ use ox_kcore::message::{HelloReply, Message as Hello, CHANNEL_SATELLITE, MAX_MES
 use ox_kcore::{arch, frame, intc, kprintln};
 use ox_link::arq::{Receiver, Sender};
 use ox_link::boot;
-use ox_link::frame::{self as link_frame, Kind, CHANNEL_BOOT, HEADER};
+use ox_link::frame::{self as link_frame, Frame, Kind, CHANNEL_BOOT, HEADER};
 use ox_proto::{Body, Message, Request};
 
 use crate::{proc, server, stats};
@@ -111,13 +111,14 @@ pub fn on_interrupt() {
         let mut arrived = Vec::new();
         let mut buf = [0u8; MAX_MTU];
         while let Some(len) = port.receive(&mut buf) {
-            let frame = &buf[..len];
-            if let Some(ack) = repeated_start(frame) {
+            // Checked once here; a damaged frame is dropped (its sender resends it).
+            let Ok(frame) = link_frame::decode(&buf[..len]) else { continue };
+            if let Some(ack) = repeated_start(&frame) {
                 port.send(&ack);
                 continue;
             }
-            link.hello_tx.receive(frame);
-            let received = link.hello_rx.receive(frame);
+            link.hello_tx.receive_frame(&frame);
+            let received = link.hello_rx.receive_frame(&frame);
             if let Some(ack) = received.ack {
                 port.send(&ack);
             }
@@ -125,7 +126,7 @@ pub fn on_interrupt() {
                 let answer = link.answer_hello(payload);
                 link.hello_outbox.extend(answer);
             }
-            arrived.extend(link.process.on_frame(frame));
+            arrived.extend(link.process.on_frame(&frame));
         }
         link.process.pump();
         link.pump_hello();
@@ -225,9 +226,8 @@ impl Link {
     }
 }
 
-/// The acknowledgement of a repeated `START` on the boot channel, if `frame` is one.
-fn repeated_start(frame: &[u8]) -> Option<[u8; HEADER]> {
-    let f = link_frame::decode(frame).ok()?;
+/// The acknowledgement of a repeated `START` on the boot channel, if `f` is one.
+fn repeated_start(f: &Frame) -> Option<[u8; HEADER]> {
     let is_start = f.kind == Kind::Data
         && f.channel == CHANNEL_BOOT
         && matches!(boot::parse(f.payload), Some(boot::Message::Start { .. }));

@@ -65,12 +65,18 @@ static INCOMING: Global<Vec<Incoming>> = Global::new("incoming processes", Vec::
 /// Images being read by a stub (a fork of a process here): pid and bytes.
 static OUTGOING: Global<Vec<(Pid, Vec<u8>)>> = Global::new("outgoing images", Vec::new());
 
-/// Requests waiting for the server, oldest first: the pid each is about, and the request (a
-/// few at most: the central waits for each reply of a conversation).
+/// Requests waiting for the server, oldest first: the pid each is about, and the request. The
+/// central sends an image's announcement and all its `WriteImage`s before it waits for the
+/// replies, and the link's window brings them in a burst: up to [`MAILBOX_WORKING`].
 static MAILBOX: Global<Vec<(Pid, Request)>> = Global::new("server mailbox", Vec::new());
+
+/// The mailbox's working size, reserved at boot (so its heap does not grow with the first
+/// burst): a whole image's requests, the announcement and one `WriteImage` per 16 KiB.
+const MAILBOX_WORKING: usize = (MAX_IMAGE as usize).div_ceil(MAX_DATA) + 1;
 
 /// Creates the server process, sleeping until its first request.
 pub fn init() {
+    MAILBOX.lock().reserve(MAILBOX_WORKING);
     let server = Proc::new_server(entry as *const () as u32)
         .unwrap_or_else(|e| panic!("no room for the process server at boot: {e:?}"));
     proc::table().slots[SERVER_SLOT] = Some(server);

@@ -11,7 +11,8 @@
 //!    grown by `sbrk` (the pages touched), against the image's size; in virtual time, the
 //!    central's instructions and the process channel's messages and link frames (`stats`).
 //! 3. **Throughput** of 256 KiB written to and read from a file on the central's disk in
-//!    16 KiB calls, from the central and from satellite 1, in bytes per virtual second.
+//!    16 KiB calls, from the central and from satellite 1, in bytes per virtual second; the
+//!    read from satellite 1 again as `link-bulk KiB/s=N`, the link's bulk transfer.
 
 #![no_std]
 #![no_main]
@@ -280,6 +281,11 @@ fn throughput(node: u32) -> u32 {
     let rate = |ns: u64| TOTAL as u64 * 1_000_000_000 / 1024 / ns.max(1);
     println!("satbench: {:<6} {node:>5} {:>10} {:>12}", "write", wrote / 1000, rate(wrote));
     println!("satbench: {:<6} {node:>5} {:>10} {:>12}", "read", read / 1000, rate(read));
+    if node != 0 {
+        // The bulk transfer over the link (`cargo xtask bench-os` sets it against the link's
+        // bandwidth): the file read from the satellite, every byte crossing the link.
+        println!("satbench: link-bulk KiB/s={}", rate(read));
+    }
     if !ok {
         println!("satbench: the data read back on node {node} differs");
     }
