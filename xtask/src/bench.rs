@@ -8,6 +8,11 @@
 //! After the table comes `link-bulk: KiB/s=N of=M`: N is satbench's `link-bulk` figure (a
 //! file read from satellite 1, every byte crossing its link), M the bandwidth of that link in
 //! the topology, in the same unit (KiB per second). The transport's goal is N ≥ 0.8 × M.
+//!
+//! And `fork-cow-256k: cow=N copy=M`: central instructions per `fork` + `exit` + `wait` of a
+//! process with 256 KiB of touched heap, when the child exits at once (copy-on-write copies
+//! nothing) and when it first writes every page of it (each page copied, as an eager fork would
+//! copy them, plus the faults that do it). The VM's goal is N ≤ 0.10 × M.
 
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -65,15 +70,22 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", orrery.display()))?;
     let stdout = child.stdout.take().ok_or("the emulator's output is not piped")?;
-    let mut bulk = None;
+    let (mut bulk, mut cow) = (None, None);
     for line in BufReader::new(stdout).lines() {
         let line = line.map_err(|e| format!("reading the emulator's output: {e}"))?;
         println!("{line}");
         if let Some((_, n)) = line.split_once("link-bulk KiB/s=") {
             bulk = n.trim().parse::<u64>().ok();
         }
+        if let Some((_, figures)) = line.split_once("fork-cow-256k ") {
+            cow = figures.split(" (").next().map(str::to_string);
+        }
     }
     let status = child.wait().map_err(|e| format!("waiting for {}: {e}", orrery.display()))?;
+    match cow {
+        Some(figures) => println!("fork-cow-256k: {figures}"),
+        None => return Err("satbench printed no fork-cow-256k figures".to_string()),
+    }
     match bulk {
         Some(n) => println!("link-bulk: KiB/s={n} of={of}"),
         None => return Err("satbench printed no link-bulk figure".to_string()),

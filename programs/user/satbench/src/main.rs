@@ -61,6 +61,7 @@ fn main(_args: &[&str]) -> i32 {
     println!("satbench: {:<6} {:>5} {:>10} {:>12}", "", "node", "us", "KiB/s");
     failures += on_central(|| throughput(0));
     failures += on_satellite(|| throughput(SAT));
+    failures += on_central(fork_cow);
     println!("satbench: remote fork onto satellite {SAT} (rfork + exit + wait)");
     println!(
         "satbench: {:>8} {:>6} {:>9} {:>10} {:>13} {:>9} {:>7} {:>7}",
@@ -157,6 +158,51 @@ fn calls(node: u32) -> u32 {
 /// The central's process-channel traffic now: messages, frames, resent.
 fn traffic() -> Result<NodeStats, Errno> {
     sys::stats(0)
+}
+
+/// Touched data of the copy-on-write measure, in KiB.
+const COW_KIB: u32 = 256;
+/// Forks the copy-on-write measure averages over.
+const COW_FORKS: u32 = 10;
+
+/// `fork` + `exit` + `wait` of this process with [`COW_KIB`] KiB of touched heap, in central
+/// instructions per fork: a child that exits at once (copy-on-write: nothing is copied) against
+/// one that first writes a byte of every page of it (every page copied, as an eager copy would,
+/// plus the faults that copy them). Prints `fork-cow-256k cow=N copy=M`; returns 1 if it failed.
+fn fork_cow() -> u32 {
+    if let Err(e) = grow(COW_KIB) {
+        println!("satbench: sbrk({COW_KIB} KiB): {}", e.name());
+        return 1;
+    }
+    let heap = match sys::sbrk(0) {
+        Ok(end) => end as usize - COW_KIB as usize * 1024,
+        Err(e) => {
+            println!("satbench: sbrk(0): {}", e.name());
+            return 1;
+        }
+    };
+    let mut failures = 0;
+    let mut fork_once = |write_all: bool| match sys::fork() {
+        Ok(Fork::Child) => {
+            if write_all {
+                for page in 0..COW_KIB as usize / 4 {
+                    // Safety: the page is this process's heap, grown above and never shrunk.
+                    unsafe { ((heap + page * 4096) as *mut u8).write_volatile(1) };
+                }
+            }
+            sys::exit(0)
+        }
+        Ok(Fork::Parent(pid)) => {
+            if !matches!(sys::wait(Some(pid)), Ok((_, WaitStatus::Exited(0)))) {
+                failures += 1;
+            }
+        }
+        Err(_) => failures += 1,
+    };
+    let (cow, _) = per_call(COW_FORKS, || fork_once(false));
+    let (copy, _) = per_call(COW_FORKS, || fork_once(true));
+    println!("satbench: fork-cow-256k cow={cow} copy={copy} (instructions per fork + exit + wait)");
+    failures
 }
 
 /// Grows the heap by `kib` KiB, touching every page. The heap only grows: the user library's
