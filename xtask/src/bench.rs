@@ -23,7 +23,7 @@ use orrery_emulator::topology::Topology;
 
 use orrery_toolchain::disk::{self, AddFile};
 
-use crate::guest::{Built, DISK_SIZE, USER_LOAD_DIR};
+use crate::guest::{self, Built, DISK_SIZE, USER_LOAD_DIR};
 use crate::{repo_root, Result};
 
 /// The program run as init.
@@ -33,14 +33,7 @@ const PROGRAM: &str = "satbench";
 pub fn bench_os(built: &Built) -> Result<ExitCode> {
     let user_dir = built.ox32_dir.join(USER_LOAD_DIR);
     let mut files = Vec::new();
-    let entries = fs::read_dir(&user_dir).map_err(|e| format!("cannot list {}: {e}", user_dir.display()))?;
-    let mut programs: Vec<_> = entries
-        .flatten()
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|e| e == "elf"))
-        .collect();
-    programs.sort();
-    for program in programs {
+    for program in guest::programs_in(&user_dir)? {
         let Some(name) = program.file_stem().and_then(|n| n.to_str()).map(str::to_string) else { continue };
         if name == "init" {
             continue;

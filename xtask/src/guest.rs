@@ -267,7 +267,7 @@ pub fn disk_image(user_dir: &Path) -> Result<Vec<u8>> {
 }
 
 /// The `<name>.elf` files of `dir`, sorted.
-fn programs_in(dir: &Path) -> Result<Vec<PathBuf>> {
+pub fn programs_in(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut programs: Vec<PathBuf> = fs::read_dir(dir)
         .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
         .flatten()

@@ -110,26 +110,7 @@ fn random_instruction(rng: &mut Rng, idx: u32) -> u32 {
     let small = |rng: &mut Rng| (rng.below(64) as i16 - 32) * if rng.below(8) == 0 { 1 } else { 4 };
     let inst = match rng.below(100) {
         0..=29 => Instruction::Alu {
-            op: [
-                AluOp::Add,
-                AluOp::Sub,
-                AluOp::Sll,
-                AluOp::Slt,
-                AluOp::Sltu,
-                AluOp::Xor,
-                AluOp::Srl,
-                AluOp::Sra,
-                AluOp::Or,
-                AluOp::And,
-                AluOp::Mul,
-                AluOp::Mulh,
-                AluOp::Mulhsu,
-                AluOp::Mulhu,
-                AluOp::Div,
-                AluOp::Divu,
-                AluOp::Rem,
-                AluOp::Remu,
-            ][rng.below(18) as usize],
+            op: AluOp::ALL[rng.below(AluOp::ALL.len() as u64) as usize],
             rd: dest(rng),
             rs1: any(rng),
             rs2: any(rng),
