@@ -60,6 +60,7 @@ fn request() -> BoxedStrategy<Request> {
         Just(Request::Stats),
         word().prop_map(|size| Request::ExecImage { size }),
         word().prop_map(|ppid| Request::Parent { ppid }),
+        (word(), word()).prop_map(|(parent, pc)| Request::ForkHere { parent, pc }),
     ]
     .boxed()
 }
@@ -119,6 +120,7 @@ fn extremes() -> Vec<Message> {
         Request::Stats,
         Request::ExecImage { size: u32::MAX },
         Request::Parent { ppid: u32::MAX },
+        Request::ForkHere { parent: u32::MAX, pc: u32::MAX },
     ];
     let mut all: Vec<Message> = requests.into_iter().map(|r| Message::request(u32::MAX, r)).collect();
     all.push(Message::reply(0, Reply { result: Ok(u32::MAX), signal: Some(Signal::Kill), data: big }));
@@ -470,7 +472,10 @@ fn serve(request: &Request) -> Option<Reply> {
             Some(Reply { result: Ok(100_000), signal: None, data: vec![0x5a; *len as usize] })
         }
         Request::WriteImage { data, .. } => Some(Reply::ok(data.len() as u32)),
-        Request::ForkImage { .. } | Request::ExecImage { .. } | Request::Start { .. } => Some(Reply::ok(0)),
+        Request::ForkImage { .. }
+        | Request::ExecImage { .. }
+        | Request::Start { .. }
+        | Request::ForkHere { .. } => Some(Reply::ok(0)),
         Request::Stats => Some(Reply { result: Ok(72), signal: None, data: vec![0x11; 72] }),
         Request::Signal(_) | Request::Exit(_) | Request::Parent { .. } => None,
     }

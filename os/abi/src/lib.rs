@@ -39,6 +39,96 @@ pub const USER_TOP: u32 = 0x1000_0000;
 /// How far the user stack may grow below [`USER_TOP`] (pages are mapped on first touch).
 pub const USER_STACK_MAX: u32 = 1 << 20;
 
+/// Bytes of a page: the unit of every virtual-memory call.
+pub const PAGE_SIZE: u32 = 4096;
+/// Where `vm_allocate` with `anywhere` looks first when the caller gives no address: well above
+/// the heap's usual reach, so `sbrk` and anywhere-allocations rarely meet (when they do, the
+/// one that comes second gets `ENOMEM`).
+pub const VM_ANYWHERE_BASE: u32 = 0x0800_0000;
+
+/// Protection bit: the page may be read (Mach's `VM_PROT_READ`).
+pub const VM_PROT_READ: u32 = 1;
+/// Protection bit: the page may be written.
+pub const VM_PROT_WRITE: u32 = 2;
+/// Protection bit: the page may be executed.
+pub const VM_PROT_EXECUTE: u32 = 4;
+/// Every protection bit.
+pub const VM_PROT_ALL: u32 = 7;
+
+/// Inheritance: the child shares the range with the parent (writes are seen by both).
+pub const VM_INHERIT_SHARE: u32 = 0;
+/// Inheritance: the child gets a copy, made lazily by copy-on-write (the default).
+pub const VM_INHERIT_COPY: u32 = 1;
+/// Inheritance: the range is unallocated in the child.
+pub const VM_INHERIT_NONE: u32 = 2;
+
+/// One region of an address space, as `vm_region` stores it (little-endian words, in this
+/// order; [`VmRegion::SIZE`] bytes).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct VmRegion {
+    /// First address.
+    pub start: u32,
+    /// First address past the region.
+    pub end: u32,
+    /// Current protection (`VM_PROT_*` bits).
+    pub prot: u32,
+    /// Maximum protection.
+    pub max_prot: u32,
+    /// Inheritance (`VM_INHERIT_*`).
+    pub inheritance: u32,
+    /// [`VmRegion::SHARED`] and [`VmRegion::COPY_ON_WRITE`].
+    pub flags: u32,
+    /// The memory object behind it (a number that names it on this node; 0: none yet,
+    /// never touched).
+    pub object: u32,
+    /// The object page the region's first page shows.
+    pub offset: u32,
+}
+
+impl VmRegion {
+    /// Bytes of the encoded region.
+    pub const SIZE: usize = 32;
+    /// Flag: the memory is shared with another process (by `VM_INHERIT_SHARE`).
+    pub const SHARED: u32 = 1;
+    /// Flag: the memory is shared copy-on-write: the first write makes a private copy.
+    pub const COPY_ON_WRITE: u32 = 2;
+
+    /// The region as bytes.
+    pub fn encode(&self) -> [u8; VmRegion::SIZE] {
+        let words = [
+            self.start,
+            self.end,
+            self.prot,
+            self.max_prot,
+            self.inheritance,
+            self.flags,
+            self.object,
+            self.offset,
+        ];
+        let mut out = [0; VmRegion::SIZE];
+        for (chunk, word) in out.chunks_exact_mut(4).zip(words) {
+            chunk.copy_from_slice(&word.to_le_bytes());
+        }
+        out
+    }
+
+    /// A region from its bytes (`None` if `bytes` is too short).
+    pub fn decode(bytes: &[u8]) -> Option<VmRegion> {
+        let b = bytes.get(..VmRegion::SIZE)?;
+        let word = |i: usize| u32::from_le_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]]);
+        Some(VmRegion {
+            start: word(0),
+            end: word(1),
+            prot: word(2),
+            max_prot: word(3),
+            inheritance: word(4),
+            flags: word(5),
+            object: word(6),
+            offset: word(7),
+        })
+    }
+}
+
 /// Virtual-time length of one scheduler tick, in nanoseconds (1 ms); `sleep` and `uptime`
 /// count in ticks.
 pub const TICK_NS: u64 = 1_000_000;
@@ -121,11 +211,37 @@ pub enum Syscall {
     /// `stats(node, buf, len) -> bytes stored`: the kernel counters of node `node` (0 the
     /// central, `n` satellite node `n`) as a [`NodeStats`].
     Stats = 50,
+    /// `vm_allocate(addr, size, anywhere) -> addr`: a new zero-filled region of `size` bytes
+    /// (a non-zero multiple of [`PAGE_SIZE`]), readable and writable, maximum protection
+    /// [`VM_PROT_ALL`], inherited by copy; at `addr` exactly, or with `anywhere` = 1 at the
+    /// lowest free range at or above `addr` (0: [`VM_ANYWHERE_BASE`]).
+    VmAllocate = 60,
+    /// `vm_deallocate(addr, size) -> 0`: unmaps every page of the range; holes are fine and
+    /// regions straddling its ends are cut.
+    VmDeallocate = 61,
+    /// `vm_protect(addr, size, set_max, prot) -> 0`: sets the current protection of the range
+    /// (at most its maximum), or with `set_max` = 1 the maximum (lowering the current to fit).
+    VmProtect = 62,
+    /// `vm_inherit(addr, size, inheritance) -> 0`: what a child gets of the range at `fork`
+    /// ([`VM_INHERIT_SHARE`], [`VM_INHERIT_COPY`], [`VM_INHERIT_NONE`]).
+    VmInherit = 63,
+    /// `vm_read(pid, addr, size, buf) -> 0`: copies `size` bytes at `addr` of process `pid`
+    /// (0: the caller; else one of its children on the same node) into the caller's `buf`.
+    VmRead = 64,
+    /// `vm_write(pid, addr, buf, size) -> 0`: copies `size` bytes from the caller's `buf` to
+    /// `addr` of process `pid` (as for `vm_read`), through copy-on-write like any write there.
+    VmWrite = 65,
+    /// `vm_copy(pid, src, size, dst) -> 0`: copies `size` bytes (a page multiple) from `src`
+    /// to `dst` (not overlapping) inside process `pid` (as for `vm_read`).
+    VmCopy = 66,
+    /// `vm_region(addr, info) -> 0`: stores at `info` the [`VmRegion`] holding `addr`, or the
+    /// first one above it; `ENOMEM` if there is none.
+    VmRegion = 67,
 }
 
 impl Syscall {
     /// Every system call, in number order.
-    pub const ALL: [Syscall; 33] = [
+    pub const ALL: [Syscall; 41] = [
         Syscall::Write,
         Syscall::Read,
         Syscall::Exit,
@@ -159,6 +275,14 @@ impl Syscall {
         Syscall::Sigreturn,
         Syscall::Pause,
         Syscall::Stats,
+        Syscall::VmAllocate,
+        Syscall::VmDeallocate,
+        Syscall::VmProtect,
+        Syscall::VmInherit,
+        Syscall::VmRead,
+        Syscall::VmWrite,
+        Syscall::VmCopy,
+        Syscall::VmRegion,
     ];
 
     /// The call with number `number`, if there is one (one table look-up: this runs on every
@@ -203,6 +327,14 @@ impl Syscall {
             Syscall::Stats => "stats",
             Syscall::Place => "place",
             Syscall::Dup2 => "dup2",
+            Syscall::VmAllocate => "vm_allocate",
+            Syscall::VmDeallocate => "vm_deallocate",
+            Syscall::VmProtect => "vm_protect",
+            Syscall::VmInherit => "vm_inherit",
+            Syscall::VmRead => "vm_read",
+            Syscall::VmWrite => "vm_write",
+            Syscall::VmCopy => "vm_copy",
+            Syscall::VmRegion => "vm_region",
         }
     }
 }
@@ -246,8 +378,8 @@ impl Placement {
 }
 
 /// Every call at the index of its number (numbers are below 64).
-const SYSCALL_BY_NUMBER: [Option<Syscall>; 64] = {
-    let mut table = [None; 64];
+const SYSCALL_BY_NUMBER: [Option<Syscall>; 72] = {
+    let mut table = [None; 72];
     let mut i = 0;
     while i < Syscall::ALL.len() {
         table[Syscall::ALL[i] as usize] = Some(Syscall::ALL[i]);
@@ -260,6 +392,10 @@ const SYSCALL_BY_NUMBER: [Option<Syscall>; 64] = {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u32)]
 pub enum Errno {
+    /// The caller may not do this to that process (it is not the caller or its child).
+    Perm = 1,
+    /// The access the call asks for exceeds a region's maximum protection.
+    Acces = 13,
     /// No such process.
     Srch = 3,
     /// A blocking call was interrupted by a signal.
@@ -318,7 +454,9 @@ pub enum Errno {
 
 impl Errno {
     /// Every error number.
-    pub const ALL: [Errno; 27] = [
+    pub const ALL: [Errno; 29] = [
+        Errno::Perm,
+        Errno::Acces,
         Errno::Srch,
         Errno::Intr,
         Errno::BadF,
@@ -367,6 +505,8 @@ impl Errno {
     /// The conventional upper-case name (`ENOMEM`).
     pub fn name(self) -> &'static str {
         match self {
+            Errno::Perm => "EPERM",
+            Errno::Acces => "EACCES",
             Errno::Srch => "ESRCH",
             Errno::Intr => "EINTR",
             Errno::BadF => "EBADF",
@@ -918,6 +1058,10 @@ pub struct NodeStats {
     /// Replies from satellites not taken yet (the central); images being received (a
     /// satellite).
     pub pending: u32,
+    /// Memory objects alive in the node's virtual memory (docs/vm.md).
+    pub vm_objects: u32,
+    /// Address-map entries (regions) of every address space.
+    pub vm_entries: u32,
     /// Traffic: messages (ox-proto) sent on the process channel, to every satellite (the
     /// central) or to the central (a satellite).
     pub messages_out: u32,
@@ -925,15 +1069,18 @@ pub struct NodeStats {
     pub frames_out: u32,
     /// Traffic: fragments sent again after a timeout.
     pub resent: u32,
+    /// The deepest shadow chain of memory objects on the node now (copy-on-write; collapse
+    /// keeps it short).
+    pub vm_deepest_chain: u32,
 }
 
 impl NodeStats {
     /// Words of the encoded form.
-    pub const WORDS: usize = 18;
+    pub const WORDS: usize = 21;
     /// Bytes of the encoded form.
     pub const SIZE: usize = 4 * NodeStats::WORDS;
     /// How many of the first words are resources (compared by [`NodeStats::leaks`]).
-    pub const RESOURCES: usize = 15;
+    pub const RESOURCES: usize = 17;
     /// The fields' names, in order (as `stats` prints them).
     pub const NAMES: [&'static str; NodeStats::WORDS] = [
         "node",
@@ -951,9 +1098,12 @@ impl NodeStats {
         "pipes",
         "buffers",
         "pending",
+        "vm_objects",
+        "vm_entries",
         "messages_out",
         "frames_out",
         "resent",
+        "vm_deepest_chain",
     ];
 
     /// The fields as words, in order.
@@ -974,9 +1124,12 @@ impl NodeStats {
             self.pipes,
             self.buffers,
             self.pending,
+            self.vm_objects,
+            self.vm_entries,
             self.messages_out,
             self.frames_out,
             self.resent,
+            self.vm_deepest_chain,
         ]
     }
 
@@ -1009,9 +1162,12 @@ impl NodeStats {
             pipes: w(12),
             buffers: w(13),
             pending: w(14),
-            messages_out: w(15),
-            frames_out: w(16),
-            resent: w(17),
+            vm_objects: w(15),
+            vm_entries: w(16),
+            messages_out: w(17),
+            frames_out: w(18),
+            resent: w(19),
+            vm_deepest_chain: w(20),
         })
     }
 
@@ -1031,8 +1187,8 @@ impl core::fmt::Display for NodeStats {
         write!(
             f,
             "node {}: procs {} (stubs {}, zombies {}), frames {}/{} free, user pages {}, page tables {}, \
-             heap {}/{} bytes, open files {}, descriptors {}, pipes {}, buffers {}, pending {}; \
-             sent {} messages in {} frames, {} resent",
+             heap {}/{} bytes, open files {}, descriptors {}, pipes {}, buffers {}, pending {}, \
+             vm objects {}, vm entries {}; sent {} messages in {} frames, {} resent; deepest chain {}",
             self.node,
             self.procs,
             self.stubs,
@@ -1048,9 +1204,12 @@ impl core::fmt::Display for NodeStats {
             self.pipes,
             self.buffers,
             self.pending,
+            self.vm_objects,
+            self.vm_entries,
             self.messages_out,
             self.frames_out,
-            self.resent
+            self.resent,
+            self.vm_deepest_chain
         )
     }
 }
@@ -1119,6 +1278,22 @@ mod tests {
         bad[0] = 8;
         assert_eq!(SigFrame::decode(&bad), None);
         assert!(SigFrame::RESERVED as usize >= SigFrame::SIZE && SigFrame::RESERVED.is_multiple_of(16));
+    }
+
+    #[test]
+    fn vm_regions_round_trip() {
+        let region = VmRegion {
+            start: 0x0800_0000,
+            end: 0x0800_4000,
+            prot: VM_PROT_READ,
+            max_prot: VM_PROT_ALL,
+            inheritance: VM_INHERIT_SHARE,
+            flags: VmRegion::SHARED,
+            object: 7,
+            offset: 2,
+        };
+        assert_eq!(VmRegion::decode(&region.encode()), Some(region));
+        assert_eq!(VmRegion::decode(&[0; VmRegion::SIZE - 1]), None);
     }
 
     #[test]

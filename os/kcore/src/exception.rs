@@ -57,6 +57,15 @@ pub fn signal(cause: u32) -> Signal {
     }
 }
 
+/// The address a fault's handler is told (`a1`): the faulting address for a memory fault
+/// (`badaddr`), the instruction's address (`pc`) for an illegal instruction or a `break`.
+pub fn fault_address(cause: u32, badaddr: u32, pc: u32) -> u32 {
+    match cause {
+        code::ILLEGAL_INSTRUCTION | code::PRIVILEGED_INSTRUCTION | code::BREAK => pc,
+        _ => badaddr,
+    }
+}
+
 /// A trap in kernel mode (from `trap_vector`): always a kernel bug.
 #[no_mangle]
 extern "C" fn kernel_trap(frame: &TrapFrame) -> ! {

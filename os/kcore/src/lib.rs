@@ -40,6 +40,7 @@ pub mod power;
 pub mod signal;
 pub mod timer;
 pub mod vm;
+pub mod vmcall;
 
 use core::panic::PanicInfo;
 

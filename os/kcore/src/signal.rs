@@ -9,14 +9,18 @@
 //!   the pending signals that are not blocked, `SIGKILL` first, then by number. A default
 //!   action terminates (or does nothing, for `SIGCHLD`); a handler gets an
 //!   [`ox_abi::SigFrame`] pushed below the interrupted `sp` and is entered with `a0` = the
-//!   signal, `ra` = the restorer given to `sigaction`, and the signal blocked until its
+//!   signal, `a1` = the faulting address for a fault's signal (the `pc` for `SIGILL` and
+//!   `SIGTRAP`; 0 for any other signal), `ra` = the restorer given to `sigaction`, and the
+//!   signal blocked until its
 //!   `sigreturn` ([`sigreturn`]). Several pending signals stack several frames, the last taken
 //!   running first. A frame that cannot be written (a bad stack) terminates the process with
 //!   `SIGSEGV`.
 //! - **Faults** ([`Signals::fault`]): a fault's signal is caught only by a handler that is
 //!   not blocked (a second fault inside the handler of the first kills); otherwise it
 //!   terminates the process, whatever its disposition, since the faulting instruction would
-//!   only fault again.
+//!   only fault again. A handler that mends the cause (maps the page, say, with
+//!   `vm_allocate`) and returns has the instruction retried — the seed's "a fault may be
+//!   intercepted by the process itself".
 //! - `fork` copies the dispositions and the blocked set, not the pending set
 //!   ([`Signals::forked`]); `exec` resets handlers to the default and keeps what is ignored
 //!   ([`Signals::exec`]).
@@ -77,6 +81,8 @@ pub struct Signals {
     pending: SigSet,
     blocked: SigSet,
     actions: [Action; SLOTS],
+    /// The last fault's signal and address, until its delivery.
+    fault: Option<(Signal, u32)>,
 }
 
 impl Default for Signals {
@@ -88,7 +94,12 @@ impl Default for Signals {
 impl Signals {
     /// Nothing pending or blocked, every signal's default action.
     pub const fn new() -> Signals {
-        Signals { pending: SigSet::EMPTY, blocked: SigSet::EMPTY, actions: [Action::Default; SLOTS] }
+        Signals {
+            pending: SigSet::EMPTY,
+            blocked: SigSet::EMPTY,
+            actions: [Action::Default; SLOTS],
+            fault: None,
+        }
     }
 
     /// What the process does with `signal`.
@@ -142,10 +153,12 @@ impl Signals {
         self.pending.insert(signal);
     }
 
-    /// A fault's `signal` (`SIGSEGV`, `SIGILL`, ...): pending for its handler if the process
-    /// catches it and it is not blocked, and `true`; otherwise the action becomes the default,
-    /// the signal is unblocked and pending, so delivery terminates the process, and `false`.
-    pub fn fault(&mut self, signal: Signal) -> bool {
+    /// A fault's `signal` (`SIGSEGV`, `SIGILL`, ...) at `addr`: pending for its handler
+    /// (which gets `addr`) if the process catches it and it is not blocked, and `true`;
+    /// otherwise the action becomes the default, the signal is unblocked and pending, so
+    /// delivery terminates the process, and `false`.
+    pub fn fault(&mut self, signal: Signal, addr: u32) -> bool {
+        self.fault = Some((signal, addr));
         let caught = matches!(self.action(signal), Action::Handler { .. }) && !self.blocked.contains(signal);
         if !caught {
             self.actions[signal as usize] = Action::Default;
@@ -184,7 +197,7 @@ impl Signals {
     /// The state a child of `fork` starts with: the same dispositions and blocked set,
     /// nothing pending.
     pub fn forked(&self) -> Signals {
-        Signals { pending: SigSet::EMPTY, blocked: self.blocked, actions: self.actions }
+        Signals { pending: SigSet::EMPTY, blocked: self.blocked, actions: self.actions, fault: None }
     }
 
     /// `exec`: handlers go back to the default (the code they named is gone); ignored
@@ -267,6 +280,10 @@ pub fn deliver(signals: &mut Signals, space: &mut AddressSpace, frame: &mut Trap
                 DefaultAction::Terminate => return Delivery::Terminate(signal),
             },
             Action::Handler { pc, restorer } => {
+                let addr = match signals.fault.take() {
+                    Some((faulted, addr)) if faulted == signal => addr,
+                    _ => 0,
+                };
                 let saved = SigFrame { signal, blocked: signals.blocked, epc: frame.epc, regs: frame.regs };
                 let sp = frame.regs[2].wrapping_sub(SigFrame::RESERVED) & !15;
                 if sp > frame.regs[2] || space.copy_out(sp, &saved.encode()).is_err() {
@@ -276,6 +293,7 @@ pub fn deliver(signals: &mut Signals, space: &mut AddressSpace, frame: &mut Trap
                 frame.regs[2] = sp;
                 frame.regs[1] = restorer;
                 frame.regs[10] = signal as u32;
+                frame.regs[11] = addr;
                 frame.epc = pc;
             }
         }

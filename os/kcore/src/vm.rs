@@ -22,9 +22,13 @@
 
 use alloc::vec::Vec;
 
-use ox_abi::{Errno, USER_BASE, USER_STACK_MAX, USER_TOP};
+use ox_abi::{
+    Errno, NodeStats, VmRegion, USER_BASE, USER_STACK_MAX, USER_TOP, VM_ANYWHERE_BASE, VM_INHERIT_COPY,
+    VM_INHERIT_NONE, VM_INHERIT_SHARE, VM_PROT_ALL,
+};
 use ox_vm::{
-    FaultError, FrameId, Lookup, Map, OutOfFrames, PageIndex, PhysMem, Placement, Pmap, Prot, VAddr, Vm,
+    FaultError, FrameId, Inheritance, Lookup, Map, OutOfFrames, PageIndex, PhysMem, Placement, Pmap, Prot,
+    VAddr, Vm, VmError,
 };
 
 use crate::exception::code;
@@ -194,12 +198,49 @@ pub fn counts() -> (usize, usize, usize, usize) {
     })
 }
 
+/// Puts the VM's counters in `stats` (objects, entries, deepest chain).
+pub fn count_into(stats: &mut NodeStats) {
+    let (objects, _, entries, deepest) = counts();
+    stats.vm_objects = objects as u32;
+    stats.vm_entries = entries as u32;
+    stats.vm_deepest_chain = deepest as u32;
+}
+
 /// Why the VM refused, as an errno.
 fn errno(e: ox_vm::VmError) -> Errno {
     match e {
         ox_vm::VmError::ResourceShortage => Errno::NoMem,
         ox_vm::VmError::NoSpace => Errno::NoMem,
         _ => Errno::Inval,
+    }
+}
+
+/// Why the VM refused a virtual-memory call, as the call's errno (docs/vm.md): Mach's
+/// `KERN_INVALID_ADDRESS` is `EFAULT`, `KERN_NO_SPACE` and `KERN_RESOURCE_SHORTAGE` are
+/// `ENOMEM`, `KERN_PROTECTION_FAILURE` is `EACCES`, `KERN_INVALID_ARGUMENT` is `EINVAL`.
+fn call_errno(e: VmError) -> Errno {
+    match e {
+        VmError::InvalidAddress => Errno::Fault,
+        VmError::NoSpace | VmError::ResourceShortage => Errno::NoMem,
+        VmError::ProtectionFailure => Errno::Acces,
+        VmError::InvalidArgument => Errno::Inval,
+    }
+}
+
+/// The rights of a `VM_PROT_*` word (`EINVAL` for other bits).
+fn prot_of_word(word: u32) -> Result<Prot, Errno> {
+    if word & !VM_PROT_ALL != 0 {
+        return Err(Errno::Inval);
+    }
+    Ok(Prot::from_bits_truncate(word as u8))
+}
+
+/// A `VM_INHERIT_*` word for an inheritance, and back.
+fn inheritance_word(inheritance: Inheritance) -> u32 {
+    match inheritance {
+        Inheritance::Share => VM_INHERIT_SHARE,
+        Inheritance::Copy => VM_INHERIT_COPY,
+        Inheritance::None => VM_INHERIT_NONE,
     }
 }
 
@@ -361,6 +402,76 @@ impl AddressSpace {
         })?;
         self.brk = new;
         Ok(old)
+    }
+
+    /// `vm_allocate`: a zero-filled region of `size` bytes (a page multiple), read and write,
+    /// at `addr` exactly, or with `anywhere` at the lowest free range at or above `addr`
+    /// ([`VM_ANYWHERE_BASE`] for 0) — below the stack. `EEXIST` if a fixed range is taken.
+    pub fn allocate(&mut self, addr: u32, size: u32, anywhere: bool) -> Result<u32, Errno> {
+        let map = self.map.as_mut().ok_or(Errno::NoMem)?;
+        let placement = if anywhere {
+            let min = if addr == 0 { VM_ANYWHERE_BASE } else { page_up(addr) };
+            Placement::Anywhere { min: VAddr(min), max: VAddr(STACK_BOTTOM) }
+        } else {
+            Placement::Fixed(VAddr(addr))
+        };
+        with_vm(|vm| map.allocate(vm, placement, size, Prot::DEFAULT)).map(|a| a.0).map_err(|e| match e {
+            VmError::NoSpace if !anywhere => Errno::Exist,
+            e => call_errno(e),
+        })
+    }
+
+    /// `vm_deallocate`: unmaps every page of `addr..addr + size`.
+    pub fn deallocate(&mut self, addr: u32, size: u32) -> Result<(), Errno> {
+        let map = self.map.as_mut().ok_or(Errno::Fault)?;
+        with_vm(|vm| map.deallocate(vm, VAddr(addr), size)).map_err(call_errno)
+    }
+
+    /// `vm_protect`: the current (or with `set_max` the maximum) protection of a range.
+    pub fn protect(&mut self, addr: u32, size: u32, set_max: bool, prot: u32) -> Result<(), Errno> {
+        let prot = prot_of_word(prot)?;
+        let map = self.map.as_mut().ok_or(Errno::Fault)?;
+        with_vm(|vm| map.protect(vm, VAddr(addr), size, set_max, prot)).map_err(call_errno)
+    }
+
+    /// `vm_inherit`: what a child of `fork` gets of a range.
+    pub fn inherit(&mut self, addr: u32, size: u32, inheritance: u32) -> Result<(), Errno> {
+        let inheritance = match inheritance {
+            VM_INHERIT_SHARE => Inheritance::Share,
+            VM_INHERIT_COPY => Inheritance::Copy,
+            VM_INHERIT_NONE => Inheritance::None,
+            _ => return Err(Errno::Inval),
+        };
+        let map = self.map.as_mut().ok_or(Errno::Fault)?;
+        with_vm(|vm| map.inherit(vm, VAddr(addr), size, inheritance)).map_err(call_errno)
+    }
+
+    /// `vm_region`: the region holding `addr`, or the first one above it.
+    pub fn region(&self, addr: u32) -> Option<VmRegion> {
+        let region = self.map.as_ref()?.region(VAddr(addr))?;
+        let mut flags = 0;
+        if region.shared {
+            flags |= VmRegion::SHARED;
+        }
+        if region.copy_on_write {
+            flags |= VmRegion::COPY_ON_WRITE;
+        }
+        Some(VmRegion {
+            start: region.start.0,
+            end: region.end.0,
+            prot: u32::from(region.prot.bits()),
+            max_prot: u32::from(region.max.bits()),
+            inheritance: inheritance_word(region.inheritance),
+            flags,
+            object: region.object.map_or(0, |o| o.0 + 1),
+            offset: region.offset.0,
+        })
+    }
+
+    /// `vm_copy` inside this space: `size` bytes (a page multiple) from `src` over `dst`.
+    pub fn copy_within(&mut self, src: u32, size: u32, dst: u32) -> Result<(), Errno> {
+        let map = self.map.as_mut().ok_or(Errno::Fault)?;
+        with_vm(|vm| map.copy_within(vm, VAddr(src), VAddr(dst), size)).map_err(call_errno)
     }
 
     /// Serves a page fault of the process at `va` for `access`: true if the page is now

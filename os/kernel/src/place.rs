@@ -18,6 +18,11 @@
 //! with `ReadImage`s from the parent's satellite for a fork there ([`fork_remote`]; the parent
 //! sleeps in its call, so its image and registers are still). The child is technically the
 //! satellite server's, logically the forker's: `getppid` there and `wait` here say so.
+//!
+//! **A fork on a satellite whose child stays there** (policy `local`, or `rfork` naming the
+//! parent's own node) moves no image: the stub is made here and the satellite is told
+//! `ForkHere` ([`fork_here`]), which builds the child from the parent's address map by
+//! inheritance — copy-on-write, shared regions shared, as a fork on the central.
 
 use alloc::vec::Vec;
 
@@ -168,6 +173,9 @@ pub fn fork_remote(call: &Call) -> Result<Pid, Errno> {
         Syscall::Rfork => rfork_link(call.args[0], policy)?,
         _ => choose(policy, Some(home))?.unwrap_or(home),
     };
+    if link == home {
+        return fork_here(link, parent, pc);
+    }
     let bytes = read_image(home, parent)?;
     let pid = {
         let mut table = proc::table();
@@ -175,6 +183,25 @@ pub fn fork_remote(call: &Call) -> Result<Pid, Errno> {
         table.new_pid()
     };
     place(link, pid, &bytes, pc)
+}
+
+/// A fork of `parent` on the satellite of `link` whose child stays there: the satellite
+/// makes the child from the parent's address space by inheritance (`ForkHere`: copy-on-write,
+/// shared regions shared), no image travels; the child's stub is made here first, as for any
+/// placement.
+fn fork_here(link: usize, parent: Pid, pc: u32) -> Result<Pid, Errno> {
+    let pid = {
+        let mut table = proc::table();
+        table.free_slot()?;
+        table.new_pid()
+    };
+    let slot = stand_in(link, pid, parent)?;
+    remote::send(link, &Message::request(pid, Request::ForkHere { parent, pc }));
+    if let Err(e) = remote::wait_reply(pid).result {
+        discard(slot);
+        return Err(e);
+    }
+    Ok(pid)
 }
 
 /// The image of process `pid` (sleeping in a call) from the satellite of `link`: a first

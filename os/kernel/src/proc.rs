@@ -36,6 +36,7 @@ use alloc::vec::Vec;
 
 use ox_abi::{ArgSlice, Errno, Placement, ProcInfo, Signal, WaitStatus, PROC_NAME_MAX, USER_TOP};
 use ox_kcore::signal::{self, Delivery, Signals};
+use ox_kcore::vmcall;
 use ox_proto::Request;
 
 use crate::arch::{self, Context, TrapFrame, FRAME_SIZE};
@@ -516,8 +517,8 @@ pub fn raise(signal: Signal) {
 
 /// A fault's `signal` for the current process: `true` if a handler will take it, `false` if
 /// it terminates the process at its return to user mode (the caller reports it).
-pub fn fault(signal: Signal) -> bool {
-    table().current().signals.fault(signal)
+pub fn fault(signal: Signal, addr: u32) -> bool {
+    table().current().signals.fault(signal, addr)
 }
 
 /// `sigaction(signal, handler, restorer)`: sets the current process's action for `signal`;
@@ -642,4 +643,28 @@ pub fn current_name() -> (Pid, String) {
     let mut table = table();
     let me = table.current();
     (me.pid, me.name.clone())
+}
+
+/// The processes a virtual-memory call names (`ox_kcore::vmcall`): the caller, or a child of
+/// the caller that runs here (a stub's process runs on its satellite: `ESRCH`).
+pub struct Tasks;
+
+impl vmcall::Tasks for Tasks {
+    fn with_space<R>(&mut self, pid: u32, f: impl FnOnce(&mut AddressSpace) -> R) -> Result<R, Errno> {
+        let mut table = table();
+        let me = table.current().pid;
+        let target = if pid == 0 || pid == me {
+            table.current()
+        } else {
+            let proc = table.find(pid).ok_or(Errno::Srch)?;
+            if proc.ppid != me {
+                return Err(Errno::Perm);
+            }
+            if proc.remote.is_some() {
+                return Err(Errno::Srch);
+            }
+            proc
+        };
+        target.space.as_mut().map(f).ok_or(Errno::Srch)
+    }
 }

@@ -10,7 +10,7 @@
 //! descriptor or pipe was leaked.
 
 use ox_abi::{Errno, NodeStats};
-use ox_kcore::{frame, heap, pmap};
+use ox_kcore::{frame, heap, pmap, vm};
 use ox_proto::{Message, Request};
 
 use crate::proc::{self, State};
@@ -38,6 +38,7 @@ pub fn collect() -> NodeStats {
     stats.pipes = pipe::count();
     stats.buffers = fs::cached_blocks();
     let (pending, [messages, frames, resent]) = remote::counters();
+    vm::count_into(&mut stats);
     (stats.pending, stats.messages_out, stats.frames_out, stats.resent) = (pending, messages, frames, resent);
     stats
 }

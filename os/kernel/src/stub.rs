@@ -40,6 +40,7 @@ use alloc::vec;
 
 use ox_abi::{Errno, Syscall, USER_BASE};
 use ox_kcore::image;
+use ox_proto::calls::{self, Service};
 use ox_proto::marshal::{self, Len};
 use ox_proto::{Call, Message, Reply, Request, MAX_DATA};
 
@@ -135,7 +136,10 @@ pub fn run() -> ! {
 
 /// Executes `call` in the current stub's context and builds the reply.
 fn execute(call: Call) -> Reply {
-    let transfer = marshal::transfer(call.call);
+    let Service::Home(home) = calls::service(call.call) else {
+        return Reply::err(Errno::NoSys);
+    };
+    let transfer = home.transfer();
     let mut args = call.args;
     if let Some(input) = transfer.input {
         let n = call.data.len().min(MAX_DATA);

@@ -3,6 +3,8 @@
 //! `a0`..`a5`, result in `a0`, negative for `-errno`.
 
 use ox_abi::{Errno, Signal, Syscall, WaitStatus};
+use ox_kcore::vmcall;
+use ox_proto::calls::{self, Home, Local, Service};
 
 use crate::arch::TrapFrame;
 use crate::proc::{self, Chan};
@@ -24,55 +26,70 @@ pub fn dispatch(frame: &mut TrapFrame) {
 }
 
 /// Runs `call` with arguments `a` for the current process. `frame` is its trap frame, `None`
-/// for a stub executing a satellite process's call (docs/satellites.md): the calls that
-/// change the caller's registers (`fork`, `exec`, `rfork`, `sigreturn`) then answer `ENOSYS` (a
-/// stub serves `fork`, `exec` and `rfork` itself, [`stub`](crate::stub)), as do those of its
-/// signal dispositions (`sigaction`, `pause`, served on the satellite).
+/// for a stub executing a satellite process's call (docs/satellites.md). Where each call is
+/// served is the call table's ([`calls::service`]): a stub is sent only [`Home`] calls (its
+/// satellite serves the [`Local`] ones, which a stub answers `ENOSYS`), and serves `fork`,
+/// `exec` and `rfork` itself ([`stub`](crate::stub)), so without a frame those answer
+/// `ENOSYS` here too.
 pub fn execute(
     call: Syscall,
     a: [u32; ox_abi::MAX_ARGS],
     frame: Option<&mut TrapFrame>,
 ) -> Result<u32, Errno> {
+    match (calls::service(call), frame) {
+        (Service::Local(local), Some(frame)) => execute_local(local, a, frame),
+        (Service::Local(_), None) => Err(Errno::NoSys),
+        (Service::Home(home), frame) => execute_home(home, a, frame),
+    }
+}
+
+/// The calls served where the process runs (on a satellite, by `os/satellite`'s twin).
+fn execute_local(call: Local, a: [u32; ox_abi::MAX_ARGS], frame: &mut TrapFrame) -> Result<u32, Errno> {
     match call {
-        Syscall::Write => sysfile::write(a[0], a[1], a[2]),
-        Syscall::Read => sysfile::read(a[0], a[1], a[2]),
-        Syscall::Exit => proc::exit(WaitStatus::Exited(a[0] as u8)),
-        Syscall::Wait => proc::wait(a[0] as i32, a[1]),
-        Syscall::GetPid => Ok(proc::table().current().pid),
-        Syscall::GetPpid => Ok(proc::table().current().ppid),
-        Syscall::Sbrk => proc::table().current().space().sbrk(a[0] as i32),
-        Syscall::Yield => {
+        Local::Exit => proc::exit(WaitStatus::Exited(a[0] as u8)),
+        Local::GetPid => Ok(proc::table().current().pid),
+        Local::GetPpid => Ok(proc::table().current().ppid),
+        Local::Sbrk => proc::table().current().space().sbrk(a[0] as i32),
+        Local::Yield => {
             sched::yield_now();
             Ok(0)
         }
-        Syscall::Sleep => sleep(a[0]),
-        Syscall::Fork => place::fork(frame.ok_or(Errno::NoSys)?),
-        Syscall::Exec => exec(frame.ok_or(Errno::NoSys)?, a[0], a[1], a[2], a[3]),
-        Syscall::Rfork => place::rfork(frame.ok_or(Errno::NoSys)?, a[0]),
-        Syscall::Kill => kill(a[0] as i32, a[1]),
-        Syscall::Uptime => Ok(timer::ticks()),
-        Syscall::Open => sysfile::open(a[0], a[1], a[2]),
-        Syscall::Close => sysfile::close(a[0]),
-        Syscall::Lseek => sysfile::lseek(a[0], a[1] as i32, a[2]),
-        Syscall::Stat => sysfile::stat(a[0], a[1], a[2]),
-        Syscall::Fstat => sysfile::fstat(a[0], a[1]),
-        Syscall::Mkdir => sysfile::mkdir(a[0], a[1]),
-        Syscall::Unlink => sysfile::unlink(a[0], a[1]),
-        Syscall::Chdir => sysfile::chdir(a[0], a[1]),
-        Syscall::Getcwd => sysfile::getcwd(a[0], a[1]),
-        Syscall::Dup => sysfile::dup(a[0]),
-        Syscall::Pipe => sysfile::pipe(a[0]),
-        Syscall::Getdents => sysfile::getdents(a[0], a[1], a[2]),
-        Syscall::Ps => proc::ps(a[0], a[1]),
-        Syscall::Place => place::set(a[0]),
-        Syscall::Dup2 => sysfile::dup2(a[0], a[1]),
-        Syscall::Stats => stats::syscall(a[0], a[1], a[2]),
-        // A stub never executes these: a satellite serves them itself (its handlers live there).
-        Syscall::Sigaction if frame.is_none() => Err(Errno::NoSys),
-        Syscall::Sigaction => proc::sigaction(a[0], a[1], a[2]),
-        Syscall::Sigreturn => Ok(proc::sigreturn(frame.ok_or(Errno::NoSys)?)),
-        Syscall::Pause if frame.is_none() => Err(Errno::NoSys),
-        Syscall::Pause => proc::pause(),
+        Local::Sleep => sleep(a[0]),
+        Local::Uptime => Ok(timer::ticks()),
+        Local::Sigaction => proc::sigaction(a[0], a[1], a[2]),
+        Local::Sigreturn => Ok(proc::sigreturn(frame)),
+        Local::Pause => proc::pause(),
+        Local::Vm(call) => vmcall::serve(call, a, &mut proc::Tasks),
+    }
+}
+
+/// The calls served by the central in the process's context (for a satellite's process, its
+/// stub's).
+fn execute_home(call: Home, a: [u32; ox_abi::MAX_ARGS], frame: Option<&mut TrapFrame>) -> Result<u32, Errno> {
+    match call {
+        Home::Write => sysfile::write(a[0], a[1], a[2]),
+        Home::Read => sysfile::read(a[0], a[1], a[2]),
+        Home::Wait => proc::wait(a[0] as i32, a[1]),
+        Home::Fork => place::fork(frame.ok_or(Errno::NoSys)?),
+        Home::Exec => exec(frame.ok_or(Errno::NoSys)?, a[0], a[1], a[2], a[3]),
+        Home::Rfork => place::rfork(frame.ok_or(Errno::NoSys)?, a[0]),
+        Home::Kill => kill(a[0] as i32, a[1]),
+        Home::Open => sysfile::open(a[0], a[1], a[2]),
+        Home::Close => sysfile::close(a[0]),
+        Home::Lseek => sysfile::lseek(a[0], a[1] as i32, a[2]),
+        Home::Stat => sysfile::stat(a[0], a[1], a[2]),
+        Home::Fstat => sysfile::fstat(a[0], a[1]),
+        Home::Mkdir => sysfile::mkdir(a[0], a[1]),
+        Home::Unlink => sysfile::unlink(a[0], a[1]),
+        Home::Chdir => sysfile::chdir(a[0], a[1]),
+        Home::Getcwd => sysfile::getcwd(a[0], a[1]),
+        Home::Dup => sysfile::dup(a[0]),
+        Home::Pipe => sysfile::pipe(a[0]),
+        Home::Getdents => sysfile::getdents(a[0], a[1], a[2]),
+        Home::Ps => proc::ps(a[0], a[1]),
+        Home::Place => place::set(a[0]),
+        Home::Dup2 => sysfile::dup2(a[0], a[1]),
+        Home::Stats => stats::syscall(a[0], a[1], a[2]),
     }
 }
 

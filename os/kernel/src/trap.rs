@@ -47,7 +47,7 @@ extern "C" fn user_trap(frame: &mut TrapFrame) {
 /// its return to user mode), reported here.
 fn fault(cause: u32, badaddr: u32, pc: u32) {
     let signal = exception::signal(cause);
-    if proc::fault(signal) {
+    if proc::fault(signal, exception::fault_address(cause, badaddr, pc)) {
         return;
     }
     let what = match cause {

@@ -31,6 +31,7 @@ extern crate alloc;
 #[cfg(test)]
 extern crate std;
 
+pub mod calls;
 mod error;
 pub mod fragment;
 pub mod marshal;

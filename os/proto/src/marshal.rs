@@ -1,4 +1,5 @@
-//! Which parts of a forwarded call's memory travel, one table for both ends: the satellite
+//! How a forwarded call's memory travels; which buffers each call has is the call table's
+//! ([`crate::calls`], [`Home::transfer`](crate::calls::Home::transfer)). The satellite
 //! kernel copies a call's input buffer into the request's variable part and the reply's
 //! variable part into the caller's output buffer; the stub on the central puts the input into
 //! its own memory, points the call's pointer arguments there, and sends back what the call
@@ -17,7 +18,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use ox_abi::{Errno, Stat, Syscall, MAX_ARGC, MAX_ARG_BYTES, MAX_NAME};
+use ox_abi::{Errno, MAX_ARGC, MAX_ARG_BYTES, MAX_NAME};
 
 use crate::MAX_DATA;
 
@@ -62,33 +63,6 @@ pub struct Transfer {
     /// The output's valid length is the call's result (`read`, `getcwd`, `getdents`), not
     /// the whole buffer.
     pub output_is_result: bool,
-}
-
-const fn buf(ptr: usize, len: Len) -> Option<Buffer> {
-    Some(Buffer { ptr, len })
-}
-
-/// What moves for `call` when a satellite forwards it.
-pub fn transfer(call: Syscall) -> Transfer {
-    let none = Transfer::default();
-    match call {
-        Syscall::Write => Transfer { input: buf(1, Len::Arg(2)), ..none },
-        Syscall::Read => Transfer { output: buf(1, Len::Arg(2)), output_is_result: true, ..none },
-        Syscall::Open | Syscall::Mkdir | Syscall::Unlink | Syscall::Chdir => {
-            Transfer { input: buf(0, Len::Arg(1)), ..none }
-        }
-        Syscall::Stat => {
-            Transfer { input: buf(0, Len::Arg(1)), output: buf(2, Len::Fixed(Stat::SIZE)), ..none }
-        }
-        Syscall::Fstat => Transfer { output: buf(1, Len::Fixed(Stat::SIZE)), ..none },
-        Syscall::Getcwd => Transfer { output: buf(0, Len::Arg(1)), output_is_result: true, ..none },
-        Syscall::Getdents => Transfer { output: buf(1, Len::Arg(2)), output_is_result: true, ..none },
-        Syscall::Ps => Transfer { output: buf(0, Len::Arg(1)), output_is_result: true, ..none },
-        Syscall::Stats => Transfer { output: buf(1, Len::Arg(2)), output_is_result: true, ..none },
-        Syscall::Pipe => Transfer { output: buf(0, Len::Fixed(8)), ..none },
-        Syscall::Wait => Transfer { output: buf(1, Len::Fixed(4)), ..none },
-        _ => none,
-    }
 }
 
 /// Copies in `exec(name, name_len, argv, argc)`'s name and arguments with `copy_in` (the

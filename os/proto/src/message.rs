@@ -22,6 +22,7 @@
 //! - [`Kind::Start`] (central → satellite): `pc` 8.
 //! - [`Kind::ExecImage`] (central → satellite): `size` 8.
 //! - [`Kind::Parent`] (central → satellite): `ppid` 8.
+//! - [`Kind::ForkHere`] (central → satellite): `parent` 8, `pc` 12.
 //! - [`Kind::Stats`] (central → satellite): no body; the reply's data is the satellite's
 //!   [`ox_abi::NodeStats`].
 //! - [`Kind::Reply`] (either way, answering a request): `result` 8, `errno` 12, `signal` 16,
@@ -76,6 +77,9 @@ pub enum Kind {
     ExecImage = 8,
     /// The process's logical parent changed (its parent exited; init adopted it). No reply.
     Parent = 9,
+    /// Fork a process of the satellite there: the child's memory is the parent's by
+    /// inheritance (copy-on-write, shared, or absent), no image travels.
+    ForkHere = 10,
     /// Report the satellite's kernel counters ([`ox_abi::NodeStats`]) in the reply's data.
     /// Numbered apart from the process kinds (1..), which may grow.
     Stats = 16,
@@ -87,7 +91,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in number order.
-    pub const ALL: [Kind; 12] = [
+    pub const ALL: [Kind; 13] = [
         Kind::StubExecutes,
         Kind::Signal,
         Kind::Exit,
@@ -97,6 +101,7 @@ impl Kind {
         Kind::Start,
         Kind::ExecImage,
         Kind::Parent,
+        Kind::ForkHere,
         Kind::Stats,
         Kind::Reply,
         Kind::ProtocolError,
@@ -191,6 +196,17 @@ pub enum Request {
     Parent {
         /// The new parent (init, 1).
         ppid: u32,
+    },
+    /// Create the process `pid`, a child of `parent` — a process of this satellite sleeping
+    /// in its forwarded `fork` — from `parent`'s address space by inheritance (Mach's
+    /// `task_create`: copy-on-write for copy regions, the same memory for share regions,
+    /// nothing for none regions), its registers and signal dispositions, resuming at `pc` with
+    /// `fork`'s result 0 in `a0`. The reply says whether it runs.
+    ForkHere {
+        /// The process that forked, on this satellite.
+        parent: u32,
+        /// Where the child resumes: after the parent's `syscall`.
+        pc: u32,
     },
     /// Reply with the satellite's kernel counters: result [`ox_abi::NodeStats::SIZE`], data
     /// the encoded counters. `pid` is the process that asked (`stats`), which waits for the
@@ -306,6 +322,7 @@ impl Message {
             Body::Request(Request::Start { .. }) => Kind::Start,
             Body::Request(Request::ExecImage { .. }) => Kind::ExecImage,
             Body::Request(Request::Parent { .. }) => Kind::Parent,
+            Body::Request(Request::ForkHere { .. }) => Kind::ForkHere,
             Body::Request(Request::Stats) => Kind::Stats,
             Body::Reply(_) => Kind::Reply,
             Body::ProtocolError(_) => Kind::ProtocolError,
@@ -370,6 +387,10 @@ impl Message {
             Body::Request(Request::Start { pc }) => put_u32(&mut out, *pc),
             Body::Request(Request::ExecImage { size }) => put_u32(&mut out, *size),
             Body::Request(Request::Parent { ppid }) => put_u32(&mut out, *ppid),
+            Body::Request(Request::ForkHere { parent, pc }) => {
+                put_u32(&mut out, *parent);
+                put_u32(&mut out, *pc);
+            }
             Body::Request(Request::Stats) => {}
             Body::Reply(reply) => {
                 let (result, errno) = match reply.result {
@@ -446,6 +467,11 @@ impl Message {
             Kind::Start => Body::Request(Request::Start { pc: r.u32()? }),
             Kind::ExecImage => Body::Request(Request::ExecImage { size: r.u32()? }),
             Kind::Parent => Body::Request(Request::Parent { ppid: r.u32()? }),
+            Kind::ForkHere => {
+                let parent = r.u32()?;
+                let pc = r.u32()?;
+                Body::Request(Request::ForkHere { parent, pc })
+            }
             Kind::Stats => Body::Request(Request::Stats),
             Kind::Reply => {
                 let value = r.u32()?;
@@ -522,7 +548,7 @@ pub fn fixed_len(kind: Kind) -> usize {
             HEADER + 4
         }
         Kind::ForkImage => HEADER + 16,
-        Kind::ReadImage | Kind::WriteImage => HEADER + 8,
+        Kind::ReadImage | Kind::WriteImage | Kind::ForkHere => HEADER + 8,
         Kind::Reply => REPLY_FIXED,
         Kind::Stats => HEADER,
     }
@@ -644,10 +670,10 @@ mod tests {
         stray[10] = 1;
         assert_eq!(Message::decode(&stray), Err(DecodeError::BadStatus(0x1_0009)), "stray bits are refused");
         let mut bad_kind = getppid().encode().unwrap();
-        bad_kind[1] = 10;
+        bad_kind[1] = 11;
         let error = Message::decode(&bad_kind).unwrap_err();
-        assert_eq!(error, DecodeError::UnknownKind { kind: 10, pid: 12 });
-        assert_eq!(Message::refusal(&bad_kind, &error), Some(Message::refused(12, Reason::Kind, 1, 10)));
+        assert_eq!(error, DecodeError::UnknownKind { kind: 11, pid: 12 });
+        assert_eq!(Message::refusal(&bad_kind, &error), Some(Message::refused(12, Reason::Kind, 1, 11)));
     }
 
     #[test]

@@ -146,7 +146,8 @@ fn act(message: Message) {
             | Request::WriteImage { .. }
             | Request::Start { .. }
             | Request::ExecImage { .. }
-            | Request::ReadImage { .. }),
+            | Request::ReadImage { .. }
+            | Request::ForkHere { .. }),
         ) => {
             server::deliver(pid, request);
             None

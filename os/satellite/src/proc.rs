@@ -32,6 +32,7 @@ use ox_kcore::arch::{self, Context, TrapFrame, FRAME_SIZE};
 use ox_kcore::global::{Global, GlobalGuard};
 use ox_kcore::signal::{self, Delivery, Signals};
 use ox_kcore::vm::AddressSpace;
+use ox_kcore::vmcall;
 use ox_kcore::{kprintln, pmap};
 use ox_proto::{Message, Reply, Request};
 
@@ -311,8 +312,8 @@ pub fn post_current(signal: Signal) -> bool {
 
 /// A fault's `signal` for the current process: `true` if a handler will take it, `false` if
 /// it ends the process at its return to user mode.
-pub fn fault(signal: Signal) -> bool {
-    table().current().signals.fault(signal)
+pub fn fault(signal: Signal, addr: u32) -> bool {
+    table().current().signals.fault(signal, addr)
 }
 
 /// `sigaction(signal, handler, restorer)`, served here: returns the old handler word.
@@ -369,5 +370,26 @@ pub fn wait_reply() -> Reply {
             return reply;
         }
         sched::sleep(Chan::Reply(pid));
+    }
+}
+
+/// The processes a virtual-memory call names (`ox_kcore::vmcall`): the caller, or a child of
+/// the caller that runs on this satellite (one placed elsewhere is not here: `ESRCH`).
+pub struct Tasks;
+
+impl vmcall::Tasks for Tasks {
+    fn with_space<R>(&mut self, pid: u32, f: impl FnOnce(&mut AddressSpace) -> R) -> Result<R, Errno> {
+        let mut table = table();
+        let me = table.current().pid;
+        let target = if pid == 0 || pid == me {
+            table.current()
+        } else {
+            let proc = table.find(pid).ok_or(Errno::Srch)?;
+            if proc.ppid != me {
+                return Err(Errno::Perm);
+            }
+            proc
+        };
+        target.space.as_mut().map(f).ok_or(Errno::Srch)
     }
 }

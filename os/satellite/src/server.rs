@@ -11,7 +11,10 @@
 //!   `WriteImage`s, then `Start` builds the new address space and registers and keeps them; the
 //!   process takes them ([`take_exec`]) when its reply comes, and switches to them if the reply
 //!   is a success.
-//! - **A fork of a process here** (`ReadImage`): the image of a process sleeping in its
+//! - **A fork of a process here whose child stays here** (`ForkHere`): no image travels; the
+//!   child's address space is the parent's by inheritance (`AddressSpace::duplicate`:
+//!   copy-on-write, shared regions shared), as on the central.
+//! - **A fork of a process here whose child goes elsewhere** (`ReadImage`): the image of a process sleeping in its
 //!   forwarded `fork`, with `a0` = 0 (the child's result) and its signal dispositions (a
 //!   child inherits them; pending signals are not), encoded at the first piece
 //!   (offset 0) and kept until its last piece has been read.
@@ -120,6 +123,7 @@ fn serve(pid: Pid, request: Request) -> Reply {
         Request::WriteImage { offset, data } => write(pid, offset, &data),
         Request::Start { pc } => start(pid, pc),
         Request::ReadImage { offset, len } => read(pid, offset, len),
+        Request::ForkHere { parent, pc } => fork_here(pid, parent, pc),
         _ => {
             kprintln!("the server got a request about pid {pid} that is not an image request");
             Reply::err(Errno::Inval)
@@ -246,6 +250,33 @@ pub fn take_exec(pid: Pid) -> Option<(AddressSpace, TrapFrame, u32)> {
     match incoming.remove(at).purpose {
         Purpose::Exec(built) => built.map(|built| *built),
         Purpose::Fork { .. } => None,
+    }
+}
+
+/// `ForkHere`: child `pid` of `parent`, which sleeps here in its forwarded `fork`, from
+/// `parent`'s address space by inheritance (copy-on-write; shared regions shared, none
+/// regions left out), its registers with `a0` = 0 and its dispositions, resuming at `pc`.
+fn fork_here(pid: Pid, parent: Pid, pc: u32) -> Reply {
+    let mut table = proc::table();
+    if table.find(pid).is_some() {
+        return Reply::err(Errno::Exist);
+    }
+    let Some(at) = in_call(&table, parent) else { return Reply::err(Errno::Srch) };
+    let Some(slot) = table.free_slot() else { return Reply::err(Errno::Again) };
+    let Some(from) = table.slots[at].as_deref_mut() else { return Reply::err(Errno::Srch) };
+    let mut frame = from.frame();
+    frame.regs[ox_abi::REG_RESULT] = 0;
+    frame.epc = pc;
+    let signals = from.signals.forked();
+    let child =
+        from.space().duplicate(slot as u32 + 1).and_then(|space| Proc::new(pid, parent, space, frame));
+    match child {
+        Ok(mut child) => {
+            child.signals = signals;
+            table.slots[slot] = Some(child);
+            Reply::ok(0)
+        }
+        Err(e) => Reply::err(e),
     }
 }
 

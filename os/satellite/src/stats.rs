@@ -4,7 +4,7 @@
 //! (`ox_kcore`). The central's `stats` system call relays them to whoever asked.
 
 use ox_abi::NodeStats;
-use ox_kcore::{frame, heap, pmap};
+use ox_kcore::{frame, heap, pmap, vm};
 use ox_proto::Reply;
 
 use crate::proc::{self, State};
@@ -25,6 +25,7 @@ pub fn collect() -> NodeStats {
     let (used, total) = heap::usage();
     (stats.heap_used, stats.heap_total) = (used as u32, total as u32);
     stats.pending = server::receiving();
+    vm::count_into(&mut stats);
     [stats.messages_out, stats.frames_out, stats.resent] = link::traffic();
     stats
 }

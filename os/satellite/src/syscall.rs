@@ -27,7 +27,9 @@ use ox_abi::{Errno, Syscall, WaitStatus};
 use ox_kcore::arch::{self, TrapFrame};
 use ox_kcore::timer;
 use ox_kcore::vm::Access;
-use ox_proto::marshal;
+use ox_kcore::vmcall;
+use ox_proto::calls::{self, Home, Local, Service};
+use ox_proto::marshal::{self, Transfer};
 use ox_proto::{Call, Env, Message, Reply, Request};
 
 use crate::proc::{self, Chan};
@@ -40,8 +42,10 @@ pub fn dispatch(frame: &mut TrapFrame) {
     let a: [u32; ox_abi::MAX_ARGS] = core::array::from_fn(|i| frame.regs[ox_abi::REG_ARG0 + i]);
     let result = match Syscall::from_number(number) {
         None => Err(Errno::NoSys),
-        Some(Syscall::Sigreturn) => Ok(proc::sigreturn(frame)),
-        Some(call) => execute(call, a, frame),
+        Some(call) => match calls::service(call) {
+            Service::Local(local) => execute_local(local, a, frame),
+            Service::Home(home) => execute_home(call, home, a, frame),
+        },
     };
     frame.regs[ox_abi::REG_RESULT] = match result {
         Ok(value) => value,
@@ -49,24 +53,39 @@ pub fn dispatch(frame: &mut TrapFrame) {
     };
 }
 
-fn execute(call: Syscall, a: [u32; ox_abi::MAX_ARGS], frame: &mut TrapFrame) -> Result<u32, Errno> {
+/// The calls served here (on the central, by `os/kernel`'s twin).
+fn execute_local(call: Local, a: [u32; ox_abi::MAX_ARGS], frame: &mut TrapFrame) -> Result<u32, Errno> {
     match call {
-        Syscall::GetPid => Ok(proc::table().current().pid),
-        Syscall::GetPpid => Ok(proc::table().current().ppid),
-        Syscall::Sbrk => proc::table().current().space().sbrk(a[0] as i32),
-        Syscall::Yield => {
+        Local::Exit => proc::exit(WaitStatus::Exited(a[0] as u8)),
+        Local::GetPid => Ok(proc::table().current().pid),
+        Local::GetPpid => Ok(proc::table().current().ppid),
+        Local::Sbrk => proc::table().current().space().sbrk(a[0] as i32),
+        Local::Yield => {
             sched::yield_now();
             Ok(0)
         }
-        Syscall::Sleep => sleep(a[0]),
-        Syscall::Uptime => Ok(timer::ticks()),
-        Syscall::Exit => proc::exit(WaitStatus::Exited(a[0] as u8)),
-        Syscall::Fork | Syscall::Rfork => ask(call, a, marshal::fork_data(frame.epc)).result,
-        Syscall::Exec => exec(frame, a),
-        Syscall::Write => write(a),
-        Syscall::Sigaction => proc::sigaction(a[0], a[1], a[2]),
-        Syscall::Pause => proc::pause(),
-        _ => forward(call, a),
+        Local::Sleep => sleep(a[0]),
+        Local::Uptime => Ok(timer::ticks()),
+        Local::Sigaction => proc::sigaction(a[0], a[1], a[2]),
+        Local::Sigreturn => Ok(proc::sigreturn(frame)),
+        Local::Pause => proc::pause(),
+        Local::Vm(call) => vmcall::serve(call, a, &mut proc::Tasks),
+    }
+}
+
+/// The calls the stub serves (`call` is `home` by number): forwarded with the buffers the
+/// call table names.
+fn execute_home(
+    call: Syscall,
+    home: Home,
+    a: [u32; ox_abi::MAX_ARGS],
+    frame: &mut TrapFrame,
+) -> Result<u32, Errno> {
+    match home {
+        Home::Fork | Home::Rfork => ask(call, a, marshal::fork_data(frame.epc)).result,
+        Home::Exec => exec(frame, a),
+        Home::Write => write(a),
+        _ => forward(call, home.transfer(), a),
     }
 }
 
@@ -92,7 +111,7 @@ fn write(a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
         let piece = (len - done).min(ox_proto::MAX_DATA as u32);
         let mut args = a;
         (args[1], args[2]) = (buf.wrapping_add(done), piece);
-        match forward(Syscall::Write, args) {
+        match forward(Syscall::Write, Home::Write.transfer(), args) {
             Ok(n) => {
                 done += n;
                 if n < piece || done == len {
@@ -107,9 +126,8 @@ fn write(a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
     }
 }
 
-/// Sends `call` to the stub and waits for its reply.
-fn forward(call: Syscall, args: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
-    let transfer = marshal::transfer(call);
+/// Sends `call` to the stub with the buffers the call table names, and waits for its reply.
+fn forward(call: Syscall, transfer: Transfer, args: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
     let mut data = vec![];
     if let Some(input) = transfer.input {
         let (ptr, len) = input.resolve(&args);

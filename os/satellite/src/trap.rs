@@ -33,7 +33,7 @@ extern "C" fn user_trap(frame: &mut TrapFrame) {
         let served = Access::of_page_fault(cause)
             .is_some_and(|access| proc::table().current().space().fault_in(badaddr, access));
         let signal = exception::signal(cause);
-        if !served && !proc::fault(signal) {
+        if !served && !proc::fault(signal, exception::fault_address(cause, badaddr, frame.epc)) {
             let pid = proc::table().current().pid;
             kprintln!(
                 "pid {pid}: killed by {}: {} at {badaddr:#010x}, pc {:#010x}",

@@ -27,5 +27,6 @@ pub mod io;
 pub mod rt;
 pub mod signal;
 pub mod sys;
+pub mod vm;
 
 pub use ox_abi as abi;

@@ -11,7 +11,7 @@
 //! allocates could find the heap half-updated).
 
 use core::arch::global_asm;
-use core::sync::atomic::{AtomicUsize, Ordering};
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use ox_abi::{Errno, Signal, Syscall, SIG_DFL, SIG_IGN};
 
@@ -51,8 +51,20 @@ extern "C" {
     fn __ulib_sigreturn();
 }
 
-/// Where the kernel enters a caught signal: `a0` is its number.
-extern "C" fn trampoline(number: u32) {
+/// The address the last fault's handler was given (see [`fault_address`]).
+static FAULT_ADDRESS: AtomicU32 = AtomicU32::new(0);
+
+/// In the handler of a fault's signal (`SIGSEGV`, `SIGBUS`, `SIGILL`, `SIGTRAP`), the
+/// faulting address (the instruction's, for `SIGILL` and `SIGTRAP`); 0 in the handler of any
+/// other signal. A handler that makes the address valid (maps the page with
+/// [`vm::allocate`](crate::vm::allocate), say) and returns has the instruction run again.
+pub fn fault_address() -> u32 {
+    FAULT_ADDRESS.load(Ordering::Acquire)
+}
+
+/// Where the kernel enters a caught signal: `a0` is its number, `a1` the faulting address.
+extern "C" fn trampoline(number: u32, address: u32) {
+    FAULT_ADDRESS.store(address, Ordering::Release);
     let catcher = CATCHERS.get(number as usize).map_or(0, |c| c.load(Ordering::Acquire));
     if let (Some(signal), true) = (Signal::from_number(number), catcher != 0) {
         // Safety: `set` stores in CATCHERS only values made from `fn(Signal)` pointers.
