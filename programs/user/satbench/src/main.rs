@@ -13,6 +13,8 @@
 //! 3. **Throughput** of 256 KiB written to and read from a file on the central's disk in
 //!    16 KiB calls, from the central and from satellite 1, in bytes per virtual second; the
 //!    read from satellite 1 again as `link-bulk KiB/s=N`, the link's bulk transfer.
+//! 4. **Page faults** (docs/vm.md): the instructions a zero-fill fault and a copy-on-write
+//!    fault cost, on the central and on satellite 1 (`vm-faults node=N zero-fill=Z cow=C`).
 
 #![no_std]
 #![no_main]
@@ -26,6 +28,7 @@ use ox_ulib::abi::{Errno, NodeStats, WaitStatus};
 use ox_ulib::counter::{instructions, time_ns};
 use ox_ulib::println;
 use ox_ulib::sys::{self, Fork};
+use ox_ulib::vm::{self, Inherit, Place};
 
 ox_ulib::entry!(main);
 
@@ -62,6 +65,8 @@ fn main(_args: &[&str]) -> i32 {
     failures += on_central(|| throughput(0));
     failures += on_satellite(|| throughput(SAT));
     failures += on_central(fork_cow);
+    failures += on_central(|| vm_faults(0));
+    failures += on_satellite(|| vm_faults(SAT));
     println!("satbench: remote fork onto satellite {SAT} (rfork + exit + wait)");
     println!(
         "satbench: {:>8} {:>6} {:>9} {:>10} {:>13} {:>9} {:>7} {:>7}",
@@ -336,4 +341,64 @@ fn throughput(node: u32) -> u32 {
         println!("satbench: the data read back on node {node} differs");
     }
     u32::from(!ok)
+}
+
+/// Pages of the page-fault measure.
+const FAULT_PAGES: u32 = 64;
+
+/// Instructions per store to each of `pages` pages from `base`.
+fn per_page_store(base: u32, pages: u32, value: u8) -> u64 {
+    let start = instructions();
+    for page in 0..pages {
+        // Safety: the pages are the caller's region, allocated for the measure.
+        unsafe { ((base + page * 4096) as *mut u8).write_volatile(value) };
+    }
+    (instructions() - start) / u64::from(pages)
+}
+
+/// The cost of a page fault on `node` (where this process runs), in the node's instructions
+/// per fault beyond a store to a mapped page: a first touch of an allocated page (zero-fill)
+/// and a child's first write to a page it shares copy-on-write with its parent (the copy).
+/// Prints `vm-faults node=N zero-fill=Z cow=C`; returns 1 if it failed.
+fn vm_faults(node: u32) -> u32 {
+    let size = FAULT_PAGES * 4096;
+    let (Ok(fresh), Ok(touched), Ok(shared)) = (
+        vm::allocate(Place::Anywhere(0), size),
+        vm::allocate(Place::Anywhere(0), size),
+        vm::allocate(Place::Anywhere(0), 4096),
+    ) else {
+        println!("satbench: vm_allocate failed on node {node}");
+        return 1;
+    };
+    if vm::inherit(shared, 4096, Inherit::Share).is_err() {
+        println!("satbench: vm_inherit failed on node {node}");
+        return 1;
+    }
+    let first = per_page_store(fresh, FAULT_PAGES, 1);
+    let zero_fill = first.saturating_sub(per_page_store(fresh, FAULT_PAGES, 2));
+    per_page_store(touched, FAULT_PAGES, 1);
+    let figure = shared as *mut u64;
+    let cow = match sys::fork() {
+        Ok(Fork::Child) => {
+            let first = per_page_store(touched, FAULT_PAGES, 3);
+            let again = per_page_store(touched, FAULT_PAGES, 4);
+            // Safety: the shared page was allocated above; the parent reads it after `wait`.
+            unsafe { figure.write_volatile(first.saturating_sub(again)) };
+            sys::exit(0)
+        }
+        Ok(Fork::Parent(pid)) => match sys::wait(Some(pid)) {
+            // Safety: as above: the child stored it before it exited.
+            Ok((_, WaitStatus::Exited(0))) => unsafe { figure.read_volatile() },
+            other => {
+                println!("satbench: the copy-on-write child ended {other:?}");
+                return 1;
+            }
+        },
+        Err(e) => {
+            println!("satbench: fork failed: {}", e.name());
+            return 1;
+        }
+    };
+    println!("satbench: vm-faults node={node} zero-fill={zero_fill} cow={cow} (instructions per fault)");
+    0
 }
