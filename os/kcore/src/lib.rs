@@ -38,6 +38,7 @@ pub mod message;
 pub mod pmap;
 pub mod power;
 pub mod signal;
+pub mod task;
 pub mod timer;
 pub mod vm;
 pub mod vmcall;

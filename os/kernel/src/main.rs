@@ -39,7 +39,6 @@ mod place;
 mod proc;
 mod remote;
 mod satellites;
-mod sched;
 mod stats;
 mod stub;
 mod syscall;
@@ -48,7 +47,17 @@ mod trap;
 
 use ox_kcore::frame::FRAME_SIZE;
 use ox_kcore::pmap::RAM_BASE;
+use ox_kcore::task::{self, sched, Kernel};
 use ox_kcore::{arch, console, frame, global, heap, intc, kprintln, pmap, power, timer, vm};
+
+/// What the central adds to the core.
+static CENTRAL: Kernel = Kernel {
+    home: syscall::home,
+    exit: proc::exit,
+    interrupt: trap::interrupt,
+    tick: trap::tick,
+    deadline: remote::deadline,
+};
 
 /// Smallest RAM the kernel boots with.
 const MIN_RAM: u32 = 4 << 20;
@@ -94,6 +103,7 @@ extern "C" fn kmain(node_id: u32, ram_size: u32) -> ! {
     remote::start(satellites::boot_all());
     timer::start();
     kprintln!("timer tick {} us, {} user programs embedded", ox_abi::TICK_NS / 1000, images::IMAGES.len());
+    task::init(&CENTRAL, proc::NPROC, 0);
     proc::spawn_init();
     kprintln!("starting init (pid 1) after {} instructions", arch::cycles());
     sched::run()

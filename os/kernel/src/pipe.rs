@@ -10,17 +10,26 @@
 //! - a process that a signal interrupts while it sleeps in either gets `EINTR` (a signal it
 //!   ignores does not interrupt).
 //!
-//! Sleepers wait on [`Chan::Pipe`]; every change of a pipe's state wakes them all, and each
+//! Sleepers wait on the pipe's channel ([`PIPE`], the pipe's id); every change of a pipe's state wakes them all, and each
 //! re-checks its condition.
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use ox_abi::{Errno, Signal};
+use ox_kcore::task::chan::{Chan, Class};
+use ox_kcore::task::sched;
+use ox_kcore::task::signal::{interrupted, raise};
 
 use crate::global::Global;
-use crate::proc::{self, Chan};
-use crate::sched;
+
+/// Readers and writers waiting for a change of a pipe (id: the pipe's).
+static PIPE: Class = Class::new("pipe");
+
+/// What a process waiting on pipe `id` sleeps on.
+fn chan(id: u32) -> Chan {
+    Chan::new(&PIPE, id)
+}
 
 /// Bytes a pipe holds before a writer sleeps.
 pub const PIPE_SIZE: usize = 4096;
@@ -91,7 +100,7 @@ pub fn close_end(id: PipeId, write_end: bool) {
             *slot = None;
         }
     }
-    sched::wakeup(Chan::Pipe(id));
+    sched::wakeup(chan(id));
 }
 
 /// Pipes with an open end (for `stats`).
@@ -116,13 +125,13 @@ pub fn read(id: PipeId, max: usize) -> Result<Vec<u8>, Errno> {
             Some(pipe.data.drain(..n).collect::<Vec<u8>>())
         });
         if let Some(bytes) = taken {
-            sched::wakeup(Chan::Pipe(id));
+            sched::wakeup(chan(id));
             return Ok(bytes);
         }
-        if proc::interrupted() {
+        if interrupted() {
             return Err(Errno::Intr);
         }
-        sched::sleep(Chan::Pipe(id));
+        sched::sleep(chan(id));
     }
 }
 
@@ -141,14 +150,14 @@ pub fn write(id: PipeId, data: &[u8]) -> Result<usize, Errno> {
             pipe.data.extend(&data[..n]);
             Ok(n)
         });
-        let put = put.inspect_err(|_| proc::raise(Signal::Pipe))?;
+        let put = put.inspect_err(|_| raise(Signal::Pipe))?;
         if put > 0 {
-            sched::wakeup(Chan::Pipe(id));
+            sched::wakeup(chan(id));
             return Ok(put);
         }
-        if proc::interrupted() {
+        if interrupted() {
             return Err(Errno::Intr);
         }
-        sched::sleep(Chan::Pipe(id));
+        sched::sleep(chan(id));
     }
 }

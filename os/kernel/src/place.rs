@@ -24,15 +24,18 @@
 //! `ForkHere` ([`fork_here`]), which builds the child from the parent's address map by
 //! inheritance — copy-on-write, shared regions shared, as a fork on the central.
 
+use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use ox_abi::{Errno, Placement};
 use ox_kcore::image;
+use ox_kcore::task::proc::{table, Pid, State};
 use ox_proto::{marshal, Call, Env, Message, Request, Syscall, MAX_DATA};
 
 use crate::arch::TrapFrame;
 use crate::global::Global;
-use crate::proc::{self, Chan, Pid, State};
+use crate::proc::{self, CentralProc, Remote};
+use crate::stub::stub_chan;
 use crate::{file, remote};
 
 /// The largest image read from a satellite (a satellite accepts no larger one).
@@ -50,15 +53,13 @@ fn node_link(node: u32) -> Result<usize, Errno> {
 /// `ENODEV` without satellites.
 fn least_loaded() -> Result<usize, Errno> {
     let satellites = remote::satellites();
-    let table = proc::table();
+    let table = table();
     let load = |link: usize| {
         table
             .slots
             .iter()
             .flatten()
-            .filter(|p| {
-                p.remote.as_ref().is_some_and(|r| r.link == link) && !matches!(p.state, State::Zombie(_))
-            })
+            .filter(|p| !p.has_exited() && p.central_ref().remote.as_ref().is_some_and(|r| r.link == link))
             .count()
     };
     satellites
@@ -114,8 +115,8 @@ pub fn set(word: u32) -> Result<u32, Errno> {
     if let Some(Placement::Node(node)) = new {
         node_link(node.into())?;
     }
-    let mut table = proc::table();
-    let me = table.current();
+    let mut table = table();
+    let me = table.current().central();
     let old = me.placement;
     if let Some(policy) = new {
         me.placement = policy;
@@ -126,7 +127,7 @@ pub fn set(word: u32) -> Result<u32, Errno> {
 /// `fork` on the central: the child where the current process's policy says (here, or on a
 /// satellite); returns its pid.
 pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
-    let policy = proc::table().current().placement;
+    let policy = table().current().central().placement;
     match choose(policy, None)? {
         None => proc::fork(frame),
         Some(link) => fork_to(frame, link),
@@ -136,7 +137,7 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
 /// `rfork(node)` on the central: the current process forked onto a satellite; returns the
 /// child's pid.
 pub fn rfork(frame: &TrapFrame, node: u32) -> Result<Pid, Errno> {
-    let policy = proc::table().current().placement;
+    let policy = table().current().central().placement;
     let link = rfork_link(node, policy)?;
     fork_to(frame, link)
 }
@@ -144,7 +145,7 @@ pub fn rfork(frame: &TrapFrame, node: u32) -> Result<Pid, Errno> {
 /// The current (central) process forked onto the satellite of `link`.
 fn fork_to(frame: &TrapFrame, link: usize) -> Result<Pid, Errno> {
     let (pid, bytes) = {
-        let mut table = proc::table();
+        let mut table = table();
         table.free_slot()?;
         let pid = table.new_pid();
         let me = table.current();
@@ -164,10 +165,12 @@ fn fork_to(frame: &TrapFrame, link: usize) -> Result<Pid, Errno> {
 pub fn fork_remote(call: &Call) -> Result<Pid, Errno> {
     let pc = marshal::fork_pc(&call.data).ok_or(Errno::Inval)?;
     let (parent, home, policy) = {
-        let mut table = proc::table();
+        let mut table = table();
         let me = table.current();
-        let home = me.remote.as_ref().map(|r| r.link).ok_or(Errno::NoSys)?;
-        (me.pid, home, me.placement)
+        let pid = me.pid;
+        let central = me.central();
+        let home = central.remote.as_ref().map(|r| r.link).ok_or(Errno::NoSys)?;
+        (pid, home, central.placement)
     };
     let link = match call.call {
         Syscall::Rfork => rfork_link(call.args[0], policy)?,
@@ -178,7 +181,7 @@ pub fn fork_remote(call: &Call) -> Result<Pid, Errno> {
     }
     let bytes = read_image(home, parent)?;
     let pid = {
-        let mut table = proc::table();
+        let mut table = table();
         table.free_slot()?;
         table.new_pid()
     };
@@ -191,7 +194,7 @@ pub fn fork_remote(call: &Call) -> Result<Pid, Errno> {
 /// placement.
 fn fork_here(link: usize, parent: Pid, pc: u32) -> Result<Pid, Errno> {
     let pid = {
-        let mut table = proc::table();
+        let mut table = table();
         table.free_slot()?;
         table.new_pid()
     };
@@ -276,7 +279,7 @@ pub fn start(link: usize, pid: Pid, pc: u32) -> Result<(), Errno> {
 /// (its descriptors closed, its memory freed) and the fork fails with the satellite's error:
 /// no child is left for the forker's `wait`.
 fn place(link: usize, pid: Pid, bytes: &[u8], pc: u32) -> Result<Pid, Errno> {
-    let parent = proc::table().current().pid;
+    let parent = table().current().pid;
     let slot = stand_in(link, pid, parent)?;
     let announce = Request::ForkImage { parent, env: Env::default(), size: bytes.len() as u32 };
     let placed = send_image(link, pid, announce, bytes).and_then(|()| start(link, pid, pc));
@@ -291,15 +294,15 @@ fn place(link: usize, pid: Pid, bytes: &[u8], pc: u32) -> Result<Pid, Errno> {
 /// `parent`, with a copy of its descriptors, directory, name and policy), asleep until its
 /// process's first request; returns its slot.
 fn stand_in(link: usize, pid: Pid, parent: Pid) -> Result<usize, Errno> {
-    let mut table = proc::table();
+    let mut table = table();
     let slot = table.free_slot()?;
     let node = remote::satellites().get(link).map_or(0, |(_, node)| *node);
     let me = table.current();
-    let mut stub = proc::Proc::new_stub(pid, parent, me.name.clone(), slot, link, node)?;
-    stub.files = me.files.duplicate();
-    stub.cwd = me.cwd.clone();
-    stub.placement = me.placement;
-    stub.state = State::Sleeping(Chan::Stub(pid));
+    let name = me.name.clone();
+    let central = me.central().forked();
+    let remote = Remote { link, node, mailbox: VecDeque::new(), busy: false, interrupt: false };
+    let mut stub = proc::new_stub(pid, parent, &name, slot, remote, central)?;
+    stub.state = State::Sleeping(stub_chan(pid));
     table.slots[slot] = Some(stub);
     Ok(slot)
 }
@@ -307,10 +310,10 @@ fn stand_in(link: usize, pid: Pid, parent: Pid) -> Result<usize, Errno> {
 /// Takes the stub in `slot`, whose process never started, out of the table: closes its
 /// descriptors and frees it (its kernel thread is asleep, not on the CPU: this one is).
 fn discard(slot: usize) {
-    let stub = proc::table().slots[slot].take();
+    let stub = table().slots[slot].take();
     if let Some(mut stub) = stub {
         // Closing may wake processes (the other end of a pipe), which locks the table.
-        for id in stub.files.take_all() {
+        for id in stub.central().files.take_all() {
             file::close(id);
         }
     }

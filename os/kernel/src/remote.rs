@@ -6,18 +6,28 @@
 //! `Exit`) goes to the mailbox of its stub ([`stub::deliver`]), a `Signal` interrupts the
 //! call its stub executes ([`stub::interrupt`]); a reply (to the placement
 //! requests `ForkImage`, `WriteImage`, `Start`) is kept for the process that waits for it on
-//! [`Chan::Reply`] ([`wait_reply`]). A call for a pid with no stub is answered `ESRCH`.
+//! its reply channel ([`REPLY`], [`wait_reply`]). A call for a pid with no stub is answered `ESRCH`.
 
 use alloc::vec::Vec;
 
 use ox_kcore::endpoint::Endpoint;
 use ox_kcore::linkport::{Port, MAX_MTU};
+use ox_kcore::task::chan::{Chan, Class};
+use ox_kcore::task::proc::Pid;
+use ox_kcore::task::sched;
 use ox_link::arq::Receiver;
 use ox_proto::{Body, Message, Reply, Request};
 
 use crate::global::Global;
-use crate::proc::{Chan, Pid};
-use crate::{intc, sched, stub};
+use crate::{intc, stub};
+
+/// Processes waiting for a satellite's reply about a pid (id: the pid).
+static REPLY: Class = Class::new("reply");
+
+/// What a process waiting for a reply about `pid` sleeps on.
+fn reply_chan(pid: Pid) -> Chan {
+    Chan::new(&REPLY, pid)
+}
 
 /// A satellite the central talks to.
 pub struct Link {
@@ -31,6 +41,11 @@ pub struct Link {
 
 /// Every satellite that answered at boot, in port order.
 static LINKS: Global<Vec<Link>> = Global::new("satellite links", Vec::new());
+/// Replies kept without growing the list (one per process, then the answers to a placement's
+/// image pieces): reserved at start, so the heap's use does not move with how many happen to
+/// be in flight at once.
+const REPLIES_WORKING: usize = 2 * crate::proc::NPROC;
+
 /// Replies not yet taken by the process waiting for them.
 static REPLIES: Global<Vec<(Pid, Reply)>> = Global::new("satellite replies", Vec::new());
 
@@ -43,6 +58,7 @@ pub fn start(satellites: Vec<(Port, u32, Receiver)>) {
         lines |= 1 << port.line();
     }
     intc::set_enabled(lines);
+    REPLIES.lock().reserve(REPLIES_WORKING);
     *LINKS.lock() = satellites
         .into_iter()
         .map(|(port, node, hello)| Link { endpoint: Endpoint::new(port), node, hello })
@@ -115,7 +131,7 @@ fn route(link: usize, message: Message) {
         Body::Request(Request::Signal(_)) => stub::interrupt(pid),
         Body::Reply(reply) => {
             REPLIES.lock().push((pid, reply));
-            sched::wakeup(Chan::Reply(pid));
+            sched::wakeup(reply_chan(pid));
         }
         other => crate::kprintln!("satellite on link {link} sent {other:?} about pid {pid}; ignored"),
     }
@@ -142,6 +158,6 @@ pub fn wait_reply(pid: Pid) -> Reply {
         if let Some(reply) = taken {
             return reply;
         }
-        sched::sleep(Chan::Reply(pid));
+        sched::sleep(reply_chan(pid));
     }
 }

@@ -10,10 +10,11 @@
 //! descriptor or pipe was leaked.
 
 use ox_abi::{Errno, NodeStats};
+use ox_kcore::task::proc::{self, State};
 use ox_kcore::{frame, heap, pmap, vm};
 use ox_proto::{Message, Request};
 
-use crate::proc::{self, State};
+use crate::proc::CentralProc;
 use crate::syscall::copy_out;
 use crate::{file, fs, pipe, remote};
 
@@ -26,8 +27,8 @@ pub fn collect() -> NodeStats {
             stats.procs += 1;
             let zombie = matches!(p.state, State::Zombie(_));
             stats.zombies += u32::from(zombie);
-            stats.stubs += u32::from(p.remote.is_some() && !zombie);
-            stats.descriptors += p.files.count();
+            stats.stubs += u32::from(p.central_ref().remote.is_some() && !zombie);
+            stats.descriptors += p.central_ref().files.count();
         }
     }
     (stats.free_frames, stats.total_frames) = frame::stats();

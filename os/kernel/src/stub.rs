@@ -44,10 +44,22 @@ use ox_proto::calls::{self, Service};
 use ox_proto::marshal::{self, Len};
 use ox_proto::{Call, Message, Reply, Request, MAX_DATA};
 
-use crate::proc::{self, Chan, Pid, State};
+use ox_kcore::task::chan::{Chan, Class};
+use ox_kcore::task::proc::{table, Pid, State};
+use ox_kcore::task::sched;
+
+use crate::proc::{self, CentralProc};
 use crate::syscall::{self, copy_in, copy_out};
 use crate::vm::AddressSpace;
-use crate::{kprintln, place, remote, sched};
+use crate::{kprintln, place, remote};
+
+/// Stubs waiting for a request from their process (id: the pid).
+pub static STUB: Class = Class::new("stub");
+
+/// What stub `pid` sleeps on while its mailbox is empty.
+pub fn stub_chan(pid: Pid) -> Chan {
+    Chan::new(&STUB, pid)
+}
 
 /// Where a stub keeps a call's input (the request's data).
 pub const IN_BASE: u32 = USER_BASE;
@@ -70,10 +82,10 @@ pub fn entry_address() -> u32 {
 /// Puts `request` in the mailbox of the stub `pid` and wakes it; gives it back if there is no
 /// such stub.
 pub fn deliver(pid: Pid, request: Request) -> Result<(), Request> {
-    let mut table = proc::table();
-    let Some(remote) = table.find(pid).and_then(|p| p.remote.as_mut()) else { return Err(request) };
+    let mut table = table();
+    let Some(remote) = table.find(pid).and_then(|p| p.central().remote.as_mut()) else { return Err(request) };
     remote.mailbox.push_back(request);
-    table.wakeup(Chan::Stub(pid));
+    table.wakeup(stub_chan(pid));
     Ok(())
 }
 
@@ -81,15 +93,15 @@ pub fn deliver(pid: Pid, request: Request) -> Result<(), Request> {
 /// mailbox (its process has a signal to deliver); wakes the stub if it sleeps in that call.
 /// With neither, the call was answered already and the request is forgotten.
 pub fn interrupt(pid: Pid) {
-    let mut table = proc::table();
+    let mut table = table();
     let Some(stub) = table.find(pid) else { return };
-    let Some(remote) = stub.remote.as_mut() else { return };
+    let Some(remote) = stub.central().remote.as_mut() else { return };
     let waiting = remote.mailbox.iter().any(|r| matches!(r, Request::StubExecutes(_)));
     if !remote.busy && !waiting {
         return;
     }
     remote.interrupt = true;
-    if matches!(stub.state, State::Sleeping(chan) if chan != Chan::Stub(pid)) {
+    if matches!(stub.state, State::Sleeping(chan) if chan != stub_chan(pid)) {
         stub.state = State::Runnable;
     }
 }
@@ -102,15 +114,19 @@ extern "C" fn stub_entry() -> ! {
 pub fn run() -> ! {
     loop {
         let (pid, link, request, signal) = {
-            let mut table = proc::table();
+            let mut table = table();
             let me = table.current();
-            let Some(remote) = me.remote.as_mut() else {
-                panic!("pid {} runs as a stub but is none", me.pid)
+            let pid = me.pid;
+            let (link, request) = {
+                let Some(remote) = me.central().remote.as_mut() else {
+                    panic!("pid {pid} runs as a stub but is none")
+                };
+                let request = remote.mailbox.pop_front();
+                remote.busy = matches!(request, Some(Request::StubExecutes(_)));
+                (remote.link, request)
             };
-            let (link, request) = (remote.link, remote.mailbox.pop_front());
-            remote.busy = matches!(request, Some(Request::StubExecutes(_)));
             let signal = if request.is_none() { me.signals.take_any() } else { None };
-            (me.pid, link, request, signal)
+            (pid, link, request, signal)
         };
         match request {
             Some(Request::StubExecutes(call)) => {
@@ -120,7 +136,7 @@ pub fn run() -> ! {
                     _ => execute(call),
                 };
                 remote::send(link, &Message::reply(pid, reply));
-                if let Some(remote) = proc::table().current().remote.as_mut() {
+                if let Some(remote) = table().current().central().remote.as_mut() {
                     (remote.busy, remote.interrupt) = (false, false);
                 }
             }
@@ -128,7 +144,7 @@ pub fn run() -> ! {
             Some(other) => kprintln!("stub {pid}: {other:?} is not for a stub; ignored"),
             None => match signal {
                 Some(signal) => remote::send(link, &Message::request(pid, Request::Signal(signal))),
-                None => sched::sleep(Chan::Stub(pid)),
+                None => sched::sleep(stub_chan(pid)),
             },
         }
     }
@@ -162,7 +178,7 @@ fn execute(call: Call) -> Reply {
             output = Some(len);
         }
     }
-    let result = syscall::execute(call.call, args, None);
+    let result = syscall::execute_home(home, args, None);
     let mut data = vec![];
     if let (Ok(value), Some(len)) = (result, output) {
         let n = if transfer.output_is_result { (value as usize).min(len) } else { len };
@@ -171,13 +187,13 @@ fn execute(call: Call) -> Reply {
             return Reply::err(e);
         }
     }
-    let signal = proc::table().current().signals.take_any();
+    let signal = table().current().signals.take_any();
     Reply { result, signal, data }
 }
 
 /// The reply for `result`, with the signal the stub received meanwhile.
 fn with_signal(result: Result<u32, Errno>) -> Reply {
-    let signal = proc::table().current().signals.take_any();
+    let signal = table().current().signals.take_any();
     Reply { result, signal, data: vec![] }
 }
 
@@ -191,11 +207,13 @@ fn exec(call: &Call) -> Result<u32, Errno> {
     let (name, args) = marshal::exec_from_data(&call.data)?;
     let name = core::str::from_utf8(&name).map_err(|_| Errno::NoEnt)?;
     let (pid, link, cwd, slot) = {
-        let mut table = proc::table();
+        let mut table = table();
         let slot = table.current_slot().unwrap_or_else(|| panic!("a stub runs without a current slot"));
         let me = table.current();
-        let link = me.remote.as_ref().map(|r| r.link).ok_or(Errno::NoSys)?;
-        (me.pid, link, me.cwd.ino, slot)
+        let pid = me.pid;
+        let central = me.central();
+        let link = central.remote.as_ref().map(|r| r.link).ok_or(Errno::NoSys)?;
+        (pid, link, central.cwd.ino, slot)
     };
     let program = proc::program_image(cwd, name)?;
     // The new space has the stub's ASID but is never active: it only carries the pages.
@@ -205,6 +223,6 @@ fn exec(call: &Call) -> Result<u32, Errno> {
     };
     place::send_image(link, pid, Request::ExecImage { size: bytes.len() as u32 }, &bytes)?;
     place::start(link, pid, pc)?;
-    proc::table().current().name = String::from(name.rsplit('/').next().unwrap_or(name));
+    table().current().name = String::from(name.rsplit('/').next().unwrap_or(name));
     Ok(args.len() as u32)
 }

@@ -16,13 +16,17 @@ use alloc::vec::Vec;
 use ox_abi::open_flags::{O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
 use ox_abi::{Dirent, Errno, FileKind, Stat, PATH_MAX, SEEK_CUR, SEEK_END, SEEK_SET};
 use ox_fs::Kind;
+use ox_kcore::task::chan::{Chan, Class};
+use ox_kcore::task::proc::table;
+use ox_kcore::task::sched;
+use ox_kcore::task::signal::interrupted;
 
 use crate::file::{self, FileId, Object, OpenFile};
 use crate::fs::{self, errno};
-use crate::proc::{self, Chan};
+use crate::proc::{self, CentralProc};
 use crate::syscall::{copy_in, copy_out};
 use crate::vm::Access;
-use crate::{console, pipe, sched};
+use crate::{console, pipe};
 
 /// Bytes moved between user memory and a file per step: one file-system block.
 const CHUNK: usize = ox_fs::BLOCK_SIZE;
@@ -33,13 +37,13 @@ const CONSOLE_DEVICE: u32 = 1;
 
 /// The open file behind the caller's descriptor `fd`.
 fn file_of(fd: u32) -> Result<(FileId, OpenFile), Errno> {
-    let id = proc::table().current().files.get(fd)?;
+    let id = table().current().central().files.get(fd)?;
     Ok((id, file::get(id)))
 }
 
 /// Checks that the caller may write `len` bytes at `buf`.
 fn check_writable(buf: u32, len: u32) -> Result<(), Errno> {
-    proc::table().current().space().check(buf, len as usize, Access::Write)
+    table().current().space().check(buf, len as usize, Access::Write)
 }
 
 /// Copies in the path at `ptr..ptr + len`.
@@ -54,12 +58,12 @@ fn path_in(ptr: u32, len: u32) -> Result<Vec<u8>, Errno> {
 
 /// The caller's working directory's inode.
 fn cwd() -> u32 {
-    proc::table().current().cwd.ino
+    table().current().central().cwd.ino
 }
 
 /// Gives `id` (whose reference the caller hands over) a descriptor, closing it on failure.
 fn install(id: FileId) -> Result<u32, Errno> {
-    let installed = proc::table().current().files.install(id);
+    let installed = table().current().central().files.install(id);
     if installed.is_err() {
         file::close(id);
     }
@@ -114,6 +118,19 @@ pub fn read(fd: u32, buf: u32, len: u32) -> Result<u32, Errno> {
     }
 }
 
+/// Readers of the console, waiting for input.
+static CONSOLE: Class = Class::new("console");
+
+/// What a reader of the console sleeps on.
+fn console_chan() -> Chan {
+    Chan::new(&CONSOLE, 0)
+}
+
+/// Console input came: wakes its readers (from the UART's interrupt).
+pub fn wake_console_readers() {
+    sched::wakeup(console_chan());
+}
+
 /// Console input: sleeps until some is there.
 fn read_console(buf: u32, len: u32) -> Result<u32, Errno> {
     loop {
@@ -122,10 +139,10 @@ fn read_console(buf: u32, len: u32) -> Result<u32, Errno> {
             copy_out(buf, &bytes)?;
             return Ok(bytes.len() as u32);
         }
-        if proc::interrupted() {
+        if interrupted() {
             return Err(Errno::Intr);
         }
-        sched::sleep(Chan::Console);
+        sched::sleep(console_chan());
     }
 }
 
@@ -225,7 +242,7 @@ pub fn open(path: u32, path_len: u32, flags: u32) -> Result<u32, Errno> {
 
 /// `close(fd) -> 0`.
 pub fn close(fd: u32) -> Result<u32, Errno> {
-    let id = proc::table().current().files.take(fd)?;
+    let id = table().current().central().files.take(fd)?;
     file::close(id);
     Ok(0)
 }
@@ -312,7 +329,7 @@ pub fn unlink(path: u32, path_len: u32) -> Result<u32, Errno> {
     let ino = fs.dir_lookup(dir, name).map_err(errno)?;
     let stat = fs.stat(ino).map_err(errno)?;
     let last_name = stat.kind == Kind::Dir || stat.nlink <= 1;
-    if last_name && (file::inode_is_open(ino) || proc::table().is_cwd(ino)) {
+    if last_name && (file::inode_is_open(ino) || proc::is_cwd(ino)) {
         return Err(Errno::Busy);
     }
     fs.unlink_in(dir, name).map_err(errno)?;
@@ -333,16 +350,16 @@ pub fn chdir(path: u32, path_len: u32) -> Result<u32, Errno> {
         }
         ino
     };
-    let mut table = proc::table();
-    let me = table.current();
-    me.cwd.path = fs::join(&me.cwd.path, path);
-    me.cwd.ino = ino;
+    let mut table = table();
+    let cwd = &mut table.current().central().cwd;
+    cwd.path = fs::join(&cwd.path, path);
+    cwd.ino = ino;
     Ok(0)
 }
 
 /// `getcwd(buf, len) -> length of the path`.
 pub fn getcwd(buf: u32, len: u32) -> Result<u32, Errno> {
-    let path = proc::table().current().cwd.path.clone();
+    let path = table().current().central().cwd.path.clone();
     if path.len() > len as usize {
         return Err(Errno::Inval);
     }
@@ -365,7 +382,7 @@ pub fn dup2(fd: u32, new_fd: u32) -> Result<u32, Errno> {
         return Ok(new_fd);
     }
     file::dup(id);
-    let replaced = proc::table().current().files.replace(new_fd, id);
+    let replaced = table().current().central().files.replace(new_fd, id);
     match replaced {
         Ok(old) => {
             if let Some(old) = old {

@@ -1,87 +1,16 @@
-//! Traps: where every exception and interrupt of a user process goes. (A trap in the kernel is
-//! a bug: `ox_kcore::exception::kernel_trap` panics.)
-//!
-//! - `syscall` → [`syscall::dispatch`](crate::syscall::dispatch).
-//! - A load or store page fault in the stack region is the stack growing: the page is mapped
-//!   and the instruction retried. Every other fault is a signal (SIGSEGV for page and access
-//!   faults, SIGBUS for misaligned accesses, SIGILL for illegal and privileged instructions,
-//!   SIGTRAP for `break`): the process's handler takes it, or, if it has none (or is already
-//!   in that handler), the process dies, reported on the console.
-//! - Interrupts: the timer ticks (waking sleepers, then preempting the process), the UART
-//!   brings input (waking readers).
-//!
-//! Before returning to user mode the process's pending signals are acted on
-//! ([`proc::deliver_signals`]: a handler, or death).
+//! The central's interrupt lines (the core's `ox_kcore::task::trap` takes every trap from
+//! user mode and the timer's ticks): the UART brings console input (waking its readers), the
+//! link ports bring the satellites' messages. At each tick the links resend what timed out.
 
-use ox_kcore::exception::{self, code, INTERRUPT};
-use ox_kcore::vm::Access;
+use crate::{block, console, intc, remote, sysfile};
 
-use crate::arch::{self, cr, TrapFrame};
-use crate::proc::{self, Chan};
-use crate::{block, console, intc, kprintln, remote, sched, syscall, timer};
-
-/// Every trap from user mode lands here (from `trap_vector`, with the frame saved on the
-/// process's kernel stack). Returning resumes the process at `frame.epc`.
-#[no_mangle]
-extern "C" fn user_trap(frame: &mut TrapFrame) {
-    let cause = arch::read_cr::<{ cr::CAUSE }>();
-    if cause & INTERRUPT != 0 {
-        let line = cause & !INTERRUPT;
-        handle_interrupt(line);
-        if line == intc::IRQ_TIMER {
-            sched::yield_now();
-        }
-    } else if cause == code::SYSCALL {
-        syscall::dispatch(frame);
-    } else {
-        let badaddr = arch::read_cr::<{ cr::BADADDR }>();
-        let served = Access::of_page_fault(cause).is_some_and(|access| proc::fault_in(badaddr, access));
-        if !served {
-            fault(cause, badaddr, frame.epc);
-        }
-    }
-    proc::deliver_signals(frame);
-}
-
-/// A fault of the current process: its signal goes to its handler, or the process dies (at
-/// its return to user mode), reported here.
-fn fault(cause: u32, badaddr: u32, pc: u32) {
-    let signal = exception::signal(cause);
-    if proc::fault(signal, exception::fault_address(cause, badaddr, pc)) {
-        return;
-    }
-    let what = match cause {
-        code::ILLEGAL_INSTRUCTION | code::PRIVILEGED_INSTRUCTION => "word",
-        code::BREAK => "",
-        _ => "at",
-    };
-    let (pid, name) = proc::current_name();
-    if what.is_empty() {
-        kprintln!(
-            "pid {pid} ({name}): killed by {}: {}, pc {pc:#010x}",
-            signal.name(),
-            exception::name(cause)
-        );
-    } else {
-        kprintln!(
-            "pid {pid} ({name}): killed by {}: {} {what} {badaddr:#010x}, pc {pc:#010x}",
-            signal.name(),
-            exception::name(cause)
-        );
-    }
-}
-
-/// Handles interrupt line `line`.
-fn handle_interrupt(line: u32) {
+/// Handles interrupt line `line` (not the timer's); returns whether to preempt (never: the
+/// woken run at the next tick).
+pub fn interrupt(line: u32) -> bool {
     match line {
-        intc::IRQ_TIMER => {
-            timer::on_interrupt();
-            sched::wakeup(Chan::Tick);
-            remote::on_tick();
-        }
         intc::IRQ_UART => {
             if console::on_interrupt() {
-                sched::wakeup(Chan::Console);
+                sysfile::wake_console_readers();
             }
         }
         // The disk driver waits for its own completions and acknowledges them before it
@@ -90,11 +19,10 @@ fn handle_interrupt(line: u32) {
         line if remote::owns(line) => remote::on_interrupt(line),
         other => panic!("interrupt on line {other}, which no device of ours uses"),
     }
+    false
 }
 
-/// Handles every pending interrupt (the idle loop, which runs with interrupts masked).
-pub fn poll_interrupts() {
-    while let Some(line) = intc::claim() {
-        handle_interrupt(line);
-    }
+/// The central's work at a tick: the links' retransmissions.
+pub fn tick() {
+    remote::on_tick();
 }

@@ -154,7 +154,7 @@ fn act(message: Message) {
         }
         Body::Request(Request::Stats) => Some(stats::reply()),
         Body::Request(Request::Parent { ppid }) => {
-            if let Some(proc) = proc::table().find(pid) {
+            if let Some(proc) = ox_kcore::task::proc::table().find(pid) {
                 proc.ppid = ppid;
             }
             None

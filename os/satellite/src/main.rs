@@ -6,8 +6,10 @@
 //!    address spaces, process images, the process channel's endpoint and the drivers come
 //!    from `ox-kcore`, exactly as the central kernel uses them; this crate adds only what a
 //!    satellite does differently: [`link`] (its side of the link), [`server`] (the process
-//!    that accepts processes), [`proc`], [`sched`], [`trap`] and [`syscall`] (local calls served here,
-//!    the rest forwarded to the process's stub on the central; docs/satellites.md).
+//!    that accepts processes), [`proc`] (its processes' role, `exit` and signals from the
+//!    stub), [`trap`] (its interrupt lines) and [`syscall`] (the calls forwarded to the
+//!    process's stub on the central; docs/satellites.md). The process table, the scheduler,
+//!    the trap path and the calls served locally are the core's (`ox_kcore::task`).
 //! 2. **Light.** No file system, no devices but the timer, the console and the link to the
 //!    central processor: everything else is the central's, reached through the stubs.
 //! 3. **Honest reports.** What it prints and what it tells the central it measured itself.
@@ -23,7 +25,6 @@ extern crate alloc;
 
 mod link;
 mod proc;
-mod sched;
 mod server;
 mod stats;
 mod syscall;
@@ -33,7 +34,17 @@ use ox_kcore::arch;
 use ox_kcore::console::{self, Role};
 use ox_kcore::frame::{self, FRAME_SIZE};
 use ox_kcore::pmap::{self, RAM_BASE};
+use ox_kcore::task::{self, sched, Kernel};
 use ox_kcore::{heap, kprintln, timer};
+
+/// What the satellite adds to the core.
+static SATELLITE: Kernel = Kernel {
+    home: syscall::home,
+    exit: proc::exit,
+    interrupt: trap::interrupt,
+    tick: trap::tick,
+    deadline: link::deadline,
+};
 
 /// Smallest RAM the satellite kernel boots with.
 const MIN_RAM: u32 = 2 << 20;
@@ -73,6 +84,7 @@ extern "C" fn kmain(node_id: u32, ram_size: u32) -> ! {
         "kernel image {RAM_BASE:#010x}..{kernel_end:#010x}, heap {} KiB, paging on, {free} of {total} frames free",
         heap::free_bytes() / 1024
     );
+    task::init(&SATELLITE, proc::NPROC, 1);
     server::init();
     link::init(node_id, ram_size);
     timer::start();

@@ -19,10 +19,10 @@
 //!   child inherits them; pending signals are not), encoded at the first piece
 //!   (offset 0) and kept until its last piece has been read.
 //!
-//! The server is a kernel thread in the process table ([`proc::SERVER_SLOT`], pid
-//! [`proc::SERVER_PID`]), created at boot ([`init`]). The link's interrupt only puts these
+//! The server is a kernel thread in the process table (its system slot, pid
+//! [`SERVER_PID`]), created at boot ([`init`]). The link's interrupt only puts these
 //! requests in its mailbox ([`deliver`]) and wakes it; it takes them one at a time, in the
-//! order they came, serves each and sends the reply, and sleeps on [`Chan::Server`] when the
+//! order they came, serves each and sends the reply, and sleeps on [`server_chan`] when the
 //! mailbox is empty. It runs with interrupts masked, like all kernel code here, so a request
 //! cannot arrive between its look at the mailbox and its sleep. It never runs user code and
 //! never exits; the processes it starts are its children technically, their `ppid` is the
@@ -36,11 +36,13 @@ use ox_kcore::arch::TrapFrame;
 use ox_kcore::global::Global;
 use ox_kcore::image;
 use ox_kcore::kprintln;
+use ox_kcore::task::proc::{self, NoRole, Pid, Proc, State};
+use ox_kcore::task::sched;
 use ox_kcore::vm::AddressSpace;
 use ox_proto::{Message, Reply, Request, MAX_DATA};
 
-use crate::proc::{self, Chan, Pid, Proc, State, NPROC, SERVER_SLOT};
-use crate::{link, sched};
+use crate::link;
+use crate::proc::{new_process, reply_chan, server_chan, NPROC, SERVER_PID};
 
 /// The largest image accepted (the satellite's heap holds it until `Start`).
 const MAX_IMAGE: u32 = 512 << 10;
@@ -80,16 +82,20 @@ const MAILBOX_WORKING: usize = (MAX_IMAGE as usize).div_ceil(MAX_DATA) + 1;
 /// Creates the server process, sleeping until its first request.
 pub fn init() {
     MAILBOX.lock().reserve(MAILBOX_WORKING);
-    let server = Proc::new_server(entry as *const () as u32)
-        .unwrap_or_else(|e| panic!("no room for the process server at boot: {e:?}"));
-    proc::table().slots[SERVER_SLOT] = Some(server);
+    let mut server =
+        Proc::kernel_thread(SERVER_PID, SERVER_PID, "server", entry as *const () as u32, Box::new(NoRole))
+            .unwrap_or_else(|e| panic!("no room for the process server at boot: {e:?}"));
+    server.state = State::Sleeping(server_chan());
+    let mut table = proc::table();
+    let slot = table.system_slot();
+    table.slots[slot] = Some(server);
 }
 
 /// Puts `request` (about process `pid`) in the server's mailbox and wakes the server (from the
 /// link's interrupt).
 pub fn deliver(pid: Pid, request: Request) {
     MAILBOX.lock().push((pid, request));
-    proc::table().wakeup(Chan::Server);
+    proc::table().wakeup(server_chan());
 }
 
 /// Whether requests wait for the server.
@@ -110,7 +116,7 @@ fn run() -> ! {
         };
         match next {
             Some((pid, request)) => link::send(&Message::reply(pid, serve(pid, request))),
-            None => sched::sleep(Chan::Server),
+            None => sched::sleep(server_chan()),
         }
     }
 }
@@ -144,9 +150,10 @@ fn room(size: u32) -> Result<Vec<u8>, Errno> {
 
 /// The slot of process `pid` if it sleeps in a forwarded call (its registers are still).
 fn in_call(table: &proc::Table, pid: Pid) -> Option<usize> {
-    table.slots.iter().position(|p| {
-        p.as_ref().is_some_and(|p| p.pid == pid && p.state == State::Sleeping(Chan::Reply(pid)))
-    })
+    table
+        .slots
+        .iter()
+        .position(|p| p.as_ref().is_some_and(|p| p.pid == pid && p.state == State::Sleeping(reply_chan(pid))))
 }
 
 /// Images being received (for `stats`).
@@ -227,9 +234,9 @@ fn start(pid: Pid, pc: u32) -> Reply {
     let Incoming { purpose: Purpose::Fork { parent }, bytes, .. } = incoming.remove(at) else {
         unreachable!("an exec image returned above")
     };
-    let Some(slot) = table.free_slot() else { return Reply::err(Errno::Again) };
+    let Ok(slot) = table.free_slot() else { return Reply::err(Errno::Again) };
     let started = image::decode(&bytes, slot as u32 + 1, pc).and_then(|(space, frame)| {
-        let mut proc = Proc::new(pid, parent, space, frame)?;
+        let mut proc = new_process(pid, parent, space, frame)?;
         proc.signals = image::signals(&bytes)?;
         Ok(proc)
     });
@@ -262,14 +269,14 @@ fn fork_here(pid: Pid, parent: Pid, pc: u32) -> Reply {
         return Reply::err(Errno::Exist);
     }
     let Some(at) = in_call(&table, parent) else { return Reply::err(Errno::Srch) };
-    let Some(slot) = table.free_slot() else { return Reply::err(Errno::Again) };
+    let Ok(slot) = table.free_slot() else { return Reply::err(Errno::Again) };
     let Some(from) = table.slots[at].as_deref_mut() else { return Reply::err(Errno::Srch) };
     let mut frame = from.frame();
     frame.regs[ox_abi::REG_RESULT] = 0;
     frame.epc = pc;
     let signals = from.signals.forked();
     let child =
-        from.space().duplicate(slot as u32 + 1).and_then(|space| Proc::new(pid, parent, space, frame));
+        from.space().duplicate(slot as u32 + 1).and_then(|space| new_process(pid, parent, space, frame));
     match child {
         Ok(mut child) => {
             child.signals = signals;

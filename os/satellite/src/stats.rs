@@ -4,10 +4,10 @@
 //! (`ox_kcore`). The central's `stats` system call relays them to whoever asked.
 
 use ox_abi::NodeStats;
+use ox_kcore::task::proc::{self, State};
 use ox_kcore::{frame, heap, pmap, vm};
 use ox_proto::Reply;
 
-use crate::proc::{self, State};
 use crate::{link, server};
 
 /// The counters now.

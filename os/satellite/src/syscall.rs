@@ -1,6 +1,7 @@
-//! System calls on a satellite (docs/satellites.md): the local ones are served here — `getpid`,
-//! `getppid` (cached at placement), `sbrk`, `yield`, `sleep`, `uptime` (this node's ticks),
-//! `exit` (which tells the stub) — and every other is **forwarded**: the input buffer
+//! System calls on a satellite (docs/satellites.md): the local ones — `getpid`, `getppid`
+//! (cached at placement), `sbrk`, `yield`, `sleep`, `uptime` (this node's ticks), `exit` (which
+//! tells the stub), the signal calls and the virtual-memory calls — are served by the core
+//! (`ox_kcore::task::syscall`), as on the central; every other is **forwarded** here: the input buffer
 //! (`ox_proto::marshal`) is copied in through the checked helpers, the output buffer checked
 //! writable, a `StubExecutes` request goes to the central, and the process sleeps until the
 //! reply, whose data is copied out and whose signal is made pending here (delivered before the
@@ -23,59 +24,20 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use ox_abi::{Errno, Syscall, WaitStatus};
+use ox_abi::{Errno, Syscall};
 use ox_kcore::arch::{self, TrapFrame};
-use ox_kcore::timer;
+use ox_kcore::task::proc::table;
+use ox_kcore::task::signal::interrupted;
 use ox_kcore::vm::Access;
-use ox_kcore::vmcall;
-use ox_proto::calls::{self, Home, Local, Service};
+use ox_proto::calls::Home;
 use ox_proto::marshal::{self, Transfer};
 use ox_proto::{Call, Env, Message, Reply, Request};
 
-use crate::proc::{self, Chan};
-use crate::{link, sched, server};
+use crate::{link, proc, server};
 
-/// Runs the call the process in `frame` asked for and stores its result.
-pub fn dispatch(frame: &mut TrapFrame) {
-    frame.epc = frame.epc.wrapping_add(4);
-    let number = frame.regs[ox_abi::REG_NUMBER];
-    let a: [u32; ox_abi::MAX_ARGS] = core::array::from_fn(|i| frame.regs[ox_abi::REG_ARG0 + i]);
-    let result = match Syscall::from_number(number) {
-        None => Err(Errno::NoSys),
-        Some(call) => match calls::service(call) {
-            Service::Local(local) => execute_local(local, a, frame),
-            Service::Home(home) => execute_home(call, home, a, frame),
-        },
-    };
-    frame.regs[ox_abi::REG_RESULT] = match result {
-        Ok(value) => value,
-        Err(errno) => errno.to_result() as u32,
-    };
-}
-
-/// The calls served here (on the central, by `os/kernel`'s twin).
-fn execute_local(call: Local, a: [u32; ox_abi::MAX_ARGS], frame: &mut TrapFrame) -> Result<u32, Errno> {
-    match call {
-        Local::Exit => proc::exit(WaitStatus::Exited(a[0] as u8)),
-        Local::GetPid => Ok(proc::table().current().pid),
-        Local::GetPpid => Ok(proc::table().current().ppid),
-        Local::Sbrk => proc::table().current().space().sbrk(a[0] as i32),
-        Local::Yield => {
-            sched::yield_now();
-            Ok(0)
-        }
-        Local::Sleep => sleep(a[0]),
-        Local::Uptime => Ok(timer::ticks()),
-        Local::Sigaction => proc::sigaction(a[0], a[1], a[2]),
-        Local::Sigreturn => Ok(proc::sigreturn(frame)),
-        Local::Pause => proc::pause(),
-        Local::Vm(call) => vmcall::serve(call, a, &mut proc::Tasks),
-    }
-}
-
-/// The calls the stub serves (`call` is `home` by number): forwarded with the buffers the
-/// call table names.
-fn execute_home(
+/// Serves `call` (= `home`), one of the calls served at home: forwarded to the stub with the
+/// buffers the call table names (the core's [`Kernel::home`](ox_kcore::task::Kernel)).
+pub fn home(
     call: Syscall,
     home: Home,
     a: [u32; ox_abi::MAX_ARGS],
@@ -87,17 +49,6 @@ fn execute_home(
         Home::Write => write(a),
         _ => forward(call, home.transfer(), a),
     }
-}
-
-fn sleep(ticks: u32) -> Result<u32, Errno> {
-    let until = timer::ticks().saturating_add(ticks);
-    while timer::ticks() < until {
-        if proc::interrupted() {
-            return Err(Errno::Intr);
-        }
-        sched::sleep(Chan::Tick);
-    }
-    Ok(0)
 }
 
 /// `write(fd, buf, len)`: forwarded in pieces of at most one message's data
@@ -120,7 +71,7 @@ fn write(a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
             }
             Err(e) => return if done == 0 { Err(e) } else { Ok(done) },
         }
-        if proc::interrupted() {
+        if interrupted() {
             return Ok(done);
         }
     }
@@ -132,16 +83,16 @@ fn forward(call: Syscall, transfer: Transfer, args: [u32; ox_abi::MAX_ARGS]) -> 
     if let Some(input) = transfer.input {
         let (ptr, len) = input.resolve(&args);
         data = vec![0; len];
-        proc::table().current().space().copy_in(ptr, &mut data)?;
+        table().current().space().copy_in(ptr, &mut data)?;
     }
     let output = transfer.output.map(|out| out.resolve(&args)).filter(|(ptr, _)| *ptr != 0);
     if let Some((ptr, len)) = output {
-        proc::table().current().space().check(ptr, len, Access::Write)?;
+        table().current().space().check(ptr, len, Access::Write)?;
     }
     let reply = ask(call, args, data);
     if let (Ok(_), Some((ptr, len))) = (reply.result, output) {
         let n = reply.data.len().min(len);
-        proc::table().current().space().copy_out(ptr, &reply.data[..n])?;
+        table().current().space().copy_out(ptr, &reply.data[..n])?;
     }
     reply.result
 }
@@ -149,14 +100,14 @@ fn forward(call: Syscall, transfer: Transfer, args: [u32; ox_abi::MAX_ARGS]) -> 
 /// Sends `call` with `args` and the variable part `data` to the stub, sleeps until the reply,
 /// and takes the signal it carries.
 fn ask(call: Syscall, args: [u32; ox_abi::MAX_ARGS], data: Vec<u8>) -> Reply {
-    let pid = proc::table().current().pid;
+    let pid = table().current().pid;
     let request = Call { call, args, env: Env::default(), data };
     loop {
         link::send(&Message::request(pid, Request::StubExecutes(request.clone())));
         let reply = proc::wait_reply();
         let interrupts = reply.signal.is_some_and(proc::post_current);
         let spurious = reply.result == Err(Errno::Intr) && reply.signal.is_some() && !interrupts;
-        if !spurious || proc::interrupted() {
+        if !spurious || interrupted() {
             return reply;
         }
     }
@@ -166,14 +117,14 @@ fn ask(call: Syscall, args: [u32; ox_abi::MAX_ARGS], data: Vec<u8>) -> Reply {
 /// process continues in the image the stub sent (`frame` replaced, the old space freed) with
 /// argc as the result.
 fn exec(frame: &mut TrapFrame, a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
-    let copy_in = |va: u32, buf: &mut [u8]| proc::table().current().space().copy_in(va, buf);
+    let copy_in = |va: u32, buf: &mut [u8]| table().current().space().copy_in(va, buf);
     let (name, args) = marshal::exec_args(copy_in, a)?;
-    let pid = proc::table().current().pid;
+    let pid = table().current().pid;
     let reply = ask(Syscall::Exec, a, marshal::exec_data(&name, &args));
     let built = server::take_exec(pid);
     let argc = reply.result?;
     let (space, new_frame, asid) = built.ok_or(Errno::NoExec)?;
-    let mut table = proc::table();
+    let mut table = table();
     let me = table.current();
     // The new space has the old one's ASID: activate it before the old one is freed, then
     // forget what the TLB cached for either.

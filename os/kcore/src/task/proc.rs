@@ -1,0 +1,335 @@
+//! The process table, the same on every kernel: each process's id, parent, name, scheduling
+//! state, signals, address space and kernel thread, and a **role** — what the kernel it runs
+//! on adds (the central: descriptors, directory, placement, and for a stub the satellite its
+//! user context runs on; a satellite: the reply to its forwarded call).
+//!
+//! Each process has its own kernel stack (its user registers, the [`TrapFrame`], at the top;
+//! a canary word at the bottom, checked by the scheduler) and a saved kernel [`Context`].
+//! Its slot in the table gives its ASID (slot + 1), so two live address spaces never share
+//! one. The table has **user slots** (`fork` and `find` see these) and, after them, **system
+//! slots** for kernel threads of the kernel's own (a satellite's process server), which the
+//! scheduler runs first when they are runnable.
+//!
+//! Lifecycle: `Runnable` ⇄ `Running` ⇄ `Sleeping(chan)`; then either `Zombie(status)`, kept
+//! until a parent on this node collects it (`wait`), or `Dead`, freed by the scheduler as soon
+//! as it has switched away (a process whose parent is elsewhere).
+
+use alloc::alloc::{alloc_zeroed, Layout};
+use alloc::boxed::Box;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::any::Any;
+
+use ox_abi::{Errno, WaitStatus};
+
+use crate::arch::{self, Context, TrapFrame, FRAME_SIZE};
+use crate::global::{Global, GlobalGuard};
+use crate::signal::Signals;
+use crate::task::chan::Chan;
+use crate::vm::AddressSpace;
+
+/// A process id (system-wide: the central gives them, also to satellites' processes).
+pub type Pid = u32;
+
+/// Bytes of each kernel stack.
+pub const KSTACK_SIZE: usize = 16 * 1024;
+/// Written at the bottom of every kernel stack; the scheduler checks it is still there.
+const STACK_CANARY: u32 = 0x57ac_c0de;
+
+/// Scheduling state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    /// Ready to run.
+    Runnable,
+    /// On the CPU.
+    Running,
+    /// Blocked until `wakeup(chan)`.
+    Sleeping(Chan),
+    /// Exited; waiting for its parent to collect the status.
+    Zombie(WaitStatus),
+    /// Exited, with no one here to collect it: the scheduler frees it.
+    Dead,
+}
+
+/// What a kernel adds to a process (its extension of the table), and the two facts about it
+/// the core's signal path and virtual-memory calls need.
+pub trait Role: Any {
+    /// The role as `Any`, for the kernel that made it to get its own type back.
+    fn as_any(&mut self) -> &mut dyn Any;
+
+    /// The same, shared.
+    fn as_any_ref(&self) -> &dyn Any;
+
+    /// Whether the process's user context — its registers, memory and signal dispositions —
+    /// lives on another node, this entry standing for it (a stub, Bach §13.1). Its signals
+    /// are then kept pending for that node, whatever they are, and never delivered here; its
+    /// memory is not the process's.
+    fn user_context_elsewhere(&self) -> bool {
+        false
+    }
+
+    /// Whether the process was asked to abandon the call it executes (a stub whose process
+    /// has a signal to take on its node).
+    fn interrupt_requested(&self) -> bool {
+        false
+    }
+}
+
+/// A role that adds nothing (a kernel thread).
+pub struct NoRole;
+
+impl Role for NoRole {
+    fn as_any(&mut self) -> &mut dyn Any {
+        self
+    }
+
+    fn as_any_ref(&self) -> &dyn Any {
+        self
+    }
+}
+
+/// One process.
+pub struct Proc {
+    /// Its id.
+    pub pid: Pid,
+    /// Its logical parent's id (0 for init and kernel threads).
+    pub ppid: Pid,
+    /// The program it runs (for messages and `ps`; empty when this node does not know it).
+    pub name: String,
+    /// Scheduling state.
+    pub state: State,
+    /// Its pending signals and what it does with each.
+    pub signals: Signals,
+    /// Its memory (`None` once it has exited, and for a kernel thread).
+    pub space: Option<AddressSpace>,
+    /// Its kernel thread, saved while it is not on the CPU.
+    pub context: Context,
+    /// What this kernel adds.
+    pub role: Box<dyn Role>,
+    kstack: *mut u8,
+}
+
+fn kstack_layout() -> Layout {
+    Layout::from_size_align(KSTACK_SIZE, 16).unwrap_or_else(|_| unreachable!("a valid layout"))
+}
+
+impl Proc {
+    /// A kernel thread that starts at `entry` (a function that never returns) on a stack of
+    /// its own, with no address space; runnable.
+    pub fn kernel_thread(
+        pid: Pid,
+        ppid: Pid,
+        name: &str,
+        entry: u32,
+        role: Box<dyn Role>,
+    ) -> Result<Box<Proc>, Errno> {
+        // Safety: the layout has a non-zero size.
+        let kstack = unsafe { alloc_zeroed(kstack_layout()) };
+        if kstack.is_null() {
+            return Err(Errno::NoMem);
+        }
+        // Safety: the canary word lies inside the stack just allocated, which no one uses yet.
+        unsafe { (kstack as *mut u32).write(STACK_CANARY) };
+        let context = Context { ra: entry, sp: kstack as u32 + KSTACK_SIZE as u32, s: [0; 12] };
+        Ok(Box::new(Proc {
+            pid,
+            ppid,
+            name: String::from(name),
+            state: State::Runnable,
+            signals: Signals::new(),
+            space: None,
+            context,
+            role,
+            kstack,
+        }))
+    }
+
+    /// A process whose first switch enters user mode with `frame` in `space`; runnable.
+    pub fn user(
+        pid: Pid,
+        ppid: Pid,
+        name: &str,
+        space: AddressSpace,
+        frame: TrapFrame,
+        role: Box<dyn Role>,
+    ) -> Result<Box<Proc>, Errno> {
+        let mut proc = Proc::kernel_thread(pid, ppid, name, arch::user_return_address(), role)?;
+        let frame_addr = proc.frame_addr();
+        // Safety: the frame slot lies inside the stack just allocated, which no one uses yet.
+        unsafe { (frame_addr as *mut TrapFrame).write(frame) };
+        proc.context.sp = frame_addr;
+        proc.space = Some(space);
+        Ok(proc)
+    }
+
+    fn frame_addr(&self) -> u32 {
+        self.kstack as u32 + (KSTACK_SIZE - FRAME_SIZE) as u32
+    }
+
+    /// The user registers and pc it entered the kernel with (the frame on its kernel stack;
+    /// for a process sleeping in a call, the call's, with the pc already after it).
+    pub fn frame(&self) -> TrapFrame {
+        // Safety: the frame slot lies inside this process's live kernel stack, where its
+        // trap entry saved the user registers.
+        unsafe { (self.frame_addr() as *const TrapFrame).read() }
+    }
+
+    /// Whether the bottom of the kernel stack is intact.
+    pub fn stack_intact(&self) -> bool {
+        // Safety: kstack points to this process's live kernel stack.
+        unsafe { (self.kstack as *const u32).read() == STACK_CANARY }
+    }
+
+    /// The address space of a process that has not exited.
+    pub fn space(&mut self) -> &mut AddressSpace {
+        let pid = self.pid;
+        self.space.as_mut().unwrap_or_else(|| panic!("pid {pid} has no address space"))
+    }
+
+    /// The role as the kernel's type `R`, if it is one.
+    pub fn role<R: Role>(&mut self) -> Option<&mut R> {
+        self.role.as_any().downcast_mut::<R>()
+    }
+
+    /// The role as the kernel's type `R`, shared.
+    pub fn role_ref<R: Role>(&self) -> Option<&R> {
+        self.role.as_any_ref().downcast_ref::<R>()
+    }
+
+    /// Whether it has ended (a zombie or dead).
+    pub fn has_exited(&self) -> bool {
+        matches!(self.state, State::Zombie(_) | State::Dead)
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        // Safety: the stack came from `alloc_zeroed` with this layout, and a dropped process
+        // has exited and never runs again (it is dropped by `wait` or the scheduler, on
+        // another stack).
+        unsafe { alloc::alloc::dealloc(self.kstack, kstack_layout()) }
+    }
+}
+
+/// The process table.
+pub struct Table {
+    /// The processes, by slot: `user` user slots, then the system slots.
+    pub slots: Vec<Option<Box<Proc>>>,
+    user: usize,
+    current: Option<usize>,
+    last: usize,
+    next_pid: Pid,
+}
+
+impl Table {
+    /// The running process.
+    pub fn current(&mut self) -> &mut Proc {
+        let slot = self.current.unwrap_or_else(|| panic!("no current process"));
+        self.slots[slot].as_deref_mut().unwrap_or_else(|| panic!("the current slot is empty"))
+    }
+
+    /// The running process's slot (its ASID is slot + 1).
+    pub fn current_slot(&self) -> Option<usize> {
+        self.current
+    }
+
+    /// The next process to run, marked running and current: a runnable system thread first,
+    /// else the next runnable user process after the last one picked (round robin).
+    pub fn pick_next(&mut self) -> Option<&mut Proc> {
+        let runnable = |p: &Option<Box<Proc>>| p.as_ref().is_some_and(|p| p.state == State::Runnable);
+        let slot = match (self.user..self.slots.len()).find(|&i| runnable(&self.slots[i])) {
+            Some(system) => system,
+            None => {
+                let user = self.user;
+                let slot = (1..=user).map(|i| (self.last + i) % user).find(|&i| runnable(&self.slots[i]))?;
+                self.last = slot;
+                slot
+            }
+        };
+        self.current = Some(slot);
+        let proc = self.current();
+        proc.state = State::Running;
+        Some(proc)
+    }
+
+    /// Forgets the current process (it switched back to the scheduler): checks its kernel
+    /// stack, and frees it if it is dead.
+    pub fn clear_current(&mut self) {
+        let Some(slot) = self.current.take() else { return };
+        let Some(proc) = self.slots[slot].as_ref() else { return };
+        if !proc.stack_intact() {
+            panic!("pid {} ({}) overflowed its kernel stack", proc.pid, proc.name);
+        }
+        if proc.state == State::Dead {
+            self.slots[slot] = None;
+        }
+    }
+
+    /// Makes every process sleeping on `chan` runnable.
+    pub fn wakeup(&mut self, chan: Chan) {
+        for proc in self.slots.iter_mut().flatten() {
+            if proc.state == State::Sleeping(chan) {
+                proc.state = State::Runnable;
+            }
+        }
+    }
+
+    /// Whether some process sleeps on `chan`.
+    pub fn has_sleepers(&self, chan: Chan) -> bool {
+        self.slots.iter().flatten().any(|p| p.state == State::Sleeping(chan))
+    }
+
+    /// The user process `pid`.
+    pub fn find(&mut self, pid: Pid) -> Option<&mut Proc> {
+        self.slots[..self.user].iter_mut().flatten().find(|p| p.pid == pid).map(|p| &mut **p)
+    }
+
+    /// The processes of the user slots.
+    pub fn user_procs(&mut self) -> impl Iterator<Item = &mut Proc> {
+        self.slots[..self.user].iter_mut().flatten().map(|p| &mut **p)
+    }
+
+    /// A free user slot; `EAGAIN` when the table is full.
+    pub fn free_slot(&self) -> Result<usize, Errno> {
+        self.slots[..self.user].iter().position(Option::is_none).ok_or(Errno::Again)
+    }
+
+    /// Live user processes.
+    pub fn count(&self) -> usize {
+        self.slots[..self.user].iter().flatten().count()
+    }
+
+    /// The first system slot (after the user slots).
+    pub fn system_slot(&self) -> usize {
+        self.user
+    }
+
+    /// A pid never used before on this node (the central gives every pid of the system).
+    pub fn new_pid(&mut self) -> Pid {
+        self.next_pid += 1;
+        self.next_pid
+    }
+}
+
+/// Every process of this node.
+static PROCS: Global<Table> =
+    Global::new("process table", Table { slots: Vec::new(), user: 0, current: None, last: 0, next_pid: 0 });
+
+/// Makes the table: `user` slots for user processes, `system` for the kernel's threads.
+pub fn init(user: usize, system: usize) {
+    let mut table = PROCS.lock();
+    table.slots = (0..user + system).map(|_| None).collect();
+    (table.user, table.last) = (user, user - 1);
+}
+
+/// The process table, locked.
+pub fn table() -> GlobalGuard<'static, Table> {
+    PROCS.lock()
+}
+
+/// The current process's pid and name, for messages.
+pub fn current_name() -> (Pid, String) {
+    let mut table = table();
+    let me = table.current();
+    (me.pid, me.name.clone())
+}

@@ -1,0 +1,94 @@
+//! The scheduler, the same on every kernel: round robin over runnable processes (a
+//! runnable system thread first), preemptive on the timer tick.
+//!
+//! The scheduler is a kernel thread of its own, on the boot stack. It picks the next process,
+//! activates its address space (the kernel's page table for a kernel thread) and switches to
+//! its kernel thread; the process switches back when it yields (the tick's interrupt), sleeps
+//! or exits. With nothing runnable the scheduler `wait`s for an interrupt and handles it
+//! here. The timer stays quiet while idle unless someone sleeps on a tick — or it is armed for
+//! the kernel's next deadline ([`Kernel::deadline`](super::Kernel): a link's retransmission) —
+//! so an idle node really idles. The kernel always runs with interrupts masked, so this loop
+//! and the return to user mode are the only places they are taken.
+//!
+//! `sleep`/`wakeup` follow xv6: a process sleeps on a [`Chan`]; `wakeup(chan)` makes every
+//! sleeper on it runnable, and each re-checks its condition. No wakeup can be lost, since
+//! nothing runs between a check and the sleep.
+
+use crate::arch::{self, Context};
+use crate::global::Global;
+use crate::task::chan::{self, Chan};
+use crate::task::proc::{self, State};
+use crate::task::{kernel, trap};
+use crate::{pmap, timer};
+
+/// The scheduler thread's saved context.
+static SCHEDULER: Global<Context> = Global::new("scheduler context", Context { ra: 0, sp: 0, s: [0; 12] });
+
+/// Runs processes forever.
+pub fn run() -> ! {
+    loop {
+        let next = proc::table().pick_next().map(|proc| {
+            match proc.space.as_mut() {
+                Some(space) => space.activate(),
+                None => pmap::activate_kernel(),
+            }
+            &proc.context as *const Context
+        });
+        match next {
+            Some(context) => {
+                // Safety: the context belongs to a boxed process that stays in the table
+                // while it runs; the scheduler's own context is saved in SCHEDULER, which
+                // nothing else touches. No guard is alive across the switch.
+                unsafe { arch::swtch(SCHEDULER.as_ptr(), context) };
+                proc::table().clear_current();
+            }
+            None => idle(),
+        }
+    }
+}
+
+/// Waits for an interrupt with nothing to run, and handles it.
+fn idle() {
+    let ticking = proc::table().has_sleepers(chan::tick());
+    if !ticking {
+        match (kernel().deadline)() {
+            Some(deadline) => timer::wake_at(deadline),
+            None => timer::stop(),
+        }
+    }
+    arch::wait();
+    trap::poll_interrupts();
+    if !ticking {
+        timer::start();
+    }
+}
+
+/// Switches from the current process to the scheduler, leaving it in `state`. Returns when
+/// the scheduler runs it again.
+pub fn switch_away(state: State) {
+    let context = {
+        let mut table = proc::table();
+        let proc = table.current();
+        proc.state = state;
+        &mut proc.context as *mut Context
+    };
+    // Safety: the process's context lives in its boxed Proc, which stays in the table at
+    // least until it has exited and switched away for good (an exited process is never
+    // switched back to); no guard is alive across the switch.
+    unsafe { arch::swtch(context, SCHEDULER.as_ptr()) };
+}
+
+/// Gives up the CPU, staying runnable.
+pub fn yield_now() {
+    switch_away(State::Runnable);
+}
+
+/// Sleeps until `wakeup(chan)`.
+pub fn sleep(chan: Chan) {
+    switch_away(State::Sleeping(chan));
+}
+
+/// Wakes every process sleeping on `chan`.
+pub fn wakeup(chan: Chan) {
+    proc::table().wakeup(chan);
+}

@@ -1,0 +1,120 @@
+//! The signal path of a process, the same on every kernel (the signal state itself, and
+//! delivery onto the user stack, are [`crate::signal`]): posting, the check an interruptible
+//! sleep makes, faults, the signal calls, and acting on pending signals before a process
+//! returns to user mode.
+//!
+//! A process whose user context lives on another node (its role says so: a stub) keeps every
+//! signal pending for that node, whatever its dispositions here, and never delivers one here;
+//! any pending signal, or that node's request to interrupt, breaks its interruptible sleeps.
+
+use ox_abi::{Errno, Signal, WaitStatus};
+
+use crate::arch::TrapFrame;
+use crate::kprintln;
+use crate::signal::{self, Delivery};
+use crate::task::chan;
+use crate::task::kernel;
+use crate::task::proc::{self, Proc, State};
+use crate::task::sched;
+
+/// Sends `signal` to `proc`: pending (unless it ignores it), and if it should break a sleep,
+/// `proc` is woken (its sleep loop decides whether to return `EINTR`). Returns whether it was
+/// woken.
+pub fn post(proc: &mut Proc, signal: Signal) -> bool {
+    let wake = if proc.role.user_context_elsewhere() {
+        proc.signals.post_unfiltered(signal);
+        true
+    } else {
+        proc.signals.post(signal)
+    };
+    let sleeping = matches!(proc.state, State::Sleeping(_));
+    if wake && sleeping {
+        proc.state = State::Runnable;
+    }
+    wake && sleeping
+}
+
+/// Sends `signal` to the current process (`SIGPIPE` from a write to a pipe nobody reads).
+pub fn raise(signal: Signal) {
+    post(proc::table().current(), signal);
+}
+
+/// Whether the current process has a signal that breaks an interruptible sleep: a pending one
+/// that is not blocked; for a process whose user context is elsewhere, any pending one (its
+/// dispositions are there, and decide), or that node's request to interrupt.
+pub fn interrupted() -> bool {
+    let mut table = proc::table();
+    let me = table.current();
+    if me.role.user_context_elsewhere() {
+        me.role.interrupt_requested() || me.signals.any_pending()
+    } else {
+        me.signals.interrupting()
+    }
+}
+
+/// A fault's `signal` at `addr` for the current process: `true` if a handler will take it
+/// (with `addr`), `false` if it terminates the process at its return to user mode.
+pub fn fault(signal: Signal, addr: u32) -> bool {
+    proc::table().current().signals.fault(signal, addr)
+}
+
+/// `sigaction(signal, handler, restorer)`: sets the current process's action for `signal`;
+/// returns the old handler word.
+pub fn sigaction(signal: u32, handler: u32, restorer: u32) -> Result<u32, Errno> {
+    proc::table().current().signals.sigaction(signal, handler, restorer)
+}
+
+/// `sigreturn`: the current process's handler is done; `frame` resumes what it interrupted.
+/// A missing or damaged frame on the stack ends the process with `SIGSEGV`.
+pub fn sigreturn(frame: &mut TrapFrame) -> u32 {
+    let restored = {
+        let mut table = proc::table();
+        let me = table.current();
+        let Some(space) = me.space.as_mut() else { unreachable!("a process in user mode has memory") };
+        signal::sigreturn(&mut me.signals, space, frame)
+    };
+    match restored {
+        Ok(a0) => a0,
+        Err(_) => {
+            report(&format_args!("killed by SIGSEGV: no signal frame at sp {:#010x}", frame.regs[2]));
+            (kernel().exit)(WaitStatus::Signaled(Signal::Segv))
+        }
+    }
+}
+
+/// `pause`: sleeps until a signal is to be delivered; always `EINTR`.
+pub fn pause() -> Result<u32, Errno> {
+    loop {
+        if interrupted() {
+            return Err(Errno::Intr);
+        }
+        sched::sleep(chan::pause());
+    }
+}
+
+/// Acts on the current process's pending signals before it returns to user mode with
+/// `frame`: enters handlers, or ends the process for a signal whose action terminates.
+pub fn deliver(frame: &mut TrapFrame) {
+    let delivery = {
+        let mut table = proc::table();
+        let me = table.current();
+        if !me.signals.interrupting() || me.role.user_context_elsewhere() {
+            return;
+        }
+        let Some(space) = me.space.as_mut() else { return };
+        signal::deliver(&mut me.signals, space, frame)
+    };
+    if let Delivery::Terminate(signal) = delivery {
+        (kernel().exit)(WaitStatus::Signaled(signal));
+    }
+}
+
+/// Reports `what` happened to the current process on the console: `pid N (name): what`.
+pub fn report(what: &dyn core::fmt::Display) {
+    let (pid, name) = proc::current_name();
+    if name.is_empty() {
+        kprintln!("pid {pid}: {what}");
+    } else {
+        kprintln!("pid {pid} ({name}): {what}");
+    }
+}

@@ -1,0 +1,88 @@
+//! System calls, the same entry on every kernel: decoding the registers, the call table
+//! ([`ox_proto::calls`]), and the calls served where the process runs ([`Local`]). The calls
+//! served at home go to the kernel ([`Kernel::home`](super::Kernel)): the central serves them,
+//! a satellite forwards them to the process's stub. The convention (docs/syscalls.md,
+//! `ox_abi`): number in `a7`, arguments in `a0`..`a5`, result in `a0`, negative for `-errno`.
+
+use ox_abi::{Errno, Syscall, WaitStatus};
+use ox_proto::calls::{self, Local, Service};
+
+use crate::arch::TrapFrame;
+use crate::task::{chan, kernel, proc, sched, signal};
+use crate::timer;
+use crate::vm::AddressSpace;
+use crate::vmcall;
+
+/// Runs the system call the process in `frame` asked for and stores its result.
+pub fn dispatch(frame: &mut TrapFrame) {
+    frame.epc = frame.epc.wrapping_add(4);
+    let number = frame.regs[ox_abi::REG_NUMBER];
+    let a: [u32; ox_abi::MAX_ARGS] = core::array::from_fn(|i| frame.regs[ox_abi::REG_ARG0 + i]);
+    let result = match Syscall::from_number(number) {
+        None => Err(Errno::NoSys),
+        Some(call) => match calls::service(call) {
+            Service::Local(local) => serve_local(local, a, frame),
+            Service::Home(home) => (kernel().home)(call, home, a, frame),
+        },
+    };
+    frame.regs[ox_abi::REG_RESULT] = match result {
+        Ok(value) => value,
+        Err(errno) => errno.to_result() as u32,
+    };
+}
+
+/// Serves `call`, one of those served where the process runs.
+fn serve_local(call: Local, a: [u32; ox_abi::MAX_ARGS], frame: &mut TrapFrame) -> Result<u32, Errno> {
+    match call {
+        Local::Exit => (kernel().exit)(WaitStatus::Exited(a[0] as u8)),
+        Local::GetPid => Ok(proc::table().current().pid),
+        Local::GetPpid => Ok(proc::table().current().ppid),
+        Local::Sbrk => proc::table().current().space().sbrk(a[0] as i32),
+        Local::Yield => {
+            sched::yield_now();
+            Ok(0)
+        }
+        Local::Sleep => sleep(a[0]),
+        Local::Uptime => Ok(timer::ticks()),
+        Local::Sigaction => signal::sigaction(a[0], a[1], a[2]),
+        Local::Sigreturn => Ok(signal::sigreturn(frame)),
+        Local::Pause => signal::pause(),
+        Local::Vm(call) => vmcall::serve(call, a, &mut Tasks),
+    }
+}
+
+/// `sleep(ticks)`: this node's ticks; interruptible.
+fn sleep(ticks: u32) -> Result<u32, Errno> {
+    let until = timer::ticks().saturating_add(ticks);
+    while timer::ticks() < until {
+        if signal::interrupted() {
+            return Err(Errno::Intr);
+        }
+        sched::sleep(chan::tick());
+    }
+    Ok(0)
+}
+
+/// The processes a virtual-memory call names: the caller, or a child of the caller whose user
+/// context is on this node (a child elsewhere is not here: `ESRCH`).
+struct Tasks;
+
+impl vmcall::Tasks for Tasks {
+    fn with_space<R>(&mut self, pid: u32, f: impl FnOnce(&mut AddressSpace) -> R) -> Result<R, Errno> {
+        let mut table = proc::table();
+        let me = table.current().pid;
+        let target = if pid == 0 || pid == me {
+            table.current()
+        } else {
+            let proc = table.find(pid).ok_or(Errno::Srch)?;
+            if proc.ppid != me {
+                return Err(Errno::Perm);
+            }
+            if proc.role.user_context_elsewhere() {
+                return Err(Errno::Srch);
+            }
+            proc
+        };
+        target.space.as_mut().map(f).ok_or(Errno::Srch)
+    }
+}
