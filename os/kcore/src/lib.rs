@@ -5,20 +5,29 @@
 //! 1. **One concept per module, shared, not copied.** `arch` is the only module with
 //!    privileged instructions (the boot entry, the trap vector, the context switch); `pmap`
 //!    the only one that knows the page-table format; `linkport` the only one that touches a
-//!    link port's registers. Each kernel adds its own modules on top.
-//! 2. **A kernel is never interrupted.** It runs with `status.IE` = 0 on one hart; interrupts
+//!    link port's registers; `vm` and `vmcall` the address spaces and their calls; `task` the
+//!    processes — one table, one scheduler, one trap path, one signal path, one system-call
+//!    entry — for both kernels. Each kernel adds its own modules on top and plugs its own
+//!    behaviour in through a `task::Kernel` table and a process `Role`; nothing here depends
+//!    on a kernel.
+//! 2. **Where to look.** Page faults: `task::trap` → `vm::AddressSpace::fault_in` → the
+//!    `ox-vm` crate's `Map::fault`. The scheduler: `task::sched`. The call table:
+//!    `ox_proto::calls` (which calls are served where, which buffers travel), read by
+//!    `task::syscall`. Sleeping and waking: `task::chan`.
+//! 3. **A kernel is never interrupted.** It runs with `status.IE` = 0 on one hart; interrupts
 //!    are taken only in user mode or polled after `wait`. Shared state lives in
 //!    [`Global`](global::Global)s, which need no locks, only a re-entry check.
-//! 3. **Loud failure.** A kernel bug panics: the panic handler here prints where and why and
+//! 4. **Loud failure.** A kernel bug panics: the panic handler here prints where and why and
 //!    powers the node off with [`power::PANIC_EXIT_CODE`]; a trap in kernel mode is a bug
 //!    ([`exception::kernel_trap`]).
-//! 4. **Virtual time only.** Clocks and timeouts come from the node's virtual clock, so a run
+//! 5. **Virtual time only.** Clocks and timeouts come from the node's virtual clock, so a run
 //!    is the same, cycle for cycle, every time.
 //!
 //! Boot (a direct ELF boot, docs/isa.md §11, or the satellite boot ROM's jump, which leaves the
 //! same state but an undefined `sp`): `_start` (in `arch`) sets the boot stack, clears `.bss`
-//! and calls the binary's `kmain(node_id, ram_size)`. Each binary also defines `user_trap`,
-//! where the trap vector sends traps from user mode.
+//! and calls the binary's `kmain(node_id, ram_size)`, which calls `task::init` with its
+//! `task::Kernel` and ends in `task::sched::run`. The trap vector sends traps from user mode to
+//! `task::trap`.
 
 #![no_std]
 

@@ -2,13 +2,19 @@
 //! user programs.
 //!
 //! Design principles:
-//! 1. **One concept per module.** What every kernel needs (`arch`, the only module with
-//!    privileged instructions; `pmap`, the only one that knows the page-table format; the
-//!    frame allocator, heap and drivers) comes from `ox-kcore`, shared with the satellite
-//!    kernel (`os/satellite`); here are `vm` (what an address space is made of), `proc`,
-//!    `sched`, `trap`, `syscall` and `satellites`, and for files `block` (the disk driver), `fs`
-//!    (the mounted root), `file` (open files and descriptors), `pipe` and `sysfile` (their
-//!    system calls), each what its name says.
+//! 1. **One concept per module, one way.** What every kernel needs comes from `ox-kcore`,
+//!    shared with the satellite kernel (`os/satellite`): the privileged dialect (`arch`),
+//!    page tables (`pmap`), address spaces (`vm`), and the processes (`task`: the table, the
+//!    scheduler, the trap path, the signal path, the system-call entry and the calls served
+//!    where a process runs). Here is what only the central does, each what its name says:
+//!    `proc` (the central's part of a process, `fork`/`exec`/`exit`/`wait`/`kill`/`ps`),
+//!    `syscall` (the calls served at home), `stub` (Bach's stub processes), `place` (where
+//!    children go, and images to satellites), `remote` (the process channel's transport),
+//!    `satellites` (booting them), `trap` (the interrupt lines), and for files `block` (the
+//!    disk driver), `fs` (the mounted root), `file` (open files and descriptors), `pipe` and
+//!    `sysfile` (their system calls). Dependencies run one way: `trap` → `stub` → `place`,
+//!    `syscall` → `proc`, `sysfile`, `stats` → `remote`, `file`, `fs` → the core; no module
+//!    imports one that imports it.
 //! 2. **The kernel is never interrupted.** It runs with `status.IE` = 0 on one hart; interrupts
 //!    are taken only in user mode or polled by the idle loop. Shared state lives in
 //!    [`Global`](global::Global)s, which need no locks, only a re-entry check.

@@ -34,8 +34,7 @@ use ox_proto::{marshal, Call, Env, Message, Request, Syscall, MAX_DATA};
 
 use crate::arch::TrapFrame;
 use crate::global::Global;
-use crate::proc::{self, CentralProc, Remote};
-use crate::stub::stub_chan;
+use crate::proc::{self, stub_chan, CentralProc, Remote};
 use crate::{file, remote};
 
 /// The largest image read from a satellite (a satellite accepts no larger one).
@@ -300,7 +299,8 @@ fn stand_in(link: usize, pid: Pid, parent: Pid) -> Result<usize, Errno> {
     let me = table.current();
     let name = me.name.clone();
     let central = me.central().forked();
-    let remote = Remote { link, node, mailbox: VecDeque::new(), busy: false, interrupt: false };
+    let remote =
+        Remote { link, node, mailbox: VecDeque::new(), busy: false, interrupt: false, reparented: false };
     let mut stub = proc::new_stub(pid, parent, &name, slot, remote, central)?;
     stub.state = State::Sleeping(stub_chan(pid));
     table.slots[slot] = Some(stub);

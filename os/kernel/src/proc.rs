@@ -30,17 +30,17 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::any::Any;
 
-use ox_abi::{ArgSlice, Errno, Placement, ProcInfo, Signal, WaitStatus, PROC_NAME_MAX, USER_TOP};
+use ox_abi::{ArgSlice, Errno, Placement, ProcInfo, Signal, WaitStatus, PROC_NAME_MAX, USER_BASE, USER_TOP};
 use ox_kcore::task::chan::{Chan, Class};
 use ox_kcore::task::proc::{table, Pid, Proc, Role, State};
 use ox_kcore::task::sched;
 use ox_kcore::task::signal::{interrupted, post};
-use ox_proto::Request;
+use ox_proto::{Request, MAX_DATA};
 
 use crate::arch::{self, TrapFrame};
 use crate::file::{self, FdTable};
 use crate::vm::AddressSpace;
-use crate::{elf, fs, images, kprintln, pmap, power, stub};
+use crate::{elf, fs, images, kprintln, pmap, power};
 
 /// Most processes alive at once (stubs included).
 pub const NPROC: usize = 64;
@@ -51,6 +51,25 @@ static CHILD: Class = Class::new("child");
 /// What a parent `pid` sleeps on in `wait`.
 pub fn child_chan(pid: Pid) -> Chan {
     Chan::new(&CHILD, pid)
+}
+
+/// Stubs waiting for a request from their process (id: the pid).
+pub static STUB: Class = Class::new("stub");
+
+/// What stub `pid` sleeps on while its mailbox is empty.
+pub fn stub_chan(pid: Pid) -> Chan {
+    Chan::new(&STUB, pid)
+}
+
+/// Where a stub keeps a call's input (the request's data).
+pub const IN_BASE: u32 = USER_BASE;
+/// Where a stub lets a call put its output (the reply's data).
+pub const OUT_BASE: u32 = USER_BASE + MAX_DATA as u32;
+
+extern "C" {
+    /// Where a stub's kernel thread starts: `stub::run` (`crate::stub`, which depends on
+    /// this module, not the other way round).
+    fn stub_entry() -> !;
 }
 
 /// What the central adds to a process: its descriptors, its directory, where its forks go,
@@ -135,10 +154,18 @@ pub fn new_process(
     Proc::user(pid, ppid, name, space, frame, Box::new(central))
 }
 
-/// A stub for process `pid` on the satellite of `link` (node `node`): a kernel thread that
-/// starts in [`stub::run`], with an address space holding only its call buffers
-/// ([`stub::buffers`]), in table slot `slot`, with the central role `central` (the forker's
-/// descriptors, directory and placement).
+/// A stub's address space (ASID `asid`): the two call buffers, [`IN_BASE`] and [`OUT_BASE`],
+/// mapped, zeroed.
+fn stub_buffers(asid: u32) -> Result<AddressSpace, Errno> {
+    let mut space = AddressSpace::new(asid)?;
+    space.set_image_end(USER_BASE);
+    space.sbrk(2 * MAX_DATA as i32)?;
+    Ok(space)
+}
+
+/// A stub for process `pid` on the satellite of `remote`: a kernel thread that starts in
+/// `stub::run`, with an address space holding only its call buffers, in table slot `slot`,
+/// with the central role `central` (the forker's descriptors, directory and placement).
 pub fn new_stub(
     pid: Pid,
     ppid: Pid,
@@ -147,10 +174,10 @@ pub fn new_stub(
     remote: Remote,
     mut central: Central,
 ) -> Result<Box<Proc>, Errno> {
-    let space = stub::buffers(slot as u32 + 1)?;
+    let space = stub_buffers(slot as u32 + 1)?;
     central.remote = Some(remote);
     let mut proc = Proc::user(pid, ppid, name, space, TrapFrame::new(0, 0), Box::new(central))?;
-    proc.context.ra = stub::entry_address();
+    proc.context.ra = stub_entry as *const () as u32;
     Ok(proc)
 }
 
@@ -169,6 +196,9 @@ pub struct Remote {
     /// mailbox): its process has a signal to deliver (it arrived there while the process
     /// waited for this call's reply).
     pub interrupt: bool,
+    /// Its logical parent changed (init adopted it): the stub tells the satellite, which
+    /// caches `getppid`.
+    pub reparented: bool,
 }
 
 /// A working directory: its inode, and the absolute path that led there (for `getcwd`).
@@ -311,14 +341,18 @@ pub fn exit(status: WaitStatus) -> ! {
     pmap::activate_kernel();
     me.space = None;
     let mut orphan_zombie = false;
-    let mut remote_orphans = Vec::new();
+    let mut orphan_stubs = Vec::new();
     for child in table.user_procs().filter(|p| p.ppid == pid) {
         child.ppid = 1;
         orphan_zombie |= matches!(child.state, State::Zombie(_));
         let alive = !child.has_exited();
-        if let (Some(remote), true) = (&child.central_ref().remote, alive) {
-            remote_orphans.push((remote.link, child.pid));
+        if let (Some(remote), true) = (&mut child.central().remote, alive) {
+            remote.reparented = true;
+            orphan_stubs.push(child.pid);
         }
+    }
+    for stub in orphan_stubs {
+        table.wakeup(stub_chan(stub));
     }
     if orphan_zombie {
         table.wakeup(child_chan(1));
@@ -328,10 +362,6 @@ pub fn exit(status: WaitStatus) -> ! {
         post(parent, Signal::Chld);
     }
     drop(table);
-    // A satellite caches its processes' parents (`getppid` stays local): tell it.
-    for (link, child) in remote_orphans {
-        crate::remote::send(link, &ox_proto::Message::request(child, Request::Parent { ppid: 1 }));
-    }
     sched::switch_away(State::Zombie(status));
     unreachable!("a zombie was scheduled");
 }
@@ -391,7 +421,7 @@ pub fn ps(buf: u32, len: u32) -> Result<u32, Errno> {
     let mut table = table();
     for proc in table.slots.iter().flatten() {
         let state = match proc.state {
-            State::Sleeping(chan) if chan.is(&stub::STUB) => b'R',
+            State::Sleeping(chan) if chan.is(&STUB) => b'R',
             State::Runnable | State::Running => b'R',
             State::Sleeping(_) => b'S',
             State::Zombie(_) | State::Dead => b'Z',

@@ -2,11 +2,11 @@
 //! [`Endpoint`] per satellite that answered at boot, driven by the ports' interrupts and the
 //! timer tick.
 //!
-//! What arrives is routed by its pid: a request from a satellite process (`StubExecutes`,
-//! `Exit`) goes to the mailbox of its stub ([`stub::deliver`]), a `Signal` interrupts the
-//! call its stub executes ([`stub::interrupt`]); a reply (to the placement
-//! requests `ForkImage`, `WriteImage`, `Start`) is kept for the process that waits for it on
-//! its reply channel ([`REPLY`], [`wait_reply`]). A call for a pid with no stub is answered `ESRCH`.
+//! What arrives: a reply (to the placement requests `ForkImage`, `WriteImage`, `Start`, …) is
+//! kept here for the process that waits for it on its reply channel ([`REPLY`],
+//! [`wait_reply`]); a request from a satellite process is handed up to the caller of
+//! [`on_interrupt`] (the stubs route it, `stub::route`). This module is the transport and
+//! knows nothing of processes but their pids.
 
 use alloc::vec::Vec;
 
@@ -16,10 +16,10 @@ use ox_kcore::task::chan::{Chan, Class};
 use ox_kcore::task::proc::Pid;
 use ox_kcore::task::sched;
 use ox_link::arq::Receiver;
-use ox_proto::{Body, Message, Reply, Request};
+use ox_proto::{Body, Message, Reply};
 
 use crate::global::Global;
-use crate::{intc, stub};
+use crate::intc;
 
 /// Processes waiting for a satellite's reply about a pid (id: the pid).
 static REPLY: Class = Class::new("reply");
@@ -44,7 +44,7 @@ static LINKS: Global<Vec<Link>> = Global::new("satellite links", Vec::new());
 /// Replies kept without growing the list (one per process, then the answers to a placement's
 /// image pieces): reserved at start, so the heap's use does not move with how many happen to
 /// be in flight at once.
-const REPLIES_WORKING: usize = 2 * crate::proc::NPROC;
+const REPLIES_WORKING: usize = 128;
 
 /// Replies not yet taken by the process waiting for them.
 static REPLIES: Global<Vec<(Pid, Reply)>> = Global::new("satellite replies", Vec::new());
@@ -82,9 +82,9 @@ pub fn send(link: usize, message: &Message) {
     }
 }
 
-/// The port interrupt of line `line`: takes every frame waiting there and routes what they
-/// complete.
-pub fn on_interrupt(line: u32) {
+/// The port interrupt of line `line`: takes every frame waiting there; keeps the replies they
+/// complete and returns the requests, with the link each came on.
+pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
     let mut arrived = Vec::new();
     {
         let mut links = LINKS.lock();
@@ -103,9 +103,17 @@ pub fn on_interrupt(line: u32) {
             link.endpoint.pump();
         }
     }
+    let mut requests = Vec::new();
     for (link, message) in arrived {
-        route(link, message);
+        match message.body {
+            Body::Reply(reply) => {
+                REPLIES.lock().push((message.pid, reply));
+                sched::wakeup(reply_chan(message.pid));
+            }
+            _ => requests.push((link, message)),
+        }
     }
+    requests
 }
 
 /// The timer tick: resends what timed out.
@@ -116,25 +124,6 @@ pub fn on_tick() {
 /// The earliest retransmission deadline (the idle loop keeps the timer for it).
 pub fn deadline() -> Option<u64> {
     LINKS.lock().iter().filter_map(|link| link.endpoint.deadline()).min()
-}
-
-fn route(link: usize, message: Message) {
-    let pid = message.pid;
-    match message.body {
-        Body::Request(request @ (Request::StubExecutes(_) | Request::Exit(_))) => {
-            if let Err(request) = stub::deliver(pid, request) {
-                if matches!(request, Request::StubExecutes(_)) {
-                    send(link, &Message::reply(pid, Reply::err(ox_abi::Errno::Srch)));
-                }
-            }
-        }
-        Body::Request(Request::Signal(_)) => stub::interrupt(pid),
-        Body::Reply(reply) => {
-            REPLIES.lock().push((pid, reply));
-            sched::wakeup(reply_chan(pid));
-        }
-        other => crate::kprintln!("satellite on link {link} sent {other:?} about pid {pid}; ignored"),
-    }
 }
 
 /// Replies not taken yet, and the process channel's traffic over every link: messages and

@@ -10,12 +10,11 @@
 //! descriptor or pipe was leaked.
 
 use ox_abi::{Errno, NodeStats};
-use ox_kcore::task::proc::{self, State};
+use ox_kcore::task::proc::{self, copy_out, State};
 use ox_kcore::{frame, heap, pmap, vm};
 use ox_proto::{Message, Request};
 
 use crate::proc::CentralProc;
-use crate::syscall::copy_out;
 use crate::{file, fs, pipe, remote};
 
 /// The central's counters.

@@ -38,50 +38,40 @@
 use alloc::string::String;
 use alloc::vec;
 
-use ox_abi::{Errno, Syscall, USER_BASE};
+use ox_abi::{Errno, Syscall};
 use ox_kcore::image;
+use ox_kcore::task::proc::{copy_in, copy_out, table, Pid, State};
+use ox_kcore::task::sched;
 use ox_proto::calls::{self, Service};
 use ox_proto::marshal::{self, Len};
-use ox_proto::{Call, Message, Reply, Request, MAX_DATA};
+use ox_proto::{Body, Call, Message, Reply, Request, MAX_DATA};
 
-use ox_kcore::task::chan::{Chan, Class};
-use ox_kcore::task::proc::{table, Pid, State};
-use ox_kcore::task::sched;
-
-use crate::proc::{self, CentralProc};
-use crate::syscall::{self, copy_in, copy_out};
-use crate::vm::AddressSpace;
+use crate::proc::{self, stub_chan, CentralProc, IN_BASE, OUT_BASE};
+use crate::syscall;
 use crate::{kprintln, place, remote};
 
-/// Stubs waiting for a request from their process (id: the pid).
-pub static STUB: Class = Class::new("stub");
-
-/// What stub `pid` sleeps on while its mailbox is empty.
-pub fn stub_chan(pid: Pid) -> Chan {
-    Chan::new(&STUB, pid)
-}
-
-/// Where a stub keeps a call's input (the request's data).
-pub const IN_BASE: u32 = USER_BASE;
-/// Where a stub lets a call put its output (the reply's data).
-pub const OUT_BASE: u32 = USER_BASE + MAX_DATA as u32;
-
-/// A stub's address space (ASID `asid`): the two call buffers, mapped, zeroed.
-pub fn buffers(asid: u32) -> Result<AddressSpace, Errno> {
-    let mut space = AddressSpace::new(asid)?;
-    space.set_image_end(USER_BASE);
-    space.sbrk(2 * MAX_DATA as i32)?;
-    Ok(space)
-}
-
-/// Where a new stub's kernel thread starts.
-pub fn entry_address() -> u32 {
-    stub_entry as *const () as u32
+/// Acts on a request from the satellite of `link`, about its process `pid` (from the link's
+/// interrupt, `remote::on_interrupt`): a call or an `Exit` goes to the mailbox of the process's
+/// stub, a `Signal` interrupts the call it executes. A call for a pid with no stub is answered
+/// `ESRCH`.
+pub fn route(link: usize, message: Message) {
+    let pid = message.pid;
+    match message.body {
+        Body::Request(request @ (Request::StubExecutes(_) | Request::Exit(_))) => {
+            if let Err(request) = deliver(pid, request) {
+                if matches!(request, Request::StubExecutes(_)) {
+                    remote::send(link, &Message::reply(pid, Reply::err(Errno::Srch)));
+                }
+            }
+        }
+        Body::Request(Request::Signal(_)) => interrupt(pid),
+        other => kprintln!("satellite on link {link} sent {other:?} about pid {pid}; ignored"),
+    }
 }
 
 /// Puts `request` in the mailbox of the stub `pid` and wakes it; gives it back if there is no
 /// such stub.
-pub fn deliver(pid: Pid, request: Request) -> Result<(), Request> {
+fn deliver(pid: Pid, request: Request) -> Result<(), Request> {
     let mut table = table();
     let Some(remote) = table.find(pid).and_then(|p| p.central().remote.as_mut()) else { return Err(request) };
     remote.mailbox.push_back(request);
@@ -92,7 +82,7 @@ pub fn deliver(pid: Pid, request: Request) -> Result<(), Request> {
 /// The satellite asks stub `pid` to interrupt the call it executes, or the one waiting in its
 /// mailbox (its process has a signal to deliver); wakes the stub if it sleeps in that call.
 /// With neither, the call was answered already and the request is forgotten.
-pub fn interrupt(pid: Pid) {
+fn interrupt(pid: Pid) {
     let mut table = table();
     let Some(stub) = table.find(pid) else { return };
     let Some(remote) = stub.central().remote.as_mut() else { return };
@@ -106,6 +96,9 @@ pub fn interrupt(pid: Pid) {
     }
 }
 
+/// Where a stub's kernel thread starts (named by symbol in [`proc::new_stub`], which makes
+/// stubs without depending on this module).
+#[no_mangle]
 extern "C" fn stub_entry() -> ! {
     run()
 }
@@ -113,21 +106,26 @@ extern "C" fn stub_entry() -> ! {
 /// The stub's life: take a request, execute it, reply; until `Exit`.
 pub fn run() -> ! {
     loop {
-        let (pid, link, request, signal) = {
+        let (pid, link, request, signal, reparented) = {
             let mut table = table();
             let me = table.current();
-            let pid = me.pid;
-            let (link, request) = {
+            let (pid, ppid) = (me.pid, me.ppid);
+            let (link, request, reparented) = {
                 let Some(remote) = me.central().remote.as_mut() else {
                     panic!("pid {pid} runs as a stub but is none")
                 };
                 let request = remote.mailbox.pop_front();
                 remote.busy = matches!(request, Some(Request::StubExecutes(_)));
-                (remote.link, request)
+                let reparented = core::mem::take(&mut remote.reparented).then_some(ppid);
+                (remote.link, request, reparented)
             };
             let signal = if request.is_none() { me.signals.take_any() } else { None };
-            (pid, link, request, signal)
+            (pid, link, request, signal, reparented)
         };
+        // A satellite caches its processes' parents (`getppid` stays local): tell it.
+        if let Some(ppid) = reparented {
+            remote::send(link, &Message::request(pid, Request::Parent { ppid }));
+        }
         match request {
             Some(Request::StubExecutes(call)) => {
                 let reply = match call.call {

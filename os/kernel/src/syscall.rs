@@ -5,7 +5,7 @@
 //! stub executes a satellite process's calls here too ([`execute_home`]).
 
 use ox_abi::{Errno, Signal, Syscall};
-use ox_kcore::task::proc::table;
+use ox_kcore::task::proc::{copy_in, table};
 use ox_proto::calls::Home;
 
 use crate::arch::TrapFrame;
@@ -57,16 +57,6 @@ pub fn execute_home(
         Home::Dup2 => sysfile::dup2(a[0], a[1]),
         Home::Stats => stats::syscall(a[0], a[1], a[2]),
     }
-}
-
-/// Copies `buf.len()` bytes from the current process's address `va`.
-pub fn copy_in(va: u32, buf: &mut [u8]) -> Result<(), Errno> {
-    table().current().space().copy_in(va, buf)
-}
-
-/// Copies `data` to the current process's address `va`.
-pub fn copy_out(va: u32, data: &[u8]) -> Result<(), Errno> {
-    table().current().space().copy_out(va, data)
 }
 
 fn kill(pid: i32, signal: u32) -> Result<u32, Errno> {

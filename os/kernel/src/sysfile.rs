@@ -17,14 +17,13 @@ use ox_abi::open_flags::{O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR,
 use ox_abi::{Dirent, Errno, FileKind, Stat, PATH_MAX, SEEK_CUR, SEEK_END, SEEK_SET};
 use ox_fs::Kind;
 use ox_kcore::task::chan::{Chan, Class};
-use ox_kcore::task::proc::table;
+use ox_kcore::task::proc::{copy_in, copy_out, table};
 use ox_kcore::task::sched;
 use ox_kcore::task::signal::interrupted;
 
 use crate::file::{self, FileId, Object, OpenFile};
 use crate::fs::{self, errno};
 use crate::proc::{self, CentralProc};
-use crate::syscall::{copy_in, copy_out};
 use crate::vm::Access;
 use crate::{console, pipe};
 

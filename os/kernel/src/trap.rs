@@ -2,7 +2,7 @@
 //! user mode and the timer's ticks): the UART brings console input (waking its readers), the
 //! link ports bring the satellites' messages. At each tick the links resend what timed out.
 
-use crate::{block, console, intc, remote, sysfile};
+use crate::{block, console, intc, remote, stub, sysfile};
 
 /// Handles interrupt line `line` (not the timer's); returns whether to preempt (never: the
 /// woken run at the next tick).
@@ -16,7 +16,11 @@ pub fn interrupt(line: u32) -> bool {
         // The disk driver waits for its own completions and acknowledges them before it
         // returns, so the line is never asserted here.
         block::IRQ_BLOCK => {}
-        line if remote::owns(line) => remote::on_interrupt(line),
+        line if remote::owns(line) => {
+            for (link, message) in remote::on_interrupt(line) {
+                stub::route(link, message);
+            }
+        }
         other => panic!("interrupt on line {other}, which no device of ours uses"),
     }
     false

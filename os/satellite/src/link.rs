@@ -5,11 +5,10 @@
 //!   was lost; the ROM is gone, so the kernel acknowledges the repeat itself;
 //! - the **satellite channel** (`ox_kcore::message`): `Hello`, answered with the node index,
 //!   the RAM size and the frame allocator's counts;
-//! - the **process channel** (ox-proto, an [`Endpoint`]): the image requests for the
-//!   [`server`] process (`ForkImage`, `ExecImage`, `WriteImage`, `Start`, `ReadImage`), which
-//!   the interrupt only puts in the server's mailbox (the server replies); `Stats`, answered
-//!   here; `Signal`s and `Parent`s for processes here, and the replies to forwarded calls,
-//!   acted on here; the other way go the calls, `Exit`s and the server's replies.
+//! - the **process channel** (ox-proto, an [`Endpoint`]): its messages are returned to the
+//!   interrupt's caller, which routes them (`trap::route`); the other way go the calls,
+//!   `Exit`s and the server's replies. This module is the transport and knows nothing of
+//!   processes.
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -23,9 +22,7 @@ use ox_kcore::{arch, frame, intc, kprintln};
 use ox_link::arq::{Receiver, Sender};
 use ox_link::boot;
 use ox_link::frame::{self as link_frame, Frame, Kind, CHANNEL_BOOT, HEADER};
-use ox_proto::{Body, Message, Request};
-
-use crate::{proc, server, stats};
+use ox_proto::Message;
 
 /// Resend a hello reply after this long without its acknowledgement.
 const TIMEOUT_NS: u64 = 3_000_000;
@@ -104,9 +101,10 @@ pub fn on_tick() {
     });
 }
 
-/// The port's interrupt: takes every frame waiting and acts on what they complete.
-pub fn on_interrupt() {
-    let arrived = with(|link| {
+/// The port's interrupt: takes every frame waiting; answers the boot and satellite channels
+/// here and returns the process channel's messages they complete (`trap` routes them).
+pub fn on_interrupt() -> Vec<Message> {
+    with(|link| {
         let port = link.process.port();
         let mut arrived = Vec::new();
         let mut buf = [0u8; MAX_MTU];
@@ -131,57 +129,7 @@ pub fn on_interrupt() {
         link.process.pump();
         link.pump_hello();
         arrived
-    });
-    for message in arrived {
-        act(message);
-    }
-}
-
-/// Acts on one message from the central.
-fn act(message: Message) {
-    let (pid, kind) = (message.pid, message.kind());
-    let answer = match message.body {
-        Body::Request(
-            request @ (Request::ForkImage { .. }
-            | Request::WriteImage { .. }
-            | Request::Start { .. }
-            | Request::ExecImage { .. }
-            | Request::ReadImage { .. }
-            | Request::ForkHere { .. }),
-        ) => {
-            server::deliver(pid, request);
-            None
-        }
-        Body::Request(Request::Stats) => Some(stats::reply()),
-        Body::Request(Request::Parent { ppid }) => {
-            if let Some(proc) = ox_kcore::task::proc::table().find(pid) {
-                proc.ppid = ppid;
-            }
-            None
-        }
-        Body::Request(Request::Signal(signal)) => {
-            proc::kill(pid, signal);
-            None
-        }
-        Body::Reply(reply) => {
-            proc::deliver_reply(pid, reply);
-            None
-        }
-        Body::ProtocolError(refusal) => {
-            let (reason, version, kind) = (refusal.reason, refusal.version, refusal.kind);
-            kprintln!(
-                "the central refused a message about pid {pid}: {reason:?} (version {version}, kind {kind})"
-            );
-            None
-        }
-        Body::Request(_) => {
-            kprintln!("the central sent {kind:?} about pid {pid}, which a satellite does not serve");
-            None
-        }
-    };
-    if let Some(reply) = answer {
-        send(&Message::reply(pid, reply));
-    }
+    })
 }
 
 impl Link {

@@ -10,6 +10,8 @@
 //!    stub), [`trap`] (its interrupt lines) and [`syscall`] (the calls forwarded to the
 //!    process's stub on the central; docs/satellites.md). The process table, the scheduler,
 //!    the trap path and the calls served locally are the core's (`ox_kcore::task`).
+//!    Dependencies run one way: `trap` (routing the link's messages) → `syscall`, `server`,
+//!    `stats` → `proc` → `link` (the transport, which knows no process).
 //! 2. **Light.** No file system, no devices but the timer, the console and the link to the
 //!    central processor: everything else is the central's, reached through the stubs.
 //! 3. **Honest reports.** What it prints and what it tells the central it measured itself.

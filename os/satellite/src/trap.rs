@@ -1,20 +1,75 @@
 //! The satellite's interrupt lines (the core's `ox_kcore::task::trap` takes every trap from
-//! user mode and the timer's ticks): the link port brings the central's messages, and a
-//! process is preempted when they are requests for the server, which then runs first. At each
-//! tick the link resends what timed out.
+//! user mode and the timer's ticks): the link port brings the central's messages, routed here
+//! ([`route`]), and a process is preempted when they are requests for the server, which then
+//! runs first. At each tick the link resends what timed out.
 
-use crate::{link, server};
+use ox_kcore::kprintln;
+use ox_kcore::task::proc::table;
+use ox_proto::{Body, Message, Request};
+
+use crate::{link, proc, server, stats};
 
 /// Handles interrupt line `line` (not the timer's); returns whether to preempt.
 pub fn interrupt(line: u32) -> bool {
     if line != link::line() {
         panic!("interrupt on line {line}, which no device of the satellite uses");
     }
-    link::on_interrupt();
+    for message in link::on_interrupt() {
+        route(message);
+    }
     server::has_work()
 }
 
 /// The satellite's work at a tick: the link's retransmissions.
 pub fn tick() {
     link::on_tick();
+}
+
+/// Acts on one message from the central: the image requests go to the [`server`]'s mailbox
+/// (the server replies); `Stats` is answered here; `Signal`s and `Parent`s for processes here
+/// and the replies to forwarded calls are acted on here.
+fn route(message: Message) {
+    let (pid, kind) = (message.pid, message.kind());
+    let answer = match message.body {
+        Body::Request(
+            request @ (Request::ForkImage { .. }
+            | Request::WriteImage { .. }
+            | Request::Start { .. }
+            | Request::ExecImage { .. }
+            | Request::ReadImage { .. }
+            | Request::ForkHere { .. }),
+        ) => {
+            server::deliver(pid, request);
+            None
+        }
+        Body::Request(Request::Stats) => Some(stats::reply()),
+        Body::Request(Request::Parent { ppid }) => {
+            if let Some(proc) = table().find(pid) {
+                proc.ppid = ppid;
+            }
+            None
+        }
+        Body::Request(Request::Signal(signal)) => {
+            proc::kill(pid, signal);
+            None
+        }
+        Body::Reply(reply) => {
+            proc::deliver_reply(pid, reply);
+            None
+        }
+        Body::ProtocolError(refusal) => {
+            let (reason, version, kind) = (refusal.reason, refusal.version, refusal.kind);
+            kprintln!(
+                "the central refused a message about pid {pid}: {reason:?} (version {version}, kind {kind})"
+            );
+            None
+        }
+        Body::Request(_) => {
+            kprintln!("the central sent {kind:?} about pid {pid}, which a satellite does not serve");
+            None
+        }
+    };
+    if let Some(reply) = answer {
+        link::send(&Message::reply(pid, reply));
+    }
 }

@@ -327,6 +327,16 @@ pub fn table() -> GlobalGuard<'static, Table> {
     PROCS.lock()
 }
 
+/// Copies `buf.len()` bytes from the current process's address `va` (`EFAULT` for a bad one).
+pub fn copy_in(va: u32, buf: &mut [u8]) -> Result<(), Errno> {
+    table().current().space().copy_in(va, buf)
+}
+
+/// Copies `data` to the current process's address `va` (`EFAULT` for a bad one).
+pub fn copy_out(va: u32, data: &[u8]) -> Result<(), Errno> {
+    table().current().space().copy_out(va, data)
+}
+
 /// The current process's pid and name, for messages.
 pub fn current_name() -> (Pid, String) {
     let mut table = table();

@@ -14,8 +14,8 @@
 //!    created, written, read back and removed, a pipe written and read — and exits with a status
 //!    computed from its pid, which the parent checks.
 //! 3. The counters again: every resource counter of every node must equal its value before the
-//!    storm (no process, stub, frame, page, page table, heap byte, open file, descriptor, pipe
-//!    or pending message leaked).
+//!    storm (no process, stub, frame, page, page table, open file, descriptor, pipe, pending
+//!    message, memory object or region leaked), the kernel heap's within [`HEAP_SLACK`] bytes.
 //! 4. A fault: one child on each satellite; the one on satellite 1 stores to address 0 and is
 //!    killed (its wait status says `SIGSEGV`) while the other two, still running, finish their
 //!    work; then a new process is placed on satellite 1. The counters again.
@@ -99,12 +99,22 @@ fn counters(when: &str) -> Option<Vec<NodeStats>> {
     Some(all)
 }
 
-/// Compares every node's resource counters with their values before; returns the number of
-/// nodes where some differ.
+/// How far a node's kernel heap use may move without a leak: the shape of the kernel's
+/// B-trees (the VM's object and frame tables) depends on the order of their insertions and
+/// removals, not only on what they hold, so the same contents can take a node more or less.
+/// A leak of anything a process holds — its 16 KiB kernel stack, its table entry, a message —
+/// would show 300 times over.
+const HEAP_SLACK: u32 = 1024;
+
+/// Compares every node's resource counters with their values before (the heap's within
+/// [`HEAP_SLACK`]); returns the number of nodes where some differ.
 fn compare(before: &[NodeStats], after: &[NodeStats], what: &str) -> u32 {
     let mut failures = 0;
     for (b, a) in before.iter().zip(after) {
-        let leaks: Vec<_> = b.leaks(a).collect();
+        let leaks: Vec<_> = b
+            .leaks(a)
+            .filter(|(name, was, is)| *name != "heap_used" || was.abs_diff(*is) > HEAP_SLACK)
+            .collect();
         if leaks.is_empty() {
             println!("storm: node {}: every counter as before {what}", b.node);
         } else {
