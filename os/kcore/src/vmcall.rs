@@ -43,8 +43,8 @@ pub fn serve(call: VmCall, a: [u32; ox_abi::MAX_ARGS], tasks: &mut impl Tasks) -
             tasks.with_space(ME, |s| s.protect(a[0], a[1], set_max, a[3]))?.map(|()| 0)
         }
         VmCall::Inherit => tasks.with_space(ME, |s| s.inherit(a[0], a[1], a[2]))?.map(|()| 0),
-        VmCall::Read => read(tasks, a[0], a[1], a[2], a[3]).map(|()| 0),
-        VmCall::Write => write(tasks, a[0], a[1], a[2], a[3]).map(|()| 0),
+        VmCall::Read => copy_between(tasks, (a[0], a[1]), (ME, a[3]), a[2]).map(|()| 0),
+        VmCall::Write => copy_between(tasks, (ME, a[2]), (a[0], a[1]), a[3]).map(|()| 0),
         VmCall::Copy => tasks.with_space(a[0], |s| s.copy_within(a[1], a[2], a[3]))?.map(|()| 0),
         VmCall::Region => {
             let region = tasks.with_space(ME, |s| s.region(a[0]))?.ok_or(Errno::NoMem)?;
@@ -62,32 +62,20 @@ fn flag(word: u32) -> Result<bool, Errno> {
     }
 }
 
-/// `vm_read(pid, addr, size, buf)`: both ranges are checked whole first, so a bad one changes
-/// nothing; then the bytes move a page at a time through a kernel buffer.
-fn read(tasks: &mut impl Tasks, pid: u32, addr: u32, size: u32, buf: u32) -> Result<(), Errno> {
-    tasks.with_space(pid, |s| s.check(addr, size as usize, Access::Read))??;
-    tasks.with_space(ME, |s| s.check(buf, size as usize, Access::Write))??;
+/// Copies `size` bytes from `from` (a process and an address in it) to `to`: `vm_read` (from
+/// a process to the caller's buffer) and `vm_write` (the other way). Both ranges are checked
+/// whole first, so a bad one changes nothing; then the bytes move a page at a time through a
+/// kernel buffer.
+fn copy_between(tasks: &mut impl Tasks, from: (u32, u32), to: (u32, u32), size: u32) -> Result<(), Errno> {
+    let ((from_pid, src), (to_pid, dst)) = (from, to);
+    tasks.with_space(from_pid, |s| s.check(src, size as usize, Access::Read))??;
+    tasks.with_space(to_pid, |s| s.check(dst, size as usize, Access::Write))??;
     let mut bytes = vec![0; size.min(CHUNK) as usize];
     let mut done = 0;
     while done < size {
         let n = (size - done).min(CHUNK) as usize;
-        tasks.with_space(pid, |s| s.copy_in(addr + done, &mut bytes[..n]))??;
-        tasks.with_space(ME, |s| s.copy_out(buf + done, &bytes[..n]))??;
-        done += n as u32;
-    }
-    Ok(())
-}
-
-/// `vm_write(pid, addr, buf, size)`: as [`read`], the other way.
-fn write(tasks: &mut impl Tasks, pid: u32, addr: u32, buf: u32, size: u32) -> Result<(), Errno> {
-    tasks.with_space(ME, |s| s.check(buf, size as usize, Access::Read))??;
-    tasks.with_space(pid, |s| s.check(addr, size as usize, Access::Write))??;
-    let mut bytes = vec![0; size.min(CHUNK) as usize];
-    let mut done = 0;
-    while done < size {
-        let n = (size - done).min(CHUNK) as usize;
-        tasks.with_space(ME, |s| s.copy_in(buf + done, &mut bytes[..n]))??;
-        tasks.with_space(pid, |s| s.copy_out(addr + done, &bytes[..n]))??;
+        tasks.with_space(from_pid, |s| s.copy_in(src + done, &mut bytes[..n]))??;
+        tasks.with_space(to_pid, |s| s.copy_out(dst + done, &bytes[..n]))??;
         done += n as u32;
     }
     Ok(())
