@@ -1,7 +1,9 @@
 //! The ELF loader: puts an ox32 executable's `PT_LOAD` segments into an address space.
 //!
 //! Accepted: ELF32, little-endian, `ET_EXEC`, `e_machine` = `EM_OX32` (0x4F58, what `rv2ox`
-//! writes), every segment inside user space (`USER_BASE..` below the stack region). Each page
+//! writes), every segment inside user space (`USER_BASE..` below the stack region), and an
+//! entry point that is word-aligned in an executable segment (else `ENOEXEC`, at `exec`, not
+//! a fault at the first instruction). Each page
 //! gets its segment's permissions (R, W, X from `p_flags`); a page shared by two segments gets
 //! both. File bytes are copied; the rest up to `p_memsz` reads as zeros (zero-filled on first
 //! touch).
@@ -62,9 +64,14 @@ pub fn load(space: &mut AddressSpace, image: &[u8]) -> Result<u32, Errno> {
         }
         image_end = image_end.max(end);
     }
+    let entry = header.e_entry as u32;
+    let runnable = rights.get(&vm::page_down(entry)).is_some_and(|f| f.contains(PteFlags::X));
+    if !runnable || entry % 4 != 0 {
+        return Err(Errno::NoExec);
+    }
     for (page, flags) in rights {
         space.set_rights(page, page + FRAME_SIZE, flags)?;
     }
     space.set_image_end(image_end);
-    Ok(header.e_entry as u32)
+    Ok(entry)
 }

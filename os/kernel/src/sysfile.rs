@@ -71,6 +71,7 @@ fn install(id: FileId) -> Result<u32, Errno> {
 
 /// `read(fd, buf, len) -> bytes read`.
 pub fn read(fd: u32, buf: u32, len: u32) -> Result<u32, Errno> {
+    check_writable(buf, len)?;
     let (id, file) = file_of(fd)?;
     if !file.readable {
         return Err(Errno::BadF);
@@ -78,7 +79,6 @@ pub fn read(fd: u32, buf: u32, len: u32) -> Result<u32, Errno> {
     if len == 0 {
         return Ok(0);
     }
-    check_writable(buf, len)?;
     match file.object {
         Object::Console => read_console(buf, len),
         Object::Pipe { id: pipe, .. } => {
@@ -147,6 +147,7 @@ fn read_console(buf: u32, len: u32) -> Result<u32, Errno> {
 
 /// `write(fd, buf, len) -> bytes written`.
 pub fn write(fd: u32, buf: u32, len: u32) -> Result<u32, Errno> {
+    table().current().space().check(buf, len as usize, Access::Read)?;
     let (id, file) = file_of(fd)?;
     if !file.writable {
         return Err(Errno::BadF);
@@ -432,6 +433,7 @@ pub fn pipe(fds_ptr: u32) -> Result<u32, Errno> {
 
 /// `getdents(fd, buf, len) -> bytes stored`: the next whole [`Dirent`]s of an open directory.
 pub fn getdents(fd: u32, buf: u32, len: u32) -> Result<u32, Errno> {
+    check_writable(buf, len)?;
     let (id, file) = file_of(fd)?;
     let Object::Inode(ino) = file.object else { return Err(Errno::NotDir) };
     if !file.readable {

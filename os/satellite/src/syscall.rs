@@ -54,9 +54,11 @@ pub fn home(
 /// `write(fd, buf, len)`: forwarded in pieces of at most one message's data
 /// ([`ox_proto::MAX_DATA`]), so that a large write is whole, as on the central. Stops at the
 /// first piece that fails or is short (a full disk, a pipe whose reader left, a signal):
-/// the bytes written before it are the result, or its error if there are none.
+/// the bytes written before it are the result, or its error if there are none. The whole
+/// buffer is checked first, as on the central: a bad one is `EFAULT` with nothing written.
 fn write(a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
     let (buf, len) = (a[1], a[2]);
+    table().current().space().check(buf, len as usize, Access::Read)?;
     let mut done = 0;
     loop {
         let piece = (len - done).min(ox_proto::MAX_DATA as u32);

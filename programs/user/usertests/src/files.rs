@@ -28,6 +28,7 @@ pub const TESTS: &[(&str, fn() -> TestResult)] = &[
     ("large file across the indirect block", large_file),
     ("file errors", file_errors),
     ("exec from /bin", exec_from_bin),
+    ("exec of a bad entry point", exec_bad_entry),
     ("file throughput", throughput),
 ];
 
@@ -287,6 +288,14 @@ fn file_errors() -> TestResult {
     // Safety: as above.
     let read_null = unsafe { raw_syscall(Syscall::Read as u32, [fd, 0, 1, 0, 0, 0]) };
     check!(read_null == Errno::Fault.to_result(), "a file read into null gave {read_null}");
+    // Buffers are checked before anything else, whole, on every node: nothing is written.
+    let byte = 0u8;
+    // Safety: the kernel refuses the range before it reads any of it.
+    let huge = unsafe { raw_syscall(Syscall::Write as u32, [STDOUT, &byte as *const u8 as u32, u32::MAX, 0, 0, 0]) };
+    check!(huge == Errno::Fault.to_result(), "a write of 4 GiB from the stack gave {huge}");
+    // Safety: the kernel refuses the buffer before it looks at the descriptor.
+    let dents = unsafe { raw_syscall(Syscall::Getdents as u32, [fd, 0x8000_0000, 64, 0, 0, 0]) };
+    check!(dents == Errno::Fault.to_result(), "getdents of a file into the kernel gave {dents}");
     step("close", sys::close(fd))?;
     step("unlink", sys::unlink(path))
 }
@@ -301,6 +310,26 @@ fn exec_from_bin() -> TestResult {
     })?;
     check!(status == ox_ulib::abi::WaitStatus::Exited(0), "exec by path ended with {status:?}");
     Ok(())
+}
+
+/// An executable whose entry point is not in its code is refused by `exec` (`ENOEXEC`), and
+/// the caller goes on in its own image.
+fn exec_bad_entry() -> TestResult {
+    let fd = step("open /bin/hello", sys::open("/bin/hello", O_RDONLY))?;
+    let good = step("read /bin/hello", sys::read_to_end(fd))?;
+    step("close", sys::close(fd))?;
+    check!(good.len() > 28, "/bin/hello has {} bytes", good.len());
+    let entry = u32::from_le_bytes([good[24], good[25], good[26], good[27]]);
+    for (what, bad_entry) in [("null", 0), ("misaligned", entry + 2), ("in the stack", 0x0fff_0000)] {
+        let mut bad = good.clone();
+        bad[24..28].copy_from_slice(&u32::to_le_bytes(bad_entry));
+        let out = step("create /ut/badentry", sys::open("/ut/badentry", O_WRONLY | O_CREAT | O_TRUNC))?;
+        step("write", sys::write_all(out, &bad))?;
+        step("close", sys::close(out))?;
+        let errno = sys::exec("/ut/badentry", &["badentry"]);
+        check!(errno == Errno::NoExec, "exec with a {what} entry point gave {}", errno.name());
+    }
+    step("unlink", sys::unlink("/ut/badentry"))
 }
 
 fn throughput() -> TestResult {
