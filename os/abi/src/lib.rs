@@ -1072,11 +1072,14 @@ pub struct NodeStats {
     /// The deepest shadow chain of memory objects on the node now (copy-on-write; collapse
     /// keeps it short).
     pub vm_deepest_chain: u32,
+    /// Messages refused from the links (the central): replies nobody asked for, requests
+    /// about a process from a link it does not live behind.
+    pub dropped: u32,
 }
 
 impl NodeStats {
     /// Words of the encoded form.
-    pub const WORDS: usize = 21;
+    pub const WORDS: usize = 22;
     /// Bytes of the encoded form.
     pub const SIZE: usize = 4 * NodeStats::WORDS;
     /// How many of the first words are resources (compared by [`NodeStats::leaks`]).
@@ -1104,6 +1107,7 @@ impl NodeStats {
         "frames_out",
         "resent",
         "vm_deepest_chain",
+        "dropped",
     ];
 
     /// The fields as words, in order.
@@ -1130,6 +1134,7 @@ impl NodeStats {
             self.frames_out,
             self.resent,
             self.vm_deepest_chain,
+            self.dropped,
         ]
     }
 
@@ -1168,6 +1173,7 @@ impl NodeStats {
             frames_out: w(18),
             resent: w(19),
             vm_deepest_chain: w(20),
+            dropped: w(21),
         })
     }
 
@@ -1188,7 +1194,8 @@ impl core::fmt::Display for NodeStats {
             f,
             "node {}: procs {} (stubs {}, zombies {}), frames {}/{} free, user pages {}, page tables {}, \
              heap {}/{} bytes, open files {}, descriptors {}, pipes {}, buffers {}, pending {}, \
-             vm objects {}, vm entries {}; sent {} messages in {} frames, {} resent; deepest chain {}",
+             vm objects {}, vm entries {}; sent {} messages in {} frames, {} resent; deepest chain {}; \
+             dropped {}",
             self.node,
             self.procs,
             self.stubs,
@@ -1209,7 +1216,8 @@ impl core::fmt::Display for NodeStats {
             self.messages_out,
             self.frames_out,
             self.resent,
-            self.vm_deepest_chain
+            self.vm_deepest_chain,
+            self.dropped
         )
     }
 }

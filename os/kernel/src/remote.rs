@@ -13,7 +13,7 @@ use alloc::vec::Vec;
 use ox_kcore::endpoint::Endpoint;
 use ox_kcore::linkport::{Port, MAX_MTU};
 use ox_kcore::task::chan::{Chan, Class};
-use ox_kcore::task::proc::Pid;
+use ox_kcore::task::proc::{self, Pid};
 use ox_kcore::task::sched;
 use ox_link::arq::Receiver;
 use ox_proto::{Body, Message, Reply};
@@ -41,10 +41,14 @@ pub struct Link {
 
 /// Every satellite that answered at boot, in port order.
 static LINKS: Global<Vec<Link>> = Global::new("satellite links", Vec::new());
-/// Replies kept without growing the list (one per process, then the answers to a placement's
-/// image pieces): reserved at start, so the heap's use does not move with how many happen to
-/// be in flight at once.
+/// Most replies kept at once (one per process, then the answers to a placement's image
+/// pieces): reserved at start, so the heap's use does not move with how many happen to be in
+/// flight; a reply beyond it is dropped and counted, so no peer can fill the heap.
 const REPLIES_WORKING: usize = 128;
+
+/// Messages refused: replies about a pid no process here has, or beyond the reply list's
+/// bound; requests about a pid from a link its process does not live behind (`stub::route`).
+static DROPPED: Global<u32> = Global::new("dropped messages", 0);
 
 /// Replies not yet taken by the process waiting for them.
 static REPLIES: Global<Vec<(Pid, Reply)>> = Global::new("satellite replies", Vec::new());
@@ -107,8 +111,17 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
     for (link, message) in arrived {
         match message.body {
             Body::Reply(reply) => {
-                REPLIES.lock().push((message.pid, reply));
-                sched::wakeup(reply_chan(message.pid));
+                // Someone here asked about this pid (a process, or the stub made for it before
+                // its image travels); any other reply is a peer's mistake or lie.
+                let asked = proc::table().find(message.pid).is_some();
+                let mut replies = REPLIES.lock();
+                if asked && replies.len() < REPLIES_WORKING {
+                    replies.push((message.pid, reply));
+                    sched::wakeup(reply_chan(message.pid));
+                } else {
+                    drop(replies);
+                    count_dropped();
+                }
             }
             _ => requests.push((link, message)),
         }
@@ -126,15 +139,21 @@ pub fn deadline() -> Option<u64> {
     LINKS.lock().iter().filter_map(|link| link.endpoint.deadline()).min()
 }
 
-/// Replies not taken yet, and the process channel's traffic over every link: messages and
-/// fragments sent, fragments resent (for `stats`).
-pub fn counters() -> (u32, [u32; 3]) {
+/// Counts a message refused.
+pub fn count_dropped() {
+    let mut dropped = DROPPED.lock();
+    *dropped = dropped.wrapping_add(1);
+}
+
+/// Replies not taken yet, the process channel's traffic over every link (messages and
+/// fragments sent, fragments resent), and the messages refused (for `stats`).
+pub fn counters() -> (u32, [u32; 3], u32) {
     let pending = REPLIES.lock().len() as u32;
     let traffic = LINKS.lock().iter().fold([0u32; 3], |[m, f, r], link| {
         let (messages, fragments) = link.endpoint.sent();
         [m.wrapping_add(messages), f.wrapping_add(fragments), r.wrapping_add(link.endpoint.retransmissions())]
     });
-    (pending, traffic)
+    (pending, traffic, *DROPPED.lock())
 }
 
 /// Sleeps until a reply about `pid` arrives and takes it.

@@ -37,7 +37,8 @@ pub fn collect() -> NodeStats {
     stats.open_files = file::open_count();
     stats.pipes = pipe::count();
     stats.buffers = fs::cached_blocks();
-    let (pending, [messages, frames, resent]) = remote::counters();
+    let (pending, [messages, frames, resent], dropped) = remote::counters();
+    stats.dropped = dropped;
     vm::count_into(&mut stats);
     (stats.pending, stats.messages_out, stats.frames_out, stats.resent) = (pending, messages, frames, resent);
     stats

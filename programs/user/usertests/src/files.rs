@@ -291,7 +291,8 @@ fn file_errors() -> TestResult {
     // Buffers are checked before anything else, whole, on every node: nothing is written.
     let byte = 0u8;
     // Safety: the kernel refuses the range before it reads any of it.
-    let huge = unsafe { raw_syscall(Syscall::Write as u32, [STDOUT, &byte as *const u8 as u32, u32::MAX, 0, 0, 0]) };
+    let huge =
+        unsafe { raw_syscall(Syscall::Write as u32, [STDOUT, &byte as *const u8 as u32, u32::MAX, 0, 0, 0]) };
     check!(huge == Errno::Fault.to_result(), "a write of 4 GiB from the stack gave {huge}");
     // Safety: the kernel refuses the buffer before it looks at the descriptor.
     let dents = unsafe { raw_syscall(Syscall::Getdents as u32, [fd, 0x8000_0000, 64, 0, 0, 0]) };
