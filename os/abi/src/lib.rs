@@ -201,6 +201,15 @@ pub enum Syscall {
     /// `dup2(fd, new_fd) -> new_fd`: `new_fd` refers to `fd`'s open file (closed first if
     /// open).
     Dup2 = 29,
+    /// `getuid() -> uid`: the user this process acts for (0: the superuser).
+    GetUid = 30,
+    /// `getgid() -> gid`: its group.
+    GetGid = 31,
+    /// `setuid(uid) -> 0`: acts for user `uid` from now on (and its children after it); only
+    /// the superuser may take another user's id (`EPERM`).
+    SetUid = 32,
+    /// `setgid(gid) -> 0`: as `setuid`, for the group.
+    SetGid = 33,
     /// `sigaction(signal, handler, restorer) -> old handler`: `handler` is [`SIG_DFL`],
     /// [`SIG_IGN`] or the address of a function; `restorer` is where a handler returns to.
     Sigaction = 40,
@@ -241,7 +250,7 @@ pub enum Syscall {
 
 impl Syscall {
     /// Every system call, in number order.
-    pub const ALL: [Syscall; 41] = [
+    pub const ALL: [Syscall; 45] = [
         Syscall::Write,
         Syscall::Read,
         Syscall::Exit,
@@ -271,6 +280,10 @@ impl Syscall {
         Syscall::Ps,
         Syscall::Place,
         Syscall::Dup2,
+        Syscall::GetUid,
+        Syscall::GetGid,
+        Syscall::SetUid,
+        Syscall::SetGid,
         Syscall::Sigaction,
         Syscall::Sigreturn,
         Syscall::Pause,
@@ -327,6 +340,10 @@ impl Syscall {
             Syscall::Stats => "stats",
             Syscall::Place => "place",
             Syscall::Dup2 => "dup2",
+            Syscall::GetUid => "getuid",
+            Syscall::GetGid => "getgid",
+            Syscall::SetUid => "setuid",
+            Syscall::SetGid => "setgid",
             Syscall::VmAllocate => "vm_allocate",
             Syscall::VmDeallocate => "vm_deallocate",
             Syscall::VmProtect => "vm_protect",

@@ -83,24 +83,59 @@ pub struct Central {
     pub remote: Option<Remote>,
     /// Where its `fork`s put children (`place`; inherited, kept by `exec`).
     pub placement: Placement,
+    /// The user it acts for (0: the superuser; inherited, kept by `exec`).
+    pub uid: u32,
+    /// Its group.
+    pub gid: u32,
 }
 
 impl Central {
-    /// A process with no descriptors, at the root, placing children locally.
+    /// A process of the superuser with no descriptors, at the root, placing children locally.
     pub fn new() -> Central {
-        Central { files: FdTable::empty(), cwd: Cwd::root(), remote: None, placement: Placement::Local }
+        Central {
+            files: FdTable::empty(),
+            cwd: Cwd::root(),
+            remote: None,
+            placement: Placement::Local,
+            uid: 0,
+            gid: 0,
+        }
     }
 
     /// What a child of this process starts with: the same open files (one more reference
-    /// each), directory and placement.
+    /// each), directory, placement and identity.
     pub fn forked(&self) -> Central {
         Central {
             files: self.files.duplicate(),
             cwd: self.cwd.clone(),
             remote: None,
             placement: self.placement,
+            uid: self.uid,
+            gid: self.gid,
         }
     }
+}
+
+/// Whether a process acting for user `actor` may signal one acting for `target`: the
+/// superuser may signal any, a user its own.
+pub fn may_signal(actor: u32, target: u32) -> bool {
+    actor == 0 || actor == target
+}
+
+/// `setuid(id)` (`group` false) or `setgid(id)`: the superuser may take any id, a user only
+/// the one it has (`EPERM`).
+pub fn set_identity(group: bool, id: u32) -> Result<u32, Errno> {
+    let mut table = table();
+    let me = table.current().central();
+    if me.uid != 0 && id != if group { me.gid } else { me.uid } {
+        return Err(Errno::Perm);
+    }
+    if group {
+        me.gid = id;
+    } else {
+        me.uid = id;
+    }
+    Ok(0)
 }
 
 impl Role for Central {
@@ -402,12 +437,17 @@ pub fn wait(pid: i32, status_ptr: u32) -> Result<Pid, Errno> {
     }
 }
 
-/// `kill`: sends `signal` to process `pid` (a stub passes it on to its satellite process).
+/// `kill`: sends `signal` to process `pid` (a stub passes it on to its satellite process);
+/// `EPERM` unless the caller acts for the superuser or for the target's user.
 pub fn kill(pid: i32, signal: Signal) -> Result<(), Errno> {
     let mut table = table();
+    let actor = table.current().central_ref().uid;
     let proc = table.find(pid.try_into().map_err(|_| Errno::Srch)?).ok_or(Errno::Srch)?;
     if matches!(proc.state, State::Zombie(_)) {
         return Err(Errno::Srch);
+    }
+    if !may_signal(actor, proc.central_ref().uid) {
+        return Err(Errno::Perm);
     }
     post(proc, signal);
     Ok(())

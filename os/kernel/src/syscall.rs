@@ -56,6 +56,10 @@ pub fn execute_home(
         Home::Place => place::set(a[0]),
         Home::Dup2 => sysfile::dup2(a[0], a[1]),
         Home::Stats => stats::syscall(a[0], a[1], a[2]),
+        Home::GetUid => Ok(table().current().central().uid),
+        Home::GetGid => Ok(table().current().central().gid),
+        Home::SetUid => proc::set_identity(false, a[0]),
+        Home::SetGid => proc::set_identity(true, a[0]),
     }
 }
 

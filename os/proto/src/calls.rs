@@ -123,6 +123,14 @@ pub enum Home {
     Dup2,
     /// `stats(node, buf, len)`.
     Stats,
+    /// `getuid()`: the identity lives with the stub, which acts for the process.
+    GetUid,
+    /// `getgid()`.
+    GetGid,
+    /// `setuid(uid)`.
+    SetUid,
+    /// `setgid(gid)`.
+    SetGid,
 }
 
 /// Where `call` is served.
@@ -170,6 +178,10 @@ pub fn service(call: Syscall) -> Service {
         Syscall::Place => H(Home::Place),
         Syscall::Dup2 => H(Home::Dup2),
         Syscall::Stats => H(Home::Stats),
+        Syscall::GetUid => H(Home::GetUid),
+        Syscall::GetGid => H(Home::GetGid),
+        Syscall::SetUid => H(Home::SetUid),
+        Syscall::SetGid => H(Home::SetGid),
     }
 }
 
@@ -210,7 +222,11 @@ impl Home {
             | Home::Lseek
             | Home::Dup
             | Home::Place
-            | Home::Dup2 => none,
+            | Home::Dup2
+            | Home::GetUid
+            | Home::GetGid
+            | Home::SetUid
+            | Home::SetGid => none,
         }
     }
 }
@@ -236,7 +252,7 @@ mod tests {
                 Service::Local(_) => {}
             }
         }
-        assert_eq!(homes, 23);
+        assert_eq!(homes, 27);
     }
 
     #[test]

@@ -88,6 +88,27 @@ pub fn sbrk(increment: i32) -> Result<*mut u8, Errno> {
     call(Syscall::Sbrk, [increment as u32, 0, 0, 0, 0, 0]).map(|brk| brk as *mut u8)
 }
 
+/// The user this process acts for (0: the superuser).
+pub fn getuid() -> u32 {
+    call(Syscall::GetUid, [0; 6]).unwrap_or(0)
+}
+
+/// Its group.
+pub fn getgid() -> u32 {
+    call(Syscall::GetGid, [0; 6]).unwrap_or(0)
+}
+
+/// Acts for user `uid` from now on (`EPERM` unless this process is the superuser's or `uid` is
+/// its own).
+pub fn setuid(uid: u32) -> Result<(), Errno> {
+    call(Syscall::SetUid, [uid, 0, 0, 0, 0, 0]).map(|_| ())
+}
+
+/// As [`setuid`], for the group.
+pub fn setgid(gid: u32) -> Result<(), Errno> {
+    call(Syscall::SetGid, [gid, 0, 0, 0, 0, 0]).map(|_| ())
+}
+
 /// Lets other processes run.
 pub fn yield_now() {
     let _ = call(Syscall::Yield, [0; 6]);

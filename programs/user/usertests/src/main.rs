@@ -66,6 +66,7 @@ const TESTS: &[(&str, fn() -> TestResult)] = &[
     ("sigaction errors", sigaction_errors),
     ("pause", pause),
     ("orphans go to init", orphans),
+    ("users: kill needs the same user", users),
     ("syscall cost", syscall_cost),
 ];
 
@@ -128,6 +129,45 @@ pub fn in_child(child: impl FnOnce() -> i32) -> Result<WaitStatus, String> {
             Ok(status)
         }
     }
+}
+
+/// A process that gives up the superuser's id may signal only its own user's processes: not
+/// its parent, not init (`EPERM`), but its own child; it cannot take the id back.
+fn users() -> TestResult {
+    check!(sys::getuid() == 0 && sys::getgid() == 0, "usertests runs as {} {}", sys::getuid(), sys::getgid());
+    let status = in_child(|| {
+        if sys::setgid(100).is_err() || sys::setuid(1000).is_err() {
+            return 1;
+        }
+        if (sys::getuid(), sys::getgid()) != (1000, 100) {
+            return 2;
+        }
+        if sys::kill(sys::getppid(), Signal::Usr1) != Err(Errno::Perm) {
+            return 3;
+        }
+        if sys::kill(1, Signal::Term) != Err(Errno::Perm) {
+            return 4;
+        }
+        if sys::setuid(0) != Err(Errno::Perm) || sys::setgid(0) != Err(Errno::Perm) {
+            return 5;
+        }
+        let own = match sys::fork() {
+            Ok(Fork::Child) => loop {
+                signal::pause();
+            },
+            Ok(Fork::Parent(own)) => own,
+            Err(_) => return 6,
+        };
+        if sys::kill(own, Signal::Kill).is_err() {
+            return 7;
+        }
+        match sys::wait(Some(own)) {
+            Ok((_, WaitStatus::Signaled(Signal::Kill))) => 0,
+            _ => 8,
+        }
+    })?;
+    check!(status == WaitStatus::Exited(0), "the user's child ended with {status:?}");
+    Ok(())
 }
 
 fn getpid() -> TestResult {
