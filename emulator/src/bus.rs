@@ -217,6 +217,11 @@ impl Bus {
         }
     }
 
+    /// Says that no host input will come past what devices were given so far.
+    pub fn end_input(&mut self) {
+        self.devices.iter_mut().for_each(|m| m.device.end_input());
+    }
+
     /// The exit code if some device has powered the node off.
     pub fn power_off(&self) -> Option<u32> {
         self.devices.iter().find_map(|m| m.device.power_off())

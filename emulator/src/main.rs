@@ -174,6 +174,7 @@ fn run_topology(node: NodeArgs, max_cycles: Option<u64>, threads: usize) -> Resu
     }
     let topology = Topology::load(&node.image)?;
     let stdin = node.input.is_none();
+    let scripted = node.input.is_some();
     let options = SystemOptions {
         terminal: Box::new(std::io::stdout()),
         input: node.input.unwrap_or_default().into_bytes(),
@@ -181,6 +182,9 @@ fn run_topology(node: NodeArgs, max_cycles: Option<u64>, threads: usize) -> Resu
     };
     let mut system = System::new(&topology, options)?;
     set_jit(&mut system, node.jit);
+    if scripted {
+        system.end_input();
+    }
     let central = system.nodes.iter().position(|n| n.role == Role::Central).unwrap_or(0);
     let limit = max_cycles.map_or(u64::MAX, |c| system.nodes[central].machine.cpu.clock.time_of(c));
     let outcome = system.run(limit, threads);
@@ -218,7 +222,11 @@ fn run(node: NodeArgs, max_cycles: Option<u64>, threads: usize) -> Result<ExitCo
     if node.image.extension().is_some_and(|e| e == "toml") {
         return run_topology(node, max_cycles, threads);
     }
+    let scripted = node.input.is_some();
     let mut machine = node.boot(true)?;
+    if scripted {
+        machine.end_input();
+    }
     let limit = max_cycles.unwrap_or(u64::MAX);
     loop {
         match machine.run(limit) {
@@ -426,6 +434,7 @@ fn main() -> ExitCode {
             })
         }
     };
+    orrery_emulator::console::terminal::restore();
     result.unwrap_or_else(|message| {
         eprintln!("orrery: {message}");
         ExitCode::from(2)

@@ -114,13 +114,16 @@ pub fn read(fd: u32, buf: u32, len: u32) -> Result<u32, Errno> {
     }
 }
 
-/// Console input: sleeps until some is there.
+/// Console input: sleeps until some is there; 0 (the end of file) once the input has ended.
 fn read_console(buf: u32, len: u32) -> Result<u32, Errno> {
     loop {
         let bytes = console::take_input((len as usize).min(CONSOLE_CHUNK));
         if !bytes.is_empty() {
             copy_out(buf, &bytes)?;
             return Ok(bytes.len() as u32);
+        }
+        if console::input_ended() {
+            return Ok(0);
         }
         if proc::interrupted() {
             return Err(Errno::Intr);

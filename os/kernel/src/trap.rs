@@ -83,6 +83,9 @@ fn handle_interrupt(line: u32) {
             if console::on_interrupt() {
                 sched::wakeup(Chan::Console);
             }
+            if console::take_interrupt_key() {
+                crate::proc::interrupt_key();
+            }
         }
         // The disk driver waits for its own completions and acknowledges them before it
         // returns, so the line is never asserted here.
