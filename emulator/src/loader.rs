@@ -106,6 +106,14 @@ impl Symbols {
     }
 }
 
+/// Whether `name` is a label only the assembler cares about, which never names a function in
+/// the monitor or a trace: `.L*` (LLVM's and GCC's local labels, such as the `.L0 ` of
+/// relaxation), any other name starting with `.`, and `$x`/`$d` mapping symbols. The nearest
+/// function or global symbol before an address names it instead, as `func+0x1c`.
+pub fn is_local_label(name: &str) -> bool {
+    name.starts_with('.') || name.starts_with('$')
+}
+
 /// Checks the identification bytes and `e_machine` before handing the file to the parser, so
 /// that the common mistakes get a message of their own.
 fn check_ident(bytes: &[u8]) -> Result<(), LoadError> {
@@ -193,7 +201,7 @@ pub fn load_elf(bus: &mut Bus, bytes: &[u8]) -> Result<Image, LoadError> {
         })
         .filter_map(|s| {
             let name = elf.strtab.get_at(s.st_name)?;
-            (!name.is_empty() && !name.starts_with('$'))
+            (!name.is_empty() && !is_local_label(name))
                 .then(|| (s.st_value as u32, s.st_size as u32, name.to_string()))
         })
         .collect();
@@ -214,6 +222,16 @@ mod tests {
         let mut truncated = vec![0x7f, b'E', b'L', b'F', 1, 1, 1, 0];
         truncated.resize(40, 0);
         assert!(load_elf(&mut bus, &truncated).is_err());
+    }
+
+    #[test]
+    fn local_labels_are_not_symbols() {
+        for name in [".L0 ", ".LBB3_2", ".Ltmp7", ".LC0", "$x", "$d.1"] {
+            assert!(is_local_label(name), "{name}");
+        }
+        for name in ["main", "_start", "kernel::trap::handle", "L0", "loop"] {
+            assert!(!is_local_label(name), "{name}");
+        }
     }
 
     #[test]
