@@ -588,6 +588,20 @@ impl System {
         }
     }
 
+    /// Types `bytes` at the console of the central node (or, without one, of the first node),
+    /// as [`System::end_input`] picks it; `echo` joins that node's terminal output, as a
+    /// terminal's echo of the keys shows them. Given between quanta, at the same virtual time
+    /// on every run, they keep the run deterministic.
+    pub fn type_input(&mut self, bytes: &[u8], echo: &[u8]) {
+        let node = self.central.unwrap_or(0);
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.machine.type_input(bytes);
+        }
+        if let Some(Some(console)) = self.consoles.get_mut(node) {
+            let _ = console.write_all(echo);
+        }
+    }
+
     /// Ends a run: says goodbye to the peer processes and writes what is left of every
     /// console's last line. `run` does it last.
     pub fn finish(&mut self) {

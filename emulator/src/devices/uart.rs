@@ -158,6 +158,10 @@ impl Device for Uart {
         Uart::end_input(self);
     }
 
+    fn queue_input(&mut self, bytes: &[u8]) {
+        Uart::queue_input(self, bytes);
+    }
+
     fn wait_host(&mut self) -> bool {
         let Some(input) = &self.host_input else { return false };
         if self.rx.len() >= RX_HOST_LIMIT {
