@@ -464,6 +464,12 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
         .format_timestamp(None)
         .init();
+    // A terminal in raw mode is put back even when the emulator panics.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        orrery_emulator::console::terminal::restore();
+        report(info);
+    }));
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run { node, max_cycles, threads, expect: Some(script) } => {
