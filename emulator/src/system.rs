@@ -9,7 +9,7 @@
 //! per node and written at boundaries, in node order, each line prefixed `[name] `. An
 //! unfinished line (a shell's `$ ` prompt) is shown at the first boundary where its node's CPU
 //! waits for an interrupt (the guest has nothing more to do until something happens, such as
-//! a key); the rest of that line continues it without a new prefix at a later boundary, unless
+//! a key), or after a whole quantum in which the node wrote nothing more; the rest of that line continues it without a new prefix at a later boundary, unless
 //! another node's output comes first: then the unfinished line is ended with a newline and its
 //! rest starts a new line, prefixed again (see docs/console.md).
 //!
@@ -867,12 +867,16 @@ impl System {
 
     /// Writes what each terminal console has produced since the last call, in node order,
     /// through the [`Prefixer`]: a node's unfinished line only if it is `waiting` (its CPU
-    /// waits for an interrupt, or it stopped).
+    /// waits for an interrupt, or it stopped) or wrote nothing in the last quantum.
     fn flush_consoles(&mut self, waiting: &[bool]) {
         let mut out = Vec::new();
         for (i, console) in self.consoles.iter().enumerate() {
             let Some(console) = console else { continue };
-            let shown = self.prefixer.add(i, &console.take(), waiting.get(i).copied().unwrap_or(true));
+            let bytes = console.take();
+            // A node that wrote nothing for a whole quantum is not in the middle of a line
+            // either (a guest that polls for input never waits).
+            let show = waiting.get(i).copied().unwrap_or(true) || bytes.is_empty();
+            let shown = self.prefixer.add(i, &bytes, show);
             out.extend_from_slice(&shown);
         }
         if !out.is_empty() {

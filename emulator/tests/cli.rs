@@ -224,3 +224,26 @@ fn a_bad_expect_script_is_refused_with_its_line() {
     assert!(stderr.contains("script.expect: line 2: unknown step `wait`"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
+
+#[test]
+fn a_polling_guest_in_a_topology_shows_its_prompt_for_expect() {
+    // greet.s polls the UART and never waits: its prompt, an unfinished line, is shown once a
+    // quantum passes without output, prefixed, and the typed name continues that line.
+    let dir = scratch("expect-topology");
+    let topology = dir.join("greet.toml");
+    std::fs::write(&topology, format!("[[node]]\nname = \"cp\"\nrole = \"central\"\nimage = {GREET_S:?}\n"))
+        .unwrap();
+    let script = dir.join("greet.expect");
+    std::fs::write(&script, "expect \"[cp] name? \"\nsendline Ada\nexpect \"[cp] hello, Ada!\\n\"\nexit 0\n")
+        .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_orrery"))
+        .arg("run")
+        .arg(&topology)
+        .arg("--expect")
+        .arg(&script)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "[cp] name? Ada\n[cp] hello, Ada!\n");
+}
