@@ -188,6 +188,11 @@ impl Session {
     /// Boots one node from an image with `ram` bytes of RAM at 100 MHz; its console is
     /// unprefixed.
     pub fn image(path: &Path, ram: u32) -> Result<Session, SessionError> {
+        if !(4096..=ox32::memmap::RAM_MAX).contains(&ram) || !ram.is_multiple_of(4096) {
+            return Err(SessionError::Setup(format!(
+                "RAM must be a multiple of 4 KiB between 4 KiB and 2 GiB, not {ram} bytes"
+            )));
+        }
         let elf = crate::loader::read_image(path).map_err(SessionError::Setup)?;
         let screen = Capture::new();
         let mut machine = Machine::new(MachineConfig::new(ram, Box::new(screen.clone())));
@@ -558,6 +563,18 @@ mod tests {
             let error = Script::parse(text).unwrap_err();
             assert!(error.contains(message), "{text:?}: {error}");
         }
+    }
+
+    #[test]
+    fn bad_images_and_sizes_are_refused_with_a_message() {
+        let missing = Session::image(Path::new("/no/such/image.elf"), 1 << 20).err().map(|e| e.to_string());
+        assert!(missing.is_some_and(|m| m.contains("/no/such/image.elf")));
+        for ram in [0, 4095, 4097, u32::MAX] {
+            let error = Session::image(Path::new("/no/such/image.elf"), ram).err().map(|e| e.to_string());
+            assert!(error.is_some_and(|m| m.contains("RAM must be")), "{ram}");
+        }
+        let topology = Session::boot(Path::new("/no/such/topology.toml")).err().map(|e| e.to_string());
+        assert!(topology.is_some_and(|m| m.contains("/no/such/topology.toml")));
     }
 
     #[test]

@@ -60,7 +60,7 @@ impl Guest {
         Ok(Guest { session: Session::boot(path.as_ref())? })
     }
 
-    /// Boots one image with `ram` bytes of RAM (at least 64 KiB; a multiple of 4 KiB).
+    /// Boots one image with `ram` bytes of RAM (a multiple of 4 KiB, from 4 KiB to 2 GiB).
     pub fn boot_image(path: impl AsRef<Path>, ram: u32) -> Result<Guest, Error> {
         Ok(Guest { session: Session::image(path.as_ref(), ram)? })
     }
