@@ -316,6 +316,15 @@ impl Session {
         }
     }
 
+    /// Runs the guest for `ns` of virtual time (less if it ends first): to let a command
+    /// start before typing a key at it, say.
+    pub fn run_for(&mut self, ns: u64) {
+        let deadline = self.now_ns().saturating_add(ns);
+        while self.ended.is_none() && self.now_ns() < deadline {
+            self.advance(deadline);
+        }
+    }
+
     /// Runs until the guest powers off, for at most `timeout_ns` of virtual time; returns its
     /// exit code.
     pub fn wait_exit(&mut self, timeout_ns: u64) -> Result<u32, SessionError> {
@@ -393,6 +402,8 @@ pub enum Step {
     Send(Vec<u8>),
     /// `timeout DURATION`: the limit of the steps that follow.
     Timeout(u64),
+    /// `sleep DURATION`: let the guest run that long.
+    Sleep(u64),
     /// `eof`: end the console's input.
     Eof,
     /// `exit [CODE]`: wait for the power off (and check the exit code).
@@ -478,6 +489,7 @@ impl Script {
                     }
                 }
                 "timeout" => Step::Timeout(parse_duration(rest).map_err(fail)?),
+                "sleep" => Step::Sleep(parse_duration(rest).map_err(fail)?),
                 "eof" if rest.is_empty() => Step::Eof,
                 "exit" if rest.is_empty() => Step::Exit(None),
                 "exit" => Step::Exit(Some(
@@ -486,7 +498,7 @@ impl Script {
                 "eof" => return Err(fail("`eof` takes nothing".into())),
                 other => {
                     return Err(fail(format!(
-                        "unknown step `{other}`: use expect, send, sendline, timeout, eof or exit"
+                        "unknown step `{other}`: use expect, send, sendline, timeout, sleep, eof or exit"
                     )))
                 }
             };
@@ -504,6 +516,10 @@ impl Script {
                 Step::Send(bytes) => session.send_bytes(bytes),
                 Step::Timeout(ns) => {
                     timeout = *ns;
+                    Ok(())
+                }
+                Step::Sleep(ns) => {
+                    session.run_for(*ns);
                     Ok(())
                 }
                 Step::Eof => {
@@ -532,7 +548,7 @@ mod tests {
     #[test]
     fn scripts_parse_and_mistakes_name_their_line() {
         let script = Script::parse(
-            "# a session\nexpect \"$ \"\nsendline ls /bin\nsend \"\\x03\"\ntimeout 250ms\n\nexpect bin\neof\nexit 0\nexit\n",
+            "# a session\nexpect \"$ \"\nsendline ls /bin\nsend \"\\x03\"\ntimeout 250ms\n\nexpect bin\nsleep 2ms\neof\nexit 0\nexit\n",
         )
         .unwrap();
         let steps: Vec<Step> = script.steps.iter().map(|(_, _, s)| s.clone()).collect();
@@ -544,6 +560,7 @@ mod tests {
                 Step::Send(vec![3]),
                 Step::Timeout(250_000_000),
                 Step::Expect("bin".into()),
+                Step::Sleep(2_000_000),
                 Step::Eof,
                 Step::Exit(Some(0)),
                 Step::Exit(None),

@@ -103,6 +103,12 @@ impl Guest {
         self.session.expect(pattern, nanos(limit))
     }
 
+    /// Lets the guest run for `time` of virtual time (less if it ends first): to let a
+    /// command start before typing a key at it (Ctrl-C), say.
+    pub fn run_for(&mut self, time: Duration) {
+        self.session.run_for(nanos(time));
+    }
+
     /// Runs until the guest (its central node) powers off, for at most [`DEFAULT_TIMEOUT`] of
     /// virtual time; returns the exit code.
     pub fn wait_exit(&mut self) -> Result<u32, Error> {

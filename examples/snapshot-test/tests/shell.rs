@@ -19,3 +19,22 @@ fn hello_runs_at_the_shell() {
     assert_eq!(guest.wait_exit().unwrap(), 0);
     insta::assert_snapshot!(guest.transcript_from("[cp] $ "));
 }
+
+#[test]
+fn ctrl_c_ends_a_command_on_a_satellite() {
+    let topology = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../topologies/default.toml");
+    let mut guest = Guest::boot(&topology).expect("the default topology boots");
+    guest.expect("[cp] $ ").unwrap();
+    guest.type_line("place least-loaded sh").unwrap();
+    guest.expect("$ ").unwrap();
+    guest.type_line("cat").unwrap();
+    // cat prints nothing: let it start on its satellite before pressing Ctrl-C.
+    guest.run_for(std::time::Duration::from_millis(50));
+    guest.type_keys(b"\x03").unwrap();
+    guest.expect("$ ").unwrap();
+    guest.type_line("echo status $?").unwrap();
+    guest.expect("status 130").unwrap();
+    guest.end_input();
+    assert_eq!(guest.wait_exit().unwrap(), 0);
+    insta::assert_snapshot!(guest.transcript_from("[cp] $ "));
+}
