@@ -5,6 +5,13 @@
 //! the node boots, like QEMU's `-serial tcp::PORT,server,wait`; what the client sends becomes
 //! console input. Only `file:` and scripted input keep a run deterministic; a terminal or a
 //! socket is input from the outside world.
+//!
+//! Standard input that is a terminal is put in raw mode for the run ([`stdin_input`]): every
+//! key reaches the guest as it is typed (Ctrl-C as the byte 0x03, for the guest to turn into
+//! `SIGINT`), the emulator echoes what is typed, and Ctrl-A starts an escape as in QEMU: Ctrl-A
+//! x quits, Ctrl-A Ctrl-A sends one Ctrl-A, Ctrl-A h lists the escapes (docs/console.md).
+//! Standard input that is a file or a pipe is passed on byte for byte, and its end is the end
+//! of the guest's console input.
 
 use std::fmt;
 use std::fs::File;
@@ -94,6 +101,63 @@ impl Write for Capture {
     }
 }
 
+/// Many nodes' consoles on one terminal, each line prefixed `[name] ` (docs/console.md).
+///
+/// Whole lines are shown as they come. An unfinished line (a prompt) is shown when its
+/// writer says it may be (the node waits), and held back otherwise, so that a line the guest
+/// writes piece by piece is not cut by another node's output. The rest of a shown unfinished
+/// line continues it without a new prefix, unless another node's output comes first: that
+/// ends the unfinished line with a newline, and the rest starts a new, prefixed line.
+pub struct Prefixer {
+    names: Vec<String>,
+    /// Per node, the end of an unfinished line not shown yet.
+    partial: Vec<Vec<u8>>,
+    /// The node whose unfinished line the terminal shows last, if any.
+    open_line: Option<usize>,
+}
+
+impl Prefixer {
+    /// A terminal for nodes of these names (index = node).
+    pub fn new(names: Vec<String>) -> Prefixer {
+        let partial = vec![Vec::new(); names.len()];
+        Prefixer { names, partial, open_line: None }
+    }
+
+    /// Node `node` wrote `bytes`; returns what the terminal shows now. With `show_unfinished`,
+    /// an unfinished last line is shown too.
+    pub fn add(&mut self, node: usize, bytes: &[u8], show_unfinished: bool) -> Vec<u8> {
+        let mut out = Vec::new();
+        let Some(partial) = self.partial.get_mut(node) else { return out };
+        partial.extend_from_slice(bytes);
+        let cut = if show_unfinished {
+            partial.len()
+        } else {
+            partial.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1)
+        };
+        for piece in partial[..cut].split_inclusive(|b| *b == b'\n') {
+            if self.open_line != Some(node) {
+                if self.open_line.is_some() {
+                    out.push(b'\n');
+                }
+                out.extend_from_slice(format!("[{}] ", self.names[node]).as_bytes());
+            }
+            out.extend_from_slice(piece);
+            self.open_line = if piece.ends_with(b"\n") { None } else { Some(node) };
+        }
+        partial.drain(..cut);
+        out
+    }
+
+    /// The end of the run: a newline if the terminal shows an unfinished line last.
+    pub fn end(&mut self) -> Vec<u8> {
+        if self.open_line.take().is_some() {
+            b"\n".to_vec()
+        } else {
+            Vec::new()
+        }
+    }
+}
+
 /// An opened console: the output, and host input if the destination has any.
 pub struct Console {
     /// Where the guest's bytes go.
@@ -120,6 +184,174 @@ fn pump(mut reader: impl Read + Send + 'static) -> Receiver<u8> {
     rx
 }
 
+/// The escape key: Ctrl-A.
+pub const ESCAPE: u8 = 0x01;
+
+/// What a key typed on a raw terminal does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key {
+    /// Send this byte to the guest.
+    Send(u8),
+    /// Nothing yet (the escape key, or an unknown escape).
+    Nothing,
+    /// Quit the emulator (Ctrl-A x).
+    Quit,
+    /// List the escapes (Ctrl-A h).
+    Help,
+}
+
+/// The escapes of a console on a terminal, as QEMU has them: Ctrl-A then a key.
+#[derive(Debug, Default)]
+pub struct Escapes {
+    after_escape: bool,
+}
+
+impl Escapes {
+    /// What typing `byte` does.
+    pub fn feed(&mut self, byte: u8) -> Key {
+        if !std::mem::take(&mut self.after_escape) {
+            if byte == ESCAPE {
+                self.after_escape = true;
+                return Key::Nothing;
+            }
+            return Key::Send(byte);
+        }
+        match byte {
+            ESCAPE => Key::Send(ESCAPE),
+            b'x' | b'X' => Key::Quit,
+            b'h' | b'H' | b'?' => Key::Help,
+            _ => Key::Nothing,
+        }
+    }
+}
+
+/// The escapes, as Ctrl-A h lists them.
+pub const ESCAPE_HELP: &str = "\r\nC-a x    quit the emulator\r\nC-a C-a  send C-a\r\nC-a h    this list\r\n";
+
+/// What the emulator echoes for a byte typed on a raw terminal (the guest does not echo): the
+/// byte itself for text, a newline for Enter, an erased cell for backspace, nothing for other
+/// control keys (Ctrl-C shows as `^C`).
+pub fn echo_of(byte: u8) -> &'static [u8] {
+    const PRINTABLE: [[u8; 1]; 256] = {
+        let mut table = [[0u8; 1]; 256];
+        let mut i = 0;
+        while i < 256 {
+            table[i] = [i as u8];
+            i += 1;
+        }
+        table
+    };
+    match byte {
+        b'\r' | b'\n' => b"\n",
+        0x08 | 0x7f => b"\x08 \x08",
+        0x03 => b"^C",
+        0x00..=0x1f => b"",
+        _ => &PRINTABLE[byte as usize],
+    }
+}
+
+/// The standard input of the guest's console: a terminal in raw mode with echo (to `echo`) and
+/// escapes, or a file or pipe passed on as it is.
+pub fn stdin_input(echo: Box<dyn Write + Send>) -> Receiver<u8> {
+    if !terminal::enter_raw_mode() {
+        return pump(std::io::stdin());
+    }
+    let (tx, rx) = sync_channel(INPUT_BUFFER);
+    std::thread::spawn(move || {
+        let mut echo = echo;
+        let mut escapes = Escapes::default();
+        let mut stdin = std::io::stdin();
+        let mut buf = [0u8; 256];
+        while let Ok(n) = stdin.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            for byte in &buf[..n] {
+                match escapes.feed(*byte) {
+                    Key::Send(byte) => {
+                        let _ = echo.write_all(echo_of(byte));
+                        let _ = echo.flush();
+                        if tx.send(byte).is_err() {
+                            return;
+                        }
+                    }
+                    Key::Nothing => {}
+                    Key::Help => {
+                        let _ = std::io::stderr().write_all(ESCAPE_HELP.as_bytes());
+                    }
+                    Key::Quit => {
+                        let _ = std::io::stdout().flush();
+                        terminal::restore();
+                        eprintln!("\norrery: quit (C-a x)");
+                        std::process::exit(0);
+                    }
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// Raw mode for a terminal on standard input, and putting it back.
+#[cfg(unix)]
+pub mod terminal {
+    use std::sync::Mutex;
+
+    /// The terminal's settings before raw mode.
+    static SAVED: Mutex<Option<libc::termios>> = Mutex::new(None);
+
+    /// Puts standard input in raw mode if it is a terminal: keys arrive one by one, Ctrl-C and
+    /// the other signal keys as bytes, nothing echoed by the terminal; output still ends lines
+    /// with CR LF and Enter still reads as `\n`. Returns whether it did.
+    pub fn enter_raw_mode() -> bool {
+        // Safety: isatty only inspects the descriptor.
+        if unsafe { libc::isatty(libc::STDIN_FILENO) } != 1 {
+            return false;
+        }
+        // Safety: a zeroed termios is a valid value for tcgetattr to fill.
+        let mut settings: libc::termios = unsafe { std::mem::zeroed() };
+        // Safety: `settings` is a valid termios the call writes.
+        if unsafe { libc::tcgetattr(libc::STDIN_FILENO, &mut settings) } != 0 {
+            return false;
+        }
+        let saved = settings;
+        settings.c_lflag &= !(libc::ICANON | libc::ECHO | libc::ISIG | libc::IEXTEN);
+        settings.c_iflag &= !(libc::IXON | libc::BRKINT);
+        settings.c_cc[libc::VMIN] = 1;
+        settings.c_cc[libc::VTIME] = 0;
+        // Safety: `settings` is a valid termios read above and changed field by field.
+        if unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &settings) } != 0 {
+            return false;
+        }
+        if let Ok(mut slot) = SAVED.lock() {
+            slot.get_or_insert(saved);
+        }
+        true
+    }
+
+    /// Puts the terminal back as it was before [`enter_raw_mode`] (nothing if it was not
+    /// changed).
+    pub fn restore() {
+        let saved = SAVED.lock().ok().and_then(|mut slot| slot.take());
+        if let Some(saved) = saved {
+            // Safety: `saved` is the termios tcgetattr returned for this descriptor.
+            unsafe { libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &saved) };
+        }
+    }
+}
+
+/// Raw mode for a terminal on standard input, and putting it back (not on this host).
+#[cfg(not(unix))]
+pub mod terminal {
+    /// Never raw here: standard input is passed on as it is.
+    pub fn enter_raw_mode() -> bool {
+        false
+    }
+
+    /// Nothing to put back.
+    pub fn restore() {}
+}
+
 impl ConsoleSpec {
     /// Opens the destination; for `tcp:` this waits for a client. `with_input` says whether
     /// host input should be read at all (it is not when input is scripted).
@@ -127,7 +359,7 @@ impl ConsoleSpec {
         match self {
             ConsoleSpec::Stdio => Ok(Console {
                 output: Box::new(std::io::stdout()),
-                input: with_input.then(|| pump(std::io::stdin())),
+                input: with_input.then(|| stdin_input(Box::new(std::io::stdout()))),
             }),
             ConsoleSpec::File(path) => {
                 let file =
@@ -167,6 +399,51 @@ mod tests {
         assert!("tcp:localhost".parse::<ConsoleSpec>().unwrap_err().contains("HOST:PORT"));
         assert!("serial".parse::<ConsoleSpec>().unwrap_err().contains("unknown console"));
         assert_eq!(ConsoleSpec::Tcp("h:1".into()).to_string(), "tcp:h:1");
+    }
+
+    #[test]
+    fn prefixes_lines_and_shows_prompts_when_their_node_waits() {
+        let mut p = Prefixer::new(vec!["cp".into(), "sat1".into()]);
+        let mut shown = Vec::new();
+        shown.extend(p.add(0, b"[kernel] boot\n[kernel] half ", false));
+        shown.extend(p.add(1, b"sat line\n", false));
+        shown.extend(p.add(0, b"line\n$ ", true));
+        shown.extend(p.add(0, b"typed\nout\n$ ", true));
+        shown.extend(p.add(1, b"sat again\n", true));
+        shown.extend(p.add(0, b"rest\n$ ", true));
+        shown.extend(p.end());
+        assert_eq!(
+            String::from_utf8(shown).unwrap(),
+            "[cp] [kernel] boot\n[sat1] sat line\n[cp] [kernel] half line\n[cp] $ typed\n[cp] out\n\
+             [cp] $ \n[sat1] sat again\n[cp] rest\n[cp] $ \n"
+        );
+    }
+
+    #[test]
+    fn escapes_quit_pass_ctrl_a_and_everything_else() {
+        let mut escapes = Escapes::default();
+        let keys: Vec<Key> = b"a\x03\x01\x01\x01x\x01zb\x01h".iter().map(|b| escapes.feed(*b)).collect();
+        assert_eq!(
+            keys,
+            [
+                Key::Send(b'a'),
+                Key::Send(0x03),
+                Key::Nothing,
+                Key::Send(ESCAPE),
+                Key::Nothing,
+                Key::Quit,
+                Key::Nothing,
+                Key::Nothing,
+                Key::Send(b'b'),
+                Key::Nothing,
+                Key::Help,
+            ]
+        );
+        assert_eq!(echo_of(b'q'), b"q");
+        assert_eq!(echo_of(b'\r'), b"\n");
+        assert_eq!(echo_of(0x7f), b"\x08 \x08");
+        assert_eq!(echo_of(0x01), b"");
+        assert_eq!(echo_of(0xc3), [0xc3]);
     }
 
     #[test]

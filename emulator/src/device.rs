@@ -47,10 +47,17 @@ pub trait Device: Send {
         false
     }
 
-    /// Blocks until host input arrives or the host closes it; returns whether bytes arrived.
+    /// Blocks until host input arrives or the host closes it; returns whether bytes arrived
+    /// or the input ended (both are news for the guest).
     fn wait_host(&mut self) -> bool {
         false
     }
+
+    /// Says that no host input will come past what was given so far (scripted input ends).
+    fn end_input(&mut self) {}
+
+    /// Queues scripted input, as if received (the console: bytes typed by a test).
+    fn queue_input(&mut self, _bytes: &[u8]) {}
 
     /// This device as a link port, for the system that carries frames between nodes.
     fn as_link_port(&mut self) -> Option<&mut LinkPort> {

@@ -28,6 +28,7 @@ pub mod machine;
 pub mod mmu;
 pub mod monitor;
 pub mod remote;
+pub mod session;
 pub mod system;
 pub mod time;
 pub mod topology;

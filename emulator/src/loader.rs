@@ -106,6 +106,24 @@ impl Symbols {
     }
 }
 
+/// Whether `name` is a label only the assembler cares about, which never names a function in
+/// the monitor or a trace: `.L*` (LLVM's and GCC's local labels, such as the `.L0 ` of
+/// relaxation), any other name starting with `.`, and `$x`/`$d` mapping symbols. The nearest
+/// function or global symbol before an address names it instead, as `func+0x1c`.
+pub fn is_local_label(name: &str) -> bool {
+    name.starts_with('.') || name.starts_with('$')
+}
+
+/// A symbol as the monitor and traces show it: a mangled Rust name as its path without the
+/// hash (`_RNvNtCs..._7ox_link3crc12crc32_update` is `ox_link::crc::crc32_update`), any
+/// other name as it is.
+pub fn display_name(name: &str) -> String {
+    match rustc_demangle::try_demangle(name) {
+        Ok(demangled) => format!("{demangled:#}"),
+        Err(_) => name.to_string(),
+    }
+}
+
 /// Checks the identification bytes and `e_machine` before handing the file to the parser, so
 /// that the common mistakes get a message of their own.
 fn check_ident(bytes: &[u8]) -> Result<(), LoadError> {
@@ -193,8 +211,8 @@ pub fn load_elf(bus: &mut Bus, bytes: &[u8]) -> Result<Image, LoadError> {
         })
         .filter_map(|s| {
             let name = elf.strtab.get_at(s.st_name)?;
-            (!name.is_empty() && !name.starts_with('$'))
-                .then(|| (s.st_value as u32, s.st_size as u32, name.to_string()))
+            (!name.is_empty() && !is_local_label(name))
+                .then(|| (s.st_value as u32, s.st_size as u32, display_name(name)))
         })
         .collect();
     entries.sort();
@@ -214,6 +232,26 @@ mod tests {
         let mut truncated = vec![0x7f, b'E', b'L', b'F', 1, 1, 1, 0];
         truncated.resize(40, 0);
         assert!(load_elf(&mut bus, &truncated).is_err());
+    }
+
+    #[test]
+    fn rust_names_show_as_paths() {
+        assert_eq!(
+            display_name("_RNvNtCs49CAkxvgtb2_7ox_link3crc12crc32_update"),
+            "ox_link::crc::crc32_update"
+        );
+        assert_eq!(display_name("_ZN6kernel4trap6handle17h0123456789abcdefE"), "kernel::trap::handle");
+        assert_eq!(display_name("map_page"), "map_page");
+    }
+
+    #[test]
+    fn local_labels_are_not_symbols() {
+        for name in [".L0 ", ".LBB3_2", ".Ltmp7", ".LC0", "$x", "$d.1"] {
+            assert!(is_local_label(name), "{name}");
+        }
+        for name in ["main", "_start", "kernel::trap::handle", "L0", "loop"] {
+            assert!(!is_local_label(name), "{name}");
+        }
     }
 
     #[test]

@@ -327,7 +327,19 @@ impl Machine {
         }
     }
 
-    /// Blocks until host input arrives; returns false when none ever can.
+    /// Queues `bytes` on the console as if they had just been received (scripted input given
+    /// while the node runs: deterministic when given at the same virtual time).
+    pub fn type_input(&mut self, bytes: &[u8]) {
+        self.bus.queue_input(bytes);
+    }
+
+    /// Says that the console input ends after the bytes queued so far (scripted input, as
+    /// `--input` gives it): once the guest has read them, the UART reports the end.
+    pub fn end_input(&mut self) {
+        self.bus.end_input();
+    }
+
+    /// Blocks until host input arrives or ends; returns false when none ever can.
     pub fn wait_host(&mut self) -> bool {
         self.bus.wait_host()
     }

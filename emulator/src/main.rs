@@ -4,7 +4,8 @@
 //! is wrong; 124 when `--max-cycles` ran out; 125 when the guest waits for an interrupt that
 //! can never come.
 
-use std::path::PathBuf;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -14,6 +15,7 @@ use orrery_emulator::console::ConsoleSpec;
 use orrery_emulator::devices::block::Disk;
 use orrery_emulator::machine::{Machine, MachineConfig, RunState};
 use orrery_emulator::monitor::{self, Monitor, MonitorSpec, DEFAULT_LIMIT};
+use orrery_emulator::session::{Script, Session};
 use orrery_emulator::system::{System, SystemOptions, SystemState, Target};
 use orrery_emulator::time::Clock;
 use orrery_emulator::topology::{self, Boot, Endpoint, LinkProps, LinkSpec, NodeSpec, Role, Topology};
@@ -119,6 +121,10 @@ enum Command {
         /// Run a topology's nodes on this many host threads (the output does not change).
         #[arg(long, default_value_t = 1)]
         threads: usize,
+        /// Drive the console with this script of send/expect steps (docs/testing.md): print
+        /// the transcript, exit 0 when every expectation held, 1 naming the step that failed.
+        #[arg(long)]
+        expect: Option<PathBuf>,
     },
     /// Debug one node (an image) or a whole system (a `.toml` topology): boot it and serve the
     /// monitor's commands (a terminal with line editing, a script, a pipe, or one TCP client).
@@ -174,6 +180,7 @@ fn run_topology(node: NodeArgs, max_cycles: Option<u64>, threads: usize) -> Resu
     }
     let topology = Topology::load(&node.image)?;
     let stdin = node.input.is_none();
+    let scripted = node.input.is_some();
     let options = SystemOptions {
         terminal: Box::new(std::io::stdout()),
         input: node.input.unwrap_or_default().into_bytes(),
@@ -181,6 +188,9 @@ fn run_topology(node: NodeArgs, max_cycles: Option<u64>, threads: usize) -> Resu
     };
     let mut system = System::new(&topology, options)?;
     set_jit(&mut system, node.jit);
+    if scripted {
+        system.end_input();
+    }
     let central = system.nodes.iter().position(|n| n.role == Role::Central).unwrap_or(0);
     let limit = max_cycles.map_or(u64::MAX, |c| system.nodes[central].machine.cpu.clock.time_of(c));
     let outcome = system.run(limit, threads);
@@ -218,7 +228,11 @@ fn run(node: NodeArgs, max_cycles: Option<u64>, threads: usize) -> Result<ExitCo
     if node.image.extension().is_some_and(|e| e == "toml") {
         return run_topology(node, max_cycles, threads);
     }
+    let scripted = node.input.is_some();
     let mut machine = node.boot(true)?;
+    if scripted {
+        machine.end_input();
+    }
     let limit = max_cycles.unwrap_or(u64::MAX);
     loop {
         match machine.run(limit) {
@@ -242,6 +256,45 @@ fn run(node: NodeArgs, max_cycles: Option<u64>, threads: usize) -> Result<ExitCo
                 );
                 return Ok(ExitCode::from(125));
             }
+        }
+    }
+}
+
+/// `orrery run … --expect SCRIPT`: the script types and checks; the transcript goes to
+/// standard output, a failed step to standard error (exit status 1).
+fn run_expect(
+    node: NodeArgs,
+    max_cycles: Option<u64>,
+    threads: usize,
+    script: &Path,
+) -> Result<ExitCode, String> {
+    let text = read_text_input(script, MAX_TEXT)?;
+    let steps = Script::parse(&text).map_err(|e| format!("{}: {e}", script.display()))?;
+    if node.input.is_some() {
+        return Err("--expect types the console input itself: leave out --input".into());
+    }
+    if max_cycles.is_some() || threads != 1 {
+        return Err("--expect sets its own limits (`timeout` steps) and runs on one thread: leave out --max-cycles and --threads".into());
+    }
+    if node.disk.is_some() || node.console != ConsoleSpec::Stdio {
+        return Err("--expect reads the console itself and boots an image without --disk: leave out --disk and --console".into());
+    }
+    let mut session = if node.image.extension().is_some_and(|e| e == "toml") {
+        Session::topology(Topology::load(&node.image)?)
+    } else {
+        Session::image(&node.image, node.ram)
+    }
+    .map_err(|e| e.to_string())?;
+    session.set_jit(node.jit.on());
+    let result = steps.run(&mut session);
+    let mut stdout = std::io::stdout();
+    let _ = stdout.write_all(session.transcript().as_bytes());
+    let _ = stdout.flush();
+    match result {
+        Ok(()) => Ok(ExitCode::SUCCESS),
+        Err(message) => {
+            eprintln!("orrery: {}: {message}", script.display());
+            Ok(ExitCode::from(1))
         }
     }
 }
@@ -411,9 +464,18 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
         .format_timestamp(None)
         .init();
+    // A terminal in raw mode is put back even when the emulator panics.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        orrery_emulator::console::terminal::restore();
+        report(info);
+    }));
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { node, max_cycles, threads } => run(node, max_cycles, threads),
+        Command::Run { node, max_cycles, threads, expect: Some(script) } => {
+            run_expect(node, max_cycles, threads, &script)
+        }
+        Command::Run { node, max_cycles, threads, expect: None } => run(node, max_cycles, threads),
         Command::Debug { node, script, monitor, limit } => debug(node, script, monitor, limit),
         Command::Bench { rounds, nodes, threads, quantum_us, jit } => {
             let engines = match jit {
@@ -426,6 +488,7 @@ fn main() -> ExitCode {
             })
         }
     };
+    orrery_emulator::console::terminal::restore();
     result.unwrap_or_else(|message| {
         eprintln!("orrery: {message}");
         ExitCode::from(2)

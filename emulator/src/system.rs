@@ -6,7 +6,12 @@
 //! port order, carries them over their links — latency, bandwidth (a link sends one frame at a
 //! time), injected loss and corruption drawn from a seeded generator — and delivers every
 //! frame whose arrival time has come, in arrival order. Consoles on the terminal are gathered
-//! per node and written at boundaries, whole lines only, prefixed `[name] `, in node order.
+//! per node and written at boundaries, in node order, each line prefixed `[name] `. An
+//! unfinished line (a shell's `$ ` prompt) is shown at the first boundary where its node's CPU
+//! waits for an interrupt (the guest has nothing more to do until something happens, such as
+//! a key), or after a whole quantum in which the node wrote nothing more; the rest of that line continues it without a new prefix at a later boundary, unless
+//! another node's output comes first: then the unfinished line is ended with a newline and its
+//! rest starts a new line, prefixed again (see docs/console.md).
 //!
 //! So the same topology and input give byte-identical output whatever the number of threads:
 //! nothing a node sees depends on host timing. Host input (a terminal, a socket) is the only
@@ -23,7 +28,7 @@
 //! link's window, or one too many on its way to a port, is refused and counted
 //! ([`System::link_refusals`]); a peer process that stalls ends the run with an error.
 
-use crate::console::Capture;
+use crate::console::{Capture, Prefixer};
 use std::collections::{HashMap, VecDeque};
 use std::io::Write;
 
@@ -378,7 +383,8 @@ enum Command {
 }
 
 /// What a thread reports after a quantum: per node, its state and what its ports sent.
-type Report = Vec<(usize, RunState, Vec<(Endpoint, Vec<Frame>)>)>;
+/// Per node: its index, its state, whether its CPU waits for an interrupt, and what it sent.
+type Report = Vec<(usize, RunState, bool, Vec<(Endpoint, Vec<Frame>)>)>;
 
 /// Delivers `frames` into `nodes` (the slice starting at global index `first`), runs each node
 /// to `boundary`, and reports.
@@ -394,7 +400,7 @@ fn run_quantum(nodes: &mut [Node], first: usize, boundary: Time, frames: Vec<InF
         .map(|(i, node)| {
             step_node(node, boundary);
             let index = first + i;
-            (index, node.state, sent_by(node, index))
+            (index, node.state, node.machine.is_waiting(), sent_by(node, index))
         })
         .collect()
 }
@@ -422,7 +428,7 @@ pub struct System {
     peer_timeout: std::time::Duration,
     names: Vec<String>,
     consoles: Vec<Option<Capture>>,
-    partial: Vec<Vec<u8>>,
+    prefixer: Prefixer,
     terminal: Box<dyn Write + Send>,
     central: Option<usize>,
     /// Frames due, handed to their ports when the next quantum opens.
@@ -451,8 +457,6 @@ impl System {
         let central = topology.central();
         // Console input goes to the central node, or to the first node of a process without it.
         let input_node = central.unwrap_or(0);
-        let mut stdin =
-            if options.stdin { crate::console::ConsoleSpec::Stdio.open(true)?.input } else { None };
         let mut nodes = Vec::new();
         let mut consoles = Vec::new();
         for (index, spec) in topology.nodes.iter().enumerate() {
@@ -461,7 +465,10 @@ impl System {
                 Console::Terminal => {
                     let capture = Capture::new();
                     gathered = Some(capture.clone());
-                    (Box::new(capture), if index == input_node { stdin.take() } else { None })
+                    // What the emulator echoes of typed keys joins the node's own output.
+                    let stdin = (options.stdin && index == input_node)
+                        .then(|| crate::console::stdin_input(Box::new(capture.clone())));
+                    (Box::new(capture), stdin)
                 }
                 Console::Host(host) => {
                     let console = host.open(true)?;
@@ -506,7 +513,7 @@ impl System {
         }
         let pending = topology.remotes.iter().map(Pending::new).collect::<Result<Vec<_>, _>>()?;
         Ok(System {
-            partial: vec![Vec::new(); nodes.len()],
+            prefixer: Prefixer::new(nodes.iter().map(|n| n.name.clone()).collect()),
             names: nodes.iter().map(|n| n.name.clone()).collect(),
             nodes,
             fabric: Fabric::new(topology),
@@ -571,13 +578,42 @@ impl System {
         Ok(())
     }
 
+    /// Says that the console input of the central node (or, without one, of the first node)
+    /// ends after the input given up front: once the guest has read it, its console reports
+    /// the end of the input (see docs/console.md).
+    pub fn end_input(&mut self) {
+        let node = self.central.unwrap_or(0);
+        if let Some(node) = self.nodes.get_mut(node) {
+            node.machine.end_input();
+        }
+    }
+
+    /// Types `bytes` at the console of the central node (or, without one, of the first node),
+    /// as [`System::end_input`] picks it; `echo` joins that node's terminal output, as a
+    /// terminal's echo of the keys shows them. Given between quanta, at the same virtual time
+    /// on every run, they keep the run deterministic.
+    pub fn type_input(&mut self, bytes: &[u8], echo: &[u8]) {
+        let node = self.central.unwrap_or(0);
+        if let Some(n) = self.nodes.get_mut(node) {
+            n.machine.type_input(bytes);
+        }
+        if let Some(Some(console)) = self.consoles.get_mut(node) {
+            let _ = console.write_all(echo);
+        }
+    }
+
     /// Ends a run: says goodbye to the peer processes and writes what is left of every
     /// console's last line. `run` does it last.
     pub fn finish(&mut self) {
         for remote in &mut self.fabric.remotes {
             remote.bye();
         }
-        self.flush_consoles(true);
+        self.flush_consoles(&vec![true; self.names.len()]);
+        let end = self.prefixer.end();
+        if !end.is_empty() {
+            let _ = self.terminal.write_all(&end);
+            let _ = self.terminal.flush();
+        }
     }
 
     fn run_alone(&mut self, limit_ns: Time) -> SystemState {
@@ -651,7 +687,7 @@ impl System {
             .nodes
             .iter_mut()
             .enumerate()
-            .map(|(index, node)| (index, node.state, sent_by(node, index)))
+            .map(|(index, node)| (index, node.state, node.machine.is_waiting(), sent_by(node, index)))
             .collect();
         self.open = None;
         self.due = self.boundary(boundary, report);
@@ -761,7 +797,7 @@ impl System {
             }
             gathered.sort_by_key(|(w, _)| *w);
             let report: Report = gathered.into_iter().flat_map(|(_, r)| r).collect();
-            for (index, state, _) in &report {
+            for (index, state, _, _) in &report {
                 states[*index] = *state;
             }
             frames = self.boundary(boundary, report);
@@ -808,13 +844,15 @@ impl System {
     /// return the frames due.
     fn boundary(&mut self, boundary: Time, report: Report) -> Vec<InFlight> {
         self.time = boundary;
-        for (_, _, sent) in report {
+        let mut waiting = vec![false; self.names.len()];
+        for (index, state, asleep, sent) in report {
+            waiting[index] = asleep || !matches!(state, RunState::Running);
             for (from, frames) in sent {
                 self.fabric.carry(from, frames, boundary);
             }
         }
         self.fabric.exchange(boundary);
-        self.flush_consoles(false);
+        self.flush_consoles(&waiting);
         self.fabric.due(boundary)
     }
 
@@ -827,28 +865,19 @@ impl System {
             && states.iter().all(|s| !matches!(s, RunState::Running))
     }
 
-    /// Writes the whole lines each terminal console has produced, `[name] `-prefixed, in node
-    /// order; with `all`, also what is left of unfinished lines.
-    fn flush_consoles(&mut self, all: bool) {
+    /// Writes what each terminal console has produced since the last call, in node order,
+    /// through the [`Prefixer`]: a node's unfinished line only if it is `waiting` (its CPU
+    /// waits for an interrupt, or it stopped) or wrote nothing in the last quantum.
+    fn flush_consoles(&mut self, waiting: &[bool]) {
         let mut out = Vec::new();
         for (i, console) in self.consoles.iter().enumerate() {
             let Some(console) = console else { continue };
-            self.partial[i].append(&mut console.take());
-            let partial = &mut self.partial[i];
-            let cut = if all {
-                partial.len()
-            } else {
-                partial.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1)
-            };
-            let name = &self.names[i];
-            for line in partial[..cut].split_inclusive(|b| *b == b'\n') {
-                out.extend_from_slice(format!("[{name}] ").as_bytes());
-                out.extend_from_slice(line);
-                if all && !line.ends_with(b"\n") {
-                    out.push(b'\n');
-                }
-            }
-            partial.drain(..cut);
+            let bytes = console.take();
+            // A node that wrote nothing for a whole quantum is not in the middle of a line
+            // either (a guest that polls for input never waits).
+            let show = waiting.get(i).copied().unwrap_or(true) || bytes.is_empty();
+            let shown = self.prefixer.add(i, &bytes, show);
+            out.extend_from_slice(&shown);
         }
         if !out.is_empty() {
             // The terminal is best effort: a closed pipe must not stop the system.

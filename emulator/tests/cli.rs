@@ -166,3 +166,84 @@ fn an_overlong_monitor_line_is_skipped_with_one_error() {
     assert!(stdout.contains("(orrery) regs\n"), "the session goes on: {stdout}");
     assert!(!stdout.contains("xxxx"), "the long line is not echoed: {}", &stdout[..200.min(stdout.len())]);
 }
+
+/// The guest of `examples/snapshot-test`: asks for a name, greets it.
+const GREET_S: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/snapshot-test/guest/greet.s");
+
+/// Runs `orrery run greet.s --expect SCRIPT` with `script` as the script.
+fn run_expect(name: &str, script: &str) -> Output {
+    let dir = scratch(name);
+    let path = dir.join("script.expect");
+    std::fs::write(&path, script).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_orrery"))
+        .args(["run", GREET_S, "--expect"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    output
+}
+
+#[test]
+fn an_expect_script_that_holds_exits_zero_with_the_transcript() {
+    let script =
+        "# greet\nexpect \"name? \"\nsendline Ada\ntimeout 50ms\nexpect \"hello, Ada!\\n\"\nexit 0\n";
+    let output = run_expect("expect-ok", script);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "name? Ada\nhello, Ada!\n");
+    assert_eq!(text(&output.stderr), "");
+    let again = run_expect("expect-again", script);
+    assert_eq!(again.stdout, output.stdout, "the same script gives the same bytes");
+}
+
+#[test]
+fn a_failed_expectation_names_its_step_and_exits_one() {
+    let output = run_expect("expect-fail", "expect \"name? \"\ntimeout 20ms\nexpect welcome\n");
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(text(&output.stdout), "name? ");
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("step 3 (line 3: `expect welcome`) failed: \"welcome\" did not appear within 20ms of virtual time"),
+        "{stderr}"
+    );
+    let output = run_expect("expect-code", "expect \"name? \"\neof\nexit 0\n");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        text(&output.stderr)
+            .contains("step 3 (line 3: `exit 0`) failed: the guest powered off with exit code 1, not 0"),
+        "{}",
+        text(&output.stderr)
+    );
+}
+
+#[test]
+fn a_bad_expect_script_is_refused_with_its_line() {
+    let output = run_expect("expect-bad", "expect \"name? \"\nwait 3s\n");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("script.expect: line 2: unknown step `wait`"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
+
+#[test]
+fn a_polling_guest_in_a_topology_shows_its_prompt_for_expect() {
+    // greet.s polls the UART and never waits: its prompt, an unfinished line, is shown once a
+    // quantum passes without output, prefixed, and the typed name continues that line.
+    let dir = scratch("expect-topology");
+    let topology = dir.join("greet.toml");
+    std::fs::write(&topology, format!("[[node]]\nname = \"cp\"\nrole = \"central\"\nimage = {GREET_S:?}\n"))
+        .unwrap();
+    let script = dir.join("greet.expect");
+    std::fs::write(&script, "expect \"[cp] name? \"\nsendline Ada\nexpect \"[cp] hello, Ada!\\n\"\nexit 0\n")
+        .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_orrery"))
+        .arg("run")
+        .arg(&topology)
+        .arg("--expect")
+        .arg(&script)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "[cp] name? Ada\n[cp] hello, Ada!\n");
+}

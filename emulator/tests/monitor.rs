@@ -340,7 +340,8 @@ fn the_cli_echoes_commands_from_a_script_and_from_a_pipe() {
     child.stdin.take().unwrap().write_all(b"step 2\ncontinue\n").unwrap();
     let output = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.starts_with("(orrery) step 2\n=> [kernel]"), "{stdout}");
+    assert!(stdout.starts_with("(orrery) step 2\n   [kernel] 0x80000000 <kernel_start>:"), "{stdout}");
+    assert!(stdout.contains("\n=> [kernel] 0x80000008 <kernel_start+0x8>:"), "{stdout}");
     assert!(stdout.contains("the guest powered off with exit code 0"), "{stdout}");
 }
 
@@ -397,4 +398,56 @@ fn pt_takes_an_asid_the_kernel_has_used() {
         out.contains("error: no page table has been installed with ASID 7 (ASIDs seen in ptbr: 1)"),
         "{out}"
     );
+}
+
+/// A function with an assembler-local loop label, as compilers emit them (`.Lloop`).
+const LOCAL_LABELS_S: &str = "
+        .text
+        .globl _start
+_start:
+        li      sp, 0x80010000
+        call    func
+        li      t0, 0x10003000
+        sw      zero, 0(t0)
+func:
+        li      t0, 3
+.Lloop:
+        addi    t0, t0, -1
+        bnez    t0, .Lloop
+        ret
+";
+
+/// Runs `script` on a node booted from [`LOCAL_LABELS_S`].
+fn local_labels_transcript(script: &str) -> String {
+    let options = orrery_toolchain::asm::Options::default();
+    let elf = match orrery_toolchain::asm::assemble(&[("labels.s", LOCAL_LABELS_S)], &options) {
+        Ok(program) => program.to_elf(),
+        Err(d) => panic!("labels.s does not assemble:\n{d}"),
+    };
+    let console = ConsoleCapture::default();
+    let mut machine = Machine::new(MachineConfig::new(1 << 20, Box::new(console.clone())));
+    machine.boot_elf(&elf).expect("labels.s loads");
+    let mut session = Monitor::new(&mut machine).with_console(console);
+    session.run_script(script)
+}
+
+#[test]
+fn functions_name_addresses_never_local_labels() {
+    let text = local_labels_transcript("break func+8\ncontinue\nbt\ndisas func 4\nbreak .Lloop\n");
+    let named = text.split("(orrery) break .Lloop").next().unwrap_or_default();
+    assert!(!named.contains(".L"), "a local label named an address:\n{text}");
+    assert!(text.ends_with("error: no register or symbol named `.Lloop`\n"), "{text}");
+    assert!(text.contains("breakpoint 1 at 0x80000020 <func+0x8>"), "{text}");
+    assert!(text.contains("bne t0, zero, 0x8000001c <func+0x4>"), "{text}");
+    assert!(text.contains("ra = 0x8000000c <_start+0xc>"), "{text}");
+    insta::assert_snapshot!("local_labels", text);
+}
+
+#[test]
+fn step_n_lists_each_instruction_it_executes() {
+    let text = local_labels_transcript("step 4\nstep 1\nstep 200\n");
+    insta::assert_snapshot!("step_listing", text);
+    let listed = text.lines().filter(|l| l.starts_with("   [kernel] ")).count();
+    assert_eq!(listed, 4, "{text}");
+    assert!(text.contains("instructions executed (step lists at most 100)"), "{text}");
 }

@@ -204,7 +204,7 @@ pub struct Terminal {
     /// The console's output and the typed lines, in order.
     pub transcript: String,
     console: Capture,
-    input: Sender<u8>,
+    input: Option<Sender<u8>>,
     seen: usize,
 }
 
@@ -219,7 +219,7 @@ impl Terminal {
         let mut machine = Machine::new(config);
         machine.set_jit(jit());
         machine.boot_elf(kernel).unwrap_or_else(|e| panic!("the kernel does not load: {e}"));
-        Terminal { machine, transcript: String::new(), console, input, seen: 0 }
+        Terminal { machine, transcript: String::new(), console, input: Some(input), seen: 0 }
     }
 
     /// Runs up to `budget` more instructions (until the node is idle, powers off or is
@@ -236,8 +236,28 @@ impl Terminal {
     pub fn type_line(&mut self, line: &str) {
         self.transcript.push_str(line);
         self.transcript.push('\n');
-        for byte in line.bytes().chain([b'\n']) {
-            self.input.send(byte).expect("the UART holds its receiver");
+        self.send(line.bytes().chain([b'\n']));
+    }
+
+    /// Types `bytes` as keys on a terminal in raw mode (Ctrl-C is 0x03); the transcript gets
+    /// what `orrery run` echoes for them (`^C` for Ctrl-C).
+    pub fn type_keys(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.transcript.push_str(&String::from_utf8_lossy(orrery_emulator::console::echo_of(*byte)));
+        }
+        self.send(bytes.iter().copied());
+    }
+
+    /// Ends the console's input, as the end of a file on standard input does: once the guest
+    /// has read what was typed, its console `read` returns 0.
+    pub fn end_input(&mut self) {
+        self.input = None;
+    }
+
+    fn send(&mut self, bytes: impl Iterator<Item = u8>) {
+        let input = self.input.as_ref().expect("typing after the end of the input");
+        for byte in bytes {
+            input.send(byte).expect("the UART holds its receiver");
         }
     }
 

@@ -112,6 +112,38 @@ fn end_of_input_ends_the_shell_with_the_last_status() {
     assert!(transcript.contains("sh: nosuch: not found\n"), "{transcript}");
 }
 
+#[test]
+fn the_end_of_the_console_input_ends_the_shell() {
+    // A file on standard input runs out: the console's read returns 0 and the shell exits
+    // with its last status, which init powers off with.
+    let disk = pristine_disk("shell-end", None);
+    let disk_file = Disk::open(&disk).unwrap_or_else(|e| panic!("{}: {e}", disk.display()));
+    let mut terminal = Terminal::boot(&kernel_image(), RAM_SIZE, Some(disk_file));
+    let mut state = terminal.session(&["echo before the end", "nosuch"], BUDGET, |line, _| line.to_string());
+    assert_eq!(state, RunState::Idle, "{}", terminal.transcript);
+    terminal.end_input();
+    state = terminal.run(BUDGET);
+    let _ = std::fs::remove_file(&disk);
+    assert_eq!(state, RunState::PoweredOff(127), "{}", terminal.transcript);
+    insta::assert_snapshot!("end_of_input", from_line(&terminal.transcript, "$ "));
+}
+
+#[test]
+fn ctrl_c_interrupts_the_foreground_job_not_the_shell() {
+    let disk = pristine_disk("shell-ctrl-c", None);
+    let disk_file = Disk::open(&disk).unwrap_or_else(|e| panic!("{}: {e}", disk.display()));
+    let mut terminal = Terminal::boot(&kernel_image(), RAM_SIZE, Some(disk_file));
+    let state = terminal.session(&["cat", "typed to cat"], BUDGET, |line, _| line.to_string());
+    assert_eq!(state, RunState::Idle, "{}", terminal.transcript);
+    terminal.type_keys(b"\x03");
+    let state = terminal.session(&["echo $?", "exit"], BUDGET, |line, _| line.to_string());
+    let _ = std::fs::remove_file(&disk);
+    assert_eq!(state, RunState::PoweredOff(0), "{}", terminal.transcript);
+    // SIGINT is signal 2: the status of a command it ended is 128 + 2.
+    assert!(terminal.transcript.contains("^C\n$ echo $?\n130\n"), "{}", terminal.transcript);
+    insta::assert_snapshot!("ctrl_c", from_line(&terminal.transcript, "$ "));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 

@@ -3,11 +3,15 @@
 //! Registers:
 //! - `0x00 DATA` (RW): a write transmits the low byte (it never blocks); a read pops the next
 //!   received byte, or 0 when none waits.
-//! - `0x04 STATUS` (RO): bit 0 `RX_READY` (a byte waits), bit 1 `TX_READY` (always set).
-//! - `0x08 CTRL` (RW): bit 0 asserts the line while a byte waits, bit 1 while `TX_READY`.
+//! - `0x04 STATUS` (RO): bit 0 `RX_READY` (a byte waits), bit 1 `TX_READY` (always set), bit 2
+//!   `RX_END` (the input has ended: no byte waits and none will ever come).
+//! - `0x08 CTRL` (RW): bit 0 asserts the line while a byte waits, bit 1 while `TX_READY`, bit 2
+//!   while `RX_END`.
 //!
 //! The host side is any `Write` for output and, for input, bytes queued up front (scripted,
-//! deterministic) and/or a channel fed by a host thread (a terminal: not deterministic).
+//! deterministic) and/or a channel fed by a host thread (a terminal: not deterministic). The
+//! input ends when the host's channel closes (standard input reached its end), or after the
+//! queued bytes when the host says so ([`Uart::end_input`]).
 
 use std::collections::VecDeque;
 use std::io::Write;
@@ -27,10 +31,14 @@ const CTRL: u32 = 0x08;
 const STATUS_RX_READY: u32 = 1 << 0;
 /// `STATUS` bit 1: the transmitter takes a byte.
 const STATUS_TX_READY: u32 = 1 << 1;
+/// `STATUS` bit 2: the input has ended.
+const STATUS_RX_END: u32 = 1 << 2;
 /// `CTRL` bit 0: receive interrupt enable.
 const CTRL_RX_IE: u32 = 1 << 0;
 /// `CTRL` bit 1: transmit interrupt enable.
 const CTRL_TX_IE: u32 = 1 << 1;
+/// `CTRL` bit 2: end-of-input interrupt enable.
+const CTRL_END_IE: u32 = 1 << 2;
 
 /// The most host input bytes the UART holds for the guest.
 pub const RX_HOST_LIMIT: usize = 64 * 1024;
@@ -41,12 +49,14 @@ pub struct Uart {
     rx: VecDeque<u8>,
     output: Box<dyn Write + Send>,
     host_input: Option<Receiver<u8>>,
+    /// No byte will arrive past those in `rx`.
+    ended: bool,
 }
 
 impl Uart {
     /// A UART that sends its output to `output` and has no input yet.
     pub fn new(output: Box<dyn Write + Send>) -> Uart {
-        Uart { ctrl: 0, rx: VecDeque::new(), output, host_input: None }
+        Uart { ctrl: 0, rx: VecDeque::new(), output, host_input: None, ended: false }
     }
 
     /// Queues bytes as if they had been received already.
@@ -59,8 +69,22 @@ impl Uart {
         self.host_input = Some(input);
     }
 
+    /// Says that no input will come past the bytes queued so far (and whatever a host
+    /// channel still holds): once they are read, `STATUS.RX_END` is set.
+    pub fn end_input(&mut self) {
+        if self.host_input.is_none() {
+            self.ended = true;
+        }
+    }
+
+    fn at_end(&self) -> bool {
+        self.ended && self.rx.is_empty()
+    }
+
     fn status(&self) -> u32 {
-        STATUS_TX_READY | if self.rx.is_empty() { 0 } else { STATUS_RX_READY }
+        let ready = if self.rx.is_empty() { 0 } else { STATUS_RX_READY };
+        let end = if self.at_end() { STATUS_RX_END } else { 0 };
+        STATUS_TX_READY | ready | end
     }
 }
 
@@ -90,7 +114,7 @@ impl Device for Uart {
                 Ok(())
             }
             CTRL => {
-                self.ctrl = value & (CTRL_RX_IE | CTRL_TX_IE);
+                self.ctrl = value & (CTRL_RX_IE | CTRL_TX_IE | CTRL_END_IE);
                 Ok(())
             }
             _ => Err(DeviceFault),
@@ -98,7 +122,9 @@ impl Device for Uart {
     }
 
     fn irq(&self, _now: Time) -> bool {
-        (self.ctrl & CTRL_RX_IE != 0 && !self.rx.is_empty()) || self.ctrl & CTRL_TX_IE != 0
+        (self.ctrl & CTRL_RX_IE != 0 && !self.rx.is_empty())
+            || self.ctrl & CTRL_TX_IE != 0
+            || (self.ctrl & CTRL_END_IE != 0 && self.at_end())
     }
 
     fn poll_host(&mut self) -> bool {
@@ -115,6 +141,8 @@ impl Device for Uart {
                 Err(TryRecvError::Empty) => break,
                 Err(TryRecvError::Disconnected) => {
                     self.host_input = None;
+                    self.ended = true;
+                    arrived = true;
                     break;
                 }
             }
@@ -124,6 +152,14 @@ impl Device for Uart {
 
     fn may_receive(&self) -> bool {
         self.host_input.is_some()
+    }
+
+    fn end_input(&mut self) {
+        Uart::end_input(self);
+    }
+
+    fn queue_input(&mut self, bytes: &[u8]) {
+        Uart::queue_input(self, bytes);
     }
 
     fn wait_host(&mut self) -> bool {
@@ -140,7 +176,9 @@ impl Device for Uart {
             }
             Err(_) => {
                 self.host_input = None;
-                false
+                self.ended = true;
+                // The end of the input is news the guest may be waiting for.
+                true
             }
         }
     }
@@ -178,6 +216,41 @@ mod tests {
     }
 
     #[test]
+    fn the_end_of_input_comes_after_the_last_byte() {
+        let mut uart = Uart::new(Box::new(Capture::default()));
+        uart.queue_input(b"a");
+        uart.end_input();
+        uart.write(CTRL, CTRL_END_IE, 0).unwrap();
+        assert_eq!(uart.read(STATUS, 0).unwrap(), STATUS_TX_READY | STATUS_RX_READY);
+        assert!(!uart.irq(0), "a byte still waits");
+        assert_eq!(uart.read(DATA, 0).unwrap(), b'a' as u32);
+        assert_eq!(uart.read(STATUS, 0).unwrap(), STATUS_TX_READY | STATUS_RX_END);
+        assert!(uart.irq(0));
+        uart.write(CTRL, 0, 0).unwrap();
+        assert!(!uart.irq(0), "the driver turns the end's interrupt off");
+    }
+
+    #[test]
+    fn a_closed_host_channel_ends_the_input() {
+        let mut uart = Uart::new(Box::new(Capture::default()));
+        let (tx, rx) = channel();
+        uart.attach_host_input(rx);
+        uart.end_input();
+        assert_eq!(uart.read(STATUS, 0).unwrap() & STATUS_RX_END, 0, "the host decides");
+        tx.send(b'z').unwrap();
+        drop(tx);
+        assert!(uart.poll_host());
+        assert_eq!(uart.read(DATA, 0).unwrap(), b'z' as u32);
+        assert_eq!(uart.read(STATUS, 0).unwrap() & STATUS_RX_END, STATUS_RX_END);
+        let mut waiting = Uart::new(Box::new(Capture::default()));
+        let (tx, rx) = channel::<u8>();
+        waiting.attach_host_input(rx);
+        drop(tx);
+        assert!(waiting.wait_host(), "the end is news for a waiting guest");
+        assert!(!waiting.may_receive());
+    }
+
+    #[test]
     fn host_input_arrives_when_polled() {
         let mut uart = Uart::new(Box::new(Capture::default()));
         let (tx, rx) = channel();
@@ -187,6 +260,7 @@ mod tests {
         assert!(uart.poll_host());
         assert_eq!(uart.read(DATA, 0).unwrap(), b'x' as u32);
         drop(tx);
+        assert!(uart.poll_host(), "the end of the input is news");
         assert!(!uart.poll_host());
         assert!(!uart.may_receive());
     }

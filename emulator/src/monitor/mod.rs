@@ -84,6 +84,8 @@ pub struct Monitor<'m> {
     /// Console bytes of a line the guest has not finished yet.
     console_partial: Vec<u8>,
     finished: bool,
+    /// While `step N` lists what it executes: the node, and a line per instruction or trap.
+    listing: Option<(usize, Vec<String>)>,
 }
 
 impl<'m> Monitor<'m> {
@@ -112,6 +114,7 @@ impl<'m> Monitor<'m> {
             console: None,
             console_partial: Vec::new(),
             finished: false,
+            listing: None,
         }
     }
 

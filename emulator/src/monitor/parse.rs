@@ -219,7 +219,7 @@ fn parse_count(text: &str, what: &str) -> Result<u64, String> {
 }
 
 fn is_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '$')
+    c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '$' | ':')
 }
 
 /// Parses an address expression such as `0x80001000`, `sp`, `main+0x10` or `sp-4`.

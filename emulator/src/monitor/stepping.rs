@@ -78,10 +78,51 @@ pub(super) fn trap_marker(cpu: &Cpu) -> (usize, Option<TrapRecord>) {
     (cpu.traps.len(), cpu.traps.back().copied())
 }
 
+/// The most instructions `step N` lists one by one; a longer step says how many it executed.
+pub const STEP_LISTED: u64 = 100;
+
 impl Monitor<'_> {
-    /// `step [n]`.
+    /// `step [n]`: with 2 to [`STEP_LISTED`] steps, each instruction executed (and each trap
+    /// taken) is listed before the stop; with more, a line says how many instructions ran.
     pub(super) fn step(&mut self, n: u64) -> String {
-        self.resume(Goal::Steps(n), self.limit)
+        if n <= 1 {
+            return self.resume(Goal::Steps(n), self.limit);
+        }
+        if n > STEP_LISTED {
+            let before = self.machine().cpu.instret;
+            let report = self.resume(Goal::Steps(n), self.limit);
+            let ran = self.machine().cpu.instret.wrapping_sub(before);
+            return format!("{ran} instructions executed (step lists at most {STEP_LISTED})\n{report}");
+        }
+        self.listing = Some((self.node, Vec::new()));
+        let report = self.resume(Goal::Steps(n), self.limit);
+        let lines = self.listing.take().map(|(_, lines)| lines).unwrap_or_default();
+        lines.concat() + &report
+    }
+
+    /// Whether `step N` lists what the selected node executes now.
+    fn listing_here(&self) -> bool {
+        self.listing.as_ref().is_some_and(|(node, _)| *node == self.node)
+    }
+
+    /// Lists the instruction about to execute, as `step N` shows it.
+    fn list_instruction(&mut self) {
+        if self.listing_here() {
+            let line = self.location().replacen("=> ", "   ", 1);
+            if let Some((_, lines)) = &mut self.listing {
+                lines.push(line);
+            }
+        }
+    }
+
+    /// Lists a trap just taken, as `step N` shows it.
+    fn list_trap(&mut self, trap: Option<TrapRecord>) {
+        if let (true, Some(trap)) = (self.listing_here(), trap) {
+            let line = format!("   trap taken: {}\n", self.trap_line(&trap));
+            if let Some((_, lines)) = &mut self.listing {
+                lines.push(line);
+            }
+        }
     }
 
     /// `next`: steps over a call (`jal`/`jalr` with `rd` = `ra`), else steps one instruction.
@@ -192,6 +233,7 @@ impl Monitor<'_> {
                 executed = true;
                 *steps += 1;
                 last_trap = self.machine().cpu.traps.back().copied();
+                self.list_trap(last_trap);
                 if let Some(stop) = self.after_trap(last_trap) {
                     return (stop, last_trap);
                 }
@@ -231,6 +273,7 @@ impl Monitor<'_> {
                     executed = true;
                     *steps += 1;
                     last_trap = self.machine().cpu.traps.back().copied();
+                    self.list_trap(last_trap);
                     if let Some(stop) = self.after_trap(last_trap) {
                         return (stop, last_trap);
                     }
@@ -244,11 +287,13 @@ impl Monitor<'_> {
             // One instruction.
             let watch = self.pending_watch();
             let old = watch.and_then(|(_, access)| self.watched_value(&access));
+            self.list_instruction();
             let state = self.machine_mut().step();
             executed = true;
             *steps += 1;
             if trap_marker(&self.machine().cpu) != before {
                 last_trap = self.machine().cpu.traps.back().copied();
+                self.list_trap(last_trap);
                 if let Some(stop) = self.after_trap(last_trap) {
                     return (stop, last_trap);
                 }

@@ -4,7 +4,10 @@
 //! Output never blocks (the UART's transmitter is always ready), so printing needs no state
 //! and works even inside the panic handler. Input: the receive interrupt drains the UART
 //! into [`INPUT`]; when the queue is full the interrupt is disabled until a reader makes room,
-//! so no byte is lost and the line does not stay asserted.
+//! so no byte is lost and the line does not stay asserted. When the host's input ends (a file
+//! or pipe on the emulator's standard input ran out) the UART says so (`STATUS.RX_END`, with
+//! its own interrupt); from then on, once the queue is read, [`input_ended`] holds and a
+//! `read` of the console returns 0, the end of file.
 //!
 //! Log lines ([`kprintln!`](crate::kprintln)) start with the kernel's tag: `[kernel] ` on the
 //! central processor, `[sat] ` on a satellite ([`set_role`]).
@@ -21,7 +24,9 @@ const DATA: *mut u32 = UART_BASE as *mut u32; // Data Register (RW): transmit / 
 const STATUS: *const u32 = (UART_BASE + 0x04) as *const u32; // Status Register (RO)
 const CTRL: *mut u32 = (UART_BASE + 0x08) as *mut u32; // Control Register (RW)
 const STATUS_RX_READY: u32 = 1 << 0;
+const STATUS_RX_END: u32 = 1 << 2;
 const CTRL_RX_IRQ: u32 = 1 << 0;
+const CTRL_END_IRQ: u32 = 1 << 2;
 
 /// How many received bytes wait for a reader at most.
 const INPUT_CAPACITY: usize = 1024;
@@ -52,6 +57,15 @@ pub fn tag() -> &'static str {
     }
 }
 
+/// Whether the UART said its input has ended (no byte will come after those queued).
+static ENDED: AtomicBool = AtomicBool::new(false);
+
+/// Whether Ctrl-C (the byte 0x03) arrived since [`take_interrupt_key`] last looked.
+static INTERRUPT_KEY: AtomicBool = AtomicBool::new(false);
+
+/// The interrupt key: Ctrl-C. It is not queued as input: it asks for `SIGINT`.
+const CTRL_C: u8 = 0x03;
+
 /// Received bytes not yet read.
 static INPUT: Global<VecDeque<u8>> = Global::new("console input", VecDeque::new());
 
@@ -73,8 +87,11 @@ pub fn init() {
 }
 
 fn set_rx_interrupt(on: bool) {
-    // Safety: CTRL is the UART's control register; bit 0 enables the receive interrupt.
-    unsafe { CTRL.write_volatile(if on { CTRL_RX_IRQ } else { 0 }) }
+    // The end of the input is told once: after that its interrupt stays off.
+    let end = if ENDED.load(Ordering::Relaxed) { 0 } else { CTRL_END_IRQ };
+    // Safety: CTRL is the UART's control register; bit 0 enables the receive interrupt, bit 2
+    // the end-of-input one.
+    unsafe { CTRL.write_volatile(if on { CTRL_RX_IRQ | end } else { 0 }) }
 }
 
 /// The receive interrupt: moves waiting bytes into the input queue. Returns whether any came.
@@ -93,9 +110,32 @@ pub fn on_interrupt() -> bool {
             break;
         }
         // Safety: see above.
-        input.push_back(unsafe { DATA.read_volatile() } as u8);
+        let byte = unsafe { DATA.read_volatile() } as u8;
+        if byte == CTRL_C {
+            INTERRUPT_KEY.store(true, Ordering::Relaxed);
+            continue;
+        }
+        input.push_back(byte);
+    }
+    // Safety: STATUS is the UART's status register; reading it changes nothing.
+    let status = unsafe { STATUS.read_volatile() };
+    if status & (STATUS_RX_READY | STATUS_RX_END) == STATUS_RX_END && !ENDED.swap(true, Ordering::Relaxed) {
+        set_rx_interrupt(input.len() < INPUT_CAPACITY);
+        return true;
     }
     input.len() > before
+}
+
+/// Whether Ctrl-C arrived since the last call: the kernel then sends `SIGINT` to the
+/// console's processes.
+pub fn take_interrupt_key() -> bool {
+    INTERRUPT_KEY.swap(false, Ordering::Relaxed)
+}
+
+/// Whether the console's input has ended and every byte of it has been read: a `read` then
+/// returns 0.
+pub fn input_ended() -> bool {
+    ENDED.load(Ordering::Relaxed) && INPUT.lock().is_empty()
 }
 
 /// Takes up to `max` received bytes (none if the queue is empty).

@@ -453,6 +453,15 @@ pub fn kill(pid: i32, signal: Signal) -> Result<(), Errno> {
     Ok(())
 }
 
+/// Ctrl-C at the console: `SIGINT` to every live process but init (a stub passes it on).
+/// Those that ignore it — the shell reading the console, background jobs — carry on.
+pub fn interrupt_key() {
+    let mut table = table();
+    for proc in table.user_procs().filter(|p| p.pid != 1 && !p.has_exited()) {
+        post(proc, Signal::Int);
+    }
+}
+
 /// `ps`: a row per process, stored at `buf` (at most `len` bytes); returns the bytes stored.
 /// A stub shows the node its process runs on, and state `R` while it waits for requests
 /// (its process is then running on the satellite, as far as the central knows).

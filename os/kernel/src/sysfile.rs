@@ -130,13 +130,16 @@ pub fn wake_console_readers() {
     sched::wakeup(console_chan());
 }
 
-/// Console input: sleeps until some is there.
+/// Console input: sleeps until some is there; 0 (the end of file) once the input has ended.
 fn read_console(buf: u32, len: u32) -> Result<u32, Errno> {
     loop {
         let bytes = console::take_input((len as usize).min(CONSOLE_CHUNK));
         if !bytes.is_empty() {
             copy_out(buf, &bytes)?;
             return Ok(bytes.len() as u32);
+        }
+        if console::input_ended() {
+            return Ok(0);
         }
         if interrupted() {
             return Err(Errno::Intr);

@@ -2,7 +2,7 @@
 //! user mode and the timer's ticks): the UART brings console input (waking its readers), the
 //! link ports bring the satellites' messages. At each tick the links resend what timed out.
 
-use crate::{block, console, intc, remote, stub, sysfile};
+use crate::{block, console, intc, proc, remote, stub, sysfile};
 
 /// Handles interrupt line `line` (not the timer's); returns whether to preempt (never: the
 /// woken run at the next tick).
@@ -11,6 +11,9 @@ pub fn interrupt(line: u32) -> bool {
         intc::IRQ_UART => {
             if console::on_interrupt() {
                 sysfile::wake_console_readers();
+            }
+            if console::take_interrupt_key() {
+                proc::interrupt_key();
             }
         }
         // The disk driver waits for its own completions and acknowledges them before it

@@ -23,6 +23,10 @@ use sh::parse::{Command, List, Pipeline, Redirect, RedirectKind};
 
 use crate::{builtin, Shell};
 
+/// Whether the shell ignores SIGINT only because it reads the console: its foreground children
+/// then take the default action back (background ones keep ignoring it, as POSIX has it).
+pub static RESTORE_SIGINT: core::sync::atomic::AtomicBool = core::sync::atomic::AtomicBool::new(false);
+
 /// Exit status of a child whose program does not exist.
 const NOT_FOUND_STATUS: i32 = 127;
 /// Exit status of a child whose program exists but cannot be run.
@@ -62,12 +66,16 @@ impl Shell {
                 return self.run_in_shell(&args, &command.redirects);
             }
         }
-        let pids = self.spawn(pipeline, &[]);
+        let pids = self.spawn(pipeline, &[], true);
         let status = self.collect(&pids);
         match (pids.last(), status) {
             // Some command never started: the pipeline failed, whatever the others did.
             _ if pids.len() < pipeline.commands.len() => FAILED_STATUS,
             (Some(last), Some(status)) => {
+                if status == WaitStatus::Signaled(Signal::Int) {
+                    // After the `^C` the terminal shows, the next prompt starts a line.
+                    ox_ulib::println!();
+                }
                 if let WaitStatus::Signaled(signal @ (Signal::Kill | Signal::Term)) = status {
                     let args = pipeline.commands.last().map(|c| c.expand_args(self.status));
                     let name = args.as_deref().and_then(<[String]>::first).map_or("", String::as_str);
@@ -109,8 +117,9 @@ impl Shell {
 
     /// Forks one child per command of `pipeline`, joined by pipes; every child closes `close`
     /// (and the shell's job descriptors). Returns the children's pids, left to right; fewer
-    /// than the commands if a `pipe` or `fork` failed (reported here).
-    pub fn spawn(&self, pipeline: &Pipeline, close: &[u32]) -> Vec<Pid> {
+    /// than the commands if a `pipe` or `fork` failed (reported here). A `foreground` child
+    /// takes SIGINT's default action back if the shell ignores it for the console.
+    pub fn spawn(&self, pipeline: &Pipeline, close: &[u32], foreground: bool) -> Vec<Pid> {
         let mut pids = Vec::new();
         // The read end of the pipe from the previous command.
         let mut input: Option<u32> = None;
@@ -129,6 +138,9 @@ impl Shell {
             };
             match sys::fork() {
                 Ok(Fork::Child) => {
+                    if foreground && RESTORE_SIGINT.load(core::sync::atomic::Ordering::Relaxed) {
+                        let _ = ox_ulib::signal::set(Signal::Int, ox_ulib::signal::Handler::Default);
+                    }
                     self.close_job_fds();
                     for fd in close {
                         let _ = sys::close(*fd);

@@ -47,7 +47,7 @@ impl Shell {
                 let _ = sys::close(read);
                 self.close_job_fds();
                 self.jobs.clear();
-                let pids = self.spawn(pipeline, &[write]);
+                let pids = self.spawn(pipeline, &[write], false);
                 let last = pids.last().copied().unwrap_or(0);
                 let _ = sys::write_all(write, &last.to_le_bytes());
                 let status = match self.collect(&pids) {

@@ -29,8 +29,10 @@ mod jobs;
 use alloc::vec::Vec;
 
 use ox_ulib::abi::open_flags::O_RDONLY;
+use ox_ulib::abi::Signal;
 use ox_ulib::abi::{Errno, FileKind, STDIN};
-use ox_ulib::{eprintln, print, sys};
+use ox_ulib::signal::{self, Handler};
+use ox_ulib::{eprintln, print, println, sys};
 use sh::line::{Input, LineEditor, MAX_LINE};
 use sh::parse::parse;
 
@@ -82,6 +84,13 @@ fn main(args: &[&str]) -> i32 {
             return USAGE_STATUS;
         }
     };
+    if interactive {
+        // Ctrl-C at the console interrupts the foreground job, not the shell reading it
+        // (docs/console.md): the shell ignores SIGINT and its foreground children take it back.
+        if let Ok(Handler::Default) = signal::set(Signal::Int, Handler::Ignore) {
+            exec::RESTORE_SIGINT.store(true, core::sync::atomic::Ordering::Relaxed);
+        }
+    }
     let mut editor = LineEditor::new();
     loop {
         shell.report_finished_jobs();
@@ -94,7 +103,13 @@ fn main(args: &[&str]) -> i32 {
                 eprintln!("sh: line longer than {MAX_LINE} bytes: ignored");
                 shell.status = USAGE_STATUS;
             }
-            Some(Input::End) | None => return shell.status,
+            Some(Input::End) | None => {
+                if interactive {
+                    // End the prompt's line, as a terminal's shell does at Ctrl-D.
+                    println!();
+                }
+                return shell.status;
+            }
         }
         if let Some(status) = shell.exit {
             return status;
