@@ -1,0 +1,1044 @@
+//! The ports of a node, the name spaces of its tasks, and every operation on them.
+//!
+//! A right is either **named** (an entry of a task's space) or **in transit** (a [`Carried`]
+//! right in a queued message, or held by the kernel for a notification). A port counts its send
+//! and send-once rights wherever they are. When the receive right is destroyed the port dies:
+//! its queue is destroyed (releasing what the messages carry), every name for it becomes a
+//! dead name (dead-name notifications go out), and the port stays as a tombstone until the
+//! last right in transit naming it is gone, so such a right arrives as a dead name.
+
+use alloc::collections::{BTreeMap, BTreeSet, VecDeque};
+use alloc::vec;
+use alloc::vec::Vec;
+use core::fmt;
+
+use crate::message::{Item, Message, Received, ReceivedItem};
+use crate::name::{Disposition, Name, Notify, RightKind, TaskId, Types};
+
+/// A queue's limit unless set (`MACH_PORT_QLIMIT_DEFAULT`).
+pub const QLIMIT_DEFAULT: usize = 5;
+/// The largest limit a queue may be given (`MACH_PORT_QLIMIT_MAX`).
+pub const MAX_QLIMIT: usize = 16;
+
+/// Why an operation was refused (Mach's codes, named).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IpcError {
+    /// No such name in the space (`KERN_INVALID_NAME`).
+    InvalidName,
+    /// The name does not denote the right the operation needs (`KERN_INVALID_RIGHT`).
+    InvalidRight,
+    /// A value out of range: a reference count below zero or above the maximum, a queue limit
+    /// above [`MAX_QLIMIT`] (`KERN_INVALID_VALUE`).
+    InvalidValue,
+    /// The name is taken (`KERN_NAME_EXISTS`) or the right is already there
+    /// (`KERN_RIGHT_EXISTS`).
+    NameExists,
+    /// No such task (`KERN_INVALID_TASK`).
+    InvalidTask,
+    /// The destination is a dead name: its port died (`MACH_SEND_INVALID_DEST` on a dead name).
+    DeadName,
+    /// The destination's queue is full (`MACH_SEND_TIMED_OUT` with a zero timeout): the kernel
+    /// blocks the sender or fails the send.
+    QueueFull,
+}
+
+impl fmt::Display for IpcError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = match self {
+            IpcError::InvalidName => "invalid name",
+            IpcError::InvalidRight => "invalid right",
+            IpcError::InvalidValue => "invalid value",
+            IpcError::NameExists => "name exists",
+            IpcError::InvalidTask => "invalid task",
+            IpcError::DeadName => "dead name",
+            IpcError::QueueFull => "queue full",
+        };
+        f.write_str(text)
+    }
+}
+
+/// The most user references of one send right or dead name (`MACH_PORT_UREFS_MAX`).
+const UREFS_MAX: u32 = 0xffff;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct PortId(u32);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct SetId(u32);
+
+/// A right in transit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Carried {
+    Send(PortId),
+    SendOnce(PortId),
+    Receive(PortId),
+}
+
+enum QItem<M> {
+    Inline(Vec<u8>),
+    Port(Carried),
+    Memory(M),
+}
+
+struct Queued<M> {
+    seq: u64,
+    dest: Carried,
+    reply: Option<Carried>,
+    id: u32,
+    items: Vec<QItem<M>>,
+}
+
+struct Port<M> {
+    alive: bool,
+    /// The task and name holding the receive right; `None` while it is in transit.
+    receiver: Option<(TaskId, Name)>,
+    send: u32,
+    send_once: u32,
+    mscount: u32,
+    queue: VecDeque<Queued<M>>,
+    qlimit: usize,
+    set: Option<SetId>,
+    no_senders: Option<PortId>,
+    port_destroyed: Option<PortId>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Object {
+    Port(PortId),
+    Set(SetId),
+    Dead,
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    object: Object,
+    receive: bool,
+    send: u32,
+    send_once: bool,
+    dead: u32,
+    dead_name_request: Option<PortId>,
+}
+
+impl Entry {
+    fn new(object: Object) -> Entry {
+        Entry { object, receive: false, send: 0, send_once: false, dead: 0, dead_name_request: None }
+    }
+
+    fn types(&self) -> Types {
+        let mut bits = 0;
+        if self.receive {
+            bits |= Types::RECEIVE;
+        }
+        if self.send > 0 {
+            bits |= Types::SEND;
+        }
+        if self.send_once {
+            bits |= Types::SEND_ONCE;
+        }
+        if matches!(self.object, Object::Set(_)) {
+            bits |= Types::PORT_SET;
+        }
+        if self.dead > 0 {
+            bits |= Types::DEAD_NAME;
+        }
+        Types(bits)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.types() == Types(0)
+    }
+}
+
+struct Set {
+    members: BTreeSet<PortId>,
+}
+
+/// What the kernel should wake after an operation: receivers of the queues or sets that got a
+/// message, and senders waiting for room in a queue. Keys are what [`Ipc::receive_key`] and
+/// [`Ipc::send_key`] gave the sleepers.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Wakeups {
+    /// Keys of sleepers to wake.
+    pub keys: Vec<u64>,
+}
+
+/// What is alive, for leak checks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Ports, dead ones still named by rights in transit included.
+    pub ports: usize,
+    /// Port sets.
+    pub sets: usize,
+    /// Names in every space.
+    pub names: usize,
+    /// Messages queued.
+    pub messages: usize,
+}
+
+const KEY_PORT: u64 = 1 << 32;
+const KEY_SET: u64 = 2 << 32;
+const KEY_ROOM: u64 = 3 << 32;
+
+/// The ports and name spaces of a node. `M` is out-of-line memory, as the VM captures it.
+pub struct Ipc<M> {
+    ports: BTreeMap<PortId, Port<M>>,
+    sets: BTreeMap<SetId, Set>,
+    spaces: BTreeMap<TaskId, BTreeMap<Name, Entry>>,
+    next_port: u32,
+    next_set: u32,
+    seq: u64,
+    wakeups: Vec<u64>,
+}
+
+impl<M> Default for Ipc<M> {
+    fn default() -> Ipc<M> {
+        Ipc::new()
+    }
+}
+
+impl<M> Ipc<M> {
+    /// No ports, no tasks.
+    pub fn new() -> Ipc<M> {
+        Ipc {
+            ports: BTreeMap::new(),
+            sets: BTreeMap::new(),
+            spaces: BTreeMap::new(),
+            next_port: 0,
+            next_set: 0,
+            seq: 0,
+            wakeups: Vec::new(),
+        }
+    }
+
+    /// What is alive.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            ports: self.ports.len(),
+            sets: self.sets.len(),
+            names: self.spaces.values().map(BTreeMap::len).sum(),
+            messages: self.ports.values().map(|p| p.queue.len()).sum(),
+        }
+    }
+
+    /// Gives task `task` an empty name space (`EEXIST`-like [`IpcError::NameExists`] if it has
+    /// one).
+    pub fn add_task(&mut self, task: TaskId) -> Result<(), IpcError> {
+        if self.spaces.contains_key(&task) {
+            return Err(IpcError::NameExists);
+        }
+        self.spaces.insert(task, BTreeMap::new());
+        Ok(())
+    }
+
+    /// Ends task `task`: every right it names is released as `mach_port_destroy` would.
+    pub fn remove_task(&mut self, task: TaskId) -> Wakeups {
+        let names: Vec<Name> =
+            self.spaces.get(&task).map(|s| s.keys().copied().collect()).unwrap_or_default();
+        for name in names {
+            let _ = self.destroy(task, name);
+        }
+        self.spaces.remove(&task);
+        self.take_wakeups()
+    }
+
+    fn take_wakeups(&mut self) -> Wakeups {
+        Wakeups { keys: core::mem::take(&mut self.wakeups) }
+    }
+
+    fn space(&self, task: TaskId) -> Result<&BTreeMap<Name, Entry>, IpcError> {
+        self.spaces.get(&task).ok_or(IpcError::InvalidTask)
+    }
+
+    fn space_mut(&mut self, task: TaskId) -> Result<&mut BTreeMap<Name, Entry>, IpcError> {
+        self.spaces.get_mut(&task).ok_or(IpcError::InvalidTask)
+    }
+
+    fn entry(&self, task: TaskId, name: Name) -> Result<&Entry, IpcError> {
+        self.space(task)?.get(&name).ok_or(IpcError::InvalidName)
+    }
+
+    /// The lowest name not in use in `task`'s space.
+    fn free_name(&self, task: TaskId) -> Result<Name, IpcError> {
+        let space = self.space(task)?;
+        let mut candidate = 1;
+        for name in space.keys() {
+            if name.0 != candidate {
+                break;
+            }
+            candidate += 1;
+        }
+        Ok(Name(candidate))
+    }
+
+    /// `mach_port_allocate`: a new port with its receive right, a new port set, or a dead name
+    /// (one reference), under the lowest free name.
+    pub fn allocate(&mut self, task: TaskId, kind: RightKind) -> Result<Name, IpcError> {
+        let name = self.free_name(task)?;
+        let entry = match kind {
+            RightKind::Receive => {
+                let id = PortId(self.next_port);
+                self.next_port += 1;
+                self.ports.insert(
+                    id,
+                    Port {
+                        alive: true,
+                        receiver: Some((task, name)),
+                        send: 0,
+                        send_once: 0,
+                        mscount: 0,
+                        queue: VecDeque::new(),
+                        qlimit: QLIMIT_DEFAULT,
+                        set: None,
+                        no_senders: None,
+                        port_destroyed: None,
+                    },
+                );
+                Entry { receive: true, ..Entry::new(Object::Port(id)) }
+            }
+            RightKind::PortSet => {
+                let id = SetId(self.next_set);
+                self.next_set += 1;
+                self.sets.insert(id, Set { members: BTreeSet::new() });
+                Entry::new(Object::Set(id))
+            }
+            RightKind::DeadName => Entry { dead: 1, ..Entry::new(Object::Dead) },
+            RightKind::Send | RightKind::SendOnce => return Err(IpcError::InvalidValue),
+        };
+        self.space_mut(task)?.insert(name, entry);
+        Ok(name)
+    }
+
+    /// `mach_port_type`: the rights `name` denotes.
+    pub fn types(&self, task: TaskId, name: Name) -> Result<Types, IpcError> {
+        Ok(self.entry(task, name)?.types())
+    }
+
+    /// `mach_port_get_refs`: the user references of one kind of right under `name` (0 or 1 for
+    /// receive, send-once and port set).
+    pub fn refs(&self, task: TaskId, name: Name, kind: RightKind) -> Result<u32, IpcError> {
+        let entry = self.entry(task, name)?;
+        Ok(match kind {
+            RightKind::Receive => u32::from(entry.receive),
+            RightKind::Send => entry.send,
+            RightKind::SendOnce => u32::from(entry.send_once),
+            RightKind::PortSet => u32::from(matches!(entry.object, Object::Set(_))),
+            RightKind::DeadName => entry.dead,
+        })
+    }
+
+    /// `mach_port_mod_refs`: adds `delta` user references to the right of `kind` under `name`.
+    /// Receive, send-once and port-set rights have one reference: -1 destroys them, 0 does
+    /// nothing, anything else is [`IpcError::InvalidValue`]. Send rights and dead names go
+    /// from 1 to [`UREFS_MAX`] references; at 0 the right is gone.
+    pub fn mod_refs(
+        &mut self,
+        task: TaskId,
+        name: Name,
+        kind: RightKind,
+        delta: i32,
+    ) -> Result<Wakeups, IpcError> {
+        let entry = self.entry(task, name)?.clone();
+        if !entry.types().has(kind) {
+            return Err(IpcError::InvalidRight);
+        }
+        match kind {
+            RightKind::Send | RightKind::DeadName => {
+                let refs = if kind == RightKind::Send { entry.send } else { entry.dead };
+                let new = i64::from(refs) + i64::from(delta);
+                if !(0..=i64::from(UREFS_MAX)).contains(&new) {
+                    return Err(IpcError::InvalidValue);
+                }
+                let new = new as u32;
+                let e = self.entry_mut(task, name)?;
+                if kind == RightKind::Send {
+                    e.send = new;
+                } else {
+                    e.dead = new;
+                }
+                if kind == RightKind::Send && new == 0 {
+                    if let Object::Port(port) = entry.object {
+                        self.release(Carried::Send(port));
+                    }
+                }
+                self.tidy(task, name);
+            }
+            RightKind::Receive | RightKind::SendOnce | RightKind::PortSet => match delta {
+                0 => {}
+                -1 => self.remove_right(task, name, kind)?,
+                _ => return Err(IpcError::InvalidValue),
+            },
+        }
+        Ok(self.take_wakeups())
+    }
+
+    /// `mach_port_deallocate`: one user reference less of the send right, send-once right or
+    /// dead name under `name` (a name with only a receive right or a port set is
+    /// [`IpcError::InvalidRight`]).
+    pub fn deallocate(&mut self, task: TaskId, name: Name) -> Result<Wakeups, IpcError> {
+        let types = self.types(task, name)?;
+        let kind = if types.has(RightKind::Send) {
+            RightKind::Send
+        } else if types.has(RightKind::SendOnce) {
+            RightKind::SendOnce
+        } else if types.has(RightKind::DeadName) {
+            RightKind::DeadName
+        } else {
+            return Err(IpcError::InvalidRight);
+        };
+        self.mod_refs(task, name, kind, -1)
+    }
+
+    /// `mach_port_destroy`: every right under `name`, whatever its references.
+    pub fn destroy(&mut self, task: TaskId, name: Name) -> Result<Wakeups, IpcError> {
+        let entry = self.entry(task, name)?.clone();
+        if let Some(notify) = entry.dead_name_request {
+            self.entry_mut(task, name)?.dead_name_request = None;
+            self.notify(notify, Notify::PORT_DELETED, vec![QItem::Inline(name.0.to_le_bytes().to_vec())]);
+        }
+        for kind in [RightKind::Send, RightKind::SendOnce, RightKind::Receive, RightKind::PortSet] {
+            if entry.types().has(kind) {
+                self.remove_right(task, name, kind)?;
+            }
+        }
+        if let Ok(e) = self.entry_mut(task, name) {
+            e.dead = 0;
+        }
+        self.tidy(task, name);
+        Ok(self.take_wakeups())
+    }
+
+    fn entry_mut(&mut self, task: TaskId, name: Name) -> Result<&mut Entry, IpcError> {
+        self.space_mut(task)?.get_mut(&name).ok_or(IpcError::InvalidName)
+    }
+
+    /// Removes a name that denotes nothing any more.
+    fn tidy(&mut self, task: TaskId, name: Name) {
+        let Some(space) = self.spaces.get_mut(&task) else { return };
+        if space.get(&name).is_some_and(Entry::is_empty) {
+            if let Some(entry) = space.remove(&name) {
+                if let Some(notify) = entry.dead_name_request {
+                    self.release(Carried::SendOnce(notify));
+                }
+            }
+        }
+    }
+
+    /// Takes the whole right of `kind` out of the entry and releases it.
+    fn remove_right(&mut self, task: TaskId, name: Name, kind: RightKind) -> Result<(), IpcError> {
+        let entry = self.entry_mut(task, name)?;
+        let object = entry.object;
+        match (kind, object) {
+            (RightKind::Send, Object::Port(port)) => {
+                entry.send = 0;
+                self.release(Carried::Send(port));
+            }
+            (RightKind::SendOnce, Object::Port(port)) => {
+                entry.send_once = false;
+                self.release(Carried::SendOnce(port));
+            }
+            (RightKind::Receive, Object::Port(port)) => {
+                entry.receive = false;
+                if let Some(p) = self.ports.get_mut(&port) {
+                    p.receiver = None;
+                }
+                self.release(Carried::Receive(port));
+            }
+            (RightKind::PortSet, Object::Set(set)) => {
+                entry.object = Object::Dead;
+                if let Some(set) = self.sets.remove(&set) {
+                    for member in set.members {
+                        if let Some(p) = self.ports.get_mut(&member) {
+                            p.set = None;
+                        }
+                    }
+                }
+            }
+            _ => return Err(IpcError::InvalidRight),
+        }
+        self.tidy(task, name);
+        Ok(())
+    }
+
+    /// Gives up a right in transit (or a named one already taken out of its entry).
+    fn release(&mut self, right: Carried) {
+        match right {
+            Carried::Send(port) => {
+                let Some(p) = self.ports.get_mut(&port) else { return };
+                p.send -= 1;
+                if p.send == 0 && p.alive {
+                    if let Some(notify) = p.no_senders.take() {
+                        let mscount = p.mscount;
+                        self.notify(
+                            notify,
+                            Notify::NO_SENDERS,
+                            vec![QItem::Inline(mscount.to_le_bytes().to_vec())],
+                        );
+                    }
+                }
+                self.bury(port);
+            }
+            Carried::SendOnce(port) => {
+                let Some(p) = self.ports.get_mut(&port) else { return };
+                if p.alive {
+                    // The right is used to say it was not used (its count goes with it).
+                    self.enqueue(Queued {
+                        seq: 0,
+                        dest: Carried::SendOnce(port),
+                        reply: None,
+                        id: Notify::SEND_ONCE,
+                        items: Vec::new(),
+                    });
+                } else {
+                    p.send_once -= 1;
+                    self.bury(port);
+                }
+            }
+            Carried::Receive(port) => self.port_dies(port),
+        }
+    }
+
+    /// Forgets a dead port once no right names it any more.
+    fn bury(&mut self, port: PortId) {
+        if self.ports.get(&port).is_some_and(|p| !p.alive && p.send == 0 && p.send_once == 0) {
+            self.ports.remove(&port);
+        }
+    }
+
+    /// The receive right of `port` is being destroyed: back to its port-destroyed requester, or
+    /// the port dies.
+    fn port_dies(&mut self, port: PortId) {
+        let Some(p) = self.ports.get_mut(&port) else { return };
+        if let Some(notify) = p.port_destroyed.take() {
+            p.receiver = None;
+            self.notify(notify, Notify::PORT_DESTROYED, vec![QItem::Port(Carried::Receive(port))]);
+            return;
+        }
+        p.alive = false;
+        p.receiver = None;
+        let queue = core::mem::take(&mut p.queue);
+        let requests = [p.no_senders.take(), p.port_destroyed.take()];
+        if let Some(set) = p.set.take() {
+            if let Some(s) = self.sets.get_mut(&set) {
+                s.members.remove(&port);
+            }
+        }
+        self.wakeups.push(KEY_ROOM | u64::from(port.0));
+        // Every name for it becomes a dead name; those that asked are told.
+        let mut told = Vec::new();
+        for (task, space) in &mut self.spaces {
+            for (name, entry) in space.iter_mut() {
+                if entry.object != Object::Port(port) {
+                    continue;
+                }
+                let refs = entry.send + u32::from(entry.send_once);
+                if let Some(p) = self.ports.get_mut(&port) {
+                    p.send -= u32::from(entry.send > 0);
+                    p.send_once -= u32::from(entry.send_once);
+                }
+                entry.object = Object::Dead;
+                entry.dead = (entry.dead + refs).min(UREFS_MAX);
+                entry.send = 0;
+                entry.send_once = false;
+                if let Some(notify) = entry.dead_name_request.take() {
+                    told.push((*task, *name, notify));
+                }
+            }
+        }
+        for (_, name, notify) in told {
+            self.notify(notify, Notify::DEAD_NAME, vec![QItem::Inline(name.0.to_le_bytes().to_vec())]);
+        }
+        for notify in requests.into_iter().flatten() {
+            self.release(Carried::SendOnce(notify));
+        }
+        for message in queue {
+            self.destroy_message(message);
+        }
+        self.bury(port);
+    }
+
+    /// Releases everything a message carries.
+    fn destroy_message(&mut self, message: Queued<M>) {
+        self.release(message.dest);
+        if let Some(reply) = message.reply {
+            self.release(reply);
+        }
+        for item in message.items {
+            if let QItem::Port(right) = item {
+                self.release(right);
+            }
+        }
+    }
+
+    /// A kernel message to `port` through a send-once right the kernel holds (counted in the
+    /// port's send-once rights); a dead port just loses the right.
+    fn notify(&mut self, port: PortId, id: u32, items: Vec<QItem<M>>) {
+        if self.ports.get(&port).is_some_and(|p| p.alive) {
+            self.enqueue(Queued { seq: 0, dest: Carried::SendOnce(port), reply: None, id, items });
+        } else {
+            let message = Queued { seq: 0, dest: Carried::SendOnce(port), reply: None, id, items };
+            self.destroy_message(message);
+        }
+    }
+
+    fn enqueue(&mut self, mut message: Queued<M>) {
+        let port = match message.dest {
+            Carried::Send(port) | Carried::SendOnce(port) | Carried::Receive(port) => port,
+        };
+        self.seq += 1;
+        message.seq = self.seq;
+        let Some(p) = self.ports.get_mut(&port) else { return };
+        p.queue.push_back(message);
+        self.wakeups.push(KEY_PORT | u64::from(port.0));
+        if let Some(set) = p.set {
+            self.wakeups.push(KEY_SET | u64::from(set.0));
+        }
+    }
+
+    /// What a receiver on `name` (a receive right or a port set) sleeps on until a message
+    /// comes.
+    pub fn receive_key(&self, task: TaskId, name: Name) -> Result<u64, IpcError> {
+        let entry = self.entry(task, name)?;
+        match entry.object {
+            Object::Port(port) if entry.receive => Ok(KEY_PORT | u64::from(port.0)),
+            Object::Set(set) => Ok(KEY_SET | u64::from(set.0)),
+            _ => Err(IpcError::InvalidRight),
+        }
+    }
+
+    /// What a sender to `name` sleeps on until the queue has room.
+    pub fn send_key(&self, task: TaskId, name: Name) -> Result<u64, IpcError> {
+        match self.entry(task, name)?.object {
+            Object::Port(port) => Ok(KEY_ROOM | u64::from(port.0)),
+            Object::Dead => Err(IpcError::DeadName),
+            Object::Set(_) => Err(IpcError::InvalidRight),
+        }
+    }
+
+    /// `mach_port_set_qlimit`: the most messages the queue of `name`'s port holds (up to
+    /// [`MAX_QLIMIT`]); needs the receive right.
+    pub fn set_qlimit(&mut self, task: TaskId, name: Name, limit: usize) -> Result<Wakeups, IpcError> {
+        if limit > MAX_QLIMIT {
+            return Err(IpcError::InvalidValue);
+        }
+        let port = self.receive_port(task, name)?;
+        if let Some(p) = self.ports.get_mut(&port) {
+            p.qlimit = limit;
+        }
+        self.wakeups.push(KEY_ROOM | u64::from(port.0));
+        Ok(self.take_wakeups())
+    }
+
+    fn receive_port(&self, task: TaskId, name: Name) -> Result<PortId, IpcError> {
+        let entry = self.entry(task, name)?;
+        match entry.object {
+            Object::Port(port) if entry.receive => Ok(port),
+            _ => Err(IpcError::InvalidRight),
+        }
+    }
+
+    /// `mach_port_move_member`: puts the port whose receive right `member` names into the set
+    /// `set` (out of any other), or out of every set when `set` is [`Name::NULL`].
+    pub fn move_member(&mut self, task: TaskId, member: Name, set: Name) -> Result<(), IpcError> {
+        let port = self.receive_port(task, member)?;
+        let target = if set == Name::NULL {
+            None
+        } else {
+            match self.entry(task, set)?.object {
+                Object::Set(id) => Some(id),
+                _ => return Err(IpcError::InvalidRight),
+            }
+        };
+        let old = self.ports.get_mut(&port).and_then(|p| core::mem::replace(&mut p.set, target));
+        if let Some(old) = old.and_then(|o| self.sets.get_mut(&o)) {
+            old.members.remove(&port);
+        }
+        if let Some(id) = target {
+            if let Some(s) = self.sets.get_mut(&id) {
+                s.members.insert(port);
+            }
+            if self.ports.get(&port).is_some_and(|p| !p.queue.is_empty()) {
+                self.wakeups.push(KEY_SET | u64::from(id.0));
+            }
+        }
+        Ok(())
+    }
+
+    /// `mach_port_request_notification`: asks for `what` about `name`, to be sent to the port
+    /// whose receive right `notify` names (the kernel makes a send-once right to it). A
+    /// dead-name request on a name that is dead already is answered at once. Replaces an
+    /// earlier request of the same kind (whose right is released).
+    pub fn request_notification(
+        &mut self,
+        task: TaskId,
+        name: Name,
+        what: Notify,
+        notify: Name,
+    ) -> Result<Wakeups, IpcError> {
+        let notify_port = self.receive_port(task, notify)?;
+        let entry = self.entry(task, name)?.clone();
+        let old = match (what, entry.object) {
+            (Notify::DeadName, Object::Port(_)) if entry.send > 0 || entry.send_once => {
+                self.make_send_once(notify_port);
+                self.entry_mut(task, name)?.dead_name_request.replace(notify_port)
+            }
+            (Notify::DeadName, Object::Dead) => {
+                self.make_send_once(notify_port);
+                self.notify(
+                    notify_port,
+                    Notify::DEAD_NAME,
+                    vec![QItem::Inline(name.0.to_le_bytes().to_vec())],
+                );
+                None
+            }
+            (Notify::NoSenders, Object::Port(port)) if entry.receive => {
+                self.make_send_once(notify_port);
+                let p = self.ports.get_mut(&port).ok_or(IpcError::InvalidName)?;
+                let old = p.no_senders.replace(notify_port);
+                if p.send == 0 {
+                    let mscount = p.mscount;
+                    p.no_senders = None;
+                    self.notify(
+                        notify_port,
+                        Notify::NO_SENDERS,
+                        vec![QItem::Inline(mscount.to_le_bytes().to_vec())],
+                    );
+                }
+                old
+            }
+            (Notify::PortDestroyed, Object::Port(port)) if entry.receive => {
+                self.make_send_once(notify_port);
+                self.ports.get_mut(&port).ok_or(IpcError::InvalidName)?.port_destroyed.replace(notify_port)
+            }
+            _ => return Err(IpcError::InvalidRight),
+        };
+        if let Some(old) = old {
+            self.release(Carried::SendOnce(old));
+        }
+        Ok(self.take_wakeups())
+    }
+
+    fn make_send_once(&mut self, port: PortId) {
+        if let Some(p) = self.ports.get_mut(&port) {
+            p.send_once += 1;
+        }
+    }
+
+    /// Takes the right `disposition` says out of `task`'s `name` (checked by `check_out`).
+    fn copy_in(&mut self, task: TaskId, name: Name, disposition: Disposition) -> Result<Carried, IpcError> {
+        let entry = self.entry(task, name)?.clone();
+        let Object::Port(port) = entry.object else {
+            return Err(if entry.object == Object::Dead {
+                IpcError::DeadName
+            } else {
+                IpcError::InvalidRight
+            });
+        };
+        let carried = match disposition {
+            Disposition::MoveReceive if entry.receive => {
+                self.entry_mut(task, name)?.receive = false;
+                if let Some(p) = self.ports.get_mut(&port) {
+                    p.receiver = None;
+                    if let Some(set) = p.set.take() {
+                        if let Some(s) = self.sets.get_mut(&set) {
+                            s.members.remove(&port);
+                        }
+                    }
+                }
+                Carried::Receive(port)
+            }
+            Disposition::CopySend if entry.send > 0 => {
+                self.ports.get_mut(&port).ok_or(IpcError::InvalidName)?.send += 1;
+                Carried::Send(port)
+            }
+            Disposition::MakeSend if entry.receive => {
+                let p = self.ports.get_mut(&port).ok_or(IpcError::InvalidName)?;
+                p.send += 1;
+                p.mscount += 1;
+                Carried::Send(port)
+            }
+            Disposition::MoveSend if entry.send > 0 => {
+                let e = self.entry_mut(task, name)?;
+                e.send -= 1;
+                if e.send > 0 {
+                    // The entry keeps its right; the message gets a new one.
+                    self.ports.get_mut(&port).ok_or(IpcError::InvalidName)?.send += 1;
+                }
+                Carried::Send(port)
+            }
+            Disposition::MakeSendOnce if entry.receive => {
+                self.make_send_once(port);
+                Carried::SendOnce(port)
+            }
+            Disposition::MoveSendOnce if entry.send_once => {
+                self.entry_mut(task, name)?.send_once = false;
+                Carried::SendOnce(port)
+            }
+            _ => return Err(IpcError::InvalidRight),
+        };
+        self.tidy(task, name);
+        Ok(carried)
+    }
+
+    /// Whether every right a message names can be taken, all together (so that a refused send
+    /// changes nothing).
+    fn check_out(&self, task: TaskId, uses: &[(Name, Disposition)]) -> Result<(), IpcError> {
+        let mut moved_send: BTreeMap<Name, u32> = BTreeMap::new();
+        let mut taken: BTreeSet<Name> = BTreeSet::new();
+        for &(name, disposition) in uses {
+            let entry = self.entry(task, name)?;
+            if entry.object == Object::Dead {
+                return Err(IpcError::DeadName);
+            }
+            let ok = match disposition {
+                Disposition::MoveReceive | Disposition::MoveSendOnce => {
+                    let has =
+                        if disposition == Disposition::MoveReceive { entry.receive } else { entry.send_once };
+                    has && taken.insert(name)
+                }
+                Disposition::MakeSend | Disposition::MakeSendOnce => entry.receive && !taken.contains(&name),
+                Disposition::CopySend => entry.send > 0,
+                Disposition::MoveSend => {
+                    let n = moved_send.entry(name).or_insert(0);
+                    *n += 1;
+                    *n <= entry.send
+                }
+            };
+            if !ok {
+                return Err(IpcError::InvalidRight);
+            }
+        }
+        // A receive right moved out cannot also make rights in the same message.
+        for &(name, disposition) in uses {
+            if matches!(disposition, Disposition::MakeSend | Disposition::MakeSendOnce)
+                && uses.iter().any(|&(n, d)| n == name && d == Disposition::MoveReceive)
+            {
+                return Err(IpcError::InvalidRight);
+            }
+        }
+        Ok(())
+    }
+
+    /// `mach_msg` (send): queues `message` on its destination's port, taking the rights it
+    /// names as their dispositions say. A full queue refuses it ([`IpcError::QueueFull`])
+    /// unless the destination right is send-once; a dead destination is
+    /// [`IpcError::DeadName`]. Refused, nothing changes.
+    pub fn send(&mut self, task: TaskId, message: Message<M>) -> Result<Wakeups, IpcError> {
+        let Message { header, items } = message;
+        let (dest_name, dest_disposition) = header.dest;
+        if !matches!(
+            dest_disposition,
+            Disposition::CopySend
+                | Disposition::MakeSend
+                | Disposition::MoveSend
+                | Disposition::MakeSendOnce
+                | Disposition::MoveSendOnce
+        ) {
+            return Err(IpcError::InvalidRight);
+        }
+        if header.reply.is_some_and(|(_, d)| d == Disposition::MoveReceive) {
+            return Err(IpcError::InvalidRight);
+        }
+        let mut uses = vec![header.dest];
+        uses.extend(header.reply);
+        uses.extend(items.iter().filter_map(|i| match i {
+            Item::Port(name, disposition) => Some((*name, *disposition)),
+            _ => None,
+        }));
+        self.check_out(task, &uses)?;
+        let Object::Port(port) = self.entry(task, dest_name)?.object else {
+            return Err(IpcError::InvalidRight);
+        };
+        let once = matches!(dest_disposition, Disposition::MakeSendOnce | Disposition::MoveSendOnce);
+        let p = self.ports.get(&port).ok_or(IpcError::InvalidName)?;
+        if !p.alive {
+            return Err(IpcError::DeadName);
+        }
+        if !once && p.queue.len() >= p.qlimit {
+            return Err(IpcError::QueueFull);
+        }
+        let dest = self.copy_in(task, dest_name, dest_disposition)?;
+        let reply = match header.reply {
+            Some((name, disposition)) => Some(self.copy_in(task, name, disposition)?),
+            None => None,
+        };
+        let mut queued = Vec::with_capacity(items.len());
+        for item in items {
+            queued.push(match item {
+                Item::Inline(bytes) => QItem::Inline(bytes),
+                Item::Port(name, disposition) => QItem::Port(self.copy_in(task, name, disposition)?),
+                Item::Memory(memory) => QItem::Memory(memory),
+            });
+        }
+        self.enqueue(Queued { seq: 0, dest, reply, id: header.id, items: queued });
+        Ok(self.take_wakeups())
+    }
+
+    /// `mach_msg` (receive): the oldest message of `name`'s port, or of the set's members
+    /// (the oldest of them all), with its rights now `task`'s; `None` if there is none.
+    pub fn receive(&mut self, task: TaskId, name: Name) -> Result<(Option<Received<M>>, Wakeups), IpcError> {
+        let entry = self.entry(task, name)?.clone();
+        let port = match entry.object {
+            Object::Port(port) if entry.receive => Some(port),
+            Object::Set(set) => {
+                let members = self.sets.get(&set).map(|s| s.members.clone()).unwrap_or_default();
+                members
+                    .into_iter()
+                    .filter_map(|m| self.ports.get(&m).and_then(|p| p.queue.front()).map(|q| (q.seq, m)))
+                    .min()
+                    .map(|(_, m)| m)
+            }
+            _ => return Err(IpcError::InvalidRight),
+        };
+        let Some(port) = port else { return Ok((None, self.take_wakeups())) };
+        let Some(message) = self.ports.get_mut(&port).and_then(|p| p.queue.pop_front()) else {
+            return Ok((None, self.take_wakeups()));
+        };
+        self.wakeups.push(KEY_ROOM | u64::from(port.0));
+        let member = self.ports.get(&port).and_then(|p| p.receiver).map_or(name, |(_, n)| n);
+        // The destination right is used up by the delivery.
+        match message.dest {
+            Carried::Send(_) => self.release(message.dest),
+            Carried::SendOnce(p) => {
+                if let Some(p) = self.ports.get_mut(&p) {
+                    p.send_once -= 1;
+                }
+                self.bury(port);
+            }
+            Carried::Receive(_) => {}
+        }
+        let reply = message.reply.map(|right| self.copy_out(task, right));
+        let mut items = Vec::with_capacity(message.items.len());
+        for item in message.items {
+            items.push(match item {
+                QItem::Inline(bytes) => ReceivedItem::Inline(bytes),
+                QItem::Port(right) => {
+                    let (name, kind) = self.copy_out(task, right);
+                    ReceivedItem::Port(name, kind)
+                }
+                QItem::Memory(memory) => ReceivedItem::Memory(memory),
+            });
+        }
+        let received = Received { port: member, reply, id: message.id, items };
+        Ok((Some(received), self.take_wakeups()))
+    }
+
+    /// Puts a right in transit into `task`'s space: send rights join the name that already
+    /// denotes the port (or its receive right); a send-once right, or a right to a dead port,
+    /// gets a name of its own (a dead name for the latter).
+    fn copy_out(&mut self, task: TaskId, right: Carried) -> (Name, RightKind) {
+        let (port, kind) = match right {
+            Carried::Send(p) => (p, RightKind::Send),
+            Carried::SendOnce(p) => (p, RightKind::SendOnce),
+            Carried::Receive(p) => (p, RightKind::Receive),
+        };
+        let alive = self.ports.get(&port).is_some_and(|p| p.alive);
+        if !alive {
+            self.release(right);
+            let name = self.free_name(task).unwrap_or(Name::NULL);
+            if let Ok(space) = self.space_mut(task) {
+                space.insert(name, Entry { dead: 1, ..Entry::new(Object::Dead) });
+            }
+            return (name, RightKind::DeadName);
+        }
+        let existing = self.spaces.get(&task).and_then(|s| {
+            s.iter().find(|(_, e)| e.object == Object::Port(port) && !e.send_once).map(|(n, _)| *n)
+        });
+        let name = match (kind, existing) {
+            (RightKind::Send | RightKind::Receive, Some(name)) => name,
+            _ => {
+                let name = self.free_name(task).unwrap_or(Name::NULL);
+                if let Ok(space) = self.space_mut(task) {
+                    space.insert(name, Entry::new(Object::Port(port)));
+                }
+                name
+            }
+        };
+        let Ok(entry) = self.entry_mut(task, name) else { return (name, kind) };
+        match kind {
+            RightKind::Send => {
+                if entry.send > 0 {
+                    // One send right per name: the arriving one merges into the references.
+                    entry.send = (entry.send + 1).min(UREFS_MAX);
+                    self.release(right);
+                } else {
+                    entry.send = 1;
+                }
+            }
+            RightKind::SendOnce => entry.send_once = true,
+            _ => {
+                entry.receive = true;
+                if let Some(p) = self.ports.get_mut(&port) {
+                    p.receiver = Some((task, name));
+                }
+            }
+        }
+        (name, kind)
+    }
+
+    /// `mach_port_insert_right`: gives `to_task` the right `disposition` takes from
+    /// `from_task`'s `from`, under the name `to` (which must be free, or already denote the
+    /// same port for a send right).
+    pub fn insert_right(
+        &mut self,
+        from_task: TaskId,
+        from: Name,
+        disposition: Disposition,
+        to_task: TaskId,
+        to: Name,
+    ) -> Result<Wakeups, IpcError> {
+        if to == Name::NULL {
+            return Err(IpcError::InvalidValue);
+        }
+        self.check_out(from_task, &[(from, disposition)])?;
+        let Object::Port(port) = self.entry(from_task, from)?.object else {
+            return Err(IpcError::InvalidRight);
+        };
+        let target = self.space(to_task)?.get(&to).cloned();
+        let sendlike =
+            matches!(disposition, Disposition::CopySend | Disposition::MakeSend | Disposition::MoveSend);
+        match &target {
+            None => {}
+            Some(e) if e.object == Object::Port(port) && sendlike && e.send == 0 && !e.send_once => {}
+            Some(e) if e.object == Object::Port(port) && sendlike && e.send > 0 => {}
+            Some(_) => return Err(IpcError::NameExists),
+        }
+        let right = self.copy_in(from_task, from, disposition)?;
+        // (The target is looked up again: moving a task's last reference onto its own name
+        // emptied the entry.)
+        if !self.space(to_task)?.contains_key(&to) {
+            self.space_mut(to_task)?.insert(to, Entry::new(Object::Port(port)));
+        }
+        let entry = self.entry_mut(to_task, to)?;
+        match right {
+            Carried::Send(_) if entry.send > 0 => {
+                entry.send = (entry.send + 1).min(UREFS_MAX);
+                self.release(right);
+            }
+            Carried::Send(_) => entry.send = 1,
+            Carried::SendOnce(_) => entry.send_once = true,
+            Carried::Receive(p) => {
+                entry.receive = true;
+                if let Some(port) = self.ports.get_mut(&p) {
+                    port.receiver = Some((to_task, to));
+                }
+            }
+        }
+        Ok(self.take_wakeups())
+    }
+
+    /// `mach_port_extract_right`: takes the right `disposition` says out of `task`'s `name`
+    /// and gives it back to `task` under a new name (the caller's way to get, say, a send right
+    /// it can pass to `insert_right` or keep).
+    pub fn extract_right(
+        &mut self,
+        task: TaskId,
+        name: Name,
+        disposition: Disposition,
+    ) -> Result<(Name, RightKind), IpcError> {
+        self.check_out(task, &[(name, disposition)])?;
+        let right = self.copy_in(task, name, disposition)?;
+        let out = self.copy_out(task, right);
+        self.wakeups.clear();
+        Ok(out)
+    }
+}

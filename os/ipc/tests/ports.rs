@@ -1,0 +1,255 @@
+//! The port operations against what Mach specifies (after GNU Mach's `tests/test-mach_port.c`
+//! and `tests/test-machmsg.c`): rights and reference counts, queue limits, send-once rights,
+//! port sets, notifications, rights carried in messages, task death.
+
+use ox_ipc::{
+    Counts, Disposition, Header, Ipc, IpcError, Item, Message, Name, Notify, ReceivedItem, RightKind, TaskId,
+    Types, QLIMIT_DEFAULT,
+};
+
+const A: TaskId = TaskId(1);
+const B: TaskId = TaskId(2);
+
+fn ipc() -> Ipc<()> {
+    let mut ipc = Ipc::new();
+    ipc.add_task(A).unwrap();
+    ipc.add_task(B).unwrap();
+    ipc
+}
+
+fn msg(dest: Name, disposition: Disposition, id: u32, items: Vec<Item<()>>) -> Message<()> {
+    Message { header: Header { dest: (dest, disposition), reply: None, id }, items }
+}
+
+/// Gives B a send right to A's port `name`; returns B's name for it.
+fn send_right_to_b(ipc: &mut Ipc<()>, name: Name) -> Name {
+    ipc.insert_right(A, name, Disposition::MakeSend, B, Name(50)).unwrap();
+    Name(50)
+}
+
+#[test]
+fn names_are_given_lowest_first_and_rights_are_counted() {
+    let mut ipc = ipc();
+    let p = ipc.allocate(A, RightKind::Receive).unwrap();
+    let q = ipc.allocate(A, RightKind::Receive).unwrap();
+    assert_eq!((p, q), (Name(1), Name(2)));
+    assert_eq!(ipc.types(A, p).unwrap(), Types(Types::RECEIVE));
+    // A send right made from the receive right joins its name.
+    let (same, kind) = ipc.extract_right(A, p, Disposition::MakeSend).unwrap();
+    assert_eq!((same, kind), (p, RightKind::Send));
+    assert_eq!(ipc.types(A, p).unwrap(), Types(Types::RECEIVE | Types::SEND));
+    ipc.mod_refs(A, p, RightKind::Send, 2).unwrap();
+    assert_eq!(ipc.refs(A, p, RightKind::Send).unwrap(), 3);
+    assert_eq!(ipc.mod_refs(A, p, RightKind::Send, -4), Err(IpcError::InvalidValue));
+    assert_eq!(ipc.mod_refs(A, p, RightKind::Receive, 1), Err(IpcError::InvalidValue));
+    ipc.mod_refs(A, p, RightKind::Send, -3).unwrap();
+    assert_eq!(ipc.types(A, p).unwrap(), Types(Types::RECEIVE));
+    assert_eq!(ipc.mod_refs(A, Name(9), RightKind::Send, 1).unwrap_err(), IpcError::InvalidName);
+    assert_eq!(ipc.mod_refs(A, p, RightKind::SendOnce, -1).unwrap_err(), IpcError::InvalidRight);
+    // Freed names are given again.
+    ipc.mod_refs(A, p, RightKind::Receive, -1).unwrap();
+    assert_eq!(ipc.types(A, p), Err(IpcError::InvalidName));
+    assert_eq!(ipc.allocate(A, RightKind::Receive).unwrap(), p);
+}
+
+#[test]
+fn messages_keep_boundaries_and_order() {
+    let mut ipc = ipc();
+    let p = ipc.allocate(A, RightKind::Receive).unwrap();
+    let s = send_right_to_b(&mut ipc, p);
+    for i in 0..3 {
+        ipc.send(B, msg(s, Disposition::CopySend, i, vec![Item::Inline(vec![i as u8; i as usize + 1])]))
+            .unwrap();
+    }
+    for i in 0..3 {
+        let got = ipc.receive(A, p).unwrap().0.unwrap();
+        assert_eq!(got.port, p);
+        assert_eq!(got.id, i);
+        assert_eq!(got.items, vec![ReceivedItem::Inline(vec![i as u8; i as usize + 1])]);
+    }
+    assert!(ipc.receive(A, p).unwrap().0.is_none());
+    assert_eq!(ipc.receive(B, s).unwrap_err(), IpcError::InvalidRight);
+}
+
+#[test]
+fn a_full_queue_refuses_until_room_and_send_once_ignores_the_limit() {
+    let mut ipc = ipc();
+    let p = ipc.allocate(A, RightKind::Receive).unwrap();
+    let s = send_right_to_b(&mut ipc, p);
+    for i in 0..QLIMIT_DEFAULT as u32 {
+        ipc.send(B, msg(s, Disposition::CopySend, i, vec![])).unwrap();
+    }
+    assert_eq!(ipc.send(B, msg(s, Disposition::CopySend, 99, vec![])).unwrap_err(), IpcError::QueueFull);
+    // A send-once destination is not limited.
+    ipc.send(A, msg(p, Disposition::MakeSendOnce, 100, vec![])).unwrap();
+    ipc.receive(A, p).unwrap();
+    assert_eq!(ipc.send(B, msg(s, Disposition::CopySend, 99, vec![])).unwrap_err(), IpcError::QueueFull);
+    let room = ipc.receive(A, p).unwrap().1;
+    assert_eq!(room.keys, vec![ipc.send_key(B, s).unwrap()], "the receive wakes the blocked sender");
+    ipc.send(B, msg(s, Disposition::CopySend, 101, vec![])).unwrap();
+    assert_eq!(ipc.set_qlimit(A, p, 17).unwrap_err(), IpcError::InvalidValue);
+    assert_eq!(ipc.set_qlimit(B, s, 1).unwrap_err(), IpcError::InvalidRight);
+    ipc.set_qlimit(A, p, 16).unwrap();
+    assert_eq!(ipc.refs(B, s, RightKind::Send).unwrap(), 1, "copy-send keeps the sender's right");
+}
+
+#[test]
+fn rights_travel_in_messages_and_send_rights_coalesce() {
+    let mut ipc = ipc();
+    let inbox = ipc.allocate(A, RightKind::Receive).unwrap();
+    let to_a = send_right_to_b(&mut ipc, inbox);
+    let mine = ipc.allocate(B, RightKind::Receive).unwrap();
+    let items = vec![
+        Item::Port(mine, Disposition::MakeSend),
+        Item::Port(mine, Disposition::MakeSend),
+        Item::Port(mine, Disposition::MakeSendOnce),
+    ];
+    ipc.send(B, msg(to_a, Disposition::CopySend, 7, items)).unwrap();
+    let got = ipc.receive(A, inbox).unwrap().0.unwrap();
+    let [ReceivedItem::Port(n1, RightKind::Send), ReceivedItem::Port(n2, RightKind::Send), ReceivedItem::Port(n3, RightKind::SendOnce)] =
+        got.items[..]
+    else {
+        panic!("{:?}", got.items)
+    };
+    assert_eq!(n1, n2, "two send rights to one port are one name with two references");
+    assert_ne!(n1, n3, "a send-once right has a name of its own");
+    assert_eq!(ipc.refs(A, n1, RightKind::Send).unwrap(), 2);
+    // Moving the receive right away and back.
+    ipc.send(B, msg(to_a, Disposition::CopySend, 8, vec![Item::Port(mine, Disposition::MoveReceive)]))
+        .unwrap();
+    assert_eq!(ipc.types(B, mine), Err(IpcError::InvalidName));
+    let got = ipc.receive(A, inbox).unwrap().0.unwrap();
+    assert_eq!(
+        got.items,
+        vec![ReceivedItem::Port(n1, RightKind::Receive)],
+        "the receive right joins the send name"
+    );
+    assert_eq!(ipc.types(A, n1).unwrap(), Types(Types::RECEIVE | Types::SEND));
+}
+
+#[test]
+fn a_refused_send_changes_nothing() {
+    let mut ipc = ipc();
+    let p = ipc.allocate(A, RightKind::Receive).unwrap();
+    let s = send_right_to_b(&mut ipc, p);
+    let before = (ipc.counts(), ipc.refs(B, s, RightKind::Send).unwrap());
+    // Two moves of a right with one reference: refused whole.
+    let items = vec![Item::Port(s, Disposition::MoveSend), Item::Port(s, Disposition::MoveSend)];
+    assert_eq!(ipc.send(B, msg(s, Disposition::CopySend, 1, items)).unwrap_err(), IpcError::InvalidRight);
+    assert_eq!((ipc.counts(), ipc.refs(B, s, RightKind::Send).unwrap()), before);
+    assert_eq!(ipc.send(B, msg(s, Disposition::MoveReceive, 1, vec![])).unwrap_err(), IpcError::InvalidRight);
+    assert_eq!(
+        ipc.send(B, msg(Name(77), Disposition::CopySend, 1, vec![])).unwrap_err(),
+        IpcError::InvalidName
+    );
+}
+
+#[test]
+fn a_dead_port_leaves_dead_names_and_tells_who_asked() {
+    let mut ipc = ipc();
+    let p = ipc.allocate(A, RightKind::Receive).unwrap();
+    let s = send_right_to_b(&mut ipc, p);
+    ipc.mod_refs(B, s, RightKind::Send, 1).unwrap();
+    let watch = ipc.allocate(B, RightKind::Receive).unwrap();
+    ipc.request_notification(B, s, Notify::DeadName, watch).unwrap();
+    ipc.mod_refs(A, p, RightKind::Receive, -1).unwrap();
+    assert_eq!(ipc.types(B, s).unwrap(), Types(Types::DEAD_NAME));
+    assert_eq!(ipc.refs(B, s, RightKind::DeadName).unwrap(), 2, "the send right's references");
+    let note = ipc.receive(B, watch).unwrap().0.unwrap();
+    assert_eq!(note.id, Notify::DEAD_NAME);
+    assert_eq!(note.items, vec![ReceivedItem::Inline(s.0.to_le_bytes().to_vec())]);
+    assert_eq!(ipc.send(B, msg(s, Disposition::CopySend, 1, vec![])).unwrap_err(), IpcError::DeadName);
+    ipc.deallocate(B, s).unwrap();
+    ipc.deallocate(B, s).unwrap();
+    assert_eq!(ipc.types(B, s), Err(IpcError::InvalidName));
+}
+
+#[test]
+fn no_senders_carries_the_make_send_count() {
+    let mut ipc = ipc();
+    let p = ipc.allocate(A, RightKind::Receive).unwrap();
+    let watch = ipc.allocate(A, RightKind::Receive).unwrap();
+    let s = send_right_to_b(&mut ipc, p);
+    ipc.insert_right(A, p, Disposition::MakeSend, B, s).unwrap();
+    ipc.request_notification(A, p, Notify::NoSenders, watch).unwrap();
+    ipc.mod_refs(B, s, RightKind::Send, -1).unwrap();
+    assert!(ipc.receive(A, watch).unwrap().0.is_none(), "one reference is left");
+    ipc.deallocate(B, s).unwrap();
+    let note = ipc.receive(A, watch).unwrap().0.unwrap();
+    assert_eq!(note.id, Notify::NO_SENDERS);
+    assert_eq!(note.items, vec![ReceivedItem::Inline(2u32.to_le_bytes().to_vec())], "two make-sends");
+}
+
+#[test]
+fn port_destroyed_gives_the_receive_right_back() {
+    let mut ipc = ipc();
+    let p = ipc.allocate(A, RightKind::Receive).unwrap();
+    let home = ipc.allocate(B, RightKind::Receive).unwrap();
+    // B gives A a send-once right to its home port... and asks for p's receive right back.
+    ipc.insert_right(A, p, Disposition::MoveReceive, B, Name(20)).unwrap();
+    ipc.request_notification(B, Name(20), Notify::PortDestroyed, home).unwrap();
+    ipc.mod_refs(B, Name(20), RightKind::Receive, -1).unwrap();
+    let note = ipc.receive(B, home).unwrap().0.unwrap();
+    assert_eq!(note.id, Notify::PORT_DESTROYED);
+    let [ReceivedItem::Port(back, RightKind::Receive)] = note.items[..] else { panic!("{:?}", note.items) };
+    assert_eq!(ipc.types(B, back).unwrap(), Types(Types::RECEIVE));
+}
+
+#[test]
+fn an_unused_send_once_right_says_so() {
+    let mut ipc = ipc();
+    let p = ipc.allocate(A, RightKind::Receive).unwrap();
+    let (once, kind) = ipc.extract_right(A, p, Disposition::MakeSendOnce).unwrap();
+    assert_eq!(kind, RightKind::SendOnce);
+    assert_ne!(once, p);
+    ipc.deallocate(A, once).unwrap();
+    let note = ipc.receive(A, p).unwrap().0.unwrap();
+    assert_eq!(note.id, Notify::SEND_ONCE);
+    // A used one says nothing more.
+    let (once, _) = ipc.extract_right(A, p, Disposition::MakeSendOnce).unwrap();
+    ipc.send(A, msg(once, Disposition::MoveSendOnce, 5, vec![])).unwrap();
+    assert_eq!(ipc.receive(A, p).unwrap().0.unwrap().id, 5);
+    assert!(ipc.receive(A, p).unwrap().0.is_none());
+    assert_eq!(ipc.types(A, once), Err(IpcError::InvalidName));
+}
+
+#[test]
+fn port_sets_deliver_in_arrival_order() {
+    let mut ipc = ipc();
+    let set = ipc.allocate(A, RightKind::PortSet).unwrap();
+    let p = ipc.allocate(A, RightKind::Receive).unwrap();
+    let q = ipc.allocate(A, RightKind::Receive).unwrap();
+    ipc.move_member(A, p, set).unwrap();
+    ipc.move_member(A, q, set).unwrap();
+    ipc.send(A, msg(q, Disposition::MakeSend, 1, vec![])).unwrap();
+    ipc.send(A, msg(p, Disposition::MakeSend, 2, vec![])).unwrap();
+    ipc.send(A, msg(q, Disposition::MakeSend, 3, vec![])).unwrap();
+    let order: Vec<(u32, Name)> =
+        (0..3).map(|_| ipc.receive(A, set).unwrap().0.map(|m| (m.id, m.port)).unwrap()).collect();
+    assert_eq!(order, vec![(1, q), (2, p), (3, q)]);
+    assert_eq!(ipc.move_member(A, set, p).unwrap_err(), IpcError::InvalidRight);
+    ipc.move_member(A, q, Name::NULL).unwrap();
+    ipc.send(A, msg(q, Disposition::MakeSend, 4, vec![])).unwrap();
+    assert!(ipc.receive(A, set).unwrap().0.is_none(), "q left the set");
+}
+
+#[test]
+fn a_task_that_ends_releases_every_right_and_message() {
+    let mut ipc = ipc();
+    let p = ipc.allocate(A, RightKind::Receive).unwrap();
+    let s = send_right_to_b(&mut ipc, p);
+    let b_port = ipc.allocate(B, RightKind::Receive).unwrap();
+    let items =
+        vec![Item::Port(b_port, Disposition::MakeSend), Item::Port(b_port, Disposition::MakeSendOnce)];
+    ipc.send(B, msg(s, Disposition::CopySend, 1, items)).unwrap();
+    let watch = ipc.allocate(B, RightKind::Receive).unwrap();
+    ipc.request_notification(B, s, Notify::DeadName, watch).unwrap();
+    ipc.remove_task(A);
+    let note = ipc.receive(B, watch).unwrap().0.unwrap();
+    assert_eq!(note.id, Notify::DEAD_NAME);
+    // The queued message died with the port: its send-once right to b_port said so.
+    let said = ipc.receive(B, b_port).unwrap().0.unwrap();
+    assert_eq!(said.id, Notify::SEND_ONCE);
+    ipc.remove_task(B);
+    assert_eq!(ipc.counts(), Counts::default());
+}
