@@ -332,6 +332,20 @@ impl AddressSpace {
         }
     }
 
+    /// Calls `f` with the bytes of the page at `va` (page-aligned) if it holds data — resident
+    /// in the map's objects, as [`AddressSpace::for_each_page`] finds it; `None` if it does not.
+    pub fn with_page<R>(&self, va: u32, f: impl FnOnce(&[u8; FRAME_SIZE as usize]) -> R) -> Option<R> {
+        let entry = self.map.as_ref()?.lookup(VAddr(va))?;
+        let object = entry.object?;
+        let index = PageIndex(entry.offset.0 + (va - entry.start.0) / FRAME_SIZE);
+        let vm = VM.lock();
+        let Lookup::Resident { frame, .. } = vm.as_ref()?.objects.lookup(object, index) else { return None };
+        // Safety: the frame is resident in an object of this space's map, which does not run
+        // while the kernel reads it.
+        let bytes = unsafe { frame_of(frame).bytes_mut() };
+        Some(f(bytes))
+    }
+
     /// Moves the break by `increment` bytes; returns the old break. Growing needs as many
     /// free frames as the new pages (a check, not a reservation: pages are filled on first
     /// touch).

@@ -18,7 +18,7 @@
 //! The table's last slot, [`SERVER_SLOT`], holds the process server ([`server`](crate::server)),
 //! created at boot: a kernel thread with pid [`SERVER_PID`] (0, which the central never gives)
 //! and no address space, which never runs user code and never exits. It is not a user process:
-//! [`Table::find`], [`Table::count`] and [`Table::free_slot`] see only slots `0..NPROC`, so
+//! [`Table::find`] and the server's choice of a slot for a new process see only slots `0..NPROC`, so
 //! nothing the central sends about a pid reaches it and it takes no user process's room; `stats`
 //! counts it (it is one more live process, always). It is the technical parent of every
 //! process it starts (Bach §13.1), which the satellite needs no record of: no one waits for a
@@ -35,7 +35,7 @@ use ox_kcore::vm::AddressSpace;
 use ox_kcore::{kprintln, pmap};
 use ox_proto::{Message, Reply, Request};
 
-use crate::{link, sched};
+use crate::{link, sched, server};
 
 /// Most user processes on one satellite.
 pub const NPROC: usize = 32;
@@ -223,16 +223,6 @@ impl Table {
     pub fn find(&mut self, pid: Pid) -> Option<&mut Proc> {
         self.slots[..NPROC].iter_mut().flatten().find(|p| p.pid == pid).map(|p| &mut **p)
     }
-
-    /// A free slot for a user process.
-    pub fn free_slot(&self) -> Option<usize> {
-        self.slots[..NPROC].iter().position(Option::is_none)
-    }
-
-    /// Live user processes.
-    pub fn count(&self) -> usize {
-        self.slots[..NPROC].iter().flatten().count()
-    }
 }
 
 /// Every process.
@@ -350,6 +340,8 @@ pub fn pause() -> Result<u32, Errno> {
 
 /// Hands the central's reply to process `pid` and wakes it.
 pub fn deliver_reply(pid: Pid, reply: Reply) {
+    // Its call is over: the image a fork was reading from it may change from now on.
+    server::forget_outgoing(pid);
     let mut table = table();
     if let Some(proc) = table.find(pid) {
         proc.reply = Some(reply);
