@@ -12,7 +12,8 @@
 //!
 //! And with `programs/user/bigfork` as init: processes with several MiB of heap forked onto a
 //! satellite, from it to another and on it, every page checked there; forks too big for a
-//! satellite's memory refused with `ENOMEM`, leaving its counters as they were.
+//! satellite's memory refused with `ENOMEM`, leaving its counters as they were; the same
+//! verdict on the lossy topology.
 //!
 //! Images from `ORRERY_GUEST_DIR` (set by `cargo xtask test`); every run boots a pristine disk
 //! with the program as `/bin/init` (`orrery_tests::run_topology`).
@@ -95,4 +96,13 @@ fn images_of_several_mib_move_page_by_page_and_too_big_ones_are_refused() {
     ] {
         assert!(transcript.contains(line), "{line:?} missing:\n{transcript}");
     }
+}
+
+#[test]
+fn big_images_survive_lossy_links() {
+    let verdict =
+        |t: &str| t.lines().filter(|l| l.contains("bigfork:")).map(str::to_string).collect::<Vec<_>>();
+    let clean = run_init("bigfork", "default.toml", 1);
+    let lossy = run_init("bigfork", "lossy.toml", 1);
+    assert_eq!(verdict(&lossy), verdict(&clean));
 }
