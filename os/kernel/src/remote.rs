@@ -16,7 +16,7 @@ use ox_link::arq::Receiver;
 use ox_proto::{Body, Message, Reply, Request};
 
 use crate::global::Global;
-use crate::proc::{Chan, Pid};
+use crate::proc::{self, Chan, Pid};
 use crate::{intc, sched, stub};
 
 /// A satellite the central talks to.
@@ -43,6 +43,9 @@ pub fn start(satellites: Vec<(Port, u32, Receiver)>) {
         lines |= 1 << port.line();
     }
     intc::set_enabled(lines);
+    // Its working size, reserved once (so its heap does not grow with the first burst): a
+    // reply for every process at once.
+    REPLIES.lock().reserve(proc::NPROC);
     *LINKS.lock() = satellites
         .into_iter()
         .map(|(port, node, hello)| Link { endpoint: Endpoint::new(port), node, hello })
