@@ -10,6 +10,12 @@
 //! satellites (a `fork` there landing on another satellite, `wait` across satellites, `exec`,
 //! a failed `exec`, `getppid` after a reparenting), the placement policies, and `dup2`.
 //!
+//! And with `programs/user/bigfork` as init: processes with several MiB of heap forked onto a
+//! satellite, from it to another and on it, every page checked there; a fork too big for a
+//! satellite's memory refused with `ENOMEM`, leaving its counters as they were; a local fork of
+//! more than half a satellite's memory succeeding there by copy-on-write; the same verdict on
+//! the lossy topology.
+//!
 //! Images from `ORRERY_GUEST_DIR` (set by `cargo xtask test`); every run boots a pristine disk
 //! with the program as `/bin/init` (`orrery_tests::run_topology`).
 
@@ -73,5 +79,31 @@ fn processes_fork_and_exec_on_satellites() {
 fn satellite_forks_survive_lossy_links() {
     let clean = run_init("satfork", "default.toml", 1);
     let lossy = run_init("satfork", "lossy.toml", 1);
+    assert_eq!(verdict(&lossy), verdict(&clean));
+}
+
+#[test]
+fn images_of_several_mib_move_page_by_page_and_too_big_ones_are_refused() {
+    let transcript = run_init("bigfork", "default.toml", 1);
+    for line in [
+        "[cp] bigfork: 2048 KiB of heap forked onto node Some(1): every page read back: true",
+        "[cp] bigfork: rfork(2) from node 1 with 2048 KiB of heap: child on node Some(2), Exited(0)",
+        "[cp] bigfork: a local fork from node 1 with 2048 KiB of heap: child on node Some(1), Exited(0)",
+        "[cp] bigfork: rfork(1) with 20 MiB of heap: ENOMEM; node 1's counters as before: true",
+        "[cp] bigfork: then a small process forks onto node 1: true",
+        "[cp] bigfork: a local fork on node 2 with 9 MiB of heap (copy-on-write): Ok((13, Exited(0)))",
+        "[cp] bigfork: the process on node Some(2) carries on, its heap intact: true",
+        "[cp] bigfork: 0 failure(s)",
+    ] {
+        assert!(transcript.contains(line), "{line:?} missing:\n{transcript}");
+    }
+}
+
+#[test]
+fn big_images_survive_lossy_links() {
+    let verdict =
+        |t: &str| t.lines().filter(|l| l.contains("bigfork:")).map(str::to_string).collect::<Vec<_>>();
+    let clean = run_init("bigfork", "default.toml", 1);
+    let lossy = run_init("bigfork", "lossy.toml", 1);
     assert_eq!(verdict(&lossy), verdict(&clean));
 }

@@ -9,6 +9,11 @@
 //! file read from satellite 1, every byte crossing its link), M the bandwidth of that link in
 //! the topology, in the same unit (KiB per second). The transport's goal is N ≥ 0.8 × M.
 //!
+//! Then `remote-fork: us/KiB 256k=A 1m=B 4m=C ins/KiB 256k=D 1m=E 4m=F`: a remote fork
+//! (`rfork` onto satellite 1, `exit`, `wait`) of a process whose image is about 256 KiB, 1 MiB
+//! and 4 MiB, in virtual microseconds and central instructions per KiB of image (images move
+//! page by page, so the cost per KiB should not grow with the size).
+//!
 //! And `fork-cow-256k: cow=N copy=M`: central instructions per `fork` + `exit` + `wait` of a
 //! process with 256 KiB of touched heap, when the child exits at once (copy-on-write copies
 //! nothing) and when it first writes every page of it (each page copied, as an eager fork would
@@ -67,12 +72,15 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", orrery.display()))?;
     let stdout = child.stdout.take().ok_or("the emulator's output is not piped")?;
-    let (mut bulk, mut cow, mut faults) = (None, None, Vec::new());
+    let (mut bulk, mut cow, mut fork, mut faults) = (None, None, None, Vec::new());
     for line in BufReader::new(stdout).lines() {
         let line = line.map_err(|e| format!("reading the emulator's output: {e}"))?;
         println!("{line}");
         if let Some((_, n)) = line.split_once("link-bulk KiB/s=") {
             bulk = n.trim().parse::<u64>().ok();
+        }
+        if let Some((_, figures)) = line.split_once("satbench: remote-fork ") {
+            fork = figures.split(" (").next().map(str::to_string);
         }
         if let Some((_, figures)) = line.split_once("fork-cow-256k ") {
             cow = figures.split(" (").next().map(str::to_string);
@@ -82,6 +90,10 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
         }
     }
     let status = child.wait().map_err(|e| format!("waiting for {}: {e}", orrery.display()))?;
+    match fork {
+        Some(figures) => println!("remote-fork: {figures}"),
+        None => return Err("satbench printed no remote-fork figures".to_string()),
+    }
     match cow {
         Some(figures) => println!("fork-cow-256k: {figures}"),
         None => return Err("satbench printed no fork-cow-256k figures".to_string()),

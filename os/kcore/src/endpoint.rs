@@ -121,13 +121,21 @@ impl Endpoint {
     }
 
     /// Sends the pending acknowledgement, goes back to the oldest unacknowledged fragment if
-    /// it timed out, and hands the port every fragment the window allows.
+    /// it timed out, and hands the port every fragment the window allows — each as soon as it
+    /// is built, so the first is on the link while the next ones are made (each stamped with
+    /// the time it left, for its timeout).
     pub fn pump(&mut self) {
         let now = arch::time_ns();
         self.pumped_at = now;
         self.send_ack();
         self.tx.check_timeout(now);
-        while self.tx.can_queue() {
+        loop {
+            if !self.transmit() {
+                break;
+            }
+            if !self.tx.can_queue() {
+                break;
+            }
             let Some(fragment) = self.outbox.pop_front() else { break };
             if self.tx.queue(&fragment).is_err() {
                 self.outbox.push_front(fragment);
@@ -135,12 +143,18 @@ impl Endpoint {
             }
             self.fragments = self.fragments.wrapping_add(1);
         }
+    }
+
+    /// Hands the port every frame the sender has ready; false if the port refused one (its
+    /// transmit queue is full until the next quantum boundary).
+    fn transmit(&mut self) -> bool {
         while let Some(frame) = self.tx.next_frame() {
             if !self.port.send(frame) {
-                break;
+                return false;
             }
-            self.tx.transmitted(now);
+            self.tx.transmitted(arch::time_ns());
         }
+        true
     }
 
     /// Hands the port the pending acknowledgement, if any and if it takes it.

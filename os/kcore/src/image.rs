@@ -1,7 +1,10 @@
-//! A process image: a whole user context as bytes, what the central sends a satellite to place
-//! a process there (ox-proto `ForkImage`, `WriteImage`s, `Start`; docs/satellites.md). The
-//! central builds it from an address space and a trap frame (a forked process's, or a fresh
-//! program's); the satellite rebuilds both from it. All words little-endian:
+//! A process image: a whole user context as a byte stream, what the central sends a satellite to
+//! place a process there (ox-proto `ForkImage`, `WriteImage`s, `Start`; docs/satellites.md).
+//! It is never held whole in a kernel heap: the sender reads any piece of it straight from the
+//! address space ([`Layout`]: the header and region table as bytes, the list of pages, the
+//! signal state), and the receiver builds the address space as the pieces arrive
+//! ([`Builder`]: the regions first, then each page straight into a frame), keeping at most one
+//! record that a piece cut in two. All words little-endian:
 //!
 //! | offset | size | field |
 //! |---|---|---|
@@ -21,8 +24,11 @@
 //! satellite keeps its parent's handlers); an image without them starts with every signal's
 //! default action.
 //!
-//! The pc is not in the image: it travels in `Start`. Decoding checks every field (an image
-//! comes over a link); a page outside user space or a short record is refused.
+//! The pc is not in the image: it travels in `Start`. The builder checks every field (an image
+//! comes over a link): the counts against the announced size as soon as the header is in, each
+//! region and page record as it completes; a page outside user space, a record out of order or
+//! a short image is refused (`ENOEXEC`), and a frame that cannot be had is `ENOMEM`. Either
+//! way dropping the builder frees everything it had built.
 
 use alloc::vec::Vec;
 
@@ -50,112 +56,301 @@ fn word(bytes: &[u8], at: usize) -> Result<u32, Errno> {
     Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
 }
 
-/// The image of `space` with registers `regs`: its regions, and every page that holds data
-/// (pages never touched read as zeros on the other side too, and are left out).
-pub fn encode(space: &AddressSpace, regs: &[u32; 32]) -> Vec<u8> {
-    let mut pages = 0u32;
-    space.for_each_page(|_, _, _| pages += 1);
-    let regions = space.regions();
-    let mut out = Vec::with_capacity(HEADER + regions.len() * REGION + pages as usize * RECORD);
-    let (heap_start, brk) = space.heap();
-    out.extend_from_slice(&MAGIC);
-    for value in [heap_start, brk, pages] {
-        out.extend_from_slice(&value.to_le_bytes());
-    }
-    for reg in regs {
-        out.extend_from_slice(&reg.to_le_bytes());
-    }
-    out.extend_from_slice(&(regions.len() as u32).to_le_bytes());
-    for (start, end, flags) in regions {
-        for value in [start, end, flags.bits()] {
-            out.extend_from_slice(&value.to_le_bytes());
-        }
-    }
-    space.for_each_page(|va, bytes, flags| {
-        let flags = flags & (PteFlags::R | PteFlags::W | PteFlags::X);
-        out.extend_from_slice(&va.to_le_bytes());
-        out.extend_from_slice(&flags.bits().to_le_bytes());
-        out.extend_from_slice(bytes);
-    });
-    out
+/// A vector of `n` elements' room, or `ENOMEM` (a kernel heap refuses, it does not panic).
+fn room<T>(n: usize) -> Result<Vec<T>, Errno> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| Errno::NoMem)?;
+    Ok(v)
 }
 
-/// Rebuilds an address space (ASID `asid`) and the first trap frame (resuming at `pc`) from
-/// `image`. `NoExec` for a malformed image, `NoMem` when the frames run out.
-pub fn decode(image: &[u8], asid: u32, pc: u32) -> Result<(AddressSpace, TrapFrame), Errno> {
-    if image.get(..4) != Some(&MAGIC[..]) {
-        return Err(Errno::NoExec);
+/// Frames an image of `size` bytes needs at most on the node that builds it: one per page
+/// record it can hold, and the page tables (a root, and a level-2 table per 4 MiB the pages
+/// may span: the image and heap from the bottom, the stack at the top).
+pub fn frames_for(size: u32) -> u32 {
+    let pages = size / RECORD as u32;
+    pages + pages / 1024 + 3
+}
+
+/// What the image of an address space is made of, without the pages' bytes: the header and
+/// region records, the pages that hold data (address and rights), and the signal state. The
+/// bytes of any piece of the image are then read from the space itself ([`Layout::read`]), so
+/// the sender holds a few bytes per page, never the image. The space must not change between
+/// [`Layout::new`] and the last read (its process sleeps in a call, or has not started).
+pub struct Layout {
+    /// The header and the region records.
+    head: Vec<u8>,
+    /// The page records' address and rights, in address order.
+    pages: Vec<(u32, u32)>,
+    /// The signal state after the page records, if any.
+    signals: Option<[u8; SIGNALS]>,
+}
+
+impl Layout {
+    /// The layout of the image of `space` with registers `regs` and, if given, signal state
+    /// `signals`. `ENOMEM` if the kernel heap cannot hold the lists.
+    pub fn new(space: &AddressSpace, regs: &[u32; 32], signals: Option<&Signals>) -> Result<Layout, Errno> {
+        let mut count = 0usize;
+        space.for_each_page(|_, _, _| count += 1);
+        let mut pages = room(count)?;
+        space.for_each_page(|va, _, flags| {
+            if pages.len() < count {
+                pages.push((va, (flags & (PteFlags::R | PteFlags::W | PteFlags::X)).bits()));
+            }
+        });
+        let regions = space.regions();
+        let mut head = room(HEADER + regions.len() * REGION)?;
+        let (heap_start, brk) = space.heap();
+        head.extend_from_slice(&MAGIC);
+        for value in [heap_start, brk, pages.len() as u32] {
+            head.extend_from_slice(&value.to_le_bytes());
+        }
+        for reg in regs {
+            head.extend_from_slice(&reg.to_le_bytes());
+        }
+        head.extend_from_slice(&(regions.len() as u32).to_le_bytes());
+        for (start, end, flags) in regions {
+            for value in [start, end, flags.bits()] {
+                head.extend_from_slice(&value.to_le_bytes());
+            }
+        }
+        Ok(Layout { head, pages, signals: signals.map(Signals::encode) })
     }
-    let (heap_start, brk) = (word(image, 4)?, word(image, 8)?);
-    let regions = word(image, HEADER - 4)? as usize;
-    let pages_at = regions.checked_mul(REGION).and_then(|n| n.checked_add(HEADER)).ok_or(Errno::NoExec)?;
-    let end = records_end(image)?;
-    if image.len() != end && image.len() != end + SIGNALS {
-        return Err(Errno::NoExec);
+
+    /// Bytes of the whole image; `ENOMEM` if that is no 32-bit size.
+    pub fn size(&self) -> Result<u32, Errno> {
+        let signals = if self.signals.is_some() { SIGNALS } else { 0 };
+        self.pages
+            .len()
+            .checked_mul(RECORD)
+            .and_then(|p| p.checked_add(self.head.len() + signals))
+            .and_then(|n| u32::try_from(n).ok())
+            .ok_or(Errno::NoMem)
     }
-    let mut frame = TrapFrame::new(pc, 0);
-    for (i, reg) in frame.regs.iter_mut().enumerate().skip(1) {
-        *reg = word(image, 16 + 4 * i)?;
+
+    /// Bytes `offset..offset + len` of the image (fewer at its end), read from `space`, the
+    /// space the layout was made of.
+    pub fn read(&self, space: &AddressSpace, offset: usize, len: usize) -> Result<Vec<u8>, Errno> {
+        let size = self.size()? as usize;
+        let (start, end) = (offset.min(size), offset.saturating_add(len).min(size));
+        let mut out = room(end - start)?;
+        let mut at = start;
+        if at < self.head.len() {
+            let to = end.min(self.head.len());
+            out.extend_from_slice(&self.head[at..to]);
+            at = to;
+        }
+        let pages_end = self.head.len() + self.pages.len() * RECORD;
+        while at < end.min(pages_end) {
+            let i = (at - self.head.len()) / RECORD;
+            let record = self.head.len() + i * RECORD;
+            let (lo, hi) = (at - record, (end - record).min(RECORD));
+            let (va, flags) = self.pages[i];
+            let mut prefix = [0u8; 8];
+            prefix[..4].copy_from_slice(&va.to_le_bytes());
+            prefix[4..].copy_from_slice(&flags.to_le_bytes());
+            if lo < 8 {
+                out.extend_from_slice(&prefix[lo..hi.min(8)]);
+            }
+            if hi > 8 {
+                let (from, to) = (lo.max(8) - 8, hi - 8);
+                // The page held data when the layout was made and the space has not changed.
+                space.with_page(va, |page| out.extend_from_slice(&page[from..to])).ok_or(Errno::Io)?;
+            }
+            at = record + hi;
+        }
+        if at < end {
+            let signals = self.signals.as_ref().ok_or(Errno::Io)?;
+            out.extend_from_slice(&signals[at - pages_end..end - pages_end]);
+        }
+        Ok(out)
     }
-    let mut space = AddressSpace::new(asid)?;
-    let valid = |va: u32| va % FRAME_SIZE == 0 && (USER_BASE..=USER_TOP).contains(&va);
-    let mut previous_end = USER_BASE;
-    let mut rights = Vec::with_capacity(regions);
-    for record in image[HEADER..pages_at].chunks_exact(REGION) {
-        let (start, end, flags) = (word(record, 0)?, word(record, 4)?, word(record, 8)?);
-        let flags = PteFlags::from_bits(flags).ok_or(Errno::NoExec)?;
-        // Regions come in address order and do not overlap.
-        if !valid(start) || !valid(end) || start >= end || start < previous_end {
+}
+
+/// Which part of the image the builder expects next.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Step {
+    /// The header.
+    Header,
+    /// This many more region records, then this many page records.
+    Regions(u32, u32),
+    /// This many more page records.
+    Pages(u32),
+    /// The signal state (the announced size has room for it).
+    Signals,
+    /// Nothing: the image is complete.
+    Done,
+}
+
+/// An address space being built from an image as its pieces arrive in order: the regions as
+/// soon as their records are in, each page into a frame as soon as its record is, so at most
+/// one record is ever held whole (a piece may end inside one). Dropping it frees everything.
+pub struct Builder {
+    size: usize,
+    received: usize,
+    step: Step,
+    /// Whether the announced size has room for the signal state after the page records.
+    with_signals: bool,
+    /// The record being assembled (at most [`RECORD`] bytes).
+    partial: Vec<u8>,
+    space: AddressSpace,
+    regs: [u32; 32],
+    heap: (u32, u32),
+    /// Every region's final rights, set once the pages are in.
+    rights: Vec<(u32, u32, PteFlags)>,
+    /// Where the last region ended.
+    regions_end: u32,
+    /// The last page placed.
+    last_page: Option<u32>,
+    pages_placed: u32,
+    signals: Signals,
+}
+
+/// Whether `va` is a page address of user space (or its end).
+fn user_page(va: u32) -> bool {
+    va % FRAME_SIZE == 0 && (USER_BASE..=USER_TOP).contains(&va)
+}
+
+impl Builder {
+    /// A builder for an image of `size` bytes, into a new address space with ASID `asid`.
+    /// `ENOMEM` without the frames or heap for it.
+    pub fn new(size: u32, asid: u32) -> Result<Builder, Errno> {
+        Ok(Builder {
+            size: size as usize,
+            received: 0,
+            step: Step::Header,
+            with_signals: false,
+            partial: room(RECORD)?,
+            space: AddressSpace::new(asid)?,
+            regs: [0; 32],
+            heap: (USER_BASE, USER_BASE),
+            rights: Vec::new(),
+            regions_end: USER_BASE,
+            last_page: None,
+            pages_placed: 0,
+            signals: Signals::new(),
+        })
+    }
+
+    /// Pages placed so far (each took a frame).
+    pub fn pages_placed(&self) -> u32 {
+        self.pages_placed
+    }
+
+    /// Takes `data`, the piece of the image at `offset`. The pieces come in order, so `offset`
+    /// is what arrived so far (`EINVAL` otherwise, or past the announced size). `ENOEXEC` for
+    /// a malformed image, `ENOMEM` when the frames or the heap run out.
+    pub fn write(&mut self, offset: u32, mut data: &[u8]) -> Result<(), Errno> {
+        if offset as usize != self.received || data.len() > self.size - self.received {
+            return Err(Errno::Inval);
+        }
+        self.received += data.len();
+        while !data.is_empty() {
+            let wanted = match self.step {
+                Step::Header => HEADER,
+                Step::Regions(..) => REGION,
+                Step::Pages(_) => RECORD,
+                Step::Signals => SIGNALS,
+                Step::Done => return Err(Errno::NoExec),
+            };
+            let n = (wanted - self.partial.len()).min(data.len());
+            self.partial.extend_from_slice(&data[..n]);
+            data = &data[n..];
+            if self.partial.len() == wanted {
+                let part = core::mem::take(&mut self.partial);
+                let done = self.complete(&part);
+                self.partial = part;
+                self.partial.clear();
+                done?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Acts on `part`, the whole part the step expected.
+    fn complete(&mut self, part: &[u8]) -> Result<(), Errno> {
+        self.step = match self.step {
+            Step::Header => {
+                if part[..4] != MAGIC {
+                    return Err(Errno::NoExec);
+                }
+                self.heap = (word(part, 4)?, word(part, 8)?);
+                let (pages, regions) = (word(part, 12)?, word(part, HEADER - 4)?);
+                for (i, reg) in self.regs.iter_mut().enumerate().skip(1) {
+                    *reg = word(part, 16 + 4 * i)?;
+                }
+                let end = (regions as usize)
+                    .checked_mul(REGION)
+                    .and_then(|r| (pages as usize).checked_mul(RECORD).and_then(|p| p.checked_add(r)))
+                    .and_then(|n| n.checked_add(HEADER))
+                    .ok_or(Errno::NoExec)?;
+                self.with_signals = match self.size.checked_sub(end) {
+                    Some(0) => false,
+                    Some(SIGNALS) => true,
+                    _ => return Err(Errno::NoExec),
+                };
+                self.rights = room(regions as usize)?;
+                Step::Regions(regions, pages)
+            }
+            Step::Regions(left, pages) => {
+                let (start, end, flags) = (word(part, 0)?, word(part, 4)?, word(part, 8)?);
+                let flags = PteFlags::from_bits(flags).ok_or(Errno::NoExec)?;
+                // Regions come in address order and do not overlap.
+                if !user_page(start) || !user_page(end) || start >= end || start < self.regions_end {
+                    return Err(Errno::NoExec);
+                }
+                self.regions_end = end;
+                self.space.load(start, end, start, &[])?;
+                self.rights.push((start, end, flags));
+                Step::Regions(left.saturating_sub(1), pages)
+            }
+            Step::Pages(left) => {
+                let va = word(part, 0)?;
+                // Records come in address order, each page once.
+                if !user_page(va) || va == USER_TOP || self.last_page >= Some(va) {
+                    return Err(Errno::NoExec);
+                }
+                self.last_page = Some(va);
+                self.space.load(va, va + FRAME_SIZE, va, &part[8..])?;
+                self.pages_placed += 1;
+                Step::Pages(left.saturating_sub(1))
+            }
+            Step::Signals => {
+                let bytes: &[u8; SIGNALS] = part.try_into().map_err(|_| Errno::NoExec)?;
+                self.signals = Signals::decode(bytes).map_err(|_| Errno::NoExec)?;
+                Step::Done
+            }
+            Step::Done => return Err(Errno::NoExec),
+        };
+        self.advance();
+        Ok(())
+    }
+
+    /// Moves past the parts that are complete (and past empty lists).
+    fn advance(&mut self) {
+        loop {
+            self.step = match self.step {
+                Step::Regions(0, pages) => Step::Pages(pages),
+                Step::Pages(0) if self.with_signals => Step::Signals,
+                Step::Pages(0) => Step::Done,
+                _ => return,
+            };
+        }
+    }
+
+    /// The address space and first trap frame (resuming at `pc`) and the signal state, once
+    /// the whole image is in (`ENOEXEC` before: a `Start` that abandons a transfer).
+    pub fn finish(mut self, pc: u32) -> Result<(AddressSpace, TrapFrame, Signals), Errno> {
+        if self.step != Step::Done || self.received != self.size {
             return Err(Errno::NoExec);
         }
-        previous_end = end;
-        space.load(start, end, start, &[])?;
-        rights.push((start, end, flags));
-    }
-    let mut previous = None;
-    for record in image[pages_at..end].chunks_exact(RECORD) {
-        let va = word(record, 0)?;
-        // Records come in address order, each page once.
-        if !valid(va) || va == USER_TOP || previous >= Some(va) {
-            return Err(Errno::NoExec);
+        for &(start, end, flags) in &self.rights {
+            if self.space.rights(start) != Some(flags) {
+                self.space.set_rights(start, end, flags)?;
+            }
         }
-        previous = Some(va);
-        space.load(va, va + FRAME_SIZE, va, &record[8..])?;
-    }
-    for (start, end, flags) in rights {
-        if space.rights(start) != Some(flags) {
-            space.set_rights(start, end, flags)?;
-        }
-    }
-    space.set_heap(heap_start, brk);
-    Ok((space, frame))
-}
-
-/// Where the page records of `image` end (its region and page counts say), if that is a
-/// size at all.
-fn records_end(image: &[u8]) -> Result<usize, Errno> {
-    let (pages, regions) = (word(image, 12)? as usize, word(image, HEADER - 4)? as usize);
-    regions
-        .checked_mul(REGION)
-        .and_then(|r| pages.checked_mul(RECORD).and_then(|p| p.checked_add(r)))
-        .and_then(|n| n.checked_add(HEADER))
-        .ok_or(Errno::NoExec)
-}
-
-/// Appends the signal state `signals` to `image` (which must not have one yet).
-pub fn append_signals(image: &mut Vec<u8>, signals: &Signals) {
-    image.extend_from_slice(&signals.encode());
-}
-
-/// The signal state stored in `image`: the default one if it has none, `NoExec` if it is
-/// malformed.
-pub fn signals(image: &[u8]) -> Result<Signals, Errno> {
-    match image.get(records_end(image)?..) {
-        Some([]) => Ok(Signals::new()),
-        Some(trailer) => {
-            let bytes: &[u8; SIGNALS] = trailer.try_into().map_err(|_| Errno::NoExec)?;
-            Signals::decode(bytes).map_err(|_| Errno::NoExec)
-        }
-        None => Err(Errno::NoExec),
+        self.space.set_heap(self.heap.0, self.heap.1);
+        let mut frame = TrapFrame::new(pc, 0);
+        frame.regs[1..].copy_from_slice(&self.regs[1..]);
+        Ok((self.space, frame, self.signals))
     }
 }

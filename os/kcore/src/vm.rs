@@ -345,20 +345,25 @@ impl AddressSpace {
         Some(flags_of(entry.prot))
     }
 
-    /// Every region of the map: start, end and rights, in address order.
+    /// Every region a child of `fork` gets (all but those inherited `none`): start, end and
+    /// rights, in address order — what a process image carries to another node, where `share`
+    /// regions arrive as copies.
     pub fn regions(&self) -> Vec<(u32, u32, PteFlags)> {
         let Some(map) = &self.map else { return Vec::new() };
-        map.entries().map(|e| (e.start.0, e.end.0, flags_of(e.prot))).collect()
+        map.entries()
+            .filter(|e| e.inheritance != Inheritance::None)
+            .map(|e| (e.start.0, e.end.0, flags_of(e.prot)))
+            .collect()
     }
 
-    /// Calls `f(va, page bytes, flags)` for every page of the space that holds data — resident
-    /// in its map's objects — in address order. Pages never touched read as zeros and are
-    /// left out.
+    /// Calls `f(va, page bytes, flags)` for every page of the regions a child gets (as
+    /// [`AddressSpace::regions`]) that holds data — resident in its map's objects — in address
+    /// order. Pages never touched read as zeros and are left out.
     pub fn for_each_page(&self, mut f: impl FnMut(u32, &[u8; FRAME_SIZE as usize], PteFlags)) {
         let Some(map) = &self.map else { return };
         let vm = VM.lock();
         let Some(vm) = vm.as_ref() else { return };
-        for entry in map.entries() {
+        for entry in map.entries().filter(|e| e.inheritance != Inheritance::None) {
             let Some(object) = entry.object else { continue };
             for i in 0..entry.pages() {
                 if let Lookup::Resident { frame, .. } =
@@ -371,6 +376,20 @@ impl AddressSpace {
                 }
             }
         }
+    }
+
+    /// Calls `f` with the bytes of the page at `va` (page-aligned) if it holds data — resident
+    /// in the map's objects, as [`AddressSpace::for_each_page`] finds it; `None` if it does not.
+    pub fn with_page<R>(&self, va: u32, f: impl FnOnce(&[u8; FRAME_SIZE as usize]) -> R) -> Option<R> {
+        let entry = self.map.as_ref()?.lookup(VAddr(va))?;
+        let object = entry.object?;
+        let index = PageIndex(entry.offset.0 + (va - entry.start.0) / FRAME_SIZE);
+        let vm = VM.lock();
+        let Lookup::Resident { frame, .. } = vm.as_ref()?.objects.lookup(object, index) else { return None };
+        // Safety: the frame is resident in an object of this space's map, which does not run
+        // while the kernel reads it.
+        let bytes = unsafe { frame_of(frame).bytes_mut() };
+        Some(f(bytes))
     }
 
     /// Moves the break by `increment` bytes; returns the old break. Growing needs as many

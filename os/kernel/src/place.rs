@@ -9,15 +9,19 @@
 //! is the one function that applies it. `rfork(node)` names a node, or with 0 follows the
 //! policy when it names a satellite and takes the least loaded one otherwise.
 //!
-//! **Placing a child** is the same wherever the image comes from ([`place`]): `ForkImage`
-//! (the child's pid, its logical parent, the image's size) to the chosen satellite's server,
-//! the image in `WriteImage`s, each answered; then the child's stub here — same pid, child of
-//! the current process (the forker, or the forker's stub), a copy of its descriptors,
-//! directory, name and policy — and `Start` with the pc after the forker's call. The image is
-//! `ox_kcore::image`, with `a0` = 0: built from the central's memory for a fork here, read
-//! with `ReadImage`s from the parent's satellite for a fork there ([`fork_remote`]; the parent
-//! sleeps in its call, so its image and registers are still). The child is technically the
-//! satellite server's, logically the forker's: `getppid` there and `wait` here say so.
+//! **Placing a child** is the same wherever the image comes from ([`place`]): the child's
+//! stub here — same pid, child of the current process (the forker, or the forker's stub), a
+//! copy of its descriptors, directory, name and policy —, `ForkImage` (the child's pid, its
+//! logical parent, the image's size) to the chosen satellite's server, the image in
+//! `WriteImage`s with at most [`IMAGE_WINDOW`] requests unanswered, then `Start` with the pc
+//! after the forker's call. The image is `ox_kcore::image`, with `a0` = 0, and no kernel holds
+//! it whole: each 16 KiB piece is read when it is sent — from the central's memory for a fork
+//! here (`image::Layout`), or with `ReadImage`s from the parent's satellite for a fork there
+//! ([`fork_remote`], a few pieces ahead; the parent sleeps in its call, so its image and
+//! registers are still) —, and the satellite builds each piece into the child's address space
+//! as it arrives, so the image is bounded by that satellite's free memory alone. The child is
+//! technically the satellite server's, logically the forker's: `getppid` there and `wait`
+//! here say so.
 //!
 //! **A fork on a satellite whose child stays there** (policy `local`, or `rfork` naming the
 //! parent's own node) moves no image: the stub is made here and the satellite is told
@@ -30,15 +34,12 @@ use alloc::vec::Vec;
 use ox_abi::{Errno, Placement};
 use ox_kcore::image;
 use ox_kcore::task::proc::{table, Pid, State};
-use ox_proto::{marshal, Call, Env, Message, Request, Syscall, MAX_DATA};
+use ox_proto::{marshal, Call, Env, Message, Request, Syscall, IMAGE_WINDOW, MAX_DATA};
 
 use crate::arch::TrapFrame;
 use crate::global::Global;
 use crate::proc::{self, stub_chan, CentralProc, Remote};
 use crate::{file, remote};
-
-/// The largest image read from a satellite (a satellite accepts no larger one).
-const MAX_IMAGE: usize = 512 << 10;
 
 /// The satellite `round-robin` takes next, as an index of [`remote::satellites`].
 static NEXT: Global<usize> = Global::new("round-robin placement", 0);
@@ -141,26 +142,28 @@ pub fn rfork(frame: &TrapFrame, node: u32) -> Result<Pid, Errno> {
     fork_to(frame, link)
 }
 
-/// The current (central) process forked onto the satellite of `link`.
+/// The current (central) process forked onto the satellite of `link`: its image is read a
+/// piece at a time from its memory, which stays still while it is in this call.
 fn fork_to(frame: &TrapFrame, link: usize) -> Result<Pid, Errno> {
-    let (pid, bytes) = {
+    let (pid, layout) = {
         let mut table = table();
         table.free_slot()?;
         let pid = table.new_pid();
         let me = table.current();
         let mut regs = frame.regs;
         regs[ox_abi::REG_RESULT] = 0;
-        let mut bytes = image::encode(me.space(), &regs);
-        image::append_signals(&mut bytes, &me.signals.forked());
-        (pid, bytes)
+        let signals = me.signals.forked();
+        (pid, image::Layout::new(me.space(), &regs, Some(&signals))?)
     };
-    place(link, pid, &bytes, frame.epc)
+    let size = layout.size()?;
+    let piece = |offset: usize| layout.read(table().current().space(), offset, MAX_DATA);
+    place(link, pid, size, piece, frame.epc)
 }
 
 /// A `fork` or `rfork` of the current stub's satellite process (forwarded, with its resume pc
 /// as the data: `marshal::fork_data`): the child goes where the policy (or `rfork`'s node)
 /// says — `local` is the parent's own satellite —, its image read from the parent's
-/// satellite. Returns the child's pid.
+/// satellite a piece at a time as it is written to the child's. Returns the child's pid.
 pub fn fork_remote(call: &Call) -> Result<Pid, Errno> {
     let pc = marshal::fork_pc(&call.data).ok_or(Errno::Inval)?;
     let (parent, home, policy) = {
@@ -178,13 +181,14 @@ pub fn fork_remote(call: &Call) -> Result<Pid, Errno> {
     if link == home {
         return fork_here(link, parent, pc);
     }
-    let bytes = read_image(home, parent)?;
+    let mut reader = Reader::open(home, parent)?;
     let pid = {
         let mut table = table();
-        table.free_slot()?;
-        table.new_pid()
+        table.free_slot().map(|_| table.new_pid())
     };
-    place(link, pid, &bytes, pc)
+    let placed = pid.and_then(|pid| place(link, pid, reader.size, |offset| reader.piece(offset), pc));
+    reader.close();
+    placed
 }
 
 /// A fork of `parent` on the satellite of `link` whose child stays there: the satellite
@@ -206,61 +210,156 @@ fn fork_here(link: usize, parent: Pid, pc: u32) -> Result<Pid, Errno> {
     Ok(pid)
 }
 
-/// The image of process `pid` (sleeping in a call) from the satellite of `link`: a first
-/// `ReadImage` learns its size, the others are sent back to back.
-fn read_image(link: usize, pid: Pid) -> Result<Vec<u8>, Errno> {
-    let piece = |offset: usize| Request::ReadImage { offset: offset as u32, len: MAX_DATA as u32 };
-    remote::send(link, &Message::request(pid, piece(0)));
-    let first = remote::wait_reply(pid);
-    let size = first.result? as usize;
-    if size > MAX_IMAGE {
-        return Err(Errno::NoMem);
+/// The image of a process sleeping in a call on a satellite, read in `ReadImage`s: the first
+/// learns its size; then up to [`IMAGE_WINDOW`] are in flight ahead of the piece wanted.
+struct Reader {
+    link: usize,
+    pid: Pid,
+    /// The image's size.
+    size: u32,
+    /// The first piece, until it is taken.
+    first: Option<Vec<u8>>,
+    /// Where the next `ReadImage` asks from.
+    asked: usize,
+    /// `ReadImage`s not answered yet.
+    unanswered: usize,
+}
+
+impl Reader {
+    /// Reads the first piece of the image of `pid` on the satellite of `link`.
+    fn open(link: usize, pid: Pid) -> Result<Reader, Errno> {
+        remote::send(link, &Message::request(pid, Reader::ask(0)));
+        let first = remote::wait_reply(pid);
+        let size = first.result?;
+        let mut reader = Reader { link, pid, size, first: None, asked: MAX_DATA, unanswered: 0 };
+        reader.first = Some(reader.check(0, first.data)?);
+        Ok(reader)
     }
-    let mut bytes = Vec::new();
-    bytes.try_reserve_exact(size).map_err(|_| Errno::NoMem)?;
-    bytes.extend_from_slice(&first.data);
-    let mut asked = 0;
-    for offset in (bytes.len()..size).step_by(MAX_DATA) {
-        remote::send(link, &Message::request(pid, piece(offset)));
-        asked += 1;
+
+    fn ask(offset: usize) -> Request {
+        Request::ReadImage { offset: offset as u32, len: MAX_DATA as u32 }
     }
+
+    /// `data`, if it is the whole piece at `offset`.
+    fn check(&self, offset: usize, data: Vec<u8>) -> Result<Vec<u8>, Errno> {
+        let expected = (self.size as usize).saturating_sub(offset).min(MAX_DATA);
+        if data.len() != expected {
+            return Err(Errno::Io);
+        }
+        Ok(data)
+    }
+
+    /// The piece at `offset`; the pieces are asked in order.
+    fn piece(&mut self, offset: usize) -> Result<Vec<u8>, Errno> {
+        if offset == 0 {
+            return self.first.take().ok_or(Errno::Io);
+        }
+        let ahead = offset.saturating_add(IMAGE_WINDOW * MAX_DATA).min(self.size as usize);
+        while self.asked < ahead {
+            remote::send(self.link, &Message::request(self.pid, Reader::ask(self.asked)));
+            self.asked += MAX_DATA;
+            self.unanswered += 1;
+        }
+        if self.unanswered == 0 {
+            return Err(Errno::Io);
+        }
+        self.unanswered -= 1;
+        let reply = remote::wait_reply(self.pid);
+        reply.result.and_then(|_| self.check(offset, reply.data))
+    }
+
+    /// Takes the answers still due (a transfer that stopped early), so that none is left
+    /// for the process's next wait.
+    fn close(mut self) {
+        while self.unanswered > 0 {
+            self.unanswered -= 1;
+            remote::wait_reply(self.pid);
+        }
+    }
+}
+
+/// The sending end of one image: the announcement, then `WriteImage`s with at most
+/// [`IMAGE_WINDOW`] requests unanswered, so neither kernel ever queues more than that many
+/// pieces of it.
+struct Upload {
+    link: usize,
+    pid: Pid,
+    unanswered: usize,
+    /// The first refusal (the satellite then dropped what it had built).
+    refused: Option<Errno>,
+}
+
+impl Upload {
+    /// Announces process `pid`'s image (`ForkImage` or `ExecImage`) to the satellite of `link`.
+    fn announce(link: usize, pid: Pid, announce: Request) -> Upload {
+        remote::send(link, &Message::request(pid, announce));
+        Upload { link, pid, unanswered: 1, refused: None }
+    }
+
+    /// Takes one answer.
+    fn answer(&mut self) {
+        self.unanswered -= 1;
+        if let Err(e) = remote::wait_reply(self.pid).result {
+            self.refused.get_or_insert(e);
+        }
+    }
+
+    /// Sends `data`, the piece at `offset`; the first refusal so far is the error.
+    fn write(&mut self, offset: usize, data: Vec<u8>) -> Result<(), Errno> {
+        while self.unanswered >= IMAGE_WINDOW {
+            self.answer();
+        }
+        if let Some(e) = self.refused {
+            return Err(e);
+        }
+        let request = Request::WriteImage { offset: offset as u32, data };
+        remote::send(self.link, &Message::request(self.pid, request));
+        self.unanswered += 1;
+        Ok(())
+    }
+
+    /// Takes every answer still due; the first refusal is the error.
+    fn finish(mut self) -> Result<(), Errno> {
+        while self.unanswered > 0 {
+            self.answer();
+        }
+        self.refused.map_or(Ok(()), Err)
+    }
+}
+
+/// Sends process `pid`'s new image of `size` bytes to the satellite of `link`: `announce`
+/// (`ForkImage` or `ExecImage`), then the pieces `piece(offset)` gives, each sent as it is
+/// made. The first refusal among the answers is the error; if the pieces themselves fail
+/// after the satellite accepted the image, a `Start` abandons it there (an incomplete image is
+/// refused and dropped).
+pub fn send_image(
+    link: usize,
+    pid: Pid,
+    announce: Request,
+    size: u32,
+    mut piece: impl FnMut(usize) -> Result<Vec<u8>, Errno>,
+) -> Result<(), Errno> {
+    let mut upload = Upload::announce(link, pid, announce);
     let mut failed = None;
-    for _ in 0..asked {
-        let reply = remote::wait_reply(pid);
-        match reply.result {
-            Ok(_) => bytes.extend_from_slice(&reply.data),
+    for offset in (0..size as usize).step_by(MAX_DATA) {
+        match piece(offset) {
+            Ok(data) => {
+                if upload.write(offset, data).is_err() {
+                    break;
+                }
+            }
             Err(e) => {
-                failed.get_or_insert(e);
+                failed = Some(e);
+                break;
             }
         }
     }
+    upload.finish()?;
     if let Some(e) = failed {
+        let _ = start(link, pid, 0);
         return Err(e);
     }
-    if bytes.len() != size {
-        return Err(Errno::Io);
-    }
-    Ok(bytes)
-}
-
-/// Sends process `pid`'s new image to the satellite of `link`: `announce` (`ForkImage` or
-/// `ExecImage`), then `bytes` in `WriteImage`s; the first refusal among the answers is the
-/// error.
-pub fn send_image(link: usize, pid: Pid, announce: Request, bytes: &[u8]) -> Result<(), Errno> {
-    remote::send(link, &Message::request(pid, announce));
-    let mut answers = 1;
-    for (i, piece) in bytes.chunks(MAX_DATA).enumerate() {
-        let request = Request::WriteImage { offset: (i * MAX_DATA) as u32, data: piece.to_vec() };
-        remote::send(link, &Message::request(pid, request));
-        answers += 1;
-    }
-    let mut refused = None;
-    for _ in 0..answers {
-        if let Err(e) = remote::wait_reply(pid).result {
-            refused.get_or_insert(e);
-        }
-    }
-    refused.map_or(Ok(()), Err)
+    Ok(())
 }
 
 /// `Start { pc }` for process `pid` on the satellite of `link`, and its answer.
@@ -269,19 +368,26 @@ pub fn start(link: usize, pid: Pid, pc: u32) -> Result<(), Errno> {
     remote::wait_reply(pid).result.map(|_| ())
 }
 
-/// Puts child `pid`, whose image is `bytes`, on the satellite of `link`, to resume at `pc`,
-/// with its stub here as a child of the current process; returns `pid`.
+/// Puts child `pid`, whose image of `size` bytes `piece` gives a piece at a time, on the
+/// satellite of `link`, to resume at `pc`, with its stub here as a child of the current
+/// process; returns `pid`.
 ///
 /// The stub takes its slot of the process table *before* the image travels, asleep until its
 /// process sends something: a table that fills meanwhile cannot strand an image on the
 /// satellite. If the satellite refuses the image or the start, the stub is taken out again
 /// (its descriptors closed, its memory freed) and the fork fails with the satellite's error:
 /// no child is left for the forker's `wait`.
-fn place(link: usize, pid: Pid, bytes: &[u8], pc: u32) -> Result<Pid, Errno> {
+fn place(
+    link: usize,
+    pid: Pid,
+    size: u32,
+    piece: impl FnMut(usize) -> Result<Vec<u8>, Errno>,
+    pc: u32,
+) -> Result<Pid, Errno> {
     let parent = table().current().pid;
     let slot = stand_in(link, pid, parent)?;
-    let announce = Request::ForkImage { parent, env: Env::default(), size: bytes.len() as u32 };
-    let placed = send_image(link, pid, announce, bytes).and_then(|()| start(link, pid, pc));
+    let announce = Request::ForkImage { parent, env: Env::default(), size };
+    let placed = send_image(link, pid, announce, size, piece).and_then(|()| start(link, pid, pc));
     if let Err(e) = placed {
         discard(slot);
         return Err(e);

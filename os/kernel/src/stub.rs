@@ -220,13 +220,15 @@ fn exec(call: &Call) -> Result<u32, Errno> {
         (pid, link, central.cwd.ino, slot)
     };
     let program = proc::program_image(cwd, name)?;
-    // The new space has the stub's ASID but is never active: it only carries the pages.
-    let (bytes, pc) = {
-        let (space, frame) = proc::load_program(slot, &program, &args)?;
-        (image::encode(&space, &frame.regs), frame.epc)
-    };
-    place::send_image(link, pid, Request::ExecImage { size: bytes.len() as u32 }, &bytes)?;
-    place::start(link, pid, pc)?;
+    // The new space has the stub's ASID but is never active: it only carries the pages, which
+    // are sent a piece at a time straight from it.
+    let (space, frame) = proc::load_program(slot, &program, &args)?;
+    drop(program);
+    let layout = image::Layout::new(&space, &frame.regs, None)?;
+    let size = layout.size()?;
+    let piece = |offset: usize| layout.read(&space, offset, MAX_DATA);
+    place::send_image(link, pid, Request::ExecImage { size }, size, piece)?;
+    place::start(link, pid, frame.epc)?;
     table().current().name = String::from(name.rsplit('/').next().unwrap_or(name));
     Ok(args.len() as u32)
 }

@@ -60,6 +60,10 @@ pub const CHANNEL_PROCESS: u16 = 2;
 /// Most bytes in the variable-length part of one message. A longer read or write is served
 /// as several calls by the satellite kernel; an image moves in pieces of at most this.
 pub const MAX_DATA: usize = 16 * 1024;
+/// Most requests about one image (`ForkImage`/`ExecImage`, `WriteImage`s, `ReadImage`s) the
+/// central keeps unanswered at once: an image streams through both kernels a few pieces at a
+/// time, never whole (at most this many pieces of [`MAX_DATA`] are queued at either end).
+pub const IMAGE_WINDOW: usize = 4;
 /// Most bytes of one encoded message: the longest fixed part ([`Kind::StubExecutes`], 48
 /// bytes) and [`MAX_DATA`].
 pub const MAX_MESSAGE: usize = message::CALL_FIXED + MAX_DATA;

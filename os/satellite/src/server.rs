@@ -2,13 +2,18 @@
 //! between it and the central's stubs (docs/satellites.md, docs/protocol.md). Each request is
 //! answered.
 //!
-//! - **A new process** (a fork, here or elsewhere): `ForkImage` reserves room for an image of
-//!   the announced size, `WriteImage`s fill it, `Start` rebuilds the address space and
-//!   registers and signal dispositions (`ox_kcore::image`) and makes the process runnable at
-//!   the given pc.
-//!   `ENOMEM`/`EAGAIN` refuse a process, `ENOEXEC` a malformed image.
-//! - **An exec**: `ExecImage` for a live process sleeping in its forwarded `exec`, the
-//!   `WriteImage`s, then `Start` builds the new address space and registers and keeps them; the
+//! - **A new process** (a fork, here or elsewhere): `ForkImage` checks that the frames the
+//!   announced image needs are free (less those promised to images already arriving) and a
+//!   slot, and starts an address space; each `WriteImage` goes straight into it
+//!   (`ox_kcore::image::Builder`: the regions, then each page into a frame as its record
+//!   completes), so no image is ever held whole in this kernel's heap; `Start` sets the rights,
+//!   registers and signal dispositions and makes the process runnable at the given pc.
+//!   `ENOMEM`/`EAGAIN` refuse a process, `ENOEXEC` a malformed image; a refused `WriteImage`
+//!   drops what was built, and a `Start` before the whole image came (the central abandoning a
+//!   transfer) is `ENOEXEC` and drops it too.
+//! - **An exec**: `ExecImage` for a live process sleeping in its forwarded `exec` (the same
+//!   check of frames), the `WriteImage`s built into a new address space beside the old one,
+//!   then `Start` finishes it and keeps it with the registers; the
 //!   process takes them ([`take_exec`]) when its reply comes, and switches to them if the reply
 //!   is a success.
 //! - **A fork of a process here whose child stays here** (`ForkHere`): no image travels; the
@@ -16,8 +21,10 @@
 //!   copy-on-write, shared regions shared), as on the central.
 //! - **A fork of a process here whose child goes elsewhere** (`ReadImage`): the image of a process sleeping in its
 //!   forwarded `fork`, with `a0` = 0 (the child's result) and its signal dispositions (a
-//!   child inherits them; pending signals are not), encoded at the first piece
-//!   (offset 0) and kept until its last piece has been read.
+//!   child inherits them; pending signals are not). The first piece (offset 0) takes its
+//!   layout (`ox_kcore::image::Layout`: header, region table, the list of pages), a few bytes
+//!   a page; every piece is then read from the process's still memory, until a piece reaching
+//!   the end has been read or the process gets its reply.
 //!
 //! The server is a kernel thread in the process table (its system slot, pid
 //! [`SERVER_PID`]), created at boot ([`init`]). The link's interrupt only puts these
@@ -34,25 +41,25 @@ use alloc::vec::Vec;
 use ox_abi::Errno;
 use ox_kcore::arch::TrapFrame;
 use ox_kcore::global::Global;
-use ox_kcore::image;
-use ox_kcore::kprintln;
+use ox_kcore::image::{self, Builder, Layout};
 use ox_kcore::task::proc::{self, NoRole, Pid, Proc, State};
 use ox_kcore::task::sched;
 use ox_kcore::vm::AddressSpace;
-use ox_proto::{Message, Reply, Request, MAX_DATA};
+use ox_kcore::{frame, kprintln};
+use ox_proto::{Message, Reply, Request, IMAGE_WINDOW, MAX_DATA};
 
 use crate::link;
 use crate::proc::{new_process, reply_chan, server_chan, NPROC, SERVER_PID};
 
-/// The largest image accepted (the satellite's heap holds it until `Start`).
-const MAX_IMAGE: u32 = 512 << 10;
-
 /// What an image being received is for.
 enum Purpose {
-    /// A new process, logically this one's child.
+    /// A new process, logically this one's child, in slot `slot` (kept for it from
+    /// `ForkImage` on, so its ASID is known while its pages arrive).
     Fork {
         /// The logical parent.
         parent: Pid,
+        /// Its slot in the process table.
+        slot: usize,
     },
     /// The live process's `exec`; once built by `Start`, its new space, registers and ASID
     /// (boxed: the table keeps its capacity, so its entries stay small).
@@ -63,21 +70,31 @@ enum Purpose {
 struct Incoming {
     pid: Pid,
     purpose: Purpose,
-    bytes: Vec<u8>,
+    /// The address space being built (`None` once `Start` built an exec's).
+    builder: Option<Box<Builder>>,
+    /// Frames promised to it at its announcement ([`image::frames_for`]).
+    promised: u32,
+}
+
+impl Incoming {
+    /// Frames promised and not yet taken by its pages.
+    fn outstanding(&self) -> u32 {
+        self.builder.as_ref().map_or(0, |b| self.promised.saturating_sub(b.pages_placed()))
+    }
 }
 
 static INCOMING: Global<Vec<Incoming>> = Global::new("incoming processes", Vec::new());
-/// Images being read by a stub (a fork of a process here): pid and bytes.
-static OUTGOING: Global<Vec<(Pid, Vec<u8>)>> = Global::new("outgoing images", Vec::new());
+/// Images being read by a stub (a fork of a process here): the pid and the image's layout.
+static OUTGOING: Global<Vec<(Pid, Layout)>> = Global::new("outgoing images", Vec::new());
 
 /// Requests waiting for the server, oldest first: the pid each is about, and the request. The
-/// central sends an image's announcement and all its `WriteImage`s before it waits for the
-/// replies, and the link's window brings them in a burst: up to [`MAILBOX_WORKING`].
+/// central keeps at most [`IMAGE_WINDOW`] requests of one image unanswered, and a few images
+/// may travel at once.
 static MAILBOX: Global<Vec<(Pid, Request)>> = Global::new("server mailbox", Vec::new());
 
 /// The mailbox's working size, reserved at boot (so its heap does not grow with the first
-/// burst): a whole image's requests, the announcement and one `WriteImage` per 16 KiB.
-const MAILBOX_WORKING: usize = (MAX_IMAGE as usize).div_ceil(MAX_DATA) + 1;
+/// burst): the windows of a few images at once.
+const MAILBOX_WORKING: usize = 4 * IMAGE_WINDOW;
 
 /// Creates the server process, sleeping until its first request.
 pub fn init() {
@@ -137,15 +154,16 @@ fn serve(pid: Pid, request: Request) -> Reply {
     }
 }
 
-/// Room for an image of `size` bytes, or `ENOMEM`.
-fn room(size: u32) -> Result<Vec<u8>, Errno> {
-    if size > MAX_IMAGE {
+/// The frames an image of `size` bytes needs, if they are free: the frames free less those
+/// promised to the images arriving (`incoming`) must hold its pages and page tables. This is
+/// the bound on an image: about the node's free memory.
+fn promise(incoming: &[Incoming], size: u32) -> Result<u32, Errno> {
+    let needed = image::frames_for(size);
+    let promised: u32 = incoming.iter().map(Incoming::outstanding).sum();
+    if needed > frame::stats().0.saturating_sub(promised) {
         return Err(Errno::NoMem);
     }
-    let mut bytes = Vec::new();
-    bytes.try_reserve_exact(size as usize).map_err(|_| Errno::NoMem)?;
-    bytes.resize(size as usize, 0);
-    Ok(bytes)
+    Ok(needed)
 }
 
 /// The slot of process `pid` if it sleeps in a forwarded call (its registers are still).
@@ -161,17 +179,31 @@ pub fn receiving() -> u32 {
     INCOMING.lock().len() as u32
 }
 
+/// A user slot that is free and not kept for an image still arriving.
+fn free_slot(table: &proc::Table, incoming: &[Incoming]) -> Option<usize> {
+    let kept = |slot: usize| {
+        incoming.iter().any(|i| matches!(i.purpose, Purpose::Fork { slot: s, .. } if s == slot))
+    };
+    (0..NPROC).find(|&slot| table.slots[slot].is_none() && !kept(slot))
+}
+
 /// `ForkImage`: accept process `pid` (logically `parent`'s child) with an image of `size` bytes.
 fn accept(pid: Pid, parent: Pid, size: u32) -> Reply {
     let mut incoming = INCOMING.lock();
-    let arriving = incoming.iter().filter(|i| matches!(i.purpose, Purpose::Fork { .. })).count();
-    if size <= MAX_IMAGE && proc::table().count() + arriving >= NPROC {
-        return Reply::err(Errno::Again);
-    }
-    match room(size) {
-        Ok(bytes) => {
-            incoming.retain(|i| i.pid != pid);
-            incoming.push(Incoming { pid, purpose: Purpose::Fork { parent }, bytes });
+    incoming.retain(|i| i.pid != pid);
+    let Some(slot) = free_slot(&proc::table(), &incoming) else { return Reply::err(Errno::Again) };
+    let accepted = promise(&incoming, size).and_then(|promised| {
+        let builder = Builder::new(size, slot as u32 + 1)?;
+        Ok(Incoming {
+            pid,
+            purpose: Purpose::Fork { parent, slot },
+            builder: Some(Box::new(builder)),
+            promised,
+        })
+    });
+    match accepted.and_then(|i| incoming.try_reserve(1).map(|()| i).map_err(|_| Errno::NoMem)) {
+        Ok(arriving) => {
+            incoming.push(arriving);
             Reply::ok(0)
         }
         Err(e) => Reply::err(e),
@@ -180,49 +212,59 @@ fn accept(pid: Pid, parent: Pid, size: u32) -> Reply {
 
 /// `ExecImage`: process `pid`, sleeping in its `exec`, gets an image of `size` bytes.
 fn accept_exec(pid: Pid, size: u32) -> Reply {
-    if in_call(&proc::table(), pid).is_none() {
-        return Reply::err(Errno::Srch);
-    }
+    let Some(slot) = in_call(&proc::table(), pid) else { return Reply::err(Errno::Srch) };
     let mut incoming = INCOMING.lock();
-    match room(size) {
-        Ok(bytes) => {
-            incoming.retain(|i| i.pid != pid);
-            incoming.push(Incoming { pid, purpose: Purpose::Exec(None), bytes });
+    incoming.retain(|i| i.pid != pid);
+    let accepted = promise(&incoming, size).and_then(|promised| {
+        // The new space has the process's ASID; it stays inactive until the process switches.
+        let builder = Builder::new(size, slot as u32 + 1)?;
+        Ok(Incoming { pid, purpose: Purpose::Exec(None), builder: Some(Box::new(builder)), promised })
+    });
+    match accepted.and_then(|i| incoming.try_reserve(1).map(|()| i).map_err(|_| Errno::NoMem)) {
+        Ok(arriving) => {
+            incoming.push(arriving);
             Reply::ok(0)
         }
         Err(e) => Reply::err(e),
     }
 }
 
-/// `WriteImage`: `data` at `offset` of the image of `pid`.
+/// `WriteImage`: `data` at `offset` of the image of `pid`, built into its address space at
+/// once. A refusal drops the image (its frames freed): the transfer is over.
 fn write(pid: Pid, offset: u32, data: &[u8]) -> Reply {
     let mut incoming = INCOMING.lock();
-    let Some(image) = incoming.iter_mut().find(|i| i.pid == pid) else { return Reply::err(Errno::Srch) };
-    let start = offset as usize;
-    match image.bytes.get_mut(start..start + data.len()) {
-        Some(place) => {
-            place.copy_from_slice(data);
-            Reply::ok(data.len() as u32)
+    let Some(at) = incoming.iter().position(|i| i.pid == pid) else { return Reply::err(Errno::Srch) };
+    let written = match incoming[at].builder.as_mut() {
+        Some(builder) => builder.write(offset, data),
+        None => Err(Errno::Inval),
+    };
+    match written {
+        Ok(()) => Reply::ok(data.len() as u32),
+        Err(e) => {
+            incoming.remove(at);
+            Reply::err(e)
         }
-        None => Reply::err(Errno::Inval),
     }
 }
 
-/// `Start`: the image of `pid` is complete; run it from `pc` (a new process), or build it for
-/// the process's `exec`.
+/// `Start`: the image of `pid` is complete; run it from `pc` (a new process), or finish it for
+/// the process's `exec`. An incomplete image is refused (`ENOEXEC`) and dropped.
 fn start(pid: Pid, pc: u32) -> Reply {
     let mut incoming = INCOMING.lock();
     let Some(at) = incoming.iter().position(|i| i.pid == pid) else { return Reply::err(Errno::Srch) };
     let mut table = proc::table();
+    let Some(builder) = incoming[at].builder.take() else {
+        incoming.remove(at);
+        return Reply::err(Errno::Inval);
+    };
     if matches!(incoming[at].purpose, Purpose::Exec(_)) {
         let built = in_call(&table, pid).ok_or(Errno::Srch).and_then(|slot| {
             let asid = slot as u32 + 1;
-            image::decode(&incoming[at].bytes, asid, pc).map(|(space, frame)| (space, frame, asid))
+            builder.finish(pc).map(|(space, frame, _)| (space, frame, asid))
         });
         return match built {
             Ok(built) => {
-                incoming[at] =
-                    Incoming { pid, purpose: Purpose::Exec(Some(Box::new(built))), bytes: Vec::new() };
+                incoming[at].purpose = Purpose::Exec(Some(Box::new(built)));
                 Reply::ok(0)
             }
             Err(e) => {
@@ -231,13 +273,15 @@ fn start(pid: Pid, pc: u32) -> Reply {
             }
         };
     }
-    let Incoming { purpose: Purpose::Fork { parent }, bytes, .. } = incoming.remove(at) else {
+    let Incoming { purpose: Purpose::Fork { parent, slot }, .. } = incoming.remove(at) else {
         unreachable!("an exec image returned above")
     };
-    let Ok(slot) = table.free_slot() else { return Reply::err(Errno::Again) };
-    let started = image::decode(&bytes, slot as u32 + 1, pc).and_then(|(space, frame)| {
+    if table.slots[slot].is_some() {
+        return Reply::err(Errno::Again);
+    }
+    let started = builder.finish(pc).and_then(|(space, frame, signals)| {
         let mut proc = new_process(pid, parent, space, frame)?;
-        proc.signals = image::signals(&bytes)?;
+        proc.signals = signals;
         Ok(proc)
     });
     match started {
@@ -269,7 +313,7 @@ fn fork_here(pid: Pid, parent: Pid, pc: u32) -> Reply {
         return Reply::err(Errno::Exist);
     }
     let Some(at) = in_call(&table, parent) else { return Reply::err(Errno::Srch) };
-    let Ok(slot) = table.free_slot() else { return Reply::err(Errno::Again) };
+    let Some(slot) = free_slot(&table, &INCOMING.lock()) else { return Reply::err(Errno::Again) };
     let Some(from) = table.slots[at].as_deref_mut() else { return Reply::err(Errno::Srch) };
     let mut frame = from.frame();
     frame.regs[ox_abi::REG_RESULT] = 0;
@@ -287,29 +331,42 @@ fn fork_here(pid: Pid, parent: Pid, pc: u32) -> Reply {
     }
 }
 
+/// Forgets the layout of the image of `pid` being read, if any: the process got its reply,
+/// so its memory may change.
+pub fn forget_outgoing(pid: Pid) {
+    OUTGOING.lock().retain(|(p, _)| *p != pid);
+}
+
 /// `ReadImage`: up to `len` bytes from `offset` of the image of `pid`, which sleeps in its
 /// forwarded `fork`; the result is the image's size.
 fn read(pid: Pid, offset: u32, len: u32) -> Reply {
     let mut outgoing = OUTGOING.lock();
+    let mut table = proc::table();
+    let Some(slot) = in_call(&table, pid) else { return Reply::err(Errno::Srch) };
+    let Some(proc) = table.slots[slot].as_deref_mut() else { return Reply::err(Errno::Srch) };
     if offset == 0 {
         outgoing.retain(|(p, _)| *p != pid);
-        let mut table = proc::table();
-        let Some(slot) = in_call(&table, pid) else { return Reply::err(Errno::Srch) };
-        let Some(proc) = table.slots[slot].as_deref_mut() else { return Reply::err(Errno::Srch) };
         let mut regs = proc.frame().regs;
         regs[ox_abi::REG_RESULT] = 0;
-        let mut bytes = image::encode(proc.space(), &regs);
-        image::append_signals(&mut bytes, &proc.signals.forked());
-        outgoing.push((pid, bytes));
+        let signals = proc.signals.forked();
+        match Layout::new(proc.space(), &regs, Some(&signals)) {
+            Ok(layout) if outgoing.try_reserve(1).is_ok() => outgoing.push((pid, layout)),
+            _ => return Reply::err(Errno::NoMem),
+        }
     }
     let Some(at) = outgoing.iter().position(|(p, _)| *p == pid) else { return Reply::err(Errno::Srch) };
-    let bytes = &outgoing[at].1;
-    let total = bytes.len();
-    let start = (offset as usize).min(total);
-    let end = start + (len as usize).min(MAX_DATA).min(total - start);
-    let reply = Reply { result: Ok(total as u32), signal: None, data: bytes[start..end].to_vec() };
-    if end == total {
+    let layout = &outgoing[at].1;
+    let total = match layout.size() {
+        Ok(total) => total as usize,
+        Err(e) => return Reply::err(e),
+    };
+    let len = (len as usize).min(MAX_DATA);
+    let data = match layout.read(proc.space(), offset as usize, len) {
+        Ok(data) => data,
+        Err(e) => return Reply::err(e),
+    };
+    if offset as usize + data.len() >= total {
         outgoing.remove(at);
     }
-    reply
+    Reply { result: Ok(total as u32), signal: None, data }
 }

@@ -54,6 +54,8 @@ fn route(message: Message) {
             None
         }
         Body::Reply(reply) => {
+            // Its call is over: the image a fork was reading from it may change from now on.
+            server::forget_outgoing(pid);
             proc::deliver_reply(pid, reply);
             None
         }

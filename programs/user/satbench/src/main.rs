@@ -9,7 +9,10 @@
 //!    per call, instructions of the node the caller runs on and virtual nanoseconds.
 //! 2. **Remote fork** (`rfork(1)`, the child's `exit` and the parent's `wait`) of an image
 //!    grown by `sbrk` (the pages touched), against the image's size; in virtual time, the
-//!    central's instructions and the process channel's messages and link frames (`stats`).
+//!    central's instructions and the process channel's messages and link frames (`stats`);
+//!    for images of about 256 KiB, 1 MiB and 4 MiB again per KiB of image, as
+//!    `remote-fork us/KiB ... ins/KiB ...`; and an image larger than the satellite's memory,
+//!    refused with `ENOMEM`.
 //! 3. **Throughput** of 256 KiB written to and read from a file on the central's disk in
 //!    16 KiB calls, from the central and from satellite 1, in bytes per virtual second; the
 //!    read from satellite 1 again as `link-bulk KiB/s=N`, the link's bulk transfer.
@@ -21,6 +24,8 @@
 
 extern crate alloc;
 
+use alloc::format;
+use alloc::string::String;
 use alloc::vec;
 
 use ox_ulib::abi::open_flags::{O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY};
@@ -39,9 +44,11 @@ const LOCAL_CALLS: u32 = 2000;
 /// Forwarded calls per measurement.
 const FORWARDED_CALLS: u32 = 100;
 /// Heap added before each remote fork, in KiB.
-const FORK_HEAP_KIB: [u32; 6] = [0, 16, 64, 128, 256, 384];
-/// A heap the satellite refuses: the image would pass its 512 KiB limit.
-const TOO_BIG_KIB: u32 = 512;
+const FORK_HEAP_KIB: [u32; 7] = [0, 16, 64, 128, 256, 1024, 4096];
+/// The rows given again per KiB of image (`remote-fork`), and their names.
+const PER_KIB_ROWS: [(u32, &str); 3] = [(256, "256k"), (1024, "1m"), (4096, "4m")];
+/// A heap the satellite refuses: the image would not fit in its 16 MiB of RAM.
+const TOO_BIG_KIB: u32 = 16 * 1024;
 /// Bytes of one image page record (`ox_kcore::image`: va, flags, the page) and of its header.
 const PAGE_RECORD: u32 = 8 + 4096;
 const IMAGE_HEADER: u32 = 144;
@@ -73,10 +80,25 @@ fn main(_args: &[&str]) -> i32 {
         "heap KiB", "pages", "image KiB", "us", "instructions", "messages", "frames", "resent"
     );
     let mut grown = 0;
+    let mut per_kib = vec![];
     for kib in FORK_HEAP_KIB {
-        failures += remote_fork(grown, kib);
+        match remote_fork(grown, kib) {
+            Some((image, ns, ins)) => {
+                if let Some((_, name)) = PER_KIB_ROWS.iter().find(|(k, _)| *k == kib) {
+                    per_kib.push((name, ns / 1000 / image, ins / image));
+                }
+            }
+            None => failures += 1,
+        }
         grown = kib;
     }
+    let mut us = String::new();
+    let mut ins = String::new();
+    for (name, us_per_kib, ins_per_kib) in &per_kib {
+        us += &format!(" {name}={us_per_kib}");
+        ins += &format!(" {name}={ins_per_kib}");
+    }
+    println!("satbench: remote-fork us/KiB{us} ins/KiB{ins} (per KiB of image)");
     failures += too_big(grown);
     println!("satbench: {failures} failure(s)");
     i32::from(failures != 0)
@@ -244,11 +266,12 @@ fn image_pages() -> Result<u32, Errno> {
 }
 
 /// One row of the remote-fork table: the heap grown from `grown` to `kib` KiB more than at
-/// the start.
-fn remote_fork(grown: u32, kib: u32) -> u32 {
+/// the start. Returns the image's KiB, the fork's nanoseconds and central instructions, or
+/// `None` if it failed.
+fn remote_fork(grown: u32, kib: u32) -> Option<(u64, u64, u64)> {
     if let Err(e) = grow(kib - grown) {
         println!("satbench: sbrk({} KiB): {}", kib - grown, e.name());
-        return 1;
+        return None;
     }
     let result = (|| -> Result<(u32, u64, u64, NodeStats, NodeStats), Errno> {
         let pages = image_pages()?;
@@ -276,11 +299,11 @@ fn remote_fork(grown: u32, kib: u32) -> u32 {
                 after.frames_out - before.frames_out,
                 after.resent - before.resent
             );
-            0
+            Some((u64::from(image), ns, ins))
         }
         Err(e) => {
             println!("satbench: remote fork with {kib} KiB more heap failed: {}", e.name());
-            1
+            None
         }
     }
 }
@@ -294,7 +317,7 @@ fn too_big(grown: u32) -> u32 {
     }
     match sys::rfork(SAT) {
         Err(Errno::NoMem) => {
-            println!("satbench: {TOO_BIG_KIB:>8} KiB more: refused (ENOMEM: the satellite takes images up to 512 KiB)");
+            println!("satbench: {TOO_BIG_KIB:>8} KiB more: refused (ENOMEM: more than the satellite's free memory)");
             0
         }
         Ok(Fork::Child) => sys::exit(0),

@@ -62,7 +62,7 @@ fn main(_: &[&str]) -> i32 {
             return 1;
         }
     };
-    let cases: [(&str, fn(&Sync) -> Outcome); 20] = [
+    let cases: [(&str, fn(&Sync) -> Outcome); 21] = [
         ("allocate anywhere", allocate_anywhere),
         ("allocate fixed", allocate_fixed),
         ("overlap refused", overlap_refused),
@@ -83,6 +83,7 @@ fn main(_: &[&str]) -> i32 {
         ("heap and stack are regions", heap_and_stack),
         ("bad arguments", bad_arguments),
         ("fork churn keeps chains short", fork_churn),
+        ("a fork to another node: none absent, share copied", fork_across_nodes),
     ];
     let (mut passed, mut failed) = (0, 0);
     for (name, case) in cases {
@@ -599,4 +600,32 @@ fn current_node() -> Result<u32, String> {
     let me = sys::getpid();
     let table = ok("ps", sys::ps(64))?;
     table.iter().find(|p| p.pid == me).map(|p| u32::from(p.node)).ok_or_else(|| String::from("not in ps"))
+}
+
+/// A child placed on another node (`rfork`) gets the image by value: `none` regions absent,
+/// `copy` and `share` regions as copies (sharing stops at the node).
+fn fork_across_nodes(_: &Sync) -> Outcome {
+    let none = ok("vm_allocate", vm::allocate(Place::Anywhere(0), P))?;
+    let shared = ok("vm_allocate", vm::allocate(Place::Anywhere(0), P))?;
+    poke(none, 1);
+    poke(shared, 2);
+    ok("vm_inherit none", vm::inherit(none, P, Inherit::None))?;
+    ok("vm_inherit share", vm::inherit(shared, P, Inherit::Share))?;
+    let child = match sys::rfork(0) {
+        Ok(Fork::Child) => {
+            let absent = vm::region(none).map_or(true, |r| r.start > none);
+            let copied = peek(shared) == 2;
+            poke(shared, 3);
+            sys::exit(match (absent, copied) {
+                (true, true) => 0,
+                (false, _) => 30,
+                (_, false) => 31,
+            })
+        }
+        Ok(Fork::Parent(pid)) => pid,
+        Err(e) => return Err(format!("rfork: {}", e.name())),
+    };
+    let code = reap(child)?;
+    ensure(code == 0, || format!("the child: exit {code} (30: the none region is there, 31: not copied)"))?;
+    ensure(peek(shared) == 2, || String::from("a write on the other node came back"))
 }
