@@ -18,8 +18,8 @@
 //!    are 16 KiB.
 //!
 //! Layering: [`fs`] handles blocks, inodes and file data; [`dir`] names inside one directory;
-//! [`path`] walks paths made of names. Not crash-safe: there is no journal, so an interrupted
-//! update can leave the image inconsistent, which [`check()`] reports.
+//! [`path`] walks paths made of names; [`log`] makes every operation a transaction of a
+//! write-ahead log, so a crash at any block write leaves an image that mounts consistent.
 #![no_std]
 
 extern crate alloc;
@@ -32,6 +32,7 @@ pub mod dir;
 mod error;
 pub mod fs;
 pub mod layout;
+pub mod log;
 pub mod path;
 
 use alloc::boxed::Box;
