@@ -59,10 +59,12 @@ pub fn mount_root() {
         Ok(report) if report.is_clean() => {}
         Ok(report) => {
             let first = report.problems.first().map_or("", |p| p.as_str());
+            let more = report.problems.len() - 1;
+            let more =
+                if more == 0 { alloc::string::String::new() } else { alloc::format!(" (and {more} more)") };
             kprintln!(
-                "disk of {blocks} blocks: damaged file system ({first}; {} problems in all): not mounted, \
-                 no file system (repair it with `oxdisk check --repair`)",
-                report.problems.len()
+                "disk of {blocks} blocks: damaged file system: {first}{more}; not mounted, no file system \
+                 (repair it with `oxdisk check --repair`)"
             );
             return;
         }
