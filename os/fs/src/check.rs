@@ -477,8 +477,12 @@ fn repair_tree<D: BlockDevice>(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::{mkfs, MemDisk};
+    use alloc::string::String;
+    use alloc::vec::Vec;
+
+    use super::{check, repair};
+    use crate::layout::Inode;
+    use crate::{mkfs, zeroed_block, MemDisk};
 
     #[test]
     fn repair_fixes_what_the_check_finds() {
