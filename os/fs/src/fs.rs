@@ -1,6 +1,9 @@
 //! A mounted file system: blocks (the bitmap), inodes (the table) and file contents (the block
 //! map), over a [`BlockDevice`].
 //!
+//! Every block this module writes goes through the log ([`crate::log`]): [`Fs::bwrite`] puts it
+//! in the transaction under way, [`Fs::bread`] sees it there.
+//!
 //! Conventions: inode numbers are checked against the table ([`Error::Invalid`] when out of
 //! range); every block number read from an inode or an indirect block is checked to be a data
 //! block ([`Error::Corrupt`] otherwise) before it is read or written. Newly allocated blocks
@@ -15,10 +18,9 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::layout::LogHeader;
 use crate::layout::{
-    indirect_entry, set_indirect_entry, Inode, Kind, Superblock, BITS_PER_BLOCK, INODE_SIZE, MAX_FILE_SIZE,
-    NDIRECT, NINDIRECT, ROOT_INO,
+    indirect_entry, set_indirect_entry, Inode, Kind, LogHeader, Superblock, BITS_PER_BLOCK, INODE_SIZE,
+    MAX_FILE_SIZE, NDIRECT, NINDIRECT, ROOT_INO,
 };
 use crate::log::{Log, BLOCKS_PER_WRITTEN_BLOCK};
 use crate::{zeroed_block, BlockDevice, Error, BLOCK_SIZE};
