@@ -121,6 +121,58 @@ fn a_file_written_in_one_boot_is_read_after_a_restart() {
     );
 }
 
+/// The log header's place in an image: `log_start` from the superblock.
+fn log_header_offset(image: &[u8]) -> usize {
+    u32::from_le_bytes([image[36], image[37], image[38], image[39]]) as usize * ox_fs::BLOCK_SIZE
+}
+
+#[test]
+fn a_damaged_disk_is_not_mounted_and_the_kernel_says_why() {
+    let disk = fresh_disk("damaged");
+    let mut image = std::fs::read(&disk).unwrap();
+    // A cleared bitmap: every block in use is marked free, so a new file would overwrite one.
+    image[ox_fs::BLOCK_SIZE..2 * ox_fs::BLOCK_SIZE].fill(0);
+    std::fs::write(&disk, &image).unwrap();
+    let run = boot(Some(&disk));
+    let after = std::fs::read(&disk).unwrap();
+    let _ = std::fs::remove_file(&disk);
+    assert!(
+        run.console
+            .contains("[kernel] disk of 8192 blocks: damaged file system: metadata block 0 is marked free"),
+        "{}",
+        run.console
+    );
+    assert!(run.console.contains("not mounted, no file system (repair it with `oxdisk check --repair`)\n"));
+    assert!(!run.console.contains("[kernel] mounted /"), "{}", run.console);
+    assert!(run.console.contains("usertests: no file system: skipping the "), "{}", run.console);
+    assert_eq!(run.state, RunState::PoweredOff(0), "{}", run.console);
+    assert!(after == image, "the damaged disk was written to");
+}
+
+#[test]
+fn a_committed_log_is_replayed_at_boot() {
+    let disk = fresh_disk("replay");
+    let mut image = std::fs::read(&disk).unwrap();
+    // A crash between the commit point and the install: the header names block 1 (the bitmap),
+    // whose new contents are in the log, while the disk's bitmap is cleared.
+    let header = log_header_offset(&image);
+    let bitmap = image[ox_fs::BLOCK_SIZE..2 * ox_fs::BLOCK_SIZE].to_vec();
+    image[header + 4..header + 8].copy_from_slice(&1u32.to_le_bytes());
+    image[header + 8..header + 12].copy_from_slice(&1u32.to_le_bytes());
+    image[header + ox_fs::BLOCK_SIZE..header + 2 * ox_fs::BLOCK_SIZE].copy_from_slice(&bitmap);
+    image[ox_fs::BLOCK_SIZE..2 * ox_fs::BLOCK_SIZE].fill(0);
+    std::fs::write(&disk, &image).unwrap();
+    let run = boot(Some(&disk));
+    let _ = std::fs::remove_file(&disk);
+    assert!(
+        run.console.contains("[kernel] log: replayed 1 blocks of a committed transaction\n"),
+        "{}",
+        run.console
+    );
+    assert!(run.console.contains("[kernel] mounted / (8192 blocks, "), "{}", run.console);
+    assert_eq!(run.state, RunState::PoweredOff(0), "{}", run.console);
+}
+
 #[test]
 fn without_a_disk_the_kernel_runs_its_embedded_programs() {
     let run = boot(None);

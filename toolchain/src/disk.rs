@@ -153,13 +153,15 @@ fn copy_dir(fs: &mut Image, host: &Path, path: &str) -> Result<(), DiskError> {
     Ok(())
 }
 
-/// Mounts the image held in `bytes`.
+/// Opens the image held in `bytes` without refusing a damaged one (so it can be checked and
+/// repaired): a committed log is replayed in memory ([`Fs::recovered_blocks`] tells how many
+/// blocks), the file is not changed.
 pub fn open(bytes: Vec<u8>) -> Result<Image, DiskError> {
     if bytes.len() % BLOCK_SIZE != 0 {
         return Err(DiskError(format!("{} bytes is not a whole number of 4K blocks", bytes.len())));
     }
-    Fs::mount(MemDisk::from_bytes(bytes)).map_err(|e| match e {
-        Error::Corrupt => DiskError("not an ox-fs image, or a damaged superblock or root".into()),
+    Fs::open(MemDisk::from_bytes(bytes)).map_err(|e| match e {
+        Error::Corrupt => DiskError("not an ox-fs image, or a damaged superblock, log header or root".into()),
         e => DiskError(e.to_string()),
     })
 }
@@ -196,6 +198,17 @@ pub fn cat(fs: &mut Image, path: &str) -> Result<Vec<u8>, DiskError> {
 /// Checks the image's consistency.
 pub fn fsck(fs: &mut Image) -> Result<Report, DiskError> {
     check(fs).map_err(|e| fail("check", e))
+}
+
+/// Repairs the image (see [`ox_fs::check::repair`]) and returns each fix; a committed log,
+/// already replayed by [`open`], is the first.
+pub fn repair(fs: &mut Image) -> Result<Vec<String>, DiskError> {
+    let mut fixes = Vec::new();
+    if fs.recovered_blocks() != 0 {
+        fixes.push(format!("replayed the log: installed {} committed blocks", fs.recovered_blocks()));
+    }
+    fixes.extend(ox_fs::check::repair(fs).map_err(|e| fail("repair", e))?);
+    Ok(fixes)
 }
 
 #[cfg(test)]

@@ -155,3 +155,42 @@ fn damaged_images_are_reported_not_panicked_on() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn repair_fixes_a_damaged_bitmap_and_a_committed_log_is_not_an_error() {
+    let dir = scratch("repair");
+    let (image, big) = build(&dir);
+    let path = image.to_str().unwrap();
+    let clean = std::fs::read(&image).unwrap();
+
+    // Clear the bitmap: check fails, repair rebuilds it, then check passes.
+    let mut no_bitmap = clean.clone();
+    no_bitmap[4096..8192].fill(0);
+    std::fs::write(&image, &no_bitmap).unwrap();
+    assert_eq!(oxdisk(&["check", path]).status.code(), Some(1));
+    let out = oxdisk(&["check", "--repair", path]);
+    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert!(stdout(&out).contains("fixed: rebuilt bitmap block 1"), "{}", stdout(&out));
+    let out = oxdisk(&["check", path]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(std::fs::read(&image).unwrap()[4096..8192], clean[4096..8192], "the bitmap is the original");
+    assert_eq!(oxdisk(&["cat", path, "/data/big"]).stdout, big);
+
+    // A committed log (the header names block 1 and holds its contents): reported, not an
+    // error; --repair installs it.
+    let log_start = u32::from_le_bytes(clean[36..40].try_into().unwrap()) as usize;
+    let mut committed = no_bitmap.clone();
+    let header = &mut committed[log_start * 4096..(log_start + 1) * 4096];
+    header[4..8].copy_from_slice(&1u32.to_le_bytes());
+    header[8..12].copy_from_slice(&1u32.to_le_bytes());
+    committed[(log_start + 1) * 4096..(log_start + 2) * 4096].copy_from_slice(&clean[4096..8192]);
+    std::fs::write(&image, &committed).unwrap();
+    let out = oxdisk(&["check", path]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("committed transaction of 1 blocks"), "{}", stdout(&out));
+    let out = oxdisk(&["check", "--repair", path]);
+    assert!(stdout(&out).contains("fixed: replayed the log"), "{}", stdout(&out));
+    assert!(!stdout(&out).contains("rebuilt bitmap"), "the log held the bitmap: {}", stdout(&out));
+    assert_eq!(oxdisk(&["check", path]).status.code(), Some(0));
+    let _ = std::fs::remove_dir_all(&dir);
+}

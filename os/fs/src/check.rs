@@ -7,6 +7,16 @@
 //! counts match the entries; and that no inode in use is unnamed. Directories are walked with a
 //! visited set, so a damaged image with a loop is reported, not followed forever. The check
 //! reads only; it changes nothing.
+//!
+//! [`repair`] (`oxdisk check --repair`) fixes what an fsck can without guessing, each fix a
+//! sentence of its answer: inodes that do not decode are freed; block pointers that are not
+//! data blocks, lie past the size or repeat another inode's block are cleared (the first
+//! holder keeps the block); a device's contents are dropped; directory entries with a bad or
+//! repeated name, naming a free inode or a second name of a directory are cleared, and wrong
+//! `.` and `..` entries are pointed right; inodes no directory names are freed (there is no
+//! `lost+found`); link counts are set to the entries counted; and the bitmap is rebuilt from
+//! the inodes. What it cannot fix (a root that is not a directory, a directory without `.` or
+//! `..`, or one whose size is not whole entries) is left in the check that follows.
 
 use alloc::collections::VecDeque;
 use alloc::format;
@@ -261,10 +271,251 @@ fn walk_tree<D: BlockDevice>(
     Ok(())
 }
 
+/// Repairs the image behind `fs` (see the module) and returns each fix, one sentence each;
+/// run [`check`] after it for what is left. Every change is a transaction of the log.
+pub fn repair<D: BlockDevice>(fs: &mut Fs<D>) -> Result<Vec<String>, Error> {
+    let sb = *fs.superblock();
+    let mut fixes = Vec::new();
+    let mut owners = vec![Owner::Nobody; sb.blocks as usize];
+    owners[..sb.data_start as usize].fill(Owner::Metadata);
+    let mut inodes = vec![None; sb.inodes as usize];
+    let mut buf = zeroed_block();
+    for n in 0..sb.inode_blocks {
+        fs.read_block(sb.inode_start + n, &mut buf)?;
+        for slot in 0..INODES_PER_BLOCK {
+            let ino = n * INODES_PER_BLOCK + slot;
+            let at = slot as usize * INODE_SIZE;
+            match Inode::decode(&buf[at..at + INODE_SIZE]) {
+                Ok(inode) if inode.kind == Kind::Free => {}
+                Ok(inode) if ino != 0 => inodes[ino as usize] = Some(inode),
+                _ => {
+                    fs.write_inode_raw(ino, &Inode::FREE)?;
+                    fixes.push(format!("freed inode {ino}, which was damaged or must stay free"));
+                }
+            }
+        }
+    }
+    for ino in 0..sb.inodes {
+        if let Some(inode) = inodes[ino as usize] {
+            let fixed = repair_blocks(fs, ino, inode, &mut owners, &mut fixes)?;
+            inodes[ino as usize] = Some(fixed);
+        }
+    }
+    if !matches!(inodes.get(ROOT_INO as usize), Some(Some(root)) if root.kind == Kind::Dir) {
+        fixes.push("the root inode is not a directory: not repairable".into());
+        return Ok(fixes);
+    }
+    let (names, subdirs) = repair_tree(fs, &inodes, &mut fixes)?;
+    for ino in 0..sb.inodes {
+        let Some(mut inode) = inodes[ino as usize] else { continue };
+        if ino != ROOT_INO && names[ino as usize] == 0 {
+            fs.write_inode_raw(ino, &Inode::FREE)?;
+            fixes.push(format!("freed inode {ino}, which no directory names"));
+            inodes[ino as usize] = None;
+            continue;
+        }
+        let expected = match inode.kind {
+            Kind::Dir => 2 + subdirs[ino as usize],
+            _ => names[ino as usize],
+        };
+        let expected = u16::try_from(expected).unwrap_or(u16::MAX);
+        if inode.nlink != expected {
+            fixes.push(format!("set the link count of inode {ino} from {} to {expected}", inode.nlink));
+            inode.nlink = expected;
+            fs.write_inode_raw(ino, &inode)?;
+        }
+    }
+    // The bitmap: metadata and the blocks of the inodes left.
+    let mut used = vec![false; sb.blocks as usize];
+    used[..sb.data_start as usize].fill(true);
+    for (block, owner) in owners.iter().enumerate() {
+        if let Owner::Inode(ino) = owner {
+            used[block] = inodes[*ino as usize].is_some();
+        }
+    }
+    for map in 0..sb.bitmap_blocks {
+        fs.read_block(1 + map, &mut buf)?;
+        let mut fresh = zeroed_block();
+        let first = (map * crate::layout::BITS_PER_BLOCK) as usize;
+        for (bit, in_use) in used.iter().skip(first).take(crate::layout::BITS_PER_BLOCK as usize).enumerate()
+        {
+            if *in_use {
+                fresh[bit / 8] |= 1 << (bit % 8);
+            }
+        }
+        let changed: u32 = buf.iter().zip(fresh.iter()).map(|(a, b)| (a ^ b).count_ones()).sum();
+        if changed != 0 {
+            fs.write_block(1 + map, &fresh)?;
+            fixes.push(format!("rebuilt bitmap block {}: {changed} blocks marked right", 1 + map));
+        }
+    }
+    Ok(fixes)
+}
+
+/// Clears inode `ino`'s bad, stray and shared block pointers; records its blocks in `owners`.
+fn repair_blocks<D: BlockDevice>(
+    fs: &mut Fs<D>,
+    ino: u32,
+    mut inode: Inode,
+    owners: &mut [Owner],
+    fixes: &mut Vec<String>,
+) -> Result<Inode, Error> {
+    let sb = *fs.superblock();
+    let original = inode;
+    if inode.kind == Kind::Device && (inode.size != 0 || inode.indirect != 0 || inode.direct != [0; NDIRECT])
+    {
+        fixes.push(format!("dropped the contents of device inode {ino}"));
+        inode = Inode { kind: Kind::Device, nlink: inode.nlink, device: inode.device, ..Inode::FREE };
+    }
+    let in_size = (inode.size as usize).div_ceil(BLOCK_SIZE);
+    let mut keep = |block: u32, index: Option<usize>, fixes: &mut Vec<String>| -> bool {
+        let why = if !sb.is_data(block) {
+            "is not a data block"
+        } else if index.is_some_and(|i| i >= in_size) {
+            "lies past its size"
+        } else if owners[block as usize] != Owner::Nobody {
+            "belongs to another inode"
+        } else {
+            owners[block as usize] = Owner::Inode(ino);
+            return true;
+        };
+        fixes.push(format!("cleared block {block} of inode {ino}, which {why}"));
+        false
+    };
+    for i in 0..NDIRECT {
+        if inode.direct[i] != 0 && !keep(inode.direct[i], Some(i), fixes) {
+            inode.direct[i] = 0;
+        }
+    }
+    if inode.indirect != 0 {
+        if keep(inode.indirect, None, fixes) {
+            let mut buf = zeroed_block();
+            fs.read_block(inode.indirect, &mut buf)?;
+            let mut changed = false;
+            for i in 0..NINDIRECT {
+                let block = indirect_entry(&buf[..], i);
+                if block != 0 && !keep(block, Some(NDIRECT + i), fixes) {
+                    crate::layout::set_indirect_entry(&mut buf[..], i, 0);
+                    changed = true;
+                }
+            }
+            if changed {
+                fs.write_block(inode.indirect, &buf)?;
+            }
+        } else {
+            inode.indirect = 0;
+        }
+    }
+    if inode != original {
+        fs.write_inode_raw(ino, &inode)?;
+    }
+    Ok(inode)
+}
+
+/// Walks the directories from the root, clearing or correcting bad entries; returns how many
+/// names each inode has and how many subdirectories each directory has.
+fn repair_tree<D: BlockDevice>(
+    fs: &mut Fs<D>,
+    inodes: &[Option<Inode>],
+    fixes: &mut Vec<String>,
+) -> Result<(Vec<u32>, Vec<u32>), Error> {
+    let mut names = vec![0u32; inodes.len()];
+    let mut subdirs = vec![0u32; inodes.len()];
+    let mut seen = vec![false; inodes.len()];
+    let mut queue = VecDeque::from([(ROOT_INO, ROOT_INO)]);
+    seen[ROOT_INO as usize] = true;
+    while let Some((dir, parent)) = queue.pop_front() {
+        let entries = match fs.entries(dir) {
+            Ok(entries) => entries,
+            Err(Error::Io) => return Err(Error::Io),
+            Err(_) => continue,
+        };
+        let mut seen_names: Vec<Vec<u8>> = Vec::new();
+        for (at, entry) in entries {
+            let name = entry.name().to_vec();
+            let shown = String::from_utf8_lossy(&name).into_owned();
+            let mut clear = |fs: &mut Fs<D>, why: &str| -> Result<(), Error> {
+                fixes.push(format!("cleared `{shown}` in directory {dir}, which {why}"));
+                fs.op(|fs| fs.clear_entry(dir, at))
+            };
+            if seen_names.contains(&name) {
+                clear(fs, "repeats a name")?;
+                continue;
+            }
+            seen_names.push(name.clone());
+            if name == b"." || name == b".." {
+                let right = if name == b"." { dir } else { parent };
+                if entry.ino != right {
+                    fixes.push(format!("pointed `{shown}` of directory {dir} at inode {right}"));
+                    fs.op(|fs| fs.set_entry(dir, at, &name, right))?;
+                }
+                continue;
+            }
+            let valid = core::str::from_utf8(&name).is_ok_and(|n| crate::dir::check_name(n).is_ok());
+            if !valid {
+                clear(fs, "has a bad name")?;
+                continue;
+            }
+            let Some(Some(inode)) = inodes.get(entry.ino as usize) else {
+                clear(fs, "names a free inode")?;
+                continue;
+            };
+            if inode.kind == Kind::Dir {
+                if seen[entry.ino as usize] {
+                    clear(fs, "is a second name of a directory")?;
+                    continue;
+                }
+                seen[entry.ino as usize] = true;
+                subdirs[dir as usize] += 1;
+                queue.push_back((entry.ino, dir));
+            }
+            names[entry.ino as usize] += 1;
+        }
+    }
+    Ok((names, subdirs))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::{mkfs, MemDisk};
+    use alloc::string::String;
+    use alloc::vec::Vec;
+
+    use super::{check, repair};
+    use crate::layout::Inode;
+    use crate::{mkfs, zeroed_block, MemDisk};
+
+    #[test]
+    fn repair_fixes_what_the_check_finds() {
+        let mut fs = mkfs(MemDisk::new(128), 128).unwrap();
+        fs.mkdir("/d").unwrap();
+        let f = fs.write_file("/d/f", &[1; 5000]).unwrap();
+        let g = fs.write_file("/g", &[2; 10]).unwrap();
+        // g shares f's first block, has a wrong link count and a block past its size; f's
+        // second block is marked free; an entry names a free inode.
+        let mut inode = fs.inode(g).unwrap();
+        let shared = fs.inode(f).unwrap().direct[0];
+        let freed = fs.inode(f).unwrap().direct[1];
+        inode.direct[3] = shared;
+        inode.nlink = 5;
+        fs.write_inode(g, &inode).unwrap();
+        let mut map = zeroed_block();
+        fs.read_block(1, &mut map).unwrap();
+        map[freed as usize / 8] &= !(1 << (freed % 8));
+        fs.write_block(1, &map).unwrap();
+        fs.link("/g", "/h").unwrap();
+        let h_free = fs.create("/x").unwrap();
+        fs.write_inode(h_free, &Inode::FREE).unwrap();
+        assert!(!check(&mut fs).unwrap().is_clean());
+        let fixes = repair(&mut fs).unwrap();
+        for expected in ["past its size", "link count of inode", "names a free inode", "rebuilt bitmap"] {
+            assert!(fixes.iter().any(|f| f.contains(expected)), "{expected}: {fixes:?}");
+        }
+        let report = check(&mut fs).unwrap();
+        assert!(report.is_clean(), "{:?}", report.problems);
+        assert_eq!(fs.read_file("/d/f").unwrap(), [1; 5000]);
+        assert_eq!(fs.read_file("/h").unwrap(), [2; 10]);
+        assert_eq!(repair(&mut fs).unwrap(), Vec::<String>::new(), "a clean image needs nothing");
+    }
 
     #[test]
     fn a_fresh_and_a_busy_image_are_clean() {

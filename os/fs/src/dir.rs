@@ -39,7 +39,7 @@ pub fn check_name(name: &str) -> Result<(), Error> {
 
 impl<D: BlockDevice> Fs<D> {
     /// Every used slot of directory `dir`, with its byte offset.
-    fn entries(&mut self, dir: u32) -> Result<Vec<(u32, RawEntry)>, Error> {
+    pub(crate) fn entries(&mut self, dir: u32) -> Result<Vec<(u32, RawEntry)>, Error> {
         let inode = self.live_inode(dir)?;
         if inode.kind != Kind::Dir {
             return Err(Error::NotDir);
@@ -120,15 +120,22 @@ impl<D: BlockDevice> Fs<D> {
         let at = self.free_slot(dir)?;
         let mut slot = [0u8; DIRENT_SIZE];
         RawEntry::new(ino, name.as_bytes()).encode(&mut slot);
-        if self.write_raw(dir, at, &slot)? != DIRENT_SIZE {
+        if self.write_raw(dir, at, &slot, false)? != DIRENT_SIZE {
             return Err(Error::NoSpace);
         }
         Ok(())
     }
 
     /// Clears the entry at byte `at` of directory `dir`.
-    fn clear_entry(&mut self, dir: u32, at: u32) -> Result<(), Error> {
-        self.write_raw(dir, at, &[0; DIRENT_SIZE]).map(|_| ())
+    pub(crate) fn clear_entry(&mut self, dir: u32, at: u32) -> Result<(), Error> {
+        self.write_raw(dir, at, &[0; DIRENT_SIZE], false).map(|_| ())
+    }
+
+    /// Makes the entry at byte `at` of directory `dir` name `ino` (keeping its name).
+    pub(crate) fn set_entry(&mut self, dir: u32, at: u32, name: &[u8], ino: u32) -> Result<(), Error> {
+        let mut slot = [0u8; DIRENT_SIZE];
+        RawEntry::new(ino, name).encode(&mut slot);
+        self.write_raw(dir, at, &slot, false).map(|_| ())
     }
 
     /// Writes `.` and `..` into the new, empty directory `dir`.
@@ -136,7 +143,7 @@ impl<D: BlockDevice> Fs<D> {
         let mut two = [0u8; 2 * DIRENT_SIZE];
         RawEntry::new(dir, b".").encode(&mut two[..DIRENT_SIZE]);
         RawEntry::new(parent, b"..").encode(&mut two[DIRENT_SIZE..]);
-        if self.write_raw(dir, 0, &two)? != two.len() {
+        if self.write_raw(dir, 0, &two, false)? != two.len() {
             return Err(Error::NoSpace);
         }
         let mut inode = self.live_inode(dir)?;
@@ -177,16 +184,20 @@ impl<D: BlockDevice> Fs<D> {
 
     /// Creates an empty file named `name` in directory `dir`; returns its inode.
     pub fn create_in(&mut self, dir: u32, name: &str) -> Result<u32, Error> {
-        self.create_node(dir, name, Kind::File, 0)
+        self.op(|fs| fs.create_node(dir, name, Kind::File, 0))
     }
 
     /// Creates a device inode with number `device` named `name` in directory `dir`.
     pub fn mknod_in(&mut self, dir: u32, name: &str, device: u32) -> Result<u32, Error> {
-        self.create_node(dir, name, Kind::Device, device)
+        self.op(|fs| fs.create_node(dir, name, Kind::Device, device))
     }
 
     /// Creates an empty directory named `name` in directory `dir`; returns its inode.
     pub fn mkdir_in(&mut self, dir: u32, name: &str) -> Result<u32, Error> {
+        self.op(|fs| fs.make_dir(dir, name))
+    }
+
+    fn make_dir(&mut self, dir: u32, name: &str) -> Result<u32, Error> {
         self.check_new(dir, name)?;
         if self.live_inode(dir)?.nlink == MAX_LINKS {
             return Err(Error::TooManyLinks);
@@ -204,6 +215,10 @@ impl<D: BlockDevice> Fs<D> {
     /// Adds the name `name` in directory `dir` for the existing file `ino` (a hard link;
     /// directories cannot be linked).
     pub fn link_in(&mut self, dir: u32, name: &str, ino: u32) -> Result<(), Error> {
+        self.op(|fs| fs.add_name(dir, name, ino))
+    }
+
+    fn add_name(&mut self, dir: u32, name: &str, ino: u32) -> Result<(), Error> {
         self.check_new(dir, name)?;
         let inode = self.live_inode(ino)?;
         if inode.kind == Kind::Dir {
@@ -219,6 +234,10 @@ impl<D: BlockDevice> Fs<D> {
     /// Removes the name `name` from directory `dir`. A file loses a link and is freed with its
     /// last one; a directory must be empty, and is freed.
     pub fn unlink_in(&mut self, dir: u32, name: &str) -> Result<(), Error> {
+        self.op(|fs| fs.remove_name(dir, name))
+    }
+
+    fn remove_name(&mut self, dir: u32, name: &str) -> Result<(), Error> {
         check_name(name)?;
         let (ino, at) = self.find(dir, name.as_bytes())?.ok_or(Error::NotFound)?;
         let mut inode = self.live_inode(ino)?;

@@ -31,6 +31,8 @@ pub enum Error {
     Corrupt,
     /// The block device failed (`EIO`).
     Io,
+    /// The superblock is of another format version than [`crate::layout::VERSION`] (`EIO`).
+    Version(u32),
 }
 
 impl Error {
@@ -38,7 +40,7 @@ impl Error {
     pub fn errno(self) -> u32 {
         match self {
             Error::NotFound => 2,
-            Error::Corrupt | Error::Io => 5,
+            Error::Corrupt | Error::Io | Error::Version(_) => 5,
             Error::Exists => 17,
             Error::NotDir => 20,
             Error::IsDir => 21,
@@ -55,7 +57,7 @@ impl Error {
     pub fn errno_name(self) -> &'static str {
         match self {
             Error::NotFound => "ENOENT",
-            Error::Corrupt | Error::Io => "EIO",
+            Error::Corrupt | Error::Io | Error::Version(_) => "EIO",
             Error::Exists => "EEXIST",
             Error::NotDir => "ENOTDIR",
             Error::IsDir => "EISDIR",
@@ -84,6 +86,14 @@ impl fmt::Display for Error {
             Error::TooManyLinks => "too many links",
             Error::Corrupt => "the file system is corrupt",
             Error::Io => "block device error",
+            Error::Version(version) => {
+                return write!(
+                    f,
+                    "the file system is format version {version}; this code reads version {} only \
+                     (make a new image with oxdisk)",
+                    crate::layout::VERSION
+                )
+            }
         };
         f.write_str(text)
     }

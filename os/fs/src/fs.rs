@@ -1,6 +1,9 @@
 //! A mounted file system: blocks (the bitmap), inodes (the table) and file contents (the block
 //! map), over a [`BlockDevice`].
 //!
+//! Every block this module writes goes through the log ([`crate::log`]): [`Fs::bwrite`] puts it
+//! in the transaction under way, [`Fs::bread`] sees it there.
+//!
 //! Conventions: inode numbers are checked against the table ([`Error::Invalid`] when out of
 //! range); every block number read from an inode or an indirect block is checked to be a data
 //! block ([`Error::Corrupt`] otherwise) before it is read or written. Newly allocated blocks
@@ -16,9 +19,10 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::layout::{
-    indirect_entry, set_indirect_entry, Inode, Kind, Superblock, BITS_PER_BLOCK, INODE_SIZE, MAX_FILE_SIZE,
-    NDIRECT, NINDIRECT, ROOT_INO,
+    indirect_entry, set_indirect_entry, Inode, Kind, LogHeader, Superblock, BITS_PER_BLOCK, INODE_SIZE,
+    MAX_FILE_SIZE, NDIRECT, NINDIRECT, ROOT_INO,
 };
+use crate::log::{Log, BLOCKS_PER_WRITTEN_BLOCK};
 use crate::{zeroed_block, BlockDevice, Error, BLOCK_SIZE};
 
 /// What [`Fs::stat`] tells about an inode.
@@ -40,10 +44,12 @@ pub struct Stat {
 
 /// A mounted file system on device `D`.
 pub struct Fs<D: BlockDevice> {
-    dev: D,
-    sb: Superblock,
+    pub(crate) dev: D,
+    pub(crate) sb: Superblock,
+    pub(crate) log: Log,
     next_block: u32,
     next_ino: u32,
+    recovered: usize,
 }
 
 /// Writes an empty file system of `blocks` blocks on `dev` (the root directory with `.` and
@@ -70,31 +76,58 @@ pub fn mkfs<D: BlockDevice>(mut dev: D, blocks: u32) -> Result<Fs<D>, Error> {
         }
         dev.write(1 + map, &block)?;
     }
-    let mut fs = Fs { dev, sb, next_block: sb.data_start, next_ino: ROOT_INO };
-    let root = fs.alloc_inode(Kind::Dir)?;
-    if root != ROOT_INO {
-        return Err(Error::Corrupt);
-    }
-    fs.init_dir(ROOT_INO, ROOT_INO)?;
+    LogHeader { blocks: Vec::new() }.encode(&mut block[..]);
+    dev.write(sb.log_start, &block)?;
+    let mut fs = Fs::new(dev, sb);
+    fs.op(|fs| {
+        let root = fs.alloc_inode(Kind::Dir)?;
+        if root != ROOT_INO {
+            return Err(Error::Corrupt);
+        }
+        fs.init_dir(ROOT_INO, ROOT_INO)
+    })?;
     fs.dev.flush()?;
     Ok(fs)
 }
 
 impl<D: BlockDevice> Fs<D> {
-    /// Mounts the file system on `dev`: checks the superblock against the device and that the
-    /// root is a directory.
-    pub fn mount(mut dev: D) -> Result<Fs<D>, Error> {
+    fn new(dev: D, sb: Superblock) -> Fs<D> {
+        Fs { dev, sb, log: Log::default(), next_block: sb.data_start, next_ino: ROOT_INO, recovered: 0 }
+    }
+
+    /// Opens the file system on `dev` without the full check: checks the superblock against
+    /// the device (another format version is [`Error::Version`]), replays a committed log and
+    /// checks that the root is a directory. For tools that look at damaged images.
+    pub fn open(mut dev: D) -> Result<Fs<D>, Error> {
         let mut block = zeroed_block();
         dev.read(0, &mut block)?;
         let sb = Superblock::decode(&block[..])?;
         if sb.blocks > dev.block_count() {
             return Err(Error::Corrupt);
         }
-        let mut fs = Fs { dev, sb, next_block: sb.data_start, next_ino: ROOT_INO };
+        let mut fs = Fs::new(dev, sb);
+        fs.recovered = fs.recover()?;
         if fs.inode(ROOT_INO)?.kind != Kind::Dir {
             return Err(Error::Corrupt);
         }
         Ok(fs)
+    }
+
+    /// Mounts the file system on `dev`: [`Fs::open`], then the consistency check
+    /// ([`crate::check()`]); an image with any problem is refused ([`Error::Corrupt`]; the
+    /// kernel runs the check itself to say which).
+    pub fn mount(dev: D) -> Result<Fs<D>, Error> {
+        let mut fs = Fs::open(dev)?;
+        if !crate::check(&mut fs)?.is_clean() {
+            return Err(Error::Corrupt);
+        }
+        Ok(fs)
+    }
+
+    /// How many logged blocks the mount installed from a committed log (0 when the last
+    /// writer stopped between transactions).
+    pub fn recovered_blocks(&self) -> usize {
+        self.recovered
     }
 
     /// The superblock.
@@ -105,6 +138,12 @@ impl<D: BlockDevice> Fs<D> {
     /// The device it is mounted on.
     pub fn device(&self) -> &D {
         &self.dev
+    }
+
+    /// The device it is mounted on, mutably (a test moves its crash point).
+    #[cfg(test)]
+    pub(crate) fn device_mut(&mut self) -> &mut D {
+        &mut self.dev
     }
 
     /// Flushes the device and gives it back.
@@ -123,7 +162,12 @@ impl<D: BlockDevice> Fs<D> {
         if block >= self.sb.blocks {
             return Err(Error::Corrupt);
         }
-        self.dev.read(block, buf)
+        self.bread(block, buf)
+    }
+
+    /// Writes a whole block, as a transaction of its own (for [`crate::check::repair`]).
+    pub(crate) fn write_block(&mut self, block: u32, buf: &crate::Block) -> Result<(), Error> {
+        self.op(|fs| fs.bwrite(block, buf))
     }
 
     // ---- the block bitmap ----
@@ -134,7 +178,7 @@ impl<D: BlockDevice> Fs<D> {
             return Err(Error::Corrupt);
         }
         let mut buf = zeroed_block();
-        self.dev.read(1 + block / BITS_PER_BLOCK, &mut buf)?;
+        self.bread(1 + block / BITS_PER_BLOCK, &mut buf)?;
         let bit = block % BITS_PER_BLOCK;
         Ok(buf[bit as usize / 8] & (1 << (bit % 8)) != 0)
     }
@@ -144,7 +188,7 @@ impl<D: BlockDevice> Fs<D> {
         let mut buf = zeroed_block();
         let mut free = 0;
         for map in 0..self.sb.bitmap_blocks {
-            self.dev.read(1 + map, &mut buf)?;
+            self.bread(1 + map, &mut buf)?;
             let first = map * BITS_PER_BLOCK;
             let bits = (self.sb.blocks - first).min(BITS_PER_BLOCK);
             free += (0..bits).filter(|b| buf[*b as usize / 8] & (1 << (b % 8)) == 0).count() as u32;
@@ -161,15 +205,15 @@ impl<D: BlockDevice> Fs<D> {
             let block = self.sb.data_start + (self.next_block - self.sb.data_start + step) % data;
             let map = 1 + block / BITS_PER_BLOCK;
             if loaded != Some(map) {
-                self.dev.read(map, &mut buf)?;
+                self.bread(map, &mut buf)?;
                 loaded = Some(map);
             }
             let bit = (block % BITS_PER_BLOCK) as usize;
             if buf[bit / 8] & (1 << (bit % 8)) == 0 {
                 buf[bit / 8] |= 1 << (bit % 8);
-                self.dev.write(map, &buf)?;
+                self.bwrite(map, &buf)?;
                 buf.fill(0);
-                self.dev.write(block, &buf)?;
+                self.bwrite(block, &buf)?;
                 self.next_block = if block + 1 < self.sb.blocks { block + 1 } else { self.sb.data_start };
                 return Ok(block);
             }
@@ -185,12 +229,12 @@ impl<D: BlockDevice> Fs<D> {
         let map = 1 + block / BITS_PER_BLOCK;
         let bit = (block % BITS_PER_BLOCK) as usize;
         let mut buf = zeroed_block();
-        self.dev.read(map, &mut buf)?;
+        self.bread(map, &mut buf)?;
         if buf[bit / 8] & (1 << (bit % 8)) == 0 {
             return Err(Error::Corrupt);
         }
         buf[bit / 8] &= !(1 << (bit % 8));
-        self.dev.write(map, &buf)
+        self.bwrite(map, &buf)
     }
 
     // ---- the inode table ----
@@ -202,7 +246,7 @@ impl<D: BlockDevice> Fs<D> {
         }
         let (block, at) = self.sb.inode_place(ino);
         let mut buf = zeroed_block();
-        self.dev.read(block, &mut buf)?;
+        self.bread(block, &mut buf)?;
         Inode::decode(&buf[at..at + INODE_SIZE])
     }
 
@@ -213,9 +257,21 @@ impl<D: BlockDevice> Fs<D> {
         }
         let (block, at) = self.sb.inode_place(ino);
         let mut buf = zeroed_block();
-        self.dev.read(block, &mut buf)?;
+        self.bread(block, &mut buf)?;
         inode.encode(&mut buf[at..at + INODE_SIZE]);
-        self.dev.write(block, &buf)
+        self.bwrite(block, &buf)
+    }
+
+    /// Writes inode `ino` (any number, 0 included) as a transaction of its own: for the repair.
+    pub(crate) fn write_inode_raw(&mut self, ino: u32, inode: &Inode) -> Result<(), Error> {
+        if ino >= self.sb.inodes {
+            return Err(Error::Invalid);
+        }
+        let (block, at) = self.sb.inode_place(ino);
+        let mut buf = zeroed_block();
+        self.bread(block, &mut buf)?;
+        inode.encode(&mut buf[at..at + INODE_SIZE]);
+        self.write_block(block, &buf)
     }
 
     /// Reads inode `ino`, which must be in use.
@@ -236,7 +292,7 @@ impl<D: BlockDevice> Fs<D> {
             let ino = 1 + (self.next_ino - 1 + step) % count;
             let (block, at) = self.sb.inode_place(ino);
             if loaded != Some(block) {
-                self.dev.read(block, &mut buf)?;
+                self.bread(block, &mut buf)?;
                 loaded = Some(block);
             }
             if Inode::decode(&buf[at..at + INODE_SIZE])?.kind == Kind::Free {
@@ -281,7 +337,7 @@ impl<D: BlockDevice> Fs<D> {
         }
         if count > NDIRECT && self.checked(inode.indirect)? != 0 {
             let mut buf = zeroed_block();
-            self.dev.read(inode.indirect, &mut buf)?;
+            self.bread(inode.indirect, &mut buf)?;
             for n in 0..count - NDIRECT {
                 list.push(self.checked(indirect_entry(&buf[..], n))?);
             }
@@ -315,14 +371,14 @@ impl<D: BlockDevice> Fs<D> {
             self.write_inode(ino, inode)?;
         }
         let mut buf = zeroed_block();
-        self.dev.read(inode.indirect, &mut buf)?;
+        self.bread(inode.indirect, &mut buf)?;
         let block = self.checked(indirect_entry(&buf[..], n))?;
         if block != 0 || !alloc {
             return Ok(block);
         }
         let block = self.alloc_block()?;
         set_indirect_entry(&mut buf[..], n, block);
-        self.dev.write(inode.indirect, &buf)?;
+        self.bwrite(inode.indirect, &buf)?;
         Ok(block)
     }
 
@@ -345,7 +401,7 @@ impl<D: BlockDevice> Fs<D> {
             match self.bmap(ino, &mut inode, n, false)? {
                 0 => buf[done..done + chunk].fill(0),
                 block => {
-                    self.dev.read(block, &mut block_buf)?;
+                    self.bread(block, &mut block_buf)?;
                     buf[done..done + chunk].copy_from_slice(&block_buf[within..within + chunk]);
                 }
             }
@@ -357,7 +413,14 @@ impl<D: BlockDevice> Fs<D> {
     /// Writes `data` at byte `offset` of inode `ino` (any kind), growing it as needed; returns
     /// how many bytes it wrote (fewer than asked when the disk fills or the file reaches
     /// [`MAX_FILE_SIZE`]; an error if it could write none).
-    pub(crate) fn write_raw(&mut self, ino: u32, offset: u32, data: &[u8]) -> Result<usize, Error> {
+    /// With `split`, a write that fills the log commits part-way (see [`crate::log`]).
+    pub(crate) fn write_raw(
+        &mut self,
+        ino: u32,
+        offset: u32,
+        data: &[u8],
+        split: bool,
+    ) -> Result<usize, Error> {
         let mut inode = self.live_inode(ino)?;
         if data.is_empty() {
             return Ok(0);
@@ -373,6 +436,10 @@ impl<D: BlockDevice> Fs<D> {
             let pos = offset as usize + done;
             let (n, within) = (pos / BLOCK_SIZE, pos % BLOCK_SIZE);
             let chunk = (BLOCK_SIZE - within).min(len - done);
+            if split && self.log_nearly_full(BLOCKS_PER_WRITTEN_BLOCK) {
+                // The inode is up to date: what is written so far is a consistent file.
+                self.commit()?;
+            }
             let block = match self.bmap(ino, &mut inode, n, true) {
                 Ok(block) => block,
                 Err(e) => {
@@ -381,16 +448,16 @@ impl<D: BlockDevice> Fs<D> {
                 }
             };
             if chunk < BLOCK_SIZE {
-                self.dev.read(block, &mut block_buf)?;
+                self.bread(block, &mut block_buf)?;
             }
             block_buf[within..within + chunk].copy_from_slice(&data[done..done + chunk]);
-            self.dev.write(block, &block_buf)?;
+            self.bwrite(block, &block_buf)?;
             done += chunk;
-        }
-        let end = offset + done as u32;
-        if end > inode.size {
-            inode.size = end;
-            self.write_inode(ino, &inode)?;
+            let end = offset + done as u32;
+            if end > inode.size {
+                inode.size = end;
+                self.write_inode(ino, &inode)?;
+            }
         }
         match failure {
             Some(e) if done == 0 => Err(e),
@@ -409,9 +476,12 @@ impl<D: BlockDevice> Fs<D> {
     /// zeros); returns how many bytes it wrote, fewer than asked when the disk fills or the
     /// file reaches [`MAX_FILE_SIZE`], and an error ([`Error::NoSpace`], [`Error::FileTooBig`])
     /// when it could write none.
+    /// One transaction, or several for a write larger than the log holds.
     pub fn write_at(&mut self, ino: u32, offset: u32, data: &[u8]) -> Result<usize, Error> {
-        self.expect_file(ino)?;
-        self.write_raw(ino, offset, data)
+        self.op(|fs| {
+            fs.expect_file(ino)?;
+            fs.write_raw(ino, offset, data, true)
+        })
     }
 
     /// Sets the size of file `ino` to `size`: blocks past it are freed, and a larger size
@@ -421,7 +491,7 @@ impl<D: BlockDevice> Fs<D> {
         if size > MAX_FILE_SIZE {
             return Err(Error::FileTooBig);
         }
-        self.truncate_blocks(ino, size)
+        self.op(|fs| fs.truncate_blocks(ino, size))
     }
 
     fn expect_file(&mut self, ino: u32) -> Result<Inode, Error> {
@@ -447,7 +517,7 @@ impl<D: BlockDevice> Fs<D> {
         }
         if self.checked(inode.indirect)? != 0 {
             let mut buf = zeroed_block();
-            self.dev.read(inode.indirect, &mut buf)?;
+            self.bread(inode.indirect, &mut buf)?;
             let first = keep.saturating_sub(NDIRECT);
             for n in first..NINDIRECT {
                 let block = self.checked(indirect_entry(&buf[..], n))?;
@@ -460,16 +530,16 @@ impl<D: BlockDevice> Fs<D> {
                 self.free_block(inode.indirect)?;
                 inode.indirect = 0;
             } else {
-                self.dev.write(inode.indirect, &buf)?;
+                self.bwrite(inode.indirect, &buf)?;
             }
         }
         if size < inode.size && !(size as usize).is_multiple_of(BLOCK_SIZE) {
             let block = self.bmap(ino, &mut inode, keep - 1, false)?;
             if block != 0 {
                 let mut buf = zeroed_block();
-                self.dev.read(block, &mut buf)?;
+                self.bread(block, &mut buf)?;
                 buf[size as usize % BLOCK_SIZE..].fill(0);
-                self.dev.write(block, &buf)?;
+                self.bwrite(block, &buf)?;
             }
         }
         inode.size = size;

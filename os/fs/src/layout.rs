@@ -7,6 +7,7 @@
 //! |---|---|
 //! | 0 | superblock |
 //! | `1..1 + bitmap_blocks` | block bitmap: bit `b % 8` of byte `b / 8` set = block `b` in use |
+//! | `log_start..log_start + log_blocks` | the write-ahead log: a header block, then logged blocks |
 //! | `inode_start..inode_start + inode_blocks` | inode table, [`INODES_PER_BLOCK`] per block |
 //! | `data_start..blocks` | data: file contents, directory entries, indirect blocks |
 //!
@@ -22,7 +23,12 @@ pub const BLOCK_SIZE: usize = 4096;
 /// The superblock's first four bytes: `"OXFS"`.
 pub const MAGIC: u32 = u32::from_le_bytes(*b"OXFS");
 /// The format version this code reads and writes.
-pub const VERSION: u32 = 1;
+/// Version 1 had no log; version 2 added it (`log_start`, `log_blocks`).
+pub const VERSION: u32 = 2;
+/// The log header's first four bytes: `"OXLG"`.
+pub const LOG_MAGIC: u32 = u32::from_le_bytes(*b"OXLG");
+/// The most blocks one transaction can log: as many block numbers as the header holds.
+pub const MAX_LOG_CAPACITY: u32 = (BLOCK_SIZE as u32 - 8) / 4;
 /// Bytes per inode.
 pub const INODE_SIZE: usize = 64;
 /// Inodes per block of the inode table.
@@ -48,7 +54,7 @@ pub const ROOT_INO: u32 = 1;
 /// The most links an inode can have.
 pub const MAX_LINKS: u16 = u16::MAX;
 /// The smallest image `mkfs` makes, in blocks.
-pub const MIN_BLOCKS: u32 = 4;
+pub const MIN_BLOCKS: u32 = 16;
 /// The most inodes an image can have.
 pub const MAX_INODES: u32 = 1 << 20;
 
@@ -103,6 +109,10 @@ pub struct Superblock {
     pub inodes: u32,
     /// Blocks of the block bitmap (from block 1).
     pub bitmap_blocks: u32,
+    /// First block of the log (its header).
+    pub log_start: u32,
+    /// Blocks of the log, its header included.
+    pub log_blocks: u32,
     /// First block of the inode table.
     pub inode_start: u32,
     /// Blocks of the inode table.
@@ -120,12 +130,16 @@ impl Superblock {
         }
         let inodes = (blocks / 4).next_multiple_of(INODES_PER_BLOCK).clamp(INODES_PER_BLOCK, MAX_INODES);
         let bitmap_blocks = blocks.div_ceil(BITS_PER_BLOCK);
-        let inode_start = 1 + bitmap_blocks;
+        let log_start = 1 + bitmap_blocks;
+        let log_blocks = log_blocks_for(blocks, bitmap_blocks);
+        let inode_start = log_start + log_blocks;
         let inode_blocks = inodes / INODES_PER_BLOCK;
         let sb = Superblock {
             blocks,
             inodes,
             bitmap_blocks,
+            log_start,
+            log_blocks,
             inode_start,
             inode_blocks,
             data_start: inode_start + inode_blocks,
@@ -138,7 +152,9 @@ impl Superblock {
     fn validate(&self) -> Result<(), Error> {
         let consistent = self.blocks >= MIN_BLOCKS
             && self.bitmap_blocks == self.blocks.div_ceil(BITS_PER_BLOCK)
-            && self.inode_start == 1 + self.bitmap_blocks
+            && self.log_start == 1 + self.bitmap_blocks
+            && self.log_blocks == log_blocks_for(self.blocks, self.bitmap_blocks)
+            && self.inode_start as u64 == self.log_start as u64 + self.log_blocks as u64
             && self.inodes > ROOT_INO
             && self.inodes <= MAX_INODES
             && self.inodes.is_multiple_of(INODES_PER_BLOCK)
@@ -152,12 +168,16 @@ impl Superblock {
         }
     }
 
-    /// Reads and checks a superblock.
+    /// Reads and checks a superblock: another format version is [`Error::Version`], anything
+    /// else wrong [`Error::Corrupt`].
     pub fn decode(block: &[u8]) -> Result<Superblock, Error> {
-        if get_u32(block, 0) != MAGIC
-            || get_u32(block, 4) != VERSION
-            || get_u32(block, 8) != BLOCK_SIZE as u32
-        {
+        if get_u32(block, 0) != MAGIC {
+            return Err(Error::Corrupt);
+        }
+        if get_u32(block, 4) != VERSION {
+            return Err(Error::Version(get_u32(block, 4)));
+        }
+        if get_u32(block, 8) != BLOCK_SIZE as u32 {
             return Err(Error::Corrupt);
         }
         let sb = Superblock {
@@ -167,6 +187,8 @@ impl Superblock {
             inode_start: get_u32(block, 24),
             inode_blocks: get_u32(block, 28),
             data_start: get_u32(block, 32),
+            log_start: get_u32(block, 36),
+            log_blocks: get_u32(block, 40),
         };
         sb.validate()?;
         Ok(sb)
@@ -184,9 +206,21 @@ impl Superblock {
             (24, self.inode_start),
             (28, self.inode_blocks),
             (32, self.data_start),
+            (36, self.log_start),
+            (40, self.log_blocks),
         ] {
             put_u32(block, at, value);
         }
+    }
+
+    /// Blocks one transaction may log (the log without its header).
+    pub fn log_capacity(&self) -> u32 {
+        self.log_blocks - 1
+    }
+
+    /// Whether `block` may be logged: inside the image, not the superblock, not the log.
+    pub fn is_loggable(&self, block: u32) -> bool {
+        block != 0 && block < self.blocks && !(self.log_start..self.inode_start).contains(&block)
     }
 
     /// Whether `block` may hold file data (or an indirect block).
@@ -197,6 +231,50 @@ impl Superblock {
     /// The block of the inode table holding inode `ino`, and the byte offset in it.
     pub fn inode_place(&self, ino: u32) -> (u32, usize) {
         (self.inode_start + ino / INODES_PER_BLOCK, (ino % INODES_PER_BLOCK) as usize * INODE_SIZE)
+    }
+}
+
+/// The log's size, its header included, for an image of `blocks` blocks with `bitmap_blocks`
+/// bitmap blocks: one block in 16, 8 to 64, and at least 10; always room for a transaction that frees
+/// blocks in every bitmap block (a truncation) plus the few inode and directory blocks an
+/// operation touches; at most a header's worth ([`MAX_LOG_CAPACITY`]).
+pub fn log_blocks_for(blocks: u32, bitmap_blocks: u32) -> u32 {
+    let capacity = (blocks / 16).clamp(8, 64).max(bitmap_blocks.saturating_add(9)) - 1;
+    capacity.min(MAX_LOG_CAPACITY) + 1
+}
+
+/// The log header (block `log_start`): which blocks the log holds, in order. `count` 0 means
+/// the log is empty; otherwise log block `log_start + 1 + i` is the new contents of block
+/// `blocks[i]`, committed (written before the header) but perhaps not yet installed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogHeader {
+    /// The home blocks of the logged blocks, in log order.
+    pub blocks: alloc::vec::Vec<u32>,
+}
+
+impl LogHeader {
+    /// Reads a header, checking its magic and every block number against `sb`: a damaged
+    /// header is [`Error::Corrupt`].
+    pub fn decode(sb: &Superblock, block: &[u8]) -> Result<LogHeader, Error> {
+        let count = get_u32(block, 4);
+        if get_u32(block, 0) != LOG_MAGIC || count > sb.log_capacity() {
+            return Err(Error::Corrupt);
+        }
+        let blocks: alloc::vec::Vec<u32> = (0..count as usize).map(|i| get_u32(block, 8 + 4 * i)).collect();
+        if !blocks.iter().all(|b| sb.is_loggable(*b)) {
+            return Err(Error::Corrupt);
+        }
+        Ok(LogHeader { blocks })
+    }
+
+    /// Writes the header into `block` (the whole block: the rest is zeroed).
+    pub fn encode(&self, block: &mut [u8]) {
+        block.fill(0);
+        put_u32(block, 0, LOG_MAGIC);
+        put_u32(block, 4, self.blocks.len() as u32);
+        for (i, home) in self.blocks.iter().enumerate() {
+            put_u32(block, 8 + 4 * i, *home);
+        }
     }
 }
 
@@ -312,9 +390,12 @@ mod tests {
     #[test]
     fn layouts_fit_their_images() {
         let sb = Superblock::for_size(4096).unwrap();
-        assert_eq!((sb.bitmap_blocks, sb.inodes, sb.inode_start, sb.data_start), (1, 1024, 2, 18));
+        assert_eq!(
+            (sb.bitmap_blocks, sb.log_start, sb.log_blocks, sb.inodes, sb.inode_start, sb.data_start),
+            (1, 2, 64, 1024, 66, 82)
+        );
         let small = Superblock::for_size(MIN_BLOCKS).unwrap();
-        assert_eq!((small.inodes, small.data_start), (64, 3));
+        assert_eq!((small.inodes, small.log_blocks, small.data_start), (64, 10, 13));
         let big = Superblock::for_size(1 << 20).unwrap();
         assert_eq!((big.bitmap_blocks, big.inodes), (32, 1 << 18));
         assert_eq!(Superblock::for_size(MIN_BLOCKS - 1), Err(Error::Invalid));
@@ -329,6 +410,16 @@ mod tests {
         assert_eq!(Superblock::decode(&block), Ok(sb));
         block[32] ^= 1;
         assert_eq!(Superblock::decode(&block), Err(Error::Corrupt));
+        block[4] = 1;
+        assert_eq!(Superblock::decode(&block), Err(Error::Version(1)), "the format before the log");
+        block[4] = 3;
+        assert_eq!(Superblock::decode(&block), Err(Error::Version(3)), "a newer format");
+
+        let header = LogHeader { blocks: alloc::vec![sb.data_start, 1, sb.inode_start] };
+        header.encode(&mut block);
+        assert_eq!(LogHeader::decode(&sb, &block), Ok(header));
+        LogHeader { blocks: alloc::vec![sb.log_start + 1] }.encode(&mut block);
+        assert_eq!(LogHeader::decode(&sb, &block), Err(Error::Corrupt), "a log block logged");
 
         let inode =
             Inode { kind: Kind::Dir, nlink: 3, size: 64, direct: [7; NDIRECT], indirect: 9, device: 0 };

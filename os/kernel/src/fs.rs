@@ -35,22 +35,48 @@ pub fn errno(error: ox_fs::Error) -> Errno {
     Errno::from_number(error.errno()).unwrap_or(Errno::Io)
 }
 
-/// Mounts the root file system if the node has a disk, and says so.
+/// Mounts the root file system if the node has a disk, and says so: replays a committed log
+/// (the last writer stopped mid-commit) and runs the consistency check; a damaged image is not
+/// mounted (the node runs without a file system, as with no disk) and the first problem is
+/// shown, to be fixed on the host with `oxdisk check --repair`.
 pub fn mount_root() {
     let Some(disk) = Disk::probe() else {
         kprintln!("no disk: no file system (console only)");
         return;
     };
     let blocks = disk.block_count();
-    match Fs::mount(BlockCache::new(disk, CACHE_BLOCKS)) {
-        Ok(mut fs) => {
-            let free = fs.free_blocks().unwrap_or(0);
-            let inodes = free_inodes(&mut fs);
-            kprintln!("mounted / ({blocks} blocks, {free} free; {inodes} inodes free)");
-            *ROOT.lock() = Some(fs);
+    let mut fs = match Fs::open(BlockCache::new(disk, CACHE_BLOCKS)) {
+        Ok(fs) => fs,
+        Err(e) => {
+            kprintln!("disk of {blocks} blocks: cannot mount it: {e}; no file system");
+            return;
         }
-        Err(e) => kprintln!("disk of {blocks} blocks: cannot mount it: {e}; no file system"),
+    };
+    if fs.recovered_blocks() != 0 {
+        kprintln!("log: replayed {} blocks of a committed transaction", fs.recovered_blocks());
     }
+    match ox_fs::check(&mut fs) {
+        Ok(report) if report.is_clean() => {}
+        Ok(report) => {
+            let first = report.problems.first().map_or("", |p| p.as_str());
+            let more = report.problems.len() - 1;
+            let more =
+                if more == 0 { alloc::string::String::new() } else { alloc::format!(" (and {more} more)") };
+            kprintln!(
+                "disk of {blocks} blocks: damaged file system: {first}{more}; not mounted, no file system \
+                 (repair it with `oxdisk check --repair`)"
+            );
+            return;
+        }
+        Err(e) => {
+            kprintln!("disk of {blocks} blocks: cannot check it: {e}; no file system");
+            return;
+        }
+    }
+    let free = fs.free_blocks().unwrap_or(0);
+    let inodes = free_inodes(&mut fs);
+    kprintln!("mounted / ({blocks} blocks, {free} free; {inodes} inodes free)");
+    *ROOT.lock() = Some(fs);
 }
 
 /// Free inodes, counted by a scan of the table, a block at a time (inode 0 is never used).

@@ -1,7 +1,9 @@
 //! `oxdisk`: builds, lists, reads and checks disk images for the block device.
 //!
-//! Exit status: 0 on success; 1 when the image cannot be built or read, a path is wrong, or
-//! `check` finds a problem; 2 for a bad command line.
+//! Exit status: 0 on success (for `check`: a consistent image, a committed log that mount
+//! replays included; for `check --repair`: consistent once repaired); 1 when the image cannot
+//! be built, read or written, a path is wrong, or `check` finds (or `--repair` leaves) a
+//! problem; 2 for a bad command line.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -50,10 +52,15 @@ enum Command {
         /// A path in the image.
         path: String,
     },
-    /// Check the image's consistency: blocks, bitmap, directories and link counts.
+    /// Check the image's consistency: log, blocks, bitmap, directories and link counts.
     Check {
         /// The image file.
         image: PathBuf,
+        /// Fix what can be fixed (replay the log, clear bad pointers and entries, set link
+        /// counts, free unnamed inodes, rebuild the bitmap), write the image back, and report
+        /// each fix.
+        #[arg(long)]
+        repair: bool,
     },
 }
 
@@ -61,6 +68,16 @@ enum Command {
 fn open(path: &Path) -> Result<Image, DiskError> {
     let bytes = read_input(path, MAX_DISK_IMAGE).map_err(|e| DiskError(e.0))?;
     disk::open(bytes).map_err(|e| DiskError(format!("{}: {e}", path.display())))
+}
+
+/// Replaces the file at `path` with `bytes`: written beside it, then renamed over it.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), DiskError> {
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(".repair");
+    let temporary = PathBuf::from(temporary);
+    std::fs::write(&temporary, bytes)
+        .and_then(|()| std::fs::rename(&temporary, path))
+        .map_err(|e| DiskError(format!("{}: {e}", path.display())))
 }
 
 fn run(command: Command) -> Result<ExitCode, DiskError> {
@@ -75,8 +92,21 @@ fn run(command: Command) -> Result<ExitCode, DiskError> {
             let mut out = std::io::stdout().lock();
             out.write_all(&data).and_then(|()| out.flush()).map_err(|e| DiskError(format!("stdout: {e}")))?;
         }
-        Command::Check { image } => {
-            let report = disk::fsck(&mut open(&image)?)?;
+        Command::Check { image, repair } => {
+            let mut fs = open(&image)?;
+            if repair {
+                for fix in disk::repair(&mut fs)? {
+                    println!("{}: fixed: {fix}", image.display());
+                }
+            } else if fs.recovered_blocks() != 0 {
+                println!(
+                    "{}: log: a committed transaction of {} blocks is not yet installed; mount replays it \
+                     (not an error)",
+                    image.display(),
+                    fs.recovered_blocks()
+                );
+            }
+            let report = disk::fsck(&mut fs)?;
             for problem in &report.problems {
                 println!("{}: {problem}", image.display());
             }
@@ -90,6 +120,11 @@ fn run(command: Command) -> Result<ExitCode, DiskError> {
                 report.used_blocks,
                 report.blocks
             );
+            if repair {
+                let bytes =
+                    fs.unmount().map_err(|e| DiskError(format!("{}: {e}", image.display())))?.into_bytes();
+                write_atomically(&image, &bytes)?;
+            }
             if !report.is_clean() {
                 return Ok(ExitCode::FAILURE);
             }
