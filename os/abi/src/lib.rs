@@ -39,6 +39,75 @@ pub const USER_TOP: u32 = 0x1000_0000;
 /// How far the user stack may grow below [`USER_TOP`] (pages are mapped on first touch).
 pub const USER_STACK_MAX: u32 = 1 << 20;
 
+/// `port_allocate`/`port_mod_refs` right: send (Mach's `MACH_PORT_RIGHT_*` numbers).
+pub const PORT_RIGHT_SEND: u32 = 0;
+/// Right: receive.
+pub const PORT_RIGHT_RECEIVE: u32 = 1;
+/// Right: send-once.
+pub const PORT_RIGHT_SEND_ONCE: u32 = 2;
+/// Right: port set.
+pub const PORT_RIGHT_PORT_SET: u32 = 3;
+/// Right: dead name.
+pub const PORT_RIGHT_DEAD_NAME: u32 = 4;
+
+/// `port_type` bit: a receive right.
+pub const PORT_TYPE_RECEIVE: u32 = 1;
+/// Bit: send rights.
+pub const PORT_TYPE_SEND: u32 = 2;
+/// Bit: a send-once right.
+pub const PORT_TYPE_SEND_ONCE: u32 = 4;
+/// Bit: a port set.
+pub const PORT_TYPE_PORT_SET: u32 = 8;
+/// Bit: a dead name.
+pub const PORT_TYPE_DEAD_NAME: u32 = 16;
+
+/// Disposition: the receive right moves (Mach's `MACH_MSG_TYPE_*` numbers).
+pub const MSG_MOVE_RECEIVE: u32 = 16;
+/// Disposition: one reference of the sender's send right moves.
+pub const MSG_MOVE_SEND: u32 = 17;
+/// Disposition: the sender's send-once right moves.
+pub const MSG_MOVE_SEND_ONCE: u32 = 18;
+/// Disposition: a copy of the sender's send right.
+pub const MSG_COPY_SEND: u32 = 19;
+/// Disposition: a send right made from the sender's receive right.
+pub const MSG_MAKE_SEND: u32 = 20;
+/// Disposition: a send-once right made from the sender's receive right.
+pub const MSG_MAKE_SEND_ONCE: u32 = 21;
+
+/// `port_request_notification`: the port of a send or send-once name died.
+pub const NOTIFY_DEAD_NAME: u32 = 0x48;
+/// Notification: a port has no senders left (body: the make-send count).
+pub const NOTIFY_NO_SENDERS: u32 = 0x46;
+/// Notification: the receive right would be destroyed; it comes back instead.
+pub const NOTIFY_PORT_DESTROYED: u32 = 0x45;
+/// Notification id: a name with a dead-name request was destroyed.
+pub const NOTIFY_PORT_DELETED: u32 = 0x41;
+/// Notification id: a send-once right was destroyed unused.
+pub const NOTIFY_SEND_ONCE: u32 = 0x47;
+
+/// Item kind in a message: inline bytes (word: length, then the bytes padded to a word).
+pub const MSG_ITEM_INLINE: u32 = 1;
+/// Item kind: a port right (words: name, disposition as sent; name, `PORT_RIGHT_*` received).
+pub const MSG_ITEM_PORT: u32 = 2;
+/// The largest message, header and items (`msg_send`'s `size`; `EMSGSIZE`-like `E2BIG` above).
+pub const MSG_SIZE_MAX: u32 = 8192;
+
+/// A message as `msg_send` reads it and `msg_receive` writes it: six little-endian words —
+/// for a send: destination name, its disposition, reply name (0: none), its disposition, id,
+/// item count; as received: the name it came to, reply name, the reply right (`PORT_RIGHT_*`),
+/// id, item count, the message's size in bytes — then the items, each a kind word
+/// (`MSG_ITEM_*`) and its words.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MsgHeader {
+    /// The six words.
+    pub words: [u32; 6],
+}
+
+impl MsgHeader {
+    /// Bytes of the header.
+    pub const SIZE: usize = 24;
+}
+
 /// Bytes of a page: the unit of every virtual-memory call.
 pub const PAGE_SIZE: u32 = 4096;
 /// Where `vm_allocate` with `anywhere` looks first when the caller gives no address: well above
@@ -246,11 +315,41 @@ pub enum Syscall {
     /// `vm_region(addr, info) -> 0`: stores at `info` the [`VmRegion`] holding `addr`, or the
     /// first one above it; `ENOMEM` if there is none.
     VmRegion = 67,
+    /// `port_allocate(right) -> name`: a new port (its receive right), port set or dead name
+    /// (`PORT_RIGHT_*`), under the lowest free name of the caller's port name space.
+    PortAllocate = 70,
+    /// `port_deallocate(name) -> 0`: one user reference less of a send, send-once or dead name.
+    PortDeallocate = 71,
+    /// `port_destroy(name) -> 0`: every right under `name`.
+    PortDestroy = 72,
+    /// `port_mod_refs(name, right, delta) -> 0`: adds `delta` (signed) user references.
+    PortModRefs = 73,
+    /// `port_type(name) -> bits`: the rights `name` denotes (`PORT_TYPE_*`).
+    PortType = 74,
+    /// `port_insert_right(name, disposition, pid, target_name) -> 0`: gives process `pid` (the
+    /// caller or its child on this node) the right `disposition` takes from `name`.
+    PortInsertRight = 75,
+    /// `port_extract_right(name, disposition) -> name`: the right `disposition` takes from
+    /// `name`, under a name of its own (or the one of its port).
+    PortExtractRight = 76,
+    /// `port_set_qlimit(name, limit) -> 0`: the most messages `name`'s queue holds (≤ 16).
+    PortSetQlimit = 77,
+    /// `port_move_member(member, set) -> 0`: puts a port into a set (0: out of any).
+    PortMoveMember = 78,
+    /// `port_request_notification(name, what, notify) -> 0`: a notification (`NOTIFY_*`) about
+    /// `name`, to the port `notify` receives from.
+    PortRequestNotification = 79,
+    /// `msg_send(msg, size, timeout) -> 0`: sends the message at `msg` ([`MsgHeader`] and
+    /// items); blocks on a full queue up to `timeout` ticks (`u32::MAX`: for ever, 0: poll).
+    MsgSend = 80,
+    /// `msg_receive(name, buf, size, timeout) -> bytes`: receives from a port or port set into
+    /// `buf`, waiting up to `timeout` ticks.
+    MsgReceive = 81,
 }
 
 impl Syscall {
     /// Every system call, in number order.
-    pub const ALL: [Syscall; 45] = [
+    pub const ALL: [Syscall; 57] = [
         Syscall::Write,
         Syscall::Read,
         Syscall::Exit,
@@ -296,6 +395,18 @@ impl Syscall {
         Syscall::VmWrite,
         Syscall::VmCopy,
         Syscall::VmRegion,
+        Syscall::PortAllocate,
+        Syscall::PortDeallocate,
+        Syscall::PortDestroy,
+        Syscall::PortModRefs,
+        Syscall::PortType,
+        Syscall::PortInsertRight,
+        Syscall::PortExtractRight,
+        Syscall::PortSetQlimit,
+        Syscall::PortMoveMember,
+        Syscall::PortRequestNotification,
+        Syscall::MsgSend,
+        Syscall::MsgReceive,
     ];
 
     /// The call with number `number`, if there is one (one table look-up: this runs on every
@@ -352,6 +463,18 @@ impl Syscall {
             Syscall::VmWrite => "vm_write",
             Syscall::VmCopy => "vm_copy",
             Syscall::VmRegion => "vm_region",
+            Syscall::PortAllocate => "port_allocate",
+            Syscall::PortDeallocate => "port_deallocate",
+            Syscall::PortDestroy => "port_destroy",
+            Syscall::PortModRefs => "port_mod_refs",
+            Syscall::PortType => "port_type",
+            Syscall::PortInsertRight => "port_insert_right",
+            Syscall::PortExtractRight => "port_extract_right",
+            Syscall::PortSetQlimit => "port_set_qlimit",
+            Syscall::PortMoveMember => "port_move_member",
+            Syscall::PortRequestNotification => "port_request_notification",
+            Syscall::MsgSend => "msg_send",
+            Syscall::MsgReceive => "msg_receive",
         }
     }
 }
@@ -395,8 +518,8 @@ impl Placement {
 }
 
 /// Every call at the index of its number (numbers are below 64).
-const SYSCALL_BY_NUMBER: [Option<Syscall>; 72] = {
-    let mut table = [None; 72];
+const SYSCALL_BY_NUMBER: [Option<Syscall>; 88] = {
+    let mut table = [None; 88];
     let mut i = 0;
     while i < Syscall::ALL.len() {
         table[Syscall::ALL[i] as usize] = Some(Syscall::ALL[i]);
@@ -467,11 +590,20 @@ pub enum Errno {
     NotEmpty = 39,
     /// No file system: the node has no disk.
     NoDev = 19,
+    /// A blocking call's timeout ran out (a message send to a full queue, a receive from an
+    /// empty one; a timeout of 0 polls).
+    TimedOut = 110,
+    /// No such port name in the caller's name space (Mach's `KERN_INVALID_NAME`).
+    BadName = 200,
+    /// The name does not denote the right the call needs (`KERN_INVALID_RIGHT`).
+    BadRight = 201,
+    /// The name is a dead name: its port died (`MACH_SEND_INVALID_DEST` on a dead name).
+    DeadName = 202,
 }
 
 impl Errno {
     /// Every error number.
-    pub const ALL: [Errno; 29] = [
+    pub const ALL: [Errno; 33] = [
         Errno::Perm,
         Errno::Acces,
         Errno::Srch,
@@ -501,6 +633,10 @@ impl Errno {
         Errno::NameTooLong,
         Errno::NotEmpty,
         Errno::NoDev,
+        Errno::TimedOut,
+        Errno::BadName,
+        Errno::BadRight,
+        Errno::DeadName,
     ];
 
     /// The error with number `number`, if there is one.
@@ -551,6 +687,10 @@ impl Errno {
             Errno::NameTooLong => "ENAMETOOLONG",
             Errno::NotEmpty => "ENOTEMPTY",
             Errno::NoDev => "ENODEV",
+            Errno::TimedOut => "ETIMEDOUT",
+            Errno::BadName => "EBADNAME",
+            Errno::BadRight => "EBADRIGHT",
+            Errno::DeadName => "EDEADNAME",
         }
     }
 }

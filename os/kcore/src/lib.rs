@@ -42,6 +42,7 @@ pub mod global;
 pub mod heap;
 pub mod image;
 pub mod intc;
+pub mod ipcall;
 pub mod linkport;
 pub mod message;
 pub mod pmap;

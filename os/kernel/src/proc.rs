@@ -375,6 +375,7 @@ pub fn exit(status: WaitStatus) -> ! {
     }
     pmap::activate_kernel();
     me.space = None;
+    ox_kcore::ipcall::task_exit(pid);
     let mut orphan_zombie = false;
     let mut orphan_stubs = Vec::new();
     for child in table.user_procs().filter(|p| p.ppid == pid) {

@@ -51,6 +51,37 @@ pub enum Local {
     Pause,
     /// A virtual-memory call: the address space.
     Vm(VmCall),
+    /// A port or message call: the node's ports (docs/ports.md).
+    Port(PortCall),
+}
+
+/// The port and message calls, served by `ox_kcore::ipcall` on either kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PortCall {
+    /// `port_allocate(right) -> name`.
+    Allocate,
+    /// `port_deallocate(name)`.
+    Deallocate,
+    /// `port_destroy(name)`.
+    Destroy,
+    /// `port_mod_refs(name, right, delta)`.
+    ModRefs,
+    /// `port_type(name) -> bits`.
+    Type,
+    /// `port_insert_right(name, disposition, pid, target_name)`.
+    InsertRight,
+    /// `port_extract_right(name, disposition) -> name`.
+    ExtractRight,
+    /// `port_set_qlimit(name, limit)`.
+    SetQlimit,
+    /// `port_move_member(member, set)`.
+    MoveMember,
+    /// `port_request_notification(name, what, notify)`.
+    RequestNotification,
+    /// `msg_send(msg, size, timeout)`.
+    Send,
+    /// `msg_receive(name, buf, size, timeout) -> bytes`.
+    Receive,
 }
 
 /// The virtual-memory calls (docs/vm.md), served by `ox_kcore::vmcall` on either kernel.
@@ -155,6 +186,18 @@ pub fn service(call: Syscall) -> Service {
         Syscall::VmWrite => L(Local::Vm(VmCall::Write)),
         Syscall::VmCopy => L(Local::Vm(VmCall::Copy)),
         Syscall::VmRegion => L(Local::Vm(VmCall::Region)),
+        Syscall::PortAllocate => L(Local::Port(PortCall::Allocate)),
+        Syscall::PortDeallocate => L(Local::Port(PortCall::Deallocate)),
+        Syscall::PortDestroy => L(Local::Port(PortCall::Destroy)),
+        Syscall::PortModRefs => L(Local::Port(PortCall::ModRefs)),
+        Syscall::PortType => L(Local::Port(PortCall::Type)),
+        Syscall::PortInsertRight => L(Local::Port(PortCall::InsertRight)),
+        Syscall::PortExtractRight => L(Local::Port(PortCall::ExtractRight)),
+        Syscall::PortSetQlimit => L(Local::Port(PortCall::SetQlimit)),
+        Syscall::PortMoveMember => L(Local::Port(PortCall::MoveMember)),
+        Syscall::PortRequestNotification => L(Local::Port(PortCall::RequestNotification)),
+        Syscall::MsgSend => L(Local::Port(PortCall::Send)),
+        Syscall::MsgReceive => L(Local::Port(PortCall::Receive)),
         Syscall::Write => H(Home::Write),
         Syscall::Read => H(Home::Read),
         Syscall::Wait => H(Home::Wait),

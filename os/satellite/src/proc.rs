@@ -91,6 +91,7 @@ pub fn exit(status: WaitStatus) -> ! {
         me.space = None;
         me.pid
     };
+    ox_kcore::ipcall::task_exit(pid);
     link::send(&Message::request(pid, Request::Exit(status)));
     sched::switch_away(State::Dead);
     unreachable!("a dead process was scheduled");

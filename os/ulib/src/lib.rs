@@ -24,6 +24,7 @@ extern crate alloc;
 pub mod counter;
 pub mod heap;
 pub mod io;
+pub mod port;
 pub mod rt;
 pub mod signal;
 pub mod sys;

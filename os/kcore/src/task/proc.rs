@@ -327,6 +327,25 @@ pub fn table() -> GlobalGuard<'static, Table> {
     PROCS.lock()
 }
 
+/// The process a call that names `pid` may act on: the caller for 0 or its own pid, else a
+/// child of the caller whose user context is on this node (`EPERM` for a process that is not
+/// the caller's child, `ESRCH` for none here).
+pub fn controlled(pid: Pid) -> Result<Pid, Errno> {
+    let mut table = table();
+    let me = table.current().pid;
+    if pid == 0 || pid == me {
+        return Ok(me);
+    }
+    let proc = table.find(pid).ok_or(Errno::Srch)?;
+    if proc.ppid != me {
+        return Err(Errno::Perm);
+    }
+    if proc.role.user_context_elsewhere() || proc.has_exited() {
+        return Err(Errno::Srch);
+    }
+    Ok(pid)
+}
+
 /// Copies `buf.len()` bytes from the current process's address `va` (`EFAULT` for a bad one).
 pub fn copy_in(va: u32, buf: &mut [u8]) -> Result<(), Errno> {
     table().current().space().copy_in(va, buf)

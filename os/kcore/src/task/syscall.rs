@@ -11,7 +11,7 @@ use crate::arch::TrapFrame;
 use crate::task::{chan, kernel, proc, sched, signal};
 use crate::timer;
 use crate::vm::AddressSpace;
-use crate::vmcall;
+use crate::{ipcall, vmcall};
 
 /// Runs the system call the process in `frame` asked for and stores its result.
 pub fn dispatch(frame: &mut TrapFrame) {
@@ -48,6 +48,7 @@ fn serve_local(call: Local, a: [u32; ox_abi::MAX_ARGS], frame: &mut TrapFrame) -
         Local::Sigreturn => Ok(signal::sigreturn(frame)),
         Local::Pause => signal::pause(),
         Local::Vm(call) => vmcall::serve(call, a, &mut Tasks),
+        Local::Port(call) => ipcall::serve(call, a),
     }
 }
 
@@ -69,20 +70,9 @@ struct Tasks;
 
 impl vmcall::Tasks for Tasks {
     fn with_space<R>(&mut self, pid: u32, f: impl FnOnce(&mut AddressSpace) -> R) -> Result<R, Errno> {
+        let pid = proc::controlled(pid)?;
         let mut table = proc::table();
-        let me = table.current().pid;
-        let target = if pid == 0 || pid == me {
-            table.current()
-        } else {
-            let proc = table.find(pid).ok_or(Errno::Srch)?;
-            if proc.ppid != me {
-                return Err(Errno::Perm);
-            }
-            if proc.role.user_context_elsewhere() {
-                return Err(Errno::Srch);
-            }
-            proc
-        };
+        let target = table.find(pid).ok_or(Errno::Srch)?;
         target.space.as_mut().map(f).ok_or(Errno::Srch)
     }
 }

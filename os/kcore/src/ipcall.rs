@@ -1,0 +1,313 @@
+//! The port and message system calls (docs/ports.md), served the same way on the central and
+//! on a satellite: each process's port name space lives on the node it runs on, in one
+//! node-wide [`Ipc`] (`ox-ipc`); a task is a process, named by its pid. The calls that name
+//! another process (`port_insert_right`) reach the caller's children on this node, as the
+//! virtual-memory calls do.
+//!
+//! `msg_send` and `msg_receive` block: a send to a full queue waits for room, a receive from
+//! an empty port or set for a message, each up to a timeout in ticks (`u32::MAX`: for ever; 0:
+//! poll) and interruptibly (`EINTR`, nothing sent or received). A finite wait re-checks at
+//! every tick; an endless one sleeps until the operation that makes room or brings a message
+//! wakes it.
+//!
+//! Messages cross the user boundary in the `ox_abi::MsgHeader` layout, checked word by word:
+//! a malformed one is `EINVAL`, a bad pointer `EFAULT`, one over `MSG_SIZE_MAX` bytes `E2BIG`.
+//! A received message larger than the caller's buffer is lost and the call fails with `E2BIG`
+//! (as Mach's receive without `MACH_RCV_LARGE`); the rights it carried are the caller's, under
+//! the names they were given.
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use ox_abi::{
+    Errno, MsgHeader, MSG_COPY_SEND, MSG_ITEM_INLINE, MSG_ITEM_PORT, MSG_MAKE_SEND, MSG_MAKE_SEND_ONCE,
+    MSG_MOVE_RECEIVE, MSG_MOVE_SEND, MSG_MOVE_SEND_ONCE, MSG_SIZE_MAX, NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS,
+    NOTIFY_PORT_DESTROYED, PORT_RIGHT_DEAD_NAME, PORT_RIGHT_PORT_SET, PORT_RIGHT_RECEIVE, PORT_RIGHT_SEND,
+    PORT_RIGHT_SEND_ONCE,
+};
+use ox_ipc::{
+    Disposition, Header, Ipc, IpcError, Item, Message, Name, Notify, Received, ReceivedItem, RightKind,
+    TaskId, Wakeups,
+};
+use ox_proto::calls::PortCall;
+
+use crate::global::Global;
+use crate::task::chan::{self, Chan, Class};
+use crate::task::proc::{self, copy_in, copy_out};
+use crate::task::{sched, signal};
+use crate::timer;
+
+/// The node's ports and name spaces.
+static IPC: Global<Option<Ipc<()>>> = Global::new("ports", None);
+
+/// Receivers waiting for a message on a port (id: the port's key).
+static PORT_MESSAGE: Class = Class::new("port message");
+/// Receivers waiting for a message on a port set.
+static SET_MESSAGE: Class = Class::new("port-set message");
+/// Senders waiting for room in a port's queue.
+static PORT_ROOM: Class = Class::new("port room");
+
+/// Wait for ever.
+const FOREVER: u32 = u32::MAX;
+
+fn with_ipc<R>(f: impl FnOnce(&mut Ipc<()>) -> R) -> R {
+    let mut ipc = IPC.lock();
+    f(ipc.get_or_insert_with(Ipc::new))
+}
+
+/// The caller's task, made when it first uses a port.
+fn me() -> TaskId {
+    let pid = proc::table().current().pid;
+    let task = TaskId(pid);
+    with_ipc(|ipc| {
+        let _ = ipc.add_task(task);
+    });
+    task
+}
+
+/// The channel a wait key stands for.
+fn chan_of(key: u64) -> Chan {
+    let id = key as u32;
+    match key >> 32 {
+        1 => Chan::new(&PORT_MESSAGE, id),
+        2 => Chan::new(&SET_MESSAGE, id),
+        _ => Chan::new(&PORT_ROOM, id),
+    }
+}
+
+fn wake(wakeups: Wakeups) {
+    for key in wakeups.keys {
+        sched::wakeup(chan_of(key));
+    }
+}
+
+fn errno(e: IpcError) -> Errno {
+    match e {
+        IpcError::InvalidName => Errno::BadName,
+        IpcError::InvalidRight => Errno::BadRight,
+        IpcError::InvalidValue => Errno::Inval,
+        IpcError::NameExists => Errno::Exist,
+        IpcError::InvalidTask => Errno::Srch,
+        IpcError::DeadName => Errno::DeadName,
+        IpcError::QueueFull => Errno::TimedOut,
+    }
+}
+
+fn right(word: u32) -> Result<RightKind, Errno> {
+    Ok(match word {
+        PORT_RIGHT_SEND => RightKind::Send,
+        PORT_RIGHT_RECEIVE => RightKind::Receive,
+        PORT_RIGHT_SEND_ONCE => RightKind::SendOnce,
+        PORT_RIGHT_PORT_SET => RightKind::PortSet,
+        PORT_RIGHT_DEAD_NAME => RightKind::DeadName,
+        _ => return Err(Errno::Inval),
+    })
+}
+
+fn right_word(kind: RightKind) -> u32 {
+    match kind {
+        RightKind::Send => PORT_RIGHT_SEND,
+        RightKind::Receive => PORT_RIGHT_RECEIVE,
+        RightKind::SendOnce => PORT_RIGHT_SEND_ONCE,
+        RightKind::PortSet => PORT_RIGHT_PORT_SET,
+        RightKind::DeadName => PORT_RIGHT_DEAD_NAME,
+    }
+}
+
+fn disposition(word: u32) -> Result<Disposition, Errno> {
+    Ok(match word {
+        MSG_MOVE_RECEIVE => Disposition::MoveReceive,
+        MSG_MOVE_SEND => Disposition::MoveSend,
+        MSG_MOVE_SEND_ONCE => Disposition::MoveSendOnce,
+        MSG_COPY_SEND => Disposition::CopySend,
+        MSG_MAKE_SEND => Disposition::MakeSend,
+        MSG_MAKE_SEND_ONCE => Disposition::MakeSendOnce,
+        _ => return Err(Errno::Inval),
+    })
+}
+
+/// Serves `call` with arguments `a` for the current process.
+pub fn serve(call: PortCall, a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
+    let task = me();
+    let name = Name(a[0]);
+    let done = |r: Result<Wakeups, IpcError>| r.map(|w| wake(w)).map(|()| 0).map_err(errno);
+    match call {
+        PortCall::Allocate => {
+            let kind = right(a[0])?;
+            with_ipc(|ipc| ipc.allocate(task, kind)).map(|n| n.0).map_err(errno)
+        }
+        PortCall::Deallocate => done(with_ipc(|ipc| ipc.deallocate(task, name))),
+        PortCall::Destroy => done(with_ipc(|ipc| ipc.destroy(task, name))),
+        PortCall::ModRefs => {
+            let kind = right(a[1])?;
+            done(with_ipc(|ipc| ipc.mod_refs(task, name, kind, a[2] as i32)))
+        }
+        PortCall::Type => with_ipc(|ipc| ipc.types(task, name)).map(|t| t.0).map_err(errno),
+        PortCall::InsertRight => {
+            let how = disposition(a[1])?;
+            let target = TaskId(proc::controlled(a[2])?);
+            with_ipc(|ipc| {
+                let _ = ipc.add_task(target);
+            });
+            done(with_ipc(|ipc| ipc.insert_right(task, name, how, target, Name(a[3]))))
+        }
+        PortCall::ExtractRight => {
+            let how = disposition(a[1])?;
+            with_ipc(|ipc| ipc.extract_right(task, name, how)).map(|(n, _)| n.0).map_err(errno)
+        }
+        PortCall::SetQlimit => done(with_ipc(|ipc| ipc.set_qlimit(task, name, a[1] as usize))),
+        PortCall::MoveMember => {
+            done(with_ipc(|ipc| ipc.move_member(task, name, Name(a[1])).map(|()| Wakeups::default())))
+        }
+        PortCall::RequestNotification => {
+            let what = match a[1] {
+                NOTIFY_DEAD_NAME => Notify::DeadName,
+                NOTIFY_NO_SENDERS => Notify::NoSenders,
+                NOTIFY_PORT_DESTROYED => Notify::PortDestroyed,
+                _ => return Err(Errno::Inval),
+            };
+            done(with_ipc(|ipc| ipc.request_notification(task, name, what, Name(a[2]))))
+        }
+        PortCall::Send => send(task, a[0], a[1], a[2]),
+        PortCall::Receive => receive(task, name, a[1], a[2], a[3]),
+    }
+}
+
+/// Waits (interruptibly, up to `until`) on `key`; `EINTR` or `ETIMEDOUT` when it is over.
+fn wait(key: u64, timeout: u32, until: u32) -> Result<(), Errno> {
+    if timeout == 0 || (timeout != FOREVER && timer::ticks() >= until) {
+        return Err(Errno::TimedOut);
+    }
+    if signal::interrupted() {
+        return Err(Errno::Intr);
+    }
+    sched::sleep(if timeout == FOREVER { chan_of(key) } else { chan::tick() });
+    Ok(())
+}
+
+/// `msg_send(msg, size, timeout)`.
+fn send(task: TaskId, msg: u32, size: u32, timeout: u32) -> Result<u32, Errno> {
+    if size > MSG_SIZE_MAX {
+        return Err(Errno::TooBig);
+    }
+    let mut bytes = vec![0; size as usize];
+    copy_in(msg, &mut bytes)?;
+    let until = timer::ticks().saturating_add(timeout);
+    loop {
+        let message = parse(&bytes)?;
+        match with_ipc(|ipc| ipc.send(task, message)) {
+            Ok(wakeups) => {
+                wake(wakeups);
+                return Ok(0);
+            }
+            Err(IpcError::QueueFull) => {
+                let dest = Name(word(&bytes, 0)?);
+                let key = with_ipc(|ipc| ipc.send_key(task, dest)).map_err(errno)?;
+                wait(key, timeout, until)?;
+            }
+            Err(e) => return Err(errno(e)),
+        }
+    }
+}
+
+fn word(bytes: &[u8], at: usize) -> Result<u32, Errno> {
+    let b = bytes.get(at..at + 4).ok_or(Errno::Inval)?;
+    Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+}
+
+/// A message from its user layout.
+fn parse(bytes: &[u8]) -> Result<Message<()>, Errno> {
+    let w = |i: usize| word(bytes, 4 * i);
+    let dest = (Name(w(0)?), disposition(w(1)?)?);
+    let reply = match w(2)? {
+        0 => None,
+        name => Some((Name(name), disposition(w(3)?)?)),
+    };
+    let (id, count) = (w(4)?, w(5)? as usize);
+    let mut at = MsgHeader::SIZE;
+    let mut items = Vec::new();
+    for _ in 0..count {
+        match word(bytes, at)? {
+            MSG_ITEM_INLINE => {
+                let len = word(bytes, at + 4)? as usize;
+                let data = bytes.get(at + 8..at + 8 + len).ok_or(Errno::Inval)?;
+                items.push(Item::Inline(data.to_vec()));
+                at += 8 + len.next_multiple_of(4);
+            }
+            MSG_ITEM_PORT => {
+                items.push(Item::Port(Name(word(bytes, at + 4)?), disposition(word(bytes, at + 8)?)?));
+                at += 12;
+            }
+            _ => return Err(Errno::Inval),
+        }
+    }
+    if at != bytes.len() {
+        return Err(Errno::Inval);
+    }
+    Ok(Message { header: Header { dest, reply, id }, items })
+}
+
+/// A received message in its user layout.
+fn layout(received: &Received<()>) -> Vec<u8> {
+    let mut out = Vec::new();
+    let (reply, reply_right) = received.reply.map_or((0, 0), |(n, k)| (n.0, right_word(k)));
+    let push = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
+    for v in [received.port.0, reply, reply_right, received.id, received.items.len() as u32, 0] {
+        push(&mut out, v);
+    }
+    for item in &received.items {
+        match item {
+            ReceivedItem::Inline(data) => {
+                push(&mut out, MSG_ITEM_INLINE);
+                push(&mut out, data.len() as u32);
+                out.extend_from_slice(data);
+                out.resize(out.len().next_multiple_of(4), 0);
+            }
+            ReceivedItem::Port(name, kind) => {
+                push(&mut out, MSG_ITEM_PORT);
+                push(&mut out, name.0);
+                push(&mut out, right_word(*kind));
+            }
+            ReceivedItem::Memory(()) => {}
+        }
+    }
+    let size = out.len() as u32;
+    out[20..24].copy_from_slice(&size.to_le_bytes());
+    out
+}
+
+/// `msg_receive(name, buf, size, timeout) -> bytes`.
+fn receive(task: TaskId, name: Name, buf: u32, size: u32, timeout: u32) -> Result<u32, Errno> {
+    proc::table().current().space().check(buf, size as usize, crate::vm::Access::Write)?;
+    let until = timer::ticks().saturating_add(timeout);
+    loop {
+        let (received, wakeups) = with_ipc(|ipc| ipc.receive(task, name)).map_err(errno)?;
+        wake(wakeups);
+        match received {
+            Some(message) => {
+                let bytes = layout(&message);
+                if bytes.len() > size as usize {
+                    return Err(Errno::TooBig);
+                }
+                copy_out(buf, &bytes)?;
+                return Ok(bytes.len() as u32);
+            }
+            None => {
+                let key = with_ipc(|ipc| ipc.receive_key(task, name)).map_err(errno)?;
+                wait(key, timeout, until)?;
+            }
+        }
+    }
+}
+
+/// Process `pid` ended: every right it held is released (its ports die, their senders see
+/// dead names).
+pub fn task_exit(pid: u32) {
+    let wakeups = with_ipc(|ipc| ipc.remove_task(TaskId(pid)));
+    wake(wakeups);
+}
+
+/// Ports, port sets, names and queued messages alive on this node (leak counters).
+pub fn counts() -> ox_ipc::Counts {
+    with_ipc(|ipc| ipc.counts())
+}

@@ -1,0 +1,192 @@
+//! Mach ports (docs/ports.md): `port_*` and `msg_*` over this process's port name space.
+//! Names and rights are `u32`s as the ABI gives them (`PORT_RIGHT_*`, `MSG_*` dispositions,
+//! `NOTIFY_*`); messages are built with [`Msg`] and come back as [`Got`].
+
+use alloc::vec;
+use alloc::vec::Vec;
+
+use ox_abi::{Errno, Syscall, MSG_ITEM_INLINE, MSG_ITEM_PORT, MSG_SIZE_MAX};
+
+use crate::sys::{raw_syscall, Pid};
+
+pub use ox_abi::{
+    MSG_COPY_SEND, MSG_MAKE_SEND, MSG_MAKE_SEND_ONCE, MSG_MOVE_RECEIVE, MSG_MOVE_SEND, MSG_MOVE_SEND_ONCE,
+    NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS, NOTIFY_PORT_DELETED, NOTIFY_PORT_DESTROYED, NOTIFY_SEND_ONCE,
+    PORT_RIGHT_DEAD_NAME, PORT_RIGHT_PORT_SET, PORT_RIGHT_RECEIVE, PORT_RIGHT_SEND, PORT_RIGHT_SEND_ONCE,
+    PORT_TYPE_DEAD_NAME, PORT_TYPE_PORT_SET, PORT_TYPE_RECEIVE, PORT_TYPE_SEND, PORT_TYPE_SEND_ONCE,
+};
+
+/// Wait for ever (a timeout).
+pub const FOREVER: u32 = u32::MAX;
+
+fn call(number: Syscall, args: [u32; 6]) -> Result<u32, Errno> {
+    // Safety: the port calls touch only the buffers the message functions below pass, which
+    // are valid for the access each makes.
+    let result = unsafe { raw_syscall(number as u32, args) };
+    match Errno::from_result(result) {
+        Some(errno) => Err(errno),
+        None => Ok(result as u32),
+    }
+}
+
+/// A new port (its receive right), port set or dead name: `PORT_RIGHT_*`.
+pub fn allocate(right: u32) -> Result<u32, Errno> {
+    call(Syscall::PortAllocate, [right, 0, 0, 0, 0, 0])
+}
+
+/// One reference less of a send, send-once or dead name.
+pub fn deallocate(name: u32) -> Result<(), Errno> {
+    call(Syscall::PortDeallocate, [name, 0, 0, 0, 0, 0]).map(|_| ())
+}
+
+/// Every right under `name`.
+pub fn destroy(name: u32) -> Result<(), Errno> {
+    call(Syscall::PortDestroy, [name, 0, 0, 0, 0, 0]).map(|_| ())
+}
+
+/// Adds `delta` user references to the `right` under `name`.
+pub fn mod_refs(name: u32, right: u32, delta: i32) -> Result<(), Errno> {
+    call(Syscall::PortModRefs, [name, right, delta as u32, 0, 0, 0]).map(|_| ())
+}
+
+/// The rights `name` denotes (`PORT_TYPE_*` bits).
+pub fn port_type(name: u32) -> Result<u32, Errno> {
+    call(Syscall::PortType, [name, 0, 0, 0, 0, 0])
+}
+
+/// Gives process `pid` (this one, or a child on this node) the right `disposition` takes
+/// from `name`, under `target`.
+pub fn insert_right(name: u32, disposition: u32, pid: Pid, target: u32) -> Result<(), Errno> {
+    call(Syscall::PortInsertRight, [name, disposition, pid, target, 0, 0]).map(|_| ())
+}
+
+/// The right `disposition` takes from `name`, under a name of its own (or its port's).
+pub fn extract_right(name: u32, disposition: u32) -> Result<u32, Errno> {
+    call(Syscall::PortExtractRight, [name, disposition, 0, 0, 0, 0])
+}
+
+/// The most messages `name`'s queue holds (at most 16).
+pub fn set_qlimit(name: u32, limit: u32) -> Result<(), Errno> {
+    call(Syscall::PortSetQlimit, [name, limit, 0, 0, 0, 0]).map(|_| ())
+}
+
+/// Puts the port `member` receives from into `set` (0: out of any set).
+pub fn move_member(member: u32, set: u32) -> Result<(), Errno> {
+    call(Syscall::PortMoveMember, [member, set, 0, 0, 0, 0]).map(|_| ())
+}
+
+/// Asks for `what` (`NOTIFY_*`) about `name`, sent to the port `notify` receives from.
+pub fn request_notification(name: u32, what: u32, notify: u32) -> Result<(), Errno> {
+    call(Syscall::PortRequestNotification, [name, what, notify, 0, 0, 0]).map(|_| ())
+}
+
+/// One item of a message to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SendItem {
+    /// Bytes.
+    Inline(Vec<u8>),
+    /// A right: a name and a disposition (`MSG_*`).
+    Port(u32, u32),
+}
+
+/// A message to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Msg {
+    /// The destination name and the disposition of its right.
+    pub dest: (u32, u32),
+    /// A reply right and its disposition (name 0: none).
+    pub reply: (u32, u32),
+    /// The message's id.
+    pub id: u32,
+    /// The body.
+    pub items: Vec<SendItem>,
+}
+
+impl Msg {
+    /// A message to `dest` (used as `disposition`) with `id` and `items`, no reply right.
+    pub fn new(dest: u32, disposition: u32, id: u32, items: Vec<SendItem>) -> Msg {
+        Msg { dest: (dest, disposition), reply: (0, 0), id, items }
+    }
+
+    /// The bytes `msg_send` reads.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let push = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
+        for v in [self.dest.0, self.dest.1, self.reply.0, self.reply.1, self.id, self.items.len() as u32] {
+            push(&mut out, v);
+        }
+        for item in &self.items {
+            match item {
+                SendItem::Inline(data) => {
+                    push(&mut out, MSG_ITEM_INLINE);
+                    push(&mut out, data.len() as u32);
+                    out.extend_from_slice(data);
+                    out.resize(out.len().next_multiple_of(4), 0);
+                }
+                SendItem::Port(name, disposition) => {
+                    for v in [MSG_ITEM_PORT, *name, *disposition] {
+                        push(&mut out, v);
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One item of a received message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GotItem {
+    /// Bytes.
+    Inline(Vec<u8>),
+    /// A right, now this process's: its name and kind (`PORT_RIGHT_*`).
+    Port(u32, u32),
+}
+
+/// A received message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Got {
+    /// The name of the port it came to.
+    pub port: u32,
+    /// The reply right and its kind (name 0: none).
+    pub reply: (u32, u32),
+    /// The sender's id.
+    pub id: u32,
+    /// The body.
+    pub items: Vec<GotItem>,
+}
+
+/// Sends `msg`, waiting up to `timeout` ticks for room ([`FOREVER`], or 0 to poll).
+pub fn send(msg: &Msg, timeout: u32) -> Result<(), Errno> {
+    let bytes = msg.encode();
+    call(Syscall::MsgSend, [bytes.as_ptr() as u32, bytes.len() as u32, timeout, 0, 0, 0]).map(|_| ())
+}
+
+/// Receives from a port or port set, waiting up to `timeout` ticks.
+pub fn receive(name: u32, timeout: u32) -> Result<Got, Errno> {
+    let mut buf = vec![0u8; MSG_SIZE_MAX as usize];
+    let args = [name, buf.as_mut_ptr() as u32, buf.len() as u32, timeout, 0, 0];
+    let n = call(Syscall::MsgReceive, args)? as usize;
+    decode(&buf[..n]).ok_or(Errno::Inval)
+}
+
+fn decode(bytes: &[u8]) -> Option<Got> {
+    let word = |at: usize| bytes.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+    let mut got = Got { port: word(0)?, reply: (word(4)?, word(8)?), id: word(12)?, items: Vec::new() };
+    let mut at = 24;
+    for _ in 0..word(16)? {
+        match word(at)? {
+            MSG_ITEM_INLINE => {
+                let len = word(at + 4)? as usize;
+                got.items.push(GotItem::Inline(bytes.get(at + 8..at + 8 + len)?.to_vec()));
+                at += 8 + len.next_multiple_of(4);
+            }
+            MSG_ITEM_PORT => {
+                got.items.push(GotItem::Port(word(at + 4)?, word(at + 8)?));
+                at += 12;
+            }
+            _ => return None,
+        }
+    }
+    Some(got)
+}

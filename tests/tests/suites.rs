@@ -1,0 +1,58 @@
+//! The in-guest suites of the Mach designs under both kernels: `programs/user/vmtest` (the
+//! virtual-memory calls, docs/vm.md) and `programs/user/porttest` (ports, docs/ports.md), typed
+//! at the central's shell on `topologies/default.toml` — each once on the central, once placed
+//! on a satellite (`place least-loaded sh -c …`) — and placed again on `topologies/lossy.toml`,
+//! whose links lose and corrupt frames. Each suite's verdict lines must be the same in the
+//! three runs, every case passing: the calls are served by the node the process runs on, so
+//! neither the node nor the links may change what a program sees. The sessions share their
+//! boots.
+
+use orrery_emulator::system::SystemState;
+use orrery_tests::run_topology;
+
+/// More virtual time than the sessions need.
+const LIMIT_NS: u64 = 90_000_000_000;
+
+/// The verdict lines of each run of `suite` in `text`, a run starting at its first case.
+fn verdicts(text: &str, suite: &str, first_case: &str) -> Vec<Vec<String>> {
+    let prefix = format!("{suite}: ");
+    let mut runs: Vec<Vec<String>> = Vec::new();
+    for line in text.lines() {
+        let Some(at) = line.find(&prefix) else { continue };
+        let verdict = &line[at..];
+        if verdict.starts_with(&format!("{prefix}{first_case}:")) {
+            runs.push(Vec::new());
+        }
+        if let Some(run) = runs.last_mut() {
+            run.push(verdict.to_string());
+        }
+    }
+    runs
+}
+
+const SUITES: [(&str, &str); 2] =
+    [("vmtest", "allocate anywhere"), ("porttest", "rights and reference counts")];
+
+#[test]
+fn the_suites_pass_on_the_central_and_on_satellites_alike() {
+    let session =
+        "vmtest\nporttest\nplace least-loaded sh -c vmtest\nplace least-loaded sh -c porttest\nexit 0\n";
+    let (text, state) = run_topology("default.toml", None, session.as_bytes(), 1, LIMIT_NS);
+    assert_eq!(state, SystemState::PoweredOff(0), "{text}");
+    assert!(!text.contains("panic"), "{text}");
+    let lossy_session = "place least-loaded sh -c vmtest\nplace least-loaded sh -c porttest\nexit 0\n";
+    let (lossy, state) = run_topology("lossy.toml", None, lossy_session.as_bytes(), 1, LIMIT_NS);
+    assert_eq!(state, SystemState::PoweredOff(0), "{lossy}");
+    for (suite, first) in SUITES {
+        let runs = verdicts(&text, suite, first);
+        assert_eq!(runs.len(), 2, "{suite} should run twice:\n{text}");
+        assert_eq!(runs[0], runs[1], "{suite}: the central and a satellite disagree:\n{text}");
+        assert!(runs[0].last().is_some_and(|l| l.ends_with(" passed, 0 failed")), "{text}");
+        assert_eq!(
+            verdicts(&lossy, suite, first),
+            vec![runs[0].clone()],
+            "{suite}: lossy links change the verdict"
+        );
+        insta::assert_snapshot!(suite, runs[0].join("\n"));
+    }
+}
