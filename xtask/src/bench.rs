@@ -19,6 +19,9 @@
 //! nothing) and when it first writes every page of it (each page copied, as an eager fork would
 //! copy them, plus the faults that do it). The VM's goal is N ≤ 0.10 × M.
 //!
+//! And `port-rpc: local=N`: the central's instructions per 8-byte request and answer between
+//! two processes on it, through ports (the goal: at most 2,500, ten getpid round trips).
+//!
 //! And `vm-faults: node=N zero-fill=Z cow=C`, once for the central and once for satellite 1:
 //! the node's instructions for one zero-fill fault and one copy-on-write fault, beyond the
 //! store that took them.
@@ -72,7 +75,7 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", orrery.display()))?;
     let stdout = child.stdout.take().ok_or("the emulator's output is not piped")?;
-    let (mut bulk, mut cow, mut fork, mut faults) = (None, None, None, Vec::new());
+    let (mut bulk, mut cow, mut fork, mut faults, mut rpc) = (None, None, None, Vec::new(), None);
     for line in BufReader::new(stdout).lines() {
         let line = line.map_err(|e| format!("reading the emulator's output: {e}"))?;
         println!("{line}");
@@ -84,6 +87,9 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
         }
         if let Some((_, figures)) = line.split_once("fork-cow-256k ") {
             cow = figures.split(" (").next().map(str::to_string);
+        }
+        if let Some((_, figures)) = line.split_once("satbench: port-rpc ") {
+            rpc = figures.split(" (").next().map(str::to_string);
         }
         if let Some((_, figures)) = line.split_once("vm-faults ") {
             faults.extend(figures.split(" (").next().map(str::to_string));
@@ -97,6 +103,10 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
     match cow {
         Some(figures) => println!("fork-cow-256k: {figures}"),
         None => return Err("satbench printed no fork-cow-256k figures".to_string()),
+    }
+    match rpc {
+        Some(figures) => println!("port-rpc: {figures}"),
+        None => return Err("satbench printed no port-rpc figure".to_string()),
     }
     if faults.is_empty() {
         return Err("satbench printed no vm-faults figures".to_string());

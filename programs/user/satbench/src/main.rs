@@ -16,7 +16,10 @@
 //! 3. **Throughput** of 256 KiB written to and read from a file on the central's disk in
 //!    16 KiB calls, from the central and from satellite 1, in bytes per virtual second; the
 //!    read from satellite 1 again as `link-bulk KiB/s=N`, the link's bulk transfer.
-//! 4. **Page faults** (docs/vm.md): the instructions a zero-fill fault and a copy-on-write
+//! 4. **Port RPC** (docs/ports.md): an 8-byte request and its answer between two processes on
+//!    the central, through a send-once reply right, in the node's instructions per round trip
+//!    (`port-rpc local=N`).
+//! 5. **Page faults** (docs/vm.md): the instructions a zero-fill fault and a copy-on-write
 //!    fault cost, on the central and on satellite 1 (`vm-faults node=N zero-fill=Z cow=C`).
 
 #![no_std]
@@ -31,6 +34,7 @@ use alloc::vec;
 use ox_ulib::abi::open_flags::{O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY};
 use ox_ulib::abi::{Errno, NodeStats, WaitStatus};
 use ox_ulib::counter::{instructions, time_ns};
+use ox_ulib::port::{self, GotItem, Msg, SendItem, FOREVER};
 use ox_ulib::println;
 use ox_ulib::sys::{self, Fork};
 use ox_ulib::vm::{self, Inherit, Place};
@@ -72,6 +76,7 @@ fn main(_args: &[&str]) -> i32 {
     failures += on_central(|| throughput(0));
     failures += on_satellite(|| throughput(SAT));
     failures += on_central(fork_cow);
+    failures += on_central(port_rpc);
     failures += on_central(|| vm_faults(0));
     failures += on_satellite(|| vm_faults(SAT));
     println!("satbench: remote fork onto satellite {SAT} (rfork + exit + wait)");
@@ -424,4 +429,76 @@ fn vm_faults(node: u32) -> u32 {
     };
     println!("satbench: vm-faults node={node} zero-fill={zero_fill} cow={cow} (instructions per fault)");
     0
+}
+
+/// Round trips of the port RPC measure.
+const RPC_ROUNDS: u32 = 50;
+
+/// An 8-byte RPC between this process and a child serving it on the same node: the request
+/// carries a send-once reply right the child answers through. Prints `port-rpc local=N`
+/// (instructions per round trip); returns 1 if it failed.
+fn port_rpc() -> u32 {
+    const GIVEN: u32 = 100;
+    let Ok(service) = port::allocate(port::PORT_RIGHT_RECEIVE) else { return 1 };
+    let Ok(reply) = port::allocate(port::PORT_RIGHT_RECEIVE) else { return 1 };
+    let server = match sys::fork() {
+        Ok(Fork::Child) => {
+            // The child serves on the port its parent gives it under GIVEN.
+            while port::port_type(GIVEN).is_err() {
+                sys::yield_now();
+            }
+            loop {
+                let Ok(request) = port::receive(GIVEN, FOREVER) else { sys::exit(1) };
+                if request.id == 0 {
+                    sys::exit(0);
+                }
+                let answer = Msg::new(
+                    request.reply.0,
+                    port::MSG_MOVE_SEND_ONCE,
+                    request.id,
+                    request_items(&request.items),
+                );
+                if port::send(&answer, FOREVER).is_err() {
+                    sys::exit(2);
+                }
+            }
+        }
+        Ok(Fork::Parent(pid)) => pid,
+        Err(_) => return 1,
+    };
+    // This process keeps a send right to the service port and moves the receive right to the
+    // child.
+    if port::extract_right(service, port::MSG_MAKE_SEND).is_err()
+        || port::insert_right(service, port::MSG_MOVE_RECEIVE, server, GIVEN).is_err()
+    {
+        return 1;
+    }
+    let mut failed = 0;
+    let (instructions, _) = per_call(RPC_ROUNDS, || {
+        let request = Msg {
+            dest: (service, port::MSG_COPY_SEND),
+            reply: (reply, port::MSG_MAKE_SEND_ONCE),
+            id: 7,
+            items: vec![SendItem::Inline(vec![1; 8])],
+        };
+        let answered = port::send(&request, FOREVER).and_then(|()| port::receive(reply, FOREVER));
+        if !matches!(answered, Ok(ref got) if got.id == 7) {
+            failed += 1;
+        }
+    });
+    let _ = port::send(&Msg::new(service, port::MSG_COPY_SEND, 0, vec![]), FOREVER);
+    let done = matches!(sys::wait(Some(server)), Ok((_, WaitStatus::Exited(0))));
+    println!("satbench: port-rpc local={instructions} (instructions per 8-byte round trip, node 0)");
+    u32::from(failed != 0 || !done)
+}
+
+/// The answer's body: the request's bytes.
+fn request_items(items: &[GotItem]) -> alloc::vec::Vec<SendItem> {
+    items
+        .iter()
+        .filter_map(|item| match item {
+            GotItem::Inline(bytes) => Some(SendItem::Inline(bytes.clone())),
+            GotItem::Port(..) => None,
+        })
+        .collect()
 }
