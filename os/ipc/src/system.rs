@@ -873,23 +873,51 @@ impl<M> Ipc<M> {
         Ok(self.take_wakeups())
     }
 
+    /// The port whose queue holds the next message for a receive on `name` (a receive right,
+    /// or a port set: the member with the oldest message), if any.
+    fn next_port(&self, task: TaskId, name: Name) -> Result<Option<PortId>, IpcError> {
+        let entry = self.entry(task, name)?;
+        Ok(match entry.object {
+            Object::Port(port) if entry.receive => {
+                self.ports.get(&port).is_some_and(|p| !p.queue.is_empty()).then_some(port)
+            }
+            Object::Set(set) => self.sets.get(&set).and_then(|s| {
+                s.members
+                    .iter()
+                    .filter_map(|m| self.ports.get(m).and_then(|p| p.queue.front()).map(|q| (q.seq, *m)))
+                    .min()
+                    .map(|(_, m)| m)
+            }),
+            _ => return Err(IpcError::InvalidRight),
+        })
+    }
+
+    /// The size of the next message a receive on `name` would give, laid out as `header`
+    /// bytes, `inline(len)` for each inline item and `port` for each right (`None`: no
+    /// message): so a receiver can refuse one too large for its buffer and leave it queued.
+    pub fn next_size(
+        &self,
+        task: TaskId,
+        name: Name,
+        header: usize,
+        inline: impl Fn(usize) -> usize,
+        port: usize,
+    ) -> Result<Option<usize>, IpcError> {
+        let Some(id) = self.next_port(task, name)? else { return Ok(None) };
+        let Some(message) = self.ports.get(&id).and_then(|p| p.queue.front()) else { return Ok(None) };
+        Ok(Some(message.items.iter().fold(header, |size, item| {
+            size + match item {
+                QItem::Inline(bytes) => inline(bytes.len()),
+                QItem::Port(_) => port,
+                QItem::Memory(_) => 0,
+            }
+        })))
+    }
+
     /// `mach_msg` (receive): the oldest message of `name`'s port, or of the set's members
     /// (the oldest of them all), with its rights now `task`'s; `None` if there is none.
     pub fn receive(&mut self, task: TaskId, name: Name) -> Result<(Option<Received<M>>, Wakeups), IpcError> {
-        let entry = self.entry(task, name)?.clone();
-        let port = match entry.object {
-            Object::Port(port) if entry.receive => Some(port),
-            Object::Set(set) => {
-                let members = self.sets.get(&set).map(|s| s.members.clone()).unwrap_or_default();
-                members
-                    .into_iter()
-                    .filter_map(|m| self.ports.get(&m).and_then(|p| p.queue.front()).map(|q| (q.seq, m)))
-                    .min()
-                    .map(|(_, m)| m)
-            }
-            _ => return Err(IpcError::InvalidRight),
-        };
-        let Some(port) = port else { return Ok((None, self.take_wakeups())) };
+        let Some(port) = self.next_port(task, name)? else { return Ok((None, self.take_wakeups())) };
         let Some(message) = self.ports.get_mut(&port).and_then(|p| p.queue.pop_front()) else {
             return Ok((None, self.take_wakeups()));
         };

@@ -12,9 +12,8 @@
 //!
 //! Messages cross the user boundary in the `ox_abi::MsgHeader` layout, checked word by word:
 //! a malformed one is `EINVAL`, a bad pointer `EFAULT`, one over `MSG_SIZE_MAX` bytes `E2BIG`.
-//! A received message larger than the caller's buffer is lost and the call fails with `E2BIG`
-//! (as Mach's receive without `MACH_RCV_LARGE`); the rights it carried are the caller's, under
-//! the names they were given.
+//! A message larger than the receiver's buffer stays queued and the call fails with `E2BIG`
+//! (Mach's `MACH_RCV_LARGE`): the receiver may try again with a larger buffer.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -281,14 +280,16 @@ fn receive(task: TaskId, name: Name, buf: u32, size: u32, timeout: u32) -> Resul
     proc::table().current().space().check(buf, size as usize, crate::vm::Access::Write)?;
     let until = timer::ticks().saturating_add(timeout);
     loop {
+        let next =
+            with_ipc(|ipc| ipc.next_size(task, name, MsgHeader::SIZE, |len| 8 + len.next_multiple_of(4), 12));
+        if next.map_err(errno)?.is_some_and(|needed| needed > size as usize) {
+            return Err(Errno::TooBig);
+        }
         let (received, wakeups) = with_ipc(|ipc| ipc.receive(task, name)).map_err(errno)?;
         wake(wakeups);
         match received {
             Some(message) => {
                 let bytes = layout(&message);
-                if bytes.len() > size as usize {
-                    return Err(Errno::TooBig);
-                }
                 copy_out(buf, &bytes)?;
                 return Ok(bytes.len() as u32);
             }

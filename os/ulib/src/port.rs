@@ -162,9 +162,22 @@ pub fn send(msg: &Msg, timeout: u32) -> Result<(), Errno> {
     call(Syscall::MsgSend, [bytes.as_ptr() as u32, bytes.len() as u32, timeout, 0, 0, 0]).map(|_| ())
 }
 
-/// Receives from a port or port set, waiting up to `timeout` ticks.
+/// Receives from a port or port set, waiting up to `timeout` ticks. A small message comes
+/// through a buffer on the stack; a larger one (the kernel says `E2BIG` and keeps it queued)
+/// through one of `MSG_SIZE_MAX` bytes.
 pub fn receive(name: u32, timeout: u32) -> Result<Got, Errno> {
-    let mut buf = vec![0u8; MSG_SIZE_MAX as usize];
+    let mut small = [0u8; 256];
+    match receive_into(name, &mut small, timeout) {
+        Err(Errno::TooBig) => {
+            let mut buf = vec![0u8; MSG_SIZE_MAX as usize];
+            receive_into(name, &mut buf, timeout)
+        }
+        other => other,
+    }
+}
+
+/// Receives into `buf` (`E2BIG`, the message left queued, if it does not fit).
+pub fn receive_into(name: u32, buf: &mut [u8], timeout: u32) -> Result<Got, Errno> {
     let args = [name, buf.as_mut_ptr() as u32, buf.len() as u32, timeout, 0, 0];
     let n = call(Syscall::MsgReceive, args)? as usize;
     decode(&buf[..n]).ok_or(Errno::Inval)
