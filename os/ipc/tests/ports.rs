@@ -253,3 +253,19 @@ fn a_task_that_ends_releases_every_right_and_message() {
     ipc.remove_task(B);
     assert_eq!(ipc.counts(), Counts::default());
 }
+
+#[test]
+fn next_size_measures_the_front_message_without_taking_it() {
+    let mut ipc = ipc();
+    let p = ipc.allocate(A, RightKind::Receive).unwrap();
+    let q = ipc.allocate(A, RightKind::Receive).unwrap();
+    let size = |ipc: &Ipc<()>| ipc.next_size(A, p, 24, |len| 8 + len.next_multiple_of(4), 12).unwrap();
+    assert_eq!(size(&ipc), None);
+    let items = vec![Item::Inline(vec![1; 5]), Item::Port(q, Disposition::MakeSend)];
+    ipc.send(A, msg(p, Disposition::MakeSend, 1, items)).unwrap();
+    assert_eq!(size(&ipc), Some(24 + 16 + 12));
+    assert_eq!(size(&ipc), Some(52), "still queued");
+    assert!(ipc.receive(A, p).unwrap().0.is_some());
+    assert_eq!(size(&ipc), None);
+    assert_eq!(ipc.next_size(A, Name(99), 0, |l| l, 0), Err(IpcError::InvalidName));
+}
