@@ -1219,6 +1219,12 @@ pub struct NodeStats {
     pub vm_objects: u32,
     /// Address-map entries (regions) of every address space.
     pub vm_entries: u32,
+    /// Ports alive (docs/ports.md), dead ones still named by rights in transit included.
+    pub ports: u32,
+    /// Port names in every process's name space, and port sets.
+    pub port_names: u32,
+    /// Messages queued on ports.
+    pub port_messages: u32,
     /// Traffic: messages (ox-proto) sent on the process channel, to every satellite (the
     /// central) or to the central (a satellite).
     pub messages_out: u32,
@@ -1236,11 +1242,11 @@ pub struct NodeStats {
 
 impl NodeStats {
     /// Words of the encoded form.
-    pub const WORDS: usize = 22;
+    pub const WORDS: usize = 25;
     /// Bytes of the encoded form.
     pub const SIZE: usize = 4 * NodeStats::WORDS;
     /// How many of the first words are resources (compared by [`NodeStats::leaks`]).
-    pub const RESOURCES: usize = 17;
+    pub const RESOURCES: usize = 20;
     /// The fields' names, in order (as `stats` prints them).
     pub const NAMES: [&'static str; NodeStats::WORDS] = [
         "node",
@@ -1260,6 +1266,9 @@ impl NodeStats {
         "pending",
         "vm_objects",
         "vm_entries",
+        "ports",
+        "port_names",
+        "port_messages",
         "messages_out",
         "frames_out",
         "resent",
@@ -1287,6 +1296,9 @@ impl NodeStats {
             self.pending,
             self.vm_objects,
             self.vm_entries,
+            self.ports,
+            self.port_names,
+            self.port_messages,
             self.messages_out,
             self.frames_out,
             self.resent,
@@ -1326,11 +1338,14 @@ impl NodeStats {
             pending: w(14),
             vm_objects: w(15),
             vm_entries: w(16),
-            messages_out: w(17),
-            frames_out: w(18),
-            resent: w(19),
-            vm_deepest_chain: w(20),
-            dropped: w(21),
+            ports: w(17),
+            port_names: w(18),
+            port_messages: w(19),
+            messages_out: w(20),
+            frames_out: w(21),
+            resent: w(22),
+            vm_deepest_chain: w(23),
+            dropped: w(24),
         })
     }
 
@@ -1351,7 +1366,7 @@ impl core::fmt::Display for NodeStats {
             f,
             "node {}: procs {} (stubs {}, zombies {}), frames {}/{} free, user pages {}, page tables {}, \
              heap {}/{} bytes, open files {}, descriptors {}, pipes {}, buffers {}, pending {}, \
-             vm objects {}, vm entries {}; sent {} messages in {} frames, {} resent; deepest chain {}; \
+             vm objects {}, vm entries {}, ports {} ({} names, {} messages); sent {} messages in {} frames, {} resent; deepest chain {}; \
              dropped {}",
             self.node,
             self.procs,
@@ -1370,6 +1385,9 @@ impl core::fmt::Display for NodeStats {
             self.pending,
             self.vm_objects,
             self.vm_entries,
+            self.ports,
+            self.port_names,
+            self.port_messages,
             self.messages_out,
             self.frames_out,
             self.resent,

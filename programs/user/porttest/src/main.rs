@@ -43,7 +43,7 @@ fn main(_: &[&str]) -> i32 {
         println!("porttest: place local: {}", e.name());
         return 1;
     }
-    let cases: [(&str, fn() -> Outcome); 11] = [
+    let cases: [(&str, fn() -> Outcome); 12] = [
         ("rights and reference counts", rights),
         ("bad names, rights and messages", bad_input),
         ("messages keep boundaries and order", boundaries),
@@ -55,6 +55,7 @@ fn main(_: &[&str]) -> i32 {
         ("a process ends: no senders for its receiver", no_senders),
         ("port sets in arrival order", port_sets),
         ("a blocked receive interrupted by a signal", interrupted),
+        ("nothing left: no port, name or message on the node", nothing_left),
     ];
     let (mut passed, mut failed) = (0, 0);
     for (name, case) in cases {
@@ -413,4 +414,14 @@ fn interrupted() -> Outcome {
     ensure(code == 0 && HANDLED.load(Ordering::SeqCst) == 1, || format!("exit {code}"))?;
     refused("the receive", result, Errno::Intr)?;
     ok("destroy", port::destroy(p))
+}
+
+/// Every case destroyed what it made and its children ended: the node's port counters are 0.
+fn nothing_left() -> Outcome {
+    let me = sys::getpid();
+    let table = ok("ps", sys::ps(64))?;
+    let node = table.iter().find(|p| p.pid == me).map(|p| u32::from(p.node)).ok_or("not in ps")?;
+    let stats = ok("stats", sys::stats(node))?;
+    let left = (stats.ports, stats.port_names, stats.port_messages);
+    ensure(left == (0, 0, 0), || format!("ports, names, messages left: {left:?}"))
 }
