@@ -8,7 +8,7 @@
 use crate::topology::{Endpoint, LinkProps, Role, Topology};
 use crate::trace::svg::escape;
 
-const BOX_W: f64 = 150.0;
+const BOX_W: f64 = 190.0;
 const BOX_H: f64 = 52.0;
 
 /// Bytes as KiB, MiB or GiB.
@@ -39,13 +39,13 @@ fn rate(bps: u64) -> String {
     }
 }
 
-fn props_label(props: &LinkProps) -> String {
-    let mut label =
-        format!("{}, {}, MTU {}", duration(props.latency_ns), rate(props.bandwidth_bps), props.mtu);
+/// A link's properties, in two lines: latency and bandwidth; MTU and faults.
+fn props_label(props: &LinkProps) -> [String; 2] {
+    let mut second = format!("MTU {}", props.mtu);
     if let Some(f) = props.faults {
-        label.push_str(&format!(", loss {}%, damage {}%", f.drop * 100.0, f.corrupt * 100.0));
+        second.push_str(&format!(", loss {}%, damage {}%", f.drop * 100.0, f.corrupt * 100.0));
     }
-    label
+    [format!("{}, {}", duration(props.latency_ns), rate(props.bandwidth_bps)), second]
 }
 
 fn end_label(topology: &Topology, end: Endpoint) -> String {
@@ -58,7 +58,7 @@ pub fn graph(topology: &Topology) -> String {
     let central = topology.central();
     let around: Vec<usize> = (0..n).filter(|i| Some(*i) != central).collect();
     let ring = around.len() + topology.remotes.len();
-    let radius = if ring <= 1 { 200.0 } else { (90.0 * ring as f64 / std::f64::consts::PI).max(200.0) };
+    let radius = if ring <= 1 { 260.0 } else { (130.0 * ring as f64 / std::f64::consts::PI).max(340.0) };
     let (cx, cy) = (radius + BOX_W + 40.0, radius + BOX_H + 60.0);
     let place = |k: usize| {
         let angle = -std::f64::consts::FRAC_PI_2 + std::f64::consts::TAU * k as f64 / ring.max(1) as f64;
@@ -82,7 +82,7 @@ pub fn graph(topology: &Topology) -> String {
         n,
         topology.links.len() + topology.remotes.len()
     ));
-    let line = |svg: &mut String, a: (f64, f64), b: (f64, f64), dashed: bool, labels: [String; 2]| {
+    let line = |svg: &mut String, a: (f64, f64), b: (f64, f64), dashed: bool, labels: [String; 3]| {
         let dash = if dashed { " stroke-dasharray=\"6 4\"" } else { "" };
         svg.push_str(&format!(
             "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"#557\" stroke-width=\"2\"{dash}/>\n",
@@ -93,19 +93,21 @@ pub fn graph(topology: &Topology) -> String {
             svg.push_str(&format!(
                 "<text x=\"{mx:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#335\" stroke=\"white\" \
                  stroke-width=\"3\" paint-order=\"stroke\">{}</text>\n",
-                my - 4.0 + 14.0 * i as f64,
+                my - 10.0 + 14.0 * i as f64,
                 escape(label)
             ));
         }
     };
     for link in &topology.links {
         let ends = format!("{} \u{2013} {}", end_label(topology, link.a), end_label(topology, link.b));
-        line(&mut svg, at[link.a.node], at[link.b.node], false, [ends, props_label(&link.props)]);
+        let [first, second] = props_label(&link.props);
+        line(&mut svg, at[link.a.node], at[link.b.node], false, [ends, first, second]);
     }
     for (r, remote) in topology.remotes.iter().enumerate() {
         let p = place(around.len() + r);
         let ends = format!("{} \u{2013} {}", end_label(topology, remote.local), remote.addr);
-        line(&mut svg, at[remote.local.node], p, true, [ends, props_label(&remote.props)]);
+        let [first, second] = props_label(&remote.props);
+        line(&mut svg, at[remote.local.node], p, true, [ends, first, second]);
         svg.push_str(&format!(
             "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{BOX_W}\" height=\"{BOX_H}\" rx=\"6\" fill=\"#f4f4f4\" stroke=\"#888\" stroke-dasharray=\"6 4\"/>\
              <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">another process</text>\
