@@ -1,6 +1,9 @@
 //! `orrery trace` and `orrery topology graph` from the command line, on a trace made here: an
 //! `open` in two fragments and its reply, an acknowledgement, and a lost frame. A damaged
-//! trace file is a clear error (exit status 2), never a panic.
+//! trace file is a clear error (exit status 2), never a panic; and random traces — frames of
+//! random bytes, or well-formed frames of random payloads on every channel, with random fates
+//! and times, and random damage to the file — parse or are refused, and what parses decodes
+//! and draws well-formed SVG and pcap without a panic.
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -10,6 +13,7 @@ use orrery_emulator::topology::{Endpoint, Topology};
 use orrery_emulator::trace::{header, record_bytes};
 use ox_link::frame::{encode, Kind};
 use ox_proto::{Call, Env, Fragmenter, Message, Reply, Request, Syscall, CHANNEL_PROCESS};
+use proptest::prelude::{any, prop, proptest, ProptestConfig, Strategy};
 
 /// A scratch folder for one test.
 fn scratch(name: &str) -> PathBuf {
@@ -145,4 +149,66 @@ fn a_damaged_trace_is_a_clear_error() {
     let out = orrery(&["trace", "show", dir.join("missing.trace").to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// One random record: fate, direction, times, and either random bytes or a frame of kind,
+/// channel, sequence number and payload.
+fn record() -> impl Strategy<Value = (u8, bool, u64, u64, bool, u8, u16, u32, Vec<u8>)> {
+    (
+        0u8..4,
+        any::<bool>(),
+        any::<u64>(),
+        0u64..1_000_000,
+        any::<bool>(),
+        1u8..3,
+        0u16..4,
+        0u32..4,
+        prop::collection::vec(any::<u8>(), 0..200),
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    #[test]
+    fn random_traces_decode_and_draw_without_a_panic(
+        records in prop::collection::vec(record(), 0..40),
+        damage in prop::collection::vec((any::<usize>(), any::<u8>()), 0..4),
+    ) {
+        let topology = Topology::parse("t.toml", TOPOLOGY, std::path::Path::new(".")).unwrap();
+        let (cp, sat) = (Target::Port(Endpoint { node: 0, port: 0 }), Target::Port(Endpoint { node: 1, port: 0 }));
+        let mut bytes = header(&topology);
+        for (fate, up, sent, delay, raw, kind, channel, seq, payload) in records {
+            let fate = [Fate::Delivered, Fate::Dropped, Fate::Corrupted, Fate::Refused][fate as usize];
+            let (from, to) = if up { (sat, cp) } else { (cp, sat) };
+            let frame = if raw {
+                payload
+            } else {
+                let mut frame = vec![0; 16 + payload.len()];
+                let kind = if kind == 1 { Kind::Data } else { Kind::Ack };
+                encode(&mut frame, kind, channel, seq, &payload);
+                frame
+            };
+            bytes.extend(record_bytes(fate, from, to, sent / 2, sent / 2 + delay, &frame));
+        }
+        let check = |bytes: &[u8]| {
+            if let Ok(trace) = orrery_emulator::trace::Trace::parse(bytes) {
+                let _ = orrery_emulator::trace::decode::listing(&trace);
+                let options = orrery_emulator::trace::chart::ChartOptions::default();
+                let svg = orrery_emulator::trace::chart::chart(&trace, &options).unwrap();
+                orrery_emulator::trace::svg::check_well_formed(&svg).unwrap();
+                let pcap = orrery_emulator::trace::pcap::pcap(&trace);
+                assert!(pcap.len() >= 24 + 16 * trace.records.len());
+            }
+        };
+        assert!(orrery_emulator::trace::Trace::parse(&bytes).is_ok());
+        check(&bytes);
+        let mut damaged = bytes.clone();
+        for (at, value) in damage {
+            let at = at % damaged.len();
+            damaged[at] ^= value;
+        }
+        check(&damaged);
+        check(&damaged[..damaged.len() / 2]);
+    }
 }
