@@ -401,6 +401,7 @@ fn run_expect(
     max_cycles: Option<u64>,
     threads: usize,
     script: &Path,
+    trace: Option<&Path>,
 ) -> Result<ExitCode, String> {
     let text = read_text_input(script, MAX_TEXT)?;
     let steps = Script::parse(&text).map_err(|e| format!("{}: {e}", script.display()))?;
@@ -413,14 +414,28 @@ fn run_expect(
     if node.disk.is_some() || node.console != ConsoleSpec::Stdio {
         return Err("--expect reads the console itself and boots an image without --disk: leave out --disk and --console".into());
     }
-    let mut session = if node.image.extension().is_some_and(|e| e == "toml") {
-        Session::topology(Topology::load(&node.image)?)
+    let topology = if node.image.extension().is_some_and(|e| e == "toml") {
+        Some(Topology::load(&node.image)?)
     } else {
-        Session::image(&node.image, node.ram)
+        None
+    };
+    let mut session = match &topology {
+        Some(topology) => Session::topology(topology.clone()),
+        None => Session::image(&node.image, node.ram),
     }
     .map_err(|e| e.to_string())?;
     session.set_jit(node.jit.on());
+    if let Some(path) = trace {
+        let Some(topology) = &topology else {
+            return Err(
+                "--trace records the frames between the nodes of a topology: give a `.toml` topology".into(),
+            );
+        };
+        let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        session.trace_to(Box::new(std::io::BufWriter::new(file)), topology)?;
+    }
     let result = steps.run(&mut session);
+    session.finish_trace()?;
     let mut stdout = std::io::stdout();
     let _ = stdout.write_all(session.transcript().as_bytes());
     let _ = stdout.flush();
@@ -606,11 +621,8 @@ fn main() -> ExitCode {
     }));
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { expect: Some(_), trace: Some(_), .. } => {
-            Err("--trace does not go with --expect yet: record the run with --input instead".into())
-        }
-        Command::Run { node, max_cycles, threads, expect: Some(script), trace: None } => {
-            run_expect(node, max_cycles, threads, &script)
+        Command::Run { node, max_cycles, threads, expect: Some(script), trace } => {
+            run_expect(node, max_cycles, threads, &script, trace.as_deref())
         }
         Command::Run { node, max_cycles, threads, expect: None, trace } => {
             run(node, max_cycles, threads, trace.as_deref())

@@ -122,6 +122,38 @@ fn trace_commands_read_a_trace() {
 }
 
 #[test]
+fn a_run_records_the_same_trace_on_any_thread_count_and_with_expect() {
+    let dir = scratch("run");
+    let star3 = concat!(env!("CARGO_MANIFEST_DIR"), "/../topologies/linkdemo/star3.toml");
+    let mut traces = Vec::new();
+    for threads in ["1", "2"] {
+        let path = dir.join(format!("t{threads}.trace"));
+        let out = orrery(&["run", star3, "--threads", threads, "--trace", path.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        traces.push(std::fs::read(&path).unwrap());
+    }
+    assert!(traces[0] == traces[1], "the trace differs between one thread and two");
+    let script = dir.join("s.expect");
+    std::fs::write(&script, "expect \"powering off\"\nexit 0\n").unwrap();
+    let path = dir.join("e.trace");
+    let out =
+        orrery(&["run", star3, "--expect", script.to_str().unwrap(), "--trace", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read(&path).unwrap() == traces[0], "--expect records the same frames");
+
+    let trace = orrery_emulator::trace::Trace::parse(&traces[0]).unwrap();
+    let svg = orrery_emulator::trace::chart::chart(&trace, &Default::default()).unwrap();
+    orrery_emulator::trace::svg::check_well_formed(&svg).unwrap();
+    assert_eq!(svg.matches("marker-end=").count(), trace.records.len(), "a raw frame is a message");
+    assert!(trace.records.len() >= 6, "{} frames", trace.records.len());
+
+    let image = orrery(&["run", "/nonexistent.s", "--trace", dir.join("x.trace").to_str().unwrap()]);
+    assert_eq!(image.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&image.stderr).contains("give a `.toml` topology"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn a_damaged_trace_is_a_clear_error() {
     let dir = scratch("damaged");
     let bytes = trace();

@@ -150,11 +150,16 @@ pub fn decode(trace: &Trace) -> Vec<Decoded> {
         let frame = match ox_link::frame::decode(&record.bytes) {
             Ok(frame) => frame,
             Err(e) => {
-                out.push(Decoded {
-                    header: format!("not a frame ({e:?})"),
-                    content: String::new(),
-                    message: None,
-                });
+                // Not ox-link (a guest of its own, such as programs/asm/linkdemo.s): the frame
+                // is the message.
+                let len = record.bytes.len();
+                let header = format!("{len} bytes, not an ox-link frame ({e:?})");
+                let label = match text(&record.bytes) {
+                    Some(t) => format!("{len} bytes {t}"),
+                    None => format!("{len} bytes"),
+                };
+                let message = (record.fate == Fate::Delivered).then_some(Completed { first: index, label });
+                out.push(Decoded { header, content: String::new(), message });
                 continue;
             }
         };
