@@ -36,7 +36,7 @@ struct Arrow {
 }
 
 const LEFT: f64 = 120.0;
-const COLUMN: f64 = 300.0;
+const COLUMN: f64 = 340.0;
 const TOP: f64 = 70.0;
 /// The least space between two send rows, and between two other rows.
 const SEND_ROW: f64 = 20.0;
