@@ -32,3 +32,4 @@ pub mod session;
 pub mod system;
 pub mod time;
 pub mod topology;
+pub mod trace;

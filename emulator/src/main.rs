@@ -125,6 +125,20 @@ enum Command {
         /// the transcript, exit 0 when every expectation held, 1 naming the step that failed.
         #[arg(long)]
         expect: Option<PathBuf>,
+        /// Record every frame that crosses a link of the topology in this file (a link trace:
+        /// docs/pictures.md), for `orrery trace`.
+        #[arg(long)]
+        trace: Option<PathBuf>,
+    },
+    /// Read a link trace written by `orrery run TOPOLOGY --trace FILE` (docs/pictures.md).
+    Trace {
+        #[command(subcommand)]
+        command: TraceCommand,
+    },
+    /// Draw a topology.
+    Topology {
+        #[command(subcommand)]
+        command: TopologyCommand,
     },
     /// Debug one node (an image) or a whole system (a `.toml` topology): boot it and serve the
     /// monitor's commands (a terminal with line editing, a script, a pipe, or one TCP client).
@@ -165,6 +179,106 @@ enum Command {
     },
 }
 
+/// What `orrery trace` does.
+#[derive(Subcommand)]
+enum TraceCommand {
+    /// Print every frame, a line each, with what it carried, and each message it completed.
+    Show {
+        /// The trace.
+        trace: PathBuf,
+    },
+    /// Draw a sequence chart (SVG): a lifeline per node, an arrow per message.
+    Chart {
+        /// The trace.
+        trace: PathBuf,
+        /// Where the SVG goes.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Only what was sent from this virtual time on (ns, or with a unit: 12ms, 350us).
+        #[arg(long, value_parser = parse_time)]
+        from: Option<u64>,
+        /// Only what was sent until this virtual time (ns, or with a unit).
+        #[arg(long, value_parser = parse_time)]
+        to: Option<u64>,
+        /// Only these nodes, in this order (comma-separated names).
+        #[arg(long, value_delimiter = ',')]
+        node: Vec<String>,
+    },
+    /// Write the trace as a pcap capture for Wireshark (link type 147, LINKTYPE_USER0).
+    Pcap {
+        /// The trace.
+        trace: PathBuf,
+        /// Where the capture goes.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+/// What `orrery topology` does.
+#[derive(Subcommand)]
+enum TopologyCommand {
+    /// Draw the topology as a graph (SVG): nodes with their RAM, links with their properties.
+    Graph {
+        /// The topology (`.toml`).
+        topology: PathBuf,
+        /// Where the SVG goes.
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+}
+
+/// A virtual time: nanoseconds, or a number with `ns`, `us`, `ms` or `s`.
+fn parse_time(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, scale) =
+        [("ns", 1), ("us", 1_000), ("\u{b5}s", 1_000), ("ms", 1_000_000), ("s", 1_000_000_000)]
+            .into_iter()
+            .find_map(|(unit, scale)| text.strip_suffix(unit).map(|n| (n, scale)))
+            .unwrap_or((text, 1));
+    let value: f64 =
+        number.trim().parse().map_err(|_| format!("`{text}` is not a time (try 12ms, 350us or 5000 ns)"))?;
+    if !(0.0..=1e19).contains(&(value * scale as f64)) {
+        return Err(format!("`{text}` is out of range"));
+    }
+    Ok((value * scale as f64).round() as u64)
+}
+
+/// Writes `bytes` to `path`, naming it in an error.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn trace_command(command: TraceCommand) -> Result<ExitCode, String> {
+    use orrery_emulator::trace::Trace;
+    match command {
+        TraceCommand::Show { trace } => {
+            let trace = Trace::load(&trace)?;
+            let mut stdout = std::io::stdout();
+            let _ = stdout.write_all(orrery_emulator::trace::decode::listing(&trace).as_bytes());
+        }
+        TraceCommand::Chart { trace, output, from, to, node } => {
+            let trace = Trace::load(&trace)?;
+            let options = orrery_emulator::trace::chart::ChartOptions { from, to, nodes: node };
+            write_file(&output, orrery_emulator::trace::chart::chart(&trace, &options)?.as_bytes())?;
+        }
+        TraceCommand::Pcap { trace, output } => {
+            let trace = Trace::load(&trace)?;
+            write_file(&output, &orrery_emulator::trace::pcap::pcap(&trace))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn topology_command(command: TopologyCommand) -> Result<ExitCode, String> {
+    match command {
+        TopologyCommand::Graph { topology, output } => {
+            let topology = Topology::load(&topology)?;
+            write_file(&output, orrery_emulator::trace::graph::graph(&topology).as_bytes())?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The most sieve rounds `orrery bench` runs (about 110 billion instructions).
 const MAX_ROUNDS: i64 = 100_000;
 /// The most nodes `orrery bench --nodes` runs: the central node and one satellite on each of
@@ -172,7 +286,12 @@ const MAX_ROUNDS: i64 = 100_000;
 const MAX_BENCH_NODES: i64 = ox32::memmap::LINK_PORTS as i64 + 1;
 
 /// Boots every node of a topology and runs the system.
-fn run_topology(node: NodeArgs, max_cycles: Option<u64>, threads: usize) -> Result<ExitCode, String> {
+fn run_topology(
+    node: NodeArgs,
+    max_cycles: Option<u64>,
+    threads: usize,
+    trace: Option<&Path>,
+) -> Result<ExitCode, String> {
     if node.disk.is_some() {
         return Err(
             "--disk gives one node a disk; in a topology, give the central node `disk = \"FILE\"`".into()
@@ -188,6 +307,10 @@ fn run_topology(node: NodeArgs, max_cycles: Option<u64>, threads: usize) -> Resu
     };
     let mut system = System::new(&topology, options)?;
     set_jit(&mut system, node.jit);
+    if let Some(path) = trace {
+        let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        system.trace_to(Box::new(std::io::BufWriter::new(file)), &topology);
+    }
     if scripted {
         system.end_input();
     }
@@ -195,6 +318,7 @@ fn run_topology(node: NodeArgs, max_cycles: Option<u64>, threads: usize) -> Resu
     let limit = max_cycles.map_or(u64::MAX, |c| system.nodes[central].machine.cpu.clock.time_of(c));
     let outcome = system.run(limit, threads);
     report_refusals(&system);
+    system.finish_trace()?;
     match outcome? {
         SystemState::PoweredOff(code) => Ok(ExitCode::from(code as u8)),
         SystemState::Disconnected => Ok(ExitCode::SUCCESS),
@@ -224,9 +348,19 @@ fn report_refusals(system: &System) {
     }
 }
 
-fn run(node: NodeArgs, max_cycles: Option<u64>, threads: usize) -> Result<ExitCode, String> {
+fn run(
+    node: NodeArgs,
+    max_cycles: Option<u64>,
+    threads: usize,
+    trace: Option<&Path>,
+) -> Result<ExitCode, String> {
     if node.image.extension().is_some_and(|e| e == "toml") {
-        return run_topology(node, max_cycles, threads);
+        return run_topology(node, max_cycles, threads, trace);
+    }
+    if trace.is_some() {
+        return Err(
+            "--trace records the frames between the nodes of a topology: give a `.toml` topology".into()
+        );
     }
     let scripted = node.input.is_some();
     let mut machine = node.boot(true)?;
@@ -267,6 +401,7 @@ fn run_expect(
     max_cycles: Option<u64>,
     threads: usize,
     script: &Path,
+    trace: Option<&Path>,
 ) -> Result<ExitCode, String> {
     let text = read_text_input(script, MAX_TEXT)?;
     let steps = Script::parse(&text).map_err(|e| format!("{}: {e}", script.display()))?;
@@ -279,14 +414,28 @@ fn run_expect(
     if node.disk.is_some() || node.console != ConsoleSpec::Stdio {
         return Err("--expect reads the console itself and boots an image without --disk: leave out --disk and --console".into());
     }
-    let mut session = if node.image.extension().is_some_and(|e| e == "toml") {
-        Session::topology(Topology::load(&node.image)?)
+    let topology = if node.image.extension().is_some_and(|e| e == "toml") {
+        Some(Topology::load(&node.image)?)
     } else {
-        Session::image(&node.image, node.ram)
+        None
+    };
+    let mut session = match &topology {
+        Some(topology) => Session::topology(topology.clone()),
+        None => Session::image(&node.image, node.ram),
     }
     .map_err(|e| e.to_string())?;
     session.set_jit(node.jit.on());
+    if let Some(path) = trace {
+        let Some(topology) = &topology else {
+            return Err(
+                "--trace records the frames between the nodes of a topology: give a `.toml` topology".into(),
+            );
+        };
+        let file = std::fs::File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        session.trace_to(Box::new(std::io::BufWriter::new(file)), topology)?;
+    }
     let result = steps.run(&mut session);
+    session.finish_trace()?;
     let mut stdout = std::io::stdout();
     let _ = stdout.write_all(session.transcript().as_bytes());
     let _ = stdout.flush();
@@ -472,10 +621,14 @@ fn main() -> ExitCode {
     }));
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { node, max_cycles, threads, expect: Some(script) } => {
-            run_expect(node, max_cycles, threads, &script)
+        Command::Run { node, max_cycles, threads, expect: Some(script), trace } => {
+            run_expect(node, max_cycles, threads, &script, trace.as_deref())
         }
-        Command::Run { node, max_cycles, threads, expect: None } => run(node, max_cycles, threads),
+        Command::Run { node, max_cycles, threads, expect: None, trace } => {
+            run(node, max_cycles, threads, trace.as_deref())
+        }
+        Command::Trace { command } => trace_command(command),
+        Command::Topology { command } => topology_command(command),
         Command::Debug { node, script, monitor, limit } => debug(node, script, monitor, limit),
         Command::Bench { rounds, nodes, threads, quantum_us, jit } => {
             let engines = match jit {

@@ -185,6 +185,31 @@ impl Session {
         }
     }
 
+    /// Records every frame that crosses a link of the session's topology, from now on, into a
+    /// trace on `out` (docs/pictures.md); a session on one image has no links.
+    pub fn trace_to(
+        &mut self,
+        out: Box<dyn std::io::Write + Send>,
+        topology: &Topology,
+    ) -> Result<(), String> {
+        match &mut self.target {
+            Target::System(system) => {
+                system.trace_to(out, topology);
+                Ok(())
+            }
+            Target::Node(_) => Err("a trace records the frames between the nodes of a topology".into()),
+        }
+    }
+
+    /// Ends the trace started by [`Session::trace_to`]: flushes it, or says why it could not be
+    /// written.
+    pub fn finish_trace(&mut self) -> Result<(), String> {
+        match &mut self.target {
+            Target::System(system) => system.finish_trace(),
+            Target::Node(_) => Ok(()),
+        }
+    }
+
     /// Boots one node from an image with `ram` bytes of RAM at 100 MHz; its console is
     /// unprefixed.
     pub fn image(path: &Path, ram: u32) -> Result<Session, SessionError> {

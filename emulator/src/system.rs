@@ -41,6 +41,7 @@ use crate::machine::{Machine, MachineConfig, RunState};
 use crate::remote::{Pending, RemoteLink};
 use crate::time::{Clock, Time};
 use crate::topology::{Boot, Console, Endpoint, LinkProps, Role, Topology};
+use crate::trace::Tracer;
 
 /// A node of the system.
 pub struct Node {
@@ -210,6 +211,8 @@ struct Fabric {
     quantum_ns: u64,
     /// Why the run must end: a peer process stalled.
     failure: Option<String>,
+    /// Where every frame is recorded (`orrery run --trace`), if anywhere.
+    trace: Option<Tracer>,
 }
 
 impl Fabric {
@@ -247,6 +250,7 @@ impl Fabric {
             admission: Admission::default(),
             quantum_ns: topology.quantum_ns,
             failure: None,
+            trace: None,
         }
     }
 
@@ -274,6 +278,9 @@ impl Fabric {
             if !self.admission.admit(to, arrive, boundary, self.quantum_ns) {
                 let (sent, len) = (frame.sent, frame.data.len());
                 let fate = Fate::Refused;
+                if let Some(trace) = &mut self.trace {
+                    trace.frame(fate, Target::Port(from), to, sent, arrive, &frame.data);
+                }
                 self.record(LinkEvent { sent, arrive, from: Target::Port(from), to, len, fate });
                 continue;
             }
@@ -281,14 +288,22 @@ impl Fabric {
             wire.busy_until = done;
             let mut data = frame.data;
             let mut fate = Fate::Delivered;
+            let mut flip = None;
             if let Some((drop, corrupt, rng)) = &mut wire.faults {
                 if rng.unit() < *drop {
                     fate = Fate::Dropped;
                 } else if rng.unit() < *corrupt && !data.is_empty() {
                     let at = (rng.next() % data.len() as u64) as usize;
-                    data[at] ^= 1 << (rng.next() % 8);
+                    flip = Some((at, 1 << (rng.next() % 8)));
                     fate = Fate::Corrupted;
                 }
+            }
+            // The trace keeps the frame as it was sent; its fate says what the link did.
+            if let Some(trace) = &mut self.trace {
+                trace.frame(fate, Target::Port(from), to, frame.sent, arrive, &data);
+            }
+            if let Some((at, bit)) = flip {
+                data[at] ^= bit;
             }
             self.record(LinkEvent {
                 sent: frame.sent,
@@ -328,7 +343,12 @@ impl Fabric {
             }
             for (arrive, data) in frames {
                 let len = data.len();
-                if !self.admission.admit(Target::Port(local), arrive, boundary, self.quantum_ns) {
+                let admitted = self.admission.admit(Target::Port(local), arrive, boundary, self.quantum_ns);
+                if let Some(trace) = &mut self.trace {
+                    let fate = if admitted { Fate::Delivered } else { Fate::Refused };
+                    trace.frame(fate, Target::Remote(r), Target::Port(local), boundary, arrive, &data);
+                }
+                if !admitted {
                     let (from, to, fate) = (Target::Remote(r), Target::Port(local), Fate::Refused);
                     self.record(LinkEvent { sent: boundary, arrive, from, to, len, fate });
                     continue;
@@ -535,6 +555,21 @@ impl System {
     /// topology order (useful with port 0).
     pub fn listening_addrs(&self) -> Vec<std::net::SocketAddr> {
         self.pending.iter().filter_map(Pending::local_addr).collect()
+    }
+
+    /// Records every frame that crosses a link from now on into a trace on `out`
+    /// (docs/pictures.md); [`System::finish_trace`] flushes it and says whether it was written.
+    pub fn trace_to(&mut self, out: Box<dyn Write + Send>, topology: &Topology) {
+        self.fabric.trace = Some(Tracer::new(out, topology));
+    }
+
+    /// Ends the trace started by [`System::trace_to`]: flushes it, or says why it could not
+    /// be written.
+    pub fn finish_trace(&mut self) -> Result<(), String> {
+        match self.fabric.trace.take() {
+            Some(mut trace) => trace.finish(),
+            None => Ok(()),
+        }
     }
 
     /// The last frames that crossed links, oldest first.
