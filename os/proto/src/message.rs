@@ -657,8 +657,8 @@ mod tests {
         both[8] = 1;
         assert_eq!(Message::decode(&both), Err(DecodeError::ResultWithError));
         let mut bad_errno = failed;
-        bad_errno[12] = 200;
-        assert_eq!(Message::decode(&bad_errno), Err(DecodeError::UnknownErrno(200)));
+        bad_errno[12] = 250;
+        assert_eq!(Message::decode(&bad_errno), Err(DecodeError::UnknownErrno(250)));
         let mut bad_signal = Message::request(1, Request::Signal(Signal::Kill)).encode().unwrap();
         bad_signal[8] = 8;
         assert_eq!(Message::decode(&bad_signal), Err(DecodeError::UnknownSignal(8)));
