@@ -27,6 +27,7 @@ pub mod io;
 pub mod port;
 pub mod rt;
 pub mod signal;
+pub mod suite;
 pub mod sys;
 pub mod vm;
 

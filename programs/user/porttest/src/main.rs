@@ -29,11 +29,10 @@ use ox_ulib::port::{
 };
 use ox_ulib::println;
 use ox_ulib::signal::{self, Handler};
+use ox_ulib::suite::{self, ensure, ok, refused, Outcome};
 use ox_ulib::sys::{self, Fork, Pid};
 
 ox_ulib::entry!(main);
-
-type Outcome = Result<(), String>;
 
 /// The name a parent gives its child's right under (`port_insert_right`).
 const GIVEN: u32 = 100;
@@ -57,40 +56,7 @@ fn main(_: &[&str]) -> i32 {
         ("a blocked receive interrupted by a signal", interrupted),
         ("nothing left: no port, name or message on the node", nothing_left),
     ];
-    let (mut passed, mut failed) = (0, 0);
-    for (name, case) in cases {
-        match case() {
-            Ok(()) => {
-                passed += 1;
-                println!("porttest: {name}: ok");
-            }
-            Err(why) => {
-                failed += 1;
-                println!("porttest: {name}: FAILED: {why}");
-            }
-        }
-    }
-    println!("porttest: {passed} passed, {failed} failed");
-    i32::from(failed != 0)
-}
-
-fn ensure(ok: bool, what: impl FnOnce() -> String) -> Outcome {
-    if ok {
-        Ok(())
-    } else {
-        Err(what())
-    }
-}
-
-fn ok<T>(context: &str, result: Result<T, Errno>) -> Result<T, String> {
-    result.map_err(|e| format!("{context}: {}", e.name()))
-}
-
-fn refused<T: core::fmt::Debug>(what: &str, result: Result<T, Errno>, errno: Errno) -> Outcome {
-    match result {
-        Err(e) if e == errno => Ok(()),
-        other => Err(format!("{what}: {other:?}, not {}", errno.name())),
-    }
+    suite::run("porttest", cases)
 }
 
 fn inline(bytes: &[u8]) -> SendItem {

@@ -24,6 +24,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use ox_ulib::abi::{Errno, Placement, Signal, Syscall, VmRegion, WaitStatus, USER_STACK_MAX, USER_TOP};
 use ox_ulib::println;
 use ox_ulib::signal::{self, Handler};
+use ox_ulib::suite::{self, ensure, ok, refused, Outcome};
 use ox_ulib::sys::{self, Fork, Pid};
 use ox_ulib::vm::{
     self, Inherit, Place, PAGE_SIZE, VM_ANYWHERE_BASE, VM_INHERIT_COPY, VM_PROT_ALL, VM_PROT_EXECUTE,
@@ -45,8 +46,6 @@ static EXPECTED: AtomicU32 = AtomicU32::new(0);
 /// Faults the mending handlers served, and the last address.
 static MENDED: AtomicU32 = AtomicU32::new(0);
 static MENDED_AT: AtomicU32 = AtomicU32::new(0);
-
-type Outcome = Result<(), String>;
 
 fn main(_: &[&str]) -> i32 {
     if let Err(e) = sys::set_placement(Placement::Local) {
@@ -85,21 +84,8 @@ fn main(_: &[&str]) -> i32 {
         ("fork churn keeps chains short", fork_churn),
         ("a fork to another node: none absent, share copied", fork_across_nodes),
     ];
-    let (mut passed, mut failed) = (0, 0);
-    for (name, case) in cases {
-        match case(&sync) {
-            Ok(()) => {
-                passed += 1;
-                println!("vmtest: {name}: ok");
-            }
-            Err(why) => {
-                failed += 1;
-                println!("vmtest: {name}: FAILED: {why}");
-            }
-        }
-    }
-    println!("vmtest: {passed} passed, {failed} failed");
-    i32::from(failed != 0)
+    let sync = &sync;
+    suite::run("vmtest", cases.map(|(name, case)| (name, move || case(sync))))
 }
 
 /// A page shared with every child (inherit share): words 0..3 carry a child's progress.
@@ -139,28 +125,6 @@ fn peek(addr: u32) -> u32 {
 fn poke(addr: u32, value: u32) {
     // Safety: as for `peek`: the memory is this test's own regions, which nothing else uses.
     unsafe { ptr::write_volatile(addr as *mut u32, value) }
-}
-
-/// Fails with `what` unless `ok`.
-fn ensure(ok: bool, what: impl FnOnce() -> String) -> Outcome {
-    if ok {
-        Ok(())
-    } else {
-        Err(what())
-    }
-}
-
-/// Expects `result` to be the error `errno`.
-fn refused<T: core::fmt::Debug>(what: &str, result: Result<T, Errno>, errno: Errno) -> Outcome {
-    match result {
-        Err(e) if e == errno => Ok(()),
-        other => Err(format!("{what}: {other:?}, not {}", errno.name())),
-    }
-}
-
-/// `context: error` for a call that should have worked.
-fn ok<T>(context: &str, result: Result<T, Errno>) -> Result<T, String> {
-    result.map_err(|e| format!("{context}: {}", e.name()))
 }
 
 /// Runs `body` in a child (on this node) and returns its exit code.
