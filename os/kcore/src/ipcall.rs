@@ -308,7 +308,11 @@ pub fn task_exit(pid: u32) {
     wake(wakeups);
 }
 
-/// Ports, port sets, names and queued messages alive on this node (leak counters).
-pub fn counts() -> ox_ipc::Counts {
-    with_ipc(|ipc| ipc.counts())
+/// Puts the ports' counters in `stats`: ports, names (port sets included) and queued
+/// messages alive on this node.
+pub fn count_into(stats: &mut ox_abi::NodeStats) {
+    let counts = with_ipc(|ipc| ipc.counts());
+    stats.ports = counts.ports as u32;
+    stats.port_names = (counts.names + counts.sets) as u32;
+    stats.port_messages = counts.messages as u32;
 }

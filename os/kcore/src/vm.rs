@@ -204,10 +204,6 @@ pub fn count_into(stats: &mut NodeStats) {
     stats.vm_objects = objects as u32;
     stats.vm_entries = entries as u32;
     stats.vm_deepest_chain = deepest as u32;
-    let ports = crate::ipcall::counts();
-    stats.ports = ports.ports as u32;
-    stats.port_names = (ports.names + ports.sets) as u32;
-    stats.port_messages = ports.messages as u32;
 }
 
 /// Why the VM refused, as an errno.

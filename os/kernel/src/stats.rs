@@ -11,7 +11,7 @@
 
 use ox_abi::{Errno, NodeStats};
 use ox_kcore::task::proc::{self, copy_out, State};
-use ox_kcore::{frame, heap, pmap, vm};
+use ox_kcore::{frame, heap, ipcall, pmap, vm};
 use ox_proto::{Message, Request};
 
 use crate::proc::CentralProc;
@@ -40,6 +40,7 @@ pub fn collect() -> NodeStats {
     let (pending, [messages, frames, resent], dropped) = remote::counters();
     stats.dropped = dropped;
     vm::count_into(&mut stats);
+    ipcall::count_into(&mut stats);
     (stats.pending, stats.messages_out, stats.frames_out, stats.resent) = (pending, messages, frames, resent);
     stats
 }

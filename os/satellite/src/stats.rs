@@ -5,7 +5,7 @@
 
 use ox_abi::NodeStats;
 use ox_kcore::task::proc::{self, State};
-use ox_kcore::{frame, heap, pmap, vm};
+use ox_kcore::{frame, heap, ipcall, pmap, vm};
 use ox_proto::Reply;
 
 use crate::{link, server};
@@ -26,6 +26,7 @@ pub fn collect() -> NodeStats {
     (stats.heap_used, stats.heap_total) = (used as u32, total as u32);
     stats.pending = server::receiving();
     vm::count_into(&mut stats);
+    ipcall::count_into(&mut stats);
     [stats.messages_out, stats.frames_out, stats.resent] = link::traffic();
     stats
 }

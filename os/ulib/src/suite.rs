@@ -5,9 +5,10 @@ use alloc::format;
 use alloc::string::String;
 use core::fmt::Debug;
 
-use ox_abi::Errno;
+use ox_abi::{Errno, WaitStatus};
 
 use crate::println;
+use crate::sys::{self, Fork, Pid};
 
 /// What a case gives: nothing, or why it failed.
 pub type Outcome = Result<(), String>;
@@ -30,6 +31,23 @@ pub fn run<'a, F: FnOnce() -> Outcome>(suite: &str, cases: impl IntoIterator<Ite
     }
     println!("{suite}: {passed} passed, {failed} failed");
     i32::from(failed != 0)
+}
+
+/// Starts `body` in a child (on this node, as the caller's placement says) and returns its
+/// pid without waiting; the child exits with what `body` returns.
+pub fn spawn(body: impl FnOnce() -> i32) -> Result<Pid, String> {
+    match ok("fork", sys::fork())? {
+        Fork::Child => sys::exit(body()),
+        Fork::Parent(pid) => Ok(pid),
+    }
+}
+
+/// Waits for child `pid`; its exit code, or why it did not exit.
+pub fn reap(pid: Pid) -> Result<i32, String> {
+    match ok("wait", sys::wait(Some(pid)))? {
+        (_, WaitStatus::Exited(code)) => Ok(i32::from(code)),
+        (_, status) => Err(format!("the child ended with {status:?}")),
+    }
 }
 
 /// Fails with `what` unless `ok`.

@@ -20,7 +20,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use ox_ulib::abi::{Errno, Placement, Signal, Syscall, WaitStatus, MSG_SIZE_MAX};
+use ox_ulib::abi::{Errno, Placement, Signal, Syscall, MSG_SIZE_MAX};
 use ox_ulib::port::{
     self, Got, GotItem, Msg, SendItem, FOREVER, MSG_COPY_SEND, MSG_MAKE_SEND, MSG_MAKE_SEND_ONCE,
     MSG_MOVE_RECEIVE, MSG_MOVE_SEND_ONCE, NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS, NOTIFY_SEND_ONCE,
@@ -29,8 +29,8 @@ use ox_ulib::port::{
 };
 use ox_ulib::println;
 use ox_ulib::signal::{self, Handler};
-use ox_ulib::suite::{self, ensure, ok, refused, Outcome};
-use ox_ulib::sys::{self, Fork, Pid};
+use ox_ulib::suite::{self, ensure, ok, reap, refused, spawn, Outcome};
+use ox_ulib::sys::{self, Pid};
 
 ox_ulib::entry!(main);
 
@@ -61,21 +61,6 @@ fn main(_: &[&str]) -> i32 {
 
 fn inline(bytes: &[u8]) -> SendItem {
     SendItem::Inline(bytes.to_vec())
-}
-
-/// Forks a child (on this node) running `body`; returns its pid.
-fn spawn(body: impl FnOnce() -> i32) -> Result<Pid, String> {
-    match ok("fork", sys::fork())? {
-        Fork::Child => sys::exit(body()),
-        Fork::Parent(pid) => Ok(pid),
-    }
-}
-
-fn reap(pid: Pid) -> Result<i32, String> {
-    match ok("wait", sys::wait(Some(pid)))? {
-        (_, WaitStatus::Exited(code)) => Ok(i32::from(code)),
-        (_, status) => Err(format!("the child ended with {status:?}")),
-    }
 }
 
 /// In a child: waits until its parent gave it a right under [`GIVEN`].

@@ -21,10 +21,10 @@ use alloc::string::String;
 use core::ptr;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use ox_ulib::abi::{Errno, Placement, Signal, Syscall, VmRegion, WaitStatus, USER_STACK_MAX, USER_TOP};
+use ox_ulib::abi::{Errno, Placement, Signal, Syscall, VmRegion, USER_STACK_MAX, USER_TOP};
 use ox_ulib::println;
 use ox_ulib::signal::{self, Handler};
-use ox_ulib::suite::{self, ensure, ok, refused, Outcome};
+use ox_ulib::suite::{self, ensure, ok, reap, refused, spawn, Outcome};
 use ox_ulib::sys::{self, Fork, Pid};
 use ox_ulib::vm::{
     self, Inherit, Place, PAGE_SIZE, VM_ANYWHERE_BASE, VM_INHERIT_COPY, VM_PROT_ALL, VM_PROT_EXECUTE,
@@ -129,29 +129,8 @@ fn poke(addr: u32, value: u32) {
 
 /// Runs `body` in a child (on this node) and returns its exit code.
 fn child(body: impl FnOnce() -> i32) -> Result<(Pid, i32), String> {
-    match ok("fork", sys::fork())? {
-        Fork::Child => sys::exit(body()),
-        Fork::Parent(pid) => match ok("wait", sys::wait(Some(pid)))? {
-            (_, WaitStatus::Exited(code)) => Ok((pid, i32::from(code))),
-            (_, status) => Err(format!("the child ended with {status:?}")),
-        },
-    }
-}
-
-/// Starts `body` in a child (on this node) and returns its pid without waiting.
-fn spawn(body: impl FnOnce() -> i32) -> Result<Pid, String> {
-    match ok("fork", sys::fork())? {
-        Fork::Child => sys::exit(body()),
-        Fork::Parent(pid) => Ok(pid),
-    }
-}
-
-/// The child's exit code.
-fn reap(pid: Pid) -> Result<i32, String> {
-    match ok("wait", sys::wait(Some(pid)))? {
-        (_, WaitStatus::Exited(code)) => Ok(i32::from(code)),
-        (_, status) => Err(format!("the child ended with {status:?}")),
-    }
+    let pid = spawn(body)?;
+    Ok((pid, reap(pid)?))
 }
 
 /// The SIGSEGV handler of a child that expects a fault: exits [`FAULTED`] if it came at the
