@@ -27,6 +27,7 @@ pub mod loader;
 pub mod machine;
 pub mod mmu;
 pub mod monitor;
+pub mod profile;
 pub mod remote;
 pub mod session;
 pub mod system;

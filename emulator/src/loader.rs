@@ -89,14 +89,23 @@ impl Symbols {
     /// `name` or `name+0x10` for `addr`: the closest symbol at or below it, if it is within
     /// that symbol's size (or, for symbols without a size, within 64 KiB).
     pub fn describe(&self, addr: u32) -> Option<String> {
+        let (start, name) = self.holding(addr)?;
+        let offset = addr - start;
+        Some(if offset == 0 { name.to_string() } else { format!("{name}+{offset:#x}") })
+    }
+
+    /// The name of the symbol holding `addr` (as [`Symbols::describe`], without the offset).
+    pub fn name_of(&self, addr: u32) -> Option<&str> {
+        self.holding(addr).map(|(_, name)| name)
+    }
+
+    /// The closest symbol at or below `addr`, if `addr` is within its size (or, for a symbol
+    /// without a size, within 64 KiB): its address and name.
+    fn holding(&self, addr: u32) -> Option<(u32, &str)> {
         let i = self.entries.partition_point(|(a, _, _)| *a <= addr).checked_sub(1)?;
         let (start, size, name) = &self.entries[i];
-        let offset = addr - start;
         let limit = if *size == 0 { 0x10000 } else { *size };
-        if offset >= limit {
-            return None;
-        }
-        Some(if offset == 0 { name.clone() } else { format!("{name}+{offset:#x}") })
+        (addr - start < limit).then_some((*start, name.as_str()))
     }
 
     /// The symbol starting exactly at `addr`.
@@ -199,6 +208,18 @@ pub fn load_elf(bus: &mut Bus, bytes: &[u8]) -> Result<Image, LoadError> {
     }
     let entry =
         u32::try_from(elf.entry).map_err(|_| LoadError(format!("entry {:#x} is not 32-bit", elf.entry)))?;
+    Ok(Image { entry, symbols: symbols_of(&elf) })
+}
+
+/// The symbols of an ox32 executable, without loading it: for a node whose kernel arrives over
+/// a link (a satellite booted by its ROM), so that profiles and traces can name its functions.
+pub fn read_symbols(bytes: &[u8]) -> Result<Symbols, LoadError> {
+    check_ident(bytes)?;
+    let elf = Elf::parse(bytes).map_err(|e| LoadError(format!("not a valid ELF file: {e}")))?;
+    Ok(symbols_of(&elf))
+}
+
+fn symbols_of(elf: &Elf) -> Symbols {
     let mut entries: Vec<(u32, u32, String)> = elf
         .syms
         .iter()
@@ -217,7 +238,7 @@ pub fn load_elf(bus: &mut Bus, bytes: &[u8]) -> Result<Image, LoadError> {
         .collect();
     entries.sort();
     entries.dedup();
-    Ok(Image { entry, symbols: Symbols { entries } })
+    Symbols { entries }
 }
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ use crate::devices::timer::Timer;
 use crate::devices::uart::Uart;
 use crate::loader::{self, LoadError, Symbols};
 use crate::mmu::Access;
+use crate::profile::Profile;
 use crate::time::Clock;
 
 /// The longest slice, in cycles: bounds how long host input waits to be seen.
@@ -93,6 +94,8 @@ pub struct Machine {
     pub bus: Bus,
     /// Symbols of the loaded image.
     pub symbols: Symbols,
+    /// Where the CPU was, every so many cycles, if profiling (`orrery run --profile`).
+    pub profile: Option<Profile>,
     code: CodeCache,
     #[cfg(all(target_arch = "x86_64", unix))]
     jit: Option<Box<crate::jit::Jit>>,
@@ -140,6 +143,7 @@ impl Machine {
             cpu,
             bus,
             symbols: Symbols::default(),
+            profile: None,
             code,
             #[cfg(all(target_arch = "x86_64", unix))]
             jit: None,
@@ -278,6 +282,9 @@ impl Machine {
     pub fn idle_until(&mut self, cycles: u64) {
         if self.waiting {
             self.cpu.cycles = self.cpu.cycles.max(cycles);
+            if let Some(profile) = &mut self.profile {
+                profile.waiting(self.cpu.cycles);
+            }
         }
     }
 
@@ -314,15 +321,24 @@ impl Machine {
                     None if self.bus.may_receive() => return RunState::Idle,
                     None => return RunState::Stuck,
                 }
+                if let Some(profile) = &mut self.profile {
+                    profile.waiting(self.cpu.cycles);
+                }
                 continue;
             }
             let limit = next_event.unwrap_or(u64::MAX).min(until);
-            let budget = if trace { 1 } else { (limit - self.cpu.cycles).clamp(1, MAX_SLICE) };
+            let mut budget = if trace { 1 } else { (limit - self.cpu.cycles).clamp(1, MAX_SLICE) };
+            if let Some(profile) = &self.profile {
+                budget = budget.min(profile.budget(self.cpu.cycles));
+            }
             if trace {
                 self.trace_instruction();
             }
             if self.slice(budget, trace) == Exit::Wait {
                 self.waiting = self.bus.pending_interrupt(self.cpu.now()).is_none();
+            }
+            if let Some(profile) = &mut self.profile {
+                profile.running(self.cpu.cycles, self.cpu.pc, self.cpu.reg(Reg::RA), self.cpu.kernel());
             }
         }
     }

@@ -15,6 +15,7 @@ use orrery_emulator::console::ConsoleSpec;
 use orrery_emulator::devices::block::Disk;
 use orrery_emulator::machine::{Machine, MachineConfig, RunState};
 use orrery_emulator::monitor::{self, Monitor, MonitorSpec, DEFAULT_LIMIT};
+use orrery_emulator::profile::Profile;
 use orrery_emulator::session::{Script, Session};
 use orrery_emulator::system::{System, SystemOptions, SystemState, Target};
 use orrery_emulator::time::Clock;
@@ -107,6 +108,70 @@ impl NodeArgs {
     }
 }
 
+/// `orrery run`'s profiler (docs/monitor.md, "Profiling").
+#[derive(Args)]
+struct ProfileArgs {
+    /// Sample where every node's CPU is, every `--profile-interval` cycles, and write each
+    /// node's busiest functions to this file when the run ends.
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Cycles between two samples.
+    #[arg(long, default_value_t = 997, requires = "profile")]
+    profile_interval: u64,
+    /// Rows per node in the report.
+    #[arg(long, default_value_t = 30, requires = "profile")]
+    profile_top: usize,
+    /// `NODE=ELF`: name NODE's kernel functions from this executable (a satellite's kernel
+    /// arrives over its link, so the emulator has no names for it otherwise), e.g.
+    /// `--symbols sat1=target/ox32/satellite.elf`. May be given once per node.
+    #[arg(long, value_name = "NODE=ELF", requires = "profile")]
+    symbols: Vec<String>,
+}
+
+impl ProfileArgs {
+    /// Starts profiling `machines` (named), with the symbols given for them.
+    fn start<'a>(&self, machines: impl Iterator<Item = (&'a str, &'a mut Machine)>) -> Result<(), String> {
+        if self.profile.is_none() {
+            return Ok(());
+        }
+        let mut given = Vec::new();
+        for spec in &self.symbols {
+            let Some((node, path)) = spec.split_once('=') else {
+                return Err(format!("--symbols {spec}: give NODE=ELF"));
+            };
+            let bytes = orrery_emulator::loader::read_image(Path::new(path))?;
+            let symbols =
+                orrery_emulator::loader::read_symbols(&bytes).map_err(|e| format!("{path}: {e}"))?;
+            given.push((node.to_string(), symbols, false));
+        }
+        for (name, machine) in machines {
+            machine.profile = Some(Profile::new(self.profile_interval, machine.cpu.cycles));
+            if let Some(entry) = given.iter_mut().find(|(node, _, _)| node == name) {
+                machine.symbols = entry.1.clone();
+                entry.2 = true;
+            }
+        }
+        match given.iter().find(|(_, _, used)| !used) {
+            Some((node, _, _)) => Err(format!("--symbols: there is no node `{node}`")),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes the report of `machines` (named) to the `--profile` file.
+    fn finish<'a>(&self, machines: impl Iterator<Item = (&'a str, &'a Machine)>) -> Result<(), String> {
+        let Some(path) = &self.profile else {
+            return Ok(());
+        };
+        let mut report = String::new();
+        for (name, machine) in machines {
+            if let Some(profile) = &machine.profile {
+                report.push_str(&profile.report(name, &machine.symbols, self.profile_top));
+            }
+        }
+        write_file(path, report.as_bytes())
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Boot a topology (a `.toml` file: every node, consoles prefixed `[name]`), or one node
@@ -129,6 +194,8 @@ enum Command {
         /// docs/pictures.md), for `orrery trace`.
         #[arg(long)]
         trace: Option<PathBuf>,
+        #[command(flatten)]
+        profile: ProfileArgs,
     },
     /// Read a link trace written by `orrery run TOPOLOGY --trace FILE` (docs/pictures.md).
     Trace {
@@ -291,6 +358,7 @@ fn run_topology(
     max_cycles: Option<u64>,
     threads: usize,
     trace: Option<&Path>,
+    profile: &ProfileArgs,
 ) -> Result<ExitCode, String> {
     if node.disk.is_some() {
         return Err(
@@ -316,9 +384,11 @@ fn run_topology(
     }
     let central = system.nodes.iter().position(|n| n.role == Role::Central).unwrap_or(0);
     let limit = max_cycles.map_or(u64::MAX, |c| system.nodes[central].machine.cpu.clock.time_of(c));
+    profile.start(system.nodes.iter_mut().map(|n| (n.name.as_str(), &mut n.machine)))?;
     let outcome = system.run(limit, threads);
     report_refusals(&system);
     system.finish_trace()?;
+    profile.finish(system.nodes.iter().map(|n| (n.name.as_str(), &n.machine)))?;
     match outcome? {
         SystemState::PoweredOff(code) => Ok(ExitCode::from(code as u8)),
         SystemState::Disconnected => Ok(ExitCode::SUCCESS),
@@ -353,9 +423,10 @@ fn run(
     max_cycles: Option<u64>,
     threads: usize,
     trace: Option<&Path>,
+    profile: &ProfileArgs,
 ) -> Result<ExitCode, String> {
     if node.image.extension().is_some_and(|e| e == "toml") {
-        return run_topology(node, max_cycles, threads, trace);
+        return run_topology(node, max_cycles, threads, trace, profile);
     }
     if trace.is_some() {
         return Err(
@@ -367,16 +438,23 @@ fn run(
     if scripted {
         machine.end_input();
     }
-    let limit = max_cycles.unwrap_or(u64::MAX);
+    profile.start(std::iter::once(("node", &mut machine)))?;
+    let code = run_machine(&mut machine, max_cycles.unwrap_or(u64::MAX));
+    profile.finish(std::iter::once(("node", &machine)))?;
+    Ok(code)
+}
+
+/// Runs one booted node to its end; the exit status `orrery run` gives.
+fn run_machine(machine: &mut Machine, limit: u64) -> ExitCode {
     loop {
         match machine.run(limit) {
-            RunState::PoweredOff(code) => return Ok(ExitCode::from(code as u8)),
+            RunState::PoweredOff(code) => return ExitCode::from(code as u8),
             RunState::Running => {
                 eprintln!(
                     "orrery: stopped after {limit} cycles (--max-cycles) at pc {:#010x}",
                     machine.cpu.pc
                 );
-                return Ok(ExitCode::from(124));
+                return ExitCode::from(124);
             }
             RunState::Idle => {
                 if !machine.wait_host() {
@@ -388,7 +466,7 @@ fn run(
                     "orrery: the guest waits at pc {:#010x} for an interrupt that can never come",
                     machine.cpu.pc
                 );
-                return Ok(ExitCode::from(125));
+                return ExitCode::from(125);
             }
         }
     }
@@ -621,11 +699,15 @@ fn main() -> ExitCode {
     }));
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { node, max_cycles, threads, expect: Some(script), trace } => {
-            run_expect(node, max_cycles, threads, &script, trace.as_deref())
+        Command::Run { node, max_cycles, threads, expect: Some(script), trace, profile } => {
+            if profile.profile.is_some() {
+                Err("--profile samples a run without --expect: leave out one of them".into())
+            } else {
+                run_expect(node, max_cycles, threads, &script, trace.as_deref())
+            }
         }
-        Command::Run { node, max_cycles, threads, expect: None, trace } => {
-            run(node, max_cycles, threads, trace.as_deref())
+        Command::Run { node, max_cycles, threads, expect: None, trace, profile } => {
+            run(node, max_cycles, threads, trace.as_deref(), &profile)
         }
         Command::Trace { command } => trace_command(command),
         Command::Topology { command } => topology_command(command),

@@ -62,23 +62,55 @@ const CHUNK: usize = 16 * 1024;
 /// The file the benchmark writes.
 const FILE: &str = "/satbench.dat";
 
-fn main(_args: &[&str]) -> i32 {
-    println!("satbench: calls ({LOCAL_CALLS} local, {FORWARDED_CALLS} forwarded each; per call)");
-    println!("satbench: {:<28} {:>5} {:>12} {:>12}", "call", "node", "instructions", "ns");
-    let mut failures = calls(0);
-    failures += on_satellite(|| calls(SAT));
-    println!(
-        "satbench: throughput, {} KiB in {} KiB calls to {FILE} on the central",
-        TOTAL / 1024,
-        CHUNK / 1024
-    );
-    println!("satbench: {:<6} {:>5} {:>10} {:>12}", "", "node", "us", "KiB/s");
-    failures += on_central(|| throughput(0));
-    failures += on_satellite(|| throughput(SAT));
-    failures += on_central(fork_cow);
-    failures += on_central(port_rpc);
-    failures += on_central(|| vm_faults(0));
-    failures += on_satellite(|| vm_faults(SAT));
+fn main(args: &[&str]) -> i32 {
+    // `satbench [PART ...]` runs only the parts named (all of them without any), e.g. under
+    // `orrery run --profile` to see where one figure's instructions go.
+    let names = args.get(1..).unwrap_or(&[]);
+    if let Some(unknown) = names.iter().find(|n| !PARTS.contains(n)) {
+        println!("satbench: no part `{unknown}`; the parts are {}", PARTS.join(", "));
+        return 2;
+    }
+    let want = |part: &str| names.is_empty() || names.contains(&part);
+    let mut failures = 0;
+    if want("calls") {
+        println!("satbench: calls ({LOCAL_CALLS} local, {FORWARDED_CALLS} forwarded each; per call)");
+        println!("satbench: {:<28} {:>5} {:>12} {:>12}", "call", "node", "instructions", "ns");
+        failures += calls(0);
+        failures += on_satellite(|| calls(SAT));
+    }
+    if want("throughput") {
+        println!(
+            "satbench: throughput, {} KiB in {} KiB calls to {FILE} on the central",
+            TOTAL / 1024,
+            CHUNK / 1024
+        );
+        println!("satbench: {:<6} {:>5} {:>10} {:>12}", "", "node", "us", "KiB/s");
+        failures += on_central(|| throughput(0));
+        failures += on_satellite(|| throughput(SAT));
+    }
+    if want("fork-cow") {
+        failures += on_central(fork_cow);
+    }
+    if want("port-rpc") {
+        failures += on_central(port_rpc);
+    }
+    if want("vm-faults") {
+        failures += on_central(|| vm_faults(0));
+        failures += on_satellite(|| vm_faults(SAT));
+    }
+    if want("remote-fork") {
+        failures += remote_forks();
+    }
+    println!("satbench: {failures} failure(s)");
+    i32::from(failures != 0)
+}
+
+/// The parts of the benchmark, in the order they run.
+const PARTS: [&str; 6] = ["calls", "throughput", "fork-cow", "port-rpc", "vm-faults", "remote-fork"];
+
+/// The remote forks of growing images, then one too big; returns the failures.
+fn remote_forks() -> u32 {
+    let mut failures = 0;
     println!("satbench: remote fork onto satellite {SAT} (rfork + exit + wait)");
     println!(
         "satbench: {:>8} {:>6} {:>9} {:>10} {:>13} {:>9} {:>7} {:>7}",
@@ -104,9 +136,7 @@ fn main(_args: &[&str]) -> i32 {
         ins += &format!(" {name}={ins_per_kib}");
     }
     println!("satbench: remote-fork us/KiB{us} ins/KiB{ins} (per KiB of image)");
-    failures += too_big(grown);
-    println!("satbench: {failures} failure(s)");
-    i32::from(failures != 0)
+    failures + too_big(grown)
 }
 
 /// Runs `f` in a child on the central (so what it allocates does not grow this process's
