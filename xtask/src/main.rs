@@ -164,7 +164,7 @@ pub fn boot(topology: &Path) -> Result<ExitCode> {
 }
 
 /// Guest crates whose unit tests `cargo xtask test` runs on the host.
-const GUEST_UNIT_TESTED: [&str; 6] = ["ox-abi", "ox-link", "ox-proto", "ox-fs", "ox-vm", "ox-ipc"];
+const GUEST_UNIT_TESTED: [&str; 7] = ["ox-abi", "ox-link", "ox-proto", "ox-fs", "ox-vm", "ox-ipc", "ox-mem"];
 
 /// `test`: guest build, the reproducibility check, host tests (the host workspace — its
 /// whole-system tests with the JIT —, the whole-system tests again with the interpreter, then

@@ -32,6 +32,8 @@
 #![no_std]
 
 extern crate alloc;
+// Linked for its `memcpy` and `memset`, which replace compiler_builtins'.
+use ox_mem as _;
 
 pub mod arch;
 pub mod console;
