@@ -245,9 +245,7 @@ impl<D: BlockDevice> Fs<D> {
             return Err(Error::Invalid);
         }
         let (block, at) = self.sb.inode_place(ino);
-        let mut buf = zeroed_block();
-        self.bread(block, &mut buf)?;
-        Inode::decode(&buf[at..at + INODE_SIZE])
+        self.bread_with(block, |buf| Inode::decode(&buf[at..at + INODE_SIZE]))?
     }
 
     /// Writes inode `ino`.
@@ -370,13 +368,14 @@ impl<D: BlockDevice> Fs<D> {
             inode.indirect = self.alloc_block()?;
             self.write_inode(ino, inode)?;
         }
-        let mut buf = zeroed_block();
-        self.bread(inode.indirect, &mut buf)?;
-        let block = self.checked(indirect_entry(&buf[..], n))?;
+        let entry = self.bread_with(inode.indirect, |buf| indirect_entry(&buf[..], n))?;
+        let block = self.checked(entry)?;
         if block != 0 || !alloc {
             return Ok(block);
         }
         let block = self.alloc_block()?;
+        let mut buf = zeroed_block();
+        self.bread(inode.indirect, &mut buf)?;
         set_indirect_entry(&mut buf[..], n, block);
         self.bwrite(inode.indirect, &buf)?;
         Ok(block)
@@ -392,18 +391,15 @@ impl<D: BlockDevice> Fs<D> {
             return Ok(0);
         }
         let len = buf.len().min((inode.size - offset) as usize);
-        let mut block_buf = zeroed_block();
         let mut done = 0;
         while done < len {
             let pos = offset as usize + done;
             let (n, within) = (pos / BLOCK_SIZE, pos % BLOCK_SIZE);
             let chunk = (BLOCK_SIZE - within).min(len - done);
+            let to = &mut buf[done..done + chunk];
             match self.bmap(ino, &mut inode, n, false)? {
-                0 => buf[done..done + chunk].fill(0),
-                block => {
-                    self.bread(block, &mut block_buf)?;
-                    buf[done..done + chunk].copy_from_slice(&block_buf[within..within + chunk]);
-                }
+                0 => to.fill(0),
+                block => self.bread_with(block, |data| to.copy_from_slice(&data[within..within + chunk]))?,
             }
             done += chunk;
         }

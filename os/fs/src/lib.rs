@@ -73,6 +73,16 @@ pub trait BlockDevice {
     fn flush(&mut self) -> Result<(), Error> {
         Ok(())
     }
+
+    /// Lends block `block` to `look`, for a reader that wants a few bytes of it or copies it
+    /// somewhere itself: a cache lends its own copy, so nothing is copied twice. By default
+    /// the block is read into a buffer first.
+    fn read_with(&mut self, block: u32, look: &mut dyn FnMut(&Block)) -> Result<(), Error> {
+        let mut buf = zeroed_block();
+        self.read(block, &mut buf)?;
+        look(&buf);
+        Ok(())
+    }
 }
 
 impl<D: BlockDevice + ?Sized> BlockDevice for &mut D {
@@ -90,6 +100,10 @@ impl<D: BlockDevice + ?Sized> BlockDevice for &mut D {
 
     fn flush(&mut self) -> Result<(), Error> {
         (**self).flush()
+    }
+
+    fn read_with(&mut self, block: u32, look: &mut dyn FnMut(&Block)) -> Result<(), Error> {
+        (**self).read_with(block, look)
     }
 }
 

@@ -60,6 +60,18 @@ impl<D: BlockDevice> Fs<D> {
         self.dev.read(block, buf)
     }
 
+    /// Lends block `block`, as the transaction under way left it, to `look` (without a copy
+    /// where the cache holds it: [`BlockDevice::read_with`]).
+    pub(crate) fn bread_with<R>(&mut self, block: u32, look: impl FnOnce(&Block) -> R) -> Result<R, Error> {
+        if let Some((_, data)) = self.log.pending.iter().find(|(b, _)| *b == block) {
+            return Ok(look(data));
+        }
+        let mut look = Some(look);
+        let mut result = None;
+        self.dev.read_with(block, &mut |data| result = look.take().map(|look| look(data)))?;
+        result.ok_or(Error::Io)
+    }
+
     /// Writes block `block` as part of the transaction under way (outside one, as a
     /// transaction of its own). A transaction that outgrows the log is [`Error::NoSpace`].
     pub(crate) fn bwrite(&mut self, block: u32, buf: &Block) -> Result<(), Error> {
