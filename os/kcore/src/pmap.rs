@@ -22,7 +22,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use ox32::memmap::UART_BASE;
 use ox32::pte::{l1_index, l2_index, SUPERPAGE_SIZE};
-use ox_abi::{Errno, USER_TOP};
+use ox_abi::{Errno, USER_BASE, USER_TOP};
 
 use crate::arch;
 use crate::frame::{self, Frame, FRAME_SIZE};
@@ -95,6 +95,9 @@ pub fn activate_kernel() {
 pub struct PageTable {
     root: Frame,
     asid: u32,
+    /// Pages mapped: a table with none left, or one emptied whole, is cleared without a walk
+    /// over its entries.
+    leaves: u32,
 }
 
 impl PageTable {
@@ -106,7 +109,7 @@ impl PageTable {
         table(root)[USER_L1_ENTRIES..].copy_from_slice(&table(kernel)[USER_L1_ENTRIES..]);
         // The ASID may have belonged to a dead address space: drop its stale entries.
         arch::flush_asid(asid);
-        Ok(PageTable { root, asid })
+        Ok(PageTable { root, asid, leaves: 0 })
     }
 
     /// Makes this table active.
@@ -140,6 +143,7 @@ impl PageTable {
         *entry = leaf(frame, flags | PteFlags::U);
         if old & PteFlags::V.bits() == 0 {
             USER_PAGES.fetch_add(1, Ordering::Relaxed);
+            self.leaves += 1;
         } else {
             arch::flush_asid(self.asid);
         }
@@ -169,17 +173,43 @@ impl PageTable {
 
     /// Removes every mapping in `start..end` (page-aligned).
     pub fn remove(&mut self, start: u32, end: u32) {
+        if self.leaves == 0 {
+            return;
+        }
+        if start <= USER_BASE && end >= USER_TOP {
+            // All of user space (an address space going away): nothing is mapped below it.
+            self.clear();
+            return;
+        }
+        let mut removed = 0;
         let changed = self.for_each_entry(start, end, |entry| {
             let mapped = *entry & PteFlags::V.bits() != 0;
             if mapped {
                 *entry = 0;
-                USER_PAGES.fetch_sub(1, Ordering::Relaxed);
+                removed += 1;
             }
             mapped
         });
+        USER_PAGES.fetch_sub(removed, Ordering::Relaxed);
+        self.leaves -= removed;
         if changed {
             arch::flush_asid(self.asid);
         }
+    }
+
+    /// Removes every user mapping: frees the level-2 tables (not the frames their leaves map:
+    /// those are their memory objects'), without looking at their entries.
+    fn clear(&mut self) {
+        let root = table(self.root);
+        for dir in root[..USER_L1_ENTRIES].iter_mut().filter(|d| **d & PteFlags::V.bits() != 0) {
+            // Safety: the level-2 table belongs to this table alone, and its entry goes now.
+            unsafe { frame::free(entry_frame(*dir)) };
+            *dir = 0;
+            TABLE_FRAMES.fetch_sub(1, Ordering::Relaxed);
+        }
+        USER_PAGES.fetch_sub(self.leaves, Ordering::Relaxed);
+        self.leaves = 0;
+        arch::flush_asid(self.asid);
     }
 
     /// Keeps, of every mapping in `start..end` (page-aligned), only the rights in `keep`
@@ -222,16 +252,7 @@ impl Drop for PageTable {
     /// Frees every level-2 table and the root (not the frames the leaves map: those are
     /// their memory objects'). The table must not be active.
     fn drop(&mut self) {
-        let root = table(self.root);
-        for dir in root[..USER_L1_ENTRIES].iter_mut().filter(|d| **d & PteFlags::V.bits() != 0) {
-            let l2 = entry_frame(*dir);
-            let leaves = table(l2).iter().filter(|p| **p & PteFlags::V.bits() != 0).count();
-            USER_PAGES.fetch_sub(leaves as u32, Ordering::Relaxed);
-            // Safety: the level-2 table belongs to this table alone.
-            unsafe { frame::free(l2) };
-            TABLE_FRAMES.fetch_sub(1, Ordering::Relaxed);
-        }
-        arch::flush_asid(self.asid);
+        self.clear();
         // Safety: the root belongs to this table, which is not active (the caller's duty).
         unsafe { frame::free(self.root) };
         TABLE_FRAMES.fetch_sub(1, Ordering::Relaxed);

@@ -7,7 +7,6 @@
 //! page tables ([`Pmap`](crate::Pmap)s) map frames but hold no reference: the map layer removes
 //! a mapping before the page it maps leaves its object.
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 use crate::addr::{FrameId, ObjectId, PageIndex, PAGE_SIZE};
@@ -37,17 +36,50 @@ pub struct FrameInfo {
     pub owner: Option<(ObjectId, PageIndex)>,
 }
 
-/// The frames in use and their metadata, over a [`PhysMem`].
+/// The frames in use and their metadata, over a [`PhysMem`]. The metadata sit in a vector
+/// indexed by frame number from the lowest frame seen (frames are numbered densely: a node's
+/// RAM), so every page fault, copy and release finds a frame's in one step.
 #[derive(Debug)]
 pub struct FrameTable<M> {
     mem: M,
-    info: BTreeMap<FrameId, FrameInfo>,
+    /// `info[i]` is frame `base + i`'s, if it is in use.
+    info: Vec<Option<FrameInfo>>,
+    base: u32,
+    in_use: usize,
 }
 
 impl<M: PhysMem> FrameTable<M> {
     /// A table with no frame in use, over `mem`.
     pub fn new(mem: M) -> FrameTable<M> {
-        FrameTable { mem, info: BTreeMap::new() }
+        FrameTable { mem, info: Vec::new(), base: 0, in_use: 0 }
+    }
+
+    fn slot(&self, frame: FrameId) -> Option<&FrameInfo> {
+        let i = frame.0.checked_sub(self.base)? as usize;
+        self.info.get(i)?.as_ref()
+    }
+
+    fn slot_mut(&mut self, frame: FrameId) -> Option<&mut FrameInfo> {
+        let i = frame.0.checked_sub(self.base)? as usize;
+        self.info.get_mut(i)?.as_mut()
+    }
+
+    /// Records `info` for `frame`, growing the vector to reach it.
+    fn insert(&mut self, frame: FrameId, info: FrameInfo) {
+        if self.info.is_empty() {
+            self.base = frame.0;
+        } else if frame.0 < self.base {
+            let more = (self.base - frame.0) as usize;
+            self.info.splice(0..0, core::iter::repeat_n(None, more));
+            self.base = frame.0;
+        }
+        let i = (frame.0 - self.base) as usize;
+        if i >= self.info.len() {
+            self.info.resize(i + 1, None);
+        }
+        if self.info[i].replace(info).is_none() {
+            self.in_use += 1;
+        }
     }
 
     /// The physical memory.
@@ -63,42 +95,44 @@ impl<M: PhysMem> FrameTable<M> {
     /// A frame with one reference and no owner yet (contents unspecified), or `None`.
     pub fn allocate(&mut self) -> Option<FrameId> {
         let frame = self.mem.allocate()?;
-        self.info.insert(frame, FrameInfo { refs: 1, owner: None });
+        self.insert(frame, FrameInfo { refs: 1, owner: None });
         Some(frame)
     }
 
     /// Records that `frame` is resident in `object` at `index` (or in nothing).
     pub fn set_owner(&mut self, frame: FrameId, owner: Option<(ObjectId, PageIndex)>) {
-        if let Some(info) = self.info.get_mut(&frame) {
+        if let Some(info) = self.slot_mut(frame) {
             info.owner = owner;
         }
     }
 
     /// Takes one more reference on `frame` (in use).
     pub fn retain(&mut self, frame: FrameId) {
-        if let Some(info) = self.info.get_mut(&frame) {
+        if let Some(info) = self.slot_mut(frame) {
             info.refs += 1;
         }
     }
 
     /// Drops one reference on `frame`; at zero the frame goes back to the physical memory.
     pub fn release(&mut self, frame: FrameId) {
-        let Some(info) = self.info.get_mut(&frame) else { return };
+        let Some(info) = self.slot_mut(frame) else { return };
         info.refs -= 1;
         if info.refs == 0 {
-            self.info.remove(&frame);
+            let i = (frame.0 - self.base) as usize;
+            self.info[i] = None;
+            self.in_use -= 1;
             self.mem.free(frame);
         }
     }
 
     /// The metadata of `frame`, if it is in use.
     pub fn info(&self, frame: FrameId) -> Option<FrameInfo> {
-        self.info.get(&frame).copied()
+        self.slot(frame).copied()
     }
 
     /// Frames in use.
     pub fn in_use(&self) -> usize {
-        self.info.len()
+        self.in_use
     }
 }
 
@@ -174,7 +208,44 @@ impl PhysMem for VecMem {
 #[cfg(test)]
 mod tests {
     use super::{FrameTable, PhysMem, VecMem};
-    use crate::addr::{ObjectId, PageIndex};
+    use crate::addr::{FrameId, ObjectId, PageIndex};
+
+    /// Frames handed out from the top down, as a free list may.
+    struct Descending(u32);
+
+    impl PhysMem for Descending {
+        fn allocate(&mut self) -> Option<FrameId> {
+            self.0 = self.0.checked_sub(3)?;
+            Some(FrameId(self.0))
+        }
+        fn free(&mut self, _: FrameId) {}
+        fn zero(&mut self, _: FrameId) {}
+        fn copy(&mut self, _: FrameId, _: FrameId) {}
+        fn read(&self, _: FrameId, _: usize, _: &mut [u8]) {}
+        fn write(&mut self, _: FrameId, _: usize, _: &[u8]) {}
+    }
+
+    #[test]
+    fn the_table_reaches_frames_below_the_first() {
+        let mut table = FrameTable::new(Descending(0x8_0100));
+        let frames: alloc::vec::Vec<FrameId> = (0..5).map(|_| table.allocate().unwrap()).collect();
+        assert_eq!(frames[4], FrameId(0x8_0100 - 15));
+        for (i, frame) in frames.iter().enumerate() {
+            table.set_owner(*frame, Some((ObjectId(i as u32), PageIndex(7))));
+        }
+        assert_eq!(table.in_use(), 5);
+        for (i, frame) in frames.iter().enumerate() {
+            assert_eq!(table.info(*frame).and_then(|f| f.owner), Some((ObjectId(i as u32), PageIndex(7))));
+        }
+        assert_eq!(table.info(FrameId(0x8_0100 - 4)), None, "a frame between two in use");
+        assert_eq!(table.info(FrameId(1)), None, "far below");
+        assert_eq!(table.info(FrameId(u32::MAX)), None, "far above");
+        table.retain(frames[2]);
+        table.release(frames[2]);
+        assert_eq!(table.in_use(), 5);
+        table.release(frames[2]);
+        assert_eq!((table.in_use(), table.info(frames[2])), (4, None));
+    }
 
     #[test]
     fn vec_mem_limits_and_reuses() {

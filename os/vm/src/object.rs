@@ -257,9 +257,25 @@ impl Objects {
         offset: PageIndex,
         frames: &mut FrameTable<M>,
     ) {
-        let Some(old) = self.table.remove(&backing) else { return };
+        let Some(mut old) = self.table.remove(&backing) else { return };
         let Some(object) = self.table.get_mut(&shadow) else { return };
         let mut freed = Vec::new();
+        // The common case after a fork whose child has gone: a shadow with few pages over a
+        // backing with many, seen whole at the same indices. Its map is taken over wholesale
+        // and the shadow's few pages put in it, instead of moving the many a page at a time.
+        let within = old.pages.last_key_value().is_none_or(|(last, _)| last.0 < object.size);
+        if offset.0 == 0 && within && object.pages.len() < old.pages.len() {
+            core::mem::swap(&mut object.pages, &mut old.pages);
+            for (&index, &frame) in &object.pages {
+                frames.set_owner(frame, Some((shadow, index)));
+            }
+            for (index, frame) in core::mem::take(&mut old.pages) {
+                if let Some(hidden) = object.pages.insert(index, frame) {
+                    freed.push(hidden);
+                }
+                frames.set_owner(frame, Some((shadow, index)));
+            }
+        }
         for (index, frame) in old.pages {
             let seen = index.0.checked_sub(offset.0).filter(|i| *i < object.size).map(PageIndex);
             match seen {
