@@ -13,6 +13,14 @@
 //! - `0x01C RX_COUNT` (RO): frames waiting.
 //! - `0x020 TX_FRAMES`, `0x024 RX_FRAMES`, `0x028 RX_OVERFLOWS` (RO): frames sent, frames
 //!   received, frames lost because the receive queue was full.
+//! - `0x02C FEATURES` (RO): bit 0 `CRC`, the port can compute and check frame checksums.
+//! - `0x030 CRC_AT` (RW): checksum offload, as a network card's: the byte offset of a 4-byte
+//!   CRC-32 field in every frame, or `0xFFFF_FFFF` (the reset value) for none. While set,
+//!   `TX_SEND` writes the CRC-32 (IEEE 802.3, as `ox_link::crc`) of the frame — taken with that
+//!   field zero — into the field before the frame leaves, and `STATUS` bit 3 `RX_CRC_OK` says
+//!   whether the head frame's field holds the CRC-32 of that frame (a frame too short to hold
+//!   the field is not OK). The boot ROM leaves it off and checks in software; the kernels turn
+//!   it on, which spares each end a pass over every byte of every frame (docs/devices.md).
 //! - `0x400..0x400 + MTU` transmit buffer (RW); `0x800..0x800 + MTU` the head frame (RO;
 //!   bytes past its length read 0).
 //!
@@ -22,6 +30,8 @@
 //! boundary, which is how a link's bandwidth pushes back on a fast sender.
 
 use std::collections::VecDeque;
+
+use ox_link::crc::crc32_update;
 
 use crate::device::{Device, DeviceFault};
 use crate::time::Time;
@@ -48,6 +58,10 @@ const TX_FRAMES: u32 = 0x020;
 const RX_FRAMES: u32 = 0x024;
 /// Frames lost to a full receive queue (RO).
 const RX_OVERFLOWS: u32 = 0x028;
+/// What the port can do (RO).
+const FEATURES: u32 = 0x02c;
+/// Where the checksum goes, or [`CRC_OFF`] (RW).
+const CRC_AT: u32 = 0x030;
 /// Transmit buffer (RW).
 const TX_BUF: u32 = 0x400;
 /// Receive window onto the head frame (RO).
@@ -59,6 +73,12 @@ pub const STATUS_UP: u32 = 1 << 0;
 pub const STATUS_RX_READY: u32 = 1 << 1;
 /// `STATUS` bit 2: a frame can be sent.
 pub const STATUS_TX_READY: u32 = 1 << 2;
+/// `STATUS` bit 3: the head frame's checksum is right (with `CRC_AT` set).
+pub const STATUS_RX_CRC_OK: u32 = 1 << 3;
+/// `FEATURES` bit 0: checksum offload.
+pub const FEATURE_CRC: u32 = 1 << 0;
+/// `CRC_AT`'s value for no checksum offload.
+pub const CRC_OFF: u32 = u32::MAX;
 /// `CTRL` bit 0: receive interrupt enable.
 const CTRL_RX_IE: u32 = 1 << 0;
 /// `CTRL` bit 1: transmit interrupt enable.
@@ -90,6 +110,7 @@ pub struct LinkPort {
     tx_frames: u32,
     rx_frames: u32,
     rx_overflows: u32,
+    crc_at: u32,
 }
 
 impl LinkPort {
@@ -105,6 +126,7 @@ impl LinkPort {
             tx_frames: 0,
             rx_frames: 0,
             rx_overflows: 0,
+            crc_at: CRC_OFF,
         }
     }
 
@@ -143,7 +165,25 @@ impl LinkPort {
         if self.tx_ready() {
             status |= STATUS_TX_READY;
         }
+        if self
+            .inbox
+            .front()
+            .is_some_and(|frame| self.crc_field(frame).is_some_and(|(stored, crc)| stored == crc))
+        {
+            status |= STATUS_RX_CRC_OK;
+        }
         status
+    }
+
+    /// With `CRC_AT` set and `frame` long enough to hold the field: the CRC the field holds,
+    /// and the CRC of the frame with the field zero.
+    fn crc_field(&self, frame: &[u8]) -> Option<(u32, u32)> {
+        let at = self.crc_at as usize;
+        let field = frame.get(at..at.checked_add(4)?)?;
+        let stored = u32::from_le_bytes([field[0], field[1], field[2], field[3]]);
+        let crc = crc32_update(0, &frame[..at]);
+        let crc = crc32_update(crc, &[0; 4]);
+        Some((stored, crc32_update(crc, &frame[at + 4..])))
     }
 
     fn in_buffer(&self, offset: u32, base: u32) -> Option<usize> {
@@ -180,6 +220,8 @@ impl Device for LinkPort {
             TX_FRAMES => self.tx_frames,
             RX_FRAMES => self.rx_frames,
             RX_OVERFLOWS => self.rx_overflows,
+            FEATURES => FEATURE_CRC,
+            CRC_AT => self.crc_at,
             _ => return Err(DeviceFault),
         })
     }
@@ -191,11 +233,17 @@ impl Device for LinkPort {
         }
         match offset {
             CTRL => self.ctrl = value & (CTRL_RX_IE | CTRL_TX_IE),
+            CRC_AT => self.crc_at = value,
             TX_SEND => {
                 if value == 0 || value > self.mtu || !self.tx_ready() {
                     return Err(DeviceFault);
                 }
-                self.outbox.push(Frame { sent: now, data: self.tx_buf[..value as usize].to_vec() });
+                let mut data = self.tx_buf[..value as usize].to_vec();
+                if let Some((_, crc)) = self.crc_field(&data) {
+                    let at = self.crc_at as usize;
+                    data[at..at + 4].copy_from_slice(&crc.to_le_bytes());
+                }
+                self.outbox.push(Frame { sent: now, data });
                 self.tx_frames = self.tx_frames.wrapping_add(1);
             }
             RX_POP => {
@@ -232,6 +280,43 @@ mod tests {
         assert_eq!(port.write(TX_SEND, 0, 0), Err(DeviceFault), "empty frame");
         assert_eq!(port.write(TX_SEND, 65, 0), Err(DeviceFault), "over the MTU");
         assert_eq!(port.write(TX_BUF + 64, 0, 0), Err(DeviceFault), "past the buffer");
+    }
+
+    #[test]
+    fn checksum_offload_fills_and_checks_the_field() {
+        let mut port = LinkPort::new(64);
+        assert_eq!(port.read(FEATURES, 0), Ok(FEATURE_CRC));
+        assert_eq!(port.read(CRC_AT, 0), Ok(CRC_OFF));
+        let mut frame = [0u8; 40];
+        let n = ox_link::frame::encode(&mut frame, ox_link::frame::Kind::Data, 2, 9, b"offloaded payload");
+        let mut unchecked = frame;
+        unchecked[12..16].fill(0);
+        for (i, word) in unchecked[..n].chunks(4).enumerate() {
+            let mut w = [0; 4];
+            w[..word.len()].copy_from_slice(word);
+            port.write(TX_BUF + 4 * i as u32, u32::from_le_bytes(w), 0).unwrap();
+        }
+        port.write(TX_SEND, n as u32, 0).unwrap();
+        assert_eq!(port.take_sent()[0].data, unchecked[..n], "off: the frame leaves as written");
+        port.write(CRC_AT, 12, 0).unwrap();
+        port.write(TX_SEND, n as u32, 0).unwrap();
+        let sent = port.take_sent().remove(0).data;
+        assert_eq!(sent, frame[..n], "on: the port writes the frame's CRC-32");
+        assert!(ox_link::frame::decode(&sent).is_ok());
+        port.deliver(sent.clone());
+        let mut damaged = sent.clone();
+        damaged[20] ^= 4;
+        port.deliver(damaged);
+        port.deliver(vec![1, 2, 3]);
+        assert_ne!(port.read(STATUS, 0).unwrap() & STATUS_RX_CRC_OK, 0, "a good frame");
+        port.write(RX_POP, 0, 0).unwrap();
+        assert_eq!(port.read(STATUS, 0).unwrap() & STATUS_RX_CRC_OK, 0, "a damaged frame");
+        port.write(RX_POP, 0, 0).unwrap();
+        assert_eq!(port.read(STATUS, 0).unwrap() & STATUS_RX_CRC_OK, 0, "a frame too short for the field");
+        port.write(CRC_AT, CRC_OFF, 0).unwrap();
+        port.deliver(sent);
+        port.write(RX_POP, 0, 0).unwrap();
+        assert_eq!(port.read(STATUS, 0).unwrap() & STATUS_RX_CRC_OK, 0, "off: never OK");
     }
 
     #[test]

@@ -57,6 +57,8 @@ pub struct Sender {
     /// After a timeout, only the oldest frame goes until an acknowledgement comes: the
     /// receiver may hold the rest already, and its cumulative answer says so.
     probing: bool,
+    /// Whether the link port fills in each frame's CRC as it leaves (checksum offload).
+    port_checksums: bool,
     /// How many frames were sent again after a timeout.
     pub retransmissions: u32,
 }
@@ -86,8 +88,15 @@ impl Sender {
             lens: vec![0; window as usize],
             sent_at: vec![0; window as usize],
             probing: false,
+            port_checksums: false,
             retransmissions: 0,
         }
+    }
+
+    /// Leaves each frame's CRC to the link port, which computes it as the frame leaves
+    /// (checksum offload, docs/devices.md): the frames are built without it.
+    pub fn set_port_checksums(&mut self, on: bool) {
+        self.port_checksums = on;
     }
 
     /// The largest payload one frame carries.
@@ -111,7 +120,13 @@ impl Sender {
 
     /// Builds the data frame of `payload` and keeps it for [`Sender::next_frame`].
     pub fn queue(&mut self, payload: &[u8]) -> Result<(), SendError> {
-        if payload.len() > self.max_payload() {
+        self.queue_parts(&[payload])
+    }
+
+    /// [`Sender::queue`] of the payload made of `parts` one after the other, built straight
+    /// into the frame the sender keeps (no copy of the whole payload first).
+    pub fn queue_parts(&mut self, parts: &[&[u8]]) -> Result<(), SendError> {
+        if parts.iter().map(|p| p.len()).sum::<usize>() > self.max_payload() {
             return Err(SendError::TooLarge);
         }
         if !self.can_queue() {
@@ -119,7 +134,8 @@ impl Sender {
         }
         let slot = self.slot(self.next_seq);
         let out = &mut self.frames[slot * self.mtu..(slot + 1) * self.mtu];
-        self.lens[slot] = frame::encode(out, Kind::Data, self.channel, self.next_seq, payload);
+        let encode = if self.port_checksums { frame::encode_parts_unsummed } else { frame::encode_parts };
+        self.lens[slot] = encode(out, Kind::Data, self.channel, self.next_seq, parts);
         self.next_seq = self.next_seq.wrapping_add(1);
         Ok(())
     }
@@ -238,12 +254,20 @@ pub struct Received<'a> {
 pub struct Receiver {
     channel: u16,
     expected: u32,
+    /// Whether the link port fills in the CRC of the acknowledgements (checksum offload).
+    port_checksums: bool,
 }
 
 impl Receiver {
     /// A receiver on `channel`, expecting frame 0 first.
     pub fn new(channel: u16) -> Receiver {
-        Receiver { channel, expected: 0 }
+        Receiver { channel, expected: 0, port_checksums: false }
+    }
+
+    /// Leaves the CRC of its acknowledgements to the link port, as
+    /// [`Sender::set_port_checksums`] does for data frames.
+    pub fn set_port_checksums(&mut self, on: bool) {
+        self.port_checksums = on;
     }
 
     /// Handles a received frame.
@@ -261,12 +285,13 @@ impl Receiver {
             return nothing;
         }
         let mut ack = [0; HEADER];
+        let encode = if self.port_checksums { frame::encode_unsummed } else { frame::encode };
         if f.seq == self.expected {
             self.expected = self.expected.wrapping_add(1);
-            frame::encode(&mut ack, Kind::Ack, self.channel, f.seq, &[]);
+            encode(&mut ack, Kind::Ack, self.channel, f.seq, &[]);
             Received { payload: Some(f.payload), ack: Some(ack) }
         } else if self.expected != 0 && (f.seq.wrapping_sub(self.expected) as i32) < 0 {
-            frame::encode(&mut ack, Kind::Ack, self.channel, self.expected.wrapping_sub(1), &[]);
+            encode(&mut ack, Kind::Ack, self.channel, self.expected.wrapping_sub(1), &[]);
             Received { payload: None, ack: Some(ack) }
         } else {
             nothing

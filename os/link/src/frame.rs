@@ -66,22 +66,64 @@ fn crc_of(bytes: &[u8]) -> u32 {
 /// Writes a frame into `out` (which must hold `HEADER + payload.len()` bytes); returns its
 /// length.
 pub fn encode(out: &mut [u8], kind: Kind, channel: u16, seq: u32, payload: &[u8]) -> usize {
-    let len = HEADER + payload.len();
+    encode_parts(out, kind, channel, seq, &[payload])
+}
+
+/// [`encode`] without the CRC (the field stays zero), for a link port that fills it in as
+/// the frame leaves (checksum offload, `CRC_AT` = 12: docs/devices.md).
+pub fn encode_unsummed(out: &mut [u8], kind: Kind, channel: u16, seq: u32, payload: &[u8]) -> usize {
+    encode_parts_unsummed(out, kind, channel, seq, &[payload])
+}
+
+/// [`encode_unsummed`] of the payload made of `parts` one after the other (a header and the
+/// bytes it introduces, without first joining them elsewhere).
+pub fn encode_parts_unsummed(out: &mut [u8], kind: Kind, channel: u16, seq: u32, parts: &[&[u8]]) -> usize {
+    let payload: usize = parts.iter().map(|p| p.len()).sum();
+    let len = HEADER + payload;
     let out = &mut out[..len];
     out[0] = VERSION;
     out[1] = kind as u8;
     out[2..4].copy_from_slice(&channel.to_le_bytes());
     out[4..8].copy_from_slice(&seq.to_le_bytes());
-    out[8..10].copy_from_slice(&(payload.len() as u16).to_le_bytes());
+    out[8..10].copy_from_slice(&(payload as u16).to_le_bytes());
     out[10..16].fill(0);
-    out[HEADER..].copy_from_slice(payload);
-    let crc = crc_of(out);
+    let mut at = HEADER;
+    for part in parts {
+        out[at..at + part.len()].copy_from_slice(part);
+        at += part.len();
+    }
+    len
+}
+
+/// [`encode`] of the payload made of `parts`.
+pub fn encode_parts(out: &mut [u8], kind: Kind, channel: u16, seq: u32, parts: &[&[u8]]) -> usize {
+    let len = encode_parts_unsummed(out, kind, channel, seq, parts);
+    let crc = crc_of(&out[..len]);
     out[12..16].copy_from_slice(&crc.to_le_bytes());
     len
 }
 
 /// Checks and parses a received frame.
 pub fn decode(bytes: &[u8]) -> Result<Frame<'_>, FrameError> {
+    let (bytes, frame) = parse_fields(bytes)?;
+    let crc = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
+    if crc != crc_of(bytes) {
+        return Err(FrameError::Checksum);
+    }
+    frame
+}
+
+/// [`decode`] for a frame whose CRC the link port has checked already (checksum offload:
+/// docs/devices.md): every other check, not the CRC.
+pub fn parse(bytes: &[u8]) -> Result<Frame<'_>, FrameError> {
+    parse_fields(bytes)?.1
+}
+
+/// The frame's bytes (cut to the length its header gives) and the frame they parse to; a
+/// frame shorter than its header or than that length is an error at once.
+type Parsed<'a> = (&'a [u8], Result<Frame<'a>, FrameError>);
+
+fn parse_fields(bytes: &[u8]) -> Result<Parsed<'_>, FrameError> {
     if bytes.len() < HEADER {
         return Err(FrameError::Truncated);
     }
@@ -89,24 +131,22 @@ pub fn decode(bytes: &[u8]) -> Result<Frame<'_>, FrameError> {
     let Some(bytes) = bytes.get(..HEADER + len) else {
         return Err(FrameError::Truncated);
     };
-    let crc = u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]);
-    if crc != crc_of(bytes) {
-        return Err(FrameError::Checksum);
-    }
-    if bytes[0] != VERSION {
-        return Err(FrameError::Version);
-    }
     let kind = match bytes[1] {
-        1 => Kind::Data,
-        2 => Kind::Ack,
-        _ => return Err(FrameError::Kind),
+        1 => Ok(Kind::Data),
+        2 => Ok(Kind::Ack),
+        _ => Err(FrameError::Kind),
     };
-    Ok(Frame {
-        kind,
-        channel: u16::from_le_bytes([bytes[2], bytes[3]]),
-        seq: u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]),
-        payload: &bytes[HEADER..],
-    })
+    let frame = match (bytes[0], kind) {
+        (VERSION, Ok(kind)) => Ok(Frame {
+            kind,
+            channel: u16::from_le_bytes([bytes[2], bytes[3]]),
+            seq: u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]),
+            payload: &bytes[HEADER..],
+        }),
+        (VERSION, Err(e)) => Err(e),
+        _ => Err(FrameError::Version),
+    };
+    Ok((bytes, frame))
 }
 
 #[cfg(test)]
@@ -129,5 +169,22 @@ mod tests {
         }
         assert_eq!(decode(&buf[..n - 1]), Err(FrameError::Truncated));
         assert_eq!(decode(&buf[..3]), Err(FrameError::Truncated));
+    }
+
+    #[test]
+    fn an_unsummed_frame_differs_only_in_its_crc() {
+        let (mut summed, mut unsummed) = ([0u8; 64], [0u8; 64]);
+        let n = encode(&mut summed, Kind::Ack, 3, 41, b"xyz");
+        assert_eq!(encode_unsummed(&mut unsummed, Kind::Ack, 3, 41, b"xyz"), n);
+        assert_eq!(unsummed[12..16], [0; 4]);
+        assert_eq!((&summed[..12], &summed[16..n]), (&unsummed[..12], &unsummed[16..n]));
+        assert_eq!(decode(&unsummed[..n]), Err(FrameError::Checksum));
+        let mut parts = [0u8; 64];
+        assert_eq!(encode_parts(&mut parts, Kind::Ack, 3, 41, &[b"x", b"", b"yz"]), n);
+        assert_eq!(parts[..n], summed[..n]);
+        assert_eq!(parse(&unsummed[..n]), decode(&summed[..n]), "parse trusts the port's check");
+        unsummed[0] = 9;
+        assert_eq!(parse(&unsummed[..n]), Err(FrameError::Version));
+        assert_eq!(parse(&unsummed[..n - 1]), Err(FrameError::Truncated));
     }
 }

@@ -18,7 +18,7 @@ extern crate alloc;
 
 pub mod arq;
 pub mod boot;
-mod crc;
+pub mod crc;
 pub mod frame;
 
 pub use crc::crc32;
