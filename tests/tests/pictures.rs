@@ -21,8 +21,8 @@ use orrery_tests::Capture;
 /// the file (a forwarded `open`).
 const INPUT: &str = "echo hello > /motd\nplace 1 sh\nsh\ncat /motd\n";
 /// The chart's window and nodes, as the command in docs/satellites.md gives them.
-const FROM: &str = "232.9ms";
-const TO: &str = "249.0ms";
+const FROM: &str = "187.2ms";
+const TO: &str = "196.0ms";
 const NODES: &str = "cp,sat1";
 /// The committed chart.
 const CHART: &str = "docs/pictures/satellite-fork-open.svg";

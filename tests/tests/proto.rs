@@ -11,7 +11,7 @@ use ox_link::arq::{Receiver, Sender};
 use ox_link::frame::HEADER as FRAME_HEADER;
 use ox_proto::fragment::{FRAGMENT_HEADER, MIN_PAYLOAD};
 use ox_proto::{
-    Body, Call, DecodeError, Env, Errno, FragmentError, FragmentHeader, Fragmenter, Kind, Message,
+    Body, Call, DecodeError, Env, Errno, FragmentError, FragmentHeader, Fragmenter, Kind, Message, Output,
     ProtocolError, Reason, Reassembler, Reply, Request, Signal, Syscall, WaitStatus, CHANNEL_PROCESS,
     MAX_ARGS, MAX_DATA, MAX_MESSAGE, VERSION,
 };
@@ -79,6 +79,7 @@ fn message() -> BoxedStrategy<Message> {
         4 => request().prop_map(Body::Request),
         2 => reply().prop_map(Body::Reply),
         1 => refusal.prop_map(Body::ProtocolError),
+        1 => (word(), data()).prop_map(|(offset, data)| Body::Output(Output::new(offset, data))),
     ];
     (word(), body).prop_map(|(pid, body)| Message { pid, body }).boxed()
 }
@@ -96,6 +97,17 @@ fn split_and_join(id: u16, bytes: &[u8], max_payload: usize) -> Vec<u8> {
         assert_eq!(whole.is_some(), i + 1 == pieces.len());
     }
     assert!(joiner.is_idle());
+    // A sender that keeps the message and how far it got makes the same fragments.
+    let mut sent = 0;
+    for piece in &pieces {
+        let mut resumed = Fragmenter::resume(id, bytes, max_payload, sent).unwrap();
+        let (header, part) = resumed.next_parts().unwrap();
+        assert_eq!([&header[..], part].concat(), *piece);
+        sent += part.len();
+    }
+    assert!(
+        Fragmenter::resume(id, bytes, max_payload, sent).unwrap().next_parts().is_none() || bytes.is_empty()
+    );
     whole.unwrap()
 }
 
@@ -125,6 +137,7 @@ fn extremes() -> Vec<Message> {
     let mut all: Vec<Message> = requests.into_iter().map(|r| Message::request(u32::MAX, r)).collect();
     all.push(Message::reply(0, Reply { result: Ok(u32::MAX), signal: Some(Signal::Kill), data: big }));
     all.push(Message::reply(0, Reply { result: Err(Errno::NoSys), signal: None, data: Vec::new() }));
+    all.push(Message { pid: u32::MAX, body: Body::Output(Output::new(u32::MAX, vec![0xff; MAX_DATA])) });
     all.push(Message {
         pid: 0,
         body: Body::ProtocolError(ProtocolError {

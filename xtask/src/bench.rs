@@ -6,8 +6,9 @@
 //! table is the same on every run and on every host.
 //!
 //! After the table comes `link-bulk: KiB/s=N of=M`: N is satbench's `link-bulk` figure (a
-//! file read from satellite 1, every byte crossing its link), M the bandwidth of that link in
-//! the topology, in the same unit (KiB per second). The transport's goal is N ≥ 0.8 × M.
+//! 256 KiB file read from satellite 1 in 64 KiB calls, every byte crossing its link), M the
+//! bandwidth of that link in the topology, in the same unit (KiB per second). The transport's
+//! goal is N ≥ 0.8 × M.
 //!
 //! Then `remote-fork: us/KiB 256k=A 1m=B 4m=C ins/KiB 256k=D 1m=E 4m=F`: a remote fork
 //! (`rfork` onto satellite 1, `exit`, `wait`) of a process whose image is about 256 KiB, 1 MiB

@@ -135,6 +135,7 @@ pub fn message_label(message: &Message) -> String {
         },
         Body::Reply(reply) => format!("{} (pid {pid})", reply_label(reply)),
         Body::ProtocolError(e) => format!("ProtocolError {:?} kind {} (pid {pid})", e.reason, e.kind),
+        Body::Output(output) => format!("Output pid {pid} @{} {} bytes", output.offset, output.data().len()),
     }
 }
 

@@ -3,12 +3,13 @@
 //! shared by the central kernel (one endpoint per satellite) and the satellite kernel (one,
 //! towards the central).
 //!
-//! Sending: a message is encoded, cut into fragments into the outbox, and up to [`WINDOW`]
-//! fragments are in flight at once ([`Endpoint::pump`], which also goes back to the oldest
+//! Sending: a message is encoded into the outbox, and cut into fragments as the window lets
+//! them go, each written straight into the frame that carries it; up to [`WINDOW`] fragments
+//! are in flight at once ([`Endpoint::pump`], which also goes back to the oldest
 //! unacknowledged one when it timed out). A frame the port cannot take now (its transmit queue
 //! is full until the next quantum boundary) stays in the sender for the next pump: it is not
-//! lost. Receiving: the kernel drains its port, checks every frame once
-//! (`ox_link::frame::decode`) and hands it to [`Endpoint::on_frame`], which reassembles
+//! lost. Receiving: the kernel drains its port, checks every frame once (the port checks its
+//! CRC: `linkport`) and hands it to [`Endpoint::on_frame`], which reassembles
 //! fragments and decodes the message; the acknowledgement is cumulative, so one, sent by the
 //! pump after the port is drained (or after every fourth data frame, so that a sender with a
 //! full window is not kept waiting while frames keep arriving), acknowledges a whole batch. A message that does not decode is answered with ox-proto's refusal and
@@ -37,6 +38,13 @@ const ACK_EVERY: u32 = 4;
 /// empties at the next quantum boundary, 10 µs by default).
 const RETRY_NS: u64 = 10_000;
 
+/// A message waiting to be cut into fragments.
+struct Outgoing {
+    id: u16,
+    bytes: Vec<u8>,
+    sent: usize,
+}
+
 /// One ox-proto conversation over one port.
 pub struct Endpoint {
     port: Port,
@@ -48,7 +56,9 @@ pub struct Endpoint {
     unacked: u32,
     /// When the pump last ran.
     pumped_at: u64,
-    outbox: VecDeque<Vec<u8>>,
+    /// Encoded messages not yet wholly handed to the sender, oldest first, each with its
+    /// number and how many of its bytes went in fragments so far.
+    outbox: VecDeque<Outgoing>,
     reassembler: Reassembler,
     next_id: u16,
     messages: u32,
@@ -58,10 +68,14 @@ pub struct Endpoint {
 impl Endpoint {
     /// The endpoint on `port`.
     pub fn new(port: Port) -> Endpoint {
+        let mut tx = Sender::with_window(CHANNEL_PROCESS, port.mtu(), TIMEOUT_NS, WINDOW);
+        tx.set_port_checksums(port.checksums());
+        let mut rx = Receiver::new(CHANNEL_PROCESS);
+        rx.set_port_checksums(port.checksums());
         Endpoint {
             port,
-            tx: Sender::with_window(CHANNEL_PROCESS, port.mtu(), TIMEOUT_NS, WINDOW),
-            rx: Receiver::new(CHANNEL_PROCESS),
+            tx,
+            rx,
             ack: None,
             unacked: 0,
             pumped_at: 0,
@@ -81,12 +95,28 @@ impl Endpoint {
     /// Queues `message` and starts sending it.
     pub fn send(&mut self, message: &Message) {
         let bytes = message.encode().unwrap_or_else(|e| panic!("a message that does not encode: {e:?}"));
-        let fragments = Fragmenter::new(self.next_id, &bytes, self.tx.max_payload())
-            .unwrap_or_else(|e| panic!("a link whose payload cannot carry a fragment: {e:?}"));
+        self.send_encoded(bytes);
+    }
+
+    /// Queues a message already encoded (by [`Message::encode`], or its head and then its
+    /// data) and starts sending it. Its fragments are made as the window lets them go, each
+    /// straight into the frame that carries it.
+    pub fn send_encoded(&mut self, bytes: Vec<u8>) {
+        self.outbox.push_back(Outgoing { id: self.next_id, bytes, sent: 0 });
         self.next_id = self.next_id.wrapping_add(1);
         self.messages = self.messages.wrapping_add(1);
-        self.outbox.extend(fragments);
         self.pump();
+    }
+
+    /// Bytes of a message one fragment carries.
+    pub fn fragment_room(&self) -> usize {
+        self.tx.max_payload() - ox_proto::fragment::FRAGMENT_HEADER
+    }
+
+    /// Bytes queued and not yet in a frame: a sender that streams a large answer waits while
+    /// this exceeds what the window holds, so that it stays a window ahead of the link.
+    pub fn backlog(&self) -> usize {
+        self.outbox.iter().map(|o| o.bytes.len() - o.sent).sum()
     }
 
     /// Handles one checked frame received on the port; returns the message it completes, if
@@ -108,9 +138,9 @@ impl Endpoint {
                 return None;
             }
         };
-        match Message::decode(&bytes) {
+        match Message::decode_owned(bytes) {
             Ok(message) => Some(message),
-            Err(e) => {
+            Err((e, bytes)) => {
                 kprintln!("process channel on port {}: refused a message: {e:?}", self.port.index());
                 if let Some(refusal) = Message::refusal(&bytes, &e) {
                     self.send(&refusal);
@@ -136,10 +166,20 @@ impl Endpoint {
             if !self.tx.can_queue() {
                 break;
             }
-            let Some(fragment) = self.outbox.pop_front() else { break };
-            if self.tx.queue(&fragment).is_err() {
-                self.outbox.push_front(fragment);
+            let max_payload = self.tx.max_payload();
+            let Some(out) = self.outbox.front_mut() else { break };
+            let mut fragments = Fragmenter::resume(out.id, &out.bytes, max_payload, out.sent)
+                .unwrap_or_else(|e| panic!("a link whose payload cannot carry a fragment: {e:?}"));
+            let Some((header, part)) = fragments.next_parts() else {
+                self.outbox.pop_front();
+                continue;
+            };
+            if self.tx.queue_parts(&[&header, part]).is_err() {
                 break;
+            }
+            out.sent += part.len();
+            if out.sent == out.bytes.len() {
+                self.outbox.pop_front();
             }
             self.fragments = self.fragments.wrapping_add(1);
         }

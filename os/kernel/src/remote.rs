@@ -11,12 +11,12 @@
 use alloc::vec::Vec;
 
 use ox_kcore::endpoint::Endpoint;
-use ox_kcore::linkport::{Port, MAX_MTU};
+use ox_kcore::linkport::{FrameBuf, Port};
 use ox_kcore::task::chan::{Chan, Class};
 use ox_kcore::task::proc::{self, Pid};
 use ox_kcore::task::sched;
 use ox_link::arq::Receiver;
-use ox_proto::{Body, Message, Reply};
+use ox_proto::{Body, Kind, Message, Reply};
 
 use crate::global::Global;
 use crate::intc;
@@ -37,6 +37,10 @@ pub struct Link {
     pub node: u32,
     /// The boot's receiver on the hello channel: it acknowledges a repeated hello reply.
     hello: Receiver,
+    /// Where each frame from the port is read.
+    rx: FrameBuf,
+    /// Whether a stub sleeps until the messages queued for this link drain ([`wait_for_room`]).
+    waiting_room: bool,
 }
 
 /// Every satellite that answered at boot, in port order.
@@ -65,7 +69,13 @@ pub fn start(satellites: Vec<(Port, u32, Receiver)>) {
     REPLIES.lock().reserve(REPLIES_WORKING);
     *LINKS.lock() = satellites
         .into_iter()
-        .map(|(port, node, hello)| Link { endpoint: Endpoint::new(port), node, hello })
+        .map(|(port, node, hello)| Link {
+            endpoint: Endpoint::new(port),
+            node,
+            hello,
+            rx: FrameBuf::new(),
+            waiting_room: false,
+        })
         .collect();
 }
 
@@ -86,17 +96,63 @@ pub fn send(link: usize, message: &Message) {
     }
 }
 
+/// Sends a message already encoded to the satellite of link `link`.
+pub fn send_encoded(link: usize, bytes: Vec<u8>) {
+    if let Some(link) = LINKS.lock().get_mut(link) {
+        link.endpoint.send_encoded(bytes);
+    }
+}
+
+/// Stubs waiting for the messages queued for a link to drain (id: the link).
+static ROOM: Class = Class::new("link room");
+
+/// Sleeps until at most `limit` bytes of messages wait to be cut into frames for link `link`:
+/// a stub that streams a long answer keeps that far ahead of the link, and no further.
+pub fn wait_for_room(link: usize, limit: usize) {
+    loop {
+        {
+            let mut links = LINKS.lock();
+            let Some(l) = links.get_mut(link) else { return };
+            if l.endpoint.backlog() <= limit {
+                return;
+            }
+            l.waiting_room = true;
+        }
+        sched::sleep(Chan::new(&ROOM, link as u32));
+    }
+}
+
+/// Wakes the stubs waiting for room on link `index` (after its pump).
+fn room_made(index: usize, link: &mut Link) {
+    if core::mem::take(&mut link.waiting_room) {
+        sched::wakeup(Chan::new(&ROOM, index as u32));
+    }
+}
+
+/// Bytes of data an `Output` message of `fragments` fragments carries on link `link` (its
+/// frames full), or `None` if there is no such link.
+pub fn output_piece(link: usize, fragments: usize) -> Option<usize> {
+    let links = LINKS.lock();
+    let room = links.get(link)?.endpoint.fragment_room();
+    Some((fragments * room).saturating_sub(ox_proto::message::fixed_len(Kind::Output)).max(1))
+}
+
+/// Fragments per `Output` message of a streamed answer, but its first: a few, so that each
+/// leaves soon and the window (16 frames) holds several.
+pub const OUTPUT_FRAGMENTS: usize = 4;
+
 /// The port interrupt of line `line`: takes every frame waiting there; keeps the replies they
 /// complete and returns the requests, with the link each came on.
 pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
     let mut arrived = Vec::new();
     {
         let mut links = LINKS.lock();
-        let mut buf = [0u8; MAX_MTU];
         for (index, link) in links.iter_mut().enumerate().filter(|(_, l)| l.endpoint.port().line() == line) {
-            while let Some(len) = link.endpoint.port().receive(&mut buf) {
-                // Checked once here; a damaged frame is dropped (its sender resends it).
-                let Ok(frame) = ox_link::frame::decode(&buf[..len]) else { continue };
+            let port = link.endpoint.port();
+            while let Some(checked) = port.receive_frame(&mut link.rx) {
+                // Checked once (by the port, or here); a damaged frame is dropped (its sender
+                // resends it).
+                let Ok(frame) = checked else { continue };
                 if let Some(ack) = link.hello.receive_frame(&frame).ack {
                     link.endpoint.port().send(&ack);
                 }
@@ -105,6 +161,7 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
                 }
             }
             link.endpoint.pump();
+            room_made(index, link);
         }
     }
     let mut requests = Vec::new();
@@ -123,6 +180,8 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
                     count_dropped();
                 }
             }
+            // Output is the central's to send: from a satellite it is a peer's mistake.
+            Body::Output(_) => count_dropped(),
             _ => requests.push((link, message)),
         }
     }
@@ -131,7 +190,10 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
 
 /// The timer tick: resends what timed out.
 pub fn on_tick() {
-    LINKS.lock().iter_mut().for_each(|link| link.endpoint.pump());
+    for (index, link) in LINKS.lock().iter_mut().enumerate() {
+        link.endpoint.pump();
+        room_made(index, link);
+    }
 }
 
 /// The earliest retransmission deadline (the idle loop keeps the timer for it).

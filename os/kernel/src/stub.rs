@@ -37,6 +37,7 @@
 
 use alloc::string::String;
 use alloc::vec;
+use alloc::vec::Vec;
 
 use ox_abi::{Errno, Syscall};
 use ox_kcore::image;
@@ -44,11 +45,11 @@ use ox_kcore::task::proc::{copy_in, copy_out, table, Pid, State};
 use ox_kcore::task::sched;
 use ox_proto::calls::{self, Service};
 use ox_proto::marshal::{self, Len};
-use ox_proto::{Body, Call, Message, Reply, Request, MAX_DATA};
+use ox_proto::{Body, Call, Message, Output, Reply, Request, MAX_DATA};
 
 use crate::proc::{self, stub_chan, CentralProc, IN_BASE, OUT_BASE};
 use crate::syscall;
-use crate::{kprintln, place, remote};
+use crate::{kprintln, place, remote, sysfile};
 
 /// Acts on a request from the satellite of `link`, about its process `pid` (from the link's
 /// interrupt, `remote::on_interrupt`): a call or an `Exit` goes to the mailbox of the process's
@@ -137,6 +138,10 @@ pub fn run() -> ! {
                 let reply = match call.call {
                     Syscall::Fork | Syscall::Rfork => with_signal(place::fork_remote(&call)),
                     Syscall::Exec => with_signal(exec(&call)),
+                    Syscall::Read => match stream_read(link, pid, &call) {
+                        Some(result) => with_signal(result),
+                        None => execute(call),
+                    },
                     _ => execute(call),
                 };
                 remote::send(link, &Message::reply(pid, reply));
@@ -193,6 +198,100 @@ fn execute(call: Call) -> Reply {
     }
     let signal = table().current().signals.take_any();
     Reply { result, signal, data }
+}
+
+/// A `read` of a file on the disk longer than one [`Output`] piece — of any length, not cut
+/// to one message's data: the data goes to the satellite ahead of the reply, in `Output` messages sent as the file system produces them —
+/// so the link carries the first while the next are read, and the satellite copies each into
+/// the caller's buffer as it comes — and the reply carries only the count. The first message
+/// is one frame, so that the link starts as soon as a frame's worth is read; the others are
+/// a few frames each. `None` for any other `read` (the console, a pipe, a short one), which
+/// [`execute`] serves as usual.
+fn stream_read(link: usize, pid: Pid, call: &Call) -> Option<Result<u32, Errno>> {
+    // The whole length: streamed data is not cut to one message's (the satellite checked the
+    // whole buffer, and takes a piece anywhere in it).
+    let (fd, len) = (call.args[0], call.args[2] as usize);
+    let first = remote::output_piece(link, 1)?;
+    let piece = remote::output_piece(link, remote::OUTPUT_FRAGMENTS)?;
+    if len <= piece {
+        return None;
+    }
+    let (id, file, ino) = sysfile::readable_inode(fd)?;
+    let mut out = Streamer { link, pid, first, piece, bytes: vec![], head: 0, cap: 0, offset: 0, room_at: 0 };
+    let result = sysfile::read_inode(id, &file, ino, len as u32, &mut out);
+    out.flush();
+    Some(result)
+}
+
+/// Bytes of a streamed answer queued beyond what the link's window holds, at most: the stub
+/// reads on while the link carries the rest, and waits when this much is ahead (a long `read`
+/// holds a bounded amount of the central's memory).
+const STREAM_AHEAD: usize = 2 * MAX_DATA;
+
+/// The `Output` messages of a streamed `read`: the first holds up to `first` bytes of data
+/// after its head, the others up to `piece`; each leaves as soon as it is full.
+struct Streamer {
+    link: usize,
+    pid: Pid,
+    first: usize,
+    piece: usize,
+    /// The message being filled: its head, then its data so far.
+    bytes: Vec<u8>,
+    /// Bytes of the head.
+    head: usize,
+    /// Bytes of data the message being filled holds when full.
+    cap: usize,
+    /// Where the message's data goes in the caller's buffer.
+    offset: u32,
+    /// Where the room last given starts in `bytes`.
+    room_at: usize,
+}
+
+impl Streamer {
+    /// The head of an `Output` message of `len` bytes of data at the current offset.
+    fn head(&self, len: usize) -> Vec<u8> {
+        let output = Output::new(self.offset, vec![]);
+        Message { pid: self.pid, body: Body::Output(output) }
+            .encode_head(len)
+            .unwrap_or_else(|e| panic!("an output piece that does not encode: {e:?}"))
+    }
+
+    /// Sends the message being filled, if it holds any data, its head saying how much.
+    fn flush(&mut self) {
+        let len = self.bytes.len() - self.head;
+        if len == 0 {
+            return;
+        }
+        if len < self.cap {
+            let head = self.head(len);
+            self.bytes[..self.head].copy_from_slice(&head);
+        }
+        remote::send_encoded(self.link, core::mem::take(&mut self.bytes));
+        self.offset += len as u32;
+        remote::wait_for_room(self.link, STREAM_AHEAD);
+    }
+}
+
+impl sysfile::Sink for Streamer {
+    fn room(&mut self, want: usize) -> &mut [u8] {
+        if self.bytes.is_empty() {
+            self.cap = if self.offset == 0 { self.first } else { self.piece };
+            self.bytes = self.head(self.cap);
+            self.head = self.bytes.len();
+        }
+        self.room_at = self.bytes.len();
+        let n = want.min(self.head + self.cap - self.room_at);
+        self.bytes.resize(self.room_at + n, 0);
+        &mut self.bytes[self.room_at..]
+    }
+
+    fn took(&mut self, n: usize) -> Result<(), Errno> {
+        self.bytes.truncate(self.room_at + n);
+        if self.bytes.len() - self.head == self.cap {
+            self.flush();
+        }
+        Ok(())
+    }
 }
 
 /// The reply for `result`, with the signal the stub received meanwhile.

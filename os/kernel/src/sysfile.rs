@@ -90,33 +90,86 @@ pub fn read(fd: u32, buf: u32, len: u32) -> Result<u32, Errno> {
             Ok(bytes.len() as u32)
         }
         Object::Inode(ino) => {
-            let mut chunk = vec![0; CHUNK];
-            let mut done = 0;
-            let result = loop {
-                let want = ((len - done) as usize).min(CHUNK);
-                let got = fs::root().and_then(|mut root| {
-                    root.fs().read_at(ino, file.offset + done, &mut chunk[..want]).map_err(errno)
-                });
-                match got {
-                    Ok(0) => break Ok(()),
-                    Ok(n) => {
-                        if let Err(e) = copy_out(buf + done, &chunk[..n]) {
-                            break Err(e);
-                        }
-                        done += n as u32;
-                        if n < want || done == len {
-                            break Ok(());
-                        }
-                    }
-                    Err(e) => break Err(e),
-                }
-            };
-            file::set_offset(id, file.offset + done);
-            match result {
-                Err(e) if done == 0 => Err(e),
-                _ => Ok(done),
-            }
+            let mut to_user = ToUser { buf, done: 0, chunk: vec![0; CHUNK] };
+            read_inode(id, &file, ino, len, &mut to_user)
         }
+    }
+}
+
+/// Where [`read_inode`] puts what it reads, a step at a time.
+pub trait Sink {
+    /// Room for the next step's bytes: at most `want` (at least one byte when `want` is not
+    /// zero).
+    fn room(&mut self, want: usize) -> &mut [u8];
+    /// The first `n` bytes of the room just given hold the file's next bytes.
+    fn took(&mut self, n: usize) -> Result<(), Errno>;
+}
+
+/// `read` into user memory: each step read into a kernel buffer, then copied out.
+struct ToUser {
+    buf: u32,
+    done: u32,
+    chunk: Vec<u8>,
+}
+
+impl Sink for ToUser {
+    fn room(&mut self, want: usize) -> &mut [u8] {
+        let n = want.min(self.chunk.len());
+        &mut self.chunk[..n]
+    }
+
+    fn took(&mut self, n: usize) -> Result<(), Errno> {
+        copy_out(self.buf + self.done, &self.chunk[..n])?;
+        self.done += n as u32;
+        Ok(())
+    }
+}
+
+/// The readable file on the disk behind the caller's descriptor `fd`: its open file and inode,
+/// or `None` for anything else (the console, a pipe, a descriptor not open for reading).
+pub fn readable_inode(fd: u32) -> Option<(FileId, OpenFile, u32)> {
+    let (id, file) = file_of(fd).ok()?;
+    match file.object {
+        Object::Inode(ino) if file.readable => Some((id, file, ino)),
+        _ => None,
+    }
+}
+
+/// Reads up to `len` bytes of inode `ino`, open as `file` (`id`), from its offset into `sink`,
+/// one block at a time, and moves the offset past what `sink` took. The result is the count
+/// (short at the end of the file), or the error of the first step if no byte was read.
+pub fn read_inode(
+    id: FileId,
+    file: &OpenFile,
+    ino: u32,
+    len: u32,
+    sink: &mut dyn Sink,
+) -> Result<u32, Errno> {
+    let mut done = 0;
+    let result = loop {
+        let want = ((len - done) as usize).min(CHUNK);
+        let room = sink.room(want);
+        let asked = room.len();
+        let got =
+            fs::root().and_then(|mut root| root.fs().read_at(ino, file.offset + done, room).map_err(errno));
+        match got {
+            Ok(0) => break Ok(()),
+            Ok(n) => {
+                if let Err(e) = sink.took(n) {
+                    break Err(e);
+                }
+                done += n as u32;
+                if n < asked || done == len {
+                    break Ok(());
+                }
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    file::set_offset(id, file.offset + done);
+    match result {
+        Err(e) if done == 0 => Err(e),
+        _ => Ok(done),
     }
 }
 

@@ -23,7 +23,6 @@
 use alloc::vec::Vec;
 
 use crate::error::FragmentError;
-use crate::wire::{put_u16, put_u32};
 use crate::MAX_MESSAGE;
 
 /// Bytes of the fragment header.
@@ -49,10 +48,17 @@ pub struct FragmentHeader {
 impl FragmentHeader {
     /// Appends the header to `out`.
     pub fn encode(&self, out: &mut Vec<u8>) {
-        put_u16(out, self.id);
-        out.extend_from_slice(&[if self.more { MORE } else { 0 }, 0]);
-        put_u32(out, self.total);
-        put_u32(out, self.offset);
+        out.extend_from_slice(&self.to_bytes());
+    }
+
+    /// The header's bytes.
+    pub fn to_bytes(&self) -> [u8; FRAGMENT_HEADER] {
+        let mut out = [0; FRAGMENT_HEADER];
+        out[0..2].copy_from_slice(&self.id.to_le_bytes());
+        out[2] = if self.more { MORE } else { 0 };
+        out[4..8].copy_from_slice(&self.total.to_le_bytes());
+        out[8..12].copy_from_slice(&self.offset.to_le_bytes());
+        out
     }
 
     /// Splits an untrusted payload into its header and its bytes.
@@ -97,20 +103,48 @@ impl<'a> Fragmenter<'a> {
         Ok(Fragmenter { id, message, chunk: max_payload - FRAGMENT_HEADER, offset: 0, done: false })
     }
 
-    /// Replaces `out` with the next fragment; `false` when every fragment has been produced.
-    pub fn write_next(&mut self, out: &mut Vec<u8>) -> bool {
+    /// The fragments of `message` after those that end at byte `offset` (0 for all of them;
+    /// an offset past the end leaves none): for a sender that keeps the message and how far
+    /// it got, and makes each fragment when the link can take it.
+    pub fn resume(
+        id: u16,
+        message: &'a [u8],
+        max_payload: usize,
+        offset: usize,
+    ) -> Result<Fragmenter<'a>, FragmentError> {
+        let mut fragmenter = Fragmenter::new(id, message, max_payload)?;
+        fragmenter.offset = offset.min(message.len());
+        fragmenter.done = offset > 0 && offset >= message.len();
+        Ok(fragmenter)
+    }
+
+    /// The next fragment as its header and the message bytes it carries (which follow the
+    /// header in the payload), or `None` when every fragment has been produced.
+    pub fn next_parts(&mut self) -> Option<([u8; FRAGMENT_HEADER], &'a [u8])> {
         if self.done {
-            return false;
+            return None;
         }
         let end = self.message.len().min(self.offset + self.chunk);
         let more = end < self.message.len();
-        out.clear();
         // `new` checked that the length fits in a u32, and every offset is at most the length.
-        FragmentHeader { id: self.id, more, total: self.message.len() as u32, offset: self.offset as u32 }
-            .encode(out);
-        out.extend_from_slice(&self.message[self.offset..end]);
+        let header = FragmentHeader {
+            id: self.id,
+            more,
+            total: self.message.len() as u32,
+            offset: self.offset as u32,
+        };
+        let bytes = &self.message[self.offset..end];
         self.offset = end;
         self.done = !more;
+        Some((header.to_bytes(), bytes))
+    }
+
+    /// Replaces `out` with the next fragment; `false` when every fragment has been produced.
+    pub fn write_next(&mut self, out: &mut Vec<u8>) -> bool {
+        let Some((header, bytes)) = self.next_parts() else { return false };
+        out.clear();
+        out.extend_from_slice(&header);
+        out.extend_from_slice(bytes);
         true
     }
 }

@@ -45,11 +45,19 @@ impl Buffer {
     /// [`MAX_DATA`]. A null output pointer (`wait`'s status) means "no output": both ends
     /// skip it and the stub passes 0 on.
     pub fn resolve(&self, args: &[u32; 6]) -> (u32, usize) {
+        let (ptr, whole) = self.whole(args);
+        (ptr, whole.min(MAX_DATA))
+    }
+
+    /// The buffer's address and its whole length as the caller gave it: what the caller's
+    /// kernel checks, and what a streamed output may fill (a `read` of a file, whose data
+    /// travels in [`Output`](crate::Output) messages, is not cut to one message's data).
+    pub fn whole(&self, args: &[u32; 6]) -> (u32, usize) {
         let len = match self.len {
             Len::Arg(n) => args[n] as usize,
             Len::Fixed(n) => n,
         };
-        (args[self.ptr], len.min(MAX_DATA))
+        (args[self.ptr], len)
     }
 }
 

@@ -87,11 +87,15 @@ pub enum Kind {
     Reply = 0x80,
     /// The answer to a request the receiver could not decode.
     ProtocolError = 0x81,
+    /// Central → satellite: part of what the call in progress writes to its caller's memory,
+    /// sent ahead of its [`Kind::Reply`] while the rest is still being produced (a large
+    /// `read` of a file streams its data so the link carries it while the disk is read).
+    Output = 0x82,
 }
 
 impl Kind {
     /// Every kind, in number order.
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::StubExecutes,
         Kind::Signal,
         Kind::Exit,
@@ -105,6 +109,7 @@ impl Kind {
         Kind::Stats,
         Kind::Reply,
         Kind::ProtocolError,
+        Kind::Output,
     ];
 
     /// The kind with tag `tag`, if this version defines one.
@@ -287,7 +292,40 @@ pub enum Body {
     Reply(Reply),
     /// A refusal.
     ProtocolError(ProtocolError),
+    /// Part of the output of a call in progress.
+    Output(Output),
 }
+
+/// Part of a call's output, ahead of its reply ([`Kind::Output`]).
+#[derive(Clone, Debug)]
+pub struct Output {
+    /// Where the bytes go, from the start of the call's output buffer.
+    pub offset: u32,
+    /// The bytes are `bytes[start..]`: a message decoded by [`Message::decode_owned`] keeps
+    /// the bytes it came in, without copying its data out of them.
+    bytes: Vec<u8>,
+    start: usize,
+}
+
+impl Output {
+    /// `data`, to go at `offset` of the call's output buffer.
+    pub fn new(offset: u32, data: Vec<u8>) -> Output {
+        Output { offset, bytes: data, start: 0 }
+    }
+
+    /// The bytes.
+    pub fn data(&self) -> &[u8] {
+        &self.bytes[self.start..]
+    }
+}
+
+impl PartialEq for Output {
+    fn eq(&self, other: &Output) -> bool {
+        self.offset == other.offset && self.data() == other.data()
+    }
+}
+
+impl Eq for Output {}
 
 /// One message: the process it is about and its body.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -326,6 +364,7 @@ impl Message {
             Body::Request(Request::Stats) => Kind::Stats,
             Body::Reply(_) => Kind::Reply,
             Body::ProtocolError(_) => Kind::ProtocolError,
+            Body::Output(_) => Kind::Output,
         }
     }
 
@@ -335,6 +374,7 @@ impl Message {
             Body::Request(Request::StubExecutes(call)) => &call.data,
             Body::Request(Request::WriteImage { data, .. }) => data,
             Body::Reply(reply) => &reply.data,
+            Body::Output(output) => output.data(),
             Body::Request(_) | Body::ProtocolError(_) => &[],
         }
     }
@@ -347,12 +387,21 @@ impl Message {
     /// The message as bytes, or `DataTooLong` if its variable part exceeds [`MAX_DATA`].
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
         let data = self.data();
-        if data.len() > MAX_DATA {
-            return Err(EncodeError::DataTooLong { len: data.len() });
+        let mut out = self.encode_head(data.len())?;
+        out.extend_from_slice(data);
+        Ok(out)
+    }
+
+    /// The message as bytes up to its variable part, as if that were `data_len` bytes long
+    /// (the message's own data is left out): for a sender that appends the data itself as it
+    /// produces it, without a copy in between. The vector has room for the data.
+    pub fn encode_head(&self, data_len: usize) -> Result<Vec<u8>, EncodeError> {
+        if data_len > MAX_DATA {
+            return Err(EncodeError::DataTooLong { len: data_len });
         }
         // MAX_DATA fits in a u32, so the length field below is exact.
-        let n = data.len() as u32;
-        let mut out = Vec::with_capacity(self.encoded_len());
+        let n = data_len as u32;
+        let mut out = Vec::with_capacity(fixed_len(self.kind()) + data_len);
         let version = match &self.body {
             Body::ProtocolError(refusal) => refusal.speaks,
             _ => VERSION,
@@ -405,9 +454,33 @@ impl Message {
             Body::ProtocolError(refusal) => {
                 out.extend_from_slice(&[refusal.reason as u8, refusal.version, refusal.kind, 0]);
             }
+            Body::Output(output) => {
+                put_u32(&mut out, output.offset);
+                put_u32(&mut out, n);
+            }
         }
-        out.extend_from_slice(data);
         Ok(out)
+    }
+
+    /// [`Message::decode`] of bytes the caller gives up: an [`Output`] keeps them and points at
+    /// its data in them (the largest messages a satellite receives are not copied again). The
+    /// bytes come back with the error, for [`Message::refusal`].
+    pub fn decode_owned(bytes: Vec<u8>) -> Result<Message, (DecodeError, Vec<u8>)> {
+        let fixed = fixed_len(Kind::Output);
+        if bytes.get(1) == Some(&(Kind::Output as u8)) && bytes.len() >= fixed {
+            let n = &bytes[fixed - 4..fixed];
+            let declared = u32::from_le_bytes([n[0], n[1], n[2], n[3]]) as usize;
+            if declared == bytes.len() - fixed && declared <= MAX_DATA {
+                // Every check of the head, with its data left out (its length field then 0).
+                let mut head = bytes[..fixed].to_vec();
+                head[fixed - 4..].fill(0);
+                if let Ok(Message { pid, body: Body::Output(output) }) = Message::decode(&head) {
+                    let output = Output { offset: output.offset, bytes, start: fixed };
+                    return Ok(Message { pid, body: Body::Output(output) });
+                }
+            }
+        }
+        Message::decode(&bytes).map_err(|e| (e, bytes))
     }
 
     /// Reads a message from untrusted bytes: exactly one whole message, every field checked.
@@ -488,6 +561,11 @@ impl Message {
                 };
                 Body::Reply(Reply { result, signal, data })
             }
+            Kind::Output => {
+                let offset = r.u32()?;
+                let data = data(&mut r)?;
+                Body::Output(Output::new(offset, data))
+            }
             Kind::ProtocolError => {
                 let code = r.u8()?;
                 let reason = Reason::from_code(code).ok_or(DecodeError::UnknownReason(code))?;
@@ -548,7 +626,7 @@ pub fn fixed_len(kind: Kind) -> usize {
             HEADER + 4
         }
         Kind::ForkImage => HEADER + 16,
-        Kind::ReadImage | Kind::WriteImage | Kind::ForkHere => HEADER + 8,
+        Kind::ReadImage | Kind::WriteImage | Kind::ForkHere | Kind::Output => HEADER + 8,
         Kind::Reply => REPLY_FIXED,
         Kind::Stats => HEADER,
     }
@@ -622,6 +700,32 @@ mod tests {
         expected.extend_from_slice(b"hello\n");
         assert_eq!(bytes, expected);
         assert_eq!(Message::decode(&bytes), Ok(reply));
+    }
+
+    #[test]
+    fn output_has_the_documented_bytes_and_its_head_is_encode_without_the_data() {
+        let output = Message { pid: 12, body: Body::Output(Output::new(4096, b"abc".to_vec())) };
+        let bytes = output.encode().unwrap();
+        let mut expected = vec![1, 0x82, 0, 0, 12, 0, 0, 0, 0, 16, 0, 0, 3, 0, 0, 0];
+        expected.extend_from_slice(b"abc");
+        assert_eq!(bytes, expected);
+        assert_eq!(Message::decode(&bytes), Ok(output.clone()));
+        assert_eq!(Message::decode_owned(bytes.clone()), Ok(output));
+        let mut long = bytes.clone();
+        long.push(0);
+        assert_eq!(
+            Message::decode_owned(long.clone()).map_err(|e| e.0),
+            Message::decode(&long),
+            "the same error"
+        );
+        let mut bad = bytes.clone();
+        bad[2] = 1;
+        assert_eq!(Message::decode_owned(bad.clone()), Err((DecodeError::Reserved, bad)));
+        let empty = Message { pid: 12, body: Body::Output(Output::new(4096, vec![])) };
+        let mut head = empty.encode_head(3).unwrap();
+        head.extend_from_slice(b"abc");
+        assert_eq!(head, bytes);
+        assert_eq!(empty.encode_head(MAX_DATA + 1), Err(EncodeError::DataTooLong { len: MAX_DATA + 1 }));
     }
 
     #[test]

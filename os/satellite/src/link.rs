@@ -16,7 +16,7 @@ use alloc::vec::Vec;
 
 use ox_kcore::endpoint::Endpoint;
 use ox_kcore::global::Global;
-use ox_kcore::linkport::{Port, MAX_MTU};
+use ox_kcore::linkport::{FrameBuf, Port};
 use ox_kcore::message::{HelloReply, Message as Hello, CHANNEL_SATELLITE, MAX_MESSAGE};
 use ox_kcore::{arch, frame, intc, kprintln};
 use ox_link::arq::{Receiver, Sender};
@@ -36,6 +36,8 @@ struct Link {
     hello_tx: Sender,
     hello_outbox: VecDeque<Vec<u8>>,
     process: Endpoint,
+    /// Where each frame from the port is read.
+    rx: FrameBuf,
 }
 
 static LINK: Global<Option<Box<Link>>> = Global::new("link to the central", None);
@@ -55,6 +57,7 @@ pub fn init(node: u32, ram: u32) {
         hello_tx: Sender::new(CHANNEL_SATELLITE, port.mtu(), TIMEOUT_NS),
         hello_outbox: VecDeque::new(),
         process: Endpoint::new(port),
+        rx: FrameBuf::new(),
     }));
     intc::set_enabled(1 << port.line() | 1 << intc::IRQ_TIMER);
     port.set_rx_interrupt(true);
@@ -107,10 +110,10 @@ pub fn on_interrupt() -> Vec<Message> {
     with(|link| {
         let port = link.process.port();
         let mut arrived = Vec::new();
-        let mut buf = [0u8; MAX_MTU];
-        while let Some(len) = port.receive(&mut buf) {
-            // Checked once here; a damaged frame is dropped (its sender resends it).
-            let Ok(frame) = link_frame::decode(&buf[..len]) else { continue };
+        while let Some(checked) = port.receive_frame(&mut link.rx) {
+            // Checked once (by the port, or here); a damaged frame is dropped (its sender
+            // resends it).
+            let Ok(frame) = checked else { continue };
             if let Some(ack) = repeated_start(&frame) {
                 port.send(&ack);
                 continue;
@@ -121,7 +124,7 @@ pub fn on_interrupt() -> Vec<Message> {
                 port.send(&ack);
             }
             if let Some(payload) = received.payload {
-                let answer = link.answer_hello(payload);
+                let answer = answer_hello(link.node, link.ram, payload);
                 link.hello_outbox.extend(answer);
             }
             arrived.extend(link.process.on_frame(&frame));
@@ -147,30 +150,30 @@ impl Link {
             port.send(frame);
         }
     }
+}
 
-    /// The reply to a message on the satellite channel, if it needs one.
-    fn answer_hello(&self, payload: &[u8]) -> Option<Vec<u8>> {
-        match Hello::decode(payload) {
-            Some(Hello::Hello) => {
-                let (free_frames, total_frames) = frame::stats();
-                let node = self.node;
-                kprintln!("hello from the central processor; answering: node {node}, {free_frames} of {total_frames} frames free");
-                let reply = Hello::HelloReply(HelloReply { node, ram: self.ram, free_frames, total_frames });
-                let mut bytes = [0u8; MAX_MESSAGE];
-                let len = reply.encode(&mut bytes);
-                Some(bytes[..len].to_vec())
-            }
-            Some(Hello::HelloReply(_)) => {
-                kprintln!("the central sent a hello reply, which a satellite does not answer");
-                None
-            }
-            None => {
-                kprintln!(
-                    "the central sent an unreadable message of {} bytes on the satellite channel",
-                    payload.len()
-                );
-                None
-            }
+/// The reply of node `node` (with `ram` bytes) to a message on the satellite channel, if it
+/// needs one.
+fn answer_hello(node: u32, ram: u32, payload: &[u8]) -> Option<Vec<u8>> {
+    match Hello::decode(payload) {
+        Some(Hello::Hello) => {
+            let (free_frames, total_frames) = frame::stats();
+            kprintln!("hello from the central processor; answering: node {node}, {free_frames} of {total_frames} frames free");
+            let reply = Hello::HelloReply(HelloReply { node, ram, free_frames, total_frames });
+            let mut bytes = [0u8; MAX_MESSAGE];
+            let len = reply.encode(&mut bytes);
+            Some(bytes[..len].to_vec())
+        }
+        Some(Hello::HelloReply(_)) => {
+            kprintln!("the central sent a hello reply, which a satellite does not answer");
+            None
+        }
+        None => {
+            kprintln!(
+                "the central sent an unreadable message of {} bytes on the satellite channel",
+                payload.len()
+            );
+            None
         }
     }
 }

@@ -26,6 +26,7 @@
 //! process here, its stub is waited for on the central; `ppid` stays the logical parent.
 
 use alloc::boxed::Box;
+use alloc::collections::VecDeque;
 use core::any::Any;
 
 use ox_abi::{Signal, WaitStatus};
@@ -35,7 +36,7 @@ use ox_kcore::task::chan::{Chan, Class};
 use ox_kcore::task::proc::{self, Pid, Proc, Role, State};
 use ox_kcore::task::{sched, signal};
 use ox_kcore::vm::AddressSpace;
-use ox_proto::{Errno, Message, Reply, Request};
+use ox_proto::{Errno, Message, Output, Reply, Request};
 
 use crate::link;
 
@@ -59,11 +60,17 @@ pub fn server_chan() -> Chan {
     Chan::new(&SERVER, 0)
 }
 
-/// What a satellite adds to a process: the reply to its forwarded call, once it came.
+/// What a satellite adds to a process: the reply to its forwarded call, once it came, and
+/// the output that came ahead of it.
 #[derive(Default)]
 pub struct Satellite {
     /// The central's reply, until the process takes it.
     pub reply: Option<Reply>,
+    /// Whether the process waits for a reply (pieces of output are kept only then).
+    pub asking: bool,
+    /// Pieces of the call's output that came ahead of its reply ([`Output`]), until the
+    /// process copies them into its buffer.
+    pub output: VecDeque<Output>,
 }
 
 impl Role for Satellite {
@@ -126,15 +133,40 @@ pub fn deliver_reply(pid: Pid, reply: Reply) {
     }
 }
 
-/// Sleeps until the reply to the current process's forwarded call arrives.
-pub fn wait_reply() -> Reply {
+/// Hands process `pid` a piece of its call's output, which came ahead of the reply, and wakes
+/// it to copy the piece into its buffer. Dropped unless the process waits for a reply.
+pub fn deliver_output(pid: Pid, output: Output) {
+    let mut table = proc::table();
+    if let Some(role) = table.find(pid).and_then(|p| p.role::<Satellite>()).filter(|r| r.asking) {
+        role.output.push_back(output);
+        table.wakeup(reply_chan(pid));
+    }
+}
+
+/// Sleeps until the reply to the current process's forwarded call arrives; hands `output`
+/// each piece of output that comes ahead of it, in order, as it comes.
+pub fn wait_reply(output: &mut dyn FnMut(Output)) -> Reply {
+    if let Some(role) = proc::table().current().role::<Satellite>() {
+        role.asking = true;
+    }
     loop {
-        let (pid, reply) = {
+        let (pid, piece, reply) = {
             let mut table = proc::table();
             let me = table.current();
-            (me.pid, me.role::<Satellite>().and_then(|r| r.reply.take()))
+            let pid = me.pid;
+            let mut role = me.role::<Satellite>();
+            let piece = role.as_mut().and_then(|r| r.output.pop_front());
+            let reply = if piece.is_none() { role.and_then(|r| r.reply.take()) } else { None };
+            (pid, piece, reply)
         };
+        if let Some(piece) = piece {
+            output(piece);
+            continue;
+        }
         if let Some(reply) = reply {
+            if let Some(role) = proc::table().current().role::<Satellite>() {
+                role.asking = false;
+            }
             return reply;
         }
         sched::sleep(reply_chan(pid));

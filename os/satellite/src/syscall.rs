@@ -31,7 +31,7 @@ use ox_kcore::task::signal::interrupted;
 use ox_kcore::vm::Access;
 use ox_proto::calls::Home;
 use ox_proto::marshal::{self, Transfer};
-use ox_proto::{Call, Env, Message, Reply, Request};
+use ox_proto::{Call, Env, Message, Output, Reply, Request};
 
 use crate::{link, proc, server};
 
@@ -87,11 +87,28 @@ fn forward(call: Syscall, transfer: Transfer, args: [u32; ox_abi::MAX_ARGS]) -> 
         data = vec![0; len];
         table().current().space().copy_in(ptr, &mut data)?;
     }
-    let output = transfer.output.map(|out| out.resolve(&args)).filter(|(ptr, _)| *ptr != 0);
+    // The whole output buffer is checked, as the central checks a local caller's, and a
+    // streamed output may fill all of it; a reply's own data is at most one message's.
+    let output = transfer.output.map(|out| out.whole(&args)).filter(|(ptr, _)| *ptr != 0);
     if let Some((ptr, len)) = output {
         table().current().space().check(ptr, len, Access::Write)?;
     }
-    let reply = ask(call, args, data);
+    // Output that comes ahead of the reply (a streamed `read`) goes into the buffer as it
+    // comes; a piece that does not fit the buffer is the central's mistake, and dropped.
+    let mut fault = None;
+    let mut piece = |out: Output| {
+        let Some((ptr, len)) = output else { return };
+        let at = out.offset as usize;
+        if at.checked_add(out.data().len()).is_some_and(|end| end <= len) {
+            if let Err(e) = table().current().space().copy_out(ptr + at as u32, out.data()) {
+                fault = Some(e);
+            }
+        }
+    };
+    let reply = ask_with_output(call, args, data, &mut piece);
+    if let Some(e) = fault {
+        return Err(e);
+    }
     if let (Ok(_), Some((ptr, len))) = (reply.result, output) {
         let n = reply.data.len().min(len);
         table().current().space().copy_out(ptr, &reply.data[..n])?;
@@ -102,11 +119,21 @@ fn forward(call: Syscall, transfer: Transfer, args: [u32; ox_abi::MAX_ARGS]) -> 
 /// Sends `call` with `args` and the variable part `data` to the stub, sleeps until the reply,
 /// and takes the signal it carries.
 fn ask(call: Syscall, args: [u32; ox_abi::MAX_ARGS], data: Vec<u8>) -> Reply {
+    ask_with_output(call, args, data, &mut |_| {})
+}
+
+/// [`ask`], handing `output` the pieces of output that come ahead of the reply.
+fn ask_with_output(
+    call: Syscall,
+    args: [u32; ox_abi::MAX_ARGS],
+    data: Vec<u8>,
+    output: &mut dyn FnMut(Output),
+) -> Reply {
     let pid = table().current().pid;
     let request = Call { call, args, env: Env::default(), data };
     loop {
         link::send(&Message::request(pid, Request::StubExecutes(request.clone())));
-        let reply = proc::wait_reply();
+        let reply = proc::wait_reply(output);
         let interrupts = reply.signal.is_some_and(proc::post_current);
         let spurious = reply.result == Err(Errno::Intr) && reply.signal.is_some() && !interrupts;
         if !spurious || interrupted() {

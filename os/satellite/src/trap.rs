@@ -59,6 +59,10 @@ fn route(message: Message) {
             proc::deliver_reply(pid, reply);
             None
         }
+        Body::Output(output) => {
+            proc::deliver_output(pid, output);
+            None
+        }
         Body::ProtocolError(refusal) => {
             let (reason, version, kind) = (refusal.reason, refusal.version, refusal.kind);
             kprintln!(

@@ -15,7 +15,8 @@
 //!    refused with `ENOMEM`.
 //! 3. **Throughput** of 256 KiB written to and read from a file on the central's disk in
 //!    16 KiB calls, from the central and from satellite 1, in bytes per virtual second; the
-//!    read from satellite 1 again as `link-bulk KiB/s=N`, the link's bulk transfer.
+//!    read from satellite 1 again in calls of 16 KiB, 64 KiB and 256 KiB, and the 64 KiB one
+//!    as `link-bulk KiB/s=N`, the link's bulk transfer.
 //! 4. **Port RPC** (docs/ports.md): an 8-byte request and its answer between two processes on
 //!    the central, through a send-once reply right, in the node's instructions per round trip
 //!    (`port-rpc local=N`).
@@ -375,30 +376,54 @@ fn throughput(node: u32) -> u32 {
     let mut ok = data.chunks(CHUNK).all(|chunk| sys::write_all(fd, chunk).is_ok());
     let wrote = time_ns() - t0;
     ok &= sys::close(fd).is_ok();
-    let Ok(fd) = sys::open(FILE, O_RDONLY) else { return 1 };
-    let mut back = vec![0u8; TOTAL];
-    let t0 = time_ns();
-    let mut at = 0;
-    while at < TOTAL {
-        match sys::read(fd, &mut back[at..(at + CHUNK).min(TOTAL)]) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => at += n,
-        }
-    }
-    let read = time_ns() - t0;
-    ok &= sys::close(fd).is_ok() && at == TOTAL && back == data;
+    let (read, same) = read_back(CHUNK, &data);
+    ok &= same;
     let rate = |ns: u64| TOTAL as u64 * 1_000_000_000 / 1024 / ns.max(1);
     println!("satbench: {:<6} {node:>5} {:>10} {:>12}", "write", wrote / 1000, rate(wrote));
     println!("satbench: {:<6} {node:>5} {:>10} {:>12}", "read", read / 1000, rate(read));
     if node != 0 {
         // The bulk transfer over the link (`cargo xtask bench-os` sets it against the link's
-        // bandwidth): the file read from the satellite, every byte crossing the link.
-        println!("satbench: link-bulk KiB/s={}", rate(read));
+        // bandwidth): the file read from the satellite, every byte crossing the link, in
+        // calls of 16 KiB (the table's), 64 KiB (the figure: `cp` and `cat` read this much or
+        // more at once) and the whole file.
+        let mut rates = String::new();
+        let mut bulk = 0;
+        for call in BULK_CALLS {
+            let (ns, same) = read_back(call, &data);
+            ok &= same;
+            rates += &format!(" {}k={}", call / 1024, rate(ns));
+            if call == BULK_CALL {
+                bulk = rate(ns);
+            }
+        }
+        println!("satbench: read on node {node} in calls of{rates} (KiB/s)");
+        println!("satbench: link-bulk KiB/s={bulk}");
     }
     if !ok {
         println!("satbench: the data read back on node {node} differs");
     }
     u32::from(!ok)
+}
+
+/// Call sizes of the bulk reads, and the one `link-bulk` reports.
+const BULK_CALLS: [usize; 3] = [16 * 1024, 64 * 1024, TOTAL];
+const BULK_CALL: usize = 64 * 1024;
+
+/// Reads `FILE` back in calls of `call` bytes: the virtual nanoseconds it took, and whether
+/// every byte was `data`'s.
+fn read_back(call: usize, data: &[u8]) -> (u64, bool) {
+    let Ok(fd) = sys::open(FILE, O_RDONLY) else { return (1, false) };
+    let mut back = vec![0u8; TOTAL];
+    let t0 = time_ns();
+    let mut at = 0;
+    while at < TOTAL {
+        match sys::read(fd, &mut back[at..(at + call).min(TOTAL)]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => at += n,
+        }
+    }
+    let ns = time_ns() - t0;
+    (ns, sys::close(fd).is_ok() && at == TOTAL && back == data)
 }
 
 /// Pages of the page-fault measure.
