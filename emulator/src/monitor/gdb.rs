@@ -29,6 +29,8 @@
 //!   ...) on the monitor's selected node: the node of the last stop, or the one `monitor node
 //!   N` selects. Commands that run the guest are refused there: gdb would not see it move.
 
+mod guard;
+
 use std::marker::PhantomData;
 use std::net::TcpListener;
 
@@ -59,6 +61,7 @@ use crate::monitor::parse::{self, Command, WatchKind};
 use crate::monitor::stepping::{Goal, Stop};
 use crate::monitor::Monitor;
 use crate::system::SystemState;
+use guard::Guarded;
 
 /// Cycles a continue runs between two looks at the connection (for gdb's Ctrl-C): ten
 /// virtual milliseconds at 100 MHz.
@@ -478,13 +481,13 @@ struct EventLoop<'a, 'm>(PhantomData<(&'a (), &'m ())>);
 
 impl<'a, 'm: 'a> BlockingEventLoop for EventLoop<'a, 'm> {
     type Target = GdbTarget<'a, 'm>;
-    type Connection = std::net::TcpStream;
+    type Connection = Guarded;
     type StopReason = MultiThreadStopReason<u32>;
 
     #[allow(clippy::type_complexity)]
     fn wait_for_stop_reason(
         target: &mut GdbTarget<'a, 'm>,
-        conn: &mut std::net::TcpStream,
+        conn: &mut Guarded,
     ) -> Result<Event<MultiThreadStopReason<u32>>, WaitForStopReasonError<String, std::io::Error>> {
         loop {
             if let Some(stop) = target.run() {
@@ -512,9 +515,9 @@ pub fn serve(monitor: &mut Monitor<'_>, spec: &GdbSpec) -> Result<(), String> {
     let local = listener.local_addr().map_err(|e| e.to_string())?;
     eprintln!("orrery: gdb waiting for a connection on {local}");
     let (stream, _) = listener.accept().map_err(|e| format!("accept on {addr}: {e}"))?;
-    let _ = stream.set_nodelay(true);
+    let threads = monitor.skip.len();
     let mut target = GdbTarget::new(monitor);
-    let result = GdbStub::new(stream).run_blocking::<EventLoop<'_, '_>>(&mut target);
+    let result = GdbStub::new(Guarded::new(stream, threads)).run_blocking::<EventLoop<'_, '_>>(&mut target);
     let outcome = match result {
         Ok(DisconnectReason::Disconnect) => Ok("gdb detached".to_string()),
         Ok(DisconnectReason::Kill) => Ok("gdb killed the session".to_string()),
