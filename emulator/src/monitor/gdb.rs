@@ -222,7 +222,7 @@ impl<'a, 'm> GdbTarget<'a, 'm> {
             Stop::Done | Stop::Reached | Stop::Boundary => trap,
             Stop::Breakpoint(_) => MultiThreadStopReason::SwBreak(tid),
             Stop::Watch(id, ..) => match self.monitor.points.iter().find(|p| p.id == id).map(|p| p.kind) {
-                // The watched word lies in gdb's watched range (it starts there or 4k bytes on).
+                // The watched word lies in gdb's range: at its start, or a multiple of 4 bytes on.
                 Some(PointKind::Watch(addr, kind)) => {
                     MultiThreadStopReason::Watch { tid, kind: gdb_watch(kind), addr }
                 }

@@ -11,7 +11,8 @@
 //! Checks around each step make every stop exact:
 //! - before a step (except the first of a command, so that resuming from a breakpoint moves
 //!   on): a breakpoint at `pc`, and the goal of `until`/`next`;
-//! - before an instruction, the watchpoints (see [`super::breakpoints`]), reported after it;
+//! - before an instruction, the watchpoints (see [`super::breakpoints`]), reported after it
+//!   (or, for gdb, before it: [`super::gdb`]);
 //! - after a step, a new entry in the trap history matched against the catchpoints: the stop
 //!   shows the trap, and `pc` is the handler's first instruction, not yet executed.
 //!
