@@ -118,9 +118,15 @@ fn gdb(gdb: &Path, file: &Path, server: &Server, commands: &[&str]) -> String {
     for c in setup.iter().map(String::as_str).chain(commands.iter().copied()) {
         command.args(["-ex", c]);
     }
-    let output = command.arg(file).output().expect("gdb runs");
-    let text =
-        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    // One pipe for both streams, so that the transcript keeps gdb's order.
+    let (mut reader, writer) = std::io::pipe().expect("a pipe");
+    command.arg(file).stdin(Stdio::null()).stdout(writer.try_clone().expect("a pipe")).stderr(writer);
+    let mut child = command.spawn().expect("gdb runs");
+    drop(command);
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes).expect("gdb's output");
+    child.wait().expect("gdb ends");
+    let text = String::from_utf8_lossy(&bytes).to_string();
     eprintln!("--- gdb transcript ---\n{text}--- end ---");
     text
 }
@@ -267,8 +273,14 @@ fn the_nodes_of_a_topology_are_threads() {
             // A satellite runs its boot ROM, not the file gdb has: read its memory itself.
             "set trust-readonly-sections off",
             "x/4x $pc",
+            "set trust-readonly-sections on",
             "thread 1",
             "info registers pc",
+            "monitor nodes",
+            // Every node stops at the satellite kernel's second instruction; gdb lets the
+            // others go on and reports sat2 (thread 3).
+            "break *0x80000004 thread 3",
+            "continue",
             "monitor nodes",
         ],
     );
@@ -288,6 +300,9 @@ fn the_nodes_of_a_topology_are_threads() {
             "[Switching to thread 1 (Thread 1.1)]",
             "  node  name  role       state                pc",
             "  1     sat1  satellite",
+            "[Switching to Thread 1.3]",
+            "Thread 3 hit Breakpoint 2, 0x80000004 in _start ()",
+            "* 2     sat2  satellite  running              0x80000004",
         ],
     );
     assert!(server.wait().success());

@@ -101,8 +101,9 @@ enum Request {
 /// How gdb resumes the system.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Resume {
-    /// Every node runs until something stops it.
-    Continue,
+    /// Every node runs until something stops it; the node of the thread gdb named first, if it
+    /// named one, is the selected one (the one alone gdb resumes, with scheduler locking).
+    Continue(Option<usize>),
     /// This node executes one instruction.
     Step(usize),
     /// This node runs while its `pc` stays in `start..end`.
@@ -113,6 +114,9 @@ enum Resume {
 pub struct GdbTarget<'a, 'm> {
     monitor: &'a mut Monitor<'m>,
     resume: Resume,
+    /// gdb resumed only the thread of `resume` (scheduler locking, and every step over a
+    /// breakpoint): no other node may report a stop.
+    locked: bool,
     /// The next run starts from a stop: it passes over a breakpoint at `pc`.
     moving_on: bool,
     /// gdb's breakpoints and watchpoints, each with the ids of its monitor entries.
@@ -153,7 +157,13 @@ impl<'a, 'm> GdbTarget<'a, 'm> {
     /// nodes stand.
     pub fn new(monitor: &'a mut Monitor<'m>) -> GdbTarget<'a, 'm> {
         monitor.watch_before = true;
-        GdbTarget { monitor, resume: Resume::Continue, moving_on: true, requests: Vec::new() }
+        GdbTarget {
+            monitor,
+            resume: Resume::Continue(None),
+            locked: false,
+            moving_on: true,
+            requests: Vec::new(),
+        }
     }
 
     /// Node `tid`, or the error reply for no such thread.
@@ -201,8 +211,12 @@ impl<'a, 'm> GdbTarget<'a, 'm> {
     /// slice ended with nothing to report.
     fn run(&mut self) -> Option<MultiThreadStopReason<u32>> {
         let moving_on = std::mem::replace(&mut self.moving_on, false);
+        self.monitor.solo = self.locked;
         let (goal, limit) = match self.resume {
-            Resume::Continue => (Goal::Continue, SLICE),
+            Resume::Continue(node) => {
+                self.monitor.node = node.unwrap_or(self.monitor.node);
+                (Goal::Continue, SLICE)
+            }
             Resume::Step(node) => {
                 self.monitor.node = node;
                 (Goal::Steps(1), self.monitor.limit)
@@ -350,12 +364,16 @@ impl MultiThreadResume for GdbTarget<'_, '_> {
     }
 
     fn clear_resume_actions(&mut self) -> Result<(), String> {
-        self.resume = Resume::Continue;
+        self.resume = Resume::Continue(None);
+        self.locked = false;
         Ok(())
     }
 
     /// Signals gdb passes on are ignored: a node has no signals, only traps.
-    fn set_resume_action_continue(&mut self, _tid: Tid, _signal: Option<Signal>) -> Result<(), String> {
+    fn set_resume_action_continue(&mut self, tid: Tid, _signal: Option<Signal>) -> Result<(), String> {
+        if let (Resume::Continue(None), Some(node)) = (self.resume, node_of(self.monitor, tid)) {
+            self.resume = Resume::Continue(Some(node));
+        }
         Ok(())
     }
 
@@ -373,11 +391,14 @@ impl MultiThreadResume for GdbTarget<'_, '_> {
 }
 
 /// gdb resumes one thread alone when it steps over a breakpoint (and with `set
-/// scheduler-locking on`). The system runs as a whole whatever gdb asks, deterministically:
-/// the other nodes never run past the quantum boundary of the node that runs, so they wait for
-/// it exactly as long as a plain run would make them.
+/// scheduler-locking on`). The system still runs as a whole, deterministically (the other
+/// nodes never run past the quantum boundary of the node that runs, so they wait for it exactly
+/// as long as a plain run would make them), but only that node can stop: the others run as in
+/// a plain run, their breakpoints and watchpoints unchecked, since gdb would not expect a stop
+/// from a thread it did not resume.
 impl MultiThreadSchedulerLocking for GdbTarget<'_, '_> {
     fn set_resume_action_scheduler_lock(&mut self) -> Result<(), String> {
+        self.locked = true;
         Ok(())
     }
 }

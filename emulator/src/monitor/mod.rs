@@ -93,6 +93,10 @@ pub struct Monitor<'m> {
     /// Per node, with `watch_before`: the `pc` where it stopped before an access, so that
     /// resuming executes that access instead of stopping again.
     watch_passed: Vec<Option<u32>>,
+    /// Only the selected node's breakpoints, watchpoints and catchpoints stop a run; the other
+    /// nodes run to each quantum boundary as in a plain run (gdb's scheduler locking: it resumed
+    /// one thread and expects no stop from another).
+    solo: bool,
 }
 
 impl<'m> Monitor<'m> {
@@ -124,6 +128,7 @@ impl<'m> Monitor<'m> {
             listing: None,
             watch_before: false,
             watch_passed: vec![None; nodes],
+            solo: false,
         }
     }
 

@@ -389,7 +389,8 @@ impl Monitor<'_> {
         let (until, at_boundary) =
             if node == selected && deadline < target { (deadline, false) } else { (target, true) };
         let goal = if node == selected { goal } else { Goal::Continue };
-        if goal == Goal::Continue && at_boundary && !self.checks(node) {
+        let unchecked = !self.checks(node) || (self.solo && node != selected);
+        if goal == Goal::Continue && at_boundary && unchecked {
             let system = self.system_mut()?;
             system.finish_node(node);
             if system.nodes[node].machine.cpu.cycles != cycles {
