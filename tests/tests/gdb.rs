@@ -16,6 +16,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use orrery_tests::{guest_dir, pristine_disk, repo_root};
@@ -58,14 +59,20 @@ fn rv32(name: &str) -> PathBuf {
 struct Server {
     child: Child,
     port: u16,
+    /// Where the guest's console goes.
+    console: PathBuf,
 }
 
 impl Server {
     fn start(image: &Path) -> Server {
+        static SERVERS: AtomicUsize = AtomicUsize::new(0);
+        let n = SERVERS.fetch_add(1, Ordering::Relaxed);
+        let console = std::env::temp_dir().join(format!("orrery-{}-gdb-{n}.console", std::process::id()));
+        let file = std::fs::File::create(&console).expect("the console file can be written");
         let mut child = Command::new(orrery())
             .args(["debug", "--gdb", "tcp:127.0.0.1:0"])
             .arg(image)
-            .stdout(Stdio::null())
+            .stdout(file)
             .stderr(Stdio::piped())
             .spawn()
             .expect("orrery starts");
@@ -83,14 +90,17 @@ impl Server {
             let _ = stderr.read_to_string(&mut rest);
             eprint!("{rest}");
         });
-        Server { child, port }
+        Server { child, port, console }
     }
 
-    /// Waits for the emulator to end (gdb detached or killed it); its exit status.
-    fn wait(mut self) -> std::process::ExitStatus {
+    /// Waits for the emulator to end (gdb detached or killed it); its exit status and what the
+    /// guest wrote on its console.
+    fn wait(mut self) -> (std::process::ExitStatus, String) {
         for _ in 0..200 {
             if let Some(status) = self.child.try_wait().expect("orrery can be waited for") {
-                return status;
+                let console = std::fs::read_to_string(&self.console).unwrap_or_default();
+                let _ = std::fs::remove_file(&self.console);
+                return (status, console);
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -169,6 +179,8 @@ fn breakpoints_registers_variables_and_steps_in_a_bare_program() {
             "bt 2",
             "stepi",
             "info registers pc",
+            "delete",
+            "continue",
         ],
     );
     assert_in_order(
@@ -193,9 +205,15 @@ fn breakpoints_registers_variables_and_steps_in_a_bare_program() {
             "#0  nqueens::solve (n=1, row=1, cols=1, d1=2, d2=0) at src/bin/nqueens.rs:12",
             "#1  0x800004bc in nqueens::solve (n=1, row=",
             "pc             0x8000044c",
+            "[Inferior 1 (process 1) exited normally]",
         ],
     );
-    assert!(server.wait().success());
+    // Debugging changed nothing the program does: its console is a plain run's.
+    let (status, console) = server.wait();
+    assert!(status.success());
+    let plain =
+        Command::new(orrery()).arg("run").arg(guest_dir().join("nqueens.elf")).output().expect("orrery runs");
+    assert_eq!(console, String::from_utf8_lossy(&plain.stdout));
 }
 
 #[test]
@@ -237,7 +255,7 @@ fn a_watchpoint_on_a_global_stops_after_the_write() {
             "exited normally",
         ],
     );
-    assert!(server.wait().success());
+    assert!(server.wait().0.success());
 }
 
 /// `topologies/default.toml` with the guest of `ORRERY_GUEST_DIR`, a fresh disk and absolute
@@ -305,7 +323,7 @@ fn the_nodes_of_a_topology_are_threads() {
             "* 2     sat2  satellite  running              0x80000004",
         ],
     );
-    assert!(server.wait().success());
+    assert!(server.wait().0.success());
 }
 
 /// A packet as gdb frames it.
@@ -389,5 +407,5 @@ fn interrupts_and_bad_input_get_replies() {
     s.write_all(&packet("k")).expect("the stub reads");
     drop(stream);
     let _ = std::fs::remove_file(&source);
-    assert!(server.wait().success());
+    assert!(server.wait().0.success());
 }
