@@ -381,6 +381,9 @@ fn interrupts_and_bad_input_get_replies() {
     assert_eq!(ask(s, "Z0,80000004,4"), "OK");
     assert_eq!(ask(s, "vCont;c"), "T05thread:01;swbreak:;", "the breakpoint at the loop's jump");
     assert_eq!(ask(s, "z0,80000004,4"), "OK");
+    // A range step: the jump leaves 0x80000004..0x80000008 for the loop's start.
+    assert_eq!(ask(s, "vCont;r80000004,80000008:1"), "T05thread:01;");
+    assert_eq!(ask(s, "vCont;s:1"), "T05thread:01;");
     // Run free, then interrupt it as gdb's Ctrl-C does.
     s.write_all(&packet("vCont;c")).expect("the stub reads");
     std::thread::sleep(Duration::from_millis(200));

@@ -544,6 +544,8 @@ pub fn serve(monitor: &mut Monitor<'_>, spec: &GdbSpec) -> Result<(), String> {
         Ok(DisconnectReason::Kill) => Ok("gdb killed the session".to_string()),
         Ok(DisconnectReason::TargetExited(code)) => Ok(format!("the guest exited with code {code}")),
         Ok(DisconnectReason::TargetTerminated(signal)) => Ok(format!("the guest ended with {signal}")),
+        // gdb gone without a word (killed, or the network): the session ends as with `detach`.
+        Err(e) if e.is_connection_error() => Ok(format!("the connection to gdb ended ({e})")),
         Err(e) => Err(format!("gdb session: {e}")),
     };
     monitor.wind_up();
