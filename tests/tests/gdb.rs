@@ -52,7 +52,7 @@ fn orrery() -> PathBuf {
 fn rv32(name: &str) -> PathBuf {
     let path = guest_dir().join("../guest/riscv32ima-unknown-none-elf/release").join(name);
     assert!(path.is_file(), "{} does not exist (run `cargo xtask build`)", path.display());
-    path
+    path.canonicalize().expect("the file exists")
 }
 
 /// `orrery debug --gdb` on `image`, listening on a free port.
@@ -130,6 +130,8 @@ fn gdb(gdb: &Path, file: &Path, server: &Server, commands: &[&str]) -> String {
     }
     // One pipe for both streams, so that the transcript keeps gdb's order.
     let (mut reader, writer) = std::io::pipe().expect("a pipe");
+    // Run where a crash of gdb's own (a core file) cannot land in the repository.
+    command.current_dir(std::env::temp_dir());
     command.arg(file).stdin(Stdio::null()).stdout(writer.try_clone().expect("a pipe")).stderr(writer);
     let mut child = command.spawn().expect("gdb runs");
     drop(command);
