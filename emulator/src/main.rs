@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use orrery_emulator::console::ConsoleSpec;
 use orrery_emulator::devices::block::Disk;
 use orrery_emulator::machine::{Machine, MachineConfig, RunState};
+use orrery_emulator::monitor::gdb::GdbSpec;
 use orrery_emulator::monitor::{self, Monitor, MonitorSpec, DEFAULT_LIMIT};
 use orrery_emulator::profile::Profile;
 use orrery_emulator::session::{Script, Session};
@@ -223,6 +224,10 @@ enum Command {
         /// The most cycles one step/next/until/continue may run.
         #[arg(long, default_value_t = DEFAULT_LIMIT)]
         limit: u64,
+        /// Serve gdb's remote protocol at tcp:HOST:PORT instead of the monitor (docs/monitor.md,
+        /// "gdb"): give gdb-multiarch the RV32 original of the image, then `target remote`.
+        #[arg(long, value_name = "tcp:HOST:PORT", conflicts_with_all = ["script", "monitor"])]
+        gdb: Option<GdbSpec>,
     },
     /// Run the CPU benchmark (a sieve in user mode with paging on) and print MIPS.
     Bench {
@@ -526,35 +531,53 @@ fn run_expect(
     }
 }
 
+/// Who drives an `orrery debug` session.
+enum Front {
+    /// The monitor: a script if given, else on `MonitorSpec`.
+    Monitor(Option<String>, MonitorSpec),
+    /// gdb's remote protocol.
+    Gdb(GdbSpec),
+}
+
+impl Front {
+    /// Runs the session on `session`.
+    fn serve(&self, session: &mut Monitor<'_>) -> Result<(), String> {
+        match self {
+            Front::Monitor(script, spec) => monitor::session(session, script.as_deref(), spec),
+            Front::Gdb(spec) => monitor::gdb::serve(session, spec),
+        }
+    }
+}
+
 fn debug(
     node: NodeArgs,
     script: Option<PathBuf>,
     monitor: MonitorSpec,
     limit: u64,
+    gdb: Option<GdbSpec>,
 ) -> Result<ExitCode, String> {
     let script = match &script {
         Some(path) => Some(read_text_input(path, MAX_TEXT)?),
         None => None,
     };
+    let front = match gdb {
+        Some(spec) => Front::Gdb(spec),
+        None => Front::Monitor(script, monitor),
+    };
     if node.image.extension().is_some_and(|e| e == "toml") {
-        return debug_topology(node, script.as_deref(), &monitor, limit);
+        return debug_topology(node, &front, limit);
     }
     // Standard input belongs to the monitor, so a console on stdio gets no host input.
     let host_input = node.console != ConsoleSpec::Stdio;
     let mut machine = node.boot(host_input)?;
     let mut session = Monitor::new(&mut machine).with_limit(limit);
-    monitor::session(&mut session, script.as_deref(), &monitor)?;
+    front.serve(&mut session)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Debugs a whole topology: every node booted, the central one selected, consoles prefixed on
 /// standard output (which only prints: standard input belongs to the monitor).
-fn debug_topology(
-    node: NodeArgs,
-    script: Option<&str>,
-    monitor: &MonitorSpec,
-    limit: u64,
-) -> Result<ExitCode, String> {
+fn debug_topology(node: NodeArgs, front: &Front, limit: u64) -> Result<ExitCode, String> {
     if node.disk.is_some() {
         return Err(
             "--disk gives one node a disk; in a topology, give the central node `disk = \"FILE\"`".into()
@@ -570,7 +593,7 @@ fn debug_topology(
     set_jit(&mut system, node.jit);
     system.connect()?;
     let mut session = Monitor::for_system(&mut system).with_limit(limit);
-    monitor::session(&mut session, script, monitor)?;
+    front.serve(&mut session)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -711,7 +734,7 @@ fn main() -> ExitCode {
         }
         Command::Trace { command } => trace_command(command),
         Command::Topology { command } => topology_command(command),
-        Command::Debug { node, script, monitor, limit } => debug(node, script, monitor, limit),
+        Command::Debug { node, script, monitor, limit, gdb } => debug(node, script, monitor, limit, gdb),
         Command::Bench { rounds, nodes, threads, quantum_us, jit } => {
             let engines = match jit {
                 Some(jit) => vec![jit],

@@ -28,6 +28,7 @@
 
 pub mod breakpoints;
 pub mod format;
+pub mod gdb;
 pub mod help;
 pub mod history;
 pub mod memory;
@@ -86,6 +87,16 @@ pub struct Monitor<'m> {
     finished: bool,
     /// While `step N` lists what it executes: the node, and a line per instruction or trap.
     listing: Option<(usize, Vec<String>)>,
+    /// Watchpoints stop before the access rather than after it (gdb's remote protocol expects
+    /// that of RISC-V: it steps over the access itself).
+    watch_before: bool,
+    /// Per node, with `watch_before`: the `pc` where it stopped before an access, so that
+    /// resuming executes that access instead of stopping again.
+    watch_passed: Vec<Option<u32>>,
+    /// Only the selected node's breakpoints, watchpoints and catchpoints stop a run; the other
+    /// nodes run to each quantum boundary as in a plain run (gdb's scheduler locking: it resumed
+    /// one thread and expects no stop from another).
+    solo: bool,
 }
 
 impl<'m> Monitor<'m> {
@@ -115,6 +126,9 @@ impl<'m> Monitor<'m> {
             console_partial: Vec::new(),
             finished: false,
             listing: None,
+            watch_before: false,
+            watch_passed: vec![None; nodes],
+            solo: false,
         }
     }
 

@@ -304,18 +304,25 @@ impl Monitor<'_> {
     }
 
     /// A resuming command on a system: runs toward `goal` (on the selected node) for at most
-    /// `limit` of its cycles, crossing quantum boundaries as a plain run does.
-    pub(super) fn resume_system(&mut self, goal: Goal, limit: u64) -> String {
+    /// `limit` of its cycles, crossing quantum boundaries as a plain run does (`moving_on` as
+    /// for [`Monitor::run_to`]).
+    pub(super) fn run_system_to(
+        &mut self,
+        goal: Goal,
+        limit: u64,
+        moving_on: bool,
+    ) -> (Stop, Option<TrapRecord>) {
         if let Some(state) = self.ended {
-            return self.ended_text(state);
+            return (Stop::Ended(state), None);
         }
         let selected = self.node;
         let start = self.machine().cpu.cycles;
         let deadline = start.saturating_add(limit);
         let deadline_ns = self.machine().cpu.clock.time_of(deadline);
-        self.skip[selected] = true;
-        let (stop, last_trap) = self.run_system(goal, selected, deadline, deadline_ns);
-        self.report(stop, last_trap, start)
+        if moving_on {
+            self.skip[selected] = true;
+        }
+        self.run_system(goal, selected, deadline, deadline_ns)
     }
 
     /// The quantum loop of a resuming command.
@@ -382,7 +389,8 @@ impl Monitor<'_> {
         let (until, at_boundary) =
             if node == selected && deadline < target { (deadline, false) } else { (target, true) };
         let goal = if node == selected { goal } else { Goal::Continue };
-        if goal == Goal::Continue && at_boundary && !self.checks(node) {
+        let unchecked = !self.checks(node) || (self.solo && node != selected);
+        if goal == Goal::Continue && at_boundary && unchecked {
             let system = self.system_mut()?;
             system.finish_node(node);
             if system.nodes[node].machine.cpu.cycles != cycles {

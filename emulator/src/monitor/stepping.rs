@@ -11,7 +11,8 @@
 //! Checks around each step make every stop exact:
 //! - before a step (except the first of a command, so that resuming from a breakpoint moves
 //!   on): a breakpoint at `pc`, and the goal of `until`/`next`;
-//! - before an instruction, the watchpoints (see [`super::breakpoints`]), reported after it;
+//! - before an instruction, the watchpoints (see [`super::breakpoints`]), reported after it
+//!   (or, for gdb, before it: [`super::gdb`]);
 //! - after a step, a new entry in the trap history matched against the catchpoints: the stop
 //!   shows the trap, and `pc` is the handler's first instruction, not yet executed.
 //!
@@ -42,6 +43,8 @@ pub(super) enum Goal {
     Until(u32),
     /// `pc` equals the return address with `sp` back at (or above) its value at the call.
     Return { addr: u32, sp: u32 },
+    /// `pc` leaves `start..end` (gdb's range stepping).
+    Outside(u32, u32),
 }
 
 /// Why the guest stopped.
@@ -151,17 +154,28 @@ impl Monitor<'_> {
 
     /// Runs toward `goal` for at most `limit` cycles and describes the stop.
     fn resume(&mut self, goal: Goal, limit: u64) -> String {
+        let start = self.machine().cpu.cycles;
+        let (stop, last_trap) = self.run_to(goal, limit, true);
+        self.report(stop, last_trap, start)
+    }
+
+    /// Runs toward `goal` for at most `limit` cycles of the selected node; returns the stop
+    /// and the trap taken in the last step. With `moving_on`, a breakpoint at the current
+    /// `pc` is passed over (a command resuming from a stop); without it, it stops at once (a
+    /// run that goes on where an earlier one reached its limit, and checked `pc` already).
+    pub(super) fn run_to(&mut self, goal: Goal, limit: u64, moving_on: bool) -> (Stop, Option<TrapRecord>) {
         if self.system().is_some() {
-            return self.resume_system(goal, limit);
+            return self.run_system_to(goal, limit, moving_on);
         }
         let start = self.machine().cpu.cycles;
-        self.skip[self.node] = true;
-        let (stop, last_trap) = if goal == Goal::Continue && !self.checks(self.node) {
+        if moving_on {
+            self.skip[self.node] = true;
+        }
+        if goal == Goal::Continue && !self.checks(self.node) {
             (self.run_free(start.saturating_add(limit)), None)
         } else {
             self.run_checked(goal, start.saturating_add(limit), false, &mut 0)
-        };
-        self.report(stop, last_trap, start)
+        }
     }
 
     /// Runs without checks up to cycle `until`.
@@ -202,6 +216,7 @@ impl Monitor<'_> {
                 let reached = match goal {
                     Goal::Until(addr) => pc == addr,
                     Goal::Return { addr, sp } => pc == addr && self.machine().cpu.reg(Reg::SP) >= sp,
+                    Goal::Outside(start, end) => !(start..end).contains(&pc),
                     Goal::Steps(_) | Goal::Continue => false,
                 };
                 if reached {
@@ -287,6 +302,15 @@ impl Monitor<'_> {
             // One instruction.
             let watch = self.pending_watch();
             let old = watch.and_then(|(_, access)| self.watched_value(&access));
+            if self.watch_before {
+                // gdb's way: stop before the access, unless this node stopped here for it.
+                let passed = self.watch_passed[node].take() == Some(pc);
+                if let (Some((id, access)), false) = (watch, passed) {
+                    self.count_hit(id);
+                    self.watch_passed[node] = Some(pc);
+                    return (Stop::Watch(id, access, old, old), None);
+                }
+            }
             self.list_instruction();
             let state = self.machine_mut().step();
             executed = true;
@@ -297,7 +321,7 @@ impl Monitor<'_> {
                 if let Some(stop) = self.after_trap(last_trap) {
                     return (stop, last_trap);
                 }
-            } else if let Some((id, access)) = watch {
+            } else if let Some((id, access)) = watch.filter(|_| !self.watch_before) {
                 self.count_hit(id);
                 let new = self.watched_value(&access);
                 return (Stop::Watch(id, access, old, new), None);
