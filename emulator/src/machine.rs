@@ -343,6 +343,14 @@ impl Machine {
         }
     }
 
+    /// Powers the node off from outside, as pulling its plug would (the power device's `EXIT`
+    /// written with `code`): it stops at once, and the far ends of its links see them go down.
+    pub fn pull_plug(&mut self, code: u32) {
+        let now = self.cpu.now();
+        // The power device always takes the write.
+        let _ = self.bus.write(ox32::memmap::POWER_BASE, 4, code, now);
+    }
+
     /// Queues `bytes` on the console as if they had just been received (scripted input given
     /// while the node runs: deterministic when given at the same virtual time).
     pub fn type_input(&mut self, bytes: &[u8]) {

@@ -341,6 +341,30 @@ impl Session {
         }
     }
 
+    /// Pulls the plug on node `name` of the topology (`Machine::pull_plug`, exit code 137 as
+    /// for a process killed by `SIGKILL`): a satellite that dies. Not the central node, whose
+    /// power off ends the run.
+    pub fn power_off(&mut self, name: &str) -> Result<(), SessionError> {
+        let Target::System(system) = &mut self.target else {
+            return Err(SessionError::Setup("poweroff needs a topology: one image has no other node".into()));
+        };
+        let node = system.nodes.iter().position(|n| n.name == name);
+        match node {
+            Some(i) if system.nodes[i].role != crate::topology::Role::Central => {
+                system.pull_plug(i, 137);
+                // A node that dies is news for a system that waited for input.
+                if self.ended == Some(Ended::Stuck) {
+                    self.ended = None;
+                }
+                Ok(())
+            }
+            Some(_) => {
+                Err(SessionError::Setup(format!("{name} is the central node: its power off ends the run")))
+            }
+            None => Err(SessionError::Setup(format!("no node {name} in the topology"))),
+        }
+    }
+
     /// Runs the guest for `ns` of virtual time (less if it ends first): to let a command
     /// start before typing a key at it, say.
     pub fn run_for(&mut self, ns: u64) {
@@ -433,6 +457,8 @@ pub enum Step {
     Eof,
     /// `exit [CODE]`: wait for the power off (and check the exit code).
     Exit(Option<u32>),
+    /// `poweroff NODE`: pull the plug on a node of the topology (a satellite that dies).
+    PowerOff(String),
 }
 
 /// An expect script: steps, each with its line (docs/testing.md, "Without Rust").
@@ -520,10 +546,12 @@ impl Script {
                 "exit" => Step::Exit(Some(
                     rest.trim().parse().map_err(|_| fail(format!("`{rest}` is not an exit code")))?,
                 )),
+                "poweroff" if !rest.trim().is_empty() => Step::PowerOff(rest.trim().to_string()),
+                "poweroff" => return Err(fail("`poweroff` needs a node's name, as in poweroff sat3".into())),
                 "eof" => return Err(fail("`eof` takes nothing".into())),
                 other => {
                     return Err(fail(format!(
-                        "unknown step `{other}`: use expect, send, sendline, timeout, sleep, eof or exit"
+                        "unknown step `{other}`: use expect, send, sendline, timeout, sleep, eof, exit or poweroff"
                     )))
                 }
             };
@@ -551,6 +579,7 @@ impl Script {
                     session.end_input();
                     Ok(())
                 }
+                Step::PowerOff(node) => session.power_off(node),
                 Step::Exit(code) => session.wait_exit(timeout).and_then(|got| match code {
                     Some(expected) if *expected != got => {
                         Err(SessionError::WrongExit { expected: *expected, got })

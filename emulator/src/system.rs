@@ -397,7 +397,7 @@ impl Fabric {
 /// A command from the coordinator to the thread that runs some nodes.
 enum Command {
     /// Deliver these frames, then run every node to this boundary.
-    Run(Time, Vec<InFlight>),
+    Run(Time, Vec<InFlight>, Vec<(Endpoint, bool)>),
     /// Block until host input reaches this node.
     WaitHost(usize),
 }
@@ -408,7 +408,20 @@ type Report = Vec<(usize, RunState, bool, Vec<(Endpoint, Vec<Frame>)>)>;
 
 /// Delivers `frames` into `nodes` (the slice starting at global index `first`), runs each node
 /// to `boundary`, and reports.
-fn run_quantum(nodes: &mut [Node], first: usize, boundary: Time, frames: Vec<InFlight>) -> Report {
+fn run_quantum(
+    nodes: &mut [Node],
+    first: usize,
+    boundary: Time,
+    frames: Vec<InFlight>,
+    carrier: Vec<(Endpoint, bool)>,
+) -> Report {
+    for (end, up) in carrier {
+        if let Some(port) =
+            nodes.get_mut(end.node.wrapping_sub(first)).and_then(|n| n.machine.link_port(end.port))
+        {
+            port.set_up(up);
+        }
+    }
     for frame in frames {
         if let Some(port) = nodes[frame.to.node - first].machine.link_port(frame.to.port) {
             port.deliver(frame.data);
@@ -459,6 +472,11 @@ pub struct System {
     open: Option<Time>,
     /// Which nodes have reached the open quantum's boundary.
     reached: Vec<bool>,
+    /// Ports whose link is down: the node at the far end is powered off, or the peer process
+    /// of a link to another process went away (it had been connected).
+    down: Vec<Endpoint>,
+    /// Changes of carrier to hand to the ports when the next quantum opens.
+    carrier: Vec<(Endpoint, bool)>,
 }
 
 impl System {
@@ -548,6 +566,8 @@ impl System {
             delivered: Vec::new(),
             open: None,
             reached: Vec::new(),
+            down: Vec::new(),
+            carrier: Vec::new(),
         })
     }
 
@@ -674,6 +694,11 @@ impl System {
         }
         let boundary = (self.time + self.quantum_ns).min(limit_ns);
         self.delivered.clear();
+        for (end, up) in std::mem::take(&mut self.carrier) {
+            if let Some(port) = self.nodes.get_mut(end.node).and_then(|n| n.machine.link_port(end.port)) {
+                port.set_up(up);
+            }
+        }
         for frame in std::mem::take(&mut self.due) {
             self.delivered.push(frame.event());
             let node = self.nodes.get_mut(frame.to.node);
@@ -773,8 +798,8 @@ impl System {
                 handles.push(scope.spawn(move || {
                     while let Ok(command) = rx.recv() {
                         let report = match command {
-                            Command::Run(boundary, frames) => {
-                                run_quantum(&mut nodes, start, boundary, frames)
+                            Command::Run(boundary, frames, carrier) => {
+                                run_quantum(&mut nodes, start, boundary, frames, carrier)
                             }
                             Command::WaitHost(node) => {
                                 nodes[node - start].machine.wait_host();
@@ -818,8 +843,14 @@ impl System {
                     per_worker[w].push(frame);
                 }
             }
-            for ((_, _, tx), batch) in workers.iter().zip(per_worker) {
-                if tx.send(Command::Run(boundary, batch)).is_err() {
+            let mut carrier: Vec<Vec<(Endpoint, bool)>> = vec![Vec::new(); workers.len()];
+            for (end, up) in std::mem::take(&mut self.carrier) {
+                if let Some(w) = workers.iter().position(|(a, b, _)| (*a..*b).contains(&end.node)) {
+                    carrier[w].push((end, up));
+                }
+            }
+            for (((_, _, tx), batch), carrier) in workers.iter().zip(per_worker).zip(carrier) {
+                if tx.send(Command::Run(boundary, batch, carrier)).is_err() {
                     return SystemState::Stuck;
                 }
             }
@@ -880,21 +911,57 @@ impl System {
     fn boundary(&mut self, boundary: Time, report: Report) -> Vec<InFlight> {
         self.time = boundary;
         let mut waiting = vec![false; self.names.len()];
+        let mut off = vec![false; self.names.len()];
         for (index, state, asleep, sent) in report {
             waiting[index] = asleep || !matches!(state, RunState::Running);
+            off[index] = matches!(state, RunState::PoweredOff(_));
             for (from, frames) in sent {
                 self.fabric.carry(from, frames, boundary);
             }
         }
         self.fabric.exchange(boundary);
+        self.sense_carrier(&off);
         self.flush_consoles(&waiting);
         self.fabric.due(boundary)
+    }
+
+    /// Pulls the plug on node `index` (between quanta): it powers off with `code` at once, and
+    /// the far ends of its links go down when the next quantum opens.
+    pub fn pull_plug(&mut self, index: usize, code: u32) {
+        let Some(node) = self.nodes.get_mut(index) else { return };
+        node.machine.pull_plug(code);
+        node.state = RunState::PoweredOff(code);
+        let off: Vec<bool> = self.nodes.iter().map(|n| matches!(n.state, RunState::PoweredOff(_))).collect();
+        self.sense_carrier(&off);
+    }
+
+    /// Finds the ports whose link went down since the last boundary (the node at the far end
+    /// powered off, or the peer process of a link to another process left after it had been
+    /// connected), for the ports' `STATUS.UP` when the next quantum opens. A link never comes
+    /// back up within a run.
+    fn sense_carrier(&mut self, off: &[bool]) {
+        let mut lost = Vec::new();
+        for (&from, &wire) in &self.fabric.wire_of {
+            let gone = match self.fabric.wires[wire].to {
+                Target::Port(to) => off.get(to.node).copied().unwrap_or(false),
+                Target::Remote(r) => self.fabric.remotes.get(r).is_some_and(|l| !l.is_open()),
+            };
+            if gone && !self.down.contains(&from) {
+                lost.push(from);
+            }
+        }
+        lost.sort_by_key(|e| (e.node, e.port));
+        for end in lost {
+            self.down.push(end);
+            self.carrier.push((end, false));
+        }
     }
 
     /// Whether nothing can happen without the outside world: every node waits with no event
     /// due, no frame is on its way, and no peer process can send one.
     fn quiet(&self, states: &[RunState], due: &[InFlight]) -> bool {
         due.is_empty()
+            && self.carrier.is_empty()
             && self.fabric.in_flight.is_empty()
             && !self.fabric.connected()
             && states.iter().all(|s| !matches!(s, RunState::Running))

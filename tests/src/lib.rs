@@ -111,6 +111,34 @@ pub fn run_asm(path: &str, input: &[u8], max_cycles: u64) -> Outcome {
 /// Size of a disk image, as `cargo xtask build` makes it.
 pub const DISK_SIZE: u64 = 32 << 20;
 
+/// The `orrery` binary of this test run's profile, built if needed (for tests that start
+/// another `orrery` process: gdb's target, the far half of a split system).
+pub fn orrery_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test knows where it is");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("tests run from target/PROFILE/deps");
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut build = std::process::Command::new(cargo);
+    build.args(["build", "--quiet", "-p", "orrery-emulator", "--bin", "orrery"]);
+    if profile_dir.file_name().is_some_and(|n| n == "release") {
+        build.arg("--release");
+    }
+    let status = build.current_dir(repo_root()).status().expect("cargo runs");
+    assert!(status.success(), "cannot build orrery");
+    profile_dir.join("orrery")
+}
+
+/// `topologies/NAME` with the guest's kernel and the disk `disk` (for a test that boots the
+/// OS on a copy of its own).
+pub fn os_topology(name: &str, disk: &Path) -> orrery_emulator::topology::Topology {
+    let dir = repo_root().join("topologies");
+    let path = dir.join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = text
+        .replace("\"../target/ox32/kernel.elf\"", &format!("{:?}", guest_dir().join("kernel.elf")))
+        .replace("\"../target/ox32/disk.img\"", &format!("{disk:?}"));
+    orrery_emulator::topology::Topology::parse(name, &text, &dir).unwrap_or_else(|e| panic!("{e}"))
+}
+
 /// `target/ox32`, where `cargo xtask build` puts the guest (`ORRERY_GUEST_DIR`, set by
 /// `cargo xtask test`).
 pub fn guest_dir() -> PathBuf {

@@ -35,17 +35,7 @@ fn gdb_multiarch() -> Option<PathBuf> {
 
 /// The `orrery` executable, built now if needed (this crate only links the emulator's library).
 fn orrery() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test knows where it is");
-    let profile_dir = exe.parent().and_then(Path::parent).expect("tests run from target/PROFILE/deps");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut build = Command::new(cargo);
-    build.args(["build", "--quiet", "-p", "orrery-emulator", "--bin", "orrery"]);
-    if profile_dir.file_name().is_some_and(|n| n == "release") {
-        build.arg("--release");
-    }
-    let status = build.current_dir(repo_root()).status().expect("cargo runs");
-    assert!(status.success(), "cannot build orrery");
-    profile_dir.join("orrery")
+    orrery_tests::orrery_binary()
 }
 
 /// The RV32 original of a guest executable: what gdb reads.

@@ -33,16 +33,7 @@ fn repo() -> PathBuf {
 
 /// `topologies/NAME` with the guest's kernel and a fresh disk (removed by the caller).
 fn topology(name: &str, disk: &Path) -> Topology {
-    let dir = repo().join("topologies");
-    let path = dir.join(name);
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let text = text
-        .replace(
-            "\"../target/ox32/kernel.elf\"",
-            &format!("{:?}", orrery_tests::guest_dir().join("kernel.elf")),
-        )
-        .replace("\"../target/ox32/disk.img\"", &format!("{disk:?}"));
-    Topology::parse(name, &text, &dir).unwrap_or_else(|e| panic!("{e}"))
+    orrery_tests::os_topology(name, disk)
 }
 
 /// Runs `topologies/NAME` with `input` on `threads` threads; returns the trace's bytes and

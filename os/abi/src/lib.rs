@@ -593,6 +593,9 @@ pub enum Errno {
     /// A blocking call's timeout ran out (a message send to a full queue, a receive from an
     /// empty one; a timeout of 0 polls).
     TimedOut = 110,
+    /// The satellite the call is about is dead: it stopped answering, or its link went down
+    /// (docs/reliability.md, *Dead satellites*).
+    HostDown = 112,
     /// No such port name in the caller's name space (Mach's `KERN_INVALID_NAME`).
     BadName = 200,
     /// The name does not denote the right the call needs (`KERN_INVALID_RIGHT`).
@@ -603,7 +606,7 @@ pub enum Errno {
 
 impl Errno {
     /// Every error number.
-    pub const ALL: [Errno; 33] = [
+    pub const ALL: [Errno; 34] = [
         Errno::Perm,
         Errno::Acces,
         Errno::Srch,
@@ -634,6 +637,7 @@ impl Errno {
         Errno::NotEmpty,
         Errno::NoDev,
         Errno::TimedOut,
+        Errno::HostDown,
         Errno::BadName,
         Errno::BadRight,
         Errno::DeadName,
@@ -688,6 +692,7 @@ impl Errno {
             Errno::NotEmpty => "ENOTEMPTY",
             Errno::NoDev => "ENODEV",
             Errno::TimedOut => "ETIMEDOUT",
+            Errno::HostDown => "EHOSTDOWN",
             Errno::BadName => "EBADNAME",
             Errno::BadRight => "EBADRIGHT",
             Errno::DeadName => "EDEADNAME",

@@ -56,6 +56,9 @@ pub struct Endpoint {
     unacked: u32,
     /// When the pump last ran.
     pumped_at: u64,
+    /// When the other end last acknowledged something new, or when frames started to wait
+    /// for it after none did.
+    progress_at: u64,
     /// Encoded messages not yet wholly handed to the sender, oldest first, each with its
     /// number and how many of its bytes went in fragments so far.
     outbox: VecDeque<Outgoing>,
@@ -79,6 +82,7 @@ impl Endpoint {
             ack: None,
             unacked: 0,
             pumped_at: 0,
+            progress_at: 0,
             outbox: VecDeque::new(),
             reassembler: Reassembler::default(),
             next_id: 0,
@@ -122,7 +126,11 @@ impl Endpoint {
     /// Handles one checked frame received on the port; returns the message it completes, if
     /// any. Its acknowledgement waits for the next [`Endpoint::pump`].
     pub fn on_frame(&mut self, frame: &Frame) -> Option<Message> {
+        let acknowledged = self.tx.acknowledged();
         self.tx.receive_frame(frame);
+        if self.tx.acknowledged() != acknowledged {
+            self.progress_at = arch::time_ns();
+        }
         let received = self.rx.receive_frame(frame);
         if received.ack.is_some() {
             self.ack = received.ack;
@@ -157,6 +165,9 @@ impl Endpoint {
     pub fn pump(&mut self) {
         let now = arch::time_ns();
         self.pumped_at = now;
+        if self.tx.is_idle() {
+            self.progress_at = now;
+        }
         self.send_ack();
         self.tx.check_timeout(now);
         loop {
@@ -213,6 +224,20 @@ impl Endpoint {
         let blocked = self.ack.is_some() || self.tx.has_untransmitted();
         let retry = blocked.then(|| self.pumped_at + RETRY_NS);
         [self.tx.deadline(), retry].into_iter().flatten().min()
+    }
+
+    /// How long frames have waited for the other end without any being acknowledged, at
+    /// `now`; `None` when none waits.
+    pub fn stalled_for(&self, now: u64) -> Option<u64> {
+        (!self.tx.is_idle()).then(|| now.saturating_sub(self.progress_at))
+    }
+
+    /// Drops every message not yet sent and every frame not yet acknowledged: the other end
+    /// is dead.
+    pub fn abandon(&mut self) {
+        self.outbox.clear();
+        self.tx = Sender::with_window(CHANNEL_PROCESS, self.port.mtu(), TIMEOUT_NS, WINDOW);
+        self.ack = None;
     }
 
     /// Messages and fragments sent so far (first copies of the fragments).

@@ -44,6 +44,7 @@ const FEATURE_CRC: u32 = 1 << 0;
 /// Where an `ox_link` frame keeps its CRC-32 (docs/link-protocol.md).
 const FRAME_CRC_AT: u32 = 12;
 const CTRL_RX_IRQ: u32 = 1 << 0;
+const CTRL_DOWN_IRQ: u32 = 1 << 2;
 
 /// A buffer for one frame, word-aligned so that [`Port::receive`] moves it a word at a time.
 #[repr(align(4))]
@@ -242,6 +243,14 @@ impl Port {
 
     /// Asserts the port's line while a frame waits (so `wait` wakes for it), or not.
     pub fn set_rx_interrupt(&self, on: bool) {
-        self.write(CTRL, if on { CTRL_RX_IRQ } else { 0 });
+        self.set_interrupts(on, false);
+    }
+
+    /// Asserts the port's line while a frame waits (`rx`), and while the link is down
+    /// (`down`: the far end powered off or went away), or not.
+    pub fn set_interrupts(&self, rx: bool, down: bool) {
+        let rx = if rx { CTRL_RX_IRQ } else { 0 };
+        let down = if down { CTRL_DOWN_IRQ } else { 0 };
+        self.write(CTRL, rx | down);
     }
 }

@@ -44,9 +44,10 @@ use crate::{file, remote};
 /// The satellite `round-robin` takes next, as an index of [`remote::satellites`].
 static NEXT: Global<usize> = Global::new("round-robin placement", 0);
 
-/// The link of satellite node `node`; `EINVAL` if no satellite has that node.
+/// The link of satellite node `node`; `EINVAL` if no satellite has that node, `EHOSTDOWN` if
+/// it is dead.
 fn node_link(node: u32) -> Result<usize, Errno> {
-    remote::satellites().iter().find(|(_, n)| *n == node).map(|(link, _)| *link).ok_or(Errno::Inval)
+    remote::node_link(node)
 }
 
 /// The link of the satellite with the fewest live processes (the lowest node on a tie);
@@ -203,7 +204,7 @@ fn fork_here(link: usize, parent: Pid, pc: u32) -> Result<Pid, Errno> {
     };
     let slot = stand_in(link, pid, parent)?;
     remote::send(link, &Message::request(pid, Request::ForkHere { parent, pc }));
-    if let Err(e) = remote::wait_reply(pid).result {
+    if let Err(e) = remote::wait_reply(link, pid).result {
         discard(slot);
         return Err(e);
     }
@@ -229,7 +230,7 @@ impl Reader {
     /// Reads the first piece of the image of `pid` on the satellite of `link`.
     fn open(link: usize, pid: Pid) -> Result<Reader, Errno> {
         remote::send(link, &Message::request(pid, Reader::ask(0)));
-        let first = remote::wait_reply(pid);
+        let first = remote::wait_reply(link, pid);
         let size = first.result?;
         let mut reader = Reader { link, pid, size, first: None, asked: MAX_DATA, unanswered: 0 };
         reader.first = Some(reader.check(0, first.data)?);
@@ -264,7 +265,7 @@ impl Reader {
             return Err(Errno::Io);
         }
         self.unanswered -= 1;
-        let reply = remote::wait_reply(self.pid);
+        let reply = remote::wait_reply(self.link, self.pid);
         reply.result.and_then(|_| self.check(offset, reply.data))
     }
 
@@ -273,7 +274,7 @@ impl Reader {
     fn close(mut self) {
         while self.unanswered > 0 {
             self.unanswered -= 1;
-            remote::wait_reply(self.pid);
+            remote::wait_reply(self.link, self.pid);
         }
     }
 }
@@ -299,7 +300,7 @@ impl Upload {
     /// Takes one answer.
     fn answer(&mut self) {
         self.unanswered -= 1;
-        if let Err(e) = remote::wait_reply(self.pid).result {
+        if let Err(e) = remote::wait_reply(self.link, self.pid).result {
             self.refused.get_or_insert(e);
         }
     }
@@ -365,7 +366,7 @@ pub fn send_image(
 /// `Start { pc }` for process `pid` on the satellite of `link`, and its answer.
 pub fn start(link: usize, pid: Pid, pc: u32) -> Result<(), Errno> {
     remote::send(link, &Message::request(pid, Request::Start { pc }));
-    remote::wait_reply(pid).result.map(|_| ())
+    remote::wait_reply(link, pid).result.map(|_| ())
 }
 
 /// Puts child `pid`, whose image of `size` bytes `piece` gives a piece at a time, on the

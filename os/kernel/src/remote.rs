@@ -7,6 +7,13 @@
 //! [`wait_reply`]); a request from a satellite process is handed up to the caller of
 //! [`on_interrupt`] (the stubs route it, `stub::route`). This module is the transport and
 //! knows nothing of processes but their pids.
+//!
+//! **Dead satellites** (docs/reliability.md): a satellite is declared dead when its port
+//! reports the link down (the far end powered off, or the process it ran in went away: the
+//! port's line rises for it), or when frames have waited [`DEAD_NS`] of virtual time for its
+//! acknowledgement without any coming. Its link then carries nothing more: what was queued is
+//! dropped, a reply awaited from it is `EHOSTDOWN`, it is no longer placed on, and
+//! [`newly_dead`] tells the caller, which ends its processes' stubs (`stub::host_down`).
 
 use alloc::vec::Vec;
 
@@ -16,10 +23,15 @@ use ox_kcore::task::chan::{Chan, Class};
 use ox_kcore::task::proc::{self, Pid};
 use ox_kcore::task::sched;
 use ox_link::arq::Receiver;
-use ox_proto::{Body, Kind, Message, Reply};
+use ox_proto::{Body, Errno, Kind, Message, Reply};
 
 use crate::global::Global;
-use crate::intc;
+use crate::{intc, kprintln};
+
+/// A satellite whose frames have waited this long for an acknowledgement, with none coming,
+/// is dead: 2 s of virtual time, against a resend every 3 ms and a live satellite's answer
+/// within a few link round trips.
+pub const DEAD_NS: u64 = 2_000_000_000;
 
 /// Processes waiting for a satellite's reply about a pid (id: the pid).
 static REPLY: Class = Class::new("reply");
@@ -41,6 +53,9 @@ pub struct Link {
     rx: FrameBuf,
     /// Whether a stub sleeps until the messages queued for this link drain ([`wait_for_room`]).
     waiting_room: bool,
+    /// Whether the satellite is dead, and whether [`newly_dead`] has said so yet.
+    dead: bool,
+    reported: bool,
 }
 
 /// Every satellite that answered at boot, in port order.
@@ -62,7 +77,7 @@ static REPLIES: Global<Vec<(Pid, Reply)>> = Global::new("satellite replies", Vec
 pub fn start(satellites: Vec<(Port, u32, Receiver)>) {
     let mut lines = intc::enabled();
     for (port, _, _) in &satellites {
-        port.set_rx_interrupt(true);
+        port.set_interrupts(true, true);
         lines |= 1 << port.line();
     }
     intc::set_enabled(lines);
@@ -75,13 +90,74 @@ pub fn start(satellites: Vec<(Port, u32, Receiver)>) {
             hello,
             rx: FrameBuf::new(),
             waiting_room: false,
+            dead: false,
+            reported: false,
         })
         .collect();
 }
 
-/// The satellites: (link index, node index).
+/// The live satellites: (link index, node index).
 pub fn satellites() -> Vec<(usize, u32)> {
-    LINKS.lock().iter().enumerate().map(|(i, link)| (i, link.node)).collect()
+    LINKS.lock().iter().enumerate().filter(|(_, link)| !link.dead).map(|(i, link)| (i, link.node)).collect()
+}
+
+/// The link of satellite node `node`: `EHOSTDOWN` if it is dead, `EINVAL` if no satellite has
+/// that node.
+pub fn node_link(node: u32) -> Result<usize, Errno> {
+    let links = LINKS.lock();
+    let (link, found) = links.iter().enumerate().find(|(_, l)| l.node == node).ok_or(Errno::Inval)?;
+    if found.dead {
+        return Err(Errno::HostDown);
+    }
+    Ok(link)
+}
+
+/// Whether the satellite of link `link` is dead (or there is no such link).
+pub fn is_dead(link: usize) -> bool {
+    LINKS.lock().get(link).is_none_or(|l| l.dead)
+}
+
+/// The links declared dead since the last call, for their processes to be ended.
+pub fn newly_dead() -> Vec<usize> {
+    let mut links = LINKS.lock();
+    links
+        .iter_mut()
+        .enumerate()
+        .filter(|(_, l)| l.dead && !l.reported)
+        .map(|(i, l)| {
+            l.reported = true;
+            i
+        })
+        .collect()
+}
+
+/// Declares the satellite of link `index` dead for `why`: its port falls silent, what was
+/// queued for it is dropped, and everyone waiting on it is woken (to find it dead).
+fn declare_dead(index: usize, link: &mut Link, why: &str) {
+    link.dead = true;
+    link.endpoint.port().set_interrupts(false, false);
+    link.endpoint.abandon();
+    kprintln!("satellite node {} (port {index}) is dead: {why}; its processes are killed", link.node);
+    link.waiting_room = true;
+    room_made(index, link);
+    let mut table = proc::table();
+    let waiting: Vec<Pid> = table.slots.iter().flatten().map(|p| p.pid).collect();
+    for pid in waiting {
+        table.wakeup(reply_chan(pid));
+    }
+}
+
+/// Checks the satellite of link `index` at `now`: dead if its link is down or its frames have
+/// waited [`DEAD_NS`] unacknowledged.
+fn check(index: usize, link: &mut Link, now: u64) {
+    if link.dead {
+        return;
+    }
+    if !link.endpoint.port().is_up() {
+        declare_dead(index, link, "its link is down");
+    } else if link.endpoint.stalled_for(now).is_some_and(|t| t >= DEAD_NS) {
+        declare_dead(index, link, "no acknowledgement for 2 s");
+    }
 }
 
 /// Whether interrupt line `line` is a satellite port's.
@@ -91,14 +167,14 @@ pub fn owns(line: u32) -> bool {
 
 /// Sends `message` to the satellite of link `link`.
 pub fn send(link: usize, message: &Message) {
-    if let Some(link) = LINKS.lock().get_mut(link) {
+    if let Some(link) = LINKS.lock().get_mut(link).filter(|l| !l.dead) {
         link.endpoint.send(message);
     }
 }
 
 /// Sends a message already encoded to the satellite of link `link`.
 pub fn send_encoded(link: usize, bytes: Vec<u8>) {
-    if let Some(link) = LINKS.lock().get_mut(link) {
+    if let Some(link) = LINKS.lock().get_mut(link).filter(|l| !l.dead) {
         link.endpoint.send_encoded(bytes);
     }
 }
@@ -113,7 +189,7 @@ pub fn wait_for_room(link: usize, limit: usize) {
         {
             let mut links = LINKS.lock();
             let Some(l) = links.get_mut(link) else { return };
-            if l.endpoint.backlog() <= limit {
+            if l.dead || l.endpoint.backlog() <= limit {
                 return;
             }
             l.waiting_room = true;
@@ -147,9 +223,14 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
     let mut arrived = Vec::new();
     {
         let mut links = LINKS.lock();
+        let now = ox_kcore::arch::time_ns();
         for (index, link) in links.iter_mut().enumerate().filter(|(_, l)| l.endpoint.port().line() == line) {
+            check(index, link, now);
             let port = link.endpoint.port();
             while let Some(checked) = port.receive_frame(&mut link.rx) {
+                if link.dead {
+                    continue;
+                }
                 // Checked once (by the port, or here); a damaged frame is dropped (its sender
                 // resends it).
                 let Ok(frame) = checked else { continue };
@@ -160,8 +241,10 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
                     arrived.push((index, message));
                 }
             }
-            link.endpoint.pump();
-            room_made(index, link);
+            if !link.dead {
+                link.endpoint.pump();
+                room_made(index, link);
+            }
         }
     }
     let mut requests = Vec::new();
@@ -190,15 +273,19 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
 
 /// The timer tick: resends what timed out.
 pub fn on_tick() {
+    let now = ox_kcore::arch::time_ns();
     for (index, link) in LINKS.lock().iter_mut().enumerate() {
-        link.endpoint.pump();
-        room_made(index, link);
+        check(index, link, now);
+        if !link.dead {
+            link.endpoint.pump();
+            room_made(index, link);
+        }
     }
 }
 
 /// The earliest retransmission deadline (the idle loop keeps the timer for it).
 pub fn deadline() -> Option<u64> {
-    LINKS.lock().iter().filter_map(|link| link.endpoint.deadline()).min()
+    LINKS.lock().iter().filter(|link| !link.dead).filter_map(|link| link.endpoint.deadline()).min()
 }
 
 /// Counts a message refused.
@@ -218,8 +305,9 @@ pub fn counters() -> (u32, [u32; 3], u32) {
     (pending, traffic, *DROPPED.lock())
 }
 
-/// Sleeps until a reply about `pid` arrives and takes it.
-pub fn wait_reply(pid: Pid) -> Reply {
+/// Sleeps until a reply about `pid` arrives from the satellite of link `link` and takes it;
+/// `EHOSTDOWN` if that satellite is dead.
+pub fn wait_reply(link: usize, pid: Pid) -> Reply {
     loop {
         let taken = {
             let mut replies = REPLIES.lock();
@@ -227,6 +315,9 @@ pub fn wait_reply(pid: Pid) -> Reply {
         };
         if let Some(reply) = taken {
             return reply;
+        }
+        if is_dead(link) {
+            return Reply::err(Errno::HostDown);
         }
         sched::sleep(reply_chan(pid));
     }

@@ -47,14 +47,10 @@ pub fn collect() -> NodeStats {
 
 /// The counters of satellite node `node`, asked over its link for the current process.
 fn satellite(node: u32) -> Result<NodeStats, Errno> {
-    let link = remote::satellites()
-        .into_iter()
-        .find(|(_, n)| *n == node)
-        .map(|(link, _)| link)
-        .ok_or(Errno::Inval)?;
+    let link = remote::node_link(node)?;
     let pid = proc::table().current().pid;
     remote::send(link, &Message::request(pid, Request::Stats));
-    let reply = remote::wait_reply(pid);
+    let reply = remote::wait_reply(link, pid);
     reply.result?;
     NodeStats::decode(&reply.data).ok_or(Errno::Io)
 }

@@ -39,7 +39,7 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
-use ox_abi::{Errno, Syscall};
+use ox_abi::{Errno, Signal, Syscall, WaitStatus};
 use ox_kcore::image;
 use ox_kcore::task::proc::{copy_in, copy_out, table, Pid, State};
 use ox_kcore::task::sched;
@@ -73,6 +73,29 @@ pub fn route(link: usize, message: Message) {
         }
         Body::Request(Request::Signal(_)) => interrupt(pid),
         other => kprintln!("satellite on link {link} sent {other:?} about pid {pid}; ignored"),
+    }
+}
+
+/// The satellite of link `link` is dead (`remote`): every process that lived there is killed.
+/// Its stub drops what waited in its mailbox, breaks the call it executes (as a signal would),
+/// and exits as killed by `SIGKILL`, so its parent's `wait` returns and a shell reports it.
+pub fn host_down(link: usize) {
+    let mut table = table();
+    let mut woken = Vec::new();
+    for stub in table.slots.iter_mut().flatten() {
+        let pid = stub.pid;
+        let Some(remote) = stub.central().remote.as_mut().filter(|r| r.link == link) else { continue };
+        remote.mailbox.clear();
+        remote.mailbox.push_back(Request::Exit(WaitStatus::Signaled(Signal::Kill)));
+        remote.interrupt = remote.busy;
+        let busy = remote.busy;
+        if busy && matches!(stub.state, State::Sleeping(chan) if chan != stub_chan(pid)) {
+            stub.state = State::Runnable;
+        }
+        woken.push(pid);
+    }
+    for pid in woken {
+        table.wakeup(stub_chan(pid));
     }
 }
 

@@ -1,6 +1,7 @@
 //! The central's interrupt lines (the core's `ox_kcore::task::trap` takes every trap from
 //! user mode and the timer's ticks): the UART brings console input (waking its readers), the
 //! link ports bring the satellites' messages. At each tick the links resend what timed out.
+//! A satellite found dead on either (`remote`) has its processes' stubs ended (`stub`).
 
 use crate::{block, console, intc, proc, remote, stub, sysfile};
 
@@ -23,6 +24,7 @@ pub fn interrupt(line: u32) -> bool {
             for (link, message) in remote::on_interrupt(line) {
                 stub::route(link, message);
             }
+            remote::newly_dead().into_iter().for_each(stub::host_down);
         }
         other => panic!("interrupt on line {other}, which no device of ours uses"),
     }
@@ -32,4 +34,5 @@ pub fn interrupt(line: u32) -> bool {
 /// The central's work at a tick: the links' retransmissions.
 pub fn tick() {
     remote::on_tick();
+    remote::newly_dead().into_iter().for_each(stub::host_down);
 }

@@ -104,6 +104,11 @@ impl Sender {
         self.mtu - HEADER
     }
 
+    /// How many frames have been acknowledged so far (the number of the oldest one not yet).
+    pub fn acknowledged(&self) -> u32 {
+        self.base
+    }
+
     /// Whether every frame queued has been acknowledged.
     pub fn is_idle(&self) -> bool {
         self.base == self.next_seq
