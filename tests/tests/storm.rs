@@ -33,3 +33,35 @@ fn three_hundred_processes_leak_nothing_and_a_fault_stays_on_its_satellite() {
     let lossy = storm("lossy.toml");
     assert_eq!(verdict(&lossy), verdict(&transcript));
 }
+
+/// A fork bomb placed on satellite 1 (each shell starts two more): the satellite's kernel
+/// refuses what it cannot hold (`EAGAIN`), as the central's does, and keeps answering; when
+/// the bomb has burnt out, satellite 1 is back to its one process (the process server).
+#[test]
+fn a_fork_bomb_on_a_satellite_degrades_like_one_on_the_central() {
+    use orrery_emulator::session::{Script, Session};
+    let disk = orrery_tests::pristine_disk("storm-fork-bomb", None);
+    let topology = orrery_tests::os_topology("default.toml", &disk);
+    let mut session = Session::topology(topology).unwrap_or_else(|e| panic!("{e}"));
+    session.set_jit(orrery_tests::jit());
+    let script = Script::parse(
+        r#"timeout 20s
+expect "$ "
+sendline echo 'sh /s & sh /s' > /s
+expect "$ "
+sendline place 1 sh /s
+sleep 3s
+sendline stats 1
+expect "node 1: procs 1 (stubs 0"
+sendline exit 0
+exit 0
+"#,
+    )
+    .expect("the script parses");
+    let result = script.run(&mut session);
+    let _ = std::fs::remove_file(&disk);
+    let transcript = session.transcript().to_string();
+    result.unwrap_or_else(|e| panic!("{e}\n{transcript}"));
+    assert!(transcript.contains("fork: EAGAIN"), "{transcript}");
+    assert!(!transcript.contains("panic"), "{transcript}");
+}
