@@ -1,7 +1,8 @@
 //! Dead satellites (docs/reliability.md, *Dead satellites*): a satellite that powers off, or
 //! whose `orrery` process goes away, is declared dead by the central; its processes are
 //! killed (their parent's `wait` returns: the shell reports `SIGKILL`), calls about it fail
-//! with `EHOSTDOWN`, placement skips it, and the rest of the system goes on.
+//! with `EHOSTDOWN`, placement skips it, and the rest of the system goes on. And a peer that
+//! poses as a satellite and lies about processes it does not hold is refused, and counted.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -134,4 +135,142 @@ fn a_satellite_whose_process_goes_away_is_dead_and_its_processes_are_killed() {
     assert!(transcript.contains("satellite node 3 (port 2) is dead: its link is down"), "{transcript}");
     assert!(transcript.contains("killed by SIGKILL"), "{transcript}");
     assert!(transcript.contains("stats: node 3: EHOSTDOWN"), "{transcript}");
+}
+
+/// What the rogue peer sends once it is "booted": requests and answers about processes that do
+/// not live behind its link, each of which the central must drop and count.
+fn forgeries() -> Vec<Vec<u8>> {
+    use ox_proto::{Call, Env, Message, Reply, Request, Signal, Syscall, WaitStatus};
+    let write = Call {
+        call: Syscall::Write,
+        args: [1, 0, 6, 0, 0, 0],
+        env: Env::default(),
+        data: b"pwned\n".to_vec(),
+    };
+    [
+        // The shell (pid 2, on the central) writes to the console: a request from a link the
+        // process does not live behind.
+        Message::request(2, Request::StubExecutes(write)),
+        // init (pid 1) exits; init is interrupted.
+        Message::request(1, Request::Exit(WaitStatus::Exited(0))),
+        Message::request(1, Request::Signal(Signal::Kill)),
+        // An answer to nothing anyone asked this link.
+        Message::reply(1, Reply::ok(7)),
+    ]
+    .iter()
+    .map(|m| m.encode().expect("a forged message encodes"))
+    .collect()
+}
+
+/// A peer that poses as satellite 3 over a TCP link to the central: it acknowledges the boot
+/// image and answers `Hello` as a satellite would, then sends [`forgeries`] on the process
+/// channel, and a frame of garbage; it keeps the lockstep until the central goes away.
+fn rogue(addr: String, quantum: u64) -> std::thread::JoinHandle<Result<u32, String>> {
+    use orrery_emulator::remote::Pending;
+    use orrery_emulator::topology::{Endpoint, LinkProps, RemoteMode, RemoteSpec};
+    use ox_link::arq::{Receiver, Sender};
+    use ox_link::frame;
+    std::thread::spawn(move || {
+        let spec = RemoteSpec {
+            local: Endpoint { node: 0, port: 0 },
+            mode: RemoteMode::Connect,
+            addr,
+            props: LinkProps::default(),
+        };
+        let mut link = Pending::new(&spec)?.open(quantum, std::time::Duration::from_secs(60))?;
+        let (mut boot, mut hello, mut process) = (Receiver::new(0), Receiver::new(1), Receiver::new(2));
+        let mut hello_tx = Sender::new(1, 1024, 3_000_000);
+        let mut forged = Sender::with_window(2, 1024, 3_000_000, 16);
+        let mut queued = false;
+        let mut up_at = None;
+        let mut boundary = 0;
+        // Acknowledgements and answers made at one boundary leave at the next.
+        let mut answers: Vec<Vec<u8>> = Vec::new();
+        while link.is_open() {
+            boundary += quantum;
+            let mut out = std::mem::take(&mut answers);
+            if let Some(frame) = hello_tx.poll(boundary) {
+                out.push(frame.to_vec());
+            }
+            // Some time after the boot, the forgeries, and a frame no CRC can vouch for.
+            if up_at.is_some_and(|t| boundary > t + 200_000_000) && !queued {
+                for (id, bytes) in forgeries().iter().enumerate() {
+                    let fragments = ox_proto::Fragmenter::new(id as u16, bytes, forged.max_payload())
+                        .map_err(|e| format!("{e:?}"))?;
+                    for fragment in fragments {
+                        forged.queue(&fragment).map_err(|e| format!("{e:?}"))?;
+                    }
+                }
+                out.push(vec![0xa5; 40]);
+                queued = true;
+            }
+            forged.check_timeout(boundary);
+            while let Some(frame) = forged.next_frame() {
+                out.push(frame.to_vec());
+                forged.transmitted(boundary);
+            }
+            let dated: Vec<(u64, Vec<u8>)> = out.into_iter().map(|f| (boundary + 10_000, f)).collect();
+            link.send(&dated, boundary);
+            for (_, bytes) in link.receive(boundary) {
+                let Ok(f) = frame::decode(&bytes) else { continue };
+                hello_tx.receive_frame(&f);
+                forged.receive_frame(&f);
+                let received = match f.channel {
+                    0 => boot.receive_frame(&f),
+                    1 => hello.receive_frame(&f),
+                    _ => process.receive_frame(&f),
+                };
+                answers.extend(received.ack.map(|a| a.to_vec()));
+                // `Hello` (version 1, kind 1): answer as node 3, 16 MiB, every frame free.
+                if f.channel == 1 && received.payload.is_some_and(|p| p.starts_with(&[1, 1])) {
+                    let mut reply = vec![1, 2, 0, 0];
+                    for word in [3u32, 16 << 20, 4096, 4096] {
+                        reply.extend_from_slice(&word.to_le_bytes());
+                    }
+                    answers.push(hello_tx.send(&reply, boundary).map_err(|e| format!("{e:?}"))?.to_vec());
+                    up_at = Some(boundary);
+                }
+            }
+        }
+        Ok(u32::from(queued))
+    })
+}
+
+#[test]
+fn a_peer_that_lies_about_processes_it_does_not_hold_is_refused() {
+    let disk = pristine_disk("dead-rogue", None);
+    let dir = std::env::temp_dir().join(format!("orrery-dead-rogue-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let port = free_port();
+    let (topology, _) = split(&disk, &dir, port);
+    let peer = rogue(format!("127.0.0.1:{port}"), topology.quantum_ns);
+    let mut session = Session::topology(topology).unwrap_or_else(|e| panic!("{e}"));
+    let script = Script::parse(
+        r#"timeout 10s
+expect "$ "
+sleep 500ms
+sendline stats 0
+expect "$ "
+sendline echo still here
+expect "still here\n"
+sendline exit 0
+exit 0
+"#,
+    )
+    .expect("the script parses");
+    let result = script.run(&mut session);
+    let _ = std::fs::remove_file(&disk);
+    let _ = std::fs::remove_dir_all(&dir);
+    let transcript = session.transcript().to_string();
+    drop(session);
+    result.unwrap_or_else(|e| panic!("{e}\n{transcript}"));
+    let sent =
+        peer.join().expect("the peer's thread").unwrap_or_else(|e| panic!("the peer: {e}\n{transcript}"));
+    assert_eq!(sent, 1, "the peer never got to send its forgeries:\n{transcript}");
+    assert!(transcript.contains("satellite on port 2 answers: node 3"), "{transcript}");
+    assert!(!transcript.contains("pwned"), "{transcript}");
+    assert!(transcript.contains("init: the shell ended with status 0"), "{transcript}");
+    // The four forgeries were dropped and counted.
+    let stats = transcript.lines().find(|l| l.contains("node 0: procs")).expect("stats 0 printed");
+    assert!(stats.ends_with("dropped 4"), "{stats}");
 }

@@ -2,7 +2,8 @@
 //! on one host thread and on two, decodes fully, and makes a well-formed sequence chart, a
 //! pcap capture with a record per frame, and a topology graph; a damaged trace is an error,
 //! never a panic; and the chart shown in docs/satellites.md is what the documented command
-//! draws today (`ORRERY_UPDATE_PICTURES=1` rewrites it).
+//! draws today, over the window from the fork on the satellite to the child's exit
+//! (`ORRERY_UPDATE_PICTURES=1` rewrites both).
 
 use std::path::{Path, PathBuf};
 
@@ -20,9 +21,8 @@ use orrery_tests::Capture;
 /// satellite 1, a shell there, and a `cat` forked by it (a fork on the satellite) that opens
 /// the file (a forwarded `open`).
 const INPUT: &str = "echo hello > /motd\nplace 1 sh\nsh\ncat /motd\n";
-/// The chart's window and nodes, as the command in docs/satellites.md gives them.
-const FROM: &str = "187.2ms";
-const TO: &str = "196.0ms";
+/// The chart's nodes, as the command in docs/satellites.md gives them; its window is found in
+/// the trace ([`window`]): from the fork on the satellite to the child's exit.
 const NODES: &str = "cp,sat1";
 /// The committed chart.
 const CHART: &str = "docs/pictures/satellite-fork-open.svg";
@@ -62,15 +62,35 @@ fn traced_run(name: &str, input: &str, threads: usize) -> (Vec<u8>, String) {
     (trace.take(), text)
 }
 
+/// The window of the chart in docs/satellites.md: from the send of `StubExecutes fork` to the
+/// arrival of the child's `Exit`, widened to whole tenths of a millisecond, as `--from` and
+/// `--to` take them (`187.2ms`).
+fn window(trace: &Trace) -> (String, String) {
+    let decoded = decode(trace);
+    let find = |wanted: &str| {
+        decoded.iter().enumerate().find_map(|(i, d)| {
+            let m = d.message.as_ref()?;
+            m.label.contains(wanted).then_some((m.first, i))
+        })
+    };
+    let (fork, _) = find("StubExecutes fork").expect("the trace has the fork");
+    let (_, exit) = find("Exit Exited(0) (pid 6)").expect("the trace has the child's exit");
+    let tenth = 100_000;
+    let from = trace.records[fork].sent / tenth;
+    let to = trace.records[exit].arrive.div_ceil(tenth);
+    let ms = |tenths: u64| format!("{}.{}ms", tenths / 10, tenths % 10);
+    (ms(from), ms(to))
+}
+
 fn millis(text: &str) -> u64 {
     let number: f64 = text.trim_end_matches("ms").parse().expect("a time in ms");
     (number * 1e6).round() as u64
 }
 
-fn doc_chart(trace: &Trace) -> String {
+fn doc_chart(trace: &Trace, from: &str, to: &str) -> String {
     let options = ChartOptions {
-        from: Some(millis(FROM)),
-        to: Some(millis(TO)),
+        from: Some(millis(from)),
+        to: Some(millis(to)),
         nodes: NODES.split(',').map(String::from).collect(),
     };
     chart(trace, &options).expect("the chart is drawn")
@@ -114,7 +134,8 @@ fn a_traced_run_is_deterministic_decodes_and_draws() {
         assert!(labels.iter().any(|l| l.contains(wanted)), "no message like {wanted:?} in {labels:#?}");
     }
 
-    let svg = doc_chart(&trace);
+    let (from, to) = window(&trace);
+    let svg = doc_chart(&trace, &from, &to);
     check_well_formed(&svg).unwrap_or_else(|e| panic!("the chart is not well-formed: {e}"));
     assert_eq!(svg.matches("marker-end=").count(), 26, "{svg}");
     assert!(svg.contains("StubExecutes open &quot;/motd&quot; (pid 6)"));
@@ -156,17 +177,23 @@ fn a_traced_run_is_deterministic_decodes_and_draws() {
 
     // The chart of docs/satellites.md is what the documented command draws today.
     let committed = repo().join(CHART);
+    let doc_path = repo().join("docs/satellites.md");
+    let command = format!("--node {NODES} --from {from} --to {to} -o {CHART}");
     if std::env::var_os("ORRERY_UPDATE_PICTURES").is_some() {
         std::fs::write(&committed, &svg).unwrap_or_else(|e| panic!("{}: {e}", committed.display()));
+        let doc = std::fs::read_to_string(&doc_path).expect("docs/satellites.md");
+        let start = doc.find(&format!("--node {NODES} --from ")).expect("the doc shows the command");
+        let end = start + doc[start..].find('\n').expect("the command ends its line");
+        let doc = format!("{}{command}{}", &doc[..start], &doc[end..]);
+        std::fs::write(&doc_path, doc).expect("docs/satellites.md is written");
     }
     let on_disk = std::fs::read_to_string(&committed).unwrap_or_default();
     assert!(
         on_disk == svg,
         "{CHART} is not what the run draws today: check the new chart, then rewrite it with \
-         ORRERY_UPDATE_PICTURES=1 (and the times in docs/satellites.md if they moved)"
+         ORRERY_UPDATE_PICTURES=1 (which also writes the window into docs/satellites.md)"
     );
-    let doc = std::fs::read_to_string(repo().join("docs/satellites.md")).expect("docs/satellites.md");
-    let command = format!("--node {NODES} --from {FROM} --to {TO} -o {CHART}");
+    let doc = std::fs::read_to_string(&doc_path).expect("docs/satellites.md");
     assert!(doc.contains(&command), "docs/satellites.md should show the command with `{command}`");
 }
 

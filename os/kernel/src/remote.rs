@@ -23,7 +23,7 @@ use ox_kcore::task::chan::{Chan, Class};
 use ox_kcore::task::proc::{self, Pid};
 use ox_kcore::task::sched;
 use ox_link::arq::Receiver;
-use ox_proto::{Body, Errno, Kind, Message, Reply};
+use ox_proto::{Body, Errno, Kind, Message, Reply, Request};
 
 use crate::global::Global;
 use crate::{intc, kprintln};
@@ -72,6 +72,45 @@ static DROPPED: Global<u32> = Global::new("dropped messages", 0);
 /// Replies not yet taken by the process waiting for them.
 static REPLIES: Global<Vec<(Pid, Reply)>> = Global::new("satellite replies", Vec::new());
 
+/// The replies the central waits for: (pid, link, how many). A request that is answered (a
+/// placement's, an image's, `Stats`) counts here when it is sent, and its reply is accepted
+/// only from that link, and only as many as were asked: any other is a peer's mistake or lie.
+static ASKED: Global<Vec<(Pid, usize, u32)>> = Global::new("replies asked", Vec::new());
+
+/// Whether the satellite answers `request` with a `Reply`.
+fn answered(request: &Request) -> bool {
+    match request {
+        Request::ForkImage { .. }
+        | Request::ReadImage { .. }
+        | Request::WriteImage { .. }
+        | Request::Start { .. }
+        | Request::ExecImage { .. }
+        | Request::ForkHere { .. }
+        | Request::Stats => true,
+        Request::StubExecutes(_) | Request::Signal(_) | Request::Exit(_) | Request::Parent { .. } => false,
+    }
+}
+
+/// Counts a reply asked of link `link` about `pid`.
+fn ask(pid: Pid, link: usize) {
+    let mut asked = ASKED.lock();
+    match asked.iter_mut().find(|(p, l, _)| *p == pid && *l == link) {
+        Some((_, _, n)) => *n += 1,
+        None => asked.push((pid, link, 1)),
+    }
+}
+
+/// Takes one reply asked of link `link` about `pid`; false if none was.
+fn take_asked(pid: Pid, link: usize) -> bool {
+    let mut asked = ASKED.lock();
+    let Some(i) = asked.iter().position(|(p, l, _)| *p == pid && *l == link) else { return false };
+    asked[i].2 -= 1;
+    if asked[i].2 == 0 {
+        asked.swap_remove(i);
+    }
+    true
+}
+
 /// Starts serving the process channel of `satellites` (port, node, hello receiver): their
 /// receive lines on.
 pub fn start(satellites: Vec<(Port, u32, Receiver)>) {
@@ -82,6 +121,7 @@ pub fn start(satellites: Vec<(Port, u32, Receiver)>) {
     }
     intc::set_enabled(lines);
     REPLIES.lock().reserve(REPLIES_WORKING);
+    ASKED.lock().reserve(REPLIES_WORKING);
     *LINKS.lock() = satellites
         .into_iter()
         .map(|(port, node, hello)| Link {
@@ -135,6 +175,7 @@ pub fn newly_dead() -> Vec<usize> {
 /// queued for it is dropped, and everyone waiting on it is woken (to find it dead).
 fn declare_dead(index: usize, link: &mut Link, why: &str) {
     link.dead = true;
+    ASKED.lock().retain(|(_, l, _)| *l != index);
     link.endpoint.port().set_interrupts(false, false);
     link.endpoint.abandon();
     kprintln!("satellite node {} (port {index}) is dead: {why}; its processes are killed", link.node);
@@ -167,8 +208,12 @@ pub fn owns(line: u32) -> bool {
 
 /// Sends `message` to the satellite of link `link`.
 pub fn send(link: usize, message: &Message) {
-    if let Some(link) = LINKS.lock().get_mut(link).filter(|l| !l.dead) {
-        link.endpoint.send(message);
+    let mut links = LINKS.lock();
+    let Some(l) = links.get_mut(link).filter(|l| !l.dead) else { return };
+    l.endpoint.send(message);
+    drop(links);
+    if matches!(&message.body, Body::Request(request) if answered(request)) {
+        ask(message.pid, link);
     }
 }
 
@@ -251,9 +296,9 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
     for (link, message) in arrived {
         match message.body {
             Body::Reply(reply) => {
-                // Someone here asked about this pid (a process, or the stub made for it before
-                // its image travels); any other reply is a peer's mistake or lie.
-                let asked = proc::table().find(message.pid).is_some();
+                // Someone here asked this link about this pid (a process, or the stub made for
+                // it before its image travels); any other reply is a peer's mistake or lie.
+                let asked = take_asked(message.pid, link) && proc::table().find(message.pid).is_some();
                 let mut replies = REPLIES.lock();
                 if asked && replies.len() < REPLIES_WORKING {
                     replies.push((message.pid, reply));

@@ -53,13 +53,14 @@ use crate::{kprintln, place, remote, sysfile};
 
 /// Acts on a request from the satellite of `link`, about its process `pid` (from the link's
 /// interrupt, `remote::on_interrupt`): a call or an `Exit` goes to the mailbox of the process's
-/// stub, a `Signal` interrupts the call it executes. A call for a pid with no stub is answered
-/// `ESRCH`. A request about a process that lives behind another link is dropped and counted:
-/// a satellite speaks only for its own processes.
+/// stub, a `Signal` interrupts the call it executes. A call for a pid no process has is
+/// answered `ESRCH`. A request about a process that lives behind another link, or on the
+/// central, is dropped and counted: a satellite speaks only for its own processes.
 pub fn route(link: usize, message: Message) {
     let pid = message.pid;
-    let home = table().find(pid).and_then(|p| p.central_ref().remote.as_ref().map(|r| r.link));
-    if home.is_some_and(|home| home != link) {
+    // Where the process lives, if it exists: behind a link, or here (`None`).
+    let home = table().find(pid).map(|p| p.central_ref().remote.as_ref().map(|r| r.link));
+    if home.is_some_and(|home| home != Some(link)) {
         remote::count_dropped();
         return;
     }
