@@ -83,8 +83,8 @@ pub fn compare(
             break;
         }
     }
-    if interp.bus.ram != jit.bus.ram {
-        let at = interp.bus.ram.iter().zip(&jit.bus.ram).position(|(p, q)| p != q).unwrap_or(0);
+    if interp.bus.ram() != jit.bus.ram() {
+        let at = interp.bus.ram().iter().zip(jit.bus.ram()).position(|(p, q)| p != q).unwrap_or(0);
         return Err(format!("RAM differs first at {:#010x}", RAM_BASE as usize + at));
     }
     Ok(())

@@ -185,10 +185,10 @@ pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, jit: &mut Jit, bu
         let (tlb, hits) = (cpu.tlb.entries.as_ptr(), &raw mut cpu.tlb.hits);
         let mut ctx = Ctx {
             regs: cpu.regs.as_mut_ptr(),
-            ram: bus.ram.as_mut_ptr(),
+            ram: bus.ram_mut().as_mut_ptr(),
             tlb,
             hits,
-            ram_len: bus.ram.len() as u64,
+            ram_len: bus.ram_size() as u64,
             code_map: bus.code_map(),
             cpu: &raw mut *cpu,
             bus: &raw mut *bus,
