@@ -300,7 +300,7 @@ pub fn load_elf(bus: &mut Bus, bytes: &[u8]) -> Result<Image, LoadError> {
     }
     let entry =
         u32::try_from(elf.entry).map_err(|_| LoadError(format!("entry {:#x} is not 32-bit", elf.entry)))?;
-    Ok(Image { entry, symbols: symbols_of(&elf) })
+    Ok(Image { entry, symbols: symbols_of(&elf, bytes) })
 }
 
 /// The symbols of an ox32 executable, without loading it: for a node whose kernel arrives over
@@ -308,10 +308,24 @@ pub fn load_elf(bus: &mut Bus, bytes: &[u8]) -> Result<Image, LoadError> {
 pub fn read_symbols(bytes: &[u8]) -> Result<Symbols, LoadError> {
     check_ident(bytes)?;
     let elf = Elf::parse(bytes).map_err(|e| LoadError(format!("not a valid ELF file: {e}")))?;
-    Ok(symbols_of(&elf))
+    Ok(symbols_of(&elf, bytes))
 }
 
-fn symbols_of(elf: &Elf) -> Symbols {
+fn symbols_of(elf: &Elf, bytes: &[u8]) -> Symbols {
+    // The string table's bytes, read directly (the parser's lookup by offset is a binary
+    // search per symbol); a name is the text from its offset to the next NUL, as there.
+    let table = elf
+        .section_headers
+        .iter()
+        .rfind(|sh| sh.sh_type == goblin::elf::section_header::SHT_SYMTAB)
+        .and_then(|sh| elf.section_headers.get(sh.sh_link as usize))
+        .and_then(|sh| bytes.get(sh.sh_offset as usize..sh.sh_offset.checked_add(sh.sh_size)? as usize))
+        .unwrap_or_default();
+    let name_at = |offset: usize| {
+        let text = table.get(offset..)?;
+        let end = text.iter().position(|b| *b == 0).unwrap_or(text.len());
+        std::str::from_utf8(&text[..end]).ok()
+    };
     let mut names = String::new();
     let raw = elf
         .syms
@@ -324,7 +338,7 @@ fn symbols_of(elf: &Elf) -> Symbols {
                 && s.st_shndx != 0
         })
         .filter_map(|s| {
-            let name = elf.strtab.get_at(s.st_name)?;
+            let name = name_at(s.st_name)?;
             (!name.is_empty() && !is_local_label(name)).then(|| {
                 let start = names.len() as u32;
                 names.push_str(name);
