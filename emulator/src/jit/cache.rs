@@ -138,14 +138,21 @@ impl Cache {
         self.links.push(links);
     }
 
-    /// Copies `code` into executable memory and returns its entry point, flushing every block
-    /// first if the cache is full. `None` if the host refuses executable memory or the code is
-    /// larger than a chunk.
-    pub fn install(&mut self, code: &[u8]) -> Option<BlockFn> {
-        if code.len() > self.chunk {
+    /// The size of a chunk: the most host code [`Cache::install`] takes at once.
+    pub fn chunk_size(&self) -> usize {
+        self.chunk
+    }
+
+    /// Copies each of `codes` into executable memory (one chunk, made writable and sealed
+    /// again once for all) and returns their entry points, flushing every block first if the
+    /// cache is full. `None` if the host refuses executable memory or the code is larger than
+    /// a chunk.
+    pub fn install(&mut self, codes: &[&[u8]]) -> Option<Vec<BlockFn>> {
+        let total: usize = codes.iter().map(|code| code.len().next_multiple_of(16)).sum();
+        if total > self.chunk {
             return None;
         }
-        if self.used + code.len() > self.chunk {
+        if self.used + total > self.chunk {
             if self.chunks.len() == self.max_chunks {
                 self.flush();
             }
@@ -154,18 +161,25 @@ impl Cache {
         }
         let chunk = self.chunks.pop()?;
         let mut writable: MutableBuffer = chunk.make_mut().ok()?;
-        let start = self.used;
-        writable.set_len(start + code.len());
-        writable[start..].copy_from_slice(code);
+        let mut starts = Vec::with_capacity(codes.len());
+        for code in codes {
+            let start = self.used;
+            writable.set_len(start + code.len());
+            writable[start..].copy_from_slice(code);
+            starts.push(start);
+            self.used = (start + code.len()).next_multiple_of(16);
+        }
         let sealed = writable.make_exec().ok()?;
-        let ptr = sealed.as_ptr().wrapping_add(start);
+        let base = sealed.as_ptr();
         self.chunks.push(sealed);
-        self.used = (start + code.len()).next_multiple_of(16);
-        self.translated += 1;
-        // Safety: `ptr` is the start of `code`, a complete function with the `BlockFn`
-        // signature emitted by `emit::translate`, in a sealed executable mapping that lives
-        // until `flush` (which also forgets every `Entry` holding it).
-        Some(unsafe { std::mem::transmute::<*const u8, BlockFn>(ptr) })
+        self.translated += codes.len() as u64;
+        let entry = |start: usize| {
+            // Safety: `base + start` is the start of one of `codes`, a complete function with
+            // the `BlockFn` signature emitted by `emit::translate`, in a sealed executable
+            // mapping that lives until `flush` (which also forgets every `Entry` holding it).
+            unsafe { std::mem::transmute::<*const u8, BlockFn>(base.wrapping_add(start)) }
+        };
+        Some(starts.into_iter().map(entry).collect())
     }
 
     /// Drops every block and all executable memory.

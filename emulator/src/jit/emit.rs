@@ -441,6 +441,25 @@ pub fn links_needed(block: &Block, len: usize) -> usize {
     ops.iter().filter(|op| is_branch(op.kind)).count() + 1 + usize::from(jalr)
 }
 
+/// Where in the same page the `len` instructions of `block` may lead: the targets of its
+/// branches and of a final `jal`, the instruction after a final `jal` or `jalr` (where a call
+/// returns), and the next instruction when the block stops before the end of its code.
+pub fn successors(block: &Block, len: usize) -> Vec<u32> {
+    let ops = &block.ops[block.start..block.start + len];
+    let at = |i: usize| block.base | ((block.start + i) as u32) << 2;
+    let mut next = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        if is_branch(op.kind) || op.kind == Kind::Jal {
+            next.push(at(i).wrapping_add(op.imm));
+        }
+    }
+    if block.start + len < 1024 {
+        next.push(at(len));
+    }
+    next.retain(|pc| pc & 3 == 0 && pc & !0xfff == block.base);
+    next
+}
+
 /// Translates the `len` instructions of `block` (see [`Block::count`]) into host code whose
 /// exits may go through `links` (see [`links_needed`]).
 pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Result<Code, DynasmError> {

@@ -61,7 +61,16 @@ fn block(jit: &mut Jit, cpu: &Cpu, bus: &Bus, code: &mut CodeCache, pc: u32, fra
     }
 }
 
-/// Translates the block at `pc` (in `frame`) and stores it under `key`.
+/// The most blocks translated together (see [`translate`]).
+const BATCH: usize = 16;
+
+/// Translates the block at `pc` (in `frame`) and stores it under `key` — together with up to
+/// [`BATCH`] − 1 blocks of the same page its exits lead to (branch and jump targets, the
+/// instruction after a call, where a full block goes on), not yet translated: their host code
+/// is installed with one change of the memory's protection instead of one each (the system
+/// calls cost more than emitting). They are translated for the same mode and code version,
+/// and stored under their own keys exactly as if asked for; a block that is never entered
+/// costs only its memory.
 #[inline(never)]
 fn translate(
     jit: &mut Jit,
@@ -73,38 +82,76 @@ fn translate(
     key: u64,
 ) -> Option<Entry> {
     let (load_bit, store_bit) = cpu.fast_bits();
+    let mode = emit::Mode { paging: cpu.paging(), load_bit, store_bit, ram_len: bus.ram_size() };
     let version = code.version(frame);
+    let (base, flags) = (pc & !0xfff, (key >> 62) as u8);
     let (page, _) = code.page(frame);
-    let start = ((pc & 0xfff) >> 2) as usize;
-    for (idx, op) in page.iter_mut().enumerate().take(1024).skip(start).take(emit::MAX_BLOCK + 1) {
-        if op.kind == Kind::Undecoded {
-            *op = Op::decode(bus.fetch_word(frame, idx));
+    let mut starts = vec![pc];
+    let mut batch: Vec<(u32, usize, emit::Code, Box<[Link]>)> = Vec::new();
+    let mut bytes = 0;
+    let mut next = 0;
+    while next < starts.len() && batch.len() < BATCH {
+        let at = starts[next];
+        next += 1;
+        let start = ((at & 0xfff) >> 2) as usize;
+        for (idx, op) in page.iter_mut().enumerate().take(1024).skip(start).take(emit::MAX_BLOCK + 1) {
+            if op.kind == Kind::Undecoded {
+                *op = Op::decode(bus.fetch_word(frame, idx));
+            }
         }
-    }
-    let block = emit::Block { ops: &page[..], start, base: pc & !0xfff };
-    let len = block.count();
-    let (code_fn, chain) = if len == 0 {
-        (None, 0)
-    } else {
-        let mode = emit::Mode { paging: cpu.paging(), load_bit, store_bit, ram_len: bus.ram_size() };
+        let block = emit::Block { ops: &page[..], start, base };
+        let len = block.count();
+        if len == 0 {
+            if at == pc {
+                // The dispatcher executes the first instruction itself.
+                let entry = Entry { key, version, len: 0, code: None, chain: 0 };
+                jit.cache.put(entry);
+                return Some(entry);
+            }
+            continue;
+        }
+        if at != pc && jit.cache.get(cache::key(at, frame, flags)).is_some_and(|e| e.version == version) {
+            continue;
+        }
         let links: Box<[Link]> = (0..emit::links_needed(&block, len)).map(|_| Link::default()).collect();
-        let emitted = emit::translate(&block, len, mode, &links).ok()?;
-        let bytes = emitted.bytes;
-        log::debug!(target: "orrery::jit", "node {} block {pc:#010x} frame {frame:#x}: {len} insns, {} bytes of host code",
+        let Ok(emitted) = emit::translate(&block, len, mode, &links) else {
+            if at == pc {
+                return None;
+            }
+            continue;
+        };
+        if at != pc && bytes + emitted.bytes.len().next_multiple_of(16) > jit.cache.chunk_size() {
+            break;
+        }
+        bytes += emitted.bytes.len().next_multiple_of(16);
+        for target in emit::successors(&block, len) {
+            if !starts.contains(&target) {
+                starts.push(target);
+            }
+        }
+        batch.push((at, len, emitted, links));
+    }
+    let codes: Vec<&[u8]> = batch.iter().map(|(_, _, emitted, _)| &emitted.bytes[..]).collect();
+    let fns = jit.cache.install(&codes)?;
+    let mut first = None;
+    for ((at, len, emitted, links), code_fn) in batch.into_iter().zip(fns) {
+        let bytes = &emitted.bytes;
+        log::debug!(target: "orrery::jit", "node {} block {at:#010x} frame {frame:#x}: {len} insns, {} bytes of host code",
             cpu.node_id, bytes.len());
         if let Some(dir) = std::env::var_os("ORRERY_JIT_DUMP") {
-            dump(std::path::Path::new(&dir), cpu.node_id, pc, frame, &bytes);
+            dump(std::path::Path::new(&dir), cpu.node_id, at, frame, bytes);
         }
-        let code_fn = jit.cache.install(&bytes)?;
         if std::env::var_os("ORRERY_JIT_PERF").is_some() {
-            perf_map(code_fn as usize, bytes.len(), cpu.node_id, pc);
+            perf_map(code_fn as usize, bytes.len(), cpu.node_id, at);
         }
         jit.cache.keep(links);
-        (Some(code_fn), code_fn as usize + emitted.chain_offset)
-    };
-    let entry = Entry { key, version, len: len as u32, code: code_fn, chain };
-    jit.cache.put(entry);
-    Some(entry)
+        let chain = code_fn as usize + emitted.chain_offset;
+        let entry =
+            Entry { key: cache::key(at, frame, flags), version, len: len as u32, code: Some(code_fn), chain };
+        jit.cache.put(entry);
+        first.get_or_insert(entry);
+    }
+    first
 }
 
 /// Runs up to `budget` cycles (at least 1) from `cpu.pc`, exactly as [`exec::run`] would.
