@@ -219,6 +219,23 @@ impl Emitter<'_> {
         }
     }
 
+    /// Emits the comparison of guest registers `a` and `b` (the flags as after `cmp a, b`),
+    /// reading each where it is: a host register, memory, or for `r0` the constant 0.
+    fn compare(&mut self, a: u8, b: u8) {
+        let first = match self.cached[a as usize & 63] {
+            Some(host) => host,
+            None => {
+                self.get(0, a);
+                0
+            }
+        };
+        match (b, self.cached[b as usize & 63]) {
+            (0, _) => dynasm!(self.a ; .arch x64 ; cmp Rd(first), 0),
+            (_, Some(host)) => dynasm!(self.a ; .arch x64 ; cmp Rd(first), Rd(host)),
+            _ => dynasm!(self.a ; .arch x64 ; cmp Rd(first), [rbx + reg(b)]),
+        }
+    }
+
     /// Emits guest register `r` = `scratch`.
     fn set(&mut self, r: u8, scratch: u8) {
         match self.cached[r as usize & 63] {
@@ -671,9 +688,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
             Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu if i + 1 < len => {
                 // A side exit: taken, leave; not taken, go on with the block.
                 let not_taken = e.a.new_dynamic_label();
-                e.get(0, op.rs1);
-                e.get(1, op.rs2);
-                dynasm!(e.a ; .arch x64 ; cmp eax, ecx);
+                e.compare(op.rs1, op.rs2);
                 match op.kind {
                     Kind::Beq => dynasm!(e.a ; .arch x64 ; jne =>not_taken),
                     Kind::Bne => dynasm!(e.a ; .arch x64 ; je =>not_taken),
@@ -692,9 +707,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
             }
             Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu => {
                 let taken = e.a.new_dynamic_label();
-                e.get(0, op.rs1);
-                e.get(1, op.rs2);
-                dynasm!(e.a ; .arch x64 ; cmp eax, ecx);
+                e.compare(op.rs1, op.rs2);
                 match op.kind {
                     Kind::Beq => dynasm!(e.a ; .arch x64 ; je =>taken),
                     Kind::Bne => dynasm!(e.a ; .arch x64 ; jne =>taken),
