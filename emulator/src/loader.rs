@@ -135,9 +135,13 @@ pub struct Image {
 pub struct Symbols {
     /// `(address, size, name)`, sorted by address, once made.
     entries: OnceLock<Vec<(u32, u32, String)>>,
-    /// What they are made from: `(address, size, name start, name end)` into the raw names.
-    raw: Arc<(Vec<(u32, u32, u32, u32)>, String)>,
+    /// What they are made from, shared by clones.
+    raw: Arc<RawSymbols>,
 }
+
+/// Symbols as the loader collects them: `(address, size, name start, name end)`, the names
+/// (mangled) one after the other in a string.
+type RawSymbols = (Vec<(u32, u32, u32, u32)>, String);
 
 impl PartialEq for Symbols {
     fn eq(&self, other: &Symbols) -> bool {
