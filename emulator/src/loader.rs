@@ -325,8 +325,10 @@ fn symbols_of(elf: &Elf, bytes: &[u8]) -> Symbols {
         .and_then(|sh| elf.section_headers.get(sh.sh_link as usize))
         .and_then(|sh| bytes.get(sh.sh_offset as usize..sh.sh_offset.checked_add(sh.sh_size)? as usize))
         .unwrap_or_default();
+    // Empty names and local labels (most of a Rust executable's symbols) are passed over
+    // before their text is checked.
     let name_at = |offset: usize| {
-        let text = table.get(offset..)?;
+        let text = table.get(offset..).filter(|t| !matches!(t.first(), None | Some(0 | b'.' | b'$')))?;
         let end = text.iter().position(|b| *b == 0).unwrap_or(text.len());
         std::str::from_utf8(&text[..end]).ok()
     };
