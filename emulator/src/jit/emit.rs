@@ -6,9 +6,10 @@
 //! `extern "sysv64" fn(*mut Ctx) -> u32` (see [`super::helpers`]) built with dynasm-rs:
 //!
 //! * `rbx` = guest registers, `r12` = the context, `r13` = guest RAM, `r14` = the TLB's entries,
-//!   `rbp` = the TLB hit counter, `r15` = the cycles left in the slice after the current
-//!   block. Guest registers live in memory (`[rbx + 4 * n]`); in each block the (up to six)
-//!   most used ones are kept in `rsi`, `rdi`, `r8`–`r11`, loaded at the block's start,
+//!   `rbp` = the TLB hit counter with paging, the code map without (a chain of blocks never
+//!   changes mode), `r15` = the cycles left in the slice after the current block. Guest
+//!   registers live in memory (`[rbx + 4 * n]`); in each block the (up to six) most used
+//!   ones are kept in `rsi`, `rdi`, `r8`–`r11`, loaded at the block's start,
 //!   written back before every exit and helper call, and reloaded after every call.
 //! * Branch, jump and fall-through exits go through a [`Link`]: once the dispatcher has filled
 //!   it in, the exit jumps straight into the next block when the dispatcher would have chosen
@@ -268,9 +269,17 @@ impl Emitter<'_> {
             Kind::Addi | Kind::Xori | Kind::Ori | Kind::Andi | Kind::Slli | Kind::Srli | Kind::Srai
         );
         let with_reg = matches!(op.kind, Kind::Add | Kind::Sub | Kind::Xor | Kind::Or | Kind::And);
-        // `rd = rs1 op rd` would overwrite its second operand first.
-        if !(with_imm || with_reg) || (with_reg && op.rs2 == op.rd && op.rs1 != op.rd) {
+        if !(with_imm || with_reg) {
             return false;
+        }
+        // `rd = rs1 op rd` would overwrite its second operand first: as `rd = rd op rs1` when
+        // `op` commutes, else not here.
+        let mut op = op;
+        if with_reg && op.rs2 == op.rd && op.rs1 != op.rd {
+            if op.kind == Kind::Sub {
+                return false;
+            }
+            (op.rs1, op.rs2) = (op.rs2, op.rs1);
         }
         if op.rs1 != op.rd {
             match self.cached[op.rs1 as usize & 63] {
@@ -331,20 +340,22 @@ impl Emitter<'_> {
     /// Emits a normal exit after `executed` instructions, going on at `next`: straight into the
     /// next block when the dispatcher has linked it, else back.
     fn next_exit(&mut self, next: u32, executed: usize) {
-        self.give_back(executed);
         if next == self.start {
             // A loop on itself: the block, its frame and its version are this one's, so only
             // the cycles need checking; the host registers hold the guest's (those the block
-            // writes count as dirty from its start, so no write-back is needed here).
-            let (top, stay) = (self.top, self.a.new_dynamic_label());
+            // writes count as dirty from its start, so no write-back is needed here). With
+            // `r15` the cycles left after the whole block, the cycles left now are
+            // `r15 + len - executed`, enough for another round when `r15 >= executed`: then
+            // `r15 - executed` is what is left after that round; else undo, and give back.
+            let top = self.top;
             dynasm!(self.a
                 ; .arch x64
-                ; cmp r15, self.len as i32
-                ; jb =>stay
-                ; sub r15, self.len as i32
-                ; jmp =>top
-                ; =>stay
+                ; sub r15, executed as i32
+                ; jae =>top
+                ; add r15, self.len as i32
             );
+        } else {
+            self.give_back(executed);
         }
         self.flush(self.dirty);
         if self.links_used < self.links.len() {
@@ -499,7 +510,14 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
         ; mov rbx, [rdi + off::REGS]
         ; mov r13, [rdi + off::RAM]
         ; mov r14, [rdi + off::TLB]
-        ; mov rbp, [rdi + off::HITS]
+    );
+    if mode.paging {
+        dynasm!(e.a ; .arch x64 ; mov rbp, [rdi + off::HITS]);
+    } else {
+        dynasm!(e.a ; .arch x64 ; mov rbp, [rdi + off::CODE_MAP]);
+    }
+    dynasm!(e.a
+        ; .arch x64
         ; mov r15, [rdi + off::REMAINING]
     );
     let chain_offset = e.a.offset().0;
@@ -859,8 +877,7 @@ fn fast_path(a: &mut VecAssembler<X64Relocation>, mode: Mode, size: u32, store: 
                 ; .arch x64
                 ; mov ecx, edx
                 ; shr ecx, PAGE_SHIFT as i8
-                ; add rcx, [r12 + off::CODE_MAP]
-                ; cmp BYTE [rcx], 0
+                ; cmp BYTE [rbp + rcx], 0
                 ; jne =>slow
             );
         }

@@ -40,12 +40,20 @@ pub struct Jit {
     pub blocks_run: u64,
     /// Slices (or slice ends) handed to the interpreter.
     pub handed_over: u64,
+    /// `ORRERY_JIT_DUMP`: where to write each block's host code.
+    dump_dir: Option<std::path::PathBuf>,
+    /// `ORRERY_JIT_PERF`: name blocks for perf.
+    perf_map: bool,
 }
 
 impl Jit {
     /// A JIT with an empty cache.
     pub fn new() -> Jit {
-        Jit::default()
+        Jit {
+            dump_dir: std::env::var_os("ORRERY_JIT_DUMP").map(Into::into),
+            perf_map: std::env::var_os("ORRERY_JIT_PERF").is_some(),
+            ..Jit::default()
+        }
     }
 }
 
@@ -138,10 +146,10 @@ fn translate(
         let bytes = &emitted.bytes;
         log::debug!(target: "orrery::jit", "node {} block {at:#010x} frame {frame:#x}: {len} insns, {} bytes of host code",
             cpu.node_id, bytes.len());
-        if let Some(dir) = std::env::var_os("ORRERY_JIT_DUMP") {
-            dump(std::path::Path::new(&dir), cpu.node_id, at, frame, bytes);
+        if let Some(dir) = &jit.dump_dir {
+            dump(dir, cpu.node_id, at, frame, bytes);
         }
-        if std::env::var_os("ORRERY_JIT_PERF").is_some() {
+        if jit.perf_map {
             perf_map(code_fn as usize, bytes.len(), cpu.node_id, at);
         }
         jit.cache.keep(links);
