@@ -136,6 +136,9 @@ struct Emitter<'a> {
     top: DynamicLabel,
     /// The host register (a number for `Rd`) holding each guest register kept in one.
     cached: [Option<u8>; 64],
+    /// The same as `(guest, host)` pairs, in guest register order: the first `kept_len`.
+    kept: [(u8, u8); CACHE_REGS.len()],
+    kept_len: usize,
     /// Guest registers whose host copy is newer than memory, at this point of the emission.
     dirty: u64,
 }
@@ -312,8 +315,8 @@ impl Emitter<'_> {
 
     /// Emits the write-back of the guest registers in `dirty` to memory.
     fn flush(&mut self, dirty: u64) {
-        for r in 0..64u8 {
-            if let Some(host) = self.cached[r as usize].filter(|_| dirty & 1 << r != 0) {
+        for (r, host) in self.kept.into_iter().take(self.kept_len) {
+            if dirty & 1 << r != 0 {
                 dynasm!(self.a ; .arch x64 ; mov [rbx + reg(r)], Rd(host));
             }
         }
@@ -321,10 +324,8 @@ impl Emitter<'_> {
 
     /// Emits the load of every cached guest register from memory.
     fn reload(&mut self) {
-        for r in 0..64u8 {
-            if let Some(host) = self.cached[r as usize] {
-                dynasm!(self.a ; .arch x64 ; mov Rd(host), [rbx + reg(r)]);
-            }
+        for (r, host) in self.kept.into_iter().take(self.kept_len) {
+            dynasm!(self.a ; .arch x64 ; mov Rd(host), [rbx + reg(r)]);
         }
     }
 
@@ -495,7 +496,24 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
     let top = a.new_dynamic_label();
     let start = block.base | (block.start as u32) << 2;
     let cached = choose_cached(&block.ops[block.start..block.start + len]);
-    let mut e = Emitter { a, len, links, links_used: 0, paging: mode.paging, start, top, cached, dirty: 0 };
+    let (mut kept, mut kept_len) = ([(0, 0); CACHE_REGS.len()], 0);
+    for (r, host) in (0..64u8).filter_map(|r| cached[r as usize].map(|host| (r, host))) {
+        kept[kept_len] = (r, host);
+        kept_len += 1;
+    }
+    let mut e = Emitter {
+        a,
+        len,
+        links,
+        links_used: 0,
+        paging: mode.paging,
+        start,
+        top,
+        cached,
+        kept,
+        kept_len,
+        dirty: 0,
+    };
     let mut slow = Vec::new();
     dynasm!(e.a
         ; .arch x64
