@@ -78,8 +78,23 @@ const _: () = assert!(RAM_MAX as u64 <= (1u64 << 32) - RAM_BASE as u64);
 
 /// An out-of-line slow path to emit after the block's body.
 enum Slow {
-    Load { at: DynamicLabel, resume: DynamicLabel, index: usize, size: u32, signed: bool, dirty: u64 },
-    Store { at: DynamicLabel, resume: DynamicLabel, index: usize, size: u32, rs2: u8, dirty: u64 },
+    Load {
+        at: DynamicLabel,
+        resume: DynamicLabel,
+        index: usize,
+        size: u32,
+        signed: bool,
+        dest: Option<u8>,
+        dirty: u64,
+    },
+    Store {
+        at: DynamicLabel,
+        resume: DynamicLabel,
+        index: usize,
+        size: u32,
+        rs2: u8,
+        dirty: u64,
+    },
 }
 
 /// Byte offset of guest register `r` from `rbx`.
@@ -237,6 +252,16 @@ impl Emitter<'_> {
             (0, _) => dynasm!(self.a ; .arch x64 ; cmp Rd(first), 0),
             (_, Some(host)) => dynasm!(self.a ; .arch x64 ; cmp Rd(first), Rd(host)),
             _ => dynasm!(self.a ; .arch x64 ; cmp Rd(first), [rbx + reg(b)]),
+        }
+    }
+
+    /// Emits `eax` = guest register `r` + `imm` (an access's address).
+    fn address(&mut self, r: u8, imm: i32) {
+        match (self.cached[r as usize & 63], imm) {
+            (Some(host), 0) => dynasm!(self.a ; .arch x64 ; mov eax, Rd(host)),
+            (Some(host), _) => dynasm!(self.a ; .arch x64 ; lea eax, [Rq(host) + imm]),
+            (None, 0) => dynasm!(self.a ; .arch x64 ; mov eax, [rbx + reg(r)]),
+            (None, _) => dynasm!(self.a ; .arch x64 ; mov eax, [rbx + reg(r)] ; add eax, imm),
         }
     }
 
@@ -623,22 +648,26 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
                     _ => 4,
                 };
                 let (at, resume) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
-                e.get(0, op.rs1);
-                if imm != 0 {
-                    dynasm!(e.a ; .arch x64 ; add eax, imm);
-                }
+                e.address(op.rs1, imm);
                 fast_path(&mut e.a, mode, size, false, at);
+                // Straight into the destination's host register if it has one (the slow path
+                // puts it there too), else through `eax`.
+                let dest = e.cached[op.rd as usize & 63];
+                let d = dest.unwrap_or(0);
                 match op.kind {
-                    Kind::Lb => dynasm!(e.a ; .arch x64 ; movsx eax, BYTE [r13 + rdx]),
-                    Kind::Lbu => dynasm!(e.a ; .arch x64 ; movzx eax, BYTE [r13 + rdx]),
-                    Kind::Lh => dynasm!(e.a ; .arch x64 ; movsx eax, WORD [r13 + rdx]),
-                    Kind::Lhu => dynasm!(e.a ; .arch x64 ; movzx eax, WORD [r13 + rdx]),
-                    _ => dynasm!(e.a ; .arch x64 ; mov eax, [r13 + rdx]),
+                    Kind::Lb => dynasm!(e.a ; .arch x64 ; movsx Rd(d), BYTE [r13 + rdx]),
+                    Kind::Lbu => dynasm!(e.a ; .arch x64 ; movzx Rd(d), BYTE [r13 + rdx]),
+                    Kind::Lh => dynasm!(e.a ; .arch x64 ; movsx Rd(d), WORD [r13 + rdx]),
+                    Kind::Lhu => dynasm!(e.a ; .arch x64 ; movzx Rd(d), WORD [r13 + rdx]),
+                    _ => dynasm!(e.a ; .arch x64 ; mov Rd(d), [r13 + rdx]),
                 }
                 dynasm!(e.a ; .arch x64 ; =>resume);
                 let signed = matches!(op.kind, Kind::Lb | Kind::Lh);
-                slow.push(Slow::Load { at, resume, index: i, size, signed, dirty: e.dirty });
-                e.set(op.rd, 0);
+                slow.push(Slow::Load { at, resume, index: i, size, signed, dest, dirty: e.dirty });
+                match dest {
+                    Some(_) => e.dirty |= 1 << (op.rd & 63),
+                    None => e.set(op.rd, 0),
+                }
             }
             Kind::Sb | Kind::Sh | Kind::Sw => {
                 let size = match op.kind {
@@ -647,10 +676,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
                     _ => 4,
                 };
                 let (at, resume) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
-                e.get(0, op.rs1);
-                if imm != 0 {
-                    dynasm!(e.a ; .arch x64 ; add eax, imm);
-                }
+                e.address(op.rs1, imm);
                 fast_path(&mut e.a, mode, size, true, at);
                 e.get(1, op.rs2);
                 match size {
@@ -774,7 +800,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
     }
     for path in slow {
         match path {
-            Slow::Load { at, resume, index, size, signed, dirty } => {
+            Slow::Load { at, resume, index, size, signed, dest, dirty } => {
                 let trapped = e.a.new_dynamic_label();
                 let left = (len - index - 1) as i32;
                 dynasm!(e.a ; .arch x64 ; =>at);
@@ -796,6 +822,9 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
                     _ => {}
                 }
                 e.reload();
+                if let Some(host) = dest {
+                    dynasm!(e.a ; .arch x64 ; mov Rd(host), eax);
+                }
                 dynasm!(e.a ; .arch x64 ; jmp =>resume ; =>trapped);
                 let here = block.base | ((block.start + index) as u32) << 2;
                 e.trapped(here, index);
