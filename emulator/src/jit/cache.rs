@@ -143,16 +143,15 @@ impl Cache {
         self.chunk
     }
 
-    /// Copies each of `codes` into executable memory (one chunk, made writable and sealed
-    /// again once for all) and returns their entry points, flushing every block first if the
+    /// Copies `code` into executable memory (made writable and sealed again once) and returns
+    /// the entry points at the offsets `entries` in it, flushing every block first if the
     /// cache is full. `None` if the host refuses executable memory or the code is larger than
     /// a chunk.
-    pub fn install(&mut self, codes: &[&[u8]]) -> Option<Vec<BlockFn>> {
-        let total: usize = codes.iter().map(|code| code.len().next_multiple_of(16)).sum();
-        if total > self.chunk {
+    pub fn install(&mut self, code: &[u8], entries: &[usize]) -> Option<Vec<BlockFn>> {
+        if code.len() > self.chunk {
             return None;
         }
-        if self.used + total > self.chunk {
+        if self.used + code.len() > self.chunk {
             if self.chunks.len() == self.max_chunks {
                 self.flush();
             }
@@ -161,25 +160,21 @@ impl Cache {
         }
         let chunk = self.chunks.pop()?;
         let mut writable: MutableBuffer = chunk.make_mut().ok()?;
-        let mut starts = Vec::with_capacity(codes.len());
-        for code in codes {
-            let start = self.used;
-            writable.set_len(start + code.len());
-            writable[start..].copy_from_slice(code);
-            starts.push(start);
-            self.used = (start + code.len()).next_multiple_of(16);
-        }
+        let start = self.used;
+        writable.set_len(start + code.len());
+        writable[start..].copy_from_slice(code);
         let sealed = writable.make_exec().ok()?;
-        let base = sealed.as_ptr();
+        let base = sealed.as_ptr().wrapping_add(start);
         self.chunks.push(sealed);
-        self.translated += codes.len() as u64;
-        let entry = |start: usize| {
-            // Safety: `base + start` is the start of one of `codes`, a complete function with
-            // the `BlockFn` signature emitted by `emit::translate`, in a sealed executable
-            // mapping that lives until `flush` (which also forgets every `Entry` holding it).
-            unsafe { std::mem::transmute::<*const u8, BlockFn>(base.wrapping_add(start)) }
+        self.used = (start + code.len()).next_multiple_of(16);
+        self.translated += entries.len() as u64;
+        let entry = |offset: &usize| {
+            // Safety: `base + offset` is the start of one function of `code` with the
+            // `BlockFn` signature emitted by `emit::translate`, in a sealed executable mapping
+            // that lives until `flush` (which also forgets every `Entry` holding it).
+            unsafe { std::mem::transmute::<*const u8, BlockFn>(base.wrapping_add(*offset)) }
         };
-        Some(starts.into_iter().map(entry).collect())
+        Some(entries.iter().map(entry).collect())
     }
 
     /// Drops every block and all executable memory.

@@ -129,17 +129,33 @@ impl Block<'_> {
     }
 }
 
-/// Host code for a block.
+/// One block of a batch to translate: its instructions, and the links its exits may go
+/// through (see [`links_needed`]).
+pub struct Part<'a> {
+    /// The block.
+    pub block: Block<'a>,
+    /// Its length (see [`Block::count`]).
+    pub len: usize,
+    /// Its links.
+    pub links: &'a [Link],
+}
+
+/// Host code for a batch of blocks of one page, one function each.
 pub struct Code {
-    /// The machine code; the function starts at offset 0.
+    /// The machine code.
     pub bytes: Vec<u8>,
-    /// Where another block's direct exit jumps in (after the prologue).
-    pub chain_offset: usize,
+    /// Per block: where its function starts, where another block's linked exit jumps in
+    /// (after the prologue), and where its code ends.
+    pub blocks: Vec<(usize, usize, usize)>,
 }
 
 /// The emitter's state for one block.
 struct Emitter<'a> {
-    a: VecAssembler<X64Relocation>,
+    a: &'a mut VecAssembler<X64Relocation>,
+    /// The shared epilogue.
+    exit: DynamicLabel,
+    /// The blocks translated with this one: address, length, and the start of the body.
+    siblings: &'a [(u32, usize, DynamicLabel)],
     len: usize,
     links: &'a [Link],
     links_used: usize,
@@ -163,6 +179,9 @@ struct Emitter<'a> {
 /// exits may use them as scratch once written back).
 const CACHE_REGS: [u8; 6] = [6, 7, 8, 9, 10, 11];
 
+/// How much more a register use counts in a block that loops on itself.
+const LOOP_WEIGHT: u32 = 16;
+
 /// The cached guest registers that `ops` write, as a mask.
 fn written(ops: &[Op], cached: &[Option<u8>; 64]) -> u64 {
     let writes_rd = |k: Kind| {
@@ -184,11 +203,11 @@ fn written(ops: &[Op], cached: &[Option<u8>; 64]) -> u64 {
         .fold(0, |mask, op| mask | 1 << (op.rd & 63))
 }
 
-/// The guest registers worth keeping in host registers in `ops`: the most used ones (at least
-/// twice), at most `CACHE_REGS.len()`.
-fn choose_cached(ops: &[Op]) -> [Option<u8>; 64] {
+/// The guest registers worth keeping in host registers in `ops`: the most used ones (counting
+/// each use with its weight; at least 2 in all), at most `CACHE_REGS.len()`.
+fn choose_cached(ops: &[(Op, u32)]) -> [Option<u8>; 64] {
     let mut uses = [0u32; 32];
-    for op in ops {
+    for &(op, weight) in ops {
         let (reads, writes): (&[u8], &[u8]) = match op.kind {
             Kind::Lui | Kind::Auipc | Kind::Jal => (&[], &[op.rd]),
             Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu => {
@@ -214,7 +233,7 @@ fn choose_cached(ops: &[Op]) -> [Option<u8>; 64] {
         };
         for &r in reads.iter().chain(writes) {
             if (1..32).contains(&r) {
-                uses[r as usize] += 1;
+                uses[r as usize] += weight;
             }
         }
     }
@@ -380,6 +399,20 @@ impl Emitter<'_> {
                 ; jae =>top
                 ; add r15, self.len as i32
             );
+        } else if let Some(&(_, len, top)) = self.siblings.iter().find(|s| s.0 == next) {
+            // A block translated with this one (same page, code version and mode, and the same
+            // guest registers in the same host registers, dirty or not alike): entered, as by
+            // the dispatcher, when its length in cycles is left.
+            self.give_back(executed);
+            let stay = self.a.new_dynamic_label();
+            dynasm!(self.a
+                ; .arch x64
+                ; cmp r15, len as i32
+                ; jb =>stay
+                ; sub r15, len as i32
+                ; jmp =>top
+                ; =>stay
+            );
         } else {
             self.give_back(executed);
         }
@@ -391,12 +424,13 @@ impl Emitter<'_> {
             self.follow(link, None, Some(next & !0xfff == self.start & !0xfff), out);
             dynasm!(self.a ; .arch x64 ; =>out ; mov [r12 + off::LINK], rax);
         }
+        let exit = self.exit;
         dynasm!(self.a
             ; .arch x64
             ; mov DWORD [r12 + off::NEXT_PC], next as i32
             ; mov [r12 + off::REMAINING], r15
             ; mov eax, EXIT_NEXT as i32
-            ; jmp ->exit
+            ; jmp =>exit
         );
     }
 
@@ -466,12 +500,13 @@ impl Emitter<'_> {
     /// Emits the exit of instruction `index` (at `here`) trapping, the trap already recorded.
     fn trapped(&mut self, here: u32, index: usize) {
         self.give_back(index + 1);
+        let exit = self.exit;
         dynasm!(self.a
             ; .arch x64
             ; mov DWORD [r12 + off::TRAP_EPC], here as i32
             ; mov [r12 + off::REMAINING], r15
             ; mov eax, EXIT_TRAP as i32
-            ; jmp ->exit
+            ; jmp =>exit
         );
     }
 
@@ -514,13 +549,68 @@ pub fn successors(block: &Block, len: usize) -> Vec<u32> {
     next
 }
 
-/// Translates the `len` instructions of `block` (see [`Block::count`]) into host code whose
-/// exits may go through `links` (see [`links_needed`]).
-pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Result<Code, DynasmError> {
+/// Translates the blocks of one page in `parts` into one piece of host code, a function per
+/// block. They keep the same guest registers in host registers (the most used over all of
+/// them), so an exit from one to another whose length in cycles is left jumps straight to
+/// its body, without writing registers back, reloading them, or going through a link.
+pub fn translate(parts: &[Part], mode: Mode) -> Result<Code, DynasmError> {
     let mut a = VecAssembler::new(0);
-    let top = a.new_dynamic_label();
+    let exit = a.new_dynamic_label();
+    let siblings: Vec<(u32, usize, DynamicLabel)> = parts
+        .iter()
+        .map(|p| (p.block.base | (p.block.start as u32) << 2, p.len, a.new_dynamic_label()))
+        .collect();
+    // A block that loops on itself is likely where the time goes: its registers count more.
+    let weighted: Vec<(Op, u32)> = parts
+        .iter()
+        .zip(&siblings)
+        .flat_map(|(p, &(start, _, _))| {
+            let ops = &p.block.ops[p.block.start..p.block.start + p.len];
+            let weight = if successors(&p.block, p.len).contains(&start) { LOOP_WEIGHT } else { 1 };
+            ops.iter().map(move |op| (*op, weight))
+        })
+        .collect();
+    let cached = choose_cached(&weighted);
+    let ops: Vec<Op> = weighted.iter().map(|(op, _)| *op).collect();
+    // What any of the blocks writes may be newer than memory from the start of each (a loop on
+    // itself, or a jump from another, comes in without writing back).
+    let dirty = written(&ops, &cached);
+    let mut blocks = Vec::with_capacity(parts.len());
+    for (part, &(_, _, top)) in parts.iter().zip(&siblings) {
+        let entry = a.offset().0;
+        let chain = emit_block(&mut a, part, mode, cached, dirty, exit, top, &siblings)?;
+        blocks.push((entry, chain, a.offset().0));
+    }
+    dynasm!(a
+        ; .arch x64
+        ; =>exit
+        ; add rsp, 8
+        ; pop r15
+        ; pop r14
+        ; pop r13
+        ; pop r12
+        ; pop rbp
+        ; pop rbx
+        ; ret
+    );
+    Ok(Code { bytes: a.finalize()?, blocks })
+}
+
+/// Emits the function of one block of a batch (see [`translate`]); returns where its chain
+/// entry is.
+#[allow(clippy::too_many_arguments)]
+fn emit_block(
+    a: &mut VecAssembler<X64Relocation>,
+    part: &Part,
+    mode: Mode,
+    cached: [Option<u8>; 64],
+    dirty: u64,
+    exit: DynamicLabel,
+    top: DynamicLabel,
+    siblings: &[(u32, usize, DynamicLabel)],
+) -> Result<usize, DynasmError> {
+    let (block, len, links) = (&part.block, part.len, part.links);
     let start = block.base | (block.start as u32) << 2;
-    let cached = choose_cached(&block.ops[block.start..block.start + len]);
     let (mut kept, mut kept_len) = ([(0, 0); CACHE_REGS.len()], 0);
     for (r, host) in (0..64u8).filter_map(|r| cached[r as usize].map(|host| (r, host))) {
         kept[kept_len] = (r, host);
@@ -528,6 +618,8 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
     }
     let mut e = Emitter {
         a,
+        exit,
+        siblings,
         len,
         links,
         links_used: 0,
@@ -567,9 +659,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
     dynasm!(e.a ; .arch x64 ; sub r15, len as i32);
     e.reload();
     dynasm!(e.a ; .arch x64 ; =>top);
-    // What the block writes may be newer than memory from its start on (a loop on itself
-    // comes back without writing back).
-    e.dirty = written(&block.ops[block.start..block.start + len], &e.cached);
+    e.dirty = dirty;
     let mut ended = false;
     for i in 0..len {
         let op = block.ops[block.start + i];
@@ -738,7 +828,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
                     ; mov [r12 + off::NEXT_PC], edx
                     ; mov [r12 + off::REMAINING], r15
                     ; mov eax, EXIT_NEXT as i32
-                    ; jmp ->exit
+                    ; jmp =>exit
                     ; =>misaligned
                     ; mov [r12 + off::TRAP_BADADDR], eax
                     ; mov DWORD [r12 + off::TRAP_CAUSE], Exception::FetchMisaligned as i32
@@ -853,7 +943,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
                     ; add r15, left
                     ; mov [r12 + off::REMAINING], r15
                     ; mov DWORD [r12 + off::NEXT_PC], here.wrapping_add(4) as i32
-                    ; jmp ->exit
+                    ; jmp =>exit
                     ; =>trapped
                 );
                 e.trapped(here, index);
@@ -863,19 +953,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
             }
         }
     }
-    dynasm!(e.a
-        ; .arch x64
-        ; ->exit:
-        ; add rsp, 8
-        ; pop r15
-        ; pop r14
-        ; pop r13
-        ; pop r12
-        ; pop rbp
-        ; pop rbx
-        ; ret
-    );
-    Ok(Code { bytes: e.a.finalize()?, chain_offset })
+    Ok(chain_offset)
 }
 
 /// Emits the inline test of an access of `size` at the address in `eax`: falls through with

@@ -74,11 +74,12 @@ const BATCH: usize = 16;
 
 /// Translates the block at `pc` (in `frame`) and stores it under `key` — together with up to
 /// [`BATCH`] − 1 blocks of the same page its exits lead to (branch and jump targets, the
-/// instruction after a call, where a full block goes on), not yet translated: their host code
-/// is installed with one change of the memory's protection instead of one each (the system
-/// calls cost more than emitting). They are translated for the same mode and code version,
-/// and stored under their own keys exactly as if asked for; a block that is never entered
-/// costs only its memory.
+/// instruction after a call, where a full block goes on), not yet translated. They are
+/// translated for the same mode and code version, stored under their own keys exactly as if
+/// asked for, and share their code: one change of the memory's protection installs them all
+/// (the system calls cost more than emitting), and exits between them jump straight from one
+/// to the other with the guest registers kept in host registers ([`emit::translate`]). A
+/// block that is never entered costs only its memory.
 #[inline(never)]
 fn translate(
     jit: &mut Jit,
@@ -95,10 +96,9 @@ fn translate(
     let (base, flags) = (pc & !0xfff, (key >> 62) as u8);
     let (page, _) = code.page(frame);
     let mut starts = vec![pc];
-    let mut batch: Vec<(u32, usize, emit::Code, Box<[Link]>)> = Vec::new();
-    let mut bytes = 0;
+    let mut chosen: Vec<(usize, usize)> = Vec::new();
     let mut next = 0;
-    while next < starts.len() && batch.len() < BATCH {
+    while next < starts.len() && chosen.len() < BATCH {
         let at = starts[next];
         next += 1;
         let start = ((at & 0xfff) >> 2) as usize;
@@ -121,39 +121,55 @@ fn translate(
         if at != pc && jit.cache.get(cache::key(at, frame, flags)).is_some_and(|e| e.version == version) {
             continue;
         }
-        let links: Box<[Link]> = (0..emit::links_needed(&block, len)).map(|_| Link::default()).collect();
-        let Ok(emitted) = emit::translate(&block, len, mode, &links) else {
-            if at == pc {
-                return None;
-            }
-            continue;
-        };
-        if at != pc && bytes + emitted.bytes.len().next_multiple_of(16) > jit.cache.chunk_size() {
-            break;
-        }
-        bytes += emitted.bytes.len().next_multiple_of(16);
         for target in emit::successors(&block, len) {
             if !starts.contains(&target) {
                 starts.push(target);
             }
         }
-        batch.push((at, len, emitted, links));
+        chosen.push((start, len));
     }
-    let codes: Vec<&[u8]> = batch.iter().map(|(_, _, emitted, _)| &emitted.bytes[..]).collect();
-    let fns = jit.cache.install(&codes)?;
+    let page = &page[..];
+    let links: Vec<Box<[Link]>> = chosen
+        .iter()
+        .map(|&(start, len)| {
+            let block = emit::Block { ops: page, start, base };
+            (0..emit::links_needed(&block, len)).map(|_| Link::default()).collect()
+        })
+        .collect();
+    let parts: Vec<emit::Part> = chosen
+        .iter()
+        .zip(&links)
+        .map(|(&(start, len), links)| emit::Part {
+            block: emit::Block { ops: page, start, base },
+            len,
+            links,
+        })
+        .collect();
+    // A batch too large for a chunk of the cache is cut down to the block asked for.
+    let emitted = emit::translate(&parts, mode)
+        .ok()
+        .filter(|emitted| emitted.bytes.len() <= jit.cache.chunk_size() || parts.len() == 1);
+    let (emitted, count) = match emitted {
+        Some(emitted) => (emitted, parts.len()),
+        None => (emit::translate(&parts[..1], mode).ok()?, 1),
+    };
+    let entries: Vec<usize> = emitted.blocks.iter().map(|&(entry, _, _)| entry).collect();
+    let fns = jit.cache.install(&emitted.bytes, &entries)?;
+    if let Some(dir) = &jit.dump_dir {
+        dump(dir, cpu.node_id, pc, frame, &emitted.bytes);
+    }
     let mut first = None;
-    for ((at, len, emitted, links), code_fn) in batch.into_iter().zip(fns) {
-        let bytes = &emitted.bytes;
+    for (((&(start, len), links), &(entry, chain, end)), code_fn) in
+        chosen.iter().zip(links).zip(&emitted.blocks).zip(fns).take(count)
+    {
+        let at = base | (start as u32) << 2;
         log::debug!(target: "orrery::jit", "node {} block {at:#010x} frame {frame:#x}: {len} insns, {} bytes of host code",
-            cpu.node_id, bytes.len());
-        if let Some(dir) = &jit.dump_dir {
-            dump(dir, cpu.node_id, at, frame, bytes);
-        }
+            cpu.node_id, end - entry);
         if jit.perf_map {
-            perf_map(code_fn as usize, bytes.len(), cpu.node_id, at);
+            perf_map(code_fn as usize, end - entry, cpu.node_id, at);
         }
         jit.cache.keep(links);
-        let chain = code_fn as usize + emitted.chain_offset;
+        let chain = code_fn as usize + (chain - entry);
         let entry =
             Entry { key: cache::key(at, frame, flags), version, len: len as u32, code: Some(code_fn), chain };
         jit.cache.put(entry);
@@ -304,8 +320,9 @@ pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, jit: &mut Jit, bu
     exit
 }
 
-/// Writes a block's host code to `DIR/node-N-PC-fFRAME.bin` (for `objdump -D -b binary
-/// -m i386:x86-64`); a failure is logged, not fatal.
+/// Writes the host code of the blocks translated with the one at `pc` to
+/// `DIR/node-N-PC-fFRAME.bin` (for `objdump -D -b binary -m i386:x86-64`; the block at `pc`
+/// starts at offset 0); a failure is logged, not fatal.
 fn dump(dir: &std::path::Path, node: u32, pc: u32, frame: usize, bytes: &[u8]) {
     let path = dir.join(format!("node{node}-{pc:08x}-f{frame:x}.bin"));
     if let Err(e) = std::fs::write(&path, bytes) {
