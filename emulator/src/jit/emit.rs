@@ -403,16 +403,19 @@ impl Emitter<'_> {
             // A block translated with this one (same page, code version and mode, and the same
             // guest registers in the same host registers, dirty or not alike): entered, as by
             // the dispatcher, when its length in cycles is left.
-            self.give_back(executed);
-            let stay = self.a.new_dynamic_label();
-            dynasm!(self.a
-                ; .arch x64
-                ; cmp r15, len as i32
-                ; jb =>stay
-                ; sub r15, len as i32
-                ; jmp =>top
-                ; =>stay
-            );
+            // With `g = self.len - executed` cycles to give back, enough are left when
+            // `r15 + g >= len`: `r15 - (len - g)` is then what is left after that block.
+            let need = len as i64 - (self.len - executed) as i64;
+            if need <= 0 {
+                dynasm!(self.a ; .arch x64 ; sub r15, need as i32 ; jmp =>top);
+            } else {
+                dynasm!(self.a
+                    ; .arch x64
+                    ; sub r15, need as i32
+                    ; jae =>top
+                    ; add r15, len as i32
+                );
+            }
         } else {
             self.give_back(executed);
         }
