@@ -18,6 +18,9 @@ pub mod emit;
 pub mod helpers;
 pub mod lockstep;
 
+use std::collections::HashMap;
+use std::hash::BuildHasherDefault;
+
 use ox32::pte::PAGE_SHIFT;
 use ox32::trap::Exception;
 
@@ -25,7 +28,7 @@ use crate::bus::Bus;
 use crate::cpu::exec::{self, Exit};
 use crate::cpu::op::{CodeCache, Kind, Op};
 use crate::cpu::{Cpu, SliceClock, SystemEffect, Trap};
-use cache::{Cache, Entry};
+use cache::{Cache, Entry, KeyHasher};
 use helpers::{Ctx, Link, EXIT_CODE, EXIT_DEVICE, EXIT_NEXT, EXIT_TRAP};
 
 /// Whether this host can run translated code.
@@ -40,6 +43,13 @@ pub struct Jit {
     pub blocks_run: u64,
     /// Slices (or slice ends) handed to the interpreter.
     pub handed_over: u64,
+    /// Blocks run in the interpreter because they were not hot yet.
+    pub interpreted: u64,
+    /// How often a block is reached before it is translated ([`HOT`]; tests set 1 to
+    /// translate every block at first sight).
+    pub hot: u32,
+    /// How often each block not translated yet has been reached, by key.
+    warm: HashMap<u64, u32, BuildHasherDefault<KeyHasher>>,
     /// `ORRERY_JIT_DUMP`: where to write each block's host code.
     dump_dir: Option<std::path::PathBuf>,
     /// `ORRERY_JIT_PERF`: name blocks for perf.
@@ -52,20 +62,78 @@ impl Jit {
         Jit {
             dump_dir: std::env::var_os("ORRERY_JIT_DUMP").map(Into::into),
             perf_map: std::env::var_os("ORRERY_JIT_PERF").is_some(),
+            hot: HOT,
             ..Jit::default()
         }
     }
 }
 
-/// The block at `pc` (in `frame`), translated now if needed.
+/// How often a block is reached before it is translated: code that runs a few times (most
+/// of a boot) costs less to interpret than to translate.
+const HOT: u32 = 128;
+
+/// The most blocks counted towards [`HOT`] at once; past it the counts start over.
+const MAX_WARM: usize = 1 << 16;
+
+/// What the dispatcher finds at a `pc`.
+enum Found {
+    /// A block, translated (or one the dispatcher executes itself).
+    Block(Entry),
+    /// Code not hot yet: interpret this many instructions (its block's length, at least 1).
+    Cold(u32),
+    /// Nothing (translation failed): the interpreter runs the rest of the slice.
+    Nothing,
+}
+
+/// The block at `pc` (in `frame`), translated now if it has become hot.
 #[inline(always)]
-fn block(jit: &mut Jit, cpu: &Cpu, bus: &Bus, code: &mut CodeCache, pc: u32, frame: usize) -> Option<Entry> {
+fn block(jit: &mut Jit, cpu: &Cpu, bus: &Bus, code: &mut CodeCache, pc: u32, frame: usize) -> Found {
     let flags = u8::from(cpu.paging()) | u8::from(cpu.kernel()) << 1;
     let key = cache::key(pc, frame, flags);
     let version = code.version(frame);
     match jit.cache.get(key) {
-        Some(e) if e.version == version => Some(e),
-        _ => translate(jit, cpu, bus, code, pc, frame, key),
+        Some(e) if e.version == version => Found::Block(e),
+        _ => warm_up(jit, cpu, bus, code, pc, frame, key),
+    }
+}
+
+/// Counts a visit to the block at `pc` that is not translated: translates it once it is hot,
+/// else says how far to interpret.
+#[inline(never)]
+fn warm_up(
+    jit: &mut Jit,
+    cpu: &Cpu,
+    bus: &Bus,
+    code: &mut CodeCache,
+    pc: u32,
+    frame: usize,
+    key: u64,
+) -> Found {
+    if jit.warm.len() >= MAX_WARM {
+        jit.warm.clear();
+    }
+    let visits = jit.warm.entry(key).or_insert(0);
+    *visits += 1;
+    if *visits < jit.hot {
+        let (page, _) = code.page(frame);
+        let start = ((pc & 0xfff) >> 2) as usize;
+        decode(page, bus, frame, start);
+        let len = emit::Block { ops: &page[..], start, base: pc & !0xfff }.count();
+        return Found::Cold(len.max(1) as u32);
+    }
+    jit.warm.remove(&key);
+    match translate(jit, cpu, bus, code, pc, frame, key) {
+        Some(entry) => Found::Block(entry),
+        None => Found::Nothing,
+    }
+}
+
+/// Decodes the ops of a block starting at index `start` of the page of `frame`.
+fn decode(page: &mut [Op], bus: &Bus, frame: usize, start: usize) {
+    for (idx, op) in page.iter_mut().enumerate().take(1024).skip(start).take(emit::MAX_BLOCK + 1) {
+        if op.kind == Kind::Undecoded {
+            *op = Op::decode(bus.fetch_word(frame, idx));
+        }
     }
 }
 
@@ -102,11 +170,7 @@ fn translate(
         let at = starts[next];
         next += 1;
         let start = ((at & 0xfff) >> 2) as usize;
-        for (idx, op) in page.iter_mut().enumerate().take(1024).skip(start).take(emit::MAX_BLOCK + 1) {
-            if op.kind == Kind::Undecoded {
-                *op = Op::decode(bus.fetch_word(frame, idx));
-            }
-        }
+        decode(page, bus, frame, start);
         let block = emit::Block { ops: &page[..], start, base };
         let len = block.count();
         if len == 0 {
@@ -179,7 +243,7 @@ fn translate(
 }
 
 /// Runs up to `budget` cycles (at least 1) from `cpu.pc`, exactly as [`exec::run`] would.
-pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, jit: &mut Jit, budget: u64) -> Exit {
+pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, jit: &mut Jit, mut budget: u64) -> Exit {
     cpu.slice = SliceClock { cycles0: cpu.cycles, instret0: cpu.instret, budget, traps: 0 };
     let mut remaining = budget;
     let mut stale_frame: Option<usize> = None;
@@ -218,7 +282,30 @@ pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, jit: &mut Jit, bu
             },
         };
         let flushes = jit.cache.flushes;
-        let entry = block(jit, cpu, bus, code, pc, frame);
+        let entry = match block(jit, cpu, bus, code, pc, frame) {
+            Found::Block(entry) => Some(entry),
+            Found::Nothing => None,
+            Found::Cold(len) => {
+                // The interpreter runs the block (or the rest of the slice, if shorter) from
+                // the page already entered, then the slice goes on from where it stopped, on
+                // its own count of cycles.
+                jit.interpreted += 1;
+                let done = budget - remaining;
+                cpu.cycles = cpu.slice.cycles0 + done;
+                cpu.instret = cpu.slice.instret0 + done - cpu.slice.traps;
+                let before = cpu.cycles;
+                let mut at = Some(frame);
+                let exit = exec::run_within(cpu, bus, code, remaining.min(len as u64), &mut at);
+                if exit != Exit::Budget {
+                    return exit;
+                }
+                remaining -= cpu.cycles - before;
+                budget = remaining;
+                cpu.slice = SliceClock { cycles0: cpu.cycles, instret0: cpu.instret, budget, traps: 0 };
+                current = at.map(|frame| (cpu.pc & !0xfff, frame));
+                continue;
+            }
+        };
         if let Some((link, entry)) = link.zip(entry).filter(|_| jit.cache.flushes == flushes) {
             fill(link, &entry, cpu, code, frame, !same_page);
         }
