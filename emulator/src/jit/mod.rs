@@ -142,9 +142,9 @@ const BATCH: usize = 16;
 
 /// Translates the block at `pc` (in `frame`) and stores it under `key` — together with up to
 /// [`BATCH`] − 1 blocks of the same page its exits lead to (branch and jump targets, the
-/// instruction after a call, where a full block goes on), not yet translated. They are
-/// translated for the same mode and code version, stored under their own keys exactly as if
-/// asked for, and share their code: one change of the memory's protection installs them all
+/// instruction after a call, where a full block goes on), already reached but not translated
+/// yet. They are translated for the same mode and code version, stored under their own keys
+/// exactly as if asked for, and share their code: one change of the memory's protection installs them all
 /// (the system calls cost more than emitting), and exits between them jump straight from one
 /// to the other with the guest registers kept in host registers ([`emit::translate`]). A
 /// block that is never entered costs only its memory.
@@ -182,9 +182,14 @@ fn translate(
             }
             continue;
         }
-        if at != pc && jit.cache.get(cache::key(at, frame, flags)).is_some_and(|e| e.version == version) {
+        // Another block qualifies if it is not translated and has been reached (every block
+        // has, when every block is hot at first sight).
+        let other = cache::key(at, frame, flags);
+        let reached = jit.hot <= 1 || jit.warm.contains_key(&other);
+        if at != pc && (jit.cache.get(other).is_some_and(|e| e.version == version) || !reached) {
             continue;
         }
+        jit.warm.remove(&other);
         for target in emit::successors(&block, len) {
             if !starts.contains(&target) {
                 starts.push(target);
