@@ -600,8 +600,8 @@ pub fn translate(parts: &[Part], mode: Mode) -> Result<Code, DynasmError> {
 }
 
 /// Emits the function of one block of a batch (see [`translate`]); returns where its chain
-/// entry is.
-#[allow(clippy::too_many_arguments)]
+/// entry is. (dynasm's dynamic registers, `Rd(n)`, convert their number with `.into()`.)
+#[allow(clippy::too_many_arguments, clippy::useless_conversion)]
 fn emit_block(
     a: &mut VecAssembler<X64Relocation>,
     part: &Part,
@@ -742,7 +742,7 @@ fn emit_block(
                 };
                 let (at, resume) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
                 e.address(op.rs1, imm);
-                fast_path(&mut e.a, mode, size, false, at);
+                fast_path(e.a, mode, size, false, at);
                 // Straight into the destination's host register if it has one (the slow path
                 // puts it there too), else through `eax`.
                 let dest = e.cached[op.rd as usize & 63];
@@ -770,7 +770,7 @@ fn emit_block(
                 };
                 let (at, resume) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
                 e.address(op.rs1, imm);
-                fast_path(&mut e.a, mode, size, true, at);
+                fast_path(e.a, mode, size, true, at);
                 e.get(1, op.rs2);
                 match size {
                     1 => dynasm!(e.a ; .arch x64 ; mov [r13 + rdx], cl),

@@ -206,7 +206,7 @@ pub fn random_program(seed: u64, code: Option<&[u32]>, jit: bool) -> Machine {
     m.set_jit(jit);
     // Every other seed translates each block at first sight, the others once it is hot (and
     // interpret it until then), so both paths are compared.
-    if let Some(jit) = m.jit_mut().filter(|_| seed % 2 == 0) {
+    if let Some(jit) = m.jit_mut().filter(|_| seed.is_multiple_of(2)) {
         jit.hot = 1;
     }
     let code: Vec<u32> = match code {
