@@ -48,8 +48,8 @@ pub struct Jit {
     /// How often a block is reached before it is translated ([`HOT`]; tests set 1 to
     /// translate every block at first sight).
     pub hot: u32,
-    /// How often each block not translated yet has been reached, by key.
-    warm: HashMap<u64, u32, BuildHasherDefault<KeyHasher>>,
+    /// How often each block not translated yet has been reached, and its length, by key.
+    warm: HashMap<u64, (u32, u32), BuildHasherDefault<KeyHasher>>,
     /// `ORRERY_JIT_DUMP`: where to write each block's host code.
     dump_dir: Option<std::path::PathBuf>,
     /// `ORRERY_JIT_PERF`: name blocks for perf.
@@ -112,14 +112,17 @@ fn warm_up(
     if jit.warm.len() >= MAX_WARM {
         jit.warm.clear();
     }
-    let visits = jit.warm.entry(key).or_insert(0);
-    *visits += 1;
-    if *visits < jit.hot {
+    let (visits, len) = jit.warm.entry(key).or_insert_with(|| {
+        // The block's length, found once: the interpreter runs that many cycles at a time
+        // (any number would be exact; a block's keeps the visits at block starts).
         let (page, _) = code.page(frame);
         let start = ((pc & 0xfff) >> 2) as usize;
         decode(page, bus, frame, start);
-        let len = emit::Block { ops: &page[..], start, base: pc & !0xfff }.count();
-        return Found::Cold(len.max(1) as u32);
+        (0, emit::Block { ops: &page[..], start, base: pc & !0xfff }.count().max(1) as u32)
+    });
+    *visits += 1;
+    if *visits < jit.hot {
+        return Found::Cold(*len);
     }
     jit.warm.remove(&key);
     match translate(jit, cpu, bus, code, pc, frame, key) {
