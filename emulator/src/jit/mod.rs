@@ -377,7 +377,9 @@ pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, jit: &mut Jit, mu
         // helpers (none of which is borrowed during the call), and links, which lead only to
         // live blocks of the same mode: in this page, translated from this (current) version;
         // in another, after checking that page's version and fetch translation in the TLB.
-        // The cache is not flushed while code runs (only translation flushes it).
+        // Its direct jumps lead only into the code translated with it (same allocation, page,
+        // version and mode). The cache is not flushed while code runs (only translation
+        // flushes it).
         let status = unsafe { block_fn(&mut ctx) };
         remaining = ctx.remaining;
         match status {
