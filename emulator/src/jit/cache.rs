@@ -22,7 +22,7 @@ const CHUNK: usize = 1 << 20;
 /// The most chunks the cache holds before it flushes.
 pub const MAX_CHUNKS: usize = 32;
 /// Entries of the direct-mapped lookup table in front of the map.
-const FRONT: usize = 1 << 14;
+const FRONT: usize = 1 << 12;
 
 /// A translated block's entry point.
 pub type BlockFn = unsafe extern "sysv64" fn(*mut Ctx) -> u32;
