@@ -41,8 +41,15 @@ struct Mapped {
 
 /// One node's physical address space.
 pub struct Bus {
-    /// RAM contents; RAM starts at [`RAM_BASE`].
-    pub ram: Vec<u8>,
+    /// RAM contents; RAM starts at [`RAM_BASE`]. Read through [`Bus::ram`], written through
+    /// the methods here or [`Bus::ram_mut`].
+    ram: Vec<u8>,
+    /// Whether RAM has been written only through this bus's own methods, which mark the pages
+    /// they write in `written`: then every other page is still zero. Cleared by
+    /// [`Bus::ram_mut`] (the CPU's and the JIT's direct stores).
+    fresh: bool,
+    /// Per RAM page, while `fresh`: written through `poke`, `write` or `set_ram_word`.
+    written: Vec<bool>,
     /// Boot ROM contents; always [`BOOT_ROM_SIZE`] bytes.
     rom: Vec<u8>,
     devices: Vec<Mapped>,
@@ -59,10 +66,34 @@ impl Bus {
         let frames = (ram_size + BOOT_ROM_SIZE) >> PAGE_SHIFT;
         Bus {
             ram: vec![0; ram_size as usize],
+            fresh: true,
+            written: vec![false; (ram_size >> PAGE_SHIFT) as usize],
             rom: vec![0; BOOT_ROM_SIZE as usize],
             devices: Vec::new(),
             intc: Intc::default(),
             code_frames: vec![false; frames as usize],
+        }
+    }
+
+    /// RAM's contents.
+    #[inline(always)]
+    pub fn ram(&self) -> &[u8] {
+        &self.ram
+    }
+
+    /// RAM's contents, for a direct store (the CPU's fast path, translated code).
+    #[inline(always)]
+    pub fn ram_mut(&mut self) -> &mut [u8] {
+        self.fresh = false;
+        &mut self.ram
+    }
+
+    /// Notes that RAM bytes `off..off + len` were written (while the bus is fresh).
+    #[inline(always)]
+    fn mark_written(&mut self, off: usize, len: usize) {
+        if self.fresh && len > 0 {
+            let pages = off >> PAGE_SHIFT..=(off + len - 1) >> PAGE_SHIFT;
+            self.written[pages].iter_mut().for_each(|w| *w = true);
         }
     }
 
@@ -273,6 +304,7 @@ impl Bus {
     pub fn write(&mut self, pa: u32, size: u32, value: u32, now: Time) -> Result<Option<usize>, BusFault> {
         if let Some(off) = self.ram_offset(pa, size) {
             write_le(&mut self.ram[off..], size, value);
+            self.mark_written(off, size as usize);
             let frame = off >> PAGE_SHIFT;
             return Ok(self.code_frames[frame].then_some(frame));
         }
@@ -300,18 +332,25 @@ impl Bus {
     pub fn poke(&mut self, pa: u32, bytes: &[u8]) -> Result<(), BusFault> {
         let off = self.ram_offset(pa, bytes.len() as u32).ok_or(BusFault)?;
         self.ram[off..off + bytes.len()].copy_from_slice(bytes);
+        self.mark_written(off, bytes.len());
         Ok(())
     }
 
     /// Zeroes `len` bytes of RAM at `pa` (not ROM, not devices), writing only the pages that
-    /// are not zero already (so fresh RAM stays untouched).
+    /// are not zero already, and not even reading those a fresh bus never wrote (so fresh RAM
+    /// stays untouched: the host does not map it).
     pub fn zero(&mut self, pa: u32, len: u32) -> Result<(), BusFault> {
         const ZEROS: [u8; 1 << PAGE_SHIFT] = [0; 1 << PAGE_SHIFT];
         let off = self.ram_offset(pa, len).ok_or(BusFault)?;
-        for chunk in self.ram[off..off + len as usize].chunks_mut(1 << PAGE_SHIFT) {
-            if *chunk != ZEROS[..chunk.len()] {
+        let mut at = off;
+        while at < off + len as usize {
+            let end = (at | ((1 << PAGE_SHIFT) - 1)).min(off + len as usize - 1) + 1;
+            let untouched = self.fresh && !self.written[at >> PAGE_SHIFT];
+            let chunk = &mut self.ram[at..end];
+            if !untouched && *chunk != ZEROS[..chunk.len()] {
                 chunk.fill(0);
             }
+            at = end;
         }
         Ok(())
     }
@@ -327,6 +366,7 @@ impl Bus {
     pub fn set_ram_word(&mut self, pa: u32, value: u32) {
         if let Some(off) = self.ram_offset(pa, 4) {
             write_le(&mut self.ram[off..], 4, value);
+            self.mark_written(off, 4);
         }
     }
 }
@@ -388,6 +428,18 @@ mod tests {
         assert_eq!(bus.read(RAM_BASE + 0x1ffc, 4, 0), Ok(0), "inside it");
         assert_eq!(bus.read(RAM_BASE + 0x3000, 4, 0), Ok(0xffff_ffff), "after it");
         assert_eq!(bus.zero(RAM_BASE + 0xfffc, 8), Err(BusFault), "past the end of RAM");
+    }
+
+    #[test]
+    fn zero_clears_what_every_path_wrote() {
+        let mut bus = Bus::new(0x10000);
+        bus.poke(RAM_BASE + 0xffe, &[1, 2, 3, 4]).unwrap();
+        bus.set_ram_word(RAM_BASE + 0x2000, 5);
+        bus.zero(RAM_BASE, 0x3000).unwrap();
+        assert_eq!((bus.read(RAM_BASE + 0xffe, 4, 0), bus.read(RAM_BASE + 0x2000, 4, 0)), (Ok(0), Ok(0)));
+        bus.ram_mut()[0x5000] = 6;
+        bus.zero(RAM_BASE + 0x4000, 0x2000).unwrap();
+        assert_eq!(bus.ram()[0x5000], 0, "a direct store is seen too");
     }
 
     #[test]

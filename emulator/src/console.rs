@@ -167,8 +167,10 @@ pub struct Console {
 }
 
 /// How many bytes of host input wait between the host and the guest's UART; past this, the
-/// reader stops reading, so a fast source (`< /dev/zero`) is held back, not buffered.
-pub const INPUT_BUFFER: usize = 64 * 1024;
+/// reader stops reading, so a fast source (`< /dev/zero`) is held back, not buffered. (The
+/// channel's slots are allocated and initialised up front, on every run: a larger buffer costs
+/// start-up time; the UART holds more.)
+pub const INPUT_BUFFER: usize = 4 * 1024;
 
 /// Copies bytes from `reader` into a bounded channel on a thread of its own.
 fn pump(mut reader: impl Read + Send + 'static) -> Receiver<u8> {

@@ -7,12 +7,13 @@
 
 use std::fmt;
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 use goblin::elf::header::{EM_RISCV, ET_EXEC};
 use goblin::elf::program_header::PT_LOAD;
 use goblin::elf::Elf;
 
-use orrery_toolchain::input::{read_input, read_text_input, MAX_BINARY, MAX_TEXT};
+use orrery_toolchain::input::{open_input, read_input, read_text_input, MAX_BINARY, MAX_TEXT};
 use ox32::memmap::BOOT_ROM_BASE;
 
 use crate::bus::Bus;
@@ -56,12 +57,66 @@ enum Assembled {
 
 fn assemble_if_source(path: &Path, options: orrery_toolchain::asm::Options) -> Result<Assembled, String> {
     if !path.extension().is_some_and(|e| e == "s" || e == "S") {
-        return Ok(Assembled::Bytes(read_input(path, MAX_BINARY)?));
+        return Ok(Assembled::Bytes(read_loaded_parts(path)?));
     }
     let text = read_text_input(path, MAX_TEXT)?;
     let name = path.display().to_string();
     let program = orrery_toolchain::asm::assemble(&[(&name, &text)], &options).map_err(|d| d.to_string())?;
     Ok(Assembled::Program(program))
+}
+
+/// The bytes of the file `path` that loading it may read, the others left zero: an ELF32 file's
+/// headers, segments and every section but those holding neither code nor data nor tables (the
+/// `.debug_*` sections and `.comment`: non-allocated `PROGBITS`), which are most of an
+/// executable built with debug information. Any other file is read whole.
+fn read_loaded_parts(path: &Path) -> Result<Vec<u8>, String> {
+    use std::io::{Read, Seek, SeekFrom};
+    const EHDR: usize = 52;
+    const SHT_PROGBITS: u32 = 1;
+    const SHT_NOBITS: u32 = 8;
+    const SHF_ALLOC: u32 = 2;
+    let (mut file, len) = open_input(path, MAX_BINARY)?;
+    let fail = |e: std::io::Error| format!("cannot read {}: {e}", path.display());
+    let len = len as usize;
+    // Zeroed and never written where nothing is read: the host maps those pages lazily.
+    let mut bytes = vec![0u8; len];
+    let mut read = |bytes: &mut [u8], start: usize, size: usize| -> Result<(), String> {
+        let end = start.saturating_add(size).min(len);
+        if start < end {
+            file.seek(SeekFrom::Start(start as u64)).map_err(fail)?;
+            file.read_exact(&mut bytes[start..end]).map_err(fail)?;
+        }
+        Ok(())
+    };
+    read(&mut bytes, 0, EHDR)?;
+    if len < EHDR || bytes[..6] != *b"\x7fELF\x01\x01" {
+        return Ok(read_input(path, MAX_BINARY)?);
+    }
+    let half = |b: &[u8], at: usize| u16::from_le_bytes([b[at], b[at + 1]]) as usize;
+    let word = |b: &[u8], at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
+    let (phoff, shoff) = (word(&bytes, 28) as usize, word(&bytes, 32) as usize);
+    let (phentsize, phnum, shentsize, shnum) =
+        (half(&bytes, 42), half(&bytes, 44), half(&bytes, 46), half(&bytes, 48));
+    read(&mut bytes, phoff, phentsize * phnum)?;
+    read(&mut bytes, shoff, shentsize * shnum)?;
+    for i in 0..phnum {
+        let at = phoff.saturating_add(i * phentsize);
+        if phentsize >= 32 && at.saturating_add(20) <= len {
+            let (offset, filesz) = (word(&bytes, at + 4) as usize, word(&bytes, at + 16) as usize);
+            read(&mut bytes, offset, filesz)?;
+        }
+    }
+    for i in 0..shnum {
+        let at = shoff.saturating_add(i * shentsize);
+        if shentsize >= 40 && at.saturating_add(24) <= len {
+            let (kind, flags) = (word(&bytes, at + 4), word(&bytes, at + 8));
+            let (offset, size) = (word(&bytes, at + 16) as usize, word(&bytes, at + 20) as usize);
+            if kind != SHT_NOBITS && !(kind == SHT_PROGBITS && flags & SHF_ALLOC == 0) {
+                read(&mut bytes, offset, size)?;
+            }
+        }
+    }
+    Ok(bytes)
 }
 
 /// A loaded image: where to start, and its symbols for traces and the monitor.
@@ -73,17 +128,56 @@ pub struct Image {
     pub symbols: Symbols,
 }
 
-/// A sorted table of named addresses.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// A sorted table of named addresses. Loading an executable only collects its symbols' raw
+/// names; they are demangled and sorted the first time the table is read (most runs never
+/// name a function).
+#[derive(Clone, Debug, Default)]
 pub struct Symbols {
-    /// `(address, size, name)`, sorted by address.
-    entries: Vec<(u32, u32, String)>,
+    /// `(address, size, name)`, sorted by address, once made.
+    entries: OnceLock<Vec<(u32, u32, String)>>,
+    /// What they are made from, shared by clones.
+    raw: Arc<RawSymbols>,
 }
 
+/// Symbols as the loader collects them: `(address, size, name start, name end)`, the names
+/// (mangled) one after the other in a string.
+type RawSymbols = (Vec<(u32, u32, u32, u32)>, String);
+
+impl PartialEq for Symbols {
+    fn eq(&self, other: &Symbols) -> bool {
+        self.entries() == other.entries()
+    }
+}
+
+impl Eq for Symbols {}
+
 impl Symbols {
+    /// A table of `(address, size, name)`, in any order.
+    pub fn new(mut entries: Vec<(u32, u32, String)>) -> Symbols {
+        entries.sort();
+        entries.dedup();
+        Symbols { entries: OnceLock::from(entries), raw: Arc::default() }
+    }
+
+    /// The table, made from the raw names on first use.
+    fn entries(&self) -> &[(u32, u32, String)] {
+        self.entries.get_or_init(|| {
+            let (raw, names) = &*self.raw;
+            let mut entries: Vec<(u32, u32, String)> = raw
+                .iter()
+                .map(|&(address, size, start, end)| {
+                    (address, size, display_name(&names[start as usize..end as usize]))
+                })
+                .collect();
+            entries.sort();
+            entries.dedup();
+            entries
+        })
+    }
+
     /// The address of the symbol `name`.
     pub fn address_of(&self, name: &str) -> Option<u32> {
-        self.entries.iter().find(|(_, _, n)| n == name).map(|(a, _, _)| *a)
+        self.entries().iter().find(|(_, _, n)| n == name).map(|(a, _, _)| *a)
     }
 
     /// `name` or `name+0x10` for `addr`: the closest symbol at or below it, if it is within
@@ -102,16 +196,18 @@ impl Symbols {
     /// The closest symbol at or below `addr`, if `addr` is within its size (or, for a symbol
     /// without a size, within 64 KiB): its address and name.
     fn holding(&self, addr: u32) -> Option<(u32, &str)> {
-        let i = self.entries.partition_point(|(a, _, _)| *a <= addr).checked_sub(1)?;
-        let (start, size, name) = &self.entries[i];
+        let entries = self.entries();
+        let i = entries.partition_point(|(a, _, _)| *a <= addr).checked_sub(1)?;
+        let (start, size, name) = &entries[i];
         let limit = if *size == 0 { 0x10000 } else { *size };
         (addr - start < limit).then_some((*start, name.as_str()))
     }
 
     /// The symbol starting exactly at `addr`.
     pub fn at(&self, addr: u32) -> Option<&str> {
-        let i = self.entries.partition_point(|(a, _, _)| *a < addr);
-        self.entries.get(i).filter(|(a, _, _)| *a == addr).map(|(_, _, n)| n.as_str())
+        let entries = self.entries();
+        let i = entries.partition_point(|(a, _, _)| *a < addr);
+        entries.get(i).filter(|(a, _, _)| *a == addr).map(|(_, _, n)| n.as_str())
     }
 }
 
@@ -208,7 +304,7 @@ pub fn load_elf(bus: &mut Bus, bytes: &[u8]) -> Result<Image, LoadError> {
     }
     let entry =
         u32::try_from(elf.entry).map_err(|_| LoadError(format!("entry {:#x} is not 32-bit", elf.entry)))?;
-    Ok(Image { entry, symbols: symbols_of(&elf) })
+    Ok(Image { entry, symbols: symbols_of(&elf, bytes) })
 }
 
 /// The symbols of an ox32 executable, without loading it: for a node whose kernel arrives over
@@ -216,11 +312,28 @@ pub fn load_elf(bus: &mut Bus, bytes: &[u8]) -> Result<Image, LoadError> {
 pub fn read_symbols(bytes: &[u8]) -> Result<Symbols, LoadError> {
     check_ident(bytes)?;
     let elf = Elf::parse(bytes).map_err(|e| LoadError(format!("not a valid ELF file: {e}")))?;
-    Ok(symbols_of(&elf))
+    Ok(symbols_of(&elf, bytes))
 }
 
-fn symbols_of(elf: &Elf) -> Symbols {
-    let mut entries: Vec<(u32, u32, String)> = elf
+fn symbols_of(elf: &Elf, bytes: &[u8]) -> Symbols {
+    // The string table's bytes, read directly (the parser's lookup by offset is a binary
+    // search per symbol); a name is the text from its offset to the next NUL, as there.
+    let table = elf
+        .section_headers
+        .iter()
+        .rfind(|sh| sh.sh_type == goblin::elf::section_header::SHT_SYMTAB)
+        .and_then(|sh| elf.section_headers.get(sh.sh_link as usize))
+        .and_then(|sh| bytes.get(sh.sh_offset as usize..sh.sh_offset.checked_add(sh.sh_size)? as usize))
+        .unwrap_or_default();
+    // Empty names and local labels (most of a Rust executable's symbols) are passed over
+    // before their text is checked.
+    let name_at = |offset: usize| {
+        let text = table.get(offset..).filter(|t| !matches!(t.first(), None | Some(0 | b'.' | b'$')))?;
+        let end = text.iter().position(|b| *b == 0).unwrap_or(text.len());
+        std::str::from_utf8(&text[..end]).ok()
+    };
+    let mut names = String::new();
+    let raw = elf
         .syms
         .iter()
         .filter(|s| {
@@ -231,14 +344,15 @@ fn symbols_of(elf: &Elf) -> Symbols {
                 && s.st_shndx != 0
         })
         .filter_map(|s| {
-            let name = elf.strtab.get_at(s.st_name)?;
-            (!name.is_empty() && !is_local_label(name))
-                .then(|| (s.st_value as u32, s.st_size as u32, display_name(name)))
+            let name = name_at(s.st_name)?;
+            (!name.is_empty() && !is_local_label(name)).then(|| {
+                let start = names.len() as u32;
+                names.push_str(name);
+                (s.st_value as u32, s.st_size as u32, start, names.len() as u32)
+            })
         })
         .collect();
-    entries.sort();
-    entries.dedup();
-    Symbols { entries }
+    Symbols { entries: OnceLock::new(), raw: Arc::new((raw, names)) }
 }
 
 #[cfg(test)]
@@ -253,6 +367,25 @@ mod tests {
         let mut truncated = vec![0x7f, b'E', b'L', b'F', 1, 1, 1, 0];
         truncated.resize(40, 0);
         assert!(load_elf(&mut bus, &truncated).is_err());
+    }
+
+    #[test]
+    fn reads_what_loading_needs() {
+        let source = concat!(env!("CARGO_MANIFEST_DIR"), "/../programs/asm/hello.s");
+        let elf = read_image(Path::new(source)).unwrap();
+        let path = std::env::temp_dir().join(format!("orrery-loader-{}.elf", std::process::id()));
+        std::fs::write(&path, &elf).unwrap();
+        let parts = read_loaded_parts(&path);
+        let text = path.with_extension("txt");
+        std::fs::write(&text, b"not an executable").unwrap();
+        let other = read_loaded_parts(&text);
+        let _ = (std::fs::remove_file(&path), std::fs::remove_file(&text));
+        assert_eq!(parts.unwrap(), elf, "no debug sections: every byte is read");
+        assert_eq!(other.unwrap(), b"not an executable", "not ELF: read whole");
+        let (mut first, mut second) = (Bus::new(1 << 20), Bus::new(1 << 20));
+        let image = load_elf(&mut first, &elf).unwrap();
+        assert_eq!(image, load_elf(&mut second, &elf).unwrap());
+        assert!(image.symbols.address_of("_start").is_some(), "symbols made on first use");
     }
 
     #[test]
@@ -277,7 +410,7 @@ mod tests {
 
     #[test]
     fn symbols_describe_addresses() {
-        let symbols = Symbols { entries: vec![(0x100, 0x10, "f".into()), (0x200, 0, "g".into())] };
+        let symbols = Symbols::new(vec![(0x100, 0x10, "f".into()), (0x200, 0, "g".into())]);
         assert_eq!(symbols.describe(0x100).as_deref(), Some("f"));
         assert_eq!(symbols.describe(0x104).as_deref(), Some("f+0x4"));
         assert_eq!(symbols.describe(0x110), None);

@@ -180,8 +180,9 @@ impl Machine {
         }
     }
 
-    /// The JIT's state, if it is in use (for tests that shrink its cache).
-    #[cfg(all(test, target_arch = "x86_64", unix))]
+    /// The JIT's state, if it is in use (for tests that shrink its cache or make every block
+    /// hot).
+    #[cfg(all(target_arch = "x86_64", unix))]
     pub(crate) fn jit_mut(&mut self) -> Option<&mut crate::jit::Jit> {
         self.jit.as_deref_mut()
     }

@@ -39,24 +39,37 @@ impl From<InputError> for String {
 /// The bytes of the regular file `path`, refused when it is not a regular file or is larger
 /// than `limit` bytes.
 pub fn read_input(path: &Path, limit: u64) -> Result<Vec<u8>, InputError> {
-    let name = path.display();
-    let fail = |what: String| InputError(format!("cannot read {name}: {what}"));
+    let (file, len) = open_input(path, limit)?;
+    let fail = |what: String| InputError(format!("cannot read {}: {what}", path.display()));
+    let mut bytes = Vec::with_capacity(len as usize);
+    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big(path, bytes.len() as u64, limit));
+    }
+    Ok(bytes)
+}
+
+/// The regular file `path`, opened, and its size, refused as by [`read_input`]: for a reader
+/// that reads only the parts it needs, never more than the size returned.
+pub fn open_input(path: &Path, limit: u64) -> Result<(std::fs::File, u64), InputError> {
+    let fail = |what: String| InputError(format!("cannot read {}: {what}", path.display()));
     // The path is checked before it is opened: opening a FIFO would wait for a writer.
     let metadata = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
     if !metadata.is_file() {
         return Err(fail("not a regular file".into()));
     }
     let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
-    let too_big = |len: u64| fail(format!("{len} bytes or more, above the limit of {limit} bytes"));
     if metadata.len() > limit {
-        return Err(too_big(metadata.len()));
+        return Err(too_big(path, metadata.len(), limit));
     }
-    let mut bytes = Vec::with_capacity(metadata.len() as usize);
-    file.take(limit.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| fail(e.to_string()))?;
-    if bytes.len() as u64 > limit {
-        return Err(too_big(bytes.len() as u64));
-    }
-    Ok(bytes)
+    Ok((file, metadata.len()))
+}
+
+fn too_big(path: &Path, len: u64, limit: u64) -> InputError {
+    InputError(format!(
+        "cannot read {}: {len} bytes or more, above the limit of {limit} bytes",
+        path.display()
+    ))
 }
 
 /// The UTF-8 text of the regular file `path`, with the limits of [`read_input`].

@@ -49,8 +49,23 @@ pub(crate) fn run_from(
     bus: &mut Bus,
     code: &mut CodeCache,
     budget: u64,
-    mut entered: Option<usize>,
+    entered: Option<usize>,
 ) -> Exit {
+    run_within(cpu, bus, code, budget, &mut { entered })
+}
+
+/// [`run_from`], telling in `at` where it stopped: the frame of `cpu.pc`'s page when the
+/// budget ran out inside a page it had entered (so the caller goes on without the fetch
+/// translation this loop would not make either), else `None`. For the JIT, which runs code
+/// that is not hot yet in the interpreter a block at a time, in the middle of its slices.
+pub(crate) fn run_within(
+    cpu: &mut Cpu,
+    bus: &mut Bus,
+    code: &mut CodeCache,
+    budget: u64,
+    at: &mut Option<usize>,
+) -> Exit {
+    let mut entered = at.take();
     cpu.slice = super::SliceClock { cycles0: cpu.cycles, instret0: cpu.instret, budget, traps: 0 };
     let mut remaining = budget;
     let mut stale_frame: Option<usize> = None;
@@ -163,6 +178,7 @@ pub(crate) fn run_from(
             if remaining == 0 {
                 // `+`, not `|`: at the page-end sentinel (idx 1024) this is the next page.
                 cpu.pc = base.wrapping_add((idx as u32) << 2);
+                *at = (idx < 1024).then_some(frame);
                 break 'outer Exit::Budget;
             }
             remaining -= 1;

@@ -348,7 +348,7 @@ impl Cpu {
             return Err(Trap::new(Exception::LoadMisaligned, va));
         }
         match self.fast_offset(bus, va, size, self.load_bit, false) {
-            Some(off) => Ok(crate::bus::read_le(&bus.ram[off..], size)),
+            Some(off) => Ok(crate::bus::read_le(&bus.ram()[off..], size)),
             None => self.load_slow(bus, va, size, remaining),
         }
     }
@@ -376,7 +376,7 @@ impl Cpu {
         }
         match self.fast_offset(bus, va, size, self.store_bit, true) {
             Some(off) => {
-                crate::bus::write_le(&mut bus.ram[off..], size, value);
+                crate::bus::write_le(&mut bus.ram_mut()[off..], size, value);
                 Ok(StoreEffect::Ram)
             }
             None => self.store_slow(bus, va, size, value, remaining),

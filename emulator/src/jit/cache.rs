@@ -22,7 +22,7 @@ const CHUNK: usize = 1 << 20;
 /// The most chunks the cache holds before it flushes.
 pub const MAX_CHUNKS: usize = 32;
 /// Entries of the direct-mapped lookup table in front of the map.
-const FRONT: usize = 1 << 14;
+const FRONT: usize = 1 << 12;
 
 /// A translated block's entry point.
 pub type BlockFn = unsafe extern "sysv64" fn(*mut Ctx) -> u32;
@@ -138,10 +138,16 @@ impl Cache {
         self.links.push(links);
     }
 
-    /// Copies `code` into executable memory and returns its entry point, flushing every block
-    /// first if the cache is full. `None` if the host refuses executable memory or the code is
-    /// larger than a chunk.
-    pub fn install(&mut self, code: &[u8]) -> Option<BlockFn> {
+    /// The size of a chunk: the most host code [`Cache::install`] takes at once.
+    pub fn chunk_size(&self) -> usize {
+        self.chunk
+    }
+
+    /// Copies `code` into executable memory (made writable and sealed again once) and returns
+    /// the entry points at the offsets `entries` in it, flushing every block first if the
+    /// cache is full. `None` if the host refuses executable memory or the code is larger than
+    /// a chunk.
+    pub fn install(&mut self, code: &[u8], entries: &[usize]) -> Option<Vec<BlockFn>> {
         if code.len() > self.chunk {
             return None;
         }
@@ -158,14 +164,17 @@ impl Cache {
         writable.set_len(start + code.len());
         writable[start..].copy_from_slice(code);
         let sealed = writable.make_exec().ok()?;
-        let ptr = sealed.as_ptr().wrapping_add(start);
+        let base = sealed.as_ptr().wrapping_add(start);
         self.chunks.push(sealed);
         self.used = (start + code.len()).next_multiple_of(16);
-        self.translated += 1;
-        // Safety: `ptr` is the start of `code`, a complete function with the `BlockFn`
-        // signature emitted by `emit::translate`, in a sealed executable mapping that lives
-        // until `flush` (which also forgets every `Entry` holding it).
-        Some(unsafe { std::mem::transmute::<*const u8, BlockFn>(ptr) })
+        self.translated += entries.len() as u64;
+        let entry = |offset: &usize| {
+            // Safety: `base + offset` is the start of one function of `code` with the
+            // `BlockFn` signature emitted by `emit::translate`, in a sealed executable mapping
+            // that lives until `flush` (which also forgets every `Entry` holding it).
+            unsafe { std::mem::transmute::<*const u8, BlockFn>(base.wrapping_add(*offset)) }
+        };
+        Some(entries.iter().map(entry).collect())
     }
 
     /// Drops every block and all executable memory.

@@ -6,9 +6,10 @@
 //! `extern "sysv64" fn(*mut Ctx) -> u32` (see [`super::helpers`]) built with dynasm-rs:
 //!
 //! * `rbx` = guest registers, `r12` = the context, `r13` = guest RAM, `r14` = the TLB's entries,
-//!   `rbp` = the TLB hit counter, `r15` = the cycles left in the slice after the current
-//!   block. Guest registers live in memory (`[rbx + 4 * n]`); in each block the (up to six)
-//!   most used ones are kept in `rsi`, `rdi`, `r8`–`r11`, loaded at the block's start,
+//!   `rbp` = the TLB hit counter with paging, the code map without (a chain of blocks never
+//!   changes mode), `r15` = the cycles left in the slice after the current block. Guest
+//!   registers live in memory (`[rbx + 4 * n]`); in each block the (up to six) most used
+//!   ones are kept in `rsi`, `rdi`, `r8`–`r11`, loaded at the block's start,
 //!   written back before every exit and helper call, and reloaded after every call.
 //! * Branch, jump and fall-through exits go through a [`Link`]: once the dispatcher has filled
 //!   it in, the exit jumps straight into the next block when the dispatcher would have chosen
@@ -77,8 +78,23 @@ const _: () = assert!(RAM_MAX as u64 <= (1u64 << 32) - RAM_BASE as u64);
 
 /// An out-of-line slow path to emit after the block's body.
 enum Slow {
-    Load { at: DynamicLabel, resume: DynamicLabel, index: usize, size: u32, signed: bool, dirty: u64 },
-    Store { at: DynamicLabel, resume: DynamicLabel, index: usize, size: u32, rs2: u8, dirty: u64 },
+    Load {
+        at: DynamicLabel,
+        resume: DynamicLabel,
+        index: usize,
+        size: u32,
+        signed: bool,
+        dest: Option<u8>,
+        dirty: u64,
+    },
+    Store {
+        at: DynamicLabel,
+        resume: DynamicLabel,
+        index: usize,
+        size: u32,
+        rs2: u8,
+        dirty: u64,
+    },
 }
 
 /// Byte offset of guest register `r` from `rbx`.
@@ -113,17 +129,33 @@ impl Block<'_> {
     }
 }
 
-/// Host code for a block.
+/// One block of a batch to translate: its instructions, and the links its exits may go
+/// through (see [`links_needed`]).
+pub struct Part<'a> {
+    /// The block.
+    pub block: Block<'a>,
+    /// Its length (see [`Block::count`]).
+    pub len: usize,
+    /// Its links.
+    pub links: &'a [Link],
+}
+
+/// Host code for a batch of blocks of one page, one function each.
 pub struct Code {
-    /// The machine code; the function starts at offset 0.
+    /// The machine code.
     pub bytes: Vec<u8>,
-    /// Where another block's direct exit jumps in (after the prologue).
-    pub chain_offset: usize,
+    /// Per block: where its function starts, where another block's linked exit jumps in
+    /// (after the prologue), and where its code ends.
+    pub blocks: Vec<(usize, usize, usize)>,
 }
 
 /// The emitter's state for one block.
 struct Emitter<'a> {
-    a: VecAssembler<X64Relocation>,
+    a: &'a mut VecAssembler<X64Relocation>,
+    /// The shared epilogue.
+    exit: DynamicLabel,
+    /// The blocks translated with this one: address, length, and the start of the body.
+    siblings: &'a [(u32, usize, DynamicLabel)],
     len: usize,
     links: &'a [Link],
     links_used: usize,
@@ -135,6 +167,9 @@ struct Emitter<'a> {
     top: DynamicLabel,
     /// The host register (a number for `Rd`) holding each guest register kept in one.
     cached: [Option<u8>; 64],
+    /// The same as `(guest, host)` pairs, in guest register order: the first `kept_len`.
+    kept: [(u8, u8); CACHE_REGS.len()],
+    kept_len: usize,
     /// Guest registers whose host copy is newer than memory, at this point of the emission.
     dirty: u64,
 }
@@ -143,6 +178,9 @@ struct Emitter<'a> {
 /// caller-saved, so written back before every call and exit and reloaded after every call;
 /// exits may use them as scratch once written back).
 const CACHE_REGS: [u8; 6] = [6, 7, 8, 9, 10, 11];
+
+/// How much more a register use counts in a block that loops on itself.
+const LOOP_WEIGHT: u32 = 16;
 
 /// The cached guest registers that `ops` write, as a mask.
 fn written(ops: &[Op], cached: &[Option<u8>; 64]) -> u64 {
@@ -165,11 +203,11 @@ fn written(ops: &[Op], cached: &[Option<u8>; 64]) -> u64 {
         .fold(0, |mask, op| mask | 1 << (op.rd & 63))
 }
 
-/// The guest registers worth keeping in host registers in `ops`: the most used ones (at least
-/// twice), at most `CACHE_REGS.len()`.
-fn choose_cached(ops: &[Op]) -> [Option<u8>; 64] {
+/// The guest registers worth keeping in host registers in `ops`: the most used ones (counting
+/// each use with its weight; at least 2 in all), at most `CACHE_REGS.len()`.
+fn choose_cached(ops: &[(Op, u32)]) -> [Option<u8>; 64] {
     let mut uses = [0u32; 32];
-    for op in ops {
+    for &(op, weight) in ops {
         let (reads, writes): (&[u8], &[u8]) = match op.kind {
             Kind::Lui | Kind::Auipc | Kind::Jal => (&[], &[op.rd]),
             Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu => {
@@ -195,7 +233,7 @@ fn choose_cached(ops: &[Op]) -> [Option<u8>; 64] {
         };
         for &r in reads.iter().chain(writes) {
             if (1..32).contains(&r) {
-                uses[r as usize] += 1;
+                uses[r as usize] += weight;
             }
         }
     }
@@ -216,6 +254,33 @@ impl Emitter<'_> {
         match self.cached[r as usize & 63] {
             Some(host) => dynasm!(self.a ; .arch x64 ; mov Rd(scratch), Rd(host)),
             None => dynasm!(self.a ; .arch x64 ; mov Rd(scratch), [rbx + reg(r)]),
+        }
+    }
+
+    /// Emits the comparison of guest registers `a` and `b` (the flags as after `cmp a, b`),
+    /// reading each where it is: a host register, memory, or for `r0` the constant 0.
+    fn compare(&mut self, a: u8, b: u8) {
+        let first = match self.cached[a as usize & 63] {
+            Some(host) => host,
+            None => {
+                self.get(0, a);
+                0
+            }
+        };
+        match (b, self.cached[b as usize & 63]) {
+            (0, _) => dynasm!(self.a ; .arch x64 ; cmp Rd(first), 0),
+            (_, Some(host)) => dynasm!(self.a ; .arch x64 ; cmp Rd(first), Rd(host)),
+            _ => dynasm!(self.a ; .arch x64 ; cmp Rd(first), [rbx + reg(b)]),
+        }
+    }
+
+    /// Emits `eax` = guest register `r` + `imm` (an access's address).
+    fn address(&mut self, r: u8, imm: i32) {
+        match (self.cached[r as usize & 63], imm) {
+            (Some(host), 0) => dynasm!(self.a ; .arch x64 ; mov eax, Rd(host)),
+            (Some(host), _) => dynasm!(self.a ; .arch x64 ; lea eax, [Rq(host) + imm]),
+            (None, 0) => dynasm!(self.a ; .arch x64 ; mov eax, [rbx + reg(r)]),
+            (None, _) => dynasm!(self.a ; .arch x64 ; mov eax, [rbx + reg(r)] ; add eax, imm),
         }
     }
 
@@ -251,9 +316,17 @@ impl Emitter<'_> {
             Kind::Addi | Kind::Xori | Kind::Ori | Kind::Andi | Kind::Slli | Kind::Srli | Kind::Srai
         );
         let with_reg = matches!(op.kind, Kind::Add | Kind::Sub | Kind::Xor | Kind::Or | Kind::And);
-        // `rd = rs1 op rd` would overwrite its second operand first.
-        if !(with_imm || with_reg) || (with_reg && op.rs2 == op.rd && op.rs1 != op.rd) {
+        if !(with_imm || with_reg) {
             return false;
+        }
+        // `rd = rs1 op rd` would overwrite its second operand first: as `rd = rd op rs1` when
+        // `op` commutes, else not here.
+        let mut op = op;
+        if with_reg && op.rs2 == op.rd && op.rs1 != op.rd {
+            if op.kind == Kind::Sub {
+                return false;
+            }
+            (op.rs1, op.rs2) = (op.rs2, op.rs1);
         }
         if op.rs1 != op.rd {
             match self.cached[op.rs1 as usize & 63] {
@@ -286,8 +359,8 @@ impl Emitter<'_> {
 
     /// Emits the write-back of the guest registers in `dirty` to memory.
     fn flush(&mut self, dirty: u64) {
-        for r in 0..64u8 {
-            if let Some(host) = self.cached[r as usize].filter(|_| dirty & 1 << r != 0) {
+        for (r, host) in self.kept.into_iter().take(self.kept_len) {
+            if dirty & 1 << r != 0 {
                 dynasm!(self.a ; .arch x64 ; mov [rbx + reg(r)], Rd(host));
             }
         }
@@ -295,10 +368,8 @@ impl Emitter<'_> {
 
     /// Emits the load of every cached guest register from memory.
     fn reload(&mut self) {
-        for r in 0..64u8 {
-            if let Some(host) = self.cached[r as usize] {
-                dynasm!(self.a ; .arch x64 ; mov Rd(host), [rbx + reg(r)]);
-            }
+        for (r, host) in self.kept.into_iter().take(self.kept_len) {
+            dynasm!(self.a ; .arch x64 ; mov Rd(host), [rbx + reg(r)]);
         }
     }
 
@@ -314,20 +385,39 @@ impl Emitter<'_> {
     /// Emits a normal exit after `executed` instructions, going on at `next`: straight into the
     /// next block when the dispatcher has linked it, else back.
     fn next_exit(&mut self, next: u32, executed: usize) {
-        self.give_back(executed);
         if next == self.start {
             // A loop on itself: the block, its frame and its version are this one's, so only
             // the cycles need checking; the host registers hold the guest's (those the block
-            // writes count as dirty from its start, so no write-back is needed here).
-            let (top, stay) = (self.top, self.a.new_dynamic_label());
+            // writes count as dirty from its start, so no write-back is needed here). With
+            // `r15` the cycles left after the whole block, the cycles left now are
+            // `r15 + len - executed`, enough for another round when `r15 >= executed`: then
+            // `r15 - executed` is what is left after that round; else undo, and give back.
+            let top = self.top;
             dynasm!(self.a
                 ; .arch x64
-                ; cmp r15, self.len as i32
-                ; jb =>stay
-                ; sub r15, self.len as i32
-                ; jmp =>top
-                ; =>stay
+                ; sub r15, executed as i32
+                ; jae =>top
+                ; add r15, self.len as i32
             );
+        } else if let Some(&(_, len, top)) = self.siblings.iter().find(|s| s.0 == next) {
+            // A block translated with this one (same page, code version and mode, and the same
+            // guest registers in the same host registers, dirty or not alike): entered, as by
+            // the dispatcher, when its length in cycles is left.
+            // With `g = self.len - executed` cycles to give back, enough are left when
+            // `r15 + g >= len`: `r15 - (len - g)` is then what is left after that block.
+            let need = len as i64 - (self.len - executed) as i64;
+            if need <= 0 {
+                dynasm!(self.a ; .arch x64 ; sub r15, need as i32 ; jmp =>top);
+            } else {
+                dynasm!(self.a
+                    ; .arch x64
+                    ; sub r15, need as i32
+                    ; jae =>top
+                    ; add r15, len as i32
+                );
+            }
+        } else {
+            self.give_back(executed);
         }
         self.flush(self.dirty);
         if self.links_used < self.links.len() {
@@ -337,12 +427,13 @@ impl Emitter<'_> {
             self.follow(link, None, Some(next & !0xfff == self.start & !0xfff), out);
             dynasm!(self.a ; .arch x64 ; =>out ; mov [r12 + off::LINK], rax);
         }
+        let exit = self.exit;
         dynasm!(self.a
             ; .arch x64
             ; mov DWORD [r12 + off::NEXT_PC], next as i32
             ; mov [r12 + off::REMAINING], r15
             ; mov eax, EXIT_NEXT as i32
-            ; jmp ->exit
+            ; jmp =>exit
         );
     }
 
@@ -412,12 +503,13 @@ impl Emitter<'_> {
     /// Emits the exit of instruction `index` (at `here`) trapping, the trap already recorded.
     fn trapped(&mut self, here: u32, index: usize) {
         self.give_back(index + 1);
+        let exit = self.exit;
         dynasm!(self.a
             ; .arch x64
             ; mov DWORD [r12 + off::TRAP_EPC], here as i32
             ; mov [r12 + off::REMAINING], r15
             ; mov eax, EXIT_TRAP as i32
-            ; jmp ->exit
+            ; jmp =>exit
         );
     }
 
@@ -441,14 +533,107 @@ pub fn links_needed(block: &Block, len: usize) -> usize {
     ops.iter().filter(|op| is_branch(op.kind)).count() + 1 + usize::from(jalr)
 }
 
-/// Translates the `len` instructions of `block` (see [`Block::count`]) into host code whose
-/// exits may go through `links` (see [`links_needed`]).
-pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Result<Code, DynasmError> {
+/// Where in the same page the `len` instructions of `block` may lead: the targets of its
+/// branches and of a final `jal`, the instruction after a final `jal` or `jalr` (where a call
+/// returns), and the next instruction when the block stops before the end of its code.
+pub fn successors(block: &Block, len: usize) -> Vec<u32> {
+    let ops = &block.ops[block.start..block.start + len];
+    let at = |i: usize| block.base | ((block.start + i) as u32) << 2;
+    let mut next = Vec::new();
+    for (i, op) in ops.iter().enumerate() {
+        if is_branch(op.kind) || op.kind == Kind::Jal {
+            next.push(at(i).wrapping_add(op.imm));
+        }
+    }
+    if block.start + len < 1024 {
+        next.push(at(len));
+    }
+    next.retain(|pc| pc & 3 == 0 && pc & !0xfff == block.base);
+    next
+}
+
+/// Translates the blocks of one page in `parts` into one piece of host code, a function per
+/// block. They keep the same guest registers in host registers (the most used over all of
+/// them), so an exit from one to another whose length in cycles is left jumps straight to
+/// its body, without writing registers back, reloading them, or going through a link.
+pub fn translate(parts: &[Part], mode: Mode) -> Result<Code, DynasmError> {
     let mut a = VecAssembler::new(0);
-    let top = a.new_dynamic_label();
+    let exit = a.new_dynamic_label();
+    let siblings: Vec<(u32, usize, DynamicLabel)> = parts
+        .iter()
+        .map(|p| (p.block.base | (p.block.start as u32) << 2, p.len, a.new_dynamic_label()))
+        .collect();
+    // A block that loops on itself is likely where the time goes: its registers count more.
+    let weighted: Vec<(Op, u32)> = parts
+        .iter()
+        .zip(&siblings)
+        .flat_map(|(p, &(start, _, _))| {
+            let ops = &p.block.ops[p.block.start..p.block.start + p.len];
+            let weight = if successors(&p.block, p.len).contains(&start) { LOOP_WEIGHT } else { 1 };
+            ops.iter().map(move |op| (*op, weight))
+        })
+        .collect();
+    let cached = choose_cached(&weighted);
+    let ops: Vec<Op> = weighted.iter().map(|(op, _)| *op).collect();
+    // What any of the blocks writes may be newer than memory from the start of each (a loop on
+    // itself, or a jump from another, comes in without writing back).
+    let dirty = written(&ops, &cached);
+    let mut blocks = Vec::with_capacity(parts.len());
+    for (part, &(_, _, top)) in parts.iter().zip(&siblings) {
+        let entry = a.offset().0;
+        let chain = emit_block(&mut a, part, mode, cached, dirty, exit, top, &siblings)?;
+        blocks.push((entry, chain, a.offset().0));
+    }
+    dynasm!(a
+        ; .arch x64
+        ; =>exit
+        ; add rsp, 8
+        ; pop r15
+        ; pop r14
+        ; pop r13
+        ; pop r12
+        ; pop rbp
+        ; pop rbx
+        ; ret
+    );
+    Ok(Code { bytes: a.finalize()?, blocks })
+}
+
+/// Emits the function of one block of a batch (see [`translate`]); returns where its chain
+/// entry is. (dynasm's dynamic registers, `Rd(n)`, convert their number with `.into()`.)
+#[allow(clippy::too_many_arguments, clippy::useless_conversion)]
+fn emit_block(
+    a: &mut VecAssembler<X64Relocation>,
+    part: &Part,
+    mode: Mode,
+    cached: [Option<u8>; 64],
+    dirty: u64,
+    exit: DynamicLabel,
+    top: DynamicLabel,
+    siblings: &[(u32, usize, DynamicLabel)],
+) -> Result<usize, DynasmError> {
+    let (block, len, links) = (&part.block, part.len, part.links);
     let start = block.base | (block.start as u32) << 2;
-    let cached = choose_cached(&block.ops[block.start..block.start + len]);
-    let mut e = Emitter { a, len, links, links_used: 0, paging: mode.paging, start, top, cached, dirty: 0 };
+    let (mut kept, mut kept_len) = ([(0, 0); CACHE_REGS.len()], 0);
+    for (r, host) in (0..64u8).filter_map(|r| cached[r as usize].map(|host| (r, host))) {
+        kept[kept_len] = (r, host);
+        kept_len += 1;
+    }
+    let mut e = Emitter {
+        a,
+        exit,
+        siblings,
+        len,
+        links,
+        links_used: 0,
+        paging: mode.paging,
+        start,
+        top,
+        cached,
+        kept,
+        kept_len,
+        dirty: 0,
+    };
     let mut slow = Vec::new();
     dynasm!(e.a
         ; .arch x64
@@ -463,16 +648,21 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
         ; mov rbx, [rdi + off::REGS]
         ; mov r13, [rdi + off::RAM]
         ; mov r14, [rdi + off::TLB]
-        ; mov rbp, [rdi + off::HITS]
+    );
+    if mode.paging {
+        dynasm!(e.a ; .arch x64 ; mov rbp, [rdi + off::HITS]);
+    } else {
+        dynasm!(e.a ; .arch x64 ; mov rbp, [rdi + off::CODE_MAP]);
+    }
+    dynasm!(e.a
+        ; .arch x64
         ; mov r15, [rdi + off::REMAINING]
     );
     let chain_offset = e.a.offset().0;
     dynasm!(e.a ; .arch x64 ; sub r15, len as i32);
     e.reload();
     dynasm!(e.a ; .arch x64 ; =>top);
-    // What the block writes may be newer than memory from its start on (a loop on itself
-    // comes back without writing back).
-    e.dirty = written(&block.ops[block.start..block.start + len], &e.cached);
+    e.dirty = dirty;
     let mut ended = false;
     for i in 0..len {
         let op = block.ops[block.start + i];
@@ -551,22 +741,26 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
                     _ => 4,
                 };
                 let (at, resume) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
-                e.get(0, op.rs1);
-                if imm != 0 {
-                    dynasm!(e.a ; .arch x64 ; add eax, imm);
-                }
-                fast_path(&mut e.a, mode, size, false, at);
+                e.address(op.rs1, imm);
+                fast_path(e.a, mode, size, false, at);
+                // Straight into the destination's host register if it has one (the slow path
+                // puts it there too), else through `eax`.
+                let dest = e.cached[op.rd as usize & 63];
+                let d = dest.unwrap_or(0);
                 match op.kind {
-                    Kind::Lb => dynasm!(e.a ; .arch x64 ; movsx eax, BYTE [r13 + rdx]),
-                    Kind::Lbu => dynasm!(e.a ; .arch x64 ; movzx eax, BYTE [r13 + rdx]),
-                    Kind::Lh => dynasm!(e.a ; .arch x64 ; movsx eax, WORD [r13 + rdx]),
-                    Kind::Lhu => dynasm!(e.a ; .arch x64 ; movzx eax, WORD [r13 + rdx]),
-                    _ => dynasm!(e.a ; .arch x64 ; mov eax, [r13 + rdx]),
+                    Kind::Lb => dynasm!(e.a ; .arch x64 ; movsx Rd(d), BYTE [r13 + rdx]),
+                    Kind::Lbu => dynasm!(e.a ; .arch x64 ; movzx Rd(d), BYTE [r13 + rdx]),
+                    Kind::Lh => dynasm!(e.a ; .arch x64 ; movsx Rd(d), WORD [r13 + rdx]),
+                    Kind::Lhu => dynasm!(e.a ; .arch x64 ; movzx Rd(d), WORD [r13 + rdx]),
+                    _ => dynasm!(e.a ; .arch x64 ; mov Rd(d), [r13 + rdx]),
                 }
                 dynasm!(e.a ; .arch x64 ; =>resume);
                 let signed = matches!(op.kind, Kind::Lb | Kind::Lh);
-                slow.push(Slow::Load { at, resume, index: i, size, signed, dirty: e.dirty });
-                e.set(op.rd, 0);
+                slow.push(Slow::Load { at, resume, index: i, size, signed, dest, dirty: e.dirty });
+                match dest {
+                    Some(_) => e.dirty |= 1 << (op.rd & 63),
+                    None => e.set(op.rd, 0),
+                }
             }
             Kind::Sb | Kind::Sh | Kind::Sw => {
                 let size = match op.kind {
@@ -575,11 +769,8 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
                     _ => 4,
                 };
                 let (at, resume) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
-                e.get(0, op.rs1);
-                if imm != 0 {
-                    dynasm!(e.a ; .arch x64 ; add eax, imm);
-                }
-                fast_path(&mut e.a, mode, size, true, at);
+                e.address(op.rs1, imm);
+                fast_path(e.a, mode, size, true, at);
                 e.get(1, op.rs2);
                 match size {
                     1 => dynasm!(e.a ; .arch x64 ; mov [r13 + rdx], cl),
@@ -640,7 +831,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
                     ; mov [r12 + off::NEXT_PC], edx
                     ; mov [r12 + off::REMAINING], r15
                     ; mov eax, EXIT_NEXT as i32
-                    ; jmp ->exit
+                    ; jmp =>exit
                     ; =>misaligned
                     ; mov [r12 + off::TRAP_BADADDR], eax
                     ; mov DWORD [r12 + off::TRAP_CAUSE], Exception::FetchMisaligned as i32
@@ -652,9 +843,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
             Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu if i + 1 < len => {
                 // A side exit: taken, leave; not taken, go on with the block.
                 let not_taken = e.a.new_dynamic_label();
-                e.get(0, op.rs1);
-                e.get(1, op.rs2);
-                dynasm!(e.a ; .arch x64 ; cmp eax, ecx);
+                e.compare(op.rs1, op.rs2);
                 match op.kind {
                     Kind::Beq => dynasm!(e.a ; .arch x64 ; jne =>not_taken),
                     Kind::Bne => dynasm!(e.a ; .arch x64 ; je =>not_taken),
@@ -673,9 +862,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
             }
             Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu => {
                 let taken = e.a.new_dynamic_label();
-                e.get(0, op.rs1);
-                e.get(1, op.rs2);
-                dynasm!(e.a ; .arch x64 ; cmp eax, ecx);
+                e.compare(op.rs1, op.rs2);
                 match op.kind {
                     Kind::Beq => dynasm!(e.a ; .arch x64 ; je =>taken),
                     Kind::Bne => dynasm!(e.a ; .arch x64 ; jne =>taken),
@@ -706,7 +893,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
     }
     for path in slow {
         match path {
-            Slow::Load { at, resume, index, size, signed, dirty } => {
+            Slow::Load { at, resume, index, size, signed, dest, dirty } => {
                 let trapped = e.a.new_dynamic_label();
                 let left = (len - index - 1) as i32;
                 dynasm!(e.a ; .arch x64 ; =>at);
@@ -728,6 +915,9 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
                     _ => {}
                 }
                 e.reload();
+                if let Some(host) = dest {
+                    dynasm!(e.a ; .arch x64 ; mov Rd(host), eax);
+                }
                 dynasm!(e.a ; .arch x64 ; jmp =>resume ; =>trapped);
                 let here = block.base | ((block.start + index) as u32) << 2;
                 e.trapped(here, index);
@@ -756,7 +946,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
                     ; add r15, left
                     ; mov [r12 + off::REMAINING], r15
                     ; mov DWORD [r12 + off::NEXT_PC], here.wrapping_add(4) as i32
-                    ; jmp ->exit
+                    ; jmp =>exit
                     ; =>trapped
                 );
                 e.trapped(here, index);
@@ -766,19 +956,7 @@ pub fn translate(block: &Block, len: usize, mode: Mode, links: &[Link]) -> Resul
             }
         }
     }
-    dynasm!(e.a
-        ; .arch x64
-        ; ->exit:
-        ; add rsp, 8
-        ; pop r15
-        ; pop r14
-        ; pop r13
-        ; pop r12
-        ; pop rbp
-        ; pop rbx
-        ; ret
-    );
-    Ok(Code { bytes: e.a.finalize()?, chain_offset })
+    Ok(chain_offset)
 }
 
 /// Emits the inline test of an access of `size` at the address in `eax`: falls through with
@@ -827,8 +1005,7 @@ fn fast_path(a: &mut VecAssembler<X64Relocation>, mode: Mode, size: u32, store: 
                 ; .arch x64
                 ; mov ecx, edx
                 ; shr ecx, PAGE_SHIFT as i8
-                ; add rcx, [r12 + off::CODE_MAP]
-                ; cmp BYTE [rcx], 0
+                ; cmp BYTE [rbp + rcx], 0
                 ; jne =>slow
             );
         }
