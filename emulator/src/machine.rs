@@ -289,6 +289,12 @@ impl Machine {
         }
     }
 
+    /// Lets virtual time pass up to cycle `cycles` with the CPU running nothing, as a machine
+    /// that hangs (a frozen node: `System` and `Session::freeze`).
+    pub fn hang_until(&mut self, cycles: u64) {
+        self.cpu.cycles = self.cpu.cycles.max(cycles);
+    }
+
     /// Whether the CPU is sleeping in `wait`.
     pub fn is_waiting(&self) -> bool {
         self.waiting

@@ -341,6 +341,26 @@ impl Session {
         }
     }
 
+    /// Makes node `name` of the topology hang: from now on its CPU runs nothing while time
+    /// passes, and its ports take frames nobody reads — a satellite that hangs with its links
+    /// up. Not the central node.
+    pub fn freeze(&mut self, name: &str) -> Result<(), SessionError> {
+        let Target::System(system) = &mut self.target else {
+            return Err(SessionError::Setup("freeze needs a topology: one image has no other node".into()));
+        };
+        match system.nodes.iter_mut().find(|n| n.name == name) {
+            Some(node) if node.role != crate::topology::Role::Central => {
+                node.frozen = true;
+                if self.ended == Some(Ended::Stuck) {
+                    self.ended = None;
+                }
+                Ok(())
+            }
+            Some(_) => Err(SessionError::Setup(format!("{name} is the central node: the run would stop"))),
+            None => Err(SessionError::Setup(format!("no node {name} in the topology"))),
+        }
+    }
+
     /// Pulls the plug on node `name` of the topology (`Machine::pull_plug`, exit code 137 as
     /// for a process killed by `SIGKILL`): a satellite that dies. Not the central node, whose
     /// power off ends the run.
@@ -459,6 +479,8 @@ pub enum Step {
     Exit(Option<u32>),
     /// `poweroff NODE`: pull the plug on a node of the topology (a satellite that dies).
     PowerOff(String),
+    /// `freeze NODE`: a node of the topology hangs (its CPU runs nothing from now on).
+    Freeze(String),
 }
 
 /// An expect script: steps, each with its line (docs/testing.md, "Without Rust").
@@ -547,11 +569,13 @@ impl Script {
                     rest.trim().parse().map_err(|_| fail(format!("`{rest}` is not an exit code")))?,
                 )),
                 "poweroff" if !rest.trim().is_empty() => Step::PowerOff(rest.trim().to_string()),
+                "freeze" if !rest.trim().is_empty() => Step::Freeze(rest.trim().to_string()),
+                "freeze" => return Err(fail("`freeze` needs a node's name, as in freeze sat3".into())),
                 "poweroff" => return Err(fail("`poweroff` needs a node's name, as in poweroff sat3".into())),
                 "eof" => return Err(fail("`eof` takes nothing".into())),
                 other => {
                     return Err(fail(format!(
-                        "unknown step `{other}`: use expect, send, sendline, timeout, sleep, eof, exit or poweroff"
+                        "unknown step `{other}`: use expect, send, sendline, timeout, sleep, eof, exit, poweroff or freeze"
                     )))
                 }
             };
@@ -580,6 +604,7 @@ impl Script {
                     Ok(())
                 }
                 Step::PowerOff(node) => session.power_off(node),
+                Step::Freeze(node) => session.freeze(node),
                 Step::Exit(code) => session.wait_exit(timeout).and_then(|got| match code {
                     Some(expected) if *expected != got => {
                         Err(SessionError::WrongExit { expected: *expected, got })

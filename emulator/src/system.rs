@@ -55,6 +55,9 @@ pub struct Node {
     pub state: RunState,
     /// How many link ports it has.
     pub ports: u32,
+    /// Whether it hangs: time passes, its CPU runs nothing and its ports take frames that
+    /// nobody reads (`freeze NODE` in an expect script, a satellite that hangs).
+    pub frozen: bool,
 }
 
 /// Runs one node up to `boundary` (virtual ns), letting time pass while it waits.
@@ -63,6 +66,11 @@ fn step_node(node: &mut Node, boundary: Time) {
         return;
     }
     let target = node.machine.cpu.clock.cycles_until(boundary);
+    if node.frozen {
+        node.machine.hang_until(target);
+        node.state = RunState::Running;
+        return;
+    }
     node.state = node.machine.run(target);
     if matches!(node.state, RunState::Idle | RunState::Stuck) {
         node.machine.idle_until(target);
@@ -542,6 +550,7 @@ impl System {
                 }
             }
             nodes.push(Node {
+                frozen: false,
                 name: spec.name.clone(),
                 role: spec.role,
                 machine,

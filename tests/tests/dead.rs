@@ -274,3 +274,35 @@ exit 0
     let stats = transcript.lines().find(|l| l.contains("node 0: procs")).expect("stats 0 printed");
     assert!(stats.ends_with("dropped 4"), "{stats}");
 }
+
+/// A satellite that hangs with its link up (`freeze`): the central's request to it waits for
+/// an acknowledgement that never comes, and after 2 s of virtual time the satellite is dead.
+#[test]
+fn a_satellite_that_hangs_is_dead_after_two_seconds_without_an_acknowledgement() {
+    let disk = pristine_disk("dead-freeze", None);
+    let topology = os_topology("default.toml", &disk);
+    let mut session = Session::topology(topology).unwrap_or_else(|e| panic!("{e}"));
+    session.set_jit(orrery_tests::jit());
+    let script = Script::parse(
+        r#"timeout 10s
+expect "$ "
+freeze sat3
+sendline stats 3
+expect "is dead: no acknowledgement for 2 s"
+expect "$ "
+sendline place least-loaded sh -c "echo elsewhere"
+expect "elsewhere\n"
+expect "$ "
+sendline exit 0
+exit 0
+"#,
+    )
+    .expect("the script parses");
+    let asked = session.now_ns();
+    let result = script.run(&mut session);
+    let _ = std::fs::remove_file(&disk);
+    let transcript = session.transcript().to_string();
+    result.unwrap_or_else(|e| panic!("{e}\n{transcript}"));
+    assert!(transcript.contains("stats: node 3: EHOSTDOWN"), "{transcript}");
+    assert!(session.now_ns() - asked >= 2_000_000_000, "declared dead before its 2 s");
+}
