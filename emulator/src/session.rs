@@ -345,44 +345,38 @@ impl Session {
     /// passes, and its ports take frames nobody reads — a satellite that hangs with its links
     /// up. Not the central node.
     pub fn freeze(&mut self, name: &str) -> Result<(), SessionError> {
-        let Target::System(system) = &mut self.target else {
-            return Err(SessionError::Setup("freeze needs a topology: one image has no other node".into()));
-        };
-        match system.nodes.iter_mut().find(|n| n.name == name) {
-            Some(node) if node.role != crate::topology::Role::Central => {
-                node.frozen = true;
-                if self.ended == Some(Ended::Stuck) {
-                    self.ended = None;
-                }
-                Ok(())
-            }
-            Some(_) => Err(SessionError::Setup(format!("{name} is the central node: the run would stop"))),
-            None => Err(SessionError::Setup(format!("no node {name} in the topology"))),
-        }
+        self.fault_satellite("freeze", name, |system, i| system.nodes[i].frozen = true)
     }
 
     /// Pulls the plug on node `name` of the topology (`Machine::pull_plug`, exit code 137 as
     /// for a process killed by `SIGKILL`): a satellite that dies. Not the central node, whose
     /// power off ends the run.
     pub fn power_off(&mut self, name: &str) -> Result<(), SessionError> {
+        self.fault_satellite("poweroff", name, |system, i| system.pull_plug(i, 137))
+    }
+
+    /// Does `fault` (the step `step`) to the satellite `name` of the topology, the index of its
+    /// node given. A node failing is news for a system that waited for input: the run goes on.
+    fn fault_satellite(
+        &mut self,
+        step: &str,
+        name: &str,
+        fault: impl FnOnce(&mut System, usize),
+    ) -> Result<(), SessionError> {
         let Target::System(system) = &mut self.target else {
-            return Err(SessionError::Setup("poweroff needs a topology: one image has no other node".into()));
+            return Err(SessionError::Setup(format!("{step} needs a topology: one image has no other node")));
         };
-        let node = system.nodes.iter().position(|n| n.name == name);
-        match node {
-            Some(i) if system.nodes[i].role != crate::topology::Role::Central => {
-                system.pull_plug(i, 137);
-                // A node that dies is news for a system that waited for input.
-                if self.ended == Some(Ended::Stuck) {
-                    self.ended = None;
-                }
-                Ok(())
-            }
-            Some(_) => {
-                Err(SessionError::Setup(format!("{name} is the central node: its power off ends the run")))
-            }
-            None => Err(SessionError::Setup(format!("no node {name} in the topology"))),
+        let Some(i) = system.nodes.iter().position(|n| n.name == name) else {
+            return Err(SessionError::Setup(format!("no node {name} in the topology")));
+        };
+        if system.nodes[i].role == crate::topology::Role::Central {
+            return Err(SessionError::Setup(format!("{name} is the central node: {step} takes a satellite")));
         }
+        fault(system, i);
+        if self.ended == Some(Ended::Stuck) {
+            self.ended = None;
+        }
+        Ok(())
     }
 
     /// Runs the guest for `ns` of virtual time (less if it ends first): to let a command

@@ -139,6 +139,28 @@ pub fn os_topology(name: &str, disk: &Path) -> orrery_emulator::topology::Topolo
     orrery_emulator::topology::Topology::parse(name, &text, &dir).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Runs the expect `script` (docs/testing.md) on `topology` as a [`Session`] on the engine
+/// [`jit`] names, then removes `disk` (the topology's copy); the session at the end, or a
+/// panic naming the step that failed, with the transcript.
+///
+/// [`Session`]: orrery_emulator::session::Session
+pub fn run_script(
+    topology: orrery_emulator::topology::Topology,
+    disk: &Path,
+    script: &str,
+) -> orrery_emulator::session::Session {
+    use orrery_emulator::session::{Script, Session};
+    let script = Script::parse(script).unwrap_or_else(|e| panic!("the script does not parse: {e}"));
+    let mut session = Session::topology(topology).unwrap_or_else(|e| panic!("{e}"));
+    session.set_jit(jit());
+    let result = script.run(&mut session);
+    let _ = std::fs::remove_file(disk);
+    if let Err(e) = result {
+        panic!("{e}\n{}", session.transcript());
+    }
+    session
+}
+
 /// `target/ox32`, where `cargo xtask build` puts the guest (`ORRERY_GUEST_DIR`, set by
 /// `cargo xtask test`).
 pub fn guest_dir() -> PathBuf {

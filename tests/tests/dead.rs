@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 
 use orrery_emulator::session::{Script, Session};
 use orrery_emulator::topology::Topology;
-use orrery_tests::{guest_dir, orrery_binary, os_topology, pristine_disk, repo_root};
+use orrery_tests::{guest_dir, orrery_binary, os_topology, pristine_disk, repo_root, run_script};
 
 /// A job on satellite 3 (`cat` waiting for console input), then satellite 3 dies (`DIE`), then
 /// what a user would try. `] ready` is the job's output, not the echo of the typed command.
@@ -47,16 +47,10 @@ fn from_init(transcript: &str) -> String {
 #[test]
 fn a_satellite_that_powers_off_is_dead_and_its_processes_are_killed() {
     let disk = pristine_disk("dead-poweroff", None);
-    let topology = os_topology("default.toml", &disk);
-    let mut session = Session::topology(topology).unwrap_or_else(|e| panic!("{e}"));
-    session.set_jit(orrery_tests::jit());
-    let script = Script::parse(&script("poweroff sat3")).expect("the script parses");
-    let result = script.run(&mut session);
-    let _ = std::fs::remove_file(&disk);
-    let transcript = session.transcript().to_string();
-    result.unwrap_or_else(|e| panic!("{e}\n{transcript}"));
+    let session = run_script(os_topology("default.toml", &disk), &disk, &script("poweroff sat3"));
+    let transcript = session.transcript();
     assert!(transcript.contains("killed by SIGKILL"), "{transcript}");
-    insta::assert_snapshot!(from_init(&transcript));
+    insta::assert_snapshot!(from_init(transcript));
 }
 
 /// A free TCP port on the loopback interface (bound, then let go).
@@ -244,9 +238,7 @@ fn a_peer_that_lies_about_processes_it_does_not_hold_is_refused() {
     let port = free_port();
     let (topology, _) = split(&disk, &dir, port);
     let peer = rogue(format!("127.0.0.1:{port}"), topology.quantum_ns);
-    let mut session = Session::topology(topology).unwrap_or_else(|e| panic!("{e}"));
-    let script = Script::parse(
-        r#"timeout 10s
+    let script = r#"timeout 10s
 expect "$ "
 sleep 500ms
 sendline stats 0
@@ -255,15 +247,11 @@ sendline echo still here
 expect "still here\n"
 sendline exit 0
 exit 0
-"#,
-    )
-    .expect("the script parses");
-    let result = script.run(&mut session);
-    let _ = std::fs::remove_file(&disk);
+"#;
+    let session = run_script(topology, &disk, script);
     let _ = std::fs::remove_dir_all(&dir);
     let transcript = session.transcript().to_string();
     drop(session);
-    result.unwrap_or_else(|e| panic!("{e}\n{transcript}"));
     let sent =
         peer.join().expect("the peer's thread").unwrap_or_else(|e| panic!("the peer: {e}\n{transcript}"));
     assert_eq!(sent, 1, "the peer never got to send its forgeries:\n{transcript}");
@@ -280,14 +268,12 @@ exit 0
 #[test]
 fn a_satellite_that_hangs_is_dead_after_two_seconds_without_an_acknowledgement() {
     let disk = pristine_disk("dead-freeze", None);
-    let topology = os_topology("default.toml", &disk);
-    let mut session = Session::topology(topology).unwrap_or_else(|e| panic!("{e}"));
-    session.set_jit(orrery_tests::jit());
-    let script = Script::parse(
-        r#"timeout 10s
+    let before = r#"timeout 10s
 expect "$ "
 freeze sat3
 sendline stats 3
+"#;
+    let after = r#"timeout 10s
 expect "is dead: no acknowledgement for 2 s"
 expect "$ "
 sendline place least-loaded sh -c "echo elsewhere"
@@ -295,11 +281,14 @@ expect "elsewhere\n"
 expect "$ "
 sendline exit 0
 exit 0
-"#,
-    )
-    .expect("the script parses");
-    let asked = session.now_ns();
-    let result = script.run(&mut session);
+"#;
+    let mut session = Session::topology(os_topology("default.toml", &disk)).unwrap_or_else(|e| panic!("{e}"));
+    session.set_jit(orrery_tests::jit());
+    let mut asked = 0;
+    let result = Script::parse(before).expect("the script parses").run(&mut session).and_then(|()| {
+        asked = session.now_ns();
+        Script::parse(after).expect("the script parses").run(&mut session)
+    });
     let _ = std::fs::remove_file(&disk);
     let transcript = session.transcript().to_string();
     result.unwrap_or_else(|e| panic!("{e}\n{transcript}"));

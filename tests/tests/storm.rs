@@ -39,13 +39,8 @@ fn three_hundred_processes_leak_nothing_and_a_fault_stays_on_its_satellite() {
 /// the bomb has burnt out, satellite 1 is back to its one process (the process server).
 #[test]
 fn a_fork_bomb_on_a_satellite_degrades_like_one_on_the_central() {
-    use orrery_emulator::session::{Script, Session};
     let disk = orrery_tests::pristine_disk("storm-fork-bomb", None);
-    let topology = orrery_tests::os_topology("default.toml", &disk);
-    let mut session = Session::topology(topology).unwrap_or_else(|e| panic!("{e}"));
-    session.set_jit(orrery_tests::jit());
-    let script = Script::parse(
-        r#"timeout 20s
+    let script = r#"timeout 20s
 expect "$ "
 sendline echo 'sh /s & sh /s' > /s
 expect "$ "
@@ -55,13 +50,9 @@ sendline stats 1
 expect "node 1: procs 1 (stubs 0"
 sendline exit 0
 exit 0
-"#,
-    )
-    .expect("the script parses");
-    let result = script.run(&mut session);
-    let _ = std::fs::remove_file(&disk);
-    let transcript = session.transcript().to_string();
-    result.unwrap_or_else(|e| panic!("{e}\n{transcript}"));
+"#;
+    let session = orrery_tests::run_script(orrery_tests::os_topology("default.toml", &disk), &disk, script);
+    let transcript = session.transcript();
     assert!(transcript.contains("fork: EAGAIN"), "{transcript}");
     assert!(!transcript.contains("panic"), "{transcript}");
 }
