@@ -243,6 +243,15 @@ pub fn wait_for_room(link: usize, limit: usize) {
     }
 }
 
+/// Sends what link `index` may send now (unless its satellite is dead) and wakes the stubs
+/// waiting for room on it.
+fn pump(index: usize, link: &mut Link) {
+    if !link.dead {
+        link.endpoint.pump();
+        room_made(index, link);
+    }
+}
+
 /// Wakes the stubs waiting for room on link `index` (after its pump).
 fn room_made(index: usize, link: &mut Link) {
     if core::mem::take(&mut link.waiting_room) {
@@ -250,17 +259,20 @@ fn room_made(index: usize, link: &mut Link) {
     }
 }
 
-/// Bytes of data an `Output` message of `fragments` fragments carries on link `link` (its
-/// frames full), or `None` if there is no such link.
-pub fn output_piece(link: usize, fragments: usize) -> Option<usize> {
-    let links = LINKS.lock();
-    let room = links.get(link)?.endpoint.fragment_room();
-    Some((fragments * room).saturating_sub(ox_proto::message::fixed_len(Kind::Output)).max(1))
+/// Bytes of data the `Output` messages of a streamed answer on link `link` carry, their frames
+/// full: the first (one fragment, so that the link starts as soon as a frame's worth is
+/// ready) and every other ([`OUTPUT_FRAGMENTS`]); `None` if there is no such link.
+pub fn output_pieces(link: usize) -> Option<(usize, usize)> {
+    let room = LINKS.lock().get(link)?.endpoint.fragment_room();
+    let data = |fragments: usize| {
+        (fragments * room).saturating_sub(ox_proto::message::fixed_len(Kind::Output)).max(1)
+    };
+    Some((data(1), data(OUTPUT_FRAGMENTS)))
 }
 
 /// Fragments per `Output` message of a streamed answer, but its first: a few, so that each
 /// leaves soon and the window (16 frames) holds several.
-pub const OUTPUT_FRAGMENTS: usize = 4;
+const OUTPUT_FRAGMENTS: usize = 4;
 
 /// The port interrupt of line `line`: takes every frame waiting there; keeps the replies they
 /// complete and returns the requests, with the link each came on.
@@ -286,10 +298,7 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
                     arrived.push((index, message));
                 }
             }
-            if !link.dead {
-                link.endpoint.pump();
-                room_made(index, link);
-            }
+            pump(index, link);
         }
     }
     let mut requests = Vec::new();
@@ -321,10 +330,7 @@ pub fn on_tick() {
     let now = ox_kcore::arch::time_ns();
     for (index, link) in LINKS.lock().iter_mut().enumerate() {
         check(index, link, now);
-        if !link.dead {
-            link.endpoint.pump();
-            room_made(index, link);
-        }
+        pump(index, link);
     }
 }
 

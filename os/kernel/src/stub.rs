@@ -235,8 +235,7 @@ fn stream_read(link: usize, pid: Pid, call: &Call) -> Option<Result<u32, Errno>>
     // The whole length: streamed data is not cut to one message's (the satellite checked the
     // whole buffer, and takes a piece anywhere in it).
     let (fd, len) = (call.args[0], call.args[2] as usize);
-    let first = remote::output_piece(link, 1)?;
-    let piece = remote::output_piece(link, remote::OUTPUT_FRAGMENTS)?;
+    let (first, piece) = remote::output_pieces(link)?;
     if len <= piece {
         return None;
     }
