@@ -79,7 +79,11 @@ impl<P: Pmap> Map<P> {
 
     /// Makes the entry at `key` copy-on-write (or copies it outright, if shared) and returns the
     /// child's twin.
-    fn copy_entry<M: PhysMem>(&mut self, vm: &mut Vm<M>, key: VAddr) -> Result<Option<Entry>, VmError> {
+    pub(crate) fn copy_entry<M: PhysMem>(
+        &mut self,
+        vm: &mut Vm<M>,
+        key: VAddr,
+    ) -> Result<Option<Entry>, VmError> {
         let Some(entry) = self.entries.get_mut(&key) else { return Ok(None) };
         let Some(object) = entry.object else {
             let mut twin = entry.clone();

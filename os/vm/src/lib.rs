@@ -65,6 +65,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod addr;
+pub mod copy;
 pub mod entry;
 mod error;
 pub mod fault;
@@ -80,6 +81,7 @@ pub mod transfer;
 mod model_tests;
 
 pub use addr::{FrameId, ObjectId, PageIndex, VAddr, PAGE_SIZE};
+pub use copy::MapCopy;
 pub use entry::{Access, Entry, Inheritance, Prot};
 pub use error::{FaultError, OutOfFrames, VmError};
 pub use frame::{FrameInfo, FrameTable, PhysMem, VecMem};

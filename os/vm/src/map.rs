@@ -247,7 +247,7 @@ impl<P: Pmap> Map<P> {
     }
 
     /// Where a new range of `size` bytes goes.
-    fn place(&self, placement: Placement, size: u32) -> Result<VAddr, VmError> {
+    pub(crate) fn place(&self, placement: Placement, size: u32) -> Result<VAddr, VmError> {
         if !size.is_multiple_of(PAGE_SIZE) || size == 0 {
             return Err(VmError::InvalidArgument);
         }
