@@ -234,11 +234,15 @@ impl<M> Ipc<M> {
     pub fn remove_task(&mut self, task: TaskId) -> Wakeups {
         let names: Vec<Name> =
             self.spaces.get(&task).map(|s| s.keys().copied().collect()).unwrap_or_default();
+        let mut keys = Vec::new();
         for name in names {
-            let _ = self.destroy(task, name);
+            if let Ok(woken) = self.destroy(task, name) {
+                keys.extend(woken.keys);
+            }
         }
         self.spaces.remove(&task);
-        self.take_wakeups()
+        keys.extend(self.take_wakeups().keys);
+        Wakeups { keys }
     }
 
     fn take_wakeups(&mut self) -> Wakeups {
@@ -893,23 +897,23 @@ impl<M> Ipc<M> {
     }
 
     /// The size of the next message a receive on `name` would give, laid out as `header`
-    /// bytes, `inline(len)` for each inline item and `port` for each right (`None`: no
-    /// message): so a receiver can refuse one too large for its buffer and leave it queued.
+    /// bytes, `inline(len)` for each inline item and `other` for each right or out-of-line
+    /// region (`None`: no message): so a receiver can refuse one too large for its buffer and
+    /// leave it queued.
     pub fn next_size(
         &self,
         task: TaskId,
         name: Name,
         header: usize,
         inline: impl Fn(usize) -> usize,
-        port: usize,
+        other: usize,
     ) -> Result<Option<usize>, IpcError> {
         let Some(id) = self.next_port(task, name)? else { return Ok(None) };
         let Some(message) = self.ports.get(&id).and_then(|p| p.queue.front()) else { return Ok(None) };
         Ok(Some(message.items.iter().fold(header, |size, item| {
             size + match item {
                 QItem::Inline(bytes) => inline(bytes.len()),
-                QItem::Port(_) => port,
-                QItem::Memory(_) => 0,
+                QItem::Port(_) | QItem::Memory(_) => other,
             }
         })))
     }
@@ -1052,6 +1056,47 @@ impl<M> Ipc<M> {
             }
         }
         Ok(self.take_wakeups())
+    }
+
+    /// Gives `to_task` the right `disposition` takes from `from_task`'s `from`, under the name
+    /// `to_task`'s space gives it (a send right joins the name that already denotes its port):
+    /// how a kernel hands a task a right it made — the name service's port, a task's own port,
+    /// a right arriving from another node. Returns the name and the right it is.
+    pub fn give(
+        &mut self,
+        from_task: TaskId,
+        from: Name,
+        disposition: Disposition,
+        to_task: TaskId,
+    ) -> Result<(Name, RightKind, Wakeups), IpcError> {
+        self.space(to_task)?;
+        self.check_out(from_task, &[(from, disposition)])?;
+        let right = self.copy_in(from_task, from, disposition)?;
+        let (name, kind) = self.copy_out(to_task, right);
+        Ok((name, kind, self.take_wakeups()))
+    }
+
+    /// Which port `name` denotes, as a number that is the same in every name space and never
+    /// reused while the port lives (the port's [`Ipc::receive_key`]): a kernel keeping tables of
+    /// ports compares these. [`IpcError::InvalidRight`] for a port set or a dead name.
+    pub fn port_key(&self, task: TaskId, name: Name) -> Result<u64, IpcError> {
+        match self.entry(task, name)?.object {
+            Object::Port(port) => Ok(KEY_PORT | u64::from(port.0)),
+            Object::Set(_) | Object::Dead => Err(IpcError::InvalidRight),
+        }
+    }
+
+    /// Whether a message sent to `name`'s port with a send right would find room in its queue
+    /// now (a dead port has room: the send fails otherwise).
+    pub fn has_room(&self, task: TaskId, name: Name) -> Result<bool, IpcError> {
+        let Object::Port(port) = self.entry(task, name)?.object else { return Ok(true) };
+        Ok(self.ports.get(&port).is_none_or(|p| !p.alive || p.queue.len() < p.qlimit))
+    }
+
+    /// How many send rights to `name`'s port exist, in name spaces and in messages in transit.
+    pub fn send_rights(&self, task: TaskId, name: Name) -> Result<u32, IpcError> {
+        let Object::Port(port) = self.entry(task, name)?.object else { return Err(IpcError::InvalidRight) };
+        Ok(self.ports.get(&port).map_or(0, |p| p.send))
     }
 
     /// `mach_port_extract_right`: takes the right `disposition` says out of `task`'s `name`

@@ -244,7 +244,9 @@ fn a_task_that_ends_releases_every_right_and_message() {
     ipc.send(B, msg(s, Disposition::CopySend, 1, items)).unwrap();
     let watch = ipc.allocate(B, RightKind::Receive).unwrap();
     ipc.request_notification(B, s, Notify::DeadName, watch).unwrap();
-    ipc.remove_task(A);
+    let woken = ipc.remove_task(A);
+    // The notification's receiver is among those to wake.
+    assert!(woken.keys.contains(&ipc.receive_key(B, watch).unwrap()), "{woken:?}");
     let note = ipc.receive(B, watch).unwrap().0.unwrap();
     assert_eq!(note.id, Notify::DEAD_NAME);
     // The queued message died with the port: its send-once right to b_port said so.
