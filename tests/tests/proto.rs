@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 use ox_link::arq::{Receiver, Sender};
 use ox_link::frame::HEADER as FRAME_HEADER;
 use ox_proto::fragment::{FRAGMENT_HEADER, MIN_PAYLOAD};
+use ox_proto::net::{Net, NetItem, NetKind, NetOp, NetRight, PortRef};
 use ox_proto::{
     Body, Call, DecodeError, Env, Errno, FragmentError, FragmentHeader, Fragmenter, Kind, Message, Output,
     ProtocolError, Reason, Reassembler, Reply, Request, Signal, Syscall, WaitStatus, CHANNEL_PROCESS,
@@ -133,6 +134,19 @@ fn extremes() -> Vec<Message> {
         Request::ExecImage { size: u32::MAX },
         Request::Parent { ppid: u32::MAX },
         Request::ForkHere { parent: u32::MAX, pc: u32::MAX },
+        Request::Net(Net {
+            to: u32::MAX,
+            from: u32::MAX,
+            op: NetOp::Message {
+                dest: NetRight { kind: NetKind::SendOnce, port: PortRef { node: u32::MAX, id: u32::MAX } },
+                reply: Some(NetRight { kind: NetKind::Send, port: PortRef { node: 0, id: u32::MAX } }),
+                id: u32::MAX,
+                items: vec![
+                    NetItem::Inline(vec![0xff; 8192]),
+                    NetItem::Right(NetRight { kind: NetKind::Receive, port: PortRef { node: 1, id: 2 } }),
+                ],
+            },
+        }),
     ];
     let mut all: Vec<Message> = requests.into_iter().map(|r| Message::request(u32::MAX, r)).collect();
     all.push(Message::reply(0, Reply { result: Ok(u32::MAX), signal: Some(Signal::Kill), data: big }));
@@ -490,7 +504,7 @@ fn serve(request: &Request) -> Option<Reply> {
         | Request::Start { .. }
         | Request::ForkHere { .. } => Some(Reply::ok(0)),
         Request::Stats => Some(Reply { result: Ok(72), signal: None, data: vec![0x11; 72] }),
-        Request::Signal(_) | Request::Exit(_) | Request::Parent { .. } => None,
+        Request::Signal(_) | Request::Exit(_) | Request::Parent { .. } | Request::Net(_) => None,
     }
 }
 

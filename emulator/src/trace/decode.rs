@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use ox_link::frame::Kind as FrameKind;
+use ox_proto::net::{NetOp, PortRef};
 use ox_proto::{Body, Call, Message, Reassembler, Reply, Request, MAX_MESSAGE};
 
 use crate::system::Fate;
@@ -132,10 +133,27 @@ pub fn message_label(message: &Message) -> String {
             Request::Parent { ppid } => format!("Parent pid {pid} ppid {ppid}"),
             Request::ForkHere { parent, pc } => format!("ForkHere pid {pid} parent {parent} pc {pc:#x}"),
             Request::Stats => format!("Stats (pid {pid})"),
+            Request::Net(net) => format!("Net {} node {} -> {}", net_label(&net.op), net.from, net.to),
         },
         Body::Reply(reply) => format!("{} (pid {pid})", reply_label(reply)),
         Body::ProtocolError(e) => format!("ProtocolError {:?} kind {} (pid {pid})", e.reason, e.kind),
         Body::Output(output) => format!("Output pid {pid} @{} {} bytes", output.offset, output.data().len()),
+    }
+}
+
+/// A port message or a right's bookkeeping between nodes, in a few words.
+fn net_label(op: &NetOp) -> String {
+    let port = |p: &PortRef| format!("{}:{}", p.node, p.id);
+    match op {
+        NetOp::Message { dest, id, items, .. } => {
+            format!("Message to {} id {id:#x}, {} items", port(&dest.port), items.len())
+        }
+        NetOp::Delivered { port: p } => format!("Delivered {}", port(p)),
+        NetOp::AddRef { port: p, holder } => format!("AddRef {} for {holder}", port(p)),
+        NetOp::Release { port: p, holder } => format!("Release {} by {holder}", port(p)),
+        NetOp::Dead { port: p } => format!("Dead {}", port(p)),
+        NetOp::NodeDead { node } => format!("NodeDead {node}"),
+        NetOp::Moved { old, new } => format!("Moved {} to {}", port(old), port(new)),
     }
 }
 

@@ -78,6 +78,10 @@ pub enum PortCall {
     MoveMember,
     /// `port_request_notification(name, what, notify)`.
     RequestNotification,
+    /// `port_bootstrap() -> name`.
+    Bootstrap,
+    /// `task_self() -> name`.
+    TaskSelf,
     /// `msg_send(msg, size, timeout)`.
     Send,
     /// `msg_receive(name, buf, size, timeout) -> bytes`.
@@ -198,6 +202,8 @@ pub fn service(call: Syscall) -> Service {
         Syscall::PortRequestNotification => L(Local::Port(PortCall::RequestNotification)),
         Syscall::MsgSend => L(Local::Port(PortCall::Send)),
         Syscall::MsgReceive => L(Local::Port(PortCall::Receive)),
+        Syscall::PortBootstrap => L(Local::Port(PortCall::Bootstrap)),
+        Syscall::TaskSelf => L(Local::Port(PortCall::TaskSelf)),
         Syscall::Write => H(Home::Write),
         Syscall::Read => H(Home::Read),
         Syscall::Wait => H(Home::Wait),

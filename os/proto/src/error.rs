@@ -67,6 +67,8 @@ pub enum DecodeError {
     ResultWithError,
     /// A [`crate::ProtocolError`] with a reason code this version does not define.
     UnknownReason(u8),
+    /// A [`crate::Kind::Net`] message whose op or body is malformed ([`crate::net`]).
+    BadNet,
 }
 
 /// Why a message cannot be encoded.
@@ -178,6 +180,7 @@ impl fmt::Display for DecodeError {
             DecodeError::BadStatus(word) => write!(f, "{word:#x} is not a wait status"),
             DecodeError::ResultWithError => write!(f, "a failed call's reply carries a result"),
             DecodeError::UnknownReason(n) => write!(f, "unknown protocol-error reason {n}"),
+            DecodeError::BadNet => write!(f, "a malformed network message"),
         }
     }
 }

@@ -36,6 +36,7 @@ mod error;
 pub mod fragment;
 pub mod marshal;
 pub mod message;
+pub mod net;
 mod wire;
 
 pub use error::{DecodeError, EncodeError, FragmentError};

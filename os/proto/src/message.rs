@@ -25,6 +25,8 @@
 //! - [`Kind::ForkHere`] (central → satellite): `parent` 8, `pc` 12.
 //! - [`Kind::Stats`] (central → satellite): no body; the reply's data is the satellite's
 //!   [`ox_abi::NodeStats`].
+//! - [`Kind::Net`] (either way, between kernels): `op` 8, `to` 12, `from` 16, `n` 20, the op's
+//!   body 24.. ([`crate::net`]).
 //! - [`Kind::Reply`] (either way, answering a request): `result` 8, `errno` 12, `signal` 16,
 //!   `n` 20, data 24...
 //! - [`Kind::ProtocolError`] (either way, answering an undecodable request): `reason` 8,
@@ -41,6 +43,7 @@ use alloc::vec::Vec;
 use ox_abi::{Errno, Signal, Syscall, WaitStatus, MAX_ARGS};
 
 use crate::error::{DecodeError, EncodeError};
+use crate::net::{Net, NetOp};
 use crate::wire::{put_u16, put_u32, Reader};
 use crate::{MAX_DATA, VERSION};
 
@@ -83,6 +86,9 @@ pub enum Kind {
     /// Report the satellite's kernel counters ([`ox_abi::NodeStats`]) in the reply's data.
     /// Numbered apart from the process kinds (1..), which may grow.
     Stats = 16,
+    /// Between the nodes' kernels: a port message, or the bookkeeping of rights
+    /// ([`crate::net`]). The central relays one addressed to another satellite. No reply.
+    Net = 17,
     /// The answer to a request.
     Reply = 0x80,
     /// The answer to a request the receiver could not decode.
@@ -95,7 +101,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in number order.
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::StubExecutes,
         Kind::Signal,
         Kind::Exit,
@@ -107,6 +113,7 @@ impl Kind {
         Kind::Parent,
         Kind::ForkHere,
         Kind::Stats,
+        Kind::Net,
         Kind::Reply,
         Kind::ProtocolError,
         Kind::Output,
@@ -217,6 +224,8 @@ pub enum Request {
     /// the encoded counters. `pid` is the process that asked (`stats`), which waits for the
     /// reply.
     Stats,
+    /// A port message or right bookkeeping between kernels ([`crate::net`]). `pid` is 0.
+    Net(Net),
 }
 
 /// The answer to a request.
@@ -362,6 +371,7 @@ impl Message {
             Body::Request(Request::Parent { .. }) => Kind::Parent,
             Body::Request(Request::ForkHere { .. }) => Kind::ForkHere,
             Body::Request(Request::Stats) => Kind::Stats,
+            Body::Request(Request::Net(_)) => Kind::Net,
             Body::Reply(_) => Kind::Reply,
             Body::ProtocolError(_) => Kind::ProtocolError,
             Body::Output(_) => Kind::Output,
@@ -381,11 +391,20 @@ impl Message {
 
     /// Bytes of the encoded message.
     pub fn encoded_len(&self) -> usize {
-        fixed_len(self.kind()) + self.data().len()
+        match &self.body {
+            Body::Request(Request::Net(net)) => fixed_len(Kind::Net) + net.op.encode().len(),
+            _ => fixed_len(self.kind()) + self.data().len(),
+        }
     }
 
     /// The message as bytes, or `DataTooLong` if its variable part exceeds [`MAX_DATA`].
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
+        if let Body::Request(Request::Net(net)) = &self.body {
+            let body = net.op.encode();
+            let mut out = self.encode_head(body.len())?;
+            out.extend_from_slice(&body);
+            return Ok(out);
+        }
         let data = self.data();
         let mut out = self.encode_head(data.len())?;
         out.extend_from_slice(data);
@@ -441,6 +460,12 @@ impl Message {
                 put_u32(&mut out, *pc);
             }
             Body::Request(Request::Stats) => {}
+            Body::Request(Request::Net(net)) => {
+                put_u32(&mut out, net.op.code());
+                put_u32(&mut out, net.to);
+                put_u32(&mut out, net.from);
+                put_u32(&mut out, n);
+            }
             Body::Reply(reply) => {
                 let (result, errno) = match reply.result {
                     Ok(value) => (value, 0),
@@ -546,6 +571,13 @@ impl Message {
                 Body::Request(Request::ForkHere { parent, pc })
             }
             Kind::Stats => Body::Request(Request::Stats),
+            Kind::Net => {
+                let code = r.u32()?;
+                let to = r.u32()?;
+                let from = r.u32()?;
+                let body = data(&mut r)?;
+                Body::Request(Request::Net(Net { to, from, op: NetOp::decode(code, &body)? }))
+            }
             Kind::Reply => {
                 let value = r.u32()?;
                 let errno = r.u32()?;
@@ -629,6 +661,7 @@ pub fn fixed_len(kind: Kind) -> usize {
         Kind::ReadImage | Kind::WriteImage | Kind::ForkHere | Kind::Output => HEADER + 8,
         Kind::Reply => REPLY_FIXED,
         Kind::Stats => HEADER,
+        Kind::Net => HEADER + 16,
     }
 }
 
@@ -744,6 +777,21 @@ mod tests {
         let mut start = Message::request(1, Request::Start { pc: 4 }).encode().unwrap();
         start.push(0);
         assert_eq!(Message::decode(&start), Err(DecodeError::TrailingBytes { extra: 1 }));
+    }
+
+    #[test]
+    fn a_net_message_has_the_documented_bytes_and_round_trips() {
+        use crate::net::{NetKind, NetRight, PortRef};
+        let dest = NetRight { kind: NetKind::Send, port: PortRef { node: 2, id: 5 } };
+        let op = NetOp::Message { dest, reply: None, id: 9, items: Vec::new() };
+        let message = Message::request(0, Request::Net(Net { to: 2, from: 1, op }));
+        let bytes = message.encode().unwrap();
+        assert_eq!(bytes.len(), message.encoded_len());
+        assert_eq!(&bytes[..24], &[1, 17, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 1, 0, 0, 0, 32, 0, 0, 0]);
+        assert_eq!(Message::decode(&bytes), Ok(message));
+        for len in 0..bytes.len() {
+            assert!(Message::decode(&bytes[..len]).is_err(), "prefix of {len} bytes decoded");
+        }
     }
 
     #[test]
