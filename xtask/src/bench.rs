@@ -20,8 +20,12 @@
 //! nothing) and when it first writes every page of it (each page copied, as an eager fork would
 //! copy them, plus the faults that do it). The VM's goal is N ≤ 0.10 × M.
 //!
-//! And `port-rpc: local=N`: the central's instructions per 8-byte request and answer between
-//! two processes on it, through ports (the goal: at most 2,500, ten getpid round trips).
+//! And `port-rpc: local=N local-us=T remote=M remote-us=U`: the central's instructions per
+//! 8-byte request and answer between two processes on it, through ports (the goal: at most
+//! 2,500, ten getpid round trips), and the three nodes' instructions for the same between a
+//! client on satellite 1 and a server on satellite 2 (the central relaying), each with the
+//! virtual time of one round trip. And `port-ool-1m: ool=A inline=B`: virtual µs to move 1 MiB
+//! to another process of the central out of line (copy-on-write) and inline.
 //!
 //! And `vm-faults: node=N zero-fill=Z cow=C`, once for the central and once for satellite 1:
 //! the node's instructions for one zero-fill fault and one copy-on-write fault, beyond the
@@ -77,6 +81,7 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
         .map_err(|e| format!("cannot start {}: {e}", orrery.display()))?;
     let stdout = child.stdout.take().ok_or("the emulator's output is not piped")?;
     let (mut bulk, mut cow, mut fork, mut faults, mut rpc) = (None, None, None, Vec::new(), None);
+    let (mut rpc_remote, mut ool) = (None, None);
     for line in BufReader::new(stdout).lines() {
         let line = line.map_err(|e| format!("reading the emulator's output: {e}"))?;
         println!("{line}");
@@ -92,6 +97,12 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
         if let Some((_, figures)) = line.split_once("satbench: port-rpc ") {
             rpc = figures.split(" (").next().map(str::to_string);
         }
+        if let Some((_, figures)) = line.split_once("satbench: port-rpc-remote ") {
+            rpc_remote = figures.split(" (").next().map(str::to_string);
+        }
+        if let Some((_, figures)) = line.split_once("satbench: port-ool-1m ") {
+            ool = figures.split(" (").next().map(str::to_string);
+        }
         if let Some((_, figures)) = line.split_once("vm-faults ") {
             faults.extend(figures.split(" (").next().map(str::to_string));
         }
@@ -105,9 +116,13 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
         Some(figures) => println!("fork-cow-256k: {figures}"),
         None => return Err("satbench printed no fork-cow-256k figures".to_string()),
     }
-    match rpc {
-        Some(figures) => println!("port-rpc: {figures}"),
-        None => return Err("satbench printed no port-rpc figure".to_string()),
+    match rpc.zip(rpc_remote) {
+        Some((local, remote)) => println!("port-rpc: {local} {remote}"),
+        None => return Err("satbench printed no port-rpc figures (local and remote)".to_string()),
+    }
+    match ool {
+        Some(figures) => println!("port-ool-1m: {figures}"),
+        None => return Err("satbench printed no port-ool-1m figures".to_string()),
     }
     if faults.is_empty() {
         return Err("satbench printed no vm-faults figures".to_string());

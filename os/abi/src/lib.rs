@@ -89,8 +89,33 @@ pub const NOTIFY_SEND_ONCE: u32 = 0x47;
 pub const MSG_ITEM_INLINE: u32 = 1;
 /// Item kind: a port right (words: name, disposition as sent; name, `PORT_RIGHT_*` received).
 pub const MSG_ITEM_PORT: u32 = 2;
+/// Item kind: out-of-line memory (words: address, size — both page multiples — as sent; the
+/// address where the region was placed, and its size, as received). It travels copy-on-write.
+pub const MSG_ITEM_MEMORY: u32 = 3;
 /// The largest message, header and items (`msg_send`'s `size`; `EMSGSIZE`-like `E2BIG` above).
 pub const MSG_SIZE_MAX: u32 = 8192;
+/// The most items in one message.
+pub const MSG_ITEMS_MAX: u32 = 64;
+
+/// Name service request (to the bootstrap port): register the send right (item 2) under the
+/// name (item 1, inline, 1 to [`NS_NAME_MAX`] bytes). Answered on the reply right with
+/// [`NS_REPLY`]: an inline errno word (0, `EEXIST`, `ENOSPC`, `ENAMETOOLONG`, `EINVAL`).
+pub const NS_REGISTER: u32 = 0x4e53_0001;
+/// Name service request: look up the name (item 1, inline). Answered with [`NS_REPLY`]: an
+/// inline errno word (0 or `ENOENT`) and, on success, a send right.
+pub const NS_LOOKUP: u32 = 0x4e53_0002;
+/// The id of the name service's answers.
+pub const NS_REPLY: u32 = 0x4e53_0064;
+/// The longest name the name service keeps.
+pub const NS_NAME_MAX: usize = 64;
+/// Task port request: answered with [`TASK_REPLY`], an inline of three words: 0, the task's
+/// pid, its node.
+pub const TASK_INFO: u32 = 0x5441_0001;
+/// Task port request: kill the task (`SIGKILL`). Answered with [`TASK_REPLY`], an inline
+/// errno word.
+pub const TASK_TERMINATE: u32 = 0x5441_0002;
+/// The id of a task port's answers.
+pub const TASK_REPLY: u32 = 0x5441_0064;
 
 /// A message as `msg_send` reads it and `msg_receive` writes it: six little-endian words —
 /// for a send: destination name, its disposition, reply name (0: none), its disposition, id,
@@ -345,11 +370,16 @@ pub enum Syscall {
     /// `msg_receive(name, buf, size, timeout) -> bytes`: receives from a port or port set into
     /// `buf`, waiting up to `timeout` ticks.
     MsgReceive = 81,
+    /// `port_bootstrap() -> name`: a send right to the name service on the central (the
+    /// bootstrap port, reached from any node).
+    PortBootstrap = 82,
+    /// `task_self() -> name`: a send right to the caller's task port.
+    TaskSelf = 83,
 }
 
 impl Syscall {
     /// Every system call, in number order.
-    pub const ALL: [Syscall; 57] = [
+    pub const ALL: [Syscall; 59] = [
         Syscall::Write,
         Syscall::Read,
         Syscall::Exit,
@@ -407,6 +437,8 @@ impl Syscall {
         Syscall::PortRequestNotification,
         Syscall::MsgSend,
         Syscall::MsgReceive,
+        Syscall::PortBootstrap,
+        Syscall::TaskSelf,
     ];
 
     /// The call with number `number`, if there is one (one table look-up: this runs on every
@@ -475,6 +507,8 @@ impl Syscall {
             Syscall::PortRequestNotification => "port_request_notification",
             Syscall::MsgSend => "msg_send",
             Syscall::MsgReceive => "msg_receive",
+            Syscall::PortBootstrap => "port_bootstrap",
+            Syscall::TaskSelf => "task_self",
         }
     }
 }

@@ -19,25 +19,36 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use ox_abi::{
-    Errno, MsgHeader, MSG_COPY_SEND, MSG_ITEM_INLINE, MSG_ITEM_PORT, MSG_MAKE_SEND, MSG_MAKE_SEND_ONCE,
-    MSG_MOVE_RECEIVE, MSG_MOVE_SEND, MSG_MOVE_SEND_ONCE, MSG_SIZE_MAX, NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS,
-    NOTIFY_PORT_DESTROYED, PORT_RIGHT_DEAD_NAME, PORT_RIGHT_PORT_SET, PORT_RIGHT_RECEIVE, PORT_RIGHT_SEND,
-    PORT_RIGHT_SEND_ONCE,
+    Errno, MsgHeader, MSG_COPY_SEND, MSG_ITEMS_MAX, MSG_ITEM_INLINE, MSG_ITEM_MEMORY, MSG_ITEM_PORT,
+    MSG_MAKE_SEND, MSG_MAKE_SEND_ONCE, MSG_MOVE_RECEIVE, MSG_MOVE_SEND, MSG_MOVE_SEND_ONCE, MSG_SIZE_MAX,
+    NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS, NOTIFY_PORT_DESTROYED, PORT_RIGHT_DEAD_NAME, PORT_RIGHT_PORT_SET,
+    PORT_RIGHT_RECEIVE, PORT_RIGHT_SEND, PORT_RIGHT_SEND_ONCE,
 };
 use ox_ipc::{
     Disposition, Header, Ipc, IpcError, Item, Message, Name, Notify, Received, ReceivedItem, RightKind,
     TaskId, Wakeups,
 };
 use ox_proto::calls::PortCall;
+use ox_proto::net::NetOp;
 
 use crate::global::Global;
+use crate::netmsg::{self, Net};
 use crate::task::chan::{self, Chan, Class};
 use crate::task::proc::{self, copy_in, copy_out};
 use crate::task::{sched, signal};
 use crate::timer;
+use crate::vm::Captured;
 
-/// The node's ports and name spaces.
-static IPC: Global<Option<Ipc<()>>> = Global::new("ports", None);
+/// The node's ports and name spaces, and the network message service's books.
+struct Ports {
+    ipc: Ipc<Captured>,
+    net: Net,
+}
+
+static PORTS: Global<Option<Ports>> = Global::new("ports", None);
+
+/// How the kernel sends a `Net` message to a node.
+static TRANSMIT: Global<Option<fn(u32, &ox_proto::Message)>> = Global::new("net transmit", None);
 
 /// Receivers waiting for a message on a port (id: the port's key).
 static PORT_MESSAGE: Class = Class::new("port message");
@@ -49,9 +60,81 @@ static PORT_ROOM: Class = Class::new("port room");
 /// Wait for ever.
 const FOREVER: u32 = u32::MAX;
 
-fn with_ipc<R>(f: impl FnOnce(&mut Ipc<()>) -> R) -> R {
-    let mut ipc = IPC.lock();
-    f(ipc.get_or_insert_with(Ipc::new))
+/// The most out-of-line memory one message carries to another node: it travels inside one
+/// `Net` message (a larger region would need a streamed transfer).
+const OOL_REMOTE_MAX: u32 = 8192;
+
+/// Starts the node's ports: this is node `me`, the central is `central` (if known yet), and
+/// `transmit` sends a `Net` message towards a node.
+pub fn init(me: u32, central: Option<u32>, transmit: fn(u32, &ox_proto::Message)) {
+    let mut ipc = Ipc::new();
+    let net = Net::new(&mut ipc, me, central);
+    *PORTS.lock() = Some(Ports { ipc, net });
+    *TRANSMIT.lock() = Some(transmit);
+}
+
+fn with_ports<R>(f: impl FnOnce(&mut Ports) -> R) -> R {
+    let mut ports = PORTS.lock();
+    f(ports.as_mut().unwrap_or_else(|| panic!("a port call before ipcall::init")))
+}
+
+fn with_ipc<R>(f: impl FnOnce(&mut Ipc<Captured>) -> R) -> R {
+    with_ports(|p| f(&mut p.ipc))
+}
+
+/// This node's index.
+pub fn node() -> u32 {
+    with_ports(|p| p.net.node())
+}
+
+/// The central is node `central` (a satellite learns it from the central's hello).
+pub fn set_central(central: u32) {
+    with_ports(|p| p.net.set_central(central));
+}
+
+/// A `Net` message for this node, from node `from`.
+pub fn net_receive(from: u32, op: NetOp) {
+    let woken = with_ports(|p| {
+        let mut woken = Vec::new();
+        p.net.receive(&mut p.ipc, from, op, &mut woken);
+        woken
+    });
+    wake(Wakeups { keys: woken });
+}
+
+/// Node `node` is dead: its ports die here, its references are dropped.
+pub fn node_dead(node: u32) {
+    net_receive(node, NetOp::NodeDead { node });
+}
+
+/// Sends what the service queued, then does its work until there is none (its own sends
+/// and deliveries make more), waking who it concerns.
+fn settle() {
+    if with_ports(|p| p.net.settling(true)) {
+        return;
+    }
+    let transmit = *TRANSMIT.lock();
+    loop {
+        let (more, woken, out, me) = with_ports(|p| {
+            let mut woken = Vec::new();
+            let stepped = p.net.step(&mut p.ipc, &mut woken);
+            let woken = p.net.claim(woken);
+            let out = p.net.take_out();
+            (stepped || p.net.busy(), woken, out, p.net.node())
+        });
+        for (to, op) in out {
+            if let Some(transmit) = transmit {
+                transmit(to, &netmsg::message(me, to, op));
+            }
+        }
+        for key in woken {
+            sched::wakeup(chan_of(key));
+        }
+        if !more {
+            break;
+        }
+    }
+    with_ports(|p| p.net.settling(false));
 }
 
 /// The caller's task, made when it first uses a port.
@@ -74,9 +157,17 @@ fn chan_of(key: u64) -> Chan {
     }
 }
 
+/// Wakes the sleepers of `wakeups`; what is the network message service's work is done now.
 fn wake(wakeups: Wakeups) {
-    for key in wakeups.keys {
+    let (rest, busy) = with_ports(|p| {
+        let rest = p.net.claim(wakeups.keys);
+        (rest, p.net.busy())
+    });
+    for key in rest {
         sched::wakeup(chan_of(key));
+    }
+    if busy {
+        settle();
     }
 }
 
@@ -169,6 +260,22 @@ pub fn serve(call: PortCall, a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
         }
         PortCall::Send => send(task, a[0], a[1], a[2]),
         PortCall::Receive => receive(task, name, a[1], a[2], a[3]),
+        PortCall::Bootstrap => {
+            let (given, woken) = with_ports(|p| {
+                let mut woken = Vec::new();
+                (p.net.bootstrap(&mut p.ipc, task, &mut woken), woken)
+            });
+            wake(Wakeups { keys: woken });
+            given.map(|n| n.0)
+        }
+        PortCall::TaskSelf => {
+            let (given, woken) = with_ports(|p| {
+                let mut woken = Vec::new();
+                (p.net.task_self(&mut p.ipc, task.0, &mut woken), woken)
+            });
+            wake(Wakeups { keys: woken });
+            given.map(|n| n.0)
+        }
     }
 }
 
@@ -194,6 +301,11 @@ fn send(task: TaskId, msg: u32, size: u32, timeout: u32) -> Result<u32, Errno> {
     let until = timer::ticks().saturating_add(timeout);
     loop {
         let message = parse(&bytes)?;
+        let memory: u32 =
+            message.items.iter().map(|i| if let Item::Memory(m) = i { m.size() } else { 0 }).sum();
+        if memory > OOL_REMOTE_MAX && with_ports(|p| p.net.forwards(&p.ipc, task, message.header.dest.0)) {
+            return Err(Errno::TooBig);
+        }
         match with_ipc(|ipc| ipc.send(task, message)) {
             Ok(wakeups) => {
                 wake(wakeups);
@@ -215,7 +327,7 @@ fn word(bytes: &[u8], at: usize) -> Result<u32, Errno> {
 }
 
 /// A message from its user layout.
-fn parse(bytes: &[u8]) -> Result<Message<()>, Errno> {
+fn parse(bytes: &[u8]) -> Result<Message<Captured>, Errno> {
     let w = |i: usize| word(bytes, 4 * i);
     let dest = (Name(w(0)?), disposition(w(1)?)?);
     let reply = match w(2)? {
@@ -223,6 +335,9 @@ fn parse(bytes: &[u8]) -> Result<Message<()>, Errno> {
         name => Some((Name(name), disposition(w(3)?)?)),
     };
     let (id, count) = (w(4)?, w(5)? as usize);
+    if count > MSG_ITEMS_MAX as usize {
+        return Err(Errno::Inval);
+    }
     let mut at = MsgHeader::SIZE;
     let mut items = Vec::new();
     for _ in 0..count {
@@ -237,6 +352,12 @@ fn parse(bytes: &[u8]) -> Result<Message<()>, Errno> {
                 items.push(Item::Port(Name(word(bytes, at + 4)?), disposition(word(bytes, at + 8)?)?));
                 at += 12;
             }
+            MSG_ITEM_MEMORY => {
+                let (addr, size) = (word(bytes, at + 4)?, word(bytes, at + 8)?);
+                let captured = proc::table().current().space().capture(addr, size)?;
+                items.push(Item::Memory(captured));
+                at += 12;
+            }
             _ => return Err(Errno::Inval),
         }
     }
@@ -246,28 +367,35 @@ fn parse(bytes: &[u8]) -> Result<Message<()>, Errno> {
     Ok(Message { header: Header { dest, reply, id }, items })
 }
 
-/// A received message in its user layout.
-fn layout(received: &Received<()>) -> Vec<u8> {
+/// A received message in its user layout; its out-of-line regions are placed in the current
+/// process's space (one that finds no room there is dropped: address 0, its size kept).
+fn layout(received: Received<Captured>) -> Vec<u8> {
     let mut out = Vec::new();
     let (reply, reply_right) = received.reply.map_or((0, 0), |(n, k)| (n.0, right_word(k)));
     let push = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
     for v in [received.port.0, reply, reply_right, received.id, received.items.len() as u32, 0] {
         push(&mut out, v);
     }
-    for item in &received.items {
+    for item in received.items {
         match item {
             ReceivedItem::Inline(data) => {
                 push(&mut out, MSG_ITEM_INLINE);
                 push(&mut out, data.len() as u32);
-                out.extend_from_slice(data);
+                out.extend_from_slice(&data);
                 out.resize(out.len().next_multiple_of(4), 0);
             }
             ReceivedItem::Port(name, kind) => {
                 push(&mut out, MSG_ITEM_PORT);
                 push(&mut out, name.0);
-                push(&mut out, right_word(*kind));
+                push(&mut out, right_word(kind));
             }
-            ReceivedItem::Memory(()) => {}
+            ReceivedItem::Memory(captured) => {
+                let size = captured.size();
+                let at = proc::table().current().space().place(captured).unwrap_or(0);
+                for v in [MSG_ITEM_MEMORY, at, size] {
+                    push(&mut out, v);
+                }
+            }
         }
     }
     let size = out.len() as u32;
@@ -289,7 +417,7 @@ fn receive(task: TaskId, name: Name, buf: u32, size: u32, timeout: u32) -> Resul
         wake(wakeups);
         match received {
             Some(message) => {
-                let bytes = layout(&message);
+                let bytes = layout(message);
                 copy_out(buf, &bytes)?;
                 return Ok(bytes.len() as u32);
             }
@@ -304,15 +432,22 @@ fn receive(task: TaskId, name: Name, buf: u32, size: u32, timeout: u32) -> Resul
 /// Process `pid` ended: every right it held is released (its ports die, their senders see
 /// dead names).
 pub fn task_exit(pid: u32) {
-    let wakeups = with_ipc(|ipc| ipc.remove_task(TaskId(pid)));
-    wake(wakeups);
+    let woken = with_ports(|p| {
+        let mut woken = p.ipc.remove_task(TaskId(pid)).keys;
+        p.net.task_gone(&mut p.ipc, pid, &mut woken);
+        woken
+    });
+    wake(Wakeups { keys: woken });
 }
 
 /// Puts the ports' counters in `stats`: ports, names (port sets included) and queued
-/// messages alive on this node.
+/// messages alive on this node — less the network message service's standing ports (its
+/// notification port, and the name service's on the central), so that a node with nothing
+/// in use counts 0 — and adds the port messages from other nodes it dropped to `dropped`.
 pub fn count_into(stats: &mut ox_abi::NodeStats) {
-    let counts = with_ipc(|ipc| ipc.counts());
-    stats.ports = counts.ports as u32;
-    stats.port_names = (counts.names + counts.sets) as u32;
+    let (counts, (ports, names), dropped) = with_ports(|p| (p.ipc.counts(), p.net.standing(), p.net.dropped));
+    stats.dropped = stats.dropped.wrapping_add(dropped);
+    stats.ports = counts.ports.saturating_sub(ports) as u32;
+    stats.port_names = (counts.names + counts.sets).saturating_sub(names) as u32;
     stats.port_messages = counts.messages as u32;
 }

@@ -47,6 +47,7 @@ pub mod intc;
 pub mod ipcall;
 pub mod linkport;
 pub mod message;
+pub mod netmsg;
 pub mod pmap;
 pub mod power;
 pub mod signal;

@@ -9,7 +9,8 @@
 //! | 2 | 2 | reserved, 0 |
 //! | 4 | … | the body of the kind |
 //!
-//! - `Hello` (central → satellite): no body. "Are you there, and what have you got?"
+//! - `Hello` (central → satellite): `central: u32`, the central's node index (a satellite
+//!   names the central's ports with it). "Are you there, and what have you got?"
 //! - `HelloReply` (satellite → central): `node: u32`, `ram: u32` (bytes), `free_frames: u32`,
 //!   `total_frames: u32`, each measured by the satellite kernel when it answers.
 //!
@@ -47,8 +48,11 @@ pub struct HelloReply {
 /// A parsed message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Message {
-    /// [`Kind::Hello`].
-    Hello,
+    /// [`Kind::Hello`], from the central node `central`.
+    Hello {
+        /// The central's node index.
+        central: u32,
+    },
     /// [`Kind::HelloReply`].
     HelloReply(HelloReply),
 }
@@ -64,12 +68,15 @@ impl Message {
     /// Writes the message into `out`; returns its length.
     pub fn encode(&self, out: &mut [u8; MAX_MESSAGE]) -> usize {
         let kind = match self {
-            Message::Hello => Kind::Hello,
+            Message::Hello { .. } => Kind::Hello,
             Message::HelloReply(_) => Kind::HelloReply,
         };
         out[..4].copy_from_slice(&[VERSION, kind as u8, 0, 0]);
         match self {
-            Message::Hello => 4,
+            Message::Hello { central } => {
+                out[4..8].copy_from_slice(&central.to_le_bytes());
+                8
+            }
             Message::HelloReply(r) => {
                 for (i, value) in [r.node, r.ram, r.free_frames, r.total_frames].into_iter().enumerate() {
                     out[4 + i * 4..8 + i * 4].copy_from_slice(&value.to_le_bytes());
@@ -85,7 +92,7 @@ impl Message {
             return None;
         }
         match bytes[1] {
-            1 if bytes.len() == 4 => Some(Message::Hello),
+            1 if bytes.len() == 8 => Some(Message::Hello { central: word(bytes, 4)? }),
             2 if bytes.len() == 20 => Some(Message::HelloReply(HelloReply {
                 node: word(bytes, 4)?,
                 ram: word(bytes, 8)?,

@@ -27,8 +27,8 @@ use ox_abi::{
     VM_INHERIT_NONE, VM_INHERIT_SHARE, VM_PROT_ALL,
 };
 use ox_vm::{
-    FaultError, FrameId, Inheritance, Lookup, Map, OutOfFrames, PageIndex, PhysMem, Placement, Pmap, Prot,
-    VAddr, Vm, VmError,
+    FaultError, FrameId, Inheritance, Lookup, Map, MapCopy, OutOfFrames, PageIndex, PhysMem, Placement, Pmap,
+    Prot, VAddr, Vm, VmError,
 };
 
 use crate::exception::code;
@@ -549,6 +549,96 @@ impl AddressSpace {
         let map = self.map();
         let child = with_vm(|vm| map.fork(vm, KernelPmap(table))).map_err(errno)?;
         Ok(AddressSpace { map: Some(child), heap_start, brk })
+    }
+}
+
+/// A region captured copy-on-write for a message's out-of-line item (`ox_vm::MapCopy`), in a
+/// port's queue until it is received; dropped unreceived, it gives its memory back.
+pub struct Captured(Option<MapCopy>);
+
+impl Captured {
+    /// Bytes of the region.
+    pub fn size(&self) -> u32 {
+        self.0.as_ref().map_or(0, MapCopy::size)
+    }
+
+    /// A region holding `data` (its pages zero-filled past the end), in no space yet: the
+    /// out-of-line memory of a message that came from another node.
+    pub fn from_bytes(data: &[u8]) -> Result<Captured, Errno> {
+        let size = page_up(u32::try_from(data.len()).map_err(|_| Errno::Inval)?.max(1));
+        let table = PageTable::new(0)?;
+        let mut map = Map::new(VAddr(USER_BASE), VAddr(USER_TOP), KernelPmap(table)).map_err(errno)?;
+        let copied = with_vm(|vm| {
+            let copied = map
+                .allocate(
+                    vm,
+                    Placement::Anywhere { min: VAddr(USER_BASE), max: VAddr(USER_TOP) },
+                    size,
+                    Prot::DEFAULT,
+                )
+                .and_then(|at| map.write(vm, at, data).map_err(|_| VmError::ResourceShortage).map(|()| at))
+                .and_then(|at| map.copy_in(vm, at, size));
+            drop(map.destroy(vm));
+            copied
+        });
+        copied.map(|c| Captured(Some(c))).map_err(call_errno)
+    }
+}
+
+impl Drop for Captured {
+    fn drop(&mut self) {
+        if let Some(copy) = self.0.take() {
+            with_vm(|vm| copy.discard(vm));
+        }
+    }
+}
+
+impl AddressSpace {
+    /// Captures `size` bytes from `addr` (page multiples, allocated and readable)
+    /// copy-on-write, for a message.
+    pub fn capture(&mut self, addr: u32, size: u32) -> Result<Captured, Errno> {
+        let map = self.map.as_mut().ok_or(Errno::Fault)?;
+        with_vm(|vm| map.copy_in(vm, VAddr(addr), size)).map(|c| Captured(Some(c))).map_err(call_errno)
+    }
+
+    /// Places a captured region anywhere in this space (readable and writable); its address.
+    pub fn place(&mut self, mut captured: Captured) -> Result<u32, Errno> {
+        let map = self.map.as_mut().ok_or(Errno::Fault)?;
+        let Some(copy) = captured.0.take() else { return Err(Errno::Inval) };
+        match with_vm(|vm| map.copy_out(vm, copy)) {
+            Ok(at) => Ok(at.0),
+            Err((e, copy)) => {
+                captured.0 = Some(copy);
+                Err(call_errno(e))
+            }
+        }
+    }
+
+    /// The bytes of a captured region (to send it to another node), read through a scratch
+    /// map; the region is left as it was.
+    pub fn read_captured(captured: &mut Captured) -> Result<Vec<u8>, Errno> {
+        let Some(copy) = captured.0.take() else { return Err(Errno::Inval) };
+        let size = copy.size();
+        let table = PageTable::new(0)?;
+        let mut map = Map::new(VAddr(USER_BASE), VAddr(USER_TOP), KernelPmap(table)).map_err(errno)?;
+        let result = with_vm(|vm| match map.copy_out(vm, copy) {
+            Ok(at) => {
+                let mut bytes = alloc::vec![0; size as usize];
+                let read = map.read(vm, at, &mut bytes).map_err(|_| Errno::Fault).map(|()| bytes);
+                // The scratch map's entries keep the region: capture it back before it goes.
+                let back = map.copy_in(vm, at, size).map_err(call_errno);
+                drop(map.destroy(vm));
+                back.map(|c| (c, read))
+            }
+            Err((e, copy)) => {
+                drop(map.destroy(vm));
+                copy.discard(vm);
+                Err(call_errno(e))
+            }
+        });
+        let (copy, read) = result?;
+        captured.0 = Some(copy);
+        read
     }
 }
 

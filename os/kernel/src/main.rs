@@ -40,6 +40,7 @@ mod elf;
 mod file;
 mod fs;
 mod images;
+mod net;
 mod pipe;
 mod place;
 mod proc;
@@ -106,6 +107,7 @@ extern "C" fn kmain(node_id: u32, ram_size: u32) -> ! {
     console::init();
     intc::init();
     fs::mount_root();
+    ox_kcore::ipcall::init(node_id, Some(node_id), net::transmit);
     remote::start(satellites::boot_all());
     timer::start();
     kprintln!("timer tick {} us, {} user programs embedded", ox_abi::TICK_NS / 1000, images::IMAGES.len());

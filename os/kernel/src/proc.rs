@@ -361,9 +361,12 @@ pub fn exit(status: WaitStatus) -> ! {
     for id in open {
         file::close(id);
     }
+    // Its rights go first: that wakes their ports' receivers (the table is locked for it).
+    let pid = table().current().pid;
+    ox_kcore::ipcall::task_exit(pid);
     let mut table = table();
     let me = table.current();
-    let (pid, ppid) = (me.pid, me.ppid);
+    let ppid = me.ppid;
     if pid == 1 {
         let code = match status {
             WaitStatus::Exited(code) => code as u32,
@@ -375,7 +378,6 @@ pub fn exit(status: WaitStatus) -> ! {
     }
     pmap::activate_kernel();
     me.space = None;
-    ox_kcore::ipcall::task_exit(pid);
     let mut orphan_zombie = false;
     let mut orphan_stubs = Vec::new();
     for child in table.user_procs().filter(|p| p.ppid == pid) {

@@ -87,7 +87,11 @@ fn answered(request: &Request) -> bool {
         | Request::ExecImage { .. }
         | Request::ForkHere { .. }
         | Request::Stats => true,
-        Request::StubExecutes(_) | Request::Signal(_) | Request::Exit(_) | Request::Parent { .. } => false,
+        Request::StubExecutes(_)
+        | Request::Signal(_)
+        | Request::Exit(_)
+        | Request::Parent { .. }
+        | Request::Net(_) => false,
     }
 }
 
@@ -150,6 +154,11 @@ pub fn node_link(node: u32) -> Result<usize, Errno> {
         return Err(Errno::HostDown);
     }
     Ok(link)
+}
+
+/// The node of the satellite of link `link`, if there is such a link.
+pub fn link_node(link: usize) -> Option<u32> {
+    LINKS.lock().get(link).map(|l| l.node)
 }
 
 /// Whether the satellite of link `link` is dead (or there is no such link).

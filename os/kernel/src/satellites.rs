@@ -173,7 +173,7 @@ impl<'a> Boot<'a> {
             );
             self.phase = Phase::Hello;
             let mut hello = [0u8; MAX_MESSAGE];
-            let len = Message::Hello.encode(&mut hello);
+            let len = Message::Hello { central: ox_kcore::ipcall::node() }.encode(&mut hello);
             if let Ok(frame) = self.hello.send(&hello[..len], now) {
                 self.port.send(frame);
             }

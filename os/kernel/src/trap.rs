@@ -1,9 +1,12 @@
 //! The central's interrupt lines (the core's `ox_kcore::task::trap` takes every trap from
 //! user mode and the timer's ticks): the UART brings console input (waking its readers), the
 //! link ports bring the satellites' messages. At each tick the links resend what timed out.
-//! A satellite found dead on either (`remote`) has its processes' stubs ended (`stub`).
+//! `Net` messages (ports across nodes) go to `net`. A satellite found dead on either
+//! (`remote`) has its processes' stubs ended (`stub`) and its ports declared dead (`net`).
 
-use crate::{block, console, intc, proc, remote, stub, sysfile};
+use ox_proto::{Body, Request};
+
+use crate::{block, console, intc, net, proc, remote, stub, sysfile};
 
 /// Handles interrupt line `line` (not the timer's); returns whether to preempt (never: the
 /// woken run at the next tick).
@@ -22,9 +25,12 @@ pub fn interrupt(line: u32) -> bool {
         block::IRQ_BLOCK => {}
         line if remote::owns(line) => {
             for (link, message) in remote::on_interrupt(line) {
-                stub::route(link, message);
+                match message.body {
+                    Body::Request(Request::Net(msg)) => net::route(link, msg),
+                    _ => stub::route(link, message),
+                }
             }
-            remote::newly_dead().into_iter().for_each(stub::host_down);
+            remote::newly_dead().into_iter().for_each(net::lost);
         }
         other => panic!("interrupt on line {other}, which no device of ours uses"),
     }
@@ -34,5 +40,5 @@ pub fn interrupt(line: u32) -> bool {
 /// The central's work at a tick: the links' retransmissions.
 pub fn tick() {
     remote::on_tick();
-    remote::newly_dead().into_iter().for_each(stub::host_down);
+    remote::newly_dead().into_iter().for_each(net::lost);
 }

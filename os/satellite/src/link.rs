@@ -156,7 +156,8 @@ impl Link {
 /// needs one.
 fn answer_hello(node: u32, ram: u32, payload: &[u8]) -> Option<Vec<u8>> {
     match Hello::decode(payload) {
-        Some(Hello::Hello) => {
+        Some(Hello::Hello { central }) => {
+            ox_kcore::ipcall::set_central(central);
             let (free_frames, total_frames) = frame::stats();
             kprintln!("hello from the central processor; answering: node {node}, {free_frames} of {total_frames} frames free");
             let reply = Hello::HelloReply(HelloReply { node, ram, free_frames, total_frames });

@@ -88,6 +88,7 @@ extern "C" fn kmain(node_id: u32, ram_size: u32) -> ! {
     );
     task::init(&SATELLITE, proc::NPROC, 1);
     server::init();
+    ox_kcore::ipcall::init(node_id, None, |_, message| link::send(message));
     link::init(node_id, ram_size);
     timer::start();
     sched::run()

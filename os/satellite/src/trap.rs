@@ -70,6 +70,12 @@ fn route(message: Message) {
             );
             None
         }
+        Body::Request(Request::Net(net)) => {
+            if net.to == ox_kcore::ipcall::node() {
+                ox_kcore::ipcall::net_receive(net.from, net.op);
+            }
+            None
+        }
         Body::Request(_) => {
             kprintln!("the central sent {kind:?} about pid {pid}, which a satellite does not serve");
             None

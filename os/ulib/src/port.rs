@@ -5,7 +5,10 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use ox_abi::{Errno, Syscall, MSG_ITEM_INLINE, MSG_ITEM_PORT, MSG_SIZE_MAX};
+use ox_abi::{
+    Errno, Syscall, MSG_ITEM_INLINE, MSG_ITEM_MEMORY, MSG_ITEM_PORT, MSG_SIZE_MAX, NS_LOOKUP, NS_REGISTER,
+    TASK_INFO, TASK_TERMINATE,
+};
 
 use crate::sys::{raw_syscall, Pid};
 
@@ -80,6 +83,83 @@ pub fn request_notification(name: u32, what: u32, notify: u32) -> Result<(), Err
     call(Syscall::PortRequestNotification, [name, what, notify, 0, 0, 0]).map(|_| ())
 }
 
+/// A send right to the name service on the central (the bootstrap port), from any node.
+pub fn bootstrap() -> Result<u32, Errno> {
+    call(Syscall::PortBootstrap, [0; 6])
+}
+
+/// A send right to this process's task port (`TASK_INFO`, `TASK_TERMINATE`).
+pub fn task_self() -> Result<u32, Errno> {
+    call(Syscall::TaskSelf, [0; 6])
+}
+
+/// Sends `msg` to `dest` (a send right, copied) with a send-once reply right to a port made
+/// for the call, and waits up to `timeout` ticks for the answer (Mach's `mach_msg` with send
+/// and receive): the answer, or the error of either half.
+pub fn rpc(dest: u32, id: u32, items: Vec<SendItem>, timeout: u32) -> Result<Got, Errno> {
+    let reply = allocate(PORT_RIGHT_RECEIVE)?;
+    let msg = Msg { dest: (dest, MSG_COPY_SEND), reply: (reply, MSG_MAKE_SEND_ONCE), id, items };
+    let answer = send(&msg, timeout).and_then(|()| receive(reply, timeout));
+    destroy(reply)?;
+    answer
+}
+
+/// The errno word an answer of the name service or a task port opens with: `Ok` for 0.
+fn status(got: &Got) -> Result<(), Errno> {
+    let word = match got.items.first() {
+        Some(GotItem::Inline(bytes)) if bytes.len() >= 4 => {
+            u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+        }
+        _ => return Err(Errno::Inval),
+    };
+    match word {
+        0 => Ok(()),
+        n => Err(Errno::ALL.into_iter().find(|e| *e as u32 == n).unwrap_or(Errno::Inval)),
+    }
+}
+
+/// Registers a send right to `port` (made from its receive right, or copied from a send
+/// right: `disposition`) under `name` in the name service. `EEXIST` if a live port has the
+/// name.
+pub fn register(name: &str, port: u32, disposition: u32) -> Result<(), Errno> {
+    let ns = bootstrap()?;
+    let items = vec![SendItem::Inline(name.as_bytes().to_vec()), SendItem::Port(port, disposition)];
+    let answer = rpc(ns, NS_REGISTER, items, FOREVER);
+    deallocate(ns)?;
+    status(&answer?)
+}
+
+/// A send right to the port registered under `name` (`ENOENT` if none is, or it died).
+pub fn lookup(name: &str) -> Result<u32, Errno> {
+    let ns = bootstrap()?;
+    let answer = rpc(ns, NS_LOOKUP, vec![SendItem::Inline(name.as_bytes().to_vec())], FOREVER);
+    deallocate(ns)?;
+    let answer = answer?;
+    status(&answer)?;
+    match answer.items.get(1) {
+        Some(&GotItem::Port(right, PORT_RIGHT_SEND)) => Ok(right),
+        _ => Err(Errno::Inval),
+    }
+}
+
+/// Asks the task port `task` for its task's pid and node.
+pub fn task_info(task: u32) -> Result<(u32, u32), Errno> {
+    let answer = rpc(task, TASK_INFO, Vec::new(), FOREVER)?;
+    status(&answer)?;
+    match answer.items.first() {
+        Some(GotItem::Inline(b)) if b.len() == 12 => {
+            let word = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+            Ok((word(4), word(8)))
+        }
+        _ => Err(Errno::Inval),
+    }
+}
+
+/// Kills the task of task port `task`.
+pub fn task_terminate(task: u32) -> Result<(), Errno> {
+    status(&rpc(task, TASK_TERMINATE, Vec::new(), FOREVER)?)
+}
+
 /// One item of a message to send.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SendItem {
@@ -87,6 +167,8 @@ pub enum SendItem {
     Inline(Vec<u8>),
     /// A right: a name and a disposition (`MSG_*`).
     Port(u32, u32),
+    /// Out-of-line memory: an address and a size (page multiples), sent copy-on-write.
+    Memory(u32, u32),
 }
 
 /// A message to send.
@@ -128,6 +210,11 @@ impl Msg {
                         push(&mut out, v);
                     }
                 }
+                SendItem::Memory(addr, size) => {
+                    for v in [MSG_ITEM_MEMORY, *addr, *size] {
+                        push(&mut out, v);
+                    }
+                }
             }
         }
         out
@@ -141,6 +228,9 @@ pub enum GotItem {
     Inline(Vec<u8>),
     /// A right, now this process's: its name and kind (`PORT_RIGHT_*`).
     Port(u32, u32),
+    /// Out-of-line memory, now mapped in this process: its address (0 if there was no room
+    /// for it) and size. `vm::deallocate` gives it back.
+    Memory(u32, u32),
 }
 
 /// A received message.
@@ -196,6 +286,10 @@ fn decode(bytes: &[u8]) -> Option<Got> {
             }
             MSG_ITEM_PORT => {
                 got.items.push(GotItem::Port(word(at + 4)?, word(at + 8)?));
+                at += 12;
+            }
+            MSG_ITEM_MEMORY => {
+                got.items.push(GotItem::Memory(word(at + 4)?, word(at + 8)?));
                 at += 12;
             }
             _ => return None,

@@ -42,6 +42,15 @@ pub fn spawn(body: impl FnOnce() -> i32) -> Result<Pid, String> {
     }
 }
 
+/// Starts `body` in a child on satellite node `node` (`rfork`) and returns its pid without
+/// waiting; the child exits with what `body` returns.
+pub fn spawn_on(node: u32, body: impl FnOnce() -> i32) -> Result<Pid, String> {
+    match ok("rfork", sys::rfork(node))? {
+        Fork::Child => sys::exit(body()),
+        Fork::Parent(pid) => Ok(pid),
+    }
+}
+
 /// Waits for child `pid`; its exit code, or why it did not exit.
 pub fn reap(pid: Pid) -> Result<i32, String> {
     match ok("wait", sys::wait(Some(pid)))? {

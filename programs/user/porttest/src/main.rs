@@ -1,13 +1,20 @@
-//! `porttest`: Mach ports on one node (docs/ports.md), as a test, in the spirit of GNU Mach's
+//! `porttest`: Mach ports (docs/ports.md), as a test, in the spirit of GNU Mach's
 //! `tests/test-mach_port.c` and `tests/test-machmsg.c`: rights and reference counts, bad names
 //! and rights, messages with their boundaries, queue limits with a timeout and a blocked sender
 //! woken, rights carried in messages, an RPC between two processes, send-once rights and their
-//! notification, dead-name and no-senders notifications when a process ends, port sets, and a
-//! receive interrupted by a signal.
+//! notification, dead-name and no-senders notifications when a process ends, port sets, a
+//! receive interrupted by a signal, out-of-line memory copy-on-write both ways; and across
+//! nodes, with a child on another node (a satellite: the first satellite from the central,
+//! another satellite from a satellite): an RPC through the name service, rights carried and a
+//! no-senders notification coming back, a full queue holding the far sender back (it times
+//! out, then blocks, and nothing is lost or reordered), a dead name when the far task ends, a
+//! receive right moving with its queue, a task port, out-of-line memory (and more than 8 KiB
+//! of it refused).
 //!
 //! Each case prints `porttest: NAME: ok` or `porttest: NAME: FAILED: why`; the last line is
 //! `porttest: N passed, M failed`. The transcript is the same on any node. Its children stay on
-//! its node (placement `local`): a process's ports live where it runs.
+//! its node (placement `local`) but for the cross-node cases: a process's ports live where it
+//! runs.
 
 #![no_std]
 #![no_main]
@@ -20,7 +27,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use ox_ulib::abi::{Errno, Placement, Signal, Syscall, MSG_SIZE_MAX};
+use ox_ulib::abi::{Errno, Placement, Signal, Syscall, WaitStatus, MSG_SIZE_MAX};
 use ox_ulib::port::{
     self, Got, GotItem, Msg, SendItem, FOREVER, MSG_COPY_SEND, MSG_MAKE_SEND, MSG_MAKE_SEND_ONCE,
     MSG_MOVE_RECEIVE, MSG_MOVE_SEND_ONCE, NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS, NOTIFY_SEND_ONCE,
@@ -29,8 +36,9 @@ use ox_ulib::port::{
 };
 use ox_ulib::println;
 use ox_ulib::signal::{self, Handler};
-use ox_ulib::suite::{self, ensure, ok, reap, refused, spawn, Outcome};
+use ox_ulib::suite::{self, ensure, ok, reap, refused, spawn, spawn_on, Outcome};
 use ox_ulib::sys::{self, Pid};
+use ox_ulib::vm::{self, Place};
 
 ox_ulib::entry!(main);
 
@@ -42,7 +50,7 @@ fn main(_: &[&str]) -> i32 {
         println!("porttest: place local: {}", e.name());
         return 1;
     }
-    let cases: [(&str, fn() -> Outcome); 12] = [
+    let cases: [(&str, fn() -> Outcome); 20] = [
         ("rights and reference counts", rights),
         ("bad names, rights and messages", bad_input),
         ("messages keep boundaries and order", boundaries),
@@ -54,6 +62,14 @@ fn main(_: &[&str]) -> i32 {
         ("a process ends: no senders for its receiver", no_senders),
         ("port sets in arrival order", port_sets),
         ("a blocked receive interrupted by a signal", interrupted),
+        ("out-of-line memory, copy-on-write both ways", out_of_line),
+        ("across nodes: an RPC through the name service", remote_rpc),
+        ("across nodes: rights carried, no senders back", remote_rights),
+        ("across nodes: a full queue holds the far sender back", remote_queue_limit),
+        ("across nodes: a dead name when the far task ends", remote_dead_name),
+        ("across nodes: a receive right moves with its queue", remote_move),
+        ("across nodes: a task port", remote_task_port),
+        ("across nodes: out-of-line memory", remote_out_of_line),
         ("nothing left: no port, name or message on the node", nothing_left),
     ];
     suite::run("porttest", cases)
@@ -367,12 +383,349 @@ fn interrupted() -> Outcome {
     ok("destroy", port::destroy(p))
 }
 
-/// Every case destroyed what it made and its children ended: the node's port counters are 0.
+/// Every case destroyed what it made and its children ended: the port counters of this node
+/// and of the other node are 0 (once the nodes' last words about proxies have crossed).
 fn nothing_left() -> Outcome {
+    for node in [my_node()?, other_node()?] {
+        let mut left = (0, 0, 0);
+        for _ in 0..100 {
+            let stats = ok("stats", sys::stats(node))?;
+            left = (stats.ports, stats.port_names, stats.port_messages);
+            if left == (0, 0, 0) {
+                break;
+            }
+            ok("sleep", sys::sleep(1))?;
+        }
+        ensure(left == (0, 0, 0), || format!("ports, names, messages left: {left:?}"))?;
+    }
+    Ok(())
+}
+
+/// The node this process runs on.
+fn my_node() -> Result<u32, String> {
     let me = sys::getpid();
     let table = ok("ps", sys::ps(64))?;
-    let node = table.iter().find(|p| p.pid == me).map(|p| u32::from(p.node)).ok_or("not in ps")?;
-    let stats = ok("stats", sys::stats(node))?;
-    let left = (stats.ports, stats.port_names, stats.port_messages);
-    ensure(left == (0, 0, 0), || format!("ports, names, messages left: {left:?}"))
+    table.iter().find(|p| p.pid == me).map(|p| u32::from(p.node)).ok_or_else(|| String::from("not in ps"))
+}
+
+/// The satellite the cross-node cases put their child on: satellite 1, or from satellite 1
+/// satellite 2 (if there is one).
+fn other_node() -> Result<u32, String> {
+    let me = my_node()?;
+    Ok(if me == 1 && sys::stats(2).is_ok() { 2 } else { 1 })
+}
+
+/// A name for the name service, this process's own.
+fn service_name(what: &str) -> String {
+    format!("porttest.{}.{what}", sys::getpid())
+}
+
+/// The first inline word of a message.
+fn first_word(got: &Got) -> Option<u32> {
+    match got.items.first() {
+        Some(GotItem::Inline(b)) if b.len() >= 4 => Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        _ => None,
+    }
+}
+
+/// A child on the other node that looks up `name` and sends the port registered under it a
+/// message of id 1 carrying `right` (made by `make` in the child, and kept as the name the
+/// child's body gets), then runs `body` with that name.
+fn remote_child(name: String, make: fn() -> Result<u32, Errno>, body: fn(u32) -> i32) -> Result<Pid, String> {
+    let node = other_node()?;
+    spawn_on(node, move || {
+        let Ok(parent) = port::lookup(&name) else { return 30 };
+        let Ok(mine) = make() else { return 31 };
+        let disposition = if port::port_type(mine).is_ok_and(|t| t & PORT_TYPE_RECEIVE != 0) {
+            MSG_MAKE_SEND
+        } else {
+            MSG_COPY_SEND
+        };
+        if port::send(&Msg::new(parent, MSG_COPY_SEND, 1, vec![SendItem::Port(mine, disposition)]), FOREVER)
+            .is_err()
+        {
+            return 32;
+        }
+        let _ = port::deallocate(parent);
+        body(mine)
+    })
+}
+
+/// Registers a new port under a name of its own; the port and the name.
+fn registered(what: &str) -> Result<(u32, String), String> {
+    let inbox = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
+    let name = service_name(what);
+    ok("register", port::register(&name, inbox, MSG_MAKE_SEND))?;
+    Ok((inbox, name))
+}
+
+/// The send right a remote child sent in its first message.
+fn their_right(inbox: u32) -> Result<u32, String> {
+    let hello = ok("receive the child's right", port::receive(inbox, FOREVER))?;
+    match hello.items[..] {
+        [GotItem::Port(theirs, PORT_RIGHT_SEND)] => Ok(theirs),
+        _ => Err(format!("hello {:?}", hello.items)),
+    }
+}
+
+fn remote_rpc() -> Outcome {
+    let (inbox, name) = registered("rpc")?;
+    refused("a second registration", port::register(&name, inbox, MSG_MAKE_SEND), Errno::Exist)?;
+    let child = spawn_on(other_node()?, move || {
+        let Ok(server) = port::lookup(&service_name_of_parent("rpc")) else { return 30 };
+        let Ok(answer) = port::rpc(server, 40, vec![inline(&[21])], FOREVER) else { return 31 };
+        let _ = port::deallocate(server);
+        if answer.id != 41 || answer.items != [GotItem::Inline(vec![42])] {
+            return 32;
+        }
+        0
+    })?;
+    let request = ok("receive the request", port::receive(inbox, FOREVER))?;
+    let [GotItem::Inline(ref x)] = request.items[..] else { return Err(format!("{:?}", request.items)) };
+    ensure(request.reply.1 == PORT_RIGHT_SEND_ONCE, || format!("reply {:?}", request.reply))?;
+    let answer = Msg::new(request.reply.0, MSG_MOVE_SEND_ONCE, request.id + 1, vec![inline(&[x[0] * 2])]);
+    ok("answer", port::send(&answer, FOREVER))?;
+    let code = reap(child)?;
+    ensure(code == 0, || format!("the child: exit {code}"))?;
+    ok("destroy", port::destroy(inbox))?;
+    refused("a look-up of a dead port's name", port::lookup(&name), Errno::NoEnt)
+}
+
+/// The name the parent registered `what` under, seen from its child.
+fn service_name_of_parent(what: &str) -> String {
+    format!("porttest.{}.{what}", sys::getppid())
+}
+
+fn remote_rights() -> Outcome {
+    let (inbox, name) = registered("rights")?;
+    let child = remote_child(
+        name,
+        || port::allocate(PORT_RIGHT_RECEIVE),
+        |mine| {
+            let Ok(watch) = port::allocate(PORT_RIGHT_RECEIVE) else { return 40 };
+            if port::request_notification(mine, NOTIFY_NO_SENDERS, watch).is_err() {
+                return 41;
+            }
+            // Three messages in order, then the parent lets its rights go.
+            for id in 10..13 {
+                match port::receive(mine, FOREVER) {
+                    Ok(got) if got.id == id => {}
+                    _ => return 42,
+                }
+            }
+            match port::receive(watch, FOREVER) {
+                Ok(note) if note.id == NOTIFY_NO_SENDERS => 0,
+                _ => 43,
+            }
+        },
+    )?;
+    let theirs = their_right(inbox)?;
+    ok("request a second right", port::send(&Msg::new(theirs, MSG_COPY_SEND, 10, vec![]), FOREVER))?;
+    let again = ok("extract", port::extract_right(theirs, MSG_COPY_SEND))?;
+    ensure(again == theirs, || format!("a second name {again} for one port {theirs}"))?;
+    for id in 11..13 {
+        ok("send", port::send(&Msg::new(theirs, MSG_COPY_SEND, id, vec![]), FOREVER))?;
+    }
+    ok("destroy", port::destroy(theirs))?;
+    let code = reap(child)?;
+    ensure(code == 0, || format!("the child: exit {code}"))?;
+    ok("destroy", port::destroy(inbox))
+}
+
+/// Messages the far sender of [`remote_queue_limit`] sends.
+const FAR_MESSAGES: u32 = 12;
+
+fn remote_queue_limit() -> Outcome {
+    let (inbox, name) = registered("limit")?;
+    ok("set the queue limit", port::set_qlimit(inbox, 1))?;
+    let child = spawn_on(other_node()?, move || {
+        let Ok(parent) = port::lookup(&name) else { return 100 };
+        // Polls until the sends would block, then blocks for the rest; the exit code says how
+        // many went without blocking.
+        let mut polled = 0;
+        for id in 1..=FAR_MESSAGES {
+            let message = Msg::new(parent, MSG_COPY_SEND, id, vec![]);
+            if polled == id - 1 && port::send(&message, 0).is_ok() {
+                polled = id;
+            } else if port::send(&message, FOREVER).is_err() {
+                return 101;
+            }
+        }
+        polled as i32
+    })?;
+    ok("sleep", sys::sleep(20))?;
+    for id in 1..=FAR_MESSAGES {
+        let got = ok("receive", port::receive(inbox, FOREVER))?;
+        ensure(got.id == id, || format!("message {} where {id} was due", got.id))?;
+    }
+    let polled = reap(child)?;
+    ensure((1..FAR_MESSAGES as i32).contains(&polled), || format!("{polled} sends went without blocking"))?;
+    ok("destroy", port::destroy(inbox))
+}
+
+fn remote_dead_name() -> Outcome {
+    let (inbox, name) = registered("dead")?;
+    let watch = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
+    let child = remote_child(
+        name,
+        || port::allocate(PORT_RIGHT_RECEIVE),
+        |mine| match port::receive(mine, FOREVER) {
+            Ok(_) => 0,
+            Err(_) => 40,
+        },
+    )?;
+    let theirs = their_right(inbox)?;
+    ok("request dead-name", port::request_notification(theirs, NOTIFY_DEAD_NAME, watch))?;
+    ok("tell the child to end", port::send(&Msg::new(theirs, MSG_COPY_SEND, 2, vec![]), FOREVER))?;
+    let code = reap(child)?;
+    let note = ok("receive the notification", port::receive(watch, FOREVER))?;
+    ensure(code == 0 && note.id == NOTIFY_DEAD_NAME, || format!("exit {code}, id {:#x}", note.id))?;
+    ensure(first_word(&note) == Some(theirs), || format!("{:?}", note.items))?;
+    ensure(ok("type", port::port_type(theirs))? == PORT_TYPE_DEAD_NAME, || String::from("not a dead name"))?;
+    refused(
+        "a send to a dead name",
+        port::send(&Msg::new(theirs, MSG_COPY_SEND, 3, vec![]), 0),
+        Errno::DeadName,
+    )?;
+    for name in [theirs, watch, inbox] {
+        let _ = port::destroy(name);
+    }
+    Ok(())
+}
+
+fn remote_move() -> Outcome {
+    let (inbox, name) = registered("move")?;
+    let child = remote_child(
+        name,
+        || port::allocate(PORT_RIGHT_RECEIVE),
+        |mine| {
+            let Ok(got) = port::receive(mine, FOREVER) else { return 40 };
+            let [GotItem::Port(moved, PORT_RIGHT_RECEIVE)] = got.items[..] else { return 41 };
+            // Three messages queued before the move, one sent after it, in order.
+            for id in 1..5 {
+                match port::receive(moved, FOREVER) {
+                    Ok(got) if got.id == id => {}
+                    _ => return 42 + id as i32,
+                }
+            }
+            0
+        },
+    )?;
+    let theirs = their_right(inbox)?;
+    let q = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
+    let sender = ok("make send", port::extract_right(q, MSG_MAKE_SEND))?;
+    for id in 1..4 {
+        ok("queue", port::send(&Msg::new(sender, MSG_COPY_SEND, id, vec![]), FOREVER))?;
+    }
+    let carry = Msg::new(theirs, MSG_COPY_SEND, 5, vec![SendItem::Port(q, MSG_MOVE_RECEIVE)]);
+    ok("move the receive right", port::send(&carry, FOREVER))?;
+    ensure(ok("type", port::port_type(sender))? == PORT_TYPE_SEND, || {
+        String::from("the send right went too")
+    })?;
+    ok("send after the move", port::send(&Msg::new(sender, MSG_COPY_SEND, 4, vec![]), FOREVER))?;
+    let code = reap(child)?;
+    ensure(code == 0, || format!("the child: exit {code}"))?;
+    for name in [sender, theirs, inbox] {
+        let _ = port::destroy(name);
+    }
+    Ok(())
+}
+
+/// Bytes of a page.
+const PAGE: u32 = 4096;
+
+/// A new region of `pages` pages, each starting with `tag` and its page number.
+fn tagged_region(pages: u32, tag: u8) -> Result<u32, String> {
+    let at = ok("vm_allocate", vm::allocate(Place::Anywhere(0), pages * PAGE))?;
+    for page in 0..pages {
+        // Safety: the region was just allocated in this process, writable.
+        unsafe { core::ptr::write((at + page * PAGE) as *mut [u8; 2], [tag, page as u8]) };
+    }
+    Ok(at)
+}
+
+/// The tag of each page of the region at `at`.
+fn tags(at: u32, pages: u32) -> Vec<[u8; 2]> {
+    // Safety: the caller's region is mapped and readable.
+    (0..pages).map(|page| unsafe { core::ptr::read((at + page * PAGE) as *const [u8; 2]) }).collect()
+}
+
+fn out_of_line() -> Outcome {
+    let p = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
+    let region = tagged_region(3, b'a')?;
+    let send = |addr, size| port::send(&Msg::new(p, MSG_MAKE_SEND, 9, vec![SendItem::Memory(addr, size)]), 0);
+    refused("an unaligned region", send(region + 1, PAGE), Errno::Inval)?;
+    refused("an empty region", send(region, 0), Errno::Inval)?;
+    refused("a region past the end of the allocation", send(region, 4 * PAGE), Errno::Fault)?;
+    ok("send", send(region, 3 * PAGE))?;
+    let got = ok("receive", port::receive(p, 0))?;
+    let [GotItem::Memory(copy, size)] = got.items[..] else { return Err(format!("{:?}", got.items)) };
+    ensure(copy != region && size == 3 * PAGE, || format!("region {copy:#x}, {size} bytes"))?;
+    ensure(tags(copy, 3) == tags(region, 3), || format!("{:?}", tags(copy, 3)))?;
+    // Safety: both regions are this process's, writable.
+    unsafe {
+        core::ptr::write(copy as *mut u8, b'r');
+        core::ptr::write((region + PAGE) as *mut u8, b's');
+    }
+    let (mine, theirs) = (tags(region, 3), tags(copy, 3));
+    ensure(mine == [[b'a', 0], [b's', 1], [b'a', 2]], || format!("the sender's pages {mine:?}"))?;
+    ensure(theirs == [[b'r', 0], [b'a', 1], [b'a', 2]], || format!("the receiver's pages {theirs:?}"))?;
+    // Safety: nothing refers to the regions after this.
+    unsafe {
+        ok("vm_deallocate", vm::deallocate(copy, size))?;
+        ok("vm_deallocate", vm::deallocate(region, 3 * PAGE))?;
+    }
+    ok("destroy", port::destroy(p))
+}
+
+fn remote_out_of_line() -> Outcome {
+    let (inbox, name) = registered("ool")?;
+    let child = remote_child(
+        name,
+        || port::allocate(PORT_RIGHT_RECEIVE),
+        |mine| {
+            let Ok(got) = port::receive(mine, FOREVER) else { return 40 };
+            let [GotItem::Memory(at, size)] = got.items[..] else { return 41 };
+            if size != 2 * PAGE || tags(at, 2) != [[b'o', 0], [b'o', 1]] {
+                return 42;
+            }
+            0
+        },
+    )?;
+    let theirs = their_right(inbox)?;
+    let region = tagged_region(3, b'o')?;
+    let carry = |pages: u32| Msg::new(theirs, MSG_COPY_SEND, 1, vec![SendItem::Memory(region, pages * PAGE)]);
+    refused("12 KiB out of line to another node", port::send(&carry(3), FOREVER), Errno::TooBig)?;
+    ok("send 8 KiB out of line", port::send(&carry(2), FOREVER))?;
+    let code = reap(child)?;
+    ensure(code == 0, || format!("the child: exit {code}"))?;
+    // Safety: nothing refers to the region after this.
+    unsafe { ok("vm_deallocate", vm::deallocate(region, 3 * PAGE))? };
+    for name in [theirs, inbox] {
+        let _ = port::destroy(name);
+    }
+    Ok(())
+}
+
+fn remote_task_port() -> Outcome {
+    let (inbox, name) = registered("task")?;
+    let watch = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
+    let child = remote_child(name, port::task_self, |_| {
+        let Ok(p) = port::allocate(PORT_RIGHT_RECEIVE) else { return 40 };
+        let _ = port::receive(p, FOREVER);
+        41
+    })?;
+    let task = their_right(inbox)?;
+    let (pid, node) = ok("task_info", port::task_info(task))?;
+    ensure(pid == child && node == other_node()?, || format!("task_info: pid {pid}, node {node}"))?;
+    ok("request dead-name", port::request_notification(task, NOTIFY_DEAD_NAME, watch))?;
+    ok("task_terminate", port::task_terminate(task))?;
+    let status = ok("wait", sys::wait(Some(child)))?.1;
+    ensure(status == WaitStatus::Signaled(Signal::Kill), || format!("the child ended with {status:?}"))?;
+    let note = ok("receive the notification", port::receive(watch, FOREVER))?;
+    ensure(note.id == NOTIFY_DEAD_NAME && first_word(&note) == Some(task), || format!("{note:?}"))?;
+    for name in [task, watch, inbox] {
+        let _ = port::destroy(name);
+    }
+    Ok(())
 }

@@ -19,7 +19,10 @@
 //!    as `link-bulk KiB/s=N`, the link's bulk transfer.
 //! 4. **Port RPC** (docs/ports.md): an 8-byte request and its answer between two processes on
 //!    the central, through a send-once reply right, in the node's instructions per round trip
-//!    (`port-rpc local=N`).
+//!    (`port-rpc local=N`); and between a client on satellite 1 and a server on satellite 2,
+//!    through the name service and the central's relay (`port-rpc-remote remote=N`, the three
+//!    nodes' instructions per round trip, with the virtual time); and 1 MiB moved to another
+//!    process of the central out of line and inline (`port-ool-1m`, virtual µs each).
 //! 5. **Page faults** (docs/vm.md): the instructions a zero-fill fault and a copy-on-write
 //!    fault cost, on the central and on satellite 1 (`vm-faults node=N zero-fill=Z cow=C`).
 
@@ -94,6 +97,8 @@ fn main(args: &[&str]) -> i32 {
     }
     if want("port-rpc") {
         failures += on_central(port_rpc);
+        failures += on_central(port_rpc_remote);
+        failures += on_central(port_ool);
     }
     if want("vm-faults") {
         failures += on_central(|| vm_faults(0));
@@ -529,7 +534,7 @@ fn port_rpc() -> u32 {
         return 1;
     }
     let mut failed = 0;
-    let (instructions, _) = per_call(RPC_ROUNDS, || {
+    let (instructions, ns) = per_call(RPC_ROUNDS, || {
         let request = Msg {
             dest: (service, port::MSG_COPY_SEND),
             reply: (reply, port::MSG_MAKE_SEND_ONCE),
@@ -543,8 +548,121 @@ fn port_rpc() -> u32 {
     });
     let _ = port::send(&Msg::new(service, port::MSG_COPY_SEND, 0, vec![]), FOREVER);
     let done = matches!(sys::wait(Some(server)), Ok((_, WaitStatus::Exited(0))));
-    println!("satbench: port-rpc local={instructions} (instructions per 8-byte round trip, node 0)");
+    println!(
+        "satbench: port-rpc local={instructions} local-us={} (instructions per 8-byte round trip, node 0)",
+        ns / 1000
+    );
     u32::from(failed != 0 || !done)
+}
+
+/// The satellites of the remote RPC: the client's and the server's.
+const RPC_CLIENT: u32 = 1;
+const RPC_SERVER: u32 = 2;
+
+/// The first inline item of a message as a `u64` (0 if it has none).
+fn word64(items: &[GotItem]) -> u64 {
+    match items.first() {
+        Some(GotItem::Inline(b)) if b.len() == 8 => {
+            u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+        }
+        _ => 0,
+    }
+}
+
+/// Sends `value` with `id` to the port registered as `satbench.results`.
+fn report(id: u32, value: u64) -> bool {
+    let Ok(results) = port::lookup("satbench.results") else { return false };
+    let sent = port::send(
+        &Msg::new(results, port::MSG_COPY_SEND, id, vec![SendItem::Inline(value.to_le_bytes().to_vec())]),
+        FOREVER,
+    );
+    let _ = port::deallocate(results);
+    sent.is_ok()
+}
+
+/// The same 8-byte RPC between a client on satellite [`RPC_CLIENT`] and a server on satellite
+/// [`RPC_SERVER`], which find each other through the name service; the central relays every
+/// message. Each node counts its own instructions over the round trips (the central's while
+/// this process waits for the client's start and end); prints `port-rpc-remote remote=N`
+/// (their sum per round trip) with the virtual time of one; returns 1 if it failed.
+fn port_rpc_remote() -> u32 {
+    let Ok(results) = port::allocate(port::PORT_RIGHT_RECEIVE) else { return 1 };
+    if port::register("satbench.results", results, port::MSG_MAKE_SEND).is_err() {
+        return 1;
+    }
+    let server = match sys::rfork(RPC_SERVER) {
+        Ok(Fork::Child) => {
+            let Ok(inbox) = port::allocate(port::PORT_RIGHT_RECEIVE) else { sys::exit(1) };
+            if port::register("satbench.rpc", inbox, port::MSG_MAKE_SEND).is_err() {
+                sys::exit(1);
+            }
+            let mut start = 0;
+            loop {
+                let Ok(request) = port::receive(inbox, FOREVER) else { sys::exit(1) };
+                if request.id == 0 {
+                    sys::exit(i32::from(!report(3, instructions() - start)));
+                }
+                let answer = Msg::new(
+                    request.reply.0,
+                    port::MSG_MOVE_SEND_ONCE,
+                    request.id,
+                    request_items(&request.items),
+                );
+                if port::send(&answer, FOREVER).is_err() {
+                    sys::exit(2);
+                }
+                if request.id == 1 {
+                    start = instructions();
+                }
+            }
+        }
+        Ok(Fork::Parent(pid)) => pid,
+        Err(_) => return 1,
+    };
+    let client = match sys::rfork(RPC_CLIENT) {
+        Ok(Fork::Child) => {
+            let mut found = port::lookup("satbench.rpc");
+            while found == Err(Errno::NoEnt) {
+                let _ = sys::sleep(1);
+                found = port::lookup("satbench.rpc");
+            }
+            let Ok(server) = found else { sys::exit(1) };
+            let rpc = |id: u32| port::rpc(server, id, vec![SendItem::Inline(vec![1; 8])], FOREVER);
+            if rpc(1).is_err() || !report(1, 0) {
+                sys::exit(1);
+            }
+            let mut failed = false;
+            let (ins, ns) = per_call(RPC_ROUNDS, || failed |= !matches!(rpc(7), Ok(ref got) if got.id == 7));
+            let quit = port::send(&Msg::new(server, port::MSG_COPY_SEND, 0, vec![]), FOREVER);
+            let reported = report(2, ins) && report(4, ns);
+            sys::exit(i32::from(failed || quit.is_err() || !reported));
+        }
+        Ok(Fork::Parent(pid)) => pid,
+        Err(_) => return 1,
+    };
+    let (mut central, mut client_ins, mut server_ins, mut ns) = (0, 0, 0, 0);
+    for _ in 0..4 {
+        let Ok(got) = port::receive(results, FOREVER) else { return 1 };
+        match got.id {
+            1 => central = instructions(),
+            2 => {
+                central = instructions() - central;
+                client_ins = word64(&got.items);
+            }
+            3 => server_ins = word64(&got.items) / u64::from(RPC_ROUNDS),
+            _ => ns = word64(&got.items),
+        }
+    }
+    let central = central / u64::from(RPC_ROUNDS);
+    let done =
+        [client, server].iter().all(|pid| matches!(sys::wait(Some(*pid)), Ok((_, WaitStatus::Exited(0)))));
+    let _ = port::destroy(results);
+    let total = client_ins + central + server_ins;
+    println!(
+        "satbench: port-rpc-remote remote={total} remote-us={} (instructions per 8-byte round trip from satellite {RPC_CLIENT} to satellite {RPC_SERVER}: {client_ins} on the client's node, {central} on the central, {server_ins} on the server's)",
+        ns / 1000
+    );
+    u32::from(!done)
 }
 
 /// The answer's body: the request's bytes.
@@ -553,7 +671,118 @@ fn request_items(items: &[GotItem]) -> alloc::vec::Vec<SendItem> {
         .iter()
         .filter_map(|item| match item {
             GotItem::Inline(bytes) => Some(SendItem::Inline(bytes.clone())),
-            GotItem::Port(..) => None,
+            GotItem::Port(..) | GotItem::Memory(..) => None,
         })
         .collect()
+}
+
+/// Bytes moved by the out-of-line measure, and the inline bytes of one message (the largest
+/// message, less its header and item words).
+const OOL_BYTES: u32 = 1 << 20;
+const INLINE_CHUNK: usize = 8160;
+
+/// 1 MiB from this process to a child on the same node, out of line (one message; the child
+/// reads a byte of every page and gives the region back) and inline (messages of 8160 bytes);
+/// prints `port-ool-1m ool=… inline=…`, virtual microseconds each (the child's answer
+/// included); returns 1 if it failed.
+fn port_ool() -> u32 {
+    const GIVEN: u32 = 100;
+    let (Ok(service), Ok(done)) =
+        (port::allocate(port::PORT_RIGHT_RECEIVE), port::allocate(port::PORT_RIGHT_RECEIVE))
+    else {
+        return 1;
+    };
+    let child = match sys::fork() {
+        Ok(Fork::Child) => {
+            while port::port_type(GIVEN).is_err() {
+                sys::yield_now();
+            }
+            let mut inline = 0usize;
+            loop {
+                let Ok(got) = port::receive(GIVEN, FOREVER) else { sys::exit(1) };
+                let mut answer = 0u32;
+                for item in &got.items {
+                    match *item {
+                        GotItem::Memory(addr, size) if addr != 0 => {
+                            let mut sum = 0u32;
+                            for page in (0..size).step_by(4096) {
+                                // Safety: the region was just mapped in this process, readable.
+                                sum = sum.wrapping_add(u32::from(unsafe { *((addr + page) as *const u8) }));
+                            }
+                            // Safety: nothing here uses the region after this.
+                            let _ = unsafe { vm::deallocate(addr, size) };
+                            answer = sum;
+                        }
+                        GotItem::Inline(ref bytes) => inline += bytes.len(),
+                        _ => {}
+                    }
+                }
+                if got.id == 0 {
+                    sys::exit(0);
+                }
+                if got.reply.0 != 0 {
+                    if got.id == 3 {
+                        answer = inline as u32;
+                        inline = 0;
+                    }
+                    let reply = Msg::new(
+                        got.reply.0,
+                        port::MSG_MOVE_SEND_ONCE,
+                        got.id,
+                        vec![SendItem::Inline(answer.to_le_bytes().to_vec())],
+                    );
+                    if port::send(&reply, FOREVER).is_err() {
+                        sys::exit(2);
+                    }
+                }
+            }
+        }
+        Ok(Fork::Parent(pid)) => pid,
+        Err(_) => return 1,
+    };
+    if port::extract_right(service, port::MSG_MAKE_SEND).is_err()
+        || port::insert_right(service, port::MSG_MOVE_RECEIVE, child, GIVEN).is_err()
+    {
+        return 1;
+    }
+    let Ok(region) = vm::allocate(Place::Anywhere(0), OOL_BYTES) else { return 1 };
+    for page in (0..OOL_BYTES).step_by(4096) {
+        // Safety: the region was just allocated in this process, writable.
+        unsafe { *((region + page) as *mut u8) = 1 };
+    }
+    let answered = |expected: u32| matches!(port::receive(done, FOREVER), Ok(ref got) if got.items.first() == Some(&GotItem::Inline(expected.to_le_bytes().to_vec())));
+    let t0 = time_ns();
+    let ool = Msg {
+        dest: (service, port::MSG_COPY_SEND),
+        reply: (done, port::MSG_MAKE_SEND_ONCE),
+        id: 1,
+        items: vec![SendItem::Memory(region, OOL_BYTES)],
+    };
+    let ool_ok = port::send(&ool, FOREVER).is_ok() && answered(OOL_BYTES / 4096);
+    let t1 = time_ns();
+    // Safety: the region is this process's, readable; its pages are still its own (copy-on-write).
+    let bytes = unsafe { core::slice::from_raw_parts(region as *const u8, OOL_BYTES as usize) };
+    let mut inline_ok = true;
+    for (i, chunk) in bytes.chunks(INLINE_CHUNK).enumerate() {
+        let last = (i + 1) * INLINE_CHUNK >= bytes.len();
+        let msg = Msg {
+            dest: (service, port::MSG_COPY_SEND),
+            reply: if last { (done, port::MSG_MAKE_SEND_ONCE) } else { (0, 0) },
+            id: if last { 3 } else { 2 },
+            items: vec![SendItem::Inline(chunk.to_vec())],
+        };
+        inline_ok &= port::send(&msg, FOREVER).is_ok();
+    }
+    inline_ok &= answered(OOL_BYTES);
+    let t2 = time_ns();
+    let _ = port::send(&Msg::new(service, port::MSG_COPY_SEND, 0, vec![]), FOREVER);
+    let exited = matches!(sys::wait(Some(child)), Ok((_, WaitStatus::Exited(0))));
+    // Safety: `bytes` is not used after this.
+    let _ = unsafe { vm::deallocate(region, OOL_BYTES) };
+    println!(
+        "satbench: port-ool-1m ool={} inline={} (virtual us to move 1 MiB to a process on node 0 and hear back: out of line, copy-on-write; inline, in messages of {INLINE_CHUNK} bytes)",
+        (t1 - t0) / 1000,
+        (t2 - t1) / 1000
+    );
+    u32::from(!(ool_ok && inline_ok && exited))
 }

@@ -11,11 +11,17 @@
 //!    waves name the node, `rfork(n)`; half let the placement policy choose, `rfork(0)`); the
 //!    central's process table has 64 slots and every satellite process holds a stub there, so a
 //!    wave ends before the next starts. Each child works through its stub — `getppid`, a file
-//!    created, written, read back and removed, a pipe written and read — and exits with a status
-//!    computed from its pid, which the parent checks.
+//!    created, written, read back and removed, a pipe written and read — then with ports
+//!    (docs/ports.md): it makes a port, carries its task port, the name service's port and a
+//!    send-once right to itself in a message to itself, looks the storm's hub up in the name
+//!    service (a port of this process on the central) and sends the hub a send right to its own
+//!    port across the link (polling: a full hub refuses it) — and exits with a status computed
+//!    from its pid, which the parent checks. After each wave the parent empties the hub,
+//!    dropping the rights it got (dead names by then).
 //! 3. The counters again: every resource counter of every node must equal its value before the
 //!    storm (no process, stub, frame, page, page table, open file, descriptor, pipe, pending
-//!    message, memory object or region leaked), the kernel heap's within [`HEAP_SLACK`] bytes.
+//!    message, memory object or region, port, port name or queued port message leaked), the
+//!    kernel heap's within [`HEAP_SLACK`] bytes.
 //! 4. A fault: one child on each satellite; the one on satellite 1 stores to address 0 and is
 //!    killed (its wait status says `SIGSEGV`) while the other two, still running, finish their
 //!    work; then a new process is placed on satellite 1. The counters again.
@@ -27,11 +33,16 @@
 extern crate alloc;
 
 use alloc::format;
+use alloc::vec;
 use alloc::vec::Vec;
 use core::arch::asm;
 
 use ox_ulib::abi::open_flags::{O_CREAT, O_EXCL, O_RDONLY, O_WRONLY};
 use ox_ulib::abi::{Errno, NodeStats, Signal, WaitStatus};
+use ox_ulib::port::{
+    self, GotItem, Msg, SendItem, MSG_COPY_SEND, MSG_MAKE_SEND, MSG_MAKE_SEND_ONCE, MSG_MOVE_SEND,
+    PORT_RIGHT_RECEIVE,
+};
 use ox_ulib::println;
 use ox_ulib::sys::{self, Fork, Pid};
 
@@ -59,25 +70,95 @@ fn main(_args: &[&str]) -> i32 {
             return 1;
         }
     }
+    let Some(hub) = make_hub() else { return 1 };
     let mut failures = 0;
     let warm = wave(me, 0, true);
+    drain(hub);
     println!("storm: warm-up wave: {} of {WAVE} exited with their status", WAVE - warm);
     failures += warm;
     let Some(before) = counters("before the storm") else { return 1 };
     let mut bad = 0;
     for w in 0..WAVES {
         bad += wave(me, w, w < WAVES / 2);
+        drain(hub);
     }
     println!("storm: {} of {} processes exited with their status", WAVES * WAVE - bad, WAVES * WAVE);
     failures += bad;
     let Some(after) = counters("after the storm") else { return 1 };
     failures += compare(&before, &after, "the storm");
     failures += fault(me);
+    drain(hub);
     let Some(last) = counters("after the fault") else { return 1 };
     failures += compare(&before, &last, "the fault");
     failures += run_stats();
     println!("storm: {failures} failure(s)");
     i32::from(failures != 0)
+}
+
+/// The name of the storm's hub in the name service.
+const HUB: &str = "storm.hub";
+
+/// The hub: a port of this process, registered as [`HUB`], with the longest queue.
+fn make_hub() -> Option<u32> {
+    let hub = port::allocate(PORT_RIGHT_RECEIVE)
+        .and_then(|hub| port::set_qlimit(hub, 16).map(|()| hub))
+        .and_then(|hub| port::register(HUB, hub, MSG_MAKE_SEND).map(|()| hub));
+    match hub {
+        Ok(hub) => Some(hub),
+        Err(e) => {
+            println!("storm: the hub: {}", e.name());
+            None
+        }
+    }
+}
+
+/// Takes every message the hub has, and what comes in the next ticks (the last messages of a
+/// wave may still be on a link), dropping the rights they carry.
+fn drain(hub: u32) {
+    let mut quiet = 0;
+    while quiet < 20 {
+        match port::receive(hub, 0) {
+            Ok(got) => {
+                quiet = 0;
+                for item in got.items {
+                    if let GotItem::Port(name, _) = item {
+                        let _ = port::destroy(name);
+                    }
+                }
+            }
+            Err(_) => {
+                quiet += 1;
+                let _ = sys::sleep(1);
+            }
+        }
+    }
+}
+
+/// A child's work with ports; false if something failed.
+fn port_work() -> bool {
+    let Ok(mine) = port::allocate(PORT_RIGHT_RECEIVE) else { return false };
+    let (Ok(task), Ok(ns)) = (port::task_self(), port::bootstrap()) else { return false };
+    let carried = vec![
+        SendItem::Port(task, MSG_MOVE_SEND),
+        SendItem::Port(ns, MSG_MOVE_SEND),
+        SendItem::Port(mine, MSG_MAKE_SEND_ONCE),
+    ];
+    if port::send(&Msg::new(mine, MSG_MAKE_SEND, 1, carried), 0).is_err() {
+        return false;
+    }
+    let Ok(got) = port::receive(mine, 0) else { return false };
+    if got.items.len() != 3 {
+        return false;
+    }
+    let Ok(hub) = port::lookup(HUB) else { return false };
+    // The hub may be full: then the right is refused, and dropped with the rest at exit.
+    let _ = port::send(&Msg::new(hub, MSG_COPY_SEND, 2, vec![SendItem::Port(mine, MSG_MAKE_SEND)]), 0);
+    for item in got.items {
+        if let GotItem::Port(name, _) = item {
+            let _ = port::deallocate(name);
+        }
+    }
+    true
 }
 
 /// The counters of the central and of every satellite, printed.
@@ -221,6 +302,9 @@ fn work(parent: Pid, ticks: u32) -> u8 {
     }
     if sys::close(w).is_err() || sys::close(r).is_err() {
         return 209;
+    }
+    if !port_work() {
+        return 211;
     }
     expected(pid)
 }

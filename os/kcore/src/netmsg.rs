@@ -1,0 +1,1125 @@
+//! The network message service: ports across nodes (docs/ports.md, *Across nodes*), in the
+//! kernel, in the role of Mach's NetMsgServer (Sansom, Julin and Rashid, *Extending a
+//! Capability Based System into a Network Environment*, 1986), and the ports the kernel
+//! serves itself: the name service and the task ports.
+//!
+//! **Why in the kernel.** A server process would cost every remote message two more context
+//! switches and two more copies on each node, and it would have to be placed, started and
+//! kept alive on every satellite before any port could cross a link; the kernels already
+//! hold the links and the name spaces. It is still written as a task: the service holds its
+//! rights in a name space of its own ([`NET`]) and moves messages with the same operations a
+//! process uses, so every right it holds is counted as a process's would be.
+//!
+//! **The model.** A port lives on the node that holds its receive right, its *home*; the
+//! other nodes name it by a [`PortRef`] (home node, a number the home gave it, an *export*).
+//! A task elsewhere holding a send right holds it to a **proxy**: a port on its own node whose
+//! receive right the service holds. A message queued on a proxy is taken by the service,
+//! its rights turned into [`NetRight`]s, and sent to the home, which queues it on the real
+//! port with the rights turned back — into proxies on the home's side for rights to ports of
+//! other nodes. Every send right on the wire carries one reference the receiving node then
+//! holds at the port's home; the home counts them per node and forgets the export when the
+//! last is released, so a port's no-senders notification is exact across nodes.
+//!
+//! - **Order and limits**: a proxy sends one message at a time and the next only when the
+//!   home says it was queued ([`NetOp::Delivered`]); a home whose port is full keeps it until
+//!   there is room. A sender therefore blocks, or times out, on a full proxy, as on a full
+//!   port; messages from one sender arrive in order.
+//! - **Send-once rights** travel as a proxy of their own, used once.
+//! - **A receive right moves** with its queue: the old home keeps the port as a proxy of the
+//!   new one and forwards to it what was queued and what comes later (the new home says where
+//!   it is with [`NetOp::Moved`]).
+//! - **Death**: a port that dies tells every node holding a reference ([`NetOp::Dead`]); their
+//!   proxies die and their send rights become dead names (dead-name notifications follow). A
+//!   dead node ([`NetOp::NodeDead`]) takes its ports and its references with it.
+//!
+//! **Kernel ports.** The name service is a port on the central served by the kernel: export 1
+//! on every node's books, so [`bootstrap`] gives a task anywhere a send right to it. A task's
+//! own port ([`task_self`]) answers `TASK_INFO` and `TASK_TERMINATE`, and dies with the task.
+
+use alloc::collections::VecDeque;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use ox_abi::{
+    Errno, Signal, NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS, NS_LOOKUP, NS_NAME_MAX, NS_REGISTER, NS_REPLY,
+    TASK_INFO, TASK_REPLY, TASK_TERMINATE,
+};
+use ox_ipc::{
+    Disposition, Header, Ipc, IpcError, Item, Message, Name, Notify, Received, ReceivedItem, RightKind,
+    TaskId,
+};
+use ox_proto::net::{Net as NetMessage, NetItem, NetKind, NetOp, NetRight, PortRef};
+
+use crate::task::{proc, signal};
+use crate::vm::{AddressSpace, Captured};
+
+/// The service's own name space.
+pub const NET: TaskId = TaskId(u32::MAX);
+
+/// The name service's export on the central.
+pub const BOOTSTRAP_EXPORT: u32 = 1;
+
+/// The most names the name service keeps.
+const NAMES_MAX: usize = 256;
+
+/// The most messages kept for one port whose queue is full. A well-behaved node has at most
+/// one message in flight per port (it waits for `Delivered`), so this bounds what a peer that
+/// does not wait can make a node hold.
+const PENDING_MAX: usize = 256;
+
+/// What a port the service receives from is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// A proxy for a send right to a port elsewhere.
+    Proxy(PortRef),
+    /// A proxy for one send-once right to a port elsewhere.
+    Once(PortRef),
+    /// A port of this node whose receive right is on its way to another node (export id):
+    /// what comes waits for [`NetOp::Moved`].
+    Moving(u32),
+    /// The service's notification port.
+    Notify,
+    /// The name service.
+    NameService,
+    /// The task port of a process here.
+    Task(u32),
+}
+
+/// A right of this node that other nodes hold (or are being given).
+struct Export {
+    /// The service's right to the port: a send right (one reference), or a send-once right.
+    name: Name,
+    once: bool,
+    /// Never forgotten (the name service's port).
+    immortal: bool,
+    /// The references each node holds.
+    holders: VecMap<u32, u32>,
+    /// Messages that came while the port's queue was full: (from node, the op).
+    pending: VecDeque<(u32, NetOp)>,
+}
+
+/// The service's state on one node.
+pub struct Net {
+    me: u32,
+    central: Option<u32>,
+    roles: VecMap<u64, (Name, Role)>,
+    /// Proxies (send), by the port they stand for, and whether a message is in flight.
+    proxies: VecMap<PortRef, (Name, bool)>,
+    exports: VecMap<u32, Export>,
+    /// Send exports by the port's key, so that rights to one port share one export.
+    export_of: VecMap<u64, u32>,
+    /// Exports waiting for room: the key a sender to them sleeps on.
+    room: VecMap<u64, u32>,
+    next_export: u32,
+    notify: Name,
+    names: VecMap<Vec<u8>, Name>,
+    tasks: VecMap<u32, Name>,
+    /// Keys of ports with work.
+    work: VecDeque<u64>,
+    /// What to send: (to node, op), in order.
+    out: Vec<(u32, NetOp)>,
+    settling: bool,
+    /// Messages from other nodes dropped (their port gone, malformed).
+    pub dropped: u32,
+}
+
+impl Net {
+    /// The service of node `me` (the central is `central`, if known), with its name space in
+    /// `ipc`.
+    pub fn new(ipc: &mut Ipc<Captured>, me: u32, central: Option<u32>) -> Net {
+        let _ = ipc.add_task(NET);
+        let notify = ipc.allocate(NET, RightKind::Receive).unwrap_or(Name::NULL);
+        let mut net = Net {
+            me,
+            central,
+            roles: VecMap::new(),
+            proxies: VecMap::new(),
+            exports: VecMap::new(),
+            export_of: VecMap::new(),
+            room: VecMap::new(),
+            next_export: BOOTSTRAP_EXPORT + 1,
+            notify,
+            names: VecMap::new(),
+            tasks: VecMap::new(),
+            work: VecDeque::new(),
+            out: Vec::new(),
+            settling: false,
+            dropped: 0,
+        };
+        net.serve(ipc, notify, Role::Notify);
+        if central == Some(me) {
+            let ns = ipc.allocate(NET, RightKind::Receive).unwrap_or(Name::NULL);
+            net.serve(ipc, ns, Role::NameService);
+            let _ = ipc.extract_right(NET, ns, Disposition::MakeSend);
+            let export = Export {
+                name: ns,
+                once: false,
+                immortal: true,
+                holders: VecMap::new(),
+                pending: VecDeque::new(),
+            };
+            net.exports.insert(BOOTSTRAP_EXPORT, export);
+            if let Ok(key) = ipc.port_key(NET, ns) {
+                net.export_of.insert(key, BOOTSTRAP_EXPORT);
+            }
+        }
+        net
+    }
+
+    /// This node.
+    pub fn node(&self) -> u32 {
+        self.me
+    }
+
+    /// The central is `central` (a satellite learns it from the central's hello).
+    pub fn set_central(&mut self, central: u32) {
+        self.central = Some(central);
+    }
+
+    /// Whether `task`'s `name` sends to a port of another node (through a proxy).
+    pub fn forwards(&self, ipc: &Ipc<Captured>, task: TaskId, name: Name) -> bool {
+        let key = ipc.port_key(task, name);
+        key.is_ok_and(|k| matches!(self.roles.get(&k), Some((_, Role::Proxy(_) | Role::Once(_)))))
+    }
+
+    /// Whether the service has something to do.
+    pub fn busy(&self) -> bool {
+        !self.work.is_empty() || !self.out.is_empty()
+    }
+
+    /// Whether `settle` runs now (and marks it so, or not).
+    pub fn settling(&mut self, on: bool) -> bool {
+        core::mem::replace(&mut self.settling, on)
+    }
+
+    /// Takes what is to be sent.
+    pub fn take_out(&mut self) -> Vec<(u32, NetOp)> {
+        core::mem::take(&mut self.out)
+    }
+
+    /// Keeps the wake-up keys that are the service's work; returns the others.
+    pub fn claim(&mut self, keys: Vec<u64>) -> Vec<u64> {
+        if self.room.is_empty() && !keys.iter().any(|k| self.roles.contains_key(k)) {
+            return keys;
+        }
+        let mut rest = Vec::new();
+        for key in keys {
+            if self.roles.contains_key(&key) || self.room.contains_key(&key) {
+                if !self.work.contains(&key) {
+                    self.work.push_back(key);
+                }
+            } else {
+                rest.push(key);
+            }
+        }
+        rest
+    }
+
+    fn serve(&mut self, ipc: &Ipc<Captured>, name: Name, role: Role) {
+        if let Ok(key) = ipc.port_key(NET, name) {
+            self.roles.insert(key, (name, role));
+        }
+    }
+
+    fn new_export(&mut self, export: Export) -> u32 {
+        let id = self.next_export;
+        self.next_export = self.next_export.wrapping_add(1).max(BOOTSTRAP_EXPORT + 1);
+        self.exports.insert(id, export);
+        id
+    }
+
+    /// Does one piece of work; false when there is none. Wake-ups are pushed to `woken`.
+    pub fn step(&mut self, ipc: &mut Ipc<Captured>, woken: &mut Vec<u64>) -> bool {
+        let Some(key) = self.work.pop_front() else { return false };
+        if let Some(id) = self.room.get(&key).copied() {
+            self.room.remove(&key);
+            self.retry(ipc, id, woken);
+            return true;
+        }
+        let Some(&(name, role)) = self.roles.get(&key) else { return true };
+        match role {
+            Role::Proxy(home) => {
+                if self.proxies.get(&home).is_some_and(|(_, inflight)| *inflight) {
+                    return true;
+                }
+                let Some(received) = take(ipc, name, woken) else { return true };
+                if received.id == NOTIFY_NO_SENDERS && ipc.send_rights(NET, name) == Ok(0) {
+                    self.drop_proxy(ipc, home, woken);
+                    self.out.push((home.node, NetOp::Release { port: home, holder: self.me }));
+                } else if received.id == NOTIFY_NO_SENDERS && received.reply.is_none() {
+                    // Rights were made since: ask again.
+                    keep(woken, ipc.request_notification(NET, name, Notify::NoSenders, name));
+                } else {
+                    let dest = NetRight { kind: NetKind::Send, port: home };
+                    self.forward(ipc, dest, received, woken);
+                    if let Some(proxy) = self.proxies.get_mut(&home) {
+                        proxy.1 = true;
+                    }
+                }
+                self.work.push_back(key);
+            }
+            Role::Once(home) => {
+                let Some(received) = take(ipc, name, woken) else { return true };
+                let dest = NetRight { kind: NetKind::SendOnce, port: home };
+                self.forward(ipc, dest, received, woken);
+                self.roles.remove(&key);
+                keep(woken, ipc.destroy(NET, name));
+            }
+            Role::Moving(_) => {}
+            Role::Notify => {
+                let Some(received) = take(ipc, name, woken) else { return true };
+                if received.id == NOTIFY_DEAD_NAME {
+                    if let Some(ReceivedItem::Inline(bytes)) = received.items.first() {
+                        if let Ok(word) = <[u8; 4]>::try_from(bytes.as_slice()) {
+                            self.port_died(ipc, Name(u32::from_le_bytes(word)), woken);
+                        }
+                    }
+                }
+                release_received(ipc, received, woken);
+                self.work.push_back(key);
+            }
+            Role::NameService => {
+                let Some(received) = take(ipc, name, woken) else { return true };
+                self.serve_names(ipc, received, woken);
+                self.work.push_back(key);
+            }
+            Role::Task(pid) => {
+                let Some(received) = take(ipc, name, woken) else { return true };
+                serve_task(ipc, pid, self.me, received, woken);
+                self.work.push_back(key);
+            }
+        }
+        true
+    }
+
+    /// Sends what a proxy took to the port's home: `dest`, the message's reply and items
+    /// turned into rights on the wire.
+    fn forward(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        dest: NetRight,
+        received: Received<Captured>,
+        woken: &mut Vec<u64>,
+    ) {
+        let to = dest.port.node;
+        let reply = received.reply.and_then(|(name, kind)| self.export_right(ipc, name, kind, to, woken));
+        let mut items = Vec::with_capacity(received.items.len());
+        for item in received.items {
+            match item {
+                ReceivedItem::Inline(bytes) => items.push(NetItem::Inline(bytes)),
+                ReceivedItem::Port(name, kind) => {
+                    if let Some(right) = self.export_right(ipc, name, kind, to, woken) {
+                        items.push(NetItem::Right(right));
+                    }
+                }
+                ReceivedItem::Memory(mut captured) => match AddressSpace::read_captured(&mut captured) {
+                    Ok(bytes) => items.push(NetItem::Memory(bytes)),
+                    Err(_) => self.dropped = self.dropped.wrapping_add(1),
+                },
+            }
+        }
+        self.out.push((to, NetOp::Message { dest, reply, id: received.id, items }));
+    }
+
+    /// The right the service holds under `name` as a right on the wire to node `to`.
+    fn export_right(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        name: Name,
+        kind: RightKind,
+        to: u32,
+        woken: &mut Vec<u64>,
+    ) -> Option<NetRight> {
+        let Ok(key) = ipc.port_key(NET, name) else {
+            // A dead name: nothing to give.
+            keep(woken, ipc.deallocate(NET, name));
+            return None;
+        };
+        let role = self.roles.get(&key).map(|(_, role)| *role);
+        match (kind, role) {
+            (RightKind::Send, Some(Role::Proxy(home))) => {
+                if home.node != to {
+                    self.out.push((home.node, NetOp::AddRef { port: home, holder: to }));
+                }
+                keep(woken, ipc.deallocate(NET, name));
+                Some(NetRight { kind: NetKind::Send, port: home })
+            }
+            (RightKind::SendOnce, Some(Role::Once(home))) => {
+                // The proxy is handed on: its port dies first, so that the right's end sends
+                // no send-once notification.
+                if let Some((proxy, _)) = self.roles.remove(&key) {
+                    keep(woken, ipc.destroy(NET, proxy));
+                }
+                keep(woken, ipc.deallocate(NET, name));
+                Some(NetRight { kind: NetKind::SendOnce, port: home })
+            }
+            (RightKind::Send, _) => {
+                let id = match self.export_of.get(&key) {
+                    Some(&id) => {
+                        // The service keeps one reference per export.
+                        if self.exports.get(&id).is_some_and(|e| e.name == name) {
+                            keep(woken, ipc.deallocate(NET, name));
+                        }
+                        id
+                    }
+                    None => {
+                        let export = Export {
+                            name,
+                            once: false,
+                            immortal: false,
+                            holders: VecMap::new(),
+                            pending: VecDeque::new(),
+                        };
+                        let id = self.new_export(export);
+                        self.export_of.insert(key, id);
+                        if !self.roles.contains_key(&key) {
+                            keep(woken, ipc.request_notification(NET, name, Notify::DeadName, self.notify));
+                        }
+                        id
+                    }
+                };
+                if to != self.me {
+                    if let Some(export) = self.exports.get_mut(&id) {
+                        *export.holders.or_insert(to, 0) += 1;
+                    }
+                }
+                Some(NetRight { kind: NetKind::Send, port: PortRef { node: self.me, id } })
+            }
+            (RightKind::SendOnce, _) => {
+                let export = Export {
+                    name,
+                    once: true,
+                    immortal: false,
+                    holders: VecMap::new(),
+                    pending: VecDeque::new(),
+                };
+                let id = self.new_export(export);
+                Some(NetRight { kind: NetKind::SendOnce, port: PortRef { node: self.me, id } })
+            }
+            (RightKind::Receive, _) => {
+                // The port moves: it stays here as a proxy of its new home once that is known,
+                // and what comes meanwhile waits in its queue.
+                let id = match self.export_of.get(&key) {
+                    Some(&id) => id,
+                    None => {
+                        let export = Export {
+                            name,
+                            once: false,
+                            immortal: false,
+                            holders: VecMap::new(),
+                            pending: VecDeque::new(),
+                        };
+                        let id = self.new_export(export);
+                        self.export_of.insert(key, id);
+                        id
+                    }
+                };
+                self.roles.insert(key, (name, Role::Moving(id)));
+                Some(NetRight { kind: NetKind::Receive, port: PortRef { node: self.me, id } })
+            }
+            (RightKind::PortSet | RightKind::DeadName, _) => {
+                keep(woken, ipc.deallocate(NET, name));
+                None
+            }
+        }
+    }
+
+    /// Takes a `Net` message for this node.
+    pub fn receive(&mut self, ipc: &mut Ipc<Captured>, from: u32, op: NetOp, woken: &mut Vec<u64>) {
+        match op {
+            NetOp::Message { .. } => self.deliver(ipc, from, op, woken),
+            NetOp::Delivered { port } => {
+                if let Some((name, inflight)) = self.proxies.get_mut(&port) {
+                    *inflight = false;
+                    if let Ok(key) = ipc.port_key(NET, *name) {
+                        self.work.push_back(key);
+                    }
+                }
+            }
+            NetOp::AddRef { port, holder } => match self.exports.get_mut(&port.id) {
+                Some(export) if port.node == self.me && !export.once => {
+                    *export.holders.or_insert(holder, 0) += 1;
+                }
+                _ => self.out.push((holder, NetOp::Dead { port })),
+            },
+            NetOp::Release { port, holder } => {
+                if port.node == self.me {
+                    self.release(ipc, port.id, holder, woken);
+                }
+            }
+            NetOp::Dead { port } => self.drop_proxy(ipc, port, woken),
+            NetOp::NodeDead { node } => self.node_dead(ipc, node, woken),
+            NetOp::Moved { old, new } => {
+                let Some(export) = self.exports.get(&old.id).filter(|_| old.node == self.me) else { return };
+                let name = export.name;
+                let Ok(key) = ipc.port_key(NET, name) else { return };
+                if !matches!(self.roles.get(&key), Some((_, Role::Moving(_)))) {
+                    return;
+                }
+                self.roles.insert(key, (name, Role::Proxy(new)));
+                self.proxies.insert(new, (name, false));
+                // The forwarder lives while something here or elsewhere sends to it.
+                keep(woken, ipc.request_notification(NET, name, Notify::NoSenders, name));
+                self.work.push_back(key);
+            }
+        }
+    }
+
+    /// One reference fewer held by `holder` to export `id`; the export is forgotten when none
+    /// is left.
+    fn release(&mut self, ipc: &mut Ipc<Captured>, id: u32, holder: u32, woken: &mut Vec<u64>) {
+        let Some(export) = self.exports.get_mut(&id) else { return };
+        if let Some(refs) = export.holders.get_mut(&holder) {
+            *refs = refs.saturating_sub(1);
+            if *refs == 0 {
+                export.holders.remove(&holder);
+            }
+        }
+        if export.holders.is_empty() && !export.immortal && export.pending.is_empty() {
+            self.forget(ipc, id, woken);
+        }
+    }
+
+    /// Forgets export `id`, releasing the service's right.
+    fn forget(&mut self, ipc: &mut Ipc<Captured>, id: u32, woken: &mut Vec<u64>) {
+        let Some(export) = self.exports.remove(&id) else { return };
+        self.export_of.retain(|_, e| *e != id);
+        self.room.retain(|_, e| *e != id);
+        // The service's reference (a send-once right forgotten is destroyed unused).
+        keep(woken, ipc.deallocate(NET, export.name));
+    }
+
+    /// The port of the service's send right `name` died (a dead-name notification): the
+    /// holders of its export hear it, the names registered for it are forgotten, and the
+    /// dead name goes.
+    fn port_died(&mut self, ipc: &mut Ipc<Captured>, name: Name, woken: &mut Vec<u64>) {
+        self.names.retain(|_, n| *n != name);
+        keep(woken, ipc.destroy(NET, name));
+        let Some((&id, _)) = self.exports.iter().find(|(_, e)| e.name == name && !e.once) else { return };
+        if let Some(export) = self.exports.remove(&id) {
+            for &holder in export.holders.keys() {
+                self.out.push((holder, NetOp::Dead { port: PortRef { node: self.me, id } }));
+            }
+            self.dropped = self.dropped.wrapping_add(export.pending.len() as u32);
+        }
+        self.export_of.retain(|_, e| *e != id);
+        self.room.retain(|_, e| *e != id);
+    }
+
+    /// The proxy for `port` dies: the rights to it here become dead names (and the names
+    /// registered for it are forgotten: the service's right was the proxy's name).
+    fn drop_proxy(&mut self, ipc: &mut Ipc<Captured>, port: PortRef, woken: &mut Vec<u64>) {
+        let Some((name, _)) = self.proxies.remove(&port) else { return };
+        self.names.retain(|_, n| *n != name);
+        if let Ok(key) = ipc.port_key(NET, name) {
+            self.roles.remove(&key);
+            // A moved port's old home: its export forwarded to the proxy.
+            if let Some(id) = self.export_of.remove(&key) {
+                if let Some(export) = self.exports.remove(&id) {
+                    for &holder in export.holders.keys() {
+                        self.out.push((holder, NetOp::Dead { port: PortRef { node: self.me, id } }));
+                    }
+                }
+            }
+        }
+        keep(woken, ipc.destroy(NET, name));
+    }
+
+    /// Node `node` is dead.
+    fn node_dead(&mut self, ipc: &mut Ipc<Captured>, node: u32, woken: &mut Vec<u64>) {
+        let homed: Vec<PortRef> = self.proxies.keys().filter(|p| p.node == node).copied().collect();
+        for port in homed {
+            self.drop_proxy(ipc, port, woken);
+        }
+        let onces: Vec<(u64, Name)> = self
+            .roles
+            .iter()
+            .filter(|(_, (_, role))| matches!(role, Role::Once(p) if p.node == node))
+            .map(|(k, (n, _))| (*k, *n))
+            .collect();
+        for (key, name) in onces {
+            self.roles.remove(&key);
+            keep(woken, ipc.destroy(NET, name));
+        }
+        let held: Vec<u32> =
+            self.exports.iter().filter(|(_, e)| e.holders.contains_key(&node)).map(|(id, _)| *id).collect();
+        for id in held {
+            if let Some(export) = self.exports.get_mut(&id) {
+                export.holders.remove(&node);
+                export.pending.retain(|(from, _)| *from != node);
+                if export.holders.is_empty() && !export.immortal && export.pending.is_empty() {
+                    self.forget(ipc, id, woken);
+                }
+            }
+        }
+    }
+
+    /// Queues a message from node `from` on its port here, or keeps it until there is room.
+    fn deliver(&mut self, ipc: &mut Ipc<Captured>, from: u32, op: NetOp, woken: &mut Vec<u64>) {
+        let NetOp::Message { dest, .. } = &op else { return };
+        let port = dest.port;
+        let Some(export) = self.exports.get_mut(&port.id).filter(|_| port.node == self.me) else {
+            self.refuse(ipc, from, op, woken);
+            return;
+        };
+        if !export.pending.is_empty() {
+            if export.pending.len() >= PENDING_MAX {
+                // Dropped and counted; its rights' references go back.
+                self.dropped = self.dropped.wrapping_add(1);
+                if let NetOp::Message { reply, items, .. } = op {
+                    self.drop_rights(ipc, reply.into_iter().chain(rights(&items)), woken);
+                }
+            } else {
+                export.pending.push_back((from, op));
+            }
+            return;
+        }
+        self.try_deliver(ipc, port.id, from, op, woken);
+    }
+
+    /// Tries to queue `op` on export `id`'s port; keeps it pending if the queue is full.
+    fn try_deliver(&mut self, ipc: &mut Ipc<Captured>, id: u32, from: u32, op: NetOp, woken: &mut Vec<u64>) {
+        let NetOp::Message { dest, reply, id: msg_id, items } = op else { return };
+        let Some(export) = self.exports.get(&id) else { return };
+        let (name, once) = (export.name, export.once);
+        if dest.kind == NetKind::SendOnce && !once || dest.kind == NetKind::Send && once {
+            self.dropped = self.dropped.wrapping_add(1);
+            self.drop_rights(ipc, reply.into_iter().chain(rights(&items)), woken);
+            return;
+        }
+        if !once && !ipc.has_room(NET, name).unwrap_or(true) {
+            if let Ok(room) = ipc.send_key(NET, name) {
+                self.room.insert(room, id);
+            }
+            let op = NetOp::Message { dest, reply, id: msg_id, items };
+            if let Some(export) = self.exports.get_mut(&id) {
+                export.pending.push_front((from, op));
+            }
+            return;
+        }
+        let mut after = Vec::new();
+        let reply = reply.and_then(|r| self.import(ipc, r, from, &mut after, woken));
+        let mut local = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                NetItem::Inline(bytes) => local.push(Item::Inline(bytes)),
+                NetItem::Memory(bytes) => match Captured::from_bytes(&bytes) {
+                    Ok(captured) => local.push(Item::Memory(captured)),
+                    Err(_) => self.dropped = self.dropped.wrapping_add(1),
+                },
+                NetItem::Right(right) => {
+                    if let Some((n, d)) = self.import(ipc, right, from, &mut after, woken) {
+                        local.push(Item::Port(n, d));
+                    }
+                }
+            }
+        }
+        let how = if once { Disposition::MoveSendOnce } else { Disposition::CopySend };
+        let message = Message { header: Header { dest: (name, how), reply, id: msg_id }, items: local };
+        let port = PortRef { node: self.me, id };
+        match ipc.send(NET, message) {
+            Ok(w) => {
+                woken.extend(w.keys);
+                self.after_import(ipc, after, woken);
+                if once {
+                    self.exports.remove(&id);
+                } else if from != self.me {
+                    self.out.push((from, NetOp::Delivered { port }));
+                }
+            }
+            Err(e) => {
+                self.dropped = self.dropped.wrapping_add(1);
+                self.undo_import(ipc, after, woken);
+                if e == IpcError::DeadName && !once {
+                    self.out.push((from, NetOp::Dead { port }));
+                }
+            }
+        }
+    }
+
+    /// Delivers what waited on export `id` while there is room.
+    fn retry(&mut self, ipc: &mut Ipc<Captured>, id: u32, woken: &mut Vec<u64>) {
+        while let Some((from, op)) = self.exports.get_mut(&id).and_then(|e| e.pending.pop_front()) {
+            self.try_deliver(ipc, id, from, op, woken);
+            if self.room.values().any(|e| *e == id) {
+                return;
+            }
+        }
+        let idle = self.exports.get(&id).is_some_and(|e| e.holders.is_empty() && !e.immortal && !e.once);
+        if idle {
+            self.forget(ipc, id, woken);
+        }
+    }
+
+    /// A message for a port this node does not have: its rights are released and the sender
+    /// told the port is dead.
+    fn refuse(&mut self, ipc: &mut Ipc<Captured>, from: u32, op: NetOp, woken: &mut Vec<u64>) {
+        let NetOp::Message { dest, reply, items, .. } = op else { return };
+        self.dropped = self.dropped.wrapping_add(1);
+        if dest.kind == NetKind::Send {
+            self.out.push((from, NetOp::Dead { port: dest.port }));
+        }
+        self.drop_rights(ipc, reply.into_iter().chain(rights(&items)), woken);
+    }
+
+    /// Releases the references rights on the wire carried.
+    fn drop_rights(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        rights: impl Iterator<Item = NetRight>,
+        woken: &mut Vec<u64>,
+    ) {
+        for right in rights {
+            match right.kind {
+                NetKind::Send if right.port.node == self.me => {}
+                NetKind::Send => {
+                    self.out.push((right.port.node, NetOp::Release { port: right.port, holder: self.me }))
+                }
+                NetKind::SendOnce if right.port.node == self.me => {
+                    if let Some(export) = self.exports.remove(&right.port.id) {
+                        keep(woken, ipc.deallocate(NET, export.name));
+                    }
+                }
+                NetKind::SendOnce | NetKind::Receive => {}
+            }
+        }
+    }
+
+    /// A right on the wire from node `from` as a right in the service's space, and how to put
+    /// it in a message. New proxies are listed in `after` (their no-senders notification is
+    /// asked once the message holds their first send right).
+    fn import(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        right: NetRight,
+        from: u32,
+        after: &mut Vec<After>,
+        woken: &mut Vec<u64>,
+    ) -> Option<(Name, Disposition)> {
+        let port = right.port;
+        if port.node == self.me {
+            let export = self.exports.get(&port.id)?;
+            return match right.kind {
+                NetKind::Send if !export.once => Some((export.name, Disposition::CopySend)),
+                NetKind::SendOnce if export.once => {
+                    after.push(After::OnceUsed(port.id));
+                    Some((export.name, Disposition::MoveSendOnce))
+                }
+                // A receive right coming home: its forwarder becomes the port again.
+                NetKind::Receive => None,
+                _ => None,
+            };
+        }
+        match right.kind {
+            NetKind::Send => {
+                if let Some(&(name, _)) = self.proxies.get(&port) {
+                    self.out.push((port.node, NetOp::Release { port, holder: self.me }));
+                    return Some((name, Disposition::MakeSend));
+                }
+                let name = ipc.allocate(NET, RightKind::Receive).ok()?;
+                self.serve(ipc, name, Role::Proxy(port));
+                self.proxies.insert(port, (name, false));
+                after.push(After::NoSenders(name));
+                Some((name, Disposition::MakeSend))
+            }
+            NetKind::SendOnce => {
+                let name = ipc.allocate(NET, RightKind::Receive).ok()?;
+                self.serve(ipc, name, Role::Once(port));
+                Some((name, Disposition::MakeSendOnce))
+            }
+            NetKind::Receive => {
+                let name = ipc.allocate(NET, RightKind::Receive).ok()?;
+                keep(
+                    woken,
+                    ipc.extract_right(NET, name, Disposition::MakeSend).map(|_| ox_ipc::Wakeups::default()),
+                );
+                let export = Export {
+                    name,
+                    once: false,
+                    immortal: false,
+                    holders: VecMap::new(),
+                    pending: VecDeque::new(),
+                };
+                let id = self.new_export(export);
+                if let Some(export) = self.exports.get_mut(&id) {
+                    export.holders.insert(from, 1);
+                }
+                if let Ok(key) = ipc.port_key(NET, name) {
+                    self.export_of.insert(key, id);
+                }
+                after.push(After::Moved { name, old: port, new: PortRef { node: self.me, id } });
+                Some((name, Disposition::MoveReceive))
+            }
+        }
+    }
+
+    /// Undoes what importing did for a message that could not be queued.
+    fn undo_import(&mut self, ipc: &mut Ipc<Captured>, after: Vec<After>, woken: &mut Vec<u64>) {
+        for step in after {
+            match step {
+                After::NoSenders(name) => {
+                    let port = self.proxies.iter().find(|(_, (n, _))| *n == name).map(|(p, _)| *p);
+                    if let Some(port) = port {
+                        self.drop_proxy(ipc, port, woken);
+                        self.out.push((port.node, NetOp::Release { port, holder: self.me }));
+                    }
+                }
+                After::Moved { name, new, .. } => {
+                    self.exports.remove(&new.id);
+                    self.export_of.retain(|_, e| *e != new.id);
+                    keep(woken, ipc.destroy(NET, name));
+                }
+                After::OnceUsed(_) => {}
+            }
+        }
+    }
+
+    fn after_import(&mut self, ipc: &mut Ipc<Captured>, after: Vec<After>, woken: &mut Vec<u64>) {
+        for step in after {
+            match step {
+                After::OnceUsed(id) => {
+                    self.exports.remove(&id);
+                }
+                After::NoSenders(name) => {
+                    keep(woken, ipc.request_notification(NET, name, Notify::NoSenders, name))
+                }
+                After::Moved { name, old, new } => {
+                    keep(woken, ipc.request_notification(NET, name, Notify::DeadName, self.notify));
+                    self.out.push((old.node, NetOp::Moved { old, new }));
+                }
+            }
+        }
+    }
+
+    /// The name service: `NS_REGISTER` (an inline name and a send right) and `NS_LOOKUP` (an
+    /// inline name), each answered on the reply right with an errno word (and the right).
+    fn serve_names(&mut self, ipc: &mut Ipc<Captured>, received: Received<Captured>, woken: &mut Vec<u64>) {
+        let key = match received.items.first() {
+            Some(ReceivedItem::Inline(bytes)) => Some(bytes.clone()),
+            _ => None,
+        };
+        let mut answer: Vec<Item<Captured>> = Vec::new();
+        let status = match (received.id, key) {
+            (_, Some(key)) if key.is_empty() || key.len() > NS_NAME_MAX => Err(Errno::NameTooLong),
+            (NS_REGISTER, Some(key)) => match received.items.get(1) {
+                Some(&ReceivedItem::Port(name, RightKind::Send)) => {
+                    let live = |ipc: &Ipc<Captured>, n: Name| ipc.port_key(NET, n).is_ok();
+                    match self.names.get(&key) {
+                        Some(&old) if live(ipc, old) => Err(Errno::Exist),
+                        _ if self.names.len() >= NAMES_MAX => Err(Errno::NoSpc),
+                        old => {
+                            if let Some(&old) = old {
+                                keep(woken, ipc.deallocate(NET, old));
+                            }
+                            self.names.insert(key, name);
+                            // The right is the service's now: not released below. Its death
+                            // forgets the name.
+                            if ipc.types(NET, name).is_ok_and(|t| !t.has(RightKind::Receive)) {
+                                let notify = self.notify;
+                                keep(woken, ipc.request_notification(NET, name, Notify::DeadName, notify));
+                            }
+                            Ok(())
+                        }
+                    }
+                }
+                _ => Err(Errno::Inval),
+            },
+            (NS_LOOKUP, Some(key)) => match self.names.get(&key).copied() {
+                Some(name) if ipc.port_key(NET, name).is_ok() => {
+                    answer.push(Item::Port(name, Disposition::CopySend));
+                    Ok(())
+                }
+                Some(name) => {
+                    self.names.remove(&key);
+                    keep(woken, ipc.deallocate(NET, name));
+                    Err(Errno::NoEnt)
+                }
+                None => Err(Errno::NoEnt),
+            },
+            _ => Err(Errno::Inval),
+        };
+        let kept = matches!((received.id, &status), (NS_REGISTER, Ok(())));
+        let word = status.err().map_or(0, |e| e as u32);
+        answer.insert(0, Item::Inline(word.to_le_bytes().to_vec()));
+        let Received { reply, items, .. } = received;
+        if let Some((reply, _)) = reply {
+            let message = Message {
+                header: Header { dest: (reply, Disposition::MoveSendOnce), reply: None, id: NS_REPLY },
+                items: answer,
+            };
+            keep(woken, ipc.send(NET, message));
+        }
+        for (i, item) in items.into_iter().enumerate() {
+            if let ReceivedItem::Port(name, kind) = item {
+                if !(kept && i == 1) {
+                    drop_right(ipc, name, kind, woken);
+                }
+            }
+        }
+    }
+
+    /// A send right to the name service for `task`: its name.
+    pub fn bootstrap(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        task: TaskId,
+        woken: &mut Vec<u64>,
+    ) -> Result<Name, Errno> {
+        let central = self.central.ok_or(Errno::HostDown)?;
+        let name = if central == self.me {
+            self.exports.get(&BOOTSTRAP_EXPORT).ok_or(Errno::HostDown)?.name
+        } else {
+            let port = PortRef { node: central, id: BOOTSTRAP_EXPORT };
+            match self.proxies.get(&port) {
+                Some(&(name, _)) => name,
+                None => {
+                    let name = ipc.allocate(NET, RightKind::Receive).map_err(errno)?;
+                    self.serve(ipc, name, Role::Proxy(port));
+                    self.proxies.insert(port, (name, false));
+                    let (given, _, w) = ipc.give(NET, name, Disposition::MakeSend, task).map_err(errno)?;
+                    woken.extend(w.keys);
+                    keep(woken, ipc.request_notification(NET, name, Notify::NoSenders, name));
+                    return Ok(given);
+                }
+            }
+        };
+        let how = if central == self.me { Disposition::CopySend } else { Disposition::MakeSend };
+        let (given, _, w) = ipc.give(NET, name, how, task).map_err(errno)?;
+        woken.extend(w.keys);
+        Ok(given)
+    }
+
+    /// A send right to the task port of process `pid` (made on first use), for it.
+    pub fn task_self(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        pid: u32,
+        woken: &mut Vec<u64>,
+    ) -> Result<Name, Errno> {
+        let name = match self.tasks.get(&pid) {
+            Some(&name) => name,
+            None => {
+                let name = ipc.allocate(NET, RightKind::Receive).map_err(errno)?;
+                self.serve(ipc, name, Role::Task(pid));
+                self.tasks.insert(pid, name);
+                name
+            }
+        };
+        let (given, _, w) = ipc.give(NET, name, Disposition::MakeSend, TaskId(pid)).map_err(errno)?;
+        woken.extend(w.keys);
+        Ok(given)
+    }
+
+    /// Process `pid` ended: its task port dies (its holders see a dead name).
+    pub fn task_gone(&mut self, ipc: &mut Ipc<Captured>, pid: u32, woken: &mut Vec<u64>) {
+        let Some(name) = self.tasks.remove(&pid) else { return };
+        self.names.retain(|_, n| *n != name);
+        if let Ok(key) = ipc.port_key(NET, name) {
+            self.roles.remove(&key);
+            if let Some(id) = self.export_of.remove(&key) {
+                if let Some(export) = self.exports.remove(&id) {
+                    for &holder in export.holders.keys() {
+                        self.out.push((holder, NetOp::Dead { port: PortRef { node: self.me, id } }));
+                    }
+                }
+            }
+        }
+        keep(woken, ipc.destroy(NET, name));
+    }
+
+    /// The ports and names the service always holds: its notification port, and on the
+    /// central the name service's (a receive right and the send right of its export).
+    pub fn standing(&self) -> (usize, usize) {
+        if self.exports.get(&BOOTSTRAP_EXPORT).is_some_and(|e| e.immortal) {
+            (2, 2)
+        } else {
+            (1, 1)
+        }
+    }
+}
+
+/// What to do once a message with imported rights is queued.
+enum After {
+    /// Ask for the new proxy's no-senders notification.
+    NoSenders(Name),
+    /// Tell the old home where the moved port is.
+    Moved { name: Name, old: PortRef, new: PortRef },
+    /// A send-once export was used.
+    OnceUsed(u32),
+}
+
+/// The rights among `items`.
+fn rights(items: &[NetItem]) -> impl Iterator<Item = NetRight> + '_ {
+    items.iter().filter_map(|i| match i {
+        NetItem::Right(r) => Some(*r),
+        NetItem::Inline(_) | NetItem::Memory(_) => None,
+    })
+}
+
+/// The next message of the service's port `name`, if any.
+fn take(ipc: &mut Ipc<Captured>, name: Name, woken: &mut Vec<u64>) -> Option<Received<Captured>> {
+    let (received, w) = ipc.receive(NET, name).ok()?;
+    woken.extend(w.keys);
+    received
+}
+
+/// Releases the rights a message the service took carries.
+fn release_received(ipc: &mut Ipc<Captured>, received: Received<Captured>, woken: &mut Vec<u64>) {
+    if let Some((name, kind)) = received.reply {
+        drop_right(ipc, name, kind, woken);
+    }
+    for item in received.items {
+        if let ReceivedItem::Port(name, kind) = item {
+            drop_right(ipc, name, kind, woken);
+        }
+    }
+}
+
+/// Releases one right the service got: a receive right is destroyed, any other loses one
+/// reference (the name may hold others the service keeps).
+fn drop_right(ipc: &mut Ipc<Captured>, name: Name, kind: RightKind, woken: &mut Vec<u64>) {
+    match kind {
+        RightKind::Receive | RightKind::PortSet => keep(woken, ipc.destroy(NET, name)),
+        _ => keep(woken, ipc.deallocate(NET, name)),
+    }
+}
+
+/// A task port's calls: `TASK_INFO` (answered with the pid and the node) and `TASK_TERMINATE`
+/// (the process is killed; answered with 0).
+fn serve_task(
+    ipc: &mut Ipc<Captured>,
+    pid: u32,
+    me: u32,
+    received: Received<Captured>,
+    woken: &mut Vec<u64>,
+) {
+    let words: Vec<u32> = match received.id {
+        TASK_INFO => vec![0, pid, me],
+        TASK_TERMINATE => {
+            let mut table = proc::table();
+            match table.find(pid) {
+                Some(p) => {
+                    signal::post(p, Signal::Kill);
+                    vec![0]
+                }
+                None => vec![Errno::Srch as u32],
+            }
+        }
+        _ => vec![Errno::Inval as u32],
+    };
+    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let Received { reply, items, .. } = received;
+    if let Some((reply, _)) = reply {
+        let header = Header { dest: (reply, Disposition::MoveSendOnce), reply: None, id: TASK_REPLY };
+        keep(woken, ipc.send(NET, Message { header, items: vec![Item::Inline(bytes)] }));
+    }
+    for item in items {
+        if let ReceivedItem::Port(name, kind) = item {
+            drop_right(ipc, name, kind, woken);
+        }
+    }
+}
+
+/// Keeps the wake-ups of an operation that may fail (the service ignores what it cannot do:
+/// a right already gone).
+fn keep(woken: &mut Vec<u64>, result: Result<ox_ipc::Wakeups, IpcError>) {
+    if let Ok(w) = result {
+        woken.extend(w.keys);
+    }
+}
+
+fn errno(e: IpcError) -> Errno {
+    match e {
+        IpcError::InvalidName => Errno::BadName,
+        IpcError::InvalidRight => Errno::BadRight,
+        IpcError::InvalidValue => Errno::Inval,
+        IpcError::NameExists => Errno::Exist,
+        IpcError::InvalidTask => Errno::Srch,
+        IpcError::DeadName => Errno::DeadName,
+        IpcError::QueueFull => Errno::TimedOut,
+    }
+}
+
+/// A `Net` message from this node for node `to`.
+pub fn message(me: u32, to: u32, op: NetOp) -> ox_proto::Message {
+    ox_proto::Message::request(0, ox_proto::Request::Net(NetMessage { to, from: me, op }))
+}
+
+/// A small map kept as a vector in insertion order: the service's tables hold a few entries
+/// each, and a satellite's kernel travels over the link at every boot, so its code stays
+/// small (a B-tree map's code is several times larger for each kind of key).
+struct VecMap<K, V> {
+    items: Vec<(K, V)>,
+}
+
+impl<K: PartialEq, V> VecMap<K, V> {
+    fn new() -> VecMap<K, V> {
+        VecMap { items: Vec::new() }
+    }
+
+    fn position(&self, key: &K) -> Option<usize> {
+        self.items.iter().position(|(k, _)| k == key)
+    }
+
+    fn get(&self, key: &K) -> Option<&V> {
+        self.position(key).map(|i| &self.items[i].1)
+    }
+
+    fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        self.position(key).map(|i| &mut self.items[i].1)
+    }
+
+    fn contains_key(&self, key: &K) -> bool {
+        self.position(key).is_some()
+    }
+
+    fn insert(&mut self, key: K, value: V) -> Option<V> {
+        match self.position(&key) {
+            Some(i) => Some(core::mem::replace(&mut self.items[i].1, value)),
+            None => {
+                self.items.push((key, value));
+                None
+            }
+        }
+    }
+
+    /// The value of `key`, inserted as `value` if there was none.
+    fn or_insert(&mut self, key: K, value: V) -> &mut V {
+        let i = match self.position(&key) {
+            Some(i) => i,
+            None => {
+                self.items.push((key, value));
+                self.items.len() - 1
+            }
+        };
+        &mut self.items[i].1
+    }
+
+    fn remove(&mut self, key: &K) -> Option<V> {
+        self.position(key).map(|i| self.items.remove(i).1)
+    }
+
+    fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+        self.items.retain_mut(|(k, v)| keep(k, v));
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.items.iter().map(|(k, v)| (k, v))
+    }
+
+    fn keys(&self) -> impl Iterator<Item = &K> {
+        self.items.iter().map(|(k, _)| k)
+    }
+
+    fn values(&self) -> impl Iterator<Item = &V> {
+        self.items.iter().map(|(_, v)| v)
+    }
+
+    fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
