@@ -132,9 +132,12 @@ fn a_satellite_whose_process_goes_away_is_dead_and_its_processes_are_killed() {
 }
 
 /// What the rogue peer sends once it is "booted": requests and answers about processes that do
-/// not live behind its link, each of which the central must drop and count.
+/// not live behind its link, and port messages it has no business sending, each of which the
+/// central must drop and count (and bookkeeping about nothing, which it must ignore).
 fn forgeries() -> Vec<Vec<u8>> {
+    use ox_proto::net::{Net, NetItem, NetKind, NetOp, NetRight, PortRef};
     use ox_proto::{Call, Env, Message, Reply, Request, Signal, Syscall, WaitStatus};
+    let net = |from: u32, to: u32, op: NetOp| Message::request(0, Request::Net(Net { to, from, op }));
     let write = Call {
         call: Syscall::Write,
         args: [1, 0, 6, 0, 0, 0],
@@ -150,6 +153,26 @@ fn forgeries() -> Vec<Vec<u8>> {
         Message::request(1, Request::Signal(Signal::Kill)),
         // An answer to nothing anyone asked this link.
         Message::reply(1, Reply::ok(7)),
+        // Ports: a message claiming another node's name; a death notice only the central
+        // gives; a message for a port the central never exported, carrying a right.
+        net(1, 0, NetOp::Delivered { port: PortRef { node: 0, id: 1 } }),
+        net(3, 0, NetOp::NodeDead { node: 1 }),
+        net(
+            3,
+            0,
+            NetOp::Message {
+                dest: NetRight { kind: NetKind::Send, port: PortRef { node: 0, id: 999 } },
+                reply: None,
+                id: 1,
+                items: vec![NetItem::Right(NetRight {
+                    kind: NetKind::Send,
+                    port: PortRef { node: 3, id: 9 },
+                })],
+            },
+        ),
+        // And bookkeeping about nothing, which changes nothing.
+        net(3, 0, NetOp::Release { port: PortRef { node: 0, id: 1 }, holder: 3 }),
+        net(3, 0, NetOp::Moved { old: PortRef { node: 0, id: 77 }, new: PortRef { node: 3, id: 1 } }),
     ]
     .iter()
     .map(|m| m.encode().expect("a forged message encodes"))
@@ -258,9 +281,9 @@ exit 0
     assert!(transcript.contains("satellite on port 2 answers: node 3"), "{transcript}");
     assert!(!transcript.contains("pwned"), "{transcript}");
     assert!(transcript.contains("init: the shell ended with status 0"), "{transcript}");
-    // The four forgeries were dropped and counted.
+    // The four process forgeries and three of the port ones were dropped and counted.
     let stats = transcript.lines().find(|l| l.contains("node 0: procs")).expect("stats 0 printed");
-    assert!(stats.ends_with("dropped 4"), "{stats}");
+    assert!(stats.ends_with("dropped 7"), "{stats}");
 }
 
 /// A satellite that hangs with its link up (`freeze`): the central's request to it waits for

@@ -1,5 +1,6 @@
 //! The in-guest suites of the Mach designs under both kernels: `programs/user/vmtest` (the
-//! virtual-memory calls, docs/vm.md) and `programs/user/porttest` (ports, docs/ports.md), typed
+//! virtual-memory calls, docs/vm.md), `programs/user/porttest` (ports, docs/ports.md) and
+//! `programs/user/pagertest` (external pagers, docs/pagers.md), typed
 //! at the central's shell on `topologies/default.toml` — each once on the central, once placed
 //! on a satellite (`place least-loaded sh -c …`) — and placed again on `topologies/lossy.toml`,
 //! whose links lose and corrupt frames. Each suite's verdict lines must be the same in the
@@ -30,17 +31,22 @@ fn verdicts(text: &str, suite: &str, first_case: &str) -> Vec<Vec<String>> {
     runs
 }
 
-const SUITES: [(&str, &str); 2] =
-    [("vmtest", "allocate anywhere"), ("porttest", "rights and reference counts")];
+const SUITES: [(&str, &str); 3] = [
+    ("vmtest", "allocate anywhere"),
+    ("porttest", "rights and reference counts"),
+    ("pagertest", "pages computed by the pager"),
+];
 
 #[test]
 fn the_suites_pass_on_the_central_and_on_satellites_alike() {
     let session =
-        "vmtest\nporttest\nplace least-loaded sh -c vmtest\nplace least-loaded sh -c porttest\nexit 0\n";
+        "vmtest\nporttest\npagertest\nplace least-loaded sh -c vmtest\nplace least-loaded sh -c porttest\n\
+                   place least-loaded sh -c pagertest\nexit 0\n";
     let (text, state) = run_topology("default.toml", None, session.as_bytes(), 1, LIMIT_NS);
     assert_eq!(state, SystemState::PoweredOff(0), "{text}");
     assert!(!text.contains("panic"), "{text}");
-    let lossy_session = "place least-loaded sh -c vmtest\nplace least-loaded sh -c porttest\nexit 0\n";
+    let lossy_session = "place least-loaded sh -c vmtest\nplace least-loaded sh -c porttest\n\
+                         place least-loaded sh -c pagertest\nexit 0\n";
     let (lossy, state) = run_topology("lossy.toml", None, lossy_session.as_bytes(), 1, LIMIT_NS);
     assert_eq!(state, SystemState::PoweredOff(0), "{lossy}");
     for (suite, first) in SUITES {

@@ -117,6 +117,22 @@ pub const TASK_TERMINATE: u32 = 0x5441_0002;
 /// The id of a task port's answers.
 pub const TASK_REPLY: u32 = 0x5441_0064;
 
+/// Kernel → pager, on the memory object's port when it is first mapped: items a send right to
+/// the object's control port (where the pager answers) and an inline word, the page size.
+pub const MO_INIT: u32 = 0x4d4f_0001;
+/// Kernel → pager: a process faulted on a page not resident; items an inline of two words,
+/// the offset in the object and the length (a page). The process waits for the answer.
+pub const MO_DATA_REQUEST: u32 = 0x4d4f_0002;
+/// Kernel → pager: the object is no longer mapped anywhere; its control port dies after.
+pub const MO_TERMINATE: u32 = 0x4d4f_0006;
+/// Pager → kernel, on the control port: items an inline word, the offset, and an inline of at
+/// most a page, its data (zeros after).
+pub const MO_DATA_PROVIDED: u32 = 0x4d4f_0101;
+/// Pager → kernel: the page at the offset (an inline word) has no data: it is zero-filled.
+pub const MO_DATA_UNAVAILABLE: u32 = 0x4d4f_0102;
+/// How long a process waits for its pager, in ticks: then it gets `SIGBUS`.
+pub const PAGER_TIMEOUT_TICKS: u32 = 2000;
+
 /// A message as `msg_send` reads it and `msg_receive` writes it: six little-endian words —
 /// for a send: destination name, its disposition, reply name (0: none), its disposition, id,
 /// item count; as received: the name it came to, reply name, the reply right (`PORT_RIGHT_*`),
@@ -375,11 +391,15 @@ pub enum Syscall {
     PortBootstrap = 82,
     /// `task_self() -> name`: a send right to the caller's task port.
     TaskSelf = 83,
+    /// `vm_map(memory_object, size) -> addr`: maps `size` bytes of the memory object whose
+    /// port `memory_object` names (a send right), its pages provided by the external pager
+    /// that receives from it.
+    VmMap = 84,
 }
 
 impl Syscall {
     /// Every system call, in number order.
-    pub const ALL: [Syscall; 59] = [
+    pub const ALL: [Syscall; 60] = [
         Syscall::Write,
         Syscall::Read,
         Syscall::Exit,
@@ -439,6 +459,7 @@ impl Syscall {
         Syscall::MsgReceive,
         Syscall::PortBootstrap,
         Syscall::TaskSelf,
+        Syscall::VmMap,
     ];
 
     /// The call with number `number`, if there is one (one table look-up: this runs on every
@@ -509,6 +530,7 @@ impl Syscall {
             Syscall::MsgReceive => "msg_receive",
             Syscall::PortBootstrap => "port_bootstrap",
             Syscall::TaskSelf => "task_self",
+            Syscall::VmMap => "vm_map",
         }
     }
 }

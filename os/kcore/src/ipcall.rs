@@ -32,12 +32,14 @@ use ox_proto::calls::PortCall;
 use ox_proto::net::NetOp;
 
 use crate::global::Global;
-use crate::netmsg::{self, Net};
+use crate::netmsg::{self, Net, PageIn};
 use crate::task::chan::{self, Chan, Class};
 use crate::task::proc::{self, copy_in, copy_out};
 use crate::task::{sched, signal};
 use crate::timer;
+use crate::vm;
 use crate::vm::Captured;
+use ox_vm::ObjectId;
 
 /// The node's ports and name spaces, and the network message service's books.
 struct Ports {
@@ -56,6 +58,8 @@ static PORT_MESSAGE: Class = Class::new("port message");
 static SET_MESSAGE: Class = Class::new("port-set message");
 /// Senders waiting for room in a port's queue.
 static PORT_ROOM: Class = Class::new("port room");
+/// Processes waiting for an external pager's page (id: the external object's number).
+static PAGE_IN: Class = Class::new("page-in");
 
 /// Wait for ever.
 const FOREVER: u32 = u32::MAX;
@@ -153,6 +157,7 @@ fn chan_of(key: u64) -> Chan {
     match key >> 32 {
         1 => Chan::new(&PORT_MESSAGE, id),
         2 => Chan::new(&SET_MESSAGE, id),
+        4 => Chan::new(&PAGE_IN, id),
         _ => Chan::new(&PORT_ROOM, id),
     }
 }
@@ -267,6 +272,18 @@ pub fn serve(call: PortCall, a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
             });
             wake(Wakeups { keys: woken });
             given.map(|n| n.0)
+        }
+        PortCall::VmMap => {
+            let size = a[1];
+            if size == 0 || !size.is_multiple_of(4096) {
+                return Err(Errno::Inval);
+            }
+            let (object, woken) = with_ports(|p| {
+                let mut woken = Vec::new();
+                (p.net.external(&mut p.ipc, task, name, size / 4096, &mut woken), woken)
+            });
+            wake(Wakeups { keys: woken });
+            proc::table().current().space().map_external(object?, size)
         }
         PortCall::TaskSelf => {
             let (given, woken) = with_ports(|p| {
@@ -427,6 +444,46 @@ fn receive(task: TaskId, name: Name, buf: u32, size: u32, timeout: u32) -> Resul
             }
         }
     }
+}
+
+/// The current process faulted on page `index` of external object `object`: asks its pager
+/// (once) and waits for the page. True when the access should be tried again (the page came,
+/// or a signal is pending); false when the pager is dead or did not answer within
+/// `PAGER_TIMEOUT_TICKS` (the process gets `SIGBUS`).
+pub fn page_in(object: ObjectId, index: u32) -> bool {
+    loop {
+        if vm::resident(object, index) || signal::interrupted() {
+            return true;
+        }
+        let (state, woken) = with_ports(|p| {
+            let mut woken = Vec::new();
+            (p.net.page_request(&mut p.ipc, object, index, timer::ticks(), &mut woken), woken)
+        });
+        wake(Wakeups { keys: woken });
+        match state {
+            PageIn::Failed => return false,
+            PageIn::Wait(id) => sched::sleep(Chan::new(&PAGE_IN, id)),
+        }
+    }
+}
+
+/// The tick: pager requests that waited too long fail, external objects mapped nowhere end.
+pub fn tick() {
+    let woken = with_ports(|p| {
+        let mut woken = Vec::new();
+        if p.net.has_pagers() {
+            p.net.pager_tick(&mut p.ipc, timer::ticks(), &mut woken);
+        }
+        woken
+    });
+    if !woken.is_empty() {
+        wake(Wakeups { keys: woken });
+    }
+}
+
+/// When an idle node must wake for a pager request's timeout, if one is outstanding.
+pub fn deadline() -> Option<u64> {
+    with_ports(|p| p.net.pager_deadline(timer::ticks())).map(|tick| u64::from(tick) * ox_abi::TICK_NS)
 }
 
 /// Process `pid` ended: every right it held is released (its ports die, their senders see

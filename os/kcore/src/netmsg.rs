@@ -41,7 +41,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use ox_abi::{
-    Errno, Signal, NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS, NS_LOOKUP, NS_NAME_MAX, NS_REGISTER, NS_REPLY,
+    Errno, Signal, MO_DATA_PROVIDED, MO_DATA_REQUEST, MO_DATA_UNAVAILABLE, MO_INIT, MO_TERMINATE,
+    NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS, NS_LOOKUP, NS_NAME_MAX, NS_REGISTER, NS_REPLY, PAGER_TIMEOUT_TICKS,
     TASK_INFO, TASK_REPLY, TASK_TERMINATE,
 };
 use ox_ipc::{
@@ -51,7 +52,8 @@ use ox_ipc::{
 use ox_proto::net::{Net as NetMessage, NetItem, NetKind, NetOp, NetRight, PortRef};
 
 use crate::task::{proc, signal};
-use crate::vm::{AddressSpace, Captured};
+use crate::vm::{self, AddressSpace, Captured};
+use ox_vm::ObjectId;
 
 /// The service's own name space.
 pub const NET: TaskId = TaskId(u32::MAX);
@@ -83,6 +85,37 @@ enum Role {
     NameService,
     /// The task port of a process here.
     Task(u32),
+    /// The control port of external object `id` (its pager's answers).
+    Control(u32),
+}
+
+/// A memory object of this node whose pages an external pager provides (docs/pagers.md).
+struct External {
+    /// The VM's object (the service holds one reference while it lives).
+    object: ObjectId,
+    /// The service's send right to the pager's memory object port.
+    memory: Name,
+    /// The control port (the service's receive right).
+    control: Name,
+    /// Pages asked for and not yet provided: (index, the tick it was asked at).
+    requested: Vec<(u32, u32)>,
+    /// Pages whose pager did not answer in time.
+    failed: Vec<u32>,
+    /// The pager's port died.
+    dead: bool,
+}
+
+/// The wake-up key class of processes waiting for a pager (`ipcall`'s channel of external
+/// object `id`: `KEY_PAGER | id`).
+pub const KEY_PAGER: u64 = 4 << 32;
+
+/// What a fault on an external object's page comes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PageIn {
+    /// Asked for: wait on external object `id`'s channel.
+    Wait(u32),
+    /// The pager is dead, or did not answer in time: `SIGBUS`.
+    Failed,
 }
 
 /// A right of this node that other nodes hold (or are being given).
@@ -114,6 +147,8 @@ pub struct Net {
     notify: Name,
     names: VecMap<Vec<u8>, Name>,
     tasks: VecMap<u32, Name>,
+    pagers: VecMap<u32, External>,
+    next_pager: u32,
     /// Keys of ports with work.
     work: VecDeque<u64>,
     /// What to send: (to node, op), in order.
@@ -141,6 +176,8 @@ impl Net {
             notify,
             names: VecMap::new(),
             tasks: VecMap::new(),
+            pagers: VecMap::new(),
+            next_pager: 1,
             work: VecDeque::new(),
             out: Vec::new(),
             settling: false,
@@ -286,6 +323,11 @@ impl Net {
             Role::Task(pid) => {
                 let Some(received) = take(ipc, name, woken) else { return true };
                 serve_task(ipc, pid, self.me, received, woken);
+                self.work.push_back(key);
+            }
+            Role::Control(id) => {
+                let Some(received) = take(ipc, name, woken) else { return true };
+                self.serve_control(ipc, id, received, woken);
                 self.work.push_back(key);
             }
         }
@@ -494,6 +536,13 @@ impl Net {
     /// dead name goes.
     fn port_died(&mut self, ipc: &mut Ipc<Captured>, name: Name, woken: &mut Vec<u64>) {
         self.names.retain(|_, n| *n != name);
+        for (id, external) in self.pagers.items.iter_mut() {
+            if external.memory == name {
+                // The name goes below: the external forgets it.
+                (external.dead, external.memory) = (true, Name::NULL);
+                woken.push(KEY_PAGER | u64::from(*id));
+            }
+        }
         keep(woken, ipc.destroy(NET, name));
         let Some((&id, _)) = self.exports.iter().find(|(_, e)| e.name == name && !e.once) else { return };
         if let Some(export) = self.exports.remove(&id) {
@@ -887,6 +936,196 @@ impl Net {
         let (given, _, w) = ipc.give(NET, name, how, task).map_err(errno)?;
         woken.extend(w.keys);
         Ok(given)
+    }
+
+    /// The external object the memory object port `task`'s `name` stands for (a send right),
+    /// made on its first mapping — the pager then gets `MO_INIT` with a send right to the
+    /// object's control port — or the one made before, so that every mapping of one memory
+    /// object shares its pages. `EINVAL` if the object is smaller than `pages`.
+    pub fn external(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        task: TaskId,
+        name: Name,
+        pages: u32,
+        woken: &mut Vec<u64>,
+    ) -> Result<ObjectId, Errno> {
+        if !ipc.types(task, name).map_err(errno)?.has(RightKind::Send) {
+            return Err(Errno::BadRight);
+        }
+        let (memory, _, w) = ipc.give(task, name, Disposition::CopySend, NET).map_err(errno)?;
+        woken.extend(w.keys);
+        let known = self
+            .pagers
+            .iter()
+            .find(|(id, e)| e.memory == memory && !e.dead && vm::external_refs(e.object, **id) > 0);
+        if let Some((&id, external)) = known {
+            let (object, size) = (external.object, vm::external_size(external.object, id));
+            // The service keeps one reference to the memory object's port.
+            keep(woken, ipc.deallocate(NET, memory));
+            return if pages <= size { Ok(object) } else { Err(Errno::Inval) };
+        }
+        let id = self.next_pager;
+        self.next_pager = self.next_pager.wrapping_add(1).max(1);
+        let control = ipc.allocate(NET, RightKind::Receive).map_err(errno)?;
+        self.serve(ipc, control, Role::Control(id));
+        let object = vm::external_create(pages, id);
+        keep(woken, ipc.request_notification(NET, memory, Notify::DeadName, self.notify));
+        let init = Message {
+            header: Header { dest: (memory, Disposition::CopySend), reply: None, id: MO_INIT },
+            items: vec![
+                Item::Port(control, Disposition::MakeSend),
+                Item::Inline(4096u32.to_le_bytes().to_vec()),
+            ],
+        };
+        // A full queue or a dead pager: the faults will tell (a request, or SIGBUS).
+        keep(woken, ipc.send(NET, init));
+        self.pagers.insert(
+            id,
+            External { object, memory, control, requested: Vec::new(), failed: Vec::new(), dead: false },
+        );
+        Ok(object)
+    }
+
+    /// A fault on page `index` of external object `object` at tick `now`: its pager is asked
+    /// (once), or it has failed.
+    pub fn page_request(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        object: ObjectId,
+        index: u32,
+        now: u32,
+        woken: &mut Vec<u64>,
+    ) -> PageIn {
+        let Some((&id, external)) =
+            self.pagers.items.iter_mut().map(|(k, v)| (&*k, v)).find(|(_, e)| e.object == object)
+        else {
+            return PageIn::Failed;
+        };
+        if external.dead {
+            return PageIn::Failed;
+        }
+        if let Some(at) = external.failed.iter().position(|i| *i == index) {
+            external.failed.swap_remove(at);
+            return PageIn::Failed;
+        }
+        if !external.requested.iter().any(|(i, _)| *i == index) {
+            external.requested.push((index, now));
+            let words = [index * 4096, 4096];
+            let bytes = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+            let request = Message {
+                header: Header {
+                    dest: (external.memory, Disposition::CopySend),
+                    reply: None,
+                    id: MO_DATA_REQUEST,
+                },
+                items: vec![Item::Inline(bytes)],
+            };
+            match ipc.send(NET, request) {
+                Ok(w) => woken.extend(w.keys),
+                Err(IpcError::QueueFull) => {
+                    // Asked again at the next fault (the process waits a tick).
+                    external.requested.retain(|(i, _)| *i != index);
+                }
+                Err(_) => external.dead = true,
+            }
+        }
+        PageIn::Wait(id)
+    }
+
+    /// The pager's answer on the control port of external object `id`.
+    fn serve_control(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        id: u32,
+        received: Received<Captured>,
+        woken: &mut Vec<u64>,
+    ) {
+        let word = |item: Option<&ReceivedItem<Captured>>| match item {
+            Some(ReceivedItem::Inline(b)) if b.len() == 4 => {
+                Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            }
+            _ => None,
+        };
+        let offset = word(received.items.first());
+        let data: Option<&[u8]> = match (received.id, received.items.get(1)) {
+            (MO_DATA_PROVIDED, Some(ReceivedItem::Inline(bytes))) if bytes.len() <= 4096 => Some(bytes),
+            (MO_DATA_UNAVAILABLE, None) => Some(&[]),
+            _ => None,
+        };
+        if let (Some(external), Some(offset), Some(data)) = (self.pagers.get_mut(&id), offset, data) {
+            let index = offset / 4096;
+            if offset % 4096 == 0 && vm::supply(external.object, index, data).is_ok() {
+                external.requested.retain(|(i, _)| *i != index);
+                woken.push(KEY_PAGER | u64::from(id));
+            }
+        } else {
+            self.dropped = self.dropped.wrapping_add(1);
+        }
+        release_received(ipc, received, woken);
+    }
+
+    /// The tick `now`: requests older than `PAGER_TIMEOUT_TICKS` fail (their processes get
+    /// `SIGBUS`), and external objects no longer mapped anywhere are ended (`MO_TERMINATE`).
+    pub fn pager_tick(&mut self, ipc: &mut Ipc<Captured>, now: u32, woken: &mut Vec<u64>) {
+        for (id, external) in self.pagers.items.iter_mut() {
+            let late: Vec<u32> = external
+                .requested
+                .iter()
+                .filter(|(_, at)| now.wrapping_sub(*at) >= PAGER_TIMEOUT_TICKS)
+                .map(|(i, _)| *i)
+                .collect();
+            if !late.is_empty() {
+                external.requested.retain(|(i, _)| !late.contains(i));
+                external.failed.extend(late);
+                woken.push(KEY_PAGER | u64::from(*id));
+            }
+        }
+        let unmapped: Vec<u32> = self
+            .pagers
+            .iter()
+            .filter(|(id, e)| vm::external_refs(e.object, **id) <= 1)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in unmapped {
+            let Some(external) = self.pagers.remove(&id) else { continue };
+            if !external.dead {
+                let terminate = Message {
+                    header: Header {
+                        dest: (external.memory, Disposition::CopySend),
+                        reply: None,
+                        id: MO_TERMINATE,
+                    },
+                    items: Vec::new(),
+                };
+                keep(woken, ipc.send(NET, terminate));
+            }
+            vm::release_object(external.object);
+            if let Ok(key) = ipc.port_key(NET, external.control) {
+                self.roles.remove(&key);
+            }
+            keep(woken, ipc.destroy(NET, external.control));
+            if external.memory != Name::NULL {
+                keep(woken, ipc.deallocate(NET, external.memory));
+            }
+        }
+    }
+
+    /// The tick at which the tick has pager work: the next (`now` + 1) if an object is mapped
+    /// nowhere (its pager is to be told), else when the oldest outstanding request times out.
+    pub fn pager_deadline(&self, now: u32) -> Option<u32> {
+        if self.pagers.iter().any(|(id, e)| vm::external_refs(e.object, *id) <= 1) {
+            return Some(now.wrapping_add(1));
+        }
+        self.pagers
+            .values()
+            .flat_map(|e| e.requested.iter().map(|(_, at)| at.saturating_add(PAGER_TIMEOUT_TICKS)))
+            .min()
+    }
+
+    /// Whether any external object lives (the tick has pager work).
+    pub fn has_pagers(&self) -> bool {
+        !self.pagers.is_empty()
     }
 
     /// A send right to the task port of process `pid` (made on first use), for it.

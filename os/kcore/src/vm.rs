@@ -27,8 +27,8 @@ use ox_abi::{
     VM_INHERIT_NONE, VM_INHERIT_SHARE, VM_PROT_ALL,
 };
 use ox_vm::{
-    FaultError, FrameId, Inheritance, Lookup, Map, MapCopy, OutOfFrames, PageIndex, PhysMem, Placement, Pmap,
-    Prot, VAddr, Vm, VmError,
+    FaultError, FrameId, Inheritance, Lookup, Map, MapCopy, ObjectId, OutOfFrames, PageIndex, PhysMem,
+    Placement, Pmap, Prot, VAddr, Vm, VmError,
 };
 
 use crate::exception::code;
@@ -493,15 +493,41 @@ impl AddressSpace {
         with_vm(|vm| map.copy_within(vm, VAddr(src), VAddr(dst), size)).map_err(call_errno)
     }
 
-    /// Serves a page fault of the process at `va` for `access`: true if the page is now
-    /// mapped (zero-filled, copied on write, or found), false if the access is not allowed
-    /// there (a signal) or memory ran out.
-    pub fn fault_in(&mut self, va: u32, access: Access) -> bool {
+    /// Serves a page fault of the process at `va` for `access`: the page is now mapped
+    /// (zero-filled, copied on write, or found), or the access is not allowed there (a
+    /// signal) or memory ran out, or the page is an external pager's to provide.
+    pub fn fault_in(&mut self, va: u32, access: Access) -> Fault {
         if va >= USER_TOP {
-            return false;
+            return Fault::Refused;
         }
         let map = self.map();
-        with_vm(|vm| map.fault(vm, VAddr(va), access.vm()).is_ok())
+        match with_vm(|vm| map.fault(vm, VAddr(va), access.vm())) {
+            Ok(_) => Fault::Served,
+            Err(FaultError::PagerRequest { object, index }) => Fault::Pager(object, index.0),
+            Err(_) => Fault::Refused,
+        }
+    }
+
+    /// Maps `size` bytes (a page multiple) of the external object `object` anywhere,
+    /// readable and writable, shared with every other mapping of it (and inherited shared by
+    /// a fork); its address.
+    pub fn map_external(&mut self, object: ObjectId, size: u32) -> Result<u32, Errno> {
+        let map = self.map.as_mut().ok_or(Errno::Fault)?;
+        let placement = Placement::Anywhere { min: VAddr(VM_ANYWHERE_BASE), max: VAddr(USER_TOP) };
+        with_vm(|vm| {
+            vm.objects.reference(object);
+            let mapped = map.map_object(vm, placement, size, Prot::DEFAULT, object, PageIndex(0), false);
+            match mapped {
+                Ok(at) => {
+                    let _ = map.inherit(vm, at, size, Inheritance::Share);
+                    Ok(at.0)
+                }
+                Err(e) => {
+                    vm.objects.release(object, &mut vm.frames);
+                    Err(call_errno(e))
+                }
+            }
+        })
     }
 
     /// Checks that the process may make `access` on all of `va..va + len`.
@@ -640,6 +666,60 @@ impl AddressSpace {
         captured.0 = Some(copy);
         read
     }
+}
+
+/// What a page fault came to ([`AddressSpace::fault_in`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The page is mapped: the instruction runs again.
+    Served,
+    /// Not allowed there, or no memory: a signal.
+    Refused,
+    /// Page `index` of external object `object` is not resident: its pager is asked.
+    Pager(ObjectId, u32),
+}
+
+/// A new object of `pages` pages whose pages external pager `pager` provides; the caller holds
+/// its one reference.
+pub(crate) fn external_create(pages: u32, pager: u32) -> ObjectId {
+    with_vm(|vm| vm.objects.create(pages, ox_vm::Pager::External(pager)))
+}
+
+/// References to `object` if it is still external pager `pager`'s (0 if not).
+pub(crate) fn external_refs(object: ObjectId, pager: u32) -> u32 {
+    with_vm(|vm| match vm.objects.get(object) {
+        Some(o) if o.pager == ox_vm::Pager::External(pager) => o.refs,
+        _ => 0,
+    })
+}
+
+/// The size in pages of `object` if it is still external pager `pager`'s (0 if not).
+pub(crate) fn external_size(object: ObjectId, pager: u32) -> u32 {
+    with_vm(|vm| match vm.objects.get(object) {
+        Some(o) if o.pager == ox_vm::Pager::External(pager) => o.size,
+        _ => 0,
+    })
+}
+
+/// Drops one reference to `object`.
+pub(crate) fn release_object(object: ObjectId) {
+    with_vm(|vm| vm.objects.release(object, &mut vm.frames));
+}
+
+/// Makes `data` (a page or less; zeros after) page `index` of `object`, as its pager provides
+/// it; a page already there is left as it is.
+pub(crate) fn supply(object: ObjectId, index: u32, data: &[u8]) -> Result<(), Errno> {
+    with_vm(|vm| {
+        if matches!(vm.objects.lookup(object, PageIndex(index)), Lookup::Resident { .. }) {
+            return Ok(());
+        }
+        vm.supply_page(object, PageIndex(index), data).map_err(call_errno)
+    })
+}
+
+/// Whether page `index` of `object` is resident.
+pub(crate) fn resident(object: ObjectId, index: u32) -> bool {
+    with_vm(|vm| matches!(vm.objects.lookup(object, PageIndex(index)), Lookup::Resident { .. }))
 }
 
 impl Drop for AddressSpace {

@@ -63,7 +63,7 @@ static CENTRAL: Kernel = Kernel {
     exit: proc::exit,
     interrupt: trap::interrupt,
     tick: trap::tick,
-    deadline: remote::deadline,
+    deadline: trap::deadline,
 };
 
 /// Smallest RAM the kernel boots with.

@@ -37,8 +37,14 @@ pub fn interrupt(line: u32) -> bool {
     false
 }
 
-/// The central's work at a tick: the links' retransmissions.
+/// The central's work at a tick: the links' retransmissions, the pagers' timeouts.
 pub fn tick() {
     remote::on_tick();
     remote::newly_dead().into_iter().for_each(net::lost);
+    ox_kcore::ipcall::tick();
+}
+
+/// When an idle central must wake: a link's resend, or a pager request's timeout.
+pub fn deadline() -> Option<u64> {
+    [remote::deadline(), ox_kcore::ipcall::deadline()].into_iter().flatten().min()
 }

@@ -82,6 +82,8 @@ pub enum PortCall {
     Bootstrap,
     /// `task_self() -> name`.
     TaskSelf,
+    /// `vm_map(memory_object, size) -> addr`.
+    VmMap,
     /// `msg_send(msg, size, timeout)`.
     Send,
     /// `msg_receive(name, buf, size, timeout) -> bytes`.
@@ -204,6 +206,7 @@ pub fn service(call: Syscall) -> Service {
         Syscall::MsgReceive => L(Local::Port(PortCall::Receive)),
         Syscall::PortBootstrap => L(Local::Port(PortCall::Bootstrap)),
         Syscall::TaskSelf => L(Local::Port(PortCall::TaskSelf)),
+        Syscall::VmMap => L(Local::Port(PortCall::VmMap)),
         Syscall::Write => H(Home::Write),
         Syscall::Read => H(Home::Read),
         Syscall::Wait => H(Home::Wait),

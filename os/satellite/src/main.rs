@@ -45,7 +45,7 @@ static SATELLITE: Kernel = Kernel {
     exit: proc::exit,
     interrupt: trap::interrupt,
     tick: trap::tick,
-    deadline: link::deadline,
+    deadline: trap::deadline,
 };
 
 /// Smallest RAM the satellite kernel boots with.

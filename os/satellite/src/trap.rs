@@ -20,9 +20,15 @@ pub fn interrupt(line: u32) -> bool {
     server::has_work()
 }
 
-/// The satellite's work at a tick: the link's retransmissions.
+/// The satellite's work at a tick: the link's retransmissions, the pagers' timeouts.
 pub fn tick() {
     link::on_tick();
+    ox_kcore::ipcall::tick();
+}
+
+/// When an idle satellite must wake: a resend, or a pager request's timeout.
+pub fn deadline() -> Option<u64> {
+    [link::deadline(), ox_kcore::ipcall::deadline()].into_iter().flatten().min()
 }
 
 /// Acts on one message from the central: the image requests go to the [`server`]'s mailbox

@@ -88,6 +88,14 @@ pub fn bootstrap() -> Result<u32, Errno> {
     call(Syscall::PortBootstrap, [0; 6])
 }
 
+/// Maps `size` bytes (a page multiple) of the memory object whose port `memory_object` names
+/// (a send right) anywhere, readable and writable; its address. The pages come from the
+/// external pager receiving on that port (docs/pagers.md): a fault on one the pager has not
+/// provided waits for it, and gets `SIGBUS` if the pager is dead or does not answer.
+pub fn vm_map(memory_object: u32, size: u32) -> Result<u32, Errno> {
+    call(Syscall::VmMap, [memory_object, size, 0, 0, 0, 0])
+}
+
 /// A send right to this process's task port (`TASK_INFO`, `TASK_TERMINATE`).
 pub fn task_self() -> Result<u32, Errno> {
     call(Syscall::TaskSelf, [0; 6])

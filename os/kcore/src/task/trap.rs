@@ -20,7 +20,8 @@ use crate::exception::{self, code, INTERRUPT};
 use crate::intc;
 use crate::task::{chan, kernel, proc, sched, signal, syscall};
 use crate::timer;
-use crate::vm::Access;
+use crate::vm::{Access, Fault};
+use ox_abi::Signal;
 
 /// Every trap from user mode lands here. Returning resumes the process at `frame.epc`.
 #[no_mangle]
@@ -34,13 +35,30 @@ extern "C" fn user_trap(frame: &mut TrapFrame) {
         syscall::dispatch(frame);
     } else {
         let badaddr = arch::read_cr::<{ cr::BADADDR }>();
-        let served = Access::of_page_fault(cause)
-            .is_some_and(|access| proc::table().current().space().fault_in(badaddr, access));
-        if !served {
-            fault(cause, badaddr, frame.epc);
+        let outcome = Access::of_page_fault(cause)
+            .map(|access| proc::table().current().space().fault_in(badaddr, access));
+        match outcome {
+            Some(Fault::Served) => {}
+            // The page is its external pager's: wait for it (no lock held), then run the
+            // access again; a pager that is dead or too slow is a bus error.
+            Some(Fault::Pager(object, index)) => {
+                if !crate::ipcall::page_in(object, index) {
+                    pager_fault(badaddr, frame.epc);
+                }
+            }
+            _ => fault(cause, badaddr, frame.epc),
         }
     }
     signal::deliver(frame);
+}
+
+/// A page its external pager did not provide: `SIGBUS`, to its handler or killing it.
+fn pager_fault(badaddr: u32, pc: u32) {
+    if !signal::fault(Signal::Bus, badaddr) {
+        signal::report(&format_args!(
+            "killed by SIGBUS: the pager of the page at {badaddr:#010x} is dead or did not answer, pc {pc:#010x}"
+        ));
+    }
 }
 
 /// A fault of the current process: its signal goes to its handler, or the process dies (at
