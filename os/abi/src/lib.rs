@@ -123,6 +123,10 @@ pub const MO_INIT: u32 = 0x4d4f_0001;
 /// Kernel → pager: a process faulted on a page not resident; items an inline of two words,
 /// the offset in the object and the length (a page). The process waits for the answer.
 pub const MO_DATA_REQUEST: u32 = 0x4d4f_0002;
+/// Kernel → pager: a page of the object goes back to it (every resident page, when the object
+/// is mapped nowhere any more, before [`MO_TERMINATE`]); items the offset (an inline word) and
+/// the page (an inline).
+pub const MO_DATA_WRITE: u32 = 0x4d4f_0004;
 /// Kernel → pager: the object is no longer mapped anywhere; its control port dies after.
 pub const MO_TERMINATE: u32 = 0x4d4f_0006;
 /// Pager → kernel, on the control port: items an inline word, the offset, and an inline of at

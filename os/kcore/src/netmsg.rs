@@ -41,9 +41,9 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use ox_abi::{
-    Errno, Signal, MO_DATA_PROVIDED, MO_DATA_REQUEST, MO_DATA_UNAVAILABLE, MO_INIT, MO_TERMINATE,
-    NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS, NS_LOOKUP, NS_NAME_MAX, NS_REGISTER, NS_REPLY, PAGER_TIMEOUT_TICKS,
-    TASK_INFO, TASK_REPLY, TASK_TERMINATE,
+    Errno, Signal, MO_DATA_PROVIDED, MO_DATA_REQUEST, MO_DATA_UNAVAILABLE, MO_DATA_WRITE, MO_INIT,
+    MO_TERMINATE, NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS, NS_LOOKUP, NS_NAME_MAX, NS_REGISTER, NS_REPLY,
+    PAGER_TIMEOUT_TICKS, TASK_INFO, TASK_REPLY, TASK_TERMINATE,
 };
 use ox_ipc::{
     Disposition, Header, Ipc, IpcError, Item, Message, Name, Notify, Received, ReceivedItem, RightKind,
@@ -103,6 +103,8 @@ struct External {
     failed: Vec<u32>,
     /// The pager's port died.
     dead: bool,
+    /// Mapped nowhere any more: the resident pages still to write back before `MO_TERMINATE`.
+    writing: Option<Vec<u32>>,
 }
 
 /// The wake-up key class of processes waiting for a pager (`ipcall`'s channel of external
@@ -961,6 +963,10 @@ impl Net {
             .find(|(id, e)| e.memory == memory && !e.dead && vm::external_refs(e.object, **id) > 0);
         if let Some((&id, external)) = known {
             let (object, size) = (external.object, vm::external_size(external.object, id));
+            // Mapped again while its pages were going back: it is not ending after all.
+            if let Some(external) = self.pagers.get_mut(&id) {
+                external.writing = None;
+            }
             // The service keeps one reference to the memory object's port.
             keep(woken, ipc.deallocate(NET, memory));
             return if pages <= size { Ok(object) } else { Err(Errno::Inval) };
@@ -982,7 +988,15 @@ impl Net {
         keep(woken, ipc.send(NET, init));
         self.pagers.insert(
             id,
-            External { object, memory, control, requested: Vec::new(), failed: Vec::new(), dead: false },
+            External {
+                object,
+                memory,
+                control,
+                requested: Vec::new(),
+                failed: Vec::new(),
+                dead: false,
+                writing: None,
+            },
         );
         Ok(object)
     }
@@ -1066,7 +1080,9 @@ impl Net {
     }
 
     /// The tick `now`: requests older than `PAGER_TIMEOUT_TICKS` fail (their processes get
-    /// `SIGBUS`), and external objects no longer mapped anywhere are ended (`MO_TERMINATE`).
+    /// `SIGBUS`), and external objects no longer mapped anywhere are ended: their resident
+    /// pages written back (`MO_DATA_WRITE`, every one: the kernel does not track which were
+    /// written), then `MO_TERMINATE`.
     pub fn pager_tick(&mut self, ipc: &mut Ipc<Captured>, now: u32, woken: &mut Vec<u64>) {
         for (id, external) in self.pagers.items.iter_mut() {
             let late: Vec<u32> = external
@@ -1088,6 +1104,33 @@ impl Net {
             .map(|(id, _)| *id)
             .collect();
         for id in unmapped {
+            // Its pages go back to the pager first (`MO_DATA_WRITE`), as many a tick as the
+            // pager's queue takes; then `MO_TERMINATE`.
+            let Some(external) = self.pagers.get_mut(&id) else { continue };
+            let left = external.writing.get_or_insert_with(|| vm::resident_pages(external.object));
+            while !external.dead {
+                let Some(&index) = left.first() else { break };
+                if !ipc.has_room(NET, external.memory).unwrap_or(false) {
+                    break;
+                }
+                let data = vm::read_page(external.object, index).unwrap_or_default();
+                let write = Message {
+                    header: Header {
+                        dest: (external.memory, Disposition::CopySend),
+                        reply: None,
+                        id: MO_DATA_WRITE,
+                    },
+                    items: vec![Item::Inline((index * 4096).to_le_bytes().to_vec()), Item::Inline(data)],
+                };
+                match ipc.send(NET, write) {
+                    Ok(w) => woken.extend(w.keys),
+                    Err(_) => external.dead = true,
+                }
+                left.remove(0);
+            }
+            if !external.dead && !left.is_empty() {
+                continue;
+            }
             let Some(external) = self.pagers.remove(&id) else { continue };
             if !external.dead {
                 let terminate = Message {

@@ -717,6 +717,21 @@ pub(crate) fn supply(object: ObjectId, index: u32, data: &[u8]) -> Result<(), Er
     })
 }
 
+/// The indices of `object`'s resident pages, in order.
+pub(crate) fn resident_pages(object: ObjectId) -> Vec<u32> {
+    with_vm(|vm| vm.objects.get(object).map(|o| o.pages.keys().map(|i| i.0).collect()).unwrap_or_default())
+}
+
+/// A copy of page `index` of `object`, if it is resident there.
+pub(crate) fn read_page(object: ObjectId, index: u32) -> Option<Vec<u8>> {
+    with_vm(|vm| {
+        let frame = *vm.objects.get(object)?.pages.get(&PageIndex(index))?;
+        let mut data = alloc::vec![0; FRAME_SIZE as usize];
+        vm.frames.mem().read(frame, 0, &mut data);
+        Some(data)
+    })
+}
+
 /// Whether page `index` of `object` is resident.
 pub(crate) fn resident(object: ObjectId, index: u32) -> bool {
     with_vm(|vm| matches!(vm.objects.lookup(object, PageIndex(index)), Lookup::Resident { .. }))

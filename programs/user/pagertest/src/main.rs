@@ -2,8 +2,9 @@
 //! object through its port, mapped with `vm_map` — pages computed on request
 //! (`MO_DATA_REQUEST` answered with `MO_DATA_PROVIDED`), pages without data zero-filled
 //! (`MO_DATA_UNAVAILABLE`), two mappings of one object sharing its pages, the object's end
-//! (`MO_TERMINATE`) once it is mapped nowhere, a pager that dies and one that never answers
-//! (the faulting process gets `SIGBUS`), and a pager on another node.
+//! (`MO_DATA_WRITE` of its pages, then `MO_TERMINATE`) once it is mapped nowhere, a pager that
+//! dies and one that never answers (the faulting process gets `SIGBUS`), a pager on another
+//! node, and a mapped file whose changes reach the file.
 //!
 //! Each case prints `pagertest: NAME: ok` or `pagertest: NAME: FAILED: why`; the last line is
 //! `pagertest: N passed, M failed`. The transcript is the same on any node.
@@ -17,9 +18,10 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec;
 
+use ox_ulib::abi::open_flags::{O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
 use ox_ulib::abi::{
-    Errno, Placement, Signal, WaitStatus, MO_DATA_PROVIDED, MO_DATA_REQUEST, MO_DATA_UNAVAILABLE, MO_INIT,
-    MO_TERMINATE,
+    Errno, Placement, Signal, WaitStatus, MO_DATA_PROVIDED, MO_DATA_REQUEST, MO_DATA_UNAVAILABLE,
+    MO_DATA_WRITE, MO_INIT, MO_TERMINATE, SEEK_SET,
 };
 use ox_ulib::port::{
     self, Got, GotItem, Msg, SendItem, FOREVER, MSG_COPY_SEND, MSG_MAKE_SEND, MSG_MOVE_RECEIVE,
@@ -41,7 +43,7 @@ fn main(_: &[&str]) -> i32 {
         ox_ulib::println!("pagertest: place local: {}", e.name());
         return 1;
     }
-    let cases: [(&str, fn() -> Outcome); 8] = [
+    let cases: [(&str, fn() -> Outcome); 9] = [
         ("pages computed by the pager", computed),
         ("pages without data are zero-filled", unavailable),
         ("two mappings of one object share its pages", shared),
@@ -49,6 +51,7 @@ fn main(_: &[&str]) -> i32 {
         ("a pager that dies: SIGBUS", pager_dies),
         ("a pager that never answers: SIGBUS after the timeout", pager_silent),
         ("a pager on another node", remote_pager),
+        ("a mapped file: changes reach the file", mapped_file),
         ("nothing left: no port, name or message on either node", nothing_left),
     ];
     suite::run("pagertest", cases)
@@ -113,8 +116,53 @@ fn pager(object: u32, how: Serve) -> i32 {
                     }
                 }
             }
+            // A computed object has nowhere to keep what was written.
+            MO_DATA_WRITE => {}
             MO_TERMINATE => return 0,
             _ => return 15,
+        }
+    }
+}
+
+/// A file pager: serves the file at `path` as the memory object `object` — a page asked for is
+/// read from the file (zeros past its end), a page written back is written to it (up to the
+/// file's size, which does not change) — until `MO_TERMINATE`; the exit code says what went
+/// wrong (0: nothing).
+fn file_pager(object: u32, path: &str) -> i32 {
+    let Ok(fd) = sys::open(path, O_RDWR) else { return 30 };
+    let Ok(size) = sys::fstat(fd).map(|s| s.size) else { return 31 };
+    let mut control = 0;
+    loop {
+        let Ok(got) = port::receive(object, FOREVER) else { return 32 };
+        match got.id {
+            MO_INIT => {
+                let [GotItem::Port(c, PORT_RIGHT_SEND), _] = got.items[..] else { return 33 };
+                control = c;
+            }
+            MO_DATA_REQUEST => {
+                let Some(offset) = first_word(&got) else { return 34 };
+                let mut page = vec![0u8; PAGE as usize];
+                let read = sys::lseek(fd, offset as i32, SEEK_SET).and_then(|_| sys::read(fd, &mut page));
+                let Ok(n) = read else { return 35 };
+                page.truncate(n);
+                let items = vec![word(offset), SendItem::Inline(page)];
+                if port::send(&Msg::new(control, MSG_COPY_SEND, MO_DATA_PROVIDED, items), FOREVER).is_err() {
+                    return 36;
+                }
+            }
+            MO_DATA_WRITE => {
+                let (Some(offset), Some(GotItem::Inline(data))) = (first_word(&got), got.items.get(1)) else {
+                    return 37;
+                };
+                let keep = (size.saturating_sub(offset) as usize).min(data.len());
+                let written =
+                    sys::lseek(fd, offset as i32, SEEK_SET).and_then(|_| sys::write_all(fd, &data[..keep]));
+                if keep > 0 && written.is_err() {
+                    return 38;
+                }
+            }
+            MO_TERMINATE => return i32::from(sys::close(fd).is_err()),
+            _ => return 39,
         }
     }
 }
@@ -244,6 +292,45 @@ fn pager_silent() -> Outcome {
     // The object is mapped nowhere: the pager is told, and ends.
     let code = reap(pager)?;
     ensure(code == 0, || format!("the pager: exit {code}"))
+}
+
+fn mapped_file() -> Outcome {
+    let path = format!("/pagertest.{}", sys::getpid());
+    let mut content = vec![b'A'; PAGE as usize];
+    content.extend_from_slice(&[b'B'; 100]);
+    let fd = ok("create", sys::open(&path, O_CREAT | O_TRUNC | O_WRONLY))?;
+    ok("write", sys::write_all(fd, &content))?;
+    ok("close", sys::close(fd))?;
+    let object = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
+    let served = path.clone();
+    let pager = spawn(move || {
+        while port::port_type(GIVEN).is_err() {
+            sys::yield_now();
+        }
+        file_pager(GIVEN, &served)
+    })?;
+    let send = ok("make send", port::extract_right(object, MSG_MAKE_SEND))?;
+    ok("give the object", port::insert_right(object, MSG_MOVE_RECEIVE, pager, GIVEN))?;
+    let at = ok("vm_map", port::vm_map(send, 2 * PAGE))?;
+    let byte = |offset: u32| (read(at + offset / 4 * 4) >> (8 * (offset % 4))) as u8;
+    ensure(byte(0) == b'A' && byte(PAGE) == b'B' && byte(PAGE + 100) == 0, || {
+        format!("the mapping reads {:?}", [byte(0), byte(PAGE), byte(PAGE + 100)])
+    })?;
+    write(at + 8, u32::from_le_bytes(*b"map!"));
+    write(at + PAGE + 4, u32::from_le_bytes(*b"ped!"));
+    unmap(at, 2 * PAGE)?;
+    let code = reap(pager)?;
+    ensure(code == 0, || format!("the pager: exit {code}"))?;
+    ok("deallocate", port::deallocate(send))?;
+    let fd = ok("open", sys::open(&path, O_RDONLY))?;
+    let back = ok("read", sys::read_to_end(fd))?;
+    ok("close", sys::close(fd))?;
+    ok("unlink", sys::unlink(&path))?;
+    content[8..12].copy_from_slice(b"map!");
+    content[PAGE as usize + 4..PAGE as usize + 8].copy_from_slice(b"ped!");
+    ensure(back == content, || {
+        format!("the file has {} bytes, the changes: {:?}", back.len(), back.get(8..12))
+    })
 }
 
 /// The node this process runs on.
