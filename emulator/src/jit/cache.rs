@@ -13,7 +13,9 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use dynasmrt::mmap::{ExecutableBuffer, MutableBuffer};
+use dynasmrt::mmap::ExecutableBuffer;
+#[cfg(not(unix))]
+use dynasmrt::mmap::MutableBuffer;
 
 use super::helpers::{Ctx, Link};
 
@@ -159,11 +161,12 @@ impl Cache {
             self.used = 0;
         }
         let chunk = self.chunks.pop()?;
-        let mut writable: MutableBuffer = chunk.make_mut().ok()?;
         let start = self.used;
-        writable.set_len(start + code.len());
-        writable[start..].copy_from_slice(code);
-        let sealed = writable.make_exec().ok()?;
+        let Some(sealed) = write(chunk, start, code) else {
+            // The chunk is gone (or no longer executable): so must every block in it be.
+            self.flush();
+            return None;
+        };
         let base = sealed.as_ptr().wrapping_add(start);
         self.chunks.push(sealed);
         self.used = (start + code.len()).next_multiple_of(16);
@@ -186,6 +189,48 @@ impl Cache {
         self.used = self.chunk;
         self.flushes += 1;
     }
+}
+
+/// Copies `code` into `chunk` at `start`, unprotecting and sealing again only the pages it
+/// covers: changing the protection of the whole chunk would make the host flush its entire
+/// TLB, twice per installation, and walk every page of the chunk.
+#[cfg(unix)]
+fn write(chunk: ExecutableBuffer, start: usize, code: &[u8]) -> Option<ExecutableBuffer> {
+    if code.is_empty() {
+        return Some(chunk);
+    }
+    // Safety: sysconf has no preconditions.
+    let page =
+        usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).ok().filter(|p| p.is_power_of_two())?;
+    let base = chunk.as_ptr() as usize;
+    let first = (base + start) & !(page - 1);
+    let end = (base + start + code.len()).next_multiple_of(page);
+    if !base.is_multiple_of(page) || end > base + chunk.size().next_multiple_of(page) {
+        return None;
+    }
+    // Safety: `first..end` lies within the chunk's mapping (page-aligned, checked above), which
+    // the chunk owns; no translated code runs while the pages are writable (installation
+    // happens in the dispatcher, between blocks, and each node has its own cache), and they
+    // are sealed again before any is entered.
+    unsafe {
+        if libc::mprotect(first as *mut libc::c_void, end - first, libc::PROT_READ | libc::PROT_WRITE) != 0 {
+            return None;
+        }
+        std::ptr::copy_nonoverlapping(code.as_ptr(), (base + start) as *mut u8, code.len());
+        if libc::mprotect(first as *mut libc::c_void, end - first, libc::PROT_READ | libc::PROT_EXEC) != 0 {
+            return None;
+        }
+    }
+    Some(chunk)
+}
+
+/// Copies `code` into `chunk` at `start` (made writable and sealed again as a whole).
+#[cfg(not(unix))]
+fn write(chunk: ExecutableBuffer, start: usize, code: &[u8]) -> Option<ExecutableBuffer> {
+    let mut writable: MutableBuffer = chunk.make_mut().ok()?;
+    writable.set_len(start + code.len());
+    writable[start..].copy_from_slice(code);
+    writable.make_exec().ok()
 }
 
 impl Default for Cache {

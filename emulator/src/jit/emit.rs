@@ -5,12 +5,13 @@
 //! of the page, or at [`MAX_BLOCK`] instructions. Its code is a function
 //! `extern "sysv64" fn(*mut Ctx) -> u32` (see [`super::helpers`]) built with dynasm-rs:
 //!
-//! * `rbx` = guest registers, `r12` = the context, `r13` = guest RAM, `r14` = the TLB's entries,
-//!   `rbp` = the TLB hit counter with paging, the code map without (a chain of blocks never
-//!   changes mode), `r15` = the cycles left in the slice after the current block. Guest
-//!   registers live in memory (`[rbx + 4 * n]`); in each block the (up to six) most used
-//!   ones are kept in `rsi`, `rdi`, `r8`–`r11`, loaded at the block's start,
-//!   written back before every exit and helper call, and reloaded after every call.
+//! * `rbx` = guest registers, `r12` = the context, `r13` = guest RAM, `r14` = the TLB's entries
+//!   with paging, `rbp` = the TLB hit counter with paging, the code map without (a chain of
+//!   blocks never changes mode), `r15` = the cycles left in the slice after the current block.
+//!   Guest registers live in memory (`[rbx + 4 * n]`); in each batch of blocks the (up to six,
+//!   seven without paging) most used ones are kept in `rsi`, `rdi`, `r8`–`r11` (and `r14`),
+//!   loaded at the block's start, written back before every exit and helper call, and
+//!   reloaded after every call.
 //! * Branch, jump and fall-through exits go through a [`Link`]: once the dispatcher has filled
 //!   it in, the exit jumps straight into the next block when the dispatcher would have chosen
 //!   it — at least its length in cycles left, the same target (for `jalr`), and for another
@@ -95,6 +96,14 @@ enum Slow {
         rs2: u8,
         dirty: u64,
     },
+    /// The taken path of a forward conditional branch inside the block (rarely taken, so kept
+    /// out of the straight line the not-taken path runs through): an exit to `target`.
+    Exit {
+        at: DynamicLabel,
+        index: usize,
+        target: u32,
+        dirty: u64,
+    },
 }
 
 /// Byte offset of guest register `r` from `rbx`.
@@ -172,12 +181,30 @@ struct Emitter<'a> {
     kept_len: usize,
     /// Guest registers whose host copy is newer than memory, at this point of the emission.
     dirty: u64,
+    /// The guest register whose value `eax` holds at this point of the emission, if any: set
+    /// by [`Emitter::get`] and [`Emitter::set`] into or from `eax`, forgotten when the register
+    /// changes otherwise or `eax` gets an address. Every other write of `eax` is followed by a
+    /// `set` from it or ends the block, and the labels jumped to inside a block (a branch's
+    /// path not taken, a slow path's return) see `eax` as the straight line does, or follow
+    /// an `address` (see `emit_block`).
+    eax: Option<u8>,
 }
 
 /// Host registers that hold guest registers inside a block (`rsi`, `rdi`, `r8`–`r11`:
 /// caller-saved, so written back before every call and exit and reloaded after every call;
-/// exits may use them as scratch once written back).
-const CACHE_REGS: [u8; 6] = [6, 7, 8, 9, 10, 11];
+/// exits may use them as scratch once written back), and without paging also `r14`, which
+/// then points nowhere (the TLB is only read with paging; callee-saved, the block's prologue
+/// saves it).
+const CACHE_REGS: [u8; 7] = [6, 7, 8, 9, 10, 11, 14];
+
+/// The host registers that may hold guest registers in `mode` (see [`CACHE_REGS`]).
+fn cache_regs(mode: Mode) -> &'static [u8] {
+    if mode.paging {
+        &CACHE_REGS[..6]
+    } else {
+        &CACHE_REGS
+    }
+}
 
 /// How much more a register use counts in a block that loops on itself.
 const LOOP_WEIGHT: u32 = 16;
@@ -204,8 +231,8 @@ fn written(ops: &[Op], cached: &[Option<u8>; 64]) -> u64 {
 }
 
 /// The guest registers worth keeping in host registers in `ops`: the most used ones (counting
-/// each use with its weight; at least 2 in all), at most `CACHE_REGS.len()`.
-fn choose_cached(ops: &[(Op, u32)]) -> [Option<u8>; 64] {
+/// each use with its weight; at least 2 in all), one per host register of `hosts`.
+fn choose_cached(ops: &[(Op, u32)], hosts: &[u8]) -> [Option<u8>; 64] {
     let mut uses = [0u32; 32];
     for &(op, weight) in ops {
         let (reads, writes): (&[u8], &[u8]) = match op.kind {
@@ -240,7 +267,7 @@ fn choose_cached(ops: &[(Op, u32)]) -> [Option<u8>; 64] {
     let mut order: Vec<usize> = (1..32).filter(|&r| uses[r] >= 2).collect();
     order.sort_by_key(|&r| (std::cmp::Reverse(uses[r]), r));
     let mut cached = [None; 64];
-    for (&r, &host) in order.iter().zip(CACHE_REGS.iter()) {
+    for (&r, &host) in order.iter().zip(hosts) {
         cached[r] = Some(host);
     }
     cached
@@ -251,9 +278,14 @@ fn choose_cached(ops: &[(Op, u32)]) -> [Option<u8>; 64] {
 impl Emitter<'_> {
     /// Emits `scratch` (a host register number: 0 = eax, 1 = ecx, 2 = edx) = guest register `r`.
     fn get(&mut self, scratch: u8, r: u8) {
-        match self.cached[r as usize & 63] {
-            Some(host) => dynasm!(self.a ; .arch x64 ; mov Rd(scratch), Rd(host)),
-            None => dynasm!(self.a ; .arch x64 ; mov Rd(scratch), [rbx + reg(r)]),
+        match (self.cached[r as usize & 63], self.eax == Some(r)) {
+            (_, true) if scratch == 0 => {}
+            (_, true) => dynasm!(self.a ; .arch x64 ; mov Rd(scratch), eax),
+            (Some(host), false) => dynasm!(self.a ; .arch x64 ; mov Rd(scratch), Rd(host)),
+            (None, false) => dynasm!(self.a ; .arch x64 ; mov Rd(scratch), [rbx + reg(r)]),
+        }
+        if scratch == 0 {
+            self.eax = Some(r);
         }
     }
 
@@ -270,6 +302,7 @@ impl Emitter<'_> {
         match (b, self.cached[b as usize & 63]) {
             (0, _) => dynasm!(self.a ; .arch x64 ; cmp Rd(first), 0),
             (_, Some(host)) => dynasm!(self.a ; .arch x64 ; cmp Rd(first), Rd(host)),
+            _ if self.eax == Some(b) => dynasm!(self.a ; .arch x64 ; cmp Rd(first), eax),
             _ => dynasm!(self.a ; .arch x64 ; cmp Rd(first), [rbx + reg(b)]),
         }
     }
@@ -277,15 +310,49 @@ impl Emitter<'_> {
     /// Emits `eax` = guest register `r` + `imm` (an access's address).
     fn address(&mut self, r: u8, imm: i32) {
         match (self.cached[r as usize & 63], imm) {
+            (_, 0) if self.eax == Some(r) => {}
+            (_, _) if self.eax == Some(r) => dynasm!(self.a ; .arch x64 ; add eax, imm),
             (Some(host), 0) => dynasm!(self.a ; .arch x64 ; mov eax, Rd(host)),
             (Some(host), _) => dynasm!(self.a ; .arch x64 ; lea eax, [Rq(host) + imm]),
             (None, 0) => dynasm!(self.a ; .arch x64 ; mov eax, [rbx + reg(r)]),
             (None, _) => dynasm!(self.a ; .arch x64 ; mov eax, [rbx + reg(r)] ; add eax, imm),
         }
+        self.eax = None;
+    }
+
+    /// Emits the address of an access, `r` + `imm`, where [`fast_path`] expects it: in `eax`
+    /// with paging; without, as its offset from RAM's start in `edx` (one `lea`; a slow path
+    /// gets the address back with [`Emitter::address_back`]).
+    fn access_address(&mut self, paging: bool, r: u8, imm: i32) {
+        if paging {
+            self.address(r, imm);
+            return;
+        }
+        // `va - RAM_BASE` is `va + RAM_BASE` modulo 2^32 (RAM_BASE = 2^31, see `fast_path`).
+        let disp = imm.wrapping_add(RAM_BASE as i32);
+        let src = match (self.cached[r as usize & 63], self.eax == Some(r)) {
+            (_, true) => 0,
+            (Some(host), false) => host,
+            (None, false) => {
+                dynasm!(self.a ; .arch x64 ; mov eax, [rbx + reg(r)]);
+                0
+            }
+        };
+        dynasm!(self.a ; .arch x64 ; lea edx, [Rq(src) + disp]);
+        self.eax = None;
+    }
+
+    /// Emits, at the start of a slow path, the access's address in `eax` again (see
+    /// [`Emitter::access_address`]).
+    fn address_back(&mut self) {
+        if !self.paging {
+            dynasm!(self.a ; .arch x64 ; lea eax, [rdx + RAM_BASE as i32]);
+        }
     }
 
     /// Emits guest register `r` = `scratch`.
     fn set(&mut self, r: u8, scratch: u8) {
+        self.eax = if scratch == 0 { Some(r) } else { self.eax.filter(|&held| held != r) };
         match self.cached[r as usize & 63] {
             Some(host) => {
                 dynasm!(self.a ; .arch x64 ; mov Rd(host), Rd(scratch));
@@ -297,6 +364,7 @@ impl Emitter<'_> {
 
     /// Emits guest register `r` = `value`.
     fn set_imm(&mut self, r: u8, value: u32) {
+        self.eax = self.eax.filter(|&held| held != r);
         match self.cached[r as usize & 63] {
             Some(host) => {
                 dynasm!(self.a ; .arch x64 ; mov Rd(host), value as i32);
@@ -331,10 +399,18 @@ impl Emitter<'_> {
         if op.rs1 != op.rd {
             match self.cached[op.rs1 as usize & 63] {
                 Some(h1) => dynasm!(self.a ; .arch x64 ; mov Rd(h), Rd(h1)),
+                None if self.eax == Some(op.rs1) => dynasm!(self.a ; .arch x64 ; mov Rd(h), eax),
                 None => dynasm!(self.a ; .arch x64 ; mov Rd(h), [rbx + reg(op.rs1)]),
             }
         }
-        match (op.kind, self.cached[op.rs2 as usize & 63]) {
+        // An uncached second operand that `eax` holds is read from there.
+        let rs2 = match self.cached[op.rs2 as usize & 63] {
+            None if with_reg && self.eax == Some(op.rs2) => Some(0),
+            other => other,
+        };
+        self.eax = self.eax.filter(|&held| held != op.rd);
+        match (op.kind, rs2) {
+            (Kind::Addi, _) if imm == 0 => {}
             (Kind::Addi, _) => dynasm!(self.a ; .arch x64 ; add Rd(h), imm),
             (Kind::Xori, _) => dynasm!(self.a ; .arch x64 ; xor Rd(h), imm),
             (Kind::Ori, _) => dynasm!(self.a ; .arch x64 ; or Rd(h), imm),
@@ -573,7 +649,7 @@ pub fn translate(parts: &[Part], mode: Mode) -> Result<Code, DynasmError> {
             ops.iter().map(move |op| (*op, weight))
         })
         .collect();
-    let cached = choose_cached(&weighted);
+    let cached = choose_cached(&weighted, cache_regs(mode));
     let ops: Vec<Op> = weighted.iter().map(|(op, _)| *op).collect();
     // What any of the blocks writes may be newer than memory from the start of each (a loop on
     // itself, or a jump from another, comes in without writing back).
@@ -633,6 +709,7 @@ fn emit_block(
         kept,
         kept_len,
         dirty: 0,
+        eax: None,
     };
     let mut slow = Vec::new();
     dynasm!(e.a
@@ -647,10 +724,9 @@ fn emit_block(
         ; mov r12, rdi
         ; mov rbx, [rdi + off::REGS]
         ; mov r13, [rdi + off::RAM]
-        ; mov r14, [rdi + off::TLB]
     );
     if mode.paging {
-        dynasm!(e.a ; .arch x64 ; mov rbp, [rdi + off::HITS]);
+        dynasm!(e.a ; .arch x64 ; mov r14, [rdi + off::TLB] ; mov rbp, [rdi + off::HITS]);
     } else {
         dynasm!(e.a ; .arch x64 ; mov rbp, [rdi + off::CODE_MAP]);
     }
@@ -677,8 +753,9 @@ fn emit_block(
         }
         macro_rules! alu {
             ($($t:tt)*) => {{
-                e.get(0, op.rs1);
+                // `ecx` first: `eax` may already hold either operand.
                 e.get(1, op.rs2);
+                e.get(0, op.rs1);
                 dynasm!(e.a ; .arch x64 $($t)*);
                 e.set(op.rd, 0);
             }};
@@ -696,6 +773,11 @@ fn emit_block(
                 e.reload();
                 e.set(op.rd, 0);
             }};
+        }
+        if matches!(op.kind, Kind::Addi | Kind::Ori | Kind::Xori) && op.rs1 == 0 {
+            // `li`: `r0` reads as 0.
+            e.set_imm(op.rd, op.imm);
+            continue;
         }
         if e.direct(op) {
             continue;
@@ -741,7 +823,7 @@ fn emit_block(
                     _ => 4,
                 };
                 let (at, resume) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
-                e.address(op.rs1, imm);
+                e.access_address(mode.paging, op.rs1, imm);
                 fast_path(e.a, mode, size, false, at);
                 // Straight into the destination's host register if it has one (the slow path
                 // puts it there too), else through `eax`.
@@ -769,7 +851,7 @@ fn emit_block(
                     _ => 4,
                 };
                 let (at, resume) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
-                e.address(op.rs1, imm);
+                e.access_address(mode.paging, op.rs1, imm);
                 fast_path(e.a, mode, size, true, at);
                 e.get(1, op.rs2);
                 match size {
@@ -807,7 +889,9 @@ fn emit_block(
                 e.flush(e.dirty);
                 // Two cached targets (a return serves two call sites); the dispatcher fills
                 // the first link while it is empty, then the second.
-                match (links.get(e.links_used), links.get(e.links_used + 1)) {
+                let pair = (links.get(e.links_used), links.get(e.links_used + 1));
+                e.links_used += 2;
+                match pair {
                     (Some(first), Some(second)) => {
                         let (other, missed) = (e.a.new_dynamic_label(), e.a.new_dynamic_label());
                         e.follow(first, Some(()), None, other);
@@ -840,8 +924,26 @@ fn emit_block(
                 e.trapped(here, i);
                 ended = true;
             }
+            Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu
+                if i + 1 < len && here.wrapping_add(op.imm) > here =>
+            {
+                // A forward side exit, likely not taken (a loop's test jumps back; an `if`
+                // jumps ahead): the taken path is out of line, so the block runs straight on.
+                let at = e.a.new_dynamic_label();
+                e.compare(op.rs1, op.rs2);
+                match op.kind {
+                    Kind::Beq => dynasm!(e.a ; .arch x64 ; je =>at),
+                    Kind::Bne => dynasm!(e.a ; .arch x64 ; jne =>at),
+                    Kind::Blt => dynasm!(e.a ; .arch x64 ; jl =>at),
+                    Kind::Bge => dynasm!(e.a ; .arch x64 ; jge =>at),
+                    Kind::Bltu => dynasm!(e.a ; .arch x64 ; jb =>at),
+                    _ => dynasm!(e.a ; .arch x64 ; jae =>at),
+                }
+                slow.push(Slow::Exit { at, index: i, target: here.wrapping_add(op.imm), dirty: e.dirty });
+            }
             Kind::Beq | Kind::Bne | Kind::Blt | Kind::Bge | Kind::Bltu | Kind::Bgeu if i + 1 < len => {
-                // A side exit: taken, leave; not taken, go on with the block.
+                // A backward side exit (a loop's test, likely taken): taken, leave or go
+                // round again; not taken, go on with the block.
                 let not_taken = e.a.new_dynamic_label();
                 e.compare(op.rs1, op.rs2);
                 match op.kind {
@@ -891,12 +993,14 @@ fn emit_block(
         let next = block.base.wrapping_add(((block.start + len) as u32) << 2);
         e.next_exit(next, len);
     }
+    e.eax = None;
     for path in slow {
         match path {
             Slow::Load { at, resume, index, size, signed, dest, dirty } => {
                 let trapped = e.a.new_dynamic_label();
                 let left = (len - index - 1) as i32;
                 dynasm!(e.a ; .arch x64 ; =>at);
+                e.address_back();
                 e.flush(dirty);
                 dynasm!(e.a
                     ; .arch x64
@@ -922,12 +1026,23 @@ fn emit_block(
                 let here = block.base | ((block.start + index) as u32) << 2;
                 e.trapped(here, index);
             }
+            Slow::Exit { at, index, target, dirty } => {
+                dynasm!(e.a ; .arch x64 ; =>at);
+                e.dirty = dirty;
+                let here = block.base | ((block.start + index) as u32) << 2;
+                if target & 3 != 0 {
+                    e.trap_exit(Exception::FetchMisaligned, target, here, index);
+                } else {
+                    e.next_exit(target, index + 1);
+                }
+            }
             Slow::Store { at, resume, index, size, rs2, dirty } => {
                 let (left_block, trapped, next) =
                     (e.a.new_dynamic_label(), e.a.new_dynamic_label(), e.a.new_dynamic_label());
                 let left = (len - index - 1) as i32;
                 let here = block.base | ((block.start + index) as u32) << 2;
                 dynasm!(e.a ; .arch x64 ; =>at);
+                e.address_back();
                 e.flush(dirty);
                 dynasm!(e.a
                     ; .arch x64
@@ -959,12 +1074,17 @@ fn emit_block(
     Ok(chain_offset)
 }
 
-/// Emits the inline test of an access of `size` at the address in `eax`: falls through with
-/// the RAM offset in `rdx` when the fast path allows it, else jumps to `slow` (with `eax`
-/// intact).
+/// Emits the inline test of an access of `size` at the address in `eax` (with paging) or
+/// `edx` (without: the address minus RAM_BASE, see [`Emitter::access_address`]): falls through
+/// with the RAM offset in `rdx` when the fast path allows it, else jumps to `slow` (with `eax`,
+/// or without paging `edx`, intact).
+#[allow(clippy::useless_conversion)] // dynasm's `Rd(n)` converts its number with `.into()`.
 fn fast_path(a: &mut VecAssembler<X64Relocation>, mode: Mode, size: u32, store: bool, slow: DynamicLabel) {
+    // Without paging the address comes as its offset from RAM's start, RAM_BASE being
+    // page-aligned: the same alignment.
+    let addr = if mode.paging { 0 } else { 2 };
     if size > 1 {
-        dynasm!(a ; .arch x64 ; test eax, (size - 1) as i32 ; jnz =>slow);
+        dynasm!(a ; .arch x64 ; test Rd(addr), (size - 1) as i32 ; jnz =>slow);
     }
     if mode.paging {
         let bit = if store { mode.store_bit } else { mode.load_bit };
@@ -996,7 +1116,6 @@ fn fast_path(a: &mut VecAssembler<X64Relocation>, mode: Mode, size: u32, store: 
         };
         dynasm!(a
             ; .arch x64
-            ; lea edx, [rax + RAM_BASE as i32]
             ; cmp edx, last as i32
             ; ja =>slow
         );
