@@ -215,10 +215,10 @@ fn rogue(addr: String, quantum: u64) -> std::thread::JoinHandle<Result<u32, Stri
                     _ => process.receive_frame(&f),
                 };
                 answers.extend(received.ack.map(|a| a.to_vec()));
-                // `Hello` (version 1, kind 1): answer as node 3, 16 MiB, every frame free.
-                if f.channel == 1 && received.payload.is_some_and(|p| p.starts_with(&[1, 1])) {
-                    let mut reply = vec![1, 2, 0, 0];
-                    for word in [3u32, 16 << 20, 4096, 4096] {
+                // `Hello` (version 2, kind 1): answer as node 3, 16 MiB, every frame free, one port.
+                if f.channel == 1 && received.payload.is_some_and(|p| p.starts_with(&[2, 1])) {
+                    let mut reply = vec![2, 2, 0, 0];
+                    for word in [3u32, 16 << 20, 4096, 4096, 1] {
                         reply.extend_from_slice(&word.to_le_bytes());
                     }
                     answers.push(hello_tx.send(&reply, boundary).map_err(|e| format!("{e:?}"))?.to_vec());

@@ -1,0 +1,48 @@
+//! Configurations of many nodes (docs/link-protocol.md, *Relaying*; docs/boot.md):
+//! `topologies/tree256.toml`, the central and 255 satellites in a tree three hops deep, boots
+//! every satellite through its parent to the shell, and a shell placed on the deepest
+//! satellite (node 255, behind sat16 behind sat1) runs commands there: `where`, `ps`, `echo`,
+//! and `stats` of it from the central. Every frame to and from it crosses two relaying
+//! satellites each way.
+
+use orrery_tests::{os_topology, pristine_disk, run_script};
+
+const SCRIPT: &str = r#"timeout 10s
+expect "255 of 255 satellite(s) up"
+expect "$ "
+sendline place 255 sh
+expect "$ "
+sendline where
+expect "where: satellite node 255, served by stub"
+expect "$ "
+sendline echo hello from the deepest satellite
+expect "] hello from the deepest satellite"
+expect "$ "
+sendline ps
+expect "  255 ps"
+expect "$ "
+sendline exit
+expect "$ "
+sendline stats 255
+expect "node 255: procs 1 (stubs 0, zombies 0)"
+expect "$ "
+sendline exit 0
+exit 0
+"#;
+
+#[test]
+fn the_256_node_tree_boots_to_the_shell_and_runs_commands_on_its_deepest_satellite() {
+    let disk = pristine_disk("tree256", None);
+    let session = run_script(os_topology("tree256.toml", &disk), &disk, SCRIPT);
+    let transcript = session.transcript();
+    // Every satellite answered, and the one route the central gave: sat1 relays for sat16,
+    // whose ports lead to sat241 … sat255.
+    for node in 1..=255 {
+        assert!(transcript.contains(&format!("answers: node {node}, ")), "node {node}:\n{transcript}");
+    }
+    assert!(transcript.contains("[sat1] [sat] relaying: the satellites on node 16's ports are out port 1"));
+    assert!(transcript.contains("satellite on port 15 of node 16 answers: node 255, "));
+    // The shell's part, from its first prompt.
+    let shell = transcript.find("[cp] $ ").map_or(transcript, |at| &transcript[at..]);
+    insta::assert_snapshot!(shell);
+}
