@@ -1,9 +1,10 @@
 //! Configurations of many nodes (docs/link-protocol.md, *Relaying*; docs/boot.md):
 //! `topologies/tree256.toml`, the central and 255 satellites in a tree three hops deep, boots
-//! every satellite through its parent to the shell, and a shell placed on the deepest
-//! satellite (node 255, behind sat16 behind sat1) runs commands there: `where`, `ps`, `echo`,
-//! and `stats` of it from the central. Every frame to and from it crosses two relaying
-//! satellites each way.
+//! every satellite through its parent to the shell, and commands run on its deepest satellite
+//! (node 255, behind sat16 behind sat1): `place 255 sh` is a shell whose commands are forked
+//! there, and `where`, `echo` and `ps` in it run there; `stats 255` asks it from the central.
+//! Every frame to and from node 255 crosses two relaying satellites each way. Placement
+//! reaches the rest of the tree too: a command on node 200, and round-robin's first two.
 
 use orrery_tests::{os_topology, pristine_disk, run_script};
 
@@ -25,6 +26,13 @@ sendline exit
 expect "$ "
 sendline stats 255
 expect "node 255: procs 1 (stubs 0, zombies 0)"
+expect "$ "
+sendline place 200 sh -c where
+expect "where: satellite node 200, served by stub"
+expect "$ "
+sendline place round-robin sh -c "where; where"
+expect "where: satellite node"
+expect "where: satellite node"
 expect "$ "
 sendline exit 0
 exit 0
