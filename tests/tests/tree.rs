@@ -54,3 +54,41 @@ fn the_256_node_tree_boots_to_the_shell_and_runs_commands_on_its_deepest_satelli
     let shell = transcript.find("[cp] $ ").map_or(transcript, |at| &transcript[at..]);
     insta::assert_snapshot!(shell);
 }
+
+/// sat1 of `tree64.toml` dies with a job running on sat9, behind it; then what a user would try.
+const RELAY_DIES: &str = r#"timeout 10s
+expect "63 of 63 satellite(s) up"
+expect "$ "
+sendline place 9 sh -c "echo ready; cat"
+expect "] ready"
+sleep 20ms
+poweroff sat1
+expect "killed by SIGKILL"
+expect "$ "
+sendline stats 9
+expect "stats: node 9: EHOSTDOWN"
+expect "$ "
+sendline stats 17
+expect "node 17: procs 1 (stubs 0, zombies 0)"
+expect "$ "
+sendline exit 0
+exit 0
+"#;
+
+#[test]
+fn a_relay_that_dies_takes_the_satellites_behind_it_and_no_other() {
+    let disk = pristine_disk("tree64", None);
+    let session = run_script(os_topology("tree64.toml", &disk), &disk, RELAY_DIES);
+    let transcript = session.transcript();
+    let dead = |node: u32| format!("] satellite node {node} (");
+    let is_dead =
+        |node: u32| transcript.lines().any(|l| l.contains(&dead(node)) && l.contains(") is dead: "));
+    // sat1, on the central's port 0, and sat9 … sat16 on its ports 1 to 8.
+    assert!(transcript.contains("satellite node 1 (port 0) is dead: its link is down"), "{transcript}");
+    assert!(
+        transcript.contains("satellite node 9 (port 1 of node 1) is dead: its link is down"),
+        "{transcript}"
+    );
+    assert!((1..=16).filter(|n| *n == 1 || *n >= 9).all(is_dead), "{transcript}");
+    assert!(!(2..=8).chain(17..=63).any(is_dead), "{transcript}");
+}

@@ -179,7 +179,20 @@ fn declare_dead(index: usize, link: &mut Link, why: &str) {
     ASKED.lock().retain(|(_, l, _)| *l != index);
     link.endpoint.port().set_interrupts(false, false);
     link.endpoint.abandon();
-    kprintln!("satellite node {} (port {index}) is dead: {why}; its processes are killed", link.node);
+    let port = link.endpoint.port();
+    match port.address() {
+        0 => kprintln!(
+            "satellite node {} (port {}) is dead: {why}; its processes are killed",
+            link.node,
+            port.index()
+        ),
+        address => kprintln!(
+            "satellite node {} (port {} of node {}) is dead: {why}; its processes are killed",
+            link.node,
+            address & 0xf,
+            address >> 4
+        ),
+    }
     link.waiting_room = true;
     room_made(index, link);
     let mut table = proc::table();
