@@ -5,8 +5,13 @@
 //! there, and `where`, `echo` and `ps` in it run there; `stats 255` asks it from the central.
 //! Every frame to and from node 255 crosses two relaying satellites each way. Placement
 //! reaches the rest of the tree too: a command on node 200, and round-robin's first two.
+//! `tree64.toml` loses a relay (its satellites go with it, no others), and boots and serves
+//! over links that lose and damage frames.
 
-use orrery_tests::{os_topology, pristine_disk, run_script};
+use std::path::Path;
+
+use orrery_emulator::topology::Topology;
+use orrery_tests::{guest_dir, os_topology, pristine_disk, repo_root, run_script};
 
 const SCRIPT: &str = r#"timeout 10s
 expect "255 of 255 satellite(s) up"
@@ -91,4 +96,46 @@ fn a_relay_that_dies_takes_the_satellites_behind_it_and_no_other() {
     );
     assert!((1..=16).filter(|n| *n == 1 || *n >= 9).all(is_dead), "{transcript}");
     assert!(!(2..=8).chain(17..=63).any(is_dead), "{transcript}");
+}
+
+/// `tree64.toml` with every link losing 5 % of its frames and damaging 1 %: the end-to-end
+/// transport recovers what any hop loses.
+fn lossy_tree64(disk: &Path) -> Topology {
+    let dir = repo_root().join("topologies");
+    let text = std::fs::read_to_string(dir.join("tree64.toml")).expect("tree64.toml");
+    let text = text
+        .replace("\"../target/ox32/kernel.elf\"", &format!("{:?}", guest_dir().join("kernel.elf")))
+        .replace("\"../target/ox32/disk.img\"", &format!("{disk:?}"))
+        .replace("fanout = 8\n", "fanout = 8\ndrop = 0.05\ncorrupt = 0.01\nseed = 9\n");
+    Topology::parse("lossy-tree64.toml", &text, &dir).unwrap_or_else(|e| panic!("{e}"))
+}
+
+const LOSSY: &str = r#"timeout 10s
+expect "63 of 63 satellite(s) up"
+expect "$ "
+sendline place 63 sh
+expect "$ "
+sendline where
+expect "where: satellite node 63, served by stub"
+expect "$ "
+sendline ls /
+expect "bin/"
+expect "$ "
+sendline exit
+expect "$ "
+sendline exit 0
+exit 0
+"#;
+
+#[test]
+fn relaying_survives_lossy_links() {
+    let disk = pristine_disk("lossy-tree64", None);
+    let session = run_script(lossy_tree64(&disk), &disk, LOSSY);
+    let transcript = session.transcript();
+    let resent: u32 = transcript
+        .lines()
+        .filter(|l| l.contains("booted satellite on"))
+        .filter_map(|l| l.rsplit(", ").next()?.split(' ').next()?.parse::<u32>().ok())
+        .sum();
+    assert!(resent > 0, "the links lost nothing?\n{transcript}");
 }
