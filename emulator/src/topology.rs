@@ -26,6 +26,8 @@ use orrery_toolchain::input::{read_text_input, MAX_TEXT};
 
 use crate::console::ConsoleSpec;
 
+mod compact;
+
 /// The role of a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -276,6 +278,8 @@ struct RawTopology {
     node: Vec<Spanned<RawNode>>,
     #[serde(default)]
     link: Vec<Spanned<RawLink>>,
+    #[serde(default)]
+    tree: Vec<Spanned<compact::RawTree>>,
 }
 
 #[derive(Deserialize)]
@@ -285,10 +289,14 @@ struct RawSystem {
     peer_timeout_s: Option<Spanned<u64>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawNode {
     name: Spanned<String>,
+    /// A group of alike nodes: how many (their `name` holds `{n}`), see [`compact`].
+    count: Option<Spanned<u32>>,
+    /// The number `{n}` of the group's first node (default 1).
+    first: Option<Spanned<u32>>,
     id: Option<Spanned<u32>>,
     role: Spanned<String>,
     memory: Option<Spanned<String>>,
@@ -299,7 +307,7 @@ struct RawNode {
     disk: Option<Spanned<String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLink {
     a: Spanned<String>,
@@ -407,20 +415,13 @@ impl Topology {
         if raw.node.is_empty() {
             return Err(loc.error(0..0, "the topology has no nodes", Some(example_node())));
         }
-        if let Some(extra) = raw.node.get(MAX_NODES) {
-            return Err(loc.at(
-                &extra.get_ref().name,
-                format!("more than {MAX_NODES} nodes"),
-                Some(format!("a topology has at most {MAX_NODES} nodes; split the system across processes")),
-            ));
-        }
+        let raw_nodes = compact::expand_nodes(&raw.node, &loc)?;
         let host_memory = crate::host::memory();
         let mut total_ram: u64 = 0;
         let mut names: HashMap<String, usize> = HashMap::new();
         let mut nodes = Vec::new();
         let mut central = None;
-        for spanned in &raw.node {
-            let node = spanned.get_ref();
+        for node in &raw_nodes {
             let index = nodes.len();
             let name = node.name.get_ref().clone();
             let valid_name = !name.is_empty()
@@ -434,7 +435,7 @@ impl Topology {
                 ));
             }
             if let Some(first) = names.get(&name) {
-                let first_line = loc.at(&raw.node[*first].get_ref().name, "", None).line;
+                let first_line = loc.at(&raw_nodes[*first].name, "", None).line;
                 return Err(loc.at(
                     &node.name,
                     format!("duplicate node name `{name}`"),
@@ -544,10 +545,11 @@ impl Topology {
             };
             nodes.push(NodeSpec { name, id, role, ram, mhz, boot, console, ports: 0, disk });
         }
-        let mut used: HashMap<Endpoint, usize> = HashMap::new();
+        // Each port used, with the span of what uses it (a link's end, or a tree's children).
+        let mut used: HashMap<Endpoint, Range<usize>> = HashMap::new();
         let mut links = Vec::new();
         let mut remotes = Vec::new();
-        for (index, spanned) in raw.link.iter().enumerate() {
+        for spanned in &raw.link {
             let link = spanned.get_ref();
             let remote = parse_remote(link.b.get_ref()).map_err(|(m, h)| loc.at(&link.b, m, h))?;
             let mut ends = Vec::new();
@@ -555,14 +557,14 @@ impl Topology {
             for text in texts {
                 let end = parse_endpoint(text.get_ref(), &names).map_err(|(m, h)| loc.at(text, m, h))?;
                 if let Some(other) = used.get(&end) {
-                    let line = loc.at(&raw.link[*other].get_ref().a, "", None).line;
+                    let line = loc.error(other.clone(), "", None).line;
                     return Err(loc.at(
                         text,
                         format!("port {} of `{}` is used twice", end.port, nodes[end.node].name),
                         Some(format!("the link on line {line} already uses it; give this link another port")),
                     ));
                 }
-                used.insert(end, index);
+                used.insert(end, link.a.span());
                 ends.push(end);
             }
             let props = parse_props(link, links.len() + remotes.len(), &loc)?;
@@ -574,12 +576,16 @@ impl Topology {
                 None => links.push(LinkSpec { a: ends[0], b: ends[1], props }),
             }
         }
+        for tree in &raw.tree {
+            let index = links.len() + remotes.len();
+            links.extend(compact::tree_links(tree.get_ref(), &names, &nodes, &mut used, index, &loc)?);
+        }
         let central = match central {
             Some(c) => Some(c),
             None if !remotes.is_empty() => None,
             None => {
                 return Err(loc.at(
-                    &raw.node[0].get_ref().role,
+                    &raw_nodes[0].role,
                     "no node is the central processor",
                     Some("give exactly one node `role = \"central\"` (or link this file to the process that has it)".into()),
                 ))
@@ -593,7 +599,7 @@ impl Topology {
             if let Some(missing) =
                 (0..node.ports).find(|p| !used.contains_key(&Endpoint { node: index, port: *p }))
             {
-                let spanned = &raw.node[index].get_ref().name;
+                let spanned = &raw_nodes[index].name;
                 return Err(loc.at(
                     spanned,
                     format!("node `{}` uses port {} but not port {missing}", node.name, node.ports - 1),
@@ -613,7 +619,7 @@ impl Topology {
                 None => "add a [[link]] joining it to a node that has a route".to_string(),
             };
             return Err(loc.at(
-                &raw.node[lost].get_ref().name,
+                &raw_nodes[lost].name,
                 format!("satellite `{}` has no route to the central processor", nodes[lost].name),
                 Some(hint),
             ));
@@ -648,6 +654,21 @@ fn micros(value: &Spanned<f64>) -> Result<u64, String> {
 /// A message and a hint, before they are placed in the file.
 type Complaint = (String, Option<String>);
 
+/// The most node names the hint of an unknown node lists.
+const NAMES_LISTED: usize = 24;
+
+/// That `name` is no node of `names`, with a hint listing them (the first [`NAMES_LISTED`]).
+fn unknown_node(name: &str, names: &HashMap<String, usize>) -> Complaint {
+    let mut known: Vec<&str> = names.keys().map(String::as_str).collect();
+    known.sort_unstable();
+    let listed = known.iter().take(NAMES_LISTED).copied().collect::<Vec<&str>>().join(", ");
+    let hint = match known.len() {
+        n if n > NAMES_LISTED => format!("the nodes are: {listed}, … ({n} in all)"),
+        _ => format!("the nodes are: {listed}"),
+    };
+    (format!("unknown node `{name}`"), Some(hint))
+}
+
 /// Parses `node.port`.
 fn parse_endpoint(text: &str, names: &HashMap<String, usize>) -> Result<Endpoint, Complaint> {
     let Some((name, port)) = text.rsplit_once('.') else {
@@ -657,9 +678,7 @@ fn parse_endpoint(text: &str, names: &HashMap<String, usize>) -> Result<Endpoint
         ));
     };
     let Some(&node) = names.get(name) else {
-        let mut known: Vec<&str> = names.keys().map(String::as_str).collect();
-        known.sort_unstable();
-        return Err((format!("unknown node `{name}`"), Some(format!("the nodes are: {}", known.join(", ")))));
+        return Err(unknown_node(name, names));
     };
     let port = match port.parse::<u32>() {
         Ok(p) if p < ox32::memmap::LINK_PORTS => p,

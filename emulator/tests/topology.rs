@@ -270,3 +270,147 @@ fn a_guest_flooding_a_long_link_fills_its_queue_and_no_more() {
     );
     assert!(links.contains("refused\n"), "the last frame's fate: {links}");
 }
+
+/// The nodes and links of a tree topology in the long form: `cp` and satellites `s1 … sn`,
+/// `fanout` children each, breadth-first (the central's on its ports 0.., the others' on 1..).
+fn long_tree(n: usize, fanout: usize) -> String {
+    let mut text = String::from("[[node]]\nname = \"cp\"\nrole = \"central\"\nimage = \"k.elf\"\n\n");
+    for i in 1..=n {
+        text +=
+            &format!("[[node]]\nname = \"s{i}\"\nrole = \"satellite\"\nmemory = \"2M\"\nrom = \"r.s\"\n\n");
+    }
+    for i in 1..=n {
+        let (parent, port) = if i <= fanout {
+            ("cp".to_string(), i - 1)
+        } else {
+            (format!("s{}", (i - fanout - 1) / fanout + 1), (i - fanout - 1) % fanout + 1)
+        };
+        text += &format!("[[link]]\na = \"{parent}.{port}\"\nb = \"s{i}.0\"\nlatency_us = 3\n");
+    }
+    text
+}
+
+#[test]
+fn the_compact_form_is_the_long_form() {
+    let compact = "[[node]]\nname = \"cp\"\nrole = \"central\"\nimage = \"k.elf\"\n\n\
+                   [[node]]\nname = \"s{n}\"\ncount = 40\nrole = \"satellite\"\nmemory = \"2M\"\nrom = \"r.s\"\n\n\
+                   [[tree]]\nroot = \"cp\"\nchildren = \"s{1..40}\"\nfanout = 3\nlatency_us = 3\n";
+    let compact = Topology::parse("compact.toml", compact, Path::new("/")).unwrap();
+    let long = Topology::parse("long.toml", &long_tree(40, 3), Path::new("/")).unwrap();
+    assert_eq!(compact, long);
+    // Groups with `first`, ids and a list of children beside a `[[link]]` of the root's.
+    let mixed = "[[node]]\nname = \"cp\"\nrole = \"central\"\nimage = \"k.elf\"\n\n\
+                 [[node]]\nname = \"a{n}x\"\ncount = 2\nfirst = 7\nid = 10\nrole = \"satellite\"\nrom = \"r.s\"\n\n\
+                 [[node]]\nname = \"b\"\nrole = \"satellite\"\nrom = \"r.s\"\n\n\
+                 [[link]]\na = \"cp.0\"\nb = \"b.0\"\n\n\
+                 [[tree]]\nroot = \"cp\"\nchildren = \"a{7..8}x\"\nfanout = 2\n";
+    let mixed = Topology::parse("mixed.toml", mixed, Path::new("/")).unwrap();
+    let names: Vec<(&str, u32)> = mixed.nodes.iter().map(|n| (n.name.as_str(), n.id)).collect();
+    assert_eq!(names, [("cp", 0), ("a7x", 10), ("a8x", 11), ("b", 3)]);
+    let ends: Vec<(usize, u32, usize, u32)> =
+        mixed.links.iter().map(|l| (l.a.node, l.a.port, l.b.node, l.b.port)).collect();
+    assert_eq!(ends, [(0, 0, 3, 0), (0, 1, 1, 0), (0, 2, 2, 0)]);
+}
+
+#[test]
+fn the_tree_topologies_are_trees_of_256_and_64_nodes() {
+    for (name, nodes, fanout, deepest) in
+        [("tree64.toml", 64, 8, ("sat63", 2)), ("tree256.toml", 256, 15, ("sat255", 3))]
+    {
+        let topology = Topology::load(&repo().join("topologies").join(name)).unwrap();
+        assert_eq!((topology.nodes.len(), topology.links.len()), (nodes, nodes - 1), "{name}");
+        // Each node's parent, and the hops from the central to the deepest.
+        let parent = |node: usize| topology.links.iter().find(|l| l.b.node == node).map(|l| l.a.node);
+        let depth = |mut node: usize| {
+            let mut hops = 0;
+            while let Some(up) = parent(node) {
+                (node, hops) = (up, hops + 1);
+            }
+            hops
+        };
+        let deep = topology.nodes.iter().position(|n| n.name == deepest.0).unwrap();
+        assert_eq!(depth(deep), deepest.1, "{name}");
+        assert!((1..nodes).all(|n| depth(n) <= deepest.1), "{name}");
+        assert!(topology.nodes.iter().all(|n| n.ports as usize <= fanout + 1), "{name}");
+    }
+}
+
+#[test]
+fn every_compact_form_mistake_is_located_and_explained() {
+    const HEAD: &str = "[[node]]\nname = \"cp\"\nrole = \"central\"\nimage = \"k.elf\"\n\n";
+    const GROUP: &str = "[[node]]\nname = \"s{n}\"\ncount = 20\nrole = \"satellite\"\nrom = \"r.s\"\n\n";
+    const TREE: &str = "[[tree]]\nroot = \"cp\"\nchildren = \"s{1..20}\"\nfanout = 4\n";
+    let cases: Vec<(&str, String)> = vec![
+        ("a group without {n}", format!("{HEAD}{}{TREE}", GROUP.replace("s{n}", "s"))),
+        ("a group of none", format!("{HEAD}{}", GROUP.replace("count = 20", "count = 0"))),
+        ("a group past the most nodes", format!("{HEAD}{}", GROUP.replace("count = 20", "count = 300"))),
+        (
+            "groups together past the most nodes",
+            format!("{HEAD}{GROUP}{}", GROUP.replace("count = 20", "count = 240").replace("s{n}", "t{n}")),
+        ),
+        ("first without count", HEAD.replace("image", "first = 3\nimage")),
+        (
+            "numbers that overflow",
+            format!("{HEAD}{}", GROUP.replace("count = 20", "count = 20\nfirst = 4294967290")),
+        ),
+        (
+            "ids that overflow",
+            format!("{HEAD}{}", GROUP.replace("count = 20", "count = 20\nid = 4294967290")),
+        ),
+        ("a bad member name", format!("{HEAD}{}", GROUP.replace("s{n}", "{n}s"))),
+        (
+            "a member named twice",
+            format!("{HEAD}{GROUP}{}", GROUP.replace("count = 20", "count = 2\nfirst = 20")),
+        ),
+        (
+            "a member whose memory is not a size",
+            format!("{HEAD}{}", GROUP.replace("rom", "memory = \"lots\"\nrom")),
+        ),
+        ("a tree with an unknown root", format!("{HEAD}{GROUP}{}", TREE.replace("\"cp\"", "\"hub\""))),
+        ("a tree with an unknown child", format!("{HEAD}{GROUP}{}", TREE.replace("20}", "21}"))),
+        ("a range that is not one", format!("{HEAD}{GROUP}{}", TREE.replace("1..20", "20..1"))),
+        ("a range without its brace", format!("{HEAD}{GROUP}{}", TREE.replace("1..20}", "1..20"))),
+        ("a range too long", format!("{HEAD}{GROUP}{}", TREE.replace("1..20", "1..4000000000"))),
+        ("an empty child", format!("{HEAD}{GROUP}{}", TREE.replace("s{1..20}", "s{1..20},"))),
+        ("a child twice", format!("{HEAD}{GROUP}{}", TREE.replace("s{1..20}", "s{1..20}, s3"))),
+        ("the root among the children", format!("{HEAD}{GROUP}{}", TREE.replace("s{1..20}", "s{1..20}, cp"))),
+        ("fanout zero", format!("{HEAD}{GROUP}{}", TREE.replace("fanout = 4", "fanout = 0"))),
+        ("fanout past the ports", format!("{HEAD}{GROUP}{}", TREE.replace("fanout = 4", "fanout = 16"))),
+        ("a child already linked", format!("{HEAD}{GROUP}[[link]]\na = \"cp.0\"\nb = \"s2.0\"\n\n{TREE}")),
+        (
+            "a root without free ports",
+            format!(
+                "{HEAD}{GROUP}{}\n{}",
+                TREE.replace("fanout = 4", "fanout = 15").replace("s{1..20}", "s{1..15}"),
+                TREE.replace("s{1..20}", "s{16..20}")
+            ),
+        ),
+        ("a bad mtu on a tree", format!("{HEAD}{GROUP}{TREE}mtu = 3\n")),
+        ("an unknown key in a tree", format!("{HEAD}{GROUP}{TREE}depth = 3\n")),
+        ("a satellite the tree leaves out", format!("{HEAD}{GROUP}{}", TREE.replace("1..20", "1..19"))),
+    ];
+    let mut report = String::new();
+    for (what, text) in &cases {
+        let error = Topology::parse("bad.toml", text, Path::new("/")).expect_err(what);
+        assert!(error.line >= 1 && error.column >= 1, "{what}");
+        report += &format!("== {what}\n{error}\n");
+    }
+    insta::assert_snapshot!(report);
+}
+
+#[test]
+fn a_damaged_compact_file_is_an_error_never_a_panic() {
+    let text = std::fs::read_to_string(repo().join("topologies/tree256.toml")).unwrap();
+    let bytes = text.as_bytes();
+    // Every cut, and every byte replaced by one of a few that change its meaning.
+    for at in 0..bytes.len() {
+        let _ = Topology::parse("cut.toml", &text[..text.floor_char_boundary(at)], Path::new("/"));
+        for by in [b'{', b'}', b'.', b',', b'0', b'9', b'"', b'\n', b'-'] {
+            let mut damaged = bytes.to_vec();
+            damaged[at] = by;
+            if let Ok(damaged) = String::from_utf8(damaged) {
+                let _ = Topology::parse("damaged.toml", &damaged, Path::new("/"));
+            }
+        }
+    }
+}

@@ -5,7 +5,8 @@
 # LOAD and START messages.
 #
 # It keeps all its state in registers and uses no RAM of its own, so an image may load
-# anywhere in RAM. A frame that is damaged, out of order, or not for the boot channel is
+# anywhere in RAM. A port with checksum offload (docs/devices.md) checks each frame's CRC for
+# it; on one without, it checks it itself. Either way it keeps the CRC of the loaded bytes. A frame that is damaged, out of order, or not for the boot channel is
 # dropped without an acknowledgement: the sender's timeout sends it again. A LOAD outside RAM
 # or a START whose byte count or CRC does not match what arrived is reported on the console;
 # after a bad START the ROM forgets the transfer and waits for a new one from frame 0.
@@ -25,9 +26,14 @@
         .equ TX_SEND, 0x00c
         .equ RX_LEN, 0x010
         .equ RX_POP, 0x014
+        .equ FEATURES, 0x02c
+        .equ CRC_AT, 0x030
         .equ TX_BUF, 0x400
         .equ RX_BUF, 0x800
         .equ TX_READY, 4
+        .equ RX_CRC_OK, 8
+        .equ FEATURE_CRC, 1
+        .equ FRAME_CRC_AT, 12
         .equ HEADER, 16
         .equ DATA_ON_BOOT, 0x0101       # version 1, kind DATA, channel 0
         .equ ACK_ON_BOOT, 0x0201        # version 1, kind ACK, channel 0
@@ -43,6 +49,12 @@ _start:
         add     s5, s4, s7
         li      s0, PORT0
         la      s10, crc_table
+        lw      t0, FEATURES(s0)        # checksum offload: the port checks every frame's CRC
+        andi    t0, t0, FEATURE_CRC
+        beqz    t0, crc_by_hand
+        li      t0, FRAME_CRC_AT
+        sw      t0, CRC_AT(s0)
+crc_by_hand:
         li      t0, 1                   # receive interrupt: lets `wait` wake on a frame
         sw      t0, CTRL(s0)
         li      t0, 0x100               # interrupt line 8: port 0
@@ -75,6 +87,15 @@ check_frame:
         srli    t0, t0, 16
         addi    t0, t0, HEADER
         bne     t0, s8, drop
+        # A port with checksum offload has checked the CRC (STATUS bit 3); without, it is here.
+        lw      t0, CRC_AT(s0)
+        li      t1, FRAME_CRC_AT
+        bne     t0, t1, crc_in_software
+        lw      t0, STATUS(s0)
+        andi    t0, t0, RX_CRC_OK
+        beqz    t0, drop
+        j       crc_checked
+crc_in_software:
         # The CRC covers the frame with its CRC field taken as zero.
         li      a0, -1
         li      a2, 0                   # byte index
@@ -99,6 +120,7 @@ crc_frame_done:
         not     a0, a0
         lw      t0, RX_BUF+12(s0)
         bne     a0, t0, drop
+crc_checked:
         # A data frame on the boot channel, version 1.
         lw      t0, RX_BUF(s0)
         li      t1, DATA_ON_BOOT
@@ -138,8 +160,13 @@ load_word:
         mv      a0, s2
         li      t1, 4
 load_crc:
-        andi    a1, a5, 0xff
-        call    crc_byte
+        xor     t2, a0, a5              # crc_byte, inline: the loop every loaded byte takes
+        andi    t2, t2, 0xff
+        slli    t2, t2, 2
+        add     t2, t2, s10
+        lw      t2, 0(t2)
+        srli    a0, a0, 8
+        xor     a0, a0, t2
         srli    a5, a5, 8
         addi    t1, t1, -1
         bnez    t1, load_crc

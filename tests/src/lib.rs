@@ -372,3 +372,10 @@ impl Faults {
         Some(frame)
     }
 }
+
+/// The transcript of an OS run from the start of init on (the shell's first prompt, `[cp] $`):
+/// the boot before it is `topology_os`'s business.
+pub fn from_init(transcript: &str) -> String {
+    let at = transcript.find("[cp] $").unwrap_or(0);
+    transcript[at..].to_string()
+}

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 
 use orrery_emulator::session::{Script, Session};
 use orrery_emulator::topology::Topology;
-use orrery_tests::{guest_dir, orrery_binary, os_topology, pristine_disk, repo_root, run_script};
+use orrery_tests::{from_init, guest_dir, orrery_binary, os_topology, pristine_disk, repo_root, run_script};
 
 /// A job on satellite 3 (`cat` waiting for console input), then satellite 3 dies (`DIE`), then
 /// what a user would try. `] ready` is the job's output, not the echo of the typed command.
@@ -36,12 +36,6 @@ sendline exit 0
 exit 0
 "#
     )
-}
-
-/// The transcript from the start of init on (the boot is `topology_os`'s business).
-fn from_init(transcript: &str) -> String {
-    let at = transcript.find("[cp] $").unwrap_or(0);
-    transcript[at..].to_string()
 }
 
 #[test]
@@ -238,10 +232,10 @@ fn rogue(addr: String, quantum: u64) -> std::thread::JoinHandle<Result<u32, Stri
                     _ => process.receive_frame(&f),
                 };
                 answers.extend(received.ack.map(|a| a.to_vec()));
-                // `Hello` (version 1, kind 1): answer as node 3, 16 MiB, every frame free.
-                if f.channel == 1 && received.payload.is_some_and(|p| p.starts_with(&[1, 1])) {
-                    let mut reply = vec![1, 2, 0, 0];
-                    for word in [3u32, 16 << 20, 4096, 4096] {
+                // `Hello` (version 2, kind 1): answer as node 3, 16 MiB, every frame free, one port.
+                if f.channel == 1 && received.payload.is_some_and(|p| p.starts_with(&[2, 1])) {
+                    let mut reply = vec![2, 2, 0, 0];
+                    for word in [3u32, 16 << 20, 4096, 4096, 1] {
                         reply.extend_from_slice(&word.to_le_bytes());
                     }
                     answers.push(hello_tx.send(&reply, boundary).map_err(|e| format!("{e:?}"))?.to_vec());

@@ -4,7 +4,7 @@
 //! server's port on satellite 3 is told it is gone (a dead-name notification caused by a node's
 //! death), and the next client finds no server.
 
-use orrery_tests::{os_topology, pristine_disk, run_script};
+use orrery_tests::{from_init, os_topology, pristine_disk, run_script};
 
 const SCRIPT: &str = r#"timeout 20s
 expect "$ "
@@ -37,12 +37,6 @@ expect "$ "
 sendline exit 0
 exit 0
 "#;
-
-/// The transcript from the start of init on.
-fn from_init(transcript: &str) -> String {
-    let at = transcript.find("[cp] $").unwrap_or(0);
-    transcript[at..].to_string()
-}
 
 #[test]
 fn a_key_value_server_on_one_satellite_serves_the_others_until_its_node_dies() {

@@ -204,6 +204,7 @@ pub fn decode(trace: &Trace) -> Vec<Decoded> {
             CHANNEL_SATELLITE => match payload.get(1) {
                 Some(1) => "Hello".to_string(),
                 Some(2) => format!("HelloReply node {} ram {} KiB", word(payload, 4), word(payload, 8) >> 10),
+                Some(3) => format!("Route node {} port {}", word(payload, 4), word(payload, 8)),
                 _ => format!("satellite message of {} bytes", payload.len()),
             },
             CHANNEL_PROCESS => match ox_proto::FragmentHeader::decode(payload) {

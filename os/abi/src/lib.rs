@@ -1301,7 +1301,8 @@ pub struct NodeStats {
     /// keeps it short).
     pub vm_deepest_chain: u32,
     /// Messages refused from the links (the central): replies nobody asked for, requests
-    /// about a process from a link it does not live behind.
+    /// about a process from a link it does not live behind; frames it could not relay for
+    /// the satellites behind it (a satellite: no route, no room, too long).
     pub dropped: u32,
 }
 

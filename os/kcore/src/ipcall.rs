@@ -32,7 +32,7 @@ use ox_proto::calls::PortCall;
 use ox_proto::net::NetOp;
 
 use crate::global::Global;
-use crate::netmsg::{self, Net, PageIn};
+use crate::netmsg::{self, errno, Net, PageIn};
 use crate::task::chan::{self, Chan, Class};
 use crate::task::proc::{self, copy_in, copy_out};
 use crate::task::{sched, signal};
@@ -173,18 +173,6 @@ fn wake(wakeups: Wakeups) {
     }
     if busy {
         settle();
-    }
-}
-
-fn errno(e: IpcError) -> Errno {
-    match e {
-        IpcError::InvalidName => Errno::BadName,
-        IpcError::InvalidRight => Errno::BadRight,
-        IpcError::InvalidValue => Errno::Inval,
-        IpcError::NameExists => Errno::Exist,
-        IpcError::InvalidTask => Errno::Srch,
-        IpcError::DeadName => Errno::DeadName,
-        IpcError::QueueFull => Errno::TimedOut,
     }
 }
 

@@ -14,7 +14,7 @@
 //! frame the port found good without checking it again, and a sender told
 //! [`Port::checksums`] builds its frames without the CRC (`ox_link::arq::Sender::set_port_checksums`).
 
-use ox_link::frame::{self, Frame, FrameError};
+use ox_link::frame::{self, Frame, FrameError, HEADER};
 
 use crate::arch;
 use crate::intc::IRQ_LINK0;
@@ -63,13 +63,16 @@ impl Default for FrameBuf {
     }
 }
 
-/// One link port.
+/// One link port, and the satellite it talks to through it: the node at the other end
+/// (`address` 0), or one behind relaying satellites, whose address every frame sent through
+/// this `Port` carries (docs/link-protocol.md, *Relaying*).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Port {
     index: u32,
     base: usize,
     mtu: usize,
     checksums: bool,
+    address: u16,
 }
 
 /// How many ports this node has: ports 0, 1, … up to the first missing one.
@@ -85,12 +88,23 @@ impl Port {
         }
         let base = PORTS_BASE + index as usize * PORT_STRIDE;
         let mtu = arch::probe_load((base + MTU) as u32)? as usize;
-        let mut port = Port { index, base, mtu: mtu.min(MAX_MTU), checksums: false };
+        let mut port = Port { index, base, mtu: mtu.min(MAX_MTU), checksums: false, address: 0 };
         if port.read(FEATURES) & FEATURE_CRC != 0 {
             port.write(CRC_AT, FRAME_CRC_AT);
             port.checksums = true;
         }
         Some(port)
+    }
+
+    /// This port, talking to the satellite at `address` behind it: every frame [`Port::send`]
+    /// sends carries that address.
+    pub fn routed(self, address: u16) -> Port {
+        Port { address, ..self }
+    }
+
+    /// The address its frames carry (0: the node at the other end).
+    pub fn address(&self) -> u16 {
+        self.address
     }
 
     /// Whether the port fills in and checks every frame's CRC-32 (checksum offload).
@@ -129,8 +143,9 @@ impl Port {
         self.read(STATUS) & STATUS_UP != 0
     }
 
-    /// Sends `frame` (at most the MTU); false if the port cannot take a frame now (its transmit
-    /// queue is full until the next quantum boundary), in which case nothing was sent.
+    /// Sends `frame` (at most the MTU), with this port's address if it has one; false if the
+    /// port cannot take a frame now (its transmit queue is full until the next quantum
+    /// boundary), in which case nothing was sent.
     pub fn send(&self, frame: &[u8]) -> bool {
         assert!(
             !frame.is_empty() && frame.len() <= self.mtu,
@@ -140,6 +155,16 @@ impl Port {
         );
         if self.read(STATUS) & STATUS_TX_READY == 0 {
             return false;
+        }
+        let readdress = self.address != 0 && frame.len() >= HEADER && frame::address(frame) != self.address;
+        if readdress && !self.checksums {
+            // The CRC covers the address: without the port to fill it in, it is computed here.
+            let mut copy = FrameBuf::new();
+            let copy = &mut copy.0[..frame.len()];
+            copy.copy_from_slice(frame);
+            frame::set_address(copy, self.address);
+            frame::seal(copy);
+            return self.send(copy);
         }
         let full = frame.len() / 4;
         let tail = &frame[full * 4..];
@@ -178,8 +203,26 @@ impl Port {
             }
             self.write(TX_BUF + full * 4, u32::from_le_bytes(word));
         }
+        if readdress {
+            // The word of `len` and `address`; the port fills in the CRC as the frame leaves.
+            let word = u32::from_le_bytes([frame[8], frame[9], 0, 0]) | u32::from(self.address) << 16;
+            self.write(TX_BUF + frame::ADDRESS_AT - 2, word);
+        }
         self.write(TX_SEND, frame.len() as u32);
         true
+    }
+
+    /// Takes the frame at the head of the receive queue into `buf` and checks it as
+    /// [`Port::receive_frame`] does, without parsing it: its length if it is good. `None` if
+    /// no frame waits.
+    pub fn receive_checked(&self, buf: &mut FrameBuf) -> Option<Result<usize, FrameError>> {
+        let verdict = self.checksums.then(|| self.read(STATUS) & STATUS_RX_CRC_OK != 0);
+        let len = self.receive(&mut buf.0)?;
+        Some(match verdict {
+            Some(true) => Ok(len),
+            Some(false) => Err(FrameError::Checksum),
+            None => frame::decode(&buf.0[..len]).map(|_| len),
+        })
     }
 
     /// Takes the frame at the head of the receive queue into `buf` and checks it: parsed

@@ -12,7 +12,11 @@
 //! - `Hello` (central → satellite): `central: u32`, the central's node index (a satellite
 //!   names the central's ports with it). "Are you there, and what have you got?"
 //! - `HelloReply` (satellite → central): `node: u32`, `ram: u32` (bytes), `free_frames: u32`,
-//!   `total_frames: u32`, each measured by the satellite kernel when it answers.
+//!   `total_frames: u32`, `ports: u32` (its link ports: those past port 0 may lead to
+//!   satellites it relays for), each measured by the satellite kernel when it answers.
+//! - `Route` (central → a relaying satellite): `node: u32`, `port: u32`. "Frames for the
+//!   satellites hanging on node `node`'s ports go out your port `port`" (docs/link-protocol.md,
+//!   *Relaying*). Acknowledged by the link only.
 //!
 //! The process protocol (system-call requests and replies between a satellite process and its
 //! stub) is the crate `ox-proto` (`os/proto`, docs/protocol.md), on channel 2.
@@ -20,7 +24,7 @@
 /// The `ox_link` channel of the satellite messages (0 is the boot channel).
 pub const CHANNEL_SATELLITE: u16 = 1;
 /// The message format this crate speaks.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 
 /// What a message is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +34,8 @@ pub enum Kind {
     Hello = 1,
     /// Satellite → central: the report.
     HelloReply = 2,
+    /// Central → relaying satellite: a route.
+    Route = 3,
 }
 
 /// A satellite's answer to [`Kind::Hello`].
@@ -43,6 +49,8 @@ pub struct HelloReply {
     pub free_frames: u32,
     /// Frames its allocator manages.
     pub total_frames: u32,
+    /// Its link ports.
+    pub ports: u32,
 }
 
 /// A parsed message.
@@ -55,10 +63,17 @@ pub enum Message {
     },
     /// [`Kind::HelloReply`].
     HelloReply(HelloReply),
+    /// [`Kind::Route`]: frames for the satellites hanging on `node`'s ports go out `port`.
+    Route {
+        /// The relaying satellite the route leads to.
+        node: u32,
+        /// The port of the satellite told, towards it.
+        port: u32,
+    },
 }
 
 /// Bytes of the longest message.
-pub const MAX_MESSAGE: usize = 20;
+pub const MAX_MESSAGE: usize = 24;
 
 fn word(bytes: &[u8], at: usize) -> Option<u32> {
     bytes.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -67,23 +82,22 @@ fn word(bytes: &[u8], at: usize) -> Option<u32> {
 impl Message {
     /// Writes the message into `out`; returns its length.
     pub fn encode(&self, out: &mut [u8; MAX_MESSAGE]) -> usize {
-        let kind = match self {
-            Message::Hello { .. } => Kind::Hello,
-            Message::HelloReply(_) => Kind::HelloReply,
-        };
-        out[..4].copy_from_slice(&[VERSION, kind as u8, 0, 0]);
-        match self {
-            Message::Hello { central } => {
-                out[4..8].copy_from_slice(&central.to_le_bytes());
-                8
+        let central;
+        let (kind, words): (Kind, &[u32]) = match self {
+            Message::Hello { central: c } => {
+                central = [*c];
+                (Kind::Hello, &central)
             }
             Message::HelloReply(r) => {
-                for (i, value) in [r.node, r.ram, r.free_frames, r.total_frames].into_iter().enumerate() {
-                    out[4 + i * 4..8 + i * 4].copy_from_slice(&value.to_le_bytes());
-                }
-                20
+                (Kind::HelloReply, &[r.node, r.ram, r.free_frames, r.total_frames, r.ports])
             }
+            Message::Route { node, port } => (Kind::Route, &[*node, *port]),
+        };
+        out[..4].copy_from_slice(&[VERSION, kind as u8, 0, 0]);
+        for (i, value) in words.iter().enumerate() {
+            out[4 + i * 4..8 + i * 4].copy_from_slice(&value.to_le_bytes());
         }
+        4 + words.len() * 4
     }
 
     /// Parses a payload; `None` for another version, an unknown kind or a wrong length.
@@ -93,12 +107,14 @@ impl Message {
         }
         match bytes[1] {
             1 if bytes.len() == 8 => Some(Message::Hello { central: word(bytes, 4)? }),
-            2 if bytes.len() == 20 => Some(Message::HelloReply(HelloReply {
+            2 if bytes.len() == 24 => Some(Message::HelloReply(HelloReply {
                 node: word(bytes, 4)?,
                 ram: word(bytes, 8)?,
                 free_frames: word(bytes, 12)?,
                 total_frames: word(bytes, 16)?,
+                ports: word(bytes, 20)?,
             })),
+            3 if bytes.len() == 12 => Some(Message::Route { node: word(bytes, 4)?, port: word(bytes, 8)? }),
             _ => None,
         }
     }

@@ -133,6 +133,14 @@ struct Export {
     pending: VecDeque<(u32, NetOp)>,
 }
 
+impl Export {
+    /// An export of the service's right `name` (a send-once right if `once`), held by no node
+    /// yet.
+    fn new(name: Name, once: bool) -> Export {
+        Export { name, once, immortal: false, holders: VecMap::new(), pending: VecDeque::new() }
+    }
+}
+
 /// The service's state on one node.
 pub struct Net {
     me: u32,
@@ -407,13 +415,7 @@ impl Net {
                         id
                     }
                     None => {
-                        let export = Export {
-                            name,
-                            once: false,
-                            immortal: false,
-                            holders: VecMap::new(),
-                            pending: VecDeque::new(),
-                        };
+                        let export = Export::new(name, false);
                         let id = self.new_export(export);
                         self.export_of.insert(key, id);
                         if !self.roles.contains_key(&key) {
@@ -430,13 +432,7 @@ impl Net {
                 Some(NetRight { kind: NetKind::Send, port: PortRef { node: self.me, id } })
             }
             (RightKind::SendOnce, _) => {
-                let export = Export {
-                    name,
-                    once: true,
-                    immortal: false,
-                    holders: VecMap::new(),
-                    pending: VecDeque::new(),
-                };
+                let export = Export::new(name, true);
                 let id = self.new_export(export);
                 Some(NetRight { kind: NetKind::SendOnce, port: PortRef { node: self.me, id } })
             }
@@ -446,13 +442,7 @@ impl Net {
                 let id = match self.export_of.get(&key) {
                     Some(&id) => id,
                     None => {
-                        let export = Export {
-                            name,
-                            once: false,
-                            immortal: false,
-                            holders: VecMap::new(),
-                            pending: VecDeque::new(),
-                        };
+                        let export = Export::new(name, false);
                         let id = self.new_export(export);
                         self.export_of.insert(key, id);
                         id
@@ -561,10 +551,16 @@ impl Net {
     /// registered for it are forgotten: the service's right was the proxy's name).
     fn drop_proxy(&mut self, ipc: &mut Ipc<Captured>, port: PortRef, woken: &mut Vec<u64>) {
         let Some((name, _)) = self.proxies.remove(&port) else { return };
+        self.port_gone(ipc, name, woken);
+    }
+
+    /// The service's port `name` (a proxy, or a task port) dies: the names registered for it
+    /// are forgotten, and the holders of its export (a moved port's old home forwarded to a
+    /// proxy; a task port given to other nodes) hear it.
+    fn port_gone(&mut self, ipc: &mut Ipc<Captured>, name: Name, woken: &mut Vec<u64>) {
         self.names.retain(|_, n| *n != name);
         if let Ok(key) = ipc.port_key(NET, name) {
             self.roles.remove(&key);
-            // A moved port's old home: its export forwarded to the proxy.
             if let Some(id) = self.export_of.remove(&key) {
                 if let Some(export) = self.exports.remove(&id) {
                     for &holder in export.holders.keys() {
@@ -784,13 +780,7 @@ impl Net {
                     woken,
                     ipc.extract_right(NET, name, Disposition::MakeSend).map(|_| ox_ipc::Wakeups::default()),
                 );
-                let export = Export {
-                    name,
-                    once: false,
-                    immortal: false,
-                    holders: VecMap::new(),
-                    pending: VecDeque::new(),
-                };
+                let export = Export::new(name, false);
                 let id = self.new_export(export);
                 if let Some(export) = self.exports.get_mut(&id) {
                     export.holders.insert(from, 1);
@@ -1195,18 +1185,7 @@ impl Net {
     /// Process `pid` ended: its task port dies (its holders see a dead name).
     pub fn task_gone(&mut self, ipc: &mut Ipc<Captured>, pid: u32, woken: &mut Vec<u64>) {
         let Some(name) = self.tasks.remove(&pid) else { return };
-        self.names.retain(|_, n| *n != name);
-        if let Ok(key) = ipc.port_key(NET, name) {
-            self.roles.remove(&key);
-            if let Some(id) = self.export_of.remove(&key) {
-                if let Some(export) = self.exports.remove(&id) {
-                    for &holder in export.holders.keys() {
-                        self.out.push((holder, NetOp::Dead { port: PortRef { node: self.me, id } }));
-                    }
-                }
-            }
-        }
-        keep(woken, ipc.destroy(NET, name));
+        self.port_gone(ipc, name, woken);
     }
 
     /// The ports and names the service always holds: its notification port, and on the
@@ -1310,7 +1289,8 @@ fn keep(woken: &mut Vec<u64>, result: Result<ox_ipc::Wakeups, IpcError>) {
     }
 }
 
-fn errno(e: IpcError) -> Errno {
+/// The errno of an IPC refusal (the port calls' and the service's).
+pub(crate) fn errno(e: IpcError) -> Errno {
     match e {
         IpcError::InvalidName => Errno::BadName,
         IpcError::InvalidRight => Errno::BadRight,

@@ -49,8 +49,6 @@ pub struct Link {
     pub node: u32,
     /// The boot's receiver on the hello channel: it acknowledges a repeated hello reply.
     hello: Receiver,
-    /// Where each frame from the port is read.
-    rx: FrameBuf,
     /// Whether a stub sleeps until the messages queued for this link drain ([`wait_for_room`]).
     waiting_room: bool,
     /// Whether the satellite is dead, and whether [`newly_dead`] has said so yet.
@@ -58,8 +56,12 @@ pub struct Link {
     reported: bool,
 }
 
-/// Every satellite that answered at boot, in port order.
+/// Every satellite that answered at boot, in the order they answered. Several share a port of
+/// the central when they are behind a relaying satellite: each frame's address says whose it
+/// is (the `Port` of its endpoint holds it; docs/link-protocol.md, *Relaying*).
 static LINKS: Global<Vec<Link>> = Global::new("satellite links", Vec::new());
+/// Where each frame from a port is read (taken with [`LINKS`] held).
+static RX: Global<FrameBuf> = Global::new("satellite frame buffer", FrameBuf::new());
 /// Most replies kept at once (one per process, then the answers to a placement's image
 /// pieces): reserved at start, so the heap's use does not move with how many happen to be in
 /// flight; a reply beyond it is dropped and counted, so no peer can fill the heap.
@@ -115,8 +117,8 @@ fn take_asked(pid: Pid, link: usize) -> bool {
     true
 }
 
-/// Starts serving the process channel of `satellites` (port, node, hello receiver): their
-/// receive lines on.
+/// Starts serving the process channel of `satellites` (port and address, node, hello
+/// receiver): their receive lines on.
 pub fn start(satellites: Vec<(Port, u32, Receiver)>) {
     let mut lines = intc::enabled();
     for (port, _, _) in &satellites {
@@ -132,7 +134,6 @@ pub fn start(satellites: Vec<(Port, u32, Receiver)>) {
             endpoint: Endpoint::new(port),
             node,
             hello,
-            rx: FrameBuf::new(),
             waiting_room: false,
             dead: false,
             reported: false,
@@ -187,7 +188,20 @@ fn declare_dead(index: usize, link: &mut Link, why: &str) {
     ASKED.lock().retain(|(_, l, _)| *l != index);
     link.endpoint.port().set_interrupts(false, false);
     link.endpoint.abandon();
-    kprintln!("satellite node {} (port {index}) is dead: {why}; its processes are killed", link.node);
+    let port = link.endpoint.port();
+    match port.address() {
+        0 => kprintln!(
+            "satellite node {} (port {}) is dead: {why}; its processes are killed",
+            link.node,
+            port.index()
+        ),
+        address => kprintln!(
+            "satellite node {} (port {} of node {}) is dead: {why}; its processes are killed",
+            link.node,
+            address & 0xf,
+            address >> 4
+        ),
+    }
     link.waiting_room = true;
     room_made(index, link);
     let mut table = proc::table();
@@ -210,7 +224,8 @@ fn check(index: usize, link: &mut Link, now: u64) {
     }
 }
 
-/// Whether interrupt line `line` is a satellite port's.
+/// Whether interrupt line `line` is a satellite port's (the link down on a port of the
+/// central is every satellite's behind it).
 pub fn owns(line: u32) -> bool {
     LINKS.lock().iter().any(|link| link.endpoint.port().line() == line)
 }
@@ -290,23 +305,31 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
     {
         let mut links = LINKS.lock();
         let now = ox_kcore::arch::time_ns();
-        for (index, link) in links.iter_mut().enumerate().filter(|(_, l)| l.endpoint.port().line() == line) {
+        let on_line = |link: &Link| link.endpoint.port().line() == line;
+        for (index, link) in links.iter_mut().enumerate().filter(|(_, l)| on_line(l)) {
             check(index, link, now);
-            let port = link.endpoint.port();
-            while let Some(checked) = port.receive_frame(&mut link.rx) {
-                if link.dead {
-                    continue;
-                }
-                // Checked once (by the port, or here); a damaged frame is dropped (its sender
-                // resends it).
-                let Ok(frame) = checked else { continue };
-                if let Some(ack) = link.hello.receive_frame(&frame).ack {
-                    link.endpoint.port().send(&ack);
-                }
-                if let Some(message) = link.endpoint.on_frame(&frame) {
-                    arrived.push((index, message));
-                }
+        }
+        let port = links.iter().find(|l| on_line(l)).map(|l| l.endpoint.port().routed(0));
+        let mut rx = RX.lock();
+        while let Some(checked) = port.and_then(|port| port.receive_frame(&mut rx)) {
+            // Checked once (by the port, or here); a damaged frame is dropped (its sender
+            // resends it), and so is one whose address names no live satellite.
+            let Ok(frame) = checked else { continue };
+            let whose =
+                |(_, l): &(usize, &mut Link)| on_line(l) && l.endpoint.port().address() == frame.address;
+            let Some((index, link)) = links.iter_mut().enumerate().find(whose) else { continue };
+            if link.dead {
+                continue;
             }
+            if let Some(ack) = link.hello.receive_frame(&frame).ack {
+                link.endpoint.port().send(&ack);
+            }
+            if let Some(message) = link.endpoint.on_frame(&frame) {
+                arrived.push((index, message));
+            }
+        }
+        drop(rx);
+        for (index, link) in links.iter_mut().enumerate().filter(|(_, l)| on_line(l)) {
             pump(index, link);
         }
     }

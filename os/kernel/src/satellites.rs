@@ -10,20 +10,33 @@
 //! Once `START` is acknowledged the satellite kernel runs, and the central says `Hello` on
 //! [`CHANNEL_SATELLITE`] and logs what the satellite reports about itself.
 //!
-//! The kernel is never interrupted, so this is a polling loop: it drains every port, sends
-//! what the protocol allows, resends what timed out, and `wait`s for a frame or the earliest
-//! timeout (the timer armed at that deadline). A satellite that has not answered within
-//! [`GIVE_UP_NS`] is reported and left behind; the system goes on without it.
+//! **Satellites behind satellites** (docs/link-protocol.md, *Relaying*): a satellite reports
+//! its link ports in its hello reply. Behind each port past its port 0 may wait another
+//! satellite's boot ROM, which the central boots through it: frames for it carry its address
+//! (its parent's node number × 16 + the parent's port), and the parent, which relays, sends
+//! them out of that port. A satellite deeper than the central's own is reached through its
+//! ancestors, so before booting its children the central gives each ancestor a `Route` to
+//! it. At most [`LOADING`] images are on their way at a time, [`LOADING_PER_PORT`] through
+//! one of the central's ports.
+//!
+//! The kernel is never interrupted, so this is a polling loop: it drains every port, hands
+//! each frame to the boot its address names, sends what the protocol allows, resends what
+//! timed out, and `wait`s for a frame or the earliest timeout (the timer armed at that
+//! deadline). A satellite that has not answered within [`GIVE_UP_NS`] of the start of its
+//! image is reported and left behind (and the satellites behind it with it); the system goes
+//! on without it.
 
+use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
+use core::fmt;
 
 use goblin::elf::program_header::PT_LOAD;
 use goblin::elf::Elf;
-use ox_kcore::linkport::{self, Port, MAX_MTU};
+use ox_kcore::linkport::{self, FrameBuf, Port, MAX_MTU};
 use ox_kcore::message::{HelloReply, Message, CHANNEL_SATELLITE, MAX_MESSAGE};
 use ox_link::arq::{Receiver, Sender};
 use ox_link::boot::Plan;
-use ox_link::frame::CHANNEL_BOOT;
+use ox_link::frame::{Frame, CHANNEL_BOOT};
 
 use crate::{arch, intc, kprintln, timer};
 
@@ -33,13 +46,24 @@ include!(concat!(env!("OUT_DIR"), "/satellite.rs"));
 /// is about 0.2 ms with the default link and a 100 MHz satellite, most of it the boot ROM
 /// checking the CRC byte by byte; a satellite at 10 MHz still answers well within this.
 const TIMEOUT_NS: u64 = 3_000_000;
-/// Give up on a satellite that is not booted and answering after this long.
+/// Give up on a satellite that is not booted and answering this long after its image started.
 const GIVE_UP_NS: u64 = 2_000_000_000;
+/// Images on their way at once at most: each is stop-and-wait, and the central's time is
+/// shared between them, so too many would each take longer than [`GIVE_UP_NS`].
+const LOADING: usize = 16;
+/// Images on their way through one port of the central at most: a relaying satellite's link
+/// carries those of all the satellites behind it.
+const LOADING_PER_PORT: usize = 8;
+/// The largest node number a relaying satellite may have: addresses are 16 bits, four of
+/// them the port.
+const MAX_RELAY_NODE: u32 = 0xfff;
 
-/// The satellite kernel's image: its loadable segments and its entry.
+/// The satellite kernel's image: its loadable segments and its entry, and the byte count and
+/// CRC of its `START` (the same for every satellite: computed once).
 struct Image {
     segments: Vec<(u32, &'static [u8])>,
     entry: u32,
+    checksum: (u32, u32),
 }
 
 impl Image {
@@ -57,7 +81,8 @@ impl Image {
             assert!(addr % 4 == 0, "the satellite kernel's segment at {addr:#010x} is not word-aligned");
             segments.push((addr, bytes));
         }
-        Image { segments, entry: elf.header.e_entry as u32 }
+        let checksum = ox_link::boot::checksum(&segments);
+        Image { segments, entry: elf.header.e_entry as u32, checksum }
     }
 
     /// Bytes of all segments.
@@ -69,6 +94,8 @@ impl Image {
 /// Where one satellite's boot is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Phase {
+    /// Not started: its parent is not up and routed yet, or its port is busy.
+    Waiting,
     /// Sending the image.
     Loading,
     /// Booted; waiting for the answer to `Hello`.
@@ -79,16 +106,39 @@ enum Phase {
     Lost,
 }
 
-/// The boot of the satellite behind one port.
+/// Where a satellite hangs: on a port of the central, or on port `port` of satellite `node`.
+struct Where(Port);
+
+impl fmt::Display for Where {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.address() {
+            0 => write!(f, "port {}", self.0.index()),
+            address => write!(f, "port {} of node {}", address & 0xf, address >> 4),
+        }
+    }
+}
+
+/// The boot of the satellite behind one port (of the central, or of a relaying satellite).
 struct Boot<'a> {
+    /// The central's port towards it, with its address.
     port: Port,
+    /// The boot of the satellite it hangs on, if not on the central.
+    parent: Option<usize>,
     plan: Plan<'a>,
     boot: Sender,
     hello: Sender,
     replies: Receiver,
+    /// Satellite messages to say after `Hello` (routes), one at a time.
+    outbox: VecDeque<Message>,
     phase: Phase,
     /// The node index the satellite reported.
     node: u32,
+    /// Its link ports, as it reported them.
+    ports: u32,
+    /// Whether the boots of the satellites behind it were made.
+    explored: bool,
+    /// When the loop next steps it (0: at once): a frame arrived, or a timeout.
+    due: u64,
     /// Data frames sent on the boot channel, first copies only.
     frames: u32,
     /// Image bytes sent in `LOAD`s (with the padding to whole words).
@@ -97,25 +147,48 @@ struct Boot<'a> {
 }
 
 impl<'a> Boot<'a> {
-    fn new(port: Port, image: &'a Image, now: u64) -> Boot<'a> {
-        let boot = Sender::new(CHANNEL_BOOT, port.mtu(), TIMEOUT_NS);
-        let plan = Plan::new(&image.segments, image.entry, boot.max_payload());
+    fn new(port: Port, parent: Option<usize>, image: &'a Image) -> Boot<'a> {
+        let mut boot = Sender::new(CHANNEL_BOOT, port.mtu(), TIMEOUT_NS);
+        boot.set_port_checksums(port.checksums());
+        let plan = Plan::new(&image.segments, image.entry, boot.max_payload()).with_checksum(image.checksum);
         Boot {
             port,
+            parent,
             plan,
             boot,
             hello: Sender::new(CHANNEL_SATELLITE, port.mtu(), TIMEOUT_NS),
             replies: Receiver::new(CHANNEL_SATELLITE),
-            phase: Phase::Loading,
+            outbox: VecDeque::new(),
+            phase: Phase::Waiting,
             node: 0,
+            ports: 0,
+            explored: false,
+            due: 0,
             frames: 0,
             bytes: 0,
-            give_up_at: now + GIVE_UP_NS,
+            give_up_at: u64::MAX,
         }
     }
 
+    /// Whether nothing more is to be done: up with every message said, or lost.
     fn finished(&self) -> bool {
-        matches!(self.phase, Phase::Up | Phase::Lost)
+        match self.phase {
+            Phase::Up => self.outbox.is_empty() && self.hello.is_idle(),
+            Phase::Lost => true,
+            Phase::Waiting | Phase::Loading | Phase::Hello => false,
+        }
+    }
+
+    /// Whether it is up and every route given to it is in place.
+    fn routed(&self) -> bool {
+        self.phase == Phase::Up && self.finished()
+    }
+
+    /// Starts sending the image at `now`.
+    fn start(&mut self, now: u64) {
+        self.phase = Phase::Loading;
+        self.give_up_at = now + GIVE_UP_NS;
+        self.due = 0;
     }
 
     /// When this boot next needs the CPU without a frame arriving.
@@ -123,25 +196,32 @@ impl<'a> Boot<'a> {
         [self.boot.deadline(), self.hello.deadline()].into_iter().flatten().fold(self.give_up_at, u64::min)
     }
 
-    /// Handles what arrived, sends what may be sent, resends what timed out.
-    fn step(&mut self, now: u64, buf: &mut [u8; MAX_MTU]) {
-        if self.finished() {
-            return;
+    /// Handles a frame that arrived with this boot's address.
+    fn on_frame(&mut self, frame: &Frame) {
+        self.due = 0;
+        self.boot.receive_frame(frame);
+        self.hello.receive_frame(frame);
+        let received = self.replies.receive_frame(frame);
+        if let Some(ack) = received.ack {
+            self.port.send(&ack);
         }
-        while let Some(len) = self.port.receive(buf) {
-            let frame = &buf[..len];
-            self.boot.receive(frame);
-            self.hello.receive(frame);
-            let received = self.replies.receive(frame);
-            if let Some(ack) = received.ack {
-                self.port.send(&ack);
-            }
-            if let Some(payload) = received.payload {
-                self.answered(payload);
-            }
+        if let Some(payload) = received.payload {
+            self.answered(payload);
+        }
+    }
+
+    /// Sends what may be sent, resends what timed out.
+    fn step(&mut self, now: u64) {
+        if matches!(self.phase, Phase::Waiting | Phase::Lost) {
+            return;
         }
         if self.phase == Phase::Loading && self.boot.is_idle() {
             self.send_next(now);
+        }
+        if self.phase == Phase::Up && self.hello.is_idle() {
+            if let Some(message) = self.outbox.pop_front() {
+                self.say(message, now);
+            }
         }
         for sender in [&mut self.boot, &mut self.hello] {
             if let Some(frame) = sender.poll(now) {
@@ -152,11 +232,21 @@ impl<'a> Boot<'a> {
         }
         if !self.finished() && now >= self.give_up_at {
             kprintln!(
-                "satellite on port {} has not answered in {} ms; going on without it",
-                self.port.index(),
+                "satellite on {} has not answered in {} ms; going on without it",
+                Where(self.port),
                 GIVE_UP_NS / 1_000_000
             );
             self.phase = Phase::Lost;
+        }
+        self.due = self.deadline();
+    }
+
+    /// Sends `message` on the satellite channel (whose sender is idle).
+    fn say(&mut self, message: Message, now: u64) {
+        let mut bytes = [0u8; MAX_MESSAGE];
+        let len = message.encode(&mut bytes);
+        if let Ok(frame) = self.hello.send(&bytes[..len], now) {
+            self.port.send(frame);
         }
     }
 
@@ -165,18 +255,14 @@ impl<'a> Boot<'a> {
         let mut payload = [0u8; MAX_MTU];
         let Some(len) = self.plan.next_payload(&mut payload) else {
             kprintln!(
-                "booted satellite on port {}: {} bytes in {} frames, {} retransmissions",
-                self.port.index(),
+                "booted satellite on {}: {} bytes in {} frames, {} retransmissions",
+                Where(self.port),
                 self.bytes,
                 self.frames,
                 self.boot.retransmissions
             );
             self.phase = Phase::Hello;
-            let mut hello = [0u8; MAX_MESSAGE];
-            let len = Message::Hello { central: ox_kcore::ipcall::node() }.encode(&mut hello);
-            if let Ok(frame) = self.hello.send(&hello[..len], now) {
-                self.port.send(frame);
-            }
+            self.say(Message::Hello { central: ox_kcore::ipcall::node() }, now);
             return;
         };
         if matches!(ox_link::boot::parse(&payload[..len]), Some(ox_link::boot::Message::Load { .. })) {
@@ -191,23 +277,111 @@ impl<'a> Boot<'a> {
     /// The satellite's answer on its channel.
     fn answered(&mut self, payload: &[u8]) {
         match Message::decode(payload) {
-            Some(Message::HelloReply(HelloReply { node, ram, free_frames, total_frames })) => {
+            Some(Message::HelloReply(HelloReply { node, ram, free_frames, total_frames, ports }))
+                if self.phase == Phase::Hello =>
+            {
                 kprintln!(
-                    "satellite on port {} answers: node {node}, {} KiB of RAM, {free_frames} of {total_frames} frames free",
-                    self.port.index(),
+                    "satellite on {} answers: node {node}, {} KiB of RAM, {free_frames} of {total_frames} frames free",
+                    Where(self.port),
                     ram / 1024
                 );
                 self.phase = Phase::Up;
+                self.give_up_at = u64::MAX;
                 self.node = node;
+                self.ports = ports;
             }
-            other => kprintln!("satellite on port {} sent {other:?}, not a hello reply", self.port.index()),
+            // A hello reply again (its acknowledgement was lost): acknowledged above.
+            Some(Message::HelloReply(_)) => {}
+            other => kprintln!("satellite on {} sent {other:?}, not a hello reply", Where(self.port)),
         }
     }
 }
 
-/// Boots the satellite behind every link port and waits until each answers (or is given up);
-/// returns those that answered: port, node index and the receiver of their hello channel
-/// (which must go on acknowledging a repeated hello reply whose acknowledgement was lost).
+/// The boots of the satellites hanging on the ports past 0 of satellite `boots[at]`, just up,
+/// after giving each of its ancestors a route to it (so frames addressed to those ports find
+/// their way). None if it has no such port, or a node number too large to be part of an
+/// address.
+/// The ancestors told are returned too (they have a route to say).
+fn children<'a>(
+    boots: &mut [Boot<'a>],
+    at: usize,
+    image: &'a Image,
+    now: u64,
+) -> (Vec<Boot<'a>>, Vec<usize>) {
+    let (node, ports, port) = (boots[at].node, boots[at].ports, boots[at].port);
+    if ports <= 1 {
+        return (Vec::new(), Vec::new());
+    }
+    if node > MAX_RELAY_NODE {
+        kprintln!("satellite node {node} has {ports} ports, but a node past {MAX_RELAY_NODE} cannot relay");
+        return (Vec::new(), Vec::new());
+    }
+    let (mut child, mut ancestor, mut told) = (at, boots[at].parent, Vec::new());
+    while let Some(up) = ancestor {
+        let toward = u32::from(boots[child].port.address() & 0xf);
+        boots[up].outbox.push_back(Message::Route { node, port: toward });
+        boots[up].give_up_at = now + GIVE_UP_NS;
+        boots[up].due = 0;
+        told.push(up);
+        (child, ancestor) = (up, boots[up].parent);
+    }
+    let more = (1..ports.min(linkport::MAX_PORTS))
+        .map(|p| Boot::new(port.routed((node << 4 | p) as u16), Some(at), image))
+        .collect();
+    (more, told)
+}
+
+/// Whether the boot of `boots[at]`, waiting, may start as far as its ancestors go: each up
+/// and routed. Lost if one is lost.
+fn ready(boots: &[Boot], at: usize) -> Result<bool, ()> {
+    let mut ancestor = boots[at].parent;
+    while let Some(up) = ancestor {
+        match boots[up].phase {
+            Phase::Lost => return Err(()),
+            _ if !boots[up].routed() => return Ok(false),
+            _ => ancestor = boots[up].parent,
+        }
+    }
+    Ok(true)
+}
+
+/// Starts the waiting boots that may start, oldest first, as far as [`LOADING`] and
+/// [`LOADING_PER_PORT`] allow; those whose ancestor was lost are lost.
+fn start_waiting(boots: &mut [Boot], waiting: &mut VecDeque<usize>, active: &mut Vec<usize>, now: u64) {
+    let mut loading = [0usize; linkport::MAX_PORTS as usize];
+    for &at in active.iter().filter(|&&at| boots[at].phase == Phase::Loading) {
+        loading[boots[at].port.index() as usize] += 1;
+    }
+    let mut total: usize = loading.iter().sum();
+    if total >= LOADING || waiting.is_empty() {
+        return;
+    }
+    waiting.retain(|&at| {
+        let port = boots[at].port.index() as usize;
+        if total >= LOADING || loading[port] >= LOADING_PER_PORT {
+            return true;
+        }
+        match ready(boots, at) {
+            Ok(true) => {
+                boots[at].start(now);
+                active.push(at);
+                loading[port] += 1;
+                total += 1;
+                false
+            }
+            Ok(false) => true,
+            Err(()) => {
+                boots[at].phase = Phase::Lost;
+                false
+            }
+        }
+    });
+}
+
+/// Boots the satellite behind every link port, and those behind them, and waits until each
+/// answers (or is given up); returns those that answered: port (with their address), node
+/// index and the receiver of their hello channel (which must go on acknowledging a repeated
+/// hello reply whose acknowledgement was lost).
 pub fn boot_all() -> Vec<(Port, u32, Receiver)> {
     let ports: Vec<Port> = (0..linkport::count()).filter_map(Port::probe).collect();
     if ports.is_empty() {
@@ -222,21 +396,56 @@ pub fn boot_all() -> Vec<(Port, u32, Receiver)> {
         image.segments.len()
     );
     let started = arch::time_ns();
-    let mut boots: Vec<Boot> = ports.iter().map(|&port| Boot::new(port, &image, started)).collect();
+    let mut boots: Vec<Boot> = ports.iter().map(|&port| Boot::new(port, None, &image)).collect();
     let enabled = intc::enabled();
     let lines = ports.iter().fold(1 << intc::IRQ_TIMER, |lines, port| lines | 1 << port.line());
     intc::set_enabled(lines);
     ports.iter().for_each(|port| port.set_rx_interrupt(true));
-    let mut buf = [0u8; MAX_MTU];
+    let mut buf = FrameBuf::new();
+    // Which boot each (port, address) is: frames are handed over by it.
+    let mut whose: BTreeMap<(u32, u16), usize> =
+        boots.iter().enumerate().map(|(i, b)| ((b.port.index(), b.port.address()), i)).collect();
+    // The boots not started yet, in the order they were found, and those under way.
+    let mut waiting: VecDeque<usize> = (0..boots.len()).collect();
+    let mut active: Vec<usize> = Vec::new();
     loop {
         let now = arch::time_ns();
-        boots.iter_mut().for_each(|boot| boot.step(now, &mut buf));
-        if boots.iter().all(Boot::finished) {
+        for port in &ports {
+            while let Some(checked) = port.receive_frame(&mut buf) {
+                // A damaged frame is dropped (its sender resends it), and so is one whose
+                // address names no boot.
+                let Ok(frame) = checked else { continue };
+                if let Some(&at) = whose.get(&(port.index(), frame.address)) {
+                    boots[at].on_frame(&frame);
+                }
+            }
+        }
+        start_waiting(&mut boots, &mut waiting, &mut active, now);
+        let mut i = 0;
+        while let Some(&at) = active.get(i) {
+            if !boots[at].finished() && boots[at].due <= now {
+                boots[at].step(now);
+            }
+            if boots[at].phase == Phase::Up && !boots[at].explored {
+                boots[at].explored = true;
+                let (more, told) = children(&mut boots, at, &image, now);
+                for boot in more {
+                    whose.insert((boot.port.index(), boot.port.address()), boots.len());
+                    waiting.push_back(boots.len());
+                    boots.push(boot);
+                }
+                active.extend(told.into_iter().filter(|t| !active.contains(t)).collect::<Vec<usize>>());
+            }
+            i += 1;
+        }
+        active.retain(|&at| !boots[at].finished());
+        if active.is_empty() && waiting.is_empty() {
             break;
         }
-        let deadline = boots.iter().filter(|b| !b.finished()).map(Boot::deadline).min();
-        timer::wake_at(deadline.unwrap_or(now));
-        arch::wait();
+        if let Some(deadline) = active.iter().map(|&at| boots[at].due).min() {
+            timer::wake_at(deadline);
+            arch::wait();
+        }
     }
     ports.iter().for_each(|port| port.set_rx_interrupt(false));
     timer::stop();

@@ -52,7 +52,20 @@ pub struct Plan<'a> {
     offset: usize,
     total: u32,
     crc: u32,
+    /// The `total` and `crc` of `START`, known beforehand ([`Plan::with_checksum`]).
+    known: Option<(u32, u32)>,
     done: bool,
+}
+
+/// The `total` and `crc` a `START` carries for `segments`: their bytes in order, each segment
+/// padded with zeros to whole words, as the `LOAD`s of any [`Plan`] carry them. A sender that
+/// boots many satellites with one image computes it once ([`Plan::with_checksum`]).
+pub fn checksum(segments: &[(u32, &[u8])]) -> (u32, u32) {
+    segments.iter().fold((0, 0), |(total, crc), (_, bytes)| {
+        let pad = (4 - bytes.len() % 4) % 4;
+        let crc = crc32_update(crc32_update(crc, bytes), &[0u8; 3][..pad]);
+        (total + (bytes.len() + pad) as u32, crc)
+    })
 }
 
 impl<'a> Plan<'a> {
@@ -66,8 +79,15 @@ impl<'a> Plan<'a> {
             offset: 0,
             total: 0,
             crc: 0,
+            known: None,
             done: false,
         }
+    }
+
+    /// This plan, its `START`'s `total` and `crc` given ([`checksum`] of its segments) rather
+    /// than computed again as the `LOAD`s are made.
+    pub fn with_checksum(self, (total, crc): (u32, u32)) -> Plan<'a> {
+        Plan { known: Some((total, crc)), ..self }
     }
 
     /// Writes the next payload into `out` (at least `max_payload` bytes); returns its length,
@@ -85,7 +105,9 @@ impl<'a> Plan<'a> {
             out[4..8].copy_from_slice(&(addr + self.offset as u32).to_le_bytes());
             out[8..8 + take].copy_from_slice(&bytes[self.offset..self.offset + take]);
             out[8 + take..8 + padded].fill(0);
-            self.crc = crc32_update(self.crc, &out[8..8 + padded]);
+            if self.known.is_none() {
+                self.crc = crc32_update(self.crc, &out[8..8 + padded]);
+            }
             self.total += padded as u32;
             self.offset += take;
             return Some(8 + padded);
@@ -94,7 +116,8 @@ impl<'a> Plan<'a> {
             return None;
         }
         self.done = true;
-        for (i, value) in [OP_START, self.entry, self.total, self.crc].into_iter().enumerate() {
+        let (total, crc) = self.known.unwrap_or((self.total, self.crc));
+        for (i, value) in [OP_START, self.entry, total, crc].into_iter().enumerate() {
             out[i * 4..i * 4 + 4].copy_from_slice(&value.to_le_bytes());
         }
         Some(16)
@@ -137,5 +160,22 @@ mod tests {
         assert_eq!(&image[0x1000..0x1007], &data[..]);
         assert_eq!(plan.next_payload(&mut out), None);
         assert_eq!(parse(&[9, 0, 0, 0]), None);
+    }
+
+    #[test]
+    fn a_checksum_known_beforehand_gives_the_same_payloads() {
+        let (text, data) = ([0xa5u8; 1001], [0x3cu8; 7]);
+        let segments = [(0x8000_0000, &text[..]), (0x8000_1000, &data[..])];
+        let (mut computed, mut known) = (
+            Plan::new(&segments, 0x8000_0000, 64),
+            Plan::new(&segments, 0x8000_0000, 64).with_checksum(checksum(&segments)),
+        );
+        let (mut a, mut b) = ([0u8; 64], [0u8; 64]);
+        loop {
+            let (n, m) = (computed.next_payload(&mut a), known.next_payload(&mut b));
+            assert_eq!(n, m);
+            let Some(n) = n else { break };
+            assert_eq!(a[..n], b[..n]);
+        }
     }
 }

@@ -7,7 +7,7 @@
 //! | 2 | 2 | `channel`: which conversation ([`CHANNEL_BOOT`], ...) |
 //! | 4 | 4 | `seq`: sequence number of the data frame (or of the one acknowledged) |
 //! | 8 | 2 | `len`: payload length |
-//! | 10 | 2 | reserved, 0 |
+//! | 10 | 2 | `address`: which satellite behind a relay, 0 for the neighbour ([`Frame::address`]) |
 //! | 12 | 4 | `crc`: CRC-32 of the whole frame with this field zero |
 //!
 //! All fields are little-endian; the payload follows the header.
@@ -40,6 +40,11 @@ pub struct Frame<'a> {
     pub channel: u16,
     /// Sequence number.
     pub seq: u32,
+    /// Where the satellite end of the conversation is attached: 0 for the node at the other end
+    /// of this link, `parent × 16 + port` for one behind relaying satellites (its parent's node
+    /// number and the parent's port it hangs on). Written by the central and by the relays,
+    /// never by the satellite itself (docs/link-protocol.md, *Relaying*).
+    pub address: u16,
     /// The payload.
     pub payload: &'a [u8],
 }
@@ -103,6 +108,26 @@ pub fn encode_parts(out: &mut [u8], kind: Kind, channel: u16, seq: u32, parts: &
     len
 }
 
+/// Where the header's `address` field is.
+pub const ADDRESS_AT: usize = 10;
+
+/// The `address` of the frame in `bytes` (0 if they are too short to hold one).
+pub fn address(bytes: &[u8]) -> u16 {
+    bytes.get(ADDRESS_AT..ADDRESS_AT + 2).map_or(0, |b| u16::from_le_bytes([b[0], b[1]]))
+}
+
+/// Sets the `address` of the frame in `bytes` (which hold at least a header). Its CRC is then
+/// stale: [`seal`] it, or let a port with checksum offload fill it in as it leaves.
+pub fn set_address(bytes: &mut [u8], address: u16) {
+    bytes[ADDRESS_AT..ADDRESS_AT + 2].copy_from_slice(&address.to_le_bytes());
+}
+
+/// Writes the CRC of the frame that is exactly `bytes` (a header and its payload).
+pub fn seal(bytes: &mut [u8]) {
+    let crc = crc_of(bytes);
+    bytes[12..16].copy_from_slice(&crc.to_le_bytes());
+}
+
 /// Checks and parses a received frame.
 pub fn decode(bytes: &[u8]) -> Result<Frame<'_>, FrameError> {
     let (bytes, frame) = parse_fields(bytes)?;
@@ -141,6 +166,7 @@ fn parse_fields(bytes: &[u8]) -> Result<Parsed<'_>, FrameError> {
             kind,
             channel: u16::from_le_bytes([bytes[2], bytes[3]]),
             seq: u32::from_le_bytes([bytes[4], bytes[5], bytes[6], bytes[7]]),
+            address: address(bytes),
             payload: &bytes[HEADER..],
         }),
         (VERSION, Err(e)) => Err(e),
@@ -186,5 +212,18 @@ mod tests {
         unsummed[0] = 9;
         assert_eq!(parse(&unsummed[..n]), Err(FrameError::Version));
         assert_eq!(parse(&unsummed[..n - 1]), Err(FrameError::Truncated));
+    }
+
+    #[test]
+    fn an_address_is_set_and_sealed() {
+        let mut buf = [0u8; 64];
+        let n = encode(&mut buf, Kind::Data, 2, 5, b"relayed");
+        assert_eq!((address(&buf[..n]), decode(&buf[..n]).unwrap().address), (0, 0));
+        set_address(&mut buf[..n], 17 * 16 + 3);
+        assert_eq!(decode(&buf[..n]), Err(FrameError::Checksum), "the CRC covers the address");
+        seal(&mut buf[..n]);
+        let frame = decode(&buf[..n]).unwrap();
+        assert_eq!((frame.address, frame.seq, frame.payload), (275, 5, &b"relayed"[..]));
+        assert_eq!(address(&buf[..11]), 0, "too short to hold one");
     }
 }

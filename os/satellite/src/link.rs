@@ -9,6 +9,16 @@
 //!   interrupt's caller, which routes them (`trap::route`); the other way go the calls,
 //!   `Exit`s and the server's replies. This module is the transport and knows nothing of
 //!   processes.
+//!
+//! **Relaying** (docs/link-protocol.md, *Relaying*): the satellites wired to this one's ports
+//! past 0 are booted and served by the central through it. A frame from port 0 whose
+//! address is not 0 is not this satellite's: an address of this node's number goes out the
+//! port it names, its address cleared (the satellite there sees a frame from its neighbour);
+//! any other goes out the port the central's `Route` for its node gave. A frame from a port
+//! past 0 goes out port 0, given the address of the port it came on if it has none yet. A
+//! frame a port cannot take now waits in a short queue ([`RELAY_QUEUE`]); one with no route,
+//! no room or too long for its next link is dropped, and the end-to-end transport resends
+//! it.
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -16,7 +26,7 @@ use alloc::vec::Vec;
 
 use ox_kcore::endpoint::Endpoint;
 use ox_kcore::global::Global;
-use ox_kcore::linkport::{FrameBuf, Port};
+use ox_kcore::linkport::{self, FrameBuf, Port};
 use ox_kcore::message::{HelloReply, Message as Hello, CHANNEL_SATELLITE, MAX_MESSAGE};
 use ox_kcore::{arch, frame, intc, kprintln};
 use ox_link::arq::{Receiver, Sender};
@@ -26,6 +36,25 @@ use ox_proto::Message;
 
 /// Resend a hello reply after this long without its acknowledgement.
 const TIMEOUT_NS: u64 = 3_000_000;
+/// Frames at most waiting for each port's transmit queue.
+const RELAY_QUEUE: usize = 64;
+/// With frames waiting for a full transmit queue, try again after this long (the queue
+/// empties at the next quantum boundary, 10 µs by default).
+const RETRY_NS: u64 = 10_000;
+
+/// What this satellite relays for the satellites behind it.
+struct Relay {
+    /// The ports past 0, towards the satellites behind this one.
+    children: Vec<Port>,
+    /// The central's routes: frames for the satellites hanging on node `.0` go out port `.1`.
+    routes: Vec<(u32, u32)>,
+    /// Frames waiting for each port (by port number) whose transmit queue was full, and how
+    /// many in all.
+    waiting: Vec<VecDeque<Vec<u8>>>,
+    queued: usize,
+    /// Frames it could not relay (no route, no room, too long).
+    dropped: u32,
+}
 
 /// Everything on port 0. It lives on the heap: a `Link` is a few KiB of buffers, which as
 /// the static's initial value would be sent at every boot (in `.data`, not `.bss`).
@@ -36,8 +65,9 @@ struct Link {
     hello_tx: Sender,
     hello_outbox: VecDeque<Vec<u8>>,
     process: Endpoint,
-    /// Where each frame from the port is read.
+    /// Where each frame from a port is read.
     rx: FrameBuf,
+    relay: Relay,
 }
 
 static LINK: Global<Option<Box<Link>>> = Global::new("link to the central", None);
@@ -47,9 +77,12 @@ fn port0() -> Port {
         .unwrap_or_else(|| panic!("no link port 0: a satellite is booted over its port 0, so it has one"))
 }
 
-/// Starts serving port 0 (its receive line and the timer's on).
+/// Starts serving port 0 and relaying on the others (their receive lines and the timer's
+/// on).
 pub fn init(node: u32, ram: u32) {
     let port = port0();
+    let children: Vec<Port> = (1..linkport::count()).filter_map(Port::probe).collect();
+    let lines = children.iter().fold(1 << port.line() | 1 << intc::IRQ_TIMER, |l, p| l | 1 << p.line());
     *LINK.lock() = Some(Box::new(Link {
         node,
         ram,
@@ -58,14 +91,22 @@ pub fn init(node: u32, ram: u32) {
         hello_outbox: VecDeque::new(),
         process: Endpoint::new(port),
         rx: FrameBuf::new(),
+        relay: Relay {
+            waiting: (0..=children.len()).map(|_| VecDeque::new()).collect(),
+            children,
+            routes: Vec::new(),
+            queued: 0,
+            dropped: 0,
+        },
     }));
-    intc::set_enabled(1 << port.line() | 1 << intc::IRQ_TIMER);
+    intc::set_enabled(lines);
     port.set_rx_interrupt(true);
+    with(|link| link.relay.children.iter().for_each(|child| child.set_rx_interrupt(true)));
 }
 
-/// The port's interrupt line.
-pub fn line() -> u32 {
-    port0().line()
+/// Whether interrupt line `line` is one of this satellite's ports'.
+pub fn owns(line: u32) -> bool {
+    line == port0().line() || with(|link| link.relay.children.iter().any(|p| p.line() == line))
 }
 
 fn with<R>(f: impl FnOnce(&mut Link) -> R) -> R {
@@ -91,29 +132,47 @@ pub fn traffic() -> [u32; 3] {
     })
 }
 
-/// The earliest resend deadline, if something is in flight.
-pub fn deadline() -> Option<u64> {
-    with(|link| [link.process.deadline(), link.hello_tx.deadline()].into_iter().flatten().min())
+/// Frames for the satellites behind this one that it could not relay (for `stats`).
+pub fn relay_dropped() -> u32 {
+    with(|link| link.relay.dropped)
 }
 
-/// The timer tick: resends what timed out.
+/// The earliest resend deadline, if something is in flight, or soon if relayed frames wait
+/// for a full transmit queue.
+pub fn deadline() -> Option<u64> {
+    with(|link| {
+        let relay = (link.relay.queued > 0).then(|| arch::time_ns() + RETRY_NS);
+        [link.process.deadline(), link.hello_tx.deadline(), relay].into_iter().flatten().min()
+    })
+}
+
+/// The timer tick: resends what timed out, and relays what waited.
 pub fn on_tick() {
     with(|link| {
         link.process.pump();
         link.pump_hello();
+        let up = link.process.port();
+        link.relay.flush(up);
     });
 }
 
-/// The port's interrupt: takes every frame waiting; answers the boot and satellite channels
-/// here and returns the process channel's messages they complete (`trap` routes them).
+/// A port's interrupt: takes every frame waiting on every port; relays those for other
+/// satellites, answers the boot and satellite channels here and returns the process
+/// channel's messages they complete (`trap` routes them).
 pub fn on_interrupt() -> Vec<Message> {
     with(|link| {
         let port = link.process.port();
         let mut arrived = Vec::new();
-        while let Some(checked) = port.receive_frame(&mut link.rx) {
+        while let Some(checked) = port.receive_checked(&mut link.rx) {
             // Checked once (by the port, or here); a damaged frame is dropped (its sender
             // resends it).
-            let Ok(frame) = checked else { continue };
+            let Ok(len) = checked else { continue };
+            let bytes = &mut link.rx.0[..len];
+            if link_frame::address(bytes) != 0 {
+                link.relay.down(link.node, port, bytes);
+                continue;
+            }
+            let Ok(frame) = link_frame::parse(bytes) else { continue };
             if let Some(ack) = repeated_start(&frame) {
                 port.send(&ack);
                 continue;
@@ -124,15 +183,97 @@ pub fn on_interrupt() -> Vec<Message> {
                 port.send(&ack);
             }
             if let Some(payload) = received.payload {
-                let answer = answer_hello(link.node, link.ram, payload);
+                let answer = answer_hello(link.node, link.ram, &mut link.relay, payload);
                 link.hello_outbox.extend(answer);
             }
             arrived.extend(link.process.on_frame(&frame));
         }
+        for at in 0..link.relay.children.len() {
+            let child = link.relay.children[at];
+            while let Some(checked) = child.receive_checked(&mut link.rx) {
+                let Ok(len) = checked else { continue };
+                link.relay.up(link.node, child, port, &mut link.rx.0[..len]);
+            }
+        }
+        link.relay.flush(port);
         link.process.pump();
         link.pump_hello();
         arrived
     })
+}
+
+impl Relay {
+    /// Relays a frame that came down port 0 (`up`) for another satellite.
+    fn down(&mut self, node: u32, up: Port, bytes: &mut [u8]) {
+        let address = link_frame::address(bytes);
+        let (to, port) = (u32::from(address >> 4), u32::from(address & 0xf));
+        let out = if to == node {
+            // The last hop: the satellite there sees a frame from its neighbour.
+            link_frame::set_address(bytes, 0);
+            Some(port)
+        } else {
+            self.routes.iter().find(|(n, _)| *n == to).map(|(_, p)| *p)
+        };
+        match out.and_then(|p| self.children.iter().find(|c| c.index() == p).copied()) {
+            Some(child) => self.forward(child, up, bytes),
+            None => self.dropped = self.dropped.wrapping_add(1),
+        }
+    }
+
+    /// Relays a frame that came up port `child` towards the central, addressed to the port it
+    /// came on if it has no address yet (it is from the satellite there).
+    fn up(&mut self, node: u32, child: Port, up: Port, bytes: &mut [u8]) {
+        if link_frame::address(bytes) == 0 {
+            match u16::try_from(node << 4 | child.index()) {
+                Ok(address) if node < 1 << 12 => link_frame::set_address(bytes, address),
+                _ => {
+                    self.dropped = self.dropped.wrapping_add(1);
+                    return;
+                }
+            }
+        }
+        self.forward(up, up, bytes);
+    }
+
+    /// Sends `bytes` out `to` (`up` is port 0), after those waiting for it; keeps them if the
+    /// port cannot take them now.
+    fn forward(&mut self, to: Port, up: Port, bytes: &mut [u8]) {
+        if bytes.len() > to.mtu() {
+            self.dropped = self.dropped.wrapping_add(1);
+            return;
+        }
+        if !to.checksums() {
+            link_frame::seal(bytes);
+        }
+        self.flush(up);
+        let queue = &mut self.waiting[to.index() as usize];
+        if queue.is_empty() && to.send(bytes) {
+            return;
+        }
+        if queue.len() < RELAY_QUEUE {
+            queue.push_back(bytes.to_vec());
+            self.queued += 1;
+        } else {
+            self.dropped = self.dropped.wrapping_add(1);
+        }
+    }
+
+    /// Hands each port (`up` is port 0) the frames waiting for it, as far as it takes them.
+    fn flush(&mut self, up: Port) {
+        if self.queued == 0 {
+            return;
+        }
+        for port in core::iter::once(up).chain(self.children.iter().copied()) {
+            let queue = &mut self.waiting[port.index() as usize];
+            while let Some(bytes) = queue.front() {
+                if !port.send(bytes) {
+                    break;
+                }
+                queue.pop_front();
+                self.queued -= 1;
+            }
+        }
+    }
 }
 
 impl Link {
@@ -152,18 +293,25 @@ impl Link {
     }
 }
 
-/// The reply of node `node` (with `ram` bytes) to a message on the satellite channel, if it
-/// needs one.
-fn answer_hello(node: u32, ram: u32, payload: &[u8]) -> Option<Vec<u8>> {
+/// The reply of node `node` (with `ram` bytes, relaying by `relay`) to a message on the
+/// satellite channel, if it needs one.
+fn answer_hello(node: u32, ram: u32, relay: &mut Relay, payload: &[u8]) -> Option<Vec<u8>> {
     match Hello::decode(payload) {
         Some(Hello::Hello { central }) => {
             ox_kcore::ipcall::set_central(central);
             let (free_frames, total_frames) = frame::stats();
             kprintln!("hello from the central processor; answering: node {node}, {free_frames} of {total_frames} frames free");
-            let reply = Hello::HelloReply(HelloReply { node, ram, free_frames, total_frames });
+            let ports = relay.children.len() as u32 + 1;
+            let reply = Hello::HelloReply(HelloReply { node, ram, free_frames, total_frames, ports });
             let mut bytes = [0u8; MAX_MESSAGE];
             let len = reply.encode(&mut bytes);
             Some(bytes[..len].to_vec())
+        }
+        Some(Hello::Route { node: to, port }) => {
+            kprintln!("relaying: the satellites on node {to}'s ports are out port {port}");
+            relay.routes.retain(|(n, _)| *n != to);
+            relay.routes.push((to, port));
+            None
         }
         Some(Hello::HelloReply(_)) => {
             kprintln!("the central sent a hello reply, which a satellite does not answer");

@@ -28,6 +28,7 @@ pub fn collect() -> NodeStats {
     vm::count_into(&mut stats);
     ipcall::count_into(&mut stats);
     [stats.messages_out, stats.frames_out, stats.resent] = link::traffic();
+    stats.dropped = link::relay_dropped();
     stats
 }
 

@@ -1,5 +1,5 @@
 //! The satellite's interrupt lines (the core's `ox_kcore::task::trap` takes every trap from
-//! user mode and the timer's ticks): the link port brings the central's messages, routed here
+//! user mode and the timer's ticks): the link ports bring the central's messages, routed here
 //! ([`route`]), and a process is preempted when they are requests for the server, which then
 //! runs first. At each tick the link resends what timed out.
 
@@ -11,7 +11,7 @@ use crate::{link, proc, server, stats};
 
 /// Handles interrupt line `line` (not the timer's); returns whether to preempt.
 pub fn interrupt(line: u32) -> bool {
-    if line != link::line() {
+    if !link::owns(line) {
         panic!("interrupt on line {line}, which no device of the satellite uses");
     }
     for message in link::on_interrupt() {

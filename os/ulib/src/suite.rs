@@ -51,6 +51,38 @@ pub fn spawn_on(node: u32, body: impl FnOnce() -> i32) -> Result<Pid, String> {
     }
 }
 
+/// The node this process runs on (from `ps`).
+pub fn my_node() -> Result<u32, String> {
+    let me = sys::getpid();
+    let table = ok("ps", sys::ps(64))?;
+    table.iter().find(|p| p.pid == me).map(|p| u32::from(p.node)).ok_or_else(|| String::from("not in ps"))
+}
+
+/// The satellite a suite's cross-node cases put their child on: satellite 1, or from
+/// satellite 1 satellite 2 (if there is one).
+pub fn other_node() -> Result<u32, String> {
+    let me = my_node()?;
+    Ok(if me == 1 && sys::stats(2).is_ok() { 2 } else { 1 })
+}
+
+/// Checks that no port, name or queued message is left on this node and on
+/// [`other_node`], waiting up to 100 ticks for the nodes' last words about rights to cross.
+pub fn no_ports_left() -> Result<(), String> {
+    for node in [my_node()?, other_node()?] {
+        let mut left = (0, 0, 0);
+        for _ in 0..100 {
+            let stats = ok("stats", sys::stats(node))?;
+            left = (stats.ports, stats.port_names, stats.port_messages);
+            if left == (0, 0, 0) {
+                break;
+            }
+            ok("sleep", sys::sleep(1))?;
+        }
+        ensure(left == (0, 0, 0), || format!("node {node}: ports, names, messages left: {left:?}"))?;
+    }
+    Ok(())
+}
+
 /// Waits for child `pid`; its exit code, or why it did not exit.
 pub fn reap(pid: Pid) -> Result<i32, String> {
     match ok("wait", sys::wait(Some(pid)))? {

@@ -27,7 +27,7 @@ use ox_ulib::port::{
     self, Got, GotItem, Msg, SendItem, FOREVER, MSG_COPY_SEND, MSG_MAKE_SEND, MSG_MOVE_RECEIVE,
     PORT_RIGHT_RECEIVE, PORT_RIGHT_SEND,
 };
-use ox_ulib::suite::{self, ensure, ok, reap, refused, spawn, spawn_on, Outcome};
+use ox_ulib::suite::{self, ensure, ok, other_node, reap, refused, spawn, spawn_on, Outcome};
 use ox_ulib::sys::{self, Pid};
 use ox_ulib::vm;
 
@@ -333,35 +333,10 @@ fn mapped_file() -> Outcome {
     })
 }
 
-/// The node this process runs on.
-fn my_node() -> Result<u32, String> {
-    let me = sys::getpid();
-    let table = ok("ps", sys::ps(64))?;
-    table.iter().find(|p| p.pid == me).map(|p| u32::from(p.node)).ok_or_else(|| String::from("not in ps"))
-}
-
-/// The satellite for the remote pager: satellite 1, or from satellite 1 satellite 2.
-fn other_node() -> Result<u32, String> {
-    let node = my_node()?;
-    Ok(if node == 1 && sys::stats(2).is_ok() { 2 } else { 1 })
-}
-
 /// Every object ended and its pager with it: no port, name or message on this node or the
 /// other (once the last words have crossed).
 fn nothing_left() -> Outcome {
-    for node in [my_node()?, other_node()?] {
-        let mut left = (0, 0, 0);
-        for _ in 0..100 {
-            let stats = ok("stats", sys::stats(node))?;
-            left = (stats.ports, stats.port_names, stats.port_messages);
-            if left == (0, 0, 0) {
-                break;
-            }
-            ok("sleep", sys::sleep(1))?;
-        }
-        ensure(left == (0, 0, 0), || format!("node {node}: ports, names, messages left: {left:?}"))?;
-    }
-    Ok(())
+    suite::no_ports_left()
 }
 
 fn remote_pager() -> Outcome {

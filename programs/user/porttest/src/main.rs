@@ -36,7 +36,7 @@ use ox_ulib::port::{
 };
 use ox_ulib::println;
 use ox_ulib::signal::{self, Handler};
-use ox_ulib::suite::{self, ensure, ok, reap, refused, spawn, spawn_on, Outcome};
+use ox_ulib::suite::{self, ensure, ok, other_node, reap, refused, spawn, spawn_on, Outcome};
 use ox_ulib::sys::{self, Pid};
 use ox_ulib::vm::{self, Place};
 
@@ -303,14 +303,21 @@ fn child_with_port(inbox: u32) -> Result<(u32, Pid), String> {
 
 fn dead_name() -> Outcome {
     let inbox = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
-    let watch = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
     let (theirs, child) = child_with_port(inbox)?;
+    end_and_see_dead_name(theirs, child, inbox)
+}
+
+/// Asks for a dead-name notification on `theirs`, tells the child `child` (which holds its
+/// receive right and ends at its first message) to end, and checks the notification, the dead
+/// name and a send to it refused; destroys `theirs` and `inbox` after.
+fn end_and_see_dead_name(theirs: u32, child: Pid, inbox: u32) -> Outcome {
+    let watch = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
     ok("request dead-name", port::request_notification(theirs, NOTIFY_DEAD_NAME, watch))?;
     ok("tell the child to end", port::send(&Msg::new(theirs, MSG_COPY_SEND, 2, vec![]), FOREVER))?;
     let code = reap(child)?;
     let note = ok("receive the notification", port::receive(watch, FOREVER))?;
     ensure(code == 0 && note.id == NOTIFY_DEAD_NAME, || format!("exit {code}, id {:#x}", note.id))?;
-    ensure(note.items == [GotItem::Inline(theirs.to_le_bytes().to_vec())], || format!("{:?}", note.items))?;
+    ensure(first_word(&note) == Some(theirs), || format!("{:?}", note.items))?;
     ensure(ok("type", port::port_type(theirs))? == PORT_TYPE_DEAD_NAME, || String::from("not a dead name"))?;
     refused(
         "a send to a dead name",
@@ -386,33 +393,7 @@ fn interrupted() -> Outcome {
 /// Every case destroyed what it made and its children ended: the port counters of this node
 /// and of the other node are 0 (once the nodes' last words about proxies have crossed).
 fn nothing_left() -> Outcome {
-    for node in [my_node()?, other_node()?] {
-        let mut left = (0, 0, 0);
-        for _ in 0..100 {
-            let stats = ok("stats", sys::stats(node))?;
-            left = (stats.ports, stats.port_names, stats.port_messages);
-            if left == (0, 0, 0) {
-                break;
-            }
-            ok("sleep", sys::sleep(1))?;
-        }
-        ensure(left == (0, 0, 0), || format!("ports, names, messages left: {left:?}"))?;
-    }
-    Ok(())
-}
-
-/// The node this process runs on.
-fn my_node() -> Result<u32, String> {
-    let me = sys::getpid();
-    let table = ok("ps", sys::ps(64))?;
-    table.iter().find(|p| p.pid == me).map(|p| u32::from(p.node)).ok_or_else(|| String::from("not in ps"))
-}
-
-/// The satellite the cross-node cases put their child on: satellite 1, or from satellite 1
-/// satellite 2 (if there is one).
-fn other_node() -> Result<u32, String> {
-    let me = my_node()?;
-    Ok(if me == 1 && sys::stats(2).is_ok() { 2 } else { 1 })
+    suite::no_ports_left()
 }
 
 /// A name for the name service, this process's own.
@@ -565,7 +546,6 @@ fn remote_queue_limit() -> Outcome {
 
 fn remote_dead_name() -> Outcome {
     let (inbox, name) = registered("dead")?;
-    let watch = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
     let child = remote_child(
         name,
         || port::allocate(PORT_RIGHT_RECEIVE),
@@ -575,22 +555,7 @@ fn remote_dead_name() -> Outcome {
         },
     )?;
     let theirs = their_right(inbox)?;
-    ok("request dead-name", port::request_notification(theirs, NOTIFY_DEAD_NAME, watch))?;
-    ok("tell the child to end", port::send(&Msg::new(theirs, MSG_COPY_SEND, 2, vec![]), FOREVER))?;
-    let code = reap(child)?;
-    let note = ok("receive the notification", port::receive(watch, FOREVER))?;
-    ensure(code == 0 && note.id == NOTIFY_DEAD_NAME, || format!("exit {code}, id {:#x}", note.id))?;
-    ensure(first_word(&note) == Some(theirs), || format!("{:?}", note.items))?;
-    ensure(ok("type", port::port_type(theirs))? == PORT_TYPE_DEAD_NAME, || String::from("not a dead name"))?;
-    refused(
-        "a send to a dead name",
-        port::send(&Msg::new(theirs, MSG_COPY_SEND, 3, vec![]), 0),
-        Errno::DeadName,
-    )?;
-    for name in [theirs, watch, inbox] {
-        let _ = port::destroy(name);
-    }
-    Ok(())
+    end_and_see_dead_name(theirs, child, inbox)
 }
 
 fn remote_move() -> Outcome {
