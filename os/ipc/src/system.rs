@@ -842,7 +842,8 @@ impl<M> Ipc<M> {
         if header.reply.is_some_and(|(_, d)| d == Disposition::MoveReceive) {
             return Err(IpcError::InvalidRight);
         }
-        let mut uses = vec![header.dest];
+        let mut uses = Vec::with_capacity(2 + items.len());
+        uses.push(header.dest);
         uses.extend(header.reply);
         uses.extend(items.iter().filter_map(|i| match i {
             Item::Port(name, disposition) => Some((*name, *disposition)),

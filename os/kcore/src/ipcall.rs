@@ -344,7 +344,7 @@ fn parse(bytes: &[u8]) -> Result<Message<Captured>, Errno> {
         return Err(Errno::Inval);
     }
     let mut at = MsgHeader::SIZE;
-    let mut items = Vec::new();
+    let mut items = Vec::with_capacity(count);
     for _ in 0..count {
         match word(bytes, at)? {
             MSG_ITEM_INLINE => {
@@ -375,7 +375,13 @@ fn parse(bytes: &[u8]) -> Result<Message<Captured>, Errno> {
 /// A received message in its user layout; its out-of-line regions are placed in the current
 /// process's space (one that finds no room there is dropped: address 0, its size kept).
 fn layout(received: Received<Captured>) -> Vec<u8> {
-    let mut out = Vec::new();
+    let size = received.items.iter().fold(MsgHeader::SIZE, |size, item| {
+        size + match item {
+            ReceivedItem::Inline(data) => 8 + data.len().next_multiple_of(4),
+            ReceivedItem::Port(..) | ReceivedItem::Memory(_) => 12,
+        }
+    });
+    let mut out = Vec::with_capacity(size);
     let (reply, reply_right) = received.reply.map_or((0, 0), |(n, k)| (n.0, right_word(k)));
     let push = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
     for v in [received.port.0, reply, reply_right, received.id, received.items.len() as u32, 0] {

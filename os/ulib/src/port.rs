@@ -6,8 +6,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use ox_abi::{
-    Errno, Syscall, MSG_ITEM_INLINE, MSG_ITEM_MEMORY, MSG_ITEM_PORT, MSG_SIZE_MAX, NS_LOOKUP, NS_REGISTER,
-    TASK_INFO, TASK_TERMINATE,
+    Errno, Syscall, MSG_ITEMS_MAX, MSG_ITEM_INLINE, MSG_ITEM_MEMORY, MSG_ITEM_PORT, MSG_SIZE_MAX, NS_LOOKUP,
+    NS_REGISTER, TASK_INFO, TASK_TERMINATE,
 };
 
 use crate::sys::{raw_syscall, Pid};
@@ -200,7 +200,13 @@ impl Msg {
 
     /// The bytes `msg_send` reads.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = Vec::new();
+        let size = self.items.iter().fold(24, |size, item| {
+            size + match item {
+                SendItem::Inline(data) => 8 + data.len().next_multiple_of(4),
+                SendItem::Port(..) | SendItem::Memory(..) => 12,
+            }
+        });
+        let mut out = Vec::with_capacity(size);
         let push = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
         for v in [self.dest.0, self.dest.1, self.reply.0, self.reply.1, self.id, self.items.len() as u32] {
             push(&mut out, v);
@@ -283,9 +289,15 @@ pub fn receive_into(name: u32, buf: &mut [u8], timeout: u32) -> Result<Got, Errn
 
 fn decode(bytes: &[u8]) -> Option<Got> {
     let word = |at: usize| bytes.get(at..at + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
-    let mut got = Got { port: word(0)?, reply: (word(4)?, word(8)?), id: word(12)?, items: Vec::new() };
+    let count = word(16)?;
+    let mut got = Got {
+        port: word(0)?,
+        reply: (word(4)?, word(8)?),
+        id: word(12)?,
+        items: Vec::with_capacity((count as usize).min(MSG_ITEMS_MAX as usize)),
+    };
     let mut at = 24;
-    for _ in 0..word(16)? {
+    for _ in 0..count {
         match word(at)? {
             MSG_ITEM_INLINE => {
                 let len = word(at + 4)? as usize;
