@@ -32,7 +32,7 @@ use core::fmt;
 
 use goblin::elf::program_header::PT_LOAD;
 use goblin::elf::Elf;
-use ox_kcore::linkport::{self, FrameBuf, Port, MAX_MTU};
+use ox_kcore::linkport::{self, FrameBuf, Port};
 use ox_kcore::message::{HelloReply, Message, CHANNEL_SATELLITE, MAX_MESSAGE};
 use ox_link::arq::{Receiver, Sender};
 use ox_link::boot::Plan;
@@ -250,10 +250,11 @@ impl<'a> Boot<'a> {
         }
     }
 
-    /// Sends the next boot payload, or, once `START` is acknowledged, says `Hello`.
+    /// Sends the next boot payload, or, once `START` is acknowledged, says `Hello`. The
+    /// payload is built straight into the frame the sender keeps, from the image's bytes.
     fn send_next(&mut self, now: u64) {
-        let mut payload = [0u8; MAX_MTU];
-        let Some(len) = self.plan.next_payload(&mut payload) else {
+        let mut head = [0u8; 16];
+        let Some((head_len, data, pad)) = self.plan.next_parts(&mut head) else {
             kprintln!(
                 "booted satellite on {}: {} bytes in {} frames, {} retransmissions",
                 Where(self.port),
@@ -265,11 +266,11 @@ impl<'a> Boot<'a> {
             self.say(Message::Hello { central: ox_kcore::ipcall::node() }, now);
             return;
         };
-        if matches!(ox_link::boot::parse(&payload[..len]), Some(ox_link::boot::Message::Load { .. })) {
-            self.bytes += (len - 8) as u32;
+        if head[..4] == ox_link::boot::OP_LOAD.to_le_bytes() {
+            self.bytes += (data.len() + pad) as u32;
         }
         self.frames += 1;
-        if let Ok(frame) = self.boot.send(&payload[..len], now) {
+        if let Ok(frame) = self.boot.send_parts(&[&head[..head_len], data, &[0u8; 3][..pad]], now) {
             self.port.send(frame);
         }
     }

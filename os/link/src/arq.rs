@@ -174,10 +174,16 @@ impl Sender {
     /// Queues `payload` and returns its frame, taken as transmitted at `now` (stop-and-wait
     /// use: the caller sends the frame; should the link drop it, the timeout resends it).
     pub fn send(&mut self, payload: &[u8], now: u64) -> Result<&[u8], SendError> {
+        self.send_parts(&[payload], now)
+    }
+
+    /// [`Sender::send`] of the payload made of `parts` one after the other, built straight
+    /// into the frame the sender keeps.
+    pub fn send_parts(&mut self, parts: &[&[u8]], now: u64) -> Result<&[u8], SendError> {
         if self.next_tx != self.next_seq {
             return Err(SendError::Busy);
         }
-        self.queue(payload)?;
+        self.queue_parts(parts)?;
         self.transmitted(now);
         let slot = self.slot(self.next_seq.wrapping_sub(1));
         Ok(&self.frames[slot * self.mtu..slot * self.mtu + self.lens[slot]])

@@ -90,9 +90,24 @@ impl<'a> Plan<'a> {
         Plan { known: Some((total, crc)), ..self }
     }
 
-    /// Writes the next payload into `out` (at least `max_payload` bytes); returns its length,
-    /// or `None` after `START`.
+    /// Writes the next payload into `out` (which must hold `max_payload` bytes); returns its
+    /// length, or `None` after `START`.
     pub fn next_payload(&mut self, out: &mut [u8]) -> Option<usize> {
+        let mut head = [0u8; 16];
+        let (head_len, data, pad) = self.next_parts(&mut head)?;
+        let end = head_len + data.len();
+        out[..head_len].copy_from_slice(&head[..head_len]);
+        out[head_len..end].copy_from_slice(data);
+        out[end..end + pad].fill(0);
+        Some(end + pad)
+    }
+
+    /// The next payload as its parts, for a sender that builds them straight into its frame
+    /// (`arq::Sender::send_parts`) instead of copying them into a payload first: the first
+    /// `head_len` bytes of `head` (the operation and its words, written there), the image's
+    /// bytes it carries (borrowed), and how many zeros pad them to whole words. The payloads
+    /// are those of [`Plan::next_payload`]; `None` after `START`.
+    pub fn next_parts(&mut self, head: &mut [u8; 16]) -> Option<(usize, &'a [u8], usize)> {
         while let Some(&(addr, bytes)) = self.segments.get(self.segment) {
             if self.offset >= bytes.len() {
                 self.segment += 1;
@@ -100,17 +115,16 @@ impl<'a> Plan<'a> {
                 continue;
             }
             let take = (bytes.len() - self.offset).min(self.chunk);
-            let padded = (take + 3) & !3;
-            out[..4].copy_from_slice(&OP_LOAD.to_le_bytes());
-            out[4..8].copy_from_slice(&(addr + self.offset as u32).to_le_bytes());
-            out[8..8 + take].copy_from_slice(&bytes[self.offset..self.offset + take]);
-            out[8 + take..8 + padded].fill(0);
+            let pad = ((take + 3) & !3) - take;
+            let data = &bytes[self.offset..self.offset + take];
+            head[..4].copy_from_slice(&OP_LOAD.to_le_bytes());
+            head[4..8].copy_from_slice(&(addr + self.offset as u32).to_le_bytes());
             if self.known.is_none() {
-                self.crc = crc32_update(self.crc, &out[8..8 + padded]);
+                self.crc = crc32_update(crc32_update(self.crc, data), &[0u8; 3][..pad]);
             }
-            self.total += padded as u32;
+            self.total += (take + pad) as u32;
             self.offset += take;
-            return Some(8 + padded);
+            return Some((8, data, pad));
         }
         if self.done {
             return None;
@@ -118,9 +132,9 @@ impl<'a> Plan<'a> {
         self.done = true;
         let (total, crc) = self.known.unwrap_or((self.total, self.crc));
         for (i, value) in [OP_START, self.entry, total, crc].into_iter().enumerate() {
-            out[i * 4..i * 4 + 4].copy_from_slice(&value.to_le_bytes());
+            head[i * 4..i * 4 + 4].copy_from_slice(&value.to_le_bytes());
         }
-        Some(16)
+        Some((16, &[], 0))
     }
 }
 
