@@ -5,8 +5,9 @@
 //! on a satellite (`place least-loaded sh -c …`) — and placed again on `topologies/lossy.toml`,
 //! whose links lose and corrupt frames. Each suite's verdict lines must be the same in the
 //! three runs, every case passing: the calls are served by the node the process runs on, so
-//! neither the node nor the links may change what a program sees. The sessions share their
-//! boots.
+//! neither the node nor the links may change what a program sees; and the default topology's
+//! session again with its nodes on two host threads, byte for byte the same. The sessions share
+//! their boots.
 
 use orrery_emulator::system::SystemState;
 use orrery_tests::run_topology;
@@ -45,6 +46,9 @@ fn the_suites_pass_on_the_central_and_on_satellites_alike() {
     let (text, state) = run_topology("default.toml", None, session.as_bytes(), 1, LIMIT_NS);
     assert_eq!(state, SystemState::PoweredOff(0), "{text}");
     assert!(!text.contains("panic"), "{text}");
+    // The nodes on two host threads: the same run, byte for byte.
+    let (two, _) = run_topology("default.toml", None, session.as_bytes(), 2, LIMIT_NS);
+    assert!(two == text, "two host threads change the run:\n{two}");
     let lossy_session = "place least-loaded sh -c vmtest\nplace least-loaded sh -c porttest\n\
                          place least-loaded sh -c pagertest\nexit 0\n";
     let (lossy, state) = run_topology("lossy.toml", None, lossy_session.as_bytes(), 1, LIMIT_NS);
