@@ -7,6 +7,7 @@ use core::fmt::Debug;
 
 use ox_abi::{Errno, WaitStatus};
 
+use crate::port::{self, MSG_MAKE_SEND, MSG_MOVE_RECEIVE, PORT_RIGHT_RECEIVE};
 use crate::println;
 use crate::sys::{self, Fork, Pid};
 
@@ -81,6 +82,26 @@ pub fn no_ports_left() -> Result<(), String> {
         ensure(left == (0, 0, 0), || format!("node {node}: ports, names, messages left: {left:?}"))?;
     }
     Ok(())
+}
+
+/// The name a child of [`spawn_receiver`] gets its port's receive right under.
+const RECEIVER_NAME: u32 = 100;
+
+/// Makes a port and starts `body` in a child on this node that holds its receive right (the
+/// child waits until its parent gave it, then runs `body` with its name); returns a send
+/// right to the port, kept here, and the child's pid. The child exits with what `body`
+/// returns.
+pub fn spawn_receiver(body: impl FnOnce(u32) -> i32) -> Result<(u32, Pid), String> {
+    let port = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
+    let child = spawn(move || {
+        while port::port_type(RECEIVER_NAME).is_err() {
+            sys::yield_now();
+        }
+        body(RECEIVER_NAME)
+    })?;
+    let send = ok("make send", port::extract_right(port, MSG_MAKE_SEND))?;
+    ok("give the receive right", port::insert_right(port, MSG_MOVE_RECEIVE, child, RECEIVER_NAME))?;
+    Ok((send, child))
 }
 
 /// Waits for child `pid`; its exit code, or why it did not exit.

@@ -24,17 +24,15 @@ use ox_ulib::abi::{
     MO_DATA_WRITE, MO_INIT, MO_TERMINATE, SEEK_SET,
 };
 use ox_ulib::port::{
-    self, Got, GotItem, Msg, SendItem, FOREVER, MSG_COPY_SEND, MSG_MAKE_SEND, MSG_MOVE_RECEIVE,
-    PORT_RIGHT_RECEIVE, PORT_RIGHT_SEND,
+    self, Got, GotItem, Msg, SendItem, FOREVER, MSG_COPY_SEND, MSG_MAKE_SEND, PORT_RIGHT_RECEIVE,
+    PORT_RIGHT_SEND,
 };
-use ox_ulib::suite::{self, ensure, ok, other_node, reap, refused, spawn, spawn_on, Outcome};
+use ox_ulib::suite::{self, ensure, ok, other_node, reap, refused, spawn, spawn_on, spawn_receiver, Outcome};
 use ox_ulib::sys::{self, Pid};
 use ox_ulib::vm;
 
 ox_ulib::entry!(main);
 
-/// The name a parent gives its pager child the object's receive right under.
-const GIVEN: u32 = 100;
 /// Bytes of a page.
 const PAGE: u32 = 4096;
 
@@ -181,16 +179,7 @@ fn first_word(got: &Got) -> Option<u32> {
 
 /// A pager child serving a new memory object `how`: a send right to the object, and its pid.
 fn start_pager(how: Serve) -> Result<(u32, Pid), String> {
-    let object = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
-    let child = spawn(move || {
-        while port::port_type(GIVEN).is_err() {
-            sys::yield_now();
-        }
-        pager(GIVEN, how)
-    })?;
-    let send = ok("make send", port::extract_right(object, MSG_MAKE_SEND))?;
-    ok("give the object", port::insert_right(object, MSG_MOVE_RECEIVE, child, GIVEN))?;
-    Ok((send, child))
+    spawn_receiver(move |object| pager(object, how))
 }
 
 /// The word at `addr` (mapped).
@@ -301,16 +290,8 @@ fn mapped_file() -> Outcome {
     let fd = ok("create", sys::open(&path, O_CREAT | O_TRUNC | O_WRONLY))?;
     ok("write", sys::write_all(fd, &content))?;
     ok("close", sys::close(fd))?;
-    let object = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
     let served = path.clone();
-    let pager = spawn(move || {
-        while port::port_type(GIVEN).is_err() {
-            sys::yield_now();
-        }
-        file_pager(GIVEN, &served)
-    })?;
-    let send = ok("make send", port::extract_right(object, MSG_MAKE_SEND))?;
-    ok("give the object", port::insert_right(object, MSG_MOVE_RECEIVE, pager, GIVEN))?;
+    let (send, pager) = spawn_receiver(move |object| file_pager(object, &served))?;
     let at = ok("vm_map", port::vm_map(send, 2 * PAGE))?;
     let byte = |offset: u32| (read(at + offset / 4 * 4) >> (8 * (offset % 4))) as u8;
     ensure(byte(0) == b'A' && byte(PAGE) == b'B' && byte(PAGE + 100) == 0, || {

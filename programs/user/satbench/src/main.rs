@@ -40,6 +40,7 @@ use ox_ulib::abi::{Errno, NodeStats, WaitStatus};
 use ox_ulib::counter::{instructions, time_ns};
 use ox_ulib::port::{self, GotItem, Msg, SendItem, FOREVER};
 use ox_ulib::println;
+use ox_ulib::suite::spawn_receiver;
 use ox_ulib::sys::{self, Fork};
 use ox_ulib::vm::{self, Inherit, Place};
 
@@ -498,41 +499,20 @@ const RPC_ROUNDS: u32 = 50;
 /// carries a send-once reply right the child answers through. Prints `port-rpc local=N`
 /// (instructions per round trip); returns 1 if it failed.
 fn port_rpc() -> u32 {
-    const GIVEN: u32 = 100;
-    let Ok(service) = port::allocate(port::PORT_RIGHT_RECEIVE) else { return 1 };
     let Ok(reply) = port::allocate(port::PORT_RIGHT_RECEIVE) else { return 1 };
-    let server = match sys::fork() {
-        Ok(Fork::Child) => {
-            // The child serves on the port its parent gives it under GIVEN.
-            while port::port_type(GIVEN).is_err() {
-                sys::yield_now();
-            }
-            loop {
-                let Ok(request) = port::receive(GIVEN, FOREVER) else { sys::exit(1) };
-                if request.id == 0 {
-                    sys::exit(0);
-                }
-                let answer = Msg::new(
-                    request.reply.0,
-                    port::MSG_MOVE_SEND_ONCE,
-                    request.id,
-                    request_items(&request.items),
-                );
-                if port::send(&answer, FOREVER).is_err() {
-                    sys::exit(2);
-                }
-            }
+    // The child serves on the port's receive right; this process keeps a send right.
+    let served = spawn_receiver(|service| loop {
+        let Ok(request) = port::receive(service, FOREVER) else { return 1 };
+        if request.id == 0 {
+            return 0;
         }
-        Ok(Fork::Parent(pid)) => pid,
-        Err(_) => return 1,
-    };
-    // This process keeps a send right to the service port and moves the receive right to the
-    // child.
-    if port::extract_right(service, port::MSG_MAKE_SEND).is_err()
-        || port::insert_right(service, port::MSG_MOVE_RECEIVE, server, GIVEN).is_err()
-    {
-        return 1;
-    }
+        let answer =
+            Msg::new(request.reply.0, port::MSG_MOVE_SEND_ONCE, request.id, request_items(&request.items));
+        if port::send(&answer, FOREVER).is_err() {
+            return 2;
+        }
+    });
+    let Ok((service, server)) = served else { return 1 };
     let mut failed = 0;
     let (instructions, ns) = per_call(RPC_ROUNDS, || {
         let request = Msg {
@@ -686,65 +666,46 @@ const INLINE_CHUNK: usize = 8160;
 /// prints `port-ool-1m ool=… inline=…`, virtual microseconds each (the child's answer
 /// included); returns 1 if it failed.
 fn port_ool() -> u32 {
-    const GIVEN: u32 = 100;
-    let (Ok(service), Ok(done)) =
-        (port::allocate(port::PORT_RIGHT_RECEIVE), port::allocate(port::PORT_RIGHT_RECEIVE))
-    else {
-        return 1;
-    };
-    let child = match sys::fork() {
-        Ok(Fork::Child) => {
-            while port::port_type(GIVEN).is_err() {
-                sys::yield_now();
-            }
-            let mut inline = 0usize;
-            loop {
-                let Ok(got) = port::receive(GIVEN, FOREVER) else { sys::exit(1) };
-                let mut answer = 0u32;
-                for item in &got.items {
-                    match *item {
-                        GotItem::Memory(addr, size) if addr != 0 => {
-                            let mut sum = 0u32;
-                            for page in (0..size).step_by(4096) {
-                                // Safety: the region was just mapped in this process, readable.
-                                sum = sum.wrapping_add(u32::from(unsafe { *((addr + page) as *const u8) }));
-                            }
-                            // Safety: nothing here uses the region after this.
-                            let _ = unsafe { vm::deallocate(addr, size) };
-                            answer = sum;
+    let Ok(done) = port::allocate(port::PORT_RIGHT_RECEIVE) else { return 1 };
+    let served = spawn_receiver(|service| {
+        let mut inline = 0usize;
+        loop {
+            let Ok(got) = port::receive(service, FOREVER) else { return 1 };
+            let mut answer = 0u32;
+            for item in &got.items {
+                match *item {
+                    GotItem::Memory(addr, size) if addr != 0 => {
+                        let mut sum = 0u32;
+                        for page in (0..size).step_by(4096) {
+                            // Safety: the region was just mapped in this process, readable.
+                            sum = sum.wrapping_add(u32::from(unsafe { *((addr + page) as *const u8) }));
                         }
-                        GotItem::Inline(ref bytes) => inline += bytes.len(),
-                        _ => {}
+                        // Safety: nothing here uses the region after this.
+                        let _ = unsafe { vm::deallocate(addr, size) };
+                        answer = sum;
                     }
+                    GotItem::Inline(ref bytes) => inline += bytes.len(),
+                    _ => {}
                 }
-                if got.id == 0 {
-                    sys::exit(0);
+            }
+            if got.id == 0 {
+                return 0;
+            }
+            if got.reply.0 != 0 {
+                if got.id == 3 {
+                    answer = inline as u32;
+                    inline = 0;
                 }
-                if got.reply.0 != 0 {
-                    if got.id == 3 {
-                        answer = inline as u32;
-                        inline = 0;
-                    }
-                    let reply = Msg::new(
-                        got.reply.0,
-                        port::MSG_MOVE_SEND_ONCE,
-                        got.id,
-                        vec![SendItem::Inline(answer.to_le_bytes().to_vec())],
-                    );
-                    if port::send(&reply, FOREVER).is_err() {
-                        sys::exit(2);
-                    }
+                let items = vec![SendItem::Inline(answer.to_le_bytes().to_vec())];
+                if port::send(&Msg::new(got.reply.0, port::MSG_MOVE_SEND_ONCE, got.id, items), FOREVER)
+                    .is_err()
+                {
+                    return 2;
                 }
             }
         }
-        Ok(Fork::Parent(pid)) => pid,
-        Err(_) => return 1,
-    };
-    if port::extract_right(service, port::MSG_MAKE_SEND).is_err()
-        || port::insert_right(service, port::MSG_MOVE_RECEIVE, child, GIVEN).is_err()
-    {
-        return 1;
-    }
+    });
+    let Ok((service, child)) = served else { return 1 };
     let Ok(region) = vm::allocate(Place::Anywhere(0), OOL_BYTES) else { return 1 };
     for page in (0..OOL_BYTES).step_by(4096) {
         // Safety: the region was just allocated in this process, writable.
