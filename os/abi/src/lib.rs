@@ -117,23 +117,52 @@ pub const TASK_TERMINATE: u32 = 0x5441_0002;
 /// The id of a task port's answers.
 pub const TASK_REPLY: u32 = 0x5441_0064;
 
-/// Kernel → pager, on the memory object's port when it is first mapped: items a send right to
-/// the object's control port (where the pager answers) and an inline word, the page size.
+/// Kernel → pager, on the memory object's port when it is first mapped on a node: items a
+/// send right to the object's control port (where the pager answers that node's kernel), an
+/// inline word, the page size, and an inline word, the node (which names the kernel in the
+/// messages below).
 pub const MO_INIT: u32 = 0x4d4f_0001;
-/// Kernel → pager: a process faulted on a page not resident; items an inline of two words,
-/// the offset in the object and the length (a page). The process waits for the answer.
+/// Kernel → pager: a process faulted on a page not resident; items an inline of four words,
+/// the offset in the object, the length (a page), the access wanted (`VM_PROT_*`) and the
+/// node. The process waits for the answer.
 pub const MO_DATA_REQUEST: u32 = 0x4d4f_0002;
-/// Kernel → pager: a page of the object goes back to it (every resident page, when the object
-/// is mapped nowhere any more, before [`MO_TERMINATE`]); items the offset (an inline word) and
-/// the page (an inline).
+/// Kernel → pager: a process made an access the page's lock refuses (a write to a page the
+/// pager provided or locked read-only); items as [`MO_DATA_REQUEST`]. The process waits until
+/// the pager lowers the lock ([`MO_LOCK_REQUEST`]) or takes the page away.
+pub const MO_DATA_UNLOCK: u32 = 0x4d4f_0003;
+/// Kernel → pager: a written page goes back to it (cleaned or flushed by a lock request, or
+/// the object mapped nowhere any more, before [`MO_TERMINATE`]); items an inline of two words,
+/// the offset and the node, and the page (an inline).
 pub const MO_DATA_WRITE: u32 = 0x4d4f_0004;
-/// Kernel → pager: the object is no longer mapped anywhere; its control port dies after.
+/// Kernel → pager, to the reply right of a [`MO_LOCK_REQUEST`] once it is carried out (every
+/// page it cleaned already sent back): an inline of three words, offset, length and node.
+pub const MO_LOCK_COMPLETED: u32 = 0x4d4f_0005;
+/// Kernel → pager: the object is no longer mapped anywhere on the node; its control port dies
+/// after. Items an inline word, the node.
 pub const MO_TERMINATE: u32 = 0x4d4f_0006;
 /// Pager → kernel, on the control port: items an inline word, the offset, and an inline of at
-/// most a page, its data (zeros after).
+/// most a page, its data (zeros after); optionally a third, an inline word, the page's lock
+/// (the `VM_PROT_*` accesses refused until a [`MO_LOCK_REQUEST`] lowers it).
 pub const MO_DATA_PROVIDED: u32 = 0x4d4f_0101;
 /// Pager → kernel: the page at the offset (an inline word) has no data: it is zero-filled.
 pub const MO_DATA_UNAVAILABLE: u32 = 0x4d4f_0102;
+/// Pager → kernel: an inline of four words — offset, length, what to do ([`MO_LOCK_CLEAN`],
+/// [`MO_LOCK_FLUSH`]) and the new lock of each resident page of the range (`VM_PROT_*`
+/// accesses refused; 0 unlocks) — and, in the message's reply field, optionally a right for
+/// the [`MO_LOCK_COMPLETED`] answer.
+pub const MO_LOCK_REQUEST: u32 = 0x4d4f_0103;
+/// Pager → kernel: an inline word, may-cache: 1 keeps the object and its pages on the node
+/// when it is mapped nowhere (a later `vm_map` finds them) for as long as the pager lives; 0
+/// (the default) ends it then.
+pub const MO_SET_ATTRIBUTES: u32 = 0x4d4f_0104;
+/// Pager → kernel: the object is destroyed: its pages are dropped without going back, the
+/// processes waiting for one and every later fault on it get `SIGBUS`, and the pager gets
+/// [`MO_TERMINATE`].
+pub const MO_DESTROY: u32 = 0x4d4f_0105;
+/// [`MO_LOCK_REQUEST`]: written pages of the range go back to the pager (`MO_DATA_WRITE`).
+pub const MO_LOCK_CLEAN: u32 = 1;
+/// [`MO_LOCK_REQUEST`]: the range's pages leave the node (written ones go back first).
+pub const MO_LOCK_FLUSH: u32 = 2;
 /// How long a process waits for its pager, in ticks: then it gets `SIGBUS`.
 pub const PAGER_TIMEOUT_TICKS: u32 = 2000;
 

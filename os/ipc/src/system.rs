@@ -827,6 +827,16 @@ impl<M> Ipc<M> {
     /// unless the destination right is send-once; a dead destination is
     /// [`IpcError::DeadName`]. Refused, nothing changes.
     pub fn send(&mut self, task: TaskId, message: Message<M>) -> Result<Wakeups, IpcError> {
+        self.send_checked(task, message, true)
+    }
+
+    /// [`Ipc::send`] past the destination's queue limit (Mach's `MACH_SEND_ALWAYS`): for the
+    /// kernel's own messages to a pager, which must not be lost and cannot wait.
+    pub fn send_always(&mut self, task: TaskId, message: Message<M>) -> Result<Wakeups, IpcError> {
+        self.send_checked(task, message, false)
+    }
+
+    fn send_checked(&mut self, task: TaskId, message: Message<M>, limit: bool) -> Result<Wakeups, IpcError> {
         let Message { header, items } = message;
         let (dest_name, dest_disposition) = header.dest;
         if !matches!(
@@ -858,7 +868,7 @@ impl<M> Ipc<M> {
         if !p.alive {
             return Err(IpcError::DeadName);
         }
-        if !once && p.queue.len() >= p.qlimit {
+        if limit && !once && p.queue.len() >= p.qlimit {
             return Err(IpcError::QueueFull);
         }
         let dest = self.copy_in(task, dest_name, dest_disposition)?;

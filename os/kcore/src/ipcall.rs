@@ -440,18 +440,19 @@ fn receive(task: TaskId, name: Name, buf: u32, size: u32, timeout: u32) -> Resul
     }
 }
 
-/// The current process faulted on page `index` of external object `object`: asks its pager
-/// (once) and waits for the page. True when the access should be tried again (the page came,
-/// or a signal is pending); false when the pager is dead or did not answer within
-/// `PAGER_TIMEOUT_TICKS` (the process gets `SIGBUS`).
-pub fn page_in(object: ObjectId, index: u32) -> bool {
+/// The current process faulted on page `index` of external object `object` for `access`:
+/// asks its pager (once) for the page (`MO_DATA_REQUEST`) or, if it is resident but locked
+/// against the access, to unlock it (`MO_DATA_UNLOCK`), and waits. True when the access should
+/// be tried again (the page came or was unlocked, or a signal is pending); false when the
+/// pager is dead or did not answer within `PAGER_TIMEOUT_TICKS` (the process gets `SIGBUS`).
+pub fn page_in(object: ObjectId, index: u32, access: vm::Access) -> bool {
     loop {
-        if vm::resident(object, index) || signal::interrupted() {
+        if vm::accessible(object, index, access) || signal::interrupted() {
             return true;
         }
         let (state, woken) = with_ports(|p| {
             let mut woken = Vec::new();
-            (p.net.page_request(&mut p.ipc, object, index, timer::ticks(), &mut woken), woken)
+            (p.net.page_request(&mut p.ipc, object, index, access, timer::ticks(), &mut woken), woken)
         });
         wake(Wakeups { keys: woken });
         match state {

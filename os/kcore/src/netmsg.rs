@@ -41,7 +41,8 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use ox_abi::{
-    Errno, Signal, MO_DATA_PROVIDED, MO_DATA_REQUEST, MO_DATA_UNAVAILABLE, MO_DATA_WRITE, MO_INIT,
+    Errno, Signal, MO_DATA_PROVIDED, MO_DATA_REQUEST, MO_DATA_UNAVAILABLE, MO_DATA_UNLOCK, MO_DATA_WRITE,
+    MO_DESTROY, MO_INIT, MO_LOCK_CLEAN, MO_LOCK_COMPLETED, MO_LOCK_FLUSH, MO_LOCK_REQUEST, MO_SET_ATTRIBUTES,
     MO_TERMINATE, NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS, NS_LOOKUP, NS_NAME_MAX, NS_REGISTER, NS_REPLY,
     PAGER_TIMEOUT_TICKS, TASK_INFO, TASK_REPLY, TASK_TERMINATE,
 };
@@ -53,7 +54,7 @@ use ox_proto::net::{Net as NetMessage, NetItem, NetKind, NetOp, NetRight, PortRe
 
 use crate::task::{proc, signal};
 use crate::vm::{self, AddressSpace, Captured};
-use ox_vm::ObjectId;
+use ox_vm::{ObjectId, Prot};
 
 /// The service's own name space.
 pub const NET: TaskId = TaskId(u32::MAX);
@@ -103,8 +104,47 @@ struct External {
     failed: Vec<u32>,
     /// The pager's port died.
     dead: bool,
-    /// Mapped nowhere any more: the resident pages still to write back before `MO_TERMINATE`.
+    /// Mapped nowhere any more: the written pages still to send back before `MO_TERMINATE`.
     writing: Option<Vec<u32>>,
+    /// The pager's `MO_SET_ATTRIBUTES`: kept with its pages while mapped nowhere.
+    may_cache: bool,
+}
+
+impl External {
+    /// Whether the object is to end: mapped nowhere (the service's reference is the last), and
+    /// not kept for the next mapping by a living pager that asked so.
+    fn ending(&self, id: u32) -> bool {
+        vm::external_refs(self.object, id) <= 1 && (self.dead || !self.may_cache)
+    }
+
+    /// A message to the pager on the memory object's port.
+    fn to_pager(&self, id: u32, items: Vec<Item<Captured>>) -> Message<Captured> {
+        Message { header: Header { dest: (self.memory, Disposition::CopySend), reply: None, id }, items }
+    }
+}
+
+/// An inline item of little-endian words.
+fn inline(words: &[u32]) -> Item<Captured> {
+    Item::Inline(words.iter().flat_map(|w| w.to_le_bytes()).collect())
+}
+
+/// The words of an inline item of exactly `n` words.
+fn words_of(item: Option<&ReceivedItem<Captured>>, n: usize) -> Option<Vec<u32>> {
+    match item {
+        Some(ReceivedItem::Inline(b)) if b.len() == 4 * n => {
+            Some(b.chunks_exact(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]])).collect())
+        }
+        _ => None,
+    }
+}
+
+/// The `VM_PROT_*` word of an access.
+fn access_word(access: vm::Access) -> u32 {
+    match access {
+        vm::Access::Read => ox_abi::VM_PROT_READ,
+        vm::Access::Write => ox_abi::VM_PROT_WRITE,
+        vm::Access::Execute => ox_abi::VM_PROT_EXECUTE,
+    }
 }
 
 /// The wake-up key class of processes waiting for a pager (`ipcall`'s channel of external
@@ -969,10 +1009,7 @@ impl Net {
         keep(woken, ipc.request_notification(NET, memory, Notify::DeadName, self.notify));
         let init = Message {
             header: Header { dest: (memory, Disposition::CopySend), reply: None, id: MO_INIT },
-            items: vec![
-                Item::Port(control, Disposition::MakeSend),
-                Item::Inline(4096u32.to_le_bytes().to_vec()),
-            ],
+            items: vec![Item::Port(control, Disposition::MakeSend), inline(&[4096]), inline(&[self.me])],
         };
         // A full queue or a dead pager: the faults will tell (a request, or SIGBUS).
         keep(woken, ipc.send(NET, init));
@@ -986,21 +1023,24 @@ impl Net {
                 failed: Vec::new(),
                 dead: false,
                 writing: None,
+                may_cache: false,
             },
         );
         Ok(object)
     }
 
-    /// A fault on page `index` of external object `object` at tick `now`: its pager is asked
-    /// (once), or it has failed.
+    /// A fault on page `index` of external object `object` for `access` at tick `now`: its
+    /// pager is asked (once) for the page, or to unlock it if it is resident; or it has failed.
     pub fn page_request(
         &mut self,
         ipc: &mut Ipc<Captured>,
         object: ObjectId,
         index: u32,
+        access: vm::Access,
         now: u32,
         woken: &mut Vec<u64>,
     ) -> PageIn {
+        let me = self.me;
         let Some((&id, external)) =
             self.pagers.items.iter_mut().map(|(k, v)| (&*k, v)).find(|(_, e)| e.object == object)
         else {
@@ -1015,65 +1055,122 @@ impl Net {
         }
         if !external.requested.iter().any(|(i, _)| *i == index) {
             external.requested.push((index, now));
-            let words = [index * 4096, 4096];
-            let bytes = words.iter().flat_map(|w| w.to_le_bytes()).collect();
-            let request = Message {
-                header: Header {
-                    dest: (external.memory, Disposition::CopySend),
-                    reply: None,
-                    id: MO_DATA_REQUEST,
-                },
-                items: vec![Item::Inline(bytes)],
-            };
-            match ipc.send(NET, request) {
+            let what = if vm::resident(object, index) { MO_DATA_UNLOCK } else { MO_DATA_REQUEST };
+            let request =
+                external.to_pager(what, vec![inline(&[index * 4096, 4096, access_word(access), me])]);
+            match ipc.send_always(NET, request) {
                 Ok(w) => woken.extend(w.keys),
-                Err(IpcError::QueueFull) => {
-                    // Asked again at the next fault (the process waits a tick).
-                    external.requested.retain(|(i, _)| *i != index);
-                }
                 Err(_) => external.dead = true,
             }
         }
         PageIn::Wait(id)
     }
 
-    /// The pager's answer on the control port of external object `id`.
+    /// The pager's message on the control port of external object `id`: a page provided (or
+    /// zero-filled), a lock request, attributes, or the object's destruction. Anything else,
+    /// or malformed, is dropped and counted.
     fn serve_control(
         &mut self,
         ipc: &mut Ipc<Captured>,
         id: u32,
-        received: Received<Captured>,
+        mut received: Received<Captured>,
         woken: &mut Vec<u64>,
     ) {
-        let word = |item: Option<&ReceivedItem<Captured>>| match item {
-            Some(ReceivedItem::Inline(b)) if b.len() == 4 => {
-                Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        let me = self.me;
+        let served = match self.pagers.get_mut(&id) {
+            None => false,
+            Some(external) => {
+                let size = vm::external_size(external.object, id);
+                let items = &received.items;
+                let offset = words_of(items.first(), 1).map(|w| w[0]).filter(|o| o % 4096 == 0);
+                let lock = |item| words_of(item, 1).and_then(|w| prot(w[0]));
+                let provided: Option<(&[u8], Prot)> = match (received.id, items.get(1), items.len()) {
+                    (MO_DATA_PROVIDED, Some(ReceivedItem::Inline(bytes)), 2) => Some((bytes, Prot::NONE)),
+                    (MO_DATA_PROVIDED, Some(ReceivedItem::Inline(bytes)), 3) => {
+                        lock(items.get(2)).map(|lock| (bytes.as_slice(), lock))
+                    }
+                    (MO_DATA_UNAVAILABLE, None, 1) => Some((&[], Prot::NONE)),
+                    _ => None,
+                };
+                match received.id {
+                    MO_DATA_PROVIDED | MO_DATA_UNAVAILABLE => match (offset, provided) {
+                        (Some(offset), Some((data, lock))) if data.len() <= 4096 && offset / 4096 < size => {
+                            let index = offset / 4096;
+                            let supplied = vm::supply(external.object, index, data, lock).is_ok();
+                            if supplied {
+                                external.requested.retain(|(i, _)| *i != index);
+                                woken.push(KEY_PAGER | u64::from(id));
+                            }
+                            supplied
+                        }
+                        _ => false,
+                    },
+                    MO_LOCK_REQUEST => {
+                        let request = words_of(items.first(), 4).filter(|_| items.len() == 1);
+                        match request {
+                            Some(w)
+                                if w[0] % 4096 == 0
+                                    && w[1] % 4096 == 0
+                                    && w[2] & !(MO_LOCK_CLEAN | MO_LOCK_FLUSH) == 0
+                                    && prot(w[3]).is_some() =>
+                            {
+                                let (first, pages) = (w[0] / 4096, w[1] / 4096);
+                                let count = pages.min(size.saturating_sub(first));
+                                let lock = prot(w[3]).unwrap_or(Prot::NONE);
+                                lock_request(ipc, id, external, me, (first, count), w[2], lock, woken);
+                                if let Some((reply, kind)) = received.reply.take() {
+                                    let how = match kind {
+                                        RightKind::SendOnce => Disposition::MoveSendOnce,
+                                        _ => Disposition::MoveSend,
+                                    };
+                                    let header =
+                                        Header { dest: (reply, how), reply: None, id: MO_LOCK_COMPLETED };
+                                    let done = Message { header, items: vec![inline(&[w[0], w[1], me])] };
+                                    if ipc.send_always(NET, done).is_err() {
+                                        drop_right(ipc, reply, kind, woken);
+                                    }
+                                }
+                                true
+                            }
+                            _ => false,
+                        }
+                    }
+                    MO_SET_ATTRIBUTES => match words_of(items.first(), 1) {
+                        Some(w) if items.len() == 1 && w[0] <= 1 => {
+                            external.may_cache = w[0] == 1;
+                            true
+                        }
+                        _ => false,
+                    },
+                    MO_DESTROY if items.is_empty() => {
+                        let object = external.object;
+                        vm::shoot_down(object, 0, size);
+                        for index in 0..size {
+                            vm::flush_page(object, index);
+                        }
+                        if !external.dead {
+                            let terminate = external.to_pager(MO_TERMINATE, vec![inline(&[me])]);
+                            keep(woken, ipc.send_always(NET, terminate));
+                        }
+                        external.dead = true;
+                        woken.push(KEY_PAGER | u64::from(id));
+                        true
+                    }
+                    _ => false,
+                }
             }
-            _ => None,
         };
-        let offset = word(received.items.first());
-        let data: Option<&[u8]> = match (received.id, received.items.get(1)) {
-            (MO_DATA_PROVIDED, Some(ReceivedItem::Inline(bytes))) if bytes.len() <= 4096 => Some(bytes),
-            (MO_DATA_UNAVAILABLE, None) => Some(&[]),
-            _ => None,
-        };
-        if let (Some(external), Some(offset), Some(data)) = (self.pagers.get_mut(&id), offset, data) {
-            let index = offset / 4096;
-            if offset % 4096 == 0 && vm::supply(external.object, index, data).is_ok() {
-                external.requested.retain(|(i, _)| *i != index);
-                woken.push(KEY_PAGER | u64::from(id));
-            }
-        } else {
+        if !served {
             self.dropped = self.dropped.wrapping_add(1);
         }
         release_received(ipc, received, woken);
     }
 
     /// The tick `now`: requests older than `PAGER_TIMEOUT_TICKS` fail (their processes get
-    /// `SIGBUS`), and external objects no longer mapped anywhere are ended: their resident
-    /// pages written back (`MO_DATA_WRITE`, every one: the kernel does not track which were
-    /// written), then `MO_TERMINATE`.
+    /// `SIGBUS`), and external objects ending (mapped nowhere) are ended: their written pages
+    /// sent back (`MO_DATA_WRITE`), then `MO_TERMINATE`.
     pub fn pager_tick(&mut self, ipc: &mut Ipc<Captured>, now: u32, woken: &mut Vec<u64>) {
+        let me = self.me;
         for (id, external) in self.pagers.items.iter_mut() {
             let late: Vec<u32> = external
                 .requested
@@ -1087,31 +1184,22 @@ impl Net {
                 woken.push(KEY_PAGER | u64::from(*id));
             }
         }
-        let unmapped: Vec<u32> = self
-            .pagers
-            .iter()
-            .filter(|(id, e)| vm::external_refs(e.object, **id) <= 1)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in unmapped {
-            // Its pages go back to the pager first (`MO_DATA_WRITE`), as many a tick as the
-            // pager's queue takes; then `MO_TERMINATE`.
+        let ending: Vec<u32> =
+            self.pagers.iter().filter(|(id, e)| e.ending(**id)).map(|(id, _)| *id).collect();
+        for id in ending {
+            // Its written pages go back to the pager first (`MO_DATA_WRITE`), as many a tick as
+            // the pager's queue takes; then `MO_TERMINATE`.
             let Some(external) = self.pagers.get_mut(&id) else { continue };
-            let left = external.writing.get_or_insert_with(|| vm::resident_pages(external.object));
+            let object = external.object;
+            let mut left = external.writing.take().unwrap_or_else(|| vm::dirty_pages(object));
             while !external.dead {
                 let Some(&index) = left.first() else { break };
                 if !ipc.has_room(NET, external.memory).unwrap_or(false) {
                     break;
                 }
-                let data = vm::read_page(external.object, index).unwrap_or_default();
-                let write = Message {
-                    header: Header {
-                        dest: (external.memory, Disposition::CopySend),
-                        reply: None,
-                        id: MO_DATA_WRITE,
-                    },
-                    items: vec![Item::Inline((index * 4096).to_le_bytes().to_vec()), Item::Inline(data)],
-                };
+                let data = vm::read_page(object, index).unwrap_or_default();
+                let write =
+                    external.to_pager(MO_DATA_WRITE, vec![inline(&[index * 4096, me]), Item::Inline(data)]);
                 match ipc.send(NET, write) {
                     Ok(w) => woken.extend(w.keys),
                     Err(_) => external.dead = true,
@@ -1119,19 +1207,12 @@ impl Net {
                 left.remove(0);
             }
             if !external.dead && !left.is_empty() {
+                external.writing = Some(left);
                 continue;
             }
             let Some(external) = self.pagers.remove(&id) else { continue };
             if !external.dead {
-                let terminate = Message {
-                    header: Header {
-                        dest: (external.memory, Disposition::CopySend),
-                        reply: None,
-                        id: MO_TERMINATE,
-                    },
-                    items: Vec::new(),
-                };
-                keep(woken, ipc.send(NET, terminate));
+                keep(woken, ipc.send(NET, external.to_pager(MO_TERMINATE, vec![inline(&[me])])));
             }
             vm::release_object(external.object);
             if let Ok(key) = ipc.port_key(NET, external.control) {
@@ -1147,7 +1228,7 @@ impl Net {
     /// The tick at which the tick has pager work: the next (`now` + 1) if an object is mapped
     /// nowhere (its pager is to be told), else when the oldest outstanding request times out.
     pub fn pager_deadline(&self, now: u32) -> Option<u32> {
-        if self.pagers.iter().any(|(id, e)| vm::external_refs(e.object, *id) <= 1) {
+        if self.pagers.iter().any(|(id, e)| e.ending(*id)) {
             return Some(now.wrapping_add(1));
         }
         self.pagers
@@ -1277,6 +1358,61 @@ fn serve_task(
     for item in items {
         if let ReceivedItem::Port(name, kind) = item {
             drop_right(ipc, name, kind, woken);
+        }
+    }
+}
+
+/// Rights of a `VM_PROT_*` word (`None` for other bits).
+fn prot(word: u32) -> Option<Prot> {
+    (word & !ox_abi::VM_PROT_ALL == 0).then(|| Prot::from_bits_truncate(word as u8))
+}
+
+/// Carries out a pager's lock request on pages `first..first + count` of external object `id`
+/// (node `me`): with `MO_LOCK_CLEAN` or `MO_LOCK_FLUSH` the written ones go back to the pager
+/// (`MO_DATA_WRITE`); with `MO_LOCK_FLUSH` they leave the node, else each resident page gets
+/// lock `lock`. The mappings that allowed more than that are shot down first (so a cleaned
+/// page is seen written again); processes waiting for a page unlocked or flushed wake (to
+/// fault again).
+#[allow(clippy::too_many_arguments)]
+fn lock_request(
+    ipc: &mut Ipc<Captured>,
+    id: u32,
+    external: &mut External,
+    me: u32,
+    (first, count): (u32, u32),
+    flags: u32,
+    lock: Prot,
+    woken: &mut Vec<u64>,
+) {
+    let object = external.object;
+    let (clean, flush) = (flags & MO_LOCK_CLEAN != 0, flags & MO_LOCK_FLUSH != 0);
+    if clean || flush || lock != Prot::NONE {
+        vm::shoot_down(object, first, count);
+    }
+    for index in first..first + count {
+        if !vm::resident(object, index) {
+            continue;
+        }
+        if (clean || flush) && vm::take_dirty(object, index) && !external.dead {
+            let data = vm::read_page(object, index).unwrap_or_default();
+            let write =
+                external.to_pager(MO_DATA_WRITE, vec![inline(&[index * 4096, me]), Item::Inline(data)]);
+            match ipc.send_always(NET, write) {
+                Ok(w) => woken.extend(w.keys),
+                Err(_) => external.dead = true,
+            }
+        }
+        let woke = if flush {
+            vm::flush_page(object, index);
+            true
+        } else {
+            let old = vm::lock_of(object, index);
+            vm::set_lock(object, index, lock);
+            !lock.contains(old)
+        };
+        if woke {
+            external.requested.retain(|(i, _)| *i != index);
+            woken.push(KEY_PAGER | u64::from(id));
         }
     }
 }

@@ -503,7 +503,7 @@ impl AddressSpace {
         let map = self.map();
         match with_vm(|vm| map.fault(vm, VAddr(va), access.vm())) {
             Ok(_) => Fault::Served,
-            Err(FaultError::PagerRequest { object, index }) => Fault::Pager(object, index.0),
+            Err(FaultError::PagerRequest { object, index }) => Fault::Pager(object, index.0, access),
             Err(_) => Fault::Refused,
         }
     }
@@ -675,8 +675,9 @@ pub enum Fault {
     Served,
     /// Not allowed there, or no memory: a signal.
     Refused,
-    /// Page `index` of external object `object` is not resident: its pager is asked.
-    Pager(ObjectId, u32),
+    /// Page `index` of external object `object` is not resident, or is locked against the
+    /// access: its pager is asked.
+    Pager(ObjectId, u32, Access),
 }
 
 /// A new object of `pages` pages whose pages external pager `pager` provides; the caller holds
@@ -707,19 +708,66 @@ pub(crate) fn release_object(object: ObjectId) {
 }
 
 /// Makes `data` (a page or less; zeros after) page `index` of `object`, as its pager provides
-/// it; a page already there is left as it is.
-pub(crate) fn supply(object: ObjectId, index: u32, data: &[u8]) -> Result<(), Errno> {
+/// it, locked against `lock`; a page already there is left as it is.
+pub(crate) fn supply(object: ObjectId, index: u32, data: &[u8], lock: Prot) -> Result<(), Errno> {
     with_vm(|vm| {
         if matches!(vm.objects.lookup(object, PageIndex(index)), Lookup::Resident { .. }) {
             return Ok(());
         }
-        vm.supply_page(object, PageIndex(index), data).map_err(call_errno)
+        vm.supply_page(object, PageIndex(index), data).map_err(call_errno)?;
+        vm.objects.set_lock(object, PageIndex(index), lock);
+        Ok(())
     })
 }
 
-/// The indices of `object`'s resident pages, in order.
-pub(crate) fn resident_pages(object: ObjectId) -> Vec<u32> {
-    with_vm(|vm| vm.objects.get(object).map(|o| o.pages.keys().map(|i| i.0).collect()).unwrap_or_default())
+/// The indices of `object`'s resident pages written since provided or cleaned, in order.
+pub(crate) fn dirty_pages(object: ObjectId) -> Vec<u32> {
+    with_vm(|vm| vm.objects.get(object).map(|o| o.dirty.iter().map(|i| i.0).collect()).unwrap_or_default())
+}
+
+/// Whether page `index` of `object` is resident and its lock allows `access`: a fault on it
+/// is over.
+pub(crate) fn accessible(object: ObjectId, index: u32, access: Access) -> bool {
+    with_vm(|vm| {
+        matches!(vm.objects.lookup(object, PageIndex(index)), Lookup::Resident { .. })
+            && !vm.objects.lock_of(object, PageIndex(index)).contains(access.vm().prot())
+    })
+}
+
+/// The accesses the pager's lock on page `index` of `object` refuses.
+pub(crate) fn lock_of(object: ObjectId, index: u32) -> Prot {
+    with_vm(|vm| vm.objects.lock_of(object, PageIndex(index)))
+}
+
+/// Locks resident page `index` of `object` against `lock` (mappings that allow more must have
+/// been shot down: [`shoot_down`]).
+pub(crate) fn set_lock(object: ObjectId, index: u32, lock: Prot) {
+    with_vm(|vm| vm.objects.set_lock(object, PageIndex(index), lock));
+}
+
+/// Whether page `index` of `object` was written since provided or cleaned; it is clean after
+/// (its mappings must have been shot down, so the next write is seen).
+pub(crate) fn take_dirty(object: ObjectId, index: u32) -> bool {
+    with_vm(|vm| vm.objects.take_dirty(object, PageIndex(index)))
+}
+
+/// Takes page `index` out of `object` and frees its frame (after [`shoot_down`]).
+pub(crate) fn flush_page(object: ObjectId, index: u32) -> bool {
+    with_vm(|vm| vm.objects.remove_page(object, PageIndex(index), &mut vm.frames))
+}
+
+/// Removes every mapping of pages `first..first + count` of `object` from the page tables of
+/// every process of this node (its reverse map is this walk over the processes' maps): the
+/// next access to one faults and sees the page's new lock, or its absence.
+pub(crate) fn shoot_down(object: ObjectId, first: u32, count: u32) {
+    let mut table = crate::task::proc::table();
+    let vm = VM.lock();
+    let Some(vm) = vm.as_ref() else { return };
+    for proc in table.user_procs() {
+        if let Some(map) = proc.space.as_mut().and_then(|s| s.map.as_mut()) {
+            map.unmap_object_pages(vm, object, PageIndex(first), count);
+        }
+    }
 }
 
 /// A copy of page `index` of `object`, if it is resident there.

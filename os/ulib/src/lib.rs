@@ -24,6 +24,7 @@ extern crate alloc;
 use ox_mem as _;
 
 pub mod counter;
+pub mod dsm;
 pub mod heap;
 pub mod io;
 pub mod port;

@@ -51,8 +51,8 @@ pub enum FaultError {
     ProtectionFailure(VAddr),
     /// No frame (or page-table memory) for the page.
     OutOfFrames,
-    /// The page belongs to an object with an external pager and is not resident: the pager must
-    /// supply it (then the access is retried).
+    /// The page belongs to an object with an external pager and is not resident, or is locked
+    /// against the access: the pager must supply or unlock it (then the access is retried).
     PagerRequest {
         /// The object whose pager is asked.
         object: ObjectId,

@@ -11,7 +11,11 @@
 //!   write), or mapped read-only for a read — except that an entry sharing a writable top object
 //!   with other entries copies it up at once, so no mapping of a backing page can outlive the
 //!   copy another sharer makes;
-//! - nowhere: a zeroed frame is put in the top object (what every object below reads as).
+//! - nowhere: a zeroed frame is put in the top object (what every object below reads as);
+//! - with an external pager (not resident, or resident and locked against the access by the
+//!   pager): [`FaultError::PagerRequest`], for the kernel to ask the pager. A resident page of
+//!   an external object is mapped without the rights its lock refuses, and without write until
+//!   it is written (so the kernel knows which pages are dirty).
 
 use crate::addr::{FrameId, PageIndex, VAddr, PAGE_SIZE};
 use crate::entry::{Access, Prot};
@@ -58,6 +62,24 @@ impl<P: Pmap> Map<P> {
         let prot = entry.mapping_prot();
         let mut copied_up = false;
         let (frame, prot) = match vm.objects.lookup(object, index) {
+            Lookup::Resident { frame, depth: 0 } if vm.objects.is_external(object) => {
+                // The pager's lock refuses some accesses until it lowers it; the first write
+                // of a clean page faults (it is mapped without write) so the page is known
+                // dirty.
+                let lock = vm.objects.lock_of(object, index);
+                if lock.contains(access.prot()) {
+                    return Err(FaultError::PagerRequest { object, index });
+                }
+                let prot = prot.without(lock);
+                if access == Access::Write {
+                    vm.objects.mark_dirty(object, index);
+                    (frame, prot)
+                } else if vm.objects.get(object).is_some_and(|o| o.dirty.contains(&index)) {
+                    (frame, prot)
+                } else {
+                    (frame, prot.without(Prot::WRITE))
+                }
+            }
             Lookup::Resident { frame, depth: 0 } => (frame, prot),
             Lookup::Resident { frame, .. } => {
                 let shared_top = !entry.needs_copy && vm.objects.refs(object) > 1;
@@ -158,6 +180,64 @@ mod tests {
         vm.frames.mem().read(frame, 0, &mut buf);
         assert_eq!(&buf, b"file data");
         map.destroy(&mut vm);
+        assert_eq!(vm.counts(), Counts::default());
+    }
+
+    #[test]
+    fn a_pager_lock_refuses_writes_and_first_writes_are_seen() {
+        let (mut vm, mut map, _) = setup(8);
+        let object = vm.objects.create(2, Pager::External(3));
+        let at = Placement::Fixed(VAddr(0x40000));
+        let va =
+            map.map_object(&mut vm, at, 2 * PAGE_SIZE, Prot::DEFAULT, object, PageIndex(0), false).unwrap();
+        vm.supply_page(object, PageIndex(0), b"shared").unwrap();
+        vm.objects.set_lock(object, PageIndex(0), Prot::WRITE);
+        let frame = map.fault(&mut vm, va, Access::Read).unwrap();
+        assert_eq!(map.pmap().extract(va), Some((frame, Prot::READ)), "locked: mapped read-only");
+        let refused = map.fault(&mut vm, va, Access::Write);
+        assert_eq!(refused, Err(FaultError::PagerRequest { object, index: PageIndex(0) }));
+        assert!(vm.objects.get(object).unwrap().dirty.is_empty());
+        vm.objects.set_lock(object, PageIndex(0), Prot::NONE);
+        let frame = map.fault(&mut vm, va, Access::Read).unwrap();
+        assert_eq!(map.pmap().extract(va), Some((frame, Prot::READ)), "clean: mapped without write");
+        map.fault(&mut vm, va, Access::Write).unwrap();
+        assert_eq!(map.pmap().extract(va), Some((frame, Prot::DEFAULT)));
+        assert!(vm.objects.take_dirty(object, PageIndex(0)), "the write made it dirty");
+        assert!(!vm.objects.take_dirty(object, PageIndex(0)), "taking the mark cleans it");
+        map.unmap_object_pages(&vm, object, PageIndex(0), 1);
+        assert_eq!(map.pmap().extract(va), None, "unmapped everywhere the object is mapped");
+        assert!(vm.objects.remove_page(object, PageIndex(0), &mut vm.frames));
+        assert_eq!(
+            map.fault(&mut vm, va, Access::Read),
+            Err(FaultError::PagerRequest { object, index: PageIndex(0) }),
+            "a flushed page is asked for again"
+        );
+        map.destroy(&mut vm);
+        vm.objects.release(object, &mut vm.frames);
+        assert_eq!(vm.counts(), Counts::default());
+    }
+
+    #[test]
+    fn unmapping_an_object_page_reaches_mappings_through_shadows() {
+        let (mut vm, mut map, _) = setup(8);
+        let object = vm.objects.create(4, Pager::External(3));
+        let at = Placement::Fixed(VAddr(0x40000));
+        let va =
+            map.map_object(&mut vm, at, 2 * PAGE_SIZE, Prot::DEFAULT, object, PageIndex(2), true).unwrap();
+        vm.supply_page(object, PageIndex(2), b"two").unwrap();
+        vm.supply_page(object, PageIndex(3), b"three").unwrap();
+        map.write(&mut vm, va, b"TWO").unwrap();
+        assert_ne!(map.lookup(va).unwrap().object, Some(object), "the write shadowed the object");
+        let second = VAddr(va.0 + PAGE_SIZE);
+        let frame = map.fault(&mut vm, second, Access::Read).unwrap();
+        assert_eq!(map.pmap().extract(second), Some((frame, Prot::READ)));
+        map.unmap_object_pages(&vm, object, PageIndex(2), 1);
+        assert!(map.pmap().extract(second).is_some(), "page 2 of the object is not this one");
+        assert_eq!(map.pmap().extract(va), None, "the shadow's own copy of page 2 is unmapped too: harmless");
+        map.unmap_object_pages(&vm, object, PageIndex(3), 1);
+        assert_eq!(map.pmap().extract(second), None);
+        map.destroy(&mut vm);
+        vm.objects.release(object, &mut vm.frames);
         assert_eq!(vm.counts(), Counts::default());
     }
 

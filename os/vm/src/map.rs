@@ -223,6 +223,39 @@ impl<P: Pmap> Map<P> {
         Ok(())
     }
 
+    /// Removes from the pmap every mapping of pages `first..first + count` of `object` made by
+    /// this map's entries over it or over a shadow of it, so that the next access faults and
+    /// sees the page as it is then (Mach's `pmap_page_protect` to none, for one object): what
+    /// a pager's lock request, or a page leaving its object, needs of every map.
+    pub fn unmap_object_pages<M: PhysMem>(
+        &mut self,
+        vm: &Vm<M>,
+        object: ObjectId,
+        first: PageIndex,
+        count: u32,
+    ) {
+        let (first, end) = (u64::from(first.0), u64::from(first.0) + u64::from(count));
+        for entry in self.entries.values() {
+            // Entry page `i` is page `i + base` of each object down its chain.
+            let (mut next, mut base) = (entry.object, u64::from(entry.offset.0));
+            while let Some(id) = next {
+                if id == object {
+                    let from = first.saturating_sub(base);
+                    let to = end.saturating_sub(base).min(u64::from(entry.pages()));
+                    if from < to {
+                        let start = u64::from(entry.start.0) + from * u64::from(PAGE_SIZE);
+                        let stop = u64::from(entry.start.0) + to * u64::from(PAGE_SIZE);
+                        self.pmap.remove(VAddr(start as u32), VAddr(stop as u32));
+                    }
+                    break;
+                }
+                let backing = vm.objects.get(id).and_then(|o| o.backing);
+                next = backing.map(|(b, _)| b);
+                base += backing.map_or(0, |(_, offset)| u64::from(offset.0));
+            }
+        }
+    }
+
     /// Frees everything the map holds and gives back its (empty) page tables.
     pub fn destroy<M: PhysMem>(mut self, vm: &mut Vm<M>) -> P {
         self.pmap.remove(self.min, self.max);

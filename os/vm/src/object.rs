@@ -18,10 +18,11 @@
 //! backing); a backing object still referenced elsewhere is bypassed when the shadow has every
 //! page of it that the shadow can see.
 
-use alloc::collections::BTreeMap;
+use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 
 use crate::addr::{FrameId, ObjectId, PageIndex};
+use crate::entry::Prot;
 use crate::frame::{FrameTable, PhysMem};
 
 /// Where an object's non-resident pages come from.
@@ -46,6 +47,12 @@ pub struct Object {
     pub backing: Option<(ObjectId, PageIndex)>,
     /// Where missing pages come from.
     pub pager: Pager,
+    /// Resident pages the pager locked (Mach's page lock): page → the accesses refused until
+    /// the pager lowers the lock. Only an external object's pages are ever locked.
+    pub locks: BTreeMap<PageIndex, Prot>,
+    /// Resident pages of an external object written since the pager provided or last cleaned
+    /// them: the ones that go back to it.
+    pub dirty: BTreeSet<PageIndex>,
 }
 
 /// Where a page seen from an object is.
@@ -120,7 +127,16 @@ impl Objects {
         }
         let id = ObjectId(self.next);
         self.next = self.next.wrapping_add(1);
-        self.table.insert(id, Object { refs: 1, size, pages: BTreeMap::new(), backing: None, pager });
+        let object = Object {
+            refs: 1,
+            size,
+            pages: BTreeMap::new(),
+            backing: None,
+            pager,
+            locks: BTreeMap::new(),
+            dirty: BTreeSet::new(),
+        };
+        self.table.insert(id, object);
         id
     }
 
@@ -174,9 +190,67 @@ impl Objects {
         };
         frames.set_owner(frame, Some((id, index)));
         if let Some(old) = object.pages.insert(index, frame) {
+            object.locks.remove(&index);
+            object.dirty.remove(&index);
             frames.set_owner(old, None);
             frames.release(old);
         }
+    }
+
+    /// Takes page `index` out of `id` (with its lock and its dirty mark) and frees its frame;
+    /// whether it was resident. The caller has removed every mapping of it.
+    pub fn remove_page<M: PhysMem>(
+        &mut self,
+        id: ObjectId,
+        index: PageIndex,
+        frames: &mut FrameTable<M>,
+    ) -> bool {
+        let Some(object) = self.table.get_mut(&id) else { return false };
+        object.locks.remove(&index);
+        object.dirty.remove(&index);
+        let Some(frame) = object.pages.remove(&index) else { return false };
+        frames.set_owner(frame, None);
+        frames.release(frame);
+        true
+    }
+
+    /// The accesses page `index` of `id` refuses until its pager unlocks it.
+    pub fn lock_of(&self, id: ObjectId, index: PageIndex) -> Prot {
+        self.table.get(&id).and_then(|o| o.locks.get(&index)).copied().unwrap_or(Prot::NONE)
+    }
+
+    /// Locks resident page `index` of `id` against `lock` (replacing its lock; `Prot::NONE`
+    /// unlocks it). A page not resident is left alone.
+    pub fn set_lock(&mut self, id: ObjectId, index: PageIndex, lock: Prot) {
+        let Some(object) = self.table.get_mut(&id) else { return };
+        if !object.pages.contains_key(&index) {
+            return;
+        }
+        if lock == Prot::NONE {
+            object.locks.remove(&index);
+        } else {
+            object.locks.insert(index, lock);
+        }
+    }
+
+    /// Whether `id` is an external pager's.
+    pub fn is_external(&self, id: ObjectId) -> bool {
+        self.table.get(&id).is_some_and(|o| matches!(o.pager, Pager::External(_)))
+    }
+
+    /// Marks resident page `index` of `id` written.
+    pub fn mark_dirty(&mut self, id: ObjectId, index: PageIndex) {
+        if let Some(object) = self.table.get_mut(&id) {
+            if object.pages.contains_key(&index) {
+                object.dirty.insert(index);
+            }
+        }
+    }
+
+    /// Whether page `index` of `id` was written since it was provided or cleaned; clears the
+    /// mark (the page is clean once the caller has sent it back).
+    pub fn take_dirty(&mut self, id: ObjectId, index: PageIndex) -> bool {
+        self.table.get_mut(&id).is_some_and(|o| o.dirty.remove(&index))
     }
 
     /// Where page `index` of `id` is, looking down the shadow chain.

@@ -41,8 +41,8 @@ extern "C" fn user_trap(frame: &mut TrapFrame) {
             Some(Fault::Served) => {}
             // The page is its external pager's: wait for it (no lock held), then run the
             // access again; a pager that is dead or too slow is a bus error.
-            Some(Fault::Pager(object, index)) => {
-                if !crate::ipcall::page_in(object, index) {
+            Some(Fault::Pager(object, index, access)) => {
+                if !crate::ipcall::page_in(object, index, access) {
                     pager_fault(badaddr, frame.epc);
                 }
             }

@@ -1,8 +1,10 @@
 //! `pagertest`: external pagers (docs/pagers.md), as a test: a user process serving a memory
 //! object through its port, mapped with `vm_map` — pages computed on request
 //! (`MO_DATA_REQUEST` answered with `MO_DATA_PROVIDED`), pages without data zero-filled
-//! (`MO_DATA_UNAVAILABLE`), two mappings of one object sharing its pages, the object's end
-//! (`MO_DATA_WRITE` of its pages, then `MO_TERMINATE`) once it is mapped nowhere, a pager that
+//! (`MO_DATA_UNAVAILABLE`), two mappings of one object sharing its pages, lock requests
+//! (`MO_LOCK_REQUEST` cleaning, flushing and locking pages, `MO_LOCK_COMPLETED`, a write to a
+//! locked page asking `MO_DATA_UNLOCK`), the object's end (`MO_DATA_WRITE` of its written
+//! pages, then `MO_TERMINATE`) once it is mapped nowhere, a pager that
 //! dies and one that never answers (the faulting process gets `SIGBUS`), a pager on another
 //! node, and a mapped file whose changes reach the file.
 //!
@@ -17,15 +19,17 @@ extern crate alloc;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec;
+use alloc::vec::Vec;
 
 use ox_ulib::abi::open_flags::{O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
 use ox_ulib::abi::{
     Errno, Placement, Signal, WaitStatus, MO_DATA_PROVIDED, MO_DATA_REQUEST, MO_DATA_UNAVAILABLE,
-    MO_DATA_WRITE, MO_INIT, MO_TERMINATE, SEEK_SET,
+    MO_DATA_UNLOCK, MO_DATA_WRITE, MO_INIT, MO_LOCK_CLEAN, MO_LOCK_COMPLETED, MO_LOCK_FLUSH, MO_LOCK_REQUEST,
+    MO_TERMINATE, SEEK_SET, VM_PROT_WRITE,
 };
 use ox_ulib::port::{
-    self, Got, GotItem, Msg, SendItem, FOREVER, MSG_COPY_SEND, MSG_MAKE_SEND, PORT_RIGHT_RECEIVE,
-    PORT_RIGHT_SEND,
+    self, Got, GotItem, Msg, SendItem, FOREVER, MSG_COPY_SEND, MSG_MAKE_SEND, MSG_MAKE_SEND_ONCE,
+    MSG_MOVE_SEND_ONCE, PORT_RIGHT_RECEIVE, PORT_RIGHT_SEND,
 };
 use ox_ulib::suite::{self, ensure, ok, other_node, reap, refused, spawn, spawn_on, spawn_receiver, Outcome};
 use ox_ulib::sys::{self, Pid};
@@ -41,10 +45,11 @@ fn main(_: &[&str]) -> i32 {
         ox_ulib::println!("pagertest: place local: {}", e.name());
         return 1;
     }
-    let cases: [(&str, fn() -> Outcome); 9] = [
+    let cases: [(&str, fn() -> Outcome); 10] = [
         ("pages computed by the pager", computed),
         ("pages without data are zero-filled", unavailable),
         ("two mappings of one object share its pages", shared),
+        ("lock requests clean, flush and lock; a locked page is unlocked", lock_requests),
         ("a bad memory object or size is refused", bad_input),
         ("a pager that dies: SIGBUS", pager_dies),
         ("a pager that never answers: SIGBUS after the timeout", pager_silent),
@@ -77,12 +82,15 @@ fn computed_word(offset: u32) -> u32 {
 /// code says what went wrong (0: nothing).
 fn pager(object: u32, how: Serve) -> i32 {
     let mut control = 0;
+    let (mut requests, mut unlocks) = (0, 0);
+    // A test command's reply right and what came back, while its lock request is under way.
+    let mut collecting: Option<(u32, Vec<u32>)> = None;
     loop {
         let Ok(got) = port::receive(object, FOREVER) else { return 10 };
         match got.id {
             MO_INIT => match got.items[..] {
-                [GotItem::Port(c, PORT_RIGHT_SEND), GotItem::Inline(ref size)]
-                    if size[..] == PAGE.to_le_bytes() =>
+                [GotItem::Port(c, PORT_RIGHT_SEND), GotItem::Inline(ref size), GotItem::Inline(ref node)]
+                    if size[..] == PAGE.to_le_bytes() && node.len() == 4 =>
                 {
                     control = c
                 }
@@ -90,6 +98,7 @@ fn pager(object: u32, how: Serve) -> i32 {
             },
             MO_DATA_REQUEST => {
                 let Some(offset) = first_word(&got) else { return 12 };
+                requests += 1;
                 match how {
                     Serve::Die => sys::exit(0),
                     Serve::Silent => continue,
@@ -100,7 +109,7 @@ fn pager(object: u32, how: Serve) -> i32 {
                         }
                     }
                     Serve::Computed | Serve::HalfUnavailable => {
-                        let data: vec::Vec<u8> =
+                        let data: Vec<u8> =
                             (0..PAGE / 4).flat_map(|i| computed_word(offset + 4 * i).to_le_bytes()).collect();
                         let page = Msg::new(
                             control,
@@ -114,11 +123,87 @@ fn pager(object: u32, how: Serve) -> i32 {
                     }
                 }
             }
-            // A computed object has nowhere to keep what was written.
-            MO_DATA_WRITE => {}
+            // A computed object has nowhere to keep what was written; while a lock request is
+            // under way the test is told what came back.
+            MO_DATA_WRITE => {
+                if let (Some((_, written)), Some(offset), Some(GotItem::Inline(data))) =
+                    (collecting.as_mut(), first_word(&got), got.items.get(1))
+                {
+                    written.extend([offset, u32::from_le_bytes([data[0], data[1], data[2], data[3]])]);
+                }
+            }
+            MO_DATA_UNLOCK => {
+                let Some(offset) = first_word(&got) else { return 16 };
+                unlocks += 1;
+                let grant = lock_request(control, [offset, PAGE, 0, 0], None);
+                if port::send(&grant, FOREVER).is_err() {
+                    return 17;
+                }
+            }
+            TEST_CLEAN | TEST_FLUSH | TEST_LOCK => {
+                let (flags, lock) = match got.id {
+                    TEST_CLEAN => (MO_LOCK_CLEAN, 0),
+                    TEST_FLUSH => (MO_LOCK_FLUSH, 0),
+                    _ => (0, VM_PROT_WRITE),
+                };
+                let request = lock_request(control, [0, 3 * PAGE, flags, lock], Some(object));
+                if port::send(&request, FOREVER).is_err() {
+                    return 18;
+                }
+                collecting = Some((got.reply.0, Vec::new()));
+            }
+            MO_LOCK_COMPLETED => {
+                let Some((reply, written)) = collecting.take() else { return 19 };
+                if answer(reply, &written).is_err() {
+                    return 20;
+                }
+            }
+            TEST_COUNT => {
+                if answer(got.reply.0, &[requests, unlocks]).is_err() {
+                    return 21;
+                }
+            }
             MO_TERMINATE => return 0,
             _ => return 15,
         }
+    }
+}
+
+/// Test → pager, with a reply right: make a lock request cleaning the object's three pages;
+/// answered, once it completes, with the words (offset, first word) of each page written back.
+const TEST_CLEAN: u32 = 0x7e57_0001;
+/// The same, flushing.
+const TEST_FLUSH: u32 = 0x7e57_0002;
+/// The same, locking the pages against writes (nothing is written back).
+const TEST_LOCK: u32 = 0x7e57_0003;
+/// Test → pager: answered with the pages asked for and the unlocks asked, as two words.
+const TEST_COUNT: u32 = 0x7e57_0004;
+
+/// A lock request of `words` (offset, length, flags, lock) on `control`, its completion to be
+/// sent to `reply` (a receive right) if any.
+fn lock_request(control: u32, words: [u32; 4], reply: Option<u32>) -> Msg {
+    let bytes = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    let mut msg = Msg::new(control, MSG_COPY_SEND, MO_LOCK_REQUEST, vec![SendItem::Inline(bytes)]);
+    if let Some(reply) = reply {
+        msg.reply = (reply, MSG_MAKE_SEND_ONCE);
+    }
+    msg
+}
+
+/// Answers a test's command on its send-once `reply` right with `words`.
+fn answer(reply: u32, words: &[u32]) -> Result<(), Errno> {
+    let bytes = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+    port::send(&Msg::new(reply, MSG_MOVE_SEND_ONCE, TEST_COUNT, vec![SendItem::Inline(bytes)]), FOREVER)
+}
+
+/// Sends a test command to the pager of `object`; the words it answers.
+fn command(object: u32, id: u32) -> Result<Vec<u32>, String> {
+    let got = ok("the pager's answer", port::rpc(object, id, Vec::new(), FOREVER))?;
+    match got.items.first() {
+        Some(GotItem::Inline(b)) => {
+            Ok(b.chunks_exact(4).map(|w| u32::from_le_bytes([w[0], w[1], w[2], w[3]])).collect())
+        }
+        _ => Err(String::from("the pager's answer has no words")),
     }
 }
 
@@ -134,7 +219,7 @@ fn file_pager(object: u32, path: &str) -> i32 {
         let Ok(got) = port::receive(object, FOREVER) else { return 32 };
         match got.id {
             MO_INIT => {
-                let [GotItem::Port(c, PORT_RIGHT_SEND), _] = got.items[..] else { return 33 };
+                let [GotItem::Port(c, PORT_RIGHT_SEND), _, _] = got.items[..] else { return 33 };
                 control = c;
             }
             MO_DATA_REQUEST => {
@@ -208,6 +293,38 @@ fn computed() -> Outcome {
     }
     write(at + PAGE, 99);
     ensure(read(at + PAGE) == 99, || String::from("a write did not stay"))?;
+    unmap(at, 3 * PAGE)?;
+    let code = reap(child)?;
+    ensure(code == 0, || format!("the pager: exit {code}"))?;
+    ok("deallocate", port::deallocate(object))
+}
+
+fn lock_requests() -> Outcome {
+    let (object, child) = start_pager(Serve::Computed)?;
+    let at = ok("vm_map", port::vm_map(object, 3 * PAGE))?;
+    ensure(read(at) == computed_word(0), || String::from("page 0 reads wrong"))?;
+    write(at + PAGE, 0xfeed_0001);
+    let cleaned = command(object, TEST_CLEAN)?;
+    ensure(cleaned == [PAGE, 0xfeed_0001], || format!("a clean sent back {cleaned:x?}, not page 1 alone"))?;
+    let again = command(object, TEST_CLEAN)?;
+    ensure(again.is_empty(), || format!("a second clean sent back {again:x?}"))?;
+    write(at + PAGE, 0xfeed_0002);
+    let flushed = command(object, TEST_FLUSH)?;
+    ensure(flushed == [PAGE, 0xfeed_0002], || {
+        format!("a flush sent back {flushed:x?}: the write after the clean was missed")
+    })?;
+    let got = read(at + PAGE);
+    ensure(got == computed_word(PAGE), || format!("a flushed page reads {got:#x}, not the pager's again"))?;
+    ensure(read(at) == computed_word(0), || String::from("page 0 reads wrong after the flush"))?;
+    let counts = command(object, TEST_COUNT)?;
+    ensure(counts == [4, 0], || format!("(pages asked, unlocks asked) {counts:?}, not [4, 0]"))?;
+    let locked = command(object, TEST_LOCK)?;
+    ensure(locked.is_empty(), || format!("a lock sent back {locked:x?}"))?;
+    ensure(read(at) == computed_word(0), || String::from("a page locked against writes cannot be read"))?;
+    write(at, 5);
+    ensure(read(at) == 5, || String::from("the write after the unlock did not stay"))?;
+    let counts = command(object, TEST_COUNT)?;
+    ensure(counts == [4, 1], || format!("(pages asked, unlocks asked) {counts:?}, not [4, 1]"))?;
     unmap(at, 3 * PAGE)?;
     let code = reap(child)?;
     ensure(code == 0, || format!("the pager: exit {code}"))?;
