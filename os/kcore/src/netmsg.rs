@@ -472,7 +472,9 @@ impl Net {
                 Some(NetRight { kind: NetKind::Send, port: PortRef { node: self.me, id } })
             }
             (RightKind::SendOnce, _) => {
-                let export = Export::new(name, true);
+                let mut export = Export::new(name, true);
+                // Its one holder may give it back unused (`Release`), or die.
+                export.holders.insert(to, 1);
                 let id = self.new_export(export);
                 Some(NetRight { kind: NetKind::SendOnce, port: PortRef { node: self.me, id } })
             }
@@ -717,7 +719,8 @@ impl Net {
             Err(e) => {
                 self.dropped = self.dropped.wrapping_add(1);
                 self.undo_import(ipc, after, woken);
-                if e == IpcError::DeadName && !once {
+                // A port gone (or its name) is dead to the sender: its proxy goes.
+                if matches!(e, IpcError::DeadName | IpcError::InvalidName | IpcError::InvalidRight) && !once {
                     self.out.push((from, NetOp::Dead { port }));
                 }
             }
@@ -767,7 +770,11 @@ impl Net {
                         keep(woken, ipc.deallocate(NET, export.name));
                     }
                 }
-                NetKind::SendOnce | NetKind::Receive => {}
+                // Its home forgets the export (the port hears the right's end).
+                NetKind::SendOnce => {
+                    self.out.push((right.port.node, NetOp::Release { port: right.port, holder: self.me }))
+                }
+                NetKind::Receive => {}
             }
         }
     }
@@ -812,6 +819,7 @@ impl Net {
             NetKind::SendOnce => {
                 let name = ipc.allocate(NET, RightKind::Receive).ok()?;
                 self.serve(ipc, name, Role::Once(port));
+                after.push(After::OnceProxy { name, port });
                 Some((name, Disposition::MakeSendOnce))
             }
             NetKind::Receive => {
@@ -850,6 +858,13 @@ impl Net {
                     self.export_of.retain(|_, e| *e != new.id);
                     keep(woken, ipc.destroy(NET, name));
                 }
+                After::OnceProxy { name, port } => {
+                    if let Ok(key) = ipc.port_key(NET, name) {
+                        self.roles.remove(&key);
+                    }
+                    keep(woken, ipc.destroy(NET, name));
+                    self.out.push((port.node, NetOp::Release { port, holder: self.me }));
+                }
                 After::OnceUsed(_) => {}
             }
         }
@@ -861,6 +876,7 @@ impl Net {
                 After::OnceUsed(id) => {
                     self.exports.remove(&id);
                 }
+                After::OnceProxy { .. } => {}
                 After::NoSenders(name) => {
                     keep(woken, ipc.request_notification(NET, name, Notify::NoSenders, name))
                 }
@@ -1126,8 +1142,9 @@ impl Net {
                                     let header =
                                         Header { dest: (reply, how), reply: None, id: MO_LOCK_COMPLETED };
                                     let done = Message { header, items: vec![inline(&[w[0], w[1], me])] };
-                                    if ipc.send_always(NET, done).is_err() {
-                                        drop_right(ipc, reply, kind, woken);
+                                    match ipc.send_always(NET, done) {
+                                        Ok(w) => woken.extend(w.keys),
+                                        Err(_) => drop_right(ipc, reply, kind, woken),
                                     }
                                 }
                                 true
@@ -1215,10 +1232,8 @@ impl Net {
                 keep(woken, ipc.send(NET, external.to_pager(MO_TERMINATE, vec![inline(&[me])])));
             }
             vm::release_object(external.object);
-            if let Ok(key) = ipc.port_key(NET, external.control) {
-                self.roles.remove(&key);
-            }
-            keep(woken, ipc.destroy(NET, external.control));
+            // Its holders (the pager's node) hear it is dead.
+            self.port_gone(ipc, external.control, woken);
             if external.memory != Name::NULL {
                 keep(woken, ipc.deallocate(NET, external.memory));
             }
@@ -1288,6 +1303,8 @@ enum After {
     Moved { name: Name, old: PortRef, new: PortRef },
     /// A send-once export was used.
     OnceUsed(u32),
+    /// A proxy for a send-once right was made (undone: its home forgets the right).
+    OnceProxy { name: Name, port: PortRef },
 }
 
 /// The rights among `items`.
