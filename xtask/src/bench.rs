@@ -30,6 +30,13 @@
 //! And `vm-faults: node=N zero-fill=Z cow=C`, once for the central and once for satellite 1:
 //! the node's instructions for one zero-fill fault and one copy-on-write fault, beyond the
 //! store that took them.
+//!
+//! And `dsm: messages-per-write-fault=X fault-us=Y` (docs/dsm.md): with a DSM server on
+//! satellite 1 and a task mapping its region on each of satellites 1 to 3, the messages between
+//! the server and the kernels of other nodes than its own for one write fault on a page the
+//! other two hold read-only, and the virtual time of that fault (the goal: X ≤ 4); and
+//! `dsm-demo: us one-process=A sat1=B sat1-2=C sat1-3=D`, the histogram demo's virtual time in
+//! one process of the central and over DSM on 1, 2 and 3 satellites.
 
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -81,7 +88,7 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
         .map_err(|e| format!("cannot start {}: {e}", orrery.display()))?;
     let stdout = child.stdout.take().ok_or("the emulator's output is not piped")?;
     let (mut bulk, mut cow, mut fork, mut faults, mut rpc) = (None, None, None, Vec::new(), None);
-    let (mut rpc_remote, mut ool) = (None, None);
+    let (mut rpc_remote, mut ool, mut dsm, mut dsm_demo) = (None, None, None, None);
     for line in BufReader::new(stdout).lines() {
         let line = line.map_err(|e| format!("reading the emulator's output: {e}"))?;
         println!("{line}");
@@ -102,6 +109,12 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
         }
         if let Some((_, figures)) = line.split_once("satbench: port-ool-1m ") {
             ool = figures.split(" (").next().map(str::to_string);
+        }
+        if let Some((_, figures)) = line.split_once("dsm: messages-per-write-fault") {
+            dsm = Some(format!("messages-per-write-fault{figures}"));
+        }
+        if let Some((_, figures)) = line.split_once("dsm-demo: ") {
+            dsm_demo = Some(figures.to_string());
         }
         if let Some((_, figures)) = line.split_once("vm-faults ") {
             faults.extend(figures.split(" (").next().map(str::to_string));
@@ -129,6 +142,10 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
     }
     for figures in faults {
         println!("vm-faults: {figures}");
+    }
+    match dsm.zip(dsm_demo) {
+        Some((dsm, demo)) => println!("dsm: {dsm}\ndsm-demo: {demo}"),
+        None => return Err("satbench printed no dsm figures".to_string()),
     }
     match bulk {
         Some(n) => println!("link-bulk: KiB/s={n} of={of}"),

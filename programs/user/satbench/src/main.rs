@@ -108,12 +108,20 @@ fn main(args: &[&str]) -> i32 {
     if want("remote-fork") {
         failures += remote_forks();
     }
+    if want("dsm") {
+        // Distributed shared memory (docs/dsm.md): `dsm bench` prints its own lines.
+        failures += on_central(|| {
+            let e = sys::exec("/bin/dsm", &["dsm", "bench"]);
+            println!("satbench: exec /bin/dsm: {}", e.name());
+            1
+        });
+    }
     println!("satbench: {failures} failure(s)");
     i32::from(failures != 0)
 }
 
 /// The parts of the benchmark, in the order they run.
-const PARTS: [&str; 6] = ["calls", "throughput", "fork-cow", "port-rpc", "vm-faults", "remote-fork"];
+const PARTS: [&str; 7] = ["calls", "throughput", "fork-cow", "port-rpc", "vm-faults", "remote-fork", "dsm"];
 
 /// The remote forks of growing images, then one too big; returns the failures.
 fn remote_forks() -> u32 {
