@@ -462,12 +462,37 @@ pub fn page_in(object: ObjectId, index: u32, access: vm::Access) -> bool {
     }
 }
 
-/// The tick: pager requests that waited too long fail, external objects mapped nowhere end.
+/// Frames a reclaim after a fault that found none frees at most.
+pub const RECLAIM_BATCH: u32 = 16;
+
+/// Below this many free frames the tick reclaims pages of external objects ...
+const FREE_LOW: u32 = 32;
+/// ... until this many are free (or none is left to reclaim).
+const FREE_HIGH: u32 = 64;
+
+/// Frees up to `want` frames by page replacement (docs/pagers.md, *Page replacement*): pages
+/// of external objects, chosen by the second-chance clock, written ones sent back to their
+/// pagers first. How many it freed.
+pub fn reclaim(want: u32) -> u32 {
+    let (freed, woken) = with_ports(|p| {
+        let mut woken = Vec::new();
+        (p.net.reclaim(&mut p.ipc, want, &mut woken), woken)
+    });
+    wake(Wakeups { keys: woken });
+    freed
+}
+
+/// The tick: pager requests that waited too long fail, external objects mapped nowhere end,
+/// and with fewer than `FREE_LOW` frames free, pages are reclaimed up to `FREE_HIGH`.
 pub fn tick() {
     let woken = with_ports(|p| {
         let mut woken = Vec::new();
         if p.net.has_pagers() {
             p.net.pager_tick(&mut p.ipc, timer::ticks(), &mut woken);
+            let free = crate::frame::stats().0;
+            if free < FREE_LOW {
+                p.net.reclaim(&mut p.ipc, FREE_HIGH - free, &mut woken);
+            }
         }
         woken
     });

@@ -199,6 +199,8 @@ pub struct Net {
     tasks: VecMap<u32, Name>,
     pagers: VecMap<u32, External>,
     next_pager: u32,
+    /// The page-replacement clock's hand: the external object and page it points at.
+    hand: (u32, u32),
     /// Keys of ports with work.
     work: VecDeque<u64>,
     /// What to send: (to node, op), in order.
@@ -228,6 +230,7 @@ impl Net {
             tasks: VecMap::new(),
             pagers: VecMap::new(),
             next_pager: 1,
+            hand: (0, 0),
             work: VecDeque::new(),
             out: Vec::new(),
             settling: false,
@@ -1093,6 +1096,10 @@ impl Net {
         woken: &mut Vec<u64>,
     ) {
         let me = self.me;
+        if matches!(received.id, MO_DATA_PROVIDED | MO_DATA_UNAVAILABLE) && crate::frame::stats().0 < 2 {
+            // A frame for the page: replace another.
+            self.reclaim(ipc, 1, woken);
+        }
         let served = match self.pagers.get_mut(&id) {
             None => false,
             Some(external) => {
@@ -1181,6 +1188,61 @@ impl Net {
             self.dropped = self.dropped.wrapping_add(1);
         }
         release_received(ipc, received, woken);
+    }
+
+    /// Page replacement: frees up to `want` frames holding pages of external objects, chosen by
+    /// a second-chance clock over every resident page of every external object of the node (in
+    /// the order of object and page, the hand going on from where it stopped): a page
+    /// referenced since the hand last passed loses its mark and its mappings (so the next access
+    /// marks it again) and is passed over; one not referenced is evicted — sent back to its pager
+    /// first if written (`MO_DATA_WRITE`), then freed, so the next access asks the pager again.
+    /// Two turns of the hand at most. How many frames it freed.
+    pub fn reclaim(&mut self, ipc: &mut Ipc<Captured>, want: u32, woken: &mut Vec<u64>) -> u32 {
+        let me = self.me;
+        let mut ids: Vec<u32> = self.pagers.keys().copied().collect();
+        ids.sort_unstable();
+        let mut pages: Vec<(u32, u32)> = Vec::new();
+        for &id in &ids {
+            if let Some(external) = self.pagers.get(&id) {
+                pages.extend(vm::resident_pages(external.object).into_iter().map(|i| (id, i)));
+            }
+        }
+        let Some(start) = pages.iter().position(|p| *p >= self.hand).or((!pages.is_empty()).then_some(0))
+        else {
+            return 0;
+        };
+        let mut freed = 0;
+        for step in 0..2 * pages.len() {
+            if freed >= want {
+                break;
+            }
+            let (id, index) = pages[(start + step) % pages.len()];
+            self.hand = (id, index + 1);
+            let Some(external) = self.pagers.get_mut(&id) else { continue };
+            let object = external.object;
+            if !vm::resident(object, index) {
+                continue;
+            }
+            vm::shoot_down(object, index, 1);
+            if vm::take_referenced(object, index) {
+                continue;
+            }
+            if vm::take_dirty(object, index) && !external.dead {
+                let data = vm::read_page(object, index).unwrap_or_default();
+                let write =
+                    external.to_pager(MO_DATA_WRITE, vec![inline(&[index * 4096, me]), Item::Inline(data)]);
+                match ipc.send_always(NET, write) {
+                    Ok(w) => woken.extend(w.keys),
+                    Err(_) => external.dead = true,
+                }
+            }
+            if vm::flush_page(object, index) {
+                freed += 1;
+            }
+            external.requested.retain(|(i, _)| *i != index);
+            woken.push(KEY_PAGER | u64::from(id));
+        }
+        freed
     }
 
     /// The tick `now`: requests older than `PAGER_TIMEOUT_TICKS` fail (their processes get

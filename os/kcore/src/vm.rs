@@ -504,6 +504,7 @@ impl AddressSpace {
         match with_vm(|vm| map.fault(vm, VAddr(va), access.vm())) {
             Ok(_) => Fault::Served,
             Err(FaultError::PagerRequest { object, index }) => Fault::Pager(object, index.0, access),
+            Err(FaultError::OutOfFrames) => Fault::NoMemory,
             Err(_) => Fault::Refused,
         }
     }
@@ -673,8 +674,10 @@ impl AddressSpace {
 pub enum Fault {
     /// The page is mapped: the instruction runs again.
     Served,
-    /// Not allowed there, or no memory: a signal.
+    /// Not allowed there: a signal.
     Refused,
+    /// No frame for the page: pages may be reclaimed, else a signal.
+    NoMemory,
     /// Page `index` of external object `object` is not resident, or is locked against the
     /// access: its pager is asked.
     Pager(ObjectId, u32, Access),
@@ -743,6 +746,17 @@ pub(crate) fn lock_of(object: ObjectId, index: u32) -> Prot {
 /// been shot down: [`shoot_down`]).
 pub(crate) fn set_lock(object: ObjectId, index: u32, lock: Prot) {
     with_vm(|vm| vm.objects.set_lock(object, PageIndex(index), lock));
+}
+
+/// The indices of `object`'s resident pages, in order.
+pub(crate) fn resident_pages(object: ObjectId) -> Vec<u32> {
+    with_vm(|vm| vm.objects.get(object).map(|o| o.pages.keys().map(|i| i.0).collect()).unwrap_or_default())
+}
+
+/// Whether page `index` of `object` was mapped by a fault since the last call (its reference
+/// bit); clears it.
+pub(crate) fn take_referenced(object: ObjectId, index: u32) -> bool {
+    with_vm(|vm| vm.objects.take_referenced(object, PageIndex(index)))
 }
 
 /// Whether page `index` of `object` was written since provided or cleaned; it is clean after

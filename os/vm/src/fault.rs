@@ -71,6 +71,7 @@ impl<P: Pmap> Map<P> {
                     return Err(FaultError::PagerRequest { object, index });
                 }
                 let prot = prot.without(lock);
+                vm.objects.mark_referenced(object, index);
                 if access == Access::Write {
                     vm.objects.mark_dirty(object, index);
                     (frame, prot)

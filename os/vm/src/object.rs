@@ -53,6 +53,9 @@ pub struct Object {
     /// Resident pages of an external object written since the pager provided or last cleaned
     /// them: the ones that go back to it.
     pub dirty: BTreeSet<PageIndex>,
+    /// Resident pages of an external object mapped by a fault since the page-replacement
+    /// clock last passed them (its second chance: the kernel's software reference bit).
+    pub referenced: BTreeSet<PageIndex>,
 }
 
 /// Where a page seen from an object is.
@@ -135,6 +138,7 @@ impl Objects {
             pager,
             locks: BTreeMap::new(),
             dirty: BTreeSet::new(),
+            referenced: BTreeSet::new(),
         };
         self.table.insert(id, object);
         id
@@ -192,6 +196,7 @@ impl Objects {
         if let Some(old) = object.pages.insert(index, frame) {
             object.locks.remove(&index);
             object.dirty.remove(&index);
+            object.referenced.remove(&index);
             frames.set_owner(old, None);
             frames.release(old);
         }
@@ -208,6 +213,7 @@ impl Objects {
         let Some(object) = self.table.get_mut(&id) else { return false };
         object.locks.remove(&index);
         object.dirty.remove(&index);
+        object.referenced.remove(&index);
         let Some(frame) = object.pages.remove(&index) else { return false };
         frames.set_owner(frame, None);
         frames.release(frame);
@@ -245,6 +251,20 @@ impl Objects {
                 object.dirty.insert(index);
             }
         }
+    }
+
+    /// Marks resident page `index` of `id` referenced (mapped by a fault).
+    pub fn mark_referenced(&mut self, id: ObjectId, index: PageIndex) {
+        if let Some(object) = self.table.get_mut(&id) {
+            if object.pages.contains_key(&index) {
+                object.referenced.insert(index);
+            }
+        }
+    }
+
+    /// Whether page `index` of `id` was referenced since the last call; clears the mark.
+    pub fn take_referenced(&mut self, id: ObjectId, index: PageIndex) -> bool {
+        self.table.get_mut(&id).is_some_and(|o| o.referenced.remove(&index))
     }
 
     /// Whether page `index` of `id` was written since it was provided or cleaned; clears the

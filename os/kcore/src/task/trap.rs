@@ -46,6 +46,9 @@ extern "C" fn user_trap(frame: &mut TrapFrame) {
                     pager_fault(badaddr, frame.epc);
                 }
             }
+            // No frame: pages of external objects are reclaimed (the access runs again), or
+            // there is nothing to reclaim (a signal).
+            Some(Fault::NoMemory) if crate::ipcall::reclaim(crate::ipcall::RECLAIM_BATCH) > 0 => {}
             _ => fault(cause, badaddr, frame.epc),
         }
     }

@@ -45,11 +45,12 @@ fn main(_: &[&str]) -> i32 {
         ox_ulib::println!("pagertest: place local: {}", e.name());
         return 1;
     }
-    let cases: [(&str, fn() -> Outcome); 10] = [
+    let cases: [(&str, fn() -> Outcome); 11] = [
         ("pages computed by the pager", computed),
         ("pages without data are zero-filled", unavailable),
         ("two mappings of one object share its pages", shared),
         ("lock requests clean, flush and lock; a locked page is unlocked", lock_requests),
+        ("pages replaced under memory pressure come back from their pager", replaced),
         ("a bad memory object or size is refused", bad_input),
         ("a pager that dies: SIGBUS", pager_dies),
         ("a pager that never answers: SIGBUS after the timeout", pager_silent),
@@ -71,6 +72,9 @@ enum Serve {
     Die,
     /// Never answers.
     Silent,
+    /// Computed, but a page written back is kept (as a bit: its first word must be the
+    /// complement of the computed one) and provided so afterwards.
+    Store,
 }
 
 /// The word at byte `offset` of a computed object.
@@ -82,7 +86,9 @@ fn computed_word(offset: u32) -> u32 {
 /// code says what went wrong (0: nothing).
 fn pager(object: u32, how: Serve) -> i32 {
     let mut control = 0;
-    let (mut requests, mut unlocks) = (0, 0);
+    let (mut requests, mut unlocks, mut writes, mut wrong) = (0, 0, 0, 0);
+    // The offsets of the pages written back, in order (`Serve::Store`).
+    let mut stored: Vec<u32> = Vec::new();
     // A test command's reply right and what came back, while its lock request is under way.
     let mut collecting: Option<(u32, Vec<u32>)> = None;
     loop {
@@ -108,9 +114,12 @@ fn pager(object: u32, how: Serve) -> i32 {
                             return 13;
                         }
                     }
-                    Serve::Computed | Serve::HalfUnavailable => {
-                        let data: Vec<u8> =
+                    Serve::Computed | Serve::HalfUnavailable | Serve::Store => {
+                        let mut data: Vec<u8> =
                             (0..PAGE / 4).flat_map(|i| computed_word(offset + 4 * i).to_le_bytes()).collect();
+                        if stored.contains(&offset) {
+                            data[..4].copy_from_slice(&(!computed_word(offset)).to_le_bytes());
+                        }
                         let page = Msg::new(
                             control,
                             MSG_COPY_SEND,
@@ -126,10 +135,21 @@ fn pager(object: u32, how: Serve) -> i32 {
             // A computed object has nowhere to keep what was written; while a lock request is
             // under way the test is told what came back.
             MO_DATA_WRITE => {
-                if let (Some((_, written)), Some(offset), Some(GotItem::Inline(data))) =
-                    (collecting.as_mut(), first_word(&got), got.items.get(1))
-                {
-                    written.extend([offset, u32::from_le_bytes([data[0], data[1], data[2], data[3]])]);
+                let (Some(offset), Some(GotItem::Inline(data))) = (first_word(&got), got.items.get(1)) else {
+                    return 22;
+                };
+                let first = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
+                if let Some((_, written)) = collecting.as_mut() {
+                    written.extend([offset, first]);
+                }
+                if let Serve::Store = how {
+                    writes += 1;
+                    if first != !computed_word(offset) {
+                        wrong += 1;
+                    }
+                    if let Err(at) = stored.binary_search(&offset) {
+                        stored.insert(at, offset);
+                    }
                 }
             }
             MO_DATA_UNLOCK => {
@@ -159,7 +179,7 @@ fn pager(object: u32, how: Serve) -> i32 {
                 }
             }
             TEST_COUNT => {
-                if answer(got.reply.0, &[requests, unlocks]).is_err() {
+                if answer(got.reply.0, &[requests, unlocks, writes, wrong]).is_err() {
                     return 21;
                 }
             }
@@ -176,7 +196,8 @@ const TEST_CLEAN: u32 = 0x7e57_0001;
 const TEST_FLUSH: u32 = 0x7e57_0002;
 /// The same, locking the pages against writes (nothing is written back).
 const TEST_LOCK: u32 = 0x7e57_0003;
-/// Test → pager: answered with the pages asked for and the unlocks asked, as two words.
+/// Test → pager: answered with four words: the pages asked for, the unlocks asked, the pages
+/// written back and those written back wrong (`Serve::Store`).
 const TEST_COUNT: u32 = 0x7e57_0004;
 
 /// A lock request of `words` (offset, length, flags, lock) on `control`, its completion to be
@@ -317,18 +338,56 @@ fn lock_requests() -> Outcome {
     ensure(got == computed_word(PAGE), || format!("a flushed page reads {got:#x}, not the pager's again"))?;
     ensure(read(at) == computed_word(0), || String::from("page 0 reads wrong after the flush"))?;
     let counts = command(object, TEST_COUNT)?;
-    ensure(counts == [4, 0], || format!("(pages asked, unlocks asked) {counts:?}, not [4, 0]"))?;
+    ensure(counts[..2] == [4, 0], || format!("(pages asked, unlocks asked) {counts:?}, not [4, 0]"))?;
     let locked = command(object, TEST_LOCK)?;
     ensure(locked.is_empty(), || format!("a lock sent back {locked:x?}"))?;
     ensure(read(at) == computed_word(0), || String::from("a page locked against writes cannot be read"))?;
     write(at, 5);
     ensure(read(at) == 5, || String::from("the write after the unlock did not stay"))?;
     let counts = command(object, TEST_COUNT)?;
-    ensure(counts == [4, 1], || format!("(pages asked, unlocks asked) {counts:?}, not [4, 1]"))?;
+    ensure(counts[..2] == [4, 1], || format!("(pages asked, unlocks asked) {counts:?}, not [4, 1]"))?;
     unmap(at, 3 * PAGE)?;
     let code = reap(child)?;
     ensure(code == 0, || format!("the pager: exit {code}"))?;
     ok("deallocate", port::deallocate(object))
+}
+
+/// Frames `replaced` leaves free before it maps an object larger than them.
+const PRESSURE_FREE: u32 = 600;
+/// Pages of that object beyond the free frames.
+const PRESSURE_EXCESS: u32 = 300;
+
+fn replaced() -> Outcome {
+    let node = suite::my_node()?;
+    // Anonymous memory takes all but PRESSURE_FREE frames, so that the object's pages must
+    // replace one another whatever the node's memory.
+    let free = ok("stats", sys::stats(node))?.free_frames;
+    let hog_pages = free.saturating_sub(PRESSURE_FREE);
+    let hog = ok("vm_allocate", vm::allocate(vm::Place::Anywhere(0), hog_pages.max(1) * PAGE))?;
+    for p in 0..hog_pages {
+        write(hog + p * PAGE, p);
+    }
+    let pages = ok("stats", sys::stats(node))?.free_frames + PRESSURE_EXCESS;
+    let (object, child) = start_pager(Serve::Store)?;
+    let at = ok("vm_map", port::vm_map(object, pages * PAGE))?;
+    for p in 0..pages {
+        write(at + p * PAGE, !computed_word(p * PAGE));
+    }
+    let mut bad = 0;
+    for p in 0..pages {
+        bad += u32::from(read(at + p * PAGE) != !computed_word(p * PAGE));
+        bad += u32::from(read(at + p * PAGE + 4) != computed_word(p * PAGE + 4));
+    }
+    let counts = command(object, TEST_COUNT)?;
+    unmap(at, pages * PAGE)?;
+    unmap(hog, hog_pages.max(1) * PAGE)?;
+    let code = reap(child)?;
+    ensure(code == 0, || format!("the pager: exit {code}"))?;
+    ok("deallocate", port::deallocate(object))?;
+    ensure(bad == 0, || format!("{bad} words read back wrong"))?;
+    ensure(counts[2] >= PRESSURE_EXCESS && counts[3] == 0, || {
+        format!("{} pages went back to the pager, {} of them wrong", counts[2], counts[3])
+    })
 }
 
 fn unavailable() -> Outcome {
