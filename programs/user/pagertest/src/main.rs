@@ -24,8 +24,8 @@ use alloc::vec::Vec;
 use ox_ulib::abi::open_flags::{O_CREAT, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY};
 use ox_ulib::abi::{
     Errno, Placement, Signal, WaitStatus, MO_DATA_PROVIDED, MO_DATA_REQUEST, MO_DATA_UNAVAILABLE,
-    MO_DATA_UNLOCK, MO_DATA_WRITE, MO_INIT, MO_LOCK_CLEAN, MO_LOCK_COMPLETED, MO_LOCK_FLUSH, MO_LOCK_REQUEST,
-    MO_TERMINATE, SEEK_SET, VM_PROT_WRITE,
+    MO_DATA_UNLOCK, MO_DATA_WRITE, MO_DESTROY, MO_INIT, MO_LOCK_CLEAN, MO_LOCK_COMPLETED, MO_LOCK_FLUSH,
+    MO_LOCK_REQUEST, MO_SET_ATTRIBUTES, MO_TERMINATE, SEEK_SET, VM_PROT_WRITE,
 };
 use ox_ulib::port::{
     self, Got, GotItem, Msg, SendItem, FOREVER, MSG_COPY_SEND, MSG_MAKE_SEND, MSG_MAKE_SEND_ONCE,
@@ -45,12 +45,13 @@ fn main(_: &[&str]) -> i32 {
         ox_ulib::println!("pagertest: place local: {}", e.name());
         return 1;
     }
-    let cases: [(&str, fn() -> Outcome); 11] = [
+    let cases: [(&str, fn() -> Outcome); 12] = [
         ("pages computed by the pager", computed),
         ("pages without data are zero-filled", unavailable),
         ("two mappings of one object share its pages", shared),
         ("lock requests clean, flush and lock; a locked page is unlocked", lock_requests),
         ("pages replaced under memory pressure come back from their pager", replaced),
+        ("may-cache keeps an unmapped object's pages; destroy ends it: SIGBUS", cached_then_destroyed),
         ("a bad memory object or size is refused", bad_input),
         ("a pager that dies: SIGBUS", pager_dies),
         ("a pager that never answers: SIGBUS after the timeout", pager_silent),
@@ -183,6 +184,16 @@ fn pager(object: u32, how: Serve) -> i32 {
                     return 21;
                 }
             }
+            TEST_CACHE | TEST_DESTROY => {
+                let told = if got.id == TEST_CACHE {
+                    Msg::new(control, MSG_COPY_SEND, MO_SET_ATTRIBUTES, vec![word(1)])
+                } else {
+                    Msg::new(control, MSG_COPY_SEND, MO_DESTROY, Vec::new())
+                };
+                if port::send(&told, FOREVER).is_err() || answer(got.reply.0, &[]).is_err() {
+                    return 23;
+                }
+            }
             MO_TERMINATE => return 0,
             _ => return 15,
         }
@@ -199,6 +210,12 @@ const TEST_LOCK: u32 = 0x7e57_0003;
 /// Test → pager: answered with four words: the pages asked for, the unlocks asked, the pages
 /// written back and those written back wrong (`Serve::Store`).
 const TEST_COUNT: u32 = 0x7e57_0004;
+
+/// Test → pager, with a reply right: set the object's may-cache attribute
+/// (`MO_SET_ATTRIBUTES`), then answer.
+const TEST_CACHE: u32 = 0x7e57_0005;
+/// Test → pager, with a reply right: destroy the object (`MO_DESTROY`), then answer.
+const TEST_DESTROY: u32 = 0x7e57_0006;
 
 /// A lock request of `words` (offset, length, flags, lock) on `control`, its completion to be
 /// sent to `reply` (a receive right) if any.
@@ -350,6 +367,31 @@ fn lock_requests() -> Outcome {
     let code = reap(child)?;
     ensure(code == 0, || format!("the pager: exit {code}"))?;
     ok("deallocate", port::deallocate(object))
+}
+
+fn cached_then_destroyed() -> Outcome {
+    let (object, child) = start_pager(Serve::Computed)?;
+    let at = ok("vm_map", port::vm_map(object, 2 * PAGE))?;
+    ensure(read(at) == computed_word(0), || String::from("page 0 reads wrong"))?;
+    write(at + PAGE, 77);
+    command(object, TEST_CACHE)?;
+    unmap(at, 2 * PAGE)?;
+    let again = ok("vm_map again", port::vm_map(object, 2 * PAGE))?;
+    ensure(read(again + PAGE) == 77, || String::from("the cached object lost a written page"))?;
+    let counts = command(object, TEST_COUNT)?;
+    ensure(counts[..3] == [2, 0, 0], || {
+        format!("(asked, unlocks, written back) {:?}: the object was not kept", &counts[..3])
+    })?;
+    command(object, TEST_DESTROY)?;
+    let toucher = spawn(move || i32::from(read(again) == 0))?;
+    let status = ok("wait", sys::wait(Some(toucher)))?.1;
+    unmap(again, 2 * PAGE)?;
+    let code = reap(child)?;
+    ok("deallocate", port::deallocate(object))?;
+    ensure(status == WaitStatus::Signaled(Signal::Bus), || {
+        format!("a toucher of the destroyed object ended {status:?}")
+    })?;
+    ensure(code == 0, || format!("the pager: exit {code}"))
 }
 
 /// Frames `replaced` leaves free before it maps an object larger than them.
