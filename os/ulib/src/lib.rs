@@ -27,6 +27,7 @@ pub mod counter;
 pub mod dsm;
 pub mod heap;
 pub mod io;
+pub mod mapfile;
 pub mod port;
 pub mod rt;
 pub mod signal;

@@ -33,7 +33,7 @@ use ox_ulib::port::{
 };
 use ox_ulib::suite::{self, ensure, ok, other_node, reap, refused, spawn, spawn_on, spawn_receiver, Outcome};
 use ox_ulib::sys::{self, Pid};
-use ox_ulib::vm;
+use ox_ulib::{mapfile, vm};
 
 ox_ulib::entry!(main);
 
@@ -45,7 +45,7 @@ fn main(_: &[&str]) -> i32 {
         ox_ulib::println!("pagertest: place local: {}", e.name());
         return 1;
     }
-    let cases: [(&str, fn() -> Outcome); 12] = [
+    let cases: [(&str, fn() -> Outcome); 13] = [
         ("pages computed by the pager", computed),
         ("pages without data are zero-filled", unavailable),
         ("two mappings of one object share its pages", shared),
@@ -57,6 +57,7 @@ fn main(_: &[&str]) -> i32 {
         ("a pager that never answers: SIGBUS after the timeout", pager_silent),
         ("a pager on another node", remote_pager),
         ("a mapped file: changes reach the file", mapped_file),
+        ("the system's file pager: sync, a child's changes, changes at exit", system_file_pager),
         ("nothing left: no port, name or message on either node", nothing_left),
     ];
     suite::run("pagertest", cases)
@@ -530,6 +531,79 @@ fn mapped_file() -> Outcome {
     ensure(back == content, || {
         format!("the file has {} bytes, the changes: {:?}", back.len(), back.get(8..12))
     })
+}
+
+/// The bytes of the file at `path`.
+fn file_bytes(path: &str) -> Result<Vec<u8>, String> {
+    let fd = ok("open", sys::open(path, O_RDONLY))?;
+    let bytes = ok("read", sys::read_to_end(fd))?;
+    ok("close", sys::close(fd))?;
+    Ok(bytes)
+}
+
+/// Makes the file at `path` hold `content`.
+fn make_file(path: &str, content: &[u8]) -> Outcome {
+    let fd = ok("create", sys::open(path, O_CREAT | O_TRUNC | O_WRONLY))?;
+    ok("write", sys::write_all(fd, content))?;
+    ok("close", sys::close(fd))
+}
+
+fn system_file_pager() -> Outcome {
+    let path = format!("/pagertest.map.{}", sys::getpid());
+    let mut content = vec![b'a'; 5000];
+    make_file(&path, &content)?;
+    let mapped = ok("map the file", mapfile::map(&path))?;
+    ensure(mapped.size == 5000, || format!("the mapping says {} bytes", mapped.size))?;
+    ensure(read(mapped.addr) == u32::from_le_bytes(*b"aaaa"), || {
+        String::from("the mapping does not read the file")
+    })?;
+    write(mapped.addr + 4, u32::from_le_bytes(*b"MAP!"));
+    ok("sync", mapfile::sync(&mapped))?;
+    content[4..8].copy_from_slice(b"MAP!");
+    ensure(file_bytes(&path)? == content, || String::from("read does not see the change after sync"))?;
+    // A child shares the mapping: its change is the parent's.
+    let at = mapped.addr;
+    let child = spawn(move || {
+        write(at + PAGE + 8, u32::from_le_bytes(*b"KID!"));
+        0
+    })?;
+    reap(child)?;
+    // Safety: nothing uses the region after this.
+    ok("unmap", unsafe { mapfile::unmap(&mapped) })?;
+    content[PAGE as usize + 8..PAGE as usize + 12].copy_from_slice(b"KID!");
+    ensure(file_bytes(&path)? == content, || {
+        String::from("read does not see the child's change after unmap")
+    })?;
+    // A process that ends with the file mapped: the change follows.
+    let served = path.clone();
+    let child = spawn(move || match mapfile::map(&served) {
+        Ok(mapped) => {
+            write(mapped.addr + 100, u32::from_le_bytes(*b"END!"));
+            0
+        }
+        Err(_) => 1,
+    })?;
+    ensure(reap(child)? == 0, || String::from("the child could not map the file"))?;
+    content[100..104].copy_from_slice(b"END!");
+    let mut seen = false;
+    for _ in 0..200 {
+        if file_bytes(&path)? == content {
+            seen = true;
+            break;
+        }
+        ok("sleep", sys::sleep(1))?;
+    }
+    // The pagers hold the file open until they end, just after their objects.
+    for _ in 0..200 {
+        match sys::unlink(&path) {
+            Err(Errno::Busy) => ok("sleep", sys::sleep(1))?,
+            done => {
+                ok("unlink", done)?;
+                break;
+            }
+        }
+    }
+    ensure(seen, || String::from("a change made by a process that ended did not reach the file"))
 }
 
 /// Every object ended and its pager with it: no port, name or message on this node or the
