@@ -556,16 +556,40 @@ impl AddressSpace {
 
     /// Copies `buf.len()` bytes from user address `va` into `buf`.
     pub fn copy_in(&mut self, va: u32, buf: &mut [u8]) -> Result<(), Errno> {
-        self.check(va, buf.len(), Access::Read)?;
-        let map = self.map();
-        with_vm(|vm| map.read(vm, VAddr(va), buf)).map_err(|_| Errno::Fault)
+        self.copy_in_paged(va, buf).map_err(Paged::errno)
     }
 
     /// Copies `data` to user address `va`.
     pub fn copy_out(&mut self, va: u32, data: &[u8]) -> Result<(), Errno> {
-        self.check(va, data.len(), Access::Write)?;
+        self.copy_out_paged(va, data).map_err(Paged::errno)
+    }
+
+    /// [`AddressSpace::copy_in`], telling a page its pager has to provide (or unlock) apart.
+    pub fn copy_in_paged(&mut self, va: u32, buf: &mut [u8]) -> Result<(), Paged> {
+        self.check(va, buf.len(), Access::Read).map_err(Paged::Errno)?;
         let map = self.map();
-        with_vm(|vm| map.write(vm, VAddr(va), data)).map_err(|_| Errno::Fault)
+        with_vm(|vm| map.read(vm, VAddr(va), buf)).map_err(|e| Paged::of(e, Access::Read))
+    }
+
+    /// [`AddressSpace::copy_out`], telling a page its pager has to provide (or unlock) apart.
+    pub fn copy_out_paged(&mut self, va: u32, data: &[u8]) -> Result<(), Paged> {
+        self.check(va, data.len(), Access::Write).map_err(Paged::Errno)?;
+        let map = self.map();
+        with_vm(|vm| map.write(vm, VAddr(va), data)).map_err(|e| Paged::of(e, Access::Write))
+    }
+
+    /// Makes every page of `va..va + len` resident and mapped for `access` (as the copies
+    /// would), telling a page its pager has to provide (or unlock) apart.
+    pub fn prefault(&mut self, va: u32, len: usize, access: Access) -> Result<(), Paged> {
+        self.check(va, len, access).map_err(Paged::Errno)?;
+        let map = self.map();
+        let end = va as u64 + len as u64;
+        let mut page = u64::from(page_down(va));
+        while page < end {
+            with_vm(|vm| map.fault(vm, VAddr(page as u32), access.vm())).map_err(|e| Paged::of(e, access))?;
+            page += u64::from(FRAME_SIZE);
+        }
+        Ok(())
     }
 
     /// The child's address space for `fork` (ASID `asid`): every region inherited by copy,
@@ -666,6 +690,34 @@ impl AddressSpace {
         let (copy, read) = result?;
         captured.0 = Some(copy);
         read
+    }
+}
+
+/// Why a copy between the kernel and a process stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Paged {
+    /// Page `index` of external object `object` is with its pager, for `access`: the copy
+    /// goes again once [`page_in`](crate::ipcall::page_in) has it.
+    Wait(ObjectId, u32, Access),
+    /// A bad address or no memory.
+    Errno(Errno),
+}
+
+impl Paged {
+    fn of(e: FaultError, access: Access) -> Paged {
+        match e {
+            FaultError::PagerRequest { object, index } => Paged::Wait(object, index.0, access),
+            FaultError::OutOfFrames => Paged::Errno(Errno::NoMem),
+            _ => Paged::Errno(Errno::Fault),
+        }
+    }
+
+    /// The errno of a copy that does not wait for pagers: `EFAULT` for a pager's page.
+    pub fn errno(self) -> Errno {
+        match self {
+            Paged::Wait(..) => Errno::Fault,
+            Paged::Errno(e) => e,
+        }
     }
 }
 

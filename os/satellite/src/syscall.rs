@@ -26,7 +26,7 @@ use alloc::vec::Vec;
 
 use ox_abi::{Errno, Syscall};
 use ox_kcore::arch::{self, TrapFrame};
-use ox_kcore::task::proc::table;
+use ox_kcore::task::proc::{self as kproc, table};
 use ox_kcore::task::signal::interrupted;
 use ox_kcore::vm::Access;
 use ox_proto::calls::Home;
@@ -85,13 +85,16 @@ fn forward(call: Syscall, transfer: Transfer, args: [u32; ox_abi::MAX_ARGS]) -> 
     if let Some(input) = transfer.input {
         let (ptr, len) = input.resolve(&args);
         data = vec![0; len];
-        table().current().space().copy_in(ptr, &mut data)?;
+        kproc::copy_in(ptr, &mut data)?;
     }
     // The whole output buffer is checked, as the central checks a local caller's, and a
     // streamed output may fill all of it; a reply's own data is at most one message's.
     let output = transfer.output.map(|out| out.whole(&args)).filter(|(ptr, _)| *ptr != 0);
     if let Some((ptr, len)) = output {
         table().current().space().check(ptr, len, Access::Write)?;
+        // Pages a pager provides are brought in now: the pieces below are copied while the
+        // reply is awaited.
+        kproc::prefault(ptr, len, Access::Write)?;
     }
     // Output that comes ahead of the reply (a streamed `read`) goes into the buffer as it
     // comes; a piece that does not fit the buffer is the central's mistake, and dropped.
@@ -111,7 +114,7 @@ fn forward(call: Syscall, transfer: Transfer, args: [u32; ox_abi::MAX_ARGS]) -> 
     }
     if let (Ok(_), Some((ptr, len))) = (reply.result, output) {
         let n = reply.data.len().min(len);
-        table().current().space().copy_out(ptr, &reply.data[..n])?;
+        kproc::copy_out(ptr, &reply.data[..n])?;
     }
     reply.result
 }
@@ -146,7 +149,7 @@ fn ask_with_output(
 /// process continues in the image the stub sent (`frame` replaced, the old space freed) with
 /// argc as the result.
 fn exec(frame: &mut TrapFrame, a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
-    let copy_in = |va: u32, buf: &mut [u8]| table().current().space().copy_in(va, buf);
+    let copy_in = |va: u32, buf: &mut [u8]| kproc::copy_in(va, buf);
     let (name, args) = marshal::exec_args(copy_in, a)?;
     let pid = table().current().pid;
     let reply = ask(Syscall::Exec, a, marshal::exec_data(&name, &args));

@@ -27,6 +27,7 @@ use crate::global::{Global, GlobalGuard};
 use crate::signal::Signals;
 use crate::task::chan::Chan;
 use crate::vm::AddressSpace;
+use crate::vm::Paged;
 
 /// A process id (system-wide: the central gives them, also to satellites' processes).
 pub type Pid = u32;
@@ -347,13 +348,43 @@ pub fn controlled(pid: Pid) -> Result<Pid, Errno> {
 }
 
 /// Copies `buf.len()` bytes from the current process's address `va` (`EFAULT` for a bad one).
+/// A page an external pager has to provide is waited for (docs/pagers.md), so the caller must
+/// hold no lock.
 pub fn copy_in(va: u32, buf: &mut [u8]) -> Result<(), Errno> {
-    table().current().space().copy_in(va, buf)
+    paged(|space| space.copy_in_paged(va, buf))
 }
 
-/// Copies `data` to the current process's address `va` (`EFAULT` for a bad one).
+/// Copies `data` to the current process's address `va` (`EFAULT` for a bad one), waiting for
+/// pagers as [`copy_in`] does.
 pub fn copy_out(va: u32, data: &[u8]) -> Result<(), Errno> {
-    table().current().space().copy_out(va, data)
+    paged(|space| space.copy_out_paged(va, data))
+}
+
+/// Makes the current process's pages of `va..va + len` resident for `access`, waiting for
+/// pagers as [`copy_in`] does: a copy right after will not need them.
+pub fn prefault(va: u32, len: usize, access: crate::vm::Access) -> Result<(), Errno> {
+    paged(|space| space.prefault(va, len, access))
+}
+
+/// Runs `copy` on the current process's space until it is done or fails for good: a page its
+/// pager has to provide is asked for and waited for (`EFAULT` if the pager is dead or too
+/// slow, `EINTR` if a signal comes first).
+fn paged(mut copy: impl FnMut(&mut crate::vm::AddressSpace) -> Result<(), Paged>) -> Result<(), Errno> {
+    loop {
+        let result = copy(table().current().space());
+        match result {
+            Ok(()) => return Ok(()),
+            Err(Paged::Errno(e)) => return Err(e),
+            Err(Paged::Wait(object, index, access)) => {
+                if !crate::ipcall::page_in(object, index, access) {
+                    return Err(Errno::Fault);
+                }
+                if crate::task::signal::interrupted() {
+                    return Err(Errno::Intr);
+                }
+            }
+        }
+    }
 }
 
 /// The current process's pid and name, for messages.

@@ -57,7 +57,10 @@ fn main(_: &[&str]) -> i32 {
         ("a pager that never answers: SIGBUS after the timeout", pager_silent),
         ("a pager on another node", remote_pager),
         ("a mapped file: changes reach the file", mapped_file),
-        ("the system's file pager: sync, a child's changes, changes at exit", system_file_pager),
+        (
+            "the system's file pager: sync, a child's changes, changes at exit, system calls on it",
+            system_file_pager,
+        ),
         ("nothing left: no port, name or message on either node", nothing_left),
     ];
     suite::run("pagertest", cases)
@@ -593,6 +596,28 @@ fn system_file_pager() -> Outcome {
         }
         ok("sleep", sys::sleep(1))?;
     }
+    // System calls given pages of the mapping not touched yet wait for the pager.
+    let mapped = ok("map the file again", mapfile::map(&path))?;
+    let copy = format!("{path}.copy");
+    let fd = ok("create", sys::open(&copy, O_CREAT | O_TRUNC | O_RDWR))?;
+    // Safety: the region is mapped and 5000 bytes long.
+    let region = unsafe { core::slice::from_raw_parts((mapped.addr + PAGE) as *const u8, 904) };
+    let wrote = sys::write_all(fd, region);
+    ok("lseek", sys::lseek(fd, 0, SEEK_SET))?;
+    // Safety: as above, and nothing else refers to these bytes.
+    let into = unsafe { core::slice::from_raw_parts_mut((mapped.addr + 2000) as *mut u8, 16) };
+    let read_in = sys::read(fd, into);
+    ok("close", sys::close(fd))?;
+    ok("unlink", sys::unlink(&copy))?;
+    ok("write from an untouched page of the mapping", wrote)?;
+    ensure(read_in == Ok(16), || format!("read into the mapping: {read_in:?}"))?;
+    // Safety: nothing uses the region after this.
+    ok("unmap", unsafe { mapfile::unmap(&mapped) })?;
+    let expected_copy = content[PAGE as usize..PAGE as usize + 16].to_vec();
+    content[2000..2016].copy_from_slice(&expected_copy);
+    ensure(file_bytes(&path)? == content, || {
+        String::from("read or write through an untouched mapping went wrong")
+    })?;
     // The pagers hold the file open until they end, just after their objects.
     for _ in 0..200 {
         match sys::unlink(&path) {
