@@ -201,6 +201,9 @@ pub struct Net {
     next_pager: u32,
     /// The page-replacement clock's hand: the external object and page it points at.
     hand: (u32, u32),
+    /// Send-once proxies holding a message that waits behind the messages of the send proxy
+    /// to the same port (its home, and the proxy's key).
+    deferred: Vec<(PortRef, u64)>,
     /// Keys of ports with work.
     work: VecDeque<u64>,
     /// What to send: (to node, op), in order.
@@ -231,6 +234,7 @@ impl Net {
             pagers: VecMap::new(),
             next_pager: 1,
             hand: (0, 0),
+            deferred: Vec::new(),
             work: VecDeque::new(),
             out: Vec::new(),
             settling: false,
@@ -349,6 +353,19 @@ impl Net {
                 self.work.push_back(key);
             }
             Role::Once(home) => {
+                // Messages to one port leave in the order they were sent, whatever right they
+                // use: a message on a send-once right waits until the send proxy to the same
+                // port has sent and delivered what it holds (a pager's MO_LOCK_COMPLETED
+                // after its MO_DATA_WRITEs).
+                let behind = self.proxies.get(&home).is_some_and(|&(proxy, inflight)| {
+                    inflight || ipc.next_size(NET, proxy, 0, |_| 0, 0).is_ok_and(|next| next.is_some())
+                });
+                if behind {
+                    if !self.deferred.contains(&(home, key)) {
+                        self.deferred.push((home, key));
+                    }
+                    return true;
+                }
                 let Some(received) = take(ipc, name, woken) else { return true };
                 let dest = NetRight { kind: NetKind::SendOnce, port: home };
                 self.forward(ipc, dest, received, woken);
@@ -514,6 +531,7 @@ impl Net {
                         self.work.push_back(key);
                     }
                 }
+                self.release_deferred(port);
             }
             NetOp::AddRef { port, holder } => match self.exports.get_mut(&port.id) {
                 Some(export) if port.node == self.me && !export.once => {
@@ -592,9 +610,17 @@ impl Net {
         self.room.retain(|_, e| *e != id);
     }
 
+    /// The send-once messages to `port` that waited behind its send proxy try again.
+    fn release_deferred(&mut self, port: PortRef) {
+        let (ready, rest): (Vec<_>, Vec<_>) = self.deferred.drain(..).partition(|(home, _)| *home == port);
+        self.deferred = rest;
+        self.work.extend(ready.into_iter().map(|(_, key)| key));
+    }
+
     /// The proxy for `port` dies: the rights to it here become dead names (and the names
     /// registered for it are forgotten: the service's right was the proxy's name).
     fn drop_proxy(&mut self, ipc: &mut Ipc<Captured>, port: PortRef, woken: &mut Vec<u64>) {
+        self.release_deferred(port);
         let Some((name, _)) = self.proxies.remove(&port) else { return };
         self.port_gone(ipc, name, woken);
     }
@@ -1192,15 +1218,16 @@ impl Net {
 
     /// Page replacement: frees up to `want` frames holding pages of external objects, chosen by
     /// a second-chance clock over every resident page of every external object of the node (in
-    /// the order of object and page, the hand going on from where it stopped): a page
+    /// the order the objects were made and of their pages, the hand going on from where it
+    /// stopped): a page
     /// referenced since the hand last passed loses its mark and its mappings (so the next access
     /// marks it again) and is passed over; one not referenced is evicted — sent back to its pager
     /// first if written (`MO_DATA_WRITE`), then freed, so the next access asks the pager again.
     /// Two turns of the hand at most. How many frames it freed.
     pub fn reclaim(&mut self, ipc: &mut Ipc<Captured>, want: u32, woken: &mut Vec<u64>) -> u32 {
         let me = self.me;
-        let mut ids: Vec<u32> = self.pagers.keys().copied().collect();
-        ids.sort_unstable();
+        // The objects in the order they were made (their ids grow; the hand compares them).
+        let ids: Vec<u32> = self.pagers.keys().copied().collect();
         let mut pages: Vec<(u32, u32)> = Vec::new();
         for &id in &ids {
             if let Some(external) = self.pagers.get(&id) {

@@ -582,6 +582,9 @@ impl AddressSpace {
     /// would), telling a page its pager has to provide (or unlock) apart.
     pub fn prefault(&mut self, va: u32, len: usize, access: Access) -> Result<(), Paged> {
         self.check(va, len, access).map_err(Paged::Errno)?;
+        if len == 0 {
+            return Ok(());
+        }
         let map = self.map();
         let end = va as u64 + len as u64;
         let mut page = u64::from(page_down(va));
