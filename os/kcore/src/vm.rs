@@ -588,8 +588,13 @@ impl AddressSpace {
         let map = self.map();
         let end = va as u64 + len as u64;
         let mut page = u64::from(page_down(va));
+        let needed = access.vm().prot();
         while page < end {
-            with_vm(|vm| map.fault(vm, VAddr(page as u32), access.vm())).map_err(|e| Paged::of(e, access))?;
+            let va = VAddr(page as u32);
+            // A page mapped for the access already is resident: no fault needed.
+            if !map.pmap().extract(va).is_some_and(|(_, prot)| prot.contains(needed)) {
+                with_vm(|vm| map.fault(vm, va, access.vm())).map_err(|e| Paged::of(e, access))?;
+            }
             page += u64::from(FRAME_SIZE);
         }
         Ok(())
