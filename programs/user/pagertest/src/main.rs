@@ -45,7 +45,7 @@ fn main(_: &[&str]) -> i32 {
         ox_ulib::println!("pagertest: place local: {}", e.name());
         return 1;
     }
-    let cases: [(&str, fn() -> Outcome); 13] = [
+    let cases: [(&str, fn() -> Outcome); 14] = [
         ("pages computed by the pager", computed),
         ("pages without data are zero-filled", unavailable),
         ("two mappings of one object share its pages", shared),
@@ -61,6 +61,7 @@ fn main(_: &[&str]) -> i32 {
             "the system's file pager: sync, a child's changes, changes at exit, system calls on it",
             system_file_pager,
         ),
+        ("no frame leaks: objects ended, a pager dead, an object destroyed", no_frame_leaks),
         ("nothing left: no port, name or message on either node", nothing_left),
     ];
     suite::run("pagertest", cases)
@@ -629,6 +630,33 @@ fn system_file_pager() -> Outcome {
         }
     }
     ensure(seen, || String::from("a change made by a process that ended did not reach the file"))
+}
+
+/// The node's free frames once the objects of ended cases have gone (each ends at a tick).
+fn settled_free_frames(node: u32) -> Result<u32, String> {
+    let mut free = ok("stats", sys::stats(node))?.free_frames;
+    for _ in 0..20 {
+        ok("sleep", sys::sleep(1))?;
+        let now = ok("stats", sys::stats(node))?.free_frames;
+        if now == free {
+            break;
+        }
+        free = now;
+    }
+    Ok(free)
+}
+
+fn no_frame_leaks() -> Outcome {
+    let node = suite::my_node()?;
+    let before = settled_free_frames(node)?;
+    let child = spawn(|| {
+        let cases: [fn() -> Outcome; 3] = [computed, pager_dies, cached_then_destroyed];
+        i32::from(cases.into_iter().any(|case| case().is_err()))
+    })?;
+    let code = reap(child)?;
+    ensure(code == 0, || String::from("a case failed in the child"))?;
+    let after = settled_free_frames(node)?;
+    ensure(after == before, || format!("{before} frames free before, {after} after"))
 }
 
 /// Every object ended and its pager with it: no port, name or message on this node or the
