@@ -117,6 +117,20 @@ impl External {
         vm::external_refs(self.object, id) <= 1 && (self.dead || !self.may_cache)
     }
 
+    /// Sends page `index` back to the pager (`MO_DATA_WRITE`, past its queue's limit: a
+    /// written page is never lost) from node `me`, unless the pager is dead.
+    fn write_back(&mut self, ipc: &mut Ipc<Captured>, index: u32, me: u32, woken: &mut Vec<u64>) {
+        if self.dead {
+            return;
+        }
+        let data = vm::read_page(self.object, index).unwrap_or_default();
+        let write = self.to_pager(MO_DATA_WRITE, vec![inline(&[index * 4096, me]), Item::Inline(data)]);
+        match ipc.send_always(NET, write) {
+            Ok(w) => woken.extend(w.keys),
+            Err(_) => self.dead = true,
+        }
+    }
+
     /// A message to the pager on the memory object's port.
     fn to_pager(&self, id: u32, items: Vec<Item<Captured>>) -> Message<Captured> {
         Message { header: Header { dest: (self.memory, Disposition::CopySend), reply: None, id }, items }
@@ -1254,14 +1268,8 @@ impl Net {
             if vm::take_referenced(object, index) {
                 continue;
             }
-            if vm::take_dirty(object, index) && !external.dead {
-                let data = vm::read_page(object, index).unwrap_or_default();
-                let write =
-                    external.to_pager(MO_DATA_WRITE, vec![inline(&[index * 4096, me]), Item::Inline(data)]);
-                match ipc.send_always(NET, write) {
-                    Ok(w) => woken.extend(w.keys),
-                    Err(_) => external.dead = true,
-                }
+            if vm::take_dirty(object, index) {
+                external.write_back(ipc, index, me, woken);
             }
             if vm::flush_page(object, index) {
                 freed += 1;
@@ -1303,13 +1311,7 @@ impl Net {
                 if !ipc.has_room(NET, external.memory).unwrap_or(false) {
                     break;
                 }
-                let data = vm::read_page(object, index).unwrap_or_default();
-                let write =
-                    external.to_pager(MO_DATA_WRITE, vec![inline(&[index * 4096, me]), Item::Inline(data)]);
-                match ipc.send(NET, write) {
-                    Ok(w) => woken.extend(w.keys),
-                    Err(_) => external.dead = true,
-                }
+                external.write_back(ipc, index, me, woken);
                 left.remove(0);
             }
             if !external.dead && !left.is_empty() {
@@ -1499,14 +1501,8 @@ fn lock_request(
         if !vm::resident(object, index) {
             continue;
         }
-        if (clean || flush) && vm::take_dirty(object, index) && !external.dead {
-            let data = vm::read_page(object, index).unwrap_or_default();
-            let write =
-                external.to_pager(MO_DATA_WRITE, vec![inline(&[index * 4096, me]), Item::Inline(data)]);
-            match ipc.send_always(NET, write) {
-                Ok(w) => woken.extend(w.keys),
-                Err(_) => external.dead = true,
-            }
+        if (clean || flush) && vm::take_dirty(object, index) {
+            external.write_back(ipc, index, me, woken);
         }
         let woke = if flush {
             vm::flush_page(object, index);
