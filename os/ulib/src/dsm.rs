@@ -32,9 +32,13 @@ use crate::port::{
     self, Got, GotItem, Msg, SendItem, FOREVER, MSG_COPY_SEND, MSG_MAKE_SEND, MSG_MAKE_SEND_ONCE,
     PORT_RIGHT_SEND,
 };
+use crate::sys;
 
 /// Bytes of a page.
 const PAGE: usize = 4096;
+
+/// How often, in ticks, a server waiting for a node's lock completion checks the node lives.
+const DEAD_CHECK_TICKS: u32 = 100;
 
 /// To the server: end once no kernel maps the region any more.
 pub const DSM_QUIT: u32 = 0x4453_4d01;
@@ -117,7 +121,16 @@ pub fn serve(object: u32, name: &str, pages: u32) -> Result<Stats, Errno> {
         if quitting && server.kernels.is_empty() {
             return Ok(server.stats);
         }
-        let got = port::receive(object, FOREVER)?;
+        // While a lock request waits for a node, the node's death is looked for now and then:
+        // a dead satellite never answers, nor ends the object.
+        let waiting = server.pages.iter().any(|p| !p.waiting.is_empty());
+        let got = match port::receive(object, if waiting { DEAD_CHECK_TICKS } else { FOREVER }) {
+            Err(Errno::TimedOut) => {
+                server.check_nodes();
+                continue;
+            }
+            got => got?,
+        };
         match got.id {
             DSM_QUIT => quitting = true,
             DSM_STATS => {
@@ -246,22 +259,37 @@ impl Server {
             }
             MO_TERMINATE => {
                 let Some(w) = words(items.first(), 1) else { return };
-                let node = w[0];
-                self.count(node);
-                if let Some(at) = self.kernels.iter().position(|(n, _)| *n == node) {
-                    let _ = port::deallocate(self.kernels[at].1);
-                    self.kernels.swap_remove(at);
-                }
-                for index in 0..self.pages.len() {
-                    let page = &mut self.pages[index];
-                    page.readers.retain(|n| *n != node);
-                    if page.writer == Some(node) {
-                        page.writer = None;
-                    }
-                    self.completed(index, node);
-                }
+                self.count(w[0]);
+                self.gone(w[0]);
             }
             _ => {}
+        }
+    }
+
+    /// The kernel of `node` ended the object (its written pages came before), or the node is
+    /// dead (a page only it held written is lost: the master copy is the last one seen).
+    fn gone(&mut self, node: u32) {
+        if let Some(at) = self.kernels.iter().position(|(n, _)| *n == node) {
+            let _ = port::deallocate(self.kernels[at].1);
+            self.kernels.swap_remove(at);
+        }
+        for index in 0..self.pages.len() {
+            let page = &mut self.pages[index];
+            page.readers.retain(|n| *n != node);
+            if page.writer == Some(node) {
+                page.writer = None;
+            }
+            self.completed(index, node);
+        }
+    }
+
+    /// Forgets the kernels of nodes that are dead (`EHOSTDOWN`).
+    fn check_nodes(&mut self) {
+        let nodes: Vec<u32> = self.kernels.iter().map(|(n, _)| *n).filter(|n| *n != self.me).collect();
+        for node in nodes {
+            if sys::stats(node).err() == Some(Errno::HostDown) {
+                self.gone(node);
+            }
         }
     }
 
@@ -301,7 +329,10 @@ impl Server {
             let mut waiting = Vec::new();
             for node in holders {
                 self.stats.lock_requests += 1;
-                if self.tell(node, MO_LOCK_REQUEST, vec![inline(&[offset, PAGE as u32, flags, lock])], true) {
+                self.tell(node, MO_LOCK_REQUEST, vec![inline(&[offset, PAGE as u32, flags, lock])], true);
+                // A kernel that ended the object meanwhile cannot answer, but its written pages
+                // and then its `MO_TERMINATE` are on their way: that completes it.
+                if self.kernels.iter().any(|(n, _)| *n == node) {
                     waiting.push(node);
                 }
             }
