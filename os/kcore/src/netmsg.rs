@@ -215,9 +215,9 @@ pub struct Net {
     next_pager: u32,
     /// The page-replacement clock's hand: the external object and page it points at.
     hand: (u32, u32),
-    /// Send-once proxies holding a message that waits behind the messages of the send proxy
-    /// to the same port (its home, and the proxy's key).
-    deferred: Vec<(PortRef, u64)>,
+    /// The service's own messages held until the send proxy for a port elsewhere has sent and
+    /// delivered what it holds (that port, and the message).
+    held: Vec<(PortRef, Message<Captured>)>,
     /// Keys of ports with work.
     work: VecDeque<u64>,
     /// What to send: (to node, op), in order.
@@ -248,7 +248,7 @@ impl Net {
             pagers: VecMap::new(),
             next_pager: 1,
             hand: (0, 0),
-            deferred: Vec::new(),
+            held: Vec::new(),
             work: VecDeque::new(),
             out: Vec::new(),
             settling: false,
@@ -367,19 +367,6 @@ impl Net {
                 self.work.push_back(key);
             }
             Role::Once(home) => {
-                // Messages to one port leave in the order they were sent, whatever right they
-                // use: a message on a send-once right waits until the send proxy to the same
-                // port has sent and delivered what it holds (a pager's MO_LOCK_COMPLETED
-                // after its MO_DATA_WRITEs).
-                let behind = self.proxies.get(&home).is_some_and(|&(proxy, inflight)| {
-                    inflight || ipc.next_size(NET, proxy, 0, |_| 0, 0).is_ok_and(|next| next.is_some())
-                });
-                if behind {
-                    if !self.deferred.contains(&(home, key)) {
-                        self.deferred.push((home, key));
-                    }
-                    return true;
-                }
                 let Some(received) = take(ipc, name, woken) else { return true };
                 let dest = NetRight { kind: NetKind::SendOnce, port: home };
                 self.forward(ipc, dest, received, woken);
@@ -545,7 +532,7 @@ impl Net {
                         self.work.push_back(key);
                     }
                 }
-                self.release_deferred(port);
+                self.release_held(ipc, port, woken);
             }
             NetOp::AddRef { port, holder } => match self.exports.get_mut(&port.id) {
                 Some(export) if port.node == self.me && !export.once => {
@@ -624,18 +611,58 @@ impl Net {
         self.room.retain(|_, e| *e != id);
     }
 
-    /// The send-once messages to `port` that waited behind its send proxy try again.
-    fn release_deferred(&mut self, port: PortRef) {
-        let (ready, rest): (Vec<_>, Vec<_>) = self.deferred.drain(..).partition(|(home, _)| *home == port);
-        self.deferred = rest;
-        self.work.extend(ready.into_iter().map(|(_, key)| key));
+    /// Sends `message` (the service's own) once the send proxy of the service's right `after`
+    /// has sent and delivered every message it holds — at once if `after` is a right to a port
+    /// of this node, or its proxy is idle. Messages on different rights travel independently
+    /// (a proxy per right), so this is how the service keeps one after another: a kernel's
+    /// `MO_LOCK_COMPLETED`, on the pager's reply right, after its `MO_DATA_WRITE`s on the
+    /// memory object's send right.
+    fn send_after(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        after: Name,
+        message: Message<Captured>,
+        woken: &mut Vec<u64>,
+    ) {
+        let proxy = ipc.port_key(NET, after).ok().and_then(|key| match self.roles.get(&key) {
+            Some(&(_, Role::Proxy(home))) => Some(home),
+            _ => None,
+        });
+        let busy =
+            proxy.and_then(|home| self.proxies.get(&home).map(|&(name, inflight)| (home, name, inflight)));
+        match busy {
+            Some((home, name, inflight))
+                if inflight || ipc.next_size(NET, name, 0, |_| 0, 0).is_ok_and(|next| next.is_some()) =>
+            {
+                self.held.push((home, message));
+            }
+            _ => send_or_drop(ipc, message, woken),
+        }
+    }
+
+    /// The messages held behind the proxy for `port` go, once it has nothing in flight or
+    /// queued (or is gone).
+    fn release_held(&mut self, ipc: &mut Ipc<Captured>, port: PortRef, woken: &mut Vec<u64>) {
+        if !self.held.iter().any(|(home, _)| *home == port) {
+            return;
+        }
+        if let Some(&(name, inflight)) = self.proxies.get(&port) {
+            if inflight || ipc.next_size(NET, name, 0, |_| 0, 0).is_ok_and(|next| next.is_some()) {
+                return;
+            }
+        }
+        let (ready, rest): (Vec<_>, Vec<_>) = self.held.drain(..).partition(|(home, _)| *home == port);
+        self.held = rest;
+        for (_, message) in ready {
+            send_or_drop(ipc, message, woken);
+        }
     }
 
     /// The proxy for `port` dies: the rights to it here become dead names (and the names
     /// registered for it are forgotten: the service's right was the proxy's name).
     fn drop_proxy(&mut self, ipc: &mut Ipc<Captured>, port: PortRef, woken: &mut Vec<u64>) {
-        self.release_deferred(port);
         let Some((name, _)) = self.proxies.remove(&port) else { return };
+        self.release_held(ipc, port, woken);
         self.port_gone(ipc, name, woken);
     }
 
@@ -1140,6 +1167,8 @@ impl Net {
             // A frame for the page: replace another.
             self.reclaim(ipc, 1, woken);
         }
+        // The lock request's completion, sent after the pages it sent back.
+        let mut completion = None;
         let served = match self.pagers.get_mut(&id) {
             None => false,
             Some(external) => {
@@ -1189,10 +1218,7 @@ impl Net {
                                     let header =
                                         Header { dest: (reply, how), reply: None, id: MO_LOCK_COMPLETED };
                                     let done = Message { header, items: vec![inline(&[w[0], w[1], me])] };
-                                    match ipc.send_always(NET, done) {
-                                        Ok(w) => woken.extend(w.keys),
-                                        Err(_) => drop_right(ipc, reply, kind, woken),
-                                    }
+                                    completion = Some((external.memory, done));
                                 }
                                 true
                             }
@@ -1226,6 +1252,9 @@ impl Net {
         };
         if !served {
             self.dropped = self.dropped.wrapping_add(1);
+        }
+        if let Some((memory, done)) = completion {
+            self.send_after(ipc, memory, done, woken);
         }
         release_received(ipc, received, woken);
     }
@@ -1516,6 +1545,19 @@ fn lock_request(
             external.requested.retain(|(i, _)| *i != index);
             woken.push(KEY_PAGER | u64::from(id));
         }
+    }
+}
+
+/// Sends the service's own `message` past the queue limit; refused (its port is gone), the
+/// right it was to move is dropped.
+fn send_or_drop(ipc: &mut Ipc<Captured>, message: Message<Captured>, woken: &mut Vec<u64>) {
+    let (dest, how) = message.header.dest;
+    match ipc.send_always(NET, message) {
+        Ok(w) => woken.extend(w.keys),
+        Err(_) if matches!(how, Disposition::MoveSend | Disposition::MoveSendOnce) => {
+            keep(woken, ipc.deallocate(NET, dest));
+        }
+        Err(_) => {}
     }
 }
 
