@@ -32,6 +32,20 @@ impl std::fmt::Display for MapError {
 
 impl std::error::Error for MapError {}
 
+/// What a write reached, for the CPU to know whether it may carry on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// RAM holding no decoded code.
+    Ram,
+    /// RAM in this fetchable frame, which holds decoded code.
+    Code(usize),
+    /// A device or interrupt controller register: interrupt state may have changed.
+    Register,
+    /// A device's data buffer ([`Device::write_is_inert`]): nothing the run loop looks at
+    /// changed.
+    Buffer,
+}
+
 /// A device attached at `base..base + DEVICE_SIZE`.
 struct Mapped {
     base: u32,
@@ -299,20 +313,23 @@ impl Bus {
         mapped.device.read(offset, now).map_err(|_| BusFault)
     }
 
-    /// Writes the low `size` (1, 2 or 4) bytes of `value` at `pa`. Returns the fetchable frame
-    /// written if it holds decoded code, so the caller can drop that code.
-    pub fn write(&mut self, pa: u32, size: u32, value: u32, now: Time) -> Result<Option<usize>, BusFault> {
+    /// Writes the low `size` (1, 2 or 4) bytes of `value` at `pa`. Returns what it reached: a
+    /// frame holding decoded code (the caller drops that code), or a register whose write may
+    /// change interrupt state.
+    pub fn write(&mut self, pa: u32, size: u32, value: u32, now: Time) -> Result<Written, BusFault> {
         if let Some(off) = self.ram_offset(pa, size) {
             write_le(&mut self.ram[off..], size, value);
             self.mark_written(off, size as usize);
             let frame = off >> PAGE_SHIFT;
-            return Ok(self.code_frames[frame].then_some(frame));
+            return Ok(if self.code_frames[frame] { Written::Code(frame) } else { Written::Ram });
         }
         if let Some(offset) = Bus::in_intc(pa, size)? {
-            return self.intc.write(offset, value).map(|_| None).map_err(|_| BusFault);
+            return self.intc.write(offset, value).map(|_| Written::Register).map_err(|_| BusFault);
         }
         let (mapped, offset) = self.device_at(pa, size)?;
-        mapped.device.write(offset, value, now).map(|_| None).map_err(|_| BusFault)
+        let inert = mapped.device.write_is_inert(offset);
+        mapped.device.write(offset, value, now).map_err(|_| BusFault)?;
+        Ok(if inert { Written::Buffer } else { Written::Register })
     }
 
     /// Copies physical memory (RAM or ROM only, no devices) into `buf`, for loaders and the
@@ -394,9 +411,10 @@ pub fn write_le(bytes: &mut [u8], size: u32, value: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::devices::link::LinkPort;
     use crate::devices::power::Power;
     use crate::devices::timer::Timer;
-    use ox32::memmap::{POWER_BASE, TIMER_BASE};
+    use ox32::memmap::{LINK_BASE, POWER_BASE, TIMER_BASE};
 
     #[test]
     fn routes_ram_rom_and_devices() {
@@ -428,6 +446,18 @@ mod tests {
         assert_eq!(bus.read(RAM_BASE + 0x1ffc, 4, 0), Ok(0), "inside it");
         assert_eq!(bus.read(RAM_BASE + 0x3000, 4, 0), Ok(0xffff_ffff), "after it");
         assert_eq!(bus.zero(RAM_BASE + 0xfffc, 8), Err(BusFault), "past the end of RAM");
+    }
+
+    #[test]
+    fn a_write_says_what_it_reached() {
+        let mut bus = Bus::new(0x10000);
+        bus.insert(LINK_BASE, Some(8), Box::new(LinkPort::new(64))).unwrap();
+        assert_eq!(bus.write(RAM_BASE, 4, 1, 0), Ok(Written::Ram));
+        bus.set_code(0, true);
+        assert_eq!(bus.write(RAM_BASE + 4, 2, 1, 0), Ok(Written::Code(0)));
+        assert_eq!(bus.write(LINK_BASE + 0x400, 4, 1, 0), Ok(Written::Buffer), "a transmit buffer");
+        assert_eq!(bus.write(LINK_BASE + 0x004, 4, 1, 0), Ok(Written::Register), "CTRL");
+        assert_eq!(bus.write(INTC_BASE + 4, 4, 1, 0), Ok(Written::Register), "the interrupt controller");
     }
 
     #[test]

@@ -257,6 +257,11 @@ impl Device for LinkPort {
         Ok(())
     }
 
+    fn write_is_inert(&self, offset: u32) -> bool {
+        // The transmit buffer: only `TX_SEND` sends what it holds.
+        self.in_buffer(offset, TX_BUF).is_some()
+    }
+
     fn irq(&self, _now: Time) -> bool {
         (self.ctrl & CTRL_RX_IE != 0 && !self.inbox.is_empty())
             || (self.ctrl & CTRL_TX_IE != 0 && self.tx_ready())
@@ -284,6 +289,9 @@ mod tests {
         assert_eq!(port.write(TX_SEND, 0, 0), Err(DeviceFault), "empty frame");
         assert_eq!(port.write(TX_SEND, 65, 0), Err(DeviceFault), "over the MTU");
         assert_eq!(port.write(TX_BUF + 64, 0, 0), Err(DeviceFault), "past the buffer");
+        assert!(port.write_is_inert(TX_BUF) && port.write_is_inert(TX_BUF + 60));
+        assert!(!port.write_is_inert(TX_SEND) && !port.write_is_inert(CTRL) && !port.write_is_inert(RX_POP));
+        assert!(!port.write_is_inert(TX_BUF + 64), "past the buffer: a fault, which the CPU must see");
     }
 
     #[test]

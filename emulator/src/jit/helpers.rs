@@ -190,7 +190,7 @@ pub(crate) extern "sysv64" fn store(ctx: *mut Ctx, va: u32, size: u32, value: u3
     // Safety: as in `load`.
     let (cpu, bus) = unsafe { (&mut *ctx.cpu, &mut *ctx.bus) };
     match cpu.store(bus, va, size, value, remaining) {
-        Ok(StoreEffect::Ram) => EXIT_NEXT,
+        Ok(StoreEffect::Ram | StoreEffect::Buffer) => EXIT_NEXT,
         Ok(StoreEffect::Code(frame)) => {
             ctx.stale_frame = frame as u64;
             EXIT_CODE
