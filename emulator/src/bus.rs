@@ -148,7 +148,9 @@ impl Bus {
 
     /// The device attached at `base`, if any.
     pub fn device_mut(&mut self, base: u32) -> Option<&mut (dyn Device + 'static)> {
-        self.devices.iter_mut().find(|m| m.base == base).map(|m| m.device.as_mut())
+        // The windows are kept sorted by base.
+        let index = self.devices.binary_search_by_key(&base, |m| m.base).ok()?;
+        Some(self.devices[index].device.as_mut())
     }
 
     /// Every attached device with its base and line.

@@ -448,11 +448,10 @@ fn run_quantum(
 
 /// The frames each port of `node` (global index `index`) sent since the last call.
 fn sent_by(node: &mut Node, index: usize) -> Vec<(Endpoint, Vec<Frame>)> {
-    (0..node.ports)
-        .filter_map(|port| {
-            let frames = node.machine.link_port(port)?.take_sent();
-            (!frames.is_empty()).then_some((Endpoint { node: index, port }, frames))
-        })
+    node.machine
+        .take_sent()
+        .into_iter()
+        .map(|(port, frames)| (Endpoint { node: index, port }, frames))
         .collect()
 }
 
