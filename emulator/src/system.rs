@@ -948,6 +948,10 @@ impl System {
     /// connected), for the ports' `STATUS.UP` when the next quantum opens. A link never comes
     /// back up within a run.
     fn sense_carrier(&mut self, off: &[bool]) {
+        if !off.contains(&true) && self.fabric.remotes.is_empty() {
+            // Nothing is powered off and no peer process can leave: no link can be down.
+            return;
+        }
         let mut lost = Vec::new();
         for (&from, &wire) in &self.fabric.wire_of {
             let gone = match self.fabric.wires[wire].to {
