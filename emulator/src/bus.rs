@@ -111,6 +111,11 @@ impl Bus {
         }
     }
 
+    /// The boot ROM's contents ([`BOOT_ROM_SIZE`] bytes).
+    pub fn rom(&self) -> &[u8] {
+        &self.rom
+    }
+
     /// RAM size in bytes.
     pub fn ram_size(&self) -> u32 {
         self.ram.len() as u32
