@@ -67,6 +67,9 @@ pub struct Bus {
     /// Boot ROM contents; always [`BOOT_ROM_SIZE`] bytes.
     rom: Vec<u8>,
     devices: Vec<Mapped>,
+    /// The index in `devices` of the window the last device access hit: a kernel moves a
+    /// frame through one port's buffer a word at a time.
+    last_device: usize,
     intc: Intc,
     /// Per fetchable frame (RAM frames, then ROM frames): decoded code exists for it.
     code_frames: Vec<bool>,
@@ -84,6 +87,7 @@ impl Bus {
             written: vec![false; (ram_size >> PAGE_SHIFT) as usize],
             rom: vec![0; BOOT_ROM_SIZE as usize],
             devices: Vec::new(),
+            last_device: 0,
             intc: Intc::default(),
             code_frames: vec![false; frames as usize],
         }
@@ -285,7 +289,13 @@ impl Bus {
     }
 
     fn device_at(&mut self, pa: u32, size: u32) -> Result<(&mut Mapped, u32), BusFault> {
-        let index = self.devices.partition_point(|m| m.base <= pa).checked_sub(1).ok_or(BusFault)?;
+        let last =
+            self.devices.get(self.last_device).filter(|m| (m.base..m.base + DEVICE_SIZE).contains(&pa));
+        let index = match last {
+            Some(_) => self.last_device,
+            None => self.devices.partition_point(|m| m.base <= pa).checked_sub(1).ok_or(BusFault)?,
+        };
+        self.last_device = index;
         let mapped = &mut self.devices[index];
         let offset = pa - mapped.base;
         if offset >= DEVICE_SIZE || size != 4 || !pa.is_multiple_of(4) {

@@ -217,6 +217,15 @@ impl Device for LinkPort {
     }
 
     fn read(&mut self, offset: u32, _now: Time) -> Result<u32, DeviceFault> {
+        // The receive window first: a kernel reads every frame through it, a word at a time.
+        if let Some(i) = self.in_buffer(offset, RX_BUF) {
+            let frame = self.inbox.front().map_or(&[][..], Vec::as_slice);
+            if let Some(word) = frame.get(i..i + 4) {
+                return Ok(u32::from_le_bytes([word[0], word[1], word[2], word[3]]));
+            }
+            let byte = |k: usize| frame.get(i + k).copied().unwrap_or(0);
+            return Ok(u32::from_le_bytes([byte(0), byte(1), byte(2), byte(3)]));
+        }
         if let Some(i) = self.in_buffer(offset, TX_BUF) {
             return Ok(u32::from_le_bytes([
                 self.tx_buf[i],
@@ -224,11 +233,6 @@ impl Device for LinkPort {
                 self.tx_buf[i + 2],
                 self.tx_buf[i + 3],
             ]));
-        }
-        if let Some(i) = self.in_buffer(offset, RX_BUF) {
-            let frame = self.inbox.front().map_or(&[][..], Vec::as_slice);
-            let byte = |k: usize| frame.get(i + k).copied().unwrap_or(0);
-            return Ok(u32::from_le_bytes([byte(0), byte(1), byte(2), byte(3)]));
         }
         Ok(match offset {
             STATUS => self.status(),
@@ -393,7 +397,9 @@ mod tests {
         port.deliver(b"xy".to_vec());
         assert!(port.irq(0));
         assert_eq!(port.read(RX_LEN, 0), Ok(6));
+        assert_eq!(port.read(RX_BUF, 0), Ok(u32::from_le_bytes(*b"abcd")));
         assert_eq!(port.read(RX_BUF + 4, 0), Ok(u32::from_le_bytes([b'e', b'f', 0, 0])));
+        assert_eq!(port.read(RX_BUF + 8, 0), Ok(0), "past the frame");
         port.write(RX_POP, 0, 0).unwrap();
         assert_eq!(port.read(RX_LEN, 0), Ok(2));
         port.write(RX_POP, 0, 0).unwrap();
