@@ -32,6 +32,20 @@ impl std::fmt::Display for MapError {
 
 impl std::error::Error for MapError {}
 
+/// What a write reached, for the CPU to know whether it may carry on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Written {
+    /// RAM holding no decoded code.
+    Ram,
+    /// RAM in this fetchable frame, which holds decoded code.
+    Code(usize),
+    /// A device or interrupt controller register: interrupt state may have changed.
+    Register,
+    /// A device's data buffer ([`Device::write_is_inert`]): nothing the run loop looks at
+    /// changed.
+    Buffer,
+}
+
 /// A device attached at `base..base + DEVICE_SIZE`.
 struct Mapped {
     base: u32,
@@ -53,6 +67,9 @@ pub struct Bus {
     /// Boot ROM contents; always [`BOOT_ROM_SIZE`] bytes.
     rom: Vec<u8>,
     devices: Vec<Mapped>,
+    /// The index in `devices` of the window the last device access hit: a kernel moves a
+    /// frame through one port's buffer a word at a time.
+    last_device: usize,
     intc: Intc,
     /// Per fetchable frame (RAM frames, then ROM frames): decoded code exists for it.
     code_frames: Vec<bool>,
@@ -70,6 +87,7 @@ impl Bus {
             written: vec![false; (ram_size >> PAGE_SHIFT) as usize],
             rom: vec![0; BOOT_ROM_SIZE as usize],
             devices: Vec::new(),
+            last_device: 0,
             intc: Intc::default(),
             code_frames: vec![false; frames as usize],
         }
@@ -95,6 +113,11 @@ impl Bus {
             let pages = off >> PAGE_SHIFT..=(off + len - 1) >> PAGE_SHIFT;
             self.written[pages].iter_mut().for_each(|w| *w = true);
         }
+    }
+
+    /// The boot ROM's contents ([`BOOT_ROM_SIZE`] bytes).
+    pub fn rom(&self) -> &[u8] {
+        &self.rom
     }
 
     /// RAM size in bytes.
@@ -134,7 +157,9 @@ impl Bus {
 
     /// The device attached at `base`, if any.
     pub fn device_mut(&mut self, base: u32) -> Option<&mut (dyn Device + 'static)> {
-        self.devices.iter_mut().find(|m| m.base == base).map(|m| m.device.as_mut())
+        // The windows are kept sorted by base.
+        let index = self.devices.binary_search_by_key(&base, |m| m.base).ok()?;
+        Some(self.devices[index].device.as_mut())
     }
 
     /// Every attached device with its base and line.
@@ -264,7 +289,13 @@ impl Bus {
     }
 
     fn device_at(&mut self, pa: u32, size: u32) -> Result<(&mut Mapped, u32), BusFault> {
-        let index = self.devices.partition_point(|m| m.base <= pa).checked_sub(1).ok_or(BusFault)?;
+        let last =
+            self.devices.get(self.last_device).filter(|m| (m.base..m.base + DEVICE_SIZE).contains(&pa));
+        let index = match last {
+            Some(_) => self.last_device,
+            None => self.devices.partition_point(|m| m.base <= pa).checked_sub(1).ok_or(BusFault)?,
+        };
+        self.last_device = index;
         let mapped = &mut self.devices[index];
         let offset = pa - mapped.base;
         if offset >= DEVICE_SIZE || size != 4 || !pa.is_multiple_of(4) {
@@ -299,20 +330,23 @@ impl Bus {
         mapped.device.read(offset, now).map_err(|_| BusFault)
     }
 
-    /// Writes the low `size` (1, 2 or 4) bytes of `value` at `pa`. Returns the fetchable frame
-    /// written if it holds decoded code, so the caller can drop that code.
-    pub fn write(&mut self, pa: u32, size: u32, value: u32, now: Time) -> Result<Option<usize>, BusFault> {
+    /// Writes the low `size` (1, 2 or 4) bytes of `value` at `pa`. Returns what it reached: a
+    /// frame holding decoded code (the caller drops that code), or a register whose write may
+    /// change interrupt state.
+    pub fn write(&mut self, pa: u32, size: u32, value: u32, now: Time) -> Result<Written, BusFault> {
         if let Some(off) = self.ram_offset(pa, size) {
             write_le(&mut self.ram[off..], size, value);
             self.mark_written(off, size as usize);
             let frame = off >> PAGE_SHIFT;
-            return Ok(self.code_frames[frame].then_some(frame));
+            return Ok(if self.code_frames[frame] { Written::Code(frame) } else { Written::Ram });
         }
         if let Some(offset) = Bus::in_intc(pa, size)? {
-            return self.intc.write(offset, value).map(|_| None).map_err(|_| BusFault);
+            return self.intc.write(offset, value).map(|_| Written::Register).map_err(|_| BusFault);
         }
         let (mapped, offset) = self.device_at(pa, size)?;
-        mapped.device.write(offset, value, now).map(|_| None).map_err(|_| BusFault)
+        let inert = mapped.device.write_is_inert(offset);
+        mapped.device.write(offset, value, now).map_err(|_| BusFault)?;
+        Ok(if inert { Written::Buffer } else { Written::Register })
     }
 
     /// Copies physical memory (RAM or ROM only, no devices) into `buf`, for loaders and the
@@ -394,9 +428,10 @@ pub fn write_le(bytes: &mut [u8], size: u32, value: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::devices::link::LinkPort;
     use crate::devices::power::Power;
     use crate::devices::timer::Timer;
-    use ox32::memmap::{POWER_BASE, TIMER_BASE};
+    use ox32::memmap::{LINK_BASE, POWER_BASE, TIMER_BASE};
 
     #[test]
     fn routes_ram_rom_and_devices() {
@@ -428,6 +463,18 @@ mod tests {
         assert_eq!(bus.read(RAM_BASE + 0x1ffc, 4, 0), Ok(0), "inside it");
         assert_eq!(bus.read(RAM_BASE + 0x3000, 4, 0), Ok(0xffff_ffff), "after it");
         assert_eq!(bus.zero(RAM_BASE + 0xfffc, 8), Err(BusFault), "past the end of RAM");
+    }
+
+    #[test]
+    fn a_write_says_what_it_reached() {
+        let mut bus = Bus::new(0x10000);
+        bus.insert(LINK_BASE, Some(8), Box::new(LinkPort::new(64))).unwrap();
+        assert_eq!(bus.write(RAM_BASE, 4, 1, 0), Ok(Written::Ram));
+        bus.set_code(0, true);
+        assert_eq!(bus.write(RAM_BASE + 4, 2, 1, 0), Ok(Written::Code(0)));
+        assert_eq!(bus.write(LINK_BASE + 0x400, 4, 1, 0), Ok(Written::Buffer), "a transmit buffer");
+        assert_eq!(bus.write(LINK_BASE + 0x004, 4, 1, 0), Ok(Written::Register), "CTRL");
+        assert_eq!(bus.write(INTC_BASE + 4, 4, 1, 0), Ok(Written::Register), "the interrupt controller");
     }
 
     #[test]

@@ -19,6 +19,7 @@ use std::io::{BufWriter, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex};
 
@@ -70,7 +71,12 @@ impl fmt::Display for ConsoleSpec {
 /// A console output that keeps every byte, for tests, the monitor's transcripts and the
 /// system's gathered terminal; clones share the same bytes.
 #[derive(Clone, Default)]
-pub struct Capture(Arc<Mutex<Vec<u8>>>);
+pub struct Capture {
+    bytes: Arc<Mutex<Vec<u8>>>,
+    /// Set by every write, cleared by [`Capture::take`]: a system takes every node's console
+    /// at every quantum boundary, and most have written nothing.
+    written: Arc<AtomicBool>,
+}
 
 impl Capture {
     /// An empty capture.
@@ -80,19 +86,27 @@ impl Capture {
 
     /// Takes the bytes written since the last call.
     pub fn take(&self) -> Vec<u8> {
-        self.0.lock().map(|mut b| std::mem::take(&mut *b)).unwrap_or_default()
+        // A write sets the flag while it holds the lock, after its bytes: if the flag is seen
+        // clear, any write under way is taken next time. (Loaded first: a swap costs more, and
+        // the flag is clear most of the time.)
+        if !self.written.load(Ordering::Relaxed) || !self.written.swap(false, Ordering::Acquire) {
+            return Vec::new();
+        }
+        self.bytes.lock().map(|mut b| std::mem::take(&mut *b)).unwrap_or_default()
     }
 
     /// Everything written so far (and not taken), as text.
     pub fn text(&self) -> String {
-        let bytes = self.0.lock().map(|b| b.clone()).unwrap_or_default();
+        let bytes = self.bytes.lock().map(|b| b.clone()).unwrap_or_default();
         String::from_utf8_lossy(&bytes).into_owned()
     }
 }
 
 impl Write for Capture {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().map_err(|_| std::io::Error::other("console capture poisoned"))?.extend_from_slice(buf);
+        let mut bytes = self.bytes.lock().map_err(|_| std::io::Error::other("console capture poisoned"))?;
+        bytes.extend_from_slice(buf);
+        self.written.store(true, Ordering::Release);
         Ok(buf.len())
     }
 
@@ -128,6 +142,9 @@ impl Prefixer {
     pub fn add(&mut self, node: usize, bytes: &[u8], show_unfinished: bool) -> Vec<u8> {
         let mut out = Vec::new();
         let Some(partial) = self.partial.get_mut(node) else { return out };
+        if bytes.is_empty() && partial.is_empty() {
+            return out;
+        }
         partial.extend_from_slice(bytes);
         let cut = if show_unfinished {
             partial.len()

@@ -24,6 +24,14 @@ pub trait Device: Send {
     /// Writes `value` to the register at `offset` at virtual time `now`.
     fn write(&mut self, offset: u32, value: u32, now: Time) -> Result<(), DeviceFault>;
 
+    /// Whether a write to the register at `offset` changes nothing the run loop looks at
+    /// between slices — the interrupt line, the next event, host input, power, a transfer
+    /// (a data buffer filled before a command): then the CPU carries on without stopping to
+    /// look again. The default, false, is always right; true only makes such writes cheaper.
+    fn write_is_inert(&self, _offset: u32) -> bool {
+        false
+    }
+
     /// Whether the device asserts its interrupt line at `now`.
     fn irq(&self, _now: Time) -> bool {
         false

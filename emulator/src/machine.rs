@@ -25,7 +25,7 @@ use crate::cpu::exec::{self, Exit};
 use crate::cpu::op::CodeCache;
 use crate::cpu::Cpu;
 use crate::devices::block::{Block, Disk, Transfer};
-use crate::devices::link::LinkPort;
+use crate::devices::link::{Frame, LinkPort};
 use crate::devices::power::Power;
 use crate::devices::timer::Timer;
 use crate::devices::uart::Uart;
@@ -86,11 +86,22 @@ pub enum RunState {
     Stuck,
 }
 
+/// What a sleeping CPU waits for, as [`Machine::run`] last found it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Sleep {
+    /// A device event at this cycle (a timer deadline) is the first that can wake it.
+    Until(u64),
+    /// No device event can wake it, and no host input can come.
+    Forever,
+}
+
 /// One node.
 pub struct Machine {
     /// The processor.
     pub cpu: Cpu,
-    /// The physical address space.
+    /// The physical address space. A device changed through it from outside (not by the CPU)
+    /// must be reached through [`Machine::link_port`] or [`Machine::block`] instead, which
+    /// tell a sleeping node to look at its devices again.
     pub bus: Bus,
     /// Symbols of the loaded image.
     pub symbols: Symbols,
@@ -101,6 +112,17 @@ pub struct Machine {
     jit: Option<Box<crate::jit::Jit>>,
     waiting: bool,
     has_disk: bool,
+    /// While the CPU sleeps in `wait`: what can wake it, if nothing from outside changes a
+    /// device. `run` then lets time pass without asking every device again each time (most
+    /// nodes of a large system sleep most quanta). Forgotten when a slice runs and whenever
+    /// something from outside may change a device: a frame delivered or taken, input typed,
+    /// a link going down, a plug pulled.
+    asleep: Option<Sleep>,
+    /// How many link ports the node has.
+    ports: u32,
+    /// Whether a slice ran since [`Machine::take_sent`] last looked at the ports (only then
+    /// can they hold frames).
+    sent_unseen: bool,
 }
 
 /// Whether this host can run the JIT (`--jit on`).
@@ -131,6 +153,7 @@ impl Machine {
                 .expect("link port windows overlap");
         }
         let has_disk = config.disk.is_some();
+        let ports = config.link_mtus.len().min(LINK_PORTS as usize) as u32;
         if let Some(disk) = config.disk {
             // The block window sits between the standard devices and the link ports.
             bus.insert(BLOCK_BASE, Some(IRQ_BLOCK), Box::new(Block::new(disk)))
@@ -149,6 +172,9 @@ impl Machine {
             jit: None,
             waiting: false,
             has_disk,
+            asleep: None,
+            ports,
+            sent_unseen: true,
         }
     }
 
@@ -214,6 +240,7 @@ impl Machine {
     /// index, `a1` = RAM size.
     pub fn boot_elf(&mut self, bytes: &[u8]) -> Result<(), LoadError> {
         let image = loader::load_elf(&mut self.bus, bytes)?;
+        self.asleep = None;
         self.code.clear();
         for frame in 0..self.bus.frames() {
             self.bus.set_code(frame, false);
@@ -242,24 +269,55 @@ impl Machine {
     /// Loads a boot ROM image and resets the PC to the ROM's base (how a satellite starts).
     pub fn boot_rom(&mut self, bytes: &[u8]) -> Result<(), LoadError> {
         self.bus.load_rom(bytes).map_err(|e| LoadError(e.to_string()))?;
+        self.asleep = None;
         self.code.clear();
         self.cpu.pc = BOOT_ROM_BASE;
         Ok(())
     }
 
-    /// Link port `port`, if the node has it.
+    /// Link port `port`, if the node has it (to deliver a frame, or change its carrier: a
+    /// sleeping CPU looks at its devices again).
     pub fn link_port(&mut self, port: u32) -> Option<&mut LinkPort> {
+        self.asleep = None;
+        self.port(port)
+    }
+
+    fn port(&mut self, port: u32) -> Option<&mut LinkPort> {
         self.bus.device_mut(LINK_BASE.checked_add(port.checked_mul(DEVICE_SIZE)?)?)?.as_link_port()
+    }
+
+    /// Takes the frames each link port sent since the last call, oldest first, with the
+    /// port's number; ports that sent none are left out. Looks at no port when no slice ran
+    /// since.
+    pub fn take_sent(&mut self) -> Vec<(u32, Vec<Frame>)> {
+        if !std::mem::take(&mut self.sent_unseen) {
+            return Vec::new();
+        }
+        let mut sent = Vec::new();
+        for port in 0..self.ports {
+            let Some(frames) = self.port(port).map(LinkPort::take_sent).filter(|f| !f.is_empty()) else {
+                continue;
+            };
+            // Room in the transmit queue may raise the port's line.
+            self.asleep = None;
+            sent.push((port, frames));
+        }
+        sent
     }
 
     /// The block device, if the node has a disk.
     pub fn block(&mut self) -> Option<&mut Block> {
+        self.asleep = None;
+        self.block_device()
+    }
+
+    fn block_device(&mut self) -> Option<&mut Block> {
         self.bus.device_mut(BLOCK_BASE)?.as_block()
     }
 
     /// Carries out the block device's pending DMA through the bus (RAM only).
     fn service_block(&mut self) {
-        let Some(transfer) = self.block().and_then(Block::take_transfer) else { return };
+        let Some(transfer) = self.block_device().and_then(Block::take_transfer) else { return };
         let moved = match transfer {
             Transfer::ToRam { addr, data } => self.poke(addr, &data).map(|()| None),
             Transfer::FromRam { addr, len } => {
@@ -270,7 +328,7 @@ impl Machine {
                 }
             }
         };
-        let Some(block) = self.block() else { return };
+        let Some(block) = self.block_device() else { return };
         match moved {
             Ok(Some(data)) => block.finish_write(&data),
             Ok(None) => {}
@@ -304,6 +362,9 @@ impl Machine {
     /// an interrupt that only the host or nothing can bring.
     pub fn run(&mut self, until: u64) -> RunState {
         let trace = log::log_enabled!(target: "orrery::insn", log::Level::Trace);
+        if let Some(state) = self.sleep_on(until) {
+            return state;
+        }
         loop {
             if self.has_disk {
                 self.service_block();
@@ -323,10 +384,17 @@ impl Machine {
             }
             let next_event = self.bus.next_event(now).map(|t| self.cpu.clock.cycles_until(t));
             if self.waiting {
+                let host = self.bus.may_receive();
                 match next_event {
-                    Some(cycle) => self.cpu.cycles = cycle.min(until),
-                    None if self.bus.may_receive() => return RunState::Idle,
-                    None => return RunState::Stuck,
+                    Some(cycle) => {
+                        self.asleep = (!host).then_some(Sleep::Until(cycle));
+                        self.cpu.cycles = cycle.min(until);
+                    }
+                    None if host => return RunState::Idle,
+                    None => {
+                        self.asleep = Some(Sleep::Forever);
+                        return RunState::Stuck;
+                    }
                 }
                 if let Some(profile) = &mut self.profile {
                     profile.waiting(self.cpu.cycles);
@@ -341,6 +409,8 @@ impl Machine {
             if trace {
                 self.trace_instruction();
             }
+            self.asleep = None;
+            self.sent_unseen = true;
             if self.slice(budget, trace) == Exit::Wait {
                 self.waiting = self.bus.pending_interrupt(self.cpu.now()).is_none();
             }
@@ -350,9 +420,30 @@ impl Machine {
         }
     }
 
+    /// What `run` does for a CPU that sleeps with nothing new to wake it before `until`: the
+    /// same as its loop, without asking every device again. `None` when the loop must look.
+    fn sleep_on(&mut self, until: u64) -> Option<RunState> {
+        let sleep = self.asleep.filter(|_| self.waiting)?;
+        if self.cpu.cycles >= until {
+            return Some(RunState::Running);
+        }
+        match sleep {
+            Sleep::Forever => Some(RunState::Stuck),
+            Sleep::Until(wake) if wake > until => {
+                self.cpu.cycles = until;
+                if let Some(profile) = &mut self.profile {
+                    profile.waiting(self.cpu.cycles);
+                }
+                Some(RunState::Running)
+            }
+            Sleep::Until(_) => None,
+        }
+    }
+
     /// Powers the node off from outside, as pulling its plug would (the power device's `EXIT`
     /// written with `code`): it stops at once, and the far ends of its links see them go down.
     pub fn pull_plug(&mut self, code: u32) {
+        self.asleep = None;
         let now = self.cpu.now();
         // The power device always takes the write.
         let _ = self.bus.write(ox32::memmap::POWER_BASE, 4, code, now);
@@ -361,17 +452,20 @@ impl Machine {
     /// Queues `bytes` on the console as if they had just been received (scripted input given
     /// while the node runs: deterministic when given at the same virtual time).
     pub fn type_input(&mut self, bytes: &[u8]) {
+        self.asleep = None;
         self.bus.queue_input(bytes);
     }
 
     /// Says that the console input ends after the bytes queued so far (scripted input, as
     /// `--input` gives it): once the guest has read them, the UART reports the end.
     pub fn end_input(&mut self) {
+        self.asleep = None;
         self.bus.end_input();
     }
 
     /// Blocks until host input arrives or ends; returns false when none ever can.
     pub fn wait_host(&mut self) -> bool {
+        self.asleep = None;
         self.bus.wait_host()
     }
 

@@ -448,11 +448,10 @@ fn run_quantum(
 
 /// The frames each port of `node` (global index `index`) sent since the last call.
 fn sent_by(node: &mut Node, index: usize) -> Vec<(Endpoint, Vec<Frame>)> {
-    (0..node.ports)
-        .filter_map(|port| {
-            let frames = node.machine.link_port(port)?.take_sent();
-            (!frames.is_empty()).then_some((Endpoint { node: index, port }, frames))
-        })
+    node.machine
+        .take_sent()
+        .into_iter()
+        .map(|(port, frames)| (Endpoint { node: index, port }, frames))
         .collect()
 }
 
@@ -949,6 +948,10 @@ impl System {
     /// connected), for the ports' `STATUS.UP` when the next quantum opens. A link never comes
     /// back up within a run.
     fn sense_carrier(&mut self, off: &[bool]) {
+        if !off.contains(&true) && self.fabric.remotes.is_empty() {
+            // Nothing is powered off and no peer process can leave: no link can be down.
+            return;
+        }
         let mut lost = Vec::new();
         for (&from, &wire) in &self.fabric.wire_of {
             let gone = match self.fabric.wires[wire].to {

@@ -152,7 +152,7 @@ pub(crate) fn run_within(
                 let va = cpu.regs[r($op.rs1)].wrapping_add($op.imm);
                 let value = cpu.regs[r($op.rs2)];
                 match cpu.store(bus, va, $size, value, remaining) {
-                    Ok(StoreEffect::Ram) => idx += 1,
+                    Ok(StoreEffect::Ram | StoreEffect::Buffer) => idx += 1,
                     Ok(StoreEffect::Code(frame)) => {
                         cpu.pc = (base | (idx as u32) << 2).wrapping_add(4);
                         stale_frame = Some(frame);

@@ -16,7 +16,7 @@ use ox32::pte::{PteFlags, PAGE_SHIFT};
 use ox32::trap::{Exception, INTERRUPT_BIT};
 use ox32::{CrOp, Instruction, Reg};
 
-use crate::bus::{Bus, BusFault};
+use crate::bus::{Bus, BusFault, Written};
 use crate::mmu::{self, fast, Access, Tlb};
 use crate::time::{Clock, Time};
 
@@ -406,11 +406,11 @@ impl Cpu {
         value: u32,
     ) -> Result<StoreEffect, Trap> {
         let now = self.now();
-        let is_ram = bus.ram_offset(pa, size).is_some();
         match bus.write(pa, size, value, now) {
-            Ok(Some(frame)) => Ok(StoreEffect::Code(frame)),
-            Ok(None) if is_ram => Ok(StoreEffect::Ram),
-            Ok(None) => Ok(StoreEffect::Device),
+            Ok(Written::Ram) => Ok(StoreEffect::Ram),
+            Ok(Written::Code(frame)) => Ok(StoreEffect::Code(frame)),
+            Ok(Written::Register) => Ok(StoreEffect::Device),
+            Ok(Written::Buffer) => Ok(StoreEffect::Buffer),
             Err(BusFault) => Err(Trap::new(Exception::StoreAccess, va)),
         }
     }
@@ -538,6 +538,9 @@ pub enum StoreEffect {
     Code(usize),
     /// Wrote a device register (interrupt state may have changed).
     Device,
+    /// Wrote a device's data buffer: nothing the run loop looks at between slices changed,
+    /// so the CPU carries on as after a store to RAM.
+    Buffer,
 }
 
 /// What a system instruction asks of the run loop.
@@ -557,7 +560,7 @@ pub enum SystemEffect {
 impl From<StoreEffect> for SystemEffect {
     fn from(effect: StoreEffect) -> SystemEffect {
         match effect {
-            StoreEffect::Ram => SystemEffect::None,
+            StoreEffect::Ram | StoreEffect::Buffer => SystemEffect::None,
             StoreEffect::Code(frame) => SystemEffect::Code(frame),
             StoreEffect::Device => SystemEffect::Recheck,
         }

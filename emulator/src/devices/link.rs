@@ -114,6 +114,10 @@ pub struct LinkPort {
     rx_frames: u32,
     rx_overflows: u32,
     crc_at: u32,
+    /// Whether the head frame's checksum is right, once `STATUS` has looked (a guest may
+    /// read `STATUS` many times while a frame waits); forgotten when the head frame or
+    /// `CRC_AT` changes.
+    head_crc_ok: Option<bool>,
 }
 
 impl LinkPort {
@@ -130,6 +134,7 @@ impl LinkPort {
             rx_frames: 0,
             rx_overflows: 0,
             crc_at: CRC_OFF,
+            head_crc_ok: None,
         }
     }
 
@@ -141,6 +146,9 @@ impl LinkPort {
     /// Puts a frame that crossed the link into the receive queue (or counts it lost).
     pub fn deliver(&mut self, data: Vec<u8>) {
         if self.inbox.len() < RX_QUEUE {
+            if self.inbox.is_empty() {
+                self.head_crc_ok = None;
+            }
             self.inbox.push_back(data);
             self.rx_frames = self.rx_frames.wrapping_add(1);
         } else {
@@ -157,7 +165,7 @@ impl LinkPort {
         self.up && self.outbox.len() < TX_QUEUE
     }
 
-    fn status(&self) -> u32 {
+    fn status(&mut self) -> u32 {
         let mut status = 0;
         if self.up {
             status |= STATUS_UP;
@@ -168,14 +176,23 @@ impl LinkPort {
         if self.tx_ready() {
             status |= STATUS_TX_READY;
         }
-        if self
-            .inbox
-            .front()
-            .is_some_and(|frame| self.crc_field(frame).is_some_and(|(stored, crc)| stored == crc))
-        {
+        if self.head_crc_ok() {
             status |= STATUS_RX_CRC_OK;
         }
         status
+    }
+
+    /// Whether there is a head frame and, with `CRC_AT` set, its checksum is right.
+    fn head_crc_ok(&mut self) -> bool {
+        if let Some(ok) = self.head_crc_ok {
+            return ok;
+        }
+        let ok = self
+            .inbox
+            .front()
+            .is_some_and(|frame| self.crc_field(frame).is_some_and(|(stored, crc)| stored == crc));
+        self.head_crc_ok = Some(ok);
+        ok
     }
 
     /// With `CRC_AT` set and `frame` long enough to hold the field: the CRC the field holds,
@@ -200,6 +217,15 @@ impl Device for LinkPort {
     }
 
     fn read(&mut self, offset: u32, _now: Time) -> Result<u32, DeviceFault> {
+        // The receive window first: a kernel reads every frame through it, a word at a time.
+        if let Some(i) = self.in_buffer(offset, RX_BUF) {
+            let frame = self.inbox.front().map_or(&[][..], Vec::as_slice);
+            if let Some(word) = frame.get(i..i + 4) {
+                return Ok(u32::from_le_bytes([word[0], word[1], word[2], word[3]]));
+            }
+            let byte = |k: usize| frame.get(i + k).copied().unwrap_or(0);
+            return Ok(u32::from_le_bytes([byte(0), byte(1), byte(2), byte(3)]));
+        }
         if let Some(i) = self.in_buffer(offset, TX_BUF) {
             return Ok(u32::from_le_bytes([
                 self.tx_buf[i],
@@ -207,11 +233,6 @@ impl Device for LinkPort {
                 self.tx_buf[i + 2],
                 self.tx_buf[i + 3],
             ]));
-        }
-        if let Some(i) = self.in_buffer(offset, RX_BUF) {
-            let frame = self.inbox.front().map_or(&[][..], Vec::as_slice);
-            let byte = |k: usize| frame.get(i + k).copied().unwrap_or(0);
-            return Ok(u32::from_le_bytes([byte(0), byte(1), byte(2), byte(3)]));
         }
         Ok(match offset {
             STATUS => self.status(),
@@ -236,7 +257,10 @@ impl Device for LinkPort {
         }
         match offset {
             CTRL => self.ctrl = value & (CTRL_RX_IE | CTRL_TX_IE | CTRL_DOWN_IE),
-            CRC_AT => self.crc_at = value,
+            CRC_AT => {
+                self.crc_at = value;
+                self.head_crc_ok = None;
+            }
             TX_SEND => {
                 if value == 0 || value > self.mtu || !self.tx_ready() {
                     return Err(DeviceFault);
@@ -251,10 +275,16 @@ impl Device for LinkPort {
             }
             RX_POP => {
                 self.inbox.pop_front();
+                self.head_crc_ok = None;
             }
             _ => return Err(DeviceFault),
         }
         Ok(())
+    }
+
+    fn write_is_inert(&self, offset: u32) -> bool {
+        // The transmit buffer: only `TX_SEND` sends what it holds.
+        self.in_buffer(offset, TX_BUF).is_some()
     }
 
     fn irq(&self, _now: Time) -> bool {
@@ -284,6 +314,9 @@ mod tests {
         assert_eq!(port.write(TX_SEND, 0, 0), Err(DeviceFault), "empty frame");
         assert_eq!(port.write(TX_SEND, 65, 0), Err(DeviceFault), "over the MTU");
         assert_eq!(port.write(TX_BUF + 64, 0, 0), Err(DeviceFault), "past the buffer");
+        assert!(port.write_is_inert(TX_BUF) && port.write_is_inert(TX_BUF + 60));
+        assert!(!port.write_is_inert(TX_SEND) && !port.write_is_inert(CTRL) && !port.write_is_inert(RX_POP));
+        assert!(!port.write_is_inert(TX_BUF + 64), "past the buffer: a fault, which the CPU must see");
     }
 
     #[test]
@@ -318,9 +351,14 @@ mod tests {
         port.write(RX_POP, 0, 0).unwrap();
         assert_eq!(port.read(STATUS, 0).unwrap() & STATUS_RX_CRC_OK, 0, "a frame too short for the field");
         port.write(CRC_AT, CRC_OFF, 0).unwrap();
-        port.deliver(sent);
+        port.deliver(sent.clone());
         port.write(RX_POP, 0, 0).unwrap();
         assert_eq!(port.read(STATUS, 0).unwrap() & STATUS_RX_CRC_OK, 0, "off: never OK");
+        port.deliver(sent);
+        assert_eq!(port.read(STATUS, 0).unwrap() & STATUS_RX_CRC_OK, 0, "off, with a good frame");
+        port.write(CRC_AT, 12, 0).unwrap();
+        assert_ne!(port.read(STATUS, 0).unwrap() & STATUS_RX_CRC_OK, 0, "on again: the same frame is OK");
+        assert_ne!(port.read(STATUS, 0).unwrap() & STATUS_RX_CRC_OK, 0, "and stays so while it waits");
     }
 
     #[test]
@@ -359,7 +397,9 @@ mod tests {
         port.deliver(b"xy".to_vec());
         assert!(port.irq(0));
         assert_eq!(port.read(RX_LEN, 0), Ok(6));
+        assert_eq!(port.read(RX_BUF, 0), Ok(u32::from_le_bytes(*b"abcd")));
         assert_eq!(port.read(RX_BUF + 4, 0), Ok(u32::from_le_bytes([b'e', b'f', 0, 0])));
+        assert_eq!(port.read(RX_BUF + 8, 0), Ok(0), "past the frame");
         port.write(RX_POP, 0, 0).unwrap();
         assert_eq!(port.read(RX_LEN, 0), Ok(2));
         port.write(RX_POP, 0, 0).unwrap();

@@ -19,15 +19,17 @@
 //!   the hit the interpreter's fetch translation counts).
 //! * Loads and stores test the same fast path as the interpreter inline (with paging: the TLB
 //!   entry's tag and fast bit for the block's mode, counting a hit; without: the RAM bounds and,
-//!   for a store, the code map) and call a helper out of line otherwise.
+//!   for a store, the code map) and call a helper out of line otherwise. Without paging, a load
+//!   that misses RAM first tests the boot ROM's bounds, and reads it without a call (a boot ROM
+//!   looks up a table in ROM for every byte it checks).
 //! * Every exit stores the cycles left and where to go on (or the trap and its `epc`), so the
 //!   dispatcher's cycle count is the interpreter's to the instruction. Nothing in the code depends on guest
-//!   data except through those checks: every host address it forms is RAM plus an offset the
-//!   checks bounded, or a field of the context.
+//!   data except through those checks: every host address it forms is RAM or the boot ROM
+//!   plus an offset the checks bounded, or a field of the context.
 
 use dynasmrt::x64::X64Relocation;
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmError, DynasmLabelApi, VecAssembler};
-use ox32::memmap::{RAM_BASE, RAM_MAX};
+use ox32::memmap::{BOOT_ROM_BASE, BOOT_ROM_SIZE, RAM_BASE, RAM_MAX};
 use ox32::pte::{PAGE_SHIFT, TLB_ENTRIES};
 use ox32::trap::Exception;
 
@@ -348,6 +350,37 @@ impl Emitter<'_> {
         if !self.paging {
             dynasm!(self.a ; .arch x64 ; lea eax, [rdx + RAM_BASE as i32]);
         }
+    }
+
+    /// Emits, at the start of a load's slow path without paging, a read of the boot ROM when
+    /// the address lies in it, aligned, into where the fast path puts the value (`dest`, else
+    /// `eax`), and a jump back to `resume`; falls through otherwise, `edx` intact. The helper
+    /// would read the same bytes: the ROM is read only, no device, and counts nothing.
+    #[allow(clippy::useless_conversion)] // dynasm's `Rd(n)` converts its number with `.into()`.
+    fn rom_load(&mut self, size: u32, signed: bool, dest: Option<u8>, resume: DynamicLabel) {
+        let other = self.a.new_dynamic_label();
+        // `edx` is `va - RAM_BASE` (see `access_address`); `ecx` becomes `va - BOOT_ROM_BASE`,
+        // which wraps for addresses below the ROM to more than its size: one unsigned compare
+        // checks both ends.
+        dynasm!(self.a
+            ; .arch x64
+            ; lea ecx, [rdx + RAM_BASE.wrapping_sub(BOOT_ROM_BASE) as i32]
+            ; cmp ecx, (BOOT_ROM_SIZE - size) as i32
+            ; ja =>other
+        );
+        if size > 1 {
+            dynasm!(self.a ; .arch x64 ; test ecx, (size - 1) as i32 ; jnz =>other);
+        }
+        dynasm!(self.a ; .arch x64 ; mov rax, [r12 + off::ROM]);
+        let d = dest.unwrap_or(0);
+        match (size, signed) {
+            (1, true) => dynasm!(self.a ; .arch x64 ; movsx Rd(d), BYTE [rax + rcx]),
+            (1, false) => dynasm!(self.a ; .arch x64 ; movzx Rd(d), BYTE [rax + rcx]),
+            (2, true) => dynasm!(self.a ; .arch x64 ; movsx Rd(d), WORD [rax + rcx]),
+            (2, false) => dynasm!(self.a ; .arch x64 ; movzx Rd(d), WORD [rax + rcx]),
+            _ => dynasm!(self.a ; .arch x64 ; mov Rd(d), [rax + rcx]),
+        }
+        dynasm!(self.a ; .arch x64 ; jmp =>resume ; =>other);
     }
 
     /// Emits guest register `r` = `scratch`.
@@ -1000,6 +1033,9 @@ fn emit_block(
                 let trapped = e.a.new_dynamic_label();
                 let left = (len - index - 1) as i32;
                 dynasm!(e.a ; .arch x64 ; =>at);
+                if !e.paging {
+                    e.rom_load(size, signed, dest, resume);
+                }
                 e.address_back();
                 e.flush(dirty);
                 dynasm!(e.a

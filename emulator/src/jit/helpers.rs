@@ -28,6 +28,8 @@ pub struct Ctx {
     pub regs: *mut u32,
     /// The start of guest RAM.
     pub ram: *mut u8,
+    /// The start of the boot ROM ([`ox32::memmap::BOOT_ROM_SIZE`] bytes, read only).
+    pub rom: *const u8,
     /// The TLB's entries.
     pub tlb: *const TlbEntry,
     /// `cpu.tlb.hits`.
@@ -155,6 +157,8 @@ pub mod off {
     pub const REGS: i32 = offset_of!(Ctx, regs) as i32;
     /// `Ctx::ram`.
     pub const RAM: i32 = offset_of!(Ctx, ram) as i32;
+    /// `Ctx::rom`.
+    pub const ROM: i32 = offset_of!(Ctx, rom) as i32;
     /// `Ctx::tlb`.
     pub const TLB: i32 = offset_of!(Ctx, tlb) as i32;
 }
@@ -190,7 +194,7 @@ pub(crate) extern "sysv64" fn store(ctx: *mut Ctx, va: u32, size: u32, value: u3
     // Safety: as in `load`.
     let (cpu, bus) = unsafe { (&mut *ctx.cpu, &mut *ctx.bus) };
     match cpu.store(bus, va, size, value, remaining) {
-        Ok(StoreEffect::Ram) => EXIT_NEXT,
+        Ok(StoreEffect::Ram | StoreEffect::Buffer) => EXIT_NEXT,
         Ok(StoreEffect::Code(frame)) => {
             ctx.stale_frame = frame as u64;
             EXIT_CODE

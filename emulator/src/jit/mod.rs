@@ -352,6 +352,7 @@ pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, jit: &mut Jit, mu
         let mut ctx = Ctx {
             regs: cpu.regs.as_mut_ptr(),
             ram: bus.ram_mut().as_mut_ptr(),
+            rom: bus.rom().as_ptr(),
             tlb,
             hits,
             ram_len: bus.ram_size() as u64,
@@ -372,7 +373,8 @@ pub fn run(cpu: &mut Cpu, bus: &mut Bus, code: &mut CodeCache, jit: &mut Jit, mu
         jit.blocks_run += 1;
         // Safety: `block_fn` was emitted by `emit::translate` for the code now at `pc` in
         // `frame` (the version matched) and the current mode, and `remaining` covers its
-        // length; it touches only what `ctx` points to: the registers, RAM within bounds its
+        // length; it touches only what `ctx` points to: the registers, RAM (and, reading only,
+        // the boot ROM, which `bus` keeps for as long as the call lasts) within bounds its
         // inline checks establish, the TLB, the code versions, `cpu`/`bus` through the
         // helpers (none of which is borrowed during the call), and links, which lead only to
         // live blocks of the same mode: in this page, translated from this (current) version;

@@ -301,3 +301,66 @@ fn chained_registers_match_the_interpreter() {
         assert_eq!(super::lockstep::differences(&a, &b), None);
     }
 }
+
+/// Loads from the boot ROM without paging — every size, signed or not, over the whole ROM,
+/// then a misaligned one and one on either side of it, which trap — read the same under both
+/// engines (translated code reads the ROM inline).
+#[test]
+fn boot_rom_loads_match_the_interpreter() {
+    let source = "        .text
+        .globl _start
+_start:
+        la      t0, caught
+        crrw    zero, tvec, t0
+        li      s0, 0x10000
+        li      s1, 0
+        li      s2, 0
+        li      s3, 0x10000
+loop:
+        add     t0, s0, s2
+        lb      t1, 0(t0)
+        add     s1, s1, t1
+        lbu     t1, 3(t0)
+        xor     s1, s1, t1
+        lh      t1, 2(t0)
+        add     s1, s1, t1
+        lhu     t1, 0(t0)
+        xor     s1, s1, t1
+        lw      t1, 0(t0)
+        add     s1, s1, t1
+        slli    t2, s1, 3
+        srli    s1, s1, 29
+        or      s1, s1, t2
+        addi    s2, s2, 4
+        bltu    s2, s3, loop
+        lh      t1, 1(s0)
+        add     t0, s0, s3
+        lw      t1, 0(t0)
+        lbu     t1, -1(s0)
+        li      t0, 0x10003000
+        sw      s1, 0(t0)
+caught:
+        crrs    t3, cause, zero
+        add     s1, s1, t3
+        crrs    t3, badaddr, zero
+        add     s1, s1, t3
+        crrs    t3, epc, zero
+        addi    t3, t3, 4
+        crrw    zero, epc, t3
+        eret
+";
+    let options = orrery_toolchain::asm::Options::default();
+    let elf = orrery_toolchain::asm::assemble(&[("rom.s", source)], &options).unwrap().to_elf();
+    let mut rng = Rng::new(7);
+    let rom: Vec<u8> = (0..ox32::memmap::BOOT_ROM_SIZE).map(|_| rng.below(256) as u8).collect();
+    for warming in [false, true] {
+        let (mut a, mut b) = if warming { pair_warming(&elf) } else { pair(&elf) };
+        a.bus.load_rom(&rom).unwrap();
+        b.bus.load_rom(&rom).unwrap();
+        let mut steps = Rng::new(8);
+        compare(&mut a, &mut b, std::iter::repeat_with(move || 1 + steps.below(30_000)).take(100)).unwrap();
+        assert!(matches!(a.run(u64::MAX), crate::machine::RunState::PoweredOff(_)), "the program ends");
+        let (entered, translated, _) = b.jit_stats().unwrap();
+        assert!(entered > 0 && translated > 0, "warming {warming}: the JIT ran no block");
+    }
+}
