@@ -970,6 +970,22 @@ impl System {
         self.sense_carrier(&off);
     }
 
+    /// Powers node `index` on again (between quanta) after it powered off: it starts over in
+    /// its boot ROM (`Machine::power_on`), and the far ends of its links come up when the
+    /// next quantum opens. False if it was not powered off.
+    pub fn power_on(&mut self, index: usize) -> bool {
+        let Some(node) = self.nodes.get_mut(index) else { return false };
+        if !matches!(node.state, RunState::PoweredOff(_)) {
+            return false;
+        }
+        node.machine.power_on();
+        node.state = RunState::Running;
+        node.frozen = false;
+        let off: Vec<bool> = self.nodes.iter().map(|n| matches!(n.state, RunState::PoweredOff(_))).collect();
+        self.sense_carrier(&off);
+        true
+    }
+
     /// Finds the ports whose link went down since the last boundary (the node at the far end
     /// powered off, or the peer process of a link to another process left after it had been
     /// connected), or came back up (the node powered on again, or a peer process came back),

@@ -48,6 +48,42 @@ fn a_satellite_that_powers_off_is_dead_and_its_processes_are_killed() {
     insta::assert_snapshot!(from_init(transcript));
 }
 
+/// Satellite 3 powers off with a job on it, then is powered on again (the expect script's
+/// `poweron`): its boot ROM waits again, the central boots it again, and a job placed on it
+/// runs there; the old job stays dead. All in one process, so the transcript is a snapshot.
+#[test]
+fn a_satellite_powered_on_again_is_booted_again_and_placed_on() {
+    let disk = pristine_disk("dead-poweron", None);
+    let script = r#"timeout 10s
+expect "$ "
+sendline place 3 sh -c "echo ready; cat"
+expect "] ready"
+sleep 20ms
+poweroff sat3
+expect "is dead"
+expect "killed by SIGKILL"
+expect "$ "
+sleep 50ms
+poweron sat3
+expect "is back: booted again"
+sendline place 3 sh -c "echo hello again; where"
+expect "hello again\n"
+expect "$ "
+sendline ps
+expect "$ "
+sendline stats 3
+expect "$ "
+sendline exit 0
+exit 0
+"#;
+    let session = run_script(os_topology("default.toml", &disk), &disk, script);
+    let transcript = session.transcript();
+    assert!(transcript.contains("satellite node 3 (port 2) is back: booted again"), "{transcript}");
+    let after = transcript.split_once("is back: booted again").map_or("", |(_, after)| after);
+    assert!(after.contains("where: satellite node 3"), "{transcript}");
+    insta::assert_snapshot!(from_init(transcript));
+}
+
 /// A free TCP port on the loopback interface (bound, then let go).
 fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");

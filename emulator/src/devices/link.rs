@@ -202,6 +202,10 @@ impl Device for LinkPort {
         "link"
     }
 
+    fn reset(&mut self) {
+        *self = LinkPort { up: self.up, ..LinkPort::new(self.mtu) };
+    }
+
     fn read(&mut self, offset: u32, _now: Time) -> Result<u32, DeviceFault> {
         if let Some(i) = self.in_buffer(offset, TX_BUF) {
             return Ok(u32::from_le_bytes([
