@@ -25,6 +25,7 @@
 //! [`newly_back`] tells the caller (`net::back`). A satellite behind a relay is not booted
 //! again.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use ox_kcore::endpoint::Endpoint;
@@ -67,8 +68,8 @@ pub struct Link {
     reported: bool,
     /// Dead: whether its link has been seen down since (so that its coming up is a return).
     down_seen: bool,
-    /// Dead and back: its boot under way.
-    reboot: Option<Reboot>,
+    /// Dead and back: its boot under way (boxed: a link keeps it only then).
+    reboot: Option<Box<Reboot>>,
     /// A new incarnation that [`newly_back`] has not told of yet.
     back: bool,
     /// Dead, and a later link is the satellite's new incarnation: its port is that one's.
@@ -292,7 +293,7 @@ fn look_back(link: &mut Link, now: u64) {
         link.down_seen = false;
         port.set_interrupts(true, false);
         kprintln!("satellite node {} (port {}): its link is up again; booting it", link.node, port.index());
-        link.reboot = Some(Reboot::new(port, now));
+        link.reboot = Some(Box::new(Reboot::new(port, now)));
     }
 }
 
@@ -484,7 +485,7 @@ pub fn on_tick() {
 pub fn deadline() -> Option<u64> {
     let links = LINKS.lock();
     let resends = links.iter().filter(|link| !link.dead).filter_map(|link| link.endpoint.deadline());
-    resends.chain(links.iter().filter_map(|link| link.reboot.as_ref().map(Reboot::due))).min()
+    resends.chain(links.iter().filter_map(|link| link.reboot.as_ref().map(|r| r.due()))).min()
 }
 
 /// Counts a message refused.
