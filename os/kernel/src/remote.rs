@@ -46,7 +46,7 @@ use crate::{intc, kprintln};
 pub const DEAD_NS: u64 = 2_000_000_000;
 
 /// Satellites booted again, in all, at most: each keeps a link (the old incarnation's, dead,
-/// retired to about 1 KiB), so a satellite that keeps coming back cannot fill the heap.
+/// retired to a few hundred bytes), so a satellite that keeps coming back cannot fill the heap.
 const MAX_REBOOTS: usize = 256;
 /// Satellites booted again so far.
 static REBOOTED: Global<usize> = Global::new("satellites booted again", 0);
