@@ -240,16 +240,6 @@ impl Endpoint {
         self.ack = None;
     }
 
-    /// Gives back what the endpoint holds for a conversation that is over for good (the
-    /// other end was replaced by a new incarnation): what [`Endpoint::abandon`] drops, and the
-    /// frames of its window but one. It stays an endpoint that sends nothing.
-    pub fn retire(&mut self) {
-        self.abandon();
-        self.tx = Sender::with_window(CHANNEL_PROCESS, self.port.mtu(), TIMEOUT_NS, 1);
-        self.outbox = VecDeque::new();
-        self.reassembler = Reassembler::default();
-    }
-
     /// Messages and fragments sent so far (first copies of the fragments).
     pub fn sent(&self) -> (u32, u32) {
         (self.messages, self.fragments)

@@ -45,12 +45,6 @@ use crate::{intc, kprintln};
 /// within a few link round trips.
 pub const DEAD_NS: u64 = 2_000_000_000;
 
-/// Satellites booted again, in all, at most: each keeps a link (the old incarnation's, dead,
-/// retired to a few hundred bytes), so a satellite that keeps coming back cannot fill the heap.
-const MAX_REBOOTS: usize = 256;
-/// Satellites booted again so far.
-static REBOOTED: Global<usize> = Global::new("satellites booted again", 0);
-
 /// Processes waiting for a satellite's reply about a pid (id: the pid).
 static REPLY: Class = Class::new("reply");
 
@@ -297,16 +291,6 @@ fn look_back(link: &mut Link, now: u64) {
     let port = link.endpoint.port();
     if link.down_seen && port.is_up() {
         link.down_seen = false;
-        if *REBOOTED.lock() >= MAX_REBOOTS {
-            kprintln!(
-                "satellite node {} (port {}) is back, but {MAX_REBOOTS} satellites came back already; left dead",
-                link.node,
-                port.index()
-            );
-            // Its line rises again only when its link goes down.
-            port.watch_link(false);
-            return;
-        }
         port.set_interrupts(true, false);
         kprintln!("satellite node {} (port {}): its link is up again; booting it", link.node, port.index());
         link.reboot = Some(Box::new(Reboot::new(port, now)));
@@ -325,7 +309,6 @@ fn step_reboots(links: &mut Vec<Link>, now: u64) {
         match done {
             Ok((node, hello)) if node == link.node => {
                 link.superseded = true;
-                link.endpoint.retire();
                 revived.push((port, node, hello));
             }
             Ok((node, _)) => {
@@ -340,7 +323,6 @@ fn step_reboots(links: &mut Vec<Link>, now: u64) {
         }
     }
     for (port, node, hello) in revived {
-        *REBOOTED.lock() += 1;
         port.set_interrupts(true, true);
         let mut link = Link::new(port, node, hello);
         link.back = true;
