@@ -430,7 +430,7 @@ fn a_node_powered_on_again_starts_over_in_its_rom_and_its_link_comes_back() {
     let capture = Capture::default();
     let options = SystemOptions { terminal: Box::new(capture.clone()), input: Vec::new(), stdin: false };
     let mut system = System::new(&topology, options).unwrap();
-    let mut up = |system: &mut System| {
+    let up = |system: &mut System| {
         let port = system.nodes[0].machine.link_port(0).unwrap();
         port.read(0, 0).unwrap() & 1 != 0
     };
