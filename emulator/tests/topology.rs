@@ -447,4 +447,17 @@ fn a_node_powered_on_again_starts_over_in_its_rom_and_its_link_comes_back() {
     assert!(system.nodes[1].machine.cpu.cycles >= before, "its clock went on");
     let text = capture.text();
     assert_eq!(text.matches("[sat1] bootrom: node 1 waiting for an image on link 0").count(), 2, "{text}");
+
+    // The monitor does the same, and a system that had stopped runs on.
+    let mut monitor = Monitor::for_system(&mut system);
+    assert!(monitor.execute("poweroff sat1").contains("sat1 powered off"));
+    assert!(monitor.execute("poweroff 1").contains("error: sat1 is powered off already"));
+    assert!(monitor.execute("poweron cp").contains("error: cp is the central node"));
+    monitor.execute("continue 100000");
+    assert!(monitor.execute("nodes").contains("powered off (137)"));
+    assert!(monitor.execute("poweron sat1").contains("sat1 powered on"));
+    monitor.execute("continue 100000");
+    assert!(!monitor.execute("nodes").contains("powered off"));
+    drop(monitor);
+    assert!(up(&mut system), "the link came back with the node");
 }
