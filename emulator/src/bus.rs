@@ -278,6 +278,18 @@ impl Bus {
         self.devices.iter_mut().for_each(|m| m.device.queue_input(bytes));
     }
 
+    /// Returns RAM (all zero again, backed by the host only as it is touched), the decoded
+    /// code, the interrupt controller and every device to their reset state; the boot ROM
+    /// stays.
+    pub fn reset(&mut self) {
+        self.ram = vec![0; self.ram.len()];
+        self.fresh = true;
+        self.written.iter_mut().for_each(|w| *w = false);
+        self.code_frames.iter_mut().for_each(|c| *c = false);
+        self.intc = Intc::default();
+        self.devices.iter_mut().for_each(|m| m.device.reset());
+    }
+
     /// Says that no host input will come past what devices were given so far.
     pub fn end_input(&mut self) {
         self.devices.iter_mut().for_each(|m| m.device.end_input());

@@ -32,6 +32,11 @@ pub trait Device: Send {
         false
     }
 
+    /// Returns the device to its reset state (the node is powered on again), keeping what
+    /// joins it to the host (a console's output, its host input) and to the system (a link's
+    /// carrier).
+    fn reset(&mut self) {}
+
     /// Whether the device asserts its interrupt line at `now`.
     fn irq(&self, _now: Time) -> bool {
         false

@@ -449,6 +449,24 @@ impl Machine {
         let _ = self.bus.write(ox32::memmap::POWER_BASE, 4, code, now);
     }
 
+    /// Powers the node on again after it powered off: RAM cleared, devices and CPU reset, and
+    /// the CPU at the boot ROM, as at the start; its clock goes on from where it is (virtual
+    /// time does not go back). A node booted from an image rather than a ROM starts at the ROM
+    /// base all the same, and finds no ROM there.
+    pub fn power_on(&mut self) {
+        self.bus.reset();
+        self.code.clear();
+        #[cfg(all(target_arch = "x86_64", unix))]
+        if self.jit.is_some() {
+            self.jit = Some(Box::new(crate::jit::Jit::new()));
+        }
+        let mut cpu = Cpu::new(self.cpu.node_id, BOOT_ROM_BASE, self.cpu.clock);
+        (cpu.ram_size, cpu.cycles, cpu.instret) = (self.bus.ram_size(), self.cpu.cycles, self.cpu.instret);
+        self.cpu = cpu;
+        self.waiting = false;
+        self.asleep = None;
+    }
+
     /// Queues `bytes` on the console as if they had just been received (scripted input given
     /// while the node runs: deterministic when given at the same virtual time).
     pub fn type_input(&mut self, bytes: &[u8]) {

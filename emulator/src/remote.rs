@@ -16,6 +16,14 @@
 //! after the host received it. Its timing then depends on the host, so a system with UDP links
 //! is not deterministic, and the link itself may lose or reorder frames like a real network.
 //!
+//! **A peer that comes back.** A listening end keeps its listener: once its peer has gone, it
+//! looks for a new one at every boundary ([`RemoteLink::rejoin`]) and shakes hands with it as
+//! at the start. A peer process starts its clock at 0 when it shakes hands, so from then on
+//! this side reads the peer's times shifted by the boundary at which it came (`offset`): the
+//! link is up again from that boundary, and the first frames cross at the next one, so a run
+//! is the same given the boundary at which the peer came. A peer that never comes back
+//! changes nothing. A connecting end does not dial again.
+//!
 //! A peer is trusted with nothing: it must shake hands, and reach every boundary, within the
 //! topology's `peer_timeout_s` of wall-clock time, or the link records a failure that ends the
 //! run; at most [`MAX_FRAMES_PER_QUANTUM`] of its frames are taken per boundary (the rest are
@@ -53,6 +61,12 @@ pub struct RemoteLink {
     /// Frames refused since the last [`RemoteLink::take_excess`] because the peer sent more
     /// than [`MAX_FRAMES_PER_QUANTUM`] in a quantum.
     excess: u64,
+    /// A listening end's listener, kept for a peer that comes back.
+    listener: Option<TcpListener>,
+    /// A connection accepted while the link was down, to shake hands with at the next boundary.
+    incoming: Option<TcpStream>,
+    /// This side's time at the boundary the current peer joined (its clock then read 0).
+    offset: Time,
 }
 
 /// Why reading from the peer stopped.
@@ -122,15 +136,25 @@ impl Pending {
     /// Waits for the peer (at most `timeout`) and shakes hands; both sides must use the same
     /// quantum and MTU.
     pub fn open(self, quantum_ns: u64, timeout: Duration) -> Result<RemoteLink, String> {
-        let (stream, spec) = match self {
+        let (stream, spec, listener) = match self {
             Pending::Listening(listener, spec) => {
                 let stream =
                     accept_within(&listener, timeout).map_err(|e| format!("accept on {}: {e}", spec.addr))?;
-                (stream, spec)
+                (stream, spec, Some(listener))
             }
             Pending::Datagrams(socket, peer, spec) => {
                 let wire = Wire::Udp { socket, peer };
-                return Ok(RemoteLink { spec, wire, open: true, timeout, failure: None, excess: 0 });
+                return Ok(RemoteLink {
+                    spec,
+                    wire,
+                    open: true,
+                    timeout,
+                    failure: None,
+                    excess: 0,
+                    listener: None,
+                    incoming: None,
+                    offset: 0,
+                });
             }
             Pending::Connecting(spec) => {
                 let started = Instant::now();
@@ -143,39 +167,60 @@ impl Pending {
                         Err(_) => std::thread::sleep(Duration::from_millis(20)),
                     }
                 };
-                (stream, spec)
+                (stream, spec, None)
             }
         };
-        let _ = stream.set_nodelay(true);
-        stream.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
-        stream.set_write_timeout(Some(timeout)).map_err(|e| e.to_string())?;
-        let mut reader = BufReader::new(stream.try_clone().map_err(|e| e.to_string())?);
-        let mut writer = BufWriter::new(stream);
-        let mut hello = Vec::from(*b"HORRY");
-        hello.extend_from_slice(&VERSION.to_le_bytes());
-        hello.extend_from_slice(&quantum_ns.to_le_bytes());
-        hello.extend_from_slice(&spec.props.mtu.to_le_bytes());
-        writer.write_all(&hello).and_then(|_| writer.flush()).map_err(|e| e.to_string())?;
-        let mut peer = [0u8; 21];
-        reader.read_exact(&mut peer).map_err(|e| match timed_out(&e) {
-            true => format!("{}: no handshake within {} s (peer_timeout_s)", spec.addr, timeout.as_secs()),
-            false => format!("{}: no handshake: {e}", spec.addr),
-        })?;
-        let wire = Wire::Tcp { reader, writer };
-        let link = RemoteLink { spec, wire, open: true, timeout, failure: None, excess: 0 };
-        if &peer[..5] != b"HORRY" || u32::from_le_bytes([peer[5], peer[6], peer[7], peer[8]]) != VERSION {
-            return Err(format!("{}: the peer is not an orrery process of this version", link.spec.addr));
-        }
-        let peer_quantum = u64::from_le_bytes(peer[9..17].try_into().map_err(|_| "bad handshake")?);
-        let peer_mtu = u32::from_le_bytes([peer[17], peer[18], peer[19], peer[20]]);
-        if peer_quantum != quantum_ns || peer_mtu != link.spec.props.mtu {
-            return Err(format!(
-                "{}: the two processes disagree: quantum {quantum_ns} ns and MTU {} here, {peer_quantum} ns and {peer_mtu} there",
-                link.spec.addr, link.spec.props.mtu
-            ));
-        }
-        Ok(link)
+        let wire = shake_hands(stream, &spec, quantum_ns, timeout)?;
+        Ok(RemoteLink {
+            spec,
+            wire,
+            open: true,
+            timeout,
+            failure: None,
+            excess: 0,
+            listener,
+            incoming: None,
+            offset: 0,
+        })
     }
+}
+
+/// Shakes hands with the peer on `stream`: both sides must use the same quantum and MTU.
+fn shake_hands(
+    stream: TcpStream,
+    spec: &RemoteSpec,
+    quantum_ns: u64,
+    timeout: Duration,
+) -> Result<Wire, String> {
+    let _ = stream.set_nodelay(true);
+    stream.set_read_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    stream.set_write_timeout(Some(timeout)).map_err(|e| e.to_string())?;
+    let mut reader = BufReader::new(stream.try_clone().map_err(|e| e.to_string())?);
+    let mut writer = BufWriter::new(stream);
+    let mut hello = Vec::from(*b"HORRY");
+    hello.extend_from_slice(&VERSION.to_le_bytes());
+    hello.extend_from_slice(&quantum_ns.to_le_bytes());
+    hello.extend_from_slice(&spec.props.mtu.to_le_bytes());
+    writer.write_all(&hello).and_then(|_| writer.flush()).map_err(|e| e.to_string())?;
+    let mut peer = [0u8; 21];
+    reader.read_exact(&mut peer).map_err(|e| match timed_out(&e) {
+        true => format!("{}: no handshake within {} s (peer_timeout_s)", spec.addr, timeout.as_secs()),
+        false => format!("{}: no handshake: {e}", spec.addr),
+    })?;
+    if &peer[..5] != b"HORRY" || u32::from_le_bytes([peer[5], peer[6], peer[7], peer[8]]) != VERSION {
+        let _ = writer.get_ref().shutdown(std::net::Shutdown::Both);
+        return Err(format!("{}: the peer is not an orrery process of this version", spec.addr));
+    }
+    let peer_quantum = u64::from_le_bytes(peer[9..17].try_into().map_err(|_| "bad handshake")?);
+    let peer_mtu = u32::from_le_bytes([peer[17], peer[18], peer[19], peer[20]]);
+    if peer_quantum != quantum_ns || peer_mtu != spec.props.mtu {
+        let _ = writer.get_ref().shutdown(std::net::Shutdown::Both);
+        return Err(format!(
+            "{}: the two processes disagree: quantum {quantum_ns} ns and MTU {} here, {peer_quantum} ns and {peer_mtu} there",
+            spec.addr, spec.props.mtu
+        ));
+    }
+    Ok(Wire::Tcp { reader, writer })
 }
 
 /// Accepts one connection on `listener`, waiting at most `timeout`.
@@ -237,12 +282,12 @@ impl RemoteLink {
                 let mut out = Vec::new();
                 for (arrive, data) in frames {
                     out.push(b'F');
-                    out.extend_from_slice(&arrive.to_le_bytes());
+                    out.extend_from_slice(&arrive.saturating_sub(self.offset).to_le_bytes());
                     out.extend_from_slice(&(data.len() as u16).to_le_bytes());
                     out.extend_from_slice(data);
                 }
                 out.push(b'B');
-                out.extend_from_slice(&boundary.to_le_bytes());
+                out.extend_from_slice(&boundary.saturating_sub(self.offset).to_le_bytes());
                 match writer.write_all(&out).and_then(|_| writer.flush()) {
                     Ok(()) => {}
                     Err(e) if timed_out(&e) => self.stalled("did not take this boundary's frames"),
@@ -278,10 +323,10 @@ impl RemoteLink {
         while self.open {
             match self.read_message(deadline) {
                 Ok(Message::Frame(arrive, data)) if frames.len() < MAX_FRAMES_PER_QUANTUM => {
-                    frames.push((arrive, data));
+                    frames.push((arrive.saturating_add(self.offset), data));
                 }
                 Ok(Message::Frame(..)) => self.excess += 1,
-                Ok(Message::Boundary(time)) if time == boundary => break,
+                Ok(Message::Boundary(time)) if time.checked_add(self.offset) == Some(boundary) => break,
                 Ok(Message::Boundary(_)) | Ok(Message::Bye) | Err(Broken::Gone) => self.open = false,
                 Err(Broken::Stalled) => {
                     self.stalled(&format!("did not reach the boundary at {boundary} ns"));
@@ -289,6 +334,58 @@ impl RemoteLink {
             }
         }
         frames
+    }
+
+    /// Whether a peer may still come back: the link is down, and it is a listening end.
+    pub fn rejoinable(&self) -> bool {
+        !self.open && self.failure.is_none() && self.listener.is_some()
+    }
+
+    /// Waits at most `patience` for a peer to come back (while the rest of the system has
+    /// nothing to do); [`RemoteLink::rejoin`] shakes hands with it at the next boundary.
+    pub fn await_peer(&mut self, patience: Duration) {
+        let started = Instant::now();
+        while self.rejoinable() && self.incoming.is_none() {
+            self.look_for_peer();
+            if self.incoming.is_some() || started.elapsed() >= patience {
+                break;
+            }
+            std::thread::sleep(POLL.min(patience));
+        }
+    }
+
+    /// Takes a connection waiting on the listener, if any (without waiting).
+    fn look_for_peer(&mut self) {
+        let Some(listener) = &self.listener else { return };
+        if self.incoming.is_some() || listener.set_nonblocking(true).is_err() {
+            return;
+        }
+        if let Ok((stream, _)) = listener.accept() {
+            if stream.set_nonblocking(false).is_ok() {
+                self.incoming = Some(stream);
+            }
+        }
+    }
+
+    /// At `boundary`, with the link down: shakes hands with a peer that has come back (as at
+    /// the start), and returns whether the link is up again. Its clock reads 0 at `boundary`;
+    /// its first frames and marker come at the next boundary. A peer that does not shake hands
+    /// is let go, and the link stays down.
+    pub fn rejoin(&mut self, quantum_ns: u64, boundary: Time) -> bool {
+        if !self.rejoinable() {
+            return false;
+        }
+        self.look_for_peer();
+        let Some(stream) = self.incoming.take() else { return false };
+        match shake_hands(stream, &self.spec, quantum_ns, self.timeout) {
+            Ok(wire) => {
+                self.wire = wire;
+                self.offset = boundary;
+                self.open = true;
+                true
+            }
+            Err(_) => false,
+        }
     }
 
     /// Tells the peer this side is done, and closes the connection.
@@ -300,6 +397,8 @@ impl RemoteLink {
             let _ = writer.get_ref().shutdown(std::net::Shutdown::Both);
         }
         self.open = false;
+        self.listener = None;
+        self.incoming = None;
     }
 
     /// Reads the peer's next message, giving up at `deadline`.

@@ -355,6 +355,20 @@ impl Session {
         self.fault_satellite("poweroff", name, |system, i| system.pull_plug(i, 137))
     }
 
+    /// Powers node `name` of the topology on again after its plug was pulled (or it halted):
+    /// it starts over in its boot ROM, and the far ends of its links come up again — a
+    /// satellite that comes back. Not the central node; an error if it is not powered off.
+    pub fn power_on(&mut self, name: &str) -> Result<(), SessionError> {
+        let mut was_off = true;
+        self.fault_satellite("poweron", name, |system, i| was_off = system.power_on(i))?;
+        match was_off {
+            true => Ok(()),
+            false => {
+                Err(SessionError::Setup(format!("{name} is not powered off: poweron takes a node that is")))
+            }
+        }
+    }
+
     /// Does `fault` (the step `step`) to the satellite `name` of the topology, the index of its
     /// node given. A node failing is news for a system that waited for input: the run goes on.
     fn fault_satellite(
@@ -473,6 +487,8 @@ pub enum Step {
     Exit(Option<u32>),
     /// `poweroff NODE`: pull the plug on a node of the topology (a satellite that dies).
     PowerOff(String),
+    /// `poweron NODE`: power a node of the topology on again (a satellite that comes back).
+    PowerOn(String),
     /// `freeze NODE`: a node of the topology hangs (its CPU runs nothing from now on).
     Freeze(String),
 }
@@ -563,13 +579,15 @@ impl Script {
                     rest.trim().parse().map_err(|_| fail(format!("`{rest}` is not an exit code")))?,
                 )),
                 "poweroff" if !rest.trim().is_empty() => Step::PowerOff(rest.trim().to_string()),
+                "poweron" if !rest.trim().is_empty() => Step::PowerOn(rest.trim().to_string()),
                 "freeze" if !rest.trim().is_empty() => Step::Freeze(rest.trim().to_string()),
                 "freeze" => return Err(fail("`freeze` needs a node's name, as in freeze sat3".into())),
                 "poweroff" => return Err(fail("`poweroff` needs a node's name, as in poweroff sat3".into())),
+                "poweron" => return Err(fail("`poweron` needs a node's name, as in poweron sat3".into())),
                 "eof" => return Err(fail("`eof` takes nothing".into())),
                 other => {
                     return Err(fail(format!(
-                        "unknown step `{other}`: use expect, send, sendline, timeout, sleep, eof, exit, poweroff or freeze"
+                        "unknown step `{other}`: use expect, send, sendline, timeout, sleep, eof, exit, poweroff, poweron or freeze"
                     )))
                 }
             };
@@ -598,6 +616,7 @@ impl Script {
                     Ok(())
                 }
                 Step::PowerOff(node) => session.power_off(node),
+                Step::PowerOn(node) => session.power_on(node),
                 Step::Freeze(node) => session.freeze(node),
                 Step::Exit(code) => session.wait_exit(timeout).and_then(|got| match code {
                     Some(expected) if *expected != got => {

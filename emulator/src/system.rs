@@ -155,6 +155,9 @@ pub enum Fate {
 
 /// How many link events the history keeps.
 pub const LINK_HISTORY: usize = 256;
+/// How long (wall-clock) a quiet system waits for a peer process to come back before it
+/// runs its next quantum.
+const REJOIN_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// The deterministic generator of injected faults (xorshift64*).
 #[derive(Clone, Copy, Debug)]
@@ -343,6 +346,10 @@ impl Fabric {
         }
         for r in 0..self.remotes.len() {
             let local = self.remotes[r].spec.local;
+            if self.remotes[r].rejoin(self.quantum_ns, boundary) {
+                // A peer that came back sends its first frames at the next boundary.
+                continue;
+            }
             let frames = self.remotes[r].receive(boundary);
             let excess = self.remotes[r].take_excess();
             self.admission.overflowed(Target::Port(local), excess);
@@ -387,6 +394,20 @@ impl Fabric {
     /// Whether some peer process is still connected.
     fn connected(&self) -> bool {
         self.remotes.iter().any(RemoteLink::is_open)
+    }
+
+    /// Whether a peer process that went away may still come back (a listening end).
+    fn rejoinable(&self) -> bool {
+        self.remotes.iter().any(RemoteLink::rejoinable)
+    }
+
+    /// Waits (wall-clock) at most [`REJOIN_POLL`] for a peer process to come back, while
+    /// nothing else can happen.
+    fn await_peers(&mut self) {
+        let started = std::time::Instant::now();
+        for remote in self.remotes.iter_mut().filter(|r| r.rejoinable()) {
+            remote.await_peer(REJOIN_POLL.saturating_sub(started.elapsed()));
+        }
     }
 
     /// Removes and returns the frames that have arrived by `boundary`, in arrival order.
@@ -484,6 +505,9 @@ pub struct System {
     down: Vec<Endpoint>,
     /// Changes of carrier to hand to the ports when the next quantum opens.
     carrier: Vec<(Endpoint, bool)>,
+    /// Since when (wall-clock) the system has been quiet, waiting only for a peer process to
+    /// come back ([`System::await_peers`]).
+    quiet_since: Option<std::time::Instant>,
 }
 
 impl System {
@@ -576,6 +600,7 @@ impl System {
             reached: Vec::new(),
             down: Vec::new(),
             carrier: Vec::new(),
+            quiet_since: None,
         })
     }
 
@@ -763,7 +788,8 @@ impl System {
         if let Some(state) = self.finished(&states, limit_ns) {
             return Some(state);
         }
-        if self.quiet(&states, &self.due) {
+        let due_none = self.due.is_empty();
+        if self.stuck(&states, due_none) {
             let waiting = states.iter().position(|s| *s == RunState::Idle);
             match waiting {
                 Some(i) if self.nodes[i].machine.wait_host() => {}
@@ -878,7 +904,7 @@ impl System {
             if let Some(state) = self.finished(&states, limit_ns) {
                 return state;
             }
-            if self.quiet(&states, &frames) {
+            if self.stuck(&states, frames.is_empty()) {
                 let Some(i) = states.iter().position(|s| *s == RunState::Idle) else {
                     return SystemState::Stuck;
                 };
@@ -943,36 +969,80 @@ impl System {
         self.sense_carrier(&off);
     }
 
+    /// Powers node `index` on again (between quanta) after it powered off: it starts over in
+    /// its boot ROM (`Machine::power_on`), and the far ends of its links come up when the
+    /// next quantum opens. False if it was not powered off.
+    pub fn power_on(&mut self, index: usize) -> bool {
+        let Some(node) = self.nodes.get_mut(index) else { return false };
+        if !matches!(node.state, RunState::PoweredOff(_)) {
+            return false;
+        }
+        node.machine.power_on();
+        node.state = RunState::Running;
+        node.frozen = false;
+        let off: Vec<bool> = self.nodes.iter().map(|n| matches!(n.state, RunState::PoweredOff(_))).collect();
+        self.sense_carrier(&off);
+        true
+    }
+
     /// Finds the ports whose link went down since the last boundary (the node at the far end
     /// powered off, or the peer process of a link to another process left after it had been
-    /// connected), for the ports' `STATUS.UP` when the next quantum opens. A link never comes
-    /// back up within a run.
+    /// connected), or came back up (the node powered on again, or a peer process came back),
+    /// for the ports' `STATUS.UP` when the next quantum opens.
     fn sense_carrier(&mut self, off: &[bool]) {
-        if !off.contains(&true) && self.fabric.remotes.is_empty() {
-            // Nothing is powered off and no peer process can leave: no link can be down.
+        if !off.contains(&true) && self.fabric.remotes.is_empty() && self.down.is_empty() {
+            // Nothing is powered off, no peer process can leave and no link is down to come
+            // back: no link changes.
             return;
         }
-        let mut lost = Vec::new();
+        let mut changed = Vec::new();
         for (&from, &wire) in &self.fabric.wire_of {
             let gone = match self.fabric.wires[wire].to {
                 Target::Port(to) => off.get(to.node).copied().unwrap_or(false),
                 Target::Remote(r) => self.fabric.remotes.get(r).is_some_and(|l| !l.is_open()),
             };
-            if gone && !self.down.contains(&from) {
-                lost.push(from);
+            if gone != self.down.contains(&from) {
+                changed.push((from, !gone));
             }
         }
-        lost.sort_by_key(|e| (e.node, e.port));
-        for end in lost {
-            self.down.push(end);
-            self.carrier.push((end, false));
+        changed.sort_by_key(|(e, _)| (e.node, e.port));
+        for (end, up) in changed {
+            match up {
+                true => self.down.retain(|e| *e != end),
+                false => self.down.push(end),
+            }
+            self.carrier.push((end, up));
         }
+    }
+
+    /// Whether the system is quiet ([`System::quiet`]) with no peer process to wait for.
+    fn stuck(&mut self, states: &[RunState], due_none: bool) -> bool {
+        if !self.quiet(states, due_none) {
+            self.quiet_since = None;
+            return false;
+        }
+        !self.await_peers()
+    }
+
+    /// With nothing else to happen, waits a little for a peer process that went away to come
+    /// back (its link listens), and says whether the run goes on for it: for at most the
+    /// topology's `peer_timeout_s` of quiet, after which the system is quiet as before.
+    fn await_peers(&mut self) -> bool {
+        if !self.fabric.rejoinable() {
+            return false;
+        }
+        let since = *self.quiet_since.get_or_insert_with(std::time::Instant::now);
+        if since.elapsed() >= self.peer_timeout {
+            return false;
+        }
+        self.fabric.await_peers();
+        true
     }
 
     /// Whether nothing can happen without the outside world: every node waits with no event
     /// due, no frame is on its way, and no peer process can send one.
-    fn quiet(&self, states: &[RunState], due: &[InFlight]) -> bool {
-        due.is_empty()
+    fn quiet(&self, states: &[RunState], due_none: bool) -> bool {
+        due_none
             && self.carrier.is_empty()
             && self.fabric.in_flight.is_empty()
             && !self.fabric.connected()

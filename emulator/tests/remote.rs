@@ -253,3 +253,72 @@ fn a_peer_that_never_comes_or_never_shakes_hands_ends_the_run() {
     assert_eq!(error, "127.0.0.1:0: no handshake within 1 s (peer_timeout_s)");
     silent.join().unwrap();
 }
+
+/// A listening end whose peer went away takes a peer that comes back, shakes hands with it as
+/// at the start, and from then on reads and writes the times of the new peer's clock, which
+/// started at 0 at the boundary it came.
+#[test]
+fn a_peer_that_comes_back_is_taken_in_its_own_time() {
+    use orrery_emulator::remote::Pending;
+    use orrery_emulator::topology::{LinkProps, RemoteMode, RemoteSpec};
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let spec = RemoteSpec {
+        local: Endpoint { node: 0, port: 0 },
+        mode: RemoteMode::Listen,
+        addr: "127.0.0.1:0".into(),
+        props: LinkProps::default(),
+    };
+    let pending = Pending::new(&spec).unwrap();
+    let addr = pending.local_addr().unwrap();
+    // The first peer meets one boundary and goes away.
+    let first = fake_peer(addr, |stream| {
+        let mut out = stream.try_clone().unwrap();
+        out.write_all(&marker(10_000)).unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        stream.shutdown(std::net::Shutdown::Both).unwrap();
+    });
+    let mut link = pending.open(10_000, Duration::from_secs(5)).unwrap();
+    link.send(&[], 10_000);
+    assert!(link.receive(10_000).is_empty());
+    assert!(link.is_open());
+    link.send(&[], 20_000);
+    assert!(link.receive(20_000).is_empty());
+    assert!(!link.is_open() && link.rejoinable(), "the first peer has gone");
+    first.join().unwrap();
+    assert!(!link.rejoin(10_000, 30_000), "nobody came back yet");
+
+    // The second peer: its clock starts at 0; it sends a frame arriving at 5 µs and its first
+    // marker, and reports the first frame and marker it is sent.
+    let second = std::thread::spawn(move || {
+        let mut stream = std::net::TcpStream::connect(addr).unwrap();
+        let mut hello = Vec::from(*b"HORRY");
+        hello.extend_from_slice(&1u32.to_le_bytes());
+        hello.extend_from_slice(&10_000u64.to_le_bytes());
+        hello.extend_from_slice(&1024u32.to_le_bytes());
+        stream.write_all(&hello).unwrap();
+        let mut theirs = [0u8; 21];
+        stream.read_exact(&mut theirs).unwrap();
+        stream.write_all(&[frame(5_000), marker(10_000)].concat()).unwrap();
+        let mut word = [0u8; 8];
+        let mut kind = [0u8; 1];
+        stream.read_exact(&mut kind).unwrap();
+        assert_eq!(kind[0], b'F');
+        stream.read_exact(&mut word).unwrap();
+        let arrive = u64::from_le_bytes(word);
+        let mut rest = [0u8; 3];
+        stream.read_exact(&mut rest).unwrap();
+        stream.read_exact(&mut kind).unwrap();
+        assert_eq!(kind[0], b'B');
+        stream.read_exact(&mut word).unwrap();
+        (arrive, u64::from_le_bytes(word))
+    });
+    link.await_peer(Duration::from_secs(5));
+    assert!(link.rejoin(10_000, 50_000), "the peer came back");
+    assert!(link.is_open());
+    link.send(&[(55_000, vec![7])], 60_000);
+    assert_eq!(link.receive(60_000), vec![(55_000, b"intruder".to_vec())]);
+    assert_eq!(second.join().unwrap(), (5_000, 10_000), "the peer's own times");
+    link.bye();
+    assert!(!link.rejoinable(), "after goodbye nobody is taken");
+}

@@ -414,3 +414,50 @@ fn a_damaged_compact_file_is_an_error_never_a_panic() {
         }
     }
 }
+
+/// A satellite whose plug is pulled and that is powered on again starts over in its boot ROM,
+/// and the central's port sees its link go down and come back up.
+#[test]
+fn a_node_powered_on_again_starts_over_in_its_rom_and_its_link_comes_back() {
+    use orrery_emulator::device::Device;
+    let rom = repo().join("os/bootrom/bootrom.s");
+    let text = format!(
+        "[[node]]\nname = \"cp\"\nrole = \"central\"\nrom = {rom:?}\n\
+         [[node]]\nname = \"sat1\"\nrole = \"satellite\"\nrom = {rom:?}\n\
+         [[link]]\na = \"cp.0\"\nb = \"sat1.0\"\n"
+    );
+    let topology = Topology::parse("poweron.toml", &text, Path::new("/")).unwrap();
+    let capture = Capture::default();
+    let options = SystemOptions { terminal: Box::new(capture.clone()), input: Vec::new(), stdin: false };
+    let mut system = System::new(&topology, options).unwrap();
+    let up = |system: &mut System| {
+        let port = system.nodes[0].machine.link_port(0).unwrap();
+        port.read(0, 0).unwrap() & 1 != 0
+    };
+    system.run(1_000_000, 1).unwrap();
+    assert!(up(&mut system));
+    assert!(!system.power_on(1), "a node that runs is not powered on");
+    system.pull_plug(1, 137);
+    system.run(2_000_000, 1).unwrap();
+    assert!(!up(&mut system), "the link went down with the node");
+    let before = system.nodes[1].machine.cpu.cycles;
+    assert!(system.power_on(1));
+    system.run(3_000_000, 1).unwrap();
+    assert!(up(&mut system), "the link came back with the node");
+    assert!(system.nodes[1].machine.cpu.cycles >= before, "its clock went on");
+    let text = capture.text();
+    assert_eq!(text.matches("[sat1] bootrom: node 1 waiting for an image on link 0").count(), 2, "{text}");
+
+    // The monitor does the same, and a system that had stopped runs on.
+    let mut monitor = Monitor::for_system(&mut system);
+    assert!(monitor.execute("poweroff sat1").contains("sat1 powered off"));
+    assert!(monitor.execute("poweroff 1").contains("error: sat1 is powered off already"));
+    assert!(monitor.execute("poweron cp").contains("error: cp is the central node"));
+    monitor.execute("continue 100000");
+    assert!(monitor.execute("nodes").contains("powered off (137)"));
+    assert!(monitor.execute("poweron sat1").contains("sat1 powered on"));
+    monitor.execute("continue 100000");
+    assert!(!monitor.execute("nodes").contains("powered off"));
+    drop(monitor);
+    assert!(up(&mut system), "the link came back with the node");
+}

@@ -1,8 +1,9 @@
 //! Dead satellites (docs/reliability.md, *Dead satellites*): a satellite that powers off, or
 //! whose `orrery` process goes away, is declared dead by the central; its processes are
 //! killed (their parent's `wait` returns: the shell reports `SIGKILL`), calls about it fail
-//! with `EHOSTDOWN`, placement skips it, and the rest of the system goes on. And a peer that
-//! poses as a satellite and lies about processes it does not hold is refused, and counted.
+//! with `EHOSTDOWN`, placement skips it, and the rest of the system goes on; when its process
+//! comes back, it is booted again and placed on. And a peer that poses as a satellite and lies
+//! about processes it does not hold is refused, and counted.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -44,6 +45,42 @@ fn a_satellite_that_powers_off_is_dead_and_its_processes_are_killed() {
     let session = run_script(os_topology("default.toml", &disk), &disk, &script("poweroff sat3"));
     let transcript = session.transcript();
     assert!(transcript.contains("killed by SIGKILL"), "{transcript}");
+    insta::assert_snapshot!(from_init(transcript));
+}
+
+/// Satellite 3 powers off with a job on it, then is powered on again (the expect script's
+/// `poweron`): its boot ROM waits again, the central boots it again, and a job placed on it
+/// runs there; the old job stays dead. All in one process, so the transcript is a snapshot.
+#[test]
+fn a_satellite_powered_on_again_is_booted_again_and_placed_on() {
+    let disk = pristine_disk("dead-poweron", None);
+    let script = r#"timeout 10s
+expect "$ "
+sendline place 3 sh -c "echo ready; cat"
+expect "] ready"
+sleep 20ms
+poweroff sat3
+expect "is dead"
+expect "killed by SIGKILL"
+expect "$ "
+sleep 50ms
+poweron sat3
+expect "is back: booted again"
+sendline place 3 sh -c "echo hello again; where"
+expect "hello again\n"
+expect "$ "
+sendline ps
+expect "$ "
+sendline stats 3
+expect "$ "
+sendline exit 0
+exit 0
+"#;
+    let session = run_script(os_topology("default.toml", &disk), &disk, script);
+    let transcript = session.transcript();
+    assert!(transcript.contains("satellite node 3 (port 2) is back: booted again"), "{transcript}");
+    let after = transcript.split_once("is back: booted again").map_or("", |(_, after)| after);
+    assert!(after.contains("where: satellite node 3"), "{transcript}");
     insta::assert_snapshot!(from_init(transcript));
 }
 
@@ -123,6 +160,83 @@ fn a_satellite_whose_process_goes_away_is_dead_and_its_processes_are_killed() {
     assert!(transcript.contains("satellite node 3 (port 2) is dead: its link is down"), "{transcript}");
     assert!(transcript.contains("killed by SIGKILL"), "{transcript}");
     assert!(transcript.contains("stats: node 3: EHOSTDOWN"), "{transcript}");
+}
+
+/// Starts the far half of [`split`] (satellite 3 in its own `orrery` process).
+fn start_far(far_path: &Path) -> FarHalf {
+    let child = Command::new(orrery_binary())
+        .arg("run")
+        .arg(far_path)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the far half starts");
+    FarHalf(child)
+}
+
+/// Satellite 3's process is killed (its job with it), then started again: the central boots
+/// it again, and a job placed on it runs there.
+#[test]
+fn a_satellite_whose_process_comes_back_is_booted_again_and_placed_on() {
+    let disk = pristine_disk("dead-back", None);
+    let dir = std::env::temp_dir().join(format!("orrery-dead-back-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a directory");
+    let port = free_port();
+    let (topology, far_path) = split(&disk, &dir, port);
+    let mut far = start_far(&far_path);
+    let mut session = Session::topology(topology).unwrap_or_else(|e| panic!("{e}"));
+    session.set_jit(orrery_tests::jit());
+    let before = r#"timeout 10s
+expect "$ "
+sendline place 3 sh -c "echo ready; cat"
+expect "] ready"
+sleep 20ms
+"#;
+    let dead = r#"timeout 10s
+expect "is dead: its link is down"
+expect "killed by SIGKILL"
+expect "$ "
+sendline stats 3
+expect "EHOSTDOWN"
+expect "$ "
+"#;
+    let back = r#"timeout 10s
+expect "is back: booted again"
+sendline place 3 sh -c "echo hello again; where"
+expect "hello again\n"
+expect "$ "
+sendline stats 3
+expect "$ "
+sendline exit 0
+exit 0
+"#;
+    let run =
+        |text: &str, session: &mut Session| Script::parse(text).expect("the script parses").run(session);
+    let result = run(before, &mut session).and_then(|()| {
+        // The far half's process goes away, as if it were killed; then it starts again.
+        let _ = far.0.kill();
+        let _ = far.0.wait();
+        run(dead, &mut session)?;
+        far = start_far(&far_path);
+        run(back, &mut session)
+    });
+    drop(far);
+    let _ = std::fs::remove_file(&disk);
+    let _ = std::fs::remove_dir_all(&dir);
+    let transcript = session.transcript().to_string();
+    result.unwrap_or_else(|e| panic!("{e}\n{transcript}"));
+    assert!(transcript.contains("satellite node 3 (port 2) is dead: its link is down"), "{transcript}");
+    assert!(
+        transcript.contains("satellite node 3 (port 2): its link is up again; booting it"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("satellite on port 2 answers: node 3"), "{transcript}");
+    assert!(transcript.contains("satellite node 3 (port 2) is back: booted again"), "{transcript}");
+    let after = transcript.split_once("is back: booted again").map_or("", |(_, after)| after);
+    assert!(after.contains("where: satellite node 3"), "{transcript}");
+    assert!(after.contains("stats: node 3:") || after.contains("node 3: procs"), "{transcript}");
+    assert!(!after.contains("EHOSTDOWN"), "{transcript}");
 }
 
 /// What the rogue peer sends once it is "booted": requests and answers about processes that do

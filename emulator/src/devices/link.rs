@@ -4,7 +4,8 @@
 //! - `0x000 STATUS` (RO): bit 0 `UP` (the link is connected), bit 1 `RX_READY` (a frame waits),
 //!   bit 2 `TX_READY` (a frame can be sent now).
 //! - `0x004 CTRL` (RW): bit 0 asserts the line while a frame waits, bit 1 while `TX_READY`,
-//!   bit 2 while the link is down (the far end powered off, or its process went away).
+//!   bit 2 while the link is down (the far end powered off, or its process went away), bit 3
+//!   while it is up (for a link that comes back).
 //! - `0x008 MTU` (RO): the largest frame in bytes.
 //! - `0x00C TX_SEND` (WO): send the first N bytes of the transmit buffer as one frame, N the
 //!   value written; a store access fault if N is 0 or above the MTU or `TX_READY` is clear.
@@ -86,6 +87,8 @@ const CTRL_RX_IE: u32 = 1 << 0;
 const CTRL_TX_IE: u32 = 1 << 1;
 /// `CTRL` bit 2: link-down interrupt enable.
 const CTRL_DOWN_IE: u32 = 1 << 2;
+/// `CTRL` bit 3: link-up interrupt enable.
+const CTRL_UP_IE: u32 = 1 << 3;
 
 /// Frames the transmit side holds before the system collects them.
 pub const TX_QUEUE: usize = 16;
@@ -216,6 +219,10 @@ impl Device for LinkPort {
         "link"
     }
 
+    fn reset(&mut self) {
+        *self = LinkPort { up: self.up, ..LinkPort::new(self.mtu) };
+    }
+
     fn read(&mut self, offset: u32, _now: Time) -> Result<u32, DeviceFault> {
         // The receive window first: a kernel reads every frame through it, a word at a time.
         if let Some(i) = self.in_buffer(offset, RX_BUF) {
@@ -256,7 +263,7 @@ impl Device for LinkPort {
             return Ok(());
         }
         match offset {
-            CTRL => self.ctrl = value & (CTRL_RX_IE | CTRL_TX_IE | CTRL_DOWN_IE),
+            CTRL => self.ctrl = value & (CTRL_RX_IE | CTRL_TX_IE | CTRL_DOWN_IE | CTRL_UP_IE),
             CRC_AT => {
                 self.crc_at = value;
                 self.head_crc_ok = None;
@@ -291,6 +298,7 @@ impl Device for LinkPort {
         (self.ctrl & CTRL_RX_IE != 0 && !self.inbox.is_empty())
             || (self.ctrl & CTRL_TX_IE != 0 && self.tx_ready())
             || (self.ctrl & CTRL_DOWN_IE != 0 && !self.up)
+            || (self.ctrl & CTRL_UP_IE != 0 && self.up)
     }
 
     fn as_link_port(&mut self) -> Option<&mut LinkPort> {
@@ -372,6 +380,19 @@ mod tests {
         assert_eq!(port.read(STATUS, 0).unwrap() & (STATUS_UP | STATUS_TX_READY), 0);
         assert_eq!(port.write(TX_SEND, 4, 0), Err(DeviceFault), "nothing leaves a link that is down");
         port.write(CTRL, 0, 0).unwrap();
+        assert!(!port.irq(0));
+    }
+
+    #[test]
+    fn a_link_that_comes_back_raises_the_line_if_asked() {
+        let mut port = LinkPort::new(64);
+        port.set_up(false);
+        port.write(CTRL, CTRL_UP_IE, 0).unwrap();
+        assert!(!port.irq(0));
+        port.set_up(true);
+        assert!(port.irq(0));
+        assert_ne!(port.read(STATUS, 0).unwrap() & STATUS_UP, 0);
+        port.write(CTRL, CTRL_RX_IE, 0).unwrap();
         assert!(!port.irq(0));
     }
 

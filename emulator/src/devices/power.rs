@@ -28,6 +28,10 @@ impl Device for Power {
         "power"
     }
 
+    fn reset(&mut self) {
+        *self = Power::default();
+    }
+
     fn read(&mut self, _offset: u32, _now: Time) -> Result<u32, DeviceFault> {
         Err(DeviceFault)
     }

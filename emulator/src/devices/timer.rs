@@ -51,6 +51,10 @@ impl Device for Timer {
         "timer"
     }
 
+    fn reset(&mut self) {
+        *self = Timer::default();
+    }
+
     fn read(&mut self, offset: u32, now: Time) -> Result<u32, DeviceFault> {
         match offset {
             TIME_LO => {

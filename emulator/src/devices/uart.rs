@@ -93,6 +93,10 @@ impl Device for Uart {
         "uart"
     }
 
+    fn reset(&mut self) {
+        self.ctrl = 0;
+    }
+
     fn read(&mut self, offset: u32, _now: Time) -> Result<u32, DeviceFault> {
         match offset {
             DATA => Ok(self.rx.pop_front().unwrap_or(0) as u32),

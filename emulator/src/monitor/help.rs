@@ -149,6 +149,18 @@ pub const TOPICS: &[Topic] = &[
         example: "node 0",
     },
     Topic {
+        names: &["poweroff"],
+        syntax: "poweroff NODE",
+        summary: "pull the plug on a satellite (by index or name): it stops at once, and the far ends of its links go down when the next quantum opens",
+        example: "poweroff sat3",
+    },
+    Topic {
+        names: &["poweron"],
+        syntax: "poweron NODE",
+        summary: "power a satellite that is off on again: it starts over in its boot ROM (RAM cleared, devices reset, its clock going on), and the far ends of its links come up when the next quantum opens",
+        example: "poweron sat3",
+    },
+    Topic {
         names: &["links"],
         syntax: "links [N]",
         summary: "the last N frames that crossed links (default 10): sent and arrival times in ns, from and to NODE.PORT, length, fate",

@@ -269,6 +269,7 @@ impl<'m> Monitor<'m> {
             Command::Nodes => Ok(self.nodes()),
             Command::Node(which) => self.select(&which),
             Command::Links(n) => Ok(self.links(n)),
+            Command::Power(which, on) => self.power(&which, on),
             Command::Watch(addr, kind) => {
                 let addr = self.eval(&addr)?;
                 Ok(self.add_watchpoint(addr, kind))

@@ -1,5 +1,5 @@
-//! A system under the monitor: `nodes`, `node N`, `links [N]`, `break link [NODE]`, the
-//! system's `time`, and how the resuming commands run many nodes.
+//! A system under the monitor: `nodes`, `node N`, `poweroff`/`poweron NODE`, `links [N]`,
+//! `break link [NODE]`, the system's `time`, and how the resuming commands run many nodes.
 //!
 //! The monitor drives the system's own quantum executor, so that debugging never changes what
 //! the system does:
@@ -27,6 +27,7 @@
 //! time, should that node be powered off).
 
 use crate::cpu::TrapRecord;
+use crate::machine::RunState;
 use crate::monitor::breakpoints::PointKind;
 use crate::monitor::format::{hex, sym_suffix};
 use crate::monitor::parse::quote;
@@ -183,6 +184,43 @@ impl Monitor<'_> {
             event.sent,
             event.arrive
         )
+    }
+
+    /// `poweroff NODE` (`on` false): pulls the plug on a satellite, as `poweroff` in an expect
+    /// script does; `poweron NODE`: powers it on again, and it starts over in its boot ROM.
+    /// The far ends of its links go down, or come up, when the next quantum opens.
+    pub(super) fn power(&mut self, which: &str, on: bool) -> Result<String, String> {
+        let i = self.find_node(which)?;
+        let Some(system) = self.system_mut() else {
+            return Err(
+                "this session debugs one node (`orrery debug TOPOLOGY.toml` debugs a system)".to_string()
+            );
+        };
+        let node = &system.nodes[i];
+        if node.role == Role::Central {
+            return Err(format!("{} is the central node: poweroff and poweron take a satellite", node.name));
+        }
+        let name = node.name.clone();
+        let said = match (on, matches!(node.state, RunState::PoweredOff(_))) {
+            (false, true) => return Err(format!("{name} is powered off already")),
+            (true, false) => return Err(format!("{name} is not powered off")),
+            (false, false) => {
+                system.pull_plug(i, 137);
+                format!("{name} powered off: the far ends of its links go down when the next quantum opens\n")
+            }
+            (true, true) => {
+                system.power_on(i);
+                format!(
+                    "{name} powered on: it starts over in its boot ROM; the far ends of its links come up when the next quantum opens\n"
+                )
+            }
+        };
+        // A node failing or coming back is news for a system that had stopped with every node
+        // waiting: the run can go on.
+        if matches!(self.ended, Some(SystemState::Stuck)) {
+            self.ended = None;
+        }
+        Ok(said)
     }
 
     /// `links [N]`: the last N frames that crossed links, oldest first.

@@ -167,6 +167,8 @@ pub enum Command {
     Node(String),
     /// `links [N]`.
     Links(usize),
+    /// `poweroff NODE` (false) or `poweron NODE` (true): the node as written.
+    Power(String, bool),
     /// `help [CMD]`.
     Help(Option<String>),
     /// `quit`.
@@ -512,6 +514,10 @@ pub fn parse(line: &str) -> Result<Command, String> {
             Some(word) => Ok(Command::Node(word.to_string())),
             None => Err("`node` needs a node: its index or its name (`nodes` lists them)".to_string()),
         },
+        "poweroff" | "poweron" => match at_most(head, args, 1)?.first() {
+            Some(word) => Ok(Command::Power(word.to_string(), head == "poweron")),
+            None => Err(format!("`{head}` needs a node: its index or its name (`nodes` lists them)")),
+        },
         "links" => {
             let count = match at_most(head, args, 1)?.first() {
                 Some(word) => parse_number(word)? as usize,
@@ -574,6 +580,9 @@ mod tests {
         assert_eq!(parse("break link"), Ok(Command::BreakLink(None)));
         assert_eq!(parse("node 2"), Ok(Command::Node("2".into())));
         assert_eq!(parse("links"), Ok(Command::Links(10)));
+        assert_eq!(parse("poweroff sat3"), Ok(Command::Power("sat3".into(), false)));
+        assert_eq!(parse("poweron 3"), Ok(Command::Power("3".into(), true)));
+        assert!(parse("poweron").is_err());
         assert!(parse("node").is_err());
         assert!(parse("links x").is_err());
         assert!(parse("break link a b").is_err());

@@ -27,7 +27,7 @@ pub const MAX_MTU: usize = 1024;
 const PORTS_BASE: usize = ox32::memmap::LINK_BASE as usize;
 const PORT_STRIDE: usize = ox32::memmap::DEVICE_SIZE as usize;
 const STATUS: usize = 0x000; // Status Register (RO): bit 0 UP, bit 1 RX_READY, bit 2 TX_READY
-const CTRL: usize = 0x004; // Control Register (RW): bit 0 line asserted while a frame waits
+const CTRL: usize = 0x004; // Control Register (RW): line asserted while bit 0 a frame waits, 2 down, 3 up
 const MTU: usize = 0x008; // MTU Register (RO): the largest frame in bytes
 const TX_SEND: usize = 0x00c; // Transmit Register (WO): send the first N bytes of the buffer
 const RX_LEN: usize = 0x010; // Receive Length Register (RO): the head frame's length, 0 if none
@@ -45,6 +45,7 @@ const FEATURE_CRC: u32 = 1 << 0;
 const FRAME_CRC_AT: u32 = 12;
 const CTRL_RX_IRQ: u32 = 1 << 0;
 const CTRL_DOWN_IRQ: u32 = 1 << 2;
+const CTRL_UP_IRQ: u32 = 1 << 3;
 
 /// A buffer for one frame, word-aligned so that [`Port::receive`] moves it a word at a time.
 #[repr(align(4))]
@@ -295,5 +296,11 @@ impl Port {
         let rx = if rx { CTRL_RX_IRQ } else { 0 };
         let down = if down { CTRL_DOWN_IRQ } else { 0 };
         self.write(CTRL, rx | down);
+    }
+
+    /// Asserts the port's line only when the link is up (`up`), or only when it is down: a
+    /// dead satellite's port waits so for its link to go down and come back (nothing else).
+    pub fn watch_link(&self, up: bool) {
+        self.write(CTRL, if up { CTRL_UP_IRQ } else { CTRL_DOWN_IRQ });
     }
 }

@@ -3,7 +3,8 @@
 //! message from one satellite to another, and it is the one that says a satellite died.
 //!
 //! A `Net` message is accepted only from the link of the node it says it is from; one for a
-//! node that is not a live satellite is dropped (and counted).
+//! node that is not a live satellite is dropped (and counted). A satellite that comes back
+//! (`remote`) starts with a clean slate: whatever named its ports is dead already.
 
 use ox_kcore::ipcall;
 use ox_kcore::netmsg;
@@ -44,5 +45,20 @@ pub fn lost(link: usize) {
     let me = ipcall::node();
     for (other, other_node) in remote::satellites() {
         remote::send(other, &netmsg::message(me, other_node, NetOp::NodeDead { node }));
+    }
+}
+
+/// The satellite of link `link` came back (booted again, a new link): whatever this node and
+/// the other satellites still hold about it — proxies and references made, while it was dead,
+/// from rights that were on their way — dies now, before anything of the new incarnation can
+/// arrive, so that no right to a port of the old one names a port of the new.
+pub fn back(link: usize) {
+    let Some(node) = remote::link_node(link) else { return };
+    ipcall::node_dead(node);
+    let me = ipcall::node();
+    for (other, other_node) in remote::satellites() {
+        if other != link {
+            remote::send(other, &netmsg::message(me, other_node, NetOp::NodeDead { node }));
+        }
     }
 }

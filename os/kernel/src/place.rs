@@ -402,7 +402,7 @@ fn place(
 fn stand_in(link: usize, pid: Pid, parent: Pid) -> Result<usize, Errno> {
     let mut table = table();
     let slot = table.free_slot()?;
-    let node = remote::satellites().get(link).map_or(0, |(_, node)| *node);
+    let node = remote::link_node(link).unwrap_or(0);
     let me = table.current();
     let name = me.name.clone();
     let central = me.central().forked();

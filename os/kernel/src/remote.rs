@@ -14,7 +14,18 @@
 //! acknowledgement without any coming. Its link then carries nothing more: what was queued is
 //! dropped, a reply awaited from it is `EHOSTDOWN`, it is no longer placed on, and
 //! [`newly_dead`] tells the caller, which ends its processes' stubs (`stub::host_down`).
+//!
+//! **A satellite that comes back**: the port of a dead satellite on a port of the central
+//! raises its line only when its link goes down (if it is up: a hung satellite must first go
+//! away) and then only when the link comes up again: its boot ROM waits at the far end. It is
+//! then booted again exactly as at the start (`satellites::Reboot`, stepped here), and once
+//! it answers `Hello` it is a new link, appended to [`LINKS`]: the old one stays dead for
+//! good, so nothing that named it — its processes' stubs, a placement under way, a reply
+//! asked of it — can reach the new incarnation, nor anything of the old one be taken from it.
+//! [`newly_back`] tells the caller (`net::back`). A satellite behind a relay is not booted
+//! again.
 
+use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use ox_kcore::endpoint::Endpoint;
@@ -26,6 +37,7 @@ use ox_link::arq::Receiver;
 use ox_proto::{Body, Errno, Kind, Message, Reply, Request};
 
 use crate::global::Global;
+use crate::satellites::Reboot;
 use crate::{intc, kprintln};
 
 /// A satellite whose frames have waited this long for an acknowledgement, with none coming,
@@ -54,6 +66,32 @@ pub struct Link {
     /// Whether the satellite is dead, and whether [`newly_dead`] has said so yet.
     dead: bool,
     reported: bool,
+    /// Dead: whether its link has been seen down since (so that its coming up is a return).
+    down_seen: bool,
+    /// Dead and back: its boot under way (boxed: a link keeps it only then).
+    reboot: Option<Box<Reboot>>,
+    /// A new incarnation that [`newly_back`] has not told of yet.
+    back: bool,
+    /// Dead, and a later link is the satellite's new incarnation: its port is that one's.
+    superseded: bool,
+}
+
+impl Link {
+    /// The link to the satellite `node` on `port`, whose hello channel is `hello`.
+    fn new(port: Port, node: u32, hello: Receiver) -> Link {
+        Link {
+            endpoint: Endpoint::new(port),
+            node,
+            hello,
+            waiting_room: false,
+            dead: false,
+            reported: false,
+            down_seen: false,
+            reboot: None,
+            back: false,
+            superseded: false,
+        }
+    }
 }
 
 /// Every satellite that answered at boot, in the order they answered. Several share a port of
@@ -128,17 +166,7 @@ pub fn start(satellites: Vec<(Port, u32, Receiver)>) {
     intc::set_enabled(lines);
     REPLIES.lock().reserve(REPLIES_WORKING);
     ASKED.lock().reserve(REPLIES_WORKING);
-    *LINKS.lock() = satellites
-        .into_iter()
-        .map(|(port, node, hello)| Link {
-            endpoint: Endpoint::new(port),
-            node,
-            hello,
-            waiting_room: false,
-            dead: false,
-            reported: false,
-        })
-        .collect();
+    *LINKS.lock() = satellites.into_iter().map(|(port, node, hello)| Link::new(port, node, hello)).collect();
 }
 
 /// The live satellites: (link index, node index).
@@ -146,11 +174,11 @@ pub fn satellites() -> Vec<(usize, u32)> {
     LINKS.lock().iter().enumerate().filter(|(_, link)| !link.dead).map(|(i, link)| (i, link.node)).collect()
 }
 
-/// The link of satellite node `node`: `EHOSTDOWN` if it is dead, `EINVAL` if no satellite has
-/// that node.
+/// The link of satellite node `node` (its latest incarnation): `EHOSTDOWN` if it is dead,
+/// `EINVAL` if no satellite has that node.
 pub fn node_link(node: u32) -> Result<usize, Errno> {
     let links = LINKS.lock();
-    let (link, found) = links.iter().enumerate().find(|(_, l)| l.node == node).ok_or(Errno::Inval)?;
+    let (link, found) = links.iter().enumerate().rev().find(|(_, l)| l.node == node).ok_or(Errno::Inval)?;
     if found.dead {
         return Err(Errno::HostDown);
     }
@@ -181,12 +209,31 @@ pub fn newly_dead() -> Vec<usize> {
         .collect()
 }
 
-/// Declares the satellite of link `index` dead for `why`: its port falls silent, what was
-/// queued for it is dropped, and everyone waiting on it is woken (to find it dead).
+/// The satellites that came back since the last call (their new links), for the rest of the
+/// system to start them afresh.
+pub fn newly_back() -> Vec<usize> {
+    let mut links = LINKS.lock();
+    links
+        .iter_mut()
+        .enumerate()
+        .filter(|(_, l)| l.back)
+        .map(|(i, l)| {
+            l.back = false;
+            i
+        })
+        .collect()
+}
+
+/// Declares the satellite of link `index` dead for `why`: its port falls silent (one on a port
+/// of the central waits for the link to go and come back, [`watch`]; a port shared with a
+/// live relay is left as it is), what was queued for it is dropped, and everyone waiting on
+/// it is woken (to find it dead).
 fn declare_dead(index: usize, link: &mut Link, why: &str) {
     link.dead = true;
     ASKED.lock().retain(|(_, l, _)| *l != index);
-    link.endpoint.port().set_interrupts(false, false);
+    if link.endpoint.port().address() == 0 {
+        watch(link);
+    }
     link.endpoint.abandon();
     let port = link.endpoint.port();
     match port.address() {
@@ -221,6 +268,66 @@ fn check(index: usize, link: &mut Link, now: u64) {
         declare_dead(index, link, "its link is down");
     } else if link.endpoint.stalled_for(now).is_some_and(|t| t >= DEAD_NS) {
         declare_dead(index, link, "no acknowledgement for 2 s");
+    }
+}
+
+/// Watches the port of dead satellite `link` (on a port of the central, not being booted): its
+/// line rises only when the link goes down, and after that only when it comes back up.
+fn watch(link: &mut Link) {
+    let port = link.endpoint.port();
+    if !port.is_up() {
+        link.down_seen = true;
+    }
+    port.watch_link(link.down_seen);
+}
+
+/// The dead satellite of link `link` (at `now`): if its link has gone and is up again, its
+/// boot ROM waits: it is booted again.
+fn look_back(link: &mut Link, now: u64) {
+    if !link.dead || link.superseded || link.reboot.is_some() || link.endpoint.port().address() != 0 {
+        return;
+    }
+    watch(link);
+    let port = link.endpoint.port();
+    if link.down_seen && port.is_up() {
+        link.down_seen = false;
+        port.set_interrupts(true, false);
+        kprintln!("satellite node {} (port {}): its link is up again; booting it", link.node, port.index());
+        link.reboot = Some(Box::new(Reboot::new(port, now)));
+    }
+}
+
+/// Steps the boots of the satellites that came back; one that answers as the node it was is
+/// a new link (the old stays dead), one that does not is watched again.
+fn step_reboots(links: &mut Vec<Link>, now: u64) {
+    let mut revived = Vec::new();
+    for link in links.iter_mut() {
+        let Some(reboot) = &mut link.reboot else { continue };
+        let Some(done) = reboot.step(now) else { continue };
+        link.reboot = None;
+        let port = link.endpoint.port();
+        match done {
+            Ok((node, hello)) if node == link.node => {
+                link.superseded = true;
+                revived.push((port, node, hello));
+            }
+            Ok((node, _)) => {
+                kprintln!(
+                    "satellite on port {} answers as node {node}, not node {}; left dead",
+                    port.index(),
+                    link.node
+                );
+                watch(link);
+            }
+            Err(()) => watch(link),
+        }
+    }
+    for (port, node, hello) in revived {
+        port.set_interrupts(true, true);
+        let mut link = Link::new(port, node, hello);
+        link.back = true;
+        links.push(link);
+        kprintln!("satellite node {node} (port {}) is back: booted again", port.index());
     }
 }
 
@@ -308,6 +415,7 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
         let on_line = |link: &Link| link.endpoint.port().line() == line;
         for (index, link) in links.iter_mut().enumerate().filter(|(_, l)| on_line(l)) {
             check(index, link, now);
+            look_back(link, now);
         }
         let port = links.iter().find(|l| on_line(l)).map(|l| l.endpoint.port().routed(0));
         let mut rx = RX.lock();
@@ -315,10 +423,14 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
             // Checked once (by the port, or here); a damaged frame is dropped (its sender
             // resends it), and so is one whose address names no live satellite.
             let Ok(frame) = checked else { continue };
+            // The latest incarnation of the satellite at that address.
             let whose =
                 |(_, l): &(usize, &mut Link)| on_line(l) && l.endpoint.port().address() == frame.address;
-            let Some((index, link)) = links.iter_mut().enumerate().find(whose) else { continue };
+            let Some((index, link)) = links.iter_mut().enumerate().rev().find(whose) else { continue };
             if link.dead {
+                if let Some(reboot) = &mut link.reboot {
+                    reboot.on_frame(&frame);
+                }
                 continue;
             }
             if let Some(ack) = link.hello.receive_frame(&frame).ack {
@@ -332,6 +444,7 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
         for (index, link) in links.iter_mut().enumerate().filter(|(_, l)| on_line(l)) {
             pump(index, link);
         }
+        step_reboots(&mut links, now);
     }
     let mut requests = Vec::new();
     for (link, message) in arrived {
@@ -357,18 +470,22 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
     requests
 }
 
-/// The timer tick: resends what timed out.
+/// The timer tick: resends what timed out, steps the boots of satellites that came back.
 pub fn on_tick() {
     let now = ox_kcore::arch::time_ns();
-    for (index, link) in LINKS.lock().iter_mut().enumerate() {
+    let mut links = LINKS.lock();
+    for (index, link) in links.iter_mut().enumerate() {
         check(index, link, now);
         pump(index, link);
     }
+    step_reboots(&mut links, now);
 }
 
 /// The earliest retransmission deadline (the idle loop keeps the timer for it).
 pub fn deadline() -> Option<u64> {
-    LINKS.lock().iter().filter(|link| !link.dead).filter_map(|link| link.endpoint.deadline()).min()
+    let links = LINKS.lock();
+    let resends = links.iter().filter(|link| !link.dead).filter_map(|link| link.endpoint.deadline());
+    resends.chain(links.iter().filter_map(|link| link.reboot.as_ref().map(|r| r.due()))).min()
 }
 
 /// Counts a message refused.

@@ -26,6 +26,7 @@
 //! image is reported and left behind (and the satellites behind it with it); the system goes
 //! on without it.
 
+use alloc::boxed::Box;
 use alloc::collections::{BTreeMap, VecDeque};
 use alloc::vec::Vec;
 use core::fmt;
@@ -38,6 +39,7 @@ use ox_link::arq::{Receiver, Sender};
 use ox_link::boot::Plan;
 use ox_link::frame::{Frame, CHANNEL_BOOT};
 
+use crate::global::Global;
 use crate::{arch, intc, kprintln, timer};
 
 include!(concat!(env!("OUT_DIR"), "/satellite.rs"));
@@ -377,6 +379,54 @@ fn start_waiting(boots: &mut [Boot], waiting: &mut VecDeque<usize>, active: &mut
             }
         }
     });
+}
+
+/// The satellite kernel's image for boots after the first ([`Reboot`]): parsed once, kept for
+/// the rest of the run.
+static REBOOT_IMAGE: Global<Option<&'static Image>> = Global::new("satellite image for reboots", None);
+
+/// Booting again a satellite on a port of the central that died and came back (its link is up
+/// again, its boot ROM waiting): one [`Boot`], exactly as at the start, stepped by the process
+/// channel's interrupts and ticks (`remote`) while the system runs.
+pub struct Reboot {
+    boot: Boot<'static>,
+}
+
+impl Reboot {
+    /// Starts booting the satellite behind `port` (a port of the central) at `now`.
+    pub fn new(port: Port, now: u64) -> Reboot {
+        let image = *REBOOT_IMAGE.lock().get_or_insert_with(|| Box::leak(Box::new(Image::embedded())));
+        let mut boot = Boot::new(port, None, image);
+        boot.start(now);
+        Reboot { boot }
+    }
+
+    /// Handles a frame that arrived for it.
+    pub fn on_frame(&mut self, frame: &Frame) {
+        self.boot.on_frame(frame);
+    }
+
+    /// When it next needs the CPU without a frame arriving.
+    pub fn due(&self) -> u64 {
+        self.boot.due
+    }
+
+    /// Sends what may be sent at `now`, resends what timed out; once the satellite is booted
+    /// and has answered `Hello`: its node index and the receiver of its hello channel. `Err`
+    /// if it was given up ([`GIVE_UP_NS`] after the start).
+    pub fn step(&mut self, now: u64) -> Option<Result<(u32, Receiver), ()>> {
+        if !self.boot.finished() && self.boot.due <= now {
+            self.boot.step(now);
+        }
+        match self.boot.phase {
+            Phase::Up if self.boot.finished() => {
+                let replies = core::mem::replace(&mut self.boot.replies, Receiver::new(CHANNEL_SATELLITE));
+                Some(Ok((self.boot.node, replies)))
+            }
+            Phase::Lost => Some(Err(())),
+            Phase::Waiting | Phase::Loading | Phase::Hello | Phase::Up => None,
+        }
+    }
 }
 
 /// Boots the satellite behind every link port, and those behind them, and waits until each

@@ -2,7 +2,8 @@
 //! user mode and the timer's ticks): the UART brings console input (waking its readers), the
 //! link ports bring the satellites' messages. At each tick the links resend what timed out.
 //! `Net` messages (ports across nodes) go to `net`. A satellite found dead on either
-//! (`remote`) has its processes' stubs ended (`stub`) and its ports declared dead (`net`).
+//! (`remote`) has its processes' stubs ended (`stub`) and its ports declared dead (`net`); one
+//! that comes back starts afresh (`net::back`).
 
 use ox_proto::{Body, Request};
 
@@ -31,6 +32,7 @@ pub fn interrupt(line: u32) -> bool {
                 }
             }
             remote::newly_dead().into_iter().for_each(net::lost);
+            remote::newly_back().into_iter().for_each(net::back);
         }
         other => panic!("interrupt on line {other}, which no device of ours uses"),
     }
@@ -41,6 +43,7 @@ pub fn interrupt(line: u32) -> bool {
 pub fn tick() {
     remote::on_tick();
     remote::newly_dead().into_iter().for_each(net::lost);
+    remote::newly_back().into_iter().for_each(net::back);
     ox_kcore::ipcall::tick();
 }
 
