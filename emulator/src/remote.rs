@@ -143,18 +143,7 @@ impl Pending {
                 (stream, spec, Some(listener))
             }
             Pending::Datagrams(socket, peer, spec) => {
-                let wire = Wire::Udp { socket, peer };
-                return Ok(RemoteLink {
-                    spec,
-                    wire,
-                    open: true,
-                    timeout,
-                    failure: None,
-                    excess: 0,
-                    listener: None,
-                    incoming: None,
-                    offset: 0,
-                });
+                return Ok(opened(spec, Wire::Udp { socket, peer }, timeout, None));
             }
             Pending::Connecting(spec) => {
                 let started = Instant::now();
@@ -171,17 +160,23 @@ impl Pending {
             }
         };
         let wire = shake_hands(stream, &spec, quantum_ns, timeout)?;
-        Ok(RemoteLink {
-            spec,
-            wire,
-            open: true,
-            timeout,
-            failure: None,
-            excess: 0,
-            listener,
-            incoming: None,
-            offset: 0,
-        })
+        Ok(opened(spec, wire, timeout, listener))
+    }
+}
+
+/// A link just opened over `wire` (a listening end keeps its `listener`, to take a peer
+/// back).
+fn opened(spec: RemoteSpec, wire: Wire, timeout: Duration, listener: Option<TcpListener>) -> RemoteLink {
+    RemoteLink {
+        spec,
+        wire,
+        open: true,
+        timeout,
+        failure: None,
+        excess: 0,
+        listener,
+        incoming: None,
+        offset: 0,
     }
 }
 
