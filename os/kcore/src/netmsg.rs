@@ -1097,8 +1097,9 @@ impl Net {
             header: Header { dest: (memory, Disposition::CopySend), reply: None, id: MO_INIT },
             items: vec![Item::Port(control, Disposition::MakeSend), inline(&[4096]), inline(&[self.me])],
         };
-        // A full queue or a dead pager: the faults will tell (a request, or SIGBUS).
-        keep(woken, ipc.send(NET, init));
+        // Past the queue's limit, like every message of the kernel to a pager; a dead pager: the
+        // faults will tell (SIGBUS).
+        keep(woken, ipc.send_always(NET, init));
         self.pagers.insert(
             id,
             External {
@@ -1349,7 +1350,8 @@ impl Net {
             }
             let Some(external) = self.pagers.remove(&id) else { continue };
             if !external.dead {
-                keep(woken, ipc.send(NET, external.to_pager(MO_TERMINATE, vec![inline(&[me])])));
+                // Past the queue's limit: a pager that missed it would wait for this node for ever.
+                keep(woken, ipc.send_always(NET, external.to_pager(MO_TERMINATE, vec![inline(&[me])])));
             }
             vm::release_object(external.object);
             // Its holders (the pager's node) hear it is dead.
