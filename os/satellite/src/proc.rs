@@ -111,7 +111,7 @@ pub fn exit(status: WaitStatus) -> ! {
 pub fn kill(pid: Pid, sig: Signal) {
     let mut table = proc::table();
     let Some(proc) = table.find(pid) else { return };
-    let in_call = proc.state == State::Sleeping(reply_chan(pid));
+    let in_call = asking(proc);
     if signal::post(proc, sig) && in_call {
         drop(table);
         link::send(&Message::request(pid, Request::Signal(sig)));
@@ -143,12 +143,24 @@ pub fn deliver_output(pid: Pid, output: Output) {
     }
 }
 
-/// Sleeps until the reply to the current process's forwarded call arrives; hands `output`
-/// each piece of output that comes ahead of it, in order, as it comes.
-pub fn wait_reply(output: &mut dyn FnMut(Output)) -> Reply {
+/// Whether `proc` waits for the reply to a forwarded call: from before the call is sent until
+/// it takes the reply, asleep or not.
+pub fn asking(proc: &Proc) -> bool {
+    proc.role_ref::<Satellite>().is_some_and(|r| r.asking)
+}
+
+/// Marks the current process as waiting for a reply (before its call is sent: the central
+/// may ask about it — `ReadImage`, `ForkHere` — as soon as the call arrives).
+pub fn start_asking() {
     if let Some(role) = proc::table().current().role::<Satellite>() {
         role.asking = true;
     }
+}
+
+/// Sleeps until the reply to the current process's forwarded call arrives ([`start_asking`]
+/// was called before the call was sent); hands `output` each piece of output that comes ahead
+/// of it, in order, as it comes.
+pub fn wait_reply(output: &mut dyn FnMut(Output)) -> Reply {
     loop {
         let (pid, piece, reply) = {
             let mut table = proc::table();

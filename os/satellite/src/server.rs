@@ -49,7 +49,7 @@ use ox_kcore::{frame, kprintln};
 use ox_proto::{Message, Reply, Request, IMAGE_WINDOW, MAX_DATA};
 
 use crate::link;
-use crate::proc::{new_process, reply_chan, server_chan, NPROC, SERVER_PID};
+use crate::proc::{new_process, server_chan, NPROC, SERVER_PID};
 
 /// What an image being received is for.
 enum Purpose {
@@ -166,12 +166,11 @@ fn promise(incoming: &[Incoming], size: u32) -> Result<u32, Errno> {
     Ok(needed)
 }
 
-/// The slot of process `pid` if it sleeps in a forwarded call (its registers are still).
+/// The slot of process `pid` if it waits for the reply to a forwarded call (its registers
+/// and memory are still). That is its logical state, not whether it sleeps at this moment: a
+/// signal or a piece of output wakes it, and it goes back to sleep when it finds no reply.
 fn in_call(table: &proc::Table, pid: Pid) -> Option<usize> {
-    table
-        .slots
-        .iter()
-        .position(|p| p.as_ref().is_some_and(|p| p.pid == pid && p.state == State::Sleeping(reply_chan(pid))))
+    table.slots.iter().position(|p| p.as_deref().is_some_and(|p| p.pid == pid && crate::proc::asking(p)))
 }
 
 /// Images being received (for `stats`).

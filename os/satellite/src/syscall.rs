@@ -135,6 +135,7 @@ fn ask_with_output(
     let pid = table().current().pid;
     let request = Call { call, args, env: Env::default(), data };
     loop {
+        proc::start_asking();
         link::send(&Message::request(pid, Request::StubExecutes(request.clone())));
         let reply = proc::wait_reply(output);
         let interrupts = reply.signal.is_some_and(proc::post_current);
