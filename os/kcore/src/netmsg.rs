@@ -111,6 +111,13 @@ struct External {
 }
 
 impl External {
+    /// Page `index` of object `id` is resident, unlocked or gone: its request is no longer
+    /// awaited, and the processes waiting for a page of the object wake (to fault again).
+    fn answered(&mut self, id: u32, index: u32, woken: &mut Vec<u64>) {
+        self.requested.retain(|(i, _)| *i != index);
+        woken.push(KEY_PAGER | u64::from(id));
+    }
+
     /// Whether the object is to end: mapped nowhere (the service's reference is the last), and
     /// not kept for the next mapping by a living pager that asked so.
     fn ending(&self, id: u32) -> bool {
@@ -628,28 +635,24 @@ impl Net {
             Some(&(_, Role::Proxy(home))) => Some(home),
             _ => None,
         });
-        let busy =
-            proxy.and_then(|home| self.proxies.get(&home).map(|&(name, inflight)| (home, name, inflight)));
-        match busy {
-            Some((home, name, inflight))
-                if inflight || ipc.next_size(NET, name, 0, |_| 0, 0).is_ok_and(|next| next.is_some()) =>
-            {
-                self.held.push((home, message));
-            }
+        match proxy {
+            Some(home) if self.proxy_busy(ipc, home) => self.held.push((home, message)),
             _ => send_or_drop(ipc, message, woken),
         }
+    }
+
+    /// Whether the proxy for `port` has a message in flight or queued.
+    fn proxy_busy(&self, ipc: &Ipc<Captured>, port: PortRef) -> bool {
+        self.proxies.get(&port).is_some_and(|&(name, inflight)| {
+            inflight || ipc.next_size(NET, name, 0, |_| 0, 0).is_ok_and(|next| next.is_some())
+        })
     }
 
     /// The messages held behind the proxy for `port` go, once it has nothing in flight or
     /// queued (or is gone).
     fn release_held(&mut self, ipc: &mut Ipc<Captured>, port: PortRef, woken: &mut Vec<u64>) {
-        if !self.held.iter().any(|(home, _)| *home == port) {
+        if !self.held.iter().any(|(home, _)| *home == port) || self.proxy_busy(ipc, port) {
             return;
-        }
-        if let Some(&(name, inflight)) = self.proxies.get(&port) {
-            if inflight || ipc.next_size(NET, name, 0, |_| 0, 0).is_ok_and(|next| next.is_some()) {
-                return;
-            }
         }
         let (ready, rest): (Vec<_>, Vec<_>) = self.held.drain(..).partition(|(home, _)| *home == port);
         self.held = rest;
@@ -1191,8 +1194,7 @@ impl Net {
                             let index = offset / 4096;
                             let supplied = vm::supply(external.object, index, data, lock).is_ok();
                             if supplied {
-                                external.requested.retain(|(i, _)| *i != index);
-                                woken.push(KEY_PAGER | u64::from(id));
+                                external.answered(id, index, woken);
                             }
                             supplied
                         }
@@ -1271,12 +1273,9 @@ impl Net {
     pub fn reclaim(&mut self, ipc: &mut Ipc<Captured>, want: u32, woken: &mut Vec<u64>) -> u32 {
         let me = self.me;
         // The objects in the order they were made (their ids grow; the hand compares them).
-        let ids: Vec<u32> = self.pagers.keys().copied().collect();
         let mut pages: Vec<(u32, u32)> = Vec::new();
-        for &id in &ids {
-            if let Some(external) = self.pagers.get(&id) {
-                pages.extend(vm::resident_pages(external.object).into_iter().map(|i| (id, i)));
-            }
+        for (&id, external) in self.pagers.iter() {
+            pages.extend(vm::resident_pages(external.object).into_iter().map(|i| (id, i)));
         }
         let Some(start) = pages.iter().position(|p| *p >= self.hand).or((!pages.is_empty()).then_some(0))
         else {
@@ -1304,8 +1303,7 @@ impl Net {
             if vm::flush_page(object, index) {
                 freed += 1;
             }
-            external.requested.retain(|(i, _)| *i != index);
-            woken.push(KEY_PAGER | u64::from(id));
+            external.answered(id, index, woken);
         }
         freed
     }
@@ -1544,8 +1542,7 @@ fn lock_request(
             !lock.contains(old)
         };
         if woke {
-            external.requested.retain(|(i, _)| *i != index);
-            woken.push(KEY_PAGER | u64::from(id));
+            external.answered(id, index, woken);
         }
     }
 }
