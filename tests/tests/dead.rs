@@ -84,6 +84,39 @@ exit 0
     insta::assert_snapshot!(from_init(transcript));
 }
 
+/// A process being moved to satellite 3 (`spin` with 4 MiB of heap, all written by the time
+/// it is asked to move: its image takes about a third of a virtual second to cross) when
+/// satellite 3 powers off: `migrate` fails with
+/// `EHOSTDOWN` and the process runs on at home, its memory intact (`spin` checks every page
+/// each round, and exits 1 if one changed).
+#[test]
+fn a_migration_whose_target_dies_mid_transfer_leaves_the_process_where_it_was() {
+    let disk = pristine_disk("dead-migration", None);
+    let script = r#"timeout 10s
+expect "$ "
+sendline spin 4096 4 &
+expect "[4]"
+expect "$ "
+sleep 300ms
+sendline migrate 4 3
+sleep 100ms
+poweroff sat3
+expect "is dead"
+expect "migrate: 4: EHOSTDOWN"
+expect "$ "
+sendline where 4
+expect "4 spin: the central processor"
+expect "spin: "
+expect "on node 0"
+sendline exit 0
+exit 0
+"#;
+    let session = run_script(os_topology("default.toml", &disk), &disk, script);
+    let transcript = session.transcript();
+    assert!(!transcript.contains("changed"), "{transcript}");
+    insta::assert_snapshot!(from_init(transcript));
+}
+
 /// A free TCP port on the loopback interface (bound, then let go).
 fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");

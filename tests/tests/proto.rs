@@ -134,6 +134,9 @@ fn extremes() -> Vec<Message> {
         Request::ExecImage { size: u32::MAX },
         Request::Parent { ppid: u32::MAX },
         Request::ForkHere { parent: u32::MAX, pc: u32::MAX },
+        Request::Freeze,
+        Request::Frozen { pc: u32::MAX },
+        Request::Load(u32::MAX),
         Request::Net(Net {
             to: u32::MAX,
             from: u32::MAX,
@@ -502,9 +505,15 @@ fn serve(request: &Request) -> Option<Reply> {
         Request::ForkImage { .. }
         | Request::ExecImage { .. }
         | Request::Start { .. }
-        | Request::ForkHere { .. } => Some(Reply::ok(0)),
+        | Request::ForkHere { .. }
+        | Request::Frozen { .. } => Some(Reply::ok(0)),
         Request::Stats => Some(Reply { result: Ok(72), signal: None, data: vec![0x11; 72] }),
-        Request::Signal(_) | Request::Exit(_) | Request::Parent { .. } | Request::Net(_) => None,
+        Request::Signal(_)
+        | Request::Exit(_)
+        | Request::Parent { .. }
+        | Request::Freeze
+        | Request::Load(_)
+        | Request::Net(_) => None,
     }
 }
 

@@ -8,7 +8,7 @@ use orrery_emulator::system::SystemState;
 use orrery_tests::run_topology;
 
 /// More virtual time than the benchmark needs.
-const LIMIT_NS: u64 = 60_000_000_000;
+const LIMIT_NS: u64 = 90_000_000_000;
 
 #[test]
 fn the_benchmark_table() {

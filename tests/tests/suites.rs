@@ -1,7 +1,8 @@
 //! The in-guest suites of the Mach designs under both kernels: `programs/user/vmtest` (the
 //! virtual-memory calls, docs/vm.md), `programs/user/porttest` (ports, docs/ports.md) and
-//! `programs/user/pagertest` (external pagers, docs/pagers.md) and `programs/user/dsmtest`
-//! (distributed shared memory over satellites 1 to 3, docs/dsm.md), typed
+//! `programs/user/pagertest` (external pagers, docs/pagers.md), `programs/user/dsmtest`
+//! (distributed shared memory over satellites 1 to 3, docs/dsm.md) and `programs/user/migtest`
+//! (process migration between every pair of nodes, docs/migration.md), typed
 //! at the central's shell on `topologies/default.toml` — each once on the central, once placed
 //! on a satellite (`place least-loaded sh -c …`) — and placed again on `topologies/lossy.toml`,
 //! whose links lose and corrupt frames. Each suite's verdict lines must be the same in the
@@ -33,18 +34,19 @@ fn verdicts(text: &str, suite: &str, first_case: &str) -> Vec<Vec<String>> {
     runs
 }
 
-const SUITES: [(&str, &str); 4] = [
+const SUITES: [(&str, &str); 5] = [
     ("vmtest", "allocate anywhere"),
     ("porttest", "rights and reference counts"),
     ("pagertest", "pages computed by the pager"),
     ("dsmtest", "readers on three satellites, then a writer"),
+    ("migtest", "a computation moved central, 1, 2, home, 3 mid-run computes what it computes unmoved"),
 ];
 
 #[test]
 fn the_suites_pass_on_the_central_and_on_satellites_alike() {
-    let session = "vmtest\nporttest\npagertest\ndsmtest\nplace least-loaded sh -c vmtest\n\
+    let session = "vmtest\nporttest\npagertest\ndsmtest\nmigtest\nplace least-loaded sh -c vmtest\n\
                    place least-loaded sh -c porttest\nplace least-loaded sh -c pagertest\n\
-                   place least-loaded sh -c dsmtest\nexit 0\n";
+                   place least-loaded sh -c dsmtest\nplace least-loaded sh -c migtest\nexit 0\n";
     let (text, state) = run_topology("default.toml", None, session.as_bytes(), 1, LIMIT_NS);
     assert_eq!(state, SystemState::PoweredOff(0), "{text}");
     assert!(!text.contains("panic"), "{text}");
@@ -52,7 +54,8 @@ fn the_suites_pass_on_the_central_and_on_satellites_alike() {
     let (two, _) = run_topology("default.toml", None, session.as_bytes(), 2, LIMIT_NS);
     assert!(two == text, "two host threads change the run:\n{two}");
     let lossy_session = "place least-loaded sh -c vmtest\nplace least-loaded sh -c porttest\n\
-                         place least-loaded sh -c pagertest\nplace least-loaded sh -c dsmtest\nexit 0\n";
+                         place least-loaded sh -c pagertest\nplace least-loaded sh -c dsmtest\n\
+                         place least-loaded sh -c migtest\nexit 0\n";
     let (lossy, state) = run_topology("lossy.toml", None, lossy_session.as_bytes(), 1, LIMIT_NS);
     assert_eq!(state, SystemState::PoweredOff(0), "{lossy}");
     for (suite, first) in SUITES {

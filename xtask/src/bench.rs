@@ -37,6 +37,12 @@
 //! other two hold read-only, and the virtual time of that fault (the goal: X ≤ 4); and
 //! `dsm-demo: us one-process=A sat1=B sat1-2=C sat1-3=D`, the histogram demo's virtual time in
 //! one process of the central and over DSM on 1, 2 and 3 satellites.
+//!
+//! And `migration: us/KiB 1m=A 4m=B` (docs/migration.md): virtual microseconds per KiB of image
+//! of one migration of a process (the mean of central → 1, 1 → 2 and 2 → central), for an
+//! image of about 1 MiB and 4 MiB; and `balance: one-node=A balanced=B`, the virtual
+//! milliseconds six CPU-bound processes started on satellite 1 take with the load balancer
+//! off and on (the goal: A/B ≥ 2.5).
 
 use std::fs;
 use std::io::{BufRead, BufReader};
@@ -89,6 +95,7 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
     let stdout = child.stdout.take().ok_or("the emulator's output is not piped")?;
     let (mut bulk, mut cow, mut fork, mut faults, mut rpc) = (None, None, None, Vec::new(), None);
     let (mut rpc_remote, mut ool, mut dsm, mut dsm_demo) = (None, None, None, None);
+    let (mut migration, mut balance) = (None, None);
     for line in BufReader::new(stdout).lines() {
         let line = line.map_err(|e| format!("reading the emulator's output: {e}"))?;
         println!("{line}");
@@ -112,6 +119,12 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
         }
         if let Some((_, figures)) = line.split_once("dsm: messages-per-write-fault") {
             dsm = Some(format!("messages-per-write-fault{figures}"));
+        }
+        if let Some((_, figures)) = line.split_once("satbench: migration us/KiB") {
+            migration = figures.split(" (").next().map(|f| format!("us/KiB{f}"));
+        }
+        if let Some((_, figures)) = line.split_once("satbench: balance: ") {
+            balance = figures.split(" (").next().map(str::to_string);
         }
         if let Some((_, figures)) = line.split_once("dsm-demo: ") {
             dsm_demo = Some(figures.to_string());
@@ -142,6 +155,10 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
     }
     for figures in faults {
         println!("vm-faults: {figures}");
+    }
+    match migration.zip(balance) {
+        Some((migration, balance)) => println!("migration: {migration}\nbalance: {balance}"),
+        None => return Err("satbench printed no migration or balance figures".to_string()),
     }
     match dsm.zip(dsm_demo) {
         Some((dsm, demo)) => println!("dsm: {dsm}\ndsm-demo: {demo}"),

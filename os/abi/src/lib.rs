@@ -39,6 +39,13 @@ pub const USER_TOP: u32 = 0x1000_0000;
 /// How far the user stack may grow below [`USER_TOP`] (pages are mapped on first touch).
 pub const USER_STACK_MAX: u32 = 1 << 20;
 
+/// `balance`'s setting: off (the balancer leaves it alone; for the system: no balancing).
+pub const BALANCE_OFF: u32 = 0;
+/// `balance`'s setting: on.
+pub const BALANCE_ON: u32 = 1;
+/// `balance`'s setting: change nothing, only read it.
+pub const BALANCE_READ: u32 = 2;
+
 /// `port_allocate`/`port_mod_refs` right: send (Mach's `MACH_PORT_RIGHT_*` numbers).
 pub const PORT_RIGHT_SEND: u32 = 0;
 /// Right: receive.
@@ -353,6 +360,19 @@ pub enum Syscall {
     SetUid = 32,
     /// `setgid(gid) -> 0`: as `setuid`, for the group.
     SetGid = 33,
+    /// `migrate(pid, node) -> 0`: moves process `pid` (0: the caller) to node `node` (0: its
+    /// home, the central) at its next return to user mode; the caller waits until it has
+    /// moved or failed (the caller itself moves when this call returns). `EINVAL` for no such
+    /// node, `EHOSTDOWN` for a dead one, `EPERM` for another user's process or init, `ESRCH`
+    /// for no process, `EBUSY` for a process whose memory cannot travel (ports, memory
+    /// objects, shared regions); the target's refusal (`ENOMEM`, `EAGAIN`) otherwise.
+    Migrate = 34,
+    /// `balance(pid, setting) -> previous`: automatic load balancing ([`BALANCE_OFF`],
+    /// [`BALANCE_ON`], or [`BALANCE_READ`] to only read it) for the whole system (`pid` 0;
+    /// off at boot; only the superuser changes it) or for process `pid` (whether the balancer
+    /// may move it; on by default, inherited by children). `EPERM` for another user's process
+    /// or the system by another user, `ESRCH` for no process, `EINVAL` for another setting.
+    Balance = 35,
     /// `sigaction(signal, handler, restorer) -> old handler`: `handler` is [`SIG_DFL`],
     /// [`SIG_IGN`] or the address of a function; `restorer` is where a handler returns to.
     Sigaction = 40,
@@ -432,7 +452,7 @@ pub enum Syscall {
 
 impl Syscall {
     /// Every system call, in number order.
-    pub const ALL: [Syscall; 60] = [
+    pub const ALL: [Syscall; 62] = [
         Syscall::Write,
         Syscall::Read,
         Syscall::Exit,
@@ -466,6 +486,8 @@ impl Syscall {
         Syscall::GetGid,
         Syscall::SetUid,
         Syscall::SetGid,
+        Syscall::Migrate,
+        Syscall::Balance,
         Syscall::Sigaction,
         Syscall::Sigreturn,
         Syscall::Pause,
@@ -541,6 +563,8 @@ impl Syscall {
             Syscall::GetGid => "getgid",
             Syscall::SetUid => "setuid",
             Syscall::SetGid => "setgid",
+            Syscall::Migrate => "migrate",
+            Syscall::Balance => "balance",
             Syscall::VmAllocate => "vm_allocate",
             Syscall::VmDeallocate => "vm_deallocate",
             Syscall::VmProtect => "vm_protect",

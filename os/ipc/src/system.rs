@@ -230,6 +230,12 @@ impl<M> Ipc<M> {
         Ok(())
     }
 
+    /// How many names task `task` has (rights, port sets and dead names); 0 for a task with
+    /// no name space.
+    pub fn names_held(&self, task: TaskId) -> usize {
+        self.spaces.get(&task).map_or(0, BTreeMap::len)
+    }
+
     /// Ends task `task`: every right it names is released as `mach_port_destroy` would.
     pub fn remove_task(&mut self, task: TaskId) -> Wakeups {
         let names: Vec<Name> =

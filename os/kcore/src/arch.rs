@@ -92,6 +92,9 @@ extern "C" {
     /// Restores the [`TrapFrame`] at `sp` and returns to user mode: the `ra` of a new
     /// process's first [`Context`].
     fn user_return();
+    /// Copies the trap frame at `frame` to `at` (a frame slot at the top of the current
+    /// kernel stack), makes `at` the stack pointer and returns to user mode with it.
+    pub fn enter_user_at(frame: *const TrapFrame, at: u32) -> !;
     /// The trap vector, installed in `tvec` by [`init_traps`].
     fn trap_vector();
     /// `probe_word` in the assembly below: low word 1 and the value in the high word if the
@@ -293,6 +296,19 @@ user_return:
     lw x31, 124(sp)
     lw      sp, 8(sp)
     sret
+
+    .globl enter_user_at
+enter_user_at:
+    mv      sp, a1
+    li      t0, 0
+    li      t3, FRAME_SIZE
+1:  add     t1, a0, t0
+    lw      t2, 0(t1)
+    add     t1, sp, t0
+    sw      t2, 0(t1)
+    addi    t0, t0, 4
+    bltu    t0, t3, 1b
+    j       user_return
 
 kernel_trap_entry:
     csrrw   sp, SCRATCH0, sp

@@ -506,6 +506,12 @@ pub fn deadline() -> Option<u64> {
     with_ports(|p| p.net.pager_deadline(timer::ticks())).map(|tick| u64::from(tick) * ox_abi::TICK_NS)
 }
 
+/// Whether process `pid` names any port right, port set or dead name (its task's name space
+/// is not empty): such a process cannot migrate yet.
+pub fn task_holds_names(pid: u32) -> bool {
+    with_ports(|p| p.ipc.names_held(TaskId(pid)) > 0)
+}
+
 /// Process `pid` ended: every right it held is released (its ports die, their senders see
 /// dead names).
 pub fn task_exit(pid: u32) {

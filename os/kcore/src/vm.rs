@@ -27,7 +27,7 @@ use ox_abi::{
     VM_INHERIT_NONE, VM_INHERIT_SHARE, VM_PROT_ALL,
 };
 use ox_vm::{
-    FaultError, FrameId, Inheritance, Lookup, Map, MapCopy, ObjectId, OutOfFrames, PageIndex, PhysMem,
+    FaultError, FrameId, Inheritance, Lookup, Map, MapCopy, ObjectId, OutOfFrames, PageIndex, Pager, PhysMem,
     Placement, Pmap, Prot, VAddr, Vm, VmError,
 };
 
@@ -354,6 +354,26 @@ impl AddressSpace {
             .filter(|e| e.inheritance != Inheritance::None)
             .map(|e| (e.start.0, e.end.0, flags_of(e.prot)))
             .collect()
+    }
+
+    /// Whether this memory can move to another node whole as a process image (process
+    /// migration): every region is private and inherited by copy (a shared region or one
+    /// left out of children has a meaning the image cannot carry), and none is backed, even
+    /// through its shadows, by an external pager's object (its pages are that pager's).
+    pub fn travels(&self) -> bool {
+        let Some(map) = &self.map else { return false };
+        with_vm(|vm| {
+            map.entries().all(|e| {
+                let mut object = e.object;
+                while let Some(id) = object {
+                    match vm.objects.get(id) {
+                        Some(o) if o.pager == Pager::Anonymous => object = o.backing.map(|(b, _)| b),
+                        _ => return false,
+                    }
+                }
+                e.inheritance == Inheritance::Copy && !e.shared
+            })
+        })
     }
 
     /// Calls `f(va, page bytes, flags)` for every page of the regions a child gets (as

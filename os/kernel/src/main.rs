@@ -35,11 +35,13 @@
 
 extern crate alloc;
 
+mod balance;
 mod block;
 mod elf;
 mod file;
 mod fs;
 mod images;
+mod migrate;
 mod net;
 mod pipe;
 mod place;
@@ -64,6 +66,7 @@ static CENTRAL: Kernel = Kernel {
     interrupt: trap::interrupt,
     tick: trap::tick,
     deadline: trap::deadline,
+    returning: migrate::returning,
 };
 
 /// Smallest RAM the kernel boots with.

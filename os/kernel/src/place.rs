@@ -213,11 +213,11 @@ fn fork_here(link: usize, parent: Pid, pc: u32) -> Result<Pid, Errno> {
 
 /// The image of a process sleeping in a call on a satellite, read in `ReadImage`s: the first
 /// learns its size; then up to [`IMAGE_WINDOW`] are in flight ahead of the piece wanted.
-struct Reader {
+pub struct Reader {
     link: usize,
     pid: Pid,
     /// The image's size.
-    size: u32,
+    pub size: u32,
     /// The first piece, until it is taken.
     first: Option<Vec<u8>>,
     /// Where the next `ReadImage` asks from.
@@ -228,7 +228,7 @@ struct Reader {
 
 impl Reader {
     /// Reads the first piece of the image of `pid` on the satellite of `link`.
-    fn open(link: usize, pid: Pid) -> Result<Reader, Errno> {
+    pub fn open(link: usize, pid: Pid) -> Result<Reader, Errno> {
         remote::send(link, &Message::request(pid, Reader::ask(0)));
         let first = remote::wait_reply(link, pid);
         let size = first.result?;
@@ -251,7 +251,7 @@ impl Reader {
     }
 
     /// The piece at `offset`; the pieces are asked in order.
-    fn piece(&mut self, offset: usize) -> Result<Vec<u8>, Errno> {
+    pub fn piece(&mut self, offset: usize) -> Result<Vec<u8>, Errno> {
         if offset == 0 {
             return self.first.take().ok_or(Errno::Io);
         }
@@ -271,7 +271,7 @@ impl Reader {
 
     /// Takes the answers still due (a transfer that stopped early), so that none is left
     /// for the process's next wait.
-    fn close(mut self) {
+    pub fn close(mut self) {
         while self.unanswered > 0 {
             self.unanswered -= 1;
             remote::wait_reply(self.link, self.pid);

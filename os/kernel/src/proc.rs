@@ -87,6 +87,12 @@ pub struct Central {
     pub uid: u32,
     /// Its group.
     pub gid: u32,
+    /// The node it is to migrate to (0: home, the central), until it has moved or failed.
+    pub migrate_to: Option<u32>,
+    /// Why its last migration failed, for the `migrate` waiting for it.
+    pub migrate_error: Option<Errno>,
+    /// Whether the load balancer may move it (`balance`; inherited).
+    pub balanced: bool,
 }
 
 impl Central {
@@ -99,6 +105,9 @@ impl Central {
             placement: Placement::Local,
             uid: 0,
             gid: 0,
+            migrate_to: None,
+            migrate_error: None,
+            balanced: true,
         }
     }
 
@@ -112,6 +121,9 @@ impl Central {
             placement: self.placement,
             uid: self.uid,
             gid: self.gid,
+            migrate_to: None,
+            migrate_error: None,
+            balanced: self.balanced,
         }
     }
 }
@@ -191,7 +203,7 @@ pub fn new_process(
 
 /// A stub's address space (ASID `asid`): the two call buffers, [`IN_BASE`] and [`OUT_BASE`],
 /// mapped, zeroed.
-fn stub_buffers(asid: u32) -> Result<AddressSpace, Errno> {
+pub fn stub_buffers(asid: u32) -> Result<AddressSpace, Errno> {
     let mut space = AddressSpace::new(asid)?;
     space.set_image_end(USER_BASE);
     space.sbrk(2 * MAX_DATA as i32)?;
@@ -378,6 +390,9 @@ pub fn exit(status: WaitStatus) -> ! {
     }
     pmap::activate_kernel();
     me.space = None;
+    if me.central().migrate_to.is_some() {
+        crate::migrate::forget(me.central(), Some(Errno::Srch));
+    }
     let mut orphan_zombie = false;
     let mut orphan_stubs = Vec::new();
     for child in table.user_procs().filter(|p| p.ppid == pid) {

@@ -110,7 +110,9 @@ const REPLIES_WORKING: usize = 128;
 static DROPPED: Global<u32> = Global::new("dropped messages", 0);
 
 /// Replies not yet taken by the process waiting for them.
-static REPLIES: Global<Vec<(Pid, Reply)>> = Global::new("satellite replies", Vec::new());
+/// Each is the pid's and the link's it came from: a process may wait on two links at once
+/// (migration reads its image from one satellite while it writes it to another).
+static REPLIES: Global<Vec<(Pid, usize, Reply)>> = Global::new("satellite replies", Vec::new());
 
 /// The replies the central waits for: (pid, link, how many). A request that is answered (a
 /// placement's, an image's, `Stats`) counts here when it is sent, and its reply is accepted
@@ -131,6 +133,9 @@ fn answered(request: &Request) -> bool {
         | Request::Signal(_)
         | Request::Exit(_)
         | Request::Parent { .. }
+        | Request::Freeze
+        | Request::Frozen { .. }
+        | Request::Load(_)
         | Request::Net(_) => false,
     }
 }
@@ -455,7 +460,7 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
                 let asked = take_asked(message.pid, link) && proc::table().find(message.pid).is_some();
                 let mut replies = REPLIES.lock();
                 if asked && replies.len() < REPLIES_WORKING {
-                    replies.push((message.pid, reply));
+                    replies.push((message.pid, link, reply));
                     sched::wakeup(reply_chan(message.pid));
                 } else {
                     drop(replies);
@@ -511,7 +516,7 @@ pub fn wait_reply(link: usize, pid: Pid) -> Reply {
     loop {
         let taken = {
             let mut replies = REPLIES.lock();
-            replies.iter().position(|(p, _)| *p == pid).map(|i| replies.remove(i).1)
+            replies.iter().position(|(p, l, _)| *p == pid && *l == link).map(|i| replies.remove(i).2)
         };
         if let Some(reply) = taken {
             return reply;

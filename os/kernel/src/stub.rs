@@ -41,7 +41,7 @@ use alloc::vec::Vec;
 
 use ox_abi::{Errno, Signal, Syscall, WaitStatus};
 use ox_kcore::image;
-use ox_kcore::task::proc::{copy_in, copy_out, table, Pid, State};
+use ox_kcore::task::proc::{copy_in, copy_out, table, Pid, Proc, State};
 use ox_kcore::task::sched;
 use ox_proto::calls::{self, Service};
 use ox_proto::marshal::{self, Len};
@@ -49,7 +49,7 @@ use ox_proto::{Body, Call, Message, Output, Reply, Request, MAX_DATA};
 
 use crate::proc::{self, stub_chan, CentralProc, IN_BASE, OUT_BASE};
 use crate::syscall;
-use crate::{kprintln, place, remote, sysfile};
+use crate::{balance, kprintln, migrate, place, remote, sysfile};
 
 /// Acts on a request from the satellite of `link`, about its process `pid` (from the link's
 /// interrupt, `remote::on_interrupt`): a call or an `Exit` goes to the mailbox of the process's
@@ -65,7 +65,7 @@ pub fn route(link: usize, message: Message) {
         return;
     }
     match message.body {
-        Body::Request(request @ (Request::StubExecutes(_) | Request::Exit(_))) => {
+        Body::Request(request @ (Request::StubExecutes(_) | Request::Exit(_) | Request::Frozen { .. })) => {
             if let Err(request) = deliver(pid, request) {
                 if matches!(request, Request::StubExecutes(_)) {
                     remote::send(link, &Message::reply(pid, Reply::err(Errno::Srch)));
@@ -73,6 +73,7 @@ pub fn route(link: usize, message: Message) {
             }
         }
         Body::Request(Request::Signal(_)) => interrupt(pid),
+        Body::Request(Request::Load(load)) => balance::report(link, load),
         other => kprintln!("satellite on link {link} sent {other:?} about pid {pid}; ignored"),
     }
 }
@@ -174,6 +175,17 @@ pub fn run() -> ! {
                 }
             }
             Some(Request::Exit(status)) => proc::exit(status),
+            Some(Request::Frozen { pc }) => {
+                let outcome = migrate::frozen(link, pid, pc);
+                let moved = !matches!(outcome, migrate::Outcome::Stays);
+                remote::send(
+                    link,
+                    &Message::reply(pid, Reply { result: Ok(u32::from(moved)), signal: None, data: vec![] }),
+                );
+                if let migrate::Outcome::Home(frame) = outcome {
+                    Proc::enter_user(&frame);
+                }
+            }
             Some(other) => kprintln!("stub {pid}: {other:?} is not for a stub; ignored"),
             None => match signal {
                 Some(signal) => remote::send(link, &Message::request(pid, Request::Signal(signal))),

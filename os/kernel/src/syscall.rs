@@ -10,7 +10,7 @@ use ox_proto::calls::Home;
 
 use crate::arch::TrapFrame;
 use crate::proc::{self, CentralProc};
-use crate::{place, stats, sysfile};
+use crate::{balance, migrate, place, stats, sysfile};
 
 /// Serves `call` (= `home`), one of the calls served at home, for the current process (the
 /// core's [`Kernel::home`](ox_kcore::task::Kernel)).
@@ -60,6 +60,8 @@ pub fn execute_home(
         Home::GetGid => Ok(table().current().central().gid),
         Home::SetUid => proc::set_identity(false, a[0]),
         Home::SetGid => proc::set_identity(true, a[0]),
+        Home::Migrate => migrate::migrate(a[0], a[1]),
+        Home::Balance => balance::set(a[0], a[1]),
     }
 }
 

@@ -7,7 +7,7 @@
 
 use ox_proto::{Body, Request};
 
-use crate::{block, console, intc, net, proc, remote, stub, sysfile};
+use crate::{balance, block, console, intc, net, proc, remote, stub, sysfile};
 
 /// Handles interrupt line `line` (not the timer's); returns whether to preempt (never: the
 /// woken run at the next tick).
@@ -39,15 +39,18 @@ pub fn interrupt(line: u32) -> bool {
     false
 }
 
-/// The central's work at a tick: the links' retransmissions, the pagers' timeouts.
+/// The central's work at a tick: the links' retransmissions, the pagers' timeouts, the load
+/// balancer.
 pub fn tick() {
     remote::on_tick();
     remote::newly_dead().into_iter().for_each(net::lost);
     remote::newly_back().into_iter().for_each(net::back);
     ox_kcore::ipcall::tick();
+    balance::tick();
 }
 
-/// When an idle central must wake: a link's resend, or a pager request's timeout.
+/// When an idle central must wake: a link's resend, a pager request's timeout, or the load
+/// balancer's next look.
 pub fn deadline() -> Option<u64> {
-    [remote::deadline(), ox_kcore::ipcall::deadline()].into_iter().flatten().min()
+    [remote::deadline(), ox_kcore::ipcall::deadline(), balance::deadline()].into_iter().flatten().min()
 }

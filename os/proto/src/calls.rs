@@ -168,6 +168,10 @@ pub enum Home {
     SetUid,
     /// `setgid(gid)`.
     SetGid,
+    /// `migrate(pid, node)`: the deputy (the stub) moves the process.
+    Migrate,
+    /// `balance(pid, setting)`: load balancing is the central's.
+    Balance,
 }
 
 /// Where `call` is served.
@@ -234,6 +238,8 @@ pub fn service(call: Syscall) -> Service {
         Syscall::GetGid => H(Home::GetGid),
         Syscall::SetUid => H(Home::SetUid),
         Syscall::SetGid => H(Home::SetGid),
+        Syscall::Migrate => H(Home::Migrate),
+        Syscall::Balance => H(Home::Balance),
     }
 }
 
@@ -278,7 +284,9 @@ impl Home {
             | Home::GetUid
             | Home::GetGid
             | Home::SetUid
-            | Home::SetGid => none,
+            | Home::SetGid
+            | Home::Migrate
+            | Home::Balance => none,
         }
     }
 }
@@ -304,7 +312,7 @@ mod tests {
                 Service::Local(_) => {}
             }
         }
-        assert_eq!(homes, 27);
+        assert_eq!(homes, 29);
     }
 
     #[test]

@@ -23,6 +23,10 @@
 //! - [`Kind::ExecImage`] (central → satellite): `size` 8.
 //! - [`Kind::Parent`] (central → satellite): `ppid` 8.
 //! - [`Kind::ForkHere`] (central → satellite): `parent` 8, `pc` 12.
+//! - [`Kind::Freeze`] (central → satellite): no body.
+//! - [`Kind::Frozen`] (satellite → central): `pc` 8.
+//! - [`Kind::Load`] (either way): `word` 8 — the report period in ticks (central →
+//!   satellite), or the processes that can run (satellite → central).
 //! - [`Kind::Stats`] (central → satellite): no body; the reply's data is the satellite's
 //!   [`ox_abi::NodeStats`].
 //! - [`Kind::Net`] (either way, between kernels): `op` 8, `to` 12, `from` 16, `n` 20, the op's
@@ -83,6 +87,16 @@ pub enum Kind {
     /// Fork a process of the satellite there: the child's memory is the parent's by
     /// inheritance (copy-on-write, shared, or absent), no image travels.
     ForkHere = 10,
+    /// Central → satellite: stop the process at its next return to user mode and report it
+    /// [`Kind::Frozen`] (its stub migrates it). No reply.
+    Freeze = 11,
+    /// Satellite → central: the process is stopped at its return to user mode, to resume at
+    /// `pc`, its registers and memory still, for its stub to move it. The reply's result is 1
+    /// if it moved (the process here ends, without an `Exit`), 0 if it stays.
+    Frozen = 12,
+    /// Central → satellite: report the load every `word` ticks (0: stop). Satellite →
+    /// central: the load, `word` processes that can run. No reply (load balancing).
+    Load = 13,
     /// Report the satellite's kernel counters ([`ox_abi::NodeStats`]) in the reply's data.
     /// Numbered apart from the process kinds (1..), which may grow.
     Stats = 16,
@@ -101,7 +115,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in number order.
-    pub const ALL: [Kind; 15] = [
+    pub const ALL: [Kind; 18] = [
         Kind::StubExecutes,
         Kind::Signal,
         Kind::Exit,
@@ -112,6 +126,9 @@ impl Kind {
         Kind::ExecImage,
         Kind::Parent,
         Kind::ForkHere,
+        Kind::Freeze,
+        Kind::Frozen,
+        Kind::Load,
         Kind::Stats,
         Kind::Net,
         Kind::Reply,
@@ -220,6 +237,20 @@ pub enum Request {
         /// Where the child resumes: after the parent's `syscall`.
         pc: u32,
     },
+    /// Stop the process `pid` at its next return to user mode, and report [`Request::Frozen`]
+    /// (process migration: its stub moves it). No reply.
+    Freeze,
+    /// The process `pid` stopped at its return to user mode, to resume at `pc` (asked by
+    /// [`Request::Freeze`]): its registers and memory stay still until the reply, so its stub
+    /// can read its image (`ReadImage`, with the registers exact). The reply's result is 1 if
+    /// it moved elsewhere (it ends here, without an `Exit`), 0 if it stays.
+    Frozen {
+        /// Where it resumes.
+        pc: u32,
+    },
+    /// Load balancing, no reply: from the central, report the load every this many ticks (0:
+    /// stop); from a satellite, its load — the processes there that can run. `pid` is 0.
+    Load(u32),
     /// Reply with the satellite's kernel counters: result [`ox_abi::NodeStats::SIZE`], data
     /// the encoded counters. `pid` is the process that asked (`stats`), which waits for the
     /// reply.
@@ -370,6 +401,9 @@ impl Message {
             Body::Request(Request::ExecImage { .. }) => Kind::ExecImage,
             Body::Request(Request::Parent { .. }) => Kind::Parent,
             Body::Request(Request::ForkHere { .. }) => Kind::ForkHere,
+            Body::Request(Request::Freeze) => Kind::Freeze,
+            Body::Request(Request::Frozen { .. }) => Kind::Frozen,
+            Body::Request(Request::Load(_)) => Kind::Load,
             Body::Request(Request::Stats) => Kind::Stats,
             Body::Request(Request::Net(_)) => Kind::Net,
             Body::Reply(_) => Kind::Reply,
@@ -459,7 +493,9 @@ impl Message {
                 put_u32(&mut out, *parent);
                 put_u32(&mut out, *pc);
             }
-            Body::Request(Request::Stats) => {}
+            Body::Request(Request::Stats | Request::Freeze) => {}
+            Body::Request(Request::Frozen { pc }) => put_u32(&mut out, *pc),
+            Body::Request(Request::Load(word)) => put_u32(&mut out, *word),
             Body::Request(Request::Net(net)) => {
                 put_u32(&mut out, net.op.code());
                 put_u32(&mut out, net.to);
@@ -571,6 +607,9 @@ impl Message {
                 Body::Request(Request::ForkHere { parent, pc })
             }
             Kind::Stats => Body::Request(Request::Stats),
+            Kind::Freeze => Body::Request(Request::Freeze),
+            Kind::Frozen => Body::Request(Request::Frozen { pc: r.u32()? }),
+            Kind::Load => Body::Request(Request::Load(r.u32()?)),
             Kind::Net => {
                 let code = r.u32()?;
                 let to = r.u32()?;
@@ -654,13 +693,18 @@ impl Message {
 pub fn fixed_len(kind: Kind) -> usize {
     match kind {
         Kind::StubExecutes => CALL_FIXED,
-        Kind::Signal | Kind::Exit | Kind::Start | Kind::ExecImage | Kind::Parent | Kind::ProtocolError => {
-            HEADER + 4
-        }
+        Kind::Signal
+        | Kind::Exit
+        | Kind::Start
+        | Kind::ExecImage
+        | Kind::Parent
+        | Kind::Frozen
+        | Kind::Load
+        | Kind::ProtocolError => HEADER + 4,
         Kind::ForkImage => HEADER + 16,
         Kind::ReadImage | Kind::WriteImage | Kind::ForkHere | Kind::Output => HEADER + 8,
         Kind::Reply => REPLY_FIXED,
-        Kind::Stats => HEADER,
+        Kind::Stats | Kind::Freeze => HEADER,
         Kind::Net => HEADER + 16,
     }
 }
@@ -822,10 +866,26 @@ mod tests {
         stray[10] = 1;
         assert_eq!(Message::decode(&stray), Err(DecodeError::BadStatus(0x1_0009)), "stray bits are refused");
         let mut bad_kind = getppid().encode().unwrap();
-        bad_kind[1] = 11;
+        bad_kind[1] = 14;
         let error = Message::decode(&bad_kind).unwrap_err();
-        assert_eq!(error, DecodeError::UnknownKind { kind: 11, pid: 12 });
-        assert_eq!(Message::refusal(&bad_kind, &error), Some(Message::refused(12, Reason::Kind, 1, 11)));
+        assert_eq!(error, DecodeError::UnknownKind { kind: 14, pid: 12 });
+        assert_eq!(Message::refusal(&bad_kind, &error), Some(Message::refused(12, Reason::Kind, 1, 14)));
+    }
+
+    #[test]
+    fn freeze_and_frozen_have_the_documented_bytes() {
+        let freeze = Message::request(12, Request::Freeze);
+        let bytes = freeze.encode().unwrap();
+        assert_eq!(bytes, [1, 11, 0, 0, 12, 0, 0, 0]);
+        assert_eq!(Message::decode(&bytes), Ok(freeze));
+        let frozen = Message::request(12, Request::Frozen { pc: 0x1_0040 });
+        let bytes = frozen.encode().unwrap();
+        assert_eq!(bytes, [1, 12, 0, 0, 12, 0, 0, 0, 0x40, 0, 1, 0]);
+        assert_eq!(Message::decode(&bytes), Ok(frozen));
+        let load = Message::request(0, Request::Load(3));
+        let bytes = load.encode().unwrap();
+        assert_eq!(bytes, [1, 13, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0]);
+        assert_eq!(Message::decode(&bytes), Ok(load));
     }
 
     #[test]

@@ -46,6 +46,7 @@ static SATELLITE: Kernel = Kernel {
     interrupt: trap::interrupt,
     tick: trap::tick,
     deadline: trap::deadline,
+    returning: proc::returning,
 };
 
 /// Smallest RAM the satellite kernel boots with.

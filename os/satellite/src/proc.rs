@@ -28,6 +28,7 @@
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use core::any::Any;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use ox_abi::{Signal, WaitStatus};
 use ox_kcore::arch::TrapFrame;
@@ -71,6 +72,11 @@ pub struct Satellite {
     /// Pieces of the call's output that came ahead of its reply ([`Output`]), until the
     /// process copies them into its buffer.
     pub output: VecDeque<Output>,
+    /// Its stub asked to migrate it (`Freeze`): it stops at its next return to user mode.
+    pub freeze: bool,
+    /// It is stopped at its return to user mode for its stub to move it (`Frozen`): its
+    /// image is read with its registers exact.
+    pub frozen: bool,
 }
 
 impl Role for Satellite {
@@ -96,6 +102,9 @@ pub fn exit(status: WaitStatus) -> ! {
         let me = table.current();
         pmap::activate_kernel();
         me.space = None;
+        if me.role::<Satellite>().is_some_and(|r| core::mem::take(&mut r.freeze)) {
+            FREEZES.fetch_sub(1, Ordering::Relaxed);
+        }
         me.pid
     };
     ox_kcore::ipcall::task_exit(pid);
@@ -122,6 +131,74 @@ pub fn kill(pid: Pid, sig: Signal) {
 /// Returns whether it interrupts (pending and not blocked).
 pub fn post_current(signal: Signal) -> bool {
     proc::table().current().signals.post(signal)
+}
+
+/// The user processes here that can run (the load reported to the central's balancer).
+pub fn runnable() -> u32 {
+    proc::table().user_procs().filter(|p| matches!(p.state, State::Runnable | State::Running)).count() as u32
+}
+
+/// `Freeze` from the stub of `pid`: the process stops at its next return to user mode
+/// ([`returning`]).
+pub fn freeze(pid: Pid) {
+    if let Some(role) = proc::table().find(pid).and_then(|p| p.role::<Satellite>()) {
+        if !core::mem::replace(&mut role.freeze, true) {
+            FREEZES.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Processes asked to stop (`Freeze`) that have not yet: while there are none, a return to
+/// user mode costs one load more, not a look at the process table.
+static FREEZES: AtomicU32 = AtomicU32::new(0);
+
+/// Whether `proc` is stopped for its stub to move it.
+pub fn frozen(proc: &Proc) -> bool {
+    proc.role_ref::<Satellite>().is_some_and(|r| r.frozen)
+}
+
+/// The core's last step before the current process returns to user mode with `frame`: if
+/// its stub asked to move it, it reports `Frozen` with its pc and waits, its registers and
+/// memory still, while the stub reads its image; the reply 1 says it runs elsewhere now, and
+/// it ends here without a word (its stub lives on); 0 that it stays.
+pub fn returning(frame: &mut TrapFrame) {
+    if FREEZES.load(Ordering::Relaxed) != 0 {
+        stop_if_asked(frame);
+    }
+}
+
+/// [`returning`] when some process is asked to stop: the current one stops if it is.
+#[cold]
+#[inline(never)]
+fn stop_if_asked(frame: &TrapFrame) {
+    let pid = {
+        let mut table = proc::table();
+        let me = table.current();
+        let pid = me.pid;
+        let Some(role) = me.role::<Satellite>().filter(|r| r.freeze) else { return };
+        (role.freeze, role.frozen, role.asking) = (false, true, true);
+        FREEZES.fetch_sub(1, Ordering::Relaxed);
+        pid
+    };
+    link::send(&Message::request(pid, Request::Frozen { pc: frame.epc }));
+    let reply = wait_reply(&mut |_| {});
+    if let Some(role) = proc::table().current().role::<Satellite>() {
+        role.frozen = false;
+    }
+    if let Some(signal) = reply.signal {
+        post_current(signal);
+    }
+    if reply.result == Ok(1) {
+        {
+            let mut table = proc::table();
+            let me = table.current();
+            pmap::activate_kernel();
+            me.space = None;
+        }
+        ox_kcore::ipcall::task_exit(pid);
+        sched::switch_away(State::Dead);
+        unreachable!("a process that moved away was scheduled");
+    }
 }
 
 /// Hands the central's reply to process `pid` and wakes it.

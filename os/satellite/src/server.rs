@@ -345,8 +345,16 @@ fn read(pid: Pid, offset: u32, len: u32) -> Reply {
     let Some(proc) = table.slots[slot].as_deref_mut() else { return Reply::err(Errno::Srch) };
     if offset == 0 {
         outgoing.retain(|(p, _)| *p != pid);
+        // A process frozen to migrate travels exactly as it is, if its memory can; one in its
+        // `fork` gives its child's image (`fork`'s result 0).
+        let frozen = crate::proc::frozen(proc);
+        if frozen && (ox_kcore::ipcall::task_holds_names(pid) || !proc.space().travels()) {
+            return Reply::err(Errno::Busy);
+        }
         let mut regs = proc.frame().regs;
-        regs[ox_abi::REG_RESULT] = 0;
+        if !frozen {
+            regs[ox_abi::REG_RESULT] = 0;
+        }
         let signals = proc.signals.forked();
         match Layout::new(proc.space(), &regs, Some(&signals)) {
             Ok(layout) if outgoing.try_reserve(1).is_ok() => outgoing.push((pid, layout)),

@@ -3,6 +3,7 @@
 //! ([`route`]), and a process is preempted when they are requests for the server, which then
 //! runs first. At each tick the link resends what timed out.
 
+use ox_kcore::global::Global;
 use ox_kcore::kprintln;
 use ox_kcore::task::proc::table;
 use ox_proto::{Body, Message, Request};
@@ -20,15 +21,35 @@ pub fn interrupt(line: u32) -> bool {
     server::has_work()
 }
 
-/// The satellite's work at a tick: the link's retransmissions, the pagers' timeouts.
+/// The satellite's work at a tick: the link's retransmissions, the pagers' timeouts, and the
+/// load report every [`LOAD_PERIOD`] ticks while the central balances loads.
 pub fn tick() {
     link::on_tick();
     ox_kcore::ipcall::tick();
+    let now = ox_kcore::timer::ticks();
+    let due = {
+        let mut load = LOAD.lock();
+        let due = load.0 != 0 && now >= load.1;
+        if due {
+            load.1 = now + load.0;
+        }
+        due
+    };
+    if due {
+        link::send(&Message::request(0, Request::Load(proc::runnable())));
+    }
 }
 
-/// When an idle satellite must wake: a resend, or a pager request's timeout.
+/// The load reports to the central: ticks between two (0: none), as the central asked
+/// (`Load`), and the tick of the next.
+static LOAD: Global<(u32, u32)> = Global::new("load reports", (0, 0));
+
+/// When an idle satellite must wake: a resend, a pager request's timeout, or its next load
+/// report.
 pub fn deadline() -> Option<u64> {
-    [link::deadline(), ox_kcore::ipcall::deadline()].into_iter().flatten().min()
+    let (period, next) = *LOAD.lock();
+    let report = (period != 0).then(|| u64::from(next) * ox_abi::TICK_NS);
+    [link::deadline(), ox_kcore::ipcall::deadline(), report].into_iter().flatten().min()
 }
 
 /// Acts on one message from the central: the image requests go to the [`server`]'s mailbox
@@ -57,6 +78,14 @@ fn route(message: Message) {
         }
         Body::Request(Request::Signal(signal)) => {
             proc::kill(pid, signal);
+            None
+        }
+        Body::Request(Request::Freeze) => {
+            proc::freeze(pid);
+            None
+        }
+        Body::Request(Request::Load(period)) => {
+            *LOAD.lock() = (period, ox_kcore::timer::ticks() + period);
             None
         }
         Body::Reply(reply) => {

@@ -109,6 +109,23 @@ pub fn setgid(gid: u32) -> Result<(), Errno> {
     call(Syscall::SetGid, [gid, 0, 0, 0, 0, 0]).map(|_| ())
 }
 
+/// Moves process `pid` (0: this one) to node `node` (0: home, the central): waits until it
+/// has moved, or the reason it could not (`ox_abi::Syscall::Migrate`).
+pub fn migrate(pid: u32, node: u32) -> Result<(), Errno> {
+    call(Syscall::Migrate, [pid, node, 0, 0, 0, 0]).map(|_| ())
+}
+
+/// Automatic load balancing for the system (`pid` 0) or process `pid`: sets it (`Some(on)`)
+/// or only reads it (`None`); the previous setting (`ox_abi::Syscall::Balance`).
+pub fn balance(pid: u32, on: Option<bool>) -> Result<bool, Errno> {
+    let setting = match on {
+        None => ox_abi::BALANCE_READ,
+        Some(true) => ox_abi::BALANCE_ON,
+        Some(false) => ox_abi::BALANCE_OFF,
+    };
+    call(Syscall::Balance, [pid, setting, 0, 0, 0, 0]).map(|old| old == ox_abi::BALANCE_ON)
+}
+
 /// Lets other processes run.
 pub fn yield_now() {
     let _ = call(Syscall::Yield, [0; 6]);

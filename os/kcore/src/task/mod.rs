@@ -21,7 +21,7 @@ use ox_abi::{Errno, Syscall, WaitStatus};
 use ox_proto::calls::Home;
 
 use crate::arch::TrapFrame;
-use crate::global::Global;
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 /// What a kernel adds to the core: a table of functions.
 pub struct Kernel {
@@ -36,19 +36,26 @@ pub struct Kernel {
     pub tick: fn(),
     /// The earliest virtual time (ns) an idle node must wake at, if any (beyond ticks).
     pub deadline: fn() -> Option<u64>,
+    /// The last step before the current process returns to user mode with `frame`, after its
+    /// signals were acted on: where a process asked to migrate leaves (it may never return).
+    pub returning: fn(&mut TrapFrame),
 }
 
 /// The kernel this core serves.
-static KERNEL: Global<Option<&'static Kernel>> = Global::new("kernel personality", None);
+/// Set once, at [`init`], from a `&'static Kernel`; read at every trap, so without a lock.
+static KERNEL: AtomicPtr<Kernel> = AtomicPtr::new(core::ptr::null_mut());
 
 /// Makes the process table (`user` user slots, `system` slots for the kernel's threads) and
 /// plugs in `kernel`.
 pub fn init(kernel: &'static Kernel, user: usize, system: usize) {
-    *KERNEL.lock() = Some(kernel);
+    KERNEL.store(core::ptr::from_ref(kernel).cast_mut(), Ordering::Release);
     proc::init(user, system);
 }
 
 /// The kernel's functions.
 fn kernel() -> &'static Kernel {
-    KERNEL.lock().unwrap_or_else(|| panic!("the task core runs before task::init"))
+    let kernel = KERNEL.load(Ordering::Acquire);
+    // Safety: the pointer is null or came from a `&'static Kernel` (`init`), and nothing ever
+    // writes through it.
+    unsafe { kernel.as_ref() }.unwrap_or_else(|| panic!("the task core runs before task::init"))
 }

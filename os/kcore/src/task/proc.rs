@@ -163,6 +163,19 @@ impl Proc {
         Ok(proc)
     }
 
+    /// Enters user mode as the current process with `frame`, abandoning the kernel call
+    /// chain that calls it: a stub becoming its process again (migration home). The caller
+    /// holds no lock and nothing to drop, and the current address space is the process's.
+    pub fn enter_user(frame: &TrapFrame) -> ! {
+        let at = table().current().frame_addr();
+        // Safety: `at` is the frame slot at the top of the current process's kernel stack,
+        // which its kernel thread never uses (a process's thread starts below it, `user`), so
+        // `frame`, wherever it lies on that stack, lies below the slot and does not overlap
+        // it; the kernel runs with interrupts masked, so nothing else uses the stack while the
+        // frame is copied, and `user_return` then leaves for user mode with it.
+        unsafe { arch::enter_user_at(frame, at) }
+    }
+
     fn frame_addr(&self) -> u32 {
         self.kstack as u32 + (KSTACK_SIZE - FRAME_SIZE) as u32
     }

@@ -13,7 +13,9 @@
 //!   ([`Kernel::interrupt`](super::Kernel)), which says whether to preempt.
 //!
 //! Before returning to user mode the process's pending signals are acted on
-//! ([`signal::deliver`](super::signal::deliver): a handler, or death).
+//! ([`signal::deliver`](super::signal::deliver): a handler, or death), and then the kernel
+//! has its last word ([`Kernel::returning`](super::Kernel): a process asked to migrate
+//! leaves the node there, its registers and memory exactly as user mode would resume them).
 
 use crate::arch::{self, cr, TrapFrame};
 use crate::exception::{self, code, INTERRUPT};
@@ -53,6 +55,7 @@ extern "C" fn user_trap(frame: &mut TrapFrame) {
         }
     }
     signal::deliver(frame);
+    (kernel().returning)(frame);
 }
 
 /// A page its external pager did not provide: `SIGBUS`, to its handler or killing it.

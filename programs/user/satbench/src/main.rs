@@ -25,11 +25,15 @@
 //!    process of the central out of line and inline (`port-ool-1m`, virtual µs each).
 //! 5. **Page faults** (docs/vm.md): the instructions a zero-fill fault and a copy-on-write
 //!    fault cost, on the central and on satellite 1 (`vm-faults node=N zero-fill=Z cow=C`).
+//! 6. **Migration** (docs/migration.md, [`migration`]): each move of a process against its
+//!    image's size, and the load balancer's six-process demo.
 
 #![no_std]
 #![no_main]
 
 extern crate alloc;
+
+mod migration;
 
 use alloc::format;
 use alloc::string::String;
@@ -105,6 +109,14 @@ fn main(args: &[&str]) -> i32 {
         failures += on_central(|| vm_faults(0));
         failures += on_satellite(|| vm_faults(SAT));
     }
+    // Before the remote forks, which leave this process's heap grown (the moved processes
+    // are its children, copies of it).
+    if want("migration") {
+        failures += migration::migration();
+    }
+    if want("balance") {
+        failures += migration::balance();
+    }
     if want("remote-fork") {
         failures += remote_forks();
     }
@@ -121,7 +133,17 @@ fn main(args: &[&str]) -> i32 {
 }
 
 /// The parts of the benchmark, in the order they run.
-const PARTS: [&str; 7] = ["calls", "throughput", "fork-cow", "port-rpc", "vm-faults", "remote-fork", "dsm"];
+const PARTS: [&str; 9] = [
+    "calls",
+    "throughput",
+    "fork-cow",
+    "port-rpc",
+    "vm-faults",
+    "migration",
+    "balance",
+    "remote-fork",
+    "dsm",
+];
 
 /// The remote forks of growing images, then one too big; returns the failures.
 fn remote_forks() -> u32 {

@@ -1,0 +1,349 @@
+//! `migtest`: process migration (docs/migration.md) as a test, modelled on the anchors' own
+//! suites: one line per case and `migtest: N passed, M failed`, the same wherever it runs.
+//!
+//! 1. A computation moved mid-run central → satellite 1 → satellite 2 → home → satellite 3
+//!    gives the result of the same computation never moved; `ps` sees it on each node.
+//! 2. A process forked onto a satellite moves satellite → satellite → home.
+//! 3. A process moves itself (`migrate(0, node)`) and carries on there: its pid, parent and
+//!    open pipe are the same.
+//! 4. Asleep in `read` on a pipe: it stays asleep, wakes on the data it waits for, and moves
+//!    as its call returns (the `migrate` waiting for it returns then).
+//! 5. Asleep in `wait` for its own child: the same.
+//! 6. Refusals: an unknown node (`EINVAL`), init (`EPERM`), no such process (`ESRCH`), a
+//!    process holding a port right (`EBUSY`), an image larger than the target's memory
+//!    (`ENOMEM`) — and the refused process runs on where it was, its memory intact.
+//! 7. Load balancing: six CPU-bound processes started on satellite 1 with the balancer on
+//!    spread over at least three nodes, and each computes what it computes unmoved; one
+//!    pinned with `balance PID off` stays.
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+use alloc::format;
+use alloc::string::String;
+
+use ox_ulib::abi::{Errno, Placement, WaitStatus, PORT_RIGHT_RECEIVE};
+use ox_ulib::port;
+use ox_ulib::suite::{self, ensure, ok, reap, refused, spawn, spawn_on, Outcome};
+use ox_ulib::sys::{self, Pid};
+
+ox_ulib::entry!(main);
+
+fn main(_: &[&str]) -> i32 {
+    if let Err(e) = sys::set_placement(Placement::Local) {
+        ox_ulib::println!("migtest: place local: {}", e.name());
+        return 1;
+    }
+    let cases: [(&str, fn() -> Outcome); 7] = [
+        ("a computation moved central, 1, 2, home, 3 mid-run computes what it computes unmoved", computation),
+        ("a process forked onto satellite 1 moves to satellite 2, then home", from_a_satellite),
+        ("a process moves itself and keeps its pid, parent and pipe", moves_itself),
+        ("asleep in read on a pipe: it wakes on its data and moves as the call returns", asleep_in_read),
+        ("asleep in wait: it reaps its child and moves as the call returns", asleep_in_wait),
+        ("refused: no such node, init, no such process, a port holder, too big; it runs on", refusals),
+        ("balancing spreads six processes from satellite 1 over three nodes; a pinned one stays", balancing),
+    ];
+    suite::run("migtest", cases)
+}
+
+/// Rounds of [`crunch`]: about 40 M instructions, long enough to be moved several times.
+const ROUNDS: u32 = 2_000_000;
+
+/// A computation whose every step depends on the one before (a xorshift chain folded with
+/// multiplications and divisions): any register or memory word lost in a move changes it.
+fn crunch(rounds: u32) -> u32 {
+    let mut table = [0u32; 64];
+    let mut x: u32 = 0x1234_5678;
+    for i in 0..rounds {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        let slot = (x as usize) % table.len();
+        table[slot] = table[slot].wrapping_mul(31).wrapping_add(x / (i | 1));
+    }
+    table.iter().fold(x, |acc, v| acc.rotate_left(3) ^ v)
+}
+
+/// The node `pid` runs on, from `ps`.
+fn node_of(pid: Pid) -> Result<u32, alloc::string::String> {
+    let table = ok("ps", sys::ps(64))?;
+    table.iter().find(|p| p.pid == pid).map(|p| u32::from(p.node)).ok_or_else(|| format!("{pid} not in ps"))
+}
+
+/// Moves `pid` to `node` and checks `ps` sees it there.
+fn move_to(pid: Pid, node: u32) -> Outcome {
+    ok(&format!("migrate {pid} to {node}"), sys::migrate(pid, node))?;
+    let at = node_of(pid)?;
+    ensure(at == node, || format!("{pid} asked to node {node} runs on node {at}"))
+}
+
+/// A child that computes and writes its result to a pipe; the pipe's read end.
+fn computing_child(node: Option<u32>) -> Result<(Pid, u32), alloc::string::String> {
+    let (read_end, write_end) = ok("pipe", sys::pipe())?;
+    let body = move || {
+        let result = crunch(ROUNDS);
+        let _ = sys::write_all(write_end, &result.to_le_bytes());
+        0
+    };
+    let pid = match node {
+        None => spawn(body)?,
+        Some(node) => spawn_on(node, body)?,
+    };
+    ok("close", sys::close(write_end))?;
+    Ok((pid, read_end))
+}
+
+/// The result a computing child wrote.
+fn result_of(read_end: u32) -> Result<u32, alloc::string::String> {
+    let bytes = ok("read", sys::read_to_end(read_end))?;
+    ok("close", sys::close(read_end))?;
+    let word: [u8; 4] =
+        bytes.as_slice().try_into().map_err(|_| format!("{} bytes of result", bytes.len()))?;
+    Ok(u32::from_le_bytes(word))
+}
+
+fn computation() -> Outcome {
+    let expected = crunch(ROUNDS);
+    let (pid, read_end) = computing_child(None)?;
+    for node in [1, 2, 0, 3] {
+        move_to(pid, node)?;
+    }
+    let got = result_of(read_end)?;
+    ensure(reap(pid)? == 0, || format!("{pid} did not exit 0"))?;
+    ensure(got == expected, || format!("moved: {got:#010x}, unmoved: {expected:#010x}"))
+}
+
+fn from_a_satellite() -> Outcome {
+    let expected = crunch(ROUNDS);
+    let (pid, read_end) = computing_child(Some(1))?;
+    ensure(node_of(pid)? == 1, || format!("{pid} not forked onto node 1"))?;
+    move_to(pid, 2)?;
+    move_to(pid, 0)?;
+    let got = result_of(read_end)?;
+    ensure(reap(pid)? == 0, || format!("{pid} did not exit 0"))?;
+    ensure(got == expected, || format!("moved: {got:#010x}, unmoved: {expected:#010x}"))
+}
+
+fn moves_itself() -> Outcome {
+    let parent = sys::getpid();
+    let (read_end, write_end) = ok("pipe", sys::pipe())?;
+    let pid = spawn(move || {
+        let me = sys::getpid();
+        let mut seen = [0u32; 4];
+        for (i, node) in [2u32, 1, 0, 3].into_iter().enumerate() {
+            if sys::migrate(0, node).is_err() {
+                return 1;
+            }
+            seen[i] = node_of(me).unwrap_or(99);
+        }
+        let line = format!("{me} {} {:?}", sys::getppid(), seen);
+        i32::from(sys::write_all(write_end, line.as_bytes()).is_err())
+    })?;
+    ok("close", sys::close(write_end))?;
+    let said = ok("read", sys::read_to_end(read_end))?;
+    ok("close", sys::close(read_end))?;
+    ensure(reap(pid)? == 0, || format!("{pid} failed to move itself"))?;
+    let expected = format!("{pid} {parent} [2, 1, 0, 3]");
+    ensure(said == expected.as_bytes(), || {
+        format!("it said {:?}, not {expected:?}", core::str::from_utf8(&said))
+    })
+}
+
+/// Moves `pid`, asleep, to `node` from a helper process (the `migrate` there waits until the
+/// sleeper's call returns, which this process then makes happen); the helper's pid.
+/// The helper exits 0 when the move was done, else with the error's number.
+fn mover(pid: Pid, node: u32) -> Result<Pid, alloc::string::String> {
+    spawn(move || sys::migrate(pid, node).map_or_else(|e| e as i32, |()| 0))
+}
+
+/// The node this process runs on, and `node` or, if that is this one, satellite 1: where a
+/// child of this process is sent.
+fn elsewhere(node: u32) -> Result<(u32, u32), alloc::string::String> {
+    let here = suite::my_node()?;
+    Ok((here, if here == node { 1 } else { node }))
+}
+
+fn asleep_in_read() -> Outcome {
+    let (to_child, from_parent) = {
+        let (r, w) = ok("pipe", sys::pipe())?;
+        (w, r)
+    };
+    let (answer_r, answer_w) = ok("pipe", sys::pipe())?;
+    let pid = spawn(move || {
+        let mut byte = [0u8; 1];
+        if sys::read(from_parent, &mut byte) != Ok(1) {
+            return 1;
+        }
+        let node = node_of(sys::getpid()).unwrap_or(99);
+        i32::from(sys::write_all(answer_w, &[byte[0], node as u8]).is_err())
+    })?;
+    ok("close", sys::close(from_parent))?;
+    ok("close", sys::close(answer_w))?;
+    let (here, there) = elsewhere(2)?;
+    ok("sleep", sys::sleep(2))?;
+    let helper = mover(pid, there)?;
+    ok("sleep", sys::sleep(2))?;
+    ensure(node_of(pid)? == here, || format!("{pid} moved while asleep in its call"))?;
+    ok("write", sys::write_all(to_child, b"x"))?;
+    ensure(reap(helper)? == 0, || format!("the migrate of {pid} failed"))?;
+    let answer = ok("read", sys::read_to_end(answer_r))?;
+    ok("close", sys::close(answer_r))?;
+    ok("close", sys::close(to_child))?;
+    ensure(reap(pid)? == 0, || format!("{pid} failed"))?;
+    ensure(answer == [b'x', there as u8], || format!("it read and ran at {answer:?}, not x on node {there}"))
+}
+
+fn asleep_in_wait() -> Outcome {
+    let (answer_r, answer_w) = ok("pipe", sys::pipe())?;
+    let (go_r, go_w) = ok("pipe", sys::pipe())?;
+    let pid = spawn(move || {
+        let grandchild = match sys::fork() {
+            Ok(sys::Fork::Child) => {
+                let mut byte = [0u8; 1];
+                let _ = sys::read(go_r, &mut byte);
+                sys::exit(7)
+            }
+            Ok(sys::Fork::Parent(pid)) => pid,
+            Err(_) => return 1,
+        };
+        let status = sys::wait(Some(grandchild)).map(|(_, s)| s);
+        let node = node_of(sys::getpid()).unwrap_or(99);
+        let reaped = u8::from(status == Ok(WaitStatus::Exited(7)));
+        i32::from(sys::write_all(answer_w, &[reaped, node as u8]).is_err())
+    })?;
+    ok("close", sys::close(answer_w))?;
+    ok("close", sys::close(go_r))?;
+    let (_, there) = elsewhere(3)?;
+    ok("sleep", sys::sleep(2))?;
+    let helper = mover(pid, there)?;
+    ok("sleep", sys::sleep(2))?;
+    ok("write", sys::write_all(go_w, b"g"))?;
+    ensure(reap(helper)? == 0, || format!("the migrate of {pid} failed"))?;
+    let answer = ok("read", sys::read_to_end(answer_r))?;
+    ok("close", sys::close(answer_r))?;
+    ok("close", sys::close(go_w))?;
+    ensure(reap(pid)? == 0, || format!("{pid} failed"))?;
+    ensure(answer == [1, there as u8], || format!("reaped and ran at {answer:?}, not [1, {there}]"))
+}
+
+fn refusals() -> Outcome {
+    refused("migrate to node 99", sys::migrate(sys::getpid(), 99), Errno::Inval)?;
+    refused("migrate init", sys::migrate(1, 1), Errno::Perm)?;
+    refused("migrate pid 9999", sys::migrate(9999, 1), Errno::Srch)?;
+    let (ready_r, ready_w) = ok("pipe", sys::pipe())?;
+    let (go_r, go_w) = ok("pipe", sys::pipe())?;
+    let pid = spawn(move || {
+        if port::allocate(PORT_RIGHT_RECEIVE).is_err() {
+            return 2;
+        }
+        let _ = sys::write_all(ready_w, b"p");
+        let mut byte = [0u8; 1];
+        let _ = sys::read(go_r, &mut byte);
+        0
+    })?;
+    let mut byte = [0u8; 1];
+    ok("read", sys::read(ready_r, &mut byte))?;
+    let (here, there) = elsewhere(2)?;
+    let helper = mover(pid, there)?;
+    ok("sleep", sys::sleep(2))?;
+    ok("write", sys::write_all(go_w, b"q"))?;
+    let status = reap(helper)?;
+    ensure(status == Errno::Busy as i32, || format!("migrate a port holder: status {status}, not EBUSY"))?;
+    ensure(node_of(pid)? == here, || format!("{pid} moved"))?;
+    for fd in [ready_r, ready_w, go_r, go_w] {
+        ok("close", sys::close(fd))?;
+    }
+    ensure(reap(pid)? == 0, || format!("{pid} failed"))?;
+    too_big()
+}
+
+/// Heap that no satellite's 16 MiB holds.
+const TOO_BIG_KIB: u32 = 20 * 1024;
+
+/// A process with more memory than a satellite has (it goes home to grow) is refused there
+/// (`ENOMEM`) and runs on at home with every page it wrote.
+fn too_big() -> Outcome {
+    let (ready_r, ready_w) = ok("pipe", sys::pipe())?;
+    let (go_r, go_w) = ok("pipe", sys::pipe())?;
+    let pid = spawn(move || {
+        if sys::migrate(0, 0).is_err() {
+            return 3;
+        }
+        let Ok(start) = sys::sbrk((TOO_BIG_KIB * 1024) as i32) else { return 2 };
+        for page in 0..TOO_BIG_KIB / 4 {
+            // Safety: the page was just added to the heap by `sbrk`; nothing else refers to it.
+            unsafe { start.add(page as usize * 4096).write_volatile(page as u8) };
+        }
+        let _ = sys::write_all(ready_w, b"r");
+        let mut byte = [0u8; 1];
+        let _ = sys::read(go_r, &mut byte);
+        let intact = (0..TOO_BIG_KIB / 4).all(|page| {
+            // Safety: the page is this process's heap, written above.
+            unsafe { start.add(page as usize * 4096).read_volatile() == page as u8 }
+        });
+        i32::from(!intact)
+    })?;
+    let mut byte = [0u8; 1];
+    let ready = ok("read", sys::read(ready_r, &mut byte))?;
+    ensure(ready == 1, || String::from("the big process could not grow"))?;
+    let helper = mover(pid, 2)?;
+    ok("sleep", sys::sleep(2))?;
+    ok("write", sys::write_all(go_w, b"g"))?;
+    let status = reap(helper)?;
+    ensure(status == Errno::NoMem as i32, || {
+        format!("migrate a 20 MiB process: status {status}, not ENOMEM")
+    })?;
+    ensure(node_of(pid)? == 0, || format!("{pid} left home"))?;
+    for fd in [ready_r, ready_w, go_r, go_w] {
+        ok("close", sys::close(fd))?;
+    }
+    ensure(reap(pid)? == 0, || format!("{pid} failed"))
+}
+
+/// Rounds of each balanced process's work, in [`SLICES`] slices: about a virtual second.
+const BALANCED_ROUNDS: u32 = 5_000_000;
+const SLICES: u32 = 50;
+
+fn balancing() -> Outcome {
+    let was = ok("balance read", sys::balance(0, None))?;
+    ok("balance on", sys::balance(0, Some(true)))?;
+    let outcome = spread();
+    ok("balance restore", sys::balance(0, Some(was)))?;
+    outcome
+}
+
+/// Starts the six on satellite 1 (the first pinned there); each exits with the set of nodes
+/// it ran on (a bit each), or 255 for a wrong result.
+fn spread() -> Outcome {
+    let expected = crunch(BALANCED_ROUNDS / SLICES);
+    let mut pids = alloc::vec::Vec::new();
+    for i in 0..6 {
+        let pid = spawn_on(1, move || {
+            let me = sys::getpid();
+            let mut nodes = 0u8;
+            for _ in 0..SLICES {
+                if crunch(BALANCED_ROUNDS / SLICES) != expected {
+                    return 255;
+                }
+                nodes |= 1 << node_of(me).unwrap_or(7).min(7);
+            }
+            i32::from(nodes)
+        })?;
+        if i == 0 {
+            ok("balance pin", sys::balance(pid, Some(false)))?;
+        }
+        pids.push(pid);
+    }
+    let mut visited = 0u8;
+    for (i, pid) in pids.into_iter().enumerate() {
+        let nodes = reap(pid)?;
+        ensure(nodes != 255, || format!("{pid} computed wrong"))?;
+        if i == 0 {
+            ensure(nodes == 0b10, || format!("the pinned {pid} ran on nodes {nodes:#b}"))?;
+        }
+        visited |= nodes as u8;
+    }
+    ensure(visited.count_ones() >= 3, || format!("the six ran on nodes {visited:#b} only"))
+}
