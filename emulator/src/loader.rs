@@ -126,6 +126,9 @@ pub struct Image {
     pub entry: u32,
     /// The symbols.
     pub symbols: Symbols,
+    /// The `PT_LOAD` segments: virtual address, physical address, size in memory, and
+    /// `p_flags` (`PF_X` 1, `PF_W` 2, `PF_R` 4), for `--user`'s page tables.
+    pub segments: Vec<(u32, u32, u32, u32)>,
 }
 
 /// A sorted table of named addresses. Loading an executable only collects its symbols' raw
@@ -268,6 +271,7 @@ pub fn load_elf(bus: &mut Bus, bytes: &[u8]) -> Result<Image, LoadError> {
     if elf.header.e_type != ET_EXEC {
         return err(format!("e_type is {}, not an executable (ET_EXEC)", elf.header.e_type));
     }
+    let mut segments = Vec::new();
     for (i, ph) in elf.program_headers.iter().filter(|ph| ph.p_type == PT_LOAD).enumerate() {
         let file = ph.p_offset.checked_add(ph.p_filesz).filter(|end| *end <= bytes.len() as u64);
         let Some(file_end) = file else {
@@ -301,10 +305,11 @@ pub fn load_elf(bus: &mut Bus, bytes: &[u8]) -> Result<Image, LoadError> {
         let cannot = |_| LoadError(format!("segment {i}: cannot write RAM"));
         bus.poke(pa, data).map_err(cannot)?;
         bus.zero(pa + data.len() as u32, memsz - data.len() as u32).map_err(cannot)?;
+        segments.push((ph.p_vaddr as u32, pa, memsz, ph.p_flags));
     }
     let entry =
         u32::try_from(elf.entry).map_err(|_| LoadError(format!("entry {:#x} is not 32-bit", elf.entry)))?;
-    Ok(Image { entry, symbols: symbols_of(&elf, bytes) })
+    Ok(Image { entry, symbols: symbols_of(&elf, bytes), segments })
 }
 
 /// The symbols of an ox32 executable, without loading it: for a node whose kernel arrives over
