@@ -333,7 +333,7 @@ impl Cpu {
             let e = &self.tlb.entries[mmu::slot(va)];
             if e.tag == (va >> PAGE_SHIFT) + 1 && e.fast & bit != 0 {
                 self.tlb.hits += 1;
-                return Some(e.ram_off as usize | (va & 0xfff) as usize);
+                return Some(e.addend.wrapping_add(va) as usize);
             }
             None
         } else {

@@ -43,11 +43,11 @@ use crate::mmu::TlbEntry;
 pub const MAX_BLOCK: usize = 64;
 
 const TLB_SIZE: i32 = std::mem::size_of::<TlbEntry>() as i32;
-// The fast path indexes the TLB as `r14 + (slot * 3) * 8`.
-const _: () = assert!(TLB_SIZE == 24);
+// The fast path indexes the TLB as `r14 + (slot * 5) * 8`.
+const _: () = assert!(TLB_SIZE == 40);
 const TLB_TAG: i32 = std::mem::offset_of!(TlbEntry, tag) as i32;
-const TLB_FAST: i32 = std::mem::offset_of!(TlbEntry, fast) as i32;
-const TLB_RAM_OFF: i32 = std::mem::offset_of!(TlbEntry, ram_off) as i32;
+const TLB_FAST_TAGS: i32 = std::mem::offset_of!(TlbEntry, fast_tags) as i32;
+const TLB_ADDEND: i32 = std::mem::offset_of!(TlbEntry, addend) as i32;
 const TLB_PPN: i32 = std::mem::offset_of!(TlbEntry, ppn) as i32;
 const TLB_FLAGS: i32 = std::mem::offset_of!(TlbEntry, flags) as i32;
 const _: () = assert!(TLB_ENTRIES.is_power_of_two());
@@ -1157,21 +1157,25 @@ fn fast_path(a: &mut VecAssembler<X64Relocation>, mode: Mode, size: u32, store: 
         dynasm!(a ; .arch x64 ; test Rd(addr), (size - 1) as i32 ; jnz =>slow);
     }
     if mode.paging {
+        // The entry's tag for this kind of access (its VPN when the access may take the
+        // fast path, else one no VPN equals), then the RAM offset as `va + addend`.
         let bit = if store { mode.store_bit } else { mode.load_bit };
+        if !bit.is_power_of_two() || bit.trailing_zeros() >= 4 {
+            // No single fast bit (no mode gives none, but never read past the tags).
+            dynasm!(a ; .arch x64 ; jmp =>slow);
+            return;
+        }
+        let tag = TLB_FAST_TAGS + 4 * bit.trailing_zeros() as i32;
         dynasm!(a
             ; .arch x64
             ; mov edx, eax
             ; shr edx, PAGE_SHIFT as i8
             ; movzx ecx, dl
-            ; lea ecx, [rcx + rcx * 2]
-            ; add edx, 1
-            ; cmp [r14 + rcx * 8 + TLB_TAG], edx
+            ; lea ecx, [rcx + rcx * 4]
+            ; cmp [r14 + rcx * 8 + tag], edx
             ; jne =>slow
-            ; test BYTE [r14 + rcx * 8 + TLB_FAST], bit as i8
-            ; jz =>slow
-            ; mov edx, eax
-            ; and edx, 0xfff
-            ; or edx, [r14 + rcx * 8 + TLB_RAM_OFF]
+            ; mov edx, [r14 + rcx * 8 + TLB_ADDEND]
+            ; add edx, eax
             ; add rbp, 1
         );
     } else {
