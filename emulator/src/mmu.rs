@@ -102,7 +102,8 @@ pub fn check_permission(flags: PteFlags, access: Access, kernel: bool) -> Result
 
 /// Walks the page table rooted at frame `root` for `va`. With `update`, sets the accessed bit
 /// (and the dirty bit for a store) in the leaf when the access is allowed; without it (the
-/// monitor) memory is left untouched.
+/// monitor) memory is left untouched. Inlined: see `Cpu::translate`.
+#[inline(always)]
 pub fn walk(bus: &mut Bus, root: u32, va: u32, access: Access, kernel: bool, update: bool) -> Walk {
     let mut steps = [None, None];
     let fault = |exception, reason| Err(WalkFault { exception, reason });
