@@ -13,8 +13,6 @@
 //!
 //! All of it lives in the top 256 KiB of RAM ([`AREA`]), which the image must leave free.
 
-use std::collections::BTreeMap;
-
 use ox32::memmap::{POWER_BASE, RAM_BASE, UART_BASE};
 
 use crate::bus::Bus;
@@ -192,8 +190,8 @@ pub fn prepare(bus: &mut Bus, image: &Image) -> Result<u32, LoadError> {
     let root = kernel_data + PAGE;
     let mut next_table = root + PAGE;
 
-    // Leaves by virtual page: (physical page, rights).
-    let mut leaves: BTreeMap<u32, (u32, u32)> = BTreeMap::new();
+    // Leaves: (virtual page, physical page, rights, whether it is --user's own page).
+    let mut leaves: Vec<(u32, u32, u32, bool)> = Vec::new();
     for (i, &(va, pa, size, flags)) in image.segments.iter().enumerate() {
         if size == 0 {
             continue;
@@ -216,49 +214,61 @@ pub fn prepare(bus: &mut Bus, image: &Image) -> Result<u32, LoadError> {
         let Some(last_va) = va.checked_add(size - 1) else {
             return err(format!("segment {i}: {va:#x}+{size:#x} wraps around the address space"));
         };
-        for vpn in va / PAGE..=last_va / PAGE {
-            let ppn = pa / PAGE + (vpn - va / PAGE);
-            let leaf = leaves.entry(vpn).or_insert((ppn, 0));
-            if leaf.0 != ppn {
-                return err(format!("segment {i}: page {:#x} is mapped twice", vpn * PAGE));
-            }
-            leaf.1 |= rights;
-        }
+        leaves.extend(
+            (va / PAGE..=last_va / PAGE).map(|vpn| (vpn, pa / PAGE + (vpn - va / PAGE), rights, false)),
+        );
     }
-    let mut map = |vpn: u32, rights: u32| -> Result<(), LoadError> {
-        if leaves.insert(vpn, (vpn, rights)).is_some() {
-            return Err(LoadError(format!("page {:#x} is both the image's and --user's own", vpn * PAGE)));
-        }
-        Ok(())
-    };
-    for page in (area..stack_top).step_by(PAGE as usize) {
-        map(page / PAGE, U | R | W | D)?;
+    leaves.extend(
+        (area..stack_top).step_by(PAGE as usize).map(|page| (page / PAGE, page / PAGE, U | R | W | D, true)),
+    );
+    for (page, rights) in [
+        (kernel_text, G | R | X),
+        (kernel_data, G | R | W | D),
+        (UART_BASE, G | R | W | D),
+        (POWER_BASE, G | R | W | D),
+    ] {
+        leaves.push((page / PAGE, page / PAGE, rights, true));
     }
-    map(kernel_text / PAGE, G | R | X)?;
-    map(kernel_data / PAGE, G | R | W | D)?;
-    map(UART_BASE / PAGE, G | R | W | D)?;
-    map(POWER_BASE / PAGE, G | R | W | D)?;
-
-    // The tables: a level-2 table per 4 MiB with a leaf, allocated after the root.
-    let cannot = |_| LoadError("--user: cannot write RAM".to_string());
-    let mut tables: BTreeMap<u32, u32> = BTreeMap::new();
-    for (&vpn, &(ppn, rights)) in &leaves {
-        let l1 = vpn >> 10;
-        let table = match tables.get(&l1) {
-            Some(&table) => table,
-            None => {
-                if next_table as u64 + PAGE as u64 > ram_end {
-                    return err(format!("the image needs more page tables than --user's {} KiB", AREA >> 10));
+    // Pages two segments share take both segments' rights.
+    leaves.sort_by_key(|leaf| leaf.0);
+    let mut merged: Vec<(u32, u32, u32, bool)> = Vec::with_capacity(leaves.len());
+    for leaf in leaves {
+        match merged.last_mut() {
+            Some(last) if last.0 == leaf.0 => {
+                if last.3 || leaf.3 {
+                    return err(format!("page {:#x} is both the image's and --user's own", leaf.0 * PAGE));
                 }
-                let table = next_table;
-                next_table += PAGE;
-                tables.insert(l1, table);
-                bus.poke(root + 4 * l1, &(table | V).to_le_bytes()).map_err(cannot)?;
-                table
+                if last.1 != leaf.1 {
+                    return err(format!("page {:#x} is mapped twice", leaf.0 * PAGE));
+                }
+                last.2 |= leaf.2;
             }
-        };
-        let pte = ppn << 12 | rights | A | V;
-        bus.poke(table + 4 * (vpn & 1023), &pte.to_le_bytes()).map_err(cannot)?;
+            _ => merged.push(leaf),
+        }
+    }
+
+    // The tables: a level-2 table per 4 MiB with a leaf, allocated after the root, each
+    // written whole.
+    let cannot = |_| LoadError("--user: cannot write RAM".to_string());
+    let mut root_table = vec![0u32; 1024];
+    let mut tables: Vec<(u32, Vec<u32>)> = Vec::new();
+    for (vpn, ppn, rights, _) in merged {
+        let l1 = vpn >> 10;
+        if tables.last().is_none_or(|t| t.0 != l1) {
+            if next_table as u64 + PAGE as u64 > ram_end {
+                return err(format!("the image needs more page tables than --user's {} KiB", AREA >> 10));
+            }
+            root_table[l1 as usize] = next_table | V;
+            tables.push((l1, vec![0; 1024]));
+            next_table += PAGE;
+        }
+        let table = &mut tables.last_mut().expect("pushed above").1;
+        table[(vpn & 1023) as usize] = ppn << 12 | rights | A | V;
+    }
+    let bytes = |words: &[u32]| words.iter().flat_map(|w| w.to_le_bytes()).collect::<Vec<u8>>();
+    bus.poke(root, &bytes(&root_table)).map_err(cannot)?;
+    for (l1, table) in &tables {
+        bus.poke(root_table[*l1 as usize] & !0xfff, &bytes(table)).map_err(cannot)?;
     }
 
     let ptbr = 1 << 31 | ASID << 20 | root / PAGE;
