@@ -181,7 +181,7 @@ pub fn prepare(bus: &mut Bus, image: &Image) -> Result<u32, LoadError> {
     let err = |msg: String| Err(LoadError(msg));
     let ram_end = RAM_BASE as u64 + bus.ram_size() as u64;
     if (bus.ram_size() as u64) < 2 * AREA as u64 {
-        return err(format!("--user needs at least {} KiB of RAM", 2 * AREA >> 10));
+        return err(format!("--user needs at least {} KiB of RAM", (2 * AREA) >> 10));
     }
     let area = (ram_end - AREA as u64) as u32;
     let stack_top = area + STACK;
@@ -271,7 +271,7 @@ pub fn prepare(bus: &mut Bus, image: &Image) -> Result<u32, LoadError> {
         bus.poke(root_table[*l1 as usize] & !0xfff, &bytes(table)).map_err(cannot)?;
     }
 
-    let ptbr = 1 << 31 | ASID << 20 | root / PAGE;
+    let ptbr = 1 << 31 | ASID << 20 | (root / PAGE);
     let source = format!(
         "        .equ PTBR, {ptbr:#x}\n        .equ ENTRY, {:#x}\n        .equ STACK_TOP, {stack_top:#x}\n        \
          .equ UART, {UART_BASE:#x}\n        .equ POWER, {POWER_BASE:#x}\n{KERNEL}",
