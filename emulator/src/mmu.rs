@@ -296,6 +296,7 @@ impl Tlb {
     }
 }
 
+#[inline(always)]
 fn refresh_entry(e: &mut TlbEntry, asid: u16, bus: &Bus) {
     let live = e.valid && (e.flags.contains(PteFlags::G) || e.asid == asid);
     e.tag = if live { e.vpn + 1 } else { 0 };

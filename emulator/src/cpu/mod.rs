@@ -299,6 +299,7 @@ impl Cpu {
     }
 
     /// Translates `va` for `access` in the current mode, walking on a TLB miss.
+    #[inline]
     pub fn translate(&mut self, bus: &mut Bus, va: u32, access: Access) -> Result<u32, Trap> {
         if !self.paging {
             return Ok(va);
