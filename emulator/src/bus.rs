@@ -402,7 +402,7 @@ impl Bus {
     }
 
     /// Reads a word of RAM for the page walker; `None` if `pa` is not word-aligned RAM.
-    #[inline]
+    #[inline(always)]
     pub fn ram_word(&self, pa: u32) -> Option<u32> {
         let off = self.ram_offset(pa, 4).filter(|_| pa.is_multiple_of(4))?;
         Some(read_le(&self.ram[off..], 4))

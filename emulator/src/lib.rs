@@ -34,3 +34,4 @@ pub mod system;
 pub mod time;
 pub mod topology;
 pub mod trace;
+pub mod userboot;

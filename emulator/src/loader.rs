@@ -126,6 +126,9 @@ pub struct Image {
     pub entry: u32,
     /// The symbols.
     pub symbols: Symbols,
+    /// The `PT_LOAD` segments: virtual address, physical address, size in memory, and
+    /// `p_flags` (`PF_X` 1, `PF_W` 2, `PF_R` 4), for `--user`'s page tables.
+    pub segments: Vec<(u32, u32, u32, u32)>,
 }
 
 /// A sorted table of named addresses. Loading an executable only collects its symbols' raw
@@ -264,10 +267,11 @@ fn check_ident(bytes: &[u8]) -> Result<(), LoadError> {
 pub fn load_elf(bus: &mut Bus, bytes: &[u8]) -> Result<Image, LoadError> {
     let err = |msg: String| Err(LoadError(msg));
     check_ident(bytes)?;
-    let elf = Elf::parse(bytes).map_err(|e| LoadError(format!("not a valid ELF file: {e}")))?;
+    let elf = parse_elf(bytes)?;
     if elf.header.e_type != ET_EXEC {
         return err(format!("e_type is {}, not an executable (ET_EXEC)", elf.header.e_type));
     }
+    let mut segments = Vec::new();
     for (i, ph) in elf.program_headers.iter().filter(|ph| ph.p_type == PT_LOAD).enumerate() {
         let file = ph.p_offset.checked_add(ph.p_filesz).filter(|end| *end <= bytes.len() as u64);
         let Some(file_end) = file else {
@@ -301,18 +305,43 @@ pub fn load_elf(bus: &mut Bus, bytes: &[u8]) -> Result<Image, LoadError> {
         let cannot = |_| LoadError(format!("segment {i}: cannot write RAM"));
         bus.poke(pa, data).map_err(cannot)?;
         bus.zero(pa + data.len() as u32, memsz - data.len() as u32).map_err(cannot)?;
+        segments.push((ph.p_vaddr as u32, pa, memsz, ph.p_flags));
     }
     let entry =
         u32::try_from(elf.entry).map_err(|_| LoadError(format!("entry {:#x} is not 32-bit", elf.entry)))?;
-    Ok(Image { entry, symbols: symbols_of(&elf, bytes) })
+    Ok(Image { entry, symbols: symbols_of(&elf, bytes), segments })
 }
 
 /// The symbols of an ox32 executable, without loading it: for a node whose kernel arrives over
 /// a link (a satellite booted by its ROM), so that profiles and traces can name its functions.
 pub fn read_symbols(bytes: &[u8]) -> Result<Symbols, LoadError> {
     check_ident(bytes)?;
-    let elf = Elf::parse(bytes).map_err(|e| LoadError(format!("not a valid ELF file: {e}")))?;
+    let elf = parse_elf(bytes)?;
     Ok(symbols_of(&elf, bytes))
+}
+
+/// The parts of an ELF32 little-endian file (`check_ident` passed) that loading uses: the
+/// header, the program and section headers and the symbol table. `Elf::parse` would also decode
+/// every string table whole, name by name (about a tenth of a short program's start-up);
+/// `symbols_of` reads the names it keeps straight from the bytes.
+fn parse_elf(bytes: &[u8]) -> Result<Elf<'_>, LoadError> {
+    use goblin::container::{Container, Ctx, Endian};
+    use goblin::elf::{ProgramHeader, SectionHeader, Symtab};
+    let bad = |e: goblin::error::Error| LoadError(format!("not a valid ELF file: {e}"));
+    let header = Elf::parse_header(bytes).map_err(bad)?;
+    let ctx = Ctx::new(Container::Little, Endian::Little);
+    let mut elf = Elf::lazy_parse(header).map_err(bad)?;
+    elf.program_headers =
+        ProgramHeader::parse(bytes, header.e_phoff as usize, header.e_phnum as usize, ctx).map_err(bad)?;
+    elf.section_headers =
+        SectionHeader::parse(bytes, header.e_shoff as usize, header.e_shnum as usize, ctx).map_err(bad)?;
+    if let Some(sh) =
+        elf.section_headers.iter().rfind(|sh| sh.sh_type == goblin::elf::section_header::SHT_SYMTAB)
+    {
+        let count = sh.sh_size.checked_div(sh.sh_entsize).unwrap_or(0);
+        elf.syms = Symtab::parse(bytes, sh.sh_offset as usize, count as usize, ctx).map_err(bad)?;
+    }
+    Ok(elf)
 }
 
 fn symbols_of(elf: &Elf, bytes: &[u8]) -> Symbols {

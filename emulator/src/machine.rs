@@ -239,6 +239,13 @@ impl Machine {
     /// Loads an ox32 executable and prepares a direct boot: `pc` = its entry, `a0` = node
     /// index, `a1` = RAM size.
     pub fn boot_elf(&mut self, bytes: &[u8]) -> Result<(), LoadError> {
+        let image = self.load_elf(bytes)?;
+        self.symbols = image.symbols;
+        Ok(())
+    }
+
+    /// [`Machine::boot_elf`] but for the symbols, which it hands back with the segments.
+    fn load_elf(&mut self, bytes: &[u8]) -> Result<loader::Image, LoadError> {
         let image = loader::load_elf(&mut self.bus, bytes)?;
         self.asleep = None;
         self.code.clear();
@@ -248,6 +255,15 @@ impl Machine {
         self.cpu.pc = image.entry;
         self.cpu.set_reg(Reg::A0, self.cpu.node_id);
         self.cpu.set_reg(Reg::A1, self.bus.ram_size());
+        Ok(image)
+    }
+
+    /// Loads an ox32 executable to run as a user process with paging on (`orrery run --user`,
+    /// [`crate::userboot`]): page tables and a small kernel at the top of RAM, which enters
+    /// the program in user mode and answers its system calls. Registers start at 0.
+    pub fn boot_elf_user(&mut self, bytes: &[u8]) -> Result<(), LoadError> {
+        let image = self.load_elf(bytes)?;
+        self.cpu.pc = crate::userboot::prepare(&mut self.bus, &image)?;
         self.symbols = image.symbols;
         Ok(())
     }

@@ -55,6 +55,11 @@ struct NodeArgs {
     /// interpreter (`off`); the results are identical, cycle for cycle.
     #[arg(long, value_enum, default_value_t = Jit::default_choice())]
     jit: Jit,
+    /// Run the executable as a user process, paging on, as `qemu-riscv32` runs a Linux one:
+    /// page tables and a small kernel answering `write` and `exit` are added at the top of RAM
+    /// (docs/bare-metal.md, "As a user process").
+    #[arg(long)]
+    user: bool,
 }
 
 /// The `--jit` choice.
@@ -104,7 +109,8 @@ impl NodeArgs {
         config.disk = self.disk.as_deref().map(Disk::open).transpose()?;
         let mut machine = Machine::new(config);
         machine.set_jit(self.jit.on());
-        machine.boot_elf(&elf).map_err(|e| format!("{}: {e}", self.image.display()))?;
+        let booted = if self.user { machine.boot_elf_user(&elf) } else { machine.boot_elf(&elf) };
+        booted.map_err(|e| format!("{}: {e}", self.image.display()))?;
         Ok(machine)
     }
 }
@@ -370,6 +376,9 @@ fn run_topology(
             "--disk gives one node a disk; in a topology, give the central node `disk = \"FILE\"`".into()
         );
     }
+    if node.user {
+        return Err("--user runs one executable as a user process: give an executable, not a topology".into());
+    }
     let topology = Topology::load(&node.image)?;
     let stdin = node.input.is_none();
     let scripted = node.input.is_some();
@@ -494,6 +503,9 @@ fn run_expect(
     if max_cycles.is_some() || threads != 1 {
         return Err("--expect sets its own limits (`timeout` steps) and runs on one thread: leave out --max-cycles and --threads".into());
     }
+    if node.user {
+        return Err("--expect boots the image directly: leave out --user".into());
+    }
     if node.disk.is_some() || node.console != ConsoleSpec::Stdio {
         return Err("--expect reads the console itself and boots an image without --disk: leave out --disk and --console".into());
     }
@@ -582,6 +594,9 @@ fn debug_topology(node: NodeArgs, front: &Front, limit: u64) -> Result<ExitCode,
         return Err(
             "--disk gives one node a disk; in a topology, give the central node `disk = \"FILE\"`".into()
         );
+    }
+    if node.user {
+        return Err("--user runs one executable as a user process: give an executable, not a topology".into());
     }
     let topology = Topology::load(&node.image)?;
     let options = SystemOptions {

@@ -102,7 +102,8 @@ pub fn check_permission(flags: PteFlags, access: Access, kernel: bool) -> Result
 
 /// Walks the page table rooted at frame `root` for `va`. With `update`, sets the accessed bit
 /// (and the dirty bit for a store) in the leaf when the access is allowed; without it (the
-/// monitor) memory is left untouched.
+/// monitor) memory is left untouched. Inlined: see `Cpu::translate`.
+#[inline(always)]
 pub fn walk(bus: &mut Bus, root: u32, va: u32, access: Access, kernel: bool, update: bool) -> Walk {
     let mut steps = [None, None];
     let fault = |exception, reason| Err(WalkFault { exception, reason });
@@ -170,7 +171,7 @@ pub mod fast {
 }
 
 /// One TLB entry.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TlbEntry {
     /// Holds a translation.
     pub valid: bool,
@@ -186,8 +187,36 @@ pub struct TlbEntry {
     pub(crate) tag: u32,
     /// Which [`fast`] accesses may skip the slow path.
     pub(crate) fast: u8,
-    /// Offset of the frame in host RAM (meaningful when `fast` is not 0).
-    pub(crate) ram_off: u32,
+    /// For each bit `k` of [`fast`], the VPN when `fast` has it, else `u32::MAX` (no VPN): an
+    /// access of that kind at `va` takes the fast path when `fast_tags[k] == va >> 12`, one
+    /// comparison for translated code.
+    pub(crate) fast_tags: [u32; 4],
+    /// The host RAM offset of any `va` in the page is `va + addend` (modulo 2^32; meaningful
+    /// when `fast` is not 0): the frame's offset in RAM minus the page's virtual address.
+    pub(crate) addend: u32,
+}
+
+impl Default for TlbEntry {
+    fn default() -> TlbEntry {
+        TlbEntry {
+            valid: false,
+            vpn: 0,
+            asid: 0,
+            ppn: 0,
+            flags: PteFlags::empty(),
+            tag: 0,
+            fast: 0,
+            fast_tags: [u32::MAX; 4],
+            addend: 0,
+        }
+    }
+}
+
+impl TlbEntry {
+    /// The offset in host RAM of the frame (meaningful when `fast` is not 0).
+    fn ram_off(&self) -> u32 {
+        self.addend.wrapping_add(self.vpn << PAGE_SHIFT)
+    }
 }
 
 /// The TLB and its counters.
@@ -259,19 +288,23 @@ impl Tlb {
     /// Removes fast store permission from entries mapping RAM frame offset `ram_off` (the frame
     /// now holds decoded code, so stores must take the slow path to notice).
     pub fn revoke_fast_store(&mut self, ram_off: u32) {
-        for e in self.entries.iter_mut().filter(|e| e.fast != 0 && e.ram_off == ram_off) {
+        for e in self.entries.iter_mut().filter(|e| e.fast != 0 && e.ram_off() == ram_off) {
             e.fast &= !(fast::KW | fast::UW);
+            e.fast_tags[fast::KW.trailing_zeros() as usize] = u32::MAX;
+            e.fast_tags[fast::UW.trailing_zeros() as usize] = u32::MAX;
         }
     }
 }
 
+#[inline(always)]
 fn refresh_entry(e: &mut TlbEntry, asid: u16, bus: &Bus) {
     let live = e.valid && (e.flags.contains(PteFlags::G) || e.asid == asid);
     e.tag = if live { e.vpn + 1 } else { 0 };
     e.fast = 0;
+    e.fast_tags = [u32::MAX; 4];
     let pa = e.ppn.wrapping_shl(PAGE_SHIFT);
     let Some(off) = bus.ram_offset(pa, PAGE_SIZE).filter(|_| live && e.ppn < 1 << 20) else { return };
-    e.ram_off = off as u32;
+    e.addend = (off as u32).wrapping_sub(e.vpn << PAGE_SHIFT);
     let f = e.flags;
     let writable = f.contains(PteFlags::W) && f.contains(PteFlags::D) && !bus.is_code(off >> PAGE_SHIFT);
     if f.contains(PteFlags::R) {
@@ -284,6 +317,11 @@ fn refresh_entry(e: &mut TlbEntry, asid: u16, bus: &Bus) {
         e.fast |= fast::KW;
         if f.contains(PteFlags::U) {
             e.fast |= fast::UW;
+        }
+    }
+    for (k, tag) in e.fast_tags.iter_mut().enumerate() {
+        if e.fast & 1 << k != 0 {
+            *tag = e.vpn;
         }
     }
 }

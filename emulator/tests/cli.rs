@@ -247,3 +247,67 @@ fn a_polling_guest_in_a_topology_shows_its_prompt_for_expect() {
     assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
     assert_eq!(text(&output.stdout), "[cp] name? Ada\n[cp] hello, Ada!\n");
 }
+
+/// A program run with `--user` (docs/bare-metal.md, "As a user process"): in user mode with
+/// paging on from its first instruction, `write` and `exit` answered, anything else reported.
+#[test]
+fn user_runs_a_program_as_a_user_process() {
+    let source = r#"
+        .text
+_start:
+        crrs    t0, status, zero        # a control register: user mode may not read it
+        li      a0, 9
+        syscall
+"#;
+    let output = run_file("privileged.s", source.as_bytes(), &["--user"]);
+    assert_eq!(output.status.code(), Some(127), "stderr: {}", text(&output.stderr));
+    assert_eq!(
+        text(&output.stdout),
+        "orrery --user: unexpected trap: cause 0x00000005, epc 0x80000000, badaddr 0xe0a01000\n"
+    );
+
+    let source = r#"
+        .text
+_start:
+        beqz    sp, wrong               # a stack, as a process gets
+        crrs    t0, cycle, zero         # counters stay readable
+        li      a7, 64                  # write(1, msg, 3)
+        li      a0, 1
+        la      a1, msg
+        li      a2, 3
+        syscall
+        li      t0, 3
+        bne     a0, t0, wrong
+        li      a7, 64                  # write(5, ...) -> -EBADF
+        li      a0, 5
+        syscall
+        li      t0, -9
+        bne     a0, t0, wrong
+        li      a7, 1000                # unknown -> -ENOSYS
+        syscall
+        li      t0, -38
+        bne     a0, t0, wrong
+        la      t0, msg                 # text and rodata are read-only: this store faults
+        sw      zero, 0(t0)
+wrong:
+        li      a7, 93
+        li      a0, 1
+        syscall
+
+        .section .rodata
+msg:
+        .ascii  "hi\n"
+"#;
+    let output = run_file("user.s", source.as_bytes(), &["--user"]);
+    assert_eq!(output.status.code(), Some(127), "stderr: {}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    assert!(
+        stdout.starts_with("hi\norrery --user: unexpected trap: cause 0x0000000d, epc 0x80000"),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with(", badaddr 0x80001000\n"), "{stdout}");
+
+    let output = run_file("topology.toml", b"", &["--user"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(text(&output.stderr).contains("--user runs one executable"), "{}", text(&output.stderr));
+}

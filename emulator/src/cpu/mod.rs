@@ -299,6 +299,7 @@ impl Cpu {
     }
 
     /// Translates `va` for `access` in the current mode, walking on a TLB miss.
+    #[inline]
     pub fn translate(&mut self, bus: &mut Bus, va: u32, access: Access) -> Result<u32, Trap> {
         if !self.paging {
             return Ok(va);
@@ -313,9 +314,15 @@ impl Cpu {
         }
         self.tlb.misses += 1;
         let root = self.cr.ptbr & cr::PTBR_PPN_MASK;
-        let walk = mmu::walk(bus, root, va, access, kernel, true);
-        log::trace!(target: "orrery::mmu", "node {} walk {va:#010x} {access:?}: {:?}", self.node_id, walk.result);
-        match walk.result {
+        // Inlined, and its result logged by value in a cold function: a result handed back
+        // through memory and read back wider than it was written cannot be forwarded from the
+        // store buffer, and then waits for every store before it to reach the cache (behind
+        // a guest's stores that miss, the better part of a TLB miss's cost).
+        let result = mmu::walk(bus, root, va, access, kernel, true).result;
+        if log::log_enabled!(target: "orrery::mmu", log::Level::Trace) {
+            trace_walk(self.node_id, va, access, result);
+        }
+        match result {
             Ok(t) => {
                 self.tlb.insert(va, self.asid, &t, bus);
                 Ok((t.ppn << PAGE_SHIFT) | (va & 0xfff))
@@ -333,7 +340,7 @@ impl Cpu {
             let e = &self.tlb.entries[mmu::slot(va)];
             if e.tag == (va >> PAGE_SHIFT) + 1 && e.fast & bit != 0 {
                 self.tlb.hits += 1;
-                return Some(e.ram_off as usize | (va & 0xfff) as usize);
+                return Some(e.addend.wrapping_add(va) as usize);
             }
             None
         } else {
@@ -569,3 +576,10 @@ impl From<StoreEffect> for SystemEffect {
 
 #[cfg(test)]
 mod tests;
+
+/// Logs a page walk's outcome (`RUST_LOG=orrery::mmu=trace`).
+#[cold]
+#[inline(never)]
+fn trace_walk(node: u32, va: u32, access: Access, result: Result<mmu::Translation, mmu::WalkFault>) {
+    log::trace!(target: "orrery::mmu", "node {node} walk {va:#010x} {access:?}: {result:?}");
+}

@@ -6,8 +6,10 @@
 //! `extern "sysv64" fn(*mut Ctx) -> u32` (see [`super::helpers`]) built with dynasm-rs:
 //!
 //! * `rbx` = guest registers, `r12` = the context, `r13` = guest RAM, `r14` = the TLB's entries
-//!   with paging, `rbp` = the TLB hit counter with paging, the code map without (a chain of
-//!   blocks never changes mode), `r15` = the cycles left in the slice after the current block.
+//!   with paging, `rbp` = the TLB hit count itself with paging (a chain of blocks carries it
+//!   from one to the next; stored back on every return and around every load or store
+//!   helper, which counts its own access), the code map without (a chain of blocks never
+//!   changes mode), `r15` = the cycles left in the slice after the current block.
 //!   Guest registers live in memory (`[rbx + 4 * n]`); in each batch of blocks the (up to six,
 //!   seven without paging) most used ones are kept in `rsi`, `rdi`, `r8`–`r11` (and `r14`),
 //!   loaded at the block's start, written back before every exit and helper call, and
@@ -41,9 +43,11 @@ use crate::mmu::TlbEntry;
 pub const MAX_BLOCK: usize = 64;
 
 const TLB_SIZE: i32 = std::mem::size_of::<TlbEntry>() as i32;
+// The fast path indexes the TLB as `r14 + (slot * 5) * 8`.
+const _: () = assert!(TLB_SIZE == 40);
 const TLB_TAG: i32 = std::mem::offset_of!(TlbEntry, tag) as i32;
-const TLB_FAST: i32 = std::mem::offset_of!(TlbEntry, fast) as i32;
-const TLB_RAM_OFF: i32 = std::mem::offset_of!(TlbEntry, ram_off) as i32;
+const TLB_FAST_TAGS: i32 = std::mem::offset_of!(TlbEntry, fast_tags) as i32;
+const TLB_ADDEND: i32 = std::mem::offset_of!(TlbEntry, addend) as i32;
 const TLB_PPN: i32 = std::mem::offset_of!(TlbEntry, ppn) as i32;
 const TLB_FLAGS: i32 = std::mem::offset_of!(TlbEntry, flags) as i32;
 const _: () = assert!(TLB_ENTRIES.is_power_of_two());
@@ -475,6 +479,22 @@ impl Emitter<'_> {
         }
     }
 
+    /// Emits, with paging, the store of the TLB hit count (`rbp`) where a helper counts on
+    /// (before a load or store helper, which counts its own access). Clobbers `rcx`.
+    fn hits_out(&mut self) {
+        if self.paging {
+            dynasm!(self.a ; .arch x64 ; mov rcx, [r12 + off::HITS] ; mov [rcx], rbp);
+        }
+    }
+
+    /// Emits, with paging, the reload of the TLB hit count into `rbp` after a helper call.
+    /// Clobbers `rcx`.
+    fn hits_in(&mut self) {
+        if self.paging {
+            dynasm!(self.a ; .arch x64 ; mov rcx, [r12 + off::HITS] ; mov rbp, [rcx]);
+        }
+    }
+
     /// Emits the load of every cached guest register from memory.
     fn reload(&mut self) {
         for (r, host) in self.kept.into_iter().take(self.kept_len) {
@@ -594,7 +614,7 @@ impl Emitter<'_> {
                 ; mov r9d, [r14 + r8 + TLB_FLAGS]
                 ; cmp r9d, [rax + link_off::FLAGS]
                 ; jne =>out
-                ; add QWORD [rbp], 1
+                ; add rbp, 1
             );
         }
         dynasm!(self.a
@@ -693,9 +713,13 @@ pub fn translate(parts: &[Part], mode: Mode) -> Result<Code, DynasmError> {
         let chain = emit_block(&mut a, part, mode, cached, dirty, exit, top, &siblings)?;
         blocks.push((entry, chain, a.offset().0));
     }
+    dynasm!(a ; .arch x64 ; =>exit);
+    if mode.paging {
+        // The TLB hit count, kept in `rbp` while translated code runs, back in the TLB.
+        dynasm!(a ; .arch x64 ; mov rcx, [r12 + off::HITS] ; mov [rcx], rbp);
+    }
     dynasm!(a
         ; .arch x64
-        ; =>exit
         ; add rsp, 8
         ; pop r15
         ; pop r14
@@ -759,7 +783,7 @@ fn emit_block(
         ; mov r13, [rdi + off::RAM]
     );
     if mode.paging {
-        dynasm!(e.a ; .arch x64 ; mov r14, [rdi + off::TLB] ; mov rbp, [rdi + off::HITS]);
+        dynasm!(e.a ; .arch x64 ; mov r14, [rdi + off::TLB] ; mov rax, [rdi + off::HITS] ; mov rbp, [rax]);
     } else {
         dynasm!(e.a ; .arch x64 ; mov rbp, [rdi + off::CODE_MAP]);
     }
@@ -1038,6 +1062,7 @@ fn emit_block(
                 }
                 e.address_back();
                 e.flush(dirty);
+                e.hits_out();
                 dynasm!(e.a
                     ; .arch x64
                     ; mov rdi, r12
@@ -1046,6 +1071,10 @@ fn emit_block(
                     ; lea rcx, [r15 + left]
                     ; mov rax, QWORD helpers::load as extern "sysv64" fn(_, _, _, _) -> _ as usize as i64
                     ; call rax
+                );
+                e.hits_in();
+                dynasm!(e.a
+                    ; .arch x64
                     ; bt rax, 32
                     ; jc =>trapped
                 );
@@ -1080,6 +1109,7 @@ fn emit_block(
                 dynasm!(e.a ; .arch x64 ; =>at);
                 e.address_back();
                 e.flush(dirty);
+                e.hits_out();
                 dynasm!(e.a
                     ; .arch x64
                     ; mov rdi, r12
@@ -1089,6 +1119,10 @@ fn emit_block(
                     ; lea r8, [r15 + left]
                     ; mov rax, QWORD helpers::store as extern "sysv64" fn(_, _, _, _, _) -> _ as usize as i64
                     ; call rax
+                );
+                e.hits_in();
+                dynasm!(e.a
+                    ; .arch x64
                     ; test eax, eax
                     ; jz =>next
                     ; =>left_block
@@ -1123,23 +1157,26 @@ fn fast_path(a: &mut VecAssembler<X64Relocation>, mode: Mode, size: u32, store: 
         dynasm!(a ; .arch x64 ; test Rd(addr), (size - 1) as i32 ; jnz =>slow);
     }
     if mode.paging {
+        // The entry's tag for this kind of access (its VPN when the access may take the
+        // fast path, else one no VPN equals), then the RAM offset as `va + addend`.
         let bit = if store { mode.store_bit } else { mode.load_bit };
+        if !bit.is_power_of_two() || bit.trailing_zeros() >= 4 {
+            // No single fast bit (no mode gives none, but never read past the tags).
+            dynasm!(a ; .arch x64 ; jmp =>slow);
+            return;
+        }
+        let tag = TLB_FAST_TAGS + 4 * bit.trailing_zeros() as i32;
         dynasm!(a
             ; .arch x64
             ; mov edx, eax
             ; shr edx, PAGE_SHIFT as i8
-            ; mov ecx, edx
-            ; and ecx, (TLB_ENTRIES - 1) as i32
-            ; imul ecx, ecx, TLB_SIZE
-            ; add edx, 1
-            ; cmp [r14 + rcx + TLB_TAG], edx
+            ; movzx ecx, dl
+            ; lea ecx, [rcx + rcx * 4]
+            ; cmp [r14 + rcx * 8 + tag], edx
             ; jne =>slow
-            ; test BYTE [r14 + rcx + TLB_FAST], bit as i8
-            ; jz =>slow
-            ; mov edx, eax
-            ; and edx, 0xfff
-            ; or edx, [r14 + rcx + TLB_RAM_OFF]
-            ; add QWORD [rbp], 1
+            ; mov edx, [r14 + rcx * 8 + TLB_ADDEND]
+            ; add edx, eax
+            ; add rbp, 1
         );
     } else {
         // `va - RAM_BASE` (computed as `va + RAM_BASE`, the same modulo 2^32 for RAM_BASE =

@@ -13,18 +13,23 @@ fn root() -> PathBuf {
 
 /// Boots `elf` twice, with the interpreter and with the JIT, which translates every block at
 /// first sight (rather than once it is hot) so that every instruction is translated.
-fn pair(elf: &[u8]) -> (Machine, Machine) {
-    let (a, mut b) = pair_warming(elf);
+/// With `user`, as a user process (`orrery run --user`).
+fn pair(elf: &[u8], user: bool) -> (Machine, Machine) {
+    let (a, mut b) = pair_warming(elf, user);
     b.jit_mut().unwrap().hot = 1;
     (a, b)
 }
 
 /// [`pair`] with the JIT translating only hot blocks (interpreting the others), as it runs.
-fn pair_warming(elf: &[u8]) -> (Machine, Machine) {
+fn pair_warming(elf: &[u8], user: bool) -> (Machine, Machine) {
     let boot = |jit: bool| {
         let mut m = Machine::new(MachineConfig::new(16 << 20, Box::new(std::io::sink())));
         m.set_jit(jit);
-        m.boot_elf(elf).unwrap();
+        if user {
+            m.boot_elf_user(elf).unwrap();
+        } else {
+            m.boot_elf(elf).unwrap();
+        }
         m
     };
     (boot(false), boot(true))
@@ -32,7 +37,12 @@ fn pair_warming(elf: &[u8]) -> (Machine, Machine) {
 
 /// Runs `elf` under both engines in random slices (seeded by `seed`) for at most `cycles`.
 fn lockstep(elf: &[u8], seed: u64, cycles: u64) -> Result<(), String> {
-    let (mut a, mut b) = pair(elf);
+    lockstep_as(elf, seed, cycles, false)
+}
+
+/// [`lockstep`], with `user` as a user process (`orrery run --user`).
+fn lockstep_as(elf: &[u8], seed: u64, cycles: u64, user: bool) -> Result<(), String> {
+    let (mut a, mut b) = pair(elf, user);
     let mut rng = Rng::new(seed);
     let mut total = 0;
     let steps = std::iter::from_fn(move || {
@@ -48,7 +58,7 @@ fn lockstep(elf: &[u8], seed: u64, cycles: u64) -> Result<(), String> {
     compare(&mut a, &mut b, steps.iter().copied())?;
     let (run, translated, _) = b.jit_stats().unwrap();
     assert!(run > 0 && translated > 0, "the JIT ran no block");
-    let (mut a, mut b) = pair_warming(elf);
+    let (mut a, mut b) = pair_warming(elf, user);
     compare(&mut a, &mut b, steps.into_iter())
 }
 
@@ -81,6 +91,57 @@ fn conformance_programs_match_the_interpreter() {
         for seed in 0..4 {
             lockstep(&program.to_elf(), seed, 2_000_000).unwrap_or_else(|e| panic!("{name}: {e}"));
         }
+    }
+}
+
+/// A program run as a user process (`orrery run --user`: `userboot`'s page tables and kernel):
+/// loads and stores over 600 pages, more than the TLB maps, so that most pages miss; a
+/// `write` the kernel answers; a store to read-only data, which faults into the kernel's report.
+#[test]
+fn a_user_process_matches_the_interpreter() {
+    let source = r#"
+        .equ    PAGES, 600
+        .text
+_start:
+        li      s0, 3
+round:
+        la      s1, buf
+        li      s2, PAGES
+pages:
+        lw      t0, 0(s1)
+        add     s3, s3, t0
+        addi    t0, t0, 1
+        sw      t0, 0(s1)
+        sb      s2, 7(s1)
+        lbu     t1, 7(s1)
+        add     s3, s3, t1
+        li      t2, 4096
+        add     s1, s1, t2
+        addi    s2, s2, -1
+        bnez    s2, pages
+        addi    s0, s0, -1
+        bnez    s0, round
+        li      a7, 64
+        li      a0, 1
+        la      a1, msg
+        li      a2, 3
+        syscall
+        la      t0, msg
+        sw      s3, 0(t0)
+
+        .section .rodata
+msg:
+        .ascii  "ok\n"
+
+        .bss
+        .balign 4096
+buf:
+        .space  PAGES * 4096
+"#;
+    let options = orrery_toolchain::asm::Options::default();
+    let elf = orrery_toolchain::asm::assemble(&[("user.s", source)], &options).unwrap().to_elf();
+    for seed in 0..4 {
+        lockstep_as(&elf, seed, 200_000, true).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
     }
 }
 
@@ -184,7 +245,7 @@ fn calls_across_pages_match_the_interpreter() {
         for seed in 0..6 {
             lockstep(&program.to_elf(), seed, 400_000).unwrap_or_else(|e| panic!("paging {paging}: {e}"));
         }
-        let (mut a, mut b) = pair(&program.to_elf());
+        let (mut a, mut b) = pair(&program.to_elf(), false);
         let (s, t) = (a.run(u64::MAX), b.run(u64::MAX));
         assert_eq!(s, t);
         assert!(matches!(s, crate::machine::RunState::PoweredOff(_)), "{s:?}");
@@ -207,7 +268,7 @@ fn a_tiny_code_cache_that_flushes_all_the_time_changes_nothing() {
     let options = orrery_toolchain::asm::Options::default();
     let far = orrery_toolchain::asm::assemble(&[("far.s", &source)], &options).unwrap().to_elf();
     for (elf, seed) in [(&elf, 1), (&far, 2)] {
-        let (mut a, mut b) = pair(elf);
+        let (mut a, mut b) = pair(elf, false);
         // One chunk of 2 KiB: a few blocks, then a flush, over and over.
         b.jit_mut().unwrap().cache = super::cache::Cache::with_limits(2048, 1);
         let mut rng = Rng::new(seed);
@@ -294,7 +355,7 @@ fn chained_registers_match_the_interpreter() {
         for seed in 0..4 {
             lockstep(&program.to_elf(), seed, 200_000).unwrap_or_else(|e| panic!("paging {paging}: {e}"));
         }
-        let (mut a, mut b) = pair(&program.to_elf());
+        let (mut a, mut b) = pair(&program.to_elf(), false);
         let (s, t) = (a.run(u64::MAX), b.run(u64::MAX));
         assert_eq!(s, t);
         assert!(matches!(s, crate::machine::RunState::PoweredOff(_)), "{s:?}");
@@ -354,7 +415,7 @@ caught:
     let mut rng = Rng::new(7);
     let rom: Vec<u8> = (0..ox32::memmap::BOOT_ROM_SIZE).map(|_| rng.below(256) as u8).collect();
     for warming in [false, true] {
-        let (mut a, mut b) = if warming { pair_warming(&elf) } else { pair(&elf) };
+        let (mut a, mut b) = if warming { pair_warming(&elf, false) } else { pair(&elf, false) };
         a.bus.load_rom(&rom).unwrap();
         b.bus.load_rom(&rom).unwrap();
         let mut steps = Rng::new(8);
