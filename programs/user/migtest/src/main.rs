@@ -21,11 +21,15 @@
 
 extern crate alloc;
 
+mod crunch;
+
 use alloc::format;
 use alloc::string::String;
 
 use ox_ulib::abi::{Errno, Placement, WaitStatus, PORT_RIGHT_RECEIVE};
 use ox_ulib::port;
+
+use crunch::crunch;
 use ox_ulib::suite::{self, ensure, ok, reap, refused, spawn, spawn_on, Outcome};
 use ox_ulib::sys::{self, Pid};
 
@@ -50,21 +54,6 @@ fn main(_: &[&str]) -> i32 {
 
 /// Rounds of [`crunch`]: about 40 M instructions, long enough to be moved several times.
 const ROUNDS: u32 = 2_000_000;
-
-/// A computation whose every step depends on the one before (a xorshift chain folded with
-/// multiplications and divisions): any register or memory word lost in a move changes it.
-fn crunch(rounds: u32) -> u32 {
-    let mut table = [0u32; 64];
-    let mut x: u32 = 0x1234_5678;
-    for i in 0..rounds {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        let slot = (x as usize) % table.len();
-        table[slot] = table[slot].wrapping_mul(31).wrapping_add(x / (i | 1));
-    }
-    table.iter().fold(x, |acc, v| acc.rotate_left(3) ^ v)
-}
 
 /// The node `pid` runs on, from `ps`.
 fn node_of(pid: Pid) -> Result<u32, alloc::string::String> {

@@ -17,6 +17,11 @@ use ox_ulib::counter::time_ns;
 use ox_ulib::println;
 use ox_ulib::sys::{self, Fork, Pid};
 
+#[path = "../../migtest/src/crunch.rs"]
+mod crunch;
+
+use crunch::crunch;
+
 /// Heap added to the moved process, in KiB.
 const HEAP_KIB: [u32; 4] = [0, 256, 1024, 4096];
 /// Rounds of [`crunch`] for each of the balancing demo's processes: about a virtual second
@@ -147,18 +152,4 @@ fn demo() -> Result<u64, Errno> {
         return Err(Errno::Io);
     }
     Ok(time_ns() - t0)
-}
-
-/// A computation whose every step depends on the one before.
-pub fn crunch(rounds: u32) -> u32 {
-    let mut table = [0u32; 64];
-    let mut x: u32 = 0x1234_5678;
-    for i in 0..rounds {
-        x ^= x << 13;
-        x ^= x >> 17;
-        x ^= x << 5;
-        let slot = (x as usize) % table.len();
-        table[slot] = table[slot].wrapping_mul(31).wrapping_add(x / (i | 1));
-    }
-    table.iter().fold(x, |acc, v| acc.rotate_left(3) ^ v)
 }
