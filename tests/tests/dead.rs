@@ -117,6 +117,41 @@ exit 0
     insta::assert_snapshot!(from_init(transcript));
 }
 
+/// With the load balancer on, satellite 3 powers off and is booted again: the balancer tells
+/// its new incarnation to report its load, and four `spin`s started on satellite 2 spread
+/// over the four nodes, satellite 3 included (a satellite that never reported would hold
+/// every decision back).
+#[test]
+fn a_satellite_booted_again_takes_part_in_load_balancing() {
+    let disk = pristine_disk("dead-balance", None);
+    let script = r#"timeout 20s
+expect "$ "
+sendline balance on
+expect "$ "
+poweroff sat3
+expect "is dead"
+sleep 50ms
+poweron sat3
+expect "is back: booted again"
+sendline place 2 sh -c "spin 0 1 & spin 0 1 & spin 0 1 & spin 0 1"
+expect "$ "
+sleep 3s
+sendline balance off
+expect "$ "
+sendline exit 0
+exit 0
+"#;
+    let session = run_script(os_topology("default.toml", &disk), &disk, script);
+    let transcript = session.transcript();
+    for node in 0..4 {
+        assert!(
+            transcript.contains(&format!("on node {node}\n")),
+            "no spin ended on node {node}:\n{transcript}"
+        );
+    }
+    insta::assert_snapshot!(from_init(transcript));
+}
+
 /// A free TCP port on the loopback interface (bound, then let go).
 fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");

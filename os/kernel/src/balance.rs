@@ -38,11 +38,14 @@ struct Balancer {
     moving: Option<Pid>,
     /// The tick of its next look.
     next_at: u32,
+    /// The links of the satellites told to report (a satellite that boots later, or again
+    /// on a new link, is told at the next look).
+    told: Vec<usize>,
 }
 
 static BALANCER: Global<Balancer> = Global::new(
     "load balancer",
-    Balancer { on: false, loads: Vec::new(), settled_at: 0, moving: None, next_at: 0 },
+    Balancer { on: false, loads: Vec::new(), settled_at: 0, moving: None, next_at: 0, told: Vec::new() },
 );
 
 /// `balance(pid, setting)`: the system's switch (`pid` 0) or process `pid`'s; the previous
@@ -68,11 +71,15 @@ pub fn set(pid: u32, setting: u32) -> Result<u32, Errno> {
             balancer.moving = None;
             balancer.settled_at = timer::ticks();
             balancer.next_at = balancer.settled_at + PERIOD;
+            let told = core::mem::take(&mut balancer.told);
             drop(balancer);
             drop(table);
-            let period = if on { PERIOD } else { 0 };
-            for (link, _) in remote::satellites() {
-                remote::send(link, &Message::request(0, Request::Load(period)));
+            if on {
+                tell(&remote::satellites());
+            } else {
+                for link in told {
+                    remote::send(link, &Message::request(0, Request::Load(0)));
+                }
             }
         }
         return Ok(u32::from(old));
@@ -124,6 +131,7 @@ pub fn tick() {
         (balancer.loads.clone(), balancer.settled_at)
     };
     let satellites = remote::satellites();
+    tell(&satellites);
     // Every satellite reported since the last move ended.
     let fresh =
         satellites.iter().all(|(_, node)| loads.iter().any(|(n, _, at)| n == node && *at > settled_at));
@@ -153,6 +161,20 @@ pub fn tick() {
     BALANCER.lock().moving = Some(pid);
     if let Some(link) = link {
         remote::send(link, &Message::request(pid, Request::Freeze));
+    }
+}
+
+/// Tells the satellites of `satellites` (links and nodes) not yet told to report their load.
+fn tell(satellites: &[(usize, u32)]) {
+    let new: Vec<usize> = {
+        let mut balancer = BALANCER.lock();
+        let new: Vec<usize> =
+            satellites.iter().map(|(link, _)| *link).filter(|link| !balancer.told.contains(link)).collect();
+        balancer.told.extend(&new);
+        new
+    };
+    for link in new {
+        remote::send(link, &Message::request(0, Request::Load(PERIOD)));
     }
 }
 
