@@ -41,7 +41,7 @@ use ox_kcore::task::signal::interrupted;
 use ox_kcore::vm::AddressSpace;
 use ox_proto::{Env, Message, Request, MAX_DATA};
 
-use crate::arch::{self, TrapFrame};
+use crate::arch::TrapFrame;
 use crate::proc::{self as central, Central, CentralProc, Remote};
 use crate::{place, remote, stub};
 
@@ -81,7 +81,7 @@ pub fn migrate(pid: u32, node: u32) -> Result<u32, Errno> {
     if node != 0 {
         remote::node_link(node)?;
     }
-    let (me, freeze) = {
+    let (me, target, freeze) = {
         let mut table = table();
         let caller = table.current();
         let (me, actor) = (caller.pid, caller.central_ref().uid);
@@ -99,10 +99,9 @@ pub fn migrate(pid: u32, node: u32) -> Result<u32, Errno> {
         }
         let deputy = proc.central();
         ask(deputy, node);
-        (me, deputy.remote.as_ref().map(|r| (target, r.link)))
+        (me, target, deputy.remote.as_ref().map(|r| r.link))
     };
-    let target = if pid == 0 { me } else { pid };
-    if let Some((target, link)) = freeze {
+    if let Some(link) = freeze {
         remote::send(link, &Message::request(target, Request::Freeze));
     }
     if target == me {
@@ -194,13 +193,7 @@ fn leave(frame: &TrapFrame, node: u32) -> Result<(), Errno> {
         table().current().central().remote = None;
         return Err(e);
     }
-    let mut table = table();
-    let me = table.current();
-    buffers.activate();
-    let old = me.space.replace(buffers);
-    drop(table);
-    drop(old);
-    arch::flush_asid(slot as u32 + 1);
+    table().current().switch_space(buffers, slot as u32 + 1);
     Ok(())
 }
 
@@ -287,11 +280,7 @@ fn come_home(link: usize, pid: Pid, pc: u32) -> Result<Outcome, Errno> {
         me.signals.post(signal);
     }
     me.central().remote = None;
-    space.activate();
-    let old = me.space.replace(space);
-    drop(table);
-    drop(old);
-    arch::flush_asid(slot as u32 + 1);
+    me.switch_space(space, slot as u32 + 1);
     Ok(Outcome::Home(frame))
 }
 

@@ -37,7 +37,7 @@ use ox_kcore::task::sched;
 use ox_kcore::task::signal::{interrupted, post};
 use ox_proto::{Request, MAX_DATA};
 
-use crate::arch::{self, TrapFrame};
+use crate::arch::TrapFrame;
 use crate::file::{self, FdTable};
 use crate::vm::AddressSpace;
 use crate::{elf, fs, images, kprintln, pmap, power};
@@ -356,11 +356,9 @@ pub fn exec(frame: &mut TrapFrame, name: &str, image: &[u8], args: &[Vec<u8>]) -
     let proc = table.current();
     // The new space has the same ASID: `PageTable::new` flushed it, and the old one is
     // switched away from before it is freed.
-    space.activate();
-    proc.space = Some(space);
+    proc.switch_space(space, slot as u32 + 1);
     proc.signals.exec();
     proc.name = String::from(name.rsplit('/').next().unwrap_or(name));
-    arch::flush_asid(slot as u32 + 1);
     *frame = new_frame;
     Ok(())
 }

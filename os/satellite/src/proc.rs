@@ -97,6 +97,12 @@ pub fn new_process(pid: Pid, ppid: Pid, space: AddressSpace, frame: TrapFrame) -
 /// Ends the current process with `status`: frees its memory and tells its stub, which exits
 /// with the same status. Never returns.
 pub fn exit(status: WaitStatus) -> ! {
+    end_here(Some(status))
+}
+
+/// Ends the current process here: frees its memory and its rights, tells its stub `status`
+/// if given (none when it moved to another node, where it lives on). Never returns.
+fn end_here(status: Option<WaitStatus>) -> ! {
     let pid = {
         let mut table = proc::table();
         let me = table.current();
@@ -108,7 +114,9 @@ pub fn exit(status: WaitStatus) -> ! {
         me.pid
     };
     ox_kcore::ipcall::task_exit(pid);
-    link::send(&Message::request(pid, Request::Exit(status)));
+    if let Some(status) = status {
+        link::send(&Message::request(pid, Request::Exit(status)));
+    }
     sched::switch_away(State::Dead);
     unreachable!("a dead process was scheduled");
 }
@@ -189,15 +197,7 @@ fn stop_if_asked(frame: &TrapFrame) {
         post_current(signal);
     }
     if reply.result == Ok(1) {
-        {
-            let mut table = proc::table();
-            let me = table.current();
-            pmap::activate_kernel();
-            me.space = None;
-        }
-        ox_kcore::ipcall::task_exit(pid);
-        sched::switch_away(State::Dead);
-        unreachable!("a process that moved away was scheduled");
+        end_here(None);
     }
 }
 

@@ -25,7 +25,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use ox_abi::{Errno, Syscall};
-use ox_kcore::arch::{self, TrapFrame};
+use ox_kcore::arch::TrapFrame;
 use ox_kcore::task::proc::{self as kproc, table};
 use ox_kcore::task::signal::interrupted;
 use ox_kcore::vm::Access;
@@ -159,12 +159,9 @@ fn exec(frame: &mut TrapFrame, a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno>
     let (space, new_frame, asid) = built.ok_or(Errno::NoExec)?;
     let mut table = table();
     let me = table.current();
-    // The new space has the old one's ASID: activate it before the old one is freed, then
-    // forget what the TLB cached for either.
-    space.activate();
-    me.space = Some(space);
+    // The new space has the old one's ASID.
+    me.switch_space(space, asid);
     me.signals.exec();
-    arch::flush_asid(asid);
     *frame = new_frame;
     Ok(argc)
 }

@@ -54,9 +54,13 @@ pub fn spawn_on(node: u32, body: impl FnOnce() -> i32) -> Result<Pid, String> {
 
 /// The node this process runs on (from `ps`).
 pub fn my_node() -> Result<u32, String> {
-    let me = sys::getpid();
+    node_of(sys::getpid())
+}
+
+/// The node process `pid` runs on (from `ps`).
+pub fn node_of(pid: Pid) -> Result<u32, String> {
     let table = ok("ps", sys::ps(64))?;
-    table.iter().find(|p| p.pid == me).map(|p| u32::from(p.node)).ok_or_else(|| String::from("not in ps"))
+    table.iter().find(|p| p.pid == pid).map(|p| u32::from(p.node)).ok_or_else(|| format!("{pid} not in ps"))
 }
 
 /// The satellite a suite's cross-node cases put their child on: satellite 1, or from

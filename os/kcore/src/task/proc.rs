@@ -176,6 +176,15 @@ impl Proc {
         unsafe { arch::enter_user_at(frame, at) }
     }
 
+    /// Makes `space`, built with this process's ASID `asid`, its address space: switched to
+    /// before the old one is freed, and what the TLB cached for either forgotten. The process
+    /// must be the current one.
+    pub fn switch_space(&mut self, space: AddressSpace, asid: u32) {
+        space.activate();
+        self.space = Some(space);
+        arch::flush_asid(asid);
+    }
+
     fn frame_addr(&self) -> u32 {
         self.kstack as u32 + (KSTACK_SIZE - FRAME_SIZE) as u32
     }

@@ -30,7 +30,7 @@ use ox_ulib::abi::{Errno, Placement, WaitStatus, PORT_RIGHT_RECEIVE};
 use ox_ulib::port;
 
 use crunch::crunch;
-use ox_ulib::suite::{self, ensure, ok, reap, refused, spawn, spawn_on, Outcome};
+use ox_ulib::suite::{self, ensure, node_of, ok, reap, refused, spawn, spawn_on, Outcome};
 use ox_ulib::sys::{self, Pid};
 
 ox_ulib::entry!(main);
@@ -54,12 +54,6 @@ fn main(_: &[&str]) -> i32 {
 
 /// Rounds of [`crunch`]: about 40 M instructions, long enough to be moved several times.
 const ROUNDS: u32 = 2_000_000;
-
-/// The node `pid` runs on, from `ps`.
-fn node_of(pid: Pid) -> Result<u32, alloc::string::String> {
-    let table = ok("ps", sys::ps(64))?;
-    table.iter().find(|p| p.pid == pid).map(|p| u32::from(p.node)).ok_or_else(|| format!("{pid} not in ps"))
-}
 
 /// Moves `pid` to `node` and checks `ps` sees it there.
 fn move_to(pid: Pid, node: u32) -> Outcome {

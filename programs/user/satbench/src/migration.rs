@@ -66,13 +66,7 @@ fn moves(kib: u32) -> Result<(u32, [u64; 3]), Errno> {
     let (r, w) = sys::pipe()?;
     let pid = match sys::fork()? {
         Fork::Child => {
-            let grown = sys::sbrk((kib * 1024) as i32).map(|start| {
-                for page in 0..kib / 4 {
-                    // Safety: the page was just added to the heap by `sbrk`; nothing else
-                    // refers to it.
-                    unsafe { start.add(page as usize * 4096).write_volatile(page as u8) };
-                }
-            });
+            let grown = super::grow(kib);
             let _ = sys::write(w, &[u8::from(grown.is_ok())]);
             loop {
                 sys::yield_now();
