@@ -147,6 +147,14 @@ pub const MO_LOCK_COMPLETED: u32 = 0x4d4f_0005;
 /// Kernel → pager: the object is no longer mapped anywhere on the node; its control port dies
 /// after. Items an inline word, the node.
 pub const MO_TERMINATE: u32 = 0x4d4f_0006;
+/// Kernel → the node's default pager, on the port it registered with `vm_set_default_pager`,
+/// at the first page-out of an anonymous object (Mach's `memory_object_create`): items the
+/// receive right of the object's new memory object port (where the kernel then sends
+/// [`MO_DATA_WRITE`], [`MO_DATA_REQUEST`] and [`MO_TERMINATE`] as to any pager), a send right
+/// to its control port, and an inline of three words: the page size, the object's size in
+/// bytes and the node. The pager answers requests with [`MO_DATA_PROVIDED`] (or
+/// [`MO_DATA_UNAVAILABLE`], zeros); the kernel accepts nothing else from it.
+pub const MO_CREATE: u32 = 0x4d4f_0007;
 /// Pager → kernel, on the control port: items an inline word, the offset, and an inline of at
 /// most a page, its data (zeros after); optionally a third, an inline word, the page's lock
 /// (the `VM_PROT_*` accesses refused until a [`MO_LOCK_REQUEST`] lowers it).
@@ -448,11 +456,15 @@ pub enum Syscall {
     /// port `memory_object` names (a send right), its pages provided by the external pager
     /// that receives from it.
     VmMap = 84,
+    /// `vm_set_default_pager(port) -> 0`: the caller becomes its node's default pager, the
+    /// port `port` names (a receive or send right) taking [`MO_CREATE`]; its memory is wired
+    /// (never paged out). `EBUSY` if the node has a living default pager.
+    VmSetDefaultPager = 85,
 }
 
 impl Syscall {
     /// Every system call, in number order.
-    pub const ALL: [Syscall; 62] = [
+    pub const ALL: [Syscall; 63] = [
         Syscall::Write,
         Syscall::Read,
         Syscall::Exit,
@@ -515,6 +527,7 @@ impl Syscall {
         Syscall::PortBootstrap,
         Syscall::TaskSelf,
         Syscall::VmMap,
+        Syscall::VmSetDefaultPager,
     ];
 
     /// The call with number `number`, if there is one (one table look-up: this runs on every
@@ -588,6 +601,7 @@ impl Syscall {
             Syscall::PortBootstrap => "port_bootstrap",
             Syscall::TaskSelf => "task_self",
             Syscall::VmMap => "vm_map",
+            Syscall::VmSetDefaultPager => "vm_set_default_pager",
         }
     }
 }

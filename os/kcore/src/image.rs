@@ -75,7 +75,9 @@ pub fn frames_for(size: u32) -> u32 {
 /// region records, the pages that hold data (address and rights), and the signal state. The
 /// bytes of any piece of the image are then read from the space itself ([`Layout::read`]), so
 /// the sender holds a few bytes per page, never the image. The space must not change between
-/// [`Layout::new`] and the last read (its process sleeps in a call, or has not started).
+/// [`Layout::new`] and the last read (its process sleeps in a call, or has not started); no
+/// anonymous page of the node is paged out meanwhile. A space with pages paged out has no
+/// image (`EAGAIN`).
 pub struct Layout {
     /// The header and the region records.
     head: Vec<u8>,
@@ -83,12 +85,19 @@ pub struct Layout {
     pages: Vec<(u32, u32)>,
     /// The signal state after the page records, if any.
     signals: Option<[u8; SIGNALS]>,
+    /// Anonymous memory is not paged out while the image is read.
+    _pinned: crate::vm::NoPageOut,
 }
 
 impl Layout {
     /// The layout of the image of `space` with registers `regs` and, if given, signal state
     /// `signals`. `ENOMEM` if the kernel heap cannot hold the lists.
     pub fn new(space: &AddressSpace, regs: &[u32; 32], signals: Option<&Signals>) -> Result<Layout, Errno> {
+        let pinned = crate::vm::NoPageOut::new();
+        // A page with the default pager would be missing from the image.
+        if space.paged_out() {
+            return Err(Errno::Again);
+        }
         let mut count = 0usize;
         space.for_each_page(|_, _, _| count += 1);
         let mut pages = room(count)?;
@@ -113,7 +122,7 @@ impl Layout {
                 head.extend_from_slice(&value.to_le_bytes());
             }
         }
-        Ok(Layout { head, pages, signals: signals.map(Signals::encode) })
+        Ok(Layout { head, pages, signals: signals.map(Signals::encode), _pinned: pinned })
     }
 
     /// Bytes of the whole image; `ENOMEM` if that is no 32-bit size.

@@ -273,6 +273,17 @@ pub fn serve(call: PortCall, a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
             wake(Wakeups { keys: woken });
             proc::table().current().space().map_external(object?, size)
         }
+        PortCall::SetDefaultPager => {
+            let mut table = proc::table();
+            let space = table.current().space();
+            let (set, woken) = with_ports(|p| {
+                let mut woken = Vec::new();
+                (p.net.set_default_pager(&mut p.ipc, task, name, space, &mut woken), woken)
+            });
+            drop(table);
+            wake(Wakeups { keys: woken });
+            set.map(|()| 0)
+        }
         PortCall::TaskSelf => {
             let (given, woken) = with_ports(|p| {
                 let mut woken = Vec::new();
@@ -446,8 +457,14 @@ fn receive(task: TaskId, name: Name, buf: u32, size: u32, timeout: u32) -> Resul
 /// be tried again (the page came or was unlocked, or a signal is pending); false when the
 /// pager is dead or did not answer within `PAGER_TIMEOUT_TICKS` (the process gets `SIGBUS`).
 pub fn page_in(object: ObjectId, index: u32, access: vm::Access) -> bool {
+    page_in_as(object, index, access, true)
+}
+
+/// [`page_in`], waiting through signals if not `interruptible` (the kernel's own copies a
+/// signal's delivery makes, which cannot be left for later).
+pub fn page_in_as(object: ObjectId, index: u32, access: vm::Access, interruptible: bool) -> bool {
     loop {
-        if vm::accessible(object, index, access) || signal::interrupted() {
+        if vm::accessible(object, index, access) || (interruptible && signal::interrupted()) {
             return true;
         }
         let (state, woken) = with_ports(|p| {
@@ -457,6 +474,7 @@ pub fn page_in(object: ObjectId, index: u32, access: vm::Access) -> bool {
         wake(Wakeups { keys: woken });
         match state {
             PageIn::Failed => return false,
+            PageIn::Gone => return true,
             PageIn::Wait(id) => sched::sleep(Chan::new(&PAGE_IN, id)),
         }
     }
@@ -480,6 +498,19 @@ pub fn reclaim(want: u32) -> u32 {
     });
     wake(Wakeups { keys: woken });
     freed
+}
+
+/// The current process found no frame and none could be reclaimed: if the node's default
+/// pager can make room soon — pages on their way to it fill the kernel heap, or a process
+/// image being read holds anonymous memory in — waits a tick and says so (the access runs
+/// again); false if waiting would not help (no default pager, or the process is it).
+pub fn memory_wait() -> bool {
+    let pid = proc::table().current().pid;
+    if !with_ports(|p| p.net.pages_for(pid)) || signal::interrupted() {
+        return false;
+    }
+    sched::sleep(chan::tick());
+    true
 }
 
 /// The tick: pager requests that waited too long fail, external objects mapped nowhere end,

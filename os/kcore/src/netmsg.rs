@@ -41,10 +41,10 @@ use alloc::vec;
 use alloc::vec::Vec;
 
 use ox_abi::{
-    Errno, Signal, MO_DATA_PROVIDED, MO_DATA_REQUEST, MO_DATA_UNAVAILABLE, MO_DATA_UNLOCK, MO_DATA_WRITE,
-    MO_DESTROY, MO_INIT, MO_LOCK_CLEAN, MO_LOCK_COMPLETED, MO_LOCK_FLUSH, MO_LOCK_REQUEST, MO_SET_ATTRIBUTES,
-    MO_TERMINATE, NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS, NS_LOOKUP, NS_NAME_MAX, NS_REGISTER, NS_REPLY,
-    PAGER_TIMEOUT_TICKS, TASK_INFO, TASK_REPLY, TASK_TERMINATE,
+    Errno, Signal, MO_CREATE, MO_DATA_PROVIDED, MO_DATA_REQUEST, MO_DATA_UNAVAILABLE, MO_DATA_UNLOCK,
+    MO_DATA_WRITE, MO_DESTROY, MO_INIT, MO_LOCK_CLEAN, MO_LOCK_COMPLETED, MO_LOCK_FLUSH, MO_LOCK_REQUEST,
+    MO_SET_ATTRIBUTES, MO_TERMINATE, NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS, NS_LOOKUP, NS_NAME_MAX,
+    NS_REGISTER, NS_REPLY, PAGER_TIMEOUT_TICKS, TASK_INFO, TASK_REPLY, TASK_TERMINATE,
 };
 use ox_ipc::{
     Disposition, Header, Ipc, IpcError, Item, Message, Name, Notify, Received, ReceivedItem, RightKind,
@@ -69,6 +69,10 @@ const NAMES_MAX: usize = 256;
 /// one message in flight per port (it waits for `Delivered`), so this bounds what a peer that
 /// does not wait can make a node hold.
 const PENDING_MAX: usize = 256;
+
+/// Kernel heap the clock over anonymous memory leaves free: pages on their way to the
+/// default pager wait in the heap, so paging out stops while it is short.
+const PAGE_OUT_HEAP_RESERVE: usize = 256 * 1024;
 
 /// What a port the service receives from is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -108,6 +112,9 @@ struct External {
     writing: Option<Vec<u32>>,
     /// The pager's `MO_SET_ATTRIBUTES`: kept with its pages while mapped nowhere.
     may_cache: bool,
+    /// Anonymous memory the node's default pager holds pages of (the service holds no
+    /// reference to the object: it ends when the VM destroys it, [`vm::take_ended`]).
+    anonymous: bool,
 }
 
 impl External {
@@ -121,7 +128,7 @@ impl External {
     /// Whether the object is to end: mapped nowhere (the service's reference is the last), and
     /// not kept for the next mapping by a living pager that asked so.
     fn ending(&self, id: u32) -> bool {
-        vm::external_refs(self.object, id) <= 1 && (self.dead || !self.may_cache)
+        !self.anonymous && vm::external_refs(self.object, id) <= 1 && (self.dead || !self.may_cache)
     }
 
     /// Sends page `index` back to the pager (`MO_DATA_WRITE`, past its queue's limit: a
@@ -179,6 +186,9 @@ pub enum PageIn {
     Wait(u32),
     /// The pager is dead, or did not answer in time: `SIGBUS`.
     Failed,
+    /// No pager has the object any more (it merged into its shadow, or ended): the access
+    /// runs again and finds the page afresh.
+    Gone,
 }
 
 /// A right of this node that other nodes hold (or are being given).
@@ -222,6 +232,14 @@ pub struct Net {
     next_pager: u32,
     /// The page-replacement clock's hand: the external object and page it points at.
     hand: (u32, u32),
+    /// The hand of the clock over anonymous memory: the object and page it points at.
+    anonymous_hand: (u32, u32),
+    /// The node's default pager: the service's send right to the port it takes `MO_CREATE`
+    /// on, and its process.
+    default_pager: Option<(Name, u32)>,
+    /// The clock over anonymous memory last stopped short for want of kernel heap, or while
+    /// a process image was being read: room comes by waiting.
+    page_out_held: bool,
     /// The service's own messages held until the send proxy for a port elsewhere has sent and
     /// delivered what it holds (that port, and the message).
     held: Vec<(PortRef, Message<Captured>)>,
@@ -255,6 +273,9 @@ impl Net {
             pagers: VecMap::new(),
             next_pager: 1,
             hand: (0, 0),
+            anonymous_hand: (0, 0),
+            default_pager: None,
+            page_out_held: false,
             held: Vec::new(),
             work: VecDeque::new(),
             out: Vec::new(),
@@ -599,6 +620,10 @@ impl Net {
     /// dead name goes.
     fn port_died(&mut self, ipc: &mut Ipc<Captured>, name: Name, woken: &mut Vec<u64>) {
         self.names.retain(|_, n| *n != name);
+        if self.default_pager.is_some_and(|(n, _)| n == name) {
+            self.default_pager = None;
+            vm::set_swap(false);
+        }
         for (id, external) in self.pagers.items.iter_mut() {
             if external.memory == name {
                 // The name goes below: the external forgets it.
@@ -1114,9 +1139,117 @@ impl Net {
                 dead: false,
                 writing: None,
                 may_cache: false,
+                anonymous: false,
             },
         );
         Ok(object)
+    }
+
+    /// Makes the port `task`'s `name` stands for (a receive right, or a send right) the one
+    /// the node's default pager takes `MO_CREATE` on, and wires `space`, the task's memory
+    /// (Mach's `vm_set_default_memory_manager`). `EBUSY` if the node has a default pager.
+    pub fn set_default_pager(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        task: TaskId,
+        name: Name,
+        space: &mut AddressSpace,
+        woken: &mut Vec<u64>,
+    ) -> Result<(), Errno> {
+        if self.default_pager.is_some() {
+            return Err(Errno::Busy);
+        }
+        let types = ipc.types(task, name).map_err(errno)?;
+        let how = if types.has(RightKind::Receive) {
+            Disposition::MakeSend
+        } else if types.has(RightKind::Send) {
+            Disposition::CopySend
+        } else {
+            return Err(Errno::BadRight);
+        };
+        let (pager, _, w) = ipc.give(task, name, how, NET).map_err(errno)?;
+        woken.extend(w.keys);
+        keep(woken, ipc.request_notification(NET, pager, Notify::DeadName, self.notify));
+        space.wire();
+        self.default_pager = Some((pager, task.0));
+        vm::set_swap(true);
+        Ok(())
+    }
+
+    /// Whether a process `pid` short of memory may wait for the node's default pager: it has
+    /// one (not `pid` itself), and its clock last stopped short of frames for want of kernel
+    /// heap (pages on their way to the pager) or because a process image is being read.
+    pub fn pages_for(&self, pid: u32) -> bool {
+        self.page_out_held && self.default_pager.is_some_and(|(_, pager)| pager != pid)
+    }
+
+    /// Follows the default pager's objects the VM merged into their shadows: the shadow has
+    /// the pager (and its pages) now.
+    fn follow_adoptions(&mut self) {
+        for (from, to) in vm::take_adopted() {
+            for external in self.pagers.values_mut() {
+                if external.anonymous && external.object == from {
+                    external.object = to;
+                }
+            }
+        }
+    }
+
+    /// The external object record of anonymous `object`, made at its first page-out: a new
+    /// memory object port whose receive right goes to the default pager `pager` in
+    /// `MO_CREATE`, with a send right to a new control port (Mach's `memory_object_create`).
+    /// `None` if the object cannot be given (a port cannot be made).
+    fn default_object(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        object: ObjectId,
+        pager: Name,
+        woken: &mut Vec<u64>,
+    ) -> Option<u32> {
+        if let Some((&id, _)) = self.pagers.iter().find(|(_, e)| e.anonymous && e.object == object) {
+            return Some(id);
+        }
+        let memory = ipc.allocate(NET, RightKind::Receive).ok()?;
+        let Ok((_, _, w)) = ipc.give(NET, memory, Disposition::MakeSend, NET) else {
+            keep(woken, ipc.destroy(NET, memory));
+            return None;
+        };
+        woken.extend(w.keys);
+        let Ok(control) = ipc.allocate(NET, RightKind::Receive) else {
+            keep(woken, ipc.destroy(NET, memory));
+            return None;
+        };
+        let id = self.next_pager;
+        self.next_pager = self.next_pager.wrapping_add(1).max(1);
+        let Some(size) = vm::give_to_default(object, id) else {
+            keep(woken, ipc.destroy(NET, memory));
+            keep(woken, ipc.destroy(NET, control));
+            return None;
+        };
+        self.serve(ipc, control, Role::Control(id));
+        let create = Message {
+            header: Header { dest: (pager, Disposition::CopySend), reply: None, id: MO_CREATE },
+            items: vec![
+                Item::Port(memory, Disposition::MoveReceive),
+                Item::Port(control, Disposition::MakeSend),
+                inline(&[4096, size.saturating_mul(4096), self.me]),
+            ],
+        };
+        let dead = ipc.send_always(NET, create).map(|w| woken.extend(w.keys)).is_err();
+        keep(woken, ipc.request_notification(NET, memory, Notify::DeadName, self.notify));
+        let external = External {
+            object,
+            memory,
+            control,
+            requested: Vec::new(),
+            failed: Vec::new(),
+            dead,
+            writing: None,
+            may_cache: false,
+            anonymous: true,
+        };
+        self.pagers.insert(id, external);
+        Some(id)
     }
 
     /// A fault on page `index` of external object `object` for `access` at tick `now`: its
@@ -1130,11 +1263,12 @@ impl Net {
         now: u32,
         woken: &mut Vec<u64>,
     ) -> PageIn {
+        self.follow_adoptions();
         let me = self.me;
         let Some((&id, external)) =
             self.pagers.items.iter_mut().map(|(k, v)| (&*k, v)).find(|(_, e)| e.object == object)
         else {
-            return PageIn::Failed;
+            return PageIn::Gone;
         };
         if external.dead {
             return PageIn::Failed;
@@ -1167,15 +1301,18 @@ impl Net {
         woken: &mut Vec<u64>,
     ) {
         let me = self.me;
+        self.follow_adoptions();
         if matches!(received.id, MO_DATA_PROVIDED | MO_DATA_UNAVAILABLE) && crate::frame::stats().0 < 2 {
             // A frame for the page: replace another.
             self.reclaim(ipc, 1, woken);
         }
         // The lock request's completion, sent after the pages it sent back.
         let mut completion = None;
+        // The default pager's objects are anonymous memory: it only gives pages back.
         let served = match self.pagers.get_mut(&id) {
-            None => false,
-            Some(external) => {
+            Some(external)
+                if !external.anonymous || matches!(received.id, MO_DATA_PROVIDED | MO_DATA_UNAVAILABLE) =>
+            {
                 let size = vm::external_size(external.object, id);
                 let items = &received.items;
                 let offset = words_of(items.first(), 1).map(|w| w[0]).filter(|o| o % 4096 == 0);
@@ -1252,6 +1389,7 @@ impl Net {
                     _ => false,
                 }
             }
+            _ => false,
         };
         if !served {
             self.dropped = self.dropped.wrapping_add(1);
@@ -1271,10 +1409,19 @@ impl Net {
     /// first if written (`MO_DATA_WRITE`), then freed, so the next access asks the pager again.
     /// Two turns of the hand at most. How many frames it freed.
     pub fn reclaim(&mut self, ipc: &mut Ipc<Captured>, want: u32, woken: &mut Vec<u64>) -> u32 {
+        let freed = self.reclaim_external(ipc, want, woken);
+        if freed >= want {
+            return freed;
+        }
+        freed + self.reclaim_anonymous(ipc, want - freed, woken)
+    }
+
+    /// The clock over external objects' pages ([`Net::reclaim`]).
+    fn reclaim_external(&mut self, ipc: &mut Ipc<Captured>, want: u32, woken: &mut Vec<u64>) -> u32 {
         let me = self.me;
         // The objects in the order they were made (their ids grow; the hand compares them).
         let mut pages: Vec<(u32, u32)> = Vec::new();
-        for (&id, external) in self.pagers.iter() {
+        for (&id, external) in self.pagers.iter().filter(|(_, e)| !e.anonymous) {
             pages.extend(vm::resident_pages(external.object).into_iter().map(|i| (id, i)));
         }
         let Some(start) = pages.iter().position(|p| *p >= self.hand).or((!pages.is_empty()).then_some(0))
@@ -1308,11 +1455,74 @@ impl Net {
         freed
     }
 
+    /// The clock over anonymous memory ([`Net::reclaim`]), once external pages are spent: the
+    /// same second chance, over every resident page of every anonymous object not wired, in
+    /// the order of the objects' ids. A page evicted goes to the node's default pager
+    /// (`MO_DATA_WRITE`) unless the pager holds it unchanged; its object is given to the
+    /// pager at its first page-out. Nothing without a default pager, while a process image is
+    /// being read, or while the kernel heap is short (the pages on their way to the pager
+    /// are in it: they must drain first).
+    fn reclaim_anonymous(&mut self, ipc: &mut Ipc<Captured>, want: u32, woken: &mut Vec<u64>) -> u32 {
+        let me = self.me;
+        let Some((pager, _)) = self.default_pager else { return 0 };
+        self.page_out_held = !vm::may_page_out();
+        if self.page_out_held {
+            return 0;
+        }
+        self.follow_adoptions();
+        let pages = vm::pageable_pages();
+        let Some(start) =
+            pages.iter().position(|p| *p >= self.anonymous_hand).or((!pages.is_empty()).then_some(0))
+        else {
+            return 0;
+        };
+        let mut freed = 0;
+        for step in 0..2 * pages.len() {
+            if freed >= want {
+                break;
+            }
+            if crate::heap::free_bytes() < PAGE_OUT_HEAP_RESERVE {
+                self.page_out_held = true;
+                break;
+            }
+            let (object, index) = pages[(start + step) % pages.len()];
+            self.anonymous_hand = (object, index + 1);
+            let object = ObjectId(object);
+            if !vm::resident_in(object, index) {
+                continue;
+            }
+            vm::shoot_down(object, index, 1);
+            if vm::take_referenced(object, index) {
+                continue;
+            }
+            let Some(id) = self.default_object(ipc, object, pager, woken) else { break };
+            let Some(external) = self.pagers.get_mut(&id) else { continue };
+            if external.dead {
+                continue;
+            }
+            if vm::must_write_out(object, index) {
+                external.write_back(ipc, index, me, woken);
+                if external.dead {
+                    continue;
+                }
+            }
+            if vm::page_out(object, index) {
+                freed += 1;
+            }
+        }
+        freed
+    }
+
     /// The tick `now`: requests older than `PAGER_TIMEOUT_TICKS` fail (their processes get
     /// `SIGBUS`), and external objects ending (mapped nowhere) are ended: their written pages
     /// sent back (`MO_DATA_WRITE`), then `MO_TERMINATE`.
     pub fn pager_tick(&mut self, ipc: &mut Ipc<Captured>, now: u32, woken: &mut Vec<u64>) {
         let me = self.me;
+        self.follow_adoptions();
+        // Anonymous objects the default pager held pages of, destroyed: it frees them.
+        for (_, id) in vm::take_ended() {
+            self.terminate(ipc, id, woken);
+        }
         for (id, external) in self.pagers.items.iter_mut() {
             let late: Vec<u32> = external
                 .requested
@@ -1346,24 +1556,33 @@ impl Net {
                 external.writing = Some(left);
                 continue;
             }
-            let Some(external) = self.pagers.remove(&id) else { continue };
-            if !external.dead {
-                // Past the queue's limit: a pager that missed it would wait for this node for ever.
-                keep(woken, ipc.send_always(NET, external.to_pager(MO_TERMINATE, vec![inline(&[me])])));
-            }
+            self.terminate(ipc, id, woken);
+        }
+    }
+
+    /// Ends pager object `id`: `MO_TERMINATE` to its pager, the service's reference to its
+    /// object given back (an external object's: the VM ended an anonymous one already), its
+    /// control port dead, its memory object port's right released.
+    fn terminate(&mut self, ipc: &mut Ipc<Captured>, id: u32, woken: &mut Vec<u64>) {
+        let Some(external) = self.pagers.remove(&id) else { return };
+        if !external.dead {
+            // Past the queue's limit: a pager that missed it would wait for this node for ever.
+            keep(woken, ipc.send_always(NET, external.to_pager(MO_TERMINATE, vec![inline(&[self.me])])));
+        }
+        if !external.anonymous {
             vm::release_object(external.object);
-            // Its holders (the pager's node) hear it is dead.
-            self.port_gone(ipc, external.control, woken);
-            if external.memory != Name::NULL {
-                keep(woken, ipc.deallocate(NET, external.memory));
-            }
+        }
+        // Its holders (the pager's node) hear it is dead.
+        self.port_gone(ipc, external.control, woken);
+        if external.memory != Name::NULL {
+            keep(woken, ipc.deallocate(NET, external.memory));
         }
     }
 
     /// The tick at which the tick has pager work: the next (`now` + 1) if an object is mapped
     /// nowhere (its pager is to be told), else when the oldest outstanding request times out.
     pub fn pager_deadline(&self, now: u32) -> Option<u32> {
-        if self.pagers.iter().any(|(id, e)| e.ending(*id)) {
+        if self.pagers.iter().any(|(id, e)| e.ending(*id)) || vm::has_ended() {
             return Some(now.wrapping_add(1));
         }
         self.pagers
@@ -1372,9 +1591,10 @@ impl Net {
             .min()
     }
 
-    /// Whether any external object lives (the tick has pager work).
+    /// Whether any external object lives, or the node has a default pager (the tick has
+    /// pager work).
     pub fn has_pagers(&self) -> bool {
-        !self.pagers.is_empty()
+        !self.pagers.is_empty() || self.default_pager.is_some()
     }
 
     /// A send right to the task port of process `pid` (made on first use), for it.
@@ -1650,6 +1870,10 @@ impl<K: PartialEq, V> VecMap<K, V> {
 
     fn keys(&self) -> impl Iterator<Item = &K> {
         self.items.iter().map(|(k, _)| k)
+    }
+
+    fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.items.iter_mut().map(|(_, v)| v)
     }
 
     fn values(&self) -> impl Iterator<Item = &V> {

@@ -21,6 +21,7 @@
 //! bad pointer from a process becomes `EFAULT`, never a kernel fault.
 
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use ox_abi::{
     Errno, NodeStats, VmRegion, USER_BASE, USER_STACK_MAX, USER_TOP, VM_ANYWHERE_BASE, VM_INHERIT_COPY,
@@ -359,7 +360,9 @@ impl AddressSpace {
     /// Whether this memory can move to another node whole as a process image (process
     /// migration): every region is private and inherited by copy (a shared region or one
     /// left out of children has a meaning the image cannot carry), and none is backed, even
-    /// through its shadows, by an external pager's object (its pages are that pager's).
+    /// through its shadows, by an external pager's object (its pages are that pager's) or
+    /// has pages with the node's default pager (paged out: they would have to come back
+    /// first).
     pub fn travels(&self) -> bool {
         let Some(map) = &self.map else { return false };
         with_vm(|vm| {
@@ -367,13 +370,54 @@ impl AddressSpace {
                 let mut object = e.object;
                 while let Some(id) = object {
                     match vm.objects.get(id) {
-                        Some(o) if o.pager == Pager::Anonymous => object = o.backing.map(|(b, _)| b),
+                        Some(o) if o.is_anonymous() => object = o.backing.map(|(b, _)| b),
                         _ => return false,
                     }
                 }
                 e.inheritance == Inheritance::Copy && !e.shared
             })
+        }) && !self.paged_out()
+    }
+
+    /// Wires the space: its pages, now and later, are never paged out (the default pager's).
+    pub fn wire(&mut self) {
+        if let Some(map) = self.map.as_mut() {
+            with_vm(|vm| map.wire(vm));
+        }
+    }
+
+    /// The pages of the space's regions the default pager holds (paged out), as the objects
+    /// and pages to ask for. Without a default pager on the node, or with no object of the
+    /// space holding any, there is no walk of the pages.
+    pub fn paged_out_pages(&self) -> Vec<(ObjectId, u32)> {
+        let Some(map) = &self.map else { return Vec::new() };
+        with_vm(|vm| {
+            let mut pages = Vec::new();
+            for entry in map.entries() {
+                let mut chain = entry.object;
+                let mut any = false;
+                while let Some(o) = chain.and_then(|id| vm.objects.get(id)) {
+                    any |= !o.paged_out.is_empty();
+                    chain = o.backing.map(|(b, _)| b);
+                }
+                let Some(object) = entry.object.filter(|_| any) else { continue };
+                for i in 0..entry.pages() {
+                    if let Lookup::Pager { object, index } =
+                        vm.objects.lookup(object, PageIndex(entry.offset.0 + i))
+                    {
+                        if vm.objects.is_anonymous(object) {
+                            pages.push((object, index.0));
+                        }
+                    }
+                }
+            }
+            pages
         })
+    }
+
+    /// Whether some page of the space's regions is with the default pager (paged out).
+    pub fn paged_out(&self) -> bool {
+        !self.paged_out_pages().is_empty()
     }
 
     /// Calls `f(va, page bytes, flags)` for every page of the regions a child gets (as
@@ -414,7 +458,7 @@ impl AddressSpace {
 
     /// Moves the break by `increment` bytes; returns the old break. Growing needs as many
     /// free frames as the new pages (a check, not a reservation: pages are filled on first
-    /// touch).
+    /// touch), unless the node has a default pager (then memory is what it can swap).
     pub fn sbrk(&mut self, increment: i32) -> Result<u32, Errno> {
         let old = self.brk;
         let new = old as i64 + increment as i64;
@@ -429,7 +473,7 @@ impl AddressSpace {
         let map = self.map.as_mut().ok_or(Errno::NoMem)?;
         with_vm(|vm| {
             if new_end > old_end {
-                if (new_end - old_end) / FRAME_SIZE > frame::stats().0 {
+                if (new_end - old_end) / FRAME_SIZE > frame::stats().0 && !SWAP.load(Ordering::Relaxed) {
                     return Err(Errno::NoMem);
                 }
                 let rw = Prot::READ.union(Prot::WRITE);
@@ -521,6 +565,11 @@ impl AddressSpace {
             return Fault::Refused;
         }
         let map = self.map();
+        // With a default pager, the last frames are its own: a process that waited for
+        // them would wait for the pager, and the pager for a frame.
+        if SWAP.load(Ordering::Relaxed) && !map.is_wired() && frame::stats().0 < PAGER_RESERVE {
+            return Fault::NoMemory;
+        }
         match with_vm(|vm| map.fault(vm, VAddr(va), access.vm())) {
             Ok(_) => Fault::Served,
             Err(FaultError::PagerRequest { object, index }) => Fault::Pager(object, index.0, access),
@@ -777,12 +826,138 @@ pub(crate) fn external_refs(object: ObjectId, pager: u32) -> u32 {
     })
 }
 
-/// The size in pages of `object` if it is still external pager `pager`'s (0 if not).
+/// The size in pages of `object` if it is still pager `pager`'s, external or default (0 if
+/// not).
 pub(crate) fn external_size(object: ObjectId, pager: u32) -> u32 {
     with_vm(|vm| match vm.objects.get(object) {
-        Some(o) if o.pager == ox_vm::Pager::External(pager) => o.size,
+        Some(o) if matches!(o.pager, Pager::External(p) | Pager::Default(p) if p == pager) => o.size,
         _ => 0,
     })
+}
+
+/// The node has a default pager: anonymous memory may be larger than its RAM.
+static SWAP: AtomicBool = AtomicBool::new(false);
+
+/// Whether the node has a default pager (`sbrk` no longer counts free frames).
+pub(crate) fn set_swap(on: bool) {
+    SWAP.store(on, Ordering::Relaxed);
+    with_vm(|vm| vm.objects.track_anonymous(on));
+}
+
+/// Frames only the default pager's task may take (Mach's `vm_page_free_reserved`): a page
+/// fault of any other process with fewer free waits for page-out.
+const PAGER_RESERVE: u32 = 16;
+
+/// Process images being read ([`crate::image::Layout`]): while any is, no anonymous page is
+/// paged out (an image reads its pages where they are).
+static IMAGES: AtomicU32 = AtomicU32::new(0);
+
+/// Holds anonymous memory in while it lives.
+pub struct NoPageOut(());
+
+impl NoPageOut {
+    /// Anonymous memory stays in until the result is dropped.
+    pub fn new() -> NoPageOut {
+        IMAGES.fetch_add(1, Ordering::Relaxed);
+        NoPageOut(())
+    }
+}
+
+impl Default for NoPageOut {
+    fn default() -> NoPageOut {
+        NoPageOut::new()
+    }
+}
+
+impl Drop for NoPageOut {
+    fn drop(&mut self) {
+        IMAGES.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// Whether anonymous memory may be paged out now (no process image is being read).
+pub(crate) fn may_page_out() -> bool {
+    IMAGES.load(Ordering::Relaxed) == 0
+}
+
+/// The resident pages the page-replacement clock may take from anonymous memory, as
+/// (object, page) in order: those of the anonymous objects not wired that the processes of
+/// the node map, through their shadows — the pages [`shoot_down`] can unmap everywhere. A
+/// space not installed in a process (an `exec` being built, an image being made) and the
+/// out-of-line memory of messages are left alone.
+pub(crate) fn pageable_pages() -> Vec<(u32, u32)> {
+    let mut table = crate::task::proc::table();
+    let vm = VM.lock();
+    let Some(vm) = vm.as_ref() else { return Vec::new() };
+    let mut mapped: Vec<ObjectId> = Vec::new();
+    for proc in table.user_procs() {
+        let Some(map) = proc.space.as_ref().and_then(|s| s.map.as_ref()) else { continue };
+        for entry in map.entries() {
+            // A chain seen before is seen to its end.
+            let mut next = entry.object.filter(|id| !mapped.contains(id));
+            while let Some(id) = next {
+                mapped.push(id);
+                next = vm
+                    .objects
+                    .get(id)
+                    .and_then(|o| o.backing)
+                    .map(|(b, _)| b)
+                    .filter(|b| !mapped.contains(b));
+            }
+        }
+    }
+    let mut pages = Vec::new();
+    for (id, object) in
+        vm.objects.iter().filter(|(id, o)| o.is_anonymous() && !o.wired && mapped.contains(id))
+    {
+        pages.extend(object.pages.keys().map(|i| (id.0, i.0)));
+    }
+    pages
+}
+
+/// Whether page `index` is resident in `object` itself (not down its chain).
+pub(crate) fn resident_in(object: ObjectId, index: u32) -> bool {
+    with_vm(|vm| vm.objects.get(object).is_some_and(|o| o.pages.contains_key(&PageIndex(index))))
+}
+
+/// Hands anonymous `object` to the default pager numbered `pager` (Mach's
+/// `memory_object_create`); its size in pages, or `None` if it is not anonymous or has a
+/// pager already.
+pub(crate) fn give_to_default(object: ObjectId, pager: u32) -> Option<u32> {
+    with_vm(|vm| {
+        vm.objects.give_to_default(object, pager).then(|| vm.objects.get(object).map_or(0, |o| o.size))
+    })
+}
+
+/// Whether resident page `index` of `object` must go to its default pager when paged out:
+/// written since the pager last had it, or never given to it. Clears the written mark.
+pub(crate) fn must_write_out(object: ObjectId, index: u32) -> bool {
+    with_vm(|vm| {
+        let dirty = vm.objects.take_dirty(object, PageIndex(index));
+        dirty || vm.objects.get(object).is_some_and(|o| !o.paged_out.contains(&PageIndex(index)))
+    })
+}
+
+/// Takes page `index` out of `object`, now its default pager's, and frees its frame (after
+/// [`shoot_down`], and the page sent to the pager if [`must_write_out`]).
+pub(crate) fn page_out(object: ObjectId, index: u32) -> bool {
+    with_vm(|vm| vm.objects.page_out(object, PageIndex(index), &mut vm.frames))
+}
+
+/// The default pager's objects merged into their shadows since the last call: (the object
+/// gone, the shadow that has its pager now).
+pub(crate) fn take_adopted() -> Vec<(ObjectId, ObjectId)> {
+    with_vm(|vm| vm.objects.take_adopted())
+}
+
+/// Whether default-pager objects were destroyed and their pagers not told yet.
+pub(crate) fn has_ended() -> bool {
+    with_vm(|vm| vm.objects.has_ended())
+}
+
+/// The default pager's objects destroyed since the last call, with their pagers' numbers.
+pub(crate) fn take_ended() -> Vec<(ObjectId, u32)> {
+    with_vm(|vm| vm.objects.take_ended())
 }
 
 /// Drops one reference to `object`.

@@ -48,7 +48,7 @@ pub fn serve(call: VmCall, a: [u32; ox_abi::MAX_ARGS], tasks: &mut impl Tasks) -
         VmCall::Copy => tasks.with_space(a[0], |s| s.copy_within(a[1], a[2], a[3]))?.map(|()| 0),
         VmCall::Region => {
             let region = tasks.with_space(ME, |s| s.region(a[0]))?.ok_or(Errno::NoMem)?;
-            tasks.with_space(ME, |s| s.copy_out(a[1], &region.encode()))?.map(|()| 0)
+            crate::task::proc::copy_out(a[1], &region.encode()).map(|()| 0)
         }
     }
 }

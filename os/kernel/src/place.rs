@@ -144,8 +144,10 @@ pub fn rfork(frame: &TrapFrame, node: u32) -> Result<Pid, Errno> {
 }
 
 /// The current (central) process forked onto the satellite of `link`: its image is read a
-/// piece at a time from its memory, which stays still while it is in this call.
+/// piece at a time from its memory, which stays still while it is in this call (its pages the
+/// default pager holds brought back first).
 fn fork_to(frame: &TrapFrame, link: usize) -> Result<Pid, Errno> {
+    ox_kcore::task::proc::page_in_all()?;
     let (pid, layout) = {
         let mut table = table();
         table.free_slot()?;

@@ -39,7 +39,7 @@ use ox_proto::{Request, MAX_DATA};
 
 use crate::arch::TrapFrame;
 use crate::file::{self, FdTable};
-use crate::vm::AddressSpace;
+use crate::vm::{Access, AddressSpace};
 use crate::{elf, fs, images, kprintln, pmap, power};
 
 /// Most processes alive at once (stubs included).
@@ -421,6 +421,11 @@ pub fn exit(status: WaitStatus) -> ! {
 /// (unless 0); returns its pid. Sleeps while matching children are all alive.
 pub fn wait(pid: i32, status_ptr: u32) -> Result<Pid, Errno> {
     loop {
+        if status_ptr != 0 {
+            // Brought in (it may be paged out) while no lock is held; nothing runs between
+            // this and the store below.
+            ox_kcore::task::proc::prefault(status_ptr, 4, Access::Write)?;
+        }
         let mut table = table();
         let me = table.current().pid;
         let mut have_child = false;
@@ -482,6 +487,7 @@ pub fn interrupt_key() {
 /// A stub shows the node its process runs on, and state `R` while it waits for requests
 /// (its process is then running on the satellite, as far as the central knows).
 pub fn ps(buf: u32, len: u32) -> Result<u32, Errno> {
+    ox_kcore::task::proc::prefault(buf, len as usize, Access::Write)?;
     let mut rows = Vec::new();
     let mut table = table();
     for proc in table.slots.iter().flatten() {

@@ -84,6 +84,8 @@ pub enum PortCall {
     TaskSelf,
     /// `vm_map(memory_object, size) -> addr`.
     VmMap,
+    /// `vm_set_default_pager(port)`.
+    SetDefaultPager,
     /// `msg_send(msg, size, timeout)`.
     Send,
     /// `msg_receive(name, buf, size, timeout) -> bytes`.
@@ -211,6 +213,7 @@ pub fn service(call: Syscall) -> Service {
         Syscall::PortBootstrap => L(Local::Port(PortCall::Bootstrap)),
         Syscall::TaskSelf => L(Local::Port(PortCall::TaskSelf)),
         Syscall::VmMap => L(Local::Port(PortCall::VmMap)),
+        Syscall::VmSetDefaultPager => L(Local::Port(PortCall::SetDefaultPager)),
         Syscall::Write => H(Home::Write),
         Syscall::Read => H(Home::Read),
         Syscall::Wait => H(Home::Wait),

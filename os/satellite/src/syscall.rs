@@ -44,6 +44,12 @@ pub fn home(
     frame: &mut TrapFrame,
 ) -> Result<u32, Errno> {
     match home {
+        // A child placed on another satellite is made from this process's image, which reads
+        // pages where they are: those the default pager holds come back first.
+        Home::Rfork if a[0] != 0 && a[0] != crate::link::node() => {
+            kproc::page_in_all()?;
+            ask(call, a, marshal::fork_data(frame.epc)).result
+        }
         Home::Fork | Home::Rfork => ask(call, a, marshal::fork_data(frame.epc)).result,
         Home::Exec => exec(frame, a),
         Home::Write => write(a),
@@ -98,19 +104,22 @@ fn forward(call: Syscall, transfer: Transfer, args: [u32; ox_abi::MAX_ARGS]) -> 
     }
     // Output that comes ahead of the reply (a streamed `read`) goes into the buffer as it
     // comes; a piece that does not fit the buffer is the central's mistake, and dropped.
-    let mut fault = None;
+    // A piece whose page went to the default pager meanwhile waits in the kernel until the
+    // reply (the copy cannot sleep here).
+    let mut late = Vec::new();
     let mut piece = |out: Output| {
         let Some((ptr, len)) = output else { return };
         let at = out.offset as usize;
         if at.checked_add(out.data().len()).is_some_and(|end| end <= len) {
-            if let Err(e) = table().current().space().copy_out(ptr + at as u32, out.data()) {
-                fault = Some(e);
+            let va = ptr + at as u32;
+            if table().current().space().copy_out(va, out.data()).is_err() {
+                late.push((va, out.data().to_vec()));
             }
         }
     };
     let reply = ask_with_output(call, args, data, &mut piece);
-    if let Some(e) = fault {
-        return Err(e);
+    for (va, data) in late {
+        kproc::copy_out(va, &data)?;
     }
     if let (Ok(_), Some((ptr, len))) = (reply.result, output) {
         let n = reply.data.len().min(len);

@@ -96,6 +96,14 @@ pub fn vm_map(memory_object: u32, size: u32) -> Result<u32, Errno> {
     call(Syscall::VmMap, [memory_object, size, 0, 0, 0, 0])
 }
 
+/// Makes this process its node's default pager (docs/pagers.md, *The default pager*): the
+/// kernel sends `MO_CREATE` to the port `port` names (a receive or send right) when it first
+/// pages out an anonymous object, and this process's memory is wired. `EBUSY` if the node has
+/// one.
+pub fn set_default_pager(port: u32) -> Result<(), Errno> {
+    call(Syscall::VmSetDefaultPager, [port, 0, 0, 0, 0, 0]).map(|_| ())
+}
+
 /// A send right to this process's task port (`TASK_INFO`, `TASK_TERMINATE`).
 pub fn task_self() -> Result<u32, Errno> {
     call(Syscall::TaskSelf, [0; 6])

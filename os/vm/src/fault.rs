@@ -43,6 +43,9 @@ impl<P: Pmap> Map<P> {
             Some(object) => object,
             None => {
                 let object = vm.objects.create(entry.pages(), Pager::Anonymous);
+                if self.wired {
+                    vm.objects.wire(object);
+                }
                 entry.object = Some(object);
                 entry.offset = PageIndex(0);
                 entry.needs_copy = false;
@@ -52,6 +55,9 @@ impl<P: Pmap> Map<P> {
         if access == Access::Write && entry.needs_copy {
             if !vm.objects.is_private(object) {
                 object = vm.objects.shadow(object, entry.offset, entry.pages());
+                if self.wired {
+                    vm.objects.wire(object);
+                }
                 entry.object = Some(object);
                 entry.offset = PageIndex(0);
             }
@@ -70,16 +76,13 @@ impl<P: Pmap> Map<P> {
                 if lock.contains(access.prot()) {
                     return Err(FaultError::PagerRequest { object, index });
                 }
-                let prot = prot.without(lock);
-                vm.objects.mark_referenced(object, index);
-                if access == Access::Write {
-                    vm.objects.mark_dirty(object, index);
-                    (frame, prot)
-                } else if vm.objects.get(object).is_some_and(|o| o.dirty.contains(&index)) {
-                    (frame, prot)
-                } else {
-                    (frame, prot.without(Prot::WRITE))
-                }
+                (frame, vm.objects.track_write(object, index, access, prot.without(lock)))
+            }
+            // While the node pages anonymous memory out: a page the default pager holds a copy
+            // of is clean until written, like an external object's (any other goes to it whole
+            // at page-out), and the fault marks the page referenced for the clock.
+            Lookup::Resident { frame, depth: 0 } if vm.objects.tracks_anonymous() => {
+                (frame, vm.objects.track_write(object, index, access, prot))
             }
             Lookup::Resident { frame, depth: 0 } => (frame, prot),
             Lookup::Resident { frame, .. } => {
@@ -88,6 +91,9 @@ impl<P: Pmap> Map<P> {
                     let copy = vm.frames.allocate().ok_or(FaultError::OutOfFrames)?;
                     vm.frames.mem_mut().copy(frame, copy);
                     vm.objects.insert_page(object, index, copy, &mut vm.frames);
+                    if vm.objects.tracks_anonymous() {
+                        vm.objects.mark_referenced(object, index);
+                    }
                     copied_up = true;
                     (copy, prot)
                 } else {
@@ -98,6 +104,9 @@ impl<P: Pmap> Map<P> {
                 let zero = vm.frames.allocate().ok_or(FaultError::OutOfFrames)?;
                 vm.frames.mem_mut().zero(zero);
                 vm.objects.insert_page(object, index, zero, &mut vm.frames);
+                if vm.objects.tracks_anonymous() {
+                    vm.objects.mark_referenced(object, index);
+                }
                 (zero, prot)
             }
             Lookup::Pager { object, index } => return Err(FaultError::PagerRequest { object, index }),
@@ -118,7 +127,7 @@ impl<P: Pmap> Map<P> {
 
 #[cfg(test)]
 mod tests {
-    use crate::addr::{PageIndex, VAddr, PAGE_SIZE};
+    use crate::addr::{ObjectId, PageIndex, VAddr, PAGE_SIZE};
     use crate::entry::{Access, Prot};
     use crate::error::FaultError;
     use crate::frame::{PhysMem, VecMem};
@@ -297,6 +306,135 @@ mod tests {
         map.read(&mut vm, va, &mut buf).unwrap();
         assert_eq!(&buf, b"PAGE 0");
         child.destroy(&mut vm);
+        map.destroy(&mut vm);
+        assert_eq!(vm.counts(), Counts::default());
+    }
+
+    /// Pages out page `index` of `object` the way the kernel's clock does (with a default
+    /// pager: faults track anonymous pages): the default pager takes the object at its first
+    /// page-out, then the page's frame is freed.
+    fn page_out(vm: &mut Vm<VecMem>, map: &mut Map<TreePmap>, object: ObjectId, index: u32) {
+        vm.objects.track_anonymous(true);
+        vm.objects.give_to_default(object, 9);
+        let va = VAddr(0x10000 + index * PAGE_SIZE);
+        map.unmap_object_pages(vm, object, PageIndex(index), 1);
+        assert!(map.pmap().extract(va).is_none());
+        assert!(vm.objects.page_out(object, PageIndex(index), &mut vm.frames));
+    }
+
+    #[test]
+    fn paged_out_anonymous_pages_come_from_the_default_pager() {
+        let (mut vm, mut map, a) = setup(8);
+        map.write(&mut vm, a, b"zero").unwrap();
+        map.write(&mut vm, VAddr(a.0 + PAGE_SIZE), b"one").unwrap();
+        let object = map.lookup(a).unwrap().object.unwrap();
+        page_out(&mut vm, &mut map, object, 1);
+        assert_eq!(vm.counts().frames, 1);
+        let one = VAddr(a.0 + PAGE_SIZE);
+        assert_eq!(
+            map.fault(&mut vm, one, Access::Read),
+            Err(FaultError::PagerRequest { object, index: PageIndex(1) })
+        );
+        // Pages never paged out are still anonymous: zeros, or what they hold.
+        map.fault(&mut vm, VAddr(a.0 + 2 * PAGE_SIZE), Access::Read).unwrap();
+        vm.supply_page(object, PageIndex(1), b"one").unwrap();
+        // The pager holds a copy: clean, so mapped without write until written.
+        let frame = map.fault(&mut vm, one, Access::Read).unwrap();
+        assert_eq!(map.pmap().extract(one), Some((frame, Prot::READ)));
+        assert!(!vm.objects.get(object).unwrap().dirty.contains(&PageIndex(1)));
+        map.fault(&mut vm, one, Access::Write).unwrap();
+        assert_eq!(map.pmap().extract(one), Some((frame, Prot::DEFAULT)));
+        assert!(vm.objects.get(object).unwrap().dirty.contains(&PageIndex(1)));
+        // Page 0 never went out: written whole at its page-out, so mapped with write.
+        assert_eq!(map.pmap().extract(a).map(|(_, p)| p), Some(Prot::DEFAULT));
+        map.destroy(&mut vm);
+        assert_eq!(vm.counts(), Counts::default());
+        assert_eq!(vm.objects.take_ended(), [(object, 9)], "the pager is told the object ended");
+        assert!(vm.objects.take_ended().is_empty());
+    }
+
+    #[test]
+    fn a_shadow_sees_its_backings_paged_out_pages() {
+        let (mut vm, mut parent, a) = setup(8);
+        parent.write(&mut vm, a, b"parent").unwrap();
+        let object = parent.lookup(a).unwrap().object.unwrap();
+        let mut child = parent.fork(&mut vm, TreePmap::new()).unwrap();
+        child.unmap_object_pages(&vm, object, PageIndex(0), 1);
+        page_out(&mut vm, &mut parent, object, 0);
+        // The child's write shadows the object; the page it copies is with the pager.
+        assert_eq!(
+            child.write(&mut vm, a, b"C"),
+            Err(FaultError::PagerRequest { object, index: PageIndex(0) })
+        );
+        vm.supply_page(object, PageIndex(0), b"parent").unwrap();
+        child.write(&mut vm, a, b"C").unwrap();
+        let mut buf = [0u8; 6];
+        child.read(&mut vm, a, &mut buf).unwrap();
+        assert_eq!(&buf, b"Carent");
+        parent.read(&mut vm, a, &mut buf).unwrap();
+        assert_eq!(&buf, b"parent");
+        child.destroy(&mut vm);
+        parent.destroy(&mut vm);
+        assert_eq!(vm.counts(), Counts::default());
+    }
+
+    #[test]
+    fn collapse_keeps_a_shadows_paged_out_page_over_its_backings() {
+        let (mut vm, mut parent, a) = setup(8);
+        parent.write(&mut vm, a, b"old").unwrap();
+        let mut child = parent.fork(&mut vm, TreePmap::new()).unwrap();
+        child.write(&mut vm, a, b"new").unwrap();
+        let top = child.lookup(a).unwrap().object.unwrap();
+        page_out(&mut vm, &mut child, top, 0);
+        // The parent goes: its object is the child's shadow's alone, and merges up — but not
+        // over the page the pager holds.
+        parent.destroy(&mut vm);
+        vm.objects.collapse(top, &mut vm.frames);
+        assert_eq!(vm.objects.depth(top), 1);
+        assert_eq!(
+            child.fault(&mut vm, a, Access::Read),
+            Err(FaultError::PagerRequest { object: top, index: PageIndex(0) })
+        );
+        vm.supply_page(top, PageIndex(0), b"new").unwrap();
+        let mut buf = [0u8; 3];
+        child.read(&mut vm, a, &mut buf).unwrap();
+        assert_eq!(&buf, b"new");
+        child.destroy(&mut vm);
+        assert_eq!(vm.counts(), Counts::default());
+    }
+
+    #[test]
+    fn a_wired_maps_objects_are_wired() {
+        let (mut vm, mut map, a) = setup(8);
+        map.write(&mut vm, a, b"before").unwrap();
+        map.wire(&mut vm);
+        let later =
+            map.allocate(&mut vm, Placement::Fixed(VAddr(0x20000)), PAGE_SIZE, Prot::DEFAULT).unwrap();
+        map.write(&mut vm, later, b"after").unwrap();
+        for va in [a, later] {
+            let object = map.lookup(va).unwrap().object.unwrap();
+            assert!(vm.objects.get(object).unwrap().wired);
+        }
+        let child = map.fork(&mut vm, TreePmap::new()).unwrap();
+        assert!(!child.is_wired());
+        child.destroy(&mut vm);
+        map.destroy(&mut vm);
+        assert_eq!(vm.counts(), Counts::default());
+    }
+
+    #[test]
+    fn anonymous_pages_are_marked_referenced_only_while_tracked() {
+        let (mut vm, mut map, a) = setup(8);
+        map.fault(&mut vm, a, Access::Write).unwrap();
+        let object = map.lookup(a).unwrap().object.unwrap();
+        assert!(vm.objects.get(object).unwrap().referenced.is_empty(), "no clock passes them");
+        vm.objects.track_anonymous(true);
+        map.fault(&mut vm, VAddr(a.0 + PAGE_SIZE), Access::Write).unwrap();
+        assert!(vm.objects.take_referenced(object, PageIndex(1)));
+        assert!(!vm.objects.take_referenced(object, PageIndex(1)), "taking the mark clears it");
+        map.fault(&mut vm, a, Access::Read).unwrap();
+        vm.objects.track_anonymous(false);
+        assert!(vm.objects.get(object).unwrap().referenced.is_empty(), "marks dropped when turned off");
         map.destroy(&mut vm);
         assert_eq!(vm.counts(), Counts::default());
     }

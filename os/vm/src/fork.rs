@@ -91,8 +91,7 @@ impl<P: Pmap> Map<P> {
             return Ok(Some(twin));
         };
         vm.objects.collapse(object, &mut vm.frames);
-        let pager_writer =
-            !entry.needs_copy && vm.objects.get(object).is_some_and(|o| o.pager != Pager::Anonymous);
+        let pager_writer = !entry.needs_copy && vm.objects.get(object).is_some_and(|o| !o.is_anonymous());
         if (entry.shared && vm.objects.refs(object) > 1) || pager_writer {
             let copy = vm.objects.create(entry.pages(), Pager::Anonymous);
             for page in 0..entry.pages() {

@@ -69,6 +69,8 @@ pub struct Map<P> {
     min: VAddr,
     max: VAddr,
     pub(crate) pmap: P,
+    /// Its objects are never paged out (the default pager's own task).
+    pub(crate) wired: bool,
 }
 
 impl<P: Pmap> Map<P> {
@@ -77,7 +79,7 @@ impl<P: Pmap> Map<P> {
         if !min.is_page_aligned() || !max.is_page_aligned() || min >= max || max > MAP_LIMIT {
             return Err(VmError::InvalidArgument);
         }
-        Ok(Map { entries: BTreeMap::new(), min, max, pmap })
+        Ok(Map { entries: BTreeMap::new(), min, max, pmap, wired: false })
     }
 
     /// The range the map covers.
@@ -354,8 +356,25 @@ impl<P: Pmap> Map<P> {
         vm.entries += 1;
     }
 
+    /// Wires the map: the objects it maps now or later are never paged out (Mach wires the
+    /// default pager's memory: a pager that waited for itself would wait for ever).
+    pub fn wire<M: PhysMem>(&mut self, vm: &mut Vm<M>) {
+        self.wired = true;
+        for object in self.entries.values().filter_map(|e| e.object) {
+            vm.objects.wire(object);
+        }
+    }
+
+    /// Whether the map is wired ([`Map::wire`]).
+    pub fn is_wired(&self) -> bool {
+        self.wired
+    }
+
     /// Adds `entry` (which holds a reference on its object, if any).
     pub(crate) fn insert<M: PhysMem>(&mut self, vm: &mut Vm<M>, entry: Entry) {
+        if let (true, Some(object)) = (self.wired, entry.object) {
+            vm.objects.wire(object);
+        }
         self.entries.insert(entry.start, entry);
         vm.entries += 1;
     }

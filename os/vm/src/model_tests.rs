@@ -5,7 +5,11 @@
 //! inheritance and its bytes (shared pages share one buffer). Every result and every byte read
 //! must match the model; after every step the structures are checked (pmaps against resolution,
 //! reference counts recomputed, frame owners, counters) and the deepest shadow chain is bounded;
-//! after all tasks exit nothing remains.
+//! after all tasks exit nothing remains. Pages are paged out at random, as the kernel's clock
+//! over anonymous memory does (unmapped everywhere, the object given to a default pager at its
+//! first page-out, written to a swap store unless it holds them unchanged), and brought back
+//! from that store when a fault asks for them, so every result must be the same with or
+//! without paging.
 
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -19,7 +23,7 @@ use proptest::prelude::{
 };
 use proptest::test_runner::TestCaseError;
 
-use crate::addr::{ObjectId, VAddr, PAGE_SIZE};
+use crate::addr::{ObjectId, PageIndex, VAddr, PAGE_SIZE};
 use crate::entry::{Access, Inheritance, Prot};
 use crate::error::{FaultError, VmError};
 use crate::frame::{PhysMem, VecMem};
@@ -41,16 +45,63 @@ const DEPTH_BOUND: usize = 2 * MAX_TASKS;
 /// the map (page 0 is outside it, so are pages past `PAGES`).
 #[derive(Clone, Debug)]
 enum Op {
-    Allocate { task: usize, fixed: Option<u32>, pages: u32 },
-    Deallocate { task: usize, page: u32, pages: u32 },
-    Protect { task: usize, page: u32, pages: u32, set_max: bool, prot: u8 },
-    Inherit { task: usize, page: u32, pages: u32, inheritance: u8 },
-    Write { task: usize, page: u32, offset: u16, len: u8, byte: u8, kernel: bool },
-    Read { task: usize, page: u32, offset: u16, len: u8, access: u8, kernel: bool },
-    Copy { task: usize, page: u32, target: usize, target_page: u32, pages: u32 },
-    Fork { task: usize },
-    Exit { task: usize },
+    Allocate {
+        task: usize,
+        fixed: Option<u32>,
+        pages: u32,
+    },
+    Deallocate {
+        task: usize,
+        page: u32,
+        pages: u32,
+    },
+    Protect {
+        task: usize,
+        page: u32,
+        pages: u32,
+        set_max: bool,
+        prot: u8,
+    },
+    Inherit {
+        task: usize,
+        page: u32,
+        pages: u32,
+        inheritance: u8,
+    },
+    Write {
+        task: usize,
+        page: u32,
+        offset: u16,
+        len: u8,
+        byte: u8,
+        kernel: bool,
+    },
+    Read {
+        task: usize,
+        page: u32,
+        offset: u16,
+        len: u8,
+        access: u8,
+        kernel: bool,
+    },
+    Copy {
+        task: usize,
+        page: u32,
+        target: usize,
+        target_page: u32,
+        pages: u32,
+    },
+    Fork {
+        task: usize,
+    },
+    Exit {
+        task: usize,
+    },
     Spawn,
+    /// Pages out the `nth` resident page of anonymous memory (modulo how many there are).
+    PageOut {
+        nth: u16,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -81,6 +132,7 @@ fn op() -> impl Strategy<Value = Op> {
         4 => task.clone().prop_map(|task| Op::Fork { task }),
         3 => task.prop_map(|task| Op::Exit { task }),
         1 => Just(Op::Spawn),
+        4 => any::<u16>().prop_map(|nth| Op::PageOut { nth }),
     ]
 }
 
@@ -195,6 +247,11 @@ fn cpu_frame(
 
 struct World {
     vm: Vm<VecMem>,
+    /// The default pager's store: the pages it holds, by object and page.
+    swap: BTreeMap<(ObjectId, PageIndex), Vec<u8>>,
+    /// A page was paged out: chains may be longer than [`DEPTH_BOUND`] (an object with the
+    /// default pager merges into its shadow only if the shadow has no pager of its own).
+    paged: bool,
     tasks: Vec<Task>,
     /// Never end the last task (for churn over memory allocated once).
     keep_last: bool,
@@ -205,8 +262,14 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let mut world =
-            World { vm: Vm::new(VecMem::new(100_000)), tasks: Vec::new(), keep_last: false, scarce: false };
+        let mut world = World {
+            vm: Vm::new(VecMem::new(100_000)),
+            swap: BTreeMap::new(),
+            paged: false,
+            tasks: Vec::new(),
+            keep_last: false,
+            scarce: false,
+        };
         world.spawn();
         world
     }
@@ -311,12 +374,14 @@ impl World {
                 let va = addr(page) + offset;
                 let data: Vec<u8> = (0..len).map(|i| byte.wrapping_add(i)).collect();
                 let expected = model_access(model, va, Access::Write).map(|_| ());
-                let got = if kernel {
-                    map.write(vm, VAddr(va), &data)
-                } else {
-                    cpu_frame(vm, map, VAddr(va), Access::Write)
-                        .map(|frame| vm.frames.mem_mut().write(frame, offset as usize, &data))
-                };
+                let got = paged_in(vm, &mut self.swap, |vm| {
+                    if kernel {
+                        map.write(vm, VAddr(va), &data)
+                    } else {
+                        cpu_frame(vm, map, VAddr(va), Access::Write)
+                            .map(|frame| vm.frames.mem_mut().write(frame, offset as usize, &data))
+                    }
+                });
                 if self.scarce && expected.is_ok() && got == Err(FaultError::OutOfFrames) {
                     return self.check();
                 }
@@ -338,12 +403,14 @@ impl World {
                 let expected = model_access(model, va, access)
                     .map(|p| p.bytes.borrow()[offset as usize..][..len as usize].to_vec());
                 let mut buf = vec![0u8; len as usize];
-                let got = if kernel {
-                    map.read(vm, VAddr(va), &mut buf)
-                } else {
-                    cpu_frame(vm, map, VAddr(va), access)
-                        .map(|frame| vm.frames.mem().read(frame, offset as usize, &mut buf))
-                };
+                let got = paged_in(vm, &mut self.swap, |vm| {
+                    if kernel {
+                        map.read(vm, VAddr(va), &mut buf)
+                    } else {
+                        cpu_frame(vm, map, VAddr(va), access)
+                            .map(|frame| vm.frames.mem().read(frame, offset as usize, &mut buf))
+                    }
+                });
                 if self.scarce && expected.is_ok() && got == Err(FaultError::OutOfFrames) {
                     return self.check();
                 }
@@ -352,6 +419,10 @@ impl World {
             // Short of frames, a copy may stop part-way, which the model does not follow.
             Op::Copy { .. } if self.scarce => {}
             Op::Copy { task, page, target, target_page, pages } => {
+                // A copy between maps stops at a page the pager holds (the kernel's `vm_copy`
+                // would bring it in first): everything comes back before.
+                self.page_in_all();
+                let vm = &mut self.vm;
                 let (src, dst) = (addr(page), addr(target_page));
                 let (task, target) = (task % n, target % n);
                 let size = pages * PAGE_SIZE;
@@ -389,9 +460,21 @@ impl World {
             Op::Fork { task } => {
                 if n < MAX_TASKS {
                     let parent = &mut self.tasks[task % n];
-                    let map = match parent.map.fork(vm, TreePmap::new()) {
+                    let mut forked = parent.map.fork(vm, TreePmap::new());
+                    if forked.as_ref().err() == Some(&VmError::InvalidArgument) {
+                        // A shared region copied outright reads its pages: those the pager
+                        // holds must come back first.
+                        self.page_in_all();
+                        forked = self.tasks[task % n].map.fork(&mut self.vm, TreePmap::new());
+                    }
+                    let parent = &mut self.tasks[task % n];
+                    let map = match forked {
                         Ok(map) => map,
-                        Err(VmError::ResourceShortage) if self.scarce => return self.check(),
+                        // Short of frames: no frame to copy into, or none to bring back a page
+                        // the pager holds that a shared region's copy must read.
+                        Err(VmError::ResourceShortage | VmError::InvalidArgument) if self.scarce => {
+                            return self.check()
+                        }
                         Err(e) => return Err(TestCaseError::fail(format!("fork: {e}"))),
                     };
                     let mut model = BTreeMap::new();
@@ -406,6 +489,37 @@ impl World {
                     self.tasks.push(Task { map, model });
                 }
             }
+            Op::PageOut { nth } => {
+                let pages: Vec<(ObjectId, PageIndex)> = vm
+                    .objects
+                    .iter()
+                    .filter(|(_, o)| o.is_anonymous() && !o.wired)
+                    .flat_map(|(id, o)| o.pages.keys().map(move |&index| (id, index)))
+                    .collect();
+                if let Some(&(object, index)) = pages.get(nth as usize % pages.len().max(1)) {
+                    // A default pager from now on: faults track anonymous pages (pages mapped
+                    // with write before are not known clean, so they go out whole).
+                    vm.objects.track_anonymous(true);
+                    self.paged = true;
+                    for task in &mut self.tasks {
+                        task.map.unmap_object_pages(vm, object, index, 1);
+                    }
+                    vm.objects.give_to_default(object, 1);
+                    let held = vm.objects.get(object).is_some_and(|o| o.paged_out.contains(&index));
+                    if vm.objects.take_dirty(object, index) || !held {
+                        let frame = vm.objects.get(object).and_then(|o| o.pages.get(&index)).copied();
+                        let mut bytes = vec![0u8; PAGE_SIZE as usize];
+                        vm.frames.mem().read(frame.expect("resident"), 0, &mut bytes);
+                        self.swap.insert((object, index), bytes);
+                    } else {
+                        prop_assert!(
+                            self.swap.contains_key(&(object, index)),
+                            "a clean page the pager lacks"
+                        );
+                    }
+                    prop_assert!(vm.objects.page_out(object, index, &mut vm.frames));
+                }
+            }
             Op::Exit { .. } if self.keep_last && n == 1 => {}
             Op::Exit { task } => {
                 let Task { map, .. } = self.tasks.remove(task % n);
@@ -416,11 +530,84 @@ impl World {
         self.check()
     }
 
+    /// Compares every page of every task with the model without faulting or paging in (reading
+    /// a page the pager holds from its store): a step that loses a byte is caught at that step.
+    fn peek_all(&mut self, n: usize, op: &Op) {
+        settle(&mut self.vm, &mut self.swap);
+        for (t, task) in self.tasks.iter().enumerate() {
+            for (&va, page) in &task.model {
+                let entry = task.map.lookup(VAddr(va)).unwrap();
+                let mut buf = vec![0u8; PAGE_SIZE as usize];
+                let seen = match entry.object.map(|o| self.vm.objects.lookup(o, entry.index_of(VAddr(va)))) {
+                    None | Some(Lookup::Absent) => format!("absent"),
+                    Some(Lookup::Resident { frame, depth }) => {
+                        self.vm.frames.mem().read(frame, 0, &mut buf);
+                        format!("resident depth {depth}")
+                    }
+                    Some(Lookup::Pager { object, index }) => {
+                        buf = self.swap[&(object, index)].clone();
+                        format!("pager {object:?} {index:?}")
+                    }
+                };
+                if buf != *page.bytes.borrow() {
+                    let objs: Vec<_> = self
+                        .vm
+                        .objects
+                        .iter()
+                        .map(|(id, o)| {
+                            (
+                                id,
+                                o.pager,
+                                o.backing,
+                                o.refs,
+                                o.pages.keys().copied().collect::<Vec<_>>(),
+                                o.paged_out.clone(),
+                            )
+                        })
+                        .collect();
+                    panic!("after step {n} {op:?}: task {t} page {va:#x} ({seen}) differs: {} vs model {}\n{objs:#?}", buf[0], page.bytes.borrow()[0]);
+                }
+            }
+        }
+    }
+
+    /// Brings back every page the pager holds that is not resident (as far as frames allow).
+    fn page_in_all(&mut self) {
+        settle(&mut self.vm, &mut self.swap);
+        let out: Vec<(ObjectId, PageIndex)> = self
+            .vm
+            .objects
+            .iter()
+            .flat_map(|(id, o)| {
+                o.paged_out.iter().filter(|i| !o.pages.contains_key(i)).map(move |&i| (id, i))
+            })
+            .collect();
+        for (object, index) in out {
+            let _ = self.vm.supply_page(object, index, &self.swap[&(object, index)]);
+        }
+    }
+
     /// Checks the structures against each other and the chain bound.
     fn check(&mut self) -> Result<(), TestCaseError> {
+        settle(&mut self.vm, &mut self.swap);
+        // What an object says its pager holds, the pager holds (it may hold more: pages an
+        // adopting shadow has newer copies of, freed when the object ends).
+        for (id, object) in self.vm.objects.iter() {
+            for &index in &object.paged_out {
+                prop_assert!(
+                    self.swap.contains_key(&(id, index)),
+                    "{:?} page {:?} is with no pager",
+                    id,
+                    index
+                );
+            }
+            if !object.paged_out.is_empty() {
+                prop_assert!(matches!(object.pager, crate::object::Pager::Default(_)));
+            }
+        }
         let vm = &self.vm;
         let depth = vm.deepest_chain();
-        prop_assert!(depth <= DEPTH_BOUND, "shadow chain of {} objects", depth);
+        prop_assert!(self.paged || depth <= DEPTH_BOUND, "shadow chain of {} objects", depth);
         let mut refs: BTreeMap<ObjectId, u32> = BTreeMap::new();
         let mut entries = 0;
         for task in &self.tasks {
@@ -490,8 +677,8 @@ impl World {
             for (&va, page) in &task.model {
                 if page.prot.contains(Prot::READ) {
                     let mut buf = vec![0u8; PAGE_SIZE as usize];
-                    task.map
-                        .read(&mut self.vm, VAddr(va), &mut buf)
+                    let map = &mut task.map;
+                    paged_in(&mut self.vm, &mut self.swap, |vm| map.read(vm, VAddr(va), &mut buf))
                         .map_err(|e| TestCaseError::fail(format!("{e}")))?;
                     prop_assert!(buf == *page.bytes.borrow(), "page {:#x} differs", va);
                 }
@@ -503,7 +690,49 @@ impl World {
         }
         prop_assert_eq!(self.vm.counts(), Counts::default());
         prop_assert_eq!(self.vm.frames.mem().in_use(), 0);
+        settle(&mut self.vm, &mut self.swap);
+        prop_assert!(self.swap.is_empty(), "the pager still holds {} pages", self.swap.len());
         Ok(())
+    }
+}
+
+/// Keeps the pager's store in step with the VM, as the kernel's books are: the pages of an
+/// object merged into its shadow are the shadow's now; an ended object's are forgotten.
+fn settle(vm: &mut Vm<VecMem>, swap: &mut BTreeMap<(ObjectId, PageIndex), Vec<u8>>) {
+    for (from, to) in vm.objects.take_adopted() {
+        let moved: Vec<PageIndex> = swap.keys().filter(|(o, _)| *o == from).map(|(_, i)| *i).collect();
+        for index in moved {
+            if let Some(bytes) = swap.remove(&(from, index)) {
+                swap.insert((to, index), bytes);
+            }
+        }
+    }
+    for (object, _) in vm.objects.take_ended() {
+        swap.retain(|(o, _), _| *o != object);
+    }
+}
+
+/// Runs `access` until it is done or fails other than for a page the pager holds; such a page
+/// is supplied from `swap` (the default pager's answer) and the access runs again.
+fn paged_in<T>(
+    vm: &mut Vm<VecMem>,
+    swap: &mut BTreeMap<(ObjectId, PageIndex), Vec<u8>>,
+    mut access: impl FnMut(&mut Vm<VecMem>) -> Result<T, FaultError>,
+) -> Result<T, FaultError> {
+    loop {
+        let result = access(vm);
+        settle(vm, swap);
+        match result {
+            Err(FaultError::PagerRequest { object, index }) => {
+                let Some(data) = swap.get(&(object, index)) else {
+                    panic!("the pager was asked for {object:?} page {index:?}, which it never got");
+                };
+                if vm.supply_page(object, index, data).is_err() {
+                    return Err(FaultError::OutOfFrames);
+                }
+            }
+            other => return other,
+        }
     }
 }
 
@@ -574,4 +803,41 @@ fn fork_exit_loop_keeps_chains_bounded() {
     assert_eq!(buf, [0; 4], "the children's writes never reached the parent");
     map.destroy(&mut vm);
     assert_eq!(vm.counts(), Counts::default());
+}
+
+/// A sequence the model found: a page the pager held, newer than its backing object's copy,
+/// which the fast path of a collapse let the backing's old page hide.
+#[test]
+fn paging_out_between_forks_keeps_every_byte() {
+    let ops = [
+        Op::Allocate { task: 0, fixed: None, pages: 4 },
+        Op::Allocate { task: 0, fixed: Some(9), pages: 3 },
+        Op::Allocate { task: 0, fixed: None, pages: 4 },
+        Op::Write { task: 0, page: 5, offset: 0, len: 1, byte: 0, kernel: false },
+        Op::Write { task: 0, page: 6, offset: 0, len: 1, byte: 0, kernel: false },
+        Op::Fork { task: 0 },
+        Op::Fork { task: 0 },
+        Op::Exit { task: 0 },
+        Op::Exit { task: 0 },
+        Op::Write { task: 0, page: 8, offset: 0, len: 1, byte: 0, kernel: false },
+        Op::Fork { task: 0 },
+        Op::Read { task: 0, page: 7, offset: 0, len: 1, access: 2, kernel: false },
+        Op::Fork { task: 2 },
+        Op::Exit { task: 0 },
+        Op::Read { task: 1, page: 1, offset: 0, len: 1, access: 2, kernel: false },
+        Op::Copy { task: 0, page: 1, target: 1, target_page: 8, pages: 2 },
+        Op::Write { task: 1, page: 2, offset: 0, len: 1, byte: 0, kernel: false },
+        Op::Write { task: 1, page: 3, offset: 0, len: 1, byte: 0, kernel: false },
+        Op::Exit { task: 0 },
+        Op::PageOut { nth: 7026 },
+        Op::Write { task: 0, page: 8, offset: 0, len: 1, byte: 1, kernel: false },
+        Op::PageOut { nth: 13630 },
+        Op::Fork { task: 0 },
+    ];
+    let mut world = World::new();
+    for (n, op) in ops.iter().enumerate() {
+        world.step(op).unwrap();
+        world.peek_all(n, op);
+    }
+    world.finish().unwrap();
 }

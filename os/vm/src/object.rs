@@ -22,7 +22,7 @@ use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::vec::Vec;
 
 use crate::addr::{FrameId, ObjectId, PageIndex};
-use crate::entry::Prot;
+use crate::entry::{Access, Prot};
 use crate::frame::{FrameTable, PhysMem};
 
 /// Where an object's non-resident pages come from.
@@ -32,6 +32,11 @@ pub enum Pager {
     Anonymous,
     /// An external pager, by the kernel's number for it: a fault on a missing page asks it.
     External(u32),
+    /// Anonymous memory some of whose pages the node's default pager holds (they were paged
+    /// out: Mach's `memory_object_create` gave the object to the default pager at its first
+    /// page-out), by the kernel's number for it: a fault on a page it holds asks it; other
+    /// missing pages read as zeros or as the backing object's, as for [`Pager::Anonymous`].
+    Default(u32),
 }
 
 /// One memory object.
@@ -53,9 +58,27 @@ pub struct Object {
     /// Resident pages of an external object written since the pager provided or last cleaned
     /// them: the ones that go back to it.
     pub dirty: BTreeSet<PageIndex>,
-    /// Resident pages of an external object mapped by a fault since the page-replacement
-    /// clock last passed them (its second chance: the kernel's software reference bit).
+    /// Resident pages mapped by a fault since the page-replacement clock last passed them
+    /// (its second chance: the kernel's software reference bit).
     pub referenced: BTreeSet<PageIndex>,
+    /// Pages of a [`Pager::Default`] object its pager holds (Mach's existence map): written
+    /// out, and not written since if also resident.
+    pub paged_out: BTreeSet<PageIndex>,
+    /// Never paged out: the object is mapped by the default pager's own task (which must not
+    /// wait for itself).
+    pub wired: bool,
+}
+
+impl Object {
+    /// Whether it is anonymous memory: zero-filled, its pages perhaps with the default pager.
+    pub fn is_anonymous(&self) -> bool {
+        matches!(self.pager, Pager::Anonymous | Pager::Default(_))
+    }
+
+    /// Whether it has page `index` itself: resident, or with its default pager.
+    fn holds(&self, index: PageIndex) -> bool {
+        self.pages.contains_key(&index) || self.paged_out.contains(&index)
+    }
 }
 
 /// Where a page seen from an object is.
@@ -84,6 +107,14 @@ pub enum Lookup {
 pub struct Objects {
     table: BTreeMap<ObjectId, Object>,
     next: u32,
+    /// [`Pager::Default`] objects destroyed whose pager has not been told yet: (object, the
+    /// kernel's number for the pager). Their ids are not reused until taken.
+    ended: Vec<(ObjectId, u32)>,
+    /// Faults mark anonymous pages referenced ([`Objects::mark_referenced`]).
+    track_anonymous: bool,
+    /// [`Pager::Default`] objects merged into their shadows, which took over their pagers:
+    /// (the object gone, the one that has its pager now), for the kernel's books.
+    adopted: Vec<(ObjectId, ObjectId)>,
 }
 
 impl Objects {
@@ -120,12 +151,20 @@ impl Objects {
     /// Whether `id` is anonymous and referenced once: its one holder may write it in place
     /// instead of shadowing it.
     pub fn is_private(&self, id: ObjectId) -> bool {
-        self.table.get(&id).is_some_and(|o| o.refs == 1 && o.pager == Pager::Anonymous)
+        self.table.get(&id).is_some_and(|o| o.refs == 1 && o.is_anonymous())
+    }
+
+    /// Whether `id` is anonymous memory (zero-filled, perhaps with pages paged out).
+    pub fn is_anonymous(&self, id: ObjectId) -> bool {
+        self.table.get(&id).is_some_and(Object::is_anonymous)
     }
 
     /// A new object of `size` pages with one reference and no page resident.
     pub fn create(&mut self, size: u32, pager: Pager) -> ObjectId {
-        while self.table.contains_key(&ObjectId(self.next)) {
+        while self.table.contains_key(&ObjectId(self.next))
+            || self.ended.iter().any(|(id, _)| *id == ObjectId(self.next))
+            || self.adopted.iter().any(|(id, _)| *id == ObjectId(self.next))
+        {
             self.next = self.next.wrapping_add(1);
         }
         let id = ObjectId(self.next);
@@ -139,6 +178,8 @@ impl Objects {
             locks: BTreeMap::new(),
             dirty: BTreeSet::new(),
             referenced: BTreeSet::new(),
+            paged_out: BTreeSet::new(),
+            wired: false,
         };
         self.table.insert(id, object);
         id
@@ -171,6 +212,9 @@ impl Objects {
                 return;
             }
             if let Some(object) = self.table.remove(&id) {
+                if let Pager::Default(pager) = object.pager {
+                    self.ended.push((id, pager));
+                }
                 for frame in object.pages.into_values() {
                     frames.set_owner(frame, None);
                     frames.release(frame);
@@ -244,6 +288,61 @@ impl Objects {
         self.table.get(&id).is_some_and(|o| matches!(o.pager, Pager::External(_)))
     }
 
+    /// Hands anonymous object `id` to the default pager numbered `pager` (before its first
+    /// page-out); false if it is not anonymous or has a pager already.
+    pub fn give_to_default(&mut self, id: ObjectId, pager: u32) -> bool {
+        match self.table.get_mut(&id) {
+            Some(object) if object.pager == Pager::Anonymous => {
+                object.pager = Pager::Default(pager);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Takes resident page `index` out of [`Pager::Default`] object `id`, its pager now
+    /// holding it, and frees its frame; whether it was resident. The caller has removed every
+    /// mapping of it and sent it to the pager if it was not holding it already.
+    pub fn page_out<M: PhysMem>(
+        &mut self,
+        id: ObjectId,
+        index: PageIndex,
+        frames: &mut FrameTable<M>,
+    ) -> bool {
+        let Some(object) = self.table.get_mut(&id) else { return false };
+        if !matches!(object.pager, Pager::Default(_)) || !object.pages.contains_key(&index) {
+            return false;
+        }
+        object.paged_out.insert(index);
+        self.remove_page(id, index, frames)
+    }
+
+    /// The [`Pager::Default`] objects destroyed since the last call, with their pagers' numbers
+    /// (the kernel tells each pager, which frees what it holds of them).
+    pub fn take_ended(&mut self) -> Vec<(ObjectId, u32)> {
+        core::mem::take(&mut self.ended)
+    }
+
+    /// The default pager's objects merged into their shadows since the last call: (the object
+    /// gone, the shadow that took over its pager and pages).
+    pub fn take_adopted(&mut self) -> Vec<(ObjectId, ObjectId)> {
+        core::mem::take(&mut self.adopted)
+    }
+
+    /// Whether [`Objects::take_ended`] has objects to give.
+    pub fn has_ended(&self) -> bool {
+        !self.ended.is_empty()
+    }
+
+    /// Wires `id` and every object down its chain: their pages are never paged out.
+    pub fn wire(&mut self, id: ObjectId) {
+        let mut next = Some(id);
+        while let Some(object) = next.and_then(|id| self.table.get_mut(&id)) {
+            object.wired = true;
+            next = object.backing.map(|(backing, _)| backing);
+        }
+    }
+
     /// Marks resident page `index` of `id` written.
     pub fn mark_dirty(&mut self, id: ObjectId, index: PageIndex) {
         if let Some(object) = self.table.get_mut(&id) {
@@ -253,11 +352,56 @@ impl Objects {
         }
     }
 
+    /// The rights to map resident page `index` of `id` with for `access`, out of `prot`, and
+    /// marks it referenced (and written, for a write). A page of an external object, or one
+    /// the default pager holds a copy of, is mapped without write until written, so the
+    /// kernel knows it is dirty.
+    pub fn track_write(&mut self, id: ObjectId, index: PageIndex, access: Access, prot: Prot) -> Prot {
+        self.mark_referenced(id, index);
+        let Some(object) = self.table.get_mut(&id) else { return prot };
+        let tracked = match object.pager {
+            Pager::External(_) => true,
+            Pager::Default(_) => object.paged_out.contains(&index),
+            Pager::Anonymous => false,
+        };
+        if !tracked {
+            return prot;
+        }
+        if access == Access::Write {
+            object.dirty.insert(index);
+            prot
+        } else if object.dirty.contains(&index) {
+            prot
+        } else {
+            prot.without(Prot::WRITE)
+        }
+    }
+
     /// Marks resident page `index` of `id` referenced (mapped by a fault).
+    /// Anonymous pages are marked only while [`Objects::track_anonymous`] is on (while the
+    /// node pages them out: without a default pager no clock passes them).
     pub fn mark_referenced(&mut self, id: ObjectId, index: PageIndex) {
+        let track_anonymous = self.track_anonymous;
         if let Some(object) = self.table.get_mut(&id) {
-            if object.pages.contains_key(&index) {
+            if object.pages.contains_key(&index) && (track_anonymous || !object.is_anonymous()) {
                 object.referenced.insert(index);
+            }
+        }
+    }
+
+    /// Whether faults mark anonymous pages referenced and track writes to pages the default
+    /// pager holds ([`Objects::track_anonymous`]).
+    pub fn tracks_anonymous(&self) -> bool {
+        self.track_anonymous
+    }
+
+    /// Whether faults mark anonymous pages referenced (for the clock over anonymous memory).
+    /// Turned off, the marks are dropped.
+    pub fn track_anonymous(&mut self, on: bool) {
+        self.track_anonymous = on;
+        if !on {
+            for object in self.table.values_mut().filter(|o| o.is_anonymous()) {
+                object.referenced.clear();
             }
         }
     }
@@ -280,8 +424,12 @@ impl Objects {
             if let Some(&frame) = object.pages.get(&index) {
                 return Lookup::Resident { frame, depth };
             }
-            if let Pager::External(_) = object.pager {
-                return Lookup::Pager { object: id, index };
+            match object.pager {
+                Pager::External(_) => return Lookup::Pager { object: id, index },
+                Pager::Default(_) if object.paged_out.contains(&index) => {
+                    return Lookup::Pager { object: id, index }
+                }
+                _ => {}
             }
             let Some((backing, offset)) = object.backing else { break };
             (id, index, depth) = (backing, index.plus(offset.0), depth + 1);
@@ -314,7 +462,13 @@ impl Objects {
             let size = object.size;
             let Some((backing_id, offset)) = object.backing else { return };
             let Some(backing) = self.table.get(&backing_id) else { return };
-            if backing.pager != Pager::Anonymous {
+            // A backing object with the default pager can merge into an anonymous shadow that
+            // sees it page for page: the shadow takes over its pager (Mach moves the pager up
+            // in `vm_object_collapse` too); an external pager's object never merges.
+            let adoptable = matches!(backing.pager, Pager::Default(_))
+                && object.pager == Pager::Anonymous
+                && offset.0 == 0;
+            if !(backing.pager == Pager::Anonymous || adoptable) {
                 current = backing_id;
                 continue;
             }
@@ -323,10 +477,13 @@ impl Objects {
                 self.merge(current, backing_id, offset, frames);
                 continue;
             }
+            let range = PageIndex(window.start)..PageIndex(window.end);
             let hidden = backing
                 .pages
-                .range(PageIndex(window.start)..PageIndex(window.end))
-                .all(|(index, _)| object.pages.contains_key(&PageIndex(index.0 - offset.0)));
+                .range(range.clone())
+                .map(|(index, _)| index)
+                .chain(backing.paged_out.range(range))
+                .all(|index| object.holds(PageIndex(index.0 - offset.0)));
             if hidden {
                 let below = backing.backing.map(|(id, off)| (id, off.plus(offset.0)));
                 if let Some((id, _)) = below {
@@ -354,11 +511,31 @@ impl Objects {
         let Some(mut old) = self.table.remove(&backing) else { return };
         let Some(object) = self.table.get_mut(&shadow) else { return };
         let mut freed = Vec::new();
+        object.wired |= old.wired;
+        // The shadow (anonymous, seeing the backing at the same indices) takes over the
+        // backing's default pager, if it has one, and the pages it holds — but for those the
+        // shadow has itself: its own pages there are newer, and go to the pager whole.
+        let adopted = match old.pager {
+            Pager::Default(pager) => {
+                let own = |i: &&PageIndex| object.pages.contains_key(i);
+                let held: Vec<PageIndex> =
+                    old.paged_out.iter().filter(|i| i.0 < object.size && !own(i)).copied().collect();
+                let dirty: Vec<PageIndex> = old.dirty.iter().filter(|i| !own(i)).copied().collect();
+                object.pager = Pager::Default(pager);
+                Some((held, dirty))
+            }
+            _ => None,
+        };
         // The common case after a fork whose child has gone: a shadow with few pages over a
         // backing with many, seen whole at the same indices. Its map is taken over wholesale
         // and the shadow's few pages put in it, instead of moving the many a page at a time.
         let within = old.pages.last_key_value().is_none_or(|(last, _)| last.0 < object.size);
-        if offset.0 == 0 && within && object.pages.len() < old.pages.len() {
+        if offset.0 == 0
+            && within
+            && object.pages.len() < old.pages.len()
+            && old.pager == Pager::Anonymous
+            && object.paged_out.is_empty()
+        {
             core::mem::swap(&mut object.pages, &mut old.pages);
             for (&index, &frame) in &object.pages {
                 frames.set_owner(frame, Some((shadow, index)));
@@ -373,7 +550,7 @@ impl Objects {
         for (index, frame) in old.pages {
             let seen = index.0.checked_sub(offset.0).filter(|i| *i < object.size).map(PageIndex);
             match seen {
-                Some(i) if !object.pages.contains_key(&i) => {
+                Some(i) if !object.holds(i) => {
                     object.pages.insert(i, frame);
                     frames.set_owner(frame, Some((shadow, i)));
                 }
@@ -381,6 +558,11 @@ impl Objects {
             }
         }
         object.backing = old.backing.map(|(id, off)| (id, off.plus(offset.0)));
+        if let Some((held, dirty)) = adopted {
+            object.paged_out.extend(held);
+            object.dirty.extend(dirty);
+            self.adopted.push((backing, shadow));
+        }
         for frame in freed {
             frames.set_owner(frame, None);
             frames.release(frame);

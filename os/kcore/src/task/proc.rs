@@ -388,14 +388,60 @@ pub fn prefault(va: u32, len: usize, access: crate::vm::Access) -> Result<(), Er
     paged(|space| space.prefault(va, len, access))
 }
 
+/// Brings back every page of the current process that the default pager holds, before its
+/// image is read (a remote `fork`: an image reads pages where they are). A few rounds, since
+/// bringing pages in may page others of the process out; `EAGAIN` if some are still out (the
+/// process is larger than the node's memory), `EFAULT` if the pager fails, `EINTR` for a
+/// signal.
+pub fn page_in_all() -> Result<(), Errno> {
+    for _ in 0..3 {
+        let pages = table().current().space().paged_out_pages();
+        if pages.is_empty() {
+            return Ok(());
+        }
+        for (object, index) in pages {
+            if !crate::ipcall::page_in(object, index, crate::vm::Access::Read) {
+                return Err(Errno::Fault);
+            }
+            if crate::task::signal::interrupted() {
+                return Err(Errno::Intr);
+            }
+        }
+    }
+    if table().current().space().paged_out_pages().is_empty() {
+        Ok(())
+    } else {
+        Err(Errno::Again)
+    }
+}
+
+/// [`prefault`] through pending signals: for the copies delivering a signal makes (its
+/// frame on the user stack, and back at `sigreturn`), which a signal cannot put off. Errors
+/// are the copy's to report.
+pub fn prefault_through_signals(va: u32, len: usize, access: crate::vm::Access) {
+    for _ in 0..len.div_ceil(crate::frame::FRAME_SIZE as usize) + 1 {
+        let result = table().current().space().prefault(va, len, access);
+        match result {
+            Err(Paged::Wait(object, index, access))
+                if crate::ipcall::page_in_as(object, index, access, false) => {}
+            _ => return,
+        }
+    }
+}
+
 /// Runs `copy` on the current process's space until it is done or fails for good: a page its
 /// pager has to provide is asked for and waited for (`EFAULT` if the pager is dead or too
-/// slow, `EINTR` if a signal comes first).
+/// slow, `EINTR` if a signal comes first), and a frame short is reclaimed or waited for.
 fn paged(mut copy: impl FnMut(&mut crate::vm::AddressSpace) -> Result<(), Paged>) -> Result<(), Errno> {
     loop {
         let result = copy(table().current().space());
         match result {
             Ok(()) => return Ok(()),
+            // No frame: as for a page fault, pages are reclaimed or the default pager makes
+            // room, and the copy goes again.
+            Err(Paged::Errno(Errno::NoMem))
+                if crate::ipcall::reclaim(crate::ipcall::RECLAIM_BATCH) > 0
+                    || crate::ipcall::memory_wait() => {}
             Err(Paged::Errno(e)) => return Err(e),
             Err(Paged::Wait(object, index, access)) => {
                 if !crate::ipcall::page_in(object, index, access) {

@@ -16,6 +16,7 @@ use crate::task::chan;
 use crate::task::kernel;
 use crate::task::proc::{self, Proc, State};
 use crate::task::sched;
+use crate::vm::Access;
 
 /// Sends `signal` to `proc`: pending (unless it ignores it), and if it should break a sleep,
 /// `proc` is woken (its sleep loop decides whether to return `EINTR`). Returns whether it was
@@ -67,6 +68,7 @@ pub fn sigaction(signal: u32, handler: u32, restorer: u32) -> Result<u32, Errno>
 /// `sigreturn`: the current process's handler is done; `frame` resumes what it interrupted.
 /// A missing or damaged frame on the stack ends the process with `SIGSEGV`.
 pub fn sigreturn(frame: &mut TrapFrame) -> u32 {
+    proc::prefault_through_signals(frame.regs[2], ox_abi::SigFrame::SIZE, Access::Read);
     let restored = {
         let mut table = proc::table();
         let me = table.current();
@@ -95,6 +97,19 @@ pub fn pause() -> Result<u32, Errno> {
 /// Acts on the current process's pending signals before it returns to user mode with
 /// `frame`: enters handlers, or ends the process for a signal whose action terminates.
 pub fn deliver(frame: &mut TrapFrame) {
+    let handled = {
+        let mut table = proc::table();
+        let me = table.current();
+        me.signals.interrupting() && !me.role.user_context_elsewhere()
+    };
+    if !handled {
+        return;
+    }
+    // The signal frame's page may be with a pager (paged out): brought in first.
+    let below = frame.regs[2].wrapping_sub(ox_abi::SigFrame::RESERVED) & !15;
+    if below < frame.regs[2] {
+        proc::prefault_through_signals(below, (frame.regs[2] - below) as usize, Access::Write);
+    }
     let delivery = {
         let mut table = proc::table();
         let me = table.current();

@@ -48,9 +48,11 @@ extern "C" fn user_trap(frame: &mut TrapFrame) {
                     pager_fault(badaddr, frame.epc);
                 }
             }
-            // No frame: pages of external objects are reclaimed (the access runs again), or
-            // there is nothing to reclaim (a signal).
-            Some(Fault::NoMemory) if crate::ipcall::reclaim(crate::ipcall::RECLAIM_BATCH) > 0 => {}
+            // No frame: pages are reclaimed, or the default pager is to make room first (the
+            // access runs again), or there is nothing to reclaim (a signal).
+            Some(Fault::NoMemory)
+                if crate::ipcall::reclaim(crate::ipcall::RECLAIM_BATCH) > 0
+                    || crate::ipcall::memory_wait() => {}
             _ => fault(cause, badaddr, frame.epc),
         }
     }
