@@ -253,7 +253,6 @@ impl Tlb {
     }
 
     /// Caches a translation of `va` for `asid`.
-    #[inline]
     pub fn insert(&mut self, va: u32, asid: u16, t: &Translation, bus: &Bus) {
         let e = &mut self.entries[slot(va)];
         *e = TlbEntry {

@@ -307,13 +307,6 @@ impl Cpu {
     /// Translates `va` for `access` in the current mode, walking on a TLB miss.
     #[inline]
     pub fn translate(&mut self, bus: &mut Bus, va: u32, access: Access) -> Result<u32, Trap> {
-        self.translate_inline(bus, va, access)
-    }
-
-    /// [`Cpu::translate`], always inlined: into translated code's load and store helpers, so
-    /// that a TLB miss there is one call.
-    #[inline(always)]
-    fn translate_inline(&mut self, bus: &mut Bus, va: u32, access: Access) -> Result<u32, Trap> {
         if !self.paging {
             return Ok(va);
         }
@@ -391,7 +384,7 @@ impl Cpu {
         remaining: u64,
     ) -> Result<u32, Trap> {
         self.clock_at(remaining);
-        let pa = self.translate_inline(bus, va, Access::Load)?;
+        let pa = self.translate(bus, va, Access::Load)?;
         let now = self.now();
         bus.read(pa, size, now).map_err(|BusFault| Trap::new(Exception::LoadAccess, va))
     }
@@ -441,7 +434,7 @@ impl Cpu {
         remaining: u64,
     ) -> Result<StoreEffect, Trap> {
         self.clock_at(remaining);
-        let pa = self.translate_inline(bus, va, Access::Store)?;
+        let pa = self.translate(bus, va, Access::Store)?;
         self.store_phys(bus, va, pa, size, value)
     }
 
