@@ -179,6 +179,12 @@ impl Cpu {
     /// cycles left after the current instruction (which has not retired yet).
     #[inline(never)]
     pub(crate) fn sync_clock(&mut self, remaining: u64) {
+        self.clock_at(remaining);
+    }
+
+    /// [`Cpu::sync_clock`], inlined.
+    #[inline(always)]
+    fn clock_at(&mut self, remaining: u64) {
         let done = self.slice.budget - remaining - 1;
         self.cycles = self.slice.cycles0 + done;
         self.instret = self.slice.instret0 + done - self.slice.traps;
@@ -362,7 +368,22 @@ impl Cpu {
 
     #[inline(never)]
     fn load_slow(&mut self, bus: &mut Bus, va: u32, size: u32, remaining: u64) -> Result<u32, Trap> {
-        self.sync_clock(remaining);
+        self.load_miss(bus, va, size, remaining)
+    }
+
+    /// What [`Cpu::load`] does once its fast path has failed (`va` aligned; with paging, no
+    /// TLB entry allowing the fast path; without, not plain RAM): for translated code, whose
+    /// inline fast path has already made those tests, and which calls this with the whole
+    /// miss path inlined into one helper.
+    #[inline(always)]
+    pub(crate) fn load_miss(
+        &mut self,
+        bus: &mut Bus,
+        va: u32,
+        size: u32,
+        remaining: u64,
+    ) -> Result<u32, Trap> {
+        self.clock_at(remaining);
         let pa = self.translate(bus, va, Access::Load)?;
         let now = self.now();
         bus.read(pa, size, now).map_err(|BusFault| Trap::new(Exception::LoadAccess, va))
@@ -399,11 +420,25 @@ impl Cpu {
         value: u32,
         remaining: u64,
     ) -> Result<StoreEffect, Trap> {
-        self.sync_clock(remaining);
+        self.store_miss(bus, va, size, value, remaining)
+    }
+
+    /// What [`Cpu::store`] does once its fast path has failed: see [`Cpu::load_miss`].
+    #[inline(always)]
+    pub(crate) fn store_miss(
+        &mut self,
+        bus: &mut Bus,
+        va: u32,
+        size: u32,
+        value: u32,
+        remaining: u64,
+    ) -> Result<StoreEffect, Trap> {
+        self.clock_at(remaining);
         let pa = self.translate(bus, va, Access::Store)?;
         self.store_phys(bus, va, pa, size, value)
     }
 
+    #[inline(always)]
     fn store_phys(
         &mut self,
         bus: &mut Bus,

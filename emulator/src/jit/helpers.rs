@@ -8,6 +8,8 @@
 
 use std::cell::Cell;
 
+use ox32::trap::Exception;
+
 use crate::bus::Bus;
 use crate::cpu::{Cpu, StoreEffect, Trap};
 use crate::mmu::TlbEntry;
@@ -170,14 +172,21 @@ fn record(ctx: &mut Ctx, trap: Trap) {
 }
 
 /// The slow path of a load of `size` bytes at `va`, with `remaining` cycles left after it:
-/// the value (zero-extended), with bit 32 set if it trapped instead.
+/// the value (zero-extended), with bit 32 set if it trapped instead. Called only when the
+/// block's inline fast path failed (misaligned, no fast TLB entry, not plain RAM), so it goes
+/// straight to what `Cpu::load` does then, inlined: one call on a TLB miss, not four.
 pub(crate) extern "sysv64" fn load(ctx: *mut Ctx, va: u32, size: u32, remaining: u64) -> u64 {
     // Safety: the dispatcher passes a context whose pointers are live for the block's run and
     // not otherwise borrowed while the block runs; translated code is suspended during the call.
     let ctx = unsafe { &mut *ctx };
     // Safety: as above; `cpu` and `bus` point to the machine the dispatcher was given.
     let (cpu, bus) = unsafe { (&mut *ctx.cpu, &mut *ctx.bus) };
-    match cpu.load(bus, va, size, remaining) {
+    let value = if va & (size - 1) != 0 {
+        Err(Trap::new(Exception::LoadMisaligned, va))
+    } else {
+        cpu.load_miss(bus, va, size, remaining)
+    };
+    match value {
         Ok(value) => value as u64,
         Err(trap) => {
             record(ctx, trap);
@@ -187,13 +196,19 @@ pub(crate) extern "sysv64" fn load(ctx: *mut Ctx, va: u32, size: u32, remaining:
 }
 
 /// The slow path of a store of `size` bytes of `value` at `va`, with `remaining` cycles left
-/// after it: one of the `EXIT_*` codes (`EXIT_NEXT` when the block may go on).
+/// after it: one of the `EXIT_*` codes (`EXIT_NEXT` when the block may go on). Like `load`,
+/// called only when the inline fast path failed.
 pub(crate) extern "sysv64" fn store(ctx: *mut Ctx, va: u32, size: u32, value: u32, remaining: u64) -> u32 {
     // Safety: as in `load`.
     let ctx = unsafe { &mut *ctx };
     // Safety: as in `load`.
     let (cpu, bus) = unsafe { (&mut *ctx.cpu, &mut *ctx.bus) };
-    match cpu.store(bus, va, size, value, remaining) {
+    let effect = if va & (size - 1) != 0 {
+        Err(Trap::new(Exception::StoreMisaligned, va))
+    } else {
+        cpu.store_miss(bus, va, size, value, remaining)
+    };
+    match effect {
         Ok(StoreEffect::Ram | StoreEffect::Buffer) => EXIT_NEXT,
         Ok(StoreEffect::Code(frame)) => {
             ctx.stale_frame = frame as u64;
