@@ -119,8 +119,10 @@ exit 0
 
 /// With the load balancer on, satellite 3 powers off and is booted again: the balancer tells
 /// its new incarnation to report its load, and four `spin`s started on satellite 2 spread
-/// over the four nodes, satellite 3 included (a satellite that never reported would hold
-/// every decision back).
+/// over at least three nodes, satellite 3 among them (a satellite that never reported would
+/// hold every decision back). Which other nodes they end on depends on when each move
+/// settles against when the spins end (one run ended two on the central, after the first
+/// there had finished).
 #[test]
 fn a_satellite_booted_again_takes_part_in_load_balancing() {
     let disk = pristine_disk("dead-balance", None);
@@ -143,12 +145,9 @@ exit 0
 "#;
     let session = run_script(os_topology("default.toml", &disk), &disk, script);
     let transcript = session.transcript();
-    for node in 0..4 {
-        assert!(
-            transcript.contains(&format!("on node {node}\n")),
-            "no spin ended on node {node}:\n{transcript}"
-        );
-    }
+    assert!(transcript.contains("on node 3\n"), "no spin ended on the rebooted satellite 3:\n{transcript}");
+    let nodes = (0..4).filter(|node| transcript.contains(&format!("on node {node}\n"))).count();
+    assert!(nodes >= 3, "the spins ended on {nodes} nodes only:\n{transcript}");
     insta::assert_snapshot!(from_init(transcript));
 }
 

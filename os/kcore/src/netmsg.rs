@@ -151,6 +151,13 @@ impl External {
     }
 }
 
+/// The order a clock's hand at `hand` visits `pages` (sorted) in: from the first page at or
+/// after it, round twice.
+fn two_turns(pages: &[(u32, u32)], hand: (u32, u32)) -> impl Iterator<Item = (u32, u32)> + '_ {
+    let start = pages.iter().position(|p| *p >= hand).unwrap_or(0);
+    (0..2 * pages.len()).map(move |step| pages[(start + step) % pages.len()])
+}
+
 /// An inline item of little-endian words.
 fn inline(words: &[u32]) -> Item<Captured> {
     Item::Inline(words.iter().flat_map(|w| w.to_le_bytes()).collect())
@@ -1424,16 +1431,11 @@ impl Net {
         for (&id, external) in self.pagers.iter().filter(|(_, e)| !e.anonymous) {
             pages.extend(vm::resident_pages(external.object).into_iter().map(|i| (id, i)));
         }
-        let Some(start) = pages.iter().position(|p| *p >= self.hand).or((!pages.is_empty()).then_some(0))
-        else {
-            return 0;
-        };
         let mut freed = 0;
-        for step in 0..2 * pages.len() {
+        for (id, index) in two_turns(&pages, self.hand) {
             if freed >= want {
                 break;
             }
-            let (id, index) = pages[(start + step) % pages.len()];
             self.hand = (id, index + 1);
             let Some(external) = self.pagers.get_mut(&id) else { continue };
             let object = external.object;
@@ -1471,13 +1473,8 @@ impl Net {
         }
         self.follow_adoptions();
         let pages = vm::pageable_pages();
-        let Some(start) =
-            pages.iter().position(|p| *p >= self.anonymous_hand).or((!pages.is_empty()).then_some(0))
-        else {
-            return 0;
-        };
         let mut freed = 0;
-        for step in 0..2 * pages.len() {
+        for (object, index) in two_turns(&pages, self.anonymous_hand) {
             if freed >= want {
                 break;
             }
@@ -1485,7 +1482,6 @@ impl Net {
                 self.page_out_held = true;
                 break;
             }
-            let (object, index) = pages[(start + step) % pages.len()];
             self.anonymous_hand = (object, index + 1);
             let object = ObjectId(object);
             if !vm::resident_in(object, index) {

@@ -211,11 +211,12 @@ impl Signals {
     }
 
     /// Bytes of [`Signals::encode`].
-    pub const ENCODED: usize = 8 + 8 * Signal::ALL.len();
+    pub const ENCODED: usize = 12 + 8 * Signal::ALL.len();
 
-    /// The dispositions and blocked set as bytes (in a process image; pending signals are not
-    /// part of it): `blocked`, `ignored` (two [`SigSet`] words), then for each signal of
-    /// [`Signal::ALL`] in order its handler's `pc` and `restorer` (0 and 0: no handler).
+    /// The dispositions, blocked and pending sets as bytes (in a process image): `blocked`,
+    /// `ignored` (two [`SigSet`] words), then for each signal of [`Signal::ALL`] in order its
+    /// handler's `pc` and `restorer` (0 and 0: no handler), then `pending` (a [`SigSet`]: empty
+    /// in a child's image, [`Signals::forked`]; a migrating process's, blocked ones included).
     pub fn encode(&self) -> [u8; Signals::ENCODED] {
         let mut out = [0; Signals::ENCODED];
         let mut ignored = SigSet::EMPTY;
@@ -228,14 +229,15 @@ impl Signals {
             }
         }
         (words[0], words[1]) = (self.blocked.bits(), ignored.bits());
+        words[Signals::ENCODED / 4 - 1] = self.pending.bits();
         for (chunk, word) in out.chunks_exact_mut(4).zip(words) {
             chunk.copy_from_slice(&word.to_le_bytes());
         }
         out
     }
 
-    /// The state `encode` made (nothing pending), checked like `sigaction`'s arguments:
-    /// `EINVAL` for a bad handler or for `SIGKILL` blocked, ignored or caught.
+    /// The state `encode` made, checked like `sigaction`'s arguments: `EINVAL` for a bad
+    /// handler or for `SIGKILL` blocked, ignored or caught.
     pub fn decode(bytes: &[u8; Signals::ENCODED]) -> Result<Signals, Errno> {
         let word = |i: usize| {
             u32::from_le_bytes([bytes[4 * i], bytes[4 * i + 1], bytes[4 * i + 2], bytes[4 * i + 3]])
@@ -245,7 +247,8 @@ impl Signals {
         if blocked.contains(Signal::Kill) {
             return Err(Errno::Inval);
         }
-        let mut signals = Signals { blocked, ..Signals::new() };
+        let pending = SigSet::from_bits(word(Signals::ENCODED / 4 - 1));
+        let mut signals = Signals { blocked, pending, ..Signals::new() };
         for (i, signal) in Signal::ALL.into_iter().enumerate() {
             let action = match (word(2 + 2 * i), word(3 + 2 * i)) {
                 _ if ignored.contains(signal) => Action::Ignore,

@@ -355,10 +355,13 @@ fn read(pid: Pid, offset: u32, len: u32) -> Reply {
         if !frozen {
             regs[ox_abi::REG_RESULT] = 0;
         }
-        let signals = proc.signals.forked();
+        // A child starts with nothing pending; a migrating process takes its pending signals
+        // along, those it blocks included.
+        let signals = if frozen { proc.signals.clone() } else { proc.signals.forked() };
         match Layout::new(proc.space(), &regs, Some(&signals)) {
             Ok(layout) if outgoing.try_reserve(1).is_ok() => outgoing.push((pid, layout)),
-            _ => return Reply::err(Errno::NoMem),
+            Ok(_) => return Reply::err(Errno::NoMem),
+            Err(e) => return Reply::err(e),
         }
     }
     let Some(at) = outgoing.iter().position(|(p, _)| *p == pid) else { return Reply::err(Errno::Srch) };

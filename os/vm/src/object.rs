@@ -478,12 +478,9 @@ impl Objects {
                 continue;
             }
             let range = PageIndex(window.start)..PageIndex(window.end);
-            let hidden = backing
-                .pages
-                .range(range.clone())
-                .map(|(index, _)| index)
-                .chain(backing.paged_out.range(range))
-                .all(|index| object.holds(PageIndex(index.0 - offset.0)));
+            let seen = |index: &PageIndex| object.holds(PageIndex(index.0 - offset.0));
+            let hidden = backing.pages.range(range.clone()).all(|(index, _)| seen(index))
+                && (backing.paged_out.is_empty() || backing.paged_out.range(range).all(seen));
             if hidden {
                 let below = backing.backing.map(|(id, off)| (id, off.plus(offset.0)));
                 if let Some((id, _)) = below {

@@ -15,6 +15,9 @@
 //! 7. Load balancing: six CPU-bound processes started on satellite 1 with the balancer on
 //!    spread over at least three nodes, and each computes what it computes unmoved; one
 //!    pinned with `balance PID off` stays.
+//! 8. A signal blocked on a satellite moves with the process: in its `SIGUSR1` handler on
+//!    satellite 1 (where `SIGUSR1` is blocked) it sends itself `SIGUSR1` again and moves to
+//!    satellite 2, where the handler's return delivers the pending one.
 
 #![no_std]
 #![no_main]
@@ -26,8 +29,11 @@ mod crunch;
 use alloc::format;
 use alloc::string::String;
 
-use ox_ulib::abi::{Errno, Placement, WaitStatus, PORT_RIGHT_RECEIVE};
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use ox_ulib::abi::{Errno, Placement, Signal, WaitStatus, PORT_RIGHT_RECEIVE};
 use ox_ulib::port;
+use ox_ulib::signal::{self, Handler};
 
 use crunch::crunch;
 use ox_ulib::suite::{self, ensure, node_of, ok, reap, refused, spawn, spawn_on, Outcome};
@@ -40,7 +46,7 @@ fn main(_: &[&str]) -> i32 {
         ox_ulib::println!("migtest: place local: {}", e.name());
         return 1;
     }
-    let cases: [(&str, fn() -> Outcome); 7] = [
+    let cases: [(&str, fn() -> Outcome); 8] = [
         ("a computation moved central, 1, 2, home, 3 mid-run computes what it computes unmoved", computation),
         ("a process forked onto satellite 1 moves to satellite 2, then home", from_a_satellite),
         ("a process moves itself and keeps its pid, parent and pipe", moves_itself),
@@ -48,6 +54,10 @@ fn main(_: &[&str]) -> i32 {
         ("asleep in wait: it reaps its child and moves as the call returns", asleep_in_wait),
         ("refused: no such node, init, no such process, a port holder, too big; it runs on", refusals),
         ("balancing spreads six processes from satellite 1 over three nodes; a pinned one stays", balancing),
+        (
+            "a signal blocked on a satellite moves with the process and is delivered there",
+            blocked_signal_moves,
+        ),
     ];
     suite::run("migtest", cases)
 }
@@ -96,6 +106,41 @@ fn computation() -> Outcome {
     let got = result_of(read_end)?;
     ensure(reap(pid)? == 0, || format!("{pid} did not exit 0"))?;
     ensure(got == expected, || format!("moved: {got:#010x}, unmoved: {expected:#010x}"))
+}
+
+/// The `SIGUSR1`s the handler of [`blocked_signal_moves`] took.
+static TAKEN: AtomicU32 = AtomicU32::new(0);
+
+/// The first time: sends the process `SIGUSR1` again (blocked while this handler runs, so
+/// pending) and moves it to satellite 2.
+fn take_and_move(_: Signal) {
+    if TAKEN.fetch_add(1, Ordering::SeqCst) == 0 {
+        let _ = sys::kill(sys::getpid(), Signal::Usr1);
+        let _ = sys::migrate(0, 2);
+    }
+}
+
+fn blocked_signal_moves() -> Outcome {
+    let pid = spawn_on(1, || {
+        if signal::set(Signal::Usr1, Handler::Catch(take_and_move)).is_err() {
+            return 10;
+        }
+        if sys::kill(sys::getpid(), Signal::Usr1).is_err() {
+            return 11;
+        }
+        match (TAKEN.load(Ordering::SeqCst), node_of(sys::getpid())) {
+            (2, Ok(2)) => 0,
+            (1, Ok(2)) => 12,
+            (_, Ok(2)) => 13,
+            _ => 14,
+        }
+    })?;
+    let status = reap(pid)?;
+    ensure(status == 0, || match status {
+        12 => String::from("it moved to satellite 2, but the blocked SIGUSR1 was lost on the way"),
+        14 => String::from("it did not move to satellite 2"),
+        _ => format!("the child exited with {status}"),
+    })
 }
 
 fn from_a_satellite() -> Outcome {
