@@ -4,9 +4,11 @@
 //! node's RAM — 16 MiB on the central, 8 MiB on the satellite, whose pages go over its link to
 //! swap files on the central's disk — every word checked; then a forked child writes pages that
 //! are paged out, and a child with pages paged out forks onto another node.
-//! Each run must pass every case; the satellite's verdicts must be the central's; the session
-//! on two host threads must be the same byte for byte. The snapshot keeps the verdicts and the
-//! throughput lines (virtual time, so the same on every run).
+//! Each run must pass every case, and the satellite's verdicts must be the central's. The
+//! snapshot keeps the verdicts and the throughput lines (virtual time, so the same on every
+//! run). The session is not run again on two host threads: in CI's debug build one session
+//! takes about four minutes; the pager suites of `tests/tests/suites.rs` check paging across
+//! nodes on two threads.
 
 use orrery_emulator::system::SystemState;
 use orrery_tests::run_topology;
@@ -32,8 +34,6 @@ fn twice_a_nodes_memory_swaps_on_the_central_and_on_a_satellite() {
     assert_eq!(verdicts.len(), 10, "{text}");
     assert_eq!(verdicts[..5], verdicts[5..], "the central and the satellite disagree:\n{text}");
     assert_eq!(*verdicts[4], "swaptest: 4 passed, 0 failed", "{text}");
-    let (two, _) = run_topology("small.toml", None, session.as_bytes(), 2, LIMIT_NS);
-    assert!(two == text, "two host threads change the run:\n{two}");
     insta::assert_snapshot!(lines.join("\n"));
 }
 
