@@ -600,10 +600,75 @@ impl AddressSpace {
         })
     }
 
+    /// Whether the page table maps every page of `va..va + len` for `access` — resident,
+    /// and allowed as the process's own loads and stores are — and if so hands each page's
+    /// part of the range to `each`, with how many bytes of the range come before it. This is
+    /// how a system call's small copies usually go: a table walk a page, no look-up in the
+    /// map and no call into the VM, which a page the table does not map still needs.
+    fn through_table(
+        &self,
+        va: u32,
+        len: usize,
+        access: Access,
+        mut each: impl FnMut(&mut [u8], usize),
+    ) -> bool {
+        let Some(map) = &self.map else { return false };
+        let table = &map.pmap().0;
+        let needed = PteFlags::U
+            | match access {
+                Access::Read => PteFlags::R,
+                Access::Write => PteFlags::W,
+                Access::Execute => PteFlags::X,
+            };
+        let Some(end) = va.checked_add(len as u32).filter(|e| *e <= USER_TOP) else { return false };
+        let mut page = page_down(va);
+        while page < end {
+            if !table.lookup(page).is_some_and(|(_, flags)| flags.contains(needed)) {
+                return false;
+            }
+            page += FRAME_SIZE;
+        }
+        let mut done = 0;
+        while done < len {
+            let addr = va + done as u32;
+            let offset = (addr % FRAME_SIZE) as usize;
+            let part = (FRAME_SIZE as usize - offset).min(len - done);
+            let Some((frame, _)) = table.lookup(addr) else { return false };
+            // Safety: the table maps the frame into this space, so it is a page one of the
+            // VM's objects holds, alive while mapped; RAM is identity-mapped for the kernel,
+            // which is never interrupted, so nothing else touches the page during the copy.
+            let page = unsafe { frame.bytes_mut() };
+            each(&mut page[offset..offset + part], done);
+            done += part;
+        }
+        true
+    }
+
+    /// Runs `f` on the bytes of `va..va + len` where they are, if the range lies in one page
+    /// the page table maps for `access` (as [`AddressSpace::through_table`] asks): how a
+    /// short message is read and written in place, with no copy. `None` otherwise.
+    pub fn in_place<R>(
+        &self,
+        va: u32,
+        len: usize,
+        access: Access,
+        f: impl FnOnce(&mut [u8]) -> R,
+    ) -> Option<R> {
+        let offset = (va % FRAME_SIZE) as usize;
+        if len == 0 || offset + len > FRAME_SIZE as usize {
+            return None;
+        }
+        let mut f = Some(f);
+        let mut result = None;
+        self.through_table(va, len, access, |bytes, _| result = f.take().map(|f| f(bytes)))
+            .then_some(())
+            .and(result)
+    }
+
     /// Checks that the process may make `access` on all of `va..va + len`.
     pub fn check(&mut self, va: u32, len: usize, access: Access) -> Result<(), Errno> {
         let end = va.checked_add(len as u32).filter(|e| *e <= USER_TOP).ok_or(Errno::Fault)?;
-        if len == 0 {
+        if len == 0 || self.through_table(va, len, access, |_, _| {}) {
             return Ok(());
         }
         let map = self.map.as_ref().ok_or(Errno::Fault)?;
@@ -635,6 +700,11 @@ impl AddressSpace {
 
     /// [`AddressSpace::copy_in`], telling a page its pager has to provide (or unlock) apart.
     pub fn copy_in_paged(&mut self, va: u32, buf: &mut [u8]) -> Result<(), Paged> {
+        if self.through_table(va, buf.len(), Access::Read, |page, done| {
+            buf[done..done + page.len()].copy_from_slice(page);
+        }) {
+            return Ok(());
+        }
         self.check(va, buf.len(), Access::Read).map_err(Paged::Errno)?;
         let map = self.map();
         with_vm(|vm| map.read(vm, VAddr(va), buf)).map_err(|e| Paged::of(e, Access::Read))
@@ -642,6 +712,11 @@ impl AddressSpace {
 
     /// [`AddressSpace::copy_out`], telling a page its pager has to provide (or unlock) apart.
     pub fn copy_out_paged(&mut self, va: u32, data: &[u8]) -> Result<(), Paged> {
+        if self.through_table(va, data.len(), Access::Write, |page, done| {
+            page.copy_from_slice(&data[done..done + page.len()]);
+        }) {
+            return Ok(());
+        }
         self.check(va, data.len(), Access::Write).map_err(Paged::Errno)?;
         let map = self.map();
         with_vm(|vm| map.write(vm, VAddr(va), data)).map_err(|e| Paged::of(e, Access::Write))
