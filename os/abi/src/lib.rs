@@ -460,11 +460,16 @@ pub enum Syscall {
     /// port `port` names (a receive or send right) taking [`MO_CREATE`]; its memory is wired
     /// (never paged out). `EBUSY` if the node has a living default pager.
     VmSetDefaultPager = 85,
+    /// `msg_rpc(msg, size, name, buf, buf_size, timeout) -> bytes`: `msg_send` of the message
+    /// at `msg`, then `msg_receive` on `name` into `buf`, in one call (Mach's `mach_msg` with
+    /// send and receive): a client's request and the wait for its answer, or a server's
+    /// answer and the wait for its next request. A failed send receives nothing.
+    MsgRpc = 86,
 }
 
 impl Syscall {
     /// Every system call, in number order.
-    pub const ALL: [Syscall; 63] = [
+    pub const ALL: [Syscall; 64] = [
         Syscall::Write,
         Syscall::Read,
         Syscall::Exit,
@@ -528,6 +533,7 @@ impl Syscall {
         Syscall::TaskSelf,
         Syscall::VmMap,
         Syscall::VmSetDefaultPager,
+        Syscall::MsgRpc,
     ];
 
     /// The call with number `number`, if there is one (one table look-up: this runs on every
@@ -602,6 +608,7 @@ impl Syscall {
             Syscall::TaskSelf => "task_self",
             Syscall::VmMap => "vm_map",
             Syscall::VmSetDefaultPager => "vm_set_default_pager",
+            Syscall::MsgRpc => "msg_rpc",
         }
     }
 }

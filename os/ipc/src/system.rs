@@ -790,27 +790,26 @@ impl<M> Ipc<M> {
     }
 
     /// Whether every right a message names can be taken, all together (so that a refused send
-    /// changes nothing).
+    /// changes nothing). Allocates nothing: a message names a few rights, and each is checked
+    /// against the uses before it.
     fn check_out(&self, task: TaskId, uses: &[(Name, Disposition)]) -> Result<(), IpcError> {
-        let mut moved_send: BTreeMap<Name, u32> = BTreeMap::new();
-        let mut taken: BTreeSet<Name> = BTreeSet::new();
-        for &(name, disposition) in uses {
+        let moves = |d: Disposition| matches!(d, Disposition::MoveReceive | Disposition::MoveSendOnce);
+        for (i, &(name, disposition)) in uses.iter().enumerate() {
             let entry = self.entry(task, name)?;
             if entry.object == Object::Dead {
                 return Err(IpcError::DeadName);
             }
+            let earlier = &uses[..i];
+            let taken = || earlier.iter().any(|&(n, d)| n == name && moves(d));
             let ok = match disposition {
-                Disposition::MoveReceive | Disposition::MoveSendOnce => {
-                    let has =
-                        if disposition == Disposition::MoveReceive { entry.receive } else { entry.send_once };
-                    has && taken.insert(name)
-                }
-                Disposition::MakeSend | Disposition::MakeSendOnce => entry.receive && !taken.contains(&name),
+                Disposition::MoveReceive => entry.receive && !taken(),
+                Disposition::MoveSendOnce => entry.send_once && !taken(),
+                Disposition::MakeSend | Disposition::MakeSendOnce => entry.receive && !taken(),
                 Disposition::CopySend => entry.send > 0,
                 Disposition::MoveSend => {
-                    let n = moved_send.entry(name).or_insert(0);
-                    *n += 1;
-                    *n <= entry.send
+                    let before =
+                        earlier.iter().filter(|&&(n, d)| n == name && d == Disposition::MoveSend).count();
+                    before < entry.send as usize
                 }
             };
             if !ok {
@@ -858,14 +857,21 @@ impl<M> Ipc<M> {
         if header.reply.is_some_and(|(_, d)| d == Disposition::MoveReceive) {
             return Err(IpcError::InvalidRight);
         }
-        let mut uses = Vec::with_capacity(2 + items.len());
-        uses.push(header.dest);
-        uses.extend(header.reply);
-        uses.extend(items.iter().filter_map(|i| match i {
-            Item::Port(name, disposition) => Some((*name, *disposition)),
-            _ => None,
-        }));
-        self.check_out(task, &uses)?;
+        // The rights the message names: the header's, on the stack, and those of its items
+        // (a vector only for a message that carries rights).
+        let head = [header.dest, header.reply.unwrap_or(header.dest)];
+        let head = &head[..1 + usize::from(header.reply.is_some())];
+        if items.iter().any(|i| matches!(i, Item::Port(..))) {
+            let mut uses = Vec::with_capacity(2 + items.len());
+            uses.extend_from_slice(head);
+            uses.extend(items.iter().filter_map(|i| match i {
+                Item::Port(name, disposition) => Some((*name, *disposition)),
+                _ => None,
+            }));
+            self.check_out(task, &uses)?;
+        } else {
+            self.check_out(task, head)?;
+        }
         let Object::Port(port) = self.entry(task, dest_name)?.object else {
             return Err(IpcError::InvalidRight);
         };
@@ -882,14 +888,17 @@ impl<M> Ipc<M> {
             Some((name, disposition)) => Some(self.copy_in(task, name, disposition)?),
             None => None,
         };
-        let mut queued = Vec::with_capacity(items.len());
-        for item in items {
-            queued.push(match item {
-                Item::Inline(bytes) => QItem::Inline(bytes),
-                Item::Port(name, disposition) => QItem::Port(self.copy_in(task, name, disposition)?),
-                Item::Memory(memory) => QItem::Memory(memory),
-            });
-        }
+        // (Collected in the items' own vector where the two kinds of item are the same size.)
+        let queued = items
+            .into_iter()
+            .map(|item| {
+                Ok(match item {
+                    Item::Inline(bytes) => QItem::Inline(bytes),
+                    Item::Port(name, disposition) => QItem::Port(self.copy_in(task, name, disposition)?),
+                    Item::Memory(memory) => QItem::Memory(memory),
+                })
+            })
+            .collect::<Result<Vec<_>, IpcError>>()?;
         self.enqueue(Queued { seq: 0, dest, reply, id: header.id, items: queued });
         Ok(self.take_wakeups())
     }
@@ -939,8 +948,42 @@ impl<M> Ipc<M> {
     /// (the oldest of them all), with its rights now `task`'s; `None` if there is none.
     pub fn receive(&mut self, task: TaskId, name: Name) -> Result<(Option<Received<M>>, Wakeups), IpcError> {
         let Some(port) = self.next_port(task, name)? else { return Ok((None, self.take_wakeups())) };
+        Ok(self.receive_from(task, name, port))
+    }
+
+    /// [`Ipc::receive`] of a message no larger than `max` bytes laid out as
+    /// [`Ipc::next_size`] counts them (`header`, `inline`, `other`), in one look-up: a larger
+    /// one stays queued, and its size is the `Err`.
+    #[allow(clippy::type_complexity)]
+    pub fn receive_within(
+        &mut self,
+        task: TaskId,
+        name: Name,
+        max: usize,
+        header: usize,
+        inline: impl Fn(usize) -> usize,
+        other: usize,
+    ) -> Result<(Result<Option<Received<M>>, usize>, Wakeups), IpcError> {
+        let Some(port) = self.next_port(task, name)? else { return Ok((Ok(None), self.take_wakeups())) };
+        let size = self.ports.get(&port).and_then(|p| p.queue.front()).map_or(header, |message| {
+            message.items.iter().fold(header, |size, item| {
+                size + match item {
+                    QItem::Inline(bytes) => inline(bytes.len()),
+                    QItem::Port(_) | QItem::Memory(_) => other,
+                }
+            })
+        });
+        if size > max {
+            return Ok((Err(size), self.take_wakeups()));
+        }
+        let (received, wakeups) = self.receive_from(task, name, port);
+        Ok((Ok(received), wakeups))
+    }
+
+    /// Takes the oldest message of `port`, which a receive on `name` reaches.
+    fn receive_from(&mut self, task: TaskId, name: Name, port: PortId) -> (Option<Received<M>>, Wakeups) {
         let Some(message) = self.ports.get_mut(&port).and_then(|p| p.queue.pop_front()) else {
-            return Ok((None, self.take_wakeups()));
+            return (None, self.take_wakeups());
         };
         self.wakeups.push(KEY_ROOM | u64::from(port.0));
         let member = self.ports.get(&port).and_then(|p| p.receiver).map_or(name, |(_, n)| n);
@@ -956,19 +999,20 @@ impl<M> Ipc<M> {
             Carried::Receive(_) => {}
         }
         let reply = message.reply.map(|right| self.copy_out(task, right));
-        let mut items = Vec::with_capacity(message.items.len());
-        for item in message.items {
-            items.push(match item {
+        let items = message
+            .items
+            .into_iter()
+            .map(|item| match item {
                 QItem::Inline(bytes) => ReceivedItem::Inline(bytes),
                 QItem::Port(right) => {
                     let (name, kind) = self.copy_out(task, right);
                     ReceivedItem::Port(name, kind)
                 }
                 QItem::Memory(memory) => ReceivedItem::Memory(memory),
-            });
-        }
+            })
+            .collect();
         let received = Received { port: member, reply, id: message.id, items };
-        Ok((Some(received), self.take_wakeups()))
+        (Some(received), self.take_wakeups())
     }
 
     /// Puts a right in transit into `task`'s space: send rights join the name that already
@@ -989,9 +1033,14 @@ impl<M> Ipc<M> {
             }
             return (name, RightKind::DeadName);
         }
-        let existing = self.spaces.get(&task).and_then(|s| {
-            s.iter().find(|(_, e)| e.object == Object::Port(port) && !e.send_once).map(|(n, _)| *n)
-        });
+        // A send-once right always gets a name of its own: no need to look for the port's.
+        let existing = (kind != RightKind::SendOnce)
+            .then(|| {
+                self.spaces.get(&task).and_then(|s| {
+                    s.iter().find(|(_, e)| e.object == Object::Port(port) && !e.send_once).map(|(n, _)| *n)
+                })
+            })
+            .flatten();
         let name = match (kind, existing) {
             (RightKind::Send | RightKind::Receive, Some(name)) => name,
             _ => {

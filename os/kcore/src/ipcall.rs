@@ -52,6 +52,13 @@ static PORTS: Global<Option<Ports>> = Global::new("ports", None);
 /// How the kernel sends a `Net` message to a node.
 static TRANSMIT: Global<Option<fn(u32, &ox_proto::Message)>> = Global::new("net transmit", None);
 
+/// The wait keys of ports and port sets some process sleeps on for ever (in [`wait`]), with
+/// the sleeper's slot in the process table. Every message and every receive makes a wake-up
+/// key, and most have no sleeper: a key not here wakes no one, and one here wakes its
+/// sleepers without a look through the table. An entry leaves at its wake-up (a sleeper that
+/// sleeps again puts it back).
+static WAITERS: Global<Vec<(u64, usize)>> = Global::new("port waiters", Vec::new());
+
 /// Receivers waiting for a message on a port (id: the port's key).
 static PORT_MESSAGE: Class = Class::new("port message");
 /// Receivers waiting for a message on a port set.
@@ -132,7 +139,7 @@ fn settle() {
             }
         }
         for key in woken {
-            sched::wakeup(chan_of(key));
+            wake_key(key);
         }
         if !more {
             break;
@@ -162,6 +169,24 @@ fn chan_of(key: u64) -> Chan {
     }
 }
 
+/// Wakes the processes sleeping on `key`'s channel.
+fn wake_key(key: u64) {
+    if !matches!(key >> 32, 1..=3) {
+        sched::wakeup(chan_of(key));
+        return;
+    }
+    let mut waiters = WAITERS.lock();
+    let mut i = 0;
+    while i < waiters.len() {
+        if waiters[i].0 == key {
+            let (_, slot) = waiters.swap_remove(i);
+            proc::table().wake_slot(slot, chan_of(key));
+        } else {
+            i += 1;
+        }
+    }
+}
+
 /// Wakes the sleepers of `wakeups`; what is the network message service's work is done now.
 fn wake(wakeups: Wakeups) {
     let (rest, busy) = with_ports(|p| {
@@ -169,7 +194,7 @@ fn wake(wakeups: Wakeups) {
         (rest, p.net.busy())
     });
     for key in rest {
-        sched::wakeup(chan_of(key));
+        wake_key(key);
     }
     if busy {
         settle();
@@ -253,6 +278,10 @@ pub fn serve(call: PortCall, a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
         }
         PortCall::Send => send(task, a[0], a[1], a[2]),
         PortCall::Receive => receive(task, name, a[1], a[2], a[3]),
+        PortCall::Rpc => {
+            send(task, a[0], a[1], a[5])?;
+            receive(task, Name(a[2]), a[3], a[4], a[5])
+        }
         PortCall::Bootstrap => {
             let (given, woken) = with_ports(|p| {
                 let mut woken = Vec::new();
@@ -303,8 +332,49 @@ fn wait(key: u64, timeout: u32, until: u32) -> Result<(), Errno> {
     if signal::interrupted() {
         return Err(Errno::Intr);
     }
-    sched::sleep(if timeout == FOREVER { chan_of(key) } else { chan::tick() });
+    if timeout == FOREVER {
+        let slot =
+            proc::table().current_slot().unwrap_or_else(|| panic!("a port wait with no current process"));
+        let mut waiters = WAITERS.lock();
+        if !waiters.contains(&(key, slot)) {
+            waiters.push((key, slot));
+        }
+        drop(waiters);
+        sched::sleep(chan_of(key));
+    } else {
+        sched::sleep(chan::tick());
+    }
     Ok(())
+}
+
+/// Scratch for a short message on the kernel stack, word-aligned as user buffers usually are,
+/// so the copies in and out go a word at a time.
+#[repr(C, align(8))]
+struct Scratch([u8; 64]);
+
+/// Runs `f` on `len` zeroed bytes of scratch: on the kernel stack for a short message (most
+/// are: an RPC's request and answer), from the heap for a long one.
+fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    if len <= size_of::<Scratch>() {
+        f(&mut Scratch([0; 64]).0[..len])
+    } else {
+        f(&mut vec![0; len])
+    }
+}
+
+/// Whether the items of the message `bytes` (well formed or not) include out-of-line memory.
+fn carries_memory(bytes: &[u8]) -> bool {
+    let count = word(bytes, 20).unwrap_or(0);
+    let mut at = MsgHeader::SIZE;
+    for _ in 0..count.min(MSG_ITEMS_MAX) {
+        match (word(bytes, at), word(bytes, at + 4)) {
+            (Ok(MSG_ITEM_INLINE), Ok(len)) => at += 8 + (len as usize).next_multiple_of(4),
+            (Ok(MSG_ITEM_PORT), _) => at += 12,
+            (Ok(MSG_ITEM_MEMORY), _) => return true,
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// `msg_send(msg, size, timeout)`.
@@ -312,11 +382,34 @@ fn send(task: TaskId, msg: u32, size: u32, timeout: u32) -> Result<u32, Errno> {
     if size > MSG_SIZE_MAX {
         return Err(Errno::TooBig);
     }
-    let mut bytes = vec![0; size as usize];
-    copy_in(msg, &mut bytes)?;
+    // Most messages lie in one resident page of the sender's and carry no out-of-line memory
+    // (whose capture needs the sender's space): they are parsed where they are. The first try
+    // at queueing one needs nothing else; one that must wait for room goes the long way.
+    let parsed = proc::table().current().space().in_place(msg, size as usize, vm::Access::Read, |bytes| {
+        (!carries_memory(bytes)).then(|| parse(bytes))
+    });
+    if let Some(Some(message)) = parsed {
+        let message = message?;
+        match with_ipc(|ipc| ipc.send(task, message)) {
+            Ok(wakeups) => {
+                wake(wakeups);
+                return Ok(0);
+            }
+            Err(IpcError::QueueFull) => {}
+            Err(e) => return Err(errno(e)),
+        }
+    }
+    with_scratch(size as usize, |bytes| {
+        copy_in(msg, bytes)?;
+        send_bytes(task, bytes, timeout)
+    })
+}
+
+/// Sends the message `bytes` (copied in from the caller), waiting up to `timeout` for room.
+fn send_bytes(task: TaskId, bytes: &[u8], timeout: u32) -> Result<u32, Errno> {
     let until = timer::ticks().saturating_add(timeout);
     loop {
-        let message = parse(&bytes)?;
+        let message = parse(bytes)?;
         let memory: u32 =
             message.items.iter().map(|i| if let Item::Memory(m) = i { m.size() } else { 0 }).sum();
         if memory > OOL_REMOTE_MAX && with_ports(|p| p.net.forwards(&p.ipc, task, message.header.dest.0)) {
@@ -328,7 +421,7 @@ fn send(task: TaskId, msg: u32, size: u32, timeout: u32) -> Result<u32, Errno> {
                 return Ok(0);
             }
             Err(IpcError::QueueFull) => {
-                let dest = Name(word(&bytes, 0)?);
+                let dest = Name(word(bytes, 0)?);
                 let key = with_ipc(|ipc| ipc.send_key(task, dest)).map_err(errno)?;
                 wait(key, timeout, until)?;
             }
@@ -383,46 +476,54 @@ fn parse(bytes: &[u8]) -> Result<Message<Captured>, Errno> {
     Ok(Message { header: Header { dest, reply, id }, items })
 }
 
-/// A received message in its user layout; its out-of-line regions are placed in the current
-/// process's space (one that finds no room there is dropped: address 0, its size kept).
-fn layout(received: Received<Captured>) -> Vec<u8> {
-    let size = received.items.iter().fold(MsgHeader::SIZE, |size, item| {
+/// The bytes of a received message in its user layout.
+fn layout_size(received: &Received<Captured>) -> usize {
+    received.items.iter().fold(MsgHeader::SIZE, |size, item| {
         size + match item {
             ReceivedItem::Inline(data) => 8 + data.len().next_multiple_of(4),
             ReceivedItem::Port(..) | ReceivedItem::Memory(_) => 12,
         }
-    });
-    let mut out = Vec::with_capacity(size);
+    })
+}
+
+/// Lays a received message out in `out` (of [`layout_size`] bytes) in its user layout; its
+/// out-of-line regions are placed in the current process's space (one that finds no room
+/// there is dropped: address 0, its size kept).
+fn layout(received: Received<Captured>, out: &mut [u8]) {
+    fn put(out: &mut [u8], at: &mut usize, v: u32) {
+        out[*at..*at + 4].copy_from_slice(&v.to_le_bytes());
+        *at += 4;
+    }
+    let mut at = 0;
     let (reply, reply_right) = received.reply.map_or((0, 0), |(n, k)| (n.0, right_word(k)));
-    let push = |out: &mut Vec<u8>, v: u32| out.extend_from_slice(&v.to_le_bytes());
-    for v in [received.port.0, reply, reply_right, received.id, received.items.len() as u32, 0] {
-        push(&mut out, v);
+    let size = out.len() as u32;
+    for v in [received.port.0, reply, reply_right, received.id, received.items.len() as u32, size] {
+        put(out, &mut at, v);
     }
     for item in received.items {
         match item {
             ReceivedItem::Inline(data) => {
-                push(&mut out, MSG_ITEM_INLINE);
-                push(&mut out, data.len() as u32);
-                out.extend_from_slice(&data);
-                out.resize(out.len().next_multiple_of(4), 0);
+                put(out, &mut at, MSG_ITEM_INLINE);
+                put(out, &mut at, data.len() as u32);
+                let padded = data.len().next_multiple_of(4);
+                out[at..at + data.len()].copy_from_slice(&data);
+                out[at + data.len()..at + padded].fill(0);
+                at += padded;
             }
             ReceivedItem::Port(name, kind) => {
-                push(&mut out, MSG_ITEM_PORT);
-                push(&mut out, name.0);
-                push(&mut out, right_word(kind));
+                for v in [MSG_ITEM_PORT, name.0, right_word(kind)] {
+                    put(out, &mut at, v);
+                }
             }
             ReceivedItem::Memory(captured) => {
                 let size = captured.size();
-                let at = proc::table().current().space().place(captured).unwrap_or(0);
-                for v in [MSG_ITEM_MEMORY, at, size] {
-                    push(&mut out, v);
+                let addr = proc::table().current().space().place(captured).unwrap_or(0);
+                for v in [MSG_ITEM_MEMORY, addr, size] {
+                    put(out, &mut at, v);
                 }
             }
         }
     }
-    let size = out.len() as u32;
-    out[20..24].copy_from_slice(&size.to_le_bytes());
-    out
 }
 
 /// `msg_receive(name, buf, size, timeout) -> bytes`.
@@ -430,18 +531,42 @@ fn receive(task: TaskId, name: Name, buf: u32, size: u32, timeout: u32) -> Resul
     proc::table().current().space().check(buf, size as usize, crate::vm::Access::Write)?;
     let until = timer::ticks().saturating_add(timeout);
     loop {
-        let next =
-            with_ipc(|ipc| ipc.next_size(task, name, MsgHeader::SIZE, |len| 8 + len.next_multiple_of(4), 12));
-        if next.map_err(errno)?.is_some_and(|needed| needed > size as usize) {
-            return Err(Errno::TooBig);
-        }
-        let (received, wakeups) = with_ipc(|ipc| ipc.receive(task, name)).map_err(errno)?;
+        let (received, wakeups) = with_ipc(|ipc| {
+            ipc.receive_within(
+                task,
+                name,
+                size as usize,
+                MsgHeader::SIZE,
+                |len| 8 + len.next_multiple_of(4),
+                12,
+            )
+        })
+        .map_err(errno)?;
         wake(wakeups);
+        let received = received.map_err(|_| Errno::TooBig)?;
         match received {
             Some(message) => {
-                let bytes = layout(message);
-                copy_out(buf, &bytes)?;
-                return Ok(bytes.len() as u32);
+                let len = layout_size(&message);
+                // Laid out in place when the buffer's part lies in one resident page (and no
+                // out-of-line region needs placing in the space).
+                let mut message = Some(message);
+                if message
+                    .as_ref()
+                    .is_some_and(|m| !m.items.iter().any(|i| matches!(i, ReceivedItem::Memory(_))))
+                {
+                    proc::table().current().space().in_place(buf, len, vm::Access::Write, |bytes| {
+                        if let Some(message) = message.take() {
+                            layout(message, bytes);
+                        }
+                    });
+                }
+                if let Some(message) = message {
+                    with_scratch(len, |bytes| {
+                        layout(message, bytes);
+                        copy_out(buf, bytes)
+                    })?;
+                }
+                return Ok(len as u32);
             }
             None => {
                 let key = with_ipc(|ipc| ipc.receive_key(task, name)).map_err(errno)?;

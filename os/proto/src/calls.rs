@@ -90,6 +90,8 @@ pub enum PortCall {
     Send,
     /// `msg_receive(name, buf, size, timeout) -> bytes`.
     Receive,
+    /// `msg_rpc(msg, size, name, buf, buf_size, timeout) -> bytes`.
+    Rpc,
 }
 
 /// The virtual-memory calls (docs/vm.md), served by `ox_kcore::vmcall` on either kernel.
@@ -214,6 +216,7 @@ pub fn service(call: Syscall) -> Service {
         Syscall::TaskSelf => L(Local::Port(PortCall::TaskSelf)),
         Syscall::VmMap => L(Local::Port(PortCall::VmMap)),
         Syscall::VmSetDefaultPager => L(Local::Port(PortCall::SetDefaultPager)),
+        Syscall::MsgRpc => L(Local::Port(PortCall::Rpc)),
         Syscall::Write => H(Home::Write),
         Syscall::Read => H(Home::Read),
         Syscall::Wait => H(Home::Wait),

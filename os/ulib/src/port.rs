@@ -1,6 +1,8 @@
 //! Mach ports (docs/ports.md): `port_*` and `msg_*` over this process's port name space.
 //! Names and rights are `u32`s as the ABI gives them (`PORT_RIGHT_*`, `MSG_*` dispositions,
-//! `NOTIFY_*`); messages are built with [`Msg`] and come back as [`Got`].
+//! `NOTIFY_*`); messages are built with [`Msg`] and come back as [`Got`] — or, where every
+//! instruction counts, are built and received in place in a [`RawMsg`], which allocates
+//! nothing.
 
 use alloc::vec;
 use alloc::vec::Vec;
@@ -118,6 +120,218 @@ pub fn rpc(dest: u32, id: u32, items: Vec<SendItem>, timeout: u32) -> Result<Got
     let answer = send(&msg, timeout).and_then(|()| receive(reply, timeout));
     destroy(reply)?;
     answer
+}
+
+/// The bytes a [`RawMsg`] holds, header and items.
+pub const RAW_MSG_BYTES: usize = 256;
+
+/// A message in the very layout `msg_send` reads and `msg_receive` writes (docs/ports.md,
+/// *Messages*), in a buffer of its own: building, sending and receiving one touches no heap,
+/// and [`rpc_raw`] sends one and receives the answer into another in a single call. The
+/// form for a server's loop or a client's hot path; [`Msg`] and [`Got`] are the convenient
+/// ones.
+///
+/// A message being built has the layout `msg_send` reads (destination and its disposition,
+/// reply right and its disposition, id, item count); one received has the layout
+/// `msg_receive` writes (the port it came to, reply right and its kind, id, item count,
+/// size). The accessors read either.
+#[derive(Clone)]
+pub struct RawMsg {
+    /// The message, a word at a time (the calls' layout is in words, little-endian as ox32
+    /// is, so a header word is one load or store).
+    words: [u32; RAW_MSG_WORDS],
+    /// Bytes of it in use (a multiple of 4: items are padded to words).
+    len: usize,
+    /// Whether the words are a received message's.
+    received: bool,
+}
+
+/// Words of a [`RawMsg`].
+const RAW_MSG_WORDS: usize = RAW_MSG_BYTES / 4;
+
+/// One item of a [`RawMsg`], borrowed from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RawItem<'a> {
+    /// Bytes.
+    Inline(&'a [u8]),
+    /// A right: its name and disposition (`MSG_*`) as sent, or kind (`PORT_RIGHT_*`) as
+    /// received.
+    Port(u32, u32),
+    /// Out-of-line memory: an address and a size.
+    Memory(u32, u32),
+}
+
+impl RawMsg {
+    /// A message to `dest` (a name and a disposition), with the reply right `reply` (name 0:
+    /// none) and `id`, and no items yet.
+    pub fn new(dest: (u32, u32), reply: (u32, u32), id: u32) -> RawMsg {
+        let mut msg = RawMsg::empty();
+        msg.start(dest, reply, id);
+        msg
+    }
+
+    /// A buffer to receive into.
+    pub fn empty() -> RawMsg {
+        RawMsg { words: [0; RAW_MSG_WORDS], len: 0, received: false }
+    }
+
+    /// Makes this buffer a new message, as [`RawMsg::new`] does, without clearing it all: a
+    /// loop that sends one message after another reuses one buffer.
+    pub fn start(&mut self, dest: (u32, u32), reply: (u32, u32), id: u32) -> &mut RawMsg {
+        self.words[..6].copy_from_slice(&[dest.0, dest.1, reply.0, reply.1, id, 0]);
+        self.len = 24;
+        self.received = false;
+        self
+    }
+
+    /// The whole buffer as bytes.
+    fn bytes(&self) -> &[u8] {
+        // Safety: the words are initialised memory of RAW_MSG_BYTES bytes, any byte value is
+        // a valid u8, and u8 needs no alignment; the slice borrows `self`.
+        unsafe { core::slice::from_raw_parts(self.words.as_ptr().cast::<u8>(), RAW_MSG_BYTES) }
+    }
+
+    /// The whole buffer as bytes, to write.
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        // Safety: as for `bytes`, and the slice borrows `self` mutably, so it is the only
+        // access to the words while it lives.
+        unsafe { core::slice::from_raw_parts_mut(self.words.as_mut_ptr().cast::<u8>(), RAW_MSG_BYTES) }
+    }
+
+    /// The word at byte `at` (word-aligned), if it is in the buffer.
+    fn word_at(&self, at: usize) -> Option<u32> {
+        self.words.get(at / 4).map(|w| u32::from_le(*w))
+    }
+
+    /// Appends an item of `head` words and `data` bytes after them: `E2BIG` if it does not
+    /// fit, or the message is a received one.
+    fn push(&mut self, head: &[u32], data: &[u8]) -> Result<&mut RawMsg, Errno> {
+        let at = self.len / 4;
+        let end = self.len + 4 * head.len() + data.len().next_multiple_of(4);
+        if self.received || self.len < 24 || end > RAW_MSG_BYTES || self.words[5] >= MSG_ITEMS_MAX {
+            return Err(Errno::TooBig);
+        }
+        for (i, v) in head.iter().enumerate() {
+            self.words[at + i] = v.to_le();
+        }
+        let start = self.len + 4 * head.len();
+        let bytes = self.bytes_mut();
+        bytes[start..start + data.len()].copy_from_slice(data);
+        bytes[start + data.len()..end].fill(0);
+        self.len = end;
+        self.words[5] += 1;
+        Ok(self)
+    }
+
+    /// Appends inline bytes (`E2BIG` if they do not fit, or the message is a received one).
+    pub fn inline(&mut self, data: &[u8]) -> Result<&mut RawMsg, Errno> {
+        self.push(&[MSG_ITEM_INLINE, data.len() as u32], data)
+    }
+
+    /// Appends a right: `name` used as `disposition` (`MSG_*`).
+    pub fn port(&mut self, name: u32, disposition: u32) -> Result<&mut RawMsg, Errno> {
+        self.push(&[MSG_ITEM_PORT, name, disposition], &[])
+    }
+
+    /// Appends out-of-line memory (page multiples), sent copy-on-write.
+    pub fn memory(&mut self, addr: u32, size: u32) -> Result<&mut RawMsg, Errno> {
+        self.push(&[MSG_ITEM_MEMORY, addr, size], &[])
+    }
+
+    /// The message's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes()[..self.len]
+    }
+
+    /// Received: the name of the port it came to; being built: the destination's.
+    pub fn port_name(&self) -> u32 {
+        u32::from_le(self.words[0])
+    }
+
+    /// The reply right: its name (0: none) and its kind (`PORT_RIGHT_*`) if received, its
+    /// disposition (`MSG_*`) if being built.
+    pub fn reply(&self) -> (u32, u32) {
+        let at = if self.received { 1 } else { 2 };
+        (u32::from_le(self.words[at]), u32::from_le(self.words[at + 1]))
+    }
+
+    /// The message's id.
+    pub fn id(&self) -> u32 {
+        u32::from_le(self.words[if self.received { 3 } else { 4 }])
+    }
+
+    /// The items, in order (a malformed one ends them).
+    pub fn items(&self) -> impl Iterator<Item = RawItem<'_>> {
+        let mut at = 24;
+        let count = u32::from_le(self.words[if self.received { 4 } else { 5 }]);
+        (0..count).map_while(move |_| {
+            let item = match self.word_at(at)? {
+                MSG_ITEM_INLINE => {
+                    let len = self.word_at(at + 4)? as usize;
+                    let data = self.as_bytes().get(at + 8..at + 8 + len)?;
+                    at += 8 + len.next_multiple_of(4);
+                    RawItem::Inline(data)
+                }
+                MSG_ITEM_PORT => {
+                    at += 12;
+                    RawItem::Port(self.word_at(at - 8)?, self.word_at(at - 4)?)
+                }
+                MSG_ITEM_MEMORY => {
+                    at += 12;
+                    RawItem::Memory(self.word_at(at - 8)?, self.word_at(at - 4)?)
+                }
+                _ => return None,
+            };
+            Some(item)
+        })
+    }
+
+    /// A received message as a [`Got`] (`None` if malformed, or not a received one).
+    pub fn to_got(&self) -> Option<Got> {
+        self.received.then(|| decode(self.as_bytes())).flatten()
+    }
+
+    /// Takes what a receive of `n` bytes left in the buffer.
+    fn received(&mut self, n: u32) -> Result<(), Errno> {
+        if n as usize > RAW_MSG_BYTES || n < 24 || n % 4 != 0 {
+            return Err(Errno::Inval);
+        }
+        self.len = n as usize;
+        self.received = true;
+        Ok(())
+    }
+}
+
+/// Sends `msg`, waiting up to `timeout` ticks for room, as [`send`] does.
+pub fn send_raw(msg: &RawMsg, timeout: u32) -> Result<(), Errno> {
+    let bytes = msg.as_bytes();
+    call(Syscall::MsgSend, [bytes.as_ptr() as u32, bytes.len() as u32, timeout, 0, 0, 0]).map(|_| ())
+}
+
+/// Receives from a port or port set into `msg`, waiting up to `timeout` ticks: `E2BIG`, the
+/// message left queued, if it is larger than [`RAW_MSG_BYTES`].
+pub fn receive_raw(name: u32, msg: &mut RawMsg, timeout: u32) -> Result<(), Errno> {
+    let args = [name, msg.words.as_mut_ptr() as u32, RAW_MSG_BYTES as u32, timeout, 0, 0];
+    let n = call(Syscall::MsgReceive, args)?;
+    msg.received(n)
+}
+
+/// Sends `msg` and then receives from `name` into `answer`, in one call (`msg_rpc`, Mach's
+/// `mach_msg` with send and receive): a client's request and the wait for its answer on its
+/// reply port, or a server's answer and the wait for its next request. A failed send
+/// receives nothing; `timeout` bounds each half.
+pub fn rpc_raw(msg: &RawMsg, name: u32, answer: &mut RawMsg, timeout: u32) -> Result<(), Errno> {
+    let bytes = msg.as_bytes();
+    let args = [
+        bytes.as_ptr() as u32,
+        bytes.len() as u32,
+        name,
+        answer.words.as_mut_ptr() as u32,
+        RAW_MSG_BYTES as u32,
+        timeout,
+    ];
+    let n = call(Syscall::MsgRpc, args)?;
+    answer.received(n)
 }
 
 /// The errno word an answer of the name service or a task port opens with: `Ok` for 0.

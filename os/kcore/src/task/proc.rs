@@ -259,12 +259,15 @@ impl Table {
     /// The next process to run, marked running and current: a runnable system thread first,
     /// else the next runnable user process after the last one picked (round robin).
     pub fn pick_next(&mut self) -> Option<&mut Proc> {
-        let runnable = |p: &Option<Box<Proc>>| p.as_ref().is_some_and(|p| p.state == State::Runnable);
+        let runnable =
+            |p: &Option<Box<Proc>>| p.as_deref().is_some_and(|p| matches!(p.state, State::Runnable));
         let slot = match (self.user..self.slots.len()).find(|&i| runnable(&self.slots[i])) {
             Some(system) => system,
             None => {
-                let user = self.user;
-                let slot = (1..=user).map(|i| (self.last + i) % user).find(|&i| runnable(&self.slots[i]))?;
+                // The user slots after the last one picked, then from the first up to it.
+                let (user, last) = (self.user, self.last);
+                let slot =
+                    (last + 1..user).chain(0..(last + 1).min(user)).find(|&i| runnable(&self.slots[i]))?;
                 self.last = slot;
                 slot
             }
@@ -291,7 +294,17 @@ impl Table {
     /// Makes every process sleeping on `chan` runnable.
     pub fn wakeup(&mut self, chan: Chan) {
         for proc in self.slots.iter_mut().flatten() {
-            if proc.state == State::Sleeping(chan) {
+            if matches!(proc.state, State::Sleeping(c) if c == chan) {
+                proc.state = State::Runnable;
+            }
+        }
+    }
+
+    /// Makes the process in `slot` runnable if it sleeps on `chan` (what [`Table::wakeup`]
+    /// does for one process whose slot the caller knows).
+    pub fn wake_slot(&mut self, slot: usize, chan: Chan) {
+        if let Some(proc) = self.slots.get_mut(slot).and_then(Option::as_deref_mut) {
+            if matches!(proc.state, State::Sleeping(c) if c == chan) {
                 proc.state = State::Runnable;
             }
         }

@@ -29,10 +29,10 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use ox_ulib::abi::{Errno, Placement, Signal, Syscall, WaitStatus, MSG_SIZE_MAX};
 use ox_ulib::port::{
-    self, Got, GotItem, Msg, SendItem, FOREVER, MSG_COPY_SEND, MSG_MAKE_SEND, MSG_MAKE_SEND_ONCE,
-    MSG_MOVE_RECEIVE, MSG_MOVE_SEND_ONCE, NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS, NOTIFY_SEND_ONCE,
-    PORT_RIGHT_PORT_SET, PORT_RIGHT_RECEIVE, PORT_RIGHT_SEND, PORT_RIGHT_SEND_ONCE, PORT_TYPE_DEAD_NAME,
-    PORT_TYPE_RECEIVE, PORT_TYPE_SEND,
+    self, Got, GotItem, Msg, RawItem, RawMsg, SendItem, FOREVER, MSG_COPY_SEND, MSG_MAKE_SEND,
+    MSG_MAKE_SEND_ONCE, MSG_MOVE_RECEIVE, MSG_MOVE_SEND_ONCE, NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS,
+    NOTIFY_SEND_ONCE, PORT_RIGHT_PORT_SET, PORT_RIGHT_RECEIVE, PORT_RIGHT_SEND, PORT_RIGHT_SEND_ONCE,
+    PORT_TYPE_DEAD_NAME, PORT_TYPE_RECEIVE, PORT_TYPE_SEND,
 };
 use ox_ulib::println;
 use ox_ulib::signal::{self, Handler};
@@ -50,13 +50,14 @@ fn main(_: &[&str]) -> i32 {
         println!("porttest: place local: {}", e.name());
         return 1;
     }
-    let cases: [(&str, fn() -> Outcome); 20] = [
+    let cases: [(&str, fn() -> Outcome); 21] = [
         ("rights and reference counts", rights),
         ("bad names, rights and messages", bad_input),
         ("messages keep boundaries and order", boundaries),
         ("a full queue: timeout, then a blocked sender woken", queue_limit),
         ("rights carried in messages", carried),
         ("an RPC between two processes", rpc),
+        ("msg_rpc: request and answer in one call each", rpc_one_call),
         ("a send-once right destroyed unused", send_once),
         ("a process ends: dead name for its senders", dead_name),
         ("a process ends: no senders for its receiver", no_senders),
@@ -470,6 +471,83 @@ fn remote_rpc() -> Outcome {
     ensure(code == 0, || format!("the child: exit {code}"))?;
     ok("destroy", port::destroy(inbox))?;
     refused("a look-up of a dead port's name", port::lookup(&name), Errno::NoEnt)
+}
+
+/// `msg_rpc` on both sides, as a Mach client and server use `mach_msg` with send and
+/// receive: the client's request and wait for the answer in one call, the server's answer and
+/// wait for the next request in one call. Also: a send that fails receives nothing (a message
+/// already queued on the reply port stays there), and an answer too large for the buffer is
+/// refused with `E2BIG` and stays queued for a larger one.
+fn rpc_one_call() -> Outcome {
+    let inbox = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
+    let child = spawn(|| {
+        if !await_given() {
+            return 20;
+        }
+        let Ok(service) = port::allocate(PORT_RIGHT_RECEIVE) else { return 21 };
+        let hello = Msg::new(GIVEN, MSG_COPY_SEND, 1, vec![SendItem::Port(service, MSG_MAKE_SEND)]);
+        if port::send(&hello, FOREVER).is_err() {
+            return 22;
+        }
+        let (mut request, mut answer) = (RawMsg::empty(), RawMsg::empty());
+        if port::receive_raw(service, &mut request, FOREVER).is_err() {
+            return 23;
+        }
+        while request.reply().0 != 0 {
+            let Some(RawItem::Inline(&[x])) = request.items().next() else { return 24 };
+            let to = (request.reply().0, MSG_MOVE_SEND_ONCE);
+            let built = if request.id() == 50 {
+                answer.start(to, (0, 0), 51).inline(&[7; 300])
+            } else {
+                answer.start(to, (0, 0), request.id() + 1).inline(&[x * 2])
+            };
+            // A 300-byte answer does not fit a raw message: it goes the convenient way.
+            let sent = match built {
+                Ok(answer) => port::rpc_raw(answer, service, &mut request, FOREVER),
+                Err(_) => port::send(&Msg::new(to.0, to.1, 51, vec![inline(&[7; 300])]), FOREVER)
+                    .and_then(|()| port::receive_raw(service, &mut request, FOREVER)),
+            };
+            if sent.is_err() {
+                return 25;
+            }
+        }
+        i32::from(request.id() != 0) * 26
+    })?;
+    ok("insert", port::insert_right(inbox, MSG_MAKE_SEND, child, GIVEN))?;
+    let hello = ok("receive the service", port::receive(inbox, FOREVER))?;
+    let [GotItem::Port(service, PORT_RIGHT_SEND)] = hello.items[..] else {
+        return Err(format!("{:?}", hello.items));
+    };
+    let reply_port = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
+    let (mut request, mut answer) = (RawMsg::empty(), RawMsg::empty());
+    for x in 1..=3u8 {
+        let built =
+            request.start((service, MSG_COPY_SEND), (reply_port, MSG_MAKE_SEND_ONCE), 40).inline(&[x]);
+        ok("msg_rpc", built.and_then(|request| port::rpc_raw(request, reply_port, &mut answer, FOREVER)))?;
+        let got: Vec<RawItem> = answer.items().collect();
+        ensure(answer.id() == 41 && got == [RawItem::Inline(&[x * 2])], || {
+            format!("answer {:?}", answer.to_got())
+        })?;
+    }
+    // A send that fails receives nothing.
+    ok("queue a message", port::send(&Msg::new(reply_port, MSG_MAKE_SEND, 9, vec![]), FOREVER))?;
+    let bad = request.start((9999, MSG_COPY_SEND), (reply_port, MSG_MAKE_SEND_ONCE), 40);
+    refused("msg_rpc to a bad name", port::rpc_raw(bad, reply_port, &mut answer, FOREVER), Errno::BadName)?;
+    ok("the queued message is still there", port::receive_raw(reply_port, &mut answer, 0))?;
+    ensure(answer.id() == 9, || format!("id {}", answer.id()))?;
+    // An answer too large for the buffer stays queued.
+    let built = request.start((service, MSG_COPY_SEND), (reply_port, MSG_MAKE_SEND_ONCE), 50).inline(&[1]);
+    let too_big = built.and_then(|request| port::rpc_raw(request, reply_port, &mut answer, FOREVER));
+    refused("a 300-byte answer into a raw message", too_big, Errno::TooBig)?;
+    let large = ok("the answer, received whole", port::receive(reply_port, FOREVER))?;
+    ensure(large.id == 51 && large.items == [GotItem::Inline(vec![7; 300])], || format!("{:?}", large.id))?;
+    ok("stop the server", port::send(&Msg::new(service, MSG_COPY_SEND, 0, vec![]), FOREVER))?;
+    let code = reap(child)?;
+    ensure(code == 0, || format!("the child: exit {code}"))?;
+    for name in [service, reply_port, inbox] {
+        let _ = port::destroy(name);
+    }
+    Ok(())
 }
 
 /// The name the parent registered `what` under, seen from its child.

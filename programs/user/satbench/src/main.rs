@@ -42,7 +42,7 @@ use alloc::vec;
 use ox_ulib::abi::open_flags::{O_CREAT, O_RDONLY, O_TRUNC, O_WRONLY};
 use ox_ulib::abi::{Errno, NodeStats, WaitStatus};
 use ox_ulib::counter::{instructions, time_ns};
-use ox_ulib::port::{self, GotItem, Msg, SendItem, FOREVER};
+use ox_ulib::port::{self, GotItem, Msg, RawItem, RawMsg, SendItem, FOREVER};
 use ox_ulib::println;
 use ox_ulib::suite::spawn_receiver;
 use ox_ulib::sys::{self, Fork};
@@ -525,34 +525,45 @@ fn vm_faults(node: u32) -> u32 {
 /// Round trips of the port RPC measure.
 const RPC_ROUNDS: u32 = 50;
 
-/// An 8-byte RPC between this process and a child serving it on the same node: the request
-/// carries a send-once reply right the child answers through. Prints `port-rpc local=N`
-/// (instructions per round trip); returns 1 if it failed.
+/// An 8-byte RPC between this process and a child serving it on the same node, as a Mach
+/// client and server make one: the request carries a send-once reply right the child answers
+/// through; each side builds and receives its messages in place ([`RawMsg`]) and makes one
+/// `msg_rpc` call a round (the client's request and wait for the answer, the server's answer
+/// and wait for the next request). Prints `port-rpc local=N` (instructions per round trip);
+/// returns 1 if it failed.
 fn port_rpc() -> u32 {
     let Ok(reply) = port::allocate(port::PORT_RIGHT_RECEIVE) else { return 1 };
     // The child serves on the port's receive right; this process keeps a send right.
-    let served = spawn_receiver(|service| loop {
-        let Ok(request) = port::receive(service, FOREVER) else { return 1 };
-        if request.id == 0 {
-            return 0;
+    let served = spawn_receiver(|service| {
+        let (mut request, mut answer) = (RawMsg::empty(), RawMsg::empty());
+        if port::receive_raw(service, &mut request, FOREVER).is_err() {
+            return 1;
         }
-        let answer =
-            Msg::new(request.reply.0, port::MSG_MOVE_SEND_ONCE, request.id, request_items(&request.items));
-        if port::send(&answer, FOREVER).is_err() {
-            return 2;
+        while request.id() != 0 {
+            let Some(RawItem::Inline(data)) = request.items().next() else { return 2 };
+            let to = (request.reply().0, port::MSG_MOVE_SEND_ONCE);
+            if answer.start(to, (0, 0), request.id()).inline(data).is_err() {
+                return 2;
+            }
+            if port::rpc_raw(&answer, service, &mut request, FOREVER).is_err() {
+                return 3;
+            }
         }
+        0
     });
     let Ok((service, server)) = served else { return 1 };
     let mut failed = 0;
+    let (mut request, mut answer) = (RawMsg::empty(), RawMsg::empty());
+    let mut round = 0u64;
     let (instructions, ns) = per_call(RPC_ROUNDS, || {
-        let request = Msg {
-            dest: (service, port::MSG_COPY_SEND),
-            reply: (reply, port::MSG_MAKE_SEND_ONCE),
-            id: 7,
-            items: vec![SendItem::Inline(vec![1; 8])],
-        };
-        let answered = port::send(&request, FOREVER).and_then(|()| port::receive(reply, FOREVER));
-        if !matches!(answered, Ok(ref got) if got.id == 7) {
+        // Each round's request carries its number, which the answer must bring back.
+        round += 1;
+        let data = round.to_le_bytes();
+        let answered = request
+            .start((service, port::MSG_COPY_SEND), (reply, port::MSG_MAKE_SEND_ONCE), 7)
+            .inline(&data)
+            .and_then(|request| port::rpc_raw(request, reply, &mut answer, FOREVER));
+        if answered.is_err() || answer.id() != 7 || answer.items().next() != Some(RawItem::Inline(&data)) {
             failed += 1;
         }
     });
@@ -607,24 +618,25 @@ fn port_rpc_remote() -> u32 {
                 sys::exit(1);
             }
             let mut start = 0;
-            loop {
-                let Ok(request) = port::receive(inbox, FOREVER) else { sys::exit(1) };
-                if request.id == 0 {
-                    sys::exit(i32::from(!report(3, instructions() - start)));
-                }
-                let answer = Msg::new(
-                    request.reply.0,
-                    port::MSG_MOVE_SEND_ONCE,
-                    request.id,
-                    request_items(&request.items),
-                );
-                if port::send(&answer, FOREVER).is_err() {
+            let (mut request, mut answer) = (RawMsg::empty(), RawMsg::empty());
+            if port::receive_raw(inbox, &mut request, FOREVER).is_err() {
+                sys::exit(1);
+            }
+            // As the local server: each answer goes with the wait for the next request.
+            while request.id() != 0 {
+                let Some(RawItem::Inline(data)) = request.items().next() else { sys::exit(2) };
+                let to = (request.reply().0, port::MSG_MOVE_SEND_ONCE);
+                if answer.start(to, (0, 0), request.id()).inline(data).is_err() {
                     sys::exit(2);
                 }
-                if request.id == 1 {
+                if request.id() == 1 {
                     start = instructions();
                 }
+                if port::rpc_raw(&answer, inbox, &mut request, FOREVER).is_err() {
+                    sys::exit(2);
+                }
             }
+            sys::exit(i32::from(!report(3, instructions() - start)));
         }
         Ok(Fork::Parent(pid)) => pid,
         Err(_) => return 1,
@@ -637,12 +649,24 @@ fn port_rpc_remote() -> u32 {
                 found = port::lookup("satbench.rpc");
             }
             let Ok(server) = found else { sys::exit(1) };
-            let rpc = |id: u32| port::rpc(server, id, vec![SendItem::Inline(vec![1; 8])], FOREVER);
-            if rpc(1).is_err() || !report(1, 0) {
+            let Ok(reply) = port::allocate(port::PORT_RIGHT_RECEIVE) else { sys::exit(1) };
+            let (mut request, mut answer) = (RawMsg::empty(), RawMsg::empty());
+            let mut rpc = |id: u32, round: u64| {
+                let data = round.to_le_bytes();
+                let answered = request
+                    .start((server, port::MSG_COPY_SEND), (reply, port::MSG_MAKE_SEND_ONCE), id)
+                    .inline(&data)
+                    .and_then(|request| port::rpc_raw(request, reply, &mut answer, FOREVER));
+                answered.is_ok() && answer.id() == id && answer.items().next() == Some(RawItem::Inline(&data))
+            };
+            if !rpc(1, 0) || !report(1, 0) {
                 sys::exit(1);
             }
-            let mut failed = false;
-            let (ins, ns) = per_call(RPC_ROUNDS, || failed |= !matches!(rpc(7), Ok(ref got) if got.id == 7));
+            let (mut failed, mut round) = (false, 0);
+            let (ins, ns) = per_call(RPC_ROUNDS, || {
+                round += 1;
+                failed |= !rpc(7, round);
+            });
             let quit = port::send(&Msg::new(server, port::MSG_COPY_SEND, 0, vec![]), FOREVER);
             let reported = report(2, ins) && report(4, ns);
             sys::exit(i32::from(failed || quit.is_err() || !reported));
@@ -673,17 +697,6 @@ fn port_rpc_remote() -> u32 {
         ns / 1000
     );
     u32::from(!done)
-}
-
-/// The answer's body: the request's bytes.
-fn request_items(items: &[GotItem]) -> alloc::vec::Vec<SendItem> {
-    items
-        .iter()
-        .filter_map(|item| match item {
-            GotItem::Inline(bytes) => Some(SendItem::Inline(bytes.clone())),
-            GotItem::Port(..) | GotItem::Memory(..) => None,
-        })
-        .collect()
 }
 
 /// Bytes moved by the out-of-line measure, and the inline bytes of one message (the largest
