@@ -606,7 +606,7 @@ pub fn page_in_as(object: ObjectId, index: u32, access: vm::Access, interruptibl
 }
 
 /// Frames a reclaim after a fault that found none frees at most.
-pub const RECLAIM_BATCH: u32 = 16;
+const RECLAIM_BATCH: u32 = 16;
 
 /// Below this many free frames the tick reclaims pages of external objects ...
 const FREE_LOW: u32 = 32;
@@ -623,6 +623,13 @@ pub fn reclaim(want: u32) -> u32 {
     });
     wake(Wakeups { keys: woken });
     freed
+}
+
+/// The current process found no frame: frees some by page replacement, or else waits for the
+/// default pager to make room ([`memory_wait`]). True when the access that found none should
+/// run again; false when nothing can make room (the access fails, or the fault is fatal).
+pub fn make_room() -> bool {
+    reclaim(RECLAIM_BATCH) > 0 || memory_wait()
 }
 
 /// The current process found no frame and none could be reclaimed: if the node's default

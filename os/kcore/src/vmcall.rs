@@ -14,7 +14,8 @@ use alloc::vec;
 use ox_abi::{Errno, PAGE_SIZE};
 use ox_proto::calls::VmCall;
 
-use crate::vm::{Access, AddressSpace};
+use crate::task::proc::until_resident;
+use crate::vm::{Access, AddressSpace, Paged};
 
 /// Most bytes moved per step of `vm_read` and `vm_write` (one kernel buffer).
 const CHUNK: u32 = PAGE_SIZE;
@@ -65,7 +66,8 @@ fn flag(word: u32) -> Result<bool, Errno> {
 /// Copies `size` bytes from `from` (a process and an address in it) to `to`: `vm_read` (from
 /// a process to the caller's buffer) and `vm_write` (the other way). Both ranges are checked
 /// whole first, so a bad one changes nothing; then the bytes move a page at a time through a
-/// kernel buffer.
+/// kernel buffer. A page of either process that its pager holds (the default pager's swap,
+/// an external pager's object) is brought in first, as for the caller's own copies.
 fn copy_between(tasks: &mut impl Tasks, from: (u32, u32), to: (u32, u32), size: u32) -> Result<(), Errno> {
     let ((from_pid, src), (to_pid, dst)) = (from, to);
     tasks.with_space(from_pid, |s| s.check(src, size as usize, Access::Read))??;
@@ -74,8 +76,18 @@ fn copy_between(tasks: &mut impl Tasks, from: (u32, u32), to: (u32, u32), size: 
     let mut done = 0;
     while done < size {
         let n = (size - done).min(CHUNK) as usize;
-        tasks.with_space(from_pid, |s| s.copy_in(src + done, &mut bytes[..n]))??;
-        tasks.with_space(to_pid, |s| s.copy_out(dst + done, &bytes[..n]))??;
+        let buf = &mut bytes[..n];
+        until_resident(|| {
+            tasks
+                .with_space(from_pid, |s| s.copy_in_paged(src + done, buf))
+                .unwrap_or_else(|e| Err(Paged::Errno(e)))
+        })?;
+        let buf = &bytes[..n];
+        until_resident(|| {
+            tasks
+                .with_space(to_pid, |s| s.copy_out_paged(dst + done, buf))
+                .unwrap_or_else(|e| Err(Paged::Errno(e)))
+        })?;
         done += n as u32;
     }
     Ok(())

@@ -442,19 +442,21 @@ pub fn prefault_through_signals(va: u32, len: usize, access: crate::vm::Access) 
     }
 }
 
-/// Runs `copy` on the current process's space until it is done or fails for good: a page its
-/// pager has to provide is asked for and waited for (`EFAULT` if the pager is dead or too
-/// slow, `EINTR` if a signal comes first), and a frame short is reclaimed or waited for.
+/// Runs `copy` on the current process's space until it is done or fails for good, as
+/// [`until_resident`] says.
 fn paged(mut copy: impl FnMut(&mut crate::vm::AddressSpace) -> Result<(), Paged>) -> Result<(), Errno> {
+    until_resident(|| copy(table().current().space()))
+}
+
+/// Runs `attempt` (a copy to or from some process's memory) until it is done or fails for
+/// good: a page its pager has to provide is asked for and waited for (`EFAULT` if the pager
+/// is dead or too slow, `EINTR` if a signal comes first), and a frame short is reclaimed or
+/// waited for ([`crate::ipcall::make_room`]).
+pub fn until_resident(mut attempt: impl FnMut() -> Result<(), Paged>) -> Result<(), Errno> {
     loop {
-        let result = copy(table().current().space());
-        match result {
+        match attempt() {
             Ok(()) => return Ok(()),
-            // No frame: as for a page fault, pages are reclaimed or the default pager makes
-            // room, and the copy goes again.
-            Err(Paged::Errno(Errno::NoMem))
-                if crate::ipcall::reclaim(crate::ipcall::RECLAIM_BATCH) > 0
-                    || crate::ipcall::memory_wait() => {}
+            Err(Paged::Errno(Errno::NoMem)) if crate::ipcall::make_room() => {}
             Err(Paged::Errno(e)) => return Err(e),
             Err(Paged::Wait(object, index, access)) => {
                 if !crate::ipcall::page_in(object, index, access) {

@@ -50,9 +50,7 @@ extern "C" fn user_trap(frame: &mut TrapFrame) {
             }
             // No frame: pages are reclaimed, or the default pager is to make room first (the
             // access runs again), or there is nothing to reclaim (a signal).
-            Some(Fault::NoMemory)
-                if crate::ipcall::reclaim(crate::ipcall::RECLAIM_BATCH) > 0
-                    || crate::ipcall::memory_wait() => {}
+            Some(Fault::NoMemory) if crate::ipcall::make_room() => {}
             _ => fault(cause, badaddr, frame.epc),
         }
     }

@@ -6,7 +6,8 @@
 //! page by page, then read back in two other orders, every word checked; a forked child that
 //! writes a quarter of those pages while they are paged out, its parent still reading its own
 //! (copy-on-write through pages the pager holds); a child keeping 64 of those pages, most of
-//! them paged out, forking onto another node (`rfork`: its image must bring them back); the
+//! them paged out, forking onto another node (`rfork`: its image must bring them back); a
+//! parent reading and writing a child's paged-out pages with `vm_read` and `vm_write`; the
 //! memory given back.
 //!
 //! Each case prints `swaptest: NAME: ok` or `swaptest: NAME: FAILED: why`; the last line is
@@ -69,10 +70,11 @@ fn main(args: &[&str]) -> i32 {
         }
     };
     let region = RefCell::new(region);
-    let cases: [(&str, &dyn Fn(&mut [u32]) -> Outcome); 4] = [
+    let cases: [(&str, &dyn Fn(&mut [u32]) -> Outcome); 5] = [
         ("a working set twice the node's memory, written and read back", &working_set),
         ("a forked child writes paged-out pages copy-on-write", &forked),
         ("a process with pages paged out forks onto another node", &forked_elsewhere),
+        ("vm_read and vm_write reach a child's paged-out pages", &other_task),
         ("the memory is given back", &|region| given_back(region, node)),
     ];
     suite::run("swaptest", cases.map(|(name, case)| (name, || case(&mut region.borrow_mut()))))
@@ -203,6 +205,54 @@ fn forked_elsewhere(region: &mut [u32]) -> Outcome {
         };
         format!("the child exited with {status}: {why}")
     })
+}
+
+/// Pages apart of those the parent reads and writes in its child.
+const OTHER_STRIDE: usize = 8;
+
+fn other_task(region: &mut [u32]) -> Outcome {
+    let pages = region.len() / WORDS;
+    let (go_read, go_write) = ok("pipe", sys::pipe())?;
+    // The child waits while its parent reads every eighth page of its copy of the region
+    // (most of them with the default pager) and writes them anew, then checks them all.
+    let child = spawn(|| {
+        let mut byte = [0u8];
+        if sys::read(go_read, &mut byte) != Ok(1) {
+            return 20;
+        }
+        for page in 0..pages {
+            let generation = if page % OTHER_STRIDE == 0 { 3 } else { 1 };
+            if let Err(why) = check(region, page, generation) {
+                println!("swaptest: child: {why}");
+                return 21;
+            }
+        }
+        0
+    })?;
+    let mut buf = alloc::vec![0u8; 4096];
+    for page in (0..pages).step_by(OTHER_STRIDE) {
+        let addr = region[page * WORDS..].as_ptr() as u32;
+        ok("vm_read", vm::read(child, addr, &mut buf))?;
+        for (i, bytes) in buf.chunks_exact_mut(4).enumerate() {
+            let (word, want) =
+                (u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]), value(page, i, 1));
+            ensure(word == want, || {
+                format!("the child's page {page} word {i}: {word:#010x}, not {want:#010x}")
+            })?;
+            bytes.copy_from_slice(&value(page, i, 3).to_le_bytes());
+        }
+        // Safety: the range is the child's, not this process's.
+        ok("vm_write", unsafe { vm::write(child, addr, &buf) })?;
+    }
+    ok("start the child", sys::write(go_write, b"x"))?;
+    let status = reap(child)?;
+    let _ = (sys::close(go_read), sys::close(go_write));
+    ensure(status == 0, || format!("the child exited with {status}"))?;
+    // This process's own pages are untouched.
+    for page in (0..pages).step_by(OTHER_STRIDE) {
+        check(region, page, 1)?;
+    }
+    Ok(())
 }
 
 fn given_back(region: &mut [u32], node: u32) -> Outcome {
