@@ -106,7 +106,10 @@ enum Parts {
 /// still open. Any other file is read whole, and not kept.
 fn read_loaded_parts(path: &Path, parts: Parts) -> Result<(Vec<u8>, Option<File>), String> {
     const EHDR: usize = 52;
+    const PHDR: usize = 32;
+    const SHDR: usize = 40;
     const SHT_PROGBITS: u32 = 1;
+    const SHT_SYMTAB: u32 = 2;
     const SHT_NOBITS: u32 = 8;
     const SHF_ALLOC: u32 = 2;
     let (mut file, len) = open_input(path, MAX_BINARY)?;
@@ -128,26 +131,51 @@ fn read_loaded_parts(path: &Path, parts: Parts) -> Result<(Vec<u8>, Option<File>
     }
     let half = |b: &[u8], at: usize| u16::from_le_bytes([b[at], b[at + 1]]) as usize;
     let word = |b: &[u8], at: usize| u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]);
-    let (phoff, shoff) = (word(&bytes, 28) as usize, word(&bytes, 32) as usize);
-    let (phentsize, phnum, shentsize, shnum) =
-        (half(&bytes, 42), half(&bytes, 44), half(&bytes, 46), half(&bytes, 48));
-    read(&mut bytes, phoff, phentsize * phnum)?;
-    read(&mut bytes, shoff, shentsize * shnum)?;
+    // The headers are read as the parser reads them (`parse_elf`): entries of the ELF32 sizes
+    // whatever `e_phentsize` and `e_shentsize` say, and, when `e_shnum` is 0, as many section
+    // headers as the first one's `sh_size` (none without `e_shoff`); so loading sees the same
+    // bytes as from the whole file, even a damaged one.
+    let (phoff, shoff, phnum) = (word(&bytes, 28) as usize, word(&bytes, 32) as usize, half(&bytes, 44));
+    read(&mut bytes, phoff, PHDR * phnum)?;
+    let mut shnum = 0;
+    if shoff != 0 {
+        read(&mut bytes, shoff, SHDR)?;
+        shnum = match half(&bytes, 48) {
+            0 if shoff.saturating_add(SHDR) <= len => word(&bytes, shoff + 20) as usize,
+            n => n,
+        }
+        .min(len / SHDR);
+        read(&mut bytes, shoff, SHDR * shnum)?;
+    }
     for i in 0..phnum {
-        let at = phoff.saturating_add(i * phentsize);
-        if phentsize >= 32 && at.saturating_add(20) <= len {
+        let at = phoff.saturating_add(i * PHDR);
+        if at.saturating_add(20) <= len {
             let (offset, filesz) = (word(&bytes, at + 4) as usize, word(&bytes, at + 16) as usize);
             read(&mut bytes, offset, filesz)?;
         }
     }
-    for i in (0..shnum).filter(|_| parts == Parts::WithSymbols) {
-        let at = shoff.saturating_add(i * shentsize);
-        if shentsize >= 40 && at.saturating_add(24) <= len {
+    if parts == Parts::WithoutSymbols {
+        return Ok((bytes, Some(file)));
+    }
+    // The symbol table's names are read whatever their section's kind, as the loader reads them.
+    let mut names = None;
+    for i in 0..shnum {
+        let at = shoff.saturating_add(i * SHDR);
+        if at.saturating_add(24) <= len {
             let (kind, flags) = (word(&bytes, at + 4), word(&bytes, at + 8));
             let (offset, size) = (word(&bytes, at + 16) as usize, word(&bytes, at + 20) as usize);
             if kind != SHT_NOBITS && !(kind == SHT_PROGBITS && flags & SHF_ALLOC == 0) {
                 read(&mut bytes, offset, size)?;
             }
+            if kind == SHT_SYMTAB && at.saturating_add(28) <= len {
+                names = Some(word(&bytes, at + 24) as usize);
+            }
+        }
+    }
+    if let Some(at) = names.filter(|i| *i < shnum).map(|i| shoff + i * SHDR) {
+        if at.saturating_add(24) <= len {
+            let (offset, size) = (word(&bytes, at + 16) as usize, word(&bytes, at + 20) as usize);
+            read(&mut bytes, offset, size)?;
         }
     }
     Ok((bytes, Some(file)))
@@ -655,6 +683,62 @@ mod tests {
         std::fs::rename(&other, &path).unwrap();
         let _ = std::fs::remove_file(&path);
         assert!(image.symbols.address_of("_start").is_some());
+    }
+
+    #[test]
+    fn damaged_files_load_from_the_file_as_from_memory() {
+        let good = hello();
+        let path = std::env::temp_dir().join(format!("orrery-loader-damaged-{}.elf", std::process::id()));
+        let word = |at: usize| u32::from_le_bytes(good[at..at + 4].try_into().unwrap()) as usize;
+        let (phoff, shoff, symtab) = (word(28), word(32), symtab_header(&good));
+        let strtab = shoff + 40 * word(symtab + 24);
+        // Where damage goes: the ELF header, the program headers, the section headers, the
+        // symbol table, its names, or anywhere.
+        let regions = [
+            0..52,
+            phoff..phoff + 64,
+            shoff..good.len().min(shoff + 40 * (word(48) & 0xffff)),
+            word(symtab + 16)..word(symtab + 16) + word(symtab + 20),
+            word(strtab + 16)..word(strtab + 16) + word(strtab + 20),
+            0..good.len(),
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as usize
+        };
+        let (mut loaded, mut refused) = (0, 0);
+        for _ in 0..1000 {
+            let mut elf = good.clone();
+            for _ in 0..1 + next() % 4 {
+                let region = &regions[next() % regions.len()];
+                let at = region.start + next() % region.len();
+                elf[at] = if next() % 2 == 0 { next() as u8 } else { elf[at] ^ 1 << (next() % 8) };
+            }
+            if next() % 8 == 0 {
+                elf.truncate(next() % (elf.len() + 1));
+            }
+            std::fs::write(&path, &elf).unwrap();
+            let executable = read_executable(&path).unwrap();
+            let from_file = load_executable(&mut Bus::new(1 << 20), &executable);
+            let read = load_elf(&mut Bus::new(1 << 20), &read_image(&path).unwrap());
+            assert_eq!(read, load_elf(&mut Bus::new(1 << 20), &elf), "read_image reads what loading reads");
+            match (from_file, load_elf(&mut Bus::new(1 << 20), &elf)) {
+                (Ok(lazy), Ok(eager)) => {
+                    assert_eq!(lazy, eager, "the same image and symbols");
+                    loaded += 1;
+                }
+                (Err(lazy), Err(eager)) => {
+                    assert_eq!(lazy, eager, "the same message");
+                    refused += 1;
+                }
+                (lazy, eager) => panic!("from the file {lazy:?}, from memory {eager:?}"),
+            }
+        }
+        let _ = std::fs::remove_file(&path);
+        assert!(loaded > 20 && refused > 20, "{loaded} loaded, {refused} refused");
     }
 
     #[test]
