@@ -239,14 +239,28 @@ impl Machine {
     /// Loads an ox32 executable and prepares a direct boot: `pc` = its entry, `a0` = node
     /// index, `a1` = RAM size.
     pub fn boot_elf(&mut self, bytes: &[u8]) -> Result<(), LoadError> {
-        let image = self.load_elf(bytes)?;
-        self.symbols = image.symbols;
+        let image = loader::load_elf(&mut self.bus, bytes)?;
+        self.boot_image(image);
         Ok(())
     }
 
-    /// [`Machine::boot_elf`] but for the symbols, which it hands back with the segments.
-    fn load_elf(&mut self, bytes: &[u8]) -> Result<loader::Image, LoadError> {
-        let image = loader::load_elf(&mut self.bus, bytes)?;
+    /// [`Machine::boot_elf`] for an executable read by [`loader::read_executable`], whose
+    /// symbols are read from its file when first asked for.
+    pub fn boot_executable(&mut self, executable: &loader::Executable) -> Result<(), LoadError> {
+        let image = loader::load_executable(&mut self.bus, executable)?;
+        self.boot_image(image);
+        Ok(())
+    }
+
+    /// Prepares a direct boot of `image`, loaded already.
+    fn boot_image(&mut self, image: loader::Image) {
+        self.prepare_boot(&image);
+        self.symbols = image.symbols;
+    }
+
+    /// What every boot of a loaded image does: `pc` = its entry, `a0` = node index, `a1` = RAM
+    /// size, no code decoded or translated from before.
+    fn prepare_boot(&mut self, image: &loader::Image) {
         self.asleep = None;
         self.code.clear();
         for frame in 0..self.bus.frames() {
@@ -255,14 +269,25 @@ impl Machine {
         self.cpu.pc = image.entry;
         self.cpu.set_reg(Reg::A0, self.cpu.node_id);
         self.cpu.set_reg(Reg::A1, self.bus.ram_size());
-        Ok(image)
     }
 
     /// Loads an ox32 executable to run as a user process with paging on (`orrery run --user`,
     /// [`crate::userboot`]): page tables and a small kernel at the top of RAM, which enters
     /// the program in user mode and answers its system calls. Registers start at 0.
     pub fn boot_elf_user(&mut self, bytes: &[u8]) -> Result<(), LoadError> {
-        let image = self.load_elf(bytes)?;
+        let image = loader::load_elf(&mut self.bus, bytes)?;
+        self.boot_image_user(image)
+    }
+
+    /// [`Machine::boot_elf_user`] for an executable read by [`loader::read_executable`].
+    pub fn boot_executable_user(&mut self, executable: &loader::Executable) -> Result<(), LoadError> {
+        let image = loader::load_executable(&mut self.bus, executable)?;
+        self.boot_image_user(image)
+    }
+
+    /// Prepares `image`, loaded already, to run as a user process.
+    fn boot_image_user(&mut self, image: loader::Image) -> Result<(), LoadError> {
+        self.prepare_boot(&image);
         self.cpu.pc = crate::userboot::prepare(&mut self.bus, &image)?;
         self.symbols = image.symbols;
         Ok(())

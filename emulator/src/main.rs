@@ -100,7 +100,7 @@ impl NodeArgs {
         if let Some(host) = orrery_emulator::host::memory().filter(|host| u64::from(self.ram) > *host) {
             return Err(format!("--ram is {} MiB, more than this host's {} MiB", self.ram >> 20, host >> 20));
         }
-        let elf = orrery_emulator::loader::read_image(&self.image)?;
+        let elf = orrery_emulator::loader::read_executable(&self.image)?;
         let console = self.console.open(host_input && self.input.is_none())?;
         let mut config = MachineConfig::new(self.ram, console.output);
         config.clock = Clock::from_mhz(self.mhz);
@@ -109,7 +109,8 @@ impl NodeArgs {
         config.disk = self.disk.as_deref().map(Disk::open).transpose()?;
         let mut machine = Machine::new(config);
         machine.set_jit(self.jit.on());
-        let booted = if self.user { machine.boot_elf_user(&elf) } else { machine.boot_elf(&elf) };
+        let booted =
+            if self.user { machine.boot_executable_user(&elf) } else { machine.boot_executable(&elf) };
         booted.map_err(|e| format!("{}: {e}", self.image.display()))?;
         Ok(machine)
     }

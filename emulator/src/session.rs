@@ -218,10 +218,10 @@ impl Session {
                 "RAM must be a multiple of 4 KiB between 4 KiB and 2 GiB, not {ram} bytes"
             )));
         }
-        let elf = crate::loader::read_image(path).map_err(SessionError::Setup)?;
+        let elf = crate::loader::read_executable(path).map_err(SessionError::Setup)?;
         let screen = Capture::new();
         let mut machine = Machine::new(MachineConfig::new(ram, Box::new(screen.clone())));
-        machine.boot_elf(&elf).map_err(|e| SessionError::Setup(format!("{}: {e}", path.display())))?;
+        machine.boot_executable(&elf).map_err(|e| SessionError::Setup(format!("{}: {e}", path.display())))?;
         Ok(Session::new(Target::Node(Box::new(machine)), screen, Vec::new()))
     }
 

@@ -564,8 +564,8 @@ impl System {
             let mut machine = Machine::new(config);
             match &spec.boot {
                 Boot::Image(path) => {
-                    let elf = crate::loader::read_image(path).map_err(failed)?;
-                    machine.boot_elf(&elf).map_err(|e| failed(format!("{}: {e}", path.display())))?;
+                    let elf = crate::loader::read_executable(path).map_err(failed)?;
+                    machine.boot_executable(&elf).map_err(|e| failed(format!("{}: {e}", path.display())))?;
                 }
                 Boot::Rom(path) => {
                     let rom = crate::loader::read_rom(path).map_err(failed)?;
