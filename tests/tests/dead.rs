@@ -48,6 +48,38 @@ fn a_satellite_that_powers_off_is_dead_and_its_processes_are_killed() {
     insta::assert_snapshot!(from_init(transcript));
 }
 
+/// The central's heap in use, from each `stats 0` line of `transcript`.
+fn central_heap(transcript: &str) -> Vec<u64> {
+    transcript
+        .lines()
+        .filter(|l| l.contains("node 0: procs"))
+        .filter_map(|l| l.split_once(" heap ")?.1.split_once('/')?.0.parse().ok())
+        .collect()
+}
+
+/// A satellite that comes back is a new link of the central, and its old incarnation's link
+/// stays, dead (docs/reliability.md, *Dead satellites*): what that keeps of the central's heap
+/// is about a frame's bytes, not the process channel's window (16 KiB, until the dead
+/// endpoint gave its window back). Three returns of satellite 3, the central's heap read
+/// after each.
+#[test]
+fn a_satellite_that_comes_back_keeps_little_of_the_centrals_heap() {
+    let disk = pristine_disk("dead-returns", None);
+    let cycle = "poweroff sat3\nexpect \"is dead\"\nsleep 50ms\npoweron sat3\nexpect \"is back: booted again\"\nsendline stats 0\nexpect \"$ \"\n";
+    let script = format!(
+        "timeout 20s\nexpect \"$ \"\nsendline stats 0\nexpect \"$ \"\n{}sendline exit 0\nexit 0\n",
+        cycle.repeat(3)
+    );
+    let session = run_script(os_topology("default.toml", &disk), &disk, &script);
+    let transcript = session.transcript();
+    let heap = central_heap(transcript);
+    assert_eq!(heap.len(), 4, "{transcript}");
+    // The first return also makes what the central keeps once (a reboot's boot buffers).
+    for pair in heap[1..].windows(2) {
+        assert!(pair[1] <= pair[0] + 2048, "a return kept {} bytes of the heap: {heap:?}", pair[1] - pair[0]);
+    }
+}
+
 /// Satellite 3 powers off with a job on it, then is powered on again (the expect script's
 /// `poweron`): its boot ROM waits again, the central boots it again, and a job placed on it
 /// runs there; the old job stays dead. All in one process, so the transcript is a snapshot.

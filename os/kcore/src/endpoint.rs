@@ -232,11 +232,15 @@ impl Endpoint {
         (!self.tx.is_idle()).then(|| now.saturating_sub(self.progress_at))
     }
 
-    /// Drops every message not yet sent and every frame not yet acknowledged: the other end
-    /// is dead.
+    /// Drops every message not yet sent, every frame not yet acknowledged and any message
+    /// half reassembled: the other end is dead, and this endpoint sends and takes nothing
+    /// more (a satellite that comes back is a new endpoint). What it held goes back to the
+    /// heap: its window of frames shrinks to one, so a dead link keeps about one frame's
+    /// bytes instead of a window's.
     pub fn abandon(&mut self) {
-        self.outbox.clear();
-        self.tx = Sender::with_window(CHANNEL_PROCESS, self.port.mtu(), TIMEOUT_NS, WINDOW);
+        self.outbox = VecDeque::new();
+        self.tx = Sender::with_window(CHANNEL_PROCESS, self.port.mtu(), TIMEOUT_NS, 1);
+        self.reassembler = Reassembler::default();
         self.ack = None;
     }
 

@@ -223,19 +223,38 @@ fn carried() -> Outcome {
     ok("destroy", port::destroy(inbox))
 }
 
+/// In a child whose parent gives it a right under [`GIVEN`]: a new port, a send right to which
+/// goes to the parent; the port's name, or the exit code of the step that failed.
+fn offer_service() -> Result<u32, i32> {
+    if !await_given() {
+        return Err(20);
+    }
+    let service = port::allocate(PORT_RIGHT_RECEIVE).map_err(|_| 21)?;
+    let hello = Msg::new(GIVEN, MSG_COPY_SEND, 1, vec![SendItem::Port(service, MSG_MAKE_SEND)]);
+    port::send(&hello, FOREVER).map_err(|_| 22)?;
+    Ok(service)
+}
+
+/// In the parent: gives `child` a send right to `inbox` under [`GIVEN`], and takes the send
+/// right to its service port that the child sends back ([`offer_service`]).
+fn service_of(inbox: u32, child: Pid) -> Result<u32, String> {
+    ok("insert", port::insert_right(inbox, MSG_MAKE_SEND, child, GIVEN))?;
+    let hello = ok("receive the service", port::receive(inbox, FOREVER))?;
+    match hello.items[..] {
+        [GotItem::Port(service, PORT_RIGHT_SEND)] => Ok(service),
+        _ => Err(format!("{:?}", hello.items)),
+    }
+}
+
 /// A child serving one RPC: it gets the parent's port under [`GIVEN`], sends it a send right
 /// to its own service port, then answers one request through the request's reply right.
 fn rpc() -> Outcome {
     let inbox = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
     let child = spawn(|| {
-        if !await_given() {
-            return 20;
-        }
-        let Ok(service) = port::allocate(PORT_RIGHT_RECEIVE) else { return 21 };
-        let hello = Msg::new(GIVEN, MSG_COPY_SEND, 1, vec![SendItem::Port(service, MSG_MAKE_SEND)]);
-        if port::send(&hello, FOREVER).is_err() {
-            return 22;
-        }
+        let service = match offer_service() {
+            Ok(service) => service,
+            Err(code) => return code,
+        };
         let Ok(request) = port::receive(service, FOREVER) else { return 23 };
         let [GotItem::Inline(ref x)] = request.items[..] else { return 24 };
         let answer = Msg::new(request.reply.0, MSG_MOVE_SEND_ONCE, request.id + 1, vec![inline(&[x[0] * 2])]);
@@ -244,11 +263,7 @@ fn rpc() -> Outcome {
         }
         0
     })?;
-    ok("insert", port::insert_right(inbox, MSG_MAKE_SEND, child, GIVEN))?;
-    let hello = ok("receive the service", port::receive(inbox, FOREVER))?;
-    let [GotItem::Port(service, PORT_RIGHT_SEND)] = hello.items[..] else {
-        return Err(format!("{:?}", hello.items));
-    };
+    let service = service_of(inbox, child)?;
     let reply_port = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
     let request = Msg {
         dest: (service, MSG_COPY_SEND),
@@ -481,14 +496,10 @@ fn remote_rpc() -> Outcome {
 fn rpc_one_call() -> Outcome {
     let inbox = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
     let child = spawn(|| {
-        if !await_given() {
-            return 20;
-        }
-        let Ok(service) = port::allocate(PORT_RIGHT_RECEIVE) else { return 21 };
-        let hello = Msg::new(GIVEN, MSG_COPY_SEND, 1, vec![SendItem::Port(service, MSG_MAKE_SEND)]);
-        if port::send(&hello, FOREVER).is_err() {
-            return 22;
-        }
+        let service = match offer_service() {
+            Ok(service) => service,
+            Err(code) => return code,
+        };
         let (mut request, mut answer) = (RawMsg::empty(), RawMsg::empty());
         if port::receive_raw(service, &mut request, FOREVER).is_err() {
             return 23;
@@ -513,11 +524,7 @@ fn rpc_one_call() -> Outcome {
         }
         i32::from(request.id() != 0) * 26
     })?;
-    ok("insert", port::insert_right(inbox, MSG_MAKE_SEND, child, GIVEN))?;
-    let hello = ok("receive the service", port::receive(inbox, FOREVER))?;
-    let [GotItem::Port(service, PORT_RIGHT_SEND)] = hello.items[..] else {
-        return Err(format!("{:?}", hello.items));
-    };
+    let service = service_of(inbox, child)?;
     let reply_port = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
     let (mut request, mut answer) = (RawMsg::empty(), RawMsg::empty());
     for x in 1..=3u8 {
