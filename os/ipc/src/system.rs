@@ -935,13 +935,25 @@ impl<M> Ipc<M> {
         other: usize,
     ) -> Result<Option<usize>, IpcError> {
         let Some(id) = self.next_port(task, name)? else { return Ok(None) };
-        let Some(message) = self.ports.get(&id).and_then(|p| p.queue.front()) else { return Ok(None) };
-        Ok(Some(message.items.iter().fold(header, |size, item| {
+        Ok(self.front_size(id, header, inline, other))
+    }
+
+    /// The size of the oldest message queued on `port`, laid out as [`Ipc::next_size`] says;
+    /// `None` if its queue is empty.
+    fn front_size(
+        &self,
+        port: PortId,
+        header: usize,
+        inline: impl Fn(usize) -> usize,
+        other: usize,
+    ) -> Option<usize> {
+        let message = self.ports.get(&port)?.queue.front()?;
+        Some(message.items.iter().fold(header, |size, item| {
             size + match item {
                 QItem::Inline(bytes) => inline(bytes.len()),
                 QItem::Port(_) | QItem::Memory(_) => other,
             }
-        })))
+        }))
     }
 
     /// `mach_msg` (receive): the oldest message of `name`'s port, or of the set's members
@@ -965,14 +977,7 @@ impl<M> Ipc<M> {
         other: usize,
     ) -> Result<(Result<Option<Received<M>>, usize>, Wakeups), IpcError> {
         let Some(port) = self.next_port(task, name)? else { return Ok((Ok(None), self.take_wakeups())) };
-        let size = self.ports.get(&port).and_then(|p| p.queue.front()).map_or(header, |message| {
-            message.items.iter().fold(header, |size, item| {
-                size + match item {
-                    QItem::Inline(bytes) => inline(bytes.len()),
-                    QItem::Port(_) | QItem::Memory(_) => other,
-                }
-            })
-        });
+        let size = self.front_size(port, header, inline, other).unwrap_or(header);
         if size > max {
             return Ok((Err(size), self.take_wakeups()));
         }

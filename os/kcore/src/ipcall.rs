@@ -476,12 +476,21 @@ fn parse(bytes: &[u8]) -> Result<Message<Captured>, Errno> {
     Ok(Message { header: Header { dest, reply, id }, items })
 }
 
+/// Bytes of an inline item of `len` bytes in a message's user layout: its kind and length
+/// words, then the bytes padded to a word.
+fn inline_item_size(len: usize) -> usize {
+    8 + len.next_multiple_of(4)
+}
+
+/// Bytes of a right or an out-of-line region in a message's user layout: three words.
+const OTHER_ITEM_SIZE: usize = 12;
+
 /// The bytes of a received message in its user layout.
 fn layout_size(received: &Received<Captured>) -> usize {
     received.items.iter().fold(MsgHeader::SIZE, |size, item| {
         size + match item {
-            ReceivedItem::Inline(data) => 8 + data.len().next_multiple_of(4),
-            ReceivedItem::Port(..) | ReceivedItem::Memory(_) => 12,
+            ReceivedItem::Inline(data) => inline_item_size(data.len()),
+            ReceivedItem::Port(..) | ReceivedItem::Memory(_) => OTHER_ITEM_SIZE,
         }
     })
 }
@@ -532,14 +541,7 @@ fn receive(task: TaskId, name: Name, buf: u32, size: u32, timeout: u32) -> Resul
     let until = timer::ticks().saturating_add(timeout);
     loop {
         let (received, wakeups) = with_ipc(|ipc| {
-            ipc.receive_within(
-                task,
-                name,
-                size as usize,
-                MsgHeader::SIZE,
-                |len| 8 + len.next_multiple_of(4),
-                12,
-            )
+            ipc.receive_within(task, name, size as usize, MsgHeader::SIZE, inline_item_size, OTHER_ITEM_SIZE)
         })
         .map_err(errno)?;
         wake(wakeups);
@@ -549,11 +551,9 @@ fn receive(task: TaskId, name: Name, buf: u32, size: u32, timeout: u32) -> Resul
                 let len = layout_size(&message);
                 // Laid out in place when the buffer's part lies in one resident page (and no
                 // out-of-line region needs placing in the space).
+                let in_place = !message.items.iter().any(|i| matches!(i, ReceivedItem::Memory(_)));
                 let mut message = Some(message);
-                if message
-                    .as_ref()
-                    .is_some_and(|m| !m.items.iter().any(|i| matches!(i, ReceivedItem::Memory(_))))
-                {
+                if in_place {
                     proc::table().current().space().in_place(buf, len, vm::Access::Write, |bytes| {
                         if let Some(message) = message.take() {
                             layout(message, bytes);

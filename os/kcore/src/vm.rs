@@ -658,11 +658,11 @@ impl AddressSpace {
         if len == 0 || offset + len > FRAME_SIZE as usize {
             return None;
         }
+        // One page: `through_table` hands over the whole range at once, or nothing.
         let mut f = Some(f);
         let mut result = None;
-        self.through_table(va, len, access, |bytes, _| result = f.take().map(|f| f(bytes)))
-            .then_some(())
-            .and(result)
+        self.through_table(va, len, access, |bytes, _| result = f.take().map(|f| f(bytes)));
+        result
     }
 
     /// Checks that the process may make `access` on all of `va..va + len`.

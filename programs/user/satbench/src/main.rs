@@ -534,36 +534,14 @@ const RPC_ROUNDS: u32 = 50;
 fn port_rpc() -> u32 {
     let Ok(reply) = port::allocate(port::PORT_RIGHT_RECEIVE) else { return 1 };
     // The child serves on the port's receive right; this process keeps a send right.
-    let served = spawn_receiver(|service| {
-        let (mut request, mut answer) = (RawMsg::empty(), RawMsg::empty());
-        if port::receive_raw(service, &mut request, FOREVER).is_err() {
-            return 1;
-        }
-        while request.id() != 0 {
-            let Some(RawItem::Inline(data)) = request.items().next() else { return 2 };
-            let to = (request.reply().0, port::MSG_MOVE_SEND_ONCE);
-            if answer.start(to, (0, 0), request.id()).inline(data).is_err() {
-                return 2;
-            }
-            if port::rpc_raw(&answer, service, &mut request, FOREVER).is_err() {
-                return 3;
-            }
-        }
-        0
-    });
+    let served = spawn_receiver(|service| serve_echo(service, |_| {}).err().unwrap_or(0));
     let Ok((service, server)) = served else { return 1 };
     let mut failed = 0;
-    let (mut request, mut answer) = (RawMsg::empty(), RawMsg::empty());
+    let mut client = EchoClient::new(service, reply);
     let mut round = 0u64;
     let (instructions, ns) = per_call(RPC_ROUNDS, || {
-        // Each round's request carries its number, which the answer must bring back.
         round += 1;
-        let data = round.to_le_bytes();
-        let answered = request
-            .start((service, port::MSG_COPY_SEND), (reply, port::MSG_MAKE_SEND_ONCE), 7)
-            .inline(&data)
-            .and_then(|request| port::rpc_raw(request, reply, &mut answer, FOREVER));
-        if answered.is_err() || answer.id() != 7 || answer.items().next() != Some(RawItem::Inline(&data)) {
+        if !client.call(7, round) {
             failed += 1;
         }
     });
@@ -574,6 +552,51 @@ fn port_rpc() -> u32 {
         ns / 1000
     );
     u32::from(failed != 0 || !done)
+}
+
+/// The RPC measures' server: answers each request on `service` with its id and its inline
+/// bytes, through the request's send-once reply right, in one `msg_rpc` with the wait for the
+/// next request (`answering(id)` runs just before), until a request of id 0. `Err` is the exit
+/// code of the step that failed.
+fn serve_echo(service: u32, mut answering: impl FnMut(u32)) -> Result<(), i32> {
+    let (mut request, mut answer) = (RawMsg::empty(), RawMsg::empty());
+    port::receive_raw(service, &mut request, FOREVER).map_err(|_| 1)?;
+    while request.id() != 0 {
+        let Some(RawItem::Inline(data)) = request.items().next() else { return Err(2) };
+        let to = (request.reply().0, port::MSG_MOVE_SEND_ONCE);
+        answer.start(to, (0, 0), request.id()).inline(data).map_err(|_| 2)?;
+        answering(request.id());
+        port::rpc_raw(&answer, service, &mut request, FOREVER).map_err(|_| 3)?;
+    }
+    Ok(())
+}
+
+/// The RPC measures' client: its server's port, its reply port and its two message buffers.
+struct EchoClient {
+    server: u32,
+    reply: u32,
+    request: RawMsg,
+    answer: RawMsg,
+}
+
+impl EchoClient {
+    fn new(server: u32, reply: u32) -> EchoClient {
+        EchoClient { server, reply, request: RawMsg::empty(), answer: RawMsg::empty() }
+    }
+
+    /// One RPC of id `id` carrying `round`'s 8 bytes, which the answer must bring back with
+    /// the id ([`serve_echo`]); whether it did.
+    fn call(&mut self, id: u32, round: u64) -> bool {
+        let data = round.to_le_bytes();
+        let answered = self
+            .request
+            .start((self.server, port::MSG_COPY_SEND), (self.reply, port::MSG_MAKE_SEND_ONCE), id)
+            .inline(&data)
+            .and_then(|request| port::rpc_raw(request, self.reply, &mut self.answer, FOREVER));
+        answered.is_ok()
+            && self.answer.id() == id
+            && self.answer.items().next() == Some(RawItem::Inline(&data))
+    }
 }
 
 /// The satellites of the remote RPC: the client's and the server's.
@@ -617,24 +640,15 @@ fn port_rpc_remote() -> u32 {
             if port::register("satbench.rpc", inbox, port::MSG_MAKE_SEND).is_err() {
                 sys::exit(1);
             }
+            // The server's count starts with its answer to the first request.
             let mut start = 0;
-            let (mut request, mut answer) = (RawMsg::empty(), RawMsg::empty());
-            if port::receive_raw(inbox, &mut request, FOREVER).is_err() {
-                sys::exit(1);
-            }
-            // As the local server: each answer goes with the wait for the next request.
-            while request.id() != 0 {
-                let Some(RawItem::Inline(data)) = request.items().next() else { sys::exit(2) };
-                let to = (request.reply().0, port::MSG_MOVE_SEND_ONCE);
-                if answer.start(to, (0, 0), request.id()).inline(data).is_err() {
-                    sys::exit(2);
-                }
-                if request.id() == 1 {
+            let served = serve_echo(inbox, |id| {
+                if id == 1 {
                     start = instructions();
                 }
-                if port::rpc_raw(&answer, inbox, &mut request, FOREVER).is_err() {
-                    sys::exit(2);
-                }
+            });
+            if let Err(code) = served {
+                sys::exit(code);
             }
             sys::exit(i32::from(!report(3, instructions() - start)));
         }
@@ -650,22 +664,14 @@ fn port_rpc_remote() -> u32 {
             }
             let Ok(server) = found else { sys::exit(1) };
             let Ok(reply) = port::allocate(port::PORT_RIGHT_RECEIVE) else { sys::exit(1) };
-            let (mut request, mut answer) = (RawMsg::empty(), RawMsg::empty());
-            let mut rpc = |id: u32, round: u64| {
-                let data = round.to_le_bytes();
-                let answered = request
-                    .start((server, port::MSG_COPY_SEND), (reply, port::MSG_MAKE_SEND_ONCE), id)
-                    .inline(&data)
-                    .and_then(|request| port::rpc_raw(request, reply, &mut answer, FOREVER));
-                answered.is_ok() && answer.id() == id && answer.items().next() == Some(RawItem::Inline(&data))
-            };
-            if !rpc(1, 0) || !report(1, 0) {
+            let mut client = EchoClient::new(server, reply);
+            if !client.call(1, 0) || !report(1, 0) {
                 sys::exit(1);
             }
             let (mut failed, mut round) = (false, 0);
             let (ins, ns) = per_call(RPC_ROUNDS, || {
                 round += 1;
-                failed |= !rpc(7, round);
+                failed |= !client.call(7, round);
             });
             let quit = port::send(&Msg::new(server, port::MSG_COPY_SEND, 0, vec![]), FOREVER);
             let reported = report(2, ins) && report(4, ns);
