@@ -54,6 +54,7 @@ fn trace() -> Vec<u8> {
             args: [0x12f00, 9, 0, 0, 0, 0],
             env: Env { uid: 1000, gid: 100 },
             data: b"/etc/motd".to_vec(),
+            prefetched: true,
         }),
     );
     let request = frames(&open, 0, 0, 48);

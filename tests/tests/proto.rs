@@ -49,9 +49,19 @@ fn status() -> impl Strategy<Value = WaitStatus> {
 
 fn request() -> BoxedStrategy<Request> {
     let call = (prop::sample::select(Syscall::ALL.to_vec()), prop::array::uniform6(word()), env(), data())
-        .prop_map(|(call, args, env, data)| Request::StubExecutes(Call { call, args, env, data }));
+        .prop_map(|(call, args, env, data)| {
+            Request::StubExecutes(Call { call, args, env, data, prefetched: true })
+        });
+    let fetches = (prop::sample::select(Syscall::ALL.to_vec()), prop::array::uniform6(word()), env())
+        .prop_map(|(call, args, env)| {
+            Request::StubExecutes(Call { call, args, env, data: vec![], prefetched: false })
+        });
     prop_oneof![
         call,
+        fetches,
+        (word(), 0..=MAX_DATA as u32).prop_map(|(addr, len)| Request::CopyIn { addr, len }),
+        (word(), data()).prop_map(|(addr, data)| Request::CopyOut { addr, data }),
+        any::<bool>().prop_map(Request::Prefetch),
         signal().prop_map(Request::Signal),
         status().prop_map(Request::Exit),
         (word(), env(), word()).prop_map(|(parent, env, size)| Request::ForkImage { parent, env, size }),
@@ -122,7 +132,18 @@ fn extremes() -> Vec<Message> {
             args: [u32::MAX; MAX_ARGS],
             env,
             data: big.clone(),
+            prefetched: true,
         }),
+        Request::StubExecutes(Call {
+            call: Syscall::Write,
+            args: [u32::MAX; MAX_ARGS],
+            env,
+            data: vec![],
+            prefetched: false,
+        }),
+        Request::CopyIn { addr: u32::MAX, len: MAX_DATA as u32 },
+        Request::CopyOut { addr: u32::MAX, data: big.clone() },
+        Request::Prefetch(true),
         Request::Signal(Signal::Term),
         Request::Exit(WaitStatus::Exited(255)),
         Request::Exit(WaitStatus::Signaled(Signal::Segv)),
@@ -135,7 +156,7 @@ fn extremes() -> Vec<Message> {
         Request::Parent { ppid: u32::MAX },
         Request::ForkHere { parent: u32::MAX, pc: u32::MAX },
         Request::Freeze,
-        Request::Frozen { pc: u32::MAX },
+        Request::Frozen { pc: u32::MAX, asleep: true },
         Request::Load(u32::MAX),
         Request::Net(Net {
             to: u32::MAX,
@@ -211,6 +232,7 @@ fn the_first_fragment_carries_the_message_header() {
             args: [1, 0, 3000, 0, 0, 0],
             env: Env::default(),
             data: vec![7; 3000],
+            prefetched: true,
         }),
     );
     let bytes = message.encode().unwrap();
@@ -508,11 +530,16 @@ fn serve(request: &Request) -> Option<Reply> {
         | Request::ForkHere { .. }
         | Request::Frozen { .. } => Some(Reply::ok(0)),
         Request::Stats => Some(Reply { result: Ok(72), signal: None, data: vec![0x11; 72] }),
+        Request::CopyIn { len, .. } => {
+            Some(Reply { result: Ok(*len), signal: None, data: vec![0x22; *len as usize] })
+        }
+        Request::CopyOut { .. } => Some(Reply::ok(0)),
         Request::Signal(_)
         | Request::Exit(_)
         | Request::Parent { .. }
         | Request::Freeze
         | Request::Load(_)
+        | Request::Prefetch(_)
         | Request::Net(_) => None,
     }
 }
@@ -521,7 +548,7 @@ fn serve(request: &Request) -> Option<Reply> {
 fn satellite_requests() -> Vec<Message> {
     let env = Env { uid: 1000, gid: 100 };
     let call = |pid: u32, call: Syscall, args: [u32; 6], data: Vec<u8>| {
-        Message::request(pid, Request::StubExecutes(Call { call, args, env, data }))
+        Message::request(pid, Request::StubExecutes(Call { call, args, env, data, prefetched: true }))
     };
     let mut requests = Vec::new();
     for round in 0..3u32 {

@@ -44,6 +44,11 @@
 //! milliseconds six CPU-bound processes started on satellite 1 take with the load balancer
 //! off and on (the goal: A/B ≥ 2.5).
 //!
+//! And `prefetch: file-copy on=A off=B fewer=Rx shell on=C off=D fewer=Sx` (docs/migration.md,
+//! *The prefetch cache*): the round trips per call of `cp` of a 256 KiB file and of a few shell
+//! commands on satellite 1, with the prefetch cache and without, and how many times fewer the
+//! cache makes (the goal: R ≥ 3).
+//!
 //! Last, a second boot, of `topologies/small.toml` (8 MiB central, 4 MiB satellite) with the
 //! built programs, types `defpager` and `swaptest 16` at the shell, then both again placed on
 //! the satellite with 8 MiB (docs/pagers.md, *The default pager*), and prints `swap: central
@@ -102,7 +107,7 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
     let stdout = child.stdout.take().ok_or("the emulator's output is not piped")?;
     let (mut bulk, mut cow, mut fork, mut faults, mut rpc) = (None, None, None, Vec::new(), None);
     let (mut rpc_remote, mut ool, mut dsm, mut dsm_demo) = (None, None, None, None);
-    let (mut migration, mut balance) = (None, None);
+    let (mut migration, mut balance, mut prefetch) = (None, None, None);
     for line in BufReader::new(stdout).lines() {
         let line = line.map_err(|e| format!("reading the emulator's output: {e}"))?;
         println!("{line}");
@@ -129,6 +134,9 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
         }
         if let Some((_, figures)) = line.split_once("satbench: migration us/KiB") {
             migration = figures.split(" (").next().map(|f| format!("us/KiB{f}"));
+        }
+        if let Some((_, figures)) = line.split_once("satbench: prefetch: ") {
+            prefetch = figures.split(" (").next().map(str::to_string);
         }
         if let Some((_, figures)) = line.split_once("satbench: balance: ") {
             balance = figures.split(" (").next().map(str::to_string);
@@ -166,6 +174,10 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
     match migration.zip(balance) {
         Some((migration, balance)) => println!("migration: {migration}\nbalance: {balance}"),
         None => return Err("satbench printed no migration or balance figures".to_string()),
+    }
+    match prefetch {
+        Some(figures) => println!("prefetch: {figures}"),
+        None => return Err("satbench printed no prefetch figures".to_string()),
     }
     match dsm.zip(dsm_demo) {
         Some((dsm, demo)) => println!("dsm: {dsm}\ndsm-demo: {demo}"),

@@ -118,7 +118,10 @@ pub fn message_label(message: &Message) -> String {
     let pid = message.pid;
     match &message.body {
         Body::Request(request) => match request {
-            Request::StubExecutes(call) => format!("StubExecutes {} (pid {pid})", call_label(call)),
+            Request::StubExecutes(call) if call.prefetched => {
+                format!("StubExecutes {} (pid {pid})", call_label(call))
+            }
+            Request::StubExecutes(call) => format!("StubFetches {} (pid {pid})", call_label(call)),
             Request::Signal(signal) => format!("Signal {} (pid {pid})", signal.name()),
             Request::Exit(status) => format!("Exit {status:?} (pid {pid})"),
             Request::ForkImage { parent, size, .. } => {
@@ -133,10 +136,15 @@ pub fn message_label(message: &Message) -> String {
             Request::Parent { ppid } => format!("Parent pid {pid} ppid {ppid}"),
             Request::ForkHere { parent, pc } => format!("ForkHere pid {pid} parent {parent} pc {pc:#x}"),
             Request::Freeze => format!("Freeze pid {pid}"),
-            Request::Frozen { pc } => format!("Frozen pid {pid} pc {pc:#x}"),
+            Request::Frozen { pc, asleep } => {
+                format!("Frozen pid {pid} pc {pc:#x}{}", if *asleep { " asleep" } else { "" })
+            }
             Request::Load(word) => format!("Load {word}"),
             Request::Stats => format!("Stats (pid {pid})"),
             Request::Net(net) => format!("Net {} node {} -> {}", net_label(&net.op), net.from, net.to),
+            Request::CopyIn { addr, len } => format!("CopyIn pid {pid} @{addr:#x} {len} bytes"),
+            Request::CopyOut { addr, data } => format!("CopyOut pid {pid} @{addr:#x} {} bytes", data.len()),
+            Request::Prefetch(on) => format!("Prefetch {}", if *on { "on" } else { "off" }),
         },
         Body::Reply(reply) => format!("{} (pid {pid})", reply_label(reply)),
         Body::ProtocolError(e) => format!("ProtocolError {:?} kind {} (pid {pid})", e.reason, e.kind),

@@ -369,8 +369,9 @@ pub enum Syscall {
     /// `setgid(gid) -> 0`: as `setuid`, for the group.
     SetGid = 33,
     /// `migrate(pid, node) -> 0`: moves process `pid` (0: the caller) to node `node` (0: its
-    /// home, the central) at its next return to user mode; the caller waits until it has
-    /// moved or failed (the caller itself moves when this call returns). `EINVAL` for no such
+    /// home, the central) at its next return to user mode — at once if it is asleep in a
+    /// call, which it makes again there; the caller waits until it has moved or failed (the
+    /// caller itself moves when this call returns). `EINVAL` for no such
     /// node, `EHOSTDOWN` for a dead one, `EPERM` for another user's process or init, `ESRCH`
     /// for no process, `EBUSY` for a process whose memory cannot travel (ports, memory
     /// objects, shared regions); the target's refusal (`ENOMEM`, `EAGAIN`) otherwise.
@@ -381,6 +382,14 @@ pub enum Syscall {
     /// may move it; on by default, inherited by children). `EPERM` for another user's process
     /// or the system by another user, `ESRCH` for no process, `EINVAL` for another setting.
     Balance = 35,
+    /// `prefetch(setting) -> previous`: the prefetch cache of calls forwarded from satellites
+    /// (docs/migration.md), for the whole system: [`BALANCE_ON`] (at boot) sends each call
+    /// with its buffers and returns its output with the reply, one round trip;
+    /// [`BALANCE_OFF`] leaves the buffers where the caller runs, for its stub to copy a piece
+    /// at a time as the call's code needs them, a round trip each; [`BALANCE_READ`] only reads
+    /// the setting. `EPERM` for a change by another user than the superuser, `EINVAL` for
+    /// another setting.
+    Prefetch = 36,
     /// `sigaction(signal, handler, restorer) -> old handler`: `handler` is [`SIG_DFL`],
     /// [`SIG_IGN`] or the address of a function; `restorer` is where a handler returns to.
     Sigaction = 40,
@@ -469,7 +478,7 @@ pub enum Syscall {
 
 impl Syscall {
     /// Every system call, in number order.
-    pub const ALL: [Syscall; 64] = [
+    pub const ALL: [Syscall; 65] = [
         Syscall::Write,
         Syscall::Read,
         Syscall::Exit,
@@ -505,6 +514,7 @@ impl Syscall {
         Syscall::SetGid,
         Syscall::Migrate,
         Syscall::Balance,
+        Syscall::Prefetch,
         Syscall::Sigaction,
         Syscall::Sigreturn,
         Syscall::Pause,
@@ -584,6 +594,7 @@ impl Syscall {
             Syscall::SetGid => "setgid",
             Syscall::Migrate => "migrate",
             Syscall::Balance => "balance",
+            Syscall::Prefetch => "prefetch",
             Syscall::VmAllocate => "vm_allocate",
             Syscall::VmDeallocate => "vm_deallocate",
             Syscall::VmProtect => "vm_protect",
@@ -1318,8 +1329,8 @@ impl ProcInfo {
 /// has no stubs, open files or pipes; the central receives no images).
 ///
 /// The first fields are **resources**: after every process a test started has ended they are
-/// back where they were, unless something leaked ([`NodeStats::leaks`]). The last three are
-/// **traffic**, which only grows.
+/// back where they were, unless something leaked ([`NodeStats::leaks`]). The others are
+/// **traffic**, which only grows, and one gauge (`vm_deepest_chain`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct NodeStats {
     /// The node: 0 the central, `n` satellite node `n`.
@@ -1378,11 +1389,19 @@ pub struct NodeStats {
     /// about a process from a link it does not live behind; frames it could not relay for
     /// the satellites behind it (a satellite: no route, no room, too long).
     pub dropped: u32,
+    /// Traffic: system calls forwarded to a stub (a satellite), or executed by stubs for
+    /// their satellites (the central); a call sent again after a spurious `EINTR` counts
+    /// again. Each is a round trip on the link.
+    pub forwarded: u32,
+    /// Traffic: copies of a caller's memory made over the link for a call forwarded without
+    /// the prefetch cache (docs/migration.md): served (a satellite) or asked (the central).
+    /// Each is a round trip too.
+    pub user_copies: u32,
 }
 
 impl NodeStats {
     /// Words of the encoded form.
-    pub const WORDS: usize = 25;
+    pub const WORDS: usize = 27;
     /// Bytes of the encoded form.
     pub const SIZE: usize = 4 * NodeStats::WORDS;
     /// How many of the first words are resources (compared by [`NodeStats::leaks`]).
@@ -1414,6 +1433,8 @@ impl NodeStats {
         "resent",
         "vm_deepest_chain",
         "dropped",
+        "forwarded",
+        "user_copies",
     ];
 
     /// The fields as words, in order.
@@ -1444,6 +1465,8 @@ impl NodeStats {
             self.resent,
             self.vm_deepest_chain,
             self.dropped,
+            self.forwarded,
+            self.user_copies,
         ]
     }
 
@@ -1486,6 +1509,8 @@ impl NodeStats {
             resent: w(22),
             vm_deepest_chain: w(23),
             dropped: w(24),
+            forwarded: w(25),
+            user_copies: w(26),
         })
     }
 
@@ -1507,7 +1532,7 @@ impl core::fmt::Display for NodeStats {
             "node {}: procs {} (stubs {}, zombies {}), frames {}/{} free, user pages {}, page tables {}, \
              heap {}/{} bytes, open files {}, descriptors {}, pipes {}, buffers {}, pending {}, \
              vm objects {}, vm entries {}, ports {} ({} names, {} messages); sent {} messages in {} frames, {} resent; deepest chain {}; \
-             dropped {}",
+             dropped {}; forwarded {} calls, {} copies",
             self.node,
             self.procs,
             self.stubs,
@@ -1532,7 +1557,9 @@ impl core::fmt::Display for NodeStats {
             self.frames_out,
             self.resent,
             self.vm_deepest_chain,
-            self.dropped
+            self.dropped,
+            self.forwarded,
+            self.user_copies
         )
     }
 }

@@ -22,8 +22,9 @@
 //! After the page records may come the process's signal dispositions, blocked and pending
 //! sets ([`Signals::encode`], [`SIGNALS`] bytes: they are user context, so a child placed on a
 //! satellite keeps its parent's handlers — with nothing pending — and a process migrating from
-//! a satellite its pending signals, blocked ones included); an image without them starts with
-//! every signal's default action.
+//! a satellite its pending signals, blocked ones included), and whether its pc is a call
+//! broken off for its move, to make again; an image without them starts with every signal's
+//! default action.
 //!
 //! The pc is not in the image: it travels in `Start`. The builder checks every field (an image
 //! comes over a link): the counts against the announced size as soon as the header is in, each

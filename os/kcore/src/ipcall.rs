@@ -329,7 +329,7 @@ fn wait(key: u64, timeout: u32, until: u32) -> Result<(), Errno> {
     if timeout == 0 || (timeout != FOREVER && timer::ticks() >= until) {
         return Err(Errno::TimedOut);
     }
-    if signal::interrupted() {
+    if signal::signalled() {
         return Err(Errno::Intr);
     }
     if timeout == FOREVER {
@@ -638,7 +638,7 @@ pub fn make_room() -> bool {
 /// again); false if waiting would not help (no default pager, or the process is it).
 pub fn memory_wait() -> bool {
     let pid = proc::table().current().pid;
-    if !with_ports(|p| p.net.pages_for(pid)) || signal::interrupted() {
+    if !with_ports(|p| p.net.pages_for(pid)) || signal::signalled() {
         return false;
     }
     sched::sleep(chan::tick());

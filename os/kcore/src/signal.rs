@@ -83,6 +83,10 @@ pub struct Signals {
     actions: [Action; SLOTS],
     /// The last fault's signal and address, until its delivery.
     fault: Option<(Signal, u32)>,
+    /// The process's pc is a call it was asleep in, broken off for its move and made again
+    /// where it resumes (process migration): a handler entered before the call is made ends
+    /// the call with `EINTR` instead, as it would have ended unmoved.
+    restart: bool,
 }
 
 impl Default for Signals {
@@ -99,6 +103,7 @@ impl Signals {
             blocked: SigSet::EMPTY,
             actions: [Action::Default; SLOTS],
             fault: None,
+            restart: false,
         }
     }
 
@@ -197,7 +202,35 @@ impl Signals {
     /// The state a child of `fork` starts with: the same dispositions and blocked set,
     /// nothing pending.
     pub fn forked(&self) -> Signals {
-        Signals { pending: SigSet::EMPTY, blocked: self.blocked, actions: self.actions, fault: None }
+        Signals {
+            pending: SigSet::EMPTY,
+            blocked: self.blocked,
+            actions: self.actions,
+            fault: None,
+            restart: false,
+        }
+    }
+
+    /// The state a process moving away from the node where its deputy stays takes along: the
+    /// dispositions, the blocked set and a call to make again; its pending signals stay with
+    /// the deputy, which passes them on.
+    pub fn moving(&self) -> Signals {
+        Signals { restart: self.restart, ..self.forked() }
+    }
+
+    /// The process's call was broken off for its move, to be made again where it resumes.
+    pub fn set_restart(&mut self) {
+        self.restart = true;
+    }
+
+    /// The process made a call: none is left to make again.
+    pub fn clear_restart(&mut self) {
+        self.restart = false;
+    }
+
+    /// Whether the process's pc is a call to make again after its move.
+    pub fn restarting(&self) -> bool {
+        self.restart
     }
 
     /// `exec`: handlers go back to the default (the code they named is gone); ignored
@@ -211,12 +244,13 @@ impl Signals {
     }
 
     /// Bytes of [`Signals::encode`].
-    pub const ENCODED: usize = 12 + 8 * Signal::ALL.len();
+    pub const ENCODED: usize = 16 + 8 * Signal::ALL.len();
 
     /// The dispositions, blocked and pending sets as bytes (in a process image): `blocked`,
     /// `ignored` (two [`SigSet`] words), then for each signal of [`Signal::ALL`] in order its
     /// handler's `pc` and `restorer` (0 and 0: no handler), then `pending` (a [`SigSet`]: empty
-    /// in a child's image, [`Signals::forked`]; a migrating process's, blocked ones included).
+    /// in a child's image, [`Signals::forked`]; a migrating process's, blocked ones included),
+    /// then `restart` (1: the pc is a call broken off for the move, to make again; else 0).
     pub fn encode(&self) -> [u8; Signals::ENCODED] {
         let mut out = [0; Signals::ENCODED];
         let mut ignored = SigSet::EMPTY;
@@ -229,7 +263,8 @@ impl Signals {
             }
         }
         (words[0], words[1]) = (self.blocked.bits(), ignored.bits());
-        words[Signals::ENCODED / 4 - 1] = self.pending.bits();
+        words[Signals::ENCODED / 4 - 2] = self.pending.bits();
+        words[Signals::ENCODED / 4 - 1] = u32::from(self.restart);
         for (chunk, word) in out.chunks_exact_mut(4).zip(words) {
             chunk.copy_from_slice(&word.to_le_bytes());
         }
@@ -247,8 +282,13 @@ impl Signals {
         if blocked.contains(Signal::Kill) {
             return Err(Errno::Inval);
         }
-        let pending = SigSet::from_bits(word(Signals::ENCODED / 4 - 1));
-        let mut signals = Signals { blocked, pending, ..Signals::new() };
+        let pending = SigSet::from_bits(word(Signals::ENCODED / 4 - 2));
+        let restart = match word(Signals::ENCODED / 4 - 1) {
+            0 => false,
+            1 => true,
+            _ => return Err(Errno::Inval),
+        };
+        let mut signals = Signals { blocked, pending, restart, ..Signals::new() };
         for (i, signal) in Signal::ALL.into_iter().enumerate() {
             let action = match (word(2 + 2 * i), word(3 + 2 * i)) {
                 _ if ignored.contains(signal) => Action::Ignore,
@@ -283,6 +323,12 @@ pub fn deliver(signals: &mut Signals, space: &mut AddressSpace, frame: &mut Trap
                 DefaultAction::Terminate => return Delivery::Terminate(signal),
             },
             Action::Handler { pc, restorer } => {
+                // A call to make again after a move is over: the handler returns to its end
+                // with `EINTR`, as from the call it interrupted unmoved.
+                if core::mem::take(&mut signals.restart) {
+                    frame.epc = frame.epc.wrapping_add(4);
+                    frame.regs[10] = Errno::Intr.to_result() as u32;
+                }
                 let addr = match signals.fault.take() {
                     Some((faulted, addr)) if faulted == signal => addr,
                     _ => 0,

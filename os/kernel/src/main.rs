@@ -45,6 +45,7 @@ mod migrate;
 mod net;
 mod pipe;
 mod place;
+mod prefetch;
 mod proc;
 mod remote;
 mod satellites;
@@ -53,6 +54,7 @@ mod stub;
 mod syscall;
 mod sysfile;
 mod trap;
+mod user;
 
 use ox_kcore::frame::FRAME_SIZE;
 use ox_kcore::pmap::RAM_BASE;

@@ -11,9 +11,14 @@
 //!
 //! **When.** A process moves at its return to user mode (the core's `Kernel::returning`),
 //! where its registers and memory are exactly what user mode resumes: a running process at
-//! its next tick, one asleep in a call once the call is over — its logical state (asleep in
-//! `read`, `wait`, …) is its deputy's and does not change by the move. `migrate(pid, node)`
-//! ([`migrate`]) asks for it and waits until the process has moved or failed:
+//! its next tick. One asleep in a call (`read` on a pipe or the console, `wait`, `sleep`,
+//! `pause`) moves at once, as MOSIX does it "in its sleep": the sleep is broken as a signal
+//! would break it, the call — which did nothing, as its `EINTR` says — is made again where the
+//! process goes (the core restarts it, `sleep` with the ticks it had left), and sleeps there on
+//! the same event; `ps` shows it asleep throughout (`Central::restarting`). On a satellite the
+//! stub's call is broken off ([`stub::interrupt`]) after the `Freeze`, so the process finds
+//! its move asked for when the `EINTR` comes. `migrate(pid, node)` ([`migrate`]) asks for a
+//! move and waits until the process has moved or failed:
 //!
 //! - **From the central** ([`returning`]): the process sends its own image to the target
 //!   satellite (`ForkImage` with its own pid, `WriteImage`s, `Start` at its pc, its registers
@@ -35,7 +40,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use ox_abi::Errno;
 use ox_kcore::image::{self, Builder};
 use ox_kcore::task::chan::{Chan, Class};
-use ox_kcore::task::proc::{table, Pid, Proc};
+use ox_kcore::task::proc::{table, Pid, Proc, State};
 use ox_kcore::task::sched;
 use ox_kcore::task::signal::interrupted;
 use ox_kcore::vm::AddressSpace;
@@ -97,12 +102,18 @@ pub fn migrate(pid: u32, node: u32) -> Result<u32, Errno> {
         if at == 0 && !can_travel(proc) {
             return Err(Errno::Busy);
         }
+        // A sleeper here moves now: its sleep breaks, and its call is made again where it
+        // goes (on a satellite, its stub's call is broken off below).
+        if at == 0 && matches!(proc.state, State::Sleeping(_)) {
+            proc.state = State::Runnable;
+        }
         let deputy = proc.central();
         ask(deputy, node);
         (me, target, deputy.remote.as_ref().map(|r| r.link))
     };
     if let Some(link) = freeze {
         remote::send(link, &Message::request(target, Request::Freeze));
+        stub::interrupt(target);
     }
     if target == me {
         return Ok(0);
@@ -130,13 +141,44 @@ pub fn can_travel(proc: &mut Proc) -> bool {
     !ox_kcore::ipcall::task_holds_names(proc.pid) && proc.space.as_ref().is_some_and(AddressSpace::travels)
 }
 
-/// The migration of the current process is over (`result`): `migrate` hears it.
+/// The migration of the current process is over (`result`): `migrate` hears it. One that
+/// failed leaves it where it was, making its call again there.
 fn done(result: Result<(), Errno>) {
     let mut table = table();
     let me = table.current();
     let pid = me.pid;
-    forget(me.central(), result.err());
+    let deputy = me.central();
+    forget(deputy, result.err());
     table.wakeup(migrated_chan(pid));
+}
+
+/// Processes whose call was broken off for a move and not made again yet
+/// ([`Central::restarting`]): while there are none, a call costs one load more.
+static RESTARTING: AtomicU32 = AtomicU32::new(0);
+
+/// Marks `deputy`'s process as asleep in a call made again after its move, or no longer.
+pub fn set_restarting(deputy: &mut Central, on: bool) {
+    if deputy.restarting != on {
+        deputy.restarting = on;
+        if on {
+            RESTARTING.fetch_add(1, Ordering::Relaxed);
+        } else {
+            RESTARTING.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The current process makes a call (its deputy takes one): it is no longer asleep in a call
+/// broken off for a move, as far as `ps` is concerned, but in this one.
+pub fn calling() {
+    if RESTARTING.load(Ordering::Relaxed) != 0 {
+        let mut table = table();
+        let deputy = table.current().central();
+        // A call taken while a move is still asked for is broken off for it at once.
+        if deputy.migrate_to.is_none() {
+            set_restarting(deputy, false);
+        }
+    }
 }
 
 /// The core's last step before the current process (running here) returns to user mode with
@@ -176,7 +218,7 @@ fn leave(frame: &TrapFrame, node: u32) -> Result<(), Errno> {
             return Err(Errno::Busy);
         }
         let buffers = central::stub_buffers(slot as u32 + 1)?;
-        let signals = me.signals.forked();
+        let signals = me.signals.moving();
         let layout = image::Layout::new(me.space(), &frame.regs, Some(&signals))?;
         (me.pid, me.ppid, slot, layout, buffers)
     };
@@ -186,8 +228,15 @@ fn leave(frame: &TrapFrame, node: u32) -> Result<(), Errno> {
     place::send_image(link, pid, announce, size, piece)?;
     // From here on its requests come from the new satellite: the stub must own that link
     // before the process starts there.
-    let remote =
-        Remote { link, node, mailbox: Default::default(), busy: false, interrupt: false, reparented: false };
+    let remote = Remote {
+        link,
+        node,
+        mailbox: Default::default(),
+        busy: false,
+        interrupt: false,
+        reparented: false,
+        fetching: false,
+    };
     table().current().central().remote = Some(remote);
     if let Err(e) = place::start(link, pid, frame.epc) {
         table().current().central().remote = None;
@@ -208,12 +257,16 @@ pub enum Outcome {
     Home(TrapFrame),
 }
 
-/// The current stub's process, on the satellite of `link`, is frozen at `pc`: moves it where
-/// its `migrate` asked. `migrate` hears the outcome.
-pub fn frozen(link: usize, pid: Pid, pc: u32) -> Outcome {
+/// The current stub's process, on the satellite of `link`, is frozen at `pc` (`asleep` in a
+/// call it makes again there): moves it where its `migrate` asked. `migrate` hears the
+/// outcome.
+pub fn frozen(link: usize, pid: Pid, pc: u32, asleep: bool) -> Outcome {
     let (target, at) = {
         let mut table = table();
         let deputy = table.current().central();
+        if asleep {
+            set_restarting(deputy, true);
+        }
         (deputy.migrate_to, deputy.remote.as_ref().map_or(0, |r| r.node))
     };
     let outcome = match target {

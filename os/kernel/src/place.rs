@@ -408,8 +408,15 @@ fn stand_in(link: usize, pid: Pid, parent: Pid) -> Result<usize, Errno> {
     let me = table.current();
     let name = me.name.clone();
     let central = me.central().forked();
-    let remote =
-        Remote { link, node, mailbox: VecDeque::new(), busy: false, interrupt: false, reparented: false };
+    let remote = Remote {
+        link,
+        node,
+        mailbox: VecDeque::new(),
+        busy: false,
+        interrupt: false,
+        reparented: false,
+        fetching: false,
+    };
     let mut stub = proc::new_stub(pid, parent, &name, slot, remote, central)?;
     stub.state = State::Sleeping(stub_chan(pid));
     table.slots[slot] = Some(stub);

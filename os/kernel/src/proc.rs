@@ -40,7 +40,7 @@ use ox_proto::{Request, MAX_DATA};
 use crate::arch::TrapFrame;
 use crate::file::{self, FdTable};
 use crate::vm::{Access, AddressSpace};
-use crate::{elf, fs, images, kprintln, pmap, power};
+use crate::{elf, fs, images, kprintln, pmap, power, user};
 
 /// Most processes alive at once (stubs included).
 pub const NPROC: usize = 64;
@@ -93,6 +93,10 @@ pub struct Central {
     pub migrate_error: Option<Errno>,
     /// Whether the load balancer may move it (`balance`; inherited).
     pub balanced: bool,
+    /// Its call was broken off for a move while it slept, to be made again where it goes
+    /// (docs/migration.md): until its deputy takes a call again, `ps` shows it asleep, its
+    /// logical state.
+    pub restarting: bool,
 }
 
 impl Central {
@@ -108,6 +112,7 @@ impl Central {
             migrate_to: None,
             migrate_error: None,
             balanced: true,
+            restarting: false,
         }
     }
 
@@ -124,6 +129,7 @@ impl Central {
             migrate_to: None,
             migrate_error: None,
             balanced: self.balanced,
+            restarting: false,
         }
     }
 }
@@ -165,6 +171,14 @@ impl Role for Central {
 
     fn interrupt_requested(&self) -> bool {
         self.remote.as_ref().is_some_and(|r| r.interrupt)
+    }
+
+    fn move_requested(&self) -> bool {
+        self.remote.is_none() && self.migrate_to.is_some()
+    }
+
+    fn call_restarted(&mut self) {
+        crate::migrate::set_restarting(self, true);
     }
 }
 
@@ -246,6 +260,9 @@ pub struct Remote {
     /// Its logical parent changed (init adopted it): the stub tells the satellite, which
     /// caches `getppid`.
     pub reparented: bool,
+    /// The call being executed came without its buffers (the prefetch cache off): the
+    /// caller's memory is reached on the satellite ([`crate::user`]).
+    pub fetching: bool,
 }
 
 /// A working directory: its inode, and the absolute path that led there (for `getcwd`).
@@ -391,6 +408,7 @@ pub fn exit(status: WaitStatus) -> ! {
     if me.central().migrate_to.is_some() {
         crate::migrate::forget(me.central(), Some(Errno::Srch));
     }
+    crate::migrate::set_restarting(me.central(), false);
     let mut orphan_zombie = false;
     let mut orphan_stubs = Vec::new();
     for child in table.user_procs().filter(|p| p.ppid == pid) {
@@ -422,9 +440,9 @@ pub fn exit(status: WaitStatus) -> ! {
 pub fn wait(pid: i32, status_ptr: u32) -> Result<Pid, Errno> {
     loop {
         if status_ptr != 0 {
-            // Brought in (it may be paged out) while no lock is held; nothing runs between
-            // this and the store below.
-            ox_kcore::task::proc::prefault(status_ptr, 4, Access::Write)?;
+            // Checked and brought in (it may be paged out) before a child is taken, so the
+            // store below does not fail and a status is never lost.
+            user::prefault(status_ptr, 4, Access::Write)?;
         }
         let mut table = table();
         let me = table.current().pid;
@@ -441,10 +459,11 @@ pub fn wait(pid: i32, status_ptr: u32) -> Result<Pid, Errno> {
             }
         }
         if let Some((slot, status)) = zombie {
-            if status_ptr != 0 {
-                table.current().space().copy_out(status_ptr, &status.encode().to_le_bytes())?;
-            }
             let child = table.slots[slot].take().unwrap_or_else(|| unreachable!("the zombie's slot is full"));
+            drop(table);
+            if status_ptr != 0 {
+                user::copy_out(status_ptr, &status.encode().to_le_bytes())?;
+            }
             return Ok(child.pid);
         }
         if !have_child {
@@ -485,17 +504,19 @@ pub fn interrupt_key() {
 
 /// `ps`: a row per process, stored at `buf` (at most `len` bytes); returns the bytes stored.
 /// A stub shows the node its process runs on, and state `R` while it waits for requests
-/// (its process is then running on the satellite, as far as the central knows).
+/// (its process is then running on the satellite, as far as the central knows). A process
+/// whose call was broken off for its move shows `S` until its deputy takes a call again.
 pub fn ps(buf: u32, len: u32) -> Result<u32, Errno> {
-    ox_kcore::task::proc::prefault(buf, len as usize, Access::Write)?;
+    user::prefault(buf, len as usize, Access::Write)?;
     let mut rows = Vec::new();
-    let mut table = table();
+    let table = table();
     for proc in table.slots.iter().flatten() {
         let state = match proc.state {
+            State::Zombie(_) | State::Dead => b'Z',
+            _ if proc.central_ref().restarting => b'S',
             State::Sleeping(chan) if chan.is(&STUB) => b'R',
             State::Runnable | State::Running => b'R',
             State::Sleeping(_) => b'S',
-            State::Zombie(_) | State::Dead => b'Z',
         };
         let mut name = [0; PROC_NAME_MAX];
         let n = proc.name.len().min(PROC_NAME_MAX);
@@ -510,6 +531,7 @@ pub fn ps(buf: u32, len: u32) -> Result<u32, Errno> {
         }
         rows.extend_from_slice(&info.encode());
     }
-    table.current().space().copy_out(buf, &rows)?;
+    drop(table);
+    user::copy_out(buf, &rows)?;
     Ok(rows.len() as u32)
 }

@@ -128,6 +128,8 @@ fn answered(request: &Request) -> bool {
         | Request::Start { .. }
         | Request::ExecImage { .. }
         | Request::ForkHere { .. }
+        | Request::CopyIn { .. }
+        | Request::CopyOut { .. }
         | Request::Stats => true,
         Request::StubExecutes(_)
         | Request::Signal(_)
@@ -136,6 +138,7 @@ fn answered(request: &Request) -> bool {
         | Request::Freeze
         | Request::Frozen { .. }
         | Request::Load(_)
+        | Request::Prefetch(_)
         | Request::Net(_) => false,
     }
 }

@@ -10,12 +10,12 @@
 //! descriptor or pipe was leaked.
 
 use ox_abi::{Errno, NodeStats};
-use ox_kcore::task::proc::{self, copy_out, State};
+use ox_kcore::task::proc::{self, State};
 use ox_kcore::{frame, heap, ipcall, pmap, vm};
 use ox_proto::{Message, Request};
 
 use crate::proc::CentralProc;
-use crate::{file, fs, pipe, remote};
+use crate::{file, fs, pipe, remote, stub, user};
 
 /// The central's counters.
 pub fn collect() -> NodeStats {
@@ -42,6 +42,7 @@ pub fn collect() -> NodeStats {
     vm::count_into(&mut stats);
     ipcall::count_into(&mut stats);
     (stats.pending, stats.messages_out, stats.frames_out, stats.resent) = (pending, messages, frames, resent);
+    (stats.forwarded, stats.user_copies) = (stub::calls(), user::copies());
     stats
 }
 
@@ -63,6 +64,6 @@ pub fn syscall(node: u32, buf: u32, len: u32) -> Result<u32, Errno> {
         return Err(Errno::Inval);
     }
     let stats = if node == 0 { collect() } else { satellite(node)? };
-    copy_out(buf, &stats.encode())?;
+    user::copy_out(buf, &stats.encode())?;
     Ok(NodeStats::SIZE as u32)
 }

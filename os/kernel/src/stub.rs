@@ -38,6 +38,7 @@
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use ox_abi::{Errno, Signal, Syscall, WaitStatus};
 use ox_kcore::image;
@@ -49,7 +50,7 @@ use ox_proto::{Body, Call, Message, Output, Reply, Request, MAX_DATA};
 
 use crate::proc::{self, stub_chan, CentralProc, IN_BASE, OUT_BASE};
 use crate::syscall;
-use crate::{balance, kprintln, migrate, place, remote, sysfile};
+use crate::{balance, kprintln, migrate, place, remote, sysfile, user};
 
 /// Acts on a request from the satellite of `link`, about its process `pid` (from the link's
 /// interrupt, `remote::on_interrupt`): a call or an `Exit` goes to the mailbox of the process's
@@ -112,9 +113,10 @@ fn deliver(pid: Pid, request: Request) -> Result<(), Request> {
 }
 
 /// The satellite asks stub `pid` to interrupt the call it executes, or the one waiting in its
-/// mailbox (its process has a signal to deliver); wakes the stub if it sleeps in that call.
-/// With neither, the call was answered already and the request is forgotten.
-fn interrupt(pid: Pid) {
+/// mailbox (its process has a signal to deliver), or its process is to move
+/// ([`migrate`](crate::migrate)); wakes the stub if it sleeps in that call. With neither, the
+/// call was answered already and the request is forgotten.
+pub fn interrupt(pid: Pid) {
     let mut table = table();
     let Some(stub) = table.find(pid) else { return };
     let Some(remote) = stub.central().remote.as_mut() else { return };
@@ -160,9 +162,12 @@ pub fn run() -> ! {
         }
         match request {
             Some(Request::StubExecutes(call)) => {
+                CALLS.fetch_add(1, Ordering::Relaxed);
+                migrate::calling();
                 let reply = match call.call {
                     Syscall::Fork | Syscall::Rfork => with_signal(place::fork_remote(&call)),
                     Syscall::Exec => with_signal(exec(&call)),
+                    _ if !call.prefetched => fetching(&call),
                     Syscall::Read => match stream_read(link, pid, &call) {
                         Some(result) => with_signal(result),
                         None => execute(call),
@@ -175,8 +180,8 @@ pub fn run() -> ! {
                 }
             }
             Some(Request::Exit(status)) => proc::exit(status),
-            Some(Request::Frozen { pc }) => {
-                let outcome = migrate::frozen(link, pid, pc);
+            Some(Request::Frozen { pc, asleep }) => {
+                let outcome = migrate::frozen(link, pid, pc, asleep);
                 let moved = !matches!(outcome, migrate::Outcome::Stays);
                 remote::send(
                     link,
@@ -193,6 +198,24 @@ pub fn run() -> ! {
             },
         }
     }
+}
+
+/// Calls executed for satellites ([`ox_abi::NodeStats::forwarded`]).
+static CALLS: AtomicU32 = AtomicU32::new(0);
+
+/// Calls executed for satellites so far.
+pub fn calls() -> u32 {
+    CALLS.load(Ordering::Relaxed)
+}
+
+/// Executes `call`, sent without its buffers (the prefetch cache off), in the current stub's
+/// context: its pointers are the caller's, followed on the satellite ([`user`]).
+fn fetching(call: &Call) -> Reply {
+    let Service::Home(home) = calls::service(call.call) else {
+        return Reply::err(Errno::NoSys);
+    };
+    let result = user::fetching(|| syscall::execute_home(home, call.args, None));
+    with_signal(result)
 }
 
 /// Executes `call` in the current stub's context and builds the reply.

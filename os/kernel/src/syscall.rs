@@ -10,7 +10,7 @@ use ox_proto::calls::Home;
 
 use crate::arch::TrapFrame;
 use crate::proc::{self, CentralProc};
-use crate::{balance, migrate, place, stats, sysfile};
+use crate::{balance, migrate, place, prefetch, stats, sysfile};
 
 /// Serves `call` (= `home`), one of the calls served at home, for the current process (the
 /// core's [`Kernel::home`](ox_kcore::task::Kernel)).
@@ -20,6 +20,7 @@ pub fn home(
     a: [u32; ox_abi::MAX_ARGS],
     frame: &mut TrapFrame,
 ) -> Result<u32, Errno> {
+    migrate::calling();
     execute_home(home, a, Some(frame))
 }
 
@@ -62,6 +63,7 @@ pub fn execute_home(
         Home::SetGid => proc::set_identity(true, a[0]),
         Home::Migrate => migrate::migrate(a[0], a[1]),
         Home::Balance => balance::set(a[0], a[1]),
+        Home::Prefetch => prefetch::set(a[0]),
     }
 }
 

@@ -3,7 +3,8 @@
 //!
 //! Every call takes its user arguments as allegations: a path is copied in (at most
 //! `PATH_MAX` bytes, `EFAULT` if unreadable), a buffer is checked page by page by
-//! `copy_in`/`copy_out`, and a descriptor must name an open file of the caller (`EBADF`).
+//! `copy_in`/`copy_out` ([`crate::user`]: the caller's memory, which for a stub may be on
+//! its satellite), and a descriptor must name an open file of the caller (`EBADF`).
 //! Buffers a call fills are checked before anything is consumed (console input, pipe bytes), so
 //! a bad buffer loses nothing.
 //!
@@ -17,15 +18,16 @@ use ox_abi::open_flags::{O_ACCMODE, O_APPEND, O_CREAT, O_EXCL, O_RDONLY, O_RDWR,
 use ox_abi::{Dirent, Errno, FileKind, Stat, PATH_MAX, SEEK_CUR, SEEK_END, SEEK_SET};
 use ox_fs::Kind;
 use ox_kcore::task::chan::{Chan, Class};
-use ox_kcore::task::proc::{copy_in, copy_out, table};
+use ox_kcore::task::proc::table;
 use ox_kcore::task::sched;
 use ox_kcore::task::signal::interrupted;
 
 use crate::file::{self, FileId, Object, OpenFile};
 use crate::fs::{self, errno};
 use crate::proc::{self, CentralProc};
+use crate::user::{copy_in, copy_out};
 use crate::vm::Access;
-use crate::{console, pipe};
+use crate::{console, pipe, user};
 
 /// Bytes moved between user memory and a file per step: one file-system block.
 const CHUNK: usize = ox_fs::BLOCK_SIZE;
@@ -45,7 +47,7 @@ fn file_of(fd: u32) -> Result<(FileId, OpenFile), Errno> {
 
 /// Checks that the caller may write `len` bytes at `buf`.
 fn check_writable(buf: u32, len: u32) -> Result<(), Errno> {
-    table().current().space().check(buf, len as usize, Access::Write)
+    user::check(buf, len as usize, Access::Write)
 }
 
 /// Copies in the path at `ptr..ptr + len`.
@@ -206,7 +208,7 @@ fn read_console(buf: u32, len: u32) -> Result<u32, Errno> {
 
 /// `write(fd, buf, len) -> bytes written`.
 pub fn write(fd: u32, buf: u32, len: u32) -> Result<u32, Errno> {
-    table().current().space().check(buf, len as usize, Access::Read)?;
+    user::check(buf, len as usize, Access::Read)?;
     let (id, file) = file_of(fd)?;
     if !file.writable {
         return Err(Errno::BadF);

@@ -7,7 +7,7 @@
 
 use ox_proto::{Body, Request};
 
-use crate::{balance, block, console, intc, net, proc, remote, stub, sysfile};
+use crate::{balance, block, console, intc, net, prefetch, proc, remote, stub, sysfile};
 
 /// Handles interrupt line `line` (not the timer's); returns whether to preempt (never: the
 /// woken run at the next tick).
@@ -31,8 +31,7 @@ pub fn interrupt(line: u32) -> bool {
                     _ => stub::route(link, message),
                 }
             }
-            remote::newly_dead().into_iter().for_each(net::lost);
-            remote::newly_back().into_iter().for_each(net::back);
+            links_changed();
         }
         other => panic!("interrupt on line {other}, which no device of ours uses"),
     }
@@ -43,10 +42,19 @@ pub fn interrupt(line: u32) -> bool {
 /// balancer.
 pub fn tick() {
     remote::on_tick();
-    remote::newly_dead().into_iter().for_each(net::lost);
-    remote::newly_back().into_iter().for_each(net::back);
+    links_changed();
     ox_kcore::ipcall::tick();
     balance::tick();
+}
+
+/// Acts on the satellites that died (their processes' ports) and those that booted again
+/// (their ports, and the prefetch cache's setting) since the last look.
+fn links_changed() {
+    remote::newly_dead().into_iter().for_each(net::lost);
+    for link in remote::newly_back() {
+        net::back(link);
+        prefetch::back(link);
+    }
 }
 
 /// When an idle central must wake: a link's resend, a pager request's timeout, or the load

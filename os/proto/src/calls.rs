@@ -176,6 +176,8 @@ pub enum Home {
     Migrate,
     /// `balance(pid, setting)`: load balancing is the central's.
     Balance,
+    /// `prefetch(setting)`: the switch is the central's, which tells the satellites.
+    Prefetch,
 }
 
 /// Where `call` is served.
@@ -246,6 +248,7 @@ pub fn service(call: Syscall) -> Service {
         Syscall::SetGid => H(Home::SetGid),
         Syscall::Migrate => H(Home::Migrate),
         Syscall::Balance => H(Home::Balance),
+        Syscall::Prefetch => H(Home::Prefetch),
     }
 }
 
@@ -292,7 +295,8 @@ impl Home {
             | Home::SetUid
             | Home::SetGid
             | Home::Migrate
-            | Home::Balance => none,
+            | Home::Balance
+            | Home::Prefetch => none,
         }
     }
 }
@@ -318,7 +322,7 @@ mod tests {
                 Service::Local(_) => {}
             }
         }
-        assert_eq!(homes, 29);
+        assert_eq!(homes, 30);
     }
 
     #[test]

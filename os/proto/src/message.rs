@@ -14,6 +14,8 @@
 //!
 //! - [`Kind::StubExecutes`] (satellite → central): `call` 8, `args[0..6]` 12..36, `uid` 36,
 //!   `gid` 40, `n` 44, data 48.. ([`CALL_FIXED`] = 48).
+//! - [`Kind::StubFetches`] (satellite → central): `call` 8, `args[0..6]` 12..36, `uid` 36,
+//!   `gid` 40; no data.
 //! - [`Kind::Signal`] (either way: deliver it, or interrupt the call being executed): `signal` 8.
 //! - [`Kind::Exit`] (satellite → central): `status` 8 (an [`ox_abi::WaitStatus`] word).
 //! - [`Kind::ForkImage`] (central → satellite): `parent` 8, `uid` 12, `gid` 16, `size` 20.
@@ -24,11 +26,14 @@
 //! - [`Kind::Parent`] (central → satellite): `ppid` 8.
 //! - [`Kind::ForkHere`] (central → satellite): `parent` 8, `pc` 12.
 //! - [`Kind::Freeze`] (central → satellite): no body.
-//! - [`Kind::Frozen`] (satellite → central): `pc` 8.
+//! - [`Kind::Frozen`] (satellite → central): `pc` 8, `asleep` 12 (0 or 1).
 //! - [`Kind::Load`] (either way): `word` 8 — the report period in ticks (central →
 //!   satellite), or the processes that can run (satellite → central).
 //! - [`Kind::Stats`] (central → satellite): no body; the reply's data is the satellite's
 //!   [`ox_abi::NodeStats`].
+//! - [`Kind::CopyIn`] (central → satellite): `addr` 8, `len` 12.
+//! - [`Kind::CopyOut`] (central → satellite): `addr` 8, `n` 12, data 16...
+//! - [`Kind::Prefetch`] (central → satellite): `on` 8 (0 or 1).
 //! - [`Kind::Net`] (either way, between kernels): `op` 8, `to` 12, `from` 16, `n` 20, the op's
 //!   body 24.. ([`crate::net`]).
 //! - [`Kind::Reply`] (either way, answering a request): `result` 8, `errno` 12, `signal` 16,
@@ -103,6 +108,19 @@ pub enum Kind {
     /// Between the nodes' kernels: a port message, or the bookkeeping of rights
     /// ([`crate::net`]). The central relays one addressed to another satellite. No reply.
     Net = 17,
+    /// As [`Kind::StubExecutes`], without the prefetch cache: no data travels; the stub
+    /// reads and writes the caller's memory with [`Kind::CopyIn`] and [`Kind::CopyOut`] as
+    /// the call's code needs it.
+    StubFetches = 18,
+    /// Central → satellite, while the process waits for the reply to a [`Kind::StubFetches`]
+    /// call: reply with `len` bytes of its memory at `addr`.
+    CopyIn = 19,
+    /// Central → satellite, as [`Kind::CopyIn`]: store the data at `addr` of the process's
+    /// memory; the reply's result is 0.
+    CopyOut = 20,
+    /// Central → satellite: forward calls with their buffers (`on` 1, the prefetch cache) or
+    /// without ([`Kind::StubFetches`], `on` 0). No reply.
+    Prefetch = 21,
     /// The answer to a request.
     Reply = 0x80,
     /// The answer to a request the receiver could not decode.
@@ -115,7 +133,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in number order.
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 22] = [
         Kind::StubExecutes,
         Kind::Signal,
         Kind::Exit,
@@ -131,6 +149,10 @@ impl Kind {
         Kind::Load,
         Kind::Stats,
         Kind::Net,
+        Kind::StubFetches,
+        Kind::CopyIn,
+        Kind::CopyOut,
+        Kind::Prefetch,
         Kind::Reply,
         Kind::ProtocolError,
         Kind::Output,
@@ -158,7 +180,8 @@ pub struct Env {
     pub gid: u32,
 }
 
-/// A system call for the stub to execute ([`Kind::StubExecutes`]).
+/// A system call for the stub to execute ([`Kind::StubExecutes`], or [`Kind::StubFetches`]
+/// when it is not `prefetched`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Call {
     /// The call.
@@ -171,6 +194,11 @@ pub struct Call {
     /// The variable-length part: what the call reads from the caller's memory (a path, the
     /// data of a write), copied in by the satellite kernel.
     pub data: Vec<u8>,
+    /// Whether the call's buffers travel with it and its reply (the prefetch cache): its
+    /// input in `data`, its output in the reply's. Without it, `data` is empty and the stub
+    /// copies from and to the caller's memory with [`Request::CopyIn`] and
+    /// [`Request::CopyOut`], a round trip each.
+    pub prefetched: bool,
 }
 
 /// What a request asks for.
@@ -247,6 +275,9 @@ pub enum Request {
     Frozen {
         /// Where it resumes.
         pc: u32,
+        /// It was asleep in a call, broken off for the move, which it makes again where it
+        /// resumes (`pc` is the call's): it is asleep in it, logically.
+        asleep: bool,
     },
     /// Load balancing, no reply: from the central, report the load every this many ticks (0:
     /// stop); from a satellite, its load — the processes there that can run. `pid` is 0.
@@ -257,6 +288,25 @@ pub enum Request {
     Stats,
     /// A port message or right bookkeeping between kernels ([`crate::net`]). `pid` is 0.
     Net(Net),
+    /// Reply with `len` bytes (at most [`MAX_DATA`]) of the memory of process `pid`, which
+    /// waits for the reply to a call that is not prefetched, from `addr`: result `len`, data
+    /// the bytes.
+    CopyIn {
+        /// Where in the process's memory.
+        addr: u32,
+        /// How many bytes.
+        len: u32,
+    },
+    /// Store `data` at `addr` of the memory of process `pid`, as [`Request::CopyIn`]; result 0.
+    CopyOut {
+        /// Where in the process's memory.
+        addr: u32,
+        /// The bytes.
+        data: Vec<u8>,
+    },
+    /// Forward calls with their buffers (`true`, the prefetch cache) or without. `pid` is 0.
+    /// No reply.
+    Prefetch(bool),
 }
 
 /// The answer to a request.
@@ -391,7 +441,8 @@ impl Message {
     /// The message's tag.
     pub fn kind(&self) -> Kind {
         match &self.body {
-            Body::Request(Request::StubExecutes(_)) => Kind::StubExecutes,
+            Body::Request(Request::StubExecutes(call)) if call.prefetched => Kind::StubExecutes,
+            Body::Request(Request::StubExecutes(_)) => Kind::StubFetches,
             Body::Request(Request::Signal(_)) => Kind::Signal,
             Body::Request(Request::Exit(_)) => Kind::Exit,
             Body::Request(Request::ForkImage { .. }) => Kind::ForkImage,
@@ -406,6 +457,9 @@ impl Message {
             Body::Request(Request::Load(_)) => Kind::Load,
             Body::Request(Request::Stats) => Kind::Stats,
             Body::Request(Request::Net(_)) => Kind::Net,
+            Body::Request(Request::CopyIn { .. }) => Kind::CopyIn,
+            Body::Request(Request::CopyOut { .. }) => Kind::CopyOut,
+            Body::Request(Request::Prefetch(_)) => Kind::Prefetch,
             Body::Reply(_) => Kind::Reply,
             Body::ProtocolError(_) => Kind::ProtocolError,
             Body::Output(_) => Kind::Output,
@@ -415,8 +469,8 @@ impl Message {
     /// The variable-length part, if the kind has one.
     fn data(&self) -> &[u8] {
         match &self.body {
-            Body::Request(Request::StubExecutes(call)) => &call.data,
-            Body::Request(Request::WriteImage { data, .. }) => data,
+            Body::Request(Request::StubExecutes(call)) if call.prefetched => &call.data,
+            Body::Request(Request::WriteImage { data, .. } | Request::CopyOut { data, .. }) => data,
             Body::Reply(reply) => &reply.data,
             Body::Output(output) => output.data(),
             Body::Request(_) | Body::ProtocolError(_) => &[],
@@ -469,7 +523,9 @@ impl Message {
                     put_u32(&mut out, arg);
                 }
                 put_env(&mut out, call.env);
-                put_u32(&mut out, n);
+                if call.prefetched {
+                    put_u32(&mut out, n);
+                }
             }
             Body::Request(Request::Signal(signal)) => put_u32(&mut out, *signal as u32),
             Body::Request(Request::Exit(status)) => put_u32(&mut out, status.encode()),
@@ -494,8 +550,20 @@ impl Message {
                 put_u32(&mut out, *pc);
             }
             Body::Request(Request::Stats | Request::Freeze) => {}
-            Body::Request(Request::Frozen { pc }) => put_u32(&mut out, *pc),
+            Body::Request(Request::Frozen { pc, asleep }) => {
+                put_u32(&mut out, *pc);
+                put_u32(&mut out, u32::from(*asleep));
+            }
             Body::Request(Request::Load(word)) => put_u32(&mut out, *word),
+            Body::Request(Request::CopyIn { addr, len }) => {
+                put_u32(&mut out, *addr);
+                put_u32(&mut out, *len);
+            }
+            Body::Request(Request::CopyOut { addr, .. }) => {
+                put_u32(&mut out, *addr);
+                put_u32(&mut out, n);
+            }
+            Body::Request(Request::Prefetch(on)) => put_u32(&mut out, u32::from(*on)),
             Body::Request(Request::Net(net)) => {
                 put_u32(&mut out, net.op.code());
                 put_u32(&mut out, net.to);
@@ -564,16 +632,17 @@ impl Message {
             return Err(DecodeError::Truncated { needed: need, got: bytes.len() });
         }
         let body = match kind {
-            Kind::StubExecutes => {
+            Kind::StubExecutes | Kind::StubFetches => {
                 let number = r.u32()?;
                 let mut args = [0; MAX_ARGS];
                 for arg in &mut args {
                     *arg = r.u32()?;
                 }
                 let env = env(&mut r)?;
-                let data = data(&mut r)?;
+                let prefetched = kind == Kind::StubExecutes;
+                let data = if prefetched { data(&mut r)? } else { Vec::new() };
                 let call = Syscall::from_number(number).ok_or(DecodeError::UnknownCall { pid, number })?;
-                Body::Request(Request::StubExecutes(Call { call, args, env, data }))
+                Body::Request(Request::StubExecutes(Call { call, args, env, data, prefetched }))
             }
             Kind::Signal => Body::Request(Request::Signal(signal(r.u32()?)?)),
             Kind::Exit => {
@@ -608,8 +677,34 @@ impl Message {
             }
             Kind::Stats => Body::Request(Request::Stats),
             Kind::Freeze => Body::Request(Request::Freeze),
-            Kind::Frozen => Body::Request(Request::Frozen { pc: r.u32()? }),
+            Kind::Frozen => {
+                let pc = r.u32()?;
+                let asleep = match r.u32()? {
+                    0 => false,
+                    1 => true,
+                    _ => return Err(DecodeError::Reserved),
+                };
+                Body::Request(Request::Frozen { pc, asleep })
+            }
             Kind::Load => Body::Request(Request::Load(r.u32()?)),
+            Kind::CopyIn => {
+                let addr = r.u32()?;
+                let len = r.u32()?;
+                if len as usize > MAX_DATA {
+                    return Err(DecodeError::DataTooLong { len });
+                }
+                Body::Request(Request::CopyIn { addr, len })
+            }
+            Kind::CopyOut => {
+                let addr = r.u32()?;
+                let data = data(&mut r)?;
+                Body::Request(Request::CopyOut { addr, data })
+            }
+            Kind::Prefetch => match r.u32()? {
+                0 => Body::Request(Request::Prefetch(false)),
+                1 => Body::Request(Request::Prefetch(true)),
+                _ => return Err(DecodeError::Reserved),
+            },
             Kind::Net => {
                 let code = r.u32()?;
                 let to = r.u32()?;
@@ -693,16 +788,23 @@ impl Message {
 pub fn fixed_len(kind: Kind) -> usize {
     match kind {
         Kind::StubExecutes => CALL_FIXED,
+        Kind::StubFetches => CALL_FIXED - 4,
         Kind::Signal
         | Kind::Exit
         | Kind::Start
         | Kind::ExecImage
         | Kind::Parent
-        | Kind::Frozen
         | Kind::Load
+        | Kind::Prefetch
         | Kind::ProtocolError => HEADER + 4,
         Kind::ForkImage => HEADER + 16,
-        Kind::ReadImage | Kind::WriteImage | Kind::ForkHere | Kind::Output => HEADER + 8,
+        Kind::ReadImage
+        | Kind::WriteImage
+        | Kind::ForkHere
+        | Kind::Frozen
+        | Kind::Output
+        | Kind::CopyIn
+        | Kind::CopyOut => HEADER + 8,
         Kind::Reply => REPLY_FIXED,
         Kind::Stats | Kind::Freeze => HEADER,
         Kind::Net => HEADER + 16,
@@ -754,6 +856,7 @@ mod tests {
                 args: [0; MAX_ARGS],
                 env: Env { uid: 1000, gid: 100 },
                 data: Vec::new(),
+                prefetched: true,
             }),
         )
     }
@@ -824,6 +927,43 @@ mod tests {
     }
 
     #[test]
+    fn a_call_without_the_cache_has_no_data_and_its_copies_round_trip() {
+        let mut call = getppid();
+        if let Body::Request(Request::StubExecutes(c)) = &mut call.body {
+            c.prefetched = false;
+        }
+        let bytes = call.encode().unwrap();
+        assert_eq!(bytes[1], Kind::StubFetches as u8);
+        assert_eq!(bytes.len(), fixed_len(Kind::StubFetches));
+        assert_eq!(bytes[8..], getppid().encode().unwrap()[8..CALL_FIXED - 4]);
+        assert_eq!(Message::decode(&bytes), Ok(call));
+        let mut longer = bytes.clone();
+        longer.extend_from_slice(&[0; 4]);
+        assert_eq!(Message::decode(&longer), Err(DecodeError::TrailingBytes { extra: 4 }));
+
+        let copy_in = Message::request(12, Request::CopyIn { addr: 0x1000, len: 5 });
+        let bytes = copy_in.encode().unwrap();
+        assert_eq!(bytes, [1, 19, 0, 0, 12, 0, 0, 0, 0, 0x10, 0, 0, 5, 0, 0, 0]);
+        assert_eq!(Message::decode(&bytes), Ok(copy_in));
+        let too_long = Message::request(12, Request::CopyIn { addr: 0, len: MAX_DATA as u32 + 1 });
+        let bytes = too_long.encode().unwrap();
+        assert_eq!(Message::decode(&bytes), Err(DecodeError::DataTooLong { len: MAX_DATA as u32 + 1 }));
+
+        let copy_out = Message::request(12, Request::CopyOut { addr: 0x2000, data: b"hi".to_vec() });
+        let bytes = copy_out.encode().unwrap();
+        assert_eq!(bytes, [1, 20, 0, 0, 12, 0, 0, 0, 0, 0x20, 0, 0, 2, 0, 0, 0, b'h', b'i']);
+        assert_eq!(Message::decode(&bytes), Ok(copy_out));
+
+        for on in [false, true] {
+            let switch = Message::request(0, Request::Prefetch(on));
+            let bytes = switch.encode().unwrap();
+            assert_eq!(bytes, [1, 21, 0, 0, 0, 0, 0, 0, u8::from(on), 0, 0, 0]);
+            assert_eq!(Message::decode(&bytes), Ok(switch));
+        }
+        assert_eq!(Message::decode(&[1, 21, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0]), Err(DecodeError::Reserved));
+    }
+
+    #[test]
     fn a_net_message_has_the_documented_bytes_and_round_trips() {
         use crate::net::{NetKind, NetRight, PortRef};
         let dest = NetRight { kind: NetKind::Send, port: PortRef { node: 2, id: 5 } };
@@ -878,10 +1018,13 @@ mod tests {
         let bytes = freeze.encode().unwrap();
         assert_eq!(bytes, [1, 11, 0, 0, 12, 0, 0, 0]);
         assert_eq!(Message::decode(&bytes), Ok(freeze));
-        let frozen = Message::request(12, Request::Frozen { pc: 0x1_0040 });
+        let frozen = Message::request(12, Request::Frozen { pc: 0x1_0040, asleep: true });
         let bytes = frozen.encode().unwrap();
-        assert_eq!(bytes, [1, 12, 0, 0, 12, 0, 0, 0, 0x40, 0, 1, 0]);
+        assert_eq!(bytes, [1, 12, 0, 0, 12, 0, 0, 0, 0x40, 0, 1, 0, 1, 0, 0, 0]);
         assert_eq!(Message::decode(&bytes), Ok(frozen));
+        let mut odd = bytes.clone();
+        odd[12] = 2;
+        assert_eq!(Message::decode(&odd), Err(DecodeError::Reserved));
         let load = Message::request(0, Request::Load(3));
         let bytes = load.encode().unwrap();
         assert_eq!(bytes, [1, 13, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0]);

@@ -27,6 +27,7 @@
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
+use alloc::vec;
 use core::any::Any;
 use core::sync::atomic::{AtomicU32, Ordering};
 
@@ -72,6 +73,9 @@ pub struct Satellite {
     /// Pieces of the call's output that came ahead of its reply ([`Output`]), until the
     /// process copies them into its buffer.
     pub output: VecDeque<Output>,
+    /// The stub's `CopyIn` or `CopyOut` for a call sent without its buffers (the prefetch
+    /// cache off), until the process serves it.
+    pub copies: VecDeque<Request>,
     /// Its stub asked to migrate it (`Freeze`): it stops at its next return to user mode.
     pub freeze: bool,
     /// It is stopped at its return to user mode for its stub to move it (`Frozen`): its
@@ -86,6 +90,10 @@ impl Role for Satellite {
 
     fn as_any_ref(&self) -> &dyn Any {
         self
+    }
+
+    fn move_requested(&self) -> bool {
+        self.freeze
     }
 }
 
@@ -149,10 +157,18 @@ pub fn runnable() -> u32 {
 /// `Freeze` from the stub of `pid`: the process stops at its next return to user mode
 /// ([`returning`]).
 pub fn freeze(pid: Pid) {
-    if let Some(role) = proc::table().find(pid).and_then(|p| p.role::<Satellite>()) {
-        if !core::mem::replace(&mut role.freeze, true) {
-            FREEZES.fetch_add(1, Ordering::Relaxed);
-        }
+    let mut table = proc::table();
+    let Some(proc) = table.find(pid) else { return };
+    let Some(role) = proc.role::<Satellite>() else { return };
+    if !core::mem::replace(&mut role.freeze, true) {
+        FREEZES.fetch_add(1, Ordering::Relaxed);
+    }
+    // Asleep here (`sleep`, `pause`), it moves now: the sleep breaks, and the call is made
+    // again where it goes. One waiting for its call's reply stops when the reply comes (its
+    // stub breaks the call off).
+    let asking = role.asking;
+    if !asking && matches!(proc.state, State::Sleeping(_)) {
+        proc.state = State::Runnable;
     }
 }
 
@@ -179,16 +195,16 @@ pub fn returning(frame: &mut TrapFrame) {
 #[cold]
 #[inline(never)]
 fn stop_if_asked(frame: &TrapFrame) {
-    let pid = {
+    let (pid, asleep) = {
         let mut table = proc::table();
         let me = table.current();
-        let pid = me.pid;
+        let (pid, asleep) = (me.pid, me.signals.restarting());
         let Some(role) = me.role::<Satellite>().filter(|r| r.freeze) else { return };
         (role.freeze, role.frozen, role.asking) = (false, true, true);
         FREEZES.fetch_sub(1, Ordering::Relaxed);
-        pid
+        (pid, asleep)
     };
-    link::send(&Message::request(pid, Request::Frozen { pc: frame.epc }));
+    link::send(&Message::request(pid, Request::Frozen { pc: frame.epc, asleep }));
     let reply = wait_reply(&mut |_| {});
     if let Some(role) = proc::table().current().role::<Satellite>() {
         role.frozen = false;
@@ -220,6 +236,48 @@ pub fn deliver_output(pid: Pid, output: Output) {
     }
 }
 
+/// Hands process `pid` its stub's `CopyIn` or `CopyOut` and wakes it to serve it; answers
+/// `ESRCH` at once unless the process waits for a reply (the stub waits for one).
+pub fn deliver_copy(pid: Pid, request: Request) {
+    let mut table = proc::table();
+    if let Some(role) = table.find(pid).and_then(|p| p.role::<Satellite>()).filter(|r| r.asking) {
+        role.copies.push_back(request);
+        table.wakeup(reply_chan(pid));
+        return;
+    }
+    drop(table);
+    link::send(&Message::reply(pid, Reply::err(Errno::Srch)));
+}
+
+/// Copies of processes' memory served for their stubs ([`ox_abi::NodeStats::user_copies`]).
+static COPIES: AtomicU32 = AtomicU32::new(0);
+
+/// Copies served so far.
+pub fn copies() -> u32 {
+    COPIES.load(Ordering::Relaxed)
+}
+
+/// Serves the stub's `request` (`CopyIn` or `CopyOut`) in the current process's memory, as
+/// the process's own copies are (its pages may be brought in first), and answers it.
+fn serve_copy(pid: Pid, request: Request) {
+    COPIES.fetch_add(1, Ordering::Relaxed);
+    let reply = match request {
+        Request::CopyIn { addr, len } => {
+            let mut data = vec![0; len as usize];
+            match proc::copy_in(addr, &mut data) {
+                Ok(()) => Reply { result: Ok(len), signal: None, data },
+                Err(e) => Reply::err(e),
+            }
+        }
+        Request::CopyOut { addr, data } => match proc::copy_out(addr, &data) {
+            Ok(()) => Reply::ok(0),
+            Err(e) => Reply::err(e),
+        },
+        _ => Reply::err(Errno::Inval),
+    };
+    link::send(&Message::reply(pid, reply));
+}
+
 /// Whether `proc` waits for the reply to a forwarded call: from before the call is sent until
 /// it takes the reply, asleep or not.
 pub fn asking(proc: &Proc) -> bool {
@@ -236,20 +294,26 @@ pub fn start_asking() {
 
 /// Sleeps until the reply to the current process's forwarded call arrives ([`start_asking`]
 /// was called before the call was sent); hands `output` each piece of output that comes ahead
-/// of it, in order, as it comes.
+/// of it, in order, as it comes, and serves the stub's copies meanwhile.
 pub fn wait_reply(output: &mut dyn FnMut(Output)) -> Reply {
     loop {
-        let (pid, piece, reply) = {
+        let (pid, piece, copy, reply) = {
             let mut table = proc::table();
             let me = table.current();
             let pid = me.pid;
             let mut role = me.role::<Satellite>();
             let piece = role.as_mut().and_then(|r| r.output.pop_front());
-            let reply = if piece.is_none() { role.and_then(|r| r.reply.take()) } else { None };
-            (pid, piece, reply)
+            let copy = if piece.is_none() { role.as_mut().and_then(|r| r.copies.pop_front()) } else { None };
+            let reply =
+                if piece.is_none() && copy.is_none() { role.and_then(|r| r.reply.take()) } else { None };
+            (pid, piece, copy, reply)
         };
         if let Some(piece) = piece {
             output(piece);
+            continue;
+        }
+        if let Some(copy) = copy {
+            serve_copy(pid, copy);
             continue;
         }
         if let Some(reply) = reply {

@@ -8,7 +8,7 @@ use ox_kcore::task::proc::{self, State};
 use ox_kcore::{frame, heap, ipcall, pmap, vm};
 use ox_proto::Reply;
 
-use crate::{link, server};
+use crate::{link, server, syscall};
 
 /// The counters now.
 pub fn collect() -> NodeStats {
@@ -29,6 +29,7 @@ pub fn collect() -> NodeStats {
     ipcall::count_into(&mut stats);
     [stats.messages_out, stats.frames_out, stats.resent] = link::traffic();
     stats.dropped = link::relay_dropped();
+    (stats.forwarded, stats.user_copies) = (syscall::forwarded(), crate::proc::copies());
     stats
 }
 

@@ -15,6 +15,13 @@
 //! caught signals reset to the default action); on a failure it keeps its old image and gets
 //! the error.
 //!
+//! **Without the prefetch cache** (`prefetch off` on the central, which sends `Prefetch`;
+//! docs/migration.md), a forwarded call is sent with its registers only (`StubFetches`): its
+//! buffers are checked here as before, then stay in this process's memory, and while the
+//! process waits for the reply it serves its stub's `CopyIn`s and `CopyOut`s
+//! ([`proc::wait_reply`]), one round trip for each copy the central's code makes. `fork`,
+//! `rfork` and `exec` carry their few bytes either way.
+//!
 //! The signal calls are local: `sigaction`, `sigreturn` and `pause` (the dispositions and
 //! handlers are user context, kept here). A forwarded call that comes back `EINTR` with a
 //! signal this process ignores (or has blocked) is sent again: the stub could not know, and on
@@ -23,11 +30,12 @@
 
 use alloc::vec;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use ox_abi::{Errno, Syscall};
 use ox_kcore::arch::TrapFrame;
 use ox_kcore::task::proc::{self as kproc, table};
-use ox_kcore::task::signal::interrupted;
+use ox_kcore::task::signal::{interrupted, signalled};
 use ox_kcore::vm::Access;
 use ox_proto::calls::Home;
 use ox_proto::marshal::{self, Transfer};
@@ -57,6 +65,22 @@ pub fn home(
     }
 }
 
+/// Whether forwarded calls carry their buffers (the prefetch cache; on at boot).
+static PREFETCH: AtomicBool = AtomicBool::new(true);
+
+/// Turns the prefetch cache on or off (`Prefetch` from the central).
+pub fn set_prefetch(on: bool) {
+    PREFETCH.store(on, Ordering::Relaxed);
+}
+
+/// Calls sent to the stub ([`ox_abi::NodeStats::forwarded`]).
+static FORWARDED: AtomicU32 = AtomicU32::new(0);
+
+/// Calls sent to the stub so far.
+pub fn forwarded() -> u32 {
+    FORWARDED.load(Ordering::Relaxed)
+}
+
 /// `write(fd, buf, len)`: forwarded in pieces of at most one message's data
 /// ([`ox_proto::MAX_DATA`]), so that a large write is whole, as on the central. Stops at the
 /// first piece that fails or is short (a full disk, a pipe whose reader left, a signal):
@@ -64,6 +88,10 @@ pub fn home(
 /// buffer is checked first, as on the central: a bad one is `EFAULT` with nothing written.
 fn write(a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
     let (buf, len) = (a[1], a[2]);
+    if !PREFETCH.load(Ordering::Relaxed) {
+        // No data travels with the call: the stub copies it in, a piece at a time.
+        return forward(Syscall::Write, Home::Write.transfer(), a);
+    }
     table().current().space().check(buf, len as usize, Access::Read)?;
     let mut done = 0;
     loop {
@@ -79,7 +107,7 @@ fn write(a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
             }
             Err(e) => return if done == 0 { Err(e) } else { Ok(done) },
         }
-        if interrupted() {
+        if signalled() {
             return Ok(done);
         }
     }
@@ -87,6 +115,9 @@ fn write(a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
 
 /// Sends `call` to the stub with the buffers the call table names, and waits for its reply.
 fn forward(call: Syscall, transfer: Transfer, args: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
+    if !PREFETCH.load(Ordering::Relaxed) {
+        return fetched(call, transfer, args);
+    }
     let mut data = vec![];
     if let Some(input) = transfer.input {
         let (ptr, len) = input.resolve(&args);
@@ -128,6 +159,22 @@ fn forward(call: Syscall, transfer: Transfer, args: [u32; ox_abi::MAX_ARGS]) -> 
     reply.result
 }
 
+/// [`forward`] without the prefetch cache: the buffers are checked here, as the central checks
+/// a local caller's, and stay here; the stub copies from and to them as it executes the call
+/// (the process serves its copies while it waits, [`proc::wait_reply`]).
+fn fetched(call: Syscall, transfer: Transfer, args: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
+    let space = |ptr: u32, len: usize, access: Access| table().current().space().check(ptr, len, access);
+    if let Some(input) = transfer.input {
+        let (ptr, len) = input.resolve(&args);
+        space(ptr, len, Access::Read)?;
+    }
+    if let Some((ptr, len)) = transfer.output.map(|out| out.whole(&args)).filter(|(ptr, _)| *ptr != 0) {
+        space(ptr, len, Access::Write)?;
+    }
+    let request = Call { call, args, env: Env::default(), data: vec![], prefetched: false };
+    exchange(request, &mut |_| {}).result
+}
+
 /// Sends `call` with `args` and the variable part `data` to the stub, sleeps until the reply,
 /// and takes the signal it carries.
 fn ask(call: Syscall, args: [u32; ox_abi::MAX_ARGS], data: Vec<u8>) -> Reply {
@@ -141,9 +188,15 @@ fn ask_with_output(
     data: Vec<u8>,
     output: &mut dyn FnMut(Output),
 ) -> Reply {
+    exchange(Call { call, args, env: Env::default(), data, prefetched: true }, output)
+}
+
+/// Sends `request` to the stub and waits for its reply, as [`ask_with_output`] says; sends
+/// it again after a spurious `EINTR` (a signal this process ignores or blocks).
+fn exchange(request: Call, output: &mut dyn FnMut(Output)) -> Reply {
     let pid = table().current().pid;
-    let request = Call { call, args, env: Env::default(), data };
     loop {
+        FORWARDED.fetch_add(1, Ordering::Relaxed);
         proc::start_asking();
         link::send(&Message::request(pid, Request::StubExecutes(request.clone())));
         let reply = proc::wait_reply(output);

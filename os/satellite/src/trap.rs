@@ -8,7 +8,7 @@ use ox_kcore::kprintln;
 use ox_kcore::task::proc::table;
 use ox_proto::{Body, Message, Request};
 
-use crate::{link, proc, server, stats};
+use crate::{link, proc, server, stats, syscall};
 
 /// Handles interrupt line `line` (not the timer's); returns whether to preempt.
 pub fn interrupt(line: u32) -> bool {
@@ -82,6 +82,14 @@ fn route(message: Message) {
         }
         Body::Request(Request::Freeze) => {
             proc::freeze(pid);
+            None
+        }
+        Body::Request(request @ (Request::CopyIn { .. } | Request::CopyOut { .. })) => {
+            proc::deliver_copy(pid, request);
+            None
+        }
+        Body::Request(Request::Prefetch(on)) => {
+            syscall::set_prefetch(on);
             None
         }
         Body::Request(Request::Load(period)) => {

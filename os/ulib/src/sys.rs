@@ -126,6 +126,17 @@ pub fn balance(pid: u32, on: Option<bool>) -> Result<bool, Errno> {
     call(Syscall::Balance, [pid, setting, 0, 0, 0, 0]).map(|old| old == ox_abi::BALANCE_ON)
 }
 
+/// The prefetch cache of calls forwarded from satellites, for the whole system: sets it
+/// (`Some(on)`) or only reads it (`None`); the previous setting (`ox_abi::Syscall::Prefetch`).
+pub fn prefetch(on: Option<bool>) -> Result<bool, Errno> {
+    let setting = match on {
+        None => ox_abi::BALANCE_READ,
+        Some(true) => ox_abi::BALANCE_ON,
+        Some(false) => ox_abi::BALANCE_OFF,
+    };
+    call(Syscall::Prefetch, [setting, 0, 0, 0, 0, 0]).map(|old| old == ox_abi::BALANCE_ON)
+}
+
 /// Lets other processes run.
 pub fn yield_now() {
     let _ = call(Syscall::Yield, [0; 6]);

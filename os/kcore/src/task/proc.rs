@@ -74,6 +74,17 @@ pub trait Role: Any {
     fn interrupt_requested(&self) -> bool {
         false
     }
+
+    /// Whether the process is to move to another node (process migration,
+    /// docs/migration.md): an interruptible sleep breaks as for a signal, and the call it was
+    /// in is made again where the process goes ([`crate::task::syscall`]).
+    fn move_requested(&self) -> bool {
+        false
+    }
+
+    /// The call the process was asleep in was broken off for its move, and it makes the call
+    /// again where it goes: it is asleep in it, logically (`ps`).
+    fn call_restarted(&mut self) {}
 }
 
 /// A role that adds nothing (a kernel thread).

@@ -42,8 +42,22 @@ pub fn raise(signal: Signal) {
 
 /// Whether the current process has a signal that breaks an interruptible sleep: a pending one
 /// that is not blocked; for a process whose user context is elsewhere, any pending one (its
-/// dispositions are there, and decide), or that node's request to interrupt.
+/// dispositions are there, and decide), or that node's request to interrupt. A process that
+/// is to move to another node is interrupted too: its call is made again there.
 pub fn interrupted() -> bool {
+    let mut table = proc::table();
+    let me = table.current();
+    if me.role.user_context_elsewhere() {
+        me.role.interrupt_requested() || me.signals.any_pending()
+    } else {
+        me.signals.interrupting() || me.role.move_requested()
+    }
+}
+
+/// [`interrupted`] by a signal only, not by a move: for the waits whose `EINTR` a call could
+/// not simply make again (the receive half of `msg_rpc`, after its send) or that a process
+/// that cannot move anyway makes (a port's holder, a fault short of memory).
+pub fn signalled() -> bool {
     let mut table = proc::table();
     let me = table.current();
     if me.role.user_context_elsewhere() {
@@ -51,6 +65,21 @@ pub fn interrupted() -> bool {
     } else {
         me.signals.interrupting()
     }
+}
+
+/// Whether the current process's call that just failed with `EINTR` is to be made again
+/// after the process moves (process migration): it was interrupted for its move, and no
+/// signal is to be delivered, which would make the `EINTR` the caller's to see. If so, its
+/// role hears that it is asleep in the call ([`Role::call_restarted`](proc::Role)).
+pub fn restart_for_move() -> bool {
+    let mut table = proc::table();
+    let me = table.current();
+    let restart = !me.role.user_context_elsewhere() && me.role.move_requested() && !me.signals.interrupting();
+    if restart {
+        me.signals.set_restart();
+        me.role.call_restarted();
+    }
+    restart
 }
 
 /// A fault's `signal` at `addr` for the current process: `true` if a handler will take it
@@ -96,10 +125,15 @@ pub fn pause() -> Result<u32, Errno> {
 
 /// Acts on the current process's pending signals before it returns to user mode with
 /// `frame`: enters handlers, or ends the process for a signal whose action terminates.
-pub fn deliver(frame: &mut TrapFrame) {
+/// `call_made` says the trap was a system call that was made (not one put off to be made
+/// again after a move): no call is left to make again.
+pub fn deliver(frame: &mut TrapFrame, call_made: bool) {
     let handled = {
         let mut table = proc::table();
         let me = table.current();
+        if call_made {
+            me.signals.clear_restart();
+        }
         me.signals.interrupting() && !me.role.user_context_elsewhere()
     };
     if !handled {

@@ -13,8 +13,9 @@ use crate::timer;
 use crate::vm::AddressSpace;
 use crate::{ipcall, vmcall};
 
-/// Runs the system call the process in `frame` asked for and stores its result.
-pub fn dispatch(frame: &mut TrapFrame) {
+/// Runs the system call the process in `frame` asked for and stores its result; false if
+/// the call is put off, to be made again after the process moves.
+pub fn dispatch(frame: &mut TrapFrame) -> bool {
     frame.epc = frame.epc.wrapping_add(4);
     let number = frame.regs[ox_abi::REG_NUMBER];
     let a: [u32; ox_abi::MAX_ARGS] = core::array::from_fn(|i| frame.regs[ox_abi::REG_ARG0 + i]);
@@ -25,10 +26,18 @@ pub fn dispatch(frame: &mut TrapFrame) {
             Service::Home(home) => (kernel().home)(call, home, a, frame),
         },
     };
+    // A call broken off for the process's move (it did nothing: that is what `EINTR` means)
+    // is made again where the process resumes, its registers as they were: it moves at its
+    // return to user mode, asleep in the same call as far as anyone can see.
+    if result == Err(Errno::Intr) && signal::restart_for_move() {
+        frame.epc = frame.epc.wrapping_sub(4);
+        return false;
+    }
     frame.regs[ox_abi::REG_RESULT] = match result {
         Ok(value) => value,
         Err(errno) => errno.to_result() as u32,
     };
+    true
 }
 
 /// Serves `call`, one of those served where the process runs.
@@ -42,7 +51,7 @@ fn serve_local(call: Local, a: [u32; ox_abi::MAX_ARGS], frame: &mut TrapFrame) -
             sched::yield_now();
             Ok(0)
         }
-        Local::Sleep => sleep(a[0]),
+        Local::Sleep => sleep(a[0], frame),
         Local::Uptime => Ok(timer::ticks()),
         Local::Sigaction => signal::sigaction(a[0], a[1], a[2]),
         Local::Sigreturn => Ok(signal::sigreturn(frame)),
@@ -52,11 +61,13 @@ fn serve_local(call: Local, a: [u32; ox_abi::MAX_ARGS], frame: &mut TrapFrame) -
     }
 }
 
-/// `sleep(ticks)`: this node's ticks; interruptible.
-fn sleep(ticks: u32) -> Result<u32, Errno> {
+/// `sleep(ticks)`: this node's ticks; interruptible. When interrupted, `frame`'s argument
+/// becomes the ticks still to sleep, for the call made again after a move.
+fn sleep(ticks: u32, frame: &mut TrapFrame) -> Result<u32, Errno> {
     let until = timer::ticks().saturating_add(ticks);
     while timer::ticks() < until {
         if signal::interrupted() {
+            frame.regs[ox_abi::REG_ARG0] = until - timer::ticks();
             return Err(Errno::Intr);
         }
         sched::sleep(chan::tick());

@@ -29,12 +29,13 @@ use ox_abi::Signal;
 #[no_mangle]
 extern "C" fn user_trap(frame: &mut TrapFrame) {
     let cause = arch::read_cr::<{ cr::CAUSE }>();
+    let mut call_made = false;
     if cause & INTERRUPT != 0 {
         if handle_interrupt(cause & !INTERRUPT) {
             sched::yield_now();
         }
     } else if cause == code::SYSCALL {
-        syscall::dispatch(frame);
+        call_made = syscall::dispatch(frame);
     } else {
         let badaddr = arch::read_cr::<{ cr::BADADDR }>();
         let outcome = Access::of_page_fault(cause)
@@ -54,7 +55,7 @@ extern "C" fn user_trap(frame: &mut TrapFrame) {
             _ => fault(cause, badaddr, frame.epc),
         }
     }
-    signal::deliver(frame);
+    signal::deliver(frame, call_made);
     (kernel().returning)(frame);
 }
 

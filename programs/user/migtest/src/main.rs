@@ -6,16 +6,20 @@
 //! 2. A process forked onto a satellite moves satellite → satellite → home.
 //! 3. A process moves itself (`migrate(0, node)`) and carries on there: its pid, parent and
 //!    open pipe are the same.
-//! 4. Asleep in `read` on a pipe: it stays asleep, wakes on the data it waits for, and moves
-//!    as its call returns (the `migrate` waiting for it returns then).
-//! 5. Asleep in `wait` for its own child: the same.
-//! 6. Refusals: an unknown node (`EINVAL`), init (`EPERM`), no such process (`ESRCH`), a
+//! 4. Asleep in `read` on a pipe, it is moved at once — to a satellite, to another, then home
+//!    (every direction) — each `migrate` returning while it sleeps, `ps` showing it asleep on
+//!    each node; then it wakes at home on the data it waits for.
+//! 5. Asleep in `wait` for its own child: the same, woken by the child's exit.
+//! 6. Asleep in `sleep`: the same; it sleeps the time it asked for in all, not again after
+//!    each move.
+//! 7. Asleep in `pause`: the same; a signal wakes it at home, its handler runs there.
+//! 8. Refusals: an unknown node (`EINVAL`), init (`EPERM`), no such process (`ESRCH`), a
 //!    process holding a port right (`EBUSY`), an image larger than the target's memory
 //!    (`ENOMEM`) — and the refused process runs on where it was, its memory intact.
-//! 7. Load balancing: six CPU-bound processes started on satellite 1 with the balancer on
+//! 9. Load balancing: six CPU-bound processes started on satellite 1 with the balancer on
 //!    spread over at least three nodes, and each computes what it computes unmoved; one
 //!    pinned with `balance PID off` stays.
-//! 8. A signal blocked on a satellite moves with the process: in its `SIGUSR1` handler on
+//! 10. A signal blocked on a satellite moves with the process: in its `SIGUSR1` handler on
 //!    satellite 1 (where `SIGUSR1` is blocked) it sends itself `SIGUSR1` again and moves to
 //!    satellite 2, where the handler's return delivers the pending one.
 
@@ -46,12 +50,17 @@ fn main(_: &[&str]) -> i32 {
         ox_ulib::println!("migtest: place local: {}", e.name());
         return 1;
     }
-    let cases: [(&str, fn() -> Outcome); 8] = [
+    let cases: [(&str, fn() -> Outcome); 10] = [
         ("a computation moved central, 1, 2, home, 3 mid-run computes what it computes unmoved", computation),
         ("a process forked onto satellite 1 moves to satellite 2, then home", from_a_satellite),
         ("a process moves itself and keeps its pid, parent and pipe", moves_itself),
-        ("asleep in read on a pipe: it wakes on its data and moves as the call returns", asleep_in_read),
-        ("asleep in wait: it reaps its child and moves as the call returns", asleep_in_wait),
+        (
+            "asleep in read on a pipe: moved to 2 satellites and home asleep, it wakes there on its data",
+            asleep_in_read,
+        ),
+        ("asleep in wait: moved to 2 satellites and home asleep, it reaps its child there", asleep_in_wait),
+        ("asleep in sleep: moved to 2 satellites and home asleep, it sleeps only its time", asleep_in_sleep),
+        ("asleep in pause: moved to 2 satellites and home asleep, a signal wakes it there", asleep_in_pause),
         ("refused: no such node, init, no such process, a port holder, too big; it runs on", refusals),
         ("balancing spreads six processes from satellite 1 over three nodes; a pinned one stays", balancing),
         (
@@ -179,9 +188,9 @@ fn moves_itself() -> Outcome {
     })
 }
 
-/// Moves `pid`, asleep, to `node` from a helper process (the `migrate` there waits until the
-/// sleeper's call returns, which this process then makes happen); the helper's pid.
-/// The helper exits 0 when the move was done, else with the error's number.
+/// Moves `pid` to `node` from a helper process, whose `migrate` waits until it has moved or
+/// failed; the helper's pid. The helper exits 0 when the move was done, else with the error's
+/// number.
 fn mover(pid: Pid, node: u32) -> Result<Pid, alloc::string::String> {
     spawn(move || sys::migrate(pid, node).map_or_else(|e| e as i32, |()| 0))
 }
@@ -191,6 +200,35 @@ fn mover(pid: Pid, node: u32) -> Result<Pid, alloc::string::String> {
 fn elsewhere(node: u32) -> Result<(u32, u32), alloc::string::String> {
     let here = suite::my_node()?;
     Ok((here, if here == node { 1 } else { node }))
+}
+
+/// Where [`asleep`] moves a sleeper: one satellite, another, then home — every direction
+/// from here (the central, or the satellite this suite runs on).
+fn sleeper_path() -> Result<[u32; 3], String> {
+    let here = suite::my_node()?;
+    let mut satellites = [1u32, 2, 3].into_iter().filter(|n| *n != here);
+    let first = satellites.next().unwrap_or(1);
+    let second = satellites.next().unwrap_or(2);
+    Ok([first, second, 0])
+}
+
+/// The state `ps` shows for `pid`.
+fn state_of(pid: Pid) -> Result<u8, String> {
+    let table = ok("ps", sys::ps(64))?;
+    table.iter().find(|p| p.pid == pid).map(|p| p.state).ok_or_else(|| format!("{pid} not in ps"))
+}
+
+/// Moves `pid`, asleep in a call, along [`sleeper_path`]: each `migrate` returns once it has
+/// moved, while it still sleeps, and `ps` shows it asleep on each node. Ends at home.
+fn asleep(pid: Pid) -> Outcome {
+    ok("sleep", sys::sleep(2))?;
+    for node in sleeper_path()? {
+        ok(&format!("migrate {pid} to {node}"), sys::migrate(pid, node))?;
+        ensure(node_of(pid)? == node, || format!("{pid} is not on node {node} after its move"))?;
+        let state = state_of(pid)?;
+        ensure(state == b'S', || format!("{pid} shows {:?} on node {node}, not asleep", state as char))?;
+    }
+    Ok(())
 }
 
 fn asleep_in_read() -> Outcome {
@@ -209,18 +247,13 @@ fn asleep_in_read() -> Outcome {
     })?;
     ok("close", sys::close(from_parent))?;
     ok("close", sys::close(answer_w))?;
-    let (here, there) = elsewhere(2)?;
-    ok("sleep", sys::sleep(2))?;
-    let helper = mover(pid, there)?;
-    ok("sleep", sys::sleep(2))?;
-    ensure(node_of(pid)? == here, || format!("{pid} moved while asleep in its call"))?;
+    asleep(pid)?;
     ok("write", sys::write_all(to_child, b"x"))?;
-    ensure(reap(helper)? == 0, || format!("the migrate of {pid} failed"))?;
     let answer = ok("read", sys::read_to_end(answer_r))?;
     ok("close", sys::close(answer_r))?;
     ok("close", sys::close(to_child))?;
     ensure(reap(pid)? == 0, || format!("{pid} failed"))?;
-    ensure(answer == [b'x', there as u8], || format!("it read and ran at {answer:?}, not x on node {there}"))
+    ensure(answer == [b'x', 0], || format!("it read and ran at {answer:?}, not x at home"))
 }
 
 fn asleep_in_wait() -> Outcome {
@@ -243,17 +276,69 @@ fn asleep_in_wait() -> Outcome {
     })?;
     ok("close", sys::close(answer_w))?;
     ok("close", sys::close(go_r))?;
-    let (_, there) = elsewhere(3)?;
-    ok("sleep", sys::sleep(2))?;
-    let helper = mover(pid, there)?;
-    ok("sleep", sys::sleep(2))?;
+    asleep(pid)?;
     ok("write", sys::write_all(go_w, b"g"))?;
-    ensure(reap(helper)? == 0, || format!("the migrate of {pid} failed"))?;
     let answer = ok("read", sys::read_to_end(answer_r))?;
     ok("close", sys::close(answer_r))?;
     ok("close", sys::close(go_w))?;
     ensure(reap(pid)? == 0, || format!("{pid} failed"))?;
-    ensure(answer == [1, there as u8], || format!("reaped and ran at {answer:?}, not [1, {there}]"))
+    ensure(answer == [1, 0], || format!("reaped and ran at {answer:?}, not [1, 0] (at home)"))
+}
+
+/// Ticks the sleeper of [`asleep_in_sleep`] sleeps, and after how many it is moved.
+const NAP: u32 = 400;
+const MOVED_AFTER: u32 = 300;
+
+fn asleep_in_sleep() -> Outcome {
+    let (answer_r, answer_w) = ok("pipe", sys::pipe())?;
+    let start = sys::uptime();
+    let pid = spawn(move || {
+        if sys::sleep(NAP).is_err() {
+            return 1;
+        }
+        let node = node_of(sys::getpid()).unwrap_or(99);
+        i32::from(sys::write_all(answer_w, &[node as u8]).is_err())
+    })?;
+    ok("close", sys::close(answer_w))?;
+    ok("sleep", sys::sleep(MOVED_AFTER))?;
+    asleep(pid)?;
+    let answer = ok("read", sys::read_to_end(answer_r))?;
+    let slept = sys::uptime() - start;
+    ok("close", sys::close(answer_r))?;
+    ensure(reap(pid)? == 0, || format!("{pid} failed"))?;
+    ensure(answer == [0], || format!("it woke at {answer:?}, not at home"))?;
+    // Its moves cost some ticks (a hundred on lossy links); sleeping its whole nap again after
+    // a move would end it after `MOVED_AFTER + NAP` at the earliest.
+    ensure((NAP..MOVED_AFTER + NAP).contains(&slept), || {
+        format!("it slept {slept} ticks in all for a sleep of {NAP}, moved after {MOVED_AFTER}")
+    })
+}
+
+/// The `SIGUSR1`s the pauser of [`asleep_in_pause`] took.
+static WOKEN: AtomicU32 = AtomicU32::new(0);
+
+fn woken(_: Signal) {
+    WOKEN.fetch_add(1, Ordering::SeqCst);
+}
+
+fn asleep_in_pause() -> Outcome {
+    let (answer_r, answer_w) = ok("pipe", sys::pipe())?;
+    let pid = spawn(move || {
+        if signal::set(Signal::Usr1, Handler::Catch(woken)).is_err() {
+            return 1;
+        }
+        let paused = signal::pause();
+        let node = node_of(sys::getpid()).unwrap_or(99);
+        let took = WOKEN.load(Ordering::SeqCst) as u8;
+        i32::from(sys::write_all(answer_w, &[u8::from(paused == Errno::Intr), took, node as u8]).is_err())
+    })?;
+    ok("close", sys::close(answer_w))?;
+    asleep(pid)?;
+    ok("kill", sys::kill(pid, Signal::Usr1))?;
+    let answer = ok("read", sys::read_to_end(answer_r))?;
+    ok("close", sys::close(answer_r))?;
+    ensure(reap(pid)? == 0, || format!("{pid} failed"))?;
+    ensure(answer == [1, 1, 0], || format!("pause, handler, node: {answer:?}, not EINTR, 1 and home"))
 }
 
 fn refusals() -> Outcome {

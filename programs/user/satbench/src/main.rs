@@ -25,7 +25,9 @@
 //!    process of the central out of line and inline (`port-ool-1m`, virtual µs each).
 //! 5. **Page faults** (docs/vm.md): the instructions a zero-fill fault and a copy-on-write
 //!    fault cost, on the central and on satellite 1 (`vm-faults node=N zero-fill=Z cow=C`).
-//! 6. **Migration** (docs/migration.md, [`migration`]): each move of a process against its
+//! 6. **The prefetch cache** (docs/migration.md, [`prefetch`]): the round trips per call of a
+//!    file copy and of a shell's commands on satellite 1, with the cache and without.
+//! 7. **Migration** (docs/migration.md, [`migration`]): each move of a process against its
 //!    image's size, and the load balancer's six-process demo.
 
 #![no_std]
@@ -34,6 +36,7 @@
 extern crate alloc;
 
 mod migration;
+mod prefetch;
 
 use alloc::format;
 use alloc::string::String;
@@ -109,6 +112,9 @@ fn main(args: &[&str]) -> i32 {
         failures += on_central(|| vm_faults(0));
         failures += on_satellite(|| vm_faults(SAT));
     }
+    if want("prefetch") {
+        failures += prefetch::prefetch();
+    }
     // Before the remote forks, which leave this process's heap grown (the moved processes
     // are its children, copies of it).
     if want("migration") {
@@ -133,12 +139,13 @@ fn main(args: &[&str]) -> i32 {
 }
 
 /// The parts of the benchmark, in the order they run.
-const PARTS: [&str; 9] = [
+const PARTS: [&str; 10] = [
     "calls",
     "throughput",
     "fork-cow",
     "port-rpc",
     "vm-faults",
+    "prefetch",
     "migration",
     "balance",
     "remote-fork",
