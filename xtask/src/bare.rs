@@ -150,7 +150,8 @@ fn build_package(
     args.extend(Cross::build_args());
     let started = Instant::now();
     let env: Vec<(&str, &std::ffi::OsStr)> = env.iter().map(|(k, v)| (*k, std::ffi::OsStr::new(v))).collect();
-    let artifacts = guest::cargo_build(&tools, &repo_root(), &dir, &args, &env)?;
+    let artifacts =
+        guest::cargo_build(&tools, &repo_root(), &dir, &guest::guest_target_dir(&repo_root()), &args, &env)?;
     log_time(&format!("build {}", file.display()), started);
     artifacts
         .iter()

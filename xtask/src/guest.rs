@@ -27,8 +27,10 @@
 //! [`crate::wrapper`]; `cargo xtask repro` checks it (docs/build.md). It is rebuilt only when a program is newer than it, so what a run wrote
 //! on it stays across runs until the programs change (tests boot copies of it).
 //!
-//! The RV32 executables stay in `target/guest/riscv32ima-unknown-none-elf/release/` (the
-//! satellite kernel's in `.../satellite/`). A
+//! Phases 1 and 2 run at once, the satellite kernel in its own target directory
+//! (`target/guest-satellite`). The RV32 executables stay in
+//! `target/guest/riscv32ima-unknown-none-elf/release/` (the satellite kernel's in
+//! `target/guest-satellite/riscv32ima-unknown-none-elf/satellite/`). A
 //! translation is skipped when its output is newer than both its input and this driver (the
 //! translator is compiled into it), so a warm run only pays for cargo's own up-to-date check.
 
@@ -115,6 +117,13 @@ pub fn guest_target_dir(root: &Path) -> PathBuf {
     root.join("target/guest")
 }
 
+/// The satellite kernel's target directory, `target/guest-satellite`: apart from
+/// [`guest_target_dir`], so that it builds beside the user programs (a cargo holds its target
+/// directory for the whole of its build).
+pub fn satellite_target_dir(root: &Path) -> PathBuf {
+    root.join("target/guest-satellite")
+}
+
 /// Builds the guest of this repository: both phases, translated.
 pub fn build(tools: &Cross) -> Result<Built> {
     build_at(tools, &repo_root())
@@ -136,29 +145,44 @@ pub fn build_at(tools: &Cross, root: &Path) -> Result<Built> {
     let mut totals = TranslateTotals::default();
     let mut images = Vec::new();
 
-    if !user_packages.is_empty() {
-        let mut args = vec!["build".to_string()];
-        args.extend(Cross::build_args());
-        for package in &user_packages {
-            args.extend(["--package".to_string(), package.clone()]);
-        }
-        let started = Instant::now();
-        let artifacts = cargo_build(tools, root, &os, &args, &[])?;
-        log_time("guest build, phase 1 (programs/user)", started);
-        let programs = translate_all(&artifacts, &user_dir, &mut totals)?;
-        for program in &programs {
-            strip_loadable(&program.ox, &load_dir.join(format!("{}.elf", program.name)))?;
-        }
-        images.extend(programs);
+    // Phases 1 and 2 build at once, each in its own target directory: each spends much of its
+    // time in one crate at a time (`core`, a kernel), so the two keep two cores busy.
+    let mut satellite_args =
+        vec!["build".to_string(), "--package".to_string(), SATELLITE_PACKAGE.to_string()];
+    satellite_args.extend(Cross::build_args_for(SATELLITE_PROFILE));
+    let satellite_dir = satellite_target_dir(root);
+    let (user_artifacts, satellite_artifacts) = std::thread::scope(|scope| {
+        let satellite = scope.spawn(|| {
+            let started = Instant::now();
+            let built = cargo_build(tools, root, &os, &satellite_dir, &satellite_args, &[]);
+            log_time("guest build, phase 2 (satellite kernel)", started);
+            built
+        });
+        let user = if user_packages.is_empty() {
+            Ok(Vec::new())
+        } else {
+            let mut args = vec!["build".to_string()];
+            args.extend(Cross::build_args());
+            for package in &user_packages {
+                args.extend(["--package".to_string(), package.clone()]);
+            }
+            let started = Instant::now();
+            let built = cargo_build(tools, root, &os, &guest_target_dir(root), &args, &[]);
+            log_time("guest build, phase 1 (programs/user)", started);
+            built
+        };
+        let satellite =
+            satellite.join().unwrap_or_else(|_| Err("the satellite kernel's build panicked".to_string()));
+        (user, satellite)
+    });
+    let programs = translate_all(&user_artifacts?, &user_dir, &mut totals)?;
+    for program in &programs {
+        strip_loadable(&program.ox, &load_dir.join(format!("{}.elf", program.name)))?;
     }
+    images.extend(programs);
     build_disk(&load_dir, &ox32_dir.join(DISK_IMAGE))?;
 
-    let mut args = vec!["build".to_string(), "--package".to_string(), SATELLITE_PACKAGE.to_string()];
-    args.extend(Cross::build_args_for(SATELLITE_PROFILE));
-    let started = Instant::now();
-    let artifacts = cargo_build(tools, root, &os, &args, &[])?;
-    log_time("guest build, phase 2 (satellite kernel)", started);
-    let satellite = translate_all(&artifacts, &ox32_dir, &mut totals)?;
+    let satellite = translate_all(&satellite_artifacts?, &ox32_dir, &mut totals)?;
     let satellite_image = match satellite.as_slice() {
         [image] => strip_loadable(&image.ox, &ox32_dir.join(SATELLITE_LOAD_IMAGE))?,
         other => {
@@ -180,7 +204,7 @@ pub fn build_at(tools: &Cross, root: &Path) -> Result<Built> {
         ("ORRERY_USER_IMAGES", load_dir.as_os_str()),
         ("ORRERY_SATELLITE_IMAGE", satellite_image.as_os_str()),
     ];
-    let artifacts = cargo_build(tools, root, &os, &args, &env)?;
+    let artifacts = cargo_build(tools, root, &os, &guest_target_dir(root), &args, &env)?;
     log_time("guest build", started);
     images.extend(translate_all(&artifacts, &ox32_dir, &mut totals)?);
 
@@ -202,10 +226,18 @@ pub fn build_at(tools: &Cross, root: &Path) -> Result<Built> {
     Ok(Built { ox32_dir, images })
 }
 
-/// Empties the guest target directory of `root` when it was built with another recipe of crate
-/// identities than [`wrapper::RECIPE`] (or before there was one), and records the current one.
+/// Empties the guest target directories of `root` when they were built with another recipe of
+/// crate identities than [`wrapper::RECIPE`] (or before there was one), and records the current
+/// one.
 fn check_recipe(root: &Path) -> Result<()> {
-    let dir = guest_target_dir(root);
+    for dir in [guest_target_dir(root), satellite_target_dir(root)] {
+        check_recipe_of(&dir)?;
+    }
+    Ok(())
+}
+
+/// [`check_recipe`] for the target directory `dir`.
+fn check_recipe_of(dir: &Path) -> Result<()> {
     let stamp = dir.join("orrery-recipe");
     if fs::read_to_string(&stamp).is_ok_and(|recipe| recipe == wrapper::RECIPE) {
         return Ok(());
@@ -215,9 +247,9 @@ fn check_recipe(root: &Path) -> Result<()> {
             "xtask: {} was built with another recipe of crate identities: building afresh",
             dir.display()
         );
-        fs::remove_dir_all(&dir).map_err(|e| format!("cannot empty {}: {e}", dir.display()))?;
+        fs::remove_dir_all(dir).map_err(|e| format!("cannot empty {}: {e}", dir.display()))?;
     }
-    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     fs::write(&stamp, wrapper::RECIPE).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
 }
 
@@ -336,13 +368,14 @@ fn user_packages(tools: &Cross, root: &Path) -> Result<Vec<String>> {
     Ok(packages)
 }
 
-/// Runs a guest `cargo` of the repository at `root` with `args` in `dir` (target dir
-/// `root/target/guest`) and returns the executables it reports. Diagnostics and progress go to
-/// the terminal.
+/// Runs a guest `cargo` of the repository at `root` with `args` in `dir` and target directory
+/// `target` and returns the executables it reports. Diagnostics and progress go to the
+/// terminal.
 pub fn cargo_build(
     tools: &Cross,
     root: &Path,
     dir: &Path,
+    target: &Path,
     args: &[String],
     env: &[(&str, &std::ffi::OsStr)],
 ) -> Result<Vec<Artifact>> {
@@ -350,7 +383,7 @@ pub fn cargo_build(
     command
         .args(args)
         .arg("--message-format=json-render-diagnostics")
-        .env("CARGO_TARGET_DIR", guest_target_dir(root))
+        .env("CARGO_TARGET_DIR", target)
         .current_dir(dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit());
