@@ -154,7 +154,7 @@ fn run(topology: Option<PathBuf>) -> Result<ExitCode> {
 /// Boots `topology` with the `orrery` binary (built first if needed), consoles passed
 /// through; its exit code is the system's.
 pub fn boot(topology: &Path) -> Result<ExitCode> {
-    let orrery = host_binary("orrery-emulator", "orrery", Profile::Dev)?;
+    let orrery = host_binary("orrery-emulator", "orrery")?;
     let status = Command::new(&orrery)
         .arg("run")
         .arg(topology)
@@ -259,34 +259,19 @@ pub fn host_cargo() -> PathBuf {
     std::env::var_os("CARGO").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("cargo"))
 }
 
-/// Builds a host binary with `profile` and returns its path in `target/debug` or `target/release`.
-pub(crate) fn host_binary(package: &str, bin: &str, profile: Profile) -> Result<PathBuf> {
+/// Builds a host binary in release and returns its path in target/release.
+pub(crate) fn host_binary(package: &str, bin: &str) -> Result<PathBuf> {
     let started = Instant::now();
-    let mut command = Command::new(host_cargo());
-    command.args(["build", "--quiet", "--package", package, "--bin", bin]);
-    if profile == Profile::Release {
-        command.arg("--release");
-    }
-    let status = command.current_dir(repo_root()).status().map_err(|e| format!("cannot run cargo: {e}"))?;
+    let status = Command::new(host_cargo())
+        .args(["build", "--quiet", "--release", "--package", package, "--bin", bin])
+        .current_dir(repo_root())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
     if !status.success() {
         return Err(format!("building {bin} failed ({status})"));
     }
     log_time(&format!("host {bin}"), started);
-    let dir = match profile {
-        Profile::Dev => "target/debug",
-        Profile::Release => "target/release",
-    };
-    Ok(repo_root().join(dir).join(bin))
-}
-
-/// The cargo profile a host binary is built with.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Profile {
-    /// `dev`, which optimises the emulator and its dependencies (the workspace's
-    /// `Cargo.toml`) and shares what `cargo xtask` and the tests compiled: for booting.
-    Dev,
-    /// `release`: for measuring.
-    Release,
+    Ok(repo_root().join("target/release").join(bin))
 }
 
 /// The exit code a child's status stands for (a signal becomes 128 + its number, as a shell says).
