@@ -139,8 +139,14 @@ fn run(topology: Option<PathBuf>) -> Result<ExitCode> {
     if !topology.is_file() {
         return Err(format!("{}: no such topology file", topology.display()));
     }
-    let built = build()?;
-    let kernel = built.ox32_dir.join("kernel.elf");
+    // The emulator builds while the guest does: the toolchain's download and the guest's
+    // crates that build one at a time leave a core to it.
+    let (built, orrery) = std::thread::scope(|scope| {
+        let orrery = scope.spawn(|| host_binary("orrery-emulator", "orrery"));
+        let built = build();
+        (built, orrery.join().unwrap_or_else(|_| Err("building orrery panicked".to_string())))
+    });
+    let kernel = built?.ox32_dir.join("kernel.elf");
     if !kernel.exists() {
         return Err(format!(
             "{} does not exist: the guest workspace has no executable named `kernel` (os/kernel \
@@ -148,14 +154,13 @@ fn run(topology: Option<PathBuf>) -> Result<ExitCode> {
             kernel.display()
         ));
     }
-    boot(&topology)
+    boot_with(&orrery?, &topology)
 }
 
-/// Boots `topology` with the `orrery` binary (built first if needed), consoles passed
-/// through; its exit code is the system's.
-pub fn boot(topology: &Path) -> Result<ExitCode> {
-    let orrery = host_binary("orrery-emulator", "orrery")?;
-    let status = Command::new(&orrery)
+/// Boots `topology` with the `orrery` binary at `orrery`, consoles passed through; its exit
+/// code is the system's.
+fn boot_with(orrery: &Path, topology: &Path) -> Result<ExitCode> {
+    let status = Command::new(orrery)
         .arg("run")
         .arg(topology)
         .status()
