@@ -68,6 +68,10 @@ pub const USER_LOAD_DIR: &str = "user.load";
 #[derive(Clone, Debug)]
 pub struct Image {
     /// The package that built it.
+    #[cfg_attr(
+        not(feature = "emulator"),
+        expect(dead_code, reason = "only the differential suite picks programs by package")
+    )]
     pub package: String,
     /// The executable's name.
     pub name: String,

@@ -19,7 +19,9 @@
 //! which is found from this crate's manifest directory, so the driver works from any directory.
 
 mod bare;
+#[cfg(feature = "emulator")]
 mod bench;
+#[cfg(feature = "emulator")]
 mod difftest;
 mod guest;
 mod repro;
@@ -100,9 +102,14 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Cmd::Build => build().map(|_| ExitCode::SUCCESS),
         Cmd::Run { topology } => run(topology),
+        #[cfg(feature = "emulator")]
         Cmd::BenchOs => build().and_then(|built| bench::bench_os(&built)),
+        #[cfg(feature = "emulator")]
         Cmd::Test => test(),
+        #[cfg(feature = "emulator")]
         Cmd::Difftest { names, jobs } => difftest_only(&names, jobs),
+        #[cfg(not(feature = "emulator"))]
+        Cmd::BenchOs | Cmd::Test | Cmd::Difftest { .. } => with_emulator(),
         Cmd::Bare { file, output } => bare::bare(&file, output.as_deref()).map(|_| ExitCode::SUCCESS),
         Cmd::Toolchain => toolchain_report(),
         Cmd::Repro { keep } => repro(keep),
@@ -114,6 +121,19 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs this command again with a build of this driver that has the emulator (the feature
+/// `emulator`): the commands that need it.
+#[cfg(not(feature = "emulator"))]
+fn with_emulator() -> Result<ExitCode> {
+    let status = Command::new(host_cargo())
+        .args(["run", "--quiet", "--release", "--package", "xtask", "--features", "emulator", "--"])
+        .args(std::env::args_os().skip(1))
+        .current_dir(repo_root())
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    Ok(exit_code_of(status))
 }
 
 /// `repro`: the guest built here and in a copy at another path, compared.
@@ -169,11 +189,13 @@ fn boot_with(orrery: &Path, topology: &Path) -> Result<ExitCode> {
 }
 
 /// Guest crates whose unit tests `cargo xtask test` runs on the host.
+#[cfg(feature = "emulator")]
 const GUEST_UNIT_TESTED: [&str; 7] = ["ox-abi", "ox-link", "ox-proto", "ox-fs", "ox-vm", "ox-ipc", "ox-mem"];
 
 /// `test`: guest build, the reproducibility check, host tests (the host workspace — its
 /// whole-system tests with the JIT —, the whole-system tests again with the interpreter, then
 /// the guest crates' unit tests), differential suite.
+#[cfg(feature = "emulator")]
 fn test() -> Result<ExitCode> {
     let tools = toolchain::cross()?;
     let built = guest::build(&tools)?;
@@ -239,6 +261,7 @@ fn test() -> Result<ExitCode> {
 }
 
 /// `difftest`: the differential suite alone.
+#[cfg(feature = "emulator")]
 fn difftest_only(names: &[String], jobs: Option<usize>) -> Result<ExitCode> {
     let built = build()?;
     let qemu = toolchain::qemu()?;
