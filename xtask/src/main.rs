@@ -162,7 +162,7 @@ fn run(topology: Option<PathBuf>) -> Result<ExitCode> {
     // The emulator builds while the guest does: the toolchain's download and the guest's
     // crates that build one at a time leave a core to it.
     let (built, orrery) = std::thread::scope(|scope| {
-        let orrery = scope.spawn(|| host_binary("orrery-emulator", "orrery", "interactive"));
+        let orrery = scope.spawn(|| host_binary("orrery-emulator", "orrery"));
         let built = build();
         (built, orrery.join().unwrap_or_else(|_| Err("building orrery panicked".to_string())))
     });
@@ -287,12 +287,11 @@ pub fn host_cargo() -> PathBuf {
     std::env::var_os("CARGO").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("cargo"))
 }
 
-/// Builds a host binary with the cargo profile `profile` (`release`, or `interactive`: quick to build)
-/// and returns its path in `target/PROFILE`.
-pub(crate) fn host_binary(package: &str, bin: &str, profile: &str) -> Result<PathBuf> {
+/// Builds a host binary in release and returns its path in target/release.
+pub(crate) fn host_binary(package: &str, bin: &str) -> Result<PathBuf> {
     let started = Instant::now();
     let status = Command::new(host_cargo())
-        .args(["build", "--quiet", "--profile", profile, "--package", package, "--bin", bin])
+        .args(["build", "--quiet", "--release", "--package", package, "--bin", bin])
         .current_dir(repo_root())
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
@@ -300,7 +299,7 @@ pub(crate) fn host_binary(package: &str, bin: &str, profile: &str) -> Result<Pat
         return Err(format!("building {bin} failed ({status})"));
     }
     log_time(&format!("host {bin}"), started);
-    Ok(repo_root().join("target").join(profile).join(bin))
+    Ok(repo_root().join("target/release").join(bin))
 }
 
 /// The exit code a child's status stands for (a signal becomes 128 + its number, as a shell says).
