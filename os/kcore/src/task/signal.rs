@@ -47,19 +47,19 @@ pub fn raise(signal: Signal) {
 pub fn interrupted() -> bool {
     let mut table = proc::table();
     let me = table.current();
-    if me.role.user_context_elsewhere() {
-        me.role.interrupt_requested() || me.signals.any_pending()
-    } else {
-        me.signals.interrupting() || me.role.move_requested()
-    }
+    signal_breaks_sleep(me) || (!me.role.user_context_elsewhere() && me.role.move_requested())
 }
 
 /// [`interrupted`] by a signal only, not by a move: for the waits whose `EINTR` a call could
 /// not simply make again (the receive half of `msg_rpc`, after its send) or that a process
 /// that cannot move anyway makes (a port's holder, a fault short of memory).
 pub fn signalled() -> bool {
-    let mut table = proc::table();
-    let me = table.current();
+    signal_breaks_sleep(proc::table().current())
+}
+
+/// Whether `me` has a signal that breaks an interruptible sleep ([`interrupted`], without a
+/// move).
+fn signal_breaks_sleep(me: &Proc) -> bool {
     if me.role.user_context_elsewhere() {
         me.role.interrupt_requested() || me.signals.any_pending()
     } else {
