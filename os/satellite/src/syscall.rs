@@ -114,21 +114,33 @@ fn write(a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
 }
 
 /// Sends `call` to the stub with the buffers the call table names, and waits for its reply.
+///
+/// Without the prefetch cache the buffers are checked the same way and stay here: the stub
+/// copies from and to them as it executes the call (the process serves its copies while it
+/// waits, [`proc::wait_reply`]).
 fn forward(call: Syscall, transfer: Transfer, args: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
-    if !PREFETCH.load(Ordering::Relaxed) {
-        return fetched(call, transfer, args);
-    }
+    let prefetch = PREFETCH.load(Ordering::Relaxed);
     let mut data = vec![];
     if let Some(input) = transfer.input {
         let (ptr, len) = input.resolve(&args);
-        data = vec![0; len];
-        kproc::copy_in(ptr, &mut data)?;
+        if prefetch {
+            data = vec![0; len];
+            kproc::copy_in(ptr, &mut data)?;
+        } else {
+            table().current().space().check(ptr, len, Access::Read)?;
+        }
     }
     // The whole output buffer is checked, as the central checks a local caller's, and a
     // streamed output may fill all of it; a reply's own data is at most one message's.
     let output = transfer.output.map(|out| out.whole(&args)).filter(|(ptr, _)| *ptr != 0);
     if let Some((ptr, len)) = output {
         table().current().space().check(ptr, len, Access::Write)?;
+    }
+    if !prefetch {
+        let request = Call { call, args, env: Env::default(), data, prefetched: false };
+        return exchange(request, &mut |_| {}).result;
+    }
+    if let Some((ptr, len)) = output {
         // Pages a pager provides are brought in now: the pieces below are copied while the
         // reply is awaited.
         kproc::prefault(ptr, len, Access::Write)?;
@@ -157,22 +169,6 @@ fn forward(call: Syscall, transfer: Transfer, args: [u32; ox_abi::MAX_ARGS]) -> 
         kproc::copy_out(ptr, &reply.data[..n])?;
     }
     reply.result
-}
-
-/// [`forward`] without the prefetch cache: the buffers are checked here, as the central checks
-/// a local caller's, and stay here; the stub copies from and to them as it executes the call
-/// (the process serves its copies while it waits, [`proc::wait_reply`]).
-fn fetched(call: Syscall, transfer: Transfer, args: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
-    let space = |ptr: u32, len: usize, access: Access| table().current().space().check(ptr, len, access);
-    if let Some(input) = transfer.input {
-        let (ptr, len) = input.resolve(&args);
-        space(ptr, len, Access::Read)?;
-    }
-    if let Some((ptr, len)) = transfer.output.map(|out| out.whole(&args)).filter(|(ptr, _)| *ptr != 0) {
-        space(ptr, len, Access::Write)?;
-    }
-    let request = Call { call, args, env: Env::default(), data: vec![], prefetched: false };
-    exchange(request, &mut |_| {}).result
 }
 
 /// Sends `call` with `args` and the variable part `data` to the stub, sleeps until the reply,
