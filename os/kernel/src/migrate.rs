@@ -158,14 +158,7 @@ static RESTARTING: AtomicU32 = AtomicU32::new(0);
 
 /// Marks `deputy`'s process as asleep in a call made again after its move, or no longer.
 pub fn set_restarting(deputy: &mut Central, on: bool) {
-    if deputy.restarting != on {
-        deputy.restarting = on;
-        if on {
-            RESTARTING.fetch_add(1, Ordering::Relaxed);
-        } else {
-            RESTARTING.fetch_sub(1, Ordering::Relaxed);
-        }
-    }
+    central::set_counted(&mut deputy.restarting, on, &RESTARTING);
 }
 
 /// The current process makes a call (its deputy takes one): it is no longer asleep in a call

@@ -29,6 +29,7 @@ use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::any::Any;
+use core::sync::atomic::{AtomicU32, Ordering};
 
 use ox_abi::{ArgSlice, Errno, Placement, ProcInfo, Signal, WaitStatus, PROC_NAME_MAX, USER_BASE, USER_TOP};
 use ox_kcore::task::chan::{Chan, Class};
@@ -130,6 +131,19 @@ impl Central {
             migrate_error: None,
             balanced: self.balanced,
             restarting: false,
+        }
+    }
+}
+
+/// Sets a process's `flag` to `on`, keeping `count` of the processes whose flag is set: a
+/// path that matters only while some flag is set looks at the count first, not the table.
+pub fn set_counted(flag: &mut bool, on: bool, count: &AtomicU32) {
+    if *flag != on {
+        *flag = on;
+        if on {
+            count.fetch_add(1, Ordering::Relaxed);
+        } else {
+            count.fetch_sub(1, Ordering::Relaxed);
         }
     }
 }

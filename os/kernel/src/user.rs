@@ -47,14 +47,8 @@ pub fn fetching<R>(call: impl FnOnce() -> R) -> R {
 /// longer.
 fn mark(on: bool) {
     let mut table = table();
-    let Some(remote) = table.current().central().remote.as_mut() else { return };
-    if remote.fetching != on {
-        remote.fetching = on;
-        if on {
-            FETCHING.fetch_add(1, Ordering::Relaxed);
-        } else {
-            FETCHING.fetch_sub(1, Ordering::Relaxed);
-        }
+    if let Some(remote) = table.current().central().remote.as_mut() {
+        crate::proc::set_counted(&mut remote.fetching, on, &FETCHING);
     }
 }
 
