@@ -100,10 +100,10 @@ fn main() -> ExitCode {
     }
     let cli = Cli::parse();
     let result = match cli.command {
-        Cmd::Build => build().map(|_| ExitCode::SUCCESS),
+        Cmd::Build => build(guest::Scope::All).map(|_| ExitCode::SUCCESS),
         Cmd::Run { topology } => run(topology),
         #[cfg(feature = "emulator")]
-        Cmd::BenchOs => build().and_then(|built| bench::bench_os(&built)),
+        Cmd::BenchOs => build(guest::Scope::All).and_then(|built| bench::bench_os(&built)),
         #[cfg(feature = "emulator")]
         Cmd::Test => test(),
         #[cfg(feature = "emulator")]
@@ -139,14 +139,14 @@ fn with_emulator() -> Result<ExitCode> {
 /// `repro`: the guest built here and in a copy at another path, compared.
 fn repro(keep: bool) -> Result<ExitCode> {
     let tools = toolchain::cross()?;
-    let built = guest::build(&tools)?;
+    let built = guest::build(&tools, guest::Scope::All)?;
     repro::check(&tools, &built, keep).map(|_| ExitCode::SUCCESS)
 }
 
-/// `build`: the guest, in two phases, translated.
-fn build() -> Result<guest::Built> {
+/// `build`: the guest, in two phases, translated; `scope` says how much of it.
+fn build(scope: guest::Scope) -> Result<guest::Built> {
     let tools = toolchain::cross()?;
-    guest::build(&tools)
+    guest::build(&tools, scope)
 }
 
 /// The topology `cargo xtask run` boots without an argument.
@@ -163,7 +163,7 @@ fn run(topology: Option<PathBuf>) -> Result<ExitCode> {
     // crates that build one at a time leave a core to it.
     let (built, orrery) = std::thread::scope(|scope| {
         let orrery = scope.spawn(|| host_binary("orrery-emulator", "orrery"));
-        let built = build();
+        let built = build(guest::Scope::Boot);
         (built, orrery.join().unwrap_or_else(|_| Err("building orrery panicked".to_string())))
     });
     let kernel = built?.ox32_dir.join("kernel.elf");
@@ -198,7 +198,7 @@ const GUEST_UNIT_TESTED: [&str; 7] = ["ox-abi", "ox-link", "ox-proto", "ox-fs", 
 #[cfg(feature = "emulator")]
 fn test() -> Result<ExitCode> {
     let tools = toolchain::cross()?;
-    let built = guest::build(&tools)?;
+    let built = guest::build(&tools, guest::Scope::All)?;
     // The snapshots below count instructions of images that must not depend on the checkout's
     // path: a second build at another path must give the same bytes.
     let reproducible = match repro::check(&tools, &built, false) {
@@ -263,7 +263,7 @@ fn test() -> Result<ExitCode> {
 /// `difftest`: the differential suite alone.
 #[cfg(feature = "emulator")]
 fn difftest_only(names: &[String], jobs: Option<usize>) -> Result<ExitCode> {
-    let built = build()?;
+    let built = build(guest::Scope::All)?;
     let qemu = toolchain::qemu()?;
     let summary = difftest::run(&built, &qemu, names, jobs)?;
     Ok(if summary.failed == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })

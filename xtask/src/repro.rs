@@ -41,7 +41,8 @@ pub fn check(tools: &Cross, built: &Built, keep: bool) -> Result<usize> {
     let files = copy_tree(&root, &copy)?;
     log_time(&format!("repro: {files} files copied to {}", copy.display()), started);
     eprintln!("xtask: repro: building the guest again in {}", copy.display());
-    let result = guest::build_at(tools, &copy).and_then(|there| compare(&root, built, &copy, &there));
+    let result = guest::build_at(tools, &copy, guest::Scope::All)
+        .and_then(|there| compare(&root, built, &copy, &there));
     if keep {
         eprintln!("xtask: repro: the copy stays in {}", copy.display());
     } else if let Some(parent) = copy.parent() {
