@@ -65,6 +65,9 @@ pub fn ask(deputy: &mut Central, node: u32) {
 /// `deputy`'s process is no longer to move (it moved, failed, or ends); `error` is why it
 /// failed.
 pub fn forget(deputy: &mut Central, error: Option<Errno>) {
+    if let Some(remote) = deputy.remote.as_mut() {
+        remote.interrupt_next = false;
+    }
     if deputy.migrate_to.take().is_some() {
         ASKED.fetch_sub(1, Ordering::Relaxed);
     }
@@ -113,7 +116,7 @@ pub fn migrate(pid: u32, node: u32) -> Result<u32, Errno> {
     };
     if let Some(link) = freeze {
         remote::send(link, &Message::request(target, Request::Freeze));
-        stub::interrupt(target);
+        stub::interrupt_for_move(target);
     }
     if target == me {
         return Ok(0);
@@ -227,6 +230,7 @@ fn leave(frame: &TrapFrame, node: u32) -> Result<(), Errno> {
         mailbox: Default::default(),
         busy: false,
         interrupt: false,
+        interrupt_next: false,
         reparented: false,
         fetching: false,
     };

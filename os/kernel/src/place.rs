@@ -414,6 +414,7 @@ fn stand_in(link: usize, pid: Pid, parent: Pid) -> Result<usize, Errno> {
         mailbox: VecDeque::new(),
         busy: false,
         interrupt: false,
+        interrupt_next: false,
         reparented: false,
         fetching: false,
     };

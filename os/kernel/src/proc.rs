@@ -271,6 +271,10 @@ pub struct Remote {
     /// mailbox): its process has a signal to deliver (it arrived there while the process
     /// waited for this call's reply).
     pub interrupt: bool,
+    /// A `Freeze` went to the satellite while no call of its process was here: the call it
+    /// may have made meanwhile, still on its way (a lossy link resends it), is broken off as
+    /// soon as it comes ([`stub::interrupt_for_move`](crate::stub::interrupt_for_move)).
+    pub interrupt_next: bool,
     /// Its logical parent changed (init adopted it): the stub tells the satellite, which
     /// caches `getppid`.
     pub reparented: bool,

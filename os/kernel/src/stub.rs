@@ -130,6 +130,25 @@ pub fn interrupt(pid: Pid) {
     }
 }
 
+/// Stub `pid`'s process is to move: the satellite has been sent `Freeze`. The call the stub
+/// executes, or the one in its mailbox, is broken off ([`interrupt`]); with neither, the call
+/// the process may have made before the `Freeze` reached it — on its way still, if the link
+/// lost a frame and resends it — is broken off when it comes, so that it does not sleep with
+/// the move waiting for it to end. (The process stops at the return of that call: the
+/// `Freeze` reaches it before the call's reply, on the same link.)
+pub fn interrupt_for_move(pid: Pid) {
+    {
+        let mut table = table();
+        let Some(remote) = table.find(pid).and_then(|p| p.central().remote.as_mut()) else { return };
+        let waiting = remote.mailbox.iter().any(|r| matches!(r, Request::StubExecutes(_)));
+        if !remote.busy && !waiting {
+            remote.interrupt_next = true;
+            return;
+        }
+    }
+    interrupt(pid);
+}
+
 /// Where a stub's kernel thread starts (named by symbol in [`proc::new_stub`], which makes
 /// stubs without depending on this module).
 #[no_mangle]
@@ -150,6 +169,9 @@ pub fn run() -> ! {
                 };
                 let request = remote.mailbox.pop_front();
                 remote.busy = matches!(request, Some(Request::StubExecutes(_)));
+                if remote.busy && core::mem::take(&mut remote.interrupt_next) {
+                    remote.interrupt = true;
+                }
                 let reparented = core::mem::take(&mut remote.reparented).then_some(ppid);
                 (remote.link, request, reparented)
             };
@@ -181,6 +203,9 @@ pub fn run() -> ! {
             }
             Some(Request::Exit(status)) => proc::exit(status),
             Some(Request::Frozen { pc, asleep }) => {
+                if let Some(remote) = table().current().central().remote.as_mut() {
+                    remote.interrupt_next = false;
+                }
                 let outcome = migrate::frozen(link, pid, pc, asleep);
                 let moved = !matches!(outcome, migrate::Outcome::Stays);
                 remote::send(
