@@ -31,8 +31,9 @@ extern crate std;
 
 pub mod message;
 pub mod name;
+pub mod sorted;
 pub mod system;
 
 pub use message::{Header, Item, Message, Received, ReceivedItem};
 pub use name::{Disposition, Name, Notify, RightKind, TaskId, Types};
-pub use system::{Counts, Ipc, IpcError, Wakeups, MAX_QLIMIT, QLIMIT_DEFAULT};
+pub use system::{Counts, HandedOff, Ipc, IpcError, Wakeups, MAX_QLIMIT, QLIMIT_DEFAULT};

@@ -12,8 +12,9 @@ use alloc::vec;
 use alloc::vec::Vec;
 use core::fmt;
 
-use crate::message::{Item, Message, Received, ReceivedItem};
+use crate::message::{Header, Item, Message, Received, ReceivedItem};
 use crate::name::{Disposition, Name, Notify, RightKind, TaskId, Types};
+use crate::sorted::SortedMap;
 
 /// A queue's limit unless set (`MACH_PORT_QLIMIT_DEFAULT`).
 pub const QLIMIT_DEFAULT: usize = 5;
@@ -147,6 +148,12 @@ impl Entry {
     fn is_empty(&self) -> bool {
         self.types() == Types(0)
     }
+
+    /// Whether the entry's only right is its send-once right (moving it leaves the name
+    /// denoting nothing).
+    fn is_once_only(&self) -> bool {
+        self.types() == Types(Types::SEND_ONCE)
+    }
 }
 
 struct Set {
@@ -175,15 +182,19 @@ pub struct Counts {
     pub messages: usize,
 }
 
+/// What the receiver of a message handed off ([`Ipc::send_direct`]) gets, as a receive would
+/// give it: its name for the port, and the reply right under its new name with its kind.
+pub type HandedOff = (Name, Option<(Name, RightKind)>);
+
 const KEY_PORT: u64 = 1 << 32;
 const KEY_SET: u64 = 2 << 32;
 const KEY_ROOM: u64 = 3 << 32;
 
 /// The ports and name spaces of a node. `M` is out-of-line memory, as the VM captures it.
 pub struct Ipc<M> {
-    ports: BTreeMap<PortId, Port<M>>,
+    ports: SortedMap<PortId, Port<M>>,
     sets: BTreeMap<SetId, Set>,
-    spaces: BTreeMap<TaskId, BTreeMap<Name, Entry>>,
+    spaces: SortedMap<TaskId, SortedMap<Name, Entry>>,
     next_port: u32,
     next_set: u32,
     seq: u64,
@@ -200,9 +211,9 @@ impl<M> Ipc<M> {
     /// No ports, no tasks.
     pub fn new() -> Ipc<M> {
         Ipc {
-            ports: BTreeMap::new(),
+            ports: SortedMap::new(),
             sets: BTreeMap::new(),
-            spaces: BTreeMap::new(),
+            spaces: SortedMap::new(),
             next_port: 0,
             next_set: 0,
             seq: 0,
@@ -215,7 +226,7 @@ impl<M> Ipc<M> {
         Counts {
             ports: self.ports.len(),
             sets: self.sets.len(),
-            names: self.spaces.values().map(BTreeMap::len).sum(),
+            names: self.spaces.values().map(SortedMap::len).sum(),
             messages: self.ports.values().map(|p| p.queue.len()).sum(),
         }
     }
@@ -226,14 +237,14 @@ impl<M> Ipc<M> {
         if self.spaces.contains_key(&task) {
             return Err(IpcError::NameExists);
         }
-        self.spaces.insert(task, BTreeMap::new());
+        self.spaces.insert(task, SortedMap::new());
         Ok(())
     }
 
     /// How many names task `task` has (rights, port sets and dead names); 0 for a task with
     /// no name space.
     pub fn names_held(&self, task: TaskId) -> usize {
-        self.spaces.get(&task).map_or(0, BTreeMap::len)
+        self.spaces.get(&task).map_or(0, SortedMap::len)
     }
 
     /// Ends task `task`: every right it names is released as `mach_port_destroy` would.
@@ -255,11 +266,11 @@ impl<M> Ipc<M> {
         Wakeups { keys: core::mem::take(&mut self.wakeups) }
     }
 
-    fn space(&self, task: TaskId) -> Result<&BTreeMap<Name, Entry>, IpcError> {
+    fn space(&self, task: TaskId) -> Result<&SortedMap<Name, Entry>, IpcError> {
         self.spaces.get(&task).ok_or(IpcError::InvalidTask)
     }
 
-    fn space_mut(&mut self, task: TaskId) -> Result<&mut BTreeMap<Name, Entry>, IpcError> {
+    fn space_mut(&mut self, task: TaskId) -> Result<&mut SortedMap<Name, Entry>, IpcError> {
         self.spaces.get_mut(&task).ok_or(IpcError::InvalidTask)
     }
 
@@ -535,7 +546,7 @@ impl<M> Ipc<M> {
         self.wakeups.push(KEY_ROOM | u64::from(port.0));
         // Every name for it becomes a dead name; those that asked are told.
         let mut told = Vec::new();
-        for (task, space) in &mut self.spaces {
+        for (task, space) in self.spaces.iter_mut() {
             for (name, entry) in space.iter_mut() {
                 if entry.object != Object::Port(port) {
                     continue;
@@ -785,7 +796,11 @@ impl<M> Ipc<M> {
             }
             _ => return Err(IpcError::InvalidRight),
         };
-        self.tidy(task, name);
+        // Only a move can leave the name denoting nothing.
+        if matches!(disposition, Disposition::MoveReceive | Disposition::MoveSend | Disposition::MoveSendOnce)
+        {
+            self.tidy(task, name);
+        }
         Ok(carried)
     }
 
@@ -903,21 +918,155 @@ impl<M> Ipc<M> {
         Ok(self.take_wakeups())
     }
 
+    /// The port `task`'s `name` sends to, and the task holding its receive right, when a
+    /// message with only inline items could go straight to that task ([`Ipc::send_direct`]):
+    /// the port is alive, its queue is empty (so nothing overtakes what is queued) and has
+    /// room, and a task other than the service's books holds the receive right. `None`
+    /// otherwise (the message takes the queue).
+    pub fn direct_target(&self, task: TaskId, name: Name) -> Option<(u64, TaskId)> {
+        let Object::Port(port) = self.entry(task, name).ok()?.object else { return None };
+        let p = self.ports.get(&port)?;
+        let (receiver, _) = p.receiver?;
+        (p.alive && p.queue.is_empty() && p.qlimit > 0).then_some((KEY_PORT | u64::from(port.0), receiver))
+    }
+
+    /// [`Ipc::send`] and [`Ipc::receive`] at once, for a message whose items are all inline
+    /// (the caller moves its bytes): the header's rights are taken from `task` as a send takes
+    /// them and given to `receiver`, which holds the destination's receive right and waits
+    /// for a message on it ([`Ipc::direct_target`] said so, and nothing has changed since).
+    /// Returns what a receive would have: `receiver`'s name for the port and the reply right
+    /// under its new name. Refused (a bad right, a dead name), nothing changes, as for a send.
+    /// This is the hand-off of Mach's RPC fast path: no message is queued, so nothing is
+    /// allocated.
+    pub fn send_direct(
+        &mut self,
+        task: TaskId,
+        header: Header,
+        receiver: TaskId,
+    ) -> Result<(HandedOff, Wakeups), IpcError> {
+        if let Some(handed) = self.rpc_shape(task, header, receiver) {
+            return Ok((handed, self.take_wakeups()));
+        }
+        let (dest_name, dest_disposition) = header.dest;
+        if !matches!(
+            dest_disposition,
+            Disposition::CopySend
+                | Disposition::MakeSend
+                | Disposition::MoveSend
+                | Disposition::MakeSendOnce
+                | Disposition::MoveSendOnce
+        ) || header.reply.is_some_and(|(_, d)| d == Disposition::MoveReceive)
+        {
+            return Err(IpcError::InvalidRight);
+        }
+        let head = [header.dest, header.reply.unwrap_or(header.dest)];
+        self.check_out(task, &head[..1 + usize::from(header.reply.is_some())])?;
+        let Object::Port(port) = self.entry(task, dest_name)?.object else {
+            return Err(IpcError::InvalidRight);
+        };
+        let member = match self.ports.get(&port) {
+            Some(p) if p.alive && p.queue.is_empty() => match p.receiver {
+                Some((holder, member)) if holder == receiver => member,
+                _ => return Err(IpcError::InvalidRight),
+            },
+            Some(_) => return Err(IpcError::DeadName),
+            None => return Err(IpcError::InvalidName),
+        };
+        let dest = self.copy_in(task, dest_name, dest_disposition)?;
+        let reply = match header.reply {
+            Some((name, disposition)) => Some(self.copy_in(task, name, disposition)?),
+            None => None,
+        };
+        // The destination right is used up by the delivery, as in `receive_from`.
+        match dest {
+            Carried::Send(_) => self.release(dest),
+            Carried::SendOnce(_) => {
+                if let Some(p) = self.ports.get_mut(&port) {
+                    p.send_once -= 1;
+                }
+                self.bury(port);
+            }
+            Carried::Receive(_) => {}
+        }
+        let reply = reply.map(|right| self.copy_out(receiver, right));
+        Ok(((member, reply), self.take_wakeups()))
+    }
+
+    /// [`Ipc::send_direct`] for the two shapes of an RPC, each right looked up once: a request
+    /// through a copied send right with a send-once reply right made from a receive right of
+    /// the sender's (the copy is used up by the delivery, so the port's count does not move),
+    /// and an answer through a moved send-once right with no reply right. `None` for any other
+    /// shape, or a right that is not what the shape needs: nothing has changed, and the
+    /// general path decides.
+    fn rpc_shape(&mut self, task: TaskId, header: Header, receiver: TaskId) -> Option<HandedOff> {
+        let space = self.spaces.get(&task)?;
+        let dest = space.get(&header.dest.0)?;
+        let Object::Port(port) = dest.object else { return None };
+        match (header.dest.1, header.reply) {
+            (Disposition::CopySend, Some((reply_name, Disposition::MakeSendOnce))) if dest.send > 0 => {
+                let reply = space.get(&reply_name)?;
+                let Object::Port(reply_port) = reply.object else { return None };
+                if !reply.receive || !self.ports.get(&reply_port)?.alive {
+                    return None;
+                }
+                let member = self.waiting_member(port, receiver)?;
+                // A send-once right always gets a name of its own (`copy_out`).
+                let name = self.free_name(receiver).ok()?;
+                self.spaces
+                    .get_mut(&receiver)?
+                    .insert(name, Entry { send_once: true, ..Entry::new(Object::Port(reply_port)) });
+                self.make_send_once(reply_port);
+                Some((member, Some((name, RightKind::SendOnce))))
+            }
+            (Disposition::MoveSendOnce, None) if dest.send_once && dest.is_once_only() => {
+                let member = self.waiting_member(port, receiver)?;
+                let entry = self.spaces.get_mut(&task)?.remove(&header.dest.0)?;
+                if let Some(notify) = entry.dead_name_request {
+                    self.release(Carried::SendOnce(notify));
+                }
+                if let Some(p) = self.ports.get_mut(&port) {
+                    p.send_once -= 1;
+                }
+                Some((member, None))
+            }
+            _ => None,
+        }
+    }
+
+    /// The name under which `receiver` holds the receive right of `port`, if it does and the
+    /// port is alive with an empty queue.
+    fn waiting_member(&self, port: PortId, receiver: TaskId) -> Option<Name> {
+        let p = self.ports.get(&port)?;
+        match p.receiver {
+            Some((holder, member)) if holder == receiver && p.alive && p.queue.is_empty() => Some(member),
+            _ => None,
+        }
+    }
+
     /// The port whose queue holds the next message for a receive on `name` (a receive right,
     /// or a port set: the member with the oldest message), if any.
     fn next_port(&self, task: TaskId, name: Name) -> Result<Option<PortId>, IpcError> {
+        self.next_port_keyed(task, name).map(|(port, _)| port)
+    }
+
+    /// [`Ipc::next_port`], and the [`Ipc::receive_key`] of `name`, from one look-up.
+    fn next_port_keyed(&self, task: TaskId, name: Name) -> Result<(Option<PortId>, u64), IpcError> {
         let entry = self.entry(task, name)?;
         Ok(match entry.object {
-            Object::Port(port) if entry.receive => {
-                self.ports.get(&port).is_some_and(|p| !p.queue.is_empty()).then_some(port)
-            }
-            Object::Set(set) => self.sets.get(&set).and_then(|s| {
-                s.members
-                    .iter()
-                    .filter_map(|m| self.ports.get(m).and_then(|p| p.queue.front()).map(|q| (q.seq, *m)))
-                    .min()
-                    .map(|(_, m)| m)
-            }),
+            Object::Port(port) if entry.receive => (
+                self.ports.get(&port).is_some_and(|p| !p.queue.is_empty()).then_some(port),
+                KEY_PORT | u64::from(port.0),
+            ),
+            Object::Set(set) => (
+                self.sets.get(&set).and_then(|s| {
+                    s.members
+                        .iter()
+                        .filter_map(|m| self.ports.get(m).and_then(|p| p.queue.front()).map(|q| (q.seq, *m)))
+                        .min()
+                        .map(|(_, m)| m)
+                }),
+                KEY_SET | u64::from(set.0),
+            ),
             _ => return Err(IpcError::InvalidRight),
         })
     }
@@ -965,7 +1114,8 @@ impl<M> Ipc<M> {
 
     /// [`Ipc::receive`] of a message no larger than `max` bytes laid out as
     /// [`Ipc::next_size`] counts them (`header`, `inline`, `other`), in one look-up: a larger
-    /// one stays queued, and its size is the `Err`.
+    /// one stays queued, and its size is the `Err`. The last part is what the receiver sleeps
+    /// on if there is no message ([`Ipc::receive_key`]).
     #[allow(clippy::type_complexity)]
     pub fn receive_within(
         &mut self,
@@ -975,14 +1125,15 @@ impl<M> Ipc<M> {
         header: usize,
         inline: impl Fn(usize) -> usize,
         other: usize,
-    ) -> Result<(Result<Option<Received<M>>, usize>, Wakeups), IpcError> {
-        let Some(port) = self.next_port(task, name)? else { return Ok((Ok(None), self.take_wakeups())) };
+    ) -> Result<(Result<Option<Received<M>>, usize>, Wakeups, u64), IpcError> {
+        let (next, key) = self.next_port_keyed(task, name)?;
+        let Some(port) = next else { return Ok((Ok(None), self.take_wakeups(), key)) };
         let size = self.front_size(port, header, inline, other).unwrap_or(header);
         if size > max {
-            return Ok((Err(size), self.take_wakeups()));
+            return Ok((Err(size), self.take_wakeups(), key));
         }
         let (received, wakeups) = self.receive_from(task, name, port);
-        Ok((Ok(received), wakeups))
+        Ok((Ok(received), wakeups, key))
     }
 
     /// Takes the oldest message of `port`, which a receive on `name` reaches.

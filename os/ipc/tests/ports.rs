@@ -3,8 +3,8 @@
 //! port sets, notifications, rights carried in messages, task death.
 
 use ox_ipc::{
-    Counts, Disposition, Header, Ipc, IpcError, Item, Message, Name, Notify, ReceivedItem, RightKind, TaskId,
-    Types, QLIMIT_DEFAULT,
+    Counts, Disposition, HandedOff, Header, Ipc, IpcError, Item, Message, Name, Notify, ReceivedItem,
+    RightKind, TaskId, Types, QLIMIT_DEFAULT,
 };
 
 const A: TaskId = TaskId(1);
@@ -270,4 +270,81 @@ fn next_size_measures_the_front_message_without_taking_it() {
     assert!(ipc.receive(A, p).unwrap().0.is_some());
     assert_eq!(size(&ipc), None);
     assert_eq!(ipc.next_size(A, Name(99), 0, |l| l, 0), Err(IpcError::InvalidName));
+}
+
+/// An RPC as Mach clients and servers make it: B sends to A's service port with a send-once
+/// right made from its reply port, A answers through that right. `direct` makes each message
+/// go by [`Ipc::send_direct`] (the receiver waiting), else by a send and a receive; what each
+/// side gets, and every count after, must be the same.
+fn rpc_rounds(direct: bool) -> (Vec<HandedOff>, Counts, Types, Types) {
+    let mut ipc = ipc();
+    let service = ipc.allocate(A, RightKind::Receive).unwrap();
+    let to_service = send_right_to_b(&mut ipc, service);
+    let reply = ipc.allocate(B, RightKind::Receive).unwrap();
+    let mut got = Vec::new();
+    for round in 0..3 {
+        let request = Header {
+            dest: (to_service, Disposition::CopySend),
+            reply: Some((reply, Disposition::MakeSendOnce)),
+            id: 100 + round,
+        };
+        let (port, reply_right) = if direct {
+            assert!(ipc.direct_target(B, to_service).is_some_and(|(_, holder)| holder == A));
+            ipc.send_direct(B, request, A).unwrap().0
+        } else {
+            ipc.send(B, Message { header: request, items: vec![] }).unwrap();
+            let received = ipc.receive(A, service).unwrap().0.unwrap();
+            assert_eq!(received.id, 100 + round);
+            (received.port, received.reply)
+        };
+        got.push((port, reply_right));
+        let (answer_to, kind) = reply_right.unwrap();
+        assert_eq!(kind, RightKind::SendOnce);
+        let answer = Header { dest: (answer_to, Disposition::MoveSendOnce), reply: None, id: 200 + round };
+        let (port, none) = if direct {
+            ipc.send_direct(A, answer, B).unwrap().0
+        } else {
+            ipc.send(A, Message { header: answer, items: vec![] }).unwrap();
+            let received = ipc.receive(B, reply).unwrap().0.unwrap();
+            (received.port, received.reply)
+        };
+        got.push((port, none));
+    }
+    (got, ipc.counts(), ipc.types(A, service).unwrap(), ipc.types(B, to_service).unwrap())
+}
+
+#[test]
+fn a_direct_hand_off_gives_what_a_send_and_a_receive_give() {
+    let queued = rpc_rounds(false);
+    assert_eq!(rpc_rounds(true), queued);
+    // The answer's send-once right is used up: A names only its service port.
+    assert_eq!(queued.1, Counts { ports: 2, sets: 0, names: 3, messages: 0 });
+}
+
+#[test]
+fn a_refused_hand_off_changes_nothing() {
+    let mut ipc = ipc();
+    let service = ipc.allocate(A, RightKind::Receive).unwrap();
+    let to_service = send_right_to_b(&mut ipc, service);
+    let before = ipc.counts();
+    // A reply right B does not hold: refused before anything moves.
+    let bad = Header {
+        dest: (to_service, Disposition::MoveSend),
+        reply: Some((Name(7), Disposition::MakeSendOnce)),
+        id: 1,
+    };
+    assert_eq!(ipc.send_direct(B, bad, A).unwrap_err(), IpcError::InvalidName);
+    assert_eq!(ipc.counts(), before);
+    assert_eq!(ipc.refs(B, to_service, RightKind::Send).unwrap(), 1);
+    // A send-once right made from a name with no receive right.
+    let bad = Header {
+        dest: (to_service, Disposition::CopySend),
+        reply: Some((to_service, Disposition::MakeSendOnce)),
+        id: 1,
+    };
+    assert_eq!(ipc.send_direct(B, bad, A).unwrap_err(), IpcError::InvalidRight);
+    assert_eq!(ipc.counts(), before);
+    // A queued message makes the port's queue the only way: no hand-off overtakes it.
+    ipc.send(B, msg(to_service, Disposition::CopySend, 2, vec![])).unwrap();
+    assert_eq!(ipc.direct_target(B, to_service), None);
 }

@@ -59,6 +59,26 @@ static TRANSMIT: Global<Option<fn(u32, &ox_proto::Message)>> = Global::new("net 
 /// sleeps again puts it back).
 static WAITERS: Global<Vec<(u64, usize)>> = Global::new("port waiters", Vec::new());
 
+/// A process asleep for ever in a receive on a port (not a set), with its buffer: a message
+/// of inline items sent to the port while it sleeps goes straight into the buffer
+/// ([`hand_off`]), and `handed` says how many bytes it is when the process wakes.
+#[derive(Clone, Copy)]
+struct Parked {
+    key: u64,
+    slot: usize,
+    pid: u32,
+    buf: u32,
+    size: u32,
+    handed: Option<u32>,
+}
+
+/// The processes asleep in a receive that a message can be handed to.
+static PARKED: Global<Vec<Parked>> = Global::new("parked receivers", Vec::new());
+
+/// The process a message was just handed to ([`hand_off`]), which the sender, about to sleep
+/// in the same call (an RPC's receive), runs at once ([`sched::sleep_handing`]).
+static HANDED_TO: Global<Option<usize>> = Global::new("handed to", None);
+
 /// Receivers waiting for a message on a port (id: the port's key).
 static PORT_MESSAGE: Class = Class::new("port message");
 /// Receivers waiting for a message on a port set.
@@ -189,6 +209,12 @@ fn wake_key(key: u64) {
 
 /// Wakes the sleepers of `wakeups`; what is the network message service's work is done now.
 fn wake(wakeups: Wakeups) {
+    if wakeups.keys.is_empty() {
+        if with_ports(|p| p.net.busy()) {
+            settle();
+        }
+        return;
+    }
     let (rest, busy) = with_ports(|p| {
         let rest = p.net.claim(wakeups.keys);
         (rest, p.net.busy())
@@ -236,6 +262,8 @@ fn disposition(word: u32) -> Result<Disposition, Errno> {
 
 /// Serves `call` with arguments `a` for the current process.
 pub fn serve(call: PortCall, a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
+    // A hand-off's hint lasts for the call that made it.
+    *HANDED_TO.lock() = None;
     let task = me();
     let name = Name(a[0]);
     let done = |r: Result<Wakeups, IpcError>| r.map(|w| wake(w)).map(|()| 0).map_err(errno);
@@ -324,6 +352,14 @@ pub fn serve(call: PortCall, a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
     }
 }
 
+/// The tick at which a wait of `timeout` ticks from now ends (`FOREVER` and 0 need no clock).
+fn deadline_of(timeout: u32) -> u32 {
+    match timeout {
+        0 | FOREVER => timeout,
+        _ => timer::ticks().saturating_add(timeout),
+    }
+}
+
 /// Waits (interruptibly, up to `until`) on `key`; `EINTR` or `ETIMEDOUT` when it is over.
 fn wait(key: u64, timeout: u32, until: u32) -> Result<(), Errno> {
     if timeout == 0 || (timeout != FOREVER && timer::ticks() >= until) {
@@ -340,7 +376,11 @@ fn wait(key: u64, timeout: u32, until: u32) -> Result<(), Errno> {
             waiters.push((key, slot));
         }
         drop(waiters);
-        sched::sleep(chan_of(key));
+        let handed_to = HANDED_TO.lock().take();
+        match handed_to {
+            Some(next) => sched::sleep_handing(chan_of(key), next),
+            None => sched::sleep(chan_of(key)),
+        }
     } else {
         sched::sleep(chan::tick());
     }
@@ -382,6 +422,9 @@ fn send(task: TaskId, msg: u32, size: u32, timeout: u32) -> Result<u32, Errno> {
     if size > MSG_SIZE_MAX {
         return Err(Errno::TooBig);
     }
+    if let Some(sent) = hand_off(task, msg, size) {
+        return sent;
+    }
     // Most messages lie in one resident page of the sender's and carry no out-of-line memory
     // (whose capture needs the sender's space): they are parsed where they are. The first try
     // at queueing one needs nothing else; one that must wait for room goes the long way.
@@ -405,9 +448,111 @@ fn send(task: TaskId, msg: u32, size: u32, timeout: u32) -> Result<u32, Errno> {
     })
 }
 
+/// Mach's RPC fast path: a short message of inline items (an RPC's request or answer) whose
+/// port's receiver is asleep in a receive on it ([`Parked`]) goes straight from the sender's
+/// buffer into the receiver's, its header's rights moved at once ([`Ipc::send_direct`]), and
+/// the receiver is woken with it: no message is queued or allocated, and the receiver does not
+/// look for it. `None` when the message does not qualify (it carries rights or memory, is
+/// malformed or long, no receiver is asleep, or a buffer is not resident): the caller takes
+/// the general path, which reports what is wrong.
+fn hand_off(task: TaskId, msg: u32, size: u32) -> Option<Result<u32, Errno>> {
+    let len = size as usize;
+    if !(MsgHeader::SIZE..=size_of::<Scratch>()).contains(&len) || PARKED.lock().is_empty() {
+        return None;
+    }
+    let mut scratch = Scratch([0; 64]);
+    let bytes = &mut scratch.0[..len];
+    proc::table().current().space().in_place(msg, len, vm::Access::Read, |b| bytes.copy_from_slice(b))?;
+    let header = inline_header(bytes)?;
+    let (key, receiver) = with_ipc(|ipc| ipc.direct_target(task, header.dest.0))?;
+    let (at, Parked { slot, buf, size: room, .. }) = {
+        let parked = PARKED.lock();
+        let at = parked.iter().position(|p| p.key == key && p.pid == receiver.0 && p.handed.is_none())?;
+        (at, parked[at])
+    };
+    if (room as usize) < len {
+        return None;
+    }
+    let delivered = {
+        let mut table = proc::table();
+        let proc = table.slots.get_mut(slot)?.as_deref_mut()?;
+        if proc.pid != receiver.0 || proc.state != proc::State::Sleeping(chan_of(key)) {
+            return None;
+        }
+        proc.space().in_place(buf, len, vm::Access::Write, |out| {
+            let ((port, reply), wakeups) =
+                with_ipc(|ipc| ipc.send_direct(task, header, receiver)).map_err(errno)?;
+            let (reply, right) = reply.map_or((0, 0), |(name, kind)| (name.0, right_word(kind)));
+            let count = word(bytes, 20)?;
+            for (i, v) in [port.0, reply, right, header.id, count, size].into_iter().enumerate() {
+                out[4 * i..4 * i + 4].copy_from_slice(&v.to_le_bytes());
+            }
+            // The items as they are, but the padding of each, which the receiver sees zeroed.
+            let mut at = MsgHeader::SIZE;
+            while at < len {
+                let data = word(bytes, at + 4)? as usize;
+                let end = at + 8 + data;
+                out[at..end].copy_from_slice(&bytes[at..end]);
+                at += 8 + data.next_multiple_of(4);
+                out[end..at].fill(0);
+            }
+            Ok(wakeups)
+        })?
+    };
+    let wakeups = match delivered {
+        Ok(wakeups) => wakeups,
+        Err(e) => return Some(Err(e)),
+    };
+    PARKED.lock()[at].handed = Some(size);
+    WAITERS.lock().retain(|&waiter| waiter != (key, slot));
+    proc::table().wake_slot(slot, chan_of(key));
+    *HANDED_TO.lock() = Some(slot);
+    wake(wakeups);
+    Some(Ok(0))
+}
+
+/// The header of the message `bytes` if it is well formed and all its items are inline.
+fn inline_header(bytes: &[u8]) -> Option<Header> {
+    let w = |i: usize| word(bytes, 4 * i).ok();
+    let dest = (Name(w(0)?), disposition(w(1)?).ok()?);
+    let reply = match w(2)? {
+        0 => None,
+        name => Some((Name(name), disposition(w(3)?).ok()?)),
+    };
+    let count = w(5)?;
+    if count > MSG_ITEMS_MAX {
+        return None;
+    }
+    let mut at = MsgHeader::SIZE;
+    for _ in 0..count {
+        if word(bytes, at).ok()? != MSG_ITEM_INLINE {
+            return None;
+        }
+        let len = word(bytes, at + 4).ok()? as usize;
+        bytes.get(at + 8..at + 8 + len)?;
+        at += 8 + len.next_multiple_of(4);
+    }
+    (at == bytes.len()).then_some(Header { dest, reply, id: w(4)? })
+}
+
+/// The current process (task `task`) is about to sleep for ever in a receive on the port
+/// whose wait key is `key`, into `buf` of `size` bytes.
+fn park(task: TaskId, key: u64, buf: u32, size: u32) {
+    let Some(slot) = proc::table().current_slot() else { return };
+    PARKED.lock().push(Parked { key, slot, pid: task.0, buf, size, handed: None });
+}
+
+/// The current process (task `task`) woke from [`park`]: the bytes of the message it was
+/// handed, if one was.
+fn unpark(task: TaskId) -> Option<u32> {
+    let mut parked = PARKED.lock();
+    let at = parked.iter().position(|p| p.pid == task.0)?;
+    parked.swap_remove(at).handed
+}
+
 /// Sends the message `bytes` (copied in from the caller), waiting up to `timeout` for room.
 fn send_bytes(task: TaskId, bytes: &[u8], timeout: u32) -> Result<u32, Errno> {
-    let until = timer::ticks().saturating_add(timeout);
+    let until = deadline_of(timeout);
     loop {
         let message = parse(bytes)?;
         let memory: u32 =
@@ -538,9 +683,9 @@ fn layout(received: Received<Captured>, out: &mut [u8]) {
 /// `msg_receive(name, buf, size, timeout) -> bytes`.
 fn receive(task: TaskId, name: Name, buf: u32, size: u32, timeout: u32) -> Result<u32, Errno> {
     proc::table().current().space().check(buf, size as usize, crate::vm::Access::Write)?;
-    let until = timer::ticks().saturating_add(timeout);
+    let until = deadline_of(timeout);
     loop {
-        let (received, wakeups) = with_ipc(|ipc| {
+        let (received, wakeups, key) = with_ipc(|ipc| {
             ipc.receive_within(task, name, size as usize, MsgHeader::SIZE, inline_item_size, OTHER_ITEM_SIZE)
         })
         .map_err(errno)?;
@@ -569,8 +714,18 @@ fn receive(task: TaskId, name: Name, buf: u32, size: u32, timeout: u32) -> Resul
                 return Ok(len as u32);
             }
             None => {
-                let key = with_ipc(|ipc| ipc.receive_key(task, name)).map_err(errno)?;
-                wait(key, timeout, until)?;
+                // A receiver on a port for ever can be handed its message (`hand_off`).
+                let parks = timeout == FOREVER && key >> 32 == 1;
+                if parks {
+                    park(task, key, buf, size);
+                }
+                let waited = wait(key, timeout, until);
+                if parks {
+                    if let Some(len) = unpark(task) {
+                        return Ok(len);
+                    }
+                }
+                waited?;
             }
         }
     }
@@ -678,6 +833,7 @@ pub fn task_holds_names(pid: u32) -> bool {
 /// Process `pid` ended: every right it held is released (its ports die, their senders see
 /// dead names).
 pub fn task_exit(pid: u32) {
+    PARKED.lock().retain(|p| p.pid != pid);
     let woken = with_ports(|p| {
         let mut woken = p.ipc.remove_task(TaskId(pid)).keys;
         p.net.task_gone(&mut p.ipc, pid, &mut woken);

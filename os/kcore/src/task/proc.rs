@@ -289,6 +289,24 @@ impl Table {
         Some(proc)
     }
 
+    /// Makes the runnable user process in `slot` the current one, running, as [`pick_next`]
+    /// would have made it (and the next round-robin turn starts after it) — if the scheduler
+    /// would run no system thread first. For a process that hands the CPU straight to the one
+    /// it woke ([`sched::sleep_handing`](super::sched::sleep_handing)).
+    ///
+    /// [`pick_next`]: Table::pick_next
+    pub fn hand_to(&mut self, slot: usize) -> Option<&mut Proc> {
+        let runnable =
+            |p: &Option<Box<Proc>>| p.as_deref().is_some_and(|p| matches!(p.state, State::Runnable));
+        if slot >= self.user || !runnable(&self.slots[slot]) || self.slots[self.user..].iter().any(runnable) {
+            return None;
+        }
+        (self.current, self.last) = (Some(slot), slot);
+        let proc = self.current();
+        proc.state = State::Running;
+        Some(proc)
+    }
+
     /// Forgets the current process (it switched back to the scheduler): checks its kernel
     /// stack, and frees it if it is dead.
     pub fn clear_current(&mut self) {

@@ -78,6 +78,44 @@ pub fn switch_away(state: State) {
     unsafe { arch::swtch(context, SCHEDULER.as_ptr()) };
 }
 
+/// Sleeps until `wakeup(chan)`, running the process in `slot` at once if it is runnable (it
+/// was just woken by this one, as an RPC's server by its client's request) and no system
+/// thread waits: Mach's hand-off, which skips the scheduler's look for the next process.
+pub fn sleep_handing(chan: Chan, slot: usize) {
+    let switch = {
+        let mut table = proc::table();
+        let me = table.current_slot().unwrap_or_else(|| panic!("a sleep with no current process"));
+        let from = {
+            let proc = table.current();
+            if !proc.stack_intact() {
+                panic!("pid {} ({}) overflowed its kernel stack", proc.pid, proc.name);
+            }
+            &mut proc.context as *mut Context
+        };
+        let to = table.hand_to(slot).map(|next| {
+            match next.space.as_mut() {
+                Some(space) => space.activate(),
+                None => pmap::activate_kernel(),
+            }
+            &next.context as *const Context
+        });
+        if to.is_some() {
+            if let Some(proc) = table.slots[me].as_deref_mut() {
+                proc.state = State::Sleeping(chan);
+            }
+        }
+        to.map(|to| (from, to))
+    };
+    match switch {
+        // Safety: both contexts live in boxed processes that stay in the table (the sleeper
+        // sleeps, the next runs); the table now names the next as current, as if the
+        // scheduler had picked it, and it switches back to the scheduler as any process does.
+        // No guard is alive across the switch.
+        Some((from, to)) => unsafe { arch::swtch(from, to) },
+        None => sleep(chan),
+    }
+}
+
 /// Gives up the CPU, staying runnable.
 pub fn yield_now() {
     switch_away(State::Runnable);

@@ -1,0 +1,120 @@
+//! [`SortedMap`]: a map kept as a vector sorted by key.
+//!
+//! The name spaces are small (a task names a few ports) and an RPC looks names up, and adds
+//! and removes a send-once name, at every message: a binary search over a vector costs a few
+//! comparisons where a B-tree walks its nodes, and adding or removing the last name moves
+//! nothing.
+
+use alloc::vec::Vec;
+
+/// A map from `K` to `V` as a vector of pairs sorted by key, with [`BTreeMap`]'s order.
+///
+/// [`BTreeMap`]: alloc::collections::BTreeMap
+#[derive(Clone, Debug)]
+pub struct SortedMap<K, V> {
+    items: Vec<(K, V)>,
+}
+
+impl<K, V> Default for SortedMap<K, V> {
+    fn default() -> SortedMap<K, V> {
+        SortedMap { items: Vec::new() }
+    }
+}
+
+impl<K: Ord + Copy, V> SortedMap<K, V> {
+    /// An empty map.
+    pub const fn new() -> SortedMap<K, V> {
+        SortedMap { items: Vec::new() }
+    }
+
+    fn find(&self, key: &K) -> Result<usize, usize> {
+        self.items.binary_search_by(|(k, _)| k.cmp(key))
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.find(key).ok().map(|i| &self.items[i].1)
+    }
+
+    /// The value of `key`, to change.
+    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        self.find(key).ok().map(|i| &mut self.items[i].1)
+    }
+
+    /// Whether `key` has a value.
+    pub fn contains_key(&self, key: &K) -> bool {
+        self.find(key).is_ok()
+    }
+
+    /// Sets `key`'s value; the one it replaces, if any.
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        match self.find(&key) {
+            Ok(i) => Some(core::mem::replace(&mut self.items[i].1, value)),
+            Err(i) => {
+                self.items.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    /// Takes `key`'s value out.
+    pub fn remove(&mut self, key: &K) -> Option<V> {
+        self.find(key).ok().map(|i| self.items.remove(i).1)
+    }
+
+    /// The keys, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &K> {
+        self.items.iter().map(|(k, _)| k)
+    }
+
+    /// The values, in key order.
+    pub fn values(&self) -> impl Iterator<Item = &V> {
+        self.items.iter().map(|(_, v)| v)
+    }
+
+    /// The pairs, in key order.
+    pub fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.items.iter().map(|(k, v)| (k, v))
+    }
+
+    /// The pairs, in key order, the values to change.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (&K, &mut V)> {
+        self.items.iter_mut().map(|(k, v)| (&*k, v))
+    }
+
+    /// How many keys have values.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether no key has a value.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SortedMap;
+    use alloc::collections::BTreeMap;
+    use alloc::vec::Vec;
+
+    #[test]
+    fn behaves_as_a_btree_map() {
+        let (mut sorted, mut btree) = (SortedMap::new(), BTreeMap::new());
+        // A fixed pseudo-random walk of inserts and removes over a small key range.
+        let mut x = 12345u32;
+        for _ in 0..2000 {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let key = (x >> 16) % 40;
+            if x & 1 == 0 {
+                assert_eq!(sorted.insert(key, x), btree.insert(key, x));
+            } else {
+                assert_eq!(sorted.remove(&key), btree.remove(&key));
+            }
+            assert_eq!(sorted.get(&key), btree.get(&key));
+            assert_eq!(sorted.len(), btree.len());
+        }
+        assert_eq!(sorted.iter().collect::<Vec<_>>(), btree.iter().collect::<Vec<_>>());
+    }
+}
