@@ -22,6 +22,11 @@
 //! 10. A signal blocked on a satellite moves with the process: in its `SIGUSR1` handler on
 //!    satellite 1 (where `SIGUSR1` is blocked) it sends itself `SIGUSR1` again and moves to
 //!    satellite 2, where the handler's return delivers the pending one.
+//! 11. Isolation: a process of user 1000 moved to a satellite, and one of user 2000 that
+//!    moves itself there beside it, cannot signal each other (`EPERM`) or read each other's
+//!    memory (`EPERM`: neither is the other's child), each way; a third process of user
+//!    1000 moved there can signal the first. Being on the same node gives no power over a
+//!    process.
 
 #![no_std]
 #![no_main]
@@ -50,7 +55,7 @@ fn main(_: &[&str]) -> i32 {
         ox_ulib::println!("migtest: place local: {}", e.name());
         return 1;
     }
-    let cases: [(&str, fn() -> Outcome); 10] = [
+    let cases: [(&str, fn() -> Outcome); 11] = [
         ("a computation moved central, 1, 2, home, 3 mid-run computes what it computes unmoved", computation),
         ("a process forked onto satellite 1 moves to satellite 2, then home", from_a_satellite),
         ("a process moves itself and keeps its pid, parent and pipe", moves_itself),
@@ -66,6 +71,10 @@ fn main(_: &[&str]) -> i32 {
         (
             "a signal blocked on a satellite moves with the process and is delivered there",
             blocked_signal_moves,
+        ),
+        (
+            "isolation: moved beside another user's process, neither signals nor reads the other; its own user signals it",
+            isolation,
         ),
     ];
     suite::run("migtest", cases)
@@ -459,4 +468,102 @@ fn spread() -> Outcome {
         visited |= nodes as u8;
     }
     ensure(visited.count_ones() >= 3, || format!("the six ran on nodes {visited:#b} only"))
+}
+
+/// Reads exactly `buf.len()` bytes from `fd` (`EIO` at an early end).
+fn read_full(fd: u32, buf: &mut [u8]) -> Result<(), Errno> {
+    let mut done = 0;
+    while done < buf.len() {
+        match sys::read(fd, &mut buf[done..])? {
+            0 => return Err(Errno::Io),
+            n => done += n as usize,
+        }
+    }
+    Ok(())
+}
+
+/// A word each process of [`isolation`] holds, for the other to try to read.
+static MARK: AtomicU32 = AtomicU32::new(0);
+
+/// What a process of [`isolation`] gets trying to signal (`SIGUSR1`) and read the memory of
+/// `other`: a byte each, 0 for success or the errno.
+fn try_other(other: Pid) -> [u8; 2] {
+    let code = |r: Result<(), Errno>| r.map_or_else(|e| e as u8, |()| 0);
+    let mut word = [0u8; 4];
+    let read = ox_ulib::vm::read(other, MARK.as_ptr() as u32, &mut word);
+    [code(sys::kill(other, Signal::Usr1)), code(read)]
+}
+
+fn isolation() -> Outcome {
+    let (_, node) = elsewhere(2)?;
+    let (a_says_r, a_says_w) = ok("pipe", sys::pipe())?;
+    let (b_says_r, b_says_w) = ok("pipe", sys::pipe())?;
+    let (go_a_r, go_a_w) = ok("pipe", sys::pipe())?;
+    let (go_b_r, go_b_w) = ok("pipe", sys::pipe())?;
+    let (b_pid_r, b_pid_w) = ok("pipe", sys::pipe())?;
+    let wait_on = |fd: u32| {
+        let mut byte = [0u8; 1];
+        sys::read(fd, &mut byte).map(|_| byte[0])
+    };
+    // A: user 1000, moved to `node` by this process; when told, tries B and reports.
+    let a = spawn(move || {
+        MARK.store(0xa, Ordering::Relaxed);
+        if sys::setuid(1000).is_err() || sys::write_all(a_says_w, b"r").is_err() {
+            return 1;
+        }
+        let _ = wait_on(go_a_r);
+        let mut pid = [0u8; 4];
+        if sys::read(b_pid_r, &mut pid) != Ok(4) {
+            return 2;
+        }
+        let tried = try_other(u32::from_le_bytes(pid));
+        let here = node_of(sys::getpid()).unwrap_or(99) as u8;
+        let _ = sys::write_all(a_says_w, &[tried[0], tried[1], here]);
+        // Waits to be signalled by its own user (the end of the case).
+        let _ = wait_on(go_a_r);
+        3
+    })?;
+    ok("read", sys::read(a_says_r, &mut [0u8; 1]))?;
+    ok(&format!("migrate {a} to {node}"), sys::migrate(a, node))?;
+    // B: user 2000, moves itself beside A and tries it.
+    let b = spawn(move || {
+        MARK.store(0xb, Ordering::Relaxed);
+        if sys::setuid(2000).is_err() || sys::migrate(0, node).is_err() {
+            return 1;
+        }
+        let tried = try_other(a);
+        let here = node_of(sys::getpid()).unwrap_or(99) as u8;
+        let _ = sys::write_all(b_says_w, &[tried[0], tried[1], here]);
+        let _ = wait_on(go_b_r);
+        0
+    })?;
+    let mut said = [0u8; 3];
+    ok("read", read_full(b_says_r, &mut said))?;
+    let eperm = Errno::Perm as u8;
+    ensure(said == [eperm, eperm, node as u8], || {
+        format!("user 2000 beside user 1000's process on {node}: kill, read, node = {said:?}, not EPERM twice on {node}")
+    })?;
+    // The other way round: A, woken, tries B.
+    ok("write", sys::write_all(b_pid_w, &b.to_le_bytes()))?;
+    ok("write", sys::write_all(go_a_w, b"g"))?;
+    ok("read", read_full(a_says_r, &mut said))?;
+    ensure(said == [eperm, eperm, node as u8], || {
+        format!("user 1000 beside user 2000's process on {node}: kill, read, node = {said:?}, not EPERM twice on {node}")
+    })?;
+    // C: user 1000 too, moved there: it may signal A (which ends it).
+    let c = spawn(move || {
+        if sys::setuid(1000).is_err() || sys::migrate(0, node).is_err() {
+            return 1;
+        }
+        i32::from(sys::kill(a, Signal::Kill).is_err()) * 2
+    })?;
+    ensure(reap(c)? == 0, || format!("user 1000's {c} could not signal its own user's {a}"))?;
+    let status = ok("wait", sys::wait(Some(a)).map(|(_, s)| s))?;
+    ensure(status == WaitStatus::Signaled(Signal::Kill), || format!("{a} ended {status:?}, not killed"))?;
+    ok("write", sys::write_all(go_b_w, b"g"))?;
+    ensure(reap(b)? == 0, || format!("{b} failed"))?;
+    for fd in [a_says_r, a_says_w, b_says_r, b_says_w, go_a_r, go_a_w, go_b_r, go_b_w, b_pid_r, b_pid_w] {
+        ok("close", sys::close(fd))?;
+    }
+    Ok(())
 }
