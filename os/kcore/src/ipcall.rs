@@ -507,7 +507,9 @@ fn hand_off(task: TaskId, msg: u32, size: u32) -> Option<Result<u32, Errno>> {
     WAITERS.lock().retain(|&waiter| waiter != (key, slot));
     proc::table().wake_slot(slot, chan_of(key));
     *HANDED_TO.lock() = Some(slot);
-    wake(wakeups);
+    if !wakeups.keys.is_empty() {
+        wake(wakeups);
+    }
     Some(Ok(0))
 }
 
@@ -689,7 +691,10 @@ fn receive(task: TaskId, name: Name, buf: u32, size: u32, timeout: u32) -> Resul
             ipc.receive_within(task, name, size as usize, MsgHeader::SIZE, inline_item_size, OTHER_ITEM_SIZE)
         })
         .map_err(errno)?;
-        wake(wakeups);
+        // (A receive that found nothing wakes no one and gives the service no work.)
+        if !wakeups.keys.is_empty() {
+            wake(wakeups);
+        }
         let received = received.map_err(|_| Errno::TooBig)?;
         match received {
             Some(message) => {
