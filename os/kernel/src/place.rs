@@ -420,7 +420,7 @@ fn stand_in(link: usize, pid: Pid, parent: Pid) -> Result<usize, Errno> {
     };
     let mut stub = proc::new_stub(pid, parent, &name, slot, remote, central)?;
     stub.state = State::Sleeping(stub_chan(pid));
-    table.slots[slot] = Some(stub);
+    table.put(slot, stub);
     Ok(slot)
 }
 

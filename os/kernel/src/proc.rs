@@ -363,7 +363,7 @@ pub fn spawn_init() {
     let central = Central { files, ..Central::new() };
     let init =
         new_process(pid, 0, &name, space, frame, central).unwrap_or_else(|e| panic!("init: {}", e.name()));
-    table.slots[0] = Some(init);
+    table.put(0, init);
 }
 
 /// `fork`: a copy of the current process whose `fork` returns 0; returns the child's pid.
@@ -378,7 +378,7 @@ pub fn fork(frame: &TrapFrame) -> Result<Pid, Errno> {
     let central = parent.central().forked();
     let mut child = new_process(pid, parent.pid, &parent.name, space, child_frame, central)?;
     child.signals = parent.signals.forked();
-    table.slots[slot] = Some(child);
+    table.put(slot, child);
     Ok(pid)
 }
 

@@ -247,9 +247,13 @@ impl Drop for Proc {
 
 /// The process table.
 pub struct Table {
-    /// The processes, by slot: `user` user slots, then the system slots.
+    /// The processes, by slot: `user` user slots, then the system slots. A process enters
+    /// its slot through [`Table::put`] (which keeps `high`); it may leave it any way.
     pub slots: Vec<Option<Box<Proc>>>,
     user: usize,
+    /// No user slot at or above this one holds a process: the scheduler's look for the next
+    /// one to run stops here, not at the last of the `user` slots (most are empty).
+    high: usize,
     current: Option<usize>,
     last: usize,
     next_pid: Pid,
@@ -275,10 +279,14 @@ impl Table {
         let slot = match (self.user..self.slots.len()).find(|&i| runnable(&self.slots[i])) {
             Some(system) => system,
             None => {
-                // The user slots after the last one picked, then from the first up to it.
-                let (user, last) = (self.user, self.last);
+                // The user slots after the last one picked, then from the first up to it
+                // (those from `high` on are empty, and the empty ones at the top are dropped).
+                while self.high > 0 && self.slots[self.high - 1].is_none() {
+                    self.high -= 1;
+                }
+                let (high, last) = (self.high, self.last);
                 let slot =
-                    (last + 1..user).chain(0..(last + 1).min(user)).find(|&i| runnable(&self.slots[i]))?;
+                    (last + 1..high).chain(0..(last + 1).min(high)).find(|&i| runnable(&self.slots[i]))?;
                 self.last = slot;
                 slot
             }
@@ -307,6 +315,14 @@ impl Table {
         Some(proc)
     }
 
+    /// Puts `proc` in the empty slot `slot`.
+    pub fn put(&mut self, slot: usize, proc: Box<Proc>) {
+        if slot < self.user {
+            self.high = self.high.max(slot + 1);
+        }
+        self.slots[slot] = Some(proc);
+    }
+
     /// Forgets the current process (it switched back to the scheduler): checks its kernel
     /// stack, and frees it if it is dead.
     pub fn clear_current(&mut self) {
@@ -322,7 +338,9 @@ impl Table {
 
     /// Makes every process sleeping on `chan` runnable.
     pub fn wakeup(&mut self, chan: Chan) {
-        for proc in self.slots.iter_mut().flatten() {
+        let (high, user) = (self.high, self.user);
+        let (users, system) = self.slots.split_at_mut(user);
+        for proc in users[..high].iter_mut().chain(system.iter_mut()).flatten() {
             if matches!(proc.state, State::Sleeping(c) if c == chan) {
                 proc.state = State::Runnable;
             }
@@ -341,17 +359,18 @@ impl Table {
 
     /// Whether some process sleeps on `chan`.
     pub fn has_sleepers(&self, chan: Chan) -> bool {
-        self.slots.iter().flatten().any(|p| p.state == State::Sleeping(chan))
+        let (users, system) = self.slots.split_at(self.user);
+        users[..self.high].iter().chain(system).flatten().any(|p| p.state == State::Sleeping(chan))
     }
 
     /// The user process `pid`.
     pub fn find(&mut self, pid: Pid) -> Option<&mut Proc> {
-        self.slots[..self.user].iter_mut().flatten().find(|p| p.pid == pid).map(|p| &mut **p)
+        self.slots[..self.high].iter_mut().flatten().find(|p| p.pid == pid).map(|p| &mut **p)
     }
 
     /// The processes of the user slots.
     pub fn user_procs(&mut self) -> impl Iterator<Item = &mut Proc> {
-        self.slots[..self.user].iter_mut().flatten().map(|p| &mut **p)
+        self.slots[..self.high].iter_mut().flatten().map(|p| &mut **p)
     }
 
     /// A free user slot; `EAGAIN` when the table is full.
@@ -361,7 +380,7 @@ impl Table {
 
     /// Live user processes.
     pub fn count(&self) -> usize {
-        self.slots[..self.user].iter().flatten().count()
+        self.slots[..self.high].iter().flatten().count()
     }
 
     /// The first system slot (after the user slots).
@@ -377,8 +396,10 @@ impl Table {
 }
 
 /// Every process of this node.
-static PROCS: Global<Table> =
-    Global::new("process table", Table { slots: Vec::new(), user: 0, current: None, last: 0, next_pid: 0 });
+static PROCS: Global<Table> = Global::new(
+    "process table",
+    Table { slots: Vec::new(), user: 0, high: 0, current: None, last: 0, next_pid: 0 },
+);
 
 /// Makes the table: `user` slots for user processes, `system` for the kernel's threads.
 pub fn init(user: usize, system: usize) {
