@@ -186,6 +186,23 @@ pub struct Counts {
 /// give it: its name for the port, and the reply right under its new name with its kind.
 pub type HandedOff = (Name, Option<(Name, RightKind)>);
 
+/// Whether a header's dispositions are ones a send may use: a send or send-once right's for
+/// the destination, anything but a receive right's for the reply (`InvalidRight` otherwise).
+fn usable(header: &Header) -> Result<(), IpcError> {
+    let dest = matches!(
+        header.dest.1,
+        Disposition::CopySend
+            | Disposition::MakeSend
+            | Disposition::MoveSend
+            | Disposition::MakeSendOnce
+            | Disposition::MoveSendOnce
+    );
+    if !dest || header.reply.is_some_and(|(_, d)| d == Disposition::MoveReceive) {
+        return Err(IpcError::InvalidRight);
+    }
+    Ok(())
+}
+
 const KEY_PORT: u64 = 1 << 32;
 const KEY_SET: u64 = 2 << 32;
 const KEY_ROOM: u64 = 3 << 32;
@@ -859,19 +876,7 @@ impl<M> Ipc<M> {
     fn send_checked(&mut self, task: TaskId, message: Message<M>, limit: bool) -> Result<Wakeups, IpcError> {
         let Message { header, items } = message;
         let (dest_name, dest_disposition) = header.dest;
-        if !matches!(
-            dest_disposition,
-            Disposition::CopySend
-                | Disposition::MakeSend
-                | Disposition::MoveSend
-                | Disposition::MakeSendOnce
-                | Disposition::MoveSendOnce
-        ) {
-            return Err(IpcError::InvalidRight);
-        }
-        if header.reply.is_some_and(|(_, d)| d == Disposition::MoveReceive) {
-            return Err(IpcError::InvalidRight);
-        }
+        usable(&header)?;
         // The rights the message names: the header's, on the stack, and those of its items
         // (a vector only for a message that carries rights).
         let head = [header.dest, header.reply.unwrap_or(header.dest)];
@@ -948,17 +953,7 @@ impl<M> Ipc<M> {
             return Ok((handed, self.take_wakeups()));
         }
         let (dest_name, dest_disposition) = header.dest;
-        if !matches!(
-            dest_disposition,
-            Disposition::CopySend
-                | Disposition::MakeSend
-                | Disposition::MoveSend
-                | Disposition::MakeSendOnce
-                | Disposition::MoveSendOnce
-        ) || header.reply.is_some_and(|(_, d)| d == Disposition::MoveReceive)
-        {
-            return Err(IpcError::InvalidRight);
-        }
+        usable(&header)?;
         let head = [header.dest, header.reply.unwrap_or(header.dest)];
         self.check_out(task, &head[..1 + usize::from(header.reply.is_some())])?;
         let Object::Port(port) = self.entry(task, dest_name)?.object else {
