@@ -3,19 +3,14 @@
 //! the node runs 20 000 cycles. The emulator never panics, and the node runs exactly its
 //! budget unless the guest powered it off or waits with nothing to wake it.
 
+use orrery_emulator::jit::lockstep;
 use orrery_emulator::machine::{Machine, MachineConfig, RunState};
-use ox32::cr::{self, PTBR_PAGING};
 use ox32::memmap::RAM_BASE;
-use ox32::{CrOp, Instruction, Reg};
 
 const BUDGET: u64 = 20_000;
 const CODE: u32 = RAM_BASE;
 const ROOT: u32 = RAM_BASE + 0x2000;
 const PROLOGUE: u32 = RAM_BASE + 0x10000;
-
-fn write_cr(cr: u16, src: Reg) -> u32 {
-    ox32::encode(&Instruction::Cr { op: CrOp::Rw, rd: Reg::ZERO, cr, src: src.index() as u8 })
-}
 
 fn poke_words(m: &mut Machine, at: u32, words: impl Iterator<Item = u32>) {
     let bytes: Vec<u8> = words.flat_map(|w| w.to_le_bytes()).collect();
@@ -33,19 +28,7 @@ pub fn check(data: &[u8]) {
     poke_words(&mut m, CODE, code.iter().copied());
     // Page-table entries point into the first 16 frames of RAM, with the fuzzer's flags.
     poke_words(&mut m, ROOT, tables.iter().map(|r| ((RAM_BASE >> 12) + (r >> 28)) << 12 | (r & 0xfff)));
-    let (t0, t1, t2) = (Reg::new(5).unwrap(), Reg::new(6).unwrap(), Reg::new(7).unwrap());
-    let prologue = [
-        write_cr(cr::TVEC, t0),
-        write_cr(cr::EPC, t0),
-        write_cr(cr::STATUS, t2),
-        write_cr(cr::PTBR, t1),
-        ox32::encode(&Instruction::Eret),
-    ];
-    poke_words(&mut m, PROLOGUE, prologue.into_iter());
-    m.cpu.pc = PROLOGUE;
-    m.cpu.set_reg(t0, CODE);
-    m.cpu.set_reg(t1, if paging { PTBR_PAGING | (3 << cr::PTBR_ASID_SHIFT) | (ROOT >> 12) } else { 0 });
-    m.cpu.set_reg(t2, if user { 0b010 } else { 0b110 });
+    lockstep::enter(&mut m, PROLOGUE, CODE, user, paging.then_some(ROOT));
     match m.run(BUDGET) {
         RunState::Running => assert_eq!(m.cpu.cycles, BUDGET),
         RunState::PoweredOff(_) | RunState::Stuck => assert!(m.cpu.cycles <= BUDGET),

@@ -226,18 +226,6 @@ pub fn random_program(seed: u64, code: Option<&[u32]>, jit: bool) -> Machine {
         let pte = Pte::new(va >> PAGE_SHIFT & !0x3ff, flags);
         poke_words(&mut m, ROOT + 4 * l1_index(va), &[pte.0]);
     }
-    let write_cr = |cr: u16, src: Reg| {
-        ox32::encode(&Instruction::Cr { op: CrOp::Rw, rd: Reg::ZERO, cr, src: src.num() as u8 })
-    };
-    let (t0, t1, t2) = (r(5), r(6), r(7));
-    let prologue = [
-        write_cr(cr::TVEC, t0),
-        write_cr(cr::EPC, t0),
-        write_cr(cr::STATUS, t2),
-        write_cr(cr::PTBR, t1),
-        ox32::encode(&Instruction::Eret),
-    ];
-    poke_words(&mut m, PROLOGUE, &prologue);
     for n in 1..32 {
         m.cpu.set_reg(r(n), rng.next_u64() as u32);
     }
@@ -245,12 +233,33 @@ pub fn random_program(seed: u64, code: Option<&[u32]>, jit: bool) -> Machine {
     m.cpu.set_reg(r(21), DATA + 0x3000 + rng.below(0x1000) as u32);
     m.cpu.set_reg(r(22), CODE);
     m.cpu.set_reg(r(23), if rng.below(2) == 0 { UART_BASE } else { RAM_BASE + (1 << 20) - 64 });
-    m.cpu.pc = PROLOGUE;
     // Traps restart the program anywhere in its two pages.
-    m.cpu.set_reg(t0, CODE + 4 * rng.below(2048) as u32);
-    m.cpu.set_reg(t1, if paging { PTBR_PAGING | (3 << cr::PTBR_ASID_SHIFT) | (ROOT >> 12) } else { 0 });
-    m.cpu.set_reg(t2, if user { 0b010 } else { 0b110 });
+    let entry = CODE + 4 * rng.below(2048) as u32;
+    enter(&mut m, PROLOGUE, entry, user, paging.then_some(ROOT));
     m
+}
+
+/// Makes `m` start at `entry` — also its trap vector — in user mode or not, with paging on
+/// the page tables at `root` (ASID 3) or off: a prologue written at `prologue` sets the
+/// control registers from `t0`..`t2` (which it leaves holding them) and returns there. The
+/// CPU fuzz target and the random programs here start alike.
+pub fn enter(m: &mut Machine, prologue: u32, entry: u32, user: bool, root: Option<u32>) {
+    let write_cr = |cr: u16, src: Reg| {
+        ox32::encode(&Instruction::Cr { op: CrOp::Rw, rd: Reg::ZERO, cr, src: src.num() as u8 })
+    };
+    let (t0, t1, t2) = (r(5), r(6), r(7));
+    let code = [
+        write_cr(cr::TVEC, t0),
+        write_cr(cr::EPC, t0),
+        write_cr(cr::STATUS, t2),
+        write_cr(cr::PTBR, t1),
+        ox32::encode(&Instruction::Eret),
+    ];
+    poke_words(m, prologue, &code);
+    m.cpu.pc = prologue;
+    m.cpu.set_reg(t0, entry);
+    m.cpu.set_reg(t1, root.map_or(0, |root| PTBR_PAGING | (3 << cr::PTBR_ASID_SHIFT) | (root >> 12)));
+    m.cpu.set_reg(t2, if user { 0b010 } else { 0b110 });
 }
 
 fn poke_words(m: &mut Machine, at: u32, words: &[u32]) {
