@@ -18,6 +18,7 @@ extern crate alloc;
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
+use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -153,7 +154,7 @@ fn serve(node: u32, mib: u32, ready: u32) -> i32 {
                     }
                     // The page is lost: a process that touches it again gets no answer, so
                     // `SIGBUS` after the kernel's timeout.
-                    None => swap.full(),
+                    None => swap.losing(format_args!("swap full ({mib} MiB)")),
                 }
             }
             (MO_DATA_REQUEST, [GotItem::Inline(words)]) => {
@@ -202,18 +203,18 @@ struct Swap {
     node: u32,
     /// The open swap files, in order.
     files: Vec<u32>,
-    /// Slots never used yet start here.
+    /// Slots from here on are unused, and their files (whole ones) do not exist.
     next: u32,
-    /// Slots given back.
-    free: Vec<u32>,
+    /// Slots below `next` given back; the lowest is used first, so that the files stay short.
+    free: BTreeSet<u32>,
     /// Slots in all.
     max: u32,
     /// Pages written to the pager and not yet to their slots: (slot, page).
     pending: Vec<(u32, Vec<u8>)>,
     /// Slots whose page could not be written: a request for one is not answered.
     lost: BTreeSet<u32>,
-    /// Said that it is full.
-    said_full: bool,
+    /// Said that pages are being lost.
+    said_losing: bool,
 }
 
 impl Swap {
@@ -222,16 +223,16 @@ impl Swap {
             node,
             files: Vec::new(),
             next: 0,
-            free: Vec::new(),
+            free: BTreeSet::new(),
             max,
             pending: Vec::new(),
             lost: BTreeSet::new(),
-            said_full: false,
+            said_losing: false,
         }
     }
 
     fn allocate(&mut self) -> Option<u32> {
-        if let Some(slot) = self.free.pop() {
+        if let Some(slot) = self.free.pop_first() {
             return Some(slot);
         }
         (self.next < self.max).then(|| {
@@ -240,21 +241,37 @@ impl Swap {
         })
     }
 
-    /// Gives `slots` back (their object ended).
+    /// Gives `slots` back (their object ended). Free slots at the end no longer count, and a
+    /// file none of whose slots is used is removed, so that the disk gets its room back once
+    /// the node no longer needs it (the files of a pager never outgrow the most it held at once).
     fn release(&mut self, slots: impl IntoIterator<Item = u32>) {
         for slot in slots {
             self.pending.retain(|(s, _)| *s != slot);
             self.lost.remove(&slot);
-            self.free.push(slot);
+            self.free.insert(slot);
         }
+        while self.next > 0 && self.free.remove(&(self.next - 1)) {
+            self.next -= 1;
+        }
+        let needed = self.next.div_ceil(SLOTS_PER_FILE) as usize;
+        while self.files.len() > needed {
+            if let Some(fd) = self.files.pop() {
+                let _ = sys::close(fd);
+                let _ = sys::unlink(&self.path(self.files.len()));
+            }
+        }
+    }
+
+    /// The path of swap file `index`.
+    fn path(&self, index: usize) -> String {
+        format!("/swap/node{}.{}", self.node, index)
     }
 
     /// The file descriptor and offset of `slot`, its file made (empty) on first use.
     fn place(&mut self, slot: u32) -> Result<(u32, u32), Errno> {
         let file = (slot / SLOTS_PER_FILE) as usize;
         while self.files.len() <= file {
-            let path = format!("/swap/node{}.{}", self.node, self.files.len());
-            self.files.push(sys::open(&path, O_RDWR | O_CREAT | O_TRUNC)?);
+            self.files.push(sys::open(&self.path(self.files.len()), O_RDWR | O_CREAT | O_TRUNC)?);
         }
         Ok((self.files[file], (slot % SLOTS_PER_FILE) * PAGE))
     }
@@ -290,9 +307,10 @@ impl Swap {
                     sys::lseek(fd, offset as i32, SEEK_SET)?;
                     sys::write_all(fd, &run)
                 });
-                if written.is_err() {
+                if let Err(e) = written {
                     self.lost.extend(pending[first..=i].iter().map(|(s, _)| *s));
-                    self.full();
+                    let (node, file) = (self.node, start / SLOTS_PER_FILE);
+                    self.losing(format_args!("writing /swap/node{node}.{file}: {}", e.name()));
                 }
                 run.clear();
             }
@@ -319,15 +337,11 @@ impl Swap {
         Ok(page)
     }
 
-    /// A page could not be kept: said once.
-    fn full(&mut self) {
-        if !self.said_full {
-            self.said_full = true;
-            eprintln!(
-                "defpager: node {}: swap full ({} MiB); pages are being lost",
-                self.node,
-                self.max / 256
-            );
+    /// A page could not be kept, for `why`: said once.
+    fn losing(&mut self, why: core::fmt::Arguments) {
+        if !self.said_losing {
+            self.said_losing = true;
+            eprintln!("defpager: node {}: {why}; pages are being lost", self.node);
         }
     }
 }
