@@ -972,17 +972,7 @@ impl<M> Ipc<M> {
             Some((name, disposition)) => Some(self.copy_in(task, name, disposition)?),
             None => None,
         };
-        // The destination right is used up by the delivery, as in `receive_from`.
-        match dest {
-            Carried::Send(_) => self.release(dest),
-            Carried::SendOnce(_) => {
-                if let Some(p) = self.ports.get_mut(&port) {
-                    p.send_once -= 1;
-                }
-                self.bury(port);
-            }
-            Carried::Receive(_) => {}
-        }
+        self.use_up(dest, port);
         let reply = reply.map(|right| self.copy_out(receiver, right));
         Ok(((member, reply), self.take_wakeups()))
     }
@@ -1138,17 +1128,7 @@ impl<M> Ipc<M> {
         };
         self.wakeups.push(KEY_ROOM | u64::from(port.0));
         let member = self.ports.get(&port).and_then(|p| p.receiver).map_or(name, |(_, n)| n);
-        // The destination right is used up by the delivery.
-        match message.dest {
-            Carried::Send(_) => self.release(message.dest),
-            Carried::SendOnce(p) => {
-                if let Some(p) = self.ports.get_mut(&p) {
-                    p.send_once -= 1;
-                }
-                self.bury(port);
-            }
-            Carried::Receive(_) => {}
-        }
+        self.use_up(message.dest, port);
         let reply = message.reply.map(|right| self.copy_out(task, right));
         let items = message
             .items
@@ -1164,6 +1144,22 @@ impl<M> Ipc<M> {
             .collect();
         let received = Received { port: member, reply, id: message.id, items };
         (Some(received), self.take_wakeups())
+    }
+
+    /// Uses up `dest`, the destination right of a message delivered to `port`: a send right is
+    /// released, a send-once right is spent (and a dead port no right names any more is
+    /// forgotten).
+    fn use_up(&mut self, dest: Carried, port: PortId) {
+        match dest {
+            Carried::Send(_) => self.release(dest),
+            Carried::SendOnce(once) => {
+                if let Some(p) = self.ports.get_mut(&once) {
+                    p.send_once -= 1;
+                }
+                self.bury(port);
+            }
+            Carried::Receive(_) => {}
+        }
     }
 
     /// Puts a right in transit into `task`'s space: send rights join the name that already

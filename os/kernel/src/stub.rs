@@ -117,17 +117,7 @@ fn deliver(pid: Pid, request: Request) -> Result<(), Request> {
 /// ([`migrate`](crate::migrate)); wakes the stub if it sleeps in that call. With neither, the
 /// call was answered already and the request is forgotten.
 pub fn interrupt(pid: Pid) {
-    let mut table = table();
-    let Some(stub) = table.find(pid) else { return };
-    let Some(remote) = stub.central().remote.as_mut() else { return };
-    let waiting = remote.mailbox.iter().any(|r| matches!(r, Request::StubExecutes(_)));
-    if !remote.busy && !waiting {
-        return;
-    }
-    remote.interrupt = true;
-    if matches!(stub.state, State::Sleeping(chan) if chan != stub_chan(pid)) {
-        stub.state = State::Runnable;
-    }
+    break_call(pid, false);
 }
 
 /// Stub `pid`'s process is to move: the satellite has been sent `Freeze`. The call the stub
@@ -137,16 +127,24 @@ pub fn interrupt(pid: Pid) {
 /// the move waiting for it to end. (The process stops at the return of that call: the
 /// `Freeze` reaches it before the call's reply, on the same link.)
 pub fn interrupt_for_move(pid: Pid) {
-    {
-        let mut table = table();
-        let Some(remote) = table.find(pid).and_then(|p| p.central().remote.as_mut()) else { return };
-        let waiting = remote.mailbox.iter().any(|r| matches!(r, Request::StubExecutes(_)));
-        if !remote.busy && !waiting {
-            remote.interrupt_next = true;
-            return;
-        }
+    break_call(pid, true);
+}
+
+/// Breaks off the call stub `pid` executes or has in its mailbox; with neither, the next call
+/// to come if `next`.
+fn break_call(pid: Pid, next: bool) {
+    let mut table = table();
+    let Some(stub) = table.find(pid) else { return };
+    let Some(remote) = stub.central().remote.as_mut() else { return };
+    let waiting = remote.mailbox.iter().any(|r| matches!(r, Request::StubExecutes(_)));
+    if !remote.busy && !waiting {
+        remote.interrupt_next |= next;
+        return;
     }
-    interrupt(pid);
+    remote.interrupt = true;
+    if matches!(stub.state, State::Sleeping(chan) if chan != stub_chan(pid)) {
+        stub.state = State::Runnable;
+    }
 }
 
 /// Where a stub's kernel thread starts (named by symbol in [`proc::new_stub`], which makes

@@ -24,6 +24,7 @@ use ox_abi::{Errno, WaitStatus};
 
 use crate::arch::{self, Context, TrapFrame, FRAME_SIZE};
 use crate::global::{Global, GlobalGuard};
+use crate::pmap;
 use crate::signal::Signals;
 use crate::task::chan::Chan;
 use crate::vm::AddressSpace;
@@ -208,10 +209,22 @@ impl Proc {
         unsafe { (self.frame_addr() as *const TrapFrame).read() }
     }
 
-    /// Whether the bottom of the kernel stack is intact.
-    pub fn stack_intact(&self) -> bool {
+    /// Checks that the bottom of the kernel stack is intact: an overflow is a kernel bug, and
+    /// the kernel stops at once with the process named.
+    pub fn check_stack(&self) {
         // Safety: kstack points to this process's live kernel stack.
-        unsafe { (self.kstack as *const u32).read() == STACK_CANARY }
+        if unsafe { (self.kstack as *const u32).read() } != STACK_CANARY {
+            panic!("pid {} ({}) overflowed its kernel stack", self.pid, self.name);
+        }
+    }
+
+    /// Makes the process's address space the processor's (the kernel's alone for a system
+    /// thread), before switching to it.
+    pub fn activate(&mut self) {
+        match self.space.as_mut() {
+            Some(space) => space.activate(),
+            None => pmap::activate_kernel(),
+        }
     }
 
     /// The address space of a process that has not exited.
@@ -259,6 +272,11 @@ pub struct Table {
     next_pid: Pid,
 }
 
+/// Whether the slot holds a runnable process.
+fn runnable(slot: &Option<Box<Proc>>) -> bool {
+    slot.as_deref().is_some_and(|p| matches!(p.state, State::Runnable))
+}
+
 impl Table {
     /// The running process.
     pub fn current(&mut self) -> &mut Proc {
@@ -274,8 +292,6 @@ impl Table {
     /// The next process to run, marked running and current: a runnable system thread first,
     /// else the next runnable user process after the last one picked (round robin).
     pub fn pick_next(&mut self) -> Option<&mut Proc> {
-        let runnable =
-            |p: &Option<Box<Proc>>| p.as_deref().is_some_and(|p| matches!(p.state, State::Runnable));
         let slot = match (self.user..self.slots.len()).find(|&i| runnable(&self.slots[i])) {
             Some(system) => system,
             None => {
@@ -304,8 +320,6 @@ impl Table {
     ///
     /// [`pick_next`]: Table::pick_next
     pub fn hand_to(&mut self, slot: usize) -> Option<&mut Proc> {
-        let runnable =
-            |p: &Option<Box<Proc>>| p.as_deref().is_some_and(|p| matches!(p.state, State::Runnable));
         if slot >= self.user || !runnable(&self.slots[slot]) || self.slots[self.user..].iter().any(runnable) {
             return None;
         }
@@ -328,9 +342,7 @@ impl Table {
     pub fn clear_current(&mut self) {
         let Some(slot) = self.current.take() else { return };
         let Some(proc) = self.slots[slot].as_ref() else { return };
-        if !proc.stack_intact() {
-            panic!("pid {} ({}) overflowed its kernel stack", proc.pid, proc.name);
-        }
+        proc.check_stack();
         if proc.state == State::Dead {
             self.slots[slot] = None;
         }

@@ -19,7 +19,7 @@ use crate::global::Global;
 use crate::task::chan::{self, Chan};
 use crate::task::proc::{self, State};
 use crate::task::{kernel, trap};
-use crate::{pmap, timer};
+use crate::timer;
 
 /// The scheduler thread's saved context.
 static SCHEDULER: Global<Context> = Global::new("scheduler context", Context { ra: 0, sp: 0, s: [0; 12] });
@@ -28,10 +28,7 @@ static SCHEDULER: Global<Context> = Global::new("scheduler context", Context { r
 pub fn run() -> ! {
     loop {
         let next = proc::table().pick_next().map(|proc| {
-            match proc.space.as_mut() {
-                Some(space) => space.activate(),
-                None => pmap::activate_kernel(),
-            }
+            proc.activate();
             &proc.context as *const Context
         });
         match next {
@@ -87,16 +84,11 @@ pub fn sleep_handing(chan: Chan, slot: usize) {
         let me = table.current_slot().unwrap_or_else(|| panic!("a sleep with no current process"));
         let from = {
             let proc = table.current();
-            if !proc.stack_intact() {
-                panic!("pid {} ({}) overflowed its kernel stack", proc.pid, proc.name);
-            }
+            proc.check_stack();
             &mut proc.context as *mut Context
         };
         let to = table.hand_to(slot).map(|next| {
-            match next.space.as_mut() {
-                Some(space) => space.activate(),
-                None => pmap::activate_kernel(),
-            }
+            next.activate();
             &next.context as *const Context
         });
         if to.is_some() {
