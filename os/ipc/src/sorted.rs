@@ -7,6 +7,20 @@
 
 use alloc::vec::Vec;
 
+/// Entries a map keeps room for, at least, once a burst is over.
+const KEPT: usize = 4;
+
+/// After a removal from `items`: room beyond twice what it holds (and at least [`KEPT`]
+/// entries) is given back, so that what an idle kernel's maps take of its heap does not depend
+/// on the largest burst they met (the storm test's leak check counts every byte), and a map
+/// that shrinks must double before it grows again.
+pub fn give_back<T>(items: &mut Vec<T>) {
+    let target = 2 * items.len().max(KEPT);
+    if items.capacity() > target {
+        items.shrink_to(target);
+    }
+}
+
 /// A map from `K` to `V` as a vector of pairs sorted by key, with [`BTreeMap`]'s order.
 ///
 /// [`BTreeMap`]: alloc::collections::BTreeMap
@@ -57,9 +71,12 @@ impl<K: Ord + Copy, V> SortedMap<K, V> {
         }
     }
 
-    /// Takes `key`'s value out.
+    /// Takes `key`'s value out. A map a burst grew gives its room back down to twice what it
+    /// holds ([`give_back`]).
     pub fn remove(&mut self, key: &K) -> Option<V> {
-        self.find(key).ok().map(|i| self.items.remove(i).1)
+        let value = self.find(key).ok().map(|i| self.items.remove(i).1);
+        give_back(&mut self.items);
+        value
     }
 
     /// The keys, in order.

@@ -1853,11 +1853,14 @@ impl<K: PartialEq, V> VecMap<K, V> {
     }
 
     fn remove(&mut self, key: &K) -> Option<V> {
-        self.position(key).map(|i| self.items.remove(i).1)
+        let value = self.position(key).map(|i| self.items.remove(i).1);
+        ox_ipc::sorted::give_back(&mut self.items);
+        value
     }
 
     fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
         self.items.retain_mut(|(k, v)| keep(k, v));
+        ox_ipc::sorted::give_back(&mut self.items);
     }
 
     fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
