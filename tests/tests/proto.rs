@@ -62,6 +62,7 @@ fn request() -> BoxedStrategy<Request> {
         (word(), 0..=MAX_DATA as u32).prop_map(|(addr, len)| Request::CopyIn { addr, len }),
         (word(), data()).prop_map(|(addr, data)| Request::CopyOut { addr, data }),
         any::<bool>().prop_map(Request::Prefetch),
+        word().prop_map(|node| Request::MoveSpace { node }),
         signal().prop_map(Request::Signal),
         status().prop_map(Request::Exit),
         (word(), env(), word()).prop_map(|(parent, env, size)| Request::ForkImage { parent, env, size }),
@@ -144,6 +145,7 @@ fn extremes() -> Vec<Message> {
         Request::CopyIn { addr: u32::MAX, len: MAX_DATA as u32 },
         Request::CopyOut { addr: u32::MAX, data: big.clone() },
         Request::Prefetch(true),
+        Request::MoveSpace { node: u32::MAX },
         Request::Signal(Signal::Term),
         Request::Exit(WaitStatus::Exited(255)),
         Request::Exit(WaitStatus::Signaled(Signal::Segv)),
@@ -528,6 +530,7 @@ fn serve(request: &Request) -> Option<Reply> {
         | Request::ExecImage { .. }
         | Request::Start { .. }
         | Request::ForkHere { .. }
+        | Request::MoveSpace { .. }
         | Request::Frozen { .. } => Some(Reply::ok(0)),
         Request::Stats => Some(Reply { result: Ok(72), signal: None, data: vec![0x11; 72] }),
         Request::CopyIn { len, .. } => {

@@ -145,6 +145,7 @@ pub fn message_label(message: &Message) -> String {
             Request::CopyIn { addr, len } => format!("CopyIn pid {pid} @{addr:#x} {len} bytes"),
             Request::CopyOut { addr, data } => format!("CopyOut pid {pid} @{addr:#x} {} bytes", data.len()),
             Request::Prefetch(on) => format!("Prefetch {}", if *on { "on" } else { "off" }),
+            Request::MoveSpace { node } => format!("MoveSpace pid {pid} to node {node}"),
         },
         Body::Reply(reply) => format!("{} (pid {pid})", reply_label(reply)),
         Body::ProtocolError(e) => format!("ProtocolError {:?} kind {} (pid {pid})", e.reason, e.kind),
@@ -165,6 +166,7 @@ fn net_label(op: &NetOp) -> String {
         NetOp::Dead { port: p } => format!("Dead {}", port(p)),
         NetOp::NodeDead { node } => format!("NodeDead {node}"),
         NetOp::Moved { old, new } => format!("Moved {} to {}", port(old), port(new)),
+        NetOp::Space { pid, names, .. } => format!("Space of pid {pid}, {} names", names.len()),
     }
 }
 

@@ -58,6 +58,57 @@ impl fmt::Display for IpcError {
     }
 }
 
+/// A name of a task's space taken out by [`Ipc::take_space`] for the task's move to another
+/// node (`R` a name in the space its rights went to), or put back by [`Ipc::put_name`] there
+/// (`R` a name in the space they come from, and how to take each).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TakenName<R> {
+    /// The name in the task's space.
+    pub name: Name,
+    /// What it denoted.
+    pub what: Taken<R>,
+    /// The notifications the task asked about it.
+    pub notify: Requests,
+}
+
+/// The notifications a task asked about one of its names, each by the name of the task's
+/// own receive right it is to be sent to: a dead-name request on a send or send-once right,
+/// a no-senders or port-destroyed request on a receive right.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Requests {
+    /// Dead-name.
+    pub dead_name: Option<Name>,
+    /// No-senders.
+    pub no_senders: Option<Name>,
+    /// Port-destroyed.
+    pub port_destroyed: Option<Name>,
+}
+
+/// What a [`TakenName`] denoted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Taken<R> {
+    /// A port: its receive, send and send-once rights, each where it went (or comes from).
+    /// A name that held the receive right and send rights has no `send`: its send right is
+    /// made again from the receive right. `urefs` are the send right's user references,
+    /// `qlimit` the queue limit of a port whose receive right moves.
+    Port {
+        /// The receive right.
+        receive: Option<R>,
+        /// The send right (of a name without the receive right).
+        send: Option<R>,
+        /// The send right's user references.
+        urefs: u32,
+        /// The send-once right.
+        send_once: Option<R>,
+        /// The queue limit (with the receive right).
+        qlimit: usize,
+    },
+    /// A port set, and the names (in the task's space) of its members.
+    Set(Vec<Name>),
+    /// A dead name and its user references.
+    Dead(u32),
+}
+
 /// The most user references of one send right or dead name (`MACH_PORT_UREFS_MAX`).
 const UREFS_MAX: u32 = 0xffff;
 
@@ -1310,6 +1361,207 @@ impl<M> Ipc<M> {
     pub fn send_rights(&self, task: TaskId, name: Name) -> Result<u32, IpcError> {
         let Object::Port(port) = self.entry(task, name)?.object else { return Err(IpcError::InvalidRight) };
         Ok(self.ports.get(&port).map_or(0, |p| p.send))
+    }
+
+    /// Whether [`Ipc::take_space`] can take `task`'s whole space: at most `max_names` names,
+    /// and every notification asked about them goes to a receive right of the task's own
+    /// (which moves with it; a request to another task's port would stay behind).
+    pub fn space_can_move(&self, task: TaskId, max_names: usize) -> bool {
+        let Ok(space) = self.space(task) else { return true };
+        let own = |notify: Option<PortId>| notify.is_none_or(|n| self.notify_name(task, n).is_some());
+        space.len() <= max_names
+            && space.iter().all(|(_, entry)| {
+                own(entry.dead_name_request)
+                    && match entry.object {
+                        Object::Port(port) if entry.receive => {
+                            self.ports.get(&port).is_none_or(|p| own(p.no_senders) && own(p.port_destroyed))
+                        }
+                        _ => true,
+                    }
+            })
+    }
+
+    /// `task`'s name for the receive right of `port`, if it holds it.
+    fn notify_name(&self, task: TaskId, port: PortId) -> Option<Name> {
+        self.ports.get(&port).and_then(|p| p.receiver).filter(|(holder, _)| *holder == task).map(|(_, n)| n)
+    }
+
+    /// Takes the notification requests about `task`'s `name` off it (the send-once rights
+    /// they hold go unused and unsaid), to be asked again where the task goes.
+    fn take_requests(&mut self, task: TaskId, name: Name) -> Requests {
+        let mut taken = Vec::new();
+        let Some(entry) = self.spaces.get_mut(&task).and_then(|s| s.get_mut(&name)) else {
+            return Requests::default();
+        };
+        let dead_name = entry.dead_name_request.take();
+        taken.extend(dead_name);
+        let (no_senders, port_destroyed) = match entry.object {
+            Object::Port(port) if entry.receive => match self.ports.get_mut(&port) {
+                Some(p) => (p.no_senders.take(), p.port_destroyed.take()),
+                None => (None, None),
+            },
+            _ => (None, None),
+        };
+        taken.extend(no_senders);
+        taken.extend(port_destroyed);
+        let requests = Requests {
+            dead_name: dead_name.and_then(|n| self.notify_name(task, n)),
+            no_senders: no_senders.and_then(|n| self.notify_name(task, n)),
+            port_destroyed: port_destroyed.and_then(|n| self.notify_name(task, n)),
+        };
+        for notify in taken {
+            if let Some(p) = self.ports.get_mut(&notify) {
+                p.send_once -= 1;
+            }
+        }
+        requests
+    }
+
+    /// Asks again, for `task`'s `name`, the notifications `requests` says (put back by
+    /// [`Ipc::put_name`], with the receive rights they go to).
+    pub fn put_requests(
+        &mut self,
+        task: TaskId,
+        name: Name,
+        requests: Requests,
+    ) -> Result<Wakeups, IpcError> {
+        let mut keys = Vec::new();
+        let asked = [
+            (Notify::DeadName, requests.dead_name),
+            (Notify::NoSenders, requests.no_senders),
+            (Notify::PortDestroyed, requests.port_destroyed),
+        ];
+        for (what, notify) in asked {
+            if let Some(notify) = notify {
+                keys.extend(self.request_notification(task, name, what, notify)?.keys);
+            }
+        }
+        Ok(Wakeups { keys })
+    }
+
+    /// Takes every name out of `task`'s space and gives its rights to `to` (a kernel's own
+    /// space), as moves in messages would: a receive right leaves its port set and takes its
+    /// queue with it, a send right is one right whatever its user references. The task's
+    /// space is left empty; what each name denoted is returned, in the order of the names.
+    /// For a task moving to another node, whose kernel puts the names back
+    /// ([`Ipc::put_name`]). Refused, nothing changes, if [`Ipc::space_can_move`] says no.
+    pub fn take_space(
+        &mut self,
+        task: TaskId,
+        to: TaskId,
+    ) -> Result<(Vec<TakenName<Name>>, Wakeups), IpcError> {
+        self.space(to)?;
+        if !self.space_can_move(task, usize::MAX) {
+            return Err(IpcError::InvalidRight);
+        }
+        let names: Vec<(Name, Entry)> = self.space(task)?.iter().map(|(n, e)| (*n, e.clone())).collect();
+        // Requests first, while their receive rights still have the task's names.
+        let requests: Vec<Requests> = names.iter().map(|(name, _)| self.take_requests(task, *name)).collect();
+        // Sets next: moving a receive right takes it out of its set.
+        let mut taken = Vec::with_capacity(names.len());
+        for (name, entry) in &names {
+            if let Object::Set(set) = entry.object {
+                let members = self.sets.get(&set).map(|s| s.members.iter().copied().collect::<Vec<_>>());
+                let members = members
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(|port| self.ports.get(&port).and_then(|p| p.receiver))
+                    .filter(|(holder, _)| *holder == task)
+                    .map(|(_, member)| member)
+                    .collect();
+                taken.push(TakenName { name: *name, what: Taken::Set(members), notify: Requests::default() });
+            }
+        }
+        for ((name, entry), notify) in names.into_iter().zip(requests) {
+            let what = match entry.object {
+                Object::Set(_) => {
+                    self.remove_right(task, name, RightKind::PortSet)?;
+                    self.tidy(task, name);
+                    continue;
+                }
+                Object::Dead => {
+                    self.space_mut(task)?.remove(&name);
+                    Taken::Dead(entry.dead)
+                }
+                Object::Port(port) => {
+                    let qlimit = self.ports.get(&port).map_or(QLIMIT_DEFAULT, |p| p.qlimit);
+                    let moved = |ipc: &mut Ipc<M>, disposition| -> Result<Name, IpcError> {
+                        let right = ipc.copy_in(task, name, disposition)?;
+                        Ok(ipc.copy_out(to, right).0)
+                    };
+                    let receive =
+                        if entry.receive { Some(moved(self, Disposition::MoveReceive)?) } else { None };
+                    let send_once =
+                        if entry.send_once { Some(moved(self, Disposition::MoveSendOnce)?) } else { None };
+                    let send = match entry.send {
+                        0 => None,
+                        _ => {
+                            // One right, whatever the references: they travel as a count.
+                            self.entry_mut(task, name)?.send = 1;
+                            let right = self.copy_in(task, name, Disposition::MoveSend)?;
+                            if receive.is_some() {
+                                self.release(right);
+                                None
+                            } else {
+                                Some(self.copy_out(to, right).0)
+                            }
+                        }
+                    };
+                    Taken::Port { receive, send, urefs: entry.send, send_once, qlimit }
+                }
+            };
+            taken.push(TakenName { name, what, notify });
+        }
+        taken.sort_by_key(|t| t.name);
+        Ok((taken, self.take_wakeups()))
+    }
+
+    /// Puts `taken` — a name [`Ipc::take_space`] took from a task on another node, its rights
+    /// now under names of `from`'s space — into `task`'s space under its name. Port sets go
+    /// last, once their members are in place (a member that is missing is left out).
+    /// [`IpcError::NameExists`] if the name is in use.
+    pub fn put_name(
+        &mut self,
+        task: TaskId,
+        from: TaskId,
+        taken: &TakenName<(Name, Disposition)>,
+    ) -> Result<Wakeups, IpcError> {
+        let name = taken.name;
+        if name == Name::NULL || self.space(task)?.contains_key(&name) {
+            return Err(IpcError::NameExists);
+        }
+        match &taken.what {
+            Taken::Dead(urefs) => {
+                let entry = Entry { dead: (*urefs).clamp(1, UREFS_MAX), ..Entry::new(Object::Dead) };
+                self.space_mut(task)?.insert(name, entry);
+            }
+            Taken::Set(members) => {
+                let id = SetId(self.next_set);
+                self.next_set += 1;
+                self.sets.insert(id, Set { members: BTreeSet::new() });
+                self.space_mut(task)?.insert(name, Entry::new(Object::Set(id)));
+                for member in members {
+                    let _ = self.move_member(task, *member, name);
+                }
+            }
+            Taken::Port { receive, send, urefs, send_once, qlimit } => {
+                for (from_name, disposition) in [receive, send, send_once].into_iter().flatten() {
+                    self.insert_right(from, *from_name, *disposition, task, name)?;
+                }
+                if receive.is_some() {
+                    self.set_qlimit(task, name, (*qlimit).min(MAX_QLIMIT))?;
+                    if *urefs > 0 {
+                        self.insert_right(task, name, Disposition::MakeSend, task, name)?;
+                    }
+                }
+                if let Some(entry) = self.space_mut(task)?.get_mut(&name) {
+                    if entry.send > 0 {
+                        entry.send = (*urefs).clamp(1, UREFS_MAX);
+                    }
+                }
+            }
+        }
+        Ok(self.take_wakeups())
     }
 
     /// `mach_port_extract_right`: takes the right `disposition` says out of `task`'s `name`

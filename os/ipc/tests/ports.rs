@@ -4,7 +4,7 @@
 
 use ox_ipc::{
     Counts, Disposition, HandedOff, Header, Ipc, IpcError, Item, Message, Name, Notify, ReceivedItem,
-    RightKind, TaskId, Types, QLIMIT_DEFAULT,
+    Requests, RightKind, Taken, TakenName, TaskId, Types, QLIMIT_DEFAULT,
 };
 
 const A: TaskId = TaskId(1);
@@ -347,4 +347,134 @@ fn a_refused_hand_off_changes_nothing() {
     // A queued message makes the port's queue the only way: no hand-off overtakes it.
     ipc.send(B, msg(to_service, Disposition::CopySend, 2, vec![])).unwrap();
     assert_eq!(ipc.direct_target(B, to_service), None);
+}
+
+/// A task's whole space leaves (`take_space`, as for a move to another node) and is put back
+/// under the same names in another task (`put_name`, as the node it moves to does): every
+/// name denotes what it did, with its references, set members and queue limit; the queued
+/// messages are received there in order; nothing is left behind or counted twice.
+#[test]
+fn a_space_taken_whole_is_put_back_name_for_name() {
+    const KERNEL: TaskId = TaskId(3);
+    const MOVED: TaskId = TaskId(4);
+    let mut ipc = ipc();
+    for task in [KERNEL, MOVED] {
+        ipc.add_task(task).unwrap();
+    }
+    // A: a port it receives from, with two messages queued from B, three send references
+    // and a queue limit of 3, in a port set; a send right (two references) and a send-once
+    // right to B's port; a dead name with two references.
+    let p = ipc.allocate(A, RightKind::Receive).unwrap();
+    ipc.set_qlimit(A, p, 3).unwrap();
+    ipc.insert_right(A, p, Disposition::MakeSend, A, p).unwrap();
+    ipc.mod_refs(A, p, RightKind::Send, 2).unwrap();
+    let to_p = send_right_to_b(&mut ipc, p);
+    for id in [10, 11] {
+        ipc.send(B, msg(to_p, Disposition::CopySend, id, vec![Item::Inline(vec![id as u8])])).unwrap();
+    }
+    let set = ipc.allocate(A, RightKind::PortSet).unwrap();
+    ipc.move_member(A, p, set).unwrap();
+    let q = ipc.allocate(B, RightKind::Receive).unwrap();
+    ipc.insert_right(B, q, Disposition::MakeSend, A, Name(20)).unwrap();
+    ipc.mod_refs(A, Name(20), RightKind::Send, 1).unwrap();
+    ipc.insert_right(B, q, Disposition::MakeSendOnce, A, Name(21)).unwrap();
+    let dead = ipc.allocate(A, RightKind::DeadName).unwrap();
+    ipc.mod_refs(A, dead, RightKind::DeadName, 1).unwrap();
+    // Notifications to its own port: dead-name about B's port, no-senders about its own.
+    ipc.request_notification(A, Name(20), Notify::DeadName, p).unwrap();
+    ipc.request_notification(A, p, Notify::NoSenders, p).unwrap();
+    let before = ipc.counts();
+    let names = |ipc: &Ipc<()>, task| {
+        [p, set, Name(20), Name(21), dead].map(|n| {
+            let types = ipc.types(task, n).unwrap();
+            (
+                n,
+                types,
+                ipc.refs(task, n, RightKind::Send).unwrap(),
+                ipc.refs(task, n, RightKind::DeadName).unwrap(),
+            )
+        })
+    };
+    let expected = names(&ipc, A);
+
+    let (taken, _) = ipc.take_space(A, KERNEL).unwrap();
+    assert_eq!(ipc.names_held(A), 0);
+    let asked = |name| taken.iter().find(|t| t.name == name).unwrap().notify;
+    assert_eq!(asked(Name(20)), Requests { dead_name: Some(p), ..Requests::default() });
+    assert_eq!(asked(p), Requests { no_senders: Some(p), ..Requests::default() });
+    assert_eq!(taken.iter().map(|t| t.name).collect::<Vec<_>>(), vec![p, set, dead, Name(20), Name(21)]);
+    assert!(taken.iter().any(|t| t.what == Taken::Set(vec![p])), "{taken:?}");
+    // The receive right's own send right travels as a count; the others as rights.
+    let how = |right: Option<Name>, disposition| right.map(|n| (n, disposition));
+    for t in &taken {
+        let what = match &t.what {
+            Taken::Port { receive, send, urefs, send_once, qlimit } => Taken::Port {
+                receive: how(*receive, Disposition::MoveReceive),
+                send: how(*send, Disposition::MoveSend),
+                urefs: *urefs,
+                send_once: how(*send_once, Disposition::MoveSendOnce),
+                qlimit: *qlimit,
+            },
+            Taken::Set(members) => Taken::Set(members.clone()),
+            Taken::Dead(refs) => Taken::Dead(*refs),
+        };
+        // Sets last, as a kernel puts them.
+        if !matches!(what, Taken::Set(_)) {
+            ipc.put_name(MOVED, KERNEL, &TakenName { name: t.name, what, notify: t.notify }).unwrap();
+        }
+    }
+    for t in taken.iter().filter(|t| matches!(t.what, Taken::Set(_))) {
+        let Taken::Set(members) = &t.what else { continue };
+        let what = Taken::Set(members.clone());
+        ipc.put_name(MOVED, KERNEL, &TakenName { name: t.name, what, notify: t.notify }).unwrap();
+    }
+    // The counts are the same once the requests are asked again (each holds a send-once
+    // right to the task's port).
+    let counted = ipc.counts();
+    for t in &taken {
+        ipc.put_requests(MOVED, t.name, t.notify).unwrap();
+    }
+    assert_eq!(ipc.counts(), counted);
+    assert_eq!(names(&ipc, MOVED), expected);
+    assert_eq!(ipc.names_held(KERNEL), 0, "the kernel keeps nothing");
+    assert_eq!(ipc.counts(), before);
+    // The queue came along, in order, and is received through the set; the limit holds.
+    for id in [10, 11] {
+        let got = ipc.receive(MOVED, set).unwrap().0.unwrap();
+        assert_eq!((got.port, got.id), (p, id));
+    }
+    for id in 0..3 {
+        ipc.send(B, msg(to_p, Disposition::CopySend, id, vec![])).unwrap();
+    }
+    assert!(!ipc.has_room(B, to_p).unwrap());
+    for id in 0..3 {
+        assert_eq!(ipc.receive(MOVED, p).unwrap().0.unwrap().id, id);
+    }
+    // A name in use is refused, and changes nothing.
+    let again = TakenName { name: dead, what: Taken::Dead(1), notify: Requests::default() };
+    assert_eq!(ipc.put_name(MOVED, KERNEL, &again), Err(IpcError::NameExists));
+    // The requests hold where they went: B's port dies, and the dead-name notification comes
+    // to the moved port; no-senders comes once B's send right to it goes.
+    ipc.destroy(B, q).unwrap();
+    let told = ipc.receive(MOVED, p).unwrap().0.unwrap();
+    let name_20 = ReceivedItem::Inline(20u32.to_le_bytes().to_vec());
+    assert_eq!((told.id, &told.items[..]), (Notify::DEAD_NAME, &[name_20][..]));
+    ipc.mod_refs(MOVED, p, RightKind::Send, -3).unwrap();
+    ipc.deallocate(B, to_p).unwrap();
+    assert_eq!(ipc.receive(MOVED, p).unwrap().0.unwrap().id, Notify::NO_SENDERS);
+    // A space with a notification to a port it no longer receives from stays: the request
+    // would stay behind.
+    let theirs = ipc.allocate(B, RightKind::Receive).unwrap();
+    let (to_theirs, _, _) = ipc.give(B, theirs, Disposition::MakeSend, MOVED).unwrap();
+    let r = ipc.allocate(MOVED, RightKind::Receive).unwrap();
+    ipc.request_notification(MOVED, to_theirs, Notify::DeadName, r).unwrap();
+    assert!(ipc.space_can_move(MOVED, 64));
+    ipc.insert_right(MOVED, r, Disposition::MoveReceive, B, Name(60)).unwrap();
+    assert!(!ipc.space_can_move(MOVED, 64));
+    assert!(ipc.take_space(MOVED, KERNEL).is_err());
+    assert!(ipc.space_can_move(B, 64) && !ipc.space_can_move(B, 1));
+    for task in [A, B, KERNEL, MOVED] {
+        ipc.remove_task(task);
+    }
+    assert_eq!(ipc.counts(), Counts::default());
 }

@@ -305,10 +305,11 @@ pub fn serve(call: PortCall, a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
             done(with_ipc(|ipc| ipc.request_notification(task, name, what, Name(a[2]))))
         }
         PortCall::Send => send(task, a[0], a[1], a[2]),
-        PortCall::Receive => receive(task, name, a[1], a[2], a[3]),
+        PortCall::Receive => receive(task, name, a[1], a[2], a[3], true),
         PortCall::Rpc => {
             send(task, a[0], a[1], a[5])?;
-            receive(task, Name(a[2]), a[3], a[4], a[5])
+            // Not broken for a move: the call would be made again, its send with it.
+            receive(task, Name(a[2]), a[3], a[4], a[5], false)
         }
         PortCall::Bootstrap => {
             let (given, woken) = with_ports(|p| {
@@ -360,12 +361,16 @@ fn deadline_of(timeout: u32) -> u32 {
     }
 }
 
-/// Waits (interruptibly, up to `until`) on `key`; `EINTR` or `ETIMEDOUT` when it is over.
-fn wait(key: u64, timeout: u32, until: u32) -> Result<(), Errno> {
+/// Waits (interruptibly, up to `until`) on `key`; `EINTR` or `ETIMEDOUT` when it is over. A
+/// wait for ever that is `movable` is broken by a move of the process to another node as by a
+/// signal (its call, which has done nothing yet, is made again there); a timed one is not (it
+/// would start its time again).
+fn wait(key: u64, timeout: u32, until: u32, movable: bool) -> Result<(), Errno> {
     if timeout == 0 || (timeout != FOREVER && timer::ticks() >= until) {
         return Err(Errno::TimedOut);
     }
-    if signal::signalled() {
+    let broken = if movable && timeout == FOREVER { signal::interrupted() } else { signal::signalled() };
+    if broken {
         return Err(Errno::Intr);
     }
     if timeout == FOREVER {
@@ -574,7 +579,7 @@ fn send_bytes(task: TaskId, bytes: &[u8], timeout: u32) -> Result<u32, Errno> {
             Err(IpcError::QueueFull) => {
                 let dest = Name(word(bytes, 0)?);
                 let key = with_ipc(|ipc| ipc.send_key(task, dest)).map_err(errno)?;
-                wait(key, timeout, until)?;
+                wait(key, timeout, until, true)?;
             }
             Err(e) => return Err(errno(e)),
         }
@@ -686,8 +691,9 @@ fn layout(received: Received<Captured>, out: &mut [u8]) {
     }
 }
 
-/// `msg_receive(name, buf, size, timeout) -> bytes`.
-fn receive(task: TaskId, name: Name, buf: u32, size: u32, timeout: u32) -> Result<u32, Errno> {
+/// `msg_receive(name, buf, size, timeout) -> bytes`, and the receive half of `msg_rpc` (not
+/// `movable`: see [`wait`]).
+fn receive(task: TaskId, name: Name, buf: u32, size: u32, timeout: u32, movable: bool) -> Result<u32, Errno> {
     proc::table().current().space().check(buf, size as usize, crate::vm::Access::Write)?;
     let until = deadline_of(timeout);
     loop {
@@ -728,7 +734,7 @@ fn receive(task: TaskId, name: Name, buf: u32, size: u32, timeout: u32) -> Resul
                 if parks {
                     park(task, key, buf, size);
                 }
-                let waited = wait(key, timeout, until);
+                let waited = wait(key, timeout, until, movable);
                 if parks {
                     if let Some(len) = unpark(task) {
                         return Ok(len);
@@ -833,10 +839,34 @@ pub fn deadline() -> Option<u64> {
     with_ports(|p| p.net.pager_deadline(timer::ticks())).map(|tick| u64::from(tick) * ox_abi::TICK_NS)
 }
 
-/// Whether process `pid` names any port right, port set or dead name (its task's name space
-/// is not empty): such a process cannot migrate yet.
-pub fn task_holds_names(pid: u32) -> bool {
-    with_ports(|p| p.ipc.names_held(TaskId(pid)) > 0)
+/// Whether process `pid`'s port name space can move with it to another node
+/// ([`Net::space_can_move`](netmsg::Net::space_can_move)).
+pub fn space_can_move(pid: u32) -> bool {
+    with_ports(|p| p.net.space_can_move(&p.ipc, pid))
+}
+
+/// Sends the port name space of process `pid`, frozen to migrate to node `to`, there
+/// ([`Net::send_space`](netmsg::Net::send_space)): on its way before this returns, so ahead of
+/// anything the caller sends after. The number of names.
+pub fn send_space(pid: u32, to: u32) -> Result<u32, Errno> {
+    let (sent, woken) = with_ports(|p| {
+        let mut woken = Vec::new();
+        (p.net.send_space(&mut p.ipc, pid, to, &mut woken), woken)
+    });
+    wake(Wakeups { keys: woken });
+    settle();
+    sent
+}
+
+/// Process `pid`'s image is coming here: its port name space may follow
+/// ([`Net::arriving`](netmsg::Net::arriving)), until [`space_arrived`].
+pub fn space_arriving(pid: u32) {
+    with_ports(|p| p.net.arriving(pid));
+}
+
+/// Process `pid` arrived here, or will not: no port name space is taken for it any more.
+pub fn space_arrived(pid: u32) {
+    with_ports(|p| p.net.arrived(pid));
 }
 
 /// Process `pid` ended: every right it held is released (its ports die, their senders see

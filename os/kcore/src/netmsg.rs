@@ -47,10 +47,12 @@ use ox_abi::{
     NS_REGISTER, NS_REPLY, PAGER_TIMEOUT_TICKS, TASK_INFO, TASK_REPLY, TASK_TERMINATE,
 };
 use ox_ipc::{
-    Disposition, Header, Ipc, IpcError, Item, Message, Name, Notify, Received, ReceivedItem, RightKind,
-    TaskId,
+    Disposition, Header, Ipc, IpcError, Item, Message, Name, Notify, Received, ReceivedItem, Requests,
+    RightKind, Taken, TakenName, TaskId,
 };
-use ox_proto::net::{Net as NetMessage, NetItem, NetKind, NetOp, NetRight, PortRef};
+use ox_proto::net::{
+    Net as NetMessage, NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, MAX_SPACE_NAMES,
+};
 
 use crate::task::{proc, signal};
 use crate::vm::{self, AddressSpace, Captured};
@@ -255,6 +257,8 @@ pub struct Net {
     /// What to send: (to node, op), in order.
     out: Vec<(u32, NetOp)>,
     settling: bool,
+    /// Processes arriving here whose port name space may follow ([`NetOp::Space`]).
+    arriving: Vec<u32>,
     /// Messages from other nodes dropped (their port gone, malformed).
     pub dropped: u32,
 }
@@ -287,6 +291,7 @@ impl Net {
             work: VecDeque::new(),
             out: Vec::new(),
             settling: false,
+            arriving: Vec::new(),
             dropped: 0,
         };
         net.serve(ipc, notify, Role::Notify);
@@ -582,6 +587,9 @@ impl Net {
             }
             NetOp::Dead { port } => self.drop_proxy(ipc, port, woken),
             NetOp::NodeDead { node } => self.node_dead(ipc, node, woken),
+            NetOp::Space { pid, task_port, names } => {
+                self.space_arrives(ipc, from, pid, task_port, names, woken)
+            }
             NetOp::Moved { old, new } => {
                 let Some(export) = self.exports.get(&old.id).filter(|_| old.node == self.me) else { return };
                 let name = export.name;
@@ -596,6 +604,185 @@ impl Net {
                 self.work.push_back(key);
             }
         }
+    }
+
+    /// Process `pid` may arrive here with its port name space (its image is coming): a
+    /// [`NetOp::Space`] for it is taken until [`Net::arrived`]; one for any other process is
+    /// refused.
+    pub fn arriving(&mut self, pid: u32) {
+        if !self.arriving.contains(&pid) {
+            self.arriving.push(pid);
+        }
+    }
+
+    /// Process `pid` arrived (or did not): no space for it is taken any more.
+    pub fn arrived(&mut self, pid: u32) {
+        self.arriving.retain(|&p| p != pid);
+        if self.arriving.is_empty() {
+            // An idle node keeps no room from a burst of arrivals.
+            self.arriving = Vec::new();
+        }
+    }
+
+    /// Whether process `pid`'s port name space can move to another node: it is not the
+    /// node's default pager, it names at most [`MAX_SPACE_NAMES`] names, and every
+    /// notification it asked about them goes to a port of its own (`Ipc::space_can_move`).
+    pub fn space_can_move(&self, ipc: &Ipc<Captured>, pid: u32) -> bool {
+        self.default_pager.is_none_or(|(_, pager)| pager != pid)
+            && ipc.space_can_move(TaskId(pid), MAX_SPACE_NAMES)
+    }
+
+    /// Sends the port name space of process `pid`, which migrates to node `to`, there: every
+    /// right leaves the task as it would leave in a message (a receive right's port stays
+    /// here as a forwarder until the new node says where it is; send rights carry a
+    /// reference), its task port's receive right too, and the names go in one
+    /// [`NetOp::Space`] after the references it needs. The number of names; `EBUSY` if
+    /// [`Net::space_can_move`] says no.
+    pub fn send_space(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        pid: u32,
+        to: u32,
+        woken: &mut Vec<u64>,
+    ) -> Result<u32, Errno> {
+        if !self.space_can_move(ipc, pid) {
+            return Err(Errno::Busy);
+        }
+        let (taken, w) = match ipc.take_space(TaskId(pid), NET) {
+            // A task that never used a port has no space.
+            Err(IpcError::InvalidTask) => Default::default(),
+            taken => taken.map_err(errno)?,
+        };
+        woken.extend(w.keys);
+        let mut export = |net: &mut Net, ipc: &mut Ipc<Captured>, name: Option<Name>, kind| {
+            name.and_then(|name| net.export_right(ipc, name, kind, to, woken)).map(|right| right.port)
+        };
+        let mut names = Vec::with_capacity(taken.len());
+        for TakenName { name, what, notify } in taken {
+            let asked = [notify.dead_name, notify.no_senders, notify.port_destroyed];
+            let notify = asked.map(|n| n.map_or(0, |n| n.0));
+            let what = match what {
+                Taken::Port { receive, send, urefs, send_once, qlimit } => {
+                    let receive = export(self, ipc, receive, RightKind::Receive);
+                    let sent = send.is_some();
+                    let send = export(self, ipc, send, RightKind::Send);
+                    let once = send_once.is_some();
+                    let send_once = export(self, ipc, send_once, RightKind::SendOnce);
+                    match (receive, send, send_once) {
+                        // The port died meanwhile: a dead name.
+                        (None, None, None) => {
+                            NetNamed::Dead(if sent { urefs } else { u32::from(once) }.max(1))
+                        }
+                        _ => NetNamed::Port {
+                            receive,
+                            send,
+                            urefs: if receive.is_some() || send.is_some() { urefs } else { 0 },
+                            send_once,
+                            qlimit: qlimit as u32,
+                        },
+                    }
+                }
+                Taken::Set(members) => NetNamed::Set(members.into_iter().map(|m| m.0).collect()),
+                Taken::Dead(urefs) => NetNamed::Dead(urefs),
+            };
+            let notify = if matches!(what, NetNamed::Port { .. }) { notify } else { [0; 3] };
+            names.push(NetName { name: name.0, what, notify });
+        }
+        let task_port =
+            self.tasks.remove(&pid).and_then(|name| export(self, ipc, Some(name), RightKind::Receive));
+        let count = names.len() as u32;
+        // (A task that never used a port has nothing to send.)
+        if count > 0 || task_port.is_some() {
+            self.out.push((to, NetOp::Space { pid, task_port, names }));
+        }
+        Ok(count)
+    }
+
+    /// The port name space of process `pid`, moving here from node `from`: its rights come in
+    /// as a message's would, and go into the task under their old names; port sets last,
+    /// once their members are in. A space for a process not [arriving](Net::arriving) is
+    /// refused, its references given back.
+    fn space_arrives(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        from: u32,
+        pid: u32,
+        task_port: Option<PortRef>,
+        names: Vec<NetName>,
+        woken: &mut Vec<u64>,
+    ) {
+        let task = TaskId(pid);
+        if !self.arriving.contains(&pid) || ipc.names_held(task) > 0 {
+            self.dropped = self.dropped.wrapping_add(1);
+            let rights = names.iter().flat_map(|n| match &n.what {
+                NetNamed::Port { receive, send, send_once, .. } => [
+                    receive.map(|port| NetRight { kind: NetKind::Receive, port }),
+                    send.map(|port| NetRight { kind: NetKind::Send, port }),
+                    send_once.map(|port| NetRight { kind: NetKind::SendOnce, port }),
+                ],
+                _ => [None; 3],
+            });
+            let rights: Vec<NetRight> = rights.flatten().collect();
+            self.drop_rights(ipc, rights.into_iter(), woken);
+            return;
+        }
+        self.arrived(pid);
+        let _ = ipc.add_task(task);
+        let mut after = Vec::new();
+        let (mut ports, mut sets) = (Vec::new(), Vec::new());
+        for NetName { name, what, notify } in names {
+            let asked = notify.map(|n| (n != 0).then_some(Name(n)));
+            let notify = Requests { dead_name: asked[0], no_senders: asked[1], port_destroyed: asked[2] };
+            let what = match what {
+                NetNamed::Set(members) => {
+                    sets.push(TakenName {
+                        name: Name(name),
+                        what: Taken::Set(members.into_iter().map(Name).collect()),
+                        notify,
+                    });
+                    continue;
+                }
+                NetNamed::Dead(urefs) => Taken::Dead(urefs),
+                NetNamed::Port { receive, send, urefs, send_once, qlimit } => {
+                    let mut import = |net: &mut Net, port: Option<PortRef>, kind| {
+                        port.and_then(|port| {
+                            net.import(ipc, NetRight { kind, port }, from, &mut after, woken)
+                        })
+                    };
+                    let receive = import(self, receive, NetKind::Receive);
+                    let send = import(self, send, NetKind::Send);
+                    let send_once = import(self, send_once, NetKind::SendOnce);
+                    if receive.is_none() && send.is_none() && send_once.is_none() {
+                        // Its port died on the way.
+                        Taken::Dead(urefs.max(1))
+                    } else {
+                        let urefs = if receive.is_some() || send.is_some() { urefs } else { 0 };
+                        Taken::Port { receive, send, urefs, send_once, qlimit: qlimit as usize }
+                    }
+                }
+            };
+            ports.push(TakenName { name: Name(name), what, notify });
+        }
+        for taken in ports.iter().chain(sets.iter()) {
+            if ipc.put_name(task, NET, taken).is_err() {
+                self.dropped = self.dropped.wrapping_add(1);
+            }
+        }
+        // The notifications asked, once every port they go to is in place.
+        for taken in &ports {
+            match ipc.put_requests(task, taken.name, taken.notify) {
+                Ok(w) => woken.extend(w.keys),
+                Err(_) => self.dropped = self.dropped.wrapping_add(1),
+            }
+        }
+        if let Some(port) = task_port {
+            let right = NetRight { kind: NetKind::Receive, port };
+            if let Some((name, _)) = self.import(ipc, right, from, &mut after, woken) {
+                self.serve(ipc, name, Role::Task(pid));
+                self.tasks.insert(pid, name);
+            }
+        }
+        self.after_import(ipc, after, woken);
     }
 
     /// One reference fewer held by `holder` to export `id`; the export is forgotten when none

@@ -39,6 +39,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use ox_abi::Errno;
 use ox_kcore::image::{self, Builder};
+use ox_kcore::ipcall;
 use ox_kcore::task::chan::{Chan, Class};
 use ox_kcore::task::proc::{table, Pid, Proc, State};
 use ox_kcore::task::sched;
@@ -139,9 +140,10 @@ pub fn migrate(pid: u32, node: u32) -> Result<u32, Errno> {
     }
 }
 
-/// Whether the memory of `proc`, a process running here, can travel whole.
+/// Whether `proc`, a process running here, can travel: its memory whole, and its port name
+/// space ([`ipcall::space_can_move`]).
 pub fn can_travel(proc: &mut Proc) -> bool {
-    !ox_kcore::ipcall::task_holds_names(proc.pid) && proc.space.as_ref().is_some_and(AddressSpace::travels)
+    ipcall::space_can_move(proc.pid) && proc.space.as_ref().is_some_and(AddressSpace::travels)
 }
 
 /// The migration of the current process is over (`result`): `migrate` hears it. One that
@@ -222,6 +224,8 @@ fn leave(frame: &TrapFrame, node: u32) -> Result<(), Errno> {
     let piece = |offset: usize| layout.read(table().current().space(), offset, MAX_DATA);
     let announce = Request::ForkImage { parent: ppid, env: Env::default(), size };
     place::send_image(link, pid, announce, size, piece)?;
+    // Its ports go next, ahead of the `Start` on the same link.
+    ipcall::send_space(pid, node)?;
     // From here on its requests come from the new satellite: the stub must own that link
     // before the process starts there.
     let remote = Remote {
@@ -295,6 +299,9 @@ fn move_on(link: usize, pid: Pid, pc: u32, node: u32) -> Result<Outcome, Errno> 
     let sent = place::send_image(to, pid, announce, size, |offset| reader.piece(offset));
     reader.close();
     sent?;
+    // Its ports go from the old satellite to the new, through this node, ahead of the
+    // `Start` (the old one sends them before its reply, and they are relayed as they come).
+    move_space(link, pid, node)?;
     set_link(to, node);
     if let Err(e) = place::start(to, pid, pc) {
         set_link(link, remote::link_node(link).unwrap_or(0));
@@ -318,6 +325,11 @@ fn come_home(link: usize, pid: Pid, pc: u32) -> Result<Outcome, Errno> {
     let built = build(&mut reader, slot as u32 + 1, pc);
     reader.close();
     let (space, frame, signals) = built?;
+    // Its ports come home before it runs here.
+    ipcall::space_arriving(pid);
+    let moved = move_space(link, pid, ipcall::node());
+    ipcall::space_arrived(pid);
+    moved?;
     let mut table = table();
     let me = table.current();
     // The pending signals the stub held are the process's; its dispositions came in the image.
@@ -332,6 +344,13 @@ fn come_home(link: usize, pid: Pid, pc: u32) -> Result<Outcome, Errno> {
     me.central().remote = None;
     me.switch_space(space, slot as u32 + 1);
     Ok(Outcome::Home(frame))
+}
+
+/// Asks the satellite of `link`, where process `pid` is frozen, to send its port name space
+/// to node `node` (`MoveSpace`: the space comes ahead of the reply).
+fn move_space(link: usize, pid: Pid, node: u32) -> Result<(), Errno> {
+    remote::send(link, &Message::request(pid, Request::MoveSpace { node }));
+    remote::wait_reply(link, pid).result.map(|_| ())
 }
 
 /// The image `reader` gives, built into an address space with ASID `asid`, to resume at `pc`.

@@ -128,6 +128,7 @@ fn answered(request: &Request) -> bool {
         | Request::Start { .. }
         | Request::ExecImage { .. }
         | Request::ForkHere { .. }
+        | Request::MoveSpace { .. }
         | Request::CopyIn { .. }
         | Request::CopyOut { .. }
         | Request::Stats => true,

@@ -34,6 +34,7 @@
 //! - [`Kind::CopyIn`] (central → satellite): `addr` 8, `len` 12.
 //! - [`Kind::CopyOut`] (central → satellite): `addr` 8, `n` 12, data 16...
 //! - [`Kind::Prefetch`] (central → satellite): `on` 8 (0 or 1).
+//! - [`Kind::MoveSpace`] (central → satellite): `node` 8.
 //! - [`Kind::Net`] (either way, between kernels): `op` 8, `to` 12, `from` 16, `n` 20, the op's
 //!   body 24.. ([`crate::net`]).
 //! - [`Kind::Reply`] (either way, answering a request): `result` 8, `errno` 12, `signal` 16,
@@ -121,6 +122,10 @@ pub enum Kind {
     /// Central → satellite: forward calls with their buffers (`on` 1, the prefetch cache) or
     /// without ([`Kind::StubFetches`], `on` 0). No reply.
     Prefetch = 21,
+    /// Central → satellite, for a process frozen to migrate whose image went to node `node`:
+    /// send its port name space there (a [`Kind::Net`] `Space`, which goes ahead of the
+    /// reply), and reply with the number of names; `EBUSY` if the space cannot move.
+    MoveSpace = 22,
     /// The answer to a request.
     Reply = 0x80,
     /// The answer to a request the receiver could not decode.
@@ -133,7 +138,7 @@ pub enum Kind {
 
 impl Kind {
     /// Every kind, in number order.
-    pub const ALL: [Kind; 22] = [
+    pub const ALL: [Kind; 23] = [
         Kind::StubExecutes,
         Kind::Signal,
         Kind::Exit,
@@ -153,6 +158,7 @@ impl Kind {
         Kind::CopyIn,
         Kind::CopyOut,
         Kind::Prefetch,
+        Kind::MoveSpace,
         Kind::Reply,
         Kind::ProtocolError,
         Kind::Output,
@@ -307,6 +313,12 @@ pub enum Request {
     /// Forward calls with their buffers (`true`, the prefetch cache) or without. `pid` is 0.
     /// No reply.
     Prefetch(bool),
+    /// Send the port name space of the frozen process `pid` to node `node` (a `Net` `Space`
+    /// ahead of the reply); the reply's result is the number of names.
+    MoveSpace {
+        /// The node the process moves to.
+        node: u32,
+    },
 }
 
 /// The answer to a request.
@@ -460,6 +472,7 @@ impl Message {
             Body::Request(Request::CopyIn { .. }) => Kind::CopyIn,
             Body::Request(Request::CopyOut { .. }) => Kind::CopyOut,
             Body::Request(Request::Prefetch(_)) => Kind::Prefetch,
+            Body::Request(Request::MoveSpace { .. }) => Kind::MoveSpace,
             Body::Reply(_) => Kind::Reply,
             Body::ProtocolError(_) => Kind::ProtocolError,
             Body::Output(_) => Kind::Output,
@@ -564,6 +577,7 @@ impl Message {
                 put_u32(&mut out, n);
             }
             Body::Request(Request::Prefetch(on)) => put_u32(&mut out, u32::from(*on)),
+            Body::Request(Request::MoveSpace { node }) => put_u32(&mut out, *node),
             Body::Request(Request::Net(net)) => {
                 put_u32(&mut out, net.op.code());
                 put_u32(&mut out, net.to);
@@ -687,6 +701,7 @@ impl Message {
                 Body::Request(Request::Frozen { pc, asleep })
             }
             Kind::Load => Body::Request(Request::Load(r.u32()?)),
+            Kind::MoveSpace => Body::Request(Request::MoveSpace { node: r.u32()? }),
             Kind::CopyIn => {
                 let addr = r.u32()?;
                 let len = r.u32()?;
@@ -796,6 +811,7 @@ pub fn fixed_len(kind: Kind) -> usize {
         | Kind::Parent
         | Kind::Load
         | Kind::Prefetch
+        | Kind::MoveSpace
         | Kind::ProtocolError => HEADER + 4,
         Kind::ForkImage => HEADER + 16,
         Kind::ReadImage
@@ -961,6 +977,11 @@ mod tests {
             assert_eq!(Message::decode(&bytes), Ok(switch));
         }
         assert_eq!(Message::decode(&[1, 21, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0]), Err(DecodeError::Reserved));
+
+        let space = Message::request(7, Request::MoveSpace { node: 2 });
+        let bytes = space.encode().unwrap();
+        assert_eq!(bytes, [1, 22, 0, 0, 7, 0, 0, 0, 2, 0, 0, 0]);
+        assert_eq!(Message::decode(&bytes), Ok(space));
     }
 
     #[test]

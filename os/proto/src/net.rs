@@ -15,6 +15,14 @@
 //! | 5 `Dead` | node, id: the port died (its holders turn their rights into dead names) |
 //! | 6 `NodeDead` | node: that node is dead |
 //! | 7 `Moved` | old node, id; new node, id: the receive right in transit arrived there |
+//! | 8 `Space` | pid, task port (0, or 1 node id), name count, names: the space of a migrating task |
+//!
+//! A name of a `Space` is its number, three words of the notifications asked about it
+//! (dead-name, no-senders, port-destroyed: the name of the task's port each goes to, or 0;
+//! only a port's), then `1` (a port: a bit set of the rights it brings —
+//! 1 receive, 2 send, 4 send-once — a node and an id for each in that order, the send right's
+//! user references, the queue limit), `2` (a port set: member count, member names) or `3` (a
+//! dead name: its references).
 //!
 //! An item is `1, length, bytes` (inline), `2, kind, node, id` (a right) or `3, length, bytes`
 //! (out-of-line memory: its bytes, placed as a region of its own by the receiving node). Every number is
@@ -82,6 +90,46 @@ pub enum NetItem {
     Memory(Vec<u8>),
 }
 
+/// The most names of a migrating task's space ([`NetOp::Space`]): a task naming more cannot
+/// move.
+pub const MAX_SPACE_NAMES: usize = 64;
+
+/// One name of a migrating task's space ([`NetOp::Space`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NetName {
+    /// The name in the task's space.
+    pub name: u32,
+    /// What it denotes.
+    pub what: NetNamed,
+    /// The notifications the task asked about it — dead-name, no-senders, port-destroyed —
+    /// each the name of the task's receive right it goes to (0: not asked). Only a port's.
+    pub notify: [u32; 3],
+}
+
+/// What a [`NetName`] denotes: each right as the port it is a right to (a receive right
+/// moves its port, a send right carries a reference, as in a message).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NetNamed {
+    /// A port: the rights the name held. A name with the receive right and send rights
+    /// brings no send right: the receiving node makes it from the receive right.
+    Port {
+        /// The receive right.
+        receive: Option<PortRef>,
+        /// The send right.
+        send: Option<PortRef>,
+        /// The send right's user references (0 without one).
+        urefs: u32,
+        /// The send-once right.
+        send_once: Option<PortRef>,
+        /// The port's queue limit (with the receive right).
+        qlimit: u32,
+    },
+    /// A port set and the names of its members.
+    Set(Vec<u32>),
+    /// A dead name and its user references.
+    Dead(u32),
+}
+
 /// What one `Net` message says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NetOp {
@@ -134,6 +182,17 @@ pub enum NetOp {
         /// The port on its new node.
         new: PortRef,
     },
+    /// The port name space of process `pid`, which migrates to the addressee: its names go
+    /// back in under the same numbers before it runs there, and its task port's receive right
+    /// (if it has one) moves with it.
+    Space {
+        /// The process.
+        pid: u32,
+        /// Its task port, moving.
+        task_port: Option<PortRef>,
+        /// Its names, at most [`MAX_SPACE_NAMES`], in order.
+        names: Vec<NetName>,
+    },
 }
 
 impl NetOp {
@@ -147,6 +206,7 @@ impl NetOp {
             NetOp::Dead { .. } => 5,
             NetOp::NodeDead { .. } => 6,
             NetOp::Moved { .. } => 7,
+            NetOp::Space { .. } => 8,
         }
     }
 
@@ -198,6 +258,50 @@ impl NetOp {
             NetOp::Moved { old, new } => {
                 port(&mut out, old);
                 port(&mut out, new);
+            }
+            NetOp::Space { pid, task_port, names } => {
+                put_u32(&mut out, *pid);
+                match task_port {
+                    Some(p) => {
+                        put_u32(&mut out, 1);
+                        port(&mut out, p);
+                    }
+                    None => put_u32(&mut out, 0),
+                }
+                put_u32(&mut out, names.len() as u32);
+                for name in names {
+                    put_u32(&mut out, name.name);
+                    for notify in name.notify {
+                        put_u32(&mut out, notify);
+                    }
+                    match &name.what {
+                        NetNamed::Port { receive, send, urefs, send_once, qlimit } => {
+                            put_u32(&mut out, 1);
+                            let rights = [receive, send, send_once];
+                            let bits = rights
+                                .iter()
+                                .enumerate()
+                                .fold(0, |b, (i, r)| b | (u32::from(r.is_some()) << i));
+                            put_u32(&mut out, bits);
+                            for p in rights.into_iter().flatten() {
+                                port(&mut out, p);
+                            }
+                            put_u32(&mut out, *urefs);
+                            put_u32(&mut out, *qlimit);
+                        }
+                        NetNamed::Set(members) => {
+                            put_u32(&mut out, 2);
+                            put_u32(&mut out, members.len() as u32);
+                            for member in members {
+                                put_u32(&mut out, *member);
+                            }
+                        }
+                        NetNamed::Dead(urefs) => {
+                            put_u32(&mut out, 3);
+                            put_u32(&mut out, *urefs);
+                        }
+                    }
+                }
             }
         }
         out
@@ -259,6 +363,67 @@ impl NetOp {
             5 => NetOp::Dead { port: port(&mut r)? },
             6 => NetOp::NodeDead { node: r.u32()? },
             7 => NetOp::Moved { old: port(&mut r)?, new: port(&mut r)? },
+            8 => {
+                let pid = r.u32()?;
+                let task_port = match r.u32()? {
+                    0 => None,
+                    1 => Some(port(&mut r)?),
+                    _ => return Err(DecodeError::BadNet),
+                };
+                let count = r.u32()? as usize;
+                if count > MAX_SPACE_NAMES {
+                    return Err(DecodeError::BadNet);
+                }
+                let mut names: Vec<NetName> = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let name = r.u32()?;
+                    // Names are given in order, none twice, never the null name.
+                    if name == 0 || names.last().is_some_and(|last| last.name >= name) {
+                        return Err(DecodeError::BadNet);
+                    }
+                    let notify = [r.u32()?, r.u32()?, r.u32()?];
+                    let what = match r.u32()? {
+                        1 => {
+                            let bits = r.u32()?;
+                            if bits == 0 || bits > 7 {
+                                return Err(DecodeError::BadNet);
+                            }
+                            let mut rights = [None; 3];
+                            for (i, right) in rights.iter_mut().enumerate() {
+                                if bits & (1 << i) != 0 {
+                                    *right = Some(port(&mut r)?);
+                                }
+                            }
+                            let [receive, send, send_once] = rights;
+                            let (urefs, qlimit) = (r.u32()?, r.u32()?);
+                            // A send right has references; only a name with one (or with the
+                            // receive right, which makes it again) counts any.
+                            let counted = send.is_some() || receive.is_some();
+                            if send.is_some() && urefs == 0 || !counted && urefs != 0 {
+                                return Err(DecodeError::BadNet);
+                            }
+                            NetNamed::Port { receive, send, urefs, send_once, qlimit }
+                        }
+                        2 => {
+                            let members = r.u32()? as usize;
+                            if members > MAX_SPACE_NAMES {
+                                return Err(DecodeError::BadNet);
+                            }
+                            NetNamed::Set((0..members).map(|_| r.u32()).collect::<Result<_, _>>()?)
+                        }
+                        3 => match r.u32()? {
+                            0 => return Err(DecodeError::BadNet),
+                            urefs => NetNamed::Dead(urefs),
+                        },
+                        _ => return Err(DecodeError::BadNet),
+                    };
+                    if notify != [0; 3] && !matches!(what, NetNamed::Port { .. }) {
+                        return Err(DecodeError::BadNet);
+                    }
+                    names.push(NetName { name, what, notify });
+                }
+                NetOp::Space { pid, task_port, names }
+            }
             _ => return Err(DecodeError::BadNet),
         };
         if !r.rest().is_empty() {
@@ -306,6 +471,48 @@ mod tests {
             NetOp::Dead { port: p },
             NetOp::NodeDead { node: 5 },
             NetOp::Moved { old: p, new: PortRef { node: 1, id: 9 } },
+            NetOp::Space {
+                pid: 12,
+                task_port: Some(PortRef { node: 1, id: 4 }),
+                names: vec![
+                    NetName {
+                        name: 1,
+                        what: NetNamed::Port {
+                            receive: Some(p),
+                            send: None,
+                            urefs: 2,
+                            send_once: None,
+                            qlimit: 5,
+                        },
+                        notify: [0, 1, 1],
+                    },
+                    NetName { name: 2, what: NetNamed::Set(vec![1]), notify: [0; 3] },
+                    NetName {
+                        name: 3,
+                        what: NetNamed::Port {
+                            receive: None,
+                            send: Some(PortRef { node: 3, id: 8 }),
+                            urefs: 7,
+                            send_once: None,
+                            qlimit: 0,
+                        },
+                        notify: [1, 0, 0],
+                    },
+                    NetName {
+                        name: 4,
+                        what: NetNamed::Port {
+                            receive: None,
+                            send: None,
+                            urefs: 0,
+                            send_once: Some(p),
+                            qlimit: 0,
+                        },
+                        notify: [0; 3],
+                    },
+                    NetName { name: 9, what: NetNamed::Dead(3), notify: [0; 3] },
+                ],
+            },
+            NetOp::Space { pid: 1, task_port: None, names: Vec::new() },
         ]
     }
 
@@ -332,7 +539,25 @@ mod tests {
     #[test]
     fn bad_numbers_are_refused() {
         assert_eq!(NetOp::decode(0, &[]), Err(DecodeError::BadNet));
-        assert_eq!(NetOp::decode(8, &[]), Err(DecodeError::BadNet));
+        assert_eq!(NetOp::decode(9, &[]), Err(DecodeError::BadNet));
+        let space = |names: Vec<NetName>| NetOp::Space { pid: 1, task_port: None, names }.encode();
+        let dead = |name| NetName { name, what: NetNamed::Dead(1), notify: [0; 3] };
+        // Out of order, twice, the null name, a send right without references, a dead name
+        // with a notification asked.
+        assert_eq!(NetOp::decode(8, &space(vec![dead(2), dead(1)])), Err(DecodeError::BadNet));
+        assert_eq!(NetOp::decode(8, &space(vec![dead(2), dead(2)])), Err(DecodeError::BadNet));
+        assert_eq!(NetOp::decode(8, &space(vec![dead(0)])), Err(DecodeError::BadNet));
+        let p = PortRef { node: 0, id: 1 };
+        let unreferenced = NetName {
+            name: 1,
+            what: NetNamed::Port { receive: None, send: Some(p), urefs: 0, send_once: None, qlimit: 0 },
+            notify: [0; 3],
+        };
+        assert_eq!(NetOp::decode(8, &space(vec![unreferenced])), Err(DecodeError::BadNet));
+        let notified = NetName { notify: [1, 0, 0], ..dead(1) };
+        assert_eq!(NetOp::decode(8, &space(vec![notified])), Err(DecodeError::BadNet));
+        let many: Vec<NetName> = (1..=MAX_SPACE_NAMES as u32 + 1).map(dead).collect();
+        assert_eq!(NetOp::decode(8, &space(many)), Err(DecodeError::BadNet));
         let receive_dest = NetOp::Message {
             dest: NetRight { kind: NetKind::Receive, port: PortRef { node: 0, id: 1 } },
             reply: None,

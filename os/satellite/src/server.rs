@@ -169,6 +169,7 @@ fn serve(pid: Pid, request: Request) -> Reply {
         Request::Start { pc } => start(pid, pc),
         Request::ReadImage { offset, len } => read(pid, offset, len),
         Request::ForkHere { parent, pc } => fork_here(pid, parent, pc),
+        Request::MoveSpace { node } => move_space(pid, node),
         _ => {
             kprintln!("the server got a request about pid {pid} that is not an image request");
             Reply::err(Errno::Inval)
@@ -225,8 +226,27 @@ fn accept(pid: Pid, parent: Pid, size: u32) -> Reply {
     match accepted.and_then(|i| incoming.try_reserve(1).map(|()| i).map_err(|_| Errno::NoMem)) {
         Ok(arriving) => {
             incoming.push(arriving);
+            // A migrating process's port name space comes before its `Start`.
+            ox_kcore::ipcall::space_arriving(pid);
             Reply::ok(0)
         }
+        Err(e) => Reply::err(e),
+    }
+}
+
+/// `MoveSpace`: process `pid`, frozen here to migrate, sends its port name space to node
+/// `node` (ahead of this reply); the result is the number of names.
+fn move_space(pid: Pid, node: u32) -> Reply {
+    {
+        let mut table = proc::table();
+        let Some(slot) = in_call(&table, pid) else { return Reply::err(Errno::Srch) };
+        let Some(proc) = table.slots[slot].as_deref_mut() else { return Reply::err(Errno::Srch) };
+        if !crate::proc::frozen(proc) {
+            return Reply::err(Errno::Inval);
+        }
+    }
+    match ox_kcore::ipcall::send_space(pid, node) {
+        Ok(names) => Reply::ok(names),
         Err(e) => Reply::err(e),
     }
 }
@@ -263,6 +283,7 @@ fn write(pid: Pid, offset: u32, data: &[u8]) -> Reply {
         Ok(()) => Reply::ok(data.len() as u32),
         Err(e) => {
             incoming.remove(at);
+            ox_kcore::ipcall::space_arrived(pid);
             Reply::err(e)
         }
     }
@@ -271,6 +292,17 @@ fn write(pid: Pid, offset: u32, data: &[u8]) -> Reply {
 /// `Start`: the image of `pid` is complete; run it from `pc` (a new process), or finish it for
 /// the process's `exec`. An incomplete image is refused (`ENOEXEC`) and dropped.
 fn start(pid: Pid, pc: u32) -> Reply {
+    ox_kcore::ipcall::space_arrived(pid);
+    let reply = start_image(pid, pc);
+    if reply.result.is_err() && proc::table().find(pid).is_none() {
+        // Rights that came for it go, as a process's go when it ends.
+        ox_kcore::ipcall::task_exit(pid);
+    }
+    reply
+}
+
+/// [`start`], the image's part.
+fn start_image(pid: Pid, pc: u32) -> Reply {
     let mut incoming = INCOMING.lock();
     let Some(at) = incoming.iter().position(|i| i.pid == pid) else { return Reply::err(Errno::Srch) };
     let mut table = proc::table();
@@ -370,7 +402,7 @@ fn read(pid: Pid, offset: u32, len: u32) -> Reply {
         // A process frozen to migrate travels exactly as it is, if its memory can; one in its
         // `fork` gives its child's image (`fork`'s result 0).
         let frozen = crate::proc::frozen(proc);
-        if frozen && (ox_kcore::ipcall::task_holds_names(pid) || !proc.space().travels()) {
+        if frozen && (!ox_kcore::ipcall::space_can_move(pid) || !proc.space().travels()) {
             return Reply::err(Errno::Busy);
         }
         let mut regs = proc.frame().regs;

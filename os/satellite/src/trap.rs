@@ -64,6 +64,7 @@ fn route(message: Message) {
             | Request::Start { .. }
             | Request::ExecImage { .. }
             | Request::ReadImage { .. }
+            | Request::MoveSpace { .. }
             | Request::ForkHere { .. }),
         ) => {
             server::deliver(pid, request);

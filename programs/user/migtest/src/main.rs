@@ -14,8 +14,9 @@
 //!    each move.
 //! 7. Asleep in `pause`: the same; a signal wakes it at home, its handler runs there.
 //! 8. Refusals: an unknown node (`EINVAL`), init (`EPERM`), no such process (`ESRCH`), a
-//!    process holding a port right (`EBUSY`), an image larger than the target's memory
-//!    (`ENOMEM`) — and the refused process runs on where it was, its memory intact.
+//!    process that asked for a notification to a port it sent away (`EBUSY`: the request
+//!    would stay behind), an image larger than the target's memory (`ENOMEM`) — and the refused process
+//!    runs on where it was, its memory intact.
 //! 9. Load balancing: six CPU-bound processes started on satellite 1 with the balancer on
 //!    spread over at least three nodes, and each computes what it computes unmoved; one
 //!    pinned with `balance PID off` stays.
@@ -27,6 +28,13 @@
 //!    memory (`EPERM`: neither is the other's child), each way; a third process of user
 //!    1000 moved there can signal the first. Being on the same node gives no power over a
 //!    process.
+//! 12. Ports move with their holder: asleep in `read`, a process holding a receive right (two
+//!    send references, in a port set, queue limit 6), a send right to this suite's port, a
+//!    dead name and its task port is moved along the sleeper's path with messages queued
+//!    for it before and between the moves; at home its names denote the same rights, the
+//!    messages come through the set in order, its task port says where it runs. Then asleep
+//!    in a port receive it is moved at once, and the next message wakes it there; and the
+//!    no-senders notification it asked before the moves comes when this suite lets go.
 
 #![no_std]
 #![no_main]
@@ -40,8 +48,15 @@ use alloc::string::String;
 
 use core::sync::atomic::{AtomicU32, Ordering};
 
-use ox_ulib::abi::{Errno, Placement, Signal, WaitStatus, PORT_RIGHT_RECEIVE};
-use ox_ulib::port;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use ox_ulib::abi::{
+    Errno, Placement, Signal, WaitStatus, MSG_COPY_SEND, MSG_MAKE_SEND, MSG_MOVE_RECEIVE, NOTIFY_NO_SENDERS,
+    NOTIFY_PORT_DESTROYED, PORT_RIGHT_DEAD_NAME, PORT_RIGHT_PORT_SET, PORT_RIGHT_RECEIVE, PORT_RIGHT_SEND,
+    PORT_TYPE_DEAD_NAME, PORT_TYPE_PORT_SET, PORT_TYPE_RECEIVE, PORT_TYPE_SEND,
+};
+use ox_ulib::port::{self, GotItem, Msg, SendItem, FOREVER};
 use ox_ulib::signal::{self, Handler};
 
 use crunch::crunch;
@@ -55,7 +70,7 @@ fn main(_: &[&str]) -> i32 {
         ox_ulib::println!("migtest: place local: {}", e.name());
         return 1;
     }
-    let cases: [(&str, fn() -> Outcome); 11] = [
+    let cases: [(&str, fn() -> Outcome); 12] = [
         ("a computation moved central, 1, 2, home, 3 mid-run computes what it computes unmoved", computation),
         ("a process forked onto satellite 1 moves to satellite 2, then home", from_a_satellite),
         ("a process moves itself and keeps its pid, parent and pipe", moves_itself),
@@ -66,7 +81,7 @@ fn main(_: &[&str]) -> i32 {
         ("asleep in wait: moved to 2 satellites and home asleep, it reaps its child there", asleep_in_wait),
         ("asleep in sleep: moved to 2 satellites and home asleep, it sleeps only its time", asleep_in_sleep),
         ("asleep in pause: moved to 2 satellites and home asleep, a signal wakes it there", asleep_in_pause),
-        ("refused: no such node, init, no such process, a port holder, too big; it runs on", refusals),
+        ("refused: no such node, init, no such process, a port holder whose request would stay, too big; it runs on", refusals),
         ("balancing spreads six processes from satellite 1 over three nodes; a pinned one stays", balancing),
         (
             "a signal blocked on a satellite moves with the process and is delivered there",
@@ -75,6 +90,10 @@ fn main(_: &[&str]) -> i32 {
         (
             "isolation: moved beside another user's process, neither signals nor reads the other; its own user signals it",
             isolation,
+        ),
+        (
+            "ports move with their holder: names, references, set, queue, requests, task port; asleep in a receive it moves at once",
+            ports_move,
         ),
     ];
     suite::run("migtest", cases)
@@ -357,7 +376,15 @@ fn refusals() -> Outcome {
     let (ready_r, ready_w) = ok("pipe", sys::pipe())?;
     let (go_r, go_w) = ok("pipe", sys::pipe())?;
     let pid = spawn(move || {
-        if port::allocate(PORT_RIGHT_RECEIVE).is_err() {
+        // A port-destroyed request on its port, to a port whose receive right it then sends
+        // away (in a message queued on a third): the request would stay behind.
+        let asked = port::allocate(PORT_RIGHT_RECEIVE).and_then(|p| {
+            let (notify, away) = (port::allocate(PORT_RIGHT_RECEIVE)?, port::allocate(PORT_RIGHT_RECEIVE)?);
+            port::request_notification(p, NOTIFY_PORT_DESTROYED, notify)?;
+            let gone = Msg::new(away, MSG_MAKE_SEND, 0, vec![SendItem::Port(notify, MSG_MOVE_RECEIVE)]);
+            port::send(&gone, FOREVER)
+        });
+        if asked.is_err() {
             return 2;
         }
         let _ = sys::write_all(ready_w, b"p");
@@ -372,7 +399,9 @@ fn refusals() -> Outcome {
     ok("sleep", sys::sleep(2))?;
     ok("write", sys::write_all(go_w, b"q"))?;
     let status = reap(helper)?;
-    ensure(status == Errno::Busy as i32, || format!("migrate a port holder: status {status}, not EBUSY"))?;
+    ensure(status == Errno::Busy as i32, || {
+        format!("migrate a notified port holder: status {status}, not EBUSY")
+    })?;
     ensure(node_of(pid)? == here, || format!("{pid} moved"))?;
     for fd in [ready_r, ready_w, go_r, go_w] {
         ok("close", sys::close(fd))?;
@@ -566,4 +595,138 @@ fn isolation() -> Outcome {
         ok("close", sys::close(fd))?;
     }
     Ok(())
+}
+
+/// Ids of the messages [`ports_move`] sends its holder: two before the moves, one between
+/// two of them, one after; then one once it sleeps in a receive on the satellite.
+const QUEUED: [u32; 4] = [1, 2, 3, 4];
+const WAKE: u32 = 5;
+/// The holder's answers: its verdict at home, then the node that woke it.
+const VERDICT: u32 = 100;
+const WOKE_ON: u32 = 101;
+
+fn ports_move() -> Outcome {
+    let inbox = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
+    let tag = format!("migtest.{}", sys::getpid());
+    ok("register", port::register(&tag, inbox, MSG_MAKE_SEND))?;
+    let (go_r, go_w) = ok("pipe", sys::pipe())?;
+    let holder_tag = tag.clone();
+    let pid = spawn(move || holder(&holder_tag, go_r))?;
+    ok("close", sys::close(go_r))?;
+    let hello = ok("receive", port::receive(inbox, FOREVER))?;
+    let Some(&GotItem::Port(to_holder, _)) = hello.items.first() else {
+        return Err(format!("the holder's hello carried {:?}, not its port", hello.items));
+    };
+    let send = |id: u32| ok("send", port::send(&Msg::new(to_holder, MSG_COPY_SEND, id, vec![]), FOREVER));
+    send(QUEUED[0])?;
+    send(QUEUED[1])?;
+    let path = sleeper_path()?;
+    ok("sleep", sys::sleep(2))?;
+    for (i, node) in path.into_iter().enumerate() {
+        ok(&format!("migrate {pid} to {node}"), sys::migrate(pid, node))?;
+        ensure(node_of(pid)? == node, || format!("{pid} is not on node {node} after its move"))?;
+        ensure(state_of(pid)? == b'S', || format!("{pid} is not asleep on node {node}"))?;
+        if i == 0 {
+            send(QUEUED[2])?;
+        }
+    }
+    send(QUEUED[3])?;
+    ok("write", sys::write_all(go_w, b"g"))?;
+    let verdict = ok("receive", port::receive(inbox, FOREVER))?;
+    let said = match verdict.items.first() {
+        Some(GotItem::Inline(bytes)) => String::from_utf8_lossy(bytes).into_owned(),
+        other => format!("{other:?}"),
+    };
+    ensure(verdict.id == VERDICT && said == "ok", || format!("the holder at home: {said}"))?;
+    // Asleep in a receive on its port set, it moves at once; the next message wakes it there.
+    let there = path[0];
+    ok("sleep", sys::sleep(2))?;
+    ok(&format!("migrate {pid} to {there}"), sys::migrate(pid, there))?;
+    ensure(state_of(pid)? == b'S', || format!("{pid} is not asleep in its receive on node {there}"))?;
+    send(WAKE)?;
+    let woke = ok("receive", port::receive(inbox, FOREVER))?;
+    let node = match woke.items.first() {
+        Some(GotItem::Inline(bytes)) if bytes.len() == 4 => {
+            u32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]])
+        }
+        _ => u32::MAX,
+    };
+    ensure(woke.id == WOKE_ON && node == there, || {
+        format!("woken with {:?} on node {node}, not on {there}", woke.id)
+    })?;
+    // Its no-senders notification, asked before the moves, comes when this lets go.
+    ok("deallocate", port::deallocate(to_holder))?;
+    ok("close", sys::close(go_w))?;
+    ensure(reap(pid)? == 0, || format!("{pid} had no no-senders notification"))?;
+    ok("destroy", port::destroy(inbox))
+}
+
+/// The process [`ports_move`] moves: makes its ports, says hello with a send right to its
+/// port, sleeps in `read` on `go` while it is moved, checks at home and says what it found,
+/// then receives once more (moved while it sleeps in that receive) and says where it woke.
+/// Exits 0, or 1 if it could not report.
+fn holder(tag: &str, go: u32) -> i32 {
+    let Ok(parent) = port::lookup(tag) else { return 1 };
+    let say = |id: u32, bytes: Vec<u8>| {
+        port::send(&Msg::new(parent, MSG_COPY_SEND, id, vec![SendItem::Inline(bytes)]), FOREVER).is_ok()
+    };
+    let checked = holder_checks(parent, go);
+    let verdict = checked.as_ref().err().cloned().unwrap_or_else(|| String::from("ok"));
+    if !say(VERDICT, verdict.into_bytes()) {
+        return 1;
+    }
+    let Ok((set, task, watch)) = checked else { return 0 };
+    let woke = port::receive(set, FOREVER).ok().filter(|got| got.id == WAKE);
+    let node = match (woke, port::task_info(task)) {
+        (Some(_), Ok((_, node))) if node_of(sys::getpid()) == Ok(node) => node,
+        _ => u32::MAX,
+    };
+    if !say(WOKE_ON, node.to_le_bytes().to_vec()) {
+        return 1;
+    }
+    // The suite lets go of its send right (through the forwarders the moves left): the
+    // request asked before the moves tells this process here.
+    let told = port::receive(watch, FOREVER).ok().map(|got| got.id);
+    i32::from(told != Some(NOTIFY_NO_SENDERS))
+}
+
+/// [`holder`]'s ports, its hello, its sleep and what it checks at home: its port set and
+/// task port and the port its no-senders notification goes to, or what was wrong.
+fn holder_checks(parent: u32, go: u32) -> Result<(u32, u32, u32), String> {
+    let mine = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
+    ok("qlimit", port::set_qlimit(mine, 6))?;
+    ok("make send", port::insert_right(mine, MSG_MAKE_SEND, sys::getpid(), mine))?;
+    ok("mod_refs", port::mod_refs(mine, PORT_RIGHT_SEND, 1))?;
+    let set = ok("allocate set", port::allocate(PORT_RIGHT_PORT_SET))?;
+    ok("move member", port::move_member(mine, set))?;
+    // Told when no one can send to `mine` any more: after the moves, when the suite lets go.
+    let watch = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
+    ok("request no-senders", port::request_notification(mine, NOTIFY_NO_SENDERS, watch))?;
+    let dead = ok("allocate dead name", port::allocate(PORT_RIGHT_DEAD_NAME))?;
+    let task = ok("task_self", port::task_self())?;
+    let hello = Msg::new(parent, MSG_COPY_SEND, 0, vec![SendItem::Port(mine, MSG_MAKE_SEND)]);
+    ok("hello", port::send(&hello, FOREVER))?;
+    let mut byte = [0u8; 1];
+    ok("read", sys::read(go, &mut byte))?;
+    let here = suite::my_node()?;
+    ensure(here == 0, || format!("woke on node {here}, not at home"))?;
+    let types = [mine, set, dead, parent].map(|name| port::port_type(name).unwrap_or(0));
+    let expected =
+        [PORT_TYPE_RECEIVE | PORT_TYPE_SEND, PORT_TYPE_PORT_SET, PORT_TYPE_DEAD_NAME, PORT_TYPE_SEND];
+    ensure(types == expected, || format!("names denote {types:?}, not {expected:?}"))?;
+    // Two send references: one goes, one stays; then the other.
+    ok("mod_refs", port::mod_refs(mine, PORT_RIGHT_SEND, -1))?;
+    ensure(port::port_type(mine) == Ok(PORT_TYPE_RECEIVE | PORT_TYPE_SEND), || {
+        String::from("one send reference")
+    })?;
+    ok("mod_refs", port::mod_refs(mine, PORT_RIGHT_SEND, -1))?;
+    for id in QUEUED {
+        let got = ok("receive", port::receive(set, FOREVER))?;
+        ensure((got.port, got.id) == (mine, id), || {
+            format!("got {} on {}, not {id} on {mine}", got.id, got.port)
+        })?;
+    }
+    let (pid, node) = ok("task_info", port::task_info(task))?;
+    ensure((pid, node) == (sys::getpid(), 0), || format!("its task port says pid {pid} on node {node}"))?;
+    Ok((set, task, watch))
 }
