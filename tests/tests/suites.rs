@@ -71,3 +71,24 @@ fn the_suites_pass_on_the_central_and_on_satellites_alike() {
         insta::assert_snapshot!(suite, runs[0].join("\n"));
     }
 }
+
+/// `migtest console` (docs/migration.md): a process asleep in `read` on the console is moved
+/// to a satellite, to another and home while it sleeps; the line typed after that reaches it at
+/// home (the shell waits for `migtest`, so the process is the console's only reader).
+#[test]
+fn a_process_asleep_on_the_console_moves_and_reads_the_line_at_home() {
+    let disk = orrery_tests::pristine_disk("migtest-console", None);
+    let script = r#"timeout 60s
+expect "$ "
+sendline migtest console
+expect "type a line"
+sendline typed at home
+expect "migtest: 1 passed, 0 failed"
+expect "$ "
+sendline exit 0
+exit 0
+"#;
+    let session = orrery_tests::run_script(orrery_tests::os_topology("default.toml", &disk), &disk, script);
+    let transcript = session.transcript();
+    assert!(transcript.contains("migtest: read \"typed at home\" on node 0"), "{transcript}");
+}

@@ -33,8 +33,13 @@
 //!    dead name and its task port is moved along the sleeper's path with messages queued
 //!    for it before and between the moves; at home its names denote the same rights, the
 //!    messages come through the set in order, its task port says where it runs. Then asleep
-//!    in a port receive it is moved at once, and the next message wakes it there; and the
-//!    no-senders notification it asked before the moves comes when this suite lets go.
+//!    in a port receive it is moved at once along the same path, and the next message wakes
+//!    it at home; and the no-senders notification it asked before the moves comes when this
+//!    suite lets go.
+//!
+//! `migtest console` runs one more case, whose line a test types (`tests/tests/suites.rs`):
+//! asleep in `read` on the console, a process is moved along the sleeper's path and reads the
+//! line at home.
 
 #![no_std]
 #![no_main]
@@ -65,10 +70,13 @@ use ox_ulib::sys::{self, Pid};
 
 ox_ulib::entry!(main);
 
-fn main(_: &[&str]) -> i32 {
+fn main(args: &[&str]) -> i32 {
     if let Err(e) = sys::set_placement(Placement::Local) {
         ox_ulib::println!("migtest: place local: {}", e.name());
         return 1;
+    }
+    if args.get(1) == Some(&"console") {
+        return suite::run("migtest", [("asleep in read on the console: moved to 2 satellites and home asleep, it reads the line typed there", asleep_on_the_console as fn() -> Outcome)]);
     }
     let cases: [(&str, fn() -> Outcome); 12] = [
         ("a computation moved central, 1, 2, home, 3 mid-run computes what it computes unmoved", computation),
@@ -638,11 +646,9 @@ fn ports_move() -> Outcome {
         other => format!("{other:?}"),
     };
     ensure(verdict.id == VERDICT && said == "ok", || format!("the holder at home: {said}"))?;
-    // Asleep in a receive on its port set, it moves at once; the next message wakes it there.
-    let there = path[0];
-    ok("sleep", sys::sleep(2))?;
-    ok(&format!("migrate {pid} to {there}"), sys::migrate(pid, there))?;
-    ensure(state_of(pid)? == b'S', || format!("{pid} is not asleep in its receive on node {there}"))?;
+    // Asleep in a receive on its port set, it moves at once, along the sleeper's path; the
+    // next message wakes it at home.
+    asleep(pid)?;
     send(WAKE)?;
     let woke = ok("receive", port::receive(inbox, FOREVER))?;
     let node = match woke.items.first() {
@@ -651,8 +657,8 @@ fn ports_move() -> Outcome {
         }
         _ => u32::MAX,
     };
-    ensure(woke.id == WOKE_ON && node == there, || {
-        format!("woken with {:?} on node {node}, not on {there}", woke.id)
+    ensure(woke.id == WOKE_ON && node == 0, || {
+        format!("woken with {:?} on node {node}, not at home", woke.id)
     })?;
     // Its no-senders notification, asked before the moves, comes when this lets go.
     ok("deallocate", port::deallocate(to_holder))?;
@@ -729,4 +735,28 @@ fn holder_checks(parent: u32, go: u32) -> Result<(u32, u32, u32), String> {
     let (pid, node) = ok("task_info", port::task_info(task))?;
     ensure((pid, node) == (sys::getpid(), 0), || format!("its task port says pid {pid} on node {node}"))?;
     Ok((set, task, watch))
+}
+
+/// `migtest console` (`tests/tests/suites.rs` types the line): a child asleep in `read` on the
+/// console is moved along the sleeper's path; once it is home, this says so and the test types
+/// a line, which the child reads there and says.
+fn asleep_on_the_console() -> Outcome {
+    let (answer_r, answer_w) = ok("pipe", sys::pipe())?;
+    let pid = spawn(move || {
+        let mut line = [0u8; 64];
+        let Ok(n) = sys::read(0, &mut line) else { return 1 };
+        let node = node_of(sys::getpid()).unwrap_or(99);
+        let mut answer = line[..n].to_vec();
+        answer.push(node as u8);
+        i32::from(sys::write_all(answer_w, &answer).is_err())
+    })?;
+    ok("close", sys::close(answer_w))?;
+    asleep(pid)?;
+    ox_ulib::println!("migtest: moved home asleep; type a line");
+    let answer = ok("read", sys::read_to_end(answer_r))?;
+    ok("close", sys::close(answer_r))?;
+    ensure(reap(pid)? == 0, || format!("{pid} failed"))?;
+    let (node, line) = answer.split_last().ok_or_else(|| String::from("no answer"))?;
+    ox_ulib::println!("migtest: read {:?} on node {node}", String::from_utf8_lossy(line).trim_end());
+    ensure(*node == 0 && !line.is_empty(), || format!("read {line:?} on node {node}, not a line at home"))
 }
