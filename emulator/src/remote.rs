@@ -22,7 +22,8 @@
 //! this side reads the peer's times shifted by the boundary at which it came (`offset`): the
 //! link is up again from that boundary, and the first frames cross at the next one, so a run
 //! is the same given the boundary at which the peer came. A peer that never comes back
-//! changes nothing. A connecting end does not dial again.
+//! changes nothing. A connecting end does the same by dialing its peer's address again, at
+//! most every [`REDIAL`] of wall-clock time, until a listener there answers.
 //!
 //! A peer is trusted with nothing: it must shake hands, and reach every boundary, within the
 //! topology's `peer_timeout_s` of wall-clock time, or the link records a failure that ends the
@@ -47,6 +48,9 @@ const CONNECT_PATIENCE: Duration = Duration::from_secs(30);
 pub const MAX_FRAMES_PER_QUANTUM: usize = 256;
 /// How often a waiting listener looks for its peer.
 const POLL: Duration = Duration::from_millis(20);
+/// How often, at most, a connecting end whose peer went away dials it again (a refused dial
+/// costs a system call; a boundary comes every few microseconds of host time).
+const REDIAL: Duration = Duration::from_millis(20);
 
 /// An open link to another process.
 pub struct RemoteLink {
@@ -63,6 +67,8 @@ pub struct RemoteLink {
     excess: u64,
     /// A listening end's listener, kept for a peer that comes back.
     listener: Option<TcpListener>,
+    /// A connecting end: when it last dialed its peer again (`None` until the peer goes).
+    dialing: Option<Option<Instant>>,
     /// A connection accepted while the link was down, to shake hands with at the next boundary.
     incoming: Option<TcpStream>,
     /// This side's time at the boundary the current peer joined (its clock then read 0).
@@ -143,7 +149,9 @@ impl Pending {
                 (stream, spec, Some(listener))
             }
             Pending::Datagrams(socket, peer, spec) => {
-                return Ok(opened(spec, Wire::Udp { socket, peer }, timeout, None));
+                let mut link = opened(spec, Wire::Udp { socket, peer }, timeout, None);
+                link.dialing = None;
+                return Ok(link);
             }
             Pending::Connecting(spec) => {
                 let started = Instant::now();
@@ -167,6 +175,7 @@ impl Pending {
 /// A link just opened over `wire` (a listening end keeps its `listener`, to take a peer
 /// back).
 fn opened(spec: RemoteSpec, wire: Wire, timeout: Duration, listener: Option<TcpListener>) -> RemoteLink {
+    let dialing = (listener.is_none()).then_some(None);
     RemoteLink {
         spec,
         wire,
@@ -175,6 +184,7 @@ fn opened(spec: RemoteSpec, wire: Wire, timeout: Duration, listener: Option<TcpL
         failure: None,
         excess: 0,
         listener,
+        dialing,
         incoming: None,
         offset: 0,
     }
@@ -331,9 +341,10 @@ impl RemoteLink {
         frames
     }
 
-    /// Whether a peer may still come back: the link is down, and it is a listening end.
+    /// Whether a peer may still come back: the link is down, and it is a listening end or a
+    /// connecting one (which dials again).
     pub fn rejoinable(&self) -> bool {
-        !self.open && self.failure.is_none() && self.listener.is_some()
+        !self.open && self.failure.is_none() && (self.listener.is_some() || self.dialing.is_some())
     }
 
     /// Waits at most `patience` for a peer to come back (while the rest of the system has
@@ -349,8 +360,18 @@ impl RemoteLink {
         }
     }
 
-    /// Takes a connection waiting on the listener, if any (without waiting).
+    /// Takes a connection waiting on the listener, if any (without waiting); a connecting end
+    /// dials its peer again, if it has not in the last [`REDIAL`].
     fn look_for_peer(&mut self) {
+        if let Some(last) = &mut self.dialing {
+            if self.incoming.is_some() || last.is_some_and(|at| at.elapsed() < REDIAL) {
+                return;
+            }
+            *last = Some(Instant::now());
+            let addr = self.spec.addr.to_socket_addrs().ok().and_then(|mut a| a.next());
+            self.incoming = addr.and_then(|addr| TcpStream::connect_timeout(&addr, REDIAL).ok());
+            return;
+        }
         let Some(listener) = &self.listener else { return };
         if self.incoming.is_some() || listener.set_nonblocking(true).is_err() {
             return;
@@ -393,6 +414,7 @@ impl RemoteLink {
         }
         self.open = false;
         self.listener = None;
+        self.dialing = None;
         self.incoming = None;
     }
 

@@ -202,6 +202,13 @@ impl Drop for FarHalf {
 /// `default.toml` split in two: the central with satellites 1 and 2 here, its port 2 listening
 /// on `port`; satellite 3 in another `orrery` process, written to `dir`, that connects to it.
 fn split(disk: &Path, dir: &Path, port: u16) -> (Topology, std::path::PathBuf) {
+    split_with(disk, dir, port, true)
+}
+
+/// [`split`], the central's end of the link listening (`central_listens`) and satellite 3's
+/// dialing, or the other way round.
+fn split_with(disk: &Path, dir: &Path, port: u16, central_listens: bool) -> (Topology, std::path::PathBuf) {
+    let (near_end, far_end) = if central_listens { ("tcp-listen", "tcp") } else { ("tcp", "tcp-listen") };
     let here = os_topology("default.toml", disk);
     let text = std::fs::read_to_string(repo_root().join("topologies/default.toml")).expect("default.toml");
     let central = text
@@ -209,12 +216,12 @@ fn split(disk: &Path, dir: &Path, port: u16) -> (Topology, std::path::PathBuf) {
         .replace("\"../target/ox32/disk.img\"", &format!("{disk:?}"));
     let (nodes, _) = central.split_once("[[node]]\nname = \"sat3\"").expect("default.toml has sat3");
     let (_, links) = central.split_once("[[link]]").expect("default.toml has links");
-    let links = links.replace("b = \"sat3.0\"", &format!("b = \"tcp-listen:127.0.0.1:{port}\""));
+    let links = links.replace("b = \"sat3.0\"", &format!("b = \"{near_end}:127.0.0.1:{port}\""));
     let central = format!("{nodes}[[link]]{links}");
     let rom = repo_root().join("os/bootrom/bootrom.s");
     let far = format!(
         "[[node]]\nname = \"sat3\"\nid = 3\nrole = \"satellite\"\nmemory = \"16M\"\nrom = {rom:?}\n\n\
-         [[link]]\na = \"sat3.0\"\nb = \"tcp:127.0.0.1:{port}\"\n"
+         [[link]]\na = \"sat3.0\"\nb = \"{far_end}:127.0.0.1:{port}\"\n"
     );
     let far_path = dir.join("sat3.toml");
     std::fs::write(&far_path, far).expect("the far half's topology is written");
@@ -278,11 +285,24 @@ fn start_far(far_path: &Path) -> FarHalf {
 /// it again, and a job placed on it runs there.
 #[test]
 fn a_satellite_whose_process_comes_back_is_booted_again_and_placed_on() {
-    let disk = pristine_disk("dead-back", None);
-    let dir = std::env::temp_dir().join(format!("orrery-dead-back-{}", std::process::id()));
+    comes_back(true);
+}
+
+/// The same with the ends the other way round: satellite 3's process listens and the central
+/// dials it; started again, it listens again, and the central dials it again.
+#[test]
+fn a_listening_satellite_that_comes_back_is_dialed_again_and_booted() {
+    comes_back(false);
+}
+
+/// Satellite 3's process (the central's end listening, or dialing) killed and started again.
+fn comes_back(central_listens: bool) {
+    let name = if central_listens { "dead-back" } else { "dead-dialed" };
+    let disk = pristine_disk(name, None);
+    let dir = std::env::temp_dir().join(format!("orrery-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a directory");
     let port = free_port();
-    let (topology, far_path) = split(&disk, &dir, port);
+    let (topology, far_path) = split_with(&disk, &dir, port, central_listens);
     let mut far = start_far(&far_path);
     let mut session = Session::topology(topology).unwrap_or_else(|e| panic!("{e}"));
     session.set_jit(orrery_tests::jit());
