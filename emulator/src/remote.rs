@@ -149,9 +149,7 @@ impl Pending {
                 (stream, spec, Some(listener))
             }
             Pending::Datagrams(socket, peer, spec) => {
-                let mut link = opened(spec, Wire::Udp { socket, peer }, timeout, None);
-                link.dialing = None;
-                return Ok(link);
+                return Ok(opened(spec, Wire::Udp { socket, peer }, timeout, None));
             }
             Pending::Connecting(spec) => {
                 let started = Instant::now();
@@ -175,7 +173,7 @@ impl Pending {
 /// A link just opened over `wire` (a listening end keeps its `listener`, to take a peer
 /// back).
 fn opened(spec: RemoteSpec, wire: Wire, timeout: Duration, listener: Option<TcpListener>) -> RemoteLink {
-    let dialing = (listener.is_none()).then_some(None);
+    let dialing = matches!(spec.mode, RemoteMode::Connect).then_some(None);
     RemoteLink {
         spec,
         wire,

@@ -384,17 +384,20 @@ impl<M> Ipc<M> {
                 );
                 Entry { receive: true, ..Entry::new(Object::Port(id)) }
             }
-            RightKind::PortSet => {
-                let id = SetId(self.next_set);
-                self.next_set += 1;
-                self.sets.insert(id, Set { members: BTreeSet::new() });
-                Entry::new(Object::Set(id))
-            }
+            RightKind::PortSet => Entry::new(Object::Set(self.new_set())),
             RightKind::DeadName => Entry { dead: 1, ..Entry::new(Object::Dead) },
             RightKind::Send | RightKind::SendOnce => return Err(IpcError::InvalidValue),
         };
         self.space_mut(task)?.insert(name, entry);
         Ok(name)
+    }
+
+    /// A new, empty port set.
+    fn new_set(&mut self) -> SetId {
+        let id = SetId(self.next_set);
+        self.next_set += 1;
+        self.sets.insert(id, Set { members: BTreeSet::new() });
+        id
     }
 
     /// `mach_port_type`: the rights `name` denotes.
@@ -1368,7 +1371,7 @@ impl<M> Ipc<M> {
     /// (which moves with it; a request to another task's port would stay behind).
     pub fn space_can_move(&self, task: TaskId, max_names: usize) -> bool {
         let Ok(space) = self.space(task) else { return true };
-        let own = |notify: Option<PortId>| notify.is_none_or(|n| self.notify_name(task, n).is_some());
+        let own = |notify: Option<PortId>| notify.is_none_or(|n| self.receive_name(task, n).is_some());
         space.len() <= max_names
             && space.iter().all(|(_, entry)| {
                 own(entry.dead_name_request)
@@ -1381,20 +1384,19 @@ impl<M> Ipc<M> {
             })
     }
 
-    /// `task`'s name for the receive right of `port`, if it holds it.
-    fn notify_name(&self, task: TaskId, port: PortId) -> Option<Name> {
+    /// `task`'s name for the receive right of `port`, if it holds it (where a notification
+    /// goes; a set's member).
+    fn receive_name(&self, task: TaskId, port: PortId) -> Option<Name> {
         self.ports.get(&port).and_then(|p| p.receiver).filter(|(holder, _)| *holder == task).map(|(_, n)| n)
     }
 
     /// Takes the notification requests about `task`'s `name` off it (the send-once rights
     /// they hold go unused and unsaid), to be asked again where the task goes.
     fn take_requests(&mut self, task: TaskId, name: Name) -> Requests {
-        let mut taken = Vec::new();
         let Some(entry) = self.spaces.get_mut(&task).and_then(|s| s.get_mut(&name)) else {
             return Requests::default();
         };
         let dead_name = entry.dead_name_request.take();
-        taken.extend(dead_name);
         let (no_senders, port_destroyed) = match entry.object {
             Object::Port(port) if entry.receive => match self.ports.get_mut(&port) {
                 Some(p) => (p.no_senders.take(), p.port_destroyed.take()),
@@ -1402,14 +1404,12 @@ impl<M> Ipc<M> {
             },
             _ => (None, None),
         };
-        taken.extend(no_senders);
-        taken.extend(port_destroyed);
         let requests = Requests {
-            dead_name: dead_name.and_then(|n| self.notify_name(task, n)),
-            no_senders: no_senders.and_then(|n| self.notify_name(task, n)),
-            port_destroyed: port_destroyed.and_then(|n| self.notify_name(task, n)),
+            dead_name: dead_name.and_then(|n| self.receive_name(task, n)),
+            no_senders: no_senders.and_then(|n| self.receive_name(task, n)),
+            port_destroyed: port_destroyed.and_then(|n| self.receive_name(task, n)),
         };
-        for notify in taken {
+        for notify in [dead_name, no_senders, port_destroyed].into_iter().flatten() {
             if let Some(p) = self.ports.get_mut(&notify) {
                 p.send_once -= 1;
             }
@@ -1461,14 +1461,9 @@ impl<M> Ipc<M> {
         let mut taken = Vec::with_capacity(names.len());
         for (name, entry) in &names {
             if let Object::Set(set) = entry.object {
-                let members = self.sets.get(&set).map(|s| s.members.iter().copied().collect::<Vec<_>>());
-                let members = members
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter_map(|port| self.ports.get(&port).and_then(|p| p.receiver))
-                    .filter(|(holder, _)| *holder == task)
-                    .map(|(_, member)| member)
-                    .collect();
+                let members = self.sets.get(&set).map_or_else(Vec::new, |s| {
+                    s.members.iter().filter_map(|&port| self.receive_name(task, port)).collect()
+                });
                 taken.push(TakenName { name: *name, what: Taken::Set(members), notify: Requests::default() });
             }
         }
@@ -1536,9 +1531,7 @@ impl<M> Ipc<M> {
                 self.space_mut(task)?.insert(name, entry);
             }
             Taken::Set(members) => {
-                let id = SetId(self.next_set);
-                self.next_set += 1;
-                self.sets.insert(id, Set { members: BTreeSet::new() });
+                let id = self.new_set();
                 self.space_mut(task)?.insert(name, Entry::new(Object::Set(id)));
                 for member in members {
                     let _ = self.move_member(task, *member, name);

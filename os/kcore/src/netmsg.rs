@@ -618,10 +618,7 @@ impl Net {
     /// Process `pid` arrived (or did not): no space for it is taken any more.
     pub fn arrived(&mut self, pid: u32) {
         self.arriving.retain(|&p| p != pid);
-        if self.arriving.is_empty() {
-            // An idle node keeps no room from a burst of arrivals.
-            self.arriving = Vec::new();
-        }
+        ox_ipc::sorted::give_back(&mut self.arriving);
     }
 
     /// Whether process `pid`'s port name space can move to another node: it is not the
@@ -714,15 +711,7 @@ impl Net {
         let task = TaskId(pid);
         if !self.arriving.contains(&pid) || ipc.names_held(task) > 0 {
             self.dropped = self.dropped.wrapping_add(1);
-            let rights = names.iter().flat_map(|n| match &n.what {
-                NetNamed::Port { receive, send, send_once, .. } => [
-                    receive.map(|port| NetRight { kind: NetKind::Receive, port }),
-                    send.map(|port| NetRight { kind: NetKind::Send, port }),
-                    send_once.map(|port| NetRight { kind: NetKind::SendOnce, port }),
-                ],
-                _ => [None; 3],
-            });
-            let rights: Vec<NetRight> = rights.flatten().collect();
+            let rights: Vec<NetRight> = names.iter().flat_map(|n| n.what.rights()).flatten().collect();
             self.drop_rights(ipc, rights.into_iter(), woken);
             return;
         }
@@ -743,15 +732,10 @@ impl Net {
                     continue;
                 }
                 NetNamed::Dead(urefs) => Taken::Dead(urefs),
-                NetNamed::Port { receive, send, urefs, send_once, qlimit } => {
-                    let mut import = |net: &mut Net, port: Option<PortRef>, kind| {
-                        port.and_then(|port| {
-                            net.import(ipc, NetRight { kind, port }, from, &mut after, woken)
-                        })
-                    };
-                    let receive = import(self, receive, NetKind::Receive);
-                    let send = import(self, send, NetKind::Send);
-                    let send_once = import(self, send_once, NetKind::SendOnce);
+                NetNamed::Port { urefs, qlimit, .. } => {
+                    let [receive, send, send_once] = what
+                        .rights()
+                        .map(|right| right.and_then(|r| self.import(ipc, r, from, &mut after, woken)));
                     if receive.is_none() && send.is_none() && send_once.is_none() {
                         // Its port died on the way.
                         Taken::Dead(urefs.max(1))

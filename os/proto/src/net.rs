@@ -130,6 +130,21 @@ pub enum NetNamed {
     Dead(u32),
 }
 
+impl NetNamed {
+    /// The rights a port's name brings, as rights on the wire: receive, send, send-once
+    /// (none for a port set or a dead name).
+    pub fn rights(&self) -> [Option<NetRight>; 3] {
+        match self {
+            NetNamed::Port { receive, send, send_once, .. } => [
+                receive.map(|port| NetRight { kind: NetKind::Receive, port }),
+                send.map(|port| NetRight { kind: NetKind::Send, port }),
+                send_once.map(|port| NetRight { kind: NetKind::SendOnce, port }),
+            ],
+            NetNamed::Set(_) | NetNamed::Dead(_) => [None; 3],
+        }
+    }
+}
+
 /// What one `Net` message says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NetOp {

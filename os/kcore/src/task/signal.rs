@@ -51,8 +51,8 @@ pub fn interrupted() -> bool {
 }
 
 /// [`interrupted`] by a signal only, not by a move: for the waits whose `EINTR` a call could
-/// not simply make again (the receive half of `msg_rpc`, after its send) or that a process
-/// that cannot move anyway makes (a port's holder, a fault short of memory).
+/// not simply make again (the receive half of `msg_rpc`, after its send; a timed port wait)
+/// or that a process that cannot move anyway makes (a fault short of memory).
 pub fn signalled() -> bool {
     signal_breaks_sleep(proc::table().current())
 }
