@@ -300,6 +300,11 @@ impl Bus {
         self.devices.iter().find_map(|m| m.device.power_off())
     }
 
+    /// Whether some device has asked for the node to be reset.
+    pub fn reset_requested(&self) -> bool {
+        self.devices.iter().any(|m| m.device.reset_requested())
+    }
+
     fn device_at(&mut self, pa: u32, size: u32) -> Result<(&mut Mapped, u32), BusFault> {
         let last =
             self.devices.get(self.last_device).filter(|m| (m.base..m.base + DEVICE_SIZE).contains(&pa));

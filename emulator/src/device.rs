@@ -86,4 +86,10 @@ pub trait Device: Send {
     fn power_off(&self) -> Option<u32> {
         None
     }
+
+    /// Whether the guest has asked the device to reset the node (it starts over in its boot
+    /// ROM; the reset clears the request).
+    fn reset_requested(&self) -> bool {
+        false
+    }
 }

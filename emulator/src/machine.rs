@@ -410,6 +410,10 @@ impl Machine {
             if self.has_disk {
                 self.service_block();
             }
+            if self.bus.reset_requested() {
+                // The power device's `RESET`: as a power-on, the links left as they are.
+                self.power_on();
+            }
             if let Some(code) = self.bus.power_off() {
                 self.bus.poll_host();
                 return RunState::PoweredOff(code);

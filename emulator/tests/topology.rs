@@ -461,3 +461,41 @@ fn a_node_powered_on_again_starts_over_in_its_rom_and_its_link_comes_back() {
     drop(monitor);
     assert!(up(&mut system), "the link came back with the node");
 }
+
+/// A node whose guest writes the power device's `RESET` starts over in its boot ROM, its RAM
+/// cleared and its clock going on, and its links stay up (a satellite kernel that lost its
+/// central does this, docs/reliability.md).
+#[test]
+fn a_node_that_asks_for_a_reset_starts_over_in_its_rom_and_keeps_its_link() {
+    use orrery_emulator::device::Device;
+    let dir = std::env::temp_dir().join(format!("orrery-reset-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // Counts its starts in RAM (cleared by each reset, so always 1), says so, and resets.
+    let rom = dir.join("reset.s");
+    std::fs::write(
+        &rom,
+        "        .text\n        .globl _start\n_start:\n\
+         \x20       li t0, 0x80000100\n        lw t1, 0(t0)\n        addi t1, t1, 1\n        sw t1, 0(t0)\n\
+         \x20       addi t1, t1, 48\n        li t2, 0x10000000\n        sw t1, 0(t2)\n        li t1, 10\n        sw t1, 0(t2)\n\
+         \x20       li t0, 0x10003004\n        sw zero, 0(t0)\nspin:\n        j spin\n",
+    )
+    .unwrap();
+    let boot = repo().join("os/bootrom/bootrom.s");
+    let text = format!(
+        "[[node]]\nname = \"cp\"\nrole = \"central\"\nrom = {boot:?}\n\
+         [[node]]\nname = \"sat1\"\nrole = \"satellite\"\nrom = {rom:?}\n\
+         [[link]]\na = \"cp.0\"\nb = \"sat1.0\"\n"
+    );
+    let topology = Topology::parse("reset.toml", &text, Path::new("/")).unwrap();
+    let capture = Capture::default();
+    let options = SystemOptions { terminal: Box::new(capture.clone()), input: Vec::new(), stdin: false };
+    let mut system = System::new(&topology, options).unwrap();
+    system.run(200_000, 1).unwrap();
+    let text = capture.text();
+    let starts = text.matches("[sat1] 1\n").count();
+    assert!(starts >= 3, "it started over several times: {text}");
+    assert!(!text.contains("[sat1] 2"), "RAM is cleared at each reset: {text}");
+    let port = system.nodes[0].machine.link_port(0).unwrap();
+    assert!(port.read(0, 0).unwrap() & 1 != 0, "the link stayed up");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
