@@ -5,8 +5,10 @@
 //! there, and `where`, `echo` and `ps` in it run there; `stats 255` asks it from the central.
 //! Every frame to and from node 255 crosses two relaying satellites each way. Placement
 //! reaches the rest of the tree too: a command on node 200, and round-robin's first two.
-//! `tree64.toml` loses a relay (its satellites go with it, no others), and boots and serves
-//! over links that lose and damage frames.
+//! `tree64.toml` loses a relay (its satellites go with it, no others) and gets it back (they
+//! come back with it), loses and gets back a satellite behind a relay, and boots and serves
+//! over links that lose and damage frames. In `tree256.toml` a relay two hops out dies and
+//! comes back with the fifteen satellites behind it.
 
 use std::path::Path;
 
@@ -39,6 +41,18 @@ sendline place round-robin sh -c "where; where"
 expect "where: satellite node"
 expect "where: satellite node"
 expect "$ "
+sendline place 255 sh -c "echo ready; cat"
+expect "] ready"
+sleep 300ms
+poweroff sat16
+expect "killed by SIGKILL"
+expect "$ "
+sleep 50ms
+poweron sat16
+expect "satellite node 255 (port 15 of node 16) is back: booted again"
+sendline place 255 sh -c where
+expect "where: satellite node 255, served by stub"
+expect "$ "
 sendline exit 0
 exit 0
 "#;
@@ -55,13 +69,37 @@ fn the_256_node_tree_boots_to_the_shell_and_runs_commands_on_its_deepest_satelli
     }
     assert!(transcript.contains("[sat1] [sat] relaying: the satellites on node 16's ports are out port 1"));
     assert!(transcript.contains("satellite on port 15 of node 16 answers: node 255, "));
-    // The shell's part, from its first prompt.
+    // The shell's part, from its first prompt to the death of sat16.
     let shell = transcript.find("[cp] $ ").map_or(transcript, |at| &transcript[at..]);
+    let (shell, after) = shell.split_once("place 255 sh -c \"echo ready").expect("the relay's death");
     insta::assert_snapshot!(shell);
+    // sat16, behind sat1, dies: its link on sat1's port 1 goes down and sat1 says so at once;
+    // the fifteen satellites behind it die with it, then come back with it, each in its
+    // second incarnation.
+    assert!(after.contains("satellite node 16 (port 1 of node 1) is dead: its link is down"), "{after}");
+    for node in (16..=16).chain(241..=255) {
+        let port = if node == 16 {
+            "port 1 of node 1".to_string()
+        } else {
+            format!("port {} of node 16", node - 240)
+        };
+        if node != 16 {
+            let dead = format!("satellite node {node} ({port}) is dead: the relay before it is dead");
+            assert!(after.contains(&dead), "{dead}:\n{after}");
+        }
+        let back = format!("satellite node {node} ({port}) is back: booted again");
+        assert!(after.contains(&back), "{back}:\n{after}");
+        let incarnation = format!(
+            "[sat{node}] [sat] hello from the central processor: this is node {node}'s incarnation 1"
+        );
+        assert!(after.contains(&incarnation), "{incarnation}:\n{after}");
+    }
+    assert!(!after.contains("no acknowledgement for 2 s"), "{after}");
 }
 
-/// sat1 of `tree64.toml` dies with a job running on sat9, behind it; then what a user would try.
-const RELAY_DIES: &str = r#"timeout 10s
+/// sat1 of `tree64.toml` dies with a job running on sat9, behind it; then what a user would
+/// try; then sat1 is powered on again. Then sat9 itself dies and is powered on again.
+const RELAY_DIES: &str = r#"timeout 20s
 expect "63 of 63 satellite(s) up"
 expect "$ "
 sendline place 9 sh -c "echo ready; cat"
@@ -76,12 +114,30 @@ expect "$ "
 sendline stats 17
 expect "node 17: procs 1 (stubs 0, zombies 0)"
 expect "$ "
+sleep 50ms
+poweron sat1
+expect "satellite node 16 (port 8 of node 1) is back: booted again"
+sendline place 9 sh -c "echo ready again; cat"
+expect "] ready again"
+sleep 50ms
+poweroff sat9
+expect "killed by SIGKILL"
+expect "$ "
+sleep 50ms
+poweron sat9
+expect "satellite node 9 (port 1 of node 1) is back: booted again"
+sendline place 9 sh -c where
+expect "where: satellite node 9, served by stub"
+expect "$ "
+sendline stats 9
+expect "node 9: procs 1 (stubs 0, zombies 0)"
+expect "$ "
 sendline exit 0
 exit 0
 "#;
 
 #[test]
-fn a_relay_that_dies_takes_the_satellites_behind_it_and_no_other() {
+fn a_relay_that_dies_takes_the_satellites_behind_it_and_no_other_and_brings_them_back() {
     let disk = pristine_disk("tree64", None);
     let session = run_script(os_topology("tree64.toml", &disk), &disk, RELAY_DIES);
     let transcript = session.transcript();
@@ -96,6 +152,29 @@ fn a_relay_that_dies_takes_the_satellites_behind_it_and_no_other() {
     );
     assert!((1..=16).filter(|n| *n == 1 || *n >= 9).all(is_dead), "{transcript}");
     assert!(!(2..=8).chain(17..=63).any(is_dead), "{transcript}");
+    // sat9 … sat16 lost their link with sat1 and started over in their boot ROMs; sat1 came
+    // back, and they with it, in their second incarnation.
+    for node in (1..=1).chain(9..=16) {
+        let over =
+            format!("[sat{node}] [sat] node {node}: the link towards the central is down; starting over");
+        assert!(node == 1 || transcript.contains(&over), "{over}:\n{transcript}");
+        let back = format!("] satellite node {node} (");
+        assert!(
+            transcript.lines().any(|l| l.contains(&back) && l.ends_with(") is back: booted again")),
+            "{transcript}"
+        );
+        let second = format!(
+            "[sat{node}] [sat] hello from the central processor: this is node {node}'s incarnation 1"
+        );
+        assert!(transcript.contains(&second), "{second}:\n{transcript}");
+    }
+    // sat9, behind sat1, died alone: sat1 said at once that its port 1 went down, and that it
+    // came up; sat9 came back in its third incarnation, and nothing else died.
+    let dead9 = "satellite node 9 (port 1 of node 1) is dead: its link is down";
+    assert_eq!(transcript.matches(dead9).count(), 2, "{transcript}");
+    assert!(transcript.contains("this is node 9's incarnation 2"), "{transcript}");
+    assert!(!transcript.contains("no acknowledgement"), "{transcript}");
+    assert_eq!(transcript.matches(") is dead: ").count(), 10, "{transcript}");
 }
 
 /// `tree64.toml` with every link losing 5 % of its frames and damaging 1 %: the end-to-end

@@ -118,9 +118,10 @@ pub fn node() -> u32 {
     with_ports(|p| p.net.node())
 }
 
-/// The central is node `central` (a satellite learns it from the central's hello).
-pub fn set_central(central: u32) {
-    with_ports(|p| p.net.set_central(central));
+/// The central is node `central`, and this node is in its `incarnation` (a satellite learns
+/// both from the central's hello).
+pub fn set_central(central: u32, incarnation: u32) {
+    with_ports(|p| p.net.set_central(central, incarnation));
 }
 
 /// A `Net` message for this node, from node `from`.

@@ -303,4 +303,12 @@ impl Port {
     pub fn watch_link(&self, up: bool) {
         self.write(CTRL, if up { CTRL_UP_IRQ } else { CTRL_DOWN_IRQ });
     }
+
+    /// Asserts the port's line while a frame waits (`rx`), and when the link is no longer as
+    /// it is now: while it is down if it is up, while it is up if it is down. A relaying
+    /// satellite watches the ports it relays to so, and calls this again after each change.
+    pub fn watch_change(&self, rx: bool) {
+        let change = if self.is_up() { CTRL_DOWN_IRQ } else { CTRL_UP_IRQ };
+        self.write(CTRL, if rx { CTRL_RX_IRQ } else { 0 } | change);
+    }
 }

@@ -10,13 +10,20 @@
 //! | 4 | … | the body of the kind |
 //!
 //! - `Hello` (central → satellite): `central: u32`, the central's node index (a satellite
-//!   names the central's ports with it). "Are you there, and what have you got?"
+//!   names the central's ports with it), and `incarnation: u32`, how many times before this
+//!   satellite was booted and died (0 at the start; a satellite that comes back is one more:
+//!   the numbers it gives its ports carry it, so a reference to a port of an earlier
+//!   incarnation names none of this one's). "Are you there, and what have you got?"
 //! - `HelloReply` (satellite → central): `node: u32`, `ram: u32` (bytes), `free_frames: u32`,
 //!   `total_frames: u32`, `ports: u32` (its link ports: those past port 0 may lead to
 //!   satellites it relays for), each measured by the satellite kernel when it answers.
 //! - `Route` (central → a relaying satellite): `node: u32`, `port: u32`. "Frames for the
 //!   satellites hanging on node `node`'s ports go out your port `port`" (docs/link-protocol.md,
 //!   *Relaying*). Acknowledged by the link only.
+//! - `LinkState` (relaying satellite → central): `port: u32`, `up: u32` (1 up, 0 down). "The
+//!   link of my port `port` went down, or came up": the satellite behind it is dead at once,
+//!   or its boot ROM may wait there to be booted again (docs/reliability.md). Acknowledged by
+//!   the link only.
 //!
 //! The process protocol (system-call requests and replies between a satellite process and its
 //! stub) is the crate `ox-proto` (`os/proto`, docs/protocol.md), on channel 2.
@@ -24,7 +31,7 @@
 /// The `ox_link` channel of the satellite messages (0 is the boot channel).
 pub const CHANNEL_SATELLITE: u16 = 1;
 /// The message format this crate speaks.
-pub const VERSION: u8 = 2;
+pub const VERSION: u8 = 3;
 
 /// What a message is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,6 +43,8 @@ pub enum Kind {
     HelloReply = 2,
     /// Central → relaying satellite: a route.
     Route = 3,
+    /// Relaying satellite → central: a port's link went down or came up.
+    LinkState = 4,
 }
 
 /// A satellite's answer to [`Kind::Hello`].
@@ -60,6 +69,8 @@ pub enum Message {
     Hello {
         /// The central's node index.
         central: u32,
+        /// The satellite's incarnation: how many times it was booted and died before.
+        incarnation: u32,
     },
     /// [`Kind::HelloReply`].
     HelloReply(HelloReply),
@@ -69,6 +80,13 @@ pub enum Message {
         node: u32,
         /// The port of the satellite told, towards it.
         port: u32,
+    },
+    /// [`Kind::LinkState`]: the link of the sender's port `port` went down or came up.
+    LinkState {
+        /// The sender's port (past 0).
+        port: u32,
+        /// Whether it is up now.
+        up: bool,
     },
 }
 
@@ -82,16 +100,17 @@ fn word(bytes: &[u8], at: usize) -> Option<u32> {
 impl Message {
     /// Writes the message into `out`; returns its length.
     pub fn encode(&self, out: &mut [u8; MAX_MESSAGE]) -> usize {
-        let central;
+        let hello;
         let (kind, words): (Kind, &[u32]) = match self {
-            Message::Hello { central: c } => {
-                central = [*c];
-                (Kind::Hello, &central)
+            Message::Hello { central, incarnation } => {
+                hello = [*central, *incarnation];
+                (Kind::Hello, &hello)
             }
             Message::HelloReply(r) => {
                 (Kind::HelloReply, &[r.node, r.ram, r.free_frames, r.total_frames, r.ports])
             }
             Message::Route { node, port } => (Kind::Route, &[*node, *port]),
+            Message::LinkState { port, up } => (Kind::LinkState, &[*port, *up as u32]),
         };
         out[..4].copy_from_slice(&[VERSION, kind as u8, 0, 0]);
         for (i, value) in words.iter().enumerate() {
@@ -106,7 +125,9 @@ impl Message {
             return None;
         }
         match bytes[1] {
-            1 if bytes.len() == 8 => Some(Message::Hello { central: word(bytes, 4)? }),
+            1 if bytes.len() == 12 => {
+                Some(Message::Hello { central: word(bytes, 4)?, incarnation: word(bytes, 8)? })
+            }
             2 if bytes.len() == 24 => Some(Message::HelloReply(HelloReply {
                 node: word(bytes, 4)?,
                 ram: word(bytes, 8)?,
@@ -115,6 +136,10 @@ impl Message {
                 ports: word(bytes, 20)?,
             })),
             3 if bytes.len() == 12 => Some(Message::Route { node: word(bytes, 4)?, port: word(bytes, 8)? }),
+            4 if bytes.len() == 12 => match word(bytes, 8)? {
+                up @ (0 | 1) => Some(Message::LinkState { port: word(bytes, 4)?, up: up == 1 }),
+                _ => None,
+            },
             _ => None,
         }
     }

@@ -51,7 +51,8 @@ use ox_ipc::{
     RightKind, Taken, TakenName, TaskId,
 };
 use ox_proto::net::{
-    Net as NetMessage, NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, MAX_SPACE_NAMES,
+    Net as NetMessage, NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, EXPORT_COUNT,
+    MAX_SPACE_NAMES,
 };
 
 use crate::task::{proc, signal};
@@ -233,7 +234,11 @@ pub struct Net {
     export_of: VecMap<u64, u32>,
     /// Exports waiting for room: the key a sender to them sleeps on.
     room: VecMap<u64, u32>,
+    /// The count of the next export's number ([`PortRef::number`]).
     next_export: u32,
+    /// This node's incarnation (how many times it was booted and died before), in every
+    /// export's number ([`PortRef::number`]).
+    incarnation: u32,
     notify: Name,
     names: VecMap<Vec<u8>, Name>,
     tasks: VecMap<u32, Name>,
@@ -278,6 +283,7 @@ impl Net {
             export_of: VecMap::new(),
             room: VecMap::new(),
             next_export: BOOTSTRAP_EXPORT + 1,
+            incarnation: 0,
             notify,
             names: VecMap::new(),
             tasks: VecMap::new(),
@@ -319,9 +325,11 @@ impl Net {
         self.me
     }
 
-    /// The central is `central` (a satellite learns it from the central's hello).
-    pub fn set_central(&mut self, central: u32) {
+    /// The central is `central`, and this node is in its `incarnation` (a satellite learns
+    /// both from the central's hello).
+    pub fn set_central(&mut self, central: u32, incarnation: u32) {
         self.central = Some(central);
+        self.incarnation = incarnation;
     }
 
     /// Whether `task`'s `name` sends to a port of another node (through a proxy).
@@ -369,9 +377,16 @@ impl Net {
         }
     }
 
+    /// Numbers `export` ([`PortRef::number`]: the node's incarnation, and a count past
+    /// [`BOOTSTRAP_EXPORT`]), skipping one still in use after the count went round.
     fn new_export(&mut self, export: Export) -> u32 {
-        let id = self.next_export;
-        self.next_export = self.next_export.wrapping_add(1).max(BOOTSTRAP_EXPORT + 1);
+        let id = loop {
+            let id = PortRef::number(self.incarnation, self.next_export);
+            self.next_export = ((self.next_export + 1) & EXPORT_COUNT).max(BOOTSTRAP_EXPORT + 1);
+            if !self.exports.contains_key(&id) {
+                break id;
+            }
+        };
         self.exports.insert(id, export);
         id
     }

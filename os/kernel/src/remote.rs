@@ -18,18 +18,20 @@
 //! **A satellite that comes back**: the port of a dead satellite on a port of the central
 //! raises its line only when its link goes down (if it is up: a hung satellite must first go
 //! away) and then only when the link comes up again: its boot ROM waits at the far end. It is
-//! then booted again exactly as at the start (`satellites::Reboot`, stepped here), and once
-//! it answers `Hello` it is a new link, appended to [`LINKS`]: the old one stays dead for
-//! good, so nothing that named it — its processes' stubs, a placement under way, a reply
-//! asked of it — can reach the new incarnation, nor anything of the old one be taken from it.
-//! [`newly_back`] tells the caller (`net::back`). A satellite behind a relay is not booted
-//! again.
+//! then booted again exactly as at the start, with the satellites behind it if it relays
+//! (`satellites::Reboot`, stepped here), and each that answers `Hello` as the node it was
+//! takes its old slot in [`LINKS`] in a new **incarnation**. The rest of the kernel holds a
+//! link by an id that names the slot and its incarnation ([`id`]), so nothing that named the
+//! old one — its processes' stubs, a placement under way, a reply asked of it — can reach the
+//! new incarnation, nor anything of the old one be taken from it; and the list of links
+//! never grows. [`newly_back`] tells the caller (`net::back`).
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use ox_kcore::endpoint::Endpoint;
 use ox_kcore::linkport::{FrameBuf, Port};
+use ox_kcore::message::Message as HelloMessage;
 use ox_kcore::task::chan::{Chan, Class};
 use ox_kcore::task::proc::{self, Pid};
 use ox_kcore::task::sched;
@@ -37,7 +39,7 @@ use ox_link::arq::Receiver;
 use ox_proto::{Body, Errno, Kind, Message, Reply, Request};
 
 use crate::global::Global;
-use crate::satellites::Reboot;
+use crate::satellites::{Reboot, Where};
 use crate::{intc, kprintln};
 
 /// A satellite whose frames have waited this long for an acknowledgement, with none coming,
@@ -68,12 +70,17 @@ pub struct Link {
     reported: bool,
     /// Dead: whether its link has been seen down since (so that its coming up is a return).
     down_seen: bool,
-    /// Dead and back: its boot under way (boxed: a link keeps it only then).
+    /// Dead, behind a relay: the relay said its link came up again (`LinkState`), so its
+    /// boot ROM may wait there.
+    came_up: bool,
+    /// Dead and back: its boot under way, and those behind it (boxed: a link keeps it only
+    /// then; only a link on a port of the central has one).
     reboot: Option<Box<Reboot>>,
     /// A new incarnation that [`newly_back`] has not told of yet.
     back: bool,
-    /// Dead, and a later link is the satellite's new incarnation: its port is that one's.
-    superseded: bool,
+    /// How many times the satellite was booted again (part of the link's [`id`]; it says
+    /// so in its `Hello`, and numbers its ports by it).
+    incarnation: u32,
 }
 
 impl Link {
@@ -87,16 +94,34 @@ impl Link {
             dead: false,
             reported: false,
             down_seen: false,
+            came_up: false,
             reboot: None,
             back: false,
-            superseded: false,
+            incarnation: 0,
         }
+    }
+
+    /// The link's id in slot `slot` of [`LINKS`]: the slot in the low 16 bits, the
+    /// incarnation (modulo 2¹⁶) in the high ones.
+    fn id(&self, slot: usize) -> usize {
+        slot | (self.incarnation as usize & 0xffff) << 16
     }
 }
 
-/// Every satellite that answered at boot, in the order they answered. Several share a port of
-/// the central when they are behind a relaying satellite: each frame's address says whose it
-/// is (the `Port` of its endpoint holds it; docs/link-protocol.md, *Relaying*).
+/// The link whose id is `id`, if it is still that incarnation's.
+fn link(links: &mut [Link], id: usize) -> Option<&mut Link> {
+    links.get_mut(id & 0xffff).filter(|l| l.id(id & 0xffff) == id)
+}
+
+/// Every link with its id.
+fn with_ids(links: &mut [Link]) -> impl Iterator<Item = (usize, &mut Link)> {
+    links.iter_mut().enumerate().map(|(slot, l)| (l.id(slot), l))
+}
+
+/// Every satellite that answered at boot, in the order they answered, each in its latest
+/// incarnation. Several share a port of the central when they are behind a relaying
+/// satellite: each frame's address says whose it is (the `Port` of its endpoint holds it;
+/// docs/link-protocol.md, *Relaying*).
 static LINKS: Global<Vec<Link>> = Global::new("satellite links", Vec::new());
 /// Where each frame from a port is read (taken with [`LINKS`] held).
 static RX: Global<FrameBuf> = Global::new("satellite frame buffer", FrameBuf::new());
@@ -178,68 +203,66 @@ pub fn start(satellites: Vec<(Port, u32, Receiver)>) {
     *LINKS.lock() = satellites.into_iter().map(|(port, node, hello)| Link::new(port, node, hello)).collect();
 }
 
-/// The live satellites: (link index, node index).
+/// The live satellites: (link id, node index).
 pub fn satellites() -> Vec<(usize, u32)> {
-    LINKS.lock().iter().enumerate().filter(|(_, link)| !link.dead).map(|(i, link)| (i, link.node)).collect()
+    with_ids(&mut LINKS.lock()).filter(|(_, link)| !link.dead).map(|(id, link)| (id, link.node)).collect()
 }
 
 /// The link of satellite node `node` (its latest incarnation): `EHOSTDOWN` if it is dead,
 /// `EINVAL` if no satellite has that node.
 pub fn node_link(node: u32) -> Result<usize, Errno> {
-    let links = LINKS.lock();
-    let (link, found) = links.iter().enumerate().rev().find(|(_, l)| l.node == node).ok_or(Errno::Inval)?;
+    let mut links = LINKS.lock();
+    let (id, found) = with_ids(&mut links).find(|(_, l)| l.node == node).ok_or(Errno::Inval)?;
     if found.dead {
         return Err(Errno::HostDown);
     }
-    Ok(link)
+    Ok(id)
 }
 
-/// The node of the satellite of link `link`, if there is such a link.
-pub fn link_node(link: usize) -> Option<u32> {
-    LINKS.lock().get(link).map(|l| l.node)
+/// The node of the satellite of link `id`, if there is such a link (in that incarnation).
+pub fn link_node(id: usize) -> Option<u32> {
+    link(&mut LINKS.lock(), id).map(|l| l.node)
 }
 
-/// Whether the satellite of link `link` is dead (or there is no such link).
-pub fn is_dead(link: usize) -> bool {
-    LINKS.lock().get(link).is_none_or(|l| l.dead)
+/// Whether the satellite of link `id` is dead (or there is no such link: its incarnation is
+/// over).
+pub fn is_dead(id: usize) -> bool {
+    link(&mut LINKS.lock(), id).is_none_or(|l| l.dead)
 }
 
-/// The links declared dead since the last call, for their processes to be ended.
+/// The links declared dead since the last call, for their processes to be ended. A dead link
+/// is booted again only once it was told here, so that its id still names it when it is.
 pub fn newly_dead() -> Vec<usize> {
     let mut links = LINKS.lock();
-    links
-        .iter_mut()
-        .enumerate()
+    with_ids(&mut links)
         .filter(|(_, l)| l.dead && !l.reported)
-        .map(|(i, l)| {
+        .map(|(id, l)| {
             l.reported = true;
-            i
+            id
         })
         .collect()
 }
 
-/// The satellites that came back since the last call (their new links), for the rest of the
-/// system to start them afresh.
+/// The satellites that came back since the last call (their new incarnations' ids), for the
+/// rest of the system to start them afresh.
 pub fn newly_back() -> Vec<usize> {
     let mut links = LINKS.lock();
-    links
-        .iter_mut()
-        .enumerate()
+    with_ids(&mut links)
         .filter(|(_, l)| l.back)
-        .map(|(i, l)| {
+        .map(|(id, l)| {
             l.back = false;
-            i
+            id
         })
         .collect()
 }
 
-/// Declares the satellite of link `index` dead for `why`: its port falls silent (one on a port
+/// Declares the satellite of link `id` dead for `why`: its port falls silent (one on a port
 /// of the central waits for the link to go and come back, [`watch`]; a port shared with a
 /// live relay is left as it is), what was queued for it is dropped, and everyone waiting on
 /// it is woken (to find it dead).
-fn declare_dead(index: usize, link: &mut Link, why: &str) {
+fn declare_dead(id: usize, link: &mut Link, why: &str) {
     link.dead = true;
-    ASKED.lock().retain(|(_, l, _)| *l != index);
+    ASKED.lock().retain(|(_, l, _)| *l != id);
     if link.endpoint.port().address() == 0 {
         watch(link);
     }
@@ -259,7 +282,7 @@ fn declare_dead(index: usize, link: &mut Link, why: &str) {
         ),
     }
     link.waiting_room = true;
-    room_made(index, link);
+    room_made(id, link);
     let mut table = proc::table();
     let waiting: Vec<Pid> = table.slots.iter().flatten().map(|p| p.pid).collect();
     for pid in waiting {
@@ -267,16 +290,37 @@ fn declare_dead(index: usize, link: &mut Link, why: &str) {
     }
 }
 
-/// Checks the satellite of link `index` at `now`: dead if its link is down or its frames have
-/// waited [`DEAD_NS`] unacknowledged.
-fn check(index: usize, link: &mut Link, now: u64) {
+/// Checks the satellite of link `id` at `now`: dead if its link is down or its frames have
+/// waited [`DEAD_NS`] unacknowledged. Whether it died now.
+fn check(id: usize, link: &mut Link, now: u64) -> bool {
     if link.dead {
-        return;
+        return false;
     }
     if !link.endpoint.port().is_up() {
-        declare_dead(index, link, "its link is down");
+        declare_dead(id, link, "its link is down");
     } else if link.endpoint.stalled_for(now).is_some_and(|t| t >= DEAD_NS) {
-        declare_dead(index, link, "no acknowledgement for 2 s");
+        declare_dead(id, link, "no acknowledgement for 2 s");
+    }
+    link.dead
+}
+
+/// After a death: every satellite behind a dead relay (its frames went through it) is dead
+/// too, at once, and so on down the tree.
+fn bury(links: &mut [Link]) {
+    loop {
+        let relay = |l: &Link| (l.endpoint.port().line(), l.node);
+        let dead: Vec<(u32, u32)> = links.iter().filter(|l| l.dead).map(relay).collect();
+        let mut more = false;
+        for (id, link) in with_ids(links) {
+            let (line, address) = (link.endpoint.port().line(), link.endpoint.port().address());
+            if !link.dead && address != 0 && dead.contains(&(line, u32::from(address >> 4))) {
+                declare_dead(id, link, "the relay before it is dead");
+                more = true;
+            }
+        }
+        if !more {
+            return;
+        }
     }
 }
 
@@ -290,53 +334,90 @@ fn watch(link: &mut Link) {
     port.watch_link(link.down_seen);
 }
 
-/// The dead satellite of link `link` (at `now`): if its link has gone and is up again, its
-/// boot ROM waits: it is booted again.
-fn look_back(link: &mut Link, now: u64) {
-    if !link.dead || link.superseded || link.reboot.is_some() || link.endpoint.port().address() != 0 {
+/// The dead satellite of link slot `slot` (at `now`): if its link has gone and is up again
+/// (seen on its port of the central, or told by its relay), its boot ROM waits: it is
+/// booted again, and the satellites behind it with it, each in its next incarnation.
+fn look_back(links: &mut [Link], slot: usize, now: u64) {
+    let link = &mut links[slot];
+    if !link.dead || !link.reported || link.reboot.is_some() {
         return;
     }
-    watch(link);
     let port = link.endpoint.port();
-    if link.down_seen && port.is_up() {
+    if port.address() == 0 {
+        watch(link);
+        if !link.down_seen || !port.is_up() {
+            return;
+        }
         link.down_seen = false;
         port.set_interrupts(true, false);
-        kprintln!("satellite node {} (port {}): its link is up again; booting it", link.node, port.index());
-        link.reboot = Some(Box::new(Reboot::new(port, now)));
+    } else if !core::mem::take(&mut link.came_up) {
+        return;
     }
+    kprintln!("satellite node {} ({}): its link is up again; booting it", link.node, Where(port));
+    let next = |l: &Link| (l.endpoint.port().address(), l.incarnation.wrapping_add(1));
+    let behind = links.iter().filter(|l| l.endpoint.port().index() == port.index()).map(next).collect();
+    links[slot].reboot = Some(Box::new(Reboot::new(port, behind, now)));
 }
 
-/// Steps the boots of the satellites that came back; one that answers as the node it was is
-/// a new link (the old stays dead), one that does not is watched again.
-fn step_reboots(links: &mut Vec<Link>, now: u64) {
-    let mut revived = Vec::new();
-    for link in links.iter_mut() {
-        let Some(reboot) = &mut link.reboot else { continue };
-        let Some(done) = reboot.step(now) else { continue };
-        link.reboot = None;
-        let port = link.endpoint.port();
-        match done {
-            Ok((node, hello)) if node == link.node => {
-                link.superseded = true;
-                revived.push((port, node, hello));
-            }
-            Ok((node, _)) => {
-                kprintln!(
-                    "satellite on port {} answers as node {node}, not node {}; left dead",
-                    port.index(),
-                    link.node
-                );
-                watch(link);
-            }
-            Err(()) => watch(link),
-        }
+/// A relay's `LinkState`: the link of its port `port` went down (the satellite there is dead
+/// at once, rather than after [`DEAD_NS`]) or came up (it may be booted again). Whether a
+/// satellite died of it.
+fn link_state(links: &mut [Link], relay: usize, port: u32, up: bool) -> bool {
+    let Some(address) = u16::try_from(links[relay].node << 4 | port).ok().filter(|_| port < 16) else {
+        count_dropped();
+        return false;
+    };
+    let line = links[relay].endpoint.port().line();
+    let at = |l: &Link| l.endpoint.port().line() == line && l.endpoint.port().address() == address;
+    let Some(slot) = links.iter().position(at) else { return false };
+    let id = links[slot].id(slot);
+    let link = &mut links[slot];
+    if link.dead {
+        link.came_up |= up;
+        return false;
     }
-    for (port, node, hello) in revived {
-        port.set_interrupts(true, true);
-        let mut link = Link::new(port, node, hello);
-        link.back = true;
-        links.push(link);
-        kprintln!("satellite node {node} (port {}) is back: booted again", port.index());
+    if !up {
+        declare_dead(id, link, "its link is down");
+    }
+    link.dead
+}
+
+/// Steps the boots of the satellites that came back. Each that answers as the node it was,
+/// dead and told of ([`newly_dead`]), takes its slot in its next incarnation; one that
+/// answers as another node is left dead, and one at an address no satellite had is left
+/// alone. A satellite on a port of the central that did not come back is watched again.
+fn step_reboots(links: &mut [Link], now: u64) {
+    for root in 0..links.len() {
+        let Some(reboot) = &mut links[root].reboot else { continue };
+        let Some(up) = reboot.step(now) else { continue };
+        links[root].reboot = None;
+        let mut root_back = false;
+        for (port, node, hello) in up {
+            let Some(slot) = links.iter().position(|l| l.endpoint.port() == port) else {
+                kprintln!(
+                    "satellite on {} answers as node {node}, which no satellite there was; left alone",
+                    Where(port)
+                );
+                continue;
+            };
+            let old = &links[slot];
+            if old.node != node {
+                kprintln!(
+                    "satellite on {} answers as node {node}, not node {}; left dead",
+                    Where(port),
+                    old.node
+                );
+            } else if old.dead && old.reported {
+                let incarnation = old.incarnation.wrapping_add(1);
+                port.set_interrupts(true, true);
+                links[slot] = Link { incarnation, back: true, ..Link::new(port, node, hello) };
+                root_back |= slot == root;
+                kprintln!("satellite node {node} ({}) is back: booted again", Where(port));
+            }
+        }
+        if !root_back && links[root].endpoint.port().address() == 0 {
+            watch(&mut links[root]);
+        }
     }
 }
 
@@ -346,64 +427,64 @@ pub fn owns(line: u32) -> bool {
     LINKS.lock().iter().any(|link| link.endpoint.port().line() == line)
 }
 
-/// Sends `message` to the satellite of link `link`.
-pub fn send(link: usize, message: &Message) {
+/// Sends `message` to the satellite of link `id`.
+pub fn send(id: usize, message: &Message) {
     let mut links = LINKS.lock();
-    let Some(l) = links.get_mut(link).filter(|l| !l.dead) else { return };
+    let Some(l) = link(&mut links, id).filter(|l| !l.dead) else { return };
     l.endpoint.send(message);
     drop(links);
     if matches!(&message.body, Body::Request(request) if answered(request)) {
-        ask(message.pid, link);
+        ask(message.pid, id);
     }
 }
 
-/// Sends a message already encoded to the satellite of link `link`.
-pub fn send_encoded(link: usize, bytes: Vec<u8>) {
-    if let Some(link) = LINKS.lock().get_mut(link).filter(|l| !l.dead) {
-        link.endpoint.send_encoded(bytes);
+/// Sends a message already encoded to the satellite of link `id`.
+pub fn send_encoded(id: usize, bytes: Vec<u8>) {
+    if let Some(l) = link(&mut LINKS.lock(), id).filter(|l| !l.dead) {
+        l.endpoint.send_encoded(bytes);
     }
 }
 
 /// Stubs waiting for the messages queued for a link to drain (id: the link).
 static ROOM: Class = Class::new("link room");
 
-/// Sleeps until at most `limit` bytes of messages wait to be cut into frames for link `link`:
+/// Sleeps until at most `limit` bytes of messages wait to be cut into frames for link `id`:
 /// a stub that streams a long answer keeps that far ahead of the link, and no further.
-pub fn wait_for_room(link: usize, limit: usize) {
+pub fn wait_for_room(id: usize, limit: usize) {
     loop {
         {
             let mut links = LINKS.lock();
-            let Some(l) = links.get_mut(link) else { return };
+            let Some(l) = link(&mut links, id) else { return };
             if l.dead || l.endpoint.backlog() <= limit {
                 return;
             }
             l.waiting_room = true;
         }
-        sched::sleep(Chan::new(&ROOM, link as u32));
+        sched::sleep(Chan::new(&ROOM, id as u32));
     }
 }
 
-/// Sends what link `index` may send now (unless its satellite is dead) and wakes the stubs
+/// Sends what link `id` may send now (unless its satellite is dead) and wakes the stubs
 /// waiting for room on it.
-fn pump(index: usize, link: &mut Link) {
+fn pump(id: usize, link: &mut Link) {
     if !link.dead {
         link.endpoint.pump();
-        room_made(index, link);
+        room_made(id, link);
     }
 }
 
-/// Wakes the stubs waiting for room on link `index` (after its pump).
-fn room_made(index: usize, link: &mut Link) {
+/// Wakes the stubs waiting for room on link `id` (after its pump).
+fn room_made(id: usize, link: &mut Link) {
     if core::mem::take(&mut link.waiting_room) {
-        sched::wakeup(Chan::new(&ROOM, index as u32));
+        sched::wakeup(Chan::new(&ROOM, id as u32));
     }
 }
 
 /// Bytes of data the `Output` messages of a streamed answer on link `link` carry, their frames
 /// full: the first (one fragment, so that the link starts as soon as a frame's worth is
 /// ready) and every other ([`OUTPUT_FRAGMENTS`]); `None` if there is no such link.
-pub fn output_pieces(link: usize) -> Option<(usize, usize)> {
-    let room = LINKS.lock().get(link)?.endpoint.fragment_room();
+pub fn output_pieces(id: usize) -> Option<(usize, usize)> {
+    let room = link(&mut LINKS.lock(), id)?.endpoint.fragment_room();
     let data = |fragments: usize| {
         (fragments * room).saturating_sub(ox_proto::message::fixed_len(Kind::Output)).max(1)
     };
@@ -422,36 +503,65 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
         let mut links = LINKS.lock();
         let now = ox_kcore::arch::time_ns();
         let on_line = |link: &Link| link.endpoint.port().line() == line;
-        for (index, link) in links.iter_mut().enumerate().filter(|(_, l)| on_line(l)) {
-            check(index, link, now);
-            look_back(link, now);
+        let mut died = false;
+        for (id, link) in with_ids(&mut links).filter(|(_, l)| on_line(l)) {
+            died |= check(id, link, now);
         }
+        let mut states = Vec::new();
         let port = links.iter().find(|l| on_line(l)).map(|l| l.endpoint.port().routed(0));
         let mut rx = RX.lock();
         while let Some(checked) = port.and_then(|port| port.receive_frame(&mut rx)) {
             // Checked once (by the port, or here); a damaged frame is dropped (its sender
-            // resends it), and so is one whose address names no live satellite.
+            // resends it), and so is one whose address names no live satellite or boot.
             let Ok(frame) = checked else { continue };
-            // The latest incarnation of the satellite at that address.
-            let whose =
-                |(_, l): &(usize, &mut Link)| on_line(l) && l.endpoint.port().address() == frame.address;
-            let Some((index, link)) = links.iter_mut().enumerate().rev().find(whose) else { continue };
-            if link.dead {
-                if let Some(reboot) = &mut link.reboot {
-                    reboot.on_frame(&frame);
+            let whose = |l: &Link| on_line(l) && l.endpoint.port().address() == frame.address;
+            match links.iter().position(whose) {
+                Some(slot) if !links[slot].dead => {
+                    let id = links[slot].id(slot);
+                    let link = &mut links[slot];
+                    let hello = link.hello.receive_frame(&frame);
+                    if let Some(ack) = hello.ack {
+                        link.endpoint.port().send(&ack);
+                    }
+                    // A relay's news of its ports (anything else there is a repeated hello
+                    // reply, or a peer's mistake).
+                    match hello.payload.and_then(HelloMessage::decode) {
+                        Some(HelloMessage::LinkState { port, up }) => states.push((slot, port, up)),
+                        Some(HelloMessage::HelloReply(_)) => {}
+                        Some(_) => count_dropped(),
+                        None if hello.payload.is_some() => count_dropped(),
+                        None => {}
+                    }
+                    if let Some(message) = link.endpoint.on_frame(&frame) {
+                        arrived.push((id, message));
+                    }
                 }
-                continue;
-            }
-            if let Some(ack) = link.hello.receive_frame(&frame).ack {
-                link.endpoint.port().send(&ack);
-            }
-            if let Some(message) = link.endpoint.on_frame(&frame) {
-                arrived.push((index, message));
+                // For a satellite being booted again: the boot under way on this line whose
+                // satellites include it has it.
+                _ => {
+                    let reboots = links.iter_mut().filter(|l| on_line(l)).filter_map(|l| l.reboot.as_mut());
+                    for reboot in reboots {
+                        if reboot.on_frame(&frame) {
+                            break;
+                        }
+                    }
+                }
             }
         }
         drop(rx);
-        for (index, link) in links.iter_mut().enumerate().filter(|(_, l)| on_line(l)) {
-            pump(index, link);
+        for (relay, port, up) in states {
+            died |= link_state(&mut links, relay, port, up);
+        }
+        if died {
+            bury(&mut links);
+        }
+        for slot in 0..links.len() {
+            if on_line(&links[slot]) {
+                look_back(&mut links, slot, now);
+            }
+        }
+        for (id, link) in with_ids(&mut links).filter(|(_, l)| on_line(l)) {
+            pump(id, link);
         }
         step_reboots(&mut links, now);
     }
@@ -483,9 +593,18 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
 pub fn on_tick() {
     let now = ox_kcore::arch::time_ns();
     let mut links = LINKS.lock();
-    for (index, link) in links.iter_mut().enumerate() {
-        check(index, link, now);
-        pump(index, link);
+    let mut died = false;
+    for (id, link) in with_ids(&mut links) {
+        died |= check(id, link, now);
+        pump(id, link);
+    }
+    if died {
+        bury(&mut links);
+    }
+    for slot in 0..links.len() {
+        if links[slot].endpoint.port().address() != 0 {
+            look_back(&mut links, slot, now);
+        }
     }
     step_reboots(&mut links, now);
 }
@@ -494,7 +613,7 @@ pub fn on_tick() {
 pub fn deadline() -> Option<u64> {
     let links = LINKS.lock();
     let resends = links.iter().filter(|link| !link.dead).filter_map(|link| link.endpoint.deadline());
-    resends.chain(links.iter().filter_map(|link| link.reboot.as_ref().map(|r| r.due()))).min()
+    resends.chain(links.iter().filter_map(|link| link.reboot.as_ref().and_then(|r| r.due()))).min()
 }
 
 /// Counts a message refused.

@@ -109,7 +109,7 @@ enum Phase {
 }
 
 /// Where a satellite hangs: on a port of the central, or on port `port` of satellite `node`.
-struct Where(Port);
+pub struct Where(pub Port);
 
 impl fmt::Display for Where {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -146,6 +146,8 @@ struct Boot<'a> {
     /// Image bytes sent in `LOAD`s (with the padding to whole words).
     bytes: u32,
     give_up_at: u64,
+    /// The incarnation its `Hello` tells it (how many times it was booted and died before).
+    incarnation: u32,
 }
 
 impl<'a> Boot<'a> {
@@ -169,6 +171,7 @@ impl<'a> Boot<'a> {
             frames: 0,
             bytes: 0,
             give_up_at: u64::MAX,
+            incarnation: 0,
         }
     }
 
@@ -265,7 +268,8 @@ impl<'a> Boot<'a> {
                 self.boot.retransmissions
             );
             self.phase = Phase::Hello;
-            self.say(Message::Hello { central: ox_kcore::ipcall::node() }, now);
+            let hello = Message::Hello { central: ox_kcore::ipcall::node(), incarnation: self.incarnation };
+            self.say(hello, now);
             return;
         };
         if head[..4] == ox_link::boot::OP_LOAD.to_le_bytes() {
@@ -295,6 +299,9 @@ impl<'a> Boot<'a> {
             }
             // A hello reply again (its acknowledgement was lost): acknowledged above.
             Some(Message::HelloReply(_)) => {}
+            // A relay's port changed while it was being booted: what is behind it is booted
+            // (or given up) with it all the same.
+            Some(Message::LinkState { .. }) => {}
             other => kprintln!("satellite on {} sent {other:?}, not a hello reply", Where(self.port)),
         }
     }
@@ -381,51 +388,136 @@ fn start_waiting(boots: &mut [Boot], waiting: &mut VecDeque<usize>, active: &mut
     });
 }
 
+/// The boots of the satellites behind some ports of the central, and of those behind them as
+/// they come up: what [`boot_all`] drives at the start, and a [`Reboot`] while the system runs.
+struct Tree<'a> {
+    image: &'a Image,
+    boots: Vec<Boot<'a>>,
+    /// Which boot each (port, address) is: frames are handed over by it.
+    whose: BTreeMap<(u32, u16), usize>,
+    /// The boots not started yet, in the order they were found, and those under way.
+    waiting: VecDeque<usize>,
+    active: Vec<usize>,
+    /// The incarnation of the satellite at each address, if not 0.
+    incarnations: BTreeMap<u16, u32>,
+}
+
+impl<'a> Tree<'a> {
+    /// The boots of the satellites behind `ports`, each at the incarnation `incarnations`
+    /// gives its address (0 if none).
+    fn new(ports: &[Port], image: &'a Image, incarnations: BTreeMap<u16, u32>) -> Tree<'a> {
+        let mut tree = Tree {
+            image,
+            boots: Vec::new(),
+            whose: BTreeMap::new(),
+            waiting: VecDeque::new(),
+            active: Vec::new(),
+            incarnations,
+        };
+        for &port in ports {
+            tree.add(Boot::new(port, None, image));
+        }
+        tree
+    }
+
+    /// Adds `boot` to those waiting.
+    fn add(&mut self, mut boot: Boot<'a>) {
+        boot.incarnation = self.incarnations.get(&boot.port.address()).copied().unwrap_or(0);
+        self.whose.insert((boot.port.index(), boot.port.address()), self.boots.len());
+        self.waiting.push_back(self.boots.len());
+        self.boots.push(boot);
+    }
+
+    /// Hands `frame`, from the central's port `port`, to the boot its address names; false
+    /// if none does.
+    fn on_frame(&mut self, port: u32, frame: &Frame) -> bool {
+        let Some(&at) = self.whose.get(&(port, frame.address)) else { return false };
+        self.boots[at].on_frame(frame);
+        true
+    }
+
+    /// Starts the boots that may start, steps those due at `now`, and adds (and starts) the
+    /// boots of the satellites behind those just up; whether every boot has finished.
+    fn step(&mut self, now: u64) -> bool {
+        start_waiting(&mut self.boots, &mut self.waiting, &mut self.active, now);
+        let mut i = 0;
+        while let Some(&at) = self.active.get(i) {
+            if !self.boots[at].finished() && self.boots[at].due <= now {
+                self.boots[at].step(now);
+            }
+            if self.boots[at].phase == Phase::Up && !self.boots[at].explored {
+                self.boots[at].explored = true;
+                let (more, told) = children(&mut self.boots, at, self.image, now);
+                more.into_iter().for_each(|boot| self.add(boot));
+                for t in told {
+                    if !self.active.contains(&t) {
+                        self.active.push(t);
+                    }
+                }
+            }
+            i += 1;
+        }
+        let boots = &self.boots;
+        self.active.retain(|&at| !boots[at].finished());
+        // Those just found start now, so that a boot still to come is always under way.
+        start_waiting(&mut self.boots, &mut self.waiting, &mut self.active, now);
+        self.active.is_empty() && self.waiting.is_empty()
+    }
+
+    /// When a boot under way next needs the CPU without a frame arriving.
+    fn due(&self) -> Option<u64> {
+        self.active.iter().map(|&at| self.boots[at].due).min()
+    }
+
+    /// The satellites booted and answering: port (with their address), node index and the
+    /// receiver of their hello channel (which must go on acknowledging a repeated hello
+    /// reply whose acknowledgement was lost).
+    fn take_up(&mut self) -> Vec<(Port, u32, Receiver)> {
+        let boots = core::mem::take(&mut self.boots);
+        boots.into_iter().filter(|b| b.phase == Phase::Up).map(|b| (b.port, b.node, b.replies)).collect()
+    }
+}
+
 /// The satellite kernel's image for boots after the first ([`Reboot`]): parsed once, kept for
 /// the rest of the run.
 static REBOOT_IMAGE: Global<Option<&'static Image>> = Global::new("satellite image for reboots", None);
 
 /// Booting again a satellite on a port of the central that died and came back (its link is up
-/// again, its boot ROM waiting): one [`Boot`], exactly as at the start, stepped by the process
-/// channel's interrupts and ticks (`remote`) while the system runs.
+/// again, its boot ROM waiting), and the satellites behind it if it relays: a [`Tree`] of
+/// boots exactly as at the start, stepped by the process channel's interrupts and ticks
+/// (`remote`) while the system runs.
 pub struct Reboot {
-    boot: Boot<'static>,
+    port: Port,
+    tree: Tree<'static>,
 }
 
 impl Reboot {
-    /// Starts booting the satellite behind `port` (a port of the central) at `now`.
-    pub fn new(port: Port, now: u64) -> Reboot {
+    /// Starts booting the satellite behind `port` (a port of the central) at `now`, and those
+    /// behind it; each is told the incarnation `incarnations` gives its address (0 if none).
+    pub fn new(port: Port, incarnations: BTreeMap<u16, u32>, now: u64) -> Reboot {
         let image = *REBOOT_IMAGE.lock().get_or_insert_with(|| Box::leak(Box::new(Image::embedded())));
-        let mut boot = Boot::new(port, None, image);
-        boot.start(now);
-        Reboot { boot }
+        let mut tree = Tree::new(&[port], image, incarnations);
+        tree.step(now);
+        Reboot { port, tree }
     }
 
-    /// Handles a frame that arrived for it.
-    pub fn on_frame(&mut self, frame: &Frame) {
-        self.boot.on_frame(frame);
+    /// Handles a frame that arrived for it, or for a satellite behind it; false if the frame
+    /// is for neither.
+    pub fn on_frame(&mut self, frame: &Frame) -> bool {
+        self.tree.on_frame(self.port.index(), frame)
     }
 
     /// When it next needs the CPU without a frame arriving.
-    pub fn due(&self) -> u64 {
-        self.boot.due
+    pub fn due(&self) -> Option<u64> {
+        self.tree.due()
     }
 
-    /// Sends what may be sent at `now`, resends what timed out; once the satellite is booted
-    /// and has answered `Hello`: its node index and the receiver of its hello channel. `Err`
-    /// if it was given up ([`GIVE_UP_NS`] after the start).
-    pub fn step(&mut self, now: u64) -> Option<Result<(u32, Receiver), ()>> {
-        if !self.boot.finished() && self.boot.due <= now {
-            self.boot.step(now);
-        }
-        match self.boot.phase {
-            Phase::Up if self.boot.finished() => {
-                let replies = core::mem::replace(&mut self.boot.replies, Receiver::new(CHANNEL_SATELLITE));
-                Some(Ok((self.boot.node, replies)))
-            }
-            Phase::Lost => Some(Err(())),
-            Phase::Waiting | Phase::Loading | Phase::Hello | Phase::Up => None,
-        }
+    /// Sends what may be sent at `now`, resends what timed out; once every boot has finished,
+    /// the satellites booted and answering `Hello` (none if the first was given up,
+    /// [`GIVE_UP_NS`] after its start): port, node index and the receiver of the hello
+    /// channel of each.
+    pub fn step(&mut self, now: u64) -> Option<Vec<(Port, u32, Receiver)>> {
+        self.tree.step(now).then(|| self.tree.take_up())
     }
 }
 
@@ -447,53 +539,27 @@ pub fn boot_all() -> Vec<(Port, u32, Receiver)> {
         image.segments.len()
     );
     let started = arch::time_ns();
-    let mut boots: Vec<Boot> = ports.iter().map(|&port| Boot::new(port, None, &image)).collect();
+    let mut tree = Tree::new(&ports, &image, BTreeMap::new());
     let enabled = intc::enabled();
     let lines = ports.iter().fold(1 << intc::IRQ_TIMER, |lines, port| lines | 1 << port.line());
     intc::set_enabled(lines);
     ports.iter().for_each(|port| port.set_rx_interrupt(true));
     let mut buf = FrameBuf::new();
-    // Which boot each (port, address) is: frames are handed over by it.
-    let mut whose: BTreeMap<(u32, u16), usize> =
-        boots.iter().enumerate().map(|(i, b)| ((b.port.index(), b.port.address()), i)).collect();
-    // The boots not started yet, in the order they were found, and those under way.
-    let mut waiting: VecDeque<usize> = (0..boots.len()).collect();
-    let mut active: Vec<usize> = Vec::new();
     loop {
         let now = arch::time_ns();
         for port in &ports {
             while let Some(checked) = port.receive_frame(&mut buf) {
                 // A damaged frame is dropped (its sender resends it), and so is one whose
                 // address names no boot.
-                let Ok(frame) = checked else { continue };
-                if let Some(&at) = whose.get(&(port.index(), frame.address)) {
-                    boots[at].on_frame(&frame);
+                if let Ok(frame) = checked {
+                    tree.on_frame(port.index(), &frame);
                 }
             }
         }
-        start_waiting(&mut boots, &mut waiting, &mut active, now);
-        let mut i = 0;
-        while let Some(&at) = active.get(i) {
-            if !boots[at].finished() && boots[at].due <= now {
-                boots[at].step(now);
-            }
-            if boots[at].phase == Phase::Up && !boots[at].explored {
-                boots[at].explored = true;
-                let (more, told) = children(&mut boots, at, &image, now);
-                for boot in more {
-                    whose.insert((boot.port.index(), boot.port.address()), boots.len());
-                    waiting.push_back(boots.len());
-                    boots.push(boot);
-                }
-                active.extend(told.into_iter().filter(|t| !active.contains(t)).collect::<Vec<usize>>());
-            }
-            i += 1;
-        }
-        active.retain(|&at| !boots[at].finished());
-        if active.is_empty() && waiting.is_empty() {
+        if tree.step(now) {
             break;
         }
-        if let Some(deadline) = active.iter().map(|&at| boots[at].due).min() {
+        if let Some(deadline) = tree.due() {
             timer::wake_at(deadline);
             arch::wait();
         }
@@ -501,13 +567,14 @@ pub fn boot_all() -> Vec<(Port, u32, Receiver)> {
     ports.iter().for_each(|port| port.set_rx_interrupt(false));
     timer::stop();
     intc::set_enabled(enabled);
-    let up = boots.iter().filter(|b| b.phase == Phase::Up).count();
+    let tried = tree.boots.len();
+    let up = tree.take_up();
     let elapsed = arch::time_ns() - started;
     kprintln!(
-        "{up} of {} satellite(s) up after {}.{:03} ms",
-        boots.len(),
+        "{} of {tried} satellite(s) up after {}.{:03} ms",
+        up.len(),
         elapsed / 1_000_000,
         elapsed / 1_000 % 1_000
     );
-    boots.into_iter().filter(|b| b.phase == Phase::Up).map(|b| (b.port, b.node, b.replies)).collect()
+    up
 }

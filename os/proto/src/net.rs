@@ -38,13 +38,32 @@ use crate::wire::{put_u32, Reader};
 pub const MAX_ITEMS: usize = 64;
 
 /// A port, named across the system: its receive right's node, and the number that node gave
-/// it for the other nodes.
+/// it for the other nodes ([`PortRef::number`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PortRef {
     /// The node holding the receive right (as the sender knows it).
     pub node: u32,
     /// The number the node gave it.
     pub id: u32,
+}
+
+/// The bits of a port's number that count its node's exports (the high byte is the node's
+/// incarnation).
+pub const EXPORT_COUNT: u32 = 0x00ff_ffff;
+
+impl PortRef {
+    /// The number a node in its `incarnation` (how many times it was booted and died before)
+    /// gives its `count`th export: the incarnation, modulo 256, in the high byte. A node that
+    /// comes back numbers its ports afresh, and a reference to a port of an earlier
+    /// incarnation, still on its way when it came back, names none of the new one's.
+    pub const fn number(incarnation: u32, count: u32) -> u32 {
+        (incarnation & 0xff) << 24 | count & EXPORT_COUNT
+    }
+
+    /// The incarnation (modulo 256) of the node that gave this port its number.
+    pub const fn incarnation(&self) -> u32 {
+        self.id >> 24
+    }
 }
 
 /// What a right in a network message is.
@@ -462,6 +481,22 @@ pub struct Net {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_port_number_carries_its_incarnation_and_no_two_incarnations_share_one() {
+        for incarnation in [0, 1, 2, 255, 256, 257] {
+            for count in [2, 3, EXPORT_COUNT, EXPORT_COUNT + 1] {
+                let port = PortRef { node: 3, id: PortRef::number(incarnation, count) };
+                assert_eq!(port.incarnation(), incarnation % 256);
+                assert_eq!(port.id & EXPORT_COUNT, count & EXPORT_COUNT);
+                for other in (0..256).filter(|i| *i != incarnation % 256) {
+                    for other_count in [2, 3, count, EXPORT_COUNT] {
+                        assert_ne!(PortRef::number(other, other_count), port.id);
+                    }
+                }
+            }
+        }
+    }
+
     use super::*;
     use alloc::vec;
 

@@ -19,6 +19,11 @@
 //! frame a port cannot take now waits in a short queue ([`RELAY_QUEUE`]); one with no route,
 //! no room or too long for its next link is dropped, and the end-to-end transport resends
 //! it.
+//!
+//! **Link state**: a change of the link of a port past 0 is told to the central
+//! (`LinkState`), so that the satellite behind it is dead at once, or booted again; and when
+//! port 0's own link goes down, the central has declared this satellite dead, so it starts over
+//! in its boot ROM ([`lost_central`]).
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -28,7 +33,7 @@ use ox_kcore::endpoint::Endpoint;
 use ox_kcore::global::Global;
 use ox_kcore::linkport::{self, FrameBuf, Port};
 use ox_kcore::message::{HelloReply, Message as Hello, CHANNEL_SATELLITE, MAX_MESSAGE};
-use ox_kcore::{arch, frame, intc, kprintln};
+use ox_kcore::{arch, frame, intc, kprintln, power};
 use ox_link::arq::{Receiver, Sender};
 use ox_link::boot;
 use ox_link::frame::{self as link_frame, Frame, Kind, CHANNEL_BOOT, HEADER};
@@ -46,6 +51,9 @@ const RETRY_NS: u64 = 10_000;
 struct Relay {
     /// The ports past 0, towards the satellites behind this one.
     children: Vec<Port>,
+    /// Whether each child port's link was up when last looked at (a change is told to the
+    /// central: `LinkState`).
+    up: Vec<bool>,
     /// The central's routes: frames for the satellites hanging on node `.0` go out port `.1`.
     routes: Vec<(u32, u32)>,
     /// Frames waiting for each port (by port number) whose transmit queue was full, and how
@@ -93,6 +101,7 @@ pub fn init(node: u32, ram: u32) {
         rx: FrameBuf::new(),
         relay: Relay {
             waiting: (0..=children.len()).map(|_| VecDeque::new()).collect(),
+            up: children.iter().map(Port::is_up).collect(),
             children,
             routes: Vec::new(),
             queued: 0,
@@ -100,8 +109,18 @@ pub fn init(node: u32, ram: u32) {
         },
     }));
     intc::set_enabled(lines);
-    port.set_rx_interrupt(true);
-    with(|link| link.relay.children.iter().for_each(|child| child.set_rx_interrupt(true)));
+    port.set_interrupts(true, true);
+    with(|link| link.relay.children.iter().for_each(|child| child.watch_change(true)));
+}
+
+/// This satellite's link towards the central went down: the central (or the relay between)
+/// powered off or went away, and the central has declared this satellite dead and killed its
+/// processes' stubs. What runs here is nobody's any more, so the satellite starts over in its
+/// boot ROM (the power device's reset), where the central finds it when the link comes back
+/// and boots it again, a new incarnation (docs/reliability.md, *A satellite that comes back*).
+fn lost_central(node: u32) -> ! {
+    kprintln!("node {node}: the link towards the central is down; starting over in the boot ROM");
+    power::reset()
 }
 
 /// Whether interrupt line `line` is one of this satellite's ports'.
@@ -162,6 +181,9 @@ pub fn on_tick() {
 pub fn on_interrupt() -> Vec<Message> {
     with(|link| {
         let port = link.process.port();
+        if !port.is_up() {
+            lost_central(link.node);
+        }
         let mut arrived = Vec::new();
         while let Some(checked) = port.receive_checked(&mut link.rx) {
             // Checked once (by the port, or here); a damaged frame is dropped (its sender
@@ -190,6 +212,16 @@ pub fn on_interrupt() -> Vec<Message> {
         }
         for at in 0..link.relay.children.len() {
             let child = link.relay.children[at];
+            let up = child.is_up();
+            if up != link.relay.up[at] {
+                // The satellite there powered off or went away, or came back (to its boot
+                // ROM): the central hears of it at once.
+                link.relay.up[at] = up;
+                child.watch_change(true);
+                let mut bytes = [0u8; MAX_MESSAGE];
+                let len = Hello::LinkState { port: child.index(), up }.encode(&mut bytes);
+                link.hello_outbox.push_back(bytes[..len].to_vec());
+            }
             while let Some(checked) = child.receive_checked(&mut link.rx) {
                 let Ok(len) = checked else { continue };
                 link.relay.up(link.node, child, port, &mut link.rx.0[..len]);
@@ -297,9 +329,14 @@ impl Link {
 /// satellite channel, if it needs one.
 fn answer_hello(node: u32, ram: u32, relay: &mut Relay, payload: &[u8]) -> Option<Vec<u8>> {
     match Hello::decode(payload) {
-        Some(Hello::Hello { central }) => {
-            ox_kcore::ipcall::set_central(central);
+        Some(Hello::Hello { central, incarnation }) => {
+            ox_kcore::ipcall::set_central(central, incarnation);
             let (free_frames, total_frames) = frame::stats();
+            if incarnation > 0 {
+                kprintln!(
+                    "hello from the central processor: this is node {node}'s incarnation {incarnation}"
+                );
+            }
             kprintln!("hello from the central processor; answering: node {node}, {free_frames} of {total_frames} frames free");
             let ports = relay.children.len() as u32 + 1;
             let reply = Hello::HelloReply(HelloReply { node, ram, free_frames, total_frames, ports });
@@ -313,8 +350,8 @@ fn answer_hello(node: u32, ram: u32, relay: &mut Relay, payload: &[u8]) -> Optio
             relay.routes.push((to, port));
             None
         }
-        Some(Hello::HelloReply(_)) => {
-            kprintln!("the central sent a hello reply, which a satellite does not answer");
+        Some(Hello::HelloReply(_) | Hello::LinkState { .. }) => {
+            kprintln!("the central sent a message only a satellite sends");
             None
         }
         None => {
