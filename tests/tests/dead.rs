@@ -398,6 +398,19 @@ fn forgeries() -> Vec<Vec<u8>> {
                 })],
             },
         ),
+        // A piece of a region nobody announced; a message announcing a region of 1 GiB in
+        // pieces (refused: more than the central's memory), for a port it never exported.
+        net(3, 0, NetOp::Piece { stream: 7, offset: 0, bytes: vec![1; 16] }),
+        net(
+            3,
+            0,
+            NetOp::Message {
+                dest: NetRight { kind: NetKind::Send, port: PortRef { node: 0, id: 999 } },
+                reply: None,
+                id: 2,
+                items: vec![NetItem::Stream { stream: 8, size: 1 << 30 }],
+            },
+        ),
         // And bookkeeping about nothing, which changes nothing.
         net(3, 0, NetOp::Release { port: PortRef { node: 0, id: 1 }, holder: 3 }),
         net(3, 0, NetOp::Moved { old: PortRef { node: 0, id: 77 }, new: PortRef { node: 3, id: 1 } }),
@@ -509,9 +522,10 @@ exit 0
     assert!(transcript.contains("satellite on port 2 answers: node 3"), "{transcript}");
     assert!(!transcript.contains("pwned"), "{transcript}");
     assert!(transcript.contains("init: the shell ended with status 0"), "{transcript}");
-    // The four process forgeries and three of the port ones were dropped and counted.
+    // The four process forgeries and three of the port ones were dropped and counted, and the
+    // stray piece, the refused region and its message.
     let stats = transcript.lines().find(|l| l.contains("node 0: procs")).expect("stats 0 printed");
-    assert!(stats.contains("; dropped 7;"), "{stats}");
+    assert!(stats.contains("; dropped 10;"), "{stats}");
 }
 
 /// A satellite that hangs with its link up (`freeze`): the central's request to it waits for

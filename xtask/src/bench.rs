@@ -25,7 +25,9 @@
 //! 2,500, ten getpid round trips), and the three nodes' instructions for the same between a
 //! client on satellite 1 and a server on satellite 2 (the central relaying), each with the
 //! virtual time of one round trip. And `port-ool-1m: ool=A inline=B`: virtual µs to move 1 MiB
-//! to another process of the central out of line (copy-on-write) and inline.
+//! to another process of the central out of line (copy-on-write) and inline; and
+//! `port-ool-1m-remote` the same to a process on satellite 1 (out of line: in pieces across
+//! the link).
 //!
 //! And `vm-faults: node=N zero-fill=Z cow=C`, once for the central and once for satellite 1:
 //! the node's instructions for one zero-fill fault and one copy-on-write fault, beyond the
@@ -106,7 +108,7 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
         .map_err(|e| format!("cannot start {}: {e}", orrery.display()))?;
     let stdout = child.stdout.take().ok_or("the emulator's output is not piped")?;
     let (mut bulk, mut cow, mut fork, mut faults, mut rpc) = (None, None, None, Vec::new(), None);
-    let (mut rpc_remote, mut ool, mut dsm, mut dsm_demo) = (None, None, None, None);
+    let (mut rpc_remote, mut ool, mut ool_remote, mut dsm, mut dsm_demo) = (None, None, None, None, None);
     let (mut migration, mut balance, mut prefetch) = (None, None, None);
     for line in BufReader::new(stdout).lines() {
         let line = line.map_err(|e| format!("reading the emulator's output: {e}"))?;
@@ -128,6 +130,9 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
         }
         if let Some((_, figures)) = line.split_once("satbench: port-ool-1m ") {
             ool = figures.split(" (").next().map(str::to_string);
+        }
+        if let Some((_, figures)) = line.split_once("satbench: port-ool-1m-remote ") {
+            ool_remote = figures.split(" (").next().map(str::to_string);
         }
         if let Some((_, figures)) = line.split_once("dsm: messages-per-write-fault") {
             dsm = Some(format!("messages-per-write-fault{figures}"));
@@ -161,9 +166,9 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
         Some((local, remote)) => println!("port-rpc: {local} {remote}"),
         None => return Err("satbench printed no port-rpc figures (local and remote)".to_string()),
     }
-    match ool {
-        Some(figures) => println!("port-ool-1m: {figures}"),
-        None => return Err("satbench printed no port-ool-1m figures".to_string()),
+    match ool.zip(ool_remote) {
+        Some((local, remote)) => println!("port-ool-1m: {local}\nport-ool-1m-remote: {remote}"),
+        None => return Err("satbench printed no port-ool-1m figures (local and remote)".to_string()),
     }
     if faults.is_empty() {
         return Err("satbench printed no vm-faults figures".to_string());

@@ -167,6 +167,11 @@ fn net_label(op: &NetOp) -> String {
         NetOp::NodeDead { node } => format!("NodeDead {node}"),
         NetOp::Moved { old, new } => format!("Moved {} to {}", port(old), port(new)),
         NetOp::Space { pid, names, .. } => format!("Space of pid {pid}, {} names", names.len()),
+        NetOp::Piece { stream, offset, bytes } => {
+            format!("Piece of stream {stream} @{offset} {} bytes", bytes.len())
+        }
+        NetOp::Taken { stream, upto, ok: true } => format!("Taken stream {stream} to {upto}"),
+        NetOp::Taken { stream, .. } => format!("Refused stream {stream}"),
     }
 }
 

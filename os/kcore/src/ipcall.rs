@@ -91,10 +91,6 @@ static PAGE_IN: Class = Class::new("page-in");
 /// Wait for ever.
 const FOREVER: u32 = u32::MAX;
 
-/// The most out-of-line memory one message carries to another node: it travels inside one
-/// `Net` message (a larger region would need a streamed transfer).
-const OOL_REMOTE_MAX: u32 = 8192;
-
 /// Starts the node's ports: this is node `me`, the central is `central` (if known yet), and
 /// `transmit` sends a `Net` message towards a node.
 pub fn init(me: u32, central: Option<u32>, transmit: fn(u32, &ox_proto::Message)) {
@@ -567,11 +563,6 @@ fn send_bytes(task: TaskId, bytes: &[u8], timeout: u32) -> Result<u32, Errno> {
     let until = deadline_of(timeout);
     loop {
         let message = parse(bytes)?;
-        let memory: u32 =
-            message.items.iter().map(|i| if let Item::Memory(m) = i { m.size() } else { 0 }).sum();
-        if memory > OOL_REMOTE_MAX && with_ports(|p| p.net.forwards(&p.ipc, task, message.header.dest.0)) {
-            return Err(Errno::TooBig);
-        }
         match with_ipc(|ipc| ipc.send(task, message)) {
             Ok(wakeups) => {
                 wake(wakeups);

@@ -52,11 +52,11 @@ use ox_ipc::{
 };
 use ox_proto::net::{
     Net as NetMessage, NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, EXPORT_COUNT,
-    MAX_SPACE_NAMES,
+    MAX_PIECE, MAX_SPACE_NAMES,
 };
 
 use crate::task::{proc, signal};
-use crate::vm::{self, AddressSpace, Captured};
+use crate::vm::{self, AddressSpace, Captured, Staged};
 use ox_vm::{ObjectId, Prot};
 
 /// The service's own name space.
@@ -72,6 +72,54 @@ const NAMES_MAX: usize = 256;
 /// one message in flight per port (it waits for `Delivered`), so this bounds what a peer that
 /// does not wait can make a node hold.
 const PENDING_MAX: usize = 256;
+
+/// Bytes of a streamed out-of-line region in flight to a node (sent, not yet taken) at most:
+/// four pieces, so a region crosses at the links' pace without piling up in any heap.
+const STREAM_WINDOW: u32 = 4 * MAX_PIECE as u32;
+
+/// Streamed regions arriving at once at most: one more is refused (its message goes on
+/// without it), so no peer can make a node hold scratch maps without end.
+const STREAMS_IN_MAX: usize = 16;
+
+/// An out-of-line region leaving for node `to` in pieces ([`NetOp::Piece`]).
+struct Outgoing {
+    to: u32,
+    stream: u32,
+    region: Staged,
+    /// Bytes sent, and bytes the addressee has taken.
+    sent: u32,
+    taken: u32,
+}
+
+/// An out-of-line region arriving from node `from` in pieces: written into `region` as they
+/// come (`None` once refused or given up: its message goes without it).
+struct Incoming {
+    from: u32,
+    stream: u32,
+    region: Option<Staged>,
+    /// Bytes written, and the region's size: it is whole when they meet.
+    got: u32,
+    size: u32,
+}
+
+impl Outgoing {
+    /// Whether the window lets it send another piece.
+    fn may_send(&self) -> bool {
+        self.sent < self.region.size() && self.sent - self.taken < STREAM_WINDOW
+    }
+}
+
+/// The streams whose regions follow message `op` in pieces.
+fn streams_of(op: &NetOp) -> impl Iterator<Item = u32> + '_ {
+    let items = match op {
+        NetOp::Message { items, .. } => items.as_slice(),
+        _ => &[],
+    };
+    items.iter().filter_map(|i| match i {
+        NetItem::Stream { stream, .. } => Some(*stream),
+        _ => None,
+    })
+}
 
 /// Kernel heap the clock over anonymous memory leaves free: pages on their way to the
 /// default pager wait in the heap, so paging out stops while it is short.
@@ -264,6 +312,14 @@ pub struct Net {
     settling: bool,
     /// Processes arriving here whose port name space may follow ([`NetOp::Space`]).
     arriving: Vec<u32>,
+    /// Out-of-line regions leaving in pieces, and the next stream's number.
+    outgoing: Vec<Outgoing>,
+    next_stream: u32,
+    /// Regions arriving in pieces; the messages waiting for them (from, op); and the regions
+    /// whole, by (from, stream), until their message is queued.
+    incoming: Vec<Incoming>,
+    awaiting: Vec<(u32, NetOp)>,
+    streamed: Vec<((u32, u32), Captured)>,
     /// Messages from other nodes dropped (their port gone, malformed).
     pub dropped: u32,
 }
@@ -298,6 +354,11 @@ impl Net {
             out: Vec::new(),
             settling: false,
             arriving: Vec::new(),
+            outgoing: Vec::new(),
+            next_stream: 1,
+            incoming: Vec::new(),
+            awaiting: Vec::new(),
+            streamed: Vec::new(),
             dropped: 0,
         };
         net.serve(ipc, notify, Role::Notify);
@@ -332,15 +393,9 @@ impl Net {
         self.incarnation = incarnation;
     }
 
-    /// Whether `task`'s `name` sends to a port of another node (through a proxy).
-    pub fn forwards(&self, ipc: &Ipc<Captured>, task: TaskId, name: Name) -> bool {
-        let key = ipc.port_key(task, name);
-        key.is_ok_and(|k| matches!(self.roles.get(&k), Some((_, Role::Proxy(_) | Role::Once(_)))))
-    }
-
     /// Whether the service has something to do.
     pub fn busy(&self) -> bool {
-        !self.work.is_empty() || !self.out.is_empty()
+        !self.work.is_empty() || !self.out.is_empty() || self.outgoing.iter().any(Outgoing::may_send)
     }
 
     /// Whether `settle` runs now (and marks it so, or not).
@@ -393,6 +448,9 @@ impl Net {
 
     /// Does one piece of work; false when there is none. Wake-ups are pushed to `woken`.
     pub fn step(&mut self, ipc: &mut Ipc<Captured>, woken: &mut Vec<u64>) -> bool {
+        if !self.outgoing.is_empty() && self.pump_streams() {
+            return true;
+        }
         let Some(key) = self.work.pop_front() else { return false };
         if let Some(id) = self.room.get(&key).copied() {
             self.room.remove(&key);
@@ -478,6 +536,18 @@ impl Net {
                 ReceivedItem::Port(name, kind) => {
                     if let Some(right) = self.export_right(ipc, name, kind, to, woken) {
                         items.push(NetItem::Right(right));
+                    }
+                }
+                // A region larger than a piece streams after the message.
+                ReceivedItem::Memory(captured) if captured.size() as usize > MAX_PIECE => {
+                    match Staged::of(captured) {
+                        Ok(region) => {
+                            let stream = self.next_stream;
+                            self.next_stream = self.next_stream.wrapping_add(1);
+                            items.push(NetItem::Stream { stream, size: region.size() });
+                            self.outgoing.push(Outgoing { to, stream, region, sent: 0, taken: 0 });
+                        }
+                        Err(_) => self.dropped = self.dropped.wrapping_add(1),
                     }
                 }
                 ReceivedItem::Memory(mut captured) => match AddressSpace::read_captured(&mut captured) {
@@ -579,7 +649,20 @@ impl Net {
     /// Takes a `Net` message for this node.
     pub fn receive(&mut self, ipc: &mut Ipc<Captured>, from: u32, op: NetOp, woken: &mut Vec<u64>) {
         match op {
-            NetOp::Message { .. } => self.deliver(ipc, from, op, woken),
+            NetOp::Message { .. } => self.message_arrives(ipc, from, op, woken),
+            NetOp::Piece { stream, offset, bytes } => self.piece(ipc, from, stream, offset, &bytes, woken),
+            NetOp::Taken { stream, upto, ok } => {
+                let Some(at) = self.outgoing.iter().position(|o| o.to == from && o.stream == stream) else {
+                    return;
+                };
+                let outgoing = &mut self.outgoing[at];
+                if !ok || upto >= outgoing.region.size() {
+                    self.outgoing.swap_remove(at);
+                    ox_ipc::sorted::give_back(&mut self.outgoing);
+                } else {
+                    outgoing.taken = outgoing.taken.max(upto.min(outgoing.sent));
+                }
+            }
             NetOp::Delivered { port } => {
                 if let Some((name, inflight)) = self.proxies.get_mut(&port) {
                     *inflight = false;
@@ -831,6 +914,11 @@ impl Net {
                 self.out.push((holder, NetOp::Dead { port: PortRef { node: self.me, id } }));
             }
             self.dropped = self.dropped.wrapping_add(export.pending.len() as u32);
+            for (from, op) in &export.pending {
+                if let NetOp::Message { items, .. } = op {
+                    self.discard_streams(*from, items);
+                }
+            }
         }
         self.export_of.retain(|_, e| *e != id);
         self.room.retain(|_, e| *e != id);
@@ -907,6 +995,18 @@ impl Net {
 
     /// Node `node` is dead.
     fn node_dead(&mut self, ipc: &mut Ipc<Captured>, node: u32, woken: &mut Vec<u64>) {
+        // Regions on their way to or from it go; the messages waiting for them give their
+        // rights' references back.
+        self.outgoing.retain(|o| o.to != node);
+        self.incoming.retain(|i| i.from != node);
+        self.streamed.retain(|((from, _), _)| *from != node);
+        let (waiting, rest): (Vec<_>, Vec<_>) = self.awaiting.drain(..).partition(|(from, _)| *from == node);
+        self.awaiting = rest;
+        for (_, op) in waiting {
+            if let NetOp::Message { reply, items, .. } = op {
+                self.drop_rights(ipc, reply.into_iter().chain(rights(&items)), woken);
+            }
+        }
         let homed: Vec<PortRef> = self.proxies.keys().filter(|p| p.node == node).copied().collect();
         for port in homed {
             self.drop_proxy(ipc, port, woken);
@@ -947,6 +1047,7 @@ impl Net {
                 // Dropped and counted; its rights' references go back.
                 self.dropped = self.dropped.wrapping_add(1);
                 if let NetOp::Message { reply, items, .. } = op {
+                    self.discard_streams(from, &items);
                     self.drop_rights(ipc, reply.into_iter().chain(rights(&items)), woken);
                 }
             } else {
@@ -964,6 +1065,7 @@ impl Net {
         let (name, once) = (export.name, export.once);
         if dest.kind == NetKind::SendOnce && !once || dest.kind == NetKind::Send && once {
             self.dropped = self.dropped.wrapping_add(1);
+            self.discard_streams(from, &items);
             self.drop_rights(ipc, reply.into_iter().chain(rights(&items)), woken);
             return;
         }
@@ -987,6 +1089,13 @@ impl Net {
                     Ok(captured) => local.push(Item::Memory(captured)),
                     Err(_) => self.dropped = self.dropped.wrapping_add(1),
                 },
+                // Whole (a region refused on the way was counted then, and is left out).
+                NetItem::Stream { stream, .. } => {
+                    if let Some(at) = self.streamed.iter().position(|(key, _)| *key == (from, stream)) {
+                        local.push(Item::Memory(self.streamed.swap_remove(at).1));
+                        ox_ipc::sorted::give_back(&mut self.streamed);
+                    }
+                }
                 NetItem::Right(right) => {
                     if let Some((n, d)) = self.import(ipc, right, from, &mut after, woken) {
                         local.push(Item::Port(n, d));
@@ -1040,7 +1149,137 @@ impl Net {
         if dest.kind == NetKind::Send {
             self.out.push((from, NetOp::Dead { port: dest.port }));
         }
+        self.discard_streams(from, &items);
         self.drop_rights(ipc, reply.into_iter().chain(rights(&items)), woken);
+    }
+
+    /// Sends the pieces the window allows of every region leaving; whether it sent any. A
+    /// region that cannot be read is given up (a piece of no bytes says so).
+    fn pump_streams(&mut self) -> bool {
+        let mut pumped = false;
+        for outgoing in self.outgoing.iter_mut().filter(|o| o.may_send()) {
+            while outgoing.may_send() {
+                let len = (outgoing.region.size() - outgoing.sent).min(MAX_PIECE as u32);
+                let mut bytes = vec![0; len as usize];
+                let offset = outgoing.sent;
+                if outgoing.region.read(offset, &mut bytes).is_err() {
+                    self.dropped = self.dropped.wrapping_add(1);
+                    bytes.clear();
+                    // Nothing more is sent; the addressee's answer ends it.
+                    outgoing.sent = outgoing.region.size();
+                } else {
+                    outgoing.sent += len;
+                }
+                self.out.push((outgoing.to, NetOp::Piece { stream: outgoing.stream, offset, bytes }));
+                pumped = true;
+            }
+        }
+        pumped
+    }
+
+    /// A port message from node `from`: queued at once, or, if regions of it follow in
+    /// pieces, once they are whole (each made ready to take them, or refused: the message
+    /// then goes on without it, and the sender is told to stop).
+    fn message_arrives(&mut self, ipc: &mut Ipc<Captured>, from: u32, op: NetOp, woken: &mut Vec<u64>) {
+        let NetOp::Message { items, .. } = &op else { return };
+        if !items.iter().any(|i| matches!(i, NetItem::Stream { .. })) {
+            self.deliver(ipc, from, op, woken);
+            return;
+        }
+        let streams: Vec<(u32, u32)> = items
+            .iter()
+            .filter_map(|i| match i {
+                NetItem::Stream { stream, size } => Some((*stream, *size)),
+                _ => None,
+            })
+            .collect();
+        for (stream, size) in streams {
+            // Refused: a stream already arriving, one too many, or a region larger than half
+            // the node's free memory.
+            let duplicate = self.incoming.iter().any(|i| i.from == from && i.stream == stream);
+            let room = u64::from(crate::frame::stats().0) * u64::from(crate::frame::FRAME_SIZE) / 2;
+            let fits = !duplicate && self.incoming.len() < STREAMS_IN_MAX && u64::from(size) <= room;
+            let region = fits.then(|| Staged::new(size).ok()).flatten();
+            if region.is_none() {
+                self.dropped = self.dropped.wrapping_add(1);
+                self.out.push((from, NetOp::Taken { stream, upto: 0, ok: false }));
+            }
+            let got = if region.is_some() { 0 } else { size };
+            self.incoming.push(Incoming { from, stream, region, got, size });
+        }
+        self.awaiting.push((from, op));
+        self.complete(ipc, woken);
+    }
+
+    /// A piece of stream `stream` from node `from`: written in its place (in order, and within
+    /// the region), or the region is refused (no frame left, a piece out of order or beyond
+    /// it, or the sender gave it up).
+    fn piece(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        from: u32,
+        stream: u32,
+        offset: u32,
+        bytes: &[u8],
+        woken: &mut Vec<u64>,
+    ) {
+        let Some(incoming) = self.incoming.iter_mut().find(|i| i.from == from && i.stream == stream) else {
+            self.dropped = self.dropped.wrapping_add(1);
+            return;
+        };
+        let Some(region) = incoming.region.as_mut() else { return };
+        let written = !bytes.is_empty() && offset == incoming.got && region.write(offset, bytes).is_ok();
+        if written {
+            incoming.got += bytes.len() as u32;
+            self.out.push((from, NetOp::Taken { stream, upto: incoming.got, ok: true }));
+        } else {
+            incoming.region = None;
+            incoming.got = incoming.size;
+            self.dropped = self.dropped.wrapping_add(1);
+            self.out.push((from, NetOp::Taken { stream, upto: 0, ok: false }));
+        }
+        if incoming.got >= incoming.size {
+            self.complete(ipc, woken);
+        }
+    }
+
+    /// Queues every message whose streamed regions are all whole (or refused).
+    fn complete(&mut self, ipc: &mut Ipc<Captured>, woken: &mut Vec<u64>) {
+        loop {
+            let whole = |incoming: &[Incoming], from: u32, op: &NetOp| {
+                streams_of(op)
+                    .all(|s| incoming.iter().any(|i| (i.from, i.stream) == (from, s) && i.got >= i.size))
+            };
+            let Some(at) = self.awaiting.iter().position(|(from, op)| whole(&self.incoming, *from, op))
+            else {
+                return;
+            };
+            let (from, op) = self.awaiting.swap_remove(at);
+            for stream in streams_of(&op) {
+                let Some(i) = self.incoming.iter().position(|i| (i.from, i.stream) == (from, stream)) else {
+                    continue;
+                };
+                if let Some(region) = self.incoming.swap_remove(i).region {
+                    match region.captured() {
+                        Ok(captured) => self.streamed.push(((from, stream), captured)),
+                        Err(_) => self.dropped = self.dropped.wrapping_add(1),
+                    }
+                }
+            }
+            ox_ipc::sorted::give_back(&mut self.awaiting);
+            ox_ipc::sorted::give_back(&mut self.incoming);
+            self.deliver(ipc, from, op, woken);
+        }
+    }
+
+    /// Gives back the whole regions a message from node `from` that is dropped was waiting to
+    /// take.
+    fn discard_streams(&mut self, from: u32, items: &[NetItem]) {
+        for item in items {
+            if let NetItem::Stream { stream, .. } = item {
+                self.streamed.retain(|(key, _)| *key != (from, *stream));
+            }
+        }
     }
 
     /// Releases the references rights on the wire carried.
@@ -1833,7 +2072,7 @@ enum After {
 fn rights(items: &[NetItem]) -> impl Iterator<Item = NetRight> + '_ {
     items.iter().filter_map(|i| match i {
         NetItem::Right(r) => Some(*r),
-        NetItem::Inline(_) | NetItem::Memory(_) => None,
+        NetItem::Inline(_) | NetItem::Memory(_) | NetItem::Stream { .. } => None,
     })
 }
 

@@ -796,6 +796,111 @@ impl Drop for Captured {
     }
 }
 
+/// An out-of-line region crossing to or from another node piece by piece, held in a scratch
+/// map of the kernel's own: one arriving is written a piece at a time and then captured for
+/// its message ([`Staged::captured`]); one leaving is read a piece at a time. Its pages are
+/// the VM's, never the kernel heap's; dropped, it gives them back.
+pub struct Staged {
+    map: Option<Map<KernelPmap>>,
+    at: VAddr,
+    size: u32,
+}
+
+impl Staged {
+    fn scratch() -> Result<Map<KernelPmap>, Errno> {
+        let table = PageTable::new(0)?;
+        Map::new(VAddr(USER_BASE), VAddr(USER_TOP), KernelPmap(table)).map_err(errno)
+    }
+
+    /// A zero-filled region of `size` bytes (a page multiple), for one arriving: no page is
+    /// taken until it is written.
+    pub fn new(size: u32) -> Result<Staged, Errno> {
+        let mut map = Staged::scratch()?;
+        let anywhere = Placement::Anywhere { min: VAddr(USER_BASE), max: VAddr(USER_TOP) };
+        match with_vm(|vm| map.allocate(vm, anywhere, size, Prot::DEFAULT)) {
+            Ok(at) => Ok(Staged { map: Some(map), at, size }),
+            Err(e) => {
+                with_vm(|vm| drop(map.destroy(vm)));
+                Err(call_errno(e))
+            }
+        }
+    }
+
+    /// The captured region `captured`, placed to be read (still copy-on-write: nothing is
+    /// copied).
+    pub fn of(mut captured: Captured) -> Result<Staged, Errno> {
+        let Some(copy) = captured.0.take() else { return Err(Errno::Inval) };
+        let size = copy.size();
+        let mut map = match Staged::scratch() {
+            Ok(map) => map,
+            Err(e) => {
+                captured.0 = Some(copy);
+                return Err(e);
+            }
+        };
+        match with_vm(|vm| map.copy_out(vm, copy)) {
+            Ok(at) => Ok(Staged { map: Some(map), at, size }),
+            Err((e, copy)) => {
+                with_vm(|vm| {
+                    drop(map.destroy(vm));
+                    copy.discard(vm);
+                });
+                Err(call_errno(e))
+            }
+        }
+    }
+
+    /// Bytes of the region.
+    pub fn size(&self) -> u32 {
+        self.size
+    }
+
+    /// Where `len` bytes at `offset` lie, if inside the region.
+    fn range(&self, offset: u32, len: usize) -> Result<VAddr, Errno> {
+        let len = u32::try_from(len).map_err(|_| Errno::Inval)?;
+        let end = offset.checked_add(len).ok_or(Errno::Inval)?;
+        if end > self.size {
+            return Err(Errno::Inval);
+        }
+        Ok(VAddr(self.at.0 + offset))
+    }
+
+    /// Reads `buf.len()` bytes at `offset`.
+    pub fn read(&mut self, offset: u32, buf: &mut [u8]) -> Result<(), Errno> {
+        let at = self.range(offset, buf.len())?;
+        let map = self.map.as_mut().ok_or(Errno::Inval)?;
+        with_vm(|vm| map.read(vm, at, buf)).map_err(|_| Errno::NoMem)
+    }
+
+    /// Writes `bytes` at `offset`; `ENOMEM` if no frame is left for them.
+    pub fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), Errno> {
+        let at = self.range(offset, bytes.len())?;
+        let map = self.map.as_mut().ok_or(Errno::Inval)?;
+        with_vm(|vm| map.write(vm, at, bytes)).map_err(|_| Errno::NoMem)
+    }
+
+    /// The region, captured for a message (its pages move with it, none is copied).
+    pub fn captured(mut self) -> Result<Captured, Errno> {
+        let mut map = self.map.take().ok_or(Errno::Inval)?;
+        let (at, size) = (self.at, self.size);
+        with_vm(|vm| {
+            let copied = map.copy_in(vm, at, size);
+            drop(map.destroy(vm));
+            copied
+        })
+        .map(|c| Captured(Some(c)))
+        .map_err(call_errno)
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if let Some(map) = self.map.take() {
+            with_vm(|vm| drop(map.destroy(vm)));
+        }
+    }
+}
+
 impl AddressSpace {
     /// Captures `size` bytes from `addr` (page multiples, allocated and readable)
     /// copy-on-write, for a message.

@@ -16,6 +16,8 @@
 //! | 6 `NodeDead` | node: that node is dead |
 //! | 7 `Moved` | old node, id; new node, id: the receive right in transit arrived there |
 //! | 8 `Space` | pid, task port (0, or 1 node id), name count, names: the space of a migrating task |
+//! | 9 `Piece` | stream, offset, length, bytes: a piece of a streamed out-of-line region (no bytes: the sender gave it up) |
+//! | 10 `Taken` | stream, bytes taken so far, ok (1) or refused (0): the answer to pieces |
 //!
 //! A name of a `Space` is its number, three words of the notifications asked about it
 //! (dead-name, no-senders, port-destroyed: the name of the task's port each goes to, or 0;
@@ -24,9 +26,11 @@
 //! user references, the queue limit), `2` (a port set: member count, member names) or `3` (a
 //! dead name: its references).
 //!
-//! An item is `1, length, bytes` (inline), `2, kind, node, id` (a right) or `3, length, bytes`
-//! (out-of-line memory: its bytes, placed as a region of its own by the receiving node). Every number is
-//! checked on decoding: a kind out of range, a count beyond [`MAX_ITEMS`], trailing bytes are
+//! An item is `1, length, bytes` (inline), `2, kind, node, id` (a right), `3, length, bytes`
+//! (out-of-line memory: its bytes, placed as a region of its own by the receiving node) or `4,
+//! stream, size` (out-of-line memory larger than a piece, [`MAX_PIECE`]: its bytes follow in
+//! `Piece`s of that stream, in order, each answered by a `Taken`). Every number is checked on
+//! decoding: a kind out of range, a count beyond [`MAX_ITEMS`], a piece beyond [`MAX_PIECE`], a stream's size not a positive page multiple, trailing bytes are
 //! [`DecodeError::BadNet`].
 
 use alloc::vec::Vec;
@@ -37,6 +41,10 @@ use crate::wire::{put_u32, Reader};
 /// The most items one message carries.
 pub const MAX_ITEMS: usize = 64;
 
+/// The most bytes of out-of-line memory a message carries itself ([`NetItem::Memory`]), and
+/// of one [`NetOp::Piece`] of a larger region.
+pub const MAX_PIECE: usize = 8192;
+
 /// A port, named across the system: its receive right's node, and the number that node gave
 /// it for the other nodes ([`PortRef::number`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -46,6 +54,9 @@ pub struct PortRef {
     /// The number the node gave it.
     pub id: u32,
 }
+
+/// A page: a streamed region's size is a multiple of it.
+const PAGE: u32 = 4096;
 
 /// The bits of a port's number that count its node's exports (the high byte is the node's
 /// incarnation).
@@ -107,6 +118,13 @@ pub enum NetItem {
     Right(NetRight),
     /// Out-of-line memory: the region's bytes.
     Memory(Vec<u8>),
+    /// Out-of-line memory whose bytes follow in [`NetOp::Piece`]s.
+    Stream {
+        /// The sender's number for the stream.
+        stream: u32,
+        /// The region's bytes (a page multiple).
+        size: u32,
+    },
 }
 
 /// The most names of a migrating task's space ([`NetOp::Space`]): a task naming more cannot
@@ -227,6 +245,27 @@ pub enum NetOp {
         /// Its names, at most [`MAX_SPACE_NAMES`], in order.
         names: Vec<NetName>,
     },
+    /// Bytes `offset..` of the region a message's [`NetItem::Stream`] announced, the pieces of
+    /// a stream in order; a piece of no bytes says the sender gave the region up (it could not
+    /// read it), and the message goes on without it.
+    Piece {
+        /// The sender's number for the stream.
+        stream: u32,
+        /// Where the bytes go in the region.
+        offset: u32,
+        /// At most [`MAX_PIECE`] bytes.
+        bytes: Vec<u8>,
+    },
+    /// The addressee's stream `stream` to the sender: `upto` bytes of it are taken (the
+    /// addressee may send further), or the region is refused (`ok` false: it stops).
+    Taken {
+        /// The addressee's number for the stream.
+        stream: u32,
+        /// Bytes taken so far.
+        upto: u32,
+        /// Whether the region is being taken.
+        ok: bool,
+    },
 }
 
 impl NetOp {
@@ -241,6 +280,8 @@ impl NetOp {
             NetOp::NodeDead { .. } => 6,
             NetOp::Moved { .. } => 7,
             NetOp::Space { .. } => 8,
+            NetOp::Piece { .. } => 9,
+            NetOp::Taken { .. } => 10,
         }
     }
 
@@ -280,6 +321,11 @@ impl NetOp {
                             put_u32(&mut out, bytes.len() as u32);
                             out.extend_from_slice(bytes);
                         }
+                        NetItem::Stream { stream, size } => {
+                            put_u32(&mut out, 4);
+                            put_u32(&mut out, *stream);
+                            put_u32(&mut out, *size);
+                        }
                     }
                 }
             }
@@ -289,6 +335,17 @@ impl NetOp {
                 put_u32(&mut out, *holder);
             }
             NetOp::NodeDead { node } => put_u32(&mut out, *node),
+            NetOp::Piece { stream, offset, bytes } => {
+                put_u32(&mut out, *stream);
+                put_u32(&mut out, *offset);
+                put_u32(&mut out, bytes.len() as u32);
+                out.extend_from_slice(bytes);
+            }
+            NetOp::Taken { stream, upto, ok } => {
+                put_u32(&mut out, *stream);
+                put_u32(&mut out, *upto);
+                put_u32(&mut out, u32::from(*ok));
+            }
             NetOp::Moved { old, new } => {
                 port(&mut out, old);
                 port(&mut out, new);
@@ -386,6 +443,13 @@ impl NetOp {
                             let len = r.u32()? as usize;
                             NetItem::Memory(r.take(len)?.to_vec())
                         }
+                        4 => {
+                            let (stream, size) = (r.u32()?, r.u32()?);
+                            if size == 0 || size % PAGE != 0 {
+                                return Err(DecodeError::BadNet);
+                            }
+                            NetItem::Stream { stream, size }
+                        }
                         _ => return Err(DecodeError::BadNet),
                     });
                 }
@@ -397,6 +461,22 @@ impl NetOp {
             5 => NetOp::Dead { port: port(&mut r)? },
             6 => NetOp::NodeDead { node: r.u32()? },
             7 => NetOp::Moved { old: port(&mut r)?, new: port(&mut r)? },
+            9 => {
+                let (stream, offset, len) = (r.u32()?, r.u32()?, r.u32()? as usize);
+                if len > MAX_PIECE {
+                    return Err(DecodeError::BadNet);
+                }
+                NetOp::Piece { stream, offset, bytes: r.take(len)?.to_vec() }
+            }
+            10 => {
+                let (stream, upto) = (r.u32()?, r.u32()?);
+                let ok = match r.u32()? {
+                    0 => false,
+                    1 => true,
+                    _ => return Err(DecodeError::BadNet),
+                };
+                NetOp::Taken { stream, upto, ok }
+            }
             8 => {
                 let pid = r.u32()?;
                 let task_port = match r.u32()? {
@@ -512,6 +592,7 @@ mod tests {
                     NetItem::Inline(b"hello".to_vec()),
                     NetItem::Right(NetRight { kind: NetKind::Receive, port: p }),
                     NetItem::Memory(vec![7; 4096]),
+                    NetItem::Stream { stream: 3, size: 1 << 20 },
                 ],
             },
             NetOp::Message { dest: send, reply: None, id: 0, items: Vec::new() },
@@ -563,6 +644,10 @@ mod tests {
                 ],
             },
             NetOp::Space { pid: 1, task_port: None, names: Vec::new() },
+            NetOp::Piece { stream: 3, offset: 8192, bytes: vec![9; MAX_PIECE] },
+            NetOp::Piece { stream: 3, offset: 16384, bytes: Vec::new() },
+            NetOp::Taken { stream: 3, upto: 16384, ok: true },
+            NetOp::Taken { stream: 3, upto: 0, ok: false },
         ]
     }
 
@@ -589,7 +674,22 @@ mod tests {
     #[test]
     fn bad_numbers_are_refused() {
         assert_eq!(NetOp::decode(0, &[]), Err(DecodeError::BadNet));
-        assert_eq!(NetOp::decode(9, &[]), Err(DecodeError::BadNet));
+        assert_eq!(NetOp::decode(11, &[]), Err(DecodeError::BadNet));
+        // A piece too long, a refusal that is neither, a stream of no whole pages.
+        let piece = |len| NetOp::Piece { stream: 1, offset: 0, bytes: vec![1; len] }.encode();
+        assert_eq!(NetOp::decode(9, &piece(MAX_PIECE + 1)), Err(DecodeError::BadNet));
+        let mut taken = NetOp::Taken { stream: 1, upto: 0, ok: true }.encode();
+        taken[8..12].copy_from_slice(&2u32.to_le_bytes());
+        assert_eq!(NetOp::decode(10, &taken), Err(DecodeError::BadNet));
+        for size in [0, 100, 4097] {
+            let stream = NetOp::Message {
+                dest: NetRight { kind: NetKind::Send, port: PortRef { node: 0, id: 1 } },
+                reply: None,
+                id: 0,
+                items: vec![NetItem::Stream { stream: 1, size }],
+            };
+            assert_eq!(NetOp::decode(1, &stream.encode()), Err(DecodeError::BadNet), "{size}");
+        }
         let space = |names: Vec<NetName>| NetOp::Space { pid: 1, task_port: None, names }.encode();
         let dead = |name| NetName { name, what: NetNamed::Dead(1), notify: [0; 3] };
         // Out of order, twice, the null name, a send right without references, a dead name

@@ -47,7 +47,7 @@ use ox_ulib::abi::{Errno, NodeStats, WaitStatus};
 use ox_ulib::counter::{instructions, time_ns};
 use ox_ulib::port::{self, GotItem, Msg, RawItem, RawMsg, SendItem, FOREVER};
 use ox_ulib::println;
-use ox_ulib::suite::spawn_receiver;
+use ox_ulib::suite::{spawn_on, spawn_receiver};
 use ox_ulib::sys::{self, Fork};
 use ox_ulib::vm::{self, Inherit, Place};
 
@@ -106,7 +106,8 @@ fn main(args: &[&str]) -> i32 {
     if want("port-rpc") {
         failures += on_central(port_rpc);
         failures += on_central(port_rpc_remote);
-        failures += on_central(port_ool);
+        failures += on_central(|| port_ool(None));
+        failures += on_central(|| port_ool(Some(OOL_REMOTE)));
     }
     if want("vm-faults") {
         failures += on_central(|| vm_faults(0));
@@ -728,13 +729,42 @@ fn port_rpc_remote() -> u32 {
 const OOL_BYTES: u32 = 1 << 20;
 const INLINE_CHUNK: usize = 8160;
 
-/// 1 MiB from this process to a child on the same node, out of line (one message; the child
-/// reads a byte of every page and gives the region back) and inline (messages of 8160 bytes);
-/// prints `port-ool-1m ool=… inline=…`, virtual microseconds each (the child's answer
-/// included); returns 1 if it failed.
-fn port_ool() -> u32 {
+/// The node the out-of-line measure's second run sends to (across one link).
+const OOL_REMOTE: u32 = 1;
+
+/// A child on satellite `node` receiving on a port of its own, running `body` with it; a send
+/// right to that port (the child sends it through the name service's `satbench.ool`), and
+/// the child.
+fn remote_receiver(node: u32, body: fn(u32) -> i32) -> Result<(u32, sys::Pid), String> {
+    const NAME: &str = "satbench.ool";
+    let inbox = port::allocate(port::PORT_RIGHT_RECEIVE).map_err(|e| format!("allocate: {}", e.name()))?;
+    port::register(NAME, inbox, port::MSG_MAKE_SEND).map_err(|e| format!("register: {}", e.name()))?;
+    let child = spawn_on(node, move || {
+        let Ok(parent) = port::lookup(NAME) else { return 30 };
+        let Ok(mine) = port::allocate(port::PORT_RIGHT_RECEIVE) else { return 31 };
+        let hello = Msg::new(parent, port::MSG_COPY_SEND, 1, vec![SendItem::Port(mine, port::MSG_MAKE_SEND)]);
+        if port::send(&hello, FOREVER).is_err() {
+            return 32;
+        }
+        let _ = port::deallocate(parent);
+        body(mine)
+    })?;
+    let hello = port::receive(inbox, FOREVER).map_err(|e| format!("receive: {}", e.name()))?;
+    let _ = port::destroy(inbox);
+    match hello.items[..] {
+        [GotItem::Port(theirs, _)] => Ok((theirs, child)),
+        _ => Err(format!("hello {:?}", hello.items)),
+    }
+}
+
+/// 1 MiB from this process to a child on the same node (`to` `None`) or on satellite `to`,
+/// out of line (one message; the child reads a byte of every page and gives the region back)
+/// and inline (messages of 8160 bytes); prints `port-ool-1m ool=… inline=…` (or
+/// `port-ool-1m-remote`), virtual microseconds each (the child's answer included); returns 1
+/// if it failed.
+fn port_ool(to: Option<u32>) -> u32 {
     let Ok(done) = port::allocate(port::PORT_RIGHT_RECEIVE) else { return 1 };
-    let served = spawn_receiver(|service| {
+    let serve = |service: u32| -> i32 {
         let mut inline = 0usize;
         loop {
             let Ok(got) = port::receive(service, FOREVER) else { return 1 };
@@ -771,7 +801,11 @@ fn port_ool() -> u32 {
                 }
             }
         }
-    });
+    };
+    let served = match to {
+        None => spawn_receiver(serve),
+        Some(node) => remote_receiver(node, serve),
+    };
     let Ok((service, child)) = served else { return 1 };
     let Ok(region) = vm::allocate(Place::Anywhere(0), OOL_BYTES) else { return 1 };
     for page in (0..OOL_BYTES).step_by(4096) {
@@ -807,10 +841,15 @@ fn port_ool() -> u32 {
     let exited = matches!(sys::wait(Some(child)), Ok((_, WaitStatus::Exited(0))));
     // Safety: `bytes` is not used after this.
     let _ = unsafe { vm::deallocate(region, OOL_BYTES) };
+    let (figure, node) = match to {
+        None => ("port-ool-1m", 0),
+        Some(node) => ("port-ool-1m-remote", node),
+    };
     println!(
-        "satbench: port-ool-1m ool={} inline={} (virtual us to move 1 MiB to a process on node 0 and hear back: out of line, copy-on-write; inline, in messages of {INLINE_CHUNK} bytes)",
+        "satbench: {figure} ool={} inline={} (virtual us to move 1 MiB to a process on node {node} and hear back: out of line, copy-on-write{}; inline, in messages of {INLINE_CHUNK} bytes)",
         (t1 - t0) / 1000,
-        (t2 - t1) / 1000
+        (t2 - t1) / 1000,
+        if to.is_some() { ", in pieces across the link" } else { "" }
     );
     u32::from(!(ool_ok && inline_ok && exited))
 }
