@@ -415,21 +415,27 @@ fn a_damaged_compact_file_is_an_error_never_a_panic() {
     }
 }
 
+/// A central and a satellite on one link, each booting from a ROM (the central from the boot
+/// ROM, the satellite from `rom`), and what their consoles print.
+fn two_nodes(rom: &Path) -> (System, Capture) {
+    let boot = repo().join("os/bootrom/bootrom.s");
+    let text = format!(
+        "[[node]]\nname = \"cp\"\nrole = \"central\"\nrom = {boot:?}\n\
+         [[node]]\nname = \"sat1\"\nrole = \"satellite\"\nrom = {rom:?}\n\
+         [[link]]\na = \"cp.0\"\nb = \"sat1.0\"\n"
+    );
+    let topology = Topology::parse("two.toml", &text, Path::new("/")).unwrap();
+    let capture = Capture::default();
+    let options = SystemOptions { terminal: Box::new(capture.clone()), input: Vec::new(), stdin: false };
+    (System::new(&topology, options).unwrap(), capture)
+}
+
 /// A satellite whose plug is pulled and that is powered on again starts over in its boot ROM,
 /// and the central's port sees its link go down and come back up.
 #[test]
 fn a_node_powered_on_again_starts_over_in_its_rom_and_its_link_comes_back() {
     use orrery_emulator::device::Device;
-    let rom = repo().join("os/bootrom/bootrom.s");
-    let text = format!(
-        "[[node]]\nname = \"cp\"\nrole = \"central\"\nrom = {rom:?}\n\
-         [[node]]\nname = \"sat1\"\nrole = \"satellite\"\nrom = {rom:?}\n\
-         [[link]]\na = \"cp.0\"\nb = \"sat1.0\"\n"
-    );
-    let topology = Topology::parse("poweron.toml", &text, Path::new("/")).unwrap();
-    let capture = Capture::default();
-    let options = SystemOptions { terminal: Box::new(capture.clone()), input: Vec::new(), stdin: false };
-    let mut system = System::new(&topology, options).unwrap();
+    let (mut system, capture) = two_nodes(&repo().join("os/bootrom/bootrom.s"));
     let up = |system: &mut System| {
         let port = system.nodes[0].machine.link_port(0).unwrap();
         port.read(0, 0).unwrap() & 1 != 0
@@ -480,16 +486,7 @@ fn a_node_that_asks_for_a_reset_starts_over_in_its_rom_and_keeps_its_link() {
          \x20       li t0, 0x10003004\n        sw zero, 0(t0)\nspin:\n        j spin\n",
     )
     .unwrap();
-    let boot = repo().join("os/bootrom/bootrom.s");
-    let text = format!(
-        "[[node]]\nname = \"cp\"\nrole = \"central\"\nrom = {boot:?}\n\
-         [[node]]\nname = \"sat1\"\nrole = \"satellite\"\nrom = {rom:?}\n\
-         [[link]]\na = \"cp.0\"\nb = \"sat1.0\"\n"
-    );
-    let topology = Topology::parse("reset.toml", &text, Path::new("/")).unwrap();
-    let capture = Capture::default();
-    let options = SystemOptions { terminal: Box::new(capture.clone()), input: Vec::new(), stdin: false };
-    let mut system = System::new(&topology, options).unwrap();
+    let (mut system, capture) = two_nodes(&rom);
     system.run(200_000, 1).unwrap();
     let text = capture.text();
     let starts = text.matches("[sat1] 1\n").count();
