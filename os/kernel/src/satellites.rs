@@ -358,12 +358,15 @@ fn ready(boots: &[Boot], at: usize) -> Result<bool, ()> {
 /// Starts the waiting boots that may start, oldest first, as far as [`LOADING`] and
 /// [`LOADING_PER_PORT`] allow; those whose ancestor was lost are lost.
 fn start_waiting(boots: &mut [Boot], waiting: &mut VecDeque<usize>, active: &mut Vec<usize>, now: u64) {
+    if waiting.is_empty() {
+        return;
+    }
     let mut loading = [0usize; linkport::MAX_PORTS as usize];
     for &at in active.iter().filter(|&&at| boots[at].phase == Phase::Loading) {
         loading[boots[at].port.index() as usize] += 1;
     }
     let mut total: usize = loading.iter().sum();
-    if total >= LOADING || waiting.is_empty() {
+    if total >= LOADING {
         return;
     }
     waiting.retain(|&at| {
