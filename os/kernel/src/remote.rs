@@ -130,6 +130,17 @@ static RX: Global<FrameBuf> = Global::new("satellite frame buffer", FrameBuf::ne
 /// flight; a reply beyond it is dropped and counted, so no peer can fill the heap.
 const REPLIES_WORKING: usize = 128;
 
+/// Links whose satellite is dead (their returns are looked for only while there are some).
+static DEAD: Global<u32> = Global::new("dead links", 0);
+/// Whether a satellite died or came back since [`take_news`] last said.
+static NEWS: Global<bool> = Global::new("link news", false);
+
+/// Whether a satellite died or came back since the last call: only then have [`newly_dead`]
+/// and [`newly_back`] anything to say.
+pub fn take_news() -> bool {
+    core::mem::take(&mut *NEWS.lock())
+}
+
 /// Messages refused: replies about a pid no process here has, or beyond the reply list's
 /// bound; requests about a pid from a link its process does not live behind (`stub::route`).
 static DROPPED: Global<u32> = Global::new("dropped messages", 0);
@@ -262,6 +273,8 @@ pub fn newly_back() -> Vec<usize> {
 /// it is woken (to find it dead).
 fn declare_dead(id: usize, link: &mut Link, why: &str) {
     link.dead = true;
+    *DEAD.lock() += 1;
+    *NEWS.lock() = true;
     ASKED.lock().retain(|(_, l, _)| *l != id);
     if link.endpoint.port().address() == 0 {
         watch(link);
@@ -411,6 +424,8 @@ fn step_reboots(links: &mut [Link], now: u64) {
                 let incarnation = old.incarnation.wrapping_add(1);
                 port.set_interrupts(true, true);
                 links[slot] = Link { incarnation, back: true, ..Link::new(port, node, hello) };
+                *DEAD.lock() -= 1;
+                *NEWS.lock() = true;
                 root_back |= slot == root;
                 kprintln!("satellite node {node} ({}) is back: booted again", Where(port));
             }
@@ -555,15 +570,17 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
         if died {
             bury(&mut links);
         }
-        for slot in 0..links.len() {
-            if on_line(&links[slot]) {
-                look_back(&mut links, slot, now);
-            }
-        }
         for (id, link) in with_ids(&mut links).filter(|(_, l)| on_line(l)) {
             pump(id, link);
         }
-        step_reboots(&mut links, now);
+        if *DEAD.lock() > 0 {
+            for slot in 0..links.len() {
+                if on_line(&links[slot]) {
+                    look_back(&mut links, slot, now);
+                }
+            }
+            step_reboots(&mut links, now);
+        }
     }
     let mut requests = Vec::new();
     for (link, message) in arrived {
@@ -601,12 +618,14 @@ pub fn on_tick() {
     if died {
         bury(&mut links);
     }
-    for slot in 0..links.len() {
-        if links[slot].endpoint.port().address() != 0 {
-            look_back(&mut links, slot, now);
+    if *DEAD.lock() > 0 {
+        for slot in 0..links.len() {
+            if links[slot].endpoint.port().address() != 0 {
+                look_back(&mut links, slot, now);
+            }
         }
+        step_reboots(&mut links, now);
     }
-    step_reboots(&mut links, now);
 }
 
 /// The earliest retransmission deadline (the idle loop keeps the timer for it).

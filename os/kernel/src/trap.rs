@@ -50,6 +50,9 @@ pub fn tick() {
 /// Acts on the satellites that died (their processes' ports) and those that booted again
 /// (their ports, and the prefetch cache's setting) since the last look.
 fn links_changed() {
+    if !remote::take_news() {
+        return;
+    }
     remote::newly_dead().into_iter().for_each(net::lost);
     for link in remote::newly_back() {
         net::back(link);
