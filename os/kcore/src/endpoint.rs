@@ -132,10 +132,9 @@ impl Endpoint {
     /// any. Its acknowledgement waits for the next [`Endpoint::pump`].
     pub fn on_frame(&mut self, frame: &Frame) -> Option<Message> {
         let acknowledged = self.tx.acknowledged();
-        let now = arch::time_ns();
-        self.tx.receive_frame(frame, now);
+        self.tx.receive_frame(frame);
         if self.tx.acknowledged() != acknowledged {
-            self.progress_at = now;
+            self.progress_at = arch::time_ns();
         }
         let received = self.rx.receive_frame(frame);
         if received.ack.is_some() {
