@@ -65,6 +65,7 @@ fn trace() -> Vec<u8> {
     bytes.extend(record_bytes(Fate::Delivered, sat, cp, 5000, 6000, &request[1]));
     let mut ack = [0; 16];
     encode(&mut ack, Kind::Ack, CHANNEL_PROCESS, 1, &[]);
+    bytes.extend(record_bytes(Fate::Dropped, cp, sat, 6400, 7400, &ack));
     bytes.extend(record_bytes(Fate::Delivered, cp, sat, 6500, 7500, &ack));
     let reply = frames(&Message::reply(12, Reply::ok(3)), 0, 0, 1008);
     bytes.extend(record_bytes(Fate::Delivered, cp, sat, 8000, 9000, &reply[0]));
@@ -88,6 +89,12 @@ fn trace_commands_read_a_trace() {
     assert!(text.contains("lost: fragment of message 0"), "{text}");
     assert!(text.contains("= StubExecutes open \"/etc/motd\" (pid 12)"), "{text}");
     assert!(text.contains("ack ch 2 seq 1"), "{text}");
+    // A lost acknowledgement says so (one delivered says nothing more).
+    assert_eq!(
+        text.lines().filter(|l| l.contains("ack ch 2 seq 1") && l.trim_end().ends_with("lost")).count(),
+        1,
+        "{text}"
+    );
     assert!(text.contains("= Reply 3 (pid 12)"), "{text}");
 
     let svg = dir.join("chart.svg");
@@ -96,7 +103,8 @@ fn trace_commands_read_a_trace() {
     let svg = std::fs::read_to_string(&svg).unwrap();
     orrery_emulator::trace::svg::check_well_formed(&svg).unwrap();
     assert_eq!(svg.matches("marker-end=").count(), 2, "{svg}");
-    assert_eq!(svg.matches('\u{d7}').count(), 1, "{svg}");
+    // The lost fragment and the lost acknowledgement.
+    assert_eq!(svg.matches('\u{d7}').count(), 2, "{svg}");
 
     let unknown = orrery(&["trace", "chart", path, "-o", "/dev/null", "--node", "sat9"]);
     assert_eq!(unknown.status.code(), Some(2));

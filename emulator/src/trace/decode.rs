@@ -203,7 +203,13 @@ pub fn decode(trace: &Trace) -> Vec<Decoded> {
         let (channel, seq) = (frame.channel, frame.seq);
         if frame.kind == FrameKind::Ack {
             let header = format!("ack ch {channel} seq {seq}");
-            out.push(Decoded { header, content: String::new(), message: None });
+            // An acknowledgement carries nothing but its number: its fate, if not delivered.
+            let content = if record.fate == Fate::Delivered {
+                String::new()
+            } else {
+                fate_name(record.fate).to_string()
+            };
+            out.push(Decoded { header, content, message: None });
             continue;
         }
         let header = format!("data ch {channel} seq {seq} len {}", frame.payload.len());
