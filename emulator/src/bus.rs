@@ -16,6 +16,15 @@ use crate::device::Device;
 use crate::devices::intc::Intc;
 use crate::time::Time;
 
+/// What the guest asked of a node's power ([`Bus::power_request`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PowerRequest {
+    /// Start over in the boot ROM (the power device's `RESET`).
+    Reset,
+    /// Power off with this exit code.
+    Off(u32),
+}
+
 /// An access the bus cannot complete.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BusFault;
@@ -300,9 +309,13 @@ impl Bus {
         self.devices.iter().find_map(|m| m.device.power_off())
     }
 
-    /// Whether some device has asked for the node to be reset.
-    pub fn reset_requested(&self) -> bool {
-        self.devices.iter().any(|m| m.device.reset_requested())
+    /// What some device has asked of the node's power, a reset before a power-off: one look
+    /// at the devices, for the run loop.
+    pub fn power_request(&self) -> Option<PowerRequest> {
+        self.devices.iter().find_map(|m| {
+            let reset = m.device.reset_requested().then_some(PowerRequest::Reset);
+            reset.or_else(|| m.device.power_off().map(PowerRequest::Off))
+        })
     }
 
     fn device_at(&mut self, pa: u32, size: u32) -> Result<(&mut Mapped, u32), BusFault> {

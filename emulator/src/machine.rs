@@ -20,7 +20,7 @@ use ox32::memmap::{
 use ox32::pte::PAGE_SHIFT;
 use ox32::Reg;
 
-use crate::bus::{Bus, BusFault};
+use crate::bus::{Bus, BusFault, PowerRequest};
 use crate::cpu::exec::{self, Exit};
 use crate::cpu::op::CodeCache;
 use crate::cpu::Cpu;
@@ -410,13 +410,14 @@ impl Machine {
             if self.has_disk {
                 self.service_block();
             }
-            if self.bus.reset_requested() {
+            match self.bus.power_request() {
                 // The power device's `RESET`: as a power-on, the links left as they are.
-                self.power_on();
-            }
-            if let Some(code) = self.bus.power_off() {
-                self.bus.poll_host();
-                return RunState::PoweredOff(code);
+                Some(PowerRequest::Reset) => self.power_on(),
+                Some(PowerRequest::Off(code)) => {
+                    self.bus.poll_host();
+                    return RunState::PoweredOff(code);
+                }
+                None => {}
             }
             self.bus.poll_host();
             let now = self.cpu.now();
