@@ -489,14 +489,17 @@ fn hand_off(task: TaskId, msg: u32, size: u32) -> Option<Result<u32, Errno>> {
             for (i, v) in [port.0, reply, right, header.id, count, size].into_iter().enumerate() {
                 out[4 * i..4 * i + 4].copy_from_slice(&v.to_le_bytes());
             }
-            // The items as they are, but the padding of each, which the receiver sees zeroed.
+            // The items as they are (`inline_header` checked their layout), but the padding
+            // of each, which the receiver sees zeroed.
+            out[MsgHeader::SIZE..].copy_from_slice(&bytes[MsgHeader::SIZE..]);
             let mut at = MsgHeader::SIZE;
             while at < len {
                 let data = word(bytes, at + 4)? as usize;
                 let end = at + 8 + data;
-                out[at..end].copy_from_slice(&bytes[at..end]);
                 at += 8 + data.next_multiple_of(4);
-                out[end..at].fill(0);
+                if end < at {
+                    out[end..at].fill(0);
+                }
             }
             Ok(wakeups)
         })?

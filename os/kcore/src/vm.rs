@@ -50,6 +50,16 @@ pub fn page_down(addr: u32) -> u32 {
     addr & !(FRAME_SIZE - 1)
 }
 
+/// The page-table flags a user page needs for `access` by the process itself.
+fn user_flags(access: Access) -> PteFlags {
+    PteFlags::U
+        | match access {
+            Access::Read => PteFlags::R,
+            Access::Write => PteFlags::W,
+            Access::Execute => PteFlags::X,
+        }
+}
+
 /// The kind of access a page must allow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
@@ -600,6 +610,24 @@ impl AddressSpace {
         })
     }
 
+    /// Whether the page table maps every page of `va..va + len` for `access`, resident and
+    /// allowed as the process's own loads and stores are ([`AddressSpace::through_table`]
+    /// without the copy).
+    fn table_allows(&self, va: u32, len: usize, access: Access) -> bool {
+        let Some(map) = &self.map else { return false };
+        let table = &map.pmap().0;
+        let needed = user_flags(access);
+        let Some(end) = va.checked_add(len as u32).filter(|e| *e <= USER_TOP) else { return false };
+        let mut page = page_down(va);
+        while page < end {
+            if !table.lookup(page).is_some_and(|(_, flags)| flags.contains(needed)) {
+                return false;
+            }
+            page += FRAME_SIZE;
+        }
+        true
+    }
+
     /// Whether the page table maps every page of `va..va + len` for `access` — resident,
     /// and allowed as the process's own loads and stores are — and if so hands each page's
     /// part of the range to `each`, with how many bytes of the range come before it. This is
@@ -614,19 +642,8 @@ impl AddressSpace {
     ) -> bool {
         let Some(map) = &self.map else { return false };
         let table = &map.pmap().0;
-        let needed = PteFlags::U
-            | match access {
-                Access::Read => PteFlags::R,
-                Access::Write => PteFlags::W,
-                Access::Execute => PteFlags::X,
-            };
-        let Some(end) = va.checked_add(len as u32).filter(|e| *e <= USER_TOP) else { return false };
-        let mut page = page_down(va);
-        while page < end {
-            if !table.lookup(page).is_some_and(|(_, flags)| flags.contains(needed)) {
-                return false;
-            }
-            page += FRAME_SIZE;
+        if !self.table_allows(va, len, access) {
+            return false;
         }
         let mut done = 0;
         while done < len {
@@ -655,20 +672,25 @@ impl AddressSpace {
         f: impl FnOnce(&mut [u8]) -> R,
     ) -> Option<R> {
         let offset = (va % FRAME_SIZE) as usize;
-        if len == 0 || offset + len > FRAME_SIZE as usize {
+        if len == 0 || offset + len > FRAME_SIZE as usize || va.checked_add(len as u32)? > USER_TOP {
             return None;
         }
-        // One page: `through_table` hands over the whole range at once, or nothing.
-        let mut f = Some(f);
-        let mut result = None;
-        self.through_table(va, len, access, |bytes, _| result = f.take().map(|f| f(bytes)));
-        result
+        // One page, so one walk of the table.
+        let (frame, flags) = self.map.as_ref()?.pmap().0.lookup(va)?;
+        if !flags.contains(user_flags(access)) {
+            return None;
+        }
+        // Safety: as in `through_table`: the table maps the frame into this space, so it is a
+        // page one of the VM's objects holds, alive while mapped; RAM is identity-mapped for
+        // the kernel, which is never interrupted, so nothing else touches the page meanwhile.
+        let page = unsafe { frame.bytes_mut() };
+        Some(f(&mut page[offset..offset + len]))
     }
 
     /// Checks that the process may make `access` on all of `va..va + len`.
     pub fn check(&mut self, va: u32, len: usize, access: Access) -> Result<(), Errno> {
         let end = va.checked_add(len as u32).filter(|e| *e <= USER_TOP).ok_or(Errno::Fault)?;
-        if len == 0 || self.through_table(va, len, access, |_, _| {}) {
+        if len == 0 || self.table_allows(va, len, access) {
             return Ok(());
         }
         let map = self.map.as_ref().ok_or(Errno::Fault)?;
@@ -769,22 +791,9 @@ impl Captured {
     /// out-of-line memory of a message that came from another node.
     pub fn from_bytes(data: &[u8]) -> Result<Captured, Errno> {
         let size = page_up(u32::try_from(data.len()).map_err(|_| Errno::Inval)?.max(1));
-        let table = PageTable::new(0)?;
-        let mut map = Map::new(VAddr(USER_BASE), VAddr(USER_TOP), KernelPmap(table)).map_err(errno)?;
-        let copied = with_vm(|vm| {
-            let copied = map
-                .allocate(
-                    vm,
-                    Placement::Anywhere { min: VAddr(USER_BASE), max: VAddr(USER_TOP) },
-                    size,
-                    Prot::DEFAULT,
-                )
-                .and_then(|at| map.write(vm, at, data).map_err(|_| VmError::ResourceShortage).map(|()| at))
-                .and_then(|at| map.copy_in(vm, at, size));
-            drop(map.destroy(vm));
-            copied
-        });
-        copied.map(|c| Captured(Some(c))).map_err(call_errno)
+        let mut staged = Staged::new(size)?;
+        staged.write(0, data)?;
+        staged.captured()
     }
 }
 
@@ -925,28 +934,12 @@ impl AddressSpace {
     /// The bytes of a captured region (to send it to another node), read through a scratch
     /// map; the region is left as it was.
     pub fn read_captured(captured: &mut Captured) -> Result<Vec<u8>, Errno> {
-        let Some(copy) = captured.0.take() else { return Err(Errno::Inval) };
-        let size = copy.size();
-        let table = PageTable::new(0)?;
-        let mut map = Map::new(VAddr(USER_BASE), VAddr(USER_TOP), KernelPmap(table)).map_err(errno)?;
-        let result = with_vm(|vm| match map.copy_out(vm, copy) {
-            Ok(at) => {
-                let mut bytes = alloc::vec![0; size as usize];
-                let read = map.read(vm, at, &mut bytes).map_err(|_| Errno::Fault).map(|()| bytes);
-                // The scratch map's entries keep the region: capture it back before it goes.
-                let back = map.copy_in(vm, at, size).map_err(call_errno);
-                drop(map.destroy(vm));
-                back.map(|c| (c, read))
-            }
-            Err((e, copy)) => {
-                drop(map.destroy(vm));
-                copy.discard(vm);
-                Err(call_errno(e))
-            }
-        });
-        let (copy, read) = result?;
-        captured.0 = Some(copy);
-        read
+        let mut staged = Staged::of(Captured(captured.0.take()))?;
+        let mut bytes = alloc::vec![0; staged.size() as usize];
+        let read = staged.read(0, &mut bytes).map_err(|_| Errno::Fault);
+        // The region goes back as it was, read or not.
+        *captured = staged.captured()?;
+        read.map(|()| bytes)
     }
 }
 
