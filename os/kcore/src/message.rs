@@ -119,6 +119,13 @@ impl Message {
         4 + words.len() * 4
     }
 
+    /// The message's bytes, as [`Message::encode`] writes them.
+    pub fn to_vec(&self) -> alloc::vec::Vec<u8> {
+        let mut bytes = [0; MAX_MESSAGE];
+        let len = self.encode(&mut bytes);
+        bytes[..len].to_vec()
+    }
+
     /// Parses a payload; `None` for another version, an unknown kind or a wrong length.
     pub fn decode(bytes: &[u8]) -> Option<Message> {
         if bytes.len() < 4 || bytes[0] != VERSION {

@@ -109,16 +109,22 @@ impl Outgoing {
     }
 }
 
-/// The streams whose regions follow message `op` in pieces.
+/// The streams (each with its region's size) whose regions follow a message of `items` in
+/// pieces.
+fn streams(items: &[NetItem]) -> impl Iterator<Item = (u32, u32)> + '_ {
+    items.iter().filter_map(|i| match i {
+        NetItem::Stream { stream, size } => Some((*stream, *size)),
+        _ => None,
+    })
+}
+
+/// [`streams`] of message `op`, without their sizes.
 fn streams_of(op: &NetOp) -> impl Iterator<Item = u32> + '_ {
     let items = match op {
         NetOp::Message { items, .. } => items.as_slice(),
         _ => &[],
     };
-    items.iter().filter_map(|i| match i {
-        NetItem::Stream { stream, .. } => Some(*stream),
-        _ => None,
-    })
+    streams(items).map(|(stream, _)| stream)
 }
 
 /// Kernel heap the clock over anonymous memory leaves free: pages on their way to the
@@ -1157,7 +1163,7 @@ impl Net {
     /// region that cannot be read is given up (a piece of no bytes says so).
     fn pump_streams(&mut self) -> bool {
         let mut pumped = false;
-        for outgoing in self.outgoing.iter_mut().filter(|o| o.may_send()) {
+        for outgoing in &mut self.outgoing {
             while outgoing.may_send() {
                 let len = (outgoing.region.size() - outgoing.sent).min(MAX_PIECE as u32);
                 let mut bytes = vec![0; len as usize];
@@ -1182,17 +1188,11 @@ impl Net {
     /// then goes on without it, and the sender is told to stop).
     fn message_arrives(&mut self, ipc: &mut Ipc<Captured>, from: u32, op: NetOp, woken: &mut Vec<u64>) {
         let NetOp::Message { items, .. } = &op else { return };
-        if !items.iter().any(|i| matches!(i, NetItem::Stream { .. })) {
+        let streams: Vec<(u32, u32)> = streams(items).collect();
+        if streams.is_empty() {
             self.deliver(ipc, from, op, woken);
             return;
         }
-        let streams: Vec<(u32, u32)> = items
-            .iter()
-            .filter_map(|i| match i {
-                NetItem::Stream { stream, size } => Some((*stream, *size)),
-                _ => None,
-            })
-            .collect();
         for (stream, size) in streams {
             // Refused: a stream already arriving, one too many, or a region larger than half
             // the node's free memory.
@@ -1275,10 +1275,8 @@ impl Net {
     /// Gives back the whole regions a message from node `from` that is dropped was waiting to
     /// take.
     fn discard_streams(&mut self, from: u32, items: &[NetItem]) {
-        for item in items {
-            if let NetItem::Stream { stream, .. } = item {
-                self.streamed.retain(|(key, _)| *key != (from, *stream));
-            }
+        for (stream, _) in streams(items) {
+            self.streamed.retain(|(key, _)| *key != (from, stream));
         }
     }
 

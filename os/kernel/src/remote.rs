@@ -573,14 +573,7 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
         for (id, link) in with_ids(&mut links).filter(|(_, l)| on_line(l)) {
             pump(id, link);
         }
-        if *DEAD.lock() > 0 {
-            for slot in 0..links.len() {
-                if on_line(&links[slot]) {
-                    look_back(&mut links, slot, now);
-                }
-            }
-            step_reboots(&mut links, now);
-        }
+        returns(&mut links, now, on_line);
     }
     let mut requests = Vec::new();
     for (link, message) in arrived {
@@ -618,13 +611,20 @@ pub fn on_tick() {
     if died {
         bury(&mut links);
     }
+    returns(&mut links, now, |link| link.endpoint.port().address() != 0);
+}
+
+/// While a satellite is dead: looks for the return of those of `links` that `which` picks
+/// (at an interrupt, those on its line; at a tick, every satellite's), and steps the boots of
+/// those coming back.
+fn returns(links: &mut [Link], now: u64, which: impl Fn(&Link) -> bool) {
     if *DEAD.lock() > 0 {
         for slot in 0..links.len() {
-            if links[slot].endpoint.port().address() != 0 {
-                look_back(&mut links, slot, now);
+            if which(&links[slot]) {
+                look_back(links, slot, now);
             }
         }
-        step_reboots(&mut links, now);
+        step_reboots(links, now);
     }
 }
 

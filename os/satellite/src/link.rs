@@ -32,7 +32,7 @@ use alloc::vec::Vec;
 use ox_kcore::endpoint::Endpoint;
 use ox_kcore::global::Global;
 use ox_kcore::linkport::{self, FrameBuf, Port};
-use ox_kcore::message::{HelloReply, Message as Hello, CHANNEL_SATELLITE, MAX_MESSAGE};
+use ox_kcore::message::{HelloReply, Message as Hello, CHANNEL_SATELLITE};
 use ox_kcore::{arch, frame, intc, kprintln, power};
 use ox_link::arq::{Receiver, Sender};
 use ox_link::boot;
@@ -218,9 +218,7 @@ pub fn on_interrupt() -> Vec<Message> {
                 // ROM): the central hears of it at once.
                 link.relay.up[at] = up;
                 child.watch_change(true);
-                let mut bytes = [0u8; MAX_MESSAGE];
-                let len = Hello::LinkState { port: child.index(), up }.encode(&mut bytes);
-                link.hello_outbox.push_back(bytes[..len].to_vec());
+                link.hello_outbox.push_back(Hello::LinkState { port: child.index(), up }.to_vec());
             }
             while let Some(checked) = child.receive_checked(&mut link.rx) {
                 let Ok(len) = checked else { continue };
@@ -340,9 +338,7 @@ fn answer_hello(node: u32, ram: u32, relay: &mut Relay, payload: &[u8]) -> Optio
             kprintln!("hello from the central processor; answering: node {node}, {free_frames} of {total_frames} frames free");
             let ports = relay.children.len() as u32 + 1;
             let reply = Hello::HelloReply(HelloReply { node, ram, free_frames, total_frames, ports });
-            let mut bytes = [0u8; MAX_MESSAGE];
-            let len = reply.encode(&mut bytes);
-            Some(bytes[..len].to_vec())
+            Some(reply.to_vec())
         }
         Some(Hello::Route { node: to, port }) => {
             kprintln!("relaying: the satellites on node {to}'s ports are out port {port}");
