@@ -26,7 +26,7 @@ pub fn check(data: &[u8]) {
         for parsed in [frame::decode(bytes), frame::parse(bytes)] {
             let Ok(f) = parsed else { continue };
             assert!(f.payload.len() + frame::HEADER <= bytes.len());
-            sender.receive_frame(&f);
+            sender.receive_frame(&f, now);
             let received = receiver.receive_frame(&f);
             if let Some(ack) = received.ack {
                 assert!(frame::decode(&ack).is_ok(), "an acknowledgement we make is a frame");

@@ -69,7 +69,7 @@ fn boot(image: &Program, faults: &mut Faults) -> Boot {
         let port = sat.link_port(0).unwrap();
         for reply in port.take_sent() {
             if let Some(reply) = faults.cross(&reply.data) {
-                sender.receive(&reply);
+                sender.receive(&reply, now);
             }
         }
         let frame = if sender.is_idle() {

@@ -471,8 +471,8 @@ fn rogue(addr: String, quantum: u64) -> std::thread::JoinHandle<Result<u32, Stri
             link.send(&dated, boundary);
             for (_, bytes) in link.receive(boundary) {
                 let Ok(f) = frame::decode(&bytes) else { continue };
-                hello_tx.receive_frame(&f);
-                forged.receive_frame(&f);
+                hello_tx.receive_frame(&f, boundary);
+                forged.receive_frame(&f, boundary);
                 let received = match f.channel {
                     0 => boot.receive_frame(&f),
                     1 => hello.receive_frame(&f),

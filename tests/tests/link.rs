@@ -74,7 +74,8 @@ proptest! {
         };
         let mut now = 0;
         while delivered.len() < payloads.len() || !tx.is_idle() {
-            prop_assert!(now < 100_000, "no progress: {} of {} delivered", delivered.len(), payloads.len());
+            // (At 30 % faults each way the timeouts double often: slow, not stuck.)
+            prop_assert!(now < 1_000_000, "no progress: {} of {} delivered", delivered.len(), payloads.len());
             while next < payloads.len() && tx.queue(&payloads[next]).is_ok() {
                 next += 1;
             }
@@ -95,7 +96,7 @@ proptest! {
                 carry(&mut back, &ack, now, fate_of(), percent);
             }
             for frame in arrive(&mut back, now) {
-                tx.receive(&frame);
+                tx.receive(&frame, now);
             }
             now += 1;
         }

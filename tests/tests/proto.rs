@@ -475,9 +475,9 @@ impl Endpoint {
         self.tx.poll(now).map(<[u8]>::to_vec)
     }
 
-    /// Takes a frame off the wire; returns the acknowledgement to send, if any.
-    fn deliver(&mut self, frame: &[u8]) -> Option<Vec<u8>> {
-        if self.tx.receive(frame) {
+    /// Takes a frame off the wire at `now`; returns the acknowledgement to send, if any.
+    fn deliver(&mut self, frame: &[u8], now: u64) -> Option<Vec<u8>> {
+        if self.tx.receive(frame, now) {
             self.outbox.pop_front();
         }
         let got = self.rx.receive(frame);
@@ -597,10 +597,10 @@ fn converse(seed: u64, mtu: usize) -> (Endpoint, Endpoint, u32) {
     let mut to_satellite: Vec<Vec<u8>> = Vec::new();
     for now in 0..200_000u64 {
         for frame in std::mem::take(&mut to_central) {
-            to_satellite.extend(central.deliver(&frame).and_then(|ack| faults.cross(&ack)));
+            to_satellite.extend(central.deliver(&frame, now).and_then(|ack| faults.cross(&ack)));
         }
         for frame in std::mem::take(&mut to_satellite) {
-            to_central.extend(satellite.deliver(&frame).and_then(|ack| faults.cross(&ack)));
+            to_central.extend(satellite.deliver(&frame, now).and_then(|ack| faults.cross(&ack)));
         }
         central.answer();
         satellite.answer();

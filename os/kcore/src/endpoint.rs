@@ -132,9 +132,10 @@ impl Endpoint {
     /// any. Its acknowledgement waits for the next [`Endpoint::pump`].
     pub fn on_frame(&mut self, frame: &Frame) -> Option<Message> {
         let acknowledged = self.tx.acknowledged();
-        self.tx.receive_frame(frame);
+        let now = arch::time_ns();
+        self.tx.receive_frame(frame, now);
         if self.tx.acknowledged() != acknowledged {
-            self.progress_at = arch::time_ns();
+            self.progress_at = now;
         }
         let received = self.rx.receive_frame(frame);
         if received.ack.is_some() {

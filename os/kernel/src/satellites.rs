@@ -204,8 +204,9 @@ impl<'a> Boot<'a> {
     /// Handles a frame that arrived with this boot's address.
     fn on_frame(&mut self, frame: &Frame) {
         self.due = 0;
-        self.boot.receive_frame(frame);
-        self.hello.receive_frame(frame);
+        let now = arch::time_ns();
+        self.boot.receive_frame(frame, now);
+        self.hello.receive_frame(frame, now);
         let received = self.replies.receive_frame(frame);
         if let Some(ack) = received.ack {
             self.port.send(&ack);

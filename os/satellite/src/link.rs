@@ -199,7 +199,7 @@ pub fn on_interrupt() -> Vec<Message> {
                 port.send(&ack);
                 continue;
             }
-            link.hello_tx.receive_frame(&frame);
+            link.hello_tx.receive_frame(&frame, arch::time_ns());
             let received = link.hello_rx.receive_frame(&frame);
             if let Some(ack) = received.ack {
                 port.send(&ack);
