@@ -3,7 +3,7 @@
 //! The name spaces are small (a task names a few ports) and an RPC looks names up, and adds
 //! and removes a send-once name, at every message: a binary search over a vector costs a few
 //! comparisons where a B-tree walks its nodes, and adding or removing the last name moves
-//! nothing. A map remembers where it last found a key and looks there first: a call looks
+//! nothing. A map remembers where it last found two keys and looks there first: a call looks
 //! the same task's space and the same port up several times over.
 
 use alloc::vec::Vec;
@@ -29,30 +29,35 @@ pub fn give_back<T>(items: &mut Vec<T>) {
 #[derive(Clone, Debug)]
 pub struct SortedMap<K, V> {
     items: Vec<(K, V)>,
-    /// Where the last look-up found its key: only a guess, checked before it is used.
-    last: Cell<usize>,
+    /// Where the last two look-ups that searched found their keys: only guesses, checked
+    /// before they are used (an RPC's two tasks, or its two ports, take turns).
+    last: Cell<[usize; 2]>,
 }
 
 impl<K, V> Default for SortedMap<K, V> {
     fn default() -> SortedMap<K, V> {
-        SortedMap { items: Vec::new(), last: Cell::new(0) }
+        SortedMap { items: Vec::new(), last: Cell::new([0, 0]) }
     }
 }
 
 impl<K: Ord + Copy, V> SortedMap<K, V> {
     /// An empty map.
     pub const fn new() -> SortedMap<K, V> {
-        SortedMap { items: Vec::new(), last: Cell::new(0) }
+        SortedMap { items: Vec::new(), last: Cell::new([0, 0]) }
     }
 
     fn find(&self, key: &K) -> Result<usize, usize> {
-        let last = self.last.get();
-        if self.items.get(last).is_some_and(|(k, _)| k == key) {
-            return Ok(last);
+        let [newer, older] = self.last.get();
+        let holds = |at: usize| self.items.get(at).is_some_and(|(k, _)| k == key);
+        if holds(newer) {
+            return Ok(newer);
+        }
+        if holds(older) {
+            return Ok(older);
         }
         let found = self.items.binary_search_by(|(k, _)| k.cmp(key));
         if let Ok(at) = found {
-            self.last.set(at);
+            self.last.set([at, newer]);
         }
         found
     }
