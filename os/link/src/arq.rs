@@ -477,6 +477,15 @@ mod tests {
     /// A receiver that answers late — it takes a window at the link's pace — makes the
     /// timeout grow past its answers, so nothing it holds is sent again; one that answers
     /// at once leaves the timeout at the sender's own; a resent frame's answer is no sample.
+    /// Queues the one-byte frame `i`, hands it to the link at `now`, and has `rx` take it:
+    /// its acknowledgement.
+    fn sent_and_taken(tx: &mut Sender, rx: &mut Receiver, i: u8, now: u64) -> [u8; HEADER] {
+        tx.queue(&[i]).unwrap();
+        let f = tx.next_frame().unwrap().to_vec();
+        tx.transmitted(now);
+        rx.receive(&f).ack.unwrap()
+    }
+
     #[test]
     fn the_timeout_follows_the_round_trips_measured() {
         let mut tx = Sender::with_window(2, 64, 100, 4);
@@ -484,10 +493,7 @@ mod tests {
         let mut now = 0;
         // Every frame answered 10 after it left: the timeout stays 100.
         for i in 0..20u8 {
-            tx.queue(&[i]).unwrap();
-            let f = tx.next_frame().unwrap().to_vec();
-            tx.transmitted(now);
-            let ack = rx.receive(&f).ack.unwrap();
+            let ack = sent_and_taken(&mut tx, &mut rx, i, now);
             now += 10;
             assert!(tx.receive(&ack, now));
         }
@@ -496,10 +502,7 @@ mod tests {
         // past them, and after the first few no frame times out.
         let mut late = 0;
         for i in 0..40u8 {
-            tx.queue(&[i]).unwrap();
-            let f = tx.next_frame().unwrap().to_vec();
-            tx.transmitted(now);
-            let ack = rx.receive(&f).ack.unwrap();
+            let ack = sent_and_taken(&mut tx, &mut rx, i, now);
             let delay = 90 + u64::from(i % 7) * 10;
             if i >= 8 && tx.deadline().is_some_and(|d| d <= now + delay) {
                 late += 1;
