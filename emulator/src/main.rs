@@ -129,6 +129,10 @@ struct ProfileArgs {
     /// Rows per node in the report.
     #[arg(long, default_value_t = 30, requires = "profile")]
     profile_top: usize,
+    /// Also write every address sampled, kernel and user, with its samples, to this file (a
+    /// line `NODE k|u ADDRESS SAMPLES`), to be mapped to source lines (docs/monitor.md).
+    #[arg(long, requires = "profile")]
+    profile_addresses: Option<PathBuf>,
     /// `NODE=ELF`: name NODE's kernel functions from this executable (a satellite's kernel
     /// arrives over its link, so the emulator has no names for it otherwise), e.g.
     /// `--symbols sat1=target/ox32/satellite.elf`. May be given once per node.
@@ -170,11 +174,15 @@ impl ProfileArgs {
         let Some(path) = &self.profile else {
             return Ok(());
         };
-        let mut report = String::new();
+        let (mut report, mut addresses) = (String::new(), String::new());
         for (name, machine) in machines {
             if let Some(profile) = &machine.profile {
                 report.push_str(&profile.report(name, &machine.symbols, self.profile_top));
+                addresses.push_str(&profile.addresses(name));
             }
+        }
+        if let Some(addresses_path) = &self.profile_addresses {
+            write_file(addresses_path, addresses.as_bytes())?;
         }
         write_file(path, report.as_bytes())
     }

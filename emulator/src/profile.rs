@@ -18,8 +18,8 @@ use crate::loader::Symbols;
 enum Place {
     /// In kernel mode at this `pc`, with this return address in `ra`.
     Kernel(u32, u32),
-    /// In user mode.
-    User,
+    /// In user mode at this `pc`.
+    User(u32),
     /// Asleep in `wait`.
     Waiting,
 }
@@ -50,7 +50,7 @@ impl Profile {
     /// Counts the samples due by `cycles` for the CPU at `pc` (in kernel mode or not), `ra`
     /// holding what may be the caller's return address.
     pub fn running(&mut self, cycles: u64, pc: u32, ra: u32, kernel: bool) {
-        self.take(cycles, if kernel { Place::Kernel(pc, ra) } else { Place::User });
+        self.take(cycles, if kernel { Place::Kernel(pc, ra) } else { Place::User(pc) });
     }
 
     /// Counts the samples due by `cycles` as time spent waiting for an interrupt.
@@ -90,7 +90,7 @@ impl Profile {
                     let caller = symbols.name_of(*ra).filter(|c| *c != key).map(str::to_string);
                     (key, caller)
                 }
-                Place::User => ("(user)".to_string(), None),
+                Place::User(_) => ("(user)".to_string(), None),
                 Place::Waiting => ("(waiting)".to_string(), None),
             };
             let row = by_name.entry(key).or_default();
@@ -122,6 +122,29 @@ impl Profile {
     }
 }
 
+impl Profile {
+    /// The samples of node `name` by address: a line `NAME k|u ADDRESS SAMPLES` for each
+    /// address sampled in kernel (`k`) or user (`u`) mode, kernel first, each in address
+    /// order (`--profile-addresses`). An address maps to a source line through the RV32
+    /// original of the image, whose addresses the translated one keeps (docs/monitor.md).
+    pub fn addresses(&self, name: &str) -> String {
+        let mut by_address: BTreeMap<(bool, u32), u64> = BTreeMap::new();
+        for (place, n) in &self.samples {
+            let key = match place {
+                Place::Kernel(pc, _) => (false, *pc),
+                Place::User(pc) => (true, *pc),
+                Place::Waiting => continue,
+            };
+            *by_address.entry(key).or_default() += n;
+        }
+        let mut out = String::new();
+        for ((user, pc), n) in by_address {
+            let _ = writeln!(out, "{name} {} {pc:#010x} {n}", if user { 'u' } else { 'k' });
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +165,22 @@ mod tests {
         assert_eq!(
             report,
             "node cp: 4 samples, one every 100 cycles\n   75.00%         3  (waiting)\n   25.00%         1  0x00001000\n"
+        );
+    }
+
+    #[test]
+    fn the_addresses_sum_a_kernel_address_over_its_callers_and_list_user_addresses_after() {
+        let mut p = Profile::new(1, 0);
+        p.running(1, 0x8000_0010, 0x8000_0100, true);
+        p.running(2, 0x8000_0010, 0x8000_0200, true);
+        p.running(3, 0x0001_0000, 0, false);
+        p.running(4, 0x8000_0004, 0, true);
+        p.waiting(5);
+        p.running(6, 0x0001_0000, 0, false);
+        assert_eq!(
+            p.addresses("cp"),
+            "cp k 0x80000004 1\ncp k 0x80000010 2\ncp u 0x00010000 2\n",
+            "waiting has no address"
         );
     }
 

@@ -311,3 +311,42 @@ msg:
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("--user runs one executable"), "{}", text(&output.stderr));
 }
+
+#[test]
+fn the_profile_writes_every_address_sampled_with_its_samples() {
+    let dir = scratch("profile-addresses");
+    let (report, addresses) = (dir.join("report.txt"), dir.join("addresses.txt"));
+    let source = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../programs/asm/hello.s")).unwrap();
+    let output = run_file(
+        "hello-profiled.s",
+        &source,
+        &[
+            "--profile",
+            report.to_str().unwrap(),
+            "--profile-interval",
+            "1",
+            "--profile-addresses",
+            addresses.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(0), "stderr: {}", text(&output.stderr));
+    let report = std::fs::read_to_string(&report).unwrap();
+    let addresses = std::fs::read_to_string(&addresses).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    // hello runs in machine mode, so every sample is a kernel address; their sum is the
+    // report's total, and the addresses come in order.
+    let total: u64 = report.split_whitespace().nth(2).unwrap().parse().unwrap();
+    let mut sum = 0;
+    let mut last = None;
+    for line in addresses.lines() {
+        let [_, mode, address, samples] = line.split(' ').collect::<Vec<_>>()[..] else {
+            panic!("a line of four fields: {line:?}")
+        };
+        assert_eq!(mode, "k", "{line}");
+        let address = u32::from_str_radix(address.trim_start_matches("0x"), 16).unwrap();
+        assert!(last < Some(address), "{addresses}");
+        last = Some(address);
+        sum += samples.parse::<u64>().unwrap();
+    }
+    assert_eq!((sum, total), (94, 94), "{report}\n{addresses}");
+}
