@@ -178,7 +178,9 @@ impl ProfileArgs {
         for (name, machine) in machines {
             if let Some(profile) = &machine.profile {
                 report.push_str(&profile.report(name, &machine.symbols, self.profile_top));
-                addresses.push_str(&profile.addresses(name));
+                if self.profile_addresses.is_some() {
+                    addresses.push_str(&profile.addresses(name));
+                }
             }
         }
         if let Some(addresses_path) = &self.profile_addresses {

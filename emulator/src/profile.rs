@@ -120,9 +120,7 @@ impl Profile {
         }
         out
     }
-}
 
-impl Profile {
     /// The samples of node `name` by address: a line `NAME k|u ADDRESS SAMPLES` for each
     /// address sampled in kernel (`k`) or user (`u`) mode, kernel first, each in address
     /// order (`--profile-addresses`). An address maps to a source line through the RV32

@@ -27,13 +27,13 @@
 //! bulk transfer at about the link's pace answers a full window late; a fixed timeout would
 //! then resend, go-back-N, frames it holds already.
 
-/// The most a run of timeouts multiplies the measured timeout by.
-pub const BACKOFF_MAX: u64 = 4;
-
 use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::frame::{self, Frame, Kind, HEADER};
+
+/// The most a run of timeouts multiplies the measured timeout by.
+pub const BACKOFF_MAX: u64 = 4;
 
 /// The largest frame this crate builds (the largest MTU of a link port).
 pub const MAX_FRAME: usize = 1024;
@@ -67,14 +67,16 @@ pub struct Sender {
     frames: Vec<u8>,
     /// Each slot's frame length.
     lens: Vec<usize>,
-    /// When each slot's frame was last handed to the link, and whether it was sent more than
-    /// once (its acknowledgement is then no sample of the round trip).
+    /// When each slot's frame was last handed to the link.
     sent_at: Vec<u64>,
+    /// Whether each slot's frame was sent more than once (its acknowledgement is then no
+    /// sample of the round trip: Karn's rule).
     resent: Vec<bool>,
-    /// The round trip's smoothed mean and mean deviation, once sampled, and the timeout they
-    /// give (at least `timeout`).
+    /// The round trip's smoothed mean, once sampled.
     srtt: Option<u64>,
+    /// The round trip's mean deviation.
     rttvar: u64,
+    /// The timeout now: the measured one, or more after timeouts (at least `timeout`).
     rto: u64,
     /// After a timeout, only the oldest frame goes until an acknowledgement comes: the
     /// receiver may hold the rest already, and its cumulative answer says so.
@@ -474,9 +476,6 @@ mod tests {
         assert!(!tx.receive(again.ack.as_ref().unwrap(), 100), "an old acknowledgement moves nothing");
     }
 
-    /// A receiver that answers late — it takes a window at the link's pace — makes the
-    /// timeout grow past its answers, so nothing it holds is sent again; one that answers
-    /// at once leaves the timeout at the sender's own; a resent frame's answer is no sample.
     /// Queues the one-byte frame `i`, hands it to the link at `now`, and has `rx` take it:
     /// its acknowledgement.
     fn sent_and_taken(tx: &mut Sender, rx: &mut Receiver, i: u8, now: u64) -> [u8; HEADER] {
@@ -486,6 +485,9 @@ mod tests {
         rx.receive(&f).ack.unwrap()
     }
 
+    /// A receiver that answers late — it takes a window at the link's pace — makes the
+    /// timeout grow past its answers, so nothing it holds is sent again; one that answers
+    /// at once leaves the timeout at the sender's own; a resent frame's answer is no sample.
     #[test]
     fn the_timeout_follows_the_round_trips_measured() {
         let mut tx = Sender::with_window(2, 64, 100, 4);

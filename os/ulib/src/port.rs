@@ -178,7 +178,7 @@ impl RawMsg {
     /// Makes this buffer a new message, as [`RawMsg::new`] does, without clearing it all: a
     /// loop that sends one message after another reuses one buffer.
     pub fn start(&mut self, dest: (u32, u32), reply: (u32, u32), id: u32) -> &mut RawMsg {
-        // A word at a time: a loop's `copy_from_slice` would be a `memcpy` call a message.
+        // A word at a time: `copy_from_slice` would call `memcpy` for every message.
         let [a, b, c, d, e, f, ..] = &mut self.words;
         (*a, *b, *c, *d, *e, *f) =
             (dest.0.to_le(), dest.1.to_le(), reply.0.to_le(), reply.1.to_le(), id.to_le(), 0);
