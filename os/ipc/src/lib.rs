@@ -37,5 +37,5 @@ pub mod system;
 pub use message::{Header, Item, Message, Received, ReceivedItem};
 pub use name::{Disposition, Name, Notify, RightKind, TaskId, Types};
 pub use system::{
-    Counts, HandedOff, Ipc, IpcError, Requests, Taken, TakenName, Wakeups, MAX_QLIMIT, QLIMIT_DEFAULT,
+    Counts, Direct, HandedOff, Ipc, IpcError, Requests, Taken, TakenName, Wakeups, MAX_QLIMIT, QLIMIT_DEFAULT,
 };

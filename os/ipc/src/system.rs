@@ -237,6 +237,45 @@ pub struct Counts {
 /// give it: its name for the port, and the reply right under its new name with its kind.
 pub type HandedOff = (Name, Option<(Name, RightKind)>);
 
+/// Where a message can be handed off ([`Ipc::direct_target`]): the receiver and what it
+/// sleeps on, and what [`Ipc::send_direct`] needs of the look-ups that found them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Direct {
+    /// What the receiver sleeps on ([`Ipc::receive_key`] of its name for the port).
+    pub key: u64,
+    /// The task holding the destination's receive right.
+    pub receiver: TaskId,
+    port: PortId,
+    /// The receiver's name for the port.
+    member: Name,
+    shape: Shape,
+}
+
+/// The shape of a message to hand off: one of an RPC's two, whose rights are already looked
+/// up, or any other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    /// A request through a copied send right, its reply right a send-once right made from the
+    /// sender's receive right for this port.
+    Request(PortId),
+    /// An answer through a moved send-once right, the sender's only right under its name.
+    Answer,
+    /// Anything else.
+    Other,
+}
+
+/// The lowest name not in use in `space`.
+fn free_name_in(space: &SortedMap<Name, Entry>) -> Name {
+    let mut candidate = 1;
+    for name in space.keys() {
+        if name.0 != candidate {
+            break;
+        }
+        candidate += 1;
+    }
+    Name(candidate)
+}
+
 /// Whether a header's dispositions are ones a send may use: a send or send-once right's for
 /// the destination, anything but a receive right's for the reply (`InvalidRight` otherwise).
 fn usable(header: &Header) -> Result<(), IpcError> {
@@ -348,15 +387,7 @@ impl<M> Ipc<M> {
 
     /// The lowest name not in use in `task`'s space.
     fn free_name(&self, task: TaskId) -> Result<Name, IpcError> {
-        let space = self.space(task)?;
-        let mut candidate = 1;
-        for name in space.keys() {
-            if name.0 != candidate {
-                break;
-            }
-            candidate += 1;
-        }
-        Ok(Name(candidate))
+        Ok(free_name_in(self.space(task)?))
     }
 
     /// `mach_port_allocate`: a new port with its receive right, a new port set, or a dead name
@@ -977,50 +1008,83 @@ impl<M> Ipc<M> {
         Ok(self.take_wakeups())
     }
 
-    /// The port `task`'s `name` sends to, and the task holding its receive right, when a
-    /// message with only inline items could go straight to that task ([`Ipc::send_direct`]):
-    /// the port is alive, its queue is empty (so nothing overtakes what is queued) and has
-    /// room, and a task other than the service's books holds the receive right. `None`
-    /// otherwise (the message takes the queue).
-    pub fn direct_target(&self, task: TaskId, name: Name) -> Option<(u64, TaskId)> {
-        let Object::Port(port) = self.entry(task, name).ok()?.object else { return None };
+    /// Where the message `header` heads would go straight to the task holding the receive
+    /// right ([`Ipc::send_direct`]), if it has only inline items: the port `task`'s name for
+    /// the destination denotes is alive, its queue is empty (so nothing overtakes what is
+    /// queued) and has room, and some task holds its receive right. `None` otherwise (the
+    /// message takes the queue). The rights are looked up here once, for the hand-off too.
+    pub fn direct_target(&self, task: TaskId, header: &Header) -> Option<Direct> {
+        let space = self.spaces.get(&task)?;
+        let dest = space.get(&header.dest.0)?;
+        let Object::Port(port) = dest.object else { return None };
         let p = self.ports.get(&port)?;
-        let (receiver, _) = p.receiver?;
-        (p.alive && p.queue.is_empty() && p.qlimit > 0).then_some((KEY_PORT | u64::from(port.0), receiver))
+        let (receiver, member) = p.receiver?;
+        if !(p.alive && p.queue.is_empty() && p.qlimit > 0) {
+            return None;
+        }
+        let shape = match (header.dest.1, header.reply) {
+            (Disposition::CopySend, Some((reply_name, Disposition::MakeSendOnce))) if dest.send > 0 => {
+                match space.get(&reply_name) {
+                    Some(Entry { object: Object::Port(reply), receive: true, .. })
+                        if self.ports.get(reply).is_some_and(|p| p.alive) =>
+                    {
+                        Shape::Request(*reply)
+                    }
+                    _ => Shape::Other,
+                }
+            }
+            (Disposition::MoveSendOnce, None) if dest.send_once && dest.is_once_only() => Shape::Answer,
+            _ => Shape::Other,
+        };
+        Some(Direct { key: KEY_PORT | u64::from(port.0), receiver, port, member, shape })
     }
 
     /// [`Ipc::send`] and [`Ipc::receive`] at once, for a message whose items are all inline
     /// (the caller moves its bytes): the header's rights are taken from `task` as a send takes
-    /// them and given to `receiver`, which holds the destination's receive right and waits
-    /// for a message on it ([`Ipc::direct_target`] said so, and nothing has changed since).
-    /// Returns what a receive would have: `receiver`'s name for the port and the reply right
-    /// under its new name. Refused (a bad right, a dead name), nothing changes, as for a send.
-    /// This is the hand-off of Mach's RPC fast path: no message is queued, so nothing is
-    /// allocated.
+    /// them and given to the receiver `direct` names, which waits for a message on the
+    /// destination ([`Ipc::direct_target`] found it for `header`, and nothing has changed
+    /// since). Returns what a receive would have: the receiver's name for the port and the
+    /// reply right under its new name. Refused (a bad right, a dead name), nothing changes, as
+    /// for a send. This is the hand-off of Mach's RPC fast path: no message is queued, so
+    /// nothing is allocated, and the two shapes of an RPC look no right up again: a request
+    /// through a copied send right with a send-once reply right made from a receive right of
+    /// the sender's (the copy is used up by the delivery, so the port's count does not move),
+    /// and an answer through a moved send-once right with no reply right.
     pub fn send_direct(
         &mut self,
         task: TaskId,
         header: Header,
-        receiver: TaskId,
+        direct: Direct,
     ) -> Result<(HandedOff, Wakeups), IpcError> {
-        if let Some(handed) = self.rpc_shape(task, header, receiver) {
-            return Ok((handed, self.take_wakeups()));
+        let Direct { receiver, port, member, shape, .. } = direct;
+        match shape {
+            Shape::Request(reply) => {
+                let space = self.space_mut(receiver)?;
+                // A send-once right always gets a name of its own (`copy_out`).
+                let name = free_name_in(space);
+                space.insert(name, Entry { send_once: true, ..Entry::new(Object::Port(reply)) });
+                self.make_send_once(reply);
+                return Ok(((member, Some((name, RightKind::SendOnce))), self.take_wakeups()));
+            }
+            Shape::Answer => {
+                let entry = self.space_mut(task)?.remove(&header.dest.0).ok_or(IpcError::InvalidName)?;
+                if let Some(notify) = entry.dead_name_request {
+                    self.release(Carried::SendOnce(notify));
+                }
+                if let Some(p) = self.ports.get_mut(&port) {
+                    p.send_once -= 1;
+                }
+                return Ok(((member, None), self.take_wakeups()));
+            }
+            Shape::Other => {}
         }
         let (dest_name, dest_disposition) = header.dest;
         usable(&header)?;
         let head = [header.dest, header.reply.unwrap_or(header.dest)];
         self.check_out(task, &head[..1 + usize::from(header.reply.is_some())])?;
-        let Object::Port(port) = self.entry(task, dest_name)?.object else {
+        if self.entry(task, dest_name)?.object != Object::Port(port) {
             return Err(IpcError::InvalidRight);
-        };
-        let member = match self.ports.get(&port) {
-            Some(p) if p.alive && p.queue.is_empty() => match p.receiver {
-                Some((holder, member)) if holder == receiver => member,
-                _ => return Err(IpcError::InvalidRight),
-            },
-            Some(_) => return Err(IpcError::DeadName),
-            None => return Err(IpcError::InvalidName),
-        };
+        }
         let dest = self.copy_in(task, dest_name, dest_disposition)?;
         let reply = match header.reply {
             Some((name, disposition)) => Some(self.copy_in(task, name, disposition)?),
@@ -1029,57 +1093,6 @@ impl<M> Ipc<M> {
         self.use_up(dest, port);
         let reply = reply.map(|right| self.copy_out(receiver, right));
         Ok(((member, reply), self.take_wakeups()))
-    }
-
-    /// [`Ipc::send_direct`] for the two shapes of an RPC, each right looked up once: a request
-    /// through a copied send right with a send-once reply right made from a receive right of
-    /// the sender's (the copy is used up by the delivery, so the port's count does not move),
-    /// and an answer through a moved send-once right with no reply right. `None` for any other
-    /// shape, or a right that is not what the shape needs: nothing has changed, and the
-    /// general path decides.
-    fn rpc_shape(&mut self, task: TaskId, header: Header, receiver: TaskId) -> Option<HandedOff> {
-        let space = self.spaces.get(&task)?;
-        let dest = space.get(&header.dest.0)?;
-        let Object::Port(port) = dest.object else { return None };
-        match (header.dest.1, header.reply) {
-            (Disposition::CopySend, Some((reply_name, Disposition::MakeSendOnce))) if dest.send > 0 => {
-                let reply = space.get(&reply_name)?;
-                let Object::Port(reply_port) = reply.object else { return None };
-                if !reply.receive || !self.ports.get(&reply_port)?.alive {
-                    return None;
-                }
-                let member = self.waiting_member(port, receiver)?;
-                // A send-once right always gets a name of its own (`copy_out`).
-                let name = self.free_name(receiver).ok()?;
-                self.spaces
-                    .get_mut(&receiver)?
-                    .insert(name, Entry { send_once: true, ..Entry::new(Object::Port(reply_port)) });
-                self.make_send_once(reply_port);
-                Some((member, Some((name, RightKind::SendOnce))))
-            }
-            (Disposition::MoveSendOnce, None) if dest.send_once && dest.is_once_only() => {
-                let member = self.waiting_member(port, receiver)?;
-                let entry = self.spaces.get_mut(&task)?.remove(&header.dest.0)?;
-                if let Some(notify) = entry.dead_name_request {
-                    self.release(Carried::SendOnce(notify));
-                }
-                if let Some(p) = self.ports.get_mut(&port) {
-                    p.send_once -= 1;
-                }
-                Some((member, None))
-            }
-            _ => None,
-        }
-    }
-
-    /// The name under which `receiver` holds the receive right of `port`, if it does and the
-    /// port is alive with an empty queue.
-    fn waiting_member(&self, port: PortId, receiver: TaskId) -> Option<Name> {
-        let p = self.ports.get(&port)?;
-        match p.receiver {
-            Some((holder, member)) if holder == receiver && p.alive && p.queue.is_empty() => Some(member),
-            _ => None,
-        }
     }
 
     /// The port whose queue holds the next message for a receive on `name` (a receive right,

@@ -289,8 +289,9 @@ fn rpc_rounds(direct: bool) -> (Vec<HandedOff>, Counts, Types, Types) {
             id: 100 + round,
         };
         let (port, reply_right) = if direct {
-            assert!(ipc.direct_target(B, to_service).is_some_and(|(_, holder)| holder == A));
-            ipc.send_direct(B, request, A).unwrap().0
+            let direct = ipc.direct_target(B, &request).unwrap();
+            assert_eq!(direct.receiver, A);
+            ipc.send_direct(B, request, direct).unwrap().0
         } else {
             ipc.send(B, Message { header: request, items: vec![] }).unwrap();
             let received = ipc.receive(A, service).unwrap().0.unwrap();
@@ -302,7 +303,9 @@ fn rpc_rounds(direct: bool) -> (Vec<HandedOff>, Counts, Types, Types) {
         assert_eq!(kind, RightKind::SendOnce);
         let answer = Header { dest: (answer_to, Disposition::MoveSendOnce), reply: None, id: 200 + round };
         let (port, none) = if direct {
-            ipc.send_direct(A, answer, B).unwrap().0
+            let direct = ipc.direct_target(A, &answer).unwrap();
+            assert_eq!(direct.receiver, B);
+            ipc.send_direct(A, answer, direct).unwrap().0
         } else {
             ipc.send(A, Message { header: answer, items: vec![] }).unwrap();
             let received = ipc.receive(B, reply).unwrap().0.unwrap();
@@ -333,7 +336,8 @@ fn a_refused_hand_off_changes_nothing() {
         reply: Some((Name(7), Disposition::MakeSendOnce)),
         id: 1,
     };
-    assert_eq!(ipc.send_direct(B, bad, A).unwrap_err(), IpcError::InvalidName);
+    let direct = ipc.direct_target(B, &bad).unwrap();
+    assert_eq!(ipc.send_direct(B, bad, direct).unwrap_err(), IpcError::InvalidName);
     assert_eq!(ipc.counts(), before);
     assert_eq!(ipc.refs(B, to_service, RightKind::Send).unwrap(), 1);
     // A send-once right made from a name with no receive right.
@@ -342,11 +346,13 @@ fn a_refused_hand_off_changes_nothing() {
         reply: Some((to_service, Disposition::MakeSendOnce)),
         id: 1,
     };
-    assert_eq!(ipc.send_direct(B, bad, A).unwrap_err(), IpcError::InvalidRight);
+    let direct = ipc.direct_target(B, &bad).unwrap();
+    assert_eq!(ipc.send_direct(B, bad, direct).unwrap_err(), IpcError::InvalidRight);
     assert_eq!(ipc.counts(), before);
     // A queued message makes the port's queue the only way: no hand-off overtakes it.
     ipc.send(B, msg(to_service, Disposition::CopySend, 2, vec![])).unwrap();
-    assert_eq!(ipc.direct_target(B, to_service), None);
+    let request = Header { dest: (to_service, Disposition::CopySend), reply: None, id: 3 };
+    assert_eq!(ipc.direct_target(B, &request), None);
 }
 
 /// A task's whole space leaves (`take_space`, as for a move to another node) and is put back

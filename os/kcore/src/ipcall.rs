@@ -41,23 +41,29 @@ use crate::vm;
 use crate::vm::Captured;
 use ox_vm::ObjectId;
 
-/// The node's ports and name spaces, and the network message service's books.
+/// The node's ports and name spaces, the network message service's books, and who waits
+/// for them: one global, so that a message's hand-off takes one guard.
 struct Ports {
     ipc: Ipc<Captured>,
     net: Net,
+    /// The wait keys of ports and port sets some process sleeps on for ever (in [`wait`]),
+    /// with the sleeper's slot in the process table. Every message and every receive makes a
+    /// wake-up key, and most have no sleeper: a key not here wakes no one, and one here wakes
+    /// its sleepers without a look through the table. An entry leaves at its wake-up (a
+    /// sleeper that sleeps again puts it back).
+    waiters: Vec<(u64, usize)>,
+    /// The processes asleep in a receive that a message can be handed to.
+    parked: Vec<Parked>,
+    /// The process a message was just handed to ([`hand_off`]), which the sender, about to
+    /// sleep in the same call (an RPC's receive), runs at once ([`sched::sleep_handing`]). It
+    /// lasts for the call that made it.
+    handed_to: Option<usize>,
 }
 
 static PORTS: Global<Option<Ports>> = Global::new("ports", None);
 
 /// How the kernel sends a `Net` message to a node.
 static TRANSMIT: Global<Option<fn(u32, &ox_proto::Message)>> = Global::new("net transmit", None);
-
-/// The wait keys of ports and port sets some process sleeps on for ever (in [`wait`]), with
-/// the sleeper's slot in the process table. Every message and every receive makes a wake-up
-/// key, and most have no sleeper: a key not here wakes no one, and one here wakes its
-/// sleepers without a look through the table. An entry leaves at its wake-up (a sleeper that
-/// sleeps again puts it back).
-static WAITERS: Global<Vec<(u64, usize)>> = Global::new("port waiters", Vec::new());
 
 /// A process asleep for ever in a receive on a port (not a set), with its buffer: a message
 /// of inline items sent to the port while it sleeps goes straight into the buffer
@@ -71,13 +77,6 @@ struct Parked {
     size: u32,
     handed: Option<u32>,
 }
-
-/// The processes asleep in a receive that a message can be handed to.
-static PARKED: Global<Vec<Parked>> = Global::new("parked receivers", Vec::new());
-
-/// The process a message was just handed to ([`hand_off`]), which the sender, about to sleep
-/// in the same call (an RPC's receive), runs at once ([`sched::sleep_handing`]).
-static HANDED_TO: Global<Option<usize>> = Global::new("handed to", None);
 
 /// Receivers waiting for a message on a port (id: the port's key).
 static PORT_MESSAGE: Class = Class::new("port message");
@@ -96,7 +95,7 @@ const FOREVER: u32 = u32::MAX;
 pub fn init(me: u32, central: Option<u32>, transmit: fn(u32, &ox_proto::Message)) {
     let mut ipc = Ipc::new();
     let net = Net::new(&mut ipc, me, central);
-    *PORTS.lock() = Some(Ports { ipc, net });
+    *PORTS.lock() = Some(Ports { ipc, net, waiters: Vec::new(), parked: Vec::new(), handed_to: None });
     *TRANSMIT.lock() = Some(transmit);
 }
 
@@ -165,12 +164,13 @@ fn settle() {
     with_ports(|p| p.net.settling(false));
 }
 
-/// The caller's task, made when it first uses a port.
+/// The caller's task, made when it first uses a port, at the start of a call (a hand-off's
+/// hint is forgotten).
 fn me() -> TaskId {
-    let pid = proc::table().current().pid;
-    let task = TaskId(pid);
-    with_ipc(|ipc| {
-        let _ = ipc.add_task(task);
+    let task = TaskId(proc::table().current().pid);
+    with_ports(|p| {
+        let _ = p.ipc.add_task(task);
+        p.handed_to = None;
     });
     task
 }
@@ -188,11 +188,15 @@ fn chan_of(key: u64) -> Chan {
 
 /// Wakes the processes sleeping on `key`'s channel.
 fn wake_key(key: u64) {
+    with_ports(|p| wake_waiters(&mut p.waiters, key));
+}
+
+/// [`wake_key`] with the ports' guard held: `waiters` are theirs.
+fn wake_waiters(waiters: &mut Vec<(u64, usize)>, key: u64) {
     if !matches!(key >> 32, 1..=3) {
         sched::wakeup(chan_of(key));
         return;
     }
-    let mut waiters = WAITERS.lock();
     let mut i = 0;
     while i < waiters.len() {
         if waiters[i].0 == key {
@@ -212,13 +216,12 @@ fn wake(wakeups: Wakeups) {
         }
         return;
     }
-    let (rest, busy) = with_ports(|p| {
-        let rest = p.net.claim(wakeups.keys);
-        (rest, p.net.busy())
+    let busy = with_ports(|p| {
+        for key in p.net.claim(wakeups.keys) {
+            wake_waiters(&mut p.waiters, key);
+        }
+        p.net.busy()
     });
-    for key in rest {
-        wake_key(key);
-    }
     if busy {
         settle();
     }
@@ -259,8 +262,6 @@ fn disposition(word: u32) -> Result<Disposition, Errno> {
 
 /// Serves `call` with arguments `a` for the current process.
 pub fn serve(call: PortCall, a: [u32; ox_abi::MAX_ARGS]) -> Result<u32, Errno> {
-    // A hand-off's hint lasts for the call that made it.
-    *HANDED_TO.lock() = None;
     let task = me();
     let name = Name(a[0]);
     let done = |r: Result<Wakeups, IpcError>| r.map(|w| wake(w)).map(|()| 0).map_err(errno);
@@ -363,6 +364,18 @@ fn deadline_of(timeout: u32) -> u32 {
 /// signal (its call, which has done nothing yet, is made again there); a timed one is not (it
 /// would start its time again).
 fn wait(key: u64, timeout: u32, until: u32, movable: bool) -> Result<(), Errno> {
+    may_wait(timeout, until, movable)?;
+    if timeout == FOREVER {
+        sleep_for_ever(key, None);
+    } else {
+        sched::sleep(chan::tick());
+    }
+    Ok(())
+}
+
+/// Whether a wait as [`wait`] says may begin: `ETIMEDOUT` for a poll or a wait whose time is
+/// over, `EINTR` for one a signal (or, `movable`, a move) breaks.
+fn may_wait(timeout: u32, until: u32, movable: bool) -> Result<(), Errno> {
     if timeout == 0 || (timeout != FOREVER && timer::ticks() >= until) {
         return Err(Errno::TimedOut);
     }
@@ -370,23 +383,27 @@ fn wait(key: u64, timeout: u32, until: u32, movable: bool) -> Result<(), Errno> 
     if broken {
         return Err(Errno::Intr);
     }
-    if timeout == FOREVER {
-        let slot =
-            proc::table().current_slot().unwrap_or_else(|| panic!("a port wait with no current process"));
-        let mut waiters = WAITERS.lock();
-        if !waiters.contains(&(key, slot)) {
-            waiters.push((key, slot));
-        }
-        drop(waiters);
-        let handed_to = HANDED_TO.lock().take();
-        match handed_to {
-            Some(next) => sched::sleep_handing(chan_of(key), next),
-            None => sched::sleep(chan_of(key)),
-        }
-    } else {
-        sched::sleep(chan::tick());
-    }
     Ok(())
+}
+
+/// Sleeps until `key` is woken, parked (if `park` gives the task, buffer and size of a
+/// receive on a port) so that a message can be handed to it; runs at once the process a
+/// hand-off of this call just woke.
+fn sleep_for_ever(key: u64, park: Option<(TaskId, u32, u32)>) {
+    let slot = proc::table().current_slot().unwrap_or_else(|| panic!("a port wait with no current process"));
+    let next = with_ports(|p| {
+        if let Some((task, buf, size)) = park {
+            p.parked.push(Parked { key, slot, pid: task.0, buf, size, handed: None });
+        }
+        if !p.waiters.contains(&(key, slot)) {
+            p.waiters.push((key, slot));
+        }
+        p.handed_to.take()
+    });
+    match next {
+        Some(next) => sched::sleep_handing(chan_of(key), next),
+        None => sched::sleep(chan_of(key)),
+    }
 }
 
 /// Scratch for a short message on the kernel stack, word-aligned as user buffers usually are,
@@ -459,59 +476,62 @@ fn send(task: TaskId, msg: u32, size: u32, timeout: u32) -> Result<u32, Errno> {
 /// the general path, which reports what is wrong.
 fn hand_off(task: TaskId, msg: u32, size: u32) -> Option<Result<u32, Errno>> {
     let len = size as usize;
-    if !(MsgHeader::SIZE..=size_of::<Scratch>()).contains(&len) || PARKED.lock().is_empty() {
+    if !(MsgHeader::SIZE..=size_of::<Scratch>()).contains(&len) {
         return None;
     }
+    // One guard of the ports and one of the process table for the whole hand-off.
+    let mut guard = PORTS.lock();
+    let ports = guard.as_mut()?;
+    if ports.parked.is_empty() {
+        return None;
+    }
+    let mut table = proc::table();
     let mut scratch = Scratch([0; 64]);
     let bytes = &mut scratch.0[..len];
-    proc::table().current().space().in_place(msg, len, vm::Access::Read, |b| bytes.copy_from_slice(b))?;
+    table.current().space().in_place(msg, len, vm::Access::Read, |b| bytes.copy_from_slice(b))?;
     let header = inline_header(bytes)?;
-    let (key, receiver) = with_ipc(|ipc| ipc.direct_target(task, header.dest.0))?;
-    let (at, Parked { slot, buf, size: room, .. }) = {
-        let parked = PARKED.lock();
-        let at = parked.iter().position(|p| p.key == key && p.pid == receiver.0 && p.handed.is_none())?;
-        (at, parked[at])
-    };
+    let direct = ports.ipc.direct_target(task, &header)?;
+    let (key, receiver) = (direct.key, direct.receiver);
+    let at = ports.parked.iter().position(|p| p.key == key && p.pid == receiver.0 && p.handed.is_none())?;
+    let Parked { slot, buf, size: room, .. } = ports.parked[at];
     if (room as usize) < len {
         return None;
     }
-    let delivered = {
-        let mut table = proc::table();
-        let proc = table.slots.get_mut(slot)?.as_deref_mut()?;
-        if proc.pid != receiver.0 || proc.state != proc::State::Sleeping(chan_of(key)) {
-            return None;
+    let proc = table.slots.get_mut(slot)?.as_deref_mut()?;
+    if proc.pid != receiver.0 || proc.state != proc::State::Sleeping(chan_of(key)) {
+        return None;
+    }
+    let delivered = proc.space().in_place(buf, len, vm::Access::Write, |out| {
+        let ((port, reply), wakeups) = ports.ipc.send_direct(task, header, direct).map_err(errno)?;
+        let (reply, right) = reply.map_or((0, 0), |(name, kind)| (name.0, right_word(kind)));
+        let count = word(bytes, 20)?;
+        for (i, v) in [port.0, reply, right, header.id, count, size].into_iter().enumerate() {
+            out[4 * i..4 * i + 4].copy_from_slice(&v.to_le_bytes());
         }
-        proc.space().in_place(buf, len, vm::Access::Write, |out| {
-            let ((port, reply), wakeups) =
-                with_ipc(|ipc| ipc.send_direct(task, header, receiver)).map_err(errno)?;
-            let (reply, right) = reply.map_or((0, 0), |(name, kind)| (name.0, right_word(kind)));
-            let count = word(bytes, 20)?;
-            for (i, v) in [port.0, reply, right, header.id, count, size].into_iter().enumerate() {
-                out[4 * i..4 * i + 4].copy_from_slice(&v.to_le_bytes());
+        // The items as they are (`inline_header` checked their layout), but the padding of
+        // each, which the receiver sees zeroed.
+        out[MsgHeader::SIZE..].copy_from_slice(&bytes[MsgHeader::SIZE..]);
+        let mut at = MsgHeader::SIZE;
+        while at < len {
+            let data = word(bytes, at + 4)? as usize;
+            let end = at + 8 + data;
+            at += 8 + data.next_multiple_of(4);
+            if end < at {
+                out[end..at].fill(0);
             }
-            // The items as they are (`inline_header` checked their layout), but the padding
-            // of each, which the receiver sees zeroed.
-            out[MsgHeader::SIZE..].copy_from_slice(&bytes[MsgHeader::SIZE..]);
-            let mut at = MsgHeader::SIZE;
-            while at < len {
-                let data = word(bytes, at + 4)? as usize;
-                let end = at + 8 + data;
-                at += 8 + data.next_multiple_of(4);
-                if end < at {
-                    out[end..at].fill(0);
-                }
-            }
-            Ok(wakeups)
-        })?
-    };
+        }
+        Ok(wakeups)
+    })?;
     let wakeups = match delivered {
         Ok(wakeups) => wakeups,
         Err(e) => return Some(Err(e)),
     };
-    PARKED.lock()[at].handed = Some(size);
-    WAITERS.lock().retain(|&waiter| waiter != (key, slot));
-    proc::table().wake_slot(slot, chan_of(key));
-    *HANDED_TO.lock() = Some(slot);
+    ports.parked[at].handed = Some(size);
+    ports.waiters.retain(|&waiter| waiter != (key, slot));
+    table.wake_slot(slot, chan_of(key));
+    ports.handed_to = Some(slot);
+    drop(table);
+    drop(guard);
     if !wakeups.keys.is_empty() {
         wake(wakeups);
     }
@@ -546,19 +566,13 @@ fn inline_header(bytes: &[u8]) -> Option<Header> {
     (at == bytes.len()).then_some(Header { dest, reply, id: w(4)? })
 }
 
-/// The current process (task `task`) is about to sleep for ever in a receive on the port
-/// whose wait key is `key`, into `buf` of `size` bytes.
-fn park(task: TaskId, key: u64, buf: u32, size: u32) {
-    let Some(slot) = proc::table().current_slot() else { return };
-    PARKED.lock().push(Parked { key, slot, pid: task.0, buf, size, handed: None });
-}
-
-/// The current process (task `task`) woke from [`park`]: the bytes of the message it was
-/// handed, if one was.
+/// The current process (task `task`) woke from a sleep parked in a receive
+/// ([`sleep_for_ever`]): the bytes of the message it was handed, if one was.
 fn unpark(task: TaskId) -> Option<u32> {
-    let mut parked = PARKED.lock();
-    let at = parked.iter().position(|p| p.pid == task.0)?;
-    parked.swap_remove(at).handed
+    with_ports(|p| {
+        let at = p.parked.iter().position(|parked| parked.pid == task.0)?;
+        p.parked.swap_remove(at).handed
+    })
 }
 
 /// Sends the message `bytes` (copied in from the caller), waiting up to `timeout` for room.
@@ -723,20 +737,18 @@ fn receive(task: TaskId, name: Name, buf: u32, size: u32, timeout: u32, movable:
                 }
                 return Ok(len as u32);
             }
-            None => {
-                // A receiver on a port for ever can be handed its message (`hand_off`).
-                let parks = timeout == FOREVER && key >> 32 == 1;
-                if parks {
-                    park(task, key, buf, size);
-                }
-                let waited = wait(key, timeout, until, movable);
+            None if timeout == FOREVER => {
+                may_wait(timeout, until, movable)?;
+                // A receiver on a port (not a set) can be handed its message (`hand_off`).
+                let parks = key >> 32 == 1;
+                sleep_for_ever(key, parks.then_some((task, buf, size)));
                 if parks {
                     if let Some(len) = unpark(task) {
                         return Ok(len);
                     }
                 }
-                waited?;
             }
+            None => wait(key, timeout, until, movable)?,
         }
     }
 }
@@ -867,8 +879,8 @@ pub fn space_arrived(pid: u32) {
 /// Process `pid` ended: every right it held is released (its ports die, their senders see
 /// dead names).
 pub fn task_exit(pid: u32) {
-    PARKED.lock().retain(|p| p.pid != pid);
     let woken = with_ports(|p| {
+        p.parked.retain(|parked| parked.pid != pid);
         let mut woken = p.ipc.remove_task(TaskId(pid)).keys;
         p.net.task_gone(&mut p.ipc, pid, &mut woken);
         woken
