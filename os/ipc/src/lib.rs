@@ -33,6 +33,7 @@ pub mod message;
 pub mod name;
 pub mod sorted;
 pub mod system;
+pub mod table;
 
 pub use message::{Header, Item, Message, Received, ReceivedItem};
 pub use name::{Disposition, Name, Notify, RightKind, TaskId, Types};

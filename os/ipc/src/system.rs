@@ -15,6 +15,7 @@ use core::fmt;
 use crate::message::{Header, Item, Message, Received, ReceivedItem};
 use crate::name::{Disposition, Name, Notify, RightKind, TaskId, Types};
 use crate::sorted::SortedMap;
+use crate::table::NameTable;
 
 /// A queue's limit unless set (`MACH_PORT_QLIMIT_DEFAULT`).
 pub const QLIMIT_DEFAULT: usize = 5;
@@ -172,10 +173,12 @@ struct Entry {
 }
 
 impl Entry {
+    #[inline]
     fn new(object: Object) -> Entry {
         Entry { object, receive: false, send: 0, send_once: false, dead: 0, dead_name_request: None }
     }
 
+    #[inline]
     fn types(&self) -> Types {
         let mut bits = 0;
         if self.receive {
@@ -196,12 +199,14 @@ impl Entry {
         Types(bits)
     }
 
+    #[inline]
     fn is_empty(&self) -> bool {
         self.types() == Types(0)
     }
 
     /// Whether the entry's only right is its send-once right (moving it leaves the name
     /// denoting nothing).
+    #[inline]
     fn is_once_only(&self) -> bool {
         self.types() == Types(Types::SEND_ONCE)
     }
@@ -265,19 +270,14 @@ enum Shape {
 }
 
 /// The lowest name not in use in `space`.
-fn free_name_in(space: &SortedMap<Name, Entry>) -> Name {
-    let mut candidate = 1;
-    for name in space.keys() {
-        if name.0 != candidate {
-            break;
-        }
-        candidate += 1;
-    }
-    Name(candidate)
+#[inline]
+fn free_name_in(space: &NameTable<Entry>) -> Name {
+    space.lowest_free()
 }
 
 /// Whether a header's dispositions are ones a send may use: a send or send-once right's for
 /// the destination, anything but a receive right's for the reply (`InvalidRight` otherwise).
+#[inline]
 fn usable(header: &Header) -> Result<(), IpcError> {
     let dest = matches!(
         header.dest.1,
@@ -301,7 +301,7 @@ const KEY_ROOM: u64 = 3 << 32;
 pub struct Ipc<M> {
     ports: SortedMap<PortId, Port<M>>,
     sets: BTreeMap<SetId, Set>,
-    spaces: SortedMap<TaskId, SortedMap<Name, Entry>>,
+    spaces: SortedMap<TaskId, NameTable<Entry>>,
     next_port: u32,
     next_set: u32,
     seq: u64,
@@ -333,7 +333,7 @@ impl<M> Ipc<M> {
         Counts {
             ports: self.ports.len(),
             sets: self.sets.len(),
-            names: self.spaces.values().map(SortedMap::len).sum(),
+            names: self.spaces.values().map(NameTable::len).sum(),
             messages: self.ports.values().map(|p| p.queue.len()).sum(),
         }
     }
@@ -344,20 +344,19 @@ impl<M> Ipc<M> {
         if self.spaces.contains_key(&task) {
             return Err(IpcError::NameExists);
         }
-        self.spaces.insert(task, SortedMap::new());
+        self.spaces.insert(task, NameTable::new());
         Ok(())
     }
 
     /// How many names task `task` has (rights, port sets and dead names); 0 for a task with
     /// no name space.
     pub fn names_held(&self, task: TaskId) -> usize {
-        self.spaces.get(&task).map_or(0, SortedMap::len)
+        self.spaces.get(&task).map_or(0, NameTable::len)
     }
 
     /// Ends task `task`: every right it names is released as `mach_port_destroy` would.
     pub fn remove_task(&mut self, task: TaskId) -> Wakeups {
-        let names: Vec<Name> =
-            self.spaces.get(&task).map(|s| s.keys().copied().collect()).unwrap_or_default();
+        let names: Vec<Name> = self.spaces.get(&task).map(|s| s.keys().collect()).unwrap_or_default();
         let mut keys = Vec::new();
         for name in names {
             if let Ok(woken) = self.destroy(task, name) {
@@ -373,11 +372,11 @@ impl<M> Ipc<M> {
         Wakeups { keys: core::mem::take(&mut self.wakeups) }
     }
 
-    fn space(&self, task: TaskId) -> Result<&SortedMap<Name, Entry>, IpcError> {
+    fn space(&self, task: TaskId) -> Result<&NameTable<Entry>, IpcError> {
         self.spaces.get(&task).ok_or(IpcError::InvalidTask)
     }
 
-    fn space_mut(&mut self, task: TaskId) -> Result<&mut SortedMap<Name, Entry>, IpcError> {
+    fn space_mut(&mut self, task: TaskId) -> Result<&mut NameTable<Entry>, IpcError> {
         self.spaces.get_mut(&task).ok_or(IpcError::InvalidTask)
     }
 
@@ -663,7 +662,7 @@ impl<M> Ipc<M> {
                 entry.send = 0;
                 entry.send_once = false;
                 if let Some(notify) = entry.dead_name_request.take() {
-                    told.push((*task, *name, notify));
+                    told.push((*task, name, notify));
                 }
             }
         }
@@ -1251,7 +1250,7 @@ impl<M> Ipc<M> {
         let existing = (kind != RightKind::SendOnce)
             .then(|| {
                 self.spaces.get(&task).and_then(|s| {
-                    s.iter().find(|(_, e)| e.object == Object::Port(port) && !e.send_once).map(|(n, _)| *n)
+                    s.iter().find(|(_, e)| e.object == Object::Port(port) && !e.send_once).map(|(n, _)| n)
                 })
             })
             .flatten();
@@ -1467,7 +1466,7 @@ impl<M> Ipc<M> {
         if !self.space_can_move(task, usize::MAX) {
             return Err(IpcError::InvalidRight);
         }
-        let names: Vec<(Name, Entry)> = self.space(task)?.iter().map(|(n, e)| (*n, e.clone())).collect();
+        let names: Vec<(Name, Entry)> = self.space(task)?.iter().map(|(n, e)| (n, e.clone())).collect();
         // Requests first, while their receive rights still have the task's names.
         let requests: Vec<Requests> = names.iter().map(|(name, _)| self.take_requests(task, *name)).collect();
         // Sets next: moving a receive right takes it out of its set.
