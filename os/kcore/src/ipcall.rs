@@ -188,15 +188,16 @@ fn chan_of(key: u64) -> Chan {
 
 /// Wakes the processes sleeping on `key`'s channel.
 fn wake_key(key: u64) {
-    with_ports(|p| wake_waiters(&mut p.waiters, key));
+    with_ports(|p| wake_waiters(p, key));
 }
 
-/// [`wake_key`] with the ports' guard held: `waiters` are theirs.
-fn wake_waiters(waiters: &mut Vec<(u64, usize)>, key: u64) {
+/// [`wake_key`] with the ports' guard held.
+fn wake_waiters(ports: &mut Ports, key: u64) {
     if !matches!(key >> 32, 1..=3) {
         sched::wakeup(chan_of(key));
         return;
     }
+    let waiters = &mut ports.waiters;
     let mut i = 0;
     while i < waiters.len() {
         if waiters[i].0 == key {
@@ -205,6 +206,10 @@ fn wake_waiters(waiters: &mut Vec<(u64, usize)>, key: u64) {
         } else {
             i += 1;
         }
+    }
+    // A parked receiver leaves the list itself when it runs ([`unpark`]).
+    for parked in ports.parked.iter().filter(|p| p.key == key && p.handed.is_none()) {
+        proc::table().wake_slot(parked.slot, chan_of(key));
     }
 }
 
@@ -218,7 +223,7 @@ fn wake(wakeups: Wakeups) {
     }
     let busy = with_ports(|p| {
         for key in p.net.claim(wakeups.keys) {
-            wake_waiters(&mut p.waiters, key);
+            wake_waiters(p, key);
         }
         p.net.busy()
     });
@@ -392,10 +397,10 @@ fn may_wait(timeout: u32, until: u32, movable: bool) -> Result<(), Errno> {
 fn sleep_for_ever(key: u64, park: Option<(TaskId, u32, u32)>) {
     let slot = proc::table().current_slot().unwrap_or_else(|| panic!("a port wait with no current process"));
     let next = with_ports(|p| {
+        // A parked receiver is woken through the parked list, not the waiters.
         if let Some((task, buf, size)) = park {
             p.parked.push(Parked { key, slot, pid: task.0, buf, size, handed: None });
-        }
-        if !p.waiters.contains(&(key, slot)) {
+        } else if !p.waiters.contains(&(key, slot)) {
             p.waiters.push((key, slot));
         }
         p.handed_to.take()
@@ -527,7 +532,6 @@ fn hand_off(task: TaskId, msg: u32, size: u32) -> Option<Result<u32, Errno>> {
         Err(e) => return Some(Err(e)),
     };
     ports.parked[at].handed = Some(size);
-    ports.waiters.retain(|&waiter| waiter != (key, slot));
     table.wake_slot(slot, chan_of(key));
     ports.handed_to = Some(slot);
     drop(table);
