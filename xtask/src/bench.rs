@@ -99,7 +99,7 @@ pub fn bench_os(built: &Built) -> Result<ExitCode> {
         .map_err(|e| format!("{}: {e}", topology.display()))?;
     let link = parsed.links.first().ok_or_else(|| format!("{} has no link", topology.display()))?;
     let of = link.props.bandwidth_bps / 8 / 1024;
-    let orrery = crate::host_binary("orrery-emulator", "orrery")?;
+    let orrery = crate::host_binary("orrery-emulator", "orrery", false)?;
     let mut child = Command::new(&orrery)
         .arg("run")
         .arg(&topology)
