@@ -269,12 +269,6 @@ enum Shape {
     Other,
 }
 
-/// The lowest name not in use in `space`.
-#[inline]
-fn free_name_in(space: &NameTable<Entry>) -> Name {
-    space.lowest_free()
-}
-
 /// Whether a header's dispositions are ones a send may use: a send or send-once right's for
 /// the destination, anything but a receive right's for the reply (`InvalidRight` otherwise).
 #[inline]
@@ -386,7 +380,7 @@ impl<M> Ipc<M> {
 
     /// The lowest name not in use in `task`'s space.
     fn free_name(&self, task: TaskId) -> Result<Name, IpcError> {
-        Ok(free_name_in(self.space(task)?))
+        Ok(self.space(task)?.lowest_free())
     }
 
     /// `mach_port_allocate`: a new port with its receive right, a new port set, or a dead name
@@ -1007,11 +1001,11 @@ impl<M> Ipc<M> {
         Ok(self.take_wakeups())
     }
 
-    /// Where the message `header` heads would go straight to the task holding the receive
-    /// right ([`Ipc::send_direct`]), if it has only inline items: the port `task`'s name for
-    /// the destination denotes is alive, its queue is empty (so nothing overtakes what is
-    /// queued) and has room, and some task holds its receive right. `None` otherwise (the
-    /// message takes the queue). The rights are looked up here once, for the hand-off too.
+    /// Where a message of `task`'s with `header` and only inline items can go straight to the
+    /// task holding the destination's receive right ([`Ipc::send_direct`]): the port is
+    /// alive, its queue is empty (so nothing overtakes what is queued) and has room, and some
+    /// task holds its receive right. `None` otherwise (the message takes the queue). The
+    /// rights are looked up here once, for the hand-off too.
     pub fn direct_target(&self, task: TaskId, header: &Header) -> Option<Direct> {
         let space = self.spaces.get(&task)?;
         let dest = space.get(&header.dest.0)?;
@@ -1060,7 +1054,7 @@ impl<M> Ipc<M> {
             Shape::Request(reply) => {
                 let space = self.space_mut(receiver)?;
                 // A send-once right always gets a name of its own (`copy_out`).
-                let name = free_name_in(space);
+                let name = space.lowest_free();
                 space.insert(name, Entry { send_once: true, ..Entry::new(Object::Port(reply)) });
                 self.make_send_once(reply);
                 return Ok(((member, Some((name, RightKind::SendOnce))), self.take_wakeups()));

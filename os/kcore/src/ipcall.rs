@@ -46,13 +46,15 @@ use ox_vm::ObjectId;
 struct Ports {
     ipc: Ipc<Captured>,
     net: Net,
-    /// The wait keys of ports and port sets some process sleeps on for ever (in [`wait`]),
-    /// with the sleeper's slot in the process table. Every message and every receive makes a
-    /// wake-up key, and most have no sleeper: a key not here wakes no one, and one here wakes
-    /// its sleepers without a look through the table. An entry leaves at its wake-up (a
-    /// sleeper that sleeps again puts it back).
+    /// The wait keys of ports and port sets some process sleeps on for ever
+    /// ([`sleep_for_ever`]) without being parked, with the sleeper's slot in the process
+    /// table. Every message and every receive makes a wake-up key, and most have no sleeper:
+    /// a key not here or in `parked` wakes no one, and one here wakes its sleepers without a
+    /// look through the table. An entry leaves at its wake-up (a sleeper that sleeps again
+    /// puts it back).
     waiters: Vec<(u64, usize)>,
-    /// The processes asleep in a receive that a message can be handed to.
+    /// The processes asleep in a receive that a message can be handed to; a wake-up of their
+    /// key wakes them too, and each leaves the list when it runs again ([`unpark`]).
     parked: Vec<Parked>,
     /// The process a message was just handed to ([`hand_off`]), which the sender, about to
     /// sleep in the same call (an RPC's receive), runs at once ([`sched::sleep_handing`]). It
