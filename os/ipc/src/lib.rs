@@ -35,6 +35,15 @@ pub mod sorted;
 pub mod system;
 pub mod table;
 
+/// A fixed pseudo-random walk for the maps' tests: `steps` values of a linear congruential
+/// generator.
+#[cfg(test)]
+fn walk(steps: usize) -> impl Iterator<Item = u32> {
+    core::iter::successors(Some(12345u32), |x| Some(x.wrapping_mul(1_103_515_245).wrapping_add(12345)))
+        .skip(1)
+        .take(steps)
+}
+
 pub use message::{Header, Item, Message, Received, ReceivedItem};
 pub use name::{Disposition, Name, Notify, RightKind, TaskId, Types};
 pub use system::{

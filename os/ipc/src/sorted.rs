@@ -137,9 +137,7 @@ mod tests {
     fn behaves_as_a_btree_map() {
         let (mut sorted, mut btree) = (SortedMap::new(), BTreeMap::new());
         // A fixed pseudo-random walk of inserts and removes over a small key range.
-        let mut x = 12345u32;
-        for _ in 0..2000 {
-            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        for x in crate::walk(2000) {
             let key = (x >> 16) % 40;
             if x & 1 == 0 {
                 assert_eq!(sorted.insert(key, x), btree.insert(key, x));

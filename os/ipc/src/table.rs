@@ -166,9 +166,7 @@ mod tests {
         let (mut table, mut btree) = (NameTable::new(), BTreeMap::new());
         // A fixed pseudo-random walk over small names, names around the end of the vector's
         // part, and large ones.
-        let mut x = 12345u32;
-        for _ in 0..4000 {
-            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        for x in crate::walk(4000) {
             let name = Name(match (x >> 8) % 3 {
                 0 => (x >> 16) % 40 + 1,
                 1 => DENSE - 2 + (x >> 16) % 5,
