@@ -117,11 +117,6 @@ impl<V> NameTable<V> {
         self.iter().map(|(name, _)| name)
     }
 
-    /// The values, in name order.
-    pub fn values(&self) -> impl Iterator<Item = &V> {
-        self.iter().map(|(_, value)| value)
-    }
-
     /// The names and their values, in name order.
     pub fn iter(&self) -> impl Iterator<Item = (Name, &V)> {
         let dense = self.dense.iter().enumerate();
