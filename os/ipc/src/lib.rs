@@ -47,5 +47,6 @@ fn walk(steps: usize) -> impl Iterator<Item = u32> {
 pub use message::{Header, Item, Message, Received, ReceivedItem};
 pub use name::{Disposition, Name, Notify, RightKind, TaskId, Types};
 pub use system::{
-    Counts, Direct, HandedOff, Ipc, IpcError, Requests, Taken, TakenName, Wakeups, MAX_QLIMIT, QLIMIT_DEFAULT,
+    Counts, Direct, HandedOff, Ipc, IpcError, Requests, RpcHandOff, RpcTarget, Taken, TakenName, Wakeups,
+    MAX_QLIMIT, QLIMIT_DEFAULT,
 };

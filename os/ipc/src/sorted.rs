@@ -46,28 +46,74 @@ impl<K: Ord + Copy, V> SortedMap<K, V> {
         SortedMap { items: Vec::new(), last: Cell::new([0, 0]) }
     }
 
+    /// Where `key` is (`Err`: where it would go).
+    #[inline]
     fn find(&self, key: &K) -> Result<usize, usize> {
+        match self.guessed(key) {
+            Some(at) => Ok(at),
+            None => self.search(key),
+        }
+    }
+
+    /// The guess that holds `key`, if one does.
+    #[inline(always)]
+    fn guessed(&self, key: &K) -> Option<usize> {
         let [newer, older] = self.last.get();
         let holds = |at: usize| self.items.get(at).is_some_and(|(k, _)| k == key);
         if holds(newer) {
-            return Ok(newer);
+            Some(newer)
+        } else if holds(older) {
+            Some(older)
+        } else {
+            None
         }
-        if holds(older) {
-            return Ok(older);
-        }
+    }
+
+    /// [`SortedMap::find`] when neither guess holds `key`; what it finds becomes the newer
+    /// guess.
+    #[inline(never)]
+    fn search(&self, key: &K) -> Result<usize, usize> {
         let found = self.items.binary_search_by(|(k, _)| k.cmp(key));
         if let Ok(at) = found {
+            let [newer, _] = self.last.get();
             self.last.set([at, newer]);
         }
         found
     }
 
     /// The value of `key`.
+    #[inline]
     pub fn get(&self, key: &K) -> Option<&V> {
         self.find(key).ok().map(|i| &self.items[i].1)
     }
 
+    /// Where `key`'s value is, for [`SortedMap::at`] and [`SortedMap::at_mut`] until the map
+    /// next changes: one search for a value read and then changed.
+    ///
+    /// The guesses are looked at inline wherever it is called (the RPC's fast path calls it),
+    /// where the other look-ups may make a call.
+    #[inline(always)]
+    pub fn position(&self, key: &K) -> Option<usize> {
+        match self.guessed(key) {
+            Some(at) => Some(at),
+            None => self.search(key).ok(),
+        }
+    }
+
+    /// The value at `at` ([`SortedMap::position`]).
+    #[inline]
+    pub fn at(&self, at: usize) -> &V {
+        &self.items[at].1
+    }
+
+    /// The value at `at` ([`SortedMap::position`]), to change.
+    #[inline]
+    pub fn at_mut(&mut self, at: usize) -> &mut V {
+        &mut self.items[at].1
+    }
+
     /// The value of `key`, to change.
+    #[inline]
     pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
         self.find(key).ok().map(|i| &mut self.items[i].1)
     }
@@ -145,6 +191,7 @@ mod tests {
                 assert_eq!(sorted.remove(&key), btree.remove(&key));
             }
             assert_eq!(sorted.get(&key), btree.get(&key));
+            assert_eq!(sorted.position(&key).map(|at| sorted.at(at)), btree.get(&key));
             assert_eq!(sorted.len(), btree.len());
         }
         assert_eq!(sorted.iter().collect::<Vec<_>>(), btree.iter().collect::<Vec<_>>());

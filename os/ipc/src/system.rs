@@ -206,7 +206,7 @@ impl Entry {
 
     /// Whether the entry's only right is its send-once right (moving it leaves the name
     /// denoting nothing).
-    #[inline]
+    #[inline(always)]
     fn is_once_only(&self) -> bool {
         self.types() == Types(Types::SEND_ONCE)
     }
@@ -254,6 +254,39 @@ pub struct Direct {
     /// The receiver's name for the port.
     member: Name,
     shape: Shape,
+}
+
+/// What [`Ipc::hand_off_rpc`] did: what the receiver's receive gives, and what the sender's
+/// receive waits on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RpcHandOff {
+    /// The receiver's name for the port the message came to.
+    pub member: Name,
+    /// The receiver's name for the request's send-once reply right (`None` for an answer).
+    pub reply: Option<Name>,
+    /// The key the sender's receive waits on ([`Ipc::receive_key`]).
+    pub wait: u64,
+}
+
+/// An RPC [`Ipc::rpc_target`] found can be made at once, for [`Ipc::hand_off_rpc`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RpcTarget {
+    /// The task holding the destination's receive right.
+    pub receiver: TaskId,
+    /// What the receiver sleeps on ([`Ipc::receive_key`] of its name for the port).
+    pub key: u64,
+    /// Where the sender's space is in the spaces.
+    space_at: usize,
+    /// The sender's name for the destination.
+    dest: Name,
+    /// Where the destination port is in the ports.
+    at: usize,
+    /// The receiver's name for the port.
+    member: Name,
+    /// A request's reply port, and where it is in the ports.
+    reply: Option<(PortId, usize)>,
+    /// The key the sender's receive waits on.
+    wait: u64,
 }
 
 /// The shape of a message to hand off: one of an RPC's two, whose rights are already looked
@@ -1007,7 +1040,12 @@ impl<M> Ipc<M> {
     /// task holds its receive right. `None` otherwise (the message takes the queue). The
     /// rights are looked up here once, for the hand-off too.
     pub fn direct_target(&self, task: TaskId, header: &Header) -> Option<Direct> {
-        let space = self.spaces.get(&task)?;
+        self.direct_in(self.spaces.get(&task)?, header)
+    }
+
+    /// [`Ipc::direct_target`] with the sender's space looked up.
+    #[inline(always)]
+    fn direct_in(&self, space: &NameTable<Entry>, header: &Header) -> Option<Direct> {
         let dest = space.get(&header.dest.0)?;
         let Object::Port(port) = dest.object else { return None };
         let p = self.ports.get(&port)?;
@@ -1032,6 +1070,90 @@ impl<M> Ipc<M> {
         Some(Direct { key: KEY_PORT | u64::from(port.0), receiver, port, member, shape })
     }
 
+    /// Whether an RPC's send and receive can be made at once, the hand-off of Mach's
+    /// `mach_msg` fast path: `task` sends a message with `header` and only inline items, and
+    /// then receives on `receive`. It can when the message has one of an RPC's two shapes — a
+    /// request through a copied send right with a send-once reply right made from a receive
+    /// right of `task`'s, or an answer through a moved send-once right (with no dead-name
+    /// request) and no reply right — its port is alive with an empty queue and room, and
+    /// `receive` names a receive right whose queue is empty (the receive would wait). Gives
+    /// the receiver and the key it waits on, for the kernel to see whether it sleeps in a
+    /// receive with room, and what [`Ipc::hand_off_rpc`] needs. `None` otherwise: the general
+    /// path makes the call.
+    #[inline(always)]
+    pub fn rpc_target(&self, task: TaskId, header: &Header, receive: Name) -> Option<RpcTarget> {
+        let space_at = self.spaces.position(&task)?;
+        let space = self.spaces.at(space_at);
+        let dest = space.get(&header.dest.0)?;
+        let Object::Port(port) = dest.object else { return None };
+        // The request's reply port (with its name), or none for an answer.
+        let reply = match (header.dest.1, header.reply) {
+            (Disposition::CopySend, Some((name, Disposition::MakeSendOnce))) if dest.send > 0 => {
+                match space.get(&name)? {
+                    Entry { object: Object::Port(reply), receive: true, .. } => Some((name, *reply)),
+                    _ => return None,
+                }
+            }
+            (Disposition::MoveSendOnce, None)
+                if dest.send_once && dest.is_once_only() && dest.dead_name_request.is_none() =>
+            {
+                None
+            }
+            _ => return None,
+        };
+        let waits_on = match reply {
+            Some((name, reply)) if name == receive => reply,
+            _ => match space.get(&receive)? {
+                Entry { object: Object::Port(port), receive: true, .. } => *port,
+                _ => return None,
+            },
+        };
+        let at = self.ports.position(&port)?;
+        let p = self.ports.at(at);
+        let (receiver, member) = p.receiver?;
+        if !(p.alive && p.queue.is_empty() && p.qlimit > 0) {
+            return None;
+        }
+        let reply = match reply {
+            Some((_, reply)) => {
+                let at = self.ports.position(&reply)?;
+                Some((reply, self.ports.at(at).alive.then_some(at)?))
+            }
+            None => None,
+        };
+        if !self.ports.get(&waits_on)?.queue.is_empty() {
+            return None;
+        }
+        let key = KEY_PORT | u64::from(port.0);
+        let wait = KEY_PORT | u64::from(waits_on.0);
+        Some(RpcTarget { receiver, key, space_at, dest: header.dest.0, at, member, reply, wait })
+    }
+
+    /// Makes the RPC's send and receive [`Ipc::rpc_target`] found possible (nothing has
+    /// changed since), the receiver waiting in a receive on the port: the rights move exactly
+    /// as a send and the receiver's receive would move them (the request's reply right gets
+    /// the lowest free name in the receiver's space; the answer's send-once right is used
+    /// up), nothing is queued and no one else is woken.
+    #[inline(always)]
+    pub fn hand_off_rpc(&mut self, target: RpcTarget) -> Option<RpcHandOff> {
+        let RpcTarget { receiver, space_at, dest, at, member, reply, wait, .. } = target;
+        let reply = match reply {
+            Some((reply, reply_at)) => {
+                // A send-once right always gets a name of its own (`copy_out`).
+                let entry = Entry { send_once: true, ..Entry::new(Object::Port(reply)) };
+                let name = self.spaces.get_mut(&receiver)?.insert_lowest(entry);
+                self.ports.at_mut(reply_at).send_once += 1;
+                Some(name)
+            }
+            None => {
+                self.spaces.at_mut(space_at).discard(&dest);
+                self.ports.at_mut(at).send_once -= 1;
+                None
+            }
+        };
+        Some(RpcHandOff { member, reply, wait })
+    }
+
     /// [`Ipc::send`] and [`Ipc::receive`] at once, for a message whose items are all inline
     /// (the caller moves its bytes): the header's rights are taken from `task` as a send takes
     /// them and given to the receiver `direct` names, which waits for a message on the
@@ -1043,6 +1165,7 @@ impl<M> Ipc<M> {
     /// through a copied send right with a send-once reply right made from a receive right of
     /// the sender's (the copy is used up by the delivery, so the port's count does not move),
     /// and an answer through a moved send-once right with no reply right.
+    #[inline(always)]
     pub fn send_direct(
         &mut self,
         task: TaskId,

@@ -46,7 +46,7 @@ impl<V> NameTable<V> {
     }
 
     /// The value of `name`.
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, name: &Name) -> Option<&V> {
         match slot(*name) {
             Some(at) => self.dense.get(at)?.as_ref(),
@@ -55,7 +55,7 @@ impl<V> NameTable<V> {
     }
 
     /// The value of `name`, to change.
-    #[inline]
+    #[inline(always)]
     pub fn get_mut(&mut self, name: &Name) -> Option<&mut V> {
         match slot(*name) {
             Some(at) => self.dense.get_mut(at)?.as_mut(),
@@ -69,6 +69,7 @@ impl<V> NameTable<V> {
     }
 
     /// Sets `name`'s value; the one it replaces, if any.
+    #[inline]
     pub fn insert(&mut self, name: Name, value: V) -> Option<V> {
         let Some(at) = slot(name) else { return self.sparse.insert(name, value) };
         if at >= self.dense.len() {
@@ -81,23 +82,66 @@ impl<V> NameTable<V> {
         old
     }
 
+    /// Gives `value` the lowest free name ([`NameTable::lowest_free`]), which it returns: one
+    /// look for the name and no look-up to put the value there.
+    #[inline]
+    pub fn insert_lowest(&mut self, value: V) -> Name {
+        match self.dense.iter().position(Option::is_none) {
+            Some(at) => {
+                self.dense[at] = Some(value);
+                self.count += 1;
+                Name(at as u32 + 1)
+            }
+            None if self.dense.len() < DENSE as usize => {
+                self.dense.push(Some(value));
+                self.count += 1;
+                Name(self.dense.len() as u32)
+            }
+            None => {
+                let name = self.lowest_free();
+                self.insert(name, value);
+                name
+            }
+        }
+    }
+
     /// Takes `name`'s value out. The vector gives back the room of its empty end beyond
     /// twice what it holds ([`give_back`]), so that what an idle kernel's tables take does not
     /// depend on the most names a task once had.
+    #[inline]
     pub fn remove(&mut self, name: &Name) -> Option<V> {
         let Some(at) = slot(*name) else { return self.sparse.remove(name) };
         let old = self.dense.get_mut(at)?.take()?;
         self.count -= 1;
+        self.trim(at);
+        Some(old)
+    }
+
+    /// [`NameTable::remove`] for a caller that does not want the value: whether `name` had one.
+    #[inline]
+    pub fn discard(&mut self, name: &Name) -> bool {
+        let Some(at) = slot(*name) else { return self.sparse.remove(name).is_some() };
+        let Some(entry) = self.dense.get_mut(at).filter(|v| v.is_some()) else { return false };
+        *entry = None;
+        self.count -= 1;
+        self.trim(at);
+        true
+    }
+
+    /// After slot `at` was emptied: if it was the last, the empty end goes, and its room as
+    /// [`give_back`] says.
+    #[inline]
+    fn trim(&mut self, at: usize) {
         if at + 1 == self.dense.len() {
             while self.dense.last().is_some_and(Option::is_none) {
                 self.dense.pop();
             }
             give_back(&mut self.dense);
         }
-        Some(old)
     }
 
     /// The lowest name with no value (never [`Name::NULL`]).
+    #[inline]
     pub fn lowest_free(&self) -> Name {
         if let Some(at) = self.dense.iter().position(Option::is_none) {
             return Name(at as u32 + 1);
@@ -167,10 +211,15 @@ mod tests {
                 1 => DENSE - 2 + (x >> 16) % 5,
                 _ => u32::MAX - (x >> 16) % 3,
             });
-            if x & 1 == 0 {
-                assert_eq!(table.insert(name, x), btree.insert(name, x));
-            } else {
-                assert_eq!(table.remove(&name), btree.remove(&name));
+            match x & 3 {
+                0 => assert_eq!(table.insert(name, x), btree.insert(name, x)),
+                1 => assert_eq!(table.remove(&name), btree.remove(&name)),
+                2 => {
+                    let lowest = lowest_free(&btree);
+                    btree.insert(lowest, x);
+                    assert_eq!(table.insert_lowest(x), lowest);
+                }
+                _ => assert_eq!(table.discard(&name), btree.remove(&name).is_some()),
             }
             assert_eq!(table.get(&name), btree.get(&name));
             assert_eq!(table.len(), btree.len());
@@ -187,8 +236,12 @@ mod tests {
             table.insert(Name(n), n);
         }
         assert_eq!(table.lowest_free(), Name(DENSE + 3));
+        assert_eq!(table.insert_lowest(0), Name(DENSE + 3));
         table.remove(&Name(7));
         assert_eq!(table.lowest_free(), Name(7));
+        assert_eq!(table.insert_lowest(0), Name(7));
+        assert!(table.discard(&Name(7)));
+        assert!(!table.discard(&Name(7)));
     }
 
     #[test]
@@ -198,7 +251,11 @@ mod tests {
             table.insert(Name(n), n);
         }
         for n in (1..=1000).rev() {
-            table.remove(&Name(n));
+            if n % 2 == 0 {
+                table.remove(&Name(n));
+            } else {
+                table.discard(&Name(n));
+            }
         }
         assert!(table.is_empty());
         assert!(table.dense.capacity() <= 8, "{} slots kept", table.dense.capacity());

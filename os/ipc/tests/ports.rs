@@ -272,56 +272,122 @@ fn next_size_measures_the_front_message_without_taking_it() {
     assert_eq!(ipc.next_size(A, Name(99), 0, |l| l, 0), Err(IpcError::InvalidName));
 }
 
+/// How [`rpc_rounds`] moves each message.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Way {
+    /// A send, then the receiver's receive.
+    Queue,
+    /// [`Ipc::send_direct`], the receiver waiting.
+    Direct,
+    /// [`Ipc::rpc_target`] and [`Ipc::hand_off_rpc`], the whole RPC's send and receive.
+    Rpc,
+}
+
 /// An RPC as Mach clients and servers make it: B sends to A's service port with a send-once
-/// right made from its reply port, A answers through that right. `direct` makes each message
-/// go by [`Ipc::send_direct`] (the receiver waiting), else by a send and a receive; what each
-/// side gets, and every count after, must be the same.
-fn rpc_rounds(direct: bool) -> (Vec<HandedOff>, Counts, Types, Types) {
+/// right made from its reply port, A answers through that right, each message going `way`;
+/// what each side gets, and every count after, must be the same whichever way.
+fn rpc_rounds(way: Way) -> (Vec<HandedOff>, Counts, Types, Types) {
     let mut ipc = ipc();
     let service = ipc.allocate(A, RightKind::Receive).unwrap();
     let to_service = send_right_to_b(&mut ipc, service);
     let reply = ipc.allocate(B, RightKind::Receive).unwrap();
     let mut got = Vec::new();
+    // The message `header` from `from` to `to`, which waits on `on`; `from` then receives on
+    // `then` (the RPC's receive).
+    let deliver =
+        |ipc: &mut Ipc<()>, from: TaskId, header: Header, to: TaskId, on: Name, then: Name| match way {
+            Way::Queue => {
+                ipc.send(from, Message { header, items: vec![] }).unwrap();
+                let received = ipc.receive(to, on).unwrap().0.unwrap();
+                assert_eq!(received.id, header.id);
+                (received.port, received.reply)
+            }
+            Way::Direct => {
+                let direct = ipc.direct_target(from, &header).unwrap();
+                assert_eq!(direct.receiver, to);
+                ipc.send_direct(from, header, direct).unwrap().0
+            }
+            Way::Rpc => {
+                let target = ipc.rpc_target(from, &header, then).unwrap();
+                assert_eq!((target.receiver, target.key), (to, ipc.receive_key(to, on).unwrap()));
+                let handed = ipc.hand_off_rpc(target).unwrap();
+                assert_eq!(handed.wait, ipc.receive_key(from, then).unwrap());
+                (handed.member, handed.reply.map(|name| (name, RightKind::SendOnce)))
+            }
+        };
     for round in 0..3 {
         let request = Header {
             dest: (to_service, Disposition::CopySend),
             reply: Some((reply, Disposition::MakeSendOnce)),
             id: 100 + round,
         };
-        let (port, reply_right) = if direct {
-            let direct = ipc.direct_target(B, &request).unwrap();
-            assert_eq!(direct.receiver, A);
-            ipc.send_direct(B, request, direct).unwrap().0
-        } else {
-            ipc.send(B, Message { header: request, items: vec![] }).unwrap();
-            let received = ipc.receive(A, service).unwrap().0.unwrap();
-            assert_eq!(received.id, 100 + round);
-            (received.port, received.reply)
-        };
+        let (port, reply_right) = deliver(&mut ipc, B, request, A, service, reply);
         got.push((port, reply_right));
         let (answer_to, kind) = reply_right.unwrap();
         assert_eq!(kind, RightKind::SendOnce);
         let answer = Header { dest: (answer_to, Disposition::MoveSendOnce), reply: None, id: 200 + round };
-        let (port, none) = if direct {
-            let direct = ipc.direct_target(A, &answer).unwrap();
-            assert_eq!(direct.receiver, B);
-            ipc.send_direct(A, answer, direct).unwrap().0
-        } else {
-            ipc.send(A, Message { header: answer, items: vec![] }).unwrap();
-            let received = ipc.receive(B, reply).unwrap().0.unwrap();
-            (received.port, received.reply)
-        };
-        got.push((port, none));
+        got.push(deliver(&mut ipc, A, answer, B, reply, service));
     }
     (got, ipc.counts(), ipc.types(A, service).unwrap(), ipc.types(B, to_service).unwrap())
 }
 
 #[test]
 fn a_direct_hand_off_gives_what_a_send_and_a_receive_give() {
-    let queued = rpc_rounds(false);
-    assert_eq!(rpc_rounds(true), queued);
+    let queued = rpc_rounds(Way::Queue);
+    assert_eq!(rpc_rounds(Way::Direct), queued);
+    assert_eq!(rpc_rounds(Way::Rpc), queued);
     // The answer's send-once right is used up: A names only its service port.
     assert_eq!(queued.1, Counts { ports: 2, sets: 0, names: 3, messages: 0 });
+}
+
+/// An RPC's hand-off is only for an RPC's two shapes, a receive that would wait, and an
+/// answer's right with nothing to notify; anything else is left to the general path, and
+/// looking changes nothing.
+#[test]
+fn an_rpc_hand_off_is_only_for_an_rpc_that_would_wait() {
+    let mut ipc = ipc();
+    let service = ipc.allocate(A, RightKind::Receive).unwrap();
+    let to_service = send_right_to_b(&mut ipc, service);
+    let reply = ipc.allocate(B, RightKind::Receive).unwrap();
+    let request = Header {
+        dest: (to_service, Disposition::CopySend),
+        reply: Some((reply, Disposition::MakeSendOnce)),
+        id: 1,
+    };
+    let before = ipc.counts();
+    // A moved send right, or no reply right: not an RPC's request.
+    let moved = Header { dest: (to_service, Disposition::MoveSend), ..request };
+    assert_eq!(ipc.rpc_target(B, &moved, reply), None);
+    assert_eq!(ipc.rpc_target(B, &Header { reply: None, ..request }, reply), None);
+    // A receive on a port set, or on a name with no receive right.
+    let set = ipc.allocate(B, RightKind::PortSet).unwrap();
+    assert_eq!(ipc.rpc_target(B, &request, set), None);
+    assert_eq!(ipc.rpc_target(B, &request, to_service), None);
+    // A receive that would find a message: B's reply port has one queued.
+    let other = ipc.allocate(A, RightKind::Receive).unwrap();
+    ipc.insert_right(B, reply, Disposition::MakeSend, A, Name(60)).unwrap();
+    ipc.send(A, msg(Name(60), Disposition::CopySend, 9, vec![])).unwrap();
+    assert_eq!(ipc.rpc_target(B, &request, reply), None);
+    assert!(ipc.receive(B, reply).unwrap().0.is_some());
+    // A queued message on the destination: no hand-off overtakes it.
+    ipc.send(B, msg(to_service, Disposition::CopySend, 2, vec![])).unwrap();
+    assert_eq!(ipc.rpc_target(B, &request, reply), None);
+    assert!(ipc.receive(A, service).unwrap().0.is_some());
+    let target = ipc.rpc_target(B, &request, reply).unwrap();
+    assert_eq!(target.receiver, A);
+    // An answer's send-once right with a dead-name request on it.
+    let handed = ipc.hand_off_rpc(target).unwrap();
+    let once = handed.reply.unwrap();
+    ipc.request_notification(A, once, Notify::DeadName, other).unwrap();
+    let answer = Header { dest: (once, Disposition::MoveSendOnce), reply: None, id: 3 };
+    assert_eq!(ipc.rpc_target(A, &answer, service), None);
+    // Its general send gives B the answer and A the notification's right back.
+    ipc.send(A, Message { header: answer, items: vec![] }).unwrap();
+    assert!(ipc.receive(B, reply).unwrap().0.is_some());
+    ipc.destroy(B, set).unwrap();
+    ipc.destroy(A, other).unwrap();
+    ipc.deallocate(A, Name(60)).unwrap();
+    assert_eq!(ipc.counts(), before);
 }
 
 #[test]
