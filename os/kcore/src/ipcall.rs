@@ -25,13 +25,14 @@ use ox_abi::{
     PORT_RIGHT_RECEIVE, PORT_RIGHT_SEND, PORT_RIGHT_SEND_ONCE,
 };
 use ox_ipc::{
-    Disposition, Header, Ipc, IpcError, Item, Message, Name, Notify, Received, ReceivedItem, RightKind,
-    TaskId, Wakeups,
+    Direct, Disposition, Header, Ipc, IpcError, Item, Message, Name, Notify, Received, ReceivedItem,
+    RightKind, TaskId, Wakeups,
 };
 use ox_proto::calls::PortCall;
 use ox_proto::net::NetOp;
 
-use crate::global::Global;
+use crate::frame::Frame;
+use crate::global::{Global, GlobalGuard};
 use crate::netmsg::{self, errno, Net, PageIn};
 use crate::task::chan::{self, Chan, Class};
 use crate::task::proc::{self, copy_in, copy_out};
@@ -54,7 +55,8 @@ struct Ports {
     /// puts it back).
     waiters: Vec<(u64, usize)>,
     /// The processes asleep in a receive that a message can be handed to; a wake-up of their
-    /// key wakes them too, and each leaves the list when it runs again ([`unpark`]).
+    /// key wakes them too. Each leaves the list when a message is handed to it, or when it
+    /// runs again ([`unpark`]).
     parked: Vec<Parked>,
     /// The process a message was just handed to ([`hand_off`]), which the sender, about to
     /// sleep in the same call (an RPC's receive), runs at once ([`sched::sleep_handing`]). It
@@ -69,7 +71,7 @@ static TRANSMIT: Global<Option<fn(u32, &ox_proto::Message)>> = Global::new("net 
 
 /// A process asleep for ever in a receive on a port (not a set), with its buffer: a message
 /// of inline items sent to the port while it sleeps goes straight into the buffer
-/// ([`hand_off`]), and `handed` says how many bytes it is when the process wakes.
+/// ([`hand_off`]), and the process's `handed` says how many bytes it is when it wakes.
 #[derive(Clone, Copy)]
 struct Parked {
     key: u64,
@@ -77,7 +79,6 @@ struct Parked {
     pid: u32,
     buf: u32,
     size: u32,
-    handed: Option<u32>,
 }
 
 /// Receivers waiting for a message on a port (id: the port's key).
@@ -188,6 +189,12 @@ fn chan_of(key: u64) -> Chan {
     }
 }
 
+/// [`chan_of`] for the key of a port (`Ipc::receive_key`), as every hand-off's is.
+#[inline(always)]
+fn port_chan(key: u64) -> Chan {
+    Chan::new(&PORT_MESSAGE, key as u32)
+}
+
 /// Wakes the processes sleeping on `key`'s channel.
 fn wake_key(key: u64) {
     with_ports(|p| wake_waiters(p, key));
@@ -210,7 +217,7 @@ fn wake_waiters(ports: &mut Ports, key: u64) {
         }
     }
     // A parked receiver leaves the list itself when it runs ([`unpark`]).
-    for parked in ports.parked.iter().filter(|p| p.key == key && p.handed.is_none()) {
+    for parked in ports.parked.iter().filter(|p| p.key == key) {
         proc::table().wake_slot(parked.slot, chan_of(key));
     }
 }
@@ -401,7 +408,7 @@ fn sleep_for_ever(key: u64, park: Option<(TaskId, u32, u32)>) {
     let next = with_ports(|p| {
         // A parked receiver is woken through the parked list, not the waiters.
         if let Some((task, buf, size)) = park {
-            p.parked.push(Parked { key, slot, pid: task.0, buf, size, handed: None });
+            p.parked.push(Parked { key, slot, pid: task.0, buf, size });
         } else if !p.waiters.contains(&(key, slot)) {
             p.waiters.push((key, slot));
         }
@@ -474,67 +481,45 @@ fn send(task: TaskId, msg: u32, size: u32, timeout: u32) -> Result<u32, Errno> {
     })
 }
 
-/// Mach's RPC fast path: a short message of inline items (an RPC's request or answer) whose
-/// port's receiver is asleep in a receive on it ([`Parked`]) goes straight from the sender's
-/// buffer into the receiver's, its header's rights moved at once ([`Ipc::send_direct`]), and
-/// the receiver is woken with it: no message is queued or allocated, and the receiver does not
-/// look for it. `None` when the message does not qualify (it carries rights or memory, is
-/// malformed or long, no receiver is asleep, or a buffer is not resident): the caller takes
-/// the general path, which reports what is wrong.
+/// The longest message a hand-off moves: an RPC's request or answer.
+const HAND_OFF_MAX: u32 = 64;
+
+/// The guards a hand-off of a message of `size` bytes holds throughout, one of the ports and
+/// one of the process table, if it may be made at all: the message is short enough (an RPC's
+/// request or answer) and some receiver is parked.
+#[inline(always)]
+fn hand_off_guards(
+    size: u32,
+) -> Option<(GlobalGuard<'static, Option<Ports>>, GlobalGuard<'static, proc::Table>)> {
+    if !(MsgHeader::SIZE as u32..=HAND_OFF_MAX).contains(&size) {
+        return None;
+    }
+    let guard = PORTS.lock();
+    if guard.as_ref()?.parked.is_empty() {
+        return None;
+    }
+    Some((guard, proc::table()))
+}
+
+/// Mach's RPC fast path for `msg_send`: a short message of inline items whose port's receiver
+/// is asleep in a receive on it ([`Parked`]) goes straight into the receiver's buffer
+/// ([`hand_to_parked`]). `None` when the message does not qualify (it carries rights or
+/// memory, is malformed, long or not word-aligned, no receiver is asleep, or a buffer is not
+/// resident): the caller takes the general path, which reports what is wrong.
 fn hand_off(task: TaskId, msg: u32, size: u32) -> Option<Result<u32, Errno>> {
-    let len = size as usize;
-    if !(MsgHeader::SIZE..=size_of::<Scratch>()).contains(&len) {
-        return None;
-    }
-    // One guard of the ports and one of the process table for the whole hand-off.
-    let mut guard = PORTS.lock();
+    let (mut guard, mut table) = hand_off_guards(size)?;
     let ports = guard.as_mut()?;
-    if ports.parked.is_empty() {
-        return None;
-    }
-    let mut table = proc::table();
-    let mut scratch = Scratch([0; 64]);
-    let bytes = &mut scratch.0[..len];
-    table.current().space().in_place(msg, len, vm::Access::Read, |b| bytes.copy_from_slice(b))?;
-    let header = inline_header(bytes)?;
+    let (words, frame) = table.current().space().resident_words(msg, size as usize, vm::Access::Read)?;
+    // Safety: the message lies in one page the caller's table maps (`resident_words`), held by
+    // one of the VM's objects while mapped; nothing changes the mappings while the guards are
+    // held, and the words are only read, before the guards go.
+    let msg = unsafe { core::slice::from_raw_parts(words, size as usize / 4) };
+    let header = header_words(msg)?;
     let direct = ports.ipc.direct_target(task, &header)?;
-    let (key, receiver) = (direct.key, direct.receiver);
-    let at = ports.parked.iter().position(|p| p.key == key && p.pid == receiver.0 && p.handed.is_none())?;
-    let Parked { slot, buf, size: room, .. } = ports.parked[at];
-    if (room as usize) < len {
-        return None;
-    }
-    let proc = table.slots.get_mut(slot)?.as_deref_mut()?;
-    if proc.pid != receiver.0 || proc.state != proc::State::Sleeping(chan_of(key)) {
-        return None;
-    }
-    let delivered = proc.space().in_place(buf, len, vm::Access::Write, |out| {
-        let ((port, reply), wakeups) = ports.ipc.send_direct(task, header, direct).map_err(errno)?;
-        let (reply, right) = reply.map_or((0, 0), |(name, kind)| (name.0, right_word(kind)));
-        let count = word(bytes, 20)?;
-        for (i, v) in [port.0, reply, right, header.id, count, size].into_iter().enumerate() {
-            out[4 * i..4 * i + 4].copy_from_slice(&v.to_le_bytes());
-        }
-        // The items as they are (`inline_header` checked their layout), but the padding of
-        // each, which the receiver sees zeroed.
-        out[MsgHeader::SIZE..].copy_from_slice(&bytes[MsgHeader::SIZE..]);
-        let mut at = MsgHeader::SIZE;
-        while at < len {
-            let data = word(bytes, at + 4)? as usize;
-            let end = at + 8 + data;
-            at += 8 + data.next_multiple_of(4);
-            if end < at {
-                out[end..at].fill(0);
-            }
-        }
-        Ok(wakeups)
-    })?;
-    let wakeups = match delivered {
-        Ok(wakeups) => wakeups,
+    let (slot, wakeups) = match hand_to_parked(ports, &mut table, task, (msg, frame), header, direct)? {
+        Ok(handed) => handed,
         Err(e) => return Some(Err(e)),
     };
-    ports.parked[at].handed = Some(size);
-    table.wake_slot(slot, chan_of(key));
     ports.handed_to = Some(slot);
     drop(table);
     drop(guard);
@@ -544,41 +529,193 @@ fn hand_off(task: TaskId, msg: u32, size: u32) -> Option<Result<u32, Errno>> {
     Some(Ok(0))
 }
 
-/// The header of the message `bytes` if it is well formed and all its items are inline.
+/// `msg_rpc` in one pass, when its send can be handed off and its receive will wait: Mach's
+/// `mach_msg` fast path (Draves et al., *Using Continuations to Implement Thread Management
+/// and Communication in Operating Systems*, 1991). Under one guard of the ports and one of
+/// the process table: the message is read where it lies in the caller's page, the rights are
+/// looked up once ([`Ipc::rpc_target`]: one of an RPC's two shapes, a receive that would
+/// wait), the receiver is found parked with room ([`parked_receiver`]), the rights move
+/// ([`Ipc::hand_off_rpc`]), the message is laid out in the receiver's buffer, the caller
+/// takes the receiver's place on the parked list, and the processor switches to the receiver
+/// at once. `None` when the call does not qualify (the timeout is not for ever, a signal is
+/// pending, the message or either buffer does not qualify, no receiver is parked): the
+/// general path makes it, with every check and error of its own.
+pub fn rpc(a: &[u32; ox_abi::MAX_ARGS]) -> Option<Result<u32, Errno>> {
+    let [msg, size, receive_on, buf, room, timeout] = *a;
+    if timeout != FOREVER {
+        return None;
+    }
+    let (mut guard, mut table) = hand_off_guards(size)?;
+    let ports = guard.as_mut()?;
+    let me = table.current_slot()?;
+    let caller = table.slots[me].as_deref()?;
+    let space = caller.space.as_ref()?;
+    if signal::signal_breaks_sleep(caller) || !space.table_allows(buf, room as usize, vm::Access::Write) {
+        return None;
+    }
+    let task = TaskId(caller.pid);
+    let (words, frame) = space.resident_words(msg, size as usize, vm::Access::Read)?;
+    // Safety: as in `hand_off`.
+    let msg = unsafe { core::slice::from_raw_parts(words, size as usize / 4) };
+    let header = header_words(msg)?;
+    let Ports { ipc, parked, .. } = ports;
+    let target = ipc.rpc_target(task, &header, Name(receive_on))?;
+    let (at, slot, out) = parked_receiver(parked, &mut table, target.receiver, target.key, (msg, frame))?;
+    let handed = ipc.hand_off_rpc(target)?;
+    let reply = handed.reply.map(|name| (name, RightKind::SendOnce));
+    lay_out_words(msg, handed.member, reply, out);
+    // The receiver leaves the parked list, the caller takes its place.
+    parked[at] = Parked { key: handed.wait, slot: me, pid: task.0, buf, size: room };
+    wake_handed(&mut table, slot, size);
+    let chan = port_chan(handed.wait);
+    let switch = sched::hand_over(&mut table, chan, slot);
+    drop(table);
+    drop(guard);
+    match switch {
+        Some(switch) => switch.run(),
+        None => sched::sleep(chan),
+    }
+    // (`unpark`, its common case inline.)
+    if let Some(len) = proc::table().current().handed.take() {
+        return Some(Ok(len));
+    }
+    unpark(task);
+    Some(receive(task, Name(receive_on), buf, room, timeout, false))
+}
+
+/// Hands the message `msg` (the sender's words, in `frame`), of `task`'s, with `header`, to
+/// the receiver `direct` names, if it is parked in a receive on the port with room for it:
+/// the header's rights are moved at once ([`Ipc::send_direct`]), the message is laid out in
+/// the receiver's buffer, and the receiver is woken with it. Gives the receiver's slot and
+/// what else the send woke. `None` (nothing changed) when the receiver is not parked or its
+/// buffer is not resident; `Some(Err)` when the send is refused.
+fn hand_to_parked(
+    ports: &mut Ports,
+    table: &mut proc::Table,
+    task: TaskId,
+    (msg, frame): (&[u32], Frame),
+    header: Header,
+    direct: Direct,
+) -> Option<Result<(usize, Wakeups), Errno>> {
+    let (at, slot, out) = parked_receiver(&ports.parked, table, direct.receiver, direct.key, (msg, frame))?;
+    let ((port, reply), wakeups) = match ports.ipc.send_direct(task, header, direct) {
+        Ok(sent) => sent,
+        Err(e) => return Some(Err(errno(e))),
+    };
+    lay_out_words(msg, port, reply, out);
+    ports.parked.swap_remove(at);
+    wake_handed(table, slot, msg.len() as u32 * 4);
+    Some(Ok((slot, wakeups)))
+}
+
+/// The receiver `receiver` parked in a receive on `key` with room for the message `msg` (the
+/// sender's words, in `frame`), asleep there: its place in `parked`, its slot and its buffer
+/// (not the sender's page), for the message to be written into before it is woken. `None`
+/// when there is none or its buffer is not resident.
+#[inline(always)]
+fn parked_receiver<'a>(
+    parked: &[Parked],
+    table: &mut proc::Table,
+    receiver: TaskId,
+    key: u64,
+    (msg, frame): (&[u32], Frame),
+) -> Option<(usize, usize, &'a mut [u32])> {
+    let at = parked.iter().position(|p| p.key == key && p.pid == receiver.0)?;
+    let Parked { slot, buf, size: room, .. } = parked[at];
+    let size = msg.len() as u32 * 4;
+    let proc = table.slots.get_mut(slot)?.as_deref_mut()?;
+    let asleep = matches!(proc.state, proc::State::Sleeping(chan) if chan == port_chan(key));
+    if room < size || proc.pid != receiver.0 || !asleep {
+        return None;
+    }
+    let (words, to) = proc.space.as_ref()?.resident_words(buf, size as usize, vm::Access::Write)?;
+    if to == frame {
+        return None;
+    }
+    // Safety: the buffer lies in one page the receiver's table maps writable
+    // (`resident_words`), held by one of the VM's objects while mapped, and it is not the
+    // sender's page (checked above), so it overlaps no other reference; the caller writes it
+    // before it lets anything else run.
+    Some((at, slot, unsafe { core::slice::from_raw_parts_mut(words, msg.len()) }))
+}
+
+/// Wakes the receiver in `slot`, which [`parked_receiver`] found asleep, with the `size` bytes
+/// handed to it (it has left the parked list).
+fn wake_handed(table: &mut proc::Table, slot: usize, size: u32) {
+    if let Some(proc) = table.slots.get_mut(slot).and_then(Option::as_deref_mut) {
+        proc.handed = Some(size);
+        proc.state = proc::State::Runnable;
+    }
+}
+
+/// The header of the message `msg` (its words) if it is well formed and all its items are
+/// inline.
 ///
 /// It reads the header as [`parse`] does, on its own: this is the RPC fast path, and sharing
 /// `parse`'s reading (a `Result` with the header and the item count) cost the local RPC
 /// benchmark 220 instructions a round trip (5,489 against 5,713).
-fn inline_header(bytes: &[u8]) -> Option<Header> {
-    let w = |i: usize| word(bytes, 4 * i).ok();
-    let dest = (Name(w(0)?), disposition(w(1)?).ok()?);
-    let reply = match w(2)? {
+#[inline(always)]
+fn header_words(msg: &[u32]) -> Option<Header> {
+    let [dest, dest_how, reply, reply_how, id, count, ..] = *msg else { return None };
+    let dest = (Name(dest), disposition(dest_how).ok()?);
+    let reply = match reply {
         0 => None,
-        name => Some((Name(name), disposition(w(3)?).ok()?)),
+        name => Some((Name(name), disposition(reply_how).ok()?)),
     };
-    let count = w(5)?;
     if count > MSG_ITEMS_MAX {
         return None;
     }
-    let mut at = MsgHeader::SIZE;
+    let mut at = MsgHeader::SIZE / 4;
     for _ in 0..count {
-        if word(bytes, at).ok()? != MSG_ITEM_INLINE {
+        if *msg.get(at)? != MSG_ITEM_INLINE {
             return None;
         }
-        let len = word(bytes, at + 4).ok()? as usize;
-        bytes.get(at + 8..at + 8 + len)?;
-        at += 8 + len.next_multiple_of(4);
+        at += 2 + (*msg.get(at + 1)? as usize).div_ceil(4);
     }
-    (at == bytes.len()).then_some(Header { dest, reply, id: w(4)? })
+    (at == msg.len()).then_some(Header { dest, reply, id })
+}
+
+/// Lays the message `msg` (words [`header_words`] accepted) out in `out` as its receiver sees
+/// it: the receiver's name for the port and the reply right, then the items as they are but
+/// the padding of each, which the receiver sees zeroed.
+#[inline(always)]
+fn lay_out_words(msg: &[u32], port: Name, reply: Option<(Name, RightKind)>, out: &mut [u32]) {
+    let (reply, right) = reply.map_or((0, 0), |(name, kind)| (name.0, right_word(kind)));
+    // A word at a time: `copy_from_slice` would call `memcpy`.
+    if let ([o0, o1, o2, o3, o4, o5, ..], [_, _, _, _, id, count, ..]) = (&mut *out, msg) {
+        (*o0, *o1, *o2, *o3, *o4, *o5) = (port.0, reply, right, *id, *count, msg.len() as u32 * 4);
+    }
+    let mut at = MsgHeader::SIZE / 4;
+    while at < msg.len() {
+        let len = msg[at + 1] as usize;
+        let end = at + 2 + len.div_ceil(4);
+        // The last word's padding masked off as it goes (which also keeps the loop from
+        // becoming a call of `memcpy`, dearer for a few words).
+        let tail = match len % 4 {
+            0 => u32::MAX,
+            r => u32::MAX >> (32 - 8 * r),
+        };
+        let last = end - at - 1;
+        for (i, (o, m)) in out[at..end].iter_mut().zip(&msg[at..end]).enumerate() {
+            *o = *m & if i == last { tail } else { u32::MAX };
+        }
+        at = end;
+    }
 }
 
 /// The current process (task `task`) woke from a sleep parked in a receive
-/// ([`sleep_for_ever`]): the bytes of the message it was handed, if one was.
+/// ([`sleep_for_ever`]): the bytes of the message it was handed, if one was (the hand-off took
+/// it off the parked list); else it leaves the list.
 fn unpark(task: TaskId) -> Option<u32> {
-    with_ports(|p| {
-        let at = p.parked.iter().position(|parked| parked.pid == task.0)?;
-        p.parked.swap_remove(at).handed
-    })
+    let handed = proc::table().current().handed.take();
+    if handed.is_none() {
+        with_ports(|p| {
+            if let Some(at) = p.parked.iter().position(|parked| parked.pid == task.0) {
+                p.parked.swap_remove(at);
+            }
+        });
+    }
+    handed
 }
 
 /// Sends the message `bytes` (copied in from the caller), waiting up to `timeout` for room.

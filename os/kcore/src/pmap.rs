@@ -18,10 +18,11 @@
 //! The entry format, the table shape and the memory map are the ISA's, from the `ox32` crate
 //! (`ox32::pte`, `ox32::memmap`), the same definitions the emulator's page walker uses.
 
+use core::cell::Cell;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use ox32::memmap::UART_BASE;
-use ox32::pte::{l1_index, l2_index, SUPERPAGE_SIZE};
+use ox32::pte::{l1_index, l2_index, PAGE_SHIFT, SUPERPAGE_SIZE};
 use ox_abi::{Errno, USER_BASE, USER_TOP};
 
 use crate::arch;
@@ -98,7 +99,15 @@ pub struct PageTable {
     /// Pages mapped: a table with none left, or one emptied whole, is cleared without a walk
     /// over its entries.
     leaves: u32,
+    /// The last two pages [`PageTable::lookup`] found mapped: their page numbers plus one (0:
+    /// none) and their entries, newest first. A system call's copies and a message's read and
+    /// write look at the same few pages again and again (an RPC's two buffers, every round);
+    /// every change to the table forgets them ([`PageTable::changed`]).
+    recent: Cell<[(u32, u32); 2]>,
 }
+
+/// No page remembered.
+const FORGOTTEN: [(u32, u32); 2] = [(0, 0); 2];
 
 impl PageTable {
     /// An empty user address space with ASID `asid`, sharing the kernel's mappings.
@@ -109,7 +118,7 @@ impl PageTable {
         table(root)[USER_L1_ENTRIES..].copy_from_slice(&table(kernel)[USER_L1_ENTRIES..]);
         // The ASID may have belonged to a dead address space: drop its stale entries.
         arch::flush_asid(asid);
-        Ok(PageTable { root, asid, leaves: 0 })
+        Ok(PageTable { root, asid, leaves: 0, recent: Cell::new(FORGOTTEN) })
     }
 
     /// Makes this table active.
@@ -118,10 +127,17 @@ impl PageTable {
         unsafe { arch::set_page_table(self.root.addr(), self.asid) };
     }
 
+    /// Forgets the pages [`PageTable::lookup`] remembers: every change to an entry calls it
+    /// (through `entry`, `clear` and `for_each_entry`).
+    fn changed(&self) {
+        self.recent.set(FORGOTTEN);
+    }
+
     /// The level-2 entry for user address `va`, creating its table if `create`.
     fn entry(&mut self, va: u32, create: bool) -> Result<Option<&'static mut u32>, Errno> {
         let l1 = l1_index(va) as usize;
         assert!(l1 < USER_L1_ENTRIES, "pmap: {va:#010x} is not a user address");
+        self.changed();
         let root = table(self.root);
         if root[l1] & PteFlags::V.bits() == 0 {
             if !create {
@@ -153,6 +169,7 @@ impl PageTable {
     /// Calls `f` on the level-2 entry of every page of `start..end` that has a level-2 table
     /// (page-aligned bounds, cut to user space); returns whether `f` changed any.
     fn for_each_entry(&mut self, start: u32, end: u32, mut f: impl FnMut(&mut u32) -> bool) -> bool {
+        self.changed();
         let (end, root) = (end.min(USER_TOP), table(self.root));
         let (mut va, mut changed) = (start, false);
         while va < end {
@@ -200,6 +217,7 @@ impl PageTable {
     /// Removes every user mapping: frees the level-2 tables (not the frames their leaves map:
     /// those are their memory objects'), without looking at their entries.
     fn clear(&mut self) {
+        self.changed();
         let root = table(self.root);
         for dir in root[..USER_L1_ENTRIES].iter_mut().filter(|d| **d & PteFlags::V.bits() != 0) {
             // Safety: the level-2 table belongs to this table alone, and its entry goes now.
@@ -235,6 +253,16 @@ impl PageTable {
 
     /// The frame and flags `va`'s page is mapped to.
     pub fn lookup(&self, va: u32) -> Option<(Frame, PteFlags)> {
+        let found = |entry: u32| Some((entry_frame(entry), PteFlags::from_bits_truncate(entry)));
+        let page = (va >> PAGE_SHIFT) + 1;
+        let [newer, older] = self.recent.get();
+        if newer.0 == page {
+            return found(newer.1);
+        }
+        if older.0 == page {
+            self.recent.set([older, newer]);
+            return found(older.1);
+        }
         let l1 = l1_index(va) as usize;
         if l1 >= USER_L1_ENTRIES {
             return None;
@@ -244,7 +272,11 @@ impl PageTable {
             return None;
         }
         let entry = table(entry_frame(dir))[l2_index(va) as usize];
-        (entry & PteFlags::V.bits() != 0).then(|| (entry_frame(entry), PteFlags::from_bits_truncate(entry)))
+        if entry & PteFlags::V.bits() == 0 {
+            return None;
+        }
+        self.recent.set([(page, entry), newer]);
+        found(entry)
     }
 }
 

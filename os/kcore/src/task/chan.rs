@@ -51,6 +51,7 @@ impl Chan {
 }
 
 impl PartialEq for Chan {
+    #[inline]
     fn eq(&self, other: &Chan) -> bool {
         core::ptr::eq(self.class, other.class) && self.id == other.id
     }

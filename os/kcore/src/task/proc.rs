@@ -119,6 +119,9 @@ pub struct Proc {
     pub context: Context,
     /// What this kernel adds.
     pub role: Box<dyn Role>,
+    /// The bytes of a message handed to it while it slept parked in a receive (the port
+    /// calls' hand-off, `ipcall`), laid out in its buffer already; taken when it wakes.
+    pub handed: Option<u32>,
     kstack: *mut u8,
 }
 
@@ -153,6 +156,7 @@ impl Proc {
             space: None,
             context,
             role,
+            handed: None,
             kstack,
         }))
     }
@@ -464,16 +468,23 @@ pub fn prefault(va: u32, len: usize, access: crate::vm::Access) -> Result<(), Er
 }
 
 /// Brings back every page of the current process that the default pager holds, before its
-/// image is read (a remote `fork`: an image reads pages where they are). A few rounds, since
-/// bringing pages in may page others of the process out; `EAGAIN` if some are still out (the
-/// process is larger than the node's memory), `EFAULT` if the pager fails, `EINTR` for a
-/// signal.
+/// image is read (a remote `fork`: an image reads pages where they are). Rounds, since
+/// bringing pages in may page others of the process out on a node short of memory: another
+/// round while the last left fewer pages out than the one before (at least three rounds).
+/// `EAGAIN` if some are still out when a round gains nothing (the process is larger than the
+/// node's memory), `EFAULT` if the pager fails, `EINTR` for a signal.
 pub fn page_in_all() -> Result<(), Errno> {
-    for _ in 0..3 {
+    let mut rounds = 0;
+    let mut left = usize::MAX;
+    loop {
         let pages = table().current().space().paged_out_pages();
         if pages.is_empty() {
             return Ok(());
         }
+        if rounds >= 3 && pages.len() >= left {
+            return Err(Errno::Again);
+        }
+        (rounds, left) = (rounds + 1, pages.len());
         for (object, index) in pages {
             if !crate::ipcall::page_in(object, index, crate::vm::Access::Read) {
                 return Err(Errno::Fault);
@@ -482,11 +493,6 @@ pub fn page_in_all() -> Result<(), Errno> {
                 return Err(Errno::Intr);
             }
         }
-    }
-    if table().current().space().paged_out_pages().is_empty() {
-        Ok(())
-    } else {
-        Err(Errno::Again)
     }
 }
 

@@ -79,33 +79,47 @@ pub fn switch_away(state: State) {
 /// was just woken by this one, as an RPC's server by its client's request) and no system
 /// thread waits: Mach's hand-off, which skips the scheduler's look for the next process.
 pub fn sleep_handing(chan: Chan, slot: usize) {
-    let switch = {
-        let mut table = proc::table();
-        let me = table.current_slot().unwrap_or_else(|| panic!("a sleep with no current process"));
-        let from = {
-            let proc = table.current();
-            proc.check_stack();
-            &mut proc.context as *mut Context
-        };
-        let to = table.hand_to(slot).map(|next| {
-            next.activate();
-            &next.context as *const Context
-        });
-        if to.is_some() {
-            if let Some(proc) = table.slots[me].as_deref_mut() {
-                proc.state = State::Sleeping(chan);
-            }
-        }
-        to.map(|to| (from, to))
-    };
+    let switch = hand_over(&mut proc::table(), chan, slot);
     match switch {
-        // Safety: both contexts live in boxed processes that stay in the table (the sleeper
-        // sleeps, the next runs); the table now names the next as current, as if the
-        // scheduler had picked it, and it switches back to the scheduler as any process does.
-        // No guard is alive across the switch.
-        Some((from, to)) => unsafe { arch::swtch(from, to) },
+        Some(switch) => switch.run(),
         None => sleep(chan),
     }
+}
+
+/// A switch from the current process, asleep, straight to another ([`hand_over`]).
+pub struct HandOver {
+    from: *mut Context,
+    to: *const Context,
+}
+
+impl HandOver {
+    /// Switches; returns when the sleeper runs again. No guard may be alive.
+    pub fn run(self) {
+        // Safety: both contexts live in boxed processes that stay in the table (the sleeper
+        // sleeps, the next runs); the table names the next as current, as if the scheduler
+        // had picked it, and it switches back to the scheduler as any process does.
+        unsafe { arch::swtch(self.from, self.to) }
+    }
+}
+
+/// [`sleep_handing`]'s first half, in `table` (a guard the caller holds): if the process in
+/// `slot` may run at once, the current process is left asleep on `chan`, the other is made
+/// current with its address space active, and the switch is returned, to [`HandOver::run`]
+/// once the caller has dropped its guards. `None` (nothing changed) when it may not.
+pub fn hand_over(table: &mut proc::Table, chan: Chan, slot: usize) -> Option<HandOver> {
+    let me = table.current_slot().unwrap_or_else(|| panic!("a sleep with no current process"));
+    let from = {
+        let proc = table.current();
+        proc.check_stack();
+        &mut proc.context as *mut Context
+    };
+    let next = table.hand_to(slot)?;
+    next.activate();
+    let to = &next.context as *const Context;
+    if let Some(proc) = table.slots[me].as_deref_mut() {
+        proc.state = State::Sleeping(chan);
+    }
+    Some(HandOver { from, to })
 }
 
 /// Gives up the CPU, staying runnable.

@@ -59,7 +59,8 @@ pub fn signalled() -> bool {
 
 /// Whether `me` has a signal that breaks an interruptible sleep ([`interrupted`], without a
 /// move).
-fn signal_breaks_sleep(me: &Proc) -> bool {
+#[inline]
+pub fn signal_breaks_sleep(me: &Proc) -> bool {
     if me.role.user_context_elsewhere() {
         me.role.interrupt_requested() || me.signals.any_pending()
     } else {

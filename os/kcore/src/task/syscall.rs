@@ -18,13 +18,15 @@ use crate::{ipcall, vmcall};
 pub fn dispatch(frame: &mut TrapFrame) -> bool {
     frame.epc = frame.epc.wrapping_add(4);
     let number = frame.regs[ox_abi::REG_NUMBER];
-    let a: [u32; ox_abi::MAX_ARGS] = core::array::from_fn(|i| frame.regs[ox_abi::REG_ARG0 + i]);
-    let result = match Syscall::from_number(number) {
-        None => Err(Errno::NoSys),
-        Some(call) => match calls::service(call) {
-            Service::Local(local) => serve_local(local, a, frame),
-            Service::Home(home) => (kernel().home)(call, home, a, frame),
-        },
+    // `msg_rpc` first: its fast path makes the whole call (`ipcall::rpc`).
+    let args = &frame.regs[ox_abi::REG_ARG0..ox_abi::REG_ARG0 + ox_abi::MAX_ARGS];
+    let fast = match <&[u32; ox_abi::MAX_ARGS]>::try_from(args) {
+        Ok(args) if number == Syscall::MsgRpc as u32 => ipcall::rpc(args),
+        _ => None,
+    };
+    let result = match fast {
+        Some(result) => result,
+        None => serve(number, frame),
     };
     // A call broken off for the process's move (it did nothing: that is what `EINTR` means)
     // is made again where the process resumes, its registers as they were: it moves at its
@@ -38,6 +40,20 @@ pub fn dispatch(frame: &mut TrapFrame) -> bool {
         Err(errno) => errno.to_result() as u32,
     };
     true
+}
+
+/// Serves call `number` with the arguments in `frame` (apart from `msg_rpc`'s fast path, so
+/// that [`dispatch`] keeps that path short).
+#[inline(never)]
+fn serve(number: u32, frame: &mut TrapFrame) -> Result<u32, Errno> {
+    let a: [u32; ox_abi::MAX_ARGS] = core::array::from_fn(|i| frame.regs[ox_abi::REG_ARG0 + i]);
+    match Syscall::from_number(number) {
+        None => Err(Errno::NoSys),
+        Some(call) => match calls::service(call) {
+            Service::Local(local) => serve_local(local, a, frame),
+            Service::Home(home) => (kernel().home)(call, home, a, frame),
+        },
+    }
 }
 
 /// Serves `call`, one of those served where the process runs.

@@ -37,26 +37,33 @@ extern "C" fn user_trap(frame: &mut TrapFrame) {
     } else if cause == code::SYSCALL {
         call_made = syscall::dispatch(frame);
     } else {
-        let badaddr = arch::read_cr::<{ cr::BADADDR }>();
-        let outcome = Access::of_page_fault(cause)
-            .map(|access| proc::table().current().space().fault_in(badaddr, access));
-        match outcome {
-            Some(Fault::Served) => {}
-            // The page is its external pager's: wait for it (no lock held), then run the
-            // access again; a pager that is dead or too slow is a bus error.
-            Some(Fault::Pager(object, index, access)) => {
-                if !crate::ipcall::page_in(object, index, access) {
-                    pager_fault(badaddr, frame.epc);
-                }
-            }
-            // No frame: pages are reclaimed, or the default pager is to make room first (the
-            // access runs again), or there is nothing to reclaim (a signal).
-            Some(Fault::NoMemory) if crate::ipcall::make_room() => {}
-            _ => fault(cause, badaddr, frame.epc),
-        }
+        exception(cause, frame);
     }
     signal::deliver(frame, call_made);
     (kernel().returning)(frame);
+}
+
+/// An exception of the current process's, with `cause`: a page fault served, waited for or
+/// made a signal, or any other fault's signal.
+#[inline(never)]
+fn exception(cause: u32, frame: &mut TrapFrame) {
+    let badaddr = arch::read_cr::<{ cr::BADADDR }>();
+    let outcome =
+        Access::of_page_fault(cause).map(|access| proc::table().current().space().fault_in(badaddr, access));
+    match outcome {
+        Some(Fault::Served) => {}
+        // The page is its external pager's: wait for it (no lock held), then run the
+        // access again; a pager that is dead or too slow is a bus error.
+        Some(Fault::Pager(object, index, access)) => {
+            if !crate::ipcall::page_in(object, index, access) {
+                pager_fault(badaddr, frame.epc);
+            }
+        }
+        // No frame: pages are reclaimed, or the default pager is to make room first (the
+        // access runs again), or there is nothing to reclaim (a signal).
+        Some(Fault::NoMemory) if crate::ipcall::make_room() => {}
+        _ => fault(cause, badaddr, frame.epc),
+    }
 }
 
 /// A page its external pager did not provide: `SIGBUS`, to its handler or killing it.
