@@ -189,12 +189,6 @@ fn chan_of(key: u64) -> Chan {
     }
 }
 
-/// [`chan_of`] for the key of a port (`Ipc::receive_key`), as every hand-off's is.
-#[inline(always)]
-fn port_chan(key: u64) -> Chan {
-    Chan::new(&PORT_MESSAGE, key as u32)
-}
-
 /// Wakes the processes sleeping on `key`'s channel.
 fn wake_key(key: u64) {
     with_ports(|p| wake_waiters(p, key));
@@ -567,7 +561,7 @@ pub fn rpc(a: &[u32; ox_abi::MAX_ARGS]) -> Option<Result<u32, Errno>> {
     // The receiver leaves the parked list, the caller takes its place.
     parked[at] = Parked { key: handed.wait, slot: me, pid: task.0, buf, size: room };
     wake_handed(&mut table, slot, size);
-    let chan = port_chan(handed.wait);
+    let chan = chan_of(handed.wait);
     let switch = sched::hand_over(&mut table, chan, slot);
     drop(table);
     drop(guard);
@@ -575,12 +569,10 @@ pub fn rpc(a: &[u32; ox_abi::MAX_ARGS]) -> Option<Result<u32, Errno>> {
         Some(switch) => switch.run(),
         None => sched::sleep(chan),
     }
-    // (`unpark`, its common case inline.)
-    if let Some(len) = proc::table().current().handed.take() {
-        return Some(Ok(len));
+    match unpark(task) {
+        Some(len) => Some(Ok(len)),
+        None => Some(receive(task, Name(receive_on), buf, room, timeout, false)),
     }
-    unpark(task);
-    Some(receive(task, Name(receive_on), buf, room, timeout, false))
 }
 
 /// Hands the message `msg` (the sender's words, in `frame`), of `task`'s, with `header`, to
@@ -624,7 +616,7 @@ fn parked_receiver<'a>(
     let Parked { slot, buf, size: room, .. } = parked[at];
     let size = msg.len() as u32 * 4;
     let proc = table.slots.get_mut(slot)?.as_deref_mut()?;
-    let asleep = matches!(proc.state, proc::State::Sleeping(chan) if chan == port_chan(key));
+    let asleep = matches!(proc.state, proc::State::Sleeping(chan) if chan == chan_of(key));
     if room < size || proc.pid != receiver.0 || !asleep {
         return None;
     }
