@@ -131,6 +131,14 @@ impl Endpoint {
     /// Handles one checked frame received on the port; returns the message it completes, if
     /// any. Its acknowledgement waits for the next [`Endpoint::pump`].
     pub fn on_frame(&mut self, frame: &Frame) -> Option<Message> {
+        let bytes = self.on_frame_bytes(frame)?;
+        self.decode(bytes)
+    }
+
+    /// [`Endpoint::on_frame`] without the decoding: the bytes of the message the frame
+    /// completes, for a node that may relay them as they came ([`ox_proto::NetEnvelope`]) and
+    /// otherwise gives them to [`Endpoint::decode`].
+    pub fn on_frame_bytes(&mut self, frame: &Frame) -> Option<Vec<u8>> {
         let acknowledged = self.tx.acknowledged();
         let now = arch::time_ns();
         self.tx.receive_frame(frame, now);
@@ -145,13 +153,18 @@ impl Endpoint {
                 self.send_ack();
             }
         }
-        let bytes = match self.reassembler.push(received.payload?) {
-            Ok(complete) => complete?,
+        match self.reassembler.push(received.payload?) {
+            Ok(complete) => complete,
             Err(e) => {
                 kprintln!("process channel on port {}: dropped a broken message: {e:?}", self.port.index());
-                return None;
+                None
             }
-        };
+        }
+    }
+
+    /// The message of `bytes` that arrived here; one that does not decode is answered with
+    /// ox-proto's refusal and dropped.
+    pub fn decode(&mut self, bytes: Vec<u8>) -> Option<Message> {
         match Message::decode_owned(bytes) {
             Ok(message) => Some(message),
             Err((e, bytes)) => {

@@ -36,7 +36,8 @@ use ox_kcore::task::chan::{Chan, Class};
 use ox_kcore::task::proc::{self, Pid};
 use ox_kcore::task::sched;
 use ox_link::arq::Receiver;
-use ox_proto::{Body, Errno, Kind, Message, Reply, Request};
+use ox_proto::net::NetOp;
+use ox_proto::{Body, Errno, Kind, Message, NetEnvelope, Reply, Request};
 
 use crate::global::Global;
 use crate::satellites::{Reboot, Where};
@@ -514,6 +515,8 @@ const OUTPUT_FRAGMENTS: usize = 4;
 /// complete and returns the requests, with the link each came on.
 pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
     let mut arrived = Vec::new();
+    let me = ox_kcore::ipcall::node();
+    let mut relays = Vec::new();
     {
         let mut links = LINKS.lock();
         let now = ox_kcore::arch::time_ns();
@@ -547,8 +550,11 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
                         None if hello.payload.is_some() => count_dropped(),
                         None => {}
                     }
-                    if let Some(message) = link.endpoint.on_frame(&frame) {
-                        arrived.push((id, message));
+                    if let Some(bytes) = link.endpoint.on_frame_bytes(&frame) {
+                        match NetEnvelope::read(&bytes) {
+                            Some(envelope) if envelope.to != me => relays.push((slot, envelope, bytes)),
+                            _ => arrived.extend(link.endpoint.decode(bytes).map(|m| (id, m))),
+                        }
                     }
                 }
                 // For a satellite being booted again: the boot under way on this line whose
@@ -569,6 +575,11 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
         }
         if died {
             bury(&mut links);
+        }
+        // Relayed first, the acknowledgements after: a message between two satellites waits
+        // for nothing here.
+        for (slot, envelope, bytes) in relays {
+            relay(&mut links, slot, envelope, bytes);
         }
         for (id, link) in with_ids(&mut links).filter(|(_, l)| on_line(l)) {
             pump(id, link);
@@ -625,6 +636,19 @@ fn returns(links: &mut [Link], now: u64, which: impl Fn(&Link) -> bool) {
             }
         }
         step_reboots(links, now);
+    }
+}
+
+/// Sends on a `Net` message between two satellites (docs/ports.md, *Across nodes*), as it came
+/// from the satellite of slot `from`: its envelope only is read here, and its body is checked
+/// by the node it is for. It is dropped (and counted) unless it says it is from the node of
+/// the link it came on, is not a `NodeDead` (only the central says a node died), and is for a
+/// live satellite.
+fn relay(links: &mut [Link], from: usize, envelope: NetEnvelope, bytes: Vec<u8>) {
+    let honest = links[from].node == envelope.from && !links[from].dead && envelope.code != NetOp::NODE_DEAD;
+    match links.iter_mut().find(|l| l.node == envelope.to && !l.dead) {
+        Some(to) if honest => to.endpoint.send_encoded(bytes),
+        _ => count_dropped(),
     }
 }
 

@@ -41,7 +41,9 @@ mod wire;
 
 pub use error::{DecodeError, EncodeError, FragmentError};
 pub use fragment::{FragmentHeader, Fragmenter, Reassembler};
-pub use message::{Body, Call, Env, Kind, Message, Output, ProtocolError, Reason, Reply, Request};
+pub use message::{
+    Body, Call, Env, Kind, Message, NetEnvelope, Output, ProtocolError, Reason, Reply, Request,
+};
 pub use ox_abi::{Errno, Signal, Syscall, WaitStatus, MAX_ARGS};
 
 /// The protocol version this crate speaks.

@@ -493,7 +493,7 @@ impl Message {
     /// Bytes of the encoded message.
     pub fn encoded_len(&self) -> usize {
         match &self.body {
-            Body::Request(Request::Net(net)) => fixed_len(Kind::Net) + net.op.encode().len(),
+            Body::Request(Request::Net(net)) => fixed_len(Kind::Net) + net.op.encoded_len(),
             _ => fixed_len(self.kind()) + self.data().len(),
         }
     }
@@ -501,9 +501,8 @@ impl Message {
     /// The message as bytes, or `DataTooLong` if its variable part exceeds [`MAX_DATA`].
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
         if let Body::Request(Request::Net(net)) = &self.body {
-            let body = net.op.encode();
-            let mut out = self.encode_head(body.len())?;
-            out.extend_from_slice(&body);
+            let mut out = self.encode_head(net.op.encoded_len())?;
+            net.op.encode_into(&mut out);
             return Ok(out);
         }
         let data = self.data();
@@ -724,8 +723,7 @@ impl Message {
                 let code = r.u32()?;
                 let to = r.u32()?;
                 let from = r.u32()?;
-                let body = data(&mut r)?;
-                Body::Request(Request::Net(Net { to, from, op: NetOp::decode(code, &body)? }))
+                Body::Request(Request::Net(Net { to, from, op: NetOp::decode(code, data_slice(&mut r)?)? }))
             }
             Kind::Reply => {
                 let value = r.u32()?;
@@ -839,6 +837,11 @@ fn env(r: &mut Reader<'_>) -> Result<Env, DecodeError> {
 /// The length field and the variable-length part after it, which must be the rest of the
 /// message.
 fn data(r: &mut Reader<'_>) -> Result<Vec<u8>, DecodeError> {
+    data_slice(r).map(<[u8]>::to_vec)
+}
+
+/// [`data`], in place.
+fn data_slice<'a>(r: &mut Reader<'a>) -> Result<&'a [u8], DecodeError> {
     let declared = r.u32()?;
     if declared as usize > MAX_DATA {
         return Err(DecodeError::DataTooLong { len: declared });
@@ -847,7 +850,37 @@ fn data(r: &mut Reader<'_>) -> Result<Vec<u8>, DecodeError> {
     if rest.len() != declared as usize {
         return Err(DecodeError::LengthMismatch { declared, actual: rest.len() });
     }
-    Ok(rest.to_vec())
+    Ok(rest)
+}
+
+/// Where an encoded [`Kind::Net`] message goes, read from its fixed part alone: what a node
+/// that relays it needs (the central, between two satellites), which leaves its body to the
+/// node it is for. The body is checked there, when it is decoded; a relay that forwards the
+/// bytes as they came spares itself a decoding and an encoding per message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetEnvelope {
+    /// The op's number.
+    pub code: u32,
+    /// The node it is for, and the node it says it is from.
+    pub to: u32,
+    pub from: u32,
+}
+
+impl NetEnvelope {
+    /// The envelope of `bytes` if their fixed part is a `Net` message's that [`Message::decode`]
+    /// takes (this version, the kind, the reserved field zero, an op's number, a length field
+    /// that is the rest of the bytes); `None` for anything else.
+    pub fn read(bytes: &[u8]) -> Option<NetEnvelope> {
+        let fixed = fixed_len(Kind::Net);
+        let head = bytes.get(..fixed)?;
+        if head[..4] != [VERSION, Kind::Net as u8, 0, 0] {
+            return None;
+        }
+        let word = |at: usize| u32::from_le_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
+        let (code, to, from, n) = (word(8), word(12), word(16), word(20));
+        let whole = n as usize == bytes.len() - fixed && n as usize <= MAX_DATA;
+        (whole && NetOp::is_code(code)).then_some(NetEnvelope { code, to, from })
+    }
 }
 
 fn signal(number: u32) -> Result<Signal, DecodeError> {
@@ -997,6 +1030,35 @@ mod tests {
         for len in 0..bytes.len() {
             assert!(Message::decode(&bytes[..len]).is_err(), "prefix of {len} bytes decoded");
         }
+    }
+
+    #[test]
+    fn a_net_envelope_is_read_from_the_fixed_part_alone() {
+        for (n, op) in crate::net::tests::every_op().into_iter().enumerate() {
+            let code = op.code();
+            let (to, from) = (n as u32, n as u32 + 100);
+            let bytes = Message::request(0, Request::Net(Net { to, from, op })).encode().unwrap();
+            assert_eq!(NetEnvelope::read(&bytes), Some(NetEnvelope { code, to, from }));
+            // Whatever the body says: the node it is for checks it.
+            let mut body_changed = bytes.clone();
+            if let Some(last) = body_changed.get_mut(fixed_len(Kind::Net)..).and_then(|b| b.last_mut()) {
+                *last ^= 0xff;
+                assert_eq!(NetEnvelope::read(&body_changed), Some(NetEnvelope { code, to, from }));
+            }
+            for len in 0..bytes.len() {
+                assert_eq!(NetEnvelope::read(&bytes[..len]), None, "{len} bytes");
+            }
+            let mut longer = bytes.clone();
+            longer.push(0);
+            assert_eq!(NetEnvelope::read(&longer), None);
+            // The version, the kind, the reserved field and the op's number are checked.
+            for (at, value) in [(0, 2), (1, Kind::Stats as u8), (2, 1), (3, 1), (8, 0), (8, 11)] {
+                let mut bad = bytes.clone();
+                bad[at] = value;
+                assert_eq!(NetEnvelope::read(&bad), None, "byte {at} = {value}");
+            }
+        }
+        assert_eq!(NetEnvelope::read(&getppid().encode().unwrap()), None);
     }
 
     #[test]

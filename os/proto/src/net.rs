@@ -269,6 +269,14 @@ pub enum NetOp {
 }
 
 impl NetOp {
+    /// [`NetOp::NodeDead`]'s number: only the central sends it.
+    pub const NODE_DEAD: u32 = 6;
+
+    /// Whether `code` numbers an op.
+    pub fn is_code(code: u32) -> bool {
+        (1..=10).contains(&code)
+    }
+
     /// The op's number.
     pub fn code(&self) -> u32 {
         match self {
@@ -277,7 +285,7 @@ impl NetOp {
             NetOp::AddRef { .. } => 3,
             NetOp::Release { .. } => 4,
             NetOp::Dead { .. } => 5,
-            NetOp::NodeDead { .. } => 6,
+            NetOp::NodeDead { .. } => NetOp::NODE_DEAD,
             NetOp::Moved { .. } => 7,
             NetOp::Space { .. } => 8,
             NetOp::Piece { .. } => 9,
@@ -287,7 +295,44 @@ impl NetOp {
 
     /// The body's bytes.
     pub fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.encoded_len());
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// Bytes of the body.
+    pub fn encoded_len(&self) -> usize {
+        let items = |items: &[NetItem]| -> usize {
+            items
+                .iter()
+                .map(|item| match item {
+                    NetItem::Inline(bytes) | NetItem::Memory(bytes) => 8 + bytes.len(),
+                    NetItem::Right(_) => 16,
+                    NetItem::Stream { .. } => 12,
+                })
+                .sum()
+        };
+        match self {
+            NetOp::Message { items: list, .. } => 32 + items(list),
+            NetOp::Delivered { .. } | NetOp::Dead { .. } => 8,
+            NetOp::AddRef { .. } | NetOp::Release { .. } => 12,
+            NetOp::NodeDead { .. } => 4,
+            NetOp::Moved { .. } => 16,
+            NetOp::Piece { bytes, .. } => 12 + bytes.len(),
+            NetOp::Taken { .. } => 12,
+            NetOp::Space { .. } => self.encode_slow().len(),
+        }
+    }
+
+    /// [`NetOp::encode`] of the ops whose length is not worth working out beforehand.
+    fn encode_slow(&self) -> Vec<u8> {
         let mut out = Vec::new();
+        self.encode_into(&mut out);
+        out
+    }
+
+    /// Appends the body's bytes to `out`.
+    pub fn encode_into(&self, out: &mut Vec<u8>) {
         let port = |out: &mut Vec<u8>, p: &PortRef| {
             put_u32(out, p.node);
             put_u32(out, p.id);
@@ -298,104 +343,103 @@ impl NetOp {
         };
         match self {
             NetOp::Message { dest, reply, id, items } => {
-                right(&mut out, dest);
+                right(out, dest);
                 match reply {
-                    Some(r) => right(&mut out, r),
+                    Some(r) => right(out, r),
                     None => out.extend_from_slice(&[0; 12]),
                 }
-                put_u32(&mut out, *id);
-                put_u32(&mut out, items.len() as u32);
+                put_u32(out, *id);
+                put_u32(out, items.len() as u32);
                 for item in items {
                     match item {
                         NetItem::Inline(bytes) => {
-                            put_u32(&mut out, 1);
-                            put_u32(&mut out, bytes.len() as u32);
+                            put_u32(out, 1);
+                            put_u32(out, bytes.len() as u32);
                             out.extend_from_slice(bytes);
                         }
                         NetItem::Right(r) => {
-                            put_u32(&mut out, 2);
-                            right(&mut out, r);
+                            put_u32(out, 2);
+                            right(out, r);
                         }
                         NetItem::Memory(bytes) => {
-                            put_u32(&mut out, 3);
-                            put_u32(&mut out, bytes.len() as u32);
+                            put_u32(out, 3);
+                            put_u32(out, bytes.len() as u32);
                             out.extend_from_slice(bytes);
                         }
                         NetItem::Stream { stream, size } => {
-                            put_u32(&mut out, 4);
-                            put_u32(&mut out, *stream);
-                            put_u32(&mut out, *size);
+                            put_u32(out, 4);
+                            put_u32(out, *stream);
+                            put_u32(out, *size);
                         }
                     }
                 }
             }
-            NetOp::Delivered { port: p } | NetOp::Dead { port: p } => port(&mut out, p),
+            NetOp::Delivered { port: p } | NetOp::Dead { port: p } => port(out, p),
             NetOp::AddRef { port: p, holder } | NetOp::Release { port: p, holder } => {
-                port(&mut out, p);
-                put_u32(&mut out, *holder);
+                port(out, p);
+                put_u32(out, *holder);
             }
-            NetOp::NodeDead { node } => put_u32(&mut out, *node),
+            NetOp::NodeDead { node } => put_u32(out, *node),
             NetOp::Piece { stream, offset, bytes } => {
-                put_u32(&mut out, *stream);
-                put_u32(&mut out, *offset);
-                put_u32(&mut out, bytes.len() as u32);
+                put_u32(out, *stream);
+                put_u32(out, *offset);
+                put_u32(out, bytes.len() as u32);
                 out.extend_from_slice(bytes);
             }
             NetOp::Taken { stream, upto, ok } => {
-                put_u32(&mut out, *stream);
-                put_u32(&mut out, *upto);
-                put_u32(&mut out, u32::from(*ok));
+                put_u32(out, *stream);
+                put_u32(out, *upto);
+                put_u32(out, u32::from(*ok));
             }
             NetOp::Moved { old, new } => {
-                port(&mut out, old);
-                port(&mut out, new);
+                port(out, old);
+                port(out, new);
             }
             NetOp::Space { pid, task_port, names } => {
-                put_u32(&mut out, *pid);
+                put_u32(out, *pid);
                 match task_port {
                     Some(p) => {
-                        put_u32(&mut out, 1);
-                        port(&mut out, p);
+                        put_u32(out, 1);
+                        port(out, p);
                     }
-                    None => put_u32(&mut out, 0),
+                    None => put_u32(out, 0),
                 }
-                put_u32(&mut out, names.len() as u32);
+                put_u32(out, names.len() as u32);
                 for name in names {
-                    put_u32(&mut out, name.name);
+                    put_u32(out, name.name);
                     for notify in name.notify {
-                        put_u32(&mut out, notify);
+                        put_u32(out, notify);
                     }
                     match &name.what {
                         NetNamed::Port { receive, send, urefs, send_once, qlimit } => {
-                            put_u32(&mut out, 1);
+                            put_u32(out, 1);
                             let rights = [receive, send, send_once];
                             let bits = rights
                                 .iter()
                                 .enumerate()
                                 .fold(0, |b, (i, r)| b | (u32::from(r.is_some()) << i));
-                            put_u32(&mut out, bits);
+                            put_u32(out, bits);
                             for p in rights.into_iter().flatten() {
-                                port(&mut out, p);
+                                port(out, p);
                             }
-                            put_u32(&mut out, *urefs);
-                            put_u32(&mut out, *qlimit);
+                            put_u32(out, *urefs);
+                            put_u32(out, *qlimit);
                         }
                         NetNamed::Set(members) => {
-                            put_u32(&mut out, 2);
-                            put_u32(&mut out, members.len() as u32);
+                            put_u32(out, 2);
+                            put_u32(out, members.len() as u32);
                             for member in members {
-                                put_u32(&mut out, *member);
+                                put_u32(out, *member);
                             }
                         }
                         NetNamed::Dead(urefs) => {
-                            put_u32(&mut out, 3);
-                            put_u32(&mut out, *urefs);
+                            put_u32(out, 3);
+                            put_u32(out, *urefs);
                         }
                     }
                 }
             }
         }
-        out
     }
 
     /// The op numbered `code` from its body, every field checked.
@@ -560,7 +604,7 @@ pub struct Net {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     #[test]
     fn a_port_number_carries_its_incarnation_and_no_two_incarnations_share_one() {
         for incarnation in [0, 1, 2, 255, 256, 257] {
@@ -580,7 +624,7 @@ mod tests {
     use super::*;
     use alloc::vec;
 
-    fn every_op() -> Vec<NetOp> {
+    pub(crate) fn every_op() -> Vec<NetOp> {
         let p = PortRef { node: 2, id: 7 };
         let send = NetRight { kind: NetKind::Send, port: p };
         vec![
@@ -656,6 +700,16 @@ mod tests {
         for op in every_op() {
             assert_eq!(NetOp::decode(op.code(), &op.encode()), Ok(op));
         }
+    }
+
+    #[test]
+    fn every_op_knows_its_length_and_its_number() {
+        for op in every_op() {
+            assert_eq!(op.encoded_len(), op.encode().len(), "{op:?}");
+            assert!(NetOp::is_code(op.code()));
+        }
+        assert_eq!(NetOp::NodeDead { node: 1 }.code(), NetOp::NODE_DEAD);
+        assert!(!NetOp::is_code(0) && !NetOp::is_code(11));
     }
 
     #[test]
