@@ -452,6 +452,9 @@ fn send(task: TaskId, msg: u32, size: u32, timeout: u32) -> Result<u32, Errno> {
     if let Some(sent) = hand_off(task, msg, size) {
         return sent;
     }
+    if let Some(sent) = to_service(task, msg, size) {
+        return sent;
+    }
     // Most messages lie in one resident page of the sender's and carry no out-of-line memory
     // (whose capture needs the sender's space): they are parsed where they are. The first try
     // at queueing one needs nothing else; one that must wait for room goes the long way.
@@ -521,6 +524,59 @@ fn hand_off(task: TaskId, msg: u32, size: u32) -> Option<Result<u32, Errno>> {
         wake(wakeups);
     }
     Some(Ok(0))
+}
+
+/// A short message of inline items to a port the network message service receives on (a
+/// proxy for a port on another node) goes to the service at once, as a hand-off goes to a
+/// parked receiver: read where it lies, its rights moved as a send and the service's receive
+/// would move them, and on its way to the port's node before the call returns — no message is
+/// queued on the proxy and the service is not woken for it ([`Net::forward_direct`]). `None`
+/// when the message does not qualify (as for [`hand_off`], or the proxy has a message in
+/// flight or queued): the general path queues it, and the service takes it from there.
+fn to_service(task: TaskId, msg: u32, size: u32) -> Option<Result<u32, Errno>> {
+    if !(MsgHeader::SIZE as u32..=HAND_OFF_MAX).contains(&size) {
+        return None;
+    }
+    let mut woken = Vec::new();
+    {
+        let mut guard = PORTS.lock();
+        let ports = guard.as_mut()?;
+        let mut table = proc::table();
+        let (words, _) = table.current().space().resident_words(msg, size as usize, vm::Access::Read)?;
+        // Safety: as in `hand_off`: one resident page of the caller's, whose mappings nothing
+        // changes while the guards are held; only read, before they go.
+        let msg = unsafe { core::slice::from_raw_parts(words, size as usize / 4) };
+        let header = header_words(msg)?;
+        let direct = ports.ipc.direct_target(task, &header)?;
+        if direct.receiver != netmsg::NET {
+            return None;
+        }
+        let items = inline_items(msg);
+        match ports.net.forward_direct(&mut ports.ipc, (task, header, direct), items, &mut woken)? {
+            Ok(()) => {}
+            Err(e) => return Some(Err(errno(e))),
+        }
+    }
+    wake(Wakeups { keys: woken });
+    Some(Ok(0))
+}
+
+/// The inline items' bytes of the message `msg` (words [`header_words`] accepted).
+fn inline_items(msg: &[u32]) -> Vec<Vec<u8>> {
+    let mut items = Vec::with_capacity(msg.get(5).map_or(0, |n| *n as usize));
+    let mut at = MsgHeader::SIZE / 4;
+    while at + 1 < msg.len() {
+        let len = msg[at + 1] as usize;
+        let end = at + 2 + len.div_ceil(4);
+        let mut bytes = Vec::with_capacity(len);
+        for word in &msg[at + 2..end] {
+            bytes.extend_from_slice(&word.to_le_bytes());
+        }
+        bytes.truncate(len);
+        items.push(bytes);
+        at = end;
+    }
+    items
 }
 
 /// `msg_rpc` in one pass, when its send can be handed off and its receive will wait: Mach's

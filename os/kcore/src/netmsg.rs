@@ -47,8 +47,8 @@ use ox_abi::{
     NS_REGISTER, NS_REPLY, PAGER_TIMEOUT_TICKS, TASK_INFO, TASK_REPLY, TASK_TERMINATE,
 };
 use ox_ipc::{
-    Disposition, Header, Ipc, IpcError, Item, Message, Name, Notify, Received, ReceivedItem, Requests,
-    RightKind, Taken, TakenName, TaskId,
+    Direct, Disposition, Header, Ipc, IpcError, Item, Message, Name, Notify, Received, ReceivedItem,
+    Requests, RightKind, Taken, TakenName, TaskId,
 };
 use ox_proto::net::{
     Net as NetMessage, NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, EXPORT_COUNT,
@@ -522,6 +522,56 @@ impl Net {
             }
         }
         true
+    }
+
+    /// Sends a message of `task`'s with `header` and the inline `items` on to the port's home
+    /// at once, when [`Ipc::direct_target`] found that it goes to a port the service receives
+    /// on (`direct`) and that port is a proxy ready to send — a send proxy with no message in
+    /// flight or held for it, or a send-once proxy — and the message is not a no-senders
+    /// notification's look-alike, which the service's own reading of a proxy treats apart.
+    /// The rights move as a send and the service's receive would move them
+    /// ([`Ipc::send_direct`]), and the message leaves as [`Net::step`] would send it. `None`
+    /// when it does not qualify (nothing changed); `Some(Err)` when the send is refused, as
+    /// it would be through the queue.
+    pub fn forward_direct(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        (task, header, direct): (TaskId, Header, Direct),
+        items: Vec<Vec<u8>>,
+        woken: &mut Vec<u64>,
+    ) -> Option<Result<(), IpcError>> {
+        let &(name, role) = self.roles.get(&direct.key)?;
+        let dest = match role {
+            Role::Proxy(home) => {
+                let busy = self.proxies.get(&home).is_none_or(|(_, inflight)| *inflight)
+                    || self.held.iter().any(|(port, _)| *port == home);
+                if busy || header.id == NOTIFY_NO_SENDERS {
+                    return None;
+                }
+                NetRight { kind: NetKind::Send, port: home }
+            }
+            Role::Once(home) => NetRight { kind: NetKind::SendOnce, port: home },
+            _ => return None,
+        };
+        let ((_, reply), wakeups) = match ipc.send_direct(task, header, direct) {
+            Ok(sent) => sent,
+            Err(e) => return Some(Err(e)),
+        };
+        woken.extend(wakeups.keys);
+        let items = items.into_iter().map(ReceivedItem::Inline).collect();
+        self.forward(ipc, dest, Received { port: name, reply, id: header.id, items }, woken);
+        match role {
+            Role::Proxy(home) => {
+                if let Some(proxy) = self.proxies.get_mut(&home) {
+                    proxy.1 = true;
+                }
+            }
+            _ => {
+                self.roles.remove(&direct.key);
+                keep(woken, ipc.destroy(NET, name));
+            }
+        }
+        Some(Ok(()))
     }
 
     /// Sends what a proxy took to the port's home: `dest`, the message's reply and items
