@@ -56,10 +56,24 @@ impl<'a> Reader<'a> {
 
 /// Appends a little-endian `u16`.
 pub(crate) fn put_u16(out: &mut Vec<u8>, value: u16) {
-    out.extend_from_slice(&value.to_le_bytes());
+    put(out, value.to_le_bytes());
 }
 
 /// Appends a little-endian `u32`.
 pub(crate) fn put_u32(out: &mut Vec<u8>, value: u32) {
-    out.extend_from_slice(&value.to_le_bytes());
+    put(out, value.to_le_bytes());
+}
+
+/// Appends `bytes` in place. (`extend_from_slice` is a call, with a call of `memcpy` in it,
+/// for every field of every message a kernel encodes: most of an encoding's cost.)
+#[inline(always)]
+fn put<const N: usize>(out: &mut Vec<u8>, bytes: [u8; N]) {
+    out.reserve(N);
+    let len = out.len();
+    // Safety: `reserve` made room for `N` more bytes past `len`; they are written before the
+    // length covers them, and `[u8; N]` has no alignment to keep.
+    unsafe {
+        out.as_mut_ptr().add(len).cast::<[u8; N]>().write_unaligned(bytes);
+        out.set_len(len + N);
+    }
 }
