@@ -590,7 +590,7 @@ impl<M> Ipc<M> {
                 if let Some(p) = self.ports.get_mut(&port) {
                     p.receiver = None;
                 }
-                self.release(Carried::Receive(port));
+                self.port_dies(port, Some((task, name)));
             }
             (RightKind::PortSet, Object::Set(set)) => {
                 entry.object = Object::Dead;
@@ -642,7 +642,7 @@ impl<M> Ipc<M> {
                     self.bury(port);
                 }
             }
-            Carried::Receive(port) => self.port_dies(port),
+            Carried::Receive(port) => self.port_dies(port, None),
         }
     }
 
@@ -654,8 +654,11 @@ impl<M> Ipc<M> {
     }
 
     /// The receive right of `port` is being destroyed: back to its port-destroyed requester, or
-    /// the port dies.
-    fn port_dies(&mut self, port: PortId) {
+    /// the port dies. `receiver` is the name that held the right, if one did: a port no send or
+    /// send-once right names (both its counts 0) has no other name, and then no name space is
+    /// looked through for it (the network message service's send-once proxies die so, one per
+    /// remote RPC).
+    fn port_dies(&mut self, port: PortId, receiver: Option<(TaskId, Name)>) {
         let Some(p) = self.ports.get_mut(&port) else { return };
         if let Some(notify) = p.port_destroyed.take() {
             p.receiver = None;
@@ -666,6 +669,7 @@ impl<M> Ipc<M> {
         p.receiver = None;
         let queue = core::mem::take(&mut p.queue);
         let requests = [p.no_senders.take(), p.port_destroyed.take()];
+        let unnamed = p.send == 0 && p.send_once == 0;
         if let Some(set) = p.set.take() {
             if let Some(s) = self.sets.get_mut(&set) {
                 s.members.remove(&port);
@@ -674,13 +678,13 @@ impl<M> Ipc<M> {
         self.wakeups.push(KEY_ROOM | u64::from(port.0));
         // Every name for it becomes a dead name; those that asked are told.
         let mut told = Vec::new();
-        for (task, space) in self.spaces.iter_mut() {
-            for (name, entry) in space.iter_mut() {
+        let mut dies =
+            |task: TaskId, name: Name, entry: &mut Entry, ports: &mut SortedMap<PortId, Port<M>>| {
                 if entry.object != Object::Port(port) {
-                    continue;
+                    return;
                 }
                 let refs = entry.send + u32::from(entry.send_once);
-                if let Some(p) = self.ports.get_mut(&port) {
+                if let Some(p) = ports.get_mut(&port) {
                     p.send -= u32::from(entry.send > 0);
                     p.send_once -= u32::from(entry.send_once);
                 }
@@ -689,7 +693,19 @@ impl<M> Ipc<M> {
                 entry.send = 0;
                 entry.send_once = false;
                 if let Some(notify) = entry.dead_name_request.take() {
-                    told.push((*task, name, notify));
+                    told.push((task, name, notify));
+                }
+            };
+        if unnamed {
+            if let Some((task, name)) = receiver {
+                if let Some(entry) = self.spaces.get_mut(&task).and_then(|space| space.get_mut(&name)) {
+                    dies(task, name, entry, &mut self.ports);
+                }
+            }
+        } else {
+            for (task, space) in self.spaces.iter_mut() {
+                for (name, entry) in space.iter_mut() {
+                    dies(*task, name, entry, &mut self.ports);
                 }
             }
         }
