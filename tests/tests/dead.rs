@@ -411,9 +411,20 @@ fn forgeries() -> Vec<Vec<u8>> {
                 items: vec![NetItem::Stream { stream: 8, size: 1 << 30 }],
             },
         ),
-        // And bookkeeping about nothing, which changes nothing.
+        // And bookkeeping about nothing, which changes nothing, alone or in a batch.
         net(3, 0, NetOp::Release { port: PortRef { node: 0, id: 1 }, holder: 3 }),
         net(3, 0, NetOp::Moved { old: PortRef { node: 0, id: 77 }, new: PortRef { node: 3, id: 1 } }),
+        net(
+            3,
+            0,
+            NetOp::Batch(vec![
+                NetOp::Release { port: PortRef { node: 0, id: 1 }, holder: 3 },
+                NetOp::Delivered { port: PortRef { node: 3, id: 5 } },
+            ]),
+        ),
+        // A death notice only the central gives, hidden in a batch for satellite 1: the
+        // central relays it unread (its envelope is a batch's), and satellite 1 refuses it.
+        net(3, 1, NetOp::Batch(vec![NetOp::NodeDead { node: 2 }])),
     ]
     .iter()
     .map(|m| m.encode().expect("a forged message encodes"))
@@ -526,6 +537,11 @@ exit 0
     // stray piece, the refused region and its message.
     let stats = transcript.lines().find(|l| l.contains("node 0: procs")).expect("stats 0 printed");
     assert!(stats.contains("; dropped 10;"), "{stats}");
+    // The death notice in a batch reached satellite 1, which refused it: nobody died.
+    let refusal =
+        transcript.lines().find(|l| l.starts_with("[sat1]") && l.contains("refused a message: BadNet"));
+    assert!(refusal.is_some(), "{transcript}");
+    assert!(!transcript.contains("is dead"), "{transcript}");
 }
 
 /// A satellite that hangs with its link up (`freeze`): the central's request to it waits for

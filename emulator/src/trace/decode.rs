@@ -172,6 +172,10 @@ fn net_label(op: &NetOp) -> String {
         }
         NetOp::Taken { stream, upto, ok: true } => format!("Taken stream {stream} to {upto}"),
         NetOp::Taken { stream, .. } => format!("Refused stream {stream}"),
+        NetOp::Batch(ops) => {
+            let each: Vec<String> = ops.iter().map(net_label).collect();
+            format!("Batch [{}]", each.join("; "))
+        }
     }
 }
 

@@ -17,6 +17,7 @@
 
 use alloc::vec;
 use alloc::vec::Vec;
+use core::sync::atomic::{AtomicBool, Ordering};
 
 use ox_abi::{
     Errno, MsgHeader, MSG_COPY_SEND, MSG_ITEMS_MAX, MSG_ITEM_INLINE, MSG_ITEM_MEMORY, MSG_ITEM_PORT,
@@ -93,6 +94,10 @@ static PAGE_IN: Class = Class::new("page-in");
 /// Wait for ever.
 const FOREVER: u32 = u32::MAX;
 
+/// Whether the network message service keeps something for later ([`send_later`]): a flag,
+/// so that the scheduler's look costs one load.
+static LATER: AtomicBool = AtomicBool::new(false);
+
 /// Starts the node's ports: this is node `me`, the central is `central` (if known yet), and
 /// `transmit` sends a `Net` message towards a node.
 pub fn init(me: u32, central: Option<u32>, transmit: fn(u32, &ox_proto::Message)) {
@@ -127,6 +132,9 @@ pub fn net_receive(from: u32, op: NetOp) {
     let woken = with_ports(|p| {
         let mut woken = Vec::new();
         p.net.receive(&mut p.ipc, from, op, &mut woken);
+        if p.net.has_later() {
+            LATER.store(true, Ordering::Relaxed);
+        }
         woken
     });
     wake(Wakeups { keys: woken });
@@ -164,7 +172,26 @@ fn settle() {
             break;
         }
     }
-    with_ports(|p| p.net.settling(false));
+    with_ports(|p| {
+        p.net.settling(false);
+        if p.net.has_later() {
+            LATER.store(true, Ordering::Relaxed);
+        }
+    });
+}
+
+/// Sends what the network message service kept for later (`Net::later`: the `Delivered`s of
+/// messages queued here that no message to their node has carried yet), if anything. Called
+/// when a process sleeps or yields, when the node idles and at each tick: the process a
+/// message woke has had its turn by then, and the sender's next message waits no longer.
+pub fn send_later() {
+    if !LATER.load(Ordering::Relaxed) {
+        return;
+    }
+    LATER.store(false, Ordering::Relaxed);
+    if with_ports(|p| p.net.release_later()) {
+        settle();
+    }
 }
 
 /// The caller's task, made when it first uses a port, at the start of a call (a hand-off's
@@ -1016,6 +1043,7 @@ pub fn memory_wait() -> bool {
 /// The tick: pager requests that waited too long fail, external objects mapped nowhere end,
 /// and with fewer than `FREE_LOW` frames free, pages are reclaimed up to `FREE_HIGH`.
 pub fn tick() {
+    send_later();
     let woken = with_ports(|p| {
         let mut woken = Vec::new();
         if p.net.has_pagers() {

@@ -52,7 +52,7 @@ use ox_ipc::{
 };
 use ox_proto::net::{
     Net as NetMessage, NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, EXPORT_COUNT,
-    MAX_PIECE, MAX_SPACE_NAMES,
+    MAX_BATCH, MAX_PIECE, MAX_SPACE_NAMES,
 };
 
 use crate::task::{proc, signal};
@@ -61,6 +61,15 @@ use ox_vm::{ObjectId, Prot};
 
 /// The service's own name space.
 pub const NET: TaskId = TaskId(u32::MAX);
+
+/// The longest batch [`Net::take_out`] makes of a message and what waited for later: well
+/// within a frame.
+const BATCH_BYTES: usize = 512;
+
+/// Whether `item` is a receive right on its way.
+fn is_receive_right(item: &NetItem) -> bool {
+    matches!(item, NetItem::Right(NetRight { kind: NetKind::Receive, .. }))
+}
 
 /// The name service's export on the central.
 pub const BOOTSTRAP_EXPORT: u32 = 1;
@@ -315,6 +324,12 @@ pub struct Net {
     work: VecDeque<u64>,
     /// What to send: (to node, op), in order.
     out: Vec<(u32, NetOp)>,
+    /// What may wait a little: the `Delivered` of each message queued here from another node.
+    /// It goes in one [`NetOp::Batch`] with the next message for that node, or when the
+    /// process the message woke has had its turn ([`Net::release_later`]) — so an RPC's
+    /// answer carries the `Delivered` of its request, and the server's node sends one frame
+    /// where it sent two, the answer first.
+    later: Vec<(u32, NetOp)>,
     settling: bool,
     /// Processes arriving here whose port name space may follow ([`NetOp::Space`]).
     arriving: Vec<u32>,
@@ -358,6 +373,7 @@ impl Net {
             held: Vec::new(),
             work: VecDeque::new(),
             out: Vec::new(),
+            later: Vec::new(),
             settling: false,
             arriving: Vec::new(),
             outgoing: Vec::new(),
@@ -409,9 +425,58 @@ impl Net {
         core::mem::replace(&mut self.settling, on)
     }
 
-    /// Takes what is to be sent.
+    /// Takes what is to be sent. What waited for later ([`Net::later`]) for a node something
+    /// is sent to goes too: in a batch with the first message to that node, if that message
+    /// is short and carries no receive right (the only message a proxy's `Delivered` may
+    /// wait behind without its bookkeeping depending on the order); ahead of everything to
+    /// that node otherwise.
     pub fn take_out(&mut self) -> Vec<(u32, NetOp)> {
-        core::mem::take(&mut self.out)
+        let mut out = core::mem::take(&mut self.out);
+        if self.later.is_empty() || out.is_empty() {
+            return out;
+        }
+        let mut first = Vec::new();
+        for (to, op) in core::mem::take(&mut self.later) {
+            let Some(at) = out.iter().position(|(node, _)| *node == to) else {
+                self.later.push((to, op));
+                continue;
+            };
+            let joins = match &out[at].1 {
+                NetOp::Batch(ops) => ops.len() < MAX_BATCH,
+                NetOp::Message { items, .. } => !items.iter().any(is_receive_right),
+                _ => false,
+            };
+            if joins && out[at].1.encoded_len() + 8 + op.encoded_len() <= BATCH_BYTES {
+                match &mut out[at].1 {
+                    NetOp::Batch(ops) => ops.push(op),
+                    message => {
+                        let message = core::mem::replace(message, NetOp::Batch(Vec::new()));
+                        out[at].1 = NetOp::Batch(vec![message, op]);
+                    }
+                }
+            } else {
+                first.push((to, op));
+            }
+        }
+        first.append(&mut out);
+        first
+    }
+
+    /// Whether something waits for later ([`Net::release_later`]).
+    pub fn has_later(&self) -> bool {
+        !self.later.is_empty()
+    }
+
+    /// Makes what waited for later due now (the next [`Net::take_out`] gives it); false if
+    /// nothing waited.
+    pub fn release_later(&mut self) -> bool {
+        if self.later.is_empty() {
+            return false;
+        }
+        let mut later = core::mem::take(&mut self.later);
+        later.append(&mut self.out);
+        self.out = later;
+        true
     }
 
     /// Keeps the wake-up keys that are the service's work; returns the others.
@@ -706,6 +771,8 @@ impl Net {
     pub fn receive(&mut self, ipc: &mut Ipc<Captured>, from: u32, op: NetOp, woken: &mut Vec<u64>) {
         match op {
             NetOp::Message { .. } => self.message_arrives(ipc, from, op, woken),
+            // (A batch holds no batch, and no `NodeDead`: ox-proto refuses either.)
+            NetOp::Batch(ops) => ops.into_iter().for_each(|op| self.receive(ipc, from, op, woken)),
             NetOp::Piece { stream, offset, bytes } => self.piece(ipc, from, stream, offset, &bytes, woken),
             NetOp::Taken { stream, upto, ok } => {
                 let Some(at) = self.outgoing.iter().position(|o| o.to == from && o.stream == stream) else {
@@ -722,7 +789,9 @@ impl Net {
             NetOp::Delivered { port } => {
                 if let Some((name, inflight)) = self.proxies.get_mut(&port) {
                     *inflight = false;
-                    if let Ok(key) = ipc.port_key(NET, *name) {
+                    // The proxy has work only if a message waits on it.
+                    let waiting = matches!(ipc.next_size(NET, *name, 0, |_| 0, 0), Ok(Some(_)));
+                    if let Some(key) = waiting.then(|| ipc.port_key(NET, *name).ok()).flatten() {
                         self.work.push_back(key);
                     }
                 }
@@ -1169,7 +1238,7 @@ impl Net {
                 if once {
                     self.exports.remove(&id);
                 } else if from != self.me {
-                    self.out.push((from, NetOp::Delivered { port }));
+                    self.later.push((from, NetOp::Delivered { port }));
                 }
             }
             Err(e) => {

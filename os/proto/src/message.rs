@@ -1052,7 +1052,7 @@ mod tests {
             longer.push(0);
             assert_eq!(NetEnvelope::read(&longer), None);
             // The version, the kind, the reserved field and the op's number are checked.
-            for (at, value) in [(0, 2), (1, Kind::Stats as u8), (2, 1), (3, 1), (8, 0), (8, 11)] {
+            for (at, value) in [(0, 2), (1, Kind::Stats as u8), (2, 1), (3, 1), (8, 0), (8, 12)] {
                 let mut bad = bytes.clone();
                 bad[at] = value;
                 assert_eq!(NetEnvelope::read(&bad), None, "byte {at} = {value}");

@@ -18,6 +18,7 @@
 //! | 8 `Space` | pid, task port (0, or 1 node id), name count, names: the space of a migrating task |
 //! | 9 `Piece` | stream, offset, length, bytes: a piece of a streamed out-of-line region (no bytes: the sender gave it up) |
 //! | 10 `Taken` | stream, bytes taken so far, ok (1) or refused (0): the answer to pieces |
+//! | 11 `Batch` | count (at most [`MAX_BATCH`]), then each op's number, its body's length and its body (no batch in a batch) |
 //!
 //! A name of a `Space` is its number, three words of the notifications asked about it
 //! (dead-name, no-senders, port-destroyed: the name of the task's port each goes to, or 0;
@@ -266,15 +267,26 @@ pub enum NetOp {
         /// Whether the region is being taken.
         ok: bool,
     },
+    /// Several ops for one node, to be taken in order, as if each had come alone (at most
+    /// [`MAX_BATCH`], none a batch itself or a `NodeDead`, which only the central sends): what
+    /// a node sends one after the other goes in one message, so an RPC's answer and the
+    /// `Delivered` of its request cross in one frame.
+    Batch(Vec<NetOp>),
 }
+
+/// The most ops one [`NetOp::Batch`] carries.
+pub const MAX_BATCH: usize = 16;
 
 impl NetOp {
     /// [`NetOp::NodeDead`]'s number: only the central sends it.
     pub const NODE_DEAD: u32 = 6;
 
+    /// [`NetOp::Batch`]'s number.
+    pub const BATCH: u32 = 11;
+
     /// Whether `code` numbers an op.
     pub fn is_code(code: u32) -> bool {
-        (1..=10).contains(&code)
+        (1..=NetOp::BATCH).contains(&code)
     }
 
     /// The op's number.
@@ -290,6 +302,7 @@ impl NetOp {
             NetOp::Space { .. } => 8,
             NetOp::Piece { .. } => 9,
             NetOp::Taken { .. } => 10,
+            NetOp::Batch(_) => NetOp::BATCH,
         }
     }
 
@@ -321,6 +334,7 @@ impl NetOp {
             NetOp::Piece { bytes, .. } => 12 + bytes.len(),
             NetOp::Taken { .. } => 12,
             NetOp::Space { .. } => self.encode_slow().len(),
+            NetOp::Batch(ops) => 4 + ops.iter().map(|op| 8 + op.encoded_len()).sum::<usize>(),
         }
     }
 
@@ -437,6 +451,14 @@ impl NetOp {
                             put_u32(out, *urefs);
                         }
                     }
+                }
+            }
+            NetOp::Batch(ops) => {
+                put_u32(out, ops.len() as u32);
+                for op in ops {
+                    put_u32(out, op.code());
+                    put_u32(out, op.encoded_len() as u32);
+                    op.encode_into(out);
                 }
             }
         }
@@ -582,6 +604,23 @@ impl NetOp {
                 }
                 NetOp::Space { pid, task_port, names }
             }
+            NetOp::BATCH => {
+                let count = r.u32()? as usize;
+                if count > MAX_BATCH {
+                    return Err(DecodeError::BadNet);
+                }
+                let mut ops = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let code = r.u32()?;
+                    let len = r.u32()? as usize;
+                    // Only the central says a node died, and alone, its envelope seen by all.
+                    if code == NetOp::BATCH || code == NetOp::NODE_DEAD {
+                        return Err(DecodeError::BadNet);
+                    }
+                    ops.push(NetOp::decode(code, r.take(len)?)?);
+                }
+                NetOp::Batch(ops)
+            }
             _ => return Err(DecodeError::BadNet),
         };
         if !r.rest().is_empty() {
@@ -692,6 +731,16 @@ pub(crate) mod tests {
             NetOp::Piece { stream: 3, offset: 16384, bytes: Vec::new() },
             NetOp::Taken { stream: 3, upto: 16384, ok: true },
             NetOp::Taken { stream: 3, upto: 0, ok: false },
+            NetOp::Batch(vec![
+                NetOp::Message {
+                    dest: send,
+                    reply: None,
+                    id: 0,
+                    items: vec![NetItem::Inline(vec![1, 2, 3])],
+                },
+                NetOp::Delivered { port: p },
+            ]),
+            NetOp::Batch(Vec::new()),
         ]
     }
 
@@ -709,7 +758,7 @@ pub(crate) mod tests {
             assert!(NetOp::is_code(op.code()));
         }
         assert_eq!(NetOp::NodeDead { node: 1 }.code(), NetOp::NODE_DEAD);
-        assert!(!NetOp::is_code(0) && !NetOp::is_code(11));
+        assert!(!NetOp::is_code(0) && !NetOp::is_code(12));
     }
 
     #[test]
@@ -728,7 +777,21 @@ pub(crate) mod tests {
     #[test]
     fn bad_numbers_are_refused() {
         assert_eq!(NetOp::decode(0, &[]), Err(DecodeError::BadNet));
-        assert_eq!(NetOp::decode(11, &[]), Err(DecodeError::BadNet));
+        assert_eq!(NetOp::decode(12, &[]), Err(DecodeError::BadNet));
+        // A batch in a batch, a batch too long, an op of a batch longer than its length says.
+        // A batch in a batch, a node's death in one, a batch too long, an op of a batch longer
+        // than its length says.
+        let p = PortRef { node: 0, id: 1 };
+        let inner = NetOp::Batch(vec![NetOp::Dead { port: p }]);
+        let nested = NetOp::Batch(vec![inner]).encode();
+        assert_eq!(NetOp::decode(11, &nested), Err(DecodeError::BadNet));
+        let death = NetOp::Batch(vec![NetOp::NodeDead { node: 1 }]).encode();
+        assert_eq!(NetOp::decode(11, &death), Err(DecodeError::BadNet));
+        let many = NetOp::Batch(vec![NetOp::Dead { port: p }; MAX_BATCH + 1]).encode();
+        assert_eq!(NetOp::decode(11, &many), Err(DecodeError::BadNet));
+        let mut short = NetOp::Batch(vec![NetOp::Dead { port: p }, NetOp::Dead { port: p }]).encode();
+        short[8..12].copy_from_slice(&4u32.to_le_bytes());
+        assert!(NetOp::decode(11, &short).is_err());
         // A piece too long, a refusal that is neither, a stream of no whole pages.
         let piece = |len| NetOp::Piece { stream: 1, offset: 0, bytes: vec![1; len] }.encode();
         assert_eq!(NetOp::decode(9, &piece(MAX_PIECE + 1)), Err(DecodeError::BadNet));

@@ -46,6 +46,7 @@ pub fn run() -> ! {
 
 /// Waits for an interrupt with nothing to run, and handles it.
 fn idle() {
+    crate::ipcall::send_later();
     let ticking = proc::table().has_sleepers(chan::tick());
     if !ticking {
         match (kernel().deadline)() {
@@ -63,6 +64,7 @@ fn idle() {
 /// Switches from the current process to the scheduler, leaving it in `state`. Returns when
 /// the scheduler runs it again.
 pub fn switch_away(state: State) {
+    crate::ipcall::send_later();
     let context = {
         let mut table = proc::table();
         let proc = table.current();
