@@ -30,7 +30,7 @@ use ox_ipc::{
     RightKind, TaskId, Wakeups,
 };
 use ox_proto::calls::PortCall;
-use ox_proto::net::NetOp;
+use ox_proto::net::{NetItem, NetOp};
 
 use crate::frame::Frame;
 use crate::global::{Global, GlobalGuard};
@@ -131,7 +131,8 @@ pub fn set_central(central: u32, incarnation: u32) {
 pub fn net_receive(from: u32, op: NetOp) {
     let woken = with_ports(|p| {
         let mut woken = Vec::new();
-        p.net.receive(&mut p.ipc, from, op, &mut woken);
+        let Ports { ipc, net, parked, .. } = p;
+        net.receive_handing(ipc, from, op, &mut woken, &mut ToParked(parked));
         if p.net.has_later() {
             LATER.store(true, Ordering::Relaxed);
         }
@@ -606,6 +607,67 @@ fn inline_items(msg: &[u32]) -> Vec<Vec<u8>> {
     items
 }
 
+/// The hand-off of a short message from another node to a receiver parked here
+/// ([`netmsg::HandOff`]), as [`hand_off`] makes it for a local one: the message is laid out as
+/// its sender would have, given by [`Ipc::send_direct`] and written into the receiver's buffer,
+/// and the receiver woken with it. Nothing is queued, and the receiver's receive is over when
+/// it runs.
+struct ToParked<'a>(&'a mut Vec<Parked>);
+
+impl netmsg::HandOff for ToParked<'_> {
+    fn hand_off(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        header: Header,
+        items: &[NetItem],
+    ) -> Option<Result<Wakeups, IpcError>> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let mut words = [0u32; HAND_OFF_MAX as usize / 4];
+        let len = net_words(header.id, items, &mut words)?;
+        let msg = &words[..len];
+        let direct = ipc.direct_target(netmsg::NET, &header)?;
+        let mut table = proc::table();
+        let (at, slot, out) = parked_receiver(self.0, &mut table, direct.receiver, direct.key, (msg, None))?;
+        let ((port, reply), wakeups) = match ipc.send_direct(netmsg::NET, header, direct) {
+            Ok(sent) => sent,
+            Err(e) => return Some(Err(e)),
+        };
+        lay_out_words(msg, port, reply, out);
+        self.0.swap_remove(at);
+        wake_handed(&mut table, slot, msg.len() as u32 * 4);
+        Some(Ok(wakeups))
+    }
+}
+
+/// The inline `items` laid out in `words` after a header of message id `id`, as a sender lays
+/// a message out ([`header_words`]; the header's rights are not written: the hand-off takes
+/// them from the header); how many words, or `None` if they do not fit or an item is not
+/// inline.
+fn net_words(id: u32, items: &[NetItem], words: &mut [u32]) -> Option<usize> {
+    let head = words.get_mut(..MsgHeader::SIZE / 4)?;
+    head[4] = id;
+    head[5] = items.len() as u32;
+    let mut at = MsgHeader::SIZE / 4;
+    for item in items {
+        let NetItem::Inline(bytes) = item else { return None };
+        let item = words.get_mut(at..at + 2 + bytes.len().div_ceil(4))?;
+        item[0] = MSG_ITEM_INLINE;
+        item[1] = bytes.len() as u32;
+        for (word, chunk) in item[2..].iter_mut().zip(bytes.chunks(4)) {
+            // A byte at a time: `copy_from_slice` would call `memcpy`.
+            let mut le = [0u8; 4];
+            for (to, from) in le.iter_mut().zip(chunk) {
+                *to = *from;
+            }
+            *word = u32::from_le_bytes(le);
+        }
+        at += item.len();
+    }
+    Some(at)
+}
+
 /// `msg_rpc` in one pass, when its send can be handed off and its receive will wait: Mach's
 /// `mach_msg` fast path (Draves et al., *Using Continuations to Implement Thread Management
 /// and Communication in Operating Systems*, 1991). Under one guard of the ports and one of
@@ -637,7 +699,8 @@ pub fn rpc(a: &[u32; ox_abi::MAX_ARGS]) -> Option<Result<u32, Errno>> {
     let header = header_words(msg)?;
     let Ports { ipc, parked, .. } = ports;
     let target = ipc.rpc_target(task, &header, Name(receive_on))?;
-    let (at, slot, out) = parked_receiver(parked, &mut table, target.receiver, target.key, (msg, frame))?;
+    let (at, slot, out) =
+        parked_receiver(parked, &mut table, target.receiver, target.key, (msg, Some(frame)))?;
     let handed = ipc.hand_off_rpc(target)?;
     let reply = handed.reply.map(|name| (name, RightKind::SendOnce));
     lay_out_words(msg, handed.member, reply, out);
@@ -672,7 +735,8 @@ fn hand_to_parked(
     header: Header,
     direct: Direct,
 ) -> Option<Result<(usize, Wakeups), Errno>> {
-    let (at, slot, out) = parked_receiver(&ports.parked, table, direct.receiver, direct.key, (msg, frame))?;
+    let (at, slot, out) =
+        parked_receiver(&ports.parked, table, direct.receiver, direct.key, (msg, Some(frame)))?;
     let ((port, reply), wakeups) = match ports.ipc.send_direct(task, header, direct) {
         Ok(sent) => sent,
         Err(e) => return Some(Err(errno(e))),
@@ -684,7 +748,7 @@ fn hand_to_parked(
 }
 
 /// The receiver `receiver` parked in a receive on `key` with room for the message `msg` (the
-/// sender's words, in `frame`), asleep there: its place in `parked`, its slot and its buffer
+/// sender's words, in `frame` if a process sent it), asleep there: its place in `parked`, its slot and its buffer
 /// (not the sender's page), for the message to be written into before it is woken. `None`
 /// when there is none or its buffer is not resident.
 #[inline(always)]
@@ -693,7 +757,7 @@ fn parked_receiver<'a>(
     table: &mut proc::Table,
     receiver: TaskId,
     key: u64,
-    (msg, frame): (&[u32], Frame),
+    (msg, frame): (&[u32], Option<Frame>),
 ) -> Option<(usize, usize, &'a mut [u32])> {
     let at = parked.iter().position(|p| p.key == key && p.pid == receiver.0)?;
     let Parked { slot, buf, size: room, .. } = parked[at];
@@ -704,12 +768,12 @@ fn parked_receiver<'a>(
         return None;
     }
     let (words, to) = proc.space.as_ref()?.resident_words(buf, size as usize, vm::Access::Write)?;
-    if to == frame {
+    if frame == Some(to) {
         return None;
     }
     // Safety: the buffer lies in one page the receiver's table maps writable
     // (`resident_words`), held by one of the VM's objects while mapped, and it is not the
-    // sender's page (checked above), so it overlaps no other reference; the caller writes it
+    // sender's page (checked above; a message from the kernel has none), so it overlaps no other reference; the caller writes it
     // before it lets anything else run.
     Some((at, slot, unsafe { core::slice::from_raw_parts_mut(words, msg.len()) }))
 }

@@ -48,7 +48,7 @@ use ox_abi::{
 };
 use ox_ipc::{
     Direct, Disposition, Header, Ipc, IpcError, Item, Message, Name, Notify, Received, ReceivedItem,
-    Requests, RightKind, Taken, TakenName, TaskId,
+    Requests, RightKind, Taken, TakenName, TaskId, Wakeups,
 };
 use ox_proto::net::{
     Net as NetMessage, NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, EXPORT_COUNT,
@@ -61,6 +61,35 @@ use ox_vm::{ObjectId, Prot};
 
 /// The service's own name space.
 pub const NET: TaskId = TaskId(u32::MAX);
+
+/// A way to give a port message from another node straight to a receiver waiting for it, as
+/// the kernel hands a local one to a parked receiver (`ox_kcore::ipcall`): into the receiver's
+/// buffer, nothing queued, nothing allocated.
+pub trait HandOff {
+    /// Sends the service's message of `header` and `items` (all inline) straight to its
+    /// port's receiver if it waits in a receive there with room: what the send gave; `None`
+    /// (nothing changed) if it does not, and the message is queued.
+    fn hand_off(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        header: Header,
+        items: &[NetItem],
+    ) -> Option<Result<Wakeups, IpcError>>;
+}
+
+/// No hand-off: every message is queued.
+pub struct Queue;
+
+impl HandOff for Queue {
+    fn hand_off(
+        &mut self,
+        _: &mut Ipc<Captured>,
+        _: Header,
+        _: &[NetItem],
+    ) -> Option<Result<Wakeups, IpcError>> {
+        None
+    }
+}
 
 /// The longest batch [`Net::take_out`] makes of a message and what waited for later: well
 /// within a frame.
@@ -769,10 +798,25 @@ impl Net {
 
     /// Takes a `Net` message for this node.
     pub fn receive(&mut self, ipc: &mut Ipc<Captured>, from: u32, op: NetOp, woken: &mut Vec<u64>) {
+        self.receive_handing(ipc, from, op, woken, &mut Queue);
+    }
+
+    /// [`Net::receive`], a port message that can be handed straight to a receiver waiting for
+    /// it given to `hand` ([`HandOff`]) rather than queued.
+    pub fn receive_handing(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        from: u32,
+        op: NetOp,
+        woken: &mut Vec<u64>,
+        hand: &mut dyn HandOff,
+    ) {
         match op {
-            NetOp::Message { .. } => self.message_arrives(ipc, from, op, woken),
+            NetOp::Message { .. } => self.message_arrives(ipc, from, op, woken, hand),
             // (A batch holds no batch, and no `NodeDead`: ox-proto refuses either.)
-            NetOp::Batch(ops) => ops.into_iter().for_each(|op| self.receive(ipc, from, op, woken)),
+            NetOp::Batch(ops) => {
+                ops.into_iter().for_each(|op| self.receive_handing(ipc, from, op, woken, hand))
+            }
             NetOp::Piece { stream, offset, bytes } => self.piece(ipc, from, stream, offset, &bytes, woken),
             NetOp::Taken { stream, upto, ok } => {
                 let Some(at) = self.outgoing.iter().position(|o| o.to == from && o.stream == stream) else {
@@ -1160,7 +1204,14 @@ impl Net {
     }
 
     /// Queues a message from node `from` on its port here, or keeps it until there is room.
-    fn deliver(&mut self, ipc: &mut Ipc<Captured>, from: u32, op: NetOp, woken: &mut Vec<u64>) {
+    fn deliver(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        from: u32,
+        op: NetOp,
+        woken: &mut Vec<u64>,
+        hand: &mut dyn HandOff,
+    ) {
         let NetOp::Message { dest, .. } = &op else { return };
         let port = dest.port;
         let Some(export) = self.exports.get_mut(&port.id).filter(|_| port.node == self.me) else {
@@ -1180,11 +1231,20 @@ impl Net {
             }
             return;
         }
-        self.try_deliver(ipc, port.id, from, op, woken);
+        self.try_deliver(ipc, port.id, from, op, woken, hand);
     }
 
-    /// Tries to queue `op` on export `id`'s port; keeps it pending if the queue is full.
-    fn try_deliver(&mut self, ipc: &mut Ipc<Captured>, id: u32, from: u32, op: NetOp, woken: &mut Vec<u64>) {
+    /// Tries to queue `op` on export `id`'s port (or to hand it to its receiver, `hand`); keeps
+    /// it pending if the queue is full.
+    fn try_deliver(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        id: u32,
+        from: u32,
+        op: NetOp,
+        woken: &mut Vec<u64>,
+        hand: &mut dyn HandOff,
+    ) {
         let NetOp::Message { dest, reply, id: msg_id, items } = op else { return };
         let Some(export) = self.exports.get(&id) else { return };
         let (name, once) = (export.name, export.once);
@@ -1206,32 +1266,21 @@ impl Net {
         }
         let mut after = Vec::new();
         let reply = reply.and_then(|r| self.import(ipc, r, from, &mut after, woken));
-        let mut local = Vec::with_capacity(items.len());
-        for item in items {
-            match item {
-                NetItem::Inline(bytes) => local.push(Item::Inline(bytes)),
-                NetItem::Memory(bytes) => match Captured::from_bytes(&bytes) {
-                    Ok(captured) => local.push(Item::Memory(captured)),
-                    Err(_) => self.dropped = self.dropped.wrapping_add(1),
-                },
-                // Whole (a region refused on the way was counted then, and is left out).
-                NetItem::Stream { stream, .. } => {
-                    if let Some(at) = self.streamed.iter().position(|(key, _)| *key == (from, stream)) {
-                        local.push(Item::Memory(self.streamed.swap_remove(at).1));
-                        ox_ipc::sorted::give_back(&mut self.streamed);
-                    }
-                }
-                NetItem::Right(right) => {
-                    if let Some((n, d)) = self.import(ipc, right, from, &mut after, woken) {
-                        local.push(Item::Port(n, d));
-                    }
-                }
-            }
-        }
         let how = if once { Disposition::MoveSendOnce } else { Disposition::CopySend };
-        let message = Message { header: Header { dest: (name, how), reply, id: msg_id }, items: local };
+        let header = Header { dest: (name, how), reply, id: msg_id };
+        let handed = match items.iter().all(|i| matches!(i, NetItem::Inline(_))) {
+            true => hand.hand_off(ipc, header, &items),
+            false => None,
+        };
+        let sent = match handed {
+            Some(sent) => sent,
+            None => {
+                let items = self.local_items(ipc, from, items, &mut after, woken);
+                ipc.send(NET, Message { header, items })
+            }
+        };
         let port = PortRef { node: self.me, id };
-        match ipc.send(NET, message) {
+        match sent {
             Ok(w) => {
                 woken.extend(w.keys);
                 self.after_import(ipc, after, woken);
@@ -1252,10 +1301,45 @@ impl Net {
         }
     }
 
+    /// The items of a message from node `from` as this node's: rights imported (what to do
+    /// once it is queued goes to `after`), whole regions taken from what arrived in pieces.
+    fn local_items(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        from: u32,
+        items: Vec<NetItem>,
+        after: &mut Vec<After>,
+        woken: &mut Vec<u64>,
+    ) -> Vec<Item<Captured>> {
+        let mut local = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                NetItem::Inline(bytes) => local.push(Item::Inline(bytes)),
+                NetItem::Memory(bytes) => match Captured::from_bytes(&bytes) {
+                    Ok(captured) => local.push(Item::Memory(captured)),
+                    Err(_) => self.dropped = self.dropped.wrapping_add(1),
+                },
+                // Whole (a region refused on the way was counted then, and is left out).
+                NetItem::Stream { stream, .. } => {
+                    if let Some(at) = self.streamed.iter().position(|(key, _)| *key == (from, stream)) {
+                        local.push(Item::Memory(self.streamed.swap_remove(at).1));
+                        ox_ipc::sorted::give_back(&mut self.streamed);
+                    }
+                }
+                NetItem::Right(right) => {
+                    if let Some((n, d)) = self.import(ipc, right, from, after, woken) {
+                        local.push(Item::Port(n, d));
+                    }
+                }
+            }
+        }
+        local
+    }
+
     /// Delivers what waited on export `id` while there is room.
     fn retry(&mut self, ipc: &mut Ipc<Captured>, id: u32, woken: &mut Vec<u64>) {
         while let Some((from, op)) = self.exports.get_mut(&id).and_then(|e| e.pending.pop_front()) {
-            self.try_deliver(ipc, id, from, op, woken);
+            self.try_deliver(ipc, id, from, op, woken, &mut Queue);
             if self.room.values().any(|e| *e == id) {
                 return;
             }
@@ -1305,13 +1389,20 @@ impl Net {
     /// A port message from node `from`: queued at once, or, if regions of it follow in
     /// pieces, once they are whole (each made ready to take them, or refused: the message
     /// then goes on without it, and the sender is told to stop).
-    fn message_arrives(&mut self, ipc: &mut Ipc<Captured>, from: u32, op: NetOp, woken: &mut Vec<u64>) {
+    fn message_arrives(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        from: u32,
+        op: NetOp,
+        woken: &mut Vec<u64>,
+        hand: &mut dyn HandOff,
+    ) {
         let NetOp::Message { items, .. } = &op else { return };
-        let streams: Vec<(u32, u32)> = streams(items).collect();
-        if streams.is_empty() {
-            self.deliver(ipc, from, op, woken);
+        if streams(items).next().is_none() {
+            self.deliver(ipc, from, op, woken, hand);
             return;
         }
+        let streams: Vec<(u32, u32)> = streams(items).collect();
         for (stream, size) in streams {
             // Refused: a stream already arriving, one too many, or a region larger than half
             // the node's free memory.
@@ -1387,7 +1478,7 @@ impl Net {
             }
             ox_ipc::sorted::give_back(&mut self.awaiting);
             ox_ipc::sorted::give_back(&mut self.incoming);
-            self.deliver(ipc, from, op, woken);
+            self.deliver(ipc, from, op, woken, &mut Queue);
         }
     }
 

@@ -55,17 +55,20 @@ impl<'a> Reader<'a> {
 }
 
 /// Appends a little-endian `u16`.
+#[inline(never)]
 pub(crate) fn put_u16(out: &mut Vec<u8>, value: u16) {
     put(out, value.to_le_bytes());
 }
 
 /// Appends a little-endian `u32`.
+#[inline(never)]
 pub(crate) fn put_u32(out: &mut Vec<u8>, value: u32) {
     put(out, value.to_le_bytes());
 }
 
 /// Appends `bytes` in place. (`extend_from_slice` is a call, with a call of `memcpy` in it,
-/// for every field of every message a kernel encodes: most of an encoding's cost.)
+/// for every field of every message a kernel encodes: most of an encoding's cost. The two
+/// callers above are not inlined, so that every encoder does not grow by a copy of this.)
 #[inline(always)]
 fn put<const N: usize>(out: &mut Vec<u8>, bytes: [u8; N]) {
     out.reserve(N);
