@@ -353,11 +353,11 @@ pub struct Net {
     work: VecDeque<u64>,
     /// What to send: (to node, op), in order.
     out: Vec<(u32, NetOp)>,
-    /// What may wait a little: the `Delivered` of each message queued here from another node.
-    /// It goes in one [`NetOp::Batch`] with the next message for that node, or when the
-    /// process the message woke has had its turn ([`Net::release_later`]) — so an RPC's
-    /// answer carries the `Delivered` of its request, and the server's node sends one frame
-    /// where it sent two, the answer first.
+    /// What may wait a little: the `Delivered` of each message from another node handed
+    /// straight to its receiver ([`HandOff`]). It goes in one [`NetOp::Batch`] with the next
+    /// message for that node, or when the process the message woke has had its turn
+    /// ([`Net::release_later`]) — so an RPC's answer carries the `Delivered` of its request,
+    /// and the server's node sends one frame where it sent two, the answer first.
     later: Vec<(u32, NetOp)>,
     settling: bool,
     /// Processes arriving here whose port name space may follow ([`NetOp::Space`]).
@@ -1272,6 +1272,7 @@ impl Net {
             true => hand.hand_off(ipc, header, &items),
             false => None,
         };
+        let handed_off = handed.is_some();
         let sent = match handed {
             Some(sent) => sent,
             None => {
@@ -1286,8 +1287,12 @@ impl Net {
                 self.after_import(ipc, after, woken);
                 if once {
                     self.exports.remove(&id);
-                } else if from != self.me {
+                } else if from != self.me && handed_off {
+                    // Its receiver runs now, and may well answer: the `Delivered` rides along.
                     self.later.push((from, NetOp::Delivered { port }));
+                } else if from != self.me {
+                    // Queued: the sender's next message should not wait for its receiver.
+                    self.out.push((from, NetOp::Delivered { port }));
                 }
             }
             Err(e) => {
