@@ -1498,6 +1498,30 @@ impl<M> Ipc<M> {
         }
     }
 
+    /// Whether `name` is `task`'s receive right and nothing more, to a port as
+    /// [`Ipc::allocate`] makes one: no other right to it anywhere (none ever made a send
+    /// right), nothing queued, in no set, no notification asked for by or about it, the default
+    /// queue limit. Such a port can serve again in place of a new one.
+    pub fn is_pristine(&self, task: TaskId, name: Name) -> bool {
+        let Ok(entry) = self.entry(task, name) else { return false };
+        let Object::Port(port) = entry.object else { return false };
+        let named = entry.receive && entry.send == 0 && !entry.send_once && entry.dead == 0;
+        named
+            && entry.dead_name_request.is_none()
+            && self.ports.get(&port).is_some_and(|p| {
+                p.alive
+                    && p.receiver == Some((task, name))
+                    && p.send == 0
+                    && p.send_once == 0
+                    && p.mscount == 0
+                    && p.queue.is_empty()
+                    && p.qlimit == QLIMIT_DEFAULT
+                    && p.set.is_none()
+                    && p.no_senders.is_none()
+                    && p.port_destroyed.is_none()
+            })
+    }
+
     /// Whether a message sent to `name`'s port with a send right would find room in its queue
     /// now (a dead port has room: the send fails otherwise).
     pub fn has_room(&self, task: TaskId, name: Name) -> Result<bool, IpcError> {

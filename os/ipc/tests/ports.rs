@@ -550,3 +550,27 @@ fn a_space_taken_whole_is_put_back_name_for_name() {
     }
     assert_eq!(ipc.counts(), Counts::default());
 }
+
+#[test]
+fn a_port_is_pristine_while_nothing_but_its_receive_right_names_it() {
+    let mut ipc = ipc();
+    let p = ipc.allocate(A, RightKind::Receive).unwrap();
+    assert!(ipc.is_pristine(A, p));
+    assert!(!ipc.is_pristine(B, p) && !ipc.is_pristine(A, Name(9)));
+    // A send-once right made, then used: the port is as it was made.
+    let (once, _) = ipc.extract_right(A, p, Disposition::MakeSendOnce).unwrap();
+    ipc.insert_right(A, once, Disposition::MoveSendOnce, B, Name(60)).unwrap();
+    assert!(!ipc.is_pristine(A, p));
+    ipc.send(B, msg(Name(60), Disposition::MoveSendOnce, 1, Vec::new())).unwrap();
+    assert!(!ipc.is_pristine(A, p), "a message is queued");
+    ipc.receive(A, p).unwrap();
+    assert!(ipc.is_pristine(A, p));
+    // A changed queue limit, or a send right ever made (its make-send count), is for good.
+    ipc.set_qlimit(A, p, 1).unwrap();
+    assert!(!ipc.is_pristine(A, p));
+    ipc.set_qlimit(A, p, QLIMIT_DEFAULT).unwrap();
+    assert!(ipc.is_pristine(A, p));
+    let s = send_right_to_b(&mut ipc, p);
+    ipc.deallocate(B, s).unwrap();
+    assert!(!ipc.is_pristine(A, p));
+}

@@ -95,6 +95,10 @@ impl HandOff for Queue {
 /// within a frame.
 const BATCH_BYTES: usize = 512;
 
+/// At most this many used send-once proxies' ports are kept for the next ([`Net::spare_once`]):
+/// one per RPC a node's servers answer at once; the rest are destroyed.
+const SPARE_ONCE: usize = 4;
+
 /// Whether `item` is a receive right on its way.
 fn is_receive_right(item: &NetItem) -> bool {
     matches!(item, NetItem::Right(NetRight { kind: NetKind::Receive, .. }))
@@ -370,6 +374,10 @@ pub struct Net {
     incoming: Vec<Incoming>,
     awaiting: Vec<(u32, NetOp)>,
     streamed: Vec<((u32, u32), Captured)>,
+    /// The ports of send-once proxies that were used, kept to serve the next send-once right
+    /// from another node (an RPC's reply right comes with every request): at most
+    /// [`SPARE_ONCE`], each a receive right of the service's and nothing more.
+    spare_once: Vec<Name>,
     /// Messages from other nodes dropped (their port gone, malformed).
     pub dropped: u32,
 }
@@ -410,6 +418,7 @@ impl Net {
             incoming: Vec::new(),
             awaiting: Vec::new(),
             streamed: Vec::new(),
+            spare_once: Vec::new(),
             dropped: 0,
         };
         net.serve(ipc, notify, Role::Notify);
@@ -583,8 +592,7 @@ impl Net {
                 let Some(received) = take(ipc, name, woken) else { return true };
                 let dest = NetRight { kind: NetKind::SendOnce, port: home };
                 self.forward(ipc, dest, received, woken);
-                self.roles.remove(&key);
-                keep(woken, ipc.destroy(NET, name));
+                self.retire_once(ipc, key, name, woken);
             }
             Role::Moving(_) => {}
             Role::Notify => {
@@ -660,12 +668,20 @@ impl Net {
                     proxy.1 = true;
                 }
             }
-            _ => {
-                self.roles.remove(&direct.key);
-                keep(woken, ipc.destroy(NET, name));
-            }
+            _ => self.retire_once(ipc, direct.key, name, woken),
         }
         Some(Ok(()))
+    }
+
+    /// The send-once proxy `name` (`key`) was used: its port is kept for the next one
+    /// ([`Net::spare_once`]) if nothing else names it and there is room, else destroyed.
+    fn retire_once(&mut self, ipc: &mut Ipc<Captured>, key: u64, name: Name, woken: &mut Vec<u64>) {
+        self.roles.remove(&key);
+        if self.spare_once.len() < SPARE_ONCE && ipc.is_pristine(NET, name) {
+            self.spare_once.push(name);
+        } else {
+            keep(woken, ipc.destroy(NET, name));
+        }
     }
 
     /// Sends what a proxy took to the port's home: `dest`, the message's reply and items
@@ -1560,7 +1576,10 @@ impl Net {
                 Some((name, Disposition::MakeSend))
             }
             NetKind::SendOnce => {
-                let name = ipc.allocate(NET, RightKind::Receive).ok()?;
+                let name = match self.spare_once.pop() {
+                    Some(name) => name,
+                    None => ipc.allocate(NET, RightKind::Receive).ok()?,
+                };
                 self.serve(ipc, name, Role::Once(port));
                 after.push(After::OnceProxy { name, port });
                 Some((name, Disposition::MakeSendOnce))
@@ -2258,13 +2277,15 @@ impl Net {
         self.port_gone(ipc, name, woken);
     }
 
-    /// The ports and names the service always holds: its notification port, and on the
-    /// central the name service's (a receive right and the send right of its export).
+    /// The ports and names the service always holds: its notification port, on the central
+    /// the name service's (a receive right and the send right of its export), and the spare
+    /// send-once proxies' ports ([`Net::spare_once`]).
     pub fn standing(&self) -> (usize, usize) {
+        let spare = self.spare_once.len();
         if self.exports.get(&BOOTSTRAP_EXPORT).is_some_and(|e| e.immortal) {
-            (2, 2)
+            (2 + spare, 2 + spare)
         } else {
-            (1, 1)
+            (1 + spare, 1 + spare)
         }
     }
 }
