@@ -9,10 +9,12 @@
 //! unacknowledged one when it timed out). A frame the port cannot take now (its transmit queue
 //! is full until the next quantum boundary) stays in the sender for the next pump: it is not
 //! lost. Receiving: the kernel drains its port, checks every frame once (the port checks its
-//! CRC: `linkport`) and hands it to [`Endpoint::on_frame`], which reassembles
-//! fragments and decodes the message; the acknowledgement is cumulative, so one, sent by the
-//! pump after the port is drained (or after every fourth data frame, so that a sender with a
-//! full window is not kept waiting while frames keep arriving), acknowledges a whole batch. A message that does not decode is answered with ox-proto's refusal and
+//! CRC: `linkport`) and hands it to [`Endpoint::on_frame_bytes`], which reassembles
+//! fragments into the message's bytes, for the kernel to decode ([`Endpoint::decode`]) or, a
+//! `Net` message, to relay or decode the op of; the acknowledgement is cumulative, so one,
+//! sent by the pump after the port is drained (or after every fourth data frame, so that a
+//! sender with a full window is not kept waiting while frames keep arriving), acknowledges a
+//! whole batch. A message that does not decode is answered with ox-proto's refusal and
 //! dropped; a broken fragment sequence is dropped (the transport never produces one).
 
 use alloc::collections::VecDeque;
@@ -20,7 +22,7 @@ use alloc::vec::Vec;
 
 use ox_link::arq::{Receiver, Sender};
 use ox_link::frame::{Frame, HEADER};
-use ox_proto::{Fragmenter, Message, Reassembler, CHANNEL_PROCESS};
+use ox_proto::{DecodeError, Fragmenter, Message, Reassembler, CHANNEL_PROCESS};
 
 use crate::linkport::Port;
 use crate::{arch, kprintln};
@@ -128,16 +130,10 @@ impl Endpoint {
         self.outbox.iter().map(|o| o.bytes.len() - o.sent).sum()
     }
 
-    /// Handles one checked frame received on the port; returns the message it completes, if
-    /// any. Its acknowledgement waits for the next [`Endpoint::pump`].
-    pub fn on_frame(&mut self, frame: &Frame) -> Option<Message> {
-        let bytes = self.on_frame_bytes(frame)?;
-        self.decode(bytes)
-    }
-
-    /// [`Endpoint::on_frame`] without the decoding: the bytes of the message the frame
-    /// completes, for a node that may relay them as they came ([`ox_proto::NetEnvelope`]) and
-    /// otherwise gives them to [`Endpoint::decode`].
+    /// Handles one checked frame received on the port; returns the bytes of the message it
+    /// completes, if any, for [`Endpoint::decode`] — or, a `Net` message, for the node to read
+    /// its envelope ([`ox_proto::NetEnvelope`]) and relay it as it came or decode its op alone.
+    /// Its acknowledgement waits for the next [`Endpoint::pump`].
     pub fn on_frame_bytes(&mut self, frame: &Frame) -> Option<Vec<u8>> {
         let acknowledged = self.tx.acknowledged();
         let now = arch::time_ns();
@@ -168,12 +164,18 @@ impl Endpoint {
         match Message::decode_owned(bytes) {
             Ok(message) => Some(message),
             Err((e, bytes)) => {
-                kprintln!("process channel on port {}: refused a message: {e:?}", self.port.index());
-                if let Some(refusal) = Message::refusal(&bytes, &e) {
-                    self.send(&refusal);
-                }
+                self.refuse(&bytes, &e);
                 None
             }
+        }
+    }
+
+    /// Answers the message `bytes` that arrived here and did not decode (with `e`) with
+    /// ox-proto's refusal.
+    pub fn refuse(&mut self, bytes: &[u8], e: &DecodeError) {
+        kprintln!("process channel on port {}: refused a message: {e:?}", self.port.index());
+        if let Some(refusal) = Message::refusal(bytes, e) {
+            self.send(&refusal);
         }
     }
 

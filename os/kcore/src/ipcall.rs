@@ -31,6 +31,7 @@ use ox_ipc::{
 };
 use ox_proto::calls::PortCall;
 use ox_proto::net::{NetItem, NetOp};
+use ox_proto::NetEnvelope;
 
 use crate::frame::Frame;
 use crate::global::{Global, GlobalGuard};
@@ -67,8 +68,8 @@ struct Ports {
 
 static PORTS: Global<Option<Ports>> = Global::new("ports", None);
 
-/// How the kernel sends a `Net` message to a node.
-static TRANSMIT: Global<Option<fn(u32, &ox_proto::Message)>> = Global::new("net transmit", None);
+/// How the kernel sends a `Net` message, encoded, to a node.
+static TRANSMIT: Global<Option<fn(u32, Vec<u8>)>> = Global::new("net transmit", None);
 
 /// A process asleep for ever in a receive on a port (not a set), with its buffer: a message
 /// of inline items sent to the port while it sleeps goes straight into the buffer
@@ -99,8 +100,8 @@ const FOREVER: u32 = u32::MAX;
 static LATER: AtomicBool = AtomicBool::new(false);
 
 /// Starts the node's ports: this is node `me`, the central is `central` (if known yet), and
-/// `transmit` sends a `Net` message towards a node.
-pub fn init(me: u32, central: Option<u32>, transmit: fn(u32, &ox_proto::Message)) {
+/// `transmit` sends a `Net` message (its bytes: `ox_proto::NetEnvelope::encode`) towards a node.
+pub fn init(me: u32, central: Option<u32>, transmit: fn(u32, Vec<u8>)) {
     let mut ipc = Ipc::new();
     let net = Net::new(&mut ipc, me, central);
     *PORTS.lock() = Some(Ports { ipc, net, waiters: Vec::new(), parked: Vec::new(), handed_to: None });
@@ -162,8 +163,10 @@ fn settle() {
             (stepped || p.net.busy(), woken, out, p.net.node())
         });
         for (to, op) in out {
-            if let Some(transmit) = transmit {
-                transmit(to, &netmsg::message(me, to, op));
+            match (transmit, NetEnvelope::encode(me, to, &op)) {
+                (Some(transmit), Ok(bytes)) => transmit(to, bytes),
+                // (No op the service makes is too long to encode.)
+                _ => with_ports(|p| p.net.dropped = p.net.dropped.wrapping_add(1)),
             }
         }
         for key in woken {

@@ -51,7 +51,7 @@ use ox_ipc::{
     Requests, RightKind, Taken, TakenName, TaskId, Wakeups,
 };
 use ox_proto::net::{
-    Net as NetMessage, NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, EXPORT_COUNT,
+    NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, EXPORT_COUNT,
     MAX_BATCH, MAX_PIECE, MAX_SPACE_NAMES,
 };
 
@@ -2454,11 +2454,6 @@ pub(crate) fn errno(e: IpcError) -> Errno {
         IpcError::DeadName => Errno::DeadName,
         IpcError::QueueFull => Errno::TimedOut,
     }
-}
-
-/// A `Net` message from this node for node `to`.
-pub fn message(me: u32, to: u32, op: NetOp) -> ox_proto::Message {
-    ox_proto::Message::request(0, ox_proto::Request::Net(NetMessage { to, from: me, op }))
 }
 
 /// A small map kept as a vector in insertion order: the service's tables hold a few entries

@@ -6,34 +6,33 @@
 //! node that is not a live satellite is dropped (and counted). A satellite that comes back
 //! (`remote`) starts with a clean slate: whatever named its ports is dead already.
 
+use alloc::vec::Vec;
+
 use ox_kcore::ipcall;
-use ox_kcore::netmsg;
 use ox_proto::net::{Net, NetOp};
-use ox_proto::{Message, Request};
+use ox_proto::NetEnvelope;
 
 use crate::{remote, stub};
 
-/// Sends `message` towards node `to` (a satellite: on its link).
-pub fn transmit(to: u32, message: &Message) {
+/// Sends the `Net` message `bytes` towards node `to` (a satellite: on its link).
+pub fn transmit(to: u32, bytes: Vec<u8>) {
     match remote::node_link(to) {
-        Ok(link) => remote::send(link, message),
+        Ok(link) => remote::send_encoded(link, bytes),
         Err(_) => remote::count_dropped(),
     }
 }
 
-/// A `Net` message that came on link `link`: served here, or relayed to its node.
+/// A `Net` message for the central that came on link `link` (one for another node was
+/// relayed as it came: `remote::relay`). Anything else is dropped and counted.
 pub fn route(link: usize, net: Net) {
     let from_link = remote::link_node(link);
     // Only the central says a node is dead.
-    if from_link != Some(net.from) || matches!(net.op, NetOp::NodeDead { .. }) {
+    let forged = from_link != Some(net.from) || matches!(net.op, NetOp::NodeDead { .. });
+    if forged || net.to != ipcall::node() {
         remote::count_dropped();
         return;
     }
-    if net.to == ipcall::node() {
-        ipcall::net_receive(net.from, net.op);
-    } else {
-        transmit(net.to, &Message::request(0, Request::Net(net)));
-    }
+    ipcall::net_receive(net.from, net.op);
 }
 
 /// The satellite of link `link` is dead: its processes are killed (`stub::host_down`), its
@@ -44,7 +43,7 @@ pub fn lost(link: usize) {
     ipcall::node_dead(node);
     let me = ipcall::node();
     for (other, other_node) in remote::satellites() {
-        remote::send(other, &netmsg::message(me, other_node, NetOp::NodeDead { node }));
+        tell_dead(other, me, other_node, node);
     }
 }
 
@@ -58,7 +57,15 @@ pub fn back(link: usize) {
     let me = ipcall::node();
     for (other, other_node) in remote::satellites() {
         if other != link {
-            remote::send(other, &netmsg::message(me, other_node, NetOp::NodeDead { node }));
+            tell_dead(other, me, other_node, node);
         }
+    }
+}
+
+/// Tells the satellite `to` of link `link` that node `node` is dead (this is node `me`).
+fn tell_dead(link: usize, me: u32, to: u32, node: u32) {
+    match NetEnvelope::encode(me, to, &NetOp::NodeDead { node }) {
+        Ok(bytes) => remote::send_encoded(link, bytes),
+        Err(_) => remote::count_dropped(),
     }
 }

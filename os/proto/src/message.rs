@@ -501,9 +501,7 @@ impl Message {
     /// The message as bytes, or `DataTooLong` if its variable part exceeds [`MAX_DATA`].
     pub fn encode(&self) -> Result<Vec<u8>, EncodeError> {
         if let Body::Request(Request::Net(net)) = &self.body {
-            let mut out = self.encode_head(net.op.encoded_len())?;
-            net.op.encode_into(&mut out);
-            return Ok(out);
+            return NetEnvelope::encode_as(self.pid, net.from, net.to, &net.op);
         }
         let data = self.data();
         let mut out = self.encode_head(data.len())?;
@@ -881,6 +879,35 @@ impl NetEnvelope {
         let whole = n as usize == bytes.len() - fixed && n as usize <= MAX_DATA;
         (whole && NetOp::is_code(code)).then_some(NetEnvelope { code, to, from })
     }
+
+    /// The op of `bytes`, whose envelope this is ([`NetEnvelope::read`]), every field checked:
+    /// what [`Message::decode`] makes of them, without the message around it.
+    pub fn op(&self, bytes: &[u8]) -> Result<NetOp, DecodeError> {
+        NetOp::decode(self.code, bytes.get(fixed_len(Kind::Net)..).unwrap_or_default())
+    }
+
+    /// The bytes of the `Net` message carrying `op` from node `from` to node `to`: what
+    /// [`Message::encode`] makes of it, without a message to build first; `DataTooLong` if the
+    /// op's body exceeds [`MAX_DATA`].
+    pub fn encode(from: u32, to: u32, op: &NetOp) -> Result<Vec<u8>, EncodeError> {
+        NetEnvelope::encode_as(0, from, to, op)
+    }
+
+    /// [`NetEnvelope::encode`], the message's `pid` field `pid` (not part of the envelope).
+    fn encode_as(pid: u32, from: u32, to: u32, op: &NetOp) -> Result<Vec<u8>, EncodeError> {
+        let n = op.encoded_len();
+        if n > MAX_DATA {
+            return Err(EncodeError::DataTooLong { len: n });
+        }
+        let fixed = fixed_len(Kind::Net);
+        let mut out = Vec::with_capacity(fixed + n);
+        out.extend_from_slice(&[VERSION, Kind::Net as u8, 0, 0]);
+        for word in [pid, op.code(), to, from, n as u32] {
+            put_u32(&mut out, word);
+        }
+        op.encode_into(&mut out);
+        Ok(out)
+    }
 }
 
 fn signal(number: u32) -> Result<Signal, DecodeError> {
@@ -1059,6 +1086,23 @@ mod tests {
             }
         }
         assert_eq!(NetEnvelope::read(&getppid().encode().unwrap()), None);
+    }
+
+    #[test]
+    fn a_net_message_without_the_message_around_it_is_the_same_bytes_and_the_same_op() {
+        for (n, op) in crate::net::tests::every_op().into_iter().enumerate() {
+            let (to, from) = (n as u32 + 7, n as u32);
+            let bytes = NetEnvelope::encode(from, to, &op).unwrap();
+            let message = Message::request(0, Request::Net(Net { to, from, op: op.clone() }));
+            assert_eq!(bytes, message.encode().unwrap());
+            let envelope = NetEnvelope::read(&bytes).unwrap();
+            assert_eq!(envelope.op(&bytes), Ok(op));
+            // A damaged body reads the same either way: as the same op, or as the same error.
+            let mut damaged = bytes.clone();
+            damaged[fixed_len(Kind::Net)..].fill(0xff);
+            let op = envelope.op(&damaged).map(|op| Message::request(0, Request::Net(Net { to, from, op })));
+            assert_eq!(op, Message::decode(&damaged));
+        }
     }
 
     #[test]

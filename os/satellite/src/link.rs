@@ -37,7 +37,16 @@ use ox_kcore::{arch, frame, intc, kprintln, power};
 use ox_link::arq::{Receiver, Sender};
 use ox_link::boot;
 use ox_link::frame::{self as link_frame, Frame, Kind, CHANNEL_BOOT, HEADER};
-use ox_proto::Message;
+use ox_proto::net::NetOp;
+use ox_proto::{Message, NetEnvelope};
+
+/// A message from the central ([`on_interrupt`]).
+pub enum Arrival {
+    /// A `Net` message's op, from node `from`, for this node.
+    Net { from: u32, op: NetOp },
+    /// Any other message.
+    Message(Message),
+}
 
 /// Resend a hello reply after this long without its acknowledgement.
 const TIMEOUT_NS: u64 = 3_000_000;
@@ -139,6 +148,11 @@ pub fn send(message: &Message) {
 }
 
 /// This node's index (as the central knows it).
+/// Sends a message already encoded to the central (a `Net` message, for whichever node).
+pub fn send_encoded(bytes: Vec<u8>) {
+    with(|link| link.process.send_encoded(bytes));
+}
+
 pub fn node() -> u32 {
     with(|link| link.node)
 }
@@ -178,7 +192,7 @@ pub fn on_tick() {
 /// A port's interrupt: takes every frame waiting on every port; relays those for other
 /// satellites, answers the boot and satellite channels here and returns the process
 /// channel's messages they complete (`trap` routes them).
-pub fn on_interrupt() -> Vec<Message> {
+pub fn on_interrupt() -> Vec<Arrival> {
     with(|link| {
         let port = link.process.port();
         if !port.is_up() {
@@ -208,7 +222,9 @@ pub fn on_interrupt() -> Vec<Message> {
                 let answer = answer_hello(link.node, link.ram, &mut link.relay, payload);
                 link.hello_outbox.extend(answer);
             }
-            arrived.extend(link.process.on_frame(&frame));
+            if let Some(bytes) = link.process.on_frame_bytes(&frame) {
+                arrived.extend(link.arrival(bytes));
+            }
         }
         for at in 0..link.relay.children.len() {
             let child = link.relay.children[at];
@@ -307,6 +323,22 @@ impl Relay {
 }
 
 impl Link {
+    /// What the message `bytes` from the central is: a `Net` message's op is decoded from its
+    /// body alone (the message around it is never built), anything else whole. One that does
+    /// not decode is refused; a `Net` message for another node is dropped.
+    fn arrival(&mut self, bytes: Vec<u8>) -> Option<Arrival> {
+        let Some(envelope) = NetEnvelope::read(&bytes) else {
+            return self.process.decode(bytes).map(Arrival::Message);
+        };
+        match envelope.op(&bytes) {
+            Ok(op) => (envelope.to == self.node).then_some(Arrival::Net { from: envelope.from, op }),
+            Err(e) => {
+                self.process.refuse(&bytes, &e);
+                None
+            }
+        }
+    }
+
     fn pump_hello(&mut self) {
         let port = self.process.port();
         let now = arch::time_ns();

@@ -8,15 +8,19 @@ use ox_kcore::kprintln;
 use ox_kcore::task::proc::table;
 use ox_proto::{Body, Message, Request};
 
-use crate::{link, proc, server, stats, syscall};
+use crate::link::{self, Arrival};
+use crate::{proc, server, stats, syscall};
 
 /// Handles interrupt line `line` (not the timer's); returns whether to preempt.
 pub fn interrupt(line: u32) -> bool {
     if !link::owns(line) {
         panic!("interrupt on line {line}, which no device of the satellite uses");
     }
-    for message in link::on_interrupt() {
-        route(message);
+    for arrival in link::on_interrupt() {
+        match arrival {
+            Arrival::Net { from, op } => ox_kcore::ipcall::net_receive(from, op),
+            Arrival::Message(message) => route(message),
+        }
     }
     server::has_work()
 }
@@ -112,12 +116,6 @@ fn route(message: Message) {
             kprintln!(
                 "the central refused a message about pid {pid}: {reason:?} (version {version}, kind {kind})"
             );
-            None
-        }
-        Body::Request(Request::Net(net)) => {
-            if net.to == ox_kcore::ipcall::node() {
-                ox_kcore::ipcall::net_receive(net.from, net.op);
-            }
             None
         }
         Body::Request(_) => {
