@@ -6,7 +6,10 @@
 //! times (file system, stub, message, fragment, frame), so that loop was most of the central's
 //! work per byte on a link. Here the aligned loop moves eight words per nineteen instructions
 //! (0.6 a byte), `memset` eight words per ten (0.3 a byte), and a copy between addresses that
-//! differ in alignment merges aligned words with shifts instead of going a byte at a time.
+//! differ in alignment merges aligned words with shifts instead of going a byte at a time. A
+//! copy under 16 bytes between aligned addresses — most are the compiler's moves of small
+//! values — goes a word at a time (a byte at a time, the remote port RPC's round trip took
+//! 389 virtual µs instead of 370).
 //!
 //! Design principles:
 //! 1. **Plain Rust, no builtins.** `#![no_builtins]` keeps the compiler from recognising these
@@ -27,7 +30,19 @@
 pub unsafe fn copy(dst: *mut u8, src: *const u8, n: usize) {
     let (mut d, mut s, mut n) = (dst, src, n);
     if n < 16 {
-        // Small copies first, before anything needs a saved register.
+        // Small copies first, before anything needs a saved register: a word at a time while
+        // both are aligned (most are: the moves of small values), then bytes.
+        if (d as usize | s as usize) & 3 == 0 {
+            while n >= 4 {
+                // Safety: both aligned, and a word remains in both ranges.
+                unsafe {
+                    *d.cast::<u32>() = *s.cast::<u32>();
+                    d = d.add(4);
+                    s = s.add(4);
+                }
+                n -= 4;
+            }
+        }
         while n > 0 {
             // Safety: inside both ranges, which the caller vouches for.
             unsafe {
