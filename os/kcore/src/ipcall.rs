@@ -569,7 +569,7 @@ fn to_service(task: TaskId, msg: u32, size: u32) -> Option<Result<u32, Errno>> {
         return None;
     }
     let mut woken = Vec::new();
-    {
+    let sent = {
         let mut guard = PORTS.lock();
         let ports = guard.as_mut()?;
         let mut table = proc::table();
@@ -582,32 +582,42 @@ fn to_service(task: TaskId, msg: u32, size: u32) -> Option<Result<u32, Errno>> {
         if direct.receiver != netmsg::NET {
             return None;
         }
-        let items = inline_items(msg);
-        match ports.net.forward_direct(&mut ports.ipc, (task, header, direct), items, &mut woken)? {
-            Ok(()) => {}
+        let mut bytes = [0u8; HAND_OFF_MAX as usize];
+        for (to, word) in bytes.chunks_exact_mut(4).zip(msg) {
+            to.copy_from_slice(&word.to_le_bytes());
+        }
+        let (ranges, count) = inline_ranges(msg)?;
+        let items: [&[u8]; HANDED_ITEMS] =
+            core::array::from_fn(|i| bytes.get(ranges[i].clone()).unwrap_or_default());
+        match ports.net.forward_direct(&mut ports.ipc, (task, header, direct), &items[..count], &mut woken)? {
+            Ok(sent) => sent,
             Err(e) => return Some(Err(errno(e))),
         }
+    };
+    if let (Some((to, bytes)), Some(transmit)) = (sent, *TRANSMIT.lock()) {
+        transmit(to, bytes);
     }
     wake(Wakeups { keys: woken });
     Some(Ok(0))
 }
 
-/// The inline items' bytes of the message `msg` (words [`header_words`] accepted).
-fn inline_items(msg: &[u32]) -> Vec<Vec<u8>> {
-    let mut items = Vec::with_capacity(msg.get(5).map_or(0, |n| *n as usize));
+/// The most items a message of at most [`HAND_OFF_MAX`] bytes holds (each at least a word of
+/// type and one of length).
+const HANDED_ITEMS: usize = (HAND_OFF_MAX as usize - MsgHeader::SIZE) / 8;
+
+/// Where the bytes of each inline item of the message `msg` (words [`header_words`] accepted,
+/// at most [`HAND_OFF_MAX`] bytes) lie in it, and how many items there are.
+fn inline_ranges(msg: &[u32]) -> Option<([core::ops::Range<usize>; HANDED_ITEMS], usize)> {
+    let mut ranges: [core::ops::Range<usize>; HANDED_ITEMS] = Default::default();
+    let mut count = 0;
     let mut at = MsgHeader::SIZE / 4;
     while at + 1 < msg.len() {
         let len = msg[at + 1] as usize;
-        let end = at + 2 + len.div_ceil(4);
-        let mut bytes = Vec::with_capacity(len);
-        for word in &msg[at + 2..end] {
-            bytes.extend_from_slice(&word.to_le_bytes());
-        }
-        bytes.truncate(len);
-        items.push(bytes);
-        at = end;
+        *ranges.get_mut(count)? = (at + 2) * 4..(at + 2) * 4 + len;
+        count += 1;
+        at += 2 + len.div_ceil(4);
     }
-    items
+    Some((ranges, count))
 }
 
 /// The hand-off of a short message from another node to a receiver parked here

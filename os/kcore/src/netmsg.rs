@@ -51,9 +51,10 @@ use ox_ipc::{
     Requests, RightKind, Taken, TakenName, TaskId, Wakeups,
 };
 use ox_proto::net::{
-    NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, EXPORT_COUNT,
-    MAX_BATCH, MAX_PIECE, MAX_SPACE_NAMES,
+    InlineMessage, NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, EXPORT_COUNT, MAX_BATCH,
+    MAX_PIECE, MAX_SPACE_NAMES,
 };
+use ox_proto::NetEnvelope;
 
 use crate::task::{proc, signal};
 use crate::vm::{self, AddressSpace, Captured, Staged};
@@ -361,8 +362,8 @@ pub struct Net {
     /// straight to its receiver ([`HandOff`]). It goes in one [`NetOp::Batch`] with the next
     /// message for that node, or when the process the message woke has had its turn
     /// ([`Net::release_later`]) — so an RPC's answer carries the `Delivered` of its request,
-    /// and the server's node sends one frame where it sent two, the answer first.
-    later: Vec<(u32, NetOp)>,
+    /// and the server's node sends one frame where it sent two, the answer first. (Node, port.)
+    later: Vec<(u32, PortRef)>,
     settling: bool,
     /// Processes arriving here whose port name space may follow ([`NetOp::Space`]).
     arriving: Vec<u32>,
@@ -474,11 +475,12 @@ impl Net {
             return out;
         }
         let mut first = Vec::new();
-        for (to, op) in core::mem::take(&mut self.later) {
+        for (to, port) in core::mem::take(&mut self.later) {
             let Some(at) = out.iter().position(|(node, _)| *node == to) else {
-                self.later.push((to, op));
+                self.later.push((to, port));
                 continue;
             };
+            let op = NetOp::Delivered { port };
             let joins = match &out[at].1 {
                 NetOp::Batch(ops) => ops.len() < MAX_BATCH,
                 NetOp::Message { items, .. } => !items.iter().any(is_receive_right),
@@ -511,9 +513,10 @@ impl Net {
         if self.later.is_empty() {
             return false;
         }
-        let mut later = core::mem::take(&mut self.later);
-        later.append(&mut self.out);
-        self.out = later;
+        let later = core::mem::take(&mut self.later).into_iter();
+        let mut out: Vec<(u32, NetOp)> = later.map(|(to, port)| (to, NetOp::Delivered { port })).collect();
+        out.append(&mut self.out);
+        self.out = out;
         true
     }
 
@@ -632,16 +635,18 @@ impl Net {
     /// flight or held for it, or a send-once proxy — and the message is not a no-senders
     /// notification's look-alike, which the service's own reading of a proxy treats apart.
     /// The rights move as a send and the service's receive would move them
-    /// ([`Ipc::send_direct`]), and the message leaves as [`Net::step`] would send it. `None`
-    /// when it does not qualify (nothing changed); `Some(Err)` when the send is refused, as
-    /// it would be through the queue.
+    /// ([`Ipc::send_direct`]), and the message leaves as [`Net::step`] would send it: as bytes
+    /// for the caller to transmit at once (`Some(Ok(Some((node, bytes))))`, encoded from its
+    /// parts: [`Net::encode_direct`]), or, if something for that node must go first, in
+    /// [`Net::take_out`]'s turn. `None` when it does not qualify (nothing changed);
+    /// `Some(Err)` when the send is refused, as it would be through the queue.
     pub fn forward_direct(
         &mut self,
         ipc: &mut Ipc<Captured>,
         (task, header, direct): (TaskId, Header, Direct),
-        items: Vec<Vec<u8>>,
+        items: &[&[u8]],
         woken: &mut Vec<u64>,
-    ) -> Option<Result<(), IpcError>> {
+    ) -> Option<Result<Option<(u32, Vec<u8>)>, IpcError>> {
         let &(name, role) = self.roles.get(&direct.key)?;
         let dest = match role {
             Role::Proxy(home) => {
@@ -660,8 +665,13 @@ impl Net {
             Err(e) => return Some(Err(e)),
         };
         woken.extend(wakeups.keys);
-        let items = items.into_iter().map(ReceivedItem::Inline).collect();
-        self.forward(ipc, dest, Received { port: name, reply, id: header.id, items }, woken);
+        let to = dest.port.node;
+        let reply = reply.and_then(|(name, kind)| self.export_right(ipc, name, kind, to, woken));
+        let bytes = self.encode_direct(to, (dest, reply, header.id), items);
+        if bytes.is_none() {
+            let items = items.iter().map(|bytes| NetItem::Inline(bytes.to_vec())).collect();
+            self.out.push((to, NetOp::Message { dest, reply, id: header.id, items }));
+        }
         match role {
             Role::Proxy(home) => {
                 if let Some(proxy) = self.proxies.get_mut(&home) {
@@ -670,7 +680,45 @@ impl Net {
             }
             _ => self.retire_once(ipc, direct.key, name, woken),
         }
-        Some(Ok(()))
+        Some(Ok(bytes.map(|bytes| (to, bytes))))
+    }
+
+    /// The bytes of the `Message` op of inline `items` (`dest`, `reply` and `id`) for node `to`,
+    /// with what waited for later for that node in a batch ([`Net::take_out`]'s rule), built
+    /// from its parts (`ox_proto::net::InlineMessage`): no op, no vector of items. `None`, and
+    /// nothing taken, when something for that node is queued to go first, or what waits for
+    /// later does not fit in the batch.
+    fn encode_direct(
+        &mut self,
+        to: u32,
+        (dest, reply, id): (NetRight, Option<NetRight>, u32),
+        items: &[&[u8]],
+    ) -> Option<Vec<u8>> {
+        if self.out.iter().any(|(node, _)| *node == to) {
+            return None;
+        }
+        // A `Delivered` is 16 bytes in a batch: its number, its length and its port.
+        let count = self.later.iter().filter(|(node, _)| *node == to).count();
+        let message = 32 + items.iter().map(|item| 8 + item.len()).sum::<usize>();
+        if count > 0 && (count >= MAX_BATCH || 12 + message + 16 * count > BATCH_BYTES) {
+            return None;
+        }
+        let mut delivered = [PortRef { node: 0, id: 0 }; MAX_BATCH];
+        let mut taken = 0;
+        self.later.retain(|&(node, port)| {
+            let mine = node == to;
+            if mine {
+                delivered[taken] = port;
+                taken += 1;
+            }
+            !mine
+        });
+        let message = InlineMessage { dest, reply, id, items, delivered: &delivered[..taken] };
+        let bytes = NetEnvelope::encode_inline_message(self.me, to, &message);
+        if bytes.is_none() {
+            self.later.extend(delivered[..taken].iter().map(|&port| (to, port)));
+        }
+        bytes
     }
 
     /// The send-once proxy `name` (`key`) was used: its port is kept for the next one
@@ -1305,7 +1353,7 @@ impl Net {
                     self.exports.remove(&id);
                 } else if from != self.me && handed_off {
                     // Its receiver runs now, and may well answer: the `Delivered` rides along.
-                    self.later.push((from, NetOp::Delivered { port }));
+                    self.later.push((from, port));
                 } else if from != self.me {
                     // Queued: the sender's next message should not wait for its receiver.
                     self.out.push((from, NetOp::Delivered { port }));

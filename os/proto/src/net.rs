@@ -357,20 +357,10 @@ impl NetOp {
         };
         match self {
             NetOp::Message { dest, reply, id, items } => {
-                right(out, dest);
-                match reply {
-                    Some(r) => right(out, r),
-                    None => out.extend_from_slice(&[0; 12]),
-                }
-                put_u32(out, *id);
-                put_u32(out, items.len() as u32);
+                put_message_head(out, dest, reply.as_ref(), *id, items.len());
                 for item in items {
                     match item {
-                        NetItem::Inline(bytes) => {
-                            put_u32(out, 1);
-                            put_u32(out, bytes.len() as u32);
-                            out.extend_from_slice(bytes);
-                        }
+                        NetItem::Inline(bytes) => put_inline(out, bytes),
                         NetItem::Right(r) => {
                             put_u32(out, 2);
                             right(out, r);
@@ -456,9 +446,7 @@ impl NetOp {
             NetOp::Batch(ops) => {
                 put_u32(out, ops.len() as u32);
                 for op in ops {
-                    put_u32(out, op.code());
-                    put_u32(out, op.encoded_len() as u32);
-                    op.encode_into(out);
+                    put_batched(out, op);
                 }
             }
         }
@@ -628,6 +616,152 @@ impl NetOp {
         }
         Ok(op)
     }
+}
+
+/// A `Message` op of inline items only, in parts (`NetEnvelope::encode_inline_message`): its
+/// destination, reply right, id and items' bytes, and the ports whose `Delivered` ops a `Batch`
+/// carries after it (none: the message alone).
+pub struct InlineMessage<'a> {
+    /// The right it is sent through.
+    pub dest: NetRight,
+    /// The right it carries for an answer.
+    pub reply: Option<NetRight>,
+    /// The message id.
+    pub id: u32,
+    /// Its items, all inline: their bytes.
+    pub items: &'a [&'a [u8]],
+    /// The ports of the `Delivered` ops that ride with it.
+    pub delivered: &'a [PortRef],
+}
+
+impl InlineMessage<'_> {
+    /// The op's number (`Message`, or `Batch` if `Delivered`s ride with it) and its body's
+    /// length; `None` if the batch would be too long ([`MAX_BATCH`]).
+    pub(crate) fn code_and_len(&self) -> Option<(u32, usize)> {
+        match self.delivered.len() {
+            0 => Some((1, self.message_len())),
+            n if n < MAX_BATCH => Some((NetOp::BATCH, 4 + 8 + self.message_len() + n * 16)),
+            _ => None,
+        }
+    }
+
+    /// Bytes of the `Message` op's body.
+    fn message_len(&self) -> usize {
+        32 + self.items.iter().map(|item| 8 + item.len()).sum::<usize>()
+    }
+
+    /// Gives the body to `out`, field by field: what [`NetOp::encode_into`] writes for the
+    /// op built of these parts, without building it (no vector for its items, nor for each
+    /// item's bytes).
+    pub(crate) fn encode_into(&self, out: &mut impl Sink) {
+        if !self.delivered.is_empty() {
+            out.word(1 + self.delivered.len() as u32);
+            out.word(1);
+            out.word(self.message_len() as u32);
+        }
+        put_message_head(out, &self.dest, self.reply.as_ref(), self.id, self.items.len());
+        for item in self.items {
+            put_inline(out, item);
+        }
+        for port in self.delivered {
+            out.word(NetOp::Delivered { port: *port }.code());
+            out.word(8);
+            out.word(port.node);
+            out.word(port.id);
+        }
+    }
+}
+
+/// Where an encoder puts what it writes: little-endian fields and bytes, in order.
+pub(crate) trait Sink {
+    /// Appends a little-endian `u32`.
+    fn word(&mut self, value: u32);
+    /// Appends `bytes`.
+    fn bytes(&mut self, bytes: &[u8]);
+}
+
+impl Sink for Vec<u8> {
+    fn word(&mut self, value: u32) {
+        put_u32(self, value);
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// A short encoding built a word at a time (a store each, where a vector takes four and a
+/// check of its room), for as long as every field and every run of bytes keeps to whole words
+/// of at most [`Words::MAX`]: then [`Words::to_bytes`] gives its bytes in one copy.
+pub(crate) struct Words {
+    words: [u32; Words::MAX],
+    len: usize,
+    whole: bool,
+}
+
+impl Words {
+    /// The most words it holds.
+    pub(crate) const MAX: usize = 48;
+
+    pub(crate) fn new() -> Words {
+        Words { words: [0; Words::MAX], len: 0, whole: true }
+    }
+
+    /// The bytes written, if they kept to whole words and fitted.
+    pub(crate) fn to_bytes(&self) -> Option<Vec<u8>> {
+        let words = self.words.get(..self.len).filter(|_| self.whole)?;
+        // Safety: the bytes of `words`, which are initialised `u32`s (no padding, and every
+        // byte is a valid `u8`), stored little-endian (`word`): the encoding's bytes in order.
+        let bytes = unsafe { core::slice::from_raw_parts(words.as_ptr().cast::<u8>(), words.len() * 4) };
+        Some(bytes.to_vec())
+    }
+}
+
+impl Sink for Words {
+    fn word(&mut self, value: u32) {
+        match self.words.get_mut(self.len) {
+            Some(slot) => *slot = value.to_le(),
+            None => self.whole = false,
+        }
+        self.len += 1;
+    }
+
+    fn bytes(&mut self, bytes: &[u8]) {
+        if !bytes.len().is_multiple_of(4) {
+            self.whole = false;
+        }
+        for chunk in bytes.chunks_exact(4) {
+            self.word(u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]));
+        }
+    }
+}
+
+/// Appends a `Message` op's fields before its items.
+fn put_message_head(out: &mut impl Sink, dest: &NetRight, reply: Option<&NetRight>, id: u32, count: usize) {
+    // Field by field: an iterator over them costs an encoding twice as much at `opt-level = "s"`.
+    let (reply_kind, reply_port) = reply.map_or((0, PortRef { node: 0, id: 0 }), |r| (r.kind as u32, r.port));
+    out.word(dest.kind as u32);
+    out.word(dest.port.node);
+    out.word(dest.port.id);
+    out.word(reply_kind);
+    out.word(reply_port.node);
+    out.word(reply_port.id);
+    out.word(id);
+    out.word(count as u32);
+}
+
+/// Appends an inline item.
+fn put_inline(out: &mut impl Sink, bytes: &[u8]) {
+    out.word(1);
+    out.word(bytes.len() as u32);
+    out.bytes(bytes);
+}
+
+/// Appends `op` as a batch holds it: its number, its body's length, its body.
+fn put_batched(out: &mut Vec<u8>, op: &NetOp) {
+    put_u32(out, op.code());
+    put_u32(out, op.encoded_len() as u32);
+    op.encode_into(out);
 }
 
 /// A `Net` message: an op from node `from` for node `to` (the central relays what is for
