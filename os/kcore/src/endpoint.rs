@@ -149,7 +149,8 @@ impl Endpoint {
                 self.send_ack();
             }
         }
-        match self.reassembler.push(received.payload?) {
+        let pushed = self.reassembler.push(received.payload?);
+        match pushed {
             Ok(complete) => complete,
             Err(e) => {
                 kprintln!("process channel on port {}: dropped a broken message: {e:?}", self.port.index());

@@ -134,9 +134,7 @@ pub fn net_receive(from: u32, op: NetOp) {
         let mut woken = Vec::new();
         let Ports { ipc, net, parked, .. } = p;
         net.receive_handing(ipc, from, op, &mut woken, &mut ToParked(parked));
-        if p.net.has_later() {
-            LATER.store(true, Ordering::Relaxed);
-        }
+        note_later(&p.net);
         woken
     });
     wake(Wakeups { keys: woken });
@@ -178,14 +176,20 @@ fn settle() {
     }
     with_ports(|p| {
         p.net.settling(false);
-        if p.net.has_later() {
-            LATER.store(true, Ordering::Relaxed);
-        }
+        note_later(&p.net);
     });
 }
 
+/// Raises [`LATER`] if the service keeps something for later.
+fn note_later(net: &Net) {
+    if net.has_later() {
+        LATER.store(true, Ordering::Relaxed);
+    }
+}
+
 /// Sends what the network message service kept for later (`Net::later`: the `Delivered`s of
-/// messages queued here that no message to their node has carried yet), if anything. Called
+/// messages handed here to a parked receiver that no message to their node has carried yet),
+/// if anything. Called
 /// when a process sleeps or yields, when the node idles and at each tick: the process a
 /// message woke has had its turn by then, and the sender's next message waits no longer.
 pub fn send_later() {

@@ -585,9 +585,7 @@ impl Net {
                 } else {
                     let dest = NetRight { kind: NetKind::Send, port: home };
                     self.forward(ipc, dest, received, woken);
-                    if let Some(proxy) = self.proxies.get_mut(&home) {
-                        proxy.1 = true;
-                    }
+                    self.forwarded(ipc, (key, name, role), woken);
                 }
                 self.work.push_back(key);
             }
@@ -595,7 +593,7 @@ impl Net {
                 let Some(received) = take(ipc, name, woken) else { return true };
                 let dest = NetRight { kind: NetKind::SendOnce, port: home };
                 self.forward(ipc, dest, received, woken);
-                self.retire_once(ipc, key, name, woken);
+                self.forwarded(ipc, (key, name, role), woken);
             }
             Role::Moving(_) => {}
             Role::Notify => {
@@ -672,15 +670,29 @@ impl Net {
             let items = items.iter().map(|bytes| NetItem::Inline(bytes.to_vec())).collect();
             self.out.push((to, NetOp::Message { dest, reply, id: header.id, items }));
         }
+        self.forwarded(ipc, (direct.key, name, role), woken);
+        Some(Ok(bytes.map(|bytes| (to, bytes))))
+    }
+
+    /// A message on proxy `name` (`key`, in `role`) went on to the port's home: a send proxy
+    /// has it in flight until its `Delivered`; a send-once proxy was used
+    /// ([`Net::retire_once`]).
+    #[inline(always)]
+    fn forwarded(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        (key, name, role): (u64, Name, Role),
+        woken: &mut Vec<u64>,
+    ) {
         match role {
             Role::Proxy(home) => {
                 if let Some(proxy) = self.proxies.get_mut(&home) {
                     proxy.1 = true;
                 }
             }
-            _ => self.retire_once(ipc, direct.key, name, woken),
+            Role::Once(_) => self.retire_once(ipc, key, name, woken),
+            _ => {}
         }
-        Some(Ok(bytes.map(|bytes| (to, bytes))))
     }
 
     /// The bytes of the `Message` op of inline `items` (`dest`, `reply` and `id`) for node `to`,

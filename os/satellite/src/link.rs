@@ -330,7 +330,8 @@ impl Link {
         let Some(envelope) = NetEnvelope::read(&bytes) else {
             return self.process.decode(bytes).map(Arrival::Message);
         };
-        match envelope.op(&bytes) {
+        let op = envelope.op(&bytes);
+        match op {
             Ok(op) => (envelope.to == self.node).then_some(Arrival::Net { from: envelope.from, op }),
             Err(e) => {
                 self.process.refuse(&bytes, &e);
