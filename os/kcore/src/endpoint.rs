@@ -149,8 +149,7 @@ impl Endpoint {
                 self.send_ack();
             }
         }
-        let pushed = self.reassembler.push(received.payload?);
-        match pushed {
+        match self.reassembler.push(received.payload?) {
             Ok(complete) => complete,
             Err(e) => {
                 kprintln!("process channel on port {}: dropped a broken message: {e:?}", self.port.index());

@@ -154,8 +154,6 @@ impl Port {
             frame.len(),
             self.index
         );
-        if frame.len() >= 64 {
-        }
         if self.read(STATUS) & STATUS_TX_READY == 0 {
             return false;
         }
@@ -212,8 +210,6 @@ impl Port {
             self.write(TX_BUF + frame::ADDRESS_AT - 2, word);
         }
         self.write(TX_SEND, frame.len() as u32);
-        if frame.len() >= 64 {
-        }
         true
     }
 
@@ -223,8 +219,6 @@ impl Port {
     pub fn receive_checked(&self, buf: &mut FrameBuf) -> Option<Result<usize, FrameError>> {
         let verdict = self.checksums.then(|| self.read(STATUS) & STATUS_RX_CRC_OK != 0);
         let len = self.receive(&mut buf.0)?;
-        if len >= 64 {
-        }
         Some(match verdict {
             Some(true) => Ok(len),
             Some(false) => Err(FrameError::Checksum),
@@ -240,8 +234,6 @@ impl Port {
         let verdict = self.checksums.then(|| self.read(STATUS) & STATUS_RX_CRC_OK != 0);
         let buf = &mut buf.0;
         let len = self.receive(buf)?;
-        if len >= 64 {
-        }
         Some(match verdict {
             Some(true) => frame::parse(&buf[..len]),
             Some(false) => Err(FrameError::Checksum),

@@ -330,8 +330,7 @@ impl Link {
         let Some(envelope) = NetEnvelope::read(&bytes) else {
             return self.process.decode(bytes).map(Arrival::Message);
         };
-        let op = envelope.op(&bytes);
-        match op {
+        match envelope.op(&bytes) {
             Ok(op) => (envelope.to == self.node).then_some(Arrival::Net { from: envelope.from, op }),
             Err(e) => {
                 self.process.refuse(&bytes, &e);
