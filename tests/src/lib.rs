@@ -118,7 +118,10 @@ pub fn orrery_binary() -> PathBuf {
     let profile_dir = exe.parent().and_then(Path::parent).expect("tests run from target/PROFILE/deps");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut build = std::process::Command::new(cargo);
-    build.args(["build", "--quiet", "-p", "orrery-emulator", "--bin", "orrery"]);
+    // `--tests`: with the features `cargo test --workspace` gives the emulator's dependencies
+    // (its dev-dependencies count), so that the binary that command built is the one wanted and
+    // is not built again.
+    build.args(["build", "--quiet", "-p", "orrery-emulator", "--bin", "orrery", "--tests"]);
     if profile_dir.file_name().is_some_and(|n| n == "release") {
         build.arg("--release");
     }

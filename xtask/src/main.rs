@@ -25,6 +25,9 @@ mod bench;
 mod difftest;
 mod guest;
 mod repro;
+// Its unit tests run in `cargo test --workspace`, which builds this driver without the emulator.
+#[cfg(any(feature = "emulator", test))]
+mod testrun;
 mod toolchain;
 mod wrapper;
 
@@ -194,8 +197,9 @@ fn boot_with(orrery: &Path, topology: &Path) -> Result<ExitCode> {
 const GUEST_UNIT_TESTED: [&str; 7] = ["ox-abi", "ox-link", "ox-proto", "ox-fs", "ox-vm", "ox-ipc", "ox-mem"];
 
 /// `test`: guest build, the reproducibility check, host tests (the host workspace — its
-/// whole-system tests with the JIT —, the whole-system tests again with the interpreter, then
-/// the guest crates' unit tests), differential suite.
+/// whole-system tests with the JIT —, the whole-system tests again with the interpreter, the
+/// guest crates' unit tests: all built first, then run side by side by [`testrun`]; then the
+/// doc tests), differential suite.
 #[cfg(feature = "emulator")]
 fn test() -> Result<ExitCode> {
     let tools = toolchain::cross()?;
@@ -210,42 +214,53 @@ fn test() -> Result<ExitCode> {
         }
     };
     let cargo = host_cargo();
-    eprintln!("xtask: cargo test --workspace (ORRERY_GUEST_DIR={})", built.ox32_dir.display());
-    let status = Command::new(&cargo)
-        .args(["test", "--workspace", "--no-fail-fast"])
-        .env("ORRERY_GUEST_DIR", &built.ox32_dir)
-        .current_dir(repo_root())
-        .status()
-        .map_err(|e| format!("cannot run {}: {e}", cargo.display()))?;
-    let mut host_ok = status.success();
-    // The whole-system tests above ran guest code with the JIT (where the host has one); the
-    // interpreter must print the same, byte for byte: once more with it.
-    if orrery_emulator::machine::JIT_SUPPORTED {
-        eprintln!("xtask: cargo test -p orrery-tests with ORRERY_JIT=off (the interpreter)");
-        let status = Command::new(&cargo)
-            .args(["test", "-p", "orrery-tests", "--no-fail-fast"])
-            .env("ORRERY_GUEST_DIR", &built.ox32_dir)
-            .env("ORRERY_JIT", "off")
-            .current_dir(repo_root())
-            .status()
-            .map_err(|e| format!("cannot run {}: {e}", cargo.display()))?;
-        host_ok &= status.success();
-    }
+    let guest_dir = built.ox32_dir.display().to_string();
+    eprintln!("xtask: cargo test --workspace (ORRERY_GUEST_DIR={guest_dir})");
+    let host = testrun::build(&cargo, &["--workspace"], &repo_root())?;
     // The guest crates that are plain logic (the ABI, the link transport, the message protocol, the
     // file system, the virtual memory) carry unit tests; they run on the host too.
     eprintln!("xtask: cargo test -p {} (guest crates, on the host)", GUEST_UNIT_TESTED.join(" -p "));
-    let mut guest_tests = Command::new(&cargo);
-    guest_tests
-        .args(["test", "--no-fail-fast", "--target-dir"])
-        .arg(repo_root().join("target/guest-host-tests"));
+    let guest_target = repo_root().join("target/guest-host-tests").display().to_string();
+    let mut guest_args = vec!["--target-dir", guest_target.as_str()];
     for package in GUEST_UNIT_TESTED {
-        guest_tests.args(["-p", package]);
+        guest_args.extend(["-p", package]);
     }
-    let status = guest_tests
-        .current_dir(repo_root().join("os"))
-        .status()
-        .map_err(|e| format!("cannot run {}: {e}", cargo.display()))?;
-    host_ok &= status.success();
+    let guest_crates = testrun::build(&cargo, &guest_args, &repo_root().join("os"))?;
+    // The whole-system tests run guest code with the JIT (where the host has one); the
+    // interpreter must print the same, byte for byte: they run once more with it. They are
+    // the long ones: they go first, each beside its run with the other engine (so that the
+    // last to end are two of a kind), the short executables after them.
+    let (mut whole_system, others): (Vec<_>, Vec<_>) =
+        host.into_iter().partition(|b| b.package == "orrery-tests");
+    whole_system.sort_by(|a, b| a.title.cmp(&b.title));
+    let mut jobs = Vec::new();
+    for binary in whole_system {
+        if orrery_emulator::machine::JIT_SUPPORTED {
+            jobs.push(testrun::Job { binary: binary.clone(), env: vec![("ORRERY_JIT", "off")] });
+        }
+        jobs.push(testrun::Job { binary, env: Vec::new() });
+    }
+    jobs.extend(
+        others.into_iter().chain(guest_crates).map(|binary| testrun::Job { binary, env: Vec::new() }),
+    );
+    eprintln!("xtask: {} test executables, {} at a time", jobs.len(), testrun::JOBS);
+    let started = Instant::now();
+    let failed = testrun::run(jobs, &cargo, &[("ORRERY_GUEST_DIR", guest_dir.as_str())]);
+    eprintln!("xtask: test executables: {:.1} s", started.elapsed().as_secs_f64());
+    let doc = |dir: PathBuf, args: &[&str]| {
+        Command::new(&cargo)
+            .args(["test", "--doc", "--no-fail-fast"])
+            .args(args)
+            .current_dir(dir)
+            .status()
+            .map(|status| status.success())
+            .map_err(|e| format!("cannot run {}: {e}", cargo.display()))
+    };
+    let docs_ok = doc(repo_root(), &["--workspace"])? & doc(repo_root().join("os"), &guest_args)?;
+    for name in &failed {
+        eprintln!("xtask: failed: {name}");
+    }
+    let host_ok = failed.is_empty() && docs_ok;
     if !host_ok {
         eprintln!("xtask: host tests failed; running the differential suite anyway");
     }
