@@ -30,8 +30,8 @@ use ox_ipc::{
     RightKind, TaskId, Wakeups,
 };
 use ox_proto::calls::PortCall;
-use ox_proto::net::{NetItem, NetOp};
-use ox_proto::NetEnvelope;
+use ox_proto::net::NetOp;
+use ox_proto::{DecodeError, NetEnvelope};
 
 use crate::frame::Frame;
 use crate::global::{Global, GlobalGuard};
@@ -130,10 +130,30 @@ pub fn set_central(central: u32, incarnation: u32) {
 
 /// A `Net` message for this node, from node `from`.
 pub fn net_receive(from: u32, op: NetOp) {
+    net_arrival(|net, ipc, woken, hand| net.receive_handing(ipc, from, op, woken, hand));
+}
+
+/// Takes the `Net` message `bytes` of envelope `envelope`, for this node: a short message of
+/// inline items (and the `Delivered`s after it) read in place ([`NetEnvelope::inline`],
+/// [`Net::receive_inline`]: nothing decoded into vectors), any other op decoded
+/// ([`net_receive`]); the error if it does not decode (the link refuses it).
+pub fn net_message(envelope: NetEnvelope, bytes: &[u8]) -> Result<(), DecodeError> {
+    let Some(read) = envelope.inline(bytes) else {
+        net_receive(envelope.from, envelope.op(bytes)?);
+        return Ok(());
+    };
+    let body = NetEnvelope::body(bytes);
+    net_arrival(|net, ipc, woken, hand| net.receive_inline(ipc, envelope.from, (&read, body), woken, hand));
+    Ok(())
+}
+
+/// What arrived from another node, given to the service by `receive` with the hand-off to
+/// parked receivers; then who it woke is woken.
+fn net_arrival(receive: impl FnOnce(&mut Net, &mut Ipc<Captured>, &mut Vec<u64>, &mut ToParked<'_>)) {
     let woken = with_ports(|p| {
         let mut woken = Vec::new();
         let Ports { ipc, net, parked, .. } = p;
-        net.receive_handing(ipc, from, op, &mut woken, &mut ToParked(parked));
+        receive(net, ipc, &mut woken, &mut ToParked(parked));
         note_later(&p.net);
         woken
     });
@@ -636,7 +656,7 @@ impl netmsg::HandOff for ToParked<'_> {
         &mut self,
         ipc: &mut Ipc<Captured>,
         header: Header,
-        items: &[NetItem],
+        items: &[&[u8]],
     ) -> Option<Result<Wakeups, IpcError>> {
         if self.0.is_empty() {
             return None;
@@ -658,17 +678,15 @@ impl netmsg::HandOff for ToParked<'_> {
     }
 }
 
-/// The inline `items` laid out in `words` after a header of message id `id`, as a sender lays
-/// a message out ([`header_words`]; the header's rights are not written: the hand-off takes
-/// them from the header); how many words, or `None` if they do not fit or an item is not
-/// inline.
-fn net_words(id: u32, items: &[NetItem], words: &mut [u32]) -> Option<usize> {
+/// The inline `items` (their bytes) laid out in `words` after a header of message id `id`,
+/// as a sender lays a message out ([`header_words`]; the header's rights are not written: the
+/// hand-off takes them from the header); how many words, or `None` if they do not fit.
+fn net_words(id: u32, items: &[&[u8]], words: &mut [u32]) -> Option<usize> {
     let head = words.get_mut(..MsgHeader::SIZE / 4)?;
     head[4] = id;
     head[5] = items.len() as u32;
     let mut at = MsgHeader::SIZE / 4;
-    for item in items {
-        let NetItem::Inline(bytes) = item else { return None };
+    for bytes in items {
         let item = words.get_mut(at..at + 2 + bytes.len().div_ceil(4))?;
         item[0] = MSG_ITEM_INLINE;
         item[1] = bytes.len() as u32;

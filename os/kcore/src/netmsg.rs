@@ -51,8 +51,8 @@ use ox_ipc::{
     Requests, RightKind, Taken, TakenName, TaskId, Wakeups,
 };
 use ox_proto::net::{
-    InlineMessage, NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, EXPORT_COUNT, MAX_BATCH,
-    MAX_PIECE, MAX_SPACE_NAMES,
+    InlineMessage, InlineRead, NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, EXPORT_COUNT,
+    MAX_BATCH, MAX_PIECE, MAX_SPACE_NAMES,
 };
 use ox_proto::NetEnvelope;
 
@@ -67,14 +67,14 @@ pub const NET: TaskId = TaskId(u32::MAX);
 /// the kernel hands a local one to a parked receiver (`ox_kcore::ipcall`): into the receiver's
 /// buffer, nothing queued, nothing allocated.
 pub trait HandOff {
-    /// Sends the service's message of `header` and `items` (all inline) straight to its
-    /// port's receiver if it waits in a receive there with room: what the send gave; `None`
-    /// (nothing changed) if it does not, and the message is queued.
+    /// Sends the service's message of `header` and inline `items` (their bytes) straight to
+    /// its port's receiver if it waits in a receive there with room: what the send gave;
+    /// `None` (nothing changed) if it does not, and the message is queued.
     fn hand_off(
         &mut self,
         ipc: &mut Ipc<Captured>,
         header: Header,
-        items: &[NetItem],
+        items: &[&[u8]],
     ) -> Option<Result<Wakeups, IpcError>>;
 }
 
@@ -86,7 +86,7 @@ impl HandOff for Queue {
         &mut self,
         _: &mut Ipc<Captured>,
         _: Header,
-        _: &[NetItem],
+        _: &[&[u8]],
     ) -> Option<Result<Wakeups, IpcError>> {
         None
     }
@@ -159,6 +159,17 @@ fn streams(items: &[NetItem]) -> impl Iterator<Item = (u32, u32)> + '_ {
         NetItem::Stream { stream, size } => Some((*stream, *size)),
         _ => None,
     })
+}
+
+/// The bytes of `items` if every one is inline and there are at most [`InlineRead::ITEMS`]
+/// (as many as a hand-off takes), and how many there are.
+fn inline_bytes(items: &[NetItem]) -> Option<([&[u8]; InlineRead::ITEMS], usize)> {
+    let mut bytes = [&[][..]; InlineRead::ITEMS];
+    for (slot, item) in items.iter().enumerate() {
+        let NetItem::Inline(item) = item else { return None };
+        *bytes.get_mut(slot)? = item;
+    }
+    Some((bytes, items.len()))
 }
 
 /// [`streams`] of message `op`, without their sizes.
@@ -709,28 +720,20 @@ impl Net {
         if self.out.iter().any(|(node, _)| *node == to) {
             return None;
         }
-        // A `Delivered` is 16 bytes in a batch: its number, its length and its port.
-        let count = self.later.iter().filter(|(node, _)| *node == to).count();
-        let message = 32 + items.iter().map(|item| 8 + item.len()).sum::<usize>();
-        if count > 0 && (count >= MAX_BATCH || 12 + message + 16 * count > BATCH_BYTES) {
-            return None;
-        }
         let mut delivered = [PortRef { node: 0, id: 0 }; MAX_BATCH];
         let mut taken = 0;
-        self.later.retain(|&(node, port)| {
-            let mine = node == to;
-            if mine {
-                delivered[taken] = port;
-                taken += 1;
-            }
-            !mine
-        });
-        let message = InlineMessage { dest, reply, id, items, delivered: &delivered[..taken] };
-        let bytes = NetEnvelope::encode_inline_message(self.me, to, &message);
-        if bytes.is_none() {
-            self.later.extend(delivered[..taken].iter().map(|&port| (to, port)));
+        for &(_, port) in self.later.iter().filter(|(node, _)| *node == to) {
+            *delivered.get_mut(taken)? = port;
+            taken += 1;
         }
-        bytes
+        let message = InlineMessage { dest, reply, id, items, delivered: &delivered[..taken] };
+        let (_, len) = message.code_and_len()?;
+        if taken > 0 && len > BATCH_BYTES {
+            return None;
+        }
+        let bytes = NetEnvelope::encode_inline_message(self.me, to, &message)?;
+        self.later.retain(|&(node, _)| node != to);
+        Some(bytes)
     }
 
     /// The send-once proxy `name` (`key`) was used: its port is kept for the next one
@@ -875,6 +878,44 @@ impl Net {
     /// Takes a `Net` message for this node.
     pub fn receive(&mut self, ipc: &mut Ipc<Captured>, from: u32, op: NetOp, woken: &mut Vec<u64>) {
         self.receive_handing(ipc, from, op, woken, &mut Queue);
+    }
+
+    /// [`Net::receive`] of a short message of inline items, and the `Delivered`s after it,
+    /// read in place from `body` ([`InlineRead`]; what `ox_proto::NetEnvelope::inline`
+    /// gives): with nothing decoded into vectors when its port is here, nothing waits before
+    /// it and its queue has room — handed to its receiver through `hand` if the receiver is
+    /// parked, else queued. Anything else takes [`Net::receive_handing`] whole.
+    pub fn receive_inline(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        from: u32,
+        (read, body): (&InlineRead, &[u8]),
+        woken: &mut Vec<u64>,
+        hand: &mut dyn HandOff,
+    ) {
+        // The checks of `deliver` and `try_deliver` that would not deliver it now.
+        let port = read.dest.port;
+        let export = self.exports.get(&port.id).filter(|e| port.node == self.me && e.pending.is_empty());
+        let Some(&Export { name, once, .. }) = export else {
+            return self.receive_handing(ipc, from, read.to_op(body), woken, hand);
+        };
+        let kind = if once { NetKind::SendOnce } else { NetKind::Send };
+        if read.dest.kind != kind || !once && !ipc.has_room(NET, name).unwrap_or(true) {
+            return self.receive_handing(ipc, from, read.to_op(body), woken, hand);
+        }
+        let mut after = Vec::new();
+        let header = self.header_here(ipc, (name, once), from, (read.reply, read.id), &mut after, woken);
+        let (items, count) = read.items(body);
+        let handed = hand.hand_off(ipc, header, &items[..count]);
+        let handed_off = handed.is_some();
+        let sent = handed.unwrap_or_else(|| {
+            let items = items[..count].iter().map(|bytes| Item::Inline(bytes.to_vec())).collect();
+            ipc.send(NET, Message { header, items })
+        });
+        self.sent(ipc, (port.id, from, once), handed_off, sent, after, woken);
+        for &port in read.delivered() {
+            self.receive_handing(ipc, from, NetOp::Delivered { port }, woken, hand);
+        }
     }
 
     /// [`Net::receive`], a port message that can be handed straight to a receiver waiting for
@@ -1341,13 +1382,8 @@ impl Net {
             return;
         }
         let mut after = Vec::new();
-        let reply = reply.and_then(|r| self.import(ipc, r, from, &mut after, woken));
-        let how = if once { Disposition::MoveSendOnce } else { Disposition::CopySend };
-        let header = Header { dest: (name, how), reply, id: msg_id };
-        let handed = match items.iter().all(|i| matches!(i, NetItem::Inline(_))) {
-            true => hand.hand_off(ipc, header, &items),
-            false => None,
-        };
+        let header = self.header_here(ipc, (name, once), from, (reply, msg_id), &mut after, woken);
+        let handed = inline_bytes(&items).and_then(|(bytes, n)| hand.hand_off(ipc, header, &bytes[..n]));
         let handed_off = handed.is_some();
         let sent = match handed {
             Some(sent) => sent,
@@ -1356,6 +1392,39 @@ impl Net {
                 ipc.send(NET, Message { header, items })
             }
         };
+        self.sent(ipc, (id, from, once), handed_off, sent, after, woken);
+    }
+
+    /// The header of a message from node `from` (its reply right `reply`, its id) delivered
+    /// here through the service's right `name` to the port (`once`: a send-once right): the
+    /// reply right imported (what to do once it is sent goes to `after`).
+    fn header_here(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        (name, once): (Name, bool),
+        from: u32,
+        (reply, id): (Option<NetRight>, u32),
+        after: &mut Vec<After>,
+        woken: &mut Vec<u64>,
+    ) -> Header {
+        let reply = reply.and_then(|r| self.import(ipc, r, from, after, woken));
+        let how = if once { Disposition::MoveSendOnce } else { Disposition::CopySend };
+        Header { dest: (name, how), reply, id }
+    }
+
+    /// What follows a message's delivery on export `id`'s port from node `from` (`once`: a
+    /// send-once export), handed off to its receiver or queued, with what `sent` gave: the
+    /// imported rights settled (`after`) and the sender told (`Delivered`) — or, if it
+    /// failed, the rights undone and a port gone reported dead.
+    fn sent(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        (id, from, once): (u32, u32, bool),
+        handed_off: bool,
+        sent: Result<Wakeups, IpcError>,
+        after: Vec<After>,
+        woken: &mut Vec<u64>,
+    ) {
         let port = PortRef { node: self.me, id };
         match sent {
             Ok(w) => {

@@ -53,7 +53,7 @@ use alloc::vec::Vec;
 use ox_abi::{Errno, Signal, Syscall, WaitStatus, MAX_ARGS};
 
 use crate::error::{DecodeError, EncodeError};
-use crate::net::{InlineMessage, Net, NetOp, Sink, Words};
+use crate::net::{InlineMessage, InlineRead, Net, NetOp, Sink, Words};
 use crate::wire::{put_u16, put_u32, Reader};
 use crate::{MAX_DATA, VERSION};
 
@@ -883,7 +883,19 @@ impl NetEnvelope {
     /// The op of `bytes`, whose envelope this is ([`NetEnvelope::read`]), every field checked:
     /// what [`Message::decode`] makes of them, without the message around it.
     pub fn op(&self, bytes: &[u8]) -> Result<NetOp, DecodeError> {
-        NetOp::decode(self.code, bytes.get(fixed_len(Kind::Net)..).unwrap_or_default())
+        NetOp::decode(self.code, NetEnvelope::body(bytes))
+    }
+
+    /// The op's body in `bytes`, the whole message.
+    pub fn body(bytes: &[u8]) -> &[u8] {
+        bytes.get(fixed_len(Kind::Net)..).unwrap_or_default()
+    }
+
+    /// [`NetEnvelope::op`] read in place, if the op is a short message of inline items (and
+    /// the `Delivered`s after it: [`InlineRead::read`]); its items lie in
+    /// [`NetEnvelope::body`] of `bytes`.
+    pub fn inline(&self, bytes: &[u8]) -> Option<InlineRead> {
+        InlineRead::read(self.code, NetEnvelope::body(bytes))
     }
 
     /// The bytes of the `Net` message carrying `op` from node `from` to node `to`: what
@@ -913,12 +925,7 @@ impl NetEnvelope {
             return None;
         }
         let mut words = Words::new();
-        words.word(u32::from_le_bytes([VERSION, Kind::Net as u8, 0, 0]));
-        words.word(0);
-        words.word(code);
-        words.word(to);
-        words.word(from);
-        words.word(n as u32);
+        NetEnvelope::put_head(&mut words, 0, code, from, to, n);
         message.encode_into(&mut words);
         if let Some(bytes) = words.to_bytes() {
             return Some(bytes);
@@ -934,11 +941,19 @@ impl NetEnvelope {
             return Err(EncodeError::DataTooLong { len: n });
         }
         let mut out = Vec::with_capacity(fixed_len(Kind::Net) + n);
-        out.extend_from_slice(&[VERSION, Kind::Net as u8, 0, 0]);
-        for word in [pid, code, to, from, n as u32] {
-            put_u32(&mut out, word);
-        }
+        NetEnvelope::put_head(&mut out, pid, code, from, to, n);
         Ok(out)
+    }
+
+    /// Gives `out` the fixed part of a `Net` message of an `n`-byte body: the version and kind,
+    /// then `pid` and the envelope (op, to, from, the body's length).
+    fn put_head(out: &mut impl Sink, pid: u32, code: u32, from: u32, to: u32, n: usize) {
+        out.word(u32::from_le_bytes([VERSION, Kind::Net as u8, 0, 0]));
+        out.word(pid);
+        out.word(code);
+        out.word(to);
+        out.word(from);
+        out.word(n as u32);
     }
 }
 
@@ -1155,11 +1170,78 @@ mod tests {
             };
             let bytes = NetEnvelope::encode_inline_message(1, 2, &parts);
             assert_eq!(bytes, Some(NetEnvelope::encode(1, 2, &op).unwrap()));
+            // And read back in place, it is the op.
+            let bytes = bytes.unwrap();
+            let read = NetEnvelope::read(&bytes).and_then(|envelope| envelope.inline(&bytes));
+            assert_eq!(read.map(|read| read.to_op(NetEnvelope::body(&bytes))), Some(op));
         }
         // A batch too long is not made.
         let many = [ports[0]; crate::net::MAX_BATCH];
         let parts = InlineMessage { dest, reply: None, id: 1, items: &[], delivered: &many };
         assert_eq!(NetEnvelope::encode_inline_message(1, 2, &parts), None);
+    }
+
+    #[test]
+    fn what_is_read_in_place_is_what_decode_makes_of_the_same_bytes() {
+        use crate::net::{NetItem, NetKind, NetRight, PortRef};
+        let right = |kind, node, id| NetRight { kind, port: PortRef { node, id } };
+        let (dest, reply) = (right(NetKind::SendOnce, 2, 9), Some(right(NetKind::Send, 1, 4)));
+        let ports = [PortRef { node: 2, id: 3 }, PortRef { node: 2, id: 8 }];
+        let mut bodies: Vec<(u32, Vec<u8>)> =
+            crate::net::tests::every_op().iter().map(|op| (op.code(), op.encode())).collect();
+        for (reply, items, delivered) in [
+            (reply, &[&b"8 bytes!"[..]][..], &ports[..1]),
+            (None, &[&b"odd"[..], b"", b"4444"][..], &ports[..]),
+        ] {
+            let bytes = NetEnvelope::encode_inline_message(
+                1,
+                2,
+                &InlineMessage { dest, reply, id: 5, items, delivered },
+            );
+            let bytes = bytes.unwrap();
+            let envelope = NetEnvelope::read(&bytes).unwrap();
+            assert!(envelope.inline(&bytes).is_some());
+            bodies.push((envelope.code, NetEnvelope::body(&bytes).to_vec()));
+        }
+        // What is not read in place: a right among the items, too many items or `Delivered`s,
+        // another op.
+        let message = |items: Vec<NetItem>| NetOp::Message { dest, reply: None, id: 1, items };
+        let batch = |n| {
+            NetOp::Batch(
+                core::iter::once(message(vec![]))
+                    .chain((0..n).map(|_| NetOp::Delivered { port: ports[0] }))
+                    .collect(),
+            )
+        };
+        for op in [
+            message(vec![NetItem::Right(dest)]),
+            message((0..=InlineRead::ITEMS).map(|_| NetItem::Inline(vec![1])).collect()),
+            batch(InlineRead::DELIVERED + 1),
+            NetOp::Batch(vec![NetOp::Delivered { port: ports[0] }]),
+        ] {
+            assert_eq!(InlineRead::read(op.code(), &op.encode()), None, "{op:?}");
+        }
+        // Every body, every byte of it changed, and cut short: whatever is read in place is
+        // what decode makes of it.
+        let mut read = 0;
+        for (code, body) in bodies {
+            let mut variants = vec![body.clone()];
+            for at in 0..body.len() {
+                for flip in [1, 0x80, 0xff] {
+                    let mut changed = body.clone();
+                    changed[at] ^= flip;
+                    variants.push(changed);
+                }
+                variants.push(body[..at].to_vec());
+            }
+            for bytes in variants {
+                if let Some(inline) = InlineRead::read(code, &bytes) {
+                    assert_eq!(NetOp::decode(code, &bytes), Ok(inline.to_op(&bytes)), "{bytes:?}");
+                    read += 1;
+                }
+            }
+        }
+        assert!(read > 100, "only {read} read in place");
     }
 
     #[test]

@@ -278,6 +278,12 @@ pub enum NetOp {
 pub const MAX_BATCH: usize = 16;
 
 impl NetOp {
+    /// [`NetOp::Message`]'s number.
+    pub const MESSAGE: u32 = 1;
+
+    /// [`NetOp::Delivered`]'s number.
+    pub const DELIVERED: u32 = 2;
+
     /// [`NetOp::NodeDead`]'s number: only the central sends it.
     pub const NODE_DEAD: u32 = 6;
 
@@ -292,8 +298,8 @@ impl NetOp {
     /// The op's number.
     pub fn code(&self) -> u32 {
         match self {
-            NetOp::Message { .. } => 1,
-            NetOp::Delivered { .. } => 2,
+            NetOp::Message { .. } => NetOp::MESSAGE,
+            NetOp::Delivered { .. } => NetOp::DELIVERED,
             NetOp::AddRef { .. } => 3,
             NetOp::Release { .. } => 4,
             NetOp::Dead { .. } => 5,
@@ -347,13 +353,9 @@ impl NetOp {
 
     /// Appends the body's bytes to `out`.
     pub fn encode_into(&self, out: &mut Vec<u8>) {
-        let port = |out: &mut Vec<u8>, p: &PortRef| {
-            put_u32(out, p.node);
-            put_u32(out, p.id);
-        };
         let right = |out: &mut Vec<u8>, r: &NetRight| {
             put_u32(out, r.kind as u32);
-            port(out, &r.port);
+            put_port(out, &r.port);
         };
         match self {
             NetOp::Message { dest, reply, id, items } => {
@@ -378,9 +380,9 @@ impl NetOp {
                     }
                 }
             }
-            NetOp::Delivered { port: p } | NetOp::Dead { port: p } => port(out, p),
+            NetOp::Delivered { port: p } | NetOp::Dead { port: p } => put_port(out, p),
             NetOp::AddRef { port: p, holder } | NetOp::Release { port: p, holder } => {
-                port(out, p);
+                put_port(out, p);
                 put_u32(out, *holder);
             }
             NetOp::NodeDead { node } => put_u32(out, *node),
@@ -396,15 +398,15 @@ impl NetOp {
                 put_u32(out, u32::from(*ok));
             }
             NetOp::Moved { old, new } => {
-                port(out, old);
-                port(out, new);
+                put_port(out, old);
+                put_port(out, new);
             }
             NetOp::Space { pid, task_port, names } => {
                 put_u32(out, *pid);
                 match task_port {
                     Some(p) => {
                         put_u32(out, 1);
-                        port(out, p);
+                        put_port(out, p);
                     }
                     None => put_u32(out, 0),
                 }
@@ -424,7 +426,7 @@ impl NetOp {
                                 .fold(0, |b, (i, r)| b | (u32::from(r.is_some()) << i));
                             put_u32(out, bits);
                             for p in rights.into_iter().flatten() {
-                                port(out, p);
+                                put_port(out, p);
                             }
                             put_u32(out, *urefs);
                             put_u32(out, *qlimit);
@@ -463,7 +465,7 @@ impl NetOp {
             Ok(NetRight { kind, port: port(r)? })
         };
         let op = match code {
-            1 => {
+            NetOp::MESSAGE => {
                 let dest = right(&mut r)?;
                 if dest.kind == NetKind::Receive {
                     return Err(DecodeError::BadNet);
@@ -509,7 +511,7 @@ impl NetOp {
                 }
                 NetOp::Message { dest, reply, id, items }
             }
-            2 => NetOp::Delivered { port: port(&mut r)? },
+            NetOp::DELIVERED => NetOp::Delivered { port: port(&mut r)? },
             3 => NetOp::AddRef { port: port(&mut r)?, holder: r.u32()? },
             4 => NetOp::Release { port: port(&mut r)?, holder: r.u32()? },
             5 => NetOp::Dead { port: port(&mut r)? },
@@ -637,9 +639,9 @@ pub struct InlineMessage<'a> {
 impl InlineMessage<'_> {
     /// The op's number (`Message`, or `Batch` if `Delivered`s ride with it) and its body's
     /// length; `None` if the batch would be too long ([`MAX_BATCH`]).
-    pub(crate) fn code_and_len(&self) -> Option<(u32, usize)> {
+    pub fn code_and_len(&self) -> Option<(u32, usize)> {
         match self.delivered.len() {
-            0 => Some((1, self.message_len())),
+            0 => Some((NetOp::MESSAGE, self.message_len())),
             n if n < MAX_BATCH => Some((NetOp::BATCH, 4 + 8 + self.message_len() + n * 16)),
             _ => None,
         }
@@ -656,7 +658,7 @@ impl InlineMessage<'_> {
     pub(crate) fn encode_into(&self, out: &mut impl Sink) {
         if !self.delivered.is_empty() {
             out.word(1 + self.delivered.len() as u32);
-            out.word(1);
+            out.word(NetOp::MESSAGE);
             out.word(self.message_len() as u32);
         }
         put_message_head(out, &self.dest, self.reply.as_ref(), self.id, self.items.len());
@@ -664,11 +666,138 @@ impl InlineMessage<'_> {
             put_inline(out, item);
         }
         for port in self.delivered {
-            out.word(NetOp::Delivered { port: *port }.code());
-            out.word(8);
-            out.word(port.node);
-            out.word(port.id);
+            put_op_head(out, &NetOp::Delivered { port: *port });
+            put_port(out, port);
         }
+    }
+}
+
+/// A `Message` op of inline items read where it lies ([`InlineRead::read`]): the shape
+/// [`InlineMessage`] writes — the message alone, or a `Batch` of it and the `Delivered`s after
+/// it — with its items' places in the body instead of copies of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InlineRead {
+    /// The right it came through.
+    pub dest: NetRight,
+    /// The right it carries for an answer.
+    pub reply: Option<NetRight>,
+    /// The message id.
+    pub id: u32,
+    /// Where each item's bytes lie in the body: start and end (a body is at most
+    /// [`crate::MAX_DATA`] bytes).
+    items: [(u16, u16); InlineRead::ITEMS],
+    count: u8,
+    delivered: [PortRef; InlineRead::DELIVERED],
+    delivered_count: u8,
+}
+
+impl InlineRead {
+    /// The most items it reads in place: as many as an RPC's short message holds.
+    pub const ITEMS: usize = 5;
+
+    /// The most `Delivered`s after the message it reads in place.
+    pub const DELIVERED: usize = 4;
+
+    /// The op of number `code` and body `body`, if it is a `Message` of at most
+    /// [`InlineRead::ITEMS`] items, all inline, alone or first in a `Batch` with at most
+    /// [`InlineRead::DELIVERED`] `Delivered`s after it: read in place, and exactly what
+    /// [`NetOp::decode`] makes of it ([`InlineRead::to_op`]). `None` for any other op and
+    /// for anything `NetOp::decode` refuses: decode those whole.
+    pub fn read(code: u32, body: &[u8]) -> Option<InlineRead> {
+        let mut r = Reader::new(body);
+        // The message's body, where it begins in `body`, and how many `Delivered`s follow it.
+        let (message, base, delivered_count) = match code {
+            NetOp::MESSAGE => (body, 0, 0),
+            NetOp::BATCH => {
+                // The batch's count, then the message's number and length.
+                let count = r.u32().ok()? as usize;
+                if !(1..=1 + InlineRead::DELIVERED).contains(&count) || r.u32().ok()? != NetOp::MESSAGE {
+                    return None;
+                }
+                let len = r.u32().ok()? as usize;
+                (r.take(len).ok()?, 12, count - 1)
+            }
+            _ => return None,
+        };
+        let mut read = InlineRead::message(message, base)?;
+        for slot in &mut read.delivered[..delivered_count] {
+            // A `Delivered`'s body is its port: 8 bytes.
+            if (r.u32().ok()?, r.u32().ok()?) != (NetOp::DELIVERED, 8) {
+                return None;
+            }
+            *slot = PortRef { node: r.u32().ok()?, id: r.u32().ok()? };
+        }
+        read.delivered_count = delivered_count as u8;
+        if code == NetOp::BATCH && !r.rest().is_empty() {
+            return None;
+        }
+        Some(read)
+    }
+
+    /// The `Message` body `message`, which begins `base` bytes into the op's body.
+    fn message(message: &[u8], base: usize) -> Option<InlineRead> {
+        let mut r = Reader::new(message);
+        let right = |r: &mut Reader<'_>, kind: u32| -> Option<NetRight> {
+            let kind = NetKind::from_word(kind).ok().filter(|k| *k != NetKind::Receive)?;
+            Some(NetRight { kind, port: PortRef { node: r.u32().ok()?, id: r.u32().ok()? } })
+        };
+        let kind = r.u32().ok()?;
+        let dest = right(&mut r, kind)?;
+        let reply = match r.u32().ok()? {
+            0 => {
+                if (r.u32().ok()?, r.u32().ok()?) != (0, 0) {
+                    return None;
+                }
+                None
+            }
+            kind => Some(right(&mut r, kind)?),
+        };
+        let id = r.u32().ok()?;
+        let count = r.u32().ok()? as usize;
+        if count > InlineRead::ITEMS {
+            return None;
+        }
+        let mut items = [(0, 0); InlineRead::ITEMS];
+        for item in &mut items[..count] {
+            if r.u32().ok()? != 1 {
+                return None;
+            }
+            let len = r.u32().ok()? as usize;
+            let start = base + r.position();
+            r.take(len).ok()?;
+            *item = (u16::try_from(start).ok()?, u16::try_from(start + len).ok()?);
+        }
+        if !r.rest().is_empty() {
+            return None;
+        }
+        let delivered = [PortRef { node: 0, id: 0 }; InlineRead::DELIVERED];
+        Some(InlineRead { dest, reply, id, items, count: count as u8, delivered, delivered_count: 0 })
+    }
+
+    /// The items' bytes in `body` (the body it was read from), and how many there are.
+    pub fn items<'a>(&self, body: &'a [u8]) -> ([&'a [u8]; InlineRead::ITEMS], usize) {
+        let items = core::array::from_fn(|i| {
+            let (start, end) = self.items[i];
+            body.get(usize::from(start)..usize::from(end)).unwrap_or_default()
+        });
+        (items, usize::from(self.count))
+    }
+
+    /// The ports of the `Delivered`s after the message.
+    pub fn delivered(&self) -> &[PortRef] {
+        &self.delivered[..usize::from(self.delivered_count)]
+    }
+
+    /// The op [`NetOp::decode`] makes of `body` (the body it was read from).
+    pub fn to_op(&self, body: &[u8]) -> NetOp {
+        let (items, count) = self.items(body);
+        let items = items[..count].iter().map(|bytes| NetItem::Inline(bytes.to_vec())).collect();
+        let message = NetOp::Message { dest: self.dest, reply: self.reply, id: self.id, items };
+        if self.delivered_count == 0 {
+            return message;
+        }
+        let delivered = self.delivered().iter().map(|&port| NetOp::Delivered { port });
+        NetOp::Batch(core::iter::once(message).chain(delivered).collect())
     }
 }
 
@@ -757,11 +886,22 @@ fn put_inline(out: &mut impl Sink, bytes: &[u8]) {
     out.bytes(bytes);
 }
 
-/// Appends `op` as a batch holds it: its number, its body's length, its body.
+/// Appends `op` as a batch holds it: its number, its body's length ([`put_op_head`]), its body.
 fn put_batched(out: &mut Vec<u8>, op: &NetOp) {
-    put_u32(out, op.code());
-    put_u32(out, op.encoded_len() as u32);
+    put_op_head(out, op);
     op.encode_into(out);
+}
+
+/// Appends what a batch holds before `op`'s body: its number and its body's length.
+fn put_op_head(out: &mut impl Sink, op: &NetOp) {
+    out.word(op.code());
+    out.word(op.encoded_len() as u32);
+}
+
+/// Appends a port: its node and its number there.
+fn put_port(out: &mut impl Sink, port: &PortRef) {
+    out.word(port.node);
+    out.word(port.id);
 }
 
 /// A `Net` message: an op from node `from` for node `to` (the central relays what is for

@@ -37,13 +37,13 @@ use ox_kcore::{arch, frame, intc, kprintln, power};
 use ox_link::arq::{Receiver, Sender};
 use ox_link::boot;
 use ox_link::frame::{self as link_frame, Frame, Kind, CHANNEL_BOOT, HEADER};
-use ox_proto::net::NetOp;
-use ox_proto::{Message, NetEnvelope};
+use ox_proto::{DecodeError, Message, NetEnvelope};
 
 /// A message from the central ([`on_interrupt`]).
 pub enum Arrival {
-    /// A `Net` message's op, from node `from`, for this node.
-    Net { from: u32, op: NetOp },
+    /// A `Net` message for this node: its envelope and its bytes (its op is read by
+    /// `ox_kcore::ipcall::net_message`, which reads a short one in place).
+    Net { envelope: NetEnvelope, bytes: Vec<u8> },
     /// Any other message.
     Message(Message),
 }
@@ -140,6 +140,12 @@ pub fn owns(line: u32) -> bool {
 fn with<R>(f: impl FnOnce(&mut Link) -> R) -> R {
     let mut link = LINK.lock();
     f(link.as_mut().unwrap_or_else(|| panic!("the link is not served yet")))
+}
+
+/// Answers the message `bytes` from the central, which did not decode (with `e`), with
+/// ox-proto's refusal.
+pub fn refuse(bytes: &[u8], e: &DecodeError) {
+    with(|link| link.process.refuse(bytes, e));
 }
 
 /// Sends `message` to the central.
@@ -323,15 +329,19 @@ impl Relay {
 }
 
 impl Link {
-    /// What the message `bytes` from the central is: a `Net` message's op is decoded from its
-    /// body alone (the message around it is never built), anything else whole. One that does
-    /// not decode is refused; a `Net` message for another node is dropped.
+    /// What the message `bytes` from the central is: a `Net` message for this node goes on as
+    /// it came (its op is read where it goes: [`refuse`] if it does not decode); anything else
+    /// is decoded whole. One that does not decode is refused; a `Net` message for another node
+    /// is dropped.
     fn arrival(&mut self, bytes: Vec<u8>) -> Option<Arrival> {
         let Some(envelope) = NetEnvelope::read(&bytes) else {
             return self.process.decode(bytes).map(Arrival::Message);
         };
+        if envelope.to == self.node {
+            return Some(Arrival::Net { envelope, bytes });
+        }
         match envelope.op(&bytes) {
-            Ok(op) => (envelope.to == self.node).then_some(Arrival::Net { from: envelope.from, op }),
+            Ok(_) => None,
             Err(e) => {
                 self.process.refuse(&bytes, &e);
                 None

@@ -18,7 +18,11 @@ pub fn interrupt(line: u32) -> bool {
     }
     for arrival in link::on_interrupt() {
         match arrival {
-            Arrival::Net { from, op } => ox_kcore::ipcall::net_receive(from, op),
+            Arrival::Net { envelope, bytes } => {
+                if let Err(e) = ox_kcore::ipcall::net_message(envelope, &bytes) {
+                    link::refuse(&bytes, &e);
+                }
+            }
             Arrival::Message(message) => route(message),
         }
     }
