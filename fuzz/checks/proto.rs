@@ -1,8 +1,9 @@
 //! Fuzzes what a kernel reads from a satellite's process channel: any payloads, cut as
 //! fragments and reassembled, decode to a message or one error, never a panic; a message that
-//! decodes encodes back to the same bytes, and decoding the owned bytes agrees.
+//! decodes encodes back to the same bytes, and decoding the owned bytes agrees; a `Net`
+//! message's op read in place (`NetEnvelope::inline`) is the op decoding gives.
 
-use ox_proto::{Message, Reassembler};
+use ox_proto::{Message, NetEnvelope, Reassembler};
 
 /// One input of the target (`fuzz_targets/proto.rs`; `tests/tests/fuzz_smoke.rs` runs it too).
 pub fn check(data: &[u8]) {
@@ -20,6 +21,11 @@ pub fn check(data: &[u8]) {
 }
 
 fn check_message(bytes: &[u8]) {
+    if let Some(envelope) = NetEnvelope::read(bytes) {
+        if let Some(read) = envelope.inline(bytes) {
+            assert_eq!(envelope.op(bytes), Ok(read.to_op(NetEnvelope::body(bytes))));
+        }
+    }
     let decoded = Message::decode(bytes);
     let owned = Message::decode_owned(bytes.to_vec()).map_err(|(e, back)| {
         assert_eq!(back, bytes, "the bytes come back with the error");

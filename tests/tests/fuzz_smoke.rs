@@ -171,7 +171,33 @@ fn monitor() {
 
 #[test]
 fn proto() {
-    smoke("proto", &[], 0, 20_000, 4096, false, proto::check);
+    smoke("proto", &net_messages(), 2_000, 20_000, 4096, false, proto::check);
+}
+
+/// `Net` messages for the proto target's seeds: an RPC's request and answer (the shape read in
+/// place), a message with a right among its items, a lone `Delivered`.
+fn net_messages() -> Vec<Vec<u8>> {
+    use ox_proto::net::{InlineMessage, NetItem, NetKind, NetOp, NetRight, PortRef};
+    use ox_proto::NetEnvelope;
+    let right = |kind, node, id| NetRight { kind, port: PortRef { node, id } };
+    let (dest, reply) = (right(NetKind::Send, 2, 9), right(NetKind::SendOnce, 1, 4));
+    let port = PortRef { node: 2, id: 3 };
+    let request = InlineMessage { dest, reply: Some(reply), id: 7, items: &[b"8 bytes!"], delivered: &[] };
+    let answer = InlineMessage { dest: reply, reply: None, id: 8, items: &[b"odd", b""], delivered: &[port] };
+    let with_right = NetOp::Message {
+        dest,
+        reply: None,
+        id: 9,
+        items: vec![NetItem::Inline(vec![1; 5]), NetItem::Right(dest)],
+    };
+    let mut seeds: Vec<Vec<u8>> = [request, answer]
+        .iter()
+        .map(|message| NetEnvelope::encode_inline_message(1, 2, message).expect("a short message encodes"))
+        .collect();
+    for op in [with_right, NetOp::Delivered { port }] {
+        seeds.push(NetEnvelope::encode(1, 2, &op).expect("a short op encodes"));
+    }
+    seeds
 }
 
 #[test]
