@@ -15,8 +15,10 @@
 //!    satellite 2, summed on satellite 3: `produce | square | sum`, each stage a process on
 //!    its own satellite, the lines crossing the central twice.
 //! 3. **A full pipe**: a writer on satellite 3 writes 20 KiB (five times the pipe's 4 KiB) to a
-//!    reader on satellite 1 that only starts reading after a pause, so the writer's forwarded
-//!    write blocks on the central until the reader drains the pipe.
+//!    reader on satellite 1 that only starts reading 20 ticks after the writer says it is about
+//!    to write (a byte on a second pipe), so the writer's forwarded write blocks on the central
+//!    until the reader drains the pipe — however long either process took to start (the
+//!    remote forks take longer on lossy links).
 
 #![no_std]
 #![no_main]
@@ -216,8 +218,15 @@ fn pipeline() -> u32 {
 
 fn full_pipe() -> u32 {
     let Some((r, w)) = new_pipe() else { return 1 };
+    // The writer's word that it is about to write.
+    let Some((go_r, go_w)) = new_pipe() else { return 1 };
     let reader = start(1, "slow reader", || {
-        let _ = sys::close(w);
+        let _ = (sys::close(w), sys::close(go_w));
+        let mut go = [0u8; 1];
+        if sys::read(go_r, &mut go) != Ok(1) {
+            println!("satpipe: full pipe: the writer never said it writes");
+            return 3;
+        }
         let _ = sys::sleep(20);
         match sys::read_to_end(r) {
             Ok(bytes) if bytes.len() == FULL && bytes.iter().enumerate().all(|(i, b)| *b == pattern(i)) => {
@@ -237,8 +246,9 @@ fn full_pipe() -> u32 {
         }
     });
     let writer = start(3, "writer", || {
-        let _ = sys::close(r);
+        let _ = (sys::close(r), sys::close(go_r));
         let data: Vec<u8> = (0..FULL).map(pattern).collect();
+        let _ = (sys::write(go_w, b"!"), sys::close(go_w));
         let before = sys::uptime();
         match sys::write(w, &data) {
             Ok(n) if n == FULL => {
@@ -258,6 +268,6 @@ fn full_pipe() -> u32 {
             }
         }
     });
-    let _ = (sys::close(r), sys::close(w));
+    let _ = (sys::close(r), sys::close(w), sys::close(go_r), sys::close(go_w));
     reap(&[(reader, "slow reader"), (writer, "full-pipe writer")])
 }
