@@ -9,7 +9,8 @@
 //! differ in alignment merges aligned words with shifts instead of going a byte at a time. A
 //! copy under 16 bytes between aligned addresses — most are the compiler's moves of small
 //! values — goes a word at a time (a byte at a time, the remote port RPC's round trip took
-//! 389 virtual µs instead of 370).
+//! 389 virtual µs instead of 370), and the words after the last eight of a longer one go four,
+//! two and one as their count's bits say rather than in a loop.
 //!
 //! Design principles:
 //! 1. **Plain Rust, no builtins.** `#![no_builtins]` keeps the compiler from recognising these
@@ -33,15 +34,26 @@ pub unsafe fn copy(dst: *mut u8, src: *const u8, n: usize) {
         // Small copies first, before anything needs a saved register: a word at a time while
         // both are aligned (most are: the moves of small values), then bytes.
         if (d as usize | s as usize) & 3 == 0 {
-            while n >= 4 {
+            // Two words and one as the count's bits say.
+            if n & 8 != 0 {
+                // Safety: both aligned, and two words remain in both ranges.
+                unsafe {
+                    let (a, b) = (*s.cast::<u32>(), *s.add(4).cast::<u32>());
+                    *d.cast::<u32>() = a;
+                    *d.add(4).cast::<u32>() = b;
+                    d = d.add(8);
+                    s = s.add(8);
+                }
+            }
+            if n & 4 != 0 {
                 // Safety: both aligned, and a word remains in both ranges.
                 unsafe {
                     *d.cast::<u32>() = *s.cast::<u32>();
                     d = d.add(4);
                     s = s.add(4);
                 }
-                n -= 4;
             }
+            n &= 3;
         }
         while n > 0 {
             // Safety: inside both ranges, which the caller vouches for.
@@ -110,14 +122,33 @@ unsafe fn copy_aligned(mut d: *mut u32, mut s: *const u32, words: usize) -> usiz
         }
         left -= 8;
     }
-    while left > 0 {
-        // Safety: a word remains in both ranges.
+    // The last seven words at most: four, two and one as the count's bits say (a loop of one
+    // word at a time costs five instructions a word and a branch back).
+    if left & 4 != 0 {
+        // Safety: four words remain in both ranges.
         unsafe {
-            *d = *s;
-            d = d.add(1);
-            s = s.add(1);
+            let (a, b, c, e) = (*s, *s.add(1), *s.add(2), *s.add(3));
+            *d = a;
+            *d.add(1) = b;
+            *d.add(2) = c;
+            *d.add(3) = e;
+            d = d.add(4);
+            s = s.add(4);
         }
-        left -= 1;
+    }
+    if left & 2 != 0 {
+        // Safety: two words remain in both ranges.
+        unsafe {
+            let (a, b) = (*s, *s.add(1));
+            *d = a;
+            *d.add(1) = b;
+            d = d.add(2);
+            s = s.add(2);
+        }
+    }
+    if left & 1 != 0 {
+        // Safety: a word remains in both ranges.
+        unsafe { *d = *s };
     }
     words
 }
