@@ -37,7 +37,7 @@
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Instant, SystemTime};
 
 use orrery_toolchain::disk::{self, AddFile};
@@ -409,27 +409,39 @@ pub fn cargo_build(
         .args(args)
         .arg("--message-format=json-render-diagnostics")
         .env("CARGO_TARGET_DIR", target)
-        .current_dir(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .current_dir(dir);
     for (var, value) in env {
         command.env(var, value);
     }
-    let mut child = command.spawn().map_err(|e| format!("cannot run the guest cargo: {e}"))?;
-    let mut artifacts = Vec::new();
-    if let Some(stdout) = child.stdout.take() {
-        for line in BufReader::new(stdout).lines() {
-            let line = line.map_err(|e| format!("reading cargo's output: {e}"))?;
-            if let Some(artifact) = parse_artifact(&line) {
-                artifacts.push(artifact);
-            }
-        }
-    }
-    let status = child.wait().map_err(|e| format!("waiting for cargo: {e}"))?;
+    let (artifacts, status) = cargo_messages(&mut command, "the guest cargo", parse_artifact)?;
     if !status.success() {
         return Err(format!("the guest build failed ({status}) in {}", dir.display()));
     }
     Ok(artifacts)
+}
+
+/// Runs `command`, a cargo (`what`, in errors) with `--message-format=json…`, its standard
+/// error passed through; what `pick` takes from each line of its messages, in order, and how
+/// it ended.
+pub(crate) fn cargo_messages<T>(
+    command: &mut Command,
+    what: &str,
+    pick: impl Fn(&str) -> Option<T>,
+) -> Result<(Vec<T>, ExitStatus)> {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot run {what}: {e}"))?;
+    let mut picked = Vec::new();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.map_err(|e| format!("reading cargo's output: {e}"))?;
+            picked.extend(pick(&line));
+        }
+    }
+    let status = child.wait().map_err(|e| format!("waiting for cargo: {e}"))?;
+    Ok((picked, status))
 }
 
 /// An executable from one line of cargo's JSON messages.

@@ -13,12 +13,13 @@
 #![cfg_attr(not(feature = "emulator"), allow(dead_code))]
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::Instant;
 
+use crate::guest::cargo_messages;
 use crate::Result;
 
 /// Test executables running at once: two, for the two cores of the machines CI runs on; a
@@ -48,23 +49,13 @@ pub struct Job {
 /// Builds the test executables of `cargo test ARGS` in `dir` (`--no-run`; cargo's messages go to
 /// this process's standard error) and returns them in cargo's order.
 pub fn build(cargo: &Path, args: &[&str], dir: &Path) -> Result<Vec<TestBinary>> {
-    let mut child = Command::new(cargo)
+    let mut command = Command::new(cargo);
+    command
         .arg("test")
         .args(args)
         .args(["--no-run", "--message-format=json-render-diagnostics"])
-        .current_dir(dir)
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run {}: {e}", cargo.display()))?;
-    let stdout = child.stdout.take().ok_or("cargo's output is not piped")?;
-    let mut binaries = Vec::new();
-    for line in BufReader::new(stdout).lines() {
-        let line = line.map_err(|e| format!("reading cargo's messages: {e}"))?;
-        if let Some(binary) = test_binary(&line) {
-            binaries.push(binary);
-        }
-    }
-    let status = child.wait().map_err(|e| format!("waiting for cargo: {e}"))?;
+        .current_dir(dir);
+    let (binaries, status) = cargo_messages(&mut command, &cargo.display().to_string(), test_binary)?;
     if !status.success() {
         return Err(format!("`cargo test {} --no-run` failed ({status})", args.join(" ")));
     }
