@@ -278,6 +278,23 @@ fn check_recipe_of(dir: &Path) -> Result<()> {
     fs::write(&stamp, wrapper::RECIPE).map_err(|e| format!("cannot write {}: {e}", stamp.display()))
 }
 
+/// Whether `ox` is there and `stamp` says it was translated from what `origin` describes.
+fn is_translated(ox: &Path, stamp: &Path, origin: Option<&str>) -> bool {
+    ox.exists() && origin.is_some() && fs::read_to_string(stamp).ok().as_deref() == origin
+}
+
+/// What a translation of `rv` depends on, as [`translate`] keeps it: the length and time of
+/// change of `rv` and of this driver (`None` if either cannot be read).
+fn origin(rv: &Path) -> Option<String> {
+    let stamp = |p: &Path| {
+        let meta = fs::metadata(p).ok()?;
+        let changed = meta.modified().ok()?.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+        Some(format!("{} {}", meta.len(), changed.as_nanos()))
+    };
+    let driver = std::env::current_exe().ok()?;
+    Some(format!("{}\n{}\n", stamp(rv)?, stamp(&driver)?))
+}
+
 /// Writes the loadable segments of the executable `elf` to `out` (unless `out` is already
 /// newer) and returns `out`.
 fn strip_loadable(elf: &Path, out: &Path) -> Result<PathBuf> {
@@ -477,15 +494,17 @@ fn translate_all(artifacts: &[Artifact], out_dir: &Path, totals: &mut TranslateT
     Ok(images)
 }
 
-/// Translates `rv` into `ox` unless `ox` is already newer than `rv` and this driver.
+/// Translates `rv` into `ox` unless `ox` was translated from this very `rv` by this driver:
+/// their lengths and times of change are kept beside it, in `<ox>.from` ([`origin`]). An
+/// output newer than its input is not enough: when a build goes back to settings it built
+/// before (a profile's `opt-level`, say), cargo hands back the artifact it kept from then,
+/// with that time of change, older than the output translated since from other settings.
 pub fn translate(rv: &Path, ox: &Path, totals: &mut TranslateTotals) -> Result<()> {
-    let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
-    let driver = std::env::current_exe().ok().and_then(|p| modified(&p)).unwrap_or(SystemTime::UNIX_EPOCH);
-    if let (Some(out), Some(input)) = (modified(ox), modified(rv)) {
-        if out >= input && out >= driver {
-            totals.up_to_date += 1;
-            return Ok(());
-        }
+    let stamp = ox.with_extension("elf.from");
+    let origin = origin(rv);
+    if is_translated(ox, &stamp, origin.as_deref()) {
+        totals.up_to_date += 1;
+        return Ok(());
     }
     let started = Instant::now();
     let bytes = fs::read(rv).map_err(|e| format!("cannot read {}: {e}", rv.display()))?;
@@ -496,9 +515,45 @@ pub fn translate(rv: &Path, ox: &Path, totals: &mut TranslateTotals) -> Result<(
     let partial = ox.with_extension("elf.partial");
     fs::write(&partial, &out).map_err(|e| format!("cannot write {}: {e}", partial.display()))?;
     fs::rename(&partial, ox).map_err(|e| format!("cannot rename to {}: {e}", ox.display()))?;
+    if let Some(origin) = origin {
+        fs::write(&stamp, origin).map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
+    }
     totals.images += 1;
     totals.instructions += stats.instructions;
     totals.bytes += bytes.len() as u64;
     totals.seconds += started.elapsed().as_secs_f64();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs::{self, File};
+    use std::time::{Duration, SystemTime};
+
+    use super::{is_translated, origin};
+
+    /// The bug this stamp mends: an input that changes to an *older* file (cargo's artifact
+    /// kept from an earlier build with other settings) must be translated again.
+    #[test]
+    fn an_input_older_than_its_translation_is_translated_again() {
+        let dir = std::env::temp_dir().join(format!("orrery-xtask-stamp-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let (rv, ox, stamp) = (dir.join("prog"), dir.join("prog.elf"), dir.join("prog.elf.from"));
+        fs::write(&rv, b"settings one").unwrap();
+        fs::write(&ox, b"translated").unwrap();
+        assert!(!is_translated(&ox, &stamp, origin(&rv).as_deref()), "no stamp yet");
+        fs::write(&stamp, origin(&rv).unwrap()).unwrap();
+        assert!(is_translated(&ox, &stamp, origin(&rv).as_deref()));
+
+        fs::write(&rv, b"settings two").unwrap();
+        let earlier = SystemTime::now() - Duration::from_secs(3600);
+        File::options().write(true).open(&rv).unwrap().set_modified(earlier).unwrap();
+        assert!(fs::metadata(&ox).unwrap().modified().unwrap() > earlier);
+        assert!(!is_translated(&ox, &stamp, origin(&rv).as_deref()), "an older input is another input");
+
+        fs::remove_file(&ox).unwrap();
+        fs::write(&stamp, origin(&rv).unwrap()).unwrap();
+        assert!(!is_translated(&ox, &stamp, origin(&rv).as_deref()), "no output, nothing up to date");
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }
