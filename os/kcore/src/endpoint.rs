@@ -6,12 +6,13 @@
 //! Sending: a message is encoded into the outbox, and cut into fragments as the window lets
 //! them go, each written straight into the frame that carries it; up to [`WINDOW`] fragments
 //! are in flight at once ([`Endpoint::pump`], which also goes back to the oldest
-//! unacknowledged one when it timed out). A frame the port cannot take now (its transmit queue
+//! unacknowledged one when it timed out); a message in one fragment with nothing before it
+//! goes into its frame at once, from where it lies ([`Endpoint::send_bytes`]). A frame the port cannot take now (its transmit queue
 //! is full until the next quantum boundary) stays in the sender for the next pump: it is not
 //! lost. Receiving: the kernel drains its port, checks every frame once (the port checks its
-//! CRC: `linkport`) and hands it to [`Endpoint::on_frame_bytes`], which reassembles
-//! fragments into the message's bytes, for the kernel to decode ([`Endpoint::decode`]) or, a
-//! `Net` message, to relay or decode the op of; the acknowledgement is cumulative, so one,
+//! CRC: `linkport`) and hands it to [`Endpoint::on_frame`], which reassembles
+//! fragments into the message's bytes (a message in one fragment stays in its frame), for the
+//! kernel to decode ([`Endpoint::decode`]) or, a `Net` message, to relay or read the op of; the acknowledgement is cumulative, so one,
 //! sent by the pump after the port is drained (or after every fourth data frame, so that a
 //! sender with a full window is not kept waiting while frames keep arriving), acknowledges a
 //! whole batch. A message that does not decode is answered with ox-proto's refusal and
@@ -22,7 +23,7 @@ use alloc::vec::Vec;
 
 use ox_link::arq::{Receiver, Sender};
 use ox_link::frame::{Frame, HEADER};
-use ox_proto::{DecodeError, Fragmenter, Message, Reassembler, CHANNEL_PROCESS};
+use ox_proto::{Completed, DecodeError, FragmentHeader, Fragmenter, Message, Reassembler, CHANNEL_PROCESS};
 
 use crate::linkport::Port;
 use crate::{arch, kprintln};
@@ -119,6 +120,30 @@ impl Endpoint {
         self.pump();
     }
 
+    /// Queues the message `bytes` (encoded) and starts sending it, as
+    /// [`Endpoint::send_encoded`] does with a copy; one that goes in one fragment, with
+    /// nothing queued before it and room in the window, is written from `bytes` into its frame
+    /// (a relayed message goes on from the frame it came in).
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        let whole = bytes.len() <= self.fragment_room() && self.outbox.is_empty() && self.tx.can_queue();
+        let total = u32::try_from(bytes.len()).ok().filter(|_| whole);
+        if let Some(total) = total {
+            let header = FragmentHeader { id: self.next_id, more: false, total, offset: 0 }.to_bytes();
+            if self.tx.is_idle() {
+                // Frames start waiting for the other end now (as the pump would say).
+                self.progress_at = arch::time_ns();
+            }
+            if self.tx.queue_parts(&[&header, bytes]).is_ok() {
+                self.next_id = self.next_id.wrapping_add(1);
+                self.messages = self.messages.wrapping_add(1);
+                self.fragments = self.fragments.wrapping_add(1);
+                self.pump();
+                return;
+            }
+        }
+        self.send_encoded(bytes.to_vec());
+    }
+
     /// Bytes of a message one fragment carries.
     pub fn fragment_room(&self) -> usize {
         self.tx.max_payload() - ox_proto::fragment::FRAGMENT_HEADER
@@ -130,11 +155,12 @@ impl Endpoint {
         self.outbox.iter().map(|o| o.bytes.len() - o.sent).sum()
     }
 
-    /// Handles one checked frame received on the port; returns the bytes of the message it
-    /// completes, if any, for [`Endpoint::decode`] — or, a `Net` message, for the node to read
-    /// its envelope ([`ox_proto::NetEnvelope`]) and relay it as it came or decode its op alone.
-    /// Its acknowledgement waits for the next [`Endpoint::pump`].
-    pub fn on_frame_bytes(&mut self, frame: &Frame) -> Option<Vec<u8>> {
+    /// Handles one checked frame received on the port; returns the message it completes, if
+    /// any, for [`Endpoint::decode`] — or, a `Net` message, for the node to read its envelope
+    /// ([`ox_proto::NetEnvelope`]) and relay it as it came or read its op alone. A message
+    /// in one fragment is left in the frame ([`Completed::Whole`]). Its acknowledgement
+    /// waits for the next [`Endpoint::pump`].
+    pub fn on_frame<'a>(&mut self, frame: &Frame<'a>) -> Option<Completed<'a>> {
         let acknowledged = self.tx.acknowledged();
         let now = arch::time_ns();
         self.tx.receive_frame(frame, now);
@@ -149,7 +175,7 @@ impl Endpoint {
                 self.send_ack();
             }
         }
-        match self.reassembler.push(received.payload?) {
+        match self.reassembler.push_in_place(received.payload?) {
             Ok(complete) => complete,
             Err(e) => {
                 kprintln!("process channel on port {}: dropped a broken message: {e:?}", self.port.index());

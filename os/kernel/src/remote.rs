@@ -516,7 +516,6 @@ const OUTPUT_FRAGMENTS: usize = 4;
 pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
     let mut arrived = Vec::new();
     let me = ox_kcore::ipcall::node();
-    let mut relays = Vec::new();
     {
         let mut links = LINKS.lock();
         let now = ox_kcore::arch::time_ns();
@@ -550,10 +549,15 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
                         None if hello.payload.is_some() => count_dropped(),
                         None => {}
                     }
-                    if let Some(bytes) = link.endpoint.on_frame_bytes(&frame) {
-                        match NetEnvelope::read(&bytes) {
-                            Some(envelope) if envelope.to != me => relays.push((slot, envelope, bytes)),
-                            _ => arrived.extend(link.endpoint.decode(bytes).map(|m| (id, m))),
+                    if let Some(message) = link.endpoint.on_frame(&frame) {
+                        match NetEnvelope::read(message.bytes()) {
+                            // Relayed at once, from the frame it came in if it came whole; the
+                            // acknowledgements wait for the pumps below: a message between two
+                            // satellites waits for nothing here.
+                            Some(envelope) if envelope.to != me => {
+                                relay(&mut links, slot, envelope, message.bytes());
+                            }
+                            _ => arrived.extend(link.endpoint.decode(message.into_vec()).map(|m| (id, m))),
                         }
                     }
                 }
@@ -575,11 +579,6 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
         }
         if died {
             bury(&mut links);
-        }
-        // Relayed first, the acknowledgements after: a message between two satellites waits
-        // for nothing here.
-        for (slot, envelope, bytes) in relays {
-            relay(&mut links, slot, envelope, bytes);
         }
         for (id, link) in with_ids(&mut links).filter(|(_, l)| on_line(l)) {
             pump(id, link);
@@ -644,10 +643,10 @@ fn returns(links: &mut [Link], now: u64, which: impl Fn(&Link) -> bool) {
 /// by the node it is for. It is dropped (and counted) unless it says it is from the node of
 /// the link it came on, is not a `NodeDead` (only the central says a node died), and is for a
 /// live satellite.
-fn relay(links: &mut [Link], from: usize, envelope: NetEnvelope, bytes: Vec<u8>) {
+fn relay(links: &mut [Link], from: usize, envelope: NetEnvelope, bytes: &[u8]) {
     let honest = links[from].node == envelope.from && !links[from].dead && envelope.code != NetOp::NODE_DEAD;
     match links.iter_mut().find(|l| l.node == envelope.to && !l.dead) {
-        Some(to) if honest => to.endpoint.send_encoded(bytes),
+        Some(to) if honest => to.endpoint.send_bytes(bytes),
         _ => count_dropped(),
     }
 }

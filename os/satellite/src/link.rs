@@ -28,6 +28,7 @@
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
+use core::ops::Range;
 
 use ox_kcore::endpoint::Endpoint;
 use ox_kcore::global::Global;
@@ -37,15 +38,31 @@ use ox_kcore::{arch, frame, intc, kprintln, power};
 use ox_link::arq::{Receiver, Sender};
 use ox_link::boot;
 use ox_link::frame::{self as link_frame, Frame, Kind, CHANNEL_BOOT, HEADER};
-use ox_proto::{DecodeError, Message, NetEnvelope};
+use ox_proto::{Completed, DecodeError, Message, NetEnvelope};
 
 /// A message from the central ([`on_interrupt`]).
-pub enum Arrival {
-    /// A `Net` message for this node: its envelope and its bytes (its op is read by
-    /// `ox_kcore::ipcall::net_message`, which reads a short one in place).
-    Net { envelope: NetEnvelope, bytes: Vec<u8> },
+pub enum Arrival<'a> {
+    /// A `Net` message for this node: its envelope and its bytes, in the frame it came in if it
+    /// came in one (its op is read by `ox_kcore::ipcall::net_message`, which reads a short one
+    /// in place).
+    Net { envelope: NetEnvelope, bytes: &'a [u8] },
     /// Any other message.
     Message(Message),
+}
+
+/// A message from the central as [`Link::next`] finds it: a `Net` message's bytes are where
+/// they lie in the frame buffer, or gathered from its fragments.
+enum Found {
+    Net { envelope: NetEnvelope, bytes: Place },
+    Message(Message),
+}
+
+/// Where a message's bytes are.
+enum Place {
+    /// In the frame buffer, at these offsets.
+    Frame(Range<usize>),
+    /// Gathered from several frames.
+    Gathered(Vec<u8>),
 }
 
 /// Resend a hello reply after this long without its acknowledgement.
@@ -82,12 +99,15 @@ struct Link {
     hello_tx: Sender,
     hello_outbox: VecDeque<Vec<u8>>,
     process: Endpoint,
-    /// Where each frame from a port is read.
-    rx: FrameBuf,
     relay: Relay,
 }
 
 static LINK: Global<Option<Box<Link>>> = Global::new("link to the central", None);
+
+/// Where each frame from a port is read (on the heap, like the [`Link`]), apart from the link:
+/// a `Net` message that came in one frame is read there by the ports, which may send on the
+/// link as they do.
+static RX: Global<Option<Box<FrameBuf>>> = Global::new("frames from the links", None);
 
 fn port0() -> Port {
     Port::probe(0)
@@ -107,7 +127,6 @@ pub fn init(node: u32, ram: u32) {
         hello_tx: Sender::new(CHANNEL_SATELLITE, port.mtu(), TIMEOUT_NS),
         hello_outbox: VecDeque::new(),
         process: Endpoint::new(port),
-        rx: FrameBuf::new(),
         relay: Relay {
             waiting: (0..=children.len()).map(|_| VecDeque::new()).collect(),
             up: children.iter().map(Port::is_up).collect(),
@@ -117,6 +136,7 @@ pub fn init(node: u32, ram: u32) {
             dropped: 0,
         },
     }));
+    *RX.lock() = Some(Box::new(FrameBuf::new()));
     intc::set_enabled(lines);
     port.set_interrupts(true, true);
     with(|link| link.relay.children.iter().for_each(|child| child.watch_change(true)));
@@ -196,62 +216,24 @@ pub fn on_tick() {
 }
 
 /// A port's interrupt: takes every frame waiting on every port; relays those for other
-/// satellites, answers the boot and satellite channels here and returns the process
-/// channel's messages they complete (`trap` routes them).
-pub fn on_interrupt() -> Vec<Arrival> {
-    with(|link| {
-        let port = link.process.port();
-        if !port.is_up() {
-            lost_central(link.node);
+/// satellites, answers the boot and satellite channels here, and hands `deliver` each message
+/// of the process channel they complete (`trap` routes them), in order, as each completes,
+/// the link free for it to send on.
+pub fn on_interrupt(mut deliver: impl FnMut(Arrival<'_>)) {
+    let mut rx = RX.lock();
+    let rx = rx.as_mut().unwrap_or_else(|| panic!("the link is not served yet"));
+    while let Some(found) = with(|link| link.next(rx)) {
+        match found {
+            Found::Net { envelope, bytes: Place::Frame(at) } => {
+                deliver(Arrival::Net { envelope, bytes: &rx.0[at] })
+            }
+            Found::Net { envelope, bytes: Place::Gathered(bytes) } => {
+                deliver(Arrival::Net { envelope, bytes: &bytes })
+            }
+            Found::Message(message) => deliver(Arrival::Message(message)),
         }
-        let mut arrived = Vec::new();
-        while let Some(checked) = port.receive_checked(&mut link.rx) {
-            // Checked once (by the port, or here); a damaged frame is dropped (its sender
-            // resends it).
-            let Ok(len) = checked else { continue };
-            let bytes = &mut link.rx.0[..len];
-            if link_frame::address(bytes) != 0 {
-                link.relay.down(link.node, port, bytes);
-                continue;
-            }
-            let Ok(frame) = link_frame::parse(bytes) else { continue };
-            if let Some(ack) = repeated_start(&frame) {
-                port.send(&ack);
-                continue;
-            }
-            link.hello_tx.receive_frame(&frame, arch::time_ns());
-            let received = link.hello_rx.receive_frame(&frame);
-            if let Some(ack) = received.ack {
-                port.send(&ack);
-            }
-            if let Some(payload) = received.payload {
-                let answer = answer_hello(link.node, link.ram, &mut link.relay, payload);
-                link.hello_outbox.extend(answer);
-            }
-            if let Some(bytes) = link.process.on_frame_bytes(&frame) {
-                arrived.extend(link.arrival(bytes));
-            }
-        }
-        for at in 0..link.relay.children.len() {
-            let child = link.relay.children[at];
-            let up = child.is_up();
-            if up != link.relay.up[at] {
-                // The satellite there powered off or went away, or came back (to its boot
-                // ROM): the central hears of it at once.
-                link.relay.up[at] = up;
-                child.watch_change(true);
-                link.hello_outbox.push_back(Hello::LinkState { port: child.index(), up }.to_vec());
-            }
-            while let Some(checked) = child.receive_checked(&mut link.rx) {
-                let Ok(len) = checked else { continue };
-                link.relay.up(link.node, child, port, &mut link.rx.0[..len]);
-            }
-        }
-        link.relay.flush(port);
-        link.process.pump();
-        link.pump_hello();
-        arrived
-    })
+    }
+    with(|link| link.after_frames(rx));
 }
 
 impl Relay {
@@ -329,24 +311,101 @@ impl Relay {
 }
 
 impl Link {
-    /// What the message `bytes` from the central is: a `Net` message for this node goes on as
-    /// it came (its op is read where it goes: [`refuse`] if it does not decode); anything else
-    /// is decoded whole. One that does not decode is refused; a `Net` message for another node
-    /// is dropped.
-    fn arrival(&mut self, bytes: Vec<u8>) -> Option<Arrival> {
-        let Some(envelope) = NetEnvelope::read(&bytes) else {
-            return self.process.decode(bytes).map(Arrival::Message);
-        };
-        if envelope.to == self.node {
-            return Some(Arrival::Net { envelope, bytes });
+    /// Takes the frames waiting on port 0 into `rx`, one by one, until one completes a message
+    /// of the process channel for this node; `None` when none is left.
+    fn next(&mut self, rx: &mut FrameBuf) -> Option<Found> {
+        let port = self.process.port();
+        if !port.is_up() {
+            lost_central(self.node);
         }
-        match envelope.op(&bytes) {
-            Ok(_) => None,
-            Err(e) => {
-                self.process.refuse(&bytes, &e);
-                None
+        let base = rx.0.as_ptr() as usize;
+        while let Some(checked) = port.receive_checked(rx) {
+            // Checked once (by the port, or here); a damaged frame is dropped (its sender
+            // resends it).
+            let Ok(len) = checked else { continue };
+            let bytes = &mut rx.0[..len];
+            if link_frame::address(bytes) != 0 {
+                self.relay.down(self.node, port, bytes);
+                continue;
+            }
+            let Ok(frame) = link_frame::parse(bytes) else { continue };
+            if let Some(ack) = repeated_start(&frame) {
+                port.send(&ack);
+                continue;
+            }
+            self.hello_tx.receive_frame(&frame, arch::time_ns());
+            let received = self.hello_rx.receive_frame(&frame);
+            if let Some(ack) = received.ack {
+                port.send(&ack);
+            }
+            if let Some(payload) = received.payload {
+                let answer = answer_hello(self.node, self.ram, &mut self.relay, payload);
+                self.hello_outbox.extend(answer);
+            }
+            let place = match self.process.on_frame(&frame) {
+                None => continue,
+                Some(Completed::Whole(message)) => {
+                    // Where the message lies in `rx`: it is a part of the frame read there.
+                    let start = message.as_ptr() as usize - base;
+                    Place::Frame(start..start + message.len())
+                }
+                Some(Completed::Gathered(bytes)) => Place::Gathered(bytes),
+            };
+            if let Some(found) = self.arrival(rx, place) {
+                return Some(found);
             }
         }
+        None
+    }
+
+    /// After the frames of an interrupt: the frames from the satellites behind this one (read
+    /// into `rx`) and the changes of their links, then what waits to be sent, and the
+    /// acknowledgements.
+    fn after_frames(&mut self, rx: &mut FrameBuf) {
+        let port = self.process.port();
+        for at in 0..self.relay.children.len() {
+            let child = self.relay.children[at];
+            let up = child.is_up();
+            if up != self.relay.up[at] {
+                // The satellite there powered off or went away, or came back (to its boot
+                // ROM): the central hears of it at once.
+                self.relay.up[at] = up;
+                child.watch_change(true);
+                self.hello_outbox.push_back(Hello::LinkState { port: child.index(), up }.to_vec());
+            }
+            while let Some(checked) = child.receive_checked(rx) {
+                let Ok(len) = checked else { continue };
+                self.relay.up(self.node, child, port, &mut rx.0[..len]);
+            }
+        }
+        self.relay.flush(port);
+        self.process.pump();
+        self.pump_hello();
+    }
+
+    /// What the message at `place` (in `rx`, or gathered) from the central is: a `Net` message
+    /// for this node goes on as it came (its op is read where it goes: [`refuse`] if it does not
+    /// decode); anything else is decoded whole. One that does not decode is refused; a `Net`
+    /// message for another node is dropped.
+    fn arrival(&mut self, rx: &FrameBuf, place: Place) -> Option<Found> {
+        let bytes = match &place {
+            Place::Frame(at) => &rx.0[at.clone()],
+            Place::Gathered(bytes) => bytes.as_slice(),
+        };
+        let Some(envelope) = NetEnvelope::read(bytes) else {
+            let bytes = match place {
+                Place::Frame(at) => rx.0[at].to_vec(),
+                Place::Gathered(bytes) => bytes,
+            };
+            return self.process.decode(bytes).map(Found::Message);
+        };
+        if envelope.to != self.node {
+            if let Err(e) = envelope.op(bytes) {
+                self.process.refuse(bytes, &e);
+            }
+            return None;
+        }
+        Some(Found::Net { envelope, bytes: place })
     }
 
     fn pump_hello(&mut self) {

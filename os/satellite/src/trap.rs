@@ -16,16 +16,14 @@ pub fn interrupt(line: u32) -> bool {
     if !link::owns(line) {
         panic!("interrupt on line {line}, which no device of the satellite uses");
     }
-    for arrival in link::on_interrupt() {
-        match arrival {
-            Arrival::Net { envelope, bytes } => {
-                if let Err(e) = ox_kcore::ipcall::net_message(envelope, &bytes) {
-                    link::refuse(&bytes, &e);
-                }
+    link::on_interrupt(|arrival| match arrival {
+        Arrival::Net { envelope, bytes } => {
+            if let Err(e) = ox_kcore::ipcall::net_message(envelope, bytes) {
+                link::refuse(bytes, &e);
             }
-            Arrival::Message(message) => route(message),
         }
-    }
+        Arrival::Message(message) => route(message),
+    });
     server::has_work()
 }
 
