@@ -1,22 +1,23 @@
 //! One end of the process conversation on one link: ox-proto messages over `ox_link`'s
-//! go-back-N transport on [`CHANNEL_PROCESS`] (docs/protocol.md, docs/link-protocol.md),
-//! shared by the central kernel (one endpoint per satellite) and the satellite kernel (one,
-//! towards the central).
+//! go-back-N transport on [`CHANNEL_PROCESS`] (docs/protocol.md, docs/link-protocol.md), shared
+//! by the central kernel (one endpoint per satellite) and the satellite kernel (one, towards
+//! the central).
 //!
 //! Sending: a message is encoded into the outbox, and cut into fragments as the window lets
 //! them go, each written straight into the frame that carries it; up to [`WINDOW`] fragments
-//! are in flight at once ([`Endpoint::pump`], which also goes back to the oldest
-//! unacknowledged one when it timed out); a message in one fragment with nothing before it
-//! goes into its frame at once, from where it lies ([`Endpoint::send_bytes`]). A frame the port cannot take now (its transmit queue
-//! is full until the next quantum boundary) stays in the sender for the next pump: it is not
-//! lost. Receiving: the kernel drains its port, checks every frame once (the port checks its
-//! CRC: `linkport`) and hands it to [`Endpoint::on_frame`], which reassembles
-//! fragments into the message's bytes (a message in one fragment stays in its frame), for the
-//! kernel to decode ([`Endpoint::decode`]) or, a `Net` message, to relay or read the op of; the acknowledgement is cumulative, so one,
-//! sent by the pump after the port is drained (or after every fourth data frame, so that a
-//! sender with a full window is not kept waiting while frames keep arriving), acknowledges a
-//! whole batch. A message that does not decode is answered with ox-proto's refusal and
-//! dropped; a broken fragment sequence is dropped (the transport never produces one).
+//! are in flight at once ([`Endpoint::pump`], which also goes back to the oldest unacknowledged
+//! one when it timed out); a message in one fragment with nothing before it goes into its frame
+//! at once, from where it lies ([`Endpoint::send_bytes`]). A frame the port cannot take now
+//! (its transmit queue is full until the next quantum boundary) stays in the sender for the
+//! next pump: it is not lost. Receiving: the kernel drains its port, checks every frame once
+//! (the port checks its CRC: `linkport`) and hands it to [`Endpoint::on_frame`], which
+//! reassembles fragments into the message's bytes (a message in one fragment stays in its
+//! frame), for the kernel to decode ([`Endpoint::decode`]) or, a `Net` message, to relay or
+//! read the op of; the acknowledgement is cumulative, so one, sent by the pump after the port
+//! is drained (or after every fourth data frame, so that a sender with a full window is not
+//! kept waiting while frames keep arriving), acknowledges a whole batch. A message that does
+//! not decode is answered with ox-proto's refusal and dropped; a broken fragment sequence is
+//! dropped (the transport never produces one).
 
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -112,36 +113,43 @@ impl Endpoint {
 
     /// Queues a message already encoded (by [`Message::encode`], or its head and then its
     /// data) and starts sending it. Its fragments are made as the window lets them go, each
-    /// straight into the frame that carries it.
+    /// straight into the frame that carries it — at once, for a message in one fragment with
+    /// nothing queued before it and room in the window.
     pub fn send_encoded(&mut self, bytes: Vec<u8>) {
-        self.outbox.push_back(Outgoing { id: self.next_id, bytes, sent: 0 });
-        self.next_id = self.next_id.wrapping_add(1);
-        self.messages = self.messages.wrapping_add(1);
-        self.pump();
+        if !self.send_whole(&bytes) {
+            self.outbox.push_back(Outgoing { id: self.next_id, bytes, sent: 0 });
+            self.next_id = self.next_id.wrapping_add(1);
+            self.messages = self.messages.wrapping_add(1);
+            self.pump();
+        }
     }
 
-    /// Queues the message `bytes` (encoded) and starts sending it, as
-    /// [`Endpoint::send_encoded`] does with a copy; one that goes in one fragment, with
-    /// nothing queued before it and room in the window, is written from `bytes` into its frame
-    /// (a relayed message goes on from the frame it came in).
+    /// [`Endpoint::send_encoded`] of a copy of `bytes`; a message that goes into its frame at
+    /// once is not copied but there (a relayed message goes on from the frame it came in).
     pub fn send_bytes(&mut self, bytes: &[u8]) {
-        let whole = bytes.len() <= self.fragment_room() && self.outbox.is_empty() && self.tx.can_queue();
-        let total = u32::try_from(bytes.len()).ok().filter(|_| whole);
-        if let Some(total) = total {
-            let header = FragmentHeader { id: self.next_id, more: false, total, offset: 0 }.to_bytes();
-            if self.tx.is_idle() {
-                // Frames start waiting for the other end now (as the pump would say).
-                self.progress_at = arch::time_ns();
-            }
-            if self.tx.queue_parts(&[&header, bytes]).is_ok() {
-                self.next_id = self.next_id.wrapping_add(1);
-                self.messages = self.messages.wrapping_add(1);
-                self.fragments = self.fragments.wrapping_add(1);
-                self.pump();
-                return;
-            }
+        if !self.send_whole(bytes) {
+            self.send_encoded(bytes.to_vec());
         }
-        self.send_encoded(bytes.to_vec());
+    }
+
+    /// Writes the message `bytes` into its frame if it goes in one fragment, nothing is queued
+    /// before it and the window has room, and starts sending it; false if it does not.
+    fn send_whole(&mut self, bytes: &[u8]) -> bool {
+        let fits = bytes.len() <= self.fragment_room() && self.outbox.is_empty() && self.tx.can_queue();
+        let Some(total) = u32::try_from(bytes.len()).ok().filter(|_| fits) else { return false };
+        let header = FragmentHeader { id: self.next_id, more: false, total, offset: 0 }.to_bytes();
+        if self.tx.is_idle() {
+            // Frames start waiting for the other end now (as the pump would say).
+            self.progress_at = arch::time_ns();
+        }
+        if self.tx.queue_parts(&[&header, bytes]).is_err() {
+            return false;
+        }
+        self.next_id = self.next_id.wrapping_add(1);
+        self.messages = self.messages.wrapping_add(1);
+        self.fragments = self.fragments.wrapping_add(1);
+        self.pump();
+        true
     }
 
     /// Bytes of a message one fragment carries.
