@@ -727,11 +727,10 @@ impl Net {
             taken += 1;
         }
         let message = InlineMessage { dest, reply, id, items, delivered: &delivered[..taken] };
-        let (_, len) = message.code_and_len()?;
-        if taken > 0 && len > BATCH_BYTES {
+        let bytes = NetEnvelope::encode_inline_message(self.me, to, &message)?;
+        if taken > 0 && NetEnvelope::body(&bytes).len() > BATCH_BYTES {
             return None;
         }
-        let bytes = NetEnvelope::encode_inline_message(self.me, to, &message)?;
         self.later.retain(|&(node, _)| node != to);
         Some(bytes)
     }

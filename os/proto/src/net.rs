@@ -128,6 +128,14 @@ pub enum NetItem {
     },
 }
 
+impl NetItem {
+    /// The word before an item on the wire that says which it is.
+    pub const INLINE: u32 = 1;
+    pub const RIGHT: u32 = 2;
+    pub const MEMORY: u32 = 3;
+    pub const STREAM: u32 = 4;
+}
+
 /// The most names of a migrating task's space ([`NetOp::Space`]): a task naming more cannot
 /// move.
 pub const MAX_SPACE_NAMES: usize = 64;
@@ -364,16 +372,16 @@ impl NetOp {
                     match item {
                         NetItem::Inline(bytes) => put_inline(out, bytes),
                         NetItem::Right(r) => {
-                            put_u32(out, 2);
+                            put_u32(out, NetItem::RIGHT);
                             right(out, r);
                         }
                         NetItem::Memory(bytes) => {
-                            put_u32(out, 3);
+                            put_u32(out, NetItem::MEMORY);
                             put_u32(out, bytes.len() as u32);
                             out.extend_from_slice(bytes);
                         }
                         NetItem::Stream { stream, size } => {
-                            put_u32(out, 4);
+                            put_u32(out, NetItem::STREAM);
                             put_u32(out, *stream);
                             put_u32(out, *size);
                         }
@@ -490,16 +498,16 @@ impl NetOp {
                 let mut items = Vec::with_capacity(count);
                 for _ in 0..count {
                     items.push(match r.u32()? {
-                        1 => {
+                        NetItem::INLINE => {
                             let len = r.u32()? as usize;
                             NetItem::Inline(r.take(len)?.to_vec())
                         }
-                        2 => NetItem::Right(right(&mut r)?),
-                        3 => {
+                        NetItem::RIGHT => NetItem::Right(right(&mut r)?),
+                        NetItem::MEMORY => {
                             let len = r.u32()? as usize;
                             NetItem::Memory(r.take(len)?.to_vec())
                         }
-                        4 => {
+                        NetItem::STREAM => {
                             let (stream, size) = (r.u32()?, r.u32()?);
                             if size == 0 || size % PAGE != 0 {
                                 return Err(DecodeError::BadNet);
@@ -639,7 +647,7 @@ pub struct InlineMessage<'a> {
 impl InlineMessage<'_> {
     /// The op's number (`Message`, or `Batch` if `Delivered`s ride with it) and its body's
     /// length; `None` if the batch would be too long ([`MAX_BATCH`]).
-    pub fn code_and_len(&self) -> Option<(u32, usize)> {
+    pub(crate) fn code_and_len(&self) -> Option<(u32, usize)> {
         match self.delivered.len() {
             0 => Some((NetOp::MESSAGE, self.message_len())),
             n if n < MAX_BATCH => Some((NetOp::BATCH, 4 + 8 + self.message_len() + n * 16)),
@@ -759,7 +767,7 @@ impl InlineRead {
         }
         let mut items = [(0, 0); InlineRead::ITEMS];
         for item in &mut items[..count] {
-            if r.u32().ok()? != 1 {
+            if r.u32().ok()? != NetItem::INLINE {
                 return None;
             }
             let len = r.u32().ok()? as usize;
@@ -881,7 +889,7 @@ fn put_message_head(out: &mut impl Sink, dest: &NetRight, reply: Option<&NetRigh
 
 /// Appends an inline item.
 fn put_inline(out: &mut impl Sink, bytes: &[u8]) {
-    out.word(1);
+    out.word(NetItem::INLINE);
     out.word(bytes.len() as u32);
     out.bytes(bytes);
 }
