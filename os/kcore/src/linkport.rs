@@ -217,8 +217,8 @@ impl Port {
     /// [`Port::receive_frame`] does, without parsing it: its length if it is good. `None` if
     /// no frame waits.
     pub fn receive_checked(&self, buf: &mut FrameBuf) -> Option<Result<usize, FrameError>> {
-        let verdict = self.checksums.then(|| self.read(STATUS) & STATUS_RX_CRC_OK != 0);
-        let len = self.receive(&mut buf.0)?;
+        let (waiting, verdict) = self.head()?;
+        let len = self.take(waiting, &mut buf.0);
         Some(match verdict {
             Some(true) => Ok(len),
             Some(false) => Err(FrameError::Checksum),
@@ -231,9 +231,9 @@ impl Port {
     /// found it bad, checked whole here on a port without checksum offload. `None` if no
     /// frame waits.
     pub fn receive_frame<'a>(&self, buf: &'a mut FrameBuf) -> Option<Result<Frame<'a>, FrameError>> {
-        let verdict = self.checksums.then(|| self.read(STATUS) & STATUS_RX_CRC_OK != 0);
+        let (waiting, verdict) = self.head()?;
         let buf = &mut buf.0;
-        let len = self.receive(buf)?;
+        let len = self.take(waiting, buf);
         Some(match verdict {
             Some(true) => frame::parse(&buf[..len]),
             Some(false) => Err(FrameError::Checksum),
@@ -244,11 +244,30 @@ impl Port {
     /// Takes the frame at the head of the receive queue into `buf`; returns its length (cut to
     /// `buf`), or `None` if no frame waits.
     pub fn receive(&self, buf: &mut [u8]) -> Option<usize> {
-        let len = self.read(RX_LEN) as usize;
-        if len == 0 {
+        let waiting = self.read(RX_LEN) as usize;
+        (waiting != 0).then(|| self.take(waiting, buf))
+    }
+
+    /// The length of the frame at the head of the receive queue, if one waits, and — with
+    /// checksum offload — whether the port found its CRC good. The length is read first: a
+    /// frame may arrive between any two reads, and `STATUS` read while the queue was empty
+    /// says no good frame waits, which must not be taken as the verdict on the frame that
+    /// arrived since (it would be dropped as damaged, and its sender would wait for its
+    /// timeout to send it again). The head changes only when this kernel pops it.
+    #[inline(always)]
+    fn head(&self) -> Option<(usize, Option<bool>)> {
+        let waiting = self.read(RX_LEN) as usize;
+        if waiting == 0 {
             return None;
         }
-        let len = len.min(buf.len()).min(self.mtu);
+        Some((waiting, self.checksums.then(|| self.read(STATUS) & STATUS_RX_CRC_OK != 0)))
+    }
+
+    /// Copies the head frame, `waiting` bytes long (as `RX_LEN` said), into `buf` and pops it;
+    /// returns its length, cut to `buf`.
+    #[inline(always)]
+    fn take(&self, waiting: usize, buf: &mut [u8]) -> usize {
+        let len = waiting.min(buf.len()).min(self.mtu);
         let full = len / 4;
         // Safety: any bit pattern is a valid `u32`, and `align_to_mut` gives only the aligned
         // middle of the bytes.
@@ -282,7 +301,7 @@ impl Port {
             }
         }
         self.write(RX_POP, 1);
-        Some(len)
+        len
     }
 
     /// Asserts the port's line while a frame waits (so `wait` wakes for it), or not.
