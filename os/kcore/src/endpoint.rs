@@ -135,15 +135,19 @@ impl Endpoint {
     /// Writes the message `bytes` into its frame if it goes in one fragment, nothing is queued
     /// before it and the window has room, and starts sending it; false if it does not.
     fn send_whole(&mut self, bytes: &[u8]) -> bool {
-        let fits = bytes.len() <= self.fragment_room() && self.outbox.is_empty() && self.tx.can_queue();
-        let Some(total) = u32::try_from(bytes.len()).ok().filter(|_| fits) else { return false };
-        let header = FragmentHeader { id: self.next_id, more: false, total, offset: 0 }.to_bytes();
-        if self.tx.is_idle() {
-            // Frames start waiting for the other end now (as the pump would say).
-            self.progress_at = arch::time_ns();
+        let Ok(total) = u32::try_from(bytes.len()) else { return false };
+        if !self.outbox.is_empty() {
+            return false;
         }
+        let header = FragmentHeader { id: self.next_id, more: false, total, offset: 0 }.to_bytes();
+        let idle = self.tx.is_idle();
+        // Refused if it is longer than one fragment, or the window is full.
         if self.tx.queue_parts(&[&header, bytes]).is_err() {
             return false;
+        }
+        if idle {
+            // Frames start waiting for the other end now (as the pump says of its own).
+            self.progress_at = arch::time_ns();
         }
         self.next_id = self.next_id.wrapping_add(1);
         self.messages = self.messages.wrapping_add(1);

@@ -65,6 +65,16 @@ enum Place {
     Gathered(Vec<u8>),
 }
 
+impl Place {
+    /// The message's bytes, with `rx` the frame buffer.
+    fn bytes<'a>(&'a self, rx: &'a FrameBuf) -> &'a [u8] {
+        match self {
+            Place::Frame(at) => &rx.0[at.clone()],
+            Place::Gathered(bytes) => bytes,
+        }
+    }
+}
+
 /// Resend a hello reply after this long without its acknowledgement.
 const TIMEOUT_NS: u64 = 3_000_000;
 /// Frames at most waiting for each port's transmit queue.
@@ -224,12 +234,7 @@ pub fn on_interrupt(mut deliver: impl FnMut(Arrival<'_>)) {
     let rx = rx.as_mut().unwrap_or_else(|| panic!("the link is not served yet"));
     while let Some(found) = with(|link| link.next(rx)) {
         match found {
-            Found::Net { envelope, bytes: Place::Frame(at) } => {
-                deliver(Arrival::Net { envelope, bytes: &rx.0[at] })
-            }
-            Found::Net { envelope, bytes: Place::Gathered(bytes) } => {
-                deliver(Arrival::Net { envelope, bytes: &bytes })
-            }
+            Found::Net { envelope, bytes } => deliver(Arrival::Net { envelope, bytes: bytes.bytes(rx) }),
             Found::Message(message) => deliver(Arrival::Message(message)),
         }
     }
@@ -388,10 +393,7 @@ impl Link {
     /// decode); anything else is decoded whole. One that does not decode is refused; a `Net`
     /// message for another node is dropped.
     fn arrival(&mut self, rx: &FrameBuf, place: Place) -> Option<Found> {
-        let bytes = match &place {
-            Place::Frame(at) => &rx.0[at.clone()],
-            Place::Gathered(bytes) => bytes.as_slice(),
-        };
+        let bytes = place.bytes(rx);
         let Some(envelope) = NetEnvelope::read(bytes) else {
             let bytes = match place {
                 Place::Frame(at) => rx.0[at].to_vec(),
