@@ -24,6 +24,7 @@ use alloc::vec::Vec;
 
 use ox_link::arq::{Receiver, Sender};
 use ox_link::frame::{Frame, HEADER};
+use ox_proto::net::Encoded;
 use ox_proto::{Completed, DecodeError, FragmentHeader, Fragmenter, Message, Reassembler, CHANNEL_PROCESS};
 
 use crate::linkport::Port;
@@ -121,6 +122,15 @@ impl Endpoint {
             self.next_id = self.next_id.wrapping_add(1);
             self.messages = self.messages.wrapping_add(1);
             self.pump();
+        }
+    }
+
+    /// Sends a message encoded short (in its writer's scratch: [`Endpoint::send_bytes`]) or
+    /// long (in a vector: [`Endpoint::send_encoded`]).
+    pub fn send_net(&mut self, bytes: Encoded<'_>) {
+        match bytes {
+            Encoded::Short(bytes) => self.send_bytes(bytes),
+            Encoded::Long(bytes) => self.send_encoded(bytes),
         }
     }
 

@@ -30,7 +30,7 @@ use ox_ipc::{
     RightKind, TaskId, Wakeups,
 };
 use ox_proto::calls::PortCall;
-use ox_proto::net::NetOp;
+use ox_proto::net::{Encoded, NetOp, Words};
 use ox_proto::{DecodeError, NetEnvelope};
 
 use crate::frame::Frame;
@@ -69,7 +69,7 @@ struct Ports {
 static PORTS: Global<Option<Ports>> = Global::new("ports", None);
 
 /// How the kernel sends a `Net` message, encoded, to a node.
-static TRANSMIT: Global<Option<fn(u32, Vec<u8>)>> = Global::new("net transmit", None);
+static TRANSMIT: Global<Option<fn(u32, Encoded<'_>)>> = Global::new("net transmit", None);
 
 /// A process asleep for ever in a receive on a port (not a set), with its buffer: a message
 /// of inline items sent to the port while it sleeps goes straight into the buffer
@@ -101,7 +101,7 @@ static LATER: AtomicBool = AtomicBool::new(false);
 
 /// Starts the node's ports: this is node `me`, the central is `central` (if known yet), and
 /// `transmit` sends a `Net` message (its bytes: `ox_proto::NetEnvelope::encode`) towards a node.
-pub fn init(me: u32, central: Option<u32>, transmit: fn(u32, Vec<u8>)) {
+pub fn init(me: u32, central: Option<u32>, transmit: fn(u32, Encoded<'_>)) {
     let mut ipc = Ipc::new();
     let net = Net::new(&mut ipc, me, central);
     *PORTS.lock() = Some(Ports { ipc, net, waiters: Vec::new(), parked: Vec::new(), handed_to: None });
@@ -182,7 +182,7 @@ fn settle() {
         });
         for (to, op) in out {
             match (transmit, NetEnvelope::encode(me, to, &op)) {
-                (Some(transmit), Ok(bytes)) => transmit(to, bytes),
+                (Some(transmit), Ok(bytes)) => transmit(to, Encoded::Long(bytes)),
                 // (No op the service makes is too long to encode.)
                 _ => with_ports(|p| p.net.dropped = p.net.dropped.wrapping_add(1)),
             }
@@ -593,27 +593,30 @@ fn to_service(task: TaskId, msg: u32, size: u32) -> Option<Result<u32, Errno>> {
         return None;
     }
     let mut woken = Vec::new();
+    let mut scratch = Words::new();
     let sent = {
         let mut guard = PORTS.lock();
         let ports = guard.as_mut()?;
         let mut table = proc::table();
         let (words, _) = table.current().space().resident_words(msg, size as usize, vm::Access::Read)?;
         // Safety: as in `hand_off`: one resident page of the caller's, whose mappings nothing
-        // changes while the guards are held; only read, before they go.
+        // changes while the guards are held; only read (as words, and the items' as bytes),
+        // before they go.
         let msg = unsafe { core::slice::from_raw_parts(words, size as usize / 4) };
         let header = header_words(msg)?;
         let direct = ports.ipc.direct_target(task, &header)?;
         if direct.receiver != netmsg::NET {
             return None;
         }
-        let mut bytes = [0u8; HAND_OFF_MAX as usize];
-        for (to, word) in bytes.chunks_exact_mut(4).zip(msg) {
-            to.copy_from_slice(&word.to_le_bytes());
-        }
+        // Safety: the same words, each of whose bytes is an initialised `u8`.
+        let bytes = unsafe { core::slice::from_raw_parts(words.cast::<u8>(), size as usize) };
         let (ranges, count) = inline_ranges(msg)?;
-        let items: [&[u8]; HANDED_ITEMS] =
-            core::array::from_fn(|i| bytes.get(ranges[i].clone()).unwrap_or_default());
-        match ports.net.forward_direct(&mut ports.ipc, (task, header, direct), &items[..count], &mut woken)? {
+        let mut items: [&[u8]; HANDED_ITEMS] = [&[]; HANDED_ITEMS];
+        for (item, range) in items.iter_mut().zip(&ranges[..count]) {
+            *item = bytes.get(range.clone())?;
+        }
+        let what = (task, header, direct);
+        match ports.net.forward_direct(&mut ports.ipc, what, &items[..count], &mut scratch, &mut woken)? {
             Ok(sent) => sent,
             Err(e) => return Some(Err(errno(e))),
         }

@@ -51,8 +51,8 @@ use ox_ipc::{
     Requests, RightKind, Taken, TakenName, TaskId, Wakeups,
 };
 use ox_proto::net::{
-    InlineMessage, InlineRead, NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, EXPORT_COUNT,
-    MAX_BATCH, MAX_PIECE, MAX_SPACE_NAMES,
+    Encoded, InlineMessage, InlineRead, NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, Words,
+    EXPORT_COUNT, MAX_BATCH, MAX_PIECE, MAX_SPACE_NAMES,
 };
 use ox_proto::NetEnvelope;
 
@@ -649,13 +649,14 @@ impl Net {
     /// parts: [`Net::encode_direct`]), or, if something for that node must go first, in
     /// [`Net::take_out`]'s turn. `None` when it does not qualify (nothing changed);
     /// `Some(Err)` when the send is refused, as it would be through the queue.
-    pub fn forward_direct(
+    pub fn forward_direct<'s>(
         &mut self,
         ipc: &mut Ipc<Captured>,
         (task, header, direct): (TaskId, Header, Direct),
         items: &[&[u8]],
+        scratch: &'s mut Words,
         woken: &mut Vec<u64>,
-    ) -> Option<Result<Option<(u32, Vec<u8>)>, IpcError>> {
+    ) -> Option<Result<Option<(u32, Encoded<'s>)>, IpcError>> {
         let &(name, role) = self.roles.get(&direct.key)?;
         let dest = match role {
             Role::Proxy(home) => {
@@ -676,7 +677,7 @@ impl Net {
         woken.extend(wakeups.keys);
         let to = dest.port.node;
         let reply = reply.and_then(|(name, kind)| self.export_right(ipc, name, kind, to, woken));
-        let bytes = self.encode_direct(to, (dest, reply, header.id), items);
+        let bytes = self.encode_direct(to, (dest, reply, header.id), items, scratch);
         if bytes.is_none() {
             let items = items.iter().map(|bytes| NetItem::Inline(bytes.to_vec())).collect();
             self.out.push((to, NetOp::Message { dest, reply, id: header.id, items }));
@@ -711,12 +712,13 @@ impl Net {
     /// from its parts (`ox_proto::net::InlineMessage`): no op, no vector of items. `None`, and
     /// nothing taken, when something for that node is queued to go first, or what waits for
     /// later does not fit in the batch.
-    fn encode_direct(
+    fn encode_direct<'s>(
         &mut self,
         to: u32,
         (dest, reply, id): (NetRight, Option<NetRight>, u32),
         items: &[&[u8]],
-    ) -> Option<Vec<u8>> {
+        scratch: &'s mut Words,
+    ) -> Option<Encoded<'s>> {
         if self.out.iter().any(|(node, _)| *node == to) {
             return None;
         }
@@ -727,8 +729,8 @@ impl Net {
             taken += 1;
         }
         let message = InlineMessage { dest, reply, id, items, delivered: &delivered[..taken] };
-        let bytes = NetEnvelope::encode_inline_message(self.me, to, &message)?;
-        if taken > 0 && NetEnvelope::body(&bytes).len() > BATCH_BYTES {
+        let bytes = NetEnvelope::encode_inline_message(self.me, to, &message, scratch)?;
+        if taken > 0 && NetEnvelope::body(bytes.bytes()).len() > BATCH_BYTES {
             return None;
         }
         self.later.retain(|&(node, _)| node != to);

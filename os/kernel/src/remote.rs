@@ -36,7 +36,7 @@ use ox_kcore::task::chan::{Chan, Class};
 use ox_kcore::task::proc::{self, Pid};
 use ox_kcore::task::sched;
 use ox_link::arq::Receiver;
-use ox_proto::net::NetOp;
+use ox_proto::net::{Encoded, NetOp};
 use ox_proto::{Body, Errno, Kind, Message, NetEnvelope, Reply, Request};
 
 use crate::global::Global;
@@ -458,6 +458,13 @@ pub fn send(id: usize, message: &Message) {
 pub fn send_encoded(id: usize, bytes: Vec<u8>) {
     if let Some(l) = link(&mut LINKS.lock(), id).filter(|l| !l.dead) {
         l.endpoint.send_encoded(bytes);
+    }
+}
+
+/// Sends a `Net` message, encoded, to the satellite of link `id`.
+pub fn send_net(id: usize, bytes: Encoded<'_>) {
+    if let Some(l) = link(&mut LINKS.lock(), id).filter(|l| !l.dead) {
+        l.endpoint.send_net(bytes);
     }
 }
 

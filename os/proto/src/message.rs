@@ -53,7 +53,7 @@ use alloc::vec::Vec;
 use ox_abi::{Errno, Signal, Syscall, WaitStatus, MAX_ARGS};
 
 use crate::error::{DecodeError, EncodeError};
-use crate::net::{InlineMessage, InlineRead, Net, NetOp, Sink, Words};
+use crate::net::{Encoded, InlineMessage, InlineRead, Net, NetOp, Sink, Words};
 use crate::wire::{put_u16, put_u32, Reader};
 use crate::{MAX_DATA, VERSION};
 
@@ -917,22 +917,27 @@ impl NetEnvelope {
     /// be encoded (a batch too long, or a body longer than [`MAX_DATA`]).
     ///
     /// An RPC's request or answer (items of whole words, the message short) is built a word
-    /// at a time ([`Words`]) and copied out once: a quarter of the instructions of a field
-    /// appended to a vector at a time.
-    pub fn encode_inline_message(from: u32, to: u32, message: &InlineMessage<'_>) -> Option<Vec<u8>> {
+    /// at a time in `scratch` ([`Words`]) and left there: a quarter of the instructions of a
+    /// field appended to a vector at a time, and no allocation.
+    pub fn encode_inline_message<'a>(
+        from: u32,
+        to: u32,
+        message: &InlineMessage<'_>,
+        scratch: &'a mut Words,
+    ) -> Option<Encoded<'a>> {
         let (code, n) = message.code_and_len()?;
         if n > MAX_DATA {
             return None;
         }
-        let mut words = Words::new();
-        NetEnvelope::put_head(&mut words, 0, code, from, to, n);
-        message.encode_into(&mut words);
-        if let Some(bytes) = words.to_bytes() {
-            return Some(bytes);
+        scratch.clear();
+        NetEnvelope::put_head(scratch, 0, code, from, to, n);
+        message.encode_into(scratch);
+        if let Some(bytes) = scratch.written() {
+            return Some(Encoded::Short(bytes));
         }
         let mut out = NetEnvelope::head(0, code, from, to, n).ok()?;
         message.encode_into(&mut out);
-        Some(out)
+        Some(Encoded::Long(out))
     }
 
     /// A vector with room for a `Net` message of an `n`-byte body, holding its fixed part.
@@ -1168,7 +1173,8 @@ mod tests {
                         .collect(),
                 ),
             };
-            let bytes = NetEnvelope::encode_inline_message(1, 2, &parts);
+            let bytes =
+                NetEnvelope::encode_inline_message(1, 2, &parts, &mut Words::new()).map(Encoded::into_vec);
             assert_eq!(bytes, Some(NetEnvelope::encode(1, 2, &op).unwrap()));
             // And read back in place, it is the op.
             let bytes = bytes.unwrap();
@@ -1178,7 +1184,7 @@ mod tests {
         // A batch too long is not made.
         let many = [ports[0]; crate::net::MAX_BATCH];
         let parts = InlineMessage { dest, reply: None, id: 1, items: &[], delivered: &many };
-        assert_eq!(NetEnvelope::encode_inline_message(1, 2, &parts), None);
+        assert_eq!(NetEnvelope::encode_inline_message(1, 2, &parts, &mut Words::new()), None);
     }
 
     #[test]
@@ -1193,12 +1199,9 @@ mod tests {
             (reply, &[&b"8 bytes!"[..]][..], &ports[..1]),
             (None, &[&b"odd"[..], b"", b"4444"][..], &ports[..]),
         ] {
-            let bytes = NetEnvelope::encode_inline_message(
-                1,
-                2,
-                &InlineMessage { dest, reply, id: 5, items, delivered },
-            );
-            let bytes = bytes.unwrap();
+            let mut scratch = Words::new();
+            let parts = InlineMessage { dest, reply, id: 5, items, delivered };
+            let bytes = NetEnvelope::encode_inline_message(1, 2, &parts, &mut scratch).unwrap().into_vec();
             let envelope = NetEnvelope::read(&bytes).unwrap();
             assert!(envelope.inline(&bytes).is_some());
             bodies.push((envelope.code, NetEnvelope::body(&bytes).to_vec()));

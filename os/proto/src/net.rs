@@ -35,6 +35,7 @@
 //! [`DecodeError::BadNet`].
 
 use alloc::vec::Vec;
+use core::mem::MaybeUninit;
 
 use crate::error::DecodeError;
 use crate::wire::{put_u32, Reader};
@@ -829,35 +830,80 @@ impl Sink for Vec<u8> {
 
 /// A short encoding built a word at a time (a store each, where a vector takes four and a
 /// check of its room), for as long as every field and every run of bytes keeps to whole words
-/// of at most [`Words::MAX`]: then [`Words::to_bytes`] gives its bytes in one copy.
-pub(crate) struct Words {
-    words: [u32; Words::MAX],
+/// of at most [`Words::MAX`]: then [`Words::written`] gives its bytes where they were written.
+/// The caller keeps it (on its stack, uninitialised until written), so that a short message
+/// is encoded with no allocation and no copy ([`NetEnvelope::encode_inline_message`]).
+///
+/// [`NetEnvelope::encode_inline_message`]: crate::NetEnvelope::encode_inline_message
+pub struct Words {
+    words: [MaybeUninit<u32>; Words::MAX],
     len: usize,
     whole: bool,
 }
 
 impl Words {
     /// The most words it holds.
-    pub(crate) const MAX: usize = 48;
+    pub const MAX: usize = 48;
 
-    pub(crate) fn new() -> Words {
-        Words { words: [0; Words::MAX], len: 0, whole: true }
+    /// An empty encoding.
+    pub fn new() -> Words {
+        Words { words: [MaybeUninit::uninit(); Words::MAX], len: 0, whole: true }
+    }
+
+    /// Forgets what was written.
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+        self.whole = true;
     }
 
     /// The bytes written, if they kept to whole words and fitted.
-    pub(crate) fn to_bytes(&self) -> Option<Vec<u8>> {
+    pub(crate) fn written(&self) -> Option<&[u8]> {
         let words = self.words.get(..self.len).filter(|_| self.whole)?;
-        // Safety: the bytes of `words`, which are initialised `u32`s (no padding, and every
-        // byte is a valid `u8`), stored little-endian (`word`): the encoding's bytes in order.
-        let bytes = unsafe { core::slice::from_raw_parts(words.as_ptr().cast::<u8>(), words.len() * 4) };
-        Some(bytes.to_vec())
+        // Safety: while `whole`, every word below `len` was written (`word` writes the slot
+        // of each word it counts, or clears `whole` when there is none), so these are
+        // initialised `u32`s (no padding, and every byte a valid `u8`), stored little-endian:
+        // the encoding's bytes in order.
+        Some(unsafe { core::slice::from_raw_parts(words.as_ptr().cast::<u8>(), words.len() * 4) })
+    }
+}
+
+impl Default for Words {
+    fn default() -> Words {
+        Words::new()
+    }
+}
+
+/// An encoded message: in the caller's [`Words`] if it was short, else in a vector of its own.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Encoded<'a> {
+    /// Its bytes, where they were written.
+    Short(&'a [u8]),
+    /// Its bytes, in a vector.
+    Long(Vec<u8>),
+}
+
+impl Encoded<'_> {
+    /// Its bytes.
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Encoded::Short(bytes) => bytes,
+            Encoded::Long(bytes) => bytes,
+        }
+    }
+
+    /// Its bytes, in a vector (copied if they were short).
+    pub fn into_vec(self) -> Vec<u8> {
+        match self {
+            Encoded::Short(bytes) => bytes.to_vec(),
+            Encoded::Long(bytes) => bytes,
+        }
     }
 }
 
 impl Sink for Words {
     fn word(&mut self, value: u32) {
         match self.words.get_mut(self.len) {
-            Some(slot) => *slot = value.to_le(),
+            Some(slot) => *slot = MaybeUninit::new(value.to_le()),
             None => self.whole = false,
         }
         self.len += 1;

@@ -38,6 +38,7 @@ use ox_kcore::{arch, frame, intc, kprintln, power};
 use ox_link::arq::{Receiver, Sender};
 use ox_link::boot;
 use ox_link::frame::{self as link_frame, Frame, Kind, CHANNEL_BOOT, HEADER};
+use ox_proto::net::Encoded;
 use ox_proto::{Completed, DecodeError, Message, NetEnvelope};
 
 /// A message from the central ([`on_interrupt`]).
@@ -184,9 +185,9 @@ pub fn send(message: &Message) {
 }
 
 /// This node's index (as the central knows it).
-/// Sends a message already encoded to the central (a `Net` message, for whichever node).
-pub fn send_encoded(bytes: Vec<u8>) {
-    with(|link| link.process.send_encoded(bytes));
+/// Sends a `Net` message, encoded, to the central (for whichever node).
+pub fn send_net(bytes: Encoded<'_>) {
+    with(|link| link.process.send_net(bytes));
 }
 
 pub fn node() -> u32 {

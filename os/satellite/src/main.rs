@@ -89,7 +89,7 @@ extern "C" fn kmain(node_id: u32, ram_size: u32) -> ! {
     );
     task::init(&SATELLITE, proc::NPROC, 1);
     server::init();
-    ox_kcore::ipcall::init(node_id, None, |_, bytes| link::send_encoded(bytes));
+    ox_kcore::ipcall::init(node_id, None, |_, bytes| link::send_net(bytes));
     link::init(node_id, ram_size);
     timer::start();
     sched::run()
