@@ -410,7 +410,7 @@ impl Fabric {
         }
     }
 
-    /// Removes and returns the frames that have arrived by `boundary`, in arrival order.
+    /// Removes and returns the frames that arrive by `boundary`, in arrival order.
     fn due(&mut self, boundary: Time) -> Vec<InFlight> {
         let (mut due, later): (Vec<_>, Vec<_>) =
             std::mem::take(&mut self.in_flight).into_iter().partition(|f| f.arrive <= boundary);
@@ -453,7 +453,7 @@ fn run_quantum(
     }
     for frame in frames {
         if let Some(port) = nodes[frame.to.node - first].machine.link_port(frame.to.port) {
-            port.deliver(frame.data);
+            port.deliver_at(frame.arrive, frame.data);
         }
     }
     nodes
@@ -736,7 +736,7 @@ impl System {
             self.delivered.push(frame.event());
             let node = self.nodes.get_mut(frame.to.node);
             if let Some(port) = node.and_then(|n| n.machine.link_port(frame.to.port)) {
-                port.deliver(frame.data);
+                port.deliver_at(frame.arrive, frame.data);
             }
         }
         self.reached.clear();
@@ -956,7 +956,9 @@ impl System {
         self.fabric.exchange(boundary);
         self.sense_carrier(&off);
         self.flush_consoles(&waiting);
-        self.fabric.due(boundary)
+        // What arrives before the next quantum ends: it is handed over as that quantum opens,
+        // and each frame joins its port's queue at its arrival time (`LinkPort::deliver_at`).
+        self.fabric.due(boundary.saturating_add(self.quantum_ns))
     }
 
     /// Pulls the plug on node `index` (between quanta): it powers off with `code` at once, and

@@ -177,7 +177,7 @@ fn proto() {
 /// `Net` messages for the proto target's seeds: an RPC's request and answer (the shape read in
 /// place), a message with a right among its items, a lone `Delivered`.
 fn net_messages() -> Vec<Vec<u8>> {
-    use ox_proto::net::{InlineMessage, NetItem, NetKind, NetOp, NetRight, PortRef};
+    use ox_proto::net::{InlineMessage, NetItem, NetKind, NetOp, NetRight, PortRef, Words};
     use ox_proto::NetEnvelope;
     let right = |kind, node, id| NetRight { kind, port: PortRef { node, id } };
     let (dest, reply) = (right(NetKind::Send, 2, 9), right(NetKind::SendOnce, 1, 4));
@@ -192,7 +192,11 @@ fn net_messages() -> Vec<Vec<u8>> {
     };
     let mut seeds: Vec<Vec<u8>> = [request, answer]
         .iter()
-        .map(|message| NetEnvelope::encode_inline_message(1, 2, message).expect("a short message encodes"))
+        .map(|message| {
+            let mut scratch = Words::new();
+            let encoded = NetEnvelope::encode_inline_message(1, 2, message, &mut scratch);
+            encoded.expect("a short message encodes").into_vec()
+        })
         .collect();
     for op in [with_right, NetOp::Delivered { port }] {
         seeds.push(NetEnvelope::encode(1, 2, &op).expect("a short op encodes"));

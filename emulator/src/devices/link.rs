@@ -30,7 +30,8 @@
 //!   bytes past its length read 0).
 //!
 //! Frames leave in the order sent, stamped with the virtual time of the `TX_SEND`; the system
-//! carries them over the link and [`LinkPort::deliver`]s them at a quantum boundary. The
+//! carries them over the link and hands them over as the quantum in which they arrive opens
+//! ([`LinkPort::deliver_at`]): each joins the receive queue at its arrival time. The
 //! transmit side holds at most [`TX_QUEUE`] frames until the system collects them at the next
 //! boundary, which is how a link's bandwidth pushes back on a fast sender.
 
@@ -116,6 +117,9 @@ pub struct LinkPort {
     tx_buf: Vec<u8>,
     outbox: Vec<Frame>,
     inbox: VecDeque<Vec<u8>>,
+    /// Frames handed over ahead of their arrival ([`LinkPort::deliver_at`]), in arrival order,
+    /// each with its arrival time; they join `inbox` when the CPU's time reaches it.
+    arriving: VecDeque<(Time, Vec<u8>)>,
     tx_frames: u32,
     rx_frames: u32,
     rx_overflows: u32,
@@ -136,6 +140,7 @@ impl LinkPort {
             tx_buf: vec![0; mtu as usize],
             outbox: Vec::new(),
             inbox: VecDeque::new(),
+            arriving: VecDeque::new(),
             tx_frames: 0,
             rx_frames: 0,
             rx_overflows: 0,
@@ -147,6 +152,29 @@ impl LinkPort {
     /// Takes the frames sent since the last call, oldest first.
     pub fn take_sent(&mut self) -> Vec<Frame> {
         std::mem::take(&mut self.outbox)
+    }
+
+    /// Hands over a frame that arrives at virtual time `at`: it joins the receive queue then
+    /// (at once if `at` has passed), as it would on a wire. The system hands a quantum's
+    /// frames over as the quantum opens, so a frame arrives when its link says, not at the
+    /// next boundary.
+    pub fn deliver_at(&mut self, at: Time, data: Vec<u8>) {
+        let after = self.arriving.partition_point(|(t, _)| *t <= at);
+        self.arriving.insert(after, (at, data));
+    }
+
+    /// Moves the frames that have arrived by `now` into the receive queue.
+    fn arrive(&mut self, now: Time) {
+        while self.arriving.front().is_some_and(|(at, _)| *at <= now) {
+            if let Some((_, data)) = self.arriving.pop_front() {
+                self.deliver(data);
+            }
+        }
+    }
+
+    /// Whether a frame waits in the receive queue at `now`.
+    fn rx_waiting(&self, now: Time) -> bool {
+        !self.inbox.is_empty() || self.arriving.front().is_some_and(|(at, _)| *at <= now)
     }
 
     /// Puts a frame that crossed the link into the receive queue (or counts it lost).
@@ -226,7 +254,8 @@ impl Device for LinkPort {
         *self = LinkPort { up: self.up, ..LinkPort::new(self.mtu) };
     }
 
-    fn read(&mut self, offset: u32, _now: Time) -> Result<u32, DeviceFault> {
+    fn read(&mut self, offset: u32, now: Time) -> Result<u32, DeviceFault> {
+        self.arrive(now);
         // The receive window first: a kernel reads every frame through it, a word at a time.
         if let Some(i) = self.in_buffer(offset, RX_BUF) {
             let frame = self.inbox.front().map_or(&[][..], Vec::as_slice);
@@ -261,6 +290,7 @@ impl Device for LinkPort {
     }
 
     fn write(&mut self, offset: u32, value: u32, now: Time) -> Result<(), DeviceFault> {
+        self.arrive(now);
         if let Some(i) = self.in_buffer(offset, TX_BUF) {
             self.tx_buf[i..i + 4].copy_from_slice(&value.to_le_bytes());
             return Ok(());
@@ -300,11 +330,16 @@ impl Device for LinkPort {
         self.in_buffer(offset, TX_BUF).is_some()
     }
 
-    fn irq(&self, _now: Time) -> bool {
-        (self.ctrl & CTRL_RX_IE != 0 && !self.inbox.is_empty())
+    fn irq(&self, now: Time) -> bool {
+        (self.ctrl & CTRL_RX_IE != 0 && self.rx_waiting(now))
             || (self.ctrl & CTRL_TX_IE != 0 && self.tx_ready())
             || (self.ctrl & CTRL_DOWN_IE != 0 && !self.up)
             || (self.ctrl & CTRL_UP_IE != 0 && self.up)
+    }
+
+    fn next_event(&self, now: Time) -> Option<Time> {
+        let next = self.arriving.front().map(|(at, _)| *at);
+        next.filter(|at| self.ctrl & CTRL_RX_IE != 0 && *at > now)
     }
 
     fn as_link_port(&mut self) -> Option<&mut LinkPort> {

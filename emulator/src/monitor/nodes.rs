@@ -169,8 +169,8 @@ impl Monitor<'_> {
     /// One frame in a link break's report.
     fn frame_line(&self, what: &str, event: &LinkEvent) -> String {
         let (arrives, fate) = match (what, event.fate) {
-            ("delivered", Fate::Corrupted) => ("arrived", " (corrupted)"),
-            ("delivered", _) => ("arrived", ""),
+            ("delivered", Fate::Corrupted) => ("arrives", " (corrupted)"),
+            ("delivered", _) => ("arrives", ""),
             (_, Fate::Delivered) => ("arrives", ""),
             (_, Fate::Dropped) => ("would arrive", " (dropped)"),
             (_, Fate::Corrupted) => ("arrives", " (corrupted)"),
