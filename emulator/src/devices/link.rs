@@ -473,4 +473,30 @@ mod tests {
         assert_eq!(port.read(RX_OVERFLOWS, 0), Ok(3));
         assert_eq!(port.write(STATUS, 0, 0), Err(DeviceFault), "read-only");
     }
+
+    #[test]
+    fn a_frame_handed_over_early_arrives_at_its_time() {
+        let mut port = LinkPort::new(64);
+        port.deliver_at(300, b"late".to_vec());
+        port.deliver_at(200, b"soon".to_vec());
+        assert_eq!(port.next_event(0), None, "no wake-up while the line is off");
+        port.write(CTRL, CTRL_RX_IE, 0).unwrap();
+        assert_eq!((port.irq(199), port.next_event(199)), (false, Some(200)));
+        assert_eq!((port.read(RX_LEN, 199), port.read(RX_COUNT, 199)), (Ok(0), Ok(0)));
+        assert_eq!(port.read(STATUS, 199).map(|s| s & STATUS_RX_READY), Ok(0));
+        assert!(port.irq(200), "the line rises at the arrival, before any read");
+        assert_eq!(
+            (port.read(RX_LEN, 200), port.read(RX_BUF, 200)),
+            (Ok(4), Ok(u32::from_le_bytes(*b"soon")))
+        );
+        assert_eq!((port.read(RX_COUNT, 250), port.next_event(250)), (Ok(1), Some(300)));
+        port.write(RX_POP, 0, 250).unwrap();
+        assert_eq!((port.irq(250), port.read(RX_LEN, 250)), (false, Ok(0)));
+        assert_eq!(port.read(RX_BUF, 300), Ok(u32::from_le_bytes(*b"late")));
+        assert_eq!((port.read(RX_FRAMES, 300), port.next_event(300)), (Ok(2), None));
+        // A frame whose time has passed when it is handed over is there at once.
+        port.deliver_at(100, b"old!".to_vec());
+        port.write(RX_POP, 0, 300).unwrap();
+        assert_eq!(port.read(RX_BUF, 300), Ok(u32::from_le_bytes(*b"old!")));
+    }
 }
