@@ -835,10 +835,13 @@ impl Sink for Vec<u8> {
 /// is encoded with no allocation and no copy ([`NetEnvelope::encode_inline_message`]).
 ///
 /// [`NetEnvelope::encode_inline_message`]: crate::NetEnvelope::encode_inline_message
+// The words last, in one uninitialised array: with them first, or as an array of uninitialised
+// words, the compiler zeroed all 196 bytes in `new` along with `len`.
+#[repr(C)]
 pub struct Words {
-    words: [MaybeUninit<u32>; Words::MAX],
     len: usize,
     whole: bool,
+    words: MaybeUninit<[u32; Words::MAX]>,
 }
 
 impl Words {
@@ -847,7 +850,7 @@ impl Words {
 
     /// An empty encoding.
     pub fn new() -> Words {
-        Words { words: [MaybeUninit::uninit(); Words::MAX], len: 0, whole: true }
+        Words { words: MaybeUninit::uninit(), len: 0, whole: true }
     }
 
     /// Forgets what was written.
@@ -858,12 +861,14 @@ impl Words {
 
     /// The bytes written, if they kept to whole words and fitted.
     pub(crate) fn written(&self) -> Option<&[u8]> {
-        let words = self.words.get(..self.len).filter(|_| self.whole)?;
-        // Safety: while `whole`, every word below `len` was written (`word` writes the slot
-        // of each word it counts, or clears `whole` when there is none), so these are
-        // initialised `u32`s (no padding, and every byte a valid `u8`), stored little-endian:
-        // the encoding's bytes in order.
-        Some(unsafe { core::slice::from_raw_parts(words.as_ptr().cast::<u8>(), words.len() * 4) })
+        if !self.whole || self.len > Words::MAX {
+            return None;
+        }
+        // Safety: while `whole`, every word below `len` (at most `MAX`) was written (`word`
+        // writes the slot of each word it counts, or clears `whole` when there is none), so
+        // these are initialised `u32`s (no padding, and every byte a valid `u8`), stored
+        // little-endian: the encoding's bytes in order.
+        Some(unsafe { core::slice::from_raw_parts(self.words.as_ptr().cast::<u8>(), self.len * 4) })
     }
 }
 
@@ -902,9 +907,12 @@ impl Encoded<'_> {
 
 impl Sink for Words {
     fn word(&mut self, value: u32) {
-        match self.words.get_mut(self.len) {
-            Some(slot) => *slot = MaybeUninit::new(value.to_le()),
-            None => self.whole = false,
+        if self.len < Words::MAX {
+            // Safety: a slot of the array (`len` is below its length); writing a `u32` into
+            // uninitialised memory is what `MaybeUninit` is for.
+            unsafe { self.words.as_mut_ptr().cast::<u32>().add(self.len).write(value.to_le()) }
+        } else {
+            self.whole = false;
         }
         self.len += 1;
     }
