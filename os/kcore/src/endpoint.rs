@@ -227,17 +227,24 @@ impl Endpoint {
         }
     }
 
-    /// Sends the pending acknowledgement, goes back to the oldest unacknowledged fragment if
-    /// it timed out, and hands the port every fragment the window allows — each as soon as it
-    /// is built, so the first is on the link while the next ones are made (each stamped with
-    /// the time it left, for its timeout).
+    /// [`Endpoint::pump_frames`], then sends the pending acknowledgement: after the frames, so
+    /// that a message a node sends as soon as another arrives (an RPC's answer, or its next
+    /// request) leaves first.
     pub fn pump(&mut self) {
+        self.pump_frames();
+        self.send_ack();
+    }
+
+    /// Goes back to the oldest unacknowledged fragment if it timed out, and hands the port
+    /// every fragment the window allows — each as soon as it is built, so the first is on the
+    /// link while the next ones are made (each stamped with the time it left, for its
+    /// timeout). The pending acknowledgement waits ([`Endpoint::send_ack`]).
+    pub fn pump_frames(&mut self) {
         let now = arch::time_ns();
         self.pumped_at = now;
         if self.tx.is_idle() {
             self.progress_at = now;
         }
-        self.send_ack();
         self.tx.check_timeout(now);
         loop {
             if !self.transmit() {
@@ -281,7 +288,7 @@ impl Endpoint {
     }
 
     /// Hands the port the pending acknowledgement, if any and if it takes it.
-    fn send_ack(&mut self) {
+    pub fn send_ack(&mut self) {
         if let Some(ack) = self.ack {
             if self.port.send(&ack) {
                 self.ack = None;

@@ -67,6 +67,7 @@ static CENTRAL: Kernel = Kernel {
     exit: proc::exit,
     interrupt: trap::interrupt,
     tick: trap::tick,
+    idle: || {},
     deadline: trap::deadline,
     returning: migrate::returning,
 };

@@ -216,6 +216,12 @@ pub fn deadline() -> Option<u64> {
     })
 }
 
+/// Before the node idles: the acknowledgement the last frames of the process channel wait
+/// for, if no message of this node's carried it along.
+pub fn idle() {
+    with(|link| link.process.send_ack());
+}
+
 /// The timer tick: resends what timed out, and relays what waited.
 pub fn on_tick() {
     with(|link| {
@@ -385,7 +391,10 @@ impl Link {
             }
         }
         self.relay.flush(port);
-        self.process.pump();
+        // The acknowledgement of what came waits for the next message this node sends (it
+        // follows that message's frames), for the node to go idle ([`idle`]) or for the next
+        // tick, whichever is first: an RPC's answer, or its next request, leaves sooner.
+        self.process.pump_frames();
         self.pump_hello();
     }
 

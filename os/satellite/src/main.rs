@@ -45,6 +45,7 @@ static SATELLITE: Kernel = Kernel {
     exit: proc::exit,
     interrupt: trap::interrupt,
     tick: trap::tick,
+    idle: link::idle,
     deadline: trap::deadline,
     returning: proc::returning,
 };

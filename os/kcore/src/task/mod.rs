@@ -34,6 +34,10 @@ pub struct Kernel {
     pub interrupt: fn(u32) -> bool,
     /// The kernel's work at each timer tick (after sleepers on a tick are woken).
     pub tick: fn(),
+    /// What the kernel put off until it has nothing else to do, done before the node idles
+    /// (a satellite's acknowledgement of what arrived, when no message of its own carried it
+    /// along).
+    pub idle: fn(),
     /// The earliest virtual time (ns) an idle node must wake at, if any (beyond ticks).
     pub deadline: fn() -> Option<u64>,
     /// The last step before the current process returns to user mode with `frame`, after its

@@ -47,6 +47,7 @@ pub fn run() -> ! {
 /// Waits for an interrupt with nothing to run, and handles it.
 fn idle() {
     crate::ipcall::send_later();
+    (kernel().idle)();
     let ticking = proc::table().has_sleepers(chan::tick());
     if !ticking {
         match (kernel().deadline)() {
