@@ -634,6 +634,7 @@ const HANDED_ITEMS: usize = (HAND_OFF_MAX as usize - MsgHeader::SIZE) / 8;
 
 /// Where the bytes of each inline item of the message `msg` (words [`header_words`] accepted,
 /// at most [`HAND_OFF_MAX`] bytes) lie in it, and how many items there are.
+#[inline(always)]
 fn inline_ranges(msg: &[u32]) -> Option<([core::ops::Range<usize>; HANDED_ITEMS], usize)> {
     let mut ranges: [core::ops::Range<usize>; HANDED_ITEMS] = Default::default();
     let mut count = 0;
@@ -694,12 +695,15 @@ fn net_words(id: u32, items: &[&[u8]], words: &mut [u32]) -> Option<usize> {
         item[0] = MSG_ITEM_INLINE;
         item[1] = bytes.len() as u32;
         for (word, chunk) in item[2..].iter_mut().zip(bytes.chunks(4)) {
-            // A byte at a time: `copy_from_slice` would call `memcpy`.
-            let mut le = [0u8; 4];
-            for (to, from) in le.iter_mut().zip(chunk) {
-                *to = *from;
-            }
-            *word = u32::from_le_bytes(le);
+            // A word at a time (a loop over the bytes, or `copy_from_slice`, becomes a call
+            // of `memcpy`, dear for four bytes).
+            *word = match *chunk {
+                [a, b, c, d] => u32::from_le_bytes([a, b, c, d]),
+                [a, b, c] => u32::from_le_bytes([a, b, c, 0]),
+                [a, b] => u32::from_le_bytes([a, b, 0, 0]),
+                [a] => u32::from(a),
+                _ => 0,
+            };
         }
         at += item.len();
     }
