@@ -22,8 +22,8 @@
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
-use ox_link::arq::{Receiver, Sender};
-use ox_link::frame::{Frame, HEADER};
+use ox_link::arq::{AckFrame, Receiver, Sender};
+use ox_link::frame::Frame;
 use ox_proto::net::Encoded;
 use ox_proto::{Completed, DecodeError, FragmentHeader, Fragmenter, Message, Reassembler, CHANNEL_PROCESS};
 
@@ -61,7 +61,7 @@ pub struct Endpoint {
     tx: Sender,
     rx: Receiver,
     /// The newest acknowledgement not yet handed to the port.
-    ack: Option<[u8; HEADER]>,
+    ack: Option<AckFrame>,
     /// Data frames received since the last acknowledgement went out.
     unacked: u32,
     /// When the pump last ran.
