@@ -1226,7 +1226,7 @@ mod tests {
         }
         // Every body, every byte of it changed, and cut short: whatever is read in place is
         // what decode makes of it.
-        let mut read = 0;
+        let (mut read, mut by_words) = (0, 0);
         for (code, body) in bodies {
             let mut variants = vec![body.clone()];
             for at in 0..body.len() {
@@ -1242,9 +1242,20 @@ mod tests {
                     assert_eq!(NetOp::decode(code, &bytes), Ok(inline.to_op(&bytes)), "{bytes:?}");
                     read += 1;
                 }
+                // Read a word at a time, it is what is read field by field; and so it is one
+                // byte further on (not word-aligned: field by field only).
+                if let Some(inline) = InlineRead::read_words(code, &bytes) {
+                    assert_eq!(InlineRead::read_bytes(code, &bytes), Some(inline), "{bytes:?}");
+                    by_words += 1;
+                }
+                let mut shifted = vec![0];
+                shifted.extend_from_slice(&bytes);
+                assert_eq!(InlineRead::read_words(code, &shifted[1..]), None);
+                assert_eq!(InlineRead::read(code, &shifted[1..]), InlineRead::read_bytes(code, &bytes));
             }
         }
         assert!(read > 100, "only {read} read in place");
+        assert!(by_words > 50, "only {by_words} read a word at a time");
     }
 
     #[test]

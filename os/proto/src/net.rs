@@ -712,7 +712,102 @@ impl InlineRead {
     /// [`InlineRead::DELIVERED`] `Delivered`s after it: read in place, and exactly what
     /// [`NetOp::decode`] makes of it ([`InlineRead::to_op`]). `None` for any other op and
     /// for anything `NetOp::decode` refuses: decode those whole.
+    ///
+    /// A body that lies word-aligned, every item a whole number of words (an RPC's, in the
+    /// frame it came in), is read a word at a time ([`InlineRead::read_words`]); any other is
+    /// read field by field.
     pub fn read(code: u32, body: &[u8]) -> Option<InlineRead> {
+        InlineRead::read_words(code, body).or_else(|| InlineRead::read_bytes(code, body))
+    }
+
+    /// [`InlineRead::read`] of a body that lies word-aligned and whose items are whole words:
+    /// the fields are read as the words they are, with a load each. `None` if the body is not
+    /// such (or not such a message at all: [`InlineRead::read_bytes`] then says which).
+    pub(crate) fn read_words(code: u32, body: &[u8]) -> Option<InlineRead> {
+        // Safety: a `u32` may hold any four bytes, and every byte of `body` is initialised;
+        // only the aligned middle is taken, and used only when it is the whole body.
+        let (head, words, tail) = unsafe { body.align_to::<u32>() };
+        if !head.is_empty() || !tail.is_empty() {
+            return None;
+        }
+        let word = |at: usize| words.get(at).map(|w| u32::from_le(*w));
+        // The message's words, where it begins in `body`, and how many `Delivered`s follow it.
+        let (message, base, delivered_count) = match code {
+            NetOp::MESSAGE => (words, 0, 0),
+            NetOp::BATCH => {
+                let count = word(0)? as usize;
+                if !(1..=1 + InlineRead::DELIVERED).contains(&count) || word(1)? != NetOp::MESSAGE {
+                    return None;
+                }
+                let len = word(2)? as usize;
+                if !len.is_multiple_of(4) {
+                    return None;
+                }
+                (words.get(3..3 + len / 4)?, 12, count - 1)
+            }
+            _ => return None,
+        };
+        let mut read = InlineRead::message_words(message, base)?;
+        // Each `Delivered`: its number, its body's length (8) and its port.
+        let after = words.get(3 + message.len()..).filter(|_| code == NetOp::BATCH).unwrap_or_default();
+        if after.len() != 4 * delivered_count {
+            return None;
+        }
+        for (slot, op) in read.delivered.iter_mut().zip(after.chunks_exact(4)) {
+            let [number, len, node, id] = [op[0], op[1], op[2], op[3]].map(u32::from_le);
+            if (number, len) != (NetOp::DELIVERED, 8) {
+                return None;
+            }
+            *slot = PortRef { node, id };
+        }
+        read.delivered_count = delivered_count as u8;
+        Some(read)
+    }
+
+    /// [`InlineRead::message`] of a message's words, which begin `base` bytes into the op's
+    /// body; `None` also if an item is not a whole number of words.
+    fn message_words(message: &[u32], base: usize) -> Option<InlineRead> {
+        let word = |at: usize| message.get(at).map(|w| u32::from_le(*w));
+        let right = |kind: u32, node: u32, id: u32| -> Option<NetRight> {
+            let kind = NetKind::from_word(kind).ok().filter(|k| *k != NetKind::Receive)?;
+            Some(NetRight { kind, port: PortRef { node, id } })
+        };
+        let head: [u32; 8] = message.get(..8)?.try_into().ok()?;
+        let [kind, node, id, reply_kind, reply_node, reply_id, message_id, count] = head.map(u32::from_le);
+        let dest = right(kind, node, id)?;
+        let reply = match reply_kind {
+            0 if (reply_node, reply_id) == (0, 0) => None,
+            0 => return None,
+            kind => Some(right(kind, reply_node, reply_id)?),
+        };
+        let count = count as usize;
+        if count > InlineRead::ITEMS {
+            return None;
+        }
+        let mut items = [(0, 0); InlineRead::ITEMS];
+        let mut at = 8;
+        for item in &mut items[..count] {
+            let len = word(at + 1)? as usize;
+            if word(at)? != NetItem::INLINE || !len.is_multiple_of(4) {
+                return None;
+            }
+            let start = base + (at + 2) * 4;
+            at += 2 + len / 4;
+            if at > message.len() {
+                return None;
+            }
+            *item = (u16::try_from(start).ok()?, u16::try_from(start + len).ok()?);
+        }
+        if at != message.len() {
+            return None;
+        }
+        let delivered = [PortRef { node: 0, id: 0 }; InlineRead::DELIVERED];
+        let count = count as u8;
+        Some(InlineRead { dest, reply, id: message_id, items, count, delivered, delivered_count: 0 })
+    }
+
+    /// [`InlineRead::read`] field by field.
+    pub(crate) fn read_bytes(code: u32, body: &[u8]) -> Option<InlineRead> {
         let mut r = Reader::new(body);
         // The message's body, where it begins in `body`, and how many `Delivered`s follow it.
         let (message, base, delivered_count) = match code {
