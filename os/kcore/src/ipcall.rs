@@ -49,13 +49,16 @@ use ox_vm::ObjectId;
 struct Ports {
     ipc: Ipc<Captured>,
     net: Net,
-    /// The wait keys of ports and port sets some process sleeps on for ever
-    /// ([`sleep_for_ever`]) without being parked, with the sleeper's slot in the process
-    /// table. Every message and every receive makes a wake-up key, and most have no sleeper:
+    /// The wait keys of ports and port sets some process sleeps on ([`sleep_for_ever`],
+    /// [`sleep_timed`]) without being parked, with the sleeper's slot in the process table. Every message and every receive makes a wake-up key, and most have no sleeper:
     /// a key not here or in `parked` wakes no one, and one here wakes its sleepers without a
     /// look through the table. An entry leaves at its wake-up (a sleeper that sleeps again
     /// puts it back).
     waiters: Vec<(u64, usize)>,
+    /// The processes in a wait with a time limit ([`sleep_timed`]): the slot, the key it
+    /// sleeps on (it is among the `waiters` too) and the tick at which its time is up, when
+    /// the tick wakes it if nothing did before.
+    timed: Vec<(usize, u64, u32)>,
     /// The processes asleep in a receive that a message can be handed to; a wake-up of their
     /// key wakes them too. Each leaves the list when a message is handed to it, or when it
     /// runs again ([`unpark`]).
@@ -104,7 +107,8 @@ static LATER: AtomicBool = AtomicBool::new(false);
 pub fn init(me: u32, central: Option<u32>, transmit: fn(u32, Encoded<'_>)) {
     let mut ipc = Ipc::new();
     let net = Net::new(&mut ipc, me, central);
-    *PORTS.lock() = Some(Ports { ipc, net, waiters: Vec::new(), parked: Vec::new(), handed_to: None });
+    *PORTS.lock() =
+        Some(Ports { ipc, net, waiters: Vec::new(), timed: Vec::new(), parked: Vec::new(), handed_to: None });
     *TRANSMIT.lock() = Some(transmit);
 }
 
@@ -431,9 +435,27 @@ fn wait(key: u64, timeout: u32, until: u32, movable: bool) -> Result<(), Errno> 
     if timeout == FOREVER {
         sleep_for_ever(key, None);
     } else {
-        sched::sleep(chan::tick());
+        sleep_timed(key, until);
     }
     Ok(())
+}
+
+/// Sleeps until `key` is woken or tick `until` comes, whichever is first: a message (or room)
+/// wakes a wait with a time limit as soon as it comes, as it does one without ([`tick`]
+/// ends the others, and an idle node wakes for the first: [`deadline`]).
+fn sleep_timed(key: u64, until: u32) {
+    let slot = proc::table().current_slot().unwrap_or_else(|| panic!("a port wait with no current process"));
+    with_ports(|p| {
+        if !p.waiters.contains(&(key, slot)) {
+            p.waiters.push((key, slot));
+        }
+        p.timed.push((slot, key, until));
+    });
+    sched::sleep(chan_of(key));
+    with_ports(|p| {
+        p.timed.retain(|&(s, _, _)| s != slot);
+        p.waiters.retain(|&w| w != (key, slot));
+    });
 }
 
 /// Whether a wait as [`wait`] says may begin: `ETIMEDOUT` for a poll or a wait whose time is
@@ -1146,11 +1168,16 @@ pub fn memory_wait() -> bool {
     true
 }
 
-/// The tick: pager requests that waited too long fail, external objects mapped nowhere end,
-/// and with fewer than `FREE_LOW` frames free, pages are reclaimed up to `FREE_HIGH`.
+/// The tick: waits whose time is up end ([`sleep_timed`]), pager requests that waited too long
+/// fail, external objects mapped nowhere end, and with fewer than `FREE_LOW` frames free, pages
+/// are reclaimed up to `FREE_HIGH`.
 pub fn tick() {
     send_later();
     let woken = with_ports(|p| {
+        let now = timer::ticks();
+        for &(slot, key, _) in p.timed.iter().filter(|t| t.2 <= now) {
+            proc::table().wake_slot(slot, chan_of(key));
+        }
         let mut woken = Vec::new();
         if p.net.has_pagers() {
             p.net.pager_tick(&mut p.ipc, timer::ticks(), &mut woken);
@@ -1166,9 +1193,14 @@ pub fn tick() {
     }
 }
 
-/// When an idle node must wake for a pager request's timeout, if one is outstanding.
+/// When an idle node must wake for a pager request's timeout, if one is outstanding, or for
+/// the end of a wait with a time limit ([`sleep_timed`]).
 pub fn deadline() -> Option<u64> {
-    with_ports(|p| p.net.pager_deadline(timer::ticks())).map(|tick| u64::from(tick) * ox_abi::TICK_NS)
+    let tick = with_ports(|p| {
+        let timed = p.timed.iter().map(|t| t.2).min();
+        [p.net.pager_deadline(timer::ticks()), timed].into_iter().flatten().min()
+    });
+    tick.map(|tick| u64::from(tick) * ox_abi::TICK_NS)
 }
 
 /// Whether process `pid`'s port name space can move with it to another node

@@ -35,6 +35,7 @@ use ox_ulib::port::{
     PORT_TYPE_DEAD_NAME, PORT_TYPE_RECEIVE, PORT_TYPE_SEND,
 };
 use ox_ulib::println;
+use ox_ulib::counter;
 use ox_ulib::signal::{self, Handler};
 use ox_ulib::suite::{self, ensure, ok, other_node, reap, refused, spawn, spawn_on, Outcome};
 use ox_ulib::sys::{self, Pid};
@@ -50,11 +51,12 @@ fn main(_: &[&str]) -> i32 {
         println!("porttest: place local: {}", e.name());
         return 1;
     }
-    let cases: [(&str, fn() -> Outcome); 21] = [
+    let cases: [(&str, fn() -> Outcome); 22] = [
         ("rights and reference counts", rights),
         ("bad names, rights and messages", bad_input),
         ("messages keep boundaries and order", boundaries),
         ("a full queue: timeout, then a blocked sender woken", queue_limit),
+        ("a wait with a time limit ends when the message comes", timed_wait),
         ("rights carried in messages", carried),
         ("an RPC between two processes", rpc),
         ("msg_rpc: request and answer in one call each", rpc_one_call),
@@ -191,6 +193,50 @@ fn queue_limit() -> Outcome {
     }
     let code = reap(child)?;
     ensure(code == 0 && ids == [10, 11, 12, 13], || format!("the child: {code}, ids {ids:?}"))?;
+    ok("destroy", port::destroy(p))
+}
+
+/// A receive with a time limit takes a message when it comes, not at the next tick: a child
+/// sends one a tenth of a tick after a tick (its virtual time in it) and sleeps, and the
+/// receive, made before with a limit of 1,000 ticks, returns well before the next tick.
+fn timed_wait() -> Outcome {
+    const TICK_NS: u64 = ox_ulib::abi::TICK_NS;
+    let p = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
+    let child = spawn(|| {
+        let send = |id: u32, at: u64| {
+            let item = SendItem::Inline(at.to_le_bytes().to_vec());
+            port::send(&Msg::new(GIVEN, MSG_COPY_SEND, id, vec![item]), FOREVER).is_ok()
+        };
+        // A first message, which also brings in the pages a send touches (this child's are
+        // its parent's, copied on first write): the second is sent at once.
+        if !await_given() || !send(0, 0) {
+            return 20;
+        }
+        // Into the next tick, then a tenth of one on.
+        let tick = counter::time_ns() / TICK_NS + 1;
+        while counter::time_ns() < tick * TICK_NS + TICK_NS / 10 {}
+        if !send(1, counter::time_ns()) {
+            return 21;
+        }
+        // Off the processor, so that the parent runs as soon as it is woken.
+        let _ = sys::sleep(2);
+        0
+    })?;
+    ok("insert a send right in the child", port::insert_right(p, MSG_MAKE_SEND, child, GIVEN))?;
+    ok("receive the first", port::receive(p, FOREVER))?;
+    let got = ok("receive", port::receive(p, 1_000))?;
+    let received = counter::time_ns();
+    let code = reap(child)?;
+    let sent = match &got.items[..] {
+        [GotItem::Inline(bytes)] => <[u8; 8]>::try_from(&bytes[..]).map(u64::from_le_bytes).ok(),
+        _ => None,
+    };
+    let Some(sent) = sent.filter(|_| code == 0 && got.id == 1) else {
+        return Err(format!("the child: {code}, message {} with {:?}", got.id, got.items));
+    };
+    ensure(received - sent < TICK_NS / 4, || {
+        format!("sent at {sent} ns, received at {received} ns: the receive waited for a tick")
+    })?;
     ok("destroy", port::destroy(p))
 }
 
