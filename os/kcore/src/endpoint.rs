@@ -227,10 +227,14 @@ impl Endpoint {
         }
     }
 
-    /// [`Endpoint::pump_frames`], then sends the pending acknowledgement: after the frames, so
-    /// that a message a node sends as soon as another arrives (an RPC's answer, or its next
-    /// request) leaves first.
+    /// [`Endpoint::pump_frames`] and the pending acknowledgement: after a lone frame, so that
+    /// a message a node sends as soon as another arrives (an RPC's answer, or its next
+    /// request) leaves first; before a burst, which would keep it waiting on the link (and
+    /// from the port, while the burst fills the port's queue) past the other end's timeout.
     pub fn pump(&mut self) {
+        if self.tx.untransmitted() > 1 || !self.outbox.is_empty() {
+            self.send_ack();
+        }
         self.pump_frames();
         self.send_ack();
     }

@@ -312,6 +312,11 @@ impl Sender {
         in_flight.then(|| self.sent_at[self.slot(self.base)].saturating_add(self.rto))
     }
 
+    /// How many queued frames have not been handed to the link yet (at most).
+    pub fn untransmitted(&self) -> u32 {
+        self.next_seq.wrapping_sub(self.next_tx)
+    }
+
     /// Whether a frame waits for the link to take it now.
     pub fn has_untransmitted(&self) -> bool {
         self.next_frame().is_some()

@@ -28,6 +28,7 @@ use alloc::vec::Vec;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use ox_ulib::abi::{Errno, Placement, Signal, Syscall, WaitStatus, MSG_SIZE_MAX};
+use ox_ulib::counter;
 use ox_ulib::port::{
     self, Got, GotItem, Msg, RawItem, RawMsg, SendItem, FOREVER, MSG_COPY_SEND, MSG_MAKE_SEND,
     MSG_MAKE_SEND_ONCE, MSG_MOVE_RECEIVE, MSG_MOVE_SEND_ONCE, NOTIFY_DEAD_NAME, NOTIFY_NO_SENDERS,
@@ -35,7 +36,6 @@ use ox_ulib::port::{
     PORT_TYPE_DEAD_NAME, PORT_TYPE_RECEIVE, PORT_TYPE_SEND,
 };
 use ox_ulib::println;
-use ox_ulib::counter;
 use ox_ulib::signal::{self, Handler};
 use ox_ulib::suite::{self, ensure, ok, other_node, reap, refused, spawn, spawn_on, Outcome};
 use ox_ulib::sys::{self, Pid};
