@@ -195,7 +195,7 @@ fn net_messages() -> Vec<Vec<u8>> {
         .map(|message| {
             let mut scratch = Words::new();
             let encoded = NetEnvelope::encode_inline_message(1, 2, message, &mut scratch);
-            encoded.expect("a short message encodes").into_vec()
+            encoded.expect("a short message encodes").into_owned()
         })
         .collect();
     for op in [with_right, NetOp::Delivered { port }] {

@@ -19,13 +19,13 @@
 //! not decode is answered with ox-proto's refusal and dropped; a broken fragment sequence is
 //! dropped (the transport never produces one).
 
+use alloc::borrow::Cow;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use ox_link::arq::{AckFrame, Receiver, Sender};
 use ox_link::frame::Frame;
-use ox_proto::net::Encoded;
-use ox_proto::{Completed, DecodeError, FragmentHeader, Fragmenter, Message, Reassembler, CHANNEL_PROCESS};
+use ox_proto::{DecodeError, FragmentHeader, Fragmenter, Message, Reassembler, CHANNEL_PROCESS};
 
 use crate::linkport::Port;
 use crate::{arch, kprintln};
@@ -127,10 +127,10 @@ impl Endpoint {
 
     /// Sends a message encoded short (in its writer's scratch: [`Endpoint::send_bytes`]) or
     /// long (in a vector: [`Endpoint::send_encoded`]).
-    pub fn send_net(&mut self, bytes: Encoded<'_>) {
+    pub fn send_net(&mut self, bytes: Cow<'_, [u8]>) {
         match bytes {
-            Encoded::Short(bytes) => self.send_bytes(bytes),
-            Encoded::Long(bytes) => self.send_encoded(bytes),
+            Cow::Borrowed(bytes) => self.send_bytes(bytes),
+            Cow::Owned(bytes) => self.send_encoded(bytes),
         }
     }
 
@@ -180,9 +180,9 @@ impl Endpoint {
     /// Handles one checked frame received on the port; returns the message it completes, if
     /// any, for [`Endpoint::decode`] — or, a `Net` message, for the node to read its envelope
     /// ([`ox_proto::NetEnvelope`]) and relay it as it came or read its op alone. A message
-    /// in one fragment is left in the frame ([`Completed::Whole`]). Its acknowledgement
+    /// in one fragment is left in the frame (`Cow::Borrowed`). Its acknowledgement
     /// waits for the next [`Endpoint::pump`].
-    pub fn on_frame<'a>(&mut self, frame: &Frame<'a>) -> Option<Completed<'a>> {
+    pub fn on_frame<'a>(&mut self, frame: &Frame<'a>) -> Option<Cow<'a, [u8]>> {
         let acknowledged = self.tx.acknowledged();
         let now = arch::time_ns();
         self.tx.receive_frame(frame, now);

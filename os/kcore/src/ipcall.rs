@@ -15,6 +15,7 @@
 //! A message larger than the receiver's buffer stays queued and the call fails with `E2BIG`
 //! (Mach's `MACH_RCV_LARGE`): the receiver may try again with a larger buffer.
 
+use alloc::borrow::Cow;
 use alloc::vec;
 use alloc::vec::Vec;
 use core::sync::atomic::{AtomicBool, Ordering};
@@ -30,7 +31,7 @@ use ox_ipc::{
     RightKind, TaskId, Wakeups,
 };
 use ox_proto::calls::PortCall;
-use ox_proto::net::{Encoded, NetOp, Words};
+use ox_proto::net::{NetOp, Words};
 use ox_proto::{DecodeError, NetEnvelope};
 
 use crate::frame::Frame;
@@ -72,7 +73,7 @@ struct Ports {
 static PORTS: Global<Option<Ports>> = Global::new("ports", None);
 
 /// How the kernel sends a `Net` message, encoded, to a node.
-static TRANSMIT: Global<Option<fn(u32, Encoded<'_>)>> = Global::new("net transmit", None);
+static TRANSMIT: Global<Option<fn(u32, Cow<'_, [u8]>)>> = Global::new("net transmit", None);
 
 /// A process asleep for ever in a receive on a port (not a set), with its buffer: a message
 /// of inline items sent to the port while it sleeps goes straight into the buffer
@@ -104,7 +105,7 @@ static LATER: AtomicBool = AtomicBool::new(false);
 
 /// Starts the node's ports: this is node `me`, the central is `central` (if known yet), and
 /// `transmit` sends a `Net` message (its bytes: `ox_proto::NetEnvelope::encode`) towards a node.
-pub fn init(me: u32, central: Option<u32>, transmit: fn(u32, Encoded<'_>)) {
+pub fn init(me: u32, central: Option<u32>, transmit: fn(u32, Cow<'_, [u8]>)) {
     let mut ipc = Ipc::new();
     let net = Net::new(&mut ipc, me, central);
     *PORTS.lock() =
@@ -186,7 +187,7 @@ fn settle() {
         });
         for (to, op) in out {
             match (transmit, NetEnvelope::encode(me, to, &op)) {
-                (Some(transmit), Ok(bytes)) => transmit(to, Encoded::Long(bytes)),
+                (Some(transmit), Ok(bytes)) => transmit(to, Cow::Owned(bytes)),
                 // (No op the service makes is too long to encode.)
                 _ => with_ports(|p| p.net.dropped = p.net.dropped.wrapping_add(1)),
             }

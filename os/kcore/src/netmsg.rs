@@ -36,6 +36,7 @@
 //! on every node's books, so [`bootstrap`] gives a task anywhere a send right to it. A task's
 //! own port ([`task_self`]) answers `TASK_INFO` and `TASK_TERMINATE`, and dies with the task.
 
+use alloc::borrow::Cow;
 use alloc::collections::VecDeque;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -51,7 +52,7 @@ use ox_ipc::{
     Requests, RightKind, Taken, TakenName, TaskId, Wakeups,
 };
 use ox_proto::net::{
-    Encoded, InlineMessage, InlineRead, NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, Words,
+    InlineMessage, InlineRead, NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, Words,
     EXPORT_COUNT, MAX_BATCH, MAX_PIECE, MAX_SPACE_NAMES,
 };
 use ox_proto::NetEnvelope;
@@ -656,7 +657,7 @@ impl Net {
         items: &[&[u8]],
         scratch: &'s mut Words,
         woken: &mut Vec<u64>,
-    ) -> Option<Result<Option<(u32, Encoded<'s>)>, IpcError>> {
+    ) -> Option<Result<Option<(u32, Cow<'s, [u8]>)>, IpcError>> {
         let &(name, role) = self.roles.get(&direct.key)?;
         let dest = match role {
             Role::Proxy(home) => {
@@ -718,7 +719,7 @@ impl Net {
         (dest, reply, id): (NetRight, Option<NetRight>, u32),
         items: &[&[u8]],
         scratch: &'s mut Words,
-    ) -> Option<Encoded<'s>> {
+    ) -> Option<Cow<'s, [u8]>> {
         if self.out.iter().any(|(node, _)| *node == to) {
             return None;
         }
@@ -730,7 +731,7 @@ impl Net {
         }
         let message = InlineMessage { dest, reply, id, items, delivered: &delivered[..taken] };
         let bytes = NetEnvelope::encode_inline_message(self.me, to, &message, scratch)?;
-        if taken > 0 && NetEnvelope::body(bytes.bytes()).len() > BATCH_BYTES {
+        if taken > 0 && NetEnvelope::body(&bytes).len() > BATCH_BYTES {
             return None;
         }
         self.later.retain(|&(node, _)| node != to);

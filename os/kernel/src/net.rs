@@ -6,14 +6,16 @@
 //! node that is not a live satellite is dropped (and counted). A satellite that comes back
 //! (`remote`) starts with a clean slate: whatever named its ports is dead already.
 
+use alloc::borrow::Cow;
+
 use ox_kcore::ipcall;
-use ox_proto::net::{Encoded, Net, NetOp};
+use ox_proto::net::{Net, NetOp};
 use ox_proto::NetEnvelope;
 
 use crate::{remote, stub};
 
 /// Sends the `Net` message `bytes` towards node `to` (a satellite: on its link).
-pub fn transmit(to: u32, bytes: Encoded<'_>) {
+pub fn transmit(to: u32, bytes: Cow<'_, [u8]>) {
     match remote::node_link(to) {
         Ok(link) => remote::send_net(link, bytes),
         Err(_) => remote::count_dropped(),

@@ -26,6 +26,7 @@
 //! new incarnation, nor anything of the old one be taken from it; and the list of links
 //! never grows. [`newly_back`] tells the caller (`net::back`).
 
+use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
@@ -36,7 +37,7 @@ use ox_kcore::task::chan::{Chan, Class};
 use ox_kcore::task::proc::{self, Pid};
 use ox_kcore::task::sched;
 use ox_link::arq::Receiver;
-use ox_proto::net::{Encoded, NetOp};
+use ox_proto::net::NetOp;
 use ox_proto::{Body, Errno, Kind, Message, NetEnvelope, Reply, Request};
 
 use crate::global::Global;
@@ -462,7 +463,7 @@ pub fn send_encoded(id: usize, bytes: Vec<u8>) {
 }
 
 /// Sends a `Net` message, encoded, to the satellite of link `id`.
-pub fn send_net(id: usize, bytes: Encoded<'_>) {
+pub fn send_net(id: usize, bytes: Cow<'_, [u8]>) {
     if let Some(l) = link(&mut LINKS.lock(), id).filter(|l| !l.dead) {
         l.endpoint.send_net(bytes);
     }
@@ -557,14 +558,14 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
                         None => {}
                     }
                     if let Some(message) = link.endpoint.on_frame(&frame) {
-                        match NetEnvelope::read(message.bytes()) {
+                        match NetEnvelope::read(&message) {
                             // Relayed at once, from the frame it came in if it came whole; the
                             // acknowledgements wait for the pumps below: a message between two
                             // satellites waits for nothing here.
                             Some(envelope) if envelope.to != me => {
-                                relay(&mut links, slot, envelope, message.bytes());
+                                relay(&mut links, slot, envelope, &message);
                             }
-                            _ => arrived.extend(link.endpoint.decode(message.into_vec()).map(|m| (id, m))),
+                            _ => arrived.extend(link.endpoint.decode(message.into_owned()).map(|m| (id, m))),
                         }
                     }
                 }

@@ -20,6 +20,7 @@
 //! make the first fragment carry the whole common message header, so a receiver that refuses
 //! a message can still address the refusal to its process.
 
+use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
 use crate::error::FragmentError;
@@ -206,12 +207,13 @@ impl Reassembler {
 
     /// Takes the next payload; returns the message it completes, if it completes one.
     pub fn push(&mut self, payload: &[u8]) -> Result<Option<Vec<u8>>, FragmentError> {
-        Ok(self.push_in_place(payload)?.map(Completed::into_vec))
+        Ok(self.push_in_place(payload)?.map(Cow::into_owned))
     }
 
-    /// [`Reassembler::push`], but a message that came whole in `payload` is left there: the
-    /// common case of a short message, read where it arrived with no copy and no heap.
-    pub fn push_in_place<'a>(&mut self, payload: &'a [u8]) -> Result<Option<Completed<'a>>, FragmentError> {
+    /// [`Reassembler::push`], but a message that came whole in `payload` is left there
+    /// (`Cow::Borrowed`; one gathered from several is `Cow::Owned`): the common case of a short
+    /// message, read where it arrived with no copy and no heap.
+    pub fn push_in_place<'a>(&mut self, payload: &'a [u8]) -> Result<Option<Cow<'a, [u8]>>, FragmentError> {
         let result = self.accept(payload);
         if result.is_err() {
             self.partial = None;
@@ -219,7 +221,7 @@ impl Reassembler {
         result
     }
 
-    fn accept<'a>(&mut self, payload: &'a [u8]) -> Result<Option<Completed<'a>>, FragmentError> {
+    fn accept<'a>(&mut self, payload: &'a [u8]) -> Result<Option<Cow<'a, [u8]>>, FragmentError> {
         let (h, bytes) = FragmentHeader::decode(payload)?;
         if let Some(p) = &self.partial {
             if h.id != p.id {
@@ -247,7 +249,7 @@ impl Reassembler {
                 return Err(FragmentError::NotStarted { id: h.id, offset: h.offset });
             }
             if !h.more {
-                return Ok(Some(Completed::Whole(bytes)));
+                return Ok(Some(Cow::Borrowed(bytes)));
             }
             let mut buffer = Vec::with_capacity(h.total as usize);
             buffer.extend_from_slice(bytes);
@@ -266,34 +268,7 @@ impl Reassembler {
         if h.more {
             return Ok(None);
         }
-        Ok(self.partial.take().map(|p| Completed::Gathered(p.bytes)))
-    }
-}
-
-/// A message a payload completed ([`Reassembler::push_in_place`]).
-#[derive(Debug, PartialEq, Eq)]
-pub enum Completed<'a> {
-    /// It came in one fragment: its bytes, in the payload.
-    Whole(&'a [u8]),
-    /// It came in several: their bytes, gathered.
-    Gathered(Vec<u8>),
-}
-
-impl Completed<'_> {
-    /// The message's bytes.
-    pub fn bytes(&self) -> &[u8] {
-        match self {
-            Completed::Whole(bytes) => bytes,
-            Completed::Gathered(bytes) => bytes,
-        }
-    }
-
-    /// The message's bytes, owned (a copy of a whole one).
-    pub fn into_vec(self) -> Vec<u8> {
-        match self {
-            Completed::Whole(bytes) => bytes.to_vec(),
-            Completed::Gathered(bytes) => bytes,
-        }
+        Ok(self.partial.take().map(|p| Cow::Owned(p.bytes)))
     }
 }
 
@@ -397,18 +372,13 @@ mod tests {
     fn a_message_in_one_fragment_is_left_where_it_came() {
         let mut r = Reassembler::default();
         let whole = fragment(3, false, 4, 0, b"abcd");
-        let Ok(Some(Completed::Whole(bytes))) = r.push_in_place(&whole) else { panic!("not whole") };
+        let Ok(Some(Cow::Borrowed(bytes))) = r.push_in_place(&whole) else { panic!("not whole") };
         assert!(core::ptr::eq(bytes, &whole[FRAGMENT_HEADER..]), "left in the payload");
         assert_eq!(r.push_in_place(&fragment(4, true, 4, 0, b"ab")), Ok(None));
-        assert_eq!(
-            r.push_in_place(&fragment(4, false, 4, 2, b"cd")),
-            Ok(Some(Completed::Gathered(b"abcd".to_vec())))
-        );
+        assert_eq!(r.push_in_place(&fragment(4, false, 4, 2, b"cd")), Ok(Some(Cow::Owned(b"abcd".to_vec()))));
         assert!(r.is_idle());
         // A whole message while another is half received breaks the sequence, as with `push`.
         assert_eq!(r.push_in_place(&fragment(5, true, 4, 0, b"ab")), Ok(None));
         assert_eq!(r.push_in_place(&whole), Err(FragmentError::Interleaved { expected: 5, got: 3 }));
-        assert_eq!(Completed::Whole(b"xy").into_vec(), b"xy".to_vec());
-        assert_eq!(Completed::Gathered(b"xy".to_vec()).bytes(), b"xy");
     }
 }

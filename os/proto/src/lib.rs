@@ -40,7 +40,7 @@ pub mod net;
 mod wire;
 
 pub use error::{DecodeError, EncodeError, FragmentError};
-pub use fragment::{Completed, FragmentHeader, Fragmenter, Reassembler};
+pub use fragment::{FragmentHeader, Fragmenter, Reassembler};
 pub use message::{
     Body, Call, Env, Kind, Message, NetEnvelope, Output, ProtocolError, Reason, Reply, Request,
 };

@@ -48,12 +48,13 @@
 //! wait status are ones [`ox_abi`] defines. Kinds from `0x80` up are answers in every version,
 //! and a receiver never answers an answer.
 
+use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
 use ox_abi::{Errno, Signal, Syscall, WaitStatus, MAX_ARGS};
 
 use crate::error::{DecodeError, EncodeError};
-use crate::net::{Encoded, InlineMessage, InlineRead, Net, NetOp, Sink, Words};
+use crate::net::{InlineMessage, InlineRead, Net, NetOp, Sink, Words};
 use crate::wire::{put_u16, put_u32, Reader};
 use crate::{MAX_DATA, VERSION};
 
@@ -917,14 +918,15 @@ impl NetEnvelope {
     /// be encoded (a batch too long, or a body longer than [`MAX_DATA`]).
     ///
     /// An RPC's request or answer (items of whole words, the message short) is built a word
-    /// at a time in `scratch` ([`Words`]) and left there: a quarter of the instructions of a
-    /// field appended to a vector at a time, and no allocation.
+    /// at a time in `scratch` ([`Words`]) and lent from there (`Cow::Borrowed`; any other is
+    /// `Cow::Owned`): a quarter of the instructions of a field appended to a vector at a time,
+    /// and no allocation.
     pub fn encode_inline_message<'a>(
         from: u32,
         to: u32,
         message: &InlineMessage<'_>,
         scratch: &'a mut Words,
-    ) -> Option<Encoded<'a>> {
+    ) -> Option<Cow<'a, [u8]>> {
         let (code, n) = message.code_and_len()?;
         if n > MAX_DATA {
             return None;
@@ -933,11 +935,11 @@ impl NetEnvelope {
         NetEnvelope::put_head(scratch, 0, code, from, to, n);
         message.encode_into(scratch);
         if let Some(bytes) = scratch.written() {
-            return Some(Encoded::Short(bytes));
+            return Some(Cow::Borrowed(bytes));
         }
         let mut out = NetEnvelope::head(0, code, from, to, n).ok()?;
         message.encode_into(&mut out);
-        Some(Encoded::Long(out))
+        Some(Cow::Owned(out))
     }
 
     /// A vector with room for a `Net` message of an `n`-byte body, holding its fixed part.
@@ -1174,7 +1176,7 @@ mod tests {
                 ),
             };
             let bytes =
-                NetEnvelope::encode_inline_message(1, 2, &parts, &mut Words::new()).map(Encoded::into_vec);
+                NetEnvelope::encode_inline_message(1, 2, &parts, &mut Words::new()).map(Cow::into_owned);
             assert_eq!(bytes, Some(NetEnvelope::encode(1, 2, &op).unwrap()));
             // And read back in place, it is the op.
             let bytes = bytes.unwrap();
@@ -1201,7 +1203,7 @@ mod tests {
         ] {
             let mut scratch = Words::new();
             let parts = InlineMessage { dest, reply, id: 5, items, delivered };
-            let bytes = NetEnvelope::encode_inline_message(1, 2, &parts, &mut scratch).unwrap().into_vec();
+            let bytes = NetEnvelope::encode_inline_message(1, 2, &parts, &mut scratch).unwrap().into_owned();
             let envelope = NetEnvelope::read(&bytes).unwrap();
             assert!(envelope.inline(&bytes).is_some());
             bodies.push((envelope.code, NetEnvelope::body(&bytes).to_vec()));

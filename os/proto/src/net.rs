@@ -927,7 +927,8 @@ impl Sink for Vec<u8> {
 /// check of its room), for as long as every field and every run of bytes keeps to whole words
 /// of at most [`Words::MAX`]: then [`Words::written`] gives its bytes where they were written.
 /// The caller keeps it (on its stack, uninitialised until written), so that a short message
-/// is encoded with no allocation and no copy ([`NetEnvelope::encode_inline_message`]).
+/// is encoded with no allocation and no copy ([`NetEnvelope::encode_inline_message`] lends its
+/// bytes: `Cow::Borrowed`).
 ///
 /// [`NetEnvelope::encode_inline_message`]: crate::NetEnvelope::encode_inline_message
 // The words last, in one uninitialised array: with them first, or as an array of uninitialised
@@ -970,33 +971,6 @@ impl Words {
 impl Default for Words {
     fn default() -> Words {
         Words::new()
-    }
-}
-
-/// An encoded message: in the caller's [`Words`] if it was short, else in a vector of its own.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Encoded<'a> {
-    /// Its bytes, where they were written.
-    Short(&'a [u8]),
-    /// Its bytes, in a vector.
-    Long(Vec<u8>),
-}
-
-impl Encoded<'_> {
-    /// Its bytes.
-    pub fn bytes(&self) -> &[u8] {
-        match self {
-            Encoded::Short(bytes) => bytes,
-            Encoded::Long(bytes) => bytes,
-        }
-    }
-
-    /// Its bytes, in a vector (copied if they were short).
-    pub fn into_vec(self) -> Vec<u8> {
-        match self {
-            Encoded::Short(bytes) => bytes.to_vec(),
-            Encoded::Long(bytes) => bytes,
-        }
     }
 }
 

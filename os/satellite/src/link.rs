@@ -25,6 +25,7 @@
 //! port 0's own link goes down, the central has declared this satellite dead, so it starts over
 //! in its boot ROM ([`lost_central`]).
 
+use alloc::borrow::Cow;
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -38,8 +39,7 @@ use ox_kcore::{arch, frame, intc, kprintln, power};
 use ox_link::arq::{Receiver, Sender};
 use ox_link::boot;
 use ox_link::frame::{self as link_frame, Frame, Kind, CHANNEL_BOOT, HEADER};
-use ox_proto::net::Encoded;
-use ox_proto::{Completed, DecodeError, Message, NetEnvelope};
+use ox_proto::{DecodeError, Message, NetEnvelope};
 
 /// A message from the central ([`on_interrupt`]).
 pub enum Arrival<'a> {
@@ -186,7 +186,7 @@ pub fn send(message: &Message) {
 
 /// This node's index (as the central knows it).
 /// Sends a `Net` message, encoded, to the central (for whichever node).
-pub fn send_net(bytes: Encoded<'_>) {
+pub fn send_net(bytes: Cow<'_, [u8]>) {
     with(|link| link.process.send_net(bytes));
 }
 
@@ -356,12 +356,12 @@ impl Link {
             }
             let place = match self.process.on_frame(&frame) {
                 None => continue,
-                Some(Completed::Whole(message)) => {
+                Some(Cow::Borrowed(message)) => {
                     // Where the message lies in `rx`: it is a part of the frame read there.
                     let start = message.as_ptr() as usize - base;
                     Place::Frame(start..start + message.len())
                 }
-                Some(Completed::Gathered(bytes)) => Place::Gathered(bytes),
+                Some(Cow::Owned(bytes)) => Place::Gathered(bytes),
             };
             if let Some(found) = self.arrival(rx, place) {
                 return Some(found);
