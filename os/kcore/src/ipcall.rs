@@ -1181,7 +1181,7 @@ pub fn tick() {
         }
         let mut woken = Vec::new();
         if p.net.has_pagers() {
-            p.net.pager_tick(&mut p.ipc, timer::ticks(), &mut woken);
+            p.net.pager_tick(&mut p.ipc, now, &mut woken);
             let free = crate::frame::stats().0;
             if free < FREE_LOW {
                 p.net.reclaim(&mut p.ipc, FREE_HIGH - free, &mut woken);

@@ -65,7 +65,7 @@ pub fn back(link: usize) {
 /// Tells the satellite `to` of link `link` that node `node` is dead (this is node `me`).
 fn tell_dead(link: usize, me: u32, to: u32, node: u32) {
     match NetEnvelope::encode(me, to, &NetOp::NodeDead { node }) {
-        Ok(bytes) => remote::send_encoded(link, bytes),
+        Ok(bytes) => remote::send_net(link, Cow::Owned(bytes)),
         Err(_) => remote::count_dropped(),
     }
 }

@@ -455,14 +455,8 @@ pub fn send(id: usize, message: &Message) {
     }
 }
 
-/// Sends a message already encoded to the satellite of link `id`.
-pub fn send_encoded(id: usize, bytes: Vec<u8>) {
-    if let Some(l) = link(&mut LINKS.lock(), id).filter(|l| !l.dead) {
-        l.endpoint.send_encoded(bytes);
-    }
-}
-
-/// Sends a `Net` message, encoded, to the satellite of link `id`.
+/// Sends a message already encoded to the satellite of link `id`: lent (a short `Net` message
+/// in its writer's scratch) or owned.
 pub fn send_net(id: usize, bytes: Cow<'_, [u8]>) {
     if let Some(l) = link(&mut LINKS.lock(), id).filter(|l| !l.dead) {
         l.endpoint.send_net(bytes);

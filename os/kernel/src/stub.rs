@@ -35,6 +35,7 @@
 //! request concerns the call being executed, the one still in the mailbox (it then fails at
 //! once), or one already answered (the stub is idle with no call waiting: it is forgotten).
 
+use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -347,7 +348,7 @@ impl Streamer {
             let head = self.head(len);
             self.bytes[..self.head].copy_from_slice(&head);
         }
-        remote::send_encoded(self.link, core::mem::take(&mut self.bytes));
+        remote::send_net(self.link, Cow::Owned(core::mem::take(&mut self.bytes)));
         self.offset += len as u32;
         remote::wait_for_room(self.link, STREAM_AHEAD);
     }
