@@ -1271,6 +1271,17 @@ impl<M> Ipc<M> {
         Ok(self.front_size(id, header, inline, other))
     }
 
+    /// Whether a message is queued on the port `name` names in `task`'s space (a receive
+    /// right's; false for any other name): [`Ipc::next_size`]'s `Some` without the size.
+    pub fn has_queued(&self, task: TaskId, name: Name) -> bool {
+        match self.entry(task, name) {
+            Ok(Entry { object: Object::Port(port), receive: true, .. }) => {
+                self.ports.get(port).is_some_and(|p| !p.queue.is_empty())
+            }
+            _ => false,
+        }
+    }
+
     /// The size of the oldest message queued on `port`, laid out as [`Ipc::next_size`] says;
     /// `None` if its queue is empty.
     fn front_size(

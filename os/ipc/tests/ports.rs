@@ -263,13 +263,19 @@ fn next_size_measures_the_front_message_without_taking_it() {
     let q = ipc.allocate(A, RightKind::Receive).unwrap();
     let size = |ipc: &Ipc<()>| ipc.next_size(A, p, 24, |len| 8 + len.next_multiple_of(4), 12).unwrap();
     assert_eq!(size(&ipc), None);
+    assert!(!ipc.has_queued(A, p));
     let items = vec![Item::Inline(vec![1; 5]), Item::Port(q, Disposition::MakeSend)];
     ipc.send(A, msg(p, Disposition::MakeSend, 1, items)).unwrap();
     assert_eq!(size(&ipc), Some(24 + 16 + 12));
     assert_eq!(size(&ipc), Some(52), "still queued");
+    assert!(ipc.has_queued(A, p));
+    assert!(!ipc.has_queued(A, q), "another port's queue");
     assert!(ipc.receive(A, p).unwrap().0.is_some());
     assert_eq!(size(&ipc), None);
+    assert!(!ipc.has_queued(A, p));
     assert_eq!(ipc.next_size(A, Name(99), 0, |l| l, 0), Err(IpcError::InvalidName));
+    assert!(!ipc.has_queued(A, Name(99)), "no such name");
+    assert!(!ipc.has_queued(B, p), "no such space");
 }
 
 /// How [`rpc_rounds`] moves each message.

@@ -27,8 +27,8 @@ use ox_abi::{
     PORT_RIGHT_RECEIVE, PORT_RIGHT_SEND, PORT_RIGHT_SEND_ONCE,
 };
 use ox_ipc::{
-    Direct, Disposition, Header, Ipc, IpcError, Item, Message, Name, Notify, Received, ReceivedItem,
-    RightKind, TaskId, Wakeups,
+    Direct, Disposition, HandedOff, Header, Ipc, IpcError, Item, Message, Name, Notify, Received,
+    ReceivedItem, RightKind, TaskId, Wakeups,
 };
 use ox_proto::calls::PortCall;
 use ox_proto::net::{NetOp, Words};
@@ -688,35 +688,55 @@ impl netmsg::HandOff for ToParked<'_> {
         if self.0.is_empty() {
             return None;
         }
-        let mut words = [0u32; HAND_OFF_MAX as usize / 4];
-        let len = net_words(header.id, items, &mut words)?;
-        let msg = &words[..len];
+        let len = net_len(items)?;
         let direct = ipc.direct_target(netmsg::NET, &header)?;
         let mut table = proc::table();
-        let (at, slot, out) = parked_receiver(self.0, &mut table, direct.receiver, direct.key, (msg, None))?;
+        let (at, slot, out) = parked_receiver(self.0, &mut table, direct.receiver, direct.key, (len, None))?;
         let ((port, reply), wakeups) = match ipc.send_direct(netmsg::NET, header, direct) {
             Ok(sent) => sent,
             Err(e) => return Some(Err(e)),
         };
-        lay_out_words(msg, port, reply, out);
+        lay_out_net(header.id, items, (port, reply), out);
         self.0.swap_remove(at);
-        wake_handed(&mut table, slot, msg.len() as u32 * 4);
+        wake_handed(&mut table, slot, len as u32 * 4);
         Some(Ok(wakeups))
     }
 }
 
-/// The inline `items` (their bytes) laid out in `words` after a header of message id `id`,
-/// as a sender lays a message out ([`header_words`]; the header's rights are not written: the
-/// hand-off takes them from the header); how many words, or `None` if they do not fit.
-fn net_words(id: u32, items: &[&[u8]], words: &mut [u32]) -> Option<usize> {
-    let head = words.get_mut(..MsgHeader::SIZE / 4)?;
-    head[4] = id;
-    head[5] = items.len() as u32;
+/// How many words a message of the inline `items` (their bytes) takes laid out, if it is
+/// short enough to hand off.
+fn net_len(items: &[&[u8]]) -> Option<usize> {
+    let len = items.iter().fold(MsgHeader::SIZE / 4, |at, bytes| at + 2 + bytes.len().div_ceil(4));
+    (len <= HAND_OFF_MAX as usize / 4).then_some(len)
+}
+
+/// Lays a message of id `id` and the inline `items` (their bytes) out in `out` (of
+/// [`net_len`] words) as its receiver sees it, as [`lay_out_words`] does a process's: the
+/// receiver's name for the port and the reply right (what [`Ipc::send_direct`] gave), then the
+/// items, the padding of each zeroed.
+#[inline(always)]
+fn lay_out_net(id: u32, items: &[&[u8]], (port, reply): HandedOff, out: &mut [u32]) {
+    let (reply, right) = reply.map_or((0, 0), |(name, kind)| (name.0, right_word(kind)));
+    let size = out.len() as u32 * 4;
+    if let [o0, o1, o2, o3, o4, o5, ..] = out {
+        (*o0, *o1, *o2, *o3, *o4, *o5) = (port.0, reply, right, id, items.len() as u32, size);
+    }
     let mut at = MsgHeader::SIZE / 4;
     for bytes in items {
-        let item = words.get_mut(at..at + 2 + bytes.len().div_ceil(4))?;
+        let Some(item) = out.get_mut(at..at + 2 + bytes.len().div_ceil(4)) else { return };
         item[0] = MSG_ITEM_INLINE;
         item[1] = bytes.len() as u32;
+        // Safety: a `u32` may hold any four bytes, and every byte of `bytes` is initialised;
+        // only the aligned middle is taken.
+        let (head, words, tail) = unsafe { bytes.align_to::<u32>() };
+        if head.is_empty() && tail.is_empty() {
+            // Whole words where they lie (an RPC's, in the frame it came in): a load each.
+            for (word, from) in item[2..].iter_mut().zip(words) {
+                *word = u32::from_le(*from);
+            }
+            at += item.len();
+            continue;
+        }
         for (word, chunk) in item[2..].iter_mut().zip(bytes.chunks(4)) {
             // A word at a time (a loop over the bytes, or `copy_from_slice`, becomes a call
             // of `memcpy`, dear for four bytes).
@@ -730,7 +750,6 @@ fn net_words(id: u32, items: &[&[u8]], words: &mut [u32]) -> Option<usize> {
         }
         at += item.len();
     }
-    Some(at)
 }
 
 /// `msg_rpc` in one pass, when its send can be handed off and its receive will wait: Mach's
@@ -749,8 +768,12 @@ pub fn rpc(a: &[u32; ox_abi::MAX_ARGS]) -> Option<Result<u32, Errno>> {
     if timeout != FOREVER {
         return None;
     }
-    let (mut guard, mut table) = hand_off_guards(size)?;
+    if !(MsgHeader::SIZE as u32..=HAND_OFF_MAX).contains(&size) {
+        return None;
+    }
+    let mut guard = PORTS.lock();
     let ports = guard.as_mut()?;
+    let mut table = proc::table();
     let me = table.current_slot()?;
     let caller = table.slots[me].as_deref()?;
     let space = caller.space.as_ref()?;
@@ -762,10 +785,42 @@ pub fn rpc(a: &[u32; ox_abi::MAX_ARGS]) -> Option<Result<u32, Errno>> {
     // Safety: as in `hand_off`.
     let msg = unsafe { core::slice::from_raw_parts(words, size as usize / 4) };
     let header = header_words(msg)?;
-    let Ports { ipc, parked, .. } = ports;
+    let Ports { ipc, parked, net, .. } = ports;
     let target = ipc.rpc_target(task, &header, Name(receive_on))?;
+    if target.receiver == netmsg::NET {
+        // To a port on another node: the request goes to the network message service at once,
+        // as `to_service` sends it, and the caller parks for the answer.
+        let proxy = net.ready_proxy(target.key, header.id)?;
+        let (ranges, count) = inline_ranges(msg)?;
+        // Safety: the message's words (above), each of whose bytes is an initialised `u8`.
+        let bytes = unsafe { core::slice::from_raw_parts(words.cast::<u8>(), size as usize) };
+        let mut items: [&[u8]; HANDED_ITEMS] = [&[]; HANDED_ITEMS];
+        for (item, range) in items.iter_mut().zip(&ranges[..count]) {
+            *item = bytes.get(range.clone())?;
+        }
+        let handed = ipc.hand_off_rpc(target)?;
+        let reply = handed.reply.map(|name| (name, RightKind::SendOnce));
+        let mut woken = Vec::new();
+        let mut scratch = Words::new();
+        let sent =
+            net.forward_moved(ipc, proxy, (reply, header.id), &items[..count], &mut scratch, &mut woken);
+        parked.push(Parked { key: handed.wait, slot: me, pid: task.0, buf, size: room });
+        drop(table);
+        drop(guard);
+        if let (Some((to, bytes)), Some(transmit)) = (sent, *TRANSMIT.lock()) {
+            transmit(to, bytes);
+        }
+        if !woken.is_empty() {
+            wake(Wakeups { keys: woken });
+        }
+        sched::sleep(chan_of(handed.wait));
+        return Some(match unpark(task) {
+            Some(len) => Ok(len),
+            None => receive(task, Name(receive_on), buf, room, timeout, false),
+        });
+    }
     let (at, slot, out) =
-        parked_receiver(parked, &mut table, target.receiver, target.key, (msg, Some(frame)))?;
+        parked_receiver(parked, &mut table, target.receiver, target.key, (msg.len(), Some(frame)))?;
     let handed = ipc.hand_off_rpc(target)?;
     let reply = handed.reply.map(|name| (name, RightKind::SendOnce));
     lay_out_words(msg, handed.member, reply, out);
@@ -801,7 +856,7 @@ fn hand_to_parked(
     direct: Direct,
 ) -> Option<Result<(usize, Wakeups), Errno>> {
     let (at, slot, out) =
-        parked_receiver(&ports.parked, table, direct.receiver, direct.key, (msg, Some(frame)))?;
+        parked_receiver(&ports.parked, table, direct.receiver, direct.key, (msg.len(), Some(frame)))?;
     let ((port, reply), wakeups) = match ports.ipc.send_direct(task, header, direct) {
         Ok(sent) => sent,
         Err(e) => return Some(Err(errno(e))),
@@ -812,21 +867,21 @@ fn hand_to_parked(
     Some(Ok((slot, wakeups)))
 }
 
-/// The receiver `receiver` parked in a receive on `key` with room for the message `msg` (the
-/// sender's words, in `frame` if a process sent it), asleep there: its place in `parked`, its slot and its buffer
-/// (not the sender's page), for the message to be written into before it is woken. `None`
-/// when there is none or its buffer is not resident.
+/// The receiver `receiver` parked in a receive on `key` with room for a message of `len` words
+/// (the sender's, in `frame` if a process sent it), asleep there: its place in `parked`, its
+/// slot and the message's place in its buffer (not the sender's page), for the message to be
+/// written into before it is woken. `None` when there is none or its buffer is not resident.
 #[inline(always)]
 fn parked_receiver<'a>(
     parked: &[Parked],
     table: &mut proc::Table,
     receiver: TaskId,
     key: u64,
-    (msg, frame): (&[u32], Option<Frame>),
+    (len, frame): (usize, Option<Frame>),
 ) -> Option<(usize, usize, &'a mut [u32])> {
     let at = parked.iter().position(|p| p.key == key && p.pid == receiver.0)?;
     let Parked { slot, buf, size: room, .. } = parked[at];
-    let size = msg.len() as u32 * 4;
+    let size = len as u32 * 4;
     let proc = table.slots.get_mut(slot)?.as_deref_mut()?;
     let asleep = matches!(proc.state, proc::State::Sleeping(chan) if chan == chan_of(key));
     if room < size || proc.pid != receiver.0 || !asleep {
@@ -840,7 +895,7 @@ fn parked_receiver<'a>(
     // (`resident_words`), held by one of the VM's objects while mapped, and it is not the
     // sender's page (checked above; a message from the kernel has none), so it overlaps no other reference; the caller writes it
     // before it lets anything else run.
-    Some((at, slot, unsafe { core::slice::from_raw_parts_mut(words, msg.len()) }))
+    Some((at, slot, unsafe { core::slice::from_raw_parts_mut(words, len) }))
 }
 
 /// Wakes the receiver in `slot`, which [`parked_receiver`] found asleep, with the `size` bytes

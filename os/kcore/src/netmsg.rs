@@ -101,6 +101,10 @@ const BATCH_BYTES: usize = 512;
 /// one per RPC a node's servers answer at once; the rest are destroyed.
 const SPARE_ONCE: usize = 4;
 
+/// At most this many `Delivered`s ride with a message [`Net::encode_direct`] encodes (a server
+/// answering one client has one); more, and the message goes by [`Net::take_out`].
+const DIRECT_DELIVERED: usize = 4;
+
 /// Whether `item` is a receive right on its way.
 fn is_receive_right(item: &NetItem) -> bool {
     matches!(item, NetItem::Right(NetRight { kind: NetKind::Receive, .. }))
@@ -318,7 +322,7 @@ struct Export {
     /// Never forgotten (the name service's port).
     immortal: bool,
     /// The references each node holds.
-    holders: VecMap<u32, u32>,
+    holders: Holders,
     /// Messages that came while the port's queue was full: (from node, the op).
     pending: VecDeque<(u32, NetOp)>,
 }
@@ -327,8 +331,81 @@ impl Export {
     /// An export of the service's right `name` (a send-once right if `once`), held by no node
     /// yet.
     fn new(name: Name, once: bool) -> Export {
-        Export { name, once, immortal: false, holders: VecMap::new(), pending: VecDeque::new() }
+        Export { name, once, immortal: false, holders: Holders::default(), pending: VecDeque::new() }
     }
+}
+
+/// The references each node holds to an export, in the order the nodes came. Most exports
+/// have one holder — a send-once right's (an RPC's reply right, made and used up every round
+/// trip), or a port one other node sends to — kept in place, so that making one allocates
+/// nothing; a second moves both into a map.
+#[derive(Default)]
+struct Holders {
+    /// The only holder (and `more` is empty), if there is just one that came while it was so.
+    one: Option<(u32, u32)>,
+    more: VecMap<u32, u32>,
+}
+
+impl Holders {
+    /// The references `node` holds, to change, inserted as `refs` if it held none.
+    fn or_insert(&mut self, node: u32, refs: u32) -> &mut u32 {
+        match self.one {
+            Some((held, held_refs)) if held != node => {
+                self.one = None;
+                self.more.insert(held, held_refs);
+            }
+            None if self.more.is_empty() => self.one = Some((node, refs)),
+            _ => {}
+        }
+        match &mut self.one {
+            Some((_, held)) => held,
+            None => self.more.or_insert(node, refs),
+        }
+    }
+
+    /// Sets the references `node` holds.
+    fn insert(&mut self, node: u32, refs: u32) {
+        *self.or_insert(node, refs) = refs;
+    }
+
+    fn get_mut(&mut self, node: &u32) -> Option<&mut u32> {
+        match &mut self.one {
+            Some((held, refs)) if held == node => Some(refs),
+            _ => self.more.get_mut(node),
+        }
+    }
+
+    fn remove(&mut self, node: &u32) {
+        if self.one.is_some_and(|(held, _)| held == *node) {
+            self.one = None;
+        } else {
+            self.more.remove(node);
+        }
+    }
+
+    fn contains_key(&self, node: &u32) -> bool {
+        self.one.is_some_and(|(held, _)| held == *node) || self.more.contains_key(node)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.one.is_none() && self.more.is_empty()
+    }
+
+    /// The holding nodes, in the order they came.
+    fn keys(&self) -> impl Iterator<Item = &u32> {
+        self.one.iter().map(|(node, _)| node).chain(self.more.keys())
+    }
+}
+
+/// A proxy ready to send a message at once ([`Net::ready_proxy`]).
+#[derive(Clone, Copy, Debug)]
+pub struct ReadyProxy {
+    /// Its wait key, the service's name for it, and its role.
+    key: u64,
+    name: Name,
+    role: Role,
+    /// The message's destination on the wire: the port it stands for.
+    dest: NetRight,
 }
 
 /// The service's state on one node.
@@ -443,7 +520,7 @@ impl Net {
                 name: ns,
                 once: false,
                 immortal: true,
-                holders: VecMap::new(),
+                holders: Holders::default(),
                 pending: VecDeque::new(),
             };
             net.exports.insert(BOOTSTRAP_EXPORT, export);
@@ -658,12 +735,26 @@ impl Net {
         scratch: &'s mut Words,
         woken: &mut Vec<u64>,
     ) -> Option<Result<Option<(u32, Cow<'s, [u8]>)>, IpcError>> {
-        let &(name, role) = self.roles.get(&direct.key)?;
+        let proxy = self.ready_proxy(direct.key, header.id)?;
+        let ((_, reply), wakeups) = match ipc.send_direct(task, header, direct) {
+            Ok(sent) => sent,
+            Err(e) => return Some(Err(e)),
+        };
+        woken.extend(wakeups.keys);
+        Some(Ok(self.forward_moved(ipc, proxy, (reply, header.id), items, scratch, woken)))
+    }
+
+    /// Whether the port of wait key `key` is a proxy ready to send a message of id `id` at once
+    /// ([`Net::forward_direct`]'s rule): what [`Net::forward_moved`] needs of it, the message's
+    /// destination on the wire with it.
+    #[inline(always)]
+    pub fn ready_proxy(&self, key: u64, id: u32) -> Option<ReadyProxy> {
+        let &(name, role) = self.roles.get(&key)?;
         let dest = match role {
             Role::Proxy(home) => {
                 let busy = self.proxies.get(&home).is_none_or(|(_, inflight)| *inflight)
                     || self.held.iter().any(|(port, _)| *port == home);
-                if busy || header.id == NOTIFY_NO_SENDERS {
+                if busy || id == NOTIFY_NO_SENDERS {
                     return None;
                 }
                 NetRight { kind: NetKind::Send, port: home }
@@ -671,20 +762,34 @@ impl Net {
             Role::Once(home) => NetRight { kind: NetKind::SendOnce, port: home },
             _ => return None,
         };
-        let ((_, reply), wakeups) = match ipc.send_direct(task, header, direct) {
-            Ok(sent) => sent,
-            Err(e) => return Some(Err(e)),
-        };
-        woken.extend(wakeups.keys);
+        Some(ReadyProxy { key, name, role, dest })
+    }
+
+    /// Sends on to its port's home a message of inline `items` (its reply right, now the
+    /// service's, and its id) whose rights the caller moved out of its sender into the service's
+    /// space, as a send and the service's receive would, once [`Net::ready_proxy`] said its
+    /// proxy `proxy` was ready: as bytes for the caller to transmit at once (encoded from its
+    /// parts: [`Net::encode_direct`]), or, if something for that node must go first, in
+    /// [`Net::take_out`]'s turn (`None`).
+    pub fn forward_moved<'s>(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        proxy: ReadyProxy,
+        (reply, id): (Option<(Name, RightKind)>, u32),
+        items: &[&[u8]],
+        scratch: &'s mut Words,
+        woken: &mut Vec<u64>,
+    ) -> Option<(u32, Cow<'s, [u8]>)> {
+        let ReadyProxy { key, name, role, dest } = proxy;
         let to = dest.port.node;
         let reply = reply.and_then(|(name, kind)| self.export_right(ipc, name, kind, to, woken));
-        let bytes = self.encode_direct(to, (dest, reply, header.id), items, scratch);
+        let bytes = self.encode_direct(to, (dest, reply, id), items, scratch);
         if bytes.is_none() {
             let items = items.iter().map(|bytes| NetItem::Inline(bytes.to_vec())).collect();
-            self.out.push((to, NetOp::Message { dest, reply, id: header.id, items }));
+            self.out.push((to, NetOp::Message { dest, reply, id, items }));
         }
-        self.forwarded(ipc, (direct.key, name, role), woken);
-        Some(Ok(bytes.map(|bytes| (to, bytes))))
+        self.forwarded(ipc, (key, name, role), woken);
+        bytes.map(|bytes| (to, bytes))
     }
 
     /// A message on proxy `name` (`key`, in `role`) went on to the port's home: a send proxy
@@ -712,7 +817,7 @@ impl Net {
     /// with what waited for later for that node in a batch ([`Net::take_out`]'s rule), built
     /// from its parts (`ox_proto::net::InlineMessage`): no op, no vector of items. `None`, and
     /// nothing taken, when something for that node is queued to go first, or what waits for
-    /// later does not fit in the batch.
+    /// later is more than [`DIRECT_DELIVERED`] or does not fit in the batch.
     fn encode_direct<'s>(
         &mut self,
         to: u32,
@@ -723,7 +828,7 @@ impl Net {
         if self.out.iter().any(|(node, _)| *node == to) {
             return None;
         }
-        let mut delivered = [PortRef { node: 0, id: 0 }; MAX_BATCH];
+        let mut delivered = [PortRef { node: 0, id: 0 }; DIRECT_DELIVERED];
         let mut taken = 0;
         for &(_, port) in self.later.iter().filter(|(node, _)| *node == to) {
             *delivered.get_mut(taken)? = port;
@@ -905,7 +1010,7 @@ impl Net {
         if read.dest.kind != kind || !once && !ipc.has_room(NET, name).unwrap_or(true) {
             return self.receive_handing(ipc, from, read.to_op(body), woken, hand);
         }
-        let mut after = Vec::new();
+        let mut after = Afters::default();
         let header = self.header_here(ipc, (name, once), from, (read.reply, read.id), &mut after, woken);
         let (items, count) = read.items(body);
         let handed = hand.hand_off(ipc, header, &items[..count]);
@@ -953,7 +1058,7 @@ impl Net {
                 if let Some((name, inflight)) = self.proxies.get_mut(&port) {
                     *inflight = false;
                     // The proxy has work only if a message waits on it.
-                    let waiting = matches!(ipc.next_size(NET, *name, 0, |_| 0, 0), Ok(Some(_)));
+                    let waiting = ipc.has_queued(NET, *name);
                     if let Some(key) = waiting.then(|| ipc.port_key(NET, *name).ok()).flatten() {
                         self.work.push_back(key);
                     }
@@ -1103,7 +1208,7 @@ impl Net {
         }
         self.arrived(pid);
         let _ = ipc.add_task(task);
-        let mut after = Vec::new();
+        let mut after = Afters::default();
         let (mut ports, mut sets) = (Vec::new(), Vec::new());
         for NetName { name, what, notify } in names {
             let asked = notify.map(|n| (n != 0).then_some(Name(n)));
@@ -1383,7 +1488,7 @@ impl Net {
             }
             return;
         }
-        let mut after = Vec::new();
+        let mut after = Afters::default();
         let header = self.header_here(ipc, (name, once), from, (reply, msg_id), &mut after, woken);
         let handed = inline_bytes(&items).and_then(|(bytes, n)| hand.hand_off(ipc, header, &bytes[..n]));
         let handed_off = handed.is_some();
@@ -1406,7 +1511,7 @@ impl Net {
         (name, once): (Name, bool),
         from: u32,
         (reply, id): (Option<NetRight>, u32),
-        after: &mut Vec<After>,
+        after: &mut Afters,
         woken: &mut Vec<u64>,
     ) -> Header {
         let reply = reply.and_then(|r| self.import(ipc, r, from, after, woken));
@@ -1424,7 +1529,7 @@ impl Net {
         (id, from, once): (u32, u32, bool),
         handed_off: bool,
         sent: Result<Wakeups, IpcError>,
-        after: Vec<After>,
+        after: Afters,
         woken: &mut Vec<u64>,
     ) {
         let port = PortRef { node: self.me, id };
@@ -1433,7 +1538,7 @@ impl Net {
                 woken.extend(w.keys);
                 self.after_import(ipc, after, woken);
                 if once {
-                    self.exports.remove(&id);
+                    self.exports.discard(&id);
                 } else if from != self.me && handed_off {
                     // Its receiver runs now, and may well answer: the `Delivered` rides along.
                     self.later.push((from, port));
@@ -1460,7 +1565,7 @@ impl Net {
         ipc: &mut Ipc<Captured>,
         from: u32,
         items: Vec<NetItem>,
-        after: &mut Vec<After>,
+        after: &mut Afters,
         woken: &mut Vec<u64>,
     ) -> Vec<Item<Captured>> {
         let mut local = Vec::with_capacity(items.len());
@@ -1677,7 +1782,7 @@ impl Net {
         ipc: &mut Ipc<Captured>,
         right: NetRight,
         from: u32,
-        after: &mut Vec<After>,
+        after: &mut Afters,
         woken: &mut Vec<u64>,
     ) -> Option<(Name, Disposition)> {
         let port = right.port;
@@ -1736,7 +1841,7 @@ impl Net {
     }
 
     /// Undoes what importing did for a message that could not be queued.
-    fn undo_import(&mut self, ipc: &mut Ipc<Captured>, after: Vec<After>, woken: &mut Vec<u64>) {
+    fn undo_import(&mut self, ipc: &mut Ipc<Captured>, after: Afters, woken: &mut Vec<u64>) {
         for step in after {
             match step {
                 After::NoSenders(name) => {
@@ -1763,11 +1868,11 @@ impl Net {
         }
     }
 
-    fn after_import(&mut self, ipc: &mut Ipc<Captured>, after: Vec<After>, woken: &mut Vec<u64>) {
+    fn after_import(&mut self, ipc: &mut Ipc<Captured>, after: Afters, woken: &mut Vec<u64>) {
         for step in after {
             match step {
                 After::OnceUsed(id) => {
-                    self.exports.remove(&id);
+                    self.exports.discard(&id);
                 }
                 After::OnceProxy { .. } => {}
                 After::NoSenders(name) => {
@@ -2421,6 +2526,34 @@ impl Net {
     }
 }
 
+/// What follows the delivery of a message with imported rights ([`After`]), in order: the
+/// first in place (most often the only one: a request's reply right), the rest in a vector, so
+/// that an RPC's request allocates nothing for it.
+#[derive(Default)]
+struct Afters {
+    first: Option<After>,
+    rest: Vec<After>,
+}
+
+impl Afters {
+    fn push(&mut self, step: After) {
+        if self.first.is_none() && self.rest.is_empty() {
+            self.first = Some(step);
+        } else {
+            self.rest.push(step);
+        }
+    }
+}
+
+impl IntoIterator for Afters {
+    type Item = After;
+    type IntoIter = core::iter::Chain<core::option::IntoIter<After>, alloc::vec::IntoIter<After>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.first.into_iter().chain(self.rest)
+    }
+}
+
 /// What to do once a message with imported rights is queued.
 enum After {
     /// Ask for the new proxy's no-senders notification.
@@ -2590,6 +2723,7 @@ pub(crate) fn errno(e: IpcError) -> Errno {
 /// A small map kept as a vector in insertion order: the service's tables hold a few entries
 /// each, and a satellite's kernel travels over the link at every boot, so its code stays
 /// small (a B-tree map's code is several times larger for each kind of key).
+#[derive(Default)]
 struct VecMap<K, V> {
     items: Vec<(K, V)>,
 }
@@ -2641,6 +2775,18 @@ impl<K: PartialEq, V> VecMap<K, V> {
         let value = self.position(key).map(|i| self.items.remove(i).1);
         ox_ipc::sorted::give_back(&mut self.items);
         value
+    }
+
+    /// [`VecMap::remove`] for a caller that does not want the value: dropped where it lies if it
+    /// is the last (as an export made for one message most often is), not moved out first.
+    fn discard(&mut self, key: &K) {
+        let Some(at) = self.position(key) else { return };
+        if at + 1 == self.items.len() {
+            self.items.truncate(at);
+        } else {
+            self.items.remove(at);
+        }
+        ox_ipc::sorted::give_back(&mut self.items);
     }
 
     fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {

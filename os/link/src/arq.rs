@@ -329,6 +329,23 @@ impl Sender {
 #[repr(C, align(4))]
 pub struct AckFrame(pub [u8; HEADER]);
 
+impl AckFrame {
+    /// The acknowledgement of frame `seq` on `channel`, its CRC filled in if `summed` (else
+    /// left for a port with checksum offload): [`frame::encode`] of a `Kind::Ack` with no
+    /// payload, written as its two words that are not zero, as every data frame that arrives
+    /// makes one.
+    pub fn new(channel: u16, seq: u32, summed: bool) -> AckFrame {
+        let first = u32::from(frame::VERSION) | (Kind::Ack as u32) << 8 | u32::from(channel) << 16;
+        let mut ack = AckFrame([0; HEADER]);
+        ack.0[..4].copy_from_slice(&first.to_le_bytes());
+        ack.0[4..8].copy_from_slice(&seq.to_le_bytes());
+        if summed {
+            frame::seal(&mut ack.0);
+        }
+        ack
+    }
+}
+
 impl core::ops::Deref for AckFrame {
     type Target = [u8];
 
@@ -381,14 +398,12 @@ impl Receiver {
         if f.kind != Kind::Data || f.channel != self.channel {
             return nothing;
         }
-        let mut ack = AckFrame([0; HEADER]);
-        let encode = if self.port_checksums { frame::encode_unsummed } else { frame::encode };
+        let summed = !self.port_checksums;
         if f.seq == self.expected {
             self.expected = self.expected.wrapping_add(1);
-            encode(&mut ack.0, Kind::Ack, self.channel, f.seq, &[]);
-            Received { payload: Some(f.payload), ack: Some(ack) }
+            Received { payload: Some(f.payload), ack: Some(AckFrame::new(self.channel, f.seq, summed)) }
         } else if self.expected != 0 && (f.seq.wrapping_sub(self.expected) as i32) < 0 {
-            encode(&mut ack.0, Kind::Ack, self.channel, self.expected.wrapping_sub(1), &[]);
+            let ack = AckFrame::new(self.channel, self.expected.wrapping_sub(1), summed);
             Received { payload: None, ack: Some(ack) }
         } else {
             nothing
@@ -399,6 +414,18 @@ impl Receiver {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_acknowledgement_is_the_frame_encode_makes() {
+        for (channel, seq) in [(0, 0), (3, 1), (0xfffe, 0xdead_beef), (1, u32::MAX)] {
+            let mut summed = [0; HEADER];
+            frame::encode(&mut summed, Kind::Ack, channel, seq, &[]);
+            assert_eq!(AckFrame::new(channel, seq, true).0, summed);
+            let mut unsummed = [0; HEADER];
+            frame::encode_unsummed(&mut unsummed, Kind::Ack, channel, seq, &[]);
+            assert_eq!(AckFrame::new(channel, seq, false).0, unsummed);
+        }
+    }
 
     #[test]
     fn delivers_once_in_order_through_loss() {

@@ -51,7 +51,7 @@ fn main(_: &[&str]) -> i32 {
         println!("porttest: place local: {}", e.name());
         return 1;
     }
-    let cases: [(&str, fn() -> Outcome); 22] = [
+    let cases: [(&str, fn() -> Outcome); 23] = [
         ("rights and reference counts", rights),
         ("bad names, rights and messages", bad_input),
         ("messages keep boundaries and order", boundaries),
@@ -67,6 +67,7 @@ fn main(_: &[&str]) -> i32 {
         ("a blocked receive interrupted by a signal", interrupted),
         ("out-of-line memory, copy-on-write both ways", out_of_line),
         ("across nodes: an RPC through the name service", remote_rpc),
+        ("across nodes: msg_rpc, request and answer in one call each", remote_rpc_one_call),
         ("across nodes: rights carried, no senders back", remote_rights),
         ("across nodes: a full queue holds the far sender back", remote_queue_limit),
         ("across nodes: a dead name when the far task ends", remote_dead_name),
@@ -546,41 +547,63 @@ fn remote_rpc() -> Outcome {
 
 /// `msg_rpc` on both sides, as a Mach client and server use `mach_msg` with send and
 /// receive: the client's request and wait for the answer in one call, the server's answer and
-/// wait for the next request in one call. Also: a send that fails receives nothing (a message
-/// already queued on the reply port stays there), and an answer too large for the buffer is
-/// refused with `E2BIG` and stays queued for a larger one.
+/// wait for the next request in one call ([`serve_msg_rpc`], [`call_msg_rpc`]). Also: a send
+/// that fails receives nothing (a message already queued on the reply port stays there), and
+/// an answer too large for the buffer is refused with `E2BIG` and stays queued for a larger
+/// one.
 fn rpc_one_call() -> Outcome {
     let inbox = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
-    let child = spawn(|| {
-        let service = match offer_service() {
-            Ok(service) => service,
-            Err(code) => return code,
-        };
-        let (mut request, mut answer) = (RawMsg::empty(), RawMsg::empty());
-        if port::receive_raw(service, &mut request, FOREVER).is_err() {
-            return 23;
-        }
-        while request.reply().0 != 0 {
-            let Some(RawItem::Inline(&[x])) = request.items().next() else { return 24 };
-            let to = (request.reply().0, MSG_MOVE_SEND_ONCE);
-            let built = if request.id() == 50 {
-                answer.start(to, (0, 0), 51).inline(&[7; 300])
-            } else {
-                answer.start(to, (0, 0), request.id() + 1).inline(&[x * 2])
-            };
-            // A 300-byte answer does not fit a raw message: it goes the convenient way.
-            let sent = match built {
-                Ok(answer) => port::rpc_raw(answer, service, &mut request, FOREVER),
-                Err(_) => port::send(&Msg::new(to.0, to.1, 51, vec![inline(&[7; 300])]), FOREVER)
-                    .and_then(|()| port::receive_raw(service, &mut request, FOREVER)),
-            };
-            if sent.is_err() {
-                return 25;
-            }
-        }
-        i32::from(request.id() != 0) * 26
+    let child = spawn(|| match offer_service() {
+        Ok(service) => serve_msg_rpc(service),
+        Err(code) => code,
     })?;
     let service = service_of(inbox, child)?;
+    call_msg_rpc(service, child)?;
+    ok("destroy", port::destroy(inbox))
+}
+
+/// [`rpc_one_call`] with the server on the other node: each request and answer crosses the
+/// links, the client's and the server's `msg_rpc` each still one call.
+fn remote_rpc_one_call() -> Outcome {
+    let (inbox, name) = registered("msg_rpc")?;
+    let child = remote_child(name, || port::allocate(PORT_RIGHT_RECEIVE), serve_msg_rpc)?;
+    let service = their_right(inbox)?;
+    call_msg_rpc(service, child)?;
+    ok("destroy", port::destroy(inbox))
+}
+
+/// The server of [`rpc_one_call`] on its port `service`: it answers each request (id 50 with
+/// 300 bytes, any other with its byte doubled) and waits for the next in one `msg_rpc`, until
+/// a message with no reply right comes; 0 if that message is the stop (id 0).
+fn serve_msg_rpc(service: u32) -> i32 {
+    let (mut request, mut answer) = (RawMsg::empty(), RawMsg::empty());
+    if port::receive_raw(service, &mut request, FOREVER).is_err() {
+        return 23;
+    }
+    while request.reply().0 != 0 {
+        let Some(RawItem::Inline(&[x])) = request.items().next() else { return 24 };
+        let to = (request.reply().0, MSG_MOVE_SEND_ONCE);
+        let built = if request.id() == 50 {
+            answer.start(to, (0, 0), 51).inline(&[7; 300])
+        } else {
+            answer.start(to, (0, 0), request.id() + 1).inline(&[x * 2])
+        };
+        // A 300-byte answer does not fit a raw message: it goes the convenient way.
+        let sent = match built {
+            Ok(answer) => port::rpc_raw(answer, service, &mut request, FOREVER),
+            Err(_) => port::send(&Msg::new(to.0, to.1, 51, vec![inline(&[7; 300])]), FOREVER)
+                .and_then(|()| port::receive_raw(service, &mut request, FOREVER)),
+        };
+        if sent.is_err() {
+            return 25;
+        }
+    }
+    i32::from(request.id() != 0) * 26
+}
+
+/// The client of [`rpc_one_call`], calling the server `child` through its port `service`,
+/// then stopping it.
+fn call_msg_rpc(service: u32, child: Pid) -> Outcome {
     let reply_port = ok("allocate", port::allocate(PORT_RIGHT_RECEIVE))?;
     let (mut request, mut answer) = (RawMsg::empty(), RawMsg::empty());
     for x in 1..=3u8 {
@@ -607,7 +630,7 @@ fn rpc_one_call() -> Outcome {
     ok("stop the server", port::send(&Msg::new(service, MSG_COPY_SEND, 0, vec![]), FOREVER))?;
     let code = reap(child)?;
     ensure(code == 0, || format!("the child: exit {code}"))?;
-    for name in [service, reply_port, inbox] {
+    for name in [service, reply_port] {
         let _ = port::destroy(name);
     }
     Ok(())
