@@ -805,12 +805,14 @@ pub fn rpc(a: &[u32; ox_abi::MAX_ARGS]) -> Option<Result<u32, Errno>> {
         let sent =
             net.forward_moved(ipc, proxy, (reply, header.id), &items[..count], &mut scratch, &mut woken);
         parked.push(Parked { key: handed.wait, slot: me, pid: task.0, buf, size: room });
+        // The request went into the service's queue of ops if it could not be sent at once.
+        let busy = net.busy();
         drop(table);
         drop(guard);
         if let (Some((to, bytes)), Some(transmit)) = (sent, *TRANSMIT.lock()) {
             transmit(to, bytes);
         }
-        if !woken.is_empty() {
+        if !woken.is_empty() || busy {
             wake(Wakeups { keys: woken });
         }
         sched::sleep(chan_of(handed.wait));

@@ -67,16 +67,19 @@ impl FragmentHeader {
         let Some((head, bytes)) = payload.split_first_chunk::<FRAGMENT_HEADER>() else {
             return Err(FragmentError::Truncated { len: payload.len() });
         };
-        let [i0, i1, flags, reserved, t0, t1, t2, t3, o0, o1, o2, o3] = *head;
+        // Safety: a `u32` may hold any four bytes, and every byte of `head` is initialised;
+        // only the aligned middle is taken, and used only when it is the whole header.
+        let (before, words, _) = unsafe { head.align_to::<u32>() };
+        let [first, total, offset] = match (before.is_empty(), words) {
+            // Word-aligned (a fragment in a kernel's frame buffer): a load a field.
+            (true, [a, b, c]) => [*a, *b, *c].map(u32::from_le),
+            _ => [0, 4, 8].map(|at| u32::from_le_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]])),
+        };
+        let [flags, reserved] = [(first >> 16) as u8, (first >> 24) as u8];
         if flags & !MORE != 0 || reserved != 0 {
             return Err(FragmentError::Reserved);
         }
-        let header = FragmentHeader {
-            id: u16::from_le_bytes([i0, i1]),
-            more: flags & MORE != 0,
-            total: u32::from_le_bytes([t0, t1, t2, t3]),
-            offset: u32::from_le_bytes([o0, o1, o2, o3]),
-        };
+        let header = FragmentHeader { id: first as u16, more: flags & MORE != 0, total, offset };
         Ok((header, bytes))
     }
 }
@@ -282,6 +285,25 @@ mod tests {
         FragmentHeader { id, more, total, offset }.encode(&mut out);
         out.extend_from_slice(bytes);
         out
+    }
+
+    #[test]
+    fn a_header_reads_the_same_word_aligned_or_not() {
+        let header = FragmentHeader { id: 0xbeef, more: true, total: 0x0102_0304, offset: 0x0a0b_0c0d };
+        let bytes = fragment(header.id, header.more, header.total, header.offset, b"xyz");
+        let mut words = [0u32; 8];
+        // Safety: the words' bytes, all initialised, any of them a valid `u8`.
+        let room = unsafe { core::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), 32) };
+        for offset in 0..4 {
+            room[offset..offset + bytes.len()].copy_from_slice(&bytes);
+            let there = &room[offset..offset + bytes.len()];
+            assert_eq!(FragmentHeader::decode(there), Ok((header, &b"xyz"[..])), "at {offset}");
+            room[offset + 3] = 1;
+            assert_eq!(
+                FragmentHeader::decode(&room[offset..offset + bytes.len()]),
+                Err(FragmentError::Reserved)
+            );
+        }
     }
 
     #[test]
