@@ -869,14 +869,22 @@ impl NetEnvelope {
     /// The envelope of `bytes` if their fixed part is a `Net` message's that [`Message::decode`]
     /// takes (this version, the kind, the reserved field zero, an op's number, a length field
     /// that is the rest of the bytes); `None` for anything else.
+    #[inline]
     pub fn read(bytes: &[u8]) -> Option<NetEnvelope> {
         let fixed = fixed_len(Kind::Net);
         let head = bytes.get(..fixed)?;
-        if head[..4] != [VERSION, Kind::Net as u8, 0, 0] {
+        // Safety: a `u32` may hold any four bytes, and every byte of `head` is initialised;
+        // only the aligned middle is taken, and used only when it is the whole fixed part.
+        let (before, words, _) = unsafe { head.align_to::<u32>() };
+        let [first, _, code, to, from, n] = match (before.is_empty(), words) {
+            // Word-aligned (a message in a kernel's frame buffer): a load a field.
+            (true, &[a, b, c, d, e, f]) => [a, b, c, d, e, f].map(u32::from_le),
+            _ => [0, 4, 8, 12, 16, 20]
+                .map(|at| u32::from_le_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]])),
+        };
+        if first != u32::from_le_bytes([VERSION, Kind::Net as u8, 0, 0]) {
             return None;
         }
-        let word = |at: usize| u32::from_le_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
-        let (code, to, from, n) = (word(8), word(12), word(16), word(20));
         let whole = n as usize == bytes.len() - fixed && n as usize <= MAX_DATA;
         (whole && NetOp::is_code(code)).then_some(NetEnvelope { code, to, from })
     }
@@ -1120,6 +1128,17 @@ mod tests {
             let (to, from) = (n as u32, n as u32 + 100);
             let bytes = Message::request(0, Request::Net(Net { to, from, op })).encode().unwrap();
             assert_eq!(NetEnvelope::read(&bytes), Some(NetEnvelope { code, to, from }));
+            // Read as words where they lie word-aligned, byte by byte elsewhere: the same.
+            let mut shifted = vec![0u32; bytes.len().div_ceil(4) + 1];
+            // Safety: the words' bytes, all initialised, any of them a valid `u8`.
+            let room = unsafe {
+                core::slice::from_raw_parts_mut(shifted.as_mut_ptr().cast::<u8>(), shifted.len() * 4)
+            };
+            for offset in 0..4 {
+                room[offset..offset + bytes.len()].copy_from_slice(&bytes);
+                let there = &room[offset..offset + bytes.len()];
+                assert_eq!(NetEnvelope::read(there), Some(NetEnvelope { code, to, from }), "at {offset}");
+            }
             // Whatever the body says: the node it is for checks it.
             let mut body_changed = bytes.clone();
             if let Some(last) = body_changed.get_mut(fixed_len(Kind::Net)..).and_then(|b| b.last_mut()) {
