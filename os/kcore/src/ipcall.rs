@@ -760,9 +760,12 @@ fn lay_out_net(id: u32, items: &[&[u8]], (port, reply): HandedOff, out: &mut [u3
 /// wait), the receiver is found parked with room ([`parked_receiver`]), the rights move
 /// ([`Ipc::hand_off_rpc`]), the message is laid out in the receiver's buffer, the caller
 /// takes the receiver's place on the parked list, and the processor switches to the receiver
-/// at once. `None` when the call does not qualify (the timeout is not for ever, a signal is
-/// pending, the message or either buffer does not qualify, no receiver is parked): the
-/// general path makes it, with every check and error of its own.
+/// at once. A call to a port of another node (its receiver the network message service) is
+/// made the same way up to the rights' move: the request goes on to the port's node at once,
+/// as [`to_service`] sends it ([`Net::ready_proxy`], [`Net::forward_moved`]), and the caller
+/// parks for the answer. `None` when the call does not qualify (the timeout is not for ever, a
+/// signal is pending, the message or either buffer does not qualify, no receiver is parked,
+/// the proxy is not ready): the general path makes it, with every check and error of its own.
 pub fn rpc(a: &[u32; ox_abi::MAX_ARGS]) -> Option<Result<u32, Errno>> {
     let [msg, size, receive_on, buf, room, timeout] = *a;
     if timeout != FOREVER {

@@ -24,6 +24,7 @@ use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
 use crate::error::FragmentError;
+use crate::wire::le_words;
 use crate::MAX_MESSAGE;
 
 /// Bytes of the fragment header.
@@ -64,16 +65,10 @@ impl FragmentHeader {
 
     /// Splits an untrusted payload into its header and its bytes.
     pub fn decode(payload: &[u8]) -> Result<(FragmentHeader, &[u8]), FragmentError> {
-        let Some((head, bytes)) = payload.split_first_chunk::<FRAGMENT_HEADER>() else {
+        // The header is three words.
+        let (Some([first, total, offset]), Some(bytes)) = (le_words(payload), payload.get(FRAGMENT_HEADER..))
+        else {
             return Err(FragmentError::Truncated { len: payload.len() });
-        };
-        // Safety: a `u32` may hold any four bytes, and every byte of `head` is initialised;
-        // only the aligned middle is taken, and used only when it is the whole header.
-        let (before, words, _) = unsafe { head.align_to::<u32>() };
-        let [first, total, offset] = match (before.is_empty(), words) {
-            // Word-aligned (a fragment in a kernel's frame buffer): a load a field.
-            (true, [a, b, c]) => [*a, *b, *c].map(u32::from_le),
-            _ => [0, 4, 8].map(|at| u32::from_le_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]])),
         };
         let [flags, reserved] = [(first >> 16) as u8, (first >> 24) as u8];
         if flags & !MORE != 0 || reserved != 0 {

@@ -55,7 +55,7 @@ use ox_abi::{Errno, Signal, Syscall, WaitStatus, MAX_ARGS};
 
 use crate::error::{DecodeError, EncodeError};
 use crate::net::{InlineMessage, InlineRead, Net, NetOp, Sink, Words};
-use crate::wire::{put_u16, put_u32, Reader};
+use crate::wire::{le_words, put_u16, put_u32, Reader};
 use crate::{MAX_DATA, VERSION};
 
 /// Bytes of the common header.
@@ -872,16 +872,7 @@ impl NetEnvelope {
     #[inline]
     pub fn read(bytes: &[u8]) -> Option<NetEnvelope> {
         let fixed = fixed_len(Kind::Net);
-        let head = bytes.get(..fixed)?;
-        // Safety: a `u32` may hold any four bytes, and every byte of `head` is initialised;
-        // only the aligned middle is taken, and used only when it is the whole fixed part.
-        let (before, words, _) = unsafe { head.align_to::<u32>() };
-        let [first, _, code, to, from, n] = match (before.is_empty(), words) {
-            // Word-aligned (a message in a kernel's frame buffer): a load a field.
-            (true, &[a, b, c, d, e, f]) => [a, b, c, d, e, f].map(u32::from_le),
-            _ => [0, 4, 8, 12, 16, 20]
-                .map(|at| u32::from_le_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]])),
-        };
+        let [first, _, code, to, from, n]: [u32; 6] = le_words(bytes.get(..fixed)?)?;
         if first != u32::from_le_bytes([VERSION, Kind::Net as u8, 0, 0]) {
             return None;
         }

@@ -85,3 +85,21 @@ fn put<const N: usize>(out: &mut Vec<u8>, bytes: [u8; N]) {
         out.set_len(len + N);
     }
 }
+
+/// The first `N` little-endian words of `bytes` (`None` if they are shorter): loaded a word at
+/// a time where they lie word-aligned (a message in a kernel's frame buffer), else byte by
+/// byte.
+#[inline(always)]
+pub(crate) fn le_words<const N: usize>(bytes: &[u8]) -> Option<[u32; N]> {
+    let head = bytes.get(..4 * N)?;
+    // Safety: a `u32` may hold any four bytes, and every byte of `head` is initialised; only
+    // the aligned middle is taken, and used only when it is the whole of `head`.
+    let (before, words, _) = unsafe { head.align_to::<u32>() };
+    Some(match <[u32; N]>::try_from(words) {
+        Ok(words) if before.is_empty() => words.map(u32::from_le),
+        _ => core::array::from_fn(|i| {
+            let at = 4 * i;
+            u32::from_le_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]])
+        }),
+    })
+}
