@@ -12,7 +12,7 @@
 use ox32::memmap::{BOOT_ROM_BASE, BOOT_ROM_SIZE, DEVICE_SIZE, INTC_BASE, RAM_BASE, RAM_MAX};
 use ox32::pte::PAGE_SHIFT;
 
-use crate::device::Device;
+use crate::device::{Device, Dma};
 use crate::devices::intc::Intc;
 use crate::time::Time;
 
@@ -82,6 +82,8 @@ pub struct Bus {
     intc: Intc,
     /// Per fetchable frame (RAM frames, then ROM frames): decoded code exists for it.
     code_frames: Vec<bool>,
+    /// Frames that held decoded code until a device's DMA wrote them ([`Bus::take_stale_code`]).
+    stale_code: Vec<usize>,
 }
 
 impl Bus {
@@ -99,6 +101,7 @@ impl Bus {
             last_device: 0,
             intc: Intc::default(),
             code_frames: vec![false; frames as usize],
+            stale_code: Vec::new(),
         }
     }
 
@@ -376,7 +379,46 @@ impl Bus {
         let (mapped, offset) = self.device_at(pa, size)?;
         let inert = mapped.device.write_is_inert(offset);
         mapped.device.write(offset, value, now).map_err(|_| BusFault)?;
+        if let Some(dma) = mapped.device.take_dma() {
+            self.dma(dma)?;
+        }
         Ok(if inert { Written::Buffer } else { Written::Register })
+    }
+
+    /// Carries out the copy the device written last asked for ([`Device::take_dma`]); a fault
+    /// if the bytes are not all RAM. RAM written so that held decoded code is remembered for
+    /// [`Bus::take_stale_code`] (such a write is never inert: the CPU stops after it).
+    fn dma(&mut self, dma: Dma) -> Result<(), BusFault> {
+        let (Dma::ToRam { addr, len } | Dma::FromRam { addr, len }) = dma;
+        let off = self.ram_offset(addr, u32::try_from(len).map_err(|_| BusFault)?).ok_or(BusFault)?;
+        let device = &mut self.devices[self.last_device].device;
+        let ram = &mut self.ram[off..off + len];
+        match dma {
+            Dma::FromRam { .. } => device.dma_from_ram(ram),
+            Dma::ToRam { .. } => {
+                device.dma_to_ram(ram);
+                self.mark_written(off, len);
+                if len > 0 {
+                    for frame in off >> PAGE_SHIFT..=(off + len - 1) >> PAGE_SHIFT {
+                        if std::mem::take(&mut self.code_frames[frame]) {
+                            self.stale_code.push(frame);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The frames holding decoded code that a device's DMA has written since the last call:
+    /// the machine drops their code before the CPU runs again.
+    pub fn take_stale_code(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.stale_code)
+    }
+
+    /// Whether [`Bus::take_stale_code`] has frames to give.
+    pub fn has_stale_code(&self) -> bool {
+        !self.stale_code.is_empty()
     }
 
     /// Copies physical memory (RAM or ROM only, no devices) into `buf`, for loaders and the
@@ -505,6 +547,48 @@ mod tests {
         assert_eq!(bus.write(LINK_BASE + 0x400, 4, 1, 0), Ok(Written::Buffer), "a transmit buffer");
         assert_eq!(bus.write(LINK_BASE + 0x004, 4, 1, 0), Ok(Written::Register), "CTRL");
         assert_eq!(bus.write(INTC_BASE + 4, 4, 1, 0), Ok(Written::Register), "the interrupt controller");
+    }
+
+    #[test]
+    fn a_link_port_moves_frames_to_and_from_ram_by_dma() {
+        let mut bus = Bus::new(0x10000);
+        bus.insert(LINK_BASE, Some(8), Box::new(LinkPort::new(64))).unwrap();
+        let reg = |offset: u32| LINK_BASE + offset;
+        bus.poke(RAM_BASE + 0x100, b"a frame from RAM").unwrap();
+        assert_eq!(bus.read(reg(0x02c), 4, 0).map(|f| f & 2), Ok(2), "FEATURES says DMA");
+        assert_eq!(bus.write(reg(0x034), 4, RAM_BASE + 0x100, 0), Ok(Written::Buffer), "TX_ADDR");
+        assert_eq!(bus.write(reg(0x038), 4, 16, 0), Ok(Written::Buffer), "TX_LOAD");
+        assert_eq!(bus.read(reg(0x400), 4, 0), Ok(u32::from_le_bytes(*b"a fr")), "in the buffer");
+        bus.write(reg(0x00c), 4, 16, 0).unwrap();
+        fn port(bus: &mut Bus) -> &mut LinkPort {
+            bus.device_mut(LINK_BASE).and_then(|d| d.as_link_port()).unwrap()
+        }
+        assert_eq!(port(&mut bus).take_sent().remove(0).data, b"a frame from RAM");
+
+        port(&mut bus).deliver(b"arrived!".to_vec());
+        bus.write(reg(0x03c), 4, RAM_BASE + 0xffe, 0).unwrap();
+        bus.set_code(0, true);
+        bus.set_code(1, true);
+        assert_eq!(bus.write(reg(0x040), 4, 64, 0), Ok(Written::Register), "RX_STORE: the frame's 8 bytes");
+        let mut got = [0; 10];
+        bus.peek(RAM_BASE + 0xffe, &mut got).unwrap();
+        assert_eq!(&got, b"arrived!\0\0");
+        assert_eq!(bus.take_stale_code(), vec![0, 1], "both frames it wrote held code");
+        assert!(!bus.is_code(0) && !bus.is_code(1) && !bus.has_stale_code());
+        assert_eq!(bus.read(reg(0x010), 4, 0), Ok(8), "RX_STORE does not pop");
+
+        bus.write(reg(0x03c), 4, RAM_BASE + 0xfffc, 0).unwrap();
+        assert_eq!(bus.write(reg(0x040), 4, 8, 0), Err(BusFault), "past the end of RAM");
+        bus.write(reg(0x034), 4, LINK_BASE, 0).unwrap();
+        assert_eq!(bus.write(reg(0x038), 4, 4, 0), Err(BusFault), "not RAM");
+        bus.write(reg(0x034), 4, RAM_BASE, 0).unwrap();
+        assert_eq!(bus.write(reg(0x038), 4, 0, 0), Err(BusFault), "no bytes");
+        assert_eq!(bus.write(reg(0x038), 4, 68, 0), Err(BusFault), "over the MTU");
+        assert_eq!(bus.read(reg(0x400), 4, 0), Ok(u32::from_le_bytes(*b"a fr")), "nothing copied");
+        bus.write(reg(0x014), 4, 1, 0).unwrap();
+        bus.write(reg(0x03c), 4, RAM_BASE, 0).unwrap();
+        assert_eq!(bus.write(reg(0x040), 4, 4, 0), Ok(Written::Register), "no frame: nothing to copy");
+        assert_eq!(bus.read(RAM_BASE, 4, 0), Ok(0));
     }
 
     #[test]

@@ -13,6 +13,26 @@ use crate::time::Time;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DeviceFault;
 
+/// A copy between a device and RAM that a register write asked for (a link port's DMA). The
+/// bus carries it out before the write completes: the device never reaches RAM itself.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dma {
+    /// `len` bytes from the device into RAM at guest-physical `addr`.
+    ToRam {
+        /// Where they go.
+        addr: u32,
+        /// How many.
+        len: usize,
+    },
+    /// `len` bytes from RAM at guest-physical `addr` into the device.
+    FromRam {
+        /// Where they come from.
+        addr: u32,
+        /// How many.
+        len: usize,
+    },
+}
+
 /// A memory-mapped device.
 pub trait Device: Send {
     /// A short name for traces and the monitor (`uart`, `timer`).
@@ -31,6 +51,19 @@ pub trait Device: Send {
     fn write_is_inert(&self, _offset: u32) -> bool {
         false
     }
+
+    /// The copy the last [`Device::write`] asked for, if any; the bus carries it out through
+    /// [`Device::dma_to_ram`] or [`Device::dma_from_ram`] at once, or faults the write if the
+    /// bytes are not all RAM (then nothing is copied).
+    fn take_dma(&mut self) -> Option<Dma> {
+        None
+    }
+
+    /// Fills `ram` (the [`Dma::ToRam`] asked for) from the device.
+    fn dma_to_ram(&mut self, _ram: &mut [u8]) {}
+
+    /// Takes `ram` (the [`Dma::FromRam`] asked for) into the device.
+    fn dma_from_ram(&mut self, _ram: &[u8]) {}
 
     /// Returns the device to its reset state (the node is powered on again), keeping what
     /// joins it to the host (a console's output, its host input) and to the system (a link's

@@ -228,6 +228,12 @@ impl Machine {
 
     /// Runs one slice of at most `budget` cycles with the chosen engine.
     fn slice(&mut self, budget: u64, trace: bool) -> Exit {
+        if self.bus.has_stale_code() {
+            // A device's DMA wrote over decoded code (the bus cleared the frames' marks).
+            for frame in self.bus.take_stale_code() {
+                self.code.drop_frame(frame);
+            }
+        }
         #[cfg(all(target_arch = "x86_64", unix))]
         if let Some(jit) = self.jit.as_deref_mut().filter(|_| !trace) {
             return crate::jit::run(&mut self.cpu, &mut self.bus, &mut self.code, jit, budget);

@@ -26,8 +26,23 @@
 //!   whether the head frame's field holds the CRC-32 of that frame (a frame too short to hold
 //!   the field is not OK). The boot ROM leaves it off and checks in software; the kernels turn
 //!   it on, which spares each end a pass over every byte of every frame (docs/devices.md).
+//! - `0x034 TX_ADDR` (RW): the guest-physical address in RAM that `TX_LOAD` copies from.
+//! - `0x038 TX_LOAD` (WO): DMA, copy the N bytes at `TX_ADDR` into the transmit buffer, N the
+//!   value written; a store access fault if N is 0 or above the MTU, or the bytes are not all
+//!   RAM (then nothing is copied). It does not send: `TX_SEND` does, after whatever the driver
+//!   writes into the buffer in between.
+//! - `0x03C RX_ADDR` (RW): the guest-physical address in RAM that `RX_STORE` copies to.
+//! - `0x040 RX_STORE` (WO): DMA, copy the head frame's first N bytes (all of it if it is
+//!   shorter; nothing if no frame waits) to `RX_ADDR`, N the value written; a store access
+//!   fault if N is 0 or above the MTU, or the bytes are not all RAM. It does not pop.
 //! - `0x400..0x400 + MTU` transmit buffer (RW); `0x800..0x800 + MTU` the head frame (RO;
 //!   bytes past its length read 0).
+//!
+//! A driver moves a frame either way: a word at a time through the two windows (the boot ROM
+//! does), or by DMA, which costs the CPU four register accesses instead of one per word (the
+//! kernels do; `FEATURES` bit 1 `DMA` says the port can). The copies take no virtual time: a
+//! frame is at most 1 KiB, which a bus master moves in well under an instruction's time per
+//! word.
 //!
 //! Frames leave in the order sent, stamped with the virtual time of the `TX_SEND`; the system
 //! carries them over the link and hands them over as the quantum in which they arrive opens
@@ -39,7 +54,7 @@ use std::collections::VecDeque;
 
 use ox_link::crc::crc32_update;
 
-use crate::device::{Device, DeviceFault};
+use crate::device::{Device, DeviceFault, Dma};
 use crate::time::Time;
 
 /// Status Register (RO).
@@ -68,6 +83,14 @@ const RX_OVERFLOWS: u32 = 0x028;
 const FEATURES: u32 = 0x02c;
 /// Where the checksum goes, or [`CRC_OFF`] (RW).
 const CRC_AT: u32 = 0x030;
+/// Where `TX_LOAD` copies from (RW).
+const TX_ADDR: u32 = 0x034;
+/// DMA into the transmit buffer (WO).
+const TX_LOAD: u32 = 0x038;
+/// Where `RX_STORE` copies to (RW).
+const RX_ADDR: u32 = 0x03c;
+/// DMA out of the head frame (WO).
+const RX_STORE: u32 = 0x040;
 /// Transmit buffer (RW).
 const TX_BUF: u32 = 0x400;
 /// Receive window onto the head frame (RO).
@@ -83,6 +106,8 @@ pub const STATUS_TX_READY: u32 = 1 << 2;
 pub const STATUS_RX_CRC_OK: u32 = 1 << 3;
 /// `FEATURES` bit 0: checksum offload.
 pub const FEATURE_CRC: u32 = 1 << 0;
+/// `FEATURES` bit 1: frames copied to and from RAM by DMA.
+pub const FEATURE_DMA: u32 = 1 << 1;
 /// `CRC_AT`'s value for no checksum offload.
 pub const CRC_OFF: u32 = u32::MAX;
 /// `CTRL` bit 0: receive interrupt enable.
@@ -128,6 +153,10 @@ pub struct LinkPort {
     /// read `STATUS` many times while a frame waits); forgotten when the head frame or
     /// `CRC_AT` changes.
     head_crc_ok: Option<bool>,
+    tx_addr: u32,
+    rx_addr: u32,
+    /// The copy the last register write asked for, until the bus takes it.
+    dma: Option<Dma>,
 }
 
 impl LinkPort {
@@ -146,6 +175,9 @@ impl LinkPort {
             rx_overflows: 0,
             crc_at: CRC_OFF,
             head_crc_ok: None,
+            tx_addr: 0,
+            rx_addr: 0,
+            dma: None,
         }
     }
 
@@ -283,8 +315,10 @@ impl Device for LinkPort {
             TX_FRAMES => self.tx_frames,
             RX_FRAMES => self.rx_frames,
             RX_OVERFLOWS => self.rx_overflows,
-            FEATURES => FEATURE_CRC,
+            FEATURES => FEATURE_CRC | FEATURE_DMA,
             CRC_AT => self.crc_at,
+            TX_ADDR => self.tx_addr,
+            RX_ADDR => self.rx_addr,
             _ => return Err(DeviceFault),
         })
     }
@@ -320,14 +354,43 @@ impl Device for LinkPort {
                 self.inbox.pop_front();
                 self.head_crc_ok = None;
             }
+            TX_ADDR => self.tx_addr = value,
+            RX_ADDR => self.rx_addr = value,
+            TX_LOAD | RX_STORE => {
+                if value == 0 || value > self.mtu {
+                    return Err(DeviceFault);
+                }
+                let len = value as usize;
+                self.dma = Some(if offset == TX_LOAD {
+                    Dma::FromRam { addr: self.tx_addr, len }
+                } else {
+                    let head = self.inbox.front().map_or(0, Vec::len);
+                    Dma::ToRam { addr: self.rx_addr, len: len.min(head) }
+                });
+            }
             _ => return Err(DeviceFault),
         }
         Ok(())
     }
 
     fn write_is_inert(&self, offset: u32) -> bool {
-        // The transmit buffer: only `TX_SEND` sends what it holds.
-        self.in_buffer(offset, TX_BUF).is_some()
+        // The transmit buffer and what fills it: only `TX_SEND` sends what it holds. Not
+        // `RX_STORE`, whose RAM may have held decoded code.
+        self.in_buffer(offset, TX_BUF).is_some() || matches!(offset, TX_ADDR | TX_LOAD | RX_ADDR)
+    }
+
+    fn take_dma(&mut self) -> Option<Dma> {
+        self.dma.take()
+    }
+
+    fn dma_to_ram(&mut self, ram: &mut [u8]) {
+        if let Some(frame) = self.inbox.front() {
+            ram.copy_from_slice(&frame[..ram.len()]);
+        }
+    }
+
+    fn dma_from_ram(&mut self, ram: &[u8]) {
+        self.tx_buf[..ram.len()].copy_from_slice(ram);
     }
 
     fn irq(&self, now: Time) -> bool {
@@ -371,7 +434,7 @@ mod tests {
     #[test]
     fn checksum_offload_fills_and_checks_the_field() {
         let mut port = LinkPort::new(64);
-        assert_eq!(port.read(FEATURES, 0), Ok(FEATURE_CRC));
+        assert_eq!(port.read(FEATURES, 0), Ok(FEATURE_CRC | FEATURE_DMA));
         assert_eq!(port.read(CRC_AT, 0), Ok(CRC_OFF));
         let mut frame = [0u8; 40];
         let n = ox_link::frame::encode(&mut frame, ox_link::frame::Kind::Data, 2, 9, b"offloaded payload");

@@ -3,8 +3,10 @@
 //! Port `n` is the device at `0x1001_0000 + n × 0x1000` on interrupt line `8 + n`. A node's
 //! ports are numbered from 0 without gaps (docs/topology.md), and a missing port is a hole
 //! whose registers fault, so [`count`] probes ports 0, 1, … with [`arch::probe_load`] until the
-//! first that is not there. Every register takes only aligned word accesses: frames go in and
-//! out a word at a time, little-endian, the last word padded.
+//! first that is not there. Every register takes only aligned word accesses. Frames go in and
+//! out by DMA (`TX_LOAD`, `RX_STORE`): the port copies a frame between its buffers and the
+//! kernel's memory — RAM is identity-mapped for the kernel, so a buffer's address is its
+//! physical address — at the cost of four register accesses, not one per word.
 //!
 //! The driver moves bytes only; what they mean is `ox_link`'s business (frames, ARQ) — with
 //! one exception, the checksum: a port that can (`FEATURES.CRC`) is told where an `ox_link`
@@ -13,6 +15,8 @@
 //! both ends of a link a pass over every byte of every frame: [`Port::receive_frame`] parses a
 //! frame the port found good without checking it again, and a sender told
 //! [`Port::checksums`] builds its frames without the CRC (`ox_link::arq::Sender::set_port_checksums`).
+
+use core::sync::atomic::{compiler_fence, Ordering};
 
 use ox_link::frame::{self, Frame, FrameError, HEADER};
 
@@ -34,20 +38,24 @@ const RX_LEN: usize = 0x010; // Receive Length Register (RO): the head frame's l
 const RX_POP: usize = 0x014; // Receive Pop Register (WO): drop the head frame
 const FEATURES: usize = 0x02c; // Features Register (RO): bit 0 CRC, checksum offload
 const CRC_AT: usize = 0x030; // Checksum Register (RW): where frames keep their CRC-32
+const TX_ADDR: usize = 0x034; // Transmit Address Register (RW): where TX_LOAD copies from
+const TX_LOAD: usize = 0x038; // Transmit Load Register (WO): copy N bytes into the buffer
+const RX_ADDR: usize = 0x03c; // Receive Address Register (RW): where RX_STORE copies to
+const RX_STORE: usize = 0x040; // Receive Store Register (WO): copy the head frame's N bytes
 const TX_BUF: usize = 0x400; // transmit buffer (RW)
-const RX_BUF: usize = 0x800; // receive window (RO)
 
 const STATUS_UP: u32 = 1 << 0;
 const STATUS_TX_READY: u32 = 1 << 2;
 const STATUS_RX_CRC_OK: u32 = 1 << 3;
 const FEATURE_CRC: u32 = 1 << 0;
+const FEATURE_DMA: u32 = 1 << 1;
 /// Where an `ox_link` frame keeps its CRC-32 (docs/link-protocol.md).
 const FRAME_CRC_AT: u32 = 12;
 const CTRL_RX_IRQ: u32 = 1 << 0;
 const CTRL_DOWN_IRQ: u32 = 1 << 2;
 const CTRL_UP_IRQ: u32 = 1 << 3;
 
-/// A buffer for one frame, word-aligned so that [`Port::receive`] moves it a word at a time.
+/// A buffer for one frame, word-aligned so that the frame's header reads as words.
 #[repr(align(4))]
 pub struct FrameBuf(pub [u8; MAX_MTU]);
 
@@ -90,7 +98,9 @@ impl Port {
         let base = PORTS_BASE + index as usize * PORT_STRIDE;
         let mtu = arch::probe_load((base + MTU) as u32)? as usize;
         let mut port = Port { index, base, mtu: mtu.min(MAX_MTU), checksums: false, address: 0 };
-        if port.read(FEATURES) & FEATURE_CRC != 0 {
+        let features = port.read(FEATURES);
+        assert!(features & FEATURE_DMA != 0, "link port {index} cannot move frames by DMA");
+        if features & FEATURE_CRC != 0 {
             port.write(CRC_AT, FRAME_CRC_AT);
             port.checksums = true;
         }
@@ -135,7 +145,9 @@ impl Port {
     }
 
     fn write(&self, offset: usize, value: u32) {
-        // Safety: as for `read`, for writable registers and the transmit buffer.
+        // Safety: as for `read`, for writable registers and the transmit buffer. The DMA
+        // registers make the port reach RAM, but only during the store to `TX_LOAD` or
+        // `RX_STORE`, and only the buffer `send` or `take` borrows over it (`take`'s mutably).
         unsafe { ((self.base + offset) as *mut u32).write_volatile(value) }
     }
 
@@ -167,43 +179,10 @@ impl Port {
             frame::seal(copy);
             return self.send(copy);
         }
-        let full = frame.len() / 4;
-        let tail = &frame[full * 4..];
-        // Safety: `u32` has no invalid values, and `align_to` gives only the aligned middle.
-        let (head, words, _) = unsafe { frame[..full * 4].align_to::<u32>() };
-        if head.is_empty() {
-            // An aligned frame (the sender's slots are): a word load per word, eight a loop.
-            let mut eights = words.chunks_exact(8);
-            let mut at = TX_BUF;
-            for w in &mut eights {
-                // Written out, so that a kernel built for size keeps eight to a loop.
-                let [a, b, c, d, e, f, g, h] = [w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]];
-                self.write(at, u32::from_le(a));
-                self.write(at + 4, u32::from_le(b));
-                self.write(at + 8, u32::from_le(c));
-                self.write(at + 12, u32::from_le(d));
-                self.write(at + 16, u32::from_le(e));
-                self.write(at + 20, u32::from_le(f));
-                self.write(at + 24, u32::from_le(g));
-                self.write(at + 28, u32::from_le(h));
-                at += 32;
-            }
-            for word in eights.remainder() {
-                self.write(at, u32::from_le(*word));
-                at += 4;
-            }
-        } else {
-            for (i, w) in frame[..full * 4].chunks_exact(4).enumerate() {
-                self.write(TX_BUF + i * 4, u32::from_le_bytes([w[0], w[1], w[2], w[3]]));
-            }
-        }
-        if !tail.is_empty() {
-            let mut word = [0u8; 4];
-            for (to, from) in word.iter_mut().zip(tail) {
-                *to = *from;
-            }
-            self.write(TX_BUF + full * 4, u32::from_le_bytes(word));
-        }
+        // The bytes must be in RAM before the port copies them.
+        compiler_fence(Ordering::SeqCst);
+        self.write(TX_ADDR, frame.as_ptr() as u32);
+        self.write(TX_LOAD, frame.len() as u32);
         if readdress {
             // The word of `len` and `address`; the port fills in the CRC as the frame leaves.
             let word = u32::from_le_bytes([frame[8], frame[9], 0, 0]) | u32::from(self.address) << 16;
@@ -268,38 +247,11 @@ impl Port {
     #[inline(always)]
     fn take(&self, waiting: usize, buf: &mut [u8]) -> usize {
         let len = waiting.min(buf.len()).min(self.mtu);
-        let full = len / 4;
-        // Safety: any bit pattern is a valid `u32`, and `align_to_mut` gives only the aligned
-        // middle of the bytes.
-        let (head, words, _) = unsafe { buf[..full * 4].align_to_mut::<u32>() };
-        if head.is_empty() {
-            // An aligned buffer (the kernels' are): a word store per word, eight a loop.
-            let mut eights = words.chunks_exact_mut(8);
-            let mut at = RX_BUF;
-            for w in &mut eights {
-                // Written out, so that a kernel built for size keeps eight to a loop.
-                let read = |k: usize| u32::to_le(self.read(at + 4 * k));
-                let [a, b, c, d, e, f, g, h] =
-                    [read(0), read(1), read(2), read(3), read(4), read(5), read(6), read(7)];
-                (w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]) = (a, b, c, d, e, f, g, h);
-                at += 32;
-            }
-            for word in eights.into_remainder() {
-                *word = u32::to_le(self.read(at));
-                at += 4;
-            }
-        } else {
-            for (i, w) in buf[..full * 4].chunks_exact_mut(4).enumerate() {
-                w.copy_from_slice(&self.read(RX_BUF + i * 4).to_le_bytes());
-            }
-        }
-        let tail = &mut buf[full * 4..len];
-        if !tail.is_empty() {
-            let word = self.read(RX_BUF + full * 4).to_le_bytes();
-            for (to, from) in tail.iter_mut().zip(word) {
-                *to = from;
-            }
-        }
+        self.write(RX_ADDR, buf.as_mut_ptr() as u32);
+        self.write(RX_STORE, len as u32);
+        // The port wrote `buf` behind the compiler's back: nothing read from it may come from
+        // before.
+        compiler_fence(Ordering::SeqCst);
         self.write(RX_POP, 1);
         len
     }
