@@ -31,7 +31,7 @@ use ox_ipc::{
     ReceivedItem, RightKind, TaskId, Wakeups,
 };
 use ox_proto::calls::PortCall;
-use ox_proto::net::{NetOp, Words};
+use ox_proto::net::{InlineRead, NetOp, Words};
 use ox_proto::{DecodeError, NetEnvelope};
 
 use crate::frame::Frame;
@@ -139,14 +139,15 @@ pub fn net_receive(from: u32, op: NetOp) {
 }
 
 /// Takes the `Net` message `bytes` of envelope `envelope`, for this node: a short message of
-/// inline items (and the `Delivered`s after it) read in place ([`NetEnvelope::inline`],
+/// inline items (and the `Delivered`s after it) read in place ([`NetEnvelope::inline_into`],
 /// [`Net::receive_inline`]: nothing decoded into vectors), any other op decoded
 /// ([`net_receive`]); the error if it does not decode (the link refuses it).
 pub fn net_message(envelope: NetEnvelope, bytes: &[u8]) -> Result<(), DecodeError> {
-    let Some(read) = envelope.inline(bytes) else {
+    let mut read = InlineRead::EMPTY;
+    if !envelope.inline_into(bytes, &mut read) {
         net_receive(envelope.from, envelope.op(bytes)?);
         return Ok(());
-    };
+    }
     let body = NetEnvelope::body(bytes);
     net_arrival(|net, ipc, woken, hand| net.receive_inline(ipc, envelope.from, (&read, body), woken, hand));
     Ok(())

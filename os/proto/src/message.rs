@@ -898,6 +898,12 @@ impl NetEnvelope {
         InlineRead::read(self.code, NetEnvelope::body(bytes))
     }
 
+    /// [`NetEnvelope::inline`] into `read`, which the caller keeps ([`InlineRead::fill`]).
+    #[inline]
+    pub fn inline_into(&self, bytes: &[u8], read: &mut InlineRead) -> bool {
+        read.fill(self.code, NetEnvelope::body(bytes))
+    }
+
     /// The bytes of the `Net` message carrying `op` from node `from` to node `to`: what
     /// [`Message::encode`] makes of it, without a message to build first; `DataTooLong` if the
     /// op's body exceeds [`MAX_DATA`].

@@ -707,23 +707,50 @@ impl InlineRead {
     /// The most `Delivered`s after the message it reads in place.
     pub const DELIVERED: usize = 4;
 
+    /// An empty read, for [`InlineRead::fill`] to fill.
+    pub const EMPTY: InlineRead = InlineRead {
+        dest: NetRight { kind: NetKind::Send, port: PortRef { node: 0, id: 0 } },
+        reply: None,
+        id: 0,
+        items: [(0, 0); InlineRead::ITEMS],
+        count: 0,
+        delivered: [PortRef { node: 0, id: 0 }; InlineRead::DELIVERED],
+        delivered_count: 0,
+    };
+
     /// The op of number `code` and body `body`, if it is a `Message` of at most
     /// [`InlineRead::ITEMS`] items, all inline, alone or first in a `Batch` with at most
     /// [`InlineRead::DELIVERED`] `Delivered`s after it: read in place, and exactly what
     /// [`NetOp::decode`] makes of it ([`InlineRead::to_op`]). `None` for any other op and
     /// for anything `NetOp::decode` refuses: decode those whole.
+    pub fn read(code: u32, body: &[u8]) -> Option<InlineRead> {
+        let mut read = InlineRead::EMPTY;
+        read.fill(code, body).then_some(read)
+    }
+
+    /// [`InlineRead::read`] into `self`, which the caller keeps (a read is some 90 bytes,
+    /// which a returned one would be copied through twice on its way to the caller); false,
+    /// and `self` undefined, where `read` gives `None`.
     ///
     /// A body that lies word-aligned, every item a whole number of words (an RPC's, in the
     /// frame it came in), is read a word at a time ([`InlineRead::read_words`]); any other is
     /// read field by field.
-    pub fn read(code: u32, body: &[u8]) -> Option<InlineRead> {
-        InlineRead::read_words(code, body).or_else(|| InlineRead::read_bytes(code, body))
+    #[inline]
+    pub fn fill(&mut self, code: u32, body: &[u8]) -> bool {
+        self.fill_words(code, body).is_some() || self.fill_bytes(code, body).is_some()
     }
 
     /// [`InlineRead::read`] of a body that lies word-aligned and whose items are whole words:
     /// the fields are read as the words they are, with a load each. `None` if the body is not
     /// such (or not such a message at all: [`InlineRead::read_bytes`] then says which).
+    #[cfg(test)]
     pub(crate) fn read_words(code: u32, body: &[u8]) -> Option<InlineRead> {
+        let mut read = InlineRead::EMPTY;
+        read.fill_words(code, body).map(|()| read)
+    }
+
+    /// [`InlineRead::read_words`] into `self`.
+    fn fill_words(&mut self, code: u32, body: &[u8]) -> Option<()> {
         // Safety: a `u32` may hold any four bytes, and every byte of `body` is initialised;
         // only the aligned middle is taken, and used only when it is the whole body.
         let (head, words, tail) = unsafe { body.align_to::<u32>() };
@@ -747,26 +774,26 @@ impl InlineRead {
             }
             _ => return None,
         };
-        let mut read = InlineRead::message_words(message, base)?;
+        self.fill_message_words(message, base)?;
         // Each `Delivered`: its number, its body's length (8) and its port.
         let after = words.get(3 + message.len()..).filter(|_| code == NetOp::BATCH).unwrap_or_default();
         if after.len() != 4 * delivered_count {
             return None;
         }
-        for (slot, op) in read.delivered.iter_mut().zip(after.chunks_exact(4)) {
+        for (slot, op) in self.delivered.iter_mut().zip(after.chunks_exact(4)) {
             let [number, len, node, id] = [op[0], op[1], op[2], op[3]].map(u32::from_le);
             if (number, len) != (NetOp::DELIVERED, 8) {
                 return None;
             }
             *slot = PortRef { node, id };
         }
-        read.delivered_count = delivered_count as u8;
-        Some(read)
+        self.delivered_count = delivered_count as u8;
+        Some(())
     }
 
-    /// [`InlineRead::message`] of a message's words, which begin `base` bytes into the op's
-    /// body; `None` also if an item is not a whole number of words.
-    fn message_words(message: &[u32], base: usize) -> Option<InlineRead> {
+    /// [`InlineRead::fill_message`] of a message's words, which begin `base` bytes into the
+    /// op's body; `None` also if an item is not a whole number of words.
+    fn fill_message_words(&mut self, message: &[u32], base: usize) -> Option<()> {
         let word = |at: usize| message.get(at).map(|w| u32::from_le(*w));
         let right = |kind: u32, node: u32, id: u32| -> Option<NetRight> {
             let kind = NetKind::from_word(kind).ok().filter(|k| *k != NetKind::Receive)?;
@@ -774,8 +801,8 @@ impl InlineRead {
         };
         let head: [u32; 8] = message.get(..8)?.try_into().ok()?;
         let [kind, node, id, reply_kind, reply_node, reply_id, message_id, count] = head.map(u32::from_le);
-        let dest = right(kind, node, id)?;
-        let reply = match reply_kind {
+        self.dest = right(kind, node, id)?;
+        self.reply = match reply_kind {
             0 if (reply_node, reply_id) == (0, 0) => None,
             0 => return None,
             kind => Some(right(kind, reply_node, reply_id)?),
@@ -784,9 +811,9 @@ impl InlineRead {
         if count > InlineRead::ITEMS {
             return None;
         }
-        let mut items = [(0, 0); InlineRead::ITEMS];
+        self.items = [(0, 0); InlineRead::ITEMS];
         let mut at = 8;
-        for item in &mut items[..count] {
+        for item in &mut self.items[..count] {
             let len = word(at + 1)? as usize;
             if word(at)? != NetItem::INLINE || !len.is_multiple_of(4) {
                 return None;
@@ -801,13 +828,22 @@ impl InlineRead {
         if at != message.len() {
             return None;
         }
-        let delivered = [PortRef { node: 0, id: 0 }; InlineRead::DELIVERED];
-        let count = count as u8;
-        Some(InlineRead { dest, reply, id: message_id, items, count, delivered, delivered_count: 0 })
+        self.id = message_id;
+        self.count = count as u8;
+        self.delivered = [PortRef { node: 0, id: 0 }; InlineRead::DELIVERED];
+        self.delivered_count = 0;
+        Some(())
     }
 
     /// [`InlineRead::read`] field by field.
+    #[cfg(test)]
     pub(crate) fn read_bytes(code: u32, body: &[u8]) -> Option<InlineRead> {
+        let mut read = InlineRead::EMPTY;
+        read.fill_bytes(code, body).map(|()| read)
+    }
+
+    /// [`InlineRead::read_bytes`] into `self`.
+    fn fill_bytes(&mut self, code: u32, body: &[u8]) -> Option<()> {
         let mut r = Reader::new(body);
         // The message's body, where it begins in `body`, and how many `Delivered`s follow it.
         let (message, base, delivered_count) = match code {
@@ -823,31 +859,32 @@ impl InlineRead {
             }
             _ => return None,
         };
-        let mut read = InlineRead::message(message, base)?;
-        for slot in &mut read.delivered[..delivered_count] {
+        self.fill_message(message, base)?;
+        for slot in &mut self.delivered[..delivered_count] {
             // A `Delivered`'s body is its port: 8 bytes.
             if (r.u32().ok()?, r.u32().ok()?) != (NetOp::DELIVERED, 8) {
                 return None;
             }
             *slot = PortRef { node: r.u32().ok()?, id: r.u32().ok()? };
         }
-        read.delivered_count = delivered_count as u8;
+        self.delivered_count = delivered_count as u8;
         if code == NetOp::BATCH && !r.rest().is_empty() {
             return None;
         }
-        Some(read)
+        Some(())
     }
 
-    /// The `Message` body `message`, which begins `base` bytes into the op's body.
-    fn message(message: &[u8], base: usize) -> Option<InlineRead> {
+    /// The `Message` body `message`, which begins `base` bytes into the op's body, into
+    /// `self`.
+    fn fill_message(&mut self, message: &[u8], base: usize) -> Option<()> {
         let mut r = Reader::new(message);
         let right = |r: &mut Reader<'_>, kind: u32| -> Option<NetRight> {
             let kind = NetKind::from_word(kind).ok().filter(|k| *k != NetKind::Receive)?;
             Some(NetRight { kind, port: PortRef { node: r.u32().ok()?, id: r.u32().ok()? } })
         };
         let kind = r.u32().ok()?;
-        let dest = right(&mut r, kind)?;
-        let reply = match r.u32().ok()? {
+        self.dest = right(&mut r, kind)?;
+        self.reply = match r.u32().ok()? {
             0 => {
                 if (r.u32().ok()?, r.u32().ok()?) != (0, 0) {
                     return None;
@@ -856,13 +893,13 @@ impl InlineRead {
             }
             kind => Some(right(&mut r, kind)?),
         };
-        let id = r.u32().ok()?;
+        self.id = r.u32().ok()?;
         let count = r.u32().ok()? as usize;
         if count > InlineRead::ITEMS {
             return None;
         }
-        let mut items = [(0, 0); InlineRead::ITEMS];
-        for item in &mut items[..count] {
+        self.items = [(0, 0); InlineRead::ITEMS];
+        for item in &mut self.items[..count] {
             if r.u32().ok()? != NetItem::INLINE {
                 return None;
             }
@@ -874,8 +911,10 @@ impl InlineRead {
         if !r.rest().is_empty() {
             return None;
         }
-        let delivered = [PortRef { node: 0, id: 0 }; InlineRead::DELIVERED];
-        Some(InlineRead { dest, reply, id, items, count: count as u8, delivered, delivered_count: 0 })
+        self.count = count as u8;
+        self.delivered = [PortRef { node: 0, id: 0 }; InlineRead::DELIVERED];
+        self.delivered_count = 0;
+        Some(())
     }
 
     /// The items' bytes in `body` (the body it was read from), and how many there are.
