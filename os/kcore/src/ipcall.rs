@@ -215,7 +215,7 @@ fn note_later(net: &Net) {
 
 /// Sends what the network message service kept for later (`Net::later`: the `Delivered`s of
 /// messages handed here to a parked receiver that no message to their node has carried yet),
-/// if anything. Called
+/// and retires the send-once proxies used since ([`Net::retire_used`]), if anything. Called
 /// when a process sleeps or yields, when the node idles and at each tick: the process a
 /// message woke has had its turn by then, and the sender's next message waits no longer.
 pub fn send_later() {
@@ -223,7 +223,16 @@ pub fn send_later() {
         return;
     }
     LATER.store(false, Ordering::Relaxed);
-    if with_ports(|p| p.net.release_later()) {
+    let (due, woken) = with_ports(|p| {
+        let mut woken = Vec::new();
+        p.net.retire_used(&mut p.ipc, &mut woken);
+        let woken = p.net.claim(woken);
+        (p.net.release_later() || p.net.busy(), woken)
+    });
+    for key in woken {
+        wake_key(key);
+    }
+    if due {
         settle();
     }
 }
@@ -640,7 +649,10 @@ fn to_service(task: TaskId, msg: u32, size: u32) -> Option<Result<u32, Errno>> {
             *item = bytes.get(range.clone())?;
         }
         let what = (task, header, direct);
-        match ports.net.forward_direct(&mut ports.ipc, what, &items[..count], &mut scratch, &mut woken)? {
+        let sent =
+            ports.net.forward_direct(&mut ports.ipc, what, &items[..count], &mut scratch, &mut woken)?;
+        note_later(&ports.net);
+        match sent {
             Ok(sent) => sent,
             Err(e) => return Some(Err(errno(e))),
         }
@@ -809,6 +821,9 @@ pub fn rpc(a: &[u32; ox_abi::MAX_ARGS]) -> Option<Result<u32, Errno>> {
         let sent =
             net.forward_moved(ipc, proxy, (reply, header.id), &items[..count], &mut scratch, &mut woken);
         parked.push(Parked { key: handed.wait, slot: me, pid: task.0, buf, size: room });
+        // A used send-once proxy (the server's answer went through one) is retired once the
+        // caller sleeps, after the answer left.
+        note_later(net);
         // The request went into the service's queue of ops if it could not be sent at once.
         let busy = net.busy();
         drop(table);

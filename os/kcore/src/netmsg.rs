@@ -468,6 +468,10 @@ pub struct Net {
     /// from another node (an RPC's reply right comes with every request): at most
     /// [`SPARE_ONCE`], each a receive right of the service's and nothing more.
     spare_once: Vec<Name>,
+    /// Send-once proxies used since the service last looked (their key, name and home), to be
+    /// retired ([`Net::retire_once`]) once the message they sent is on its way: an RPC's
+    /// answer leaves first ([`Net::retire_used`]).
+    used_once: Vec<(u64, Name, PortRef)>,
     /// Messages from other nodes dropped (their port gone, malformed).
     pub dropped: u32,
 }
@@ -509,6 +513,7 @@ impl Net {
             awaiting: Vec::new(),
             streamed: Vec::new(),
             spare_once: Vec::new(),
+            used_once: Vec::new(),
             dropped: 0,
         };
         net.serve(ipc, notify, Role::Notify);
@@ -591,9 +596,22 @@ impl Net {
         first
     }
 
-    /// Whether something waits for later ([`Net::release_later`]).
+    /// Whether something waits for later ([`Net::release_later`], [`Net::retire_used`]).
     pub fn has_later(&self) -> bool {
-        !self.later.is_empty()
+        !self.later.is_empty() || !self.used_once.is_empty()
+    }
+
+    /// Retires the send-once proxies used since the last call ([`Net::retire_once`]) — each
+    /// only if it is still the proxy it was: a node's death may have taken it meanwhile, and
+    /// its key and name serve another port since (which never stands for the same home: a
+    /// send-once right's export is used once).
+    pub fn retire_used(&mut self, ipc: &mut Ipc<Captured>, woken: &mut Vec<u64>) {
+        // Popped, not taken: the vector keeps its room, and a proxy's use allocates nothing.
+        while let Some((key, name, home)) = self.used_once.pop() {
+            if self.roles.get(&key) == Some(&(name, Role::Once(home))) {
+                self.retire_once(ipc, key, name, woken);
+            }
+        }
     }
 
     /// Makes what waited for later due now (the next [`Net::take_out`] gives it); false if
@@ -674,7 +692,7 @@ impl Net {
                 } else {
                     let dest = NetRight { kind: NetKind::Send, port: home };
                     self.forward(ipc, dest, received, woken);
-                    self.forwarded(ipc, (key, name, role), woken);
+                    self.forwarded((key, name, role));
                 }
                 self.work.push_back(key);
             }
@@ -682,7 +700,7 @@ impl Net {
                 let Some(received) = take(ipc, name, woken) else { return true };
                 let dest = NetRight { kind: NetKind::SendOnce, port: home };
                 self.forward(ipc, dest, received, woken);
-                self.forwarded(ipc, (key, name, role), woken);
+                self.forwarded((key, name, role));
             }
             Role::Moving(_) => {}
             Role::Notify => {
@@ -788,27 +806,22 @@ impl Net {
             let items = items.iter().map(|bytes| NetItem::Inline(bytes.to_vec())).collect();
             self.out.push((to, NetOp::Message { dest, reply, id, items }));
         }
-        self.forwarded(ipc, (key, name, role), woken);
+        self.forwarded((key, name, role));
         bytes.map(|bytes| (to, bytes))
     }
 
     /// A message on proxy `name` (`key`, in `role`) went on to the port's home: a send proxy
-    /// has it in flight until its `Delivered`; a send-once proxy was used
-    /// ([`Net::retire_once`]).
+    /// has it in flight until its `Delivered`; a send-once proxy was used, and is retired
+    /// once the message has left ([`Net::retire_used`]: off the path of an RPC's answer).
     #[inline(always)]
-    fn forwarded(
-        &mut self,
-        ipc: &mut Ipc<Captured>,
-        (key, name, role): (u64, Name, Role),
-        woken: &mut Vec<u64>,
-    ) {
+    fn forwarded(&mut self, (key, name, role): (u64, Name, Role)) {
         match role {
             Role::Proxy(home) => {
                 if let Some(proxy) = self.proxies.get_mut(&home) {
                     proxy.1 = true;
                 }
             }
-            Role::Once(_) => self.retire_once(ipc, key, name, woken),
+            Role::Once(home) => self.used_once.push((key, name, home)),
             _ => {}
         }
     }
@@ -2515,9 +2528,9 @@ impl Net {
 
     /// The ports and names the service always holds: its notification port, on the central
     /// the name service's (a receive right and the send right of its export), and the spare
-    /// send-once proxies' ports ([`Net::spare_once`]).
+    /// send-once proxies' ports ([`Net::spare_once`]), and the used ones not retired yet.
     pub fn standing(&self) -> (usize, usize) {
-        let spare = self.spare_once.len();
+        let spare = self.spare_once.len() + self.used_once.len();
         if self.exports.get(&BOOTSTRAP_EXPORT).is_some_and(|e| e.immortal) {
             (2 + spare, 2 + spare)
         } else {
