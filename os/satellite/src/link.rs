@@ -305,10 +305,16 @@ impl Relay {
     }
 
     /// Hands each port (`up` is port 0) the frames waiting for it, as far as it takes them.
+    #[inline]
     fn flush(&mut self, up: Port) {
-        if self.queued == 0 {
-            return;
+        if self.queued != 0 {
+            self.flush_waiting(up);
         }
+    }
+
+    /// [`Relay::flush`] when frames wait.
+    #[inline(never)]
+    fn flush_waiting(&mut self, up: Port) {
         for port in core::iter::once(up).chain(self.children.iter().copied()) {
             let queue = &mut self.waiting[port.index() as usize];
             while let Some(bytes) = queue.front() {
@@ -421,6 +427,10 @@ impl Link {
     }
 
     fn pump_hello(&mut self) {
+        // Nothing to send or to resend (past the boot, almost always): no look at the clock.
+        if self.hello_tx.is_idle() && self.hello_outbox.is_empty() {
+            return;
+        }
         let port = self.process.port();
         let now = arch::time_ns();
         if self.hello_tx.is_idle() {
