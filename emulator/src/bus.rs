@@ -592,6 +592,35 @@ mod tests {
     }
 
     #[test]
+    fn rx_store_skips_headers_and_keeps_the_crc_of_what_it_copied() {
+        let mut bus = Bus::new(0x10000);
+        bus.insert(LINK_BASE, Some(8), Box::new(LinkPort::new(64))).unwrap();
+        let reg = |offset: u32| LINK_BASE + offset;
+        let port = bus.device_mut(LINK_BASE).and_then(|d| d.as_link_port()).unwrap();
+        port.deliver(b"headers!first part".to_vec());
+        port.deliver(b"headers!second".to_vec());
+        bus.write(reg(0x044), 4, 8, 0).unwrap();
+        assert_eq!(bus.read(reg(0x048), 4, 0), Ok(0), "RX_CRC: the CRC of nothing");
+        bus.write(reg(0x03c), 4, RAM_BASE, 0).unwrap();
+        bus.write(reg(0x040), 4, 64, 0).unwrap();
+        bus.write(reg(0x014), 4, 1, 0).unwrap();
+        bus.write(reg(0x03c), 4, RAM_BASE + 10, 0).unwrap();
+        bus.write(reg(0x040), 4, 4, 0).unwrap();
+        let mut got = [0; 16];
+        bus.peek(RAM_BASE, &mut got).unwrap();
+        assert_eq!(&got, b"first partseco\0\0", "each frame's bytes past the skip, cut to N");
+        let crc = ox_link::crc::crc32_update(0, b"first partseco");
+        assert_eq!(bus.read(reg(0x048), 4, 0), Ok(crc), "the CRC of the bytes copied, in order");
+        bus.write(reg(0x044), 4, 40, 0).unwrap();
+        bus.write(reg(0x03c), 4, RAM_BASE + 0x100, 0).unwrap();
+        bus.write(reg(0x040), 4, 4, 0).unwrap();
+        assert_eq!(bus.read(RAM_BASE + 0x100, 4, 0), Ok(0), "a skip past the frame copies nothing");
+        assert_eq!(bus.read(reg(0x048), 4, 0), Ok(crc), "and takes nothing into the CRC");
+        bus.write(reg(0x048), 4, 0, 0).unwrap();
+        assert_eq!(bus.read(reg(0x048), 4, 0), Ok(0));
+    }
+
+    #[test]
     fn zero_clears_what_every_path_wrote() {
         let mut bus = Bus::new(0x10000);
         bus.poke(RAM_BASE + 0xffe, &[1, 2, 3, 4]).unwrap();

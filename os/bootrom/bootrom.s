@@ -6,14 +6,18 @@
 #
 # It keeps all its state in registers and uses no RAM of its own, so an image may load
 # anywhere in RAM. A port with checksum offload (docs/devices.md) checks each frame's CRC for
-# it; on one without, it checks it itself. Either way it keeps the CRC of the loaded bytes. A frame that is damaged, out of order, or not for the boot channel is
+# it; on one without, it checks it itself. Either way it keeps the CRC of the loaded bytes: a
+# port with DMA copies each LOAD's bytes to their place and keeps their CRC itself (`RX_SKIP`
+# past the headers, `RX_STORE`, `RX_CRC`); on one without, the ROM copies them a word at a
+# time through the receive window and keeps the CRC in s2. A frame that is damaged, out of order, or not for the boot channel is
 # dropped without an acknowledgement: the sender's timeout sends it again. A LOAD outside RAM
 # or a START whose byte count or CRC does not match what arrived is reported on the console;
 # after a bad START the ROM forgets the transfer and waits for a new one from frame 0.
 # A good START is acknowledged, then the ROM jumps to the entry with a0 = node index and
 # a1 = RAM size, as a direct boot does.
 #
-# Registers: s0 port 0, s1 next sequence number, s2 CRC of the loaded bytes (inverted form),
+# Registers: gp 1 if the port has DMA, s0 port 0, s1 next sequence number, s2 CRC of the
+# loaded bytes (inverted form; without DMA),
 # s3 bytes loaded, s4..s5 RAM, s6 node index, s7 RAM size, s8 frame length (at START: the
 # entry), s9 frame's sequence number, s10 CRC table, s11 return address of the second call level.
 
@@ -28,11 +32,16 @@
         .equ RX_POP, 0x014
         .equ FEATURES, 0x02c
         .equ CRC_AT, 0x030
+        .equ RX_ADDR, 0x03c
+        .equ RX_STORE, 0x040
+        .equ RX_SKIP, 0x044
+        .equ RX_CRC, 0x048
         .equ TX_BUF, 0x400
         .equ RX_BUF, 0x800
         .equ TX_READY, 4
         .equ RX_CRC_OK, 8
         .equ FEATURE_CRC, 1
+        .equ FEATURE_DMA, 2
         .equ FRAME_CRC_AT, 12
         .equ HEADER, 16
         .equ DATA_ON_BOOT, 0x0101       # version 1, kind DATA, channel 0
@@ -55,6 +64,13 @@ _start:
         li      t0, FRAME_CRC_AT
         sw      t0, CRC_AT(s0)
 crc_by_hand:
+        lw      t0, FEATURES(s0)        # DMA: the port copies a LOAD's bytes and keeps their CRC
+        srli    gp, t0, 1
+        andi    gp, gp, 1
+        beqz    gp, dma_set
+        li      t0, HEADER + 8          # past the frame's and the LOAD's headers
+        sw      t0, RX_SKIP(s0)
+dma_set:
         li      t0, 1                   # receive interrupt: lets `wait` wake on a frame
         sw      t0, CTRL(s0)
         li      t0, 0x100               # interrupt line 8: port 0
@@ -71,6 +87,8 @@ restart:
         li      s1, 0
         li      s2, -1
         li      s3, 0
+        beqz    gp, next_frame
+        sw      zero, RX_CRC(s0)        # the CRC of nothing
 
 next_frame:
         lw      s8, RX_LEN(s0)
@@ -150,6 +168,12 @@ load:
         add     t0, a3, a4
         bltu    t0, a3, load_refused    # wraps around
         bgtu    t0, s5, load_refused
+        beqz    gp, load_by_words
+        beqz    a4, load_done           # (RX_STORE takes 1 byte at least)
+        sw      a3, RX_ADDR(s0)
+        sw      a4, RX_STORE(s0)
+        j       load_done
+load_by_words:
         li      a2, 0
 load_word:
         bgeu    a2, a4, load_done
@@ -188,6 +212,9 @@ start:
         bne     t0, s3, start_refused
         lw      t0, RX_BUF+HEADER+12(s0)
         not     t1, s2
+        beqz    gp, start_crc
+        lw      t1, RX_CRC(s0)
+start_crc:
         bne     t0, t1, start_refused
         lw      s8, RX_BUF+HEADER+4(s0) # the entry (the frame length is no longer needed)
         addi    s1, s1, 1
@@ -200,6 +227,9 @@ start:
         la      a0, msg_booting2
         call    puts
         sw      zero, CTRL(s0)
+        beqz    gp, leave_skip
+        sw      zero, RX_SKIP(s0)       # the port as the kernel expects it
+leave_skip:
         li      t1, INTC_ENABLE
         sw      zero, 0(t1)
         fence.i

@@ -24,23 +24,29 @@
 //!   `TX_SEND` writes the CRC-32 (IEEE 802.3, as `ox_link::crc`) of the frame — taken with that
 //!   field zero — into the field before the frame leaves, and `STATUS` bit 3 `RX_CRC_OK` says
 //!   whether the head frame's field holds the CRC-32 of that frame (a frame too short to hold
-//!   the field is not OK). The boot ROM leaves it off and checks in software; the kernels turn
-//!   it on, which spares each end a pass over every byte of every frame (docs/devices.md).
+//!   the field is not OK). The boot ROM and the kernels turn it on, which spares each end a
+//!   pass over every byte of every frame (docs/devices.md).
 //! - `0x034 TX_ADDR` (RW): the guest-physical address in RAM that `TX_LOAD` copies from.
 //! - `0x038 TX_LOAD` (WO): DMA, copy the N bytes at `TX_ADDR` into the transmit buffer, N the
 //!   value written; a store access fault if N is 0 or above the MTU, or the bytes are not all
 //!   RAM (then nothing is copied). It does not send: `TX_SEND` does, after whatever the driver
 //!   writes into the buffer in between.
 //! - `0x03C RX_ADDR` (RW): the guest-physical address in RAM that `RX_STORE` copies to.
-//! - `0x040 RX_STORE` (WO): DMA, copy the head frame's first N bytes (all of it if it is
-//!   shorter; nothing if no frame waits) to `RX_ADDR`, N the value written; a store access
-//!   fault if N is 0 or above the MTU, or the bytes are not all RAM. It does not pop.
+//! - `0x040 RX_STORE` (WO): DMA, copy N bytes of the head frame from byte `RX_SKIP` on (as
+//!   many as it has past `RX_SKIP` if fewer; nothing if no frame waits) to `RX_ADDR`, N the
+//!   value written, and take them into `RX_CRC`; a store access fault if N is 0 or above the
+//!   MTU, or the bytes are not all RAM. It does not pop.
+//! - `0x044 RX_SKIP` (RW): the byte of the head frame `RX_STORE` starts at (reset 0): a
+//!   driver that wants a frame's payload where it belongs skips its headers.
+//! - `0x048 RX_CRC` (RW): a running CRC-32 (IEEE 802.3, as `ox_link::crc::crc32_update`) of
+//!   the bytes `RX_STORE` has copied since it was last written (reset 0, the CRC of nothing):
+//!   the boot ROM checks a whole image with it.
 //! - `0x400..0x400 + MTU` transmit buffer (RW); `0x800..0x800 + MTU` the head frame (RO;
 //!   bytes past its length read 0).
 //!
-//! A driver moves a frame either way: a word at a time through the two windows (the boot ROM
-//! does), or by DMA, which costs the CPU four register accesses instead of one per word (the
-//! kernels do; `FEATURES` bit 1 `DMA` says the port can). The copies take no virtual time: a
+//! A driver moves a frame either way: a word at a time through the two windows, or by DMA,
+//! which costs the CPU four register accesses instead of one per word (the kernels and the boot
+//! ROM do; `FEATURES` bit 1 `DMA` says the port can). The copies take no virtual time: a
 //! frame is at most 1 KiB, which a bus master moves in well under an instruction's time per
 //! word.
 //!
@@ -91,6 +97,10 @@ const TX_LOAD: u32 = 0x038;
 const RX_ADDR: u32 = 0x03c;
 /// DMA out of the head frame (WO).
 const RX_STORE: u32 = 0x040;
+/// Where in the head frame `RX_STORE` starts (RW).
+const RX_SKIP: u32 = 0x044;
+/// The CRC-32 of what `RX_STORE` copied (RW).
+const RX_CRC: u32 = 0x048;
 /// Transmit buffer (RW).
 const TX_BUF: u32 = 0x400;
 /// Receive window onto the head frame (RO).
@@ -155,6 +165,8 @@ pub struct LinkPort {
     head_crc_ok: Option<bool>,
     tx_addr: u32,
     rx_addr: u32,
+    rx_skip: u32,
+    rx_crc: u32,
     /// The copy the last register write asked for, until the bus takes it.
     dma: Option<Dma>,
 }
@@ -177,6 +189,8 @@ impl LinkPort {
             head_crc_ok: None,
             tx_addr: 0,
             rx_addr: 0,
+            rx_skip: 0,
+            rx_crc: 0,
             dma: None,
         }
     }
@@ -319,6 +333,8 @@ impl Device for LinkPort {
             CRC_AT => self.crc_at,
             TX_ADDR => self.tx_addr,
             RX_ADDR => self.rx_addr,
+            RX_SKIP => self.rx_skip,
+            RX_CRC => self.rx_crc,
             _ => return Err(DeviceFault),
         })
     }
@@ -356,6 +372,8 @@ impl Device for LinkPort {
             }
             TX_ADDR => self.tx_addr = value,
             RX_ADDR => self.rx_addr = value,
+            RX_SKIP => self.rx_skip = value,
+            RX_CRC => self.rx_crc = value,
             TX_LOAD | RX_STORE => {
                 if value == 0 || value > self.mtu {
                     return Err(DeviceFault);
@@ -365,7 +383,8 @@ impl Device for LinkPort {
                     Dma::FromRam { addr: self.tx_addr, len }
                 } else {
                     let head = self.inbox.front().map_or(0, Vec::len);
-                    Dma::ToRam { addr: self.rx_addr, len: len.min(head) }
+                    let past_skip = head.saturating_sub(self.rx_skip as usize);
+                    Dma::ToRam { addr: self.rx_addr, len: len.min(past_skip) }
                 });
             }
             _ => return Err(DeviceFault),
@@ -376,7 +395,8 @@ impl Device for LinkPort {
     fn write_is_inert(&self, offset: u32) -> bool {
         // The transmit buffer and what fills it: only `TX_SEND` sends what it holds. Not
         // `RX_STORE`, whose RAM may have held decoded code.
-        self.in_buffer(offset, TX_BUF).is_some() || matches!(offset, TX_ADDR | TX_LOAD | RX_ADDR)
+        self.in_buffer(offset, TX_BUF).is_some()
+            || matches!(offset, TX_ADDR | TX_LOAD | RX_ADDR | RX_SKIP | RX_CRC)
     }
 
     fn take_dma(&mut self) -> Option<Dma> {
@@ -384,8 +404,12 @@ impl Device for LinkPort {
     }
 
     fn dma_to_ram(&mut self, ram: &mut [u8]) {
-        if let Some(frame) = self.inbox.front() {
-            ram.copy_from_slice(&frame[..ram.len()]);
+        // (`RX_STORE` cut the length to what the frame has past `RX_SKIP`: none, if the skip
+        // lies past its end.)
+        let skip = self.rx_skip as usize;
+        if let Some(bytes) = self.inbox.front().and_then(|frame| frame.get(skip..skip + ram.len())) {
+            ram.copy_from_slice(bytes);
+            self.rx_crc = crc32_update(self.rx_crc, ram);
         }
     }
 

@@ -42,6 +42,7 @@ const TX_ADDR: usize = 0x034; // Transmit Address Register (RW): where TX_LOAD c
 const TX_LOAD: usize = 0x038; // Transmit Load Register (WO): copy N bytes into the buffer
 const RX_ADDR: usize = 0x03c; // Receive Address Register (RW): where RX_STORE copies to
 const RX_STORE: usize = 0x040; // Receive Store Register (WO): copy the head frame's N bytes
+const RX_SKIP: usize = 0x044; // Receive Skip Register (RW): where in the frame RX_STORE starts
 const TX_BUF: usize = 0x400; // transmit buffer (RW)
 
 const STATUS_UP: u32 = 1 << 0;
@@ -100,6 +101,8 @@ impl Port {
         let mut port = Port { index, base, mtu: mtu.min(MAX_MTU), checksums: false, address: 0 };
         let features = port.read(FEATURES);
         assert!(features & FEATURE_DMA != 0, "link port {index} cannot move frames by DMA");
+        // Whole frames (the boot ROM, which loads payloads, leaves it so too).
+        port.write(RX_SKIP, 0);
         if features & FEATURE_CRC != 0 {
             port.write(CRC_AT, FRAME_CRC_AT);
             port.checksums = true;
