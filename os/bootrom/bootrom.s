@@ -9,8 +9,8 @@
 # it; on one without, it checks it itself. Either way it keeps the CRC of the loaded bytes: a
 # port with DMA copies each LOAD's bytes to their place and keeps their CRC itself (`RX_SKIP`
 # past the headers, `RX_STORE`, `RX_CRC`); on one without, the ROM copies them a word at a
-# time through the receive window and keeps the CRC in s2. A frame that is damaged, out of order, or not for the boot channel is
-# dropped without an acknowledgement: the sender's timeout sends it again. A LOAD outside RAM
+# time through the receive window and keeps the CRC in s2. A frame that is damaged, out of
+# order, or not for the boot channel is dropped without an acknowledgement: the sender's timeout sends it again. A LOAD outside RAM
 # or a START whose byte count or CRC does not match what arrived is reported on the console;
 # after a bad START the ROM forgets the transfer and waits for a new one from frame 0.
 # A good START is acknowledged, then the ROM jumps to the entry with a0 = node index and
@@ -65,8 +65,8 @@ _start:
         sw      t0, CRC_AT(s0)
 crc_by_hand:
         lw      t0, FEATURES(s0)        # DMA: the port copies a LOAD's bytes and keeps their CRC
-        srli    gp, t0, 1
-        andi    gp, gp, 1
+        andi    gp, t0, FEATURE_DMA
+        srli    gp, gp, 1
         beqz    gp, dma_set
         li      t0, HEADER + 8          # past the frame's and the LOAD's headers
         sw      t0, RX_SKIP(s0)

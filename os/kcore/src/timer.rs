@@ -10,10 +10,11 @@ use ox_abi::TICK_NS;
 use crate::arch;
 use crate::global::Global;
 
-/// The tick boundary [`arm_next_tick`] armed the compare register for last (0: none yet). The idle loop
-/// arms the next tick after every wait, most often within the tick it armed last time: then
-/// the boundary is this one, found without a 64-bit division (a call of some 60 instructions
-/// on a 32-bit processor, on the way from an interrupt to the process it wakes).
+/// The tick boundary [`arm_next_tick`] armed the compare register for last (0: none yet).
+/// The idle loop arms the next tick after every wait, most often within the tick it armed
+/// last time: then the boundary is this one, found without a 64-bit division (a call of some
+/// 60 instructions on a 32-bit processor, on the way from an interrupt to the process it
+/// wakes).
 static NEXT_TICK: Global<u64> = Global::new("timer", 0);
 
 const TIMER_BASE: usize = ox32::memmap::TIMER_BASE as usize;
