@@ -155,6 +155,44 @@ impl Endpoint {
         if self.tx.queue_parts(&[&header, bytes]).is_err() {
             return false;
         }
+        self.sent_whole(idle);
+        true
+    }
+
+    /// Sends a message in one fragment that `write` encodes straight into the frame that
+    /// carries it, if nothing is queued before it and the window has room: `write` is given the
+    /// frame's room for a message, as words (the message starts on a word boundary), and
+    /// returns how many bytes it wrote, or `None` if it wrote nothing to send. Returns whether
+    /// the message went; if not, `write` may not have been called.
+    pub fn send_with(&mut self, write: &mut dyn FnMut(&mut [u32]) -> Option<usize>) -> bool {
+        if !self.outbox.is_empty() {
+            return false;
+        }
+        let id = self.next_id;
+        let idle = self.tx.is_idle();
+        let queued = self.tx.queue_with(|payload| {
+            let (head, room) = payload.split_at_mut_checked(ox_proto::fragment::FRAGMENT_HEADER)?;
+            // Safety: any bytes are valid `u32`s, and `align_to_mut` gives only the whole,
+            // aligned words within `room`.
+            let (before, words, _) = unsafe { room.align_to_mut::<u32>() };
+            if !before.is_empty() {
+                return None;
+            }
+            let len = write(words)?;
+            let total = u32::try_from(len).ok()?;
+            head.copy_from_slice(&FragmentHeader { id, more: false, total, offset: 0 }.to_bytes());
+            Some(head.len() + len)
+        });
+        if queued.is_err() {
+            return false;
+        }
+        self.sent_whole(idle);
+        true
+    }
+
+    /// A message went whole into the frame queued last (the sender was `idle` before): counts
+    /// it and starts sending it.
+    fn sent_whole(&mut self, idle: bool) {
         if idle {
             // Frames start waiting for the other end now (as the pump says of its own).
             self.progress_at = arch::time_ns();
@@ -163,7 +201,6 @@ impl Endpoint {
         self.messages = self.messages.wrapping_add(1);
         self.fragments = self.fragments.wrapping_add(1);
         self.pump();
-        true
     }
 
     /// Bytes of a message one fragment carries.

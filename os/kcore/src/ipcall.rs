@@ -36,7 +36,7 @@ use ox_proto::{DecodeError, NetEnvelope};
 
 use crate::frame::Frame;
 use crate::global::{Global, GlobalGuard};
-use crate::netmsg::{self, errno, Net, PageIn};
+use crate::netmsg::{self, errno, Net, PageIn, SendInFrame};
 use crate::task::chan::{self, Chan, Class};
 use crate::task::proc::{self, copy_in, copy_out};
 use crate::task::{sched, signal};
@@ -72,8 +72,17 @@ struct Ports {
 
 static PORTS: Global<Option<Ports>> = Global::new("ports", None);
 
-/// How the kernel sends a `Net` message, encoded, to a node.
-static TRANSMIT: Global<Option<fn(u32, Cow<'_, [u8]>)>> = Global::new("net transmit", None);
+/// How the kernel sends a `Net` message to a node: encoded ([`Transmit::whole`]), or encoded
+/// straight into the frame that carries it ([`Transmit::in_frame`]).
+#[derive(Clone, Copy)]
+pub struct Transmit {
+    /// Sends a `Net` message (its bytes: `ox_proto::NetEnvelope::encode`) towards a node.
+    pub whole: fn(u32, Cow<'_, [u8]>),
+    /// Sends one in the frame that carries it, if the link has one ready ([`SendInFrame`]).
+    pub in_frame: SendInFrame,
+}
+
+static TRANSMIT: Global<Option<Transmit>> = Global::new("net transmit", None);
 
 /// A process asleep for ever in a receive on a port (not a set), with its buffer: a message
 /// of inline items sent to the port while it sleeps goes straight into the buffer
@@ -104,8 +113,8 @@ const FOREVER: u32 = u32::MAX;
 static LATER: AtomicBool = AtomicBool::new(false);
 
 /// Starts the node's ports: this is node `me`, the central is `central` (if known yet), and
-/// `transmit` sends a `Net` message (its bytes: `ox_proto::NetEnvelope::encode`) towards a node.
-pub fn init(me: u32, central: Option<u32>, transmit: fn(u32, Cow<'_, [u8]>)) {
+/// `transmit` sends a `Net` message towards a node.
+pub fn init(me: u32, central: Option<u32>, transmit: Transmit) {
     let mut ipc = Ipc::new();
     let net = Net::new(&mut ipc, me, central);
     *PORTS.lock() =
@@ -188,7 +197,7 @@ fn settle() {
         });
         for (to, op) in out {
             match (transmit, NetEnvelope::encode(me, to, &op)) {
-                (Some(transmit), Ok(bytes)) => transmit(to, Cow::Owned(bytes)),
+                (Some(transmit), Ok(bytes)) => (transmit.whole)(to, Cow::Owned(bytes)),
                 // (No op the service makes is too long to encode.)
                 _ => with_ports(|p| p.net.dropped = p.net.dropped.wrapping_add(1)),
             }
@@ -627,6 +636,7 @@ fn to_service(task: TaskId, msg: u32, size: u32) -> Option<Result<u32, Errno>> {
     }
     let mut woken = Vec::new();
     let mut scratch = Words::new();
+    let transmit = *TRANSMIT.lock();
     let sent = {
         let mut guard = PORTS.lock();
         let ports = guard.as_mut()?;
@@ -649,16 +659,16 @@ fn to_service(task: TaskId, msg: u32, size: u32) -> Option<Result<u32, Errno>> {
             *item = bytes.get(range.clone())?;
         }
         let what = (task, header, direct);
-        let sent =
-            ports.net.forward_direct(&mut ports.ipc, what, &items[..count], &mut scratch, &mut woken)?;
+        let out = (&mut scratch, transmit.map(|t| t.in_frame));
+        let sent = ports.net.forward_direct(&mut ports.ipc, what, &items[..count], out, &mut woken)?;
         note_later(&ports.net);
         match sent {
             Ok(sent) => sent,
             Err(e) => return Some(Err(errno(e))),
         }
     };
-    if let (Some((to, bytes)), Some(transmit)) = (sent, *TRANSMIT.lock()) {
-        transmit(to, bytes);
+    if let (Some((to, bytes)), Some(transmit)) = (sent, transmit) {
+        (transmit.whole)(to, bytes);
     }
     wake(Wakeups { keys: woken });
     Some(Ok(0))
@@ -818,8 +828,9 @@ pub fn rpc(a: &[u32; ox_abi::MAX_ARGS]) -> Option<Result<u32, Errno>> {
         let reply = handed.reply.map(|name| (name, RightKind::SendOnce));
         let mut woken = Vec::new();
         let mut scratch = Words::new();
-        let sent =
-            net.forward_moved(ipc, proxy, (reply, header.id), &items[..count], &mut scratch, &mut woken);
+        let transmit = *TRANSMIT.lock();
+        let out = (&mut scratch, transmit.map(|t| t.in_frame));
+        let sent = net.forward_moved(ipc, proxy, (reply, header.id), &items[..count], out, &mut woken);
         parked.push(Parked { key: handed.wait, slot: me, pid: task.0, buf, size: room });
         // A used send-once proxy (the server's answer went through one) is retired once the
         // caller sleeps, after the answer left.
@@ -828,8 +839,8 @@ pub fn rpc(a: &[u32; ox_abi::MAX_ARGS]) -> Option<Result<u32, Errno>> {
         let busy = net.busy();
         drop(table);
         drop(guard);
-        if let (Some((to, bytes)), Some(transmit)) = (sent, *TRANSMIT.lock()) {
-            transmit(to, bytes);
+        if let (Some((to, bytes)), Some(transmit)) = (sent, transmit) {
+            (transmit.whole)(to, bytes);
         }
         if !woken.is_empty() || busy {
             wake(Wakeups { keys: woken });

@@ -52,8 +52,8 @@ use ox_ipc::{
     Requests, RightKind, Taken, TakenName, TaskId, Wakeups,
 };
 use ox_proto::net::{
-    InlineMessage, InlineRead, NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, Words,
-    EXPORT_COUNT, MAX_BATCH, MAX_PIECE, MAX_SPACE_NAMES,
+    InlineMessage, InlineRead, NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, WordArea,
+    Words, EXPORT_COUNT, MAX_BATCH, MAX_PIECE, MAX_SPACE_NAMES,
 };
 use ox_proto::NetEnvelope;
 
@@ -396,6 +396,13 @@ impl Holders {
         self.one.iter().map(|(node, _)| node).chain(self.more.keys())
     }
 }
+
+/// A link's way of sending a `Net` message to node `to` encoded straight into the frame that
+/// carries it ([`crate::endpoint::Endpoint::send_with`]): if the message can go in one frame at
+/// once, the writer is given the frame's room for it, as words, and returns how many bytes it
+/// wrote (`None`: nothing to send); true if the message went. Otherwise it returns false
+/// without calling the writer.
+pub type SendInFrame = fn(u32, &mut dyn FnMut(&mut [u32]) -> Option<usize>) -> bool;
 
 /// A proxy ready to send a message at once ([`Net::ready_proxy`]).
 #[derive(Clone, Copy, Debug)]
@@ -750,7 +757,7 @@ impl Net {
         ipc: &mut Ipc<Captured>,
         (task, header, direct): (TaskId, Header, Direct),
         items: &[&[u8]],
-        scratch: &'s mut Words,
+        (scratch, link): (&'s mut Words, Option<SendInFrame>),
         woken: &mut Vec<u64>,
     ) -> Option<Result<Option<(u32, Cow<'s, [u8]>)>, IpcError>> {
         let proxy = self.ready_proxy(direct.key, header.id)?;
@@ -759,7 +766,7 @@ impl Net {
             Err(e) => return Some(Err(e)),
         };
         woken.extend(wakeups.keys);
-        Some(Ok(self.forward_moved(ipc, proxy, (reply, header.id), items, scratch, woken)))
+        Some(Ok(self.forward_moved(ipc, proxy, (reply, header.id), items, (scratch, link), woken)))
     }
 
     /// Whether the port of wait key `key` is a proxy ready to send a message of id `id` at once
@@ -786,22 +793,45 @@ impl Net {
     /// Sends on to its port's home a message of inline `items` (its reply right, now the
     /// service's, and its id) whose rights the caller moved out of its sender into the service's
     /// space, as a send and the service's receive would, once [`Net::ready_proxy`] said its
-    /// proxy `proxy` was ready: as bytes for the caller to transmit at once (encoded from its
-    /// parts: [`Net::encode_direct`]), or, if something for that node must go first, in
-    /// [`Net::take_out`]'s turn (`None`).
+    /// proxy `proxy` was ready: encoded from its parts ([`Net::encode_direct`]) straight into
+    /// the frame that carries it if `link` has one ready for it ([`SendInFrame`]: `None`
+    /// returned), else as bytes in `scratch` for the caller to transmit at once; or, if
+    /// something for that node must go first, in [`Net::take_out`]'s turn (`None`).
     pub fn forward_moved<'s>(
         &mut self,
         ipc: &mut Ipc<Captured>,
         proxy: ReadyProxy,
         (reply, id): (Option<(Name, RightKind)>, u32),
         items: &[&[u8]],
-        scratch: &'s mut Words,
+        (scratch, link): (&'s mut Words, Option<SendInFrame>),
         woken: &mut Vec<u64>,
     ) -> Option<(u32, Cow<'s, [u8]>)> {
         let ReadyProxy { key, name, role, dest } = proxy;
         let to = dest.port.node;
         let reply = reply.and_then(|(name, kind)| self.export_right(ipc, name, kind, to, woken));
-        let bytes = self.encode_direct(to, (dest, reply, id), items, scratch);
+        // What the encoding made when the frame could not hold it (`None`: nothing, it waits
+        // its turn), if `link` had a frame for it.
+        let mut elsewhere = None;
+        let in_frame = link.is_some_and(|send| {
+            send(to, &mut |words| {
+                let made = self.encode_direct(to, (dest, reply, id), items, WordArea::of(words));
+                match made {
+                    Some(Cow::Borrowed(bytes)) => Some(bytes.len()),
+                    made => {
+                        elsewhere = Some(made.map(|bytes| Cow::Owned(bytes.into_owned())));
+                        None
+                    }
+                }
+            })
+        });
+        let bytes = match elsewhere {
+            _ if in_frame => {
+                self.forwarded((key, name, role));
+                return None;
+            }
+            Some(made) => made,
+            None => self.encode_direct(to, (dest, reply, id), items, scratch.area()),
+        };
         if bytes.is_none() {
             let items = items.iter().map(|bytes| NetItem::Inline(bytes.to_vec())).collect();
             self.out.push((to, NetOp::Message { dest, reply, id, items }));
@@ -836,7 +866,7 @@ impl Net {
         to: u32,
         (dest, reply, id): (NetRight, Option<NetRight>, u32),
         items: &[&[u8]],
-        scratch: &'s mut Words,
+        scratch: WordArea<'s>,
     ) -> Option<Cow<'s, [u8]>> {
         if self.out.iter().any(|(node, _)| *node == to) {
             return None;

@@ -113,7 +113,8 @@ extern "C" fn kmain(node_id: u32, ram_size: u32) -> ! {
     console::init();
     intc::init();
     fs::mount_root();
-    ox_kcore::ipcall::init(node_id, Some(node_id), net::transmit);
+    let transmit = ox_kcore::ipcall::Transmit { whole: net::transmit, in_frame: net::transmit_in_frame };
+    ox_kcore::ipcall::init(node_id, Some(node_id), transmit);
     remote::start(satellites::boot_all());
     timer::start();
     kprintln!("timer tick {} us, {} user programs embedded", ox_abi::TICK_NS / 1000, images::IMAGES.len());

@@ -22,6 +22,13 @@ pub fn transmit(to: u32, bytes: Cow<'_, [u8]>) {
     }
 }
 
+/// Sends a `Net` message towards node `to` (a satellite) that `write` encodes straight into the
+/// frame that carries it, if its link has one ready (`ox_kcore::netmsg::SendInFrame`); false
+/// if not (`write` may not have run).
+pub fn transmit_in_frame(to: u32, write: &mut dyn FnMut(&mut [u32]) -> Option<usize>) -> bool {
+    remote::node_link(to).is_ok_and(|link| remote::send_net_with(link, write))
+}
+
 /// A `Net` message for the central that came on link `link` (one for another node was
 /// relayed as it came: `remote::relay`). Anything else is dropped and counted.
 pub fn route(link: usize, net: Net) {

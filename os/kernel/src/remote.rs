@@ -463,6 +463,13 @@ pub fn send_net(id: usize, bytes: Cow<'_, [u8]>) {
     }
 }
 
+/// Sends a `Net` message to the satellite of link `id` that `write` encodes straight into the
+/// frame that carries it, if the link has one ready (`ox_kcore::endpoint::Endpoint::send_with`);
+/// false if not, or if the satellite is dead (`write` may not have run).
+pub fn send_net_with(id: usize, write: &mut dyn FnMut(&mut [u32]) -> Option<usize>) -> bool {
+    link(&mut LINKS.lock(), id).filter(|l| !l.dead).is_some_and(|l| l.endpoint.send_with(write))
+}
+
 /// Stubs waiting for the messages queued for a link to drain (id: the link).
 static ROOM: Class = Class::new("link room");
 

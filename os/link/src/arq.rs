@@ -173,6 +173,28 @@ impl Sender {
         Ok(())
     }
 
+    /// [`Sender::queue`] of a payload that `write` writes straight into the frame the sender
+    /// keeps: it is given the frame's room for a payload ([`Sender::max_payload`] bytes, at
+    /// [`frame::HEADER`] in the frame) and returns the length it wrote, or `None` to queue
+    /// nothing (what it wrote there is then of no account).
+    pub fn queue_with(&mut self, write: impl FnOnce(&mut [u8]) -> Option<usize>) -> Result<(), SendError> {
+        if !self.can_queue() {
+            return Err(SendError::Busy);
+        }
+        let slot = self.slot(self.next_seq);
+        let out = &mut self.frames[slot * self.mtu..(slot + 1) * self.mtu];
+        let room = out.len() - HEADER;
+        let payload = write(&mut out[HEADER..]).filter(|&n| n <= room).ok_or(SendError::TooLarge)?;
+        let len = HEADER + payload;
+        frame::encode_header(out, Kind::Data, self.channel, self.next_seq, payload);
+        if !self.port_checksums {
+            frame::seal(&mut out[..len]);
+        }
+        self.lens[slot] = len;
+        self.next_seq = self.next_seq.wrapping_add(1);
+        Ok(())
+    }
+
     /// The next frame to hand to the link, if one waits (a new one, or one to resend after a
     /// timeout). Call [`Sender::transmitted`] once the link took it.
     pub fn next_frame(&self) -> Option<&[u8]> {
@@ -469,6 +491,32 @@ mod tests {
         assert!(tx.receive(&ack, 10));
         assert!(!tx.receive(&ack, 10), "an acknowledgement counts once");
         assert_eq!(tx.send(&[0; 49], 0), Err(SendError::TooLarge));
+    }
+
+    #[test]
+    fn a_payload_written_in_place_makes_the_frame_queue_makes() {
+        for port_checksums in [false, true] {
+            let (mut by_copy, mut in_place) =
+                (Sender::with_window(2, 64, 100, 2), Sender::with_window(2, 64, 100, 2));
+            by_copy.set_port_checksums(port_checksums);
+            in_place.set_port_checksums(port_checksums);
+            by_copy.queue(b"written in place").unwrap();
+            in_place
+                .queue_with(|room| {
+                    assert_eq!(room.len(), 64 - HEADER);
+                    room[..16].copy_from_slice(b"written in place");
+                    Some(16)
+                })
+                .unwrap();
+            assert_eq!(in_place.next_frame(), by_copy.next_frame());
+            // Nothing written, or a length past the room: nothing queued.
+            assert_eq!(in_place.queue_with(|_| None), Err(SendError::TooLarge));
+            assert_eq!(in_place.queue_with(|room| Some(room.len() + 1)), Err(SendError::TooLarge));
+            assert_eq!(in_place.untransmitted(), 1);
+            // A full window: the writer is not called.
+            in_place.queue(b"second").unwrap();
+            assert_eq!(in_place.queue_with(|_| unreachable!("no room")), Err(SendError::Busy));
+        }
     }
 
     #[test]

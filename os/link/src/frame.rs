@@ -86,18 +86,25 @@ pub fn encode_parts_unsummed(out: &mut [u8], kind: Kind, channel: u16, seq: u32,
     let payload: usize = parts.iter().map(|p| p.len()).sum();
     let len = HEADER + payload;
     let out = &mut out[..len];
-    out[0] = VERSION;
-    out[1] = kind as u8;
-    out[2..4].copy_from_slice(&channel.to_le_bytes());
-    out[4..8].copy_from_slice(&seq.to_le_bytes());
-    out[8..10].copy_from_slice(&(payload as u16).to_le_bytes());
-    out[10..16].fill(0);
+    encode_header(out, kind, channel, seq, payload);
     let mut at = HEADER;
     for part in parts {
         out[at..at + part.len()].copy_from_slice(part);
         at += part.len();
     }
     len
+}
+
+/// Writes the header of a frame of a `payload`-byte payload (which follows it in `out`, or
+/// will) into the first [`HEADER`] bytes of `out`, its address 0 and its CRC field zero: a
+/// payload written in place first, and its header after ([`seal`] for the CRC).
+pub fn encode_header(out: &mut [u8], kind: Kind, channel: u16, seq: u32, payload: usize) {
+    out[0] = VERSION;
+    out[1] = kind as u8;
+    out[2..4].copy_from_slice(&channel.to_le_bytes());
+    out[4..8].copy_from_slice(&seq.to_le_bytes());
+    out[8..10].copy_from_slice(&(payload as u16).to_le_bytes());
+    out[10..16].fill(0);
 }
 
 /// [`encode`] of the payload made of `parts`.

@@ -54,7 +54,7 @@ use alloc::vec::Vec;
 use ox_abi::{Errno, Signal, Syscall, WaitStatus, MAX_ARGS};
 
 use crate::error::{DecodeError, EncodeError};
-use crate::net::{InlineMessage, InlineRead, Net, NetOp, Sink, Words};
+use crate::net::{InlineMessage, InlineRead, Net, NetOp, Sink, WordArea};
 use crate::wire::{le_words, put_u16, put_u32, Reader};
 use crate::{MAX_DATA, VERSION};
 
@@ -923,22 +923,23 @@ impl NetEnvelope {
     /// be encoded (a batch too long, or a body longer than [`MAX_DATA`]).
     ///
     /// An RPC's request or answer (items of whole words, the message short) is built a word
-    /// at a time in `scratch` ([`Words`]) and lent from there (`Cow::Borrowed`; any other is
-    /// `Cow::Owned`): a quarter of the instructions of a field appended to a vector at a time,
+    /// at a time in `scratch` (a [`Words`](crate::net::Words)' area, or the frame that will carry it:
+    /// [`WordArea`]) and lent from there (`Cow::Borrowed`; any other, or one that does not fit
+    /// there, is `Cow::Owned`): a quarter of the instructions of a field appended to a vector at a time,
     /// and no allocation.
     pub fn encode_inline_message<'a>(
         from: u32,
         to: u32,
         message: &InlineMessage<'_>,
-        scratch: &'a mut Words,
+        scratch: WordArea<'a>,
     ) -> Option<Cow<'a, [u8]>> {
         let (code, n) = message.code_and_len()?;
         if n > MAX_DATA {
             return None;
         }
-        scratch.clear();
-        NetEnvelope::put_head(scratch, 0, code, from, to, n);
-        message.encode_into(scratch);
+        let mut scratch = scratch;
+        NetEnvelope::put_head(&mut scratch, 0, code, from, to, n);
+        message.encode_into(&mut scratch);
         if let Some(bytes) = scratch.written() {
             return Some(Cow::Borrowed(bytes));
         }
@@ -1160,21 +1161,27 @@ mod tests {
 
     #[test]
     fn an_inline_message_in_parts_is_the_op_built_of_them() {
-        use crate::net::{NetItem, NetKind, NetRight, PortRef};
+        use crate::net::{NetItem, NetKind, NetRight, PortRef, Words};
         let right = |kind, node, id| NetRight { kind, port: PortRef { node, id } };
         let (dest, reply) = (right(NetKind::SendOnce, 2, 9), Some(right(NetKind::Send, 1, 4)));
         let ports = [PortRef { node: 2, id: 3 }, PortRef { node: 2, id: 8 }];
         // Whole words (built a word at a time), and not (a field at a time), and too many
-        // words for the first way.
-        let items: [&[u8]; 5] = [b"", b"8 bytes!", b"hello", &[7; 13], &[9; 160]];
+        // words for the first way; whole words lying word-aligned and not (read a word or a
+        // byte at a time).
+        let words: [u32; 3] = [u32::from_le_bytes(*b"8 by"), u32::from_le_bytes(*b"tes!"), 0];
+        // Safety: the array's twelve bytes, as bytes.
+        let aligned: &[u8] = unsafe { core::slice::from_raw_parts(words.as_ptr().cast::<u8>(), 12) };
+        let items: [&[u8]; 7] =
+            [b"", b"8 bytes!", b"hello", &[7; 13], &[9; 160], &aligned[..8], &aligned[1..9]];
         for (reply, items, delivered) in [
             (None, &items[..0], &[][..]),
             (reply, &items[..2], &[][..]),
             (None, &items[1..2], &ports[..1]),
-            (reply, &items[..], &[][..]),
+            (reply, &items[..5], &[][..]),
             (reply, &items[2..3], &ports[..1]),
-            (None, &items[..], &ports[..]),
-            (None, &items[4..], &ports[..]),
+            (None, &items[..5], &ports[..]),
+            (None, &items[4..5], &ports[..]),
+            (reply, &items[5..], &ports[..1]),
         ] {
             let parts = InlineMessage { dest, reply, id: 77, items, delivered };
             let message = NetOp::Message {
@@ -1192,7 +1199,7 @@ mod tests {
                 ),
             };
             let bytes =
-                NetEnvelope::encode_inline_message(1, 2, &parts, &mut Words::new()).map(Cow::into_owned);
+                NetEnvelope::encode_inline_message(1, 2, &parts, Words::new().area()).map(Cow::into_owned);
             assert_eq!(bytes, Some(NetEnvelope::encode(1, 2, &op).unwrap()));
             // And read back in place, it is the op.
             let bytes = bytes.unwrap();
@@ -1202,12 +1209,12 @@ mod tests {
         // A batch too long is not made.
         let many = [ports[0]; crate::net::MAX_BATCH];
         let parts = InlineMessage { dest, reply: None, id: 1, items: &[], delivered: &many };
-        assert_eq!(NetEnvelope::encode_inline_message(1, 2, &parts, &mut Words::new()), None);
+        assert_eq!(NetEnvelope::encode_inline_message(1, 2, &parts, Words::new().area()), None);
     }
 
     #[test]
     fn what_is_read_in_place_is_what_decode_makes_of_the_same_bytes() {
-        use crate::net::{NetItem, NetKind, NetRight, PortRef};
+        use crate::net::{NetItem, NetKind, NetRight, PortRef, Words};
         let right = |kind, node, id| NetRight { kind, port: PortRef { node, id } };
         let (dest, reply) = (right(NetKind::SendOnce, 2, 9), Some(right(NetKind::Send, 1, 4)));
         let ports = [PortRef { node: 2, id: 3 }, PortRef { node: 2, id: 8 }];
@@ -1219,7 +1226,8 @@ mod tests {
         ] {
             let mut scratch = Words::new();
             let parts = InlineMessage { dest, reply, id: 5, items, delivered };
-            let bytes = NetEnvelope::encode_inline_message(1, 2, &parts, &mut scratch).unwrap().into_owned();
+            let bytes =
+                NetEnvelope::encode_inline_message(1, 2, &parts, scratch.area()).unwrap().into_owned();
             let envelope = NetEnvelope::read(&bytes).unwrap();
             assert!(envelope.inline(&bytes).is_some());
             bodies.push((envelope.code, NetEnvelope::body(&bytes).to_vec()));

@@ -342,7 +342,7 @@ impl NetOp {
         };
         match self {
             NetOp::Message { items: list, .. } => 32 + items(list),
-            NetOp::Delivered { .. } | NetOp::Dead { .. } => 8,
+            NetOp::Delivered { .. } | NetOp::Dead { .. } => DELIVERED_LEN,
             NetOp::AddRef { .. } | NetOp::Release { .. } => 12,
             NetOp::NodeDead { .. } => 4,
             NetOp::Moved { .. } => 16,
@@ -663,7 +663,7 @@ impl InlineMessage<'_> {
 
     /// Gives the body to `out`, field by field: what [`NetOp::encode_into`] writes for the
     /// op built of these parts, without building it (no vector for its items, nor for each
-    /// item's bytes).
+    /// item's bytes, nor an op for each `Delivered`).
     pub(crate) fn encode_into(&self, out: &mut impl Sink) {
         if !self.delivered.is_empty() {
             out.word(1 + self.delivered.len() as u32);
@@ -675,7 +675,9 @@ impl InlineMessage<'_> {
             put_inline(out, item);
         }
         for port in self.delivered {
-            put_op_head(out, &NetOp::Delivered { port: *port });
+            // As `put_op_head` of the op: its number and its body's length, a port.
+            out.word(NetOp::DELIVERED);
+            out.word(DELIVERED_LEN as u32);
             put_port(out, port);
         }
     }
@@ -962,20 +964,12 @@ impl Sink for Vec<u8> {
     }
 }
 
-/// A short encoding built a word at a time (a store each, where a vector takes four and a
-/// check of its room), for as long as every field and every run of bytes keeps to whole words
-/// of at most [`Words::MAX`]: then [`Words::written`] gives its bytes where they were written.
-/// The caller keeps it (on its stack, uninitialised until written), so that a short message
-/// is encoded with no allocation and no copy ([`NetEnvelope::encode_inline_message`] lends its
-/// bytes: `Cow::Borrowed`).
+/// Room for a short encoding built a word at a time ([`WordArea`]), kept by the caller on its
+/// stack, uninitialised until written, so that a short message is encoded with no allocation
+/// and no copy ([`NetEnvelope::encode_inline_message`] lends its bytes: `Cow::Borrowed`).
 ///
 /// [`NetEnvelope::encode_inline_message`]: crate::NetEnvelope::encode_inline_message
-// The words last, in one uninitialised array: with them first, or as an array of uninitialised
-// words, the compiler zeroed all 196 bytes in `new` along with `len`.
-#[repr(C)]
 pub struct Words {
-    len: usize,
-    whole: bool,
     words: MaybeUninit<[u32; Words::MAX]>,
 }
 
@@ -983,27 +977,17 @@ impl Words {
     /// The most words it holds.
     pub const MAX: usize = 48;
 
-    /// An empty encoding.
+    /// Room not written yet.
     pub fn new() -> Words {
-        Words { words: MaybeUninit::uninit(), len: 0, whole: true }
+        Words { words: MaybeUninit::uninit() }
     }
 
-    /// Forgets what was written.
-    pub(crate) fn clear(&mut self) {
-        self.len = 0;
-        self.whole = true;
-    }
-
-    /// The bytes written, if they kept to whole words and fitted.
-    pub(crate) fn written(&self) -> Option<&[u8]> {
-        if !self.whole || self.len > Words::MAX {
-            return None;
-        }
-        // Safety: while `whole`, every word below `len` (at most `MAX`) was written (`word`
-        // writes the slot of each word it counts, or clears `whole` when there is none), so
-        // these are initialised `u32`s (no padding, and every byte a valid `u8`), stored
-        // little-endian: the encoding's bytes in order.
-        Some(unsafe { core::slice::from_raw_parts(self.words.as_ptr().cast::<u8>(), self.len * 4) })
+    /// Its words, to build an encoding in.
+    pub fn area(&mut self) -> WordArea<'_> {
+        // Safety: an uninitialised array of words and an array of uninitialised words have the
+        // same layout.
+        let words = unsafe { &mut *self.words.as_mut_ptr().cast::<[MaybeUninit<u32>; Words::MAX]>() };
+        WordArea { len: 0, whole: true, words }
     }
 }
 
@@ -1013,14 +997,46 @@ impl Default for Words {
     }
 }
 
-impl Sink for Words {
+/// A short encoding built a word at a time (a store each, where a vector takes four and a
+/// check of its room), for as long as every field and every run of bytes keeps to whole words
+/// and fits: then [`WordArea::written`] gives its bytes where they were written. The words are
+/// a [`Words`]'s, or those of the frame that will carry the message ([`WordArea::of`]), so that
+/// it is encoded where it leaves from.
+pub struct WordArea<'a> {
+    len: usize,
+    whole: bool,
+    words: &'a mut [MaybeUninit<u32>],
+}
+
+impl<'a> WordArea<'a> {
+    /// An encoding built in `words` (whose values it overwrites).
+    pub fn of(words: &'a mut [u32]) -> WordArea<'a> {
+        // Safety: a word and an uninitialised word have the same layout, and a `WordArea` only
+        // ever writes initialised words into them, so `words` stays initialised.
+        let words = unsafe { &mut *(core::ptr::from_mut(words) as *mut [MaybeUninit<u32>]) };
+        WordArea { len: 0, whole: true, words }
+    }
+
+    /// The bytes written, if they kept to whole words and fitted.
+    pub(crate) fn written(self) -> Option<&'a [u8]> {
+        if !self.whole || self.len > self.words.len() {
+            return None;
+        }
+        // Safety: while `whole`, every word below `len` (at most the area's length) was written
+        // (`word` writes the slot of each word it counts, or clears `whole` when there is
+        // none), so these are initialised `u32`s (no padding, and every byte a valid `u8`),
+        // stored little-endian: the encoding's bytes in order.
+        Some(unsafe { core::slice::from_raw_parts(self.words.as_ptr().cast::<u8>(), self.len * 4) })
+    }
+}
+
+impl Sink for WordArea<'_> {
     fn word(&mut self, value: u32) {
-        if self.len < Words::MAX {
-            // Safety: a slot of the array (`len` is below its length); writing a `u32` into
-            // uninitialised memory is what `MaybeUninit` is for.
-            unsafe { self.words.as_mut_ptr().cast::<u32>().add(self.len).write(value.to_le()) }
-        } else {
-            self.whole = false;
+        match self.words.get_mut(self.len) {
+            Some(slot) => {
+                slot.write(value.to_le());
+            }
+            None => self.whole = false,
         }
         self.len += 1;
     }
@@ -1029,11 +1045,27 @@ impl Sink for Words {
         if !bytes.len().is_multiple_of(4) {
             self.whole = false;
         }
-        for chunk in bytes.chunks_exact(4) {
-            self.word(u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]));
+        // Safety: any four bytes are a valid `u32`; `align_to` gives the whole aligned words
+        // in between.
+        match unsafe { bytes.align_to::<u32>() } {
+            // Where they lie word-aligned (an RPC's items, read where they lie in the
+            // sender's page), a word at a time: a load each, not four and three shifts.
+            ([], words, _) => {
+                for &word in words {
+                    self.word(u32::from_le(word));
+                }
+            }
+            _ => {
+                for chunk in bytes.chunks_exact(4) {
+                    self.word(u32::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]));
+                }
+            }
         }
     }
 }
+
+/// Bytes of a `Delivered` op's body (and a `Dead`'s): a port.
+const DELIVERED_LEN: usize = 8;
 
 /// Appends a `Message` op's fields before its items.
 fn put_message_head(out: &mut impl Sink, dest: &NetRight, reply: Option<&NetRight>, id: u32, count: usize) {

@@ -184,12 +184,19 @@ pub fn send(message: &Message) {
     with(|link| link.process.send(message));
 }
 
-/// This node's index (as the central knows it).
 /// Sends a `Net` message, encoded, to the central (for whichever node).
 pub fn send_net(bytes: Cow<'_, [u8]>) {
     with(|link| link.process.send_net(bytes));
 }
 
+/// Sends a `Net` message to the central (for whichever node) that `write` encodes straight
+/// into the frame that carries it, if the link has one ready
+/// (`ox_kcore::endpoint::Endpoint::send_with`); false if not (`write` may not have run).
+pub fn send_net_with(write: &mut dyn FnMut(&mut [u32]) -> Option<usize>) -> bool {
+    with(|link| link.process.send_with(write))
+}
+
+/// This node's index (as the central knows it).
 pub fn node() -> u32 {
     with(|link| link.node)
 }

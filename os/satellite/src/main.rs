@@ -90,7 +90,11 @@ extern "C" fn kmain(node_id: u32, ram_size: u32) -> ! {
     );
     task::init(&SATELLITE, proc::NPROC, 1);
     server::init();
-    ox_kcore::ipcall::init(node_id, None, |_, bytes| link::send_net(bytes));
+    let transmit = ox_kcore::ipcall::Transmit {
+        whole: |_, bytes| link::send_net(bytes),
+        in_frame: |_, write| link::send_net_with(write),
+    };
+    ox_kcore::ipcall::init(node_id, None, transmit);
     link::init(node_id, ram_size);
     timer::start();
     sched::run()
