@@ -285,6 +285,11 @@ impl Endpoint {
         self.pumped_at = now;
         if self.tx.is_idle() {
             self.progress_at = now;
+            if self.outbox.is_empty() {
+                // Nothing in flight to time out or to hand the port, and nothing to cut
+                // into frames (after an interrupt, most often).
+                return;
+            }
         }
         self.tx.check_timeout(now);
         loop {

@@ -1064,8 +1064,22 @@ impl Net {
         });
         self.sent(ipc, (port.id, from, once), handed_off, sent, after, woken);
         for &port in read.delivered() {
-            self.receive_handing(ipc, from, NetOp::Delivered { port }, woken, hand);
+            self.delivered(ipc, port, woken);
         }
+    }
+
+    /// A message this node sent to `port` was delivered there ([`NetOp::Delivered`]): its
+    /// proxy may send the next.
+    fn delivered(&mut self, ipc: &mut Ipc<Captured>, port: PortRef, woken: &mut Vec<u64>) {
+        if let Some((name, inflight)) = self.proxies.get_mut(&port) {
+            *inflight = false;
+            // The proxy has work only if a message waits on it.
+            let waiting = ipc.has_queued(NET, *name);
+            if let Some(key) = waiting.then(|| ipc.port_key(NET, *name).ok()).flatten() {
+                self.work.push_back(key);
+            }
+        }
+        self.release_held(ipc, port, woken);
     }
 
     /// [`Net::receive`], a port message that can be handed straight to a receiver waiting for
@@ -1097,17 +1111,7 @@ impl Net {
                     outgoing.taken = outgoing.taken.max(upto.min(outgoing.sent));
                 }
             }
-            NetOp::Delivered { port } => {
-                if let Some((name, inflight)) = self.proxies.get_mut(&port) {
-                    *inflight = false;
-                    // The proxy has work only if a message waits on it.
-                    let waiting = ipc.has_queued(NET, *name);
-                    if let Some(key) = waiting.then(|| ipc.port_key(NET, *name).ok()).flatten() {
-                        self.work.push_back(key);
-                    }
-                }
-                self.release_held(ipc, port, woken);
-            }
+            NetOp::Delivered { port } => self.delivered(ipc, port, woken),
             NetOp::AddRef { port, holder } => match self.exports.get_mut(&port.id) {
                 Some(export) if port.node == self.me && !export.once => {
                     *export.holders.or_insert(holder, 0) += 1;
@@ -1392,7 +1396,17 @@ impl Net {
 
     /// The messages held behind the proxy for `port` go, once it has nothing in flight or
     /// queued (or is gone).
+    #[inline]
     fn release_held(&mut self, ipc: &mut Ipc<Captured>, port: PortRef, woken: &mut Vec<u64>) {
+        // Most often none is held: no call.
+        if !self.held.is_empty() {
+            self.release_held_for(ipc, port, woken);
+        }
+    }
+
+    /// [`Net::release_held`] when messages are held.
+    #[inline(never)]
+    fn release_held_for(&mut self, ipc: &mut Ipc<Captured>, port: PortRef, woken: &mut Vec<u64>) {
         if !self.held.iter().any(|(home, _)| *home == port) || self.proxy_busy(ipc, port) {
             return;
         }

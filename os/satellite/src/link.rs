@@ -433,11 +433,18 @@ impl Link {
         Some(Found::Net { envelope, bytes: place })
     }
 
+    #[inline]
     fn pump_hello(&mut self) {
-        // Nothing to send or to resend (past the boot, almost always): no look at the clock.
-        if self.hello_tx.is_idle() && self.hello_outbox.is_empty() {
-            return;
+        // Nothing to send or to resend (past the boot, almost always): no call, no look at
+        // the clock.
+        if !self.hello_tx.is_idle() || !self.hello_outbox.is_empty() {
+            self.pump_hello_frames();
         }
+    }
+
+    /// [`Link::pump_hello`] when something waits.
+    #[inline(never)]
+    fn pump_hello_frames(&mut self) {
         let port = self.process.port();
         let now = arch::time_ns();
         if self.hello_tx.is_idle() {
