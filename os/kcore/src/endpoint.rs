@@ -25,6 +25,7 @@ use alloc::vec::Vec;
 
 use ox_link::arq::{AckFrame, Receiver, Sender};
 use ox_link::frame::Frame;
+use ox_proto::fragment::FRAGMENT_HEADER;
 use ox_proto::{DecodeError, FragmentHeader, Fragmenter, Message, Reassembler, CHANNEL_PROCESS};
 
 use crate::linkport::Port;
@@ -149,10 +150,16 @@ impl Endpoint {
         if !self.outbox.is_empty() {
             return false;
         }
-        let header = FragmentHeader { id: self.next_id, more: false, total, offset: 0 }.to_bytes();
+        let header = FragmentHeader { id: self.next_id, more: false, total, offset: 0 };
         let idle = self.tx.is_idle();
         // Refused if it is longer than one fragment, or the window is full.
-        if self.tx.queue_parts(&[&header, bytes]).is_err() {
+        let queued = self.tx.queue_with(|payload| {
+            let (head, room) = payload.split_at_mut_checked(FRAGMENT_HEADER)?;
+            room.get_mut(..bytes.len())?.copy_from_slice(bytes);
+            header.write(head);
+            Some(FRAGMENT_HEADER + bytes.len())
+        });
+        if queued.is_err() {
             return false;
         }
         self.sent_whole(idle);
@@ -171,7 +178,7 @@ impl Endpoint {
         let id = self.next_id;
         let idle = self.tx.is_idle();
         let queued = self.tx.queue_with(|payload| {
-            let (head, room) = payload.split_at_mut_checked(ox_proto::fragment::FRAGMENT_HEADER)?;
+            let (head, room) = payload.split_at_mut_checked(FRAGMENT_HEADER)?;
             // Safety: any bytes are valid `u32`s, and `align_to_mut` gives only the whole,
             // aligned words within `room`.
             let (before, words, _) = unsafe { room.align_to_mut::<u32>() };
@@ -180,8 +187,8 @@ impl Endpoint {
             }
             let len = write(words)?;
             let total = u32::try_from(len).ok()?;
-            head.copy_from_slice(&FragmentHeader { id, more: false, total, offset: 0 }.to_bytes());
-            Some(head.len() + len)
+            FragmentHeader { id, more: false, total, offset: 0 }.write(head);
+            Some(FRAGMENT_HEADER + len)
         });
         if queued.is_err() {
             return false;
@@ -193,14 +200,22 @@ impl Endpoint {
     /// A message went whole into the frame queued last (the sender was `idle` before): counts
     /// it and starts sending it.
     fn sent_whole(&mut self, idle: bool) {
-        if idle {
-            // Frames start waiting for the other end now (as the pump says of its own).
-            self.progress_at = arch::time_ns();
-        }
         self.next_id = self.next_id.wrapping_add(1);
         self.messages = self.messages.wrapping_add(1);
         self.fragments = self.fragments.wrapping_add(1);
-        self.pump();
+        if !idle || self.tx.untransmitted() != 1 {
+            self.pump();
+            return;
+        }
+        // The frame is all there is to send (an RPC's request or answer, most often): it goes
+        // to the port now, as the pump would hand it — nothing was in flight to time out, and
+        // the outbox is empty — with the pending acknowledgement after it.
+        let now = arch::time_ns();
+        self.pumped_at = now;
+        // Frames start waiting for the other end now (as the pump says of its own).
+        self.progress_at = now;
+        self.transmit();
+        self.send_ack();
     }
 
     /// Bytes of a message one fragment carries.

@@ -63,6 +63,24 @@ impl FragmentHeader {
         out
     }
 
+    /// Writes the header's bytes into the first [`FRAGMENT_HEADER`] bytes of `out` (which holds
+    /// at least that many): three word stores where they lie word-aligned (in a frame the
+    /// sender keeps, they do), as [`FragmentHeader::to_bytes`] gives them.
+    pub fn write(&self, out: &mut [u8]) {
+        let out = &mut out[..FRAGMENT_HEADER];
+        // Safety: any bytes are valid `u32`s, and `align_to_mut` gives only the whole, aligned
+        // words within `out`.
+        match unsafe { out.align_to_mut::<u32>() } {
+            ([], [first, total, offset], []) => {
+                let flags = if self.more { MORE } else { 0 };
+                *first = (u32::from(self.id) | u32::from(flags) << 16).to_le();
+                *total = self.total.to_le();
+                *offset = self.offset.to_le();
+            }
+            _ => out.copy_from_slice(&self.to_bytes()),
+        }
+    }
+
     /// Splits an untrusted payload into its header and its bytes.
     pub fn decode(payload: &[u8]) -> Result<(FragmentHeader, &[u8]), FragmentError> {
         // The header is three words.
@@ -298,6 +316,13 @@ mod tests {
                 FragmentHeader::decode(&room[offset..offset + bytes.len()]),
                 Err(FragmentError::Reserved)
             );
+            // Written there, word-aligned or not, it is the bytes `to_bytes` gives.
+            for header in [header, FragmentHeader { id: 7, more: false, total: 12, offset: 0 }] {
+                room.fill(0xff);
+                header.write(&mut room[offset..]);
+                assert_eq!(room[offset..offset + FRAGMENT_HEADER], header.to_bytes(), "at {offset}");
+                assert!(room[offset + FRAGMENT_HEADER..].iter().all(|&b| b == 0xff));
+            }
         }
     }
 
