@@ -32,7 +32,7 @@ use alloc::vec::Vec;
 
 use ox_kcore::endpoint::Endpoint;
 use ox_kcore::linkport::{FrameBuf, Port};
-use ox_kcore::message::Message as HelloMessage;
+use ox_kcore::message::{Message as HelloMessage, CHANNEL_SATELLITE};
 use ox_kcore::task::chan::{Chan, Class};
 use ox_kcore::task::proc::{self, Pid};
 use ox_kcore::task::sched;
@@ -530,11 +530,12 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
         let now = ox_kcore::arch::time_ns();
         let on_line = |link: &Link| link.endpoint.port().line() == line;
         let mut died = false;
+        let mut port = None;
         for (id, link) in with_ids(&mut links).filter(|(_, l)| on_line(l)) {
             died |= check(id, link, now);
+            port.get_or_insert(link.endpoint.port().routed(0));
         }
         let mut states = Vec::new();
-        let port = links.iter().find(|l| on_line(l)).map(|l| l.endpoint.port().routed(0));
         let mut rx = RX.lock();
         while let Some(checked) = port.and_then(|port| port.receive_frame(&mut rx)) {
             // Checked once (by the port, or here); a damaged frame is dropped (its sender
@@ -545,18 +546,21 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
                 Some(slot) if !links[slot].dead => {
                     let id = links[slot].id(slot);
                     let link = &mut links[slot];
-                    let hello = link.hello.receive_frame(&frame);
-                    if let Some(ack) = hello.ack {
-                        link.endpoint.port().send(&ack);
-                    }
-                    // A relay's news of its ports (anything else there is a repeated hello
-                    // reply, or a peer's mistake).
-                    match hello.payload.and_then(HelloMessage::decode) {
-                        Some(HelloMessage::LinkState { port, up }) => states.push((slot, port, up)),
-                        Some(HelloMessage::HelloReply(_)) => {}
-                        Some(_) => count_dropped(),
-                        None if hello.payload.is_some() => count_dropped(),
-                        None => {}
+                    if frame.channel == CHANNEL_SATELLITE {
+                        let hello = link.hello.receive_frame(&frame);
+                        if let Some(ack) = hello.ack {
+                            link.endpoint.port().send(&ack);
+                        }
+                        // A relay's news of its ports (anything else there is a repeated
+                        // hello reply, or a peer's mistake).
+                        match hello.payload.and_then(HelloMessage::decode) {
+                            Some(HelloMessage::LinkState { port, up }) => states.push((slot, port, up)),
+                            Some(HelloMessage::HelloReply(_)) => {}
+                            Some(_) => count_dropped(),
+                            None if hello.payload.is_some() => count_dropped(),
+                            None => {}
+                        }
+                        continue;
                     }
                     if let Some(message) = link.endpoint.on_frame(&frame) {
                         match NetEnvelope::read(&message) {

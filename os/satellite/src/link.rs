@@ -358,14 +358,9 @@ impl Link {
                 port.send(&ack);
                 continue;
             }
-            self.hello_tx.receive_frame(&frame, arch::time_ns());
-            let received = self.hello_rx.receive_frame(&frame);
-            if let Some(ack) = received.ack {
-                port.send(&ack);
-            }
-            if let Some(payload) = received.payload {
-                let answer = answer_hello(self.node, self.ram, &mut self.relay, payload);
-                self.hello_outbox.extend(answer);
+            if frame.channel == CHANNEL_SATELLITE {
+                self.on_hello_frame(port, &frame);
+                continue;
             }
             let place = match self.process.on_frame(&frame) {
                 None => continue,
@@ -381,6 +376,21 @@ impl Link {
             }
         }
         None
+    }
+
+    /// A frame of the satellite channel (the central's hello and routes, and what answers them)
+    /// from port 0 (`port`).
+    #[inline(never)]
+    fn on_hello_frame(&mut self, port: Port, frame: &Frame) {
+        self.hello_tx.receive_frame(frame, arch::time_ns());
+        let received = self.hello_rx.receive_frame(frame);
+        if let Some(ack) = received.ack {
+            port.send(&ack);
+        }
+        if let Some(payload) = received.payload {
+            let answer = answer_hello(self.node, self.ram, &mut self.relay, payload);
+            self.hello_outbox.extend(answer);
+        }
     }
 
     /// After the frames of an interrupt: the frames from the satellites behind this one (read
