@@ -152,8 +152,9 @@ pub fn net_receive(from: u32, op: NetOp) {
 /// [`Net::receive_inline`]: nothing decoded into vectors), any other op decoded
 /// ([`net_receive`]); the error if it does not decode (the link refuses it).
 pub fn net_message(envelope: NetEnvelope, bytes: &[u8]) -> Result<(), DecodeError> {
-    let mut read = InlineRead::EMPTY;
+    let mut read = INLINE_READ.lock();
     if !envelope.inline_into(bytes, &mut read) {
+        drop(read);
         net_receive(envelope.from, envelope.op(bytes)?);
         return Ok(());
     }
@@ -161,6 +162,10 @@ pub fn net_message(envelope: NetEnvelope, bytes: &[u8]) -> Result<(), DecodeErro
     net_arrival(|net, ipc, woken, hand| net.receive_inline(ipc, envelope.from, (&read, body), woken, hand));
     Ok(())
 }
+
+/// Where [`net_message`] reads a message in place: kept, because a fresh one is some 90 bytes
+/// to initialise (a copy of [`InlineRead::EMPTY`]) that the read then writes over.
+static INLINE_READ: Global<InlineRead> = Global::new("inline read", InlineRead::EMPTY);
 
 /// What arrived from another node, given to the service by `receive` with the hand-off to
 /// parked receivers; then who it woke is woken.
