@@ -24,7 +24,7 @@ use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use ox_link::arq::{AckFrame, Receiver, Sender};
-use ox_link::frame::Frame;
+use ox_link::frame::{Frame, Kind};
 use ox_proto::fragment::FRAGMENT_HEADER;
 use ox_proto::{DecodeError, FragmentHeader, Fragmenter, Message, Reassembler, CHANNEL_PROCESS};
 
@@ -235,11 +235,15 @@ impl Endpoint {
     /// in one fragment is left in the frame (`Cow::Borrowed`). Its acknowledgement
     /// waits for the next [`Endpoint::pump`].
     pub fn on_frame<'a>(&mut self, frame: &Frame<'a>) -> Option<Cow<'a, [u8]>> {
-        let acknowledged = self.tx.acknowledged();
-        let now = arch::time_ns();
-        self.tx.receive_frame(frame, now);
-        if self.tx.acknowledged() != acknowledged {
-            self.progress_at = now;
+        // An acknowledgement is the sender's (a data frame is nothing to it: no call, no look
+        // at the clock).
+        if frame.kind == Kind::Ack {
+            let acknowledged = self.tx.acknowledged();
+            let now = arch::time_ns();
+            self.tx.receive_frame(frame, now);
+            if self.tx.acknowledged() != acknowledged {
+                self.progress_at = now;
+            }
         }
         let received = self.rx.receive_frame(frame);
         if received.ack.is_some() {

@@ -18,7 +18,7 @@
 use alloc::borrow::Cow;
 use alloc::vec;
 use alloc::vec::Vec;
-use core::sync::atomic::{AtomicBool, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
 use ox_abi::{
     Errno, MsgHeader, MSG_COPY_SEND, MSG_ITEMS_MAX, MSG_ITEM_INLINE, MSG_ITEM_MEMORY, MSG_ITEM_PORT,
@@ -120,6 +120,7 @@ pub fn init(me: u32, central: Option<u32>, transmit: Transmit) {
     *PORTS.lock() =
         Some(Ports { ipc, net, waiters: Vec::new(), timed: Vec::new(), parked: Vec::new(), handed_to: None });
     *TRANSMIT.lock() = Some(transmit);
+    NODE.store(me, Ordering::Relaxed);
 }
 
 fn with_ports<R>(f: impl FnOnce(&mut Ports) -> R) -> R {
@@ -133,8 +134,12 @@ fn with_ipc<R>(f: impl FnOnce(&mut Ipc<Captured>) -> R) -> R {
 
 /// This node's index.
 pub fn node() -> u32 {
-    with_ports(|p| p.net.node())
+    NODE.load(Ordering::Relaxed)
 }
+
+/// This node's number, as [`init`] was given it (the service's own, read without its guard:
+/// every interrupt of the central's links asks).
+static NODE: AtomicU32 = AtomicU32::new(0);
 
 /// The central is node `central`, and this node is in its `incarnation` (a satellite learns
 /// both from the central's hello).
