@@ -961,12 +961,7 @@ impl NetEnvelope {
     /// Gives `out` the fixed part of a `Net` message of an `n`-byte body: the version and kind,
     /// then `pid` and the envelope (op, to, from, the body's length).
     fn put_head(out: &mut impl Sink, pid: u32, code: u32, from: u32, to: u32, n: usize) {
-        out.word(u32::from_le_bytes([VERSION, Kind::Net as u8, 0, 0]));
-        out.word(pid);
-        out.word(code);
-        out.word(to);
-        out.word(from);
-        out.word(n as u32);
+        out.words([u32::from_le_bytes([VERSION, Kind::Net as u8, 0, 0]), pid, code, to, from, n as u32]);
     }
 }
 

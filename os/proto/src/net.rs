@@ -666,19 +666,15 @@ impl InlineMessage<'_> {
     /// item's bytes, nor an op for each `Delivered`).
     pub(crate) fn encode_into(&self, out: &mut impl Sink) {
         if !self.delivered.is_empty() {
-            out.word(1 + self.delivered.len() as u32);
-            out.word(NetOp::MESSAGE);
-            out.word(self.message_len() as u32);
+            out.words([1 + self.delivered.len() as u32, NetOp::MESSAGE, self.message_len() as u32]);
         }
         put_message_head(out, &self.dest, self.reply.as_ref(), self.id, self.items.len());
         for item in self.items {
             put_inline(out, item);
         }
         for port in self.delivered {
-            // As `put_op_head` of the op: its number and its body's length, a port.
-            out.word(NetOp::DELIVERED);
-            out.word(DELIVERED_LEN as u32);
-            put_port(out, port);
+            // As `put_op_head` of the op (its number and its body's length), and `put_port`.
+            out.words([NetOp::DELIVERED, DELIVERED_LEN as u32, port.node, port.id]);
         }
     }
 }
@@ -952,6 +948,13 @@ pub(crate) trait Sink {
     fn word(&mut self, value: u32);
     /// Appends `bytes`.
     fn bytes(&mut self, bytes: &[u8]);
+    /// Appends the little-endian `u32`s `values`, in order.
+    #[inline(always)]
+    fn words<const N: usize>(&mut self, values: [u32; N]) {
+        for value in values {
+            self.word(value);
+        }
+    }
 }
 
 impl Sink for Vec<u8> {
@@ -1041,6 +1044,20 @@ impl Sink for WordArea<'_> {
         self.len += 1;
     }
 
+    /// One look at the room for all of them (a message's fields go so), not one each.
+    #[inline(always)]
+    fn words<const N: usize>(&mut self, values: [u32; N]) {
+        match self.words.get_mut(self.len..self.len + N) {
+            Some(slots) => {
+                for (slot, value) in slots.iter_mut().zip(values) {
+                    slot.write(value.to_le());
+                }
+            }
+            None => self.whole = false,
+        }
+        self.len += N;
+    }
+
     fn bytes(&mut self, bytes: &[u8]) {
         if !bytes.len().is_multiple_of(4) {
             self.whole = false;
@@ -1071,20 +1088,21 @@ const DELIVERED_LEN: usize = 8;
 fn put_message_head(out: &mut impl Sink, dest: &NetRight, reply: Option<&NetRight>, id: u32, count: usize) {
     // Field by field: an iterator over them costs an encoding twice as much at `opt-level = "s"`.
     let (reply_kind, reply_port) = reply.map_or((0, PortRef { node: 0, id: 0 }), |r| (r.kind as u32, r.port));
-    out.word(dest.kind as u32);
-    out.word(dest.port.node);
-    out.word(dest.port.id);
-    out.word(reply_kind);
-    out.word(reply_port.node);
-    out.word(reply_port.id);
-    out.word(id);
-    out.word(count as u32);
+    out.words([
+        dest.kind as u32,
+        dest.port.node,
+        dest.port.id,
+        reply_kind,
+        reply_port.node,
+        reply_port.id,
+        id,
+        count as u32,
+    ]);
 }
 
 /// Appends an inline item.
 fn put_inline(out: &mut impl Sink, bytes: &[u8]) {
-    out.word(NetItem::INLINE);
-    out.word(bytes.len() as u32);
+    out.words([NetItem::INLINE, bytes.len() as u32]);
     out.bytes(bytes);
 }
 
