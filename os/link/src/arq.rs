@@ -197,6 +197,7 @@ impl Sender {
 
     /// The next frame to hand to the link, if one waits (a new one, or one to resend after a
     /// timeout). Call [`Sender::transmitted`] once the link took it.
+    #[inline]
     pub fn next_frame(&self) -> Option<&[u8]> {
         if self.next_tx == self.next_seq || (self.probing && self.next_tx != self.base) {
             return None;
@@ -415,6 +416,7 @@ impl Receiver {
     }
 
     /// Handles a received, checked frame.
+    #[inline]
     pub fn receive_frame<'a>(&mut self, f: &Frame<'a>) -> Received<'a> {
         let nothing = Received { payload: None, ack: None };
         if f.kind != Kind::Data || f.channel != self.channel {

@@ -98,6 +98,7 @@ pub fn encode_parts_unsummed(out: &mut [u8], kind: Kind, channel: u16, seq: u32,
 /// Writes the header of a frame of a `payload`-byte payload (which follows it in `out`, or
 /// will) into the first [`HEADER`] bytes of `out`, its address 0 and its CRC field zero: a
 /// payload written in place first, and its header after ([`seal`] for the CRC).
+#[inline]
 pub fn encode_header(out: &mut [u8], kind: Kind, channel: u16, seq: u32, payload: usize) {
     out[0] = VERSION;
     out[1] = kind as u8;

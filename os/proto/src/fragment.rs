@@ -66,6 +66,7 @@ impl FragmentHeader {
     /// Writes the header's bytes into the first [`FRAGMENT_HEADER`] bytes of `out` (which holds
     /// at least that many): three word stores where they lie word-aligned (in a frame the
     /// sender keeps, they do), as [`FragmentHeader::to_bytes`] gives them.
+    #[inline]
     pub fn write(&self, out: &mut [u8]) {
         let out = &mut out[..FRAGMENT_HEADER];
         // Safety: any bytes are valid `u32`s, and `align_to_mut` gives only the whole, aligned
