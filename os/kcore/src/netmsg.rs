@@ -668,7 +668,7 @@ impl Net {
                 break id;
             }
         };
-        self.exports.insert(id, export);
+        self.exports.insert_new(id, export);
         id
     }
 
@@ -1925,7 +1925,25 @@ impl Net {
         }
     }
 
+    /// What importing a message's rights left to do (`after`), once it was handed off or
+    /// queued.
+    #[inline]
     fn after_import(&mut self, ipc: &mut Ipc<Captured>, after: Afters, woken: &mut Vec<u64>) {
+        // Most often nothing is left to do (an RPC's answer carries no right; its request a
+        // send-once right, whose proxy needs nothing more): no call.
+        let work = match after.first {
+            None => false,
+            Some(After::OnceProxy { .. }) => !after.rest.is_empty(),
+            Some(_) => true,
+        };
+        if work {
+            self.after_import_steps(ipc, after, woken);
+        }
+    }
+
+    /// [`Net::after_import`] when something was imported.
+    #[inline(never)]
+    fn after_import_steps(&mut self, ipc: &mut Ipc<Captured>, after: Afters, woken: &mut Vec<u64>) {
         for step in after {
             match step {
                 After::OnceUsed(id) => {
@@ -2588,6 +2606,7 @@ impl Net {
 /// that an RPC's request allocates nothing for it.
 #[derive(Default)]
 struct Afters {
+    /// The first step; `rest` is empty while it is `None`.
     first: Option<After>,
     rest: Vec<After>,
 }
@@ -2814,6 +2833,12 @@ impl<K: PartialEq, V> VecMap<K, V> {
                 None
             }
         }
+    }
+
+    /// Gives `key`, which has no value (the caller looked), the value `value`: no second look.
+    fn insert_new(&mut self, key: K, value: V) {
+        debug_assert!(!self.contains_key(&key));
+        self.items.push((key, value));
     }
 
     /// The value of `key`, inserted as `value` if there was none.
