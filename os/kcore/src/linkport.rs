@@ -90,6 +90,11 @@ pub fn count() -> u32 {
     (0..MAX_PORTS).find(|&n| Port::probe(n).is_none()).unwrap_or(MAX_PORTS)
 }
 
+/// The interrupt line of link port `index`.
+pub const fn line_of(index: u32) -> u32 {
+    IRQ_LINK0 + index
+}
+
 impl Port {
     /// Port `index`, if this node has it.
     pub fn probe(index: u32) -> Option<Port> {
@@ -138,7 +143,7 @@ impl Port {
 
     /// The port's interrupt line.
     pub fn line(&self) -> u32 {
-        IRQ_LINK0 + self.index
+        line_of(self.index)
     }
 
     fn read(&self, offset: usize) -> u32 {

@@ -165,7 +165,7 @@ fn lost_central(node: u32) -> ! {
 
 /// Whether interrupt line `line` is one of this satellite's ports'.
 pub fn owns(line: u32) -> bool {
-    line == port0().line() || with(|link| link.relay.children.iter().any(|p| p.line() == line))
+    line == linkport::line_of(0) || with(|link| link.relay.children.iter().any(|p| p.line() == line))
 }
 
 fn with<R>(f: impl FnOnce(&mut Link) -> R) -> R {
