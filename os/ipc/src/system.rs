@@ -1537,7 +1537,20 @@ impl<M> Ipc<M> {
     /// now (a dead port has room: the send fails otherwise).
     pub fn has_room(&self, task: TaskId, name: Name) -> Result<bool, IpcError> {
         let Object::Port(port) = self.entry(task, name)?.object else { return Ok(true) };
-        Ok(self.ports.get(&port).is_none_or(|p| !p.alive || p.queue.len() < p.qlimit))
+        Ok(self.port_has_room(port))
+    }
+
+    /// [`Ipc::has_room`] of the port whose wait key is `key` ([`Ipc::port_key`]), found
+    /// without a look-up of a name: true if there is no such port (any more).
+    pub fn key_has_room(&self, key: u64) -> bool {
+        match u32::try_from(key ^ KEY_PORT) {
+            Ok(port) => self.port_has_room(PortId(port)),
+            Err(_) => true,
+        }
+    }
+
+    fn port_has_room(&self, port: PortId) -> bool {
+        self.ports.get(&port).is_none_or(|p| !p.alive || p.queue.len() < p.qlimit)
     }
 
     /// How many send rights to `name`'s port exist, in name spaces and in messages in transit.

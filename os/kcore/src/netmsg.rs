@@ -318,6 +318,9 @@ pub enum PageIn {
 struct Export {
     /// The service's right to the port: a send right (one reference), or a send-once right.
     name: Name,
+    /// The port's wait key ([`Ipc::port_key`]), in two halves (an export's alignment stays a
+    /// word's): its queue's room is looked at by it, without a look-up of the name.
+    key: [u32; 2],
     once: bool,
     /// Never forgotten (the name service's port).
     immortal: bool,
@@ -330,8 +333,14 @@ struct Export {
 impl Export {
     /// An export of the service's right `name` (a send-once right if `once`), held by no node
     /// yet.
-    fn new(name: Name, once: bool) -> Export {
-        Export { name, once, immortal: false, holders: Holders::default(), pending: VecDeque::new() }
+    fn new((name, key): (Name, u64), once: bool) -> Export {
+        let key = [key as u32, (key >> 32) as u32];
+        Export { name, key, once, immortal: false, holders: Holders::default(), pending: VecDeque::new() }
+    }
+
+    /// The port's wait key.
+    fn key(&self) -> u64 {
+        u64::from(self.key[0]) | u64::from(self.key[1]) << 32
     }
 }
 
@@ -528,15 +537,10 @@ impl Net {
             let ns = ipc.allocate(NET, RightKind::Receive).unwrap_or(Name::NULL);
             net.serve(ipc, ns, Role::NameService);
             let _ = ipc.extract_right(NET, ns, Disposition::MakeSend);
-            let export = Export {
-                name: ns,
-                once: false,
-                immortal: true,
-                holders: Holders::default(),
-                pending: VecDeque::new(),
-            };
+            let key = ipc.port_key(NET, ns);
+            let export = Export { immortal: true, ..Export::new((ns, key.unwrap_or(0)), false) };
             net.exports.insert(BOOTSTRAP_EXPORT, export);
-            if let Ok(key) = ipc.port_key(NET, ns) {
+            if let Ok(key) = key {
                 net.export_of.insert(key, BOOTSTRAP_EXPORT);
             }
         }
@@ -980,7 +984,7 @@ impl Net {
                         id
                     }
                     None => {
-                        let export = Export::new(name, false);
+                        let export = Export::new((name, key), false);
                         let id = self.new_export(export);
                         self.export_of.insert(key, id);
                         if !self.roles.contains_key(&key) {
@@ -997,7 +1001,7 @@ impl Net {
                 Some(NetRight { kind: NetKind::Send, port: PortRef { node: self.me, id } })
             }
             (RightKind::SendOnce, _) => {
-                let mut export = Export::new(name, true);
+                let mut export = Export::new((name, key), true);
                 // Its one holder may give it back unused (`Release`), or die.
                 export.holders.insert(to, 1);
                 let id = self.new_export(export);
@@ -1009,7 +1013,7 @@ impl Net {
                 let id = match self.export_of.get(&key) {
                     Some(&id) => id,
                     None => {
-                        let export = Export::new(name, false);
+                        let export = Export::new((name, key), false);
                         let id = self.new_export(export);
                         self.export_of.insert(key, id);
                         id
@@ -1046,11 +1050,12 @@ impl Net {
         // The checks of `deliver` and `try_deliver` that would not deliver it now.
         let port = read.dest.port;
         let export = self.exports.get(&port.id).filter(|e| port.node == self.me && e.pending.is_empty());
-        let Some(&Export { name, once, .. }) = export else {
+        let Some(export) = export else {
             return self.receive_handing(ipc, from, read.to_op(body), woken, hand);
         };
+        let (name, once) = (export.name, export.once);
         let kind = if once { NetKind::SendOnce } else { NetKind::Send };
-        if read.dest.kind != kind || !once && !ipc.has_room(NET, name).unwrap_or(true) {
+        if read.dest.kind != kind || !once && !ipc.key_has_room(export.key()) {
             return self.receive_handing(ipc, from, read.to_op(body), woken, hand);
         }
         let mut after = Afters::default();
@@ -1883,12 +1888,13 @@ impl Net {
                     woken,
                     ipc.extract_right(NET, name, Disposition::MakeSend).map(|_| ox_ipc::Wakeups::default()),
                 );
-                let export = Export::new(name, false);
+                let key = ipc.port_key(NET, name);
+                let export = Export::new((name, key.unwrap_or(0)), false);
                 let id = self.new_export(export);
                 if let Some(export) = self.exports.get_mut(&id) {
                     export.holders.insert(from, 1);
                 }
-                if let Ok(key) = ipc.port_key(NET, name) {
+                if let Ok(key) = key {
                     self.export_of.insert(key, id);
                 }
                 after.push(After::Moved { name, old: port, new: PortRef { node: self.me, id } });
