@@ -194,7 +194,7 @@ fn net_messages() -> Vec<Vec<u8>> {
         .iter()
         .map(|message| {
             let mut scratch = Words::new();
-            let encoded = NetEnvelope::encode_inline_message(1, 2, message, &mut scratch);
+            let encoded = NetEnvelope::encode_inline_message(1, 2, message, scratch.area());
             encoded.expect("a short message encodes").into_owned()
         })
         .collect();
