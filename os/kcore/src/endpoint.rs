@@ -7,7 +7,9 @@
 //! them go, each written straight into the frame that carries it; up to [`WINDOW`] fragments
 //! are in flight at once ([`Endpoint::pump`], which also goes back to the oldest unacknowledged
 //! one when it timed out); a message in one fragment with nothing before it goes into its frame
-//! at once, from where it lies ([`Endpoint::send_bytes`]). A frame the port cannot take now
+//! at once, from where it lies ([`Endpoint::send_bytes`]), or is encoded there by its writer
+//! ([`Endpoint::send_with`]: a remote RPC's request or answer), and to the port with it when
+//! nothing else waits. A frame the port cannot take now
 //! (its transmit queue is full until the next quantum boundary) stays in the sender for the
 //! next pump: it is not lost. Receiving: the kernel drains its port, checks every frame once
 //! (the port checks its CRC: `linkport`) and hands it to [`Endpoint::on_frame`], which
