@@ -1192,15 +1192,20 @@ impl<M> Ipc<M> {
         match shape {
             Shape::Request(reply) => {
                 let space = self.space_mut(receiver)?;
-                // A send-once right always gets a name of its own (`copy_out`).
-                let name = space.lowest_free();
-                space.insert(name, Entry { send_once: true, ..Entry::new(Object::Port(reply)) });
+                // A send-once right always gets a name of its own (`copy_out`): the lowest
+                // free, found and filled in one pass.
+                let name = space.insert_lowest(Entry { send_once: true, ..Entry::new(Object::Port(reply)) });
                 self.make_send_once(reply);
                 return Ok(((member, Some((name, RightKind::SendOnce))), self.take_wakeups()));
             }
             Shape::Answer => {
-                let entry = self.space_mut(task)?.remove(&header.dest.0).ok_or(IpcError::InvalidName)?;
-                if let Some(notify) = entry.dead_name_request {
+                // The right leaves its slot without being moved out (only its dead-name
+                // request is wanted).
+                let space = self.space_mut(task)?;
+                let entry = space.get(&header.dest.0).ok_or(IpcError::InvalidName)?;
+                let notify = entry.dead_name_request;
+                space.discard(&header.dest.0);
+                if let Some(notify) = notify {
                     self.release(Carried::SendOnce(notify));
                 }
                 if let Some(p) = self.ports.get_mut(&port) {
