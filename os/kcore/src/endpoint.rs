@@ -148,24 +148,10 @@ impl Endpoint {
     /// Writes the message `bytes` into its frame if it goes in one fragment, nothing is queued
     /// before it and the window has room, and starts sending it; false if it does not.
     fn send_whole(&mut self, bytes: &[u8]) -> bool {
-        let Ok(total) = u32::try_from(bytes.len()) else { return false };
-        if !self.outbox.is_empty() {
-            return false;
-        }
-        let header = FragmentHeader { id: self.next_id, more: false, total, offset: 0 };
-        let idle = self.tx.is_idle();
-        // Refused if it is longer than one fragment, or the window is full.
-        let queued = self.tx.queue_with(|payload| {
-            let (head, room) = payload.split_at_mut_checked(FRAGMENT_HEADER)?;
+        self.send_one(|room| {
             room.get_mut(..bytes.len())?.copy_from_slice(bytes);
-            header.write(head);
-            Some(FRAGMENT_HEADER + bytes.len())
-        });
-        if queued.is_err() {
-            return false;
-        }
-        self.sent_whole(idle);
-        true
+            Some(bytes.len())
+        })
     }
 
     /// Sends a message in one fragment that `write` encodes straight into the frame that
@@ -174,20 +160,30 @@ impl Endpoint {
     /// returns how many bytes it wrote, or `None` if it wrote nothing to send. Returns whether
     /// the message went; if not, `write` may not have been called.
     pub fn send_with(&mut self, write: &mut dyn FnMut(&mut [u32]) -> Option<usize>) -> bool {
+        self.send_one(|room| {
+            // Safety: any bytes are valid `u32`s, and `align_to_mut` gives only the whole,
+            // aligned words within `room`.
+            match unsafe { room.align_to_mut::<u32>() } {
+                ([], words, _) => write(words),
+                _ => None,
+            }
+        })
+    }
+
+    /// Sends the message in one fragment that `write` puts into the frame's room for it after
+    /// the fragment header (returning its length, or `None` for nothing to send), if nothing is
+    /// queued before it and the window has room; whether it went ([`Endpoint::send_whole`],
+    /// [`Endpoint::send_with`]).
+    fn send_one(&mut self, write: impl FnOnce(&mut [u8]) -> Option<usize>) -> bool {
         if !self.outbox.is_empty() {
             return false;
         }
         let id = self.next_id;
         let idle = self.tx.is_idle();
+        // Refused if it is longer than one fragment, or the window is full.
         let queued = self.tx.queue_with(|payload| {
             let (head, room) = payload.split_at_mut_checked(FRAGMENT_HEADER)?;
-            // Safety: any bytes are valid `u32`s, and `align_to_mut` gives only the whole,
-            // aligned words within `room`.
-            let (before, words, _) = unsafe { room.align_to_mut::<u32>() };
-            if !before.is_empty() {
-                return None;
-            }
-            let len = write(words)?;
+            let len = write(room)?;
             let total = u32::try_from(len).ok()?;
             FragmentHeader { id, more: false, total, offset: 0 }.write(head);
             Some(FRAGMENT_HEADER + len)

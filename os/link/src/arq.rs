@@ -162,15 +162,14 @@ impl Sender {
         if parts.iter().map(|p| p.len()).sum::<usize>() > self.max_payload() {
             return Err(SendError::TooLarge);
         }
-        if !self.can_queue() {
-            return Err(SendError::Busy);
-        }
-        let slot = self.slot(self.next_seq);
-        let out = &mut self.frames[slot * self.mtu..(slot + 1) * self.mtu];
-        let encode = if self.port_checksums { frame::encode_parts_unsummed } else { frame::encode_parts };
-        self.lens[slot] = encode(out, Kind::Data, self.channel, self.next_seq, parts);
-        self.next_seq = self.next_seq.wrapping_add(1);
-        Ok(())
+        self.queue_with(|room| {
+            let mut at = 0;
+            for part in parts {
+                room[at..at + part.len()].copy_from_slice(part);
+                at += part.len();
+            }
+            Some(at)
+        })
     }
 
     /// [`Sender::queue`] of a payload that `write` writes straight into the frame the sender
