@@ -38,9 +38,14 @@ fn orrery() -> PathBuf {
     orrery_tests::orrery_binary()
 }
 
-/// The RV32 original of a guest executable: what gdb reads.
+/// The RV32 original of a guest executable: what gdb reads (the kernels' are built with their
+/// own profile, in their own target directory).
 fn rv32(name: &str) -> PathBuf {
-    let path = guest_dir().join("../guest/riscv32ima-unknown-none-elf/release").join(name);
+    let dir = match name {
+        "kernel" | "satellite" => "../guest-kernel/riscv32ima-unknown-none-elf/kernel",
+        _ => "../guest/riscv32ima-unknown-none-elf/release",
+    };
+    let path = guest_dir().join(dir).join(name);
     assert!(path.is_file(), "{} does not exist (run `cargo xtask build`)", path.display());
     path.canonicalize().expect("the file exists")
 }

@@ -8,13 +8,15 @@
 //!    the central kernel embeds and the disk holds (the full file keeps the symbols and debug
 //!    information for a debugger);
 //! 2. the satellite kernel ([`SATELLITE_PACKAGE`]) is built with the cargo profile
-//!    [`SATELLITE_PROFILE`] (small code: it is sent over every link at boot), translated into
+//!    [`KERNEL_PROFILE`] (fat LTO: small code, sent over every link at boot), translated into
 //!    `target/ox32/satellite.elf`, and reduced to its loadable segments in
 //!    `target/ox32/`[`SATELLITE_LOAD_IMAGE`] (`orrery_toolchain::strip`: no symbols or debug
 //!    information, which the full file keeps for a debugger);
-//! 3. everything else is built with `ORRERY_USER_IMAGES` = the absolute path of
-//!    `target/ox32/`[`USER_LOAD_DIR`] and `ORRERY_SATELLITE_IMAGE` = that of the reduced satellite kernel
-//!    (the central kernel's build script reads both; it embeds only what it sends) and
+//! 3. the central kernel ([`KERNEL_PACKAGE`], with [`KERNEL_PROFILE`] beside the satellite
+//!    kernel, whose dependencies it shares) and, at the same time, everything else (with
+//!    `release`) are built, the central kernel with `ORRERY_USER_IMAGES` = the absolute path of
+//!    `target/ox32/`[`USER_LOAD_DIR`] and `ORRERY_SATELLITE_IMAGE` = that of the reduced
+//!    satellite kernel (its build script reads both; it embeds only what it sends), and
 //!    translated into `target/ox32/<name>.elf`.
 //!
 //! After phase 1 the disk image `target/ox32/disk.img` ([`DISK_SIZE`], an `ox-fs` file system)
@@ -27,10 +29,10 @@
 //! [`crate::wrapper`]; `cargo xtask repro` checks it (docs/build.md). It is rebuilt only when a program is newer than it, so what a run wrote
 //! on it stays across runs until the programs change (tests boot copies of it).
 //!
-//! Phases 1 and 2 run at once, the satellite kernel in its own target directory
-//! (`target/guest-satellite`). The RV32 executables stay in
-//! `target/guest/riscv32ima-unknown-none-elf/release/` (the satellite kernel's in
-//! `target/guest-satellite/riscv32ima-unknown-none-elf/satellite/`). A
+//! Phases 1 and 2 run at once, the kernels in their own target directory
+//! (`target/guest-kernel`). The RV32 executables stay in
+//! `target/guest/riscv32ima-unknown-none-elf/release/` (the kernels' in
+//! `target/guest-kernel/riscv32ima-unknown-none-elf/kernel/`). A
 //! translation is skipped when its output is newer than both its input and this driver (the
 //! translator is compiled into it), so a warm run only pays for cargo's own up-to-date check.
 
@@ -64,8 +66,8 @@ pub enum Scope {
     Boot,
 }
 
-/// The cargo profile of the satellite kernel and its dependencies (`os/Cargo.toml`).
-pub const SATELLITE_PROFILE: &str = "satellite";
+/// The cargo profile of both kernels and their dependencies (`os/Cargo.toml`).
+pub const KERNEL_PROFILE: &str = "kernel";
 
 /// The satellite kernel's loadable segments, which the central kernel embeds, in `target/ox32`.
 pub const SATELLITE_LOAD_IMAGE: &str = "satellite.load.elf";
@@ -136,11 +138,11 @@ pub fn guest_target_dir(root: &Path) -> PathBuf {
     root.join("target/guest")
 }
 
-/// The satellite kernel's target directory, `target/guest-satellite`: apart from
-/// [`guest_target_dir`], so that it builds beside the user programs (a cargo holds its target
-/// directory for the whole of its build).
-pub fn satellite_target_dir(root: &Path) -> PathBuf {
-    root.join("target/guest-satellite")
+/// The kernels' target directory, `target/guest-kernel`: apart from [`guest_target_dir`], so
+/// that the satellite kernel builds beside the user programs (a cargo holds its target directory
+/// for the whole of its build), and the central kernel beside the rest of the workspace.
+pub fn kernel_target_dir(root: &Path) -> PathBuf {
+    root.join("target/guest-kernel")
 }
 
 /// Builds the guest of this repository: both phases, translated.
@@ -168,12 +170,12 @@ pub fn build_at(tools: &Cross, root: &Path, scope: Scope) -> Result<Built> {
     // time in one crate at a time (`core`, a kernel), so the two keep two cores busy.
     let mut satellite_args =
         vec!["build".to_string(), "--package".to_string(), SATELLITE_PACKAGE.to_string()];
-    satellite_args.extend(Cross::build_args_for(SATELLITE_PROFILE));
-    let satellite_dir = satellite_target_dir(root);
+    satellite_args.extend(Cross::build_args_for(KERNEL_PROFILE));
+    let kernel_dir = kernel_target_dir(root);
     let (user_artifacts, satellite_artifacts) = std::thread::scope(|scope| {
         let satellite = scope.spawn(|| {
             let started = Instant::now();
-            let built = cargo_build(tools, root, &os, &satellite_dir, &satellite_args, &[]);
+            let built = cargo_build(tools, root, &os, &kernel_dir, &satellite_args, &[]);
             log_time("guest build, phase 2 (satellite kernel)", started);
             built
         });
@@ -213,25 +215,45 @@ pub fn build_at(tools: &Cross, root: &Path, scope: Scope) -> Result<Built> {
     };
     images.extend(satellite);
 
-    let mut args = vec!["build".to_string()];
-    match scope {
-        Scope::All => {
-            args.push("--workspace".to_string());
-            for package in user_packages.iter().map(String::as_str).chain([SATELLITE_PACKAGE]) {
-                args.extend(["--exclude".to_string(), package.to_string()]);
-            }
-        }
-        Scope::Boot => args.extend(["--package".to_string(), KERNEL_PACKAGE.to_string()]),
-    }
-    args.extend(Cross::build_args());
-    let started = Instant::now();
     let env = [
         ("ORRERY_USER_IMAGES", load_dir.as_os_str()),
         ("ORRERY_SATELLITE_IMAGE", satellite_image.as_os_str()),
     ];
-    let artifacts = cargo_build(tools, root, &os, &guest_target_dir(root), &args, &env)?;
+    // The central kernel builds with the kernels' profile beside the satellite kernel (whose
+    // dependencies it shares there), at the same time as the rest of the workspace.
+    let mut kernel_args = vec!["build".to_string(), "--package".to_string(), KERNEL_PACKAGE.to_string()];
+    kernel_args.extend(Cross::build_args_for(KERNEL_PROFILE));
+    let rest_args = match scope {
+        Scope::All => {
+            let mut args = vec!["build".to_string(), "--workspace".to_string()];
+            let excluded =
+                user_packages.iter().map(String::as_str).chain([SATELLITE_PACKAGE, KERNEL_PACKAGE]);
+            for package in excluded {
+                args.extend(["--exclude".to_string(), package.to_string()]);
+            }
+            args.extend(Cross::build_args());
+            Some(args)
+        }
+        Scope::Boot => None,
+    };
+    let started = Instant::now();
+    let (kernel_artifacts, rest_artifacts) = std::thread::scope(|scope| {
+        let kernel = scope.spawn(|| {
+            let started = Instant::now();
+            let built = cargo_build(tools, root, &os, &kernel_dir, &kernel_args, &env);
+            log_time("guest build, phase 3 (central kernel)", started);
+            built
+        });
+        let rest = match &rest_args {
+            Some(args) => cargo_build(tools, root, &os, &guest_target_dir(root), args, &[]),
+            None => Ok(Vec::new()),
+        };
+        let kernel = kernel.join().unwrap_or_else(|_| Err("the central kernel's build panicked".to_string()));
+        (kernel, rest)
+    });
     log_time("guest build", started);
-    images.extend(translate_all(&artifacts, &ox32_dir, &mut totals)?);
+    images.extend(translate_all(&kernel_artifacts?, &ox32_dir, &mut totals)?);
+    images.extend(translate_all(&rest_artifacts?, &ox32_dir, &mut totals)?);
 
     if totals.images > 0 {
         eprintln!(
@@ -255,7 +277,7 @@ pub fn build_at(tools: &Cross, root: &Path, scope: Scope) -> Result<Built> {
 /// crate identities than [`wrapper::RECIPE`] (or before there was one), and records the current
 /// one.
 fn check_recipe(root: &Path) -> Result<()> {
-    for dir in [guest_target_dir(root), satellite_target_dir(root)] {
+    for dir in [guest_target_dir(root), kernel_target_dir(root)] {
         check_recipe_of(&dir)?;
     }
     Ok(())
