@@ -289,6 +289,14 @@ pub struct RpcTarget {
     wait: u64,
 }
 
+impl RpcTarget {
+    /// The wait key ([`Ipc::port_key`]) of a request's reply port: what the port key of the
+    /// receiver's name for its send-once reply right will be, known without a look-up.
+    pub fn reply_key(&self) -> Option<u64> {
+        self.reply.map(|(port, _)| KEY_PORT | u64::from(port.0))
+    }
+}
+
 /// The shape of a message to hand off: one of an RPC's two, whose rights are already looked
 /// up, or any other.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

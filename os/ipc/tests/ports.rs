@@ -318,6 +318,10 @@ fn rpc_rounds(way: Way) -> (Vec<HandedOff>, Counts, Types, Types) {
                 assert_eq!((target.receiver, target.key), (to, ipc.receive_key(to, on).unwrap()));
                 let handed = ipc.hand_off_rpc(target).unwrap();
                 assert_eq!(handed.wait, ipc.receive_key(from, then).unwrap());
+                // A request's reply key is its name's port key in the receiver's space; an
+                // answer has none.
+                let key = handed.reply.map(|name| ipc.port_key(to, name).unwrap());
+                assert_eq!(target.reply_key(), key);
                 (handed.member, handed.reply.map(|name| (name, RightKind::SendOnce)))
             }
         };

@@ -835,7 +835,7 @@ pub fn rpc(a: &[u32; ox_abi::MAX_ARGS]) -> Option<Result<u32, Errno>> {
             *item = bytes.get(range.clone())?;
         }
         let handed = ipc.hand_off_rpc(target)?;
-        let reply = handed.reply.map(|name| (name, RightKind::SendOnce));
+        let reply = handed.reply.map(|name| (name, RightKind::SendOnce, target.reply_key()));
         let mut woken = Vec::new();
         let mut scratch = Words::new();
         let transmit = *TRANSMIT.lock();

@@ -482,8 +482,8 @@ pub struct Net {
     streamed: Vec<((u32, u32), Captured)>,
     /// The ports of send-once proxies that were used, kept to serve the next send-once right
     /// from another node (an RPC's reply right comes with every request): at most
-    /// [`SPARE_ONCE`], each a receive right of the service's and nothing more.
-    spare_once: Vec<Name>,
+    /// [`SPARE_ONCE`], each a receive right of the service's and nothing more (and its key).
+    spare_once: Vec<(Name, u64)>,
     /// Send-once proxies used since the service last looked (their key, name and home), to be
     /// retired ([`Net::retire_once`]) once the message they sent is on its way: an RPC's
     /// answer leaves first ([`Net::retire_used`]).
@@ -770,6 +770,7 @@ impl Net {
             Err(e) => return Some(Err(e)),
         };
         woken.extend(wakeups.keys);
+        let reply = reply.map(|(name, kind)| (name, kind, None));
         Some(Ok(self.forward_moved(ipc, proxy, (reply, header.id), items, (scratch, link), woken)))
     }
 
@@ -795,7 +796,7 @@ impl Net {
     }
 
     /// Sends on to its port's home a message of inline `items` (its reply right, now the
-    /// service's, and its id) whose rights the caller moved out of its sender into the service's
+    /// service's — with its port's key if the caller knows it — and its id) whose rights the caller moved out of its sender into the service's
     /// space, as a send and the service's receive would, once [`Net::ready_proxy`] said its
     /// proxy `proxy` was ready: encoded from its parts ([`Net::encode_direct`]) straight into
     /// the frame that carries it if `link` has one ready for it ([`SendInFrame`]: `None`
@@ -805,14 +806,14 @@ impl Net {
         &mut self,
         ipc: &mut Ipc<Captured>,
         proxy: ReadyProxy,
-        (reply, id): (Option<(Name, RightKind)>, u32),
+        (reply, id): (Option<(Name, RightKind, Option<u64>)>, u32),
         items: &[&[u8]],
         (scratch, link): (&'s mut Words, Option<SendInFrame>),
         woken: &mut Vec<u64>,
     ) -> Option<(u32, Cow<'s, [u8]>)> {
         let ReadyProxy { key, name, role, dest } = proxy;
         let to = dest.port.node;
-        let reply = reply.and_then(|(name, kind)| self.export_right(ipc, name, kind, to, woken));
+        let reply = reply.and_then(|(name, kind, key)| self.export_right(ipc, (name, key), kind, to, woken));
         // What the encoding made when the frame could not hold it (`None`: nothing, it waits
         // its turn), if `link` had a frame for it.
         let mut elsewhere = None;
@@ -895,7 +896,7 @@ impl Net {
     fn retire_once(&mut self, ipc: &mut Ipc<Captured>, key: u64, name: Name, woken: &mut Vec<u64>) {
         self.roles.remove(&key);
         if self.spare_once.len() < SPARE_ONCE && ipc.is_pristine(NET, name) {
-            self.spare_once.push(name);
+            self.spare_once.push((name, key));
         } else {
             keep(woken, ipc.destroy(NET, name));
         }
@@ -911,13 +912,14 @@ impl Net {
         woken: &mut Vec<u64>,
     ) {
         let to = dest.port.node;
-        let reply = received.reply.and_then(|(name, kind)| self.export_right(ipc, name, kind, to, woken));
+        let reply =
+            received.reply.and_then(|(name, kind)| self.export_right(ipc, (name, None), kind, to, woken));
         let mut items = Vec::with_capacity(received.items.len());
         for item in received.items {
             match item {
                 ReceivedItem::Inline(bytes) => items.push(NetItem::Inline(bytes)),
                 ReceivedItem::Port(name, kind) => {
-                    if let Some(right) = self.export_right(ipc, name, kind, to, woken) {
+                    if let Some(right) = self.export_right(ipc, (name, None), kind, to, woken) {
                         items.push(NetItem::Right(right));
                     }
                 }
@@ -942,16 +944,17 @@ impl Net {
         self.out.push((to, NetOp::Message { dest, reply, id: received.id, items }));
     }
 
-    /// The right the service holds under `name` as a right on the wire to node `to`.
+    /// The right the service holds under `name` as a right on the wire to node `to`; `key`,
+    /// if the caller knows it, is its port's key ([`Ipc::port_key`], not looked up again).
     fn export_right(
         &mut self,
         ipc: &mut Ipc<Captured>,
-        name: Name,
+        (name, key): (Name, Option<u64>),
         kind: RightKind,
         to: u32,
         woken: &mut Vec<u64>,
     ) -> Option<NetRight> {
-        let Ok(key) = ipc.port_key(NET, name) else {
+        let Some(key) = key.or_else(|| ipc.port_key(NET, name).ok()) else {
             // A dead name: nothing to give.
             keep(woken, ipc.deallocate(NET, name));
             return None;
@@ -1195,7 +1198,7 @@ impl Net {
         };
         woken.extend(w.keys);
         let mut export = |net: &mut Net, ipc: &mut Ipc<Captured>, name: Option<Name>, kind| {
-            name.and_then(|name| net.export_right(ipc, name, kind, to, woken)).map(|right| right.port)
+            name.and_then(|name| net.export_right(ipc, (name, None), kind, to, woken)).map(|right| right.port)
         };
         let mut names = Vec::with_capacity(taken.len());
         for TakenName { name, what, notify } in taken {
@@ -1875,10 +1878,16 @@ impl Net {
             }
             NetKind::SendOnce => {
                 let name = match self.spare_once.pop() {
-                    Some(name) => name,
-                    None => ipc.allocate(NET, RightKind::Receive).ok()?,
+                    Some((name, key)) => {
+                        self.roles.insert(key, (name, Role::Once(port)));
+                        name
+                    }
+                    None => {
+                        let name = ipc.allocate(NET, RightKind::Receive).ok()?;
+                        self.serve(ipc, name, Role::Once(port));
+                        name
+                    }
                 };
-                self.serve(ipc, name, Role::Once(port));
                 after.push(After::OnceProxy { name, port });
                 Some((name, Disposition::MakeSendOnce))
             }
