@@ -1295,6 +1295,15 @@ impl<M> Ipc<M> {
         }
     }
 
+    /// [`Ipc::has_queued`] of the port whose wait key ([`Ipc::port_key`]) is `key`, without a
+    /// look-up of a name: whether a message waits on it.
+    pub fn key_has_queued(&self, key: u64) -> bool {
+        match u32::try_from(key ^ KEY_PORT) {
+            Ok(port) => self.ports.get(&PortId(port)).is_some_and(|p| !p.queue.is_empty()),
+            Err(_) => false,
+        }
+    }
+
     /// The size of the oldest message queued on `port`, laid out as [`Ipc::next_size`] says;
     /// `None` if its queue is empty.
     fn front_size(

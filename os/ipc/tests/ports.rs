@@ -532,12 +532,16 @@ fn a_space_taken_whole_is_put_back_name_for_name() {
     // Looked at by the port's key, the same.
     let key = ipc.port_key(B, to_p).unwrap();
     assert!(!ipc.key_has_room(key));
+    assert!(ipc.has_queued(MOVED, p) && ipc.key_has_queued(key));
     for id in 0..3 {
         assert_eq!(ipc.receive(MOVED, p).unwrap().0.unwrap().id, id);
     }
     assert!(ipc.has_room(B, to_p).unwrap() && ipc.key_has_room(key));
-    // A key of no port (none, or of another kind) has room, as a dead port has.
+    assert!(!ipc.has_queued(MOVED, p) && !ipc.key_has_queued(key));
+    // A key of no port (none, or of another kind) has room, as a dead port has, and nothing
+    // queued.
     assert!(ipc.key_has_room(0) && ipc.key_has_room(key + (1 << 32)));
+    assert!(!ipc.key_has_queued(0) && !ipc.key_has_queued(key + (1 << 32)));
     // A name in use is refused, and changes nothing.
     let again = TakenName { name: dead, what: Taken::Dead(1), notify: Requests::default() };
     assert_eq!(ipc.put_name(MOVED, KERNEL, &again), Err(IpcError::NameExists));

@@ -344,6 +344,17 @@ impl Export {
     }
 }
 
+/// A send proxy: a port of the service's standing for a port of another node.
+#[derive(Clone, Copy, Debug)]
+struct Proxy {
+    /// The service's receive right for it.
+    name: Name,
+    /// Its wait key ([`Ipc::port_key`]).
+    key: u64,
+    /// Whether a message it sent is in flight (until its `Delivered`).
+    inflight: bool,
+}
+
 /// The references each node holds to an export, in the order the nodes came. Most exports
 /// have one holder — a send-once right's (an RPC's reply right, made and used up every round
 /// trip), or a port one other node sends to — kept in place, so that making one allocates
@@ -429,8 +440,8 @@ pub struct Net {
     me: u32,
     central: Option<u32>,
     roles: VecMap<u64, (Name, Role)>,
-    /// Proxies (send), by the port they stand for, and whether a message is in flight.
-    proxies: VecMap<PortRef, (Name, bool)>,
+    /// Proxies (send), by the port they stand for.
+    proxies: VecMap<PortRef, Proxy>,
     exports: VecMap<u32, Export>,
     /// Send exports by the port's key, so that rights to one port share one export.
     export_of: VecMap<u64, u32>,
@@ -656,10 +667,12 @@ impl Net {
         rest
     }
 
-    fn serve(&mut self, ipc: &Ipc<Captured>, name: Name, role: Role) {
-        if let Ok(key) = ipc.port_key(NET, name) {
-            self.roles.insert(key, (name, role));
-        }
+    /// The service's port `name` serves in `role`; its key (`None`, and nothing done, if `name`
+    /// names no port).
+    fn serve(&mut self, ipc: &Ipc<Captured>, name: Name, role: Role) -> Option<u64> {
+        let key = ipc.port_key(NET, name).ok()?;
+        self.roles.insert(key, (name, role));
+        Some(key)
     }
 
     /// Numbers `export` ([`PortRef::number`]: the node's incarnation, and a count past
@@ -690,7 +703,7 @@ impl Net {
         let Some(&(name, role)) = self.roles.get(&key) else { return true };
         match role {
             Role::Proxy(home) => {
-                if self.proxies.get(&home).is_some_and(|(_, inflight)| *inflight) {
+                if self.proxies.get(&home).is_some_and(|proxy| proxy.inflight) {
                     return true;
                 }
                 let Some(received) = take(ipc, name, woken) else { return true };
@@ -782,7 +795,7 @@ impl Net {
         let &(name, role) = self.roles.get(&key)?;
         let dest = match role {
             Role::Proxy(home) => {
-                let busy = self.proxies.get(&home).is_none_or(|(_, inflight)| *inflight)
+                let busy = self.proxies.get(&home).is_none_or(|proxy| proxy.inflight)
                     || self.held.iter().any(|(port, _)| *port == home);
                 if busy || id == NOTIFY_NO_SENDERS {
                     return None;
@@ -853,7 +866,7 @@ impl Net {
         match role {
             Role::Proxy(home) => {
                 if let Some(proxy) = self.proxies.get_mut(&home) {
-                    proxy.1 = true;
+                    proxy.inflight = true;
                 }
             }
             Role::Once(home) => self.used_once.push((key, name, home)),
@@ -1079,12 +1092,11 @@ impl Net {
     /// A message this node sent to `port` was delivered there ([`NetOp::Delivered`]): its
     /// proxy may send the next.
     fn delivered(&mut self, ipc: &mut Ipc<Captured>, port: PortRef, woken: &mut Vec<u64>) {
-        if let Some((name, inflight)) = self.proxies.get_mut(&port) {
-            *inflight = false;
+        if let Some(proxy) = self.proxies.get_mut(&port) {
+            proxy.inflight = false;
             // The proxy has work only if a message waits on it.
-            let waiting = ipc.has_queued(NET, *name);
-            if let Some(key) = waiting.then(|| ipc.port_key(NET, *name).ok()).flatten() {
-                self.work.push_back(key);
+            if ipc.key_has_queued(proxy.key) {
+                self.work.push_back(proxy.key);
             }
         }
         self.release_held(ipc, port, woken);
@@ -1144,7 +1156,7 @@ impl Net {
                     return;
                 }
                 self.roles.insert(key, (name, Role::Proxy(new)));
-                self.proxies.insert(new, (name, false));
+                self.proxies.insert(new, Proxy { name, key, inflight: false });
                 // The forwarder lives while something here or elsewhere sends to it.
                 keep(woken, ipc.request_notification(NET, name, Notify::NoSenders, name));
                 self.work.push_back(key);
@@ -1397,8 +1409,8 @@ impl Net {
 
     /// Whether the proxy for `port` has a message in flight or queued.
     fn proxy_busy(&self, ipc: &Ipc<Captured>, port: PortRef) -> bool {
-        self.proxies.get(&port).is_some_and(|&(name, inflight)| {
-            inflight || ipc.next_size(NET, name, 0, |_| 0, 0).is_ok_and(|next| next.is_some())
+        self.proxies.get(&port).is_some_and(|proxy| {
+            proxy.inflight || ipc.next_size(NET, proxy.name, 0, |_| 0, 0).is_ok_and(|next| next.is_some())
         })
     }
 
@@ -1428,7 +1440,7 @@ impl Net {
     /// The proxy for `port` dies: the rights to it here become dead names (and the names
     /// registered for it are forgotten: the service's right was the proxy's name).
     fn drop_proxy(&mut self, ipc: &mut Ipc<Captured>, port: PortRef, woken: &mut Vec<u64>) {
-        let Some((name, _)) = self.proxies.remove(&port) else { return };
+        let Some(Proxy { name, .. }) = self.proxies.remove(&port) else { return };
         self.release_held(ipc, port, woken);
         self.port_gone(ipc, name, woken);
     }
@@ -1866,13 +1878,13 @@ impl Net {
         }
         match right.kind {
             NetKind::Send => {
-                if let Some(&(name, _)) = self.proxies.get(&port) {
+                if let Some(proxy) = self.proxies.get(&port) {
                     self.out.push((port.node, NetOp::Release { port, holder: self.me }));
-                    return Some((name, Disposition::MakeSend));
+                    return Some((proxy.name, Disposition::MakeSend));
                 }
                 let name = ipc.allocate(NET, RightKind::Receive).ok()?;
-                self.serve(ipc, name, Role::Proxy(port));
-                self.proxies.insert(port, (name, false));
+                let key = self.serve(ipc, name, Role::Proxy(port))?;
+                self.proxies.insert(port, Proxy { name, key, inflight: false });
                 after.push(After::NoSenders(name));
                 Some((name, Disposition::MakeSend))
             }
@@ -1917,7 +1929,7 @@ impl Net {
         for step in after {
             match step {
                 After::NoSenders(name) => {
-                    let port = self.proxies.iter().find(|(_, (n, _))| *n == name).map(|(p, _)| *p);
+                    let port = self.proxies.iter().find(|(_, proxy)| proxy.name == name).map(|(p, _)| *p);
                     if let Some(port) = port {
                         self.drop_proxy(ipc, port, woken);
                         self.out.push((port.node, NetOp::Release { port, holder: self.me }));
@@ -2056,11 +2068,11 @@ impl Net {
         } else {
             let port = PortRef { node: central, id: BOOTSTRAP_EXPORT };
             match self.proxies.get(&port) {
-                Some(&(name, _)) => name,
+                Some(proxy) => proxy.name,
                 None => {
                     let name = ipc.allocate(NET, RightKind::Receive).map_err(errno)?;
-                    self.serve(ipc, name, Role::Proxy(port));
-                    self.proxies.insert(port, (name, false));
+                    let key = self.serve(ipc, name, Role::Proxy(port)).ok_or(Errno::NoMem)?;
+                    self.proxies.insert(port, Proxy { name, key, inflight: false });
                     let (given, _, w) = ipc.give(NET, name, Disposition::MakeSend, task).map_err(errno)?;
                     woken.extend(w.keys);
                     keep(woken, ipc.request_notification(NET, name, Notify::NoSenders, name));
