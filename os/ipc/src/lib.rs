@@ -48,5 +48,5 @@ pub use message::{Header, Item, Message, Received, ReceivedItem};
 pub use name::{Disposition, Name, Notify, RightKind, TaskId, Types};
 pub use system::{
     Counts, Direct, HandedOff, Ipc, IpcError, Requests, RpcHandOff, RpcTarget, Taken, TakenName, Wakeups,
-    MAX_QLIMIT, QLIMIT_DEFAULT,
+    KEY_PORT, MAX_QLIMIT, QLIMIT_DEFAULT,
 };

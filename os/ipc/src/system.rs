@@ -328,7 +328,8 @@ fn usable(header: &Header) -> Result<(), IpcError> {
     Ok(())
 }
 
-const KEY_PORT: u64 = 1 << 32;
+/// The class of a port's wait key ([`Ipc::port_key`]): `KEY_PORT | ` its number.
+pub const KEY_PORT: u64 = 1 << 32;
 const KEY_SET: u64 = 2 << 32;
 const KEY_ROOM: u64 = 3 << 32;
 

@@ -37,6 +37,7 @@
 //! own port ([`task_self`]) answers `TASK_INFO` and `TASK_TERMINATE`, and dies with the task.
 
 use alloc::borrow::Cow;
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec;
 use alloc::vec::Vec;
@@ -49,7 +50,7 @@ use ox_abi::{
 };
 use ox_ipc::{
     Direct, Disposition, Header, Ipc, IpcError, Item, Message, Name, Notify, Received, ReceivedItem,
-    Requests, RightKind, Taken, TakenName, TaskId, Wakeups,
+    Requests, RightKind, Taken, TakenName, TaskId, Wakeups, KEY_PORT,
 };
 use ox_proto::net::{
     InlineMessage, InlineRead, NetItem, NetKind, NetName, NetNamed, NetOp, NetRight, PortRef, WordArea,
@@ -314,33 +315,79 @@ pub enum PageIn {
     Gone,
 }
 
-/// A right of this node that other nodes hold (or are being given).
+/// A right of this node that other nodes hold (or are being given). Small (28 bytes: moved
+/// with a few loads and stores, where a larger one was a call of `memcpy`), as one is made
+/// and forgotten for every RPC's reply right: what most exports never have — a second
+/// holder, messages waiting for room — is boxed apart.
 struct Export {
     /// The service's right to the port: a send right (one reference), or a send-once right.
     name: Name,
-    /// The port's wait key ([`Ipc::port_key`]), in two halves (an export's alignment stays a
-    /// word's): its queue's room is looked at by it, without a look-up of the name.
-    key: [u32; 2],
+    /// The port's number: its wait key is `KEY_PORT |` it ([`Ipc::port_key`]), by which its
+    /// queue's room is looked at without a look-up of the name.
+    port: u32,
     once: bool,
     /// Never forgotten (the name service's port).
     immortal: bool,
     /// The references each node holds.
     holders: Holders,
-    /// Messages that came while the port's queue was full: (from node, the op).
-    pending: VecDeque<(u32, NetOp)>,
+    /// Messages that came while the port's queue was full.
+    pending: Pending,
 }
 
 impl Export {
-    /// An export of the service's right `name` (a send-once right if `once`), held by no node
-    /// yet.
+    /// An export of the service's right `name` (a send-once right if `once`) to the port of
+    /// wait key `key`, held by no node yet.
     fn new((name, key): (Name, u64), once: bool) -> Export {
-        let key = [key as u32, (key >> 32) as u32];
-        Export { name, key, once, immortal: false, holders: Holders::default(), pending: VecDeque::new() }
+        Export {
+            name,
+            port: key as u32,
+            once,
+            immortal: false,
+            holders: Holders::default(),
+            pending: Pending::default(),
+        }
     }
 
     /// The port's wait key.
     fn key(&self) -> u64 {
-        u64::from(self.key[0]) | u64::from(self.key[1]) << 32
+        KEY_PORT | u64::from(self.port)
+    }
+}
+
+/// Messages that came for an export while its port's queue was full, (from node, the op) in
+/// order: most often none, kept as nothing until one comes.
+#[derive(Default)]
+struct Pending(Option<Box<VecDeque<(u32, NetOp)>>>);
+
+impl Pending {
+    fn is_empty(&self) -> bool {
+        self.0.as_ref().is_none_or(|queue| queue.is_empty())
+    }
+
+    fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |queue| queue.len())
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(u32, NetOp)> {
+        self.0.iter().flat_map(|queue| queue.iter())
+    }
+
+    fn retain(&mut self, keep: impl FnMut(&(u32, NetOp)) -> bool) {
+        if let Some(queue) = &mut self.0 {
+            queue.retain(keep);
+        }
+    }
+
+    fn push_back(&mut self, message: (u32, NetOp)) {
+        self.0.get_or_insert_with(Box::default).push_back(message);
+    }
+
+    fn push_front(&mut self, message: (u32, NetOp)) {
+        self.0.get_or_insert_with(Box::default).push_front(message);
+    }
+
+    fn pop_front(&mut self) -> Option<(u32, NetOp)> {
+        self.0.as_mut()?.pop_front()
     }
 }
 
@@ -355,32 +402,40 @@ struct Proxy {
     inflight: bool,
 }
 
+/// No node: [`Holders`]' first place is empty.
+const NO_HOLDER: u32 = u32::MAX;
+
 /// The references each node holds to an export, in the order the nodes came. Most exports
 /// have one holder — a send-once right's (an RPC's reply right, made and used up every round
 /// trip), or a port one other node sends to — kept in place, so that making one allocates
 /// nothing; a second moves both into a map.
-#[derive(Default)]
 struct Holders {
-    /// The only holder (and `more` is empty), if there is just one that came while it was so.
-    one: Option<(u32, u32)>,
-    more: VecMap<u32, u32>,
+    /// The only holder and its references ([`NO_HOLDER`]: none), if there is just one that
+    /// came while `more` was empty.
+    one: (u32, u32),
+    more: Option<Box<VecMap<u32, u32>>>,
+}
+
+impl Default for Holders {
+    fn default() -> Holders {
+        Holders { one: (NO_HOLDER, 0), more: None }
+    }
 }
 
 impl Holders {
     /// The references `node` holds, to change, inserted as `refs` if it held none.
     fn or_insert(&mut self, node: u32, refs: u32) -> &mut u32 {
-        match self.one {
-            Some((held, held_refs)) if held != node => {
-                self.one = None;
-                self.more.insert(held, held_refs);
-            }
-            None if self.more.is_empty() => self.one = Some((node, refs)),
-            _ => {}
+        let (held, held_refs) = self.one;
+        if held != NO_HOLDER && held != node {
+            self.one = (NO_HOLDER, 0);
+            self.more.get_or_insert_with(Box::default).insert(held, held_refs);
+        } else if held == NO_HOLDER && self.more.as_ref().is_none_or(|more| more.is_empty()) {
+            self.one = (node, refs);
         }
-        match &mut self.one {
-            Some((_, held)) => held,
-            None => self.more.or_insert(node, refs),
+        if self.one.0 == node {
+            return &mut self.one.1;
         }
+        self.more.get_or_insert_with(Box::default).or_insert(node, refs)
     }
 
     /// Sets the references `node` holds.
@@ -389,31 +444,33 @@ impl Holders {
     }
 
     fn get_mut(&mut self, node: &u32) -> Option<&mut u32> {
-        match &mut self.one {
-            Some((held, refs)) if held == node => Some(refs),
-            _ => self.more.get_mut(node),
+        if self.one.0 == *node && *node != NO_HOLDER {
+            return Some(&mut self.one.1);
         }
+        self.more.as_mut()?.get_mut(node)
     }
 
     fn remove(&mut self, node: &u32) {
-        if self.one.is_some_and(|(held, _)| held == *node) {
-            self.one = None;
-        } else {
-            self.more.remove(node);
+        if self.one.0 == *node && *node != NO_HOLDER {
+            self.one = (NO_HOLDER, 0);
+        } else if let Some(more) = &mut self.more {
+            more.remove(node);
         }
     }
 
     fn contains_key(&self, node: &u32) -> bool {
-        self.one.is_some_and(|(held, _)| held == *node) || self.more.contains_key(node)
+        let one = self.one.0 == *node && *node != NO_HOLDER;
+        one || self.more.as_ref().is_some_and(|more| more.contains_key(node))
     }
 
     fn is_empty(&self) -> bool {
-        self.one.is_none() && self.more.is_empty()
+        self.one.0 == NO_HOLDER && self.more.as_ref().is_none_or(|more| more.is_empty())
     }
 
     /// The holding nodes, in the order they came.
     fn keys(&self) -> impl Iterator<Item = &u32> {
-        self.one.iter().map(|(node, _)| node).chain(self.more.keys())
+        let one = (self.one.0 != NO_HOLDER).then_some(&self.one.0);
+        one.into_iter().chain(self.more.iter().flat_map(|more| more.keys()))
     }
 }
 
@@ -1374,7 +1431,7 @@ impl Net {
                 self.out.push((holder, NetOp::Dead { port: PortRef { node: self.me, id } }));
             }
             self.dropped = self.dropped.wrapping_add(export.pending.len() as u32);
-            for (from, op) in &export.pending {
+            for (from, op) in export.pending.iter() {
                 if let NetOp::Message { items, .. } = op {
                     self.discard_streams(*from, items);
                 }
