@@ -556,6 +556,10 @@ pub struct Net {
     /// retired ([`Net::retire_once`]) once the message they sent is on its way: an RPC's
     /// answer leaves first ([`Net::retire_used`]).
     used_once: Vec<(u64, Name, PortRef)>,
+    /// Send-once exports used (their message was delivered here), forgotten with the used
+    /// proxies ([`Net::retire_used`]): off an RPC's path, after the next request has left.
+    /// Meanwhile each has no name and no holder, so nothing more can come through it.
+    spent_once: Vec<u32>,
     /// Messages from other nodes dropped (their port gone, malformed).
     pub dropped: u32,
 }
@@ -598,6 +602,7 @@ impl Net {
             streamed: Vec::new(),
             spare_once: Vec::new(),
             used_once: Vec::new(),
+            spent_once: Vec::new(),
             dropped: 0,
         };
         net.serve(ipc, notify, Role::Notify);
@@ -677,19 +682,23 @@ impl Net {
 
     /// Whether something waits for later ([`Net::release_later`], [`Net::retire_used`]).
     pub fn has_later(&self) -> bool {
-        !self.later.is_empty() || !self.used_once.is_empty()
+        !self.later.is_empty() || !self.used_once.is_empty() || !self.spent_once.is_empty()
     }
 
     /// Retires the send-once proxies used since the last call ([`Net::retire_once`]) — each
     /// only if it is still the proxy it was: a node's death may have taken it meanwhile, and
     /// its key and name serve another port since (which never stands for the same home: a
-    /// send-once right's export is used once).
+    /// send-once right's export is used once) — and forgets the send-once exports used
+    /// ([`Net::spent_once`]).
     pub fn retire_used(&mut self, ipc: &mut Ipc<Captured>, woken: &mut Vec<u64>) {
         // Popped, not taken: the vector keeps its room, and a proxy's use allocates nothing.
         while let Some((key, name, home)) = self.used_once.pop() {
             if self.roles.get(&key) == Some(&(name, Role::Once(home))) {
                 self.retire_once(ipc, key, name, woken);
             }
+        }
+        while let Some(id) = self.spent_once.pop() {
+            self.exports.discard(&id);
         }
     }
 
@@ -1074,10 +1083,9 @@ impl Net {
                 Some(NetRight { kind: NetKind::Send, port: PortRef { node: self.me, id } })
             }
             (RightKind::SendOnce, _) => {
-                let mut export = Export::new((name, key), true);
                 // Its one holder may give it back unused (`Release`), or die.
-                export.holders.insert(to, 1);
-                let id = self.new_export(export);
+                let holders = Holders { one: (to, 1), more: None };
+                let id = self.new_export(Export { holders, ..Export::new((name, key), true) });
                 Some(NetRight { kind: NetKind::SendOnce, port: PortRef { node: self.me, id } })
             }
             (RightKind::Receive, _) => {
@@ -1672,7 +1680,7 @@ impl Net {
                 woken.extend(w.keys);
                 self.after_import(ipc, after, woken);
                 if once {
-                    self.exports.discard(&id);
+                    self.spend_once(id);
                 } else if from != self.me && handed_off {
                     // Its receiver runs now, and may well answer: the `Delivered` rides along.
                     self.later.push((from, port));
@@ -1689,6 +1697,16 @@ impl Net {
                     self.out.push((from, NetOp::Dead { port }));
                 }
             }
+        }
+    }
+
+    /// Send-once export `id` was used (its right moved into the message delivered): it is
+    /// left with no name and no holder until [`Net::retire_used`] forgets it.
+    fn spend_once(&mut self, id: u32) {
+        if let Some(export) = self.exports.get_mut(&id) {
+            export.name = Name::NULL;
+            export.holders = Holders::default();
+            self.spent_once.push(id);
         }
     }
 
