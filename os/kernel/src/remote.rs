@@ -529,12 +529,7 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
         let mut links = LINKS.lock();
         let now = ox_kcore::arch::time_ns();
         let on_line = |link: &Link| link.endpoint.port().line() == line;
-        let mut died = false;
-        let mut port = None;
-        for (id, link) in with_ids(&mut links).filter(|(_, l)| on_line(l)) {
-            died |= check(id, link, now);
-            port.get_or_insert(link.endpoint.port().routed(0));
-        }
+        let port = links.iter().find(|l| on_line(l)).map(|l| l.endpoint.port().routed(0));
         let mut states = Vec::new();
         let mut rx = RX.lock();
         while let Some(checked) = port.and_then(|port| port.receive_frame(&mut rx)) {
@@ -587,6 +582,12 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
             }
         }
         drop(rx);
+        // The links' deaths are looked for after their frames: a message relayed between two
+        // satellites has left by then.
+        let mut died = false;
+        for (id, link) in with_ids(&mut links).filter(|(_, l)| on_line(l)) {
+            died |= check(id, link, now);
+        }
         for (relay, port, up) in states {
             died |= link_state(&mut links, relay, port, up);
         }
