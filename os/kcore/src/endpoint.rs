@@ -25,7 +25,7 @@ use alloc::borrow::Cow;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
-use ox_link::arq::{AckFrame, Receiver, Sender};
+use ox_link::arq::{Ack, Receiver, Sender};
 use ox_link::frame::{Frame, Kind};
 use ox_proto::fragment::FRAGMENT_HEADER;
 use ox_proto::{DecodeError, FragmentHeader, Fragmenter, Message, Reassembler, CHANNEL_PROCESS};
@@ -64,7 +64,7 @@ pub struct Endpoint {
     tx: Sender,
     rx: Receiver,
     /// The newest acknowledgement not yet handed to the port.
-    ack: Option<AckFrame>,
+    ack: Option<Ack>,
     /// Data frames received since the last acknowledgement went out.
     unacked: u32,
     /// When the pump last ran.
@@ -353,7 +353,7 @@ impl Endpoint {
     /// Hands the port the pending acknowledgement, if any and if it takes it.
     pub fn send_ack(&mut self) {
         if let Some(ack) = self.ack {
-            if self.port.send(&ack) {
+            if self.port.send(&ack.frame()) {
                 self.ack = None;
                 self.unacked = 0;
             }

@@ -544,7 +544,7 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
                     if frame.channel == CHANNEL_SATELLITE {
                         let hello = link.hello.receive_frame(&frame);
                         if let Some(ack) = hello.ack {
-                            link.endpoint.port().send(&ack);
+                            link.endpoint.port().send(&ack.frame());
                         }
                         // A relay's news of its ports (anything else there is a repeated
                         // hello reply, or a peer's mistake).

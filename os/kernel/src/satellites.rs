@@ -209,7 +209,7 @@ impl<'a> Boot<'a> {
         self.hello.receive_frame(frame, now);
         let received = self.replies.receive_frame(frame);
         if let Some(ack) = received.ack {
-            self.port.send(&ack);
+            self.port.send(&ack.frame());
         }
         if let Some(payload) = received.payload {
             self.answered(payload);

@@ -376,13 +376,31 @@ impl core::ops::Deref for AckFrame {
     }
 }
 
+/// An acknowledgement to transmit, before it is made into its frame ([`Ack::frame`]): every
+/// data frame that arrives makes one, which most often waits (an endpoint sends one in so
+/// many, or rides the next pump) and is replaced by the next — so it is built when it leaves,
+/// not when it is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Ack {
+    channel: u16,
+    seq: u32,
+    summed: bool,
+}
+
+impl Ack {
+    /// Its frame ([`AckFrame::new`]).
+    pub fn frame(&self) -> AckFrame {
+        AckFrame::new(self.channel, self.seq, self.summed)
+    }
+}
+
 /// What the receiver made of a frame.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Received<'a> {
     /// A new payload, in order, delivered once.
     pub payload: Option<&'a [u8]>,
     /// The acknowledgement to transmit, if any.
-    pub ack: Option<AckFrame>,
+    pub ack: Option<Ack>,
 }
 
 /// The receiving end of one channel.
@@ -424,9 +442,12 @@ impl Receiver {
         let summed = !self.port_checksums;
         if f.seq == self.expected {
             self.expected = self.expected.wrapping_add(1);
-            Received { payload: Some(f.payload), ack: Some(AckFrame::new(self.channel, f.seq, summed)) }
+            Received {
+                payload: Some(f.payload),
+                ack: Some(Ack { channel: self.channel, seq: f.seq, summed }),
+            }
         } else if self.expected != 0 && (f.seq.wrapping_sub(self.expected) as i32) < 0 {
-            let ack = AckFrame::new(self.channel, self.expected.wrapping_sub(1), summed);
+            let ack = Ack { channel: self.channel, seq: self.expected.wrapping_sub(1), summed };
             Received { payload: None, ack: Some(ack) }
         } else {
             nothing
@@ -468,7 +489,7 @@ mod tests {
         let dup = tx.poll(300).unwrap().to_vec();
         let got = rx.receive(&dup);
         assert_eq!(got.payload, None);
-        assert!(tx.receive(&got.ack.unwrap(), 300));
+        assert!(tx.receive(&got.ack.unwrap().frame(), 300));
         assert!(tx.is_idle());
         assert_eq!(tx.retransmissions, 2);
         let second = tx.send(b"two", 300).unwrap().to_vec();
@@ -485,7 +506,7 @@ mod tests {
         let mut other = Receiver::new(2);
         let good = tx.poll(10).unwrap().to_vec();
         assert_eq!(other.receive(&good).ack, None);
-        let ack = rx.receive(&good).ack.unwrap();
+        let ack = rx.receive(&good).ack.unwrap().frame();
         let mut wrong_channel = Sender::new(2, 64, 10);
         wrong_channel.send(b"y", 0).unwrap();
         assert!(!wrong_channel.receive(&ack, 10));
@@ -538,7 +559,7 @@ mod tests {
         let first = rx.receive(&frames[0]);
         assert_eq!(first.payload, Some(&[0u8][..]));
         assert_eq!(rx.receive(&frames[2]), Received { payload: None, ack: None });
-        assert!(tx.receive(&first.ack.unwrap(), 0));
+        assert!(tx.receive(&first.ack.unwrap().frame(), 0));
         assert!(tx.can_queue() && !tx.is_idle());
         // The timeout goes back to frame 1, alone until it is acknowledged; then 2 and 3.
         assert!(!tx.check_timeout(99));
@@ -554,21 +575,22 @@ mod tests {
             }
             if round == 0 {
                 assert_eq!(delivered, [[1u8]]);
-                assert!(tx.receive(&last_ack.unwrap(), 100));
+                assert!(tx.receive(&last_ack.unwrap().frame(), 100));
             }
         }
         assert_eq!(delivered, [[1u8], [2], [3]]);
         assert_eq!(tx.retransmissions, 3);
         // One acknowledgement, the last, acknowledges both.
-        assert!(tx.receive(&last_ack.unwrap(), 100));
+        assert!(tx.receive(&last_ack.unwrap().frame(), 100));
         assert!(tx.is_idle());
         assert_eq!(tx.deadline(), None);
         // A late duplicate of frame 0 is acknowledged with the newest number, not delivered.
         let again = rx.receive(&frames[0]);
         assert_eq!(again.payload, None);
-        let ack = frame::decode(again.ack.as_ref().unwrap()).unwrap();
+        let again_ack = again.ack.unwrap().frame();
+        let ack = frame::decode(&again_ack).unwrap();
         assert_eq!((ack.kind, ack.seq), (Kind::Ack, 3));
-        assert!(!tx.receive(again.ack.as_ref().unwrap(), 100), "an old acknowledgement moves nothing");
+        assert!(!tx.receive(&again_ack, 100), "an old acknowledgement moves nothing");
     }
 
     /// Queues the one-byte frame `i`, hands it to the link at `now`, and has `rx` take it:
@@ -577,7 +599,7 @@ mod tests {
         tx.queue(&[i]).unwrap();
         let f = tx.next_frame().unwrap().to_vec();
         tx.transmitted(now);
-        rx.receive(&f).ack.unwrap()
+        rx.receive(&f).ack.unwrap().frame()
     }
 
     /// A receiver that answers late — it takes a window at the link's pace — makes the
@@ -623,7 +645,7 @@ mod tests {
         assert_eq!(tx.timeout_now(), before * BACKOFF_MAX);
         // The lost frame, resent, arrives at last: its answer is no sample (it may answer any
         // of the copies), but the doubling ends: the timeout is the measured one again.
-        let ack = rx.receive(&copy).ack.unwrap();
+        let ack = rx.receive(&copy).ack.unwrap().frame();
         now = tx.deadline().unwrap() - 1;
         assert!(tx.receive(&ack, now));
         assert_eq!(tx.timeout_now(), before);
@@ -691,7 +713,7 @@ mod tests {
                 for f in &forward {
                     let got = rx.receive(f);
                     delivered.extend(got.payload.map(<[u8]>::to_vec));
-                    acks.extend(got.ack.map(|a| a.to_vec()));
+                    acks.extend(got.ack.map(|a| a.frame().to_vec()));
                 }
                 hostile(&mut rng, percent, &mut acks);
                 for a in &acks {

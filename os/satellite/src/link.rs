@@ -385,7 +385,7 @@ impl Link {
         self.hello_tx.receive_frame(frame, arch::time_ns());
         let received = self.hello_rx.receive_frame(frame);
         if let Some(ack) = received.ack {
-            port.send(&ack);
+            port.send(&ack.frame());
         }
         if let Some(payload) = received.payload {
             let answer = answer_hello(self.node, self.ram, &mut self.relay, payload);
