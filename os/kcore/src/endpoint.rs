@@ -26,7 +26,7 @@ use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
 use ox_link::arq::{Ack, Receiver, Sender};
-use ox_link::frame::{Frame, Kind};
+use ox_link::frame::{Frame, Kind, HEADER};
 use ox_proto::fragment::FRAGMENT_HEADER;
 use ox_proto::{DecodeError, FragmentHeader, Fragmenter, Message, Reassembler, CHANNEL_PROCESS};
 
@@ -143,6 +143,41 @@ impl Endpoint {
         if !self.send_whole(bytes) {
             self.send_encoded(bytes.to_vec());
         }
+    }
+
+    /// [`Endpoint::send_bytes`] of the message of `len` bytes that lies in `frame` where a
+    /// frame of one fragment carries it, after the frame's and the fragment's headers — a
+    /// message relayed as it came, in the frame it came in — when nothing is in flight or
+    /// queued: `frame` is made this endpoint's frame of it in place and handed to the port
+    /// from there, and the copy kept for a resend is made after it left
+    /// ([`Sender::queue_and_send`]). False, with nothing sent (the fragment header written
+    /// over in `frame`, the message untouched), when it does not qualify.
+    pub fn send_in_place(&mut self, frame: &mut [u8], len: usize) -> bool {
+        if !self.outbox.is_empty() || !self.tx.is_idle() {
+            return false;
+        }
+        let (Some(head), Ok(total)) = (frame.get_mut(HEADER..HEADER + FRAGMENT_HEADER), u32::try_from(len))
+        else {
+            return false;
+        };
+        FragmentHeader { id: self.next_id, more: false, total, offset: 0 }.write(head);
+        let now = arch::time_ns();
+        let port = &self.port;
+        let Ok(sent) = self.tx.queue_and_send(frame, FRAGMENT_HEADER + len, now, |frame| port.send(frame))
+        else {
+            return false;
+        };
+        self.next_id = self.next_id.wrapping_add(1);
+        self.messages = self.messages.wrapping_add(1);
+        self.fragments = self.fragments.wrapping_add(1);
+        // As `sent_whole` of a frame that is all there is to send.
+        self.pumped_at = now;
+        self.progress_at = now;
+        if !sent {
+            self.transmit();
+        }
+        self.send_ack();
+        true
     }
 
     /// Writes the message `bytes` into its frame if it goes in one fragment, nothing is queued

@@ -532,6 +532,7 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
         let port = links.iter().find(|l| on_line(l)).map(|l| l.endpoint.port().routed(0));
         let mut states = Vec::new();
         let mut rx = RX.lock();
+        let base = rx.0.as_ptr() as usize;
         while let Some(checked) = port.and_then(|port| port.receive_frame(&mut rx)) {
             // Checked once (by the port, or here); a damaged frame is dropped (its sender
             // resends it), and so is one whose address names no live satellite or boot.
@@ -559,11 +560,22 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
                     }
                     if let Some(message) = link.endpoint.on_frame(&frame) {
                         match NetEnvelope::read(&message) {
-                            // Relayed at once, from the frame it came in if it came whole; the
-                            // acknowledgements wait for the pumps below: a message between two
-                            // satellites waits for nothing here.
+                            // Relayed at once, from the frame it came in if it came whole (and
+                            // made the next link's frame there); the acknowledgements wait for
+                            // the pumps below: a message between two satellites waits for
+                            // nothing here.
                             Some(envelope) if envelope.to != me => {
-                                relay(&mut links, slot, envelope, &message);
+                                let whole = match &message {
+                                    Cow::Borrowed(bytes) => bytes.as_ptr() as usize - base == IN_FRAME,
+                                    Cow::Owned(_) => false,
+                                };
+                                let len = message.len();
+                                if whole {
+                                    let frame = &mut rx.0[..IN_FRAME + len];
+                                    relay(&mut links, slot, envelope, Relayed::InFrame(frame));
+                                } else {
+                                    relay(&mut links, slot, envelope, Relayed::Bytes(&message));
+                                }
                             }
                             _ => arrived.extend(link.endpoint.decode(message.into_owned()).map(|m| (id, m))),
                         }
@@ -657,12 +669,29 @@ fn returns(links: &mut [Link], now: u64, which: impl Fn(&Link) -> bool) {
 /// by the node it is for. It is dropped (and counted) unless it says it is from the node of
 /// the link it came on, is not a `NodeDead` (only the central says a node died), and is for a
 /// live satellite.
-fn relay(links: &mut [Link], from: usize, envelope: NetEnvelope, bytes: &[u8]) {
+fn relay(links: &mut [Link], from: usize, envelope: NetEnvelope, message: Relayed<'_>) {
     let honest = links[from].node == envelope.from && !links[from].dead && envelope.code != NetOp::NODE_DEAD;
-    match links.iter_mut().find(|l| l.node == envelope.to && !l.dead) {
-        Some(to) if honest => to.endpoint.send_bytes(bytes),
+    match (links.iter_mut().find(|l| l.node == envelope.to && !l.dead), message) {
+        (Some(to), Relayed::InFrame(frame)) if honest => {
+            let len = frame.len() - IN_FRAME;
+            if !to.endpoint.send_in_place(frame, len) {
+                to.endpoint.send_bytes(&frame[IN_FRAME..]);
+            }
+        }
+        (Some(to), Relayed::Bytes(bytes)) if honest => to.endpoint.send_bytes(bytes),
         _ => count_dropped(),
     }
+}
+
+/// Where a message that came whole in one frame lies in it: after the frame's header and
+/// the fragment's.
+const IN_FRAME: usize = ox_link::frame::HEADER + ox_proto::fragment::FRAGMENT_HEADER;
+
+/// A message to relay: in the frame it came in, whole (`[..IN_FRAME]` the headers, which the
+/// relay may write over: [`Endpoint::send_in_place`]), or its bytes.
+enum Relayed<'a> {
+    InFrame(&'a mut [u8]),
+    Bytes(&'a [u8]),
 }
 
 /// The earliest retransmission deadline (the idle loop keeps the timer for it).

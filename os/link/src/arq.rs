@@ -194,6 +194,46 @@ impl Sender {
         Ok(())
     }
 
+    /// Queues as the next data frame the `payload` bytes that lie in `frame` after a frame
+    /// header's room ([`frame::HEADER`]; a payload relayed as it came, in the frame it came
+    /// in), making `frame` that frame in place (its header written over), and hands it to the
+    /// link from there with `send` at time `now` if it is the next to go — so the copy the
+    /// sender keeps for a resend is made after it left, not before. Whether `send` took it
+    /// (if not, it waits for [`Sender::next_frame`] like any other); `Err` as
+    /// [`Sender::queue_with`], with nothing queued or sent.
+    pub fn queue_and_send(
+        &mut self,
+        frame: &mut [u8],
+        payload: usize,
+        now: u64,
+        send: impl FnOnce(&[u8]) -> bool,
+    ) -> Result<bool, SendError> {
+        if !self.can_queue() {
+            return Err(SendError::Busy);
+        }
+        let len = HEADER + payload;
+        if len > self.mtu {
+            return Err(SendError::TooLarge);
+        }
+        let frame = frame.get_mut(..len).ok_or(SendError::TooLarge)?;
+        frame::encode_header(frame, Kind::Data, self.channel, self.next_seq, payload);
+        if !self.port_checksums {
+            frame::seal(frame);
+        }
+        // What `next_frame` would give once it is queued: this frame, if nothing waits before
+        // it.
+        let next = self.next_tx == self.next_seq && !(self.probing && self.next_tx != self.base);
+        let sent = next && send(frame);
+        let slot = self.slot(self.next_seq);
+        self.frames[slot * self.mtu..slot * self.mtu + len].copy_from_slice(frame);
+        self.lens[slot] = len;
+        self.next_seq = self.next_seq.wrapping_add(1);
+        if sent {
+            self.transmitted(now);
+        }
+        Ok(sent)
+    }
+
     /// The next frame to hand to the link, if one waits (a new one, or one to resend after a
     /// timeout). Call [`Sender::transmitted`] once the link took it.
     #[inline]
@@ -538,6 +578,50 @@ mod tests {
             // A full window: the writer is not called.
             in_place.queue(b"second").unwrap();
             assert_eq!(in_place.queue_with(|_| unreachable!("no room")), Err(SendError::Busy));
+        }
+    }
+
+    #[test]
+    fn a_payload_queued_and_sent_in_place_is_the_frame_queue_makes() {
+        for port_checksums in [false, true] {
+            let (mut by_copy, mut in_place) =
+                (Sender::with_window(2, 64, 100, 2), Sender::with_window(2, 64, 100, 2));
+            by_copy.set_port_checksums(port_checksums);
+            in_place.set_port_checksums(port_checksums);
+            by_copy.queue(b"sent in place").unwrap();
+            let expected = by_copy.next_frame().unwrap().to_vec();
+            // A frame that came in on another channel, its payload where this one's goes.
+            let mut came = [0; 64];
+            let n = frame::encode(&mut came, Kind::Data, 7, 41, b"sent in place");
+            let came = &mut came[..n];
+            let mut sent = None;
+            let went = in_place.queue_and_send(came, 13, 500, |frame| {
+                sent = Some(frame.to_vec());
+                true
+            });
+            assert_eq!(went, Ok(true));
+            assert_eq!(sent.as_deref(), Some(&expected[..]), "sent as queue makes it");
+            assert_eq!(&came[..], &expected[..], "made in place");
+            // Kept for a resend, and transmitted at 500: its timeout is from then.
+            assert_eq!(in_place.untransmitted(), 0);
+            assert_eq!(in_place.deadline(), Some(600));
+            // A second one waits behind nothing untransmitted: sent; a link that cannot take
+            // it leaves it queued for `next_frame`, as it is.
+            let mut second = [0; 64];
+            let n = frame::encode(&mut second, Kind::Data, 7, 42, b"second");
+            assert_eq!(in_place.queue_and_send(&mut second[..n], 6, 510, |_| false), Ok(false));
+            assert_eq!(in_place.next_frame(), Some(&second[..n]));
+            // A full window, or a payload past the MTU: nothing queued, nothing sent.
+            let mut third = [0; 64];
+            let refused = |_: &[u8]| -> bool { unreachable!("nothing sent") };
+            assert_eq!(in_place.queue_and_send(&mut third, 5, 520, refused), Err(SendError::Busy));
+            let mut other = Sender::with_window(2, 64, 100, 2);
+            let mut long = [0; 80];
+            assert_eq!(
+                other.queue_and_send(&mut long, 64 - HEADER + 1, 0, refused),
+                Err(SendError::TooLarge)
+            );
+            assert_eq!(other.untransmitted(), 0);
         }
     }
 
