@@ -175,14 +175,21 @@ static INLINE_READ: Global<InlineRead> = Global::new("inline read", InlineRead::
 /// What arrived from another node, given to the service by `receive` with the hand-off to
 /// parked receivers; then who it woke is woken.
 fn net_arrival(receive: impl FnOnce(&mut Net, &mut Ipc<Captured>, &mut Vec<u64>, &mut ToParked<'_>)) {
-    let woken = with_ports(|p| {
+    let (woken, busy) = with_ports(|p| {
         let mut woken = Vec::new();
         let Ports { ipc, net, parked, .. } = p;
         receive(net, ipc, &mut woken, &mut ToParked(parked));
         note_later(&p.net);
-        woken
+        // Most often (a message handed to its parked receiver) no one else is woken: whether
+        // the service has work is looked at here, under the same guard.
+        let busy = woken.is_empty() && p.net.busy();
+        (woken, busy)
     });
-    wake(Wakeups { keys: woken });
+    if !woken.is_empty() {
+        wake(Wakeups { keys: woken });
+    } else if busy {
+        settle();
+    }
 }
 
 /// Node `node` is dead: its ports die here, its references are dropped.
