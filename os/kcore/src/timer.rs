@@ -56,9 +56,12 @@ pub fn wake_at(at_ns: u64) {
 fn arm_next_tick() {
     let now = arch::time_ns();
     let mut next = NEXT_TICK.lock();
-    // The boundary after `now` is `next` if `now` lies in the tick that ends there.
+    // The boundary after `now` is `next` if `now` lies in the tick that ends there; most
+    // often otherwise the one after it (`next` is a boundary: a multiple of the tick), found
+    // without a 64-bit division (a call of some 30 instructions).
     if !(now < *next && *next - now <= TICK_NS) {
-        *next = (now / TICK_NS + 1) * TICK_NS;
+        let after = *next + TICK_NS;
+        *next = if *next <= now && now < after { after } else { (now / TICK_NS + 1) * TICK_NS };
     }
     arm(*next);
 }
