@@ -302,10 +302,12 @@ impl RpcTarget {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Shape {
     /// A request through a copied send right, its reply right a send-once right made from the
-    /// sender's receive right for this port.
-    Request(PortId),
+    /// sender's receive right for this port (and where it is in the ports).
+    Request(PortId, usize),
     /// An answer through a moved send-once right, the sender's only right under its name.
     Answer,
+    /// A message through a held send-once right ([`Ipc::hand_off_rpc_held`]).
+    Held,
     /// Anything else.
     Other,
 }
@@ -1081,10 +1083,11 @@ impl<M> Ipc<M> {
         let shape = match (header.dest.1, header.reply) {
             (Disposition::CopySend, Some((reply_name, Disposition::MakeSendOnce))) if dest.send > 0 => {
                 match space.get(&reply_name) {
-                    Some(Entry { object: Object::Port(reply), receive: true, .. })
-                        if self.ports.get(reply).is_some_and(|p| p.alive) =>
-                    {
-                        Shape::Request(*reply)
+                    Some(Entry { object: Object::Port(reply), receive: true, .. }) => {
+                        match self.ports.position(reply) {
+                            Some(at) if self.ports.at(at).alive => Shape::Request(*reply, at),
+                            _ => Shape::Other,
+                        }
                     }
                     _ => Shape::Other,
                 }
@@ -1093,6 +1096,38 @@ impl<M> Ipc<M> {
             _ => Shape::Other,
         };
         Some(Direct { key: KEY_PORT | u64::from(port.0), receiver, port, member, shape })
+    }
+
+    /// [`Ipc::direct_target`] of a message of inline items only, with no reply right, through
+    /// a held send-once right to the port of wait key `key` ([`Ipc::hand_off_rpc_held`]): for
+    /// [`Ipc::send_direct`] (whose `task` and `header` it does not look at), which uses the
+    /// right up. `None` when the message would take the queue: then the right keeps a name
+    /// ([`Ipc::insert_held`]) for the general send.
+    pub fn direct_to_held(&self, key: u64) -> Option<Direct> {
+        let port = PortId(u32::try_from(key ^ KEY_PORT).ok()?);
+        let p = self.ports.get(&port)?;
+        let (receiver, member) = p.receiver?;
+        if !(p.alive && p.queue.is_empty() && p.qlimit > 0) {
+            return None;
+        }
+        Some(Direct { key, receiver, port, member, shape: Shape::Held })
+    }
+
+    /// Gives the held send-once right to the port of wait key `key` a name in `task`'s space,
+    /// as a receive of it would (a right to a dead port becomes a dead name); the name.
+    pub fn insert_held(&mut self, task: TaskId, key: u64) -> Result<Name, IpcError> {
+        let port = PortId(u32::try_from(key ^ KEY_PORT).map_err(|_| IpcError::InvalidRight)?);
+        self.space(task)?;
+        Ok(self.copy_out(task, Carried::SendOnce(port)).0)
+    }
+
+    /// Destroys the held send-once right to the port of wait key `key` unused: the port hears a
+    /// send-once notification, as for a named one destroyed.
+    pub fn release_held(&mut self, key: u64) -> Wakeups {
+        if let Ok(port) = u32::try_from(key ^ KEY_PORT) {
+            self.release(Carried::SendOnce(PortId(port)));
+        }
+        self.take_wakeups()
     }
 
     /// Whether an RPC's send and receive can be made at once, the hand-off of Mach's
@@ -1161,8 +1196,30 @@ impl<M> Ipc<M> {
     /// up), nothing is queued and no one else is woken.
     #[inline(always)]
     pub fn hand_off_rpc(&mut self, target: RpcTarget) -> Option<RpcHandOff> {
+        self.hand_off_rpc_as(target, false)
+    }
+
+    /// [`Ipc::hand_off_rpc`] of a request whose send-once reply right the receiver holds
+    /// outside its name space (`reply` is `None`): a *held* right, to the port of
+    /// [`RpcTarget::reply_key`]. The kernel's network message service holds so the reply
+    /// right of a request it sends on to another node, where a name in its space would be
+    /// given and taken back every round trip. A held right is the holder's to use up, by
+    /// exactly one of: a message handed off through it ([`Ipc::direct_to_held`],
+    /// [`Ipc::send_direct`]), a name in a space ([`Ipc::insert_held`]), or its release
+    /// ([`Ipc::release_held`]: the port hears a send-once notification). The port counts it
+    /// as a send-once right meanwhile.
+    pub fn hand_off_rpc_held(&mut self, target: RpcTarget) -> Option<RpcHandOff> {
+        self.hand_off_rpc_as(target, true)
+    }
+
+    #[inline(always)]
+    fn hand_off_rpc_as(&mut self, target: RpcTarget, hold: bool) -> Option<RpcHandOff> {
         let RpcTarget { receiver, space_at, dest, at, member, reply, wait, .. } = target;
         let reply = match reply {
+            Some((_, reply_at)) if hold => {
+                self.ports.at_mut(reply_at).send_once += 1;
+                None
+            }
             Some((reply, reply_at)) => {
                 // A send-once right always gets a name of its own (`copy_out`).
                 let entry = Entry { send_once: true, ..Entry::new(Object::Port(reply)) };
@@ -1199,13 +1256,20 @@ impl<M> Ipc<M> {
     ) -> Result<(HandedOff, Wakeups), IpcError> {
         let Direct { receiver, port, member, shape, .. } = direct;
         match shape {
-            Shape::Request(reply) => {
+            Shape::Request(reply, reply_at) => {
                 let space = self.space_mut(receiver)?;
                 // A send-once right always gets a name of its own (`copy_out`): the lowest
                 // free, found and filled in one pass.
                 let name = space.insert_lowest(Entry { send_once: true, ..Entry::new(Object::Port(reply)) });
-                self.make_send_once(reply);
+                self.ports.at_mut(reply_at).send_once += 1;
                 return Ok(((member, Some((name, RightKind::SendOnce))), self.take_wakeups()));
+            }
+            Shape::Held => {
+                // The held right is used up by the delivery.
+                if let Some(p) = self.ports.get_mut(&port) {
+                    p.send_once -= 1;
+                }
+                return Ok(((member, None), self.take_wakeups()));
             }
             Shape::Answer => {
                 // The right leaves its slot without being moved out (only its dead-name

@@ -350,6 +350,63 @@ fn a_direct_hand_off_gives_what_a_send_and_a_receive_give() {
     assert_eq!(queued.1, Counts { ports: 2, sets: 0, names: 3, messages: 0 });
 }
 
+/// A request's reply right held outside every space (the network message service's way,
+/// `hand_off_rpc_held`) is the port's send-once right like a named one, and is used up by
+/// exactly one of: a message handed off through it, a name in a space (then any send), or its
+/// release (a send-once notification); nothing is left over.
+#[test]
+fn a_held_reply_right_is_used_up_once_like_a_named_one() {
+    let mut ipc = ipc();
+    let service = ipc.allocate(A, RightKind::Receive).unwrap();
+    let to_service = send_right_to_b(&mut ipc, service);
+    let reply = ipc.allocate(B, RightKind::Receive).unwrap();
+    let request = Header {
+        dest: (to_service, Disposition::CopySend),
+        reply: Some((reply, Disposition::MakeSendOnce)),
+        id: 1,
+    };
+    let before = ipc.counts();
+    let reply_key = ipc.port_key(B, reply).unwrap();
+    // Each round B's request is handed to A with its reply right held, and the right goes
+    // one of the three ways.
+    for way in 0..3 {
+        let target = ipc.rpc_target(B, &request, reply).unwrap();
+        assert_eq!(target.reply_key(), Some(reply_key));
+        let handed = ipc.hand_off_rpc_held(target).unwrap();
+        assert_eq!(handed.reply, None, "no name given");
+        assert_eq!(ipc.counts(), before, "nothing named or queued");
+        // B's reply port cannot be made anew while a send-once right to it exists.
+        assert!(!ipc.is_pristine(B, reply));
+        match way {
+            0 => {
+                let direct = ipc.direct_to_held(reply_key).unwrap();
+                assert_eq!(direct.receiver, B);
+                let dummy = Header { dest: (Name::NULL, Disposition::MoveSendOnce), reply: None, id: 2 };
+                let ((port, right), _) = ipc.send_direct(A, dummy, direct).unwrap();
+                assert_eq!((port, right), (reply, None));
+            }
+            1 => {
+                let name = ipc.insert_held(A, reply_key).unwrap();
+                assert_eq!(ipc.types(A, name).unwrap(), Types(Types::SEND_ONCE));
+                let answer = Header { dest: (name, Disposition::MoveSendOnce), reply: None, id: 3 };
+                ipc.send(A, Message { header: answer, items: vec![] }).unwrap();
+                assert_eq!(ipc.receive(B, reply).unwrap().0.unwrap().id, 3);
+            }
+            _ => {
+                ipc.release_held(reply_key);
+                assert_eq!(ipc.receive(B, reply).unwrap().0.unwrap().id, Notify::SEND_ONCE);
+            }
+        }
+        assert_eq!(ipc.counts(), before, "round {way}: the right is used up");
+        assert!(ipc.is_pristine(B, reply), "round {way}: no send-once right is left");
+    }
+    // A key of no port: no hand-off, no name; its release does nothing.
+    assert_eq!(ipc.direct_to_held(7), None);
+    assert_eq!(ipc.insert_held(A, 7).map(|_| ()), Err(IpcError::InvalidRight));
+    ipc.release_held(7);
+    assert_eq!(ipc.counts(), before);
+}
+
 /// An RPC's hand-off is only for an RPC's two shapes, a receive that would wait, and an
 /// answer's right with nothing to notify; anything else is left to the general path, and
 /// looking changes nothing.

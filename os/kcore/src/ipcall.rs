@@ -36,7 +36,7 @@ use ox_proto::{DecodeError, NetEnvelope};
 
 use crate::frame::Frame;
 use crate::global::{Global, GlobalGuard};
-use crate::netmsg::{self, errno, Net, PageIn, SendInFrame};
+use crate::netmsg::{self, errno, Net, PageIn, Reply, SendInFrame};
 use crate::task::chan::{self, Chan, Class};
 use crate::task::proc::{self, copy_in, copy_out};
 use crate::task::{sched, signal};
@@ -730,6 +730,38 @@ impl netmsg::HandOff for ToParked<'_> {
         }
         let len = net_len(items)?;
         let direct = ipc.direct_target(netmsg::NET, &header)?;
+        self.hand_off_to(ipc, (header, direct), items, len)
+    }
+
+    fn hand_off_held(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        key: u64,
+        id: u32,
+        items: &[&[u8]],
+    ) -> Option<Result<Wakeups, IpcError>> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let len = net_len(items)?;
+        let direct = ipc.direct_to_held(key)?;
+        // (The header's names are not looked at: the right is the held one `direct` names.)
+        let header = Header { dest: (Name::NULL, Disposition::MoveSendOnce), reply: None, id };
+        self.hand_off_to(ipc, (header, direct), items, len)
+    }
+}
+
+impl ToParked<'_> {
+    /// Hands the message of `header` (the service's) and the inline `items` (`len` words laid
+    /// out) to the receiver `direct` found, if it is parked with room.
+    #[inline(always)]
+    fn hand_off_to(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        (header, direct): (Header, Direct),
+        items: &[&[u8]],
+        len: usize,
+    ) -> Option<Result<Wakeups, IpcError>> {
         let mut table = proc::table();
         let (at, slot, out) = parked_receiver(self.0, &mut table, direct.receiver, direct.key, (len, None))?;
         let ((port, reply), wakeups) = match ipc.send_direct(netmsg::NET, header, direct) {
@@ -841,8 +873,10 @@ pub fn rpc(a: &[u32; ox_abi::MAX_ARGS]) -> Option<Result<u32, Errno>> {
         for (item, range) in items.iter_mut().zip(&ranges[..count]) {
             *item = bytes.get(range.clone())?;
         }
-        let handed = ipc.hand_off_rpc(target)?;
-        let reply = handed.reply.map(|name| (name, RightKind::SendOnce, target.reply_key()));
+        // The request's reply right is held by the service, not named in its space: its
+        // answer is handed through it ([`Net::receive_inline`]).
+        let handed = ipc.hand_off_rpc_held(target)?;
+        let reply = target.reply_key().map(Reply::Held);
         let mut woken = Vec::new();
         let mut scratch = Words::new();
         let transmit = *TRANSMIT.lock();

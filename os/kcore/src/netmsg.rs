@@ -78,6 +78,17 @@ pub trait HandOff {
         header: Header,
         items: &[&[u8]],
     ) -> Option<Result<Wakeups, IpcError>>;
+
+    /// [`HandOff::hand_off`] of a message of id `id` with no reply right through the
+    /// service's held send-once right to the port of wait key `key` ([`Export::held`]), which
+    /// it uses up; `None` (nothing changed) if its receiver does not wait.
+    fn hand_off_held(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        key: u64,
+        id: u32,
+        items: &[&[u8]],
+    ) -> Option<Result<Wakeups, IpcError>>;
 }
 
 /// No hand-off: every message is queued.
@@ -92,6 +103,26 @@ impl HandOff for Queue {
     ) -> Option<Result<Wakeups, IpcError>> {
         None
     }
+
+    fn hand_off_held(
+        &mut self,
+        _: &mut Ipc<Captured>,
+        _: u64,
+        _: u32,
+        _: &[&[u8]],
+    ) -> Option<Result<Wakeups, IpcError>> {
+        None
+    }
+}
+
+/// A message's reply right as the service sends it on ([`Net::forward_moved`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Reply {
+    /// A right the service names, and its port's key if the caller knows it.
+    Named(Name, RightKind, Option<u64>),
+    /// A send-once right the service holds outside its space ([`Export::held`]) to the port
+    /// of this key (`Ipc::hand_off_rpc_held`).
+    Held(u64),
 }
 
 /// The longest batch [`Net::take_out`] makes of a message and what waited for later: well
@@ -328,6 +359,11 @@ struct Export {
     once: bool,
     /// Never forgotten (the name service's port).
     immortal: bool,
+    /// A send-once right the service holds outside its space (`name` is none): an RPC's reply
+    /// right, sent on from the RPC's fast path (`Ipc::hand_off_rpc_held`), its answer handed
+    /// to its receiver through it ([`HandOff::hand_off_held`]). Anything else gives it a name
+    /// first ([`Net::name_held`]).
+    held: bool,
     /// The references each node holds.
     holders: Holders,
     /// Messages that came while the port's queue was full.
@@ -343,6 +379,7 @@ impl Export {
             port: key as u32,
             once,
             immortal: false,
+            held: false,
             holders: Holders::default(),
             pending: Pending::default(),
         }
@@ -849,7 +886,7 @@ impl Net {
             Err(e) => return Some(Err(e)),
         };
         woken.extend(wakeups.keys);
-        let reply = reply.map(|(name, kind)| (name, kind, None));
+        let reply = reply.map(|(name, kind)| Reply::Named(name, kind, None));
         Some(Ok(self.forward_moved(ipc, proxy, (reply, header.id), items, (scratch, link), woken)))
     }
 
@@ -885,14 +922,17 @@ impl Net {
         &mut self,
         ipc: &mut Ipc<Captured>,
         proxy: ReadyProxy,
-        (reply, id): (Option<(Name, RightKind, Option<u64>)>, u32),
+        (reply, id): (Option<Reply>, u32),
         items: &[&[u8]],
         (scratch, link): (&'s mut Words, Option<SendInFrame>),
         woken: &mut Vec<u64>,
     ) -> Option<(u32, Cow<'s, [u8]>)> {
         let ReadyProxy { key, name, role, dest } = proxy;
         let to = dest.port.node;
-        let reply = reply.and_then(|(name, kind, key)| self.export_right(ipc, (name, key), kind, to, woken));
+        let reply = reply.and_then(|reply| match reply {
+            Reply::Named(name, kind, key) => self.export_right(ipc, (name, key), kind, to, woken),
+            Reply::Held(key) => self.export_held(ipc, key, to, woken),
+        });
         // What the encoding made when the frame could not hold it (`None`: nothing, it waits
         // its turn), if `link` had a frame for it.
         let mut elsewhere = None;
@@ -1023,6 +1063,46 @@ impl Net {
         self.out.push((to, NetOp::Message { dest, reply, id: received.id, items }));
     }
 
+    /// The send-once right the service holds outside its space to the port of `key` as a
+    /// right on the wire to node `to`: an export that holds it ([`Export::held`]), unless
+    /// the port has a role of the service's (a proxy's port: then it takes a name, and goes
+    /// as one).
+    fn export_held(
+        &mut self,
+        ipc: &mut Ipc<Captured>,
+        key: u64,
+        to: u32,
+        woken: &mut Vec<u64>,
+    ) -> Option<NetRight> {
+        if self.roles.contains_key(&key) {
+            let name = ipc.insert_held(NET, key).ok()?;
+            return self.export_right(ipc, (name, Some(key)), RightKind::SendOnce, to, woken);
+        }
+        // Its one holder may give it back unused (`Release`), or die.
+        let holders = Holders { one: (to, 1), more: None };
+        let export = Export { held: true, holders, ..Export::new((Name::NULL, key), true) };
+        let id = self.new_export(export);
+        Some(NetRight { kind: NetKind::SendOnce, port: PortRef { node: self.me, id } })
+    }
+
+    /// Gives export `id`'s held send-once right ([`Export::held`]) a name in the service's
+    /// space, for any use but a hand-off through it.
+    fn name_held(&mut self, ipc: &mut Ipc<Captured>, id: u32) {
+        let Some(export) = self.exports.get_mut(&id).filter(|e| e.held) else { return };
+        if let Ok(name) = ipc.insert_held(NET, export.key()) {
+            (export.name, export.held) = (name, false);
+        }
+    }
+
+    /// The service's right of export `export` given up (a held one released).
+    fn drop_export_right(ipc: &mut Ipc<Captured>, export: &Export, woken: &mut Vec<u64>) {
+        if export.held {
+            keep(woken, Ok(ipc.release_held(export.key())));
+        } else {
+            keep(woken, ipc.deallocate(NET, export.name));
+        }
+    }
+
     /// The right the service holds under `name` as a right on the wire to node `to`; `key`,
     /// if the caller knows it, is its port's key ([`Ipc::port_key`], not looked up again).
     fn export_right(
@@ -1134,14 +1214,28 @@ impl Net {
         let Some(export) = export else {
             return self.receive_handing(ipc, from, read.to_op(body), woken, hand);
         };
-        let (name, once) = (export.name, export.once);
+        let (mut name, once, held, key) = (export.name, export.once, export.held, export.key());
         let kind = if once { NetKind::SendOnce } else { NetKind::Send };
-        if read.dest.kind != kind || !once && !ipc.key_has_room(export.key()) {
+        if read.dest.kind != kind || !once && !ipc.key_has_room(key) {
             return self.receive_handing(ipc, from, read.to_op(body), woken, hand);
+        }
+        let (items, count) = read.items(body);
+        if held {
+            // An RPC's answer, through the reply right held since its request left: handed to
+            // its parked receiver with no name given and taken back.
+            let handed = read.reply.is_none().then(|| hand.hand_off_held(ipc, key, read.id, &items[..count]));
+            if let Some(sent) = handed.flatten() {
+                self.sent(ipc, (port.id, from, once), true, sent, Afters::default(), woken);
+                for &port in read.delivered() {
+                    self.delivered(ipc, port, woken);
+                }
+                return;
+            }
+            self.name_held(ipc, port.id);
+            name = self.exports.get(&port.id).map_or(Name::NULL, |e| e.name);
         }
         let mut after = Afters::default();
         let header = self.header_here(ipc, (name, once), from, (read.reply, read.id), &mut after, woken);
-        let (items, count) = read.items(body);
         let handed = hand.hand_off(ipc, header, &items[..count]);
         let handed_off = handed.is_some();
         let sent = handed.unwrap_or_else(|| {
@@ -1413,7 +1507,7 @@ impl Net {
         self.export_of.retain(|_, e| *e != id);
         self.room.retain(|_, e| *e != id);
         // The service's reference (a send-once right forgotten is destroyed unused).
-        keep(woken, ipc.deallocate(NET, export.name));
+        Net::drop_export_right(ipc, &export, woken);
     }
 
     /// The port of the service's send right `name` died (a dead-name notification): the
@@ -1612,6 +1706,7 @@ impl Net {
         hand: &mut dyn HandOff,
     ) {
         let NetOp::Message { dest, reply, id: msg_id, items } = op else { return };
+        self.name_held(ipc, id);
         let Some(export) = self.exports.get(&id) else { return };
         let (name, once) = (export.name, export.once);
         if dest.kind == NetKind::SendOnce && !once || dest.kind == NetKind::Send && once {
@@ -1704,7 +1799,7 @@ impl Net {
     /// left with no name and no holder until [`Net::retire_used`] forgets it.
     fn spend_once(&mut self, id: u32) {
         if let Some(export) = self.exports.get_mut(&id) {
-            export.name = Name::NULL;
+            (export.name, export.held) = (Name::NULL, false);
             export.holders = Holders::default();
             self.spent_once.push(id);
         }
@@ -1914,7 +2009,7 @@ impl Net {
                 }
                 NetKind::SendOnce if right.port.node == self.me => {
                     if let Some(export) = self.exports.remove(&right.port.id) {
-                        keep(woken, ipc.deallocate(NET, export.name));
+                        Net::drop_export_right(ipc, &export, woken);
                     }
                 }
                 // Its home forgets the export (the port hears the right's end).
@@ -1939,6 +2034,7 @@ impl Net {
     ) -> Option<(Name, Disposition)> {
         let port = right.port;
         if port.node == self.me {
+            self.name_held(ipc, port.id);
             let export = self.exports.get(&port.id)?;
             return match right.kind {
                 NetKind::Send if !export.once => Some((export.name, Disposition::CopySend)),
