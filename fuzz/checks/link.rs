@@ -29,7 +29,7 @@ pub fn check(data: &[u8]) {
             sender.receive_frame(&f, now);
             let received = receiver.receive_frame(&f);
             if let Some(ack) = received.ack {
-                assert!(frame::decode(&ack).is_ok(), "an acknowledgement we make is a frame");
+                assert!(frame::decode(&ack.frame()).is_ok(), "an acknowledgement we make is a frame");
             }
         }
         sender.check_timeout(now);

@@ -489,7 +489,7 @@ fn rogue(addr: String, quantum: u64) -> std::thread::JoinHandle<Result<u32, Stri
                     1 => hello.receive_frame(&f),
                     _ => process.receive_frame(&f),
                 };
-                answers.extend(received.ack.map(|a| a.to_vec()));
+                answers.extend(received.ack.map(|a| a.frame().to_vec()));
                 // `Hello` (version 3, kind 1): answer as node 3, 16 MiB, every frame free, one port.
                 if f.channel == 1 && received.payload.is_some_and(|p| p.starts_with(&[3, 1])) {
                     let mut reply = vec![3, 2, 0, 0];

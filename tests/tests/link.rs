@@ -93,7 +93,7 @@ proptest! {
             }
             // One cumulative acknowledgement per step, as the kernels send after a batch.
             if let Some(ack) = ack {
-                carry(&mut back, &ack, now, fate_of(), percent);
+                carry(&mut back, &ack.frame(), now, fate_of(), percent);
             }
             for frame in arrive(&mut back, now) {
                 tx.receive(&frame, now);

@@ -486,7 +486,7 @@ impl Endpoint {
                 self.inbox.push(Message::decode(&bytes).unwrap());
             }
         }
-        got.ack.map(|ack| ack.to_vec())
+        got.ack.map(|ack| ack.frame().to_vec())
     }
 
     /// Answers, in order, the requests received since the last call.
