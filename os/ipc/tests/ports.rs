@@ -350,6 +350,20 @@ fn a_direct_hand_off_gives_what_a_send_and_a_receive_give() {
     assert_eq!(queued.1, Counts { ports: 2, sets: 0, names: 3, messages: 0 });
 }
 
+/// A's service port, B's send right to it and B's reply port, and B's request to A: through
+/// a copy of its send right, with a send-once reply right made from its reply port.
+fn an_rpc(ipc: &mut Ipc<()>) -> (Name, Name, Name, Header) {
+    let service = ipc.allocate(A, RightKind::Receive).unwrap();
+    let to_service = send_right_to_b(ipc, service);
+    let reply = ipc.allocate(B, RightKind::Receive).unwrap();
+    let request = Header {
+        dest: (to_service, Disposition::CopySend),
+        reply: Some((reply, Disposition::MakeSendOnce)),
+        id: 1,
+    };
+    (service, to_service, reply, request)
+}
+
 /// A request's reply right held outside every space (the network message service's way,
 /// `hand_off_rpc_held`) is the port's send-once right like a named one, and is used up by
 /// exactly one of: a message handed off through it, a name in a space (then any send), or its
@@ -357,14 +371,7 @@ fn a_direct_hand_off_gives_what_a_send_and_a_receive_give() {
 #[test]
 fn a_held_reply_right_is_used_up_once_like_a_named_one() {
     let mut ipc = ipc();
-    let service = ipc.allocate(A, RightKind::Receive).unwrap();
-    let to_service = send_right_to_b(&mut ipc, service);
-    let reply = ipc.allocate(B, RightKind::Receive).unwrap();
-    let request = Header {
-        dest: (to_service, Disposition::CopySend),
-        reply: Some((reply, Disposition::MakeSendOnce)),
-        id: 1,
-    };
+    let (_, _, reply, request) = an_rpc(&mut ipc);
     let before = ipc.counts();
     let reply_key = ipc.port_key(B, reply).unwrap();
     // Each round B's request is handed to A with its reply right held, and the right goes
@@ -413,14 +420,7 @@ fn a_held_reply_right_is_used_up_once_like_a_named_one() {
 #[test]
 fn an_rpc_hand_off_is_only_for_an_rpc_that_would_wait() {
     let mut ipc = ipc();
-    let service = ipc.allocate(A, RightKind::Receive).unwrap();
-    let to_service = send_right_to_b(&mut ipc, service);
-    let reply = ipc.allocate(B, RightKind::Receive).unwrap();
-    let request = Header {
-        dest: (to_service, Disposition::CopySend),
-        reply: Some((reply, Disposition::MakeSendOnce)),
-        id: 1,
-    };
+    let (service, to_service, reply, request) = an_rpc(&mut ipc);
     let before = ipc.counts();
     // A moved send right, or no reply right: not an RPC's request.
     let moved = Header { dest: (to_service, Disposition::MoveSend), ..request };
