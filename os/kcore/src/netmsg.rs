@@ -1006,7 +1006,12 @@ impl Net {
         if taken > 0 && NetEnvelope::body(&bytes).len() > BATCH_BYTES {
             return None;
         }
-        self.later.retain(|&(node, _)| node != to);
+        // Most often all that waited was for this node (a server's one `Delivered`), or none.
+        if taken == self.later.len() {
+            self.later.clear();
+        } else if taken > 0 {
+            self.later.retain(|&(node, _)| node != to);
+        }
         Some(bytes)
     }
 

@@ -527,7 +527,6 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
     let me = ox_kcore::ipcall::node();
     {
         let mut links = LINKS.lock();
-        let now = ox_kcore::arch::time_ns();
         let on_line = |link: &Link| link.endpoint.port().line() == line;
         let port = links.iter().find(|l| on_line(l)).map(|l| l.endpoint.port().routed(0));
         let mut states = Vec::new();
@@ -596,6 +595,7 @@ pub fn on_interrupt(line: u32) -> Vec<(usize, Message)> {
         drop(rx);
         // The links' deaths are looked for after their frames: a message relayed between two
         // satellites has left by then.
+        let now = ox_kcore::arch::time_ns();
         let mut died = false;
         for (id, link) in with_ids(&mut links).filter(|(_, l)| on_line(l)) {
             died |= check(id, link, now);
