@@ -163,20 +163,12 @@ impl Endpoint {
         FragmentHeader { id: self.next_id, more: false, total, offset: 0 }.write(head);
         let now = arch::time_ns();
         let port = &self.port;
-        let Ok(sent) = self.tx.queue_and_send(frame, FRAGMENT_HEADER + len, now, |frame| port.send(frame))
-        else {
+        if self.tx.queue_and_send(frame, FRAGMENT_HEADER + len, now, |frame| port.send(frame)).is_err() {
             return false;
-        };
-        self.next_id = self.next_id.wrapping_add(1);
-        self.messages = self.messages.wrapping_add(1);
-        self.fragments = self.fragments.wrapping_add(1);
-        // As `sent_whole` of a frame that is all there is to send.
-        self.pumped_at = now;
-        self.progress_at = now;
-        if !sent {
-            self.transmit();
         }
-        self.send_ack();
+        self.count_whole();
+        // (A frame the port took is not handed to it again: the sender has it transmitted.)
+        self.start_alone(now);
         true
     }
 
@@ -233,17 +225,28 @@ impl Endpoint {
     /// A message went whole into the frame queued last (the sender was `idle` before): counts
     /// it and starts sending it.
     fn sent_whole(&mut self, idle: bool) {
-        self.next_id = self.next_id.wrapping_add(1);
-        self.messages = self.messages.wrapping_add(1);
-        self.fragments = self.fragments.wrapping_add(1);
+        self.count_whole();
         if !idle || self.tx.untransmitted() != 1 {
             self.pump();
             return;
         }
-        // The frame is all there is to send (an RPC's request or answer, most often): it goes
-        // to the port now, as the pump would hand it — nothing was in flight to time out, and
-        // the outbox is empty — with the pending acknowledgement after it.
-        let now = arch::time_ns();
+        self.start_alone(arch::time_ns());
+    }
+
+    /// Counts a message sent whole in one fragment.
+    #[inline]
+    fn count_whole(&mut self) {
+        self.next_id = self.next_id.wrapping_add(1);
+        self.messages = self.messages.wrapping_add(1);
+        self.fragments = self.fragments.wrapping_add(1);
+    }
+
+    /// The frame queued last is all there is to send (an RPC's request or answer, or a
+    /// relayed message, most often): it goes to the port at `now`, as the pump would hand it —
+    /// nothing was in flight to time out, and the outbox is empty — with the pending
+    /// acknowledgement after it.
+    #[inline]
+    fn start_alone(&mut self, now: u64) {
         self.pumped_at = now;
         // Frames start waiting for the other end now (as the pump says of its own).
         self.progress_at = now;

@@ -480,15 +480,20 @@ impl Holders {
         *self.or_insert(node, refs) = refs;
     }
 
+    /// Whether `node` is the holder kept in place.
+    fn is_one(&self, node: u32) -> bool {
+        node != NO_HOLDER && self.one.0 == node
+    }
+
     fn get_mut(&mut self, node: &u32) -> Option<&mut u32> {
-        if self.one.0 == *node && *node != NO_HOLDER {
+        if self.is_one(*node) {
             return Some(&mut self.one.1);
         }
         self.more.as_mut()?.get_mut(node)
     }
 
     fn remove(&mut self, node: &u32) {
-        if self.one.0 == *node && *node != NO_HOLDER {
+        if self.is_one(*node) {
             self.one = (NO_HOLDER, 0);
         } else if let Some(more) = &mut self.more {
             more.remove(node);
@@ -496,8 +501,7 @@ impl Holders {
     }
 
     fn contains_key(&self, node: &u32) -> bool {
-        let one = self.one.0 == *node && *node != NO_HOLDER;
-        one || self.more.as_ref().is_some_and(|more| more.contains_key(node))
+        self.is_one(*node) || self.more.as_ref().is_some_and(|more| more.contains_key(node))
     }
 
     fn is_empty(&self) -> bool {
@@ -1083,20 +1087,28 @@ impl Net {
             let name = ipc.insert_held(NET, key).ok()?;
             return self.export_right(ipc, (name, Some(key)), RightKind::SendOnce, to, woken);
         }
-        // Its one holder may give it back unused (`Release`), or die.
+        Some(self.export_once((Name::NULL, key), true, to))
+    }
+
+    /// A new send-once export of the service's right `name` (or of the one it holds, if
+    /// `held`: [`Export::held`]) to the port of `key`, given to node `to`: its right on the
+    /// wire. Its one holder may give it back unused (`Release`), or die.
+    fn export_once(&mut self, (name, key): (Name, u64), held: bool, to: u32) -> NetRight {
         let holders = Holders { one: (to, 1), more: None };
-        let export = Export { held: true, holders, ..Export::new((Name::NULL, key), true) };
-        let id = self.new_export(export);
-        Some(NetRight { kind: NetKind::SendOnce, port: PortRef { node: self.me, id } })
+        let id = self.new_export(Export { held, holders, ..Export::new((name, key), true) });
+        NetRight { kind: NetKind::SendOnce, port: PortRef { node: self.me, id } }
     }
 
     /// Gives export `id`'s held send-once right ([`Export::held`]) a name in the service's
-    /// space, for any use but a hand-off through it.
-    fn name_held(&mut self, ipc: &mut Ipc<Captured>, id: u32) {
-        let Some(export) = self.exports.get_mut(&id).filter(|e| e.held) else { return };
-        if let Ok(name) = ipc.insert_held(NET, export.key()) {
-            (export.name, export.held) = (name, false);
+    /// space, for any use but a hand-off through it; the export's name (`None`: no export).
+    fn name_held(&mut self, ipc: &mut Ipc<Captured>, id: u32) -> Option<Name> {
+        let export = self.exports.get_mut(&id)?;
+        if export.held {
+            if let Ok(name) = ipc.insert_held(NET, export.key()) {
+                (export.name, export.held) = (name, false);
+            }
         }
+        Some(export.name)
     }
 
     /// The service's right of export `export` given up (a held one released).
@@ -1167,12 +1179,7 @@ impl Net {
                 }
                 Some(NetRight { kind: NetKind::Send, port: PortRef { node: self.me, id } })
             }
-            (RightKind::SendOnce, _) => {
-                // Its one holder may give it back unused (`Release`), or die.
-                let holders = Holders { one: (to, 1), more: None };
-                let id = self.new_export(Export { holders, ..Export::new((name, key), true) });
-                Some(NetRight { kind: NetKind::SendOnce, port: PortRef { node: self.me, id } })
-            }
+            (RightKind::SendOnce, _) => Some(self.export_once((name, key), false, to)),
             (RightKind::Receive, _) => {
                 // The port moves: it stays here as a proxy of its new home once that is known,
                 // and what comes meanwhile waits in its queue.
@@ -1236,8 +1243,7 @@ impl Net {
                 }
                 return;
             }
-            self.name_held(ipc, port.id);
-            name = self.exports.get(&port.id).map_or(Name::NULL, |e| e.name);
+            name = self.name_held(ipc, port.id).unwrap_or(Name::NULL);
         }
         let mut after = Afters::default();
         let header = self.header_here(ipc, (name, once), from, (read.reply, read.id), &mut after, woken);

@@ -185,10 +185,7 @@ impl Sender {
         let room = out.len() - HEADER;
         let payload = write(&mut out[HEADER..]).filter(|&n| n <= room).ok_or(SendError::TooLarge)?;
         let len = HEADER + payload;
-        frame::encode_header(out, Kind::Data, self.channel, self.next_seq, payload);
-        if !self.port_checksums {
-            frame::seal(&mut out[..len]);
-        }
+        data_header(&mut out[..len], (self.channel, self.next_seq, !self.port_checksums), payload);
         self.lens[slot] = len;
         self.next_seq = self.next_seq.wrapping_add(1);
         Ok(())
@@ -216,13 +213,10 @@ impl Sender {
             return Err(SendError::TooLarge);
         }
         let frame = frame.get_mut(..len).ok_or(SendError::TooLarge)?;
-        frame::encode_header(frame, Kind::Data, self.channel, self.next_seq, payload);
-        if !self.port_checksums {
-            frame::seal(frame);
-        }
+        data_header(frame, (self.channel, self.next_seq, !self.port_checksums), payload);
         // What `next_frame` would give once it is queued: this frame, if nothing waits before
         // it.
-        let next = self.next_tx == self.next_seq && !(self.probing && self.next_tx != self.base);
+        let next = self.next_tx == self.next_seq && !self.probe_waits();
         let sent = next && send(frame);
         let slot = self.slot(self.next_seq);
         self.frames[slot * self.mtu..slot * self.mtu + len].copy_from_slice(frame);
@@ -234,11 +228,17 @@ impl Sender {
         Ok(sent)
     }
 
+    /// Whether what is left to hand the link waits for the probe's answer: after a timeout,
+    /// only the oldest frame goes until it is acknowledged.
+    fn probe_waits(&self) -> bool {
+        self.probing && self.next_tx != self.base
+    }
+
     /// The next frame to hand to the link, if one waits (a new one, or one to resend after a
     /// timeout). Call [`Sender::transmitted`] once the link took it.
     #[inline]
     pub fn next_frame(&self) -> Option<&[u8]> {
-        if self.next_tx == self.next_seq || (self.probing && self.next_tx != self.base) {
+        if self.next_tx == self.next_seq || self.probe_waits() {
             return None;
         }
         let slot = self.slot(self.next_tx);
@@ -382,6 +382,16 @@ impl Sender {
     /// Whether a frame waits for the link to take it now.
     pub fn has_untransmitted(&self) -> bool {
         self.next_frame().is_some()
+    }
+}
+
+/// Writes into `frame` (the whole data frame, of `payload` bytes after its header) the header
+/// of frame `seq` on `channel`, and its CRC if `summed` (else the port fills it in).
+#[inline]
+fn data_header(frame: &mut [u8], (channel, seq, summed): (u16, u32, bool), payload: usize) {
+    frame::encode_header(frame, Kind::Data, channel, seq, payload);
+    if summed {
+        frame::seal(frame);
     }
 }
 
