@@ -172,16 +172,18 @@ pub fn build_at(tools: &Cross, root: &Path, scope: Scope) -> Result<Built> {
         vec!["build".to_string(), "--package".to_string(), SATELLITE_PACKAGE.to_string()];
     satellite_args.extend(Cross::build_args_for(KERNEL_PROFILE));
     let kernel_dir = kernel_target_dir(root);
-    let (user_artifacts, satellite_artifacts) = std::thread::scope(|scope| {
-        let satellite = scope.spawn(|| {
+    let (satellite_artifacts, user_artifacts) = at_once(
+        "the satellite kernel's build",
+        || {
             let started = Instant::now();
             let built = cargo_build(tools, root, &os, &kernel_dir, &satellite_args, &[]);
             log_time("guest build, phase 2 (satellite kernel)", started);
             built
-        });
-        let user = if user_packages.is_empty() {
-            Ok(Vec::new())
-        } else {
+        },
+        || {
+            if user_packages.is_empty() {
+                return Ok(Vec::new());
+            }
             let mut args = vec!["build".to_string()];
             args.extend(Cross::build_args());
             for package in &user_packages {
@@ -191,11 +193,8 @@ pub fn build_at(tools: &Cross, root: &Path, scope: Scope) -> Result<Built> {
             let built = cargo_build(tools, root, &os, &guest_target_dir(root), &args, &[]);
             log_time("guest build, phase 1 (programs/user)", started);
             built
-        };
-        let satellite =
-            satellite.join().unwrap_or_else(|_| Err("the satellite kernel's build panicked".to_string()));
-        (user, satellite)
-    });
+        },
+    );
     let programs = translate_all(&user_artifacts?, &user_dir, &mut totals)?;
     for program in &programs {
         strip_loadable(&program.ox, &load_dir.join(format!("{}.elf", program.name)))?;
@@ -237,20 +236,19 @@ pub fn build_at(tools: &Cross, root: &Path, scope: Scope) -> Result<Built> {
         Scope::Boot => None,
     };
     let started = Instant::now();
-    let (kernel_artifacts, rest_artifacts) = std::thread::scope(|scope| {
-        let kernel = scope.spawn(|| {
+    let (kernel_artifacts, rest_artifacts) = at_once(
+        "the central kernel's build",
+        || {
             let started = Instant::now();
             let built = cargo_build(tools, root, &os, &kernel_dir, &kernel_args, &env);
             log_time("guest build, phase 3 (central kernel)", started);
             built
-        });
-        let rest = match &rest_args {
+        },
+        || match &rest_args {
             Some(args) => cargo_build(tools, root, &os, &guest_target_dir(root), args, &[]),
             None => Ok(Vec::new()),
-        };
-        let kernel = kernel.join().unwrap_or_else(|_| Err("the central kernel's build panicked".to_string()));
-        (kernel, rest)
-    });
+        },
+    );
     log_time("guest build", started);
     images.extend(translate_all(&kernel_artifacts?, &ox32_dir, &mut totals)?);
     images.extend(translate_all(&rest_artifacts?, &ox32_dir, &mut totals)?);
@@ -271,6 +269,21 @@ pub fn build_at(tools: &Cross, root: &Path, scope: Scope) -> Result<Built> {
         eprintln!("xtask: rv2ox: all {} image(s) up to date", totals.up_to_date);
     }
     Ok(Built { ox32_dir, images })
+}
+
+/// Runs `spawned` on a thread of its own while `here` runs on this one — two cargo builds in
+/// different target directories, which keep two cores busy — and gives both results,
+/// `spawned`'s first; a panic of `spawned` (`what`) is an error.
+fn at_once<T: Send>(
+    what: &str,
+    spawned: impl FnOnce() -> Result<T> + Send,
+    here: impl FnOnce() -> Result<T>,
+) -> (Result<T>, Result<T>) {
+    std::thread::scope(|scope| {
+        let spawned = scope.spawn(spawned);
+        let here = here();
+        (spawned.join().unwrap_or_else(|_| Err(format!("{what} panicked"))), here)
+    })
 }
 
 /// Empties the guest target directories of `root` when they were built with another recipe of
